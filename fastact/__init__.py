@@ -1,0 +1,61 @@
+"""fastact: fast, accurate activations, softmax and log-sum-exp for NumPy, in SIMD C.
+
+    import fastact as fa
+    fa.sigmoid(x)                    # element-wise, any shape, float16/32/64
+    fa.gelu(x, approximate="tanh")
+    fa.softmax(x, axis=-1)           # axis=None (the default) means the whole array, as SciPy
+    fa.logsumexp(x, axis=-1)
+
+Each function is a drop-in for its scipy.special / torch.nn.functional namesake; see
+README.md for the accuracy and speed measured, and `fa.show_config()` for the kernel
+variant (scalar, SSE2, AVX2, AVX-512) this machine runs.
+"""
+import os as _os
+
+from . import kernels as _kernels
+from ._elementwise import FUNCTIONS as _FUNCTIONS
+from ._reductions import *  # noqa: F401,F403
+from ._reductions import __all__ as _reduction_names
+
+__version__ = "0.1.0"
+
+globals().update(_FUNCTIONS)
+__all__ = sorted(_FUNCTIONS) + list(_reduction_names) + [
+    "get_include", "show_config", "simd_info", "set_isa"]
+
+
+def get_include():
+    """The folder holding fastact.h, for C and Cython extensions that embed the kernels."""
+    return _os.path.join(_os.path.dirname(__file__), "include")
+
+
+def simd_info():
+    """The kernel variants: {'best', 'current', 'requested', 'available'}.
+
+    'best' is what this CPU and OS support (cpuid + XCR0), 'current' what runs now
+    (every function uses the same variant), 'requested' the FASTACT_ISA value if set.
+    """
+    return _kernels.isa_info()
+
+
+def set_isa(name):
+    """Run every kernel as variant `name` ('scalar', 'sse2', 'avx2', 'avx512' or 'best').
+
+    For tests and comparisons (FASTACT_ISA does the same at import); not thread-safe
+    against calls running at the same time.  Returns the variant now in use.
+    """
+    return _kernels.set_isa(name)
+
+
+def show_config():
+    """Print the CPU features found and the kernel variant each function uses."""
+    info = simd_info()
+    print(f"fastact {__version__}")
+    print(f"  kernel variants available : {', '.join(info['available'])}")
+    print(f"  best for this CPU and OS  : {info['best']}")
+    if info["requested"] is not None:
+        note = "" if info["requested"] == info["current"] else " (not available here: ignored)"
+        print(f"  FASTACT_ISA               : {info['requested']}{note}")
+    print(f"  in use                    : {info['current']}")
+    names = list(_kernels.UNARY_OPS) + list(_kernels.AXIS_OPS)
+    print(f"  functions on {info['current']}: {', '.join(names)}")

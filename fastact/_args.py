@@ -1,0 +1,90 @@
+"""NumPy's argument handling, once, for every fastact function.
+
+Everything a wrapper needs before it calls a kernel: turning array-likes into arrays,
+the dtype rules, `out=` checks (all raised before anything is written), axis
+normalisation, and the flat contiguous views the Cython layer takes.
+
+dtype rules (SPEC.md section 2):
+- float32 and float64 run in their own kernels;
+- float16 is computed in float32 and returned as float16;
+- bool and integers are converted to float64 *before* any arithmetic;
+- longdouble is computed in float64 and returned as float64 (there is no
+  long-double kernel; documented in README.md);
+- complex, object, str, bytes, datetime, timedelta, void: TypeError naming the dtype.
+"""
+import numpy as np
+from numpy.exceptions import AxisError  # noqa: F401  (re-exported for the wrappers)
+from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple  # noqa: F401
+
+F16 = np.dtype(np.float16)
+F32 = np.dtype(np.float32)
+F64 = np.dtype(np.float64)
+
+# input dtype -> (compute dtype, result dtype), for the native-byte-order dtypes;
+# anything else goes through compute_dtypes().
+_FAST_DTYPES = {F32: (F32, F32), F64: (F64, F64), F16: (F32, F16)}
+
+
+def compute_dtypes(dtype, name):
+    """(compute dtype, result dtype) for an input dtype, or TypeError naming it."""
+    dt = _FAST_DTYPES.get(dtype)
+    if dt is not None:
+        return dt
+    kind = dtype.kind
+    if kind == "f":
+        if dtype.itemsize > 8:  # longdouble: no kernel, computed in float64
+            return F64, F64
+        native = dtype.newbyteorder("=")
+        if native in _FAST_DTYPES:
+            return _FAST_DTYPES[native]
+    if kind in "biu":
+        return F64, F64
+    raise TypeError(f"fastact.{name} does not support input of dtype {dtype!r} "
+                    f"(supported: float16, float32, float64, integer and bool)")
+
+
+def as_array(x):
+    return x if type(x) is np.ndarray else np.asarray(x)
+
+
+def check_out(out, shape, result_dtype, name):
+    """Validate `out` for a result of `shape` and `result_dtype` (NumPy's ufunc wording)."""
+    if type(out) is tuple and len(out) == 1:
+        out = out[0]
+    if not isinstance(out, np.ndarray):
+        raise TypeError("return arrays must be of ArrayType")
+    if out.shape != shape:
+        raise ValueError(f"non-broadcastable output operand with shape {out.shape} "
+                         f"doesn't match the broadcast shape {shape}")
+    if not out.flags.writeable:
+        raise ValueError("output array is read-only")
+    if out.dtype != result_dtype and not np.can_cast(result_dtype, out.dtype, casting="same_kind"):
+        raise TypeError(f"Cannot cast fastact.{name} output from {result_dtype!r} to {out.dtype!r} "
+                        f"with casting rule 'same_kind'")
+    return out
+
+
+def flat_pair(a, b):
+    """1-D views of two same-shape arrays with the same element order, or None.
+
+    Works when both are C-contiguous, or both F-contiguous (ravel('K') walks memory order).
+    """
+    if a.flags.c_contiguous and b.flags.c_contiguous:
+        return a.reshape(-1), b.reshape(-1)
+    if a.flags.f_contiguous and b.flags.f_contiguous:
+        return a.ravel("K"), b.ravel("K")
+    return None
+
+
+def same_memory(a, b):
+    """a and b are the very same elements (so an in-place kernel call is fine)."""
+    return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+            and a.strides == b.strides and a.dtype == b.dtype)
+
+
+def contiguous(x, dtype):
+    """x as a contiguous array of `dtype` (keeping its memory order when it is contiguous)."""
+    flags = x.flags
+    if x.dtype == dtype and flags.aligned and (flags.c_contiguous or flags.f_contiguous):
+        return x
+    return np.array(x, dtype=dtype, order="K", copy=True)

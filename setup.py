@@ -1,0 +1,75 @@
+"""Build fastact: C kernels compiled once per ISA, a Cython C-API module, a Cython wrapper.
+
+- src_c/isa/fa_isa_<isa>.c is compiled with that ISA's flags only (ISA_FLAGS) and linked
+  into fastact.kernels with the baseline-compiled dispatcher; the best variant is chosen
+  at import from cpuid + XCR0.  The shipped build never uses -march=native.
+- fastact/kernels.pxd/.pyx are generated from src_c/fastact_functions.h
+  (tools/gen_cython_api.py); the public headers are copied to fastact/include/.
+"""
+import os
+import platform
+import shutil
+import sys
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import gen_cython_api  # noqa: E402
+
+X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686", "x86")
+ISA_FLAGS = {"scalar": []}
+if X86:
+    ISA_FLAGS.update({
+        "sse2": ["-msse2"],
+        "avx2": ["-mavx2", "-mfma", "-mf16c"],
+        "avx512": ["-mavx512f", "-mavx2", "-mfma", "-mf16c"],
+    })
+# -ffp-contract=off: FMAs only where a kernel writes them, so error-free transforms
+# (two-sum, two-product) stay exact and every compiler gives the same bits.
+C_FLAGS = ["-O3", "-std=gnu11", "-ffp-contract=off", "-fno-math-errno", "-fvisibility=hidden",
+           "-Wall", "-Wno-unused-function"]
+PUBLIC_HEADERS = ("fastact.h", "fastact_functions.h")
+
+
+def prepare_sources():
+    gen_cython_api.generate(ROOT)
+    inc = os.path.join(ROOT, "fastact", "include")
+    os.makedirs(inc, exist_ok=True)
+    for h in PUBLIC_HEADERS:
+        shutil.copyfile(os.path.join(ROOT, "src_c", h), os.path.join(inc, h))
+
+
+class BuildExt(build_ext):
+    """Compile the per-ISA kernel units with their own flags, then link them in."""
+
+    def build_extension(self, ext):
+        if ext.name == "fastact.kernels":
+            objects = []
+            for isa, flags in ISA_FLAGS.items():
+                src = os.path.join("src_c", "isa", f"fa_isa_{isa}.c")
+                objects += self.compiler.compile(
+                    [src], output_dir=self.build_temp, include_dirs=ext.include_dirs,
+                    extra_postargs=C_FLAGS + flags, depends=ext.depends)
+            ext.extra_objects = objects
+        super().build_extension(ext)
+
+
+def extensions():
+    import numpy
+    from Cython.Build import cythonize
+
+    depends = [os.path.join(dp, f) for dp, _, fs in os.walk("src_c") for f in fs if f.endswith(".h")]
+    kernels = Extension(
+        "fastact.kernels", ["fastact/kernels.pyx", "src_c/fa_dispatch.c"],
+        include_dirs=["src_c"], extra_compile_args=C_FLAGS, depends=depends)
+    core = Extension("fastact._core", ["fastact/_core.pyx"], include_dirs=[numpy.get_include()],
+                     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+                     extra_compile_args=["-O2"])
+    return cythonize([kernels, core], compiler_directives={"language_level": 3},
+                     include_path=["fastact"])
+
+
+prepare_sources()
+setup(ext_modules=extensions(), cmdclass={"build_ext": BuildExt})

@@ -1,0 +1,61 @@
+/*
+ * fa_relu_family.h -- piecewise-linear activations: relu, relu6, leaky_relu, hardtanh,
+ * hardsigmoid, hardswish, and softsign.  Included once per ISA; written once for
+ * f32 and f64 through FA_PIECEWISE(T).
+ *
+ * relu, relu6, hardtanh: exact (max/min only).  leaky_relu: one rounding (slope*x),
+ * 0.5 ULP.  hardsigmoid (x+3)/6: x+3 is exact near -3 (Sterbenz), so <= 1 ULP.
+ * hardswish x*(x+3)/6: <= 1.5 ULP.  softsign x/(1+|x|): <= 1.5 ULP.
+ * NaN propagates everywhere: max/min are called as max(c, x), and x86 returns the
+ * second operand when either is NaN.  relu(-0.0) = -0.0 (as torch; the sign of
+ * zero is kept), leaky_relu(-0.0) = -0.0.  At the infinities: softsign(+-inf) = +-1,
+ * hardswish(-inf) = 0, hardswish(+inf) = +inf (torch and JAX give NaN for both).
+ */
+
+#define FA_PIECEWISE(T)                                                                     \
+FA_INLINE fa_simd_##T fa_relu_v_##T(fa_simd_##T x, const fa_params *p) {                  \
+    (void)p;                                                                               \
+    return fa_max_##T(fa_set1_##T(0), x);                                                  \
+}                                                                                          \
+FA_INLINE fa_simd_##T fa_relu6_v_##T(fa_simd_##T x, const fa_params *p) {                 \
+    (void)p;                                                                               \
+    return fa_min_##T(fa_set1_##T(6), fa_max_##T(fa_set1_##T(0), x));                      \
+}                                                                                          \
+FA_INLINE fa_simd_##T fa_leaky_relu_v_##T(fa_simd_##T x, const fa_params *p) {            \
+    fa_simd_##T slope = fa_set1_##T((fa_scalar_##T)p->a);                                  \
+    return fa_select_##T(fa_cmpgt_##T(x, fa_set1_##T(0)), x, fa_mul_##T(x, slope));        \
+}                                                                                          \
+FA_INLINE fa_simd_##T fa_hardtanh_v_##T(fa_simd_##T x, const fa_params *p) {              \
+    return fa_min_##T(fa_set1_##T((fa_scalar_##T)p->b),                                   \
+                      fa_max_##T(fa_set1_##T((fa_scalar_##T)p->a), x));                    \
+}                                                                                          \
+FA_INLINE fa_simd_##T fa_hardsigmoid_v_##T(fa_simd_##T x, const fa_params *p) {           \
+    (void)p;                                                                               \
+    fa_simd_##T r = fa_min_##T(fa_set1_##T(6), fa_max_##T(fa_set1_##T(0),                  \
+                                                          fa_add_##T(x, fa_set1_##T(3)))); \
+    return fa_div_##T(r, fa_set1_##T(6));                                                  \
+}                                                                                          \
+FA_INLINE fa_simd_##T fa_hardswish_v_##T(fa_simd_##T x, const fa_params *p) {             \
+    (void)p;                                                                               \
+    fa_simd_##T mid = fa_div_##T(fa_mul_##T(x, fa_add_##T(x, fa_set1_##T(3))), fa_set1_##T(6)); \
+    fa_simd_##T y = fa_select_##T(fa_cmpge_##T(x, fa_set1_##T(3)), x, mid);               \
+    return fa_select_##T(fa_cmple_##T(x, fa_set1_##T(-3)), fa_set1_##T(0), y);             \
+}                                                                                          \
+FA_INLINE fa_simd_##T fa_softsign_v_##T(fa_simd_##T x, const fa_params *p) {              \
+    (void)p;                                                                               \
+    fa_simd_##T ax = fa_abs_##T(x);                                                        \
+    fa_simd_##T y = fa_div_##T(x, fa_add_##T(fa_set1_##T(1), ax));                         \
+    /* |x| = inf: inf/inf would be NaN; the limit is copysign(1, x) */                     \
+    fa_simd_##T one = fa_or_##T(fa_set1_##T(1), fa_and_##T(x, fa_set1_##T(-0.0)));        \
+    return fa_select_##T(fa_cmpeq_##T(ax, fa_set1_##T(INFINITY)), one, y);                 \
+}                                                                                          \
+FA_UNARY_KERNEL(relu, T, fa_relu_v_##T)                                                    \
+FA_UNARY_KERNEL(relu6, T, fa_relu6_v_##T)                                                  \
+FA_UNARY_KERNEL(leaky_relu, T, fa_leaky_relu_v_##T)                                        \
+FA_UNARY_KERNEL(hardtanh, T, fa_hardtanh_v_##T)                                            \
+FA_UNARY_KERNEL(hardsigmoid, T, fa_hardsigmoid_v_##T)                                      \
+FA_UNARY_KERNEL(hardswish, T, fa_hardswish_v_##T)                                          \
+FA_UNARY_KERNEL(softsign, T, fa_softsign_v_##T)
+
+FA_PIECEWISE(f32)
+FA_PIECEWISE(f64)

@@ -1,0 +1,175 @@
+/*
+ * fa_simd_avx512.h -- AVX-512F (plus AVX2/FMA, which every AVX-512F CPU has): 16 x f32, 8 x f64.
+ * Same names and contracts as fa_simd_scalar.h (see there).  Masks are k-registers
+ * (__mmask16 / __mmask8).  Only AVX-512F instructions are used (no DQ/BW/VL), so
+ * bitwise float operations go through the integer forms.  Tails use masked
+ * loads/stores, which never touch the masked-off lanes.
+ * Extra: FA_HAVE_SCALEF and fa_scalef_<t>(x, n) = x * 2^n (vscalefps / vscalefpd).
+ */
+#ifndef FA_SIMD_H
+#define FA_SIMD_H
+#include <immintrin.h>
+#include <math.h>
+#include "../fa_common.h"
+
+#define FA_ISA_NAME "avx512"
+#define FA_LANES_F32 16
+#define FA_LANES_F64 8
+#define FA_HAVE_FMA 1
+#define FA_HAVE_SCALEF 1
+
+typedef __m512 fa_simd_f32;
+typedef __m512d fa_simd_f64;
+typedef __mmask16 fa_mask_f32;
+typedef __mmask8 fa_mask_f64;
+
+#define FA__PS(x) _mm512_castsi512_ps(x)
+#define FA__SI(x) _mm512_castps_si512(x)
+#define FA__PD(x) _mm512_castsi512_pd(x)
+#define FA__SID(x) _mm512_castpd_si512(x)
+
+/* ---- f32 ---- */
+FA_INLINE __m512 fa_loadu_f32(const float *p) { return _mm512_loadu_ps(p); }
+FA_INLINE void fa_storeu_f32(float *p, __m512 v) { _mm512_storeu_ps(p, v); }
+FA_INLINE __mmask16 fa_tail_mask_f32(ptrdiff_t n) { return (__mmask16)((1u << n) - 1u); }
+FA_INLINE __m512 fa_load_tail_f32(const float *p, ptrdiff_t n, float fill) {
+    return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), fa_tail_mask_f32(n), p);
+}
+FA_INLINE void fa_store_tail_f32(float *p, __m512 v, ptrdiff_t n) { _mm512_mask_storeu_ps(p, fa_tail_mask_f32(n), v); }
+FA_INLINE __mmask16 fa_load_mask_u8_f32(const unsigned char *p) {
+    __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
+    return _mm512_test_epi32_mask(v, v);
+}
+FA_INLINE __mmask16 fa_load_tail_mask_u8_f32(const unsigned char *p, ptrdiff_t n) {
+    unsigned char b[16] = {0};
+    memcpy(b, p, (size_t)n);
+    return fa_load_mask_u8_f32(b);
+}
+FA_INLINE __m512 fa_set1_f32(float x) { return _mm512_set1_ps(x); }
+FA_INLINE __m512 fa_set1_bits_f32(uint32_t u) { return FA__PS(_mm512_set1_epi32((int)u)); }
+FA_INLINE __m512 fa_add_f32(__m512 a, __m512 b) { return _mm512_add_ps(a, b); }
+FA_INLINE __m512 fa_sub_f32(__m512 a, __m512 b) { return _mm512_sub_ps(a, b); }
+FA_INLINE __m512 fa_mul_f32(__m512 a, __m512 b) { return _mm512_mul_ps(a, b); }
+FA_INLINE __m512 fa_div_f32(__m512 a, __m512 b) { return _mm512_div_ps(a, b); }
+FA_INLINE __m512 fa_sqrt_f32(__m512 a) { return _mm512_sqrt_ps(a); }
+FA_INLINE __m512 fa_min_f32(__m512 a, __m512 b) { return _mm512_min_ps(a, b); }
+FA_INLINE __m512 fa_max_f32(__m512 a, __m512 b) { return _mm512_max_ps(a, b); }
+FA_INLINE __m512 fa_fmadd_f32(__m512 a, __m512 b, __m512 c) { return _mm512_fmadd_ps(a, b, c); }
+FA_INLINE __m512 fa_fnmadd_f32(__m512 a, __m512 b, __m512 c) { return _mm512_fnmadd_ps(a, b, c); }
+FA_INLINE __m512 fa_fmsub_f32(__m512 a, __m512 b, __m512 c) { return _mm512_fmsub_ps(a, b, c); }
+FA_INLINE __m512 fa_and_f32(__m512 a, __m512 b) { return FA__PS(_mm512_and_si512(FA__SI(a), FA__SI(b))); }
+FA_INLINE __m512 fa_or_f32(__m512 a, __m512 b) { return FA__PS(_mm512_or_si512(FA__SI(a), FA__SI(b))); }
+FA_INLINE __m512 fa_xor_f32(__m512 a, __m512 b) { return FA__PS(_mm512_xor_si512(FA__SI(a), FA__SI(b))); }
+FA_INLINE __m512 fa_andnot_f32(__m512 a, __m512 b) { return FA__PS(_mm512_andnot_si512(FA__SI(a), FA__SI(b))); }
+FA_INLINE __m512 fa_abs_f32(__m512 a) { return _mm512_abs_ps(a); }
+FA_INLINE __m512 fa_neg_f32(__m512 a) { return fa_xor_f32(a, _mm512_set1_ps(-0.0f)); }
+FA_INLINE __m512 fa_bits_shl_f32(__m512 a, int k) { return FA__PS(_mm512_slli_epi32(FA__SI(a), (unsigned)k)); }
+FA_INLINE __m512 fa_bits_srl_f32(__m512 a, int k) { return FA__PS(_mm512_srli_epi32(FA__SI(a), (unsigned)k)); }
+FA_INLINE __m512 fa_bits_add_f32(__m512 a, __m512 b) { return FA__PS(_mm512_add_epi32(FA__SI(a), FA__SI(b))); }
+FA_INLINE __m512 fa_bits_sub_f32(__m512 a, __m512 b) { return FA__PS(_mm512_sub_epi32(FA__SI(a), FA__SI(b))); }
+FA_INLINE __m512 fa_cvt_i32_f32(__m512 a) { return _mm512_cvtepi32_ps(FA__SI(a)); }
+FA_INLINE __m512 fa_scalef_f32(__m512 x, __m512 n) { return _mm512_scalef_ps(x, n); }
+FA_INLINE __mmask16 fa_cmplt_f32(__m512 a, __m512 b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+FA_INLINE __mmask16 fa_cmple_f32(__m512 a, __m512 b) { return _mm512_cmp_ps_mask(a, b, _CMP_LE_OQ); }
+FA_INLINE __mmask16 fa_cmpgt_f32(__m512 a, __m512 b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
+FA_INLINE __mmask16 fa_cmpge_f32(__m512 a, __m512 b) { return _mm512_cmp_ps_mask(a, b, _CMP_GE_OQ); }
+FA_INLINE __mmask16 fa_cmpeq_f32(__m512 a, __m512 b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
+FA_INLINE __mmask16 fa_cmpneq_f32(__m512 a, __m512 b) { return _mm512_cmp_ps_mask(a, b, _CMP_NEQ_UQ); }
+FA_INLINE __mmask16 fa_cmpunord_f32(__m512 a, __m512 b) { return _mm512_cmp_ps_mask(a, b, _CMP_UNORD_Q); }
+FA_INLINE __mmask16 fa_mask_and_f32(__mmask16 a, __mmask16 b) { return (__mmask16)(a & b); }
+FA_INLINE __mmask16 fa_mask_or_f32(__mmask16 a, __mmask16 b) { return (__mmask16)(a | b); }
+FA_INLINE __mmask16 fa_mask_andnot_f32(__mmask16 a, __mmask16 b) { return (__mmask16)(~a & b); }
+FA_INLINE __mmask16 fa_mask_not_f32(__mmask16 a) { return (__mmask16)~a; }
+FA_INLINE int fa_mask_any_f32(__mmask16 a) { return a != 0; }
+FA_INLINE __m512 fa_select_f32(__mmask16 m, __m512 a, __m512 b) { return _mm512_mask_blend_ps(m, b, a); }
+FA_INLINE float fa_reduce_add_f32(__m512 v) {
+    __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+FA_INLINE float fa_reduce_max_f32(__m512 v) {
+    __m256 h = _mm256_max_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_max_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+
+/* ---- f64 ---- */
+FA_INLINE __m512d fa_loadu_f64(const double *p) { return _mm512_loadu_pd(p); }
+FA_INLINE void fa_storeu_f64(double *p, __m512d v) { _mm512_storeu_pd(p, v); }
+FA_INLINE __mmask8 fa_tail_mask_f64(ptrdiff_t n) { return (__mmask8)((1u << n) - 1u); }
+FA_INLINE __m512d fa_load_tail_f64(const double *p, ptrdiff_t n, double fill) {
+    return _mm512_mask_loadu_pd(_mm512_set1_pd(fill), fa_tail_mask_f64(n), p);
+}
+FA_INLINE void fa_store_tail_f64(double *p, __m512d v, ptrdiff_t n) { _mm512_mask_storeu_pd(p, fa_tail_mask_f64(n), v); }
+FA_INLINE __mmask8 fa_load_mask_u8_f64(const unsigned char *p) {
+    __m512i v = _mm512_cvtepu8_epi64(_mm_loadl_epi64((const __m128i *)p));
+    return _mm512_test_epi64_mask(v, v);
+}
+FA_INLINE __mmask8 fa_load_tail_mask_u8_f64(const unsigned char *p, ptrdiff_t n) {
+    unsigned char b[8] = {0};
+    memcpy(b, p, (size_t)n);
+    return fa_load_mask_u8_f64(b);
+}
+FA_INLINE __m512d fa_set1_f64(double x) { return _mm512_set1_pd(x); }
+FA_INLINE __m512d fa_set1_bits_f64(uint64_t u) { return FA__PD(_mm512_set1_epi64((long long)u)); }
+FA_INLINE __m512d fa_add_f64(__m512d a, __m512d b) { return _mm512_add_pd(a, b); }
+FA_INLINE __m512d fa_sub_f64(__m512d a, __m512d b) { return _mm512_sub_pd(a, b); }
+FA_INLINE __m512d fa_mul_f64(__m512d a, __m512d b) { return _mm512_mul_pd(a, b); }
+FA_INLINE __m512d fa_div_f64(__m512d a, __m512d b) { return _mm512_div_pd(a, b); }
+FA_INLINE __m512d fa_sqrt_f64(__m512d a) { return _mm512_sqrt_pd(a); }
+FA_INLINE __m512d fa_min_f64(__m512d a, __m512d b) { return _mm512_min_pd(a, b); }
+FA_INLINE __m512d fa_max_f64(__m512d a, __m512d b) { return _mm512_max_pd(a, b); }
+FA_INLINE __m512d fa_fmadd_f64(__m512d a, __m512d b, __m512d c) { return _mm512_fmadd_pd(a, b, c); }
+FA_INLINE __m512d fa_fnmadd_f64(__m512d a, __m512d b, __m512d c) { return _mm512_fnmadd_pd(a, b, c); }
+FA_INLINE __m512d fa_fmsub_f64(__m512d a, __m512d b, __m512d c) { return _mm512_fmsub_pd(a, b, c); }
+FA_INLINE __m512d fa_and_f64(__m512d a, __m512d b) { return FA__PD(_mm512_and_si512(FA__SID(a), FA__SID(b))); }
+FA_INLINE __m512d fa_or_f64(__m512d a, __m512d b) { return FA__PD(_mm512_or_si512(FA__SID(a), FA__SID(b))); }
+FA_INLINE __m512d fa_xor_f64(__m512d a, __m512d b) { return FA__PD(_mm512_xor_si512(FA__SID(a), FA__SID(b))); }
+FA_INLINE __m512d fa_andnot_f64(__m512d a, __m512d b) { return FA__PD(_mm512_andnot_si512(FA__SID(a), FA__SID(b))); }
+FA_INLINE __m512d fa_abs_f64(__m512d a) { return _mm512_abs_pd(a); }
+FA_INLINE __m512d fa_neg_f64(__m512d a) { return fa_xor_f64(a, _mm512_set1_pd(-0.0)); }
+FA_INLINE __m512d fa_bits_shl_f64(__m512d a, int k) { return FA__PD(_mm512_slli_epi64(FA__SID(a), (unsigned)k)); }
+FA_INLINE __m512d fa_bits_srl_f64(__m512d a, int k) { return FA__PD(_mm512_srli_epi64(FA__SID(a), (unsigned)k)); }
+FA_INLINE __m512d fa_bits_add_f64(__m512d a, __m512d b) { return FA__PD(_mm512_add_epi64(FA__SID(a), FA__SID(b))); }
+FA_INLINE __m512d fa_bits_sub_f64(__m512d a, __m512d b) { return FA__PD(_mm512_sub_epi64(FA__SID(a), FA__SID(b))); }
+FA_INLINE __m512d fa_scalef_f64(__m512d x, __m512d n) { return _mm512_scalef_pd(x, n); }
+FA_INLINE __mmask8 fa_cmplt_f64(__m512d a, __m512d b) { return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ); }
+FA_INLINE __mmask8 fa_cmple_f64(__m512d a, __m512d b) { return _mm512_cmp_pd_mask(a, b, _CMP_LE_OQ); }
+FA_INLINE __mmask8 fa_cmpgt_f64(__m512d a, __m512d b) { return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ); }
+FA_INLINE __mmask8 fa_cmpge_f64(__m512d a, __m512d b) { return _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ); }
+FA_INLINE __mmask8 fa_cmpeq_f64(__m512d a, __m512d b) { return _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ); }
+FA_INLINE __mmask8 fa_cmpneq_f64(__m512d a, __m512d b) { return _mm512_cmp_pd_mask(a, b, _CMP_NEQ_UQ); }
+FA_INLINE __mmask8 fa_cmpunord_f64(__m512d a, __m512d b) { return _mm512_cmp_pd_mask(a, b, _CMP_UNORD_Q); }
+FA_INLINE __mmask8 fa_mask_and_f64(__mmask8 a, __mmask8 b) { return (__mmask8)(a & b); }
+FA_INLINE __mmask8 fa_mask_or_f64(__mmask8 a, __mmask8 b) { return (__mmask8)(a | b); }
+FA_INLINE __mmask8 fa_mask_andnot_f64(__mmask8 a, __mmask8 b) { return (__mmask8)(~a & b); }
+FA_INLINE __mmask8 fa_mask_not_f64(__mmask8 a) { return (__mmask8)~a; }
+FA_INLINE int fa_mask_any_f64(__mmask8 a) { return a != 0; }
+FA_INLINE __m512d fa_select_f64(__mmask8 m, __m512d a, __m512d b) { return _mm512_mask_blend_pd(m, b, a); }
+FA_INLINE double fa_reduce_add_f64(__m512d v) {
+    __m256d h = _mm256_add_pd(_mm512_castpd512_pd256(v), _mm512_extractf64x4_pd(v, 1));
+    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(h), _mm256_extractf128_pd(h, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+}
+FA_INLINE double fa_reduce_max_f64(__m512d v) {
+    __m256d h = _mm256_max_pd(_mm512_castpd512_pd256(v), _mm512_extractf64x4_pd(v, 1));
+    __m128d s = _mm_max_pd(_mm256_castpd256_pd128(h), _mm256_extractf128_pd(h, 1));
+    return _mm_cvtsd_f64(_mm_max_sd(s, _mm_unpackhi_pd(s, s)));
+}
+
+/* ---- f32 <-> f64, FA_LANES_F64 = 8 floats at a time ---- */
+FA_INLINE __m512d fa_loadu_f32_as_f64(const float *p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }
+FA_INLINE __m512d fa_load_tail_f32_as_f64(const float *p, ptrdiff_t n, double fill) {
+    __m512 v = _mm512_maskz_loadu_ps(fa_tail_mask_f32(n), p);
+    return _mm512_mask_blend_pd(fa_tail_mask_f64(n), _mm512_set1_pd(fill), _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
+}
+FA_INLINE void fa_storeu_f64_as_f32(float *p, __m512d v) { _mm256_storeu_ps(p, _mm512_cvtpd_ps(v)); }
+FA_INLINE void fa_store_tail_f64_as_f32(float *p, __m512d v, ptrdiff_t n) {
+    _mm512_mask_storeu_ps(p, fa_tail_mask_f32(n), _mm512_castps256_ps512(_mm512_cvtpd_ps(v)));
+}
+
+#endif /* FA_SIMD_H */

@@ -1,0 +1,149 @@
+/*
+ * fa_simd_sse2.h -- SSE2 (x86-64 baseline): 4 x f32, 2 x f64. No FMA: fmadd is mul + add.
+ * Same names and contracts as fa_simd_scalar.h (see there).  Masks are all-ones lanes.
+ * Tails go through a stack buffer: SSE2 has no masked load, and reading past the end
+ * of a NumPy array is not allowed.
+ */
+#ifndef FA_SIMD_H
+#define FA_SIMD_H
+#include <emmintrin.h>
+#include <math.h>
+#include "../fa_common.h"
+
+#define FA_ISA_NAME "sse2"
+#define FA_LANES_F32 4
+#define FA_LANES_F64 2
+#define FA_HAVE_SCALEF 0
+#define FA_HAVE_FMA 0
+
+typedef __m128 fa_simd_f32;
+typedef __m128d fa_simd_f64;
+typedef __m128 fa_mask_f32;
+typedef __m128d fa_mask_f64;
+
+/* ---- f32 ---- */
+FA_INLINE __m128 fa_loadu_f32(const float *p) { return _mm_loadu_ps(p); }
+FA_INLINE void fa_storeu_f32(float *p, __m128 v) { _mm_storeu_ps(p, v); }
+FA_INLINE __m128 fa_load_tail_f32(const float *p, ptrdiff_t n, float fill) {
+    float b[4] = {fill, fill, fill, fill};
+    memcpy(b, p, (size_t)n * sizeof(float));
+    return _mm_loadu_ps(b);
+}
+FA_INLINE void fa_store_tail_f32(float *p, __m128 v, ptrdiff_t n) {
+    float b[4];
+    _mm_storeu_ps(b, v);
+    memcpy(p, b, (size_t)n * sizeof(float));
+}
+FA_INLINE __m128 fa_load_tail_mask_u8_f32(const unsigned char *p, ptrdiff_t n) {
+    uint32_t w = 0;
+    memcpy(&w, p, (size_t)n);
+    __m128i b = _mm_cvtsi32_si128((int)w), z = _mm_setzero_si128();
+    __m128i i32 = _mm_unpacklo_epi16(_mm_unpacklo_epi8(b, z), z);
+    return _mm_castsi128_ps(_mm_xor_si128(_mm_cmpeq_epi32(i32, z), _mm_set1_epi32(-1)));
+}
+FA_INLINE __m128 fa_load_mask_u8_f32(const unsigned char *p) { return fa_load_tail_mask_u8_f32(p, 4); }
+FA_INLINE __m128 fa_set1_f32(float x) { return _mm_set1_ps(x); }
+FA_INLINE __m128 fa_set1_bits_f32(uint32_t u) { return _mm_castsi128_ps(_mm_set1_epi32((int)u)); }
+FA_INLINE __m128 fa_add_f32(__m128 a, __m128 b) { return _mm_add_ps(a, b); }
+FA_INLINE __m128 fa_sub_f32(__m128 a, __m128 b) { return _mm_sub_ps(a, b); }
+FA_INLINE __m128 fa_mul_f32(__m128 a, __m128 b) { return _mm_mul_ps(a, b); }
+FA_INLINE __m128 fa_div_f32(__m128 a, __m128 b) { return _mm_div_ps(a, b); }
+FA_INLINE __m128 fa_sqrt_f32(__m128 a) { return _mm_sqrt_ps(a); }
+FA_INLINE __m128 fa_min_f32(__m128 a, __m128 b) { return _mm_min_ps(a, b); }
+FA_INLINE __m128 fa_max_f32(__m128 a, __m128 b) { return _mm_max_ps(a, b); }
+FA_INLINE __m128 fa_fmadd_f32(__m128 a, __m128 b, __m128 c) { return _mm_add_ps(_mm_mul_ps(a, b), c); }
+FA_INLINE __m128 fa_fnmadd_f32(__m128 a, __m128 b, __m128 c) { return _mm_sub_ps(c, _mm_mul_ps(a, b)); }
+FA_INLINE __m128 fa_fmsub_f32(__m128 a, __m128 b, __m128 c) { return _mm_sub_ps(_mm_mul_ps(a, b), c); }
+FA_INLINE __m128 fa_and_f32(__m128 a, __m128 b) { return _mm_and_ps(a, b); }
+FA_INLINE __m128 fa_or_f32(__m128 a, __m128 b) { return _mm_or_ps(a, b); }
+FA_INLINE __m128 fa_xor_f32(__m128 a, __m128 b) { return _mm_xor_ps(a, b); }
+FA_INLINE __m128 fa_andnot_f32(__m128 a, __m128 b) { return _mm_andnot_ps(a, b); }
+FA_INLINE __m128 fa_abs_f32(__m128 a) { return _mm_andnot_ps(_mm_set1_ps(-0.0f), a); }
+FA_INLINE __m128 fa_neg_f32(__m128 a) { return _mm_xor_ps(_mm_set1_ps(-0.0f), a); }
+FA_INLINE __m128 fa_bits_shl_f32(__m128 a, int k) { return _mm_castsi128_ps(_mm_slli_epi32(_mm_castps_si128(a), k)); }
+FA_INLINE __m128 fa_bits_srl_f32(__m128 a, int k) { return _mm_castsi128_ps(_mm_srli_epi32(_mm_castps_si128(a), k)); }
+FA_INLINE __m128 fa_bits_add_f32(__m128 a, __m128 b) { return _mm_castsi128_ps(_mm_add_epi32(_mm_castps_si128(a), _mm_castps_si128(b))); }
+FA_INLINE __m128 fa_bits_sub_f32(__m128 a, __m128 b) { return _mm_castsi128_ps(_mm_sub_epi32(_mm_castps_si128(a), _mm_castps_si128(b))); }
+FA_INLINE __m128 fa_cvt_i32_f32(__m128 a) { return _mm_cvtepi32_ps(_mm_castps_si128(a)); }
+FA_INLINE __m128 fa_cmplt_f32(__m128 a, __m128 b) { return _mm_cmplt_ps(a, b); }
+FA_INLINE __m128 fa_cmple_f32(__m128 a, __m128 b) { return _mm_cmple_ps(a, b); }
+FA_INLINE __m128 fa_cmpgt_f32(__m128 a, __m128 b) { return _mm_cmpgt_ps(a, b); }
+FA_INLINE __m128 fa_cmpge_f32(__m128 a, __m128 b) { return _mm_cmpge_ps(a, b); }
+FA_INLINE __m128 fa_cmpeq_f32(__m128 a, __m128 b) { return _mm_cmpeq_ps(a, b); }
+FA_INLINE __m128 fa_cmpneq_f32(__m128 a, __m128 b) { return _mm_cmpneq_ps(a, b); }
+FA_INLINE __m128 fa_cmpunord_f32(__m128 a, __m128 b) { return _mm_cmpunord_ps(a, b); }
+FA_INLINE __m128 fa_mask_and_f32(__m128 a, __m128 b) { return _mm_and_ps(a, b); }
+FA_INLINE __m128 fa_mask_or_f32(__m128 a, __m128 b) { return _mm_or_ps(a, b); }
+FA_INLINE __m128 fa_mask_andnot_f32(__m128 a, __m128 b) { return _mm_andnot_ps(a, b); }
+FA_INLINE __m128 fa_mask_not_f32(__m128 a) { return _mm_xor_ps(a, _mm_castsi128_ps(_mm_set1_epi32(-1))); }
+FA_INLINE int fa_mask_any_f32(__m128 a) { return _mm_movemask_ps(a) != 0; }
+FA_INLINE __m128 fa_tail_mask_f32(ptrdiff_t n) {
+    return _mm_castsi128_ps(_mm_cmpgt_epi32(_mm_set1_epi32((int)n), _mm_setr_epi32(0, 1, 2, 3)));
+}
+FA_INLINE __m128 fa_select_f32(__m128 m, __m128 a, __m128 b) { return _mm_or_ps(_mm_and_ps(m, a), _mm_andnot_ps(m, b)); }
+FA_INLINE float fa_reduce_add_f32(__m128 v) {
+    __m128 s = _mm_add_ps(v, _mm_movehl_ps(v, v));             /* (0+2, 1+3) */
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+FA_INLINE float fa_reduce_max_f32(__m128 v) {
+    __m128 s = _mm_max_ps(v, _mm_movehl_ps(v, v));
+    s = _mm_max_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+
+/* ---- f64 ---- */
+FA_INLINE __m128d fa_loadu_f64(const double *p) { return _mm_loadu_pd(p); }
+FA_INLINE void fa_storeu_f64(double *p, __m128d v) { _mm_storeu_pd(p, v); }
+FA_INLINE __m128d fa_load_tail_f64(const double *p, ptrdiff_t n, double fill) { (void)n; return _mm_setr_pd(p[0], fill); }
+FA_INLINE void fa_store_tail_f64(double *p, __m128d v, ptrdiff_t n) { (void)n; _mm_store_sd(p, v); }
+FA_INLINE __m128d fa_load_tail_mask_u8_f64(const unsigned char *p, ptrdiff_t n) {
+    return _mm_castsi128_pd(_mm_set_epi64x(n > 1 && p[1] ? -1 : 0, p[0] ? -1 : 0));
+}
+FA_INLINE __m128d fa_load_mask_u8_f64(const unsigned char *p) { return fa_load_tail_mask_u8_f64(p, 2); }
+FA_INLINE __m128d fa_set1_f64(double x) { return _mm_set1_pd(x); }
+FA_INLINE __m128d fa_set1_bits_f64(uint64_t u) { return _mm_castsi128_pd(_mm_set1_epi64x((long long)u)); }
+FA_INLINE __m128d fa_add_f64(__m128d a, __m128d b) { return _mm_add_pd(a, b); }
+FA_INLINE __m128d fa_sub_f64(__m128d a, __m128d b) { return _mm_sub_pd(a, b); }
+FA_INLINE __m128d fa_mul_f64(__m128d a, __m128d b) { return _mm_mul_pd(a, b); }
+FA_INLINE __m128d fa_div_f64(__m128d a, __m128d b) { return _mm_div_pd(a, b); }
+FA_INLINE __m128d fa_sqrt_f64(__m128d a) { return _mm_sqrt_pd(a); }
+FA_INLINE __m128d fa_min_f64(__m128d a, __m128d b) { return _mm_min_pd(a, b); }
+FA_INLINE __m128d fa_max_f64(__m128d a, __m128d b) { return _mm_max_pd(a, b); }
+FA_INLINE __m128d fa_fmadd_f64(__m128d a, __m128d b, __m128d c) { return _mm_add_pd(_mm_mul_pd(a, b), c); }
+FA_INLINE __m128d fa_fnmadd_f64(__m128d a, __m128d b, __m128d c) { return _mm_sub_pd(c, _mm_mul_pd(a, b)); }
+FA_INLINE __m128d fa_fmsub_f64(__m128d a, __m128d b, __m128d c) { return _mm_sub_pd(_mm_mul_pd(a, b), c); }
+FA_INLINE __m128d fa_and_f64(__m128d a, __m128d b) { return _mm_and_pd(a, b); }
+FA_INLINE __m128d fa_or_f64(__m128d a, __m128d b) { return _mm_or_pd(a, b); }
+FA_INLINE __m128d fa_xor_f64(__m128d a, __m128d b) { return _mm_xor_pd(a, b); }
+FA_INLINE __m128d fa_andnot_f64(__m128d a, __m128d b) { return _mm_andnot_pd(a, b); }
+FA_INLINE __m128d fa_abs_f64(__m128d a) { return _mm_andnot_pd(_mm_set1_pd(-0.0), a); }
+FA_INLINE __m128d fa_neg_f64(__m128d a) { return _mm_xor_pd(_mm_set1_pd(-0.0), a); }
+FA_INLINE __m128d fa_bits_shl_f64(__m128d a, int k) { return _mm_castsi128_pd(_mm_slli_epi64(_mm_castpd_si128(a), k)); }
+FA_INLINE __m128d fa_bits_srl_f64(__m128d a, int k) { return _mm_castsi128_pd(_mm_srli_epi64(_mm_castpd_si128(a), k)); }
+FA_INLINE __m128d fa_bits_add_f64(__m128d a, __m128d b) { return _mm_castsi128_pd(_mm_add_epi64(_mm_castpd_si128(a), _mm_castpd_si128(b))); }
+FA_INLINE __m128d fa_bits_sub_f64(__m128d a, __m128d b) { return _mm_castsi128_pd(_mm_sub_epi64(_mm_castpd_si128(a), _mm_castpd_si128(b))); }
+FA_INLINE __m128d fa_cmplt_f64(__m128d a, __m128d b) { return _mm_cmplt_pd(a, b); }
+FA_INLINE __m128d fa_cmple_f64(__m128d a, __m128d b) { return _mm_cmple_pd(a, b); }
+FA_INLINE __m128d fa_cmpgt_f64(__m128d a, __m128d b) { return _mm_cmpgt_pd(a, b); }
+FA_INLINE __m128d fa_cmpge_f64(__m128d a, __m128d b) { return _mm_cmpge_pd(a, b); }
+FA_INLINE __m128d fa_cmpeq_f64(__m128d a, __m128d b) { return _mm_cmpeq_pd(a, b); }
+FA_INLINE __m128d fa_cmpneq_f64(__m128d a, __m128d b) { return _mm_cmpneq_pd(a, b); }
+FA_INLINE __m128d fa_cmpunord_f64(__m128d a, __m128d b) { return _mm_cmpunord_pd(a, b); }
+FA_INLINE __m128d fa_mask_and_f64(__m128d a, __m128d b) { return _mm_and_pd(a, b); }
+FA_INLINE __m128d fa_mask_or_f64(__m128d a, __m128d b) { return _mm_or_pd(a, b); }
+FA_INLINE __m128d fa_mask_andnot_f64(__m128d a, __m128d b) { return _mm_andnot_pd(a, b); }
+FA_INLINE __m128d fa_mask_not_f64(__m128d a) { return _mm_xor_pd(a, _mm_castsi128_pd(_mm_set1_epi32(-1))); }
+FA_INLINE int fa_mask_any_f64(__m128d a) { return _mm_movemask_pd(a) != 0; }
+FA_INLINE __m128d fa_tail_mask_f64(ptrdiff_t n) { return _mm_castsi128_pd(_mm_set_epi64x(n > 1 ? -1 : 0, n > 0 ? -1 : 0)); }
+FA_INLINE __m128d fa_select_f64(__m128d m, __m128d a, __m128d b) { return _mm_or_pd(_mm_and_pd(m, a), _mm_andnot_pd(m, b)); }
+FA_INLINE double fa_reduce_add_f64(__m128d v) { return _mm_cvtsd_f64(_mm_add_sd(v, _mm_unpackhi_pd(v, v))); }
+FA_INLINE double fa_reduce_max_f64(__m128d v) { return _mm_cvtsd_f64(_mm_max_sd(v, _mm_unpackhi_pd(v, v))); }
+
+/* ---- f32 <-> f64, FA_LANES_F64 = 2 floats at a time ---- */
+FA_INLINE __m128d fa_loadu_f32_as_f64(const float *p) { return _mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)p))); }
+FA_INLINE __m128d fa_load_tail_f32_as_f64(const float *p, ptrdiff_t n, double fill) { (void)n; return _mm_setr_pd((double)p[0], fill); }
+FA_INLINE void fa_storeu_f64_as_f32(float *p, __m128d v) { _mm_storel_epi64((__m128i *)p, _mm_castps_si128(_mm_cvtpd_ps(v))); }
+FA_INLINE void fa_store_tail_f64_as_f32(float *p, __m128d v, ptrdiff_t n) { (void)n; _mm_store_ss(p, _mm_cvtpd_ps(v)); }
+
+#endif /* FA_SIMD_H */
