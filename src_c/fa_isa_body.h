@@ -8,6 +8,11 @@
  */
 #include "kernels/fa_map.h"
 #include "kernels/fa_relu_family.h"
+#include "kernels/fa_math_f32.h"
+#include "kernels/fa_math_f64.h"
+#include "kernels/fa_activations_f32.h"
+#include "kernels/fa_activations_f64.h"
+#include "kernels/fa_softmax.h"
 #include "kernels/fa_placeholders.h"
 
 void FA_FILL_TABLE(fa_table *t)

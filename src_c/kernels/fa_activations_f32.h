@@ -1,0 +1,1 @@
+/* fa_activations_f32.h -- (being written) */

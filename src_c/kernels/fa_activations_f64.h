@@ -1,0 +1,1 @@
+/* fa_activations_f64.h -- (being written) */

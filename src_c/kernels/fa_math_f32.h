@@ -1,0 +1,1 @@
+/* fa_math_f32.h -- (being written) */

@@ -1,0 +1,1 @@
+/* fa_math_f64.h -- (being written) */

@@ -1,0 +1,1 @@
+/* fa_softmax.h -- (being written) */
