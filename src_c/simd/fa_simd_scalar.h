@@ -83,7 +83,7 @@ FA_INLINE fa_mask_##T fa_cmpneq_##T(fa_simd_##T a, fa_simd_##T b) { return a != 
 FA_INLINE fa_mask_##T fa_cmpunord_##T(fa_simd_##T a, fa_simd_##T b) { return a != a || b != b; } \
 FA_INLINE fa_mask_##T fa_mask_and_##T(fa_mask_##T a, fa_mask_##T b) { return a & b; }            \
 FA_INLINE fa_mask_##T fa_mask_or_##T(fa_mask_##T a, fa_mask_##T b) { return a | b; }             \
-FA_INLINE fa_mask_##T fa_mask_andnot_##T(fa_mask_##T a, fa_mask_##T b) { return !a & b; }        \
+FA_INLINE fa_mask_##T fa_mask_andnot_##T(fa_mask_##T a, fa_mask_##T b) { return (!a) & b; }        \
 FA_INLINE fa_mask_##T fa_mask_not_##T(fa_mask_##T a) { return !a; }                              \
 FA_INLINE int fa_mask_any_##T(fa_mask_##T a) { return a; }                                        \
 FA_INLINE fa_mask_##T fa_tail_mask_##T(ptrdiff_t n) { return n > 0; }                             \
