@@ -33,8 +33,7 @@ class Activation:
     select: Optional[Tuple[str, str]] = None     # (parameter, value) choosing this kernel
     params: Tuple[Param, ...] = ()
     aliases: Tuple[str, ...] = ()
-    ulp: float = 4.0                             # max error bound, float32 and float64
-    exact: bool = False
+    ulp: float = 4.0                             # max error bound, float32 and float64 (0: exact)
     domain: Tuple[float, float] = (-INF, INF)    # finite inputs outside are not swept
     test_params: Tuple[tuple, ...] = ((),)       # parameter sets the tests sweep
     torch: Optional[str] = None                  # torch.nn.functional peer (benchmarks)
@@ -75,16 +74,16 @@ def _np_gelu(np, x):
 
 
 ACTIVATIONS = (
-    Activation("relu", lambda mp, x: max(x, 0), lambda np, x: np.maximum(x, 0), exact=True,
+    Activation("relu", lambda mp, x: max(x, 0), lambda np, x: np.maximum(x, 0), ulp=0,
                torch="relu", doc="max(x, 0); relu(-0.0) = -0.0"),
-    Activation("relu6", lambda mp, x: min(max(x, 0), 6), lambda np, x: np.clip(x, 0, 6), exact=True,
+    Activation("relu6", lambda mp, x: min(max(x, 0), 6), lambda np, x: np.clip(x, 0, 6), ulp=0,
                torch="relu6", doc="min(max(x, 0), 6)"),
     Activation("leaky_relu", lambda mp, x, s: x if x > 0 else s * x,
                lambda np, x, s: np.where(x > 0, x, s * x),
-               params=(Param("negative_slope", 0.01),), ulp=0.5, exact=True,
+               params=(Param("negative_slope", 0.01),), ulp=0.5,
                test_params=((0.01,), (0.2,)), torch="leaky_relu", doc="x if x > 0 else negative_slope*x"),
     Activation("hardtanh", lambda mp, x, lo, hi: min(max(x, lo), hi), lambda np, x, lo, hi: np.clip(x, lo, hi),
-               params=(Param("min_val", -1.0), Param("max_val", 1.0)), exact=True,
+               params=(Param("min_val", -1.0), Param("max_val", 1.0)), ulp=0,
                test_params=((-1.0, 1.0), (-2.5, 0.5)), torch="hardtanh", doc="clamp(x, min_val, max_val)"),
     Activation("elu", lambda mp, x, a: x if x > 0 else a * mp.expm1(x),
                lambda np, x, a: np.where(x > 0, x, a * np.expm1(np.minimum(x, 0))),
