@@ -89,6 +89,7 @@ def render(functions):
     pyx.append("UNARY_OPS = (" + "".join(f"{n!r}, " for _, n, _ in unary) + ")")
     pyx.append("AXIS_OPS = (" + "".join(f"{n!r}, " for _, n, _ in axis) + ")")
     pyx.append('include "_kernels_impl.pxi"')
+    pyx.append('include "_capi.pxi"')
     return "\n".join(pxd) + "\n", "\n".join(pyx) + "\n"
 
 
