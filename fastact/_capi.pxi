@@ -5,7 +5,11 @@ from cpython.pycapsule cimport PyCapsule_New
 
 cdef extern from "fastact.h":
     ctypedef struct fa_api:
-        pass
+        unsigned int abi_version
+        unsigned int api_version
     const fa_api *fa_capi_table()
 
 _C_API = PyCapsule_New(<void *>fa_capi_table(), "fastact.kernels._C_API", NULL)
+# FASTACT_API_VERSION (number of kernels in the table) and FASTACT_ABI_VERSION of this build
+C_API_VERSION = fa_capi_table().api_version
+C_ABI_VERSION = fa_capi_table().abi_version
