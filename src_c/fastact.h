@@ -3,7 +3,8 @@
  *
  * Every kernel works on raw, contiguous arrays with ptrdiff_t element counts, is
  * safe to call without the GIL and from several threads at once, and runs the
- * kernel variant (scalar, SSE2, AVX2, AVX-512) chosen once when fastact is imported.
+ * kernel variant (scalar, SSE2, AVX2, AVX-512) chosen once when fastact is imported
+ * (the same one the Python API runs, also after fastact.set_isa()).
  * `y` may equal `x` (in place); other overlap between `x` and `y` is not allowed.
  *
  *   element-wise   void fa_<name>_<f32|f64>(const T *x, T *y, ptrdiff_t n [, double p1 [, double p2]]);
@@ -19,29 +20,113 @@
  *   void fa_leaky_relu_f64(const double *x, double *y, ptrdiff_t n, double negative_slope);
  *   void fa_softmax_f32(const float *x, float *y, ptrdiff_t rows, ptrdiff_t n);
  *   void fa_logsumexp_f64(const double *x, double *out, ptrdiff_t rows, ptrdiff_t n);
+ *
+ * ---- Using it from a C extension module (no link step) ----
+ *
+ * The kernels live in the extension module fastact.kernels, which exports a table
+ * of function pointers in the capsule `fastact.kernels._C_API` (NumPy's
+ * import_array pattern).  In a consumer, the fa_<name>_<t> names above are static
+ * inline functions that call through that table, so the code reads the same as a
+ * direct call and nothing is linked:
+ *
+ *     #include "fastact.h"            // includes <Python.h>; include it before other headers
+ *     // in the module's init (single-phase init: `return NULL;` instead of -1):
+ *     if (import_fastact() < 0) return -1;   // ImportError set on failure
+ *     // anywhere after that, with or without the GIL:
+ *     fa_softmax_f32(x, y, rows, n);
+ *
+ * import_fastact() imports fastact.kernels, and fails with ImportError when the
+ * installed fastact is older than this header (fewer kernels: FASTACT_API_VERSION)
+ * or has an incompatible table layout (FASTACT_ABI_VERSION).  A newer fastact is fine.
+ *
+ * One table per module.  A module made of a single C file needs nothing more (the
+ * table pointer is `static`).  A module made of several C files shares one table,
+ * as NumPy's PY_ARRAY_UNIQUE_SYMBOL / NO_IMPORT_ARRAY:
+ *     every file:        #define FASTACT_API_UNIQUE_SYMBOL mymodule_fastact_api
+ *     the file whose init calls import_fastact(): nothing else
+ *     every other file:  #define FASTACT_NO_IMPORT      (before #include "fastact.h")
+ *
+ * fastact's own build defines FASTACT_BUILDING_LIBRARY and sees the plain
+ * declarations of the entry points instead.
  */
 #ifndef FASTACT_H
 #define FASTACT_H
 
+#ifndef FASTACT_BUILDING_LIBRARY
+#include <Python.h>
+#endif
 #include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+/* Argument lists, shared by the declarations, the table and the consumer wrappers. */
 #define FA__PARAMS_0(p1, p2)
 #define FA__PARAMS_1(p1, p2) , double p1
 #define FA__PARAMS_2(p1, p2) , double p1, double p2
+#define FA__PASS_0(p1, p2)
+#define FA__PASS_1(p1, p2) , p1
+#define FA__PASS_2(p1, p2) , p1, p2
+#define FA__UNARY_ARGS(T, np, p1, p2) (const T *x, T *y, ptrdiff_t n FA__PARAMS_##np(p1, p2))
+#define FA__ROWWISE_ARGS(T) (const T *x, T *y, ptrdiff_t rows, ptrdiff_t n)
+#define FA__REDUCE_ARGS(T) (const T *x, T *out, ptrdiff_t rows, ptrdiff_t n)
 
-#define FA_UNARY(name, np, p1, p2)                                                        \
-    void fa_##name##_f32(const float *x, float *y, ptrdiff_t n FA__PARAMS_##np(p1, p2));  \
-    void fa_##name##_f64(const double *x, double *y, ptrdiff_t n FA__PARAMS_##np(p1, p2));
-#define FA_ROWWISE(name)                                                                  \
-    void fa_##name##_f32(const float *x, float *y, ptrdiff_t rows, ptrdiff_t n);          \
-    void fa_##name##_f64(const double *x, double *y, ptrdiff_t rows, ptrdiff_t n);
-#define FA_REDUCE(name)                                                                   \
-    void fa_##name##_f32(const float *x, float *out, ptrdiff_t rows, ptrdiff_t n);        \
-    void fa_##name##_f64(const double *x, double *out, ptrdiff_t rows, ptrdiff_t n);
+/*
+ * Layout version of the table: bumped only by an incompatible change (an entry
+ * removed, moved or given another signature).  A consumer needs exactly this one.
+ */
+#define FASTACT_ABI_VERSION 1
+
+/* C API version = the number of kernels in the table; each line of the list adds 2. */
+enum {
+    FASTACT_API_VERSION = 0
+#define FA_UNARY(name, np, p1, p2) + 2
+#define FA_ROWWISE(name) + 2
+#define FA_REDUCE(name) + 2
+#include "fastact_functions.h"
+#undef FA_UNARY
+#undef FA_ROWWISE
+#undef FA_REDUCE
+};
+
+/*
+ * The table in the capsule fastact.kernels._C_API.  The first four members never
+ * move; then one pointer per kernel, f32 then f64, in the order of
+ * fastact_functions.h (so a new line of the list extends the table at its end).
+ * Each pointer is the public entry point, i.e. the dispatched kernel.
+ */
+typedef struct fa_api {
+    unsigned int abi_version;             /* FASTACT_ABI_VERSION of the installed fastact */
+    unsigned int api_version;             /* its FASTACT_API_VERSION (number of kernels) */
+    size_t size;                          /* its sizeof(fa_api) */
+    const char *(*isa_in_use)(void);      /* see fa_isa_in_use() */
+#define FA_UNARY(name, np, p1, p2)                        \
+    void (*name##_f32) FA__UNARY_ARGS(float, np, p1, p2); \
+    void (*name##_f64) FA__UNARY_ARGS(double, np, p1, p2);
+#define FA_ROWWISE(name)                         \
+    void (*name##_f32) FA__ROWWISE_ARGS(float);  \
+    void (*name##_f64) FA__ROWWISE_ARGS(double);
+#define FA_REDUCE(name)                         \
+    void (*name##_f32) FA__REDUCE_ARGS(float);  \
+    void (*name##_f64) FA__REDUCE_ARGS(double);
+#include "fastact_functions.h"
+#undef FA_UNARY
+#undef FA_ROWWISE
+#undef FA_REDUCE
+} fa_api;
+
+#ifdef FASTACT_BUILDING_LIBRARY
+/* ---- inside fastact: the entry points themselves (fa_dispatch.c) ---- */
+#define FA_UNARY(name, np, p1, p2)                                \
+    void fa_##name##_f32 FA__UNARY_ARGS(float, np, p1, p2);      \
+    void fa_##name##_f64 FA__UNARY_ARGS(double, np, p1, p2);
+#define FA_ROWWISE(name)                                          \
+    void fa_##name##_f32 FA__ROWWISE_ARGS(float);                \
+    void fa_##name##_f64 FA__ROWWISE_ARGS(double);
+#define FA_REDUCE(name)                                           \
+    void fa_##name##_f32 FA__REDUCE_ARGS(float);                 \
+    void fa_##name##_f64 FA__REDUCE_ARGS(double);
 #include "fastact_functions.h"
 #undef FA_UNARY
 #undef FA_ROWWISE
@@ -49,6 +134,92 @@ extern "C" {
 
 /* The kernel variant in use: "scalar", "sse2", "avx2" or "avx512". */
 const char *fa_isa_in_use(void);
+
+/* The filled table that fastact.kernels puts in its capsule (fa_capi.c). */
+const fa_api *fa_capi_table(void);
+
+#else
+/* ---- in a consumer: the table pointer, import_fastact(), and calls through the table ---- */
+#define FASTACT_CAPSULE_NAME "fastact.kernels._C_API"
+
+#ifdef FASTACT_API_UNIQUE_SYMBOL
+#define FastAct_API FASTACT_API_UNIQUE_SYMBOL
+#endif
+#if defined(FASTACT_NO_IMPORT)
+#ifndef FASTACT_API_UNIQUE_SYMBOL
+#error "FASTACT_NO_IMPORT needs FASTACT_API_UNIQUE_SYMBOL (the same name in every file of the module)"
+#endif
+extern const fa_api *FastAct_API;
+#elif defined(FASTACT_API_UNIQUE_SYMBOL)
+const fa_api *FastAct_API = NULL;
+#else
+static const fa_api *FastAct_API = NULL;
+#endif
+
+#ifndef FASTACT_NO_IMPORT
+/*
+ * Import fastact.kernels and check its table: 0 on success, -1 with ImportError
+ * set (or the error of `import fastact.kernels`) on failure.  Call it with the GIL,
+ * once, in the module's init, before any fa_* call.
+ */
+static inline int import_fastact(void)
+{
+    const fa_api *api = (const fa_api *)PyCapsule_Import(FASTACT_CAPSULE_NAME, 0);
+    if (api == NULL) {
+        if (PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_ImportError,
+                         "the installed fastact has no C API capsule (%s): it is older than the "
+                         "fastact.h this module was compiled with (C API version %d); upgrade fastact",
+                         FASTACT_CAPSULE_NAME, (int)FASTACT_API_VERSION);
+        }
+        return -1;
+    }
+    if (api->abi_version != FASTACT_ABI_VERSION || api->api_version < FASTACT_API_VERSION
+            || api->size < sizeof(fa_api)) {
+        PyObject *mod = PyImport_ImportModule("fastact");
+        PyObject *ver = mod ? PyObject_GetAttrString(mod, "__version__") : NULL;
+        PyErr_Clear();
+        PyErr_Format(PyExc_ImportError,
+                     "fastact C API mismatch: this module was compiled against fastact.h with C API "
+                     "version %d (ABI %d), but the installed fastact %S has C API version %u (ABI %u); %s",
+                     (int)FASTACT_API_VERSION, FASTACT_ABI_VERSION,
+                     ver ? ver : Py_None, api->api_version, api->abi_version,
+                     api->abi_version != FASTACT_ABI_VERSION
+                         ? "rebuild this module against the installed fastact"
+                         : "upgrade fastact (or rebuild this module against the installed one)");
+        Py_XDECREF(ver);
+        Py_XDECREF(mod);
+        return -1;
+    }
+    FastAct_API = api;
+    return 0;
+}
+#endif /* FASTACT_NO_IMPORT */
+
+#define FA_UNARY(name, np, p1, p2)                                                    \
+    static inline void fa_##name##_f32 FA__UNARY_ARGS(float, np, p1, p2)              \
+    { FastAct_API->name##_f32(x, y, n FA__PASS_##np(p1, p2)); }                       \
+    static inline void fa_##name##_f64 FA__UNARY_ARGS(double, np, p1, p2)             \
+    { FastAct_API->name##_f64(x, y, n FA__PASS_##np(p1, p2)); }
+#define FA_ROWWISE(name)                                                              \
+    static inline void fa_##name##_f32 FA__ROWWISE_ARGS(float)                        \
+    { FastAct_API->name##_f32(x, y, rows, n); }                                       \
+    static inline void fa_##name##_f64 FA__ROWWISE_ARGS(double)                       \
+    { FastAct_API->name##_f64(x, y, rows, n); }
+#define FA_REDUCE(name)                                                               \
+    static inline void fa_##name##_f32 FA__REDUCE_ARGS(float)                         \
+    { FastAct_API->name##_f32(x, out, rows, n); }                                     \
+    static inline void fa_##name##_f64 FA__REDUCE_ARGS(double)                        \
+    { FastAct_API->name##_f64(x, out, rows, n); }
+#include "fastact_functions.h"
+#undef FA_UNARY
+#undef FA_ROWWISE
+#undef FA_REDUCE
+
+/* The kernel variant in use: "scalar", "sse2", "avx2" or "avx512". */
+static inline const char *fa_isa_in_use(void) { return FastAct_API->isa_in_use(); }
+#endif /* FASTACT_BUILDING_LIBRARY */
 
 #ifdef __cplusplus
 }

@@ -68,7 +68,10 @@ def render(functions):
            "    from fastact.kernels cimport fa_sigmoid_f32, fa_softmax_f64",
            "",
            "Each is the dispatched (best-ISA) kernel the Python API runs; see fastact.h for the",
-           'contract (contiguous arrays, ptrdiff_t counts, y may equal x)."""',
+           "contract (contiguous arrays, ptrdiff_t counts, y may equal x).  Nothing to include or",
+           "link: a cimporting module fetches them from fastact.kernels.__pyx_capi__ when it is",
+           "imported, and Cython checks each signature then (they are pinned by",
+           'tests/test_cython_abi.py; examples: examples/embedding/)."""',
            "from libc.stddef cimport ptrdiff_t", ""]
     pyx = [HEADER, "# cython: language_level=3", "from libc.stddef cimport ptrdiff_t", "",
            'cdef extern from "fastact.h" nogil:']
@@ -89,6 +92,7 @@ def render(functions):
     pyx.append("UNARY_OPS = (" + "".join(f"{n!r}, " for _, n, _ in unary) + ")")
     pyx.append("AXIS_OPS = (" + "".join(f"{n!r}, " for _, n, _ in axis) + ")")
     pyx.append('include "_kernels_impl.pxi"')
+    pyx.append('include "_capi.pxi"')
     return "\n".join(pxd) + "\n", "\n".join(pyx) + "\n"
 
 
