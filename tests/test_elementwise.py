@@ -462,7 +462,7 @@ def test_matches_scipy(kernel, dtype, isa):
     assert theirs.dtype == dtype
     scipy_err = ulp.ulp_errors(theirs, hi, lo, dtype).max()
     ours = call(entry, x, params)
-    finite = np.isfinite(theirs) & np.isfinite(ours) & (theirs != 0)
+    finite = np.isfinite(theirs) & (theirs != 0)     # zeros and infinities: compared exactly below
     err = ulp.ulp_errors(ours[finite], theirs[finite].astype(np.float64), 0 * theirs[finite], dtype)
     assert err.max() <= slack(entry.ulp) + scipy_err, f"{err.max():.3g} ULP from scipy ({scipy_err:.3g})"
     specials = np.array([-INF, INF, NAN, -0.0, 0.0, 1.0, 0.5], dtype)
