@@ -169,6 +169,9 @@ def test_out(entry, dtype, isa):
     assert call(entry, base, out=(out,)) is out
     assert_same_bits(out, full, "out tuple")
 
+    empty = np.empty((0, 3), dtype)                       # empty in, empty out
+    assert call(entry, empty, out=empty) is empty
+
     x0, out = np.array(base[7]), np.empty((), dtype)      # 0-d in, 0-d out: the array is returned
     assert call(entry, x0, out=out) is out
     assert_same_bits(out, full[7:8].reshape(()), "0-d out")
