@@ -53,9 +53,15 @@ def show_config():
     print(f"fastact {__version__}")
     print(f"  kernel variants available : {', '.join(info['available'])}")
     print(f"  best for this CPU and OS  : {info['best']}")
-    if info["requested"] is not None:
-        note = "" if info["requested"] == info["current"] else " (not available here: ignored)"
-        print(f"  FASTACT_ISA               : {info['requested']}{note}")
+    requested = info["requested"]
+    if requested is not None:
+        if requested == "unknown":
+            note = f" (unknown variant: ignored; expected one of {', '.join(_kernels.ISA_NAMES)})"
+        elif requested not in info["available"]:
+            note = " (not supported by this CPU and OS: ignored)"
+        else:
+            note = ""
+        print(f"  FASTACT_ISA               : {_os.environ.get('FASTACT_ISA', requested)}{note}")
     print(f"  in use                    : {info['current']}")
     names = list(_kernels.UNARY_OPS) + list(_kernels.AXIS_OPS)
     print(f"  functions on {info['current']}: {', '.join(names)}")

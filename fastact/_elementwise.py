@@ -35,7 +35,8 @@ def apply_unary(op, x, out, a, b, name):
         else:
             run(op, *flat_pair(xc, y), a, b)
         if result is not compute:
-            y = y.astype(result)
+            with np.errstate(over="ignore"):     # float16 overflow rounds to inf, as it should
+                y = y.astype(result)
         return y if y.ndim else y[()]
     out = check_out(out, x.shape, result, name)
     xc = contiguous(x, compute)
@@ -46,7 +47,8 @@ def apply_unary(op, x, out, a, b, name):
             return out
     y = np.empty_like(xc)           # out is strided, another dtype, or overlaps x partly
     run(op, *flat_pair(xc, y), a, b)
-    np.copyto(out, y, casting="same_kind")
+    with np.errstate(over="ignore"):             # a narrower out rounds to inf, with no warning
+        np.copyto(out, y, casting="same_kind")
     return out
 
 
@@ -112,7 +114,9 @@ def _build():
     groups = {}
     for entry in ACTIVATIONS:
         groups.setdefault(entry.name, []).append(entry)
-    namespace = {"apply_unary": apply_unary, "unary_fast": _core.unary_fast, "_check_params": _check_params}
+    # "inf": repr() of a parameter's none_as value (softplus threshold=None -> inf)
+    namespace = {"apply_unary": apply_unary, "unary_fast": _core.unary_fast, "_check_params": _check_params,
+                 "inf": float("inf")}
     functions = {}
     for name, entries in groups.items():
         exec(_make(entries), namespace)

@@ -54,7 +54,16 @@ def _softplus_ref(mp, x, beta=1.0, threshold=None):
 def _logit_ref(mp, p, eps=None):
     if eps is not None:
         p = min(max(p, eps), 1 - eps)
+    if p == 1:
+        return mp.inf
     return mp.log(p / (1 - p))
+
+
+def _gelu_ref(mp, x):
+    z = -x / mp.sqrt(2)
+    if z > 1e100:  # mpmath's erfc overflows near z = 1e160; asymptotic form, relative error < 1/(2z^2)
+        return x / 2 * mp.exp(-z * z) / (z * mp.sqrt(mp.pi))
+    return x / 2 * mp.erfc(z)
 
 
 def _np_softplus(np, x, beta=1.0, threshold=None):
@@ -112,7 +121,7 @@ ACTIVATIONS = (
                torch="softsign", doc="x/(1+|x|)"),
     Activation("silu", lambda mp, x: x / (1 + mp.exp(-x)), lambda np, x: x / (1 + np.exp(-x)),
                aliases=("swish",), torch="silu", doc="x*sigmoid(x)"),
-    Activation("gelu", lambda mp, x: x / 2 * mp.erfc(-x / mp.sqrt(2)), lambda np, x: _np_gelu(np, x),
+    Activation("gelu", _gelu_ref, lambda np, x: _np_gelu(np, x),
                select=("approximate", "none"), torch="gelu", doc="x/2*erfc(-x/sqrt(2))"),
     Activation("gelu_tanh",
                lambda mp, x: x / (1 + mp.exp(-2 * mp.sqrt(2 / mp.pi) * (x + GELU_TANH_C * x ** 3))),

@@ -1,0 +1,536 @@
+"""Element-wise functions: accuracy, layouts, dtype rules, out=, errors, special values, peers.
+
+Every test is generated from fastact/_registry.py (see tests/activations.py); the
+expected values come from mpmath (tests/ulp.py), from written mathematical limits, from
+NumPy's rules or from the same kernel on a contiguous copy -- never from a stored
+fastact output.  Tests taking the `isa` fixture run on every kernel variant.
+"""
+import math
+
+import numpy as np
+import pytest
+
+import fastact as fa
+from fastact._registry import ACTIVATIONS, BY_KERNEL, SELU_ALPHA, SELU_SCALE
+
+import ulp
+from activations import (CASES, DTYPES, ENTRIES, assert_same_bits, bits, call, case_id, entry_id,
+                         inputs, reference, slack)
+
+INF, NAN = math.inf, math.nan
+F16, F32, F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
+
+
+def native(dtype):
+    return np.dtype(dtype).newbyteorder("=")
+
+
+# ---------------------------------------------------------------------------------------
+# accuracy against mpmath, every variant
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_accuracy(case, dtype, isa):
+    entry, params = case
+    x, hi, lo = reference(entry.kernel, params, np.dtype(dtype).name)
+    y = call(entry, x, params)
+    assert y.dtype == dtype and y.shape == x.shape
+    err = ulp.ulp_errors(y, hi, lo, dtype)
+    i = int(np.argmax(err))
+    assert err[i] <= slack(entry.ulp), (
+        f"{case_id(case)} {np.dtype(dtype).name} on {isa}: {err[i]:.4g} ULP > bound {entry.ulp:g} "
+        f"at x={x[i]!r}: got {y[i]!r}, exact {hi[i] + lo[i]!r}; "
+        f"{np.count_nonzero(err > slack(entry.ulp))} of {x.size} inputs over the bound")
+
+
+# ---------------------------------------------------------------------------------------
+# shapes and memory layouts: bit-identical to the same kernel on a contiguous copy
+
+BASE_N = 256
+TAIL_SIZES = range(0, 4 * 16 + 2)      # every tail of every vector width (up to 16 lanes x 4)
+
+
+def _misaligned(b):
+    buf = np.zeros(b.nbytes + 1, np.uint8)
+    v = buf[1:].view(b.dtype)
+    v[...] = b
+    assert not v.flags.aligned
+    return v
+
+
+def _read_only(b):
+    c = b.copy()
+    c.flags.writeable = False
+    return c
+
+
+LAYOUTS = {
+    "0-d": lambda b: np.array(b[5]),
+    "empty": lambda b: b[:0],
+    "empty-0x3": lambda b: b[:0].reshape(0, 3),
+    "empty-3x0": lambda b: b[:0].reshape(3, 0),
+    "2d-C": lambda b: b[:240].reshape(12, 20),
+    "2d-F": lambda b: np.asfortranarray(b[:240].reshape(12, 20)),
+    "transposed": lambda b: b[:240].reshape(12, 20).T,
+    "2d-negative-strides": lambda b: b[:240].reshape(12, 20)[::-1, ::-2],
+    "3d-sliced": lambda b: b[:240].reshape(4, 6, 10)[:, 1::2, ::3],
+    "misaligned": _misaligned,
+    "misaligned-2d": lambda b: _misaligned(b[:240]).reshape(12, 20),
+    "byte-swapped": lambda b: b.astype(b.dtype.newbyteorder("S")),
+    "byte-swapped-strided": lambda b: b.astype(b.dtype.newbyteorder("S"))[::-3],
+    "read-only": _read_only,
+    "read-only-strided": lambda b: _read_only(b)[1::2],
+    **{f"stride{s:+d}": (lambda s: lambda b: b[::s])(s) for s in (-4, -3, -2, -1, 2, 3, 4)},
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("entry", ENTRIES, ids=entry_id)
+def test_tails_and_strides(entry, dtype, isa):
+    """Every size 0..65 at several offsets and strides +-1..4 gives, element by element,
+    what the same kernel gives for that element inside a long contiguous run."""
+    base = inputs(entry.kernel, dtype, BASE_N)
+    full = call(entry, base)
+    for step in (1, 2, 3, 4, -1, -2, -3, -4):
+        strided, expected_all = base[::step], full[::step]
+        for offset in (0, 1, 3):
+            for n in TAIL_SIZES:
+                got = call(entry, strided[offset:offset + n])
+                assert_same_bits(got, expected_all[offset:offset + n],
+                                 f"{entry.kernel} {isa} step {step} offset {offset} size {n}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("entry", ENTRIES, ids=entry_id)
+def test_layouts(entry, dtype, isa):
+    base = inputs(entry.kernel, dtype, BASE_N)
+    for name, make in LAYOUTS.items():
+        x = make(base)
+        contiguous = np.array(x, dtype=native(x.dtype), order="C", copy=True)
+        expected = call(entry, contiguous)
+        got = call(entry, x)
+        if x.ndim == 0:
+            assert type(got) is np.dtype(dtype).type, f"{name}: 0-d input gives {type(got)}"
+        else:
+            assert type(got) is np.ndarray
+        assert_same_bits(got, expected, f"{entry.kernel} {isa} layout {name}")
+        if x.ndim:
+            assert_same_bits(np.ravel(expected, order="K"),
+                             call(entry, contiguous.ravel()), f"{name} flattened")
+
+
+# ---------------------------------------------------------------------------------------
+# out=
+
+SENTINEL = -12345.0
+
+
+def _other(dtype):
+    return F32 if np.dtype(dtype) == F64 else F64
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("entry", ENTRIES, ids=entry_id)
+def test_out(entry, dtype, isa):
+    base = inputs(entry.kernel, dtype, BASE_N)
+    full = call(entry, base)
+
+    x = base.copy()                                       # in place
+    assert call(entry, x, out=x) is x
+    assert_same_bits(x, full, "out=x")
+
+    x = base.copy()                                       # in place, 2-D Fortran order
+    xf = np.asfortranarray(x[:240].reshape(12, 20))
+    assert call(entry, xf, out=xf) is xf
+    assert_same_bits(xf, full[:240].reshape(12, 20), "out=x Fortran")
+
+    x = base.copy()                                       # in place on a strided view
+    v = x[::2]
+    assert call(entry, v, out=v) is v
+    assert_same_bits(x[::2], full[::2], "out=x[::2]")
+    assert_same_bits(x[1::2], base[1::2], "out=x[::2] leaves the rest")
+
+    buf = np.full(2 * BASE_N, SENTINEL, dtype)            # non-contiguous out
+    out = buf[::2]
+    assert call(entry, base, out=out) is out
+    assert_same_bits(out, full, "strided out")
+    assert np.all(buf[1::2] == SENTINEL)
+
+    out = np.empty((12, 20), dtype, order="F")            # C input, Fortran out
+    assert call(entry, base[:240].reshape(12, 20), out=out) is out
+    assert_same_bits(out, full[:240].reshape(12, 20), "Fortran out")
+
+    out = np.empty(BASE_N, _other(dtype))                 # out of the other float dtype
+    assert call(entry, base, out=out) is out
+    with np.errstate(over="ignore"):
+        assert_same_bits(out, full.astype(out.dtype), f"{out.dtype} out")
+
+    out = np.empty(BASE_N, dtype)                         # out=(array,), as ufuncs take
+    assert call(entry, base, out=(out,)) is out
+    assert_same_bits(out, full, "out tuple")
+
+    empty = np.empty((0, 3), dtype)                       # empty in, empty out
+    assert call(entry, empty, out=empty) is empty
+
+    x0, out = np.array(base[7]), np.empty((), dtype)      # 0-d in, 0-d out: the array is returned
+    assert call(entry, x0, out=out) is out
+    assert_same_bits(out, full[7:8].reshape(()), "0-d out")
+
+    for shift in (1, 5, 17):                              # partial overlap, both directions
+        a = base.copy()
+        call(entry, a[shift:], out=a[:-shift])
+        assert_same_bits(a[:-shift], full[shift:], f"f(a[{shift}:], out=a[:-{shift}])")
+        assert_same_bits(a[-shift:], base[-shift:], "overlap leaves the rest")
+        a = base.copy()
+        call(entry, a[:-shift], out=a[shift:])
+        assert_same_bits(a[shift:], full[:-shift], f"f(a[:-{shift}], out=a[{shift}:])")
+        assert_same_bits(a[:shift], base[:shift], "overlap leaves the rest")
+    a = base.copy()                                       # overlap through strides
+    call(entry, a[::2][1:], out=a[::2][:-1])
+    assert_same_bits(a[::2][:-1], full[::2][1:], "strided overlap")
+
+
+def _out_errors(n, dtype):
+    ro = np.full(n, SENTINEL, dtype)
+    ro.flags.writeable = False
+    return [
+        ("list", [SENTINEL] * n, TypeError),
+        ("wrong size", np.full(n + 1, SENTINEL, dtype), ValueError),
+        ("wrong shape", np.full((2, n // 2), SENTINEL, dtype), ValueError),
+        ("int64", np.full(n, -7, np.int64), TypeError),
+        ("int32", np.full(n, -7, np.int32), TypeError),
+        ("bool", np.zeros(n, bool), TypeError),
+        ("read-only", ro, ValueError),
+    ]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("entry", ENTRIES, ids=entry_id)
+def test_out_errors_leave_out_untouched(entry, dtype):
+    x = inputs(entry.kernel, dtype, 64)
+    for what, out, error in _out_errors(x.size, dtype):
+        before = list(out) if isinstance(out, list) else out.copy()
+        with pytest.raises(error):
+            call(entry, x, out=out)
+        if isinstance(out, list):
+            assert out == before, what
+        else:
+            assert_same_bits(out, before, f"out untouched after the {what} error")
+    out = np.full(x.size, SENTINEL, dtype)                 # dtype error with a valid out
+    with pytest.raises(TypeError):
+        call(entry, x.astype(np.complex128), out=out)
+    assert np.all(out == SENTINEL)
+
+
+def test_out_read_only_message():
+    out = np.zeros(3)
+    out.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        fa.sigmoid(np.zeros(3), out=out)
+
+
+# ---------------------------------------------------------------------------------------
+# parameter errors (raised before anything is written)
+
+def _selecting_names():
+    groups = {}
+    for e in ACTIVATIONS:
+        if e.select:
+            groups.setdefault(e.name, []).append(e)
+    return groups
+
+
+@pytest.mark.parametrize("name", sorted(_selecting_names()))
+@pytest.mark.parametrize("bad", ["bogus", "", "NONE", None])
+def test_unknown_selector_names_the_allowed_values(name, bad):
+    entries = _selecting_names()[name]
+    param = entries[0].select[0]
+    out = np.full(4, SENTINEL)
+    with pytest.raises(ValueError) as info:
+        getattr(fa, name)(np.zeros(4), **{param: bad}, out=out)
+    for e in entries:
+        assert repr(e.select[1]) in str(info.value) or e.select[1] in str(info.value)
+    assert np.all(out == SENTINEL)
+
+
+def test_gelu_approximate_choices_differ():
+    x = np.linspace(-3, 3, 13)
+    assert not np.array_equal(fa.gelu(x, approximate="none"), fa.gelu(x, approximate="tanh"))
+    assert_same_bits(fa.gelu(x), fa.gelu(x, approximate="none"), "gelu default is exact")
+
+
+def test_hardtanh_min_greater_than_max():
+    out = np.full(4, SENTINEL)
+    with pytest.raises(ValueError):
+        fa.hardtanh(np.zeros(4), min_val=2.0, max_val=1.0, out=out)
+    assert np.all(out == SENTINEL)
+    assert_same_bits(fa.hardtanh(np.array([-3.0, 0.25, 3.0]), 0.5, 0.5), np.array([0.5, 0.5, 0.5]), "lo == hi")
+
+
+# ---------------------------------------------------------------------------------------
+# dtype rules (SPEC section 2)
+
+def _all_float16():
+    x = np.arange(2 ** 16, dtype=np.uint32).astype(np.uint16).view(np.float16)
+    return x[~np.isnan(x)]
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=entry_id)
+def test_float16_is_computed_in_float32(entry):
+    """Every float16 value: float16 out, equal to the float32 kernel's result rounded."""
+    x = np.concatenate([_all_float16(), np.array([np.nan], np.float16)])
+    with np.errstate(all="raise", under="ignore"):
+        got = call(entry, x)
+    with np.errstate(over="ignore"):
+        expected = call(entry, x.astype(np.float32)).astype(np.float16)
+    assert_same_bits(got, expected, f"{entry.kernel} float16")
+    out = np.empty_like(x)
+    with np.errstate(all="raise", under="ignore"):
+        assert call(entry, x, out=out) is out
+    assert_same_bits(out, expected, f"{entry.kernel} float16 out")
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_float16_accuracy(case):
+    """Against mpmath directly: float32 evaluation rounded to float16 is within 1 float16 ULP."""
+    entry, params = case
+    pytest.importorskip("mpmath")
+    x = ulp.sweep(np.float16, *entry.domain, n=400)
+    hi, lo = ulp.reference(entry.reference, x, *params)
+    err = ulp.ulp_errors(call(entry, x, params), hi, lo, np.float16)
+    i = int(np.argmax(err))
+    assert err[i] <= (0 if entry.ulp == 0 else 1), f"{err[i]:.3g} ULP at x={x[i]!r}"
+
+
+INTEGER_DTYPES = [np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64, np.uint64]
+
+
+@pytest.mark.parametrize("idtype", INTEGER_DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("entry", ENTRIES, ids=entry_id)
+def test_integers_and_bool_become_float64(entry, idtype):
+    info = np.iinfo(idtype) if idtype is not np.bool_ else None
+    values = [0, 1] if info is None else sorted({0, 1, 2, 3, 7, info.max, info.min, info.max // 3, 255 % (info.max + 1)})
+    x = np.array(values, dtype=np.uint64 if idtype is np.uint64 else np.int64).astype(idtype)
+    got = call(entry, x)
+    assert got.dtype == F64
+    assert_same_bits(got, call(entry, x.astype(np.float64)), f"{np.dtype(idtype).name} -> float64")
+
+
+def test_integer_values_are_converted_before_arithmetic():
+    """Values written out by hand: a wrap-around or a float16 detour would change them."""
+    assert_same_bits(fa.relu(np.array([255, 0], np.uint8)), np.array([255.0, 0.0]), "relu uint8")
+    assert_same_bits(fa.softsign(np.array([255], np.uint8)), np.array([255 / 256]), "softsign uint8")
+    assert_same_bits(fa.leaky_relu(np.array([-128, 127], np.int8)), np.array([-128 * 0.01, 127.0]), "int8")
+    assert_same_bits(fa.hardtanh(np.array([-32768, 5], np.int16), -40000.0, 3.0),
+                     np.array([-32768.0, 3.0]), "hardtanh int16")
+    assert_same_bits(fa.relu(np.array([2 ** 64 - 1], np.uint64)), np.array([2.0 ** 64]), "uint64")
+    assert_same_bits(fa.relu(np.array([True, False])), np.array([1.0, 0.0]), "bool")
+    assert fa.hardsigmoid(np.uint8(3)) == 1.0 and type(fa.hardsigmoid(np.uint8(3))) is np.float64
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=entry_id)
+def test_longdouble_is_computed_in_float64(entry):
+    x = inputs(entry.kernel, np.float64, 64)
+    got = call(entry, x.astype(np.longdouble))
+    assert got.dtype == F64
+    assert_same_bits(got, call(entry, x), "longdouble")
+
+
+UNSUPPORTED = {
+    "complex64": np.array([1 + 1j], np.complex64),
+    "complex128": np.array([1 + 1j]),
+    "object": np.array([1.0], dtype=object),
+    "str": np.array(["1.0"]),
+    "bytes": np.array([b"1.0"]),
+    "datetime64": np.array(["2026-01-01"], dtype="datetime64[D]"),
+    "timedelta64": np.array([1], dtype="timedelta64[s]"),
+}
+
+
+@pytest.mark.parametrize("kind", UNSUPPORTED)
+@pytest.mark.parametrize("entry", ENTRIES, ids=entry_id)
+def test_unsupported_dtypes_raise_naming_the_dtype(entry, kind):
+    x = UNSUPPORTED[kind]
+    with pytest.raises(TypeError) as info:
+        call(entry, x)
+    msg = str(info.value)
+    assert str(x.dtype) in msg or repr(x.dtype) in msg or x.dtype.str in msg, msg
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=entry_id)
+def test_array_likes_and_scalars(entry):
+    values = [0.25, -1.5, 0.0, 3.0]
+    expected = call(entry, np.array(values))
+    assert_same_bits(call(entry, values), expected, "list")
+    assert_same_bits(call(entry, tuple(values)), expected, "tuple")
+    assert_same_bits(call(entry, [values, values]), np.stack([expected, expected]), "nested list")
+    for value, kind in [(0.25, np.float64), (3, np.float64), (np.float32(0.25), np.float32),
+                        (np.float16(-1.5), np.float16), (np.array(-1.5), np.float64)]:
+        got = call(entry, value)
+        assert type(got) is kind, f"{value!r} gives {type(got)}"
+        assert_same_bits(np.array(got), call(entry, np.array([value], dtype=kind))[0], f"scalar {value!r}")
+    assert type(call(entry, True)) is np.float64
+
+
+# ---------------------------------------------------------------------------------------
+# special values: the true limits, written out (SPEC section 4), on every variant
+
+ANY_ZERO = object()   # a zero whose sign the maths does not fix
+NZ = "-0.0"            # -0.0 as a dict key (-0.0 and 0.0 are the same key)
+MINUS_LN2 = lambda mp: -mp.log(2)  # noqa: E731
+
+
+def _limits(entry, params):
+    """[(input, true result)] for +-inf, +-0 and other points of note.  A float is the exact
+    value (or its float64 rounding, checked to the ULP bound); a callable of mpmath gives
+    the exact value."""
+    k = entry.kernel
+    odd_at_zero = {NZ: -0.0, 0.0: 0.0}
+    table = {
+        "relu": lambda: {-INF: 0.0, INF: INF, -1.0: 0.0, **odd_at_zero},   # relu(-0.0) = -0.0, as torch
+        "relu6": lambda: {-INF: 0.0, INF: 6.0, 7.0: 6.0, **odd_at_zero},
+        "leaky_relu": lambda s: {-INF: -INF, INF: INF, **odd_at_zero},
+        "hardtanh": lambda lo, hi: {-INF: lo, INF: hi, **odd_at_zero},
+        "elu": lambda a: {-INF: -a, INF: INF, **odd_at_zero},
+        "selu": lambda: {-INF: lambda mp: -mp.mpf(SELU_SCALE) * SELU_ALPHA, INF: INF, **odd_at_zero},
+        "celu": lambda a: {-INF: -a, INF: INF, **odd_at_zero},
+        "sigmoid": lambda: {-INF: 0.0, INF: 1.0, NZ: 0.5, 0.0: 0.5},
+        "log_sigmoid": lambda: {-INF: -INF, INF: -0.0, NZ: MINUS_LN2, 0.0: MINUS_LN2},
+        "logit": lambda eps: (
+            {-INF: NAN, INF: NAN, NZ: -INF, 0.0: -INF, 1.0: INF, 0.5: 0.0, -0.5: NAN, 1.5: NAN}
+            if eps is None else
+            {-INF: lambda mp: mp.log(eps / (1 - mp.mpf(eps))), 0.0: lambda mp: mp.log(eps / (1 - mp.mpf(eps))),
+             INF: lambda mp: mp.log((1 - mp.mpf(eps)) / eps), 1.0: lambda mp: mp.log((1 - mp.mpf(eps)) / eps),
+             0.5: 0.0}),
+        "tanh": lambda: {-INF: -1.0, INF: 1.0, **odd_at_zero},
+        "softplus": lambda beta, threshold: {-INF: 0.0, INF: INF, NZ: lambda mp: mp.log(2) / beta,
+                                             0.0: lambda mp: mp.log(2) / beta},
+        "softsign": lambda: {-INF: -1.0, INF: 1.0, **odd_at_zero},
+        "silu": lambda: {-INF: -0.0, INF: INF, **odd_at_zero},
+        "gelu": lambda: {-INF: -0.0, INF: INF, **odd_at_zero},
+        "gelu_tanh": lambda: {-INF: -0.0, INF: INF, **odd_at_zero},
+        "mish": lambda: {-INF: -0.0, INF: INF, **odd_at_zero},
+        "hardsigmoid": lambda: {-INF: 0.0, INF: 1.0, NZ: 0.5, 0.0: 0.5, -3.0: 0.0, 3.0: 1.0},
+        "hardswish": lambda: {-INF: ANY_ZERO, INF: INF, -3.0: ANY_ZERO, 3.0: 3.0, **odd_at_zero},
+    }
+    return [(-0.0 if x == NZ else x, want) for x, want in table[k](*params).items()]
+
+
+def test_every_entry_has_limits():
+    assert {e.kernel for e in ACTIVATIONS} == {e.kernel for e in ACTIVATIONS if _limits(e, e.test_params[0])}
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_special_values(case, dtype, isa):
+    entry, params = case
+    table = _limits(entry, params) + [(NAN, NAN)]
+    # each point at several positions of a 67-element array: vector body and every tail
+    picks = [i % len(table) for i in range(67)]
+    x = np.array([table[i][0] for i in picks], dtype=dtype)
+    with np.errstate(all="raise", under="ignore"):
+        y = call(entry, x, params)
+    for i, xi, yi in zip(picks, x, y):
+        want = table[i][1]
+        what = f"{case_id(case)}({xi!r}) on {isa} = {yi!r}"
+        if want is ANY_ZERO:
+            assert yi == 0, what
+        elif callable(want):
+            pytest.importorskip("mpmath")
+            hi, lo = ulp.reference(lambda mp, _x: want(mp), [0.0])
+            assert ulp.ulp_errors([yi], hi, lo, dtype)[0] <= slack(entry.ulp), f"{what}, exact {hi[0]!r}"
+        elif math.isnan(want):
+            assert np.isnan(yi), f"{what}, expected NaN"
+        elif want == 0 or math.isinf(want):
+            assert yi == want and np.signbit(yi) == (math.copysign(1, want) < 0), f"{what}, expected {want!r}"
+        else:
+            err = ulp.ulp_errors([yi], [want], [0.0], dtype)[0]    # `want` is exact in dtype
+            assert err <= slack(entry.ulp), f"{what}, expected {want!r}"
+
+
+# ---------------------------------------------------------------------------------------
+# peers: SciPy's expit / log_expit, torch's definitions
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("kernel", [e.kernel for e in ACTIVATIONS if e.scipy])
+def test_matches_scipy(kernel, dtype, isa):
+    """fastact and scipy.special agree to within fastact's bound plus SciPy's own measured
+    error, and exactly at the special values."""
+    special = pytest.importorskip("scipy.special")
+    entry = BY_KERNEL[kernel]
+    params = entry.test_params[0]
+    x, hi, lo = reference(kernel, params, np.dtype(dtype).name)
+    with np.errstate(all="ignore"):
+        theirs = getattr(special, entry.scipy)(x, *[p for p in params if p is not None])
+    assert theirs.dtype == dtype
+    scipy_err = ulp.ulp_errors(theirs, hi, lo, dtype).max()
+    ours = call(entry, x, params)
+    finite = np.isfinite(theirs) & (theirs != 0)     # zeros and infinities: compared exactly below
+    err = ulp.ulp_errors(ours[finite], theirs[finite].astype(np.float64), 0 * theirs[finite], dtype)
+    assert err.max() <= slack(entry.ulp) + scipy_err, f"{err.max():.3g} ULP from scipy ({scipy_err:.3g})"
+    specials = np.array([-INF, INF, NAN, -0.0, 0.0, 1.0, 0.5], dtype)
+    with np.errstate(all="ignore"):
+        theirs_s = getattr(special, entry.scipy)(specials)
+    ours_s = call(entry, specials)
+    assert np.array_equal(np.isnan(ours_s), np.isnan(theirs_s)), f"NaN: {ours_s} vs SciPy {theirs_s}"
+    inf_or_zero = np.isinf(theirs_s) | (theirs_s == 0)
+    assert_same_bits(ours_s[inf_or_zero], theirs_s[inf_or_zero], f"{kernel} at +-inf / zeros vs SciPy")
+
+
+SOFTPLUS_THRESHOLDS = [(1.0, 2.0), (2.0, 3.0), (1.0, 20.0), (0.5, 1.0)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("beta,threshold", SOFTPLUS_THRESHOLDS)
+def test_softplus_threshold_follows_torch_rule(beta, threshold, dtype, isa):
+    """torch: softplus(x) = x where beta*x > threshold, log1p(exp(beta*x))/beta elsewhere."""
+    pytest.importorskip("mpmath")
+    cut = threshold / beta
+    x = np.concatenate([np.linspace(cut - 2, cut + 2, 401),
+                        [np.nextafter(dtype(cut), dtype(-INF)), dtype(cut), np.nextafter(dtype(cut), dtype(INF))]]
+                       ).astype(dtype)
+    y = fa.softplus(x, beta=beta, threshold=threshold)
+    linear = beta * x.astype(np.float64) > threshold
+    assert_same_bits(y[linear], x[linear], "linear part is x itself")
+    hi, lo = ulp.reference(BY_KERNEL["softplus"].reference, x[~linear], beta, None)
+    err = ulp.ulp_errors(y[~linear], hi, lo, dtype)
+    assert err.max() <= slack(BY_KERNEL["softplus"].ulp)
+    torch = _torch()
+    if torch is not None:
+        t = torch.nn.functional.softplus(torch.from_numpy(x), beta=beta, threshold=threshold).numpy()
+        np.testing.assert_allclose(y, t, rtol=1e-5 if dtype is np.float32 else 1e-12)
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def _torch_fn(torch, entry):
+    return getattr(torch.nn.functional, entry.torch, None) or getattr(torch, entry.torch)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c[0].torch], ids=case_id)
+def test_matches_torch_float64(case):
+    """torch's definitions (constants of selu, hardsigmoid, hardswish, gelu 'tanh', parameter
+    names and meanings): float64, on a range where torch's own formulas are well conditioned
+    (|relative error| ~1e-14), so 1e-12 catches any different constant."""
+    torch = _torch()
+    if torch is None:
+        pytest.skip("torch is not installed: only this comparison is skipped")
+    entry, params = case
+    lo, hi = (1e-3, 1 - 1e-3) if entry.kernel == "logit" else (-3.0, 6.0)
+    x = np.concatenate([np.linspace(lo, hi, 1201), np.linspace(lo, hi, 97) + 1e-3]).clip(lo, hi)
+    kwargs = {p.name: v for p, v in zip(entry.params, params)}
+    if entry.kernel == "softplus" and kwargs["threshold"] is None:
+        kwargs["threshold"] = INF
+    if entry.kernel == "logit":
+        kwargs = {"eps": kwargs["eps"]}
+    if entry.select:
+        kwargs[entry.select[0]] = entry.select[1]
+    theirs = _torch_fn(torch, entry)(torch.from_numpy(x), **kwargs).numpy()
+    ours = call(entry, x, params)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-300, err_msg=case_id(case))

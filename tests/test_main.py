@@ -1,0 +1,84 @@
+"""`python -m fastact`: runs, names the variant, and prints one row per function and dtype."""
+import math
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+import fastact as fa
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(fa.__file__)))
+FUNCTIONS = [n for n in ("relu", "sigmoid", "tanh", "gelu", "silu", "softplus", "softmax", "logsumexp")
+             if hasattr(fa, n)]
+
+
+def run_main(isa=None):
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env.pop("FASTACT_ISA", None)
+    if isa:
+        env["FASTACT_ISA"] = isa
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-W", "error", "-m", "fastact"], env=env, capture_output=True,
+                          text=True, timeout=300)
+    return done, time.perf_counter() - start
+
+
+@pytest.fixture(scope="module")
+def output():
+    done, seconds = run_main()
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "", done.stderr            # no warnings, no noise
+    return done.stdout, seconds
+
+
+def _rows(stdout):
+    lines = stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["function", "dtype"])
+    return lines[header], [line.split() for line in lines[header + 1:] if line.strip()]
+
+
+def test_names_the_variant_and_cpu_level(output):
+    stdout, _ = output
+    info = fa.simd_info()
+    assert f"in use                    : {info['best']}" in stdout
+    assert f"best for this CPU and OS  : {info['best']}" in stdout
+    assert stdout.splitlines()[0].startswith("fastact ")
+
+
+def test_one_row_per_function_and_dtype_with_finite_numbers(output):
+    stdout, _ = output
+    header, rows = _rows(stdout)
+    assert [(r[0], r[1]) for r in rows] == [(f, d) for f in FUNCTIONS for d in ("float32", "float64")]
+    has_mpmath = "reference: mpmath" in stdout
+    for name, dtype, t_fa, t_np, ratio, err, bound in rows:
+        assert 0 < float(t_fa) < 10_000, (name, dtype, t_fa)
+        if t_np != "-":                   # "-": the NumPy formula needs SciPy's erf (gelu)
+            assert 0 < float(t_np) < 10_000 and ratio.endswith("x") and math.isfinite(float(ratio[:-1]))
+        else:
+            assert name == "gelu"
+        if err == "-":
+            assert dtype == "float64" and not has_mpmath
+        else:
+            assert math.isfinite(float(err)) and float(err) >= 0, f"{name} {dtype}: max ULP {err}"
+        assert float(bound) >= 0
+
+
+def test_columns_are_aligned(output):
+    stdout, _ = output
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("function"))
+    table = [line for line in lines[start:] if line.strip()]
+    assert len({len(line) for line in table}) == 1, table
+
+
+def test_finishes_in_a_few_seconds(output):
+    _, seconds = output
+    assert seconds < 30
+
+
+def test_reports_a_forced_variant():
+    done, _ = run_main("scalar")
+    assert done.returncode == 0, done.stderr
+    assert "in use                    : scalar" in done.stdout
