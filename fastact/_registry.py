@@ -89,7 +89,7 @@ ACTIVATIONS = (
                torch="relu6", doc="min(max(x, 0), 6)"),
     Activation("leaky_relu", lambda mp, x, s: x if x > 0 else s * x,
                lambda np, x, s: np.where(x > 0, x, s * x),
-               params=(Param("negative_slope", 0.01),), ulp=0.5,
+               params=(Param("negative_slope", 0.01),), ulp=1.0,
                test_params=((0.01,), (0.2,)), torch="leaky_relu", doc="x if x > 0 else negative_slope*x"),
     Activation("hardtanh", lambda mp, x, lo, hi: min(max(x, lo), hi), lambda np, x, lo, hi: np.clip(x, lo, hi),
                params=(Param("min_val", -1.0), Param("max_val", 1.0)), ulp=0,
