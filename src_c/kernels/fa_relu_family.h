@@ -6,7 +6,8 @@
  * relu, relu6, hardtanh: exact (max/min only).  leaky_relu: slope*x with the double slope
  * split in hi + lo of the dtype, x*hi + x*lo in one FMA.  Measured max (tools/ulp_report.py
  * leaky_relu --n 20000): float64 0.5 ULP on every variant; float32 0.6 ULP with FMA (0.68
- * where x*lo falls in the subnormals), 0.96 without FMA (scalar, SSE2: two roundings).  hardsigmoid (x+3)/6: x+3 is exact near -3 (Sterbenz), so <= 1 ULP.
+ * where x*lo falls in the subnormals), 0.84 without FMA (scalar, SSE2: slope rounded to float32, then x*slope; adding x*lo
+ * there would round twice and measured 1.2 near the smallest normal).  hardsigmoid (x+3)/6: x+3 is exact near -3 (Sterbenz), so <= 1 ULP.
  * hardswish x*(x+3)/6: <= 1.5 ULP.  softsign x/(1+|x|): <= 1.5 ULP.
  * NaN propagates everywhere: max/min are called as max(c, x), and x86 returns the
  * second operand when either is NaN.  relu(-0.0) = -0.0 (as torch; the sign of
@@ -24,9 +25,16 @@ FA_INLINE fa_simd_##T fa_relu6_v_##T(fa_simd_##T x, const fa_params *p) {       
     return fa_min_##T(fa_set1_##T(6), fa_max_##T(fa_set1_##T(0), x));                      \
 }                                                                                          \
 FA_INLINE fa_simd_##T fa_leaky_relu_v_##T(fa_simd_##T x, const fa_params *p) {            \
-    /* the slope is a double: slope_hi + slope_lo carries it to ~2x the dtype's precision */ \
+    /* the slope is a double: with FMA, hi + lo carry it to ~2x the dtype's precision */ \
     const fa_scalar_##T hi = (fa_scalar_##T)p->a, lo = (fa_scalar_##T)(p->a - (double)hi);   \
-    fa_simd_##T neg = fa_fmadd_##T(x, fa_set1_##T(hi), fa_mul_##T(x, fa_set1_##T(lo)));      \
+    fa_simd_##T neg = fa_mul_##T(x, fa_set1_##T(hi));                                      \
+    if (FA_HAVE_FMA && lo != 0) {                                                          \
+        fa_simd_##T fused = fa_fmadd_##T(x, fa_set1_##T(hi), fa_mul_##T(x, fa_set1_##T(lo)));  \
+        /* x = -inf or -0.0: x*hi + x*lo could be inf - inf or -0 + +0; x*hi is right there */ \
+        fa_mask_##T plain = fa_mask_or_##T(fa_cmpeq_##T(fa_abs_##T(x), fa_set1_##T(INFINITY)),  \
+                                           fa_cmpeq_##T(x, fa_set1_##T(0)));                  \
+        neg = fa_select_##T(plain, neg, fused);                                            \
+    }                                                                                      \
     return fa_select_##T(fa_cmpgt_##T(x, fa_set1_##T(0)), x, neg);                          \
 }                                                                                          \
 FA_INLINE fa_simd_##T fa_hardtanh_v_##T(fa_simd_##T x, const fa_params *p) {              \
