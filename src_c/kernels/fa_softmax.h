@@ -1,1 +1,493 @@
-/* fa_softmax.h -- (being written) */
+/*
+ * fa_softmax.h -- logsumexp, softmax, log_softmax along the middle axis of a
+ * C-contiguous (outer, n, inner) block (included once per ISA).
+ *
+ * Algorithm (both dtypes; all arithmetic in float64 lanes, float32 data is widened on load):
+ *   statistics  a slice is cut into chunks that fit in L1 (FA_SM_CHUNK_BYTES).  Per chunk:
+ *               pass 1 the chunk max mk (native lanes), pass 2 (re-reading L1)
+ *               t = sum over x < mk of w*exp(x - mk) and c = sum over x == mk of w
+ *               (w = b or 1), per lane in float64; the chunk is merged into the running
+ *               (M, T, C) with one exp: x is read once from memory.  The terms equal to
+ *               the max are kept apart so that l = log(C + T) = log(C) + log1p(T/C) keeps
+ *               its relative accuracy when one entry dominates (SciPy PR #21597:
+ *               logsumexp([0, -40]) = 4.248e-18, log_softmax([0,-40])[0] = -4.248e-18).
+ *   logsumexp   M + l, written once per slice.
+ *   log_softmax y = (x - M) - l: x <= M and l >= 0, so there is no cancellation and the
+ *               rounding of x - M is below half an ULP of y.
+ *   softmax     y = exp((x - M) - l) in one exp per entry (no division, no stored
+ *               exp): x read a second time, y written once.  float32 data: the argument
+ *               is formed in float64 (x - M exact), exp by a degree-6 polynomial (2^-27.5
+ *               relative), one rounding to float32.  float64 data: x - M as a two-sum
+ *               (d + e), l split as lhi (a multiple of 2^-32) + llo, and the Cody-Waite
+ *               reduction r = (d - (n*ln2hi + lhi)) - n*ln2lo + (e - llo), whose first
+ *               difference is exact or rounds at 2^-55 (|r| < 0.35), so the argument
+ *               keeps ~2^-54 absolute accuracy; exp(r) degree 11.
+ *   inner > 1   the same, vectorised across `inner`: a block of FA_SM_COLS vectors of
+ *               columns is walked in chunks of rows that fit in L1, per-lane (M, T, C)
+ *               merged with one vector exp per chunk.
+ * Options (fa_axis_opts, each may be NULL): mask (0 = left out: max and sum skip it,
+ * softmax 0, log_softmax -inf), b (logsumexp weights; b == 0 leaves the entry out even
+ * where x is inf or NaN; a negative total gives NaN, or |total| and sign -1 with `sign`),
+ * sign (logsumexp: +1, -1, or 0 for an empty or all -inf slice).
+ * Special slices (SPEC.md section 4): NaN anywhere -> NaN; +inf -> logsumexp +inf,
+ * softmax/log_softmax NaN; all -inf -> logsumexp -inf (sign 0), softmax/log_softmax NaN;
+ * fully masked -> logsumexp -inf, softmax 0, log_softmax -inf.
+ * Measured max error (tests/test_reductions.py::test_ulp_*, rows of 1 .. 10^6 entries
+ * uniform in +-50, every variant): see the constants FA_SM_ULP_* below.
+ */
+#ifndef FA_SOFTMAX_H
+#define FA_SOFTMAX_H
+#include <math.h>
+
+#define FA_SM_CHUNK_BYTES 16384
+#define FA_SM_COLS 4           /* column vectors per block when inner > 1 */
+
+#define FA_SM_LOG2E 0x1.71547652b82fep+0
+#define FA_SM_LN2 0x1.62e42fefa39efp-1
+#define FA_SM_LN2_HI32 0x1.62e42fee00000p-1   /* ln 2 rounded down to a multiple of 2^-32 */
+#define FA_SM_LN2_LO32 0x1.a39ef35793c76p-33  /* ln 2 - FA_SM_LN2_HI32 */
+#define FA_SM_TWO32 4294967296.0
+#define FA_SM_ROUND_MAGIC 0x1.8p52            /* (v + magic) - magic rounds |v| < 2^51 */
+
+/* ---- exp building blocks on float64 lanes ---- */
+
+/* 2^n for integral n in [-1022, 1023], built from the exponent bits. */
+FA_INLINE fa_simd_f64 fa_sm_exp2i_f64(fa_simd_f64 n)
+{
+    fa_simd_f64 biased = fa_add_f64(n, fa_set1_f64(FA_SM_ROUND_MAGIC));
+    return fa_bits_shl_f64(fa_bits_add_f64(biased, fa_set1_bits_f64(1023)), 52);
+}
+
+/* p * 2^n for integral n in [-1100, 0]: vscalefpd, or two exact-range steps elsewhere
+ * (the second multiply is the only rounding; subnormal results may round twice). */
+FA_INLINE fa_simd_f64 fa_sm_ldexp_f64(fa_simd_f64 p, fa_simd_f64 n)
+{
+#if FA_HAVE_SCALEF
+    return fa_scalef_f64(p, n);
+#else
+    fa_simd_f64 n1 = fa_max_f64(n, fa_set1_f64(-1020.0));
+    fa_simd_f64 n2 = fa_sub_f64(n, n1);
+    return fa_mul_f64(fa_mul_f64(p, fa_sm_exp2i_f64(n1)), fa_sm_exp2i_f64(n2));
+#endif
+}
+
+/* n = nearest integer to v*log2(e) (ties either way) */
+FA_INLINE fa_simd_f64 fa_sm_round_log2e_f64(fa_simd_f64 v)
+{
+    fa_simd_f64 magic = fa_set1_f64(FA_SM_ROUND_MAGIC);
+    return fa_sub_f64(fa_fmadd_f64(v, fa_set1_f64(FA_SM_LOG2E), magic), magic);
+}
+
+/* exp(r) for |r| <= ln2/2 + 1e-3, relative error 2^-27.5 (enough for float32 results):
+ * 1 + r*q(r), q a degree-5 Chebyshev fit of expm1(r)/r (mpmath chebyfit, tools: see
+ * the comment in tests/test_reductions.py). */
+FA_INLINE fa_simd_f64 fa_sm_poly6_f64(fa_simd_f64 r)
+{
+    fa_simd_f64 q = fa_set1_f64(0x1.6d44d2021d74fp-10);
+    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.123f3edb3b42bp-7));
+    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.5554e7cfb8dd9p-5));
+    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.55547a2eed730p-3));
+    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.0000000bc3067p-1));
+    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.0000002f1229fp+0));
+    return fa_fmadd_f64(q, r, fa_set1_f64(1.0));
+}
+
+/* exp(r) for |r| <= ln2/2 + 1e-3, relative error 2^-56 (float64 results): degree 11,
+ * 1 + r*q(r), q a degree-10 Chebyshev fit of expm1(r)/r (mpmath chebyfit). */
+FA_INLINE fa_simd_f64 fa_sm_poly11_f64(fa_simd_f64 r)
+{
+    fa_simd_f64 r2 = fa_mul_f64(r, r);
+    /* Estrin on pairs, then Horner in r^2: shorter dependency chain than plain Horner */
+    fa_simd_f64 c10 = fa_set1_f64(0x1.af4f375ba602bp-26);
+    fa_simd_f64 p98 = fa_fmadd_f64(fa_set1_f64(0x1.28a3d9bc20371p-22), r, fa_set1_f64(0x1.71de0190b33a1p-19));
+    fa_simd_f64 p76 = fa_fmadd_f64(fa_set1_f64(0x1.a019a55b9796dp-16), r, fa_set1_f64(0x1.a01a01ac1adebp-13));
+    fa_simd_f64 p54 = fa_fmadd_f64(fa_set1_f64(0x1.6c16c17f994b9p-10), r, fa_set1_f64(0x1.111111111007ep-7));
+    fa_simd_f64 p32 = fa_fmadd_f64(fa_set1_f64(0x1.5555555551f75p-5), r, fa_set1_f64(0x1.5555555555557p-3));
+    fa_simd_f64 p10 = fa_fmadd_f64(fa_set1_f64(0x1.0000000000005p-1), r, fa_set1_f64(0x1.0000000000000p+0));
+    fa_simd_f64 q = fa_fmadd_f64(c10, r2, p98);
+    q = fa_fmadd_f64(q, r2, p76);
+    q = fa_fmadd_f64(q, r2, p54);
+    q = fa_fmadd_f64(q, r2, p32);
+    q = fa_fmadd_f64(q, r2, p10);
+    return fa_fmadd_f64(q, r, fa_set1_f64(1.0));
+}
+
+/* exp(d) for d <= ~0, float32 accuracy; d < -110 gives ~1e-48 (0 once rounded to
+ * float32); NaN stays NaN.  Single-constant ln 2 (|n| <= 159: error < 2^-44). */
+FA_INLINE fa_simd_f64 fa_sm_exp_lo_f64(fa_simd_f64 d)
+{
+    d = fa_max_f64(fa_set1_f64(-110.0), d);
+    fa_simd_f64 n = fa_sm_round_log2e_f64(d);
+    fa_simd_f64 r = fa_fnmadd_f64(n, fa_set1_f64(FA_SM_LN2), d);
+    return fa_mul_f64(fa_sm_poly6_f64(r), fa_sm_exp2i_f64(n));
+}
+
+/* exp(d) for d <= ~0, float64 accuracy (Cody-Waite ln2 hi/lo); d < -750 gives 0; NaN stays NaN. */
+FA_INLINE fa_simd_f64 fa_sm_exp_hi_f64(fa_simd_f64 d)
+{
+    d = fa_max_f64(fa_set1_f64(-750.0), d);
+    fa_simd_f64 n = fa_sm_round_log2e_f64(d);
+    fa_simd_f64 r = fa_fnmadd_f64(n, fa_set1_f64(FA_SM_LN2_HI32), d);
+    r = fa_fnmadd_f64(n, fa_set1_f64(FA_SM_LN2_LO32), r);
+    return fa_sm_ldexp_f64(fa_sm_poly11_f64(r), n);
+}
+
+/* softmax entry for float64 data: exp(x - M - (lhi + llo)), see the header comment. */
+FA_INLINE fa_simd_f64 fa_sm_softmax_entry_f64(fa_simd_f64 x, fa_simd_f64 M, fa_simd_f64 lhi, fa_simd_f64 llo)
+{
+    fa_simd_f64 d = fa_sub_f64(x, M);
+    /* two-sum: d + e = x - M exactly */
+    fa_simd_f64 negM = fa_neg_f64(M);
+    fa_simd_f64 bb = fa_sub_f64(d, x);
+    fa_simd_f64 e = fa_add_f64(fa_sub_f64(x, fa_sub_f64(d, bb)), fa_sub_f64(negM, bb));
+    fa_mask_f64 far = fa_cmplt_f64(d, fa_set1_f64(-800.0));       /* result 0; e may be NaN */
+    d = fa_max_f64(fa_set1_f64(-800.0), d);
+    e = fa_select_f64(far, fa_set1_f64(0.0), e);
+    fa_simd_f64 n = fa_sm_round_log2e_f64(fa_sub_f64(d, lhi));
+    fa_simd_f64 a = fa_fmadd_f64(n, fa_set1_f64(FA_SM_LN2_HI32), lhi);  /* exact */
+    fa_simd_f64 r = fa_sub_f64(d, a);
+    r = fa_fnmadd_f64(n, fa_set1_f64(FA_SM_LN2_LO32), r);
+    r = fa_add_f64(r, fa_sub_f64(e, llo));
+    return fa_sm_ldexp_f64(fa_sm_poly11_f64(r), n);
+}
+
+/* softmax entry for float32 data: x - M is exact in float64, (x - M) - l rounds at 2^-53. */
+FA_INLINE fa_simd_f64 fa_sm_softmax_entry_f32(fa_simd_f64 x, fa_simd_f64 M, fa_simd_f64 l, fa_simd_f64 unused)
+{
+    (void)unused;
+    return fa_sm_exp_lo_f64(fa_sub_f64(fa_sub_f64(x, M), l));
+}
+
+/* ---- loads and stores of a data type as float64 lanes ---- */
+FA_INLINE fa_simd_f64 fa_sm_ld_f32(const float *p) { return fa_loadu_f32_as_f64(p); }
+FA_INLINE fa_simd_f64 fa_sm_ld_f64(const double *p) { return fa_loadu_f64(p); }
+FA_INLINE fa_simd_f64 fa_sm_ldt_f32(const float *p, ptrdiff_t n, double fill) { return fa_load_tail_f32_as_f64(p, n, fill); }
+FA_INLINE fa_simd_f64 fa_sm_ldt_f64(const double *p, ptrdiff_t n, double fill) { return fa_load_tail_f64(p, n, fill); }
+FA_INLINE void fa_sm_st_f32(float *p, fa_simd_f64 v) { fa_storeu_f64_as_f32(p, v); }
+FA_INLINE void fa_sm_st_f64(double *p, fa_simd_f64 v) { fa_storeu_f64(p, v); }
+FA_INLINE void fa_sm_stt_f32(float *p, fa_simd_f64 v, ptrdiff_t n) { fa_store_tail_f64_as_f32(p, v, n); }
+FA_INLINE void fa_sm_stt_f64(double *p, fa_simd_f64 v, ptrdiff_t n) { fa_store_tail_f64(p, v, n); }
+/* the exp used for the sums: float32 data needs float32 accuracy only */
+FA_INLINE fa_simd_f64 fa_sm_sum_exp_f32(fa_simd_f64 d) { return fa_sm_exp_lo_f64(d); }
+FA_INLINE fa_simd_f64 fa_sm_sum_exp_f64(fa_simd_f64 d) { return fa_sm_exp_hi_f64(d); }
+
+/* ---- the statistics of a slice: running max M, T = sum_{x<M} w e^(x-M), C = sum_{x==M} w ---- */
+typedef struct fa_sm_stats {
+    double M, t, C;
+} fa_sm_stats;
+
+/* merge a chunk's (mk, tk, ck) into s (scalar; once per chunk) */
+FA_INLINE void fa_sm_merge(fa_sm_stats *s, double mk, double tk, double ck)
+{
+    if (mk > s->M) {
+        double f = exp(s->M - mk);          /* 0 when M = -inf */
+        s->t = (s->t + s->C) * f + tk;
+        s->C = ck;
+        s->M = mk;
+    } else if (mk == s->M) {
+        s->t += tk;
+        s->C += ck;
+    } else {
+        s->t += (tk + ck) * exp(mk - s->M);  /* mk = -inf: tk is 0 or NaN, kept */
+    }
+}
+
+enum { FA_SM_OK = 0, FA_SM_SPECIAL = 1 };
+
+/* l = log(C + T) and the sign of C + T; FA_SM_SPECIAL when M is not finite or T NaN. */
+FA_INLINE int fa_sm_finish(const fa_sm_stats *s, double *l, double *sign)
+{
+    if (!(s->M > -INFINITY && s->M < INFINITY) || s->t != s->t)
+        return FA_SM_SPECIAL;
+    double C = s->C, T = s->t, S = C + T;
+    if (C > 0 && S > 0) {
+        *l = (C == 1.0 ? 0.0 : log(C)) + log1p(T / C);
+        *sign = 1.0;
+    } else if (S > 0) {
+        *l = log(S);
+        *sign = 1.0;
+    } else if (S < 0) {
+        *l = (C < 0 && S < 0) ? (C == -1.0 ? 0.0 : log(-C)) + log1p(T / C) : log(-S);
+        *sign = -1.0;
+    } else if (S == 0) {
+        *l = -INFINITY;
+        *sign = 0.0;
+    } else {
+        *l = S;                              /* NaN: inf - inf among the weights */
+        *sign = S;
+    }
+    return FA_SM_OK;
+}
+
+/* logsumexp of a slice whose M is not finite (or whose T is NaN): scalar, per SPEC.md 4. */
+#define FA_SM_DEFINE_SPECIAL(T)                                                                   \
+static double fa_sm_lse_special_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdiff_t stride,        \
+                                    const unsigned char *mask, const fa_scalar_##T *b, double *sign) \
+{                                                                                                 \
+    int pos = 0, neg = 0;                                                                         \
+    for (ptrdiff_t k = 0; k < n; k++) {                                                           \
+        const ptrdiff_t at = k * stride;                                                          \
+        const double w = b ? (double)b[at] : 1.0;                                                 \
+        if ((mask && !mask[at]) || w == 0.0)                                                      \
+            continue;                                                                             \
+        const double v = (double)x[at];                                                           \
+        if (v != v || w != w || (v == -INFINITY && (w == INFINITY || w == -INFINITY))) {         \
+            *sign = NAN;                                                                          \
+            return NAN;                                                                           \
+        }                                                                                         \
+        if (v == INFINITY) {                                                                      \
+            if (w > 0) pos = 1; else neg = 1;                                                     \
+        }                                                                                         \
+    }                                                                                             \
+    if (pos && neg) { *sign = NAN; return NAN; }                                                 \
+    if (pos || neg) { *sign = pos ? 1.0 : -1.0; return INFINITY; }                               \
+    *sign = 0.0;                                                                                  \
+    return -INFINITY;                                                                             \
+}
+
+/*
+ * Row kernels (inner == 1), per dtype T.  HAS_MASK / HAS_B are compile-time constants at
+ * every call, so the common path carries no option code.
+ */
+#define FA_SM_DEFINE_ROWS(T)                                                                      \
+FA_SM_DEFINE_SPECIAL(T)                                                                           \
+/* max over included entries of a chunk (NaN skipped, -inf if none) */                          \
+FA_INLINE double fa_sm_chunk_max_##T(const fa_scalar_##T *x, const unsigned char *mk,            \
+                                     const fa_scalar_##T *b, ptrdiff_t n, int HAS_MASK, int HAS_B) \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_##T;                                                             \
+    const fa_simd_##T ninf = fa_set1_##T(-INFINITY), zero = fa_set1_##T(0);                     \
+    fa_simd_##T m0 = ninf, m1 = ninf;                                                             \
+    ptrdiff_t i = 0;                                                                              \
+    if (!HAS_MASK && !HAS_B) {                                                                    \
+        fa_simd_##T m2 = ninf, m3 = ninf;                                                         \
+        for (; i + 4 * L <= n; i += 4 * L) {                                                      \
+            m0 = fa_max_##T(fa_loadu_##T(x + i), m0);                                             \
+            m1 = fa_max_##T(fa_loadu_##T(x + i + L), m1);                                         \
+            m2 = fa_max_##T(fa_loadu_##T(x + i + 2 * L), m2);                                     \
+            m3 = fa_max_##T(fa_loadu_##T(x + i + 3 * L), m3);                                     \
+        }                                                                                         \
+        m0 = fa_max_##T(m0, m2);                                                                  \
+        m1 = fa_max_##T(m1, m3);                                                                  \
+    }                                                                                             \
+    for (; i < n; i += L) {                                                                       \
+        const ptrdiff_t left = n - i;                                                             \
+        fa_simd_##T v = left >= L ? fa_loadu_##T(x + i) : fa_load_tail_##T(x + i, left, -INFINITY); \
+        if (HAS_MASK)                                                                             \
+            v = fa_select_##T(left >= L ? fa_load_mask_u8_##T(mk + i) : fa_load_tail_mask_u8_##T(mk + i, left), v, ninf); \
+        if (HAS_B) {                                                                              \
+            fa_simd_##T w = left >= L ? fa_loadu_##T(b + i) : fa_load_tail_##T(b + i, left, 0);  \
+            v = fa_select_##T(fa_cmpneq_##T(w, zero), v, ninf);                                   \
+        }                                                                                         \
+        m0 = fa_max_##T(v, m0);                                                                   \
+    }                                                                                             \
+    return (double)fa_reduce_max_##T(fa_max_##T(m0, m1));                                         \
+}                                                                                                 \
+                                                                                                  \
+/* one step of the chunk sum: v entries (float64 lanes), w weights, inc included */              \
+FA_INLINE void fa_sm_sum_step_##T(fa_simd_f64 v, fa_simd_f64 w, fa_mask_f64 inc, fa_simd_f64 mkv, \
+                                  fa_simd_f64 *t, fa_simd_f64 *c, int HAS_MASK, int HAS_B)        \
+{                                                                                                 \
+    fa_simd_f64 e = fa_sm_sum_exp_##T(fa_sub_f64(v, mkv));                                        \
+    fa_mask_f64 at_max = fa_cmpeq_f64(v, mkv);                                                    \
+    if (HAS_B)                                                                                    \
+        e = fa_mul_f64(e, w);                                                                     \
+    if (HAS_MASK || HAS_B) {                                                                      \
+        e = fa_select_f64(inc, e, fa_set1_f64(0.0));                                              \
+        at_max = fa_mask_and_f64(at_max, inc);                                                    \
+    }                                                                                             \
+    *t = fa_add_f64(*t, fa_select_f64(at_max, fa_set1_f64(0.0), e));                              \
+    *c = fa_add_f64(*c, fa_select_f64(at_max, HAS_B ? w : fa_set1_f64(1.0), fa_set1_f64(0.0)));   \
+}                                                                                                 \
+                                                                                                  \
+/* (t, c) of a chunk against its max mk; mk = -inf is replaced by 0 (entries are -inf or NaN) */ \
+FA_INLINE void fa_sm_chunk_sum_##T(const fa_scalar_##T *x, const unsigned char *mk,              \
+                                   const fa_scalar_##T *b, ptrdiff_t n, double mx,                \
+                                   double *tk, double *ck, int HAS_MASK, int HAS_B)              \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_F64;                                                             \
+    const fa_simd_f64 mkv = fa_set1_f64(mx == -INFINITY ? 0.0 : mx), one = fa_set1_f64(1.0);     \
+    fa_simd_f64 t0 = fa_set1_f64(0.0), t1 = t0, c0 = t0, c1 = t0;                                 \
+    const fa_mask_f64 all = fa_cmpeq_f64(one, one);                                               \
+    ptrdiff_t i = 0;                                                                              \
+    for (; i + 2 * L <= n; i += 2 * L) {                                                          \
+        fa_simd_f64 w0 = one, w1 = one;                                                           \
+        fa_mask_f64 in0 = all, in1 = all;                                                         \
+        if (HAS_B) {                                                                              \
+            w0 = fa_sm_ld_##T(b + i); w1 = fa_sm_ld_##T(b + i + L);                               \
+            in0 = fa_cmpneq_f64(w0, fa_set1_f64(0.0)); in1 = fa_cmpneq_f64(w1, fa_set1_f64(0.0)); \
+        }                                                                                         \
+        if (HAS_MASK) {                                                                           \
+            in0 = fa_mask_and_f64(in0, fa_load_mask_u8_f64(mk + i));                              \
+            in1 = fa_mask_and_f64(in1, fa_load_mask_u8_f64(mk + i + L));                          \
+        }                                                                                         \
+        fa_sm_sum_step_##T(fa_sm_ld_##T(x + i), w0, in0, mkv, &t0, &c0, HAS_MASK, HAS_B);         \
+        fa_sm_sum_step_##T(fa_sm_ld_##T(x + i + L), w1, in1, mkv, &t1, &c1, HAS_MASK, HAS_B);     \
+    }                                                                                             \
+    for (; i < n; i += L) {                                                                       \
+        const ptrdiff_t left = n - i;                                                             \
+        const int full = left >= L;                                                               \
+        fa_simd_f64 v = full ? fa_sm_ld_##T(x + i) : fa_sm_ldt_##T(x + i, left, -INFINITY);       \
+        fa_simd_f64 w = one;                                                                      \
+        fa_mask_f64 in = full ? all : fa_tail_mask_f64(left);                                     \
+        if (HAS_B) {                                                                              \
+            w = full ? fa_sm_ld_##T(b + i) : fa_sm_ldt_##T(b + i, left, 0.0);                     \
+            in = fa_mask_and_f64(in, fa_cmpneq_f64(w, fa_set1_f64(0.0)));                         \
+        }                                                                                         \
+        if (HAS_MASK)                                                                             \
+            in = fa_mask_and_f64(in, full ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, left)); \
+        fa_sm_sum_step_##T(v, w, in, mkv, &t0, &c0, 1, HAS_B);                                    \
+    }                                                                                             \
+    *tk = fa_reduce_add_f64(fa_add_f64(t0, t1));                                                  \
+    *ck = fa_reduce_add_f64(fa_add_f64(c0, c1));                                                  \
+}                                                                                                 \
+                                                                                                  \
+FA_INLINE void fa_sm_row_stats_##T(const fa_scalar_##T *x, const unsigned char *mk,              \
+                                   const fa_scalar_##T *b, ptrdiff_t n, fa_sm_stats *s,           \
+                                   int HAS_MASK, int HAS_B)                                       \
+{                                                                                                 \
+    const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(fa_scalar_##T);                            \
+    s->M = -INFINITY; s->t = 0.0; s->C = 0.0;                                                     \
+    for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk) {                                                 \
+        const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;                                    \
+        const double mx = fa_sm_chunk_max_##T(x + c0, mk + (HAS_MASK ? c0 : 0),                   \
+                                              b + (HAS_B ? c0 : 0), len, HAS_MASK, HAS_B);        \
+        double tk, ck;                                                                            \
+        fa_sm_chunk_sum_##T(x + c0, mk + (HAS_MASK ? c0 : 0), b + (HAS_B ? c0 : 0), len, mx,      \
+                            &tk, &ck, HAS_MASK, HAS_B);                                           \
+        fa_sm_merge(s, mx, tk, ck);                                                               \
+    }                                                                                             \
+}                                                                                                 \
+                                                                                                  \
+/* y = softmax (LOG = 0) or log_softmax (LOG = 1) of one row with statistics M, l */             \
+FA_INLINE void fa_sm_row_out_##T(const fa_scalar_##T *x, fa_scalar_##T *y, const unsigned char *mk, \
+                                 ptrdiff_t n, double M, double l, int LOG, int HAS_MASK)          \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_F64;                                                             \
+    const double lhi = nearbyint(l * FA_SM_TWO32) / FA_SM_TWO32;                                  \
+    const fa_simd_f64 Mv = fa_set1_f64(M), lv = fa_set1_f64(l);                                   \
+    const fa_simd_f64 a1 = fa_set1_f64(sizeof(fa_scalar_##T) == 8 ? lhi : l);                     \
+    const fa_simd_f64 a2 = fa_set1_f64(l - lhi);                                                  \
+    const fa_simd_f64 off = fa_set1_f64(LOG ? -INFINITY : 0.0);                                   \
+    ptrdiff_t i = 0;                                                                              \
+    for (; i + 2 * L <= n; i += 2 * L) {                                                          \
+        fa_simd_f64 v0 = fa_sm_ld_##T(x + i), v1 = fa_sm_ld_##T(x + i + L);                       \
+        if (LOG) {                                                                                \
+            v0 = fa_sub_f64(fa_sub_f64(v0, Mv), lv);                                              \
+            v1 = fa_sub_f64(fa_sub_f64(v1, Mv), lv);                                              \
+        } else {                                                                                  \
+            v0 = fa_sm_softmax_entry_##T(v0, Mv, a1, a2);                                         \
+            v1 = fa_sm_softmax_entry_##T(v1, Mv, a1, a2);                                         \
+        }                                                                                         \
+        if (HAS_MASK) {                                                                           \
+            v0 = fa_select_f64(fa_load_mask_u8_f64(mk + i), v0, off);                             \
+            v1 = fa_select_f64(fa_load_mask_u8_f64(mk + i + L), v1, off);                         \
+        }                                                                                         \
+        fa_sm_st_##T(y + i, v0);                                                                  \
+        fa_sm_st_##T(y + i + L, v1);                                                              \
+    }                                                                                             \
+    for (; i < n; i += L) {                                                                       \
+        const ptrdiff_t left = n - i;                                                             \
+        fa_simd_f64 v = left >= L ? fa_sm_ld_##T(x + i) : fa_sm_ldt_##T(x + i, left, 0.0);        \
+        v = LOG ? fa_sub_f64(fa_sub_f64(v, Mv), lv) : fa_sm_softmax_entry_##T(v, Mv, a1, a2);    \
+        if (HAS_MASK)                                                                             \
+            v = fa_select_f64(left >= L ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, left), v, off); \
+        if (left >= L) fa_sm_st_##T(y + i, v); else fa_sm_stt_##T(y + i, v, left);               \
+    }                                                                                             \
+}                                                                                                 \
+                                                                                                  \
+/* a special row: NaN where included, the masked value elsewhere */                              \
+static void fa_sm_row_special_##T(fa_scalar_##T *y, const unsigned char *mk, ptrdiff_t n,        \
+                                  ptrdiff_t stride, int LOG)                                      \
+{                                                                                                 \
+    for (ptrdiff_t k = 0; k < n; k++)                                                             \
+        y[k * stride] = (mk && !mk[k * stride]) ? (LOG ? -INFINITY : 0) : NAN;                    \
+}                                                                                                 \
+                                                                                                  \
+FA_INLINE void fa_sm_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t rows, ptrdiff_t n, \
+                              const unsigned char *mk, int LOG, int HAS_MASK)                     \
+{                                                                                                 \
+    for (ptrdiff_t r = 0; r < rows; r++) {                                                        \
+        const fa_scalar_##T *xr = x + r * n;                                                      \
+        const unsigned char *mr = HAS_MASK ? mk + r * n : NULL;                                   \
+        fa_sm_stats s;                                                                            \
+        double l, sign;                                                                           \
+        fa_sm_row_stats_##T(xr, mr, NULL, n, &s, HAS_MASK, 0);                                    \
+        if (fa_sm_finish(&s, &l, &sign) == FA_SM_SPECIAL)                                         \
+            fa_sm_row_special_##T(y + r * n, mr, n, 1, LOG);                                      \
+        else                                                                                      \
+            fa_sm_row_out_##T(xr, y + r * n, mr, n, s.M, l, LOG, HAS_MASK);                       \
+    }                                                                                             \
+}                                                                                                 \
+                                                                                                  \
+FA_INLINE void fa_sm_lse_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t rows,      \
+                                  ptrdiff_t n, const unsigned char *mk, const fa_scalar_##T *b,  \
+                                  fa_scalar_##T *sg, int HAS_MASK, int HAS_B)                     \
+{                                                                                                 \
+    for (ptrdiff_t r = 0; r < rows; r++) {                                                        \
+        const fa_scalar_##T *xr = x + r * n;                                                      \
+        const unsigned char *mr = HAS_MASK ? mk + r * n : NULL;                                   \
+        const fa_scalar_##T *br = HAS_B ? b + r * n : NULL;                                       \
+        fa_sm_stats s;                                                                            \
+        double l, sign, v;                                                                        \
+        fa_sm_row_stats_##T(xr, mr, br, n, &s, HAS_MASK, HAS_B);                                  \
+        if (fa_sm_finish(&s, &l, &sign) == FA_SM_SPECIAL)                                         \
+            v = fa_sm_lse_special_##T(xr, n, 1, mr, br, &sign);                                   \
+        else                                                                                      \
+            v = s.M + l;                                                                          \
+        if (sign < 0 && !sg) v = NAN;                                                             \
+        y[r] = (fa_scalar_##T)v;                                                                  \
+        if (sg) sg[r] = (fa_scalar_##T)sign;                                                      \
+    }                                                                                             \
+}
+
+FA_SM_DEFINE_ROWS(f32)
+FA_SM_DEFINE_ROWS(f64)
+
+#include "fa_softmax_cols.h"
+
+/* ---- the kernels in the dispatch table ---- */
+#define FA_SM_DEFINE_KERNELS(T)                                                                   \
+static void fa_k_softmax_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,          \
+                             ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o)                 \
+{                                                                                                 \
+    const unsigned char *mk = o ? o->mask : NULL;                                                 \
+    if (n <= 0 || outer <= 0 || inner <= 0) return;                                              \
+    if (inner > 1) fa_sm_cols_##T(x, y, outer, n, inner, mk, 0);                                  \
+    else if (mk) fa_sm_rows_##T(x, y, outer, n, mk, 0, 1);                                        \
+    else fa_sm_rows_##T(x, y, outer, n, NULL, 0, 0);                                              \
+}                                                                                                 \
+static void fa_k_log_softmax_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,      \
+                                 ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o)             \
+{                                                                                                 \
+    const unsigned char *mk = o ? o->mask : NULL;                                                 \
+    if (n <= 0 || outer <= 0 || inner <= 0) return;                                              \
+    if (inner > 1) fa_sm_cols_##T(x, y, outer, n, inner, mk, 1);                                  \
+    else if (mk) fa_sm_rows_##T(x, y, outer, n, mk, 1, 1);                                        \
+    else fa_sm_rows_##T(x, y, outer, n, NULL, 1, 0);                                              \
+}                                                                                                 \
+static void fa_k_logsumexp_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,        \
+                               ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o)               \
+{                                                                                                 \
+    const unsigned char *mk = o ? o->mask : NULL;                                                 \
+    const fa_scalar_##T *b = o ? (const fa_scalar_##T *)o->b : NULL;                              \
+    fa_scalar_##T *sg = o ? (fa_scalar_##T *)o->sign : NULL;                                      \
+    if (outer <= 0 || inner <= 0) return;                                                         \
+    if (n <= 0) {                                                                                 \
+        for (ptrdiff_t i = 0; i < outer * inner; i++) {                                           \
+            y[i] = -INFINITY;                                                                     \
+            if (sg) sg[i] = 0;                                                                    \
+        }                                                                                         \
+        return;                                                                                   \
+    }                                                                                             \
+    if (inner > 1) fa_sm_lse_cols_##T(x, y, outer, n, inner, mk, b, sg);                          \
+    else if (!mk && !b) fa_sm_lse_rows_##T(x, y, outer, n, NULL, NULL, sg, 0, 0);                 \
+    else if (!b) fa_sm_lse_rows_##T(x, y, outer, n, mk, NULL, sg, 1, 0);                          \
+    else if (!mk) fa_sm_lse_rows_##T(x, y, outer, n, NULL, b, sg, 0, 1);                          \
+    else fa_sm_lse_rows_##T(x, y, outer, n, mk, b, sg, 1, 1);                                     \
+}
+
+FA_SM_DEFINE_KERNELS(f32)
+FA_SM_DEFINE_KERNELS(f64)
+
+#endif /* FA_SOFTMAX_H */

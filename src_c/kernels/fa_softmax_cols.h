@@ -1,0 +1,183 @@
+/*
+ * fa_softmax_cols.h -- the inner > 1 case of fa_softmax.h (a non-last axis): the same
+ * statistics, vectorised across `inner`.  A block of FA_SM_COLS vectors of columns is
+ * walked in chunks of rows that fit in L1 (chunk max, then chunk sums from L1); each
+ * lane keeps its own (M, T, C), merged with one vector exp per chunk; the lanes are
+ * finished in scalar code (one log1p per column).
+ */
+#ifndef FA_SOFTMAX_COLS_H
+#define FA_SOFTMAX_COLS_H
+
+#define FA_SM_BLOCK (FA_SM_COLS * FA_LANES_F64)
+
+/* merge per-lane chunk statistics (mk, tk, ck) into (M, T, C) */
+FA_INLINE void fa_sm_merge_lanes(fa_simd_f64 *M, fa_simd_f64 *T, fa_simd_f64 *C,
+                                 fa_simd_f64 mk, fa_simd_f64 tk, fa_simd_f64 ck)
+{
+    const fa_simd_f64 zero = fa_set1_f64(0.0);
+    fa_simd_f64 g = fa_max_f64(*M, mk);
+    fa_mask_f64 upM = fa_cmplt_f64(*M, g), upk = fa_cmplt_f64(mk, g);
+    fa_simd_f64 fM = fa_sm_exp_hi_f64(fa_select_f64(upM, fa_sub_f64(*M, g), zero));
+    fa_simd_f64 fk = fa_sm_exp_hi_f64(fa_select_f64(upk, fa_sub_f64(mk, g), zero));
+    *T = fa_add_f64(fa_select_f64(upM, fa_mul_f64(fa_add_f64(*T, *C), fM), *T),
+                    fa_select_f64(upk, fa_mul_f64(fa_add_f64(tk, ck), fk), tk));
+    *C = fa_add_f64(fa_select_f64(upM, zero, *C), fa_select_f64(upk, zero, ck));
+    *M = g;
+}
+
+#define FA_SM_DEFINE_COLS(T)                                                                      \
+/* entries of a row segment as float64 lanes: excluded ones -inf, `in` = included */             \
+FA_INLINE fa_simd_f64 fa_sm_col_load_##T(const fa_scalar_##T *x, const unsigned char *mk,        \
+                                         const fa_scalar_##T *b, ptrdiff_t width, fa_simd_f64 *w, \
+                                         fa_mask_f64 *in, int HAS_MASK, int HAS_B)                \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_F64;                                                             \
+    const int full = width >= L;                                                                  \
+    fa_simd_f64 v = full ? fa_sm_ld_##T(x) : fa_sm_ldt_##T(x, width, -INFINITY);                  \
+    fa_mask_f64 inc = full ? fa_cmpeq_f64(fa_set1_f64(0.0), fa_set1_f64(0.0)) : fa_tail_mask_f64(width); \
+    *w = fa_set1_f64(1.0);                                                                        \
+    if (HAS_B) {                                                                                  \
+        *w = full ? fa_sm_ld_##T(b) : fa_sm_ldt_##T(b, width, 0.0);                               \
+        inc = fa_mask_and_f64(inc, fa_cmpneq_f64(*w, fa_set1_f64(0.0)));                          \
+    }                                                                                             \
+    if (HAS_MASK)                                                                                 \
+        inc = fa_mask_and_f64(inc, full ? fa_load_mask_u8_f64(mk) : fa_load_tail_mask_u8_f64(mk, width)); \
+    *in = inc;                                                                                    \
+    if (HAS_MASK || HAS_B)                                                                        \
+        v = fa_select_f64(inc, v, fa_set1_f64(-INFINITY));                                        \
+    return v;                                                                                     \
+}                                                                                                 \
+                                                                                                  \
+/* statistics of columns [0, width) of an (n, inner) slab; results per column in the arrays */   \
+static void fa_sm_col_stats_##T(const fa_scalar_##T *x, const unsigned char *mk,                  \
+                                const fa_scalar_##T *b, ptrdiff_t n, ptrdiff_t inner,            \
+                                ptrdiff_t width, double *Mo, double *To, double *Co,              \
+                                int HAS_MASK, int HAS_B)                                          \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_F64;                                                             \
+    const ptrdiff_t rows = FA_SM_CHUNK_BYTES / (FA_SM_BLOCK * (ptrdiff_t)sizeof(fa_scalar_##T)); \
+    const ptrdiff_t nv = (width + L - 1) / L;                                                     \
+    ptrdiff_t wv[FA_SM_COLS];                                                                     \
+    fa_simd_f64 M[FA_SM_COLS], Ts[FA_SM_COLS], C[FA_SM_COLS];                                     \
+    for (int v = 0; v < FA_SM_COLS; v++) {                                                        \
+        wv[v] = width - v * L > L ? L : width - v * L;                                            \
+        M[v] = fa_set1_f64(-INFINITY); Ts[v] = fa_set1_f64(0.0); C[v] = Ts[v];                    \
+    }                                                                                             \
+    for (ptrdiff_t r0 = 0; r0 < n; r0 += rows) {                                                  \
+        const ptrdiff_t r1 = n - r0 < rows ? n : r0 + rows;                                       \
+        fa_simd_f64 mx[FA_SM_COLS], ms[FA_SM_COLS], t[FA_SM_COLS], c[FA_SM_COLS], w;              \
+        fa_mask_f64 in;                                                                           \
+        for (int v = 0; v < FA_SM_COLS; v++) {                                                    \
+            mx[v] = fa_set1_f64(-INFINITY); t[v] = fa_set1_f64(0.0); c[v] = t[v];                 \
+        }                                                                                         \
+        for (ptrdiff_t r = r0; r < r1; r++)                                                       \
+            for (int v = 0; v < nv; v++) {                                                        \
+                const ptrdiff_t at = r * inner + v * L;                                           \
+                fa_simd_f64 e = fa_sm_col_load_##T(x + at, mk + (HAS_MASK ? at : 0),              \
+                                                   b + (HAS_B ? at : 0), wv[v], &w, &in, HAS_MASK, HAS_B); \
+                mx[v] = fa_max_f64(e, mx[v]);                                                     \
+            }                                                                                     \
+        for (int v = 0; v < nv; v++)                                                              \
+            ms[v] = fa_select_f64(fa_cmpeq_f64(mx[v], fa_set1_f64(-INFINITY)), fa_set1_f64(0.0), mx[v]); \
+        for (ptrdiff_t r = r0; r < r1; r++)                                                       \
+            for (int v = 0; v < nv; v++) {                                                        \
+                const ptrdiff_t at = r * inner + v * L;                                           \
+                fa_simd_f64 e = fa_sm_col_load_##T(x + at, mk + (HAS_MASK ? at : 0),              \
+                                                   b + (HAS_B ? at : 0), wv[v], &w, &in, HAS_MASK, HAS_B); \
+                fa_sm_sum_step_##T(e, w, in, ms[v], &t[v], &c[v], 1, HAS_B);                      \
+            }                                                                                     \
+        for (int v = 0; v < nv; v++)                                                              \
+            fa_sm_merge_lanes(&M[v], &Ts[v], &C[v], mx[v], t[v], c[v]);                           \
+    }                                                                                             \
+    for (int v = 0; v < nv; v++) {                                                                \
+        fa_storeu_f64(Mo + v * L, M[v]);                                                          \
+        fa_storeu_f64(To + v * L, Ts[v]);                                                         \
+        fa_storeu_f64(Co + v * L, C[v]);                                                          \
+    }                                                                                             \
+}                                                                                                 \
+                                                                                                  \
+static void fa_sm_cols_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,            \
+                           ptrdiff_t n, ptrdiff_t inner, const unsigned char *mk, int LOG)        \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_F64;                                                             \
+    double Mo[FA_SM_BLOCK], To[FA_SM_BLOCK], Co[FA_SM_BLOCK], A1[FA_SM_BLOCK], A2[FA_SM_BLOCK], Sp[FA_SM_BLOCK]; \
+    const fa_simd_f64 off = fa_set1_f64(LOG ? -INFINITY : 0.0), nan = fa_set1_f64(NAN);          \
+    for (ptrdiff_t o = 0; o < outer; o++) {                                                       \
+        const fa_scalar_##T *xs = x + o * n * inner;                                              \
+        fa_scalar_##T *ys = y + o * n * inner;                                                    \
+        const unsigned char *ms = mk ? mk + o * n * inner : NULL;                                 \
+        for (ptrdiff_t j = 0; j < inner; j += FA_SM_BLOCK) {                                      \
+            const ptrdiff_t width = inner - j < FA_SM_BLOCK ? inner - j : FA_SM_BLOCK;            \
+            const ptrdiff_t nv = (width + L - 1) / L;                                             \
+            if (ms) fa_sm_col_stats_##T(xs + j, ms + j, NULL, n, inner, width, Mo, To, Co, 1, 0); \
+            else fa_sm_col_stats_##T(xs + j, NULL, NULL, n, inner, width, Mo, To, Co, 0, 0);      \
+            for (ptrdiff_t k = 0; k < nv * L; k++) {                                              \
+                fa_sm_stats s = {Mo[k], To[k], Co[k]};                                            \
+                double l = 0, sign;                                                               \
+                Sp[k] = k < width && fa_sm_finish(&s, &l, &sign) == FA_SM_SPECIAL;                \
+                if (Sp[k] || k >= width) { Mo[k] = 0; l = 0; }                                     \
+                const double lhi = nearbyint(l * FA_SM_TWO32) / FA_SM_TWO32;                      \
+                A1[k] = sizeof(fa_scalar_##T) == 8 ? lhi : l;                                     \
+                A2[k] = l - lhi;                                                                  \
+                To[k] = l;                                                                        \
+            }                                                                                     \
+            fa_simd_f64 Mv[FA_SM_COLS], lv[FA_SM_COLS], a1[FA_SM_COLS], a2[FA_SM_COLS];           \
+            fa_mask_f64 sp[FA_SM_COLS];                                                           \
+            for (int v = 0; v < nv; v++) {                                                        \
+                Mv[v] = fa_loadu_f64(Mo + v * L); lv[v] = fa_loadu_f64(To + v * L);               \
+                a1[v] = fa_loadu_f64(A1 + v * L); a2[v] = fa_loadu_f64(A2 + v * L);               \
+                sp[v] = fa_cmpneq_f64(fa_loadu_f64(Sp + v * L), fa_set1_f64(0.0));               \
+            }                                                                                     \
+            for (ptrdiff_t r = 0; r < n; r++)                                                     \
+                for (int v = 0; v < nv; v++) {                                                    \
+                    const ptrdiff_t at = r * inner + j + v * L;                                   \
+                    const ptrdiff_t wd = width - v * L;                                           \
+                    fa_simd_f64 e = wd >= L ? fa_sm_ld_##T(xs + at) : fa_sm_ldt_##T(xs + at, wd, 0.0); \
+                    e = LOG ? fa_sub_f64(fa_sub_f64(e, Mv[v]), lv[v])                              \
+                            : fa_sm_softmax_entry_##T(e, Mv[v], a1[v], a2[v]);                    \
+                    e = fa_select_f64(sp[v], nan, e);                                             \
+                    if (ms)                                                                       \
+                        e = fa_select_f64(wd >= L ? fa_load_mask_u8_f64(ms + at)                  \
+                                                  : fa_load_tail_mask_u8_f64(ms + at, wd), e, off); \
+                    if (wd >= L) fa_sm_st_##T(ys + at, e); else fa_sm_stt_##T(ys + at, e, wd);   \
+                }                                                                                 \
+        }                                                                                         \
+    }                                                                                             \
+}                                                                                                 \
+                                                                                                  \
+static void fa_sm_lse_cols_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,        \
+                               ptrdiff_t n, ptrdiff_t inner, const unsigned char *mk,             \
+                               const fa_scalar_##T *b, fa_scalar_##T *sg)                         \
+{                                                                                                 \
+    double Mo[FA_SM_BLOCK], To[FA_SM_BLOCK], Co[FA_SM_BLOCK];                                     \
+    for (ptrdiff_t o = 0; o < outer; o++) {                                                       \
+        const ptrdiff_t base = o * n * inner;                                                     \
+        for (ptrdiff_t j = 0; j < inner; j += FA_SM_BLOCK) {                                      \
+            const ptrdiff_t width = inner - j < FA_SM_BLOCK ? inner - j : FA_SM_BLOCK;            \
+            const fa_scalar_##T *xs = x + base + j;                                               \
+            const unsigned char *ms = mk ? mk + base + j : NULL;                                  \
+            const fa_scalar_##T *bs = b ? b + base + j : NULL;                                    \
+            if (!ms && !bs) fa_sm_col_stats_##T(xs, NULL, NULL, n, inner, width, Mo, To, Co, 0, 0); \
+            else if (!bs) fa_sm_col_stats_##T(xs, ms, NULL, n, inner, width, Mo, To, Co, 1, 0);   \
+            else if (!ms) fa_sm_col_stats_##T(xs, NULL, bs, n, inner, width, Mo, To, Co, 0, 1);   \
+            else fa_sm_col_stats_##T(xs, ms, bs, n, inner, width, Mo, To, Co, 1, 1);              \
+            for (ptrdiff_t k = 0; k < width; k++) {                                               \
+                fa_sm_stats s = {Mo[k], To[k], Co[k]};                                            \
+                double l, sign, v;                                                                \
+                if (fa_sm_finish(&s, &l, &sign) == FA_SM_SPECIAL)                                 \
+                    v = fa_sm_lse_special_##T(xs + k, n, inner, ms ? ms + k : NULL,               \
+                                              bs ? bs + k : NULL, &sign);                         \
+                else                                                                              \
+                    v = s.M + l;                                                                  \
+                if (sign < 0 && !sg) v = NAN;                                                     \
+                y[o * inner + j + k] = (fa_scalar_##T)v;                                          \
+                if (sg) sg[o * inner + j + k] = (fa_scalar_##T)sign;                              \
+            }                                                                                     \
+        }                                                                                         \
+    }                                                                                             \
+}
+
+FA_SM_DEFINE_COLS(f32)
+FA_SM_DEFINE_COLS(f64)
+
+#endif /* FA_SOFTMAX_COLS_H */
