@@ -180,8 +180,11 @@ typedef struct fa_sm_stats {
 FA_INLINE void fa_sm_merge(fa_sm_stats *s, double mk, double tk, double ck)
 {
     if (mk > s->M) {
-        double f = exp(s->M - mk);          /* 0 when M = -inf */
-        s->t = (s->t + s->C) * f + tk;
+        if (s->M == -INFINITY) {             /* the first chunk (or all -inf so far) */
+            s->t += tk;
+        } else {
+            s->t = (s->t + s->C) * exp(s->M - mk) + tk;
+        }
         s->C = ck;
         s->M = mk;
     } else if (mk == s->M) {
