@@ -248,6 +248,139 @@ static double fa_sm_lse_special_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdiff
     return -INFINITY;                                                                             \
 }
 
+/* ---- float32 lanes, for float32 data without mask or weights (the common path) ---- */
+#define FA_SM_LN2_HI_F32 0x1.62e400p-1f    /* XNNPACK rr2: 15 significant bits, n*hi exact for |n| < 2^9 */
+#define FA_SM_LN2_LO_F32 0x1.7f7d1cp-20f
+#define FA_SM_MAGIC_F32 0x1.8p23f
+
+/* 2^n for integral n in [-126, 127] */
+FA_INLINE fa_simd_f32 fa_sm_exp2i_f32(fa_simd_f32 n)
+{
+    fa_simd_f32 biased = fa_add_f32(n, fa_set1_f32(FA_SM_MAGIC_F32));
+    return fa_bits_shl_f32(fa_bits_add_f32(biased, fa_set1_bits_f32(127)), 23);
+}
+
+/* p * 2^n for integral n in [-160, 0] */
+FA_INLINE fa_simd_f32 fa_sm_ldexp_f32(fa_simd_f32 p, fa_simd_f32 n)
+{
+#if FA_HAVE_SCALEF
+    return fa_scalef_f32(p, n);
+#else
+    fa_simd_f32 n1 = fa_max_f32(n, fa_set1_f32(-124.0f));
+    return fa_mul_f32(fa_mul_f32(p, fa_sm_exp2i_f32(n1)), fa_sm_exp2i_f32(fa_sub_f32(n, n1)));
+#endif
+}
+
+/*
+ * exp(d + e) = 2^n * p, returned as (p, n): d <= ~0 (clamped at -110: 0 once scaled;
+ * -inf gives 0, NaN stays NaN), e a small correction (the two-sum error of d) or 0.
+ * Cody-Waite with XNNPACK's rr2 ln2 hi/lo, p = 1 + r*q(r) with q a degree-5 Chebyshev
+ * fit of expm1(r)/r rounded to float32 (relative error 2^-26.5 on |r| <= ln2/2 + 2e-3,
+ * measured with mpmath); p is rounded once by the last FMA.
+ */
+FA_INLINE fa_simd_f32 fa_sm_expf_parts(fa_simd_f32 d, fa_simd_f32 e, fa_simd_f32 *n_out)
+{
+    d = fa_max_f32(fa_set1_f32(-110.0f), d);
+    fa_simd_f32 magic = fa_set1_f32(FA_SM_MAGIC_F32);
+    fa_simd_f32 n = fa_sub_f32(fa_fmadd_f32(d, fa_set1_f32(0x1.715476p+0f), magic), magic);
+    fa_simd_f32 r = fa_fnmadd_f32(n, fa_set1_f32(FA_SM_LN2_HI_F32), d);
+    r = fa_fnmadd_f32(n, fa_set1_f32(FA_SM_LN2_LO_F32), r);
+    r = fa_add_f32(r, e);
+    fa_simd_f32 q = fa_set1_f32(0x1.6d4690p-10f);
+    q = fa_fmadd_f32(q, r, fa_set1_f32(0x1.1240fep-7f));
+    q = fa_fmadd_f32(q, r, fa_set1_f32(0x1.5554e6p-5f));
+    q = fa_fmadd_f32(q, r, fa_set1_f32(0x1.555478p-3f));
+    q = fa_fmadd_f32(q, r, fa_set1_f32(0.5f));
+    q = fa_fmadd_f32(q, r, fa_set1_f32(1.0f));
+    *n_out = n;
+    return fa_fmadd_f32(q, r, fa_set1_f32(1.0f));
+}
+
+/* (t, c) of a float32 chunk against its max: terms in float32 lanes, pairs of vectors
+ * added in float32 (one rounding, 2^-25) and accumulated in float64; c counted exactly. */
+FA_INLINE void fa_sm_chunk_sum_fast_f32(const float *x, ptrdiff_t n, double mx, double *tk, double *ck)
+{
+    const ptrdiff_t L = FA_LANES_F32;
+    const fa_simd_f32 mkv = fa_set1_f32(mx == -INFINITY ? 0.0f : (float)mx);
+    const fa_simd_f32 zero = fa_set1_f32(0.0f), one = fa_set1_f32(1.0f);
+    fa_simd_f64 t = fa_set1_f64(0.0);
+    fa_simd_f32 c0 = zero, c1 = zero, nn;
+    ptrdiff_t i = 0;
+    for (; i + 2 * L <= n; i += 2 * L) {
+        fa_simd_f32 v0 = fa_loadu_f32(x + i), v1 = fa_loadu_f32(x + i + L);
+        fa_simd_f32 e0 = fa_sm_expf_parts(fa_sub_f32(v0, mkv), zero, &nn);
+        e0 = fa_sm_ldexp_f32(e0, nn);
+        fa_simd_f32 e1 = fa_sm_expf_parts(fa_sub_f32(v1, mkv), zero, &nn);
+        e1 = fa_sm_ldexp_f32(e1, nn);
+        fa_mask_f32 q0 = fa_cmpeq_f32(v0, mkv), q1 = fa_cmpeq_f32(v1, mkv);
+        c0 = fa_add_f32(c0, fa_select_f32(q0, one, zero));
+        c1 = fa_add_f32(c1, fa_select_f32(q1, one, zero));
+        t = fa_add_widened_f32_f64(t, fa_add_f32(fa_select_f32(q0, zero, e0), fa_select_f32(q1, zero, e1)));
+    }
+    for (; i < n; i += L) {
+        const ptrdiff_t left = n - i;
+        fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, -INFINITY);
+        fa_simd_f32 e = fa_sm_expf_parts(fa_sub_f32(v, mkv), zero, &nn);
+        e = fa_sm_ldexp_f32(e, nn);
+        fa_mask_f32 q = fa_cmpeq_f32(v, mkv);
+        c0 = fa_add_f32(c0, fa_select_f32(q, one, zero));
+        t = fa_add_widened_f32_f64(t, fa_select_f32(q, zero, e));
+    }
+    *tk = fa_reduce_add_f64(t);
+    *ck = (double)fa_reduce_add_f32(fa_add_f32(c0, c1));
+}
+
+/* softmax / log_softmax of a float32 row in float32 lanes.
+ * softmax: y = 2^n * (p * (1/S)) with x - M as a two-sum fed into the reduction and 1/S
+ * as a float32 pair (ih + il), so y is rounded twice (p, then p * 1/S) plus the error of S.
+ * log_softmax: y = (x - M) - l, both roundings below half an ULP of y. */
+FA_INLINE fa_simd_f32 fa_sm_softmax_entry_fast_f32(fa_simd_f32 x, fa_simd_f32 M, fa_simd_f32 negM,
+                                                   fa_simd_f32 ih, fa_simd_f32 il)
+{
+    fa_simd_f32 d = fa_sub_f32(x, M);
+    fa_simd_f32 bb = fa_sub_f32(d, x);
+    fa_simd_f32 e = fa_add_f32(fa_sub_f32(x, fa_sub_f32(d, bb)), fa_sub_f32(negM, bb));
+    e = fa_select_f32(fa_cmplt_f32(d, fa_set1_f32(-110.0f)), fa_set1_f32(0.0f), e);   /* NaN from inf - inf */
+    fa_simd_f32 n;
+    fa_simd_f32 p = fa_sm_expf_parts(d, e, &n);
+    return fa_sm_ldexp_f32(fa_fmadd_f32(p, ih, fa_mul_f32(p, il)), n);
+}
+
+FA_INLINE void fa_sm_row_out_fast_f32(const float *x, float *y, ptrdiff_t n, double M, double S, double l, int LOG)
+{
+    const ptrdiff_t L = FA_LANES_F32;
+    const double inv = 1.0 / S;
+    const fa_simd_f32 Mv = fa_set1_f32((float)M), negM = fa_set1_f32(-(float)M);
+    const fa_simd_f32 ih = fa_set1_f32((float)inv), il = fa_set1_f32((float)(inv - (double)(float)inv));
+    const fa_simd_f32 lv = fa_set1_f32((float)l);
+    ptrdiff_t i = 0;
+    if (LOG) {
+        for (; i + 2 * L <= n; i += 2 * L) {
+            fa_storeu_f32(y + i, fa_sub_f32(fa_sub_f32(fa_loadu_f32(x + i), Mv), lv));
+            fa_storeu_f32(y + i + L, fa_sub_f32(fa_sub_f32(fa_loadu_f32(x + i + L), Mv), lv));
+        }
+    } else {
+        for (; i + 2 * L <= n; i += 2 * L) {
+            fa_simd_f32 v0 = fa_loadu_f32(x + i), v1 = fa_loadu_f32(x + i + L);
+            fa_storeu_f32(y + i, fa_sm_softmax_entry_fast_f32(v0, Mv, negM, ih, il));
+            fa_storeu_f32(y + i + L, fa_sm_softmax_entry_fast_f32(v1, Mv, negM, ih, il));
+        }
+    }
+    for (; i < n; i += L) {
+        const ptrdiff_t left = n - i;
+        fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, 0.0f);
+        v = LOG ? fa_sub_f32(fa_sub_f32(v, Mv), lv) : fa_sm_softmax_entry_fast_f32(v, Mv, negM, ih, il);
+        if (left >= L) fa_storeu_f32(y + i, v); else fa_store_tail_f32(y + i, v, left);
+    }
+}
+#define FA_SM_HAS_FAST_f32 1
+#define FA_SM_HAS_FAST_f64 0
+/* never called (float64 data has no separate fast path) */
+FA_INLINE void fa_sm_chunk_sum_fast_f64(const double *x, ptrdiff_t n, double mx, double *tk, double *ck)
+{ (void)x; (void)n; (void)mx; *tk = *ck = 0; }
+FA_INLINE void fa_sm_row_out_fast_f64(const double *x, double *y, ptrdiff_t n, double M, double S, double l, int LOG)
+{ (void)x; (void)y; (void)n; (void)M; (void)S; (void)l; (void)LOG; }
+
 /*
  * Row kernels (inner == 1), per dtype T.  HAS_MASK / HAS_B are compile-time constants at
  * every call, so the common path carries no option code.
@@ -356,8 +489,11 @@ FA_INLINE void fa_sm_row_stats_##T(const fa_scalar_##T *x, const unsigned char *
         const double mx = fa_sm_chunk_max_##T(x + c0, mk + (HAS_MASK ? c0 : 0),                   \
                                               b + (HAS_B ? c0 : 0), len, HAS_MASK, HAS_B);        \
         double tk, ck;                                                                            \
-        fa_sm_chunk_sum_##T(x + c0, mk + (HAS_MASK ? c0 : 0), b + (HAS_B ? c0 : 0), len, mx,      \
-                            &tk, &ck, HAS_MASK, HAS_B);                                           \
+        if (FA_SM_HAS_FAST_##T && !HAS_MASK && !HAS_B)                                            \
+            fa_sm_chunk_sum_fast_##T(x + c0, len, mx, &tk, &ck);                                  \
+        else                                                                                      \
+            fa_sm_chunk_sum_##T(x + c0, mk + (HAS_MASK ? c0 : 0), b + (HAS_B ? c0 : 0), len, mx,  \
+                                &tk, &ck, HAS_MASK, HAS_B);                                       \
         fa_sm_merge(s, mx, tk, ck);                                                               \
     }                                                                                             \
 }                                                                                                 \
@@ -418,6 +554,8 @@ FA_INLINE void fa_sm_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_
         fa_sm_row_stats_##T(xr, mr, NULL, n, &s, HAS_MASK, 0);                                    \
         if (fa_sm_finish(&s, &l, &sign) == FA_SM_SPECIAL)                                         \
             fa_sm_row_special_##T(y + r * n, mr, n, 1, LOG);                                      \
+        else if (FA_SM_HAS_FAST_##T && !HAS_MASK)                                                 \
+            fa_sm_row_out_fast_##T(xr, y + r * n, n, s.M, s.C + s.t, l, LOG);                     \
         else                                                                                      \
             fa_sm_row_out_##T(xr, y + r * n, mr, n, s.M, l, LOG, HAS_MASK);                       \
     }                                                                                             \
