@@ -27,7 +27,10 @@ def _axes(axis, ndim):
     if axis is None:
         return tuple(range(ndim))
     if isinstance(axis, tuple):
-        return tuple(sorted(normalize_axis_tuple(axis, ndim)))
+        axes = normalize_axis_tuple(axis, ndim, allow_duplicate=True)
+        if len(set(axes)) != len(axes):
+            raise ValueError("duplicate value in 'axis'")
+        return tuple(sorted(axes))
     return (normalize_axis_index(axis, ndim),)
 
 

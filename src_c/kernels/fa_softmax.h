@@ -46,7 +46,6 @@
 #define FA_SM_LN2 0x1.62e42fefa39efp-1
 #define FA_SM_LN2_HI32 0x1.62e42fee00000p-1   /* ln 2 rounded down to a multiple of 2^-32 */
 #define FA_SM_LN2_LO32 0x1.a39ef35793c76p-33  /* ln 2 - FA_SM_LN2_HI32 */
-#define FA_SM_TWO32 4294967296.0
 #define FA_SM_ROUND_MAGIC 0x1.8p52            /* (v + magic) - magic rounds |v| < 2^51 */
 
 /* ---- exp building blocks on float64 lanes ---- */
@@ -132,24 +131,26 @@ FA_INLINE fa_simd_f64 fa_sm_exp_hi_f64(fa_simd_f64 d)
     return fa_sm_ldexp_f64(fa_sm_poly11_f64(r), n);
 }
 
-/* softmax entry for float64 data: exp(x - M - (lhi + llo)), see the header comment. */
-FA_INLINE fa_simd_f64 fa_sm_softmax_entry_f64(fa_simd_f64 x, fa_simd_f64 M, fa_simd_f64 lhi, fa_simd_f64 llo)
+/* softmax entry for float64 data: exp(x - M) * (ih + il), x - M as a two-sum (d + e) fed
+ * into the Cody-Waite reduction, ih + il = 1/S as a double-double.  (Folding l = log S
+ * into the exponent instead would cost the rounding of l, up to 2 ULP once l > 4.) */
+FA_INLINE fa_simd_f64 fa_sm_softmax_entry_f64(fa_simd_f64 x, fa_simd_f64 M, fa_simd_f64 ih, fa_simd_f64 il)
 {
     fa_simd_f64 d = fa_sub_f64(x, M);
-    /* two-sum: d + e = x - M exactly */
-    fa_simd_f64 negM = fa_neg_f64(M);
     fa_simd_f64 bb = fa_sub_f64(d, x);
-    fa_simd_f64 e = fa_add_f64(fa_sub_f64(x, fa_sub_f64(d, bb)), fa_sub_f64(negM, bb));
-    fa_mask_f64 far = fa_cmplt_f64(d, fa_set1_f64(-800.0));       /* result 0; e may be NaN */
-    d = fa_max_f64(fa_set1_f64(-800.0), d);
-    e = fa_select_f64(far, fa_set1_f64(0.0), e);
-    fa_simd_f64 n = fa_sm_round_log2e_f64(fa_sub_f64(d, lhi));
-    fa_simd_f64 a = fa_fmadd_f64(n, fa_set1_f64(FA_SM_LN2_HI32), lhi);  /* exact */
-    fa_simd_f64 r = fa_sub_f64(d, a);
-    r = fa_fnmadd_f64(n, fa_set1_f64(FA_SM_LN2_LO32), r);
-    r = fa_add_f64(r, fa_sub_f64(e, llo));
-    return fa_sm_ldexp_f64(fa_sm_poly11_f64(r), n);
+    fa_simd_f64 e = fa_add_f64(fa_sub_f64(x, fa_sub_f64(d, bb)), fa_sub_f64(fa_neg_f64(M), bb));
+    e = fa_select_f64(fa_cmplt_f64(d, fa_set1_f64(-740.0)), fa_set1_f64(0.0), e);   /* inf - inf */
+    d = fa_max_f64(fa_set1_f64(-750.0), d);
+    fa_simd_f64 n = fa_sm_round_log2e_f64(d);
+    fa_simd_f64 r = fa_fnmadd_f64(n, fa_set1_f64(FA_SM_LN2_HI32), d);
+    r = fa_add_f64(fa_fnmadd_f64(n, fa_set1_f64(FA_SM_LN2_LO32), r), e);
+    fa_simd_f64 p = fa_sm_poly11_f64(r);
+    return fa_sm_ldexp_f64(fa_fmadd_f64(p, ih, fa_mul_f64(p, il)), n);
 }
+
+/* the two per-slice constants of a softmax entry: float64 data (ih, il) = 1/(C + T) as a
+ * double-double; float32 data (l, unused) */
+FA_INLINE void fa_sm_entry_params(const void *stats, double l, int is_f64, double *a1, double *a2);
 
 /* softmax entry for float32 data: x - M is exact in float64, (x - M) - l rounds at 2^-53. */
 FA_INLINE fa_simd_f64 fa_sm_softmax_entry_f32(fa_simd_f64 x, fa_simd_f64 M, fa_simd_f64 l, fa_simd_f64 unused)
@@ -167,31 +168,53 @@ FA_INLINE void fa_sm_st_f32(float *p, fa_simd_f64 v) { fa_storeu_f64_as_f32(p, v
 FA_INLINE void fa_sm_st_f64(double *p, fa_simd_f64 v) { fa_storeu_f64(p, v); }
 FA_INLINE void fa_sm_stt_f32(float *p, fa_simd_f64 v, ptrdiff_t n) { fa_store_tail_f64_as_f32(p, v, n); }
 FA_INLINE void fa_sm_stt_f64(double *p, fa_simd_f64 v, ptrdiff_t n) { fa_store_tail_f64(p, v, n); }
-/* the exp used for the sums: float32 data needs float32 accuracy only */
-FA_INLINE fa_simd_f64 fa_sm_sum_exp_f32(fa_simd_f64 d) { return fa_sm_exp_lo_f64(d); }
-FA_INLINE fa_simd_f64 fa_sm_sum_exp_f64(fa_simd_f64 d) { return fa_sm_exp_hi_f64(d); }
+/* exp(x - m) for the sums, with the relative accuracy of each term (l = log1p(T/C)
+ * needs it when one entry dominates).  float32 data: x - m is exact in float64 and a
+ * float32-accurate exp suffices.  float64 data: x - m as a two-sum fed into the reduction. */
+FA_INLINE fa_simd_f64 fa_sm_sum_exp_f32(fa_simd_f64 x, fa_simd_f64 m) { return fa_sm_exp_lo_f64(fa_sub_f64(x, m)); }
+FA_INLINE fa_simd_f64 fa_sm_sum_exp_f64(fa_simd_f64 x, fa_simd_f64 m)
+{
+    fa_simd_f64 d = fa_sub_f64(x, m);
+    fa_simd_f64 bb = fa_sub_f64(d, x);
+    fa_simd_f64 e = fa_add_f64(fa_sub_f64(x, fa_sub_f64(d, bb)), fa_sub_f64(fa_neg_f64(m), bb));
+    e = fa_select_f64(fa_cmplt_f64(d, fa_set1_f64(-740.0)), fa_set1_f64(0.0), e);
+    d = fa_max_f64(fa_set1_f64(-750.0), d);
+    fa_simd_f64 n = fa_sm_round_log2e_f64(d);
+    fa_simd_f64 r = fa_fnmadd_f64(n, fa_set1_f64(FA_SM_LN2_HI32), d);
+    r = fa_add_f64(fa_fnmadd_f64(n, fa_set1_f64(FA_SM_LN2_LO32), r), e);
+    return fa_sm_ldexp_f64(fa_sm_poly11_f64(r), n);
+}
 
 /* ---- the statistics of a slice: running max M, T = sum_{x<M} w e^(x-M), C = sum_{x==M} w ---- */
 typedef struct fa_sm_stats {
-    double M, t, C;
+    double M, t, C, te;    /* te: rounding error of the additions into t (t + te is the sum) */
 } fa_sm_stats;
+
+/* s += v as a two-sum, the error kept in *err */
+FA_INLINE void fa_sm_add2(double *s, double *err, double v)
+{
+    double sum = *s + v, bb = sum - *s;
+    *err += (*s - (sum - bb)) + (v - bb);
+    *s = sum;
+}
 
 /* merge a chunk's (mk, tk, ck) into s (scalar; once per chunk) */
 FA_INLINE void fa_sm_merge(fa_sm_stats *s, double mk, double tk, double ck)
 {
     if (mk > s->M) {
         if (s->M == -INFINITY) {             /* the first chunk (or all -inf so far) */
-            s->t += tk;
+            fa_sm_add2(&s->t, &s->te, tk);
         } else {
-            s->t = (s->t + s->C) * exp(s->M - mk) + tk;
+            s->t = (s->t + s->te + s->C) * exp(s->M - mk) + tk;
+            s->te = 0.0;
         }
         s->C = ck;
         s->M = mk;
     } else if (mk == s->M) {
-        s->t += tk;
+        fa_sm_add2(&s->t, &s->te, tk);
         s->C += ck;
     } else {
-        s->t += (tk + ck) * exp(mk - s->M);  /* mk = -inf: tk is 0 or NaN, kept */
+        fa_sm_add2(&s->t, &s->te, (tk + ck) * exp(mk - s->M));  /* mk = -inf: tk is 0 or NaN, kept */
     }
 }
 
@@ -202,7 +225,7 @@ FA_INLINE int fa_sm_finish(const fa_sm_stats *s, double *l, double *sign)
 {
     if (!(s->M > -INFINITY && s->M < INFINITY) || s->t != s->t)
         return FA_SM_SPECIAL;
-    double C = s->C, T = s->t, S = C + T;
+    double C = s->C, T = s->t + s->te, S = C + T;
     if (C > 0 && S > 0) {
         *l = (C == 1.0 ? 0.0 : log(C)) + log1p(T / C);
         *sign = 1.0;
@@ -220,6 +243,24 @@ FA_INLINE int fa_sm_finish(const fa_sm_stats *s, double *l, double *sign)
         *sign = S;
     }
     return FA_SM_OK;
+}
+
+FA_INLINE void fa_sm_entry_params(const void *stats, double l, int is_f64, double *a1, double *a2)
+{
+    const fa_sm_stats *s = (const fa_sm_stats *)stats;
+    if (!is_f64) {
+        *a1 = l;
+        *a2 = 0.0;
+        return;
+    }
+    double hi = 0.0, lo = 0.0;       /* C + (t + te) as a double-double */
+    fa_sm_add2(&hi, &lo, s->C);
+    fa_sm_add2(&hi, &lo, s->t);
+    fa_sm_add2(&hi, &lo, s->te);
+    const double ih = 1.0 / hi;
+    const double rem = fma(-hi, ih, 1.0) - lo * ih;     /* 1 - S * ih, S = hi + lo */
+    *a1 = ih;
+    *a2 = rem * ih;
 }
 
 /* logsumexp of a slice whose M is not finite (or whose T is NaN): scalar, per SPEC.md 4. */
@@ -296,21 +337,87 @@ FA_INLINE fa_simd_f32 fa_sm_expf_parts(fa_simd_f32 d, fa_simd_f32 e, fa_simd_f32
     return fa_fmadd_f32(q, r, fa_set1_f32(1.0f));
 }
 
-/* (t, c) of a float32 chunk against its max: terms in float32 lanes, pairs of vectors
- * added in float32 (one rounding, 2^-25) and accumulated in float64; c counted exactly. */
-FA_INLINE void fa_sm_chunk_sum_fast_f32(const float *x, ptrdiff_t n, double mx, double *tk, double *ck)
+/*
+ * d + e = x - m exactly, for x <= m, in float32 lanes.  The mode is chosen per chunk
+ * or row from its max m and min (after clamping x at low, see below):
+ *   FA_SM_FAST2SUM_X  m <= 0, so |x| >= |m|: Fast2Sum(x, -m), 2 operations
+ *   FA_SM_FAST2SUM_M  every x >= -m, so |m| >= |x|: Fast2Sum(-m, x), 2 operations
+ * In both modes x is first clamped at low = about m - 128 (|m| <= 2^20, so d stays in
+ * [-129, 0] with no inf or NaN from -inf entries; exp(-128) is 0 in float32).
+ *   FA_SM_TWOSUM      anything else (huge |m|, or entries on both sides of -m): a full
+ *                     two-sum, d clamped at -110 and e zeroed there (inf - inf).
+ */
+enum { FA_SM_TWOSUM = 0, FA_SM_FAST2SUM_X = 1, FA_SM_FAST2SUM_M = 2 };
+
+FA_INLINE int fa_sm_diff_mode(double m, double mn)
+{
+    if (!(m > -0x1p20 && m < 0x1p20))
+        return FA_SM_TWOSUM;
+    const double low = m - 128.0;
+    if (m <= 0)
+        return FA_SM_FAST2SUM_X;
+    return (mn > low ? mn : low) >= -m ? FA_SM_FAST2SUM_M : FA_SM_TWOSUM;
+}
+
+FA_INLINE fa_simd_f32 fa_sm_diff_f32(fa_simd_f32 x, fa_simd_f32 m, fa_simd_f32 negm, fa_simd_f32 low,
+                                     fa_simd_f32 *e, int mode)
+{
+    if (mode == FA_SM_TWOSUM) {
+        fa_simd_f32 d = fa_sub_f32(x, m);
+        fa_simd_f32 bb = fa_sub_f32(d, x);
+        fa_simd_f32 err = fa_add_f32(fa_sub_f32(x, fa_sub_f32(d, bb)), fa_sub_f32(negm, bb));
+        fa_mask_f32 far = fa_cmplt_f32(d, fa_set1_f32(-110.0f));
+        *e = fa_select_f32(far, fa_set1_f32(0.0f), err);
+        return fa_max_f32(fa_set1_f32(-110.0f), d);
+    }
+    x = fa_max_f32(low, x);                  /* keeps NaN */
+    fa_simd_f32 d = fa_sub_f32(x, m);
+    *e = mode == FA_SM_FAST2SUM_X ? fa_sub_f32(negm, fa_sub_f32(d, x)) : fa_sub_f32(x, fa_add_f32(d, m));
+    return d;
+}
+
+/* max and min of a float32 chunk (NaN skipped) */
+FA_INLINE void fa_sm_chunk_max_min_f32(const float *x, ptrdiff_t n, double *mx, double *mn)
 {
     const ptrdiff_t L = FA_LANES_F32;
-    const fa_simd_f32 mkv = fa_set1_f32(mx == -INFINITY ? 0.0f : (float)mx);
-    const fa_simd_f32 zero = fa_set1_f32(0.0f), one = fa_set1_f32(1.0f);
-    fa_simd_f64 t = fa_set1_f64(0.0);
-    fa_simd_f32 c0 = zero, c1 = zero, nn;
+    fa_simd_f32 a0 = fa_set1_f32(-INFINITY), a1 = a0, b0 = fa_set1_f32(INFINITY), b1 = b0;
     ptrdiff_t i = 0;
     for (; i + 2 * L <= n; i += 2 * L) {
         fa_simd_f32 v0 = fa_loadu_f32(x + i), v1 = fa_loadu_f32(x + i + L);
-        fa_simd_f32 e0 = fa_sm_expf_parts(fa_sub_f32(v0, mkv), zero, &nn);
+        a0 = fa_max_f32(v0, a0); a1 = fa_max_f32(v1, a1);
+        b0 = fa_min_f32(v0, b0); b1 = fa_min_f32(v1, b1);
+    }
+    for (; i < n; i += L) {
+        const ptrdiff_t left = n - i;
+        a0 = fa_max_f32(left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, -INFINITY), a0);
+        b0 = fa_min_f32(left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, INFINITY), b0);
+    }
+    *mx = fa_reduce_max_f32(fa_max_f32(a0, a1));
+    *mn = -fa_reduce_max_f32(fa_neg_f32(fa_min_f32(b0, b1)));
+}
+
+/* (t, c) of a float32 chunk against its max: exp(x - mk) with the exact difference fed
+ * into the reduction (the terms keep their relative accuracy, which l = log1p(T/C)
+ * needs when one entry dominates); pairs of vectors added in float32 (one rounding,
+ * 2^-25) and accumulated in float64; c counted exactly. */
+FA_INLINE void fa_sm_chunk_sum_fast_f32(const float *x, ptrdiff_t n, double mx, double mn,
+                                        double *tk, double *ck, int mode)
+{
+    const ptrdiff_t L = FA_LANES_F32;
+    const float m = mx == -INFINITY ? 0.0f : (float)mx;
+    const fa_simd_f32 mkv = fa_set1_f32(m), negm = fa_set1_f32(-m), low = fa_set1_f32((float)(m - 128.0));
+    const fa_simd_f32 zero = fa_set1_f32(0.0f), one = fa_set1_f32(1.0f);
+    fa_simd_f64 t = fa_set1_f64(0.0);
+    fa_simd_f32 c0 = zero, c1 = zero, nn, e;
+    ptrdiff_t i = 0;
+    (void)mn;
+    for (; i + 2 * L <= n; i += 2 * L) {
+        fa_simd_f32 v0 = fa_loadu_f32(x + i), v1 = fa_loadu_f32(x + i + L);
+        fa_simd_f32 d0 = fa_sm_diff_f32(v0, mkv, negm, low, &e, mode);
+        fa_simd_f32 e0 = fa_sm_expf_parts(d0, e, &nn);
         e0 = fa_sm_ldexp_f32(e0, nn);
-        fa_simd_f32 e1 = fa_sm_expf_parts(fa_sub_f32(v1, mkv), zero, &nn);
+        fa_simd_f32 d1 = fa_sm_diff_f32(v1, mkv, negm, low, &e, mode);
+        fa_simd_f32 e1 = fa_sm_expf_parts(d1, e, &nn);
         e1 = fa_sm_ldexp_f32(e1, nn);
         fa_mask_f32 q0 = fa_cmpeq_f32(v0, mkv), q1 = fa_cmpeq_f32(v1, mkv);
         c0 = fa_add_f32(c0, fa_select_f32(q0, one, zero));
@@ -320,66 +427,103 @@ FA_INLINE void fa_sm_chunk_sum_fast_f32(const float *x, ptrdiff_t n, double mx, 
     for (; i < n; i += L) {
         const ptrdiff_t left = n - i;
         fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, -INFINITY);
-        fa_simd_f32 e = fa_sm_expf_parts(fa_sub_f32(v, mkv), zero, &nn);
-        e = fa_sm_ldexp_f32(e, nn);
+        fa_simd_f32 d = fa_sm_diff_f32(v, mkv, negm, low, &e, mode);
+        fa_simd_f32 ex = fa_sm_expf_parts(d, e, &nn);
+        ex = fa_sm_ldexp_f32(ex, nn);
+        if (left < L)      /* the -inf fill was clamped at low: exp(-128) is 0, but be exact */
+            ex = fa_select_f32(fa_tail_mask_f32(left), ex, zero);
         fa_mask_f32 q = fa_cmpeq_f32(v, mkv);
         c0 = fa_add_f32(c0, fa_select_f32(q, one, zero));
-        t = fa_add_widened_f32_f64(t, fa_select_f32(q, zero, e));
+        t = fa_add_widened_f32_f64(t, fa_select_f32(q, zero, ex));
     }
     *tk = fa_reduce_add_f64(t);
     *ck = (double)fa_reduce_add_f32(fa_add_f32(c0, c1));
 }
 
-/* softmax / log_softmax of a float32 row in float32 lanes.
- * softmax: y = 2^n * (p * (1/S)) with x - M as a two-sum fed into the reduction and 1/S
- * as a float32 pair (ih + il), so y is rounded twice (p, then p * 1/S) plus the error of S.
- * log_softmax: y = (x - M) - l, both roundings below half an ULP of y. */
-FA_INLINE fa_simd_f32 fa_sm_softmax_entry_fast_f32(fa_simd_f32 x, fa_simd_f32 M, fa_simd_f32 negM,
-                                                   fa_simd_f32 ih, fa_simd_f32 il)
+/* the row statistics for float32 data without options, and the row min */
+FA_INLINE void fa_sm_row_stats_fast_f32(const float *x, ptrdiff_t n, fa_sm_stats *s, double *rmin)
 {
-    fa_simd_f32 d = fa_sub_f32(x, M);
-    fa_simd_f32 bb = fa_sub_f32(d, x);
-    fa_simd_f32 e = fa_add_f32(fa_sub_f32(x, fa_sub_f32(d, bb)), fa_sub_f32(negM, bb));
-    e = fa_select_f32(fa_cmplt_f32(d, fa_set1_f32(-110.0f)), fa_set1_f32(0.0f), e);   /* NaN from inf - inf */
-    fa_simd_f32 n;
+    const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(float);
+    s->M = -INFINITY; s->t = 0.0; s->C = 0.0; s->te = 0.0;
+    *rmin = INFINITY;
+    for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk) {
+        const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
+        double mx, mn, tk, ck;
+        fa_sm_chunk_max_min_f32(x + c0, len, &mx, &mn);
+        const int mode = fa_sm_diff_mode(mx, mn);
+        if (mode == FA_SM_FAST2SUM_X) fa_sm_chunk_sum_fast_f32(x + c0, len, mx, mn, &tk, &ck, FA_SM_FAST2SUM_X);
+        else if (mode == FA_SM_FAST2SUM_M) fa_sm_chunk_sum_fast_f32(x + c0, len, mx, mn, &tk, &ck, FA_SM_FAST2SUM_M);
+        else fa_sm_chunk_sum_fast_f32(x + c0, len, mx, mn, &tk, &ck, FA_SM_TWOSUM);
+        fa_sm_merge(s, mx, tk, ck);
+        *rmin = mn < *rmin ? mn : *rmin;
+    }
+}
+
+/* softmax / log_softmax of a float32 row in float32 lanes.
+ * softmax: y = 2^n * (p * (1/S)) with x - M exact (fa_sm_diff_f32) fed into the reduction
+ * and 1/S as a float32 pair (ih + il): y is rounded twice (p, then p * 1/S) plus the
+ * error of S.  log_softmax: y = (x - M) - l, both roundings below half an ULP of y. */
+FA_INLINE fa_simd_f32 fa_sm_softmax_entry_fast_f32(fa_simd_f32 x, fa_simd_f32 M, fa_simd_f32 negM,
+                                                   fa_simd_f32 low, fa_simd_f32 ih, fa_simd_f32 il, int mode)
+{
+    fa_simd_f32 e, n;
+    fa_simd_f32 d = fa_sm_diff_f32(x, M, negM, low, &e, mode);
     fa_simd_f32 p = fa_sm_expf_parts(d, e, &n);
     return fa_sm_ldexp_f32(fa_fmadd_f32(p, ih, fa_mul_f32(p, il)), n);
 }
 
-FA_INLINE void fa_sm_row_out_fast_f32(const float *x, float *y, ptrdiff_t n, double M, double S, double l, int LOG)
+FA_INLINE void fa_sm_row_softmax_fast_f32(const float *x, float *y, ptrdiff_t n, float M, double S, int mode)
 {
     const ptrdiff_t L = FA_LANES_F32;
     const double inv = 1.0 / S;
-    const fa_simd_f32 Mv = fa_set1_f32((float)M), negM = fa_set1_f32(-(float)M);
+    const fa_simd_f32 Mv = fa_set1_f32(M), negM = fa_set1_f32(-M), low = fa_set1_f32((float)((double)M - 128.0));
     const fa_simd_f32 ih = fa_set1_f32((float)inv), il = fa_set1_f32((float)(inv - (double)(float)inv));
-    const fa_simd_f32 lv = fa_set1_f32((float)l);
     ptrdiff_t i = 0;
-    if (LOG) {
-        for (; i + 2 * L <= n; i += 2 * L) {
-            fa_storeu_f32(y + i, fa_sub_f32(fa_sub_f32(fa_loadu_f32(x + i), Mv), lv));
-            fa_storeu_f32(y + i + L, fa_sub_f32(fa_sub_f32(fa_loadu_f32(x + i + L), Mv), lv));
-        }
-    } else {
-        for (; i + 2 * L <= n; i += 2 * L) {
-            fa_simd_f32 v0 = fa_loadu_f32(x + i), v1 = fa_loadu_f32(x + i + L);
-            fa_storeu_f32(y + i, fa_sm_softmax_entry_fast_f32(v0, Mv, negM, ih, il));
-            fa_storeu_f32(y + i + L, fa_sm_softmax_entry_fast_f32(v1, Mv, negM, ih, il));
-        }
+    for (; i + 2 * L <= n; i += 2 * L) {
+        fa_simd_f32 v0 = fa_loadu_f32(x + i), v1 = fa_loadu_f32(x + i + L);
+        fa_storeu_f32(y + i, fa_sm_softmax_entry_fast_f32(v0, Mv, negM, low, ih, il, mode));
+        fa_storeu_f32(y + i + L, fa_sm_softmax_entry_fast_f32(v1, Mv, negM, low, ih, il, mode));
+    }
+    for (; i < n; i += L) {
+        const ptrdiff_t left = n - i;
+        fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, M);
+        v = fa_sm_softmax_entry_fast_f32(v, Mv, negM, low, ih, il, mode);
+        if (left >= L) fa_storeu_f32(y + i, v); else fa_store_tail_f32(y + i, v, left);
+    }
+}
+
+FA_INLINE void fa_sm_row_out_fast_f32(const float *x, float *y, ptrdiff_t n, double M, double rmin,
+                                      double S, double l, int LOG)
+{
+    const ptrdiff_t L = FA_LANES_F32;
+    if (!LOG) {
+        const int mode = fa_sm_diff_mode(M, rmin);
+        if (mode == FA_SM_FAST2SUM_X) fa_sm_row_softmax_fast_f32(x, y, n, (float)M, S, FA_SM_FAST2SUM_X);
+        else if (mode == FA_SM_FAST2SUM_M) fa_sm_row_softmax_fast_f32(x, y, n, (float)M, S, FA_SM_FAST2SUM_M);
+        else fa_sm_row_softmax_fast_f32(x, y, n, (float)M, S, FA_SM_TWOSUM);
+        return;
+    }
+    const fa_simd_f32 Mv = fa_set1_f32((float)M), lv = fa_set1_f32((float)l);
+    ptrdiff_t i = 0;
+    for (; i + 2 * L <= n; i += 2 * L) {
+        fa_storeu_f32(y + i, fa_sub_f32(fa_sub_f32(fa_loadu_f32(x + i), Mv), lv));
+        fa_storeu_f32(y + i + L, fa_sub_f32(fa_sub_f32(fa_loadu_f32(x + i + L), Mv), lv));
     }
     for (; i < n; i += L) {
         const ptrdiff_t left = n - i;
         fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, 0.0f);
-        v = LOG ? fa_sub_f32(fa_sub_f32(v, Mv), lv) : fa_sm_softmax_entry_fast_f32(v, Mv, negM, ih, il);
+        v = fa_sub_f32(fa_sub_f32(v, Mv), lv);
         if (left >= L) fa_storeu_f32(y + i, v); else fa_store_tail_f32(y + i, v, left);
     }
 }
 #define FA_SM_HAS_FAST_f32 1
 #define FA_SM_HAS_FAST_f64 0
 /* never called (float64 data has no separate fast path) */
-FA_INLINE void fa_sm_chunk_sum_fast_f64(const double *x, ptrdiff_t n, double mx, double *tk, double *ck)
-{ (void)x; (void)n; (void)mx; *tk = *ck = 0; }
-FA_INLINE void fa_sm_row_out_fast_f64(const double *x, double *y, ptrdiff_t n, double M, double S, double l, int LOG)
-{ (void)x; (void)y; (void)n; (void)M; (void)S; (void)l; (void)LOG; }
+FA_INLINE void fa_sm_row_stats_fast_f64(const double *x, ptrdiff_t n, fa_sm_stats *s, double *rmin)
+{ (void)x; (void)n; (void)s; *rmin = 0; }
+FA_INLINE void fa_sm_row_out_fast_f64(const double *x, double *y, ptrdiff_t n, double M, double rmin,
+                                      double S, double l, int LOG)
+{ (void)x; (void)y; (void)n; (void)M; (void)rmin; (void)S; (void)l; (void)LOG; }
 
 /*
  * Row kernels (inner == 1), per dtype T.  HAS_MASK / HAS_B are compile-time constants at
@@ -422,9 +566,9 @@ FA_INLINE double fa_sm_chunk_max_##T(const fa_scalar_##T *x, const unsigned char
                                                                                                   \
 /* one step of the chunk sum: v entries (float64 lanes), w weights, inc included */              \
 FA_INLINE void fa_sm_sum_step_##T(fa_simd_f64 v, fa_simd_f64 w, fa_mask_f64 inc, fa_simd_f64 mkv, \
-                                  fa_simd_f64 *t, fa_simd_f64 *c, int HAS_MASK, int HAS_B)        \
+                                  fa_simd_f64 *t, fa_simd_f64 *tc, fa_simd_f64 *c, int HAS_MASK, int HAS_B) \
 {                                                                                                 \
-    fa_simd_f64 e = fa_sm_sum_exp_##T(fa_sub_f64(v, mkv));                                        \
+    fa_simd_f64 e = fa_sm_sum_exp_##T(v, mkv);                                                    \
     fa_mask_f64 at_max = fa_cmpeq_f64(v, mkv);                                                    \
     if (HAS_B)                                                                                    \
         e = fa_mul_f64(e, w);                                                                     \
@@ -432,7 +576,11 @@ FA_INLINE void fa_sm_sum_step_##T(fa_simd_f64 v, fa_simd_f64 w, fa_mask_f64 inc,
         e = fa_select_f64(inc, e, fa_set1_f64(0.0));                                              \
         at_max = fa_mask_and_f64(at_max, inc);                                                    \
     }                                                                                             \
-    *t = fa_add_f64(*t, fa_select_f64(at_max, fa_set1_f64(0.0), e));                              \
+    /* compensated (Kahan) addition: the terms are >= 0 (or b-weighted), *tc holds the error */ \
+    fa_simd_f64 y_ = fa_sub_f64(fa_select_f64(at_max, fa_set1_f64(0.0), e), *tc);                 \
+    fa_simd_f64 s_ = fa_add_f64(*t, y_);                                                          \
+    *tc = fa_sub_f64(fa_sub_f64(s_, *t), y_);                                                     \
+    *t = s_;                                                                                      \
     *c = fa_add_f64(*c, fa_select_f64(at_max, HAS_B ? w : fa_set1_f64(1.0), fa_set1_f64(0.0)));   \
 }                                                                                                 \
                                                                                                   \
@@ -443,7 +591,7 @@ FA_INLINE void fa_sm_chunk_sum_##T(const fa_scalar_##T *x, const unsigned char *
 {                                                                                                 \
     const ptrdiff_t L = FA_LANES_F64;                                                             \
     const fa_simd_f64 mkv = fa_set1_f64(mx == -INFINITY ? 0.0 : mx), one = fa_set1_f64(1.0);     \
-    fa_simd_f64 t0 = fa_set1_f64(0.0), t1 = t0, c0 = t0, c1 = t0;                                 \
+    fa_simd_f64 t0 = fa_set1_f64(0.0), t1 = t0, c0 = t0, c1 = t0, e0 = t0, e1 = t0;               \
     const fa_mask_f64 all = fa_cmpeq_f64(one, one);                                               \
     ptrdiff_t i = 0;                                                                              \
     for (; i + 2 * L <= n; i += 2 * L) {                                                          \
@@ -457,8 +605,8 @@ FA_INLINE void fa_sm_chunk_sum_##T(const fa_scalar_##T *x, const unsigned char *
             in0 = fa_mask_and_f64(in0, fa_load_mask_u8_f64(mk + i));                              \
             in1 = fa_mask_and_f64(in1, fa_load_mask_u8_f64(mk + i + L));                          \
         }                                                                                         \
-        fa_sm_sum_step_##T(fa_sm_ld_##T(x + i), w0, in0, mkv, &t0, &c0, HAS_MASK, HAS_B);         \
-        fa_sm_sum_step_##T(fa_sm_ld_##T(x + i + L), w1, in1, mkv, &t1, &c1, HAS_MASK, HAS_B);     \
+        fa_sm_sum_step_##T(fa_sm_ld_##T(x + i), w0, in0, mkv, &t0, &e0, &c0, HAS_MASK, HAS_B);         \
+        fa_sm_sum_step_##T(fa_sm_ld_##T(x + i + L), w1, in1, mkv, &t1, &e1, &c1, HAS_MASK, HAS_B);     \
     }                                                                                             \
     for (; i < n; i += L) {                                                                       \
         const ptrdiff_t left = n - i;                                                             \
@@ -472,9 +620,9 @@ FA_INLINE void fa_sm_chunk_sum_##T(const fa_scalar_##T *x, const unsigned char *
         }                                                                                         \
         if (HAS_MASK)                                                                             \
             in = fa_mask_and_f64(in, full ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, left)); \
-        fa_sm_sum_step_##T(v, w, in, mkv, &t0, &c0, 1, HAS_B);                                    \
+        fa_sm_sum_step_##T(v, w, in, mkv, &t0, &e0, &c0, 1, HAS_B);                                    \
     }                                                                                             \
-    *tk = fa_reduce_add_f64(fa_add_f64(t0, t1));                                                  \
+    *tk = fa_reduce_add_f64(fa_add_f64(fa_sub_f64(t0, e0), fa_sub_f64(t1, e1)));                  \
     *ck = fa_reduce_add_f64(fa_add_f64(c0, c1));                                                  \
 }                                                                                                 \
                                                                                                   \
@@ -483,30 +631,27 @@ FA_INLINE void fa_sm_row_stats_##T(const fa_scalar_##T *x, const unsigned char *
                                    int HAS_MASK, int HAS_B)                                       \
 {                                                                                                 \
     const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(fa_scalar_##T);                            \
-    s->M = -INFINITY; s->t = 0.0; s->C = 0.0;                                                     \
+    s->M = -INFINITY; s->t = 0.0; s->C = 0.0; s->te = 0.0;                                                     \
     for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk) {                                                 \
         const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;                                    \
         const double mx = fa_sm_chunk_max_##T(x + c0, mk + (HAS_MASK ? c0 : 0),                   \
                                               b + (HAS_B ? c0 : 0), len, HAS_MASK, HAS_B);        \
         double tk, ck;                                                                            \
-        if (FA_SM_HAS_FAST_##T && !HAS_MASK && !HAS_B)                                            \
-            fa_sm_chunk_sum_fast_##T(x + c0, len, mx, &tk, &ck);                                  \
-        else                                                                                      \
-            fa_sm_chunk_sum_##T(x + c0, mk + (HAS_MASK ? c0 : 0), b + (HAS_B ? c0 : 0), len, mx,  \
-                                &tk, &ck, HAS_MASK, HAS_B);                                       \
+        fa_sm_chunk_sum_##T(x + c0, mk + (HAS_MASK ? c0 : 0), b + (HAS_B ? c0 : 0), len, mx,      \
+                            &tk, &ck, HAS_MASK, HAS_B);                                           \
         fa_sm_merge(s, mx, tk, ck);                                                               \
     }                                                                                             \
 }                                                                                                 \
                                                                                                   \
 /* y = softmax (LOG = 0) or log_softmax (LOG = 1) of one row with statistics M, l */             \
 FA_INLINE void fa_sm_row_out_##T(const fa_scalar_##T *x, fa_scalar_##T *y, const unsigned char *mk, \
-                                 ptrdiff_t n, double M, double l, int LOG, int HAS_MASK)          \
+                                 ptrdiff_t n, const fa_sm_stats *s, double l, int LOG, int HAS_MASK) \
 {                                                                                                 \
     const ptrdiff_t L = FA_LANES_F64;                                                             \
-    const double lhi = nearbyint(l * FA_SM_TWO32) / FA_SM_TWO32;                                  \
-    const fa_simd_f64 Mv = fa_set1_f64(M), lv = fa_set1_f64(l);                                   \
-    const fa_simd_f64 a1 = fa_set1_f64(sizeof(fa_scalar_##T) == 8 ? lhi : l);                     \
-    const fa_simd_f64 a2 = fa_set1_f64(l - lhi);                                                  \
+    double p1, p2;                                                                                \
+    fa_sm_entry_params(s, l, sizeof(fa_scalar_##T) == 8, &p1, &p2);                               \
+    const fa_simd_f64 Mv = fa_set1_f64(s->M), lv = fa_set1_f64(l);                                \
+    const fa_simd_f64 a1 = fa_set1_f64(p1), a2 = fa_set1_f64(p2);                                 \
     const fa_simd_f64 off = fa_set1_f64(LOG ? -INFINITY : 0.0);                                   \
     ptrdiff_t i = 0;                                                                              \
     for (; i + 2 * L <= n; i += 2 * L) {                                                          \
@@ -550,14 +695,17 @@ FA_INLINE void fa_sm_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_
         const fa_scalar_##T *xr = x + r * n;                                                      \
         const unsigned char *mr = HAS_MASK ? mk + r * n : NULL;                                   \
         fa_sm_stats s;                                                                            \
-        double l, sign;                                                                           \
-        fa_sm_row_stats_##T(xr, mr, NULL, n, &s, HAS_MASK, 0);                                    \
+        double l, sign, rmin = 0;                                                                 \
+        if (FA_SM_HAS_FAST_##T && !HAS_MASK)                                                      \
+            fa_sm_row_stats_fast_##T(xr, n, &s, &rmin);                                           \
+        else                                                                                      \
+            fa_sm_row_stats_##T(xr, mr, NULL, n, &s, HAS_MASK, 0);                                \
         if (fa_sm_finish(&s, &l, &sign) == FA_SM_SPECIAL)                                         \
             fa_sm_row_special_##T(y + r * n, mr, n, 1, LOG);                                      \
         else if (FA_SM_HAS_FAST_##T && !HAS_MASK)                                                 \
-            fa_sm_row_out_fast_##T(xr, y + r * n, n, s.M, s.C + s.t, l, LOG);                     \
+            fa_sm_row_out_fast_##T(xr, y + r * n, n, s.M, rmin, s.C + s.t, l, LOG);               \
         else                                                                                      \
-            fa_sm_row_out_##T(xr, y + r * n, mr, n, s.M, l, LOG, HAS_MASK);                       \
+            fa_sm_row_out_##T(xr, y + r * n, mr, n, &s, l, LOG, HAS_MASK);                        \
     }                                                                                             \
 }                                                                                                 \
                                                                                                   \
@@ -570,8 +718,11 @@ FA_INLINE void fa_sm_lse_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrd
         const unsigned char *mr = HAS_MASK ? mk + r * n : NULL;                                   \
         const fa_scalar_##T *br = HAS_B ? b + r * n : NULL;                                       \
         fa_sm_stats s;                                                                            \
-        double l, sign, v;                                                                        \
-        fa_sm_row_stats_##T(xr, mr, br, n, &s, HAS_MASK, HAS_B);                                  \
+        double l, sign, v, rmin;                                                                  \
+        if (FA_SM_HAS_FAST_##T && !HAS_MASK && !HAS_B)                                            \
+            fa_sm_row_stats_fast_##T(xr, n, &s, &rmin);                                           \
+        else                                                                                      \
+            fa_sm_row_stats_##T(xr, mr, br, n, &s, HAS_MASK, HAS_B);                              \
         if (fa_sm_finish(&s, &l, &sign) == FA_SM_SPECIAL)                                         \
             v = fa_sm_lse_special_##T(xr, n, 1, mr, br, &sign);                                   \
         else                                                                                      \

@@ -65,10 +65,10 @@ static void fa_sm_col_stats_##T(const fa_scalar_##T *x, const unsigned char *mk,
     }                                                                                             \
     for (ptrdiff_t r0 = 0; r0 < n; r0 += rows) {                                                  \
         const ptrdiff_t r1 = n - r0 < rows ? n : r0 + rows;                                       \
-        fa_simd_f64 mx[FA_SM_COLS], ms[FA_SM_COLS], t[FA_SM_COLS], c[FA_SM_COLS], w;              \
+        fa_simd_f64 mx[FA_SM_COLS], ms[FA_SM_COLS], t[FA_SM_COLS], tc[FA_SM_COLS], c[FA_SM_COLS], w;              \
         fa_mask_f64 in;                                                                           \
         for (int v = 0; v < FA_SM_COLS; v++) {                                                    \
-            mx[v] = fa_set1_f64(-INFINITY); t[v] = fa_set1_f64(0.0); c[v] = t[v];                 \
+            mx[v] = fa_set1_f64(-INFINITY); t[v] = fa_set1_f64(0.0); c[v] = t[v]; tc[v] = t[v];                 \
         }                                                                                         \
         for (ptrdiff_t r = r0; r < r1; r++)                                                       \
             for (int v = 0; v < nv; v++) {                                                        \
@@ -84,10 +84,10 @@ static void fa_sm_col_stats_##T(const fa_scalar_##T *x, const unsigned char *mk,
                 const ptrdiff_t at = r * inner + v * L;                                           \
                 fa_simd_f64 e = fa_sm_col_load_##T(x + at, mk + (HAS_MASK ? at : 0),              \
                                                    b + (HAS_B ? at : 0), wv[v], &w, &in, HAS_MASK, HAS_B); \
-                fa_sm_sum_step_##T(e, w, in, ms[v], &t[v], &c[v], 1, HAS_B);                      \
+                fa_sm_sum_step_##T(e, w, in, ms[v], &t[v], &tc[v], &c[v], 1, HAS_B);                      \
             }                                                                                     \
         for (int v = 0; v < nv; v++)                                                              \
-            fa_sm_merge_lanes(&M[v], &Ts[v], &C[v], mx[v], t[v], c[v]);                           \
+            fa_sm_merge_lanes(&M[v], &Ts[v], &C[v], mx[v], fa_sub_f64(t[v], tc[v]), c[v]);                           \
     }                                                                                             \
     for (int v = 0; v < nv; v++) {                                                                \
         fa_storeu_f64(Mo + v * L, M[v]);                                                          \
@@ -112,13 +112,11 @@ static void fa_sm_cols_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t o
             if (ms) fa_sm_col_stats_##T(xs + j, ms + j, NULL, n, inner, width, Mo, To, Co, 1, 0); \
             else fa_sm_col_stats_##T(xs + j, NULL, NULL, n, inner, width, Mo, To, Co, 0, 0);      \
             for (ptrdiff_t k = 0; k < nv * L; k++) {                                              \
-                fa_sm_stats s = {Mo[k], To[k], Co[k]};                                            \
+                fa_sm_stats s = {Mo[k], To[k], Co[k], 0.0};                                            \
                 double l = 0, sign;                                                               \
                 Sp[k] = k < width && fa_sm_finish(&s, &l, &sign) == FA_SM_SPECIAL;                \
-                if (Sp[k] || k >= width) { Mo[k] = 0; l = 0; }                                     \
-                const double lhi = nearbyint(l * FA_SM_TWO32) / FA_SM_TWO32;                      \
-                A1[k] = sizeof(fa_scalar_##T) == 8 ? lhi : l;                                     \
-                A2[k] = l - lhi;                                                                  \
+                if (Sp[k] || k >= width) { Mo[k] = 0; l = 0; s.M = 0; s.t = 0; s.C = 1; }           \
+                fa_sm_entry_params(&s, l, sizeof(fa_scalar_##T) == 8, &A1[k], &A2[k]);           \
                 To[k] = l;                                                                        \
             }                                                                                     \
             fa_simd_f64 Mv[FA_SM_COLS], lv[FA_SM_COLS], a1[FA_SM_COLS], a2[FA_SM_COLS];           \
@@ -162,7 +160,7 @@ static void fa_sm_lse_cols_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff
             else if (!ms) fa_sm_col_stats_##T(xs, NULL, bs, n, inner, width, Mo, To, Co, 0, 1);   \
             else fa_sm_col_stats_##T(xs, ms, bs, n, inner, width, Mo, To, Co, 1, 1);              \
             for (ptrdiff_t k = 0; k < width; k++) {                                               \
-                fa_sm_stats s = {Mo[k], To[k], Co[k]};                                            \
+                fa_sm_stats s = {Mo[k], To[k], Co[k], 0.0};                                            \
                 double l, sign, v;                                                                \
                 if (fa_sm_finish(&s, &l, &sign) == FA_SM_SPECIAL)                                 \
                     v = fa_sm_lse_special_##T(xs + k, n, inner, ms ? ms + k : NULL,               \
