@@ -226,6 +226,10 @@ FA_INLINE int fa_sm_finish(const fa_sm_stats *s, double *l, double *sign)
     if (!(s->M > -INFINITY && s->M < INFINITY) || s->t != s->t)
         return FA_SM_SPECIAL;
     double C = s->C, T = s->t + s->te, S = C + T;
+    if (!l) {                                /* softmax: only the sum is needed */
+        *sign = 1.0;
+        return FA_SM_OK;
+    }
     if (C > 0 && S > 0) {
         *l = (C == 1.0 ? 0.0 : log(C)) + log1p(T / C);
         *sign = 1.0;
@@ -338,14 +342,16 @@ FA_INLINE fa_simd_f32 fa_sm_expf_parts(fa_simd_f32 d, fa_simd_f32 e, fa_simd_f32
 }
 
 /*
- * d + e = x - m exactly, for x <= m, in float32 lanes.  The mode is chosen per chunk
- * or row from its max m and min (after clamping x at low, see below):
+ * d + e = x - m exactly, for x <= m, in float32 lanes.  Fast2Sum(a, b) is exact when the
+ * exponent of a is at least that of b.  The mode is chosen per chunk or row from its max
+ * m and min (after clamping x at low, below):
  *   FA_SM_FAST2SUM_X  m <= 0, so |x| >= |m|: Fast2Sum(x, -m), 2 operations
- *   FA_SM_FAST2SUM_M  every x >= -m, so |m| >= |x|: Fast2Sum(-m, x), 2 operations
+ *   FA_SM_FAST2SUM_M  m > 0 and every x > -2^k with 2^(k-1) <= m < 2^k, so exponent(x) <=
+ *                     exponent(m): Fast2Sum(-m, x), 2 operations
  * In both modes x is first clamped at low = about m - 128 (|m| <= 2^20, so d stays in
  * [-129, 0] with no inf or NaN from -inf entries; exp(-128) is 0 in float32).
- *   FA_SM_TWOSUM      anything else (huge |m|, or entries on both sides of -m): a full
- *                     two-sum, d clamped at -110 and e zeroed there (inf - inf).
+ *   FA_SM_TWOSUM      anything else (huge |m|, or entries below -2^k): a full two-sum,
+ *                     d clamped at -110 and e zeroed there (inf - inf).
  */
 enum { FA_SM_TWOSUM = 0, FA_SM_FAST2SUM_X = 1, FA_SM_FAST2SUM_M = 2 };
 
@@ -353,10 +359,12 @@ FA_INLINE int fa_sm_diff_mode(double m, double mn)
 {
     if (!(m > -0x1p20 && m < 0x1p20))
         return FA_SM_TWOSUM;
-    const double low = m - 128.0;
     if (m <= 0)
         return FA_SM_FAST2SUM_X;
-    return (mn > low ? mn : low) >= -m ? FA_SM_FAST2SUM_M : FA_SM_TWOSUM;
+    int k;
+    (void)frexp(m, &k);                      /* 2^(k-1) <= m < 2^k */
+    const double low = m - 128.0, top = ldexp(1.0, k);
+    return (mn > low ? mn : low) > -top ? FA_SM_FAST2SUM_M : FA_SM_TWOSUM;
 }
 
 FA_INLINE fa_simd_f32 fa_sm_diff_f32(fa_simd_f32 x, fa_simd_f32 m, fa_simd_f32 negm, fa_simd_f32 low,
@@ -401,7 +409,7 @@ FA_INLINE void fa_sm_chunk_max_min_f32(const float *x, ptrdiff_t n, double *mx, 
  * needs when one entry dominates); pairs of vectors added in float32 (one rounding,
  * 2^-25) and accumulated in float64; c counted exactly. */
 FA_INLINE void fa_sm_chunk_sum_fast_f32(const float *x, ptrdiff_t n, double mx, double mn,
-                                        double *tk, double *ck, int mode)
+                                        double *tk, double *ck, int mode, float *ystore)
 {
     const ptrdiff_t L = FA_LANES_F32;
     const float m = mx == -INFINITY ? 0.0f : (float)mx;
@@ -419,6 +427,10 @@ FA_INLINE void fa_sm_chunk_sum_fast_f32(const float *x, ptrdiff_t n, double mx, 
         fa_simd_f32 d1 = fa_sm_diff_f32(v1, mkv, negm, low, &e, mode);
         fa_simd_f32 e1 = fa_sm_expf_parts(d1, e, &nn);
         e1 = fa_sm_ldexp_f32(e1, nn);
+        if (ystore) {
+            fa_storeu_f32(ystore + i, e0);
+            fa_storeu_f32(ystore + i + L, e1);
+        }
         fa_mask_f32 q0 = fa_cmpeq_f32(v0, mkv), q1 = fa_cmpeq_f32(v1, mkv);
         c0 = fa_add_f32(c0, fa_select_f32(q0, one, zero));
         c1 = fa_add_f32(c1, fa_select_f32(q1, one, zero));
@@ -432,6 +444,9 @@ FA_INLINE void fa_sm_chunk_sum_fast_f32(const float *x, ptrdiff_t n, double mx, 
         ex = fa_sm_ldexp_f32(ex, nn);
         if (left < L)      /* the -inf fill was clamped at low: exp(-128) is 0, but be exact */
             ex = fa_select_f32(fa_tail_mask_f32(left), ex, zero);
+        if (ystore) {
+            if (left >= L) fa_storeu_f32(ystore + i, ex); else fa_store_tail_f32(ystore + i, ex, left);
+        }
         fa_mask_f32 q = fa_cmpeq_f32(v, mkv);
         c0 = fa_add_f32(c0, fa_select_f32(q, one, zero));
         t = fa_add_widened_f32_f64(t, fa_select_f32(q, zero, ex));
@@ -451,9 +466,9 @@ FA_INLINE void fa_sm_row_stats_fast_f32(const float *x, ptrdiff_t n, fa_sm_stats
         double mx, mn, tk, ck;
         fa_sm_chunk_max_min_f32(x + c0, len, &mx, &mn);
         const int mode = fa_sm_diff_mode(mx, mn);
-        if (mode == FA_SM_FAST2SUM_X) fa_sm_chunk_sum_fast_f32(x + c0, len, mx, mn, &tk, &ck, FA_SM_FAST2SUM_X);
-        else if (mode == FA_SM_FAST2SUM_M) fa_sm_chunk_sum_fast_f32(x + c0, len, mx, mn, &tk, &ck, FA_SM_FAST2SUM_M);
-        else fa_sm_chunk_sum_fast_f32(x + c0, len, mx, mn, &tk, &ck, FA_SM_TWOSUM);
+        if (mode == FA_SM_FAST2SUM_X) fa_sm_chunk_sum_fast_f32(x + c0, len, mx, mn, &tk, &ck, FA_SM_FAST2SUM_X, NULL);
+        else if (mode == FA_SM_FAST2SUM_M) fa_sm_chunk_sum_fast_f32(x + c0, len, mx, mn, &tk, &ck, FA_SM_FAST2SUM_M, NULL);
+        else fa_sm_chunk_sum_fast_f32(x + c0, len, mx, mn, &tk, &ck, FA_SM_TWOSUM, NULL);
         fa_sm_merge(s, mx, tk, ck);
         *rmin = mn < *rmin ? mn : *rmin;
     }
@@ -516,6 +531,44 @@ FA_INLINE void fa_sm_row_out_fast_f32(const float *x, float *y, ptrdiff_t n, dou
         if (left >= L) fa_storeu_f32(y + i, v); else fa_store_tail_f32(y + i, v, left);
     }
 }
+/*
+ * softmax of a float32 row that fits in one chunk (in L1): exp(x - M) is computed once,
+ * stored into y while summing, then y *= 1/S in place (XNNPACK's three passes "with
+ * reloading"; y's cache lines are written back to memory once).  Returns FA_SM_SPECIAL
+ * (y then undefined) for rows that fa_sm_row_special must write.
+ */
+FA_INLINE int fa_sm_row_softmax_small_f32(const float *x, float *y, ptrdiff_t n)
+{
+    const ptrdiff_t L = FA_LANES_F32;
+    double mx, mn, tk, ck;
+    fa_sm_chunk_max_min_f32(x, n, &mx, &mn);
+    if (!(mx > -INFINITY && mx < INFINITY))
+        return FA_SM_SPECIAL;
+    const int mode = fa_sm_diff_mode(mx, mn);
+    if (mode == FA_SM_FAST2SUM_X) fa_sm_chunk_sum_fast_f32(x, n, mx, mn, &tk, &ck, FA_SM_FAST2SUM_X, y);
+    else if (mode == FA_SM_FAST2SUM_M) fa_sm_chunk_sum_fast_f32(x, n, mx, mn, &tk, &ck, FA_SM_FAST2SUM_M, y);
+    else fa_sm_chunk_sum_fast_f32(x, n, mx, mn, &tk, &ck, FA_SM_TWOSUM, y);
+    if (tk != tk)
+        return FA_SM_SPECIAL;
+    const double inv = 1.0 / (ck + tk);
+    const fa_simd_f32 ih = fa_set1_f32((float)inv), il = fa_set1_f32((float)(inv - (double)(float)inv));
+    ptrdiff_t i = 0;
+    for (; i + 2 * L <= n; i += 2 * L) {
+        fa_simd_f32 v0 = fa_loadu_f32(y + i), v1 = fa_loadu_f32(y + i + L);
+        fa_storeu_f32(y + i, fa_fmadd_f32(v0, ih, fa_mul_f32(v0, il)));
+        fa_storeu_f32(y + i + L, fa_fmadd_f32(v1, ih, fa_mul_f32(v1, il)));
+    }
+    for (; i < n; i += L) {
+        const ptrdiff_t left = n - i;
+        fa_simd_f32 v = left >= L ? fa_loadu_f32(y + i) : fa_load_tail_f32(y + i, left, 0.0f);
+        v = fa_fmadd_f32(v, ih, fa_mul_f32(v, il));
+        if (left >= L) fa_storeu_f32(y + i, v); else fa_store_tail_f32(y + i, v, left);
+    }
+    return FA_SM_OK;
+}
+FA_INLINE int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n)
+{ (void)x; (void)y; (void)n; return FA_SM_SPECIAL; }
+
 #define FA_SM_HAS_FAST_f32 1
 #define FA_SM_HAS_FAST_f64 0
 /* never called (float64 data has no separate fast path) */
@@ -696,11 +749,19 @@ FA_INLINE void fa_sm_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_
         const unsigned char *mr = HAS_MASK ? mk + r * n : NULL;                                   \
         fa_sm_stats s;                                                                            \
         double l, sign, rmin = 0;                                                                 \
+        if (FA_SM_HAS_FAST_##T && !HAS_MASK && !LOG &&                                            \
+            n * (ptrdiff_t)sizeof(fa_scalar_##T) <= FA_SM_CHUNK_BYTES) {                          \
+            if (fa_sm_row_softmax_small_##T(xr, y + r * n, n) != FA_SM_OK)                        \
+                fa_sm_row_special_##T(y + r * n, NULL, n, 1, 0);                                  \
+            continue;                                                                             \
+        }                                                                                         \
         if (FA_SM_HAS_FAST_##T && !HAS_MASK)                                                      \
             fa_sm_row_stats_fast_##T(xr, n, &s, &rmin);                                           \
         else                                                                                      \
             fa_sm_row_stats_##T(xr, mr, NULL, n, &s, HAS_MASK, 0);                                \
-        if (fa_sm_finish(&s, &l, &sign) == FA_SM_SPECIAL)                                         \
+        const int want_l = LOG || (sizeof(fa_scalar_##T) == 4 && HAS_MASK);                       \
+        l = 0;                                                                                    \
+        if (fa_sm_finish(&s, want_l ? &l : NULL, &sign) == FA_SM_SPECIAL)                         \
             fa_sm_row_special_##T(y + r * n, mr, n, 1, LOG);                                      \
         else if (FA_SM_HAS_FAST_##T && !HAS_MASK)                                                 \
             fa_sm_row_out_fast_##T(xr, y + r * n, n, s.M, rmin, s.C + s.t, l, LOG);               \
