@@ -800,13 +800,16 @@ FA_SM_DEFINE_ROWS(f64)
 #include "fa_softmax_cols.h"
 
 /* ---- the kernels in the dispatch table ---- */
+#define FA_SM_COLS_FAST_f32 fa_sm_cols_fast_f32
+#define FA_SM_COLS_FAST_f64(x, y, sg, outer, n, inner, op) ((void)0)
 #define FA_SM_DEFINE_KERNELS(T)                                                                   \
 static void fa_k_softmax_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,          \
                              ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o)                 \
 {                                                                                                 \
     const unsigned char *mk = o ? o->mask : NULL;                                                 \
     if (n <= 0 || outer <= 0 || inner <= 0) return;                                              \
-    if (inner > 1) fa_sm_cols_##T(x, y, outer, n, inner, mk, 0);                                  \
+    if (inner > 1 && FA_SM_HAS_FAST_##T && !mk) FA_SM_COLS_FAST_##T(x, y, NULL, outer, n, inner, 0); \
+    else if (inner > 1) fa_sm_cols_##T(x, y, outer, n, inner, mk, 0);                             \
     else if (mk) fa_sm_rows_##T(x, y, outer, n, mk, 0, 1);                                        \
     else fa_sm_rows_##T(x, y, outer, n, NULL, 0, 0);                                              \
 }                                                                                                 \
@@ -815,7 +818,8 @@ static void fa_k_log_softmax_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdi
 {                                                                                                 \
     const unsigned char *mk = o ? o->mask : NULL;                                                 \
     if (n <= 0 || outer <= 0 || inner <= 0) return;                                              \
-    if (inner > 1) fa_sm_cols_##T(x, y, outer, n, inner, mk, 1);                                  \
+    if (inner > 1 && FA_SM_HAS_FAST_##T && !mk) FA_SM_COLS_FAST_##T(x, y, NULL, outer, n, inner, 1); \
+    else if (inner > 1) fa_sm_cols_##T(x, y, outer, n, inner, mk, 1);                             \
     else if (mk) fa_sm_rows_##T(x, y, outer, n, mk, 1, 1);                                        \
     else fa_sm_rows_##T(x, y, outer, n, NULL, 1, 0);                                              \
 }                                                                                                 \
@@ -833,7 +837,8 @@ static void fa_k_logsumexp_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff
         }                                                                                         \
         return;                                                                                   \
     }                                                                                             \
-    if (inner > 1) fa_sm_lse_cols_##T(x, y, outer, n, inner, mk, b, sg);                          \
+    if (inner > 1 && FA_SM_HAS_FAST_##T && !mk && !b) FA_SM_COLS_FAST_##T(x, y, sg, outer, n, inner, 2); \
+    else if (inner > 1) fa_sm_lse_cols_##T(x, y, outer, n, inner, mk, b, sg);                     \
     else if (!mk && !b) fa_sm_lse_rows_##T(x, y, outer, n, NULL, NULL, sg, 0, 0);                 \
     else if (!b) fa_sm_lse_rows_##T(x, y, outer, n, mk, NULL, sg, 1, 0);                          \
     else if (!mk) fa_sm_lse_rows_##T(x, y, outer, n, NULL, b, sg, 0, 1);                          \

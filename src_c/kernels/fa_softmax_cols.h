@@ -175,6 +175,141 @@ static void fa_sm_lse_cols_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff
     }                                                                                             \
 }
 
+/*
+ * float32 data without mask or weights, inner > 1: the same scheme in float32 lanes
+ * (FA_SM_COLS vectors of FA_LANES_F32 columns per block).  x - m is a full two-sum
+ * (lanes have different maxima), the per-lane sums are compensated (Kahan) within a
+ * chunk and across chunks, so T keeps ~float32 relative accuracy for any n.
+ * op: 0 softmax, 1 log_softmax, 2 logsumexp (y gets outer*inner results, sign optional).
+ */
+#define FA_SM_BLOCK32 (FA_SM_COLS * FA_LANES_F32)
+
+FA_INLINE fa_simd_f32 fa_sm_expf_full(fa_simd_f32 d, fa_simd_f32 e)
+{
+    fa_simd_f32 n, p = fa_sm_expf_parts(d, e, &n);
+    return fa_sm_ldexp_f32(p, n);
+}
+
+/* Kahan: (*s, *c) += v */
+FA_INLINE void fa_sm_kahan_f32(fa_simd_f32 *s, fa_simd_f32 *c, fa_simd_f32 v)
+{
+    fa_simd_f32 y = fa_sub_f32(v, *c);
+    fa_simd_f32 t = fa_add_f32(*s, y);
+    *c = fa_sub_f32(fa_sub_f32(t, *s), y);
+    *s = t;
+}
+
+FA_INLINE fa_simd_f32 fa_sm_col_ld_f32(const float *p, ptrdiff_t width, float fill)
+{
+    return width >= FA_LANES_F32 ? fa_loadu_f32(p) : fa_load_tail_f32(p, width, fill);
+}
+
+static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t outer, ptrdiff_t n,
+                                ptrdiff_t inner, int op)
+{
+    const ptrdiff_t L = FA_LANES_F32;
+    const ptrdiff_t rows = FA_SM_CHUNK_BYTES / (FA_SM_BLOCK32 * (ptrdiff_t)sizeof(float));
+    const fa_simd_f32 zero = fa_set1_f32(0.0f), one = fa_set1_f32(1.0f), ninf = fa_set1_f32(-INFINITY);
+    float Mo[FA_SM_BLOCK32], To[FA_SM_BLOCK32], Co[FA_SM_BLOCK32], P1[FA_SM_BLOCK32], P2[FA_SM_BLOCK32], Sp[FA_SM_BLOCK32];
+    for (ptrdiff_t o = 0; o < outer; o++) {
+        const float *xs = x + o * n * inner;
+        for (ptrdiff_t j = 0; j < inner; j += FA_SM_BLOCK32) {
+            const ptrdiff_t width = inner - j < FA_SM_BLOCK32 ? inner - j : FA_SM_BLOCK32;
+            const int nv = (int)((width + L - 1) / L);
+            ptrdiff_t wv[FA_SM_COLS];
+            fa_simd_f32 M[FA_SM_COLS], T[FA_SM_COLS], Tc[FA_SM_COLS], C[FA_SM_COLS];
+            for (int v = 0; v < FA_SM_COLS; v++) {
+                wv[v] = width - v * L > L ? L : width - v * L;
+                M[v] = ninf; T[v] = zero; Tc[v] = zero; C[v] = zero;
+            }
+            for (ptrdiff_t r0 = 0; r0 < n; r0 += rows) {
+                const ptrdiff_t r1 = n - r0 < rows ? n : r0 + rows;
+                fa_simd_f32 mx[FA_SM_COLS], ms[FA_SM_COLS], nms[FA_SM_COLS], t[FA_SM_COLS], tc[FA_SM_COLS], c[FA_SM_COLS];
+                for (int v = 0; v < FA_SM_COLS; v++) {
+                    mx[v] = ninf; t[v] = zero; tc[v] = zero; c[v] = zero;
+                }
+                for (ptrdiff_t r = r0; r < r1; r++)
+                    for (int v = 0; v < nv; v++)
+                        mx[v] = fa_max_f32(fa_sm_col_ld_f32(xs + r * inner + j + v * L, wv[v], -INFINITY), mx[v]);
+                for (int v = 0; v < nv; v++) {
+                    ms[v] = fa_select_f32(fa_cmpeq_f32(mx[v], ninf), zero, mx[v]);
+                    nms[v] = fa_neg_f32(ms[v]);
+                }
+                for (ptrdiff_t r = r0; r < r1; r++)
+                    for (int v = 0; v < nv; v++) {
+                        fa_simd_f32 xv = fa_sm_col_ld_f32(xs + r * inner + j + v * L, wv[v], -INFINITY), e;
+                        fa_simd_f32 d = fa_sm_diff_f32(xv, ms[v], nms[v], zero, &e, FA_SM_TWOSUM);
+                        fa_simd_f32 ex = fa_sm_expf_full(d, e);
+                        fa_mask_f32 at = fa_cmpeq_f32(xv, ms[v]);
+                        fa_sm_kahan_f32(&t[v], &tc[v], fa_select_f32(at, zero, ex));
+                        c[v] = fa_add_f32(c[v], fa_select_f32(at, one, zero));
+                    }
+                for (int v = 0; v < nv; v++) {          /* merge the chunk into the lanes */
+                    fa_simd_f32 g = fa_max_f32(M[v], mx[v]);
+                    fa_mask_f32 upM = fa_cmplt_f32(M[v], g), upk = fa_cmplt_f32(mx[v], g);
+                    fa_simd_f32 fM = fa_sm_expf_full(fa_select_f32(upM, fa_sub_f32(M[v], g), zero), zero);
+                    fa_simd_f32 fk = fa_sm_expf_full(fa_select_f32(upk, fa_sub_f32(mx[v], g), zero), zero);
+                    fa_simd_f32 tk = fa_sub_f32(t[v], tc[v]);
+                    fa_simd_f32 base = fa_sub_f32(T[v], Tc[v]);
+                    T[v] = fa_select_f32(upM, fa_mul_f32(fa_add_f32(base, C[v]), fM), T[v]);
+                    Tc[v] = fa_select_f32(upM, zero, Tc[v]);
+                    fa_sm_kahan_f32(&T[v], &Tc[v], fa_select_f32(upk, fa_mul_f32(fa_add_f32(tk, c[v]), fk), tk));
+                    C[v] = fa_add_f32(fa_select_f32(upM, zero, C[v]), fa_select_f32(upk, zero, c[v]));
+                    M[v] = g;
+                }
+            }
+            for (int v = 0; v < nv; v++) {
+                fa_storeu_f32(Mo + v * L, M[v]);
+                fa_storeu_f32(To + v * L, fa_sub_f32(T[v], Tc[v]));
+                fa_storeu_f32(Co + v * L, C[v]);
+            }
+            for (ptrdiff_t k = 0; k < nv * L; k++) {   /* finish each column in double */
+                fa_sm_stats st = {Mo[k], To[k], Co[k], 0.0};
+                double l = 0.0, sign = 1.0;
+                const int special = k < width && fa_sm_finish(&st, op ? &l : NULL, &sign) == FA_SM_SPECIAL;
+                if (op == 2) {
+                    if (k >= width) continue;
+                    double v = special ? fa_sm_lse_special_f32(xs + j + k, n, inner, NULL, NULL, &sign) : st.M + l;
+                    y[o * inner + j + k] = (float)v;
+                    if (sg) sg[o * inner + j + k] = (float)sign;
+                    continue;
+                }
+                Sp[k] = special ? 1.0f : 0.0f;
+                if (special || k >= width) { Mo[k] = 0; l = 0; st.C = 1; st.t = 0; }
+                const double inv = 1.0 / (st.C + st.t);
+                P1[k] = op ? (float)l : (float)inv;
+                P2[k] = (float)(inv - (double)(float)inv);
+            }
+            if (op == 2)
+                continue;
+            fa_simd_f32 Mv[FA_SM_COLS], nMv[FA_SM_COLS], p1[FA_SM_COLS], p2[FA_SM_COLS];
+            fa_mask_f32 sp[FA_SM_COLS];
+            for (int v = 0; v < nv; v++) {
+                Mv[v] = fa_loadu_f32(Mo + v * L); nMv[v] = fa_neg_f32(Mv[v]);
+                p1[v] = fa_loadu_f32(P1 + v * L); p2[v] = fa_loadu_f32(P2 + v * L);
+                sp[v] = fa_cmpneq_f32(fa_loadu_f32(Sp + v * L), zero);
+            }
+            float *ys = y + o * n * inner;
+            const fa_simd_f32 nan = fa_set1_f32(NAN);
+            for (ptrdiff_t r = 0; r < n; r++)
+                for (int v = 0; v < nv; v++) {
+                    const ptrdiff_t at = r * inner + j + v * L;
+                    fa_simd_f32 xv = fa_sm_col_ld_f32(xs + at, wv[v], 0.0f), out;
+                    if (op == 1) {
+                        out = fa_sub_f32(fa_sub_f32(xv, Mv[v]), p1[v]);
+                    } else {
+                        fa_simd_f32 e, nn;
+                        fa_simd_f32 d = fa_sm_diff_f32(xv, Mv[v], nMv[v], zero, &e, FA_SM_TWOSUM);
+                        fa_simd_f32 p = fa_sm_expf_parts(d, e, &nn);
+                        out = fa_sm_ldexp_f32(fa_fmadd_f32(p, p1[v], fa_mul_f32(p, p2[v])), nn);
+                    }
+                    out = fa_select_f32(sp[v], nan, out);
+                    if (wv[v] >= L) fa_storeu_f32(ys + at, out); else fa_store_tail_f32(ys + at, out, wv[v]);
+                }
+        }
+    }
+}
+
 FA_SM_DEFINE_COLS(f32)
 FA_SM_DEFINE_COLS(f64)
 
