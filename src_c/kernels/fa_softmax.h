@@ -185,6 +185,18 @@ FA_INLINE fa_simd_f64 fa_sm_sum_exp_f64(fa_simd_f64 x, fa_simd_f64 m)
     return fa_sm_ldexp_f64(fa_sm_poly11_f64(r), n);
 }
 
+/* t += term (Kahan, error in *tc) unless x is at the max, where c += 1 instead */
+FA_INLINE void fa_sm_sum_step_store_f64(fa_simd_f64 x, fa_simd_f64 term, fa_simd_f64 mkv,
+                                        fa_simd_f64 *t, fa_simd_f64 *tc, fa_simd_f64 *c)
+{
+    fa_mask_f64 at = fa_cmpeq_f64(x, mkv);
+    fa_simd_f64 y_ = fa_sub_f64(fa_select_f64(at, fa_set1_f64(0.0), term), *tc);
+    fa_simd_f64 s_ = fa_add_f64(*t, y_);
+    *tc = fa_sub_f64(fa_sub_f64(s_, *t), y_);
+    *t = s_;
+    *c = fa_add_f64(*c, fa_select_f64(at, fa_set1_f64(1.0), fa_set1_f64(0.0)));
+}
+
 /* ---- the statistics of a slice: running max M, T = sum_{x<M} w e^(x-M), C = sum_{x==M} w ---- */
 typedef struct fa_sm_stats {
     double M, t, C, te;    /* te: rounding error of the additions into t (t + te is the sum) */
@@ -566,9 +578,10 @@ FA_INLINE int fa_sm_row_softmax_small_f32(const float *x, float *y, ptrdiff_t n)
     }
     return FA_SM_OK;
 }
-FA_INLINE int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n)
-{ (void)x; (void)y; (void)n; return FA_SM_SPECIAL; }
+static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n);   /* below */
 
+#define FA_SM_HAS_SMALL_f32 1
+#define FA_SM_HAS_SMALL_f64 1
 #define FA_SM_HAS_FAST_f32 1
 #define FA_SM_HAS_FAST_f64 0
 /* never called (float64 data has no separate fast path) */
@@ -749,7 +762,7 @@ FA_INLINE void fa_sm_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_
         const unsigned char *mr = HAS_MASK ? mk + r * n : NULL;                                   \
         fa_sm_stats s;                                                                            \
         double l, sign, rmin = 0;                                                                 \
-        if (FA_SM_HAS_FAST_##T && !HAS_MASK && !LOG &&                                            \
+        if (FA_SM_HAS_SMALL_##T && !HAS_MASK && !LOG &&                                           \
             n * (ptrdiff_t)sizeof(fa_scalar_##T) <= FA_SM_CHUNK_BYTES) {                          \
             if (fa_sm_row_softmax_small_##T(xr, y + r * n, n) != FA_SM_OK)                        \
                 fa_sm_row_special_##T(y + r * n, NULL, n, 1, 0);                                  \
@@ -796,6 +809,51 @@ FA_INLINE void fa_sm_lse_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrd
 
 FA_SM_DEFINE_ROWS(f32)
 FA_SM_DEFINE_ROWS(f64)
+
+/* softmax of a float64 row in one chunk: exp(x - M) once (two-sum argument), stored,
+ * compensated sum, then y *= 1/S (a double-double) in place; see the float32 version. */
+static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    const double mx = fa_sm_chunk_max_f64(x, NULL, NULL, n, 0, 0);
+    if (!(mx > -INFINITY && mx < INFINITY))
+        return FA_SM_SPECIAL;
+    const fa_simd_f64 mkv = fa_set1_f64(mx), zero = fa_set1_f64(0.0), one = fa_set1_f64(1.0);
+    fa_simd_f64 t0 = zero, t1 = zero, e0 = zero, e1 = zero, c0 = zero, c1 = zero;
+    const fa_mask_f64 all = fa_cmpeq_f64(one, one);
+    ptrdiff_t i = 0;
+    for (; i + 2 * L <= n; i += 2 * L) {
+        fa_simd_f64 v0 = fa_loadu_f64(x + i), v1 = fa_loadu_f64(x + i + L);
+        fa_simd_f64 x0 = fa_sm_sum_exp_f64(v0, mkv), x1 = fa_sm_sum_exp_f64(v1, mkv);
+        fa_storeu_f64(y + i, x0);
+        fa_storeu_f64(y + i + L, x1);
+        fa_sm_sum_step_store_f64(v0, x0, mkv, &t0, &e0, &c0);
+        fa_sm_sum_step_store_f64(v1, x1, mkv, &t1, &e1, &c1);
+    }
+    for (; i < n; i += L) {
+        const ptrdiff_t left = n - i;
+        fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, -INFINITY);
+        fa_simd_f64 xe = fa_select_f64(left >= L ? all : fa_tail_mask_f64(left), fa_sm_sum_exp_f64(v, mkv), zero);
+        if (left >= L) fa_storeu_f64(y + i, xe); else fa_store_tail_f64(y + i, xe, left);
+        fa_sm_sum_step_store_f64(v, xe, mkv, &t0, &e0, &c0);
+    }
+    fa_sm_stats s = {mx, fa_reduce_add_f64(fa_add_f64(fa_sub_f64(t0, e0), fa_sub_f64(t1, e1))),
+                     fa_reduce_add_f64(fa_add_f64(c0, c1)), 0.0};
+    if (s.t != s.t)
+        return FA_SM_SPECIAL;
+    double p1, p2;
+    fa_sm_entry_params(&s, 0.0, 1, &p1, &p2);
+    const fa_simd_f64 ih = fa_set1_f64(p1), il = fa_set1_f64(p2);
+    for (i = 0; i + L <= n; i += L) {
+        fa_simd_f64 v = fa_loadu_f64(y + i);
+        fa_storeu_f64(y + i, fa_fmadd_f64(v, ih, fa_mul_f64(v, il)));
+    }
+    if (i < n) {
+        fa_simd_f64 v = fa_load_tail_f64(y + i, n - i, 0.0);
+        fa_store_tail_f64(y + i, fa_fmadd_f64(v, ih, fa_mul_f64(v, il)), n - i);
+    }
+    return FA_SM_OK;
+}
 
 #include "fa_softmax_cols.h"
 
