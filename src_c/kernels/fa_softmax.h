@@ -329,15 +329,14 @@ FA_INLINE fa_simd_f32 fa_sm_ldexp_f32(fa_simd_f32 p, fa_simd_f32 n)
 }
 
 /*
- * exp(d + e) = 2^n * p, returned as (p, n): d <= ~0 (clamped at -110: 0 once scaled;
- * -inf gives 0, NaN stays NaN), e a small correction (the two-sum error of d) or 0.
+ * exp(d + e) = 2^n * p, returned as (p, n): d in [-130, 0] (the callers clamp; NaN stays
+ * NaN; -130 gives 0 once scaled), e a small correction (the two-sum error of d) or 0.
  * Cody-Waite with XNNPACK's rr2 ln2 hi/lo, p = 1 + r*q(r) with q a degree-5 Chebyshev
  * fit of expm1(r)/r rounded to float32 (relative error 2^-26.5 on |r| <= ln2/2 + 2e-3,
  * measured with mpmath); p is rounded once by the last FMA.
  */
 FA_INLINE fa_simd_f32 fa_sm_expf_parts(fa_simd_f32 d, fa_simd_f32 e, fa_simd_f32 *n_out)
 {
-    d = fa_max_f32(fa_set1_f32(-110.0f), d);
     fa_simd_f32 magic = fa_set1_f32(FA_SM_MAGIC_F32);
     fa_simd_f32 n = fa_sub_f32(fa_fmadd_f32(d, fa_set1_f32(0x1.715476p+0f), magic), magic);
     fa_simd_f32 r = fa_fnmadd_f32(n, fa_set1_f32(FA_SM_LN2_HI_F32), d);

@@ -186,7 +186,7 @@ static void fa_sm_lse_cols_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff
 
 FA_INLINE fa_simd_f32 fa_sm_expf_full(fa_simd_f32 d, fa_simd_f32 e)
 {
-    fa_simd_f32 n, p = fa_sm_expf_parts(d, e, &n);
+    fa_simd_f32 n, p = fa_sm_expf_parts(fa_max_f32(fa_set1_f32(-110.0f), d), e, &n);
     return fa_sm_ldexp_f32(p, n);
 }
 
