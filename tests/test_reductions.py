@@ -162,6 +162,8 @@ def test_non_last_axis_blocks(isa, dtype):
     for shape in [(300, 3), (5, 37), (2, 700, 41), (33, 2)]:
         x = rng.uniform(-50, 50, shape).astype(dtype)
         assert_accurate(x, 0 if len(shape) == 2 else 1, dtype)
+    if LONGDOUBLE_OK:   # many chunks of rows merged per lane
+        assert_accurate(rng.uniform(-50, 50, (4097, 5)).astype(dtype), 0, dtype, ld_reference)
 
 
 def test_axis_none_and_tuples():

@@ -10,8 +10,9 @@
 
 #define FA_SM_BLOCK (FA_SM_COLS * FA_LANES_F64)
 
-/* merge per-lane chunk statistics (mk, tk, ck) into (M, T, C) */
-FA_INLINE void fa_sm_merge_lanes(fa_simd_f64 *M, fa_simd_f64 *T, fa_simd_f64 *C,
+/* merge per-lane chunk statistics (mk, tk, ck) into (M, T, C); the additions into T are
+ * compensated (Kahan, error in *Tc) so that many chunks keep T to ~1 ULP */
+FA_INLINE void fa_sm_merge_lanes(fa_simd_f64 *M, fa_simd_f64 *T, fa_simd_f64 *Tc, fa_simd_f64 *C,
                                  fa_simd_f64 mk, fa_simd_f64 tk, fa_simd_f64 ck)
 {
     const fa_simd_f64 zero = fa_set1_f64(0.0);
@@ -19,8 +20,13 @@ FA_INLINE void fa_sm_merge_lanes(fa_simd_f64 *M, fa_simd_f64 *T, fa_simd_f64 *C,
     fa_mask_f64 upM = fa_cmplt_f64(*M, g), upk = fa_cmplt_f64(mk, g);
     fa_simd_f64 fM = fa_sm_exp_hi_f64(fa_select_f64(upM, fa_sub_f64(*M, g), zero));
     fa_simd_f64 fk = fa_sm_exp_hi_f64(fa_select_f64(upk, fa_sub_f64(mk, g), zero));
-    *T = fa_add_f64(fa_select_f64(upM, fa_mul_f64(fa_add_f64(*T, *C), fM), *T),
-                    fa_select_f64(upk, fa_mul_f64(fa_add_f64(tk, ck), fk), tk));
+    fa_simd_f64 base = fa_sub_f64(*T, *Tc);
+    *T = fa_select_f64(upM, fa_mul_f64(fa_add_f64(base, *C), fM), *T);
+    *Tc = fa_select_f64(upM, zero, *Tc);
+    fa_simd_f64 y = fa_sub_f64(fa_select_f64(upk, fa_mul_f64(fa_add_f64(tk, ck), fk), tk), *Tc);
+    fa_simd_f64 t = fa_add_f64(*T, y);
+    *Tc = fa_sub_f64(fa_sub_f64(t, *T), y);
+    *T = t;
     *C = fa_add_f64(fa_select_f64(upM, zero, *C), fa_select_f64(upk, zero, ck));
     *M = g;
 }
@@ -58,10 +64,10 @@ static void fa_sm_col_stats_##T(const fa_scalar_##T *x, const unsigned char *mk,
     const ptrdiff_t rows = FA_SM_CHUNK_BYTES / (FA_SM_BLOCK * (ptrdiff_t)sizeof(fa_scalar_##T)); \
     const ptrdiff_t nv = (width + L - 1) / L;                                                     \
     ptrdiff_t wv[FA_SM_COLS];                                                                     \
-    fa_simd_f64 M[FA_SM_COLS], Ts[FA_SM_COLS], C[FA_SM_COLS];                                     \
+    fa_simd_f64 M[FA_SM_COLS], Ts[FA_SM_COLS], Tc[FA_SM_COLS], C[FA_SM_COLS];                     \
     for (int v = 0; v < FA_SM_COLS; v++) {                                                        \
         wv[v] = width - v * L > L ? L : width - v * L;                                            \
-        M[v] = fa_set1_f64(-INFINITY); Ts[v] = fa_set1_f64(0.0); C[v] = Ts[v];                    \
+        M[v] = fa_set1_f64(-INFINITY); Ts[v] = fa_set1_f64(0.0); C[v] = Ts[v]; Tc[v] = Ts[v];     \
     }                                                                                             \
     for (ptrdiff_t r0 = 0; r0 < n; r0 += rows) {                                                  \
         const ptrdiff_t r1 = n - r0 < rows ? n : r0 + rows;                                       \
@@ -87,11 +93,11 @@ static void fa_sm_col_stats_##T(const fa_scalar_##T *x, const unsigned char *mk,
                 fa_sm_sum_step_##T(e, w, in, ms[v], &t[v], &tc[v], &c[v], 1, HAS_B);                      \
             }                                                                                     \
         for (int v = 0; v < nv; v++)                                                              \
-            fa_sm_merge_lanes(&M[v], &Ts[v], &C[v], mx[v], fa_sub_f64(t[v], tc[v]), c[v]);                           \
+            fa_sm_merge_lanes(&M[v], &Ts[v], &Tc[v], &C[v], mx[v], fa_sub_f64(t[v], tc[v]), c[v]);                         \
     }                                                                                             \
     for (int v = 0; v < nv; v++) {                                                                \
         fa_storeu_f64(Mo + v * L, M[v]);                                                          \
-        fa_storeu_f64(To + v * L, Ts[v]);                                                         \
+        fa_storeu_f64(To + v * L, fa_sub_f64(Ts[v], Tc[v]));                                      \
         fa_storeu_f64(Co + v * L, C[v]);                                                          \
     }                                                                                             \
 }                                                                                                 \
