@@ -431,3 +431,29 @@ def test_fast_path_matches_general_path(isa):
             for f in (fa.softmax, fa.log_softmax, fa.logsumexp):
                 a, b = f(x, axis=axis), f(x, axis=axis, where=ones)
                 np.testing.assert_allclose(a, b, rtol=4 * np.finfo(dtype).eps, atol=0)
+
+
+def ulp_table():
+    """Max ULP per (variant, dtype) over rows of 1 .. 10^6 entries uniform in +-50, last axis
+    and axis 0 (the figures quoted in src_c/kernels/fa_softmax.h).  Rows above 5000 entries
+    run on the best variant only."""
+    for isa in fa.simd_info()["available"]:
+        fa.set_isa(isa)
+        for dtype in (F32, F64):
+            worst = np.zeros(3)
+            for n, rows in ((1, 64), (2, 64), (3, 64), (7, 64), (10, 64), (100, 32), (1000, 16), (4097, 4),
+                            (100_000, 1), (1_000_000, 1)):
+                if n > 5000 and isa != fa.simd_info()["best"]:
+                    continue
+                x = np.random.default_rng(n).uniform(-50, 50, (rows, n)).astype(dtype)
+                ref = mp_reference if n <= 100 else ld_reference
+                worst = np.maximum(worst, max_ulps(x, -1, dtype, ref))
+                if n <= 5000:
+                    worst = np.maximum(worst, max_ulps(np.ascontiguousarray(x.T), 0, dtype, ref))
+            print(f"{isa:7s} {np.dtype(dtype).name}: logsumexp {worst[0]:.2f}  softmax {worst[1]:.2f}  "
+                  f"log_softmax {worst[2]:.2f} ULP", flush=True)
+    fa.set_isa("best")
+
+
+if __name__ == "__main__":   # PYTHONPATH=.:tests python tests/test_reductions.py
+    ulp_table()
