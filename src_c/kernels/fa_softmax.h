@@ -251,8 +251,14 @@ FA_INLINE int fa_sm_finish(const fa_sm_stats *s, double *l, double *sign)
         *sign = 1.0;
         return FA_SM_OK;
     }
-    if (C > 0 && S > 0) {
-        *l = (C == 1.0 ? 0.0 : log(C)) + log1p(T / C);
+    if (C == 1.0 && T >= 0 && T < 0.5) {      /* a dominant entry: l = log1p(T) keeps l's relative accuracy */
+        *l = log1p(T);
+        *sign = 1.0;
+    } else if (C > 0 && S > 0) {             /* S >= 1.5: log of S as a double-double, one libm call */
+        double hi = 0.0, lo = 0.0;
+        fa_sm_add2(&hi, &lo, C);
+        fa_sm_add2(&hi, &lo, T);
+        *l = log(hi) + lo / hi;
         *sign = 1.0;
     } else if (S > 0) {
         *l = log(S);
@@ -373,19 +379,34 @@ FA_INLINE fa_simd_f32 fa_sm_expf_parts(fa_simd_f32 d, fa_simd_f32 e, fa_simd_f32
  *   FA_SM_TWOSUM      anything else (huge |m|, or entries below -2^k): a full two-sum,
  *                     d clamped at -110 and e zeroed there (inf - inf).
  */
-enum { FA_SM_TWOSUM = 0, FA_SM_FAST2SUM_X = 1, FA_SM_FAST2SUM_M = 2 };
+enum { FA_SM_TWOSUM = 0, FA_SM_FAST2SUM_X = 1, FA_SM_FAST2SUM_M = 2,
+       FA_SM_NOCLAMP = 4 /* or-ed into a Fast2Sum mode: no entry below low, skip the clamp */ };
 
 FA_INLINE int fa_sm_diff_mode(double m, double mn)
 {
     if (!(m > -0x1p20 && m < 0x1p20))
         return FA_SM_TWOSUM;
+    const double low = m - 127.0;            /* (float)(m - 128) <= low: the clamp is a no-op above */
+    const int noclamp = mn > low ? FA_SM_NOCLAMP : 0;
     if (m <= 0)
-        return FA_SM_FAST2SUM_X;
-    int k;
-    (void)frexp(m, &k);                      /* 2^(k-1) <= m < 2^k */
-    const double low = m - 128.0, top = ldexp(1.0, k);
-    return (mn > low ? mn : low) > -top ? FA_SM_FAST2SUM_M : FA_SM_TWOSUM;
+        return FA_SM_FAST2SUM_X | noclamp;
+    uint64_t u;                              /* top = 2^k with 2^(k-1) <= m < 2^k (m normal) */
+    memcpy(&u, &m, 8);
+    u = (u & 0x7ff0000000000000ull) + 0x0010000000000000ull;
+    double top;
+    memcpy(&top, &u, 8);
+    return (mn > m - 128.0 ? mn : m - 128.0) > -top ? FA_SM_FAST2SUM_M | noclamp : FA_SM_TWOSUM;
 }
+
+/* CALL(mode) with mode a compile-time constant, for each value fa_sm_diff_mode returns */
+#define FA_SM_WITH_MODE(mode, CALL)                                                   \
+    switch (mode) {                                                                   \
+    case FA_SM_FAST2SUM_X: CALL(FA_SM_FAST2SUM_X); break;                             \
+    case FA_SM_FAST2SUM_X | FA_SM_NOCLAMP: CALL(FA_SM_FAST2SUM_X | FA_SM_NOCLAMP); break; \
+    case FA_SM_FAST2SUM_M: CALL(FA_SM_FAST2SUM_M); break;                             \
+    case FA_SM_FAST2SUM_M | FA_SM_NOCLAMP: CALL(FA_SM_FAST2SUM_M | FA_SM_NOCLAMP); break; \
+    default: CALL(FA_SM_TWOSUM); break;                                               \
+    }
 
 FA_INLINE fa_simd_f32 fa_sm_diff_f32(fa_simd_f32 x, fa_simd_f32 m, fa_simd_f32 negm, fa_simd_f32 low,
                                      fa_simd_f32 *e, int mode)
@@ -398,9 +419,10 @@ FA_INLINE fa_simd_f32 fa_sm_diff_f32(fa_simd_f32 x, fa_simd_f32 m, fa_simd_f32 n
         *e = fa_select_f32(far, fa_set1_f32(0.0f), err);
         return fa_max_f32(fa_set1_f32(-110.0f), d);
     }
-    x = fa_max_f32(low, x);                  /* keeps NaN */
+    if (!(mode & FA_SM_NOCLAMP))
+        x = fa_max_f32(low, x);              /* keeps NaN */
     fa_simd_f32 d = fa_sub_f32(x, m);
-    *e = mode == FA_SM_FAST2SUM_X ? fa_sub_f32(negm, fa_sub_f32(d, x)) : fa_sub_f32(x, fa_add_f32(d, m));
+    *e = (mode & FA_SM_FAST2SUM_X) ? fa_sub_f32(negm, fa_sub_f32(d, x)) : fa_sub_f32(x, fa_add_f32(d, m));
     return d;
 }
 
@@ -452,8 +474,8 @@ FA_INLINE void fa_sm_chunk_sum_fast_f32(const float *x, ptrdiff_t n, double mx, 
             fa_storeu_f32(ystore + i + L, e1);
         }
         fa_mask_f32 q0 = fa_cmpeq_f32(v0, mkv), q1 = fa_cmpeq_f32(v1, mkv);
-        c0 = fa_add_f32(c0, fa_select_f32(q0, one, zero));
-        c1 = fa_add_f32(c1, fa_select_f32(q1, one, zero));
+        c0 = fa_mask_add_f32(q0, c0, one);
+        c1 = fa_mask_add_f32(q1, c1, one);
         t = fa_add_widened_f32_f64(t, fa_add_f32(fa_select_f32(q0, zero, e0), fa_select_f32(q1, zero, e1)));
     }
     for (; i < n; i += L) {
@@ -468,7 +490,7 @@ FA_INLINE void fa_sm_chunk_sum_fast_f32(const float *x, ptrdiff_t n, double mx, 
             if (left >= L) fa_storeu_f32(ystore + i, ex); else fa_store_tail_f32(ystore + i, ex, left);
         }
         fa_mask_f32 q = fa_cmpeq_f32(v, mkv);
-        c0 = fa_add_f32(c0, fa_select_f32(q, one, zero));
+        c0 = fa_mask_add_f32(q, c0, one);
         t = fa_add_widened_f32_f64(t, fa_select_f32(q, zero, ex));
     }
     *tk = fa_reduce_add_f64(t);
@@ -485,10 +507,9 @@ FA_INLINE void fa_sm_row_stats_fast_f32(const float *x, ptrdiff_t n, fa_sm_stats
         const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
         double mx, mn, tk, ck;
         fa_sm_chunk_max_min_f32(x + c0, len, &mx, &mn);
-        const int mode = fa_sm_diff_mode(mx, mn);
-        if (mode == FA_SM_FAST2SUM_X) fa_sm_chunk_sum_fast_f32(x + c0, len, mx, mn, &tk, &ck, FA_SM_FAST2SUM_X, NULL);
-        else if (mode == FA_SM_FAST2SUM_M) fa_sm_chunk_sum_fast_f32(x + c0, len, mx, mn, &tk, &ck, FA_SM_FAST2SUM_M, NULL);
-        else fa_sm_chunk_sum_fast_f32(x + c0, len, mx, mn, &tk, &ck, FA_SM_TWOSUM, NULL);
+#define FA_SM_CALL(md) fa_sm_chunk_sum_fast_f32(x + c0, len, mx, mn, &tk, &ck, md, NULL)
+        FA_SM_WITH_MODE(fa_sm_diff_mode(mx, mn), FA_SM_CALL)
+#undef FA_SM_CALL
         fa_sm_merge(s, mx, tk, ck);
         *rmin = mn < *rmin ? mn : *rmin;
     }
@@ -532,10 +553,9 @@ FA_INLINE void fa_sm_row_out_fast_f32(const float *x, float *y, ptrdiff_t n, dou
 {
     const ptrdiff_t L = FA_LANES_F32;
     if (!LOG) {
-        const int mode = fa_sm_diff_mode(M, rmin);
-        if (mode == FA_SM_FAST2SUM_X) fa_sm_row_softmax_fast_f32(x, y, n, (float)M, S, FA_SM_FAST2SUM_X);
-        else if (mode == FA_SM_FAST2SUM_M) fa_sm_row_softmax_fast_f32(x, y, n, (float)M, S, FA_SM_FAST2SUM_M);
-        else fa_sm_row_softmax_fast_f32(x, y, n, (float)M, S, FA_SM_TWOSUM);
+#define FA_SM_CALL(md) fa_sm_row_softmax_fast_f32(x, y, n, (float)M, S, md)
+        FA_SM_WITH_MODE(fa_sm_diff_mode(M, rmin), FA_SM_CALL)
+#undef FA_SM_CALL
         return;
     }
     const fa_simd_f32 Mv = fa_set1_f32((float)M), lv = fa_set1_f32((float)l);
@@ -564,10 +584,9 @@ FA_INLINE int fa_sm_row_softmax_small_f32(const float *x, float *y, ptrdiff_t n)
     fa_sm_chunk_max_min_f32(x, n, &mx, &mn);
     if (!(mx > -INFINITY && mx < INFINITY))
         return FA_SM_SPECIAL;
-    const int mode = fa_sm_diff_mode(mx, mn);
-    if (mode == FA_SM_FAST2SUM_X) fa_sm_chunk_sum_fast_f32(x, n, mx, mn, &tk, &ck, FA_SM_FAST2SUM_X, y);
-    else if (mode == FA_SM_FAST2SUM_M) fa_sm_chunk_sum_fast_f32(x, n, mx, mn, &tk, &ck, FA_SM_FAST2SUM_M, y);
-    else fa_sm_chunk_sum_fast_f32(x, n, mx, mn, &tk, &ck, FA_SM_TWOSUM, y);
+#define FA_SM_CALL(md) fa_sm_chunk_sum_fast_f32(x, n, mx, mn, &tk, &ck, md, y)
+    FA_SM_WITH_MODE(fa_sm_diff_mode(mx, mn), FA_SM_CALL)
+#undef FA_SM_CALL
     if (tk != tk)
         return FA_SM_SPECIAL;
     const double inv = 1.0 / (ck + tk);

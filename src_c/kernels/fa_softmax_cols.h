@@ -248,7 +248,7 @@ static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t o
                         fa_simd_f32 ex = fa_sm_expf_full(d, e);
                         fa_mask_f32 at = fa_cmpeq_f32(xv, ms[v]);
                         fa_sm_kahan_f32(&t[v], &tc[v], fa_select_f32(at, zero, ex));
-                        c[v] = fa_add_f32(c[v], fa_select_f32(at, one, zero));
+                        c[v] = fa_mask_add_f32(at, c[v], one);
                     }
                 for (int v = 0; v < nv; v++) {          /* merge the chunk into the lanes */
                     fa_simd_f32 g = fa_max_f32(M[v], mx[v]);

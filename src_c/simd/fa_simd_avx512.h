@@ -178,4 +178,7 @@ FA_INLINE __m512d fa_add_widened_f32_f64(__m512d acc, __m512 v) {
     return _mm512_add_pd(_mm512_add_pd(acc, _mm512_cvtps_pd(_mm512_castps512_ps256(v))), _mm512_cvtps_pd(hi));
 }
 
+/* m ? a + b : a (one masked add where the ISA has it) */
+FA_INLINE __m512 fa_mask_add_f32(__mmask16 m, __m512 a, __m512 b) { return _mm512_mask_add_ps(a, m, a, b); }
+
 #endif /* FA_SIMD_H */

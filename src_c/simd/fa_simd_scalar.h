@@ -12,7 +12,8 @@
  *              loadu_f32_as_f64 / load_tail_f32_as_f64 / storeu_f64_as_f32 / store_tail_f64_as_f32
  *              (FA_LANES_F64 floats widened to double and back, for float32 kernels
  *              that compute in double); add_widened_f32_f64(acc, v) = acc + both halves of
- *              the float32 vector v widened (float32 sums accumulated in float64)
+ *              the float32 vector v widened (float32 sums accumulated in float64);
+ *              mask_add_f32(m, a, b) = m ? a + b : a
  *   arithmetic set1, set1_bits, add, sub, mul, div, sqrt, min, max, abs, neg,
  *              fmadd(a,b,c) = a*b+c, fnmadd(a,b,c) = c-a*b, fmsub(a,b,c) = a*b-c
  *              (fused where FA_HAVE_FMA, else two roundings)
@@ -126,5 +127,8 @@ FA_INLINE void fa_store_tail_f64_as_f32(float *p, double v, ptrdiff_t n) { (void
 
 /* acc + the float32 lanes of v widened (lane i of acc gets v[i] and v[i + FA_LANES_F64]) */
 FA_INLINE double fa_add_widened_f32_f64(double acc, float v) { return acc + (double)v; }
+
+/* m ? a + b : a (one masked add where the ISA has it) */
+FA_INLINE float fa_mask_add_f32(int m, float a, float b) { return m ? a + b : a; }
 
 #endif /* FA_SIMD_H */

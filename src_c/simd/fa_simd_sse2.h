@@ -151,4 +151,7 @@ FA_INLINE __m128d fa_add_widened_f32_f64(__m128d acc, __m128 v) {
     return _mm_add_pd(_mm_add_pd(acc, _mm_cvtps_pd(v)), _mm_cvtps_pd(_mm_movehl_ps(v, v)));
 }
 
+/* m ? a + b : a (one masked add where the ISA has it) */
+FA_INLINE __m128 fa_mask_add_f32(__m128 m, __m128 a, __m128 b) { return _mm_add_ps(a, _mm_and_ps(m, b)); }
+
 #endif /* FA_SIMD_H */
