@@ -266,6 +266,32 @@ def test_special_values(isa, dtype):
         assert np.isfinite(sm[0]).all() and np.isnan(sm[1:]).all()
 
 
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_minus_inf_entries_and_huge_magnitudes(isa, dtype):
+    """-inf entries inside long rows (clamped in the fast paths), and maxima beyond 2^20
+    (where x - M needs the full two-sum)."""
+    rng = np.random.default_rng(14)
+    for n, axis in ((37, -1), (3000, -1), (37, 0)):
+        x = rng.uniform(-30, 30, (3, n)).astype(dtype)
+        x[:, ::5] = -inf
+        xa = x if axis == -1 else np.ascontiguousarray(x.T)
+        lse, sm, ls = fa.logsumexp(xa, axis=axis), fa.softmax(xa, axis=axis), fa.log_softmax(xa, axis=axis)
+        sm, ls = (sm, ls) if axis == -1 else (sm.T, ls.T)
+        for r in range(3):
+            fin = np.isfinite(x[r])
+            (lh, ll), (sh, sl), (qh, ql) = mp_reference(x[r][fin])
+            assert ulp_errors(lse[r], lh, ll, dtype).max() <= LSE_ULP
+            assert ulp_errors(sm[r][fin], sh, sl, dtype).max() <= SOFTMAX_ULP
+            assert ulp_errors(ls[r][fin], qh, ql, dtype).max() <= SOFTMAX_ULP
+            assert (sm[r][~fin] == 0).all() and (ls[r][~fin] == -inf).all()
+    big = np.array([[3e7, 3e7 - 2, 3e7 - 40, -3e7], [1e30, 1e30, 0.0, -1e30]], dtype=dtype)
+    (lh, ll), (sh, sl), (qh, ql) = mp_reference(big)
+    assert ulp_errors(fa.logsumexp(big, axis=1), lh, ll, dtype).max() <= LSE_ULP
+    assert ulp_errors(fa.softmax(big, axis=1), sh, sl, dtype).max() <= SOFTMAX_ULP
+    assert ulp_errors(fa.log_softmax(big, axis=1), qh, ql, dtype).max() <= SOFTMAX_ULP
+    assert ulp_errors(fa.softmax(np.ascontiguousarray(big.T), axis=0).T, sh, sl, dtype).max() <= SOFTMAX_ULP
+
+
 def test_no_runtime_warning():
     import warnings
     with warnings.catch_warnings():
