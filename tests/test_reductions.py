@@ -292,6 +292,23 @@ def test_minus_inf_entries_and_huge_magnitudes(isa, dtype):
     assert ulp_errors(fa.softmax(np.ascontiguousarray(big.T), axis=0).T, sh, sl, dtype).max() <= SOFTMAX_ULP
 
 
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_special_values_long_rows(isa, dtype):
+    """Specials in later chunks of a row, and a first chunk of only -inf."""
+    rng = np.random.default_rng(15)
+    x = rng.uniform(-5, 5, (4, 10000)).astype(dtype)
+    x[0, 7000] = nan
+    x[1, 9000] = inf
+    x[2, :5000] = -inf
+    sm, lse = fa.softmax(x, axis=1), fa.logsumexp(x, axis=1)
+    assert np.isnan(sm[:2]).all() and np.isnan(lse[0]) and lse[1] == inf
+    (lh, ll), (sh, sl), _ = ld_reference(x[2:3, 5000:]) if LONGDOUBLE_OK else mp_reference(x[2:3, 5000:])
+    assert (sm[2, :5000] == 0).all()
+    assert ulp_errors(sm[2, 5000:], sh, sl, dtype).max() <= SOFTMAX_ULP
+    assert ulp_errors(lse[2], lh, ll, dtype).max() <= LSE_ULP
+    assert np.isfinite(sm[3]).all() and abs(sm[3].sum() - 1) < 1e-5
+
+
 def test_no_runtime_warning():
     import warnings
     with warnings.catch_warnings():

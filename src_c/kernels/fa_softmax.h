@@ -572,42 +572,59 @@ FA_INLINE void fa_sm_row_out_fast_f32(const float *x, float *y, ptrdiff_t n, dou
     }
 }
 /*
- * softmax of a float32 row that fits in one chunk (in L1): exp(x - M) is computed once,
- * stored into y while summing, then y *= 1/S in place (XNNPACK's three passes "with
- * reloading"; y's cache lines are written back to memory once).  Returns FA_SM_SPECIAL
+ * softmax of a float32 row of up to FA_SM_STORE_CHUNKS chunks (it stays in L2): each exp is
+ * computed once, stored into y (relative to its chunk's max) while summing, then every
+ * chunk is scaled in place by exp(mk - M) / S as a float32 pair (XNNPACK's three passes
+ * "with reloading"; y's cache lines go back to memory once).  Returns FA_SM_SPECIAL
  * (y then undefined) for rows that fa_sm_row_special must write.
  */
+#define FA_SM_STORE_CHUNKS 16
 FA_INLINE int fa_sm_row_softmax_small_f32(const float *x, float *y, ptrdiff_t n)
 {
-    const ptrdiff_t L = FA_LANES_F32;
-    double mx, mn, tk, ck;
-    fa_sm_chunk_max_min_f32(x, n, &mx, &mn);
-    if (!(mx > -INFINITY && mx < INFINITY))
-        return FA_SM_SPECIAL;
-#define FA_SM_CALL(md) fa_sm_chunk_sum_fast_f32(x, n, mx, mn, &tk, &ck, md, y)
-    FA_SM_WITH_MODE(fa_sm_diff_mode(mx, mn), FA_SM_CALL)
+    const ptrdiff_t L = FA_LANES_F32, chunk = FA_SM_CHUNK_BYTES / sizeof(float);
+    double mks[FA_SM_STORE_CHUNKS];
+    fa_sm_stats s = {-INFINITY, 0.0, 0.0, 0.0};
+    int nc = 0;
+    for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk, nc++) {
+        const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
+        double mx, mn, tk, ck;
+        fa_sm_chunk_max_min_f32(x + c0, len, &mx, &mn);
+        if (mx == INFINITY)
+            return FA_SM_SPECIAL;
+#define FA_SM_CALL(md) fa_sm_chunk_sum_fast_f32(x + c0, len, mx, mn, &tk, &ck, md, y + c0)
+        FA_SM_WITH_MODE(fa_sm_diff_mode(mx, mn), FA_SM_CALL)
 #undef FA_SM_CALL
-    if (tk != tk)
-        return FA_SM_SPECIAL;
-    const double inv = 1.0 / (ck + tk);
-    const fa_simd_f32 ih = fa_set1_f32((float)inv), il = fa_set1_f32((float)(inv - (double)(float)inv));
-    ptrdiff_t i = 0;
-    for (; i + 2 * L <= n; i += 2 * L) {
-        fa_simd_f32 v0 = fa_loadu_f32(y + i), v1 = fa_loadu_f32(y + i + L);
-        fa_storeu_f32(y + i, fa_fmadd_f32(v0, ih, fa_mul_f32(v0, il)));
-        fa_storeu_f32(y + i + L, fa_fmadd_f32(v1, ih, fa_mul_f32(v1, il)));
+        fa_sm_merge(&s, mx, tk, ck);
+        mks[nc] = mx;
     }
-    for (; i < n; i += L) {
-        const ptrdiff_t left = n - i;
-        fa_simd_f32 v = left >= L ? fa_loadu_f32(y + i) : fa_load_tail_f32(y + i, left, 0.0f);
-        v = fa_fmadd_f32(v, ih, fa_mul_f32(v, il));
-        if (left >= L) fa_storeu_f32(y + i, v); else fa_store_tail_f32(y + i, v, left);
+    if (!(s.M > -INFINITY) || s.t != s.t)
+        return FA_SM_SPECIAL;
+    const double inv = 1.0 / (s.C + (s.t + s.te));
+    for (int c = 0; c < nc; c++) {
+        const ptrdiff_t c0 = c * chunk, len = n - c0 < chunk ? n - c0 : chunk;
+        const double f = mks[c] == s.M ? inv : (mks[c] == -INFINITY ? 0.0 : exp(mks[c] - s.M) * inv);
+        const fa_simd_f32 ih = fa_set1_f32((float)f), il = fa_set1_f32((float)(f - (double)(float)f));
+        float *yc = y + c0;
+        ptrdiff_t i = 0;
+        for (; i + 2 * L <= len; i += 2 * L) {
+            fa_simd_f32 v0 = fa_loadu_f32(yc + i), v1 = fa_loadu_f32(yc + i + L);
+            fa_storeu_f32(yc + i, fa_fmadd_f32(v0, ih, fa_mul_f32(v0, il)));
+            fa_storeu_f32(yc + i + L, fa_fmadd_f32(v1, ih, fa_mul_f32(v1, il)));
+        }
+        for (; i < len; i += L) {
+            const ptrdiff_t left = len - i;
+            fa_simd_f32 v = left >= L ? fa_loadu_f32(yc + i) : fa_load_tail_f32(yc + i, left, 0.0f);
+            v = fa_fmadd_f32(v, ih, fa_mul_f32(v, il));
+            if (left >= L) fa_storeu_f32(yc + i, v); else fa_store_tail_f32(yc + i, v, left);
+        }
     }
     return FA_SM_OK;
 }
 static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n);   /* below */
 
 #define FA_SM_HAS_SMALL_f32 1
+#define FA_SM_SMALL_BYTES_f32 (FA_SM_STORE_CHUNKS * FA_SM_CHUNK_BYTES)
+#define FA_SM_SMALL_BYTES_f64 FA_SM_CHUNK_BYTES
 #define FA_SM_HAS_SMALL_f64 1
 #define FA_SM_HAS_FAST_f32 1
 #define FA_SM_HAS_FAST_f64 0
@@ -790,7 +807,7 @@ FA_INLINE void fa_sm_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_
         fa_sm_stats s;                                                                            \
         double l, sign, rmin = 0;                                                                 \
         if (FA_SM_HAS_SMALL_##T && !HAS_MASK && !LOG &&                                           \
-            n * (ptrdiff_t)sizeof(fa_scalar_##T) <= FA_SM_CHUNK_BYTES) {                          \
+            n * (ptrdiff_t)sizeof(fa_scalar_##T) <= FA_SM_SMALL_BYTES_##T) {                      \
             if (fa_sm_row_softmax_small_##T(xr, y + r * n, n) != FA_SM_OK)                        \
                 fa_sm_row_special_##T(y + r * n, NULL, n, 1, 0);                                  \
             continue;                                                                             \
