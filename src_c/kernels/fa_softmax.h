@@ -2,29 +2,31 @@
  * fa_softmax.h -- logsumexp, softmax, log_softmax along the middle axis of a
  * C-contiguous (outer, n, inner) block (included once per ISA).
  *
- * Algorithm (both dtypes; all arithmetic in float64 lanes, float32 data is widened on load):
- *   statistics  a slice is cut into chunks that fit in L1 (FA_SM_CHUNK_BYTES).  Per chunk:
- *               pass 1 the chunk max mk (native lanes), pass 2 (re-reading L1)
- *               t = sum over x < mk of w*exp(x - mk) and c = sum over x == mk of w
- *               (w = b or 1), per lane in float64; the chunk is merged into the running
- *               (M, T, C) with one exp: x is read once from memory.  The terms equal to
- *               the max are kept apart so that l = log(C + T) = log(C) + log1p(T/C) keeps
- *               its relative accuracy when one entry dominates (SciPy PR #21597:
- *               logsumexp([0, -40]) = 4.248e-18, log_softmax([0,-40])[0] = -4.248e-18).
- *   logsumexp   M + l, written once per slice.
+ * Statistics of a slice (x read once from memory): the slice is cut into chunks that fit
+ * in L1 (FA_SM_CHUNK_BYTES).  Per chunk: pass 1 the chunk max mk (and min), pass 2
+ * (re-reading L1) t = sum over x < mk of w*exp(x - mk) and c = sum over x == mk of w
+ * (w = b or 1); the chunk is merged into the running (M, T, C) with one exp.  x - mk is
+ * computed exactly (two-sum, Fast2Sum, or in float64 for float32 data) and fed into the
+ * exp's Cody-Waite reduction, and the terms equal to the max are kept apart, so that
+ * l = log1p(T) keeps its relative accuracy when one entry dominates (SciPy PR #21597:
+ * logsumexp([0, -40]) = 4.248e-18, log_softmax([0,-40])[0] = -4.248e-18); otherwise
+ * l = log(C + T) with C + T as a double-double.  Sums are compensated (Kahan / two-sum)
+ * or, for float32 terms, added in float64.
+ *   logsumexp   M + l, one result per slice.
  *   log_softmax y = (x - M) - l: x <= M and l >= 0, so there is no cancellation and the
  *               rounding of x - M is below half an ULP of y.
- *   softmax     y = exp((x - M) - l) in one exp per entry (no division, no stored
- *               exp): x read a second time, y written once.  float32 data: the argument
- *               is formed in float64 (x - M exact), exp by a degree-6 polynomial (2^-27.5
- *               relative), one rounding to float32.  float64 data: x - M as a two-sum
- *               (d + e), l split as lhi (a multiple of 2^-32) + llo, and the Cody-Waite
- *               reduction r = (d - (n*ln2hi + lhi)) - n*ln2lo + (e - llo), whose first
- *               difference is exact or rounds at 2^-55 (|r| < 0.35), so the argument
- *               keeps ~2^-54 absolute accuracy; exp(r) degree 11.
- *   inner > 1   the same, vectorised across `inner`: a block of FA_SM_COLS vectors of
- *               columns is walked in chunks of rows that fit in L1, per-lane (M, T, C)
- *               merged with one vector exp per chunk.
+ *   softmax     y = exp(x - M) * (1/S), S = C + T, x - M exact into the reduction, 1/S
+ *               as a pair (float32: two floats; float64: a double-double), no division.
+ *               Rows that stay in L1/L2 compute each exp once: stored into y while
+ *               summing, then scaled in place per chunk (XNNPACK's "three passes with
+ *               reloading"; y's lines go to memory once).  Longer rows recompute the exp
+ *               in a second pass over x (two reads of x, one write of y).
+ *   inner > 1   the same, vectorised across `inner` (fa_softmax_cols.h): blocks of
+ *               FA_SM_COLS vectors of columns, walked in chunks of rows that fit in L1,
+ *               per-lane (M, T, C) merged with one vector exp per chunk.
+ * Lanes and exps: float32 data without mask/weights runs in float32 lanes (rr2 Cody-Waite,
+ * degree-6 fit, 2^-26.5); float64 data and masked/weighted float32 data run in float64
+ * lanes (degree 11, 2^-56; float32-accurate degree 6 for float32 data).
  * Options (fa_axis_opts, each may be NULL): mask (0 = left out: max and sum skip it,
  * softmax 0, log_softmax -inf), b (logsumexp weights; b == 0 leaves the entry out even
  * where x is inf or NaN; a negative total gives NaN, or |total| and sign -1 with `sign`),
@@ -32,9 +34,6 @@
  * Special slices (SPEC.md section 4): NaN anywhere -> NaN; +inf -> logsumexp +inf,
  * softmax/log_softmax NaN; all -inf -> logsumexp -inf (sign 0), softmax/log_softmax NaN;
  * fully masked -> logsumexp -inf, softmax 0, log_softmax -inf.
- * float32 data without mask/weights runs in float32 lanes (fa_sm_*_fast_f32, fa_sm_cols_fast_f32):
- * x - M as an exact two-sum or Fast2Sum, a degree-6 exp, sums compensated or widened to
- * float64; rows that fit in L1 compute each exp once (stored into y, then scaled by 1/S).
  * Measured max error against mpmath / long double (PYTHONPATH=.:tests python
  * tests/test_reductions.py; rows of 1 .. 10^6 entries uniform in +-50, last axis and
  * axis 0, every variant; 10^5 and 10^6 on AVX-512 only):
