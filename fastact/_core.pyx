@@ -144,3 +144,82 @@ def axis_f64(int op, const double[:, :, ::1] x, double[::1] y, const unsigned ch
     cdef const double *px = &x[0, 0, 0] if n else NULL
     with nogil:
         _fa_axis_f64(op, px, &y[0], outer, n, inner, pm, pb, ps)
+
+
+def axis_fast(int op, bint reduce, object x, object axis, object out):
+    """The common reduction call straight from the NumPy C-API, or None to take the full path.
+
+    Taken when x is a C-contiguous native float32/float64 ndarray with ndim >= 1, axis is
+    None (the whole array) or a Python int in range, and `out` is None (or, for a
+    row-wise op, an ndarray of x's dtype and shape, C-contiguous, writeable, x itself or
+    not overlapping it).  No mask, no weights, no keepdims.  Never raises on bad input.
+    Returns the new array, a NumPy scalar for a 0-d result, or `out`.
+    """
+    if type(x) is not cnp.ndarray:
+        return None
+    cdef cnp.ndarray xa = <cnp.ndarray>x, ya
+    cdef int t = cnp.PyArray_TYPE(xa)
+    cdef int nd = cnp.PyArray_NDIM(xa), k, i
+    if (t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64) or nd == 0 or not _plain(xa, t):
+        return None
+    cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(xa)
+    cdef cnp.npy_intp rdims[64]
+    cdef ptrdiff_t outer = 1, n = 1, inner = 1
+    if axis is None:
+        n = cnp.PyArray_SIZE(xa)
+        k = -1
+    elif type(axis) is int:
+        k = axis
+        if k < 0:
+            k += nd
+        if k < 0 or k >= nd:
+            return None
+        for i in range(k):
+            outer *= dims[i]
+        n = dims[k]
+        for i in range(k + 1, nd):
+            inner *= dims[i]
+    else:
+        return None
+    cdef char *px = <char *>cnp.PyArray_DATA(xa)
+    cdef char *py
+    cdef Py_ssize_t nbytes = cnp.PyArray_NBYTES(xa)
+    if reduce:
+        if out is not None:
+            return None
+        if k < 0:
+            ya = cnp.PyArray_EMPTY(0, rdims, t, 0)
+        else:
+            for i in range(k):
+                rdims[i] = dims[i]
+            for i in range(k + 1, nd):
+                rdims[i - 1] = dims[i]
+            ya = cnp.PyArray_EMPTY(nd - 1, rdims, t, 0)
+    elif out is None:
+        ya = cnp.PyArray_EMPTY(nd, dims, t, 0)
+    else:
+        if type(out) is not cnp.ndarray:
+            return None
+        ya = <cnp.ndarray>out
+        if not _plain(ya, t) or not cnp.PyArray_ISWRITEABLE(ya) or not cnp.PyArray_SAMESHAPE(xa, ya):
+            return None
+        py = <char *>cnp.PyArray_DATA(ya)
+        if py != px and py < px + nbytes and px < py + nbytes:
+            return None
+    py = <char *>cnp.PyArray_DATA(ya)
+    if outer * inner > 0 and (n > 0 or reduce):
+        if t == cnp.NPY_FLOAT32:
+            if outer * n * inner >= GIL_RELEASE_MIN:
+                with nogil:
+                    _fa_axis_f32(op, <float *>px, <float *>py, outer, n, inner, NULL, NULL, NULL)
+            else:
+                _fa_axis_f32(op, <float *>px, <float *>py, outer, n, inner, NULL, NULL, NULL)
+        else:
+            if outer * n * inner >= GIL_RELEASE_MIN:
+                with nogil:
+                    _fa_axis_f64(op, <double *>px, <double *>py, outer, n, inner, NULL, NULL, NULL)
+            else:
+                _fa_axis_f64(op, <double *>px, <double *>py, outer, n, inner, NULL, NULL, NULL)
+    if reduce and k < 0:
+        return ya[()]
+    return ya

@@ -1,2 +1,278 @@
-"""logsumexp, softmax, log_softmax (issue 3: being written)."""
-__all__ = []
+"""logsumexp, softmax and log_softmax along axes: drop-ins for scipy.special.
+
+The work happens in the C kernels of src_c/kernels/fa_softmax.h, which see the input as a
+C-contiguous (outer, n, inner) block and reduce along the middle axis.  This module
+turns NumPy arguments into such a block without copying whenever the reduced axes are
+adjacent in memory (any single axis of a C- or Fortran-ordered array, or the whole
+array); otherwise it moves the reduced axes last in one copy.  Argument errors are
+raised before anything is written (SPEC.md sections 3 and 5).
+"""
+import numpy as np
+
+from . import _core, kernels
+from ._args import (F16, F32, F64, as_array, check_out, compute_dtypes, normalize_axis_index,
+                    normalize_axis_tuple)
+
+__all__ = ["logsumexp", "softmax", "log_softmax"]
+
+_OP = {name: i for i, name in enumerate(kernels.AXIS_OPS)}
+_SOFTMAX, _LOG_SOFTMAX, _LOGSUMEXP = _OP["softmax"], _OP["log_softmax"], _OP["logsumexp"]
+_AXIS_KERNEL = {F32: _core.axis_f32, F64: _core.axis_f64}
+_axis_fast = _core.axis_fast
+
+
+def _axes(axis, ndim):
+    """The reduced axes as a sorted tuple (NumPy's errors: AxisError, duplicate ValueError,
+    TypeError for a float)."""
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, tuple):
+        axes = normalize_axis_tuple(axis, ndim, allow_duplicate=True)
+        if len(set(axes)) != len(axes):
+            raise ValueError("duplicate value in 'axis'")
+        return tuple(sorted(axes))
+    return (normalize_axis_index(axis, ndim),)
+
+
+def _layout(x, axes):
+    """(x3, order, kept): x3 a C-contiguous (outer, n, inner) array, `order` the
+    permutation of x's axes x3 was laid out in, `kept` the unreduced axes in that order.
+
+    No copy when x (after transposing to its memory order) has the reduced axes adjacent.
+    """
+    nd = x.ndim
+    if x.flags.c_contiguous:
+        order = list(range(nd))
+    elif x.flags.f_contiguous:
+        order = list(range(nd - 1, -1, -1))
+    else:
+        order = None
+    if order is not None:
+        pos = [order.index(a) for a in axes]
+        pos.sort()
+        if pos and pos[-1] - pos[0] != len(pos) - 1:
+            order = None
+    if order is None:   # move the reduced axes last, in one copy
+        order = [a for a in range(nd) if a not in axes] + list(axes)
+        xp = np.ascontiguousarray(x.transpose(order))
+    else:
+        xp = x.transpose(order)
+    pos = sorted(order.index(a) for a in axes)
+    shape = xp.shape
+    if pos:
+        first, last = pos[0], pos[-1] + 1
+    else:
+        first = last = len(shape)
+    outer = int(np.prod(shape[:first], dtype=np.int64))
+    n = int(np.prod(shape[first:last], dtype=np.int64))
+    inner = int(np.prod(shape[last:], dtype=np.int64))
+    kept = [a for a in order if a not in axes]
+    return xp.reshape(outer, n, inner), order, kept
+
+
+def _same_layout(arr, order, shape3):
+    """arr in the (outer, n, inner) layout given by `order`, as a view, or None."""
+    v = arr.transpose(order)
+    if not v.flags.c_contiguous:
+        return None
+    return v.reshape(shape3)
+
+
+def _prepare(x, axis, name, where, complex_ok=False):
+    x = as_array(x)
+    if x.dtype.kind == "c" and complex_ok:
+        return x, None, None, None
+    compute, result = compute_dtypes(x.dtype, name)
+    if x.dtype != compute:
+        x = x.astype(compute)
+    axes = _axes(axis, x.ndim)
+    mask = None
+    if where is not None:
+        mask = np.broadcast_to(np.asarray(where, dtype=bool), x.shape)
+    return x, axes, (compute, result), mask
+
+
+def _mask3(mask, order, shape3):
+    if mask is None:
+        return None
+    return np.ascontiguousarray(mask.transpose(order)).reshape(shape3).view(np.uint8)
+
+
+def _rowwise(op, name, x, axis, out, where):
+    """softmax / log_softmax: a result of x's shape."""
+    x, axes, (compute, result), mask = _prepare(x, axis, name, where)
+    if out is not None:
+        out = check_out(out, x.shape, result, name)
+    shape = x.shape
+    if x.ndim == 0:   # one entry: a slice of length 1
+        x = x.reshape(1)
+        axes = (0,)
+        if mask is not None:
+            mask = mask.reshape(1)
+    x3, order, _ = _layout(x, axes)
+    mask3 = _mask3(mask, order, x3.shape)
+    y3 = None
+    if out is not None and out.dtype == compute and out.ndim == x.ndim:
+        y3 = _same_layout(out, order, x3.shape)
+        if y3 is not None and np.may_share_memory(y3, x3) and not (
+                y3.__array_interface__["data"][0] == x3.__array_interface__["data"][0]):
+            y3 = None      # partial overlap: through a temporary
+    direct = y3 is not None
+    if not direct:
+        y3 = np.empty(x3.shape, dtype=compute)
+    if x3.size:
+        _AXIS_KERNEL[compute](op, x3, y3.reshape(-1), mask3)
+    if direct:
+        return out
+    y = y3.reshape([x.shape[a] for a in order]).transpose(np.argsort(order)).reshape(shape)
+    if out is not None:
+        np.copyto(out, y, casting="same_kind")
+        return out
+    if result is not compute:
+        y = y.astype(result)
+    return y if y.ndim else y[()]
+
+
+def softmax(x, axis=None, out=None, where=None):
+    """Softmax along `axis`: exp(x - logsumexp(x, axis, keepdims=True)).
+
+    Drop-in for scipy.special.softmax.  axis=None (the default, as in SciPy) means the
+    whole array; deep-learning code usually wants axis=-1.  `axis` may be an int, a
+    negative int or a tuple.  `where` (a boolean array broadcast against x, as in JAX)
+    leaves entries out: they get 0, and a fully masked slice gives 0.  Every entry is
+    within 4 ULP of the exact result (float32 and float64); int and bool input is
+    converted to float64 first, float16 is computed in float32.  A slice containing NaN
+    or +inf, or made only of -inf, gives NaN (as SciPy, torch and JAX).  Empty input
+    gives an empty result.  `out` receives the result (it may be x itself).
+    """
+    if where is None:
+        y = _axis_fast(_SOFTMAX, False, x, axis, out)
+        if y is not None:
+            return y
+    return _rowwise(_SOFTMAX, "softmax", x, axis, out, where)
+
+
+def log_softmax(x, axis=None, out=None, where=None):
+    """Log of the softmax along `axis`: x - logsumexp(x, axis, keepdims=True).
+
+    Drop-in for scipy.special.log_softmax (same axis rules as `softmax`).  Accurate when
+    one entry dominates: log_softmax([0, -40])[0] = -4.248e-18, not 0.  Masked entries
+    (`where` False) get -inf.  NaN or +inf in a slice, or a slice of only -inf, gives NaN.
+    """
+    if where is None:
+        y = _axis_fast(_LOG_SOFTMAX, False, x, axis, out)
+        if y is not None:
+            return y
+    return _rowwise(_LOG_SOFTMAX, "log_softmax", x, axis, out, where)
+
+
+def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, out=None, where=None):
+    """log(sum(b * exp(a), axis)) without overflow: drop-in for scipy.special.logsumexp.
+
+    axis=None reduces the whole array; an int, negative int or tuple is accepted.  `b`
+    (weights broadcast against `a`): an entry with b == 0 is left out even where a is
+    inf or NaN; a negative total gives NaN unless return_sign=True, which returns
+    (log|total|, sign) with sign +1, -1, or 0 for a zero total.  `where` (boolean,
+    broadcast against a) leaves entries out; a fully masked or empty slice gives -inf.
+    Accurate to 2 ULP, including a dominant entry: logsumexp([0, -40]) = 4.248e-18.
+    int and bool input is converted to float64; float16 is computed in float32 and
+    returned as float16.  Complex input takes a NumPy path (max of the real parts, then
+    log of the sum), as SciPy does.  `out` must have the reduced shape.
+    """
+    if b is None and where is None and not keepdims and not return_sign:
+        y = _axis_fast(_LOGSUMEXP, True, a, axis, out)
+        if y is not None:
+            return y
+    return _logsumexp(a, axis, b, keepdims, return_sign, out, where)
+
+
+def _logsumexp(a, axis, b, keepdims, return_sign, out, where):
+    a = as_array(a)
+    if b is not None:
+        if a.dtype.kind in "biu":
+            a = a.astype(F64)
+        if isinstance(b, (int, float, complex)):   # Python scalars are weak (NEP 50)
+            dt = np.result_type(a.dtype, b)
+            b = np.asarray(b, dtype=dt)
+        else:
+            b = as_array(b)
+            dt = np.result_type(a.dtype, b.dtype)
+        if dt.kind in "biu":
+            dt = F64
+        shape = np.broadcast_shapes(a.shape, b.shape)
+        a = np.broadcast_to(a, shape).astype(dt, copy=False)
+    if a.dtype.kind == "c" or (b is not None and np.asarray(b).dtype.kind == "c"):
+        return _logsumexp_complex(a, axis, b, keepdims, return_sign, out, where)
+    x, axes, (compute, result), mask = _prepare(a, axis, "logsumexp", where)
+    shape_r = tuple(1 if i in axes else s for i, s in enumerate(x.shape)) if keepdims else \
+        tuple(s for i, s in enumerate(x.shape) if i not in axes)
+    if out is not None:
+        out = check_out(out, shape_r, result, "logsumexp")
+    if x.ndim == 0:
+        x = x.reshape(1)
+        axes = (0,)
+        if mask is not None:
+            mask = mask.reshape(1)
+    x3, order, kept = _layout(x, axes)
+    mask3 = _mask3(mask, order, x3.shape)
+    b3 = None
+    if b is not None:
+        bb = np.broadcast_to(np.asarray(b, dtype=compute), x.shape)
+        b3 = np.ascontiguousarray(bb.transpose(order)).reshape(x3.shape)
+    y = np.empty(x3.shape[0] * x3.shape[2], dtype=compute)
+    sign = np.empty_like(y) if return_sign else None
+    if y.size:
+        _AXIS_KERNEL[compute](_LOGSUMEXP, x3, y, mask3, b3, sign)
+    kept_shape = [x.shape[a] for a in kept]
+    # kept is in layout order; put the axes back in their original order
+    perm = [kept.index(a) for a in sorted(kept)]
+    y = y.reshape(kept_shape).transpose(perm) if kept else y.reshape(())
+    if sign is not None:
+        sign = sign.reshape(kept_shape).transpose(perm) if kept else sign.reshape(())
+    if keepdims and a.ndim:
+        y = np.expand_dims(y, axes)
+        if sign is not None:
+            sign = np.expand_dims(sign, axes)
+    if result is not compute:
+        y = y.astype(result)
+        if sign is not None:
+            sign = sign.astype(result)
+    if out is not None:
+        np.copyto(out, y, casting="same_kind")
+        y = out
+    elif y.ndim == 0:
+        y = y[()]
+    if return_sign:
+        return y, (sign[()] if sign.ndim == 0 else sign)
+    return y
+
+
+def _logsumexp_complex(a, axis, b, keepdims, return_sign, out, where):
+    """Complex input: NumPy formula (SciPy's semantics: phase of the total, wrapped)."""
+    a = np.asarray(a)
+    axes = _axes(axis, a.ndim)
+    with np.errstate(all="ignore"):
+        w = np.ones(a.shape) if where is None else np.broadcast_to(np.asarray(where, bool), a.shape)
+        re = np.where(w, a.real, -np.inf)
+        m = np.max(re, axis=axes, keepdims=True, initial=-np.inf)
+        m = np.where(np.isfinite(m), m, 0)
+        terms = np.exp(a - m)
+        if b is not None:
+            terms = terms * b
+        terms = np.where(w, terms, 0)
+        s = np.sum(terms, axis=axes, keepdims=True)
+        r = np.log(s) + m
+    if not keepdims:
+        r = np.squeeze(r, axis=axes)
+    if out is not None:
+        out = check_out(out, r.shape, r.dtype, "logsumexp")
+        np.copyto(out, r, casting="same_kind")
+        r = out
+    elif r.ndim == 0:
+        r = r[()]
+    if return_sign:
+        with np.errstate(all="ignore"):
+            sgn = np.exp(1j * np.angle(s))
+        sgn = sgn if keepdims else np.squeeze(sgn, axis=axes)
+        return r, sgn
+    return r

@@ -1,1 +1,952 @@
-/* fa_softmax.h -- (being written) */
+/*
+ * fa_softmax.h -- logsumexp, softmax, log_softmax along the middle axis of a
+ * C-contiguous (outer, n, inner) block (included once per ISA).
+ *
+ * Statistics of a slice (x read once from memory): the slice is cut into chunks that fit
+ * in L1 (FA_SM_CHUNK_BYTES).  Per chunk: pass 1 the chunk max mk (and min), pass 2
+ * (re-reading L1) t = sum over x < mk of w*exp(x - mk) and c = sum over x == mk of w
+ * (w = b or 1); the chunk is merged into the running (M, T, C) with one exp.  x - mk is
+ * computed exactly (two-sum, Fast2Sum, or in float64 for float32 data) and fed into the
+ * exp's Cody-Waite reduction, and the terms equal to the max are kept apart, so that
+ * l = log1p(T) keeps its relative accuracy when one entry dominates (SciPy PR #21597:
+ * logsumexp([0, -40]) = 4.248e-18, log_softmax([0,-40])[0] = -4.248e-18); otherwise
+ * l = log(C + T) with C + T as a double-double.  Sums are compensated (Kahan / two-sum)
+ * or, for float32 terms, added in float64.
+ *   logsumexp   M + l, one result per slice.
+ *   log_softmax y = (x - M) - l: x <= M and l >= 0, so there is no cancellation and the
+ *               rounding of x - M is below half an ULP of y.
+ *   softmax     y = exp(x - M) * (1/S), S = C + T, x - M exact into the reduction, 1/S
+ *               as a pair (float32: two floats; float64: a double-double), no division.
+ *               Rows that stay in L1/L2 compute each exp once: stored into y while
+ *               summing, then scaled in place per chunk (XNNPACK's "three passes with
+ *               reloading"; y's lines go to memory once).  Longer rows recompute the exp
+ *               in a second pass over x (two reads of x, one write of y).
+ *   inner > 1   the same, vectorised across `inner` (fa_softmax_cols.h): blocks of
+ *               FA_SM_COLS vectors of columns, walked in chunks of rows that fit in L1,
+ *               per-lane (M, T, C) merged with one vector exp per chunk.
+ * Lanes and exps: float32 data without mask/weights runs in float32 lanes (rr2 Cody-Waite,
+ * degree-6 fit, 2^-26.5); float64 data and masked/weighted float32 data run in float64
+ * lanes (degree 11, 2^-56; float32-accurate degree 6 for float32 data).
+ * Options (fa_axis_opts, each may be NULL): mask (0 = left out: max and sum skip it,
+ * softmax 0, log_softmax -inf), b (logsumexp weights; b == 0 leaves the entry out even
+ * where x is inf or NaN; a negative total gives NaN, or |total| and sign -1 with `sign`),
+ * sign (logsumexp: +1, -1, or 0 for an empty or all -inf slice).
+ * Special slices (SPEC.md section 4): NaN anywhere -> NaN; +inf -> logsumexp +inf,
+ * softmax/log_softmax NaN; all -inf -> logsumexp -inf (sign 0), softmax/log_softmax NaN;
+ * fully masked -> logsumexp -inf, softmax 0, log_softmax -inf.
+ * Measured max error against mpmath / long double (PYTHONPATH=.:tests python
+ * tests/test_reductions.py; rows of 1 .. 10^6 entries uniform in +-50, last axis and
+ * axis 0, every variant; 10^5 and 10^6 on AVX-512 only):
+ *   float32  logsumexp 0.50  softmax 2.51  log_softmax 1.45 ULP
+ *   float64  logsumexp 0.50  softmax 3.35  log_softmax 1.51 ULP
+ * logsumexp is M + l with l's absolute error ~1 ULP of l: when M + l cancels (M < 0,
+ * result near 0) or |result| < 1, the error in ULPs of the result grows (ill-conditioned
+ * step; inputs spread over +-50 never get there).
+ */
+#ifndef FA_SOFTMAX_H
+#define FA_SOFTMAX_H
+#include <math.h>
+
+#define FA_SM_CHUNK_BYTES 16384
+#define FA_SM_COLS 4           /* column vectors per block when inner > 1 */
+
+#define FA_SM_LOG2E 0x1.71547652b82fep+0
+#define FA_SM_LN2 0x1.62e42fefa39efp-1
+#define FA_SM_LN2_HI32 0x1.62e42fee00000p-1   /* ln 2 rounded down to a multiple of 2^-32 */
+#define FA_SM_LN2_LO32 0x1.a39ef35793c76p-33  /* ln 2 - FA_SM_LN2_HI32 */
+#define FA_SM_ROUND_MAGIC 0x1.8p52            /* (v + magic) - magic rounds |v| < 2^51 */
+
+/* ---- exp building blocks on float64 lanes ---- */
+
+/* 2^n for integral n in [-1022, 1023], built from the exponent bits. */
+FA_INLINE fa_simd_f64 fa_sm_exp2i_f64(fa_simd_f64 n)
+{
+    fa_simd_f64 biased = fa_add_f64(n, fa_set1_f64(FA_SM_ROUND_MAGIC));
+    return fa_bits_shl_f64(fa_bits_add_f64(biased, fa_set1_bits_f64(1023)), 52);
+}
+
+/* p * 2^n for integral n in [-1100, 0]: vscalefpd, or two exact-range steps elsewhere
+ * (the second multiply is the only rounding; subnormal results may round twice). */
+FA_INLINE fa_simd_f64 fa_sm_ldexp_f64(fa_simd_f64 p, fa_simd_f64 n)
+{
+#if FA_HAVE_SCALEF
+    return fa_scalef_f64(p, n);
+#else
+    fa_simd_f64 n1 = fa_max_f64(n, fa_set1_f64(-1020.0));
+    fa_simd_f64 n2 = fa_sub_f64(n, n1);
+    return fa_mul_f64(fa_mul_f64(p, fa_sm_exp2i_f64(n1)), fa_sm_exp2i_f64(n2));
+#endif
+}
+
+/* n = nearest integer to v*log2(e) (ties either way) */
+FA_INLINE fa_simd_f64 fa_sm_round_log2e_f64(fa_simd_f64 v)
+{
+    fa_simd_f64 magic = fa_set1_f64(FA_SM_ROUND_MAGIC);
+    return fa_sub_f64(fa_fmadd_f64(v, fa_set1_f64(FA_SM_LOG2E), magic), magic);
+}
+
+/* exp(r) for |r| <= ln2/2 + 1e-3, relative error 2^-27.5 (enough for float32 results):
+ * 1 + r*q(r), q a degree-5 Chebyshev fit of expm1(r)/r (mpmath chebyfit, tools: see
+ * the comment in tests/test_reductions.py). */
+FA_INLINE fa_simd_f64 fa_sm_poly6_f64(fa_simd_f64 r)
+{
+    fa_simd_f64 q = fa_set1_f64(0x1.6d44d2021d74fp-10);
+    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.123f3edb3b42bp-7));
+    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.5554e7cfb8dd9p-5));
+    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.55547a2eed730p-3));
+    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.0000000bc3067p-1));
+    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.0000002f1229fp+0));
+    return fa_fmadd_f64(q, r, fa_set1_f64(1.0));
+}
+
+/* exp(r) for |r| <= ln2/2 + 1e-3, relative error 2^-56 (float64 results): degree 11,
+ * 1 + r*q(r), q a degree-10 Chebyshev fit of expm1(r)/r (mpmath chebyfit). */
+FA_INLINE fa_simd_f64 fa_sm_poly11_f64(fa_simd_f64 r)
+{
+    fa_simd_f64 r2 = fa_mul_f64(r, r);
+    /* Estrin on pairs, then Horner in r^2: shorter dependency chain than plain Horner */
+    fa_simd_f64 c10 = fa_set1_f64(0x1.af4f375ba602bp-26);
+    fa_simd_f64 p98 = fa_fmadd_f64(fa_set1_f64(0x1.28a3d9bc20371p-22), r, fa_set1_f64(0x1.71de0190b33a1p-19));
+    fa_simd_f64 p76 = fa_fmadd_f64(fa_set1_f64(0x1.a019a55b9796dp-16), r, fa_set1_f64(0x1.a01a01ac1adebp-13));
+    fa_simd_f64 p54 = fa_fmadd_f64(fa_set1_f64(0x1.6c16c17f994b9p-10), r, fa_set1_f64(0x1.111111111007ep-7));
+    fa_simd_f64 p32 = fa_fmadd_f64(fa_set1_f64(0x1.5555555551f75p-5), r, fa_set1_f64(0x1.5555555555557p-3));
+    fa_simd_f64 p10 = fa_fmadd_f64(fa_set1_f64(0x1.0000000000005p-1), r, fa_set1_f64(0x1.0000000000000p+0));
+    fa_simd_f64 q = fa_fmadd_f64(c10, r2, p98);
+    q = fa_fmadd_f64(q, r2, p76);
+    q = fa_fmadd_f64(q, r2, p54);
+    q = fa_fmadd_f64(q, r2, p32);
+    q = fa_fmadd_f64(q, r2, p10);
+    return fa_fmadd_f64(q, r, fa_set1_f64(1.0));
+}
+
+/* exp(d) for d <= ~0, float32 accuracy; d < -110 gives ~1e-48 (0 once rounded to
+ * float32); NaN stays NaN.  Single-constant ln 2 (|n| <= 159: error < 2^-44). */
+FA_INLINE fa_simd_f64 fa_sm_exp_lo_f64(fa_simd_f64 d)
+{
+    d = fa_max_f64(fa_set1_f64(-110.0), d);
+    fa_simd_f64 n = fa_sm_round_log2e_f64(d);
+    fa_simd_f64 r = fa_fnmadd_f64(n, fa_set1_f64(FA_SM_LN2), d);
+    return fa_mul_f64(fa_sm_poly6_f64(r), fa_sm_exp2i_f64(n));
+}
+
+/* exp(d) for d <= ~0, float64 accuracy (Cody-Waite ln2 hi/lo); d < -750 gives 0; NaN stays NaN. */
+FA_INLINE fa_simd_f64 fa_sm_exp_hi_f64(fa_simd_f64 d)
+{
+    d = fa_max_f64(fa_set1_f64(-750.0), d);
+    fa_simd_f64 n = fa_sm_round_log2e_f64(d);
+    fa_simd_f64 r = fa_fnmadd_f64(n, fa_set1_f64(FA_SM_LN2_HI32), d);
+    r = fa_fnmadd_f64(n, fa_set1_f64(FA_SM_LN2_LO32), r);
+    return fa_sm_ldexp_f64(fa_sm_poly11_f64(r), n);
+}
+
+/* softmax entry for float64 data: exp(x - M) * (ih + il), x - M as a two-sum (d + e) fed
+ * into the Cody-Waite reduction, ih + il = 1/S as a double-double.  (Folding l = log S
+ * into the exponent instead would cost the rounding of l, up to 2 ULP once l > 4.) */
+FA_INLINE fa_simd_f64 fa_sm_softmax_entry_f64(fa_simd_f64 x, fa_simd_f64 M, fa_simd_f64 ih, fa_simd_f64 il)
+{
+    fa_simd_f64 d = fa_sub_f64(x, M);
+    fa_simd_f64 bb = fa_sub_f64(d, x);
+    fa_simd_f64 e = fa_add_f64(fa_sub_f64(x, fa_sub_f64(d, bb)), fa_sub_f64(fa_neg_f64(M), bb));
+    e = fa_select_f64(fa_cmplt_f64(d, fa_set1_f64(-740.0)), fa_set1_f64(0.0), e);   /* inf - inf */
+    d = fa_max_f64(fa_set1_f64(-750.0), d);
+    fa_simd_f64 n = fa_sm_round_log2e_f64(d);
+    fa_simd_f64 r = fa_fnmadd_f64(n, fa_set1_f64(FA_SM_LN2_HI32), d);
+    r = fa_add_f64(fa_fnmadd_f64(n, fa_set1_f64(FA_SM_LN2_LO32), r), e);
+    fa_simd_f64 p = fa_sm_poly11_f64(r);
+    return fa_sm_ldexp_f64(fa_fmadd_f64(p, ih, fa_mul_f64(p, il)), n);
+}
+
+/* the two per-slice constants of a softmax entry: float64 data (ih, il) = 1/(C + T) as a
+ * double-double; float32 data (l, unused) */
+FA_INLINE void fa_sm_entry_params(const void *stats, double l, int is_f64, double *a1, double *a2);
+
+/* softmax entry for float32 data: x - M is exact in float64, (x - M) - l rounds at 2^-53. */
+FA_INLINE fa_simd_f64 fa_sm_softmax_entry_f32(fa_simd_f64 x, fa_simd_f64 M, fa_simd_f64 l, fa_simd_f64 unused)
+{
+    (void)unused;
+    return fa_sm_exp_lo_f64(fa_sub_f64(fa_sub_f64(x, M), l));
+}
+
+/* ---- loads and stores of a data type as float64 lanes ---- */
+FA_INLINE fa_simd_f64 fa_sm_ld_f32(const float *p) { return fa_loadu_f32_as_f64(p); }
+FA_INLINE fa_simd_f64 fa_sm_ld_f64(const double *p) { return fa_loadu_f64(p); }
+FA_INLINE fa_simd_f64 fa_sm_ldt_f32(const float *p, ptrdiff_t n, double fill) { return fa_load_tail_f32_as_f64(p, n, fill); }
+FA_INLINE fa_simd_f64 fa_sm_ldt_f64(const double *p, ptrdiff_t n, double fill) { return fa_load_tail_f64(p, n, fill); }
+FA_INLINE void fa_sm_st_f32(float *p, fa_simd_f64 v) { fa_storeu_f64_as_f32(p, v); }
+FA_INLINE void fa_sm_st_f64(double *p, fa_simd_f64 v) { fa_storeu_f64(p, v); }
+FA_INLINE void fa_sm_stt_f32(float *p, fa_simd_f64 v, ptrdiff_t n) { fa_store_tail_f64_as_f32(p, v, n); }
+FA_INLINE void fa_sm_stt_f64(double *p, fa_simd_f64 v, ptrdiff_t n) { fa_store_tail_f64(p, v, n); }
+/* exp(x - m) for the sums, with the relative accuracy of each term (l = log1p(T/C)
+ * needs it when one entry dominates).  float32 data: x - m is exact in float64 and a
+ * float32-accurate exp suffices.  float64 data: x - m as a two-sum fed into the reduction. */
+FA_INLINE fa_simd_f64 fa_sm_sum_exp_f32(fa_simd_f64 x, fa_simd_f64 m) { return fa_sm_exp_lo_f64(fa_sub_f64(x, m)); }
+FA_INLINE fa_simd_f64 fa_sm_sum_exp_f64(fa_simd_f64 x, fa_simd_f64 m)
+{
+    fa_simd_f64 d = fa_sub_f64(x, m);
+    fa_simd_f64 bb = fa_sub_f64(d, x);
+    fa_simd_f64 e = fa_add_f64(fa_sub_f64(x, fa_sub_f64(d, bb)), fa_sub_f64(fa_neg_f64(m), bb));
+    e = fa_select_f64(fa_cmplt_f64(d, fa_set1_f64(-740.0)), fa_set1_f64(0.0), e);
+    d = fa_max_f64(fa_set1_f64(-750.0), d);
+    fa_simd_f64 n = fa_sm_round_log2e_f64(d);
+    fa_simd_f64 r = fa_fnmadd_f64(n, fa_set1_f64(FA_SM_LN2_HI32), d);
+    r = fa_add_f64(fa_fnmadd_f64(n, fa_set1_f64(FA_SM_LN2_LO32), r), e);
+    return fa_sm_ldexp_f64(fa_sm_poly11_f64(r), n);
+}
+
+/* t += term (Kahan, error in *tc) unless x is at the max, where c += 1 instead */
+FA_INLINE void fa_sm_sum_step_store_f64(fa_simd_f64 x, fa_simd_f64 term, fa_simd_f64 mkv,
+                                        fa_simd_f64 *t, fa_simd_f64 *tc, fa_simd_f64 *c)
+{
+    fa_mask_f64 at = fa_cmpeq_f64(x, mkv);
+    fa_simd_f64 y_ = fa_sub_f64(fa_select_f64(at, fa_set1_f64(0.0), term), *tc);
+    fa_simd_f64 s_ = fa_add_f64(*t, y_);
+    *tc = fa_sub_f64(fa_sub_f64(s_, *t), y_);
+    *t = s_;
+    *c = fa_add_f64(*c, fa_select_f64(at, fa_set1_f64(1.0), fa_set1_f64(0.0)));
+}
+
+/* ---- the statistics of a slice: running max M, T = sum_{x<M} w e^(x-M), C = sum_{x==M} w ---- */
+typedef struct fa_sm_stats {
+    double M, t, C, te;    /* te: rounding error of the additions into t (t + te is the sum) */
+} fa_sm_stats;
+
+/* s += v as a two-sum, the error kept in *err */
+FA_INLINE void fa_sm_add2(double *s, double *err, double v)
+{
+    double sum = *s + v, bb = sum - *s;
+    *err += (*s - (sum - bb)) + (v - bb);
+    *s = sum;
+}
+
+/* merge a chunk's (mk, tk, ck) into s (scalar; once per chunk) */
+FA_INLINE void fa_sm_merge(fa_sm_stats *s, double mk, double tk, double ck)
+{
+    if (mk > s->M) {
+        if (s->M == -INFINITY) {             /* the first chunk (or all -inf so far) */
+            fa_sm_add2(&s->t, &s->te, tk);
+        } else {
+            s->t = (s->t + s->te + s->C) * exp(s->M - mk) + tk;
+            s->te = 0.0;
+        }
+        s->C = ck;
+        s->M = mk;
+    } else if (mk == s->M) {
+        fa_sm_add2(&s->t, &s->te, tk);
+        s->C += ck;
+    } else {
+        fa_sm_add2(&s->t, &s->te, (tk + ck) * exp(mk - s->M));  /* mk = -inf: tk is 0 or NaN, kept */
+    }
+}
+
+enum { FA_SM_OK = 0, FA_SM_SPECIAL = 1 };
+
+/* l = log(C + T) and the sign of C + T; FA_SM_SPECIAL when M is not finite or T NaN. */
+FA_INLINE int fa_sm_finish(const fa_sm_stats *s, double *l, double *sign)
+{
+    if (!(s->M > -INFINITY && s->M < INFINITY) || s->t != s->t)
+        return FA_SM_SPECIAL;
+    double C = s->C, T = s->t + s->te, S = C + T;
+    if (!l) {                                /* softmax: only the sum is needed */
+        *sign = 1.0;
+        return FA_SM_OK;
+    }
+    if (C == 1.0 && T >= 0 && T < 0.5) {      /* a dominant entry: l = log1p(T) keeps l's relative accuracy */
+        *l = log1p(T);
+        *sign = 1.0;
+    } else if (C > 0 && S > 0) {             /* S >= 1.5: log of S as a double-double, one libm call */
+        double hi = 0.0, lo = 0.0;
+        fa_sm_add2(&hi, &lo, C);
+        fa_sm_add2(&hi, &lo, T);
+        *l = log(hi) + lo / hi;
+        *sign = 1.0;
+    } else if (S > 0) {
+        *l = log(S);
+        *sign = 1.0;
+    } else if (S < 0) {
+        *l = (C < 0 && S < 0) ? (C == -1.0 ? 0.0 : log(-C)) + log1p(T / C) : log(-S);
+        *sign = -1.0;
+    } else if (S == 0) {
+        *l = -INFINITY;
+        *sign = 0.0;
+    } else {
+        *l = S;                              /* NaN: inf - inf among the weights */
+        *sign = S;
+    }
+    return FA_SM_OK;
+}
+
+FA_INLINE void fa_sm_entry_params(const void *stats, double l, int is_f64, double *a1, double *a2)
+{
+    const fa_sm_stats *s = (const fa_sm_stats *)stats;
+    if (!is_f64) {
+        *a1 = l;
+        *a2 = 0.0;
+        return;
+    }
+    double hi = 0.0, lo = 0.0;       /* C + (t + te) as a double-double */
+    fa_sm_add2(&hi, &lo, s->C);
+    fa_sm_add2(&hi, &lo, s->t);
+    fa_sm_add2(&hi, &lo, s->te);
+    const double ih = 1.0 / hi;
+    const double rem = fma(-hi, ih, 1.0) - lo * ih;     /* 1 - S * ih, S = hi + lo */
+    *a1 = ih;
+    *a2 = rem * ih;
+}
+
+/* logsumexp of a slice whose M is not finite (or whose T is NaN): scalar, per SPEC.md 4. */
+#define FA_SM_DEFINE_SPECIAL(T)                                                                   \
+static double fa_sm_lse_special_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdiff_t stride,        \
+                                    const unsigned char *mask, const fa_scalar_##T *b, double *sign) \
+{                                                                                                 \
+    int pos = 0, neg = 0;                                                                         \
+    for (ptrdiff_t k = 0; k < n; k++) {                                                           \
+        const ptrdiff_t at = k * stride;                                                          \
+        const double w = b ? (double)b[at] : 1.0;                                                 \
+        if ((mask && !mask[at]) || w == 0.0)                                                      \
+            continue;                                                                             \
+        const double v = (double)x[at];                                                           \
+        if (v != v || w != w || (v == -INFINITY && (w == INFINITY || w == -INFINITY))) {         \
+            *sign = NAN;                                                                          \
+            return NAN;                                                                           \
+        }                                                                                         \
+        if (v == INFINITY) {                                                                      \
+            if (w > 0) pos = 1; else neg = 1;                                                     \
+        }                                                                                         \
+    }                                                                                             \
+    if (pos && neg) { *sign = NAN; return NAN; }                                                 \
+    if (pos || neg) { *sign = pos ? 1.0 : -1.0; return INFINITY; }                               \
+    *sign = 0.0;                                                                                  \
+    return -INFINITY;                                                                             \
+}
+
+/* ---- float32 lanes, for float32 data without mask or weights (the common path) ---- */
+#define FA_SM_LN2_HI_F32 0x1.62e400p-1f    /* XNNPACK rr2: 15 significant bits, n*hi exact for |n| < 2^9 */
+#define FA_SM_LN2_LO_F32 0x1.7f7d1cp-20f
+#define FA_SM_MAGIC_F32 0x1.8p23f
+
+/* 2^n for integral n in [-126, 127] */
+FA_INLINE fa_simd_f32 fa_sm_exp2i_f32(fa_simd_f32 n)
+{
+    fa_simd_f32 biased = fa_add_f32(n, fa_set1_f32(FA_SM_MAGIC_F32));
+    return fa_bits_shl_f32(fa_bits_add_f32(biased, fa_set1_bits_f32(127)), 23);
+}
+
+/* p * 2^n for integral n in [-160, 0] */
+FA_INLINE fa_simd_f32 fa_sm_ldexp_f32(fa_simd_f32 p, fa_simd_f32 n)
+{
+#if FA_HAVE_SCALEF
+    return fa_scalef_f32(p, n);
+#else
+    fa_simd_f32 n1 = fa_max_f32(n, fa_set1_f32(-124.0f));
+    return fa_mul_f32(fa_mul_f32(p, fa_sm_exp2i_f32(n1)), fa_sm_exp2i_f32(fa_sub_f32(n, n1)));
+#endif
+}
+
+/*
+ * exp(d + e) = 2^n * p, returned as (p, n): d in [-130, 0] (the callers clamp; NaN stays
+ * NaN; -130 gives 0 once scaled), e a small correction (the two-sum error of d) or 0.
+ * Cody-Waite with XNNPACK's rr2 ln2 hi/lo, p = 1 + r*q(r) with q a degree-5 Chebyshev
+ * fit of expm1(r)/r rounded to float32 (relative error 2^-26.5 on |r| <= ln2/2 + 2e-3,
+ * measured with mpmath); p is rounded once by the last FMA.
+ */
+FA_INLINE fa_simd_f32 fa_sm_expf_parts(fa_simd_f32 d, fa_simd_f32 e, fa_simd_f32 *n_out)
+{
+    fa_simd_f32 magic = fa_set1_f32(FA_SM_MAGIC_F32);
+    fa_simd_f32 n = fa_sub_f32(fa_fmadd_f32(d, fa_set1_f32(0x1.715476p+0f), magic), magic);
+    fa_simd_f32 r = fa_fnmadd_f32(n, fa_set1_f32(FA_SM_LN2_HI_F32), d);
+    r = fa_fnmadd_f32(n, fa_set1_f32(FA_SM_LN2_LO_F32), r);
+    r = fa_add_f32(r, e);
+    fa_simd_f32 q = fa_set1_f32(0x1.6d4690p-10f);
+    q = fa_fmadd_f32(q, r, fa_set1_f32(0x1.1240fep-7f));
+    q = fa_fmadd_f32(q, r, fa_set1_f32(0x1.5554e6p-5f));
+    q = fa_fmadd_f32(q, r, fa_set1_f32(0x1.555478p-3f));
+    q = fa_fmadd_f32(q, r, fa_set1_f32(0.5f));
+    q = fa_fmadd_f32(q, r, fa_set1_f32(1.0f));
+    *n_out = n;
+    return fa_fmadd_f32(q, r, fa_set1_f32(1.0f));
+}
+
+/*
+ * d + e = x - m exactly, for x <= m, in float32 lanes.  Fast2Sum(a, b) is exact when the
+ * exponent of a is at least that of b.  The mode is chosen per chunk or row from its max
+ * m and min (after clamping x at low, below):
+ *   FA_SM_FAST2SUM_X  m <= 0, so |x| >= |m|: Fast2Sum(x, -m), 2 operations
+ *   FA_SM_FAST2SUM_M  m > 0 and every x > -2^k with 2^(k-1) <= m < 2^k, so exponent(x) <=
+ *                     exponent(m): Fast2Sum(-m, x), 2 operations
+ * In both modes x is first clamped at low = about m - 128 (|m| <= 2^20, so d stays in
+ * [-129, 0] with no inf or NaN from -inf entries; exp(-128) is 0 in float32).
+ *   FA_SM_TWOSUM      anything else (huge |m|, or entries below -2^k): a full two-sum,
+ *                     d clamped at -110 and e zeroed there (inf - inf).
+ */
+enum { FA_SM_TWOSUM = 0, FA_SM_FAST2SUM_X = 1, FA_SM_FAST2SUM_M = 2,
+       FA_SM_NOCLAMP = 4 /* or-ed into a Fast2Sum mode: no entry below low, skip the clamp */ };
+
+FA_INLINE int fa_sm_diff_mode(double m, double mn)
+{
+    if (!(m > -0x1p20 && m < 0x1p20))
+        return FA_SM_TWOSUM;
+    const double low = m - 127.0;            /* (float)(m - 128) <= low: the clamp is a no-op above */
+    const int noclamp = mn > low ? FA_SM_NOCLAMP : 0;
+    if (m <= 0)
+        return FA_SM_FAST2SUM_X | noclamp;
+    uint64_t u;                              /* top = 2^k with 2^(k-1) <= m < 2^k (m normal) */
+    memcpy(&u, &m, 8);
+    u = (u & 0x7ff0000000000000ull) + 0x0010000000000000ull;
+    double top;
+    memcpy(&top, &u, 8);
+    return (mn > m - 128.0 ? mn : m - 128.0) > -top ? FA_SM_FAST2SUM_M | noclamp : FA_SM_TWOSUM;
+}
+
+/* CALL(mode) with mode a compile-time constant, for each value fa_sm_diff_mode returns */
+#define FA_SM_WITH_MODE(mode, CALL)                                                   \
+    switch (mode) {                                                                   \
+    case FA_SM_FAST2SUM_X: CALL(FA_SM_FAST2SUM_X); break;                             \
+    case FA_SM_FAST2SUM_X | FA_SM_NOCLAMP: CALL(FA_SM_FAST2SUM_X | FA_SM_NOCLAMP); break; \
+    case FA_SM_FAST2SUM_M: CALL(FA_SM_FAST2SUM_M); break;                             \
+    case FA_SM_FAST2SUM_M | FA_SM_NOCLAMP: CALL(FA_SM_FAST2SUM_M | FA_SM_NOCLAMP); break; \
+    default: CALL(FA_SM_TWOSUM); break;                                               \
+    }
+
+FA_INLINE fa_simd_f32 fa_sm_diff_f32(fa_simd_f32 x, fa_simd_f32 m, fa_simd_f32 negm, fa_simd_f32 low,
+                                     fa_simd_f32 *e, int mode)
+{
+    if (mode == FA_SM_TWOSUM) {
+        fa_simd_f32 d = fa_sub_f32(x, m);
+        fa_simd_f32 bb = fa_sub_f32(d, x);
+        fa_simd_f32 err = fa_add_f32(fa_sub_f32(x, fa_sub_f32(d, bb)), fa_sub_f32(negm, bb));
+        fa_mask_f32 far = fa_cmplt_f32(d, fa_set1_f32(-110.0f));
+        *e = fa_select_f32(far, fa_set1_f32(0.0f), err);
+        return fa_max_f32(fa_set1_f32(-110.0f), d);
+    }
+    if (!(mode & FA_SM_NOCLAMP))
+        x = fa_max_f32(low, x);              /* keeps NaN */
+    fa_simd_f32 d = fa_sub_f32(x, m);
+    *e = (mode & FA_SM_FAST2SUM_X) ? fa_sub_f32(negm, fa_sub_f32(d, x)) : fa_sub_f32(x, fa_add_f32(d, m));
+    return d;
+}
+
+/* max and min of a float32 chunk (NaN skipped) */
+FA_INLINE void fa_sm_chunk_max_min_f32(const float *x, ptrdiff_t n, double *mx, double *mn)
+{
+    const ptrdiff_t L = FA_LANES_F32;
+    fa_simd_f32 a0 = fa_set1_f32(-INFINITY), a1 = a0, b0 = fa_set1_f32(INFINITY), b1 = b0;
+    ptrdiff_t i = 0;
+    for (; i + 2 * L <= n; i += 2 * L) {
+        fa_simd_f32 v0 = fa_loadu_f32(x + i), v1 = fa_loadu_f32(x + i + L);
+        a0 = fa_max_f32(v0, a0); a1 = fa_max_f32(v1, a1);
+        b0 = fa_min_f32(v0, b0); b1 = fa_min_f32(v1, b1);
+    }
+    for (; i < n; i += L) {
+        const ptrdiff_t left = n - i;
+        a0 = fa_max_f32(left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, -INFINITY), a0);
+        b0 = fa_min_f32(left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, INFINITY), b0);
+    }
+    *mx = fa_reduce_max_f32(fa_max_f32(a0, a1));
+    *mn = -fa_reduce_max_f32(fa_neg_f32(fa_min_f32(b0, b1)));
+}
+
+/* (t, c) of a float32 chunk against its max: exp(x - mk) with the exact difference fed
+ * into the reduction (the terms keep their relative accuracy, which l = log1p(T/C)
+ * needs when one entry dominates); pairs of vectors added in float32 (one rounding,
+ * 2^-25) and accumulated in float64; c counted exactly. */
+FA_INLINE void fa_sm_chunk_sum_fast_f32(const float *x, ptrdiff_t n, double mx, double mn,
+                                        double *tk, double *ck, int mode, float *ystore)
+{
+    const ptrdiff_t L = FA_LANES_F32;
+    const float m = mx == -INFINITY ? 0.0f : (float)mx;
+    const fa_simd_f32 mkv = fa_set1_f32(m), negm = fa_set1_f32(-m), low = fa_set1_f32((float)(m - 128.0));
+    const fa_simd_f32 zero = fa_set1_f32(0.0f), one = fa_set1_f32(1.0f);
+    fa_simd_f64 t = fa_set1_f64(0.0);
+    fa_simd_f32 c0 = zero, c1 = zero, nn, e;
+    ptrdiff_t i = 0;
+    (void)mn;
+    for (; i + 2 * L <= n; i += 2 * L) {
+        fa_simd_f32 v0 = fa_loadu_f32(x + i), v1 = fa_loadu_f32(x + i + L);
+        fa_simd_f32 d0 = fa_sm_diff_f32(v0, mkv, negm, low, &e, mode);
+        fa_simd_f32 e0 = fa_sm_expf_parts(d0, e, &nn);
+        e0 = fa_sm_ldexp_f32(e0, nn);
+        fa_simd_f32 d1 = fa_sm_diff_f32(v1, mkv, negm, low, &e, mode);
+        fa_simd_f32 e1 = fa_sm_expf_parts(d1, e, &nn);
+        e1 = fa_sm_ldexp_f32(e1, nn);
+        if (ystore) {
+            fa_storeu_f32(ystore + i, e0);
+            fa_storeu_f32(ystore + i + L, e1);
+        }
+        fa_mask_f32 q0 = fa_cmpeq_f32(v0, mkv), q1 = fa_cmpeq_f32(v1, mkv);
+        c0 = fa_mask_add_f32(q0, c0, one);
+        c1 = fa_mask_add_f32(q1, c1, one);
+        t = fa_add_widened_f32_f64(t, fa_add_f32(fa_select_f32(q0, zero, e0), fa_select_f32(q1, zero, e1)));
+    }
+    for (; i < n; i += L) {
+        const ptrdiff_t left = n - i;
+        fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, -INFINITY);
+        fa_simd_f32 d = fa_sm_diff_f32(v, mkv, negm, low, &e, mode);
+        fa_simd_f32 ex = fa_sm_expf_parts(d, e, &nn);
+        ex = fa_sm_ldexp_f32(ex, nn);
+        if (left < L)      /* the -inf fill was clamped at low: exp(-128) is 0, but be exact */
+            ex = fa_select_f32(fa_tail_mask_f32(left), ex, zero);
+        if (ystore) {
+            if (left >= L) fa_storeu_f32(ystore + i, ex); else fa_store_tail_f32(ystore + i, ex, left);
+        }
+        fa_mask_f32 q = fa_cmpeq_f32(v, mkv);
+        c0 = fa_mask_add_f32(q, c0, one);
+        t = fa_add_widened_f32_f64(t, fa_select_f32(q, zero, ex));
+    }
+    *tk = fa_reduce_add_f64(t);
+    *ck = (double)fa_reduce_add_f32(fa_add_f32(c0, c1));
+}
+
+/* the row statistics for float32 data without options, and the row min */
+FA_INLINE void fa_sm_row_stats_fast_f32(const float *x, ptrdiff_t n, fa_sm_stats *s, double *rmin)
+{
+    const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(float);
+    s->M = -INFINITY; s->t = 0.0; s->C = 0.0; s->te = 0.0;
+    *rmin = INFINITY;
+    for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk) {
+        const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
+        double mx, mn, tk, ck;
+        fa_sm_chunk_max_min_f32(x + c0, len, &mx, &mn);
+#define FA_SM_CALL(md) fa_sm_chunk_sum_fast_f32(x + c0, len, mx, mn, &tk, &ck, md, NULL)
+        FA_SM_WITH_MODE(fa_sm_diff_mode(mx, mn), FA_SM_CALL)
+#undef FA_SM_CALL
+        fa_sm_merge(s, mx, tk, ck);
+        *rmin = mn < *rmin ? mn : *rmin;
+    }
+}
+
+/* softmax / log_softmax of a float32 row in float32 lanes.
+ * softmax: y = 2^n * (p * (1/S)) with x - M exact (fa_sm_diff_f32) fed into the reduction
+ * and 1/S as a float32 pair (ih + il): y is rounded twice (p, then p * 1/S) plus the
+ * error of S.  log_softmax: y = (x - M) - l, both roundings below half an ULP of y. */
+FA_INLINE fa_simd_f32 fa_sm_softmax_entry_fast_f32(fa_simd_f32 x, fa_simd_f32 M, fa_simd_f32 negM,
+                                                   fa_simd_f32 low, fa_simd_f32 ih, fa_simd_f32 il, int mode)
+{
+    fa_simd_f32 e, n;
+    fa_simd_f32 d = fa_sm_diff_f32(x, M, negM, low, &e, mode);
+    fa_simd_f32 p = fa_sm_expf_parts(d, e, &n);
+    return fa_sm_ldexp_f32(fa_fmadd_f32(p, ih, fa_mul_f32(p, il)), n);
+}
+
+FA_INLINE void fa_sm_row_softmax_fast_f32(const float *x, float *y, ptrdiff_t n, float M, double S, int mode)
+{
+    const ptrdiff_t L = FA_LANES_F32;
+    const double inv = 1.0 / S;
+    const fa_simd_f32 Mv = fa_set1_f32(M), negM = fa_set1_f32(-M), low = fa_set1_f32((float)((double)M - 128.0));
+    const fa_simd_f32 ih = fa_set1_f32((float)inv), il = fa_set1_f32((float)(inv - (double)(float)inv));
+    ptrdiff_t i = 0;
+    for (; i + 2 * L <= n; i += 2 * L) {
+        fa_simd_f32 v0 = fa_loadu_f32(x + i), v1 = fa_loadu_f32(x + i + L);
+        fa_storeu_f32(y + i, fa_sm_softmax_entry_fast_f32(v0, Mv, negM, low, ih, il, mode));
+        fa_storeu_f32(y + i + L, fa_sm_softmax_entry_fast_f32(v1, Mv, negM, low, ih, il, mode));
+    }
+    for (; i < n; i += L) {
+        const ptrdiff_t left = n - i;
+        fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, M);
+        v = fa_sm_softmax_entry_fast_f32(v, Mv, negM, low, ih, il, mode);
+        if (left >= L) fa_storeu_f32(y + i, v); else fa_store_tail_f32(y + i, v, left);
+    }
+}
+
+FA_INLINE void fa_sm_row_out_fast_f32(const float *x, float *y, ptrdiff_t n, double M, double rmin,
+                                      double S, double l, int LOG)
+{
+    const ptrdiff_t L = FA_LANES_F32;
+    if (!LOG) {
+#define FA_SM_CALL(md) fa_sm_row_softmax_fast_f32(x, y, n, (float)M, S, md)
+        FA_SM_WITH_MODE(fa_sm_diff_mode(M, rmin), FA_SM_CALL)
+#undef FA_SM_CALL
+        return;
+    }
+    const fa_simd_f32 Mv = fa_set1_f32((float)M), lv = fa_set1_f32((float)l);
+    ptrdiff_t i = 0;
+    for (; i + 2 * L <= n; i += 2 * L) {
+        fa_storeu_f32(y + i, fa_sub_f32(fa_sub_f32(fa_loadu_f32(x + i), Mv), lv));
+        fa_storeu_f32(y + i + L, fa_sub_f32(fa_sub_f32(fa_loadu_f32(x + i + L), Mv), lv));
+    }
+    for (; i < n; i += L) {
+        const ptrdiff_t left = n - i;
+        fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, 0.0f);
+        v = fa_sub_f32(fa_sub_f32(v, Mv), lv);
+        if (left >= L) fa_storeu_f32(y + i, v); else fa_store_tail_f32(y + i, v, left);
+    }
+}
+/*
+ * softmax of a float32 row of up to FA_SM_STORE_CHUNKS chunks (it stays in L2): each exp is
+ * computed once, stored into y (relative to its chunk's max) while summing, then every
+ * chunk is scaled in place by exp(mk - M) / S as a float32 pair (XNNPACK's three passes
+ * "with reloading"; y's cache lines go back to memory once).  Returns FA_SM_SPECIAL
+ * (y then undefined) for rows that fa_sm_row_special must write.
+ */
+#define FA_SM_STORE_CHUNKS 16
+FA_INLINE int fa_sm_row_softmax_small_f32(const float *x, float *y, ptrdiff_t n)
+{
+    const ptrdiff_t L = FA_LANES_F32, chunk = FA_SM_CHUNK_BYTES / sizeof(float);
+    double mks[FA_SM_STORE_CHUNKS];
+    fa_sm_stats s = {-INFINITY, 0.0, 0.0, 0.0};
+    int nc = 0;
+    for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk, nc++) {
+        const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
+        double mx, mn, tk, ck;
+        fa_sm_chunk_max_min_f32(x + c0, len, &mx, &mn);
+        if (mx == INFINITY)
+            return FA_SM_SPECIAL;
+#define FA_SM_CALL(md) fa_sm_chunk_sum_fast_f32(x + c0, len, mx, mn, &tk, &ck, md, y + c0)
+        FA_SM_WITH_MODE(fa_sm_diff_mode(mx, mn), FA_SM_CALL)
+#undef FA_SM_CALL
+        fa_sm_merge(&s, mx, tk, ck);
+        mks[nc] = mx;
+    }
+    if (!(s.M > -INFINITY) || s.t != s.t)
+        return FA_SM_SPECIAL;
+    const double inv = 1.0 / (s.C + (s.t + s.te));
+    for (int c = 0; c < nc; c++) {
+        const ptrdiff_t c0 = c * chunk, len = n - c0 < chunk ? n - c0 : chunk;
+        const double f = mks[c] == s.M ? inv : (mks[c] == -INFINITY ? 0.0 : exp(mks[c] - s.M) * inv);
+        const fa_simd_f32 ih = fa_set1_f32((float)f), il = fa_set1_f32((float)(f - (double)(float)f));
+        float *yc = y + c0;
+        ptrdiff_t i = 0;
+        for (; i + 2 * L <= len; i += 2 * L) {
+            fa_simd_f32 v0 = fa_loadu_f32(yc + i), v1 = fa_loadu_f32(yc + i + L);
+            fa_storeu_f32(yc + i, fa_fmadd_f32(v0, ih, fa_mul_f32(v0, il)));
+            fa_storeu_f32(yc + i + L, fa_fmadd_f32(v1, ih, fa_mul_f32(v1, il)));
+        }
+        for (; i < len; i += L) {
+            const ptrdiff_t left = len - i;
+            fa_simd_f32 v = left >= L ? fa_loadu_f32(yc + i) : fa_load_tail_f32(yc + i, left, 0.0f);
+            v = fa_fmadd_f32(v, ih, fa_mul_f32(v, il));
+            if (left >= L) fa_storeu_f32(yc + i, v); else fa_store_tail_f32(yc + i, v, left);
+        }
+    }
+    return FA_SM_OK;
+}
+static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n);   /* below */
+
+#define FA_SM_HAS_SMALL_f32 1
+#define FA_SM_SMALL_BYTES_f32 (FA_SM_STORE_CHUNKS * FA_SM_CHUNK_BYTES)
+#define FA_SM_SMALL_BYTES_f64 FA_SM_CHUNK_BYTES
+#define FA_SM_HAS_SMALL_f64 1
+#define FA_SM_HAS_FAST_f32 1
+#define FA_SM_HAS_FAST_f64 0
+/* never called (float64 data has no separate fast path) */
+FA_INLINE void fa_sm_row_stats_fast_f64(const double *x, ptrdiff_t n, fa_sm_stats *s, double *rmin)
+{ (void)x; (void)n; (void)s; *rmin = 0; }
+FA_INLINE void fa_sm_row_out_fast_f64(const double *x, double *y, ptrdiff_t n, double M, double rmin,
+                                      double S, double l, int LOG)
+{ (void)x; (void)y; (void)n; (void)M; (void)rmin; (void)S; (void)l; (void)LOG; }
+
+/*
+ * Row kernels (inner == 1), per dtype T.  HAS_MASK / HAS_B are compile-time constants at
+ * every call, so the common path carries no option code.
+ */
+#define FA_SM_DEFINE_ROWS(T)                                                                      \
+FA_SM_DEFINE_SPECIAL(T)                                                                           \
+/* max over included entries of a chunk (NaN skipped, -inf if none) */                          \
+FA_INLINE double fa_sm_chunk_max_##T(const fa_scalar_##T *x, const unsigned char *mk,            \
+                                     const fa_scalar_##T *b, ptrdiff_t n, int HAS_MASK, int HAS_B) \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_##T;                                                             \
+    const fa_simd_##T ninf = fa_set1_##T(-INFINITY), zero = fa_set1_##T(0);                     \
+    fa_simd_##T m0 = ninf, m1 = ninf;                                                             \
+    ptrdiff_t i = 0;                                                                              \
+    if (!HAS_MASK && !HAS_B) {                                                                    \
+        fa_simd_##T m2 = ninf, m3 = ninf;                                                         \
+        for (; i + 4 * L <= n; i += 4 * L) {                                                      \
+            m0 = fa_max_##T(fa_loadu_##T(x + i), m0);                                             \
+            m1 = fa_max_##T(fa_loadu_##T(x + i + L), m1);                                         \
+            m2 = fa_max_##T(fa_loadu_##T(x + i + 2 * L), m2);                                     \
+            m3 = fa_max_##T(fa_loadu_##T(x + i + 3 * L), m3);                                     \
+        }                                                                                         \
+        m0 = fa_max_##T(m0, m2);                                                                  \
+        m1 = fa_max_##T(m1, m3);                                                                  \
+    }                                                                                             \
+    for (; i < n; i += L) {                                                                       \
+        const ptrdiff_t left = n - i;                                                             \
+        fa_simd_##T v = left >= L ? fa_loadu_##T(x + i) : fa_load_tail_##T(x + i, left, -INFINITY); \
+        if (HAS_MASK)                                                                             \
+            v = fa_select_##T(left >= L ? fa_load_mask_u8_##T(mk + i) : fa_load_tail_mask_u8_##T(mk + i, left), v, ninf); \
+        if (HAS_B) {                                                                              \
+            fa_simd_##T w = left >= L ? fa_loadu_##T(b + i) : fa_load_tail_##T(b + i, left, 0);  \
+            v = fa_select_##T(fa_cmpneq_##T(w, zero), v, ninf);                                   \
+        }                                                                                         \
+        m0 = fa_max_##T(v, m0);                                                                   \
+    }                                                                                             \
+    return (double)fa_reduce_max_##T(fa_max_##T(m0, m1));                                         \
+}                                                                                                 \
+                                                                                                  \
+/* one step of the chunk sum: v entries (float64 lanes), w weights, inc included */              \
+FA_INLINE void fa_sm_sum_step_##T(fa_simd_f64 v, fa_simd_f64 w, fa_mask_f64 inc, fa_simd_f64 mkv, \
+                                  fa_simd_f64 *t, fa_simd_f64 *tc, fa_simd_f64 *c, int HAS_MASK, int HAS_B) \
+{                                                                                                 \
+    fa_simd_f64 e = fa_sm_sum_exp_##T(v, mkv);                                                    \
+    fa_mask_f64 at_max = fa_cmpeq_f64(v, mkv);                                                    \
+    if (HAS_B)                                                                                    \
+        e = fa_mul_f64(e, w);                                                                     \
+    if (HAS_MASK || HAS_B) {                                                                      \
+        e = fa_select_f64(inc, e, fa_set1_f64(0.0));                                              \
+        at_max = fa_mask_and_f64(at_max, inc);                                                    \
+    }                                                                                             \
+    /* compensated (Kahan) addition: the terms are >= 0 (or b-weighted), *tc holds the error */ \
+    fa_simd_f64 y_ = fa_sub_f64(fa_select_f64(at_max, fa_set1_f64(0.0), e), *tc);                 \
+    fa_simd_f64 s_ = fa_add_f64(*t, y_);                                                          \
+    *tc = fa_sub_f64(fa_sub_f64(s_, *t), y_);                                                     \
+    *t = s_;                                                                                      \
+    *c = fa_add_f64(*c, fa_select_f64(at_max, HAS_B ? w : fa_set1_f64(1.0), fa_set1_f64(0.0)));   \
+}                                                                                                 \
+                                                                                                  \
+/* (t, c) of a chunk against its max mk; mk = -inf is replaced by 0 (entries are -inf or NaN) */ \
+FA_INLINE void fa_sm_chunk_sum_##T(const fa_scalar_##T *x, const unsigned char *mk,              \
+                                   const fa_scalar_##T *b, ptrdiff_t n, double mx,                \
+                                   double *tk, double *ck, int HAS_MASK, int HAS_B)              \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_F64;                                                             \
+    const fa_simd_f64 mkv = fa_set1_f64(mx == -INFINITY ? 0.0 : mx), one = fa_set1_f64(1.0);     \
+    fa_simd_f64 t0 = fa_set1_f64(0.0), t1 = t0, c0 = t0, c1 = t0, e0 = t0, e1 = t0;               \
+    const fa_mask_f64 all = fa_cmpeq_f64(one, one);                                               \
+    ptrdiff_t i = 0;                                                                              \
+    for (; i + 2 * L <= n; i += 2 * L) {                                                          \
+        fa_simd_f64 w0 = one, w1 = one;                                                           \
+        fa_mask_f64 in0 = all, in1 = all;                                                         \
+        if (HAS_B) {                                                                              \
+            w0 = fa_sm_ld_##T(b + i); w1 = fa_sm_ld_##T(b + i + L);                               \
+            in0 = fa_cmpneq_f64(w0, fa_set1_f64(0.0)); in1 = fa_cmpneq_f64(w1, fa_set1_f64(0.0)); \
+        }                                                                                         \
+        if (HAS_MASK) {                                                                           \
+            in0 = fa_mask_and_f64(in0, fa_load_mask_u8_f64(mk + i));                              \
+            in1 = fa_mask_and_f64(in1, fa_load_mask_u8_f64(mk + i + L));                          \
+        }                                                                                         \
+        fa_sm_sum_step_##T(fa_sm_ld_##T(x + i), w0, in0, mkv, &t0, &e0, &c0, HAS_MASK, HAS_B);         \
+        fa_sm_sum_step_##T(fa_sm_ld_##T(x + i + L), w1, in1, mkv, &t1, &e1, &c1, HAS_MASK, HAS_B);     \
+    }                                                                                             \
+    for (; i < n; i += L) {                                                                       \
+        const ptrdiff_t left = n - i;                                                             \
+        const int full = left >= L;                                                               \
+        fa_simd_f64 v = full ? fa_sm_ld_##T(x + i) : fa_sm_ldt_##T(x + i, left, -INFINITY);       \
+        fa_simd_f64 w = one;                                                                      \
+        fa_mask_f64 in = full ? all : fa_tail_mask_f64(left);                                     \
+        if (HAS_B) {                                                                              \
+            w = full ? fa_sm_ld_##T(b + i) : fa_sm_ldt_##T(b + i, left, 0.0);                     \
+            in = fa_mask_and_f64(in, fa_cmpneq_f64(w, fa_set1_f64(0.0)));                         \
+        }                                                                                         \
+        if (HAS_MASK)                                                                             \
+            in = fa_mask_and_f64(in, full ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, left)); \
+        fa_sm_sum_step_##T(v, w, in, mkv, &t0, &e0, &c0, 1, HAS_B);                                    \
+    }                                                                                             \
+    *tk = fa_reduce_add_f64(fa_add_f64(fa_sub_f64(t0, e0), fa_sub_f64(t1, e1)));                  \
+    *ck = fa_reduce_add_f64(fa_add_f64(c0, c1));                                                  \
+}                                                                                                 \
+                                                                                                  \
+FA_INLINE void fa_sm_row_stats_##T(const fa_scalar_##T *x, const unsigned char *mk,              \
+                                   const fa_scalar_##T *b, ptrdiff_t n, fa_sm_stats *s,           \
+                                   int HAS_MASK, int HAS_B)                                       \
+{                                                                                                 \
+    const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(fa_scalar_##T);                            \
+    s->M = -INFINITY; s->t = 0.0; s->C = 0.0; s->te = 0.0;                                                     \
+    for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk) {                                                 \
+        const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;                                    \
+        const double mx = fa_sm_chunk_max_##T(x + c0, mk + (HAS_MASK ? c0 : 0),                   \
+                                              b + (HAS_B ? c0 : 0), len, HAS_MASK, HAS_B);        \
+        double tk, ck;                                                                            \
+        fa_sm_chunk_sum_##T(x + c0, mk + (HAS_MASK ? c0 : 0), b + (HAS_B ? c0 : 0), len, mx,      \
+                            &tk, &ck, HAS_MASK, HAS_B);                                           \
+        fa_sm_merge(s, mx, tk, ck);                                                               \
+    }                                                                                             \
+}                                                                                                 \
+                                                                                                  \
+/* y = softmax (LOG = 0) or log_softmax (LOG = 1) of one row with statistics M, l */             \
+FA_INLINE void fa_sm_row_out_##T(const fa_scalar_##T *x, fa_scalar_##T *y, const unsigned char *mk, \
+                                 ptrdiff_t n, const fa_sm_stats *s, double l, int LOG, int HAS_MASK) \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_F64;                                                             \
+    double p1, p2;                                                                                \
+    fa_sm_entry_params(s, l, sizeof(fa_scalar_##T) == 8, &p1, &p2);                               \
+    const fa_simd_f64 Mv = fa_set1_f64(s->M), lv = fa_set1_f64(l);                                \
+    const fa_simd_f64 a1 = fa_set1_f64(p1), a2 = fa_set1_f64(p2);                                 \
+    const fa_simd_f64 off = fa_set1_f64(LOG ? -INFINITY : 0.0);                                   \
+    ptrdiff_t i = 0;                                                                              \
+    for (; i + 2 * L <= n; i += 2 * L) {                                                          \
+        fa_simd_f64 v0 = fa_sm_ld_##T(x + i), v1 = fa_sm_ld_##T(x + i + L);                       \
+        if (LOG) {                                                                                \
+            v0 = fa_sub_f64(fa_sub_f64(v0, Mv), lv);                                              \
+            v1 = fa_sub_f64(fa_sub_f64(v1, Mv), lv);                                              \
+        } else {                                                                                  \
+            v0 = fa_sm_softmax_entry_##T(v0, Mv, a1, a2);                                         \
+            v1 = fa_sm_softmax_entry_##T(v1, Mv, a1, a2);                                         \
+        }                                                                                         \
+        if (HAS_MASK) {                                                                           \
+            v0 = fa_select_f64(fa_load_mask_u8_f64(mk + i), v0, off);                             \
+            v1 = fa_select_f64(fa_load_mask_u8_f64(mk + i + L), v1, off);                         \
+        }                                                                                         \
+        fa_sm_st_##T(y + i, v0);                                                                  \
+        fa_sm_st_##T(y + i + L, v1);                                                              \
+    }                                                                                             \
+    for (; i < n; i += L) {                                                                       \
+        const ptrdiff_t left = n - i;                                                             \
+        fa_simd_f64 v = left >= L ? fa_sm_ld_##T(x + i) : fa_sm_ldt_##T(x + i, left, 0.0);        \
+        v = LOG ? fa_sub_f64(fa_sub_f64(v, Mv), lv) : fa_sm_softmax_entry_##T(v, Mv, a1, a2);    \
+        if (HAS_MASK)                                                                             \
+            v = fa_select_f64(left >= L ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, left), v, off); \
+        if (left >= L) fa_sm_st_##T(y + i, v); else fa_sm_stt_##T(y + i, v, left);               \
+    }                                                                                             \
+}                                                                                                 \
+                                                                                                  \
+/* a special row: NaN where included, the masked value elsewhere */                              \
+static void fa_sm_row_special_##T(fa_scalar_##T *y, const unsigned char *mk, ptrdiff_t n,        \
+                                  ptrdiff_t stride, int LOG)                                      \
+{                                                                                                 \
+    for (ptrdiff_t k = 0; k < n; k++)                                                             \
+        y[k * stride] = (mk && !mk[k * stride]) ? (LOG ? -INFINITY : 0) : NAN;                    \
+}                                                                                                 \
+                                                                                                  \
+FA_INLINE void fa_sm_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t rows, ptrdiff_t n, \
+                              const unsigned char *mk, int LOG, int HAS_MASK)                     \
+{                                                                                                 \
+    for (ptrdiff_t r = 0; r < rows; r++) {                                                        \
+        const fa_scalar_##T *xr = x + r * n;                                                      \
+        const unsigned char *mr = HAS_MASK ? mk + r * n : NULL;                                   \
+        fa_sm_stats s;                                                                            \
+        double l, sign, rmin = 0;                                                                 \
+        if (FA_SM_HAS_SMALL_##T && !HAS_MASK && !LOG &&                                           \
+            n * (ptrdiff_t)sizeof(fa_scalar_##T) <= FA_SM_SMALL_BYTES_##T) {                      \
+            if (fa_sm_row_softmax_small_##T(xr, y + r * n, n) != FA_SM_OK)                        \
+                fa_sm_row_special_##T(y + r * n, NULL, n, 1, 0);                                  \
+            continue;                                                                             \
+        }                                                                                         \
+        if (FA_SM_HAS_FAST_##T && !HAS_MASK)                                                      \
+            fa_sm_row_stats_fast_##T(xr, n, &s, &rmin);                                           \
+        else                                                                                      \
+            fa_sm_row_stats_##T(xr, mr, NULL, n, &s, HAS_MASK, 0);                                \
+        const int want_l = LOG || (sizeof(fa_scalar_##T) == 4 && HAS_MASK);                       \
+        l = 0;                                                                                    \
+        if (fa_sm_finish(&s, want_l ? &l : NULL, &sign) == FA_SM_SPECIAL)                         \
+            fa_sm_row_special_##T(y + r * n, mr, n, 1, LOG);                                      \
+        else if (FA_SM_HAS_FAST_##T && !HAS_MASK)                                                 \
+            fa_sm_row_out_fast_##T(xr, y + r * n, n, s.M, rmin, s.C + s.t, l, LOG);               \
+        else                                                                                      \
+            fa_sm_row_out_##T(xr, y + r * n, mr, n, &s, l, LOG, HAS_MASK);                        \
+    }                                                                                             \
+}                                                                                                 \
+                                                                                                  \
+FA_INLINE void fa_sm_lse_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t rows,      \
+                                  ptrdiff_t n, const unsigned char *mk, const fa_scalar_##T *b,  \
+                                  fa_scalar_##T *sg, int HAS_MASK, int HAS_B)                     \
+{                                                                                                 \
+    for (ptrdiff_t r = 0; r < rows; r++) {                                                        \
+        const fa_scalar_##T *xr = x + r * n;                                                      \
+        const unsigned char *mr = HAS_MASK ? mk + r * n : NULL;                                   \
+        const fa_scalar_##T *br = HAS_B ? b + r * n : NULL;                                       \
+        fa_sm_stats s;                                                                            \
+        double l, sign, v, rmin;                                                                  \
+        if (FA_SM_HAS_FAST_##T && !HAS_MASK && !HAS_B)                                            \
+            fa_sm_row_stats_fast_##T(xr, n, &s, &rmin);                                           \
+        else                                                                                      \
+            fa_sm_row_stats_##T(xr, mr, br, n, &s, HAS_MASK, HAS_B);                              \
+        if (fa_sm_finish(&s, &l, &sign) == FA_SM_SPECIAL)                                         \
+            v = fa_sm_lse_special_##T(xr, n, 1, mr, br, &sign);                                   \
+        else                                                                                      \
+            v = s.M + l;                                                                          \
+        if (sign < 0 && !sg) v = NAN;                                                             \
+        y[r] = (fa_scalar_##T)v;                                                                  \
+        if (sg) sg[r] = (fa_scalar_##T)sign;                                                      \
+    }                                                                                             \
+}
+
+FA_SM_DEFINE_ROWS(f32)
+FA_SM_DEFINE_ROWS(f64)
+
+/* softmax of a float64 row in one chunk: exp(x - M) once (two-sum argument), stored,
+ * compensated sum, then y *= 1/S (a double-double) in place; see the float32 version. */
+static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    const double mx = fa_sm_chunk_max_f64(x, NULL, NULL, n, 0, 0);
+    if (!(mx > -INFINITY && mx < INFINITY))
+        return FA_SM_SPECIAL;
+    const fa_simd_f64 mkv = fa_set1_f64(mx), zero = fa_set1_f64(0.0), one = fa_set1_f64(1.0);
+    fa_simd_f64 t0 = zero, t1 = zero, e0 = zero, e1 = zero, c0 = zero, c1 = zero;
+    const fa_mask_f64 all = fa_cmpeq_f64(one, one);
+    ptrdiff_t i = 0;
+    for (; i + 2 * L <= n; i += 2 * L) {
+        fa_simd_f64 v0 = fa_loadu_f64(x + i), v1 = fa_loadu_f64(x + i + L);
+        fa_simd_f64 x0 = fa_sm_sum_exp_f64(v0, mkv), x1 = fa_sm_sum_exp_f64(v1, mkv);
+        fa_storeu_f64(y + i, x0);
+        fa_storeu_f64(y + i + L, x1);
+        fa_sm_sum_step_store_f64(v0, x0, mkv, &t0, &e0, &c0);
+        fa_sm_sum_step_store_f64(v1, x1, mkv, &t1, &e1, &c1);
+    }
+    for (; i < n; i += L) {
+        const ptrdiff_t left = n - i;
+        fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, -INFINITY);
+        fa_simd_f64 xe = fa_select_f64(left >= L ? all : fa_tail_mask_f64(left), fa_sm_sum_exp_f64(v, mkv), zero);
+        if (left >= L) fa_storeu_f64(y + i, xe); else fa_store_tail_f64(y + i, xe, left);
+        fa_sm_sum_step_store_f64(v, xe, mkv, &t0, &e0, &c0);
+    }
+    fa_sm_stats s = {mx, fa_reduce_add_f64(fa_add_f64(fa_sub_f64(t0, e0), fa_sub_f64(t1, e1))),
+                     fa_reduce_add_f64(fa_add_f64(c0, c1)), 0.0};
+    if (s.t != s.t)
+        return FA_SM_SPECIAL;
+    double p1, p2;
+    fa_sm_entry_params(&s, 0.0, 1, &p1, &p2);
+    const fa_simd_f64 ih = fa_set1_f64(p1), il = fa_set1_f64(p2);
+    for (i = 0; i + L <= n; i += L) {
+        fa_simd_f64 v = fa_loadu_f64(y + i);
+        fa_storeu_f64(y + i, fa_fmadd_f64(v, ih, fa_mul_f64(v, il)));
+    }
+    if (i < n) {
+        fa_simd_f64 v = fa_load_tail_f64(y + i, n - i, 0.0);
+        fa_store_tail_f64(y + i, fa_fmadd_f64(v, ih, fa_mul_f64(v, il)), n - i);
+    }
+    return FA_SM_OK;
+}
+
+#include "fa_softmax_cols.h"
+
+/* ---- the kernels in the dispatch table ---- */
+#define FA_SM_COLS_FAST_f32 fa_sm_cols_fast_f32
+#define FA_SM_COLS_FAST_f64(x, y, sg, outer, n, inner, op) ((void)0)
+#define FA_SM_DEFINE_KERNELS(T)                                                                   \
+static void fa_k_softmax_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,          \
+                             ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o)                 \
+{                                                                                                 \
+    const unsigned char *mk = o ? o->mask : NULL;                                                 \
+    if (n <= 0 || outer <= 0 || inner <= 0) return;                                              \
+    if (inner > 1 && FA_SM_HAS_FAST_##T && !mk) FA_SM_COLS_FAST_##T(x, y, NULL, outer, n, inner, 0); \
+    else if (inner > 1) fa_sm_cols_##T(x, y, outer, n, inner, mk, 0);                             \
+    else if (mk) fa_sm_rows_##T(x, y, outer, n, mk, 0, 1);                                        \
+    else fa_sm_rows_##T(x, y, outer, n, NULL, 0, 0);                                              \
+}                                                                                                 \
+static void fa_k_log_softmax_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,      \
+                                 ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o)             \
+{                                                                                                 \
+    const unsigned char *mk = o ? o->mask : NULL;                                                 \
+    if (n <= 0 || outer <= 0 || inner <= 0) return;                                              \
+    if (inner > 1 && FA_SM_HAS_FAST_##T && !mk) FA_SM_COLS_FAST_##T(x, y, NULL, outer, n, inner, 1); \
+    else if (inner > 1) fa_sm_cols_##T(x, y, outer, n, inner, mk, 1);                             \
+    else if (mk) fa_sm_rows_##T(x, y, outer, n, mk, 1, 1);                                        \
+    else fa_sm_rows_##T(x, y, outer, n, NULL, 1, 0);                                              \
+}                                                                                                 \
+static void fa_k_logsumexp_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,        \
+                               ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o)               \
+{                                                                                                 \
+    const unsigned char *mk = o ? o->mask : NULL;                                                 \
+    const fa_scalar_##T *b = o ? (const fa_scalar_##T *)o->b : NULL;                              \
+    fa_scalar_##T *sg = o ? (fa_scalar_##T *)o->sign : NULL;                                      \
+    if (outer <= 0 || inner <= 0) return;                                                         \
+    if (n <= 0) {                                                                                 \
+        for (ptrdiff_t i = 0; i < outer * inner; i++) {                                           \
+            y[i] = -INFINITY;                                                                     \
+            if (sg) sg[i] = 0;                                                                    \
+        }                                                                                         \
+        return;                                                                                   \
+    }                                                                                             \
+    if (inner > 1 && FA_SM_HAS_FAST_##T && !mk && !b) FA_SM_COLS_FAST_##T(x, y, sg, outer, n, inner, 2); \
+    else if (inner > 1) fa_sm_lse_cols_##T(x, y, outer, n, inner, mk, b, sg);                     \
+    else if (!mk && !b) fa_sm_lse_rows_##T(x, y, outer, n, NULL, NULL, sg, 0, 0);                 \
+    else if (!b) fa_sm_lse_rows_##T(x, y, outer, n, mk, NULL, sg, 1, 0);                          \
+    else if (!mk) fa_sm_lse_rows_##T(x, y, outer, n, NULL, b, sg, 0, 1);                          \
+    else fa_sm_lse_rows_##T(x, y, outer, n, mk, b, sg, 1, 1);                                     \
+}
+
+FA_SM_DEFINE_KERNELS(f32)
+FA_SM_DEFINE_KERNELS(f64)
+
+#endif /* FA_SOFTMAX_H */

@@ -170,4 +170,12 @@ FA_INLINE void fa_store_tail_f64_as_f32(float *p, __m256d v, ptrdiff_t n) {
     _mm_maskstore_ps(p, _mm_cmpgt_epi32(_mm_set1_epi32((int)n), _mm_setr_epi32(0, 1, 2, 3)), _mm256_cvtpd_ps(v));
 }
 
+/* acc + the float32 lanes of v widened (lane i of acc gets v[i] and v[i + FA_LANES_F64]) */
+FA_INLINE __m256d fa_add_widened_f32_f64(__m256d acc, __m256 v) {
+    return _mm256_add_pd(_mm256_add_pd(acc, _mm256_cvtps_pd(_mm256_castps256_ps128(v))), _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+}
+
+/* m ? a + b : a (one masked add where the ISA has it) */
+FA_INLINE __m256 fa_mask_add_f32(__m256 m, __m256 a, __m256 b) { return _mm256_add_ps(a, _mm256_and_ps(m, b)); }
+
 #endif /* FA_SIMD_H */

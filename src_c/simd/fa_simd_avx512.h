@@ -172,4 +172,13 @@ FA_INLINE void fa_store_tail_f64_as_f32(float *p, __m512d v, ptrdiff_t n) {
     _mm512_mask_storeu_ps(p, fa_tail_mask_f32(n), _mm512_castps256_ps512(_mm512_cvtpd_ps(v)));
 }
 
+/* acc + the float32 lanes of v widened (lane i of acc gets v[i] and v[i + FA_LANES_F64]) */
+FA_INLINE __m512d fa_add_widened_f32_f64(__m512d acc, __m512 v) {
+    __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+    return _mm512_add_pd(_mm512_add_pd(acc, _mm512_cvtps_pd(_mm512_castps512_ps256(v))), _mm512_cvtps_pd(hi));
+}
+
+/* m ? a + b : a (one masked add where the ISA has it) */
+FA_INLINE __m512 fa_mask_add_f32(__mmask16 m, __m512 a, __m512 b) { return _mm512_mask_add_ps(a, m, a, b); }
+
 #endif /* FA_SIMD_H */

@@ -11,7 +11,9 @@
  *              load_mask_u8 / load_tail_mask_u8 (uint8 array -> lane mask, nonzero = true),
  *              loadu_f32_as_f64 / load_tail_f32_as_f64 / storeu_f64_as_f32 / store_tail_f64_as_f32
  *              (FA_LANES_F64 floats widened to double and back, for float32 kernels
- *              that compute in double)
+ *              that compute in double); add_widened_f32_f64(acc, v) = acc + both halves of
+ *              the float32 vector v widened (float32 sums accumulated in float64);
+ *              mask_add_f32(m, a, b) = m ? a + b : a
  *   arithmetic set1, set1_bits, add, sub, mul, div, sqrt, min, max, abs, neg,
  *              fmadd(a,b,c) = a*b+c, fnmadd(a,b,c) = c-a*b, fmsub(a,b,c) = a*b-c
  *              (fused where FA_HAVE_FMA, else two roundings)
@@ -122,5 +124,11 @@ FA_INLINE double fa_loadu_f32_as_f64(const float *p) { return (double)*p; }
 FA_INLINE double fa_load_tail_f32_as_f64(const float *p, ptrdiff_t n, double fill) { (void)p; (void)n; return fill; }
 FA_INLINE void fa_storeu_f64_as_f32(float *p, double v) { *p = (float)v; }
 FA_INLINE void fa_store_tail_f64_as_f32(float *p, double v, ptrdiff_t n) { (void)p; (void)v; (void)n; }
+
+/* acc + the float32 lanes of v widened (lane i of acc gets v[i] and v[i + FA_LANES_F64]) */
+FA_INLINE double fa_add_widened_f32_f64(double acc, float v) { return acc + (double)v; }
+
+/* m ? a + b : a (one masked add where the ISA has it) */
+FA_INLINE float fa_mask_add_f32(int m, float a, float b) { return m ? a + b : a; }
 
 #endif /* FA_SIMD_H */

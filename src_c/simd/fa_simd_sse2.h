@@ -146,4 +146,12 @@ FA_INLINE __m128d fa_load_tail_f32_as_f64(const float *p, ptrdiff_t n, double fi
 FA_INLINE void fa_storeu_f64_as_f32(float *p, __m128d v) { _mm_storel_epi64((__m128i *)p, _mm_castps_si128(_mm_cvtpd_ps(v))); }
 FA_INLINE void fa_store_tail_f64_as_f32(float *p, __m128d v, ptrdiff_t n) { (void)n; _mm_store_ss(p, _mm_cvtpd_ps(v)); }
 
+/* acc + the float32 lanes of v widened (lane i of acc gets v[i] and v[i + FA_LANES_F64]) */
+FA_INLINE __m128d fa_add_widened_f32_f64(__m128d acc, __m128 v) {
+    return _mm_add_pd(_mm_add_pd(acc, _mm_cvtps_pd(v)), _mm_cvtps_pd(_mm_movehl_ps(v, v)));
+}
+
+/* m ? a + b : a (one masked add where the ISA has it) */
+FA_INLINE __m128 fa_mask_add_f32(__m128 m, __m128 a, __m128 b) { return _mm_add_ps(a, _mm_and_ps(m, b)); }
+
 #endif /* FA_SIMD_H */

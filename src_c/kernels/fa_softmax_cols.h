@@ -1,0 +1,322 @@
+/*
+ * fa_softmax_cols.h -- the inner > 1 case of fa_softmax.h (a non-last axis): the same
+ * statistics, vectorised across `inner`.  A block of FA_SM_COLS vectors of columns is
+ * walked in chunks of rows that fit in L1 (chunk max, then chunk sums from L1); each
+ * lane keeps its own (M, T, C), merged with one vector exp per chunk; the lanes are
+ * finished in scalar code (one log1p per column).
+ */
+#ifndef FA_SOFTMAX_COLS_H
+#define FA_SOFTMAX_COLS_H
+
+#define FA_SM_BLOCK (FA_SM_COLS * FA_LANES_F64)
+
+/* merge per-lane chunk statistics (mk, tk, ck) into (M, T, C); the additions into T are
+ * compensated (Kahan, error in *Tc) so that many chunks keep T to ~1 ULP */
+FA_INLINE void fa_sm_merge_lanes(fa_simd_f64 *M, fa_simd_f64 *T, fa_simd_f64 *Tc, fa_simd_f64 *C,
+                                 fa_simd_f64 mk, fa_simd_f64 tk, fa_simd_f64 ck)
+{
+    const fa_simd_f64 zero = fa_set1_f64(0.0);
+    fa_simd_f64 g = fa_max_f64(*M, mk);
+    fa_mask_f64 upM = fa_cmplt_f64(*M, g), upk = fa_cmplt_f64(mk, g);
+    fa_simd_f64 fM = fa_sm_exp_hi_f64(fa_select_f64(upM, fa_sub_f64(*M, g), zero));
+    fa_simd_f64 fk = fa_sm_exp_hi_f64(fa_select_f64(upk, fa_sub_f64(mk, g), zero));
+    fa_simd_f64 base = fa_sub_f64(*T, *Tc);
+    *T = fa_select_f64(upM, fa_mul_f64(fa_add_f64(base, *C), fM), *T);
+    *Tc = fa_select_f64(upM, zero, *Tc);
+    fa_simd_f64 y = fa_sub_f64(fa_select_f64(upk, fa_mul_f64(fa_add_f64(tk, ck), fk), tk), *Tc);
+    fa_simd_f64 t = fa_add_f64(*T, y);
+    *Tc = fa_sub_f64(fa_sub_f64(t, *T), y);
+    *T = t;
+    *C = fa_add_f64(fa_select_f64(upM, zero, *C), fa_select_f64(upk, zero, ck));
+    *M = g;
+}
+
+#define FA_SM_DEFINE_COLS(T)                                                                      \
+/* entries of a row segment as float64 lanes: excluded ones -inf, `in` = included */             \
+FA_INLINE fa_simd_f64 fa_sm_col_load_##T(const fa_scalar_##T *x, const unsigned char *mk,        \
+                                         const fa_scalar_##T *b, ptrdiff_t width, fa_simd_f64 *w, \
+                                         fa_mask_f64 *in, int HAS_MASK, int HAS_B)                \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_F64;                                                             \
+    const int full = width >= L;                                                                  \
+    fa_simd_f64 v = full ? fa_sm_ld_##T(x) : fa_sm_ldt_##T(x, width, -INFINITY);                  \
+    fa_mask_f64 inc = full ? fa_cmpeq_f64(fa_set1_f64(0.0), fa_set1_f64(0.0)) : fa_tail_mask_f64(width); \
+    *w = fa_set1_f64(1.0);                                                                        \
+    if (HAS_B) {                                                                                  \
+        *w = full ? fa_sm_ld_##T(b) : fa_sm_ldt_##T(b, width, 0.0);                               \
+        inc = fa_mask_and_f64(inc, fa_cmpneq_f64(*w, fa_set1_f64(0.0)));                          \
+    }                                                                                             \
+    if (HAS_MASK)                                                                                 \
+        inc = fa_mask_and_f64(inc, full ? fa_load_mask_u8_f64(mk) : fa_load_tail_mask_u8_f64(mk, width)); \
+    *in = inc;                                                                                    \
+    if (HAS_MASK || HAS_B)                                                                        \
+        v = fa_select_f64(inc, v, fa_set1_f64(-INFINITY));                                        \
+    return v;                                                                                     \
+}                                                                                                 \
+                                                                                                  \
+/* statistics of columns [0, width) of an (n, inner) slab; results per column in the arrays */   \
+static void fa_sm_col_stats_##T(const fa_scalar_##T *x, const unsigned char *mk,                  \
+                                const fa_scalar_##T *b, ptrdiff_t n, ptrdiff_t inner,            \
+                                ptrdiff_t width, double *Mo, double *To, double *Co,              \
+                                int HAS_MASK, int HAS_B)                                          \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_F64;                                                             \
+    const ptrdiff_t rows = FA_SM_CHUNK_BYTES / (FA_SM_BLOCK * (ptrdiff_t)sizeof(fa_scalar_##T)); \
+    const ptrdiff_t nv = (width + L - 1) / L;                                                     \
+    ptrdiff_t wv[FA_SM_COLS];                                                                     \
+    fa_simd_f64 M[FA_SM_COLS], Ts[FA_SM_COLS], Tc[FA_SM_COLS], C[FA_SM_COLS];                     \
+    for (int v = 0; v < FA_SM_COLS; v++) {                                                        \
+        wv[v] = width - v * L > L ? L : width - v * L;                                            \
+        M[v] = fa_set1_f64(-INFINITY); Ts[v] = fa_set1_f64(0.0); C[v] = Ts[v]; Tc[v] = Ts[v];     \
+    }                                                                                             \
+    for (ptrdiff_t r0 = 0; r0 < n; r0 += rows) {                                                  \
+        const ptrdiff_t r1 = n - r0 < rows ? n : r0 + rows;                                       \
+        fa_simd_f64 mx[FA_SM_COLS], ms[FA_SM_COLS], t[FA_SM_COLS], tc[FA_SM_COLS], c[FA_SM_COLS], w;              \
+        fa_mask_f64 in;                                                                           \
+        for (int v = 0; v < FA_SM_COLS; v++) {                                                    \
+            mx[v] = fa_set1_f64(-INFINITY); t[v] = fa_set1_f64(0.0); c[v] = t[v]; tc[v] = t[v];                 \
+        }                                                                                         \
+        for (ptrdiff_t r = r0; r < r1; r++)                                                       \
+            for (int v = 0; v < nv; v++) {                                                        \
+                const ptrdiff_t at = r * inner + v * L;                                           \
+                fa_simd_f64 e = fa_sm_col_load_##T(x + at, mk + (HAS_MASK ? at : 0),              \
+                                                   b + (HAS_B ? at : 0), wv[v], &w, &in, HAS_MASK, HAS_B); \
+                mx[v] = fa_max_f64(e, mx[v]);                                                     \
+            }                                                                                     \
+        for (int v = 0; v < nv; v++)                                                              \
+            ms[v] = fa_select_f64(fa_cmpeq_f64(mx[v], fa_set1_f64(-INFINITY)), fa_set1_f64(0.0), mx[v]); \
+        for (ptrdiff_t r = r0; r < r1; r++)                                                       \
+            for (int v = 0; v < nv; v++) {                                                        \
+                const ptrdiff_t at = r * inner + v * L;                                           \
+                fa_simd_f64 e = fa_sm_col_load_##T(x + at, mk + (HAS_MASK ? at : 0),              \
+                                                   b + (HAS_B ? at : 0), wv[v], &w, &in, HAS_MASK, HAS_B); \
+                fa_sm_sum_step_##T(e, w, in, ms[v], &t[v], &tc[v], &c[v], 1, HAS_B);                      \
+            }                                                                                     \
+        for (int v = 0; v < nv; v++)                                                              \
+            fa_sm_merge_lanes(&M[v], &Ts[v], &Tc[v], &C[v], mx[v], fa_sub_f64(t[v], tc[v]), c[v]);                         \
+    }                                                                                             \
+    for (int v = 0; v < nv; v++) {                                                                \
+        fa_storeu_f64(Mo + v * L, M[v]);                                                          \
+        fa_storeu_f64(To + v * L, fa_sub_f64(Ts[v], Tc[v]));                                      \
+        fa_storeu_f64(Co + v * L, C[v]);                                                          \
+    }                                                                                             \
+}                                                                                                 \
+                                                                                                  \
+static void fa_sm_cols_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,            \
+                           ptrdiff_t n, ptrdiff_t inner, const unsigned char *mk, int LOG)        \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_F64;                                                             \
+    double Mo[FA_SM_BLOCK], To[FA_SM_BLOCK], Co[FA_SM_BLOCK], A1[FA_SM_BLOCK], A2[FA_SM_BLOCK], Sp[FA_SM_BLOCK]; \
+    const fa_simd_f64 off = fa_set1_f64(LOG ? -INFINITY : 0.0), nan = fa_set1_f64(NAN);          \
+    for (ptrdiff_t o = 0; o < outer; o++) {                                                       \
+        const fa_scalar_##T *xs = x + o * n * inner;                                              \
+        fa_scalar_##T *ys = y + o * n * inner;                                                    \
+        const unsigned char *ms = mk ? mk + o * n * inner : NULL;                                 \
+        for (ptrdiff_t j = 0; j < inner; j += FA_SM_BLOCK) {                                      \
+            const ptrdiff_t width = inner - j < FA_SM_BLOCK ? inner - j : FA_SM_BLOCK;            \
+            const ptrdiff_t nv = (width + L - 1) / L;                                             \
+            if (ms) fa_sm_col_stats_##T(xs + j, ms + j, NULL, n, inner, width, Mo, To, Co, 1, 0); \
+            else fa_sm_col_stats_##T(xs + j, NULL, NULL, n, inner, width, Mo, To, Co, 0, 0);      \
+            for (ptrdiff_t k = 0; k < nv * L; k++) {                                              \
+                fa_sm_stats s = {Mo[k], To[k], Co[k], 0.0};                                            \
+                double l = 0, sign;                                                               \
+                Sp[k] = k < width && fa_sm_finish(&s, &l, &sign) == FA_SM_SPECIAL;                \
+                if (Sp[k] || k >= width) { Mo[k] = 0; l = 0; s.M = 0; s.t = 0; s.C = 1; }           \
+                fa_sm_entry_params(&s, l, sizeof(fa_scalar_##T) == 8, &A1[k], &A2[k]);           \
+                To[k] = l;                                                                        \
+            }                                                                                     \
+            fa_simd_f64 Mv[FA_SM_COLS], lv[FA_SM_COLS], a1[FA_SM_COLS], a2[FA_SM_COLS];           \
+            fa_mask_f64 sp[FA_SM_COLS];                                                           \
+            for (int v = 0; v < nv; v++) {                                                        \
+                Mv[v] = fa_loadu_f64(Mo + v * L); lv[v] = fa_loadu_f64(To + v * L);               \
+                a1[v] = fa_loadu_f64(A1 + v * L); a2[v] = fa_loadu_f64(A2 + v * L);               \
+                sp[v] = fa_cmpneq_f64(fa_loadu_f64(Sp + v * L), fa_set1_f64(0.0));               \
+            }                                                                                     \
+            for (ptrdiff_t r = 0; r < n; r++)                                                     \
+                for (int v = 0; v < nv; v++) {                                                    \
+                    const ptrdiff_t at = r * inner + j + v * L;                                   \
+                    const ptrdiff_t wd = width - v * L;                                           \
+                    fa_simd_f64 e = wd >= L ? fa_sm_ld_##T(xs + at) : fa_sm_ldt_##T(xs + at, wd, 0.0); \
+                    e = LOG ? fa_sub_f64(fa_sub_f64(e, Mv[v]), lv[v])                              \
+                            : fa_sm_softmax_entry_##T(e, Mv[v], a1[v], a2[v]);                    \
+                    e = fa_select_f64(sp[v], nan, e);                                             \
+                    if (ms)                                                                       \
+                        e = fa_select_f64(wd >= L ? fa_load_mask_u8_f64(ms + at)                  \
+                                                  : fa_load_tail_mask_u8_f64(ms + at, wd), e, off); \
+                    if (wd >= L) fa_sm_st_##T(ys + at, e); else fa_sm_stt_##T(ys + at, e, wd);   \
+                }                                                                                 \
+        }                                                                                         \
+    }                                                                                             \
+}                                                                                                 \
+                                                                                                  \
+static void fa_sm_lse_cols_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,        \
+                               ptrdiff_t n, ptrdiff_t inner, const unsigned char *mk,             \
+                               const fa_scalar_##T *b, fa_scalar_##T *sg)                         \
+{                                                                                                 \
+    double Mo[FA_SM_BLOCK], To[FA_SM_BLOCK], Co[FA_SM_BLOCK];                                     \
+    for (ptrdiff_t o = 0; o < outer; o++) {                                                       \
+        const ptrdiff_t base = o * n * inner;                                                     \
+        for (ptrdiff_t j = 0; j < inner; j += FA_SM_BLOCK) {                                      \
+            const ptrdiff_t width = inner - j < FA_SM_BLOCK ? inner - j : FA_SM_BLOCK;            \
+            const fa_scalar_##T *xs = x + base + j;                                               \
+            const unsigned char *ms = mk ? mk + base + j : NULL;                                  \
+            const fa_scalar_##T *bs = b ? b + base + j : NULL;                                    \
+            if (!ms && !bs) fa_sm_col_stats_##T(xs, NULL, NULL, n, inner, width, Mo, To, Co, 0, 0); \
+            else if (!bs) fa_sm_col_stats_##T(xs, ms, NULL, n, inner, width, Mo, To, Co, 1, 0);   \
+            else if (!ms) fa_sm_col_stats_##T(xs, NULL, bs, n, inner, width, Mo, To, Co, 0, 1);   \
+            else fa_sm_col_stats_##T(xs, ms, bs, n, inner, width, Mo, To, Co, 1, 1);              \
+            for (ptrdiff_t k = 0; k < width; k++) {                                               \
+                fa_sm_stats s = {Mo[k], To[k], Co[k], 0.0};                                            \
+                double l, sign, v;                                                                \
+                if (fa_sm_finish(&s, &l, &sign) == FA_SM_SPECIAL)                                 \
+                    v = fa_sm_lse_special_##T(xs + k, n, inner, ms ? ms + k : NULL,               \
+                                              bs ? bs + k : NULL, &sign);                         \
+                else                                                                              \
+                    v = s.M + l;                                                                  \
+                if (sign < 0 && !sg) v = NAN;                                                     \
+                y[o * inner + j + k] = (fa_scalar_##T)v;                                          \
+                if (sg) sg[o * inner + j + k] = (fa_scalar_##T)sign;                              \
+            }                                                                                     \
+        }                                                                                         \
+    }                                                                                             \
+}
+
+/*
+ * float32 data without mask or weights, inner > 1: the same scheme in float32 lanes
+ * (FA_SM_COLS vectors of FA_LANES_F32 columns per block).  x - m is a full two-sum
+ * (lanes have different maxima), the per-lane sums are compensated (Kahan) within a
+ * chunk and across chunks, so T keeps ~float32 relative accuracy for any n.
+ * op: 0 softmax, 1 log_softmax, 2 logsumexp (y gets outer*inner results, sign optional).
+ */
+#define FA_SM_BLOCK32 (FA_SM_COLS * FA_LANES_F32)
+
+FA_INLINE fa_simd_f32 fa_sm_expf_full(fa_simd_f32 d, fa_simd_f32 e)
+{
+    fa_simd_f32 n, p = fa_sm_expf_parts(fa_max_f32(fa_set1_f32(-110.0f), d), e, &n);
+    return fa_sm_ldexp_f32(p, n);
+}
+
+/* Kahan: (*s, *c) += v */
+FA_INLINE void fa_sm_kahan_f32(fa_simd_f32 *s, fa_simd_f32 *c, fa_simd_f32 v)
+{
+    fa_simd_f32 y = fa_sub_f32(v, *c);
+    fa_simd_f32 t = fa_add_f32(*s, y);
+    *c = fa_sub_f32(fa_sub_f32(t, *s), y);
+    *s = t;
+}
+
+FA_INLINE fa_simd_f32 fa_sm_col_ld_f32(const float *p, ptrdiff_t width, float fill)
+{
+    return width >= FA_LANES_F32 ? fa_loadu_f32(p) : fa_load_tail_f32(p, width, fill);
+}
+
+static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t outer, ptrdiff_t n,
+                                ptrdiff_t inner, int op)
+{
+    const ptrdiff_t L = FA_LANES_F32;
+    const ptrdiff_t rows = FA_SM_CHUNK_BYTES / (FA_SM_BLOCK32 * (ptrdiff_t)sizeof(float));
+    const fa_simd_f32 zero = fa_set1_f32(0.0f), one = fa_set1_f32(1.0f), ninf = fa_set1_f32(-INFINITY);
+    float Mo[FA_SM_BLOCK32], To[FA_SM_BLOCK32], Co[FA_SM_BLOCK32], P1[FA_SM_BLOCK32], P2[FA_SM_BLOCK32], Sp[FA_SM_BLOCK32];
+    for (ptrdiff_t o = 0; o < outer; o++) {
+        const float *xs = x + o * n * inner;
+        for (ptrdiff_t j = 0; j < inner; j += FA_SM_BLOCK32) {
+            const ptrdiff_t width = inner - j < FA_SM_BLOCK32 ? inner - j : FA_SM_BLOCK32;
+            const int nv = (int)((width + L - 1) / L);
+            ptrdiff_t wv[FA_SM_COLS];
+            fa_simd_f32 M[FA_SM_COLS], T[FA_SM_COLS], Tc[FA_SM_COLS], C[FA_SM_COLS];
+            for (int v = 0; v < FA_SM_COLS; v++) {
+                wv[v] = width - v * L > L ? L : width - v * L;
+                M[v] = ninf; T[v] = zero; Tc[v] = zero; C[v] = zero;
+            }
+            for (ptrdiff_t r0 = 0; r0 < n; r0 += rows) {
+                const ptrdiff_t r1 = n - r0 < rows ? n : r0 + rows;
+                fa_simd_f32 mx[FA_SM_COLS], ms[FA_SM_COLS], nms[FA_SM_COLS], t[FA_SM_COLS], tc[FA_SM_COLS], c[FA_SM_COLS];
+                for (int v = 0; v < FA_SM_COLS; v++) {
+                    mx[v] = ninf; t[v] = zero; tc[v] = zero; c[v] = zero;
+                }
+                for (ptrdiff_t r = r0; r < r1; r++)
+                    for (int v = 0; v < nv; v++)
+                        mx[v] = fa_max_f32(fa_sm_col_ld_f32(xs + r * inner + j + v * L, wv[v], -INFINITY), mx[v]);
+                for (int v = 0; v < nv; v++) {
+                    ms[v] = fa_select_f32(fa_cmpeq_f32(mx[v], ninf), zero, mx[v]);
+                    nms[v] = fa_neg_f32(ms[v]);
+                }
+                for (ptrdiff_t r = r0; r < r1; r++)
+                    for (int v = 0; v < nv; v++) {
+                        fa_simd_f32 xv = fa_sm_col_ld_f32(xs + r * inner + j + v * L, wv[v], -INFINITY), e;
+                        fa_simd_f32 d = fa_sm_diff_f32(xv, ms[v], nms[v], zero, &e, FA_SM_TWOSUM);
+                        fa_simd_f32 ex = fa_sm_expf_full(d, e);
+                        fa_mask_f32 at = fa_cmpeq_f32(xv, ms[v]);
+                        fa_sm_kahan_f32(&t[v], &tc[v], fa_select_f32(at, zero, ex));
+                        c[v] = fa_mask_add_f32(at, c[v], one);
+                    }
+                for (int v = 0; v < nv; v++) {          /* merge the chunk into the lanes */
+                    fa_simd_f32 g = fa_max_f32(M[v], mx[v]);
+                    fa_mask_f32 upM = fa_cmplt_f32(M[v], g), upk = fa_cmplt_f32(mx[v], g);
+                    fa_simd_f32 fM = fa_sm_expf_full(fa_select_f32(upM, fa_sub_f32(M[v], g), zero), zero);
+                    fa_simd_f32 fk = fa_sm_expf_full(fa_select_f32(upk, fa_sub_f32(mx[v], g), zero), zero);
+                    fa_simd_f32 tk = fa_sub_f32(t[v], tc[v]);
+                    fa_simd_f32 base = fa_sub_f32(T[v], Tc[v]);
+                    T[v] = fa_select_f32(upM, fa_mul_f32(fa_add_f32(base, C[v]), fM), T[v]);
+                    Tc[v] = fa_select_f32(upM, zero, Tc[v]);
+                    fa_sm_kahan_f32(&T[v], &Tc[v], fa_select_f32(upk, fa_mul_f32(fa_add_f32(tk, c[v]), fk), tk));
+                    C[v] = fa_add_f32(fa_select_f32(upM, zero, C[v]), fa_select_f32(upk, zero, c[v]));
+                    M[v] = g;
+                }
+            }
+            for (int v = 0; v < nv; v++) {
+                fa_storeu_f32(Mo + v * L, M[v]);
+                fa_storeu_f32(To + v * L, fa_sub_f32(T[v], Tc[v]));
+                fa_storeu_f32(Co + v * L, C[v]);
+            }
+            for (ptrdiff_t k = 0; k < nv * L; k++) {   /* finish each column in double */
+                fa_sm_stats st = {Mo[k], To[k], Co[k], 0.0};
+                double l = 0.0, sign = 1.0;
+                const int special = k < width && fa_sm_finish(&st, op ? &l : NULL, &sign) == FA_SM_SPECIAL;
+                if (op == 2) {
+                    if (k >= width) continue;
+                    double v = special ? fa_sm_lse_special_f32(xs + j + k, n, inner, NULL, NULL, &sign) : st.M + l;
+                    y[o * inner + j + k] = (float)v;
+                    if (sg) sg[o * inner + j + k] = (float)sign;
+                    continue;
+                }
+                Sp[k] = special ? 1.0f : 0.0f;
+                if (special || k >= width) { Mo[k] = 0; l = 0; st.C = 1; st.t = 0; }
+                const double inv = 1.0 / (st.C + st.t);
+                P1[k] = op ? (float)l : (float)inv;
+                P2[k] = (float)(inv - (double)(float)inv);
+            }
+            if (op == 2)
+                continue;
+            fa_simd_f32 Mv[FA_SM_COLS], nMv[FA_SM_COLS], p1[FA_SM_COLS], p2[FA_SM_COLS];
+            fa_mask_f32 sp[FA_SM_COLS];
+            for (int v = 0; v < nv; v++) {
+                Mv[v] = fa_loadu_f32(Mo + v * L); nMv[v] = fa_neg_f32(Mv[v]);
+                p1[v] = fa_loadu_f32(P1 + v * L); p2[v] = fa_loadu_f32(P2 + v * L);
+                sp[v] = fa_cmpneq_f32(fa_loadu_f32(Sp + v * L), zero);
+            }
+            float *ys = y + o * n * inner;
+            const fa_simd_f32 nan = fa_set1_f32(NAN);
+            for (ptrdiff_t r = 0; r < n; r++)
+                for (int v = 0; v < nv; v++) {
+                    const ptrdiff_t at = r * inner + j + v * L;
+                    fa_simd_f32 xv = fa_sm_col_ld_f32(xs + at, wv[v], 0.0f), out;
+                    if (op == 1) {
+                        out = fa_sub_f32(fa_sub_f32(xv, Mv[v]), p1[v]);
+                    } else {
+                        fa_simd_f32 e, nn;
+                        fa_simd_f32 d = fa_sm_diff_f32(xv, Mv[v], nMv[v], zero, &e, FA_SM_TWOSUM);
+                        fa_simd_f32 p = fa_sm_expf_parts(d, e, &nn);
+                        out = fa_sm_ldexp_f32(fa_fmadd_f32(p, p1[v], fa_mul_f32(p, p2[v])), nn);
+                    }
+                    out = fa_select_f32(sp[v], nan, out);
+                    if (wv[v] >= L) fa_storeu_f32(ys + at, out); else fa_store_tail_f32(ys + at, out, wv[v]);
+                }
+        }
+    }
+}
+
+FA_SM_DEFINE_COLS(f32)
+FA_SM_DEFINE_COLS(f64)
+
+#endif /* FA_SOFTMAX_COLS_H */

@@ -1,0 +1,502 @@
+"""logsumexp, softmax, log_softmax: accuracy against a high-precision reference, SciPy
+semantics (axes, keepdims, b, return_sign, where, out), special values and errors.
+
+References: mpmath at 50 digits for short rows and the special cases; for long rows
+x87 long double (64-bit mantissa, 11 bits more than float64: an exp/log error of
+~2^-63 relative), which is checked against mpmath in test_longdouble_reference.
+"""
+import numpy as np
+import pytest
+from numpy.exceptions import AxisError
+
+import fastact as fa
+from ulp import ulp_errors
+
+mpmath = pytest.importorskip("mpmath")
+scipy_special = pytest.importorskip("scipy.special")
+
+F32, F64 = np.float32, np.float64
+LSE_ULP, SOFTMAX_ULP = 2.0, 4.0
+LONGDOUBLE_OK = np.finfo(np.longdouble).nmant >= 63
+
+
+# ---------------------------------------------------------------- references
+def mp_reference(x, axis=-1):
+    """(lse, softmax, log_softmax) of the float64 values of x along `axis`, each as a
+    (hi, lo) double-double pair, from mpmath at 50 digits."""
+    x = np.moveaxis(np.asarray(x, dtype=np.float64), axis, -1)
+    rows = x.reshape(-1, x.shape[-1])
+    lse_hi, lse_lo = np.empty(len(rows)), np.empty(len(rows))
+    sm_hi, sm_lo = np.empty(rows.shape), np.empty(rows.shape)
+    ls_hi, ls_lo = np.empty(rows.shape), np.empty(rows.shape)
+    with mpmath.workdps(50):
+        for r, row in enumerate(rows):
+            vals = [mpmath.mpf(float(v)) for v in row]
+            m = max(vals)                 # l = log(C) + log1p(others / C): a dominant entry's
+            count = sum(1 for v in vals if v == m)      # log_softmax needs l to full relative precision
+            l = mpmath.log(count) + mpmath.log1p(mpmath.fsum(mpmath.exp(v - m) for v in vals if v != m) / count)
+            lse = m + l
+            lse_hi[r] = float(lse)
+            lse_lo[r] = float(lse - mpmath.mpf(lse_hi[r]))
+            for k, v in enumerate(vals):
+                ls = (v - m) - l
+                s = mpmath.exp(ls)
+                sm_hi[r, k] = float(s)
+                sm_lo[r, k] = float(s - mpmath.mpf(sm_hi[r, k]))
+                ls_hi[r, k] = float(ls)
+                ls_lo[r, k] = float(ls - mpmath.mpf(ls_hi[r, k]))
+    shape = x.shape
+    back = lambda a: np.moveaxis(a.reshape(shape), -1, axis)   # noqa: E731
+    return ((lse_hi.reshape(shape[:-1]), lse_lo.reshape(shape[:-1])),
+            (back(sm_hi), back(sm_lo)), (back(ls_hi), back(ls_lo)))
+
+
+def ld_reference(x, axis=-1):
+    """The same from long double arithmetic (for long rows; needs a 64-bit mantissa)."""
+    xl = np.moveaxis(np.asarray(x, dtype=np.float64), axis, -1).astype(np.longdouble)
+    m = xl.max(axis=-1, keepdims=True)
+    at_max = xl == m
+    count = at_max.sum(axis=-1, keepdims=True).astype(np.longdouble)
+    others = np.sum(np.where(at_max, 0, np.exp(xl - m)), axis=-1, keepdims=True)
+    l = np.log(count) + np.log1p(others / count)   # log1p keeps a dominant entry's l accurate
+    lse = m + l
+    ls = (xl - m) - l            # no cancellation: x - m <= 0 and l >= 0
+    sm = np.exp(ls)
+
+    def split(a):
+        hi = a.astype(np.float64)
+        return hi, (a - hi.astype(np.longdouble)).astype(np.float64)
+
+    back = lambda a: np.moveaxis(a, -1, axis)   # noqa: E731
+    (lh, ll), (sh, sl), (qh, ql) = split(lse[..., 0]), split(sm), split(ls)
+    return (lh, ll), (back(sh), back(sl)), (back(qh), back(ql))
+
+
+def max_ulps(x, axis, dtype, reference=mp_reference):
+    """Max ULP error of fastact's logsumexp, softmax, log_softmax of x along axis."""
+    (lh, ll), (sh, sl), (qh, ql) = reference(x, axis)
+    return (ulp_errors(fa.logsumexp(x, axis=axis), lh, ll, dtype).max(),
+            ulp_errors(fa.softmax(x, axis=axis), sh, sl, dtype).max(),
+            ulp_errors(fa.log_softmax(x, axis=axis), qh, ql, dtype).max())
+
+
+def assert_accurate(x, axis, dtype, reference=mp_reference):
+    lse, sm, ls = max_ulps(x, axis, dtype, reference)
+    assert lse <= LSE_ULP, f"logsumexp {lse} ULP"
+    assert sm <= SOFTMAX_ULP, f"softmax {sm} ULP"
+    assert ls <= SOFTMAX_ULP, f"log_softmax {ls} ULP"
+
+
+# ---------------------------------------------------------------- accuracy
+@pytest.mark.skipif(not LONGDOUBLE_OK, reason="long double is not 80-bit here")
+def test_longdouble_reference():
+    x = np.random.default_rng(1).uniform(-50, 50, (3, 40))
+    for (a, b), (c, d) in zip(ld_reference(x), mp_reference(x)):
+        assert np.all(np.abs((a - c) + (b - d)) <= 2.0 ** -56 * np.maximum(np.abs(c), 1e-300))
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 16, 17, 33, 100, 257])
+def test_ulp_short_rows(isa, dtype, n):
+    x = np.random.default_rng(n).uniform(-50, 50, (4, n)).astype(dtype)
+    assert_accurate(x, -1, dtype)
+
+
+@pytest.mark.skipif(not LONGDOUBLE_OK, reason="long double is not 80-bit here")
+@pytest.mark.parametrize("dtype", [F32, F64])
+@pytest.mark.parametrize("n", [4095, 4097, 10000])
+def test_ulp_chunk_boundaries(isa, dtype, n):
+    x = np.random.default_rng(n).uniform(-50, 50, (2, n)).astype(dtype)
+    assert_accurate(x, -1, dtype, ld_reference)
+
+
+@pytest.mark.skipif(not LONGDOUBLE_OK, reason="long double is not 80-bit here")
+@pytest.mark.parametrize("dtype", [F32, F64])
+@pytest.mark.parametrize("n", [100_000, 1_000_000])
+def test_ulp_long_rows(dtype, n):
+    x = np.random.default_rng(7).uniform(-50, 50, (1, n)).astype(dtype)
+    assert_accurate(x, -1, dtype, ld_reference)
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_ulp_narrow_ranges(isa, dtype):
+    """Rows near 0 (large sums of similar terms), a peaked row and a wide one."""
+    rng = np.random.default_rng(3)
+    rows = [rng.normal(0, 1, 64), rng.uniform(-1, 1, 64) * 1e-3, np.r_[30.0, rng.uniform(-60, 0, 63)],
+            rng.uniform(-300, 300, 64), np.full(64, 3.0), np.r_[0.0, np.full(63, -20.0)]]
+    x = np.array(rows).astype(dtype)
+    assert_accurate(x, -1, dtype)
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_dominant_entry(isa, dtype):
+    """log1p for the dominant term: SciPy gets lse right, every peer gets log_softmax[0] = 0."""
+    x = np.array([0.0, -40.0] if dtype == F64 else [0.0, -20.0], dtype=dtype)
+    (lh, ll), (sh, sl), (qh, ql) = mp_reference(x)
+    assert ulp_errors(fa.logsumexp(x), lh, ll, dtype).max() <= LSE_ULP
+    assert ulp_errors(fa.log_softmax(x), qh, ql, dtype).max() <= SOFTMAX_ULP
+    if dtype == F64:
+        assert fa.logsumexp(x) == pytest.approx(4.248354255291589e-18, rel=1e-15)
+        assert fa.log_softmax(x)[0] == pytest.approx(-4.248354255291589e-18, rel=1e-15)
+        assert scipy_special.log_softmax(x)[0] == 0.0   # SciPy is wrong here (scipy#19521)
+
+
+# ---------------------------------------------------------------- axes and layouts
+SHAPES = [(6,), (3, 5), (2, 3, 4), (2, 3, 2, 5)]
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_axis_and_layout(isa, dtype, shape):
+    base = np.random.default_rng(len(shape)).uniform(-50, 50, shape).astype(dtype)
+    layouts = [base, np.asfortranarray(base), base[..., ::-1], np.flip(base, 0)]
+    for x in layouts:
+        for axis in range(-x.ndim, x.ndim):
+            assert_accurate(x, axis, dtype)
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_non_last_axis_blocks(isa, dtype):
+    """inner > 1 with widths that are not a multiple of the column block, more rows than a chunk."""
+    rng = np.random.default_rng(11)
+    for shape in [(300, 3), (5, 37), (2, 700, 41), (33, 2)]:
+        x = rng.uniform(-50, 50, shape).astype(dtype)
+        assert_accurate(x, 0 if len(shape) == 2 else 1, dtype)
+    if LONGDOUBLE_OK:   # many chunks of rows merged per lane
+        assert_accurate(rng.uniform(-50, 50, (4097, 5)).astype(dtype), 0, dtype, ld_reference)
+
+
+def test_axis_none_and_tuples():
+    x = np.random.default_rng(5).uniform(-5, 5, (3, 4, 5))
+    for axis in [None, (0, 1), (1, 2), (0, 2), (2, 0), (0, 1, 2), (-1, 0)]:
+        np.testing.assert_allclose(fa.logsumexp(x, axis=axis), scipy_special.logsumexp(x, axis=axis), rtol=1e-14)
+        np.testing.assert_allclose(fa.softmax(x, axis=axis), scipy_special.softmax(x, axis=axis), rtol=1e-13)
+        np.testing.assert_allclose(fa.log_softmax(x, axis=axis), scipy_special.log_softmax(x, axis=axis),
+                                   rtol=1e-13)
+        got = fa.logsumexp(x, axis=axis, keepdims=True)
+        np.testing.assert_allclose(got, scipy_special.logsumexp(x, axis=axis, keepdims=True), rtol=1e-14)
+    assert isinstance(fa.logsumexp(x), np.float64)
+    assert fa.softmax(x).shape == x.shape
+
+
+def test_zero_d_and_scalars():
+    assert fa.logsumexp(2.0) == 2.0 and isinstance(fa.logsumexp(2.0), np.float64)
+    assert fa.softmax(3.0) == 1.0 and fa.log_softmax(np.float32(2.0)) == 0.0
+    assert fa.log_softmax(np.float32(2.0)).dtype == F32
+
+
+# ---------------------------------------------------------------- SciPy agreement and dtypes
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_agrees_with_scipy(dtype):
+    x = np.random.default_rng(2).normal(0, 3, (16, 33)).astype(dtype)
+    tol = 1e-5 if dtype == F32 else 1e-13
+    for axis in (None, 0, 1, -1):
+        np.testing.assert_allclose(fa.softmax(x, axis), scipy_special.softmax(x, axis), rtol=tol)
+        np.testing.assert_allclose(fa.logsumexp(x, axis), scipy_special.logsumexp(x, axis), rtol=tol)
+        assert fa.softmax(x, axis).dtype == dtype
+        assert np.asarray(fa.logsumexp(x, axis)).dtype == dtype
+
+
+def test_integer_and_bool_input_is_float64_first():
+    x = np.array([3, 1, 2], dtype=np.uint8)
+    want = scipy_special.softmax(np.array([3.0, 1.0, 2.0]))
+    np.testing.assert_allclose(fa.softmax(x), want, rtol=1e-15)
+    with np.errstate(all="ignore"):               # SciPy computes x - max in uint8: it wraps around
+        wrong = scipy_special.softmax(x)
+    assert not np.allclose(wrong, want, equal_nan=False)
+    assert fa.softmax(x).dtype == F64
+    assert fa.log_softmax(np.array([100, -100], np.int8))[1] == pytest.approx(-200.0)
+    assert fa.logsumexp(np.array([True, False])) == pytest.approx(np.log(1 + np.e))
+    assert fa.logsumexp([1, 2]).dtype == F64
+
+
+def test_float16():
+    x = np.array([1.0, 2.0, 3.0], dtype=np.float16)
+    for f in (fa.softmax, fa.log_softmax, fa.logsumexp):
+        got = f(x)
+        assert got.dtype == np.float16
+        want = getattr(scipy_special, f.__name__)(x.astype(F64)).astype(np.float16)
+        np.testing.assert_array_equal(got, want)
+
+
+def test_complex_logsumexp():
+    x = np.array([1 + 1j, 2 - 0.5j, -1 + 3j])
+    np.testing.assert_allclose(fa.logsumexp(x), scipy_special.logsumexp(x), rtol=1e-14)
+    with pytest.raises(TypeError):
+        fa.softmax(x)
+
+
+def test_unsupported_dtypes():
+    for bad in (np.array(["a"]), np.array([object()], dtype=object)):
+        for f in (fa.softmax, fa.log_softmax, fa.logsumexp):
+            with pytest.raises(TypeError):
+                f(bad)
+
+
+# ---------------------------------------------------------------- special values (SPEC.md 4)
+inf, nan = np.inf, np.nan
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_special_values(isa, dtype):
+    a = lambda v: np.array(v, dtype=dtype)   # noqa: E731
+    assert fa.logsumexp(a([-inf, -inf])) == -inf
+    assert fa.logsumexp(a([-inf, -inf]), return_sign=True) == (-inf, 0.0)
+    for row in ([inf, 1], [inf, -inf], [inf, inf]):
+        assert fa.logsumexp(a(row)) == inf
+    for row in ([nan, 1], [nan, inf], [nan, -inf], [1, 2, nan, 3]):
+        assert np.isnan(fa.logsumexp(a(row)))
+        assert np.isnan(fa.softmax(a(row))).all() and np.isnan(fa.log_softmax(a(row))).all()
+    for row in ([inf, 1], [inf, inf], [inf, -inf], [-inf, -inf]):
+        assert np.isnan(fa.softmax(a(row))).all() and np.isnan(fa.log_softmax(a(row))).all()
+    np.testing.assert_array_equal(fa.softmax(a([-inf, 1])), [0, 1])
+    np.testing.assert_array_equal(fa.log_softmax(a([-inf, 1])), [-inf, 0])
+    assert fa.logsumexp(a([])) == -inf
+    assert fa.logsumexp(a([]), return_sign=True) == (-inf, 0.0)
+    np.testing.assert_array_equal(fa.logsumexp(np.zeros((3, 0), dtype), axis=1), [-inf] * 3)
+    assert fa.softmax(a([])).shape == (0,) and fa.log_softmax(np.zeros((0, 4), dtype), axis=1).shape == (0, 4)
+    # special slices among normal ones, on a non-last axis too
+    x = np.random.default_rng(0).normal(size=(4, 40)).astype(dtype)
+    x[1, 7], x[2, 30], x[3] = nan, inf, -inf
+    for arr, axis in ((x, 1), (np.ascontiguousarray(x.T), 0)):
+        lse = fa.logsumexp(arr, axis=axis)
+        assert np.isfinite(lse[0]) and np.isnan(lse[1]) and lse[2] == inf and lse[3] == -inf
+        sm = fa.softmax(arr, axis=axis)
+        sm = sm if axis == 1 else sm.T
+        assert np.isfinite(sm[0]).all() and np.isnan(sm[1:]).all()
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_minus_inf_entries_and_huge_magnitudes(isa, dtype):
+    """-inf entries inside long rows (clamped in the fast paths), and maxima beyond 2^20
+    (where x - M needs the full two-sum)."""
+    rng = np.random.default_rng(14)
+    for n, axis in ((37, -1), (3000, -1), (37, 0)):
+        x = rng.uniform(-30, 30, (3, n)).astype(dtype)
+        x[:, ::5] = -inf
+        xa = x if axis == -1 else np.ascontiguousarray(x.T)
+        lse, sm, ls = fa.logsumexp(xa, axis=axis), fa.softmax(xa, axis=axis), fa.log_softmax(xa, axis=axis)
+        sm, ls = (sm, ls) if axis == -1 else (sm.T, ls.T)
+        for r in range(3):
+            fin = np.isfinite(x[r])
+            (lh, ll), (sh, sl), (qh, ql) = mp_reference(x[r][fin])
+            assert ulp_errors(lse[r], lh, ll, dtype).max() <= LSE_ULP
+            assert ulp_errors(sm[r][fin], sh, sl, dtype).max() <= SOFTMAX_ULP
+            assert ulp_errors(ls[r][fin], qh, ql, dtype).max() <= SOFTMAX_ULP
+            assert (sm[r][~fin] == 0).all() and (ls[r][~fin] == -inf).all()
+    big = np.array([[3e7, 3e7 - 2, 3e7 - 40, -3e7], [1e30, 1e30, 0.0, -1e30]], dtype=dtype)
+    (lh, ll), (sh, sl), (qh, ql) = mp_reference(big)
+    assert ulp_errors(fa.logsumexp(big, axis=1), lh, ll, dtype).max() <= LSE_ULP
+    assert ulp_errors(fa.softmax(big, axis=1), sh, sl, dtype).max() <= SOFTMAX_ULP
+    assert ulp_errors(fa.log_softmax(big, axis=1), qh, ql, dtype).max() <= SOFTMAX_ULP
+    assert ulp_errors(fa.softmax(np.ascontiguousarray(big.T), axis=0).T, sh, sl, dtype).max() <= SOFTMAX_ULP
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_special_values_long_rows(isa, dtype):
+    """Specials in later chunks of a row, and a first chunk of only -inf."""
+    rng = np.random.default_rng(15)
+    x = rng.uniform(-5, 5, (4, 10000)).astype(dtype)
+    x[0, 7000] = nan
+    x[1, 9000] = inf
+    x[2, :5000] = -inf
+    sm, lse = fa.softmax(x, axis=1), fa.logsumexp(x, axis=1)
+    assert np.isnan(sm[:2]).all() and np.isnan(lse[0]) and lse[1] == inf
+    (lh, ll), (sh, sl), _ = ld_reference(x[2:3, 5000:]) if LONGDOUBLE_OK else mp_reference(x[2:3, 5000:])
+    assert (sm[2, :5000] == 0).all()
+    assert ulp_errors(sm[2, 5000:], sh, sl, dtype).max() <= SOFTMAX_ULP
+    assert ulp_errors(lse[2], lh, ll, dtype).max() <= LSE_ULP
+    assert np.isfinite(sm[3]).all() and abs(sm[3].sum() - 1) < 1e-5
+
+
+def test_no_runtime_warning():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fa.logsumexp([inf, -inf, nan])
+        fa.softmax([inf, 1.0])
+        fa.log_softmax([-inf, -inf])
+        fa.logsumexp([1.0, 2.0], b=[1, -1])
+        fa.logsumexp([1.0 + 1j, -inf])
+
+
+# ---------------------------------------------------------------- b= and return_sign
+def test_weights_scipy_rules(isa):
+    lse = fa.logsumexp
+    assert lse([inf, 1.0], b=[0, 1]) == 1.0                     # b == 0 drops even inf / NaN
+    assert lse([nan, 1.0], b=[0, 1]) == 1.0
+    assert lse([inf, 2.0], b=[0, 1]) == 2.0
+    assert np.isnan(lse([1.0, 2.0], b=[1, -1]))                  # negative total
+    val, sign = lse([1.0, 2.0], b=[1, -1], return_sign=True)
+    assert sign == -1 and val == pytest.approx(float(scipy_special.logsumexp([1.0, 2.0], b=[1, -1],
+                                                                               return_sign=True)[0]))
+    assert lse([1.0, 1.0], b=[1, -1], return_sign=True) == (-inf, 0.0)
+    assert np.isnan(lse([inf, inf], b=[1, -1]))
+    assert np.isnan(lse([1.0, 2.0], b=[nan, 1]))
+    assert np.isnan(lse([-inf, 2.0], b=[inf, 1]))
+    x = np.random.default_rng(4).normal(size=(5, 6))
+    b = np.random.default_rng(5).uniform(0.1, 2, 6)
+    for axis in (None, 0, 1):
+        np.testing.assert_allclose(lse(x, axis=axis, b=b), scipy_special.logsumexp(x, axis=axis, b=b), rtol=1e-14)
+    bs = np.random.default_rng(6).uniform(-1, 1, (5, 6))
+    got = lse(x, axis=1, b=bs, return_sign=True)
+    want = scipy_special.logsumexp(x, axis=1, b=bs, return_sign=True)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
+    np.testing.assert_array_equal(got[1], want[1])
+    got = lse(x, axis=0, b=bs, return_sign=True)
+    want = scipy_special.logsumexp(x, axis=0, b=bs, return_sign=True)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
+    np.testing.assert_array_equal(got[1], want[1])
+    assert lse(np.float32([1, 2]), b=2).dtype == F32             # Python scalars are weak (NEP 50)
+
+
+def test_weights_dominant_entry():
+    (lh, ll), _, _ = mp_reference(np.array([0.0, -40.0]))
+    assert ulp_errors(fa.logsumexp([0.0, -40.0], b=[1.0, 1.0]), lh, ll, F64).max() <= LSE_ULP
+
+
+def test_b_not_broadcastable():
+    with pytest.raises(ValueError):
+        fa.logsumexp(np.ones((2, 3)), b=np.ones(4))
+
+
+# ---------------------------------------------------------------- where=
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_where(isa, dtype):
+    rng = np.random.default_rng(8)
+    x = rng.uniform(-20, 20, (5, 37)).astype(dtype)
+    mask = rng.uniform(size=x.shape) < 0.6
+    mask[3] = False                                              # a fully masked row
+    for axis in (1, 0):
+        lse = fa.logsumexp(x, axis=axis, where=mask)
+        sm = fa.softmax(x, axis=axis, where=mask)
+        ls = fa.log_softmax(x, axis=axis, where=mask)
+        assert (sm[~mask] == 0).all() and (ls[~mask] == -inf).all()
+        xt, mt, smt, lst = (x, mask, sm, ls) if axis == 1 else (x.T, mask.T, sm.T, ls.T)
+        lset = lse
+        for r in range(xt.shape[0]):
+            sel = xt[r][mt[r]]
+            if sel.size == 0:
+                assert lset[r] == -inf and (smt[r] == 0).all()
+                continue
+            (lh, ll), (sh, sl), (qh, ql) = mp_reference(sel)
+            assert ulp_errors(lset[r], lh, ll, dtype).max() <= LSE_ULP
+            assert ulp_errors(smt[r][mt[r]], sh, sl, dtype).max() <= SOFTMAX_ULP
+            assert ulp_errors(lst[r][mt[r]], qh, ql, dtype).max() <= SOFTMAX_ULP
+    # broadcast mask, masked entries that are inf or NaN are ignored
+    y = np.array([[1.0, nan, 2.0], [inf, 0.0, 1.0]], dtype)
+    m = np.array([True, False, True])
+    np.testing.assert_allclose(fa.logsumexp(y, axis=1, where=m), [np.logaddexp(1, 2), inf], rtol=1e-6)
+    assert fa.softmax([1.0, 2.0, 3.0], where=[False] * 3).tolist() == [0, 0, 0]
+    assert fa.logsumexp([1.0, 2.0], where=[False, False], return_sign=True) == (-inf, 0.0)
+
+
+# ---------------------------------------------------------------- out=
+@pytest.mark.parametrize("f", [fa.softmax, fa.log_softmax])
+def test_out_rowwise(f):
+    x = np.random.default_rng(9).normal(size=(6, 7))
+    want = f(x, axis=1)
+    out = np.empty_like(x)
+    assert f(x, axis=1, out=out) is out and np.array_equal(out, want)
+    out32 = np.empty(x.shape, F32)
+    assert f(x, axis=1, out=out32) is out32
+    np.testing.assert_allclose(out32, want, rtol=1e-6)
+    strided = np.empty((6, 14))[:, ::2]
+    assert f(x, axis=1, out=strided) is strided and np.array_equal(strided, want)
+    fort = np.empty(x.shape, order="F")
+    f(x, axis=0, out=fort)
+    assert np.array_equal(fort, f(x, axis=0))      # C input, F out: computed, then copied
+    inplace = x.copy()
+    assert f(inplace, axis=1, out=inplace) is inplace and np.array_equal(inplace, want)
+    inplace_t = np.asfortranarray(x)
+    want_t = f(np.asfortranarray(x), axis=0)
+    f(inplace_t, axis=0, out=inplace_t)
+    assert np.array_equal(inplace_t, want_t)
+    buf = np.random.default_rng(1).normal(size=50)             # partial overlap
+    xin, o = buf[:42].reshape(6, 7), buf[8:50].reshape(6, 7)
+    want_overlap = f(xin.copy(), axis=1)
+    f(xin, axis=1, out=o)
+    assert np.array_equal(o, want_overlap)
+
+
+@pytest.mark.parametrize("f", [fa.softmax, fa.log_softmax, fa.logsumexp])
+def test_out_errors_write_nothing(f):
+    x = np.random.default_rng(10).normal(size=(4, 5))
+    shape = x.shape if f is not fa.logsumexp else (4,)
+    cases = [(np.zeros((3, 5)), ValueError), (np.zeros(shape, np.int64), TypeError), ([0.0] * 4, TypeError)]
+    ro = np.zeros(shape)
+    ro.flags.writeable = False
+    cases.append((ro, ValueError))
+    for out, err in cases:
+        before = np.array(out, copy=True)
+        with pytest.raises(err):
+            f(x, axis=1, out=out)
+        assert np.array_equal(np.asarray(out), before)
+    with pytest.raises(AxisError):   # an argument error also writes nothing
+        out = np.zeros(shape)
+        f(x, axis=3, out=out)
+    assert not out.any()
+
+
+def test_out_logsumexp():
+    x = np.random.default_rng(12).normal(size=(4, 5))
+    out = np.empty(4)
+    assert fa.logsumexp(x, axis=1, out=out) is out
+    np.testing.assert_allclose(out, scipy_special.logsumexp(x, axis=1), rtol=1e-15)
+    out = np.empty((4, 1))
+    assert fa.logsumexp(x, axis=1, keepdims=True, out=out) is out
+    out0 = np.empty(())
+    assert fa.logsumexp(x, out=out0) is out0
+
+
+# ---------------------------------------------------------------- argument errors (SPEC.md 5)
+@pytest.mark.parametrize("f", [fa.softmax, fa.log_softmax, fa.logsumexp])
+def test_axis_errors(f):
+    x = np.ones((2, 3))
+    with pytest.raises(AxisError, match="out of bounds"):
+        f(x, axis=2)
+    with pytest.raises(AxisError):
+        f(x, axis=-3)
+    with pytest.raises(ValueError, match="duplicate"):
+        f(x, axis=(0, 0))
+    with pytest.raises(TypeError):
+        f(x, axis=1.0)
+    assert np.array_equal(f(x, axis=np.int64(1)), f(x, axis=1))
+
+
+def test_fast_path_matches_general_path(isa):
+    """The C-API fast path and the general path (through a mask of all True) agree."""
+    rng = np.random.default_rng(13)
+    for dtype in (F32, F64):
+        x = rng.uniform(-30, 30, (8, 10)).astype(dtype)
+        ones = np.ones(x.shape, bool)
+        for axis in (None, 0, 1):
+            for f in (fa.softmax, fa.log_softmax, fa.logsumexp):
+                a, b = f(x, axis=axis), f(x, axis=axis, where=ones)
+                np.testing.assert_allclose(a, b, rtol=4 * np.finfo(dtype).eps, atol=0)
+
+
+def ulp_table():
+    """Max ULP per (variant, dtype) over rows of 1 .. 10^6 entries uniform in +-50, last axis
+    and axis 0 (the figures quoted in src_c/kernels/fa_softmax.h).  Rows above 5000 entries
+    run on the best variant only."""
+    for isa in fa.simd_info()["available"]:
+        fa.set_isa(isa)
+        for dtype in (F32, F64):
+            worst = np.zeros(3)
+            for n, rows in ((1, 64), (2, 64), (3, 64), (7, 64), (10, 64), (100, 32), (1000, 16), (4097, 4),
+                            (100_000, 1), (1_000_000, 1)):
+                if n > 5000 and isa != fa.simd_info()["best"]:
+                    continue
+                x = np.random.default_rng(n).uniform(-50, 50, (rows, n)).astype(dtype)
+                ref = mp_reference if n <= 100 else ld_reference
+                worst = np.maximum(worst, max_ulps(x, -1, dtype, ref))
+                if n <= 5000:
+                    worst = np.maximum(worst, max_ulps(np.ascontiguousarray(x.T), 0, dtype, ref))
+            print(f"{isa:7s} {np.dtype(dtype).name}: logsumexp {worst[0]:.2f}  softmax {worst[1]:.2f}  "
+                  f"log_softmax {worst[2]:.2f} ULP", flush=True)
+    fa.set_isa("best")
+
+
+if __name__ == "__main__":   # PYTHONPATH=.:tests python tests/test_reductions.py
+    ulp_table()
