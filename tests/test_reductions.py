@@ -129,6 +129,30 @@ def test_ulp_narrow_ranges(isa, dtype):
 
 
 @pytest.mark.parametrize("dtype", [F32, F64])
+@pytest.mark.parametrize("axis", [-1, 0])
+def test_logsumexp_cancelling(isa, dtype, axis):
+    """M + log(sum) cancels when M < 0 and the result is near 0: still within the bound."""
+    rng = np.random.default_rng(7)
+    for n, loc in [(3, -0.6), (5, -1.0), (50, -4.0), (300, -6.0)]:
+        x = rng.normal(loc, 0.7, (24, n)).astype(dtype)
+        x = x if axis == -1 else np.ascontiguousarray(x.T)
+        (lh, ll), _, _ = mp_reference(x, axis)
+        assert np.any(np.abs(lh) < 0.5)           # the rows do reach the cancelling range
+        assert ulp_errors(fa.logsumexp(x, axis=axis), lh, ll, dtype).max() <= LSE_ULP
+
+
+def test_logsumexp_of_log_probabilities():
+    """lse of normalised log-probabilities is ~0: below |lse| ~ 2^-11 (float64) the result
+    is accurate to ~2^-64 absolute rather than in ULPs (README, accuracy)."""
+    logp = np.log(np.random.default_rng(8).dirichlet(np.ones(30), 20))
+    (lh, ll), _, _ = mp_reference(logp)
+    assert np.all(np.abs(fa.logsumexp(logp, axis=-1) - lh - ll) <= 2.0 ** -60)
+    p32 = logp.astype(F32)
+    (lh, ll), _, _ = mp_reference(p32)
+    assert ulp_errors(fa.logsumexp(p32, axis=-1), lh, ll, F32).max() <= LSE_ULP
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
 def test_dominant_entry(isa, dtype):
     """log1p for the dominant term: SciPy gets lse right, every peer gets log_softmax[0] = 0."""
     x = np.array([0.0, -40.0] if dtype == F64 else [0.0, -20.0], dtype=dtype)

@@ -317,6 +317,47 @@ static double fa_sm_lse_special_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdiff
     if (pos || neg) { *sign = pos ? 1.0 : -1.0; return INFINITY; }                               \
     *sign = 0.0;                                                                                  \
     return -INFINITY;                                                                             \
+}                                                                                                 \
+                                                                                                  \
+/* M + log(sum of w*e^(x - M)) summed again in long double (x87: 64-bit significand), for the    \
+ * slices where M + l cancels (fa_sm_lse_value). */                                               \
+static double fa_sm_lse_exact_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdiff_t stride,          \
+                                  const unsigned char *mask, const fa_scalar_##T *b, double M)    \
+{                                                                                                 \
+    long double sum = 0.0L;                                                                       \
+    for (ptrdiff_t k = 0; k < n; k++) {                                                           \
+        const ptrdiff_t at = k * stride;                                                          \
+        const long double w = b ? (long double)b[at] : 1.0L;                                      \
+        if ((mask && !mask[at]) || w == 0.0L)                                                     \
+            continue;                                                                             \
+        sum += w * expl((long double)x[at] - (long double)M);                                     \
+    }                                                                                             \
+    return (double)((long double)M + logl(sum));                                                  \
+}                                                                                                 \
+                                                                                                  \
+/* logsumexp of a slice from its statistics.  M + l is ill-conditioned where it cancels        \
+ * (M < 0 < l, result near 0): l carries the sum's absolute error, ~2^-53 (each exp term is     \
+ * rounded), which is ~1/|M + l| ULPs of the result.  So where |M + l| < 1 and < l the slice is  \
+ * summed again in long double (fa_sm_lse_exact: a scalar pass, ~30 ns per entry), and where     \
+ * only |M + l| < 4 l (float64 data) l is taken again as logl of the sum, one libm call.  Below  \
+ * |result| ~ 2^-11 (float64) even long double runs short: the absolute error is then ~2^-64.  \
+ * Other slices keep the fast result; neither refinement occurs for inputs spread over +-50    \
+ * unless the result lands in (-1, 1). */                                                       \
+static double fa_sm_lse_value_##T(const fa_sm_stats *s, const fa_scalar_##T *x, ptrdiff_t n,      \
+                                  ptrdiff_t stride, const unsigned char *mask,                    \
+                                  const fa_scalar_##T *b, double *sign)                           \
+{                                                                                                 \
+    double l;                                                                                     \
+    if (fa_sm_finish(s, &l, sign) == FA_SM_SPECIAL)                                               \
+        return fa_sm_lse_special_##T(x, n, stride, mask, b, sign);                                \
+    double v = s->M + l;                                                                          \
+    if (!(*sign > 0) || !(s->M < 0))   /* no cancellation (and l = log1p(T) stays as it is) */    \
+        return v;                                                                                 \
+    if (fabs(v) < 1.0 && fabs(v) < l)                                                             \
+        return fa_sm_lse_exact_##T(x, n, stride, mask, b, s->M);                                  \
+    if (sizeof(fa_scalar_##T) == 8 && fabs(v) < 4.0 * fabs(l))                                    \
+        v = (double)((long double)s->M + logl((long double)s->C + (long double)s->t + (long double)s->te)); \
+    return v;                                                                                     \
 }
 
 /* ---- float32 lanes, for float32 data without mask or weights (the common path) ---- */
@@ -835,15 +876,12 @@ FA_INLINE void fa_sm_lse_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrd
         const unsigned char *mr = HAS_MASK ? mk + r * n : NULL;                                   \
         const fa_scalar_##T *br = HAS_B ? b + r * n : NULL;                                       \
         fa_sm_stats s;                                                                            \
-        double l, sign, v, rmin;                                                                  \
+        double sign, v, rmin;                                                                     \
         if (FA_SM_HAS_FAST_##T && !HAS_MASK && !HAS_B)                                            \
             fa_sm_row_stats_fast_##T(xr, n, &s, &rmin);                                           \
         else                                                                                      \
             fa_sm_row_stats_##T(xr, mr, br, n, &s, HAS_MASK, HAS_B);                              \
-        if (fa_sm_finish(&s, &l, &sign) == FA_SM_SPECIAL)                                         \
-            v = fa_sm_lse_special_##T(xr, n, 1, mr, br, &sign);                                   \
-        else                                                                                      \
-            v = s.M + l;                                                                          \
+        v = fa_sm_lse_value_##T(&s, xr, n, 1, mr, br, &sign);                                     \
         if (sign < 0 && !sg) v = NAN;                                                             \
         y[r] = (fa_scalar_##T)v;                                                                  \
         if (sg) sg[r] = (fa_scalar_##T)sign;                                                      \

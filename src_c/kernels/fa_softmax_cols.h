@@ -167,12 +167,9 @@ static void fa_sm_lse_cols_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff
             else fa_sm_col_stats_##T(xs, ms, bs, n, inner, width, Mo, To, Co, 1, 1);              \
             for (ptrdiff_t k = 0; k < width; k++) {                                               \
                 fa_sm_stats s = {Mo[k], To[k], Co[k], 0.0};                                            \
-                double l, sign, v;                                                                \
-                if (fa_sm_finish(&s, &l, &sign) == FA_SM_SPECIAL)                                 \
-                    v = fa_sm_lse_special_##T(xs + k, n, inner, ms ? ms + k : NULL,               \
-                                              bs ? bs + k : NULL, &sign);                         \
-                else                                                                              \
-                    v = s.M + l;                                                                  \
+                double sign;                                                                      \
+                double v = fa_sm_lse_value_##T(&s, xs + k, n, inner, ms ? ms + k : NULL,          \
+                                               bs ? bs + k : NULL, &sign);                        \
                 if (sign < 0 && !sg) v = NAN;                                                     \
                 y[o * inner + j + k] = (fa_scalar_##T)v;                                          \
                 if (sg) sg[o * inner + j + k] = (fa_scalar_##T)sign;                              \
@@ -272,14 +269,14 @@ static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t o
             for (ptrdiff_t k = 0; k < nv * L; k++) {   /* finish each column in double */
                 fa_sm_stats st = {Mo[k], To[k], Co[k], 0.0};
                 double l = 0.0, sign = 1.0;
-                const int special = k < width && fa_sm_finish(&st, op ? &l : NULL, &sign) == FA_SM_SPECIAL;
                 if (op == 2) {
                     if (k >= width) continue;
-                    double v = special ? fa_sm_lse_special_f32(xs + j + k, n, inner, NULL, NULL, &sign) : st.M + l;
+                    double v = fa_sm_lse_value_f32(&st, xs + j + k, n, inner, NULL, NULL, &sign);
                     y[o * inner + j + k] = (float)v;
                     if (sg) sg[o * inner + j + k] = (float)sign;
                     continue;
                 }
+                const int special = k < width && fa_sm_finish(&st, op ? &l : NULL, &sign) == FA_SM_SPECIAL;
                 Sp[k] = special ? 1.0f : 0.0f;
                 if (special || k >= width) { Mo[k] = 0; l = 0; st.C = 1; st.t = 0; }
                 const double inv = 1.0 / (st.C + st.t);
