@@ -112,7 +112,8 @@ def _build():
     groups = {}
     for entry in ACTIVATIONS:
         groups.setdefault(entry.name, []).append(entry)
-    namespace = {"apply_unary": apply_unary, "unary_fast": _core.unary_fast, "_check_params": _check_params}
+    namespace = {"apply_unary": apply_unary, "unary_fast": _core.unary_fast, "_check_params": _check_params,
+                 "inf": float("inf")}
     functions = {}
     for name, entries in groups.items():
         exec(_make(entries), namespace)
