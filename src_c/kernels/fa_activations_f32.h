@@ -5,6 +5,28 @@
  *     PYTHONPATH=. python tools/ulp_report.py --dtype float32 --n 4000 <name>
  */
 
+/* Like FA_UNARY_KERNEL(name, f32, VFN) for a VFN over fa_simd_f64: the float32 input is
+ * widened, evaluated in double, rounded once to float32 on the store. */
+#define FA_UNARY_KERNEL_F32_VIA_F64(name, VFN)                                              \
+static void fa_k_##name##_f32(const float *x, float *y, ptrdiff_t n, const fa_params *pp) \
+{                                                                                          \
+    const fa_params p = *pp;                                                               \
+    const ptrdiff_t L = FA_LANES_F64;                                                      \
+    ptrdiff_t i = 0;                                                                       \
+    for (; i + 2 * L <= n; i += 2 * L) {                                                   \
+        fa_simd_f64 v0 = fa_loadu_f32_as_f64(x + i);                                       \
+        fa_simd_f64 v1 = fa_loadu_f32_as_f64(x + i + L);                                   \
+        v0 = VFN(v0, &p);                                                                  \
+        v1 = VFN(v1, &p);                                                                  \
+        fa_storeu_f64_as_f32(y + i, v0);                                                   \
+        fa_storeu_f64_as_f32(y + i + L, v1);                                               \
+    }                                                                                      \
+    for (; i + L <= n; i += L)                                                             \
+        fa_storeu_f64_as_f32(y + i, VFN(fa_loadu_f32_as_f64(x + i), &p));                  \
+    if (i < n)                                                                             \
+        fa_store_tail_f64_as_f32(y + i, VFN(fa_load_tail_f32_as_f64(x + i, n - i, 0), &p), n - i); \
+}
+
 /* -|x| clamped to [-110, 0] (NaN kept: max(c, v) returns v when v is NaN).  Below -110
  * every e^z-based result here is 0 or rounds to it, and the clamp keeps inf out of the
  * range reduction. */
@@ -139,3 +161,38 @@ FA_INLINE fa_simd_f32 fa_celu_v_f32(fa_simd_f32 x, const fa_params *p)
     return fa_select_f32(fa_cmplt_f32(x, fa_set1_f32(0.0f)), fa_mul_f32(alpha, em), x);
 }
 FA_UNARY_KERNEL(celu, f32, fa_celu_v_f32)
+
+/* logit(p) = log(p/(1-p)), in double: p/(1-p) is then exact to 2^-52, and log near 1 has
+ * log1p quality (fa_log_f64w), so p near 1/2 keeps its relative accuracy.  p->a >= 0 is
+ * eps: p is first clamped to [eps, 1-eps] in double, as the reference (torch's clamp).
+ * logit(0) = -inf, logit(1) = +inf, p outside [0, 1] or NaN -> NaN (SciPy).
+ * Max error: see the commit table. */
+FA_INLINE fa_simd_f64 fa_logit_v_f64w(fa_simd_f64 x, const fa_params *p)
+{
+    if (p->a >= 0)
+        x = fa_min_f64(fa_set1_f64(1.0 - p->a), fa_max_f64(fa_set1_f64(p->a), x));
+    fa_simd_f64 q = fa_div_f64(x, fa_sub_f64(fa_set1_f64(1.0), x));
+    fa_simd_f64 inf = fa_set1_f64(INFINITY);
+    fa_mask_f64 ok = fa_mask_and_f64(fa_cmpgt_f64(q, fa_set1_f64(0.0)), fa_cmplt_f64(q, inf));
+    fa_simd_f64 edge = fa_select_f64(fa_cmpeq_f64(q, fa_set1_f64(0.0)), fa_neg_f64(inf),
+                                     fa_select_f64(fa_cmpeq_f64(q, inf), inf, fa_set1_f64(NAN)));
+    return fa_select_f64(ok, fa_log_f64w(q), edge);
+}
+FA_UNARY_KERNEL_F32_VIA_F64(logit, fa_logit_v_f64w)
+
+/* gelu 'tanh' = x/2 (1 + tanh(u)) = x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3),
+ * in double: 2u is exact to 2^-50, so the e^(2u) tail does not amplify its rounding;
+ * then as sigmoid: x num/(1 + e), e = e^-|2u| (clamped to e^-120), num = e (u < 0) or 1.
+ * x < -1e4 behaves as -1e4 in the numerator (result -0.0, so gelu(-inf) = -0.0);
+ * gelu(+inf) = +inf, gelu(-0.0) = -0.0, NaN -> NaN.  Max error: see the commit table. */
+FA_INLINE fa_simd_f64 fa_gelu_tanh_v_f64w(fa_simd_f64 x, const fa_params *p)
+{
+    (void)p;
+    const double a = 1.5957691216057307117597842397375;   /* 2 sqrt(2/pi) */
+    fa_simd_f64 v = fa_mul_f64(x, fa_fmadd_f64(fa_mul_f64(x, x), fa_set1_f64(a * 0.044715), fa_set1_f64(a)));
+    fa_simd_f64 e = fa_exp_neg_f64w(fa_max_f64(fa_set1_f64(-120.0), fa_or_f64(v, fa_set1_f64(-0.0))));
+    fa_simd_f64 xe = fa_mul_f64(fa_max_f64(fa_set1_f64(-1e4), x), e);
+    fa_simd_f64 num = fa_select_f64(fa_cmplt_f64(v, fa_set1_f64(0.0)), xe, x);
+    return fa_div_f64(num, fa_add_f64(e, fa_set1_f64(1.0)));
+}
+FA_UNARY_KERNEL_F32_VIA_F64(gelu_tanh, fa_gelu_tanh_v_f64w)
