@@ -70,7 +70,8 @@ FA_UNARY_KERNEL(silu, f32, fa_silu_v_f32)
 /* softplus(x) = max(x, 0) + log1p(e^-|bx|)/b (b = beta > 0), and where b*x > threshold,
  * x (torch's cut-off; threshold = +inf when the user gave None: exact everywhere).
  * b*x is carried as a two-product zh + zl: e^z's tail would amplify the rounding of b*x
- * |bx| times (87x at the underflow end).  Limits: softplus(+inf) = +inf, (-inf) = 0,
+ * |bx| times (87x at the underflow end).  |bx| > 110 behaves as 110 (results below 2^-149
+ * for b >= 1e-6; within one smallest-normal otherwise).  Limits: softplus(+inf) = +inf, (-inf) = 0,
  * NaN -> NaN.  Max error: see the commit table. */
 FA_INLINE fa_simd_f32 fa_softplus_v_f32(fa_simd_f32 x, const fa_params *p)
 {
@@ -82,7 +83,12 @@ FA_INLINE fa_simd_f32 fa_softplus_v_f32(fa_simd_f32 x, const fa_params *p)
     zl = fa_xor_f32(zl, fa_andnot_f32(zh, fa_set1_f32(-0.0f)));
     fa_simd_f32 n, m;
     fa_simd_f32 e = fa_exp_neg_lo_f32(fa_negabs_clamped_f32(zh), zl, &n, &m);
-    fa_simd_f32 y = fa_add_f32(fa_max_f32(fa_set1_f32(0.0f), x), fa_div_f32(fa_log1p_unit_f32(e), beta));
+    /* Tail (|bx| > 17: log1p(e) = e to 2^-25): e/b = ((1 + m)/b) 2^n, scaled after the
+     * division, so b < 1 keeps a normal result accurate where e alone is subnormal. */
+    fa_mask_f32 tail = fa_cmplt_f32(fa_or_f32(zh, fa_set1_f32(-0.0f)), fa_set1_f32(-17.0f));
+    fa_simd_f32 l = fa_select_f32(tail, fa_add_f32(m, fa_set1_f32(1.0f)), fa_log1p_unit_f32(e));
+    l = fa_ldexp_neg_f32(fa_div_f32(l, beta), fa_select_f32(tail, n, fa_set1_f32(0.0f)));
+    fa_simd_f32 y = fa_add_f32(fa_max_f32(fa_set1_f32(0.0f), x), l);
     return fa_select_f32(fa_cmpgt_f32(zh, fa_set1_f32((float)p->b)), x, y);
 }
 FA_UNARY_KERNEL(softplus, f32, fa_softplus_v_f32)
@@ -196,3 +202,30 @@ FA_INLINE fa_simd_f64 fa_gelu_tanh_v_f64w(fa_simd_f64 x, const fa_params *p)
     return fa_div_f64(num, fa_add_f64(e, fa_set1_f64(1.0)));
 }
 FA_UNARY_KERNEL_F32_VIA_F64(gelu_tanh, fa_gelu_tanh_v_f64w)
+
+/* gelu(x) = x Phi(x), Phi(x) = erfc(-x/sqrt2)/2, in double: h = erfc(|x|/sqrt2)/2 =
+ * t P(t) e^(-x^2/2)/2, t = 1/(1 + 0.3 |x|/sqrt2), P of degree 10 fitted to erfcx(w)/t on
+ * w in [0, 10.3] (Lawson minimax, relative error 2^-30.4; beyond, the result is below
+ * 2^-149 for x < 0 and h is negligible for x > 0).  x^2/2 is exact in double, so neither
+ * the division by sqrt 2 nor the square is amplified by the Gaussian tail (SPEC 6).
+ * Phi = h (x < 0) or 1 - h.  x < -40 behaves as -40 (result -0.0: gelu(-inf) = -0.0);
+ * gelu(+inf) = +inf, gelu(-0.0) = -0.0, NaN -> NaN.  Max error: see the commit table. */
+FA_INLINE fa_simd_f64 fa_gelu_v_f64w(fa_simd_f64 x, const fa_params *p)
+{
+    (void)p;
+    x = fa_max_f64(fa_set1_f64(-40.0), x);
+    fa_simd_f64 w = fa_mul_f64(fa_abs_f64(x), fa_set1_f64(0.3 * 0.70710678118654752440));
+    fa_simd_f64 t = fa_div_f64(fa_set1_f64(1.0), fa_add_f64(w, fa_set1_f64(1.0)));
+    static const double c[11] = {
+        0x1.5ab0362967ad6p-3, 0x1.59778d2ed42ecp-3, 0x1.5727d00c21a18p-3, 0x1.c4e4d1c60388bp-4,
+        0x1.0ffd25970c71ap-2, -0x1.1dfbee9533906p-2, 0x1.8910616deb718p-1, -0x1.aba117085125ep-1,
+        0x1.7b93b6aecb738p-1, -0x1.53d20f682fd2bp-2, 0x1.c74ec0b88fb44p-5};
+    fa_simd_f64 q = fa_set1_f64(c[10]);
+    for (int k = 9; k >= 0; k--)
+        q = fa_fmadd_f64(q, t, fa_set1_f64(c[k]));
+    fa_simd_f64 g = fa_exp_neg_f64w(fa_max_f64(fa_set1_f64(-700.0), fa_mul_f64(fa_mul_f64(x, x), fa_set1_f64(-0.5))));
+    fa_simd_f64 h = fa_mul_f64(fa_mul_f64(fa_mul_f64(t, fa_set1_f64(0.5)), q), g);
+    fa_simd_f64 phi = fa_select_f64(fa_cmplt_f64(x, fa_set1_f64(0.0)), h, fa_sub_f64(fa_set1_f64(1.0), h));
+    return fa_mul_f64(x, phi);
+}
+FA_UNARY_KERNEL_F32_VIA_F64(gelu, fa_gelu_v_f64w)
