@@ -48,10 +48,10 @@ FA_INLINE fa_simd_f32 fa_sigmoid_v_f32(fa_simd_f32 x, const fa_params *p)
 }
 FA_UNARY_KERNEL(sigmoid, f32, fa_sigmoid_v_f32)
 
-/* silu(x) = x*sigmoid(x).  x >= 0: x/(1+e), e = e^-x.  x < 0: with e = q 2^n, the result
- * is ((x q)/(1+e)) 2^n, so x e^x stays accurate where e^x alone is already subnormal
- * (x in [-92, -87.3] still has a normal result); the scaling is exact unless the result
- * is subnormal.  x is clamped to >= -110 first (silu(-110) already rounds to -0.0), so
+/* silu(x) = x*sigmoid(x).  x >= 0: x/(1+e), e = e^-x.  x < 0: with e = 2^n (1 + q), the
+ * numerator x e^x is (x + x q) 2^n, scaled by fa_ldexp_neg_f32 (exact unless the product is
+ * subnormal), so it stays accurate where e^x alone is already subnormal (x in [-92, -87.3]
+ * still has a normal result).  x is clamped to >= -110 first (silu(-110) already rounds to -0.0), so
  * silu(-inf) = -0.0; silu(-0.0) = -0.0, silu(+inf) = +inf, NaN -> NaN.
  * Max error 2.73 ULP (avx2, avx512), 2.54 ULP (scalar, sse2). */
 FA_INLINE fa_simd_f32 fa_silu_v_f32(fa_simd_f32 x, const fa_params *p)
@@ -61,37 +61,44 @@ FA_INLINE fa_simd_f32 fa_silu_v_f32(fa_simd_f32 x, const fa_params *p)
     fa_simd_f32 z = fa_negabs_clamped_f32(x);          /* on the x < 0 lanes: max(x, -110) */
     fa_simd_f32 e = fa_exp_neg_f32(z, &n, &q);
     fa_mask_f32 neg = fa_cmplt_f32(x, fa_set1_f32(0.0f));
-    fa_simd_f32 num = fa_select_f32(neg, fa_fmadd_f32(z, q, z), x);
-    fa_simd_f32 r = fa_div_f32(num, fa_add_f32(e, fa_set1_f32(1.0f)));
-    return fa_ldexp_neg_f32(r, fa_select_f32(neg, n, fa_set1_f32(0.0f)));
+    fa_simd_f32 num = fa_select_f32(neg, fa_ldexp_neg_f32(fa_fmadd_f32(z, q, z), n), x);
+    return fa_div_f32(num, fa_add_f32(e, fa_set1_f32(1.0f)));
 }
 FA_UNARY_KERNEL(silu, f32, fa_silu_v_f32)
 
 /* softplus(x) = max(x, 0) + log1p(e^-|bx|)/b (b = beta > 0), and where b*x > threshold,
  * x (torch's cut-off; threshold = +inf when the user gave None: exact everywhere).
- * b*x is carried as a two-product zh + zl: e^z's tail would amplify the rounding of b*x
- * |bx| times (87x at the underflow end).  |bx| > 110 behaves as 110 (results below 2^-149
- * for b >= 1e-6; within one smallest-normal otherwise).  Limits: softplus(+inf) = +inf, (-inf) = 0,
+ * b = 1 (the default): in float32, log1p(e) with e = e^-|x| (flushed below 2^-126, where
+ * the result is e itself, subnormal).  Any other b: in double (fa_softplus_v_f64w), since
+ * the e^z tail would amplify the rounding of b*x, and of b itself, |bx| times, and the
+ * division by b adds one more rounding.  Limits: softplus(+inf) = +inf, (-inf) = 0,
  * NaN -> NaN.  Max error: see the commit table. */
-FA_INLINE fa_simd_f32 fa_softplus_v_f32(fa_simd_f32 x, const fa_params *p)
+FA_INLINE fa_simd_f32 fa_softplus1_v_f32(fa_simd_f32 x, const fa_params *p)
 {
-    fa_simd_f32 beta = fa_set1_f32((float)p->a);
-    fa_simd_f32 zh = fa_mul_f32(beta, x);
-    fa_simd_f32 zl = fa_two_prod_lo_f32(beta, x, zh);
-    zl = fa_select_f32(fa_cmplt_f32(fa_abs_f32(zh), fa_set1_f32(128.0f)), zl, fa_set1_f32(0.0f));
-    /* -|zh + zl| = -|zh| + (zh > 0 ? -zl : zl) */
-    zl = fa_xor_f32(zl, fa_andnot_f32(zh, fa_set1_f32(-0.0f)));
     fa_simd_f32 n, m;
-    fa_simd_f32 e = fa_exp_neg_lo_f32(fa_negabs_clamped_f32(zh), zl, &n, &m);
-    /* Tail (|bx| > 17: log1p(e) = e to 2^-25): e/b = ((1 + m)/b) 2^n, scaled after the
-     * division, so b < 1 keeps a normal result accurate where e alone is subnormal. */
-    fa_mask_f32 tail = fa_cmplt_f32(fa_or_f32(zh, fa_set1_f32(-0.0f)), fa_set1_f32(-17.0f));
-    fa_simd_f32 l = fa_select_f32(tail, fa_add_f32(m, fa_set1_f32(1.0f)), fa_log1p_unit_f32(e));
-    l = fa_ldexp_neg_f32(fa_div_f32(l, beta), fa_select_f32(tail, n, fa_set1_f32(0.0f)));
-    fa_simd_f32 y = fa_add_f32(fa_max_f32(fa_set1_f32(0.0f), x), l);
-    return fa_select_f32(fa_cmpgt_f32(zh, fa_set1_f32((float)p->b)), x, y);
+    fa_simd_f32 e = fa_exp_neg_f32(fa_negabs_clamped_f32(x), &n, &m);
+    fa_simd_f32 y = fa_add_f32(fa_max_f32(fa_set1_f32(0.0f), x), fa_log1p_unit_f32(e));
+    return fa_select_f32(fa_cmpgt_f32(x, fa_set1_f32((float)p->b)), x, y);
 }
-FA_UNARY_KERNEL(softplus, f32, fa_softplus_v_f32)
+FA_UNARY_KERNEL(softplus1, f32, fa_softplus1_v_f32)
+
+FA_INLINE fa_simd_f64 fa_softplus_v_f64w(fa_simd_f64 x, const fa_params *p)
+{
+    fa_simd_f64 beta = fa_set1_f64(p->a);
+    fa_simd_f64 z = fa_mul_f64(beta, x);
+    fa_simd_f64 e = fa_exp_neg_f64w(fa_max_f64(fa_set1_f64(-700.0), fa_or_f64(z, fa_set1_f64(-0.0))));
+    fa_simd_f64 y = fa_add_f64(fa_max_f64(fa_set1_f64(0.0), x), fa_div_f64(fa_log1p_unit_f64w(e), beta));
+    return fa_select_f64(fa_cmpgt_f64(z, fa_set1_f64(p->b)), x, y);
+}
+FA_UNARY_KERNEL_F32_VIA_F64(softplus_beta, fa_softplus_v_f64w)
+
+static void fa_k_softplus_f32(const float *x, float *y, ptrdiff_t n, const fa_params *p)
+{
+    if (p->a == 1.0)
+        fa_k_softplus1_f32(x, y, n, p);
+    else
+        fa_k_softplus_beta_f32(x, y, n, p);
+}
 
 /* log_sigmoid(x) = min(x, 0) - log1p(e^-|x|), computed as -(log1p(e) - min(x, 0)) so
  * log_sigmoid(+inf) = -0.0; (-inf) = -inf, NaN -> NaN.  Max error: see the commit table. */
@@ -106,7 +113,7 @@ FA_UNARY_KERNEL(log_sigmoid, f32, fa_log_sigmoid_v_f32)
 
 /* mish(x) = x tanh(log1p(e^x)) = x w/(w + 2), w = e^x (e^x + 2); with e = e^-|x| no term
  * cancels: x >= 0: x (1 + 2e)/(1 + 2e + 2e^2); x < 0: x e (e + 2)/(e (e + 2) + 2), where
- * e = 2^n (1 + m) and x e is formed as (x + x m) 2^n after the division, as in silu, so
+ * e = 2^n (1 + m) and x e is formed as (x + x m) 2^n, as in silu, so
  * the result stays accurate down to the subnormal range.  x < -110 behaves as -110 (the
  * result rounds to -0.0): mish(-inf) = -0.0, mish(+inf) = +inf, mish(-0.0) = -0.0.
  * Max error: see the commit table. */
@@ -120,9 +127,10 @@ FA_INLINE fa_simd_f32 fa_mish_v_f32(fa_simd_f32 x, const fa_params *p)
     fa_simd_f32 two = fa_set1_f32(2.0f);
     fa_simd_f32 ep2 = fa_add_f32(e, two);
     fa_simd_f32 a = fa_fmadd_f32(two, e, fa_set1_f32(1.0f));          /* 1 + 2e */
-    fa_simd_f32 num = fa_mul_f32(fa_select_f32(neg, ep2, a), fa_select_f32(neg, fa_fmadd_f32(z, m, z), x));
+    fa_simd_f32 xe = fa_ldexp_neg_f32(fa_fmadd_f32(z, m, z), n);       /* x e^x, x < 0 lanes */
+    fa_simd_f32 num = fa_mul_f32(fa_select_f32(neg, ep2, a), fa_select_f32(neg, xe, x));
     fa_simd_f32 den = fa_select_f32(neg, fa_fmadd_f32(e, ep2, two), fa_fmadd_f32(fa_add_f32(e, e), e, a));
-    return fa_ldexp_neg_f32(fa_div_f32(num, den), fa_select_f32(neg, n, fa_set1_f32(0.0f)));
+    return fa_div_f32(num, den);
 }
 FA_UNARY_KERNEL(mish, f32, fa_mish_v_f32)
 

@@ -41,39 +41,22 @@ FA_INLINE fa_simd_f32 fa_expm1_reduced_f32(fa_simd_f32 t)
     return fa_fmadd_f32(fa_mul_f32(t, t), p, t);
 }
 
-/* e^z for z in [-110, 0] (NaN propagates), given the reduced t (z = n ln2 + t) and
- * s = 2^n from the bits.  Without vscalefps the result is flushed to +0 where
- * e^z < 2^-126 (z < -87.34: the true result is subnormal, which SPEC 6 counts within one
- * smallest-normal); with it, 2^n is exact down to 2^-149.  Hands back m = e^t - 1
- * (e^z = 2^n (1 + m)) for callers that rescale a product themselves. */
-FA_INLINE fa_simd_f32 fa__exp_from_reduced_f32(fa_simd_f32 z, fa_simd_f32 t, fa_simd_f32 n, fa_simd_f32 s,
-                                              fa_simd_f32 *m)
-{
-    *m = fa_expm1_reduced_f32(t);
-#if FA_HAVE_SCALEF
-    (void)z;
-    s = fa_scalef_f32(fa_set1_f32(1.0f), n);
-    return fa_fmadd_f32(s, *m, s);
-#else
-    (void)n;
-    fa_simd_f32 e = fa_fmadd_f32(s, *m, s);
-    return fa_select_f32(fa_cmplt_f32(z, fa_set1_f32(FA_EXP_CUTOFF_F32)), fa_set1_f32(0.0f), e);
-#endif
-}
-/* e^z, z in [-110, 0]: <= 1 ULP (sigmoid's figures below bound it). */
+/* e^z for z in [-110, 0] (NaN propagates): s + s m, s = 2^n, m = e^t - 1.  Without
+ * vscalefps the result is flushed to +0 where e^z < 2^-126 (z < -87.34: the true result is
+ * subnormal, which SPEC 6 counts within one smallest-normal); with it, 2^n is exact down to
+ * 2^-149.  ~1 ULP (the sigmoid figures in fa_activations_f32.h bound it).  Hands back n
+ * and m (e^z = 2^n (1 + m)) for callers that scale a product themselves. */
 FA_INLINE fa_simd_f32 fa_exp_neg_f32(fa_simd_f32 z, fa_simd_f32 *n, fa_simd_f32 *m)
 {
     fa_simd_f32 s;
-    fa_simd_f32 t = fa_exp_reduce_f32(z, n, &s);
-    return fa__exp_from_reduced_f32(z, t, *n, s, m);
-}
-/* e^(z + zlo), z in [-110, 0], |zlo| <= ulp(z): the low part of an argument carried as a
- * two-product (an error of z would be amplified |z| times). */
-FA_INLINE fa_simd_f32 fa_exp_neg_lo_f32(fa_simd_f32 z, fa_simd_f32 zlo, fa_simd_f32 *n, fa_simd_f32 *m)
-{
-    fa_simd_f32 s;
-    fa_simd_f32 t = fa_add_f32(fa_exp_reduce_f32(z, n, &s), zlo);
-    return fa__exp_from_reduced_f32(z, t, *n, s, m);
+    *m = fa_expm1_reduced_f32(fa_exp_reduce_f32(z, n, &s));
+#if FA_HAVE_SCALEF
+    s = fa_scalef_f32(fa_set1_f32(1.0f), *n);
+    return fa_fmadd_f32(s, *m, s);
+#else
+    fa_simd_f32 e = fa_fmadd_f32(s, *m, s);
+    return fa_select_f32(fa_cmplt_f32(z, fa_set1_f32(FA_EXP_CUTOFF_F32)), fa_set1_f32(0.0f), e);
+#endif
 }
 
 /* expm1(z) for z in [-110, 0]: (s - 1) + s m with s = 2^n, both terms exact, one rounding:
@@ -102,23 +85,6 @@ FA_INLINE fa_simd_f32 fa_log1p_unit_f32(fa_simd_f32 e)
     r = fa_fmadd_f32(r, w, fa_set1_f32(0x1.99d27cp-2f));
     r = fa_fmadd_f32(r, w, fa_set1_f32(0x1.555500p-1f));
     return fa_fmadd_f32(fa_mul_f32(s, w), r, fa_add_f32(s, s));
-}
-
-/* The rounding error of a*b (a*b = h + lo exactly, h = fl(a*b)): FMA where there is one,
- * else Dekker's product with Veltkamp splitting (garbage if a or b exceeds ~2^113). */
-FA_INLINE fa_simd_f32 fa_two_prod_lo_f32(fa_simd_f32 a, fa_simd_f32 b, fa_simd_f32 h)
-{
-#if FA_HAVE_FMA
-    return fa_fmsub_f32(a, b, h);
-#else
-    fa_simd_f32 k = fa_set1_f32(4097.0f);
-    fa_simd_f32 ca = fa_mul_f32(a, k), cb = fa_mul_f32(b, k);
-    fa_simd_f32 ah = fa_sub_f32(ca, fa_sub_f32(ca, a)), bh = fa_sub_f32(cb, fa_sub_f32(cb, b));
-    fa_simd_f32 al = fa_sub_f32(a, ah), bl = fa_sub_f32(b, bh);
-    fa_simd_f32 r = fa_sub_f32(fa_mul_f32(ah, bh), h);
-    r = fa_add_f32(fa_add_f32(r, fa_mul_f32(ah, bl)), fa_mul_f32(al, bh));
-    return fa_add_f32(r, fa_mul_f32(al, bl));
-#endif
 }
 
 /* v * 2^n for integer-valued n in [-160, 0] (v normal, |v| < 2^100): one rounding, correct
@@ -186,6 +152,17 @@ FA_INLINE fa_simd_f64 fa_log_f64w(fa_simd_f64 q)
     r = fa_fmadd_f64(r, w, fa_set1_f64(2.0 / 3));
     fa_simd_f64 lm = fa_fmadd_f64(fa_mul_f64(sa, w), r, fa_add_f64(sa, sa));
     return fa_fmadd_f64(k, fa_set1_f64(0x1.62e42fefa39efp-1), lm);
+}
+
+/* log1p(e) for e in [0, 1], in double: fa_log1p_unit_f32's scheme (same R), error 2^-27.6. */
+FA_INLINE fa_simd_f64 fa_log1p_unit_f64w(fa_simd_f64 e)
+{
+    fa_simd_f64 s = fa_div_f64(e, fa_add_f64(e, fa_set1_f64(2.0)));
+    fa_simd_f64 w = fa_mul_f64(s, s);
+    fa_simd_f64 r = fa_fmadd_f64(fa_set1_f64(0x1.1ef878p-2), w, fa_set1_f64(0x1.1eb610p-2));
+    r = fa_fmadd_f64(r, w, fa_set1_f64(0x1.99d27cp-2));
+    r = fa_fmadd_f64(r, w, fa_set1_f64(0x1.555500p-1));
+    return fa_fmadd_f64(fa_mul_f64(s, w), r, fa_add_f64(s, s));
 }
 
 #endif /* FA_MATH_F32_H */
