@@ -1,1 +1,169 @@
-/* fa_math_f32.h -- (being written) */
+/*
+ * fa_math_f32.h -- float32 vector cores of the transcendental activations (included once
+ * per ISA, before fa_activations_f32.h).  Every core is written over the SIMD wrappers;
+ * where FA_HAVE_FMA is 0 (scalar, SSE2) fmadd is a multiply and an add, and the error
+ * figures below were measured on those variants too (tools/ulp_report.py through the
+ * kernels that use them).
+ */
+#ifndef FA_MATH_F32_H
+#define FA_MATH_F32_H
+
+/* ---- exp, reduced argument --------------------------------------------------------------
+ * z = n*ln2 + t, |t| <= ln2/2 (a hair more without FMA: n may then be the neighbour of
+ * round(z*log2e)).  Magic-bias rounding: z*log2e + 0x1.8000FEp23 leaves n + 127 in the low
+ * mantissa bits, so (bits << 23) is 2^n for n in [-126, 127] (garbage outside: callers
+ * flush or rescale).  Cody-Waite rr2 split of ln2 (XNNPACK f32-vsigmoid rr2): the high part
+ * 0x1.62E4p-1 has 15 significant bits, so n*ln2_hi and z - n*ln2_hi are exact for |n| < 2^9
+ * even without FMA.  Returns t, stores n (an integer-valued float) and s = 2^n. */
+#define FA_EXP_MAGIC_F32 0x1.8000FEp23f
+#define FA_EXP_CUTOFF_F32 (-0x1.5D589Ep6f)   /* e^z < 2^-126 below: 2^n is not normal */
+
+FA_INLINE fa_simd_f32 fa_exp_reduce_f32(fa_simd_f32 z, fa_simd_f32 *n, fa_simd_f32 *s)
+{
+    fa_simd_f32 nb = fa_fmadd_f32(z, fa_set1_f32(0x1.715476p0f), fa_set1_f32(FA_EXP_MAGIC_F32));
+    *s = fa_bits_shl_f32(nb, 23);
+    *n = fa_sub_f32(nb, fa_set1_f32(FA_EXP_MAGIC_F32));
+    fa_simd_f32 t = fa_fnmadd_f32(*n, fa_set1_f32(0x1.62E400p-1f), z);
+    return fa_fnmadd_f32(*n, fa_set1_f32(0x1.7F7D1Cp-20f), t);
+}
+
+/* e^t - 1 on |t| <= 0.3535 (ln2/2 plus the slack of a non-FMA reduction), as t + t^2 P(t),
+ * P of degree 4 fitted (Lawson iteration on 4000 Chebyshev nodes against mpmath, relative to
+ * e^t, coefficients rounded to float32): |error| <= 2^-27.4 e^t, so near t = 0 it is also
+ * accurate relative to t (P(0) = 1/2 - 2^-24).  Keeping 1 and t exact is what brings exp
+ * from XNNPACK's 2 ULP (rr2-p5) down to ~1 ULP: e^z = s + s*(e^t - 1), s = 2^n. */
+FA_INLINE fa_simd_f32 fa_expm1_reduced_f32(fa_simd_f32 t)
+{
+    fa_simd_f32 p = fa_fmadd_f32(fa_set1_f32(0x1.6a106ap-10f), t, fa_set1_f32(0x1.1245d4p-7f));
+    p = fa_fmadd_f32(p, t, fa_set1_f32(0x1.55593ep-5f));
+    p = fa_fmadd_f32(p, t, fa_set1_f32(0x1.555482p-3f));
+    p = fa_fmadd_f32(p, t, fa_set1_f32(0x1.fffffcp-2f));
+    return fa_fmadd_f32(fa_mul_f32(t, t), p, t);
+}
+
+/* e^z for z in [-110, 0] (NaN propagates): s + s m, s = 2^n, m = e^t - 1.  Without
+ * vscalefps the result is flushed to +0 where e^z < 2^-126 (z < -87.34: the true result is
+ * subnormal, which SPEC 6 counts within one smallest-normal); with it, 2^n is exact down to
+ * 2^-149.  ~1 ULP (the sigmoid figures in fa_activations_f32.h bound it).  Hands back n
+ * and m (e^z = 2^n (1 + m)) for callers that scale a product themselves. */
+FA_INLINE fa_simd_f32 fa_exp_neg_f32(fa_simd_f32 z, fa_simd_f32 *n, fa_simd_f32 *m)
+{
+    fa_simd_f32 s;
+    *m = fa_expm1_reduced_f32(fa_exp_reduce_f32(z, n, &s));
+#if FA_HAVE_SCALEF
+    s = fa_scalef_f32(fa_set1_f32(1.0f), *n);
+    return fa_fmadd_f32(s, *m, s);
+#else
+    fa_simd_f32 e = fa_fmadd_f32(s, *m, s);
+    return fa_select_f32(fa_cmplt_f32(z, fa_set1_f32(FA_EXP_CUTOFF_F32)), fa_set1_f32(0.0f), e);
+#endif
+}
+
+/* expm1(z) for z in [-110, 0]: (s - 1) + s m with s = 2^n, both terms exact, one rounding:
+ * ~1 ULP, relative accuracy kept as z -> 0 (n = 0 gives m itself, and m(-0.0) = +0). */
+FA_INLINE fa_simd_f32 fa_expm1_neg_f32(fa_simd_f32 z)
+{
+    fa_simd_f32 n, s;
+    fa_simd_f32 m = fa_expm1_reduced_f32(fa_exp_reduce_f32(z, &n, &s));
+#if FA_HAVE_SCALEF
+    s = fa_scalef_f32(fa_set1_f32(1.0f), n);
+    return fa_fmadd_f32(s, m, fa_sub_f32(s, fa_set1_f32(1.0f)));
+#else
+    fa_simd_f32 r = fa_fmadd_f32(s, m, fa_sub_f32(s, fa_set1_f32(1.0f)));
+    return fa_select_f32(fa_cmplt_f32(z, fa_set1_f32(FA_EXP_CUTOFF_F32)), fa_set1_f32(-1.0f), r);
+#endif
+}
+
+/* log1p(e) for e in [0, 1] (NaN propagates): 2 atanh(s), s = e/(2+e) in [0, 1/3],
+ * = 2s + s w R(w), w = s^2 <= 1/9, R of degree 3 fitted (Lawson minimax, coefficients
+ * rounded to float32, |error| <= 2^-27.6 relative).  No cancellation anywhere: ~2 ULP
+ * (log_sigmoid's 2.66 bounds it together with the exp). */
+FA_INLINE fa_simd_f32 fa_log1p_unit_f32(fa_simd_f32 e)
+{
+    fa_simd_f32 s = fa_div_f32(e, fa_add_f32(e, fa_set1_f32(2.0f)));
+    fa_simd_f32 w = fa_mul_f32(s, s);
+    fa_simd_f32 r = fa_fmadd_f32(fa_set1_f32(0x1.1ef878p-2f), w, fa_set1_f32(0x1.1eb610p-2f));
+    r = fa_fmadd_f32(r, w, fa_set1_f32(0x1.99d27cp-2f));
+    r = fa_fmadd_f32(r, w, fa_set1_f32(0x1.555500p-1f));
+    return fa_fmadd_f32(fa_mul_f32(s, w), r, fa_add_f32(s, s));
+}
+
+/* v * 2^n for integer-valued n in [-160, 0] (v normal, |v| < 2^100): one rounding, correct
+ * into the subnormal range.  AVX-512: vscalefps.  Elsewhere 2^n is built from bits, in two
+ * factors when n < -120 (rare: a branch on the whole vector). */
+FA_INLINE fa_simd_f32 fa_pow2i_f32(fa_simd_f32 n)
+{
+    return fa_bits_shl_f32(fa_add_f32(n, fa_set1_f32(FA_EXP_MAGIC_F32)), 23);
+}
+FA_INLINE fa_simd_f32 fa_ldexp_neg_f32(fa_simd_f32 v, fa_simd_f32 n)
+{
+#if FA_HAVE_SCALEF
+    return fa_scalef_f32(v, n);
+#else
+    fa_simd_f32 lim = fa_set1_f32(-120.0f);
+    if (FA_LIKELY(!fa_mask_any_f32(fa_cmplt_f32(n, lim))))
+        return fa_mul_f32(v, fa_pow2i_f32(n));
+    fa_simd_f32 n1 = fa_max_f32(n, lim);
+    return fa_mul_f32(fa_mul_f32(v, fa_pow2i_f32(n1)), fa_pow2i_f32(fa_sub_f32(n, n1)));
+#endif
+}
+
+/* ---- float64 evaluation for float32 results (suffix _f64w) ------------------------------
+ * Where an intermediate is ill-conditioned (gelu's cubic argument, logit's p/(1-p)) the
+ * float32 kernels widen to double: the arguments are then exact to 2^-50, and the
+ * float32-level polynomials above (2^-27 relative) suffice, as the only rounding that
+ * matters is the final one to float32. */
+
+/* e^z for z in [-700, 0] (NaN propagates): rr2 reduction with the fdlibm split of ln2
+ * (ln2_hi has 32 significant bits: n*ln2_hi exact without FMA), the expm1 polynomial above;
+ * relative error <= 2^-27. */
+FA_INLINE fa_simd_f64 fa_exp_neg_f64w(fa_simd_f64 z)
+{
+    const double magic = 0x1.8p52 + 1023.0;
+    fa_simd_f64 nb = fa_fmadd_f64(z, fa_set1_f64(0x1.71547652b82fep0), fa_set1_f64(magic));
+    fa_simd_f64 s = fa_bits_shl_f64(nb, 52);
+    fa_simd_f64 n = fa_sub_f64(nb, fa_set1_f64(magic));
+    fa_simd_f64 t = fa_fnmadd_f64(n, fa_set1_f64(0x1.62e42feep-1), z);
+    t = fa_fnmadd_f64(n, fa_set1_f64(0x1.a39ef35793c76p-33), t);
+    fa_simd_f64 m = fa_fmadd_f64(fa_set1_f64(0x1.6a106ap-10), t, fa_set1_f64(0x1.1245d4p-7));
+    m = fa_fmadd_f64(m, t, fa_set1_f64(0x1.55593ep-5));
+    m = fa_fmadd_f64(m, t, fa_set1_f64(0x1.555482p-3));
+    m = fa_fmadd_f64(m, t, fa_set1_f64(0x1.fffffcp-2));
+    m = fa_fmadd_f64(fa_mul_f64(t, t), m, t);
+    return fa_fmadd_f64(s, m, s);
+}
+
+/* log(q) for finite q > 0 in double (the caller selects the results for 0, inf, negative
+ * and NaN q).  q = 2^k m, m in [sqrt(1/2), sqrt(2)) (musl's bit offset), log m =
+ * 2 atanh(f/(2+f)), f = m - 1 exact, Taylor series to w^4 in w = s^2 <= 0.0295: relative
+ * error <= 2^-33, and none cancels near q = 1 (log1p quality there). */
+FA_INLINE fa_simd_f64 fa_log_f64w(fa_simd_f64 q)
+{
+    fa_simd_f64 u = fa_bits_add_f64(q, fa_set1_bits_f64(0x3FF0000000000000ull - 0x3FE6A09E667F3BCDull));
+    fa_simd_f64 kb = fa_or_f64(fa_bits_srl_f64(u, 52), fa_set1_bits_f64(0x4330000000000000ull));
+    fa_simd_f64 k = fa_sub_f64(kb, fa_set1_f64(0x1p52 + 1023.0));
+    fa_simd_f64 m = fa_bits_add_f64(fa_and_f64(u, fa_set1_bits_f64(0x000FFFFFFFFFFFFFull)),
+                                    fa_set1_bits_f64(0x3FE6A09E667F3BCDull));
+    fa_simd_f64 f = fa_sub_f64(m, fa_set1_f64(1.0));
+    fa_simd_f64 sa = fa_div_f64(f, fa_add_f64(f, fa_set1_f64(2.0)));
+    fa_simd_f64 w = fa_mul_f64(sa, sa);
+    fa_simd_f64 r = fa_fmadd_f64(fa_set1_f64(2.0 / 11), w, fa_set1_f64(2.0 / 9));
+    r = fa_fmadd_f64(r, w, fa_set1_f64(2.0 / 7));
+    r = fa_fmadd_f64(r, w, fa_set1_f64(2.0 / 5));
+    r = fa_fmadd_f64(r, w, fa_set1_f64(2.0 / 3));
+    fa_simd_f64 lm = fa_fmadd_f64(fa_mul_f64(sa, w), r, fa_add_f64(sa, sa));
+    return fa_fmadd_f64(k, fa_set1_f64(0x1.62e42fefa39efp-1), lm);
+}
+
+/* log1p(e) for e in [0, 1], in double: fa_log1p_unit_f32's scheme (same R), error 2^-27.6. */
+FA_INLINE fa_simd_f64 fa_log1p_unit_f64w(fa_simd_f64 e)
+{
+    fa_simd_f64 s = fa_div_f64(e, fa_add_f64(e, fa_set1_f64(2.0)));
+    fa_simd_f64 w = fa_mul_f64(s, s);
+    fa_simd_f64 r = fa_fmadd_f64(fa_set1_f64(0x1.1ef878p-2), w, fa_set1_f64(0x1.1eb610p-2));
+    r = fa_fmadd_f64(r, w, fa_set1_f64(0x1.99d27cp-2));
+    r = fa_fmadd_f64(r, w, fa_set1_f64(0x1.555500p-1));
+    return fa_fmadd_f64(fa_mul_f64(s, w), r, fa_add_f64(s, s));
+}
+
+#endif /* FA_MATH_F32_H */
