@@ -21,18 +21,8 @@ FA_PH_UNARY_f32(silu, v / (1 + exp(-v)))
 FA_PH_UNARY_f32(gelu, 0.5 * v * erfc(-v / 1.4142135623730951))
 FA_PH_UNARY_f32(gelu_tanh, 0.5 * v * (1 + tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))))
 FA_PH_UNARY_f32(mish, v * tanh(log1p(exp(v))))
-FA_PH_UNARY_f64(elu, v > 0 ? v : p->a * expm1(v))
-FA_PH_UNARY_f64(selu, 1.0507009873554804934193349852946 * (v > 0 ? v : 1.6732632423543772848170429916717 * expm1(v)))
-FA_PH_UNARY_f64(celu, (v > 0 ? v : 0) + (v < 0 ? p->a * expm1(v / p->a) : 0))
-FA_PH_UNARY_f64(sigmoid, 1 / (1 + exp(-v)))
-FA_PH_UNARY_f64(log_sigmoid, -log1p(exp(-v)))
-FA_PH_UNARY_f64(logit, log(v / (1 - v)))
-FA_PH_UNARY_f64(tanh, tanh(v))
-FA_PH_UNARY_f64(softplus, log1p(exp(v)))
-FA_PH_UNARY_f64(silu, v / (1 + exp(-v)))
 FA_PH_UNARY_f64(gelu, 0.5 * v * erfc(-v / 1.4142135623730951))
 FA_PH_UNARY_f64(gelu_tanh, 0.5 * v * (1 + tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))))
-FA_PH_UNARY_f64(mish, v * tanh(log1p(exp(v))))
 
 #define FA_PH_ROWS(T, S)                                                                          \
 static void fa_k_softmax_##T(const S *x, S *y, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner,   \
