@@ -157,6 +157,9 @@ FA_INLINE double fa_reduce_max_f64(__m256d v) {
     __m128d s = _mm_max_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
     return _mm_cvtsd_f64(_mm_max_sd(s, _mm_unpackhi_pd(s, s)));
 }
+FA_INLINE __m256d fa_lut16_f64(const double *t, __m256d idx) {
+    return _mm256_i64gather_pd(t, _mm256_and_si256(_mm256_castpd_si256(idx), _mm256_set1_epi64x(15)), 8);
+}
 
 /* ---- f32 <-> f64, FA_LANES_F64 = 4 floats at a time ---- */
 FA_INLINE __m256d fa_loadu_f32_as_f64(const float *p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
