@@ -58,6 +58,15 @@ FA_INLINE fa_simd_f64 fa_two_prod_f64(fa_simd_f64 a, fa_simd_f64 b, fa_simd_f64 
     return hi;
 }
 
+/* hi + lo = a + b exactly (Knuth's TwoSum, any magnitudes). */
+FA_INLINE fa_simd_f64 fa_two_sum_f64(fa_simd_f64 a, fa_simd_f64 b, fa_simd_f64 *lo)
+{
+    fa_simd_f64 s = fa_add_f64(a, b);
+    fa_simd_f64 bb = fa_sub_f64(s, a);
+    *lo = fa_add_f64(fa_sub_f64(a, fa_sub_f64(s, bb)), fa_sub_f64(b, bb));
+    return s;
+}
+
 /* Options of fa_exp_reduce_f64 (compile-time constants once inlined). */
 enum {
     FA_EXP_LOW = 1,     /* add the caller's low part zl of z */
