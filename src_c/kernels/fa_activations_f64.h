@@ -228,6 +228,32 @@ FA_INLINE fa_simd_f64 fa_gelu_tanh_v_f64(fa_simd_f64 x, const fa_params *p)
     return fa_x_sigmoid_f64(x, wh, wl, FA_EXP_LOW);
 }
 
+/*
+ * gelu(x) = x/2 * erfc(-x/sqrt(2)), z = |x|/sqrt(2) carried as a double-double
+ * (the rounding of x/sqrt(2) is amplified ~2z^2 in erfc's tail), and
+ * erfc(z) = e^(-z^2) * erfcx(z) with z^2 a double-double fed to the exp as its low part:
+ *   x >= 0:  x * (1 - erfc(z)/2)
+ *   x < 0:   x/2 * erfc(z), formed on e^(-z^2)'s mantissa and scaled last (accurate down
+ *            to the smallest normal).
+ * |x| is clamped to 60 for z (erfc(42) = 0 in float64; no overflow in the splitting).
+ * Measured max 2.9 ULP.  gelu(-inf) = -0.0, gelu(+inf) = +inf, gelu(-0.0) = -0.0.
+ */
+FA_INLINE fa_simd_f64 fa_gelu_v_f64(fa_simd_f64 x, const fa_params *p)
+{
+    (void)p;
+    fa_simd_f64 ax = fa_min_f64(fa_set1_f64(60.0), fa_abs_f64(x));
+    fa_simd_f64 zl, zh = fa_two_prod_f64(ax, fa_set1_f64(0x1.6a09e667f3bcdp-1), &zl);   /* 1/sqrt(2) */
+    zl = fa_fmadd_f64(ax, fa_set1_f64(-0x1.bdd3413b26456p-55), zl);
+    fa_simd_f64 sl, sh = fa_two_prod_f64(zh, zh, &sl);
+    sl = fa_fmadd_f64(fa_add_f64(zh, zh), zl, sl);
+    fa_simd_f64 t, n;
+    fa_simd_f64 em = fa_exp_neg_f64(fa_neg_f64(sh), fa_neg_f64(sl), FA_EXP_LOW, &t, &n);
+    fa_simd_f64 half_erfc_m = fa_mul_f64(fa_mul_f64(em, fa_erfcx_f64(zh)), fa_set1_f64(0.5));
+    fa_simd_f64 ypos = fa_mul_f64(x, fa_sub_f64(fa_set1_f64(1.0), fa_scale_exp_f64(half_erfc_m, t, n)));
+    fa_simd_f64 yneg = fa_scale_exp_f64(fa_mul_f64(fa_max_f64(fa_set1_f64(-60.0), x), half_erfc_m), t, n);
+    return fa_select_f64(fa_cmpge_f64(x, fa_set1_f64(0.0)), ypos, yneg);
+}
+
 FA_UNARY_KERNEL(sigmoid, f64, fa_sigmoid_v_f64)
 FA_UNARY_KERNEL(silu, f64, fa_silu_v_f64)
 FA_UNARY_KERNEL(log_sigmoid, f64, fa_log_sigmoid_v_f64)
@@ -239,3 +265,4 @@ FA_UNARY_KERNEL(selu, f64, fa_selu_v_f64)
 FA_UNARY_KERNEL(celu, f64, fa_celu_v_f64)
 FA_UNARY_KERNEL(logit, f64, fa_logit_v_f64)
 FA_UNARY_KERNEL(gelu_tanh, f64, fa_gelu_tanh_v_f64)
+FA_UNARY_KERNEL(gelu, f64, fa_gelu_v_f64)

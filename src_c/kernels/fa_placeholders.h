@@ -21,7 +21,6 @@ FA_PH_UNARY_f32(silu, v / (1 + exp(-v)))
 FA_PH_UNARY_f32(gelu, 0.5 * v * erfc(-v / 1.4142135623730951))
 FA_PH_UNARY_f32(gelu_tanh, 0.5 * v * (1 + tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))))
 FA_PH_UNARY_f32(mish, v * tanh(log1p(exp(v))))
-FA_PH_UNARY_f64(gelu, 0.5 * v * erfc(-v / 1.4142135623730951))
 
 #define FA_PH_ROWS(T, S)                                                                          \
 static void fa_k_softmax_##T(const S *x, S *y, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner,   \
