@@ -146,6 +146,19 @@ FA_INLINE fa_simd_f64 fa_exp_neg_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts, fa
     return fa_add_f64(thi, fa_fmadd_f64(thi, p, tlo));
 }
 
+/* fa_exp_neg_f64 with em as em + *em_lo (the last addition kept by Fast2Sum):
+ * relative error 2^-54.8, or 2^-58 with FA_EXP_M1 in opts. */
+FA_INLINE fa_simd_f64 fa_exp_neg_dd_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts, fa_simd_f64 *t, fa_simd_f64 *n,
+                                        fa_simd_f64 *em_lo)
+{
+    fa_simd_f64 thi, tlo;
+    fa_simd_f64 p = fa_exp_reduce_f64(fa_max_f64(fa_set1_f64(-760.0), z), zl, opts, t, n, &thi, &tlo);
+    fa_simd_f64 u = fa_fmadd_f64(thi, p, tlo);
+    fa_simd_f64 em = fa_add_f64(thi, u);
+    *em_lo = fa_add_f64(fa_sub_f64(thi, em), u);
+    return em;
+}
+
 /*
  * expm1(z) for z <= 0 (z < -40 gives -1, the rounded value): with s = 2^floor(n/16),
  *   expm1(z) = (s*thi - 1) + s*(thi*p + tlo),
@@ -173,8 +186,7 @@ FA_INLINE fa_simd_f64 fa_expm1_neg_f64(fa_simd_f64 z)
  * slowly varying: 13 intervals [0, 1/2), then half-binades [1/2, 3/4), [3/4, 1), [1, 3/2),
  * ... [24, 32), chosen on the bits of max(z, 3/8) (exponent and first mantissa bit, one
  * lut16 index); on each a degree-16 polynomial in z - mid, Chebyshev-node interpolation
- * in mpmath (/tmp fit script), truncation error below 2^-55 relative on every interval
- * (the rounding of the leading coefficient, 2^-54, dominates).
+ * in mpmath (Chebyshev-node interpolation of e^(z^2) erfc(z) at 50 digits).
  */
 static const double fa_erfcx_mid[16] __attribute__((aligned(64))) = {
     0x1.4000000000000p+1, 0x1.c000000000000p+1, 0x1.4000000000000p+2, 0x1.c000000000000p+2, 0x1.4000000000000p+3, 0x1.c000000000000p+3, 0x1.4000000000000p+4, 0x1.c000000000000p+4, 0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.0000000000000p-2, 0x1.4000000000000p-1, 0x1.c000000000000p-1, 0x1.4000000000000p+0, 0x1.c000000000000p+0};
@@ -197,16 +209,25 @@ static const double fa_erfcx_c[17][16] __attribute__((aligned(64))) = {
     {-0x1.006c9c222404fp-30, -0x1.16eb19cdf733cp-35, -0x1.1b5565eb05fafp-41, -0x1.8b65d369f2ed8p-48, -0x1.41c55d58f88d8p-55, -0x1.db4d1a1287ebbp-63, -0x1.03e3ac39b2473p-70, -0x1.31bc3b7e91cbap-78, 0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.3b1ba75f41f29p-16, -0x1.646f55ba3bfb0p-19, -0x1.a4864893f7412p-21, -0x1.2d52e7d9ca20fp-23, -0x1.191b414a2ebd0p-26},
     {0x1.d182456c55dc3p-33, 0x1.b23eb0e700542p-38, 0x1.655d8c3bd23ecp-44, 0x1.88a6a5525f6ffp-51, 0x1.dccd5be857596p-59, 0x1.04ac50a1231cbp-66, 0x1.9731868644f26p-75, 0x1.59ab467da3d15p-83, 0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.a3264465f110cp-18, 0x1.bc6da20f59387p-21, 0x1.f5fc3732ceef5p-23, 0x1.50eeabc07ec9cp-25, 0x1.20d86808366c8p-28},
 };
+static const double fa_erfcx_c0_lo[16] __attribute__((aligned(64))) = {   /* c[0] - fa_erfcx_c[0] */
+    -0x1.9f40bca142466p-58, -0x1.902cb7976c65ep-60, -0x1.0e682190858dbp-59, -0x1.9c3bae12ae446p-59, -0x1.ed815e254e295p-60, 0x1.5741133d175cep-59, -0x1.c826601a2f019p-65, -0x1.d95a8796b0b9fp-62, 0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.b3e5e8f69dcbfp-57, 0x1.043e5f49b4044p-55, -0x1.55a083acba9f3p-56, 0x1.4797400f19192p-63, 0x1.3b1040eb318c2p-57};
 
-FA_INLINE fa_simd_f64 fa_erfcx_f64(fa_simd_f64 z)
+/* erfcx(z + zl) as hi + *lo, zl the low part of z (erfcx'/erfcx ~ -1/z: a relative error
+ * of z passes through whole); the leading coefficient is carried in two parts and the
+ * last addition kept by Fast2Sum: relative error below 2^-55.3 on every interval. */
+FA_INLINE fa_simd_f64 fa_erfcx_f64(fa_simd_f64 z, fa_simd_f64 zl, fa_simd_f64 *lo)
 {
     fa_simd_f64 zc = fa_min_f64(fa_set1_f64(32.0), z);
     fa_simd_f64 idx = fa_bits_srl_f64(fa_max_f64(fa_set1_f64(0.375), fa_min_f64(fa_set1_f64(31.0), zc)), 51);
-    fa_simd_f64 s = fa_sub_f64(zc, fa_lut16_f64(fa_erfcx_mid, idx));
+    fa_simd_f64 s = fa_add_f64(fa_sub_f64(zc, fa_lut16_f64(fa_erfcx_mid, idx)), zl);
     fa_simd_f64 y = fa_lut16_f64(fa_erfcx_c[16], idx);
-    for (int j = 15; j >= 0; j--)
+    for (int j = 15; j >= 1; j--)
         y = fa_fmadd_f64(y, s, fa_lut16_f64(fa_erfcx_c[j], idx));
-    return y;
+    fa_simd_f64 tail = fa_fmadd_f64(y, s, fa_lut16_f64(fa_erfcx_c0_lo, idx));
+    fa_simd_f64 c0 = fa_lut16_f64(fa_erfcx_c[0], idx);
+    fa_simd_f64 hi = fa_add_f64(c0, tail);
+    *lo = fa_add_f64(fa_sub_f64(c0, hi), tail);
+    return hi;
 }
 
 /*
