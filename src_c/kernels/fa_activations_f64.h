@@ -22,21 +22,21 @@ FA_INLINE fa_simd_f64 fa_exp_minus_abs_f64(fa_simd_f64 x)
 }
 
 /* x*sigmoid(w) for x of the sign of w (wl: low part of w), the shared tail of silu and
- * gelu_tanh (opts: FA_EXP_LOW if wl is used): x*((w >= 0 ? 1 : e)/(1 + e)), e = e^-|w|.
- * Below w = -708, e is subnormal and x*e loses precision, so a vector holding such a
- * lane (rare: branch) recomputes x*e on e's mantissa and scales after the division,
- * accurate down to the smallest normal; x below -760 (and -inf) gives -0.0 there, as
- * the exact value rounds. */
+ * gelu_tanh (opts: FA_EXP_LOW if wl is used): x/(1 + E), E = e^-w.
+ * Below w = -708, E overflows and the result (x*e^w) is near the subnormals, so a vector
+ * holding such a lane (rare: branch) recomputes it as x*e/(1 + e), e = e^w, with x*e
+ * formed on e's mantissa and scaled after the division: accurate down to the smallest
+ * normal; x below -760 (and -inf) gives -0.0 there, as the exact value rounds. */
 FA_INLINE fa_simd_f64 fa_x_sigmoid_f64(fa_simd_f64 x, fa_simd_f64 w, fa_simd_f64 wl, int opts)
 {
-    fa_mask_f64 pos = fa_cmpge_f64(w, fa_set1_f64(0.0));
+    const fa_simd_f64 one = fa_set1_f64(1.0);
     fa_simd_f64 t, n;
-    fa_simd_f64 em = fa_exp_neg_f64(fa_neg_abs_f64(w), fa_select_f64(pos, fa_neg_f64(wl), wl), opts, &t, &n);
-    fa_simd_f64 e = fa_scale_exp_f64(em, t, n);
-    fa_simd_f64 d = fa_add_f64(fa_set1_f64(1.0), e);
-    fa_simd_f64 y = fa_mul_f64(x, fa_div_f64(fa_select_f64(pos, fa_set1_f64(1.0), e), d));
+    fa_simd_f64 em = fa_exp_parts_f64(fa_neg_f64(w), fa_neg_f64(wl), opts, &t, &n);
+    fa_simd_f64 y = fa_div_f64(x, fa_add_f64(one, fa_scale_exp_f64(em, t, n)));
     fa_mask_f64 deep = fa_cmplt_f64(w, fa_set1_f64(-708.0));
     if (fa_mask_any_f64(deep)) {
+        em = fa_exp_neg_f64(w, wl, opts, &t, &n);
+        fa_simd_f64 d = fa_add_f64(one, fa_scale_exp_f64(em, t, n));
         fa_simd_f64 xc = fa_max_f64(fa_set1_f64(-760.0), x);
         y = fa_select_f64(deep, fa_scale_exp_f64(fa_div_f64(fa_mul_f64(xc, em), d), t, n), y);
     }
@@ -44,15 +44,16 @@ FA_INLINE fa_simd_f64 fa_x_sigmoid_f64(fa_simd_f64 x, fa_simd_f64 w, fa_simd_f64
 }
 
 /*
- * sigmoid(x) = (x >= 0 ? 1 : e)/(1 + e), e = e^-|x|.  Measured max 1.1 ULP (every
+ * sigmoid(x) = 1/(1 + E), E = e^-x (-x clamped to 709: below x = -709 the result is under
+ * the smallest normal, E = e^709 gives 1.2e-308, within it).  Measured max 1.1 ULP (every
  * variant).  sigmoid(+-inf) = 1, 0; NaN -> NaN.
  */
 FA_INLINE fa_simd_f64 fa_sigmoid_v_f64(fa_simd_f64 x, const fa_params *p)
 {
     (void)p;
-    fa_simd_f64 e = fa_exp_minus_abs_f64(x);
-    fa_simd_f64 num = fa_select_f64(fa_cmpge_f64(x, fa_set1_f64(0.0)), fa_set1_f64(1.0), e);
-    return fa_div_f64(num, fa_add_f64(fa_set1_f64(1.0), e));
+    fa_simd_f64 t, n;
+    fa_simd_f64 em = fa_exp_parts_f64(fa_neg_f64(x), fa_set1_f64(0.0), 0, &t, &n);
+    return fa_div_f64(fa_set1_f64(1.0), fa_add_f64(fa_set1_f64(1.0), fa_scale_exp_f64(em, t, n)));
 }
 
 /*

@@ -6,7 +6,7 @@
  * each step that must be exact is exact in both cases (see the comments), and the
  * two-product falls back to Dekker's splitting.
  *
- * exp and expm1 (z <= 0: every caller works with e^-|x|, so nothing overflows), Tang's
+ * exp (z in [-760, 709]: callers work with e^-|x| or keep below overflow) and expm1, Tang's
  * table-driven scheme with 16 entries:
  *   n = round(z * 16/ln2) through the magic number 0x1.8p52 (t = z*16/ln2 + magic keeps n
  *   in its low bits: the table index j = n mod 16 is the low 4 bits of t, and
@@ -75,7 +75,7 @@ enum {
 };
 
 /* e^(z+zl) = 2^floor(n/16) * (thi + tlo) * (1 + p): returns p, with *t = n + magic,
- * *n = n, *thi, *tlo the table entries.  z in [-760, 0], |zl| <= ulp(z).
+ * *n = n, *thi, *tlo the table entries.  z in [-760, 709], |zl| <= ulp(z).
  * q: Chebyshev-node interpolation of (expm1(r) - r)/r^2 on |r| <= 0.022 (mpmath). */
 FA_INLINE fa_simd_f64 fa_exp_reduce_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts, fa_simd_f64 *t,
                                         fa_simd_f64 *n, fa_simd_f64 *thi, fa_simd_f64 *tlo)
@@ -117,7 +117,7 @@ FA_INLINE fa_simd_f64 fa_pow2_n16_f64(fa_simd_f64 t)
                                            fa_set1_bits_f64(1023 - (1ull << 47))), 52);
 }
 
-/* v * 2^floor(n/16) for floor(n/16) in [-1100, 0] (t = n + magic), rounded once, into the
+/* v * 2^floor(n/16) for floor(n/16) in [-1100, 1022] (t = n + magic), rounded once, into the
  * subnormals too: vscalefpd on AVX-512; elsewhere in two steps below 2^-1000. */
 FA_INLINE fa_simd_f64 fa_scale_exp_f64(fa_simd_f64 v, fa_simd_f64 t, fa_simd_f64 n)
 {
@@ -133,7 +133,8 @@ FA_INLINE fa_simd_f64 fa_scale_exp_f64(fa_simd_f64 v, fa_simd_f64 t, fa_simd_f64
 }
 
 /*
- * e^(z+zl) for z <= 0 (|zl| <= ulp(z), used with FA_EXP_LOW in opts) in two parts: e = fa_scale_exp_f64(em, *t, *n) with
+ * e^(z+zl) for z <= 0 (|zl| <= ulp(z), used with FA_EXP_LOW in opts) in two parts:
+ * e = fa_scale_exp_f64(em, *t, *n) with
  * em = thi + (thi*p + tlo) in [0.97, 2.05] returned, so that a caller can multiply em by
  * its other factors before the one final (possibly subnormal) rounding.  z below -760
  * counts as -760 (e^-760 < 2^-1096: every caller's result rounds to zero there).  NaN
@@ -144,6 +145,12 @@ FA_INLINE fa_simd_f64 fa_exp_neg_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts, fa
     fa_simd_f64 thi, tlo;
     fa_simd_f64 p = fa_exp_reduce_f64(fa_max_f64(fa_set1_f64(-760.0), z), zl, opts, t, n, &thi, &tlo);
     return fa_add_f64(thi, fa_fmadd_f64(thi, p, tlo));
+}
+
+/* The same for z of either sign: z is clamped to [-760, 709] (e^709 < DBL_MAX), NaN kept. */
+FA_INLINE fa_simd_f64 fa_exp_parts_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts, fa_simd_f64 *t, fa_simd_f64 *n)
+{
+    return fa_exp_neg_f64(fa_min_f64(fa_set1_f64(709.0), z), zl, opts, t, n);
 }
 
 /* fa_exp_neg_f64 with em as em + *em_lo (the last addition kept by Fast2Sum):
