@@ -93,7 +93,8 @@ FA_INLINE fa_simd_f64 fa_softplus_v_f64(fa_simd_f64 x, const fa_params *p)
     /* zl matters only in the tail; elsewhere it may be inf - inf or a split overflow */
     zl = fa_select_f64(fa_cmpgt_f64(nz, fa_set1_f64(-800.0)), zl, fa_set1_f64(0.0));
     fa_simd_f64 t, n;
-    fa_simd_f64 em = fa_exp_neg_f64(nz, fa_select_f64(fa_cmpge_f64(z, fa_set1_f64(0.0)), fa_neg_f64(zl), zl), FA_EXP_LOW, &t, &n);
+    fa_simd_f64 nzl = fa_select_f64(fa_cmpge_f64(z, fa_set1_f64(0.0)), fa_neg_f64(zl), zl);   /* -|z + zl| */
+    fa_simd_f64 em = fa_exp_neg_f64(nz, nzl, FA_EXP_LOW, &t, &n);
     fa_simd_f64 e = fa_scale_exp_f64(em, t, n);
     fa_mask_f64 tail = fa_cmplt_f64(nz, fa_set1_f64(-700.0));
     fa_simd_f64 l = fa_div_f64(fa_select_f64(tail, em, fa_log1p_unit_f64(e)), beta);

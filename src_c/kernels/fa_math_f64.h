@@ -134,11 +134,11 @@ FA_INLINE fa_simd_f64 fa_scale_exp_f64(fa_simd_f64 v, fa_simd_f64 t, fa_simd_f64
 
 /*
  * e^(z+zl) for z <= 0 (|zl| <= ulp(z), used with FA_EXP_LOW in opts) in two parts:
- * e = fa_scale_exp_f64(em, *t, *n) with
- * em = thi + (thi*p + tlo) in [0.97, 2.05] returned, so that a caller can multiply em by
- * its other factors before the one final (possibly subnormal) rounding.  z below -760
- * counts as -760 (e^-760 < 2^-1096: every caller's result rounds to zero there).  NaN
- * propagates.  em: 0.5 ULP + 2^-54.8 (+ 2^-58 without FA_EXP_LOW in opts).
+ * e = fa_scale_exp_f64(em, *t, *n) with em = thi + (thi*p + tlo) in [0.97, 2.05]
+ * returned, so that a caller can multiply em by its other factors before the one final
+ * (possibly subnormal) rounding.  z below -760 counts as -760 (e^-760 < 2^-1096: every
+ * caller's result rounds to zero there).  NaN propagates.  em: 0.5 ULP + 2^-54.8
+ * relative (2^-58.7 with FA_EXP_M1).
  */
 FA_INLINE fa_simd_f64 fa_exp_neg_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts, fa_simd_f64 *t, fa_simd_f64 *n)
 {
@@ -148,15 +148,16 @@ FA_INLINE fa_simd_f64 fa_exp_neg_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts, fa
 }
 
 /* The same for z of either sign: z is clamped to [-760, 709] (e^709 < DBL_MAX), NaN kept. */
-FA_INLINE fa_simd_f64 fa_exp_parts_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts, fa_simd_f64 *t, fa_simd_f64 *n)
+FA_INLINE fa_simd_f64 fa_exp_parts_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts,
+                                       fa_simd_f64 *t, fa_simd_f64 *n)
 {
     return fa_exp_neg_f64(fa_min_f64(fa_set1_f64(709.0), z), zl, opts, t, n);
 }
 
 /* fa_exp_neg_f64 with em as em + *em_lo (the last addition kept by Fast2Sum):
  * relative error 2^-54.8, or 2^-58 with FA_EXP_M1 in opts. */
-FA_INLINE fa_simd_f64 fa_exp_neg_dd_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts, fa_simd_f64 *t, fa_simd_f64 *n,
-                                        fa_simd_f64 *em_lo)
+FA_INLINE fa_simd_f64 fa_exp_neg_dd_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts,
+                                        fa_simd_f64 *t, fa_simd_f64 *n, fa_simd_f64 *em_lo)
 {
     fa_simd_f64 thi, tlo;
     fa_simd_f64 p = fa_exp_reduce_f64(fa_max_f64(fa_set1_f64(-760.0), z), zl, opts, t, n, &thi, &tlo);
@@ -170,8 +171,8 @@ FA_INLINE fa_simd_f64 fa_exp_neg_dd_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts,
  * expm1(z) for z <= 0 (z < -40 gives -1, the rounded value): with s = 2^floor(n/16),
  *   expm1(z) = (s*thi - 1) + s*(thi*p + tlo),
  * s*thi is exact and s*thi - 1 is carried as a Fast2Sum pair (it is exact anyway where
- * the result is below 1/2 in magnitude, Sterbenz), so one final rounding dominates.  expm1(-0.0) = -0.0.
- * NaN propagates.
+ * the result is below 1/2 in magnitude, Sterbenz), so one final rounding dominates.
+ * expm1(-0.0) = -0.0.  NaN propagates.
  */
 FA_INLINE fa_simd_f64 fa_expm1_neg_f64(fa_simd_f64 z)
 {
@@ -189,35 +190,95 @@ FA_INLINE fa_simd_f64 fa_expm1_neg_f64(fa_simd_f64 z)
 /*
  * erfcx(z) = e^(z^2) * erfc(z) for z in [0, 32] (z above 32 counts as 32; NaN propagates),
  * so that erfc(z) = e^(-z^2) * erfcx(z) with e^(-z^2) from fa_exp_neg_f64 on z^2 as a
- * two-product (the rounding of z^2 would be amplified z^2 times).  erfcx is entire and
+ * two-product (an error of z^2 is an absolute error of the exponent).  erfcx is entire and
  * slowly varying: 13 intervals [0, 1/2), then half-binades [1/2, 3/4), [3/4, 1), [1, 3/2),
  * ... [24, 32), chosen on the bits of max(z, 3/8) (exponent and first mantissa bit, one
- * lut16 index); on each a degree-16 polynomial in z - mid, Chebyshev-node interpolation
- * in mpmath (Chebyshev-node interpolation of e^(z^2) erfc(z) at 50 digits).
+ * lut16 index); on each a degree-16 polynomial in z - mid: Chebyshev-node interpolation
+ * of e^(z^2) erfc(z) in mpmath at 50 digits (17 nodes per interval), coefficients
+ * rounded to double (the leading one kept as hi + lo).  Table slot = the index's low 4
+ * bits, so the 13 intervals sit in slots 11..15, 0..7.
  */
 static const double fa_erfcx_mid[16] __attribute__((aligned(64))) = {
-    0x1.4000000000000p+1, 0x1.c000000000000p+1, 0x1.4000000000000p+2, 0x1.c000000000000p+2, 0x1.4000000000000p+3, 0x1.c000000000000p+3, 0x1.4000000000000p+4, 0x1.c000000000000p+4, 0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.0000000000000p-2, 0x1.4000000000000p-1, 0x1.c000000000000p-1, 0x1.4000000000000p+0, 0x1.c000000000000p+0};
+    0x1.4000000000000p+1, 0x1.c000000000000p+1, 0x1.4000000000000p+2, 0x1.c000000000000p+2,
+    0x1.4000000000000p+3, 0x1.c000000000000p+3, 0x1.4000000000000p+4, 0x1.c000000000000p+4,
+    0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.0000000000000p-2,
+    0x1.4000000000000p-1, 0x1.c000000000000p-1, 0x1.4000000000000p+0, 0x1.c000000000000p+0};
 static const double fa_erfcx_c[17][16] __attribute__((aligned(64))) = {
-    {0x1.afbb3f3b7343bp-3, 0x1.3e0a99a0ee914p-3, 0x1.c57239e943d1ap-4, 0x1.46dc6bf900f68p-4, 0x1.cbe831f997124p-5, 0x1.494bb2ce2924fp-5, 0x1.cd9bc89b73548p-6, 0x1.49ebde7878139p-6, 0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.8a6adcda2ea92p-1, 0x1.1d16b5809eaf6p-1, 0x1.db747ee409ac5p-2, 0x1.78a692138767ap-2, 0x1.23cfc2f1dc7e0p-2},
-    {-0x1.3086d7f01ac85p-4, -0x1.5285d2eb1ef74p-5, -0x1.5d843497d4f39p-6, -0x1.6e4b45246f91fp-7, -0x1.6c55c82b4b6b2p-8, -0x1.76711f8b6cf4dp-9, -0x1.705e8c0688045p-10, -0x1.7892d6052da5cp-11, 0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.7c857b9b3c191p-1, -0x1.babd0e4f1a24dp-2, -0x1.4369f60195edcp-2, -0x1.abaacdbfa8b07p-3, -0x1.0c3d538446447p-3},
-    {0x1.98958a7a8e4a3p-6, 0x1.5d581133378edp-7, 0x1.08cf82b79a11bp-8, 0x1.96a3de47d5b16p-10, 0x1.1f3df0de32f59p-11, 0x1.a8b73429cebccp-13, 0x1.259993494e46ap-14, 0x1.ad8ccfc089fa9p-16, 0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.2b497df35fa2ep-1, 0x1.2577420fcd07dp-2, 0x1.80ef8f454cf88p-3, 0x1.b56f45eef7e58p-4, 0x1.c8d0cef0f810dp-5},
-    {-0x1.0632076809e11p-7, -0x1.5e5d7e9899183p-9, -0x1.8abc198708220p-11, -0x1.bf5070ee1923bp-13, -0x1.c2c9072e94eb8p-15, -0x1.e08bef3ab5256p-17, -0x1.d36fe3dd94057p-19, -0x1.e9ab4c8d1c33bp-21, 0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.97997ad330409p-2, -0x1.59c35c06f7ffep-3, -0x1.9d5868de0b581p-4, -0x1.9b635ac624ad5p-5, -0x1.6cb52fe48945fp-6},
-    {0x1.435c04e207cb3p-9, 0x1.5632136d8cce4p-11, 0x1.219f2c3353771p-13, 0x1.e7af6eeff6894p-16, 0x1.60131845d1d6cp-18, 0x1.0f30b59c10925p-20, 0x1.73a4ded441159p-23, 0x1.16ecc51155d68p-25, 0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.f0ac9d31f335ap-3, 0x1.72d46a9b3f0fap-4, 0x1.9831c2c85003fp-5, 0x1.68a25a6641f26p-6, 0x1.13648a11ffe73p-7},
-    {-0x1.809ce8ab4eb77p-11, -0x1.460abd6b253d1p-13, -0x1.a2a81d242df06p-16, -0x1.078bfe34dabfcp-18, -0x1.11b748b921d8dp-21, -0x1.3156aeb7fb008p-24, -0x1.271eee7d916a4p-27, -0x1.3d8fbf04b8bbap-30, 0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.146985bd8e189p-3, -0x1.6fce5df0ba11ap-5, -0x1.779dd2a3da23dp-6, -0x1.299636d6c5855p-7, -0x1.8bf716a8eabd4p-9},
-    {0x1.ba8a67cfbaca3p-13, 0x1.2f839e543eb89p-15, 0x1.2a41152dda4cep-18, 0x1.1a6f6b79ff7d5p-21, 0x1.a7aa39fd86a2fp-25, 0x1.56f43e58a2b55p-28, 0x1.d42321f2deab3p-32, 0x1.69529186fedf5p-35, 0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.1d0c27d70a4f5p-4, 0x1.552fe700068d8p-6, 0x1.452648d62b706p-7, 0x1.d1b695aabbf27p-9, 0x1.106bd5c04333dp-10},
-    {-0x1.edd423a02acbfp-15, -0x1.146bc40741d6cp-17, -0x1.a3193d70a5ba6p-21, -0x1.2c2db9e407820p-24, -0x1.4669c9e71de39p-28, -0x1.8046e7a06395bp-32, -0x1.72d79857860abp-36, -0x1.9adb10ca92f81p-40, 0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.132db7ba3472bp-5, -0x1.2a7f4fb7adc64p-7, -0x1.0ab3832b9a75cp-8, -0x1.5b8bc94c6e6c0p-10, -0x1.6838884abbb22p-12},
-    {0x1.0bcba32343445p-16, 0x1.ed2a96753c640p-20, 0x1.228a78eac6505p-23, 0x1.3c768d8ae99dep-27, 0x1.f4bff20d7c58fp-32, 0x1.ad8cef6e608cep-36, 0x1.2569bdb6e3215p-40, 0x1.d2e2ed4407041p-45, 0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.f54ce1bff7c0fp-7, 0x1.efd03c2d408fdp-9, 0x1.a0ef7ee62fc3dp-10, 0x1.f0fe6fb60b1e4p-12, 0x1.cb4c687e51f7dp-14},
-    {-0x1.1ad10ab8a5671p-18, -0x1.af5d63ce7edb0p-22, -0x1.8dab87a30f6cap-26, -0x1.4affde9592433p-30, -0x1.7e6c19cfead47p-35, -0x1.df04da3dd3643p-40, -0x1.cfbcb70483862p-45, -0x1.091ced3f3dfa7p-49, 0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.b1819ed621213p-8, -0x1.88ef99729e3e1p-10, -0x1.37fe70bafb180p-11, -0x1.55c07d0db32bap-13, -0x1.1b2912c4f883ap-15},
-    {0x1.234fec1129a77p-20, 0x1.724f929341191p-24, 0x1.0cc72f1444112p-28, 0x1.578846ac63c23p-33, 0x1.22ccc877643cdp-38, 0x1.0a769667651e8p-43, 0x1.6e07b3580eaadp-49, 0x1.2ce42ebeec9c7p-54, 0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.65b08ac34a1b3p-9, 0x1.2a6ab02dbe8fcp-11, 0x1.c0b37c205f5c2p-13, 0x1.c5703583aa003p-15, 0x1.5273f33c24f7fp-17},
-    {-0x1.2516089fa8258p-22, -0x1.3845b1fba466dp-26, -0x1.6703b696a1c7ep-31, -0x1.61db63737737ap-36, -0x1.b886673df9695p-42, -0x1.27c59b3f4674ap-47, -0x1.20b2b062d1968p-53, -0x1.554e49807c9dep-59, 0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.1ac2d01794d66p-10, -0x1.b3e632ef6f0b6p-13, -0x1.370a7155561f5p-14, -0x1.22fc54614208cp-16, -0x1.88fb3f48c8d91p-19},
-    {0x1.205ea2f0d65d1p-24, 0x1.02ddf9ec80018p-28, 0x1.d9e87950bdc40p-34, 0x1.69c8f0803b167p-39, 0x1.4c272f1c80f13p-45, 0x1.4786521e96b20p-51, 0x1.c6a6e76e8fa20p-58, 0x1.82e25cd62ca77p-64, 0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.adcb3f4710086p-12, 0x1.3313a105ca45cp-14, 0x1.a0d3e43d29491p-16, 0x1.6a18d1875915fp-18, 0x1.bc1035ed7ca45p-21},
-    {-0x1.156b068cd3e63p-26, -0x1.a5eaada01747fp-31, -0x1.33a3d5095192bp-36, -0x1.6e819aa509cd8p-42, -0x1.edb11a6068c4cp-49, -0x1.68d03b6ab2e29p-55, -0x1.60f28707ad9a2p-62, -0x1.b4dbc0eb8d273p-69, 0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.3ad43dd99acc2p-13, -0x1.a260946a10706p-16, -0x1.0e97aa7e7ba6cp-17, -0x1.b5a70e1ae92b5p-20, -0x1.e90d00140b3d1p-23},
-    {0x1.05f2cb2c45b9dp-28, 0x1.52b9489f6c849p-33, 0x1.8d360f741807dp-39, 0x1.7160ce340d7f6p-45, 0x1.713d3813bfbadp-52, 0x1.8db94e45a9551p-59, 0x1.1546d5d790327p-66, 0x1.ee9633a2da710p-74, 0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.be0b655a9444dp-15, 0x1.143a88141d6d6p-17, 0x1.55124e0743920p-19, 0x1.01722d19a7f37p-21, 0x1.06e8f27bbe3c3p-24},
-    {-0x1.006c9c222404fp-30, -0x1.16eb19cdf733cp-35, -0x1.1b5565eb05fafp-41, -0x1.8b65d369f2ed8p-48, -0x1.41c55d58f88d8p-55, -0x1.db4d1a1287ebbp-63, -0x1.03e3ac39b2473p-70, -0x1.31bc3b7e91cbap-78, 0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.3b1ba75f41f29p-16, -0x1.646f55ba3bfb0p-19, -0x1.a4864893f7412p-21, -0x1.2d52e7d9ca20fp-23, -0x1.191b414a2ebd0p-26},
-    {0x1.d182456c55dc3p-33, 0x1.b23eb0e700542p-38, 0x1.655d8c3bd23ecp-44, 0x1.88a6a5525f6ffp-51, 0x1.dccd5be857596p-59, 0x1.04ac50a1231cbp-66, 0x1.9731868644f26p-75, 0x1.59ab467da3d15p-83, 0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.a3264465f110cp-18, 0x1.bc6da20f59387p-21, 0x1.f5fc3732ceef5p-23, 0x1.50eeabc07ec9cp-25, 0x1.20d86808366c8p-28},
+    {0x1.afbb3f3b7343bp-3, 0x1.3e0a99a0ee914p-3, 0x1.c57239e943d1ap-4, 0x1.46dc6bf900f68p-4,
+     0x1.cbe831f997124p-5, 0x1.494bb2ce2924fp-5, 0x1.cd9bc89b73548p-6, 0x1.49ebde7878139p-6,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.8a6adcda2ea92p-1,
+     0x1.1d16b5809eaf6p-1, 0x1.db747ee409ac5p-2, 0x1.78a692138767ap-2, 0x1.23cfc2f1dc7e0p-2},
+    {-0x1.3086d7f01ac85p-4, -0x1.5285d2eb1ef74p-5, -0x1.5d843497d4f39p-6, -0x1.6e4b45246f91fp-7,
+     -0x1.6c55c82b4b6b2p-8, -0x1.76711f8b6cf4dp-9, -0x1.705e8c0688045p-10, -0x1.7892d6052da5cp-11,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.7c857b9b3c191p-1,
+     -0x1.babd0e4f1a24dp-2, -0x1.4369f60195edcp-2, -0x1.abaacdbfa8b07p-3, -0x1.0c3d538446447p-3},
+    {0x1.98958a7a8e4a3p-6, 0x1.5d581133378edp-7, 0x1.08cf82b79a11bp-8, 0x1.96a3de47d5b16p-10,
+     0x1.1f3df0de32f59p-11, 0x1.a8b73429cebccp-13, 0x1.259993494e46ap-14, 0x1.ad8ccfc089fa9p-16,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.2b497df35fa2ep-1,
+     0x1.2577420fcd07dp-2, 0x1.80ef8f454cf88p-3, 0x1.b56f45eef7e58p-4, 0x1.c8d0cef0f810dp-5},
+    {-0x1.0632076809e11p-7, -0x1.5e5d7e9899183p-9, -0x1.8abc198708220p-11, -0x1.bf5070ee1923bp-13,
+     -0x1.c2c9072e94eb8p-15, -0x1.e08bef3ab5256p-17, -0x1.d36fe3dd94057p-19, -0x1.e9ab4c8d1c33bp-21,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.97997ad330409p-2,
+     -0x1.59c35c06f7ffep-3, -0x1.9d5868de0b581p-4, -0x1.9b635ac624ad5p-5, -0x1.6cb52fe48945fp-6},
+    {0x1.435c04e207cb3p-9, 0x1.5632136d8cce4p-11, 0x1.219f2c3353771p-13, 0x1.e7af6eeff6894p-16,
+     0x1.60131845d1d6cp-18, 0x1.0f30b59c10925p-20, 0x1.73a4ded441159p-23, 0x1.16ecc51155d68p-25,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.f0ac9d31f335ap-3,
+     0x1.72d46a9b3f0fap-4, 0x1.9831c2c85003fp-5, 0x1.68a25a6641f26p-6, 0x1.13648a11ffe73p-7},
+    {-0x1.809ce8ab4eb77p-11, -0x1.460abd6b253d1p-13, -0x1.a2a81d242df06p-16, -0x1.078bfe34dabfcp-18,
+     -0x1.11b748b921d8dp-21, -0x1.3156aeb7fb008p-24, -0x1.271eee7d916a4p-27, -0x1.3d8fbf04b8bbap-30,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.146985bd8e189p-3,
+     -0x1.6fce5df0ba11ap-5, -0x1.779dd2a3da23dp-6, -0x1.299636d6c5855p-7, -0x1.8bf716a8eabd4p-9},
+    {0x1.ba8a67cfbaca3p-13, 0x1.2f839e543eb89p-15, 0x1.2a41152dda4cep-18, 0x1.1a6f6b79ff7d5p-21,
+     0x1.a7aa39fd86a2fp-25, 0x1.56f43e58a2b55p-28, 0x1.d42321f2deab3p-32, 0x1.69529186fedf5p-35,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.1d0c27d70a4f5p-4,
+     0x1.552fe700068d8p-6, 0x1.452648d62b706p-7, 0x1.d1b695aabbf27p-9, 0x1.106bd5c04333dp-10},
+    {-0x1.edd423a02acbfp-15, -0x1.146bc40741d6cp-17, -0x1.a3193d70a5ba6p-21, -0x1.2c2db9e407820p-24,
+     -0x1.4669c9e71de39p-28, -0x1.8046e7a06395bp-32, -0x1.72d79857860abp-36, -0x1.9adb10ca92f81p-40,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.132db7ba3472bp-5,
+     -0x1.2a7f4fb7adc64p-7, -0x1.0ab3832b9a75cp-8, -0x1.5b8bc94c6e6c0p-10, -0x1.6838884abbb22p-12},
+    {0x1.0bcba32343445p-16, 0x1.ed2a96753c640p-20, 0x1.228a78eac6505p-23, 0x1.3c768d8ae99dep-27,
+     0x1.f4bff20d7c58fp-32, 0x1.ad8cef6e608cep-36, 0x1.2569bdb6e3215p-40, 0x1.d2e2ed4407041p-45,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.f54ce1bff7c0fp-7,
+     0x1.efd03c2d408fdp-9, 0x1.a0ef7ee62fc3dp-10, 0x1.f0fe6fb60b1e4p-12, 0x1.cb4c687e51f7dp-14},
+    {-0x1.1ad10ab8a5671p-18, -0x1.af5d63ce7edb0p-22, -0x1.8dab87a30f6cap-26, -0x1.4affde9592433p-30,
+     -0x1.7e6c19cfead47p-35, -0x1.df04da3dd3643p-40, -0x1.cfbcb70483862p-45, -0x1.091ced3f3dfa7p-49,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.b1819ed621213p-8,
+     -0x1.88ef99729e3e1p-10, -0x1.37fe70bafb180p-11, -0x1.55c07d0db32bap-13, -0x1.1b2912c4f883ap-15},
+    {0x1.234fec1129a77p-20, 0x1.724f929341191p-24, 0x1.0cc72f1444112p-28, 0x1.578846ac63c23p-33,
+     0x1.22ccc877643cdp-38, 0x1.0a769667651e8p-43, 0x1.6e07b3580eaadp-49, 0x1.2ce42ebeec9c7p-54,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.65b08ac34a1b3p-9,
+     0x1.2a6ab02dbe8fcp-11, 0x1.c0b37c205f5c2p-13, 0x1.c5703583aa003p-15, 0x1.5273f33c24f7fp-17},
+    {-0x1.2516089fa8258p-22, -0x1.3845b1fba466dp-26, -0x1.6703b696a1c7ep-31, -0x1.61db63737737ap-36,
+     -0x1.b886673df9695p-42, -0x1.27c59b3f4674ap-47, -0x1.20b2b062d1968p-53, -0x1.554e49807c9dep-59,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.1ac2d01794d66p-10,
+     -0x1.b3e632ef6f0b6p-13, -0x1.370a7155561f5p-14, -0x1.22fc54614208cp-16, -0x1.88fb3f48c8d91p-19},
+    {0x1.205ea2f0d65d1p-24, 0x1.02ddf9ec80018p-28, 0x1.d9e87950bdc40p-34, 0x1.69c8f0803b167p-39,
+     0x1.4c272f1c80f13p-45, 0x1.4786521e96b20p-51, 0x1.c6a6e76e8fa20p-58, 0x1.82e25cd62ca77p-64,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.adcb3f4710086p-12,
+     0x1.3313a105ca45cp-14, 0x1.a0d3e43d29491p-16, 0x1.6a18d1875915fp-18, 0x1.bc1035ed7ca45p-21},
+    {-0x1.156b068cd3e63p-26, -0x1.a5eaada01747fp-31, -0x1.33a3d5095192bp-36, -0x1.6e819aa509cd8p-42,
+     -0x1.edb11a6068c4cp-49, -0x1.68d03b6ab2e29p-55, -0x1.60f28707ad9a2p-62, -0x1.b4dbc0eb8d273p-69,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.3ad43dd99acc2p-13,
+     -0x1.a260946a10706p-16, -0x1.0e97aa7e7ba6cp-17, -0x1.b5a70e1ae92b5p-20, -0x1.e90d00140b3d1p-23},
+    {0x1.05f2cb2c45b9dp-28, 0x1.52b9489f6c849p-33, 0x1.8d360f741807dp-39, 0x1.7160ce340d7f6p-45,
+     0x1.713d3813bfbadp-52, 0x1.8db94e45a9551p-59, 0x1.1546d5d790327p-66, 0x1.ee9633a2da710p-74,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.be0b655a9444dp-15,
+     0x1.143a88141d6d6p-17, 0x1.55124e0743920p-19, 0x1.01722d19a7f37p-21, 0x1.06e8f27bbe3c3p-24},
+    {-0x1.006c9c222404fp-30, -0x1.16eb19cdf733cp-35, -0x1.1b5565eb05fafp-41, -0x1.8b65d369f2ed8p-48,
+     -0x1.41c55d58f88d8p-55, -0x1.db4d1a1287ebbp-63, -0x1.03e3ac39b2473p-70, -0x1.31bc3b7e91cbap-78,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.3b1ba75f41f29p-16,
+     -0x1.646f55ba3bfb0p-19, -0x1.a4864893f7412p-21, -0x1.2d52e7d9ca20fp-23, -0x1.191b414a2ebd0p-26},
+    {0x1.d182456c55dc3p-33, 0x1.b23eb0e700542p-38, 0x1.655d8c3bd23ecp-44, 0x1.88a6a5525f6ffp-51,
+     0x1.dccd5be857596p-59, 0x1.04ac50a1231cbp-66, 0x1.9731868644f26p-75, 0x1.59ab467da3d15p-83,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.a3264465f110cp-18,
+     0x1.bc6da20f59387p-21, 0x1.f5fc3732ceef5p-23, 0x1.50eeabc07ec9cp-25, 0x1.20d86808366c8p-28},
 };
-static const double fa_erfcx_c0_lo[16] __attribute__((aligned(64))) = {   /* c[0] - fa_erfcx_c[0] */
-    -0x1.9f40bca142466p-58, -0x1.902cb7976c65ep-60, -0x1.0e682190858dbp-59, -0x1.9c3bae12ae446p-59, -0x1.ed815e254e295p-60, 0x1.5741133d175cep-59, -0x1.c826601a2f019p-65, -0x1.d95a8796b0b9fp-62, 0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.b3e5e8f69dcbfp-57, 0x1.043e5f49b4044p-55, -0x1.55a083acba9f3p-56, 0x1.4797400f19192p-63, 0x1.3b1040eb318c2p-57};
+/* the leading coefficients' remainders: c[0] - fa_erfcx_c[0] */
+static const double fa_erfcx_c0_lo[16] __attribute__((aligned(64))) = {
+    -0x1.9f40bca142466p-58, -0x1.902cb7976c65ep-60, -0x1.0e682190858dbp-59, -0x1.9c3bae12ae446p-59,
+    -0x1.ed815e254e295p-60, 0x1.5741133d175cep-59, -0x1.c826601a2f019p-65, -0x1.d95a8796b0b9fp-62,
+    0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.b3e5e8f69dcbfp-57,
+    0x1.043e5f49b4044p-55, -0x1.55a083acba9f3p-56, 0x1.4797400f19192p-63, 0x1.3b1040eb318c2p-57};
 
 /* erfcx(z + zl) as hi + *lo, zl the low part of z (erfcx'/erfcx ~ -1/z: a relative error
  * of z passes through whole); the leading coefficient is carried in two parts and the
