@@ -151,10 +151,12 @@ FA_INLINE fa_simd_f64 fa_tanh_v_f64(fa_simd_f64 x, const fa_params *p)
     return fa_or_f64(t, fa_xor_f64(x, ax));                        /* x ^ |x|: sign of x */
 }
 
-/* The negative branch of the ELU family: c * expm1(min(z, 0)); x > 0 gives xpos. */
+/* The negative branch of the ELU family: c * expm1(min(z, 0)); x > 0 gives xpos.
+ * expm1(-0.0) = -0.0 (the result is <= 0: the sign of z is or-ed in). */
 FA_INLINE fa_simd_f64 fa_elu_core_f64(fa_simd_f64 x, fa_simd_f64 z, fa_simd_f64 c, fa_simd_f64 xpos)
 {
-    fa_simd_f64 em = fa_expm1_neg_f64(fa_min_f64(fa_set1_f64(0.0), z));
+    fa_simd_f64 zn = fa_min_f64(fa_set1_f64(0.0), z);
+    fa_simd_f64 em = fa_or_f64(fa_expm1_neg_f64(zn), fa_and_f64(zn, fa_set1_f64(-0.0)));
     return fa_select_f64(fa_cmpgt_f64(x, fa_set1_f64(0.0)), xpos, fa_mul_f64(c, em));
 }
 

@@ -172,7 +172,7 @@ FA_INLINE fa_simd_f64 fa_exp_neg_dd_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts,
  *   expm1(z) = (s*thi - 1) + s*(thi*p + tlo),
  * s*thi is exact and s*thi - 1 is carried as a Fast2Sum pair (it is exact anyway where
  * the result is below 1/2 in magnitude, Sterbenz), so one final rounding dominates.
- * expm1(-0.0) = -0.0.  NaN propagates.
+ * expm1(-0.0) gives +0.0 (the caller fixes the sign where it matters).  NaN propagates.
  */
 FA_INLINE fa_simd_f64 fa_expm1_neg_f64(fa_simd_f64 z)
 {
@@ -183,8 +183,7 @@ FA_INLINE fa_simd_f64 fa_expm1_neg_f64(fa_simd_f64 z)
     fa_simd_f64 st = fa_mul_f64(s, thi);                                  /* exact */
     fa_simd_f64 hi = fa_sub_f64(st, fa_set1_f64(1.0));
     fa_simd_f64 hi_err = fa_sub_f64(st, fa_add_f64(hi, fa_set1_f64(1.0))); /* Fast2Sum, exact */
-    fa_simd_f64 em = fa_add_f64(hi, fa_fmadd_f64(s, fa_fmadd_f64(thi, p, tlo), hi_err));
-    return fa_or_f64(em, fa_and_f64(z, fa_set1_f64(-0.0)));    /* the result is <= 0 */
+    return fa_add_f64(hi, fa_fmadd_f64(s, fa_fmadd_f64(thi, p, tlo), hi_err));
 }
 
 /*
