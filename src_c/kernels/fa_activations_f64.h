@@ -34,7 +34,7 @@ FA_INLINE fa_simd_f64 fa_x_sigmoid_f64(fa_simd_f64 x, fa_simd_f64 w, fa_simd_f64
 {
     const fa_simd_f64 one = fa_set1_f64(1.0);
     fa_simd_f64 t, n;
-    fa_simd_f64 em = fa_exp_parts_f64(fa_neg_f64(w), fa_neg_f64(wl), opts, &t, &n);
+    fa_simd_f64 em = fa_exp_minus_f64(w, wl, opts, &t, &n);
     fa_simd_f64 y = fa_div_f64(x, fa_add_f64(one, fa_scale_exp_f64(em, t, n)));
     fa_mask_f64 deep = fa_cmplt_f64(w, fa_set1_f64(-708.0));
     if (fa_mask_any_f64(deep)) {

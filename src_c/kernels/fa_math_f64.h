@@ -70,8 +70,10 @@ FA_INLINE fa_simd_f64 fa_two_sum_f64(fa_simd_f64 a, fa_simd_f64 b, fa_simd_f64 *
 /* Options of fa_exp_reduce_f64 (compile-time constants once inlined). */
 enum {
     FA_EXP_LOW = 1,     /* add the caller's low part zl of z */
-    FA_EXP_M1 = 2       /* expm1: p to 2^-58.7 relative (degree 7); else to 2^-54.8
+    FA_EXP_M1 = 2,      /* expm1: p to 2^-58.7 relative (degree 7); else to 2^-54.8
                            absolute (degree 6), enough where p is added to 1 */
+    FA_EXP_NEGATE = 4   /* e^-(z+zl): the sign folded into the reduction constants and the
+                           odd coefficients (bit-identical to negating z and zl first) */
 };
 
 /* e^(z+zl) = 2^floor(n/16) * (thi + tlo) * (1 + p): returns p, with *t = n + magic,
@@ -81,31 +83,34 @@ FA_INLINE fa_simd_f64 fa_exp_reduce_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts,
                                         fa_simd_f64 *n, fa_simd_f64 *thi, fa_simd_f64 *tlo)
 {
     const fa_simd_f64 magic = fa_set1_f64(FA_MAGIC_F64);
-    fa_simd_f64 tn = fa_fmadd_f64(z, fa_set1_f64(16 * FA_LOG2E_F64), magic);
+    const double sg = (opts & FA_EXP_NEGATE) ? -1.0 : 1.0;    /* r below is sg * the true r */
+    fa_simd_f64 tn = fa_fmadd_f64(z, fa_set1_f64(sg * 16 * FA_LOG2E_F64), magic);
     fa_simd_f64 nn = fa_sub_f64(tn, magic);
-    fa_simd_f64 rh = fa_fnmadd_f64(nn, fa_set1_f64(FA_LN2_HI_F64 / 16), z);
-    fa_simd_f64 r = fa_fnmadd_f64(nn, fa_set1_f64(FA_LN2_LO_F64 / 16), rh);
+    fa_simd_f64 rh = fa_fnmadd_f64(nn, fa_set1_f64(sg * FA_LN2_HI_F64 / 16), z);
+    fa_simd_f64 r = fa_fnmadd_f64(nn, fa_set1_f64(sg * FA_LN2_LO_F64 / 16), rh);
     if (opts & FA_EXP_LOW)
         r = fa_add_f64(r, zl);
     fa_simd_f64 q;
     if (opts & FA_EXP_M1) {
-        q = fa_set1_f64(0x1.a01b149876dbfp-13);
+        q = fa_set1_f64(sg * 0x1.a01b149876dbfp-13);
         q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.6c17f6c39583fp-10));
-        q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.11111110ddf63p-7));
+        q = fa_fmadd_f64(q, r, fa_set1_f64(sg * 0x1.11111110ddf63p-7));
         q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.55555554e258ep-5));
-        q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.5555555555556p-3));
+        q = fa_fmadd_f64(q, r, fa_set1_f64(sg * 0x1.5555555555556p-3));
         q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.0000000000001p-1));
     } else {
         q = fa_set1_f64(0x1.6c17c334f5083p-10);
-        q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.111212da060e8p-7));
+        q = fa_fmadd_f64(q, r, fa_set1_f64(sg * 0x1.111212da060e8p-7));
         q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.555555551573cp-5));
-        q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.55555554d5922p-3));
+        q = fa_fmadd_f64(q, r, fa_set1_f64(sg * 0x1.55555554d5922p-3));
         q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.0p-1));
     }
     *t = tn;
     *n = nn;
     *thi = fa_lut16_f64(fa_exp2_16_hi, tn);
     *tlo = fa_lut16_f64(fa_exp2_16_lo, tn);
+    if (opts & FA_EXP_NEGATE)
+        return fa_fmsub_f64(fa_mul_f64(r, r), q, r);
     return fa_fmadd_f64(fa_mul_f64(r, r), q, r);
 }
 
@@ -147,11 +152,15 @@ FA_INLINE fa_simd_f64 fa_exp_neg_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts, fa
     return fa_add_f64(thi, fa_fmadd_f64(thi, p, tlo));
 }
 
-/* The same for z of either sign: z is clamped to [-760, 709] (e^709 < DBL_MAX), NaN kept. */
-FA_INLINE fa_simd_f64 fa_exp_parts_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts,
+/* The same as fa_exp_neg_f64 for e^-(w+wl), w of either sign: w is clamped to
+ * [-709, 760] (e^709 < DBL_MAX), NaN kept. */
+FA_INLINE fa_simd_f64 fa_exp_minus_f64(fa_simd_f64 w, fa_simd_f64 wl, int opts,
                                        fa_simd_f64 *t, fa_simd_f64 *n)
 {
-    return fa_exp_neg_f64(fa_min_f64(fa_set1_f64(709.0), z), zl, opts, t, n);
+    fa_simd_f64 thi, tlo;
+    w = fa_max_f64(fa_set1_f64(-709.0), fa_min_f64(fa_set1_f64(760.0), w));
+    fa_simd_f64 p = fa_exp_reduce_f64(w, wl, opts | FA_EXP_NEGATE, t, n, &thi, &tlo);
+    return fa_add_f64(thi, fa_fmadd_f64(thi, p, tlo));
 }
 
 /* fa_exp_neg_f64 with em as em + *em_lo (the last addition kept by Fast2Sum):
