@@ -25,7 +25,8 @@ FA_INLINE fa_simd_f64 fa_exp_minus_abs_f64(fa_simd_f64 x)
 }
 
 /* x*sigmoid(w) for x of the sign of w (wl: low part of w), the shared tail of silu and
- * gelu_tanh (opts: FA_EXP_LOW if wl is used): x/(1 + E), E = e^-w.
+ * gelu_tanh (opts: FA_EXP_LOW if wl is used): x/(1 + E), E = e^-w without the table's
+ * low part (FA_EXP_NO_TLO: 11% faster in cache, E within 1 ULP).
  * Below w = -708, E overflows and the result (x*e^w) is near the subnormals, so a vector
  * holding such a lane (rare: branch) recomputes it as x*e/(1 + e), e = e^w, with x*e
  * formed on e's mantissa and scaled after the division: accurate down to the smallest
@@ -34,7 +35,7 @@ FA_INLINE fa_simd_f64 fa_x_sigmoid_f64(fa_simd_f64 x, fa_simd_f64 w, fa_simd_f64
 {
     const fa_simd_f64 one = fa_set1_f64(1.0);
     fa_simd_f64 t, n;
-    fa_simd_f64 em = fa_exp_minus_f64(w, wl, opts, &t, &n);
+    fa_simd_f64 em = fa_exp_minus_f64(w, wl, opts | FA_EXP_NO_TLO, &t, &n);
     fa_simd_f64 y = fa_div_f64(x, fa_add_f64(one, fa_scale_exp_f64(em, t, n)));
     fa_mask_f64 deep = fa_cmplt_f64(w, fa_set1_f64(-708.0));
     if (fa_mask_any_f64(deep)) {

@@ -72,8 +72,10 @@ enum {
     FA_EXP_LOW = 1,     /* add the caller's low part zl of z */
     FA_EXP_M1 = 2,      /* expm1: p to 2^-58.7 relative (degree 7); else to 2^-54.8
                            absolute (degree 6), enough where p is added to 1 */
-    FA_EXP_NEGATE = 4   /* e^-(z+zl): the sign folded into the reduction constants and the
+    FA_EXP_NEGATE = 4,  /* e^-(z+zl): the sign folded into the reduction constants and the
                            odd coefficients (bit-identical to negating z and zl first) */
+    FA_EXP_NO_TLO = 8   /* fa_exp_minus_f64: skip the table's low part (one lookup and one
+                           addition less; up to 0.5 ULP more error) */
 };
 
 /* e^(z+zl) = 2^floor(n/16) * (thi + tlo) * (1 + p): returns p, with *t = n + magic,
@@ -108,7 +110,7 @@ FA_INLINE fa_simd_f64 fa_exp_reduce_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts,
     *t = tn;
     *n = nn;
     *thi = fa_lut16_f64(fa_exp2_16_hi, tn);
-    *tlo = fa_lut16_f64(fa_exp2_16_lo, tn);
+    *tlo = (opts & FA_EXP_NO_TLO) ? fa_set1_f64(0.0) : fa_lut16_f64(fa_exp2_16_lo, tn);
     if (opts & FA_EXP_NEGATE)
         return fa_fmsub_f64(fa_mul_f64(r, r), q, r);
     return fa_fmadd_f64(fa_mul_f64(r, r), q, r);
@@ -160,6 +162,8 @@ FA_INLINE fa_simd_f64 fa_exp_minus_f64(fa_simd_f64 w, fa_simd_f64 wl, int opts,
     fa_simd_f64 thi, tlo;
     w = fa_max_f64(fa_set1_f64(-709.0), fa_min_f64(fa_set1_f64(760.0), w));
     fa_simd_f64 p = fa_exp_reduce_f64(w, wl, opts | FA_EXP_NEGATE, t, n, &thi, &tlo);
+    if (opts & FA_EXP_NO_TLO)
+        return fa_fmadd_f64(thi, p, thi);
     return fa_add_f64(thi, fa_fmadd_f64(thi, p, tlo));
 }
 
