@@ -13,7 +13,6 @@
 #include "kernels/fa_activations_f32.h"
 #include "kernels/fa_activations_f64.h"
 #include "kernels/fa_softmax.h"
-#include "kernels/fa_placeholders.h"
 
 void FA_FILL_TABLE(fa_table *t)
 {

@@ -1,1 +1,375 @@
-/* fa_math_f64.h -- (being written) */
+/*
+ * fa_math_f64.h -- float64 vector cores (exp, expm1, log1p, log) over the SIMD wrappers.
+ * Included once per ISA; used by fa_activations_f64.h.
+ *
+ * Every core is written for FA_HAVE_FMA = 0 as well (scalar, SSE2: fmadd is mul + add):
+ * each step that must be exact is exact in both cases (see the comments), and the
+ * two-product falls back to Dekker's splitting.
+ *
+ * exp (z in [-760, 709]: callers work with e^-|x| or keep below overflow) and expm1, Tang's
+ * table-driven scheme with 16 entries:
+ *   n = round(z * 16/ln2) through the magic number 0x1.8p52 (t = z*16/ln2 + magic keeps n
+ *   in its low bits: the table index j = n mod 16 is the low 4 bits of t, and
+ *   2^floor(n/16) is built on the bits, no int64<->double conversion, AVX2 has none);
+ *   r = z - n*ln2/16 with Cody-Waite hi/lo constants: z - n*LN2_HI/16 is exact (LN2_HI
+ *   has 32 significant bits, |n| < 2^15, Sterbenz), |r| <= 0.0217, so r's one rounding
+ *   costs under 2^-58 relative;
+ *   e^z = 2^floor(n/16) * 2^(j/16) * (1 + p),  2^(j/16) = T_HI[j] + T_LO[j] (mpmath),
+ *   p = expm1(r) = r + r^2*q(r), q of degree 5 (expm1: relative error 2^-58.7) or 4
+ *   (exp: 2^-54.8 against 1 + p) on |r| <= 0.022, Chebyshev-node interpolation in
+ *   mpmath (near-minimax).
+ * The table lookup is one vpermt2pd on AVX-512, a gather on AVX2, two loads elsewhere.
+ */
+#ifndef FA_MATH_F64_H
+#define FA_MATH_F64_H
+
+#define FA_LOG2E_F64 0x1.71547652b82fep+0
+#define FA_LN2_HI_F64 0x1.62e42fee00000p-1   /* ln2 to 32 bits: n*FA_LN2_HI exact */
+#define FA_LN2_LO_F64 0x1.a39ef35793c76p-33  /* ln2 - FA_LN2_HI */
+#define FA_MAGIC_F64 0x1.8p52                /* round-to-integer bias */
+
+static const double fa_exp2_16_hi[16] __attribute__((aligned(64))) = {   /* 2^(j/16) rounded */
+    0x1.0000000000000p+0, 0x1.0b5586cf9890fp+0, 0x1.172b83c7d517bp+0, 0x1.2387a6e756238p+0,
+    0x1.306fe0a31b715p+0, 0x1.3dea64c123422p+0, 0x1.4bfdad5362a27p+0, 0x1.5ab07dd485429p+0,
+    0x1.6a09e667f3bcdp+0, 0x1.7a11473eb0187p+0, 0x1.8ace5422aa0dbp+0, 0x1.9c49182a3f090p+0,
+    0x1.ae89f995ad3adp+0, 0x1.c199bdd85529cp+0, 0x1.d5818dcfba487p+0, 0x1.ea4afa2a490dap+0};
+static const double fa_exp2_16_lo[16] __attribute__((aligned(64))) = {   /* 2^(j/16) - hi */
+    0x0.0p+0, 0x1.8a62e4adc610bp-54, -0x1.19041b9d78a76p-55, 0x1.9b07eb6c70573p-54,
+    0x1.6f46ad23182e4p-55, 0x1.ada0911f09ebcp-55, 0x1.d4397afec42e2p-56, 0x1.6324c054647adp-54,
+    -0x1.bdd3413b26456p-54, -0x1.41577ee04992fp-55, 0x1.6e9f156864b27p-54, 0x1.c7c46b071f2bep-56,
+    0x1.7a1cd345dcc81p-54, 0x1.11065895048ddp-55, 0x1.2ed02d75b3707p-55, -0x1.e9c23179c2893p-54};
+
+/* hi + lo = a*b exactly (no overflow: |a|, |b| < 2^995 without FMA). */
+FA_INLINE fa_simd_f64 fa_two_prod_f64(fa_simd_f64 a, fa_simd_f64 b, fa_simd_f64 *lo)
+{
+    fa_simd_f64 hi = fa_mul_f64(a, b);
+#if FA_HAVE_FMA
+    *lo = fa_fmsub_f64(a, b, hi);
+#else
+    const fa_simd_f64 split = fa_set1_f64(0x1.0000002p27);     /* Dekker: 2^27 + 1 */
+    fa_simd_f64 ca = fa_mul_f64(a, split), cb = fa_mul_f64(b, split);
+    fa_simd_f64 ah = fa_sub_f64(ca, fa_sub_f64(ca, a)), al = fa_sub_f64(a, ah);
+    fa_simd_f64 bh = fa_sub_f64(cb, fa_sub_f64(cb, b)), bl = fa_sub_f64(b, bh);
+    fa_simd_f64 e = fa_sub_f64(fa_mul_f64(ah, bh), hi);
+    e = fa_add_f64(e, fa_mul_f64(ah, bl));
+    e = fa_add_f64(e, fa_mul_f64(al, bh));
+    *lo = fa_add_f64(e, fa_mul_f64(al, bl));
+#endif
+    return hi;
+}
+
+/* hi + lo = a + b exactly (Knuth's TwoSum, any magnitudes). */
+FA_INLINE fa_simd_f64 fa_two_sum_f64(fa_simd_f64 a, fa_simd_f64 b, fa_simd_f64 *lo)
+{
+    fa_simd_f64 s = fa_add_f64(a, b);
+    fa_simd_f64 bb = fa_sub_f64(s, a);
+    *lo = fa_add_f64(fa_sub_f64(a, fa_sub_f64(s, bb)), fa_sub_f64(b, bb));
+    return s;
+}
+
+/* Options of fa_exp_reduce_f64 (compile-time constants once inlined). */
+enum {
+    FA_EXP_LOW = 1,     /* add the caller's low part zl of z */
+    FA_EXP_M1 = 2,      /* expm1: p to 2^-58.7 relative (degree 7); else to 2^-54.8
+                           absolute (degree 6), enough where p is added to 1 */
+    FA_EXP_NEGATE = 4,  /* e^-(z+zl): the sign folded into the reduction constants and the
+                           odd coefficients (bit-identical to negating z and zl first) */
+    FA_EXP_NO_TLO = 8   /* fa_exp_minus_f64: skip the table's low part (one lookup and one
+                           addition less; up to 0.5 ULP more error) */
+};
+
+/* e^(z+zl) = 2^floor(n/16) * (thi + tlo) * (1 + p): returns p, with *t = n + magic,
+ * *n = n, *thi, *tlo the table entries.  z in [-760, 709], |zl| <= ulp(z).
+ * q: Chebyshev-node interpolation of (expm1(r) - r)/r^2 on |r| <= 0.022 (mpmath). */
+FA_INLINE fa_simd_f64 fa_exp_reduce_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts, fa_simd_f64 *t,
+                                        fa_simd_f64 *n, fa_simd_f64 *thi, fa_simd_f64 *tlo)
+{
+    const fa_simd_f64 magic = fa_set1_f64(FA_MAGIC_F64);
+    const double sg = (opts & FA_EXP_NEGATE) ? -1.0 : 1.0;    /* r below is sg * the true r */
+    fa_simd_f64 tn = fa_fmadd_f64(z, fa_set1_f64(sg * 16 * FA_LOG2E_F64), magic);
+    fa_simd_f64 nn = fa_sub_f64(tn, magic);
+    fa_simd_f64 rh = fa_fnmadd_f64(nn, fa_set1_f64(sg * FA_LN2_HI_F64 / 16), z);
+    fa_simd_f64 r = fa_fnmadd_f64(nn, fa_set1_f64(sg * FA_LN2_LO_F64 / 16), rh);
+    if (opts & FA_EXP_LOW)
+        r = fa_add_f64(r, zl);
+    fa_simd_f64 q;
+    if (opts & FA_EXP_M1) {
+        q = fa_set1_f64(sg * 0x1.a01b149876dbfp-13);
+        q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.6c17f6c39583fp-10));
+        q = fa_fmadd_f64(q, r, fa_set1_f64(sg * 0x1.11111110ddf63p-7));
+        q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.55555554e258ep-5));
+        q = fa_fmadd_f64(q, r, fa_set1_f64(sg * 0x1.5555555555556p-3));
+        q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.0000000000001p-1));
+    } else {
+        q = fa_set1_f64(0x1.6c17c334f5083p-10);
+        q = fa_fmadd_f64(q, r, fa_set1_f64(sg * 0x1.111212da060e8p-7));
+        q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.555555551573cp-5));
+        q = fa_fmadd_f64(q, r, fa_set1_f64(sg * 0x1.55555554d5922p-3));
+        q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.0p-1));
+    }
+    *t = tn;
+    *n = nn;
+    *thi = fa_lut16_f64(fa_exp2_16_hi, tn);
+    *tlo = (opts & FA_EXP_NO_TLO) ? fa_set1_f64(0.0) : fa_lut16_f64(fa_exp2_16_lo, tn);
+    if (opts & FA_EXP_NEGATE)
+        return fa_fmsub_f64(fa_mul_f64(r, r), q, r);
+    return fa_fmadd_f64(fa_mul_f64(r, r), q, r);
+}
+
+/* 2^floor(n/16) for t = n + magic, floor(n/16) in [-1022, 1023]: on the bits of t,
+ * whose low 52 bits hold 2^51 + n. */
+FA_INLINE fa_simd_f64 fa_pow2_n16_f64(fa_simd_f64 t)
+{
+    return fa_bits_shl_f64(fa_bits_add_f64(fa_bits_srl_f64(t, 4),
+                                           fa_set1_bits_f64(1023 - (1ull << 47))), 52);
+}
+
+/* v * 2^floor(n/16) for floor(n/16) in [-1100, 1022] (t = n + magic), rounded once, into the
+ * subnormals too: vscalefpd on AVX-512; elsewhere in two steps below 2^-1000. */
+FA_INLINE fa_simd_f64 fa_scale_exp_f64(fa_simd_f64 v, fa_simd_f64 t, fa_simd_f64 n)
+{
+#if FA_HAVE_SCALEF
+    (void)t;
+    return fa_scalef_f64(v, fa_mul_f64(n, fa_set1_f64(1.0 / 16)));
+#else
+    fa_mask_f64 deep = fa_cmplt_f64(n, fa_set1_f64(-16.0 * 1000));
+    t = fa_select_f64(deep, fa_add_f64(t, fa_set1_f64(16.0 * 200)), t);
+    v = fa_mul_f64(v, fa_pow2_n16_f64(t));
+    return fa_mul_f64(v, fa_select_f64(deep, fa_set1_f64(0x1p-200), fa_set1_f64(1.0)));
+#endif
+}
+
+/*
+ * e^(z+zl) for z <= 0 (|zl| <= ulp(z), used with FA_EXP_LOW in opts) in two parts:
+ * e = fa_scale_exp_f64(em, *t, *n) with em = thi + (thi*p + tlo) in [0.97, 2.05]
+ * returned, so that a caller can multiply em by its other factors before the one final
+ * (possibly subnormal) rounding.  z below -760 counts as -760 (e^-760 < 2^-1096: every
+ * caller's result rounds to zero there).  NaN propagates.  em: 0.5 ULP + 2^-54.8
+ * relative (2^-58.7 with FA_EXP_M1).
+ */
+FA_INLINE fa_simd_f64 fa_exp_neg_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts, fa_simd_f64 *t, fa_simd_f64 *n)
+{
+    fa_simd_f64 thi, tlo;
+    fa_simd_f64 p = fa_exp_reduce_f64(fa_max_f64(fa_set1_f64(-760.0), z), zl, opts, t, n, &thi, &tlo);
+    return fa_add_f64(thi, fa_fmadd_f64(thi, p, tlo));
+}
+
+/* The same as fa_exp_neg_f64 for e^-(w+wl), w of either sign: w is clamped to
+ * [-709, 760] (e^709 < DBL_MAX), NaN kept. */
+FA_INLINE fa_simd_f64 fa_exp_minus_f64(fa_simd_f64 w, fa_simd_f64 wl, int opts,
+                                       fa_simd_f64 *t, fa_simd_f64 *n)
+{
+    fa_simd_f64 thi, tlo;
+    w = fa_max_f64(fa_set1_f64(-709.0), fa_min_f64(fa_set1_f64(760.0), w));
+    fa_simd_f64 p = fa_exp_reduce_f64(w, wl, opts | FA_EXP_NEGATE, t, n, &thi, &tlo);
+    if (opts & FA_EXP_NO_TLO)
+        return fa_fmadd_f64(thi, p, thi);
+    return fa_add_f64(thi, fa_fmadd_f64(thi, p, tlo));
+}
+
+/* fa_exp_neg_f64 with em as em + *em_lo (the last addition kept by Fast2Sum):
+ * relative error 2^-54.8, or 2^-58 with FA_EXP_M1 in opts. */
+FA_INLINE fa_simd_f64 fa_exp_neg_dd_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts,
+                                        fa_simd_f64 *t, fa_simd_f64 *n, fa_simd_f64 *em_lo)
+{
+    fa_simd_f64 thi, tlo;
+    fa_simd_f64 p = fa_exp_reduce_f64(fa_max_f64(fa_set1_f64(-760.0), z), zl, opts, t, n, &thi, &tlo);
+    fa_simd_f64 u = fa_fmadd_f64(thi, p, tlo);
+    fa_simd_f64 em = fa_add_f64(thi, u);
+    *em_lo = fa_add_f64(fa_sub_f64(thi, em), u);
+    return em;
+}
+
+/*
+ * expm1(z) for z <= 0 (z < -40 gives -1, the rounded value): with s = 2^floor(n/16),
+ *   expm1(z) = (s*thi - 1) + s*(thi*p + tlo),
+ * s*thi is exact and s*thi - 1 is carried as a Fast2Sum pair (it is exact anyway where
+ * the result is below 1/2 in magnitude, Sterbenz), so one final rounding dominates.
+ * expm1(-0.0) gives +0.0 (the caller fixes the sign where it matters).  NaN propagates.
+ */
+FA_INLINE fa_simd_f64 fa_expm1_neg_f64(fa_simd_f64 z)
+{
+    z = fa_max_f64(fa_set1_f64(-40.0), z);
+    fa_simd_f64 t, n, thi, tlo;
+    fa_simd_f64 p = fa_exp_reduce_f64(z, fa_set1_f64(0.0), FA_EXP_M1, &t, &n, &thi, &tlo);
+    fa_simd_f64 s = fa_pow2_n16_f64(t);
+    fa_simd_f64 st = fa_mul_f64(s, thi);                                  /* exact */
+    fa_simd_f64 hi = fa_sub_f64(st, fa_set1_f64(1.0));
+    fa_simd_f64 hi_err = fa_sub_f64(st, fa_add_f64(hi, fa_set1_f64(1.0))); /* Fast2Sum, exact */
+    return fa_add_f64(hi, fa_fmadd_f64(s, fa_fmadd_f64(thi, p, tlo), hi_err));
+}
+
+/*
+ * erfcx(z) = e^(z^2) * erfc(z) for z in [0, 32] (z above 32 counts as 32; NaN propagates),
+ * so that erfc(z) = e^(-z^2) * erfcx(z) with e^(-z^2) from fa_exp_neg_f64 on z^2 as a
+ * two-product (an error of z^2 is an absolute error of the exponent).  erfcx is entire and
+ * slowly varying: 13 intervals [0, 1/2), then half-binades [1/2, 3/4), [3/4, 1), [1, 3/2),
+ * ... [24, 32), chosen on the bits of max(z, 3/8) (exponent and first mantissa bit, one
+ * lut16 index); on each a degree-16 polynomial in z - mid: Chebyshev-node interpolation
+ * of e^(z^2) erfc(z) in mpmath at 50 digits (17 nodes per interval), coefficients
+ * rounded to double (the leading one kept as hi + lo).  Table slot = the index's low 4
+ * bits, so the 13 intervals sit in slots 11..15, 0..7.
+ */
+static const double fa_erfcx_mid[16] __attribute__((aligned(64))) = {
+    0x1.4000000000000p+1, 0x1.c000000000000p+1, 0x1.4000000000000p+2, 0x1.c000000000000p+2,
+    0x1.4000000000000p+3, 0x1.c000000000000p+3, 0x1.4000000000000p+4, 0x1.c000000000000p+4,
+    0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.0000000000000p-2,
+    0x1.4000000000000p-1, 0x1.c000000000000p-1, 0x1.4000000000000p+0, 0x1.c000000000000p+0};
+static const double fa_erfcx_c[17][16] __attribute__((aligned(64))) = {
+    {0x1.afbb3f3b7343bp-3, 0x1.3e0a99a0ee914p-3, 0x1.c57239e943d1ap-4, 0x1.46dc6bf900f68p-4,
+     0x1.cbe831f997124p-5, 0x1.494bb2ce2924fp-5, 0x1.cd9bc89b73548p-6, 0x1.49ebde7878139p-6,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.8a6adcda2ea92p-1,
+     0x1.1d16b5809eaf6p-1, 0x1.db747ee409ac5p-2, 0x1.78a692138767ap-2, 0x1.23cfc2f1dc7e0p-2},
+    {-0x1.3086d7f01ac85p-4, -0x1.5285d2eb1ef74p-5, -0x1.5d843497d4f39p-6, -0x1.6e4b45246f91fp-7,
+     -0x1.6c55c82b4b6b2p-8, -0x1.76711f8b6cf4dp-9, -0x1.705e8c0688045p-10, -0x1.7892d6052da5cp-11,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.7c857b9b3c191p-1,
+     -0x1.babd0e4f1a24dp-2, -0x1.4369f60195edcp-2, -0x1.abaacdbfa8b07p-3, -0x1.0c3d538446447p-3},
+    {0x1.98958a7a8e4a3p-6, 0x1.5d581133378edp-7, 0x1.08cf82b79a11bp-8, 0x1.96a3de47d5b16p-10,
+     0x1.1f3df0de32f59p-11, 0x1.a8b73429cebccp-13, 0x1.259993494e46ap-14, 0x1.ad8ccfc089fa9p-16,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.2b497df35fa2ep-1,
+     0x1.2577420fcd07dp-2, 0x1.80ef8f454cf88p-3, 0x1.b56f45eef7e58p-4, 0x1.c8d0cef0f810dp-5},
+    {-0x1.0632076809e11p-7, -0x1.5e5d7e9899183p-9, -0x1.8abc198708220p-11, -0x1.bf5070ee1923bp-13,
+     -0x1.c2c9072e94eb8p-15, -0x1.e08bef3ab5256p-17, -0x1.d36fe3dd94057p-19, -0x1.e9ab4c8d1c33bp-21,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.97997ad330409p-2,
+     -0x1.59c35c06f7ffep-3, -0x1.9d5868de0b581p-4, -0x1.9b635ac624ad5p-5, -0x1.6cb52fe48945fp-6},
+    {0x1.435c04e207cb3p-9, 0x1.5632136d8cce4p-11, 0x1.219f2c3353771p-13, 0x1.e7af6eeff6894p-16,
+     0x1.60131845d1d6cp-18, 0x1.0f30b59c10925p-20, 0x1.73a4ded441159p-23, 0x1.16ecc51155d68p-25,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.f0ac9d31f335ap-3,
+     0x1.72d46a9b3f0fap-4, 0x1.9831c2c85003fp-5, 0x1.68a25a6641f26p-6, 0x1.13648a11ffe73p-7},
+    {-0x1.809ce8ab4eb77p-11, -0x1.460abd6b253d1p-13, -0x1.a2a81d242df06p-16, -0x1.078bfe34dabfcp-18,
+     -0x1.11b748b921d8dp-21, -0x1.3156aeb7fb008p-24, -0x1.271eee7d916a4p-27, -0x1.3d8fbf04b8bbap-30,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.146985bd8e189p-3,
+     -0x1.6fce5df0ba11ap-5, -0x1.779dd2a3da23dp-6, -0x1.299636d6c5855p-7, -0x1.8bf716a8eabd4p-9},
+    {0x1.ba8a67cfbaca3p-13, 0x1.2f839e543eb89p-15, 0x1.2a41152dda4cep-18, 0x1.1a6f6b79ff7d5p-21,
+     0x1.a7aa39fd86a2fp-25, 0x1.56f43e58a2b55p-28, 0x1.d42321f2deab3p-32, 0x1.69529186fedf5p-35,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.1d0c27d70a4f5p-4,
+     0x1.552fe700068d8p-6, 0x1.452648d62b706p-7, 0x1.d1b695aabbf27p-9, 0x1.106bd5c04333dp-10},
+    {-0x1.edd423a02acbfp-15, -0x1.146bc40741d6cp-17, -0x1.a3193d70a5ba6p-21, -0x1.2c2db9e407820p-24,
+     -0x1.4669c9e71de39p-28, -0x1.8046e7a06395bp-32, -0x1.72d79857860abp-36, -0x1.9adb10ca92f81p-40,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.132db7ba3472bp-5,
+     -0x1.2a7f4fb7adc64p-7, -0x1.0ab3832b9a75cp-8, -0x1.5b8bc94c6e6c0p-10, -0x1.6838884abbb22p-12},
+    {0x1.0bcba32343445p-16, 0x1.ed2a96753c640p-20, 0x1.228a78eac6505p-23, 0x1.3c768d8ae99dep-27,
+     0x1.f4bff20d7c58fp-32, 0x1.ad8cef6e608cep-36, 0x1.2569bdb6e3215p-40, 0x1.d2e2ed4407041p-45,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.f54ce1bff7c0fp-7,
+     0x1.efd03c2d408fdp-9, 0x1.a0ef7ee62fc3dp-10, 0x1.f0fe6fb60b1e4p-12, 0x1.cb4c687e51f7dp-14},
+    {-0x1.1ad10ab8a5671p-18, -0x1.af5d63ce7edb0p-22, -0x1.8dab87a30f6cap-26, -0x1.4affde9592433p-30,
+     -0x1.7e6c19cfead47p-35, -0x1.df04da3dd3643p-40, -0x1.cfbcb70483862p-45, -0x1.091ced3f3dfa7p-49,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.b1819ed621213p-8,
+     -0x1.88ef99729e3e1p-10, -0x1.37fe70bafb180p-11, -0x1.55c07d0db32bap-13, -0x1.1b2912c4f883ap-15},
+    {0x1.234fec1129a77p-20, 0x1.724f929341191p-24, 0x1.0cc72f1444112p-28, 0x1.578846ac63c23p-33,
+     0x1.22ccc877643cdp-38, 0x1.0a769667651e8p-43, 0x1.6e07b3580eaadp-49, 0x1.2ce42ebeec9c7p-54,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.65b08ac34a1b3p-9,
+     0x1.2a6ab02dbe8fcp-11, 0x1.c0b37c205f5c2p-13, 0x1.c5703583aa003p-15, 0x1.5273f33c24f7fp-17},
+    {-0x1.2516089fa8258p-22, -0x1.3845b1fba466dp-26, -0x1.6703b696a1c7ep-31, -0x1.61db63737737ap-36,
+     -0x1.b886673df9695p-42, -0x1.27c59b3f4674ap-47, -0x1.20b2b062d1968p-53, -0x1.554e49807c9dep-59,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.1ac2d01794d66p-10,
+     -0x1.b3e632ef6f0b6p-13, -0x1.370a7155561f5p-14, -0x1.22fc54614208cp-16, -0x1.88fb3f48c8d91p-19},
+    {0x1.205ea2f0d65d1p-24, 0x1.02ddf9ec80018p-28, 0x1.d9e87950bdc40p-34, 0x1.69c8f0803b167p-39,
+     0x1.4c272f1c80f13p-45, 0x1.4786521e96b20p-51, 0x1.c6a6e76e8fa20p-58, 0x1.82e25cd62ca77p-64,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.adcb3f4710086p-12,
+     0x1.3313a105ca45cp-14, 0x1.a0d3e43d29491p-16, 0x1.6a18d1875915fp-18, 0x1.bc1035ed7ca45p-21},
+    {-0x1.156b068cd3e63p-26, -0x1.a5eaada01747fp-31, -0x1.33a3d5095192bp-36, -0x1.6e819aa509cd8p-42,
+     -0x1.edb11a6068c4cp-49, -0x1.68d03b6ab2e29p-55, -0x1.60f28707ad9a2p-62, -0x1.b4dbc0eb8d273p-69,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.3ad43dd99acc2p-13,
+     -0x1.a260946a10706p-16, -0x1.0e97aa7e7ba6cp-17, -0x1.b5a70e1ae92b5p-20, -0x1.e90d00140b3d1p-23},
+    {0x1.05f2cb2c45b9dp-28, 0x1.52b9489f6c849p-33, 0x1.8d360f741807dp-39, 0x1.7160ce340d7f6p-45,
+     0x1.713d3813bfbadp-52, 0x1.8db94e45a9551p-59, 0x1.1546d5d790327p-66, 0x1.ee9633a2da710p-74,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.be0b655a9444dp-15,
+     0x1.143a88141d6d6p-17, 0x1.55124e0743920p-19, 0x1.01722d19a7f37p-21, 0x1.06e8f27bbe3c3p-24},
+    {-0x1.006c9c222404fp-30, -0x1.16eb19cdf733cp-35, -0x1.1b5565eb05fafp-41, -0x1.8b65d369f2ed8p-48,
+     -0x1.41c55d58f88d8p-55, -0x1.db4d1a1287ebbp-63, -0x1.03e3ac39b2473p-70, -0x1.31bc3b7e91cbap-78,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.3b1ba75f41f29p-16,
+     -0x1.646f55ba3bfb0p-19, -0x1.a4864893f7412p-21, -0x1.2d52e7d9ca20fp-23, -0x1.191b414a2ebd0p-26},
+    {0x1.d182456c55dc3p-33, 0x1.b23eb0e700542p-38, 0x1.655d8c3bd23ecp-44, 0x1.88a6a5525f6ffp-51,
+     0x1.dccd5be857596p-59, 0x1.04ac50a1231cbp-66, 0x1.9731868644f26p-75, 0x1.59ab467da3d15p-83,
+     0x0.0p+0, 0x0.0p+0, 0x0.0p+0, 0x1.a3264465f110cp-18,
+     0x1.bc6da20f59387p-21, 0x1.f5fc3732ceef5p-23, 0x1.50eeabc07ec9cp-25, 0x1.20d86808366c8p-28},
+};
+/* the leading coefficients' remainders: c[0] - fa_erfcx_c[0] */
+static const double fa_erfcx_c0_lo[16] __attribute__((aligned(64))) = {
+    -0x1.9f40bca142466p-58, -0x1.902cb7976c65ep-60, -0x1.0e682190858dbp-59, -0x1.9c3bae12ae446p-59,
+    -0x1.ed815e254e295p-60, 0x1.5741133d175cep-59, -0x1.c826601a2f019p-65, -0x1.d95a8796b0b9fp-62,
+    0x0.0p+0, 0x0.0p+0, 0x0.0p+0, -0x1.b3e5e8f69dcbfp-57,
+    0x1.043e5f49b4044p-55, -0x1.55a083acba9f3p-56, 0x1.4797400f19192p-63, 0x1.3b1040eb318c2p-57};
+
+/* erfcx(z + zl) as hi + *lo, zl the low part of z (erfcx'/erfcx ~ -1/z: a relative error
+ * of z passes through whole); the leading coefficient is carried in two parts and the
+ * last addition kept by Fast2Sum: relative error below 2^-55.3 on every interval. */
+FA_INLINE fa_simd_f64 fa_erfcx_f64(fa_simd_f64 z, fa_simd_f64 zl, fa_simd_f64 *lo)
+{
+    fa_simd_f64 zc = fa_min_f64(fa_set1_f64(32.0), z);
+    fa_simd_f64 idx = fa_bits_srl_f64(fa_max_f64(fa_set1_f64(0.375), fa_min_f64(fa_set1_f64(31.0), zc)), 51);
+    fa_simd_f64 s = fa_add_f64(fa_sub_f64(zc, fa_lut16_f64(fa_erfcx_mid, idx)), zl);
+    fa_simd_f64 y = fa_lut16_f64(fa_erfcx_c[16], idx);
+    for (int j = 15; j >= 1; j--)
+        y = fa_fmadd_f64(y, s, fa_lut16_f64(fa_erfcx_c[j], idx));
+    fa_simd_f64 tail = fa_fmadd_f64(y, s, fa_lut16_f64(fa_erfcx_c0_lo, idx));
+    fa_simd_f64 c0 = fa_lut16_f64(fa_erfcx_c[0], idx);
+    fa_simd_f64 hi = fa_add_f64(c0, tail);
+    *lo = fa_add_f64(fa_sub_f64(c0, hi), tail);
+    return hi;
+}
+
+/*
+ * log1p(f) + k*ln2 + c for f in [sqrt(2)/2 - 1, sqrt(2) - 1], f exact, k an integer
+ * (|k| < 2^11), c a small correction.  s = f/(2+f), z = s^2:
+ *   log1p(f) = 2 atanh(s) = f - f^2/2 + s*(f^2/2 + R(z)),  R(z) = 2atanh(s)/s - 2 = z*P(z),
+ * where only the small term carries the rounding of s (fdlibm's arrangement).
+ * P of degree 6 on z in [0, 0.0295], Chebyshev-node interpolation in mpmath, error
+ * 2^-57.5 relative to log1p(f).
+ */
+FA_INLINE fa_simd_f64 fa_log1p_reduced_f64(fa_simd_f64 f, fa_simd_f64 k, fa_simd_f64 c)
+{
+    fa_simd_f64 s = fa_div_f64(f, fa_add_f64(fa_set1_f64(2.0), f));
+    fa_simd_f64 z = fa_mul_f64(s, s);
+    fa_simd_f64 P = fa_set1_f64(0x1.2b6776a1bf0b9p-3);
+    P = fa_fmadd_f64(P, z, fa_set1_f64(0x1.39fd25d62ab23p-3));
+    P = fa_fmadd_f64(P, z, fa_set1_f64(0x1.7462be245eae3p-3));
+    P = fa_fmadd_f64(P, z, fa_set1_f64(0x1.c71c62c42db89p-3));
+    P = fa_fmadd_f64(P, z, fa_set1_f64(0x1.2492492e0b70cp-2));
+    P = fa_fmadd_f64(P, z, fa_set1_f64(0x1.99999999951f5p-2));
+    P = fa_fmadd_f64(P, z, fa_set1_f64(0x1.5555555555558p-1));
+    fa_simd_f64 hfsq = fa_mul_f64(fa_set1_f64(0.5), fa_mul_f64(f, f));
+    fa_simd_f64 small = fa_mul_f64(s, fa_fmadd_f64(z, P, hfsq));
+    small = fa_add_f64(small, fa_fmadd_f64(k, fa_set1_f64(FA_LN2_LO_F64), c));
+    fa_simd_f64 lf = fa_sub_f64(f, fa_sub_f64(hfsq, small));
+    return fa_fmadd_f64(k, fa_set1_f64(FA_LN2_HI_F64), lf);
+}
+
+/*
+ * log1p(y) for y in [0, 1] (NaN propagates): y <= sqrt(2)-1 is reduced with k = 0, f = y;
+ * above, log1p(y) = ln2 + log1p((y-1)/2) with (y-1)/2 exact.  No rounding of 1 + y
+ * anywhere, so tiny y keeps full accuracy.
+ */
+FA_INLINE fa_simd_f64 fa_log1p_unit_f64(fa_simd_f64 y)
+{
+    fa_mask_f64 big = fa_cmpgt_f64(y, fa_set1_f64(0x1.a827999fcef32p-2));
+    fa_simd_f64 f = fa_select_f64(big, fa_mul_f64(fa_sub_f64(y, fa_set1_f64(1.0)), fa_set1_f64(0.5)), y);
+    fa_simd_f64 k = fa_select_f64(big, fa_set1_f64(1.0), fa_set1_f64(0.0));
+    return fa_log1p_reduced_f64(f, k, fa_set1_f64(0.0));
+}
+
+/*
+ * log(u) + c for u >= 0 (c: a small correction, e.g. the relative rounding error of u).
+ * Subnormal u is scaled by 2^52 first.  u = 2^k * m, m in [sqrt(2)/2, sqrt(2)) found on
+ * the bits (exponent through the magic number: AVX2 has no int64 -> double), f = m - 1
+ * exact.  log(0) = -inf, log(+inf) = +inf, log(<0) = log(NaN) = NaN.
+ */
+FA_INLINE fa_simd_f64 fa_log_f64(fa_simd_f64 u, fa_simd_f64 c)
+{
+    fa_mask_f64 sub = fa_cmplt_f64(u, fa_set1_f64(0x1p-1022));
+    fa_simd_f64 v = fa_select_f64(sub, fa_mul_f64(u, fa_set1_f64(0x1p52)), u);
+    fa_simd_f64 kadj = fa_select_f64(sub, fa_set1_f64(-52.0 - 1023.0), fa_set1_f64(-1023.0));
+    /* shift so that m in [sqrt(2)/2, sqrt(2)) has exponent field 1023 */
+    fa_simd_f64 ix = fa_bits_add_f64(v, fa_set1_bits_f64(0x3ff0000000000000ull - 0x3fe6a09e667f3bcdull));
+    fa_simd_f64 kbits = fa_or_f64(fa_bits_srl_f64(ix, 52), fa_set1_f64(FA_MAGIC_F64));
+    fa_simd_f64 k = fa_add_f64(fa_sub_f64(kbits, fa_set1_f64(FA_MAGIC_F64)), kadj);
+    fa_simd_f64 m = fa_bits_add_f64(fa_and_f64(ix, fa_set1_bits_f64(0x000fffffffffffffull)),
+                                    fa_set1_bits_f64(0x3fe6a09e667f3bcdull));
+    fa_simd_f64 y = fa_log1p_reduced_f64(fa_sub_f64(m, fa_set1_f64(1.0)), k, c);
+    y = fa_select_f64(fa_cmpeq_f64(u, fa_set1_f64(0.0)), fa_set1_f64(-INFINITY), y);
+    y = fa_select_f64(fa_cmpeq_f64(u, fa_set1_f64(INFINITY)), u, y);
+    return fa_select_f64(fa_cmpge_f64(u, fa_set1_f64(0.0)), y, fa_set1_f64(NAN));
+}
+
+#endif /* FA_MATH_F64_H */

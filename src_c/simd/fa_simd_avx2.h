@@ -157,6 +157,13 @@ FA_INLINE double fa_reduce_max_f64(__m256d v) {
     __m128d s = _mm_max_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
     return _mm_cvtsd_f64(_mm_max_sd(s, _mm_unpackhi_pd(s, s)));
 }
+FA_INLINE __m256d fa_lut16_f64(const double *t, __m256d idx) {
+    __m256i i = _mm256_and_si256(_mm256_castpd_si256(idx), _mm256_set1_epi64x(15));
+    __m128i lo = _mm256_castsi256_si128(i), hi = _mm256_extracti128_si256(i, 1);
+    __m128d a = _mm_loadh_pd(_mm_load_sd(t + _mm_cvtsi128_si64(lo)), t + _mm_extract_epi64(lo, 1));
+    __m128d b = _mm_loadh_pd(_mm_load_sd(t + _mm_cvtsi128_si64(hi)), t + _mm_extract_epi64(hi, 1));
+    return _mm256_insertf128_pd(_mm256_castpd128_pd256(a), b, 1);
+}
 
 /* ---- f32 <-> f64, FA_LANES_F64 = 4 floats at a time ---- */
 FA_INLINE __m256d fa_loadu_f32_as_f64(const float *p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }

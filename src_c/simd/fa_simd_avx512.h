@@ -160,6 +160,9 @@ FA_INLINE double fa_reduce_max_f64(__m512d v) {
     __m128d s = _mm_max_pd(_mm256_castpd256_pd128(h), _mm256_extractf128_pd(h, 1));
     return _mm_cvtsd_f64(_mm_max_sd(s, _mm_unpackhi_pd(s, s)));
 }
+FA_INLINE __m512d fa_lut16_f64(const double *t, __m512d idx) {
+    return _mm512_permutex2var_pd(_mm512_loadu_pd(t), FA__SID(idx), _mm512_loadu_pd(t + 8));
+}
 
 /* ---- f32 <-> f64, FA_LANES_F64 = 8 floats at a time ---- */
 FA_INLINE __m512d fa_loadu_f32_as_f64(const float *p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }

@@ -139,6 +139,10 @@ FA_INLINE __m128d fa_tail_mask_f64(ptrdiff_t n) { return _mm_castsi128_pd(_mm_se
 FA_INLINE __m128d fa_select_f64(__m128d m, __m128d a, __m128d b) { return _mm_or_pd(_mm_and_pd(m, a), _mm_andnot_pd(m, b)); }
 FA_INLINE double fa_reduce_add_f64(__m128d v) { return _mm_cvtsd_f64(_mm_add_sd(v, _mm_unpackhi_pd(v, v))); }
 FA_INLINE double fa_reduce_max_f64(__m128d v) { return _mm_cvtsd_f64(_mm_max_sd(v, _mm_unpackhi_pd(v, v))); }
+FA_INLINE __m128d fa_lut16_f64(const double *t, __m128d idx) {
+    __m128i i = _mm_castpd_si128(idx);
+    return _mm_setr_pd(t[_mm_cvtsi128_si64(i) & 15], t[_mm_cvtsi128_si64(_mm_unpackhi_epi64(i, i)) & 15]);
+}
 
 /* ---- f32 <-> f64, FA_LANES_F64 = 2 floats at a time ---- */
 FA_INLINE __m128d fa_loadu_f32_as_f64(const float *p) { return _mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)p))); }
