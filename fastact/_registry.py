@@ -52,8 +52,8 @@ def _softplus_ref(mp, x, beta=1.0, threshold=None):
 
 
 def _logit_ref(mp, p, eps=None):
-    if eps is not None:
-        p = min(max(p, eps), 1 - eps)
+    if eps is not None:           # torch: the bounds eps and 1 - eps are floats (1 - eps rounded)
+        p = min(max(p, eps), float(1 - eps))
     if p == 1:
         return mp.inf
     return mp.log(p / (1 - p))
@@ -111,7 +111,7 @@ ACTIVATIONS = (
                aliases=("log_expit",), torch="logsigmoid", scipy="log_expit", doc="-softplus(-x)"),
     Activation("logit", _logit_ref, _np_logit, params=(Param("eps", None, none_as=-1.0),),
                domain=(0.0, 1.0), test_params=((None,), (1e-6,)), torch="logit", scipy="logit",
-               doc="log(p/(1-p)); eps clamps p to [eps, 1-eps] (torch)"),
+               doc="log(p/(1-p)); eps clamps p to [eps, 1-eps] (torch; 1-eps rounded to float64)"),
     Activation("tanh", lambda mp, x: mp.tanh(x), lambda np, x: np.tanh(x), torch="tanh", doc="tanh(x)"),
     Activation("softplus", _softplus_ref, _np_softplus,
                params=(Param("beta", 1.0), Param("threshold", None, none_as=INF)),

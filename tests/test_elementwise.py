@@ -400,7 +400,8 @@ def _limits(entry, params):
             {-INF: NAN, INF: NAN, NZ: -INF, 0.0: -INF, 1.0: INF, 0.5: 0.0, -0.5: NAN, 1.5: NAN}
             if eps is None else
             {-INF: lambda mp: mp.log(eps / (1 - mp.mpf(eps))), 0.0: lambda mp: mp.log(eps / (1 - mp.mpf(eps))),
-             INF: lambda mp: mp.log((1 - mp.mpf(eps)) / eps), 1.0: lambda mp: mp.log((1 - mp.mpf(eps)) / eps),
+             INF: lambda mp: mp.log(float(1 - eps) / (1 - mp.mpf(float(1 - eps)))),   # bound 1 - eps as a float
+             1.0: lambda mp: mp.log(float(1 - eps) / (1 - mp.mpf(float(1 - eps)))),
              0.5: 0.0}),
         "tanh": lambda: {-INF: -1.0, INF: 1.0, **odd_at_zero},
         "softplus": lambda beta, threshold: {-INF: 0.0, INF: INF, NZ: lambda mp: mp.log(2) / beta,

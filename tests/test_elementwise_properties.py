@@ -41,6 +41,14 @@ INCREASING = {"relu", "relu6", "leaky_relu", "hardtanh", "elu", "selu", "celu", 
               "logit", "tanh", "softplus", "softsign", "hardsigmoid"}
 
 
+def _increasing(entry, params):
+    """Monotone by definition: softplus with a threshold is not (torch's linear cut-off jumps
+    down by log1p(e^-threshold)/beta at beta*x = threshold, pytorch#31110)."""
+    if entry.kernel == "softplus" and params[1] is not None:
+        return False
+    return entry.kernel in INCREASING
+
+
 def _range(entry, params):
     """[lo, hi] every result must lie in (closed; None: unbounded)."""
     k = entry.kernel
@@ -80,7 +88,7 @@ def test_properties(case, dtype):
                 assert np.all(y[finite_or_inf] >= lo), f"below {lo}: {x!r} -> {y!r}"
             if hi is not None:
                 assert np.all(y[finite_or_inf] <= hi), f"above {hi}: {x!r} -> {y!r}"
-        if entry.kernel in INCREASING:
+        if _increasing(entry, params):
             xs = np.sort(x[~np.isnan(x)].ravel())
             ys = np.asarray(call(entry, xs, params))
             keep = ~np.isnan(ys)
@@ -95,7 +103,7 @@ def test_properties(case, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
-@pytest.mark.parametrize("case", [c for c in CASES if c[0].kernel in INCREASING], ids=case_id)
+@pytest.mark.parametrize("case", [c for c in CASES if _increasing(*c)], ids=case_id)
 def test_monotone_on_dense_grids(case, dtype):
     """Where the algorithms switch branches (|x| around 0.5 to 40, the cut-offs): consecutive
     floats of dtype, checked for monotonicity within the bound."""
