@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -30,7 +31,9 @@ def run_with_env(value):
     env.pop("FASTACT_ISA", None)
     if value is not None:
         env["FASTACT_ISA"] = value
-    done = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=120)
+    # cwd outside the source tree, which would shadow an installed fastact (see test_main.py)
+    done = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=120,
+                          cwd=tempfile.gettempdir())
     assert done.returncode == 0, done.stderr
     first, _, config = done.stdout.partition("\n")
     return json.loads(first), config

@@ -3,6 +3,7 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -20,8 +21,10 @@ def run_main(isa=None):
     if isa:
         env["FASTACT_ISA"] = isa
     start = time.perf_counter()
+    # cwd outside the source tree: `-m` puts the cwd first on sys.path, and the checkout's
+    # fastact/ (no compiled modules when fastact was pip-installed) would shadow the package
     done = subprocess.run([sys.executable, "-W", "error", "-m", "fastact"], env=env, capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=300, cwd=tempfile.gettempdir())
     return done, time.perf_counter() - start
 
 
