@@ -74,8 +74,21 @@ def unary_fast(int op, object x, object out, double a, double b):
     return ya
 
 
-def unary_f32(int op, const float[::1] x, float[::1] y, double a=0.0, double b=0.0):
-    """y = op(x) element-wise (float32); y may be x."""
+ctypedef fused floating:
+    float
+    double
+
+
+cdef inline void _unary_call(int op, const floating *x, floating *y, Py_ssize_t n, double a,
+                             double b) noexcept nogil:
+    if floating is float:
+        _fa_unary_f32(op, x, y, n, a, b)
+    else:
+        _fa_unary_f64(op, x, y, n, a, b)
+
+
+def unary(int op, const floating[::1] x, floating[::1] y, double a=0.0, double b=0.0):
+    """y = op(x) element-wise (float32 or float64, x and y of the same type); y may be x."""
     cdef Py_ssize_t n = x.shape[0]
     if y.shape[0] != n:
         raise ValueError("x and y differ in size")
@@ -83,67 +96,38 @@ def unary_f32(int op, const float[::1] x, float[::1] y, double a=0.0, double b=0
         return
     if n >= GIL_RELEASE_MIN:
         with nogil:
-            _fa_unary_f32(op, &x[0], &y[0], n, a, b)
+            _unary_call(op, &x[0], &y[0], n, a, b)
     else:
-        _fa_unary_f32(op, &x[0], &y[0], n, a, b)
+        _unary_call(op, &x[0], &y[0], n, a, b)
 
 
-def unary_f64(int op, const double[::1] x, double[::1] y, double a=0.0, double b=0.0):
-    """y = op(x) element-wise (float64); y may be x."""
-    cdef Py_ssize_t n = x.shape[0]
-    if y.shape[0] != n:
-        raise ValueError("x and y differ in size")
-    if n == 0:
-        return
-    if n >= GIL_RELEASE_MIN:
-        with nogil:
-            _fa_unary_f64(op, &x[0], &y[0], n, a, b)
-    else:
-        _fa_unary_f64(op, &x[0], &y[0], n, a, b)
-
-
-def axis_f32(int op, const float[:, :, ::1] x, float[::1] y, const unsigned char[:, :, ::1] mask=None,
-             const float[:, :, ::1] b=None, float[::1] sign=None):
-    """Row-wise op along axis 1 of a C-contiguous (outer, n, inner) block (float32).
+def axis(int op, const floating[:, :, ::1] x, floating[::1] y, const unsigned char[:, :, ::1] mask=None,
+         const floating[:, :, ::1] b=None, floating[::1] sign=None):
+    """Row-wise op along axis 1 of a C-contiguous (outer, n, inner) block (float32 or float64).
 
     y is flat: outer*n*inner entries for FA_ROWWISE ops, outer*inner for FA_REDUCE ops.
     mask / b have x's shape; sign has y's size.
     """
     cdef ptrdiff_t outer = x.shape[0], n = x.shape[1], inner = x.shape[2]
     cdef const unsigned char *pm = NULL
-    cdef const float *pb = NULL
-    cdef float *ps = NULL
+    cdef const floating *pb = NULL
+    cdef const floating *px = NULL
+    cdef floating *ps = NULL
     if outer == 0 or inner == 0:
         return
-    if mask is not None and n:
-        pm = &mask[0, 0, 0]
-    if b is not None and n:
-        pb = &b[0, 0, 0]
+    if n:
+        px = &x[0, 0, 0]
+        if mask is not None:
+            pm = &mask[0, 0, 0]
+        if b is not None:
+            pb = &b[0, 0, 0]
     if sign is not None:
         ps = &sign[0]
-    cdef const float *px = &x[0, 0, 0] if n else NULL
     with nogil:
-        _fa_axis_f32(op, px, &y[0], outer, n, inner, pm, pb, ps)
-
-
-def axis_f64(int op, const double[:, :, ::1] x, double[::1] y, const unsigned char[:, :, ::1] mask=None,
-             const double[:, :, ::1] b=None, double[::1] sign=None):
-    """Row-wise op along axis 1 of a C-contiguous (outer, n, inner) block (float64); see axis_f32."""
-    cdef ptrdiff_t outer = x.shape[0], n = x.shape[1], inner = x.shape[2]
-    cdef const unsigned char *pm = NULL
-    cdef const double *pb = NULL
-    cdef double *ps = NULL
-    if outer == 0 or inner == 0:
-        return
-    if mask is not None and n:
-        pm = &mask[0, 0, 0]
-    if b is not None and n:
-        pb = &b[0, 0, 0]
-    if sign is not None:
-        ps = &sign[0]
-    cdef const double *px = &x[0, 0, 0] if n else NULL
-    with nogil:
-        _fa_axis_f64(op, px, &y[0], outer, n, inner, pm, pb, ps)
+        if floating is float:
+            _fa_axis_f32(op, px, &y[0], outer, n, inner, pm, pb, ps)
+        else:
+            _fa_axis_f64(op, px, &y[0], outer, n, inner, pm, pb, ps)
 
 
 def axis_fast(int op, bint reduce, object x, object axis, object out):

@@ -11,10 +11,8 @@ from . import _core, kernels
 from ._args import F16, F32, F64, as_array, check_out, compute_dtypes, contiguous, flat_pair, same_memory
 from ._registry import ACTIVATIONS
 
-_KERNEL_FOR = {F32: _core.unary_f32, F64: _core.unary_f64}
-# native dtypes on the fast path: dtype -> (compute dtype, result dtype, Cython function)
-_FAST = {F32: (F32, F32, _core.unary_f32), F64: (F64, F64, _core.unary_f64),
-         F16: (F32, F16, _core.unary_f32)}
+# native dtypes on the common path: dtype -> (compute dtype, result dtype)
+_FAST = {F32: (F32, F32), F64: (F64, F64), F16: (F32, F16)}
 OP_INDEX = {name: i for i, name in enumerate(kernels.UNARY_OPS)}
 
 
@@ -22,11 +20,8 @@ def apply_unary(op, x, out, a, b, name):
     """y = kernel[op](x; a, b) with NumPy's conventions (see fastact/_args.py)."""
     if type(x) is not np.ndarray:
         x = np.asarray(x)
-    fast = _FAST.get(x.dtype)
-    if fast is None:
-        compute, result = compute_dtypes(x.dtype, name)
-        fast = (compute, result, _KERNEL_FOR[compute])
-    compute, result, run = fast
+    compute, result = _FAST.get(x.dtype) or compute_dtypes(x.dtype, name)
+    run = _core.unary
     if out is None:
         xc = contiguous(x, compute)
         y = np.empty_like(xc)

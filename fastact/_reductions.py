@@ -17,7 +17,6 @@ __all__ = ["logsumexp", "softmax", "log_softmax"]
 
 _OP = {name: i for i, name in enumerate(kernels.AXIS_OPS)}
 _SOFTMAX, _LOG_SOFTMAX, _LOGSUMEXP = _OP["softmax"], _OP["log_softmax"], _OP["logsumexp"]
-_AXIS_KERNEL = {F32: _core.axis_f32, F64: _core.axis_f64}
 _axis_fast = _core.axis_fast
 
 
@@ -121,7 +120,7 @@ def _rowwise(op, name, x, axis, out, where):
     if not direct:
         y3 = np.empty(x3.shape, dtype=compute)
     if x3.size:
-        _AXIS_KERNEL[compute](op, x3, y3.reshape(-1), mask3)
+        _core.axis(op, x3, y3.reshape(-1), mask3)
     if direct:
         return out
     y = y3.reshape([x.shape[a] for a in order]).transpose(np.argsort(order)).reshape(shape)
@@ -222,7 +221,7 @@ def _logsumexp(a, axis, b, keepdims, return_sign, out, where):
     y = np.empty(x3.shape[0] * x3.shape[2], dtype=compute)
     sign = np.empty_like(y) if return_sign else None
     if y.size:
-        _AXIS_KERNEL[compute](_LOGSUMEXP, x3, y, mask3, b3, sign)
+        _core.axis(_LOGSUMEXP, x3, y, mask3, b3, sign)
     kept_shape = [x.shape[a] for a in kept]
     # kept is in layout order; put the axes back in their original order
     perm = [kept.index(a) for a in sorted(kept)]

@@ -9,8 +9,7 @@ ratios, which the noise of a shared machine disturbs least):
   - consumer.<f>_rows(x, o): one fa_<f>_f32 call per row, in a nogil loop;
   - the Python API on the whole array: fastact.leaky_relu(x, 0.01, out=o) (the cheapest
     kernel, where the per-call cost shows most), fastact.sigmoid(x, out=o),
-    fastact.softmax(x, axis=-1, out=o).  If fastact.softmax is not in this build,
-    the whole array in one kernel call through fastact._core stands in for it (said so).
+    fastact.softmax(x, axis=-1, out=o).
 The target is a ratio (per-row / whole array) of at most 1.1.
 """
 import argparse
@@ -27,7 +26,6 @@ from pathlib import Path
 import numpy as np
 
 import fastact
-from fastact import _core, kernels
 
 HERE = Path(__file__).resolve().parent
 
@@ -49,11 +47,7 @@ def build_consumers(tmp):
 
 
 def whole_softmax():
-    if hasattr(fastact, "softmax"):
-        return "fastact.softmax(x, axis=-1, out=o)", lambda x, o: fastact.softmax(x, axis=-1, out=o)
-    op = kernels.AXIS_OPS.index("softmax")
-    return ("fastact._core.axis_f32 (whole array, one kernel call; fastact.softmax is not in this build)",
-            lambda x, o: _core.axis_f32(op, x[:, :, None], o.reshape(-1)))
+    return "fastact.softmax(x, axis=-1, out=o)", lambda x, o: fastact.softmax(x, axis=-1, out=o)
 
 
 def per_call_seconds(fn, x, o, number):
