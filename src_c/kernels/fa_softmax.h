@@ -664,7 +664,7 @@ static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n);
 
 #define FA_SM_HAS_SMALL_f32 1
 #define FA_SM_SMALL_BYTES_f32 (FA_SM_STORE_CHUNKS * FA_SM_CHUNK_BYTES)
-#define FA_SM_SMALL_BYTES_f64 FA_SM_CHUNK_BYTES
+#define FA_SM_SMALL_BYTES_f64 (32 * FA_SM_CHUNK_BYTES)   /* 512 KB: x and y stay in L2 */
 #define FA_SM_HAS_SMALL_f64 1
 #define FA_SM_HAS_FAST_f32 1
 #define FA_SM_HAS_FAST_f64 0
