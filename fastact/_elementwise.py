@@ -112,9 +112,10 @@ def _build():
     # "inf": repr() of a parameter's none_as value (softplus threshold=None -> inf)
     namespace = {"apply_unary": apply_unary, "unary_fast": _core.unary_fast, "_check_params": _check_params,
                  "inf": float("inf")}
+    exec(compile("".join(_make(entries) for entries in groups.values()), "<fastact wrappers>", "exec"),
+         namespace)                                   # one compile for all: import stays fast
     functions = {}
     for name, entries in groups.items():
-        exec(_make(entries), namespace)
         fn = namespace[name]
         fn.__module__ = "fastact"
         functions[name] = fn

@@ -8,8 +8,6 @@ NumPy formula a user would otherwise write (the peer in benchmarks and
 benchmarks are all generated from this list.
 """
 import math
-from dataclasses import dataclass, field
-from typing import Callable, Optional, Tuple
 
 INF = math.inf
 SELU_ALPHA = 1.6732632423543772848170429916717  # torch.nn.SELU, Klambauer et al. 2017
@@ -17,28 +15,42 @@ SELU_SCALE = 1.0507009873554804934193349852946
 GELU_TANH_C = 0.044715                          # torch's approximate='tanh'
 
 
-@dataclass(frozen=True)
 class Param:
-    name: str
-    default: object
-    none_as: Optional[float] = None   # the C value when the user passes None
+    """A parameter of an element-wise function: its name, default and the C value for None."""
+    __slots__ = ("name", "default", "none_as")
+
+    def __init__(self, name, default, none_as=None):
+        self.name, self.default, self.none_as = name, default, none_as
+
+    def __repr__(self):
+        return f"Param({self.name!r}, {self.default!r})"
 
 
-@dataclass(frozen=True)
 class Activation:
-    kernel: str                                  # C name: fa_<kernel>_<f32|f64>
-    reference: Callable                          # (mp, x, *params) -> mpf, exact maths
-    numpy: Callable                              # (np, x, *params) -> ndarray, the formula users write
-    public: Optional[str] = None                 # Python name if it differs (gelu_tanh -> gelu)
-    select: Optional[Tuple[str, str]] = None     # (parameter, value) choosing this kernel
-    params: Tuple[Param, ...] = ()
-    aliases: Tuple[str, ...] = ()
-    ulp: float = 4.0                             # max error bound, float32 and float64 (0: exact)
-    domain: Tuple[float, float] = (-INF, INF)    # finite inputs outside are not swept
-    test_params: Tuple[tuple, ...] = ((),)       # parameter sets the tests sweep
-    torch: Optional[str] = None                  # torch.nn.functional peer (benchmarks)
-    scipy: Optional[str] = None                  # scipy.special peer
-    doc: str = ""
+    """One element-wise kernel (plain class, not a dataclass: `import fastact` stays fast).
+
+    kernel      C name: fa_<kernel>_<f32|f64>
+    reference   (mp, x, *params) -> mpf, the exact maths (mpmath module passed in)
+    numpy       (np, x, *params) -> ndarray, the formula users write
+    public      Python name if it differs (gelu_tanh -> gelu); select: (parameter, value)
+                choosing this kernel under that name
+    params      Param tuple; aliases: other public names
+    ulp         max error bound, float32 and float64 (0: exact)
+    domain      the input interval to sweep (finite inputs outside are not swept)
+    test_params parameter sets the tests and benchmarks use
+    torch/scipy peer names (torch.nn.functional / scipy.special), doc: one line
+    """
+    __slots__ = ("kernel", "reference", "numpy", "public", "select", "params", "aliases", "ulp",
+                 "domain", "test_params", "torch", "scipy", "doc")
+
+    def __init__(self, kernel, reference, numpy, public=None, select=None, params=(), aliases=(),
+                 ulp=4.0, domain=(-INF, INF), test_params=((),), torch=None, scipy=None, doc=""):
+        self.kernel, self.reference, self.numpy, self.public, self.select = kernel, reference, numpy, public, select
+        self.params, self.aliases, self.ulp, self.domain, self.test_params = params, aliases, ulp, domain, test_params
+        self.torch, self.scipy, self.doc = torch, scipy, doc
+
+    def __repr__(self):
+        return f"Activation({self.kernel!r})"
 
     @property
     def name(self):
