@@ -181,17 +181,62 @@ FA_INLINE fa_simd_f32 fa_celu_v_f32(fa_simd_f32 x, const fa_params *p)
 }
 FA_UNARY_KERNEL(celu, f32, fa_celu_v_f32)
 
-/* logit(p) = log(p/(1-p)), in double: p/(1-p) is then exact to 2^-52, and log near 1 has
- * log1p quality (fa_log_f64w), so p near 1/2 keeps its relative accuracy.  p->a >= 0 is
- * eps: p is first clamped to [eps, 1-eps] in double, as the reference (torch's clamp).
- * logit(0) = -inf, logit(1) = +inf, p outside [0, 1] or NaN -> NaN (SciPy).
- * Max error 0.50 ULP, all variants, every 4th float32 in [0, 1] (eps None and 1e-6), against
- * log(p) - log1p(-p) in double (tools/ulp_report.py stops on the registry's mpmath
- * reference at p = 1, a division by zero). */
-FA_INLINE fa_simd_f64 fa_logit_v_f64w(fa_simd_f64 x, const fa_params *p)
+/* logit(p) = log(p/(1-p)) in float32 lanes, for normal p in (0, 1) (xs = p), or subnormal p
+ * given as xs = p 2^24 with kofs = -24.
+ *   |2p - 1| <= 1/3: 2 atanh(2p - 1); 2p - 1 is exact (p >= 1/4), so p near 1/2 keeps its
+ *     relative accuracy (log1p quality).
+ *   elsewhere: log(p/d), d = 1 - p, as k ln2 + 2 atanh(s) (fa_log_ratio_reduce_f32: one
+ *     division, no rounded p/d).  d is exact for p >= 1/2; below, 1 - p = d + t with t exact
+ *     (Fast2Sum), and log(1 - p) = log d + t/d, with t/d taken as t (1 + p) (p < 1/3: the
+ *     neglected t p^2/(1 - p) is below 2^-27).
+ * 2 atanh: fa_2atanh_small_f32 (fitted, 2^-27.6); ln2 split as in fa_exp_reduce_f32
+ * (XNNPACK rr2: k ln2_hi exact).  The branches are blended with selects. */
+FA_INLINE fa_simd_f32 fa_logit_core_f32(fa_simd_f32 x, fa_simd_f32 xs, fa_simd_f32 kofs)
 {
-    if (p->a >= 0)
-        x = fa_min_f64(fa_set1_f64(1.0 - p->a), fa_max_f64(fa_set1_f64(p->a), x));
+    fa_simd_f32 one = fa_set1_f32(1.0f), zero = fa_set1_f32(0.0f);
+    fa_simd_f32 d = fa_sub_f32(one, x);
+    fa_simd_f32 t = fa_sub_f32(fa_sub_f32(one, d), x);
+    fa_simd_f32 k;
+    fa_simd_f32 s = fa_log_ratio_reduce_f32(xs, d, &k);
+    fa_simd_f32 c = fa_mul_f32(t, fa_sub_f32(fa_set1_f32(-1.0f), x));
+    fa_simd_f32 s_mid = fa_sub_f32(fa_add_f32(x, x), one);
+    fa_mask_f32 mid = fa_cmple_f32(fa_abs_f32(s_mid), fa_set1_f32(0x1.555556p-2f));
+    s = fa_select_f32(mid, s_mid, s);
+    k = fa_select_f32(mid, zero, fa_add_f32(k, kofs));
+    c = fa_fmadd_f32(k, fa_set1_f32(0x1.7F7D1Cp-20f), fa_select_f32(mid, zero, c));
+    return fa_fmadd_f32(k, fa_set1_f32(0x1.62E400p-1f), fa_add_f32(fa_2atanh_small_f32(s), c));
+}
+
+/* logit(p) with eps = None (p->a < 0): fa_logit_core_f32; a vector holding a lane outside
+ * [2^-126, 1) (rare) also takes the subnormal scaling and the special values:
+ * logit(+-0) = -inf, logit(1) = +inf, p outside [0, 1] or NaN -> NaN (SciPy).
+ * Max error 1.48 ULP (avx2, avx512), 1.47 (scalar, sse2): EVERY float32 in [0, 1] against
+ * log(p/(1-p)) in double (1-p exact there); S 1.18 (avx2, avx512), 1.12 (scalar, sse2)
+ * with --n 20000. */
+FA_INLINE fa_simd_f32 fa_logit_v_f32(fa_simd_f32 x, const fa_params *p)
+{
+    (void)p;
+    fa_simd_f32 one = fa_set1_f32(1.0f), zero = fa_set1_f32(0.0f), tiny = fa_set1_f32(0x1p-126f);
+    fa_mask_f32 plain = fa_mask_and_f32(fa_cmpge_f32(x, tiny), fa_cmplt_f32(x, one));
+    if (FA_LIKELY(!fa_mask_any_f32(fa_mask_not_f32(plain))))
+        return fa_logit_core_f32(x, x, zero);
+    fa_mask_f32 sub = fa_cmplt_f32(x, tiny);
+    fa_simd_f32 r = fa_logit_core_f32(x, fa_select_f32(sub, fa_mul_f32(x, fa_set1_f32(0x1p24f)), x),
+                                      fa_select_f32(sub, fa_set1_f32(-24.0f), zero));
+    fa_simd_f32 inf = fa_set1_f32(INFINITY);
+    fa_simd_f32 edge = fa_select_f32(fa_cmpeq_f32(x, zero), fa_neg_f32(inf),
+                                     fa_select_f32(fa_cmpeq_f32(x, one), inf, fa_set1_f32(NAN)));
+    return fa_select_f32(fa_mask_and_f32(fa_cmpgt_f32(x, zero), fa_cmplt_f32(x, one)), r, edge);
+}
+FA_UNARY_KERNEL(logit_unclamped, f32, fa_logit_v_f32)
+
+/* logit(clamp(p, eps, 1 - eps)) with eps = p->a >= 0, in double: the bounds are doubles (1 - eps
+ * rounded, as the reference and torch), generally not float32, so the clamped value is kept
+ * in double; p/(1-p) is then exact to 2^-52, and log near 1 has log1p quality (fa_log_f64w).
+ * logit(0) = -inf, logit(1) = +inf, NaN -> NaN. */
+FA_INLINE fa_simd_f64 fa_logit_clamped_v_f64w(fa_simd_f64 x, const fa_params *p)
+{
+    x = fa_min_f64(fa_set1_f64(1.0 - p->a), fa_max_f64(fa_set1_f64(p->a), x));
     fa_simd_f64 q = fa_div_f64(x, fa_sub_f64(fa_set1_f64(1.0), x));
     fa_simd_f64 inf = fa_set1_f64(INFINITY);
     fa_mask_f64 ok = fa_mask_and_f64(fa_cmpgt_f64(q, fa_set1_f64(0.0)), fa_cmplt_f64(q, inf));
@@ -199,7 +244,15 @@ FA_INLINE fa_simd_f64 fa_logit_v_f64w(fa_simd_f64 x, const fa_params *p)
                                      fa_select_f64(fa_cmpeq_f64(q, inf), inf, fa_set1_f64(NAN)));
     return fa_select_f64(ok, fa_log_f64w(q), edge);
 }
-FA_UNARY_KERNEL_F32_VIA_F64(logit, fa_logit_v_f64w)
+FA_UNARY_KERNEL_F32_VIA_F64(logit_clamped, fa_logit_clamped_v_f64w)
+
+static void fa_k_logit_f32(const float *x, float *y, ptrdiff_t n, const fa_params *p)
+{
+    if (p->a < 0)
+        fa_k_logit_unclamped_f32(x, y, n, p);
+    else
+        fa_k_logit_clamped_f32(x, y, n, p);
+}
 
 /* gelu 'tanh' = x/2 (1 + tanh(u)) = x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3),
  * in double: 2u is exact to 2^-50, so the e^(2u) tail does not amplify its rounding;
