@@ -235,7 +235,7 @@ FA_UNARY_KERNEL(logit_unclamped, f32, fa_logit_v_f32)
  * p < eps exactly where p < lo (eps rounded up to float32), p > 1 - eps where p > hi (rounded
  * down), and there the result is logit of the double bound, computed once per call by the
  * float64 kernel and rounded (logit_lo, logit_hi).  Elsewhere fa_logit_v_f32 of p clamped
- * to [lo, hi] (same value; keeps 0 and 1 off its rare path).  NaN -> NaN.  The four
+ * to [lo, hi] (same value; for eps > 0 keeps 0 and 1 off its rare path).  NaN -> NaN.  The four
  * constants travel in the bytes of the fa_params (filled by fa_k_logit_f32).
  * Max error: as eps = None inside [lo, hi], 0.5 ULP (+ the float64 kernel's) at the bounds;
  * measured 1.48 ULP (every float32 in [0, 1], eps = 1e-6; the same S figures as eps = None),
