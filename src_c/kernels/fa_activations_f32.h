@@ -181,25 +181,102 @@ FA_INLINE fa_simd_f32 fa_celu_v_f32(fa_simd_f32 x, const fa_params *p)
 }
 FA_UNARY_KERNEL(celu, f32, fa_celu_v_f32)
 
-/* logit(p) = log(p/(1-p)), in double: p/(1-p) is then exact to 2^-52, and log near 1 has
- * log1p quality (fa_log_f64w), so p near 1/2 keeps its relative accuracy.  p->a >= 0 is
- * eps: p is first clamped to [eps, 1-eps] in double, as the reference (torch's clamp).
- * logit(0) = -inf, logit(1) = +inf, p outside [0, 1] or NaN -> NaN (SciPy).
- * Max error 0.50 ULP, all variants, every 4th float32 in [0, 1] (eps None and 1e-6), against
- * log(p) - log1p(-p) in double (tools/ulp_report.py stops on the registry's mpmath
- * reference at p = 1, a division by zero). */
-FA_INLINE fa_simd_f64 fa_logit_v_f64w(fa_simd_f64 x, const fa_params *p)
+/* logit(p) = log(p/(1-p)) in float32 lanes, for normal p in (0, 1) (xs = p), or subnormal p
+ * given as xs = p 2^24 with kofs = -24.
+ *   |2p - 1| <= 1/3: 2 atanh(2p - 1); 2p - 1 is exact (p >= 1/4), so p near 1/2 keeps its
+ *     relative accuracy (log1p quality).
+ *   elsewhere: log(p/d), d = 1 - p, as k ln2 + 2 atanh(s) (fa_log_ratio_reduce_f32: one
+ *     division, no rounded p/d).  d is exact for p >= 1/2; below, 1 - p = d + t with t exact
+ *     (Fast2Sum), and log(1 - p) = log d + t/d, with t/d taken as t (1 + p) (p < 1/3: the
+ *     neglected t p^2/(1 - p) is below 2^-27).
+ * 2 atanh: fa_2atanh_small_f32 (fitted, 2^-27.6); ln2 split as in fa_exp_reduce_f32
+ * (XNNPACK rr2: k ln2_hi exact).  The branches are blended with selects. */
+FA_INLINE fa_simd_f32 fa_logit_core_f32(fa_simd_f32 x, fa_simd_f32 xs, fa_simd_f32 kofs)
 {
-    if (p->a >= 0)
-        x = fa_min_f64(fa_set1_f64(1.0 - p->a), fa_max_f64(fa_set1_f64(p->a), x));
-    fa_simd_f64 q = fa_div_f64(x, fa_sub_f64(fa_set1_f64(1.0), x));
-    fa_simd_f64 inf = fa_set1_f64(INFINITY);
-    fa_mask_f64 ok = fa_mask_and_f64(fa_cmpgt_f64(q, fa_set1_f64(0.0)), fa_cmplt_f64(q, inf));
-    fa_simd_f64 edge = fa_select_f64(fa_cmpeq_f64(q, fa_set1_f64(0.0)), fa_neg_f64(inf),
-                                     fa_select_f64(fa_cmpeq_f64(q, inf), inf, fa_set1_f64(NAN)));
-    return fa_select_f64(ok, fa_log_f64w(q), edge);
+    fa_simd_f32 one = fa_set1_f32(1.0f), zero = fa_set1_f32(0.0f);
+    fa_simd_f32 d = fa_sub_f32(one, x);
+    fa_simd_f32 t = fa_sub_f32(fa_sub_f32(one, d), x);
+    fa_simd_f32 k;
+    fa_simd_f32 s = fa_log_ratio_reduce_f32(xs, d, &k);
+    fa_simd_f32 c = fa_mul_f32(t, fa_sub_f32(fa_set1_f32(-1.0f), x));
+    fa_simd_f32 s_mid = fa_sub_f32(fa_add_f32(x, x), one);
+    fa_mask_f32 mid = fa_cmple_f32(fa_abs_f32(s_mid), fa_set1_f32(0x1.555556p-2f));
+    s = fa_select_f32(mid, s_mid, s);
+    k = fa_select_f32(mid, zero, fa_add_f32(k, kofs));
+    c = fa_fmadd_f32(k, fa_set1_f32(0x1.7F7D1Cp-20f), fa_select_f32(mid, zero, c));
+    return fa_fmadd_f32(k, fa_set1_f32(0x1.62E400p-1f), fa_add_f32(fa_2atanh_small_f32(s), c));
 }
-FA_UNARY_KERNEL_F32_VIA_F64(logit, fa_logit_v_f64w)
+
+/* logit(p) with eps = None (p->a < 0): fa_logit_core_f32; a vector holding a lane outside
+ * [2^-126, 1) (rare) also takes the subnormal scaling and the special values:
+ * logit(+-0) = -inf, logit(1) = +inf, p outside [0, 1] or NaN -> NaN (SciPy).
+ * Max error 1.48 ULP (avx2, avx512), 1.47 (scalar, sse2): EVERY float32 in [0, 1] against
+ * log(p/(1-p)) in double (1-p exact there); S 1.18 (avx2, avx512), 1.12 (scalar, sse2)
+ * with --n 20000. */
+FA_INLINE fa_simd_f32 fa_logit_v_f32(fa_simd_f32 x, const fa_params *p)
+{
+    (void)p;
+    fa_simd_f32 one = fa_set1_f32(1.0f), zero = fa_set1_f32(0.0f), tiny = fa_set1_f32(0x1p-126f);
+    fa_mask_f32 plain = fa_mask_and_f32(fa_cmpge_f32(x, tiny), fa_cmplt_f32(x, one));
+    if (FA_LIKELY(!fa_mask_any_f32(fa_mask_not_f32(plain))))
+        return fa_logit_core_f32(x, x, zero);
+    fa_mask_f32 sub = fa_cmplt_f32(x, tiny);
+    fa_simd_f32 r = fa_logit_core_f32(x, fa_select_f32(sub, fa_mul_f32(x, fa_set1_f32(0x1p24f)), x),
+                                      fa_select_f32(sub, fa_set1_f32(-24.0f), zero));
+    fa_simd_f32 inf = fa_set1_f32(INFINITY);
+    fa_simd_f32 edge = fa_select_f32(fa_cmpeq_f32(x, zero), fa_neg_f32(inf),
+                                     fa_select_f32(fa_cmpeq_f32(x, one), inf, fa_set1_f32(NAN)));
+    return fa_select_f32(fa_mask_and_f32(fa_cmpgt_f32(x, zero), fa_cmplt_f32(x, one)), r, edge);
+}
+FA_UNARY_KERNEL(logit_unclamped, f32, fa_logit_v_f32)
+
+/* logit(clamp(p, eps, 1 - eps)), eps in [0, 1/2) (the Python layer checks): the bounds are
+ * doubles (1 - eps rounded, as the reference and torch), generally not float32, but p is:
+ * p < eps exactly where p < lo (eps rounded up to float32), p > 1 - eps where p > hi (rounded
+ * down), and there the result is logit of the double bound, computed once per call by the
+ * float64 kernel and rounded (logit_lo, logit_hi).  Elsewhere fa_logit_v_f32 of p clamped
+ * to [lo, hi] (same value; for eps > 0 keeps 0 and 1 off its rare path).  NaN -> NaN.  The four
+ * constants travel in the bytes of the fa_params (filled by fa_k_logit_f32).
+ * Max error: as eps = None inside [lo, hi], 0.5 ULP (+ the float64 kernel's) at the bounds;
+ * measured 1.48 ULP (every float32 in [0, 1], eps = 1e-6; the same S figures as eps = None),
+ * 0.83 within 6 floats of the bounds for 12 eps values (bounds float32 or not). */
+typedef struct { float lo, hi, logit_lo, logit_hi; } fa_logit_clamp_f32;
+typedef char fa__logit_clamp_fits_params[sizeof(fa_logit_clamp_f32) <= sizeof(fa_params) ? 1 : -1];
+
+FA_INLINE fa_simd_f32 fa_logit_clamped_v_f32(fa_simd_f32 x, const fa_params *p)
+{
+    fa_logit_clamp_f32 c;
+    memcpy(&c, p, sizeof c);
+    fa_simd_f32 lo = fa_set1_f32(c.lo), hi = fa_set1_f32(c.hi);
+    fa_simd_f32 r = fa_logit_v_f32(fa_min_f32(hi, fa_max_f32(lo, x)), p);
+    r = fa_select_f32(fa_cmplt_f32(x, lo), fa_set1_f32(c.logit_lo), r);
+    return fa_select_f32(fa_cmpgt_f32(x, hi), fa_set1_f32(c.logit_hi), r);
+}
+FA_UNARY_KERNEL(logit_clamped, f32, fa_logit_clamped_v_f32)
+
+static void fa_k_logit_f64(const double *x, double *y, ptrdiff_t n, const fa_params *p);
+
+static void fa_k_logit_f32(const float *x, float *y, ptrdiff_t n, const fa_params *p)
+{
+    if (p->a < 0) {
+        fa_k_logit_unclamped_f32(x, y, n, p);
+        return;
+    }
+    const fa_params unclamped = {-1.0, 0.0};
+    double bound[2] = {p->a, 1.0 - p->a}, logit_bound[2];
+    fa_k_logit_f64(bound, logit_bound, 2, &unclamped);
+    fa_logit_clamp_f32 c = {(float)bound[0], (float)bound[1], (float)logit_bound[0], (float)logit_bound[1]};
+    uint32_t u;
+    if ((double)c.lo < bound[0]) {   /* round up: c.lo >= 0 */
+        memcpy(&u, &c.lo, 4); u += 1; memcpy(&c.lo, &u, 4);
+    }
+    if ((double)c.hi > bound[1]) {   /* round down: c.hi > 1/2 */
+        memcpy(&u, &c.hi, 4); u -= 1; memcpy(&c.hi, &u, 4);
+    }
+    fa_params packed = {0.0, 0.0};
+    memcpy(&packed, &c, sizeof c);
+    fa_k_logit_clamped_f32(x, y, n, &packed);
+}
 
 /* gelu 'tanh' = x/2 (1 + tanh(u)) = x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3),
  * in double: 2u is exact to 2^-50, so the e^(2u) tail does not amplify its rounding;

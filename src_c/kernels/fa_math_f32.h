@@ -166,4 +166,41 @@ FA_INLINE fa_simd_f64 fa_log1p_unit_f64w(fa_simd_f64 e)
     return fa_fmadd_f64(fa_mul_f64(s, w), r, fa_add_f64(s, s));
 }
 
+/* ---- logit's float32 cores ---------------------------------------------------------------- */
+
+/* 2 atanh(s) = log((1+s)/(1-s)) for |s| <= 1/3 (w = s^2 <= 1/9): 2s + s w R(w) with
+ * fa_log1p_unit_f32's R (same coefficients, same error: 2^-27.6 relative). */
+FA_INLINE fa_simd_f32 fa_2atanh_small_f32(fa_simd_f32 s)
+{
+    fa_simd_f32 w = fa_mul_f32(s, s);
+    fa_simd_f32 r = fa_fmadd_f32(fa_set1_f32(0x1.1ef878p-2f), w, fa_set1_f32(0x1.1eb610p-2f));
+    r = fa_fmadd_f32(r, w, fa_set1_f32(0x1.99d27cp-2f));
+    r = fa_fmadd_f32(r, w, fa_set1_f32(0x1.555500p-1f));
+    return fa_fmadd_f32(fa_mul_f32(s, w), r, fa_add_f32(s, s));
+}
+
+/* The bits of x (positive, normal) plus this give 2^(e+127) m with m in [sqrt(1/2), sqrt(2)):
+ * e = (bits >> 23) - 127, m = (bits & mantissa) + bits(sqrt(1/2)) (musl's logf offset). */
+#define FA_SQRTHALF_BITS_F32 0x3F3504F3u
+FA_INLINE fa_simd_f32 fa_log_split_f32(fa_simd_f32 x, fa_simd_f32 *m)
+{
+    fa_simd_f32 u = fa_bits_add_f32(x, fa_set1_bits_f32(0x3F800000u - FA_SQRTHALF_BITS_F32));
+    *m = fa_bits_add_f32(fa_and_f32(u, fa_set1_bits_f32(0x007FFFFFu)),
+                         fa_set1_bits_f32(FA_SQRTHALF_BITS_F32));
+    return fa_bits_srl_f32(u, 23);
+}
+
+/* log(a/b) for normal a, b > 0 without forming a/b: a = 2^i ma, b = 2^j mb (fa_log_split_f32),
+ * log(a/b) = (i - j) ln2 + 2 atanh(s), s = (ma - mb)/(ma + mb), |s| < 1/3 as ma/mb is in
+ * (1/2, 2); ma - mb is exact (Sterbenz), so one division and one rounded sum make s.
+ * Hands back k = i - j (a float) and s; the caller adds k ln2 (split as in
+ * fa_exp_reduce_f32: k ln2_hi exact for |k| < 2^9). */
+FA_INLINE fa_simd_f32 fa_log_ratio_reduce_f32(fa_simd_f32 a, fa_simd_f32 b, fa_simd_f32 *k)
+{
+    fa_simd_f32 ma, mb;
+    fa_simd_f32 ea = fa_log_split_f32(a, &ma), eb = fa_log_split_f32(b, &mb);
+    *k = fa_cvt_i32_f32(fa_bits_sub_f32(ea, eb));
+    return fa_div_f32(fa_sub_f32(ma, mb), fa_add_f32(ma, mb));
+}
+
 #endif /* FA_MATH_F32_H */
