@@ -5,6 +5,8 @@ cdef extern from "fa_common.h" nogil:
     ctypedef struct fa_params:
         double a
         double b
+        double c
+        double d
     ctypedef struct fa_axis_opts:
         const unsigned char *mask
         const void *b
@@ -27,17 +29,13 @@ cdef extern from "fa_common.h" nogil:
 
 
 cdef void _fa_unary_f32(int op, const float *x, float *y, ptrdiff_t n, double a, double b) noexcept nogil:
-    cdef fa_params p
-    p.a = a
-    p.b = b
+    cdef fa_params p = fa_params(a, b, 0.0, 0.0)
     if n > 0:
         fa_unary_f32_kernel(op)(x, y, n, &p)
 
 
 cdef void _fa_unary_f64(int op, const double *x, double *y, ptrdiff_t n, double a, double b) noexcept nogil:
-    cdef fa_params p
-    p.a = a
-    p.b = b
+    cdef fa_params p = fa_params(a, b, 0.0, 0.0)
     if n > 0:
         fa_unary_f64_kernel(op)(x, y, n, &p)
 

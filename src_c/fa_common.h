@@ -29,9 +29,10 @@ typedef double fa_scalar_f64;
 #define FA_LANES_f32 FA_LANES_F32
 #define FA_LANES_f64 FA_LANES_F64
 
-/* Parameters of an element-wise function, in declaration order (unused ones are 0). */
+/* Parameters of an element-wise function, in declaration order (unused ones are 0); c and d
+ * are free for constants a kernel derives once per call (e.g. logit's float32 clamp bounds). */
 typedef struct fa_params {
-    double a, b;
+    double a, b, c, d;
 } fa_params;
 
 /*

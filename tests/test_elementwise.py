@@ -502,6 +502,26 @@ def test_softplus_threshold_follows_torch_rule(beta, threshold, dtype, isa):
         np.testing.assert_allclose(y, t, rtol=1e-5 if dtype is np.float32 else 1e-12)
 
 
+@pytest.mark.parametrize("eps", [1e-6, 0.1, 0.3, 2.0 ** -30, 0.0])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_logit_eps_bounds(eps, dtype, isa):
+    """Inputs a few floats around eps and 1 - eps (1 - eps is rounded to float64, generally not
+    a float32): the clamp and the values at the bounds against the mpmath reference."""
+    pytest.importorskip("mpmath")
+    entry = BY_KERNEL["logit"]
+    pts = []
+    for b in (eps, float(1 - eps)):
+        c = dtype(b)
+        around = [c]
+        for _ in range(6):
+            around = [np.nextafter(around[0], dtype(-INF))] + around + [np.nextafter(around[-1], dtype(INF))]
+        pts += around
+    x = np.array([p for p in pts if 0 <= p <= 1] + [0.0, 1.0, 0.5], dtype=dtype)
+    hi, lo = ulp.reference(entry.reference, x, eps)
+    err = ulp.ulp_errors(fa.logit(x, eps=eps), hi, lo, dtype)
+    assert err.max() <= slack(entry.ulp), f"{err.max()} ULP at {x[err.argmax()]!r}"
+
+
 def _torch():
     try:
         import torch

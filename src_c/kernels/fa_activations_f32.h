@@ -236,21 +236,16 @@ FA_UNARY_KERNEL(logit_unclamped, f32, fa_logit_v_f32)
  * down), and there the result is logit of the double bound, computed once per call by the
  * float64 kernel and rounded (logit_lo, logit_hi).  Elsewhere fa_logit_v_f32 of p clamped
  * to [lo, hi] (same value; for eps > 0 keeps 0 and 1 off its rare path).  NaN -> NaN.  The four
- * constants travel in the bytes of the fa_params (filled by fa_k_logit_f32).
+ * constants (lo, hi, logit_lo, logit_hi) come in p->a .. p->d (filled by fa_k_logit_f32).
  * Max error: as eps = None inside [lo, hi], 0.5 ULP (+ the float64 kernel's) at the bounds;
  * measured 1.48 ULP (every float32 in [0, 1], eps = 1e-6; the same S figures as eps = None),
  * 0.83 within 6 floats of the bounds for 12 eps values (bounds float32 or not). */
-typedef struct { float lo, hi, logit_lo, logit_hi; } fa_logit_clamp_f32;
-typedef char fa__logit_clamp_fits_params[sizeof(fa_logit_clamp_f32) <= sizeof(fa_params) ? 1 : -1];
-
 FA_INLINE fa_simd_f32 fa_logit_clamped_v_f32(fa_simd_f32 x, const fa_params *p)
 {
-    fa_logit_clamp_f32 c;
-    memcpy(&c, p, sizeof c);
-    fa_simd_f32 lo = fa_set1_f32(c.lo), hi = fa_set1_f32(c.hi);
+    fa_simd_f32 lo = fa_set1_f32((float)p->a), hi = fa_set1_f32((float)p->b);
     fa_simd_f32 r = fa_logit_v_f32(fa_min_f32(hi, fa_max_f32(lo, x)), p);
-    r = fa_select_f32(fa_cmplt_f32(x, lo), fa_set1_f32(c.logit_lo), r);
-    return fa_select_f32(fa_cmpgt_f32(x, hi), fa_set1_f32(c.logit_hi), r);
+    r = fa_select_f32(fa_cmplt_f32(x, lo), fa_set1_f32((float)p->c), r);
+    return fa_select_f32(fa_cmpgt_f32(x, hi), fa_set1_f32((float)p->d), r);
 }
 FA_UNARY_KERNEL(logit_clamped, f32, fa_logit_clamped_v_f32)
 
@@ -262,20 +257,16 @@ static void fa_k_logit_f32(const float *x, float *y, ptrdiff_t n, const fa_param
         fa_k_logit_unclamped_f32(x, y, n, p);
         return;
     }
-    const fa_params unclamped = {-1.0, 0.0};
+    const fa_params unclamped = {-1.0, 0.0, 0.0, 0.0};
     double bound[2] = {p->a, 1.0 - p->a}, logit_bound[2];
     fa_k_logit_f64(bound, logit_bound, 2, &unclamped);
-    fa_logit_clamp_f32 c = {(float)bound[0], (float)bound[1], (float)logit_bound[0], (float)logit_bound[1]};
-    uint32_t u;
-    if ((double)c.lo < bound[0]) {   /* round up: c.lo >= 0 */
-        memcpy(&u, &c.lo, 4); u += 1; memcpy(&c.lo, &u, 4);
-    }
-    if ((double)c.hi > bound[1]) {   /* round down: c.hi > 1/2 */
-        memcpy(&u, &c.hi, 4); u -= 1; memcpy(&c.hi, &u, 4);
-    }
-    fa_params packed = {0.0, 0.0};
-    memcpy(&packed, &c, sizeof c);
-    fa_k_logit_clamped_f32(x, y, n, &packed);
+    float lo = (float)bound[0], hi = (float)bound[1];
+    if ((double)lo < bound[0])       /* round up: lo >= 0 */
+        lo = nextafterf(lo, INFINITY);
+    if ((double)hi > bound[1])       /* round down: hi > 1/2 */
+        hi = nextafterf(hi, 0.0f);
+    const fa_params clamp = {lo, hi, (float)logit_bound[0], (float)logit_bound[1]};
+    fa_k_logit_clamped_f32(x, y, n, &clamp);
 }
 
 /* gelu 'tanh' = x/2 (1 + tanh(u)) = x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3),

@@ -109,7 +109,7 @@ FA_INLINE fa_simd_f32 fa_ldexp_neg_f32(fa_simd_f32 v, fa_simd_f32 n)
 }
 
 /* ---- float64 evaluation for float32 results (suffix _f64w) ------------------------------
- * Where an intermediate is ill-conditioned (gelu's cubic argument, logit's p/(1-p)) the
+ * Where an intermediate is ill-conditioned (gelu's cubic argument, softplus's beta*x) the
  * float32 kernels widen to double: the arguments are then exact to 2^-50, and the
  * float32-level polynomials above (2^-27 relative) suffice, as the only rounding that
  * matters is the final one to float32. */
@@ -131,28 +131,6 @@ FA_INLINE fa_simd_f64 fa_exp_neg_f64w(fa_simd_f64 z)
     m = fa_fmadd_f64(m, t, fa_set1_f64(0x1.fffffcp-2));
     m = fa_fmadd_f64(fa_mul_f64(t, t), m, t);
     return fa_fmadd_f64(s, m, s);
-}
-
-/* log(q) for finite q > 0 in double (the caller selects the results for 0, inf, negative
- * and NaN q).  q = 2^k m, m in [sqrt(1/2), sqrt(2)) (musl's bit offset), log m =
- * 2 atanh(f/(2+f)), f = m - 1 exact, Taylor series to w^4 in w = s^2 <= 0.0295: relative
- * error <= 2^-33, and none cancels near q = 1 (log1p quality there). */
-FA_INLINE fa_simd_f64 fa_log_f64w(fa_simd_f64 q)
-{
-    fa_simd_f64 u = fa_bits_add_f64(q, fa_set1_bits_f64(0x3FF0000000000000ull - 0x3FE6A09E667F3BCDull));
-    fa_simd_f64 kb = fa_or_f64(fa_bits_srl_f64(u, 52), fa_set1_bits_f64(0x4330000000000000ull));
-    fa_simd_f64 k = fa_sub_f64(kb, fa_set1_f64(0x1p52 + 1023.0));
-    fa_simd_f64 m = fa_bits_add_f64(fa_and_f64(u, fa_set1_bits_f64(0x000FFFFFFFFFFFFFull)),
-                                    fa_set1_bits_f64(0x3FE6A09E667F3BCDull));
-    fa_simd_f64 f = fa_sub_f64(m, fa_set1_f64(1.0));
-    fa_simd_f64 sa = fa_div_f64(f, fa_add_f64(f, fa_set1_f64(2.0)));
-    fa_simd_f64 w = fa_mul_f64(sa, sa);
-    fa_simd_f64 r = fa_fmadd_f64(fa_set1_f64(2.0 / 11), w, fa_set1_f64(2.0 / 9));
-    r = fa_fmadd_f64(r, w, fa_set1_f64(2.0 / 7));
-    r = fa_fmadd_f64(r, w, fa_set1_f64(2.0 / 5));
-    r = fa_fmadd_f64(r, w, fa_set1_f64(2.0 / 3));
-    fa_simd_f64 lm = fa_fmadd_f64(fa_mul_f64(sa, w), r, fa_add_f64(sa, sa));
-    return fa_fmadd_f64(k, fa_set1_f64(0x1.62e42fefa39efp-1), lm);
 }
 
 /* log1p(e) for e in [0, 1], in double: fa_log1p_unit_f32's scheme (same R), error 2^-27.6. */
