@@ -108,6 +108,51 @@ FA_INLINE fa_simd_f32 fa_ldexp_neg_f32(fa_simd_f32 v, fa_simd_f32 n)
 #endif
 }
 
+/* ---- Gaussian tail (FMA variants only: see gelu in fa_activations_f32.h) ----------------
+ * erfc(a/sqrt2)/2 = E(a) e^(-a^2/2) for a in [0, 14.8] (NaN propagates): returns
+ * E(a) = erfcx(a/sqrt2)/2 and e^(-a^2/2) as 2^n (1 + *m), n in [-158, 0]; a caller scales
+ * its product with E by fa_ldexp_neg_f32, so only a subnormal final result loses bits.
+ * e^(-a^2/2): a^2 = x2 + xlo exactly (FMA two-product) and xlo goes into the exp's reduced
+ * argument, so the Gaussian factor sees the exact exponent (an absolute error of a^2/2 is
+ * a relative error of the result: 2^-18 at a = 13 if a*a were rounded).
+ * E(a) = t P(v), t = 1/(a + 2), v = 4.601504 t - 1.3007519 in [-1, 1] for a in [0, 13.3]
+ * (beyond, E is extrapolated, and the Gaussian factor puts the result below the smallest
+ * normal).  P of degree 11 fitted relative to E/t (Lawson minimax on 3000 Chebyshev nodes
+ * in v, against scipy.special.erfcx in double; coefficients rounded to float32 one at a
+ * time from the constant term, the rest refitted): 2^-27.9.  E is as sensitive to t as t
+ * itself (1.6x at a = 0), so t is carried as r + tlo: d = a + 2 with its rounding error
+ * dlo = a - (d - 2) (both steps exact: d - 2 is a multiple of ulp(d) <= 2, and of ulp(a)),
+ * r = 1/d and its residual 1 - d r (exact by FMA).  Horner computes P(v) - c0 = v R(v)
+ * (|v| <= 1, sum |c_k v^k| <= 2.3 P), and c0 r enters in the last fused step: E's
+ * relative error measured (float32 emulation, 10^6 points) 2^-22.6. */
+#if FA_HAVE_FMA
+FA_INLINE fa_simd_f32 fa_half_erfcx_gauss_f32(fa_simd_f32 a, fa_simd_f32 *n, fa_simd_f32 *m)
+{
+    static const float c[12] = {
+        0x1.6ea9c6p-1f, 0x1.2c0742p-2f, 0x1.66cfe2p-7f, -0x1.8273dcp-6f, 0x1.fa3dc2p-10f,
+        0x1.45cf90p-9f, -0x1.07cf34p-10f, -0x1.a2a606p-16f, 0x1.8d9512p-13f, -0x1.3a0b72p-14f,
+        -0x1.a361aep-17f, 0x1.d15ac4p-17f};
+    fa_simd_f32 one = fa_set1_f32(1.0f), two = fa_set1_f32(2.0f);
+    fa_simd_f32 d = fa_add_f32(a, two);
+    fa_simd_f32 dlo = fa_sub_f32(a, fa_sub_f32(d, two));
+    fa_simd_f32 r = fa_div_f32(one, d);
+    fa_simd_f32 eps = fa_fnmadd_f32(d, r, one);                       /* 1 - d r, exact */
+    fa_simd_f32 tlo = fa_mul_f32(r, fa_fnmadd_f32(r, dlo, eps));
+    fa_simd_f32 alpha = fa_set1_f32(4.601504f);
+    fa_simd_f32 v = fa_fmadd_f32(alpha, tlo, fa_fmsub_f32(r, alpha, fa_set1_f32(1.3007519f)));
+    fa_simd_f32 q = fa_set1_f32(c[11]);
+    for (int k = 10; k >= 1; k--)
+        q = fa_fmadd_f32(q, v, fa_set1_f32(c[k]));
+    fa_simd_f32 w = fa_mul_f32(q, v);                                 /* P(v) - c[0] */
+    fa_simd_f32 s, x2 = fa_mul_f32(a, a);
+    fa_simd_f32 xlo = fa_fmsub_f32(a, a, x2);                           /* a^2 = x2 + xlo */
+    fa_simd_f32 t = fa_exp_reduce_f32(fa_mul_f32(x2, fa_set1_f32(-0.5f)), n, &s);
+    *m = fa_expm1_reduced_f32(fa_fnmadd_f32(xlo, fa_set1_f32(0.5f), t));
+    fa_simd_f32 c0 = fa_set1_f32(c[0]);
+    return fa_fmadd_f32(r, c0, fa_fmadd_f32(r, w, fa_mul_f32(tlo, fa_add_f32(c0, w))));
+}
+#endif /* FA_HAVE_FMA */
+
 /* ---- float64 evaluation for float32 results (suffix _f64w) ------------------------------
  * Where an intermediate is ill-conditioned (gelu's cubic argument, logit's p/(1-p)) the
  * float32 kernels widen to double: the arguments are then exact to 2^-50, and the
