@@ -227,9 +227,11 @@ FA_UNARY_KERNEL_F32_VIA_F64(gelu_tanh, fa_gelu_tanh_v_f64w)
  * gelu(+inf) = +inf, gelu(-0.0) = -0.0, NaN -> NaN (the clamp keeps it).
  * Max error 3.28 ULP at x = -5.72424 over EVERY float32 in [-15, 15] (avx2 and avx512
  * agree bit for bit; beyond, every 97th pattern checked: within 4 ULP or one smallest
- * normal), against x/2 erfc(-x/sqrt2) in double (scipy); S 2.1.  About 1.45x faster than
- * the double evaluation below (2^20 inputs, 1 thread, Zen 4: ~480 vs ~695 us), which the
- * variants without FMA keep: there the same float32 scheme measured 4.41 ULP (D(4)). */
+ * normal), against x/2 erfc(-x/sqrt2) in double (scipy); S 2.1 (--n 20000).  About 1.5x
+ * faster than the double evaluation below (2^20 inputs, 1 thread, Zen 4: ~460 vs ~695 us;
+ * torch's A&S erf ~270 us), which the variants without FMA keep: there the same float32
+ * scheme measured 4.41 ULP (D(4)).  Speed is bound by the ~36 multiply/FMA-class ops per
+ * vector (erfcx polynomial 12, exp 9, the r + tlo carry 5). */
 #if FA_HAVE_FMA
 FA_INLINE fa_simd_f32 fa_gelu_v_f32(fa_simd_f32 x, const fa_params *p)
 {
