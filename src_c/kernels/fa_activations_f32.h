@@ -287,6 +287,32 @@ FA_INLINE fa_simd_f64 fa_gelu_tanh_v_f64w(fa_simd_f64 x, const fa_params *p)
 }
 FA_UNARY_KERNEL_F32_VIA_F64(gelu_tanh, fa_gelu_tanh_v_f64w)
 
+/* gelu(x) = x Phi(x), Phi(x) = erfc(-x/sqrt2)/2.
+ * FMA variants (avx2, avx512), in float32 lanes: with xc = x clamped to [-14.8, 14.8] and
+ * Q = erfc(|xc|/sqrt2)/2 = E e^(-xc^2/2) (fa_half_erfcx_gauss_f32), H = xc Q is formed as
+ * (xc E)(1 + m) 2^n, and gelu = H (x <= 0) or x - H (x > 0: H <= x/2, no cancellation).
+ * Beyond 14.8, Q < 2^-150 (x < 0) or x Q < ulp(x) 2^-150.  gelu(-inf) = -0.0,
+ * gelu(+inf) = +inf, gelu(-0.0) = -0.0, NaN -> NaN (the clamp keeps it).
+ * Max error 3.28 ULP at x = -5.72424 over EVERY float32 in [-15, 15] (avx2 and avx512
+ * agree bit for bit; beyond, every 97th pattern checked: within 4 ULP or one smallest
+ * normal), against x/2 erfc(-x/sqrt2) in double (scipy); S 2.1 (--n 20000).  About 1.5x
+ * faster than the double evaluation below (2^20 inputs, 1 thread, Zen 4: ~460 vs ~695 us;
+ * torch's A&S erf ~270 us), which the variants without FMA keep: there the same float32
+ * scheme measured 4.41 ULP (D(4)).  Speed is bound by the ~36 multiply/FMA-class ops per
+ * vector (erfcx polynomial 12, exp 9, the r + tlo carry 5). */
+#if FA_HAVE_FMA
+FA_INLINE fa_simd_f32 fa_gelu_v_f32(fa_simd_f32 x, const fa_params *p)
+{
+    (void)p;
+    fa_simd_f32 n, m;
+    fa_simd_f32 xc = fa_min_f32(fa_set1_f32(14.8f), fa_max_f32(fa_set1_f32(-14.8f), x));
+    fa_simd_f32 e = fa_half_erfcx_gauss_f32(fa_abs_f32(xc), &n, &m);
+    fa_simd_f32 u = fa_mul_f32(xc, e);
+    fa_simd_f32 h = fa_ldexp_neg_f32(fa_fmadd_f32(u, m, u), n);
+    return fa_select_f32(fa_cmple_f32(x, fa_set1_f32(0.0f)), h, fa_sub_f32(x, h));
+}
+FA_UNARY_KERNEL(gelu, f32, fa_gelu_v_f32)
+#else
 /* gelu(x) = x Phi(x), Phi(x) = erfc(-x/sqrt2)/2, in double: h = erfc(|x|/sqrt2)/2 =
  * t P(t) e^(-x^2/2)/2, t = 1/(1 + 0.3 |x|/sqrt2), P of degree 10 fitted to erfcx(w)/t on
  * w in [0, 10.3] (Lawson minimax, relative error 2^-30.4; beyond, the result is below
@@ -315,3 +341,5 @@ FA_INLINE fa_simd_f64 fa_gelu_v_f64w(fa_simd_f64 x, const fa_params *p)
     return fa_mul_f64(x, phi);
 }
 FA_UNARY_KERNEL_F32_VIA_F64(gelu, fa_gelu_v_f64w)
+
+#endif

@@ -108,6 +108,56 @@ FA_INLINE fa_simd_f32 fa_ldexp_neg_f32(fa_simd_f32 v, fa_simd_f32 n)
 #endif
 }
 
+/* ---- Gaussian tail (FMA variants only: see gelu in fa_activations_f32.h) ----------------
+ * erfc(a/sqrt2)/2 = E(a) e^(-a^2/2) for a in [0, 14.8] (NaN propagates): returns
+ * E(a) = erfcx(a/sqrt2)/2 and e^(-a^2/2) as 2^n (1 + *m), n in [-158, 0]; a caller scales
+ * its product with E by fa_ldexp_neg_f32, so only a subnormal final result loses bits.
+ * e^(-a^2/2): -a^2/2 = z + zlo exactly (FMA two-product of a and -a/2) and zlo goes into
+ * the exp's reduced argument, so the Gaussian factor sees the exact exponent (an absolute error of a^2/2 is
+ * a relative error of the result: 2^-18 at a = 13 if a*a were rounded).
+ * E(a) = t P(v), t = 1/(a + 2), v = 4.601504 t - 1.3007519 in [-1, 1] for a in [0, 13.3]
+ * (beyond, E is extrapolated, and the Gaussian factor puts the result below the smallest
+ * normal).  P of degree 11 fitted relative to E/t (Lawson minimax on 3000 Chebyshev nodes
+ * in v, against scipy.special.erfcx in double; coefficients rounded to float32 one at a
+ * time from the constant term, the rest refitted): 2^-27.9.  E is as sensitive to t as t
+ * itself (1.6x at a = 0), so t is carried as r + tlo: d = a + 2 with its rounding error
+ * dlo = a - (d - 2) (both steps exact: d - 2 is a multiple of ulp(d) <= 2, and of ulp(a)),
+ * r = 1/d and its residual 1 - d r (exact by FMA).  P(v) - c0 = v R(v) (|v| <= 1,
+ * sum |c_k v^k| <= 2.3 P): Horner for c1..c4, Estrin for the c5..c11 part (below 2^-7 P,
+ * so its extra roundings do not show; it shortens the dependency chain: ~4% faster), and
+ * c0 r enters in the last fused step: E's relative error 2^-22.6 (float32 emulation). */
+#if FA_HAVE_FMA
+FA_INLINE fa_simd_f32 fa_half_erfcx_gauss_f32(fa_simd_f32 a, fa_simd_f32 *n, fa_simd_f32 *m)
+{
+    static const float c[12] = {
+        0x1.6ea9c6p-1f, 0x1.2c0742p-2f, 0x1.66cfe2p-7f, -0x1.8273dcp-6f, 0x1.fa3dc2p-10f,
+        0x1.45cf90p-9f, -0x1.07cf34p-10f, -0x1.a2a606p-16f, 0x1.8d9512p-13f, -0x1.3a0b72p-14f,
+        -0x1.a361aep-17f, 0x1.d15ac4p-17f};
+    fa_simd_f32 one = fa_set1_f32(1.0f), two = fa_set1_f32(2.0f);
+    fa_simd_f32 d = fa_add_f32(a, two);
+    fa_simd_f32 dlo = fa_sub_f32(a, fa_sub_f32(d, two));
+    fa_simd_f32 r = fa_div_f32(one, d);
+    fa_simd_f32 eps = fa_fnmadd_f32(d, r, one);                       /* 1 - d r, exact */
+    fa_simd_f32 tlo = fa_mul_f32(r, fa_fnmadd_f32(r, dlo, eps));
+    fa_simd_f32 alpha = fa_set1_f32(4.601504f);
+    fa_simd_f32 v = fa_fmadd_f32(alpha, tlo, fa_fmsub_f32(r, alpha, fa_set1_f32(1.3007519f)));
+    fa_simd_f32 v2 = fa_mul_f32(v, v), v4 = fa_mul_f32(v2, v2);      /* Estrin for c5..c11 */
+    fa_simd_f32 h5 = fa_fmadd_f32(fa_fmadd_f32(fa_set1_f32(c[8]), v, fa_set1_f32(c[7])), v2,
+                                  fa_fmadd_f32(fa_set1_f32(c[6]), v, fa_set1_f32(c[5])));
+    fa_simd_f32 h9 = fa_fmadd_f32(fa_set1_f32(c[11]), v2, fa_fmadd_f32(fa_set1_f32(c[10]), v, fa_set1_f32(c[9])));
+    fa_simd_f32 q = fa_fmadd_f32(h9, v4, h5);
+    for (int k = 4; k >= 1; k--)                                      /* Horner for c4..c1 */
+        q = fa_fmadd_f32(q, v, fa_set1_f32(c[k]));
+    fa_simd_f32 w = fa_mul_f32(q, v);                                 /* P(v) - c[0] */
+    fa_simd_f32 s, nha = fa_mul_f32(a, fa_set1_f32(-0.5f));
+    fa_simd_f32 z = fa_mul_f32(a, nha);
+    fa_simd_f32 zlo = fa_fmsub_f32(a, nha, z);                          /* -a^2/2 = z + zlo */
+    *m = fa_expm1_reduced_f32(fa_add_f32(fa_exp_reduce_f32(z, n, &s), zlo));
+    fa_simd_f32 c0 = fa_set1_f32(c[0]);
+    return fa_fmadd_f32(r, c0, fa_fmadd_f32(r, w, fa_mul_f32(tlo, fa_add_f32(c0, w))));
+}
+#endif /* FA_HAVE_FMA */
+
 /* ---- float64 evaluation for float32 results (suffix _f64w) ------------------------------
  * Where an intermediate is ill-conditioned (gelu's cubic argument, softplus's beta*x) the
  * float32 kernels widen to double: the arguments are then exact to 2^-50, and the
