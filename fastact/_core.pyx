@@ -30,6 +30,23 @@ cdef inline bint _plain(cnp.ndarray a, int typenum) noexcept:
             and cnp.PyArray_ISALIGNED(a) and cnp.PyArray_ISNOTSWAPPED(a))
 
 
+cdef object _taken_out(cnp.ndarray xa, object out, int t):
+    """`out` as an ndarray the fast paths may write directly (plain, writeable, x's shape,
+    and x itself or not overlapping it), else None: the Python layer then checks and
+    reports, or goes through a temporary for a partial overlap."""
+    if type(out) is not cnp.ndarray:
+        return None
+    cdef cnp.ndarray ya = <cnp.ndarray>out
+    if not _plain(ya, t) or not cnp.PyArray_ISWRITEABLE(ya) or not cnp.PyArray_SAMESHAPE(xa, ya):
+        return None
+    cdef char *px = <char *>cnp.PyArray_DATA(xa)
+    cdef char *py = <char *>cnp.PyArray_DATA(ya)
+    cdef Py_ssize_t nbytes = cnp.PyArray_NBYTES(xa)
+    if py != px and py < px + nbytes and px < py + nbytes:
+        return None
+    return ya
+
+
 def unary_fast(int op, object x, object out, double a, double b):
     """The common case in ~100 ns, or None to send the call through fastact/_args.py.
 
@@ -44,20 +61,15 @@ def unary_fast(int op, object x, object out, double a, double b):
     cdef int t = cnp.PyArray_TYPE(xa)
     if (t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64) or not _plain(xa, t) or cnp.PyArray_NDIM(xa) == 0:
         return None
-    cdef Py_ssize_t n = cnp.PyArray_SIZE(xa), nbytes = cnp.PyArray_NBYTES(xa)
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
     cdef char *px = <char *>cnp.PyArray_DATA(xa)
     cdef char *py
     if out is None:
         ya = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(xa), cnp.PyArray_DIMS(xa), t, 0)
     else:
-        if type(out) is not cnp.ndarray:
+        ya = _taken_out(xa, out, t)
+        if ya is None:
             return None
-        ya = <cnp.ndarray>out
-        if not _plain(ya, t) or not cnp.PyArray_ISWRITEABLE(ya) or not cnp.PyArray_SAMESHAPE(xa, ya):
-            return None
-        py = <char *>cnp.PyArray_DATA(ya)
-        if py != px and py < px + nbytes and px < py + nbytes:
-            return None   # partial overlap: the Python layer goes through a temporary
     py = <char *>cnp.PyArray_DATA(ya)
     if t == cnp.NPY_FLOAT32:
         if n >= GIL_RELEASE_MIN:
@@ -167,7 +179,6 @@ def axis_fast(int op, bint reduce, object x, object axis, object out):
         return None
     cdef char *px = <char *>cnp.PyArray_DATA(xa)
     cdef char *py
-    cdef Py_ssize_t nbytes = cnp.PyArray_NBYTES(xa)
     if reduce:
         if out is not None:
             return None
@@ -182,13 +193,8 @@ def axis_fast(int op, bint reduce, object x, object axis, object out):
     elif out is None:
         ya = cnp.PyArray_EMPTY(nd, dims, t, 0)
     else:
-        if type(out) is not cnp.ndarray:
-            return None
-        ya = <cnp.ndarray>out
-        if not _plain(ya, t) or not cnp.PyArray_ISWRITEABLE(ya) or not cnp.PyArray_SAMESHAPE(xa, ya):
-            return None
-        py = <char *>cnp.PyArray_DATA(ya)
-        if py != px and py < px + nbytes and px < py + nbytes:
+        ya = _taken_out(xa, out, t)
+        if ya is None:
             return None
     py = <char *>cnp.PyArray_DATA(ya)
     if outer * inner > 0 and (n > 0 or reduce):

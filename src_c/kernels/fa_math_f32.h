@@ -74,18 +74,27 @@ FA_INLINE fa_simd_f32 fa_expm1_neg_f32(fa_simd_f32 z)
 #endif
 }
 
-/* log1p(e) for e in [0, 1] (NaN propagates): 2 atanh(s), s = e/(2+e) in [0, 1/3],
- * = 2s + s w R(w), w = s^2 <= 1/9, R of degree 3 fitted (Lawson minimax, coefficients
- * rounded to float32, |error| <= 2^-27.6 relative).  No cancellation anywhere: ~2 ULP
- * (log_sigmoid's 2.66 bounds it together with the exp). */
+/* 2 atanh(s) = log((1+s)/(1-s)) for |s| <= 1/3: 2s + s w R(w), w = s^2 <= 1/9, R of degree 3
+ * fitted (Lawson minimax, coefficients rounded to float32, |error| <= 2^-27.6 relative).  No
+ * cancellation anywhere.  The coefficients serve the float64-evaluated twin below too. */
+#define FA_2ATANH_R3 0x1.1ef878p-2
+#define FA_2ATANH_R2 0x1.1eb610p-2
+#define FA_2ATANH_R1 0x1.99d27cp-2
+#define FA_2ATANH_R0 0x1.555500p-1
+FA_INLINE fa_simd_f32 fa_2atanh_small_f32(fa_simd_f32 s)
+{
+    fa_simd_f32 w = fa_mul_f32(s, s);
+    fa_simd_f32 r = fa_fmadd_f32(fa_set1_f32((float)FA_2ATANH_R3), w, fa_set1_f32((float)FA_2ATANH_R2));
+    r = fa_fmadd_f32(r, w, fa_set1_f32((float)FA_2ATANH_R1));
+    r = fa_fmadd_f32(r, w, fa_set1_f32((float)FA_2ATANH_R0));
+    return fa_fmadd_f32(fa_mul_f32(s, w), r, fa_add_f32(s, s));
+}
+
+/* log1p(e) for e in [0, 1] (NaN propagates): 2 atanh(e/(2+e)), e/(2+e) in [0, 1/3]:
+ * ~2 ULP (log_sigmoid's 2.66 bounds it together with the exp). */
 FA_INLINE fa_simd_f32 fa_log1p_unit_f32(fa_simd_f32 e)
 {
-    fa_simd_f32 s = fa_div_f32(e, fa_add_f32(e, fa_set1_f32(2.0f)));
-    fa_simd_f32 w = fa_mul_f32(s, s);
-    fa_simd_f32 r = fa_fmadd_f32(fa_set1_f32(0x1.1ef878p-2f), w, fa_set1_f32(0x1.1eb610p-2f));
-    r = fa_fmadd_f32(r, w, fa_set1_f32(0x1.99d27cp-2f));
-    r = fa_fmadd_f32(r, w, fa_set1_f32(0x1.555500p-1f));
-    return fa_fmadd_f32(fa_mul_f32(s, w), r, fa_add_f32(s, s));
+    return fa_2atanh_small_f32(fa_div_f32(e, fa_add_f32(e, fa_set1_f32(2.0f))));
 }
 
 /* v * 2^n for integer-valued n in [-160, 0] (v normal, |v| < 2^100): one rounding, correct
@@ -188,24 +197,13 @@ FA_INLINE fa_simd_f64 fa_log1p_unit_f64w(fa_simd_f64 e)
 {
     fa_simd_f64 s = fa_div_f64(e, fa_add_f64(e, fa_set1_f64(2.0)));
     fa_simd_f64 w = fa_mul_f64(s, s);
-    fa_simd_f64 r = fa_fmadd_f64(fa_set1_f64(0x1.1ef878p-2), w, fa_set1_f64(0x1.1eb610p-2));
-    r = fa_fmadd_f64(r, w, fa_set1_f64(0x1.99d27cp-2));
-    r = fa_fmadd_f64(r, w, fa_set1_f64(0x1.555500p-1));
+    fa_simd_f64 r = fa_fmadd_f64(fa_set1_f64(FA_2ATANH_R3), w, fa_set1_f64(FA_2ATANH_R2));
+    r = fa_fmadd_f64(r, w, fa_set1_f64(FA_2ATANH_R1));
+    r = fa_fmadd_f64(r, w, fa_set1_f64(FA_2ATANH_R0));
     return fa_fmadd_f64(fa_mul_f64(s, w), r, fa_add_f64(s, s));
 }
 
 /* ---- logit's float32 cores ---------------------------------------------------------------- */
-
-/* 2 atanh(s) = log((1+s)/(1-s)) for |s| <= 1/3 (w = s^2 <= 1/9): 2s + s w R(w) with
- * fa_log1p_unit_f32's R (same coefficients, same error: 2^-27.6 relative). */
-FA_INLINE fa_simd_f32 fa_2atanh_small_f32(fa_simd_f32 s)
-{
-    fa_simd_f32 w = fa_mul_f32(s, s);
-    fa_simd_f32 r = fa_fmadd_f32(fa_set1_f32(0x1.1ef878p-2f), w, fa_set1_f32(0x1.1eb610p-2f));
-    r = fa_fmadd_f32(r, w, fa_set1_f32(0x1.99d27cp-2f));
-    r = fa_fmadd_f32(r, w, fa_set1_f32(0x1.555500p-1f));
-    return fa_fmadd_f32(fa_mul_f32(s, w), r, fa_add_f32(s, s));
-}
 
 /* The bits of x (positive, normal) plus this give 2^(e+127) m with m in [sqrt(1/2), sqrt(2)):
  * e = (bits >> 23) - 127, m = (bits & mantissa) + bits(sqrt(1/2)) (musl's logf offset). */
