@@ -1,0 +1,32 @@
+"""`import fastact` against `import numpy`: medians of fresh interpreters (issue 2: within 1.25x).
+
+    python benchmarks/import_time.py [repeats]
+
+Each sample starts a new Python; the bare interpreter's start-up is subtracted from both.
+"""
+import statistics
+import subprocess
+import sys
+import time
+
+
+def seconds(code):
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True)
+    return time.perf_counter() - start
+
+
+def main(repeats=15):
+    bare, numpy, fastact = [], [], []
+    for _ in range(repeats):          # interleaved, so load changes hit all three alike
+        bare.append(seconds("pass"))
+        numpy.append(seconds("import numpy"))
+        fastact.append(seconds("import fastact"))
+    base = statistics.median(bare)
+    t_np, t_fa = statistics.median(numpy) - base, statistics.median(fastact) - base
+    print(f"import numpy {t_np * 1e3:.1f} ms, import fastact (numpy included) {t_fa * 1e3:.1f} ms, "
+          f"ratio {t_fa / t_np:.2f}")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 15)
