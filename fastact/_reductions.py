@@ -91,6 +91,13 @@ def _prepare(x, axis, name, where, complex_ok=False):
     return x, axes, (compute, result), mask
 
 
+def _one_entry_slice(x, axes, mask):
+    """0-d input is one slice of length 1: the kernels see at least one axis."""
+    if x.ndim:
+        return x, axes, mask
+    return x.reshape(1), (0,), None if mask is None else mask.reshape(1)
+
+
 def _mask3(mask, order, shape3):
     if mask is None:
         return None
@@ -103,11 +110,7 @@ def _rowwise(op, name, x, axis, out, where):
     if out is not None:
         out = check_out(out, x.shape, result, name)
     shape = x.shape
-    if x.ndim == 0:   # one entry: a slice of length 1
-        x = x.reshape(1)
-        axes = (0,)
-        if mask is not None:
-            mask = mask.reshape(1)
+    x, axes, mask = _one_entry_slice(x, axes, mask)
     x3, order, _ = _layout(x, axes)
     mask3 = _mask3(mask, order, x3.shape)
     y3 = None
@@ -207,11 +210,7 @@ def _logsumexp(a, axis, b, keepdims, return_sign, out, where):
         tuple(s for i, s in enumerate(x.shape) if i not in axes)
     if out is not None:
         out = check_out(out, shape_r, result, "logsumexp")
-    if x.ndim == 0:
-        x = x.reshape(1)
-        axes = (0,)
-        if mask is not None:
-            mask = mask.reshape(1)
+    x, axes, mask = _one_entry_slice(x, axes, mask)
     x3, order, kept = _layout(x, axes)
     mask3 = _mask3(mask, order, x3.shape)
     b3 = None
