@@ -141,6 +141,26 @@ def test_logsumexp_cancelling(isa, dtype, axis):
         assert ulp_errors(fa.logsumexp(x, axis=axis), lh, ll, dtype).max() <= LSE_ULP
 
 
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_logsumexp_cancelling_with_weights_and_mask(isa, dtype):
+    """The re-summing of cancelling slices honours b= and where= like the fast path."""
+    rng = np.random.default_rng(9)
+    x = rng.normal(-1.0, 0.7, (40, 6)).astype(dtype)
+    b = rng.uniform(0.5, 2.0, x.shape).astype(dtype)
+    where = rng.random(x.shape) < 0.8
+    where[:, 0] = True
+    got = fa.logsumexp(x, axis=-1, b=b, where=where)
+    hi, lo = np.empty(len(x)), np.empty(len(x))
+    with mpmath.workdps(50):
+        for r in range(len(x)):
+            v = mpmath.log(mpmath.fsum(mpmath.mpf(float(w)) * mpmath.exp(mpmath.mpf(float(a)))
+                                       for a, w, m in zip(x[r], b[r], where[r]) if m))
+            hi[r] = float(v)
+            lo[r] = float(v - mpmath.mpf(hi[r]))
+    assert np.any(np.abs(hi) < 0.5)
+    assert ulp_errors(got, hi, lo, dtype).max() <= LSE_ULP
+
+
 def test_logsumexp_of_log_probabilities():
     """lse of normalised log-probabilities is ~0: below |lse| ~ 2^-11 (float64) the result
     is accurate to ~2^-64 absolute rather than in ULPs (README, accuracy)."""
