@@ -27,7 +27,7 @@ def header(name):
 
 def function_body(src, func):
     """Text of the C function `func` (from its name to the first line that is '}')."""
-    m = re.search(r"\b" + re.escape(func) + r"\s*\(", src)
+    m = re.search(r"^(?:FA_INLINE|static)[^\n;]*\b" + re.escape(func) + r"\s*\(", src, re.M)
     if not m:
         raise LookupError(func)
     end = src.index("\n}", m.end())
