@@ -26,7 +26,10 @@ def rel_err(coeffs):
 
 e, at = max_error(rel_err(R), 0, S)          # odd function: s >= 0 suffices
 print("  max |2s + s w R(w) - 2atanh(s)| / 2atanh(s) = %s at s = %.4f   (kernel comment: 2^-27.6)" % (log2s(e), at))
-# log1p_unit uses s = e/(2+e) for e in [0, 1]: s in [0, 1/3] -- the same interval.
+# log1p_unit: s = e/(2+e), e in [0, 1], so s in [0, 1/3]; log ratio: |s| < 1/3; logit's
+# middle branch admits |s| <= 0x1.555556p-2, the float32 just above 1/3:
+e2, _ = max_error(rel_err(R), 0, float.fromhex("0x1.555556p-2"), n=201)
+print("  on |s| <= 0x1.555556p-2 (logit's middle branch)  = %s" % log2s(e2))
 
 n = 4000
 s = (np.cos(np.linspace(0, np.pi, n)) + 1) / 2 * float(S)
