@@ -60,8 +60,9 @@ check("fa_exp_neg_f64w log2e", hw[0], rnd(log2e))
 check("fa_exp_neg_f64w ln2_hi (32 bits)", hw[1], rnd(hi64))
 check("fa_exp_neg_f64w ln2_lo", hw[2], rnd(ln2 - hi64))
 lg = function_body(a32, "fa_logit_core_f32")
-check("fa_logit_core_f32 |2p-1| bound 0x1.555556p-2 = float32 above 1/3", hexfloats(lg)[0],
-      float(np.nextafter(np.float32(1 / 3), np.float32(1))))   # float32(1/3) is below 1/3
+third = f32(mp.mpf(1) / 3)
+check("fa_logit_core_f32 |2p-1| bound = float32(1/3)", hexfloats(lg)[0], third,
+      "above 1/3 by %.2g" % float(third - mp.mpf(1) / 3))
 check("fa_log1p_unit_f64 threshold = round(sqrt2 - 1)", hexfloats(function_body(m64, "fa_log1p_unit_f64"))[0],
       rnd(mp.sqrt(2) - 1))
 
