@@ -1,0 +1,66 @@
+"""float32 exp polynomials: verify the committed coefficients against mpmath, re-derive them.
+
+1. fa_math_f32.h:fa_expm1_reduced_f32 (and its float64-evaluated copy in fa_exp_neg_f64w):
+   e^t - 1 = t + t^2 P(t), P of degree 4 on |t| <= 0.3535, error relative to e^t.
+   Re-fit: Lawson minimax on 4000 Chebyshev nodes, weight t^2/e^t, then float32 rounding
+   (the script that produced the committed set is lost: only its Lawson routine survives).
+2. fa_softmax.h:fa_sm_expf_parts: e^r = 1 + r q(r), q of degree 5 on |r| <= ln2/2 + 2e-3,
+   relative error.  Re-fit: mpmath chebyfit of expm1(r)/r, rounded to float32 (the
+   original /tmp/fit32.py).
+"""
+import mpmath as mp
+import numpy as np
+
+from _common import (header, function_body, hexfloats, is_f32, horner, max_error, log2s,
+                     lawson, fmt_hex, compare)
+
+mp.mp.dps = 40
+
+# ---- 1. expm1 P(t), degree 4 ------------------------------------------------------------
+src = header("fa_math_f32.h")
+P = hexfloats(function_body(src, "fa_expm1_reduced_f32"))[::-1]          # ascending
+body_w = function_body(src, "fa_exp_neg_f64w")
+P_w = hexfloats(body_w[body_w.index("fa_simd_f64 m ="):])[::-1]
+T = 0.3535
+print("fa_expm1_reduced_f32: P(t) degree %d, |t| <= %g, coefficients %s" % (len(P) - 1, T, fmt_hex(P, True)))
+print("  all float32: %s; fa_exp_neg_f64w uses the same set: %s" % (all(map(is_f32, P)), P_w == P))
+approx = lambda t: t + t * t * horner(P, t)
+e_rel_exp, at = max_error(lambda t: (approx(t) - mp.expm1(t)) / mp.exp(t), -T, T)
+print("  max |t + t^2 P(t) - expm1(t)| / e^t   = %s at t = %.4f   (kernel comment: 2^-27.4)" % (log2s(e_rel_exp), at))
+e_rel_m1, at = max_error(lambda t: (approx(t) - mp.expm1(t)) / mp.expm1(t) if t else 0, -T, T)
+print("  max relative to expm1(t)              = %s at t = %.4f" % (log2s(e_rel_m1), at))
+ln2h = mp.log(2) / 2
+e_core, _ = max_error(lambda t: (approx(t) - mp.expm1(t)) / mp.exp(t), -ln2h, ln2h)
+print("  on |t| <= ln2/2 only (FMA reduction)  = %s" % log2s(e_core))
+
+# re-fit
+n = 4000
+t = np.cos(np.linspace(0, np.pi, n)) * T
+tm = [mp.mpf(float(v)) for v in t]
+target = np.array([float((mp.expm1(v) - v) / (v * v)) if v else 0.5 for v in tm])
+weight = np.array([float(v * v / mp.exp(v)) for v in tm])
+keep = weight > 0
+A = np.vander(t[keep], 5, increasing=True)
+c, e = lawson(A, target[keep], weight[keep], iters=200)
+c32 = [float(np.float32(v)) for v in c]
+e32, _ = max_error(lambda t: (t + t * t * horner(c32, t) - mp.expm1(t)) / mp.exp(t), -T, T)
+print("  re-fit (Lawson, weight t^2/e^t): minimax %s, rounded to float32 %s" % (log2s(e), log2s(e32)))
+compare("P", P, c32, f32=True)
+
+# ---- 2. softmax float32 q(r), degree 5 --------------------------------------------------
+src = header("fa_softmax.h")
+body = function_body(src, "fa_sm_expf_parts")
+q = hexfloats(body[body.index("fa_simd_f32 q ="):])[::-1]
+# the two lowest coefficients are written as decimal literals 0.5f and 1.0f
+assert "fa_set1_f32(0.5f)" in body and "fa_set1_f32(1.0f)" in body
+q = [1.0, 0.5] + q
+R = mp.log(2) / 2 + mp.mpf("2e-3")
+print("\nfa_sm_expf_parts: e^r = 1 + r q(r), q degree %d, |r| <= ln2/2 + 2e-3, coefficients %s" % (len(q) - 1, fmt_hex(q, True)))
+print("  all float32: %s" % all(map(is_f32, q)))
+e_sm, at = max_error(lambda r: (1 + r * horner(q, r)) / mp.exp(r) - 1, -R, R)
+print("  max |1 + r q(r) - e^r| / e^r           = %s at r = %.4f   (kernel comment: 2^-26.5)" % (log2s(e_sm), at))
+poly, err = mp.chebyfit(lambda r: mp.expm1(r) / r if r else mp.mpf(1), [-R, R], 6, error=True)
+cs = [float(np.float32(float(v))) for v in poly[::-1]]
+e_cs, _ = max_error(lambda r: (1 + r * horner(cs, r)) / mp.exp(r) - 1, -R, R)
+print("  re-fit (mpmath chebyfit, float32): %s" % log2s(e_cs))
+compare("q", q, cs, f32=True)
