@@ -211,8 +211,8 @@ FA_INLINE fa_simd_f64 fa_logit_v_f64(fa_simd_f64 x, const fa_params *prm)
 
 /*
  * gelu_tanh(x) = x/2*(1 + tanh(u)) = x*sigmoid(w), w = 2u = c1*x + c3*x^3,
- * c1 = 2*sqrt(2/pi), c3 = c1*0.044715 (torch's constants; each as a double-double from
- * mpmath).  w is computed in double-double (two-products, TwoSum): in the tail
+ * c1 = 2*sqrt(2/pi), c3 = c1*0.044715 with 0.044715 the double nearest it, as torch multiplies
+ * (each as a double-double from mpmath; tools/fit/check_constants.py checks them).  w is computed in double-double (two-products, TwoSum): in the tail
  * sigmoid(w) ~ e^w turns an absolute error of w into a relative one, and |w| reaches
  * 708 there.  x is clamped to [-100, 100] for w only (w beyond +-70000 changes nothing;
  * x^3 cannot overflow).  Measured max 1.97 ULP.  gelu_tanh(-inf) = -0.0,

@@ -294,7 +294,8 @@ static const double fa_erfcx_c0_lo[16] __attribute__((aligned(64))) = {
 
 /* erfcx(z + zl) as hi + *lo, zl the low part of z (erfcx'/erfcx ~ -1/z: a relative error
  * of z passes through whole); the leading coefficient is carried in two parts and the
- * last addition kept by Fast2Sum: relative error below 2^-55.3 on every interval. */
+ * last addition kept by Fast2Sum: the coefficients' relative error is at most 2^-55.28 (on
+ * [8, 12); tools/fit/fit_erfcx_f64.py re-derives the table and prints every interval's). */
 FA_INLINE fa_simd_f64 fa_erfcx_f64(fa_simd_f64 z, fa_simd_f64 zl, fa_simd_f64 *lo)
 {
     fa_simd_f64 zc = fa_min_f64(fa_set1_f64(32.0), z);

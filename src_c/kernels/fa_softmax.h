@@ -86,8 +86,8 @@ FA_INLINE fa_simd_f64 fa_sm_round_log2e_f64(fa_simd_f64 v)
 }
 
 /* exp(r) for |r| <= ln2/2 + 1e-3, relative error 2^-27.5 (enough for float32 results):
- * 1 + r*q(r), q a degree-5 Chebyshev fit of expm1(r)/r (mpmath chebyfit, tools: see
- * the comment in tests/test_reductions.py). */
+ * 1 + r*q(r), q a degree-5 Chebyshev fit of expm1(r)/r (mpmath chebyfit; re-derived by
+ * tools/fit/fit_exp_log_f64.py). */
 FA_INLINE fa_simd_f64 fa_sm_poly6_f64(fa_simd_f64 r)
 {
     fa_simd_f64 q = fa_set1_f64(0x1.6d44d2021d74fp-10);
