@@ -379,24 +379,6 @@ static double fa_sm_lse_value_##T(const fa_sm_stats *s, const fa_scalar_##T *x, 
 #define FA_SM_LN2_LO_F32 0x1.7f7d1cp-20f
 #define FA_SM_MAGIC_F32 0x1.8p23f
 
-/* 2^n for integral n in [-126, 127] */
-FA_INLINE fa_simd_f32 fa_sm_exp2i_f32(fa_simd_f32 n)
-{
-    fa_simd_f32 biased = fa_add_f32(n, fa_set1_f32(FA_SM_MAGIC_F32));
-    return fa_bits_shl_f32(fa_bits_add_f32(biased, fa_set1_bits_f32(127)), 23);
-}
-
-/* p * 2^n for integral n in [-160, 0] */
-FA_INLINE fa_simd_f32 fa_sm_ldexp_f32(fa_simd_f32 p, fa_simd_f32 n)
-{
-#if FA_HAVE_SCALEF
-    return fa_scalef_f32(p, n);
-#else
-    fa_simd_f32 n1 = fa_max_f32(n, fa_set1_f32(-124.0f));
-    return fa_mul_f32(fa_mul_f32(p, fa_sm_exp2i_f32(n1)), fa_sm_exp2i_f32(fa_sub_f32(n, n1)));
-#endif
-}
-
 /*
  * exp(d + e) = 2^n * p, returned as (p, n): d in [-130, 0] (the callers clamp; NaN stays
  * NaN; -130 gives 0 once scaled), e a small correction (the two-sum error of d) or 0.
@@ -519,10 +501,10 @@ FA_INLINE void fa_sm_chunk_sum_fast_f32(const float *x, ptrdiff_t n, double mx, 
         fa_simd_f32 v0 = fa_loadu_f32(x + i), v1 = fa_loadu_f32(x + i + L);
         fa_simd_f32 d0 = fa_sm_diff_f32(v0, mkv, negm, low, &e, mode);
         fa_simd_f32 e0 = fa_sm_expf_parts(d0, e, &nn);
-        e0 = fa_sm_ldexp_f32(e0, nn);
+        e0 = fa_ldexp_neg_f32(e0, nn);
         fa_simd_f32 d1 = fa_sm_diff_f32(v1, mkv, negm, low, &e, mode);
         fa_simd_f32 e1 = fa_sm_expf_parts(d1, e, &nn);
-        e1 = fa_sm_ldexp_f32(e1, nn);
+        e1 = fa_ldexp_neg_f32(e1, nn);
         if (ystore) {
             fa_storeu_f32(ystore + i, e0);
             fa_storeu_f32(ystore + i + L, e1);
@@ -537,7 +519,7 @@ FA_INLINE void fa_sm_chunk_sum_fast_f32(const float *x, ptrdiff_t n, double mx, 
         fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, -INFINITY);
         fa_simd_f32 d = fa_sm_diff_f32(v, mkv, negm, low, &e, mode);
         fa_simd_f32 ex = fa_sm_expf_parts(d, e, &nn);
-        ex = fa_sm_ldexp_f32(ex, nn);
+        ex = fa_ldexp_neg_f32(ex, nn);
         if (left < L)      /* the -inf fill was clamped at low: exp(-128) is 0, but be exact */
             ex = fa_select_f32(fa_tail_mask_f32(left), ex, zero);
         if (ystore) {
@@ -579,7 +561,7 @@ FA_INLINE fa_simd_f32 fa_sm_softmax_entry_fast_f32(fa_simd_f32 x, fa_simd_f32 M,
     fa_simd_f32 e, n;
     fa_simd_f32 d = fa_sm_diff_f32(x, M, negM, low, &e, mode);
     fa_simd_f32 p = fa_sm_expf_parts(d, e, &n);
-    return fa_sm_ldexp_f32(fa_fmadd_f32(p, ih, fa_mul_f32(p, il)), n);
+    return fa_ldexp_neg_f32(fa_fmadd_f32(p, ih, fa_mul_f32(p, il)), n);
 }
 
 FA_INLINE void fa_sm_row_softmax_fast_f32(const float *x, float *y, ptrdiff_t n, float M, double S, int mode)

@@ -190,7 +190,7 @@ static void fa_sm_lse_cols_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff
 FA_INLINE fa_simd_f32 fa_sm_expf_full(fa_simd_f32 d, fa_simd_f32 e)
 {
     fa_simd_f32 n, p = fa_sm_expf_parts(fa_max_f32(fa_set1_f32(-110.0f), d), e, &n);
-    return fa_sm_ldexp_f32(p, n);
+    return fa_ldexp_neg_f32(p, n);
 }
 
 /* Kahan: (*s, *c) += v */
@@ -304,7 +304,7 @@ static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t o
                         fa_simd_f32 e, nn;
                         fa_simd_f32 d = fa_sm_diff_f32(xv, Mv[v], nMv[v], zero, &e, FA_SM_TWOSUM);
                         fa_simd_f32 p = fa_sm_expf_parts(d, e, &nn);
-                        out = fa_sm_ldexp_f32(fa_fmadd_f32(p, p1[v], fa_mul_f32(p, p2[v])), nn);
+                        out = fa_ldexp_neg_f32(fa_fmadd_f32(p, p1[v], fa_mul_f32(p, p2[v])), nn);
                     }
                     out = fa_select_f32(sp[v], nan, out);
                     if (wv[v] >= L) fa_storeu_f32(ys + at, out); else fa_store_tail_f32(ys + at, out, wv[v]);
