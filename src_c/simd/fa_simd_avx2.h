@@ -79,6 +79,7 @@ FA_INLINE __m256 fa_mask_or_f32(__m256 a, __m256 b) { return _mm256_or_ps(a, b);
 FA_INLINE __m256 fa_mask_andnot_f32(__m256 a, __m256 b) { return _mm256_andnot_ps(a, b); }
 FA_INLINE __m256 fa_mask_not_f32(__m256 a) { return _mm256_xor_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32(-1))); }
 FA_INLINE int fa_mask_any_f32(__m256 a) { return _mm256_movemask_ps(a) != 0; }
+FA_INLINE int fa_mask_count_f32(__m256 a) { return __builtin_popcount((unsigned)_mm256_movemask_ps(a)); }
 FA_INLINE __m256 fa_tail_mask_f32(ptrdiff_t n) { return _mm256_castsi256_ps(fa__tail_i32(n)); }
 FA_INLINE __m256 fa_select_f32(__m256 m, __m256 a, __m256 b) { return _mm256_blendv_ps(b, a, m); }
 FA_INLINE float fa_reduce_add_f32(__m256 v) {

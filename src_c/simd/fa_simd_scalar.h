@@ -23,7 +23,8 @@
  *              cvt_i32_f32 converts int32 lanes (in a float vector's bits) to float.
  *   masks      cmplt, cmple, cmpgt, cmpge, cmpeq (ordered), cmpneq (true if unordered),
  *              cmpunord (either is NaN), mask_and, mask_or, mask_andnot(a,b) = ~a & b, mask_not,
- *              mask_any, select(m, a, b) = m ? a : b, tail_mask(n) = first n lanes
+ *              mask_any, mask_count (number of true lanes, f32), select(m, a, b) = m ? a : b,
+ *              tail_mask(n) = first n lanes
  *   reduce     reduce_add (lanes summed in a fixed order), reduce_max
  *   tables     lut16_f64(t, idx): t[k] with k the low 4 bits of each lane's bits of idx
  *              (t: 16 doubles; a 16-entry table lookup, vpermt2pd on AVX-512)
@@ -133,5 +134,7 @@ FA_INLINE double fa_add_widened_f32_f64(double acc, float v) { return acc + (dou
 
 /* m ? a + b : a (one masked add where the ISA has it) */
 FA_INLINE float fa_mask_add_f32(int m, float a, float b) { return m ? a + b : a; }
+
+FA_INLINE int fa_mask_count_f32(fa_mask_f32 a) { return a != 0; }
 
 #endif /* FA_SIMD_H */

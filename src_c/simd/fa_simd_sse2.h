@@ -77,6 +77,7 @@ FA_INLINE __m128 fa_mask_or_f32(__m128 a, __m128 b) { return _mm_or_ps(a, b); }
 FA_INLINE __m128 fa_mask_andnot_f32(__m128 a, __m128 b) { return _mm_andnot_ps(a, b); }
 FA_INLINE __m128 fa_mask_not_f32(__m128 a) { return _mm_xor_ps(a, _mm_castsi128_ps(_mm_set1_epi32(-1))); }
 FA_INLINE int fa_mask_any_f32(__m128 a) { return _mm_movemask_ps(a) != 0; }
+FA_INLINE int fa_mask_count_f32(__m128 a) { return __builtin_popcount((unsigned)_mm_movemask_ps(a)); }
 FA_INLINE __m128 fa_tail_mask_f32(ptrdiff_t n) {
     return _mm_castsi128_ps(_mm_cmpgt_epi32(_mm_set1_epi32((int)n), _mm_setr_epi32(0, 1, 2, 3)));
 }
