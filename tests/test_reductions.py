@@ -142,6 +142,22 @@ def test_ulp_row_offsets(isa, dtype):
     assert_accurate(x, -1, dtype)
 
 
+@pytest.mark.skipif(not LONGDOUBLE_OK, reason="long double is not 80-bit here")
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_ulp_long_row_offsets(isa, dtype):
+    """Rows longer than the stored-exp path (softmax recomputes each exp in a second pass),
+    with maxima inside and outside the float32 e^x range, one with -inf entries."""
+    rng = np.random.default_rng(12)
+    x = np.array([b + rng.normal(0, 4, 70_000) for b in (-110.0, -30.0, 0.0, 70.0)]).astype(dtype)
+    x[2, ::7] = -np.inf
+    (lh, ll), (sh, sl), (qh, ql) = ld_reference(np.where(np.isinf(x), -1e4, x))
+    assert ulp_errors(fa.logsumexp(x, axis=-1), lh, ll, dtype).max() <= LSE_ULP
+    assert ulp_errors(fa.softmax(x, axis=-1), sh, sl, dtype).max() <= SOFTMAX_ULP
+    q = fa.log_softmax(x, axis=-1)
+    assert np.all(q[np.isinf(x)] == -np.inf)
+    assert ulp_errors(q[~np.isinf(x)], qh[~np.isinf(x)], ql[~np.isinf(x)], dtype).max() <= SOFTMAX_ULP
+
+
 @pytest.mark.parametrize("dtype", [F32, F64])
 @pytest.mark.parametrize("axis", [-1, 0])
 def test_logsumexp_cancelling(isa, dtype, axis):

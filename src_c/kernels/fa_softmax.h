@@ -27,6 +27,13 @@
  * Lanes and exps: float32 data without mask/weights runs in float32 lanes (rr2 Cody-Waite,
  * degree-6 fit, 2^-26.5); float64 data and masked/weighted float32 data run in float64
  * lanes (degree 11, 2^-56; float32-accurate degree 6 for float32 data).
+ * float32 lanes, the e^x path: where a chunk's max is <= 64 the terms are e^x itself,
+ * reduced from x directly (the rr2 reduction is exact on x, so nothing is lost by not
+ * forming x - mk), and the chunk's sum is scaled by e^-mk once in double; 4 fewer vector
+ * operations per vector, the counting of the max entries done by popcount.  Chunks whose
+ * sum comes out below 2^-100 or not finite (entries far below the max, -inf, NaN) are
+ * summed again by the exact-difference path.  Long softmax rows with M in [-80, 64] write
+ * y = 2^n (p e^-M/S) the same way.
  * Options (fa_axis_opts, each may be NULL): mask (0 = left out: max and sum skip it,
  * softmax 0, log_softmax -inf), b (logsumexp weights; b == 0 leaves the entry out even
  * where x is inf or NaN; a negative total gives NaN, or |total| and sign -1 with `sign`),
@@ -545,25 +552,30 @@ FA_INLINE void fa_sm_chunk_sum_fast_f32(const float *x, ptrdiff_t n, double mx, 
     *ck = (double)fa_reduce_add_f32(fa_add_f32(c0, c1));
 }
 
-/*
- * (t, c) of a float32 chunk whose entries all lie in [FA_SM_ABS_LO, FA_SM_ABS_HI]: the
- * terms are e^x itself (no x - mk is formed: fa_sm_expf_reduce is exact on x, so each
- * term is as accurate as with the exact difference, and every term is a normal float32),
- * summed in pairs in float32 and accumulated in float64, then scaled by e^-mk once, in
- * double.  The entries equal to mk are left out of t and counted (popcount) instead.
- * That is 4 fewer vector operations per vector than the exact-difference path, and the
- * count leaves the floating-point pipes.  ystore (if given) receives e^x.
- */
-/* e^x for x in [-87, 88] (NaN stays NaN) */
+/* e^x for x <= 88 (NaN stays NaN; -inf gives NaN, the reduction being inf - inf): subnormal
+ * and zero results are right (vscalefps, or fa_ldexp_neg_f32's two steps). */
 FA_INLINE fa_simd_f32 fa_sm_expf_scaled(fa_simd_f32 x)
 {
     fa_simd_f32 n, r = fa_sm_expf_reduce(x, &n);
     return fa_ldexp_neg_f32(fa_sm_expf_poly(r), n);
 }
-#define FA_SM_ABS_LO (-87.0)     /* e^x >= 2^-125.5: normal */
-#define FA_SM_ABS_HI 64.0        /* e^x <= 2^92.4: a pair sum stays finite */
-FA_INLINE void fa_sm_chunk_sum_abs_f32(const float *x, ptrdiff_t n, double mx, double *tk, double *ck,
-                                       float *ystore)
+
+/*
+ * (t, c) of a float32 chunk with max mx <= FA_SM_ABS_HI, the terms being e^x itself: no
+ * x - mk is formed, since the reduction of x is exact (fa_sm_expf_reduce), so a term is as
+ * accurate as with the exact difference.  Terms are summed in pairs in float32 and
+ * accumulated in float64, then scaled by e^-mk once, in double.  The entries equal to mk
+ * are left out of t and counted (popcount) instead.
+ * Terms below 2^-126 are subnormal or 0 (absolute error <= 2^-150 each, or 2^-138 for the
+ * chunk); that is negligible unless the chunk's t itself is tiny, so a chunk whose raw t is
+ * below FA_SM_ABS_TMIN (or not finite: -inf and NaN entries) is left to the
+ * exact-difference path: returns 0, t, c and ystore then undefined.  For data within
+ * [-69, 64] that never happens.  ystore (if given) receives e^x.
+ */
+#define FA_SM_ABS_HI 64.0         /* e^x <= 2^92.4: a pair sum stays finite */
+#define FA_SM_ABS_TMIN 0x1p-100   /* 2^-138 absolute error: 2^-38 relative at worst */
+FA_INLINE int fa_sm_chunk_sum_abs_f32(const float *x, ptrdiff_t n, double mx, double *tk, double *ck,
+                                      float *ystore)
 {
     const ptrdiff_t L = FA_LANES_F32;
     const fa_simd_f32 mkv = fa_set1_f32((float)mx), zero = fa_set1_f32(0.0f);
@@ -596,24 +608,45 @@ FA_INLINE void fa_sm_chunk_sum_abs_f32(const float *x, ptrdiff_t n, double mx, d
         count += fa_mask_count_f32(q);
         t = fa_add_widened_f32_f64(t, fa_select_f32(q, zero, ex));
     }
-    *tk = fa_reduce_add_f64(t) * exp(-mx);
+    const double traw = fa_reduce_add_f64(t);
+    if (!(traw >= FA_SM_ABS_TMIN && traw < INFINITY) && count != n)
+        return 0;
+    *tk = traw * exp(-mx);
     *ck = (double)count;
+    return 1;
 }
 
-/* (t, c) of a float32 chunk relative to its max mx, through the e^x path where the chunk's
- * range allows, else the exact difference x - mx; *yoff is the offset of what ystore got
- * (ystore holds e^(x - *yoff)). */
-FA_INLINE void fa_sm_chunk_sum_any_f32(const float *x, ptrdiff_t n, double mx, double mn,
-                                       double *tk, double *ck, double *yoff, float *ystore)
+/* max of a float32 chunk (NaN skipped) */
+FA_INLINE double fa_sm_chunk_max_fast_f32(const float *x, ptrdiff_t n)
 {
-    if (mn >= FA_SM_ABS_LO && mx <= FA_SM_ABS_HI) {
+    const ptrdiff_t L = FA_LANES_F32;
+    fa_simd_f32 a0 = fa_set1_f32(-INFINITY), a1 = a0;
+    ptrdiff_t i = 0;
+    for (; i + 2 * L <= n; i += 2 * L) {
+        a0 = fa_max_f32(fa_loadu_f32(x + i), a0);
+        a1 = fa_max_f32(fa_loadu_f32(x + i + L), a1);
+    }
+    for (; i < n; i += L)
+        a0 = fa_max_f32(n - i >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, n - i, -INFINITY), a0);
+    return fa_reduce_max_f32(fa_max_f32(a0, a1));
+}
+
+/* max mx, a lower bound mn of the entries (the min, or -inf), and (t, c) relative to mx of a
+ * float32 chunk: through e^x where the chunk's range allows, else the exact difference
+ * x - mx; *yoff is the offset of what ystore got (ystore holds e^(x - *yoff)). */
+FA_INLINE void fa_sm_chunk_stats_f32(const float *x, ptrdiff_t n, double *mx, double *mn,
+                                     double *tk, double *ck, double *yoff, float *ystore)
+{
+    *mx = fa_sm_chunk_max_fast_f32(x, n);
+    if (*mx > -INFINITY && *mx <= FA_SM_ABS_HI && fa_sm_chunk_sum_abs_f32(x, n, *mx, tk, ck, ystore)) {
+        *mn = -INFINITY;              /* not known: the caller's exact-difference modes assume the worst */
         *yoff = 0.0;
-        fa_sm_chunk_sum_abs_f32(x, n, mx, tk, ck, ystore);
         return;
     }
-    *yoff = mx;
-#define FA_SM_CALL(md) fa_sm_chunk_sum_fast_f32(x, n, mx, mn, tk, ck, md, ystore)
-    FA_SM_WITH_MODE(fa_sm_diff_mode(mx, mn), FA_SM_CALL)
+    fa_sm_chunk_max_min_f32(x, n, mx, mn);
+    *yoff = *mx;
+#define FA_SM_CALL(md) fa_sm_chunk_sum_fast_f32(x, n, *mx, *mn, tk, ck, md, ystore)
+    FA_SM_WITH_MODE(fa_sm_diff_mode(*mx, *mn), FA_SM_CALL)
 #undef FA_SM_CALL
 }
 
@@ -627,8 +660,7 @@ FA_INLINE void fa_sm_row_stats_fast_f32(const float *x, ptrdiff_t n, fa_sm_stats
         const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
         double mx, mn, tk, ck;
         double yoff;
-        fa_sm_chunk_max_min_f32(x + c0, len, &mx, &mn);
-        fa_sm_chunk_sum_any_f32(x + c0, len, mx, mn, &tk, &ck, &yoff, NULL);
+        fa_sm_chunk_stats_f32(x + c0, len, &mx, &mn, &tk, &ck, &yoff, NULL);
         fa_sm_merge(s, mx, tk, ck);
         *rmin = mn < *rmin ? mn : *rmin;
     }
@@ -667,11 +699,39 @@ FA_INLINE void fa_sm_row_softmax_fast_f32(const float *x, float *y, ptrdiff_t n,
     }
 }
 
+/* softmax of a float32 row whose max M is in [-80, 64]: y = 2^n (p f), e^x = 2^n p reduced
+ * from x itself (exact), f = e^-M / S (in [2^-112, 2^116]) as a float32 pair; 2^n is applied
+ * last, so a subnormal y is rounded once.  x is clamped at -150 (-inf entries give 0). */
+#define FA_SM_ABS_OUT_LO (-80.0)
+FA_INLINE void fa_sm_row_softmax_abs_f32(const float *x, float *y, ptrdiff_t n, double M, double S)
+{
+    const ptrdiff_t L = FA_LANES_F32;
+    const double f = exp(-M) / S;
+    const fa_simd_f32 fh = fa_set1_f32((float)f), fl = fa_set1_f32((float)(f - (double)(float)f));
+    const fa_simd_f32 low = fa_set1_f32(-150.0f);
+    ptrdiff_t i = 0;
+    for (; i < n; i += L) {
+        const ptrdiff_t left = n - i;
+        fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, 0.0f), nn;
+        fa_simd_f32 p = fa_sm_expf_poly(fa_sm_expf_reduce(fa_max_f32(low, v), &nn));
+        v = fa_ldexp_neg_f32(fa_fmadd_f32(p, fh, fa_mul_f32(p, fl)), nn);
+        if (left >= L) fa_storeu_f32(y + i, v); else fa_store_tail_f32(y + i, v, left);
+    }
+}
+
 FA_INLINE void fa_sm_row_out_fast_f32(const float *x, float *y, ptrdiff_t n, double M, double rmin,
                                       double S, double l, int LOG)
 {
     const ptrdiff_t L = FA_LANES_F32;
     if (!LOG) {
+        if (M >= FA_SM_ABS_OUT_LO && M <= FA_SM_ABS_HI) {
+            fa_sm_row_softmax_abs_f32(x, y, n, M, S);
+            return;
+        }
+        if (rmin == -INFINITY) {             /* the statistics pass did not look for the min */
+            double mx;
+            fa_sm_chunk_max_min_f32(x, n, &mx, &rmin);
+        }
 #define FA_SM_CALL(md) fa_sm_row_softmax_fast_f32(x, y, n, (float)M, S, md)
         FA_SM_WITH_MODE(fa_sm_diff_mode(M, rmin), FA_SM_CALL)
 #undef FA_SM_CALL
@@ -707,10 +767,9 @@ FA_INLINE int fa_sm_row_softmax_small_f32(const float *x, float *y, ptrdiff_t n)
     for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk, nc++) {
         const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
         double mx, mn, tk, ck;
-        fa_sm_chunk_max_min_f32(x + c0, len, &mx, &mn);
+        fa_sm_chunk_stats_f32(x + c0, len, &mx, &mn, &tk, &ck, &yoffs[nc], y + c0);
         if (mx == INFINITY)
             return FA_SM_SPECIAL;
-        fa_sm_chunk_sum_any_f32(x + c0, len, mx, mn, &tk, &ck, &yoffs[nc], y + c0);
         fa_sm_merge(&s, mx, tk, ck);
     }
     if (!(s.M > -INFINITY) || s.t != s.t)

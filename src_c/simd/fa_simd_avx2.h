@@ -65,6 +65,7 @@ FA_INLINE __m256 fa_neg_f32(__m256 a) { return _mm256_xor_ps(_mm256_set1_ps(-0.0
 FA_INLINE __m256 fa_bits_shl_f32(__m256 a, int k) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(a), k)); }
 FA_INLINE __m256 fa_bits_srl_f32(__m256 a, int k) { return _mm256_castsi256_ps(_mm256_srli_epi32(_mm256_castps_si256(a), k)); }
 FA_INLINE __m256 fa_bits_add_f32(__m256 a, __m256 b) { return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(a), _mm256_castps_si256(b))); }
+FA_INLINE __m256 fa_bits_umax_f32(__m256 a, __m256 b) { return _mm256_castsi256_ps(_mm256_max_epu32(_mm256_castps_si256(a), _mm256_castps_si256(b))); }
 FA_INLINE __m256 fa_bits_sub_f32(__m256 a, __m256 b) { return _mm256_castsi256_ps(_mm256_sub_epi32(_mm256_castps_si256(a), _mm256_castps_si256(b))); }
 FA_INLINE __m256 fa_cvt_i32_f32(__m256 a) { return _mm256_cvtepi32_ps(_mm256_castps_si256(a)); }
 FA_INLINE __m256 fa_cmplt_f32(__m256 a, __m256 b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }

@@ -66,6 +66,7 @@ FA_INLINE __m512 fa_neg_f32(__m512 a) { return fa_xor_f32(a, _mm512_set1_ps(-0.0
 FA_INLINE __m512 fa_bits_shl_f32(__m512 a, int k) { return FA__PS(_mm512_slli_epi32(FA__SI(a), (unsigned)k)); }
 FA_INLINE __m512 fa_bits_srl_f32(__m512 a, int k) { return FA__PS(_mm512_srli_epi32(FA__SI(a), (unsigned)k)); }
 FA_INLINE __m512 fa_bits_add_f32(__m512 a, __m512 b) { return FA__PS(_mm512_add_epi32(FA__SI(a), FA__SI(b))); }
+FA_INLINE __m512 fa_bits_umax_f32(__m512 a, __m512 b) { return FA__PS(_mm512_max_epu32(FA__SI(a), FA__SI(b))); }
 FA_INLINE __m512 fa_bits_sub_f32(__m512 a, __m512 b) { return FA__PS(_mm512_sub_epi32(FA__SI(a), FA__SI(b))); }
 FA_INLINE __m512 fa_cvt_i32_f32(__m512 a) { return _mm512_cvtepi32_ps(FA__SI(a)); }
 FA_INLINE __m512 fa_scalef_f32(__m512 x, __m512 n) { return _mm512_scalef_ps(x, n); }

@@ -20,7 +20,8 @@
  *              min/max follow x86: min(a,b) = a < b ? a : b, so a NaN in either gives b.
  *   bits       and, or, xor, andnot(a,b) = ~a & b; bits_shl/bits_srl/bits_add/bits_sub treat
  *              each lane as an integer of the same width (int32 for f32, int64 for f64);
- *              cvt_i32_f32 converts int32 lanes (in a float vector's bits) to float.
+ *              cvt_i32_f32 converts int32 lanes (in a float vector's bits) to float;
+ *              bits_umax_f32: the lane whose bits are larger as an unsigned int32.
  *   masks      cmplt, cmple, cmpgt, cmpge, cmpeq (ordered), cmpneq (true if unordered),
  *              cmpunord (either is NaN), mask_and, mask_or, mask_andnot(a,b) = ~a & b, mask_not,
  *              mask_any, mask_count (number of true lanes, f32), select(m, a, b) = m ? a : b,
@@ -136,5 +137,7 @@ FA_INLINE double fa_add_widened_f32_f64(double acc, float v) { return acc + (dou
 FA_INLINE float fa_mask_add_f32(int m, float a, float b) { return m ? a + b : a; }
 
 FA_INLINE int fa_mask_count_f32(fa_mask_f32 a) { return a != 0; }
+
+FA_INLINE float fa_bits_umax_f32(float a, float b) { return fa__bits_f32(a) > fa__bits_f32(b) ? a : b; }
 
 #endif /* FA_SIMD_H */
