@@ -23,8 +23,8 @@ ISA_FLAGS = {"scalar": []}
 if X86:
     ISA_FLAGS.update({
         "sse2": ["-msse2"],
-        "avx2": ["-mavx2", "-mfma", "-mf16c", "-mpopcnt"],
-        "avx512": ["-mavx512f", "-mavx2", "-mfma", "-mf16c", "-mpopcnt"],
+        "avx2": ["-mavx2", "-mfma", "-mf16c"],
+        "avx512": ["-mavx512f", "-mavx2", "-mfma", "-mf16c"],
     })
 # -ffp-contract=off: FMAs only where a kernel writes them, so error-free transforms
 # (two-sum, two-product) stay exact and every compiler gives the same bits.

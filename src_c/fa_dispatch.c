@@ -35,7 +35,7 @@ static int fa_detect(void)
     if (!__get_cpuid(1, &a, &b, &c, &d))
         return FA_ISA_SCALAR;
     const int sse2 = (d >> 26) & 1, fma = (c >> 12) & 1, osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
-    const int popcnt = (c >> 23) & 1, f16c = (c >> 29) & 1;   /* the avx2/avx512 units are built with both */
+    const int f16c = (c >> 29) & 1;   /* the avx2/avx512 units are built with -mf16c */
     const uint64_t xcr0 = osxsave ? fa_xgetbv0() : 0;
     const int ymm_saved = (xcr0 & 0x6) == 0x6;      /* XMM and YMM state */
     const int zmm_saved = (xcr0 & 0xe6) == 0xe6;    /* + opmask, ZMM_Hi256, Hi16_ZMM */
@@ -45,7 +45,7 @@ static int fa_detect(void)
         avx2 = (b >> 5) & 1;
         avx512f = (b >> 16) & 1;
     }
-    const int avx2_set = avx && fma && avx2 && popcnt && f16c && ymm_saved;
+    const int avx2_set = avx && fma && avx2 && f16c && ymm_saved;
     if (avx2_set && avx512f && zmm_saved)
         return FA_ISA_AVX512;
     if (avx2_set)

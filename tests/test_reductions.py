@@ -465,6 +465,24 @@ def test_where(isa, dtype):
     assert fa.logsumexp([1.0, 2.0], where=[False, False], return_sign=True) == (-inf, 0.0)
 
 
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_softmax_large_output_same_bits(isa, dtype):
+    """Outputs of 16 MB and more are written by streaming stores (float32: from a scratch
+    row): the same bits as calls small enough not to stream, into an out at any offset."""
+    x = np.random.default_rng(21).normal(0, 3, (2100 * 4 // np.dtype(dtype).itemsize, 2048)).astype(dtype)
+    x[7, 100] = -np.inf
+    x[8, :] = -np.inf
+    rows = x.shape[0]
+    with np.errstate(invalid="ignore"):
+        expected = np.concatenate([fa.softmax(x[i:i + 100], axis=-1) for i in range(0, rows, 100)])
+    buf = np.empty(x.size + 16, dtype)
+    for off in (0, 1, 5):
+        out = buf[off:off + x.size].reshape(x.shape)
+        assert fa.softmax(x, axis=-1, out=out) is out
+        np.testing.assert_array_equal(out, expected)
+    assert np.all(np.isnan(expected[8])) and expected[7, 100] == 0
+
+
 # ---------------------------------------------------------------- out=
 @pytest.mark.parametrize("f", [fa.softmax, fa.log_softmax])
 def test_out_rowwise(f):

@@ -19,8 +19,10 @@
  *               as a pair (float32: two floats; float64: a double-double), no division.
  *               Rows that stay in L1/L2 compute each exp once: stored into y while
  *               summing, then scaled in place per chunk (XNNPACK's "three passes with
- *               reloading"; y's lines go to memory once).  Longer rows recompute the exp
- *               in a second pass over x (two reads of x, one write of y).
+ *               reloading"; y's lines go to memory once).  Outputs of 16 MB and more
+ *               (float32) store the exps in a stack scratch row instead and write y once
+ *               with non-temporal stores, so y's lines are not read first.  Longer rows
+ *               recompute the exp in a second pass over x (two reads of x, one write of y).
  *   inner > 1   the same, vectorised across `inner` (fa_softmax_cols.h): blocks of
  *               FA_SM_COLS vectors of columns, walked in chunks of rows that fit in L1,
  *               per-lane (M, T, C) merged with one vector exp per chunk.
@@ -552,117 +554,116 @@ FA_INLINE void fa_sm_chunk_sum_fast_f32(const float *x, ptrdiff_t n, double mx, 
     *ck = (double)fa_reduce_add_f32(fa_add_f32(c0, c1));
 }
 
-/* e^x for x <= 88 (NaN stays NaN; -inf gives NaN, the reduction being inf - inf): subnormal
- * and zero results are right (vscalefps, or fa_ldexp_neg_f32's two steps). */
+/* e^x for x <= 88 (NaN stays NaN): subnormal and zero results are right.  With vscalefps any
+ * x below works (-inf gives NaN, the reduction being inf - inf); elsewhere x is clamped at
+ * -150 first (fa_ldexp_neg_f32 takes n >= -240), so -inf gives 0. */
 FA_INLINE fa_simd_f32 fa_sm_expf_scaled(fa_simd_f32 x)
 {
+#if !FA_HAVE_SCALEF
+    x = fa_max_f32(fa_set1_f32(-150.0f), x);
+#endif
     fa_simd_f32 n, r = fa_sm_expf_reduce(x, &n);
     return fa_ldexp_neg_f32(fa_sm_expf_poly(r), n);
 }
 
 /*
- * (t, c) of a float32 chunk with max mx <= FA_SM_ABS_HI, the terms being e^x itself: no
- * x - mk is formed, since the reduction of x is exact (fa_sm_expf_reduce), so a term is as
- * accurate as with the exact difference.  Terms are summed in pairs in float32 and
- * accumulated in float64, then scaled by e^-mk once, in double.  The entries equal to mk
- * are left out of t and counted (popcount) instead.
- * Terms below 2^-126 are subnormal or 0 (absolute error <= 2^-150 each, or 2^-138 for the
- * chunk); that is negligible unless the chunk's t itself is tiny, so a chunk whose raw t is
- * below FA_SM_ABS_TMIN (or not finite: -inf and NaN entries) is left to the
- * exact-difference path: returns 0, t, c and ystore then undefined.  For data within
- * [-69, 64] that never happens.  ystore (if given) receives e^x.
+ * One pass over a float32 chunk: its max *mx (NaN skipped) and t = sum of e^(x - mx) over
+ * ALL entries, the terms being e^x itself: no x - mx is formed, since the reduction of x is
+ * exact (fa_sm_expf_reduce), so a term is as accurate as with the exact difference.  Terms
+ * are added in pairs in float32 and accumulated in float64, then scaled by e^-mx once, in
+ * double.  The max entries are not kept apart (c = 0): callers that need l = log1p(T) with
+ * T's relative accuracy (a dominant entry) check S and redo the row otherwise.
+ * Terms below 2^-126 are subnormal or 0 (absolute error <= 2^-150 each, 2^-138 for the
+ * chunk): negligible while the raw sum is >= FA_SM_ABS_TMIN.  Returns 0 (t, ystore
+ * undefined) when it is not, or not finite (NaN entries, -inf ones with vscalefps), or when
+ * mx > FA_SM_ABS_HI (the terms may have overflowed); for data in [-69, 64] that never
+ * happens.
+ * ystore (if given) receives e^x.
  */
-#define FA_SM_ABS_HI 64.0         /* e^x <= 2^92.4: a pair sum stays finite */
-#define FA_SM_ABS_TMIN 0x1p-100   /* 2^-138 absolute error: 2^-38 relative at worst */
-FA_INLINE int fa_sm_chunk_sum_abs_f32(const float *x, ptrdiff_t n, double mx, double *tk, double *ck,
-                                      float *ystore)
+#define FA_SM_ABS_TMIN 0x1p-100
+#define FA_SM_ABS_HI 64.0          /* e^x <= 2^92.4; above, 2^n may not be representable */
+FA_INLINE int fa_sm_chunk_sum_abs_f32(const float *x, ptrdiff_t n, double *mx, double *tk, float *ystore)
 {
     const ptrdiff_t L = FA_LANES_F32;
-    const fa_simd_f32 mkv = fa_set1_f32((float)mx), zero = fa_set1_f32(0.0f);
+    fa_simd_f32 m0 = fa_set1_f32(-INFINITY), m1 = m0;
     fa_simd_f64 t = fa_set1_f64(0.0);
-    ptrdiff_t i = 0, count = 0;
+    ptrdiff_t i = 0;
     for (; i + 2 * L <= n; i += 2 * L) {
         fa_simd_f32 v0 = fa_loadu_f32(x + i), v1 = fa_loadu_f32(x + i + L);
+        m0 = fa_max_f32(v0, m0);
+        m1 = fa_max_f32(v1, m1);
         fa_simd_f32 e0 = fa_sm_expf_scaled(v0), e1 = fa_sm_expf_scaled(v1);
         if (ystore) {
             fa_storeu_f32(ystore + i, e0);
             fa_storeu_f32(ystore + i + L, e1);
         }
-        fa_mask_f32 q0 = fa_cmpeq_f32(v0, mkv), q1 = fa_cmpeq_f32(v1, mkv);
-        count += fa_mask_count_f32(q0) + fa_mask_count_f32(q1);
-        t = fa_add_widened_f32_f64(t, fa_mask_add_f32(fa_mask_not_f32(q1), fa_select_f32(q0, zero, e0), e1));
+        t = fa_add_widened_f32_f64(t, fa_add_f32(e0, e1));
     }
     for (; i < n; i += L) {
         const ptrdiff_t left = n - i;
-        fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, 0.0f);
+        fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, -INFINITY);
+        m0 = fa_max_f32(v, m0);
         fa_simd_f32 ex = fa_sm_expf_scaled(v);
-        fa_mask_f32 q = fa_cmpeq_f32(v, mkv);
-        if (left < L) {
-            fa_mask_f32 in = fa_tail_mask_f32(left);
-            ex = fa_select_f32(in, ex, zero);
-            q = fa_mask_and_f32(q, in);
-        }
+        if (left < L)
+            ex = fa_select_f32(fa_tail_mask_f32(left), ex, fa_set1_f32(0.0f));
         if (ystore) {
             if (left >= L) fa_storeu_f32(ystore + i, ex); else fa_store_tail_f32(ystore + i, ex, left);
         }
-        count += fa_mask_count_f32(q);
-        t = fa_add_widened_f32_f64(t, fa_select_f32(q, zero, ex));
+        t = fa_add_widened_f32_f64(t, ex);
     }
     const double traw = fa_reduce_add_f64(t);
-    if (!(traw >= FA_SM_ABS_TMIN && traw < INFINITY) && count != n)
+    *mx = fa_reduce_max_f32(fa_max_f32(m0, m1));
+    if (!(traw >= FA_SM_ABS_TMIN && traw < INFINITY && *mx <= FA_SM_ABS_HI))
         return 0;
-    *tk = traw * exp(-mx);
-    *ck = (double)count;
+    *tk = traw * exp(-*mx);
     return 1;
 }
 
-/* max of a float32 chunk (NaN skipped) */
-FA_INLINE double fa_sm_chunk_max_fast_f32(const float *x, ptrdiff_t n)
+/* max mx, a lower bound mn of the entries, and (t, c) relative to mx of a float32 chunk:
+ * with ABS, through the e^x pass where the chunk allows (c = 0: the max entries are in t;
+ * mn = -inf, not known), else with the exact difference x - mx and the max entries apart;
+ * *yoff is the offset of what ystore got (ystore holds e^(x - *yoff)).  Returns 1 if the
+ * e^x pass was taken. */
+FA_INLINE int fa_sm_chunk_stats_f32(const float *x, ptrdiff_t n, double *mx, double *mn,
+                                     double *tk, double *ck, double *yoff, float *ystore, int ABS)
 {
-    const ptrdiff_t L = FA_LANES_F32;
-    fa_simd_f32 a0 = fa_set1_f32(-INFINITY), a1 = a0;
-    ptrdiff_t i = 0;
-    for (; i + 2 * L <= n; i += 2 * L) {
-        a0 = fa_max_f32(fa_loadu_f32(x + i), a0);
-        a1 = fa_max_f32(fa_loadu_f32(x + i + L), a1);
-    }
-    for (; i < n; i += L)
-        a0 = fa_max_f32(n - i >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, n - i, -INFINITY), a0);
-    return fa_reduce_max_f32(fa_max_f32(a0, a1));
-}
-
-/* max mx, a lower bound mn of the entries (the min, or -inf), and (t, c) relative to mx of a
- * float32 chunk: through e^x where the chunk's range allows, else the exact difference
- * x - mx; *yoff is the offset of what ystore got (ystore holds e^(x - *yoff)). */
-FA_INLINE void fa_sm_chunk_stats_f32(const float *x, ptrdiff_t n, double *mx, double *mn,
-                                     double *tk, double *ck, double *yoff, float *ystore)
-{
-    *mx = fa_sm_chunk_max_fast_f32(x, n);
-    if (*mx > -INFINITY && *mx <= FA_SM_ABS_HI && fa_sm_chunk_sum_abs_f32(x, n, *mx, tk, ck, ystore)) {
-        *mn = -INFINITY;              /* not known: the caller's exact-difference modes assume the worst */
+    if (ABS && fa_sm_chunk_sum_abs_f32(x, n, mx, tk, ystore)) {
+        *mn = -INFINITY;
+        *ck = 0.0;
         *yoff = 0.0;
-        return;
+        return 1;
     }
     fa_sm_chunk_max_min_f32(x, n, mx, mn);
     *yoff = *mx;
 #define FA_SM_CALL(md) fa_sm_chunk_sum_fast_f32(x, n, *mx, *mn, tk, ck, md, ystore)
     FA_SM_WITH_MODE(fa_sm_diff_mode(*mx, *mn), FA_SM_CALL)
 #undef FA_SM_CALL
+    return 0;
 }
 
 /* the row statistics for float32 data without options, and the row min */
+/* the row statistics for float32 data without options, and a lower bound of the row min.
+ * The e^x pass keeps the max entries inside T; that is as accurate as keeping them apart
+ * while S = C + T >= FA_SM_ABS_SMIN (then l = log S >= 1.38 and its absolute error, that
+ * of S relative, stays below ~2 ULP of l); rows with a smaller S (one or a few dominant
+ * entries, where l = log1p(T) needs T exactly) are summed again with the max apart. */
+#define FA_SM_ABS_SMIN 4.0
 FA_INLINE void fa_sm_row_stats_fast_f32(const float *x, ptrdiff_t n, fa_sm_stats *s, double *rmin)
 {
     const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(float);
-    s->M = -INFINITY; s->t = 0.0; s->C = 0.0; s->te = 0.0;
-    *rmin = INFINITY;
-    for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk) {
-        const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
-        double mx, mn, tk, ck;
-        double yoff;
-        fa_sm_chunk_stats_f32(x + c0, len, &mx, &mn, &tk, &ck, &yoff, NULL);
-        fa_sm_merge(s, mx, tk, ck);
-        *rmin = mn < *rmin ? mn : *rmin;
+    for (int allow_abs = 1; ; allow_abs = 0) {
+        int used_abs = 0;
+        s->M = -INFINITY; s->t = 0.0; s->C = 0.0; s->te = 0.0;
+        *rmin = INFINITY;
+        for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk) {
+            const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
+            double mx, mn, tk, ck, yoff;
+            used_abs |= fa_sm_chunk_stats_f32(x + c0, len, &mx, &mn, &tk, &ck, &yoff, NULL, allow_abs);
+            fa_sm_merge(s, mx, tk, ck);
+            *rmin = mn < *rmin ? mn : *rmin;
+        }
+        if (!used_abs || !(s->t + s->te + s->C < FA_SM_ABS_SMIN))
+            return;
     }
 }
 
@@ -703,6 +704,7 @@ FA_INLINE void fa_sm_row_softmax_fast_f32(const float *x, float *y, ptrdiff_t n,
  * from x itself (exact), f = e^-M / S (in [2^-112, 2^116]) as a float32 pair; 2^n is applied
  * last, so a subnormal y is rounded once.  x is clamped at -150 (-inf entries give 0). */
 #define FA_SM_ABS_OUT_LO (-80.0)
+#define FA_SM_ABS_OUT_HI 64.0
 FA_INLINE void fa_sm_row_softmax_abs_f32(const float *x, float *y, ptrdiff_t n, double M, double S)
 {
     const ptrdiff_t L = FA_LANES_F32;
@@ -724,7 +726,7 @@ FA_INLINE void fa_sm_row_out_fast_f32(const float *x, float *y, ptrdiff_t n, dou
 {
     const ptrdiff_t L = FA_LANES_F32;
     if (!LOG) {
-        if (M >= FA_SM_ABS_OUT_LO && M <= FA_SM_ABS_HI) {
+        if (M >= FA_SM_ABS_OUT_LO && M <= FA_SM_ABS_OUT_HI) {
             fa_sm_row_softmax_abs_f32(x, y, n, M, S);
             return;
         }
@@ -758,19 +760,67 @@ FA_INLINE void fa_sm_row_out_fast_f32(const float *x, float *y, ptrdiff_t n, dou
  * (y then undefined) for rows that fa_sm_row_special must write.
  */
 #define FA_SM_STORE_CHUNKS 16
-FA_INLINE int fa_sm_row_softmax_small_f32(const float *x, float *y, ptrdiff_t n)
+#define FA_SM_SCRATCH_FLOATS 16384          /* 64 KB on the stack */
+#define FA_SM_STREAM_BYTES (16 << 20)       /* softmax outputs this large bypass the caches */
+
+/* dst = src * f, f as a float32 pair; with `stream`, dst is written by non-temporal stores
+ * (after a head that aligns it), so a large output does not read its lines first. */
+FA_INLINE void fa_sm_scale_f32(const float *src, float *dst, ptrdiff_t len, double f, int stream)
 {
-    const ptrdiff_t L = FA_LANES_F32, chunk = FA_SM_CHUNK_BYTES / sizeof(float);
+    const ptrdiff_t L = FA_LANES_F32;
+    const fa_simd_f32 ih = fa_set1_f32((float)f), il = fa_set1_f32((float)(f - (double)(float)f));
+    ptrdiff_t i = 0;
+    if (stream) {
+        ptrdiff_t head = (ptrdiff_t)((-(uintptr_t)dst & (L * sizeof(float) - 1)) / sizeof(float));
+        head = head < len ? head : len;
+        if (head) {
+            fa_simd_f32 v = fa_load_tail_f32(src, head, 0.0f);
+            fa_store_tail_f32(dst, fa_fmadd_f32(v, ih, fa_mul_f32(v, il)), head);
+        }
+        for (i = head; i + L <= len; i += L) {
+            fa_simd_f32 v = fa_loadu_f32(src + i);
+            fa_stream_f32(dst + i, fa_fmadd_f32(v, ih, fa_mul_f32(v, il)));
+        }
+    }
+    for (; i + 2 * L <= len; i += 2 * L) {
+        fa_simd_f32 v0 = fa_loadu_f32(src + i), v1 = fa_loadu_f32(src + i + L);
+        fa_storeu_f32(dst + i, fa_fmadd_f32(v0, ih, fa_mul_f32(v0, il)));
+        fa_storeu_f32(dst + i + L, fa_fmadd_f32(v1, ih, fa_mul_f32(v1, il)));
+    }
+    for (; i < len; i += L) {
+        const ptrdiff_t left = len - i;
+        fa_simd_f32 v = left >= L ? fa_loadu_f32(src + i) : fa_load_tail_f32(src + i, left, 0.0f);
+        v = fa_fmadd_f32(v, ih, fa_mul_f32(v, il));
+        if (left >= L) fa_storeu_f32(dst + i, v); else fa_store_tail_f32(dst + i, v, left);
+    }
+}
+
+/* `stream` (a large output): the exps go to a stack scratch instead of y (rows up to
+ * FA_SM_SCRATCH_FLOATS, y aligned to 4 bytes) and y is written once, by streaming stores;
+ * the caller issues the fence. */
+FA_INLINE int fa_sm_row_softmax_small_f32(const float *x, float *y, ptrdiff_t n, int stream)
+{
+    const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(float);
+    float scratch[FA_SM_SCRATCH_FLOATS];
+    float *e = stream && n <= FA_SM_SCRATCH_FLOATS && ((uintptr_t)y & 3) == 0 ? scratch : y;
     double yoffs[FA_SM_STORE_CHUNKS];
-    fa_sm_stats s = {-INFINITY, 0.0, 0.0, 0.0};
-    int nc = 0;
-    for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk, nc++) {
-        const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
-        double mx, mn, tk, ck;
-        fa_sm_chunk_stats_f32(x + c0, len, &mx, &mn, &tk, &ck, &yoffs[nc], y + c0);
-        if (mx == INFINITY)
-            return FA_SM_SPECIAL;
-        fa_sm_merge(&s, mx, tk, ck);
+    fa_sm_stats s;
+    int nc;
+    for (int allow_abs = 1; ; allow_abs = 0) {
+        int used_abs = 0;
+        s.M = -INFINITY; s.t = 0.0; s.C = 0.0; s.te = 0.0;
+        nc = 0;
+        for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk, nc++) {
+            const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
+            double mx, mn, tk, ck;
+            used_abs |= fa_sm_chunk_stats_f32(x + c0, len, &mx, &mn, &tk, &ck, &yoffs[nc], e + c0, allow_abs);
+            if (mx == INFINITY)
+                return FA_SM_SPECIAL;
+            fa_sm_merge(&s, mx, tk, ck);
+        }
+        /* stored e^x below 2^-126 lost bits; with M >= 0 the y they give are subnormal anyway */
+        if (!used_abs || s.M >= 0.0)
+            break;
     }
     if (!(s.M > -INFINITY) || s.t != s.t)
         return FA_SM_SPECIAL;
@@ -778,24 +828,11 @@ FA_INLINE int fa_sm_row_softmax_small_f32(const float *x, float *y, ptrdiff_t n)
     for (int c = 0; c < nc; c++) {
         const ptrdiff_t c0 = c * chunk, len = n - c0 < chunk ? n - c0 : chunk;
         const double f = exp(yoffs[c] - s.M) * inv;   /* yoff = -inf: 0 */
-        const fa_simd_f32 ih = fa_set1_f32((float)f), il = fa_set1_f32((float)(f - (double)(float)f));
-        float *yc = y + c0;
-        ptrdiff_t i = 0;
-        for (; i + 2 * L <= len; i += 2 * L) {
-            fa_simd_f32 v0 = fa_loadu_f32(yc + i), v1 = fa_loadu_f32(yc + i + L);
-            fa_storeu_f32(yc + i, fa_fmadd_f32(v0, ih, fa_mul_f32(v0, il)));
-            fa_storeu_f32(yc + i + L, fa_fmadd_f32(v1, ih, fa_mul_f32(v1, il)));
-        }
-        for (; i < len; i += L) {
-            const ptrdiff_t left = len - i;
-            fa_simd_f32 v = left >= L ? fa_loadu_f32(yc + i) : fa_load_tail_f32(yc + i, left, 0.0f);
-            v = fa_fmadd_f32(v, ih, fa_mul_f32(v, il));
-            if (left >= L) fa_storeu_f32(yc + i, v); else fa_store_tail_f32(yc + i, v, left);
-        }
+        fa_sm_scale_f32(e + c0, y + c0, len, f, e != y);
     }
     return FA_SM_OK;
 }
-static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n);   /* below */
+static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n, int stream);   /* below */
 
 #define FA_SM_HAS_SMALL_f32 1
 #define FA_SM_SMALL_BYTES_f32 (FA_SM_STORE_CHUNKS * FA_SM_CHUNK_BYTES)
@@ -976,6 +1013,7 @@ static void fa_sm_row_special_##T(fa_scalar_##T *y, const unsigned char *mk, ptr
 FA_INLINE void fa_sm_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t rows, ptrdiff_t n, \
                               const unsigned char *mk, int LOG, int HAS_MASK)                     \
 {                                                                                                 \
+    const int stream = rows * n * (ptrdiff_t)sizeof(fa_scalar_##T) >= FA_SM_STREAM_BYTES;        \
     for (ptrdiff_t r = 0; r < rows; r++) {                                                        \
         const fa_scalar_##T *xr = x + r * n;                                                      \
         const unsigned char *mr = HAS_MASK ? mk + r * n : NULL;                                   \
@@ -983,7 +1021,7 @@ FA_INLINE void fa_sm_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_
         double l, sign, rmin = 0;                                                                 \
         if (FA_SM_HAS_SMALL_##T && !HAS_MASK && !LOG &&                                           \
             n * (ptrdiff_t)sizeof(fa_scalar_##T) <= FA_SM_SMALL_BYTES_##T) {                      \
-            if (fa_sm_row_softmax_small_##T(xr, y + r * n, n) != FA_SM_OK)                        \
+            if (fa_sm_row_softmax_small_##T(xr, y + r * n, n, stream) != FA_SM_OK)                \
                 fa_sm_row_special_##T(y + r * n, NULL, n, 1, 0);                                  \
             continue;                                                                             \
         }                                                                                         \
@@ -1000,6 +1038,8 @@ FA_INLINE void fa_sm_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_
         else                                                                                      \
             fa_sm_row_out_##T(xr, y + r * n, mr, n, &s, l, LOG, HAS_MASK);                        \
     }                                                                                             \
+    if (stream)                                                                                   \
+        fa_stream_fence();                                                                        \
 }                                                                                                 \
                                                                                                   \
 FA_INLINE void fa_sm_lse_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t rows,      \
@@ -1028,8 +1068,9 @@ FA_SM_DEFINE_ROWS(f64)
 
 /* softmax of a float64 row in one chunk: exp(x - M) once (two-sum argument), stored,
  * compensated sum, then y *= 1/S (a double-double) in place; see the float32 version. */
-static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n)
+static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n, int stream)
 {
+    (void)stream;
     const ptrdiff_t L = FA_LANES_F64;
     const double mx = fa_sm_chunk_max_f64(x, NULL, NULL, n, 0, 0);
     if (!(mx > -INFINITY && mx < INFINITY))

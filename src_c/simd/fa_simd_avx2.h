@@ -35,6 +35,8 @@ FA_INLINE __m256 fa_load_tail_f32(const float *p, ptrdiff_t n, float fill) {
     return _mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m));
 }
 FA_INLINE void fa_store_tail_f32(float *p, __m256 v, ptrdiff_t n) { _mm256_maskstore_ps(p, fa__tail_i32(n), v); }
+FA_INLINE void fa_stream_f32(float *p, __m256 v) { _mm256_stream_ps(p, v); }
+FA_INLINE void fa_stream_fence(void) { _mm_sfence(); }
 FA_INLINE __m256 fa_load_mask_u8_f32(const unsigned char *p) {
     __m256i i32 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p));
     return _mm256_castsi256_ps(_mm256_xor_si256(_mm256_cmpeq_epi32(i32, _mm256_setzero_si256()), _mm256_set1_epi32(-1)));
@@ -65,7 +67,6 @@ FA_INLINE __m256 fa_neg_f32(__m256 a) { return _mm256_xor_ps(_mm256_set1_ps(-0.0
 FA_INLINE __m256 fa_bits_shl_f32(__m256 a, int k) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(a), k)); }
 FA_INLINE __m256 fa_bits_srl_f32(__m256 a, int k) { return _mm256_castsi256_ps(_mm256_srli_epi32(_mm256_castps_si256(a), k)); }
 FA_INLINE __m256 fa_bits_add_f32(__m256 a, __m256 b) { return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(a), _mm256_castps_si256(b))); }
-FA_INLINE __m256 fa_bits_umax_f32(__m256 a, __m256 b) { return _mm256_castsi256_ps(_mm256_max_epu32(_mm256_castps_si256(a), _mm256_castps_si256(b))); }
 FA_INLINE __m256 fa_bits_sub_f32(__m256 a, __m256 b) { return _mm256_castsi256_ps(_mm256_sub_epi32(_mm256_castps_si256(a), _mm256_castps_si256(b))); }
 FA_INLINE __m256 fa_cvt_i32_f32(__m256 a) { return _mm256_cvtepi32_ps(_mm256_castps_si256(a)); }
 FA_INLINE __m256 fa_cmplt_f32(__m256 a, __m256 b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
@@ -80,7 +81,6 @@ FA_INLINE __m256 fa_mask_or_f32(__m256 a, __m256 b) { return _mm256_or_ps(a, b);
 FA_INLINE __m256 fa_mask_andnot_f32(__m256 a, __m256 b) { return _mm256_andnot_ps(a, b); }
 FA_INLINE __m256 fa_mask_not_f32(__m256 a) { return _mm256_xor_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32(-1))); }
 FA_INLINE int fa_mask_any_f32(__m256 a) { return _mm256_movemask_ps(a) != 0; }
-FA_INLINE int fa_mask_count_f32(__m256 a) { return __builtin_popcount((unsigned)_mm256_movemask_ps(a)); }
 FA_INLINE __m256 fa_tail_mask_f32(ptrdiff_t n) { return _mm256_castsi256_ps(fa__tail_i32(n)); }
 FA_INLINE __m256 fa_select_f32(__m256 m, __m256 a, __m256 b) { return _mm256_blendv_ps(b, a, m); }
 FA_INLINE float fa_reduce_add_f32(__m256 v) {

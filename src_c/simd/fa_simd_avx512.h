@@ -36,6 +36,8 @@ FA_INLINE __m512 fa_load_tail_f32(const float *p, ptrdiff_t n, float fill) {
     return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), fa_tail_mask_f32(n), p);
 }
 FA_INLINE void fa_store_tail_f32(float *p, __m512 v, ptrdiff_t n) { _mm512_mask_storeu_ps(p, fa_tail_mask_f32(n), v); }
+FA_INLINE void fa_stream_f32(float *p, __m512 v) { _mm512_stream_ps(p, v); }
+FA_INLINE void fa_stream_fence(void) { _mm_sfence(); }
 FA_INLINE __mmask16 fa_load_mask_u8_f32(const unsigned char *p) {
     __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
     return _mm512_test_epi32_mask(v, v);
@@ -66,7 +68,6 @@ FA_INLINE __m512 fa_neg_f32(__m512 a) { return fa_xor_f32(a, _mm512_set1_ps(-0.0
 FA_INLINE __m512 fa_bits_shl_f32(__m512 a, int k) { return FA__PS(_mm512_slli_epi32(FA__SI(a), (unsigned)k)); }
 FA_INLINE __m512 fa_bits_srl_f32(__m512 a, int k) { return FA__PS(_mm512_srli_epi32(FA__SI(a), (unsigned)k)); }
 FA_INLINE __m512 fa_bits_add_f32(__m512 a, __m512 b) { return FA__PS(_mm512_add_epi32(FA__SI(a), FA__SI(b))); }
-FA_INLINE __m512 fa_bits_umax_f32(__m512 a, __m512 b) { return FA__PS(_mm512_max_epu32(FA__SI(a), FA__SI(b))); }
 FA_INLINE __m512 fa_bits_sub_f32(__m512 a, __m512 b) { return FA__PS(_mm512_sub_epi32(FA__SI(a), FA__SI(b))); }
 FA_INLINE __m512 fa_cvt_i32_f32(__m512 a) { return _mm512_cvtepi32_ps(FA__SI(a)); }
 FA_INLINE __m512 fa_scalef_f32(__m512 x, __m512 n) { return _mm512_scalef_ps(x, n); }
@@ -82,7 +83,6 @@ FA_INLINE __mmask16 fa_mask_or_f32(__mmask16 a, __mmask16 b) { return (__mmask16
 FA_INLINE __mmask16 fa_mask_andnot_f32(__mmask16 a, __mmask16 b) { return (__mmask16)(~a & b); }
 FA_INLINE __mmask16 fa_mask_not_f32(__mmask16 a) { return (__mmask16)~a; }
 FA_INLINE int fa_mask_any_f32(__mmask16 a) { return a != 0; }
-FA_INLINE int fa_mask_count_f32(__mmask16 a) { return __builtin_popcount((unsigned)a); }
 FA_INLINE __m512 fa_select_f32(__mmask16 m, __m512 a, __m512 b) { return _mm512_mask_blend_ps(m, b, a); }
 FA_INLINE float fa_reduce_add_f32(__m512 v) {
     __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));

@@ -21,11 +21,11 @@
  *   bits       and, or, xor, andnot(a,b) = ~a & b; bits_shl/bits_srl/bits_add/bits_sub treat
  *              each lane as an integer of the same width (int32 for f32, int64 for f64);
  *              cvt_i32_f32 converts int32 lanes (in a float vector's bits) to float;
- *              bits_umax_f32: the lane whose bits are larger as an unsigned int32.
+ *   stream     stream_f32(p, v): a non-temporal store of a full vector, p aligned to the
+ *              vector's size (a plain store here); stream_fence() orders them (sfence).
  *   masks      cmplt, cmple, cmpgt, cmpge, cmpeq (ordered), cmpneq (true if unordered),
  *              cmpunord (either is NaN), mask_and, mask_or, mask_andnot(a,b) = ~a & b, mask_not,
- *              mask_any, mask_count (number of true lanes, f32), select(m, a, b) = m ? a : b,
- *              tail_mask(n) = first n lanes
+ *              mask_any, select(m, a, b) = m ? a : b, tail_mask(n) = first n lanes
  *   reduce     reduce_add (lanes summed in a fixed order), reduce_max
  *   tables     lut16_f64(t, idx): t[k] with k the low 4 bits of each lane's bits of idx
  *              (t: 16 doubles; a 16-entry table lookup, vpermt2pd on AVX-512)
@@ -136,8 +136,9 @@ FA_INLINE double fa_add_widened_f32_f64(double acc, float v) { return acc + (dou
 /* m ? a + b : a (one masked add where the ISA has it) */
 FA_INLINE float fa_mask_add_f32(int m, float a, float b) { return m ? a + b : a; }
 
-FA_INLINE int fa_mask_count_f32(fa_mask_f32 a) { return a != 0; }
 
-FA_INLINE float fa_bits_umax_f32(float a, float b) { return fa__bits_f32(a) > fa__bits_f32(b) ? a : b; }
+
+FA_INLINE void fa_stream_f32(float *p, float v) { *p = v; }
+FA_INLINE void fa_stream_fence(void) {}
 
 #endif /* FA_SIMD_H */

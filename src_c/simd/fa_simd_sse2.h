@@ -34,6 +34,8 @@ FA_INLINE void fa_store_tail_f32(float *p, __m128 v, ptrdiff_t n) {
     _mm_storeu_ps(b, v);
     memcpy(p, b, (size_t)n * sizeof(float));
 }
+FA_INLINE void fa_stream_f32(float *p, __m128 v) { _mm_stream_ps(p, v); }
+FA_INLINE void fa_stream_fence(void) { _mm_sfence(); }
 FA_INLINE __m128 fa_load_tail_mask_u8_f32(const unsigned char *p, ptrdiff_t n) {
     uint32_t w = 0;
     memcpy(&w, p, (size_t)n);
@@ -63,14 +65,6 @@ FA_INLINE __m128 fa_neg_f32(__m128 a) { return _mm_xor_ps(_mm_set1_ps(-0.0f), a)
 FA_INLINE __m128 fa_bits_shl_f32(__m128 a, int k) { return _mm_castsi128_ps(_mm_slli_epi32(_mm_castps_si128(a), k)); }
 FA_INLINE __m128 fa_bits_srl_f32(__m128 a, int k) { return _mm_castsi128_ps(_mm_srli_epi32(_mm_castps_si128(a), k)); }
 FA_INLINE __m128 fa_bits_add_f32(__m128 a, __m128 b) { return _mm_castsi128_ps(_mm_add_epi32(_mm_castps_si128(a), _mm_castps_si128(b))); }
-/* unsigned max of the bits (SSE2 has no pmaxud: compare with the sign bits flipped) */
-FA_INLINE __m128 fa_bits_umax_f32(__m128 a, __m128 b)
-{
-    const __m128i flip = _mm_set1_epi32((int)0x80000000u);
-    __m128i ai = _mm_castps_si128(a), bi = _mm_castps_si128(b);
-    __m128i agt = _mm_cmpgt_epi32(_mm_xor_si128(ai, flip), _mm_xor_si128(bi, flip));
-    return _mm_castsi128_ps(_mm_or_si128(_mm_and_si128(agt, ai), _mm_andnot_si128(agt, bi)));
-}
 FA_INLINE __m128 fa_bits_sub_f32(__m128 a, __m128 b) { return _mm_castsi128_ps(_mm_sub_epi32(_mm_castps_si128(a), _mm_castps_si128(b))); }
 FA_INLINE __m128 fa_cvt_i32_f32(__m128 a) { return _mm_cvtepi32_ps(_mm_castps_si128(a)); }
 FA_INLINE __m128 fa_cmplt_f32(__m128 a, __m128 b) { return _mm_cmplt_ps(a, b); }
@@ -85,7 +79,6 @@ FA_INLINE __m128 fa_mask_or_f32(__m128 a, __m128 b) { return _mm_or_ps(a, b); }
 FA_INLINE __m128 fa_mask_andnot_f32(__m128 a, __m128 b) { return _mm_andnot_ps(a, b); }
 FA_INLINE __m128 fa_mask_not_f32(__m128 a) { return _mm_xor_ps(a, _mm_castsi128_ps(_mm_set1_epi32(-1))); }
 FA_INLINE int fa_mask_any_f32(__m128 a) { return _mm_movemask_ps(a) != 0; }
-FA_INLINE int fa_mask_count_f32(__m128 a) { return __builtin_popcount((unsigned)_mm_movemask_ps(a)); }
 FA_INLINE __m128 fa_tail_mask_f32(ptrdiff_t n) {
     return _mm_castsi128_ps(_mm_cmpgt_epi32(_mm_set1_epi32((int)n), _mm_setr_epi32(0, 1, 2, 3)));
 }
