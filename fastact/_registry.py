@@ -127,7 +127,7 @@ ACTIVATIONS = (
     Activation("tanh", lambda mp, x: mp.tanh(x), lambda np, x: np.tanh(x), torch="tanh", doc="tanh(x)"),
     Activation("softplus", _softplus_ref, _np_softplus,
                params=(Param("beta", 1.0), Param("threshold", None, none_as=INF)),
-               test_params=((1.0, None), (2.0, None), (1.0, 20.0)), torch="softplus",
+               test_params=((1.0, None), (2.0, None), (1.0, 20.0), (-1.5, None)), torch="softplus",
                doc="log1p(exp(beta*x))/beta; a number for threshold gives torch's linear cut-off"),
     Activation("softsign", lambda mp, x: x / (1 + abs(x)), lambda np, x: x / (1 + np.abs(x)),
                torch="softsign", doc="x/(1+|x|)"),

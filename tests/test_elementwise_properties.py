@@ -56,10 +56,12 @@ def _range(entry, params):
         return tuple(params)
     if k in ("elu", "celu"):
         return -params[0], None
+    if k == "softplus":
+        return (0, None) if params[0] > 0 else (None, 0)     # beta < 0: (1/beta) log1p(e^(beta x)) <= 0
     return {
         "relu": (0, None), "relu6": (0, 6),
         "selu": (-SELU_SCALE * SELU_ALPHA * (1 + 2 ** -20), None),   # the limit, rounded either way
-        "sigmoid": (0, 1), "log_sigmoid": (None, 0), "tanh": (-1, 1), "softplus": (0, None),
+        "sigmoid": (0, 1), "log_sigmoid": (None, 0), "tanh": (-1, 1),
         "softsign": (-1, 1), "hardsigmoid": (0, 1),
     }.get(k)
 

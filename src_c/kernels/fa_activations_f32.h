@@ -85,12 +85,18 @@ FA_INLINE fa_simd_f32 fa_softplus1_v_f32(fa_simd_f32 x, const fa_params *p)
 }
 FA_UNARY_KERNEL(softplus1, f32, fa_softplus1_v_f32)
 
+/* max(beta x, 0)/beta: max(x, 0), or min(x, 0) for beta < 0 (shared with fa_activations_f64.h) */
+FA_INLINE fa_simd_f64 fa_softplus_linear_part_f64(fa_simd_f64 x, double beta)
+{
+    return beta > 0 ? fa_max_f64(fa_set1_f64(0.0), x) : fa_min_f64(fa_set1_f64(0.0), x);
+}
+
 FA_INLINE fa_simd_f64 fa_softplus_v_f64w(fa_simd_f64 x, const fa_params *p)
 {
     fa_simd_f64 beta = fa_set1_f64(p->a);
     fa_simd_f64 z = fa_mul_f64(beta, x);
     fa_simd_f64 e = fa_exp_neg_f64w(fa_max_f64(fa_set1_f64(-700.0), fa_or_f64(z, fa_set1_f64(-0.0))));
-    fa_simd_f64 y = fa_add_f64(fa_max_f64(fa_set1_f64(0.0), x), fa_div_f64(fa_log1p_unit_f64w(e), beta));
+    fa_simd_f64 y = fa_add_f64(fa_softplus_linear_part_f64(x, p->a), fa_div_f64(fa_log1p_unit_f64w(e), beta));
     return fa_select_f64(fa_cmpgt_f64(z, fa_set1_f64(p->b)), x, y);
 }
 FA_UNARY_KERNEL_F32_VIA_F64(softplus_beta, fa_softplus_v_f64w)

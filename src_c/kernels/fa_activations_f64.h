@@ -85,9 +85,11 @@ FA_INLINE fa_simd_f64 fa_log_sigmoid_v_f64(fa_simd_f64 x, const fa_params *p)
  * tail (beta*x < -700) log1p(e) = e and the division by beta happens on e's mantissa,
  * before the final scaling, so a result above the subnormals keeps full precision.
  * Where beta*x > threshold (torch's rule; threshold = +inf: never) the result is x.
+ * beta < 0 (torch computes it too): max(beta x, 0)/beta is min(x, 0), the rest unchanged.
  * Measured max 1.45 ULP (beta 1, 2; threshold None, 20).  softplus(+inf) = +inf,
- * softplus(-inf) = 0.  Assumes beta > 0 (torch's domain).
+ * softplus(-inf) = 0 (beta < 0: 0 and -inf).  beta = 0 is refused by the Python layer.
  */
+
 FA_INLINE fa_simd_f64 fa_softplus_v_f64(fa_simd_f64 x, const fa_params *p)
 {
     fa_simd_f64 beta = fa_set1_f64(p->a);
@@ -103,7 +105,7 @@ FA_INLINE fa_simd_f64 fa_softplus_v_f64(fa_simd_f64 x, const fa_params *p)
     fa_mask_f64 tail = fa_cmplt_f64(nz, fa_set1_f64(-700.0));
     fa_simd_f64 l = fa_div_f64(fa_select_f64(tail, em, fa_log1p_unit_f64(e)), beta);
     l = fa_select_f64(tail, fa_scale_exp_f64(l, t, n), l);
-    fa_simd_f64 y = fa_add_f64(fa_max_f64(fa_set1_f64(0.0), x), l);
+    fa_simd_f64 y = fa_add_f64(fa_softplus_linear_part_f64(x, p->a), l);
     return fa_select_f64(fa_cmpgt_f64(z, fa_set1_f64(p->b)), x, y);
 }
 
