@@ -202,6 +202,22 @@ def test_logsumexp_of_log_probabilities():
     assert ulp_errors(fa.logsumexp(p32, axis=-1), lh, ll, F32).max() <= LSE_ULP
 
 
+@pytest.mark.skipif(not LONGDOUBLE_OK, reason="long double is not 80-bit here")
+def test_logsumexp_of_float32_log_softmax_rows(isa):
+    """lse of log_softmax output is ~1e-7 .. 1e-12 and cancels completely (M < 0 < l): each
+    row is summed again (double-double terms, or long double below 2^-30)."""
+    rng = np.random.default_rng(31)
+    checked = 0
+    for n in (2, 10, 300, 5000):
+        lp = fa.log_softmax(rng.normal(0, 2, (200, n)).astype(F32), axis=-1)
+        (lh, ll), _, _ = ld_reference(lp.astype(F64))
+        keep = np.abs(lh) >= 2.0 ** -38          # the long double reference is 2^-64 absolute
+        err = ulp_errors(fa.logsumexp(lp, axis=-1)[keep], lh[keep], ll[keep], F32)
+        assert err.max() <= LSE_ULP
+        checked += keep.sum()
+    assert checked >= 700
+
+
 @pytest.mark.parametrize("dtype", [F32, F64])
 def test_dominant_entry(isa, dtype):
     """log1p for the dominant term: SciPy gets lse right, every peer gets log_softmax[0] = 0."""

@@ -302,30 +302,58 @@ FA_INLINE void fa_sm_entry_params(const void *stats, double l, int is_f64, doubl
     *a2 = rem * ih;
 }
 
-/* sum of e^(x - M) over a contiguous float32 row, each term to double accuracy (x - M is
- * exact in double; fa_sm_exp_hi_f64, 2^-56), the sum compensated (two-sum per lane, the
- * lanes merged by two-sums): relative error ~2^-52.  For the logsumexp rows that cancel. */
-FA_INLINE double fa_sm_sum_exp_contig_f32(const float *x, ptrdiff_t n, double M)
+/*
+ * S = sum of e^x over a contiguous float32 row as a double-double (*hi + *lo), each term to
+ * ~2^-56 relative: for the logsumexp rows that cancel (M < 0, result v = log S in (-1, 1),
+ * so S is in (0.36, 2.8) and no shift by M is needed); v = log1p((hi - 1) + lo) then has an
+ * absolute error ~2^-56, below half a float32 ULP of any |v| >= 2^-30.
+ * Per term: x (exact in double, clamped at -800) = k ln2 + r, r = x - k ln2_hi exact
+ * (ln2_hi has 32 bits, so k ln2_hi is exact and r a multiple of 2^-32 below 0.35 + ulp, or
+ * |k| <= 1 by Sterbenz), rl = -k ln2_lo; e^r = 1 + r + r^2 q(r) summed by two Fast2Sums
+ * (r^2 a two-product; q = Taylor of (e^r - 1 - r)/r^2 to degree 11, truncation 2^-54.5 of q
+ * times r^2 <= 0.125: 2^-57.5; q's roundings likewise below 2^-56); times (1 + rl); 2^k
+ * exact (e^x >= 2^-1075 is a normal double or 0 here).  Terms are added by two-sums.
+ */
+FA_INLINE void fa_sm_sum_exp_dd_f32(const float *x, ptrdiff_t n, double *hi, double *lo)
 {
+    static const double q_coef[12] = {   /* 1/(j+2)!, j = 11 .. 0 */
+        1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0,
+        1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5};
     const ptrdiff_t L = FA_LANES_F64;
-    const fa_simd_f64 Mv = fa_set1_f64(M);
-    fa_simd_f64 sum = fa_set1_f64(0.0), err = sum;
+    const fa_simd_f64 one = fa_set1_f64(1.0);
+    fa_simd_f64 sh = fa_set1_f64(0.0), sl = sh;
     for (ptrdiff_t i = 0; i < n; i += L) {
         const ptrdiff_t left = n - i;
         fa_simd_f64 v = left >= L ? fa_sm_ld_f32(x + i) : fa_sm_ldt_f32(x + i, left, -INFINITY);
-        fa_simd_f64 term = fa_sm_exp_hi_f64(fa_sub_f64(v, Mv));
-        fa_simd_f64 t = fa_add_f64(sum, term), bb = fa_sub_f64(t, sum);
-        err = fa_add_f64(err, fa_add_f64(fa_sub_f64(sum, fa_sub_f64(t, bb)), fa_sub_f64(term, bb)));
-        sum = t;
+        v = fa_max_f64(fa_set1_f64(-800.0), v);
+        fa_simd_f64 k = fa_sm_round_log2e_f64(v);
+        fa_simd_f64 r = fa_fnmadd_f64(k, fa_set1_f64(FA_SM_LN2_HI32), v);       /* exact */
+        fa_simd_f64 rl = fa_mul_f64(k, fa_set1_f64(-FA_SM_LN2_LO32));
+        fa_simd_f64 q = fa_set1_f64(q_coef[0]);
+        for (int j = 1; j < 12; j++)
+            q = fa_fmadd_f64(q, r, fa_set1_f64(q_coef[j]));
+        fa_simd_f64 r2l, r2h = fa_two_prod_f64(r, r, &r2l);
+        fa_simd_f64 t = fa_fmadd_f64(r2h, q, fa_mul_f64(r2l, q));
+        fa_simd_f64 s1 = fa_add_f64(one, r);                                     /* Fast2Sum(1, r) */
+        fa_simd_f64 e1 = fa_sub_f64(r, fa_sub_f64(s1, one));
+        fa_simd_f64 h = fa_add_f64(s1, t);                                        /* Fast2Sum(s1, t) */
+        fa_simd_f64 e2 = fa_sub_f64(t, fa_sub_f64(h, s1));
+        fa_simd_f64 l = fa_fmadd_f64(h, rl, fa_add_f64(e1, e2));
+        h = fa_sm_ldexp_f64(h, k);
+        l = fa_sm_ldexp_f64(l, k);
+        fa_simd_f64 u = fa_add_f64(sh, h), bb = fa_sub_f64(u, sh);               /* two-sum */
+        sl = fa_add_f64(sl, fa_add_f64(fa_add_f64(fa_sub_f64(sh, fa_sub_f64(u, bb)), fa_sub_f64(h, bb)), l));
+        sh = u;
     }
-    double lanes[FA_LANES_F64], errs[FA_LANES_F64], hi = 0.0, lo = 0.0;
-    fa_storeu_f64(lanes, sum);
-    fa_storeu_f64(errs, err);
-    for (ptrdiff_t k = 0; k < L; k++) {
-        fa_sm_add2(&hi, &lo, lanes[k]);
-        lo += errs[k];
+    double lanes_h[FA_LANES_F64], lanes_l[FA_LANES_F64], H = 0.0, E = 0.0;
+    fa_storeu_f64(lanes_h, sh);
+    fa_storeu_f64(lanes_l, sl);
+    for (ptrdiff_t j = 0; j < L; j++) {
+        fa_sm_add2(&H, &E, lanes_h[j]);
+        E += lanes_l[j];
     }
-    return hi + lo;
+    *hi = H;
+    *lo = E;
 }
 
 /* logsumexp of a slice whose M is not finite (or whose T is NaN): scalar, per SPEC.md 4. */
@@ -357,16 +385,21 @@ static double fa_sm_lse_special_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdiff
 /* M + log(sum of w*e^(x - M)) summed again, for the slices where M + l cancels               \
  * (fa_sm_lse_value): in long double (x87: 64-bit significand), or, for float32 data whose   \
  * result is not tiny, in double with a compensated sum (libm exp: ~10x faster than expl;     \
- * contiguous rows without options: fa_sm_sum_exp_contig_f32, vectorised). */                   \
+ * contiguous rows without options: fa_sm_sum_exp_dd_f32, vectorised double-double). */         \
 static double fa_sm_lse_exact_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdiff_t stride,          \
                                   const unsigned char *mask, const fa_scalar_##T *b, double M,    \
                                   double estimate)                                                \
 {                                                                                                 \
-    /* float32 data: in double, l = log(sum) has an absolute error ~(|M| + 1) 2^-52 (log's and  \
-     * the sum's relative errors), below a quarter ULP of a float32 result that large times 2^26 */ \
-    if (sizeof(fa_scalar_##T) == 4 && fabs(estimate) >= (fabs(M) + 1.0) * 0x1p-26) {              \
-        if (stride == 1 && !mask && !b)                                                           \
-            return M + log(fa_sm_sum_exp_contig_f32((const float *)x, n, M));                    \
+    /* float32 data, double: l = log(sum) has an absolute error ~(|M| + 1) 2^-52 */               \
+    /* estimate carries ~2^-26 absolute error: the thresholds below leave room for it */         \
+    if (sizeof(fa_scalar_##T) == 4 && stride == 1 && !mask && !b) {                               \
+        double hi, lo;                                                                            \
+        fa_sm_sum_exp_dd_f32((const float *)x, n, &hi, &lo);                                      \
+        const double v = log1p((hi - 1.0) + lo);           /* ~2^-56 absolute */                  \
+        if (fabs(v) >= 0x1p-30)                                                                   \
+            return v;                                                                             \
+    }                                                                                             \
+    if (sizeof(fa_scalar_##T) == 4 && fabs(estimate) >= 0x1p-20) {                                \
         double sum = 0.0, err = 0.0;                                                              \
         for (ptrdiff_t k = 0; k < n; k++) {                                                       \
             const ptrdiff_t at = k * stride;                                                      \
