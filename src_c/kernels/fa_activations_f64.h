@@ -199,10 +199,10 @@ FA_INLINE fa_simd_f64 fa_celu_v_f64(fa_simd_f64 x, const fa_params *p)
  * where logit(p) ~ 4(p - 1/2) is small.  k ln2 + 2s is kept as a Fast2Sum pair
  * (ln2 = hi + lo, k hi exact).  Error: for |k| = 1 the roundings of the division and of
  * the denominator pass into the result almost whole (|2s| ~ |logit| at s = -+0.17).
- * Measured max, every variant: 0.82 ULP (tools/ulp_report.py --n 20000 logit); 1.50 ULP at
- * p = 0.58853 (k = 1) over 8.4e7 random p (all binades, around 1/2, around 1) against a
+ * Measured max, every variant: 0.82 ULP (tools/ulp_report.py --n 20000 logit); 1.50 ULP
+ * (at p = 0.412, k = -1, FMA variants; p = 0.5885, k = 1, scalar and sse2) over 8.4e7 random p (all binades, around 1/2, around 1) against a
  * long double reference (log1pl((2p-1)/(1-p)) on [1/4, 3/4], logl(p/(1-p)) elsewhere).
- * p < 2^-1000 (subnormals, 0), p >= 1, and NaN lanes: logit = log(p) there (log1p(-p) is
+ * p < 2^-1000 (subnormals, 0), p > 1 - 2^-1000 (1 and above), NaN: logit = log(p) there (log1p(-p) is
  * below ulp(log p)), via fa_log_f64; logit(0) = -inf, logit(1) = +inf, outside [0, 1] or
  * NaN -> NaN.  A vector takes that path only if one of its lanes needs it (every lane
  * gets the same bits either way).  eps >= 0 first clamps p to [eps, 1-eps] (torch);
@@ -226,26 +226,25 @@ FA_INLINE fa_simd_f64 fa_logit_core_f64(fa_simd_f64 p)     /* p in [2^-1000, 1) 
                                     fa_add_f64(one, fa_sub_f64(pk, p)), fa_add_f64(pk, omp));
     fa_simd_f64 s = fa_div_f64(num, den);
     fa_simd_f64 z = fa_mul_f64(s, s);
-    fa_simd_f64 tail = fa_fmadd_f64(k, fa_set1_f64(FA_LN2_LO_F64),
-                                    fa_mul_f64(fa_mul_f64(s, z), fa_2atanh_poly_f64(z)));
     fa_simd_f64 two_s = fa_add_f64(s, s);
     fa_simd_f64 kln2 = fa_mul_f64(k, fa_set1_f64(FA_LN2_HI_F64));
     fa_simd_f64 hi = fa_add_f64(kln2, two_s);
     fa_simd_f64 lo = fa_add_f64(fa_sub_f64(kln2, hi), two_s);     /* |k ln2| > |2s| or k = 0 */
-    return fa_add_f64(hi, fa_add_f64(tail, lo));
+    lo = fa_fmadd_f64(k, fa_set1_f64(FA_LN2_LO_F64), lo);
+    return fa_add_f64(hi, fa_fmadd_f64(fa_mul_f64(s, z), fa_2atanh_poly_f64(z), lo));
 }
 FA_INLINE fa_simd_f64 fa_logit_v_f64(fa_simd_f64 x, const fa_params *prm)
 {
     const fa_simd_f64 one = fa_set1_f64(1.0), lowest = fa_set1_f64(0x1p-1000);
     if (prm->a >= 0)
         x = fa_min_f64(fa_set1_f64(1.0 - prm->a), fa_max_f64(fa_set1_f64(prm->a), x));
-    fa_mask_f64 core = fa_mask_and_f64(fa_cmpge_f64(x, lowest), fa_cmplt_f64(x, one));
+    fa_mask_f64 core = fa_cmpge_f64(fa_min_f64(x, fa_sub_f64(one, x)), lowest);  /* false for NaN */
     if (FA_LIKELY(!fa_mask_any_f64(fa_mask_not_f64(core))))
         return fa_logit_core_f64(x);
     fa_simd_f64 y = fa_logit_core_f64(fa_select_f64(core, x, fa_set1_f64(0.5)));
     fa_simd_f64 yhigh = fa_select_f64(fa_cmpeq_f64(x, one), fa_set1_f64(INFINITY), fa_set1_f64(NAN));
     fa_simd_f64 ylow = fa_log_f64(x, fa_set1_f64(0.0));         /* NaN for x < 0 or NaN */
-    return fa_select_f64(core, y, fa_select_f64(fa_cmpge_f64(x, one), yhigh, ylow));
+    return fa_select_f64(core, y, fa_select_f64(fa_cmpge_f64(x, fa_set1_f64(0.5)), yhigh, ylow));
 }
 
 /*
