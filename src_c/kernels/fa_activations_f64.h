@@ -188,42 +188,56 @@ FA_INLINE fa_simd_f64 fa_celu_v_f64(fa_simd_f64 x, const fa_params *p)
 /*
  * logit(p; eps) = log(p/(1-p)) with one division and no separate log reduction:
  * p/(1-p) = 2^k m, m in [sqrt(1/2), sqrt(2)], k read off the bits of a seed p * rcp(1-p)
- * (rcp_approx: 2^-11), so that logit(p) = k ln2 + 2 atanh(s) with
+ * (fa_rcp_approx_f64: 2^-11), so that logit(p) = k ln2 + 2 atanh(s) with
  *   s = (p 2^-k - (1-p))/(p 2^-k + (1-p)),  |s| <= 0.1719 (0.17158 + the seed's slack),
- * 2 atanh(s) = 2s + s z P(z), z = s^2 (fa_2atanh_poly_f64, 2^-57.5).  p 2^-k is exact (on
- * the bits), 1 - p = omp + l with omp = fl(1-p) and l exact; then:
- *   numerator  p 2^-k - omp - l: the difference is exact (Sterbenz), l is 0 for p >= 1/2;
- *   denominator  p < 1/2: 1 + (p 2^-k - p) (k <= 0; p 2^-k - p is exact for k = 0, -1);
- *                p >= 1/2: p 2^-k + omp (omp exact);
- * so for k = 0 (p in [0.41, 0.59]) s = 2p - 1 over exactly 1: no rounding near p = 1/2,
- * where logit(p) ~ 4(p - 1/2) is small.  k ln2 + 2s is kept as a Fast2Sum pair
- * (ln2 = hi + lo, k hi exact).  Error: for |k| = 1 the roundings of the division and of
- * the denominator pass into the result almost whole (|2s| ~ |logit| at s = -+0.17).
+ * 2 atanh(s) = 2s + s z P(z), z = s^2 (fa_2atanh_poly_f64, 2^-57.5).
+ * Numerator and denominator:
+ *   FMA: p (2^-k + 1) - 1 and p (2^-k - 1) + 1, one rounding each (exact products);
+ *   no FMA: with omp = fl(1-p), 1 - p = omp + l (l exact), p 2^-k on the bits:
+ *     p 2^-k - omp - l (the difference exact by Sterbenz; l = 0 for p >= 1/2), and
+ *     1 + (p 2^-k - p) for p < 1/2 (k <= 0; exact inner difference for k = 0, -1),
+ *     p 2^-k + omp for p >= 1/2 (omp exact).
+ * Either way, for k = 0 (p in [0.41, 0.59]) s = 2p - 1 over exactly 1: no rounding near
+ * p = 1/2, where logit(p) ~ 4(p - 1/2) is small.  k ln2 + 2s is a Fast2Sum pair (ln2 =
+ * hi + lo, k hi exact).  For |k| = 1 the roundings of the division and of numerator and
+ * denominator pass into the result almost whole (|2s| ~ |logit| at s = -+0.17).
  * Measured max, every variant: 0.82 ULP (tools/ulp_report.py --n 20000 logit); 1.50 ULP
- * (at p = 0.412, k = -1, FMA variants; p = 0.5885, k = 1, scalar and sse2) over 8.4e7 random p (all binades, around 1/2, around 1) against a
- * long double reference (log1pl((2p-1)/(1-p)) on [1/4, 3/4], logl(p/(1-p)) elsewhere).
- * p < 2^-1000 (subnormals, 0), p > 1 - 2^-1000 (1 and above), NaN: logit = log(p) there (log1p(-p) is
- * below ulp(log p)), via fa_log_f64; logit(0) = -inf, logit(1) = +inf, outside [0, 1] or
- * NaN -> NaN.  A vector takes that path only if one of its lanes needs it (every lane
- * gets the same bits either way).  eps >= 0 first clamps p to [eps, 1-eps] (torch);
- * eps < 0 means None (SciPy: no clamping).  2^20 uniform p, avx512: ~600 us (the former
- * kernel, with three divisions and the log's own reduction, ~950 us).
+ * (1.495 at p = 0.41205, FMA variants; 1.502 at p = 0.58853, scalar and sse2) over 8.4e7
+ * random p (all binades, around 1/2, around 1) against long double (log1pl((2p-1)/(1-p))
+ * on [1/4, 3/4], logl(p/(1-p)) elsewhere).  The former kernel (log(q) + c, q = p/(1-p)
+ * with its rounding error c, fa_log_f64: three divisions) had 0.85.
+ * Outside [2^-1000, 1 - 2^-52] (0, subnormals, 1 - 2^-53, 1, beyond) and NaN: logit(p) =
+ * log(p) for p < 1/2 and -log(1-p) above, via fa_log_f64 (the dropped log1p(-p) or
+ * log1p(p-1) is below half an ULP there); logit(0) = -inf, logit(1) = +inf, outside
+ * [0, 1] or NaN -> NaN.  A vector takes that path only if one of its lanes needs it
+ * (every lane gets the same bits either way).  eps >= 0 first clamps p to [eps, 1-eps]
+ * (torch); eps < 0 means None (SciPy: no clamping).
+ * 2^20 uniform p, avx512, C loop: ~535 us (the former kernel ~950).
  */
-FA_INLINE fa_simd_f64 fa_logit_core_f64(fa_simd_f64 p)     /* p in [2^-1000, 1) */
+FA_INLINE fa_simd_f64 fa_logit_core_f64(fa_simd_f64 p)     /* p in [2^-1000, 1 - 2^-52] */
 {
     const fa_simd_f64 one = fa_set1_f64(1.0);
     fa_simd_f64 omp = fa_sub_f64(one, p);
-    fa_simd_f64 l = fa_sub_f64(fa_sub_f64(one, omp), p);            /* 1 - p = omp + l */
     fa_simd_f64 seed = fa_mul_f64(p, fa_rcp_approx_f64(omp));
     /* the bits of seed plus this: exponent field k + 1023 with seed 2^-k in [sqrt(1/2), sqrt(2)) */
     fa_simd_f64 u = fa_bits_add_f64(seed, fa_set1_bits_f64(0x3ff0000000000000ull - 0x3fe6a09e667f3bcdull));
     fa_simd_f64 kfield = fa_and_f64(u, fa_set1_bits_f64(0x7ff0000000000000ull));
-    fa_simd_f64 pk = fa_bits_sub_f64(fa_bits_add_f64(p, fa_set1_bits_f64(0x3ff0000000000000ull)), kfield);
     fa_simd_f64 k = fa_sub_f64(fa_or_f64(fa_bits_srl_f64(u, 52), fa_set1_f64(FA_MAGIC_F64)),
                                fa_set1_f64(FA_MAGIC_F64 + 1023));
+#if FA_HAVE_FMA
+    /* num = p (2^-k + 1) - 1, den = p (2^-k - 1) + 1, each rounded once: 2^-k +- 1 is exact
+     * for k in [-52, 52] (p <= 1 - 2^-52 keeps k <= 52; below -52, |logit| > 36 and the
+     * rounding of 2^-k +- 1 is far below its ULP) */
+    fa_simd_f64 pow2 = fa_bits_sub_f64(fa_set1_bits_f64(0x7fe0000000000000ull), kfield);    /* 2^-k */
+    fa_simd_f64 num = fa_fmadd_f64(p, fa_add_f64(pow2, one), fa_set1_f64(-1.0));
+    fa_simd_f64 den = fa_fmadd_f64(p, fa_sub_f64(pow2, one), one);
+#else
+    fa_simd_f64 l = fa_sub_f64(fa_sub_f64(one, omp), p);            /* 1 - p = omp + l */
+    fa_simd_f64 pk = fa_bits_sub_f64(fa_bits_add_f64(p, fa_set1_bits_f64(0x3ff0000000000000ull)), kfield);
     fa_simd_f64 num = fa_sub_f64(fa_sub_f64(pk, omp), l);
     fa_simd_f64 den = fa_select_f64(fa_cmplt_f64(p, fa_set1_f64(0.5)),
                                     fa_add_f64(one, fa_sub_f64(pk, p)), fa_add_f64(pk, omp));
+#endif
     fa_simd_f64 s = fa_div_f64(num, den);
     fa_simd_f64 z = fa_mul_f64(s, s);
     fa_simd_f64 two_s = fa_add_f64(s, s);
@@ -235,16 +249,18 @@ FA_INLINE fa_simd_f64 fa_logit_core_f64(fa_simd_f64 p)     /* p in [2^-1000, 1) 
 }
 FA_INLINE fa_simd_f64 fa_logit_v_f64(fa_simd_f64 x, const fa_params *prm)
 {
-    const fa_simd_f64 one = fa_set1_f64(1.0), lowest = fa_set1_f64(0x1p-1000);
+    const fa_simd_f64 one = fa_set1_f64(1.0);
     if (prm->a >= 0)
         x = fa_min_f64(fa_set1_f64(1.0 - prm->a), fa_max_f64(fa_set1_f64(prm->a), x));
-    fa_mask_f64 core = fa_cmpge_f64(fa_min_f64(x, fa_sub_f64(one, x)), lowest);  /* false for NaN */
+    fa_mask_f64 core = fa_cmpge_f64(fa_min_f64(fa_mul_f64(x, fa_set1_f64(0x1p948)), fa_sub_f64(one, x)),
+                                    fa_set1_f64(0x1p-52));             /* false for NaN */
     if (FA_LIKELY(!fa_mask_any_f64(fa_mask_not_f64(core))))
         return fa_logit_core_f64(x);
     fa_simd_f64 y = fa_logit_core_f64(fa_select_f64(core, x, fa_set1_f64(0.5)));
-    fa_simd_f64 yhigh = fa_select_f64(fa_cmpeq_f64(x, one), fa_set1_f64(INFINITY), fa_set1_f64(NAN));
-    fa_simd_f64 ylow = fa_log_f64(x, fa_set1_f64(0.0));         /* NaN for x < 0 or NaN */
-    return fa_select_f64(core, y, fa_select_f64(fa_cmpge_f64(x, fa_set1_f64(0.5)), yhigh, ylow));
+    fa_mask_f64 upper = fa_cmpge_f64(x, fa_set1_f64(0.5));
+    fa_simd_f64 ylog = fa_log_f64(fa_select_f64(upper, fa_sub_f64(one, x), x), fa_set1_f64(0.0));
+    /* 0 - ylog, not a sign flip: a NaN stays a positive NaN */
+    return fa_select_f64(core, y, fa_select_f64(upper, fa_sub_f64(fa_set1_f64(0.0), ylog), ylog));
 }
 
 /*
