@@ -243,9 +243,9 @@ FA_INLINE fa_simd_f64 fa_logit_core_f64(fa_simd_f64 p, fa_simd_f64 kbias)
     fa_simd_f64 s = fa_div_f64(num, den);
     fa_simd_f64 z = fa_mul_f64(s, s);
     fa_simd_f64 two_s = fa_add_f64(s, s);
-    fa_simd_f64 kln2 = fa_mul_f64(k, fa_set1_f64(FA_LN2_HI_F64));
-    fa_simd_f64 hi = fa_add_f64(kln2, two_s);
-    fa_simd_f64 lo = fa_add_f64(fa_sub_f64(kln2, hi), two_s);     /* |k ln2| > |2s| or k = 0 */
+    const fa_simd_f64 ln2_hi = fa_set1_f64(FA_LN2_HI_F64);        /* k ln2_hi is exact */
+    fa_simd_f64 hi = fa_fmadd_f64(k, ln2_hi, two_s);
+    fa_simd_f64 lo = fa_add_f64(fa_fmsub_f64(k, ln2_hi, hi), two_s); /* |k ln2| > |2s| or k = 0 */
     lo = fa_fmadd_f64(k, fa_set1_f64(FA_LN2_LO_F64), lo);
     return fa_add_f64(hi, fa_fmadd_f64(fa_mul_f64(s, z), fa_2atanh_poly_f64(z), lo));
 }
