@@ -50,21 +50,43 @@ FA_INLINE fa_simd_f32 fa_sigmoid_v_f32(fa_simd_f32 x, const fa_params *p)
 }
 FA_UNARY_KERNEL(sigmoid, f32, fa_sigmoid_v_f32)
 
-/* silu(x) = x*sigmoid(x).  x >= 0: x/(1+e), e = e^-x.  x < 0: with e = 2^n (1 + q), the
- * numerator x e^x is (x + x q) 2^n, scaled by fa_ldexp_neg_f32 (exact unless the product is
- * subnormal), so it stays accurate where e^x alone is already subnormal (x in [-92, -87.3]
- * still has a normal result).  x < 0 is clamped to >= -110 (silu(-110) already rounds to
- * -0.0), so silu(-inf) = -0.0; silu(-0.0) = -0.0, silu(+inf) = +inf, NaN -> NaN.
- * Max error D 2.73 ULP (scalar, sse2), 2.51 (avx2, avx512); S 1.80, 1.67. */
+/* silu(x) = x*sigmoid(x), two formulas:
+ *  x >= -87: x/(1 + e^-x), one exp and one division, no select: e^-x is at most e^87 <
+ *    2^126 (2^n from the bits), and -x is clamped to >= -80 (x above 80 gives x/1 = x, the
+ *    rounded silu(x), on any ISA without flushing e^-x).
+ *  x < -87: silu(x) = x e^x to float32 precision (1 + e^x rounds to 1), with e^x = 2^n (1 + q)
+ *    formed as (x + x q) 2^n, scaled by fa_ldexp_neg_f32 (exact unless the product is
+ *    subnormal), so it stays accurate where e^x alone is already subnormal ([-92, -87.3]
+ *    still has a normal result); x is clamped to >= -110 there (silu(-110) rounds to -0.0).
+ * A vector takes the second formula only when one of its lanes needs it (never for
+ * standard-normal inputs): both are computed and blended, so every lane's bits are the same
+ * whatever its neighbours.  The first alone is ~22% faster than the former single formula
+ * (x e^x/(1 + e^x) on x < 0: sign select, 2^n scaling of the numerator; 2^20 elements,
+ * avx512: 126 vs 163 us); vectors of x < -87 only are no slower than before.
+ * silu(-inf) = -0.0, silu(-0.0) = -0.0 (-0.0/2), silu(+inf) = +inf, NaN -> NaN.
+ * Max error D 2.31 ULP (all variants; at x = -16.77), S 2.05 (--n 20000). */
+FA_INLINE fa_simd_f32 fa_silu_ratio_f32(fa_simd_f32 x)
+{
+    fa_simd_f32 n, s;  /* e^-x = s (1 + m) */
+    fa_simd_f32 z = fa_max_f32(fa_set1_f32(-80.0f), fa_neg_f32(x));
+    fa_simd_f32 m = fa_expm1_reduced_f32(fa_exp_reduce_f32(z, &n, &s));
+    return fa_div_f32(x, fa_fmadd_f32(s, m, fa_add_f32(s, fa_set1_f32(1.0f))));
+}
+FA_INLINE fa_simd_f32 fa_silu_deep_f32(fa_simd_f32 x)
+{
+    fa_simd_f32 n, s;  /* e^z = 2^n (1 + q) */
+    fa_simd_f32 z = fa_min_f32(fa_set1_f32(-87.0f), fa_max_f32(fa_set1_f32(-110.0f), x));
+    fa_simd_f32 q = fa_expm1_reduced_f32(fa_exp_reduce_f32(z, &n, &s));
+    return fa_ldexp_neg_f32(fa_fmadd_f32(z, q, z), n);
+}
 FA_INLINE fa_simd_f32 fa_silu_v_f32(fa_simd_f32 x, const fa_params *p)
 {
     (void)p;
-    fa_simd_f32 n, q;  /* e = 2^n (1 + q) */
-    fa_simd_f32 z = fa_negabs_clamped_f32(x);          /* on the x < 0 lanes: max(x, -110) */
-    fa_simd_f32 e = fa_exp_neg_f32(z, &n, &q);
-    fa_mask_f32 neg = fa_cmplt_f32(x, fa_set1_f32(0.0f));
-    fa_simd_f32 num = fa_select_f32(neg, fa_ldexp_neg_f32(fa_fmadd_f32(z, q, z), n), x);
-    return fa_div_f32(num, fa_add_f32(e, fa_set1_f32(1.0f)));
+    const fa_simd_f32 lim = fa_set1_f32(-87.0f);
+    fa_mask_f32 deep = fa_cmplt_f32(x, lim);
+    if (FA_LIKELY(!fa_mask_any_f32(deep)))
+        return fa_silu_ratio_f32(x);
+    return fa_select_f32(deep, fa_silu_deep_f32(x), fa_silu_ratio_f32(fa_max_f32(lim, x)));
 }
 FA_UNARY_KERNEL(silu, f32, fa_silu_v_f32)
 

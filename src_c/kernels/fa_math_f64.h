@@ -373,4 +373,20 @@ FA_INLINE fa_simd_f64 fa_log_f64(fa_simd_f64 u, fa_simd_f64 c)
     return fa_select_f64(fa_cmpge_f64(u, fa_set1_f64(0.0)), y, fa_set1_f64(NAN));
 }
 
+/*
+ * 2 atanh(s) - 2s = s z P(z), z = s^2, for |s| <= 0.1719 (logit's reduced ratio, whose
+ * range is widened by a 2^-11 reciprocal seed).  P of degree 6, Chebyshev-node interpolation
+ * in mpmath (tools/fit/fit_logit_f64.py): 2s + s z P(z) is 2 atanh(s) to 2^-57.5 relative.
+ */
+FA_INLINE fa_simd_f64 fa_2atanh_poly_f64(fa_simd_f64 z)
+{
+    fa_simd_f64 P = fa_set1_f64(0x1.2b737604e10a6p-3);
+    P = fa_fmadd_f64(P, z, fa_set1_f64(0x1.39fc2c9cdc087p-3));
+    P = fa_fmadd_f64(P, z, fa_set1_f64(0x1.7462c5a97eeb5p-3));
+    P = fa_fmadd_f64(P, z, fa_set1_f64(0x1.c71c62a9ad69cp-3));
+    P = fa_fmadd_f64(P, z, fa_set1_f64(0x1.2492492e20484p-2));
+    P = fa_fmadd_f64(P, z, fa_set1_f64(0x1.9999999995139p-2));
+    return fa_fmadd_f64(P, z, fa_set1_f64(0x1.5555555555558p-1));
+}
+
 #endif /* FA_MATH_F64_H */

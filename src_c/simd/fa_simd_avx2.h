@@ -121,6 +121,7 @@ FA_INLINE __m256d fa_add_f64(__m256d a, __m256d b) { return _mm256_add_pd(a, b);
 FA_INLINE __m256d fa_sub_f64(__m256d a, __m256d b) { return _mm256_sub_pd(a, b); }
 FA_INLINE __m256d fa_mul_f64(__m256d a, __m256d b) { return _mm256_mul_pd(a, b); }
 FA_INLINE __m256d fa_div_f64(__m256d a, __m256d b) { return _mm256_div_pd(a, b); }
+FA_INLINE __m256d fa_rcp_approx_f64(__m256d a) { return _mm256_cvtps_pd(_mm_rcp_ps(_mm256_cvtpd_ps(a))); }
 FA_INLINE __m256d fa_sqrt_f64(__m256d a) { return _mm256_sqrt_pd(a); }
 FA_INLINE __m256d fa_min_f64(__m256d a, __m256d b) { return _mm256_min_pd(a, b); }
 FA_INLINE __m256d fa_max_f64(__m256d a, __m256d b) { return _mm256_max_pd(a, b); }

@@ -122,6 +122,7 @@ FA_INLINE __m512d fa_add_f64(__m512d a, __m512d b) { return _mm512_add_pd(a, b);
 FA_INLINE __m512d fa_sub_f64(__m512d a, __m512d b) { return _mm512_sub_pd(a, b); }
 FA_INLINE __m512d fa_mul_f64(__m512d a, __m512d b) { return _mm512_mul_pd(a, b); }
 FA_INLINE __m512d fa_div_f64(__m512d a, __m512d b) { return _mm512_div_pd(a, b); }
+FA_INLINE __m512d fa_rcp_approx_f64(__m512d a) { return _mm512_rcp14_pd(a); }
 FA_INLINE __m512d fa_sqrt_f64(__m512d a) { return _mm512_sqrt_pd(a); }
 FA_INLINE __m512d fa_min_f64(__m512d a, __m512d b) { return _mm512_min_pd(a, b); }
 FA_INLINE __m512d fa_max_f64(__m512d a, __m512d b) { return _mm512_max_pd(a, b); }

@@ -17,6 +17,9 @@
  *   arithmetic set1, set1_bits, add, sub, mul, div, sqrt, min, max, abs, neg,
  *              fmadd(a,b,c) = a*b+c, fnmadd(a,b,c) = c-a*b, fmsub(a,b,c) = a*b-c
  *              (fused where FA_HAVE_FMA, else two roundings)
+ *              rcp_approx_f64(x) ~ 1/x, relative error below 2^-11 for 2^-125 <= |x| <= 2^125
+ *              (AVX-512: vrcp14pd, 2^-14; AVX2/SSE2: rcpps on x rounded to float32, 2^-11.4;
+ *              here 1/x rounded): a seed, whose bits differ between ISAs.
  *              min/max follow x86: min(a,b) = a < b ? a : b, so a NaN in either gives b.
  *   bits       and, or, xor, andnot(a,b) = ~a & b; bits_shl/bits_srl/bits_add/bits_sub treat
  *              each lane as an integer of the same width (int32 for f32, int64 for f64);
@@ -118,6 +121,7 @@ FA_INLINE double fa_fmsub_f64(double a, double b, double c) { return a * b - c; 
 
 FA_INLINE float fa_sqrt_f32(float a) { return sqrtf(a); }
 FA_INLINE double fa_sqrt_f64(double a) { return sqrt(a); }
+FA_INLINE double fa_rcp_approx_f64(double a) { return 1.0 / a; }
 FA_INLINE float fa_abs_f32(float a) { return fa__from_bits_f32(fa__bits_f32(a) & 0x7fffffffu); }
 FA_INLINE double fa_abs_f64(double a) { return fa__from_bits_f64(fa__bits_f64(a) & 0x7fffffffffffffffull); }
 FA_INLINE float fa_neg_f32(float a) { return fa__from_bits_f32(fa__bits_f32(a) ^ 0x80000000u); }

@@ -109,6 +109,7 @@ FA_INLINE __m128d fa_add_f64(__m128d a, __m128d b) { return _mm_add_pd(a, b); }
 FA_INLINE __m128d fa_sub_f64(__m128d a, __m128d b) { return _mm_sub_pd(a, b); }
 FA_INLINE __m128d fa_mul_f64(__m128d a, __m128d b) { return _mm_mul_pd(a, b); }
 FA_INLINE __m128d fa_div_f64(__m128d a, __m128d b) { return _mm_div_pd(a, b); }
+FA_INLINE __m128d fa_rcp_approx_f64(__m128d a) { return _mm_cvtps_pd(_mm_rcp_ps(_mm_cvtpd_ps(a))); }
 FA_INLINE __m128d fa_sqrt_f64(__m128d a) { return _mm_sqrt_pd(a); }
 FA_INLINE __m128d fa_min_f64(__m128d a, __m128d b) { return _mm_min_pd(a, b); }
 FA_INLINE __m128d fa_max_f64(__m128d a, __m128d b) { return _mm_max_pd(a, b); }
