@@ -483,8 +483,8 @@ def test_where(isa, dtype):
 
 @pytest.mark.parametrize("dtype", [F32, F64])
 def test_softmax_large_output_same_bits(isa, dtype):
-    """Outputs of 16 MB and more are written by streaming stores (float32: from a scratch
-    row): the same bits as calls small enough not to stream, into an out at any offset."""
+    """A 17 MB output in one call: the same bits as calls of 100 rows, into an out at any
+    offset (the row kernels see every alignment)."""
     x = np.random.default_rng(21).normal(0, 3, (2100 * 4 // np.dtype(dtype).itemsize, 2048)).astype(dtype)
     x[7, 100] = -np.inf
     x[8, :] = -np.inf

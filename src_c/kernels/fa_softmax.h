@@ -19,10 +19,10 @@
  *               as a pair (float32: two floats; float64: a double-double), no division.
  *               Rows that stay in L1/L2 compute each exp once: stored into y while
  *               summing, then scaled in place per chunk (XNNPACK's "three passes with
- *               reloading"; y's lines go to memory once).  Outputs of 16 MB and more
- *               (float32) store the exps in a stack scratch row instead and write y once
- *               with non-temporal stores, so y's lines are not read first.  Longer rows
- *               recompute the exp in a second pass over x (two reads of x, one write of y).
+ *               reloading"; y's lines go to memory once).  Longer rows recompute the exp
+ *               in a second pass over x (two reads of x, one write of y).  (Non-temporal
+ *               stores for outputs >= 16 MB, from a scratch row, measured slower on Zen 4:
+ *               (4096, 4096) 1.67x np.copyto against 1.51x.)
  *   inner > 1   the same, vectorised across `inner` (fa_softmax_cols.h): blocks of
  *               FA_SM_COLS vectors of columns, walked in chunks of rows that fit in L1,
  *               per-lane (M, T, C) merged with one vector exp per chunk.
@@ -823,28 +823,13 @@ FA_INLINE void fa_sm_row_out_fast_f32(const float *x, float *y, ptrdiff_t n, dou
  * (y then undefined) for rows that fa_sm_row_special must write.
  */
 #define FA_SM_STORE_CHUNKS 16
-#define FA_SM_SCRATCH_FLOATS 16384          /* 64 KB on the stack */
-#define FA_SM_STREAM_BYTES (16 << 20)       /* softmax outputs this large bypass the caches */
 
-/* dst = src * f, f as a float32 pair; with `stream`, dst is written by non-temporal stores
- * (after a head that aligns it), so a large output does not read its lines first. */
-FA_INLINE void fa_sm_scale_f32(const float *src, float *dst, ptrdiff_t len, double f, int stream)
+/* dst = src * f, f as a float32 pair */
+FA_INLINE void fa_sm_scale_f32(const float *src, float *dst, ptrdiff_t len, double f)
 {
     const ptrdiff_t L = FA_LANES_F32;
     const fa_simd_f32 ih = fa_set1_f32((float)f), il = fa_set1_f32((float)(f - (double)(float)f));
     ptrdiff_t i = 0;
-    if (stream) {
-        ptrdiff_t head = (ptrdiff_t)((-(uintptr_t)dst & (L * sizeof(float) - 1)) / sizeof(float));
-        head = head < len ? head : len;
-        if (head) {
-            fa_simd_f32 v = fa_load_tail_f32(src, head, 0.0f);
-            fa_store_tail_f32(dst, fa_fmadd_f32(v, ih, fa_mul_f32(v, il)), head);
-        }
-        for (i = head; i + L <= len; i += L) {
-            fa_simd_f32 v = fa_loadu_f32(src + i);
-            fa_stream_f32(dst + i, fa_fmadd_f32(v, ih, fa_mul_f32(v, il)));
-        }
-    }
     for (; i + 2 * L <= len; i += 2 * L) {
         fa_simd_f32 v0 = fa_loadu_f32(src + i), v1 = fa_loadu_f32(src + i + L);
         fa_storeu_f32(dst + i, fa_fmadd_f32(v0, ih, fa_mul_f32(v0, il)));
@@ -858,14 +843,9 @@ FA_INLINE void fa_sm_scale_f32(const float *src, float *dst, ptrdiff_t len, doub
     }
 }
 
-/* `stream` (a large output): the exps go to a stack scratch instead of y (rows up to
- * FA_SM_SCRATCH_FLOATS, y aligned to 4 bytes) and y is written once, by streaming stores;
- * the caller issues the fence. */
-FA_INLINE int fa_sm_row_softmax_small_f32(const float *x, float *y, ptrdiff_t n, int stream)
+FA_INLINE int fa_sm_row_softmax_small_f32(const float *x, float *y, ptrdiff_t n)
 {
     const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(float);
-    float scratch[FA_SM_SCRATCH_FLOATS];
-    float *e = stream && n <= FA_SM_SCRATCH_FLOATS && ((uintptr_t)y & 3) == 0 ? scratch : y;
     double yoffs[FA_SM_STORE_CHUNKS];
     fa_sm_stats s;
     int nc;
@@ -876,7 +856,7 @@ FA_INLINE int fa_sm_row_softmax_small_f32(const float *x, float *y, ptrdiff_t n,
         for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk, nc++) {
             const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
             double mx, mn, tk, ck;
-            used_abs |= fa_sm_chunk_stats_f32(x + c0, len, &mx, &mn, &tk, &ck, &yoffs[nc], e + c0, allow_abs);
+            used_abs |= fa_sm_chunk_stats_f32(x + c0, len, &mx, &mn, &tk, &ck, &yoffs[nc], y + c0, allow_abs);
             if (mx == INFINITY)
                 return FA_SM_SPECIAL;
             fa_sm_merge(&s, mx, tk, ck);
@@ -891,11 +871,11 @@ FA_INLINE int fa_sm_row_softmax_small_f32(const float *x, float *y, ptrdiff_t n,
     for (int c = 0; c < nc; c++) {
         const ptrdiff_t c0 = c * chunk, len = n - c0 < chunk ? n - c0 : chunk;
         const double f = exp(yoffs[c] - s.M) * inv;   /* yoff = -inf: 0 */
-        fa_sm_scale_f32(e + c0, y + c0, len, f, e != y);
+        fa_sm_scale_f32(y + c0, y + c0, len, f);
     }
     return FA_SM_OK;
 }
-static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n, int stream);   /* below */
+static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n);   /* below */
 
 #define FA_SM_HAS_SMALL_f32 1
 #define FA_SM_SMALL_BYTES_f32 (FA_SM_STORE_CHUNKS * FA_SM_CHUNK_BYTES)
@@ -1076,7 +1056,6 @@ static void fa_sm_row_special_##T(fa_scalar_##T *y, const unsigned char *mk, ptr
 FA_INLINE void fa_sm_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t rows, ptrdiff_t n, \
                               const unsigned char *mk, int LOG, int HAS_MASK)                     \
 {                                                                                                 \
-    const int stream = rows * n * (ptrdiff_t)sizeof(fa_scalar_##T) >= FA_SM_STREAM_BYTES;        \
     for (ptrdiff_t r = 0; r < rows; r++) {                                                        \
         const fa_scalar_##T *xr = x + r * n;                                                      \
         const unsigned char *mr = HAS_MASK ? mk + r * n : NULL;                                   \
@@ -1084,7 +1063,7 @@ FA_INLINE void fa_sm_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_
         double l, sign, rmin = 0;                                                                 \
         if (FA_SM_HAS_SMALL_##T && !HAS_MASK && !LOG &&                                           \
             n * (ptrdiff_t)sizeof(fa_scalar_##T) <= FA_SM_SMALL_BYTES_##T) {                      \
-            if (fa_sm_row_softmax_small_##T(xr, y + r * n, n, stream) != FA_SM_OK)                \
+            if (fa_sm_row_softmax_small_##T(xr, y + r * n, n) != FA_SM_OK)                        \
                 fa_sm_row_special_##T(y + r * n, NULL, n, 1, 0);                                  \
             continue;                                                                             \
         }                                                                                         \
@@ -1101,8 +1080,6 @@ FA_INLINE void fa_sm_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_
         else                                                                                      \
             fa_sm_row_out_##T(xr, y + r * n, mr, n, &s, l, LOG, HAS_MASK);                        \
     }                                                                                             \
-    if (stream)                                                                                   \
-        fa_stream_fence();                                                                        \
 }                                                                                                 \
                                                                                                   \
 FA_INLINE void fa_sm_lse_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t rows,      \
@@ -1131,9 +1108,8 @@ FA_SM_DEFINE_ROWS(f64)
 
 /* softmax of a float64 row in one chunk: exp(x - M) once (two-sum argument), stored,
  * compensated sum, then y *= 1/S (a double-double) in place; see the float32 version. */
-static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n, int stream)
+static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n)
 {
-    (void)stream;
     const ptrdiff_t L = FA_LANES_F64;
     const double mx = fa_sm_chunk_max_f64(x, NULL, NULL, n, 0, 0);
     if (!(mx > -INFINITY && mx < INFINITY))

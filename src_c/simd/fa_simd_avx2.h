@@ -35,8 +35,6 @@ FA_INLINE __m256 fa_load_tail_f32(const float *p, ptrdiff_t n, float fill) {
     return _mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m));
 }
 FA_INLINE void fa_store_tail_f32(float *p, __m256 v, ptrdiff_t n) { _mm256_maskstore_ps(p, fa__tail_i32(n), v); }
-FA_INLINE void fa_stream_f32(float *p, __m256 v) { _mm256_stream_ps(p, v); }
-FA_INLINE void fa_stream_fence(void) { _mm_sfence(); }
 FA_INLINE __m256 fa_load_mask_u8_f32(const unsigned char *p) {
     __m256i i32 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p));
     return _mm256_castsi256_ps(_mm256_xor_si256(_mm256_cmpeq_epi32(i32, _mm256_setzero_si256()), _mm256_set1_epi32(-1)));

@@ -36,8 +36,6 @@ FA_INLINE __m512 fa_load_tail_f32(const float *p, ptrdiff_t n, float fill) {
     return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), fa_tail_mask_f32(n), p);
 }
 FA_INLINE void fa_store_tail_f32(float *p, __m512 v, ptrdiff_t n) { _mm512_mask_storeu_ps(p, fa_tail_mask_f32(n), v); }
-FA_INLINE void fa_stream_f32(float *p, __m512 v) { _mm512_stream_ps(p, v); }
-FA_INLINE void fa_stream_fence(void) { _mm_sfence(); }
 FA_INLINE __mmask16 fa_load_mask_u8_f32(const unsigned char *p) {
     __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
     return _mm512_test_epi32_mask(v, v);

@@ -24,8 +24,6 @@
  *   bits       and, or, xor, andnot(a,b) = ~a & b; bits_shl/bits_srl/bits_add/bits_sub treat
  *              each lane as an integer of the same width (int32 for f32, int64 for f64);
  *              cvt_i32_f32 converts int32 lanes (in a float vector's bits) to float;
- *   stream     stream_f32(p, v): a non-temporal store of a full vector, p aligned to the
- *              vector's size (a plain store here); stream_fence() orders them (sfence).
  *   masks      cmplt, cmple, cmpgt, cmpge, cmpeq (ordered), cmpneq (true if unordered),
  *              cmpunord (either is NaN), mask_and, mask_or, mask_andnot(a,b) = ~a & b, mask_not,
  *              mask_any, select(m, a, b) = m ? a : b, tail_mask(n) = first n lanes
@@ -142,7 +140,5 @@ FA_INLINE float fa_mask_add_f32(int m, float a, float b) { return m ? a + b : a;
 
 
 
-FA_INLINE void fa_stream_f32(float *p, float v) { *p = v; }
-FA_INLINE void fa_stream_fence(void) {}
 
 #endif /* FA_SIMD_H */

@@ -34,8 +34,6 @@ FA_INLINE void fa_store_tail_f32(float *p, __m128 v, ptrdiff_t n) {
     _mm_storeu_ps(b, v);
     memcpy(p, b, (size_t)n * sizeof(float));
 }
-FA_INLINE void fa_stream_f32(float *p, __m128 v) { _mm_stream_ps(p, v); }
-FA_INLINE void fa_stream_fence(void) { _mm_sfence(); }
 FA_INLINE __m128 fa_load_tail_mask_u8_f32(const unsigned char *p, ptrdiff_t n) {
     uint32_t w = 0;
     memcpy(&w, p, (size_t)n);
