@@ -101,7 +101,7 @@ FA_INLINE fa_simd_f64 fa_sm_poly6_f64(fa_simd_f64 r)
 
 /* exp(r) for |r| <= ln2/2 + 1e-3, relative error 2^-56 (float64 results): degree 11,
  * 1 + r*q(r), q a degree-10 Chebyshev fit of expm1(r)/r (mpmath chebyfit). */
-FA_INLINE fa_simd_f64 fa_sm_poly11_f64(fa_simd_f64 r)
+FA_INLINE fa_simd_f64 fa_sm_q10_f64(fa_simd_f64 r)
 {
     fa_simd_f64 r2 = fa_mul_f64(r, r);
     /* Estrin on pairs, then Horner in r^2: shorter dependency chain than plain Horner */
@@ -115,8 +115,11 @@ FA_INLINE fa_simd_f64 fa_sm_poly11_f64(fa_simd_f64 r)
     q = fa_fmadd_f64(q, r2, p76);
     q = fa_fmadd_f64(q, r2, p54);
     q = fa_fmadd_f64(q, r2, p32);
-    q = fa_fmadd_f64(q, r2, p10);
-    return fa_fmadd_f64(q, r, fa_set1_f64(1.0));
+    return fa_fmadd_f64(q, r2, p10);
+}
+FA_INLINE fa_simd_f64 fa_sm_poly11_f64(fa_simd_f64 r)
+{
+    return fa_fmadd_f64(fa_sm_q10_f64(r), r, fa_set1_f64(1.0));
 }
 
 /* exp(d) for d <= ~0, float32 accuracy; d < -110 gives ~1e-48 (0 once rounded to
@@ -660,16 +663,15 @@ static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n);
 
 #define FA_SM_HAS_SMALL_f32 1
 #define FA_SM_SMALL_BYTES_f32 (FA_SM_STORE_CHUNKS * FA_SM_CHUNK_BYTES)
-#define FA_SM_SMALL_BYTES_f64 (32 * FA_SM_CHUNK_BYTES)   /* 512 KB: x and y stay in L2 */
+#define FA_SM_SMALL_BYTES_f64 (FA_SM64_STORE_CHUNKS * FA_SM_CHUNK_BYTES)   /* 512 KB: x and y stay in L2 */
+#define FA_SM64_STORE_CHUNKS 32
 #define FA_SM_HAS_SMALL_f64 1
 #define FA_SM_HAS_FAST_f32 1
-#define FA_SM_HAS_FAST_f64 0
-/* never called (float64 data has no separate fast path) */
-FA_INLINE void fa_sm_row_stats_fast_f64(const double *x, ptrdiff_t n, fa_sm_stats *s, double *rmin)
-{ (void)x; (void)n; (void)s; *rmin = 0; }
-FA_INLINE void fa_sm_row_out_fast_f64(const double *x, double *y, ptrdiff_t n, double M, double rmin,
-                                      double S, double l, int LOG)
-{ (void)x; (void)y; (void)n; (void)M; (void)rmin; (void)S; (void)l; (void)LOG; }
+#define FA_SM_HAS_FAST_f64 1
+/* float64 data without options: the direct reduction, below (after the generic f64 path it falls back to) */
+static void fa_sm_row_stats_fast_f64(const double *x, ptrdiff_t n, fa_sm_stats *s, double *rmin);
+static void fa_sm_row_out_fast_f64(const double *x, double *y, ptrdiff_t n, double M, double rmin,
+                                   double S, double l, int LOG);
 
 /*
  * Row kernels (inner == 1), per dtype T.  HAS_MASK / HAS_B are compile-time constants at
@@ -888,8 +890,9 @@ FA_SM_DEFINE_ROWS(f32)
 FA_SM_DEFINE_ROWS(f64)
 
 /* softmax of a float64 row in one chunk: exp(x - M) once (two-sum argument), stored,
- * compensated sum, then y *= 1/S (a double-double) in place; see the float32 version. */
-static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n)
+ * compensated sum, then y *= 1/S (a double-double) in place.  The fallback of
+ * fa_sm_row_softmax_small_f64 for rows the direct reduction does not take. */
+static int fa_sm64_softmax_small_exact(const double *x, double *y, ptrdiff_t n)
 {
     const ptrdiff_t L = FA_LANES_F64;
     const double mx = fa_sm_chunk_max_f64(x, NULL, NULL, n, 0, 0);
@@ -932,11 +935,336 @@ static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n)
     return FA_SM_OK;
 }
 
+/*
+ * ---- float64 data without options: the direct reduction ----
+ * exp(x - m) is never formed from x - m.  Per chunk (or row) with max mk, K = round(mk log2e):
+ *   J = round(x log2e) (magic-constant FMA), r = (x - J ln2_hi) - J ln2_lo, and
+ *   e^(x - K ln2) = p(r) 2^(J - K), p = fa_sm_poly11_f64 (2^-56 on |r| <= ln2/2 + 1e-3).
+ * x - J ln2_hi is exact: J ln2_hi is a double (|J| < 2^20, ln2_hi has 32 bits) and lies within
+ * ln2/2 (+ rounding) of x, so Sterbenz applies for |x| >= ln2/2, and J = 0 below; with or without
+ * FMA.  J ln2_lo (|J ln2_lo| < 2^-13) rounds at 2^-66; the ln2 split error is 2^-86 J; r itself
+ * rounds at 2^-55 (|r| < 0.35): the same as the exact-difference path.  The chunk's sum of
+ * e^(x - K ln2) is then scaled once, in scalar, by e^(K ln2 - mk) = e^(-(mk - K ln2)) evaluated as
+ * a double-double (fa_sm64_exp_dd, 2^-60), which turns it into sum e^(x - mk).
+ * Valid while |mk| < 2^19 (J ln2_hi exact) and, for 2^(J - K) to be a normal number (exp2i),
+ * x >= mk - 700; entries below are clamped at mk - 800 (their terms scale to 0, -inf gives no
+ * NaN) with a two-step ldexp (vscalefpd on AVX-512 does both).  Otherwise (huge |mk|, +inf, an
+ * all -inf chunk) the chunk goes through the exact-difference code (fa_sm_chunk_sum_f64).
+ */
+#define FA_SM64_DIRECT_LIMIT 0x1p19
+enum { FA_SM64_EXACT = 0, FA_SM64_DIRECT = 1, FA_SM64_CLAMP = 2 };
+
+FA_INLINE int fa_sm64_mode(double m, double mn)
+{
+    if (!(m > -FA_SM64_DIRECT_LIMIT && m < FA_SM64_DIRECT_LIMIT))
+        return FA_SM64_EXACT;
+    return mn >= m - 700.0 ? FA_SM64_DIRECT : FA_SM64_CLAMP;
+}
+
+/* K = an integer near m log2e (any such integer keeps the terms below e^0.36) */
+FA_INLINE double fa_sm64_shift(double m)
+{
+    return (m * FA_SM_LOG2E + FA_SM_ROUND_MAGIC) - FA_SM_ROUND_MAGIC;
+}
+
+/* the reduced argument r of x and J (x = J ln2 + r), see above */
+FA_INLINE fa_simd_f64 fa_sm64_reduce(fa_simd_f64 x, fa_simd_f64 *J)
+{
+    *J = fa_sm_round_log2e_f64(x);
+    fa_simd_f64 r = fa_fnmadd_f64(*J, fa_set1_f64(FA_SM_LN2_HI32), x);
+    return fa_fnmadd_f64(*J, fa_set1_f64(FA_SM_LN2_LO32), r);
+}
+
+/* p 2^n, n integral in [-1022, 1] (FA_SM64_DIRECT) or [-1160, 1] (FA_SM64_CLAMP) */
+FA_INLINE fa_simd_f64 fa_sm64_scale(fa_simd_f64 p, fa_simd_f64 n, int mode)
+{
+#if FA_HAVE_SCALEF
+    (void)mode;
+    return fa_scalef_f64(p, n);
+#else
+    return mode == FA_SM64_DIRECT ? fa_mul_f64(p, fa_sm_exp2i_f64(n)) : fa_sm_ldexp_f64(p, n);
+#endif
+}
+
+/* e^(x - K ln2) for x <= mk (low = mk - 800: the clamp of FA_SM64_CLAMP) */
+FA_INLINE fa_simd_f64 fa_sm64_term(fa_simd_f64 x, fa_simd_f64 K, fa_simd_f64 low, int mode)
+{
+    fa_simd_f64 J;
+    if (mode == FA_SM64_CLAMP)
+        x = fa_max_f64(low, x);              /* keeps NaN */
+    fa_simd_f64 r = fa_sm64_reduce(x, &J);
+    return fa_sm64_scale(fa_sm_poly11_f64(r), fa_sub_f64(J, K), mode);
+}
+
+/* e^(ah + al) as hi + lo, |ah| <= 0.37, |al| <= 2^-40: 1 + a + a^2/2 + a^3 w(a) with the first
+ * three terms as double-doubles and w = sum_{k>=3} a^(k-3)/k! (Taylor to a^15, remainder
+ * < 2^-64; w's rounding weighs a^3/6 < 2^-7): relative error < 2^-60. */
+FA_INLINE void fa_sm64_exp_dd(double ah, double al, double *hi, double *lo)
+{
+    static const double inv_fact[13] = {   /* 1/k!, k = 15 .. 3, rounded to nearest (Python Fraction) */
+        0x1.ae7f3e733b81fp-41, 0x1.93974a8c07c9dp-37, 0x1.6124613a86d09p-33, 0x1.1eed8eff8d898p-29,
+        0x1.ae64567f544e4p-26, 0x1.27e4fb7789f5cp-22, 0x1.71de3a556c734p-19, 0x1.a01a01a01a01ap-16,
+        0x1.a01a01a01a01ap-13, 0x1.6c16c16c16c17p-10, 0x1.1111111111111p-7, 0x1.5555555555555p-5,
+        0x1.5555555555555p-3};
+    double w = inv_fact[0];
+    for (int k = 1; k < 13; k++)
+        w = w * ah + inv_fact[k];
+    const double sq = ah * ah, sq_err = fma(ah, ah, -sq);            /* ah^2 exactly */
+    double s = 1.0 + ah, err = ah - (s - 1.0);                        /* Fast2Sum: |ah| < 1 */
+    fa_sm_add2(&s, &err, 0.5 * sq);
+    err += 0.5 * sq_err + sq * ah * w + al * (1.0 + ah + 0.5 * sq);
+    *hi = s + err;
+    *lo = err - (*hi - s);
+}
+
+/* e^(K ln2 - m) as hi + lo (K = fa_sm64_shift(m)): the factor from sum e^(x - K ln2) to
+ * sum e^(x - m).  K ln2_hi - m is exact (Sterbenz, as in the vector reduction). */
+FA_INLINE void fa_sm64_rel_factor(double m, double K, double *hi, double *lo)
+{
+    double a = K * FA_SM_LN2_HI32 - m, ae = 0.0;
+    fa_sm_add2(&a, &ae, K * FA_SM_LN2_LO32);
+    fa_sm64_exp_dd(a, ae, hi, lo);
+}
+
+/* max and min of a float64 chunk (NaN skipped) */
+FA_INLINE void fa_sm64_chunk_max_min(const double *x, ptrdiff_t n, double *mx, double *mn)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    fa_simd_f64 a0 = fa_set1_f64(-INFINITY), a1 = a0, b0 = fa_set1_f64(INFINITY), b1 = b0;
+    ptrdiff_t i = 0;
+    for (; i + 2 * L <= n; i += 2 * L) {
+        fa_simd_f64 v0 = fa_loadu_f64(x + i), v1 = fa_loadu_f64(x + i + L);
+        a0 = fa_max_f64(v0, a0); a1 = fa_max_f64(v1, a1);
+        b0 = fa_min_f64(v0, b0); b1 = fa_min_f64(v1, b1);
+    }
+    for (; i < n; i += L) {
+        const ptrdiff_t left = n - i;
+        a0 = fa_max_f64(left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, -INFINITY), a0);
+        b0 = fa_min_f64(left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, INFINITY), b0);
+    }
+    *mx = fa_reduce_max_f64(fa_max_f64(a0, a1));
+    *mn = -fa_reduce_max_f64(fa_neg_f64(fa_min_f64(b0, b1)));
+}
+
+/* t += v, Kahan: the sum is t - c */
+FA_INLINE void fa_sm64_kahan(fa_simd_f64 *t, fa_simd_f64 *c, fa_simd_f64 v)
+{
+    fa_simd_f64 y = fa_sub_f64(v, *c);
+    fa_simd_f64 s = fa_add_f64(*t, y);
+    *c = fa_sub_f64(fa_sub_f64(s, *t), y);
+    *t = s;
+}
+
+/* (t0 - c0) + (t1 - c1) over every lane as a double-double */
+FA_INLINE void fa_sm64_kahan_total(fa_simd_f64 t0, fa_simd_f64 c0, fa_simd_f64 t1, fa_simd_f64 c1,
+                                   double *hi, double *lo)
+{
+    double a[FA_LANES_F64], b[FA_LANES_F64], h = 0.0, l = 0.0;
+    fa_simd_f64 s = fa_add_f64(t0, t1), bb = fa_sub_f64(s, t0);
+    fa_simd_f64 e = fa_add_f64(fa_sub_f64(t0, fa_sub_f64(s, bb)), fa_sub_f64(t1, bb));
+    fa_storeu_f64(a, s);
+    fa_storeu_f64(b, fa_sub_f64(e, fa_add_f64(c0, c1)));
+    for (int k = 0; k < FA_LANES_F64; k++) {
+        fa_sm_add2(&h, &l, a[k]);
+        l += b[k];
+    }
+    *hi = h + l;
+    *lo = l - (*hi - h);
+}
+
+/*
+ * sum of e^(x - K ln2) over a chunk whose max is mk: over x != mk with the count of x == mk
+ * in *ck (EXCL, the statistics: l = log1p(T) needs T without the max entries), or over
+ * every x (softmax), each term also stored into ystore if given.  Kahan-compensated.
+ */
+FA_INLINE void fa_sm64_chunk_sum(const double *x, ptrdiff_t n, double mk, double K, int mode, int EXCL,
+                                 double *ystore, double *uh, double *ul, double *ck)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    const fa_simd_f64 mkv = fa_set1_f64(mk), Kv = fa_set1_f64(K), low = fa_set1_f64(mk - 800.0);
+    const fa_simd_f64 zero = fa_set1_f64(0.0);
+    fa_simd_f64 t0 = zero, t1 = zero, c0 = zero, c1 = zero;
+    ptrdiff_t count = 0, i = 0;
+    for (; i + 2 * L <= n; i += 2 * L) {
+        fa_simd_f64 v0 = fa_loadu_f64(x + i), v1 = fa_loadu_f64(x + i + L);
+        fa_simd_f64 e0 = fa_sm64_term(v0, Kv, low, mode), e1 = fa_sm64_term(v1, Kv, low, mode);
+        if (ystore) {
+            fa_storeu_f64(ystore + i, e0);
+            fa_storeu_f64(ystore + i + L, e1);
+        }
+        if (EXCL) {
+            fa_mask_f64 at0 = fa_cmpeq_f64(v0, mkv), at1 = fa_cmpeq_f64(v1, mkv);
+            e0 = fa_select_f64(at0, zero, e0);
+            e1 = fa_select_f64(at1, zero, e1);
+            count += fa_mask_count_f64(at0) + fa_mask_count_f64(at1);
+        }
+        fa_sm64_kahan(&t0, &c0, e0);
+        fa_sm64_kahan(&t1, &c1, e1);
+    }
+    for (; i < n; i += L) {
+        const ptrdiff_t left = n - i;
+        const fa_mask_f64 in = left >= L ? fa_cmpeq_f64(zero, zero) : fa_tail_mask_f64(left);
+        fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, mk);
+        fa_simd_f64 e = fa_select_f64(in, fa_sm64_term(v, Kv, low, mode), zero);
+        if (ystore) {
+            if (left >= L) fa_storeu_f64(ystore + i, e); else fa_store_tail_f64(ystore + i, e, left);
+        }
+        if (EXCL) {
+            fa_mask_f64 at = fa_mask_and_f64(fa_cmpeq_f64(v, mkv), in);
+            e = fa_select_f64(at, zero, e);
+            count += fa_mask_count_f64(at);
+        }
+        fa_sm64_kahan(&t0, &c0, e);
+    }
+    fa_sm64_kahan_total(t0, c0, t1, c1, uh, ul);
+    *ck = (double)count;
+}
+
+static void fa_sm_row_stats_fast_f64(const double *x, ptrdiff_t n, fa_sm_stats *s, double *rmin)
+{
+    const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(double);
+    s->M = -INFINITY; s->t = 0.0; s->C = 0.0; s->te = 0.0;
+    *rmin = INFINITY;
+    for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk) {
+        const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
+        double mx, mn, tk, ck;
+        fa_sm64_chunk_max_min(x + c0, len, &mx, &mn);
+        const int mode = fa_sm64_mode(mx, mn);
+        *rmin = mn < *rmin ? mn : *rmin;
+        if (mode == FA_SM64_EXACT) {
+            fa_sm_chunk_sum_f64(x + c0, NULL, NULL, len, mx, &tk, &ck, 0, 0);
+            fa_sm_merge(s, mx, tk, ck);
+            continue;
+        }
+        const double K = fa_sm64_shift(mx), before = s->M;
+        double uh, ul, fh, fl;
+        if (mode == FA_SM64_DIRECT)
+            fa_sm64_chunk_sum(x + c0, len, mx, K, FA_SM64_DIRECT, 1, NULL, &uh, &ul, &ck);
+        else
+            fa_sm64_chunk_sum(x + c0, len, mx, K, FA_SM64_CLAMP, 1, NULL, &uh, &ul, &ck);
+        fa_sm64_rel_factor(mx, K, &fh, &fl);
+        tk = uh * fh;
+        const double tl = fma(uh, fh, -tk) + (uh * fl + ul * fh);
+        fa_sm_merge(s, mx, tk, ck);
+        if (mx >= before)            /* tk entered at scale 1 (below, tl is under 2^-53 of it) */
+            s->te += tl;
+    }
+    const double t = s->t + s->te;   /* t the rounded sum (the callers' S = C + t), te the rest */
+    s->te -= t - s->t;
+    s->t = t;
+}
+
+/* log_softmax: y = (x - M) - l; softmax of rows past the stored path: e^(x - M) / S recomputed
+ * with the direct reduction, y = 2^(J - K) (p (gh + gl)), gh + gl = e^(K ln2 - M) / S. */
+static void fa_sm_row_out_fast_f64(const double *x, double *y, ptrdiff_t n, double M, double rmin,
+                                   double S, double l, int LOG)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    const fa_simd_f64 Mv = fa_set1_f64(M), lv = fa_set1_f64(l);
+    ptrdiff_t i = 0;
+    if (LOG) {
+        for (; i + 2 * L <= n; i += 2 * L) {
+            fa_storeu_f64(y + i, fa_sub_f64(fa_sub_f64(fa_loadu_f64(x + i), Mv), lv));
+            fa_storeu_f64(y + i + L, fa_sub_f64(fa_sub_f64(fa_loadu_f64(x + i + L), Mv), lv));
+        }
+        for (; i < n; i += L) {
+            const ptrdiff_t left = n - i;
+            fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, 0.0);
+            v = fa_sub_f64(fa_sub_f64(v, Mv), lv);
+            if (left >= L) fa_storeu_f64(y + i, v); else fa_store_tail_f64(y + i, v, left);
+        }
+        return;
+    }
+    const int mode = fa_sm64_mode(M, rmin);
+    if (mode == FA_SM64_EXACT) {
+        const fa_sm_stats s = {M, 0.0, S, 0.0};
+        fa_sm_row_out_f64(x, y, NULL, n, &s, l, 0, 0);
+        return;
+    }
+    const double K = fa_sm64_shift(M);
+    double fh, fl;
+    fa_sm64_rel_factor(M, K, &fh, &fl);
+    const double gh = fh / S, gl = (fma(-gh, S, fh) + fl) / S;
+    const fa_simd_f64 Kv = fa_set1_f64(K), ghv = fa_set1_f64(gh), glv = fa_set1_f64(gl);
+    const fa_simd_f64 low = fa_set1_f64(M - 800.0);
+    for (; i < n; i += L) {
+        const ptrdiff_t left = n - i;
+        fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, M), J;
+        if (mode == FA_SM64_CLAMP)
+            v = fa_max_f64(low, v);
+        fa_simd_f64 p = fa_sm_poly11_f64(fa_sm64_reduce(v, &J));
+        p = fa_fmadd_f64(p, ghv, fa_mul_f64(p, glv));
+        v = mode == FA_SM64_DIRECT ? fa_sm64_scale(p, fa_sub_f64(J, Kv), FA_SM64_DIRECT)
+                                   : fa_sm64_scale(p, fa_sub_f64(J, Kv), FA_SM64_CLAMP);
+        if (left >= L) fa_storeu_f64(y + i, v); else fa_store_tail_f64(y + i, v, left);
+    }
+}
+
+/*
+ * softmax of a float64 row of up to FA_SM64_STORE_CHUNKS chunks (x and y stay in L2): per
+ * chunk e^(x - Kk ln2) is stored into y while summed (no statistics needed: the factor
+ * e^(K ln2 - M) cancels between the entries and S), then chunk k is scaled in place by
+ * 2^(Kk - Kmax) / U, U = sum_k Uk 2^(Kk - Kmax), as a double-double.  Rows with a chunk the
+ * direct reduction does not take go through fa_sm64_softmax_small_exact.
+ */
+static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n)
+{
+    const ptrdiff_t L = FA_LANES_F64, chunk = FA_SM_CHUNK_BYTES / sizeof(double);
+    double Ks[FA_SM64_STORE_CHUNKS], uh[FA_SM64_STORE_CHUNKS], ul[FA_SM64_STORE_CHUNKS];
+    double Kmax = -INFINITY;
+    int nc = 0;
+    for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk, nc++) {
+        const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
+        double mx, mn, ck;
+        fa_sm64_chunk_max_min(x + c0, len, &mx, &mn);
+        const int mode = fa_sm64_mode(mx, mn);
+        if (mode == FA_SM64_EXACT)
+            return fa_sm64_softmax_small_exact(x, y, n);
+        Ks[nc] = fa_sm64_shift(mx);
+        Kmax = Ks[nc] > Kmax ? Ks[nc] : Kmax;
+        if (mode == FA_SM64_DIRECT)
+            fa_sm64_chunk_sum(x + c0, len, mx, Ks[nc], FA_SM64_DIRECT, 0, y + c0, &uh[nc], &ul[nc], &ck);
+        else
+            fa_sm64_chunk_sum(x + c0, len, mx, Ks[nc], FA_SM64_CLAMP, 0, y + c0, &uh[nc], &ul[nc], &ck);
+    }
+    double U = 0.0, Ue = 0.0;
+    for (int c = 0; c < nc; c++) {           /* 2^(Kk - Kmax) is exact (or the chunk is negligible) */
+        const int d = (int)(Ks[c] - Kmax);
+        fa_sm_add2(&U, &Ue, ldexp(uh[c], d));
+        Ue += ldexp(ul[c], d);
+    }
+    if (U != U)
+        return FA_SM_SPECIAL;
+    const double ih = 1.0 / U, il = (fma(-U, ih, 1.0) - Ue * ih) * ih;
+    for (int c = 0; c < nc; c++) {
+        const ptrdiff_t c0 = c * chunk, len = n - c0 < chunk ? n - c0 : chunk;
+        const int d = (int)(Ks[c] - Kmax);
+        const fa_simd_f64 fh = fa_set1_f64(ldexp(ih, d)), fl = fa_set1_f64(ldexp(il, d));
+        double *yc = y + c0;
+        ptrdiff_t i = 0;
+        for (; i + 2 * L <= len; i += 2 * L) {
+            fa_simd_f64 v0 = fa_loadu_f64(yc + i), v1 = fa_loadu_f64(yc + i + L);
+            fa_storeu_f64(yc + i, fa_fmadd_f64(v0, fh, fa_mul_f64(v0, fl)));
+            fa_storeu_f64(yc + i + L, fa_fmadd_f64(v1, fh, fa_mul_f64(v1, fl)));
+        }
+        for (; i < len; i += L) {
+            const ptrdiff_t left = len - i;
+            fa_simd_f64 v = left >= L ? fa_loadu_f64(yc + i) : fa_load_tail_f64(yc + i, left, 0.0);
+            v = fa_fmadd_f64(v, fh, fa_mul_f64(v, fl));
+            if (left >= L) fa_storeu_f64(yc + i, v); else fa_store_tail_f64(yc + i, v, left);
+        }
+    }
+    return FA_SM_OK;
+}
+
 #include "fa_softmax_cols.h"
 
 /* ---- the kernels in the dispatch table ---- */
 #define FA_SM_COLS_FAST_f32 fa_sm_cols_fast_f32
-#define FA_SM_COLS_FAST_f64(x, y, sg, outer, n, inner, op) ((void)0)
+/* float64 columns: no separate fast path, the generic code */
+#define FA_SM_COLS_FAST_f64(x, y, sg, outer, n, inner, op)                                        \
+    ((op) == 2 ? fa_sm_lse_cols_f64(x, y, outer, n, inner, NULL, NULL, sg)                        \
+               : fa_sm_cols_f64(x, y, outer, n, inner, NULL, op))
 #define FA_SM_DEFINE_KERNELS(T)                                                                   \
 static void fa_k_softmax_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,          \
                              ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o)                 \
