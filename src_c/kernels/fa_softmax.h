@@ -951,7 +951,7 @@ static int fa_sm64_softmax_small_exact(const double *x, double *y, ptrdiff_t n)
  * NaN) with a two-step ldexp (vscalefpd on AVX-512 does both).  Otherwise (huge |mk|, +inf, an
  * all -inf chunk) the chunk goes through the exact-difference code (fa_sm_chunk_sum_f64).
  */
-#define FA_SM64_DIRECT_LIMIT 0x1p19
+#define FA_SM64_DIRECT_LIMIT 0x1p16
 enum { FA_SM64_EXACT = 0, FA_SM64_DIRECT = 1, FA_SM64_CLAMP = 2 };
 
 FA_INLINE int fa_sm64_mode(double m, double mn)
@@ -967,33 +967,39 @@ FA_INLINE double fa_sm64_shift(double m)
     return (m * FA_SM_LOG2E + FA_SM_ROUND_MAGIC) - FA_SM_ROUND_MAGIC;
 }
 
-/* the reduced argument r of x and J (x = J ln2 + r), see above */
-FA_INLINE fa_simd_f64 fa_sm64_reduce(fa_simd_f64 x, fa_simd_f64 *J)
+/* em = e^(x - floor(n/16) ln2) in [0.97, 2.05] from the math core's table-driven reduction
+ * (fa_exp_reduce_f64, 2^-54.8 before em's one rounding), with *t, *n shifted by 16 K so that
+ * fa_sm64_scale(em, *t, *n) = em 2^(floor(n/16) - K) = e^(x - K ln2).  CLAMP: x = max(x, low). */
+FA_INLINE fa_simd_f64 fa_sm64_em(fa_simd_f64 x, fa_simd_f64 K16, fa_simd_f64 low, int mode,
+                                 fa_simd_f64 *t, fa_simd_f64 *n)
 {
-    *J = fa_sm_round_log2e_f64(x);
-    fa_simd_f64 r = fa_fnmadd_f64(*J, fa_set1_f64(FA_SM_LN2_HI32), x);
-    return fa_fnmadd_f64(*J, fa_set1_f64(FA_SM_LN2_LO32), r);
-}
-
-/* p 2^n, n integral in [-1022, 1] (FA_SM64_DIRECT) or [-1160, 1] (FA_SM64_CLAMP) */
-FA_INLINE fa_simd_f64 fa_sm64_scale(fa_simd_f64 p, fa_simd_f64 n, int mode)
-{
-#if FA_HAVE_SCALEF
-    (void)mode;
-    return fa_scalef_f64(p, n);
-#else
-    return mode == FA_SM64_DIRECT ? fa_mul_f64(p, fa_sm_exp2i_f64(n)) : fa_sm_ldexp_f64(p, n);
-#endif
-}
-
-/* e^(x - K ln2) for x <= mk (low = mk - 800: the clamp of FA_SM64_CLAMP) */
-FA_INLINE fa_simd_f64 fa_sm64_term(fa_simd_f64 x, fa_simd_f64 K, fa_simd_f64 low, int mode)
-{
-    fa_simd_f64 J;
+    fa_simd_f64 thi, tlo;
     if (mode == FA_SM64_CLAMP)
         x = fa_max_f64(low, x);              /* keeps NaN */
-    fa_simd_f64 r = fa_sm64_reduce(x, &J);
-    return fa_sm64_scale(fa_sm_poly11_f64(r), fa_sub_f64(J, K), mode);
+    fa_simd_f64 p = fa_exp_reduce_f64(x, fa_set1_f64(0.0), 0, t, n, &thi, &tlo);
+    *t = fa_sub_f64(*t, K16);
+    *n = fa_sub_f64(*n, K16);
+    return fa_add_f64(thi, fa_fmadd_f64(thi, p, tlo));
+}
+
+/* v 2^floor(n/16) (t = n + magic): floor(n/16) in [-1022, 1] (FA_SM64_DIRECT: one product by a
+ * normal power of two) or [-1100, 1] (FA_SM64_CLAMP, into the subnormals) */
+FA_INLINE fa_simd_f64 fa_sm64_scale(fa_simd_f64 v, fa_simd_f64 t, fa_simd_f64 n, int mode)
+{
+#if !FA_HAVE_SCALEF
+    if (mode == FA_SM64_DIRECT)
+        return fa_mul_f64(v, fa_pow2_n16_f64(t));
+#endif
+    (void)mode;
+    return fa_scale_exp_f64(v, t, n);
+}
+
+/* e^(x - K ln2) for x <= mk (K16 = 16 K, low = mk - 760: the clamp of FA_SM64_CLAMP) */
+FA_INLINE fa_simd_f64 fa_sm64_term(fa_simd_f64 x, fa_simd_f64 K16, fa_simd_f64 low, int mode)
+{
+    fa_simd_f64 t, n;
+    fa_simd_f64 em = fa_sm64_em(x, K16, low, mode, &t, &n);
+    return fa_sm64_scale(em, t, n, mode);
 }
 
 /* e^(ah + al) as hi + lo, |ah| <= 0.37, |al| <= 2^-40: 1 + a + a^2/2 + a^3 w(a) with the first
@@ -1081,7 +1087,7 @@ FA_INLINE void fa_sm64_chunk_sum(const double *x, ptrdiff_t n, double mk, double
                                  double *ystore, double *uh, double *ul, double *ck)
 {
     const ptrdiff_t L = FA_LANES_F64;
-    const fa_simd_f64 mkv = fa_set1_f64(mk), Kv = fa_set1_f64(K), low = fa_set1_f64(mk - 800.0);
+    const fa_simd_f64 mkv = fa_set1_f64(mk), Kv = fa_set1_f64(16.0 * K), low = fa_set1_f64(mk - 760.0);
     const fa_simd_f64 zero = fa_set1_f64(0.0);
     fa_simd_f64 t0 = zero, t1 = zero, c0 = zero, c1 = zero;
     ptrdiff_t count = 0, i = 0;
@@ -1185,17 +1191,18 @@ static void fa_sm_row_out_fast_f64(const double *x, double *y, ptrdiff_t n, doub
     double fh, fl;
     fa_sm64_rel_factor(M, K, &fh, &fl);
     const double gh = fh / S, gl = (fma(-gh, S, fh) + fl) / S;
-    const fa_simd_f64 Kv = fa_set1_f64(K), ghv = fa_set1_f64(gh), glv = fa_set1_f64(gl);
-    const fa_simd_f64 low = fa_set1_f64(M - 800.0);
+    const fa_simd_f64 Kv = fa_set1_f64(16.0 * K), ghv = fa_set1_f64(gh), glv = fa_set1_f64(gl);
+    const fa_simd_f64 low = fa_set1_f64(M - 760.0);
     for (; i < n; i += L) {
         const ptrdiff_t left = n - i;
-        fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, M), J;
-        if (mode == FA_SM64_CLAMP)
-            v = fa_max_f64(low, v);
-        fa_simd_f64 p = fa_sm_poly11_f64(fa_sm64_reduce(v, &J));
-        p = fa_fmadd_f64(p, ghv, fa_mul_f64(p, glv));
-        v = mode == FA_SM64_DIRECT ? fa_sm64_scale(p, fa_sub_f64(J, Kv), FA_SM64_DIRECT)
-                                   : fa_sm64_scale(p, fa_sub_f64(J, Kv), FA_SM64_CLAMP);
+        fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, M), t, nn;
+        if (mode == FA_SM64_DIRECT) {
+            fa_simd_f64 em = fa_sm64_em(v, Kv, low, FA_SM64_DIRECT, &t, &nn);
+            v = fa_sm64_scale(fa_fmadd_f64(em, ghv, fa_mul_f64(em, glv)), t, nn, FA_SM64_DIRECT);
+        } else {
+            fa_simd_f64 em = fa_sm64_em(v, Kv, low, FA_SM64_CLAMP, &t, &nn);
+            v = fa_sm64_scale(fa_fmadd_f64(em, ghv, fa_mul_f64(em, glv)), t, nn, FA_SM64_CLAMP);
+        }
         if (left >= L) fa_storeu_f64(y + i, v); else fa_store_tail_f64(y + i, v, left);
     }
 }
