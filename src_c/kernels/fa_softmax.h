@@ -967,39 +967,61 @@ FA_INLINE double fa_sm64_shift(double m)
     return (m * FA_SM_LOG2E + FA_SM_ROUND_MAGIC) - FA_SM_ROUND_MAGIC;
 }
 
-/* em = e^(x - floor(n/16) ln2) in [0.97, 2.05] from the math core's table-driven reduction
- * (fa_exp_reduce_f64, 2^-54.8 before em's one rounding), with *t, *n shifted by 16 K so that
- * fa_sm64_scale(em, *t, *n) = em 2^(floor(n/16) - K) = e^(x - K ln2).  CLAMP: x = max(x, low). */
-FA_INLINE fa_simd_f64 fa_sm64_em(fa_simd_f64 x, fa_simd_f64 K16, fa_simd_f64 low, int mode,
-                                 fa_simd_f64 *t, fa_simd_f64 *n)
+/*
+ * em = e^(x - floor(n/16) ln2) in [0.97, 2.05], n = round(16 x log2e): Tang's 16-entry
+ * scheme of the math core (fa_exp_reduce_f64: tables fa_exp2_16_hi/lo, the degree-4 q of its
+ * exp branch, 2^-54.8 against 1 + p) with one change: the magic number 0x1.8p48 rounds
+ * x log2e to a multiple of 1/16, so tn - magic is n/16 itself (no multiply for vscalefpd) and
+ * the table index is still the low 4 bits of tn.  |n| < 2^21 keeps (n/16) ln2_hi exact.
+ * Outputs for em 2^(floor(n/16) - K) (fa_sm64_scale): *e = n/16 - K (vscalefpd floors it) and
+ * *tb = tn - K, whose bits give the power of two (fa_pow2_n16_f64).  Kmagic = magic + K.
+ */
+#define FA_SM64_MAGIC16 0x1.8p48
+FA_INLINE fa_simd_f64 fa_sm64_em(fa_simd_f64 x, fa_simd_f64 Kmagic, fa_simd_f64 low, int mode,
+                                 fa_simd_f64 *e, fa_simd_f64 *tb)
 {
-    fa_simd_f64 thi, tlo;
+    const fa_simd_f64 magic = fa_set1_f64(FA_SM64_MAGIC16);
     if (mode == FA_SM64_CLAMP)
         x = fa_max_f64(low, x);              /* keeps NaN */
-    fa_simd_f64 p = fa_exp_reduce_f64(x, fa_set1_f64(0.0), 0, t, n, &thi, &tlo);
-    *t = fa_sub_f64(*t, K16);
-    *n = fa_sub_f64(*n, K16);
+    fa_simd_f64 tn = fa_fmadd_f64(x, fa_set1_f64(FA_LOG2E_F64), magic);
+    fa_simd_f64 n16 = fa_sub_f64(tn, magic);
+    fa_simd_f64 r = fa_fnmadd_f64(n16, fa_set1_f64(FA_LN2_HI_F64), x);
+    r = fa_fnmadd_f64(n16, fa_set1_f64(FA_LN2_LO_F64), r);
+    fa_simd_f64 q = fa_set1_f64(0x1.6c17c334f5083p-10);     /* fa_exp_reduce_f64, exp branch */
+    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.111212da060e8p-7));
+    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.555555551573cp-5));
+    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.55555554d5922p-3));
+    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.0p-1));
+    fa_simd_f64 p = fa_fmadd_f64(fa_mul_f64(r, r), q, r);
+    fa_simd_f64 thi = fa_lut16_f64(fa_exp2_16_hi, tn), tlo = fa_lut16_f64(fa_exp2_16_lo, tn);
+    *e = fa_sub_f64(tn, Kmagic);
+    *tb = fa_sub_f64(tn, fa_sub_f64(Kmagic, magic));
     return fa_add_f64(thi, fa_fmadd_f64(thi, p, tlo));
 }
 
-/* v 2^floor(n/16) (t = n + magic): floor(n/16) in [-1022, 1] (FA_SM64_DIRECT: one product by a
- * normal power of two) or [-1100, 1] (FA_SM64_CLAMP, into the subnormals) */
-FA_INLINE fa_simd_f64 fa_sm64_scale(fa_simd_f64 v, fa_simd_f64 t, fa_simd_f64 n, int mode)
+/* v 2^floor(e) (e = n/16 - K, tb its magic form): floor(e) in [-1022, 1] (FA_SM64_DIRECT:
+ * one product by a normal power of two) or [-1100, 1] (FA_SM64_CLAMP, into the subnormals) */
+FA_INLINE fa_simd_f64 fa_sm64_scale(fa_simd_f64 v, fa_simd_f64 e, fa_simd_f64 tb, int mode)
 {
-#if !FA_HAVE_SCALEF
-    if (mode == FA_SM64_DIRECT)
-        return fa_mul_f64(v, fa_pow2_n16_f64(t));
+#if FA_HAVE_SCALEF
+    (void)mode; (void)tb;
+    return fa_scalef_f64(v, e);
+#else
+    if (mode == FA_SM64_CLAMP) {             /* below 2^-1000 in two steps (fa_scale_exp_f64's) */
+        fa_mask_f64 deep = fa_cmplt_f64(e, fa_set1_f64(-1000.0));
+        tb = fa_select_f64(deep, fa_add_f64(tb, fa_set1_f64(200.0)), tb);
+        v = fa_mul_f64(v, fa_select_f64(deep, fa_set1_f64(0x1p-200), fa_set1_f64(1.0)));
+    }
+    return fa_mul_f64(v, fa_pow2_n16_f64(tb));
 #endif
-    (void)mode;
-    return fa_scale_exp_f64(v, t, n);
 }
 
-/* e^(x - K ln2) for x <= mk (K16 = 16 K, low = mk - 760: the clamp of FA_SM64_CLAMP) */
-FA_INLINE fa_simd_f64 fa_sm64_term(fa_simd_f64 x, fa_simd_f64 K16, fa_simd_f64 low, int mode)
+/* e^(x - K ln2) for x <= mk (Kmagic = FA_SM64_MAGIC16 + K, low = mk - 760: the clamp) */
+FA_INLINE fa_simd_f64 fa_sm64_term(fa_simd_f64 x, fa_simd_f64 Kmagic, fa_simd_f64 low, int mode)
 {
-    fa_simd_f64 t, n;
-    fa_simd_f64 em = fa_sm64_em(x, K16, low, mode, &t, &n);
-    return fa_sm64_scale(em, t, n, mode);
+    fa_simd_f64 e, tb;
+    fa_simd_f64 em = fa_sm64_em(x, Kmagic, low, mode, &e, &tb);
+    return fa_sm64_scale(em, e, tb, mode);
 }
 
 /* e^(ah + al) as hi + lo, |ah| <= 0.37, |al| <= 2^-40: 1 + a + a^2/2 + a^3 w(a) with the first
@@ -1087,7 +1109,7 @@ FA_INLINE void fa_sm64_chunk_sum(const double *x, ptrdiff_t n, double mk, double
                                  double *ystore, double *uh, double *ul, double *ck)
 {
     const ptrdiff_t L = FA_LANES_F64;
-    const fa_simd_f64 mkv = fa_set1_f64(mk), Kv = fa_set1_f64(16.0 * K), low = fa_set1_f64(mk - 760.0);
+    const fa_simd_f64 mkv = fa_set1_f64(mk), Kv = fa_set1_f64(FA_SM64_MAGIC16 + K), low = fa_set1_f64(mk - 760.0);
     const fa_simd_f64 zero = fa_set1_f64(0.0);
     fa_simd_f64 t0 = zero, t1 = zero, c0 = zero, c1 = zero;
     ptrdiff_t count = 0, i = 0;
@@ -1191,17 +1213,17 @@ static void fa_sm_row_out_fast_f64(const double *x, double *y, ptrdiff_t n, doub
     double fh, fl;
     fa_sm64_rel_factor(M, K, &fh, &fl);
     const double gh = fh / S, gl = (fma(-gh, S, fh) + fl) / S;
-    const fa_simd_f64 Kv = fa_set1_f64(16.0 * K), ghv = fa_set1_f64(gh), glv = fa_set1_f64(gl);
+    const fa_simd_f64 Kv = fa_set1_f64(FA_SM64_MAGIC16 + K), ghv = fa_set1_f64(gh), glv = fa_set1_f64(gl);
     const fa_simd_f64 low = fa_set1_f64(M - 760.0);
     for (; i < n; i += L) {
         const ptrdiff_t left = n - i;
-        fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, M), t, nn;
+        fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, M), e, tb;
         if (mode == FA_SM64_DIRECT) {
-            fa_simd_f64 em = fa_sm64_em(v, Kv, low, FA_SM64_DIRECT, &t, &nn);
-            v = fa_sm64_scale(fa_fmadd_f64(em, ghv, fa_mul_f64(em, glv)), t, nn, FA_SM64_DIRECT);
+            fa_simd_f64 em = fa_sm64_em(v, Kv, low, FA_SM64_DIRECT, &e, &tb);
+            v = fa_sm64_scale(fa_fmadd_f64(em, ghv, fa_mul_f64(em, glv)), e, tb, FA_SM64_DIRECT);
         } else {
-            fa_simd_f64 em = fa_sm64_em(v, Kv, low, FA_SM64_CLAMP, &t, &nn);
-            v = fa_sm64_scale(fa_fmadd_f64(em, ghv, fa_mul_f64(em, glv)), t, nn, FA_SM64_CLAMP);
+            fa_simd_f64 em = fa_sm64_em(v, Kv, low, FA_SM64_CLAMP, &e, &tb);
+            v = fa_sm64_scale(fa_fmadd_f64(em, ghv, fa_mul_f64(em, glv)), e, tb, FA_SM64_CLAMP);
         }
         if (left >= L) fa_storeu_f64(y + i, v); else fa_store_tail_f64(y + i, v, left);
     }
