@@ -1083,15 +1083,19 @@ FA_INLINE void fa_sm64_kahan(fa_simd_f64 *t, fa_simd_f64 *c, fa_simd_f64 v)
     *t = s;
 }
 
-/* (t0 - c0) + (t1 - c1) over every lane as a double-double */
-FA_INLINE void fa_sm64_kahan_total(fa_simd_f64 t0, fa_simd_f64 c0, fa_simd_f64 t1, fa_simd_f64 c1,
-                                   double *hi, double *lo)
+/* sum over k < FA_SM64_ACCS of t[k] - c[k] over every lane, as a double-double: a vector
+ * two-sum tree, then the lanes */
+#define FA_SM64_ACCS 4
+FA_INLINE void fa_sm64_kahan_total(const fa_simd_f64 *t, const fa_simd_f64 *c, double *hi, double *lo)
 {
     double a[FA_LANES_F64], b[FA_LANES_F64], h = 0.0, l = 0.0;
-    fa_simd_f64 s = fa_add_f64(t0, t1), bb = fa_sub_f64(s, t0);
-    fa_simd_f64 e = fa_add_f64(fa_sub_f64(t0, fa_sub_f64(s, bb)), fa_sub_f64(t1, bb));
+    fa_simd_f64 e01, e23, e;
+    fa_simd_f64 s01 = fa_two_sum_f64(t[0], t[1], &e01), s23 = fa_two_sum_f64(t[2], t[3], &e23);
+    fa_simd_f64 s = fa_two_sum_f64(s01, s23, &e);
+    e = fa_add_f64(fa_add_f64(e, e01), e23);
+    e = fa_sub_f64(e, fa_add_f64(fa_add_f64(c[0], c[1]), fa_add_f64(c[2], c[3])));
     fa_storeu_f64(a, s);
-    fa_storeu_f64(b, fa_sub_f64(e, fa_add_f64(c0, c1)));
+    fa_storeu_f64(b, e);
     for (int k = 0; k < FA_LANES_F64; k++) {
         fa_sm_add2(&h, &l, a[k]);
         l += b[k];
@@ -1100,51 +1104,59 @@ FA_INLINE void fa_sm64_kahan_total(fa_simd_f64 t0, fa_simd_f64 c0, fa_simd_f64 t
     *lo = l - (*hi - h);
 }
 
+/* one vector of fa_sm64_chunk_sum: the term of v (in: the lanes that count when !full) into
+ * the Kahan pair (t, c), stored into ystore if given; EXCL: entries equal to mk counted instead */
+FA_INLINE void fa_sm64_sum_step(fa_simd_f64 v, fa_mask_f64 in, int full, double *ystore, ptrdiff_t left,
+                                fa_simd_f64 mkv, fa_simd_f64 Kv, fa_simd_f64 low, int mode, int EXCL,
+                                fa_simd_f64 *t, fa_simd_f64 *c, ptrdiff_t *count)
+{
+    const fa_simd_f64 zero = fa_set1_f64(0.0);
+    fa_simd_f64 e = fa_sm64_term(v, Kv, low, mode);
+    if (!full)
+        e = fa_select_f64(in, e, zero);
+    if (ystore) {
+        if (full) fa_storeu_f64(ystore, e); else fa_store_tail_f64(ystore, e, left);
+    }
+    if (EXCL) {
+        fa_mask_f64 at = fa_cmpeq_f64(v, mkv);
+        if (!full)
+            at = fa_mask_and_f64(at, in);
+        e = fa_select_f64(at, zero, e);
+        *count += fa_mask_count_f64(at);
+    }
+    fa_sm64_kahan(t, c, e);
+}
+
 /*
  * sum of e^(x - K ln2) over a chunk whose max is mk: over x != mk with the count of x == mk
  * in *ck (EXCL, the statistics: l = log1p(T) needs T without the max entries), or over
- * every x (softmax), each term also stored into ystore if given.  Kahan-compensated.
+ * every x (softmax), each term also stored into ystore if given.  Kahan-compensated in
+ * FA_SM64_ACCS interleaved accumulators (the Kahan chain is 4 dependent additions).
  */
 FA_INLINE void fa_sm64_chunk_sum(const double *x, ptrdiff_t n, double mk, double K, int mode, int EXCL,
                                  double *ystore, double *uh, double *ul, double *ck)
 {
-    const ptrdiff_t L = FA_LANES_F64;
+    const ptrdiff_t L = FA_LANES_F64, A = FA_SM64_ACCS;
     const fa_simd_f64 mkv = fa_set1_f64(mk), Kv = fa_set1_f64(FA_SM64_MAGIC16 + K), low = fa_set1_f64(mk - 760.0);
-    const fa_simd_f64 zero = fa_set1_f64(0.0);
-    fa_simd_f64 t0 = zero, t1 = zero, c0 = zero, c1 = zero;
+    const fa_mask_f64 all = fa_cmpeq_f64(mkv, mkv);
+    fa_simd_f64 t[FA_SM64_ACCS], c[FA_SM64_ACCS];
     ptrdiff_t count = 0, i = 0;
-    for (; i + 2 * L <= n; i += 2 * L) {
-        fa_simd_f64 v0 = fa_loadu_f64(x + i), v1 = fa_loadu_f64(x + i + L);
-        fa_simd_f64 e0 = fa_sm64_term(v0, Kv, low, mode), e1 = fa_sm64_term(v1, Kv, low, mode);
-        if (ystore) {
-            fa_storeu_f64(ystore + i, e0);
-            fa_storeu_f64(ystore + i + L, e1);
-        }
-        if (EXCL) {
-            fa_mask_f64 at0 = fa_cmpeq_f64(v0, mkv), at1 = fa_cmpeq_f64(v1, mkv);
-            e0 = fa_select_f64(at0, zero, e0);
-            e1 = fa_select_f64(at1, zero, e1);
-            count += fa_mask_count_f64(at0) + fa_mask_count_f64(at1);
-        }
-        fa_sm64_kahan(&t0, &c0, e0);
-        fa_sm64_kahan(&t1, &c1, e1);
-    }
-    for (; i < n; i += L) {
+    for (int k = 0; k < A; k++)
+        t[k] = c[k] = fa_set1_f64(0.0);
+    for (; i + A * L <= n; i += A * L)
+        for (int k = 0; k < A; k++)
+            fa_sm64_sum_step(fa_loadu_f64(x + i + k * L), all, 1, ystore ? ystore + i + k * L : NULL, L,
+                             mkv, Kv, low, mode, EXCL, &t[k], &c[k], &count);
+    for (int k = 0; i < n; i += L, k++) {
         const ptrdiff_t left = n - i;
-        const fa_mask_f64 in = left >= L ? fa_cmpeq_f64(zero, zero) : fa_tail_mask_f64(left);
-        fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, mk);
-        fa_simd_f64 e = fa_select_f64(in, fa_sm64_term(v, Kv, low, mode), zero);
-        if (ystore) {
-            if (left >= L) fa_storeu_f64(ystore + i, e); else fa_store_tail_f64(ystore + i, e, left);
-        }
-        if (EXCL) {
-            fa_mask_f64 at = fa_mask_and_f64(fa_cmpeq_f64(v, mkv), in);
-            e = fa_select_f64(at, zero, e);
-            count += fa_mask_count_f64(at);
-        }
-        fa_sm64_kahan(&t0, &c0, e);
+        if (left >= L)
+            fa_sm64_sum_step(fa_loadu_f64(x + i), all, 1, ystore ? ystore + i : NULL, L,
+                             mkv, Kv, low, mode, EXCL, &t[k], &c[k], &count);
+        else
+            fa_sm64_sum_step(fa_load_tail_f64(x + i, left, mk), fa_tail_mask_f64(left), 0,
+                             ystore ? ystore + i : NULL, left, mkv, Kv, low, mode, EXCL, &t[k], &c[k], &count);
     }
-    fa_sm64_kahan_total(t0, c0, t1, c1, uh, ul);
+    fa_sm64_kahan_total(t, c, uh, ul);
     *ck = (double)count;
 }
 
