@@ -970,21 +970,19 @@ FA_INLINE double fa_sm64_shift(double m)
 /*
  * em = e^(x - floor(n/16) ln2) in [0.97, 2.05], n = round(16 x log2e): Tang's 16-entry
  * scheme of the math core (fa_exp_reduce_f64: tables fa_exp2_16_hi/lo, the degree-4 q of its
- * exp branch, 2^-54.8 against 1 + p) with one change: the magic number 0x1.8p48 rounds
- * x log2e to a multiple of 1/16, so tn - magic is n/16 itself (no multiply for vscalefpd) and
- * the table index is still the low 4 bits of tn.  |n| < 2^21 keeps (n/16) ln2_hi exact.
- * Outputs for em 2^(floor(n/16) - K) (fa_sm64_scale): *e = n/16 - K (vscalefpd floors it) and
- * *tb = tn - K, whose bits give the power of two (fa_pow2_n16_f64).  Kmagic = magic + K.
+ * exp branch, 2^-54.8 against 1 + p) with another magic number, Kmagic = 0x1.8p48 - K: it
+ * rounds x log2e to a multiple of 1/16, so tn - Kmagic is n/16 itself, the table index is
+ * still the low 4 bits of tn, and the bits of tn hold 2^51 + n - 16 K, from which
+ * fa_sm64_scale builds 2^(floor(n/16) - K) with integer operations (no vscalefpd, no
+ * conversion).  |n| < 2^21 keeps (n/16) ln2_hi exact.
  */
 #define FA_SM64_MAGIC16 0x1.8p48
-FA_INLINE fa_simd_f64 fa_sm64_em(fa_simd_f64 x, fa_simd_f64 Kmagic, fa_simd_f64 low, int mode,
-                                 fa_simd_f64 *e, fa_simd_f64 *tb)
+FA_INLINE fa_simd_f64 fa_sm64_em(fa_simd_f64 x, fa_simd_f64 Kmagic, fa_simd_f64 low, int mode, fa_simd_f64 *tn)
 {
-    const fa_simd_f64 magic = fa_set1_f64(FA_SM64_MAGIC16);
     if (mode == FA_SM64_CLAMP)
         x = fa_max_f64(low, x);              /* keeps NaN */
-    fa_simd_f64 tn = fa_fmadd_f64(x, fa_set1_f64(FA_LOG2E_F64), magic);
-    fa_simd_f64 n16 = fa_sub_f64(tn, magic);
+    *tn = fa_fmadd_f64(x, fa_set1_f64(FA_LOG2E_F64), Kmagic);
+    fa_simd_f64 n16 = fa_sub_f64(*tn, Kmagic);
     fa_simd_f64 r = fa_fnmadd_f64(n16, fa_set1_f64(FA_LN2_HI_F64), x);
     r = fa_fnmadd_f64(n16, fa_set1_f64(FA_LN2_LO_F64), r);
     fa_simd_f64 q = fa_set1_f64(0x1.6c17c334f5083p-10);     /* fa_exp_reduce_f64, exp branch */
@@ -993,35 +991,39 @@ FA_INLINE fa_simd_f64 fa_sm64_em(fa_simd_f64 x, fa_simd_f64 Kmagic, fa_simd_f64 
     q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.55555554d5922p-3));
     q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.0p-1));
     fa_simd_f64 p = fa_fmadd_f64(fa_mul_f64(r, r), q, r);
-    fa_simd_f64 thi = fa_lut16_f64(fa_exp2_16_hi, tn), tlo = fa_lut16_f64(fa_exp2_16_lo, tn);
-    *e = fa_sub_f64(tn, Kmagic);
-    *tb = fa_sub_f64(tn, fa_sub_f64(Kmagic, magic));
+    fa_simd_f64 thi = fa_lut16_f64(fa_exp2_16_hi, *tn), tlo = fa_lut16_f64(fa_exp2_16_lo, *tn);
     return fa_add_f64(thi, fa_fmadd_f64(thi, p, tlo));
 }
 
-/* v 2^floor(e) (e = n/16 - K, tb its magic form): floor(e) in [-1022, 1] (FA_SM64_DIRECT:
- * one product by a normal power of two) or [-1100, 1] (FA_SM64_CLAMP, into the subnormals) */
-FA_INLINE fa_simd_f64 fa_sm64_scale(fa_simd_f64 v, fa_simd_f64 e, fa_simd_f64 tb, int mode)
+/*
+ * em 2^(floor(n/16) - K) = e^(x - K ln2), zero where keep is false.  FA_SM64_DIRECT (the
+ * result is normal, floor(n/16) - K >= -1012): exact, an integer addition of
+ * (floor(n/16) - K) << 52 to em's bits, that shift taken from tn's bits.  FA_SM64_CLAMP
+ * (floor(n/16) - K down to -1100): vscalefpd by tn - magic = n/16 - K (it floors), or two
+ * products below 2^-1000 (the math core's fa_scale_exp_f64 steps); rounded once.
+ */
+FA_INLINE fa_simd_f64 fa_sm64_scale(fa_simd_f64 em, fa_simd_f64 tn, fa_mask_f64 keep, int mode)
 {
+    if (mode == FA_SM64_DIRECT)
+        return fa_bits_add_maskz_f64(keep, em, fa_bits_shl_f64(fa_bits_srl_f64(tn, 4), 52));
 #if FA_HAVE_SCALEF
-    (void)mode; (void)tb;
-    return fa_scalef_f64(v, e);
+    em = fa_scalef_f64(em, fa_sub_f64(tn, fa_set1_f64(FA_SM64_MAGIC16)));
 #else
-    if (mode == FA_SM64_CLAMP) {             /* below 2^-1000 in two steps (fa_scale_exp_f64's) */
-        fa_mask_f64 deep = fa_cmplt_f64(e, fa_set1_f64(-1000.0));
-        tb = fa_select_f64(deep, fa_add_f64(tb, fa_set1_f64(200.0)), tb);
-        v = fa_mul_f64(v, fa_select_f64(deep, fa_set1_f64(0x1p-200), fa_set1_f64(1.0)));
-    }
-    return fa_mul_f64(v, fa_pow2_n16_f64(tb));
+    fa_mask_f64 deep = fa_cmplt_f64(tn, fa_set1_f64(FA_SM64_MAGIC16 - 1000.0));
+    tn = fa_select_f64(deep, fa_add_f64(tn, fa_set1_f64(200.0)), tn);
+    em = fa_mul_f64(em, fa_select_f64(deep, fa_set1_f64(0x1p-200), fa_set1_f64(1.0)));
+    em = fa_mul_f64(em, fa_pow2_n16_f64(tn));
 #endif
+    return fa_select_f64(keep, em, fa_set1_f64(0.0));
 }
 
-/* e^(x - K ln2) for x <= mk (Kmagic = FA_SM64_MAGIC16 + K, low = mk - 760: the clamp) */
-FA_INLINE fa_simd_f64 fa_sm64_term(fa_simd_f64 x, fa_simd_f64 Kmagic, fa_simd_f64 low, int mode)
+/* e^(x - K ln2) for x <= mk, zero where keep is false (Kmagic = FA_SM64_MAGIC16 - K,
+ * low = mk - 760: the clamp of FA_SM64_CLAMP) */
+FA_INLINE fa_simd_f64 fa_sm64_term(fa_simd_f64 x, fa_simd_f64 Kmagic, fa_simd_f64 low, fa_mask_f64 keep, int mode)
 {
-    fa_simd_f64 e, tb;
-    fa_simd_f64 em = fa_sm64_em(x, Kmagic, low, mode, &e, &tb);
-    return fa_sm64_scale(em, e, tb, mode);
+    fa_simd_f64 tn;
+    fa_simd_f64 em = fa_sm64_em(x, Kmagic, low, mode, &tn);
+    return fa_sm64_scale(em, tn, keep, mode);
 }
 
 /* e^(ah + al) as hi + lo, |ah| <= 0.37, |al| <= 2^-40: 1 + a + a^2/2 + a^3 w(a) with the first
@@ -1105,24 +1107,22 @@ FA_INLINE void fa_sm64_kahan_total(const fa_simd_f64 *t, const fa_simd_f64 *c, d
 }
 
 /* one vector of fa_sm64_chunk_sum: the term of v (in: the lanes that count when !full) into
- * the Kahan pair (t, c), stored into ystore if given; EXCL: entries equal to mk counted instead */
+ * the Kahan pair (t, c), stored into ystore if given; EXCL: entries equal to mk left out and
+ * the others counted in *kept (C = entries - kept; NaN entries count as kept) */
 FA_INLINE void fa_sm64_sum_step(fa_simd_f64 v, fa_mask_f64 in, int full, double *ystore, ptrdiff_t left,
                                 fa_simd_f64 mkv, fa_simd_f64 Kv, fa_simd_f64 low, int mode, int EXCL,
-                                fa_simd_f64 *t, fa_simd_f64 *c, ptrdiff_t *count)
+                                fa_simd_f64 *t, fa_simd_f64 *c, fa_simd_f64 *kept)
 {
-    const fa_simd_f64 zero = fa_set1_f64(0.0);
-    fa_simd_f64 e = fa_sm64_term(v, Kv, low, mode);
-    if (!full)
-        e = fa_select_f64(in, e, zero);
+    fa_mask_f64 keep = in;
+    if (EXCL) {
+        keep = fa_cmpneq_f64(v, mkv);
+        if (!full)
+            keep = fa_mask_and_f64(keep, in);
+        *kept = fa_mask_add_f64(keep, *kept, fa_set1_f64(1.0));
+    }
+    fa_simd_f64 e = fa_sm64_term(v, Kv, low, keep, mode);
     if (ystore) {
         if (full) fa_storeu_f64(ystore, e); else fa_store_tail_f64(ystore, e, left);
-    }
-    if (EXCL) {
-        fa_mask_f64 at = fa_cmpeq_f64(v, mkv);
-        if (!full)
-            at = fa_mask_and_f64(at, in);
-        e = fa_select_f64(at, zero, e);
-        *count += fa_mask_count_f64(at);
     }
     fa_sm64_kahan(t, c, e);
 }
@@ -1137,27 +1137,27 @@ FA_INLINE void fa_sm64_chunk_sum(const double *x, ptrdiff_t n, double mk, double
                                  double *ystore, double *uh, double *ul, double *ck)
 {
     const ptrdiff_t L = FA_LANES_F64, A = FA_SM64_ACCS;
-    const fa_simd_f64 mkv = fa_set1_f64(mk), Kv = fa_set1_f64(FA_SM64_MAGIC16 + K), low = fa_set1_f64(mk - 760.0);
+    const fa_simd_f64 mkv = fa_set1_f64(mk), Kv = fa_set1_f64(FA_SM64_MAGIC16 - K), low = fa_set1_f64(mk - 760.0);
     const fa_mask_f64 all = fa_cmpeq_f64(mkv, mkv);
-    fa_simd_f64 t[FA_SM64_ACCS], c[FA_SM64_ACCS];
-    ptrdiff_t count = 0, i = 0;
+    fa_simd_f64 t[FA_SM64_ACCS], c[FA_SM64_ACCS], kept = fa_set1_f64(0.0);
+    ptrdiff_t i = 0;
     for (int k = 0; k < A; k++)
         t[k] = c[k] = fa_set1_f64(0.0);
     for (; i + A * L <= n; i += A * L)
         for (int k = 0; k < A; k++)
             fa_sm64_sum_step(fa_loadu_f64(x + i + k * L), all, 1, ystore ? ystore + i + k * L : NULL, L,
-                             mkv, Kv, low, mode, EXCL, &t[k], &c[k], &count);
+                             mkv, Kv, low, mode, EXCL, &t[k], &c[k], &kept);
     for (int k = 0; i < n; i += L, k++) {
         const ptrdiff_t left = n - i;
         if (left >= L)
             fa_sm64_sum_step(fa_loadu_f64(x + i), all, 1, ystore ? ystore + i : NULL, L,
-                             mkv, Kv, low, mode, EXCL, &t[k], &c[k], &count);
+                             mkv, Kv, low, mode, EXCL, &t[k], &c[k], &kept);
         else
             fa_sm64_sum_step(fa_load_tail_f64(x + i, left, mk), fa_tail_mask_f64(left), 0,
-                             ystore ? ystore + i : NULL, left, mkv, Kv, low, mode, EXCL, &t[k], &c[k], &count);
+                             ystore ? ystore + i : NULL, left, mkv, Kv, low, mode, EXCL, &t[k], &c[k], &kept);
     }
     fa_sm64_kahan_total(t, c, uh, ul);
-    *ck = (double)count;
+    *ck = EXCL ? (double)n - fa_reduce_add_f64(kept) : 0.0;
 }
 
 static void fa_sm_row_stats_fast_f64(const double *x, ptrdiff_t n, fa_sm_stats *s, double *rmin)
@@ -1225,18 +1225,15 @@ static void fa_sm_row_out_fast_f64(const double *x, double *y, ptrdiff_t n, doub
     double fh, fl;
     fa_sm64_rel_factor(M, K, &fh, &fl);
     const double gh = fh / S, gl = (fma(-gh, S, fh) + fl) / S;
-    const fa_simd_f64 Kv = fa_set1_f64(FA_SM64_MAGIC16 + K), ghv = fa_set1_f64(gh), glv = fa_set1_f64(gl);
+    const fa_simd_f64 Kv = fa_set1_f64(FA_SM64_MAGIC16 - K), ghv = fa_set1_f64(gh), glv = fa_set1_f64(gl);
     const fa_simd_f64 low = fa_set1_f64(M - 760.0);
+    const fa_mask_f64 all = fa_cmpeq_f64(ghv, ghv);
     for (; i < n; i += L) {
         const ptrdiff_t left = n - i;
-        fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, M), e, tb;
-        if (mode == FA_SM64_DIRECT) {
-            fa_simd_f64 em = fa_sm64_em(v, Kv, low, FA_SM64_DIRECT, &e, &tb);
-            v = fa_sm64_scale(fa_fmadd_f64(em, ghv, fa_mul_f64(em, glv)), e, tb, FA_SM64_DIRECT);
-        } else {
-            fa_simd_f64 em = fa_sm64_em(v, Kv, low, FA_SM64_CLAMP, &e, &tb);
-            v = fa_sm64_scale(fa_fmadd_f64(em, ghv, fa_mul_f64(em, glv)), e, tb, FA_SM64_CLAMP);
-        }
+        fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, M);
+        v = mode == FA_SM64_DIRECT ? fa_sm64_term(v, Kv, low, all, FA_SM64_DIRECT)
+                                   : fa_sm64_term(v, Kv, low, all, FA_SM64_CLAMP);
+        v = fa_fmadd_f64(v, ghv, fa_mul_f64(v, glv));
         if (left >= L) fa_storeu_f64(y + i, v); else fa_store_tail_f64(y + i, v, left);
     }
 }

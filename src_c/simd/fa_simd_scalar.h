@@ -13,7 +13,7 @@
  *              (FA_LANES_F64 floats widened to double and back, for float32 kernels
  *              that compute in double); add_widened_f32_f64(acc, v) = acc + both halves of
  *              the float32 vector v widened (float32 sums accumulated in float64);
- *              mask_add_f32(m, a, b) = m ? a + b : a
+ *              mask_add_f32 / mask_add_f64(m, a, b) = m ? a + b : a
  *   arithmetic set1, set1_bits, add, sub, mul, div, sqrt, min, max, abs, neg,
  *              fmadd(a,b,c) = a*b+c, fnmadd(a,b,c) = c-a*b, fmsub(a,b,c) = a*b-c
  *              (fused where FA_HAVE_FMA, else two roundings)
@@ -24,7 +24,8 @@
  *   masks      cmplt, cmple, cmpgt, cmpge, cmpeq (ordered), cmpneq (true if unordered),
  *              cmpunord (either is NaN), mask_and, mask_or, mask_andnot(a,b) = ~a & b, mask_not,
  *              mask_any, select(m, a, b) = m ? a : b, tail_mask(n) = first n lanes,
- *              mask_count_f64(m) = number of true lanes (popcount)
+ *              mask_count_f64(m) = number of true lanes (popcount),
+ *              bits_add_maskz_f64(m, a, b) = m ? bits_add(a, b) : 0 (zero-masked integer add)
  *   reduce     reduce_add (lanes summed in a fixed order), reduce_max
  *   tables     lut16_f64(t, idx): t[k] with k the low 4 bits of each lane's bits of idx
  *              (t: 16 doubles; a 16-entry table lookup, vpermt2pd on AVX-512)
@@ -99,6 +100,8 @@ FA_INLINE S fa_reduce_max_##T(fa_simd_##T v) { return v; }
 FA__SCALAR_COMMON(f32, float, uint32_t, fa__bits_f32, fa__from_bits_f32)
 FA__SCALAR_COMMON(f64, double, uint64_t, fa__bits_f64, fa__from_bits_f64)
 FA_INLINE int fa_mask_count_f64(int a) { return a != 0; }
+FA_INLINE double fa_bits_add_maskz_f64(int m, double a, double b) { return m ? fa_bits_add_f64(a, b) : 0.0; }
+FA_INLINE double fa_mask_add_f64(int m, double a, double b) { return m ? a + b : a; }
 
 #if FA_HAVE_FMA
 FA_INLINE float fa_fmadd_f32(float a, float b, float c) { return fmaf(a, b, c); }
