@@ -1088,6 +1088,12 @@ FA_INLINE void fa_sm64_kahan(fa_simd_f64 *t, fa_simd_f64 *c, fa_simd_f64 v)
 /* sum over k < FA_SM64_ACCS of t[k] - c[k] over every lane, as a double-double: a vector
  * two-sum tree, then the lanes */
 #define FA_SM64_ACCS 4
+#ifndef FA_SM64_PAIRS_STATS
+#define FA_SM64_PAIRS_STATS 1
+#endif
+#ifndef FA_SM64_PAIRS_SOFTMAX
+#define FA_SM64_PAIRS_SOFTMAX 1
+#endif
 FA_INLINE void fa_sm64_kahan_total(const fa_simd_f64 *t, const fa_simd_f64 *c, double *hi, double *lo)
 {
     double a[FA_LANES_F64], b[FA_LANES_F64], h = 0.0, l = 0.0;
@@ -1106,12 +1112,12 @@ FA_INLINE void fa_sm64_kahan_total(const fa_simd_f64 *t, const fa_simd_f64 *c, d
     *lo = l - (*hi - h);
 }
 
-/* one vector of fa_sm64_chunk_sum: the term of v (in: the lanes that count when !full) into
- * the Kahan pair (t, c), stored into ystore if given; EXCL: entries equal to mk left out and
- * the others counted in *kept (C = entries - kept; NaN entries count as kept) */
-FA_INLINE void fa_sm64_sum_step(fa_simd_f64 v, fa_mask_f64 in, int full, double *ystore, ptrdiff_t left,
-                                fa_simd_f64 mkv, fa_simd_f64 Kv, fa_simd_f64 low, int mode, int EXCL,
-                                fa_simd_f64 *t, fa_simd_f64 *c, fa_simd_f64 *kept)
+/* one vector of fa_sm64_chunk_sum: the term of v (in: the lanes that count when !full),
+ * stored into ystore if given; EXCL: entries equal to mk give 0 and the others are counted
+ * in *kept (C = entries - kept; NaN entries count as kept) */
+FA_INLINE fa_simd_f64 fa_sm64_sum_term(fa_simd_f64 v, fa_mask_f64 in, int full, double *ystore, ptrdiff_t left,
+                                       fa_simd_f64 mkv, fa_simd_f64 Kv, fa_simd_f64 low, int mode, int EXCL,
+                                       fa_simd_f64 *kept)
 {
     fa_mask_f64 keep = in;
     if (EXCL) {
@@ -1124,38 +1130,41 @@ FA_INLINE void fa_sm64_sum_step(fa_simd_f64 v, fa_mask_f64 in, int full, double 
     if (ystore) {
         if (full) fa_storeu_f64(ystore, e); else fa_store_tail_f64(ystore, e, left);
     }
-    fa_sm64_kahan(t, c, e);
+    return e;
 }
 
 /*
  * sum of e^(x - K ln2) over a chunk whose max is mk: over x != mk with the count of x == mk
  * in *ck (EXCL, the statistics: l = log1p(T) needs T without the max entries), or over
  * every x (softmax), each term also stored into ystore if given.  Kahan-compensated in
- * FA_SM64_ACCS interleaved accumulators (the Kahan chain is 4 dependent additions).
+ * FA_SM64_ACCS interleaved accumulators (the Kahan chain is 4 dependent additions); PAIRS:
+ * two vectors added first (one rounding, relative 2^-53 of the pair) per Kahan step.
  */
 FA_INLINE void fa_sm64_chunk_sum(const double *x, ptrdiff_t n, double mk, double K, int mode, int EXCL,
-                                 double *ystore, double *uh, double *ul, double *ck)
+                                 int PAIRS, double *ystore, double *uh, double *ul, double *ck)
 {
-    const ptrdiff_t L = FA_LANES_F64, A = FA_SM64_ACCS;
+    const ptrdiff_t L = FA_LANES_F64, A = FA_SM64_ACCS, V = PAIRS ? 2 * FA_SM64_ACCS : FA_SM64_ACCS;
     const fa_simd_f64 mkv = fa_set1_f64(mk), Kv = fa_set1_f64(FA_SM64_MAGIC16 - K), low = fa_set1_f64(mk - 760.0);
     const fa_mask_f64 all = fa_cmpeq_f64(mkv, mkv);
     fa_simd_f64 t[FA_SM64_ACCS], c[FA_SM64_ACCS], kept = fa_set1_f64(0.0);
     ptrdiff_t i = 0;
     for (int k = 0; k < A; k++)
         t[k] = c[k] = fa_set1_f64(0.0);
-    for (; i + A * L <= n; i += A * L)
-        for (int k = 0; k < A; k++)
-            fa_sm64_sum_step(fa_loadu_f64(x + i + k * L), all, 1, ystore ? ystore + i + k * L : NULL, L,
-                             mkv, Kv, low, mode, EXCL, &t[k], &c[k], &kept);
-    for (int k = 0; i < n; i += L, k++) {
+#define FA_SM64_TERM(j) fa_sm64_sum_term(fa_loadu_f64(x + i + (j) * L), all, 1, ystore ? ystore + i + (j) * L : NULL, \
+                                         L, mkv, Kv, low, mode, EXCL, &kept)
+    for (; i + V * L <= n; i += V * L)
+        for (int k = 0; k < A; k++) {
+            fa_simd_f64 e = PAIRS ? fa_add_f64(FA_SM64_TERM(2 * k), FA_SM64_TERM(2 * k + 1)) : FA_SM64_TERM(k);
+            fa_sm64_kahan(&t[k], &c[k], e);
+        }
+    for (int k = 0; i < n; i += L, k = (k + 1) % FA_SM64_ACCS) {
         const ptrdiff_t left = n - i;
-        if (left >= L)
-            fa_sm64_sum_step(fa_loadu_f64(x + i), all, 1, ystore ? ystore + i : NULL, L,
-                             mkv, Kv, low, mode, EXCL, &t[k], &c[k], &kept);
-        else
-            fa_sm64_sum_step(fa_load_tail_f64(x + i, left, mk), fa_tail_mask_f64(left), 0,
-                             ystore ? ystore + i : NULL, left, mkv, Kv, low, mode, EXCL, &t[k], &c[k], &kept);
+        fa_simd_f64 e = left >= L ? FA_SM64_TERM(0)
+                                  : fa_sm64_sum_term(fa_load_tail_f64(x + i, left, mk), fa_tail_mask_f64(left), 0,
+                                                     ystore ? ystore + i : NULL, left, mkv, Kv, low, mode, EXCL, &kept);
+        fa_sm64_kahan(&t[k], &c[k], e);
     }
+#undef FA_SM64_TERM
     fa_sm64_kahan_total(t, c, uh, ul);
     *ck = EXCL ? (double)n - fa_reduce_add_f64(kept) : 0.0;
 }
@@ -1179,9 +1188,9 @@ static void fa_sm_row_stats_fast_f64(const double *x, ptrdiff_t n, fa_sm_stats *
         const double K = fa_sm64_shift(mx), before = s->M;
         double uh, ul, fh, fl;
         if (mode == FA_SM64_DIRECT)
-            fa_sm64_chunk_sum(x + c0, len, mx, K, FA_SM64_DIRECT, 1, NULL, &uh, &ul, &ck);
+            fa_sm64_chunk_sum(x + c0, len, mx, K, FA_SM64_DIRECT, 1, FA_SM64_PAIRS_STATS, NULL, &uh, &ul, &ck);
         else
-            fa_sm64_chunk_sum(x + c0, len, mx, K, FA_SM64_CLAMP, 1, NULL, &uh, &ul, &ck);
+            fa_sm64_chunk_sum(x + c0, len, mx, K, FA_SM64_CLAMP, 1, FA_SM64_PAIRS_STATS, NULL, &uh, &ul, &ck);
         fa_sm64_rel_factor(mx, K, &fh, &fl);
         tk = uh * fh;
         const double tl = fma(uh, fh, -tk) + (uh * fl + ul * fh);
@@ -1261,9 +1270,9 @@ static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n)
         Ks[nc] = fa_sm64_shift(mx);
         Kmax = Ks[nc] > Kmax ? Ks[nc] : Kmax;
         if (mode == FA_SM64_DIRECT)
-            fa_sm64_chunk_sum(x + c0, len, mx, Ks[nc], FA_SM64_DIRECT, 0, y + c0, &uh[nc], &ul[nc], &ck);
+            fa_sm64_chunk_sum(x + c0, len, mx, Ks[nc], FA_SM64_DIRECT, 0, FA_SM64_PAIRS_SOFTMAX, y + c0, &uh[nc], &ul[nc], &ck);
         else
-            fa_sm64_chunk_sum(x + c0, len, mx, Ks[nc], FA_SM64_CLAMP, 0, y + c0, &uh[nc], &ul[nc], &ck);
+            fa_sm64_chunk_sum(x + c0, len, mx, Ks[nc], FA_SM64_CLAMP, 0, FA_SM64_PAIRS_SOFTMAX, y + c0, &uh[nc], &ul[nc], &ck);
     }
     double U = 0.0, Ue = 0.0;
     for (int c = 0; c < nc; c++) {           /* 2^(Kk - Kmax) is exact (or the chunk is negligible) */
