@@ -1140,9 +1140,19 @@ FA_INLINE fa_simd_f64 fa_sm64_sum_term(fa_simd_f64 v, fa_mask_f64 in, int full, 
  * FA_SM64_ACCS interleaved accumulators (the Kahan chain is 4 dependent additions); PAIRS:
  * two vectors added first (one rounding, relative 2^-53 of the pair) per Kahan step.
  */
+/* a log_softmax row whose statistics are known and whose output y = (x - M) - l is written
+ * inside the next row's chunk sum (the stores then overlap the exps); y = NULL: none */
+typedef struct fa_sm64_pending {
+    const double *x;
+    double *y;
+    double M, l;
+} fa_sm64_pending;
+
 FA_INLINE void fa_sm64_chunk_sum(const double *x, ptrdiff_t n, double mk, double K, int mode, int EXCL,
-                                 int PAIRS, double *ystore, double *uh, double *ul, double *ck)
+                                 int PAIRS, double *ystore, double *uh, double *ul, double *ck,
+                                 const fa_sm64_pending *o)
 {
+    const fa_simd_f64 oM = fa_set1_f64(o ? o->M : 0.0), ol = fa_set1_f64(o ? o->l : 0.0);
     const ptrdiff_t L = FA_LANES_F64, A = FA_SM64_ACCS, V = PAIRS ? 2 * FA_SM64_ACCS : FA_SM64_ACCS;
     const fa_simd_f64 mkv = fa_set1_f64(mk), Kv = fa_set1_f64(FA_SM64_MAGIC16 - K), low = fa_set1_f64(mk - 760.0);
     const fa_mask_f64 all = fa_cmpeq_f64(mkv, mkv);
@@ -1152,13 +1162,22 @@ FA_INLINE void fa_sm64_chunk_sum(const double *x, ptrdiff_t n, double mk, double
         t[k] = c[k] = fa_set1_f64(0.0);
 #define FA_SM64_TERM(j) fa_sm64_sum_term(fa_loadu_f64(x + i + (j) * L), all, 1, ystore ? ystore + i + (j) * L : NULL, \
                                          L, mkv, Kv, low, mode, EXCL, &kept)
-    for (; i + V * L <= n; i += V * L)
+    for (; i + V * L <= n; i += V * L) {
         for (int k = 0; k < A; k++) {
             fa_simd_f64 e = PAIRS ? fa_add_f64(FA_SM64_TERM(2 * k), FA_SM64_TERM(2 * k + 1)) : FA_SM64_TERM(k);
             fa_sm64_kahan(&t[k], &c[k], e);
         }
+        if (o)
+            for (ptrdiff_t j = i; j < i + V * L; j += L)
+                fa_storeu_f64(o->y + j, fa_sub_f64(fa_sub_f64(fa_loadu_f64(o->x + j), oM), ol));
+    }
     for (int k = 0; i < n; i += L, k = (k + 1) % FA_SM64_ACCS) {
         const ptrdiff_t left = n - i;
+        if (o) {
+            fa_simd_f64 v = left >= L ? fa_loadu_f64(o->x + i) : fa_load_tail_f64(o->x + i, left, 0.0);
+            v = fa_sub_f64(fa_sub_f64(v, oM), ol);
+            if (left >= L) fa_storeu_f64(o->y + i, v); else fa_store_tail_f64(o->y + i, v, left);
+        }
         fa_simd_f64 e = left >= L ? FA_SM64_TERM(0)
                                   : fa_sm64_sum_term(fa_load_tail_f64(x + i, left, mk), fa_tail_mask_f64(left), 0,
                                                      ystore ? ystore + i : NULL, left, mkv, Kv, low, mode, EXCL, &kept);
@@ -1169,6 +1188,59 @@ FA_INLINE void fa_sm64_chunk_sum(const double *x, ptrdiff_t n, double mk, double
     *ck = EXCL ? (double)n - fa_reduce_add_f64(kept) : 0.0;
 }
 
+/* y = (x - M) - l over a row (log_softmax's output pass) */
+FA_INLINE void fa_sm64_log_out(const double *x, double *y, ptrdiff_t n, double M, double l)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    const fa_simd_f64 Mv = fa_set1_f64(M), lv = fa_set1_f64(l);
+    ptrdiff_t i = 0;
+    for (; i + 2 * L <= n; i += 2 * L) {
+        fa_storeu_f64(y + i, fa_sub_f64(fa_sub_f64(fa_loadu_f64(x + i), Mv), lv));
+        fa_storeu_f64(y + i + L, fa_sub_f64(fa_sub_f64(fa_loadu_f64(x + i + L), Mv), lv));
+    }
+    for (; i < n; i += L) {
+        const ptrdiff_t left = n - i;
+        fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, 0.0);
+        v = fa_sub_f64(fa_sub_f64(v, Mv), lv);
+        if (left >= L) fa_storeu_f64(y + i, v); else fa_store_tail_f64(y + i, v, left);
+    }
+}
+
+/* one chunk (max mx, min mn) merged into s; a pending output o (or NULL) is written on the way */
+FA_INLINE void fa_sm64_stats_chunk(fa_sm_stats *s, const double *x, ptrdiff_t len, double mx, double mn,
+                                   const fa_sm64_pending *o)
+{
+    const int mode = fa_sm64_mode(mx, mn);
+    double tk, ck;
+    if (mode == FA_SM64_EXACT) {
+        if (o)
+            fa_sm64_log_out(o->x, o->y, len, o->M, o->l);
+        fa_sm_chunk_sum_f64(x, NULL, NULL, len, mx, &tk, &ck, 0, 0);
+        fa_sm_merge(s, mx, tk, ck);
+        return;
+    }
+    const double K = fa_sm64_shift(mx), before = s->M;
+    double uh, ul, fh, fl;
+    if (mode == FA_SM64_DIRECT)
+        fa_sm64_chunk_sum(x, len, mx, K, FA_SM64_DIRECT, 1, FA_SM64_PAIRS_STATS, NULL, &uh, &ul, &ck, o);
+    else
+        fa_sm64_chunk_sum(x, len, mx, K, FA_SM64_CLAMP, 1, FA_SM64_PAIRS_STATS, NULL, &uh, &ul, &ck, o);
+    fa_sm64_rel_factor(mx, K, &fh, &fl);
+    tk = uh * fh;
+    const double tl = fma(uh, fh, -tk) + (uh * fl + ul * fh);
+    fa_sm_merge(s, mx, tk, ck);
+    if (mx >= before)                /* tk entered at scale 1 (below, tl is under 2^-53 of it) */
+        s->te += tl;
+}
+
+/* t the rounded sum (the callers' S = C + t), te the rest */
+FA_INLINE void fa_sm64_stats_normalize(fa_sm_stats *s)
+{
+    const double t = s->t + s->te;
+    s->te -= t - s->t;
+    s->t = t;
+}
+
 static void fa_sm_row_stats_fast_f64(const double *x, ptrdiff_t n, fa_sm_stats *s, double *rmin)
 {
     const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(double);
@@ -1176,31 +1248,41 @@ static void fa_sm_row_stats_fast_f64(const double *x, ptrdiff_t n, fa_sm_stats *
     *rmin = INFINITY;
     for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk) {
         const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
-        double mx, mn, tk, ck;
+        double mx, mn;
         fa_sm64_chunk_max_min(x + c0, len, &mx, &mn);
-        const int mode = fa_sm64_mode(mx, mn);
         *rmin = mn < *rmin ? mn : *rmin;
-        if (mode == FA_SM64_EXACT) {
-            fa_sm_chunk_sum_f64(x + c0, NULL, NULL, len, mx, &tk, &ck, 0, 0);
-            fa_sm_merge(s, mx, tk, ck);
+        fa_sm64_stats_chunk(s, x + c0, len, mx, mn, NULL);
+    }
+    fa_sm64_stats_normalize(s);
+}
+
+/*
+ * log_softmax of contiguous float64 rows of at most one chunk, no mask: row r's output pass
+ * runs inside row r+1's chunk sum (stores to memory overlapped with the exps).  y may be x.
+ * Returns 0 (nothing done) for longer rows.
+ */
+static int fa_sm64_log_softmax_rows(const double *x, double *y, ptrdiff_t rows, ptrdiff_t n)
+{
+    if (n > (ptrdiff_t)(FA_SM_CHUNK_BYTES / sizeof(double)))
+        return 0;
+    fa_sm64_pending o = {NULL, NULL, 0.0, 0.0};
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        const double *xr = x + r * n;
+        fa_sm_stats s = {-INFINITY, 0.0, 0.0, 0.0};
+        double mx, mn, l, sign;
+        fa_sm64_chunk_max_min(xr, n, &mx, &mn);
+        fa_sm64_stats_chunk(&s, xr, n, mx, mn, o.y ? &o : NULL);
+        fa_sm64_stats_normalize(&s);
+        o.y = NULL;
+        if (fa_sm_finish(&s, &l, &sign) == FA_SM_SPECIAL) {
+            fa_sm_row_special_f64(y + r * n, NULL, n, 1, 1);
             continue;
         }
-        const double K = fa_sm64_shift(mx), before = s->M;
-        double uh, ul, fh, fl;
-        if (mode == FA_SM64_DIRECT)
-            fa_sm64_chunk_sum(x + c0, len, mx, K, FA_SM64_DIRECT, 1, FA_SM64_PAIRS_STATS, NULL, &uh, &ul, &ck);
-        else
-            fa_sm64_chunk_sum(x + c0, len, mx, K, FA_SM64_CLAMP, 1, FA_SM64_PAIRS_STATS, NULL, &uh, &ul, &ck);
-        fa_sm64_rel_factor(mx, K, &fh, &fl);
-        tk = uh * fh;
-        const double tl = fma(uh, fh, -tk) + (uh * fl + ul * fh);
-        fa_sm_merge(s, mx, tk, ck);
-        if (mx >= before)            /* tk entered at scale 1 (below, tl is under 2^-53 of it) */
-            s->te += tl;
+        o.x = xr; o.y = y + r * n; o.M = s.M; o.l = l;
     }
-    const double t = s->t + s->te;   /* t the rounded sum (the callers' S = C + t), te the rest */
-    s->te -= t - s->t;
-    s->t = t;
+    if (o.y)
+        fa_sm64_log_out(o.x, o.y, n, o.M, o.l);
+    return 1;
 }
 
 /* log_softmax: y = (x - M) - l; softmax of rows past the stored path: e^(x - M) / S recomputed
@@ -1209,19 +1291,9 @@ static void fa_sm_row_out_fast_f64(const double *x, double *y, ptrdiff_t n, doub
                                    double S, double l, int LOG)
 {
     const ptrdiff_t L = FA_LANES_F64;
-    const fa_simd_f64 Mv = fa_set1_f64(M), lv = fa_set1_f64(l);
     ptrdiff_t i = 0;
     if (LOG) {
-        for (; i + 2 * L <= n; i += 2 * L) {
-            fa_storeu_f64(y + i, fa_sub_f64(fa_sub_f64(fa_loadu_f64(x + i), Mv), lv));
-            fa_storeu_f64(y + i + L, fa_sub_f64(fa_sub_f64(fa_loadu_f64(x + i + L), Mv), lv));
-        }
-        for (; i < n; i += L) {
-            const ptrdiff_t left = n - i;
-            fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, 0.0);
-            v = fa_sub_f64(fa_sub_f64(v, Mv), lv);
-            if (left >= L) fa_storeu_f64(y + i, v); else fa_store_tail_f64(y + i, v, left);
-        }
+        fa_sm64_log_out(x, y, n, M, l);
         return;
     }
     const int mode = fa_sm64_mode(M, rmin);
@@ -1270,9 +1342,9 @@ static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n)
         Ks[nc] = fa_sm64_shift(mx);
         Kmax = Ks[nc] > Kmax ? Ks[nc] : Kmax;
         if (mode == FA_SM64_DIRECT)
-            fa_sm64_chunk_sum(x + c0, len, mx, Ks[nc], FA_SM64_DIRECT, 0, FA_SM64_PAIRS_SOFTMAX, y + c0, &uh[nc], &ul[nc], &ck);
+            fa_sm64_chunk_sum(x + c0, len, mx, Ks[nc], FA_SM64_DIRECT, 0, FA_SM64_PAIRS_SOFTMAX, y + c0, &uh[nc], &ul[nc], &ck, NULL);
         else
-            fa_sm64_chunk_sum(x + c0, len, mx, Ks[nc], FA_SM64_CLAMP, 0, FA_SM64_PAIRS_SOFTMAX, y + c0, &uh[nc], &ul[nc], &ck);
+            fa_sm64_chunk_sum(x + c0, len, mx, Ks[nc], FA_SM64_CLAMP, 0, FA_SM64_PAIRS_SOFTMAX, y + c0, &uh[nc], &ul[nc], &ck, NULL);
     }
     double U = 0.0, Ue = 0.0;
     for (int c = 0; c < nc; c++) {           /* 2^(Kk - Kmax) is exact (or the chunk is negligible) */
@@ -1308,6 +1380,9 @@ static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n)
 
 /* ---- the kernels in the dispatch table ---- */
 #define FA_SM_COLS_FAST_f32 fa_sm_cols_fast_f32
+/* log_softmax rows (inner == 1, no mask): 0 where not handled */
+#define FA_SM_LOG_ROWS_FAST_f32(x, y, rows, n) 0
+#define FA_SM_LOG_ROWS_FAST_f64 fa_sm64_log_softmax_rows
 /* float64 columns: no separate fast path, the generic code */
 #define FA_SM_COLS_FAST_f64(x, y, sg, outer, n, inner, op)                                        \
     ((op) == 2 ? fa_sm_lse_cols_f64(x, y, outer, n, inner, NULL, NULL, sg)                        \
@@ -1331,7 +1406,7 @@ static void fa_k_log_softmax_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdi
     if (inner > 1 && FA_SM_HAS_FAST_##T && !mk) FA_SM_COLS_FAST_##T(x, y, NULL, outer, n, inner, 1); \
     else if (inner > 1) fa_sm_cols_##T(x, y, outer, n, inner, mk, 1);                             \
     else if (mk) fa_sm_rows_##T(x, y, outer, n, mk, 1, 1);                                        \
-    else fa_sm_rows_##T(x, y, outer, n, NULL, 1, 0);                                              \
+    else if (!FA_SM_LOG_ROWS_FAST_##T(x, y, outer, n)) fa_sm_rows_##T(x, y, outer, n, NULL, 1, 0); \
 }                                                                                                 \
 static void fa_k_logsumexp_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,        \
                                ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o)               \
