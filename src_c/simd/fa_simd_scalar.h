@@ -25,7 +25,8 @@
  *              cmpunord (either is NaN), mask_and, mask_or, mask_andnot(a,b) = ~a & b, mask_not,
  *              mask_any, select(m, a, b) = m ? a : b, tail_mask(n) = first n lanes,
  *              mask_count_f64(m) = number of true lanes (popcount),
- *              bits_add_maskz_f64(m, a, b) = m ? bits_add(a, b) : 0 (zero-masked integer add)
+ *              bits_add_maskz_f64(m, a, b) = m ? bits_add(a, b) : 0 (zero-masked integer add),
+ *              prefetch_f64(p): a hint to bring p's cache line into L1 (never faults, any address)
  *   reduce     reduce_add (lanes summed in a fixed order), reduce_max
  *   tables     lut16_f64(t, idx): t[k] with k the low 4 bits of each lane's bits of idx
  *              (t: 16 doubles; a 16-entry table lookup, vpermt2pd on AVX-512)
@@ -102,6 +103,7 @@ FA__SCALAR_COMMON(f64, double, uint64_t, fa__bits_f64, fa__from_bits_f64)
 FA_INLINE int fa_mask_count_f64(int a) { return a != 0; }
 FA_INLINE double fa_bits_add_maskz_f64(int m, double a, double b) { return m ? fa_bits_add_f64(a, b) : 0.0; }
 FA_INLINE double fa_mask_add_f64(int m, double a, double b) { return m ? a + b : a; }
+FA_INLINE void fa_prefetch_f64(const double *p) { __builtin_prefetch(p, 0, 3); }
 
 #if FA_HAVE_FMA
 FA_INLINE float fa_fmadd_f32(float a, float b, float c) { return fmaf(a, b, c); }
