@@ -1321,6 +1321,19 @@ static void fa_sm_row_out_fast_f64(const double *x, double *y, ptrdiff_t n, doub
     }
 }
 
+/* v 2^d for d <= 0: one exact product while 2^d is normal, libm below (rare) */
+FA_INLINE double fa_sm64_ldexp(double v, int d)
+{
+    if (d == 0)
+        return v;
+    if (d < -1022)
+        return ldexp(v, d);
+    const uint64_t u = (uint64_t)(d + 1023) << 52;
+    double p;
+    memcpy(&p, &u, 8);
+    return v * p;
+}
+
 /*
  * softmax of a float64 row of up to FA_SM64_STORE_CHUNKS chunks (x and y stay in L2): per
  * chunk e^(x - Kk ln2) is stored into y while summed (no statistics needed: the factor
@@ -1351,8 +1364,8 @@ static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n)
     double U = 0.0, Ue = 0.0;
     for (int c = 0; c < nc; c++) {           /* 2^(Kk - Kmax) is exact (or the chunk is negligible) */
         const int d = (int)(Ks[c] - Kmax);
-        fa_sm_add2(&U, &Ue, ldexp(uh[c], d));
-        Ue += ldexp(ul[c], d);
+        fa_sm_add2(&U, &Ue, fa_sm64_ldexp(uh[c], d));
+        Ue += fa_sm64_ldexp(ul[c], d);
     }
     if (U != U)
         return FA_SM_SPECIAL;
@@ -1360,7 +1373,7 @@ static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n)
     for (int c = 0; c < nc; c++) {
         const ptrdiff_t c0 = c * chunk, len = n - c0 < chunk ? n - c0 : chunk;
         const int d = (int)(Ks[c] - Kmax);
-        const fa_simd_f64 fh = fa_set1_f64(ldexp(ih, d)), fl = fa_set1_f64(ldexp(il, d));
+        const fa_simd_f64 fh = fa_set1_f64(fa_sm64_ldexp(ih, d)), fl = fa_set1_f64(fa_sm64_ldexp(il, d));
         double *yc = y + c0;
         ptrdiff_t i = 0;
         for (; i + 2 * L <= len; i += 2 * L) {
