@@ -1092,7 +1092,7 @@ FA_INLINE void fa_sm64_kahan(fa_simd_f64 *t, fa_simd_f64 *c, fa_simd_f64 v)
 #define FA_SM64_PAIRS_STATS 1
 #endif
 #ifndef FA_SM64_PAIRS_SOFTMAX
-#define FA_SM64_PAIRS_SOFTMAX 1
+#define FA_SM64_PAIRS_SOFTMAX 0
 #endif
 FA_INLINE void fa_sm64_kahan_total(const fa_simd_f64 *t, const fa_simd_f64 *c, double *hi, double *lo)
 {
