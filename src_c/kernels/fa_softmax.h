@@ -1259,31 +1259,35 @@ static void fa_sm_row_stats_fast_f64(const double *x, ptrdiff_t n, fa_sm_stats *
 }
 
 /*
- * log_softmax of contiguous float64 rows of at most one chunk, no mask: row r's output pass
- * runs inside row r+1's chunk sum (stores to memory overlapped with the exps).  y may be x.
- * Returns 0 (nothing done) for longer rows.
+ * log_softmax of contiguous float64 rows, no mask: row r's output pass runs inside row r+1's
+ * chunk sums, chunk by chunk (the stores to memory overlap the exps).  y may be x.
  */
 static int fa_sm64_log_softmax_rows(const double *x, double *y, ptrdiff_t rows, ptrdiff_t n)
 {
-    if (n > (ptrdiff_t)(FA_SM_CHUNK_BYTES / sizeof(double)))
-        return 0;
-    fa_sm64_pending o = {NULL, NULL, 0.0, 0.0};
+    const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(double);
+    const double *px = NULL;
+    double *py = NULL, pM = 0.0, pl = 0.0;
     for (ptrdiff_t r = 0; r < rows; r++) {
         const double *xr = x + r * n;
         fa_sm_stats s = {-INFINITY, 0.0, 0.0, 0.0};
-        double mx, mn, l, sign;
-        fa_sm64_chunk_max_min(xr, n, &mx, &mn);
-        fa_sm64_stats_chunk(&s, xr, n, mx, mn, o.y ? &o : NULL);
+        double l, sign;
+        for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk) {
+            const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
+            const fa_sm64_pending o = {py ? px + c0 : NULL, py ? py + c0 : NULL, pM, pl};
+            double mx, mn;
+            fa_sm64_chunk_max_min(xr + c0, len, &mx, &mn);
+            fa_sm64_stats_chunk(&s, xr + c0, len, mx, mn, py ? &o : NULL);
+        }
         fa_sm64_stats_normalize(&s);
-        o.y = NULL;
+        py = NULL;
         if (fa_sm_finish(&s, &l, &sign) == FA_SM_SPECIAL) {
             fa_sm_row_special_f64(y + r * n, NULL, n, 1, 1);
             continue;
         }
-        o.x = xr; o.y = y + r * n; o.M = s.M; o.l = l;
+        px = xr; py = y + r * n; pM = s.M; pl = l;
     }
-    if (o.y)
-        fa_sm64_log_out(o.x, o.y, n, o.M, o.l);
+    if (py)
+        fa_sm64_log_out(px, py, n, pM, pl);
     return 1;
 }
 
