@@ -25,8 +25,10 @@
  *               FA_SM_COLS vectors of columns, walked in chunks of rows that fit in L1,
  *               per-lane (M, T, C) merged with one vector exp per chunk.
  * Lanes and exps: float32 data without mask/weights runs in float32 lanes (rr2 Cody-Waite,
- * degree-6 fit, 2^-26.5); float64 data and masked/weighted float32 data run in float64
- * lanes (degree 11, 2^-56; float32-accurate degree 6 for float32 data).
+ * degree-6 fit, 2^-26.5); masked/weighted float32 data and float64 columns run in float64
+ * lanes (degree 11, 2^-56; float32-accurate degree 6 for float32 data).  float64 rows
+ * without mask/weights take the direct reduction (below, "float64 data without options"):
+ * e^(x - K ln2) from x itself, no x - m, scaled once per chunk.
  * Options (fa_axis_opts, each may be NULL): mask (0 = left out: max and sum skip it,
  * softmax 0, log_softmax -inf), b (logsumexp weights; b == 0 leaves the entry out even
  * where x is inf or NaN; a negative total gives NaN, or |total| and sign -1 with `sign`),
@@ -38,7 +40,8 @@
  * tests/test_reductions.py; rows of 1 .. 10^6 entries uniform in +-50, last axis and
  * axis 0, every variant; 10^5 and 10^6 on AVX-512 only):
  *   float32  logsumexp 0.50  softmax 2.51  log_softmax 1.45 ULP
- *   float64  logsumexp 0.50  softmax 3.35  log_softmax 1.51 ULP
+ *   float64  logsumexp 0.50  softmax 3.35  log_softmax 1.72 ULP   (softmax: axis 0, the
+ *            column path; the last axis alone: logsumexp 0.50, softmax 2.10, log_softmax 1.72)
  * logsumexp is M + l with l's absolute error ~1 ULP of l: when M + l cancels (M < 0,
  * result near 0) or |result| < 1, the error in ULPs of the result grows (ill-conditioned
  * step; inputs spread over +-50 never get there).
@@ -101,7 +104,7 @@ FA_INLINE fa_simd_f64 fa_sm_poly6_f64(fa_simd_f64 r)
 
 /* exp(r) for |r| <= ln2/2 + 1e-3, relative error 2^-56 (float64 results): degree 11,
  * 1 + r*q(r), q a degree-10 Chebyshev fit of expm1(r)/r (mpmath chebyfit). */
-FA_INLINE fa_simd_f64 fa_sm_q10_f64(fa_simd_f64 r)
+FA_INLINE fa_simd_f64 fa_sm_poly11_f64(fa_simd_f64 r)
 {
     fa_simd_f64 r2 = fa_mul_f64(r, r);
     /* Estrin on pairs, then Horner in r^2: shorter dependency chain than plain Horner */
@@ -115,11 +118,8 @@ FA_INLINE fa_simd_f64 fa_sm_q10_f64(fa_simd_f64 r)
     q = fa_fmadd_f64(q, r2, p76);
     q = fa_fmadd_f64(q, r2, p54);
     q = fa_fmadd_f64(q, r2, p32);
-    return fa_fmadd_f64(q, r2, p10);
-}
-FA_INLINE fa_simd_f64 fa_sm_poly11_f64(fa_simd_f64 r)
-{
-    return fa_fmadd_f64(fa_sm_q10_f64(r), r, fa_set1_f64(1.0));
+    q = fa_fmadd_f64(q, r2, p10);
+    return fa_fmadd_f64(q, r, fa_set1_f64(1.0));
 }
 
 /* exp(d) for d <= ~0, float32 accuracy; d < -110 gives ~1e-48 (0 once rounded to
@@ -937,19 +937,41 @@ static int fa_sm64_softmax_small_exact(const double *x, double *y, ptrdiff_t n)
 
 /*
  * ---- float64 data without options: the direct reduction ----
- * exp(x - m) is never formed from x - m.  Per chunk (or row) with max mk, K = round(mk log2e):
- *   J = round(x log2e) (magic-constant FMA), r = (x - J ln2_hi) - J ln2_lo, and
- *   e^(x - K ln2) = p(r) 2^(J - K), p = fa_sm_poly11_f64 (2^-56 on |r| <= ln2/2 + 1e-3).
- * x - J ln2_hi is exact: J ln2_hi is a double (|J| < 2^20, ln2_hi has 32 bits) and lies within
- * ln2/2 (+ rounding) of x, so Sterbenz applies for |x| >= ln2/2, and J = 0 below; with or without
- * FMA.  J ln2_lo (|J ln2_lo| < 2^-13) rounds at 2^-66; the ln2 split error is 2^-86 J; r itself
- * rounds at 2^-55 (|r| < 0.35): the same as the exact-difference path.  The chunk's sum of
- * e^(x - K ln2) is then scaled once, in scalar, by e^(K ln2 - mk) = e^(-(mk - K ln2)) evaluated as
- * a double-double (fa_sm64_exp_dd, 2^-60), which turns it into sum e^(x - mk).
- * Valid while |mk| < 2^19 (J ln2_hi exact) and, for 2^(J - K) to be a normal number (exp2i),
- * x >= mk - 700; entries below are clamped at mk - 800 (their terms scale to 0, -inf gives no
- * NaN) with a two-step ldexp (vscalefpd on AVX-512 does both).  Otherwise (huge |mk|, +inf, an
- * all -inf chunk) the chunk goes through the exact-difference code (fa_sm_chunk_sum_f64).
+ * x - m is never formed.  Per chunk (FA_SM_CHUNK_BYTES) with max mk and K = round(mk log2e):
+ *   e^(x - K ln2) = em * 2^(floor(n/16) - K),  n = round(16 x log2e),
+ *   em = e^(x - (n/16) ln2) * 2^((n mod 16)/16) in [0.97, 2.05] (fa_sm64_em: Tang's table,
+ *   r = (x - (n/16) ln2_hi) - (n/16) ln2_lo, |r| <= 0.0217, degree-4 q, em = thi + (thi p + tlo)),
+ *   the power of two added to em's exponent bits (exact; vscalefpd only for FA_SM64_CLAMP).
+ * x - (n/16) ln2_hi is exact with or without FMA: (n/16) ln2_hi is a double (ln2_hi has 32
+ * significant bits, |n| < 2^21) within ln2/32 of x, so Sterbenz applies (n = 0 below
+ * ln2/32); the ln2_lo product rounds at 2^-68, the hi/lo split error is 2^-86 |n/16|, and r
+ * rounds at 2^-59: the exact difference of the old path (a two-sum of x - m) bought nothing
+ * more.  Each term: em's one rounding (2^-53 relative) + q's 2^-54.8, so <= 1.35 u (u = 2^-53).
+ * The chunk's sum is scaled once, in scalar, by e^(K ln2 - mk) as a double-double
+ * (fa_sm64_exp_dd: Taylor, 2^-60), giving sum e^(x - mk) for fa_sm_merge.
+ * Sums: 4 interleaved Kahan accumulators (the chain is 4 dependent additions), kept as
+ * (t, c) and added as double-doubles (no final rounding): <= u + O(n u^2) of the sum.  The
+ * statistics add two vectors first (FA_SM64_PAIRS_STATS, ~8% faster): + u.  Worst case for T
+ * (entries below the max): 1.35u + u + u = 3.35u relative, so where one entry dominates
+ * (l = log1p(T), the max entry's log_softmax -l) <= 3.35 + 0.5 ULP (rows of several chunks:
+ * plus fa_sm_merge's rescaling of the earlier chunks when the max grows); softmax (no pairs):
+ * stored term 1.35u, S <= 2.35u, y = term * (1/S as a double-double) rounded: <= 4.2 ULP in
+ * theory (the old path had the same structure), measured 2.1 (header).
+ * The max entries are left out of T by a zero-masked integer add (x == mk) and counted by a
+ * masked vector add.  Modes per chunk from its max and min (fa_sm64_mode):
+ *   FA_SM64_DIRECT  |mk| < 2^16 and min >= mk - 700: every scaled term is a normal number.
+ *   FA_SM64_CLAMP   |mk| < 2^16, entries below mk - 700: x clamped at mk - 760 (terms there
+ *                   scale to 0; -inf gives no NaN), scaled by vscalefpd or in two products.
+ *   FA_SM64_EXACT   anything else (huge |mk|, +inf, an all -inf chunk): the exact-difference
+ *                   code (fa_sm_chunk_sum_f64, fa_sm64_softmax_small_exact).
+ * softmax of rows up to FA_SM64_STORE_CHUNKS chunks stores e^(x - Kk ln2) while summing and
+ * scales chunk k by 2^(Kk - Kmax) / U (no exp at all: e^(K ln2 - M) cancels); longer rows
+ * recompute the terms (fa_sm_row_out_fast_f64).  log_softmax writes row r's output inside
+ * row r+1's chunk sums (fa_sm64_log_softmax_rows), and every chunk sum prefetches the next
+ * chunk for its max pass.
+ * Speed (single thread, (1024, 1024), min of interleaved runs against torch 2.13 on this
+ * shared Zen 5; /tmp bench, see the report): softmax 2.3x, log_softmax 2.6x, logsumexp 5.0x
+ * torch (before: 1.45x, 1.57x, 3.4x).
  */
 #define FA_SM64_DIRECT_LIMIT 0x1p16
 enum { FA_SM64_EXACT = 0, FA_SM64_DIRECT = 1, FA_SM64_CLAMP = 2 };
