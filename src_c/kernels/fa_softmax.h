@@ -1139,14 +1139,14 @@ FA_INLINE void fa_sm64_kahan_total(const fa_simd_f64 *t, const fa_simd_f64 *c, d
  * in *kept (C = entries - kept; NaN entries count as kept) */
 FA_INLINE fa_simd_f64 fa_sm64_sum_term(fa_simd_f64 v, fa_mask_f64 in, int full, double *ystore, ptrdiff_t left,
                                        fa_simd_f64 mkv, fa_simd_f64 Kv, fa_simd_f64 low, int mode, int EXCL,
-                                       fa_simd_f64 *kept)
+                                       ptrdiff_t *kept)
 {
     fa_mask_f64 keep = in;
     if (EXCL) {
         keep = fa_cmpneq_f64(v, mkv);
         if (!full)
             keep = fa_mask_and_f64(keep, in);
-        *kept = fa_mask_add_f64(keep, *kept, fa_set1_f64(1.0));
+        *kept += fa_mask_count_f64(keep);
     }
     fa_simd_f64 e = fa_sm64_term(v, Kv, low, keep, mode);
     if (ystore) {
@@ -1178,7 +1178,8 @@ FA_INLINE void fa_sm64_chunk_sum(const double *x, ptrdiff_t n, double mk, double
     const ptrdiff_t L = FA_LANES_F64, A = FA_SM64_ACCS, V = PAIRS ? 2 * FA_SM64_ACCS : FA_SM64_ACCS;
     const fa_simd_f64 mkv = fa_set1_f64(mk), Kv = fa_set1_f64(FA_SM64_MAGIC16 - K), low = fa_set1_f64(mk - 760.0);
     const fa_mask_f64 all = fa_cmpeq_f64(mkv, mkv);
-    fa_simd_f64 t[FA_SM64_ACCS], c[FA_SM64_ACCS], kept = fa_set1_f64(0.0);
+    fa_simd_f64 t[FA_SM64_ACCS], c[FA_SM64_ACCS];
+    ptrdiff_t kept = 0;
     ptrdiff_t i = 0;
     for (int k = 0; k < A; k++)
         t[k] = c[k] = fa_set1_f64(0.0);
@@ -1209,7 +1210,7 @@ FA_INLINE void fa_sm64_chunk_sum(const double *x, ptrdiff_t n, double mk, double
     }
 #undef FA_SM64_TERM
     fa_sm64_kahan_total(t, c, uh, ul);
-    *ck = EXCL ? (double)n - fa_reduce_add_f64(kept) : 0.0;
+    *ck = EXCL ? (double)(n - kept) : 0.0;
 }
 
 /* y = (x - M) - l over a row (log_softmax's output pass) */
