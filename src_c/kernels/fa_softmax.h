@@ -990,21 +990,36 @@ FA_INLINE double fa_sm64_shift(double m)
 }
 
 /*
- * em = e^(x - floor(n/16) ln2) in [0.97, 2.05], n = round(16 x log2e): Tang's 16-entry
- * scheme of the math core (fa_exp_reduce_f64: tables fa_exp2_16_hi/lo, the degree-4 q of its
- * exp branch, 2^-54.8 against 1 + p) with another magic number, Kmagic = 0x1.8p48 - K: it
- * rounds x log2e to a multiple of 1/16, so tn - Kmagic is n/16 itself, the table index is
- * still the low 4 bits of tn, and the bits of tn hold 2^51 + n - 16 K, from which
- * fa_sm64_scale builds 2^(floor(n/16) - K) with integer operations (no vscalefpd, no
- * conversion).  |n| < 2^21 keeps (n/16) ln2_hi exact.
+ * e^(x - K ln2), n = round(16 x log2e), j = n mod 16, in Tang's 16-entry scheme of the math core
+ * (fa_exp_reduce_f64: tables fa_exp2_16_hi/lo, the degree-4 q of its exp branch, 2^-54.8
+ * against 1 + p) with another magic number, Kmagic = 0x1.8p48 - K: it rounds x log2e to a
+ * multiple of 1/16, so tn - Kmagic is n/16 itself, the table index is still the low 4 bits of
+ * tn, and tn's bits hold 0x1.8p48's bits + m, m = n - 16 K.  |n| < 2^21 keeps (n/16) ln2_hi exact.
+ * r = (x - (n/16) ln2_hi) - (n/16) ln2_lo, p = r + r^2 q(r) = expm1(r).
+ * FA_SM64_DIRECT (the result normal): THI = 2^(j/16) 2^floor(m/16) exactly, an integer addition
+ * of m << 48 to fa_sm64_exp2_16_adj[j] (the bits of fa_exp2_16_hi[j] minus j << 48), zero where
+ * keep is false; the result is THI (1 + (p + tlo/thi)), one rounding.
+ * FA_SM64_CLAMP: em = thi + (thi p + tlo) in [0.97, 2.05], scaled by vscalefpd by tn - 0x1.8p48
+ * = n/16 - K (it floors), or in two products below 2^-1000 (fa_scale_exp_f64's steps).
  */
 #define FA_SM64_MAGIC16 0x1.8p48
-FA_INLINE fa_simd_f64 fa_sm64_em(fa_simd_f64 x, fa_simd_f64 Kmagic, fa_simd_f64 low, int mode, fa_simd_f64 *tn)
+static const double fa_sm64_exp2_16_adj[16] __attribute__((aligned(64))) = {  /* bits(hi[j]) - j << 48 */
+    0x1.0000000000000p+0, 0x1.fb5586cf9890fp-1, 0x1.f72b83c7d517bp-1, 0x1.f387a6e756238p-1,
+    0x1.f06fe0a31b715p-1, 0x1.edea64c123422p-1, 0x1.ebfdad5362a27p-1, 0x1.eab07dd485429p-1,
+    0x1.ea09e667f3bcdp-1, 0x1.ea11473eb0187p-1, 0x1.eace5422aa0dbp-1, 0x1.ec49182a3f090p-1,
+    0x1.ee89f995ad3adp-1, 0x1.f199bdd85529cp-1, 0x1.f5818dcfba487p-1, 0x1.fa4afa2a490dap-1};
+static const double fa_sm64_exp2_16_rt[16] __attribute__((aligned(64))) = {   /* lo[j] / hi[j] rounded */
+    0x0.0p+0, 0x1.79aa65d837b6dp-54, -0x1.01b15eaa59348p-55, 0x1.68efde3a8a894p-54,
+    0x1.34d754db0abb6p-55, 0x1.59f48a72a4c6dp-55, 0x1.690cebb7aafb0p-56, 0x1.063e1e21c5409p-54,
+    -0x1.3b3efbf5e2229p-54, -0x1.b32dcb94da51dp-56, 0x1.db72fc1f0eab5p-55, 0x1.1affc2b91ce27p-56,
+    0x1.c1a7792cb3386p-55, 0x1.36eae30af0cb3p-56, 0x1.4a385a63d07a8p-56, -0x1.ff7128fd391f0p-55};
+
+FA_INLINE fa_simd_f64 fa_sm64_term(fa_simd_f64 x, fa_simd_f64 Kmagic, fa_simd_f64 low, fa_mask_f64 keep, int mode)
 {
     if (mode == FA_SM64_CLAMP)
         x = fa_max_f64(low, x);              /* keeps NaN */
-    *tn = fa_fmadd_f64(x, fa_set1_f64(FA_LOG2E_F64), Kmagic);
-    fa_simd_f64 n16 = fa_sub_f64(*tn, Kmagic);
+    fa_simd_f64 tn = fa_fmadd_f64(x, fa_set1_f64(FA_LOG2E_F64), Kmagic);
+    fa_simd_f64 n16 = fa_sub_f64(tn, Kmagic);
     fa_simd_f64 r = fa_fnmadd_f64(n16, fa_set1_f64(FA_LN2_HI_F64), x);
     r = fa_fnmadd_f64(n16, fa_set1_f64(FA_LN2_LO_F64), r);
     fa_simd_f64 q = fa_set1_f64(0x1.6c17c334f5083p-10);     /* fa_exp_reduce_f64, exp branch */
@@ -1012,22 +1027,15 @@ FA_INLINE fa_simd_f64 fa_sm64_em(fa_simd_f64 x, fa_simd_f64 Kmagic, fa_simd_f64 
     q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.555555551573cp-5));
     q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.55555554d5922p-3));
     q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.0p-1));
-    fa_simd_f64 p = fa_fmadd_f64(fa_mul_f64(r, r), q, r);
-    fa_simd_f64 thi = fa_lut16_f64(fa_exp2_16_hi, *tn), tlo = fa_lut16_f64(fa_exp2_16_lo, *tn);
-    return fa_add_f64(thi, fa_fmadd_f64(thi, p, tlo));
-}
-
-/*
- * em 2^(floor(n/16) - K) = e^(x - K ln2), zero where keep is false.  FA_SM64_DIRECT (the
- * result is normal, floor(n/16) - K >= -1012): exact, an integer addition of
- * (floor(n/16) - K) << 52 to em's bits, that shift taken from tn's bits.  FA_SM64_CLAMP
- * (floor(n/16) - K down to -1100): vscalefpd by tn - magic = n/16 - K (it floors), or two
- * products below 2^-1000 (the math core's fa_scale_exp_f64 steps); rounded once.
- */
-FA_INLINE fa_simd_f64 fa_sm64_scale(fa_simd_f64 em, fa_simd_f64 tn, fa_mask_f64 keep, int mode)
-{
-    if (mode == FA_SM64_DIRECT)
-        return fa_bits_add_maskz_f64(keep, em, fa_bits_shl_f64(fa_bits_srl_f64(tn, 4), 52));
+    fa_simd_f64 r2 = fa_mul_f64(r, r);
+    if (mode == FA_SM64_DIRECT) {
+        fa_simd_f64 T = fa_bits_add_maskz_f64(keep, fa_lut16_f64(fa_sm64_exp2_16_adj, tn), fa_bits_shl_f64(tn, 48));
+        fa_simd_f64 p = fa_fmadd_f64(r2, q, fa_add_f64(r, fa_lut16_f64(fa_sm64_exp2_16_rt, tn)));
+        return fa_fmadd_f64(T, p, T);
+    }
+    fa_simd_f64 p = fa_fmadd_f64(r2, q, r);
+    fa_simd_f64 thi = fa_lut16_f64(fa_exp2_16_hi, tn), tlo = fa_lut16_f64(fa_exp2_16_lo, tn);
+    fa_simd_f64 em = fa_add_f64(thi, fa_fmadd_f64(thi, p, tlo));
 #if FA_HAVE_SCALEF
     em = fa_scalef_f64(em, fa_sub_f64(tn, fa_set1_f64(FA_SM64_MAGIC16)));
 #else
@@ -1037,15 +1045,6 @@ FA_INLINE fa_simd_f64 fa_sm64_scale(fa_simd_f64 em, fa_simd_f64 tn, fa_mask_f64 
     em = fa_mul_f64(em, fa_pow2_n16_f64(tn));
 #endif
     return fa_select_f64(keep, em, fa_set1_f64(0.0));
-}
-
-/* e^(x - K ln2) for x <= mk, zero where keep is false (Kmagic = FA_SM64_MAGIC16 - K,
- * low = mk - 760: the clamp of FA_SM64_CLAMP) */
-FA_INLINE fa_simd_f64 fa_sm64_term(fa_simd_f64 x, fa_simd_f64 Kmagic, fa_simd_f64 low, fa_mask_f64 keep, int mode)
-{
-    fa_simd_f64 tn;
-    fa_simd_f64 em = fa_sm64_em(x, Kmagic, low, mode, &tn);
-    return fa_sm64_scale(em, tn, keep, mode);
 }
 
 /* e^(ah + al) as hi + lo, |ah| <= 0.37, |al| <= 2^-40: 1 + a + a^2/2 + a^3 w(a) with the first
