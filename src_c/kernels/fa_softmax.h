@@ -938,15 +938,15 @@ static int fa_sm64_softmax_small_exact(const double *x, double *y, ptrdiff_t n)
 /*
  * ---- float64 data without options: the direct reduction ----
  * x - m is never formed.  Per chunk (FA_SM_CHUNK_BYTES) with max mk and K = round(mk log2e):
- *   e^(x - K ln2) = em * 2^(floor(n/16) - K),  n = round(16 x log2e),
- *   em = e^(x - (n/16) ln2) * 2^((n mod 16)/16) in [0.97, 2.05] (fa_sm64_em: Tang's table,
- *   r = (x - (n/16) ln2_hi) - (n/16) ln2_lo, |r| <= 0.0217, degree-4 q, em = thi + (thi p + tlo)),
- *   the power of two added to em's exponent bits (exact; vscalefpd only for FA_SM64_CLAMP).
+ *   e^(x - K ln2) = 2^(j/16) 2^(floor(n/16) - K) e^r,  n = round(16 x log2e), j = n mod 16,
+ *   r = (x - (n/16) ln2_hi) - (n/16) ln2_lo, |r| <= 0.0217 (fa_sm64_term: Tang's table and
+ *   degree-4 q of the math core; 2^(j/16) 2^(floor(n/16) - K) built exactly by one integer
+ *   addition, the result THI (1 + p + tlo/thi) rounded once; vscalefpd only for FA_SM64_CLAMP).
  * x - (n/16) ln2_hi is exact with or without FMA: (n/16) ln2_hi is a double (ln2_hi has 32
  * significant bits, |n| < 2^21) within ln2/32 of x, so Sterbenz applies (n = 0 below
  * ln2/32); the ln2_lo product rounds at 2^-68, the hi/lo split error is 2^-86 |n/16|, and r
  * rounds at 2^-59: the exact difference of the old path (a two-sum of x - m) bought nothing
- * more.  Each term: em's one rounding (2^-53 relative) + q's 2^-54.8, so <= 1.35 u (u = 2^-53).
+ * more.  Each term: one rounding (2^-53 relative) + q's 2^-54.8, so <= 1.35 u (u = 2^-53).
  * The chunk's sum is scaled once, in scalar, by e^(K ln2 - mk) as a double-double
  * (fa_sm64_exp_dd: Taylor, 2^-60), giving sum e^(x - mk) for fa_sm_merge.
  * Sums: 4 interleaved Kahan accumulators (the chain is 4 dependent additions), kept as
@@ -957,8 +957,8 @@ static int fa_sm64_softmax_small_exact(const double *x, double *y, ptrdiff_t n)
  * plus fa_sm_merge's rescaling of the earlier chunks when the max grows); softmax (no pairs):
  * stored term 1.35u, S <= 2.35u, y = term * (1/S as a double-double) rounded: <= 4.2 ULP in
  * theory (the old path had the same structure), measured 2.1 (header).
- * The max entries are left out of T by a zero-masked integer add (x == mk) and counted by a
- * masked vector add.  Modes per chunk from its max and min (fa_sm64_mode):
+ * The max entries are left out of T by the zero-masked integer addition (x == mk) and the
+ * others counted by popcount.  Modes per chunk from its max and min (fa_sm64_mode):
  *   FA_SM64_DIRECT  |mk| < 2^16 and min >= mk - 700: every scaled term is a normal number.
  *   FA_SM64_CLAMP   |mk| < 2^16, entries below mk - 700: x clamped at mk - 760 (terms there
  *                   scale to 0; -inf gives no NaN), scaled by vscalefpd or in two products.
