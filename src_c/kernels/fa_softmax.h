@@ -1192,8 +1192,11 @@ FA_INLINE void fa_sm64_chunk_sum(const double *x, ptrdiff_t n, double mk, double
         if (o)
             for (ptrdiff_t j = i; j < i + V * L; j += L)
                 fa_storeu_f64(o->y + j, fa_sub_f64(fa_sub_f64(fa_loadu_f64(o->x + j), oM), ol));
-        for (ptrdiff_t j = i; j < i + V * L; j += 64 / (ptrdiff_t)sizeof(double))
+        for (ptrdiff_t j = i; j < i + V * L; j += 64 / (ptrdiff_t)sizeof(double)) {
             fa_prefetch_f64(x + n + j);    /* the next chunk (or row) for its max pass; a hint past the end */
+            if (ystore)
+                fa_prefetchw_f64(ystore + n + j);
+        }
     }
     for (int k = 0; i < n; i += L, k = (k + 1) % FA_SM64_ACCS) {
         const ptrdiff_t left = n - i;
