@@ -1196,6 +1196,10 @@ FA_INLINE void fa_sm64_chunk_sum(const double *x, ptrdiff_t n, double mk, double
             fa_prefetch_f64(x + n + j);    /* the next chunk (or row) for its max pass; a hint past the end */
             if (ystore)
                 fa_prefetchw_f64(ystore + n + j);
+            if (o) {                       /* the pending row's next chunk */
+                fa_prefetch_f64(o->x + n + j);
+                fa_prefetchw_f64(o->y + n + j);
+            }
         }
     }
     for (int k = 0; i < n; i += L, k = (k + 1) % FA_SM64_ACCS) {
