@@ -13,7 +13,7 @@
  *              (FA_LANES_F64 floats widened to double and back, for float32 kernels
  *              that compute in double); add_widened_f32_f64(acc, v) = acc + both halves of
  *              the float32 vector v widened (float32 sums accumulated in float64);
- *              mask_add_f32 / mask_add_f64(m, a, b) = m ? a + b : a
+ *              mask_add_f32(m, a, b) = m ? a + b : a
  *   arithmetic set1, set1_bits, add, sub, mul, div, sqrt, min, max, abs, neg,
  *              fmadd(a,b,c) = a*b+c, fnmadd(a,b,c) = c-a*b, fmsub(a,b,c) = a*b-c
  *              (fused where FA_HAVE_FMA, else two roundings)
@@ -103,7 +103,6 @@ FA__SCALAR_COMMON(f32, float, uint32_t, fa__bits_f32, fa__from_bits_f32)
 FA__SCALAR_COMMON(f64, double, uint64_t, fa__bits_f64, fa__from_bits_f64)
 FA_INLINE int fa_mask_count_f64(int a) { return a != 0; }
 FA_INLINE double fa_bits_add_maskz_f64(int m, double a, double b) { return m ? fa_bits_add_f64(a, b) : 0.0; }
-FA_INLINE double fa_mask_add_f64(int m, double a, double b) { return m ? a + b : a; }
 FA_INLINE void fa_prefetch_f64(const double *p) { __builtin_prefetch(p, 0, 3); }
 FA_INLINE void fa_prefetchw_f64(double *p) { __builtin_prefetch(p, 1, 3); }
 
