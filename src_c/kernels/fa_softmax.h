@@ -550,25 +550,72 @@ FA_INLINE fa_simd_f32 fa_sm_diff_f32(fa_simd_f32 x, fa_simd_f32 m, fa_simd_f32 n
     return d;
 }
 
-/* max and min of a float32 chunk (NaN skipped) */
-FA_INLINE void fa_sm_chunk_max_min_f32(const float *x, ptrdiff_t n, double *mx, double *mn)
-{
-    const ptrdiff_t L = FA_LANES_F32;
-    fa_simd_f32 a0 = fa_set1_f32(-INFINITY), a1 = a0, b0 = fa_set1_f32(INFINITY), b1 = b0;
-    ptrdiff_t i = 0;
-    for (; i + 2 * L <= n; i += 2 * L) {
-        fa_simd_f32 v0 = fa_loadu_f32(x + i), v1 = fa_loadu_f32(x + i + L);
-        a0 = fa_max_f32(v0, a0); a1 = fa_max_f32(v1, a1);
-        b0 = fa_min_f32(v0, b0); b1 = fa_min_f32(v1, b1);
-    }
-    for (; i < n; i += L) {
-        const ptrdiff_t left = n - i;
-        a0 = fa_max_f32(left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, -INFINITY), a0);
-        b0 = fa_min_f32(left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, INFINITY), b0);
-    }
-    *mx = fa_reduce_max_f32(fa_max_f32(a0, a1));
-    *mn = -fa_reduce_max_f32(fa_neg_f32(fa_min_f32(b0, b1)));
+/* y *= (hi + lo), in place: a scale factor carried as a pair, one rounding per entry */
+#define FA_SM_DEFINE_SCALE(T)                                                                     \
+FA_INLINE void fa_sm_scale_pair_##T(fa_scalar_##T *y, ptrdiff_t len, fa_scalar_##T hi, fa_scalar_##T lo) \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_##T;                                                             \
+    const fa_simd_##T fh = fa_set1_##T(hi), fl = fa_set1_##T(lo);                                 \
+    ptrdiff_t i = 0;                                                                              \
+    for (; i + 2 * L <= len; i += 2 * L) {                                                        \
+        fa_simd_##T v0 = fa_loadu_##T(y + i), v1 = fa_loadu_##T(y + i + L);                       \
+        fa_storeu_##T(y + i, fa_fmadd_##T(v0, fh, fa_mul_##T(v0, fl)));                           \
+        fa_storeu_##T(y + i + L, fa_fmadd_##T(v1, fh, fa_mul_##T(v1, fl)));                       \
+    }                                                                                             \
+    for (; i < len; i += L) {                                                                     \
+        const ptrdiff_t left = len - i;                                                           \
+        fa_simd_##T v = left >= L ? fa_loadu_##T(y + i) : fa_load_tail_##T(y + i, left, 0);       \
+        v = fa_fmadd_##T(v, fh, fa_mul_##T(v, fl));                                               \
+        if (left >= L) fa_storeu_##T(y + i, v); else fa_store_tail_##T(y + i, v, left);           \
+    }                                                                                             \
 }
+FA_SM_DEFINE_SCALE(f32)
+FA_SM_DEFINE_SCALE(f64)
+
+/* y = (x - M) - l over a row (log_softmax's output pass: x <= M and l >= 0, no cancellation) */
+#define FA_SM_DEFINE_LOG_OUT(T)                                                                   \
+FA_INLINE void fa_sm_log_out_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t n,          \
+                                 fa_scalar_##T M, fa_scalar_##T l)                                \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_##T;                                                             \
+    const fa_simd_##T Mv = fa_set1_##T(M), lv = fa_set1_##T(l);                                   \
+    ptrdiff_t i = 0;                                                                              \
+    for (; i + 2 * L <= n; i += 2 * L) {                                                          \
+        fa_storeu_##T(y + i, fa_sub_##T(fa_sub_##T(fa_loadu_##T(x + i), Mv), lv));                \
+        fa_storeu_##T(y + i + L, fa_sub_##T(fa_sub_##T(fa_loadu_##T(x + i + L), Mv), lv));        \
+    }                                                                                             \
+    for (; i < n; i += L) {                                                                       \
+        const ptrdiff_t left = n - i;                                                             \
+        fa_simd_##T v = left >= L ? fa_loadu_##T(x + i) : fa_load_tail_##T(x + i, left, 0);       \
+        v = fa_sub_##T(fa_sub_##T(v, Mv), lv);                                                    \
+        if (left >= L) fa_storeu_##T(y + i, v); else fa_store_tail_##T(y + i, v, left);           \
+    }                                                                                             \
+}
+FA_SM_DEFINE_LOG_OUT(f32)
+FA_SM_DEFINE_LOG_OUT(f64)
+
+/* max and min of a chunk (NaN skipped) */
+#define FA_SM_DEFINE_MAX_MIN(T)                                                                   \
+FA_INLINE void fa_sm_chunk_max_min_##T(const fa_scalar_##T *x, ptrdiff_t n, double *mx, double *mn) \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_##T;                                                             \
+    fa_simd_##T a0 = fa_set1_##T(-INFINITY), a1 = a0, b0 = fa_set1_##T(INFINITY), b1 = b0;         \
+    ptrdiff_t i = 0;                                                                              \
+    for (; i + 2 * L <= n; i += 2 * L) {                                                          \
+        fa_simd_##T v0 = fa_loadu_##T(x + i), v1 = fa_loadu_##T(x + i + L);                       \
+        a0 = fa_max_##T(v0, a0); a1 = fa_max_##T(v1, a1);                                         \
+        b0 = fa_min_##T(v0, b0); b1 = fa_min_##T(v1, b1);                                         \
+    }                                                                                             \
+    for (; i < n; i += L) {                                                                       \
+        const ptrdiff_t left = n - i;                                                             \
+        a0 = fa_max_##T(left >= L ? fa_loadu_##T(x + i) : fa_load_tail_##T(x + i, left, -INFINITY), a0); \
+        b0 = fa_min_##T(left >= L ? fa_loadu_##T(x + i) : fa_load_tail_##T(x + i, left, INFINITY), b0); \
+    }                                                                                             \
+    *mx = fa_reduce_max_##T(fa_max_##T(a0, a1));                                                  \
+    *mn = -fa_reduce_max_##T(fa_neg_##T(fa_min_##T(b0, b1)));                                     \
+}
+FA_SM_DEFINE_MAX_MIN(f32)
+FA_SM_DEFINE_MAX_MIN(f64)
 
 /* (t, c) of a float32 chunk against its max: exp(x - mk) with the exact difference fed
  * into the reduction (the terms keep their relative accuracy, which l = log1p(T/C)
@@ -791,7 +838,6 @@ FA_INLINE void fa_sm_row_softmax_abs_f32(const float *x, float *y, ptrdiff_t n, 
 FA_INLINE void fa_sm_row_out_fast_f32(const float *x, float *y, ptrdiff_t n, double M, double rmin,
                                       double S, double l, int LOG)
 {
-    const ptrdiff_t L = FA_LANES_F32;
     if (!LOG) {
         if (M >= FA_SM_ABS_OUT_LO && M <= FA_SM_ABS_OUT_HI) {
             fa_sm_row_softmax_abs_f32(x, y, n, M, S);
@@ -806,18 +852,7 @@ FA_INLINE void fa_sm_row_out_fast_f32(const float *x, float *y, ptrdiff_t n, dou
 #undef FA_SM_CALL
         return;
     }
-    const fa_simd_f32 Mv = fa_set1_f32((float)M), lv = fa_set1_f32((float)l);
-    ptrdiff_t i = 0;
-    for (; i + 2 * L <= n; i += 2 * L) {
-        fa_storeu_f32(y + i, fa_sub_f32(fa_sub_f32(fa_loadu_f32(x + i), Mv), lv));
-        fa_storeu_f32(y + i + L, fa_sub_f32(fa_sub_f32(fa_loadu_f32(x + i + L), Mv), lv));
-    }
-    for (; i < n; i += L) {
-        const ptrdiff_t left = n - i;
-        fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, 0.0f);
-        v = fa_sub_f32(fa_sub_f32(v, Mv), lv);
-        if (left >= L) fa_storeu_f32(y + i, v); else fa_store_tail_f32(y + i, v, left);
-    }
+    fa_sm_log_out_f32(x, y, n, (float)M, (float)l);
 }
 /*
  * softmax of a float32 row of up to FA_SM_STORE_CHUNKS chunks (it stays in L2): each exp is
@@ -828,24 +863,6 @@ FA_INLINE void fa_sm_row_out_fast_f32(const float *x, float *y, ptrdiff_t n, dou
  */
 #define FA_SM_STORE_CHUNKS 16
 
-/* dst = src * f, f as a float32 pair */
-FA_INLINE void fa_sm_scale_f32(const float *src, float *dst, ptrdiff_t len, double f)
-{
-    const ptrdiff_t L = FA_LANES_F32;
-    const fa_simd_f32 ih = fa_set1_f32((float)f), il = fa_set1_f32((float)(f - (double)(float)f));
-    ptrdiff_t i = 0;
-    for (; i + 2 * L <= len; i += 2 * L) {
-        fa_simd_f32 v0 = fa_loadu_f32(src + i), v1 = fa_loadu_f32(src + i + L);
-        fa_storeu_f32(dst + i, fa_fmadd_f32(v0, ih, fa_mul_f32(v0, il)));
-        fa_storeu_f32(dst + i + L, fa_fmadd_f32(v1, ih, fa_mul_f32(v1, il)));
-    }
-    for (; i < len; i += L) {
-        const ptrdiff_t left = len - i;
-        fa_simd_f32 v = left >= L ? fa_loadu_f32(src + i) : fa_load_tail_f32(src + i, left, 0.0f);
-        v = fa_fmadd_f32(v, ih, fa_mul_f32(v, il));
-        if (left >= L) fa_storeu_f32(dst + i, v); else fa_store_tail_f32(dst + i, v, left);
-    }
-}
 
 FA_INLINE int fa_sm_row_softmax_small_f32(const float *x, float *y, ptrdiff_t n)
 {
@@ -875,7 +892,7 @@ FA_INLINE int fa_sm_row_softmax_small_f32(const float *x, float *y, ptrdiff_t n)
     for (int c = 0; c < nc; c++) {
         const ptrdiff_t c0 = c * chunk, len = n - c0 < chunk ? n - c0 : chunk;
         const double f = exp(yoffs[c] - s.M) * inv;   /* yoff = -inf: 0 */
-        fa_sm_scale_f32(y + c0, y + c0, len, f);
+        fa_sm_scale_pair_f32(y + c0, len, (float)f, (float)(f - (double)(float)f));
     }
     return FA_SM_OK;
 }
@@ -1298,25 +1315,6 @@ FA_INLINE void fa_sm64_rel_factor(double m, double K, double *hi, double *lo)
     fa_sm64_exp_dd(a, ae, hi, lo);
 }
 
-/* max and min of a float64 chunk (NaN skipped) */
-FA_INLINE void fa_sm64_chunk_max_min(const double *x, ptrdiff_t n, double *mx, double *mn)
-{
-    const ptrdiff_t L = FA_LANES_F64;
-    fa_simd_f64 a0 = fa_set1_f64(-INFINITY), a1 = a0, b0 = fa_set1_f64(INFINITY), b1 = b0;
-    ptrdiff_t i = 0;
-    for (; i + 2 * L <= n; i += 2 * L) {
-        fa_simd_f64 v0 = fa_loadu_f64(x + i), v1 = fa_loadu_f64(x + i + L);
-        a0 = fa_max_f64(v0, a0); a1 = fa_max_f64(v1, a1);
-        b0 = fa_min_f64(v0, b0); b1 = fa_min_f64(v1, b1);
-    }
-    for (; i < n; i += L) {
-        const ptrdiff_t left = n - i;
-        a0 = fa_max_f64(left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, -INFINITY), a0);
-        b0 = fa_min_f64(left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, INFINITY), b0);
-    }
-    *mx = fa_reduce_max_f64(fa_max_f64(a0, a1));
-    *mn = -fa_reduce_max_f64(fa_neg_f64(fa_min_f64(b0, b1)));
-}
 
 /* t += v, Kahan: the sum is t - c */
 FA_INLINE void fa_sm64_kahan(fa_simd_f64 *t, fa_simd_f64 *c, fa_simd_f64 v)
@@ -1440,23 +1438,6 @@ FA_INLINE void fa_sm64_chunk_sum(const double *x, ptrdiff_t n, double mk, double
     *ck = EXCL ? (double)(n - kept) : 0.0;
 }
 
-/* y = (x - M) - l over a row (log_softmax's output pass) */
-FA_INLINE void fa_sm64_log_out(const double *x, double *y, ptrdiff_t n, double M, double l)
-{
-    const ptrdiff_t L = FA_LANES_F64;
-    const fa_simd_f64 Mv = fa_set1_f64(M), lv = fa_set1_f64(l);
-    ptrdiff_t i = 0;
-    for (; i + 2 * L <= n; i += 2 * L) {
-        fa_storeu_f64(y + i, fa_sub_f64(fa_sub_f64(fa_loadu_f64(x + i), Mv), lv));
-        fa_storeu_f64(y + i + L, fa_sub_f64(fa_sub_f64(fa_loadu_f64(x + i + L), Mv), lv));
-    }
-    for (; i < n; i += L) {
-        const ptrdiff_t left = n - i;
-        fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, 0.0);
-        v = fa_sub_f64(fa_sub_f64(v, Mv), lv);
-        if (left >= L) fa_storeu_f64(y + i, v); else fa_store_tail_f64(y + i, v, left);
-    }
-}
 
 /* one chunk (max mx, min mn) merged into s; a pending output o (or NULL) is written on the way */
 FA_INLINE void fa_sm64_stats_chunk(fa_sm_stats *s, const double *x, ptrdiff_t len, double mx, double mn,
@@ -1466,7 +1447,7 @@ FA_INLINE void fa_sm64_stats_chunk(fa_sm_stats *s, const double *x, ptrdiff_t le
     double tk, ck;
     if (mode == FA_SM64_EXACT) {
         if (o)
-            fa_sm64_log_out(o->x, o->y, len, o->M, o->l);
+            fa_sm_log_out_f64(o->x, o->y, len, o->M, o->l);
         fa_sm_chunk_sum_f64(x, NULL, NULL, len, mx, &tk, &ck, 0, 0);
         fa_sm_merge(s, mx, tk, ck);
         return;
@@ -1501,7 +1482,7 @@ static void fa_sm_row_stats_fast_f64(const double *x, ptrdiff_t n, fa_sm_stats *
     for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk) {
         const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
         double mx, mn;
-        fa_sm64_chunk_max_min(x + c0, len, &mx, &mn);
+        fa_sm_chunk_max_min_f64(x + c0, len, &mx, &mn);
         *rmin = mn < *rmin ? mn : *rmin;
         fa_sm64_stats_chunk(s, x + c0, len, mx, mn, NULL);
     }
@@ -1525,7 +1506,7 @@ static int fa_sm64_log_softmax_rows(const double *x, double *y, ptrdiff_t rows, 
             const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
             const fa_sm64_pending o = {py ? px + c0 : NULL, py ? py + c0 : NULL, pM, pl};
             double mx, mn;
-            fa_sm64_chunk_max_min(xr + c0, len, &mx, &mn);
+            fa_sm_chunk_max_min_f64(xr + c0, len, &mx, &mn);
             fa_sm64_stats_chunk(&s, xr + c0, len, mx, mn, py ? &o : NULL);
         }
         fa_sm64_stats_normalize(&s);
@@ -1537,7 +1518,7 @@ static int fa_sm64_log_softmax_rows(const double *x, double *y, ptrdiff_t rows, 
         px = xr; py = y + r * n; pM = s.M; pl = l;
     }
     if (py)
-        fa_sm64_log_out(px, py, n, pM, pl);
+        fa_sm_log_out_f64(px, py, n, pM, pl);
     return 1;
 }
 
@@ -1549,7 +1530,7 @@ static void fa_sm_row_out_fast_f64(const double *x, double *y, ptrdiff_t n, doub
     const ptrdiff_t L = FA_LANES_F64;
     ptrdiff_t i = 0;
     if (LOG) {
-        fa_sm64_log_out(x, y, n, M, l);
+        fa_sm_log_out_f64(x, y, n, M, l);
         return;
     }
     const int mode = fa_sm64_mode(M, rmin);
@@ -1597,14 +1578,14 @@ FA_INLINE double fa_sm64_ldexp(double v, int d)
  */
 static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n)
 {
-    const ptrdiff_t L = FA_LANES_F64, chunk = FA_SM_CHUNK_BYTES / sizeof(double);
+    const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(double);
     double Ks[FA_SM64_STORE_CHUNKS], uh[FA_SM64_STORE_CHUNKS], ul[FA_SM64_STORE_CHUNKS];
     double Kmax = -INFINITY;
     int nc = 0;
     for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk, nc++) {
         const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
         double mx, mn, ck;
-        fa_sm64_chunk_max_min(x + c0, len, &mx, &mn);
+        fa_sm_chunk_max_min_f64(x + c0, len, &mx, &mn);
         const int mode = fa_sm64_mode(mx, mn);
         if (mode == FA_SM64_EXACT)
             return fa_sm64_softmax_small_exact(x, y, n);
@@ -1627,20 +1608,7 @@ static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n)
     for (int c = 0; c < nc; c++) {
         const ptrdiff_t c0 = c * chunk, len = n - c0 < chunk ? n - c0 : chunk;
         const int d = (int)(Ks[c] - Kmax);
-        const fa_simd_f64 fh = fa_set1_f64(fa_sm64_ldexp(ih, d)), fl = fa_set1_f64(fa_sm64_ldexp(il, d));
-        double *yc = y + c0;
-        ptrdiff_t i = 0;
-        for (; i + 2 * L <= len; i += 2 * L) {
-            fa_simd_f64 v0 = fa_loadu_f64(yc + i), v1 = fa_loadu_f64(yc + i + L);
-            fa_storeu_f64(yc + i, fa_fmadd_f64(v0, fh, fa_mul_f64(v0, fl)));
-            fa_storeu_f64(yc + i + L, fa_fmadd_f64(v1, fh, fa_mul_f64(v1, fl)));
-        }
-        for (; i < len; i += L) {
-            const ptrdiff_t left = len - i;
-            fa_simd_f64 v = left >= L ? fa_loadu_f64(yc + i) : fa_load_tail_f64(yc + i, left, 0.0);
-            v = fa_fmadd_f64(v, fh, fa_mul_f64(v, fl));
-            if (left >= L) fa_storeu_f64(yc + i, v); else fa_store_tail_f64(yc + i, v, left);
-        }
+        fa_sm_scale_pair_f64(y + c0, len, fa_sm64_ldexp(ih, d), fa_sm64_ldexp(il, d));
     }
     return FA_SM_OK;
 }
