@@ -37,16 +37,29 @@ FA_INLINE fa_simd_f32 fa_negabs_clamped_f32(fa_simd_f32 x)
     return fa_max_f32(fa_set1_f32(-110.0f), fa_or_f32(x, fa_set1_f32(-0.0f)));
 }
 
-/* sigmoid(x) = 1/(1+e^-x), as num/(1+e) with e = e^-|x| and num = e (x < 0) or 1 (x >= 0):
- * no cancellation, one division.  +-inf give 1 and +0, NaN gives NaN.
- * Max error D 2.30 ULP (all variants); S 1.65 (scalar, sse2), 1.89 (avx2, avx512). */
+/* sigmoid(x) = 1/(1+e^-x), two formulas (the structure of silu below):
+ *  x >= -87: 1/(1 + e^-x), one exp and one division, no select (e^-x <= e^87 < 2^126; -x
+ *    is clamped to >= -80, where 1 + e^-x rounds to 1 already).
+ *  x < -87: e/(1 + e) with e = e^x (subnormal or flushed: +0 for x < -87.3 without
+ *    vscalefps, which SPEC 6 counts within one smallest normal).
+ * A vector takes the second only when one of its lanes needs it (blended, so every lane's
+ * bits are the same whatever its neighbours).  +inf gives 1, -inf +0, NaN NaN.  ~12% faster
+ * than the former e^-|x| form with its sign select (2^20 elements, avx512: 134 vs 143 us).
+ * Max error D 2.34 ULP (all variants; every 16th float32 bit pattern in +-104 against
+ * double); S 1.88 (tools/ulp_report.py --n 20000). */
 FA_INLINE fa_simd_f32 fa_sigmoid_v_f32(fa_simd_f32 x, const fa_params *p)
 {
     (void)p;
-    fa_simd_f32 n, q;  /* e = 2^n (1 + q) */
-    fa_simd_f32 e = fa_exp_neg_f32(fa_negabs_clamped_f32(x), &n, &q);
-    fa_simd_f32 num = fa_select_f32(fa_cmplt_f32(x, fa_set1_f32(0.0f)), e, fa_set1_f32(1.0f));
-    return fa_div_f32(num, fa_add_f32(e, fa_set1_f32(1.0f)));
+    const fa_simd_f32 lim = fa_set1_f32(-87.0f), one = fa_set1_f32(1.0f);
+    fa_simd_f32 n, s;  /* e^-x = s (1 + m) */
+    fa_simd_f32 z = fa_max_f32(fa_set1_f32(-80.0f), fa_neg_f32(x));
+    fa_simd_f32 m = fa_expm1_reduced_f32(fa_exp_reduce_f32(z, &n, &s));
+    fa_simd_f32 ratio = fa_div_f32(one, fa_fmadd_f32(s, m, fa_add_f32(s, one)));
+    fa_mask_f32 deep = fa_cmplt_f32(x, lim);
+    if (FA_LIKELY(!fa_mask_any_f32(deep)))
+        return ratio;
+    fa_simd_f32 q, e = fa_exp_neg_f32(fa_max_f32(fa_set1_f32(-110.0f), x), &n, &q);
+    return fa_select_f32(deep, fa_div_f32(e, fa_add_f32(e, one)), ratio);
 }
 FA_UNARY_KERNEL(sigmoid, f32, fa_sigmoid_v_f32)
 
