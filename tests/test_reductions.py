@@ -477,6 +477,37 @@ def test_where(isa, dtype):
     y = np.array([[1.0, nan, 2.0], [inf, 0.0, 1.0]], dtype)
     m = np.array([True, False, True])
     np.testing.assert_allclose(fa.logsumexp(y, axis=1, where=m), [np.logaddexp(1, 2), inf], rtol=1e-6)
+
+
+@pytest.mark.skipif(not LONGDOUBLE_OK, reason="long double is not 80-bit here")
+@pytest.mark.parametrize("dtype", [F32, F64])
+@pytest.mark.parametrize("n", [300, 5000])
+def test_where_rows_accuracy(isa, dtype, n):
+    """Masked rows (float32: the e^x pass with the mask, or the float64-lane path it leaves
+    rows to): maxima below 0 and above 64, a dominant entry, huge/inf/NaN entries left out,
+    a left-out first chunk; compared with the included entries alone."""
+    rng = np.random.default_rng(n)
+    rows = [b + rng.normal(0, 3, n) for b in (-100.0, -20.0, 0.0, 30.0, 70.0)]
+    rows += [np.r_[5.0, np.full(n - 1, -30.0)], rng.normal(0, 3, n), rng.normal(0, 3, n)]
+    x = np.array(rows)
+    mask = rng.uniform(size=x.shape) < 0.7
+    x[6, ~mask[6]] = np.where(rng.uniform(size=(~mask[6]).sum()) < 0.5, 1e30, np.inf)
+    x[6, np.flatnonzero(~mask[6])[::3]] = np.nan
+    mask[7, :min(n - 1, 4096)] = False
+    mask[5, 0] = True
+    x = x.astype(dtype)
+    lse = fa.logsumexp(x, axis=-1, where=mask)
+    sm = fa.softmax(x, axis=-1, where=mask)
+    ls = fa.log_softmax(x, axis=-1, where=mask)
+    assert (sm[~mask] == 0).all() and (ls[~mask] == -inf).all()
+    for r in range(x.shape[0]):
+        (lh, ll), (sh, sl), (qh, ql) = ld_reference(x[r][mask[r]].astype(F64))
+        assert ulp_errors(lse[r], lh, ll, dtype).max() <= LSE_ULP, r
+        assert ulp_errors(sm[r][mask[r]], sh, sl, dtype).max() <= SOFTMAX_ULP, r
+        assert ulp_errors(ls[r][mask[r]], qh, ql, dtype).max() <= SOFTMAX_ULP, r
+
+
+def test_where_fully_masked():
     assert fa.softmax([1.0, 2.0, 3.0], where=[False] * 3).tolist() == [0, 0, 0]
     assert fa.logsumexp([1.0, 2.0], where=[False, False], return_sign=True) == (-inf, 0.0)
 

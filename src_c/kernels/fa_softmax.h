@@ -39,6 +39,9 @@
  * not finite (entries far below the max, -inf, NaN) or whose max is above 64, and softmax
  * rows with M < 0 (stored e^x could be subnormal) are summed again by the exact-difference
  * path.  Long softmax rows with M in [-80, 64] write y = 2^n (p e^-M/S) the same way.
+ * float32 rows with a `where=` mask (no weights) take the same e^x pass, the left-out
+ * entries selected away (fa_sm_row_stats_masked_f32, fa_sm_row_out_masked_f32); the rows
+ * it does not take run in float64 lanes.
  * Options (fa_axis_opts, each may be NULL): mask (0 = left out: max and sum skip it,
  * softmax 0, log_softmax -inf), b (logsumexp weights; b == 0 leaves the entry out even
  * where x is inf or NaN; a negative total gives NaN, or |total| and sign -1 with `sign`),
@@ -695,18 +698,29 @@ FA_INLINE fa_simd_f32 fa_sm_expf_scaled(fa_simd_f32 x)
  * ystore (if given) receives e^x.
  */
 #define FA_SM_ABS_TMIN 0x1p-100
+#define FA_SM_ABS_OUT_LO (-80.0)     /* softmax written as 2^n (p e^-M/S): e^-M/S a normal float32 */
+#define FA_SM_ABS_OUT_HI 64.0
 #define FA_SM_ABS_HI 64.0          /* e^x <= 2^92.4; above, 2^n may not be representable */
-FA_INLINE int fa_sm_chunk_sum_abs_f32(const float *x, ptrdiff_t n, double *mx, double *tk, float *ystore)
+FA_INLINE int fa_sm_chunk_sum_abs_f32(const float *x, const unsigned char *mk, ptrdiff_t n, double *mx,
+                                      double *tk, float *ystore)
 {
     const ptrdiff_t L = FA_LANES_F32;
-    fa_simd_f32 m0 = fa_set1_f32(-INFINITY), m1 = m0;
+    const fa_simd_f32 ninf = fa_set1_f32(-INFINITY), zero = fa_set1_f32(0.0f);
+    fa_simd_f32 m0 = ninf, m1 = m0;
     fa_simd_f64 t = fa_set1_f64(0.0);
     ptrdiff_t i = 0;
     for (; i + 2 * L <= n; i += 2 * L) {
         fa_simd_f32 v0 = fa_loadu_f32(x + i), v1 = fa_loadu_f32(x + i + L);
+        fa_simd_f32 e0 = fa_sm_expf_scaled(v0), e1 = fa_sm_expf_scaled(v1);
+        if (mk) {                            /* left-out entries: no part in the max or the sum */
+            fa_mask_f32 q0 = fa_load_mask_u8_f32(mk + i), q1 = fa_load_mask_u8_f32(mk + i + L);
+            v0 = fa_select_f32(q0, v0, ninf);
+            v1 = fa_select_f32(q1, v1, ninf);
+            e0 = fa_select_f32(q0, e0, zero);
+            e1 = fa_select_f32(q1, e1, zero);
+        }
         m0 = fa_max_f32(v0, m0);
         m1 = fa_max_f32(v1, m1);
-        fa_simd_f32 e0 = fa_sm_expf_scaled(v0), e1 = fa_sm_expf_scaled(v1);
         if (ystore) {
             fa_storeu_f32(ystore + i, e0);
             fa_storeu_f32(ystore + i + L, e1);
@@ -716,10 +730,15 @@ FA_INLINE int fa_sm_chunk_sum_abs_f32(const float *x, ptrdiff_t n, double *mx, d
     for (; i < n; i += L) {
         const ptrdiff_t left = n - i;
         fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, -INFINITY);
-        m0 = fa_max_f32(v, m0);
         fa_simd_f32 ex = fa_sm_expf_scaled(v);
         if (left < L)
-            ex = fa_select_f32(fa_tail_mask_f32(left), ex, fa_set1_f32(0.0f));
+            ex = fa_select_f32(fa_tail_mask_f32(left), ex, zero);
+        if (mk) {
+            fa_mask_f32 q = left >= L ? fa_load_mask_u8_f32(mk + i) : fa_load_tail_mask_u8_f32(mk + i, left);
+            v = fa_select_f32(q, v, ninf);
+            ex = fa_select_f32(q, ex, zero);
+        }
+        m0 = fa_max_f32(v, m0);
         if (ystore) {
             if (left >= L) fa_storeu_f32(ystore + i, ex); else fa_store_tail_f32(ystore + i, ex, left);
         }
@@ -741,7 +760,7 @@ FA_INLINE int fa_sm_chunk_sum_abs_f32(const float *x, ptrdiff_t n, double *mx, d
 FA_INLINE int fa_sm_chunk_stats_f32(const float *x, ptrdiff_t n, double *mx, double *mn,
                                      double *tk, double *ck, double *yoff, float *ystore, int ABS)
 {
-    if (ABS && fa_sm_chunk_sum_abs_f32(x, n, mx, tk, ystore)) {
+    if (ABS && fa_sm_chunk_sum_abs_f32(x, NULL, n, mx, tk, ystore)) {
         *mn = -INFINITY;
         *ck = 0.0;
         *yoff = 0.0;
@@ -781,6 +800,54 @@ FA_INLINE void fa_sm_row_stats_fast_f32(const float *x, ptrdiff_t n, fa_sm_stats
     }
 }
 
+/* The statistics of a float32 row with a `where=` mask (no weights), through the e^x pass
+ * (left-out entries take no part; C = 0).  Returns 0 (s undefined) where that pass does not
+ * take a chunk, or, with need_log, where S < FA_SM_ABS_SMIN: the caller then runs the
+ * generic (float64-lane) statistics. */
+FA_INLINE int fa_sm_row_stats_masked_f32(const float *x, const unsigned char *mk, ptrdiff_t n,
+                                         fa_sm_stats *s, int need_log)
+{
+    const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(float);
+    s->M = -INFINITY; s->t = 0.0; s->C = 0.0; s->te = 0.0;
+    for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk) {
+        const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
+        double mx, tk;
+        if (!fa_sm_chunk_sum_abs_f32(x + c0, mk + c0, len, &mx, &tk, NULL))
+            return 0;
+        fa_sm_merge(s, mx, tk, 0.0);
+    }
+    return !need_log || s->t + s->te >= FA_SM_ABS_SMIN;
+}
+
+/* the outputs of a masked float32 row from such statistics: softmax y = e^(x - M)/S
+ * (fa_sm_row_softmax_abs_f32's way; M in [-80, 64], else returns 0) and log_softmax
+ * y = (x - M) - l, left-out entries 0 and -inf. */
+FA_INLINE int fa_sm_row_out_masked_f32(const float *x, const unsigned char *mk, float *y, ptrdiff_t n,
+                                       double M, double S, double l, int LOG)
+{
+    const ptrdiff_t L = FA_LANES_F32;
+    if (!LOG && !(M >= FA_SM_ABS_OUT_LO && M <= FA_SM_ABS_OUT_HI))
+        return 0;
+    const double f = exp(-M) / S;
+    const fa_simd_f32 fh = fa_set1_f32((float)f), fl = fa_set1_f32((float)(f - (double)(float)f));
+    const fa_simd_f32 low = fa_set1_f32(-150.0f), Mv = fa_set1_f32((float)M), lv = fa_set1_f32((float)l);
+    const fa_simd_f32 out_fill = fa_set1_f32(LOG ? -INFINITY : 0.0f);
+    for (ptrdiff_t i = 0; i < n; i += L) {
+        const ptrdiff_t left = n - i;
+        fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, 0.0f), nn;
+        fa_mask_f32 q = left >= L ? fa_load_mask_u8_f32(mk + i) : fa_load_tail_mask_u8_f32(mk + i, left);
+        if (LOG) {
+            v = fa_sub_f32(fa_sub_f32(v, Mv), lv);
+        } else {
+            fa_simd_f32 p = fa_sm_expf_poly(fa_sm_expf_reduce(fa_max_f32(low, v), &nn));
+            v = fa_ldexp_neg_f32(fa_fmadd_f32(p, fh, fa_mul_f32(p, fl)), nn);
+        }
+        v = fa_select_f32(q, v, out_fill);
+        if (left >= L) fa_storeu_f32(y + i, v); else fa_store_tail_f32(y + i, v, left);
+    }
+    return 1;
+}
+
 /* softmax / log_softmax of a float32 row in float32 lanes.
  * softmax: y = 2^n * (p * (1/S)) with x - M exact (fa_sm_diff_f32) fed into the reduction
  * and 1/S as a float32 pair (ih + il): y is rounded twice (p, then p * 1/S) plus the
@@ -817,8 +884,6 @@ FA_INLINE void fa_sm_row_softmax_fast_f32(const float *x, float *y, ptrdiff_t n,
 /* softmax of a float32 row whose max M is in [-80, 64]: y = 2^n (p f), e^x = 2^n p reduced
  * from x itself (exact), f = e^-M / S (in [2^-112, 2^116]) as a float32 pair; 2^n is applied
  * last, so a subnormal y is rounded once.  x is clamped at -150 (-inf entries give 0). */
-#define FA_SM_ABS_OUT_LO (-80.0)
-#define FA_SM_ABS_OUT_HI 64.0
 FA_INLINE void fa_sm_row_softmax_abs_f32(const float *x, float *y, ptrdiff_t n, double M, double S)
 {
     const ptrdiff_t L = FA_LANES_F32;
@@ -899,6 +964,13 @@ FA_INLINE int fa_sm_row_softmax_small_f32(const float *x, float *y, ptrdiff_t n)
 static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n);   /* below */
 
 #define FA_SM_HAS_SMALL_f32 1
+/* never called: float64 rows with a mask take the generic path */
+FA_INLINE int fa_sm_row_stats_masked_f64(const double *x, const unsigned char *mk, ptrdiff_t n,
+                                         fa_sm_stats *s, int need_log)
+{ (void)x; (void)mk; (void)n; (void)s; (void)need_log; return 0; }
+FA_INLINE int fa_sm_row_out_masked_f64(const double *x, const unsigned char *mk, double *y, ptrdiff_t n,
+                                       double M, double S, double l, int LOG)
+{ (void)x; (void)mk; (void)y; (void)n; (void)M; (void)S; (void)l; (void)LOG; return 0; }
 #define FA_SM_SMALL_BYTES_f32 (FA_SM_STORE_CHUNKS * FA_SM_CHUNK_BYTES)
 #define FA_SM_SMALL_BYTES_f64 (FA_SM64_STORE_CHUNKS * FA_SM_CHUNK_BYTES)   /* 512 KB: x and y stay in L2 */
 #define FA_SM64_STORE_CHUNKS 32
@@ -1087,14 +1159,18 @@ FA_INLINE void fa_sm_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_
                 fa_sm_row_special_##T(y + r * n, NULL, n, 1, 0);                                  \
             continue;                                                                             \
         }                                                                                         \
+        const int masked_fast = HAS_MASK && sizeof(fa_scalar_##T) == 4 &&                         \
+                                fa_sm_row_stats_masked_##T(xr, mr, n, &s, LOG);                   \
         if (FA_SM_HAS_FAST_##T && !HAS_MASK)                                                      \
             fa_sm_row_stats_fast_##T(xr, n, &s, &rmin);                                           \
-        else                                                                                      \
+        else if (!masked_fast)                                                                    \
             fa_sm_row_stats_##T(xr, mr, NULL, n, &s, HAS_MASK, 0);                                \
         const int want_l = LOG || (sizeof(fa_scalar_##T) == 4 && HAS_MASK);                       \
         l = 0;                                                                                    \
         if (fa_sm_finish(&s, want_l ? &l : NULL, &sign) == FA_SM_SPECIAL)                         \
             fa_sm_row_special_##T(y + r * n, mr, n, 1, LOG);                                      \
+        else if (masked_fast && fa_sm_row_out_masked_##T(xr, mr, y + r * n, n, s.M, s.t + s.te, l, LOG)) \
+            ;                                                                                     \
         else if (FA_SM_HAS_FAST_##T && !HAS_MASK)                                                 \
             fa_sm_row_out_fast_##T(xr, y + r * n, n, s.M, rmin, s.C + s.t, l, LOG);               \
         else                                                                                      \
@@ -1114,7 +1190,8 @@ FA_INLINE void fa_sm_lse_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrd
         double sign, v, rmin;                                                                     \
         if (FA_SM_HAS_FAST_##T && !HAS_MASK && !HAS_B)                                            \
             fa_sm_row_stats_fast_##T(xr, n, &s, &rmin);                                           \
-        else                                                                                      \
+        else if (!(HAS_MASK && !HAS_B && sizeof(fa_scalar_##T) == 4 &&                            \
+                   fa_sm_row_stats_masked_##T(xr, mr, n, &s, 1)))                                 \
             fa_sm_row_stats_##T(xr, mr, br, n, &s, HAS_MASK, HAS_B);                              \
         v = fa_sm_lse_value_##T(&s, xr, n, 1, mr, br, &sign);                                     \
         if (sign < 0 && !sg) v = NAN;                                                             \
