@@ -819,9 +819,11 @@ FA_INLINE int fa_sm_row_stats_masked_f32(const float *x, const unsigned char *mk
     return !need_log || s->t + s->te >= FA_SM_ABS_SMIN;
 }
 
-/* the outputs of a masked float32 row from such statistics: softmax y = e^(x - M)/S
- * (fa_sm_row_softmax_abs_f32's way; M in [-80, 64], else returns 0) and log_softmax
- * y = (x - M) - l, left-out entries 0 and -inf. */
+/* The outputs of a float32 row (mk: its `where=` mask, or NULL) from e^x-pass statistics:
+ * softmax y = 2^n (p f), e^x = 2^n p reduced from x itself (exact), f = e^-M/S (in
+ * [2^-112, 2^116] for M in [-80, 64]; other M: returns 0, nothing written) as a float32 pair;
+ * 2^n is applied last, so a subnormal y is rounded once; x is clamped at -150 (-inf
+ * entries give 0).  log_softmax y = (x - M) - l.  Left-out entries get 0 and -inf. */
 FA_INLINE int fa_sm_row_out_masked_f32(const float *x, const unsigned char *mk, float *y, ptrdiff_t n,
                                        double M, double S, double l, int LOG)
 {
@@ -835,14 +837,15 @@ FA_INLINE int fa_sm_row_out_masked_f32(const float *x, const unsigned char *mk, 
     for (ptrdiff_t i = 0; i < n; i += L) {
         const ptrdiff_t left = n - i;
         fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, 0.0f), nn;
-        fa_mask_f32 q = left >= L ? fa_load_mask_u8_f32(mk + i) : fa_load_tail_mask_u8_f32(mk + i, left);
         if (LOG) {
             v = fa_sub_f32(fa_sub_f32(v, Mv), lv);
         } else {
             fa_simd_f32 p = fa_sm_expf_poly(fa_sm_expf_reduce(fa_max_f32(low, v), &nn));
             v = fa_ldexp_neg_f32(fa_fmadd_f32(p, fh, fa_mul_f32(p, fl)), nn);
         }
-        v = fa_select_f32(q, v, out_fill);
+        if (mk)
+            v = fa_select_f32(left >= L ? fa_load_mask_u8_f32(mk + i) : fa_load_tail_mask_u8_f32(mk + i, left),
+                              v, out_fill);
         if (left >= L) fa_storeu_f32(y + i, v); else fa_store_tail_f32(y + i, v, left);
     }
     return 1;
@@ -881,33 +884,12 @@ FA_INLINE void fa_sm_row_softmax_fast_f32(const float *x, float *y, ptrdiff_t n,
     }
 }
 
-/* softmax of a float32 row whose max M is in [-80, 64]: y = 2^n (p f), e^x = 2^n p reduced
- * from x itself (exact), f = e^-M / S (in [2^-112, 2^116]) as a float32 pair; 2^n is applied
- * last, so a subnormal y is rounded once.  x is clamped at -150 (-inf entries give 0). */
-FA_INLINE void fa_sm_row_softmax_abs_f32(const float *x, float *y, ptrdiff_t n, double M, double S)
-{
-    const ptrdiff_t L = FA_LANES_F32;
-    const double f = exp(-M) / S;
-    const fa_simd_f32 fh = fa_set1_f32((float)f), fl = fa_set1_f32((float)(f - (double)(float)f));
-    const fa_simd_f32 low = fa_set1_f32(-150.0f);
-    ptrdiff_t i = 0;
-    for (; i < n; i += L) {
-        const ptrdiff_t left = n - i;
-        fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, 0.0f), nn;
-        fa_simd_f32 p = fa_sm_expf_poly(fa_sm_expf_reduce(fa_max_f32(low, v), &nn));
-        v = fa_ldexp_neg_f32(fa_fmadd_f32(p, fh, fa_mul_f32(p, fl)), nn);
-        if (left >= L) fa_storeu_f32(y + i, v); else fa_store_tail_f32(y + i, v, left);
-    }
-}
-
 FA_INLINE void fa_sm_row_out_fast_f32(const float *x, float *y, ptrdiff_t n, double M, double rmin,
                                       double S, double l, int LOG)
 {
     if (!LOG) {
-        if (M >= FA_SM_ABS_OUT_LO && M <= FA_SM_ABS_OUT_HI) {
-            fa_sm_row_softmax_abs_f32(x, y, n, M, S);
+        if (fa_sm_row_out_masked_f32(x, NULL, y, n, M, S, 0.0, 0))     /* M in [-80, 64] */
             return;
-        }
         if (rmin == -INFINITY) {             /* the statistics pass did not look for the min */
             double mx;
             fa_sm_chunk_max_min_f32(x, n, &mx, &rmin);
