@@ -97,3 +97,23 @@ def test_softmax_4096_into_out(benchmark, what):
         xt = torch.from_numpy(x)            # torch.softmax has no out=: it allocates its result
         benchmark(torch.softmax, xt, -1)
     benchmark.extra_info["elements_per_s"] = x.size / benchmark.stats.stats.median
+
+
+@pytest.mark.parametrize("what", ["fastact", "numpy", "torch"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_masked_softmax(benchmark, what, dtype):
+    """softmax of (1024, 1024) rows with a boolean mask (10% of the entries left out), as in
+    masked attention: fastact's where= against filling -inf first (NumPy, torch)."""
+    if what == "torch" and torch is None:
+        pytest.skip("torch is not installed")
+    x = _data((1024, 1024), dtype)
+    keep = np.random.default_rng(1).uniform(size=x.shape) >= 0.1
+    benchmark.group = f"softmax {np.dtype(dtype).name} (1024, 1024) where= mask"
+    if what == "fastact":
+        benchmark(fa.softmax, x, -1, None, keep)
+    elif what == "numpy":
+        benchmark(lambda: _np_softmax(np.where(keep, x, -np.inf), -1))
+    else:
+        xt, dropt = torch.from_numpy(x), torch.from_numpy(~keep)
+        benchmark(lambda: torch.softmax(xt.masked_fill(dropt, float("-inf")), -1))
+    benchmark.extra_info["elements_per_s"] = x.size / benchmark.stats.stats.median
