@@ -530,6 +530,28 @@ def test_softmax_large_output_same_bits(isa, dtype):
     assert np.all(np.isnan(expected[8])) and expected[7, 100] == 0
 
 
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_in_place_rows_of_every_kind(isa, dtype):
+    """out=x on rows that leave the fast passes (max below 0 or above 64, -inf entries, all
+    -inf, a dominant entry): the input is read in full before it is overwritten."""
+    rng = np.random.default_rng(41)
+    rows = [rng.normal(-50, 3, 100), rng.normal(0, 300, 100), np.r_[0.0, np.full(99, -40.0)],
+            np.where(rng.uniform(size=100) < 0.3, -inf, rng.normal(0, 3, 100)), rng.normal(0, 3, 100)]
+    x = np.array(rows).astype(dtype)
+    finite = np.where(np.isinf(x), -1e4, x)
+    _, (sh, sl), (qh, ql) = mp_reference(finite)
+    for f, (h, lo) in ((fa.softmax, (sh, sl)), (fa.log_softmax, (qh, ql))):
+        y = x.copy()
+        assert f(y, axis=-1, out=y) is y
+        keep = ~np.isinf(x) if f is fa.log_softmax else np.ones(x.shape, bool)
+        assert ulp_errors(y[keep], h[keep], lo[keep], dtype).max() <= SOFTMAX_ULP
+        assert np.all(y[~keep] == -inf)
+        z = np.full((2, 50), -inf, dtype)
+        with np.errstate(invalid="ignore"):
+            f(z, axis=-1, out=z)
+        assert np.isnan(z).all()
+
+
 # ---------------------------------------------------------------- out=
 @pytest.mark.parametrize("f", [fa.softmax, fa.log_softmax])
 def test_out_rowwise(f):

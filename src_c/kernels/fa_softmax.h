@@ -946,6 +946,10 @@ FA_INLINE int fa_sm_row_softmax_small_f32(const float *x, float *y, ptrdiff_t n)
 static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n);   /* below */
 
 #define FA_SM_HAS_SMALL_f32 1
+/* fa_sm_row_softmax_small_f32 stores e^x into y before it knows whether the row needs the
+ * exact-difference pass, which re-reads x: with y == x, rows go through statistics + output */
+#define FA_SM_SMALL_IN_PLACE_f32 0
+#define FA_SM_SMALL_IN_PLACE_f64 1
 /* never called: float64 rows with a mask take the generic path */
 FA_INLINE int fa_sm_row_stats_masked_f64(const double *x, const unsigned char *mk, ptrdiff_t n,
                                          fa_sm_stats *s, int need_log)
@@ -1136,7 +1140,8 @@ FA_INLINE void fa_sm_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_
         fa_sm_stats s;                                                                            \
         double l, sign, rmin = 0;                                                                 \
         if (FA_SM_HAS_SMALL_##T && !HAS_MASK && !LOG &&                                           \
-            n * (ptrdiff_t)sizeof(fa_scalar_##T) <= FA_SM_SMALL_BYTES_##T) {                      \
+            n * (ptrdiff_t)sizeof(fa_scalar_##T) <= FA_SM_SMALL_BYTES_##T &&                      \
+            (FA_SM_SMALL_IN_PLACE_##T || (const void *)xr != (const void *)(y + r * n))) {        \
             if (fa_sm_row_softmax_small_##T(xr, y + r * n, n) != FA_SM_OK)                        \
                 fa_sm_row_special_##T(y + r * n, NULL, n, 1, 0);                                  \
             continue;                                                                             \
