@@ -99,8 +99,9 @@ int fa_threads_init(void);
 int fa_threads_requested(void);      /* FASTACT_NUM_THREADS: -1 unset, -2 ignored, else its value */
 int fa_get_num_threads(void);
 int fa_set_num_threads(int n);
-/* fn(ctx, begin, end) over at most fa_get_num_threads() contiguous parts of [0, count) whose
- * edges are multiples of grain; part 0 runs on the caller.  Returns when every part is done. */
+/* fn(ctx, begin, end) over contiguous chunks of [0, count) whose edges are multiples of
+ * grain, run by the caller and up to fa_get_num_threads()-1 workers; returns when every
+ * chunk is done.  fn must give the same result however [0, count) is cut. */
 void fa_parallel_for(ptrdiff_t count, ptrdiff_t grain, void (*fn)(void *ctx, ptrdiff_t begin, ptrdiff_t end),
                      void *ctx);
 /* The kernel calls of fastact._core and of the public entry points: split over threads when
