@@ -111,7 +111,9 @@ const char *fa_isa_in_use(void) { return fa_isa_name(fa_current); }
  * mask, weights and sign offset alike (the kernels carry nothing from one slice to the
  * next: the float64 log_softmax rows that write row r inside row r+1 finish their last
  * row before returning).  A call of fewer than FA_PAR_MIN_ELEMENTS input elements, or of
- * one slice, runs on the caller: a hand-off costs ~10-50 us of wake-up. */
+ * one slice, runs on the caller.  At 2^16 float32 elements on 2 threads (Zen 4 VM, second
+ * core free; python benchmarks/threads.py): sigmoid 1.2x, relu 0.9x, gelu 1.5x; with the
+ * other core busy ~1.0x (the worker joins late and takes no chunk). */
 #define FA_PAR_MIN_ELEMENTS ((ptrdiff_t)1 << 16)
 #define FA_PAR_GRAIN 64
 
