@@ -21,7 +21,7 @@ __version__ = "0.1.0"
 
 globals().update(_FUNCTIONS)
 __all__ = sorted(_FUNCTIONS) + list(_reduction_names) + [
-    "get_include", "show_config", "simd_info", "set_isa"]
+    "get_include", "show_config", "simd_info", "set_isa", "set_num_threads", "get_num_threads"]
 
 
 def get_include():
@@ -30,12 +30,13 @@ def get_include():
 
 
 def simd_info():
-    """The kernel variants: {'best', 'current', 'requested', 'available'}.
+    """The kernel variants and threads: {'best', 'current', 'requested', 'available', 'num_threads'}.
 
     'best' is what this CPU and OS support (cpuid + XCR0), 'current' what runs now
-    (every function uses the same variant), 'requested' the FASTACT_ISA value if set.
+    (every function uses the same variant), 'requested' the FASTACT_ISA value if set,
+    'num_threads' the count set_num_threads() / FASTACT_NUM_THREADS gave.
     """
-    return _kernels.isa_info()
+    return dict(_kernels.isa_info(), num_threads=_kernels.get_num_threads())
 
 
 def set_isa(name):
@@ -45,6 +46,24 @@ def set_isa(name):
     against calls running at the same time.  Returns the variant now in use.
     """
     return _kernels.set_isa(name)
+
+
+def set_num_threads(n):
+    """Split large calls over `n` threads; returns the previous count.
+
+    The default is 1 (no thread is created), or FASTACT_NUM_THREADS read at import.
+    Element-wise calls of at least 65536 elements are cut into contiguous blocks, and
+    softmax / log_softmax / logsumexp into blocks of slices (when there are two or more).
+    The thread count never changes a result bit.  `n` is an integer from 1 to
+    fastact.kernels.THREADS_MAX; the setting is process-wide, and calls from several
+    Python threads at once are safe (one of them at a time gets the workers).
+    """
+    return _kernels.set_num_threads(n)
+
+
+def get_num_threads():
+    """The number of threads large calls are split over (see set_num_threads)."""
+    return _kernels.get_num_threads()
 
 
 def show_config():
@@ -63,5 +82,11 @@ def show_config():
             note = ""
         print(f"  FASTACT_ISA               : {_os.environ.get('FASTACT_ISA', requested)}{note}")
     print(f"  in use                    : {info['current']}")
+    threads = _kernels.threads_info()
+    if threads["requested"] is not None:
+        note = (f" (ignored; expected an integer from 1 to {_kernels.THREADS_MAX})"
+                if threads["requested"] == "invalid" else "")
+        print(f"  FASTACT_NUM_THREADS       : {_os.environ.get('FASTACT_NUM_THREADS', '')}{note}")
+    print(f"  threads                   : {threads['num_threads']}")
     names = list(_kernels.UNARY_OPS) + list(_kernels.AXIS_OPS)
     print(f"  functions on {info['current']}: {', '.join(names)}")

@@ -1,5 +1,7 @@
 # The hand-written part of fastact.kernels (included by the generated kernels.pyx):
-# the generic entry points for fastact._core, kernel-variant control, and init.
+# the generic entry points for fastact._core, kernel-variant and thread control, and init.
+
+import operator
 
 cdef extern from "fa_common.h" nogil:
     ctypedef struct fa_params:
@@ -19,6 +21,17 @@ cdef extern from "fa_common.h" nogil:
     fa_unary_f64_fn fa_unary_f64_kernel(int op)
     fa_axis_f32_fn fa_axis_f32_kernel(int op)
     fa_axis_f64_fn fa_axis_f64_kernel(int op)
+    void fa_run_unary_f32(int op, const float *x, float *y, ptrdiff_t n, const fa_params *p)
+    void fa_run_unary_f64(int op, const double *x, double *y, ptrdiff_t n, const fa_params *p)
+    void fa_run_axis_f32(int op, const float *x, float *y, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner,
+                         const fa_axis_opts *opts)
+    void fa_run_axis_f64(int op, const double *x, double *y, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner,
+                         const fa_axis_opts *opts)
+    int fa_threads_init()
+    int fa_threads_requested()
+    int fa_get_num_threads()
+    int fa_set_num_threads(int n)
+    enum: FA_THREADS_MAX
     int fa_isa_best()
     int fa_isa_current()
     int fa_isa_set(int isa)
@@ -30,14 +43,12 @@ cdef extern from "fa_common.h" nogil:
 
 cdef void _fa_unary_f32(int op, const float *x, float *y, ptrdiff_t n, double a, double b) noexcept nogil:
     cdef fa_params p = fa_params(a, b, 0.0, 0.0)
-    if n > 0:
-        fa_unary_f32_kernel(op)(x, y, n, &p)
+    fa_run_unary_f32(op, x, y, n, &p)
 
 
 cdef void _fa_unary_f64(int op, const double *x, double *y, ptrdiff_t n, double a, double b) noexcept nogil:
     cdef fa_params p = fa_params(a, b, 0.0, 0.0)
-    if n > 0:
-        fa_unary_f64_kernel(op)(x, y, n, &p)
+    fa_run_unary_f64(op, x, y, n, &p)
 
 
 cdef void _fa_axis_f32(int op, const float *x, float *y, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner,
@@ -46,8 +57,7 @@ cdef void _fa_axis_f32(int op, const float *x, float *y, ptrdiff_t outer, ptrdif
     o.mask = mask
     o.b = b
     o.sign = sign
-    if outer > 0 and inner > 0:
-        fa_axis_f32_kernel(op)(x, y, outer, n, inner, &o)
+    fa_run_axis_f32(op, x, y, outer, n, inner, &o)
 
 
 cdef void _fa_axis_f64(int op, const double *x, double *y, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner,
@@ -56,8 +66,7 @@ cdef void _fa_axis_f64(int op, const double *x, double *y, ptrdiff_t outer, ptrd
     o.mask = mask
     o.b = b
     o.sign = sign
-    if outer > 0 and inner > 0:
-        fa_axis_f64_kernel(op)(x, y, outer, n, inner, &o)
+    fa_run_axis_f64(op, x, y, outer, n, inner, &o)
 
 
 ISA_NAMES = tuple(fa_isa_name(i).decode() for i in range(FA_ISA_COUNT))
@@ -88,4 +97,28 @@ def set_isa(name):
     return ISA_NAMES[isa]
 
 
+THREADS_MAX = FA_THREADS_MAX
+
+
+def threads_info():
+    """{'num_threads': ..., 'requested': FASTACT_NUM_THREADS's value, None, or 'invalid'}."""
+    cdef int req = fa_threads_requested()
+    return {"num_threads": fa_get_num_threads(),
+            "requested": None if req == -1 else (req if req > 0 else "invalid")}
+
+
+def get_num_threads():
+    """The number of threads a large call is split over (1: the calling thread only)."""
+    return fa_get_num_threads()
+
+
+def set_num_threads(n):
+    """Split large calls over `n` threads (1 .. THREADS_MAX); returns the previous count."""
+    n = operator.index(n)
+    if n < 1 or n > FA_THREADS_MAX:
+        raise ValueError(f"number of threads must be between 1 and {FA_THREADS_MAX}, got {n}")
+    return fa_set_num_threads(n)
+
+
 fa_isa_init()
+fa_threads_init()

@@ -91,4 +91,26 @@ fa_unary_f64_fn fa_unary_f64_kernel(int op);
 fa_axis_f32_fn fa_axis_f32_kernel(int op);
 fa_axis_f64_fn fa_axis_f64_kernel(int op);
 
+/* Threads (fa_threads.c).  The count is process-wide, 1 by default (FASTACT_NUM_THREADS,
+ * read once by fa_threads_init() at import); fa_set_num_threads returns the previous
+ * count, or -1 for n outside [1, FA_THREADS_MAX].  Without POSIX threads it stays 1. */
+#define FA_THREADS_MAX 256
+int fa_threads_init(void);
+int fa_threads_requested(void);      /* FASTACT_NUM_THREADS: -1 unset, -2 ignored, else its value */
+int fa_get_num_threads(void);
+int fa_set_num_threads(int n);
+/* fn(ctx, begin, end) over contiguous chunks of [0, count) whose edges are multiples of
+ * grain, run by the caller and up to fa_get_num_threads()-1 workers; returns when every
+ * chunk is done.  fn must give the same result however [0, count) is cut. */
+void fa_parallel_for(ptrdiff_t count, ptrdiff_t grain, void (*fn)(void *ctx, ptrdiff_t begin, ptrdiff_t end),
+                     void *ctx);
+/* The kernel calls of fastact._core and of the public entry points: split over threads when
+ * the call is large (fa_dispatch.c); op as in fa_*_kernel(op). */
+void fa_run_unary_f32(int op, const float *x, float *y, ptrdiff_t n, const fa_params *p);
+void fa_run_unary_f64(int op, const double *x, double *y, ptrdiff_t n, const fa_params *p);
+void fa_run_axis_f32(int op, const float *x, float *y, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner,
+                     const fa_axis_opts *opts);
+void fa_run_axis_f64(int op, const double *x, double *y, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner,
+                     const fa_axis_opts *opts);
+
 #endif /* FASTACT_COMMON_H */
