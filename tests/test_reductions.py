@@ -130,9 +130,10 @@ def test_ulp_narrow_ranges(isa, dtype):
 
 @pytest.mark.parametrize("dtype", [F32, F64])
 def test_ulp_row_offsets(isa, dtype):
-    """Rows on both sides of the float32 e^x path's range (min >= -87, max <= 64: the
-    terms are e^x itself) and of its edges, with a dominant entry whose partner term sits
-    at the bottom of that range (log1p(T) needs T's relative accuracy)."""
+    """Rows, and columns (axis 0), on both sides of the float32 e^x pass's range (max <= 64,
+    sums above 2^-100, S >= 4 for the logs, M in [-80, 64] for softmax) and of its edges,
+    with a dominant entry whose partner term sits near the bottom of that range (log1p(T)
+    needs T's relative accuracy)."""
     rng = np.random.default_rng(11)
     rows = [b + rng.normal(0, 3, 300) for b in (-200.0, -95.0, -78.0, -40.0, 0.0, 55.0, 61.0, 70.0, 300.0)]
     rows += [np.r_[b, np.full(299, b - d)] for b, d in ((-50.0, 36.9), (-50.0, 40.0), (-30.0, 59.0),
@@ -140,6 +141,8 @@ def test_ulp_row_offsets(isa, dtype):
     rows += [np.r_[64.0, rng.uniform(40.0, 64.0, 299)], np.r_[-87.0, rng.uniform(-87.0, -86.0, 299)]]
     x = np.array(rows).astype(dtype)
     assert_accurate(x, -1, dtype)
+    for cols in (x.T.copy(), x[[0, 3, 4]].T.copy(), x[[4, 5]].T.copy(), x[[4, 9]].T.copy(), x[[4, 11]].T.copy()):
+        assert_accurate(cols, 0, dtype)       # blocks of columns that stay in the e^x pass or leave it
 
 
 @pytest.mark.skipif(not LONGDOUBLE_OK, reason="long double is not 80-bit here")

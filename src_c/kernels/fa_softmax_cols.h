@@ -207,6 +207,92 @@ FA_INLINE fa_simd_f32 fa_sm_col_ld_f32(const float *p, ptrdiff_t width, float fi
     return width >= FA_LANES_F32 ? fa_loadu_f32(p) : fa_load_tail_f32(p, width, fill);
 }
 
+/*
+ * One block of columns [j, j + width) of an (n, inner) float32 slab through the e^x pass of
+ * fa_softmax.h: one read of the block gives each column's max M and the Kahan sum of e^x
+ * itself (no x - m; the max entries stay inside S), then S relative to M in double.  Valid
+ * while every column of the block has M <= 64 and a finite sum >= 2^-100 (no NaN, +inf or
+ * all -inf column), and, for log_softmax/logsumexp, S >= FA_SM_ABS_SMIN (as for rows), and,
+ * for softmax, M in [-80, 64] (y = 2^n (p e^-M/S)); otherwise returns 0 having written
+ * nothing, and the block takes the exact-difference path.  op as fa_sm_cols_fast_f32.
+ */
+static int fa_sm_cols_block_abs_f32(const float *xs, float *ys, float *lse_out, float *sg, ptrdiff_t n,
+                                    ptrdiff_t inner, ptrdiff_t width, int op)
+{
+    const ptrdiff_t L = FA_LANES_F32;
+    const int nv = (int)((width + L - 1) / L);
+    const fa_simd_f32 zero = fa_set1_f32(0.0f);
+    fa_simd_f32 mx[FA_SM_COLS], t[FA_SM_COLS], tc[FA_SM_COLS];
+    ptrdiff_t wv[FA_SM_COLS];
+    for (int v = 0; v < FA_SM_COLS; v++) {
+        wv[v] = width - v * L > L ? L : width - v * L;
+        mx[v] = fa_set1_f32(-INFINITY); t[v] = zero; tc[v] = zero;
+    }
+    for (ptrdiff_t r = 0; r < n; r++)
+        for (int v = 0; v < nv; v++) {
+            fa_simd_f32 xv = fa_sm_col_ld_f32(xs + r * inner + v * L, wv[v], 0.0f);
+            mx[v] = fa_max_f32(xv, mx[v]);
+            fa_sm_kahan_f32(&t[v], &tc[v], fa_sm_expf_scaled(xv));
+        }
+    float Mo[FA_SM_BLOCK32], To[FA_SM_BLOCK32], P1[FA_SM_BLOCK32], P2[FA_SM_BLOCK32];
+    for (int v = 0; v < nv; v++) {
+        fa_storeu_f32(Mo + v * L, mx[v]);
+        fa_storeu_f32(To + v * L, fa_sub_f32(t[v], tc[v]));
+    }
+    for (ptrdiff_t k = 0; k < nv * L; k++) {
+        const double M = Mo[k], traw = To[k];
+        if (k >= width) {
+            P1[k] = P2[k] = 0.0f;
+            Mo[k] = 0.0f;
+            continue;
+        }
+        if (!(traw >= FA_SM_ABS_TMIN && traw < INFINITY && M <= FA_SM_ABS_HI))
+            return 0;
+        const double S = traw * exp(-M);
+        if (op != 0 && !(S >= FA_SM_ABS_SMIN))
+            return 0;
+        if (op == 0 && !(M >= FA_SM_ABS_OUT_LO && M <= FA_SM_ABS_OUT_HI))
+            return 0;
+        const double f = op == 0 ? exp(-M) / S : log(S);
+        P1[k] = (float)f;
+        P2[k] = (float)(f - (double)(float)f);
+        To[k] = (float)0;
+        if (op == 2) {
+            fa_sm_stats st = {M, S, 0.0, 0.0};
+            double sign = 1.0;
+            To[k] = (float)fa_sm_lse_value_f32(&st, xs + k, n, inner, NULL, NULL, &sign);
+            P2[k] = (float)sign;
+        }
+    }
+    if (op == 2) {
+        for (ptrdiff_t k = 0; k < width; k++) {
+            lse_out[k] = To[k];
+            if (sg) sg[k] = P2[k];
+        }
+        return 1;
+    }
+    fa_simd_f32 Mv[FA_SM_COLS], p1[FA_SM_COLS], p2[FA_SM_COLS];
+    for (int v = 0; v < nv; v++) {
+        Mv[v] = fa_loadu_f32(Mo + v * L);
+        p1[v] = fa_loadu_f32(P1 + v * L);
+        p2[v] = fa_loadu_f32(P2 + v * L);
+    }
+    const fa_simd_f32 low = fa_set1_f32(-150.0f);
+    for (ptrdiff_t r = 0; r < n; r++)
+        for (int v = 0; v < nv; v++) {
+            const ptrdiff_t at = r * inner + v * L;
+            fa_simd_f32 xv = fa_sm_col_ld_f32(xs + at, wv[v], 0.0f), out, nn;
+            if (op == 1) {
+                out = fa_sub_f32(fa_sub_f32(xv, Mv[v]), p1[v]);
+            } else {
+                fa_simd_f32 p = fa_sm_expf_poly(fa_sm_expf_reduce(fa_max_f32(low, xv), &nn));
+                out = fa_ldexp_neg_f32(fa_fmadd_f32(p, p1[v], fa_mul_f32(p, p2[v])), nn);
+            }
+            if (wv[v] >= L) fa_storeu_f32(ys + at, out); else fa_store_tail_f32(ys + at, out, wv[v]);
+        }
+    return 1;
+}
+
 static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t outer, ptrdiff_t n,
                                 ptrdiff_t inner, int op)
 {
@@ -218,6 +304,9 @@ static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t o
         const float *xs = x + o * n * inner;
         for (ptrdiff_t j = 0; j < inner; j += FA_SM_BLOCK32) {
             const ptrdiff_t width = inner - j < FA_SM_BLOCK32 ? inner - j : FA_SM_BLOCK32;
+            if (fa_sm_cols_block_abs_f32(xs + j, y + o * n * inner + j, y + o * inner + j,
+                                         sg ? sg + o * inner + j : NULL, n, inner, width, op))
+                continue;
             const int nv = (int)((width + L - 1) / L);
             ptrdiff_t wv[FA_SM_COLS];
             fa_simd_f32 M[FA_SM_COLS], T[FA_SM_COLS], Tc[FA_SM_COLS], C[FA_SM_COLS];
