@@ -1689,26 +1689,23 @@ static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n)
     ((op) == 2 ? fa_sm_lse_cols_f64(x, y, outer, n, inner, NULL, NULL, sg)                        \
                : fa_sm_cols_f64(x, y, outer, n, inner, NULL, op))
 #define FA_SM_DEFINE_KERNELS(T)                                                                   \
+/* softmax (LOG = 0) and log_softmax (LOG = 1) */                                              \
+static void fa_sm_rowwise_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,         \
+                              ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o, int LOG)       \
+{                                                                                                 \
+    const unsigned char *mk = o ? o->mask : NULL;                                                 \
+    if (n <= 0 || outer <= 0 || inner <= 0) return;                                              \
+    if (inner > 1 && FA_SM_HAS_FAST_##T && !mk) FA_SM_COLS_FAST_##T(x, y, NULL, outer, n, inner, LOG); \
+    else if (inner > 1) fa_sm_cols_##T(x, y, outer, n, inner, mk, LOG);                           \
+    else if (mk) fa_sm_rows_##T(x, y, outer, n, mk, LOG, 1);                                      \
+    else if (!LOG || !FA_SM_LOG_ROWS_FAST_##T(x, y, outer, n)) fa_sm_rows_##T(x, y, outer, n, NULL, LOG, 0); \
+}                                                                                                 \
 static void fa_k_softmax_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,          \
                              ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o)                 \
-{                                                                                                 \
-    const unsigned char *mk = o ? o->mask : NULL;                                                 \
-    if (n <= 0 || outer <= 0 || inner <= 0) return;                                              \
-    if (inner > 1 && FA_SM_HAS_FAST_##T && !mk) FA_SM_COLS_FAST_##T(x, y, NULL, outer, n, inner, 0); \
-    else if (inner > 1) fa_sm_cols_##T(x, y, outer, n, inner, mk, 0);                             \
-    else if (mk) fa_sm_rows_##T(x, y, outer, n, mk, 0, 1);                                        \
-    else fa_sm_rows_##T(x, y, outer, n, NULL, 0, 0);                                              \
-}                                                                                                 \
+{ fa_sm_rowwise_##T(x, y, outer, n, inner, o, 0); }                                               \
 static void fa_k_log_softmax_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,      \
                                  ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o)             \
-{                                                                                                 \
-    const unsigned char *mk = o ? o->mask : NULL;                                                 \
-    if (n <= 0 || outer <= 0 || inner <= 0) return;                                              \
-    if (inner > 1 && FA_SM_HAS_FAST_##T && !mk) FA_SM_COLS_FAST_##T(x, y, NULL, outer, n, inner, 1); \
-    else if (inner > 1) fa_sm_cols_##T(x, y, outer, n, inner, mk, 1);                             \
-    else if (mk) fa_sm_rows_##T(x, y, outer, n, mk, 1, 1);                                        \
-    else if (!FA_SM_LOG_ROWS_FAST_##T(x, y, outer, n)) fa_sm_rows_##T(x, y, outer, n, NULL, 1, 0); \
-}                                                                                                 \
+{ fa_sm_rowwise_##T(x, y, outer, n, inner, o, 1); }                                               \
 static void fa_k_logsumexp_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,        \
                                ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o)               \
 {                                                                                                 \
