@@ -397,8 +397,8 @@ static double fa_sm_lse_exact_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdiff_t
                                   const unsigned char *mask, const fa_scalar_##T *b, double M,    \
                                   double estimate)                                                \
 {                                                                                                 \
-    /* float32 data, double: l = log(sum) has an absolute error ~(|M| + 1) 2^-52 */               \
-    /* estimate carries ~2^-26 absolute error: the thresholds below leave room for it */         \
+    /* float32 contiguous rows: double-double, judged by its own result (the estimate carries    \
+     * ~2^-26 absolute error) */                                                                  \
     if (sizeof(fa_scalar_##T) == 4 && stride == 1 && !mask && !b) {                               \
         double hi, lo;                                                                            \
         fa_sm_sum_exp_dd_f32((const float *)x, n, &hi, &lo);                                      \
@@ -406,6 +406,8 @@ static double fa_sm_lse_exact_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdiff_t
         if (fabs(v) >= 0x1p-30)                                                                   \
             return v;                                                                             \
     }                                                                                             \
+    /* float32 data, double: l = log(sum) has an absolute error ~(|M| + 1) 2^-52; 2^-20 leaves  \
+     * room for the estimate's error */                                                          \
     if (sizeof(fa_scalar_##T) == 4 && fabs(estimate) >= 0x1p-20) {                                \
         double sum = 0.0, err = 0.0;                                                              \
         for (ptrdiff_t k = 0; k < n; k++) {                                                       \

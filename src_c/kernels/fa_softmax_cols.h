@@ -235,6 +235,7 @@ static int fa_sm_cols_block_abs_f32(const float *xs, float *ys, float *lse_out, 
             fa_sm_kahan_f32(&t[v], &tc[v], fa_sm_expf_scaled(xv));
         }
     float Mo[FA_SM_BLOCK32], To[FA_SM_BLOCK32], P1[FA_SM_BLOCK32], P2[FA_SM_BLOCK32];
+    double Sd[FA_SM_BLOCK32];
     for (int v = 0; v < nv; v++) {
         fa_storeu_f32(Mo + v * L, mx[v]);
         fa_storeu_f32(To + v * L, fa_sub_f32(t[v], tc[v]));
@@ -253,21 +254,17 @@ static int fa_sm_cols_block_abs_f32(const float *xs, float *ys, float *lse_out, 
             return 0;
         if (op == 0 && !(M >= FA_SM_ABS_OUT_LO && M <= FA_SM_ABS_OUT_HI))
             return 0;
+        Sd[k] = S;
         const double f = op == 0 ? exp(-M) / S : log(S);
         P1[k] = (float)f;
         P2[k] = (float)(f - (double)(float)f);
-        To[k] = (float)0;
-        if (op == 2) {
-            fa_sm_stats st = {M, S, 0.0, 0.0};
-            double sign = 1.0;
-            To[k] = (float)fa_sm_lse_value_f32(&st, xs + k, n, inner, NULL, NULL, &sign);
-            P2[k] = (float)sign;
-        }
     }
-    if (op == 2) {
+    if (op == 2) {                           /* every column is valid: write the results */
         for (ptrdiff_t k = 0; k < width; k++) {
-            lse_out[k] = To[k];
-            if (sg) sg[k] = P2[k];
+            fa_sm_stats st = {Mo[k], Sd[k], 0.0, 0.0};
+            double sign = 1.0;
+            lse_out[k] = (float)fa_sm_lse_value_f32(&st, xs + k, n, inner, NULL, NULL, &sign);
+            if (sg) sg[k] = (float)sign;
         }
         return 1;
     }
