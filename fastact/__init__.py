@@ -10,83 +10,12 @@ Each function is a drop-in for its scipy.special / torch.nn.functional namesake;
 README.md for the accuracy and speed measured, and `fa.show_config()` for the kernel
 variant (scalar, SSE2, AVX2, AVX-512) this machine runs.
 """
-import os as _os
+from . import _source_tree
 
-from . import kernels as _kernels
-from ._elementwise import FUNCTIONS as _FUNCTIONS
-from ._reductions import *  # noqa: F401,F403
-from ._reductions import __all__ as _reduction_names
-
-__version__ = "0.1.0"
-
-globals().update(_FUNCTIONS)
-__all__ = sorted(_FUNCTIONS) + list(_reduction_names) + [
-    "get_include", "show_config", "simd_info", "set_isa", "set_num_threads", "get_num_threads"]
-
-
-def get_include():
-    """The folder holding fastact.h, for C and Cython extensions that embed the kernels."""
-    return _os.path.join(_os.path.dirname(__file__), "include")
-
-
-def simd_info():
-    """The kernel variants and threads: {'best', 'current', 'requested', 'available', 'num_threads'}.
-
-    'best' is what this CPU and OS support (cpuid + XCR0), 'current' what runs now
-    (every function uses the same variant), 'requested' the FASTACT_ISA value if set,
-    'num_threads' the count set_num_threads() / FASTACT_NUM_THREADS gave.
-    """
-    return dict(_kernels.isa_info(), num_threads=_kernels.get_num_threads())
-
-
-def set_isa(name):
-    """Run every kernel as variant `name` ('scalar', 'sse2', 'avx2', 'avx512' or 'best').
-
-    For tests and comparisons (FASTACT_ISA does the same at import); not thread-safe
-    against calls running at the same time.  Returns the variant now in use.
-    """
-    return _kernels.set_isa(name)
-
-
-def set_num_threads(n):
-    """Split large calls over `n` threads; returns the previous count.
-
-    The default is 1 (no thread is created), or FASTACT_NUM_THREADS read at import.
-    Element-wise calls of at least 65536 elements are cut into contiguous blocks, and
-    softmax / log_softmax / logsumexp into blocks of slices (when there are two or more).
-    The thread count never changes a result bit.  `n` is an integer from 1 to
-    fastact.kernels.THREADS_MAX; the setting is process-wide, and calls from several
-    Python threads at once are safe (one of them at a time gets the workers).
-    """
-    return _kernels.set_num_threads(n)
-
-
-def get_num_threads():
-    """The number of threads large calls are split over (see set_num_threads)."""
-    return _kernels.get_num_threads()
-
-
-def show_config():
-    """Print the CPU features found and the kernel variant each function uses."""
-    info = simd_info()
-    print(f"fastact {__version__}")
-    print(f"  kernel variants available : {', '.join(info['available'])}")
-    print(f"  best for this CPU and OS  : {info['best']}")
-    requested = info["requested"]
-    if requested is not None:
-        if requested == "unknown":
-            note = f" (unknown variant: ignored; expected one of {', '.join(_kernels.ISA_NAMES)})"
-        elif requested not in info["available"]:
-            note = " (not supported by this CPU and OS: ignored)"
-        else:
-            note = ""
-        print(f"  FASTACT_ISA               : {_os.environ.get('FASTACT_ISA', requested)}{note}")
-    print(f"  in use                    : {info['current']}")
-    threads = _kernels.threads_info()
-    if threads["requested"] is not None:
-        note = (f" (ignored; expected an integer from 1 to {_kernels.THREADS_MAX})"
-                if threads["requested"] == "invalid" else "")
-        print(f"  FASTACT_NUM_THREADS       : {_os.environ.get('FASTACT_NUM_THREADS', '')}{note}")
-    print(f"  threads                   : {threads['num_threads']}")
-    names = list(_kernels.UNARY_OPS) + list(_kernels.AXIS_OPS)
-    print(f"  functions on {info['current']}: {', '.join(names)}")
+if _source_tree.unbuilt(__file__):
+    # the source folder of a checkout with no compiled extension (`python -m fastact` typed in
+    # the checkout): hand over to an installed fastact, or say how to build (ImportError)
+    _source_tree.hand_over(__name__, __file__)
+else:
+    from ._api import *  # noqa: F401,F403
+    from ._api import __all__, __version__  # noqa: F401
