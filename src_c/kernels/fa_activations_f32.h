@@ -128,6 +128,8 @@ FA_INLINE fa_simd_f64 fa_softplus_linear_part_f64(fa_simd_f64 x, double beta)
 
 FA_INLINE fa_simd_f64 fa_softplus_v_f64w(fa_simd_f64 x, const fa_params *p)
 {
+    if (p->a == INFINITY || p->a == -INFINITY)   /* the limit beta -> +-inf: max(x, 0) / min(x, 0) */
+        return fa_softplus_linear_part_f64(x, p->a);
     fa_simd_f64 beta = fa_set1_f64(p->a);
     fa_simd_f64 z = fa_mul_f64(beta, x);
     fa_simd_f64 e = fa_exp_neg_f64w(fa_max_f64(fa_set1_f64(-700.0), fa_or_f64(z, fa_set1_f64(-0.0))));

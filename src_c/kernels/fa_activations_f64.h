@@ -92,6 +92,8 @@ FA_INLINE fa_simd_f64 fa_log_sigmoid_v_f64(fa_simd_f64 x, const fa_params *p)
 
 FA_INLINE fa_simd_f64 fa_softplus_v_f64(fa_simd_f64 x, const fa_params *p)
 {
+    if (p->a == INFINITY || p->a == -INFINITY)   /* the limit beta -> +-inf: max(x, 0) / min(x, 0) */
+        return fa_softplus_linear_part_f64(x, p->a);
     fa_simd_f64 beta = fa_set1_f64(p->a);
     fa_simd_f64 zl;
     fa_simd_f64 z = fa_two_prod_f64(beta, x, &zl);

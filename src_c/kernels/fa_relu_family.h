@@ -26,8 +26,15 @@ FA_INLINE fa_simd_##T fa_relu6_v_##T(fa_simd_##T x, const fa_params *p) {       
 }                                                                                          \
 FA_INLINE fa_simd_##T fa_leaky_relu_v_##T(fa_simd_##T x, const fa_params *p) {            \
     /* the slope is a double: with FMA, hi + lo carry it to ~2x the dtype's precision */ \
-    const fa_scalar_##T hi = (fa_scalar_##T)p->a, lo = (fa_scalar_##T)(p->a - (double)hi);   \
+    const fa_scalar_##T hi = (fa_scalar_##T)p->a;                                         \
+    /* an infinite hi (slope +-inf, or beyond the dtype's range): no lo (inf - inf), and */ \
+    /* slope*0 is the limit +-0 (x times the slope's sign), not inf*0 = NaN */             \
+    const int infinite = hi - hi != 0 && hi == hi;                                         \
+    const fa_scalar_##T lo = infinite ? 0 : (fa_scalar_##T)(p->a - (double)hi);            \
     fa_simd_##T neg = fa_mul_##T(x, fa_set1_##T(hi));                                      \
+    if (infinite)                                                                          \
+        neg = fa_select_##T(fa_cmpeq_##T(x, fa_set1_##T(0)),                               \
+                            fa_mul_##T(x, fa_set1_##T(hi > 0 ? 1 : -1)), neg);             \
     if (FA_HAVE_FMA && lo != 0) {                                                          \
         fa_simd_##T fused = fa_fmadd_##T(x, fa_set1_##T(hi), fa_mul_##T(x, fa_set1_##T(lo)));  \
         /* x = -inf or -0.0: x*hi + x*lo could be inf - inf or -0 + +0; x*hi is right there */ \
