@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _core, kernels
 from ._args import F16, F32, F64, as_array, check_out, compute_dtypes, contiguous, flat_pair, same_memory
+from ._args import real_param
 from ._registry import ACTIVATIONS
 
 # native dtypes on the common path: dtype -> (compute dtype, result dtype)
@@ -68,13 +69,19 @@ def {name}(x, {sig}out=None):
 '''
 
 
+def _real(param, func):
+    """Code turning a numeric parameter into a float: a float as is, else fastact/_args.py's
+    real_param (a number, never a string: NumPy's TypeError)."""
+    return f"{param} if type({param}) is float else real_param({param}, {param!r}, {func!r})"
+
+
 def _param_code(entry):
     lines, args = [], []
     for p in entry.params:
         if p.none_as is not None:
-            lines.append(f"    _{p.name} = {p.none_as!r} if {p.name} is None else float({p.name})")
+            lines.append(f"    _{p.name} = {p.none_as!r} if {p.name} is None else {_real(p.name, entry.name)}")
         else:
-            lines.append(f"    _{p.name} = float({p.name})")
+            lines.append(f"    _{p.name} = {_real(p.name, entry.name)}")
         args.append(f"_{p.name}")
     if entry.params:
         lines.append(f"    _check_params({entry.name!r}, ({', '.join(p.name for p in entry.params)},))")
@@ -111,6 +118,7 @@ def _build():
         groups.setdefault(entry.name, []).append(entry)
     # "inf": repr() of a parameter's none_as value (softplus threshold=None -> inf)
     namespace = {"apply_unary": apply_unary, "unary_fast": _core.unary_fast, "_check_params": _check_params,
+                 "real_param": real_param,
                  "inf": float("inf")}
     exec(compile("".join(_make(entries) for entries in groups.values()), "<fastact wrappers>", "exec"),
          namespace)                                   # one compile for all: import stays fast
