@@ -4,11 +4,13 @@ re-exports everything here once it knows it runs from a built package (see _sour
 import os as _os
 
 from . import kernels as _kernels
+from ._args import thread_count
 from ._elementwise import FUNCTIONS as _FUNCTIONS
 from ._reductions import *  # noqa: F401,F403
 from ._reductions import __all__ as _reduction_names
 
 __version__ = "0.1.0"
+_ISA_ENV = _os.environ.get("FASTACT_ISA")    # as read by the kernels at import (simd_info echoes it)
 
 globals().update(_FUNCTIONS)
 __all__ = sorted(_FUNCTIONS) + list(_reduction_names) + [
@@ -27,7 +29,10 @@ def simd_info():
     (every function uses the same variant), 'requested' the FASTACT_ISA value if set,
     'num_threads' the count set_num_threads() / FASTACT_NUM_THREADS gave.
     """
-    return dict(_kernels.isa_info(), num_threads=_kernels.get_num_threads())
+    info = dict(_kernels.isa_info(), num_threads=_kernels.get_num_threads())
+    if info["requested"] == "unknown":       # echo what was given, not a placeholder
+        info["requested"] = _ISA_ENV
+    return info
 
 
 def set_isa(name):
@@ -49,7 +54,7 @@ def set_num_threads(n):
     fastact.kernels.THREADS_MAX; the setting is process-wide, and calls from several
     Python threads at once are safe (one of them at a time gets the workers).
     """
-    return _kernels.set_num_threads(n)
+    return _kernels.set_num_threads(thread_count(n))
 
 
 def get_num_threads():
@@ -65,7 +70,7 @@ def show_config():
     print(f"  best for this CPU and OS  : {info['best']}")
     requested = info["requested"]
     if requested is not None:
-        if requested == "unknown":
+        if requested not in _kernels.ISA_NAMES:
             note = f" (unknown variant: ignored; expected one of {', '.join(_kernels.ISA_NAMES)})"
         elif requested not in info["available"]:
             note = " (not supported by this CPU and OS: ignored)"
@@ -85,3 +90,27 @@ def show_config():
 
 for _f in (get_include, simd_info, set_isa, set_num_threads, get_num_threads, show_config):
     _f.__module__ = "fastact"
+
+from . import _threadpool  # noqa: E402
+
+_threadpool.install()      # threadpoolctl sees fastact's pool, whichever is imported first
+
+
+def _warn_ignored_isa():
+    """FASTACT_ISA names no variant, or one this CPU lacks: say so once, at import."""
+    info = _kernels.isa_info()
+    requested = info["requested"]
+    if requested is None:
+        return
+    import warnings
+    if requested == "unknown":
+        why = f"is not a kernel variant (expected one of {', '.join(_kernels.ISA_NAMES)})"
+    elif requested not in info["available"]:
+        why = "is not supported by this CPU and OS"
+    else:
+        return
+    warnings.warn(f"FASTACT_ISA={_ISA_ENV!r} {why}: ignored, using {info['current']!r}", UserWarning,
+                  stacklevel=3)
+
+
+_warn_ignored_isa()

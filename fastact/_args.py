@@ -8,10 +8,12 @@ dtype rules (SPEC.md section 2):
 - float32 and float64 run in their own kernels;
 - float16 is computed in float32 and returned as float16;
 - bool and integers are converted to float64 *before* any arithmetic;
-- longdouble is computed in float64 and returned as float64 (there is no
-  long-double kernel; documented in README.md);
+- longdouble is computed in float64 and returned as longdouble, as SciPy returns it
+  (there is no long-double kernel: float64 precision, documented in README.md);
 - complex, object, str, bytes, datetime, timedelta, void: TypeError naming the dtype.
 """
+import operator
+
 import numpy as np
 from numpy.exceptions import AxisError  # noqa: F401  (re-exported for the wrappers)
 from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple  # noqa: F401
@@ -32,8 +34,8 @@ def compute_dtypes(dtype, name):
         return dt
     kind = dtype.kind
     if kind == "f":
-        if dtype.itemsize > 8:  # longdouble: no kernel, computed in float64
-            return F64, F64
+        if dtype.itemsize > 8:  # longdouble: no kernel, computed in float64, returned as longdouble
+            return F64, dtype.newbyteorder("=")
         native = dtype.newbyteorder("=")
         if native in _FAST_DTYPES:
             return _FAST_DTYPES[native]
@@ -68,12 +70,21 @@ def flat_pair(a, b):
     """1-D views of two same-shape arrays with the same element order, or None.
 
     Works when both are C-contiguous, or both F-contiguous (ravel('K') walks memory order).
+    An ndarray subclass (an np.matrix `out`) is seen through a plain ndarray view, so the
+    caller still writes into, and returns, the object it was given.
     """
+    a, b = base_view(a), base_view(b)
     if a.flags.c_contiguous and b.flags.c_contiguous:
         return a.reshape(-1), b.reshape(-1)
     if a.flags.f_contiguous and b.flags.f_contiguous:
         return a.ravel("K"), b.ravel("K")
     return None
+
+
+def base_view(a):
+    """a itself, or a plain ndarray view of an ndarray subclass (np.matrix stays 2-D when
+    reshaped; the view does not, and writes through to the same memory)."""
+    return a if type(a) is np.ndarray else a.view(np.ndarray)
 
 
 def same_memory(a, b):
@@ -88,3 +99,67 @@ def contiguous(x, dtype):
     if x.dtype == dtype and flags.aligned and (flags.c_contiguous or flags.f_contiguous):
         return x
     return np.array(x, dtype=dtype, order="K", copy=True)
+
+
+# ---------------------------------------------------------------------------------------
+# NumPy's rules for the other arguments, to the letter (checked against NumPy itself in
+# tests/test_hardening.py); every check runs before anything is written.
+
+def reduction_axes(axis, ndim):
+    """The reduced axes as a sorted tuple, with np.sum's errors: AxisError out of range,
+    ValueError for a duplicate, TypeError for a float, a list or a bool (True is not 1)."""
+    if axis is None:
+        return tuple(range(ndim))
+    items = axis if type(axis) is tuple else (axis,)
+    for item in items:
+        if isinstance(item, (bool, np.bool_)):
+            raise TypeError("an integer is required")
+    if type(axis) is tuple:
+        axes = normalize_axis_tuple(axis, ndim, allow_duplicate=True)
+        if len(set(axes)) != len(axes):
+            raise ValueError("duplicate value in 'axis'")
+        return tuple(sorted(axes))
+    return (normalize_axis_index(axis, ndim),)
+
+
+def flag(value):
+    """A yes/no argument (keepdims, return_sign) as np.sum takes keepdims: a bool or an
+    integer (operator.index); a string, float, None or list is NumPy's TypeError.  One
+    deliberate difference: np.bool_ is taken (np.sum refuses it, SciPy's logsumexp takes it)."""
+    if value is True or value is False:
+        return value
+    if isinstance(value, np.bool_):        # np.sum refuses it; SciPy takes it, and it is no coercion
+        return bool(value)
+    return bool(_index(value))
+
+
+def _index(value):
+    if type(value) is float:
+        raise TypeError("integer argument expected, got float")
+    return operator.index(value)
+
+
+def where_mask(where, shape):
+    """`where=` as a boolean array of `shape`.  As NumPy's ufuncs: an ndarray must already be
+    boolean (an int or float array is a TypeError: NumPy refuses the 'safe' cast), while
+    Python scalars and lists are converted by truth value."""
+    if isinstance(where, np.ndarray) and where.dtype != np.bool_:
+        what = "scalar" if where.ndim == 0 else "array data"
+        raise TypeError(f"Cannot cast {what} from {where.dtype!r} to dtype('bool') according to the rule 'safe'")
+    return np.broadcast_to(np.asarray(where, dtype=bool), shape)
+
+
+def real_param(value, name, func):
+    """A numeric parameter (negative_slope, alpha, beta, ...) as a float: a real number
+    (bool, int, float, NumPy scalar or 0-d array), else TypeError; a string is not a number."""
+    if isinstance(value, (int, float, np.integer, np.floating)) or (
+            isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biuf"):
+        return float(value)
+    raise TypeError(f"fastact.{func}() argument '{name}' must be a real number, not {type(value).__name__!r}")
+
+
+def thread_count(n):
+    """set_num_threads' argument: an integer (operator.index), not a bool or a float."""
+    if isinstance(n, (bool, np.bool_)):
+        raise TypeError(f"set_num_threads() takes an integer, not {type(n).__name__!r}")
+    return _index(n)

@@ -10,8 +10,7 @@ raised before anything is written (SPEC.md sections 3 and 5).
 import numpy as np
 
 from . import _core, kernels
-from ._args import (F16, F32, F64, as_array, check_out, compute_dtypes, normalize_axis_index,
-                    normalize_axis_tuple)
+from ._args import F16, F32, F64, as_array, base_view, check_out, compute_dtypes, flag, reduction_axes, where_mask
 
 __all__ = ["logsumexp", "softmax", "log_softmax"]
 
@@ -20,17 +19,7 @@ _SOFTMAX, _LOG_SOFTMAX, _LOGSUMEXP = _OP["softmax"], _OP["log_softmax"], _OP["lo
 _axis_fast = _core.axis_fast
 
 
-def _axes(axis, ndim):
-    """The reduced axes as a sorted tuple (NumPy's errors: AxisError, duplicate ValueError,
-    TypeError for a float)."""
-    if axis is None:
-        return tuple(range(ndim))
-    if isinstance(axis, tuple):
-        axes = normalize_axis_tuple(axis, ndim, allow_duplicate=True)
-        if len(set(axes)) != len(axes):
-            raise ValueError("duplicate value in 'axis'")
-        return tuple(sorted(axes))
-    return (normalize_axis_index(axis, ndim),)
+_axes = reduction_axes
 
 
 def _layout(x, axes):
@@ -87,8 +76,21 @@ def _prepare(x, axis, name, where, complex_ok=False):
     axes = _axes(axis, x.ndim)
     mask = None
     if where is not None:
-        mask = np.broadcast_to(np.asarray(where, dtype=bool), x.shape)
+        mask = where_mask(where, x.shape)
     return x, axes, (compute, result), mask
+
+
+def _store(out, y):
+    """out[...] = y with same-kind casting; a value too large for a narrower `out` becomes
+    inf silently, as in the element-wise functions (no "overflow encountered in cast")."""
+    with np.errstate(over="ignore"):
+        np.copyto(out, y, casting="same_kind")
+
+
+def _narrowed(y, dtype):
+    """y as the result dtype (float16 from float32): overflow rounds to inf, with no warning."""
+    with np.errstate(over="ignore"):
+        return y.astype(dtype)
 
 
 def _one_entry_slice(x, axes, mask):
@@ -115,7 +117,7 @@ def _rowwise(op, name, x, axis, out, where):
     mask3 = _mask3(mask, order, x3.shape)
     y3 = None
     if out is not None and out.dtype == compute and out.ndim == x.ndim:
-        y3 = _same_layout(out, order, x3.shape)
+        y3 = _same_layout(base_view(out), order, x3.shape)
         if y3 is not None and np.may_share_memory(y3, x3) and not (
                 y3.__array_interface__["data"][0] == x3.__array_interface__["data"][0]):
             y3 = None      # partial overlap: through a temporary
@@ -128,10 +130,10 @@ def _rowwise(op, name, x, axis, out, where):
         return out
     y = y3.reshape([x.shape[a] for a in order]).transpose(np.argsort(order)).reshape(shape)
     if out is not None:
-        np.copyto(out, y, casting="same_kind")
+        _store(out, y)
         return out
     if result is not compute:
-        y = y.astype(result)
+        y = _narrowed(y, result)
     return y if y.ndim else y[()]
 
 
@@ -181,6 +183,10 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, out=None,
     returned as float16.  Complex input takes a NumPy path (max of the real parts, then
     log of the sum), as SciPy does.  `out` must have the reduced shape.
     """
+    if keepdims is not False:
+        keepdims = flag(keepdims)
+    if return_sign is not False:
+        return_sign = flag(return_sign)
     if b is None and where is None and not keepdims and not return_sign:
         y = _axis_fast(_LOGSUMEXP, True, a, axis, out)
         if y is not None:
@@ -232,11 +238,11 @@ def _logsumexp(a, axis, b, keepdims, return_sign, out, where):
         if sign is not None:
             sign = np.expand_dims(sign, axes)
     if result is not compute:
-        y = y.astype(result)
+        y = _narrowed(y, result)
         if sign is not None:
             sign = sign.astype(result)
     if out is not None:
-        np.copyto(out, y, casting="same_kind")
+        _store(out, y)
         y = out
     elif y.ndim == 0:
         y = y[()]
@@ -246,31 +252,36 @@ def _logsumexp(a, axis, b, keepdims, return_sign, out, where):
 
 
 def _logsumexp_complex(a, axis, b, keepdims, return_sign, out, where):
-    """Complex input: NumPy formula (SciPy's semantics: phase of the total, wrapped)."""
+    """Complex input, on a NumPy path with SciPy's semantics: log of the complex total, its
+    phase in (-pi, pi]; with return_sign, (log|total| as a real number, total/|total|)."""
     a = np.asarray(a)
     axes = _axes(axis, a.ndim)
+    mask = None if where is None else where_mask(where, a.shape)
     with np.errstate(all="ignore"):
-        w = np.ones(a.shape) if where is None else np.broadcast_to(np.asarray(where, bool), a.shape)
-        re = np.where(w, a.real, -np.inf)
+        re = a.real if mask is None else np.where(mask, a.real, -np.inf)
         m = np.max(re, axis=axes, keepdims=True, initial=-np.inf)
-        m = np.where(np.isfinite(m), m, 0)
+        m = np.where(np.isfinite(m), m, 0).astype(re.dtype)
         terms = np.exp(a - m)
         if b is not None:
             terms = terms * b
-        terms = np.where(w, terms, 0)
+        if mask is not None:
+            terms = np.where(mask, terms, 0)
         s = np.sum(terms, axis=axes, keepdims=True)
-        r = np.log(s) + m
+        if return_sign:
+            r = np.log(np.abs(s)) + m            # real: the sign carries the phase
+            sgn = np.sign(s)                      # s/|s| (NumPy 2), 0 for a zero total
+        else:
+            r = np.log(s) + m
     if not keepdims:
         r = np.squeeze(r, axis=axes)
+        if return_sign:
+            sgn = np.squeeze(sgn, axis=axes)
     if out is not None:
         out = check_out(out, r.shape, r.dtype, "logsumexp")
-        np.copyto(out, r, casting="same_kind")
+        _store(out, r)
         r = out
     elif r.ndim == 0:
         r = r[()]
     if return_sign:
-        with np.errstate(all="ignore"):
-            sgn = np.exp(1j * np.angle(s))
-        sgn = sgn if keepdims else np.squeeze(sgn, axis=axes)
-        return r, sgn
+        return r, (sgn[()] if sgn.ndim == 0 else sgn)
     return r

@@ -18,7 +18,11 @@
  *
  * Workers are created on the first call that needs them and then sleep on a condition
  * variable between calls (they never spin; only the caller spins briefly, while chunks
- * it waits for are being computed).  One parallel region runs at a time: a caller that
+ * it waits for are being computed).  Lowering the count (set_num_threads(256) then 1)
+ * retires the workers beyond it: each worker carries the epoch of its slot at its birth,
+ * fa_set_num_threads() bumps the epochs of the slots it gives up and wakes them, and a
+ * worker whose slot's epoch moved on exits (so no stale worker can take a job, even if
+ * its slot is refilled before it wakes).  One parallel region runs at a time: a caller that
  * finds the pool busy (another Python thread, another extension) runs its whole range
  * itself, so concurrent calls are safe and never wait for each other.  Workers block
  * every signal (the interpreter's main thread handles them).  After fork() the child
@@ -76,13 +80,36 @@ int fa_get_num_threads(void)
     return n ? n : fa_threads_init();
 }
 
+static void fa_retire_workers_beyond(int keep);
+
 int fa_set_num_threads(int n)
 {
     if (n < 1 || n > FA_THREADS_MAX)
         return -1;
     const int before = fa_get_num_threads();
     __atomic_store_n(&fa_threads, FA_HAVE_THREADS ? n : 1, __ATOMIC_RELAXED);
+    fa_retire_workers_beyond(n - 1);
     return before;
+}
+
+/* Exported under a unique name (the kernels are hidden) for threadpoolctl's controller
+ * (fastact/_threadpool.py), which finds this library by that symbol and calls it by ctypes. */
+#if defined(_WIN32)
+#define FA_EXPORT __declspec(dllexport)
+#elif defined(__GNUC__)
+#define FA_EXPORT __attribute__((visibility("default")))
+#else
+#define FA_EXPORT
+#endif
+
+FA_EXPORT int fastact_threadpool_get_num_threads(void)
+{
+    return fa_get_num_threads();
+}
+
+FA_EXPORT int fastact_threadpool_set_num_threads(int n)
+{
+    return fa_set_num_threads(n < 1 ? 1 : n > FA_THREADS_MAX ? FA_THREADS_MAX : n);
 }
 
 /* bounds of part k of `parts`: whole grains, the first (units % parts) parts one grain longer */
@@ -113,6 +140,7 @@ static fa_job fa_current_job;
 static unsigned long fa_generation;
 static int fa_nworkers;                  /* workers 1 .. fa_nworkers exist */
 static unsigned long fa_born_at[FA_THREADS_MAX];   /* fa_generation when worker k was created */
+static unsigned long fa_epoch[FA_THREADS_MAX];     /* bumped when slot k is given up (a retired worker exits) */
 /* lock-free during a job: (generation << 32) | next chunk to claim, and chunks finished */
 static uint64_t fa_claim;
 static int fa_done;
@@ -141,14 +169,18 @@ static void fa_run_chunks(const fa_job *job, unsigned long gen)
     }
 }
 
+/* arg: slot index + FA_THREADS_MAX * (the slot's epoch at creation) */
 static void *fa_worker(void *arg)
 {
-    const int index = (int)(intptr_t)arg;
+    const int index = (int)((uintptr_t)arg % FA_THREADS_MAX);
+    const unsigned long epoch = (unsigned long)((uintptr_t)arg / FA_THREADS_MAX);
     pthread_mutex_lock(&fa_lock);
     unsigned long seen = fa_born_at[index];
     for (;;) {
-        while (fa_generation == seen)
+        while (fa_generation == seen && fa_epoch[index] == epoch)
             pthread_cond_wait(&fa_wake, &fa_lock);
+        if (fa_epoch[index] != epoch)
+            break;                       /* retired by fa_set_num_threads() */
         seen = fa_generation;
         const fa_job job = fa_current_job;
         if (index > job.helpers)
@@ -157,7 +189,22 @@ static void *fa_worker(void *arg)
         fa_run_chunks(&job, seen);
         pthread_mutex_lock(&fa_lock);
     }
+    pthread_mutex_unlock(&fa_lock);
     return NULL;
+}
+
+static void fa_retire_workers_beyond(int keep)
+{
+    pthread_mutex_lock(&fa_region);      /* no job is running (nor can start) meanwhile */
+    pthread_mutex_lock(&fa_lock);
+    if (fa_nworkers > keep) {
+        for (int k = keep + 1; k <= fa_nworkers; k++)
+            fa_epoch[k]++;
+        fa_nworkers = keep;
+        pthread_cond_broadcast(&fa_wake);
+    }
+    pthread_mutex_unlock(&fa_lock);
+    pthread_mutex_unlock(&fa_region);
 }
 
 /* fork(): no region may be running across it; the child starts with no workers */
@@ -189,7 +236,8 @@ static int fa_grow_pool(int want)
         pthread_t t;
         const int index = fa_nworkers + 1;
         fa_born_at[index] = fa_generation;
-        if (pthread_create(&t, NULL, fa_worker, (void *)(intptr_t)index) != 0)
+        const uintptr_t arg = (uintptr_t)index + (uintptr_t)FA_THREADS_MAX * fa_epoch[index];
+        if (pthread_create(&t, NULL, fa_worker, (void *)arg) != 0)
             break;
         pthread_detach(t);
         fa_nworkers = index;
@@ -254,6 +302,8 @@ void fa_parallel_for(ptrdiff_t count, ptrdiff_t grain, void (*fn)(void *ctx, ptr
 }
 
 #else  /* no POSIX threads: the caller does everything */
+
+static void fa_retire_workers_beyond(int keep) { (void)keep; }
 
 void fa_parallel_for(ptrdiff_t count, ptrdiff_t grain, void (*fn)(void *ctx, ptrdiff_t begin, ptrdiff_t end),
                      void *ctx)
