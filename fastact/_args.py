@@ -114,6 +114,7 @@ def reduction_axes(axis, ndim):
     for item in items:
         if isinstance(item, (bool, np.bool_)):
             raise TypeError("an integer is required")
+        operator.index(item)             # np.sum's TypeError for a float, a list, a string
     if type(axis) is tuple:
         axes = normalize_axis_tuple(axis, ndim, allow_duplicate=True)
         if len(set(axes)) != len(axes):
@@ -134,7 +135,7 @@ def flag(value):
 
 
 def _index(value):
-    if type(value) is float:
+    if isinstance(value, float):         # np.float64 too: NumPy's wording for both
         raise TypeError("integer argument expected, got float")
     return operator.index(value)
 
