@@ -98,7 +98,12 @@ def contiguous(x, dtype):
     flags = x.flags
     if x.dtype == dtype and flags.aligned and (flags.c_contiguous or flags.f_contiguous):
         return x
-    return np.array(x, dtype=dtype, order="K", copy=True)
+    y = np.array(x, dtype=dtype, order="K", copy=True)
+    if not (y.flags.c_contiguous or y.flags.f_contiguous):
+        # order="K" keeps a permuted axis order (x.transpose(0, 2, 1)): neither C nor F, and
+        # the flat kernels need one of the two
+        y = np.ascontiguousarray(y)
+    return y
 
 
 # ---------------------------------------------------------------------------------------

@@ -464,3 +464,17 @@ def test_bad_fastact_isa_is_echoed_and_warned(value):
     good = run_python(["-c", code], cwd=tempfile.gettempdir(), pythonpath=BUILT_ROOT,
                       env_extra={"FASTACT_ISA": "scalar"})
     assert good.stderr == "" and json.loads(good.stdout)["requested"] == "scalar"
+
+
+# ------------------------------------------------------------ found by tests/test_fuzz.py
+
+@pytest.mark.parametrize("dtype", [np.float16, F32, F64, np.int32])
+def test_permuted_axis_order_elementwise(dtype):
+    # x.transpose(0, 2, 1) of a C array is neither C- nor F-contiguous: the copy kept that
+    # order and the flat kernels got nothing (TypeError "Value after * must be an iterable")
+    x = np.arange(-12, 12).reshape(2, 3, 4).astype(dtype).transpose(0, 2, 1)
+    want = np.maximum(x, 0).astype(np.float64 if np.dtype(dtype).kind == "i" else dtype)
+    np.testing.assert_array_equal(fa.relu(x), want)
+    out = np.empty((2, 3, 4), want.dtype).transpose(0, 2, 1)
+    assert fa.relu(x, out=out) is out
+    np.testing.assert_array_equal(out, want)
