@@ -67,13 +67,15 @@ def check_out(out, shape, result_dtype, name):
 
 
 def flat_pair(a, b):
-    """1-D views of two same-shape arrays with the same element order, or None.
+    """1-D views of two same-shape aligned arrays with the same element order, or None.
 
     Works when both are C-contiguous, or both F-contiguous (ravel('K') walks memory order).
     An ndarray subclass (an np.matrix `out`) is seen through a plain ndarray view, so the
     caller still writes into, and returns, the object it was given.
     """
     a, b = base_view(a), base_view(b)
+    if not (a.flags.aligned and b.flags.aligned):
+        return None                  # C kernels read float*/double* (an unaligned one is UB)
     if a.flags.c_contiguous and b.flags.c_contiguous:
         return a.reshape(-1), b.reshape(-1)
     if a.flags.f_contiguous and b.flags.f_contiguous:

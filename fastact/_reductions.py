@@ -61,7 +61,7 @@ def _layout(x, axes):
 def _same_layout(arr, order, shape3):
     """arr in the (outer, n, inner) layout given by `order`, as a view, or None."""
     v = arr.transpose(order)
-    if not v.flags.c_contiguous:
+    if not (v.flags.c_contiguous and v.flags.aligned):
         return None
     return v.reshape(shape3)
 
@@ -71,7 +71,7 @@ def _prepare(x, axis, name, where, complex_ok=False):
     if x.dtype.kind == "c" and complex_ok:
         return x, None, None, None
     compute, result = compute_dtypes(x.dtype, name)
-    if x.dtype != compute:
+    if x.dtype != compute or not x.flags.aligned:   # the kernels take aligned native buffers
         x = x.astype(compute)
     axes = _axes(axis, x.ndim)
     mask = None
@@ -223,6 +223,8 @@ def _logsumexp(a, axis, b, keepdims, return_sign, out, where):
     if b is not None:
         bb = np.broadcast_to(np.asarray(b, dtype=compute), x.shape)
         b3 = np.ascontiguousarray(bb.transpose(order)).reshape(x3.shape)
+        if not b3.flags.aligned:
+            b3 = b3.copy()
     y = np.empty(x3.shape[0] * x3.shape[2], dtype=compute)
     sign = np.empty_like(y) if return_sign else None
     if y.size:
