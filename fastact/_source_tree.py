@@ -18,7 +18,6 @@ and the source folder is never used.  With no built copy anywhere, the ImportErr
 what is wrong and the commands that fix it, as NumPy and SciPy do.
 """
 import importlib.machinery
-import importlib.util
 import os
 import sys
 
@@ -63,6 +62,7 @@ def hand_over(name, init_file):
             f"(`pytest tests` rather than `python -m pytest`).")
     for sub in [m for m in sys.modules if m.startswith(name + ".")]:
         del sys.modules[sub]         # fastact._source_tree, from this folder: the copy must use its own
+    import importlib.util
     module = importlib.util.module_from_spec(spec)
     previous = sys.modules.get(name)
     sys.modules[name] = module
