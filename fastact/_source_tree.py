@@ -62,8 +62,8 @@ def hand_over(name, init_file):
             f"(`pytest tests` rather than `python -m pytest`).")
     for sub in [m for m in sys.modules if m.startswith(name + ".")]:
         del sys.modules[sub]         # fastact._source_tree, from this folder: the copy must use its own
-    import importlib.util
-    module = importlib.util.module_from_spec(spec)
+    from importlib.util import module_from_spec
+    module = module_from_spec(spec)
     previous = sys.modules.get(name)
     sys.modules[name] = module
     try:
