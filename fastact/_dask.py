@@ -1,0 +1,338 @@
+"""fastact on Dask arrays: lazy dask.array.Array in, lazy dask.array.Array out.
+
+Imported only by fastact/_interop.py once it has seen a dask array (so dask is already
+loaded; `import fastact` never imports this module).
+
+- Element-wise functions: one task per block running fastact's kernel (map_blocks);
+  the result has x's chunks, the result dtype (float16 stays float16, ints give
+  float64) and an ndarray _meta.  Bitwise the in-memory result.
+- softmax / log_softmax / logsumexp whose reduced axes each lie in one chunk: one task
+  per block running the in-memory function (bitwise the in-memory result).
+- Reduced axes split over several chunks: per-chunk statistics combined by tree
+  reductions (dask.array.reduction), never rechunking the input:
+    pass 1  row_max per chunk -> M (exact), kept counts, +inf signs      (tree: max, +, |)
+    pass 2  sum_exp_shifted per chunk given M -> S = sum w e^(x - M) as a double-double,
+            and for logsumexp slices that may cancel to ~0 the same sum with shift 0 to
+            ~2^-100 (tree: double-double additions)
+    output  logsumexp = M + log S from the combined statistics; softmax / log_softmax
+            one more task per chunk: e^(x - M) / S, (x - M) - log S.
+  The arithmetic is in fastact/_chunk_stats.py (one interface; the C stage kernels
+  replace its NumPy bodies).  Accuracy as in memory (SPEC.md section 6), special values
+  as SPEC.md section 4; tests/test_dask.py checks both on a distributed LocalCluster.
+"""
+import numpy as np
+import dask.array as da
+
+from . import _chunk_stats as cs
+from ._args import F64, compute_dtypes, normalize_axis_index, normalize_axis_tuple
+
+STATS1 = np.dtype([("M", "f8"), ("count", "i8"), ("infsign", "i1")])
+STATS2 = np.dtype([("hi", "f8"), ("lo", "f8"), ("hi0", "f8"), ("lo0", "f8")])
+_LSE = np.dtype([("v", "f8"), ("sign", "f8")])
+
+
+def is_dask(x):
+    return isinstance(x, da.Array)
+
+
+def _meta(ndim, dtype):
+    return np.empty((0,) * ndim, dtype=dtype)
+
+
+# ---- element-wise --------------------------------------------------------------------------------
+def _unary_block(block, apply_unary, op, a, b, name):
+    return np.asarray(apply_unary(op, block, None, a, b, name))
+
+
+def unary(apply_unary, op, x, out, a, b, name):
+    """fastact.<name>(x) for a dask array x: one kernel call per block."""
+    if out is not None:
+        raise TypeError(f"fastact.{name}: out= is not supported for dask arrays "
+                        f"(the result is a new lazy array)")
+    _, result = compute_dtypes(x.dtype, name)
+    return x.map_blocks(_unary_block, apply_unary, op, a, b, name, dtype=result,
+                        meta=_meta(x.ndim, result), token=f"fastact-{name}")
+
+
+# ---- arguments -------------------------------------------------------------------------------
+def _axes(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, tuple):
+        axes = normalize_axis_tuple(axis, ndim, allow_duplicate=True)
+        if len(set(axes)) != len(axes):
+            raise ValueError("duplicate value in 'axis'")
+        return tuple(sorted(axes))
+    return (normalize_axis_index(axis, ndim),)
+
+
+def _like(arr, x, dtype):
+    """`arr` (array-like or dask array) broadcast to x's shape with x's chunks, as `dtype`."""
+    arr = arr if is_dask(arr) else da.asarray(np.asarray(arr))
+    if arr.dtype != dtype:
+        arr = arr.astype(dtype)
+    np.broadcast_shapes(arr.shape, x.shape)           # NumPy's ValueError when not broadcastable
+    if arr.shape != x.shape:
+        arr = da.broadcast_to(arr, x.shape)
+    return arr.rechunk(x.chunks) if arr.chunks != x.chunks else arr
+
+
+# ---- block layout ----------------------------------------------------------------------------------
+def _to3(block, axes):
+    """A block as a C-contiguous (outer, n, inner) array reduced along 1, and the shape of its
+    statistics with the kept axes in their order (keepdims: 1 on the reduced axes).  No copy
+    for a C-contiguous block whose reduced axes are adjacent."""
+    shape = block.shape
+    kshape = tuple(1 if i in axes else s for i, s in enumerate(shape))
+    a0, a1 = axes[0], axes[-1]
+    if block.flags.c_contiguous and a1 - a0 == len(axes) - 1:
+        outer = int(np.prod(shape[:a0], dtype=np.int64))
+        inner = int(np.prod(shape[a1 + 1:], dtype=np.int64))
+        return block.reshape(outer, -1 if outer * inner else int(np.prod(shape[a0:a1 + 1])), inner), kshape, None
+    kept = [i for i in range(block.ndim) if i not in axes]
+    order = kept + list(axes)
+    xt = np.ascontiguousarray(block.transpose(order))
+    K = int(np.prod([shape[i] for i in kept], dtype=np.int64))
+    return xt.reshape(K, int(np.prod([shape[i] for i in axes], dtype=np.int64)), 1), kshape, order
+
+
+def _back3(y3, shape, order):
+    """Inverse of _to3 for a result of the block's shape."""
+    if order is None:
+        return y3.reshape(shape)
+    return y3.reshape([shape[i] for i in order]).transpose(np.argsort(order))
+
+
+def _opt3(arr, axes):
+    return None if arr is None else _to3(np.asarray(arr), axes)[0]
+
+
+def _split_args(args, has_mask, has_b):
+    args = list(args)
+    mask = args.pop(0) if has_mask else None
+    b = args.pop(0) if has_b else None
+    return mask, b
+
+
+# ---- per-block tasks -------------------------------------------------------------------------
+def _pass1_block(x, *args, axes, has_mask, has_b):
+    mask, b = _split_args(args, has_mask, has_b)
+    x3, kshape, _ = _to3(x, axes)
+    M, count, infsign = cs.row_max(x3, _opt3(mask, axes), _opt3(b, axes))
+    out = np.empty(kshape, STATS1)
+    out["M"] = M.reshape(kshape)
+    out["count"] = count.reshape(kshape)
+    out["infsign"] = infsign.reshape(kshape)
+    return out
+
+
+def _pass2_block(x, st1, *args, axes, has_mask, has_b, cancel):
+    mask, b = _split_args(args, has_mask, has_b)
+    x3, kshape, _ = _to3(x, axes)
+    outer, _, inner = x3.shape
+    M = np.ascontiguousarray(st1["M"]).reshape(outer, inner)
+    m3, b3 = _opt3(mask, axes), _opt3(b, axes)
+    hi, lo = cs.sum_exp_shifted(x3, M, m3, b3)
+    out = np.empty(kshape, STATS2)
+    out["hi"] = hi.reshape(kshape)
+    out["lo"] = lo.reshape(kshape)
+    out["hi0"] = np.nan
+    out["lo0"] = np.nan
+    if cancel:
+        rows = cs.may_cancel(M, np.ascontiguousarray(st1["count"]).reshape(outer, inner), has_b)
+        if rows.any():
+            ro, ri = np.nonzero(rows)
+            sub = x3[ro, :, ri][:, :, None]               # (rows, n, 1)
+            msub = None if m3 is None else m3[ro, :, ri][:, :, None]
+            bsub = None if b3 is None else b3[ro, :, ri][:, :, None]
+            h0, l0 = cs.sum_exp_shifted(sub, np.zeros((len(ro), 1)), msub, bsub, exact=True)
+            h0f = np.full((outer, inner), np.nan)
+            l0f = np.full((outer, inner), np.nan)
+            h0f[ro, ri], l0f[ro, ri] = h0[:, 0], l0[:, 0]
+            out["hi0"] = h0f.reshape(kshape)
+            out["lo0"] = l0f.reshape(kshape)
+    return out
+
+
+def _out_block(x, st1, st2, *args, axes, has_mask, log, result):
+    mask, _ = _split_args(args, has_mask, False)
+    x3, kshape, order = _to3(x, axes)
+    outer, _, inner = x3.shape
+    y3 = cs.softmax_from_stats(x3, st1["M"].reshape(outer, inner), st1["count"].reshape(outer, inner),
+                               st2["hi"].reshape(outer, inner), st2["lo"].reshape(outer, inner),
+                               _opt3(mask, axes), log=log)
+    return _back3(y3, x.shape, order).astype(result, copy=False)
+
+
+def _lse_block(st1, st2, return_sign):
+    out = np.empty(st1.shape, _LSE)
+    with np.errstate(invalid="ignore"):
+        hi0 = np.where(np.isnan(st2["hi0"]), np.nan, st2["hi0"])
+    v, sign = cs.logsumexp_from_stats(st1["M"], st1["count"], st1["infsign"], st2["hi"], st2["lo"],
+                                      hi0, st2["lo0"], return_sign=return_sign)
+    out["v"], out["sign"] = v, sign
+    return out
+
+
+# ---- tree combines (dask.array.reduction) ----------------------------------------------------------
+def _identity(x, axis, keepdims):
+    return x
+
+
+def _flat_last(x, axis):
+    """x with the reduced axes moved last and flattened: (..., k)."""
+    kept = [i for i in range(x.ndim) if i not in axis]
+    xt = x.transpose(kept + list(axis))
+    return xt.reshape(xt.shape[:len(kept)] + (-1,))
+
+
+def _keep(arr, shape, axis):
+    return arr.reshape(tuple(1 if i in axis else s for i, s in enumerate(shape)))
+
+
+def _combine1(x, axis, keepdims):
+    f = _flat_last(x, axis)
+    out = np.empty(f.shape[:-1], STATS1)
+    out["M"] = np.max(f["M"], axis=-1, initial=-np.inf)
+    out["count"] = np.sum(f["count"], axis=-1)
+    out["infsign"] = np.bitwise_or.reduce(f["infsign"], axis=-1)
+    return _keep(out, x.shape, axis)
+
+
+def _combine2(x, axis, keepdims):
+    f = _flat_last(x, axis)
+    out = np.empty(f.shape[:-1], STATS2)
+    with np.errstate(invalid="ignore"):
+        out["hi"], out["lo"] = cs.dd_sum(f["hi"], f["lo"], -1)
+        has0 = ~np.isnan(f["hi0"])
+        h0, l0 = cs.dd_sum(np.where(has0, f["hi0"], 0.0), np.where(has0, f["lo0"], 0.0), -1)
+    any0 = has0.any(axis=-1)
+    out["hi0"] = np.where(any0, h0, np.nan)
+    out["lo0"] = np.where(any0, l0, np.nan)
+    return _keep(out, x.shape, axis)
+
+
+def _tree(stats, axes, combine, dtype):
+    return da.reduction(stats, _identity, combine, combine=combine, axis=axes, keepdims=True,
+                        dtype=dtype, meta=_meta(stats.ndim, dtype), concatenate=True)
+
+
+# ---- reductions ----------------------------------------------------------------------------------
+def _single_chunk(x, axes):
+    return all(len(x.chunks[a]) == 1 for a in axes)
+
+
+def _block_rowwise(x, *args, fn, axes, has_mask):
+    mask, _ = _split_args(args, has_mask, False)
+    return np.asarray(fn(x, axis=axes, where=mask))
+
+
+def _block_lse(x, *args, fn, axes, has_mask, has_b, return_sign):
+    mask, b = _split_args(args, has_mask, has_b)
+    r = fn(x, axis=axes, b=b, keepdims=True, where=mask, return_sign=return_sign)
+    out = np.empty(tuple(1 if i in axes else s for i, s in enumerate(x.shape)), _LSE)
+    if return_sign:
+        out["v"], out["sign"] = r
+    else:
+        out["v"], out["sign"] = r, np.nan
+    return out
+
+
+def _stats(x, axes, extra, has_mask, has_b, cancel):
+    kchunks = tuple(tuple(1 for _ in c) if i in axes else c for i, c in enumerate(x.chunks))
+    s1 = da.map_blocks(_pass1_block, x, *extra, axes=axes, has_mask=has_mask, has_b=has_b,
+                       dtype=STATS1, chunks=kchunks, meta=_meta(x.ndim, STATS1), token="fastact-max")
+    st1 = _tree(s1, axes, _combine1, STATS1)
+    s2 = da.map_blocks(_pass2_block, x, st1, *extra, axes=axes, has_mask=has_mask, has_b=has_b,
+                       cancel=cancel, dtype=STATS2, chunks=kchunks, meta=_meta(x.ndim, STATS2),
+                       token="fastact-sumexp")
+    st2 = _tree(s2, axes, _combine2, STATS2)
+    return st1, st2
+
+
+def rowwise(fn, name, x, axis, out, where):
+    """softmax / log_softmax of a dask array along `axis` (a lazy array of x's shape)."""
+    if out is not None:
+        raise TypeError(f"fastact.{name}: out= is not supported for dask arrays "
+                        f"(the result is a new lazy array)")
+    compute, result = compute_dtypes(x.dtype, name)
+    x = x.astype(compute) if x.dtype != compute else x
+    if x.ndim == 0:
+        x = x.reshape(1)
+        y = rowwise(fn, name, x, 0, None, where)
+        return y.reshape(())
+    axes = _axes(axis, x.ndim)
+    extra = [] if where is None else [_like(where, x, np.dtype(bool))]
+    has_mask = where is not None
+    if _single_chunk(x, axes):
+        return da.map_blocks(_block_rowwise, x, *extra, fn=fn, axes=axes, has_mask=has_mask,
+                             dtype=result, meta=_meta(x.ndim, result), token=f"fastact-{name}")
+    st1, st2 = _stats(x, axes, extra, has_mask, False, False)
+    return da.map_blocks(_out_block, x, st1, st2, *extra, axes=axes, has_mask=has_mask,
+                         log=(name == "log_softmax"), result=result, dtype=result,
+                         meta=_meta(x.ndim, result), token=f"fastact-{name}")
+
+
+def _lse_dtypes(a, b):
+    """(a, b, compute, result) with the dtype rules of the in-memory logsumexp."""
+    if b is None:
+        compute, result = compute_dtypes(a.dtype, "logsumexp")
+        return a, None, compute, result
+    bdt = b.dtype if hasattr(b, "dtype") else np.asarray(b).dtype
+    if isinstance(b, (int, float)):
+        dt = np.result_type(a.dtype, b)
+    else:
+        dt = np.result_type(a.dtype, bdt)
+    if dt.kind in "biu":
+        dt = F64
+    compute, result = compute_dtypes(dt, "logsumexp")
+    return a, b, compute, result
+
+
+def logsumexp(fn, a, axis, b, keepdims, return_sign, out, where):
+    """logsumexp of a dask array (lazy; with return_sign a pair of lazy arrays)."""
+    if out is not None:
+        raise TypeError("fastact.logsumexp: out= is not supported for dask arrays "
+                        "(the result is a new lazy array)")
+    if not is_dask(a):
+        a = da.asarray(np.asarray(a))
+    if a.dtype.kind == "c" or (b is not None and np.asarray(b if not is_dask(b) else b._meta).dtype.kind == "c"):
+        raise TypeError("fastact.logsumexp: complex dask arrays are not supported "
+                        "(compute them, or call scipy.special.logsumexp per block)")
+    a, b, compute, result = _lse_dtypes(a, b)
+    if b is not None:
+        shape = np.broadcast_shapes(a.shape, b.shape if hasattr(b, "shape") else np.shape(b))
+        if shape != a.shape:
+            a = da.broadcast_to(a, shape)
+    if a.dtype != compute:
+        a = a.astype(compute)
+    squeeze0 = a.ndim == 0
+    if squeeze0:
+        a = a.reshape(1)
+        b = None if b is None else np.reshape(b, 1) if not is_dask(b) else b.reshape(1)
+        where = None if where is None else np.reshape(where, 1) if not is_dask(where) else where.reshape(1)
+        axis = None
+    axes = _axes(axis, a.ndim)
+    extra, has_mask, has_b = [], where is not None, b is not None
+    if has_mask:
+        extra.append(_like(where, a, np.dtype(bool)))
+    if has_b:
+        extra.append(_like(b, a, compute))
+    kchunks = tuple(((1,),) if i in axes else c for i, c in enumerate(a.chunks))
+    kchunks = tuple(c[0] if i in axes else c for i, c in enumerate(kchunks))
+    if _single_chunk(a, axes):
+        r = da.map_blocks(_block_lse, a, *extra, fn=fn, axes=axes, has_mask=has_mask, has_b=has_b,
+                          return_sign=return_sign, dtype=_LSE, chunks=kchunks,
+                          meta=_meta(a.ndim, _LSE), token="fastact-logsumexp")
+    else:
+        st1, st2 = _stats(a, axes, extra, has_mask, has_b, True)
+        r = da.map_blocks(_lse_block, st1, st2, return_sign, dtype=_LSE, meta=_meta(a.ndim, _LSE),
+                          token="fastact-logsumexp")
+    v, sign = r["v"], r["sign"]
+    if not keepdims or squeeze0:
+        v = v.squeeze(axis=axes)
+        sign = sign.squeeze(axis=axes)
+    v = v.astype(result)
+    if return_sign:
+        return v, sign.astype(result)
+    return v
