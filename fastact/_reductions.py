@@ -9,7 +9,7 @@ raised before anything is written (SPEC.md sections 3 and 5).
 """
 import numpy as np
 
-from . import _core, kernels
+from . import _core, _interop, kernels
 from ._args import (F16, F32, F64, as_array, check_out, compute_dtypes, normalize_axis_index,
                     normalize_axis_tuple)
 
@@ -135,7 +135,7 @@ def _rowwise(op, name, x, axis, out, where):
     return y if y.ndim else y[()]
 
 
-def softmax(x, axis=None, out=None, where=None):
+def softmax(x, axis=None, out=None, where=None, *, dim=None):
     """Softmax along `axis`: exp(x - logsumexp(x, axis, keepdims=True)).
 
     Drop-in for scipy.special.softmax.  axis=None (the default, as in SciPy) means the
@@ -147,28 +147,36 @@ def softmax(x, axis=None, out=None, where=None):
     or +inf, or made only of -inf, gives NaN (as SciPy, torch and JAX).  Empty input
     gives an empty result.  `out` receives the result (it may be x itself).
     """
-    if where is None:
+    if where is None and dim is None:
         y = _axis_fast(_SOFTMAX, False, x, axis, out)
         if y is not None:
+            return y
+    if type(x) is not np.ndarray or dim is not None or (where is not None and type(where) is not np.ndarray):
+        y = _interop.rowwise(softmax, "softmax", x, axis, out, where, dim)   # Dask, xarray, np.ma
+        if y is not NotImplemented:
             return y
     return _rowwise(_SOFTMAX, "softmax", x, axis, out, where)
 
 
-def log_softmax(x, axis=None, out=None, where=None):
+def log_softmax(x, axis=None, out=None, where=None, *, dim=None):
     """Log of the softmax along `axis`: x - logsumexp(x, axis, keepdims=True).
 
     Drop-in for scipy.special.log_softmax (same axis rules as `softmax`).  Accurate when
     one entry dominates: log_softmax([0, -40])[0] = -4.248e-18, not 0.  Masked entries
     (`where` False) get -inf.  NaN or +inf in a slice, or a slice of only -inf, gives NaN.
     """
-    if where is None:
+    if where is None and dim is None:
         y = _axis_fast(_LOG_SOFTMAX, False, x, axis, out)
         if y is not None:
+            return y
+    if type(x) is not np.ndarray or dim is not None or (where is not None and type(where) is not np.ndarray):
+        y = _interop.rowwise(log_softmax, "log_softmax", x, axis, out, where, dim)   # Dask, xarray, np.ma
+        if y is not NotImplemented:
             return y
     return _rowwise(_LOG_SOFTMAX, "log_softmax", x, axis, out, where)
 
 
-def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, out=None, where=None):
+def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, out=None, where=None, *, dim=None):
     """log(sum(b * exp(a), axis)) without overflow: drop-in for scipy.special.logsumexp.
 
     axis=None reduces the whole array; an int, negative int or tuple is accepted.  `b`
@@ -181,9 +189,14 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, out=None,
     returned as float16.  Complex input takes a NumPy path (max of the real parts, then
     log of the sum), as SciPy does.  `out` must have the reduced shape.
     """
-    if b is None and where is None and not keepdims and not return_sign:
+    if b is None and where is None and not keepdims and not return_sign and dim is None:
         y = _axis_fast(_LOGSUMEXP, True, a, axis, out)
         if y is not None:
+            return y
+    if type(a) is not np.ndarray or dim is not None or (b is not None and type(b) is not np.ndarray) or (
+            where is not None and type(where) is not np.ndarray):
+        y = _interop.logsumexp(logsumexp, a, axis, b, keepdims, return_sign, out, where, dim)
+        if y is not NotImplemented:
             return y
     return _logsumexp(a, axis, b, keepdims, return_sign, out, where)
 
