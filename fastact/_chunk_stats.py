@@ -31,10 +31,10 @@ import numpy as np
 _F64 = np.float64
 _BLOCK = 1 << 18        # elements per NumPy block: bounds the float64 temporaries (~2 MB each)
 
-# ln 2 in three pieces of <= 40 significant bits (k * piece is exact for |k| < 2^13), sum to ~2^-125
-_LN2_1 = float.fromhex("0x1.62e42fefa0000p-1")
-_LN2_2 = float.fromhex("0x1.cf79abc9e0000p-40")
-_LN2_3 = float.fromhex("0x1.e1b24c1a69e94p-79")
+# ln 2 in pieces of 32, 40 and 53 significant bits (k * the first two is exact for |k| < 2^13)
+_LN2_1 = float.fromhex("0x1.62e42ff000000p-1")
+_LN2_2 = float.fromhex("-0x1.718432a1b0000p-35")
+_LN2_3 = float.fromhex("-0x1.c4c67fc0d0951p-76")   # ln 2 - (_LN2_1 + _LN2_2 + _LN2_3) ~ 7e-40 (mpmath)
 _INV_LN2 = 1.4426950408889634
 # 1/j! as double-doubles, j = 0 .. 12
 _INV_FACT = []
@@ -356,7 +356,7 @@ def softmax_from_stats(x3, M, count, hi, lo, mask3=None, log=False):
             dh, dl = _shifted(x, M[sl])
             if log:
                 yh, yl = two_sum(dh, -lh[sl][:, None, :])
-                y = yh + (yl + dl)
+                y = np.where(np.isfinite(yh), yh + (yl + dl), yh)
             else:
                 p, pe = two_prod(hi[sl][:, None, :], inv[sl][:, None, :])
                 r = ((1.0 - p) - pe - lo[sl][:, None, :] * inv[sl][:, None, :]) * inv[sl][:, None, :]

@@ -88,7 +88,7 @@ def _to3(block, axes):
     if block.flags.c_contiguous and a1 - a0 == len(axes) - 1:
         outer = int(np.prod(shape[:a0], dtype=np.int64))
         inner = int(np.prod(shape[a1 + 1:], dtype=np.int64))
-        return block.reshape(outer, -1 if outer * inner else int(np.prod(shape[a0:a1 + 1])), inner), kshape, None
+        return block.reshape(outer, int(np.prod(shape[a0:a1 + 1], dtype=np.int64)), inner), kshape, None
     kept = [i for i in range(block.ndim) if i not in axes]
     order = kept + list(axes)
     xt = np.ascontiguousarray(block.transpose(order))
@@ -183,7 +183,7 @@ def _flat_last(x, axis):
     """x with the reduced axes moved last and flattened: (..., k)."""
     kept = [i for i in range(x.ndim) if i not in axis]
     xt = x.transpose(kept + list(axis))
-    return xt.reshape(xt.shape[:len(kept)] + (-1,))
+    return xt.reshape(xt.shape[:len(kept)] + (int(np.prod(xt.shape[len(kept):], dtype=np.int64)),))
 
 
 def _keep(arr, shape, axis):
