@@ -274,19 +274,40 @@ def dd_log(hi, lo):
         return np.where(near, np.log1p((hi - 1.0) + lo), np.log(hi) + lo / hi)
 
 
-def may_cancel(M, count, has_b):
-    """Slices whose logsumexp M + log S may cancel to ~0 (M < 0 and log S can reach -M):
-    for these pass 2 also runs with shift 0, exact."""
+def needs_exact(M, hi, lo, negative_w):
+    """Rows of a chunk whose shift-0 exact sum S0 the logsumexp may need, given the chunk's
+    own (M, S) (shift M).  The slice's logsumexp v = log(sum over all chunks of w e^x) can
+    cancel to ~0 only if M < 0 (M: the slice's max, >= this chunk's) and, with no negative
+    weights, only if this chunk's own log-sum-exp M + log S is below 1 (v is at least it).
+    Rows with negative weights always may.  Rows with M = -inf contribute S0 = 0 exactly."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        bound = np.log(np.maximum(count, 1)) + 1.0
-        return (M < 0) & np.isfinite(M) & ((-M <= bound) | has_b)
+        own = M + dd_log(np.abs(hi), np.where(hi < 0, -lo, lo))
+        return np.isfinite(M) & (negative_w | ((M < 0) & (own < 1.0)))
+
+
+def rescale(M_c, hi, lo, M):
+    """S_c = hi + lo relative to shift M_c, as a double-double relative to M >= M_c:
+    S_c e^(M_c - M), with M_c - M exact (two-sum) into dd_exp (2^-100): no accuracy is lost
+    combining chunks this way (unlike combining their log-sum-exps).  Equal shifts
+    (also both infinite) keep S_c; M_c = -inf < M gives 0."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        dh, dl = two_sum(M_c, -M)
+        same = M_c == M
+        dh = np.where(same, 0.0, np.where(np.isnan(dh), -np.inf, dh))
+        dl = np.where(same | ~np.isfinite(dl), 0.0, dl)
+        fh, fl = dd_exp(dh, dl)
+        fh = np.where(dh == -np.inf, 0.0, fh)
+        fl = np.where(dh == -np.inf, 0.0, fl)
+        h, l = dd_mul(hi, lo, fh, fl)
+        zero = fh == 0.0
+        return np.where(zero, 0.0, h), np.where(zero | ~np.isfinite(l), 0.0, l)
 
 
 def logsumexp_from_stats(M, count, infsign, hi, lo, hi0=None, lo0=None, return_sign=False):
     """logsumexp (and its sign) of slices from the combined statistics, float64.
 
     M, count, infsign: pass 1; (hi, lo): pass 2 with shift M; (hi0, lo0): pass 2 with shift 0
-    (exact) where may_cancel() held, else ignored (NaN there).  SPEC.md section 4: NaN -> NaN;
+    (exact), NaN where some chunk did not need it (needs_exact); used where |M + log S| < 1.  SPEC.md section 4: NaN -> NaN;
     +inf (positive weights) -> +inf; nothing kept or all -inf -> -inf with sign 0; a
     negative total is NaN unless return_sign (then log|S| and sign -1).
 
@@ -300,9 +321,9 @@ def logsumexp_from_stats(M, count, infsign, hi, lo, hi0=None, lo0=None, return_s
         sign = np.sign(hi)
         ahi, alo = np.abs(hi), np.where(hi < 0, -lo, lo)
         v = M + dd_log(ahi, alo)
-        if hi0 is not None:
-            use0 = np.isfinite(hi0) & (hi0 > 0) & (hi > 0)
-            v = np.where(use0, dd_log(hi0, lo0), v)
+        if hi0 is not None:         # the exact shift-0 sum, where v = M + log S cancels
+            use0 = np.isfinite(hi0) & (hi0 != 0) & (np.abs(v) < 1.0) & (np.sign(hi0) == sign)
+            v = np.where(use0, dd_log(np.abs(hi0), np.where(hi0 < 0, -lo0, lo0)), v)
         v = np.where(hi == 0, -np.inf, v)
         v = np.where(np.isnan(hi), np.nan, v)
         # slices whose max is not finite

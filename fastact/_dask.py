@@ -26,8 +26,8 @@ import dask.array as da
 from . import _chunk_stats as cs
 from ._args import F64, compute_dtypes, normalize_axis_index, normalize_axis_tuple
 
-STATS1 = np.dtype([("M", "f8"), ("count", "i8"), ("infsign", "i1")])
-STATS2 = np.dtype([("hi", "f8"), ("lo", "f8"), ("hi0", "f8"), ("lo0", "f8")])
+STATS = np.dtype([("M", "f8"), ("count", "i8"), ("infsign", "i1"), ("hi", "f8"), ("lo", "f8"),
+                  ("hi0", "f8"), ("lo0", "f8")])
 _LSE = np.dtype([("v", "f8"), ("sign", "f8")])
 
 
@@ -115,66 +115,57 @@ def _split_args(args, has_mask, has_b):
 
 
 # ---- per-block tasks -------------------------------------------------------------------------
-def _pass1_block(x, *args, axes, has_mask, has_b):
-    mask, b = _split_args(args, has_mask, has_b)
-    x3, kshape, _ = _to3(x, axes)
-    M, count, infsign = cs.row_max(x3, _opt3(mask, axes), _opt3(b, axes))
-    out = np.empty(kshape, STATS1)
-    out["M"] = M.reshape(kshape)
-    out["count"] = count.reshape(kshape)
-    out["infsign"] = infsign.reshape(kshape)
-    return out
-
-
-def _pass2_block(x, st1, *args, axes, has_mask, has_b, cancel):
+def _stats_block(x, *args, axes, has_mask, has_b, cancel):
+    """The statistics of one chunk: its max M_c (exact), kept count, +inf signs, and
+    S_c = sum w e^(x - M_c) as a double-double; with `cancel` (logsumexp) also the exact
+    shift-0 sum S0_c where the slice may cancel (else NaN)."""
     mask, b = _split_args(args, has_mask, has_b)
     x3, kshape, _ = _to3(x, axes)
     outer, _, inner = x3.shape
-    M = np.ascontiguousarray(st1["M"]).reshape(outer, inner)
     m3, b3 = _opt3(mask, axes), _opt3(b, axes)
+    M, count, infsign = cs.row_max(x3, m3, b3)
     hi, lo = cs.sum_exp_shifted(x3, M, m3, b3)
-    out = np.empty(kshape, STATS2)
-    out["hi"] = hi.reshape(kshape)
-    out["lo"] = lo.reshape(kshape)
+    out = np.empty(kshape, STATS)
+    for field, v in (("M", M), ("count", count), ("infsign", infsign), ("hi", hi), ("lo", lo)):
+        out[field] = v.reshape(kshape)
     out["hi0"] = np.nan
     out["lo0"] = np.nan
     if cancel:
-        rows = cs.may_cancel(M, np.ascontiguousarray(st1["count"]).reshape(outer, inner), has_b)
+        negative = np.zeros((outer, inner), bool) if b3 is None else np.any(b3 < 0, axis=1)
+        rows = cs.needs_exact(M, hi, lo, negative)
+        h0f = np.where(M == -np.inf, 0.0, np.nan)
+        l0f = h0f.copy()
         if rows.any():
             ro, ri = np.nonzero(rows)
             sub = x3[ro, :, ri][:, :, None]               # (rows, n, 1)
             msub = None if m3 is None else m3[ro, :, ri][:, :, None]
             bsub = None if b3 is None else b3[ro, :, ri][:, :, None]
             h0, l0 = cs.sum_exp_shifted(sub, np.zeros((len(ro), 1)), msub, bsub, exact=True)
-            h0f = np.full((outer, inner), np.nan)
-            l0f = np.full((outer, inner), np.nan)
             h0f[ro, ri], l0f[ro, ri] = h0[:, 0], l0[:, 0]
-            out["hi0"] = h0f.reshape(kshape)
-            out["lo0"] = l0f.reshape(kshape)
+        out["hi0"] = h0f.reshape(kshape)
+        out["lo0"] = l0f.reshape(kshape)
     return out
 
 
-def _out_block(x, st1, st2, *args, axes, has_mask, log, result):
+def _out_block(x, st, *args, axes, has_mask, log, result):
     mask, _ = _split_args(args, has_mask, False)
     x3, kshape, order = _to3(x, axes)
     outer, _, inner = x3.shape
-    y3 = cs.softmax_from_stats(x3, st1["M"].reshape(outer, inner), st1["count"].reshape(outer, inner),
-                               st2["hi"].reshape(outer, inner), st2["lo"].reshape(outer, inner),
+    y3 = cs.softmax_from_stats(x3, st["M"].reshape(outer, inner), st["count"].reshape(outer, inner),
+                               st["hi"].reshape(outer, inner), st["lo"].reshape(outer, inner),
                                _opt3(mask, axes), log=log)
     return _back3(y3, x.shape, order).astype(result, copy=False)
 
 
-def _lse_block(st1, st2, return_sign):
-    out = np.empty(st1.shape, _LSE)
-    with np.errstate(invalid="ignore"):
-        hi0 = np.where(np.isnan(st2["hi0"]), np.nan, st2["hi0"])
-    v, sign = cs.logsumexp_from_stats(st1["M"], st1["count"], st1["infsign"], st2["hi"], st2["lo"],
-                                      hi0, st2["lo0"], return_sign=return_sign)
+def _lse_block(st, return_sign):
+    out = np.empty(st.shape, _LSE)
+    v, sign = cs.logsumexp_from_stats(st["M"], st["count"], st["infsign"], st["hi"], st["lo"],
+                                      st["hi0"], st["lo0"], return_sign=return_sign)
     out["v"], out["sign"] = v, sign
     return out
 
 
-# ---- tree combines (dask.array.reduction) ----------------------------------------------------------
+# ---- tree combine (dask.array.reduction) -----------------------------------------------------------
 def _identity(x, axis, keepdims):
     return x
 
@@ -186,35 +177,30 @@ def _flat_last(x, axis):
     return xt.reshape(xt.shape[:len(kept)] + (int(np.prod(xt.shape[len(kept):], dtype=np.int64)),))
 
 
-def _keep(arr, shape, axis):
-    return arr.reshape(tuple(1 if i in axis else s for i, s in enumerate(shape)))
-
-
-def _combine1(x, axis, keepdims):
+def _combine(x, axis, keepdims):
+    """Chunk statistics -> the statistics of their union: M = max, S = sum of the S_c
+    rescaled to M in double-double (cs.rescale), S0 = sum of the S0_c (NaN if one is)."""
     f = _flat_last(x, axis)
-    out = np.empty(f.shape[:-1], STATS1)
-    out["M"] = np.max(f["M"], axis=-1, initial=-np.inf)
+    out = np.empty(f.shape[:-1], STATS)
+    M = np.max(f["M"], axis=-1, initial=-np.inf)
+    out["M"] = M
     out["count"] = np.sum(f["count"], axis=-1)
     out["infsign"] = np.bitwise_or.reduce(f["infsign"], axis=-1)
-    return _keep(out, x.shape, axis)
-
-
-def _combine2(x, axis, keepdims):
-    f = _flat_last(x, axis)
-    out = np.empty(f.shape[:-1], STATS2)
+    h, l = cs.rescale(f["M"], f["hi"], f["lo"], M[..., None])
+    out["hi"], out["lo"] = cs.dd_sum(h, l, -1)
     with np.errstate(invalid="ignore"):
-        out["hi"], out["lo"] = cs.dd_sum(f["hi"], f["lo"], -1)
-        has0 = ~np.isnan(f["hi0"])
-        h0, l0 = cs.dd_sum(np.where(has0, f["hi0"], 0.0), np.where(has0, f["lo0"], 0.0), -1)
-    any0 = has0.any(axis=-1)
-    out["hi0"] = np.where(any0, h0, np.nan)
-    out["lo0"] = np.where(any0, l0, np.nan)
-    return _keep(out, x.shape, axis)
+        out["hi0"], out["lo0"] = cs.dd_sum(f["hi0"], f["lo0"], -1)
+    return out.reshape(tuple(1 if i in axis else s for i, s in enumerate(x.shape)))
 
 
-def _tree(stats, axes, combine, dtype):
-    return da.reduction(stats, _identity, combine, combine=combine, axis=axes, keepdims=True,
-                        dtype=dtype, meta=_meta(stats.ndim, dtype), concatenate=True)
+def _statistics(x, axes, extra, has_mask, has_b, cancel):
+    """One task per chunk, then a tree of combines: the slices' statistics (keepdims shape)."""
+    kchunks = tuple(tuple(1 for _ in c) if i in axes else c for i, c in enumerate(x.chunks))
+    per_chunk = da.map_blocks(_stats_block, x, *extra, axes=axes, has_mask=has_mask, has_b=has_b,
+                              cancel=cancel, dtype=STATS, chunks=kchunks, meta=_meta(x.ndim, STATS),
+                              token="fastact-stats")
+    return da.reduction(per_chunk, _identity, _combine, combine=_combine, axis=axes, keepdims=True,
+                        dtype=STATS, meta=_meta(x.ndim, STATS), concatenate=True)
 
 
 # ---- reductions ----------------------------------------------------------------------------------
@@ -238,18 +224,6 @@ def _block_lse(x, *args, fn, axes, has_mask, has_b, return_sign):
     return out
 
 
-def _stats(x, axes, extra, has_mask, has_b, cancel):
-    kchunks = tuple(tuple(1 for _ in c) if i in axes else c for i, c in enumerate(x.chunks))
-    s1 = da.map_blocks(_pass1_block, x, *extra, axes=axes, has_mask=has_mask, has_b=has_b,
-                       dtype=STATS1, chunks=kchunks, meta=_meta(x.ndim, STATS1), token="fastact-max")
-    st1 = _tree(s1, axes, _combine1, STATS1)
-    s2 = da.map_blocks(_pass2_block, x, st1, *extra, axes=axes, has_mask=has_mask, has_b=has_b,
-                       cancel=cancel, dtype=STATS2, chunks=kchunks, meta=_meta(x.ndim, STATS2),
-                       token="fastact-sumexp")
-    st2 = _tree(s2, axes, _combine2, STATS2)
-    return st1, st2
-
-
 def rowwise(fn, name, x, axis, out, where):
     """softmax / log_softmax of a dask array along `axis` (a lazy array of x's shape)."""
     if out is not None:
@@ -267,8 +241,8 @@ def rowwise(fn, name, x, axis, out, where):
     if _single_chunk(x, axes):
         return da.map_blocks(_block_rowwise, x, *extra, fn=fn, axes=axes, has_mask=has_mask,
                              dtype=result, meta=_meta(x.ndim, result), token=f"fastact-{name}")
-    st1, st2 = _stats(x, axes, extra, has_mask, False, False)
-    return da.map_blocks(_out_block, x, st1, st2, *extra, axes=axes, has_mask=has_mask,
+    st = _statistics(x, axes, extra, has_mask, False, False)
+    return da.map_blocks(_out_block, x, st, *extra, axes=axes, has_mask=has_mask,
                          log=(name == "log_softmax"), result=result, dtype=result,
                          meta=_meta(x.ndim, result), token=f"fastact-{name}")
 
@@ -325,8 +299,8 @@ def logsumexp(fn, a, axis, b, keepdims, return_sign, out, where):
                           return_sign=return_sign, dtype=_LSE, chunks=kchunks,
                           meta=_meta(a.ndim, _LSE), token="fastact-logsumexp")
     else:
-        st1, st2 = _stats(a, axes, extra, has_mask, has_b, True)
-        r = da.map_blocks(_lse_block, st1, st2, return_sign, dtype=_LSE, meta=_meta(a.ndim, _LSE),
+        st = _statistics(a, axes, extra, has_mask, has_b, True)
+        r = da.map_blocks(_lse_block, st, return_sign, dtype=_LSE, meta=_meta(a.ndim, _LSE),
                           token="fastact-logsumexp")
     v, sign = r["v"], r["sign"]
     if not keepdims or squeeze0:
