@@ -338,9 +338,11 @@ def test_import_fastact_does_not_import_dask():
     assert out.stdout.strip() == "[]"
 
 
-def test_example_runs_small(tmp_path):
+def test_example_runs_small(client):
+    """examples/dask_logsumexp.py with a small --samples, on this session's cluster."""
     out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "dask_logsumexp.py"),
-                          "--samples", "200000", "--chunk", "50000", "--workers", "2", "--no-progress"],
+                          "--samples", "200000", "--chunk", "50000", "--no-progress",
+                          "--scheduler", client.scheduler.address],
                          capture_output=True, text=True, timeout=120,
                          env=dict(os.environ, PYTHONPATH=os.path.dirname(fa.__path__[0])))
     assert out.returncode == 0, out.stderr
