@@ -93,7 +93,8 @@ def rowwise(fn, name, x, axis, out, where, dim):
     extra, names = _extra(x, where, None)
     return xr.apply_ufunc(_call_rowwise, x, *extra, kwargs=dict(fn=fn, k=len(dims), names=names),
                           input_core_dims=[list(dims)] * (1 + len(extra)),
-                          output_core_dims=[list(dims)], dask="allowed", keep_attrs=True)
+                          output_core_dims=[list(dims)], dask="allowed",
+                          keep_attrs=True).transpose(*x.dims)      # apply_ufunc puts core dims last
 
 
 def _call_lse(data, *extra, fn, k, names, keepdims, return_sign):
@@ -115,4 +116,6 @@ def logsumexp(fn, a, axis, b, keepdims, return_sign, out, where, dim):
                        output_core_dims=[core_out, core_out] if return_sign else [core_out],
                        exclude_dims=set(dims) if keepdims else set(),
                        dask="allowed", keep_attrs=True)
+    if keepdims:                                       # apply_ufunc puts core dims last
+        r = tuple(v.transpose(*a.dims) for v in r) if return_sign else r.transpose(*a.dims)
     return r
