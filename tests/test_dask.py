@@ -32,8 +32,8 @@ LSE_ULP, SOFTMAX_ULP = 2.0, 4.0
 def client():
     """A LocalCluster of 2 worker processes; the workers import the same fastact."""
     env = {"PYTHONPATH": os.pathsep.join([os.path.dirname(fa.__path__[0]), os.environ.get("PYTHONPATH", "")])}
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  worker_dashboard_address=None, env=env) as cluster, \
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                  env=env) as cluster, \
             distributed.Client(cluster) as c:
         yield c
 
