@@ -1,17 +1,26 @@
 """Per-chunk statistics for softmax / log_softmax / logsumexp along an axis split in chunks.
 
-The Dask path (fastact/_dask.py) computes a reduction along chunked axes in passes over
-the chunks, each chunk seen as a C-contiguous (outer, n, inner) block x3 reduced along
-axis 1 (as the in-memory kernels of src_c/kernels/fa_softmax.h see their input):
+The Dask path (fastact/_dask.py) computes a reduction along chunked axes from one
+statistics task per chunk and a tree of combines, each chunk seen as a C-contiguous
+(outer, n, inner) block x3 reduced along axis 1 (as the in-memory kernels of
+src_c/kernels/fa_softmax.h see their input):
 
-  pass 1  row_max            per chunk: M_c, the count of kept entries, +inf flags;
-                             combined by max / sum / or into the slice's M (exact).
-  pass 2  sum_exp_shifted    per chunk: S_c = sum of w e^(x - M) as a double-double
-                             (hi, lo); combined by double-double additions into S.
-          (and, for logsumexp slices that may cancel to ~0 (M < 0, small), the same sum
-          with shift 0 and terms to ~2^-100, so that log(S0) keeps its relative accuracy.)
-  output  softmax_from_stats per chunk, from (M, S): y = e^(x - M) / S, never exp(x - lse).
-          logsumexp_from_stats on the combined statistics: M + log S.
+  per chunk   row_max            M_c (exact), the count of kept entries, +inf signs;
+              sum_exp_shifted    S_c = sum of w e^(x - M_c) as a double-double (hi, lo);
+                                 for logsumexp slices that may cancel to ~0 (needs_exact)
+                                 also S0_c, the same sum with shift 0 and terms to ~2^-100.
+  combine     M = max M_c; S = sum of rescale(M_c, S_c, M) = S_c e^(M_c - M) with M_c - M
+              exact into a double-double exp (2^-100): nothing is lost, unlike combining
+              per-chunk log-sum-exps; S0 = sum of S0_c.
+  results     logsumexp_from_stats: M + log S (log1p of S - 1 near 1; log S0 where M + log S
+              cancels); softmax_from_stats, one more task per chunk given (M, S):
+              y = e^(x - M) / S, never exp(x - lse).
+
+(The brief's first plan was a max pass, then a second read of every chunk for the sums
+given the global max.  Shifting each chunk by its own max and rescaling exactly in the
+combine gives the same accuracy with one read: logsumexp streams its input (a 10^9-sample
+logsumexp holds one chunk per worker, not the array), softmax reads it twice, not three
+times.  The C entries below are the same either way: the shift is an argument.)
 
 This module is the ONE interface between the graph code and the arithmetic.  The bodies
 here are an accurate NumPy reference (double-double written out: two-sum, Dekker
@@ -157,9 +166,9 @@ def _kept(mask3, b3, sl):
     return kept
 
 
-# ---- pass 1 --------------------------------------------------------------------------------------
+# ---- per chunk: the max ----------------------------------------------------------------------------
 def row_max(x3, mask3=None, b3=None):
-    """Pass 1 of a chunk: (M, count, infsign), float64 / int64 / int8 arrays of shape (outer, inner).
+    """A chunk's max: (M, count, infsign), float64 / int64 / int8 arrays of shape (outer, inner).
 
     M: the max of the kept entries (exact), NaN when a kept entry is NaN (or has a NaN
     weight, or is -inf with an infinite weight), -inf when none is kept.  count: the
@@ -205,7 +214,7 @@ def row_max(x3, mask3=None, b3=None):
     return M, count, infsign
 
 
-# ---- pass 2 --------------------------------------------------------------------------------------
+# ---- per chunk: the sum ----------------------------------------------------------------------------
 def _shifted(x, shift):
     """x - shift as (dh, dl), dh + dl exact (two-sum); an entry equal to shift gives (0, 0),
     also where both are infinite."""
@@ -229,10 +238,10 @@ def _terms(x, shift, exact):
 
 
 def sum_exp_shifted(x3, shift, mask3=None, b3=None, exact=False):
-    """Pass 2 of a chunk: S = sum over kept entries of w e^(x - shift) as (hi, lo), float64
+    """A chunk's sum: S = sum over kept entries of w e^(x - shift) as (hi, lo), float64
     arrays of shape (outer, inner) with hi + lo the double-double sum.
 
-    shift (outer, inner) float64: the slice's M (from pass 1) for every slice, or 0 for the
+    shift (outer, inner) float64: the chunk's own M (row_max) for every slice, or 0 for the
     logsumexp slices that may cancel (then exact=True).  An entry equal to the shift
     counts w (also +inf at shift +inf); e^(-inf) = 0; w = NaN or inf * e^(-inf) give NaN.
     exact=False: each term to ~1 ULP of float64 (the error of x - shift carried into the
@@ -311,7 +320,8 @@ def rescale(M_c, hi, lo, M):
     """S_c = hi + lo relative to shift M_c, as a double-double relative to M >= M_c:
     S_c e^(M_c - M), with M_c - M exact (two-sum) into dd_exp (2^-100): no accuracy is lost
     combining chunks this way (unlike combining their log-sum-exps).  Equal shifts
-    (also both infinite) keep S_c; M_c = -inf < M gives 0."""
+    (also both infinite) keep S_c; M_c = -inf < M gives 0.  Runs on statistics only (one
+    value per slice and chunk), so it stays NumPy: no C entry needed."""
     with np.errstate(invalid="ignore", over="ignore"):
         dh, dl = two_sum(M_c, -M)
         same = M_c == M
@@ -328,7 +338,7 @@ def rescale(M_c, hi, lo, M):
 def logsumexp_from_stats(M, count, infsign, hi, lo, hi0=None, lo0=None, return_sign=False):
     """logsumexp (and its sign) of slices from the combined statistics, float64.
 
-    M, count, infsign: pass 1; (hi, lo): pass 2 with shift M; (hi0, lo0): pass 2 with shift 0
+    M, count, infsign: combined maxima; (hi, lo): S relative to M; (hi0, lo0): S with shift 0
     (exact), NaN where some chunk did not need it (needs_exact); used where |M + log S| < 1.  SPEC.md section 4: NaN -> NaN;
     +inf (positive weights) -> +inf; nothing kept or all -inf -> -inf with sign 0; a
     negative total is NaN unless return_sign (then log|S| and sign -1).
@@ -365,7 +375,7 @@ def logsumexp_from_stats(M, count, infsign, hi, lo, hi0=None, lo0=None, return_s
 
 def softmax_from_stats(x3, M, count, hi, lo, mask3=None, log=False):
     """Output pass of a chunk: softmax (or log_softmax) entries of x3 given the slice's M and
-    S = hi + lo (pass 2 with shift M), in x3's dtype: y = e^(x - M) / S, or
+    S = hi + lo (relative to M), in x3's dtype: y = e^(x - M) / S, or
     (x - M) - log S, with x - M exact (two-sum) into the exp.  Never exp(x - lse).
 
     SPEC.md section 4: masked entries give 0 (log: -inf), also in special slices; a slice

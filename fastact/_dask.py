@@ -8,14 +8,12 @@ loaded; `import fastact` never imports this module).
   float64) and an ndarray _meta.  Bitwise the in-memory result.
 - softmax / log_softmax / logsumexp whose reduced axes each lie in one chunk: one task
   per block running the in-memory function (bitwise the in-memory result).
-- Reduced axes split over several chunks: per-chunk statistics combined by tree
-  reductions (dask.array.reduction), never rechunking the input:
-    pass 1  row_max per chunk -> M (exact), kept counts, +inf signs      (tree: max, +, |)
-    pass 2  sum_exp_shifted per chunk given M -> S = sum w e^(x - M) as a double-double,
-            and for logsumexp slices that may cancel to ~0 the same sum with shift 0 to
-            ~2^-100 (tree: double-double additions)
-    output  logsumexp = M + log S from the combined statistics; softmax / log_softmax
-            one more task per chunk: e^(x - M) / S, (x - M) - log S.
+- Reduced axes split over several chunks: one statistics task per chunk (its max M_c,
+  kept count, +inf signs, S_c = sum w e^(x - M_c) as a double-double, and where a
+  logsumexp may cancel to ~0 the exact shift-0 sum), combined by a tree reduction
+  (dask.array.reduction: M = max, S_c rescaled to M exactly), never rechunking the input:
+    logsumexp            = M + log S from the combined statistics (the input read once);
+    softmax, log_softmax one more task per chunk: e^(x - M) / S, (x - M) - log S.
   The arithmetic is in fastact/_chunk_stats.py (one interface; the C stage kernels
   replace its NumPy bodies).  Accuracy as in memory (SPEC.md section 6), special values
   as SPEC.md section 4; tests/test_dask.py checks both on a distributed LocalCluster.
