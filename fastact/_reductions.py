@@ -145,7 +145,9 @@ def softmax(x, axis=None, out=None, where=None, *, dim=None):
     within 4 ULP of the exact result (float32 and float64); int and bool input is
     converted to float64 first, float16 is computed in float32.  A slice containing NaN
     or +inf, or made only of -inf, gives NaN (as SciPy, torch and JAX).  Empty input
-    gives an empty result.  `out` receives the result (it may be x itself).
+    gives an empty result.  `out` receives the result (it may be x itself).  Dask arrays
+    give lazy Dask arrays, xarray objects keep dims/coords/attrs (`dim=` names the reduced
+    dimensions), masked arrays leave masked entries out: docs/dask.md.
     """
     if where is None and dim is None:
         y = _axis_fast(_SOFTMAX, False, x, axis, out)
@@ -164,6 +166,7 @@ def log_softmax(x, axis=None, out=None, where=None, *, dim=None):
     Drop-in for scipy.special.log_softmax (same axis rules as `softmax`).  Accurate when
     one entry dominates: log_softmax([0, -40])[0] = -4.248e-18, not 0.  Masked entries
     (`where` False) get -inf.  NaN or +inf in a slice, or a slice of only -inf, gives NaN.
+    Dask, xarray (`dim=`) and masked input: docs/dask.md.
     """
     if where is None and dim is None:
         y = _axis_fast(_LOG_SOFTMAX, False, x, axis, out)
@@ -187,7 +190,8 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, out=None,
     Accurate to 2 ULP, including a dominant entry: logsumexp([0, -40]) = 4.248e-18.
     int and bool input is converted to float64; float16 is computed in float32 and
     returned as float16.  Complex input takes a NumPy path (max of the real parts, then
-    log of the sum), as SciPy does.  `out` must have the reduced shape.
+    log of the sum), as SciPy does.  `out` must have the reduced shape.  Dask, xarray
+    (`dim=`) and masked input: docs/dask.md.
     """
     if b is None and where is None and not keepdims and not return_sign and dim is None:
         y = _axis_fast(_LOGSUMEXP, True, a, axis, out)
