@@ -38,8 +38,14 @@ def _meta(ndim, dtype):
 
 
 # ---- element-wise --------------------------------------------------------------------------------
+def _array(y):
+    """A block's result as an array (a 0-d result comes back as a NumPy scalar); a masked
+    block stays masked."""
+    return y if isinstance(y, np.ndarray) else np.asarray(y)
+
+
 def _unary_block(block, apply_unary, op, a, b, name):
-    return np.asarray(apply_unary(op, block, None, a, b, name))
+    return _array(apply_unary(op, block, None, a, b, name))
 
 
 def unary(apply_unary, op, x, out, a, b, name):
@@ -208,7 +214,7 @@ def _single_chunk(x, axes):
 
 def _block_rowwise(x, *args, fn, axes, has_mask):
     mask, _ = _split_args(args, has_mask, False)
-    return np.asarray(fn(x, axis=axes, where=mask))
+    return _array(fn(x, axis=axes, where=mask))
 
 
 def _block_lse(x, *args, fn, axes, has_mask, has_b, return_sign):
@@ -290,8 +296,7 @@ def logsumexp(fn, a, axis, b, keepdims, return_sign, out, where):
         extra.append(_like(where, a, np.dtype(bool)))
     if has_b:
         extra.append(_like(b, a, compute))
-    kchunks = tuple(((1,),) if i in axes else c for i, c in enumerate(a.chunks))
-    kchunks = tuple(c[0] if i in axes else c for i, c in enumerate(kchunks))
+    kchunks = tuple((1,) if i in axes else c for i, c in enumerate(a.chunks))
     if _single_chunk(a, axes):
         r = da.map_blocks(_block_lse, a, *extra, fn=fn, axes=axes, has_mask=has_mask, has_b=has_b,
                           return_sign=return_sign, dtype=_LSE, chunks=kchunks,
