@@ -22,7 +22,8 @@ import numpy as np
 import dask.array as da
 
 from . import _chunk_stats as cs
-from ._args import F64, compute_dtypes, normalize_axis_index, normalize_axis_tuple
+from ._args import F64, compute_dtypes
+from ._reductions import _axes      # NumPy's axis rules and errors, as in memory
 
 STATS = np.dtype([("M", "f8"), ("count", "i8"), ("infsign", "i1"), ("hi", "f8"), ("lo", "f8"),
                   ("hi0", "f8"), ("lo0", "f8")])
@@ -59,17 +60,6 @@ def unary(apply_unary, op, x, out, a, b, name):
 
 
 # ---- arguments -------------------------------------------------------------------------------
-def _axes(axis, ndim):
-    if axis is None:
-        return tuple(range(ndim))
-    if isinstance(axis, tuple):
-        axes = normalize_axis_tuple(axis, ndim, allow_duplicate=True)
-        if len(set(axes)) != len(axes):
-            raise ValueError("duplicate value in 'axis'")
-        return tuple(sorted(axes))
-    return (normalize_axis_index(axis, ndim),)
-
-
 def _like(arr, x, dtype):
     """`arr` (array-like or dask array) broadcast to x's shape with x's chunks, as `dtype`."""
     arr = arr if is_dask(arr) else da.asarray(np.asarray(arr))
