@@ -7,7 +7,7 @@ for the Cython layer (fastact/_core.pyx).
 """
 import numpy as np
 
-from . import _core, kernels
+from . import _core, _interop, kernels
 from ._args import F16, F32, F64, as_array, check_out, compute_dtypes, contiguous, flat_pair, same_memory
 from ._args import real_param
 from ._registry import ACTIVATIONS
@@ -20,6 +20,9 @@ OP_INDEX = {name: i for i, name in enumerate(kernels.UNARY_OPS)}
 def apply_unary(op, x, out, a, b, name):
     """y = kernel[op](x; a, b) with NumPy's conventions (see fastact/_args.py)."""
     if type(x) is not np.ndarray:
+        y = _interop.unary(apply_unary, op, x, out, a, b, name)   # Dask, xarray, np.ma, subclasses
+        if y is not NotImplemented:
+            return y
         x = np.asarray(x)
     compute, result = _FAST.get(x.dtype) or compute_dtypes(x.dtype, name)
     run = _core.unary

@@ -9,7 +9,7 @@ raised before anything is written (SPEC.md sections 3 and 5).
 """
 import numpy as np
 
-from . import _core, kernels
+from . import _core, _interop, kernels
 from ._args import F16, F32, F64, as_array, base_view, check_out, compute_dtypes, flag, reduction_axes, where_mask
 
 __all__ = ["logsumexp", "softmax", "log_softmax"]
@@ -137,7 +137,7 @@ def _rowwise(op, name, x, axis, out, where):
     return y if y.ndim else y[()]
 
 
-def softmax(x, axis=None, out=None, where=None):
+def softmax(x, axis=None, out=None, where=None, *, dim=None):
     """Softmax along `axis`: exp(x - logsumexp(x, axis, keepdims=True)).
 
     Drop-in for scipy.special.softmax.  axis=None (the default, as in SciPy) means the
@@ -147,30 +147,41 @@ def softmax(x, axis=None, out=None, where=None):
     within 4 ULP of the exact result (float32 and float64); int and bool input is
     converted to float64 first, float16 is computed in float32.  A slice containing NaN
     or +inf, or made only of -inf, gives NaN (as SciPy, torch and JAX).  Empty input
-    gives an empty result.  `out` receives the result (it may be x itself).
+    gives an empty result.  `out` receives the result (it may be x itself).  Dask arrays
+    give lazy Dask arrays, xarray objects keep dims/coords/attrs (`dim=` names the reduced
+    dimensions), masked arrays leave masked entries out: docs/dask.md.
     """
-    if where is None:
+    if where is None and dim is None:
         y = _axis_fast(_SOFTMAX, False, x, axis, out)
         if y is not None:
+            return y
+    if type(x) is not np.ndarray or dim is not None or (where is not None and type(where) is not np.ndarray):
+        y = _interop.rowwise(softmax, "softmax", x, axis, out, where, dim)   # Dask, xarray, np.ma
+        if y is not NotImplemented:
             return y
     return _rowwise(_SOFTMAX, "softmax", x, axis, out, where)
 
 
-def log_softmax(x, axis=None, out=None, where=None):
+def log_softmax(x, axis=None, out=None, where=None, *, dim=None):
     """Log of the softmax along `axis`: x - logsumexp(x, axis, keepdims=True).
 
     Drop-in for scipy.special.log_softmax (same axis rules as `softmax`).  Accurate when
     one entry dominates: log_softmax([0, -40])[0] = -4.248e-18, not 0.  Masked entries
     (`where` False) get -inf.  NaN or +inf in a slice, or a slice of only -inf, gives NaN.
+    Dask, xarray (`dim=`) and masked input: docs/dask.md.
     """
-    if where is None:
+    if where is None and dim is None:
         y = _axis_fast(_LOG_SOFTMAX, False, x, axis, out)
         if y is not None:
+            return y
+    if type(x) is not np.ndarray or dim is not None or (where is not None and type(where) is not np.ndarray):
+        y = _interop.rowwise(log_softmax, "log_softmax", x, axis, out, where, dim)   # Dask, xarray, np.ma
+        if y is not NotImplemented:
             return y
     return _rowwise(_LOG_SOFTMAX, "log_softmax", x, axis, out, where)
 
 
-def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, out=None, where=None):
+def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, out=None, where=None, *, dim=None):
     """log(sum(b * exp(a), axis)) without overflow: drop-in for scipy.special.logsumexp.
 
     axis=None reduces the whole array; an int, negative int or tuple is accepted.  `b`
@@ -181,15 +192,21 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, out=None,
     Accurate to 2 ULP, including a dominant entry: logsumexp([0, -40]) = 4.248e-18.
     int and bool input is converted to float64; float16 is computed in float32 and
     returned as float16.  Complex input takes a NumPy path (max of the real parts, then
-    log of the sum), as SciPy does.  `out` must have the reduced shape.
+    log of the sum), as SciPy does.  `out` must have the reduced shape.  Dask, xarray
+    (`dim=`) and masked input: docs/dask.md.
     """
     if keepdims is not False:
         keepdims = flag(keepdims)
     if return_sign is not False:
         return_sign = flag(return_sign)
-    if b is None and where is None and not keepdims and not return_sign:
+    if b is None and where is None and not keepdims and not return_sign and dim is None:
         y = _axis_fast(_LOGSUMEXP, True, a, axis, out)
         if y is not None:
+            return y
+    if type(a) is not np.ndarray or dim is not None or (b is not None and type(b) is not np.ndarray) or (
+            where is not None and type(where) is not np.ndarray):
+        y = _interop.logsumexp(logsumexp, a, axis, b, keepdims, return_sign, out, where, dim)
+        if y is not NotImplemented:
             return y
     return _logsumexp(a, axis, b, keepdims, return_sign, out, where)
 

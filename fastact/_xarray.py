@@ -1,0 +1,121 @@
+"""fastact on xarray objects, through xarray.apply_ufunc (the idiomatic wrapper).
+
+    fa.sigmoid(da)                        # DataArray or Dataset: dims, coords, attrs kept
+    fa.softmax(da, dim="class")           # or axis=-1, or axis="class"; dim= may be a tuple
+    fa.logsumexp(da, dim=("x", "y"), b=weights, where=valid)
+
+Why apply_ufunc and not an accessor (da.fastact.softmax(...)): an accessor must be
+registered on import, which would make `import fastact` import xarray (or need a second
+import by the user), while fastact's functions already take array-likes; apply_ufunc is
+what xarray documents for wrapping NumPy-style functions, keeps dims/coords/attrs
+(keep_attrs=True), and with dask="allowed" hands a Dask-backed DataArray's dask array to
+fastact's Dask path (so reductions across chunks stay correct and lazy).
+
+Reductions: `dim=` (a name or tuple of names) or `axis=` (ints as in NumPy, or names)
+select the reduced dimensions; None reduces over all of them (SciPy's default).  softmax
+/ log_softmax keep every dim and coord; logsumexp drops the reduced dims (keepdims=True
+keeps them with length 1 and drops their coords).  `where` and `b` may be DataArrays
+(broadcast by dimension name) or arrays (by position, against the input's shape).
+"""
+import numpy as np
+import xarray as xr
+
+
+def _no_out(out, name):
+    if out is not None:
+        raise TypeError(f"fastact.{name}: out= is not supported for xarray objects "
+                        f"(the result is a new DataArray)")
+
+
+def _apply_unary(data, apply_unary, op, a, b, name):
+    return apply_unary(op, data, None, a, b, name)
+
+
+def unary(apply_unary, op, x, out, a, b, name):
+    _no_out(out, name)
+    return xr.apply_ufunc(_apply_unary, x, kwargs=dict(apply_unary=apply_unary, op=op, a=a, b=b, name=name),
+                          dask="allowed", keep_attrs=True)
+
+
+def _dims(x, axis, dim):
+    """The reduced dimension names, in x's order."""
+    if dim is not None and axis is not None:
+        raise TypeError("give either dim= or axis=, not both")
+    sel = dim if dim is not None else axis
+    if sel is None:
+        return tuple(x.dims)
+    items = sel if isinstance(sel, (tuple, list)) else (sel,)
+    names = []
+    for item in items:
+        if isinstance(item, str):
+            if item not in x.dims:
+                raise ValueError(f"{item!r} is not a dimension of the input (dims: {tuple(x.dims)})")
+            names.append(item)
+        elif isinstance(item, (int, np.integer)) and not isinstance(item, bool):
+            from ._args import normalize_axis_index
+            names.append(x.dims[normalize_axis_index(int(item), x.ndim)])
+        else:
+            raise TypeError(f"axis/dim entries must be dimension names or integers, got {item!r}")
+    if len(set(names)) != len(names):
+        raise ValueError("duplicate value in 'axis'")
+    return tuple(d for d in x.dims if d in names)
+
+
+def _aligned(arr, x, dtype=None):
+    """where / b as a DataArray with x's dims (a plain array is taken by position)."""
+    if isinstance(arr, xr.DataArray):
+        return xr.broadcast(arr, x)[0].transpose(*x.dims)
+    arr = np.asarray(arr) if dtype is None else np.asarray(arr, dtype=dtype)
+    return xr.DataArray(np.broadcast_to(arr, x.shape), dims=x.dims)
+
+
+def _extra(x, where, b):
+    args, names = [], []
+    if where is not None:
+        args.append(_aligned(where, x, bool))
+        names.append("where")
+    if b is not None:
+        args.append(_aligned(b, x))
+        names.append("b")
+    return args, names
+
+
+def _call_rowwise(data, *extra, fn, k, names):
+    kw = dict(zip(names, extra))
+    return fn(data, axis=tuple(range(-k, 0)), **kw)
+
+
+def rowwise(fn, name, x, axis, out, where, dim):
+    _no_out(out, name)
+    if not isinstance(x, (xr.DataArray, xr.Dataset)):
+        raise TypeError(f"fastact.{name}: dim= is for xarray objects; give axis= for arrays")
+    dims = _dims(x, axis, dim)
+    extra, names = _extra(x, where, None)
+    return xr.apply_ufunc(_call_rowwise, x, *extra, kwargs=dict(fn=fn, k=len(dims), names=names),
+                          input_core_dims=[list(dims)] * (1 + len(extra)),
+                          output_core_dims=[list(dims)], dask="allowed",
+                          keep_attrs=True).transpose(*x.dims)      # apply_ufunc puts core dims last
+
+
+def _call_lse(data, *extra, fn, k, names, keepdims, return_sign):
+    kw = dict(zip(names, extra))
+    return fn(data, axis=tuple(range(-k, 0)), keepdims=keepdims, return_sign=return_sign, **kw)
+
+
+def logsumexp(fn, a, axis, b, keepdims, return_sign, out, where, dim):
+    _no_out(out, "logsumexp")
+    if not isinstance(a, (xr.DataArray, xr.Dataset)):
+        raise TypeError("fastact.logsumexp: dim= is for xarray objects; give axis= for arrays")
+    dims = _dims(a, axis, dim)
+    extra, names = _extra(a, where, b)
+    core_out = list(dims) if keepdims else []
+    r = xr.apply_ufunc(_call_lse, a, *extra,
+                       kwargs=dict(fn=fn, k=len(dims), names=names, keepdims=keepdims,
+                                   return_sign=return_sign),
+                       input_core_dims=[list(dims)] * (1 + len(extra)),
+                       output_core_dims=[core_out, core_out] if return_sign else [core_out],
+                       exclude_dims=set(dims) if keepdims else set(),
+                       dask="allowed", keep_attrs=True)
+    if keepdims:                                       # apply_ufunc puts core dims last
+        r = tuple(v.transpose(*a.dims) for v in r) if return_sign else r.transpose(*a.dims)
+    return r

@@ -1,0 +1,353 @@
+"""fastact on Dask arrays, computed on a real dask.distributed LocalCluster (2 worker
+processes, started once per test session).
+
+Element-wise functions must give the in-memory result bit for bit; softmax /
+log_softmax / logsumexp along axes split over several chunks (uneven chunks, empty
+chunks, a chunk all -inf, NaN in one chunk, masks, weights with negative entries, rows
+whose logsumexp cancels to ~0) must meet the in-memory accuracy bounds (SPEC.md section
+6: logsumexp <= 2 ULP, softmax / log_softmax <= 4 ULP), measured in ULPs against mpmath
+at 50 digits, and give the in-memory result's special values (NaN, +-inf, sign) exactly.
+The module is skipped only when dask / distributed are not installed.
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+mpmath = pytest.importorskip("mpmath")
+
+import fastact as fa  # noqa: E402
+from fastact._elementwise import FUNCTIONS  # noqa: E402
+from ulp import ulp_errors  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LSE_ULP, SOFTMAX_ULP = 2.0, 4.0
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A LocalCluster of 2 worker processes; the workers import the same fastact."""
+    env = {"PYTHONPATH": os.pathsep.join([os.path.dirname(fa.__path__[0]), os.environ.get("PYTHONPATH", "")])}
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                  env=env) as cluster, \
+            distributed.Client(cluster) as c:
+        yield c
+
+
+def test_workers_run_this_fastact(client):
+    files = client.run(lambda: __import__("fastact").__file__)
+    assert len(files) == 2
+    assert set(files.values()) == {fa.__file__}
+
+
+# ---------------------------------------------------------------- element-wise
+PARAMS = {"leaky_relu": (0.2,), "hardtanh": (-0.5, 2.0), "elu": (0.7,), "celu": (1.3,), "softplus": (2.0,)}
+
+
+def test_elementwise_bitwise_every_function(client):
+    rng = np.random.default_rng(1)
+    x64 = np.concatenate([rng.normal(0, 8, 300), [np.inf, -np.inf, np.nan, 0.0, -0.0]])
+    x64 = np.resize(x64, (17, 23))
+    names = sorted(set(FUNCTIONS.values()), key=lambda f: f.__name__)
+    lazy, want = [], []
+    for dtype in (np.float32, np.float64):
+        x = x64.astype(dtype)
+        if dtype == np.float32:
+            x = np.where(np.isnan(x), x, np.clip(x, -60, 60)).astype(dtype)
+        d = da.from_array(x, chunks=((5, 0, 12), (7, 16)))
+        for f in names:
+            args = PARAMS.get(f.__name__, ())
+            if f.__name__ == "logit":
+                xx, dd = 1 / (1 + np.exp(-x)), None
+                dd = da.from_array(xx, chunks=d.chunks)
+                y, r = f(dd, *args), f(xx, *args)
+            else:
+                y, r = f(d, *args), f(x, *args)
+            assert isinstance(y, da.Array)
+            assert y.chunks == d.chunks and y.dtype == r.dtype
+            assert type(y._meta) is np.ndarray and y._meta.dtype == r.dtype
+            lazy.append(y)
+            want.append(r)
+    got = da.compute(*lazy)
+    for g, r in zip(got, want):
+        assert g.dtype == r.dtype
+        assert np.array_equal(g.view(np.uint8 if g.itemsize == 1 else f"u{g.itemsize}"),
+                              r.view(f"u{r.itemsize}"))
+
+
+def test_elementwise_dtypes_and_params(client):
+    x = np.arange(-12, 12, dtype=np.int16).reshape(4, 6)
+    d = da.from_array(x, chunks=(3, 4))
+    y = fa.sigmoid(d)
+    assert y.dtype == np.float64
+    assert np.array_equal(y.compute(), fa.sigmoid(x))
+    h = da.from_array(x.astype(np.float16), chunks=(3, 4))
+    assert fa.gelu(h, approximate="tanh").dtype == np.float16
+    assert np.array_equal(fa.gelu(h, approximate="tanh").compute(), fa.gelu(x.astype(np.float16), approximate="tanh"))
+    with pytest.raises(ValueError, match="approximate"):
+        fa.gelu(h, approximate="nope")
+    with pytest.raises(TypeError, match="out="):
+        fa.relu(d, out=np.empty(d.shape))
+    with pytest.raises(TypeError, match="dtype"):
+        fa.relu(da.from_array(np.array(["a"])))
+
+
+# ---------------------------------------------------------------- references
+def mp_lse_rows(rows, w=None, keep=None):
+    """(hi, lo, sign) of log|sum w e^x| per row, mpmath at 50 digits (nothing kept: -inf, sign 0)."""
+    hi, lo, sign = np.empty(len(rows)), np.zeros(len(rows)), np.empty(len(rows))
+    with mpmath.workdps(50):
+        for r, row in enumerate(rows):
+            s = mpmath.mpf(0)
+            for k, v in enumerate(row):
+                if keep is not None and not keep[r, k]:
+                    continue
+                wk = 1 if w is None else mpmath.mpf(float(w[r, k]))
+                if wk == 0:
+                    continue
+                s += wk * mpmath.exp(mpmath.mpf(float(v)))
+            if s == 0:
+                hi[r], sign[r] = -np.inf, 0.0
+                continue
+            v = mpmath.log(abs(s))
+            hi[r] = float(v)
+            lo[r] = float(v - mpmath.mpf(hi[r]))
+            sign[r] = 1.0 if s > 0 else -1.0
+    return hi, lo, sign
+
+
+def mp_softmax_rows(rows, keep=None, log=False):
+    hi, lo = np.empty(rows.shape), np.zeros(rows.shape)
+    with mpmath.workdps(50):
+        for r, row in enumerate(rows):
+            kept = [k for k in range(len(row)) if keep is None or keep[r, k]]
+            m = max(mpmath.mpf(float(row[k])) for k in kept)
+            s = mpmath.fsum(mpmath.exp(mpmath.mpf(float(row[k])) - m) for k in kept)
+            for k in range(len(row)):
+                if k not in kept:
+                    hi[r, k] = -np.inf if log else 0.0
+                    continue
+                ls = (mpmath.mpf(float(row[k])) - m) - mpmath.log(s)
+                v = ls if log else mpmath.exp(ls)
+                hi[r, k] = float(v)
+                lo[r, k] = float(v - mpmath.mpf(hi[r, k]))
+    return hi, lo
+
+
+def rows_of(a, axes):
+    """a with the reduced axes last, as (rows, n), and the kept shape."""
+    kept = [i for i in range(a.ndim) if i not in axes]
+    t = np.transpose(a, kept + list(axes))
+    return t.reshape(int(np.prod(t.shape[:len(kept)], dtype=int)), -1), t.shape[:len(kept)], kept
+
+
+def back_of(r2, a, axes):
+    kept = [i for i in range(a.ndim) if i not in axes]
+    order = kept + list(axes)
+    return r2.reshape([a.shape[i] for i in order]).transpose(np.argsort(order))
+
+
+def assert_same_specials(got, want):
+    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    assert got.shape == want.shape
+    assert np.array_equal(np.isnan(got), np.isnan(want))
+    inf = np.isinf(want) | np.isinf(got)
+    assert np.array_equal(got[inf], want[inf])
+
+
+# ---------------------------------------------------------------- test arrays
+def special_matrix(dtype, seed=0):
+    """(12, 40) rows: normal data, one chunk all -inf, NaN in one chunk, all -inf, +inf,
+    a dominant entry, rows whose logsumexp cancels to ~0 (log-probabilities), wide ranges."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 15, (12, 40))
+    x[1, 7:20] = -np.inf                      # the chunk (7, 13) of the column chunks below
+    x[2, 25] = np.nan
+    x[3, :] = -np.inf
+    x[4, 30] = np.inf
+    x[5] = rng.uniform(-80, -40, 40)
+    x[5, 33] = 0.0                            # dominant: logsumexp = log1p(tiny)
+    for r in (6, 7):                          # log-probabilities (+ a small offset): lse ~ 1e-6 / ~0
+        p = rng.uniform(0.1, 1, 40)
+        x[r] = np.log(p / p.sum()) + (1e-6 if r == 6 else 0.0)
+    x[8] = rng.uniform(-1e4, 1e4, 40)
+    x[9] = rng.uniform(-5, -3, 40)            # M < 0, lse > 0
+    x = x.astype(dtype)
+    return x
+
+
+COL_CHUNKS = (7, 13, 0, 20)                    # uneven, with an empty chunk
+
+
+def _check_reduction(x, d, axes_arg, where=None, wd=None):
+    axes = tuple(range(x.ndim)) if axes_arg is None else (
+        tuple(sorted(a % x.ndim for a in axes_arg)) if isinstance(axes_arg, tuple) else (axes_arg % x.ndim,))
+    dtype = x.dtype
+    rows, _, _ = rows_of(x, axes)
+    keep = None if where is None else rows_of(np.broadcast_to(where, x.shape), axes)[0]
+    lazy = [fa.logsumexp(d, axis=axes_arg, where=wd), fa.softmax(d, axis=axes_arg, where=wd),
+            fa.log_softmax(d, axis=axes_arg, where=wd)]
+    for y in lazy:
+        assert isinstance(y, da.Array)
+    lse, sm, ls = da.compute(*lazy)
+    mem = [fa.logsumexp(x, axis=axes_arg, where=where), fa.softmax(x, axis=axes_arg, where=where),
+           fa.log_softmax(x, axis=axes_arg, where=where)]
+    for got, want in zip((lse, sm, ls), mem):
+        assert got.dtype == want.dtype and got.shape == np.shape(want)
+        assert_same_specials(got, want)
+    fin = np.array([np.all(np.isfinite(r[k])) if k is not None else np.all(np.isfinite(r))
+                    for r, k in zip(rows, keep if keep is not None else [None] * len(rows))])
+    fin &= np.array([keep is None or keep[i].any() for i in range(len(rows))])
+    if not fin.any():
+        return
+    rf = rows[fin]
+    kf = None if keep is None else keep[fin]
+    hi, lo, _ = mp_lse_rows(rf, keep=kf)
+    assert ulp_errors(np.ravel(lse)[fin] if np.ndim(lse) else [lse], hi, lo, dtype).max() <= LSE_ULP
+    for got, log in ((sm, False), (ls, True)):
+        g = rows_of(np.asarray(got), axes)[0][fin]
+        hi, lo = mp_softmax_rows(rf, kf, log=log)
+        assert ulp_errors(g, hi, lo, dtype).max() <= SOFTMAX_ULP
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_reductions_along_chunked_axis(client, dtype):
+    x = special_matrix(dtype)
+    d = da.from_array(x, chunks=((5, 7), COL_CHUNKS))
+    _check_reduction(x, d, -1)
+    _check_reduction(x, d, 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_reductions_across_chunks_3d_and_axis_none(client, dtype):
+    rng = np.random.default_rng(3)
+    x = rng.normal(0, 10, (3, 5, 16)).astype(dtype)
+    x[1, 2, 8:] = -np.inf
+    d = da.from_array(x, chunks=((1, 2), (2, 0, 3), (5, 11)))
+    _check_reduction(x, d, (0, 2))
+    _check_reduction(x, d, (-1, -2))
+    _check_reduction(x, d, 1)
+    finite = x[:, :, :8]
+    _check_reduction(finite, da.from_array(finite, chunks=((2, 1), (4, 1), (3, 5))), None)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_reductions_with_masks(client, dtype):
+    rng = np.random.default_rng(4)
+    x = special_matrix(dtype, seed=4)
+    where = rng.random(x.shape) < 0.7
+    where[10] = False                          # a fully masked row
+    where[11, :] = False
+    where[11, 3] = True                        # one entry left
+    where[3, 5] = False                        # all -inf row with a masked entry: still NaN
+    d = da.from_array(x, chunks=((5, 7), COL_CHUNKS))
+    _check_reduction(x, d, -1, where, where)
+    _check_reduction(x, d, -1, where, da.from_array(where, chunks=(4, 10)))   # other chunks than x
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_logsumexp_weights_and_sign(client, dtype):
+    rng = np.random.default_rng(5)
+    x = special_matrix(dtype, seed=5)
+    b = rng.uniform(-0.3, 1.0, x.shape).astype(dtype)
+    b[0, :3] = 0.0
+    b[2, 25] = 0.0                             # drops the NaN
+    b[11] = -b[11] - 0.5                       # a negative total
+    d = da.from_array(x, chunks=((5, 7), COL_CHUNKS))
+    bd = da.from_array(b, chunks=((6, 6), (20, 20)))
+    for kw in (dict(), dict(keepdims=True)):
+        v, s = da.compute(*fa.logsumexp(d, axis=1, b=bd, return_sign=True, **kw))
+        wv, ws = fa.logsumexp(x, axis=1, b=b, return_sign=True, **kw)
+        assert_same_specials(v, wv)
+        assert np.array_equal(s, ws, equal_nan=True)
+    plain = fa.logsumexp(d, axis=1, b=bd).compute()
+    assert np.isnan(plain[11]) and np.array_equal(np.isnan(plain), np.isnan(fa.logsumexp(x, axis=1, b=b)))
+    fin = np.isfinite(v.ravel()) & np.all(np.isfinite(x) | (b == 0), axis=1)
+    hi, lo, sg = mp_lse_rows(np.where(b == 0, 0, x)[fin].astype(np.float64), b[fin])
+    assert np.array_equal(sg, s.ravel()[fin])
+    assert ulp_errors(v.ravel()[fin], hi, lo, dtype).max() <= LSE_ULP
+
+
+def test_special_values_match_in_memory(client):
+    inf, nan = np.inf, np.nan
+    x = np.array([[-inf, -inf, -inf, -inf], [1, 2, inf, 3], [nan, 1, 2, 3], [inf, inf, 1, 2],
+                  [0, -40, -inf, -inf]])
+    b = np.array([[1, 1, 1, 1], [1, 1, -1, 1], [0, 1, 1, 1], [2, -1, 1, 1], [1, 1, 1, 1.]])
+    d = da.from_array(x, chunks=(2, (1, 2, 1)))
+    for kw in (dict(), dict(b=b, return_sign=True), dict(b=b)):
+        got = fa.logsumexp(d, axis=1, **kw)
+        want = fa.logsumexp(x, axis=1, **kw)
+        pairs = zip(da.compute(*got), want) if kw.get("return_sign") else [(got.compute(), want)]
+        for g, w in pairs:      # special values exactly; the finite row [nan, 1, 2, 3] with b[0] = 0
+            assert_same_specials(g, w)                  # is checked against mpmath elsewhere
+            assert np.allclose(g, w, rtol=4e-16, atol=0, equal_nan=True)
+    assert fa.logsumexp(d, axis=1).compute()[4] == fa.logsumexp(x, axis=1)[4] == np.float64(4.248354255291589e-18)
+    for f in (fa.softmax, fa.log_softmax):
+        assert_same_specials(f(d, axis=1).compute(), f(x, axis=1))
+    empty = da.from_array(np.zeros((3, 0)), chunks=(2, 1))
+    assert np.array_equal(fa.logsumexp(empty, axis=1).compute(), [-inf] * 3)
+    assert fa.softmax(empty, axis=1).compute().shape == (3, 0)
+
+
+def test_single_chunk_axis_is_bitwise_in_memory(client):
+    rng = np.random.default_rng(6)
+    x = rng.normal(0, 5, (30, 50)).astype(np.float32)
+    d = da.from_array(x, chunks=(7, 50))
+    for f in (fa.softmax, fa.log_softmax, fa.logsumexp):
+        assert np.array_equal(f(d, axis=1).compute(), f(x, axis=1))
+
+
+def test_lazy_graph_chunks_dtype_no_rechunk(client):
+    x = da.random.default_rng(0).normal(size=(64, 96), chunks=(16, 32)).astype(np.float32)
+    for f in (fa.softmax, fa.log_softmax):
+        y = f(x, axis=1)
+        assert y.chunks == x.chunks and y.dtype == np.float32 and type(y._meta) is np.ndarray
+        assert not any("rechunk" in k for k in y.__dask_graph__().layers)
+    s = fa.logsumexp(x, axis=1)
+    assert s.chunks == (x.chunks[0],) and s.dtype == np.float32
+    assert fa.logsumexp(x, axis=1, keepdims=True).chunks == (x.chunks[0], (1,))
+    assert fa.logsumexp(x).shape == ()
+    h = fa.softmax(x.astype(np.float16), axis=0)
+    assert h.dtype == np.float16
+    with pytest.raises(np.exceptions.AxisError):
+        fa.softmax(x, axis=2)
+    with pytest.raises(ValueError, match="duplicate"):
+        fa.logsumexp(x, axis=(1, 1))
+    with pytest.raises(TypeError, match="out="):
+        fa.softmax(x, axis=1, out=np.empty(x.shape, np.float32))
+
+
+def test_numpy_input_with_dask_mask_goes_lazy(client):
+    x = np.linspace(-3, 3, 24).reshape(4, 6)
+    w = da.from_array(np.arange(24).reshape(4, 6) % 3 != 0, chunks=(2, 3))
+    y = fa.softmax(x, axis=1, where=w)
+    assert isinstance(y, da.Array)
+    assert np.array_equal(np.isfinite(y.compute()), np.isfinite(fa.softmax(x, axis=1, where=w.compute())))
+
+
+def test_import_fastact_does_not_import_dask():
+    code = "import sys, fastact, numpy as np; fastact.sigmoid([1.0]); fastact.softmax([1.0, 2.0]); " \
+           "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed', 'xarray') " \
+           "or m in ('numpy.ma', 'fastact._dask', 'fastact._xarray')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, PYTHONPATH=os.path.dirname(fa.__path__[0])))
+    assert out.stdout.strip() == "[]"
+
+
+def test_example_runs_small(client):
+    """examples/dask_logsumexp.py with a small --samples, on this session's cluster."""
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "dask_logsumexp.py"),
+                          "--samples", "200000", "--chunk", "50000", "--no-progress",
+                          "--scheduler", client.scheduler.address],
+                         capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, PYTHONPATH=os.path.dirname(fa.__path__[0])))
+    assert out.returncode == 0, out.stderr
+    lines = dict(line.split(":", 1) for line in out.stdout.splitlines() if ":" in line)
+    ll = float(lines["log-likelihood"])
+    check = float(lines["check (in memory)"])
+    assert np.isfinite(ll) and abs(ll - check) <= 1e-9 * abs(check)
+    assert "wall time" in lines and "peak memory" in lines

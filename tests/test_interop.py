@@ -1,0 +1,192 @@
+"""Masked arrays, other ndarray subclasses and xarray objects (SPEC.md section 8).
+
+- np.ma: element-wise functions keep the mask (as scipy.special.expit does); softmax /
+  log_softmax / logsumexp leave masked entries out exactly as where=False does, and a
+  logsumexp over nothing but masked entries is masked (as np.ma reductions).
+- Subclasses without their own __array_ufunc__: element-wise results are wrapped as a
+  ufunc's (np.matrix stays np.matrix, as scipy.special.expit), reductions return plain
+  arrays (as scipy.special.softmax / logsumexp); a subclass with its own __array_ufunc__
+  is a TypeError saying so.
+- xarray (NumPy- and Dask-backed): dims, coords and attrs kept; dim= or axis= (ints or
+  names).
+"""
+import numpy as np
+import pytest
+
+import fastact as fa
+
+scipy_special = pytest.importorskip("scipy.special")
+
+
+def masked_input(seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 4, (5, 7))
+    mask = rng.random(x.shape) < 0.3
+    mask[3] = True                                 # a fully masked row
+    return np.ma.MaskedArray(x, mask=mask)
+
+
+# ---------------------------------------------------------------- masked arrays
+def test_masked_elementwise_keeps_the_mask_like_scipy():
+    m = masked_input()
+    y = fa.sigmoid(m)
+    ref = scipy_special.expit(m)
+    assert isinstance(y, np.ma.MaskedArray) and isinstance(ref, np.ma.MaskedArray)
+    assert np.array_equal(np.ma.getmaskarray(y), np.ma.getmaskarray(ref))
+    assert np.array_equal(y.data, fa.sigmoid(m.data))            # data computed everywhere, as scipy
+    assert np.allclose(y.data, ref.data, rtol=1e-15, atol=0)
+    assert y.mask is not m.mask                                   # a copy, as a ufunc gives
+    nomask = np.ma.MaskedArray([1.0, 2.0])
+    assert fa.gelu(nomask).mask is np.ma.nomask
+
+
+def test_masked_elementwise_out():
+    m = masked_input()
+    out = np.ma.MaskedArray(np.zeros(m.shape), mask=False)
+    assert fa.tanh(m, out=out) is out
+    assert np.array_equal(out.mask, m.mask) and np.array_equal(out.data, fa.tanh(m.data))
+
+
+@pytest.mark.parametrize("axis", [1, 0, None])
+def test_masked_rowwise_is_where(axis):
+    m = masked_input()
+    for f in (fa.softmax, fa.log_softmax):
+        y = f(m, axis=axis)
+        assert isinstance(y, np.ma.MaskedArray)
+        assert np.array_equal(np.ma.getmaskarray(y), m.mask)
+        assert np.array_equal(y.data, f(m.data, axis=axis, where=~m.mask))
+    s = fa.softmax(m, axis=1)
+    assert np.allclose(s.sum(axis=1)[[0, 1, 2, 4]], 1.0) and s.sum(axis=1)[3] is np.ma.masked
+
+
+def test_masked_logsumexp():
+    m = masked_input()
+    r = fa.logsumexp(m, axis=1)
+    assert isinstance(r, np.ma.MaskedArray)
+    assert np.array_equal(r.mask, [False, False, False, True, False])
+    assert np.array_equal(r.data, fa.logsumexp(m.data, axis=1, where=~m.mask))
+    assert fa.logsumexp(m[3]) is np.ma.masked
+    v = fa.logsumexp(m[0])
+    assert not isinstance(v, np.ma.MaskedArray) and v == fa.logsumexp(m.data[0], where=~m.mask[0])
+    # masked weights leave their entries out too; return_sign masks both results
+    b = np.ma.MaskedArray(np.full(m.shape, -0.5), mask=np.zeros(m.shape, bool))
+    b.mask[0, :] = True
+    v, s = fa.logsumexp(m.data, axis=1, b=b, return_sign=True)
+    assert np.array_equal(v.mask, [True, False, False, False, False])
+    assert np.array_equal(s.data[1:], [-1, -1, -1, -1])
+    assert np.ma.allequal(fa.logsumexp(m, axis=1, keepdims=True).mask[:, 0], r.mask)
+
+
+# ---------------------------------------------------------------- subclasses
+class Plain(np.ndarray):
+    pass
+
+
+class OwnUfunc(np.ndarray):
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return NotImplemented
+
+
+def test_subclasses_as_scipy_special():
+    x = np.array([[0.5, -1.0], [2.0, 3.0]])
+    with pytest.warns(PendingDeprecationWarning):
+        mat = np.matrix(x)
+    assert type(fa.sigmoid(mat)) is type(scipy_special.expit(mat)) is np.matrix
+    assert np.array_equal(np.asarray(fa.sigmoid(mat)), fa.sigmoid(x))
+    p = x.view(Plain)
+    assert type(fa.relu(p)) is type(scipy_special.expit(p)) is Plain
+    assert type(fa.softmax(p, axis=1)) is type(scipy_special.softmax(p, axis=1)) is np.ndarray
+    assert np.array_equal(fa.softmax(p, axis=1), fa.softmax(x, axis=1))
+    assert type(fa.logsumexp(p)) is np.float64
+    assert np.array_equal(fa.log_softmax(mat, axis=1), fa.log_softmax(x, axis=1))
+
+
+def test_subclass_with_own_array_ufunc_is_a_type_error():
+    o = np.ones(3).view(OwnUfunc)
+    for call in (lambda: fa.sigmoid(o), lambda: fa.softmax(o), lambda: fa.logsumexp(o),
+                 lambda: fa.logsumexp(np.ones(3), b=o)):
+        with pytest.raises(TypeError, match="own __array_ufunc__"):
+            call()
+
+
+# ---------------------------------------------------------------- xarray
+@pytest.fixture(scope="module")
+def xarray():
+    return pytest.importorskip("xarray")
+
+
+def data_array(xarray, seed=0):
+    rng = np.random.default_rng(seed)
+    return xarray.DataArray(rng.normal(0, 3, (4, 6, 5)).astype(np.float32), dims=("time", "y", "x"),
+                            coords={"time": np.arange(4), "y": np.linspace(0, 1, 6), "x": list("abcde"),
+                                    "label": ("time", list("pqrs"))},
+                            attrs={"units": "logit", "source": "test"}, name="scores")
+
+
+def assert_same_frame(y, x, dims=None):
+    assert y.dims == (x.dims if dims is None else dims)
+    for c in y.coords:
+        assert y.coords[c].equals(x.coords[c])
+    assert y.attrs == x.attrs
+
+
+def test_xarray_elementwise(xarray):
+    x = data_array(xarray)
+    y = fa.silu(x)
+    assert isinstance(y, xarray.DataArray)
+    assert_same_frame(y, x)
+    assert set(y.coords) == set(x.coords) and y.name == x.name
+    assert np.array_equal(y.values, fa.silu(x.values))
+    ds = xarray.Dataset({"a": x, "b": x * 2})
+    out = fa.softplus(ds, beta=2.0)
+    assert isinstance(out, xarray.Dataset) and np.array_equal(out["b"].values, fa.softplus(x.values * 2, beta=2.0))
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_xarray_reductions_dims_coords_attrs(xarray, chunked):
+    pytest.importorskip("dask.array") if chunked else None
+    x = data_array(xarray)
+    xin = x.chunk({"x": 2, "time": 3}) if chunked else x
+    for f in (fa.softmax, fa.log_softmax):
+        for sel in (dict(dim="x"), dict(axis=-1), dict(axis="x")):
+            y = f(xin, **sel)
+            if chunked:
+                assert type(y.data).__module__.startswith("dask")
+            assert_same_frame(y, x)
+            assert np.array_equal(y.values, f(x.values, axis=-1)) or chunked
+            np.testing.assert_allclose(y.values, f(x.values, axis=-1), rtol=1e-6)
+    y = fa.softmax(xin, dim=("time", "x"))
+    assert_same_frame(y, x)
+    np.testing.assert_allclose(y.values, fa.softmax(x.values, axis=(0, 2)), rtol=1e-6)
+    s = fa.logsumexp(xin, dim="x")
+    assert s.dims == ("time", "y") and s.attrs == x.attrs and "x" not in s.coords
+    assert s.coords["label"].equals(x.coords["label"])
+    np.testing.assert_allclose(s.values, fa.logsumexp(x.values, axis=-1), rtol=1e-6)
+    total = fa.logsumexp(xin)
+    assert total.dims == () and np.isclose(float(total), fa.logsumexp(x.values), rtol=1e-6)
+    k = fa.logsumexp(xin, dim="y", keepdims=True)
+    assert k.dims == x.dims and k.sizes["y"] == 1
+
+
+def test_xarray_where_and_weights_by_name(xarray):
+    x = data_array(xarray)
+    valid = x.coords["x"] != "c"                       # a DataArray over "x" only: broadcast by name
+    y = fa.softmax(x, dim="x", where=valid)
+    want = fa.softmax(x.values, axis=-1, where=(x.coords["x"] != "c").values)
+    assert np.array_equal(y.values, want)
+    w = xarray.DataArray(np.array([1.0, -0.5, 2.0, 0.0]), dims="time")
+    v, s = fa.logsumexp(x, dim="time", b=w, return_sign=True)
+    vr, sr = fa.logsumexp(x.values, axis=0, b=w.values[:, None, None], return_sign=True)
+    assert v.dims == ("y", "x") and np.array_equal(v.values, vr) and np.array_equal(s.values, sr)
+
+
+def test_xarray_errors(xarray):
+    x = data_array(xarray)
+    with pytest.raises(ValueError, match="not a dimension"):
+        fa.softmax(x, dim="nope")
+    with pytest.raises(TypeError, match="either dim= or axis="):
+        fa.softmax(x, dim="x", axis=0)
+    with pytest.raises(TypeError, match="dim= is for xarray"):
+        fa.softmax(np.ones(3), dim="x")
+    with pytest.raises(TypeError, match="out="):
+        fa.softmax(x, dim="x", out=np.empty(x.shape, np.float32))
