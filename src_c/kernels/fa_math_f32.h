@@ -62,26 +62,21 @@ FA_INLINE fa_simd_f32 fa_ldexp_neg_f32(fa_simd_f32 v, fa_simd_f32 n)
 #endif
 }
 
-/* e^z for z in [-110, 0] (NaN propagates): s + s m, s = 2^n, m = e^t - 1.  With vscalefps
- * 2^n is exact down to 2^-149 and the result rounded once; without, a vector with a lane
- * below z = -87.34 (e^z subnormal: rare, a branch) takes (1 + m) 2^n on those lanes through
- * fa_ldexp_neg_f32, rounded once into the subnormal range (SciPy's expit/log_expit results
- * there are correctly rounded).  ~1 ULP (the sigmoid figures in fa_activations_f32.h bound
- * it).  Hands back n and m (e^z = 2^n (1 + m)) for callers that scale a product themselves. */
+/* e^z for z in [-110, 0] (NaN propagates): s + s m, s = 2^n, m = e^t - 1.  A vector with a
+ * lane below z = -87.34 (e^z subnormal: rare, a branch) takes (1 + m) 2^n on those lanes
+ * through fa_ldexp_neg_f32, rounded once into the subnormal range (as SciPy's expit and
+ * log_expit are; 2^n alone is not a float below 2^-149, so s + s m cannot serve there even
+ * with vscalefps).  ~1 ULP (the sigmoid figures in fa_activations_f32.h bound it).  Hands
+ * back n and m (e^z = 2^n (1 + m)) for callers that scale a product themselves. */
 FA_INLINE fa_simd_f32 fa_exp_neg_f32(fa_simd_f32 z, fa_simd_f32 *n, fa_simd_f32 *m)
 {
     fa_simd_f32 s;
     *m = fa_expm1_reduced_f32(fa_exp_reduce_f32(z, n, &s));
-#if FA_HAVE_SCALEF
-    s = fa_scalef_f32(fa_set1_f32(1.0f), *n);
-    return fa_fmadd_f32(s, *m, s);
-#else
     fa_simd_f32 e = fa_fmadd_f32(s, *m, s);
     fa_mask_f32 sub = fa_cmplt_f32(z, fa_set1_f32(FA_EXP_CUTOFF_F32));
     if (FA_UNLIKELY(fa_mask_any_f32(sub)))
         e = fa_select_f32(sub, fa_ldexp_neg_f32(fa_add_f32(fa_set1_f32(1.0f), *m), *n), e);
     return e;
-#endif
 }
 
 /* expm1(z) for z in [-110, 0]: (s - 1) + s m with s = 2^n, both terms exact, one rounding:
