@@ -2,7 +2,8 @@
 tests (tests/ulp.py), tools/ulp_report.py and `python -m fastact`.
 
 - `reference(fn, xs, *params)`: (hi, lo) float64 arrays, hi + lo = fn(mpmath, x, *params) to
-  ~106 bits, each value computed once per process (an in-memory cache).
+  ~106 bits, each value computed once per process (an in-memory cache); `hi_lo(values)` the
+  same split for mpmath values computed elsewhere (the reductions).
 - `ulp_errors(got, hi, lo, dtype)`: the error of each result in ULPs of dtype (vectorised).
 - `binade_sweep(fn, params, dtype, domain)`: inputs covering every binade of the input where
   the reference says the output is not yet settled (0, +-inf, a constant or a multiple of x,
@@ -31,6 +32,15 @@ def _mpmath():
 def fmt(dtype):
     """(p, emin, esub): the precision, the smallest normal and subnormal exponents of dtype."""
     return _FORMAT[np.dtype(dtype)]
+
+
+def hi_lo(values):
+    """(hi, lo) float64 arrays from mpmath numbers: hi + lo = each value to ~106 bits."""
+    mp = _mpmath()
+    hi = np.array([float(v) for v in values], dtype=np.float64)
+    lo = np.array([float(v - mp.mpf(h)) if math.isfinite(h) else 0.0 for v, h in zip(values, hi.tolist())],
+                  dtype=np.float64)
+    return hi, lo
 
 
 def reference(fn, xs, *params):
