@@ -62,21 +62,27 @@ FA_INLINE fa_simd_f32 fa_ldexp_neg_f32(fa_simd_f32 v, fa_simd_f32 n)
 #endif
 }
 
-/* e^z for z in [-110, 0] (NaN propagates): s + s m, s = 2^n, m = e^t - 1.  A vector with a
- * lane below z = -87.34 (e^z subnormal: rare, a branch) takes (1 + m) 2^n on those lanes
- * through fa_ldexp_neg_f32, rounded once into the subnormal range (as SciPy's expit and
- * log_expit are; 2^n alone is not a float below 2^-149, so s + s m cannot serve there even
- * with vscalefps).  ~1 ULP (the sigmoid figures in fa_activations_f32.h bound it).  Hands
- * back n and m (e^z = 2^n (1 + m)) for callers that scale a product themselves. */
+/* e^z for z in [-110, 0] (NaN propagates): 2^n (1 + m), m = e^t - 1, one rounding where the
+ * result is normal (s + s m and 2^n fl(1 + m) are the same bits there).  Subnormal results
+ * (z < -87.34) are rounded once more from fl(1 + m): with vscalefps always (branch-free;
+ * 2^n alone is not a float below 2^-149, so s + s m cannot serve); without it, a vector with
+ * such a lane (rare: a branch) takes fa_ldexp_neg_f32 on those lanes, instead of the flush
+ * to 0 it had (SciPy's expit and log_expit are correctly rounded there).  ~1 ULP (the
+ * sigmoid figures in fa_activations_f32.h bound it).  Hands back n and m (e^z = 2^n (1 + m))
+ * for callers that scale a product themselves. */
 FA_INLINE fa_simd_f32 fa_exp_neg_f32(fa_simd_f32 z, fa_simd_f32 *n, fa_simd_f32 *m)
 {
     fa_simd_f32 s;
     *m = fa_expm1_reduced_f32(fa_exp_reduce_f32(z, n, &s));
+#if FA_HAVE_SCALEF
+    return fa_scalef_f32(fa_add_f32(fa_set1_f32(1.0f), *m), *n);
+#else
     fa_simd_f32 e = fa_fmadd_f32(s, *m, s);
     fa_mask_f32 sub = fa_cmplt_f32(z, fa_set1_f32(FA_EXP_CUTOFF_F32));
     if (FA_UNLIKELY(fa_mask_any_f32(sub)))
         e = fa_select_f32(sub, fa_ldexp_neg_f32(fa_add_f32(fa_set1_f32(1.0f), *m), *n), e);
     return e;
+#endif
 }
 
 /* expm1(z) for z in [-110, 0]: (s - 1) + s m with s = 2^n, both terms exact, one rounding:
@@ -110,19 +116,19 @@ FA_INLINE fa_simd_f32 fa_2atanh_small_f32(fa_simd_f32 s)
     return fa_fmadd_f32(fa_mul_f32(s, w), r, fa_add_f32(s, s));
 }
 
-/* log1p(e) for e in [0, 1] (NaN propagates): 2 atanh(s), s = e/(2+e) in [0, 1/3], with
- * 2s = e/(1 + e/2) divided out directly (the same bits as 2 (e/(2+e)) for normal e) so that a
- * subnormal e passes through exactly (log1p(e) rounds to e) instead of being halved and
- * doubled: ~2 ULP (log_sigmoid's 2.66 bounds it together with the exp). */
+/* log1p(e) for e in [0, 1] (NaN propagates): 2 atanh(s), s = e/(2+e) in [0, 1/3], evaluated
+ * on t = 2s = e/(1 + e/2) (the same bits as 2 (e/(2+e)) for normal e) as t + t v R(v/4)/8,
+ * v = t^2: fa_2atanh_small_f32's terms with the powers of two folded into R's coefficients,
+ * so the same bits, and a subnormal e passes through exactly (log1p(e) rounds to e) instead
+ * of being halved and doubled: ~2 ULP (log_sigmoid's 2.66 bounds it together with the exp). */
 FA_INLINE fa_simd_f32 fa_log1p_unit_f32(fa_simd_f32 e)
 {
-    fa_simd_f32 t = fa_div_f32(e, fa_fmadd_f32(fa_set1_f32(0.5f), e, fa_set1_f32(1.0f)));   /* 2s */
-    fa_simd_f32 s = fa_mul_f32(fa_set1_f32(0.5f), t);
-    fa_simd_f32 w = fa_mul_f32(s, s);
-    fa_simd_f32 r = fa_fmadd_f32(fa_set1_f32((float)FA_2ATANH_R3), w, fa_set1_f32((float)FA_2ATANH_R2));
-    r = fa_fmadd_f32(r, w, fa_set1_f32((float)FA_2ATANH_R1));
-    r = fa_fmadd_f32(r, w, fa_set1_f32((float)FA_2ATANH_R0));
-    return fa_fmadd_f32(fa_mul_f32(s, w), r, t);
+    fa_simd_f32 t = fa_div_f32(e, fa_fmadd_f32(fa_set1_f32(0.5f), e, fa_set1_f32(1.0f)));
+    fa_simd_f32 v = fa_mul_f32(t, t);
+    fa_simd_f32 r = fa_fmadd_f32(fa_set1_f32((float)(FA_2ATANH_R3 / 512)), v, fa_set1_f32((float)(FA_2ATANH_R2 / 128)));
+    r = fa_fmadd_f32(r, v, fa_set1_f32((float)(FA_2ATANH_R1 / 32)));
+    r = fa_fmadd_f32(r, v, fa_set1_f32((float)(FA_2ATANH_R0 / 8)));
+    return fa_fmadd_f32(fa_mul_f32(t, v), r, t);
 }
 
 
