@@ -12,7 +12,7 @@ import time
 
 import numpy as np
 
-from . import show_config, __version__
+from . import _ulp, show_config, __version__
 from ._registry import BY_KERNEL
 
 SIZE = 10 ** 6
@@ -20,7 +20,6 @@ ROWS = (1000, 1000)               # the reductions: 1000 rows of 1000, along the
 REPEATS = 7
 SWEEP_N = 3000
 DTYPES = (np.float32, np.float64)
-_PREC = {np.dtype(np.float32): (24, -126), np.dtype(np.float64): (53, -1022)}
 
 
 # ---------------------------------------------------------------------------------------
@@ -109,31 +108,10 @@ def _mpmath():
     return mpmath
 
 
-def _to_hi_lo(mp, values):
-    """(hi, lo) float64 arrays: hi + lo = the mpmath values to ~106 bits."""
-    hi = np.array([float(v) for v in values])
-    lo = np.array([float(v - mp.mpf(h)) if math.isfinite(h) else 0.0 for v, h in zip(values, hi)])
-    return hi, lo
-
-
 def ulp_error(got, hi, lo, dtype):
     """Max error of `got` (computed in dtype) against hi + lo, in ULPs of dtype; results in
     the subnormal range count as exact within one smallest normal (SPEC section 6)."""
-    p, emin = _PREC[np.dtype(dtype)]
-    got = np.asarray(got, np.float64).ravel()
-    with np.errstate(all="ignore"):
-        rounded = hi.astype(dtype).astype(np.float64)
-        special = ~np.isfinite(rounded)
-        if np.any(special & ~((got == rounded) | (np.isnan(got) & np.isnan(rounded)))):
-            return math.inf
-        fin = ~special
-        exponent = np.frexp(np.abs(hi[fin]))[1]
-        ulp = np.ldexp(1.0, np.maximum(exponent - p, emin - p + 1))
-        diff = np.abs((got[fin] - hi[fin]) - lo[fin])
-        err = diff / ulp
-        tiny = math.ldexp(1.0, emin)
-        err[(np.abs(hi[fin]) < tiny) & (diff <= tiny)] = 0.0
-        err[~np.isfinite(got[fin])] = math.inf
+    err = _ulp.ulp_errors(got, hi, lo, dtype)
     return float(err.max()) if err.size else 0.0
 
 
@@ -151,9 +129,7 @@ def sweep(dtype, n=SWEEP_N, seed=0):
 def _elementwise_reference(mp, name, x):
     if mp is None:
         return FLOAT64_REFERENCES[name](x.astype(np.float64)), np.zeros(x.size)
-    entry = BY_KERNEL[name]
-    with mp.workdps(50):
-        return _to_hi_lo(mp, [entry.reference(mp, mp.mpf(float(v))) for v in x])
+    return _ulp.reference(BY_KERNEL[name].reference, x)
 
 
 def _reduction_reference(mp, name, rows):
@@ -169,7 +145,7 @@ def _reduction_reference(mp, name, rows):
             vals = [mp.mpf(float(v)) for v in row]
             lse = mp.log(mp.fsum(mp.exp(v) for v in vals))
             out.extend([mp.exp(v - lse) for v in vals] if name == "softmax" else [lse])
-        return _to_hi_lo(mp, out)
+        return _ulp.hi_lo(out)
 
 
 # ---------------------------------------------------------------------------------------

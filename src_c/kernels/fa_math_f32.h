@@ -42,21 +42,46 @@ FA_INLINE fa_simd_f32 fa_expm1_reduced_f32(fa_simd_f32 t)
     return fa_fmadd_f32(fa_mul_f32(t, t), p, t);
 }
 
-/* e^z for z in [-110, 0] (NaN propagates): s + s m, s = 2^n, m = e^t - 1.  Without
- * vscalefps the result is flushed to +0 where e^z < 2^-126 (z < -87.34: the true result is
- * subnormal, which SPEC 6 counts within one smallest-normal); with it, 2^n is exact down to
- * 2^-149.  ~1 ULP (the sigmoid figures in fa_activations_f32.h bound it).  Hands back n
- * and m (e^z = 2^n (1 + m)) for callers that scale a product themselves. */
+/* v * 2^n for integer-valued n in [-160, 0] (v normal, |v| < 2^100): one rounding, correct
+ * into the subnormal range.  AVX-512: vscalefps.  Elsewhere 2^n is built from bits, in two
+ * factors when n < -120 (rare: a branch on the whole vector). */
+FA_INLINE fa_simd_f32 fa_pow2i_f32(fa_simd_f32 n)
+{
+    return fa_bits_shl_f32(fa_add_f32(n, fa_set1_f32(FA_EXP_MAGIC_F32)), 23);
+}
+FA_INLINE fa_simd_f32 fa_ldexp_neg_f32(fa_simd_f32 v, fa_simd_f32 n)
+{
+#if FA_HAVE_SCALEF
+    return fa_scalef_f32(v, n);
+#else
+    fa_simd_f32 lim = fa_set1_f32(-120.0f);
+    if (FA_LIKELY(!fa_mask_any_f32(fa_cmplt_f32(n, lim))))
+        return fa_mul_f32(v, fa_pow2i_f32(n));
+    fa_simd_f32 n1 = fa_max_f32(n, lim);
+    return fa_mul_f32(fa_mul_f32(v, fa_pow2i_f32(n1)), fa_pow2i_f32(fa_sub_f32(n, n1)));
+#endif
+}
+
+/* e^z for z in [-110, 0] (NaN propagates): 2^n (1 + m), m = e^t - 1, one rounding where the
+ * result is normal (s + s m and 2^n fl(1 + m) are the same bits there).  Subnormal results
+ * (z < -87.34) are rounded once more from fl(1 + m): with vscalefps always (branch-free;
+ * 2^n alone is not a float below 2^-149, so s + s m cannot serve); without it, a vector with
+ * such a lane (rare: a branch) takes fa_ldexp_neg_f32 on those lanes, instead of the flush
+ * to 0 it had (SciPy's expit and log_expit are correctly rounded there).  ~1 ULP (the
+ * sigmoid figures in fa_activations_f32.h bound it).  Hands back n and m (e^z = 2^n (1 + m))
+ * for callers that scale a product themselves. */
 FA_INLINE fa_simd_f32 fa_exp_neg_f32(fa_simd_f32 z, fa_simd_f32 *n, fa_simd_f32 *m)
 {
     fa_simd_f32 s;
     *m = fa_expm1_reduced_f32(fa_exp_reduce_f32(z, n, &s));
 #if FA_HAVE_SCALEF
-    s = fa_scalef_f32(fa_set1_f32(1.0f), *n);
-    return fa_fmadd_f32(s, *m, s);
+    return fa_scalef_f32(fa_add_f32(fa_set1_f32(1.0f), *m), *n);
 #else
     fa_simd_f32 e = fa_fmadd_f32(s, *m, s);
-    return fa_select_f32(fa_cmplt_f32(z, fa_set1_f32(FA_EXP_CUTOFF_F32)), fa_set1_f32(0.0f), e);
+    fa_mask_f32 sub = fa_cmplt_f32(z, fa_set1_f32(FA_EXP_CUTOFF_F32));
+    if (FA_UNLIKELY(fa_mask_any_f32(sub)))
+        e = fa_select_f32(sub, fa_ldexp_neg_f32(fa_add_f32(fa_set1_f32(1.0f), *m), *n), e);
+    return e;
 #endif
 }
 
@@ -91,32 +116,21 @@ FA_INLINE fa_simd_f32 fa_2atanh_small_f32(fa_simd_f32 s)
     return fa_fmadd_f32(fa_mul_f32(s, w), r, fa_add_f32(s, s));
 }
 
-/* log1p(e) for e in [0, 1] (NaN propagates): 2 atanh(e/(2+e)), e/(2+e) in [0, 1/3]:
- * ~2 ULP (log_sigmoid's 2.66 bounds it together with the exp). */
+/* log1p(e) for e in [0, 1] (NaN propagates): 2 atanh(s), s = e/(2+e) in [0, 1/3], evaluated
+ * on t = 2s = e/(1 + e/2) (the same bits as 2 (e/(2+e)) for normal e) as t + t v R(v/4)/8,
+ * v = t^2: fa_2atanh_small_f32's terms with the powers of two folded into R's coefficients,
+ * so the same bits, and a subnormal e passes through exactly (log1p(e) rounds to e) instead
+ * of being halved and doubled: ~2 ULP (log_sigmoid's 2.66 bounds it together with the exp). */
 FA_INLINE fa_simd_f32 fa_log1p_unit_f32(fa_simd_f32 e)
 {
-    return fa_2atanh_small_f32(fa_div_f32(e, fa_add_f32(e, fa_set1_f32(2.0f))));
+    fa_simd_f32 t = fa_div_f32(e, fa_fmadd_f32(fa_set1_f32(0.5f), e, fa_set1_f32(1.0f)));
+    fa_simd_f32 v = fa_mul_f32(t, t);
+    fa_simd_f32 r = fa_fmadd_f32(fa_set1_f32((float)(FA_2ATANH_R3 / 512)), v, fa_set1_f32((float)(FA_2ATANH_R2 / 128)));
+    r = fa_fmadd_f32(r, v, fa_set1_f32((float)(FA_2ATANH_R1 / 32)));
+    r = fa_fmadd_f32(r, v, fa_set1_f32((float)(FA_2ATANH_R0 / 8)));
+    return fa_fmadd_f32(fa_mul_f32(t, v), r, t);
 }
 
-/* v * 2^n for integer-valued n in [-160, 0] (v normal, |v| < 2^100): one rounding, correct
- * into the subnormal range.  AVX-512: vscalefps.  Elsewhere 2^n is built from bits, in two
- * factors when n < -120 (rare: a branch on the whole vector). */
-FA_INLINE fa_simd_f32 fa_pow2i_f32(fa_simd_f32 n)
-{
-    return fa_bits_shl_f32(fa_add_f32(n, fa_set1_f32(FA_EXP_MAGIC_F32)), 23);
-}
-FA_INLINE fa_simd_f32 fa_ldexp_neg_f32(fa_simd_f32 v, fa_simd_f32 n)
-{
-#if FA_HAVE_SCALEF
-    return fa_scalef_f32(v, n);
-#else
-    fa_simd_f32 lim = fa_set1_f32(-120.0f);
-    if (FA_LIKELY(!fa_mask_any_f32(fa_cmplt_f32(n, lim))))
-        return fa_mul_f32(v, fa_pow2i_f32(n));
-    fa_simd_f32 n1 = fa_max_f32(n, lim);
-    return fa_mul_f32(fa_mul_f32(v, fa_pow2i_f32(n1)), fa_pow2i_f32(fa_sub_f32(n, n1)));
-#endif
-}
 
 /* ---- Gaussian tail (FMA variants only: see gelu in fa_activations_f32.h) ----------------
  * erfc(a/sqrt2)/2 = E(a) e^(-a^2/2) for a in [0, 14.8] (NaN propagates): returns
