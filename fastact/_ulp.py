@@ -78,16 +78,12 @@ def ulp_errors(got, hi, lo, dtype, subnormal="spec"):
     the subnormal spacing below the smallest normal).  Infinite and NaN references must be
     matched exactly (error 0, else inf).  Results in the subnormal range:
       subnormal="spec"    SPEC section 6: exact when within one smallest normal of the reference;
-      subnormal="rounded" the error over what correct rounding of a value within `bound` ULPs
-                          of an unbounded exponent allows: returned as the error in ULPs of the
-                          unbounded exponent, plus inf where |got - r| exceeds half a subnormal
-                          spacing by more than that (see `subnormal_excess`).
+      subnormal="rounded" no exemption: the error in subnormal spacings (<= 0.5: correctly
+                          rounded; see also `subnormal_excess`).
     """
     dtype = np.dtype(dtype)
     p, emin, _ = _FORMAT[dtype]
-    got = np.asarray(got, dtype=np.float64).ravel()
-    hi = np.asarray(hi, dtype=np.float64).ravel()
-    lo = np.asarray(lo, dtype=np.float64).ravel()
+    got, hi, lo = _flat64(got, hi, lo)
     err = np.zeros(got.shape)
     with np.errstate(all="ignore"):
         rounded = hi.astype(dtype).astype(np.float64)   # the reference in dtype (inf on overflow)
@@ -111,21 +107,26 @@ def subnormal_excess(got, hi, lo, dtype, bound):
     """For results whose exact value is below the smallest normal: how far |got - r| exceeds
     what a kernel within `bound` ULPs (with an unbounded exponent) followed by one correct
     rounding to a subnormal can give, 0.5 subnormal spacing + bound * 2^(e-p+1), in
-    subnormal spacings (0 where it does not exceed, and for normal results)."""
+    subnormal spacings (0 where it does not exceed, and for normal results).  (A float64
+    reference below 2^-1022 is itself rounded to the subnormal grid: there an excess of 0.5
+    is a result one spacing from the correctly rounded one.)"""
     dtype = np.dtype(dtype)
     p, emin, esub = _FORMAT[dtype]
-    got = np.asarray(got, dtype=np.float64).ravel()
-    hi = np.asarray(hi, dtype=np.float64).ravel()
-    lo = np.asarray(lo, dtype=np.float64).ravel()
+    got, hi, lo = _flat64(got, hi, lo)
     out = np.zeros(got.shape)
     with np.errstate(all="ignore"):
         sub = np.isfinite(hi) & (np.abs(hi) < math.ldexp(1.0, emin)) & (hi != 0)
-        _, e = np.frexp(np.abs(hi[sub]))
-        allowed = 0.5 * math.ldexp(1.0, esub) + bound * np.ldexp(1.0, e - p)
-        diff = np.abs((got[sub] - hi[sub]) - lo[sub])
-        out[sub] = np.maximum(diff - allowed, 0.0) / math.ldexp(1.0, esub)
+        g, h, l = (np.ldexp(a[sub], -esub) for a in (got, hi, lo))   # in subnormal spacings
+        _, e = np.frexp(np.abs(h))
+        allowed = 0.5 + bound * np.ldexp(1.0, e - p)
+        diff = np.abs((g - h) - l)
+        out[sub] = np.maximum(diff - allowed, 0.0)
         out[sub & ~np.isfinite(got)] = np.inf
     return out
+
+
+def _flat64(*arrays):
+    return tuple(np.asarray(a, dtype=np.float64).ravel() for a in arrays)
 
 
 # ---------------------------------------------------------------------------------------

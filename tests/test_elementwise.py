@@ -98,6 +98,25 @@ def test_subnormal_results_match_scipy_where_it_rounds_correctly(kernel, dtype, 
     assert_same_bits(call(entry, x[pick], params), theirs[pick], f"{kernel} subnormal results vs SciPy")
 
 
+def test_ulp_measure_on_written_values():
+    """The measure itself, on values written out: one float32 step above 1 is 1 ULP of 1, a
+    result 1.5 spacings of 2^-30 off is 1.5 ULP; float32 subnormals: 2^-149 against exact
+    0.6 * 2^-149 is SPEC-exact, 0.4 spacings by the rounded measure, and rounded once
+    (excess 0); 3 * 2^-149 against exact 27.2 * 2^-149 is 24.2 spacings, 23.7 over one
+    rounding (bound 0); float64 1 + 2^-52 against 1 is 1 ULP."""
+    f32 = np.float32
+    up = np.nextafter(f32(1), f32(2))
+    assert ulp.ulp_errors([up], [1.0], [0.0], f32)[0] == 1.0
+    assert ulp.ulp_errors([2.0 ** -30 * (1 + 1.5 * 2.0 ** -23)], [2.0 ** -30], [0.0], f32)[0] == 1.5
+    s = 2.0 ** -149
+    assert ulp.ulp_errors([s], [0.6 * s], [0.0], f32)[0] == 0.0
+    assert abs(ulp.ulp_errors([s], [0.6 * s], [0.0], f32, subnormal="rounded")[0] - 0.4) < 1e-12
+    assert ulp.subnormal_excess([s], [0.6 * s], [0.0], f32, 0)[0] == 0.0
+    assert abs(ulp.subnormal_excess([3 * s], [27.2 * s], [0.0], f32, 0)[0] - 23.7) < 1e-9
+    assert ulp.ulp_errors([1 + 2.0 ** -52], [1.0], [0.0], np.float64)[0] == 1.0
+    assert ulp.ulp_errors([np.inf, 0.0], [np.inf, np.inf], [0.0, 0.0], np.float64).tolist() == [0.0, np.inf]
+
+
 def _binades(x, dtype):
     """The binade exponent of each nonzero x (subnormal binades by their leading bit)."""
     x = np.abs(np.asarray(x, np.float64))
