@@ -205,6 +205,47 @@ def test_logsumexp_of_log_probabilities():
     assert ulp_errors(fa.logsumexp(p32, axis=-1), lh, ll, F32).max() <= LSE_ULP
 
 
+def _mp_lse_rows(x, b=None, where=None):
+    """logsumexp of each row of x (weights b, mask where) as (hi, lo), mpmath at 60 digits"""
+    hi, lo = np.empty(len(x)), np.empty(len(x))
+    with mpmath.workdps(60):
+        for r in range(len(x)):
+            terms = [(mpmath.mpf(float(w)) if b is not None else 1) * mpmath.exp(mpmath.mpf(float(a)))
+                     for k, (a, w) in enumerate(zip(x[r], b[r] if b is not None else x[r]))
+                     if where is None or where[r, k]]
+            v = mpmath.log(mpmath.fsum(terms))
+            hi[r] = float(v)
+            lo[r] = float(v - mpmath.mpf(hi[r]))
+    return hi, lo
+
+
+@pytest.mark.parametrize("layout", ["rows", "columns", "masked", "weighted"])
+def test_logsumexp_normalised_float64_exact_sum(isa, layout):
+    """float64 normalised log-probabilities (the result ~1e-16 cancels completely): the
+    unshifted double-double sum (reductions/fa_lse_exact.h) holds an absolute error of
+    2^-74 (the long double pass it replaced reached 2^-64), on contiguous rows (predicted
+    from the previous row, and after the statistics), columns, masked and weighted rows."""
+    rng = np.random.default_rng(12)
+    for n in (2, 7, 40, 1500):
+        lp = fa.log_softmax(rng.normal(-3, 3, (12, n)), axis=-1)
+        b = where = None
+        if layout == "masked":
+            where = rng.random(lp.shape) < 0.7
+            where[:, 0] = True
+            lp = fa.log_softmax(lp, axis=-1, where=where)
+            lp[~where] = rng.normal(0, 3, (~where).sum())     # left out: any value
+        if layout == "weighted":
+            b = rng.uniform(0.5, 2.0, lp.shape)
+            lp = lp - np.log(b)                                # sum b e^lp = 1 again
+        hi, lo = _mp_lse_rows(lp, b, where)
+        if layout == "columns":
+            got = fa.logsumexp(np.ascontiguousarray(lp.T), axis=0)
+        else:
+            got = fa.logsumexp(lp, axis=-1, b=b, where=where)
+        assert np.all(np.abs(hi) < 1e-12)
+        assert np.max(np.abs((got - hi) - lo)) <= 2.0 ** -74
+
+
 @pytest.mark.skipif(not LONGDOUBLE_OK, reason="long double is not 80-bit here")
 def test_logsumexp_of_float32_log_softmax_rows(isa):
     """lse of log_softmax output is ~1e-7 .. 1e-12 and cancels completely (M < 0 < l): each

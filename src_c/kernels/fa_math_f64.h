@@ -181,6 +181,60 @@ FA_INLINE fa_simd_f64 fa_exp_neg_dd_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts,
 }
 
 /*
+ * e^z as 2^floor(n/16) * (hi + *lo), a double-double to about 2^-77 relative, for the sums
+ * that must not lose what cancels after them (logsumexp near 0: reductions/fa_lse_exact.h).
+ * z is clamped to [-760, 709] (NaN propagates); *t = n + magic and *n as in
+ * fa_exp_reduce_f64, for fa_scale_exp_f64.  The same 16-entry table and magic-number
+ * rounding as fa_exp_reduce_f64, with the reduction and the first terms carried further:
+ *   r = z - n ln2/16 as rh + rl: ln2 in three parts (FA_LN2_HI: n*HI/16 exact, and
+ *   z - n*HI/16 exact; n*LO/16 a two-product; LO2 = ln2 - HI - LO, 2^-87), |r| <= 0.0217;
+ *   e^r - 1 = r + r^2/2 + r^3/6 + r^4 Q(r): r^2 (two-product of rh, plus 2 rh rl) and
+ *   r^3/6 (two-products, 1/6 as a double-double) carried as pairs, Q = Taylor 1/24 ..
+ *   1/12! (truncation 2^-104) in double: its rounding, |r^4 Q| 2^-52 <= 2^-78.6, is the
+ *   error budget; the pieces are added smallest first by Fast2Sums, then
+ *   (thi + tlo)(1 + p) with thi*p a two-product.
+ */
+#define FA_LN2_LO2_F64 0x1.cc01f97b57a08p-87   /* ln2 - FA_LN2_HI_F64 - FA_LN2_LO_F64 (mpmath) */
+FA_INLINE fa_simd_f64 fa_exp_dd_f64(fa_simd_f64 z, fa_simd_f64 *lo, fa_simd_f64 *t, fa_simd_f64 *n)
+{
+    static const double q[9] = {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0,
+                                1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0};
+    const fa_simd_f64 magic = fa_set1_f64(FA_MAGIC_F64);
+    z = fa_max_f64(fa_set1_f64(-760.0), fa_min_f64(fa_set1_f64(709.0), z));
+    fa_simd_f64 tn = fa_fmadd_f64(z, fa_set1_f64(16 * FA_LOG2E_F64), magic);
+    fa_simd_f64 nn = fa_sub_f64(tn, magic);
+    fa_simd_f64 r0 = fa_fnmadd_f64(nn, fa_set1_f64(FA_LN2_HI_F64 / 16), z);          /* exact */
+    fa_simd_f64 pl, ph = fa_two_prod_f64(nn, fa_set1_f64(FA_LN2_LO_F64 / 16), &pl);
+    fa_simd_f64 rl, rh = fa_two_sum_f64(r0, fa_neg_f64(ph), &rl);
+    rl = fa_sub_f64(rl, fa_fmadd_f64(nn, fa_set1_f64(FA_LN2_LO2_F64 / 16), pl));
+    fa_simd_f64 r2l, r2h = fa_two_prod_f64(rh, rh, &r2l);
+    r2l = fa_fmadd_f64(fa_add_f64(rh, rh), rl, r2l);
+    fa_simd_f64 c3l, c3h = fa_two_prod_f64(r2h, rh, &c3l);
+    c3l = fa_fmadd_f64(r2h, rl, fa_fmadd_f64(r2l, rh, c3l));
+    const fa_simd_f64 s6h = fa_set1_f64(0x1.5555555555555p-3), s6l = fa_set1_f64(0x1.5555555555555p-57);
+    fa_simd_f64 dl, dh = fa_two_prod_f64(c3h, s6h, &dl);                                /* r^3/6 */
+    dl = fa_fmadd_f64(c3h, s6l, fa_fmadd_f64(c3l, s6h, dl));
+    fa_simd_f64 Q = fa_set1_f64(q[0]);
+    for (int j = 1; j < 9; j++)
+        Q = fa_fmadd_f64(Q, rh, fa_set1_f64(q[j]));
+    fa_simd_f64 acc = fa_fmadd_f64(fa_mul_f64(r2h, r2h), Q, fa_add_f64(fa_add_f64(dl, rl), fa_mul_f64(fa_set1_f64(0.5), r2l)));
+    fa_simd_f64 s1 = fa_add_f64(dh, acc), e1 = fa_sub_f64(acc, fa_sub_f64(s1, dh));      /* Fast2Sums */
+    fa_simd_f64 h2 = fa_mul_f64(fa_set1_f64(0.5), r2h);
+    fa_simd_f64 s2 = fa_add_f64(h2, s1), e2 = fa_sub_f64(s1, fa_sub_f64(s2, h2));
+    fa_simd_f64 s3 = fa_add_f64(rh, s2), e3 = fa_sub_f64(s2, fa_sub_f64(s3, rh));
+    fa_simd_f64 pe = fa_add_f64(e1, fa_add_f64(e2, e3));                               /* p = s3 + pe */
+    fa_simd_f64 thi = fa_lut16_f64(fa_exp2_16_hi, tn), tlo = fa_lut16_f64(fa_exp2_16_lo, tn);
+    fa_simd_f64 ul, uh = fa_two_prod_f64(thi, s3, &ul);
+    fa_simd_f64 h = fa_add_f64(thi, uh), eh = fa_sub_f64(uh, fa_sub_f64(h, thi));
+    fa_simd_f64 low = fa_add_f64(fa_add_f64(eh, ul), fa_fmadd_f64(thi, pe, fa_fmadd_f64(tlo, s3, tlo)));
+    fa_simd_f64 hh = fa_add_f64(h, low);
+    *lo = fa_sub_f64(low, fa_sub_f64(hh, h));
+    *t = tn;
+    *n = nn;
+    return hh;
+}
+
+/*
  * expm1(z) for z <= 0 (z < -40 gives -1, the rounded value): with s = 2^floor(n/16),
  *   expm1(z) = (s*thi - 1) + s*(thi*p + tlo),
  * s*thi is exact and s*thi - 1 is carried as a Fast2Sum pair (it is exact anyway where

@@ -62,6 +62,7 @@
 #ifndef FA_SOFTMAX_H
 #define FA_SOFTMAX_H
 #include <math.h>
+#include "../reductions/fa_lse_exact.h"
 
 #define FA_SM_CHUNK_BYTES 16384
 #define FA_SM_COLS 4           /* column vectors per block when inner > 1 */
@@ -309,60 +310,6 @@ FA_INLINE void fa_sm_entry_params(const void *stats, double l, int is_f64, doubl
     *a2 = rem * ih;
 }
 
-/*
- * S = sum of e^x over a contiguous float32 row as a double-double (*hi + *lo), each term to
- * ~2^-56 relative: for the logsumexp rows that cancel (M < 0, result v = log S in (-1, 1),
- * so S is in (0.36, 2.8) and no shift by M is needed); v = log1p((hi - 1) + lo) then has an
- * absolute error ~2^-56, below half a float32 ULP of any |v| >= 2^-30.
- * Per term: x (exact in double, clamped at -800) = k ln2 + r, r = x - k ln2_hi exact
- * (ln2_hi has 32 bits, so k ln2_hi is exact and r a multiple of 2^-32 below 0.35 + ulp, or
- * |k| <= 1 by Sterbenz), rl = -k ln2_lo; e^r = 1 + r + r^2 q(r) summed by two Fast2Sums
- * (r^2 a two-product; q = Taylor of (e^r - 1 - r)/r^2 to degree 11, truncation 2^-54.5 of q
- * times r^2 <= 0.125: 2^-57.5; q's roundings likewise below 2^-56); times (1 + rl); 2^k
- * exact (e^x >= 2^-1075 is a normal double or 0 here).  Terms are added by two-sums.
- */
-FA_INLINE void fa_sm_sum_exp_dd_f32(const float *x, ptrdiff_t n, double *hi, double *lo)
-{
-    static const double q_coef[12] = {   /* 1/(j+2)!, j = 11 .. 0 */
-        1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0,
-        1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5};
-    const ptrdiff_t L = FA_LANES_F64;
-    const fa_simd_f64 one = fa_set1_f64(1.0);
-    fa_simd_f64 sh = fa_set1_f64(0.0), sl = sh;
-    for (ptrdiff_t i = 0; i < n; i += L) {
-        const ptrdiff_t left = n - i;
-        fa_simd_f64 v = left >= L ? fa_sm_ld_f32(x + i) : fa_sm_ldt_f32(x + i, left, -INFINITY);
-        v = fa_max_f64(fa_set1_f64(-800.0), v);
-        fa_simd_f64 k = fa_sm_round_log2e_f64(v);
-        fa_simd_f64 r = fa_fnmadd_f64(k, fa_set1_f64(FA_SM_LN2_HI32), v);       /* exact */
-        fa_simd_f64 rl = fa_mul_f64(k, fa_set1_f64(-FA_SM_LN2_LO32));
-        fa_simd_f64 q = fa_set1_f64(q_coef[0]);
-        for (int j = 1; j < 12; j++)
-            q = fa_fmadd_f64(q, r, fa_set1_f64(q_coef[j]));
-        fa_simd_f64 r2l, r2h = fa_two_prod_f64(r, r, &r2l);
-        fa_simd_f64 t = fa_fmadd_f64(r2h, q, fa_mul_f64(r2l, q));
-        fa_simd_f64 s1 = fa_add_f64(one, r);                                     /* Fast2Sum(1, r) */
-        fa_simd_f64 e1 = fa_sub_f64(r, fa_sub_f64(s1, one));
-        fa_simd_f64 h = fa_add_f64(s1, t);                                        /* Fast2Sum(s1, t) */
-        fa_simd_f64 e2 = fa_sub_f64(t, fa_sub_f64(h, s1));
-        fa_simd_f64 l = fa_fmadd_f64(h, rl, fa_add_f64(e1, e2));
-        h = fa_sm_ldexp_f64(h, k);
-        l = fa_sm_ldexp_f64(l, k);
-        fa_simd_f64 u = fa_add_f64(sh, h), bb = fa_sub_f64(u, sh);               /* two-sum */
-        sl = fa_add_f64(sl, fa_add_f64(fa_add_f64(fa_sub_f64(sh, fa_sub_f64(u, bb)), fa_sub_f64(h, bb)), l));
-        sh = u;
-    }
-    double lanes_h[FA_LANES_F64], lanes_l[FA_LANES_F64], H = 0.0, E = 0.0;
-    fa_storeu_f64(lanes_h, sh);
-    fa_storeu_f64(lanes_l, sl);
-    for (ptrdiff_t j = 0; j < L; j++) {
-        fa_sm_add2(&H, &E, lanes_h[j]);
-        E += lanes_l[j];
-    }
-    *hi = H;
-    *lo = E;
-}
-
 /* logsumexp of a slice whose M is not finite (or whose T is NaN): scalar, per SPEC.md 4. */
 #define FA_SM_DEFINE_SPECIAL(T)                                                                   \
 static double fa_sm_lse_special_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdiff_t stride,        \
@@ -389,70 +336,29 @@ static double fa_sm_lse_special_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdiff
     return -INFINITY;                                                                             \
 }                                                                                                 \
                                                                                                   \
-/* M + log(sum of w*e^(x - M)) summed again, for the slices where M + l cancels               \
- * (fa_sm_lse_value): in long double (x87: 64-bit significand), or, for float32 data whose   \
- * result is not tiny, in double with a compensated sum (libm exp: ~10x faster than expl;     \
- * contiguous rows without options: fa_sm_sum_exp_dd_f32, vectorised double-double). */         \
-static double fa_sm_lse_exact_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdiff_t stride,          \
-                                  const unsigned char *mask, const fa_scalar_##T *b, double M,    \
-                                  double estimate)                                                \
-{                                                                                                 \
-    /* float32 contiguous rows: double-double, judged by its own result (the estimate carries    \
-     * ~2^-26 absolute error) */                                                                  \
-    if (sizeof(fa_scalar_##T) == 4 && stride == 1 && !mask && !b) {                               \
-        double hi, lo;                                                                            \
-        fa_sm_sum_exp_dd_f32((const float *)x, n, &hi, &lo);                                      \
-        const double v = log1p((hi - 1.0) + lo);           /* ~2^-56 absolute */                  \
-        if (fabs(v) >= 0x1p-30)                                                                   \
-            return v;                                                                             \
-    }                                                                                             \
-    /* float32 data, double: l = log(sum) has an absolute error ~(|M| + 1) 2^-52; 2^-20 leaves  \
-     * room for the estimate's error */                                                          \
-    if (sizeof(fa_scalar_##T) == 4 && fabs(estimate) >= 0x1p-20) {                                \
-        double sum = 0.0, err = 0.0;                                                              \
-        for (ptrdiff_t k = 0; k < n; k++) {                                                       \
-            const ptrdiff_t at = k * stride;                                                      \
-            const double w = b ? (double)b[at] : 1.0;                                             \
-            if ((mask && !mask[at]) || w == 0.0)                                                  \
-                continue;                                                                         \
-            fa_sm_add2(&sum, &err, w * exp((double)x[at] - M));                                   \
-        }                                                                                         \
-        return M + log(sum + err);                                                                \
-    }                                                                                             \
-    long double sum = 0.0L;                                                                       \
-    for (ptrdiff_t k = 0; k < n; k++) {                                                           \
-        const ptrdiff_t at = k * stride;                                                          \
-        const long double w = b ? (long double)b[at] : 1.0L;                                      \
-        if ((mask && !mask[at]) || w == 0.0L)                                                     \
-            continue;                                                                             \
-        sum += w * expl((long double)x[at] - (long double)M);                                     \
-    }                                                                                             \
-    return (double)((long double)M + logl(sum));                                                  \
-}                                                                                                 \
-                                                                                                  \
 /* logsumexp of a slice from its statistics.  M + l is ill-conditioned where it cancels        \
- * (M < 0 < l, result near 0): l carries the sum's absolute error, ~2^-53 (each exp term is     \
- * rounded), which is ~1/|M + l| ULPs of the result.  So where |M + l| < 1 and < l the slice is  \
- * summed again (fa_sm_lse_exact: a scalar pass in double or long double), and where     \
- * only |M + l| < 4 l (float64 data) l is taken again as logl of the sum, one libm call.  Below  \
- * |result| ~ 2^-11 (float64) even long double runs short: the absolute error is then ~2^-64.  \
- * Other slices keep the fast result; neither refinement occurs for inputs spread over +-50    \
- * unless the result lands in (-1, 1). */                                                       \
+ * (M and l of opposite signs, result near 0): l carries the sum's absolute error (float32 data: ~2^-26 from   \
+ * the float32 terms; float64: ~2^-53 l), ~l/|M + l| ULPs of the result.  Such slices are      \
+ * summed again without a shift (reductions/fa_lse_exact.h: double-double terms, ~2^-76     \
+ * absolute): float32 data where |M + l| < 1 and < |l|, float64 data where |M + l| < 4|l|.     \
+ * Inputs spread over +-50 never get there unless the result lands in (-1, 1). */             \
 static double fa_sm_lse_value_##T(const fa_sm_stats *s, const fa_scalar_##T *x, ptrdiff_t n,      \
                                   ptrdiff_t stride, const unsigned char *mask,                    \
                                   const fa_scalar_##T *b, double *sign)                           \
 {                                                                                                 \
-    double l;                                                                                     \
+    double l, hi, lo, ve, se;                                                                     \
     if (fa_sm_finish(s, &l, sign) == FA_SM_SPECIAL)                                               \
         return fa_sm_lse_special_##T(x, n, stride, mask, b, sign);                                \
-    double v = s->M + l;                                                                          \
-    if (!(*sign > 0) || !(s->M < 0))   /* no cancellation (and l = log1p(T) stays as it is) */    \
+    const double v = s->M + l;                                                                    \
+    if (!(*sign > 0) || !(s->M * l < 0))   /* no cancellation (weights may make l < 0 < M) */ \
         return v;                                                                                 \
-    if (fabs(v) < 1.0 && fabs(v) < l)                                                             \
-        return fa_sm_lse_exact_##T(x, n, stride, mask, b, s->M, v);                               \
-    if (sizeof(fa_scalar_##T) == 8 && fabs(v) < 4.0 * fabs(l))                                    \
-        v = (double)((long double)s->M + logl((long double)s->C + (long double)s->t + (long double)s->te)); \
-    return v;                                                                                     \
+    if (sizeof(fa_scalar_##T) == 4 ? !(fabs(v) < 1.0 && fabs(v) < fabs(l)) : !(fabs(v) < 4.0 * fabs(l))) \
+        return v;                                                                                 \
+    if (stride == 1 && !mask && !b)                                                               \
+        fa_lse_exact_sum_##T(x, n, &hi, &lo);                                                     \
+    else                                                                                          \
+        fa_lse_exact_sum_strided_##T(x, n, stride, mask, b, &hi, &lo);                            \
+    return fa_lse_from_exact(hi, lo, &ve, &se) && se > 0 ? ve : v;                                \
 }
 
 /* ---- float32 lanes, for float32 data without mask or weights (the common path) ---- */
@@ -1171,18 +1077,29 @@ FA_INLINE void fa_sm_lse_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrd
                                   ptrdiff_t n, const unsigned char *mk, const fa_scalar_##T *b,  \
                                   fa_scalar_##T *sg, int HAS_MASK, int HAS_B)                     \
 {                                                                                                 \
+    int cancelled = 0;                                                                            \
     for (ptrdiff_t r = 0; r < rows; r++) {                                                        \
         const fa_scalar_##T *xr = x + r * n;                                                      \
         const unsigned char *mr = HAS_MASK ? mk + r * n : NULL;                                   \
         const fa_scalar_##T *br = HAS_B ? b + r * n : NULL;                                       \
         fa_sm_stats s;                                                                            \
-        double sign, v, rmin;                                                                     \
+        double sign, v, rmin, hi, lo;                                                             \
+        if (!HAS_MASK && !HAS_B && cancelled) {  /* the last row cancelled: sum this one exactly */ \
+            fa_lse_exact_sum_##T(xr, n, &hi, &lo);                                                \
+            if (fa_lse_from_exact(hi, lo, &v, &sign) && sign > 0) {                               \
+                cancelled = fabs(v) < 1.0;                                                        \
+                y[r] = (fa_scalar_##T)v;                                                          \
+                if (sg) sg[r] = 1;                                                                \
+                continue;                                                                         \
+            }                                                                                     \
+        }                                                                                         \
         if (FA_SM_HAS_FAST_##T && !HAS_MASK && !HAS_B)                                            \
             fa_sm_row_stats_fast_##T(xr, n, &s, &rmin);                                           \
         else if (!(HAS_MASK && !HAS_B && sizeof(fa_scalar_##T) == 4 &&                            \
                    fa_sm_row_stats_masked_##T(xr, mr, n, &s, 1)))                                 \
             fa_sm_row_stats_##T(xr, mr, br, n, &s, HAS_MASK, HAS_B);                              \
         v = fa_sm_lse_value_##T(&s, xr, n, 1, mr, br, &sign);                                     \
+        cancelled = sign > 0 && s.M < 0 && fabs(v) < 1.0;                                         \
         if (sign < 0 && !sg) v = NAN;                                                             \
         y[r] = (fa_scalar_##T)v;                                                                  \
         if (sg) sg[r] = (fa_scalar_##T)sign;                                                      \
