@@ -484,6 +484,41 @@ def test_weights_scipy_rules(isa):
     assert lse(np.float32([1, 2]), b=2).dtype == F32             # Python scalars are weak (NEP 50)
 
 
+WEIGHT_EDGES = [   # (a, b, dtypes): SciPy 1.17's value and sign, or the exact finite limit
+    ([1.0, 2.0], [inf, 1.0], (F32, F64)),
+    ([1.0], [inf], (F32, F64)),
+    ([1.0, 2.0], [-inf, inf], (F32, F64)),
+    ([1.0, 2.0], [-inf, 1.0], (F32, F64)),
+    ([-inf, 2.0], [inf, 1.0], (F32, F64)),
+    ([1.0, 2.0], [1.7e308, 1.7e308], (F64,)),   # the weighted sum overflows, its log does not
+    ([0.0, 0.0], [1e308, 1e308], (F64,)),       # SciPy: inf; log(2e308) = 709.889...
+]
+
+
+@pytest.mark.parametrize("a, b, dtypes", WEIGHT_EDGES)
+def test_weights_infinite_and_overflowing(isa, a, b, dtypes):
+    """issue 11: infinite weights and weighted sums beyond DBL_MAX, as rows and as columns,
+    with and without return_sign, against SciPy (and mpmath where SciPy overflows)."""
+    for dtype in dtypes:
+        x, w = np.array(a, dtype), np.array(b, dtype)
+        with np.errstate(all="ignore"):                          # SciPy's own warnings
+            want_v, want_s = scipy_special.logsumexp(x, b=w, return_sign=True)
+        if np.isinf(want_v) and np.all(np.isfinite(w)):          # SciPy overflowed
+            with mpmath.workdps(30):
+                exact = mpmath.log(mpmath.fsum(mpmath.mpf(float(bb)) * mpmath.exp(mpmath.mpf(float(aa)))
+                                               for aa, bb in zip(x, w)))
+            want_v, want_s = float(exact), 1.0
+            assert np.isfinite(want_v)
+        want_plain = want_v if (want_s == 1 or np.isnan(want_s)) else np.nan
+        got_v, got_s = fa.logsumexp(x, b=w, return_sign=True)
+        np.testing.assert_allclose(got_v, want_v, rtol=1e-15)
+        np.testing.assert_array_equal(got_s, want_s)
+        np.testing.assert_allclose(fa.logsumexp(x, b=w), want_plain, rtol=1e-15)
+        cols_v, cols_s = fa.logsumexp(np.stack([x, x], 1), b=np.stack([w, w], 1), axis=0, return_sign=True)
+        np.testing.assert_allclose(cols_v, [want_v] * 2, rtol=1e-15)
+        np.testing.assert_array_equal(cols_s, [want_s] * 2)
+
+
 def test_weights_dominant_entry():
     (lh, ll), _, _ = mp_reference(np.array([0.0, -40.0]))
     assert ulp_errors(fa.logsumexp([0.0, -40.0], b=[1.0, 1.0]), lh, ll, F64).max() <= LSE_ULP
