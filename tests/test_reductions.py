@@ -161,6 +161,58 @@ def test_ulp_long_row_offsets(isa, dtype):
     assert ulp_errors(q[~np.isinf(x)], qh[~np.isinf(x)], ql[~np.isinf(x)], dtype).max() <= SOFTMAX_ULP
 
 
+ROW_KINDS = {   # what real code feeds these functions (benchmarks/bench_reductions.py)
+    "normal3": lambda r, s: r.normal(0, 3, s),
+    "normal3-20": lambda r, s: r.normal(-20, 3, s),
+    "normal3+100": lambda r, s: r.normal(100, 3, s),
+    "far_below": lambda r, s: r.normal(-250, 3, s),
+    "far_above": lambda r, s: r.normal(330, 3, s),
+    "beyond": lambda r, s: r.normal(400, 3, s),          # past the float32 lanes' range
+    "peaked": lambda r, s: r.normal(0, 3, s) + 12 * (np.arange(s[1]) == 3),
+    "peaked30": lambda r, s: r.normal(0, 1, s) + 30 * (np.arange(s[1]) == 0),
+    "normalised": lambda r, s: fa.log_softmax(r.normal(0, 3, s), axis=-1),
+    "minus_inf": lambda r, s: np.where(r.random(s) < 0.2, -np.inf, r.normal(0, 3, s)),
+    "spread": lambda r, s: r.uniform(-120, 60, s),    # subnormal softmax outputs
+}
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+@pytest.mark.parametrize("kind", list(ROW_KINDS))
+@pytest.mark.parametrize("n", [1, 5, 300, 4100])
+def test_ulp_row_kinds(isa, dtype, kind, n):
+    """Every row kind within the bounds, on every variant: the statistics pass must not
+    depend on where the row lies (shifted, peaked, normalised, -inf entries); n = 4100
+    spans two chunks."""
+    rng = np.random.default_rng(hash((kind, n)) % 2 ** 32)
+    x = ROW_KINDS[kind](rng, (3, n)).astype(dtype)
+    x[:, 0] = np.where(np.isinf(x[:, 0]), 0.0, x[:, 0])     # no all -inf row
+    ref = mp_reference if n < 1000 else ld_reference
+    with np.errstate(invalid="ignore"):                    # -inf - -inf in the reference's split
+        (lh, ll), (sh, sl), (qh, ql) = ref(x)
+    fin = np.isfinite(qh)
+    def check_lse(got, lh, ll, xs, where=None):
+        if kind == "normalised" and dtype == F64:   # |lse| ~ 1e-17: 2^-74 absolute (fa_lse_exact.h)
+            if n >= 1000:                            # the long double reference is 2^-64 only
+                lh, ll = _mp_lse_rows(xs, where=where)
+            ok = (np.abs((got - lh) - ll) <= 2.0 ** -74) | (ulp_errors(got, lh, ll, dtype) <= LSE_ULP)
+            assert ok.all()
+        else:
+            assert ulp_errors(got, lh, ll, dtype).max() <= LSE_ULP
+
+    check_lse(fa.logsumexp(x, axis=-1), lh, ll, x)
+    assert ulp_errors(fa.softmax(x, axis=-1), sh, sl, dtype).max() <= SOFTMAX_ULP
+    q = fa.log_softmax(x, axis=-1)
+    assert np.all(q[~fin] == -np.inf)
+    assert ulp_errors(q[fin], qh[fin], ql[fin], dtype).max() <= SOFTMAX_ULP
+    where = rng.random(x.shape) < 0.8
+    where[:, 1 if n > 1 else 0] = True
+    xm = np.where(where, x, -np.inf)
+    with np.errstate(invalid="ignore"):
+        (lh, ll), (sh, sl), _ = ref(xm)
+    check_lse(fa.logsumexp(x, axis=-1, where=where), lh, ll, x, where)
+    assert ulp_errors(fa.softmax(x, axis=-1, where=where), sh, sl, dtype).max() <= SOFTMAX_ULP
+
+
 @pytest.mark.parametrize("dtype", [F32, F64])
 @pytest.mark.parametrize("axis", [-1, 0])
 def test_logsumexp_cancelling(isa, dtype, axis):

@@ -225,6 +225,7 @@ FA_INLINE void fa_sm_sum_step_store_f64(fa_simd_f64 x, fa_simd_f64 term, fa_simd
 /* ---- the statistics of a slice: running max M, T = sum_{x<M} w e^(x-M), C = sum_{x==M} w ---- */
 typedef struct fa_sm_stats {
     double M, t, C, te;    /* te: rounding error of the additions into t (t + te is the sum) */
+    double rmin;           /* float64 direct-reduction rows: a lower bound of the entries */
 } fa_sm_stats;
 
 /* s += v as a two-sum, the error kept in *err */
@@ -235,6 +236,17 @@ FA_INLINE void fa_sm_add2(double *s, double *err, double v)
     *s = sum;
 }
 
+/* e^(a - b) with the rounding error of a - b folded in (float64 maxima: 30 - 3.x rounds, and
+ * 2^-49 of a dominant entry's T is 8 ULP of its log_softmax) */
+FA_INLINE double fa_sm_exp_diff(double a, double b)
+{
+    const double d = a - b;
+    if (!(d > -INFINITY && d < INFINITY))
+        return exp(d);
+    const double bb = d - a, err = (a - (d - bb)) + (-b - bb);
+    return exp(d) * (1.0 + err);
+}
+
 /* merge a chunk's (mk, tk, ck) into s (scalar; once per chunk) */
 FA_INLINE void fa_sm_merge(fa_sm_stats *s, double mk, double tk, double ck)
 {
@@ -242,7 +254,7 @@ FA_INLINE void fa_sm_merge(fa_sm_stats *s, double mk, double tk, double ck)
         if (s->M == -INFINITY) {             /* the first chunk (or all -inf so far) */
             fa_sm_add2(&s->t, &s->te, tk);
         } else {
-            s->t = (s->t + s->te + s->C) * exp(s->M - mk) + tk;
+            s->t = (s->t + s->te + s->C) * fa_sm_exp_diff(s->M, mk) + tk;
             s->te = 0.0;
         }
         s->C = ck;
@@ -251,7 +263,7 @@ FA_INLINE void fa_sm_merge(fa_sm_stats *s, double mk, double tk, double ck)
         fa_sm_add2(&s->t, &s->te, tk);
         s->C += ck;
     } else {
-        fa_sm_add2(&s->t, &s->te, (tk + ck) * exp(mk - s->M));  /* mk = -inf: tk is 0 or NaN, kept */
+        fa_sm_add2(&s->t, &s->te, (tk + ck) * fa_sm_exp_diff(mk, s->M));  /* mk = -inf: tk is 0 or NaN, kept */
     }
 }
 
@@ -580,57 +592,6 @@ FA_INLINE void fa_sm_chunk_max_min_##T(const fa_scalar_##T *x, ptrdiff_t n, doub
 FA_SM_DEFINE_MAX_MIN(f32)
 FA_SM_DEFINE_MAX_MIN(f64)
 
-/* (t, c) of a float32 chunk against its max: exp(x - mk) with the exact difference fed
- * into the reduction (the terms keep their relative accuracy, which l = log1p(T/C)
- * needs when one entry dominates); pairs of vectors added in float32 (one rounding,
- * 2^-25) and accumulated in float64; c counted exactly. */
-FA_INLINE void fa_sm_chunk_sum_fast_f32(const float *x, ptrdiff_t n, double mx, double mn,
-                                        double *tk, double *ck, int mode, float *ystore)
-{
-    const ptrdiff_t L = FA_LANES_F32;
-    const float m = mx == -INFINITY ? 0.0f : (float)mx;
-    const fa_simd_f32 mkv = fa_set1_f32(m), negm = fa_set1_f32(-m), low = fa_set1_f32((float)(m - 128.0));
-    const fa_simd_f32 zero = fa_set1_f32(0.0f), one = fa_set1_f32(1.0f);
-    fa_simd_f64 t = fa_set1_f64(0.0);
-    fa_simd_f32 c0 = zero, c1 = zero, nn, e;
-    ptrdiff_t i = 0;
-    (void)mn;
-    for (; i + 2 * L <= n; i += 2 * L) {
-        fa_simd_f32 v0 = fa_loadu_f32(x + i), v1 = fa_loadu_f32(x + i + L);
-        fa_simd_f32 d0 = fa_sm_diff_f32(v0, mkv, negm, low, &e, mode);
-        fa_simd_f32 e0 = fa_sm_expf_parts(d0, e, &nn);
-        e0 = fa_ldexp_neg_f32(e0, nn);
-        fa_simd_f32 d1 = fa_sm_diff_f32(v1, mkv, negm, low, &e, mode);
-        fa_simd_f32 e1 = fa_sm_expf_parts(d1, e, &nn);
-        e1 = fa_ldexp_neg_f32(e1, nn);
-        if (ystore) {
-            fa_storeu_f32(ystore + i, e0);
-            fa_storeu_f32(ystore + i + L, e1);
-        }
-        fa_mask_f32 q0 = fa_cmpeq_f32(v0, mkv), q1 = fa_cmpeq_f32(v1, mkv);
-        c0 = fa_mask_add_f32(q0, c0, one);
-        c1 = fa_mask_add_f32(q1, c1, one);
-        t = fa_add_widened_f32_f64(t, fa_add_f32(fa_select_f32(q0, zero, e0), fa_select_f32(q1, zero, e1)));
-    }
-    for (; i < n; i += L) {
-        const ptrdiff_t left = n - i;
-        fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, -INFINITY);
-        fa_simd_f32 d = fa_sm_diff_f32(v, mkv, negm, low, &e, mode);
-        fa_simd_f32 ex = fa_sm_expf_parts(d, e, &nn);
-        ex = fa_ldexp_neg_f32(ex, nn);
-        if (left < L)      /* the -inf fill was clamped at low: exp(-128) is 0, but be exact */
-            ex = fa_select_f32(fa_tail_mask_f32(left), ex, zero);
-        if (ystore) {
-            if (left >= L) fa_storeu_f32(ystore + i, ex); else fa_store_tail_f32(ystore + i, ex, left);
-        }
-        fa_mask_f32 q = fa_cmpeq_f32(v, mkv);
-        c0 = fa_mask_add_f32(q, c0, one);
-        t = fa_add_widened_f32_f64(t, fa_select_f32(q, zero, ex));
-    }
-    *tk = fa_reduce_add_f64(t);
-    *ck = (double)fa_reduce_add_f32(fa_add_f32(c0, c1));
-}
-
 /* e^x for x <= 88 (NaN stays NaN): subnormal and zero results are right.  With vscalefps any
  * x below works (-inf gives NaN, the reduction being inf - inf); elsewhere x is clamped at
  * -150 first (fa_ldexp_neg_f32 takes n >= -240), so -inf gives 0. */
@@ -643,290 +604,57 @@ FA_INLINE fa_simd_f32 fa_sm_expf_scaled(fa_simd_f32 x)
     return fa_ldexp_neg_f32(fa_sm_expf_poly(r), n);
 }
 
+/* ---- float32 rows: the stages in reductions/ (statistics pass, output pass) ---- */
+#include "../reductions/fa_stats_f32.h"
+#include "../reductions/fa_output_f32.h"
+
 /*
- * One pass over a float32 chunk: its max *mx (NaN skipped) and t = sum of e^(x - mx) over
- * ALL entries, the terms being e^x itself: no x - mx is formed, since the reduction of x is
- * exact (fa_sm_expf_reduce), so a term is as accurate as with the exact difference.  Terms
- * are added in pairs in float32 and accumulated in float64, then scaled by e^-mx once, in
- * double.  The max entries are not kept apart (c = 0): callers that need l = log1p(T) with
- * T's relative accuracy (a dominant entry) check S and redo the row otherwise.
- * Terms below 2^-126 are subnormal or 0 (absolute error <= 2^-150 each, 2^-138 for the
- * chunk): negligible while the raw sum is >= FA_SM_ABS_TMIN.  Returns 0 (t, ystore
- * undefined) when it is not, or not finite (NaN entries, -inf ones with vscalefps), or when
- * mx > FA_SM_ABS_HI (the terms may have overflowed); for data in [-69, 64] that never
- * happens.
- * ystore (if given) receives e^x.
+ * Row paths per dtype, each returning 0 where the row is not theirs (the float64-lane path
+ * of FA_SM_DEFINE_ROWS then takes it):
+ *   fa_sm_row_stats_fast_T     the statistics (float32: with or without a mask; float64:
+ *                              without one, the direct reduction below)
+ *   fa_sm_row_out_fast_T       the outputs from those statistics
+ *   fa_sm_row_softmax_small_T  softmax of a row that stays in L2, each exp once (stored,
+ *                              then scaled): FA_SM_OK, FA_SM_SPECIAL, or FA_SM_DECLINED
  */
-#define FA_SM_ABS_TMIN 0x1p-100
-#define FA_SM_ABS_OUT_LO (-80.0)     /* softmax written as 2^n (p e^-M/S): e^-M/S a normal float32 */
-#define FA_SM_ABS_OUT_HI 64.0
-#define FA_SM_ABS_HI 64.0          /* e^x <= 2^92.4; above, 2^n may not be representable */
-FA_INLINE int fa_sm_chunk_sum_abs_f32(const float *x, const unsigned char *mk, ptrdiff_t n, double *mx,
-                                      double *tk, float *ystore)
-{
-    const ptrdiff_t L = FA_LANES_F32;
-    const fa_simd_f32 ninf = fa_set1_f32(-INFINITY), zero = fa_set1_f32(0.0f);
-    fa_simd_f32 m0 = ninf, m1 = m0;
-    fa_simd_f64 t = fa_set1_f64(0.0);
-    ptrdiff_t i = 0;
-    for (; i + 2 * L <= n; i += 2 * L) {
-        fa_simd_f32 v0 = fa_loadu_f32(x + i), v1 = fa_loadu_f32(x + i + L);
-        fa_simd_f32 e0 = fa_sm_expf_scaled(v0), e1 = fa_sm_expf_scaled(v1);
-        if (mk) {                            /* left-out entries: no part in the max or the sum */
-            fa_mask_f32 q0 = fa_load_mask_u8_f32(mk + i), q1 = fa_load_mask_u8_f32(mk + i + L);
-            v0 = fa_select_f32(q0, v0, ninf);
-            v1 = fa_select_f32(q1, v1, ninf);
-            e0 = fa_select_f32(q0, e0, zero);
-            e1 = fa_select_f32(q1, e1, zero);
-        }
-        m0 = fa_max_f32(v0, m0);
-        m1 = fa_max_f32(v1, m1);
-        if (ystore) {
-            fa_storeu_f32(ystore + i, e0);
-            fa_storeu_f32(ystore + i + L, e1);
-        }
-        t = fa_add_widened_f32_f64(t, fa_add_f32(e0, e1));
-    }
-    for (; i < n; i += L) {
-        const ptrdiff_t left = n - i;
-        fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, -INFINITY);
-        fa_simd_f32 ex = fa_sm_expf_scaled(v);
-        if (left < L)
-            ex = fa_select_f32(fa_tail_mask_f32(left), ex, zero);
-        if (mk) {
-            fa_mask_f32 q = left >= L ? fa_load_mask_u8_f32(mk + i) : fa_load_tail_mask_u8_f32(mk + i, left);
-            v = fa_select_f32(q, v, ninf);
-            ex = fa_select_f32(q, ex, zero);
-        }
-        m0 = fa_max_f32(v, m0);
-        if (ystore) {
-            if (left >= L) fa_storeu_f32(ystore + i, ex); else fa_store_tail_f32(ystore + i, ex, left);
-        }
-        t = fa_add_widened_f32_f64(t, ex);
-    }
-    const double traw = fa_reduce_add_f64(t);
-    *mx = fa_reduce_max_f32(fa_max_f32(m0, m1));
-    if (!(traw >= FA_SM_ABS_TMIN && traw < INFINITY && *mx <= FA_SM_ABS_HI))
-        return 0;
-    *tk = traw * exp(-*mx);
-    return 1;
-}
-
-/* max mx, a lower bound mn of the entries, and (t, c) relative to mx of a float32 chunk:
- * with ABS, through the e^x pass where the chunk allows (c = 0: the max entries are in t;
- * mn = -inf, not known), else with the exact difference x - mx and the max entries apart;
- * *yoff is the offset of what ystore got (ystore holds e^(x - *yoff)).  Returns 1 if the
- * e^x pass was taken. */
-FA_INLINE int fa_sm_chunk_stats_f32(const float *x, ptrdiff_t n, double *mx, double *mn,
-                                     double *tk, double *ck, double *yoff, float *ystore, int ABS)
-{
-    if (ABS && fa_sm_chunk_sum_abs_f32(x, NULL, n, mx, tk, ystore)) {
-        *mn = -INFINITY;
-        *ck = 0.0;
-        *yoff = 0.0;
-        return 1;
-    }
-    fa_sm_chunk_max_min_f32(x, n, mx, mn);
-    *yoff = *mx;
-#define FA_SM_CALL(md) fa_sm_chunk_sum_fast_f32(x, n, *mx, *mn, tk, ck, md, ystore)
-    FA_SM_WITH_MODE(fa_sm_diff_mode(*mx, *mn), FA_SM_CALL)
-#undef FA_SM_CALL
-    return 0;
-}
-
-/* the row statistics for float32 data without options, and the row min */
-/* the row statistics for float32 data without options, and a lower bound of the row min.
- * The e^x pass keeps the max entries inside T; that is as accurate as keeping them apart
- * while S = C + T >= FA_SM_ABS_SMIN (then l = log S >= 1.38 and its absolute error, that
- * of S relative, stays below ~2 ULP of l); rows with a smaller S (one or a few dominant
- * entries, where l = log1p(T) needs T exactly) are summed again with the max apart. */
-#define FA_SM_ABS_SMIN 4.0
-FA_INLINE void fa_sm_row_stats_fast_f32(const float *x, ptrdiff_t n, fa_sm_stats *s, double *rmin)
-{
-    const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(float);
-    for (int allow_abs = 1; ; allow_abs = 0) {
-        int used_abs = 0;
-        s->M = -INFINITY; s->t = 0.0; s->C = 0.0; s->te = 0.0;
-        *rmin = INFINITY;
-        for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk) {
-            const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
-            double mx, mn, tk, ck, yoff;
-            used_abs |= fa_sm_chunk_stats_f32(x + c0, len, &mx, &mn, &tk, &ck, &yoff, NULL, allow_abs);
-            fa_sm_merge(s, mx, tk, ck);
-            *rmin = mn < *rmin ? mn : *rmin;
-        }
-        if (!used_abs || !(s->t + s->te + s->C < FA_SM_ABS_SMIN))
-            return;
-    }
-}
-
-/* The statistics of a float32 row with a `where=` mask (no weights), through the e^x pass
- * (left-out entries take no part; C = 0).  Returns 0 (s undefined) where that pass does not
- * take a chunk, or, with need_log, where S < FA_SM_ABS_SMIN: the caller then runs the
- * generic (float64-lane) statistics. */
-FA_INLINE int fa_sm_row_stats_masked_f32(const float *x, const unsigned char *mk, ptrdiff_t n,
-                                         fa_sm_stats *s, int need_log)
-{
-    const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(float);
-    s->M = -INFINITY; s->t = 0.0; s->C = 0.0; s->te = 0.0;
-    for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk) {
-        const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
-        double mx, tk;
-        if (!fa_sm_chunk_sum_abs_f32(x + c0, mk + c0, len, &mx, &tk, NULL))
-            return 0;
-        fa_sm_merge(s, mx, tk, 0.0);
-    }
-    return !need_log || s->t + s->te >= FA_SM_ABS_SMIN;
-}
-
-/* The outputs of a float32 row (mk: its `where=` mask, or NULL) from e^x-pass statistics:
- * softmax y = 2^n (p f), e^x = 2^n p reduced from x itself (exact), f = e^-M/S (in
- * [2^-112, 2^116] for M in [-80, 64]; other M: returns 0, nothing written) as a float32 pair;
- * 2^n is applied last, so a subnormal y is rounded once; x is clamped at -150 (-inf
- * entries give 0).  log_softmax y = (x - M) - l.  Left-out entries get 0 and -inf. */
-FA_INLINE int fa_sm_row_out_masked_f32(const float *x, const unsigned char *mk, float *y, ptrdiff_t n,
-                                       double M, double S, double l, int LOG)
-{
-    const ptrdiff_t L = FA_LANES_F32;
-    if (!LOG && !(M >= FA_SM_ABS_OUT_LO && M <= FA_SM_ABS_OUT_HI))
-        return 0;
-    const double f = exp(-M) / S;
-    const fa_simd_f32 fh = fa_set1_f32((float)f), fl = fa_set1_f32((float)(f - (double)(float)f));
-    const fa_simd_f32 low = fa_set1_f32(-150.0f), Mv = fa_set1_f32((float)M), lv = fa_set1_f32((float)l);
-    const fa_simd_f32 out_fill = fa_set1_f32(LOG ? -INFINITY : 0.0f);
-    for (ptrdiff_t i = 0; i < n; i += L) {
-        const ptrdiff_t left = n - i;
-        fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, 0.0f), nn;
-        if (LOG) {
-            v = fa_sub_f32(fa_sub_f32(v, Mv), lv);
-        } else {
-            fa_simd_f32 p = fa_sm_expf_poly(fa_sm_expf_reduce(fa_max_f32(low, v), &nn));
-            v = fa_ldexp_neg_f32(fa_fmadd_f32(p, fh, fa_mul_f32(p, fl)), nn);
-        }
-        if (mk)
-            v = fa_select_f32(left >= L ? fa_load_mask_u8_f32(mk + i) : fa_load_tail_mask_u8_f32(mk + i, left),
-                              v, out_fill);
-        if (left >= L) fa_storeu_f32(y + i, v); else fa_store_tail_f32(y + i, v, left);
-    }
-    return 1;
-}
-
-/* softmax / log_softmax of a float32 row in float32 lanes.
- * softmax: y = 2^n * (p * (1/S)) with x - M exact (fa_sm_diff_f32) fed into the reduction
- * and 1/S as a float32 pair (ih + il): y is rounded twice (p, then p * 1/S) plus the
- * error of S.  log_softmax: y = (x - M) - l, both roundings below half an ULP of y. */
-FA_INLINE fa_simd_f32 fa_sm_softmax_entry_fast_f32(fa_simd_f32 x, fa_simd_f32 M, fa_simd_f32 negM,
-                                                   fa_simd_f32 low, fa_simd_f32 ih, fa_simd_f32 il, int mode)
-{
-    fa_simd_f32 e, n;
-    fa_simd_f32 d = fa_sm_diff_f32(x, M, negM, low, &e, mode);
-    fa_simd_f32 p = fa_sm_expf_parts(d, e, &n);
-    return fa_ldexp_neg_f32(fa_fmadd_f32(p, ih, fa_mul_f32(p, il)), n);
-}
-
-FA_INLINE void fa_sm_row_softmax_fast_f32(const float *x, float *y, ptrdiff_t n, float M, double S, int mode)
-{
-    const ptrdiff_t L = FA_LANES_F32;
-    const double inv = 1.0 / S;
-    const fa_simd_f32 Mv = fa_set1_f32(M), negM = fa_set1_f32(-M), low = fa_set1_f32((float)((double)M - 128.0));
-    const fa_simd_f32 ih = fa_set1_f32((float)inv), il = fa_set1_f32((float)(inv - (double)(float)inv));
-    ptrdiff_t i = 0;
-    for (; i + 2 * L <= n; i += 2 * L) {
-        fa_simd_f32 v0 = fa_loadu_f32(x + i), v1 = fa_loadu_f32(x + i + L);
-        fa_storeu_f32(y + i, fa_sm_softmax_entry_fast_f32(v0, Mv, negM, low, ih, il, mode));
-        fa_storeu_f32(y + i + L, fa_sm_softmax_entry_fast_f32(v1, Mv, negM, low, ih, il, mode));
-    }
-    for (; i < n; i += L) {
-        const ptrdiff_t left = n - i;
-        fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, M);
-        v = fa_sm_softmax_entry_fast_f32(v, Mv, negM, low, ih, il, mode);
-        if (left >= L) fa_storeu_f32(y + i, v); else fa_store_tail_f32(y + i, v, left);
-    }
-}
-
-FA_INLINE void fa_sm_row_out_fast_f32(const float *x, float *y, ptrdiff_t n, double M, double rmin,
-                                      double S, double l, int LOG)
-{
-    if (!LOG) {
-        if (fa_sm_row_out_masked_f32(x, NULL, y, n, M, S, 0.0, 0))     /* M in [-80, 64] */
-            return;
-        if (rmin == -INFINITY) {             /* the statistics pass did not look for the min */
-            double mx;
-            fa_sm_chunk_max_min_f32(x, n, &mx, &rmin);
-        }
-#define FA_SM_CALL(md) fa_sm_row_softmax_fast_f32(x, y, n, (float)M, S, md)
-        FA_SM_WITH_MODE(fa_sm_diff_mode(M, rmin), FA_SM_CALL)
-#undef FA_SM_CALL
-        return;
-    }
-    fa_sm_log_out_f32(x, y, n, (float)M, (float)l);
-}
-/*
- * softmax of a float32 row of up to FA_SM_STORE_CHUNKS chunks (it stays in L2): each exp is
- * computed once, stored into y (relative to its chunk's max) while summing, then every
- * chunk is scaled in place by exp(mk - M) / S as a float32 pair (XNNPACK's three passes
- * "with reloading"; y's cache lines go back to memory once).  Returns FA_SM_SPECIAL
- * (y then undefined) for rows that fa_sm_row_special must write.
- */
+enum { FA_SM_DECLINED = 2 };
 #define FA_SM_STORE_CHUNKS 16
-
-
-FA_INLINE int fa_sm_row_softmax_small_f32(const float *x, float *y, ptrdiff_t n)
-{
-    const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(float);
-    double yoffs[FA_SM_STORE_CHUNKS];
-    fa_sm_stats s;
-    int nc;
-    for (int allow_abs = 1; ; allow_abs = 0) {
-        int used_abs = 0;
-        s.M = -INFINITY; s.t = 0.0; s.C = 0.0; s.te = 0.0;
-        nc = 0;
-        for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk, nc++) {
-            const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
-            double mx, mn, tk, ck;
-            used_abs |= fa_sm_chunk_stats_f32(x + c0, len, &mx, &mn, &tk, &ck, &yoffs[nc], y + c0, allow_abs);
-            if (mx == INFINITY)
-                return FA_SM_SPECIAL;
-            fa_sm_merge(&s, mx, tk, ck);
-        }
-        /* stored e^x below 2^-126 lost bits; with M >= 0 the y they give are subnormal anyway */
-        if (!used_abs || s.M >= 0.0)
-            break;
-    }
-    if (!(s.M > -INFINITY) || s.t != s.t)
-        return FA_SM_SPECIAL;
-    const double inv = 1.0 / (s.C + (s.t + s.te));
-    for (int c = 0; c < nc; c++) {
-        const ptrdiff_t c0 = c * chunk, len = n - c0 < chunk ? n - c0 : chunk;
-        const double f = exp(yoffs[c] - s.M) * inv;   /* yoff = -inf: 0 */
-        fa_sm_scale_pair_f32(y + c0, len, (float)f, (float)(f - (double)(float)f));
-    }
-    return FA_SM_OK;
-}
-static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n);   /* below */
-
-#define FA_SM_HAS_SMALL_f32 1
-/* fa_sm_row_softmax_small_f32 stores e^x into y before it knows whether the row needs the
- * exact-difference pass, which re-reads x: with y == x, rows go through statistics + output */
-#define FA_SM_SMALL_IN_PLACE_f32 0
-#define FA_SM_SMALL_IN_PLACE_f64 1
-/* never called: float64 rows with a mask take the generic path */
-FA_INLINE int fa_sm_row_stats_masked_f64(const double *x, const unsigned char *mk, ptrdiff_t n,
-                                         fa_sm_stats *s, int need_log)
-{ (void)x; (void)mk; (void)n; (void)s; (void)need_log; return 0; }
-FA_INLINE int fa_sm_row_out_masked_f64(const double *x, const unsigned char *mk, double *y, ptrdiff_t n,
-                                       double M, double S, double l, int LOG)
-{ (void)x; (void)mk; (void)y; (void)n; (void)M; (void)S; (void)l; (void)LOG; return 0; }
+#define FA_SM64_STORE_CHUNKS 32
 #define FA_SM_SMALL_BYTES_f32 (FA_SM_STORE_CHUNKS * FA_SM_CHUNK_BYTES)
 #define FA_SM_SMALL_BYTES_f64 (FA_SM64_STORE_CHUNKS * FA_SM_CHUNK_BYTES)   /* 512 KB: x and y stay in L2 */
-#define FA_SM64_STORE_CHUNKS 32
-#define FA_SM_HAS_SMALL_f64 1
-#define FA_SM_HAS_FAST_f32 1
-#define FA_SM_HAS_FAST_f64 1
-/* float64 data without options: the direct reduction, below (after the generic f64 path it falls back to) */
-static void fa_sm_row_stats_fast_f64(const double *x, ptrdiff_t n, fa_sm_stats *s, double *rmin);
-static void fa_sm_row_out_fast_f64(const double *x, double *y, ptrdiff_t n, double M, double rmin,
-                                   double S, double l, int LOG);
+/* the float32 small path stores terms into y before it knows whether the row is declined
+ * (which re-reads x): with y == x, rows go through statistics + output */
+#define FA_SM_SMALL_IN_PLACE_f32 0
+#define FA_SM_SMALL_IN_PLACE_f64 1
+
+FA_INLINE int fa_sm_row_stats_fast_f32(const float *x, const unsigned char *mk, ptrdiff_t n, fa_sm_stats *s)
+{
+    return fa_stats_row_f32(x, mk, n, s, NULL, NULL);
+}
+
+FA_INLINE void fa_sm_row_out_fast_f32(const float *x, const unsigned char *mk, float *y, ptrdiff_t n,
+                                      const fa_sm_stats *s, double l, int LOG)
+{
+    fa_out_row_f32(x, mk, y, n, s->M, s->C + (s->t + s->te), l, LOG);
+}
+
+FA_INLINE int fa_sm_row_softmax_small_f32(const float *x, const unsigned char *mk, float *y, ptrdiff_t n)
+{
+    double Ks[2 * FA_SM_STORE_CHUNKS];
+    fa_sm_stats s;
+    if (!fa_stats_row_f32(x, mk, n, &s, y, Ks))
+        return FA_SM_DECLINED;
+    if (!(s.M > -INFINITY && s.M < INFINITY) || s.t != s.t)
+        return FA_SM_SPECIAL;
+    fa_out_scale_stored_f32(y, n, Ks, s.M, s.C + (s.t + s.te));
+    return FA_SM_OK;
+}
+
+/* float64 rows without a mask: the direct reduction, below (after the generic path) */
+static int fa_sm_row_softmax_small_f64(const double *x, const unsigned char *mk, double *y, ptrdiff_t n);
+static int fa_sm_row_stats_fast_f64(const double *x, const unsigned char *mk, ptrdiff_t n, fa_sm_stats *s);
+static void fa_sm_row_out_fast_f64(const double *x, const unsigned char *mk, double *y, ptrdiff_t n,
+                                   const fa_sm_stats *s, double l, int LOG);
 
 /*
  * Row kernels (inner == 1), per dtype T.  HAS_MASK / HAS_B are compile-time constants at
@@ -1096,32 +824,28 @@ FA_INLINE void fa_sm_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_
 {                                                                                                 \
     for (ptrdiff_t r = 0; r < rows; r++) {                                                        \
         const fa_scalar_##T *xr = x + r * n;                                                      \
+        fa_scalar_##T *yr = y + r * n;                                                            \
         const unsigned char *mr = HAS_MASK ? mk + r * n : NULL;                                   \
         fa_sm_stats s;                                                                            \
-        double l, sign, rmin = 0;                                                                 \
-        if (FA_SM_HAS_SMALL_##T && !HAS_MASK && !LOG &&                                           \
-            n * (ptrdiff_t)sizeof(fa_scalar_##T) <= FA_SM_SMALL_BYTES_##T &&                      \
-            (FA_SM_SMALL_IN_PLACE_##T || (const void *)xr != (const void *)(y + r * n))) {        \
-            if (fa_sm_row_softmax_small_##T(xr, y + r * n, n) != FA_SM_OK)                        \
-                fa_sm_row_special_##T(y + r * n, NULL, n, 1, 0);                                  \
-            continue;                                                                             \
+        double l = 0, sign;                                                                       \
+        if (!LOG && n * (ptrdiff_t)sizeof(fa_scalar_##T) <= FA_SM_SMALL_BYTES_##T &&               \
+            (FA_SM_SMALL_IN_PLACE_##T || (const void *)xr != (const void *)yr)) {                 \
+            const int st = fa_sm_row_softmax_small_##T(xr, mr, yr, n);                            \
+            if (st == FA_SM_SPECIAL)                                                              \
+                fa_sm_row_special_##T(yr, mr, n, 1, 0);                                           \
+            if (st != FA_SM_DECLINED)                                                             \
+                continue;                                                                         \
         }                                                                                         \
-        const int masked_fast = HAS_MASK && sizeof(fa_scalar_##T) == 4 &&                         \
-                                fa_sm_row_stats_masked_##T(xr, mr, n, &s, LOG);                   \
-        if (FA_SM_HAS_FAST_##T && !HAS_MASK)                                                      \
-            fa_sm_row_stats_fast_##T(xr, n, &s, &rmin);                                           \
-        else if (!masked_fast)                                                                    \
+        const int fast = fa_sm_row_stats_fast_##T(xr, mr, n, &s);                                 \
+        if (!fast)                                                                                \
             fa_sm_row_stats_##T(xr, mr, NULL, n, &s, HAS_MASK, 0);                                \
-        const int want_l = LOG || (sizeof(fa_scalar_##T) == 4 && HAS_MASK);                       \
-        l = 0;                                                                                    \
-        if (fa_sm_finish(&s, want_l ? &l : NULL, &sign) == FA_SM_SPECIAL)                         \
-            fa_sm_row_special_##T(y + r * n, mr, n, 1, LOG);                                      \
-        else if (masked_fast && fa_sm_row_out_masked_##T(xr, mr, y + r * n, n, s.M, s.t + s.te, l, LOG)) \
-            ;                                                                                     \
-        else if (FA_SM_HAS_FAST_##T && !HAS_MASK)                                                 \
-            fa_sm_row_out_fast_##T(xr, y + r * n, n, s.M, rmin, s.C + s.t, l, LOG);               \
+        /* l: log_softmax, and the float32 softmax entries of the generic path (e^(x - M - l)) */ \
+        if (fa_sm_finish(&s, LOG || !fast ? &l : NULL, &sign) == FA_SM_SPECIAL)                   \
+            fa_sm_row_special_##T(yr, mr, n, 1, LOG);                                             \
+        else if (fast)                                                                            \
+            fa_sm_row_out_fast_##T(xr, mr, yr, n, &s, l, LOG);                                    \
         else                                                                                      \
-            fa_sm_row_out_##T(xr, y + r * n, mr, n, &s, l, LOG, HAS_MASK);                        \
+            fa_sm_row_out_##T(xr, yr, mr, n, &s, l, LOG, HAS_MASK);                               \
     }                                                                                             \
 }                                                                                                 \
                                                                                                   \
@@ -1135,7 +859,7 @@ FA_INLINE void fa_sm_lse_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrd
         const unsigned char *mr = HAS_MASK ? mk + r * n : NULL;                                   \
         const fa_scalar_##T *br = HAS_B ? b + r * n : NULL;                                       \
         fa_sm_stats s;                                                                            \
-        double sign, v, rmin, hi, lo;                                                             \
+        double sign, v, hi, lo;                                                                   \
         if (!HAS_MASK && !HAS_B && cancelled) {  /* the last row cancelled: sum this one exactly */ \
             fa_lse_exact_sum_##T(xr, n, &hi, &lo);                                                \
             if (fa_lse_from_exact(hi, lo, &v, &sign) && sign > 0) {                               \
@@ -1145,10 +869,7 @@ FA_INLINE void fa_sm_lse_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrd
                 continue;                                                                         \
             }                                                                                     \
         }                                                                                         \
-        if (FA_SM_HAS_FAST_##T && !HAS_MASK && !HAS_B)                                            \
-            fa_sm_row_stats_fast_##T(xr, n, &s, &rmin);                                           \
-        else if (!(HAS_MASK && !HAS_B && sizeof(fa_scalar_##T) == 4 &&                            \
-                   fa_sm_row_stats_masked_##T(xr, mr, n, &s, 1)))                                 \
+        if (HAS_B || !fa_sm_row_stats_fast_##T(xr, mr, n, &s))                                   \
             fa_sm_row_stats_##T(xr, mr, br, n, &s, HAS_MASK, HAS_B);                              \
         v = fa_sm_lse_value_##T(&s, xr, n, 1, mr, br, &sign);                                     \
         cancelled = sign > 0 && s.M < 0 && fabs(v) < 1.0;                                         \
@@ -1509,9 +1230,12 @@ FA_INLINE void fa_sm64_stats_normalize(fa_sm_stats *s)
     s->t = t;
 }
 
-static void fa_sm_row_stats_fast_f64(const double *x, ptrdiff_t n, fa_sm_stats *s, double *rmin)
+static int fa_sm_row_stats_fast_f64(const double *x, const unsigned char *mk, ptrdiff_t n, fa_sm_stats *s)
 {
     const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(double);
+    double *rmin = &s->rmin;
+    if (mk)
+        return 0;
     s->M = -INFINITY; s->t = 0.0; s->C = 0.0; s->te = 0.0;
     *rmin = INFINITY;
     for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk) {
@@ -1522,6 +1246,7 @@ static void fa_sm_row_stats_fast_f64(const double *x, ptrdiff_t n, fa_sm_stats *
         fa_sm64_stats_chunk(s, x + c0, len, mx, mn, NULL);
     }
     fa_sm64_stats_normalize(s);
+    return 1;
 }
 
 /*
@@ -1559,9 +1284,11 @@ static int fa_sm64_log_softmax_rows(const double *x, double *y, ptrdiff_t rows, 
 
 /* log_softmax: y = (x - M) - l; softmax of rows past the stored path: e^(x - M) / S recomputed
  * with the direct reduction, y = 2^(J - K) (p (gh + gl)), gh + gl = e^(K ln2 - M) / S. */
-static void fa_sm_row_out_fast_f64(const double *x, double *y, ptrdiff_t n, double M, double rmin,
-                                   double S, double l, int LOG)
+static void fa_sm_row_out_fast_f64(const double *x, const unsigned char *mk, double *y, ptrdiff_t n,
+                                   const fa_sm_stats *st, double l, int LOG)
 {
+    const double M = st->M, rmin = st->rmin, S = st->C + st->t;
+    (void)mk;                            /* NULL: masked rows are not taken by the statistics */
     const ptrdiff_t L = FA_LANES_F64;
     ptrdiff_t i = 0;
     if (LOG) {
@@ -1611,8 +1338,10 @@ FA_INLINE double fa_sm64_ldexp(double v, int d)
  * 2^(Kk - Kmax) / U, U = sum_k Uk 2^(Kk - Kmax), as a double-double.  Rows with a chunk the
  * direct reduction does not take go through fa_sm64_softmax_small_exact.
  */
-static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n)
+static int fa_sm_row_softmax_small_f64(const double *x, const unsigned char *mk, double *y, ptrdiff_t n)
 {
+    if (mk)
+        return FA_SM_DECLINED;
     const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(double);
     double Ks[FA_SM64_STORE_CHUNKS], uh[FA_SM64_STORE_CHUNKS], ul[FA_SM64_STORE_CHUNKS];
     double Kmax = -INFINITY;
@@ -1648,6 +1377,8 @@ static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n)
     return FA_SM_OK;
 }
 
+/* what a column kernel computes (fa_softmax_cols.h) */
+enum { FA_SM_OP_SOFTMAX = 0, FA_SM_OP_LOG_SOFTMAX = 1, FA_SM_OP_LSE = 2 };
 #include "fa_softmax_cols.h"
 
 /* ---- the kernels in the dispatch table ---- */
@@ -1657,7 +1388,7 @@ static int fa_sm_row_softmax_small_f64(const double *x, double *y, ptrdiff_t n)
 #define FA_SM_LOG_ROWS_FAST_f64 fa_sm64_log_softmax_rows
 /* float64 columns: no separate fast path, the generic code */
 #define FA_SM_COLS_FAST_f64(x, y, sg, outer, n, inner, op)                                        \
-    ((op) == 2 ? fa_sm_lse_cols_f64(x, y, outer, n, inner, NULL, NULL, sg)                        \
+    ((op) == FA_SM_OP_LSE ? fa_sm_lse_cols_f64(x, y, outer, n, inner, NULL, NULL, sg)                        \
                : fa_sm_cols_f64(x, y, outer, n, inner, NULL, op))
 #define FA_SM_DEFINE_KERNELS(T)                                                                   \
 /* softmax (LOG = 0) and log_softmax (LOG = 1) */                                              \
@@ -1666,7 +1397,7 @@ static void fa_sm_rowwise_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_
 {                                                                                                 \
     const unsigned char *mk = o ? o->mask : NULL;                                                 \
     if (n <= 0 || outer <= 0 || inner <= 0) return;                                              \
-    if (inner > 1 && FA_SM_HAS_FAST_##T && !mk) FA_SM_COLS_FAST_##T(x, y, NULL, outer, n, inner, LOG); \
+    if (inner > 1 && !mk) FA_SM_COLS_FAST_##T(x, y, NULL, outer, n, inner, LOG);              \
     else if (inner > 1) fa_sm_cols_##T(x, y, outer, n, inner, mk, LOG);                           \
     else if (mk) fa_sm_rows_##T(x, y, outer, n, mk, LOG, 1);                                      \
     else if (!LOG || !FA_SM_LOG_ROWS_FAST_##T(x, y, outer, n)) fa_sm_rows_##T(x, y, outer, n, NULL, LOG, 0); \
@@ -1691,7 +1422,7 @@ static void fa_k_logsumexp_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff
         }                                                                                         \
         return;                                                                                   \
     }                                                                                             \
-    if (inner > 1 && FA_SM_HAS_FAST_##T && !mk && !b) FA_SM_COLS_FAST_##T(x, y, sg, outer, n, inner, 2); \
+    if (inner > 1 && !mk && !b) FA_SM_COLS_FAST_##T(x, y, sg, outer, n, inner, FA_SM_OP_LSE); \
     else if (inner > 1) fa_sm_lse_cols_##T(x, y, outer, n, inner, mk, b, sg);                     \
     else if (!mk && !b) fa_sm_lse_rows_##T(x, y, outer, n, NULL, NULL, sg, 0, 0);                 \
     else if (!b) fa_sm_lse_rows_##T(x, y, outer, n, mk, NULL, sg, 1, 0);                          \

@@ -10,6 +10,17 @@
 
 #define FA_SM_BLOCK (FA_SM_COLS * FA_LANES_F64)
 
+/* float32 column blocks through the e^x pass (fa_sm_cols_fast_f32): the sums of e^x are
+ * accepted where the raw sum is >= FA_SM_ABS_TMIN and finite and M <= FA_SM_ABS_HI (e^x <=
+ * 2^92.4), S >= FA_SM_ABS_SMIN for the logs (l = log S >= 1.38, its absolute error below ~2
+ * ULP of l), M in [FA_SM_ABS_OUT_LO, FA_SM_ABS_OUT_HI] for softmax (e^-M/S a normal float32);
+ * other blocks take the exact-difference path. */
+#define FA_SM_ABS_TMIN 0x1p-100
+#define FA_SM_ABS_HI 64.0
+#define FA_SM_ABS_SMIN 4.0
+#define FA_SM_ABS_OUT_LO (-80.0)
+#define FA_SM_ABS_OUT_HI 64.0
+
 /* merge per-lane chunk statistics (mk, tk, ck) into (M, T, C); the additions into T are
  * compensated (Kahan, error in *Tc) so that many chunks keep T to ~1 ULP */
 FA_INLINE void fa_sm_merge_lanes(fa_simd_f64 *M, fa_simd_f64 *T, fa_simd_f64 *Tc, fa_simd_f64 *C,
@@ -250,16 +261,16 @@ static int fa_sm_cols_block_abs_f32(const float *xs, float *ys, float *lse_out, 
         if (!(traw >= FA_SM_ABS_TMIN && traw < INFINITY && M <= FA_SM_ABS_HI))
             return 0;
         const double S = traw * exp(-M);
-        if (op != 0 && !(S >= FA_SM_ABS_SMIN))
+        if (op != FA_SM_OP_SOFTMAX && !(S >= FA_SM_ABS_SMIN))
             return 0;
-        if (op == 0 && !(M >= FA_SM_ABS_OUT_LO && M <= FA_SM_ABS_OUT_HI))
+        if (op == FA_SM_OP_SOFTMAX && !(M >= FA_SM_ABS_OUT_LO && M <= FA_SM_ABS_OUT_HI))
             return 0;
         Sd[k] = S;
-        const double f = op == 0 ? exp(-M) / S : log(S);
+        const double f = op == FA_SM_OP_SOFTMAX ? exp(-M) / S : log(S);
         P1[k] = (float)f;
         P2[k] = (float)(f - (double)(float)f);
     }
-    if (op == 2) {                           /* every column is valid: write the results */
+    if (op == FA_SM_OP_LSE) {                           /* every column is valid: write the results */
         for (ptrdiff_t k = 0; k < width; k++) {
             fa_sm_stats st = {Mo[k], Sd[k], 0.0, 0.0};
             double sign = 1.0;
@@ -279,7 +290,7 @@ static int fa_sm_cols_block_abs_f32(const float *xs, float *ys, float *lse_out, 
         for (int v = 0; v < nv; v++) {
             const ptrdiff_t at = r * inner + v * L;
             fa_simd_f32 xv = fa_sm_col_ld_f32(xs + at, wv[v], 0.0f), out, nn;
-            if (op == 1) {
+            if (op == FA_SM_OP_LOG_SOFTMAX) {
                 out = fa_sub_f32(fa_sub_f32(xv, Mv[v]), p1[v]);
             } else {
                 fa_simd_f32 p = fa_sm_expf_poly(fa_sm_expf_reduce(fa_max_f32(low, xv), &nn));
@@ -355,7 +366,7 @@ static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t o
             for (ptrdiff_t k = 0; k < nv * L; k++) {   /* finish each column in double */
                 fa_sm_stats st = {Mo[k], To[k], Co[k], 0.0};
                 double l = 0.0, sign = 1.0;
-                if (op == 2) {
+                if (op == FA_SM_OP_LSE) {
                     if (k >= width) continue;
                     double v = fa_sm_lse_value_f32(&st, xs + j + k, n, inner, NULL, NULL, &sign);
                     y[o * inner + j + k] = (float)v;
@@ -369,7 +380,7 @@ static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t o
                 P1[k] = op ? (float)l : (float)inv;
                 P2[k] = (float)(inv - (double)(float)inv);
             }
-            if (op == 2)
+            if (op == FA_SM_OP_LSE)
                 continue;
             fa_simd_f32 Mv[FA_SM_COLS], nMv[FA_SM_COLS], p1[FA_SM_COLS], p2[FA_SM_COLS];
             fa_mask_f32 sp[FA_SM_COLS];
@@ -384,7 +395,7 @@ static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t o
                 for (int v = 0; v < nv; v++) {
                     const ptrdiff_t at = r * inner + j + v * L;
                     fa_simd_f32 xv = fa_sm_col_ld_f32(xs + at, wv[v], 0.0f), out;
-                    if (op == 1) {
+                    if (op == FA_SM_OP_LOG_SOFTMAX) {
                         out = fa_sub_f32(fa_sub_f32(xv, Mv[v]), p1[v]);
                     } else {
                         fa_simd_f32 e, nn;
