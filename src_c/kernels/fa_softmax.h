@@ -26,22 +26,16 @@
  *   inner > 1   the same, vectorised across `inner` (fa_softmax_cols.h): blocks of
  *               FA_SM_COLS vectors of columns, walked in chunks of rows that fit in L1,
  *               per-lane (M, T, C) merged with one vector exp per chunk.
- * Lanes and exps: float32 data without mask/weights runs in float32 lanes (rr2 Cody-Waite,
- * degree-6 fit, 2^-26.5); masked/weighted float32 data and float64 columns run in float64
- * lanes (degree 11, 2^-56; float32-accurate degree 6 for float32 data).  float64 rows
- * without mask/weights take the direct reduction (below, "float64 data without options"):
- * e^(x - K ln2) from x itself, no x - m, scaled once per chunk.
- * float32 rows without options, the e^x pass: one pass gives a chunk's max and the sum of
- * e^x itself, reduced from x directly (the rr2 reduction is exact on x, so nothing is lost
- * by not forming x - mk), scaled by e^-mk once in double.  The max entries stay inside
- * that sum, which is as accurate as keeping them apart while S >= 4; rows with a smaller
- * S (dominant entries: l = log1p(T) needs T exactly), chunks whose sum is below 2^-100 or
- * not finite (entries far below the max, -inf, NaN) or whose max is above 64, and softmax
- * rows with M < 0 (stored e^x could be subnormal) are summed again by the exact-difference
- * path.  Long softmax rows with M in [-80, 64] write y = 2^n (p e^-M/S) the same way.
- * float32 rows with a `where=` mask (no weights) take the same e^x pass, the left-out
- * entries selected away (fa_sm_row_stats_masked_f32, fa_sm_row_out_masked_f32); the rows
- * it does not take run in float64 lanes.
+ * Stages (reductions/): float32 rows, with or without a mask, run in float32 lanes
+ * (fa_stats_f32.h: per-chunk max, then e^(x - K ln2) with the shift folded into the exp's
+ * magic constant, the max entries counted apart, one read per chunk, any row max in
+ * (-260, 340); fa_output_f32.h: the outputs); the cancelling logsumexp slices are summed
+ * again without a shift in double-double (fa_lse_exact.h).  float64 rows without a mask
+ * take the direct reduction (below, "float64 data without options"): e^(x - K ln2) from x
+ * itself, no x - m, scaled once per chunk.  Everything else (weights, float64 masks,
+ * float32 rows beyond the range, columns with a mask) runs in float64 lanes with x - m as a
+ * two-sum fed into the reduction.  Every exp is the math family's (math/fa_math_f32.h,
+ * fa_math_f64.h), every compensated sum math/fa_compensated.h's.
  * Options (fa_axis_opts, each may be NULL): mask (0 = left out: max and sum skip it,
  * softmax 0, log_softmax -inf), b (logsumexp weights; b == 0 leaves the entry out even
  * where x is inf or NaN; a negative total gives NaN, or |total| and sign -1 with `sign`),
@@ -55,9 +49,11 @@
  *   float32  logsumexp 0.50  softmax 2.51  log_softmax 1.45 ULP
  *   float64  logsumexp 0.50  softmax 3.35  log_softmax 1.72 ULP   (softmax: axis 0, the
  *            column path; the last axis alone: logsumexp 0.50, softmax 2.10, log_softmax 1.72)
- * logsumexp is M + l with l's absolute error ~1 ULP of l: when M + l cancels (M < 0,
- * result near 0) or |result| < 1, the error in ULPs of the result grows (ill-conditioned
- * step; inputs spread over +-50 never get there).
+ * logsumexp is M + l with l's absolute error ~1 ULP of l: where M + l cancels (M and l of
+ * opposite signs, result near 0) the slice is summed again (fa_lse_exact.h: 2 ULP for
+ * float32 results >= 2^-50 and float64 results >= 2^-25 in magnitude, ~2^-76 absolute below).
+ * Row kinds of tests/test_reductions.py::test_ulp_row_kinds (shifted, peaked, normalised,
+ * -inf, subnormal outputs, masked; 1 .. 4100 entries, every variant) stay within the bounds.
  */
 #ifndef FA_SOFTMAX_H
 #define FA_SOFTMAX_H
@@ -67,110 +63,38 @@
 #define FA_SM_CHUNK_BYTES 16384
 #define FA_SM_COLS 4           /* column vectors per block when inner > 1 */
 
-#define FA_SM_LOG2E 0x1.71547652b82fep+0
-#define FA_SM_LN2 0x1.62e42fefa39efp-1
-#define FA_SM_LN2_HI32 0x1.62e42fee00000p-1   /* ln 2 rounded down to a multiple of 2^-32 */
-#define FA_SM_LN2_LO32 0x1.a39ef35793c76p-33  /* ln 2 - FA_SM_LN2_HI32 */
-#define FA_SM_ROUND_MAGIC 0x1.8p52            /* (v + magic) - magic rounds |v| < 2^51 */
+/* ---- exps on float64 lanes: the math family (math/fa_math_f64.h, fa_math_f32.h) ---- */
 
-/* ---- exp building blocks on float64 lanes ---- */
-
-/* 2^n for integral n in [-1022, 1023], built from the exponent bits. */
-FA_INLINE fa_simd_f64 fa_sm_exp2i_f64(fa_simd_f64 n)
-{
-    fa_simd_f64 biased = fa_add_f64(n, fa_set1_f64(FA_SM_ROUND_MAGIC));
-    return fa_bits_shl_f64(fa_bits_add_f64(biased, fa_set1_bits_f64(1023)), 52);
-}
-
-/* p * 2^n for integral n in [-1100, 0]: vscalefpd, or two exact-range steps elsewhere
- * (the second multiply is the only rounding; subnormal results may round twice). */
-FA_INLINE fa_simd_f64 fa_sm_ldexp_f64(fa_simd_f64 p, fa_simd_f64 n)
-{
-#if FA_HAVE_SCALEF
-    return fa_scalef_f64(p, n);
-#else
-    fa_simd_f64 n1 = fa_max_f64(n, fa_set1_f64(-1020.0));
-    fa_simd_f64 n2 = fa_sub_f64(n, n1);
-    return fa_mul_f64(fa_mul_f64(p, fa_sm_exp2i_f64(n1)), fa_sm_exp2i_f64(n2));
-#endif
-}
-
-/* n = nearest integer to v*log2(e) (ties either way) */
-FA_INLINE fa_simd_f64 fa_sm_round_log2e_f64(fa_simd_f64 v)
-{
-    fa_simd_f64 magic = fa_set1_f64(FA_SM_ROUND_MAGIC);
-    return fa_sub_f64(fa_fmadd_f64(v, fa_set1_f64(FA_SM_LOG2E), magic), magic);
-}
-
-/* exp(r) for |r| <= ln2/2 + 1e-3, relative error 2^-27.5 (enough for float32 results):
- * 1 + r*q(r), q a degree-5 Chebyshev fit of expm1(r)/r (mpmath chebyfit; re-derived by
- * tools/fit/fit_exp_log_f64.py). */
-FA_INLINE fa_simd_f64 fa_sm_poly6_f64(fa_simd_f64 r)
-{
-    fa_simd_f64 q = fa_set1_f64(0x1.6d44d2021d74fp-10);
-    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.123f3edb3b42bp-7));
-    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.5554e7cfb8dd9p-5));
-    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.55547a2eed730p-3));
-    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.0000000bc3067p-1));
-    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.0000002f1229fp+0));
-    return fa_fmadd_f64(q, r, fa_set1_f64(1.0));
-}
-
-/* exp(r) for |r| <= ln2/2 + 1e-3, relative error 2^-56 (float64 results): degree 11,
- * 1 + r*q(r), q a degree-10 Chebyshev fit of expm1(r)/r (mpmath chebyfit). */
-FA_INLINE fa_simd_f64 fa_sm_poly11_f64(fa_simd_f64 r)
-{
-    fa_simd_f64 r2 = fa_mul_f64(r, r);
-    /* Estrin on pairs, then Horner in r^2: shorter dependency chain than plain Horner */
-    fa_simd_f64 c10 = fa_set1_f64(0x1.af4f375ba602bp-26);
-    fa_simd_f64 p98 = fa_fmadd_f64(fa_set1_f64(0x1.28a3d9bc20371p-22), r, fa_set1_f64(0x1.71de0190b33a1p-19));
-    fa_simd_f64 p76 = fa_fmadd_f64(fa_set1_f64(0x1.a019a55b9796dp-16), r, fa_set1_f64(0x1.a01a01ac1adebp-13));
-    fa_simd_f64 p54 = fa_fmadd_f64(fa_set1_f64(0x1.6c16c17f994b9p-10), r, fa_set1_f64(0x1.111111111007ep-7));
-    fa_simd_f64 p32 = fa_fmadd_f64(fa_set1_f64(0x1.5555555551f75p-5), r, fa_set1_f64(0x1.5555555555557p-3));
-    fa_simd_f64 p10 = fa_fmadd_f64(fa_set1_f64(0x1.0000000000005p-1), r, fa_set1_f64(0x1.0000000000000p+0));
-    fa_simd_f64 q = fa_fmadd_f64(c10, r2, p98);
-    q = fa_fmadd_f64(q, r2, p76);
-    q = fa_fmadd_f64(q, r2, p54);
-    q = fa_fmadd_f64(q, r2, p32);
-    q = fa_fmadd_f64(q, r2, p10);
-    return fa_fmadd_f64(q, r, fa_set1_f64(1.0));
-}
-
-/* exp(d) for d <= ~0, float32 accuracy; d < -110 gives ~1e-48 (0 once rounded to
- * float32); NaN stays NaN.  Single-constant ln 2 (|n| <= 159: error < 2^-44). */
+/* exp(d) for d <= ~0, float32 accuracy (fa_exp_neg_f64w, 2^-27); d < -110 counts as -110
+ * (0 once rounded to float32); NaN stays NaN */
 FA_INLINE fa_simd_f64 fa_sm_exp_lo_f64(fa_simd_f64 d)
 {
-    d = fa_max_f64(fa_set1_f64(-110.0), d);
-    fa_simd_f64 n = fa_sm_round_log2e_f64(d);
-    fa_simd_f64 r = fa_fnmadd_f64(n, fa_set1_f64(FA_SM_LN2), d);
-    return fa_mul_f64(fa_sm_poly6_f64(r), fa_sm_exp2i_f64(n));
+    return fa_exp_neg_f64w(fa_max_f64(fa_set1_f64(-110.0), d));
 }
 
-/* exp(d) for d <= ~0, float64 accuracy (Cody-Waite ln2 hi/lo); d < -750 gives 0; NaN stays NaN. */
+/* exp(d) for d <= ~0, float64 accuracy (fa_exp_neg_f64, scaled once); d < -760 gives 0 */
 FA_INLINE fa_simd_f64 fa_sm_exp_hi_f64(fa_simd_f64 d)
 {
-    d = fa_max_f64(fa_set1_f64(-750.0), d);
-    fa_simd_f64 n = fa_sm_round_log2e_f64(d);
-    fa_simd_f64 r = fa_fnmadd_f64(n, fa_set1_f64(FA_SM_LN2_HI32), d);
-    r = fa_fnmadd_f64(n, fa_set1_f64(FA_SM_LN2_LO32), r);
-    return fa_sm_ldexp_f64(fa_sm_poly11_f64(r), n);
+    fa_simd_f64 t, n, em = fa_exp_neg_f64(d, fa_set1_f64(0.0), 0, &t, &n);
+    return fa_scale_exp_f64(em, t, n);
 }
 
-/* softmax entry for float64 data: exp(x - M) * (ih + il), x - M as a two-sum (d + e) fed
- * into the Cody-Waite reduction, ih + il = 1/S as a double-double.  (Folding l = log S
- * into the exponent instead would cost the rounding of l, up to 2 ULP once l > 4.) */
+/* e^(x - m) for x <= m as 2^floor(n/16) * em: x - m as a two-sum (d + e) fed into the
+ * reduction (FA_EXP_LOW), the expm1-grade polynomial (FA_EXP_M1, 2^-58.7) */
+FA_INLINE fa_simd_f64 fa_sm_exp_diff_f64(fa_simd_f64 x, fa_simd_f64 m, fa_simd_f64 *t, fa_simd_f64 *n)
+{
+    fa_simd_f64 e, d = fa_two_sum_f64(x, fa_neg_f64(m), &e);
+    e = fa_select_f64(fa_cmplt_f64(d, fa_set1_f64(-740.0)), fa_set1_f64(0.0), e);   /* inf - inf */
+    return fa_exp_neg_f64(d, e, FA_EXP_LOW | FA_EXP_M1, t, n);
+}
+
+/* softmax entry for float64 data: exp(x - M) * (ih + il), ih + il = 1/S as a double-double,
+ * 2^floor(n/16) applied last.  (Folding l = log S into the exponent instead would cost the
+ * rounding of l, up to 2 ULP once l > 4.) */
 FA_INLINE fa_simd_f64 fa_sm_softmax_entry_f64(fa_simd_f64 x, fa_simd_f64 M, fa_simd_f64 ih, fa_simd_f64 il)
 {
-    fa_simd_f64 d = fa_sub_f64(x, M);
-    fa_simd_f64 bb = fa_sub_f64(d, x);
-    fa_simd_f64 e = fa_add_f64(fa_sub_f64(x, fa_sub_f64(d, bb)), fa_sub_f64(fa_neg_f64(M), bb));
-    e = fa_select_f64(fa_cmplt_f64(d, fa_set1_f64(-740.0)), fa_set1_f64(0.0), e);   /* inf - inf */
-    d = fa_max_f64(fa_set1_f64(-750.0), d);
-    fa_simd_f64 n = fa_sm_round_log2e_f64(d);
-    fa_simd_f64 r = fa_fnmadd_f64(n, fa_set1_f64(FA_SM_LN2_HI32), d);
-    r = fa_add_f64(fa_fnmadd_f64(n, fa_set1_f64(FA_SM_LN2_LO32), r), e);
-    fa_simd_f64 p = fa_sm_poly11_f64(r);
-    return fa_sm_ldexp_f64(fa_fmadd_f64(p, ih, fa_mul_f64(p, il)), n);
+    fa_simd_f64 t, n, em = fa_sm_exp_diff_f64(x, M, &t, &n);
+    return fa_scale_exp_f64(fa_fmadd_f64(em, ih, fa_mul_f64(em, il)), t, n);
 }
 
 /* the two per-slice constants of a softmax entry: float64 data (ih, il) = 1/(C + T) as a
@@ -199,15 +123,8 @@ FA_INLINE void fa_sm_stt_f64(double *p, fa_simd_f64 v, ptrdiff_t n) { fa_store_t
 FA_INLINE fa_simd_f64 fa_sm_sum_exp_f32(fa_simd_f64 x, fa_simd_f64 m) { return fa_sm_exp_lo_f64(fa_sub_f64(x, m)); }
 FA_INLINE fa_simd_f64 fa_sm_sum_exp_f64(fa_simd_f64 x, fa_simd_f64 m)
 {
-    fa_simd_f64 d = fa_sub_f64(x, m);
-    fa_simd_f64 bb = fa_sub_f64(d, x);
-    fa_simd_f64 e = fa_add_f64(fa_sub_f64(x, fa_sub_f64(d, bb)), fa_sub_f64(fa_neg_f64(m), bb));
-    e = fa_select_f64(fa_cmplt_f64(d, fa_set1_f64(-740.0)), fa_set1_f64(0.0), e);
-    d = fa_max_f64(fa_set1_f64(-750.0), d);
-    fa_simd_f64 n = fa_sm_round_log2e_f64(d);
-    fa_simd_f64 r = fa_fnmadd_f64(n, fa_set1_f64(FA_SM_LN2_HI32), d);
-    r = fa_add_f64(fa_fnmadd_f64(n, fa_set1_f64(FA_SM_LN2_LO32), r), e);
-    return fa_sm_ldexp_f64(fa_sm_poly11_f64(r), n);
+    fa_simd_f64 t, n, em = fa_sm_exp_diff_f64(x, m, &t, &n);
+    return fa_scale_exp_f64(em, t, n);
 }
 
 /* t += term (Kahan, error in *tc) unless x is at the max, where c += 1 instead */
@@ -215,10 +132,7 @@ FA_INLINE void fa_sm_sum_step_store_f64(fa_simd_f64 x, fa_simd_f64 term, fa_simd
                                         fa_simd_f64 *t, fa_simd_f64 *tc, fa_simd_f64 *c)
 {
     fa_mask_f64 at = fa_cmpeq_f64(x, mkv);
-    fa_simd_f64 y_ = fa_sub_f64(fa_select_f64(at, fa_set1_f64(0.0), term), *tc);
-    fa_simd_f64 s_ = fa_add_f64(*t, y_);
-    *tc = fa_sub_f64(fa_sub_f64(s_, *t), y_);
-    *t = s_;
+    fa_kahan_add_f64(t, tc, fa_select_f64(at, fa_set1_f64(0.0), term));
     *c = fa_add_f64(*c, fa_select_f64(at, fa_set1_f64(1.0), fa_set1_f64(0.0)));
 }
 
@@ -228,13 +142,6 @@ typedef struct fa_sm_stats {
     double rmin;           /* float64 direct-reduction rows: a lower bound of the entries */
 } fa_sm_stats;
 
-/* s += v as a two-sum, the error kept in *err */
-FA_INLINE void fa_sm_add2(double *s, double *err, double v)
-{
-    double sum = *s + v, bb = sum - *s;
-    *err += (*s - (sum - bb)) + (v - bb);
-    *s = sum;
-}
 
 /* e^(a - b) with the rounding error of a - b folded in (float64 maxima: 30 - 3.x rounds, and
  * 2^-49 of a dominant entry's T is 8 ULP of its log_softmax) */
@@ -252,7 +159,7 @@ FA_INLINE void fa_sm_merge(fa_sm_stats *s, double mk, double tk, double ck)
 {
     if (mk > s->M) {
         if (s->M == -INFINITY) {             /* the first chunk (or all -inf so far) */
-            fa_sm_add2(&s->t, &s->te, tk);
+            fa_two_sum_acc(&s->t, &s->te, tk);
         } else {
             s->t = (s->t + s->te + s->C) * fa_sm_exp_diff(s->M, mk) + tk;
             s->te = 0.0;
@@ -260,10 +167,10 @@ FA_INLINE void fa_sm_merge(fa_sm_stats *s, double mk, double tk, double ck)
         s->C = ck;
         s->M = mk;
     } else if (mk == s->M) {
-        fa_sm_add2(&s->t, &s->te, tk);
+        fa_two_sum_acc(&s->t, &s->te, tk);
         s->C += ck;
     } else {
-        fa_sm_add2(&s->t, &s->te, (tk + ck) * fa_sm_exp_diff(mk, s->M));  /* mk = -inf: tk is 0 or NaN, kept */
+        fa_two_sum_acc(&s->t, &s->te, (tk + ck) * fa_sm_exp_diff(mk, s->M));  /* mk = -inf: tk is 0 or NaN, kept */
     }
 }
 
@@ -284,8 +191,8 @@ FA_INLINE int fa_sm_finish(const fa_sm_stats *s, double *l, double *sign)
         *sign = 1.0;
     } else if (C > 0 && S > 0) {             /* S >= 1.5: log of S as a double-double, one libm call */
         double hi = 0.0, lo = 0.0;
-        fa_sm_add2(&hi, &lo, C);
-        fa_sm_add2(&hi, &lo, T);
+        fa_two_sum_acc(&hi, &lo, C);
+        fa_two_sum_acc(&hi, &lo, T);
         *l = log(hi) + lo / hi;
         *sign = 1.0;
     } else if (S > 0) {
@@ -313,9 +220,9 @@ FA_INLINE void fa_sm_entry_params(const void *stats, double l, int is_f64, doubl
         return;
     }
     double hi = 0.0, lo = 0.0;       /* C + (t + te) as a double-double */
-    fa_sm_add2(&hi, &lo, s->C);
-    fa_sm_add2(&hi, &lo, s->t);
-    fa_sm_add2(&hi, &lo, s->te);
+    fa_two_sum_acc(&hi, &lo, s->C);
+    fa_two_sum_acc(&hi, &lo, s->t);
+    fa_two_sum_acc(&hi, &lo, s->te);
     const double ih = 1.0 / hi;
     const double rem = fma(-hi, ih, 1.0) - lo * ih;     /* 1 - S * ih, S = hi + lo */
     *a1 = ih;
@@ -386,7 +293,7 @@ static double fa_sm_lse_weighted_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdif
         const double w = (double)b[at];                                                           \
         if ((mask && !mask[at]) || w == 0.0)                                                      \
             continue;                                                                             \
-        fa_sm_add2(&sum, &err, (w / B) * exp((double)x[at] - M));                                 \
+        fa_two_sum_acc(&sum, &err, (w / B) * exp((double)x[at] - M));                                 \
     }                                                                                             \
     sum += err;                                                                                   \
     if (sum == 0.0) {                                                                             \
@@ -425,40 +332,18 @@ static double fa_sm_lse_value_##T(const fa_sm_stats *s, const fa_scalar_##T *x, 
     return fa_lse_from_exact(hi, lo, &ve, &se) && se > 0 ? ve : v;                                \
 }
 
-/* ---- float32 lanes, for float32 data without mask or weights (the common path) ---- */
-#define FA_SM_LN2_HI_F32 0x1.62e400p-1f    /* XNNPACK rr2: 15 significant bits, n*hi exact for |n| < 2^9 */
-#define FA_SM_LN2_LO_F32 0x1.7f7d1cp-20f
-#define FA_SM_MAGIC_F32 0x1.8p23f
-
-/*
- * exp(d + e) = 2^n * p, returned as (p, n): d in [-130, 88.7] (the callers clamp; NaN
- * stays NaN; -130 gives 0 once scaled), e a small correction (the two-sum error of d) or 0.
- * Cody-Waite with XNNPACK's rr2 ln2 hi/lo, p = 1 + r*q(r) with q a degree-5 Chebyshev
- * fit of expm1(r)/r rounded to float32 (relative error 2^-26.5 on |r| <= ln2/2 + 2e-3,
- * measured with mpmath); p is rounded once by the last FMA.
- * r1 = d - n*ln2_hi is exact for |d| <= 350: n*ln2_hi is (|n| < 2^9, 15-bit ln2_hi), and
- * the difference is a multiple of min(ulp(d), 2^-15) below 0.35 + 2^-9 in magnitude, with
- * |n| <= 1 (Sterbenz) wherever ulp(d) < 2^-24.  So the reduction adds one rounding,
- * 2^-26 absolute on r, whether or not an FMA is available.
- */
+/* ---- float32 lanes of the column blocks (fa_softmax_cols.h) ---- */
+/* the float32 exp of the column blocks, from the math family: d = n ln2 + r (Cody-Waite rr2,
+ * fa_exp_reduce_f32), p = e^r = 1 + fa_expm1_reduced_f32(r) (2^-27.4) */
 FA_INLINE fa_simd_f32 fa_sm_expf_reduce(fa_simd_f32 d, fa_simd_f32 *n_out)
 {
-    fa_simd_f32 magic = fa_set1_f32(FA_SM_MAGIC_F32);
-    fa_simd_f32 n = fa_sub_f32(fa_fmadd_f32(d, fa_set1_f32(0x1.715476p+0f), magic), magic);
-    fa_simd_f32 r = fa_fnmadd_f32(n, fa_set1_f32(FA_SM_LN2_HI_F32), d);
-    *n_out = n;
-    return fa_fnmadd_f32(n, fa_set1_f32(FA_SM_LN2_LO_F32), r);
+    fa_simd_f32 s;
+    return fa_exp_reduce_f32(d, n_out, &s);
 }
 
 FA_INLINE fa_simd_f32 fa_sm_expf_poly(fa_simd_f32 r)
 {
-    fa_simd_f32 q = fa_set1_f32(0x1.6d4690p-10f);
-    q = fa_fmadd_f32(q, r, fa_set1_f32(0x1.1240fep-7f));
-    q = fa_fmadd_f32(q, r, fa_set1_f32(0x1.5554e6p-5f));
-    q = fa_fmadd_f32(q, r, fa_set1_f32(0x1.555478p-3f));
-    q = fa_fmadd_f32(q, r, fa_set1_f32(0.5f));
-    q = fa_fmadd_f32(q, r, fa_set1_f32(1.0f));
-    return fa_fmadd_f32(q, r, fa_set1_f32(1.0f));
+    return fa_add_f32(fa_set1_f32(1.0f), fa_expm1_reduced_f32(r));
 }
 
 FA_INLINE fa_simd_f32 fa_sm_expf_parts(fa_simd_f32 d, fa_simd_f32 e, fa_simd_f32 *n_out)
@@ -708,10 +593,7 @@ FA_INLINE void fa_sm_sum_step_##T(fa_simd_f64 v, fa_simd_f64 w, fa_mask_f64 inc,
         at_max = fa_mask_and_f64(at_max, inc);                                                    \
     }                                                                                             \
     /* compensated (Kahan) addition: the terms are >= 0 (or b-weighted), *tc holds the error */ \
-    fa_simd_f64 y_ = fa_sub_f64(fa_select_f64(at_max, fa_set1_f64(0.0), e), *tc);                 \
-    fa_simd_f64 s_ = fa_add_f64(*t, y_);                                                          \
-    *tc = fa_sub_f64(fa_sub_f64(s_, *t), y_);                                                     \
-    *t = s_;                                                                                      \
+    fa_kahan_add_f64(t, tc, fa_select_f64(at_max, fa_set1_f64(0.0), e));                           \
     *c = fa_add_f64(*c, fa_select_f64(at_max, HAS_B ? w : fa_set1_f64(1.0), fa_set1_f64(0.0)));   \
 }                                                                                                 \
                                                                                                   \
@@ -980,7 +862,7 @@ FA_INLINE int fa_sm64_mode(double m, double mn)
 /* K = an integer near m log2e (any such integer keeps the terms below e^0.36) */
 FA_INLINE double fa_sm64_shift(double m)
 {
-    return (m * FA_SM_LOG2E + FA_SM_ROUND_MAGIC) - FA_SM_ROUND_MAGIC;
+    return (m * FA_LOG2E_F64 + FA_MAGIC_F64) - FA_MAGIC_F64;
 }
 
 /*
@@ -991,23 +873,12 @@ FA_INLINE double fa_sm64_shift(double m)
  * tn, and tn's bits hold 0x1.8p48's bits + m, m = n - 16 K.  |n| < 2^21 keeps (n/16) ln2_hi exact.
  * r = (x - (n/16) ln2_hi) - (n/16) ln2_lo, p = r + r^2 q(r) = expm1(r).
  * FA_SM64_DIRECT (the result normal): THI = 2^(j/16) 2^floor(m/16) exactly, an integer addition
- * of m << 48 to fa_sm64_exp2_16_adj[j] (the bits of fa_exp2_16_hi[j] minus j << 48), zero where
+ * of m << 48 to fa_exp2_16_adj[j] (the bits of fa_exp2_16_hi[j] minus j << 48), zero where
  * keep is false; the result is THI (1 + (p + tlo/thi)), one rounding.
  * FA_SM64_CLAMP: em = thi + (thi p + tlo) in [0.97, 2.05], scaled by vscalefpd by tn - 0x1.8p48
  * = n/16 - K (it floors), or in two products below 2^-1000 (fa_scale_exp_f64's steps).
  */
 #define FA_SM64_MAGIC16 0x1.8p48
-static const double fa_sm64_exp2_16_adj[16] __attribute__((aligned(64))) = {  /* bits(hi[j]) - j << 48 */
-    0x1.0000000000000p+0, 0x1.fb5586cf9890fp-1, 0x1.f72b83c7d517bp-1, 0x1.f387a6e756238p-1,
-    0x1.f06fe0a31b715p-1, 0x1.edea64c123422p-1, 0x1.ebfdad5362a27p-1, 0x1.eab07dd485429p-1,
-    0x1.ea09e667f3bcdp-1, 0x1.ea11473eb0187p-1, 0x1.eace5422aa0dbp-1, 0x1.ec49182a3f090p-1,
-    0x1.ee89f995ad3adp-1, 0x1.f199bdd85529cp-1, 0x1.f5818dcfba487p-1, 0x1.fa4afa2a490dap-1};
-static const double fa_sm64_exp2_16_rt[16] __attribute__((aligned(64))) = {   /* lo[j] / hi[j] rounded */
-    0x0.0p+0, 0x1.79aa65d837b6dp-54, -0x1.01b15eaa59348p-55, 0x1.68efde3a8a894p-54,
-    0x1.34d754db0abb6p-55, 0x1.59f48a72a4c6dp-55, 0x1.690cebb7aafb0p-56, 0x1.063e1e21c5409p-54,
-    -0x1.3b3efbf5e2229p-54, -0x1.b32dcb94da51dp-56, 0x1.db72fc1f0eab5p-55, 0x1.1affc2b91ce27p-56,
-    0x1.c1a7792cb3386p-55, 0x1.36eae30af0cb3p-56, 0x1.4a385a63d07a8p-56, -0x1.ff7128fd391f0p-55};
-
 FA_INLINE fa_simd_f64 fa_sm64_term(fa_simd_f64 x, fa_simd_f64 Kmagic, fa_simd_f64 low, fa_mask_f64 keep, int mode)
 {
     if (mode == FA_SM64_CLAMP)
@@ -1016,15 +887,11 @@ FA_INLINE fa_simd_f64 fa_sm64_term(fa_simd_f64 x, fa_simd_f64 Kmagic, fa_simd_f6
     fa_simd_f64 n16 = fa_sub_f64(tn, Kmagic);
     fa_simd_f64 r = fa_fnmadd_f64(n16, fa_set1_f64(FA_LN2_HI_F64), x);
     r = fa_fnmadd_f64(n16, fa_set1_f64(FA_LN2_LO_F64), r);
-    fa_simd_f64 q = fa_set1_f64(0x1.6c17c334f5083p-10);     /* fa_exp_reduce_f64, exp branch */
-    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.111212da060e8p-7));
-    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.555555551573cp-5));
-    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.55555554d5922p-3));
-    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.0p-1));
+    fa_simd_f64 q = fa_exp_q4_f64(r, 1.0);
     fa_simd_f64 r2 = fa_mul_f64(r, r);
     if (mode == FA_SM64_DIRECT) {
-        fa_simd_f64 T = fa_bits_add_maskz_f64(keep, fa_lut16_f64(fa_sm64_exp2_16_adj, tn), fa_bits_shl_f64(tn, 48));
-        fa_simd_f64 p = fa_fmadd_f64(r2, q, fa_add_f64(r, fa_lut16_f64(fa_sm64_exp2_16_rt, tn)));
+        fa_simd_f64 T = fa_bits_add_maskz_f64(keep, fa_lut16_f64(fa_exp2_16_adj, tn), fa_bits_shl_f64(tn, 48));
+        fa_simd_f64 p = fa_fmadd_f64(r2, q, fa_add_f64(r, fa_lut16_f64(fa_exp2_16_rt, tn)));
         return fa_fmadd_f64(T, p, T);
     }
     fa_simd_f64 p = fa_fmadd_f64(r2, q, r);
@@ -1041,45 +908,29 @@ FA_INLINE fa_simd_f64 fa_sm64_term(fa_simd_f64 x, fa_simd_f64 Kmagic, fa_simd_f6
     return fa_select_f64(keep, em, fa_set1_f64(0.0));
 }
 
-/* e^(ah + al) as hi + lo, |ah| <= 0.37, |al| <= 2^-40: 1 + a + a^2/2 + a^3 w(a) with the first
- * three terms as double-doubles and w = sum_{k>=3} a^(k-3)/k! (Taylor to a^15, remainder
- * < 2^-64; w's rounding weighs a^3/6 < 2^-7): relative error < 2^-60. */
+/* e^(ah + al) as hi + lo, |ah| <= 0.37, |al| <= 2^-40: the math family's double-double exp
+ * (fa_exp_dd_f64, ~2^-77) of ah, times 1 + al (al^2/2 < 2^-81) */
 FA_INLINE void fa_sm64_exp_dd(double ah, double al, double *hi, double *lo)
 {
-    static const double inv_fact[13] = {   /* 1/k!, k = 15 .. 3, rounded to nearest (Python Fraction) */
-        0x1.ae7f3e733b81fp-41, 0x1.93974a8c07c9dp-37, 0x1.6124613a86d09p-33, 0x1.1eed8eff8d898p-29,
-        0x1.ae64567f544e4p-26, 0x1.27e4fb7789f5cp-22, 0x1.71de3a556c734p-19, 0x1.a01a01a01a01ap-16,
-        0x1.a01a01a01a01ap-13, 0x1.6c16c16c16c17p-10, 0x1.1111111111111p-7, 0x1.5555555555555p-5,
-        0x1.5555555555555p-3};
-    double w = inv_fact[0];
-    for (int k = 1; k < 13; k++)
-        w = w * ah + inv_fact[k];
-    const double sq = ah * ah, sq_err = fma(ah, ah, -sq);            /* ah^2 exactly */
-    double s = 1.0 + ah, err = ah - (s - 1.0);                        /* Fast2Sum: |ah| < 1 */
-    fa_sm_add2(&s, &err, 0.5 * sq);
-    err += 0.5 * sq_err + sq * ah * w + al * (1.0 + ah + 0.5 * sq);
-    *hi = s + err;
-    *lo = err - (*hi - s);
+    fa_simd_f64 t, n, l, h = fa_exp_dd_f64(fa_set1_f64(ah), &l, &t, &n);
+    h = fa_scale_exp_f64(h, t, n);
+    l = fa_scale_exp_f64(l, t, n);
+    const double H = fa_reduce_max_f64(h), Lo = fa_reduce_max_f64(l);   /* every lane alike */
+    const double pl = fma(H, al, Lo + Lo * al);
+    *hi = H + pl;
+    *lo = pl - (*hi - H);
 }
 
 /* e^(K ln2 - m) as hi + lo (K = fa_sm64_shift(m)): the factor from sum e^(x - K ln2) to
  * sum e^(x - m).  K ln2_hi - m is exact (Sterbenz, as in the vector reduction). */
 FA_INLINE void fa_sm64_rel_factor(double m, double K, double *hi, double *lo)
 {
-    double a = K * FA_SM_LN2_HI32 - m, ae = 0.0;
-    fa_sm_add2(&a, &ae, K * FA_SM_LN2_LO32);
+    double a = K * FA_LN2_HI_F64 - m, ae = 0.0;
+    fa_two_sum_acc(&a, &ae, K * FA_LN2_LO_F64);
     fa_sm64_exp_dd(a, ae, hi, lo);
 }
 
 
-/* t += v, Kahan: the sum is t - c */
-FA_INLINE void fa_sm64_kahan(fa_simd_f64 *t, fa_simd_f64 *c, fa_simd_f64 v)
-{
-    fa_simd_f64 y = fa_sub_f64(v, *c);
-    fa_simd_f64 s = fa_add_f64(*t, y);
-    *c = fa_sub_f64(fa_sub_f64(s, *t), y);
-    *t = s;
-}
 
 /* sum over k < FA_SM64_ACCS of t[k] - c[k] over every lane, as a double-double: a vector
  * two-sum tree, then the lanes */
@@ -1101,7 +952,7 @@ FA_INLINE void fa_sm64_kahan_total(const fa_simd_f64 *t, const fa_simd_f64 *c, d
     fa_storeu_f64(a, s);
     fa_storeu_f64(b, e);
     for (int k = 0; k < FA_LANES_F64; k++) {
-        fa_sm_add2(&h, &l, a[k]);
+        fa_two_sum_acc(&h, &l, a[k]);
         l += b[k];
     }
     *hi = h + l;
@@ -1162,7 +1013,7 @@ FA_INLINE void fa_sm64_chunk_sum(const double *x, ptrdiff_t n, double mk, double
     for (; i + V * L <= n; i += V * L) {
         for (int k = 0; k < A; k++) {
             fa_simd_f64 e = PAIRS ? fa_add_f64(FA_SM64_TERM(2 * k), FA_SM64_TERM(2 * k + 1)) : FA_SM64_TERM(k);
-            fa_sm64_kahan(&t[k], &c[k], e);
+            fa_kahan_add_f64(&t[k], &c[k], e);
         }
         if (o)
             for (ptrdiff_t j = i; j < i + V * L; j += L)
@@ -1187,7 +1038,7 @@ FA_INLINE void fa_sm64_chunk_sum(const double *x, ptrdiff_t n, double mk, double
         fa_simd_f64 e = left >= L ? FA_SM64_TERM(0)
                                   : fa_sm64_sum_term(fa_load_tail_f64(x + i, left, mk), fa_tail_mask_f64(left), 0,
                                                      ystore ? ystore + i : NULL, left, mkv, Kv, low, mode, EXCL, &kept);
-        fa_sm64_kahan(&t[k], &c[k], e);
+        fa_kahan_add_f64(&t[k], &c[k], e);
     }
 #undef FA_SM64_TERM
     fa_sm64_kahan_total(t, c, uh, ul);
@@ -1363,7 +1214,7 @@ static int fa_sm_row_softmax_small_f64(const double *x, const unsigned char *mk,
     double U = 0.0, Ue = 0.0;
     for (int c = 0; c < nc; c++) {           /* 2^(Kk - Kmax) is exact (or the chunk is negligible) */
         const int d = (int)(Ks[c] - Kmax);
-        fa_sm_add2(&U, &Ue, fa_sm64_ldexp(uh[c], d));
+        fa_two_sum_acc(&U, &Ue, fa_sm64_ldexp(uh[c], d));
         Ue += fa_sm64_ldexp(ul[c], d);
     }
     if (U != U)

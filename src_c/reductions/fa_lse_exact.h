@@ -45,9 +45,8 @@ FA_INLINE void fa_lse_exact_total(fa_simd_f64 sh, fa_simd_f64 sl, double *hi, do
     fa_storeu_f64(h, sh);
     fa_storeu_f64(l, sl);
     for (int j = 0; j < FA_LANES_F64; j++) {
-        const double s = H + h[j], bb = s - H;
-        E += ((H - (s - bb)) + (h[j] - bb)) + l[j];
-        H = s;
+        fa_two_sum_acc(&H, &E, h[j]);
+        E += l[j];
     }
     *hi = H + E;
     *lo = E - (*hi - H);

@@ -138,7 +138,7 @@ FA_INLINE int fa_stats_row_f32(const float *x, const unsigned char *mk, ptrdiff_
         const float mx = fa_stats_max_f32(x + c0, mk ? mk + c0 : NULL, len);
         if (!(mx < FA_STATS_MAX_HI_F32 && (mx > FA_STATS_MAX_LO_F32 || mx == -INFINITY)))
             return 0;
-        const float K = mx == -INFINITY ? 0.0f : rintf(mx * 0x1.715476p0f) - 1.0f;
+        const float K = mx == -INFINITY ? 0.0f : rintf(mx * FA_LOG2E_F32) - 1.0f;
         double t, c;
         fa_stats_sum_f32(x + c0, mk ? mk + c0 : NULL, len, K, mx, &t, &c, ystore ? ystore + c0 : NULL);
         if (Ks) {
