@@ -13,7 +13,7 @@
 #include "math/fa_math_f64.h"
 #include "kernels/fa_activations_f32.h"
 #include "kernels/fa_activations_f64.h"
-#include "kernels/fa_softmax.h"
+#include "reductions/fa_reductions.h"
 
 void FA_FILL_TABLE(fa_table *t)
 {
