@@ -52,43 +52,42 @@ FA_INLINE void fa_lse_exact_total(fa_simd_f64 sh, fa_simd_f64 sl, double *hi, do
     *lo = E - (*hi - H);
 }
 
-/* S0 of a contiguous float32 / float64 row without options */
-FA_INLINE void fa_lse_exact_sum_f32(const float *x, ptrdiff_t n, double *hi, double *lo)
+/* entries i .. i + L - 1 of a contiguous float32 (F32) or float64 row as float64 lanes, the
+ * ones past n as -inf (terms 0) */
+FA_INLINE fa_simd_f64 fa_lse_exact_load(const void *x, ptrdiff_t i, ptrdiff_t n, int F32)
+{
+    const ptrdiff_t left = n - i;
+    if (F32)
+        return left >= FA_LANES_F64 ? fa_loadu_f32_as_f64((const float *)x + i)
+                                    : fa_load_tail_f32_as_f64((const float *)x + i, left, -INFINITY);
+    return left >= FA_LANES_F64 ? fa_loadu_f64((const double *)x + i)
+                                : fa_load_tail_f64((const double *)x + i, left, -INFINITY);
+}
+
+/* S0 of a contiguous row without options, two accumulator pairs */
+FA_INLINE void fa_lse_exact_sum_contig(const void *x, ptrdiff_t n, int F32, double *hi, double *lo)
 {
     const ptrdiff_t L = FA_LANES_F64;
     fa_simd_f64 sh0 = fa_set1_f64(0.0), sl0 = sh0, sh1 = sh0, sl1 = sh0;
     ptrdiff_t i = 0;
     for (; i + 2 * L <= n; i += 2 * L) {
-        fa_lse_exact_step(fa_loadu_f32_as_f64(x + i), sh0, 0, &sh0, &sl0);
-        fa_lse_exact_step(fa_loadu_f32_as_f64(x + i + L), sh0, 0, &sh1, &sl1);
+        fa_lse_exact_step(fa_lse_exact_load(x, i, n, F32), sh0, 0, &sh0, &sl0);
+        fa_lse_exact_step(fa_lse_exact_load(x, i + L, n, F32), sh0, 0, &sh1, &sl1);
     }
-    if (i + L <= n) {
-        fa_lse_exact_step(fa_loadu_f32_as_f64(x + i), sh0, 0, &sh0, &sl0);
-        i += L;
-    }
-    if (i < n)
-        fa_lse_exact_step(fa_load_tail_f32_as_f64(x + i, n - i, -INFINITY), sh0, 0, &sh1, &sl1);
+    for (; i < n; i += L)
+        fa_lse_exact_step(fa_lse_exact_load(x, i, n, F32), sh0, 0, &sh0, &sl0);
     fa_simd_f64 err, u = fa_two_sum_f64(sh0, sh1, &err);
     fa_lse_exact_total(u, fa_add_f64(err, fa_add_f64(sl0, sl1)), hi, lo);
 }
 
+FA_INLINE void fa_lse_exact_sum_f32(const float *x, ptrdiff_t n, double *hi, double *lo)
+{
+    fa_lse_exact_sum_contig(x, n, 1, hi, lo);
+}
+
 FA_INLINE void fa_lse_exact_sum_f64(const double *x, ptrdiff_t n, double *hi, double *lo)
 {
-    const ptrdiff_t L = FA_LANES_F64;
-    fa_simd_f64 sh0 = fa_set1_f64(0.0), sl0 = sh0, sh1 = sh0, sl1 = sh0;
-    ptrdiff_t i = 0;
-    for (; i + 2 * L <= n; i += 2 * L) {
-        fa_lse_exact_step(fa_loadu_f64(x + i), sh0, 0, &sh0, &sl0);
-        fa_lse_exact_step(fa_loadu_f64(x + i + L), sh0, 0, &sh1, &sl1);
-    }
-    if (i + L <= n) {
-        fa_lse_exact_step(fa_loadu_f64(x + i), sh0, 0, &sh0, &sl0);
-        i += L;
-    }
-    if (i < n)
-        fa_lse_exact_step(fa_load_tail_f64(x + i, n - i, -INFINITY), sh0, 0, &sh1, &sl1);
-    fa_simd_f64 err, u = fa_two_sum_f64(sh0, sh1, &err);
-    fa_lse_exact_total(u, fa_add_f64(err, fa_add_f64(sl0, sl1)), hi, lo);
+    fa_lse_exact_sum_contig(x, n, 0, hi, lo);
 }
 
 /* S0 of a strided slice with an optional mask and weights (left-out entries: x -> -inf,
