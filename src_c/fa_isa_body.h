@@ -8,11 +8,12 @@
  */
 #include "kernels/fa_map.h"
 #include "kernels/fa_relu_family.h"
-#include "kernels/fa_math_f32.h"
-#include "kernels/fa_math_f64.h"
+#include "math/fa_compensated.h"
+#include "math/fa_math_f32.h"
+#include "math/fa_math_f64.h"
 #include "kernels/fa_activations_f32.h"
 #include "kernels/fa_activations_f64.h"
-#include "kernels/fa_softmax.h"
+#include "reductions/fa_reductions.h"
 
 void FA_FILL_TABLE(fa_table *t)
 {

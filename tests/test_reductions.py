@@ -161,6 +161,58 @@ def test_ulp_long_row_offsets(isa, dtype):
     assert ulp_errors(q[~np.isinf(x)], qh[~np.isinf(x)], ql[~np.isinf(x)], dtype).max() <= SOFTMAX_ULP
 
 
+ROW_KINDS = {   # what real code feeds these functions (benchmarks/bench_reductions.py)
+    "normal3": lambda r, s: r.normal(0, 3, s),
+    "normal3-20": lambda r, s: r.normal(-20, 3, s),
+    "normal3+100": lambda r, s: r.normal(100, 3, s),
+    "far_below": lambda r, s: r.normal(-250, 3, s),
+    "far_above": lambda r, s: r.normal(330, 3, s),
+    "beyond": lambda r, s: r.normal(400, 3, s),          # past the float32 lanes' range
+    "peaked": lambda r, s: r.normal(0, 3, s) + 12 * (np.arange(s[1]) == 3),
+    "peaked30": lambda r, s: r.normal(0, 1, s) + 30 * (np.arange(s[1]) == 0),
+    "normalised": lambda r, s: fa.log_softmax(r.normal(0, 3, s), axis=-1),
+    "minus_inf": lambda r, s: np.where(r.random(s) < 0.2, -np.inf, r.normal(0, 3, s)),
+    "spread": lambda r, s: r.uniform(-120, 60, s),    # subnormal softmax outputs
+}
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+@pytest.mark.parametrize("kind", list(ROW_KINDS))
+@pytest.mark.parametrize("n", [1, 5, 300, 4100])
+def test_ulp_row_kinds(isa, dtype, kind, n):
+    """Every row kind within the bounds, on every variant: the statistics pass must not
+    depend on where the row lies (shifted, peaked, normalised, -inf entries); n = 4100
+    spans two chunks."""
+    rng = np.random.default_rng(hash((kind, n)) % 2 ** 32)
+    x = ROW_KINDS[kind](rng, (3, n)).astype(dtype)
+    x[:, 0] = np.where(np.isinf(x[:, 0]), 0.0, x[:, 0])     # no all -inf row
+    ref = mp_reference if n < 1000 else ld_reference
+    with np.errstate(invalid="ignore"):                    # -inf - -inf in the reference's split
+        (lh, ll), (sh, sl), (qh, ql) = ref(x)
+    fin = np.isfinite(qh)
+    def check_lse(got, lh, ll, xs, where=None):
+        if kind == "normalised" and dtype == F64:   # |lse| ~ 1e-17: 2^-74 absolute (fa_lse_exact.h)
+            if n >= 1000:                            # the long double reference is 2^-64 only
+                lh, ll = _mp_lse_rows(xs, where=where)
+            ok = (np.abs((got - lh) - ll) <= 2.0 ** -74) | (ulp_errors(got, lh, ll, dtype) <= LSE_ULP)
+            assert ok.all()
+        else:
+            assert ulp_errors(got, lh, ll, dtype).max() <= LSE_ULP
+
+    check_lse(fa.logsumexp(x, axis=-1), lh, ll, x)
+    assert ulp_errors(fa.softmax(x, axis=-1), sh, sl, dtype).max() <= SOFTMAX_ULP
+    q = fa.log_softmax(x, axis=-1)
+    assert np.all(q[~fin] == -np.inf)
+    assert ulp_errors(q[fin], qh[fin], ql[fin], dtype).max() <= SOFTMAX_ULP
+    where = rng.random(x.shape) < 0.8
+    where[:, 1 if n > 1 else 0] = True
+    xm = np.where(where, x, -np.inf)
+    with np.errstate(invalid="ignore"):
+        (lh, ll), (sh, sl), _ = ref(xm)
+    check_lse(fa.logsumexp(x, axis=-1, where=where), lh, ll, x, where)
+    assert ulp_errors(fa.softmax(x, axis=-1, where=where), sh, sl, dtype).max() <= SOFTMAX_ULP
+
+
 @pytest.mark.parametrize("dtype", [F32, F64])
 @pytest.mark.parametrize("axis", [-1, 0])
 def test_logsumexp_cancelling(isa, dtype, axis):
@@ -203,6 +255,47 @@ def test_logsumexp_of_log_probabilities():
     p32 = logp.astype(F32)
     (lh, ll), _, _ = mp_reference(p32)
     assert ulp_errors(fa.logsumexp(p32, axis=-1), lh, ll, F32).max() <= LSE_ULP
+
+
+def _mp_lse_rows(x, b=None, where=None):
+    """logsumexp of each row of x (weights b, mask where) as (hi, lo), mpmath at 60 digits"""
+    hi, lo = np.empty(len(x)), np.empty(len(x))
+    with mpmath.workdps(60):
+        for r in range(len(x)):
+            terms = [(mpmath.mpf(float(w)) if b is not None else 1) * mpmath.exp(mpmath.mpf(float(a)))
+                     for k, (a, w) in enumerate(zip(x[r], b[r] if b is not None else x[r]))
+                     if where is None or where[r, k]]
+            v = mpmath.log(mpmath.fsum(terms))
+            hi[r] = float(v)
+            lo[r] = float(v - mpmath.mpf(hi[r]))
+    return hi, lo
+
+
+@pytest.mark.parametrize("layout", ["rows", "columns", "masked", "weighted"])
+def test_logsumexp_normalised_float64_exact_sum(isa, layout):
+    """float64 normalised log-probabilities (the result ~1e-16 cancels completely): the
+    unshifted double-double sum (reductions/fa_lse_exact.h) holds an absolute error of
+    2^-74 (the long double pass it replaced reached 2^-64), on contiguous rows (predicted
+    from the previous row, and after the statistics), columns, masked and weighted rows."""
+    rng = np.random.default_rng(12)
+    for n in (2, 7, 40, 1500):
+        lp = fa.log_softmax(rng.normal(-3, 3, (12, n)), axis=-1)
+        b = where = None
+        if layout == "masked":
+            where = rng.random(lp.shape) < 0.7
+            where[:, 0] = True
+            lp = fa.log_softmax(lp, axis=-1, where=where)
+            lp[~where] = rng.normal(0, 3, (~where).sum())     # left out: any value
+        if layout == "weighted":
+            b = rng.uniform(0.5, 2.0, lp.shape)
+            lp = lp - np.log(b)                                # sum b e^lp = 1 again
+        hi, lo = _mp_lse_rows(lp, b, where)
+        if layout == "columns":
+            got = fa.logsumexp(np.ascontiguousarray(lp.T), axis=0)
+        else:
+            got = fa.logsumexp(lp, axis=-1, b=b, where=where)
+        assert np.all(np.abs(hi) < 1e-12)
+        assert np.max(np.abs((got - hi) - lo)) <= 2.0 ** -74
 
 
 @pytest.mark.skipif(not LONGDOUBLE_OK, reason="long double is not 80-bit here")
@@ -441,6 +534,41 @@ def test_weights_scipy_rules(isa):
     np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
     np.testing.assert_array_equal(got[1], want[1])
     assert lse(np.float32([1, 2]), b=2).dtype == F32             # Python scalars are weak (NEP 50)
+
+
+WEIGHT_EDGES = [   # (a, b, dtypes): SciPy 1.17's value and sign, or the exact finite limit
+    ([1.0, 2.0], [inf, 1.0], (F32, F64)),
+    ([1.0], [inf], (F32, F64)),
+    ([1.0, 2.0], [-inf, inf], (F32, F64)),
+    ([1.0, 2.0], [-inf, 1.0], (F32, F64)),
+    ([-inf, 2.0], [inf, 1.0], (F32, F64)),
+    ([1.0, 2.0], [1.7e308, 1.7e308], (F64,)),   # the weighted sum overflows, its log does not
+    ([0.0, 0.0], [1e308, 1e308], (F64,)),       # SciPy: inf; log(2e308) = 709.889...
+]
+
+
+@pytest.mark.parametrize("a, b, dtypes", WEIGHT_EDGES)
+def test_weights_infinite_and_overflowing(isa, a, b, dtypes):
+    """issue 11: infinite weights and weighted sums beyond DBL_MAX, as rows and as columns,
+    with and without return_sign, against SciPy (and mpmath where SciPy overflows)."""
+    for dtype in dtypes:
+        x, w = np.array(a, dtype), np.array(b, dtype)
+        with np.errstate(all="ignore"):                          # SciPy's own warnings
+            want_v, want_s = scipy_special.logsumexp(x, b=w, return_sign=True)
+        if np.isinf(want_v) and np.all(np.isfinite(w)):          # SciPy overflowed
+            with mpmath.workdps(30):
+                exact = mpmath.log(mpmath.fsum(mpmath.mpf(float(bb)) * mpmath.exp(mpmath.mpf(float(aa)))
+                                               for aa, bb in zip(x, w)))
+            want_v, want_s = float(exact), 1.0
+            assert np.isfinite(want_v)
+        want_plain = want_v if (want_s == 1 or np.isnan(want_s)) else np.nan
+        got_v, got_s = fa.logsumexp(x, b=w, return_sign=True)
+        np.testing.assert_allclose(got_v, want_v, rtol=1e-15)
+        np.testing.assert_array_equal(got_s, want_s)
+        np.testing.assert_allclose(fa.logsumexp(x, b=w), want_plain, rtol=1e-15)
+        cols_v, cols_s = fa.logsumexp(np.stack([x, x], 1), b=np.stack([w, w], 1), axis=0, return_sign=True)
+        np.testing.assert_allclose(cols_v, [want_v] * 2, rtol=1e-15)
+        np.testing.assert_array_equal(cols_s, [want_s] * 2)
 
 
 def test_weights_dominant_entry():

@@ -16,12 +16,15 @@ import re
 import mpmath as mp
 import numpy as np
 
-KERNELS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src_c", "kernels")
+SRC_C = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src_c")
+KERNELS = os.path.join(SRC_C, "kernels")
 HEX = re.compile(r"-?0x[0-9a-fA-F]+(?:\.[0-9a-fA-F]*)?p[+-]?\d+")
 
 
 def header(name):
-    with open(os.path.join(KERNELS, name)) as f:
+    """a C header by name: the math family (src_c/math) or a kernel file (src_c/kernels)"""
+    math_path = os.path.join(SRC_C, "math", name)
+    with open(math_path if os.path.exists(math_path) else os.path.join(KERNELS, name)) as f:
         return f.read()
 
 

@@ -23,31 +23,24 @@ def check(name, got, want, note=""):
                                 ("  (" + note + ")") if note else ""))
 
 
-m32, m64, a32, a64, sm = (header(h) for h in ("fa_math_f32.h", "fa_math_f64.h", "fa_activations_f32.h",
-                                                "fa_activations_f64.h", "fa_softmax.h"))
+m32, m64, a32, a64 = (header(h) for h in ("fa_math_f32.h", "fa_math_f64.h", "fa_activations_f32.h",
+                                            "fa_activations_f64.h"))
 hi64 = mp.floor(ln2 * 2 ** 32) / 2 ** 32
 check("fa_math_f64.h FA_LOG2E_F64 = round(1/ln2)", macro(m64, "FA_LOG2E_F64"), rnd(log2e))
 check("fa_math_f64.h FA_LN2_HI_F64 = ln2 truncated to 2^-32", macro(m64, "FA_LN2_HI_F64"), rnd(hi64))
 check("fa_math_f64.h FA_LN2_LO_F64 = round(ln2 - HI)", macro(m64, "FA_LN2_LO_F64"), rnd(ln2 - hi64))
-check("fa_softmax.h FA_SM_LOG2E", macro(sm, "FA_SM_LOG2E"), rnd(log2e))
-check("fa_softmax.h FA_SM_LN2 = round(ln2)", macro(sm, "FA_SM_LN2"), rnd(ln2))
-check("fa_softmax.h FA_SM_LN2_HI32", macro(sm, "FA_SM_LN2_HI32"), rnd(hi64))
-check("fa_softmax.h FA_SM_LN2_LO32", macro(sm, "FA_SM_LN2_LO32"), rnd(ln2 - hi64))
-check("fa_softmax.h FA_SM_ROUND_MAGIC = 1.5 * 2^52", macro(sm, "FA_SM_ROUND_MAGIC"), 1.5 * 2 ** 52)
+check("fa_math_f64.h FA_LN2_LO2_F64 = round(ln2 - HI - LO)", macro(m64, "FA_LN2_LO2_F64"),
+      rnd(ln2 - hi64 - mp.mpf(rnd(ln2 - hi64))))
 check("fa_math_f64.h FA_MAGIC_F64 = 1.5 * 2^52", macro(m64, "FA_MAGIC_F64"), 1.5 * 2 ** 52)
 
 # float32 rr2 split (XNNPACK): hi has 15 significant bits (so n*hi is exact for |n| < 2^9)
 hi32 = float.fromhex("0x1.62E400p-1")
 check("float32 ln2_hi 0x1.62E4p-1 = ln2 rounded to 15 bits", hi32, rnd(mp.nint(ln2 * 2 ** 15) / 2 ** 15))
 check("float32 ln2_lo = float32(ln2 - ln2_hi)", float.fromhex("0x1.7F7D1Cp-20"), f32(ln2 - hi32))
-check("fa_softmax.h FA_SM_LN2_HI_F32", macro(sm, "FA_SM_LN2_HI_F32"), hi32)
-check("fa_softmax.h FA_SM_LN2_LO_F32", macro(sm, "FA_SM_LN2_LO_F32"), f32(ln2 - hi32))
-check("fa_softmax.h FA_SM_MAGIC_F32 = 1.5 * 2^23", macro(sm, "FA_SM_MAGIC_F32"), 1.5 * 2 ** 23)
-red = function_body(m32, "fa_exp_reduce_f32")
-check("fa_exp_reduce_f32 log2e = float32(1/ln2)", hexfloats(red)[0], f32(log2e))
-check("fa_exp_reduce_f32 uses ln2_hi", hexfloats(red)[1], hi32)
-check("fa_exp_reduce_f32 uses ln2_lo", hexfloats(red)[2], f32(ln2 - hi32))
-check("fa_sm_expf_parts log2e = float32(1/ln2)", hexfloats(function_body(sm, "fa_sm_expf_parts"))[0], f32(log2e))
+red = function_body(m32, "fa_exp_reduce_shift_f32")
+check("fa_math_f32.h FA_LOG2E_F32 = float32(1/ln2)", macro(m32, "FA_LOG2E_F32"), f32(log2e))
+check("fa_exp_reduce_shift_f32 uses ln2_hi", hexfloats(red)[0], hi32)
+check("fa_exp_reduce_shift_f32 uses ln2_lo", hexfloats(red)[1], f32(ln2 - hi32))
 check("fa_math_f32.h FA_EXP_MAGIC_F32 = 1.5 * 2^23 + 127", macro(m32, "FA_EXP_MAGIC_F32"), 1.5 * 2 ** 23 + 127)
 cut = -float.fromhex(re.search(r"FA_EXP_CUTOFF_F32 \(-(\S+?)f\)", m32).group(1))
 near = np.float32(float(-126 * ln2))

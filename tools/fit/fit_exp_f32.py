@@ -4,9 +4,6 @@
    e^t - 1 = t + t^2 P(t), P of degree 4 on |t| <= 0.3535, error relative to e^t.
    Re-fit: Lawson minimax on 4000 Chebyshev nodes, weight t^2/e^t, then float32 rounding
    (the script that produced the committed set is lost: only its Lawson routine survives).
-2. fa_softmax.h:fa_sm_expf_parts: e^r = 1 + r q(r), q of degree 5 on |r| <= ln2/2 + 2e-3,
-   relative error.  Re-fit: mpmath chebyfit of expm1(r)/r, rounded to float32 (the
-   original /tmp/fit32.py).
 """
 import mpmath as mp
 import numpy as np
@@ -47,20 +44,3 @@ e32, _ = max_error(lambda t: (t + t * t * horner(c32, t) - mp.expm1(t)) / mp.exp
 print("  re-fit (Lawson, weight t^2/e^t): minimax %s, rounded to float32 %s" % (log2s(e), log2s(e32)))
 compare("P", P, c32, f32=True)
 
-# ---- 2. softmax float32 q(r), degree 5 --------------------------------------------------
-src = header("fa_softmax.h")
-body = function_body(src, "fa_sm_expf_parts")
-q = hexfloats(body[body.index("fa_simd_f32 q ="):])[::-1]
-# the two lowest coefficients are written as decimal literals 0.5f and 1.0f
-assert "fa_set1_f32(0.5f)" in body and "fa_set1_f32(1.0f)" in body
-q = [1.0, 0.5] + q
-R = mp.log(2) / 2 + mp.mpf("2e-3")
-print("\nfa_sm_expf_parts: e^r = 1 + r q(r), q degree %d, |r| <= ln2/2 + 2e-3, coefficients %s" % (len(q) - 1, fmt_hex(q, True)))
-print("  all float32: %s" % all(map(is_f32, q)))
-e_sm, at = max_error(lambda r: (1 + r * horner(q, r)) / mp.exp(r) - 1, -R, R)
-print("  max |1 + r q(r) - e^r| / e^r           = %s at r = %.4f   (kernel comment: 2^-26.5)" % (log2s(e_sm), at))
-poly, err = mp.chebyfit(lambda r: mp.expm1(r) / r if r else mp.mpf(1), [-R, R], 6, error=True)
-cs = [float(np.float32(float(v))) for v in poly[::-1]]
-e_cs, _ = max_error(lambda r: (1 + r * horner(cs, r)) / mp.exp(r) - 1, -R, R)
-print("  re-fit (mpmath chebyfit, float32): %s" % log2s(e_cs))
-compare("q", q, cs, f32=True)

@@ -9,9 +9,6 @@ fa_math_f64.h:fa_exp2_16_hi/lo  2^(j/16) = hi + lo, hi and lo rounded to nearest
 fa_math_f64.h:fa_log1p_reduced_f64  2atanh(s)/s - 2 = z P(z), z = s^2 in [0, 0.0295],
   P degree 6, Chebyshev-node interpolation (the original /tmp/m64/fit.py); error relative
   to log1p(f), f in [sqrt2/2 - 1, sqrt2 - 1].
-fa_softmax.h:fa_sm_poly6_f64 / fa_sm_poly11_f64  e^r = 1 + r q(r), q degree 5 / 10,
-  |r| <= ln2/2 + 1e-3, relative error; mpmath chebyfit of expm1(r)/r rounded to double
-  (the original /tmp/fit.py).
 """
 import mpmath as mp
 
@@ -24,7 +21,7 @@ src = header("fa_math_f64.h")
 # ---- Tang exp/expm1 ---------------------------------------------------------------------
 body = function_body(src, "fa_exp_reduce_f64")
 m1_txt = body[body.index("if (opts & FA_EXP_M1)"):body.index("} else")]
-ex_txt = body[body.index("} else"):body.index("*t = tn")]
+ex_txt = function_body(src, "fa_exp_q4_f64")   # the exp branch calls fa_exp_q4_f64
 q_m1, q_ex = hexfloats(m1_txt)[::-1], hexfloats(ex_txt)[::-1]
 A = mp.mpf("0.022")
 print("Tang reduced argument: |r| <= ln2/32 = %.5f (+ reduction slack); checked on |r| <= %s" % (float(mp.log(2) / 32), A))
@@ -66,14 +63,3 @@ e, at = max_error(log_err, 0, smax)
 print("  max relative error vs log1p(f) = 2atanh(s) = %s at s = %.4f   (comment: 2^-57.5)" % (log2s(e), at))
 compare("P (log1p, degree 6)", P, [float(c) for c in cheb_interp(Ptrue, 0, ZM, 6)])
 
-# ---- softmax float64 exp polynomials ----------------------------------------------------
-src = header("fa_softmax.h")
-R = mp.log(2) / 2 + mp.mpf("1e-3")
-print("\nsoftmax float64 e^r = 1 + r q(r) on |r| <= ln2/2 + 1e-3:")
-for func, deg, claim in (("fa_sm_poly6_f64", 5, "2^-27.5"), ("fa_sm_poly11_f64", 10, "2^-56")):
-    q = hexfloats(function_body(src, func))[::-1]
-    assert len(q) == deg + 1, (func, len(q))
-    e, at = max_error(lambda r: (1 + r * horner(q, r)) / mp.exp(r) - 1, -R, R)
-    print("  %s: q degree %d: max rel error %s at r = %.4f   (comment: %s)" % (func, deg, log2s(e), at, claim))
-    poly = mp.chebyfit(lambda r: mp.expm1(r) / r if r else mp.mpf(1), [-R, R], deg + 1)
-    compare("q (chebyfit degree %d)" % deg, q, [float(c) for c in poly[::-1]])

@@ -16,15 +16,25 @@
  * 0x1.62E4p-1 has 15 significant bits, so n*ln2_hi and z - n*ln2_hi are exact for |n| < 2^9
  * even without FMA.  Returns t, stores n (an integer-valued float) and s = 2^n. */
 #define FA_EXP_MAGIC_F32 0x1.8000FEp23f
+#define FA_LOG2E_F32 0x1.715476p0f
 #define FA_EXP_CUTOFF_F32 (-0x1.5D589Ep6f)   /* e^z < 2^-126 below: 2^n is not normal */
+
+/* The same with the scale shifted by 2^-K (K an integer, |K| < 2^9), folded into the magic
+ * constant: magic_k = FA_EXP_MAGIC_F32 - K (an integer below 2^24, exact), so the rounding is
+ * unchanged, *n = round(z log2e) still, and *s = 2^(n - K) for n - K in [-126, 127] (the
+ * reductions' shifted sums: e^(z - K ln2) = s (1 + m) without forming z - K ln2). */
+FA_INLINE fa_simd_f32 fa_exp_reduce_shift_f32(fa_simd_f32 z, fa_simd_f32 magic_k, fa_simd_f32 *n, fa_simd_f32 *s)
+{
+    fa_simd_f32 nb = fa_fmadd_f32(z, fa_set1_f32(FA_LOG2E_F32), magic_k);
+    *s = fa_bits_shl_f32(nb, 23);
+    *n = fa_sub_f32(nb, magic_k);
+    fa_simd_f32 t = fa_fnmadd_f32(*n, fa_set1_f32(0x1.62E400p-1f), z);
+    return fa_fnmadd_f32(*n, fa_set1_f32(0x1.7F7D1Cp-20f), t);
+}
 
 FA_INLINE fa_simd_f32 fa_exp_reduce_f32(fa_simd_f32 z, fa_simd_f32 *n, fa_simd_f32 *s)
 {
-    fa_simd_f32 nb = fa_fmadd_f32(z, fa_set1_f32(0x1.715476p0f), fa_set1_f32(FA_EXP_MAGIC_F32));
-    *s = fa_bits_shl_f32(nb, 23);
-    *n = fa_sub_f32(nb, fa_set1_f32(FA_EXP_MAGIC_F32));
-    fa_simd_f32 t = fa_fnmadd_f32(*n, fa_set1_f32(0x1.62E400p-1f), z);
-    return fa_fnmadd_f32(*n, fa_set1_f32(0x1.7F7D1Cp-20f), t);
+    return fa_exp_reduce_shift_f32(z, fa_set1_f32(FA_EXP_MAGIC_F32), n, s);
 }
 
 /* e^t - 1 on |t| <= 0.3535 (ln2/2 plus the slack of a non-FMA reduction), as t + t^2 P(t),

@@ -39,32 +39,31 @@ static const double fa_exp2_16_lo[16] __attribute__((aligned(64))) = {   /* 2^(j
     -0x1.bdd3413b26456p-54, -0x1.41577ee04992fp-55, 0x1.6e9f156864b27p-54, 0x1.c7c46b071f2bep-56,
     0x1.7a1cd345dcc81p-54, 0x1.11065895048ddp-55, 0x1.2ed02d75b3707p-55, -0x1.e9c23179c2893p-54};
 
-/* hi + lo = a*b exactly (no overflow: |a|, |b| < 2^995 without FMA). */
-FA_INLINE fa_simd_f64 fa_two_prod_f64(fa_simd_f64 a, fa_simd_f64 b, fa_simd_f64 *lo)
-{
-    fa_simd_f64 hi = fa_mul_f64(a, b);
-#if FA_HAVE_FMA
-    *lo = fa_fmsub_f64(a, b, hi);
-#else
-    const fa_simd_f64 split = fa_set1_f64(0x1.0000002p27);     /* Dekker: 2^27 + 1 */
-    fa_simd_f64 ca = fa_mul_f64(a, split), cb = fa_mul_f64(b, split);
-    fa_simd_f64 ah = fa_sub_f64(ca, fa_sub_f64(ca, a)), al = fa_sub_f64(a, ah);
-    fa_simd_f64 bh = fa_sub_f64(cb, fa_sub_f64(cb, b)), bl = fa_sub_f64(b, bh);
-    fa_simd_f64 e = fa_sub_f64(fa_mul_f64(ah, bh), hi);
-    e = fa_add_f64(e, fa_mul_f64(ah, bl));
-    e = fa_add_f64(e, fa_mul_f64(al, bh));
-    *lo = fa_add_f64(e, fa_mul_f64(al, bl));
-#endif
-    return hi;
-}
+/* The same table for a reduction whose scale 2^floor(n/16) is folded into the magic number
+ * (the reductions' e^(x - K ln2): tn = x 16 log2e + 0x1.8p48 - K keeps m = n - 16K in its low
+ * bits): fa_exp2_16_adj[j] = bits(fa_exp2_16_hi[j]) - j << 48, so that adding m << 48 to it on
+ * the integer side gives 2^(j/16) 2^floor(m/16) exactly; fa_exp2_16_rt[j] = lo[j] / hi[j]
+ * rounded (the table's low part relative to its high part). */
+static const double fa_exp2_16_adj[16] __attribute__((aligned(64))) = {
+    0x1.0000000000000p+0, 0x1.fb5586cf9890fp-1, 0x1.f72b83c7d517bp-1, 0x1.f387a6e756238p-1,
+    0x1.f06fe0a31b715p-1, 0x1.edea64c123422p-1, 0x1.ebfdad5362a27p-1, 0x1.eab07dd485429p-1,
+    0x1.ea09e667f3bcdp-1, 0x1.ea11473eb0187p-1, 0x1.eace5422aa0dbp-1, 0x1.ec49182a3f090p-1,
+    0x1.ee89f995ad3adp-1, 0x1.f199bdd85529cp-1, 0x1.f5818dcfba487p-1, 0x1.fa4afa2a490dap-1};
+static const double fa_exp2_16_rt[16] __attribute__((aligned(64))) = {
+    0x0.0p+0, 0x1.79aa65d837b6dp-54, -0x1.01b15eaa59348p-55, 0x1.68efde3a8a894p-54,
+    0x1.34d754db0abb6p-55, 0x1.59f48a72a4c6dp-55, 0x1.690cebb7aafb0p-56, 0x1.063e1e21c5409p-54,
+    -0x1.3b3efbf5e2229p-54, -0x1.b32dcb94da51dp-56, 0x1.db72fc1f0eab5p-55, 0x1.1affc2b91ce27p-56,
+    0x1.c1a7792cb3386p-55, 0x1.36eae30af0cb3p-56, 0x1.4a385a63d07a8p-56, -0x1.ff7128fd391f0p-55};
 
-/* hi + lo = a + b exactly (Knuth's TwoSum, any magnitudes). */
-FA_INLINE fa_simd_f64 fa_two_sum_f64(fa_simd_f64 a, fa_simd_f64 b, fa_simd_f64 *lo)
+/* q(r) of the exp branch (p = r + r^2 q(r), 2^-54.8 against 1 + p on |r| <= 0.022); sg = -1
+ * evaluates q(-r) (the odd coefficients negated) */
+FA_INLINE fa_simd_f64 fa_exp_q4_f64(fa_simd_f64 r, double sg)
 {
-    fa_simd_f64 s = fa_add_f64(a, b);
-    fa_simd_f64 bb = fa_sub_f64(s, a);
-    *lo = fa_add_f64(fa_sub_f64(a, fa_sub_f64(s, bb)), fa_sub_f64(b, bb));
-    return s;
+    fa_simd_f64 q = fa_set1_f64(0x1.6c17c334f5083p-10);
+    q = fa_fmadd_f64(q, r, fa_set1_f64(sg * 0x1.111212da060e8p-7));
+    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.555555551573cp-5));
+    q = fa_fmadd_f64(q, r, fa_set1_f64(sg * 0x1.55555554d5922p-3));
+    return fa_fmadd_f64(q, r, fa_set1_f64(0x1.0p-1));
 }
 
 /* Options of fa_exp_reduce_f64 (compile-time constants once inlined). */
@@ -101,11 +100,7 @@ FA_INLINE fa_simd_f64 fa_exp_reduce_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts,
         q = fa_fmadd_f64(q, r, fa_set1_f64(sg * 0x1.5555555555556p-3));
         q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.0000000000001p-1));
     } else {
-        q = fa_set1_f64(0x1.6c17c334f5083p-10);
-        q = fa_fmadd_f64(q, r, fa_set1_f64(sg * 0x1.111212da060e8p-7));
-        q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.555555551573cp-5));
-        q = fa_fmadd_f64(q, r, fa_set1_f64(sg * 0x1.55555554d5922p-3));
-        q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.0p-1));
+        q = fa_exp_q4_f64(r, sg);
     }
     *t = tn;
     *n = nn;
@@ -178,6 +173,60 @@ FA_INLINE fa_simd_f64 fa_exp_neg_dd_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts,
     fa_simd_f64 em = fa_add_f64(thi, u);
     *em_lo = fa_add_f64(fa_sub_f64(thi, em), u);
     return em;
+}
+
+/*
+ * e^z as 2^floor(n/16) * (hi + *lo), a double-double to about 2^-77 relative, for the sums
+ * that must not lose what cancels after them (logsumexp near 0: reductions/fa_lse_exact.h).
+ * z is clamped to [-760, 709] (NaN propagates); *t = n + magic and *n as in
+ * fa_exp_reduce_f64, for fa_scale_exp_f64.  The same 16-entry table and magic-number
+ * rounding as fa_exp_reduce_f64, with the reduction and the first terms carried further:
+ *   r = z - n ln2/16 as rh + rl: ln2 in three parts (FA_LN2_HI: n*HI/16 exact, and
+ *   z - n*HI/16 exact; n*LO/16 a two-product; LO2 = ln2 - HI - LO, 2^-87), |r| <= 0.0217;
+ *   e^r - 1 = r + r^2/2 + r^3/6 + r^4 Q(r): r^2 (two-product of rh, plus 2 rh rl) and
+ *   r^3/6 (two-products, 1/6 as a double-double) carried as pairs, Q = Taylor 1/24 ..
+ *   1/12! (truncation 2^-104) in double: its rounding, |r^4 Q| 2^-52 <= 2^-78.6, is the
+ *   error budget; the pieces are added smallest first by Fast2Sums, then
+ *   (thi + tlo)(1 + p) with thi*p a two-product.
+ */
+#define FA_LN2_LO2_F64 0x1.cc01f97b57a08p-87   /* ln2 - FA_LN2_HI_F64 - FA_LN2_LO_F64 (mpmath) */
+FA_INLINE fa_simd_f64 fa_exp_dd_f64(fa_simd_f64 z, fa_simd_f64 *lo, fa_simd_f64 *t, fa_simd_f64 *n)
+{
+    static const double q[9] = {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0,
+                                1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0};
+    const fa_simd_f64 magic = fa_set1_f64(FA_MAGIC_F64);
+    z = fa_max_f64(fa_set1_f64(-760.0), fa_min_f64(fa_set1_f64(709.0), z));
+    fa_simd_f64 tn = fa_fmadd_f64(z, fa_set1_f64(16 * FA_LOG2E_F64), magic);
+    fa_simd_f64 nn = fa_sub_f64(tn, magic);
+    fa_simd_f64 r0 = fa_fnmadd_f64(nn, fa_set1_f64(FA_LN2_HI_F64 / 16), z);          /* exact */
+    fa_simd_f64 pl, ph = fa_two_prod_f64(nn, fa_set1_f64(FA_LN2_LO_F64 / 16), &pl);
+    fa_simd_f64 rl, rh = fa_two_sum_f64(r0, fa_neg_f64(ph), &rl);
+    rl = fa_sub_f64(rl, fa_fmadd_f64(nn, fa_set1_f64(FA_LN2_LO2_F64 / 16), pl));
+    fa_simd_f64 r2l, r2h = fa_two_prod_f64(rh, rh, &r2l);
+    r2l = fa_fmadd_f64(fa_add_f64(rh, rh), rl, r2l);
+    fa_simd_f64 c3l, c3h = fa_two_prod_f64(r2h, rh, &c3l);
+    c3l = fa_fmadd_f64(r2h, rl, fa_fmadd_f64(r2l, rh, c3l));
+    const fa_simd_f64 s6h = fa_set1_f64(0x1.5555555555555p-3), s6l = fa_set1_f64(0x1.5555555555555p-57);
+    fa_simd_f64 dl, dh = fa_two_prod_f64(c3h, s6h, &dl);                                /* r^3/6 */
+    dl = fa_fmadd_f64(c3h, s6l, fa_fmadd_f64(c3l, s6h, dl));
+    fa_simd_f64 Q = fa_set1_f64(q[0]);
+    for (int j = 1; j < 9; j++)
+        Q = fa_fmadd_f64(Q, rh, fa_set1_f64(q[j]));
+    fa_simd_f64 acc = fa_fmadd_f64(fa_mul_f64(r2h, r2h), Q, fa_add_f64(fa_add_f64(dl, rl), fa_mul_f64(fa_set1_f64(0.5), r2l)));
+    fa_simd_f64 s1 = fa_add_f64(dh, acc), e1 = fa_sub_f64(acc, fa_sub_f64(s1, dh));      /* Fast2Sums */
+    fa_simd_f64 h2 = fa_mul_f64(fa_set1_f64(0.5), r2h);
+    fa_simd_f64 s2 = fa_add_f64(h2, s1), e2 = fa_sub_f64(s1, fa_sub_f64(s2, h2));
+    fa_simd_f64 s3 = fa_add_f64(rh, s2), e3 = fa_sub_f64(s2, fa_sub_f64(s3, rh));
+    fa_simd_f64 pe = fa_add_f64(e1, fa_add_f64(e2, e3));                               /* p = s3 + pe */
+    fa_simd_f64 thi = fa_lut16_f64(fa_exp2_16_hi, tn), tlo = fa_lut16_f64(fa_exp2_16_lo, tn);
+    fa_simd_f64 ul, uh = fa_two_prod_f64(thi, s3, &ul);
+    fa_simd_f64 h = fa_add_f64(thi, uh), eh = fa_sub_f64(uh, fa_sub_f64(h, thi));
+    fa_simd_f64 low = fa_add_f64(fa_add_f64(eh, ul), fa_fmadd_f64(thi, pe, fa_fmadd_f64(tlo, s3, tlo)));
+    fa_simd_f64 hh = fa_add_f64(h, low);
+    *lo = fa_sub_f64(low, fa_sub_f64(hh, h));
+    *t = tn;
+    *n = nn;
+    return hh;
 }
 
 /*

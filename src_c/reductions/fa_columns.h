@@ -1,14 +1,117 @@
 /*
- * fa_softmax_cols.h -- the inner > 1 case of fa_softmax.h (a non-last axis): the same
+ * reductions/fa_columns.h -- the inner > 1 case (a non-last axis): the same
  * statistics, vectorised across `inner`.  A block of FA_SM_COLS vectors of columns is
  * walked in chunks of rows that fit in L1 (chunk max, then chunk sums from L1); each
  * lane keeps its own (M, T, C), merged with one vector exp per chunk; the lanes are
  * finished in scalar code (one log1p per column).
  */
-#ifndef FA_SOFTMAX_COLS_H
-#define FA_SOFTMAX_COLS_H
+#ifndef FA_COLUMNS_H
+#define FA_COLUMNS_H
+
+/* what a column kernel computes */
+enum { FA_SM_OP_SOFTMAX = 0, FA_SM_OP_LOG_SOFTMAX = 1, FA_SM_OP_LSE = 2 };
+/* ---- float32 lanes of the column blocks ---- */
+/* the float32 exp of the column blocks, from the math family: d = n ln2 + r (Cody-Waite rr2,
+ * fa_exp_reduce_f32), p = e^r = 1 + fa_expm1_reduced_f32(r) (2^-27.4) */
+FA_INLINE fa_simd_f32 fa_sm_expf_reduce(fa_simd_f32 d, fa_simd_f32 *n_out)
+{
+    fa_simd_f32 s;
+    return fa_exp_reduce_f32(d, n_out, &s);
+}
+
+FA_INLINE fa_simd_f32 fa_sm_expf_poly(fa_simd_f32 r)
+{
+    return fa_add_f32(fa_set1_f32(1.0f), fa_expm1_reduced_f32(r));
+}
+
+FA_INLINE fa_simd_f32 fa_sm_expf_parts(fa_simd_f32 d, fa_simd_f32 e, fa_simd_f32 *n_out)
+{
+    return fa_sm_expf_poly(fa_add_f32(fa_sm_expf_reduce(d, n_out), e));
+}
+
+/*
+ * d + e = x - m exactly, for x <= m, in float32 lanes.  Fast2Sum(a, b) is exact when the
+ * exponent of a is at least that of b.  The mode is chosen per chunk or row from its max
+ * m and min (after clamping x at low, below):
+ *   FA_SM_FAST2SUM_X  m <= 0, so |x| >= |m|: Fast2Sum(x, -m), 2 operations
+ *   FA_SM_FAST2SUM_M  m > 0 and every x > -2^k with 2^(k-1) <= m < 2^k, so exponent(x) <=
+ *                     exponent(m): Fast2Sum(-m, x), 2 operations
+ * In both modes x is first clamped at low = about m - 128 (|m| <= 2^20, so d stays in
+ * [-129, 0] with no inf or NaN from -inf entries; exp(-128) is 0 in float32).
+ *   FA_SM_TWOSUM      anything else (huge |m|, or entries below -2^k): a full two-sum,
+ *                     d clamped at -110 and e zeroed there (inf - inf).
+ */
+enum { FA_SM_TWOSUM = 0, FA_SM_FAST2SUM_X = 1, FA_SM_FAST2SUM_M = 2,
+       FA_SM_NOCLAMP = 4 /* or-ed into a Fast2Sum mode: no entry below low, skip the clamp */ };
+
+FA_INLINE int fa_sm_diff_mode(double m, double mn)
+{
+    if (!(m > -0x1p20 && m < 0x1p20))
+        return FA_SM_TWOSUM;
+    const double low = m - 127.0;            /* (float)(m - 128) <= low: the clamp is a no-op above */
+    const int noclamp = mn > low ? FA_SM_NOCLAMP : 0;
+    if (m <= 0)
+        return FA_SM_FAST2SUM_X | noclamp;
+    uint64_t u;                              /* top = 2^k with 2^(k-1) <= m < 2^k (m normal) */
+    memcpy(&u, &m, 8);
+    u = (u & 0x7ff0000000000000ull) + 0x0010000000000000ull;
+    double top;
+    memcpy(&top, &u, 8);
+    return (mn > m - 128.0 ? mn : m - 128.0) > -top ? FA_SM_FAST2SUM_M | noclamp : FA_SM_TWOSUM;
+}
+
+/* CALL(mode) with mode a compile-time constant, for each value fa_sm_diff_mode returns */
+#define FA_SM_WITH_MODE(mode, CALL)                                                   \
+    switch (mode) {                                                                   \
+    case FA_SM_FAST2SUM_X: CALL(FA_SM_FAST2SUM_X); break;                             \
+    case FA_SM_FAST2SUM_X | FA_SM_NOCLAMP: CALL(FA_SM_FAST2SUM_X | FA_SM_NOCLAMP); break; \
+    case FA_SM_FAST2SUM_M: CALL(FA_SM_FAST2SUM_M); break;                             \
+    case FA_SM_FAST2SUM_M | FA_SM_NOCLAMP: CALL(FA_SM_FAST2SUM_M | FA_SM_NOCLAMP); break; \
+    default: CALL(FA_SM_TWOSUM); break;                                               \
+    }
+
+FA_INLINE fa_simd_f32 fa_sm_diff_f32(fa_simd_f32 x, fa_simd_f32 m, fa_simd_f32 negm, fa_simd_f32 low,
+                                     fa_simd_f32 *e, int mode)
+{
+    if (mode == FA_SM_TWOSUM) {
+        fa_simd_f32 d = fa_sub_f32(x, m);
+        fa_simd_f32 bb = fa_sub_f32(d, x);
+        fa_simd_f32 err = fa_add_f32(fa_sub_f32(x, fa_sub_f32(d, bb)), fa_sub_f32(negm, bb));
+        fa_mask_f32 far = fa_cmplt_f32(d, fa_set1_f32(-110.0f));
+        *e = fa_select_f32(far, fa_set1_f32(0.0f), err);
+        return fa_max_f32(fa_set1_f32(-110.0f), d);
+    }
+    if (!(mode & FA_SM_NOCLAMP))
+        x = fa_max_f32(low, x);              /* keeps NaN */
+    fa_simd_f32 d = fa_sub_f32(x, m);
+    *e = (mode & FA_SM_FAST2SUM_X) ? fa_sub_f32(negm, fa_sub_f32(d, x)) : fa_sub_f32(x, fa_add_f32(d, m));
+    return d;
+}
+
+/* e^x for x <= 88 (NaN stays NaN): subnormal and zero results are right.  With vscalefps any
+ * x below works (-inf gives NaN, the reduction being inf - inf); elsewhere x is clamped at
+ * -150 first (fa_ldexp_neg_f32 takes n >= -240), so -inf gives 0. */
+FA_INLINE fa_simd_f32 fa_sm_expf_scaled(fa_simd_f32 x)
+{
+#if !FA_HAVE_SCALEF
+    x = fa_max_f32(fa_set1_f32(-150.0f), x);
+#endif
+    fa_simd_f32 n, r = fa_sm_expf_reduce(x, &n);
+    return fa_ldexp_neg_f32(fa_sm_expf_poly(r), n);
+}
 
 #define FA_SM_BLOCK (FA_SM_COLS * FA_LANES_F64)
+
+/* float32 column blocks through the e^x pass (fa_sm_cols_fast_f32): the sums of e^x are
+ * accepted where the raw sum is >= FA_SM_ABS_TMIN and finite and M <= FA_SM_ABS_HI (e^x <=
+ * 2^92.4), S >= FA_SM_ABS_SMIN for the logs (l = log S >= 1.38, its absolute error below ~2
+ * ULP of l), M in [FA_SM_ABS_OUT_LO, FA_SM_ABS_OUT_HI] for softmax (e^-M/S a normal float32);
+ * other blocks take the exact-difference path. */
+#define FA_SM_ABS_TMIN 0x1p-100
+#define FA_SM_ABS_HI 64.0
+#define FA_SM_ABS_SMIN 4.0
+#define FA_SM_ABS_OUT_LO (-80.0)
+#define FA_SM_ABS_OUT_HI 64.0
 
 /* merge per-lane chunk statistics (mk, tk, ck) into (M, T, C); the additions into T are
  * compensated (Kahan, error in *Tc) so that many chunks keep T to ~1 ULP */
@@ -209,7 +312,7 @@ FA_INLINE fa_simd_f32 fa_sm_col_ld_f32(const float *p, ptrdiff_t width, float fi
 
 /*
  * One block of columns [j, j + width) of an (n, inner) float32 slab through the e^x pass of
- * fa_softmax.h: one read of the block gives each column's max M and the Kahan sum of e^x
+ * the rows' statistics: one read of the block gives each column's max M and the Kahan sum of e^x
  * itself (no x - m; the max entries stay inside S), then S relative to M in double.  Valid
  * while every column of the block has M <= 64 and a finite sum >= 2^-100 (no NaN, +inf or
  * all -inf column), and, for log_softmax/logsumexp, S >= FA_SM_ABS_SMIN (as for rows), and,
@@ -250,16 +353,16 @@ static int fa_sm_cols_block_abs_f32(const float *xs, float *ys, float *lse_out, 
         if (!(traw >= FA_SM_ABS_TMIN && traw < INFINITY && M <= FA_SM_ABS_HI))
             return 0;
         const double S = traw * exp(-M);
-        if (op != 0 && !(S >= FA_SM_ABS_SMIN))
+        if (op != FA_SM_OP_SOFTMAX && !(S >= FA_SM_ABS_SMIN))
             return 0;
-        if (op == 0 && !(M >= FA_SM_ABS_OUT_LO && M <= FA_SM_ABS_OUT_HI))
+        if (op == FA_SM_OP_SOFTMAX && !(M >= FA_SM_ABS_OUT_LO && M <= FA_SM_ABS_OUT_HI))
             return 0;
         Sd[k] = S;
-        const double f = op == 0 ? exp(-M) / S : log(S);
+        const double f = op == FA_SM_OP_SOFTMAX ? exp(-M) / S : log(S);
         P1[k] = (float)f;
         P2[k] = (float)(f - (double)(float)f);
     }
-    if (op == 2) {                           /* every column is valid: write the results */
+    if (op == FA_SM_OP_LSE) {                           /* every column is valid: write the results */
         for (ptrdiff_t k = 0; k < width; k++) {
             fa_sm_stats st = {Mo[k], Sd[k], 0.0, 0.0};
             double sign = 1.0;
@@ -279,7 +382,7 @@ static int fa_sm_cols_block_abs_f32(const float *xs, float *ys, float *lse_out, 
         for (int v = 0; v < nv; v++) {
             const ptrdiff_t at = r * inner + v * L;
             fa_simd_f32 xv = fa_sm_col_ld_f32(xs + at, wv[v], 0.0f), out, nn;
-            if (op == 1) {
+            if (op == FA_SM_OP_LOG_SOFTMAX) {
                 out = fa_sub_f32(fa_sub_f32(xv, Mv[v]), p1[v]);
             } else {
                 fa_simd_f32 p = fa_sm_expf_poly(fa_sm_expf_reduce(fa_max_f32(low, xv), &nn));
@@ -355,7 +458,7 @@ static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t o
             for (ptrdiff_t k = 0; k < nv * L; k++) {   /* finish each column in double */
                 fa_sm_stats st = {Mo[k], To[k], Co[k], 0.0};
                 double l = 0.0, sign = 1.0;
-                if (op == 2) {
+                if (op == FA_SM_OP_LSE) {
                     if (k >= width) continue;
                     double v = fa_sm_lse_value_f32(&st, xs + j + k, n, inner, NULL, NULL, &sign);
                     y[o * inner + j + k] = (float)v;
@@ -369,7 +472,7 @@ static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t o
                 P1[k] = op ? (float)l : (float)inv;
                 P2[k] = (float)(inv - (double)(float)inv);
             }
-            if (op == 2)
+            if (op == FA_SM_OP_LSE)
                 continue;
             fa_simd_f32 Mv[FA_SM_COLS], nMv[FA_SM_COLS], p1[FA_SM_COLS], p2[FA_SM_COLS];
             fa_mask_f32 sp[FA_SM_COLS];
@@ -384,7 +487,7 @@ static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t o
                 for (int v = 0; v < nv; v++) {
                     const ptrdiff_t at = r * inner + j + v * L;
                     fa_simd_f32 xv = fa_sm_col_ld_f32(xs + at, wv[v], 0.0f), out;
-                    if (op == 1) {
+                    if (op == FA_SM_OP_LOG_SOFTMAX) {
                         out = fa_sub_f32(fa_sub_f32(xv, Mv[v]), p1[v]);
                     } else {
                         fa_simd_f32 e, nn;
@@ -402,4 +505,4 @@ static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t o
 FA_SM_DEFINE_COLS(f32)
 FA_SM_DEFINE_COLS(f64)
 
-#endif /* FA_SOFTMAX_COLS_H */
+#endif /* FA_COLUMNS_H */

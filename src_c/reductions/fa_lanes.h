@@ -1,0 +1,149 @@
+/*
+ * reductions/fa_lanes.h -- building blocks of the reductions on float64 lanes and per dtype:
+ * the exps (thin adapters over the math family), loads and stores of a dtype as float64
+ * lanes, y *= a scale pair, log_softmax's y = (x - M) - l, a chunk's max and min.
+ */
+#ifndef FA_LANES_H
+#define FA_LANES_H
+
+/* ---- exps on float64 lanes: the math family (math/fa_math_f64.h, fa_math_f32.h) ---- */
+
+/* exp(d) for d <= ~0, float32 accuracy (fa_exp_neg_f64w, 2^-27); d < -110 counts as -110
+ * (0 once rounded to float32); NaN stays NaN */
+FA_INLINE fa_simd_f64 fa_sm_exp_lo_f64(fa_simd_f64 d)
+{
+    return fa_exp_neg_f64w(fa_max_f64(fa_set1_f64(-110.0), d));
+}
+
+/* exp(d) for d <= ~0, float64 accuracy (fa_exp_neg_f64, scaled once); d < -760 gives 0 */
+FA_INLINE fa_simd_f64 fa_sm_exp_hi_f64(fa_simd_f64 d)
+{
+    fa_simd_f64 t, n, em = fa_exp_neg_f64(d, fa_set1_f64(0.0), 0, &t, &n);
+    return fa_scale_exp_f64(em, t, n);
+}
+
+/* e^(x - m) for x <= m as 2^floor(n/16) * em: x - m as a two-sum (d + e) fed into the
+ * reduction (FA_EXP_LOW), the expm1-grade polynomial (FA_EXP_M1, 2^-58.7) */
+FA_INLINE fa_simd_f64 fa_sm_exp_diff_f64(fa_simd_f64 x, fa_simd_f64 m, fa_simd_f64 *t, fa_simd_f64 *n)
+{
+    fa_simd_f64 e, d = fa_two_sum_f64(x, fa_neg_f64(m), &e);
+    e = fa_select_f64(fa_cmplt_f64(d, fa_set1_f64(-740.0)), fa_set1_f64(0.0), e);   /* inf - inf */
+    return fa_exp_neg_f64(d, e, FA_EXP_LOW | FA_EXP_M1, t, n);
+}
+
+/* softmax entry for float64 data: exp(x - M) * (ih + il), ih + il = 1/S as a double-double,
+ * 2^floor(n/16) applied last.  (Folding l = log S into the exponent instead would cost the
+ * rounding of l, up to 2 ULP once l > 4.) */
+FA_INLINE fa_simd_f64 fa_sm_softmax_entry_f64(fa_simd_f64 x, fa_simd_f64 M, fa_simd_f64 ih, fa_simd_f64 il)
+{
+    fa_simd_f64 t, n, em = fa_sm_exp_diff_f64(x, M, &t, &n);
+    return fa_scale_exp_f64(fa_fmadd_f64(em, ih, fa_mul_f64(em, il)), t, n);
+}
+
+/* the two per-slice constants of a softmax entry: float64 data (ih, il) = 1/(C + T) as a
+ * double-double; float32 data (l, unused) */
+FA_INLINE void fa_sm_entry_params(const void *stats, double l, int is_f64, double *a1, double *a2);
+
+/* softmax entry for float32 data: x - M is exact in float64, (x - M) - l rounds at 2^-53. */
+FA_INLINE fa_simd_f64 fa_sm_softmax_entry_f32(fa_simd_f64 x, fa_simd_f64 M, fa_simd_f64 l, fa_simd_f64 unused)
+{
+    (void)unused;
+    return fa_sm_exp_lo_f64(fa_sub_f64(fa_sub_f64(x, M), l));
+}
+
+/* ---- loads and stores of a data type as float64 lanes ---- */
+FA_INLINE fa_simd_f64 fa_sm_ld_f32(const float *p) { return fa_loadu_f32_as_f64(p); }
+FA_INLINE fa_simd_f64 fa_sm_ld_f64(const double *p) { return fa_loadu_f64(p); }
+FA_INLINE fa_simd_f64 fa_sm_ldt_f32(const float *p, ptrdiff_t n, double fill) { return fa_load_tail_f32_as_f64(p, n, fill); }
+FA_INLINE fa_simd_f64 fa_sm_ldt_f64(const double *p, ptrdiff_t n, double fill) { return fa_load_tail_f64(p, n, fill); }
+FA_INLINE void fa_sm_st_f32(float *p, fa_simd_f64 v) { fa_storeu_f64_as_f32(p, v); }
+FA_INLINE void fa_sm_st_f64(double *p, fa_simd_f64 v) { fa_storeu_f64(p, v); }
+FA_INLINE void fa_sm_stt_f32(float *p, fa_simd_f64 v, ptrdiff_t n) { fa_store_tail_f64_as_f32(p, v, n); }
+FA_INLINE void fa_sm_stt_f64(double *p, fa_simd_f64 v, ptrdiff_t n) { fa_store_tail_f64(p, v, n); }
+/* exp(x - m) for the sums, with the relative accuracy of each term (l = log1p(T/C)
+ * needs it when one entry dominates).  float32 data: x - m is exact in float64 and a
+ * float32-accurate exp suffices.  float64 data: x - m as a two-sum fed into the reduction. */
+FA_INLINE fa_simd_f64 fa_sm_sum_exp_f32(fa_simd_f64 x, fa_simd_f64 m) { return fa_sm_exp_lo_f64(fa_sub_f64(x, m)); }
+FA_INLINE fa_simd_f64 fa_sm_sum_exp_f64(fa_simd_f64 x, fa_simd_f64 m)
+{
+    fa_simd_f64 t, n, em = fa_sm_exp_diff_f64(x, m, &t, &n);
+    return fa_scale_exp_f64(em, t, n);
+}
+
+/* t += term (Kahan, error in *tc) unless x is at the max, where c += 1 instead */
+FA_INLINE void fa_sm_sum_step_store_f64(fa_simd_f64 x, fa_simd_f64 term, fa_simd_f64 mkv,
+                                        fa_simd_f64 *t, fa_simd_f64 *tc, fa_simd_f64 *c)
+{
+    fa_mask_f64 at = fa_cmpeq_f64(x, mkv);
+    fa_kahan_add_f64(t, tc, fa_select_f64(at, fa_set1_f64(0.0), term));
+    *c = fa_add_f64(*c, fa_select_f64(at, fa_set1_f64(1.0), fa_set1_f64(0.0)));
+}
+
+/* y *= (hi + lo), in place: a scale factor carried as a pair, one rounding per entry */
+#define FA_SM_DEFINE_SCALE(T)                                                                     \
+FA_INLINE void fa_sm_scale_pair_##T(fa_scalar_##T *y, ptrdiff_t len, fa_scalar_##T hi, fa_scalar_##T lo) \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_##T;                                                             \
+    const fa_simd_##T fh = fa_set1_##T(hi), fl = fa_set1_##T(lo);                                 \
+    ptrdiff_t i = 0;                                                                              \
+    for (; i + 2 * L <= len; i += 2 * L) {                                                        \
+        fa_simd_##T v0 = fa_loadu_##T(y + i), v1 = fa_loadu_##T(y + i + L);                       \
+        fa_storeu_##T(y + i, fa_fmadd_##T(v0, fh, fa_mul_##T(v0, fl)));                           \
+        fa_storeu_##T(y + i + L, fa_fmadd_##T(v1, fh, fa_mul_##T(v1, fl)));                       \
+    }                                                                                             \
+    for (; i < len; i += L) {                                                                     \
+        const ptrdiff_t left = len - i;                                                           \
+        fa_simd_##T v = left >= L ? fa_loadu_##T(y + i) : fa_load_tail_##T(y + i, left, 0);       \
+        v = fa_fmadd_##T(v, fh, fa_mul_##T(v, fl));                                               \
+        if (left >= L) fa_storeu_##T(y + i, v); else fa_store_tail_##T(y + i, v, left);           \
+    }                                                                                             \
+}
+FA_SM_DEFINE_SCALE(f32)
+FA_SM_DEFINE_SCALE(f64)
+
+/* y = (x - M) - l over a row (log_softmax's output pass: x <= M and l >= 0, no cancellation) */
+#define FA_SM_DEFINE_LOG_OUT(T)                                                                   \
+FA_INLINE void fa_sm_log_out_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t n,          \
+                                 fa_scalar_##T M, fa_scalar_##T l)                                \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_##T;                                                             \
+    const fa_simd_##T Mv = fa_set1_##T(M), lv = fa_set1_##T(l);                                   \
+    ptrdiff_t i = 0;                                                                              \
+    for (; i + 2 * L <= n; i += 2 * L) {                                                          \
+        fa_storeu_##T(y + i, fa_sub_##T(fa_sub_##T(fa_loadu_##T(x + i), Mv), lv));                \
+        fa_storeu_##T(y + i + L, fa_sub_##T(fa_sub_##T(fa_loadu_##T(x + i + L), Mv), lv));        \
+    }                                                                                             \
+    for (; i < n; i += L) {                                                                       \
+        const ptrdiff_t left = n - i;                                                             \
+        fa_simd_##T v = left >= L ? fa_loadu_##T(x + i) : fa_load_tail_##T(x + i, left, 0);       \
+        v = fa_sub_##T(fa_sub_##T(v, Mv), lv);                                                    \
+        if (left >= L) fa_storeu_##T(y + i, v); else fa_store_tail_##T(y + i, v, left);           \
+    }                                                                                             \
+}
+FA_SM_DEFINE_LOG_OUT(f32)
+FA_SM_DEFINE_LOG_OUT(f64)
+
+/* max and min of a chunk (NaN skipped) */
+#define FA_SM_DEFINE_MAX_MIN(T)                                                                   \
+FA_INLINE void fa_sm_chunk_max_min_##T(const fa_scalar_##T *x, ptrdiff_t n, double *mx, double *mn) \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_##T;                                                             \
+    fa_simd_##T a0 = fa_set1_##T(-INFINITY), a1 = a0, b0 = fa_set1_##T(INFINITY), b1 = b0;         \
+    ptrdiff_t i = 0;                                                                              \
+    for (; i + 2 * L <= n; i += 2 * L) {                                                          \
+        fa_simd_##T v0 = fa_loadu_##T(x + i), v1 = fa_loadu_##T(x + i + L);                       \
+        a0 = fa_max_##T(v0, a0); a1 = fa_max_##T(v1, a1);                                         \
+        b0 = fa_min_##T(v0, b0); b1 = fa_min_##T(v1, b1);                                         \
+    }                                                                                             \
+    for (; i < n; i += L) {                                                                       \
+        const ptrdiff_t left = n - i;                                                             \
+        a0 = fa_max_##T(left >= L ? fa_loadu_##T(x + i) : fa_load_tail_##T(x + i, left, -INFINITY), a0); \
+        b0 = fa_min_##T(left >= L ? fa_loadu_##T(x + i) : fa_load_tail_##T(x + i, left, INFINITY), b0); \
+    }                                                                                             \
+    *mx = fa_reduce_max_##T(fa_max_##T(a0, a1));                                                  \
+    *mn = -fa_reduce_max_##T(fa_neg_##T(fa_min_##T(b0, b1)));                                     \
+}
+FA_SM_DEFINE_MAX_MIN(f32)
+FA_SM_DEFINE_MAX_MIN(f64)
+
+#endif /* FA_LANES_H */

@@ -1,0 +1,133 @@
+/*
+ * reductions/fa_lse_exact.h -- the exact (cancelling) sum of logsumexp: S0 = sum of
+ * w_k e^(x_k) with no shift, each term a double-double (fa_exp_dd_f64, ~2^-77 relative),
+ * accumulated by two-sums per lane.  Included once per ISA by the reductions; calls only
+ * the math family (no include of, and no call into, the other reduction stages).
+ *
+ * Design.  logsumexp = M + l cancels where M < 0 < l and the result v is near 0 (normalised
+ * log-probabilities: EM, HMM forward-backward, "is this normalised?" checks): l carries the
+ * sum's rounding, ~2^-53 l absolute, which is ~l/|v| ULPs of v.  Where v is near 0 the
+ * unshifted sum S0 = e^v is near 1, so no shift is needed: v = log1p((hi - 1) + lo) keeps
+ * v's relative accuracy down to the sum's absolute error:
+ *   - float32 data: within 2 ULP for |v| >= 2^-50 (absolute ~2^-76 below);
+ *   - float64 data: within 2 ULP for |v| >= 2^-25; below, an absolute error of about
+ *     2^-76 (n 2^-77 in the worst case of n terms of one sign; the former long double pass
+ *     reached 2^-64).  A float64 result of 2^-1000 to 2 ULP would need the sum to 2^-1050:
+ *     no fixed-precision pass gets there.
+ * No long double anywhere (SPEC 10).  Vectorised over contiguous rows; strided slices and
+ * rows with a mask or weights go through a small gather buffer, the arithmetic the same.
+ * Terms whose e^x underflows (x < -745) count as 0: with weights above 2^970 on such
+ * entries the caller's shifted result is kept instead (fa_lse_from_exact returns 0).
+ */
+#ifndef FA_LSE_EXACT_H
+#define FA_LSE_EXACT_H
+
+/* (sh, sl) += w * e^v per lane, w = 1 when !HAS_W */
+FA_INLINE void fa_lse_exact_step(fa_simd_f64 v, fa_simd_f64 w, int HAS_W, fa_simd_f64 *sh, fa_simd_f64 *sl)
+{
+    fa_simd_f64 t, n, lo, hi = fa_exp_dd_f64(v, &lo, &t, &n);
+    hi = fa_scale_exp_f64(hi, t, n);
+    lo = fa_scale_exp_f64(lo, t, n);
+    if (HAS_W) {
+        fa_simd_f64 pl, ph = fa_two_prod_f64(w, hi, &pl);
+        lo = fa_fmadd_f64(w, lo, pl);
+        hi = ph;
+    }
+    fa_simd_f64 err, u = fa_two_sum_f64(*sh, hi, &err);
+    *sl = fa_add_f64(*sl, fa_add_f64(err, lo));
+    *sh = u;
+}
+
+/* the lanes' pairs summed into one double-double */
+FA_INLINE void fa_lse_exact_total(fa_simd_f64 sh, fa_simd_f64 sl, double *hi, double *lo)
+{
+    double h[FA_LANES_F64], l[FA_LANES_F64], H = 0.0, E = 0.0;
+    fa_storeu_f64(h, sh);
+    fa_storeu_f64(l, sl);
+    for (int j = 0; j < FA_LANES_F64; j++) {
+        fa_two_sum_acc(&H, &E, h[j]);
+        E += l[j];
+    }
+    *hi = H + E;
+    *lo = E - (*hi - H);
+}
+
+/* entries i .. i + L - 1 of a contiguous float32 (F32) or float64 row as float64 lanes, the
+ * ones past n as -inf (terms 0) */
+FA_INLINE fa_simd_f64 fa_lse_exact_load(const void *x, ptrdiff_t i, ptrdiff_t n, int F32)
+{
+    const ptrdiff_t left = n - i;
+    if (F32)
+        return left >= FA_LANES_F64 ? fa_loadu_f32_as_f64((const float *)x + i)
+                                    : fa_load_tail_f32_as_f64((const float *)x + i, left, -INFINITY);
+    return left >= FA_LANES_F64 ? fa_loadu_f64((const double *)x + i)
+                                : fa_load_tail_f64((const double *)x + i, left, -INFINITY);
+}
+
+/* S0 of a contiguous row without options, two accumulator pairs */
+FA_INLINE void fa_lse_exact_sum_contig(const void *x, ptrdiff_t n, int F32, double *hi, double *lo)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    fa_simd_f64 sh0 = fa_set1_f64(0.0), sl0 = sh0, sh1 = sh0, sl1 = sh0;
+    ptrdiff_t i = 0;
+    for (; i + 2 * L <= n; i += 2 * L) {
+        fa_lse_exact_step(fa_lse_exact_load(x, i, n, F32), sh0, 0, &sh0, &sl0);
+        fa_lse_exact_step(fa_lse_exact_load(x, i + L, n, F32), sh0, 0, &sh1, &sl1);
+    }
+    for (; i < n; i += L)
+        fa_lse_exact_step(fa_lse_exact_load(x, i, n, F32), sh0, 0, &sh0, &sl0);
+    fa_simd_f64 err, u = fa_two_sum_f64(sh0, sh1, &err);
+    fa_lse_exact_total(u, fa_add_f64(err, fa_add_f64(sl0, sl1)), hi, lo);
+}
+
+FA_INLINE void fa_lse_exact_sum_f32(const float *x, ptrdiff_t n, double *hi, double *lo)
+{
+    fa_lse_exact_sum_contig(x, n, 1, hi, lo);
+}
+
+FA_INLINE void fa_lse_exact_sum_f64(const double *x, ptrdiff_t n, double *hi, double *lo)
+{
+    fa_lse_exact_sum_contig(x, n, 0, hi, lo);
+}
+
+/* S0 of a strided slice with an optional mask and weights (left-out entries: x -> -inf,
+ * w -> 0), through a gather buffer of one vector */
+#define FA_LSE_DEFINE_EXACT_STRIDED(T)                                                             \
+FA_INLINE void fa_lse_exact_sum_strided_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdiff_t stride, \
+                                            const unsigned char *mask, const fa_scalar_##T *b,     \
+                                            double *hi, double *lo)                                \
+{                                                                                                  \
+    const ptrdiff_t L = FA_LANES_F64;                                                              \
+    double xb[FA_LANES_F64], wb[FA_LANES_F64];                                                     \
+    fa_simd_f64 sh = fa_set1_f64(0.0), sl = sh;                                                    \
+    for (ptrdiff_t i = 0; i < n; i += L) {                                                         \
+        for (ptrdiff_t j = 0; j < L; j++) {                                                        \
+            const ptrdiff_t at = (i + j) * stride;                                                 \
+            const int in = i + j < n && (!mask || mask[at]) && (!b || b[at] != 0);                 \
+            xb[j] = in ? (double)x[at] : -INFINITY;                                                \
+            wb[j] = in ? (b ? (double)b[at] : 1.0) : 0.0;                                          \
+        }                                                                                          \
+        fa_lse_exact_step(fa_loadu_f64(xb), fa_loadu_f64(wb), b != NULL, &sh, &sl);                \
+    }                                                                                              \
+    fa_lse_exact_total(sh, sl, hi, lo);                                                            \
+}
+FA_LSE_DEFINE_EXACT_STRIDED(f32)
+FA_LSE_DEFINE_EXACT_STRIDED(f64)
+
+/* v = log(hi + lo) with v's relative accuracy kept near 0, and its sign; returns 0 (nothing
+ * set) where the unshifted sum is no good (not finite, above 2^1000: a term was clamped at
+ * e^709, or below 2^-900: terms lost to underflow could matter) */
+FA_INLINE int fa_lse_from_exact(double hi, double lo, double *v, double *sign)
+{
+    const double a = fabs(hi), al = hi > 0 ? lo : -lo;
+    if (!(a >= 0x1p-900 && a < 0x1p1000))   /* a term above e^709 was clamped */
+        return 0;
+    *sign = hi > 0 ? 1.0 : -1.0;
+    if (a >= 0.5 && a <= 2.0)
+        *v = log1p((a - 1.0) + al);          /* a - 1 exact (Sterbenz) */
+    else
+        *v = log(a) + al / a;
+    return 1;
+}
+
+#endif /* FA_LSE_EXACT_H */

@@ -1,0 +1,113 @@
+/*
+ * reductions/fa_lse_value.h -- logsumexp of a slice from its statistics, per dtype (macro
+ * FA_SM_DEFINE_SPECIAL, instantiated by fa_rows.h): special slices (SPEC section 4),
+ * weighted slices that overflow or carry infinite weights (SciPy's rules), and slices whose
+ * M + l cancels (summed again by fa_lse_exact.h).
+ */
+#ifndef FA_LSE_VALUE_H
+#define FA_LSE_VALUE_H
+
+/* logsumexp of a slice whose M is not finite (or whose T is NaN): scalar, per SPEC.md 4. */
+#define FA_SM_DEFINE_SPECIAL(T)                                                                   \
+static double fa_sm_lse_special_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdiff_t stride,        \
+                                    const unsigned char *mask, const fa_scalar_##T *b, double *sign) \
+{                                                                                                 \
+    int pos = 0, neg = 0;                                                                         \
+    for (ptrdiff_t k = 0; k < n; k++) {                                                           \
+        const ptrdiff_t at = k * stride;                                                          \
+        const double w = b ? (double)b[at] : 1.0;                                                 \
+        if ((mask && !mask[at]) || w == 0.0)                                                      \
+            continue;                                                                             \
+        const double v = (double)x[at];                                                           \
+        if (v != v || w != w || (v == -INFINITY && (w == INFINITY || w == -INFINITY))) {         \
+            *sign = NAN;                                                                          \
+            return NAN;                                                                           \
+        }                                                                                         \
+        if (v == INFINITY) {                                                                      \
+            if (w > 0) pos = 1; else neg = 1;                                                     \
+        }                                                                                         \
+    }                                                                                             \
+    if (pos && neg) { *sign = NAN; return NAN; }                                                 \
+    if (pos || neg) { *sign = pos ? 1.0 : -1.0; return INFINITY; }                               \
+    *sign = 0.0;                                                                                  \
+    return -INFINITY;                                                                             \
+}                                                                                                 \
+                                                                                                  \
+/* logsumexp of a weighted slice whose statistics overflowed or met infinite weights (l not     \
+ * finite): SciPy's rules, with the weights scaled by their largest magnitude B so that a sum   \
+ * beyond DBL_MAX still gives a finite log (logsumexp([0, 0], b=[1e308]*2) = 709.89):           \
+ * NaN in x or w -> NaN; an infinite weight on -inf -> NaN; +inf entries -> fa_sm_lse_special;  \
+ * infinite weights (on finite x) -> +inf with their sign, NaN if both signs occur; otherwise   \
+ * M + log B + log|sum (w/B) e^(x - M)|, the sum compensated (a scalar pass: rare slices). */   \
+static double fa_sm_lse_weighted_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdiff_t stride,       \
+                                     const unsigned char *mask, const fa_scalar_##T *b, double *sign) \
+{                                                                                                 \
+    double M = -INFINITY, B = 0.0, sum = 0.0, err = 0.0;                                          \
+    int pos_inf = 0, neg_inf = 0;                                                                 \
+    for (ptrdiff_t k = 0; k < n; k++) {                                                           \
+        const ptrdiff_t at = k * stride;                                                          \
+        const double w = (double)b[at], v = (double)x[at];                                        \
+        if ((mask && !mask[at]) || w == 0.0)                                                      \
+            continue;                                                                             \
+        if (v != v || w != w || (v == -INFINITY && isinf(w))) {                                   \
+            *sign = NAN;                                                                          \
+            return NAN;                                                                           \
+        }                                                                                         \
+        if (v == -INFINITY)                                                                       \
+            continue;                                                                             \
+        pos_inf |= w == INFINITY;                                                                 \
+        neg_inf |= w == -INFINITY;                                                                \
+        M = v > M ? v : M;                                                                        \
+        B = fabs(w) > B ? fabs(w) : B;                                                            \
+    }                                                                                             \
+    if (M == INFINITY)                                                                            \
+        return fa_sm_lse_special_##T(x, n, stride, mask, b, sign);                                \
+    if (pos_inf || neg_inf) {                                                                     \
+        *sign = pos_inf && neg_inf ? NAN : (pos_inf ? 1.0 : -1.0);                                \
+        return pos_inf && neg_inf ? NAN : INFINITY;                                               \
+    }                                                                                             \
+    for (ptrdiff_t k = 0; k < n && M > -INFINITY; k++) {                                          \
+        const ptrdiff_t at = k * stride;                                                          \
+        const double w = (double)b[at];                                                           \
+        if ((mask && !mask[at]) || w == 0.0)                                                      \
+            continue;                                                                             \
+        fa_two_sum_acc(&sum, &err, (w / B) * exp((double)x[at] - M));                                 \
+    }                                                                                             \
+    sum += err;                                                                                   \
+    if (sum == 0.0) {                                                                             \
+        *sign = 0.0;                                                                              \
+        return -INFINITY;                                                                         \
+    }                                                                                             \
+    *sign = sum > 0 ? 1.0 : -1.0;                                                                 \
+    return M + (log(B) + log(fabs(sum)));                                                         \
+}                                                                                                 \
+                                                                                                  \
+/* logsumexp of a slice from its statistics.  M + l is ill-conditioned where it cancels        \
+ * (M and l of opposite signs, result near 0): l carries the sum's absolute error (float32 data: ~2^-26 from   \
+ * the float32 terms; float64: ~2^-53 l), ~l/|M + l| ULPs of the result.  Such slices are      \
+ * summed again without a shift (reductions/fa_lse_exact.h: double-double terms, ~2^-76     \
+ * absolute): float32 data where |M + l| < 1 and < |l|, float64 data where |M + l| < 4|l|.     \
+ * Inputs spread over +-50 never get there unless the result lands in (-1, 1). */             \
+static double fa_sm_lse_value_##T(const fa_sm_stats *s, const fa_scalar_##T *x, ptrdiff_t n,      \
+                                  ptrdiff_t stride, const unsigned char *mask,                    \
+                                  const fa_scalar_##T *b, double *sign)                           \
+{                                                                                                 \
+    double l, hi, lo, ve, se;                                                                     \
+    const int special = fa_sm_finish(s, &l, sign) == FA_SM_SPECIAL;                               \
+    if (b && (special || !(l > -INFINITY && l < INFINITY)))                                       \
+        return fa_sm_lse_weighted_##T(x, n, stride, mask, b, sign);                               \
+    if (special)                                                                                  \
+        return fa_sm_lse_special_##T(x, n, stride, mask, b, sign);                                \
+    const double v = s->M + l;                                                                    \
+    if (!(*sign > 0) || !(s->M * l < 0))   /* no cancellation (weights may make l < 0 < M) */ \
+        return v;                                                                                 \
+    if (sizeof(fa_scalar_##T) == 4 ? !(fabs(v) < 1.0 && fabs(v) < fabs(l)) : !(fabs(v) < 4.0 * fabs(l))) \
+        return v;                                                                                 \
+    if (stride == 1 && !mask && !b)                                                               \
+        fa_lse_exact_sum_##T(x, n, &hi, &lo);                                                     \
+    else                                                                                          \
+        fa_lse_exact_sum_strided_##T(x, n, stride, mask, b, &hi, &lo);                            \
+    return fa_lse_from_exact(hi, lo, &ve, &se) && se > 0 ? ve : v;                                \
+}
+
+#endif /* FA_LSE_VALUE_H */

@@ -1,0 +1,70 @@
+/*
+ * reductions/fa_output_f32.h -- the output pass of float32 rows (contiguous, an optional
+ * `where=` mask), from the statistics of reductions/fa_stats_f32.h.  Calls only the math
+ * family and the SIMD wrappers.
+ *
+ * Design.  softmax y = e^(x - M) / S, S = C + T:
+ *   - rows that stay in L2 kept every term e^(x - K_k ln2) in y during the statistics pass
+ *     (XNNPACK's "three passes with reloading": each exp once, y's lines to memory once);
+ *     fa_out_scale_stored_f32 scales chunk k in place by e^(K_k ln2 - M) / S, a float32 pair;
+ *   - longer rows recompute (fa_out_row_f32): y = 2^(n - K) (p f), p = e^t from the exact
+ *     reduction of x, f = 2^(K - n_M) / (S p_M) as a float32 pair (= e^(K ln2 - M) / S
+ *     with the max's own rounding, so the max entries get 1/S), K = round(M log2e), and
+ *     2^(n - K) applied last (fa_ldexp_neg_f32), so a subnormal y is rounded once.
+ * log_softmax y = (x - M) - l: x <= M and l >= 0, no cancellation; both roundings below half
+ * an ULP of y.  Left-out entries get 0 (softmax) and -inf (log_softmax).
+ * For a chunked (Dask) caller, fa_out_row_f32 is the output of a row given its (M, S, l).
+ */
+#ifndef FA_OUTPUT_F32_H
+#define FA_OUTPUT_F32_H
+
+/* y *= e^(mx_k - M) / (S tm_k) per chunk k, Ks = (mx_k, tm_k) pairs from fa_stats_row_f32
+ * (tm_k: the stored term of the chunk max, as computed): an entry at the row max gets 1/S
+ * to within 2^-48 (softmax([1.0]) is 1 exactly), the others the relative error of tm_k
+ * (~0.6 ULP) on top of their own */
+FA_INLINE void fa_out_scale_stored_f32(float *y, ptrdiff_t n, const double *Ks, double M, double S)
+{
+    const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(float);
+    for (ptrdiff_t c0 = 0, k = 0; c0 < n; c0 += chunk, k++) {
+        const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
+        const double f = Ks[2 * k] == -INFINITY ? 0.0 : exp(Ks[2 * k] - M) / (S * Ks[2 * k + 1]);
+        fa_sm_scale_pair_f32(y + c0, len, (float)f, (float)(f - (double)(float)f));
+    }
+}
+
+/* (c) softmax (LOG = 0) or log_softmax (LOG = 1) of a float32 row with statistics M, S, l
+ * (M in the range of fa_stats_row_f32); mk: its mask or NULL */
+FA_INLINE void fa_out_row_f32(const float *x, const unsigned char *mk, float *y, ptrdiff_t n,
+                              double M, double S, double l, int LOG)
+{
+    const ptrdiff_t L = FA_LANES_F32;
+    const double K = rint(M * FA_LOG2E_F64);
+    double f = 0.0;
+    if (!LOG) {          /* f = 2^(K - nM) / (S pM): the entries at the max get 1/S (see above) */
+        fa_simd_f32 nM, sM;
+        const float pM = fa_reduce_max_f32(fa_add_f32(fa_set1_f32(1.0f),
+            fa_expm1_reduced_f32(fa_exp_reduce_f32(fa_set1_f32((float)M), &nM, &sM))));
+        f = ldexp(1.0 / (S * (double)pM), (int)K - (int)fa_reduce_max_f32(nM));
+    }
+    const fa_simd_f32 fh = fa_set1_f32((float)f), fl = fa_set1_f32((float)(f - (double)(float)f));
+    const fa_simd_f32 Kv = fa_set1_f32((float)K), low = fa_set1_f32((float)(K * FA_LN2_HI_F64 - 104.0));
+    const fa_simd_f32 Mv = fa_set1_f32((float)M), lv = fa_set1_f32((float)l), one = fa_set1_f32(1.0f);
+    const fa_simd_f32 fill = fa_set1_f32(LOG ? -INFINITY : 0.0f);
+    for (ptrdiff_t i = 0; i < n; i += L) {
+        const ptrdiff_t left = n - i;
+        fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, 0.0f);
+        if (LOG) {
+            v = fa_sub_f32(fa_sub_f32(v, Mv), lv);
+        } else {
+            fa_simd_f32 nn, s;
+            fa_simd_f32 p = fa_add_f32(one, fa_expm1_reduced_f32(fa_exp_reduce_f32(fa_max_f32(low, v), &nn, &s)));
+            fa_simd_f32 e = fa_ldexp_neg_f32(fa_fmadd_f32(p, fh, fa_mul_f32(p, fl)), fa_sub_f32(nn, Kv));
+            v = fa_select_f32(fa_cmplt_f32(v, low), fa_set1_f32(0.0f), e);
+        }
+        if (mk)
+            v = fa_select_f32(left >= L ? fa_load_mask_u8_f32(mk + i) : fa_load_tail_mask_u8_f32(mk + i, left), v, fill);
+        if (left >= L) fa_storeu_f32(y + i, v); else fa_store_tail_f32(y + i, v, left);
+    }
+}
+
+#endif /* FA_OUTPUT_F32_H */

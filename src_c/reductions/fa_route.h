@@ -1,0 +1,61 @@
+/*
+ * reductions/fa_route.h -- the kernels of the dispatch table: fa_k_softmax_T,
+ * fa_k_log_softmax_T, fa_k_logsumexp_T (signature fa_axis_T_fn), routed to rows or columns,
+ * with or without a mask and weights.
+ */
+#ifndef FA_ROUTE_H
+#define FA_ROUTE_H
+
+/* ---- the kernels in the dispatch table ---- */
+#define FA_SM_COLS_FAST_f32 fa_sm_cols_fast_f32
+/* log_softmax rows (inner == 1, no mask): 0 where not handled */
+#define FA_SM_LOG_ROWS_FAST_f32(x, y, rows, n) 0
+#define FA_SM_LOG_ROWS_FAST_f64 fa_sm64_log_softmax_rows
+/* float64 columns: no separate fast path, the generic code */
+#define FA_SM_COLS_FAST_f64(x, y, sg, outer, n, inner, op)                                        \
+    ((op) == FA_SM_OP_LSE ? fa_sm_lse_cols_f64(x, y, outer, n, inner, NULL, NULL, sg)                        \
+               : fa_sm_cols_f64(x, y, outer, n, inner, NULL, op))
+#define FA_SM_DEFINE_KERNELS(T)                                                                   \
+/* softmax (LOG = 0) and log_softmax (LOG = 1) */                                              \
+static void fa_sm_rowwise_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,         \
+                              ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o, int LOG)       \
+{                                                                                                 \
+    const unsigned char *mk = o ? o->mask : NULL;                                                 \
+    if (n <= 0 || outer <= 0 || inner <= 0) return;                                              \
+    if (inner > 1 && !mk) FA_SM_COLS_FAST_##T(x, y, NULL, outer, n, inner, LOG);              \
+    else if (inner > 1) fa_sm_cols_##T(x, y, outer, n, inner, mk, LOG);                           \
+    else if (mk) fa_sm_rows_##T(x, y, outer, n, mk, LOG, 1);                                      \
+    else if (!LOG || !FA_SM_LOG_ROWS_FAST_##T(x, y, outer, n)) fa_sm_rows_##T(x, y, outer, n, NULL, LOG, 0); \
+}                                                                                                 \
+static void fa_k_softmax_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,          \
+                             ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o)                 \
+{ fa_sm_rowwise_##T(x, y, outer, n, inner, o, 0); }                                               \
+static void fa_k_log_softmax_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,      \
+                                 ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o)             \
+{ fa_sm_rowwise_##T(x, y, outer, n, inner, o, 1); }                                               \
+static void fa_k_logsumexp_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,        \
+                               ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o)               \
+{                                                                                                 \
+    const unsigned char *mk = o ? o->mask : NULL;                                                 \
+    const fa_scalar_##T *b = o ? (const fa_scalar_##T *)o->b : NULL;                              \
+    fa_scalar_##T *sg = o ? (fa_scalar_##T *)o->sign : NULL;                                      \
+    if (outer <= 0 || inner <= 0) return;                                                         \
+    if (n <= 0) {                                                                                 \
+        for (ptrdiff_t i = 0; i < outer * inner; i++) {                                           \
+            y[i] = -INFINITY;                                                                     \
+            if (sg) sg[i] = 0;                                                                    \
+        }                                                                                         \
+        return;                                                                                   \
+    }                                                                                             \
+    if (inner > 1 && !mk && !b) FA_SM_COLS_FAST_##T(x, y, sg, outer, n, inner, FA_SM_OP_LSE); \
+    else if (inner > 1) fa_sm_lse_cols_##T(x, y, outer, n, inner, mk, b, sg);                     \
+    else if (!mk && !b) fa_sm_lse_rows_##T(x, y, outer, n, NULL, NULL, sg, 0, 0);                 \
+    else if (!b) fa_sm_lse_rows_##T(x, y, outer, n, mk, NULL, sg, 1, 0);                          \
+    else if (!mk) fa_sm_lse_rows_##T(x, y, outer, n, NULL, b, sg, 0, 1);                          \
+    else fa_sm_lse_rows_##T(x, y, outer, n, mk, b, sg, 1, 1);                                     \
+}
+
+FA_SM_DEFINE_KERNELS(f32)
+FA_SM_DEFINE_KERNELS(f64)
+
+#endif /* FA_ROUTE_H */

@@ -1,0 +1,328 @@
+/*
+ * reductions/fa_rows.h -- rows (inner == 1): the float32 stages' adapters, the float64-lane
+ * rows (masks, weights, float32 rows beyond the float32 lanes' range: FA_SM_DEFINE_ROWS),
+ * and the per-row routing (small softmax rows stored once, statistics, outputs).
+ */
+#ifndef FA_ROWS_H
+#define FA_ROWS_H
+
+/* ---- float32 rows: the stages in reductions/ (statistics pass, output pass) ---- */
+
+/*
+ * Row paths per dtype, each returning 0 where the row is not theirs (the float64-lane path
+ * of FA_SM_DEFINE_ROWS then takes it):
+ *   fa_sm_row_stats_fast_T     the statistics (float32: with or without a mask; float64:
+ *                              without one, the direct reduction below)
+ *   fa_sm_row_out_fast_T       the outputs from those statistics
+ *   fa_sm_row_softmax_small_T  softmax of a row that stays in L2, each exp once (stored,
+ *                              then scaled): FA_SM_OK, FA_SM_SPECIAL, or FA_SM_DECLINED
+ */
+enum { FA_SM_DECLINED = 2 };
+#define FA_SM_STORE_CHUNKS 16
+#define FA_SM64_STORE_CHUNKS 32
+#define FA_SM_SMALL_BYTES_f32 (FA_SM_STORE_CHUNKS * FA_SM_CHUNK_BYTES)
+#define FA_SM_SMALL_BYTES_f64 (FA_SM64_STORE_CHUNKS * FA_SM_CHUNK_BYTES)   /* 512 KB: x and y stay in L2 */
+/* the float32 small path stores terms into y before it knows whether the row is declined
+ * (which re-reads x): with y == x, rows go through statistics + output */
+#define FA_SM_SMALL_IN_PLACE_f32 0
+#define FA_SM_SMALL_IN_PLACE_f64 1
+
+FA_INLINE int fa_sm_row_stats_fast_f32(const float *x, const unsigned char *mk, ptrdiff_t n, fa_sm_stats *s)
+{
+    return fa_stats_row_f32(x, mk, n, s, NULL, NULL);
+}
+
+FA_INLINE void fa_sm_row_out_fast_f32(const float *x, const unsigned char *mk, float *y, ptrdiff_t n,
+                                      const fa_sm_stats *s, double l, int LOG)
+{
+    fa_out_row_f32(x, mk, y, n, s->M, s->C + (s->t + s->te), l, LOG);
+}
+
+FA_INLINE int fa_sm_row_softmax_small_f32(const float *x, const unsigned char *mk, float *y, ptrdiff_t n)
+{
+    double Ks[2 * FA_SM_STORE_CHUNKS];
+    fa_sm_stats s;
+    if (!fa_stats_row_f32(x, mk, n, &s, y, Ks))
+        return FA_SM_DECLINED;
+    if (!(s.M > -INFINITY && s.M < INFINITY) || s.t != s.t)
+        return FA_SM_SPECIAL;
+    fa_out_scale_stored_f32(y, n, Ks, s.M, s.C + (s.t + s.te));
+    return FA_SM_OK;
+}
+
+/* float64 rows without a mask: the direct reduction, below (after the generic path) */
+static int fa_sm_row_softmax_small_f64(const double *x, const unsigned char *mk, double *y, ptrdiff_t n);
+static int fa_sm_row_stats_fast_f64(const double *x, const unsigned char *mk, ptrdiff_t n, fa_sm_stats *s);
+static void fa_sm_row_out_fast_f64(const double *x, const unsigned char *mk, double *y, ptrdiff_t n,
+                                   const fa_sm_stats *s, double l, int LOG);
+
+/*
+ * Row kernels (inner == 1), per dtype T.  HAS_MASK / HAS_B are compile-time constants at
+ * every call, so the common path carries no option code.
+ */
+#define FA_SM_DEFINE_ROWS(T)                                                                      \
+FA_SM_DEFINE_SPECIAL(T)                                                                           \
+/* max over included entries of a chunk (NaN skipped, -inf if none) */                          \
+FA_INLINE double fa_sm_chunk_max_##T(const fa_scalar_##T *x, const unsigned char *mk,            \
+                                     const fa_scalar_##T *b, ptrdiff_t n, int HAS_MASK, int HAS_B) \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_##T;                                                             \
+    const fa_simd_##T ninf = fa_set1_##T(-INFINITY), zero = fa_set1_##T(0);                     \
+    fa_simd_##T m0 = ninf, m1 = ninf;                                                             \
+    ptrdiff_t i = 0;                                                                              \
+    if (!HAS_MASK && !HAS_B) {                                                                    \
+        fa_simd_##T m2 = ninf, m3 = ninf;                                                         \
+        for (; i + 4 * L <= n; i += 4 * L) {                                                      \
+            m0 = fa_max_##T(fa_loadu_##T(x + i), m0);                                             \
+            m1 = fa_max_##T(fa_loadu_##T(x + i + L), m1);                                         \
+            m2 = fa_max_##T(fa_loadu_##T(x + i + 2 * L), m2);                                     \
+            m3 = fa_max_##T(fa_loadu_##T(x + i + 3 * L), m3);                                     \
+        }                                                                                         \
+        m0 = fa_max_##T(m0, m2);                                                                  \
+        m1 = fa_max_##T(m1, m3);                                                                  \
+    }                                                                                             \
+    for (; i < n; i += L) {                                                                       \
+        const ptrdiff_t left = n - i;                                                             \
+        fa_simd_##T v = left >= L ? fa_loadu_##T(x + i) : fa_load_tail_##T(x + i, left, -INFINITY); \
+        if (HAS_MASK)                                                                             \
+            v = fa_select_##T(left >= L ? fa_load_mask_u8_##T(mk + i) : fa_load_tail_mask_u8_##T(mk + i, left), v, ninf); \
+        if (HAS_B) {                                                                              \
+            fa_simd_##T w = left >= L ? fa_loadu_##T(b + i) : fa_load_tail_##T(b + i, left, 0);  \
+            v = fa_select_##T(fa_cmpneq_##T(w, zero), v, ninf);                                   \
+        }                                                                                         \
+        m0 = fa_max_##T(v, m0);                                                                   \
+    }                                                                                             \
+    return (double)fa_reduce_max_##T(fa_max_##T(m0, m1));                                         \
+}                                                                                                 \
+                                                                                                  \
+/* one step of the chunk sum: v entries (float64 lanes), w weights, inc included */              \
+FA_INLINE void fa_sm_sum_step_##T(fa_simd_f64 v, fa_simd_f64 w, fa_mask_f64 inc, fa_simd_f64 mkv, \
+                                  fa_simd_f64 *t, fa_simd_f64 *tc, fa_simd_f64 *c, int HAS_MASK, int HAS_B) \
+{                                                                                                 \
+    fa_simd_f64 e = fa_sm_sum_exp_##T(v, mkv);                                                    \
+    fa_mask_f64 at_max = fa_cmpeq_f64(v, mkv);                                                    \
+    if (HAS_B)                                                                                    \
+        e = fa_mul_f64(e, w);                                                                     \
+    if (HAS_MASK || HAS_B) {                                                                      \
+        e = fa_select_f64(inc, e, fa_set1_f64(0.0));                                              \
+        at_max = fa_mask_and_f64(at_max, inc);                                                    \
+    }                                                                                             \
+    /* compensated (Kahan) addition: the terms are >= 0 (or b-weighted), *tc holds the error */ \
+    fa_kahan_add_f64(t, tc, fa_select_f64(at_max, fa_set1_f64(0.0), e));                           \
+    *c = fa_add_f64(*c, fa_select_f64(at_max, HAS_B ? w : fa_set1_f64(1.0), fa_set1_f64(0.0)));   \
+}                                                                                                 \
+                                                                                                  \
+/* (t, c) of a chunk against its max mk; mk = -inf is replaced by 0 (entries are -inf or NaN) */ \
+FA_INLINE void fa_sm_chunk_sum_##T(const fa_scalar_##T *x, const unsigned char *mk,              \
+                                   const fa_scalar_##T *b, ptrdiff_t n, double mx,                \
+                                   double *tk, double *ck, int HAS_MASK, int HAS_B)              \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_F64;                                                             \
+    const fa_simd_f64 mkv = fa_set1_f64(mx == -INFINITY ? 0.0 : mx), one = fa_set1_f64(1.0);     \
+    fa_simd_f64 t0 = fa_set1_f64(0.0), t1 = t0, c0 = t0, c1 = t0, e0 = t0, e1 = t0;               \
+    const fa_mask_f64 all = fa_cmpeq_f64(one, one);                                               \
+    ptrdiff_t i = 0;                                                                              \
+    for (; i + 2 * L <= n; i += 2 * L) {                                                          \
+        fa_simd_f64 w0 = one, w1 = one;                                                           \
+        fa_mask_f64 in0 = all, in1 = all;                                                         \
+        if (HAS_B) {                                                                              \
+            w0 = fa_sm_ld_##T(b + i); w1 = fa_sm_ld_##T(b + i + L);                               \
+            in0 = fa_cmpneq_f64(w0, fa_set1_f64(0.0)); in1 = fa_cmpneq_f64(w1, fa_set1_f64(0.0)); \
+        }                                                                                         \
+        if (HAS_MASK) {                                                                           \
+            in0 = fa_mask_and_f64(in0, fa_load_mask_u8_f64(mk + i));                              \
+            in1 = fa_mask_and_f64(in1, fa_load_mask_u8_f64(mk + i + L));                          \
+        }                                                                                         \
+        fa_sm_sum_step_##T(fa_sm_ld_##T(x + i), w0, in0, mkv, &t0, &e0, &c0, HAS_MASK, HAS_B);         \
+        fa_sm_sum_step_##T(fa_sm_ld_##T(x + i + L), w1, in1, mkv, &t1, &e1, &c1, HAS_MASK, HAS_B);     \
+    }                                                                                             \
+    for (; i < n; i += L) {                                                                       \
+        const ptrdiff_t left = n - i;                                                             \
+        const int full = left >= L;                                                               \
+        fa_simd_f64 v = full ? fa_sm_ld_##T(x + i) : fa_sm_ldt_##T(x + i, left, -INFINITY);       \
+        fa_simd_f64 w = one;                                                                      \
+        fa_mask_f64 in = full ? all : fa_tail_mask_f64(left);                                     \
+        if (HAS_B) {                                                                              \
+            w = full ? fa_sm_ld_##T(b + i) : fa_sm_ldt_##T(b + i, left, 0.0);                     \
+            in = fa_mask_and_f64(in, fa_cmpneq_f64(w, fa_set1_f64(0.0)));                         \
+        }                                                                                         \
+        if (HAS_MASK)                                                                             \
+            in = fa_mask_and_f64(in, full ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, left)); \
+        fa_sm_sum_step_##T(v, w, in, mkv, &t0, &e0, &c0, 1, HAS_B);                                    \
+    }                                                                                             \
+    *tk = fa_reduce_add_f64(fa_add_f64(fa_sub_f64(t0, e0), fa_sub_f64(t1, e1)));                  \
+    *ck = fa_reduce_add_f64(fa_add_f64(c0, c1));                                                  \
+}                                                                                                 \
+                                                                                                  \
+FA_INLINE void fa_sm_row_stats_##T(const fa_scalar_##T *x, const unsigned char *mk,              \
+                                   const fa_scalar_##T *b, ptrdiff_t n, fa_sm_stats *s,           \
+                                   int HAS_MASK, int HAS_B)                                       \
+{                                                                                                 \
+    const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(fa_scalar_##T);                            \
+    s->M = -INFINITY; s->t = 0.0; s->C = 0.0; s->te = 0.0;                                                     \
+    for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk) {                                                 \
+        const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;                                    \
+        const double mx = fa_sm_chunk_max_##T(x + c0, mk + (HAS_MASK ? c0 : 0),                   \
+                                              b + (HAS_B ? c0 : 0), len, HAS_MASK, HAS_B);        \
+        double tk, ck;                                                                            \
+        fa_sm_chunk_sum_##T(x + c0, mk + (HAS_MASK ? c0 : 0), b + (HAS_B ? c0 : 0), len, mx,      \
+                            &tk, &ck, HAS_MASK, HAS_B);                                           \
+        fa_sm_merge(s, mx, tk, ck);                                                               \
+    }                                                                                             \
+}                                                                                                 \
+                                                                                                  \
+/* y = softmax (LOG = 0) or log_softmax (LOG = 1) of one row with statistics M, l */             \
+FA_INLINE void fa_sm_row_out_##T(const fa_scalar_##T *x, fa_scalar_##T *y, const unsigned char *mk, \
+                                 ptrdiff_t n, const fa_sm_stats *s, double l, int LOG, int HAS_MASK) \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_F64;                                                             \
+    double p1, p2;                                                                                \
+    fa_sm_entry_params(s, l, sizeof(fa_scalar_##T) == 8, &p1, &p2);                               \
+    const fa_simd_f64 Mv = fa_set1_f64(s->M), lv = fa_set1_f64(l);                                \
+    const fa_simd_f64 a1 = fa_set1_f64(p1), a2 = fa_set1_f64(p2);                                 \
+    const fa_simd_f64 off = fa_set1_f64(LOG ? -INFINITY : 0.0);                                   \
+    ptrdiff_t i = 0;                                                                              \
+    for (; i + 2 * L <= n; i += 2 * L) {                                                          \
+        fa_simd_f64 v0 = fa_sm_ld_##T(x + i), v1 = fa_sm_ld_##T(x + i + L);                       \
+        if (LOG) {                                                                                \
+            v0 = fa_sub_f64(fa_sub_f64(v0, Mv), lv);                                              \
+            v1 = fa_sub_f64(fa_sub_f64(v1, Mv), lv);                                              \
+        } else {                                                                                  \
+            v0 = fa_sm_softmax_entry_##T(v0, Mv, a1, a2);                                         \
+            v1 = fa_sm_softmax_entry_##T(v1, Mv, a1, a2);                                         \
+        }                                                                                         \
+        if (HAS_MASK) {                                                                           \
+            v0 = fa_select_f64(fa_load_mask_u8_f64(mk + i), v0, off);                             \
+            v1 = fa_select_f64(fa_load_mask_u8_f64(mk + i + L), v1, off);                         \
+        }                                                                                         \
+        fa_sm_st_##T(y + i, v0);                                                                  \
+        fa_sm_st_##T(y + i + L, v1);                                                              \
+    }                                                                                             \
+    for (; i < n; i += L) {                                                                       \
+        const ptrdiff_t left = n - i;                                                             \
+        fa_simd_f64 v = left >= L ? fa_sm_ld_##T(x + i) : fa_sm_ldt_##T(x + i, left, 0.0);        \
+        v = LOG ? fa_sub_f64(fa_sub_f64(v, Mv), lv) : fa_sm_softmax_entry_##T(v, Mv, a1, a2);    \
+        if (HAS_MASK)                                                                             \
+            v = fa_select_f64(left >= L ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, left), v, off); \
+        if (left >= L) fa_sm_st_##T(y + i, v); else fa_sm_stt_##T(y + i, v, left);               \
+    }                                                                                             \
+}                                                                                                 \
+                                                                                                  \
+/* a special row: NaN where included, the masked value elsewhere */                              \
+static void fa_sm_row_special_##T(fa_scalar_##T *y, const unsigned char *mk, ptrdiff_t n,        \
+                                  ptrdiff_t stride, int LOG)                                      \
+{                                                                                                 \
+    for (ptrdiff_t k = 0; k < n; k++)                                                             \
+        y[k * stride] = (mk && !mk[k * stride]) ? (LOG ? -INFINITY : 0) : NAN;                    \
+}                                                                                                 \
+                                                                                                  \
+FA_INLINE void fa_sm_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t rows, ptrdiff_t n, \
+                              const unsigned char *mk, int LOG, int HAS_MASK)                     \
+{                                                                                                 \
+    for (ptrdiff_t r = 0; r < rows; r++) {                                                        \
+        const fa_scalar_##T *xr = x + r * n;                                                      \
+        fa_scalar_##T *yr = y + r * n;                                                            \
+        const unsigned char *mr = HAS_MASK ? mk + r * n : NULL;                                   \
+        fa_sm_stats s;                                                                            \
+        double l = 0, sign;                                                                       \
+        if (!LOG && n * (ptrdiff_t)sizeof(fa_scalar_##T) <= FA_SM_SMALL_BYTES_##T &&               \
+            (FA_SM_SMALL_IN_PLACE_##T || (const void *)xr != (const void *)yr)) {                 \
+            const int st = fa_sm_row_softmax_small_##T(xr, mr, yr, n);                            \
+            if (st == FA_SM_SPECIAL)                                                              \
+                fa_sm_row_special_##T(yr, mr, n, 1, 0);                                           \
+            if (st != FA_SM_DECLINED)                                                             \
+                continue;                                                                         \
+        }                                                                                         \
+        const int fast = fa_sm_row_stats_fast_##T(xr, mr, n, &s);                                 \
+        if (!fast)                                                                                \
+            fa_sm_row_stats_##T(xr, mr, NULL, n, &s, HAS_MASK, 0);                                \
+        /* l: log_softmax, and the float32 softmax entries of the generic path (e^(x - M - l)) */ \
+        if (fa_sm_finish(&s, LOG || !fast ? &l : NULL, &sign) == FA_SM_SPECIAL)                   \
+            fa_sm_row_special_##T(yr, mr, n, 1, LOG);                                             \
+        else if (fast)                                                                            \
+            fa_sm_row_out_fast_##T(xr, mr, yr, n, &s, l, LOG);                                    \
+        else                                                                                      \
+            fa_sm_row_out_##T(xr, yr, mr, n, &s, l, LOG, HAS_MASK);                               \
+    }                                                                                             \
+}                                                                                                 \
+                                                                                                  \
+FA_INLINE void fa_sm_lse_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t rows,      \
+                                  ptrdiff_t n, const unsigned char *mk, const fa_scalar_##T *b,  \
+                                  fa_scalar_##T *sg, int HAS_MASK, int HAS_B)                     \
+{                                                                                                 \
+    int cancelled = 0;                                                                            \
+    for (ptrdiff_t r = 0; r < rows; r++) {                                                        \
+        const fa_scalar_##T *xr = x + r * n;                                                      \
+        const unsigned char *mr = HAS_MASK ? mk + r * n : NULL;                                   \
+        const fa_scalar_##T *br = HAS_B ? b + r * n : NULL;                                       \
+        fa_sm_stats s;                                                                            \
+        double sign, v, hi, lo;                                                                   \
+        if (!HAS_MASK && !HAS_B && cancelled) {  /* the last row cancelled: sum this one exactly */ \
+            fa_lse_exact_sum_##T(xr, n, &hi, &lo);                                                \
+            if (fa_lse_from_exact(hi, lo, &v, &sign) && sign > 0) {                               \
+                cancelled = fabs(v) < 1.0;                                                        \
+                y[r] = (fa_scalar_##T)v;                                                          \
+                if (sg) sg[r] = 1;                                                                \
+                continue;                                                                         \
+            }                                                                                     \
+        }                                                                                         \
+        if (HAS_B || !fa_sm_row_stats_fast_##T(xr, mr, n, &s))                                   \
+            fa_sm_row_stats_##T(xr, mr, br, n, &s, HAS_MASK, HAS_B);                              \
+        v = fa_sm_lse_value_##T(&s, xr, n, 1, mr, br, &sign);                                     \
+        cancelled = sign > 0 && s.M < 0 && fabs(v) < 1.0;                                         \
+        if (sign < 0 && !sg) v = NAN;                                                             \
+        y[r] = (fa_scalar_##T)v;                                                                  \
+        if (sg) sg[r] = (fa_scalar_##T)sign;                                                      \
+    }                                                                                             \
+}
+
+FA_SM_DEFINE_ROWS(f32)
+FA_SM_DEFINE_ROWS(f64)
+
+/* softmax of a float64 row in one chunk: exp(x - M) once (two-sum argument), stored,
+ * compensated sum, then y *= 1/S (a double-double) in place.  The fallback of
+ * fa_sm_row_softmax_small_f64 for rows the direct reduction does not take. */
+static int fa_sm64_softmax_small_exact(const double *x, double *y, ptrdiff_t n)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    const double mx = fa_sm_chunk_max_f64(x, NULL, NULL, n, 0, 0);
+    if (!(mx > -INFINITY && mx < INFINITY))
+        return FA_SM_SPECIAL;
+    const fa_simd_f64 mkv = fa_set1_f64(mx), zero = fa_set1_f64(0.0), one = fa_set1_f64(1.0);
+    fa_simd_f64 t0 = zero, t1 = zero, e0 = zero, e1 = zero, c0 = zero, c1 = zero;
+    const fa_mask_f64 all = fa_cmpeq_f64(one, one);
+    ptrdiff_t i = 0;
+    for (; i + 2 * L <= n; i += 2 * L) {
+        fa_simd_f64 v0 = fa_loadu_f64(x + i), v1 = fa_loadu_f64(x + i + L);
+        fa_simd_f64 x0 = fa_sm_sum_exp_f64(v0, mkv), x1 = fa_sm_sum_exp_f64(v1, mkv);
+        fa_storeu_f64(y + i, x0);
+        fa_storeu_f64(y + i + L, x1);
+        fa_sm_sum_step_store_f64(v0, x0, mkv, &t0, &e0, &c0);
+        fa_sm_sum_step_store_f64(v1, x1, mkv, &t1, &e1, &c1);
+    }
+    for (; i < n; i += L) {
+        const ptrdiff_t left = n - i;
+        fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, -INFINITY);
+        fa_simd_f64 xe = fa_select_f64(left >= L ? all : fa_tail_mask_f64(left), fa_sm_sum_exp_f64(v, mkv), zero);
+        if (left >= L) fa_storeu_f64(y + i, xe); else fa_store_tail_f64(y + i, xe, left);
+        fa_sm_sum_step_store_f64(v, xe, mkv, &t0, &e0, &c0);
+    }
+    fa_sm_stats s = {mx, fa_reduce_add_f64(fa_add_f64(fa_sub_f64(t0, e0), fa_sub_f64(t1, e1))),
+                     fa_reduce_add_f64(fa_add_f64(c0, c1)), 0.0};
+    if (s.t != s.t)
+        return FA_SM_SPECIAL;
+    double p1, p2;
+    fa_sm_entry_params(&s, 0.0, 1, &p1, &p2);
+    const fa_simd_f64 ih = fa_set1_f64(p1), il = fa_set1_f64(p2);
+    for (i = 0; i + L <= n; i += L) {
+        fa_simd_f64 v = fa_loadu_f64(y + i);
+        fa_storeu_f64(y + i, fa_fmadd_f64(v, ih, fa_mul_f64(v, il)));
+    }
+    if (i < n) {
+        fa_simd_f64 v = fa_load_tail_f64(y + i, n - i, 0.0);
+        fa_store_tail_f64(y + i, fa_fmadd_f64(v, ih, fa_mul_f64(v, il)), n - i);
+    }
+    return FA_SM_OK;
+}
+
+#endif /* FA_ROWS_H */

@@ -1,0 +1,421 @@
+/*
+ * reductions/fa_rows_f64.h -- float64 rows without a mask: the direct reduction
+ * (statistics pass, outputs, log_softmax rows overlapped with the next row's sums).
+ */
+#ifndef FA_ROWS_F64_H
+#define FA_ROWS_F64_H
+
+/*
+ * ---- float64 data without options: the direct reduction ----
+ * x - m is never formed.  Per chunk (FA_SM_CHUNK_BYTES) with max mk and K = round(mk log2e):
+ *   e^(x - K ln2) = 2^(j/16) 2^(floor(n/16) - K) e^r,  n = round(16 x log2e), j = n mod 16,
+ *   r = (x - (n/16) ln2_hi) - (n/16) ln2_lo, |r| <= 0.0217 (fa_sm64_term: Tang's table and
+ *   degree-4 q of the math core; 2^(j/16) 2^(floor(n/16) - K) built exactly by one integer
+ *   addition, the result THI (1 + p + tlo/thi) rounded once; vscalefpd only for FA_SM64_CLAMP).
+ * x - (n/16) ln2_hi is exact with or without FMA: (n/16) ln2_hi is a double (ln2_hi has 32
+ * significant bits, |n| < 2^21) within ln2/32 of x, so Sterbenz applies (n = 0 below
+ * ln2/32); the ln2_lo product rounds at 2^-68, the hi/lo split error is 2^-86 |n/16|, and r
+ * rounds at 2^-59: the exact difference of the old path (a two-sum of x - m) bought nothing
+ * more.  Each term: one rounding (2^-53 relative) + q's 2^-54.8, so <= 1.35 u (u = 2^-53).
+ * The chunk's sum is scaled once, in scalar, by e^(K ln2 - mk) as a double-double
+ * (fa_sm64_exp_dd: Taylor, 2^-60), giving sum e^(x - mk) for fa_sm_merge.
+ * Sums: 4 interleaved Kahan accumulators (the chain is 4 dependent additions), kept as
+ * (t, c) and added as double-doubles (no final rounding): <= u + O(n u^2) of the sum.  The
+ * statistics add two vectors first (FA_SM64_PAIRS_STATS, ~8% faster): + u.  Worst case for T
+ * (entries below the max): 1.35u + u + u = 3.35u relative, so where one entry dominates
+ * (l = log1p(T), the max entry's log_softmax -l) <= 3.35 + 0.5 ULP (rows of several chunks:
+ * plus fa_sm_merge's rescaling of the earlier chunks when the max grows); softmax (no pairs):
+ * stored term 1.35u, S <= 2.35u, y = term * (1/S as a double-double) rounded: <= 4.2 ULP in
+ * theory (the old path had the same structure), measured 2.1 (header).
+ * The max entries are left out of T by the zero-masked integer addition (x == mk) and the
+ * others counted by popcount.  Modes per chunk from its max and min (fa_sm64_mode):
+ *   FA_SM64_DIRECT  |mk| < 2^16 and min >= mk - 700: every scaled term is a normal number.
+ *   FA_SM64_CLAMP   |mk| < 2^16, entries below mk - 700: x clamped at mk - 760 (terms there
+ *                   scale to 0; -inf gives no NaN), scaled by vscalefpd or in two products.
+ *   FA_SM64_EXACT   anything else (huge |mk|, +inf, an all -inf chunk): the exact-difference
+ *                   code (fa_sm_chunk_sum_f64, fa_sm64_softmax_small_exact).
+ * softmax of rows up to FA_SM64_STORE_CHUNKS chunks stores e^(x - Kk ln2) while summing and
+ * scales chunk k by 2^(Kk - Kmax) / U (no exp at all: e^(K ln2 - M) cancels); longer rows
+ * recompute the terms (fa_sm_row_out_fast_f64).  log_softmax writes row r's output inside
+ * row r+1's chunk sums (fa_sm64_log_softmax_rows), and every chunk sum prefetches the next
+ * chunk for its max pass.
+ * Speed against torch 2.13, one thread, this shared Zen 5 (medians of interleaved runs, the
+ * lead's command): (1024, 1024) softmax 2.35x, log_softmax 2.69x, logsumexp 5.4x (before:
+ * 1.40x, 1.46x, 3.25x); (64, 50257) 2.0x, 2.2x, 6.5x (before 1.2x, 1.2x, 3.0x); one row of
+ * 10^6: 1.9x, 2.3x, 6.0x (before 1.1x, 1.4x, 3.2x).
+ */
+#define FA_SM64_DIRECT_LIMIT 0x1p16
+enum { FA_SM64_EXACT = 0, FA_SM64_DIRECT = 1, FA_SM64_CLAMP = 2 };
+
+FA_INLINE int fa_sm64_mode(double m, double mn)
+{
+    if (!(m > -FA_SM64_DIRECT_LIMIT && m < FA_SM64_DIRECT_LIMIT))
+        return FA_SM64_EXACT;
+    return mn >= m - 700.0 ? FA_SM64_DIRECT : FA_SM64_CLAMP;
+}
+
+/* K = an integer near m log2e (any such integer keeps the terms below e^0.36) */
+FA_INLINE double fa_sm64_shift(double m)
+{
+    return (m * FA_LOG2E_F64 + FA_MAGIC_F64) - FA_MAGIC_F64;
+}
+
+/*
+ * e^(x - K ln2), n = round(16 x log2e), j = n mod 16, in Tang's 16-entry scheme of the math core
+ * (fa_exp_reduce_f64: tables fa_exp2_16_hi/lo, the degree-4 q of its exp branch, 2^-54.8
+ * against 1 + p) with another magic number, Kmagic = 0x1.8p48 - K: it rounds x log2e to a
+ * multiple of 1/16, so tn - Kmagic is n/16 itself, the table index is still the low 4 bits of
+ * tn, and tn's bits hold 0x1.8p48's bits + m, m = n - 16 K.  |n| < 2^21 keeps (n/16) ln2_hi exact.
+ * r = (x - (n/16) ln2_hi) - (n/16) ln2_lo, p = r + r^2 q(r) = expm1(r).
+ * FA_SM64_DIRECT (the result normal): THI = 2^(j/16) 2^floor(m/16) exactly, an integer addition
+ * of m << 48 to fa_exp2_16_adj[j] (the bits of fa_exp2_16_hi[j] minus j << 48), zero where
+ * keep is false; the result is THI (1 + (p + tlo/thi)), one rounding.
+ * FA_SM64_CLAMP: em = thi + (thi p + tlo) in [0.97, 2.05], scaled by vscalefpd by tn - 0x1.8p48
+ * = n/16 - K (it floors), or in two products below 2^-1000 (fa_scale_exp_f64's steps).
+ */
+#define FA_SM64_MAGIC16 0x1.8p48
+FA_INLINE fa_simd_f64 fa_sm64_term(fa_simd_f64 x, fa_simd_f64 Kmagic, fa_simd_f64 low, fa_mask_f64 keep, int mode)
+{
+    if (mode == FA_SM64_CLAMP)
+        x = fa_max_f64(low, x);              /* keeps NaN */
+    fa_simd_f64 tn = fa_fmadd_f64(x, fa_set1_f64(FA_LOG2E_F64), Kmagic);
+    fa_simd_f64 n16 = fa_sub_f64(tn, Kmagic);
+    fa_simd_f64 r = fa_fnmadd_f64(n16, fa_set1_f64(FA_LN2_HI_F64), x);
+    r = fa_fnmadd_f64(n16, fa_set1_f64(FA_LN2_LO_F64), r);
+    fa_simd_f64 q = fa_exp_q4_f64(r, 1.0);
+    fa_simd_f64 r2 = fa_mul_f64(r, r);
+    if (mode == FA_SM64_DIRECT) {
+        fa_simd_f64 T = fa_bits_add_maskz_f64(keep, fa_lut16_f64(fa_exp2_16_adj, tn), fa_bits_shl_f64(tn, 48));
+        fa_simd_f64 p = fa_fmadd_f64(r2, q, fa_add_f64(r, fa_lut16_f64(fa_exp2_16_rt, tn)));
+        return fa_fmadd_f64(T, p, T);
+    }
+    fa_simd_f64 p = fa_fmadd_f64(r2, q, r);
+    fa_simd_f64 thi = fa_lut16_f64(fa_exp2_16_hi, tn), tlo = fa_lut16_f64(fa_exp2_16_lo, tn);
+    fa_simd_f64 em = fa_add_f64(thi, fa_fmadd_f64(thi, p, tlo));
+#if FA_HAVE_SCALEF
+    em = fa_scalef_f64(em, fa_sub_f64(tn, fa_set1_f64(FA_SM64_MAGIC16)));
+#else
+    fa_mask_f64 deep = fa_cmplt_f64(tn, fa_set1_f64(FA_SM64_MAGIC16 - 1000.0));
+    tn = fa_select_f64(deep, fa_add_f64(tn, fa_set1_f64(200.0)), tn);
+    em = fa_mul_f64(em, fa_select_f64(deep, fa_set1_f64(0x1p-200), fa_set1_f64(1.0)));
+    em = fa_mul_f64(em, fa_pow2_n16_f64(tn));
+#endif
+    return fa_select_f64(keep, em, fa_set1_f64(0.0));
+}
+
+/* e^(ah + al) as hi + lo, |ah| <= 0.37, |al| <= 2^-40: the math family's double-double exp
+ * (fa_exp_dd_f64, ~2^-77) of ah, times 1 + al (al^2/2 < 2^-81) */
+FA_INLINE void fa_sm64_exp_dd(double ah, double al, double *hi, double *lo)
+{
+    fa_simd_f64 t, n, l, h = fa_exp_dd_f64(fa_set1_f64(ah), &l, &t, &n);
+    h = fa_scale_exp_f64(h, t, n);
+    l = fa_scale_exp_f64(l, t, n);
+    const double H = fa_reduce_max_f64(h), Lo = fa_reduce_max_f64(l);   /* every lane alike */
+    const double pl = fma(H, al, Lo + Lo * al);
+    *hi = H + pl;
+    *lo = pl - (*hi - H);
+}
+
+/* e^(K ln2 - m) as hi + lo (K = fa_sm64_shift(m)): the factor from sum e^(x - K ln2) to
+ * sum e^(x - m).  K ln2_hi - m is exact (Sterbenz, as in the vector reduction). */
+FA_INLINE void fa_sm64_rel_factor(double m, double K, double *hi, double *lo)
+{
+    double a = K * FA_LN2_HI_F64 - m, ae = 0.0;
+    fa_two_sum_acc(&a, &ae, K * FA_LN2_LO_F64);
+    fa_sm64_exp_dd(a, ae, hi, lo);
+}
+
+
+
+/* sum over k < FA_SM64_ACCS of t[k] - c[k] over every lane, as a double-double: a vector
+ * two-sum tree, then the lanes */
+#define FA_SM64_ACCS 4
+enum { FA_SM64_PAIRS_STATS = 1, FA_SM64_PAIRS_SOFTMAX = 0 };   /* PAIRS per caller (measured) */
+FA_INLINE void fa_sm64_kahan_total(const fa_simd_f64 *t, const fa_simd_f64 *c, double *hi, double *lo)
+{
+    double a[FA_LANES_F64], b[FA_LANES_F64], h = 0.0, l = 0.0;
+    fa_simd_f64 e01, e23, e;
+    fa_simd_f64 s01 = fa_two_sum_f64(t[0], t[1], &e01), s23 = fa_two_sum_f64(t[2], t[3], &e23);
+    fa_simd_f64 s = fa_two_sum_f64(s01, s23, &e);
+    e = fa_add_f64(fa_add_f64(e, e01), e23);
+    e = fa_sub_f64(e, fa_add_f64(fa_add_f64(c[0], c[1]), fa_add_f64(c[2], c[3])));
+    fa_storeu_f64(a, s);
+    fa_storeu_f64(b, e);
+    for (int k = 0; k < FA_LANES_F64; k++) {
+        fa_two_sum_acc(&h, &l, a[k]);
+        l += b[k];
+    }
+    *hi = h + l;
+    *lo = l - (*hi - h);
+}
+
+/* one vector of fa_sm64_chunk_sum: the term of v (in: the lanes that count when !full),
+ * stored into ystore if given; EXCL: entries equal to mk give 0 and the others are counted
+ * in *kept (C = entries - kept; NaN entries count as kept) */
+FA_INLINE fa_simd_f64 fa_sm64_sum_term(fa_simd_f64 v, fa_mask_f64 in, int full, double *ystore, ptrdiff_t left,
+                                       fa_simd_f64 mkv, fa_simd_f64 Kv, fa_simd_f64 low, int mode, int EXCL,
+                                       ptrdiff_t *kept)
+{
+    fa_mask_f64 keep = in;
+    if (EXCL) {
+        keep = fa_cmpneq_f64(v, mkv);
+        if (!full)
+            keep = fa_mask_and_f64(keep, in);
+        *kept += fa_mask_count_f64(keep);
+    }
+    fa_simd_f64 e = fa_sm64_term(v, Kv, low, keep, mode);
+    if (ystore) {
+        if (full) fa_storeu_f64(ystore, e); else fa_store_tail_f64(ystore, e, left);
+    }
+    return e;
+}
+
+/*
+ * sum of e^(x - K ln2) over a chunk whose max is mk: over x != mk with the count of x == mk
+ * in *ck (EXCL, the statistics: l = log1p(T) needs T without the max entries), or over
+ * every x (softmax), each term also stored into ystore if given.  Kahan-compensated in
+ * FA_SM64_ACCS interleaved accumulators (the Kahan chain is 4 dependent additions); PAIRS:
+ * two vectors added first (one rounding, relative 2^-53 of the pair) per Kahan step.
+ */
+/* a log_softmax row whose statistics are known and whose output y = (x - M) - l is written
+ * inside the next row's chunk sum (the stores then overlap the exps); y = NULL: none */
+typedef struct fa_sm64_pending {
+    const double *x;
+    double *y;
+    double M, l;
+} fa_sm64_pending;
+
+FA_INLINE void fa_sm64_chunk_sum(const double *x, ptrdiff_t n, double mk, double K, int mode, int EXCL,
+                                 int PAIRS, double *ystore, double *uh, double *ul, double *ck,
+                                 const fa_sm64_pending *o)
+{
+    const fa_simd_f64 oM = fa_set1_f64(o ? o->M : 0.0), ol = fa_set1_f64(o ? o->l : 0.0);
+    const ptrdiff_t L = FA_LANES_F64, A = FA_SM64_ACCS, V = PAIRS ? 2 * FA_SM64_ACCS : FA_SM64_ACCS;
+    const fa_simd_f64 mkv = fa_set1_f64(mk), Kv = fa_set1_f64(FA_SM64_MAGIC16 - K), low = fa_set1_f64(mk - 760.0);
+    const fa_mask_f64 all = fa_cmpeq_f64(mkv, mkv);
+    fa_simd_f64 t[FA_SM64_ACCS], c[FA_SM64_ACCS];
+    ptrdiff_t kept = 0;
+    ptrdiff_t i = 0;
+    for (int k = 0; k < A; k++)
+        t[k] = c[k] = fa_set1_f64(0.0);
+#define FA_SM64_TERM(j) fa_sm64_sum_term(fa_loadu_f64(x + i + (j) * L), all, 1, ystore ? ystore + i + (j) * L : NULL, \
+                                         L, mkv, Kv, low, mode, EXCL, &kept)
+    for (; i + V * L <= n; i += V * L) {
+        for (int k = 0; k < A; k++) {
+            fa_simd_f64 e = PAIRS ? fa_add_f64(FA_SM64_TERM(2 * k), FA_SM64_TERM(2 * k + 1)) : FA_SM64_TERM(k);
+            fa_kahan_add_f64(&t[k], &c[k], e);
+        }
+        if (o)
+            for (ptrdiff_t j = i; j < i + V * L; j += L)
+                fa_storeu_f64(o->y + j, fa_sub_f64(fa_sub_f64(fa_loadu_f64(o->x + j), oM), ol));
+        for (ptrdiff_t j = i; j < i + V * L; j += 64 / (ptrdiff_t)sizeof(double)) {
+            fa_prefetch_f64(x + n + j);    /* the next chunk (or row) for its max pass; a hint past the end */
+            if (ystore)
+                fa_prefetchw_f64(ystore + n + j);
+            if (o) {                       /* the pending row's next chunk */
+                fa_prefetch_f64(o->x + n + j);
+                fa_prefetchw_f64(o->y + n + j);
+            }
+        }
+    }
+    for (int k = 0; i < n; i += L, k = (k + 1) % FA_SM64_ACCS) {
+        const ptrdiff_t left = n - i;
+        if (o) {
+            fa_simd_f64 v = left >= L ? fa_loadu_f64(o->x + i) : fa_load_tail_f64(o->x + i, left, 0.0);
+            v = fa_sub_f64(fa_sub_f64(v, oM), ol);
+            if (left >= L) fa_storeu_f64(o->y + i, v); else fa_store_tail_f64(o->y + i, v, left);
+        }
+        fa_simd_f64 e = left >= L ? FA_SM64_TERM(0)
+                                  : fa_sm64_sum_term(fa_load_tail_f64(x + i, left, mk), fa_tail_mask_f64(left), 0,
+                                                     ystore ? ystore + i : NULL, left, mkv, Kv, low, mode, EXCL, &kept);
+        fa_kahan_add_f64(&t[k], &c[k], e);
+    }
+#undef FA_SM64_TERM
+    fa_sm64_kahan_total(t, c, uh, ul);
+    *ck = EXCL ? (double)(n - kept) : 0.0;
+}
+
+
+/* one chunk (max mx, min mn) merged into s; a pending output o (or NULL) is written on the way */
+FA_INLINE void fa_sm64_stats_chunk(fa_sm_stats *s, const double *x, ptrdiff_t len, double mx, double mn,
+                                   const fa_sm64_pending *o)
+{
+    const int mode = fa_sm64_mode(mx, mn);
+    double tk, ck;
+    if (mode == FA_SM64_EXACT) {
+        if (o)
+            fa_sm_log_out_f64(o->x, o->y, len, o->M, o->l);
+        fa_sm_chunk_sum_f64(x, NULL, NULL, len, mx, &tk, &ck, 0, 0);
+        fa_sm_merge(s, mx, tk, ck);
+        return;
+    }
+    const double K = fa_sm64_shift(mx), before = s->M;
+    double uh, ul, fh, fl;
+    if (mode == FA_SM64_DIRECT)
+        fa_sm64_chunk_sum(x, len, mx, K, FA_SM64_DIRECT, 1, FA_SM64_PAIRS_STATS, NULL, &uh, &ul, &ck, o);
+    else
+        fa_sm64_chunk_sum(x, len, mx, K, FA_SM64_CLAMP, 1, FA_SM64_PAIRS_STATS, NULL, &uh, &ul, &ck, o);
+    fa_sm64_rel_factor(mx, K, &fh, &fl);
+    tk = uh * fh;
+    const double tl = fma(uh, fh, -tk) + (uh * fl + ul * fh);
+    fa_sm_merge(s, mx, tk, ck);
+    if (mx >= before)                /* tk entered at scale 1 (below, tl is under 2^-53 of it) */
+        s->te += tl;
+}
+
+/* t the rounded sum (the callers' S = C + t), te the rest */
+FA_INLINE void fa_sm64_stats_normalize(fa_sm_stats *s)
+{
+    const double t = s->t + s->te;
+    s->te -= t - s->t;
+    s->t = t;
+}
+
+static int fa_sm_row_stats_fast_f64(const double *x, const unsigned char *mk, ptrdiff_t n, fa_sm_stats *s)
+{
+    const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(double);
+    double *rmin = &s->rmin;
+    if (mk)
+        return 0;
+    s->M = -INFINITY; s->t = 0.0; s->C = 0.0; s->te = 0.0;
+    *rmin = INFINITY;
+    for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk) {
+        const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
+        double mx, mn;
+        fa_sm_chunk_max_min_f64(x + c0, len, &mx, &mn);
+        *rmin = mn < *rmin ? mn : *rmin;
+        fa_sm64_stats_chunk(s, x + c0, len, mx, mn, NULL);
+    }
+    fa_sm64_stats_normalize(s);
+    return 1;
+}
+
+/*
+ * log_softmax of contiguous float64 rows, no mask: row r's output pass runs inside row r+1's
+ * chunk sums, chunk by chunk (the stores to memory overlap the exps).  y may be x.
+ */
+static int fa_sm64_log_softmax_rows(const double *x, double *y, ptrdiff_t rows, ptrdiff_t n)
+{
+    const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(double);
+    const double *px = NULL;
+    double *py = NULL, pM = 0.0, pl = 0.0;
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        const double *xr = x + r * n;
+        fa_sm_stats s = {-INFINITY, 0.0, 0.0, 0.0};
+        double l, sign;
+        for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk) {
+            const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
+            const fa_sm64_pending o = {py ? px + c0 : NULL, py ? py + c0 : NULL, pM, pl};
+            double mx, mn;
+            fa_sm_chunk_max_min_f64(xr + c0, len, &mx, &mn);
+            fa_sm64_stats_chunk(&s, xr + c0, len, mx, mn, py ? &o : NULL);
+        }
+        fa_sm64_stats_normalize(&s);
+        py = NULL;
+        if (fa_sm_finish(&s, &l, &sign) == FA_SM_SPECIAL) {
+            fa_sm_row_special_f64(y + r * n, NULL, n, 1, 1);
+            continue;
+        }
+        px = xr; py = y + r * n; pM = s.M; pl = l;
+    }
+    if (py)
+        fa_sm_log_out_f64(px, py, n, pM, pl);
+    return 1;
+}
+
+/* log_softmax: y = (x - M) - l; softmax of rows past the stored path: e^(x - M) / S recomputed
+ * with the direct reduction, y = 2^(J - K) (p (gh + gl)), gh + gl = e^(K ln2 - M) / S. */
+static void fa_sm_row_out_fast_f64(const double *x, const unsigned char *mk, double *y, ptrdiff_t n,
+                                   const fa_sm_stats *st, double l, int LOG)
+{
+    const double M = st->M, rmin = st->rmin, S = st->C + st->t;
+    (void)mk;                            /* NULL: masked rows are not taken by the statistics */
+    const ptrdiff_t L = FA_LANES_F64;
+    ptrdiff_t i = 0;
+    if (LOG) {
+        fa_sm_log_out_f64(x, y, n, M, l);
+        return;
+    }
+    const int mode = fa_sm64_mode(M, rmin);
+    if (mode == FA_SM64_EXACT) {
+        const fa_sm_stats s = {M, 0.0, S, 0.0};
+        fa_sm_row_out_f64(x, y, NULL, n, &s, l, 0, 0);
+        return;
+    }
+    const double K = fa_sm64_shift(M);
+    double fh, fl;
+    fa_sm64_rel_factor(M, K, &fh, &fl);
+    const double gh = fh / S, gl = (fma(-gh, S, fh) + fl) / S;
+    const fa_simd_f64 Kv = fa_set1_f64(FA_SM64_MAGIC16 - K), ghv = fa_set1_f64(gh), glv = fa_set1_f64(gl);
+    const fa_simd_f64 low = fa_set1_f64(M - 760.0);
+    const fa_mask_f64 all = fa_cmpeq_f64(ghv, ghv);
+    for (; i < n; i += L) {
+        const ptrdiff_t left = n - i;
+        fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, M);
+        v = mode == FA_SM64_DIRECT ? fa_sm64_term(v, Kv, low, all, FA_SM64_DIRECT)
+                                   : fa_sm64_term(v, Kv, low, all, FA_SM64_CLAMP);
+        v = fa_fmadd_f64(v, ghv, fa_mul_f64(v, glv));
+        if (left >= L) fa_storeu_f64(y + i, v); else fa_store_tail_f64(y + i, v, left);
+    }
+}
+
+/* v 2^d for d <= 0: one exact product while 2^d is normal, libm below (rare) */
+FA_INLINE double fa_sm64_ldexp(double v, int d)
+{
+    if (d == 0)
+        return v;
+    if (d < -1022)
+        return ldexp(v, d);
+    const uint64_t u = (uint64_t)(d + 1023) << 52;
+    double p;
+    memcpy(&p, &u, 8);
+    return v * p;
+}
+
+/*
+ * softmax of a float64 row of up to FA_SM64_STORE_CHUNKS chunks (x and y stay in L2): per
+ * chunk e^(x - Kk ln2) is stored into y while summed (no statistics needed: the factor
+ * e^(K ln2 - M) cancels between the entries and S), then chunk k is scaled in place by
+ * 2^(Kk - Kmax) / U, U = sum_k Uk 2^(Kk - Kmax), as a double-double.  Rows with a chunk the
+ * direct reduction does not take go through fa_sm64_softmax_small_exact.
+ */
+static int fa_sm_row_softmax_small_f64(const double *x, const unsigned char *mk, double *y, ptrdiff_t n)
+{
+    if (mk)
+        return FA_SM_DECLINED;
+    const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(double);
+    double Ks[FA_SM64_STORE_CHUNKS], uh[FA_SM64_STORE_CHUNKS], ul[FA_SM64_STORE_CHUNKS];
+    double Kmax = -INFINITY;
+    int nc = 0;
+    for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk, nc++) {
+        const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
+        double mx, mn, ck;
+        fa_sm_chunk_max_min_f64(x + c0, len, &mx, &mn);
+        const int mode = fa_sm64_mode(mx, mn);
+        if (mode == FA_SM64_EXACT)
+            return fa_sm64_softmax_small_exact(x, y, n);
+        Ks[nc] = fa_sm64_shift(mx);
+        Kmax = Ks[nc] > Kmax ? Ks[nc] : Kmax;
+        if (mode == FA_SM64_DIRECT)
+            fa_sm64_chunk_sum(x + c0, len, mx, Ks[nc], FA_SM64_DIRECT, 0, FA_SM64_PAIRS_SOFTMAX, y + c0, &uh[nc], &ul[nc], &ck, NULL);
+        else
+            fa_sm64_chunk_sum(x + c0, len, mx, Ks[nc], FA_SM64_CLAMP, 0, FA_SM64_PAIRS_SOFTMAX, y + c0, &uh[nc], &ul[nc], &ck, NULL);
+    }
+    double U = 0.0, Ue = 0.0;
+    for (int c = 0; c < nc; c++) {           /* 2^(Kk - Kmax) is exact (or the chunk is negligible) */
+        const int d = (int)(Ks[c] - Kmax);
+        fa_two_sum_acc(&U, &Ue, fa_sm64_ldexp(uh[c], d));
+        Ue += fa_sm64_ldexp(ul[c], d);
+    }
+    if (U != U)
+        return FA_SM_SPECIAL;
+    const double ih = 1.0 / U, il = (fma(-U, ih, 1.0) - Ue * ih) * ih;
+    for (int c = 0; c < nc; c++) {
+        const ptrdiff_t c0 = c * chunk, len = n - c0 < chunk ? n - c0 : chunk;
+        const int d = (int)(Ks[c] - Kmax);
+        fa_sm_scale_pair_f64(y + c0, len, fa_sm64_ldexp(ih, d), fa_sm64_ldexp(il, d));
+    }
+    return FA_SM_OK;
+}
+
+#endif /* FA_ROWS_F64_H */

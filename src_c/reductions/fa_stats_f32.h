@@ -1,0 +1,153 @@
+/*
+ * reductions/fa_stats_f32.h -- the statistics pass of float32 rows (contiguous, an optional
+ * `where=` mask, no weights), in float32 lanes.  Included once per ISA after the math family
+ * and the shared statistics record (fa_sm_stats, fa_sm_merge); calls nothing above it.
+ *
+ * Design.  A row is walked in chunks that fit in L1 (FA_SM_CHUNK_BYTES).  Per chunk:
+ *   (a) fa_stats_max_f32: its max mx over the included entries (then re-read from L1);
+ *   (b) fa_stats_sum_f32: with an integer shift K, t = sum over x < mx of e^(x - K ln2) and
+ *       c = the number of x == mx, in one read.  The shift is folded into the exp's magic
+ *       constant (fa_exp_reduce_shift_f32): no x - mx is formed, the Cody-Waite reduction of
+ *       x itself is exact (|x| < 355: n ln2_hi exact even without FMA), each term is one
+ *       float32 exp (~0.6 ULP); pairs of terms are added in float32 (2^-24 of the pair) and
+ *       summed in float64.  The entries at the max are kept apart (c),
+ *       so a dominant entry's l = log1p(T) keeps T's relative accuracy from this one pass.
+ * The chunk enters the row's (M, T, C), relative to e^M, as T_k = t e^(K ln2 - mx) (one
+ * libm exp per chunk) through fa_sm_merge.  So the statistics hold for any row max in
+ * (-260, 340) (FA_STATS_MAX_LO_F32, FA_STATS_MAX_HI_F32): N(0,3) - 20, + 100, a confident class and
+ * uniform +-50 rows cost the same.  Rows with an entry of magnitude beyond that (or +inf)
+ * are declined (0) for the float64-lane path; -inf entries give 0 terms, NaN reaches T.
+ * K = round(mx log2e) - 1: terms lie in (0, 2.9]; a term below 2^-126 (x < K ln2 - 87)
+ * counts as 0, which for a stored softmax term means an output below 0.71 * 2^-126
+ * (within one smallest normal, SPEC 6).
+ * For a chunked (Dask) caller, (a) and (b) are the per-row max and the per-row sum of
+ * e^(x - shift) for a given integer shift K (any real shift g: times e^(K ln2 - g)).
+ */
+#ifndef FA_STATS_F32_H
+#define FA_STATS_F32_H
+
+#define FA_STATS_MAX_HI_F32 340.0f    /* chunk max below: every x < 355, n = round(x log2e) < 2^9 */
+#define FA_STATS_MAX_LO_F32 (-260.0f) /* and above: x >= mx - 88 > -355 wherever a term is not 0 */
+
+/* (a) max of the included entries of a chunk (NaN skipped; -inf if none) */
+FA_INLINE float fa_stats_max_f32(const float *x, const unsigned char *mk, ptrdiff_t n)
+{
+    const ptrdiff_t L = FA_LANES_F32;
+    const fa_simd_f32 ninf = fa_set1_f32(-INFINITY);
+    fa_simd_f32 m0 = ninf, m1 = ninf, m2 = ninf, m3 = ninf;
+    ptrdiff_t i = 0;
+    if (!mk)
+        for (; i + 4 * L <= n; i += 4 * L) {
+            m0 = fa_max_f32(fa_loadu_f32(x + i), m0);
+            m1 = fa_max_f32(fa_loadu_f32(x + i + L), m1);
+            m2 = fa_max_f32(fa_loadu_f32(x + i + 2 * L), m2);
+            m3 = fa_max_f32(fa_loadu_f32(x + i + 3 * L), m3);
+        }
+    for (; i < n; i += L) {
+        const ptrdiff_t left = n - i;
+        fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, -INFINITY);
+        if (mk)
+            v = fa_select_f32(left >= L ? fa_load_mask_u8_f32(mk + i) : fa_load_tail_mask_u8_f32(mk + i, left), v, ninf);
+        m0 = fa_max_f32(v, m0);
+    }
+    return fa_reduce_max_f32(fa_max_f32(fa_max_f32(m0, m1), fa_max_f32(m2, m3)));
+}
+
+/* e^(v - K ln2) (magic_k = FA_EXP_MAGIC_F32 - K): 0 below low = K ln2 - 87 and for -inf,
+ * NaN kept (fa_max_f32 returns its second operand for NaN) */
+FA_INLINE fa_simd_f32 fa_stats_term_f32(fa_simd_f32 v, fa_simd_f32 magic_k, fa_simd_f32 low)
+{
+    fa_simd_f32 n, s;
+    fa_simd_f32 m = fa_expm1_reduced_f32(fa_exp_reduce_shift_f32(fa_max_f32(low, v), magic_k, &n, &s));
+    return fa_select_f32(fa_cmplt_f32(v, low), fa_set1_f32(0.0f), fa_fmadd_f32(s, m, s));
+}
+
+/* the term of one value, exactly as the vector pass computes it */
+FA_INLINE double fa_stats_term1_f32(float v, float K)
+{
+    const fa_simd_f32 low = fa_set1_f32((float)((double)K * FA_LN2_HI_F64 - 87.0));
+    return (double)fa_reduce_max_f32(fa_stats_term_f32(fa_set1_f32(v), fa_set1_f32(FA_EXP_MAGIC_F32 - K), low));
+}
+
+/* (b) *t = sum over the included x < mx of e^(x - K ln2), *c = the number of included x == mx
+ * (mx the chunk's max, or -inf: then c counts nothing); ystore (if given) receives every
+ * entry's term, 0 where left out.  K integer-valued with mx - K ln2 in [0, 1.05]. */
+FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff_t n, float K, float mx,
+                                double *t, double *c, float *ystore)
+{
+    const ptrdiff_t L = FA_LANES_F32;
+    const fa_simd_f32 magic_k = fa_set1_f32(FA_EXP_MAGIC_F32 - K);
+    const fa_simd_f32 low = fa_set1_f32((float)((double)K * FA_LN2_HI_F64 - 87.0));   /* as in term1 */
+    const fa_simd_f32 mxv = fa_set1_f32(mx == -INFINITY ? NAN : mx);   /* NaN: nothing is equal */
+    const fa_simd_f32 zero = fa_set1_f32(0.0f), one = fa_set1_f32(1.0f), ninf = fa_set1_f32(-INFINITY);
+    fa_simd_f64 t0 = fa_set1_f64(0.0), t1 = t0;
+    fa_simd_f32 c0 = zero, c1 = zero;
+    ptrdiff_t i = 0;
+    for (; i + 2 * L <= n; i += 2 * L) {
+        fa_simd_f32 v0 = fa_loadu_f32(x + i), v1 = fa_loadu_f32(x + i + L);
+        if (mk) {
+            v0 = fa_select_f32(fa_load_mask_u8_f32(mk + i), v0, ninf);
+            v1 = fa_select_f32(fa_load_mask_u8_f32(mk + i + L), v1, ninf);
+        }
+        fa_simd_f32 e0 = fa_stats_term_f32(v0, magic_k, low), e1 = fa_stats_term_f32(v1, magic_k, low);
+        if (ystore) {
+            fa_storeu_f32(ystore + i, e0);
+            fa_storeu_f32(ystore + i + L, e1);
+        }
+        fa_mask_f32 q0 = fa_cmpeq_f32(v0, mxv), q1 = fa_cmpeq_f32(v1, mxv);
+        c0 = fa_mask_add_f32(q0, c0, one);
+        c1 = fa_mask_add_f32(q1, c1, one);
+        /* a pair added in float32 (one rounding, 2^-24 of the pair), then widened */
+        t0 = fa_add_widened_f32_f64(t0, fa_add_f32(fa_select_f32(q0, zero, e0), fa_select_f32(q1, zero, e1)));
+    }
+    for (; i < n; i += L) {
+        const ptrdiff_t left = n - i;
+        fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, -INFINITY);
+        if (mk)
+            v = fa_select_f32(left >= L ? fa_load_mask_u8_f32(mk + i) : fa_load_tail_mask_u8_f32(mk + i, left), v, ninf);
+        fa_simd_f32 e = fa_stats_term_f32(v, magic_k, low);
+        if (ystore) {
+            if (left >= L) fa_storeu_f32(ystore + i, e); else fa_store_tail_f32(ystore + i, e, left);
+        }
+        fa_mask_f32 q = fa_cmpeq_f32(v, mxv);
+        c0 = fa_mask_add_f32(q, c0, one);
+        t0 = fa_add_widened_f32_f64(t0, fa_select_f32(q, zero, e));
+    }
+    *t = fa_reduce_add_f64(fa_add_f64(t0, t1));
+    *c = (double)fa_reduce_add_f32(fa_add_f32(c0, c1));
+}
+
+/* e^(K ln2 - m) for the chunk and row factors (K ln2 as hi + lo: K*hi exact) */
+FA_INLINE double fa_stats_shift_factor(double K, double m)
+{
+    return exp((K * FA_LN2_HI_F64 - m) + K * FA_LN2_LO_F64);
+}
+
+/* The statistics (M, T, C) of a float32 row; ystore and Ks (if given: softmax rows that stay
+ * in L2) keep every term and, per chunk, the max and the computed term of that max (Ks[2k],
+ * Ks[2k + 1]; -inf and 0 for a chunk with nothing included).
+ * Returns 0 where a chunk's max is +inf or outside (FA_STATS_MAX_LO_F32, FA_STATS_MAX_HI_F32)
+ * (nothing usable). */
+FA_INLINE int fa_stats_row_f32(const float *x, const unsigned char *mk, ptrdiff_t n, fa_sm_stats *s,
+                               float *ystore, double *Ks)
+{
+    const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(float);
+    s->M = -INFINITY; s->t = 0.0; s->C = 0.0; s->te = 0.0;
+    for (ptrdiff_t c0 = 0, k = 0; c0 < n; c0 += chunk, k++) {
+        const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
+        const float mx = fa_stats_max_f32(x + c0, mk ? mk + c0 : NULL, len);
+        if (!(mx < FA_STATS_MAX_HI_F32 && (mx > FA_STATS_MAX_LO_F32 || mx == -INFINITY)))
+            return 0;
+        const float K = mx == -INFINITY ? 0.0f : rintf(mx * FA_LOG2E_F32) - 1.0f;
+        double t, c;
+        fa_stats_sum_f32(x + c0, mk ? mk + c0 : NULL, len, K, mx, &t, &c, ystore ? ystore + c0 : NULL);
+        if (Ks) {
+            Ks[2 * k] = mx;
+            Ks[2 * k + 1] = mx == -INFINITY ? 0.0 : fa_stats_term1_f32(mx, K);
+        }
+        fa_sm_merge(s, mx, mx == -INFINITY ? t : t * fa_stats_shift_factor(K, mx), c);
+    }
+    return 1;
+}
+
+#endif /* FA_STATS_F32_H */
