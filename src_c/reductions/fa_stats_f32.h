@@ -17,9 +17,9 @@
  * (-260, 340) (FA_STATS_MAX_LO_F32, FA_STATS_MAX_HI_F32): N(0,3) - 20, + 100, a confident class and
  * uniform +-50 rows cost the same.  Rows with an entry of magnitude beyond that (or +inf)
  * are declined (0) for the float64-lane path; -inf entries give 0 terms, NaN reaches T.
- * K = round(mx log2e) - 1: terms lie in (0, 2.9]; a term below 2^-126 (x < K ln2 - 87)
- * counts as 0, which for a stored softmax term means an output below 0.71 * 2^-126
- * (within one smallest normal, SPEC 6).
+ * K = round(mx log2e) - 1: terms lie in (0, 2.9]; a term below 2^-126.5 (x below about
+ * K ln2 - 87.7) counts as 0, which for a stored softmax term means an output below
+ * 0.71 * 2^-126 (within one smallest normal, SPEC 6).
  * For a chunked (Dask) caller, (a) and (b) are the per-row max and the per-row sum of
  * e^(x - shift) for a given integer shift K (any real shift g: times e^(K ln2 - g)).
  */
@@ -53,19 +53,23 @@ FA_INLINE float fa_stats_max_f32(const float *x, const unsigned char *mk, ptrdif
     return fa_reduce_max_f32(fa_max_f32(fa_max_f32(m0, m1), fa_max_f32(m2, m3)));
 }
 
-/* e^(v - K ln2) (magic_k = FA_EXP_MAGIC_F32 - K): 0 below low = K ln2 - 87 and for -inf,
- * NaN kept (fa_max_f32 returns its second operand for NaN) */
+/* e^(v - K ln2) (magic_k = FA_EXP_MAGIC_F32 - K), NaN kept (fa_max_f32 returns its second
+ * operand for NaN).  v is clamped at low = (K - 127.25) ln2 (FA_STATS_LOW), where n - K = -127:
+ * the exponent field of s = 2^(n - K) is then 0 and the term exactly 0, so -inf, left-out
+ * and far entries give 0 with no select (n - K <= -127 for every v below low + 0.35: terms
+ * under 2^-126.5 of the shift count as 0). */
+#define FA_STATS_LOW(K) ((float)(((double)(K) - 127.25) * 0x1.62e42fefa39efp-1))
 FA_INLINE fa_simd_f32 fa_stats_term_f32(fa_simd_f32 v, fa_simd_f32 magic_k, fa_simd_f32 low)
 {
     fa_simd_f32 n, s;
     fa_simd_f32 m = fa_expm1_reduced_f32(fa_exp_reduce_shift_f32(fa_max_f32(low, v), magic_k, &n, &s));
-    return fa_select_f32(fa_cmplt_f32(v, low), fa_set1_f32(0.0f), fa_fmadd_f32(s, m, s));
+    return fa_fmadd_f32(s, m, s);
 }
 
 /* the term of one value, exactly as the vector pass computes it */
 FA_INLINE double fa_stats_term1_f32(float v, float K)
 {
-    const fa_simd_f32 low = fa_set1_f32((float)((double)K * FA_LN2_HI_F64 - 87.0));
+    const fa_simd_f32 low = fa_set1_f32(FA_STATS_LOW(K));
     return (double)fa_reduce_max_f32(fa_stats_term_f32(fa_set1_f32(v), fa_set1_f32(FA_EXP_MAGIC_F32 - K), low));
 }
 
@@ -77,7 +81,7 @@ FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff
 {
     const ptrdiff_t L = FA_LANES_F32;
     const fa_simd_f32 magic_k = fa_set1_f32(FA_EXP_MAGIC_F32 - K);
-    const fa_simd_f32 low = fa_set1_f32((float)((double)K * FA_LN2_HI_F64 - 87.0));   /* as in term1 */
+    const fa_simd_f32 low = fa_set1_f32(FA_STATS_LOW(K));
     const fa_simd_f32 mxv = fa_set1_f32(mx == -INFINITY ? NAN : mx);   /* NaN: nothing is equal */
     const fa_simd_f32 zero = fa_set1_f32(0.0f), one = fa_set1_f32(1.0f), ninf = fa_set1_f32(-INFINITY);
     fa_simd_f64 t0 = fa_set1_f64(0.0), t1 = t0;
