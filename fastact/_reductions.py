@@ -137,7 +137,7 @@ def _rowwise(op, name, x, axis, out, where):
     return y if y.ndim else y[()]
 
 
-def softmax(x, axis=None, out=None, where=None, *, dim=None):
+def softmax(x, axis=None, out=None, where=None, dim=None):
     """Softmax along `axis`: exp(x - logsumexp(x, axis, keepdims=True)).
 
     Drop-in for scipy.special.softmax.  axis=None (the default, as in SciPy) means the
@@ -162,7 +162,7 @@ def softmax(x, axis=None, out=None, where=None, *, dim=None):
     return _rowwise(_SOFTMAX, "softmax", x, axis, out, where)
 
 
-def log_softmax(x, axis=None, out=None, where=None, *, dim=None):
+def log_softmax(x, axis=None, out=None, where=None, dim=None):
     """Log of the softmax along `axis`: x - logsumexp(x, axis, keepdims=True).
 
     Drop-in for scipy.special.log_softmax (same axis rules as `softmax`).  Accurate when
@@ -181,7 +181,7 @@ def log_softmax(x, axis=None, out=None, where=None, *, dim=None):
     return _rowwise(_LOG_SOFTMAX, "log_softmax", x, axis, out, where)
 
 
-def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, out=None, where=None, *, dim=None):
+def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, out=None, where=None, dim=None):
     """log(sum(b * exp(a), axis)) without overflow: drop-in for scipy.special.logsumexp.
 
     axis=None reduces the whole array; an int, negative int or tuple is accepted.  `b`
