@@ -150,3 +150,43 @@ ACTIVATIONS = (
 )
 
 BY_KERNEL = {a.kernel: a for a in ACTIVATIONS}
+
+
+class Gradient:
+    """The derivative of an element-wise function times grad_output (an FA_BINARY kernel:
+    y = f'(x) g), next to its forward.  Adding one = one row here + its vector function
+    beside the forward's in its src_c/activations/ family file (+ its FA_BINARY line).
+
+    kernel      C name fa_<kernel>_<f32|f64>, and the Python name
+    forward     the Activation (kernel name) it differentiates; its params, test_params
+                and domain apply
+    reference   (mp, x, *params) -> mpf, the exact f'(x)
+    numpy       (np, x, *params) -> ndarray, f'(x) as a user would write it
+    ulp         max error bound of y = f'(x) g against the exact f'(x) times g
+    torch       the torch.ops.aten backward a test compares with (None: none), doc: one line
+    """
+    __slots__ = ("kernel", "forward", "reference", "numpy", "ulp", "torch", "doc")
+
+    def __init__(self, kernel, forward, reference, numpy, ulp=4.0, torch=None, doc=""):
+        self.kernel, self.forward, self.reference, self.numpy = kernel, forward, reference, numpy
+        self.ulp, self.torch, self.doc = ulp, torch, doc
+
+    def __repr__(self):
+        return f"Gradient({self.kernel!r})"
+
+    @property
+    def name(self):
+        return self.kernel
+
+
+def _sigmoid_grad_ref(mp, x):
+    e = mp.exp(-abs(x))
+    return e / (1 + e) ** 2
+
+
+GRADIENTS = (
+    Gradient("sigmoid_grad", "sigmoid", _sigmoid_grad_ref, lambda np, x: np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))) ** 2,
+             ulp=3.0, torch="sigmoid_backward", doc="sigmoid'(x) grad_output = sigmoid(x) (1 - sigmoid(x)) grad_output"),
+)
+
+GRAD_BY_KERNEL = {g.kernel: g for g in GRADIENTS}

@@ -338,7 +338,39 @@ FA_INLINE fa_simd_f64 fa_gelu_v_f64(fa_simd_f64 x, const fa_params *p)
     return fa_select_f64(fa_cmpge_f64(x, fa_set1_f64(0.0)), ypos, yneg);
 }
 
+/*
+ * sigmoid_grad(x, g) = sigmoid'(x) g = e/(1 + e)^2 g, e = e^-|x| (symmetric in x: no
+ * cancellation, no overflow, e/(1 + e)^2 <= 1/4; torch's g s (1 - s) cancels for large x),
+ * (1 + e)^2 = 1 + e (2 + e) in one FMA.  |x| > 708, where e nears or enters the
+ * subnormals (a rare branch): (e1 g) e1 with e1 = e^(-|x|/2) normal, so a large g still
+ * gets its normal result; |x| = inf gives 0 g (NaN for an infinite g, as torch).
+ * float32: the same in double (FA_BINARY_KERNEL_F32_VIA_F64), rounded once.
+ * Measured max against mpmath (ulp.sweep, 20000 points, g = 1 and g = +-2^[-40, 40]):
+ * float64 2.04 ULP (scalar, sse2) / 1.80 (avx2, avx512) for g = 1, 2.38 with g (all);
+ * float32 0.50 on every variant.  NaN in x or g -> NaN.
+ */
+FA_INLINE fa_simd_f64 fa_sigmoid_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, const fa_params *p)
+{
+    (void)p;
+    fa_simd_f64 e = fa_exp_minus_abs_f64(x);
+    fa_simd_f64 d2 = fa_fmadd_f64(e, fa_add_f64(fa_set1_f64(2.0), e), fa_set1_f64(1.0));   /* (1 + e)^2 */
+    fa_simd_f64 y = fa_mul_f64(fa_div_f64(e, d2), g);
+    fa_simd_f64 ax = fa_abs_f64(x);
+    fa_mask_f64 deep = fa_cmpgt_f64(ax, fa_set1_f64(708.0));
+    if (FA_UNLIKELY(fa_mask_any_f64(deep))) {
+        fa_simd_f64 t, n;
+        fa_simd_f64 em = fa_exp_neg_f64(fa_mul_f64(ax, fa_set1_f64(-0.5)), fa_set1_f64(0.0), 0, &t, &n);
+        fa_simd_f64 e1 = fa_scale_exp_f64(em, t, n);
+        fa_simd_f64 yd = fa_mul_f64(fa_mul_f64(e1, g), e1);
+        yd = fa_select_f64(fa_cmpeq_f64(ax, fa_set1_f64(INFINITY)), fa_mul_f64(g, fa_set1_f64(0.0)), yd);
+        y = fa_select_f64(deep, yd, y);
+    }
+    return y;
+}
+
 FA_UNARY_KERNEL(sigmoid, f64, fa_sigmoid_v_f64)
+FA_BINARY_KERNEL(sigmoid_grad, f64, fa_sigmoid_grad_v_f64)
+FA_BINARY_KERNEL_F32_VIA_F64(sigmoid_grad, fa_sigmoid_grad_v_f64)
 FA_UNARY_KERNEL(silu, f64, fa_silu_v_f64)
 FA_UNARY_KERNEL(log_sigmoid, f64, fa_log_sigmoid_v_f64)
 FA_UNARY_KERNEL(softplus, f64, fa_softplus_v_f64)
