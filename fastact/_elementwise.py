@@ -169,16 +169,27 @@ def {name}(x, grad_output=None, {sig}out=None):
 '''
 
 
-def _make_gradient(entry, forward):
-    """Source of one gradient function: the forward's parameters, then apply_binary."""
-    sig = "".join(f"{p.name}={p.default!r}, " for p in forward.params)
-    lines, args = _param_code(forward)
-    op = BINARY_OP_INDEX[entry.kernel]
+def _make_gradient(entries, forward):
+    """Source of one public gradient function (several kernels when the forward has a
+    `select`, as gelu's approximate=): the forward's parameters, then apply_binary."""
+    first = forward[entries[0].forward]
+    name = entries[0].name
+    sig = "".join(f"{p.name}={p.default!r}, " for p in first.params)
+    lines, args = _param_code(first)
+    if first.select:
+        pname = first.select[0]
+        choices = {forward[e.forward].select[1]: BINARY_OP_INDEX[e.kernel] for e in entries}
+        sig = f"{pname}={first.select[1]!r}, " + sig
+        lines[:0] = [f"    op = {choices!r}.get({pname})", "    if op is None:",
+                     f"        raise ValueError(f\"{pname} must be one of {tuple(choices)!r}, got {{{pname}!r}}\")"]
+        op = "op"
+    else:
+        op = str(BINARY_OP_INDEX[entries[0].kernel])
     lines.append(f"    y = binary_fast({op}, x, grad_output, out, {', '.join(args)})")
-    lines.append(f"    return apply_binary({op}, x, grad_output, out, {', '.join(args)}, {entry.kernel!r}) "
+    lines.append(f"    return apply_binary({op}, x, grad_output, out, {', '.join(args)}, {name!r}) "
                  "if y is None else y")
-    return _GRAD_TEMPLATE.format(name=entry.kernel, sig=sig, doc=entry.doc or entry.kernel,
-                                 forward=forward.name, body="\n".join(lines))
+    return _GRAD_TEMPLATE.format(name=name, sig=sig, doc=entries[0].doc or name,
+                                 forward=first.name, body="\n".join(lines))
 
 
 def _build():
@@ -190,7 +201,10 @@ def _build():
                  "binary_fast": _core.binary_fast, "_check_params": _check_params, "inf": float("inf")}
     forward = {e.kernel: e for e in ACTIVATIONS}
     source = "".join(_make(entries) for entries in groups.values())
-    source += "".join(_make_gradient(g, forward[g.forward]) for g in GRADIENTS)
+    grad_groups = {}
+    for g in GRADIENTS:
+        grad_groups.setdefault(g.name, []).append(g)
+    source += "".join(_make_gradient(entries, forward) for entries in grad_groups.values())
     exec(compile(source, "<fastact wrappers>", "exec"), namespace)   # one compile for all: import stays fast
     functions = {}
     for name, entries in groups.items():
@@ -199,9 +213,12 @@ def _build():
         functions[name] = fn
         for alias in entries[0].aliases:
             functions[alias] = fn
-    for g in GRADIENTS:
-        namespace[g.kernel].__module__ = "fastact"
-        functions[g.kernel] = namespace[g.kernel]
+    for name, entries in grad_groups.items():
+        fn = namespace[name]
+        fn.__module__ = "fastact"
+        functions[name] = fn
+        for alias in forward[entries[0].forward].aliases:      # expit_grad, log_expit_grad, swish_grad
+            functions[alias + "_grad"] = fn
     return functions
 
 

@@ -62,7 +62,7 @@ typedef void (*fa_axis_f64_fn)(const double *x, double *y, ptrdiff_t outer, ptrd
 
 /* Per kind (fastact_kinds.h): its id, its kernel type, and the body of its public entry
  * point fa_<name>_<T> (fa_dispatch.c; the public arguments in scope, prm the parameters). */
-enum fa_kind { FA_KIND_UNARY, FA_KIND_BINARY, FA_KIND_ROWWISE, FA_KIND_REDUCE };
+enum fa_kind { FA_KIND_UNARY, FA_KIND_BINARY, FA_KIND_ROWWISE, FA_KIND_REDUCE, FA_KIND_ROWWISE_GRAD };
 #define FA_KERNEL_TYPE_UNARY(T) fa_unary_##T##_fn
 #define FA_ENTRY_UNARY(T, op) fa_run_unary_##T(op, x, y, n, &prm);
 #define FA_KERNEL_TYPE_BINARY(T) fa_binary_##T##_fn
@@ -71,6 +71,9 @@ enum fa_kind { FA_KIND_UNARY, FA_KIND_BINARY, FA_KIND_ROWWISE, FA_KIND_REDUCE };
 #define FA_ENTRY_ROWWISE(T, op) if (n > 0) fa_run_axis_##T(op, x, y, rows, n, 1, NULL);
 #define FA_KERNEL_TYPE_REDUCE(T) fa_axis_##T##_fn
 #define FA_ENTRY_REDUCE(T, op) fa_run_axis_##T(op, x, out, rows, n, 1, NULL);
+#define FA_KERNEL_TYPE_ROWWISE_GRAD(T) fa_axis_##T##_fn
+#define FA_ENTRY_ROWWISE_GRAD(T, op) \
+    if (n > 0) { fa_axis_opts o = {NULL, g, NULL}; fa_run_axis_##T(op, y, out, rows, n, 1, &o); }
 
 /* The functions of fastact_functions.h, numbered in its order: FA_OP_<name>. */
 enum fa_op {

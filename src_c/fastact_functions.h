@@ -16,6 +16,8 @@
  *       void fa_<name>_<f32|f64>(const T *x, T *y, ptrdiff_t rows, ptrdiff_t n);
  *   FA_REDUCE(name)                     one result per row of n contiguous entries:
  *       void fa_<name>_<f32|f64>(const T *x, T *out, ptrdiff_t rows, ptrdiff_t n);
+ *   FA_ROWWISE_GRAD(name)               along rows, with grad_output g of y's shape:
+ *       void fa_<name>_<f32|f64>(const T *y, const T *g, T *out, ptrdiff_t rows, ptrdiff_t n);
  *
  * cost (element-wise only): the kernel's measured cost class, from which fa_dispatch.c
  * derives the size where a call starts to split over threads: COPY (memory-bound,
@@ -52,3 +54,25 @@ FA_ROWWISE(log_softmax)
 FA_REDUCE(logsumexp)
 /* gradients (API version 46): y = f'(x) * g */
 FA_BINARY(sigmoid_grad, EXP,   0, _, _)     /* sigmoid(x) (1 - sigmoid(x)) g */
+/* gradients of the other element-wise functions (API version 82); kinks as torch */
+FA_BINARY(relu_grad,        COPY,  0, _, _)
+FA_BINARY(relu6_grad,       COPY,  0, _, _)
+FA_BINARY(leaky_relu_grad,  COPY,  1, negative_slope, _)
+FA_BINARY(hardtanh_grad,    COPY,  2, min_val, max_val)
+FA_BINARY(elu_grad,         EXP,   1, alpha, _)
+FA_BINARY(selu_grad,        EXP,   0, _, _)
+FA_BINARY(celu_grad,        EXP,   1, alpha, _)
+FA_BINARY(log_sigmoid_grad, EXP,   0, _, _)
+FA_BINARY(logit_grad,       COPY,  1, eps, _)            /* eps < 0: no clamping */
+FA_BINARY(tanh_grad,        EXP,   0, _, _)
+FA_BINARY(softplus_grad,    HEAVY, 2, beta, threshold)
+FA_BINARY(softsign_grad,    COPY,  0, _, _)
+FA_BINARY(silu_grad,        EXP,   0, _, _)
+FA_BINARY(gelu_grad,        HEAVY, 0, _, _)
+FA_BINARY(gelu_tanh_grad,   HEAVY, 0, _, _)
+FA_BINARY(mish_grad,        HEAVY, 0, _, _)
+FA_BINARY(hardsigmoid_grad, COPY,  0, _, _)
+FA_BINARY(hardswish_grad,   COPY,  0, _, _)
+/* gradients along an axis: softmax_grad(y, g), log_softmax_grad(y, g) (y: the forward's output) */
+FA_ROWWISE_GRAD(softmax_grad)
+FA_ROWWISE_GRAD(log_softmax_grad)

@@ -72,7 +72,8 @@ def test_every_function_has_both_dtypes_and_the_spec_shape():
             tail = r", ptrdiff_t, ptrdiff_t"
         else:
             tail = r", ptrdiff_t(, double){0,2}"
-        if name[3:-4] in kernels.BINARY_OPS:          # x, g, y
+        kind = kernels.KINDS[kernels.OPS.index(name[3:-4])]
+        if kind in ("binary", "rowwise_grad"):          # x (or y), g, y (or out)
             head = rf"{ctype} const \*, {ctype} const \*, {ctype} \*"
         assert re.fullmatch(rf"void \({head}{tail}\)", sig), (name, sig)
 
