@@ -30,7 +30,7 @@ if X86:
 # (two-sum, two-product) stay exact and every compiler gives the same bits.
 C_FLAGS = ["-O3", "-std=gnu11", "-ffp-contract=off", "-fno-math-errno", "-fvisibility=hidden",
            "-Wall", "-Wno-unused-function"]
-PUBLIC_HEADERS = ("fastact.h", "fastact_functions.h")
+PUBLIC_HEADERS = ("fastact.h", "fastact_kinds.h", "fastact_functions.h")
 
 
 def prepare_sources():

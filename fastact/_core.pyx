@@ -12,12 +12,15 @@ Design:
   that other extensions use, so there is one dispatch table in the process.
 - The GIL is released above GIL_RELEASE_MIN elements (releasing costs ~30 ns,
   which matters for tiny arrays).
-- `op` is the index of the function in src_c/fastact_functions.h (fastact.kernels.UNARY_OPS
-  / AXIS_OPS give the names).
+- `op` is the position of the function in fastact.kernels.UNARY_OPS, BINARY_OPS or
+  AXIS_OPS (by the function's loop shape).
+- The one rule for writing into `out` directly: `out` holds exactly x's elements (in
+  place) or shares no memory with x (in_place_or_apart); the Python layers use it too.
 """
 from libc.stddef cimport ptrdiff_t
 cimport numpy as cnp
-from fastact.kernels cimport _fa_unary_f32, _fa_unary_f64, _fa_axis_f32, _fa_axis_f64
+from fastact.kernels cimport (_fa_unary_f32, _fa_unary_f64, _fa_binary_f32, _fa_binary_f64, _fa_axis_f32,
+                              _fa_axis_f64)
 
 cnp.import_array()
 
@@ -30,6 +33,50 @@ cdef inline bint _plain(cnp.ndarray a, int typenum) noexcept:
             and cnp.PyArray_ISALIGNED(a) and cnp.PyArray_ISNOTSWAPPED(a))
 
 
+cdef inline void _extent(cnp.ndarray a, char **lo, char **hi) noexcept:
+    """The bytes [lo, hi) a's elements lie in (lo == hi for an empty array)."""
+    cdef char *p = <char *>cnp.PyArray_DATA(a)
+    cdef char *q = p
+    cdef int k
+    cdef cnp.npy_intp d, s
+    if cnp.PyArray_SIZE(a) == 0:
+        lo[0] = p
+        hi[0] = p
+        return
+    for k in range(cnp.PyArray_NDIM(a)):
+        d = cnp.PyArray_DIMS(a)[k] - 1
+        s = cnp.PyArray_STRIDES(a)[k]
+        if s < 0:
+            p += d * s
+        else:
+            q += d * s
+    lo[0] = p
+    hi[0] = q + cnp.PyArray_ITEMSIZE(a)
+
+
+cpdef bint in_place_or_apart(cnp.ndarray x, cnp.ndarray y):
+    """y holds exactly x's elements (same start, shape, strides and dtype: an in-place call
+    is fine), or y's bytes do not overlap x's (as np.may_share_memory's bounds check).
+    Anything else (a partial overlap) must go through a temporary."""
+    cdef char *xlo
+    cdef char *xhi
+    cdef char *ylo
+    cdef char *yhi
+    cdef int k
+    if cnp.PyArray_DATA(x) == cnp.PyArray_DATA(y) and cnp.PyArray_NDIM(x) == cnp.PyArray_NDIM(y) \
+            and cnp.PyArray_TYPE(x) == cnp.PyArray_TYPE(y) \
+            and cnp.PyArray_ISNOTSWAPPED(x) == cnp.PyArray_ISNOTSWAPPED(y):
+        for k in range(cnp.PyArray_NDIM(x)):
+            if cnp.PyArray_DIMS(x)[k] != cnp.PyArray_DIMS(y)[k] or \
+                    (cnp.PyArray_DIMS(x)[k] > 1 and cnp.PyArray_STRIDES(x)[k] != cnp.PyArray_STRIDES(y)[k]):
+                break
+        else:
+            return True
+    _extent(x, &xlo, &xhi)
+    _extent(y, &ylo, &yhi)
+    return xlo == xhi or ylo == yhi or yhi <= xlo or xhi <= ylo
+
+
 cdef object _taken_out(cnp.ndarray xa, object out, int t):
     """`out` as an ndarray the fast paths may write directly (plain, writeable, x's shape,
     and x itself or not overlapping it), else None: the Python layer then checks and
@@ -39,10 +86,7 @@ cdef object _taken_out(cnp.ndarray xa, object out, int t):
     cdef cnp.ndarray ya = <cnp.ndarray>out
     if not _plain(ya, t) or not cnp.PyArray_ISWRITEABLE(ya) or not cnp.PyArray_SAMESHAPE(xa, ya):
         return None
-    cdef char *px = <char *>cnp.PyArray_DATA(xa)
-    cdef char *py = <char *>cnp.PyArray_DATA(ya)
-    cdef Py_ssize_t nbytes = cnp.PyArray_NBYTES(xa)
-    if py != px and py < px + nbytes and px < py + nbytes:
+    if not in_place_or_apart(xa, ya):
         return None
     return ya
 
@@ -113,6 +157,68 @@ def unary(int op, const floating[::1] x, floating[::1] y, double a=0.0, double b
         _unary_call(op, &x[0], &y[0], n, a, b)
 
 
+def binary_fast(int op, object x, object g, object out, double a, double b):
+    """y = op(x, g) in the common case, as unary_fast, or None to take the full path.
+
+    Taken when x is a C-contiguous native float32/float64 ndarray with ndim >= 1, g is
+    None (all ones) or such an array of x's dtype and shape, and `out` is None or an
+    ndarray taken as by unary_fast for both x and g (each: in place, or apart).
+    """
+    if type(x) is not cnp.ndarray:
+        return None
+    cdef cnp.ndarray xa = <cnp.ndarray>x, ga = None, ya
+    cdef int t = cnp.PyArray_TYPE(xa)
+    if (t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64) or not _plain(xa, t) or cnp.PyArray_NDIM(xa) == 0:
+        return None
+    cdef char *pg = NULL
+    if g is not None:
+        if type(g) is not cnp.ndarray:
+            return None
+        ga = <cnp.ndarray>g
+        if not _plain(ga, t) or not cnp.PyArray_SAMESHAPE(xa, ga):
+            return None
+        pg = <char *>cnp.PyArray_DATA(ga)
+    cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
+    if out is None:
+        ya = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(xa), cnp.PyArray_DIMS(xa), t, 0)
+    else:
+        ya = _taken_out(xa, out, t)
+        if ya is None or (ga is not None and not in_place_or_apart(ga, ya)):
+            return None
+    cdef char *px = <char *>cnp.PyArray_DATA(xa)
+    cdef char *py = <char *>cnp.PyArray_DATA(ya)
+    if t == cnp.NPY_FLOAT32:
+        if n >= GIL_RELEASE_MIN:
+            with nogil:
+                _fa_binary_f32(op, <float *>px, <float *>pg, <float *>py, n, a, b)
+        else:
+            _fa_binary_f32(op, <float *>px, <float *>pg, <float *>py, n, a, b)
+    else:
+        if n >= GIL_RELEASE_MIN:
+            with nogil:
+                _fa_binary_f64(op, <double *>px, <double *>pg, <double *>py, n, a, b)
+        else:
+            _fa_binary_f64(op, <double *>px, <double *>pg, <double *>py, n, a, b)
+    return ya
+
+
+def binary(int op, const floating[::1] x, const floating[::1] g, floating[::1] y, double a=0.0, double b=0.0):
+    """y = op(x, g) element-wise (g None: all ones); x, g, y of one type and size; y may be x or g."""
+    cdef Py_ssize_t n = x.shape[0]
+    cdef const floating *pg = NULL
+    if y.shape[0] != n or (g is not None and g.shape[0] != n):
+        raise ValueError("x, g and y differ in size")
+    if n == 0:
+        return
+    if g is not None:
+        pg = &g[0]
+    with nogil:
+        if floating is float:
+            _fa_binary_f32(op, &x[0], pg, &y[0], n, a, b)
+        else:
+            _fa_binary_f64(op, &x[0], pg, &y[0], n, a, b)
+
+
 def axis(int op, const floating[:, :, ::1] x, floating[::1] y, const unsigned char[:, :, ::1] mask=None,
          const floating[:, :, ::1] b=None, floating[::1] sign=None):
     """Row-wise op along axis 1 of a C-contiguous (outer, n, inner) block (float32 or float64).
@@ -165,16 +271,17 @@ def axis_fast(int op, bint reduce, object x, object axis, object out):
         n = cnp.PyArray_SIZE(xa)
         k = -1
     elif type(axis) is int:
-        k = axis
-        if k < 0:
-            k += nd
+        k = axis + nd if axis < 0 else axis
         if k < 0 or k >= nd:
             return None
-        for i in range(k):
-            outer *= dims[i]
+        for i in range(nd):         # one pass: the block's sizes and the reduced shape
+            if i < k:
+                outer *= dims[i]
+                rdims[i] = dims[i]
+            elif i > k:
+                inner *= dims[i]
+                rdims[i - 1] = dims[i]
         n = dims[k]
-        for i in range(k + 1, nd):
-            inner *= dims[i]
     else:
         return None
     cdef char *px = <char *>cnp.PyArray_DATA(xa)
@@ -182,14 +289,7 @@ def axis_fast(int op, bint reduce, object x, object axis, object out):
     if reduce:
         if out is not None:
             return None
-        if k < 0:
-            ya = cnp.PyArray_EMPTY(0, rdims, t, 0)
-        else:
-            for i in range(k):
-                rdims[i] = dims[i]
-            for i in range(k + 1, nd):
-                rdims[i - 1] = dims[i]
-            ya = cnp.PyArray_EMPTY(nd - 1, rdims, t, 0)
+        ya = cnp.PyArray_EMPTY(0 if k < 0 else nd - 1, rdims, t, 0)
     elif out is None:
         ya = cnp.PyArray_EMPTY(nd, dims, t, 0)
     else:

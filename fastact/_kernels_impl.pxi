@@ -13,16 +13,10 @@ cdef extern from "fa_common.h" nogil:
         const unsigned char *mask
         const void *b
         void *sign
-    ctypedef void (*fa_unary_f32_fn)(const float *, float *, ptrdiff_t, const fa_params *)
-    ctypedef void (*fa_unary_f64_fn)(const double *, double *, ptrdiff_t, const fa_params *)
-    ctypedef void (*fa_axis_f32_fn)(const float *, float *, ptrdiff_t, ptrdiff_t, ptrdiff_t, const fa_axis_opts *)
-    ctypedef void (*fa_axis_f64_fn)(const double *, double *, ptrdiff_t, ptrdiff_t, ptrdiff_t, const fa_axis_opts *)
-    fa_unary_f32_fn fa_unary_f32_kernel(int op)
-    fa_unary_f64_fn fa_unary_f64_kernel(int op)
-    fa_axis_f32_fn fa_axis_f32_kernel(int op)
-    fa_axis_f64_fn fa_axis_f64_kernel(int op)
     void fa_run_unary_f32(int op, const float *x, float *y, ptrdiff_t n, const fa_params *p)
     void fa_run_unary_f64(int op, const double *x, double *y, ptrdiff_t n, const fa_params *p)
+    void fa_run_binary_f32(int op, const float *x, const float *g, float *y, ptrdiff_t n, const fa_params *p)
+    void fa_run_binary_f64(int op, const double *x, const double *g, double *y, ptrdiff_t n, const fa_params *p)
     void fa_run_axis_f32(int op, const float *x, float *y, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner,
                          const fa_axis_opts *opts)
     void fa_run_axis_f64(int op, const double *x, double *y, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner,
@@ -41,14 +35,30 @@ cdef extern from "fa_common.h" nogil:
     enum: FA_ISA_COUNT
 
 
+# op: the position in UNARY_OPS / BINARY_OPS / AXIS_OPS, turned into FA_OP_<name> by the
+# generated _<shape>_ids.  fa_params: a, b are the function's parameters; c, d are never
+# caller parameters (a kernel may derive constants into them) and are passed as 0.
+
 cdef void _fa_unary_f32(int op, const float *x, float *y, ptrdiff_t n, double a, double b) noexcept nogil:
     cdef fa_params p = fa_params(a, b, 0.0, 0.0)
-    fa_run_unary_f32(op, x, y, n, &p)
+    fa_run_unary_f32(_unary_ids[op], x, y, n, &p)
 
 
 cdef void _fa_unary_f64(int op, const double *x, double *y, ptrdiff_t n, double a, double b) noexcept nogil:
     cdef fa_params p = fa_params(a, b, 0.0, 0.0)
-    fa_run_unary_f64(op, x, y, n, &p)
+    fa_run_unary_f64(_unary_ids[op], x, y, n, &p)
+
+
+cdef void _fa_binary_f32(int op, const float *x, const float *g, float *y, ptrdiff_t n, double a,
+                         double b) noexcept nogil:
+    cdef fa_params p = fa_params(a, b, 0.0, 0.0)
+    fa_run_binary_f32(_binary_ids[op], x, g, y, n, &p)
+
+
+cdef void _fa_binary_f64(int op, const double *x, const double *g, double *y, ptrdiff_t n, double a,
+                         double b) noexcept nogil:
+    cdef fa_params p = fa_params(a, b, 0.0, 0.0)
+    fa_run_binary_f64(_binary_ids[op], x, g, y, n, &p)
 
 
 cdef void _fa_axis_f32(int op, const float *x, float *y, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner,
@@ -57,7 +67,7 @@ cdef void _fa_axis_f32(int op, const float *x, float *y, ptrdiff_t outer, ptrdif
     o.mask = mask
     o.b = b
     o.sign = sign
-    fa_run_axis_f32(op, x, y, outer, n, inner, &o)
+    fa_run_axis_f32(_axis_ids[op], x, y, outer, n, inner, &o)
 
 
 cdef void _fa_axis_f64(int op, const double *x, double *y, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner,
@@ -66,7 +76,7 @@ cdef void _fa_axis_f64(int op, const double *x, double *y, ptrdiff_t outer, ptrd
     o.mask = mask
     o.b = b
     o.sign = sign
-    fa_run_axis_f64(op, x, y, outer, n, inner, &o)
+    fa_run_axis_f64(_axis_ids[op], x, y, outer, n, inner, &o)
 
 
 ISA_NAMES = tuple(fa_isa_name(i).decode() for i in range(FA_ISA_COUNT))

@@ -12,10 +12,11 @@ import numpy as np
 from . import _core, _interop, kernels
 from ._args import F16, F32, F64, as_array, base_view, check_out, compute_dtypes, flag, reduction_axes, where_mask
 
-__all__ = ["logsumexp", "softmax", "log_softmax"]
+__all__ = ["logsumexp", "softmax", "log_softmax", "softmax_grad", "log_softmax_grad", "logsumexp_grad"]
 
 _OP = {name: i for i, name in enumerate(kernels.AXIS_OPS)}
 _SOFTMAX, _LOG_SOFTMAX, _LOGSUMEXP = _OP["softmax"], _OP["log_softmax"], _OP["logsumexp"]
+_SOFTMAX_GRAD, _LOG_SOFTMAX_GRAD = _OP["softmax_grad"], _OP["log_softmax_grad"]
 _axis_fast = _core.axis_fast
 
 
@@ -304,3 +305,105 @@ def _logsumexp_complex(a, axis, b, keepdims, return_sign, out, where):
     if return_sign:
         return r, (sgn[()] if sgn.ndim == 0 else sgn)
     return r
+
+
+# ---- gradients (backward) ----
+
+def _grad_operands(y, g, name):
+    """y and grad_output as arrays of one compute dtype and their broadcast shape."""
+    y, g = as_array(y), as_array(g)
+    shape = np.broadcast_shapes(y.shape, g.shape)
+    compute, result = compute_dtypes(np.result_type(y.dtype, g.dtype), name)
+    y = np.broadcast_to(y, shape).astype(compute, copy=False)
+    g = np.broadcast_to(g, shape).astype(compute, copy=False)
+    return y, g, compute, result
+
+
+def _finish(r, out, result, compute):
+    if out is not None:
+        np.copyto(out, r, casting="same_kind")
+        return out
+    if result is not compute:
+        r = r.astype(result)
+    return r if r.ndim else r[()]
+
+
+def _rowwise_grad(op, name, y, g, axis, out, where):
+    """softmax_grad / log_softmax_grad: the C row kernel on the (outer, n, inner) layout
+    of y, with grad_output (laid out the same way) as its second operand."""
+    y, g, compute, result = _grad_operands(y, g, name)
+    if out is not None:
+        out = check_out(out, y.shape, result, name)
+    shape = y.shape
+    axes = _axes(axis, y.ndim)
+    mask = None if where is None else np.broadcast_to(np.asarray(where, dtype=bool), shape)
+    if not y.ndim:
+        y, g, axes = y.reshape(1), g.reshape(1), (0,)
+        mask = None if mask is None else mask.reshape(1)
+    y3, order, _ = _layout(y, axes)
+    g3 = np.ascontiguousarray(g.transpose(order)).reshape(y3.shape)
+    r3 = np.empty(y3.shape, dtype=compute)
+    if y3.size:
+        _core.axis(op, y3, r3.reshape(-1), _mask3(mask, order, y3.shape), g3)
+    r = r3.reshape([y.shape[a] for a in order]).transpose(np.argsort(order)).reshape(shape)
+    return _finish(r, out, result, compute)
+
+
+def softmax_grad(y, grad_output, axis=None, out=None, where=None):
+    """The gradient through softmax: y * (grad_output - sum(grad_output * y, axis)).
+
+    `y` is softmax's output (fastact.softmax(x, axis, where=where)) and `grad_output`
+    dL/dy (broadcast against y); returns dL/dx.  `axis` as for softmax (None: the whole
+    array, as SciPy; deep-learning code wants -1).  Entries left out by `where` get 0.
+    One C pass per slice for the sum (float64 for float32 data, compensated for float64),
+    one for the result.
+    """
+    return _rowwise_grad(_SOFTMAX_GRAD, "softmax_grad", y, grad_output, axis, out, where)
+
+
+def log_softmax_grad(y, grad_output, axis=None, out=None, where=None):
+    """The gradient through log_softmax: grad_output - exp(y) * sum(grad_output, axis).
+
+    `y` is log_softmax's output, `grad_output` dL/dy; returns dL/dx.  Entries left out
+    by `where` get 0 (and are left out of the sum).  Same axis rules as softmax_grad.
+    """
+    return _rowwise_grad(_LOG_SOFTMAX_GRAD, "log_softmax_grad", y, grad_output, axis, out, where)
+
+
+def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None):
+    """The gradient of logsumexp(a, axis, b=b, where=where) times grad_output:
+    grad_output * b * exp(a - logsumexp), of a's shape.
+
+    grad_output has logsumexp's result shape (or that shape with the reduced axes kept
+    as 1); None means ones.  Masked entries (`where` False), entries with b == 0 and every
+    entry of a fully masked or all -inf slice get gradient 0 (pytorch#31829, jax#6811:
+    there the peers give NaN).  A negative total (b < 0) differentiates log|total|.
+    Without b the weights are fastact.softmax's (C, <= 4 ULP), with b they are
+    b * exp(a - lse) in NumPy on the C logsumexp.
+    """
+    a = as_array(a)
+    if a.dtype.kind == "c":
+        raise TypeError("logsumexp_grad does not support complex input")
+    compute, result = compute_dtypes(a.dtype if b is None else np.result_type(a.dtype, np.asarray(b).dtype),
+                                     "logsumexp_grad")
+    a = a.astype(compute, copy=False)
+    axes = _axes(axis, a.ndim)
+    if out is not None:
+        out = check_out(out, a.shape, result, "logsumexp_grad")
+    lse, sign = logsumexp(a, axis=axes if a.ndim else None, b=b, keepdims=True, return_sign=True, where=where)
+    lse, sign = np.asarray(lse, compute), np.asarray(sign, compute)
+    if b is None:
+        w = np.asarray(softmax(a, axis=axes if a.ndim else None, where=where), compute)
+    else:
+        with np.errstate(all="ignore"):
+            w = np.asarray(b, compute) * np.exp(a - lse) * sign
+        if where is not None:
+            w = np.where(where, w, 0)
+        w = np.where(np.asarray(b) == 0, 0, w)
+    w = np.where(np.isneginf(lse) | (sign == 0), 0, np.broadcast_to(w, a.shape))   # all -inf / fully masked
+    if grad_output is not None:
+        g = np.asarray(grad_output, compute)
+        if g.ndim != a.ndim and a.ndim:
+            g = np.expand_dims(g, axes)
+        w = w * g
+    return _finish(np.asarray(w, compute).reshape(a.shape), out, result, compute)

@@ -150,3 +150,167 @@ ACTIVATIONS = (
 )
 
 BY_KERNEL = {a.kernel: a for a in ACTIVATIONS}
+
+
+class Gradient:
+    """The derivative of an element-wise function times grad_output (an FA_BINARY kernel:
+    y = f'(x) g), next to its forward.  Adding one = one row here + its vector function
+    beside the forward's in its src_c/activations/ family file (+ its FA_BINARY line).
+    The public name is the forward's public name + "_grad" (gelu_grad(..., approximate=)
+    picks gelu_grad or gelu_tanh_grad as gelu does), with the forward's aliases + "_grad".
+
+    kernel      C name fa_<kernel>_<f32|f64>
+    forward     the Activation (kernel name) it differentiates; its params, test_params
+                and domain apply
+    reference   (mp, x, *params) -> mpf, the exact f'(x) (at a kink: torch's side)
+    numpy       (np, x, *params) -> ndarray, f'(x) as a user would write it
+    ulp         max error bound of y = f'(x) g against the exact f'(x) times g, float32 and
+                float64, on the forward's domain outside `ill`
+    ill         intervals (lo, hi) around the roots of f' where f'(x) is ill-conditioned
+                (relative error unbounded as f' -> 0): not part of the bound
+    kinks       (*params) -> tuple of x where f' jumps (the value there is torch's choice);
+                finite differences skip their neighbourhood
+    doc         one line
+    """
+    __slots__ = ("kernel", "forward", "reference", "numpy", "ulp", "ill", "kinks", "doc")
+
+    def __init__(self, kernel, forward, reference, numpy, ulp=4.0, ill=(), kinks=None, doc=""):
+        self.kernel, self.forward, self.reference, self.numpy = kernel, forward, reference, numpy
+        self.ulp, self.ill, self.kinks, self.doc = ulp, ill, kinks or (lambda *p: ()), doc
+
+    def __repr__(self):
+        return f"Gradient({self.kernel!r})"
+
+    @property
+    def name(self):
+        """The public Python name (gelu_tanh_grad's is gelu_grad, approximate='tanh')."""
+        return BY_KERNEL[self.forward].name + "_grad"
+
+
+def _sigmoid_grad_ref(mp, x):
+    e = mp.exp(-abs(x))
+    return e / (1 + e) ** 2
+
+
+def _step(cond):
+    return 1 if cond else 0
+
+
+def _logit_grad_ref(mp, p, eps=None):
+    if eps is not None and not eps <= p <= float(1 - eps):
+        return 0
+    if p == 0 or p == 1:
+        return mp.inf
+    return 1 / (p * (1 - p))
+
+
+def _softplus_grad_ref(mp, x, beta=1.0, threshold=None):
+    if threshold is not None and beta * x > threshold:
+        return 1
+    return 1 / (1 + mp.exp(-beta * x))
+
+
+def _silu_grad_ref(mp, x):
+    s = 1 / (1 + mp.exp(-x))
+    return s * (1 + x * (1 - s))
+
+
+def _gelu_grad_ref(mp, x):
+    if abs(x) > 1e100:              # e^(-x^2/2) is far below any float there
+        return _step(x > 0)
+    return mp.ncdf(x) + x * mp.npdf(x)
+
+
+def _gelu_tanh_grad_ref(mp, x):
+    c1 = 2 * mp.sqrt(2 / mp.pi)
+    w = c1 * (x + GELU_TANH_C * x ** 3)
+    s = 1 / (1 + mp.exp(-w))
+    return s + x * s * (1 - s) * c1 * (1 + 3 * GELU_TANH_C * x ** 2)
+
+
+def _mish_grad_ref(mp, x):
+    t = mp.tanh(mp.log1p(mp.exp(x)))
+    return t + x * (1 - t * t) / (1 + mp.exp(-x))
+
+
+def _np_sigmoid(np, x):
+    return 1 / (1 + np.exp(-x))
+
+
+def _np_gelu_grad(np, x):
+    import scipy.special as sc
+    return 0.5 * (1 + sc.erf(x / np.sqrt(2))) + x * np.exp(-0.5 * x * x) / np.sqrt(2 * np.pi)
+
+
+def _np_gelu_tanh_grad(np, x):
+    c1 = np.sqrt(2 / np.pi)
+    t = np.tanh(c1 * (x + GELU_TANH_C * x ** 3))
+    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c1 * (1 + 3 * GELU_TANH_C * x * x)
+
+
+def _np_mish_grad(np, x):
+    t = np.tanh(np.logaddexp(0, x))
+    return t + x * (1 - t * t) * _np_sigmoid(np, x)
+
+
+_AT_ZERO = lambda *p: (0.0,)          # noqa: E731
+
+
+GRADIENTS = (
+    Gradient("sigmoid_grad", "sigmoid", _sigmoid_grad_ref, lambda np, x: np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))) ** 2,
+             ulp=3.0, doc="sigmoid'(x) grad_output = sigmoid(x) (1 - sigmoid(x)) grad_output"),
+    Gradient("relu_grad", "relu", lambda mp, x: _step(x > 0), lambda np, x: (x > 0).astype(x.dtype), ulp=0,
+             kinks=_AT_ZERO, doc="grad_output where x > 0, else 0 (0 at x = 0, as torch)"),
+    Gradient("relu6_grad", "relu6", lambda mp, x: _step(0 < x < 6),
+             lambda np, x: ((x > 0) & (x < 6)).astype(x.dtype), ulp=0, kinks=lambda: (0.0, 6.0),
+             doc="grad_output where 0 < x < 6, else 0 (as torch)"),
+    Gradient("leaky_relu_grad", "leaky_relu", lambda mp, x, s: 1 if x > 0 else s,
+             lambda np, x, s: np.where(x > 0, 1.0, s).astype(x.dtype), ulp=1.5, kinks=lambda s: (0.0,),
+             doc="grad_output where x > 0, else negative_slope*grad_output (slope at x = 0, as torch)"),
+    Gradient("hardtanh_grad", "hardtanh", lambda mp, x, lo, hi: _step(lo < x < hi),
+             lambda np, x, lo, hi: ((x > lo) & (x < hi)).astype(x.dtype), ulp=0, kinks=lambda lo, hi: (lo, hi),
+             doc="grad_output where min_val < x < max_val, else 0 (as torch)"),
+    Gradient("elu_grad", "elu", lambda mp, x, a: 1 if x > 0 else a * mp.exp(x),
+             lambda np, x, a: np.where(x > 0, 1.0, a * np.exp(np.minimum(x, 0))), kinks=lambda a: (0.0,),
+             doc="1 for x > 0, else alpha*exp(x) (alpha at x = 0, as torch)"),
+    Gradient("selu_grad", "selu", lambda mp, x: SELU_SCALE * (1 if x > 0 else SELU_ALPHA * mp.exp(x)),
+             lambda np, x: SELU_SCALE * np.where(x > 0, 1.0, SELU_ALPHA * np.exp(np.minimum(x, 0))),
+             kinks=_AT_ZERO, doc="scale for x > 0, else scale*alpha*exp(x) (as torch at x = 0)"),
+    Gradient("celu_grad", "celu", lambda mp, x, a: 1 if x > 0 else mp.exp(x / a),
+             lambda np, x, a: np.where(x > 0, 1.0, np.exp(np.minimum(x, 0) / a)), kinks=lambda a: (0.0,),
+             doc="1 for x > 0, else exp(x/alpha)"),
+    Gradient("log_sigmoid_grad", "log_sigmoid", lambda mp, x: 1 / (1 + mp.exp(x)),
+             lambda np, x: _np_sigmoid(np, -x), doc="sigmoid(-x) grad_output"),
+    Gradient("logit_grad", "logit", _logit_grad_ref,
+             lambda np, p, eps=None: 1 / (p * (1 - p)) if eps is None else
+             np.where((p >= eps) & (p <= 1 - eps), 1 / (p * (1 - p)), 0.0),
+             kinks=lambda eps: () if eps is None else (eps, 1 - eps),
+             doc="grad_output/(p(1-p)); with eps, 0 outside [eps, 1-eps] (as torch)"),
+    Gradient("tanh_grad", "tanh", lambda mp, x: mp.sech(x) ** 2, lambda np, x: 1 - np.tanh(x) ** 2,
+             doc="(1 - tanh(x)^2) grad_output, as 4e/(1+e)^2 with e = exp(-2|x|)"),
+    Gradient("softplus_grad", "softplus", _softplus_grad_ref,
+             lambda np, x, beta=1.0, threshold=None: _np_sigmoid(np, beta * x) if threshold is None else
+             np.where(beta * x > threshold, 1.0, _np_sigmoid(np, beta * x)),
+             kinks=lambda beta, threshold: () if threshold is None else (threshold / beta,),
+             doc="sigmoid(beta*x) grad_output (grad_output where beta*x > threshold)"),
+    Gradient("softsign_grad", "softsign", lambda mp, x: 1 / (1 + abs(x)) ** 2, lambda np, x: 1 / (1 + np.abs(x)) ** 2,
+             kinks=_AT_ZERO, doc="grad_output/(1 + |x|)^2"),
+    Gradient("silu_grad", "silu", _silu_grad_ref,
+             lambda np, x: _np_sigmoid(np, x) * (1 + x * (1 - _np_sigmoid(np, x))), ill=((-1.30, -1.26),),
+             doc="s(1 + x(1 - s)) grad_output, s = sigmoid(x)"),
+    Gradient("gelu_grad", "gelu", _gelu_grad_ref, _np_gelu_grad, ill=((-0.76, -0.745),),
+             doc="(Phi(x) + x phi(x)) grad_output"),
+    Gradient("gelu_tanh_grad", "gelu_tanh", _gelu_tanh_grad_ref, _np_gelu_tanh_grad, ill=((-0.76, -0.745),),
+             doc="the derivative of the tanh form times grad_output"),
+    Gradient("mish_grad", "mish", _mish_grad_ref, _np_mish_grad, ulp=8.0, ill=((-1.20, -1.185),),
+             doc="(tanh(sp) + x sech(sp)^2 sigmoid(x)) grad_output, sp = softplus(x)"),
+    Gradient("hardsigmoid_grad", "hardsigmoid", lambda mp, x: mp.mpf(1) / 6 if -3 < x < 3 else 0,
+             lambda np, x: np.where((x > -3) & (x < 3), 1 / 6, 0.0), ulp=1.0, kinks=lambda: (-3.0, 3.0),
+             doc="grad_output/6 where -3 < x < 3, else 0 (as torch)"),
+    Gradient("hardswish_grad", "hardswish", lambda mp, x: 0 if x <= -3 else ((2 * x + 3) / 6 if x < 3 else 1),
+             lambda np, x: np.where(x <= -3, 0.0, np.where(x < 3, (2 * x + 3) / 6, 1.0)), ulp=2.0,
+             ill=((-1.5 - 1e-6, -1.5 + 1e-6),), kinks=lambda: (-3.0, 3.0),
+             doc="(2x+3)/6 grad_output on (-3, 3), 0 at and below -3, grad_output from 3 on (as torch)"),
+)
+
+GRAD_BY_KERNEL = {g.kernel: g for g in GRADIENTS}

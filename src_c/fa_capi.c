@@ -12,13 +12,9 @@ static const fa_api fa_capi = {
     .api_version = FASTACT_API_VERSION,
     .size = sizeof(fa_api),
     .isa_in_use = fa_isa_in_use,
-#define FA_UNARY(name, np, p1, p2) .name##_f32 = fa_##name##_f32, .name##_f64 = fa_##name##_f64,
-#define FA_ROWWISE(name) .name##_f32 = fa_##name##_f32, .name##_f64 = fa_##name##_f64,
-#define FA_REDUCE(name) .name##_f32 = fa_##name##_f32, .name##_f64 = fa_##name##_f64,
+#define FA_FN(kind, name, cost, np, p1, p2) .name##_f32 = fa_##name##_f32, .name##_f64 = fa_##name##_f64,
 #include "fastact_functions.h"
-#undef FA_UNARY
-#undef FA_ROWWISE
-#undef FA_REDUCE
+#undef FA_FN
 };
 
 const fa_api *fa_capi_table(void) { return &fa_capi; }

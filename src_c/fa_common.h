@@ -2,12 +2,13 @@
  * fa_common.h -- internal definitions shared by every fastact translation unit.
  *
  * Not installed: extensions use fastact.h.  This header defines the uniform
- * internal kernel signatures that the dispatch table holds, one per kind of
- * function in fastact_functions.h:
+ * internal kernel signatures that the dispatch table holds, one per loop shape, and
+ * for each kind of fastact_kinds.h the shape it runs on and its public entry:
  *
- *   FA_UNARY   element-wise  y[i] = f(x[i]; a, b)            (contiguous runs)
- *   FA_ROWWISE softmax-like  y[o, :, i] = f(x[o, :, i])      (reduce along the middle axis)
- *   FA_REDUCE  lse-like      y[o, i]    = f(x[o, :, i])      (reduce along the middle axis)
+ *   unary   FA_UNARY   element-wise  y[i] = f(x[i]; a, b)         (contiguous runs)
+ *   binary  FA_BINARY  element-wise  y[i] = f(x[i], g[i]; a, b)   (g NULL: ones)
+ *   axis    FA_ROWWISE softmax-like  y[o, :, i] = f(x[o, :, i])   (along the middle axis)
+ *           FA_REDUCE  lse-like      y[o, i]    = f(x[o, :, i])   (along the middle axis)
  *
  * A row-wise call sees the input as a C-contiguous (outer, n, inner) block and
  * works along the middle axis; inner == 1 is the last-axis case, inner > 1 is a
@@ -19,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include "fastact_kinds.h"
 
 #define FA_INLINE static inline __attribute__((always_inline))
 #define FA_LIKELY(c) __builtin_expect(!!(c), 1)
@@ -29,8 +31,9 @@ typedef double fa_scalar_f64;
 #define FA_LANES_f32 FA_LANES_F32
 #define FA_LANES_f64 FA_LANES_F64
 
-/* Parameters of an element-wise function, in declaration order (unused ones are 0); c and d
- * are free for constants a kernel derives once per call (e.g. logit's float32 clamp bounds). */
+/* Parameters of an element-wise function: a, b are p1, p2 of its list line (unused ones 0);
+ * c, d are not caller parameters (every caller sets them to 0): a kernel that derives
+ * constants once per call passes them on in c, d (logit's float32 clamp bounds). */
 typedef struct fa_params {
     double a, b, c, d;
 } fa_params;
@@ -47,26 +50,51 @@ typedef struct fa_axis_opts {
     void *sign;
 } fa_axis_opts;
 
+/* The kernel signatures, one per loop shape (kernels/fa_map.h, kernels/fa_softmax.h). */
 typedef void (*fa_unary_f32_fn)(const float *x, float *y, ptrdiff_t n, const fa_params *p);
 typedef void (*fa_unary_f64_fn)(const double *x, double *y, ptrdiff_t n, const fa_params *p);
+typedef void (*fa_binary_f32_fn)(const float *x, const float *g, float *y, ptrdiff_t n, const fa_params *p);
+typedef void (*fa_binary_f64_fn)(const double *x, const double *g, double *y, ptrdiff_t n, const fa_params *p);
 typedef void (*fa_axis_f32_fn)(const float *x, float *y, ptrdiff_t outer, ptrdiff_t n,
                                ptrdiff_t inner, const fa_axis_opts *opts);
 typedef void (*fa_axis_f64_fn)(const double *x, double *y, ptrdiff_t outer, ptrdiff_t n,
                                ptrdiff_t inner, const fa_axis_opts *opts);
 
+/* Per kind (fastact_kinds.h): its id, its kernel type, and the body of its public entry
+ * point fa_<name>_<T> (fa_dispatch.c; the public arguments in scope, prm the parameters). */
+enum fa_kind { FA_KIND_UNARY, FA_KIND_BINARY, FA_KIND_ROWWISE, FA_KIND_REDUCE, FA_KIND_ROWWISE_GRAD };
+#define FA_KERNEL_TYPE_UNARY(T) fa_unary_##T##_fn
+#define FA_ENTRY_UNARY(T, op) fa_run_unary_##T(op, x, y, n, &prm);
+#define FA_KERNEL_TYPE_BINARY(T) fa_binary_##T##_fn
+#define FA_ENTRY_BINARY(T, op) fa_run_binary_##T(op, x, g, y, n, &prm);
+#define FA_KERNEL_TYPE_ROWWISE(T) fa_axis_##T##_fn
+#define FA_ENTRY_ROWWISE(T, op) if (n > 0) fa_run_axis_##T(op, x, y, rows, n, 1, NULL);
+#define FA_KERNEL_TYPE_REDUCE(T) fa_axis_##T##_fn
+#define FA_ENTRY_REDUCE(T, op) fa_run_axis_##T(op, x, out, rows, n, 1, NULL);
+#define FA_KERNEL_TYPE_ROWWISE_GRAD(T) fa_axis_##T##_fn
+#define FA_ENTRY_ROWWISE_GRAD(T, op) \
+    if (n > 0) { fa_axis_opts o = {NULL, g, NULL}; fa_run_axis_##T(op, y, out, rows, n, 1, &o); }
+
+/* The functions of fastact_functions.h, numbered in its order: FA_OP_<name>. */
+enum fa_op {
+#define FA_FN(kind, name, cost, np, p1, p2) FA_OP_##name,
+#include "fastact_functions.h"
+#undef FA_FN
+    FA_OP_COUNT
+};
+enum fa_dtype { FA_DT_f32 = 0, FA_DT_f64 = 1 };
+
 /* Kernel variants, lowest first.  The order is the order of preference. */
 enum fa_isa { FA_ISA_SCALAR = 0, FA_ISA_SSE2 = 1, FA_ISA_AVX2 = 2, FA_ISA_AVX512 = 3, FA_ISA_COUNT };
 
-/* The dispatch table: one pointer per (function, dtype), filled once per ISA. */
+/* The dispatch table: one kernel per (function, dtype), filled once per ISA, stored as a
+ * generic pointer and read back as its kernel type by FA_KERNEL (the fillers in
+ * fa_isa_body.h check each kernel against its kind's type). */
+typedef void (*fa_kernel_fn)(void);
 typedef struct fa_table {
-#define FA_UNARY(name, np, p1, p2) fa_unary_f32_fn name##_f32; fa_unary_f64_fn name##_f64;
-#define FA_ROWWISE(name) fa_axis_f32_fn name##_f32; fa_axis_f64_fn name##_f64;
-#define FA_REDUCE(name) fa_axis_f32_fn name##_f32; fa_axis_f64_fn name##_f64;
-#include "fastact_functions.h"
-#undef FA_UNARY
-#undef FA_ROWWISE
-#undef FA_REDUCE
+    fa_kernel_fn k[FA_OP_COUNT][2];    /* [FA_OP_<name>][FA_DT_<T>] */
 } fa_table;
+#define FA_KERNEL(shape, T, op) ((fa_##shape##_##T##_fn)fa_active.k[op][FA_DT_##T])
 
 /* Filled by each per-ISA translation unit (isa/fa_isa_*.c). */
 void fa_fill_table__scalar(fa_table *t);
@@ -85,12 +113,6 @@ int fa_isa_set(int isa);             /* fill the table with `isa`; -1 if unsuppo
 int fa_isa_init(void);               /* once at import: best, or FASTACT_ISA if lower; returns it */
 int fa_isa_requested(void);          /* what FASTACT_ISA asked for (-1: unset, -2: unknown name) */
 const char *fa_isa_name(int isa);    /* "scalar", "sse2", "avx2", "avx512" */
-/* The kernel in use for the op-th FA_UNARY (or FA_ROWWISE/FA_REDUCE) line of the list. */
-fa_unary_f32_fn fa_unary_f32_kernel(int op);
-fa_unary_f64_fn fa_unary_f64_kernel(int op);
-fa_axis_f32_fn fa_axis_f32_kernel(int op);
-fa_axis_f64_fn fa_axis_f64_kernel(int op);
-
 /* Threads (fa_threads.c).  The count is process-wide, 1 by default (FASTACT_NUM_THREADS,
  * read once by fa_threads_init() at import); fa_set_num_threads returns the previous
  * count, or -1 for n outside [1, FA_THREADS_MAX].  Without POSIX threads it stays 1. */
@@ -105,9 +127,11 @@ int fa_set_num_threads(int n);
 void fa_parallel_for(ptrdiff_t count, ptrdiff_t grain, void (*fn)(void *ctx, ptrdiff_t begin, ptrdiff_t end),
                      void *ctx);
 /* The kernel calls of fastact._core and of the public entry points: split over threads when
- * the call is large (fa_dispatch.c); op as in fa_*_kernel(op). */
+ * the call is large (fa_dispatch.c); op = FA_OP_<name>, of a function of that shape. */
 void fa_run_unary_f32(int op, const float *x, float *y, ptrdiff_t n, const fa_params *p);
 void fa_run_unary_f64(int op, const double *x, double *y, ptrdiff_t n, const fa_params *p);
+void fa_run_binary_f32(int op, const float *x, const float *g, float *y, ptrdiff_t n, const fa_params *p);
+void fa_run_binary_f64(int op, const double *x, const double *g, double *y, ptrdiff_t n, const fa_params *p);
 void fa_run_axis_f32(int op, const float *x, float *y, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner,
                      const fa_axis_opts *opts);
 void fa_run_axis_f64(int op, const double *x, double *y, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner,

@@ -105,39 +105,78 @@ int fa_isa_init(void)
 const char *fa_isa_in_use(void) { return fa_isa_name(fa_current); }
 
 /* ---- large calls split over threads (fa_threads.c) ----
- * Element-wise: blocks of whole FA_PAR_GRAIN-element runs (the kernels compute each
- * element alone, the tail through the same vector function, so any cut gives the same
- * bits).  Row-wise and reducing: blocks of whole (n, inner) slices along `outer`, with
- * mask, weights and sign offset alike (the kernels carry nothing from one slice to the
+ * Element-wise (one or two inputs): blocks of whole FA_PAR_GRAIN-element runs (the kernels
+ * compute each element alone, the tail through the same vector function, so any cut gives
+ * the same bits).  Row-wise and reducing: blocks of whole (n, inner) slices along `outer`,
+ * with mask, weights and sign offset alike (the kernels carry nothing from one slice to the
  * next: the float64 log_softmax rows that write row r inside row r+1 finish their last
- * row before returning).  A call of fewer than FA_PAR_MIN_ELEMENTS input elements, or of
- * one slice, runs on the caller.  At 2^16 float32 elements on 2 threads (Zen 4 VM, second
- * core free; python benchmarks/threads.py): sigmoid 1.2x, relu 0.9x, gelu 1.5x; with the
- * other core busy ~1.0x (the worker joins late and takes no chunk). */
-#define FA_PAR_MIN_ELEMENTS ((ptrdiff_t)1 << 16)
+ * row before returning).  A call of one slice runs on the caller.
+ *
+ * Where splitting starts: per function, from its cost class in fastact_functions.h.  Waking
+ * a worker and sharing the chunks costs ~5-50 us, so a call splits only when half of it
+ * takes clearly longer than that, and (memory-bound kernels) only where two cores move more
+ * bytes per second than one, i.e. outside the private caches.  Measured on the 2-core Zen 4
+ * VM, 2 threads against 1, interleaved (python /tmp/arch/threads_all.py, see the report):
+ *   COPY  (relu, hardtanh, softsign, ...: ~0.1-0.3 ns/element) 2^16 float32: 0.89x;
+ *         splitting from 2^20 input elements (4 MB float32): >= 1.0x at every size;
+ *   EXP   (sigmoid, tanh, elu, silu: ~0.5-1 ns/element): 2^16: 1.2x;
+ *   HEAVY (gelu, mish, logit, softplus: 1-3 ns/element): 2^15 already pays.
+ * AXIS: the reductions keep the former 2^16 input elements (their split is reworked apart). */
+#define FA_SPLIT_MIN_COPY ((ptrdiff_t)1 << 20)
+#define FA_SPLIT_MIN_EXP ((ptrdiff_t)1 << 16)
+#define FA_SPLIT_MIN_HEAVY ((ptrdiff_t)1 << 15)
+#define FA_SPLIT_MIN_AXIS ((ptrdiff_t)1 << 16)
 #define FA_PAR_GRAIN 64
 
+/* per function (FA_OP_<name>): its kind, and the input size from which it splits */
+static const unsigned char fa_op_kind[FA_OP_COUNT] = {
+#define FA_FN(kind, name, cost, np, p1, p2) FA_KIND_##kind,
+#include "fastact_functions.h"
+#undef FA_FN
+};
+static const ptrdiff_t fa_op_split_min[FA_OP_COUNT] = {
+#define FA_FN(kind, name, cost, np, p1, p2) FA_SPLIT_MIN_##cost,
+#include "fastact_functions.h"
+#undef FA_FN
+};
+
 #define FA__DEFINE_SPLIT(T)                                                                \
-typedef struct fa_unary_job_##T {                                                          \
-    fa_unary_##T##_fn kernel;                                                              \
-    const fa_scalar_##T *x;                                                                \
+typedef struct fa_map_job_##T {                                                            \
+    fa_unary_##T##_fn unary;          /* one of the two */                                 \
+    fa_binary_##T##_fn binary;                                                             \
+    const fa_scalar_##T *x, *g;                                                            \
     fa_scalar_##T *y;                                                                      \
     const fa_params *p;                                                                    \
-} fa_unary_job_##T;                                                                        \
-static void fa_unary_part_##T(void *ctx, ptrdiff_t begin, ptrdiff_t end)                   \
+} fa_map_job_##T;                                                                          \
+static void fa_map_part_##T(void *ctx, ptrdiff_t begin, ptrdiff_t end)                     \
 {                                                                                          \
-    const fa_unary_job_##T *j = (const fa_unary_job_##T *)ctx;                             \
-    j->kernel(j->x + begin, j->y + begin, end - begin, j->p);                              \
+    const fa_map_job_##T *j = (const fa_map_job_##T *)ctx;                                 \
+    if (j->unary)                                                                          \
+        j->unary(j->x + begin, j->y + begin, end - begin, j->p);                           \
+    else                                                                                   \
+        j->binary(j->x + begin, j->g ? j->g + begin : NULL, j->y + begin, end - begin, j->p); \
 }                                                                                          \
-static void fa_unary_split_##T(fa_unary_##T##_fn kernel, const fa_scalar_##T *x,          \
-                               fa_scalar_##T *y, ptrdiff_t n, const fa_params *p)          \
+void fa_run_unary_##T(int op, const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t n,      \
+                      const fa_params *p)                                                  \
 {                                                                                          \
-    if (n < FA_PAR_MIN_ELEMENTS || fa_get_num_threads() == 1) {                            \
+    fa_unary_##T##_fn kernel = FA_KERNEL(unary, T, op);                                    \
+    if (n < fa_op_split_min[op] || fa_get_num_threads() == 1) {                            \
         if (n > 0) kernel(x, y, n, p);                                                     \
         return;                                                                            \
     }                                                                                      \
-    fa_unary_job_##T job = {kernel, x, y, p};                                              \
-    fa_parallel_for(n, FA_PAR_GRAIN, fa_unary_part_##T, &job);                             \
+    fa_map_job_##T job = {kernel, NULL, x, NULL, y, p};                                    \
+    fa_parallel_for(n, FA_PAR_GRAIN, fa_map_part_##T, &job);                               \
+}                                                                                          \
+void fa_run_binary_##T(int op, const fa_scalar_##T *x, const fa_scalar_##T *g,            \
+                       fa_scalar_##T *y, ptrdiff_t n, const fa_params *p)                  \
+{                                                                                          \
+    fa_binary_##T##_fn kernel = FA_KERNEL(binary, T, op);                                  \
+    if (n < fa_op_split_min[op] || fa_get_num_threads() == 1) {                            \
+        if (n > 0) kernel(x, g, y, n, p);                                                  \
+        return;                                                                            \
+    }                                                                                      \
+    fa_map_job_##T job = {NULL, kernel, x, g, y, p};                                       \
+    fa_parallel_for(n, FA_PAR_GRAIN, fa_map_part_##T, &job);                               \
 }                                                                                          \
 typedef struct fa_axis_job_##T {                                                           \
     fa_axis_##T##_fn kernel;                                                               \
@@ -159,17 +198,18 @@ static void fa_axis_part_##T(void *ctx, ptrdiff_t begin, ptrdiff_t end)         
     }                                                                                      \
     j->kernel(j->x + xo, j->y + yo, end - begin, j->n, j->inner, po);                      \
 }                                                                                          \
-static void fa_axis_split_##T(fa_axis_##T##_fn kernel, const fa_scalar_##T *x,            \
-                              fa_scalar_##T *y, ptrdiff_t outer, ptrdiff_t n,              \
-                              ptrdiff_t inner, const fa_axis_opts *opts, int reduces)      \
+void fa_run_axis_##T(int op, const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,   \
+                     ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *opts)               \
 {                                                                                          \
+    fa_axis_##T##_fn kernel = FA_KERNEL(axis, T, op);                                      \
     if (outer <= 0 || inner <= 0)                                                          \
         return;                                                                            \
-    if (outer < 2 || n <= 0 || outer * n * inner < FA_PAR_MIN_ELEMENTS                     \
+    if (outer < 2 || n <= 0 || outer * n * inner < fa_op_split_min[op]                     \
         || fa_get_num_threads() == 1) {                                                    \
         kernel(x, y, outer, n, inner, opts);                                               \
         return;                                                                            \
     }                                                                                      \
+    const int reduces = fa_op_kind[op] == FA_KIND_REDUCE;                                  \
     fa_axis_job_##T job = {kernel, x, y, n, inner, reduces ? inner : n * inner, opts};     \
     fa_parallel_for(outer, 1, fa_axis_part_##T, &job);                                     \
 }
@@ -177,92 +217,20 @@ FA__DEFINE_SPLIT(f32)
 FA__DEFINE_SPLIT(f64)
 
 /* ---- the public entry points, one per (function, dtype), from the list ---- */
-#define FA__PACK_0(p1, p2) const fa_params prm = {0.0, 0.0};
-#define FA__PACK_1(p1, p2) const fa_params prm = {p1, 0.0};
-#define FA__PACK_2(p1, p2) const fa_params prm = {p1, p2};
+#define FA__PACK_0(p1, p2) const fa_params prm = {0.0, 0.0, 0.0, 0.0};
+#define FA__PACK_1(p1, p2) const fa_params prm = {p1, 0.0, 0.0, 0.0};
+#define FA__PACK_2(p1, p2) const fa_params prm = {p1, p2, 0.0, 0.0};
 
-#define FA_UNARY(name, np, p1, p2)                                                         \
-void fa_##name##_f32(const float *x, float *y, ptrdiff_t n FA__PARAMS_##np(p1, p2))        \
+#define FA_FN(kind, name, cost, np, p1, p2)                                                \
+void fa_##name##_f32 FA_ARGS_##kind(float, np, p1, p2)                                     \
 {                                                                                          \
-    FA__PACK_##np(p1, p2)                                                                  \
-    fa_unary_split_f32(fa_active.name##_f32, x, y, n, &prm);                               \
+    FA__PACK_##np(p1, p2) (void)prm;                                                       \
+    FA_ENTRY_##kind(f32, FA_OP_##name)                                                     \
 }                                                                                          \
-void fa_##name##_f64(const double *x, double *y, ptrdiff_t n FA__PARAMS_##np(p1, p2))      \
+void fa_##name##_f64 FA_ARGS_##kind(double, np, p1, p2)                                    \
 {                                                                                          \
-    FA__PACK_##np(p1, p2)                                                                  \
-    fa_unary_split_f64(fa_active.name##_f64, x, y, n, &prm);                               \
+    FA__PACK_##np(p1, p2) (void)prm;                                                       \
+    FA_ENTRY_##kind(f64, FA_OP_##name)                                                     \
 }
-#define FA_ROWWISE(name)                                                                   \
-void fa_##name##_f32(const float *x, float *y, ptrdiff_t rows, ptrdiff_t n)                \
-{ if (n > 0) fa_axis_split_f32(fa_active.name##_f32, x, y, rows, n, 1, NULL, 0); }         \
-void fa_##name##_f64(const double *x, double *y, ptrdiff_t rows, ptrdiff_t n)              \
-{ if (n > 0) fa_axis_split_f64(fa_active.name##_f64, x, y, rows, n, 1, NULL, 0); }
-#define FA_REDUCE(name)                                                                    \
-void fa_##name##_f32(const float *x, float *out, ptrdiff_t rows, ptrdiff_t n)              \
-{ fa_axis_split_f32(fa_active.name##_f32, x, out, rows, n, 1, NULL, 1); }                  \
-void fa_##name##_f64(const double *x, double *out, ptrdiff_t rows, ptrdiff_t n)            \
-{ fa_axis_split_f64(fa_active.name##_f64, x, out, rows, n, 1, NULL, 1); }
 #include "fastact_functions.h"
-#undef FA_UNARY
-#undef FA_ROWWISE
-#undef FA_REDUCE
-
-/* ---- generic access by index, for fastact._core (the order of fastact_functions.h) ---- */
-#define FA_ROWWISE(name)
-#define FA_REDUCE(name)
-#define FA_UNARY(name, np, p1, p2) offsetof(fa_table, name##_f32),
-static const size_t fa_unary_f32_at[] = {
-#include "fastact_functions.h"
-};
-#undef FA_UNARY
-#define FA_UNARY(name, np, p1, p2) offsetof(fa_table, name##_f64),
-static const size_t fa_unary_f64_at[] = {
-#include "fastact_functions.h"
-};
-#undef FA_UNARY
-#undef FA_ROWWISE
-#undef FA_REDUCE
-#define FA_UNARY(name, np, p1, p2)
-#define FA_ROWWISE(name) offsetof(fa_table, name##_f32),
-#define FA_REDUCE(name) offsetof(fa_table, name##_f32),
-static const size_t fa_axis_f32_at[] = {
-#include "fastact_functions.h"
-};
-#undef FA_ROWWISE
-#undef FA_REDUCE
-#define FA_ROWWISE(name) offsetof(fa_table, name##_f64),
-#define FA_REDUCE(name) offsetof(fa_table, name##_f64),
-static const size_t fa_axis_f64_at[] = {
-#include "fastact_functions.h"
-};
-#undef FA_UNARY
-#undef FA_ROWWISE
-#undef FA_REDUCE
-
-#define FA__AT(type, at, op) (*(const type *)((const char *)&fa_active + at[op]))
-fa_unary_f32_fn fa_unary_f32_kernel(int op) { return FA__AT(fa_unary_f32_fn, fa_unary_f32_at, op); }
-fa_unary_f64_fn fa_unary_f64_kernel(int op) { return FA__AT(fa_unary_f64_fn, fa_unary_f64_at, op); }
-fa_axis_f32_fn fa_axis_f32_kernel(int op) { return FA__AT(fa_axis_f32_fn, fa_axis_f32_at, op); }
-fa_axis_f64_fn fa_axis_f64_kernel(int op) { return FA__AT(fa_axis_f64_fn, fa_axis_f64_at, op); }
-
-/* whether the op-th FA_ROWWISE/FA_REDUCE line reduces (one output per slice) */
-#define FA_UNARY(name, np, p1, p2)
-#define FA_ROWWISE(name) 0,
-#define FA_REDUCE(name) 1,
-static const unsigned char fa_axis_reduces[] = {
-#include "fastact_functions.h"
-};
-#undef FA_UNARY
-#undef FA_ROWWISE
-#undef FA_REDUCE
-
-void fa_run_unary_f32(int op, const float *x, float *y, ptrdiff_t n, const fa_params *p)
-{ fa_unary_split_f32(fa_unary_f32_kernel(op), x, y, n, p); }
-void fa_run_unary_f64(int op, const double *x, double *y, ptrdiff_t n, const fa_params *p)
-{ fa_unary_split_f64(fa_unary_f64_kernel(op), x, y, n, p); }
-void fa_run_axis_f32(int op, const float *x, float *y, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner,
-                     const fa_axis_opts *opts)
-{ fa_axis_split_f32(fa_axis_f32_kernel(op), x, y, outer, n, inner, opts, fa_axis_reduces[op]); }
-void fa_run_axis_f64(int op, const double *x, double *y, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner,
-                     const fa_axis_opts *opts)
-{ fa_axis_split_f64(fa_axis_f64_kernel(op), x, y, outer, n, inner, opts, fa_axis_reduces[op]); }
+#undef FA_FN

@@ -14,14 +14,18 @@
 #include "kernels/fa_activations_f32.h"
 #include "kernels/fa_activations_f64.h"
 #include "reductions/fa_reductions.h"
+#include "reductions/fa_grad_rows.h"
 
 void FA_FILL_TABLE(fa_table *t)
 {
-#define FA_UNARY(name, np, p1, p2) t->name##_f32 = fa_k_##name##_f32; t->name##_f64 = fa_k_##name##_f64;
-#define FA_ROWWISE(name) t->name##_f32 = fa_k_##name##_f32; t->name##_f64 = fa_k_##name##_f64;
-#define FA_REDUCE(name) t->name##_f32 = fa_k_##name##_f32; t->name##_f64 = fa_k_##name##_f64;
+    /* each kernel checked against its kind's type, then stored generically */
+#define FA_FN(kind, name, cost, np, p1, p2)                                    \
+    {                                                                          \
+        FA_KERNEL_TYPE_##kind(f32) k32 = fa_k_##name##_f32;                    \
+        FA_KERNEL_TYPE_##kind(f64) k64 = fa_k_##name##_f64;                    \
+        t->k[FA_OP_##name][FA_DT_f32] = (fa_kernel_fn)k32;                     \
+        t->k[FA_OP_##name][FA_DT_f64] = (fa_kernel_fn)k64;                     \
+    }
 #include "fastact_functions.h"
-#undef FA_UNARY
-#undef FA_ROWWISE
-#undef FA_REDUCE
+#undef FA_FN
 }

@@ -12,8 +12,11 @@
  *                  (rows of n contiguous entries, y has the same shape)
  *   reducing       void fa_<name>_<f32|f64>(const T *x, T *out, ptrdiff_t rows, ptrdiff_t n);
  *                  (one result per row)
+ *   two-input      void fa_<name>_<f32|f64>(const T *x, const T *g, T *y, ptrdiff_t n [, double p1 [, double p2]]);
+ *                  (element-wise on x and g; g == NULL means all ones; y may equal x or g)
  *
- * The full list, with the parameter names, is fastact_functions.h; semantics,
+ * The full list, with the parameter names, is fastact_functions.h (the argument
+ * lists of each kind: fastact_kinds.h); semantics,
  * special values and accuracy are those of the Python functions of the same name
  * (see README.md).  Examples:
  *   void fa_sigmoid_f32(const float *x, float *y, ptrdiff_t n);
@@ -61,16 +64,7 @@
 extern "C" {
 #endif
 
-/* Argument lists, shared by the declarations, the table and the consumer wrappers. */
-#define FA__PARAMS_0(p1, p2)
-#define FA__PARAMS_1(p1, p2) , double p1
-#define FA__PARAMS_2(p1, p2) , double p1, double p2
-#define FA__PASS_0(p1, p2)
-#define FA__PASS_1(p1, p2) , p1
-#define FA__PASS_2(p1, p2) , p1, p2
-#define FA__UNARY_ARGS(T, np, p1, p2) (const T *x, T *y, ptrdiff_t n FA__PARAMS_##np(p1, p2))
-#define FA__ROWWISE_ARGS(T) (const T *x, T *y, ptrdiff_t rows, ptrdiff_t n)
-#define FA__REDUCE_ARGS(T) (const T *x, T *out, ptrdiff_t rows, ptrdiff_t n)
+#include "fastact_kinds.h"   /* the kinds: FA_ARGS_<KIND>, FA_PASS_<KIND> */
 
 /*
  * Layout version of the table: bumped only by an incompatible change (an entry
@@ -81,13 +75,9 @@ extern "C" {
 /* C API version = the number of kernels in the table; each line of the list adds 2. */
 enum {
     FASTACT_API_VERSION = 0
-#define FA_UNARY(name, np, p1, p2) + 2
-#define FA_ROWWISE(name) + 2
-#define FA_REDUCE(name) + 2
+#define FA_FN(kind, name, cost, np, p1, p2) + 2
 #include "fastact_functions.h"
-#undef FA_UNARY
-#undef FA_ROWWISE
-#undef FA_REDUCE
+#undef FA_FN
 };
 
 /*
@@ -101,36 +91,20 @@ typedef struct fa_api {
     unsigned int api_version;             /* its FASTACT_API_VERSION (number of kernels) */
     size_t size;                          /* its sizeof(fa_api) */
     const char *(*isa_in_use)(void);      /* see fa_isa_in_use() */
-#define FA_UNARY(name, np, p1, p2)                        \
-    void (*name##_f32) FA__UNARY_ARGS(float, np, p1, p2); \
-    void (*name##_f64) FA__UNARY_ARGS(double, np, p1, p2);
-#define FA_ROWWISE(name)                         \
-    void (*name##_f32) FA__ROWWISE_ARGS(float);  \
-    void (*name##_f64) FA__ROWWISE_ARGS(double);
-#define FA_REDUCE(name)                         \
-    void (*name##_f32) FA__REDUCE_ARGS(float);  \
-    void (*name##_f64) FA__REDUCE_ARGS(double);
+#define FA_FN(kind, name, cost, np, p1, p2)                   \
+    void (*name##_f32) FA_ARGS_##kind(float, np, p1, p2);     \
+    void (*name##_f64) FA_ARGS_##kind(double, np, p1, p2);
 #include "fastact_functions.h"
-#undef FA_UNARY
-#undef FA_ROWWISE
-#undef FA_REDUCE
+#undef FA_FN
 } fa_api;
 
 #ifdef FASTACT_BUILDING_LIBRARY
 /* ---- inside fastact: the entry points themselves (fa_dispatch.c) ---- */
-#define FA_UNARY(name, np, p1, p2)                                \
-    void fa_##name##_f32 FA__UNARY_ARGS(float, np, p1, p2);      \
-    void fa_##name##_f64 FA__UNARY_ARGS(double, np, p1, p2);
-#define FA_ROWWISE(name)                                          \
-    void fa_##name##_f32 FA__ROWWISE_ARGS(float);                \
-    void fa_##name##_f64 FA__ROWWISE_ARGS(double);
-#define FA_REDUCE(name)                                           \
-    void fa_##name##_f32 FA__REDUCE_ARGS(float);                 \
-    void fa_##name##_f64 FA__REDUCE_ARGS(double);
+#define FA_FN(kind, name, cost, np, p1, p2)                   \
+    void fa_##name##_f32 FA_ARGS_##kind(float, np, p1, p2);   \
+    void fa_##name##_f64 FA_ARGS_##kind(double, np, p1, p2);
 #include "fastact_functions.h"
-#undef FA_UNARY
-#undef FA_ROWWISE
-#undef FA_REDUCE
+#undef FA_FN
 
 /* The kernel variant in use: "scalar", "sse2", "avx2" or "avx512". */
 const char *fa_isa_in_use(void);
@@ -197,25 +171,13 @@ static inline int import_fastact(void)
 }
 #endif /* FASTACT_NO_IMPORT */
 
-#define FA_UNARY(name, np, p1, p2)                                                    \
-    static inline void fa_##name##_f32 FA__UNARY_ARGS(float, np, p1, p2)              \
-    { FastAct_API->name##_f32(x, y, n FA__PASS_##np(p1, p2)); }                       \
-    static inline void fa_##name##_f64 FA__UNARY_ARGS(double, np, p1, p2)             \
-    { FastAct_API->name##_f64(x, y, n FA__PASS_##np(p1, p2)); }
-#define FA_ROWWISE(name)                                                              \
-    static inline void fa_##name##_f32 FA__ROWWISE_ARGS(float)                        \
-    { FastAct_API->name##_f32(x, y, rows, n); }                                       \
-    static inline void fa_##name##_f64 FA__ROWWISE_ARGS(double)                       \
-    { FastAct_API->name##_f64(x, y, rows, n); }
-#define FA_REDUCE(name)                                                               \
-    static inline void fa_##name##_f32 FA__REDUCE_ARGS(float)                         \
-    { FastAct_API->name##_f32(x, out, rows, n); }                                     \
-    static inline void fa_##name##_f64 FA__REDUCE_ARGS(double)                        \
-    { FastAct_API->name##_f64(x, out, rows, n); }
+#define FA_FN(kind, name, cost, np, p1, p2)                                       \
+    static inline void fa_##name##_f32 FA_ARGS_##kind(float, np, p1, p2)          \
+    { FastAct_API->name##_f32 FA_PASS_##kind(np, p1, p2); }                       \
+    static inline void fa_##name##_f64 FA_ARGS_##kind(double, np, p1, p2)         \
+    { FastAct_API->name##_f64 FA_PASS_##kind(np, p1, p2); }
 #include "fastact_functions.h"
-#undef FA_UNARY
-#undef FA_ROWWISE
-#undef FA_REDUCE
+#undef FA_FN
 
 /* The kernel variant in use: "scalar", "sse2", "avx2" or "avx512". */
 static inline const char *fa_isa_in_use(void) { return FastAct_API->isa_in_use(); }

@@ -2,42 +2,77 @@
  * fastact_functions.h -- the list of every public fastact kernel (an X-macro list).
  *
  * This list is the one source of truth on the C side: it drives the public
- * declarations in fastact.h, the dispatch table, the per-ISA table fillers, the
- * capsule for C extensions and the generated Cython `fastact/kernels.pxd`.
- * Adding a function = one line here + its kernel in src_c/kernels/.
+ * declarations and the capsule table in fastact.h, the dispatch table, the per-ISA
+ * table fillers and the generated Cython `fastact/kernels.pxd`; tests/test_registry_c_list.py
+ * checks that it agrees with fastact/_registry.py (names, parameters, order).
+ * One line per function, FA_<KIND>(...); the kinds and their C signatures are declared
+ * in fastact_kinds.h:
  *
- *   FA_UNARY(name, nparams, p1, p2)   element-wise, parameters are doubles:
+ *   FA_UNARY(name, cost, np, p1, p2)    element-wise, np double parameters p1, p2:
  *       void fa_<name>_<f32|f64>(const T *x, T *y, ptrdiff_t n [, double p1 [, double p2]]);
- *   FA_ROWWISE(name)                   along rows of n contiguous entries:
+ *   FA_BINARY(name, cost, np, p1, p2)   element-wise on (x, g), g NULL = ones (gradients):
+ *       void fa_<name>_<f32|f64>(const T *x, const T *g, T *y, ptrdiff_t n [, double p1 [, double p2]]);
+ *   FA_ROWWISE(name)                    along rows of n contiguous entries:
  *       void fa_<name>_<f32|f64>(const T *x, T *y, ptrdiff_t rows, ptrdiff_t n);
- *   FA_REDUCE(name)                    one result per row of n contiguous entries:
+ *   FA_REDUCE(name)                     one result per row of n contiguous entries:
  *       void fa_<name>_<f32|f64>(const T *x, T *out, ptrdiff_t rows, ptrdiff_t n);
+ *   FA_ROWWISE_GRAD(name)               along rows, with grad_output g of y's shape:
+ *       void fa_<name>_<f32|f64>(const T *y, const T *g, T *out, ptrdiff_t rows, ptrdiff_t n);
  *
+ * cost (element-wise only): the kernel's measured cost class, from which fa_dispatch.c
+ * derives the size where a call starts to split over threads: COPY (memory-bound,
+ * < 0.3 ns/element on one AVX2 core), EXP (one exp and a division: ~0.5-1 ns), HEAVY.
  * Unused parameter slots are written `_`.  Keep the order stable: the capsule
  * table for C extensions (fastact.h) is laid out in this order, so new entries
- * go at the end.
+ * go at the end (and FASTACT_API_VERSION grows by 2).
  */
+#include "fastact_kinds.h"
+
 /* element-wise activations (SPEC.md section 1) */
-FA_UNARY(relu,        0, _, _)
-FA_UNARY(relu6,       0, _, _)
-FA_UNARY(leaky_relu,  1, negative_slope, _)
-FA_UNARY(hardtanh,    2, min_val, max_val)
-FA_UNARY(elu,         1, alpha, _)
-FA_UNARY(selu,        0, _, _)
-FA_UNARY(celu,        1, alpha, _)
-FA_UNARY(sigmoid,     0, _, _)
-FA_UNARY(log_sigmoid, 0, _, _)
-FA_UNARY(logit,       1, eps, _)            /* eps < 0: no clamping (Python eps=None) */
-FA_UNARY(tanh,        0, _, _)
-FA_UNARY(softplus,    2, beta, threshold)   /* threshold = +inf: exact everywhere */
-FA_UNARY(softsign,    0, _, _)
-FA_UNARY(silu,        0, _, _)
-FA_UNARY(gelu,        0, _, _)              /* x/2 * erfc(-x/sqrt 2) */
-FA_UNARY(gelu_tanh,   0, _, _)              /* torch's approximate='tanh' */
-FA_UNARY(mish,        0, _, _)
-FA_UNARY(hardsigmoid, 0, _, _)
-FA_UNARY(hardswish,   0, _, _)
+FA_UNARY(relu,        COPY,  0, _, _)
+FA_UNARY(relu6,       COPY,  0, _, _)
+FA_UNARY(leaky_relu,  COPY,  1, negative_slope, _)
+FA_UNARY(hardtanh,    COPY,  2, min_val, max_val)
+FA_UNARY(elu,         EXP,   1, alpha, _)
+FA_UNARY(selu,        EXP,   0, _, _)
+FA_UNARY(celu,        EXP,   1, alpha, _)
+FA_UNARY(sigmoid,     EXP,   0, _, _)
+FA_UNARY(log_sigmoid, EXP,   0, _, _)
+FA_UNARY(logit,       HEAVY, 1, eps, _)            /* eps < 0: no clamping (Python eps=None) */
+FA_UNARY(tanh,        EXP,   0, _, _)
+FA_UNARY(softplus,    HEAVY, 2, beta, threshold)   /* threshold = +inf: exact everywhere */
+FA_UNARY(softsign,    COPY,  0, _, _)
+FA_UNARY(silu,        EXP,   0, _, _)
+FA_UNARY(gelu,        HEAVY, 0, _, _)              /* x/2 * erfc(-x/sqrt 2) */
+FA_UNARY(gelu_tanh,   HEAVY, 0, _, _)              /* torch's approximate='tanh' */
+FA_UNARY(mish,        HEAVY, 0, _, _)
+FA_UNARY(hardsigmoid, COPY,  0, _, _)
+FA_UNARY(hardswish,   COPY,  0, _, _)
 /* reductions along an axis */
 FA_ROWWISE(softmax)
 FA_ROWWISE(log_softmax)
 FA_REDUCE(logsumexp)
+/* gradients (API version 46): y = f'(x) * g */
+FA_BINARY(sigmoid_grad, EXP,   0, _, _)     /* sigmoid(x) (1 - sigmoid(x)) g */
+/* gradients of the other element-wise functions (API version 82); kinks as torch */
+FA_BINARY(relu_grad,        COPY,  0, _, _)
+FA_BINARY(relu6_grad,       COPY,  0, _, _)
+FA_BINARY(leaky_relu_grad,  COPY,  1, negative_slope, _)
+FA_BINARY(hardtanh_grad,    COPY,  2, min_val, max_val)
+FA_BINARY(elu_grad,         EXP,   1, alpha, _)
+FA_BINARY(selu_grad,        EXP,   0, _, _)
+FA_BINARY(celu_grad,        EXP,   1, alpha, _)
+FA_BINARY(log_sigmoid_grad, EXP,   0, _, _)
+FA_BINARY(logit_grad,       COPY,  1, eps, _)            /* eps < 0: no clamping */
+FA_BINARY(tanh_grad,        EXP,   0, _, _)
+FA_BINARY(softplus_grad,    HEAVY, 2, beta, threshold)
+FA_BINARY(softsign_grad,    COPY,  0, _, _)
+FA_BINARY(silu_grad,        EXP,   0, _, _)
+FA_BINARY(gelu_grad,        HEAVY, 0, _, _)
+FA_BINARY(gelu_tanh_grad,   HEAVY, 0, _, _)
+FA_BINARY(mish_grad,        HEAVY, 0, _, _)
+FA_BINARY(hardsigmoid_grad, COPY,  0, _, _)
+FA_BINARY(hardswish_grad,   COPY,  0, _, _)
+/* gradients along an axis: softmax_grad(y, g), log_softmax_grad(y, g) (y: the forward's output) */
+FA_ROWWISE_GRAD(softmax_grad)
+FA_ROWWISE_GRAD(log_softmax_grad)

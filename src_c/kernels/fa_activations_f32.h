@@ -7,28 +7,6 @@
  *      a float64 reference (NumPy/SciPy formulas evaluated in double); D is the bound quoted.
  */
 
-/* Like FA_UNARY_KERNEL(name, f32, VFN) for a VFN over fa_simd_f64: the float32 input is
- * widened, evaluated in double, rounded once to float32 on the store. */
-#define FA_UNARY_KERNEL_F32_VIA_F64(name, VFN)                                              \
-static void fa_k_##name##_f32(const float *x, float *y, ptrdiff_t n, const fa_params *pp) \
-{                                                                                          \
-    const fa_params p = *pp;                                                               \
-    const ptrdiff_t L = FA_LANES_F64;                                                      \
-    ptrdiff_t i = 0;                                                                       \
-    for (; i + 2 * L <= n; i += 2 * L) {                                                   \
-        fa_simd_f64 v0 = fa_loadu_f32_as_f64(x + i);                                       \
-        fa_simd_f64 v1 = fa_loadu_f32_as_f64(x + i + L);                                   \
-        v0 = VFN(v0, &p);                                                                  \
-        v1 = VFN(v1, &p);                                                                  \
-        fa_storeu_f64_as_f32(y + i, v0);                                                   \
-        fa_storeu_f64_as_f32(y + i + L, v1);                                               \
-    }                                                                                      \
-    for (; i + L <= n; i += L)                                                             \
-        fa_storeu_f64_as_f32(y + i, VFN(fa_loadu_f32_as_f64(x + i), &p));                  \
-    if (i < n)                                                                             \
-        fa_store_tail_f64_as_f32(y + i, VFN(fa_load_tail_f32_as_f64(x + i, n - i, 0), &p), n - i); \
-}
-
 /* -|x| clamped to [-110, 0] (NaN kept: max(c, v) returns v when v is NaN).  Below -110
  * every e^z-based result here is 0 or rounds to it, and the clamp keeps inf out of the
  * range reduction. */

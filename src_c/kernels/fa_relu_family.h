@@ -13,16 +13,43 @@
  * second operand when either is NaN.  relu(-0.0) = -0.0 (as torch; the sign of
  * zero is kept), leaky_relu(-0.0) = -0.0.  At the infinities: softsign(+-inf) = +-1,
  * hardswish(-inf) = 0, hardswish(+inf) = +inf (torch and JAX give NaN for both).
+ *
+ * Gradients <name>_grad(x, g) = f'(x) g, below each forward.  Kinks take torch's
+ * convention (the *_backward of torch 2.x): relu'(0) = 0, relu6'(0) = relu6'(6) = 0,
+ * leaky_relu'(0) = slope, hardtanh' = 0 at min_val and max_val, hardsigmoid'(+-3) = 0,
+ * hardswish'(-3) = 0 and hardswish'(3) = 1 (torch 2.13's hardswish_backward).  Where f' is
+ * 0 the result is +0.0 for any finite or infinite g (torch's select); NaN in x or g gives
+ * NaN (torch gives g or 0 for NaN x).  relu, relu6, hardtanh, hardsigmoid: exact (g, or
+ * g/6 rounded once).  leaky_relu: g*slope, slope rounded to T (<= 1 ULP).  hardswish:
+ * g*((2x+3)/6), 2x+3 exact near its root -3/2 (Sterbenz), <= 1.5 ULP.  softsign:
+ * (g/d)/d, d = 1+|x|, <= 2 ULP; 0 at +-inf (no overflow: d^2 is never formed).
  */
 
 #define FA_PIECEWISE(T)                                                                     \
+/* f'(x) g for the lanes in m, elsewhere +0.0 (or NaN when x or g is NaN) */              \
+FA_INLINE fa_simd_##T fa_grad_where_##T(fa_mask_##T m, fa_simd_##T v, fa_simd_##T x, fa_simd_##T g) { \
+    fa_simd_##T zero = fa_select_##T(fa_cmpunord_##T(x, g), fa_add_##T(x, g), fa_set1_##T(0)); \
+    return fa_select_##T(m, v, zero);                                                     \
+}                                                                                          \
+/* the open interval (lo, hi) */                                                           \
+FA_INLINE fa_mask_##T fa_inside_##T(fa_simd_##T x, fa_scalar_##T lo, fa_scalar_##T hi) {   \
+    return fa_mask_and_##T(fa_cmpgt_##T(x, fa_set1_##T(lo)), fa_cmplt_##T(x, fa_set1_##T(hi))); \
+}                                                                                          \
 FA_INLINE fa_simd_##T fa_relu_v_##T(fa_simd_##T x, const fa_params *p) {                  \
     (void)p;                                                                               \
     return fa_max_##T(fa_set1_##T(0), x);                                                  \
 }                                                                                          \
+FA_INLINE fa_simd_##T fa_relu_grad_v_##T(fa_simd_##T x, fa_simd_##T g, const fa_params *p) {\
+    (void)p;                                                                               \
+    return fa_grad_where_##T(fa_cmpgt_##T(x, fa_set1_##T(0)), g, x, g);                    \
+}                                                                                          \
 FA_INLINE fa_simd_##T fa_relu6_v_##T(fa_simd_##T x, const fa_params *p) {                 \
     (void)p;                                                                               \
     return fa_min_##T(fa_set1_##T(6), fa_max_##T(fa_set1_##T(0), x));                      \
+}                                                                                          \
+FA_INLINE fa_simd_##T fa_relu6_grad_v_##T(fa_simd_##T x, fa_simd_##T g, const fa_params *p) {\
+    (void)p;                                                                               \
+    return fa_grad_where_##T(fa_inside_##T(x, 0, 6), g, x, g);                             \
 }                                                                                          \
 FA_INLINE fa_simd_##T fa_leaky_relu_v_##T(fa_simd_##T x, const fa_params *p) {            \
     /* the slope is a double: with FMA, hi + lo carry it to ~2x the dtype's precision */ \
@@ -44,9 +71,17 @@ FA_INLINE fa_simd_##T fa_leaky_relu_v_##T(fa_simd_##T x, const fa_params *p) {  
     }                                                                                      \
     return fa_select_##T(fa_cmpgt_##T(x, fa_set1_##T(0)), x, neg);                          \
 }                                                                                          \
+FA_INLINE fa_simd_##T fa_leaky_relu_grad_v_##T(fa_simd_##T x, fa_simd_##T g, const fa_params *p) {\
+    fa_simd_##T neg = fa_mul_##T(g, fa_set1_##T((fa_scalar_##T)p->a));                     \
+    fa_simd_##T y = fa_select_##T(fa_cmpgt_##T(x, fa_set1_##T(0)), g, neg);                \
+    return fa_select_##T(fa_cmpunord_##T(x, x), x, y);          /* NaN x -> NaN */         \
+}                                                                                          \
 FA_INLINE fa_simd_##T fa_hardtanh_v_##T(fa_simd_##T x, const fa_params *p) {              \
     return fa_min_##T(fa_set1_##T((fa_scalar_##T)p->b),                                   \
                       fa_max_##T(fa_set1_##T((fa_scalar_##T)p->a), x));                    \
+}                                                                                          \
+FA_INLINE fa_simd_##T fa_hardtanh_grad_v_##T(fa_simd_##T x, fa_simd_##T g, const fa_params *p) {\
+    return fa_grad_where_##T(fa_inside_##T(x, (fa_scalar_##T)p->a, (fa_scalar_##T)p->b), g, x, g);\
 }                                                                                          \
 FA_INLINE fa_simd_##T fa_hardsigmoid_v_##T(fa_simd_##T x, const fa_params *p) {           \
     (void)p;                                                                               \
@@ -54,11 +89,22 @@ FA_INLINE fa_simd_##T fa_hardsigmoid_v_##T(fa_simd_##T x, const fa_params *p) { 
                                                           fa_add_##T(x, fa_set1_##T(3)))); \
     return fa_div_##T(r, fa_set1_##T(6));                                                  \
 }                                                                                          \
+FA_INLINE fa_simd_##T fa_hardsigmoid_grad_v_##T(fa_simd_##T x, fa_simd_##T g, const fa_params *p) {\
+    (void)p;                                                                               \
+    return fa_grad_where_##T(fa_inside_##T(x, -3, 3), fa_div_##T(g, fa_set1_##T(6)), x, g);\
+}                                                                                          \
 FA_INLINE fa_simd_##T fa_hardswish_v_##T(fa_simd_##T x, const fa_params *p) {             \
     (void)p;                                                                               \
     fa_simd_##T mid = fa_div_##T(fa_mul_##T(x, fa_add_##T(x, fa_set1_##T(3))), fa_set1_##T(6)); \
     fa_simd_##T y = fa_select_##T(fa_cmpge_##T(x, fa_set1_##T(3)), x, mid);               \
     return fa_select_##T(fa_cmple_##T(x, fa_set1_##T(-3)), fa_set1_##T(0), y);             \
+}                                                                                          \
+FA_INLINE fa_simd_##T fa_hardswish_grad_v_##T(fa_simd_##T x, fa_simd_##T g, const fa_params *p) {\
+    (void)p;                                                                               \
+    fa_simd_##T t = fa_add_##T(fa_add_##T(x, x), fa_set1_##T(3));                         /* 2x + 3 */\
+    fa_simd_##T v = fa_mul_##T(g, fa_div_##T(t, fa_set1_##T(6)));                          \
+    v = fa_select_##T(fa_cmpge_##T(x, fa_set1_##T(3)), g, v);                              \
+    return fa_grad_where_##T(fa_cmpgt_##T(x, fa_set1_##T(-3)), v, x, g);                   \
 }                                                                                          \
 FA_INLINE fa_simd_##T fa_softsign_v_##T(fa_simd_##T x, const fa_params *p) {              \
     (void)p;                                                                               \
@@ -68,13 +114,25 @@ FA_INLINE fa_simd_##T fa_softsign_v_##T(fa_simd_##T x, const fa_params *p) {    
     fa_simd_##T one = fa_or_##T(fa_set1_##T(1), fa_and_##T(x, fa_set1_##T(-0.0)));        \
     return fa_select_##T(fa_cmpeq_##T(ax, fa_set1_##T(INFINITY)), one, y);                 \
 }                                                                                          \
+FA_INLINE fa_simd_##T fa_softsign_grad_v_##T(fa_simd_##T x, fa_simd_##T g, const fa_params *p) {\
+    (void)p;                                                                               \
+    fa_simd_##T d = fa_add_##T(fa_set1_##T(1), fa_abs_##T(x));                             \
+    return fa_div_##T(fa_div_##T(g, d), d);                                                \
+}                                                                                          \
 FA_UNARY_KERNEL(relu, T, fa_relu_v_##T)                                                    \
+FA_BINARY_KERNEL(relu_grad, T, fa_relu_grad_v_##T)                                         \
 FA_UNARY_KERNEL(relu6, T, fa_relu6_v_##T)                                                  \
+FA_BINARY_KERNEL(relu6_grad, T, fa_relu6_grad_v_##T)                                       \
 FA_UNARY_KERNEL(leaky_relu, T, fa_leaky_relu_v_##T)                                        \
+FA_BINARY_KERNEL(leaky_relu_grad, T, fa_leaky_relu_grad_v_##T)                             \
 FA_UNARY_KERNEL(hardtanh, T, fa_hardtanh_v_##T)                                            \
+FA_BINARY_KERNEL(hardtanh_grad, T, fa_hardtanh_grad_v_##T)                                 \
 FA_UNARY_KERNEL(hardsigmoid, T, fa_hardsigmoid_v_##T)                                      \
+FA_BINARY_KERNEL(hardsigmoid_grad, T, fa_hardsigmoid_grad_v_##T)                           \
 FA_UNARY_KERNEL(hardswish, T, fa_hardswish_v_##T)                                          \
-FA_UNARY_KERNEL(softsign, T, fa_softsign_v_##T)
+FA_BINARY_KERNEL(hardswish_grad, T, fa_hardswish_grad_v_##T)                               \
+FA_UNARY_KERNEL(softsign, T, fa_softsign_v_##T)                                            \
+FA_BINARY_KERNEL(softsign_grad, T, fa_softsign_grad_v_##T)
 
 FA_PIECEWISE(f32)
 FA_PIECEWISE(f64)

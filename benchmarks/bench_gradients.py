@@ -1,0 +1,135 @@
+"""Element-wise gradients: fastact `<name>_grad(x, g, out=y)` vs torch autograd and the
+NumPy formula, from the registry's GRADIENTS.
+
+    PYTHONPATH=. python -m pytest benchmarks/bench_gradients.py --benchmark-enable \
+        --bench-sizes 1048576 -k float32
+    PYTHONPATH=. python benchmarks/bench_gradients.py --quick      # interleaved ratios, 2^20 float32
+
+One group per (gradient, dtype, size):
+- fastact: `f_grad(x, g, *params, out=y)` into a preallocated array;
+- numpy: `g * f'(x)` with the registry's formula for f'(x) (`entry.numpy`), as a user writes it;
+- torch: `torch.autograd.grad(y, x, g, retain_graph=True)` on torch's forward (single thread):
+  only the backward pass is timed (the forward and its graph are built once, outside).
+The goal (issue 9): fastact >= 1.5x the fastest of torch and numpy at 2^20 float32.
+"""
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import fastact as fa
+from fastact._registry import BY_KERNEL, GRADIENTS
+
+try:
+    from conftest import torch_or_none
+except ImportError:                          # run as a script from the repository root
+    sys.path.insert(0, "benchmarks")
+    from conftest import torch_or_none
+
+TORCH = torch_or_none()
+DTYPES = ("float32", "float64")
+
+
+def _forward(entry):
+    return BY_KERNEL[entry.forward]
+
+
+def _params(entry):
+    return _forward(entry).test_params[0]
+
+
+def _data(entry, dtype, size, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 1, size) if entry.forward == "logit" else rng.standard_normal(size) * 3
+    return x.astype(dtype), rng.standard_normal(size).astype(dtype)
+
+
+def _fastact(entry, x, g):
+    fwd = _forward(entry)
+    kwargs = {fwd.select[0]: fwd.select[1]} if fwd.select else {}
+    f, params, y = getattr(fa, entry.name), _params(entry), np.empty_like(x)
+    return lambda: f(x, g, *params, out=y, **kwargs)
+
+
+def _numpy(entry, x, g):
+    formula, params = entry.numpy, _params(entry)
+    return lambda: g * formula(np, x, *params)
+
+
+def _torch(entry, x, g):
+    fwd = _forward(entry)
+    kw = {p.name: v for p, v in zip(fwd.params, _params(entry))}
+    if kw.get("threshold", 0) is None:
+        kw["threshold"] = float("inf")
+    if fwd.select:
+        kw[fwd.select[0]] = fwd.select[1]
+    if fwd.torch == "logit":
+        fn = lambda t: TORCH.logit(t, kw["eps"])          # noqa: E731
+    elif fwd.torch in ("sigmoid", "tanh"):
+        fn = getattr(TORCH, fwd.torch)
+    else:
+        fn = lambda t, f=getattr(TORCH.nn.functional, fwd.torch): f(t, **kw)   # noqa: E731
+    t = TORCH.from_numpy(x).requires_grad_(True)
+    y = fn(t)
+    tg = TORCH.from_numpy(g)
+    return lambda: TORCH.autograd.grad(y, t, tg, retain_graph=True)
+
+
+IMPLS = {"fastact": _fastact, "numpy": _numpy, "torch": _torch}
+
+
+def _cases():
+    for entry in GRADIENTS:
+        impls = ["fastact", "numpy"] + (["torch"] if TORCH is not None and _forward(entry).torch else [])
+        for dtype in DTYPES:
+            for impl in impls:
+                yield pytest.param(entry, dtype, impl, id=f"{entry.kernel}-{dtype}-{impl}")
+
+
+@pytest.mark.parametrize("entry,dtype,impl", list(_cases()))
+def test_gradient(benchmark, entry, dtype, impl, size):
+    x, g = _data(entry, dtype, size)
+    benchmark.group = f"{entry.kernel} {dtype} n={size}"
+    with np.errstate(all="ignore"):
+        benchmark(IMPLS[impl](entry, x, g))
+    if benchmark.stats is not None:
+        benchmark.extra_info["elements_per_s"] = size / benchmark.stats.stats.median
+
+
+def quick(size=2 ** 20, dtype="float32", rounds=15, names=None):
+    """Interleaved medians in one process: per round, each contender once, in turn."""
+    print(f"{'gradient':18s} {'fastact us':>11s} {'numpy us':>10s} {'torch us':>10s} {'best peer / fastact':>20s}"
+          f"  (n={size} {dtype}, median of {rounds} interleaved rounds, spread = max/min of the ratio over rounds)")
+    ratios = {}
+    for entry in GRADIENTS:
+        if names and entry.kernel not in names:
+            continue
+        x, g = _data(entry, dtype, size)
+        impls = {k: IMPLS[k](entry, x, g) for k in IMPLS if k != "torch" or TORCH is not None}
+        times = {k: [] for k in impls}
+        with np.errstate(all="ignore"):
+            for fn in impls.values():
+                fn()                                       # warm up
+            for _ in range(rounds):
+                for k, fn in impls.items():
+                    t0 = time.perf_counter()
+                    fn()
+                    times[k].append(time.perf_counter() - t0)
+        med = {k: float(np.median(v)) for k, v in times.items()}
+        peers = [k for k in med if k != "fastact"]
+        per_round = [min(times[k][i] for k in peers) / times["fastact"][i] for i in range(rounds)]
+        best = min(med[k] for k in peers)
+        ratios[entry.kernel] = best / med["fastact"]
+        print(f"{entry.kernel:18s} {med['fastact'] * 1e6:11.1f} {med['numpy'] * 1e6:10.1f} "
+              f"{med.get('torch', float('nan')) * 1e6:10.1f} {ratios[entry.kernel]:12.2f}x"
+              f"   spread {max(per_round) / min(per_round):.2f}")
+    return ratios
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    if "--quick" not in args:
+        sys.exit(__doc__)
+    quick(dtype="float64" if "--float64" in args else "float32",
+          names=[a for a in args if not a.startswith("--")] or None)

@@ -1,0 +1,68 @@
+/*
+ * fastact_kinds.h -- the kinds of fastact kernel, each declared once (public, plain C).
+ *
+ * A function of the list (fastact_functions.h) is one line FA_<KIND>(name, ...).  Every
+ * table (the public declarations and the capsule table in fastact.h, the consumer's
+ * calls through it, the dispatch table and the entry points in fa_dispatch.c, the
+ * per-ISA fillers in fa_isa_body.h, tools/gen_cython_api.py's kernels.pxd) expands the
+ * list through the one macro
+ *
+ *     FA_FN(KIND, name, cost, np, p1, p2)
+ *
+ * and takes what depends on the kind from the kind's three lines below:
+ *   FA_<KIND>(...)                  the list line, mapped onto FA_FN
+ *   FA_ARGS_<KIND>(T, np, p1, p2)   the public argument list (T = float or double; np of
+ *                                   the double parameters p1, p2 come last)
+ *   FA_PASS_<KIND>(np, p1, p2)      the same arguments passed on (a call through the table)
+ * and, inside fastact, from two more lines in fa_common.h (its kernel type and its entry).
+ * tools/gen_cython_api.py reads FA_ARGS_<KIND> and the FA_<KIND> lines of this file:
+ * keep each on one line.
+ *
+ * `cost` is the element-wise kernel's cost class (COPY, EXP, HEAVY: fa_dispatch.c derives
+ * the size from which a call is split over threads from it); other kinds use AXIS.
+ */
+#ifndef FASTACT_KINDS_H
+#define FASTACT_KINDS_H
+
+#define FA_PARAMS_0(p1, p2)
+#define FA_PARAMS_1(p1, p2) , double p1
+#define FA_PARAMS_2(p1, p2) , double p1, double p2
+#define FA_PASSP_0(p1, p2)
+#define FA_PASSP_1(p1, p2) , p1
+#define FA_PASSP_2(p1, p2) , p1, p2
+
+/* element-wise: y[i] = f(x[i]; p1, p2) */
+#define FA_UNARY(name, cost, np, p1, p2) FA_FN(UNARY, name, cost, np, p1, p2)
+#define FA_ARGS_UNARY(T, np, p1, p2) (const T *x, T *y, ptrdiff_t n FA_PARAMS_##np(p1, p2))
+#define FA_PASS_UNARY(np, p1, p2) (x, y, n FA_PASSP_##np(p1, p2))
+
+/* element-wise with a second operand: y[i] = f(x[i], g[i]; p1, p2), g NULL = all ones
+ * (the gradients: x, grad_output -> grad_input) */
+#define FA_BINARY(name, cost, np, p1, p2) FA_FN(BINARY, name, cost, np, p1, p2)
+#define FA_ARGS_BINARY(T, np, p1, p2) (const T *x, const T *g, T *y, ptrdiff_t n FA_PARAMS_##np(p1, p2))
+#define FA_PASS_BINARY(np, p1, p2) (x, g, y, n FA_PASSP_##np(p1, p2))
+
+/* along rows of n contiguous entries, y of x's shape */
+#define FA_ROWWISE(name) FA_FN(ROWWISE, name, AXIS, 0, _, _)
+#define FA_ARGS_ROWWISE(T, np, p1, p2) (const T *x, T *y, ptrdiff_t rows, ptrdiff_t n)
+#define FA_PASS_ROWWISE(np, p1, p2) (x, y, rows, n)
+
+/* one result per row of n contiguous entries */
+#define FA_REDUCE(name) FA_FN(REDUCE, name, AXIS, 0, _, _)
+#define FA_ARGS_REDUCE(T, np, p1, p2) (const T *x, T *out, ptrdiff_t rows, ptrdiff_t n)
+#define FA_PASS_REDUCE(np, p1, p2) (x, out, rows, n)
+
+/* along rows of n contiguous entries with a second operand of x's shape (the row
+ * gradients: y a forward's output, g = grad_output -> grad_input); the kernel is an axis
+ * kernel that reads g from its options (fa_axis_opts.b) */
+#define FA_ROWWISE_GRAD(name) FA_FN(ROWWISE_GRAD, name, AXIS, 0, _, _)
+#define FA_ARGS_ROWWISE_GRAD(T, np, p1, p2) (const T *y, const T *g, T *out, ptrdiff_t rows, ptrdiff_t n)
+#define FA_PASS_ROWWISE_GRAD(np, p1, p2) (y, g, out, rows, n)
+
+/* A new kind is three lines like these (e.g. a loss: rows of n logits and one int64
+ * target per row -> one value per row:
+ *   FA_ARGS_LOSS(T, np, p1, p2) (const T *x, const int64_t *target, T *out, ptrdiff_t rows, ptrdiff_t n FA_PARAMS_##np(p1, p2))
+ * ), plus its kernel type and entry in fa_common.h and, if no kind has its loop yet,
+ * the loop (kernels/fa_map.h) and thread split (fa_dispatch.c). */
+
+#endif /* FASTACT_KINDS_H */

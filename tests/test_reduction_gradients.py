@@ -1,0 +1,130 @@
+"""softmax_grad, log_softmax_grad and logsumexp_grad: finite differences of the fastact
+forwards, torch.autograd, where=, the special slices, every variant, threads."""
+import numpy as np
+import pytest
+
+import fastact as fa
+
+AXES = (-1, 0, 1, None, (0, 2))
+
+
+def fd_grad(f, x, g, h=1e-4):
+    """d/dx sum(g * f(x)) by the fourth-order central difference, entry by entry."""
+    d = np.empty_like(x)
+    flat, dflat = x.reshape(-1), d.reshape(-1)
+    for i in range(flat.size):
+        def at(t):
+            xx = flat.copy()
+            xx[i] += t
+            return np.sum(g * f(xx.reshape(x.shape)))
+        dflat[i] = (8 * (at(h) - at(-h)) - (at(2 * h) - at(-2 * h))) / (12 * h)
+    return d
+
+
+@pytest.mark.parametrize("axis", AXES, ids=str)
+@pytest.mark.parametrize("which", ["softmax", "log_softmax"])
+def test_rowwise_grads_match_finite_differences(which, axis):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, 4, 5)) * 2
+    g = rng.standard_normal(x.shape)
+    fwd = getattr(fa, which)
+    y = fwd(x, axis=axis)
+    got = getattr(fa, which + "_grad")(y, g, axis=axis)
+    np.testing.assert_allclose(got, fd_grad(lambda v: fwd(v, axis=axis), x, g), rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("axis", AXES, ids=str)
+def test_logsumexp_grad_matches_finite_differences(axis):
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((3, 4, 5)) * 2
+    b = rng.uniform(0.1, 2, a.shape)
+    lse_shape = np.shape(fa.logsumexp(a, axis=axis))
+    g = rng.standard_normal(lse_shape)
+    for bb in (None, b):
+        got = fa.logsumexp_grad(a, g, axis=axis, b=bb)
+        want = fd_grad(lambda v: fa.logsumexp(v, axis=axis, b=bb), a, g)
+        np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-9)
+
+
+def test_against_torch_autograd():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 7)) * 3
+    g = rng.standard_normal(x.shape)
+    for axis in (0, 1, -1):
+        for which, tf in (("softmax", torch.softmax), ("log_softmax", torch.log_softmax)):
+            t = torch.from_numpy(x.copy()).requires_grad_(True)
+            tf(t, axis).backward(torch.from_numpy(g))
+            y = getattr(fa, which)(x, axis=axis)
+            np.testing.assert_allclose(getattr(fa, which + "_grad")(y, g, axis=axis), t.grad.numpy(),
+                                       rtol=1e-10, atol=1e-14)
+        t = torch.from_numpy(x.copy()).requires_grad_(True)
+        gl = rng.standard_normal(np.delete(x.shape, axis))
+        torch.logsumexp(t, axis).backward(torch.from_numpy(gl))
+        np.testing.assert_allclose(fa.logsumexp_grad(x, gl, axis=axis), t.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_where_and_special_slices():
+    a = np.array([[0.0, 1.0, 2.0], [-np.inf, -np.inf, -np.inf], [3.0, -np.inf, 1.0]])
+    where = np.array([[True, False, True], [True, True, True], [False, False, False]])
+    d = fa.logsumexp_grad(a, None, axis=-1)
+    assert np.isfinite(d).all()
+    np.testing.assert_array_equal(d[1], 0.0)                    # all -inf: 0, not NaN (pytorch#31829)
+    assert d[2, 1] == 0.0
+    np.testing.assert_allclose(d[0], fa.softmax(a[0]), rtol=1e-15)
+    d = fa.logsumexp_grad(a, np.array([1.0, 2.0, 3.0]), axis=-1, where=where)
+    assert d[0, 1] == 0.0 and (d[2] == 0).all() and (d[1] == 0).all()
+    np.testing.assert_allclose(d[0, [0, 2]], fa.softmax(np.array([0.0, 2.0])), rtol=1e-15)
+    # b == 0 drops the entry even at +inf
+    d = fa.logsumexp_grad(np.array([0.0, np.inf]), None, b=np.array([1.0, 0.0]))
+    np.testing.assert_array_equal(d, [1.0, 0.0])
+    # softmax_grad / log_softmax_grad: masked entries 0 and out of the sum
+    x = np.array([[0.5, 1.0, -2.0, 0.25]])
+    m = np.array([[True, False, True, True]])
+    g = np.array([[1.0, 5.0, -1.0, 2.0]])
+    y = fa.softmax(x, axis=-1, where=m)
+    dy = fa.softmax_grad(y, g, axis=-1, where=m)
+    ref = fa.softmax_grad(y[:, m[0]], g[:, m[0]], axis=-1)
+    assert dy[0, 1] == 0.0
+    np.testing.assert_allclose(dy[:, m[0]], ref, rtol=1e-15)
+    ly = fa.log_softmax(x, axis=-1, where=m)
+    dl = fa.log_softmax_grad(ly, g, axis=-1, where=m)
+    assert dl[0, 1] == 0.0
+    np.testing.assert_allclose(dl[:, m[0]], fa.log_softmax_grad(ly[:, m[0]], g[:, m[0]], axis=-1), rtol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+def test_variants_dtypes_and_out(dtype, isa):
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal((33, 17)) * 4).astype(dtype)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    y = fa.softmax(x, axis=-1)
+    r = fa.softmax_grad(y, g, axis=-1)
+    assert r.dtype == dtype
+    y64 = y.astype(np.float64)
+    ref = y64 * (g - np.sum(g * y64, axis=-1, keepdims=True))
+    np.testing.assert_allclose(r, ref, rtol=0, atol=4 * np.finfo(dtype).eps)
+    out = np.empty_like(x)
+    assert fa.log_softmax_grad(fa.log_softmax(x, axis=0), g, axis=0, out=out) is out
+    assert fa.softmax_grad(y.astype(np.float16), g.astype(np.float16), axis=-1).dtype == np.float16
+    with pytest.raises(np.exceptions.AxisError):
+        fa.softmax_grad(y, g, axis=2)
+    with pytest.raises(ValueError):
+        fa.softmax_grad(y, g[:3], axis=-1)
+
+
+def test_threads_give_the_same_bits():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((4096, 64))
+    g = rng.standard_normal(x.shape)
+    y = fa.softmax(x, axis=-1)
+    before = fa.get_num_threads()
+    try:
+        fa.set_num_threads(1)
+        one = [fa.softmax_grad(y, g, axis=-1), fa.log_softmax_grad(y, g, axis=0), fa.logsumexp_grad(x, None, axis=-1)]
+        fa.set_num_threads(3)
+        two = [fa.softmax_grad(y, g, axis=-1), fa.log_softmax_grad(y, g, axis=0), fa.logsumexp_grad(x, None, axis=-1)]
+    finally:
+        fa.set_num_threads(before)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
