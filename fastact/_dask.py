@@ -59,6 +59,32 @@ def unary(apply_unary, op, x, out, a, b, name):
                         meta=_meta(x.ndim, result), token=f"fastact-{name}")
 
 
+def _binary_block(xb, gb, apply_binary, op, a, b, name):
+    return _array(apply_binary(op, xb, gb, None, a, b, name))
+
+
+def binary(apply_binary, op, x, g, out, a, b, name):
+    """fastact.<name>_grad(x, g) with a dask operand: both broadcast together, one kernel call
+    per pair of blocks (dask's blockwise unifies the chunks)."""
+    if out is not None:
+        raise TypeError(f"fastact.{name}: out= is not supported for dask arrays "
+                        f"(the result is a new lazy array)")
+    xs = x if is_dask(x) else da.asarray(np.asarray(x))
+    if g is None or (not is_dask(g) and np.ndim(g) == 0):      # ones, or one number: per block
+        gv = None if g is None else np.asarray(g)
+        _, result = compute_dtypes(xs.dtype if gv is None else np.result_type(xs.dtype, g), name)
+        return xs.map_blocks(_binary_block, gv, apply_binary, op, a, b, name, dtype=result,
+                             meta=_meta(xs.ndim, result), token=f"fastact-{name}")
+    gs = g if is_dask(g) else da.asarray(np.asarray(g))
+    _, result = compute_dtypes(np.result_type(xs.dtype, gs.dtype), name)
+    shape = np.broadcast_shapes(xs.shape, gs.shape)   # NumPy's ValueError when not broadcastable
+    xs, gs = da.broadcast_to(xs, shape), da.broadcast_to(gs, shape)
+    lead = xs if is_dask(x) else gs                   # the caller's chunks are the result's
+    xs, gs = (v if v.chunks == lead.chunks else v.rechunk(lead.chunks) for v in (xs, gs))
+    return da.map_blocks(_binary_block, xs, gs, apply_binary, op, a, b, name, dtype=result,
+                         meta=_meta(len(shape), result), token=f"fastact-{name}")
+
+
 # ---- arguments -------------------------------------------------------------------------------
 def _like(arr, x, dtype):
     """`arr` (array-like or dask array) broadcast to x's shape with x's chunks, as `dtype`."""

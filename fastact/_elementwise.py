@@ -65,6 +65,10 @@ def apply_binary(op, x, g, out, a, b, name):
     g None stands for ones; the dtype rules of fastact/_args.py applied to NumPy's result
     type of the two; `out` as for apply_unary (written directly when it is in place on x
     or g, or apart from both; errors raised before anything is written)."""
+    if type(x) is not np.ndarray or (g is not None and type(g) is not np.ndarray):
+        y = _interop.binary(apply_binary, op, x, g, out, a, b, name)   # Dask, xarray, np.ma, subclasses
+        if y is not NotImplemented:
+            return y
     x, xp = _as_operand(x)
     if g is None:
         shape, dtype = x.shape, x.dtype

@@ -102,6 +102,42 @@ def unary(apply_unary, op, x, out, a, b, name):
     return x.__array_wrap__(y, None, False)
 
 
+def binary(apply_binary, op, x, g, out, a, b, name):
+    """Two-operand element-wise call (the gradients: x, grad_output) where an operand is not a
+    plain ndarray (from fastact/_elementwise.py's apply_binary); the same rules as unary:
+    Dask -> blockwise over both operands, xarray -> apply_ufunc (aligned by dims), masked ->
+    the union of the masks kept, other subclasses -> __array_wrap__ of x's type."""
+    kinds = (kind(x), kind(g))
+    if kinds == (None, None):
+        return NotImplemented
+    if "xarray" in kinds:
+        from . import _xarray
+        return _xarray.binary(apply_binary, op, x, g, out, a, b, name)
+    if "dask" in kinds:
+        from . import _dask
+        return _dask.binary(apply_binary, op, x, g, out, a, b, name)
+    if "masked" in kinds:
+        ma = sys.modules["numpy.ma"]
+        mask = ma.mask_or(ma.getmask(x), ma.getmask(g))
+        xd, gd = ma.getdata(x), (None if g is None else ma.getdata(g))
+        if out is not None:
+            target = out.data if isinstance(out, ma.MaskedArray) else out
+            apply_binary(op, xd, gd, target, a, b, name)
+            if isinstance(out, ma.MaskedArray):
+                out.mask = mask if mask is ma.nomask else np.broadcast_to(mask, out.shape).copy()
+            return out
+        y = np.asarray(apply_binary(op, xd, gd, None, a, b, name))
+        return ma.MaskedArray(y, mask=mask if mask is ma.nomask else np.broadcast_to(mask, y.shape).copy())
+    for v in (x, g):
+        if isinstance(v, np.ndarray) and type(v) is not np.ndarray:
+            _check_subclass(v, name)
+    wrap = x if kinds[0] == "subclass" else g
+    y = apply_binary(op, np.asarray(x), None if g is None else np.asarray(g), out, a, b, name)
+    if out is not None or not isinstance(y, np.ndarray):
+        return y
+    return wrap.__array_wrap__(y, None, False)
+
+
 def _dask_in(*args):
     return any(kind(v) == "dask" for v in args)
 

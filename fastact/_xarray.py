@@ -37,6 +37,22 @@ def unary(apply_unary, op, x, out, a, b, name):
                           dask="allowed", keep_attrs=True)
 
 
+def _apply_binary(x, g, apply_binary, op, a, b, name):
+    return apply_binary(op, x, g, None, a, b, name)
+
+
+def binary(apply_binary, op, x, g, out, a, b, name):
+    """A gradient with an xarray operand: aligned and broadcast by dimension name."""
+    _no_out(out, name)
+    if g is None or not isinstance(g, (xr.DataArray, xr.Dataset)) and np.ndim(g) == 0:
+        return xr.apply_ufunc(_apply_binary, x, kwargs=dict(g=g, apply_binary=apply_binary, op=op,
+                                                           a=a, b=b, name=name),
+                              dask="allowed", keep_attrs=True)
+    return xr.apply_ufunc(_apply_binary, x, g,
+                          kwargs=dict(apply_binary=apply_binary, op=op, a=a, b=b, name=name),
+                          dask="allowed", keep_attrs=True)
+
+
 def _dims(x, axis, dim):
     """The reduced dimension names, in x's order."""
     if dim is not None and axis is not None:

@@ -190,3 +190,24 @@ def test_xarray_errors(xarray):
         fa.softmax(np.ones(3), dim="x")
     with pytest.raises(TypeError, match="out="):
         fa.softmax(x, dim="x", out=np.empty(x.shape, np.float32))
+
+
+def test_gradient_of_masked_input_keeps_the_union_of_the_masks():
+    x = np.linspace(-5, 5, 60).reshape(6, 10)
+    xm = np.ma.array(x, mask=x > 3)
+    gm = np.ma.array(np.full_like(x, 2.0), mask=x < -3)
+    y = fa.sigmoid_grad(xm, gm)
+    assert isinstance(y, np.ma.MaskedArray)
+    np.testing.assert_array_equal(y.mask, (x > 3) | (x < -3))
+    np.testing.assert_array_equal(y.data, fa.sigmoid_grad(x, np.full_like(x, 2.0)))
+
+
+def test_gradient_of_a_dataarray_keeps_dims_and_attrs():
+    xr = pytest.importorskip("xarray")
+    x = np.linspace(-5, 5, 60).reshape(6, 10)
+    a = xr.DataArray(x, dims=("row", "col"), attrs={"units": "logit"})
+    g = xr.DataArray(np.full(10, 3.0), dims=("col",))
+    y = fa.tanh_grad(a, g)
+    assert y.dims == ("row", "col") and y.attrs == {"units": "logit"}
+    np.testing.assert_array_equal(y.values, fa.tanh_grad(x, np.full((6, 10), 3.0)))
+    np.testing.assert_array_equal(fa.tanh_grad(a).values, fa.tanh_grad(x))
