@@ -78,7 +78,8 @@ def test_import_in_the_checkout_hands_over_to_the_built_package(source_checkout)
 
 def test_unbuilt_checkout_alone_says_how_to_build(source_checkout):
     # `python -m pytest` in a checkout with nothing built or installed: NumPy's kind of message
-    done = run_python(["-c", "import fastact"], cwd=source_checkout)
+    # -S: no site-packages, so an installed fastact (as in .ci/run's virtual environment) is not found
+    done = run_python(["-S", "-c", "import fastact"], cwd=source_checkout)
     assert done.returncode != 0
     assert "partially initialized module" not in done.stderr
     assert "ImportError: fastact is being imported from its source tree" in done.stderr
