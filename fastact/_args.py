@@ -4,7 +4,7 @@ Everything a wrapper needs before it calls a kernel: turning array-likes into ar
 the dtype rules, `out=` checks (all raised before anything is written), axis
 normalisation, and the flat contiguous views the Cython layer takes.
 
-dtype rules (SPEC.md section 2):
+dtype rules (docs/SPEC.md section 2):
 - float32 and float64 run in their own kernels;
 - float16 is computed in float32 and returned as float16;
 - bool and integers are converted to float64 *before* any arithmetic;

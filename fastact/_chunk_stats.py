@@ -33,7 +33,7 @@ in-memory functions and mpmath.
 Conventions: x3 float32 or float64 (the compute dtype), C-contiguous (outer, n, inner);
 mask3 None or bool/uint8 of x3's shape (True = kept); b3 None or x3's dtype and shape
 (weights; b == 0 leaves the entry out even where x is inf or NaN).  Statistics are
-float64 arrays of shape (outer, inner).  No RuntimeWarning leaks (SPEC.md section 4).
+float64 arrays of shape (outer, inner).  No RuntimeWarning leaks (docs/SPEC.md section 4).
 """
 import numpy as np
 
@@ -339,7 +339,7 @@ def logsumexp_from_stats(M, count, infsign, hi, lo, hi0=None, lo0=None, return_s
     """logsumexp (and its sign) of slices from the combined statistics, float64.
 
     M, count, infsign: combined maxima; (hi, lo): S relative to M; (hi0, lo0): S with shift 0
-    (exact), NaN where some chunk did not need it (needs_exact); used where |M + log S| < 1.  SPEC.md section 4: NaN -> NaN;
+    (exact), NaN where some chunk did not need it (needs_exact); used where |M + log S| < 1.  docs/SPEC.md section 4: NaN -> NaN;
     +inf (positive weights) -> +inf; nothing kept or all -inf -> -inf with sign 0; a
     negative total is NaN unless return_sign (then log|S| and sign -1).
 
@@ -378,7 +378,7 @@ def softmax_from_stats(x3, M, count, hi, lo, mask3=None, log=False):
     S = hi + lo (relative to M), in x3's dtype: y = e^(x - M) / S, or
     (x - M) - log S, with x - M exact (two-sum) into the exp.  Never exp(x - lse).
 
-    SPEC.md section 4: masked entries give 0 (log: -inf), also in special slices; a slice
+    docs/SPEC.md section 4: masked entries give 0 (log: -inf), also in special slices; a slice
     with NaN or +inf among its kept entries, or of only -inf (count > 0), gives NaN at its
     kept entries; a fully masked slice (count == 0) gives 0 / -inf.
 

@@ -5,7 +5,7 @@ C-contiguous (outer, n, inner) block and reduce along the middle axis.  This mod
 turns NumPy arguments into such a block without copying whenever the reduced axes are
 adjacent in memory (any single axis of a C- or Fortran-ordered array, or the whole
 array); otherwise it moves the reduced axes last in one copy.  Argument errors are
-raised before anything is written (SPEC.md sections 3 and 5).
+raised before anything is written (docs/SPEC.md sections 3 and 5).
 """
 import numpy as np
 

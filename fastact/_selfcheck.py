@@ -110,7 +110,7 @@ def _mpmath():
 
 def ulp_error(got, hi, lo, dtype):
     """Max error of `got` (computed in dtype) against hi + lo, in ULPs of dtype; results in
-    the subnormal range count as exact within one smallest normal (SPEC section 6)."""
+    the subnormal range count as exact within one smallest normal (docs/SPEC.md section 6)."""
     err = _ulp.ulp_errors(got, hi, lo, dtype)
     return float(err.max()) if err.size else 0.0
 

@@ -77,7 +77,7 @@ def ulp_errors(got, hi, lo, dtype, subnormal="spec"):
     The ULP is the spacing of dtype at the exact result (2^(e-p+1) for |r| in [2^e, 2^(e+1)),
     the subnormal spacing below the smallest normal).  Infinite and NaN references must be
     matched exactly (error 0, else inf).  Results in the subnormal range:
-      subnormal="spec"    SPEC section 6: exact when within one smallest normal of the reference;
+      subnormal="spec"    docs/SPEC.md section 6: exact when within one smallest normal of the reference;
       subnormal="rounded" no exemption: the error in subnormal spacings (<= 0.5: correctly
                           rounded; see also `subnormal_excess`).
     """

@@ -28,7 +28,7 @@
  */
 #include "fastact_kinds.h"
 
-/* element-wise activations (SPEC.md section 1) */
+/* element-wise activations (docs/SPEC.md section 1) */
 FA_UNARY(relu,        COPY,  0, _, _)
 FA_UNARY(relu6,       COPY,  0, _, _)
 FA_UNARY(leaky_relu,  COPY,  1, negative_slope, _)

@@ -44,7 +44,7 @@ def test_pinned_signature_unchanged(name):
     assert now[name] == pinned()[name], f"{MODULE}.{name} changed signature"
 
 
-# SPEC.md section 7, written out in the form Cython gives capsule signatures
+# docs/SPEC.md section 7, written out in the form Cython gives capsule signatures
 SPEC_EXAMPLES = {
     "fa_sigmoid_f32": "void (float const *, float *, ptrdiff_t)",
     "fa_leaky_relu_f64": "void (double const *, double *, ptrdiff_t, double)",
@@ -59,7 +59,7 @@ def test_spec_examples(name):
 
 
 def test_every_function_has_both_dtypes_and_the_spec_shape():
-    """fa_<name>_<f32|f64> for every function of the list, with SPEC section 7's argument shapes."""
+    """fa_<name>_<f32|f64> for every function of the list, with docs/SPEC.md section 7's argument shapes."""
     sigs = exported()
     expected_names = {f"fa_{op}_{t}" for op in kernels.OPS for t in ("f32", "f64")}
     assert set(kernels.OPS) == set(kernels.UNARY_OPS + kernels.BINARY_OPS + kernels.AXIS_OPS)

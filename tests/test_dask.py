@@ -4,7 +4,7 @@ processes, started once per test session).
 Element-wise functions must give the in-memory result bit for bit; softmax /
 log_softmax / logsumexp along axes split over several chunks (uneven chunks, empty
 chunks, a chunk all -inf, NaN in one chunk, masks, weights with negative entries, rows
-whose logsumexp cancels to ~0) must meet the in-memory accuracy bounds (SPEC.md section
+whose logsumexp cancels to ~0) must meet the in-memory accuracy bounds (docs/SPEC.md section
 6: logsumexp <= 2 ULP, softmax / log_softmax <= 4 ULP), measured in ULPs against mpmath
 at 50 digits, and give the in-memory result's special values (NaN, +-inf, sign) exactly.
 The module is skipped only when dask / distributed are not installed.

@@ -48,9 +48,9 @@ def test_float32_subnormal_results_are_rounded_once(case, isa):
     """Float32 results below the smallest normal from normal inputs (the tails of e^x, and
     k*x below 2^-126 for elu, gelu, silu ...): what one correct rounding of a value within the
     bound gives (0.5 subnormal spacing + bound ULPs of an unbounded exponent), as SciPy's
-    log_expit, not merely SPEC's one-smallest-normal; e.g. log_expit(float32(100)) =
+    log_expit, not merely docs/SPEC.md's one-smallest-normal; e.g. log_expit(float32(100)) =
     -3.7835059e-44 (27 subnormal spacings), sigmoid(-90) = 8.194009e-40 (not 0).  (Subnormal
-    inputs are held to SPEC's rule only, by test_accuracy: tanh rounds x*K, K = 237/256,
+    inputs are held to docs/SPEC.md's rule only, by test_accuracy: tanh rounds x*K, K = 237/256,
     before dividing it out, one subnormal spacing off.)"""
     entry, params = case
     x, hi, lo = reference(entry.kernel, params, "float32")
@@ -405,7 +405,7 @@ def test_hardtanh_min_greater_than_max():
 
 
 # ---------------------------------------------------------------------------------------
-# dtype rules (SPEC section 2)
+# dtype rules (docs/SPEC.md section 2)
 
 def _all_float16():
     x = np.arange(2 ** 16, dtype=np.uint32).astype(np.uint16).view(np.float16)
@@ -509,7 +509,7 @@ def test_array_likes_and_scalars(entry):
 
 
 # ---------------------------------------------------------------------------------------
-# special values: the true limits, written out (SPEC section 4), on every variant
+# special values: the true limits, written out (docs/SPEC.md section 4), on every variant
 
 ANY_ZERO = object()   # a zero whose sign the maths does not fix
 NZ = "-0.0"            # -0.0 as a dict key (-0.0 and 0.0 are the same key)

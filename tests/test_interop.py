@@ -1,4 +1,4 @@
-"""Masked arrays, other ndarray subclasses and xarray objects (SPEC.md section 8).
+"""Masked arrays, other ndarray subclasses and xarray objects (docs/SPEC.md section 8).
 
 - np.ma: element-wise functions keep the mask (as scipy.special.expit does); softmax /
   log_softmax / logsumexp leave masked entries out exactly as where=False does, and a

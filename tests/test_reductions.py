@@ -419,7 +419,7 @@ def test_unsupported_dtypes():
                 f(bad)
 
 
-# ---------------------------------------------------------------- special values (SPEC.md 4)
+# ---------------------------------------------------------------- special values (docs/SPEC.md 4)
 inf, nan = np.inf, np.nan
 
 
@@ -741,7 +741,7 @@ def test_out_logsumexp():
     assert fa.logsumexp(x, out=out0) is out0
 
 
-# ---------------------------------------------------------------- argument errors (SPEC.md 5)
+# ---------------------------------------------------------------- argument errors (docs/SPEC.md 5)
 @pytest.mark.parametrize("f", [fa.softmax, fa.log_softmax, fa.logsumexp])
 def test_axis_errors(f):
     x = np.ones((2, 3))

@@ -2,7 +2,7 @@
 (shared with tools/ulp_report.py and `python -m fastact`); this module re-exports it and
 keeps `sweep`, the pool of inputs the layout, thread and property tests draw from.
 
-SPEC.md section 6: results in the subnormal range count as exact when within one
+docs/SPEC.md section 6: results in the subnormal range count as exact when within one
 smallest-normal of the reference (`ulp_errors`); `subnormal_excess` measures them against
 one correct rounding instead.  Infinite and NaN references must be matched exactly.
 """

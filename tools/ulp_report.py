@@ -18,7 +18,7 @@ top edge, more in exponential tails -- for every parameter set the registry list
   --markdown   also print the README's table: per kernel and dtype, the max over parameter
                sets and variants
 
-Prints one line per (kernel, params, dtype, variant): the max error in ULPs (SPEC section 6:
+Prints one line per (kernel, params, dtype, variant): the max error in ULPs (docs/SPEC.md section 6:
 subnormal results within one smallest normal count as exact), the input where it occurs,
 the largest excess of a subnormal result over one correct rounding (in subnormal spacings,
 0 = rounded once), the number of inputs, and the registry's bound.  Exit status 1 if any

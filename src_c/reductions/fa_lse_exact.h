@@ -14,7 +14,7 @@
  *     2^-76 (n 2^-77 in the worst case of n terms of one sign; the former long double pass
  *     reached 2^-64).  A float64 result of 2^-1000 to 2 ULP would need the sum to 2^-1050:
  *     no fixed-precision pass gets there.
- * No long double anywhere (SPEC 10).  Vectorised over contiguous rows; strided slices and
+ * No long double anywhere (docs/SPEC.md section 10).  Vectorised over contiguous rows; strided slices and
  * rows with a mask or weights go through a small gather buffer, the arithmetic the same.
  * Terms whose e^x underflows (x < -745) count as 0: with weights above 2^970 on such
  * entries the caller's shifted result is kept instead (fa_lse_from_exact returns 0).

@@ -1,13 +1,13 @@
 /*
  * reductions/fa_lse_value.h -- logsumexp of a slice from its statistics, per dtype (macro
- * FA_SM_DEFINE_SPECIAL, instantiated by fa_rows.h): special slices (SPEC section 4),
+ * FA_SM_DEFINE_SPECIAL, instantiated by fa_rows.h): special slices (docs/SPEC.md section 4),
  * weighted slices that overflow or carry infinite weights (SciPy's rules), and slices whose
  * M + l cancels (summed again by fa_lse_exact.h).
  */
 #ifndef FA_LSE_VALUE_H
 #define FA_LSE_VALUE_H
 
-/* logsumexp of a slice whose M is not finite (or whose T is NaN): scalar, per SPEC.md 4. */
+/* logsumexp of a slice whose M is not finite (or whose T is NaN): scalar, per docs/SPEC.md 4. */
 #define FA_SM_DEFINE_SPECIAL(T)                                                                   \
 static double fa_sm_lse_special_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdiff_t stride,        \
                                     const unsigned char *mask, const fa_scalar_##T *b, double *sign) \

@@ -52,7 +52,7 @@
  * softmax 0, log_softmax -inf), b (logsumexp weights; b == 0 leaves the entry out even
  * where x is inf or NaN; a negative total gives NaN, or |total| and sign -1 with `sign`),
  * sign (logsumexp: +1, -1, or 0 for an empty or all -inf slice).
- * Special slices (SPEC.md section 4): NaN anywhere -> NaN; +inf -> logsumexp +inf,
+ * Special slices (docs/SPEC.md section 4): NaN anywhere -> NaN; +inf -> logsumexp +inf,
  * softmax/log_softmax NaN; all -inf -> logsumexp -inf (sign 0), softmax/log_softmax NaN;
  * fully masked -> logsumexp -inf, softmax 0, log_softmax -inf.
  * Measured max error against mpmath / long double (PYTHONPATH=.:tests python

@@ -19,7 +19,7 @@
  * are declined (0) for the float64-lane path; -inf entries give 0 terms, NaN reaches T.
  * K = round(mx log2e) - 1: terms lie in (0, 2.9]; a term below 2^-126.5 (x below about
  * K ln2 - 87.7) counts as 0, which for a stored softmax term means an output below
- * 0.71 * 2^-126 (within one smallest normal, SPEC 6).
+ * 0.71 * 2^-126 (within one smallest normal, docs/SPEC.md section 6).
  * For a chunked (Dask) caller, (a) and (b) are the per-row max and the per-row sum of
  * e^(x - shift) for a given integer shift K (any real shift g: times e^(K ln2 - g)).
  */
