@@ -314,3 +314,68 @@ GRADIENTS = (
 )
 
 GRAD_BY_KERNEL = {g.kernel: g for g in GRADIENTS}
+
+
+class Reduction:
+    """A function along an axis: an FA_ROWWISE or FA_REDUCE kernel fa_<kernel>_<f32|f64> on
+    rows of the last axis (fastact/_reductions.py moves any axis there).
+
+    kernel      C name and public Python name (SciPy's signature: scipy.special.<scipy>)
+    reference   (mp, row) -> list of mpf: the exact results of one row of mpf values
+                (logsumexp: one value; softmax, log_softmax: one per entry)
+    numpy       (np, x, axis) -> ndarray: the stable formula users write
+    ulp         max error bound, float32 and float64 (docs/SPEC.md section 6)
+    torch/scipy peer names (torch.<torch> / scipy.special.<scipy>), doc: one line
+    """
+    __slots__ = ("kernel", "reference", "numpy", "ulp", "torch", "scipy", "doc")
+
+    def __init__(self, kernel, reference, numpy, ulp, torch=None, scipy=None, doc=""):
+        self.kernel, self.reference, self.numpy, self.ulp = kernel, reference, numpy, ulp
+        self.torch, self.scipy, self.doc = torch, scipy, doc
+
+    def __repr__(self):
+        return f"Reduction({self.kernel!r})"
+
+    @property
+    def name(self):
+        return self.kernel
+
+
+def _lse_ref(mp, row):
+    return mp.log(mp.fsum(mp.exp(v) for v in row))
+
+
+def _each(mp, row, f):
+    lse = _lse_ref(mp, row)
+    return [f(v, lse) for v in row]
+
+
+def _np_shifted(np, x, axis):
+    return x - np.max(x, axis=axis, keepdims=True)
+
+
+def _np_softmax(np, x, axis):
+    e = np.exp(_np_shifted(np, x, axis))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _np_log_softmax(np, x, axis):
+    s = _np_shifted(np, x, axis)
+    return s - np.log(np.sum(np.exp(s), axis=axis, keepdims=True))
+
+
+def _np_logsumexp(np, x, axis):
+    m = np.max(x, axis=axis, keepdims=True)
+    return np.squeeze(m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)), axis=axis)
+
+
+REDUCTIONS = (
+    Reduction("softmax", lambda mp, row: _each(mp, row, lambda v, lse: mp.exp(v - lse)), _np_softmax,
+              ulp=4.0, torch="softmax", scipy="softmax", doc="exp(x - logsumexp(x)) along axis"),
+    Reduction("log_softmax", lambda mp, row: _each(mp, row, lambda v, lse: v - lse), _np_log_softmax,
+              ulp=4.0, torch="log_softmax", scipy="log_softmax", doc="x - logsumexp(x) along axis"),
+    Reduction("logsumexp", lambda mp, row: [_lse_ref(mp, row)], _np_logsumexp,
+              ulp=2.0, torch="logsumexp", scipy="logsumexp", doc="log(sum(exp(x))) along axis"),
+)
+
+REDUCTION_BY_KERNEL = {r.kernel: r for r in REDUCTIONS}

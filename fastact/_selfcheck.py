@@ -1,11 +1,14 @@
 """`python -m fastact`: what this machine runs, how fast, how accurate -- measured on the spot.
 
 Prints show_config() (the CPU's SIMD level and the kernel variant in use), then one row per
-(function, dtype): the median time of fastact and of the NumPy formula on ~1e6 elements,
-both writing into a preallocated `out=`, their ratio, and fastact's max error in ULPs
-over inputs spanning the whole float range.  The reference is mpmath (50 digits) when it
-is installed; otherwise a float64 evaluation, which measures float32 results only.
-Needs NumPy only (SciPy, when present, supplies erf for the NumPy GELU formula).
+(function, dtype) of FEATURED: the median time of fastact and of the NumPy formula users
+write (the registry's `numpy` entry, fastact/_registry.py), both allocating their result as
+such a call does, their ratio, and fastact's max error in ULPs over inputs spanning the
+whole float range, against the registry's `reference` (mpmath, 50 digits) when mpmath is
+installed; otherwise against the same reference evaluated in float64 by Python's math module
+(_Float64Math) for |x| <= 700, which measures float32 results only.  Every formula and reference comes from the registry: nothing here
+restates a function.  Needs NumPy only (SciPy, when present, supplies erf for the NumPy
+GELU formulas; without it those rows show "-").
 """
 import math
 import time
@@ -13,91 +16,32 @@ import time
 import numpy as np
 
 from . import _ulp, show_config, __version__
-from ._registry import BY_KERNEL
+from ._registry import BY_KERNEL, GRAD_BY_KERNEL, REDUCTION_BY_KERNEL
 
-SIZE = 10 ** 6
-ROWS = (1000, 1000)               # the reductions: 1000 rows of 1000, along the last axis
+SIZE = 10 ** 6                    # element-wise: 10^6 entries of N(0, 3)
+ROWS = (1000, 1000)               # the reductions: 1000 rows of 1000 N(0, 3), along the last axis
 REPEATS = 7
 SWEEP_N = 3000
 DTYPES = (np.float32, np.float64)
+FLOAT64_SWEEP_MAX = 700.0         # without mpmath: |x| where float64 references do not overflow
+# the rows printed: forwards, gradients (fa.<name>(x, grad_output)), reductions (axis=-1)
+FEATURED = ("relu", "sigmoid", "tanh", "gelu", "silu", "softplus",
+            "sigmoid_grad", "tanh_grad", "gelu_grad", "silu_grad",
+            "softmax", "log_softmax", "logsumexp")
 
 
-# ---------------------------------------------------------------------------------------
-# the NumPy formulas users write, with out=
-
-def _np_sigmoid(x, y):
-    np.negative(x, out=y)
-    np.exp(y, out=y)
-    y += 1
-    np.reciprocal(y, out=y)
-
-
-def _np_silu(x, y):
-    np.negative(x, out=y)
-    np.exp(y, out=y)
-    y += 1
-    np.divide(x, y, out=y)
+def _entry(name):
+    """(kind, registry entry) of a featured name."""
+    if name in REDUCTION_BY_KERNEL:
+        return "reduction", REDUCTION_BY_KERNEL[name]
+    if name in GRAD_BY_KERNEL:
+        return "gradient", GRAD_BY_KERNEL[name]
+    return "forward", BY_KERNEL[name]
 
 
-def _np_gelu(x, y):
-    try:
-        from scipy.special import erf
-    except ImportError:
-        return None                       # NumPy has no erf
-    np.multiply(x, 1 / math.sqrt(2), out=y)
-    erf(y, out=y)
-    y += 1
-    y *= x
-    y *= 0.5
-    return True
-
-
-def _np_softmax(x, y):
-    np.subtract(x, x.max(axis=-1, keepdims=True), out=y)
-    np.exp(y, out=y)
-    y /= y.sum(axis=-1, keepdims=True)
-
-
-def _np_logsumexp(x, y):
-    m = x.max(axis=-1)
-    t = np.subtract(x, m[:, None])
-    np.exp(t, out=t)
-    np.log(t.sum(axis=-1), out=y)
-    y += m
-
-
-NUMPY_FORMULAS = {
-    "relu": lambda x, y: np.maximum(x, 0, out=y),
-    "sigmoid": _np_sigmoid,
-    "tanh": lambda x, y: np.tanh(x, out=y),
-    "gelu": _np_gelu,
-    "silu": _np_silu,
-    "softplus": lambda x, y: np.logaddexp(0, x, out=y),
-    "softmax": _np_softmax,
-    "logsumexp": _np_logsumexp,
-}
-ELEMENTWISE = ("relu", "sigmoid", "tanh", "gelu", "silu", "softplus")
-REDUCTIONS = ("softmax", "logsumexp")
-
-
-# ---------------------------------------------------------------------------------------
-# accuracy
-
-def _sigmoid64(x):
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-
-
-# float64 references for float32 results when mpmath is missing (a few float64 ULPs of
-# error, far below a float32 ULP); written in the stable forms
-FLOAT64_REFERENCES = {
-    "relu": lambda x: np.maximum(x, 0),
-    "sigmoid": _sigmoid64,
-    "tanh": np.tanh,
-    "gelu": lambda x: x / 2 * np.frompyfunc(math.erfc, 1, 1)(-x / math.sqrt(2)).astype(np.float64),
-    "silu": lambda x: x * _sigmoid64(x),
-    "softplus": lambda x: np.logaddexp(0, x),
-}
+def _defaults(entry):
+    forward = BY_KERNEL[entry.forward] if hasattr(entry, "forward") else entry
+    return tuple(p.default for p in forward.params)
 
 
 def _mpmath():
@@ -108,6 +52,64 @@ def _mpmath():
     return mpmath
 
 
+def _overflow_safe(f, big):
+    def g(x):
+        try:
+            return f(x)
+        except OverflowError:
+            return big
+    return g
+
+
+class _Float64Math:
+    """The part of mpmath the registry's references use, in float64 (Python's math module):
+    the reference for float32 results when mpmath is not installed (a few float64 ULPs of
+    error, far below a float32 ULP, where the reference is written in a stable form)."""
+    inf, pi, mpf, fsum, sqrt, tanh, log1p, erfc = (math.inf, math.pi, float, math.fsum, math.sqrt,
+                                                   math.tanh, math.log1p, math.erfc)
+    exp = staticmethod(_overflow_safe(math.exp, math.inf))
+    expm1 = staticmethod(_overflow_safe(math.expm1, math.inf))
+    sech = staticmethod(_overflow_safe(lambda x: 1 / math.cosh(x), 0.0))
+
+    @staticmethod
+    def log(x):
+        return -math.inf if x == 0 else math.log(x)
+
+    @staticmethod
+    def ncdf(x):
+        return math.erfc(-x / math.sqrt(2)) / 2
+
+    @staticmethod
+    def npdf(x):
+        return math.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+
+
+def _float64_reference(fn, values, *params):
+    """(hi, 0) from fn evaluated by _Float64Math on each value."""
+    return np.array([float(fn(_Float64Math, float(v), *params)) for v in values]), np.zeros(len(values))
+
+
+def _numpy_formula(kind, entry):
+    """The NumPy formula as a function of the inputs (None: it needs SciPy, not installed)."""
+    params = _defaults(entry) if kind != "reduction" else ()
+    try:
+        with np.errstate(all="ignore"):
+            if kind == "reduction":
+                entry.numpy(np, np.zeros((1, 2)), -1)
+            else:
+                entry.numpy(np, np.zeros(2), *params)
+    except ImportError:
+        return None
+    if kind == "reduction":
+        return lambda x: entry.numpy(np, x, -1)
+    if kind == "gradient":
+        return lambda x, g: entry.numpy(np, x, *params) * g
+    return lambda x: entry.numpy(np, x, *params)
+
+
+# ---------------------------------------------------------------------------------------
+# accuracy
+
 def ulp_error(got, hi, lo, dtype):
     """Max error of `got` (computed in dtype) against hi + lo, in ULPs of dtype; results in
     the subnormal range count as exact within one smallest normal (docs/SPEC.md section 6)."""
@@ -115,47 +117,60 @@ def ulp_error(got, hi, lo, dtype):
     return float(err.max()) if err.size else 0.0
 
 
-def sweep(dtype, n=SWEEP_N, seed=0):
-    """Every binade of dtype, both signs, and a dense part where the functions bend."""
+def sweep(dtype, domain=(-np.inf, np.inf), n=SWEEP_N, seed=0):
+    """Every binade of dtype, both signs, and a dense part where the functions bend, inside
+    the function's domain."""
     fi = np.finfo(dtype)
     rng = np.random.default_rng(seed)
     with np.errstate(over="ignore"):
         mags = np.geomspace(float(fi.smallest_subnormal), float(fi.max), n // 3)
     mags = mags[np.isfinite(mags)]
     x = np.concatenate([mags, -mags, rng.uniform(-30, 30, n // 3), [0.0, -0.0, 1.0, -1.0]])
-    return np.unique(x.astype(dtype))
+    x = np.unique(x.astype(dtype))
+    return x[(x >= domain[0]) & (x <= domain[1])]
 
 
-def _elementwise_reference(mp, name, x):
-    if mp is None:
-        return FLOAT64_REFERENCES[name](x.astype(np.float64)), np.zeros(x.size)
-    return _ulp.reference(BY_KERNEL[name].reference, x)
-
-
-def _reduction_reference(mp, name, rows):
-    if mp is None:
-        r = rows.astype(np.float64)
-        m = r.max(axis=-1, keepdims=True)
-        lse = m + np.log(np.exp(r - m).sum(axis=-1, keepdims=True))
-        out = np.exp(r - lse) if name == "softmax" else lse
-        return out.ravel(), np.zeros(out.size)
-    with mp.workdps(50):
-        out = []
-        for row in rows:
-            vals = [mp.mpf(float(v)) for v in row]
-            lse = mp.log(mp.fsum(mp.exp(v) for v in vals))
-            out.extend([mp.exp(v - lse) for v in vals] if name == "softmax" else [lse])
-        return _ulp.hi_lo(out)
+def _accuracy(fa, kind, entry, dtype, mp, rng):
+    """fastact's max ULP error on this dtype, or None when it cannot be measured here."""
+    fn = getattr(fa, entry.name)
+    if kind == "reduction":
+        rows = (rng.standard_normal((4, 200)) * 3).astype(dtype)
+        got = fn(rows, axis=-1)
+        if mp is not None:
+            with mp.workdps(50):
+                values = [r for row in rows for r in entry.reference(mp, [mp.mpf(float(v)) for v in row])]
+            hi, lo = _ulp.hi_lo(values)
+        elif np.dtype(dtype) == np.float32:
+            m = _Float64Math
+            hi = np.array([r for row in rows.astype(np.float64) for r in entry.reference(m, list(row))])
+            lo = np.zeros(hi.size)
+        else:
+            return None
+        return ulp_error(got, hi, lo, dtype)
+    forward = BY_KERNEL[entry.forward] if kind == "gradient" else entry
+    xs = sweep(dtype, forward.domain)
+    for lo_x, hi_x in getattr(entry, "ill", ()):       # f' -> 0: not part of a gradient's bound
+        xs = xs[(xs < lo_x) | (xs > hi_x)]
+    got = fn(xs)                                       # a gradient's grad_output=None: ones
+    if mp is not None:
+        hi, lo = _ulp.reference(entry.reference, xs, *_defaults(entry))
+    elif np.dtype(dtype) == np.float32:
+        xs = xs[np.abs(xs) <= FLOAT64_SWEEP_MAX]
+        got = fn(xs)
+        hi, lo = _float64_reference(entry.reference, xs.tolist(), *_defaults(entry))
+    else:
+        return None
+    return ulp_error(got, hi, lo, dtype)
 
 
 # ---------------------------------------------------------------------------------------
 # timing
 
-def _median_times(pairs, repeats=REPEATS):
+def _median_times(calls, repeats=REPEATS):
     """Median seconds of each callable, interleaved so both see the same machine load."""
-    times = [[] for _ in pairs]
+    times = [[] for _ in calls]
     for _ in range(repeats):
-        for i, fn in enumerate(pairs):
+        for i, fn in enumerate(calls):
             t = time.perf_counter()
             fn()
             times[i].append(time.perf_counter() - t)
@@ -163,35 +178,23 @@ def _median_times(pairs, repeats=REPEATS):
 
 
 def _row(fa, name, dtype, mp):
+    kind, entry = _entry(name)
     rng = np.random.default_rng(1)
-    reduction = name in REDUCTIONS
-    fn = getattr(fa, name)
-    numpy_formula = NUMPY_FORMULAS[name]
-    x = (rng.standard_normal(ROWS if reduction else SIZE) * 3).astype(dtype)
-    y = np.empty(ROWS[0] if name == "logsumexp" else x.shape, dtype)
-    y_np = np.empty_like(y)
-    if reduction:
-        ours = lambda: fn(x, axis=-1, out=y)  # noqa: E731
+    fn = getattr(fa, entry.name)
+    formula = _numpy_formula(kind, entry)
+    x = (rng.standard_normal(ROWS if kind == "reduction" else SIZE) * 3).astype(dtype)
+    if kind == "reduction":
+        calls = [lambda: fn(x, axis=-1), formula and (lambda: formula(x))]
+    elif kind == "gradient":
+        g = rng.standard_normal(SIZE).astype(dtype)
+        calls = [lambda: fn(x, g), formula and (lambda: formula(x, g))]
     else:
-        ours = lambda: fn(x, out=y)  # noqa: E731
+        calls = [lambda: fn(x), formula and (lambda: formula(x))]
     with np.errstate(all="ignore"):
-        available = numpy_formula(x[:4] if not reduction else x[:2], y_np[:4] if not reduction else y_np[:2])
-        calls = [ours] if available is None and name == "gelu" else [ours, lambda: numpy_formula(x, y_np)]
-        times = _median_times(calls)
+        times = _median_times([c for c in calls if c is not None])
     t_fa, t_np = times[0], (times[1] if len(times) > 1 else None)
-
-    if mp is None and np.dtype(dtype) == np.float64:
-        err = None                           # a float64 reference cannot measure float64 results
-    elif reduction:
-        rows = (rng.standard_normal((4, 200)) * 3).astype(dtype)
-        hi, lo = _reduction_reference(mp, name, rows)
-        err = ulp_error(fn(rows, axis=-1), hi, lo, dtype)
-    else:
-        xs = sweep(dtype)
-        hi, lo = _elementwise_reference(mp, name, xs)
-        err = ulp_error(fn(xs), hi, lo, dtype)
-    bound = 4.0 if reduction and name == "softmax" else (2.0 if reduction else BY_KERNEL[name].ulp)
-    return name, np.dtype(dtype).name, t_fa, t_np, err, bound
+    err = _accuracy(fa, kind, entry, dtype, mp, rng)
+    return name, np.dtype(dtype).name, t_fa, t_np, err, entry.ulp
 
 
 def _fmt_ms(t):
@@ -201,21 +204,23 @@ def _fmt_ms(t):
 def main():
     import fastact as fa
     mp = _mpmath()
-    names = [n for n in ELEMENTWISE + REDUCTIONS if hasattr(fa, n)]
     reference = ("mpmath, 50 digits" if mp is not None else
-                 "float64 NumPy, stable forms (float32 rows only; install mpmath to measure float64)")
+                 "the same formulas in float64, Python's math module (float32 rows only, "
+                 "|x| <= 700; install mpmath to measure float64 and the whole range)")
     print(f"fastact {__version__} self-check: speed against the NumPy formula, accuracy measured now")
     print()
     show_config()
     print()
-    print(f"time     : median of {REPEATS} calls on {SIZE:,} elements (reductions: {ROWS[0]}x{ROWS[1]}, last axis),")
-    print("           fastact and the NumPy formula both writing into a preallocated out=")
-    print(f"max ULP  : over {SWEEP_N:,} inputs spanning the whole float range (reductions: 4 rows of 200)")
+    print(f"time     : median of {REPEATS} calls on {SIZE:,} elements of N(0, 3) (gradients: with a")
+    print(f"           grad_output; reductions: {ROWS[0]}x{ROWS[1]}, last axis); fastact and the NumPy")
+    print("           formula users write (fastact/_registry.py) each allocating its result")
+    print(f"max ULP  : over {SWEEP_N:,} inputs spanning the whole float range (reductions: 4 rows of 200;")
+    print("           gradients: grad_output = 1, outside the intervals where f'(x) -> 0 is ill-conditioned)")
     print(f"reference: {reference}")
     print()
     header = ("function", "dtype", "fastact ms", "NumPy ms", "speed-up", "max ULP", "bound")
     rows = []
-    for name in names:
+    for name in FEATURED:
         for dtype in DTYPES:
             n, dt, t_fa, t_np, err, bound = _row(fa, name, dtype, mp)
             rows.append((n, dt, _fmt_ms(t_fa), _fmt_ms(t_np),
