@@ -5,7 +5,7 @@ import os as _os
 
 from . import kernels as _kernels
 from ._args import thread_count
-from ._elementwise import FUNCTIONS as _FUNCTIONS
+from ._generated import FUNCTIONS as _FUNCTIONS
 from ._reductions import *  # noqa: F401,F403
 from ._reductions import __all__ as _reduction_names
 
