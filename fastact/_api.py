@@ -2,10 +2,11 @@
 configuration functions (simd_info, set_isa, set_num_threads, ...).  fastact/__init__.py
 re-exports everything here once it knows it runs from a built package (see _source_tree.py)."""
 import os as _os
+from typing import Any  # noqa: F401  (simd_info's annotation)
 
 from . import kernels as _kernels
 from ._args import thread_count
-from ._elementwise import FUNCTIONS as _FUNCTIONS
+from ._generated import FUNCTIONS as _FUNCTIONS
 from ._reductions import *  # noqa: F401,F403
 from ._reductions import __all__ as _reduction_names
 
@@ -17,12 +18,12 @@ __all__ = sorted(_FUNCTIONS) + list(_reduction_names) + [
     "get_include", "show_config", "simd_info", "set_isa", "set_num_threads", "get_num_threads"]
 
 
-def get_include():
+def get_include() -> str:
     """The folder holding fastact.h, for C and Cython extensions that embed the kernels."""
     return _os.path.join(_os.path.dirname(__file__), "include")
 
 
-def simd_info():
+def simd_info() -> "dict[str, Any]":
     """The kernel variants and threads: {'best', 'current', 'requested', 'available', 'num_threads'}.
 
     'best' is what this CPU and OS support (cpuid + XCR0), 'current' what runs now
@@ -35,7 +36,7 @@ def simd_info():
     return info
 
 
-def set_isa(name):
+def set_isa(name: str) -> str:
     """Run every kernel as variant `name` ('scalar', 'sse2', 'avx2', 'avx512' or 'best').
 
     For tests and comparisons (FASTACT_ISA does the same at import); not thread-safe
@@ -44,7 +45,7 @@ def set_isa(name):
     return _kernels.set_isa(name)
 
 
-def set_num_threads(n):
+def set_num_threads(n: int) -> int:
     """Split large calls over `n` threads; returns the previous count.
 
     The default is 1 (no thread is created), or FASTACT_NUM_THREADS read at import.
@@ -57,12 +58,12 @@ def set_num_threads(n):
     return _kernels.set_num_threads(thread_count(n))
 
 
-def get_num_threads():
+def get_num_threads() -> int:
     """The number of threads large calls are split over (see set_num_threads)."""
     return _kernels.get_num_threads()
 
 
-def show_config():
+def show_config() -> None:
     """Print the CPU features found and the kernel variant each function uses."""
     info = simd_info()
     print(f"fastact {__version__}")

@@ -1,16 +1,15 @@
-"""The element-wise functions, generated from fastact/_registry.py.
+"""The argument handling behind the element-wise functions.
 
-Each public function is a few lines made from a template (so `help()` and
-`inspect.signature` show the real parameters); all of them run `apply_unary` (one
-input) or `apply_binary` (x and a second operand, the gradients), the one place where
-an element-wise call turns its arguments into contiguous buffers for the Cython layer
-(fastact/_core.pyx).
+The public functions themselves are plain defs in fastact/_generated.py, written by
+tools/gen_wrappers.py from fastact/_registry.py; each tries the Cython fast path and
+otherwise runs `apply_unary` (one input) or `apply_binary` (x and a second operand, the
+gradients), the one place where an element-wise call turns its arguments into
+contiguous buffers for the Cython layer (fastact/_core.pyx).
 """
 import numpy as np
 
 from . import _core, _interop, kernels
-from ._args import _FAST_DTYPES, check_out, compute_dtypes, contiguous, flat_pair, real_param
-from ._registry import ACTIVATIONS, GRADIENTS
+from ._args import _FAST_DTYPES, check_out, compute_dtypes, contiguous, flat_pair
 
 OP_INDEX = {name: i for i, name in enumerate(kernels.UNARY_OPS)}
 BINARY_OP_INDEX = {name: i for i, name in enumerate(kernels.BINARY_OPS)}
@@ -113,127 +112,3 @@ def _check_params(name, values):
         raise ValueError(f"{'alpha' if name == 'celu' else 'beta'} must be nonzero for {name}")
     if name == "logit" and values[0] is not None and not 0 <= values[0] < 0.5:
         raise ValueError("eps must be None or in [0, 0.5)")
-
-
-_TEMPLATE = '''
-def {name}(x, {sig}out=None):
-    """{doc}
-
-    Element-wise, for any array-like; returns a new array of x's shape (a NumPy
-    scalar for 0-d input), or writes into `out` and returns it.{extra}
-    """
-{body}
-'''
-
-
-def _real(param, func):
-    """Code turning a numeric parameter into a float: a float as is, else fastact/_args.py's
-    real_param (a number, never a string: NumPy's TypeError)."""
-    return f"{param} if type({param}) is float else real_param({param}, {param!r}, {func!r})"
-
-
-def _param_code(entry):
-    lines, args = [], []
-    for p in entry.params:
-        if p.none_as is not None:
-            lines.append(f"    _{p.name} = {p.none_as!r} if {p.name} is None else {_real(p.name, entry.name)}")
-        else:
-            lines.append(f"    _{p.name} = {_real(p.name, entry.name)}")
-        args.append(f"_{p.name}")
-    if entry.params:
-        lines.append(f"    _check_params({entry.name!r}, ({', '.join(p.name for p in entry.params)},))")
-    args += ["0.0"] * (2 - len(args))
-    return lines, args
-
-
-def _make(entries):
-    """Source of one public function from its registry entries (several when `select`)."""
-    first = entries[0]
-    name = first.name
-    sig = "".join(f"{p.name}={p.default!r}, " for p in first.params)
-    lines, args = _param_code(first)
-    if first.select:
-        pname = first.select[0]
-        choices = {e.select[1]: OP_INDEX[e.kernel] for e in entries}
-        sig = f"{pname}={first.select[1]!r}, " + sig
-        lines.insert(0, f"    op = {choices!r}.get({pname})")
-        lines.insert(1, "    if op is None:")
-        lines.insert(2, f"        raise ValueError(f\"{pname} must be one of {tuple(choices)!r}, got {{{pname}!r}}\")")
-        op = "op"
-        extra = "\n\n    " + "\n    ".join(f"{pname}={v!r}: {e.doc}" for v, e in zip(choices, entries))
-    else:
-        op = str(OP_INDEX[first.kernel])
-        extra = ""
-    lines.append(f"    y = unary_fast({op}, x, out, {', '.join(args)})")
-    lines.append(f"    return apply_unary({op}, x, out, {', '.join(args)}, {name!r}) if y is None else y")
-    return _TEMPLATE.format(name=name, sig=sig, doc=first.doc or name, extra=extra, body="\n".join(lines))
-
-
-_GRAD_TEMPLATE = '''
-def {name}(x, grad_output=None, {sig}out=None):
-    """{doc}
-
-    The derivative of fastact.{forward} at x times grad_output (None: ones, the plain
-    derivative), element-wise; x and grad_output broadcast together (NumPy's rules, and
-    its type promotion of the two).  Returns a new array (a NumPy scalar for 0-d input),
-    or writes into `out` and returns it.
-    """
-{body}
-'''
-
-
-def _make_gradient(entries, forward):
-    """Source of one public gradient function (several kernels when the forward has a
-    `select`, as gelu's approximate=): the forward's parameters, then apply_binary."""
-    first = forward[entries[0].forward]
-    name = entries[0].name
-    sig = "".join(f"{p.name}={p.default!r}, " for p in first.params)
-    lines, args = _param_code(first)
-    if first.select:
-        pname = first.select[0]
-        choices = {forward[e.forward].select[1]: BINARY_OP_INDEX[e.kernel] for e in entries}
-        sig = f"{pname}={first.select[1]!r}, " + sig
-        lines[:0] = [f"    op = {choices!r}.get({pname})", "    if op is None:",
-                     f"        raise ValueError(f\"{pname} must be one of {tuple(choices)!r}, got {{{pname}!r}}\")"]
-        op = "op"
-    else:
-        op = str(BINARY_OP_INDEX[entries[0].kernel])
-    lines.append(f"    y = binary_fast({op}, x, grad_output, out, {', '.join(args)})")
-    lines.append(f"    return apply_binary({op}, x, grad_output, out, {', '.join(args)}, {name!r}) "
-                 "if y is None else y")
-    return _GRAD_TEMPLATE.format(name=name, sig=sig, doc=entries[0].doc or name,
-                                 forward=first.name, body="\n".join(lines))
-
-
-def _build():
-    groups = {}
-    for entry in ACTIVATIONS:
-        groups.setdefault(entry.name, []).append(entry)
-    # "inf": repr() of a parameter's none_as value (softplus threshold=None -> inf)
-    namespace = {"apply_unary": apply_unary, "unary_fast": _core.unary_fast, "apply_binary": apply_binary,
-                 "binary_fast": _core.binary_fast, "_check_params": _check_params,
-                 "real_param": real_param, "inf": float("inf")}
-    forward = {e.kernel: e for e in ACTIVATIONS}
-    source = "".join(_make(entries) for entries in groups.values())
-    grad_groups = {}
-    for g in GRADIENTS:
-        grad_groups.setdefault(g.name, []).append(g)
-    source += "".join(_make_gradient(entries, forward) for entries in grad_groups.values())
-    exec(compile(source, "<fastact wrappers>", "exec"), namespace)   # one compile for all: import stays fast
-    functions = {}
-    for name, entries in groups.items():
-        fn = namespace[name]
-        fn.__module__ = "fastact"
-        functions[name] = fn
-        for alias in entries[0].aliases:
-            functions[alias] = fn
-    for name, entries in grad_groups.items():
-        fn = namespace[name]
-        fn.__module__ = "fastact"
-        functions[name] = fn
-        for alias in forward[entries[0].forward].aliases:      # expit_grad, log_expit_grad, swish_grad
-            functions[alias + "_grad"] = fn
-    return functions
-
-
-FUNCTIONS = _build()

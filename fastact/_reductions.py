@@ -119,8 +119,7 @@ def _rowwise(op, name, x, axis, out, where):
     y3 = None
     if out is not None and out.dtype == compute and out.ndim == x.ndim:
         y3 = _same_layout(base_view(out), order, x3.shape)
-        if y3 is not None and np.may_share_memory(y3, x3) and not (
-                y3.__array_interface__["data"][0] == x3.__array_interface__["data"][0]):
+        if y3 is not None and not _core.in_place_or_apart(x3, y3):
             y3 = None      # partial overlap: through a temporary
     direct = y3 is not None
     if not direct:

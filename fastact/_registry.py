@@ -4,8 +4,8 @@ Each entry names the C kernel (a line of src_c/fastact_functions.h), the Python 
 and parameters, the accuracy bound, the input domain to sweep, a high-precision
 reference (given the mpmath module, so mpmath stays a test-only dependency) and the
 NumPy formula a user would otherwise write (the peer in benchmarks and
-`python -m fastact`).  The Python wrappers (fastact/_elementwise.py), the tests and the
-benchmarks are all generated from this list.
+`python -m fastact`).  The Python wrappers (fastact/_generated.py, written by
+tools/gen_wrappers.py), the tests and the benchmarks are all generated from this list.
 """
 import math
 

@@ -21,7 +21,7 @@ distributed = pytest.importorskip("distributed")
 mpmath = pytest.importorskip("mpmath")
 
 import fastact as fa  # noqa: E402
-from fastact._elementwise import FUNCTIONS  # noqa: E402
+from fastact._generated import FUNCTIONS  # noqa: E402
 from ulp import ulp_errors  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
