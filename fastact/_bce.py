@@ -64,7 +64,8 @@ class _Operands:
                                  f"per class along the input's last axis, shape ({n},) for the input shape {shape}")
         if grad_output is not None:
             grad_output, gp = _array(grad_output)
-            promote.append(gp)
+            if grad_full:           # an array of gradients takes part in the dtype; a scalar one does not
+                promote.append(gp)
             if grad_full and not _broadcasts_to(grad_output.shape, shape):
                 raise ValueError(f"{name}: grad_output of shape {grad_output.shape} does not broadcast to the "
                                  f"input shape {shape}")

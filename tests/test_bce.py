@@ -262,6 +262,9 @@ def test_dtypes():
                                          y.astype(np.float16).astype(np.float32), reduction="none").astype(np.float16))
     assert bce(x.astype(np.float16), y.astype(np.float16)).dtype == np.float16
     assert bce_grad(x.astype(np.float16), y.astype(np.float16)).dtype == np.float16
+    # the scalar grad_output of a reduced loss does not widen the result
+    assert bce_grad(x.astype(np.float32), y.astype(np.float32), np.float64(2.0)).dtype == np.float32
+    assert bce_grad(x.astype(np.float32), y.astype(np.float32), np.ones(SHAPE), reduction="none").dtype == np.float64
     xi = rng.integers(-3, 3, SHAPE)
     np.testing.assert_allclose(bce(xi, (xi > 0).astype(int)), slow_bce(xi, xi > 0), rtol=1e-15)
     assert bce(x.astype(np.float32), 1.0 * (y > 0.5)).dtype == np.float64      # NumPy's promotion
