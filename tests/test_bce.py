@@ -302,7 +302,7 @@ def test_errors_name_what_is_wrong():
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_threads_give_the_same_bits(isa, dtype):
     rng = np.random.default_rng(8)
-    x = rng.normal(0, 3, (300, 333)).astype(dtype)         # ~2^16.6 entries: split, blocks cut rows
+    x = rng.normal(0, 3, (900, 333)).astype(dtype)     # ~2^18.2 entries: every kernel splits, blocks cut rows
     y = rng.uniform(0, 1, x.shape).astype(dtype)
     w = rng.uniform(0, 1, x.shape).astype(dtype)
     pw = rng.uniform(0, 3, 333).astype(dtype)

@@ -12,9 +12,13 @@
  */
 #include <stdlib.h>
 
-/* exp + log1p + a division per entry (~2-4 ns): splitting pays from ~2^15 entries (HEAVY) */
-#define FA_LOSS_SPLIT_MIN ((ptrdiff_t)1 << 15)
-/* one_hot is memory-bound (COPY): from 2^20 output entries */
+/* Where splitting pays (2 threads against 1, float32, interleaved medians; /tmp/thr.py in the
+ * LOSS-B report, 2-core Zen 4 VM): the loss (~1 ns/entry in double) 2^15: 1.02x, 2^16: 1.38x,
+ * 2^20: 1.74x; the float32 gradient (~0.3 ns/entry) 2^16: 0.72x, 2^20: 1.33x. */
+#define FA_LOSS_SPLIT_MIN ((ptrdiff_t)1 << 16)
+#define FA_LOSS_GRAD_SPLIT_MIN ((ptrdiff_t)1 << 18)
+/* one_hot is memory-bound (a memset): from 2^20 output entries (2^14 labels x 100 float32
+ * classes: 1.83x) */
 #define FA_ONE_HOT_SPLIT_MIN ((ptrdiff_t)1 << 20)
 
 typedef struct fa_loss_split {
@@ -46,7 +50,8 @@ void fa_run_loss(int op, int dt, fa_loss_job *j, ptrdiff_t rows, ptrdiff_t n, in
     fa_loss_f64_fn kernel = (fa_loss_f64_fn)fa_active.k[op][dt];
     const ptrdiff_t total = rows > 0 && n > 0 ? rows * n : 0;
     const ptrdiff_t blocks = (total + FA_LOSS_BLOCK - 1) / FA_LOSS_BLOCK;
-    const int split = total >= FA_LOSS_SPLIT_MIN && blocks >= 2 && fa_get_num_threads() > 1;
+    const ptrdiff_t split_min = fa_op_kind[op] == FA_KIND_BCE_GRAD ? FA_LOSS_GRAD_SPLIT_MIN : FA_LOSS_SPLIT_MIN;
+    const int split = total >= split_min && blocks >= 2 && fa_get_num_threads() > 1;
     fa_loss_split ctx = {kernel, j, total};
     if (reduction == FA_REDUCTION_NONE) {
         j->out = out;
