@@ -307,6 +307,8 @@ def test_threads_give_the_same_bits(isa, dtype):
     w = rng.uniform(0, 1, x.shape).astype(dtype)
     pw = rng.uniform(0, 3, 333).astype(dtype)
     go = rng.normal(size=x.shape).astype(dtype)
+    short = rng.normal(0, 3, (2 ** 17, 3)).astype(dtype)     # short rows: pos_weight tiled in the kernel
+    short_pw = np.array([0.5, 1.0, 3.0], dtype)
     labels = rng.integers(0, 50, 40000)
     before = fa.get_num_threads()
     results = []
@@ -315,7 +317,10 @@ def test_threads_give_the_same_bits(isa, dtype):
             fa.set_num_threads(k)
             results.append([bce(x, y, w, pw, r) for r in REDUCTIONS]
                            + [bce(x, y, reduction="mean"), bce_grad(x, y, go, w, pw, "none"),
-                              bce_grad(x, y, None, None, pw, "mean"), fa.one_hot(labels, 50, dtype)])
+                              bce_grad(x, y, None, None, pw, "mean"), fa.one_hot(labels, 50, dtype),
+                              bce(short, short > 0, pos_weight=short_pw, reduction="sum"),
+                              bce(short, short > 0, pos_weight=short_pw, reduction="none"),
+                              bce_grad(short, short > 0, pos_weight=short_pw)])
     finally:
         fa.set_num_threads(before)
     for other in results[1:]:

@@ -131,13 +131,27 @@ FA_INLINE void fa_bce_lanes_dd(fa_simd_f64 hi, fa_simd_f64 lo, double *sum)
  * of FA_LOSS_BLOCK) sums its values (partial vectors masked) into sums[2b], sums[2b+1], b
  * counted from begin's block.
  */
+/* Rows shorter than FA_BCE_PW_TILE/4 with a pos_weight: the kernel works on "rows" of
+ * period = a multiple of n near FA_BCE_PW_TILE entries, pw repeated to match (the column of
+ * entry i is i % period % n = i % n), so the vectors stay full: (2^18, 3) float32 was ~5x
+ * slower than without pos_weight, one partial vector per row. */
+#define FA_BCE_PW_TILE 256
 #define FA__BCE_KERNEL(fname, S, T, LD, ST, ACC, VALUE, GRAD)                              \
 static void fname(const fa_loss_job *j, ptrdiff_t begin, ptrdiff_t end)                    \
 {                                                                                          \
-    const ptrdiff_t L = FA_LANES_##T, n = j->n;                                            \
+    const ptrdiff_t L = FA_LANES_##T;                                                      \
+    ptrdiff_t n = j->n;                                                                    \
     const S *x = j->x, *y = j->y, *w = j->w, *pw = j->pw, *g = j->g;                       \
     S *out = (S *)j->out;                                                                  \
     const int has_pw = pw != NULL;                                                         \
+    S pw_tiled[FA_BCE_PW_TILE];                                                            \
+    if (has_pw && n < FA_BCE_PW_TILE / 4) {          /* short rows: pw repeated, rows joined */ \
+        const ptrdiff_t period = FA_BCE_PW_TILE / n * n;                                   \
+        for (ptrdiff_t c = 0; c < period; c++)                                             \
+            pw_tiled[c] = pw[c % n];                                                       \
+        pw = pw_tiled;                                                                     \
+        n = period;                                                                        \
+    }                                                                                      \
     const fa_simd_##T zero = fa_set1_##T(0.0), one = fa_set1_##T(1.0);                     \
     const fa_simd_##T scale = fa_set1_##T(j->scale);                                       \
     ptrdiff_t b0 = begin;                                                                  \
