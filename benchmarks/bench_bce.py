@@ -3,6 +3,7 @@ thread) and the NumPy formula (the registry's BCE_LOSSES[0].numpy, torch's own f
 
     PYTHONPATH=. python -m pytest benchmarks/bench_bce.py --benchmark-enable
     PYTHONPATH=. python benchmarks/bench_bce.py --quick       # interleaved ratios
+    PYTHONPATH=. python benchmarks/bench_bce.py --threads     # 2 threads vs 1 by size
 
 Cases: 2^20 float32 logits (soft targets, no pos_weight), and (4096, 1000) float32 with a
 pos_weight of 1000 classes.  Logits N(0, 3), targets uniform in [0, 1].
@@ -108,7 +109,39 @@ def quick(rounds=21):
                   f"{med['numpy'] / med['fastact']:8.2f}x")
 
 
+def threads(rounds=41):
+    """2 threads against 1 (interleaved medians) by size: where the loss kernels start to split
+    (src_c/losses/fa_loss_run.h)."""
+    rng = np.random.default_rng(0)
+    before = fa.get_num_threads()
+    print("entries   loss 1t/2t us (ratio)   gradient 1t/2t us (ratio)   one_hot x100 float32 1t/2t us (ratio)")
+    try:
+        for n in (2 ** 14, 2 ** 15, 2 ** 16, 2 ** 18, 2 ** 20):
+            x = (rng.standard_normal(n) * 3).astype(np.float32)
+            y = rng.uniform(0, 1, n).astype(np.float32)
+            labels = np.arange(n) % 100
+            fns = (lambda: fa.binary_cross_entropy_with_logits(x, y),
+                   lambda: fa.binary_cross_entropy_with_logits_grad(x, y),
+                   lambda: fa.one_hot(labels, 100, np.float32))
+            times = {(f, k): [] for f in range(3) for k in (1, 2)}
+            for _ in range(rounds):
+                for f, fn in enumerate(fns):
+                    for k in (1, 2):
+                        fa.set_num_threads(k)
+                        t0 = time.perf_counter()
+                        fn()
+                        times[f, k].append(time.perf_counter() - t0)
+            med = {key: float(np.median(v)) * 1e6 for key, v in times.items()}
+            print(f"{n:8d}  " + "   ".join(f"{med[f, 1]:8.0f}/{med[f, 2]:<8.0f} ({med[f, 1] / med[f, 2]:.2f}x)"
+                                          for f in range(3)))
+    finally:
+        fa.set_num_threads(before)
+
+
 if __name__ == "__main__":
-    if "--quick" not in sys.argv[1:]:
+    if "--quick" in sys.argv[1:]:
+        quick()
+    elif "--threads" in sys.argv[1:]:
+        threads()
+    else:
         sys.exit(__doc__)
-    quick()

@@ -31,16 +31,17 @@
  * double): its error stays within the gradients' 8 ULP.  The float64 kernels compute in
  * double with the float64 family.  A weight multiplies each entry's value, and a weight of 0
  * gives 0 even where the loss is inf (the entry is left out).
- * Measured max error per entry against mpmath (6000 x: every binade of both signs, +-inf and
- * N(0, 5); y in {0, 1, 0.5, 0.1, 0.9, 1e-3, 0.999, 0.37}; pw absent, 0.3, 4; /tmp/bce_ulp.py
- * in the LOSS-B report): loss float32 0.58 ULP, float64 2.51 ULP (every variant); gradient (in
- * ULPs of its larger term) float32 4.32 (scalar, sse2) / 3.85 (avx2, avx512), float64 3.24;
- * 2^21 random (x ~ N(0, 9), y uniform, pw 0.3 / 2.7) against a float64 reference: float32
- * loss 0.60, gradient 4.91.  Bounds tested (registry BCE_LOSSES): 4 and 8.
+ * Measured max error per entry (tools/bce_accuracy.py) against mpmath (6000 x: every binade
+ * of both signs, +-inf and N(0, 5); y in {0, 1, 0.5, 0.1, 0.9, 1e-3, 0.999, 0.37}; pw absent,
+ * 0.3, 4): loss float32 0.58 ULP, float64 2.51 ULP (every variant); gradient (in ULPs of its
+ * larger term) float32 4.32 (scalar, sse2) / 3.85 (avx2, avx512), float64 3.24; 2^21 random
+ * (x ~ N(0, 9), y uniform, pw 0.3 / 2.7) against a float64 reference: float32 loss 0.60,
+ * gradient 4.91.  Bounds tested (registry BCE_LOSSES): 4 and 8.
  *
- * Reductions (MEAN, SUM): each block of FA_LOSS_BLOCK entries is summed per lane as a
- * double-double (two-sum), its lanes then summed in lane order; the blocks are summed in
- * order, as double-doubles, by the runner (losses/fa_loss_run.h): the sum of the rounded
+ * Reductions (MEAN, SUM): each block of FA_LOSS_BLOCK entries is summed per lane (float64: a
+ * double-double per lane, TwoSum; float32 values, computed in double: plain double sums), its
+ * lanes then summed in lane order; the blocks are summed in order, as double-doubles, by the
+ * runner (losses/fa_loss_run.h): the sum of the rounded
  * entries is exact to ~2^-100 relative before its final rounding.
  */
 #ifndef FA_BCE_H

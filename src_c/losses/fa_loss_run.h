@@ -12,8 +12,8 @@
  */
 #include <stdlib.h>
 
-/* Where splitting pays (2 threads against 1, float32, interleaved medians; /tmp/thr.py in the
- * LOSS-B report, 2-core Zen 4 VM): the loss (~1 ns/entry in double) 2^15: 1.02x, 2^16: 1.38x,
+/* Where splitting pays (2 threads against 1, float32, interleaved medians; benchmarks/bench_bce.py
+ * --threads, 2-core Zen 4 VM): the loss (~1 ns/entry in double) 2^15: 1.02x, 2^16: 1.38x,
  * 2^20: 1.74x; the float32 gradient (~0.3 ns/entry) 2^16: 0.72x, 2^20: 1.33x. */
 #define FA_LOSS_SPLIT_MIN ((ptrdiff_t)1 << 16)
 #define FA_LOSS_GRAD_SPLIT_MIN ((ptrdiff_t)1 << 18)
