@@ -41,8 +41,8 @@
  * Reductions (MEAN, SUM): each block of FA_LOSS_BLOCK entries is summed per lane (float64: a
  * double-double per lane, TwoSum; float32 values, computed in double: plain double sums), its
  * lanes then summed in lane order; the blocks are summed in order, as double-doubles, by the
- * runner (losses/fa_loss_run.h): the sum of the rounded
- * entries is exact to ~2^-100 relative before its final rounding.
+ * runner (losses/fa_loss_run.h).  The sum of the rounded entries is then exact to ~2^-100
+ * relative (float64) or 2^-42 (float32; entries of one sign) before its final rounding.
  */
 #ifndef FA_BCE_H
 #define FA_BCE_H
