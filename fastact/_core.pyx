@@ -313,3 +313,6 @@ def axis_fast(int op, bint reduce, object x, object axis, object out):
     if reduce and k < 0:
         return ya[()]
     return ya
+
+
+include "_bce_core.pxi"

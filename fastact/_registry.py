@@ -379,3 +379,82 @@ REDUCTIONS = (
 )
 
 REDUCTION_BY_KERNEL = {r.kernel: r for r in REDUCTIONS}
+
+
+# ---- binary cross-entropy with logits and one_hot (src_c/losses/, fastact/_bce.py) ----------
+
+class BceLoss:
+    """An element-wise loss of logits x and targets y of x's shape, with an optional weight
+    (x's shape) and pos_weight (one per column, the last axis): an FA_BCE kernel, its FA_BCE_GRAD
+    gradient kernel, and the per-entry maths the tests and benchmarks read.
+
+    name           Python name (the gradient: name + "_grad")
+    kernel         C names fa_<kernel>_<f32|f64>, fa_<grad_kernel>_<f32|f64>
+    reference      (mp, x, y, pw) -> mpf, one entry's exact loss (x = +-inf: the limit)
+    grad_reference (mp, x, y, pw) -> mpf, its exact derivative in x
+    numpy          (np, x, y, pw) -> ndarray, the formula a NumPy user writes (pw: array or 1)
+    ulp            bound per entry, float32 and float64, for y in [0, 1] and pw >= 0 (the
+                   reductions 'sum' and 'mean': the same bound against the exact sum or mean of
+                   the exact entries, the entries being all >= 0)
+    grad_ulp       bound of the gradient, in ULPs of its larger term ((1 - y) and c s, or c s and
+                   pw y: it cancels where sigmoid(x) is near pw y / c)
+    torch          torch.nn.functional name, doc: one line
+    """
+    __slots__ = ("name", "kernel", "grad_kernel", "reference", "grad_reference", "numpy", "ulp", "grad_ulp",
+                 "torch", "doc")
+
+    def __init__(self, name, kernel, grad_kernel, reference, grad_reference, numpy, ulp, grad_ulp, torch, doc):
+        self.name, self.kernel, self.grad_kernel = name, kernel, grad_kernel
+        self.reference, self.grad_reference, self.numpy = reference, grad_reference, numpy
+        self.ulp, self.grad_ulp, self.torch, self.doc = ulp, grad_ulp, torch, doc
+
+    def __repr__(self):
+        return f"BceLoss({self.name!r})"
+
+
+def _bce_ref(mp, x, y, pw=1):
+    """-(pw y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))) = pw y softplus(-x) + (1 - y) softplus(x)
+    (the textbook form: both terms >= 0 for y in [0, 1]); at x = +-inf the limit (0 where the
+    infinite term's factor is 0)."""
+    if mp.isinf(x):
+        k = (1 - y) if x > 0 else pw * y
+        return mp.mpf(0) if k == 0 else k * mp.inf
+    return pw * y * mp.log1p(mp.exp(-x)) + (1 - y) * mp.log1p(mp.exp(x))
+
+
+def _bce_grad_ref(mp, x, y, pw=1):
+    """(1 - y) sigmoid(x) - pw y sigmoid(-x); at x = +-inf: 1 - y, -pw y."""
+    if mp.isinf(x):
+        return (1 - y) if x > 0 else -pw * y
+    return (1 - y) / (1 + mp.exp(-x)) - pw * y / (1 + mp.exp(x))
+
+
+def _np_bce(np, x, y, pw=1):
+    """torch's own formula (binary_cross_entropy_with_logits in ATen's Loss.cpp), in NumPy."""
+    log_weight = (pw - 1) * y + 1
+    return (1 - y) * x + log_weight * (np.log1p(np.exp(-np.abs(x))) + np.maximum(-x, 0))
+
+
+BCE_LOSSES = (
+    BceLoss("binary_cross_entropy_with_logits", "bce_with_logits", "bce_with_logits_grad", _bce_ref,
+            _bce_grad_ref, _np_bce, ulp=4.0, grad_ulp=8.0, torch="binary_cross_entropy_with_logits",
+            doc="(1 - y) x + (1 + (pos_weight - 1) y) softplus(-x), times weight; exact limits at x = +-inf"),
+)
+
+
+class Encoding:
+    """An exact kernel on integer labels (an FA_ONE_HOT kernel): name, C kernel, parameters,
+    torch peer, doc."""
+    __slots__ = ("name", "kernel", "params", "torch", "doc")
+
+    def __init__(self, name, kernel, params, torch, doc):
+        self.name, self.kernel, self.params, self.torch, self.doc = name, kernel, params, torch, doc
+
+    def __repr__(self):
+        return f"Encoding({self.name!r})"
+
+
+ENCODINGS = (
+    Encoding("one_hot", "one_hot", (Param("num_classes", None), Param("dtype", "float64"), Param("axis", -1)),
+             torch="one_hot", doc="1 where the class is the label, 0 elsewhere, along a new axis"),
+)

@@ -60,9 +60,34 @@ typedef void (*fa_axis_f32_fn)(const float *x, float *y, ptrdiff_t outer, ptrdif
 typedef void (*fa_axis_f64_fn)(const double *x, double *y, ptrdiff_t outer, ptrdiff_t n,
                                ptrdiff_t inner, const fa_axis_opts *opts);
 
+/*
+ * An element-wise loss call (fa_bce.h): the operands of rows of n contiguous entries, each
+ * NULL where absent (w, pw, g: ones), in the dtype of the call (f32 or f64).  The kernel
+ * runs over the flat entries [begin, end): it writes out[i] (out != NULL), or sums the
+ * values of each block of FA_LOSS_BLOCK entries (begin and the blocks start at multiples of
+ * it) into sums[2b], sums[2b + 1] (a double-double, b the block's number counted from
+ * begin's) -- fixed blocks, so a reduction gives the same bits however it is split.
+ */
+#define FA_LOSS_BLOCK ((ptrdiff_t)2048)
+typedef struct fa_loss_job {
+    const void *x, *y, *w, *pw, *g;
+    void *out;
+    double *sums;
+    ptrdiff_t n;             /* row length: pw[n] applies to each row */
+    double scale;            /* gradients: the factor of every entry */
+} fa_loss_job;
+typedef void (*fa_loss_f32_fn)(const fa_loss_job *j, ptrdiff_t begin, ptrdiff_t end);
+typedef void (*fa_loss_f64_fn)(const fa_loss_job *j, ptrdiff_t begin, ptrdiff_t end);
+/* one_hot: count slices of (num_classes, inner) entries of out, their labels[count * inner] */
+typedef void (*fa_one_hot_f32_fn)(const int64_t *labels, float *out, ptrdiff_t count, ptrdiff_t inner,
+                                  ptrdiff_t num_classes);
+typedef void (*fa_one_hot_f64_fn)(const int64_t *labels, double *out, ptrdiff_t count, ptrdiff_t inner,
+                                  ptrdiff_t num_classes);
+
 /* Per kind (fastact_kinds.h): its id, its kernel type, and the body of its public entry
  * point fa_<name>_<T> (fa_dispatch.c; the public arguments in scope, prm the parameters). */
-enum fa_kind { FA_KIND_UNARY, FA_KIND_BINARY, FA_KIND_ROWWISE, FA_KIND_REDUCE, FA_KIND_ROWWISE_GRAD };
+enum fa_kind { FA_KIND_UNARY, FA_KIND_BINARY, FA_KIND_ROWWISE, FA_KIND_REDUCE, FA_KIND_ROWWISE_GRAD,
+               FA_KIND_BCE, FA_KIND_BCE_GRAD, FA_KIND_ONE_HOT };
 #define FA_KERNEL_TYPE_UNARY(T) fa_unary_##T##_fn
 #define FA_ENTRY_UNARY(T, op) fa_run_unary_##T(op, x, y, n, &prm);
 #define FA_KERNEL_TYPE_BINARY(T) fa_binary_##T##_fn
@@ -74,6 +99,17 @@ enum fa_kind { FA_KIND_UNARY, FA_KIND_BINARY, FA_KIND_ROWWISE, FA_KIND_REDUCE, F
 #define FA_KERNEL_TYPE_ROWWISE_GRAD(T) fa_axis_##T##_fn
 #define FA_ENTRY_ROWWISE_GRAD(T, op) \
     if (n > 0) { fa_axis_opts o = {NULL, g, NULL}; fa_run_axis_##T(op, y, out, rows, n, 1, &o); }
+/* the element-wise losses (src_c/losses/fa_bce.h; their runner: losses/fa_loss_run.h) */
+#define FA_KERNEL_TYPE_BCE(T) fa_loss_##T##_fn
+#define FA_ENTRY_BCE(T, op)                                                                 \
+    { fa_loss_job j = {x, target, weight, pos_weight, NULL, NULL, NULL, n, 1.0};            \
+      fa_run_loss(op, FA_DT_##T, &j, rows, n, reduction, out); }
+#define FA_KERNEL_TYPE_BCE_GRAD(T) fa_loss_##T##_fn
+#define FA_ENTRY_BCE_GRAD(T, op)                                                            \
+    { fa_loss_job j = {x, target, weight, pos_weight, grad_output, NULL, NULL, n, scale};   \
+      fa_run_loss(op, FA_DT_##T, &j, rows, n, FA_REDUCTION_NONE, out); }
+#define FA_KERNEL_TYPE_ONE_HOT(T) fa_one_hot_##T##_fn
+#define FA_ENTRY_ONE_HOT(T, op) fa_run_one_hot(op, FA_DT_##T, labels, out, outer, inner, num_classes, bad);
 
 /* The functions of fastact_functions.h, numbered in its order: FA_OP_<name>. */
 enum fa_op {
@@ -136,5 +172,10 @@ void fa_run_axis_f32(int op, const float *x, float *y, ptrdiff_t outer, ptrdiff_
                      const fa_axis_opts *opts);
 void fa_run_axis_f64(int op, const double *x, double *y, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner,
                      const fa_axis_opts *opts);
+/* The loss calls (losses/fa_loss_run.h, compiled into fa_dispatch.c): split over threads in
+ * fixed blocks; dt = FA_DT_<T>; out as the public functions of fastact_kinds.h. */
+void fa_run_loss(int op, int dt, fa_loss_job *j, ptrdiff_t rows, ptrdiff_t n, int reduction, void *out);
+void fa_run_one_hot(int op, int dt, const int64_t *labels, void *out, ptrdiff_t outer, ptrdiff_t inner,
+                    ptrdiff_t num_classes, ptrdiff_t *bad);
 
 #endif /* FASTACT_COMMON_H */

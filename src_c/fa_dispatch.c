@@ -234,3 +234,6 @@ void fa_##name##_f64 FA_ARGS_##kind(double, np, p1, p2)                         
 }
 #include "fastact_functions.h"
 #undef FA_FN
+
+/* ---- the loss kinds' calls (thread split, the reductions' final sum) ---- */
+#include "losses/fa_loss_run.h"

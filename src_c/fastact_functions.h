@@ -76,3 +76,7 @@ FA_BINARY(hardswish_grad,   COPY,  0, _, _)
 /* gradients along an axis: softmax_grad(y, g), log_softmax_grad(y, g) (y: the forward's output) */
 FA_ROWWISE_GRAD(softmax_grad)
 FA_ROWWISE_GRAD(log_softmax_grad)
+/* binary cross-entropy with logits, its gradient, one-hot encoding (src_c/losses/) */
+FA_BCE(bce_with_logits)
+FA_BCE_GRAD(bce_with_logits_grad)
+FA_ONE_HOT(one_hot)

@@ -24,6 +24,9 @@
 #ifndef FASTACT_KINDS_H
 #define FASTACT_KINDS_H
 
+#include <stddef.h>
+#include <stdint.h>   /* int64_t: the class labels of one_hot */
+
 #define FA_PARAMS_0(p1, p2)
 #define FA_PARAMS_1(p1, p2) , double p1
 #define FA_PARAMS_2(p1, p2) , double p1, double p2
@@ -64,5 +67,30 @@
  *   FA_ARGS_LOSS(T, np, p1, p2) (const T *x, const int64_t *target, T *out, ptrdiff_t rows, ptrdiff_t n FA_PARAMS_##np(p1, p2))
  * ), plus its kernel type and entry in fa_common.h and, if no kind has its loop yet,
  * the loop (kernels/fa_map.h) and thread split (fa_dispatch.c). */
+
+/* Reductions of a loss (the `reduction` argument of the loss kinds; torch's numbering). */
+#define FA_REDUCTION_NONE 0
+#define FA_REDUCTION_MEAN 1
+#define FA_REDUCTION_SUM 2
+
+/* binary cross-entropy with logits (docs/SPEC.md section 9): x, target and weight (NULL: ones)
+ * hold rows of n contiguous entries, pos_weight (NULL: ones) is one value per column (length n);
+ * reduction FA_REDUCTION_NONE writes rows*n losses, MEAN / SUM write out[0] */
+#define FA_BCE(name) FA_FN(BCE, name, AXIS, 0, _, _)
+#define FA_ARGS_BCE(T, np, p1, p2) (const T *x, const T *target, const T *weight, const T *pos_weight, T *out, ptrdiff_t rows, ptrdiff_t n, int reduction)
+#define FA_PASS_BCE(np, p1, p2) (x, target, weight, pos_weight, out, rows, n, reduction)
+
+/* its gradient: out = dloss/dx (x's shape) times grad_output (x's shape; NULL: ones) times scale
+ * (the caller's reduction factor: grad_output's scalar, divided by rows*n for a mean) */
+#define FA_BCE_GRAD(name) FA_FN(BCE_GRAD, name, AXIS, 0, _, _)
+#define FA_ARGS_BCE_GRAD(T, np, p1, p2) (const T *x, const T *target, const T *weight, const T *pos_weight, const T *grad_output, T *out, ptrdiff_t rows, ptrdiff_t n, double scale)
+#define FA_PASS_BCE_GRAD(np, p1, p2) (x, target, weight, pos_weight, grad_output, out, rows, n, scale)
+
+/* one-hot encoding: out (outer, num_classes, inner), C-contiguous, gets 1 at
+ * [o, labels[o, i], i] and 0 elsewhere; a label outside [0, num_classes) writes nothing and
+ * sets *bad to the flat position of the first such label (else *bad = -1) */
+#define FA_ONE_HOT(name) FA_FN(ONE_HOT, name, AXIS, 0, _, _)
+#define FA_ARGS_ONE_HOT(T, np, p1, p2) (const int64_t *labels, T *out, ptrdiff_t outer, ptrdiff_t inner, ptrdiff_t num_classes, ptrdiff_t *bad)
+#define FA_PASS_ONE_HOT(np, p1, p2) (labels, out, outer, inner, num_classes, bad)
 
 #endif /* FASTACT_KINDS_H */

@@ -8,7 +8,7 @@ import sys
 
 from fastact import kernels
 from fastact._reductions import __all__ as REDUCTIONS
-from fastact._registry import ACTIVATIONS, GRADIENTS
+from fastact._registry import ACTIVATIONS, BCE_LOSSES, ENCODINGS, GRADIENTS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
@@ -33,9 +33,19 @@ def test_gradients_agree_and_take_their_forward_parameters():
 
 
 def test_the_rest_of_the_c_list_is_the_reductions():
-    rest = [name for kind, name, cost, params in c_list() if kind not in ("UNARY", "BINARY")]
+    rest = [name for kind, name, cost, params in c_list() if kind not in ("UNARY", "BINARY") + LOSS_KINDS]
     # logsumexp_grad is softmax's (or logsumexp's) kernel times grad_output: no kernel of its own
     assert sorted(rest) == sorted(set(REDUCTIONS) - {"logsumexp_grad"})
+
+
+LOSS_KINDS = ("BCE", "BCE_GRAD", "ONE_HOT")
+
+
+def test_the_loss_kernels_agree_with_their_registry_entries():
+    c = [(kind, name) for kind, name, cost, params in c_list() if kind in LOSS_KINDS]
+    py = [("BCE", e.kernel) for e in BCE_LOSSES] + [("BCE_GRAD", e.grad_kernel) for e in BCE_LOSSES] + [
+        ("ONE_HOT", e.kernel) for e in ENCODINGS]
+    assert sorted(c) == sorted(py)
 
 
 def test_the_built_module_was_generated_from_this_list():

@@ -98,8 +98,9 @@ def render(functions, kinds):
            "link: a cimporting module fetches them from fastact.kernels.__pyx_capi__ when it is",
            "imported, and Cython checks each signature then (they are pinned by",
            'tests/test_cython_abi.py; examples: examples/embedding/)."""',
-           "from libc.stddef cimport ptrdiff_t", ""]
-    pyx = [HEADER, "# cython: language_level=3", "from libc.stddef cimport ptrdiff_t", "",
+           "from libc.stddef cimport ptrdiff_t", "from libc.stdint cimport int64_t", ""]
+    pyx = [HEADER, "# cython: language_level=3", "from libc.stddef cimport ptrdiff_t",
+           "from libc.stdint cimport int64_t", "",
            'cdef extern from "fastact.h" nogil:']
     for kind, name, cost, params in functions:
         for t in ("f32", "f64"):
