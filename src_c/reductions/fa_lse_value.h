@@ -112,7 +112,8 @@ static double fa_sm_lse_weighted_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdif
  * (M and l of opposite signs, result near 0): l carries the sum's absolute error (float32 data: ~2^-26 from   \
  * the float32 terms; float64: ~2^-53 l), ~l/|M + l| ULPs of the result.  Such slices are      \
  * summed again without a shift (reductions/fa_lse_exact.h: double-double terms, ~2^-76     \
- * absolute): float32 data where |M + l| < 1 and < |l|, float64 data where |M + l| < 4|l|.     \
+ * absolute): float32 data where |M + l| < 1 and < |l|, float64 data where |M + l| < 4|l|     \
+ * and |M + l| < 2 (unweighted; 2 <= |M + l| < 4|l| takes l as a pair, fa_lse_value_dd_l).   \
  * Inputs spread over +-50 never get there unless the result lands in (-1, 1). */             \
 static double fa_sm_lse_value_##T(const fa_sm_stats *s, const fa_scalar_##T *x, ptrdiff_t n,      \
                                   ptrdiff_t stride, const unsigned char *mask,                    \
