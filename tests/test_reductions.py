@@ -226,6 +226,18 @@ def test_logsumexp_cancelling(isa, dtype, axis):
         assert ulp_errors(fa.logsumexp(x, axis=axis), lh, ll, dtype).max() <= LSE_ULP
 
 
+def test_logsumexp_float64_shifted_rows_one_pass(isa):
+    """float64 rows below 0 whose result lies in |v| >= 2 while l = log(sum) is of v's size
+    (N(0, 3) - 20 rows, v ~ -6): M + l with l as a double-double (fa_lse_value_dd_l), no
+    second pass, still within the bound against mpmath."""
+    rng = np.random.default_rng(31)
+    for n, loc, s in [(4100, -20.0, 3.0), (300, -12.0, 3.0), (1000, -10.5, 1.0), (300, -14.0, 2.0)]:
+        x = rng.normal(loc, s, (16, n))
+        lh, ll = _mp_lse_rows(x)
+        assert np.any((np.abs(lh) >= 2) & (np.abs(lh) < 4 * np.abs(lh - x.max(axis=1))))
+        assert ulp_errors(fa.logsumexp(x, axis=-1), lh, ll, F64).max() <= LSE_ULP
+
+
 @pytest.mark.parametrize("dtype", [F32, F64])
 def test_logsumexp_cancelling_with_weights_and_mask(isa, dtype):
     """The re-summing of cancelling slices honours b= and where= like the fast path."""

@@ -7,6 +7,32 @@
 #ifndef FA_LSE_VALUE_H
 #define FA_LSE_VALUE_H
 
+/* M + log(S), S = C + t + te > 0, with log(S) carried as a pair (l_hi, l_lo): l_hi = log(hi)
+ * (libm), l_lo = S e^(-l_hi) - 1 (|l_lo| ~ 2^-52, its square dropped), e^(-l_hi) a
+ * double-double (fa_exp_dd_f64, ~2^-77), S e^(-l_hi) a two-product; then M + l_hi + l_lo by
+ * a two-sum.  Only the rounding of the statistics stays (the terms' exps and the merges,
+ * ~2^-53 S relative, so ~2^-53 absolute in the result): float64 results with |v| >= 2 keep
+ * <= 1.5 ULP without the second pass of fa_lse_exact.h (N(0,3) - 20 rows: v ~ -4.7,
+ * M ~ -10, l ~ 5.3, formerly summed twice). */
+FA_INLINE double fa_lse_value_dd_l(const fa_sm_stats *s)
+{
+    double hi = 0.0, lo = 0.0;
+    fa_two_sum_acc(&hi, &lo, s->C);
+    fa_two_sum_acc(&hi, &lo, s->t);
+    lo += s->te;
+    const double S = hi + lo, Sl = lo - (S - hi);
+    const double l_hi = log(S);
+    double e[FA_LANES_F64], el[FA_LANES_F64];
+    fa_simd_f64 t, n, vlo, vhi = fa_exp_dd_f64(fa_set1_f64(-l_hi), &vlo, &t, &n);
+    fa_storeu_f64(e, fa_scale_exp_f64(vhi, t, n));
+    fa_storeu_f64(el, fa_scale_exp_f64(vlo, t, n));
+    const double p = S * e[0], pl = fma(S, e[0], -p);             /* S e_hi exactly: p + pl */
+    const double l_lo = ((p - 1.0) + pl) + (S * el[0] + Sl * e[0]); /* p - 1 exact (Sterbenz) */
+    const double v = s->M + l_hi, bb = v - s->M;
+    const double err = (s->M - (v - bb)) + (l_hi - bb);
+    return v + (err + l_lo);
+}
+
 /* logsumexp of a slice whose M is not finite (or whose T is NaN): scalar, per docs/SPEC.md 4. */
 #define FA_SM_DEFINE_SPECIAL(T)                                                                   \
 static double fa_sm_lse_special_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdiff_t stride,        \
@@ -86,7 +112,8 @@ static double fa_sm_lse_weighted_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdif
  * (M and l of opposite signs, result near 0): l carries the sum's absolute error (float32 data: ~2^-26 from   \
  * the float32 terms; float64: ~2^-53 l), ~l/|M + l| ULPs of the result.  Such slices are      \
  * summed again without a shift (reductions/fa_lse_exact.h: double-double terms, ~2^-76     \
- * absolute): float32 data where |M + l| < 1 and < |l|, float64 data where |M + l| < 4|l|.     \
+ * absolute): float32 data where |M + l| < 1 and < |l|, float64 data where |M + l| < 4|l|     \
+ * and |M + l| < 2 (unweighted; 2 <= |M + l| < 4|l| takes l as a pair, fa_lse_value_dd_l).   \
  * Inputs spread over +-50 never get there unless the result lands in (-1, 1). */             \
 static double fa_sm_lse_value_##T(const fa_sm_stats *s, const fa_scalar_##T *x, ptrdiff_t n,      \
                                   ptrdiff_t stride, const unsigned char *mask,                    \
@@ -103,6 +130,8 @@ static double fa_sm_lse_value_##T(const fa_sm_stats *s, const fa_scalar_##T *x, 
         return v;                                                                                 \
     if (sizeof(fa_scalar_##T) == 4 ? !(fabs(v) < 1.0 && fabs(v) < fabs(l)) : !(fabs(v) < 4.0 * fabs(l))) \
         return v;                                                                                 \
+    if (sizeof(fa_scalar_##T) == 8 && !b && fabs(v) >= 2.0)   /* l as a pair is enough */       \
+        return fa_lse_value_dd_l(s);                                                              \
     if (stride == 1 && !mask && !b)                                                               \
         fa_lse_exact_sum_##T(x, n, &hi, &lo);                                                     \
     else                                                                                          \
