@@ -341,9 +341,18 @@ def _rowwise_grad(op, name, y, g, axis, out, where):
         mask = None if mask is None else mask.reshape(1)
     y3, order, _ = _layout(y, axes)
     g3 = np.ascontiguousarray(g.transpose(order)).reshape(y3.shape)
-    r3 = np.empty(y3.shape, dtype=compute)
+    r3 = None
+    if out is not None and out.dtype == compute and out.ndim == y.ndim:   # straight into out
+        r3 = _same_layout(base_view(out), order, y3.shape)
+        if r3 is not None and not (_core.in_place_or_apart(y3, r3) and _core.in_place_or_apart(g3, r3)):
+            r3 = None      # partial overlap: through a temporary
+    direct = r3 is not None
+    if not direct:
+        r3 = np.empty(y3.shape, dtype=compute)
     if y3.size:
         _core.axis(op, y3, r3.reshape(-1), _mask3(mask, order, y3.shape), g3)
+    if direct:
+        return out
     r = r3.reshape([y.shape[a] for a in order]).transpose(np.argsort(order)).reshape(shape)
     return _finish(r, out, result, compute)
 

@@ -1,52 +1,220 @@
 /*
  * reductions/fa_grad_rows.h -- the gradients of softmax and log_softmax along the middle
- * axis of a C-contiguous (outer, n, inner) block (kind FA_ROWWISE_GRAD, fastact_kinds.h).
- * A first version: scalar loops with a compensated float64 sum and libm exp, per ISA unit
- * like every kernel but not yet written over the SIMD wrappers (measured and tested for
- * correctness only: tests/test_reduction_gradients.py).
+ * axis of a C-contiguous (outer, n, inner) block (kind FA_ROWWISE_GRAD, fastact_kinds.h),
+ * over the SIMD wrappers and the float64 exp of the math family.
+ *
+ * Design.  opts->b holds grad_output g (x's shape; NULL: ones), opts->mask is where=
+ * (0 = left out: gradient 0, out of the sum):
+ *   softmax_grad      x = y, softmax's output:      out = y (g - s),      s = sum(g y)
+ *   log_softmax_grad  x = y, log_softmax's output:  out = g - e^y s,      s = sum(g)
+ * The sum runs in float64 lanes: float64 data compensated per lane (TwoSum, and the
+ * product's TwoProd error), the lanes added as a double-double, so s is within ~1 ULP of
+ * the exact sum for any n; float32 data widened on load (g y is then exact) and summed
+ * plainly in float64 (error ~n 2^-53 of the sum of |terms|, far below float32's ULP), or
+ * compensated where the slice runs across columns.  The output pass runs in float64 lanes,
+ * rounded once on the store, except softmax_grad of a contiguous float32 slice: float32
+ * lanes, y (g - s) with s rounded to float32.  e^y: fa_exp_minus_f64 (0.5 ULP
+ * + 2^-54.8 relative) with s multiplied in before the one scaling by 2^n, so e^y s is
+ * rounded once even where it is subnormal; y is taken as a log-probability (y <= 709).
+ * Float32 data: e^y from fa_exp_neg_f64w (2^-27 relative, y clamped to [-700, 700]),
+ * enough for the one rounding to float32.
+ *   Contiguous slices (inner == 1): lanes along the slice, two passes (sum, output).
+ *   inner > 1: lanes across FA_LANES_F64 neighbouring columns, each lane its own slice.
+ * NaN in a slice gives NaN for the slice; a fully masked slice gives 0 everywhere.
+ * out may be x or g (in place): each entry is read before it is written, and the second
+ * pass reads only entries it has not yet written.
+ * Accuracy (tests/test_reduction_gradients.py: torch, finite differences, every variant):
+ * within 4 ULP of the larger of the two terms (y g and y s, or g and e^y s): the roundings
+ * of s, of the difference and of the product (tests/test_reduction_gradients.py, mpmath).
  */
 #ifndef FA_GRAD_ROWS_H
 #define FA_GRAD_ROWS_H
-#include <math.h>
 
-/*
- * Gradients along the middle axis (axis kernels; opts->b holds grad_output g, of x's
- * shape; opts->mask is where=: 0 = left out, gradient 0 and out of the sum):
- *   softmax_grad      x = y, softmax's output:      out = y (g - sum(g y))
- *   log_softmax_grad  x = y, log_softmax's output:  out = g - e^y sum(g)
- * Per slice one pass sums (in float64 with Neumaier's compensation, for both dtypes),
- * a second pass writes out in float64 and rounds once.  e^y: libm exp (double).  NaN in
- * a slice gives NaN for the slice; a fully masked slice gives 0; g NULL counts as ones.
- * The slice is walked with stride `inner` (no separate column path: the Python layer
- * lays a non-last axis out as it does for the forwards).  out may be x or g (in place):
- * each entry is read before it is written.
- */
+/* Loads and stores of T data in float64 lanes (float32 widened, rounded once on the store). */
+#define FA_GR_LOAD_f64(p) fa_loadu_f64(p)
+#define FA_GR_LOAD_TAIL_f64(p, k) fa_load_tail_f64(p, k, 0.0)
+#define FA_GR_STORE_f64(p, v) fa_storeu_f64(p, v)
+#define FA_GR_STORE_TAIL_f64(p, v, k) fa_store_tail_f64(p, v, k)
+#define FA_GR_LOAD_f32(p) fa_loadu_f32_as_f64(p)
+#define FA_GR_LOAD_TAIL_f32(p, k) fa_load_tail_f32_as_f64(p, k, 0.0)
+#define FA_GR_STORE_f32(p, v) fa_storeu_f64_as_f32(p, v)
+#define FA_GR_STORE_TAIL_f32(p, v, k) fa_store_tail_f64_as_f32(p, v, k)
+
+/* One lane group's term of the sum: g y (LOG = 0) or g (LOG = 1), 0 where masked out;
+ * *lo gets the product's rounding error (float64 data; 0 for float32, where g y is exact). */
+FA_INLINE fa_simd_f64 fa_gr_term(fa_simd_f64 y, fa_simd_f64 g, int LOG, int exact_prod, fa_simd_f64 *lo)
+{
+    *lo = fa_set1_f64(0.0);
+    if (LOG)
+        return g;
+    if (exact_prod)
+        return fa_mul_f64(g, y);
+    return fa_two_prod_f64(g, y, lo);
+}
+
+/* The output of one lane group from its sum s (a vector: per column, or the slice's);
+ * wide: float32 data, whose e^y needs only fa_exp_neg_f64w's 2^-27 (y clamped to +-700) */
+FA_INLINE fa_simd_f64 fa_gr_out(fa_simd_f64 y, fa_simd_f64 g, fa_simd_f64 s, int LOG, int wide)
+{
+    if (!LOG)
+        return fa_mul_f64(y, fa_sub_f64(g, s));
+    if (wide) {
+        fa_simd_f64 yc = fa_max_f64(fa_set1_f64(-700.0), fa_min_f64(fa_set1_f64(700.0), y));
+        return fa_fnmadd_f64(fa_exp_neg_f64w(yc), s, g);
+    }
+    fa_simd_f64 t, nn;
+    fa_simd_f64 em = fa_exp_minus_f64(fa_neg_f64(y), fa_set1_f64(0.0), 0, &t, &nn);
+    return fa_sub_f64(g, fa_scale_exp_f64(fa_mul_f64(em, s), t, nn));
+}
+
+/* (s, c) += v (+ vlo), lane by lane: TwoSum, the errors into c; plain: s += v only */
+FA_INLINE void fa_gr_acc(fa_simd_f64 *s, fa_simd_f64 *c, fa_simd_f64 v, fa_simd_f64 vlo, int plain)
+{
+    fa_simd_f64 e;
+    if (plain) {
+        *s = fa_add_f64(*s, v);
+        return;
+    }
+    *s = fa_two_sum_f64(*s, v, &e);
+    *c = fa_add_f64(*c, fa_add_f64(e, vlo));
+}
+
+/* softmax_grad's output pass of a contiguous float32 slice in float32 lanes:
+ * out = y (g - s), s rounded to float32 (the roundings of s, the difference and the product) */
+FA_INLINE void fa_gr_softmax_out_f32(const float *y, const float *g, const unsigned char *mk,
+                                     float *out, ptrdiff_t n, double s)
+{
+    const ptrdiff_t L = FA_LANES_F32;
+    const fa_simd_f32 sv = fa_set1_f32((float)s), one = fa_set1_f32(1.0f), zero = fa_set1_f32(0.0f);
+    for (ptrdiff_t i = 0; i < n; i += L) {
+        const ptrdiff_t k = n - i;
+        fa_simd_f32 yv = k >= L ? fa_loadu_f32(y + i) : fa_load_tail_f32(y + i, k, 0.0f);
+        fa_simd_f32 gv = !g ? one : k >= L ? fa_loadu_f32(g + i) : fa_load_tail_f32(g + i, k, 0.0f);
+        fa_simd_f32 v = fa_mul_f32(yv, fa_sub_f32(gv, sv));
+        if (mk)
+            v = fa_select_f32(k >= L ? fa_load_mask_u8_f32(mk + i) : fa_load_tail_mask_u8_f32(mk + i, k), v, zero);
+        if (k >= L) fa_storeu_f32(out + i, v); else fa_store_tail_f32(out + i, v, k);
+    }
+}
+
 #define FA_SM_DEFINE_GRADS(T)                                                                     \
+/* a contiguous slice of n entries: lanes along it (two accumulator pairs, then the tail) */ \
+FA_INLINE fa_simd_f64 fa_gr_slice_term_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,         \
+                                          const unsigned char *mk, ptrdiff_t i, ptrdiff_t k,      \
+                                          int LOG, fa_simd_f64 *lo)                               \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_F64;                                                             \
+    const fa_simd_f64 zero = fa_set1_f64(0.0);                                                    \
+    fa_simd_f64 yv = k >= L ? FA_GR_LOAD_##T(y + i) : FA_GR_LOAD_TAIL_##T(y + i, k);              \
+    fa_simd_f64 gv = !g ? fa_set1_f64(1.0) : k >= L ? FA_GR_LOAD_##T(g + i) : FA_GR_LOAD_TAIL_##T(g + i, k); \
+    fa_simd_f64 v = fa_gr_term(yv, gv, LOG, sizeof(fa_scalar_##T) == sizeof(float), lo);          \
+    if (k < L) {                                                                                  \
+        v = fa_select_f64(fa_tail_mask_f64(k), v, zero);                                          \
+        *lo = fa_select_f64(fa_tail_mask_f64(k), *lo, zero);                                      \
+    }                                                                                             \
+    if (mk) {                                                                                     \
+        fa_mask_f64 keep = k >= L ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, k); \
+        v = fa_select_f64(keep, v, zero);                                                         \
+        *lo = fa_select_f64(keep, *lo, zero);                                                     \
+    }                                                                                             \
+    return v;                                                                                     \
+}                                                                                                 \
+FA_INLINE void fa_gr_slice_out_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,                \
+                                   const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t i,      \
+                                   ptrdiff_t k, fa_simd_f64 sv, int LOG)                          \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_F64;                                                             \
+    fa_simd_f64 yv = k >= L ? FA_GR_LOAD_##T(y + i) : FA_GR_LOAD_TAIL_##T(y + i, k);              \
+    fa_simd_f64 gv = !g ? fa_set1_f64(1.0) : k >= L ? FA_GR_LOAD_##T(g + i) : FA_GR_LOAD_TAIL_##T(g + i, k); \
+    fa_simd_f64 v = fa_gr_out(yv, gv, sv, LOG, sizeof(fa_scalar_##T) == sizeof(float));           \
+    if (mk)                                                                                       \
+        v = fa_select_f64(k >= L ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, k), v, fa_set1_f64(0.0)); \
+    if (k >= L) FA_GR_STORE_##T(out + i, v); else FA_GR_STORE_TAIL_##T(out + i, v, k);            \
+}                                                                                                 \
+FA_INLINE void fa_gr_slice_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,                    \
+                               const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t n, int LOG) \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_F64;                                                             \
+    const int F32 = sizeof(fa_scalar_##T) == sizeof(float);                                       \
+    const fa_simd_f64 zero = fa_set1_f64(0.0);                                                    \
+    fa_simd_f64 s0 = zero, c0 = zero, s1 = zero, c1 = zero, lo;                                   \
+    ptrdiff_t i = 0;                                                                              \
+    for (; i + 2 * L <= n; i += 2 * L) {                                                          \
+        fa_simd_f64 v = fa_gr_slice_term_##T(y, g, mk, i, L, LOG, &lo);                           \
+        fa_gr_acc(&s0, &c0, v, lo, F32);                                                               \
+        v = fa_gr_slice_term_##T(y, g, mk, i + L, L, LOG, &lo);                                   \
+        fa_gr_acc(&s1, &c1, v, lo, F32);                                                               \
+    }                                                                                             \
+    for (; i < n; i += L) {                                                                       \
+        fa_simd_f64 v = fa_gr_slice_term_##T(y, g, mk, i, n - i < L ? n - i : L, LOG, &lo);       \
+        fa_gr_acc(&s0, &c0, v, lo, F32);                                                               \
+    }                                                                                             \
+    double hs[2 * FA_LANES_F64], hc[2 * FA_LANES_F64], tot = 0.0, err = 0.0;                      \
+    fa_storeu_f64(hs, s0);                                                                        \
+    fa_storeu_f64(hs + L, s1);                                                                    \
+    fa_storeu_f64(hc, c0);                                                                        \
+    fa_storeu_f64(hc + L, c1);                                                                    \
+    for (ptrdiff_t k = 0; k < 2 * L; k++) {                                                       \
+        fa_two_sum_acc(&tot, &err, hs[k]);                                                        \
+        err += hc[k];                                                                             \
+    }                                                                                             \
+    if (F32 && !LOG) {                                                                            \
+        fa_gr_softmax_out_f32((const float *)y, (const float *)g, mk, (float *)out, n, tot + err); \
+        return;                                                                                   \
+    }                                                                                             \
+    const fa_simd_f64 sv = fa_set1_f64(tot + err);                                                \
+    for (i = 0; i + L <= n; i += L)                                                               \
+        fa_gr_slice_out_##T(y, g, mk, out, i, L, sv, LOG);                                        \
+    if (i < n)                                                                                    \
+        fa_gr_slice_out_##T(y, g, mk, out, i, n - i, sv, LOG);                                    \
+}                                                                                                 \
+/* columns [c0, c0 + w) of one (n, inner) block, w <= FA_LANES_F64: one lane per column */       \
+FA_INLINE void fa_gr_columns_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,                  \
+                                 const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t n,        \
+                                 ptrdiff_t inner, ptrdiff_t w, int LOG)                           \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_F64;                                                             \
+    const fa_simd_f64 zero = fa_set1_f64(0.0), one = fa_set1_f64(1.0);                            \
+    const int exact = sizeof(fa_scalar_##T) == sizeof(float);                                     \
+    fa_simd_f64 s = zero, c = zero, lo;                                                           \
+    for (ptrdiff_t k = 0; k < n; k++) {                                                           \
+        const ptrdiff_t i = k * inner;                                                            \
+        fa_simd_f64 yv = w >= L ? FA_GR_LOAD_##T(y + i) : FA_GR_LOAD_TAIL_##T(y + i, w);          \
+        fa_simd_f64 gv = !g ? one : w >= L ? FA_GR_LOAD_##T(g + i) : FA_GR_LOAD_TAIL_##T(g + i, w); \
+        fa_simd_f64 v = fa_gr_term(yv, gv, LOG, exact, &lo);                                      \
+        if (mk) {                                                                                 \
+            fa_mask_f64 keep = w >= L ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, w); \
+            v = fa_select_f64(keep, v, zero);                                                     \
+            lo = fa_select_f64(keep, lo, zero);                                                   \
+        }                                                                                         \
+        fa_gr_acc(&s, &c, v, lo, 0);                                                                 \
+    }                                                                                             \
+    const fa_simd_f64 sv = fa_add_f64(s, c);                                                      \
+    for (ptrdiff_t k = 0; k < n; k++) {                                                           \
+        const ptrdiff_t i = k * inner;                                                            \
+        fa_simd_f64 yv = w >= L ? FA_GR_LOAD_##T(y + i) : FA_GR_LOAD_TAIL_##T(y + i, w);          \
+        fa_simd_f64 gv = !g ? one : w >= L ? FA_GR_LOAD_##T(g + i) : FA_GR_LOAD_TAIL_##T(g + i, w); \
+        fa_simd_f64 v = fa_gr_out(yv, gv, sv, LOG, exact);                                               \
+        if (mk)                                                                                   \
+            v = fa_select_f64(w >= L ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, w), v, zero); \
+        if (w >= L) FA_GR_STORE_##T(out + i, v); else FA_GR_STORE_TAIL_##T(out + i, v, w);        \
+    }                                                                                             \
+}                                                                                                 \
 static void fa_sm_grad_##T(const fa_scalar_##T *y, fa_scalar_##T *out, ptrdiff_t outer,          \
                            ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o, int LOG)          \
 {                                                                                                 \
     const fa_scalar_##T *g = o ? (const fa_scalar_##T *)o->b : NULL;                              \
     const unsigned char *mk = o ? o->mask : NULL;                                                 \
     for (ptrdiff_t r = 0; r < outer; r++) {                                                       \
-        for (ptrdiff_t c = 0; c < inner; c++) {                                                   \
-            const ptrdiff_t base = r * n * inner + c;                                             \
-            double s = 0.0, comp = 0.0;                                                           \
-            for (ptrdiff_t k = 0; k < n; k++) {                                                   \
-                const ptrdiff_t i = base + k * inner;                                             \
-                if (mk && !mk[i]) continue;                                                       \
-                double gv = g ? (double)g[i] : 1.0;                                               \
-                double term = LOG ? gv : gv * (double)y[i];                                       \
-                double t = s + term;                                                              \
-                comp += fabs(s) >= fabs(term) ? (s - t) + term : (term - t) + s;                  \
-                s = t;                                                                            \
-            }                                                                                     \
-            s += comp;                                                                            \
-            for (ptrdiff_t k = 0; k < n; k++) {                                                   \
-                const ptrdiff_t i = base + k * inner;                                             \
-                double gv = g ? (double)g[i] : 1.0, yv = (double)y[i];                            \
-                double v = LOG ? gv - exp(yv) * s : yv * (gv - s);                                \
-                out[i] = (mk && !mk[i]) ? (fa_scalar_##T)0 : (fa_scalar_##T)v;                    \
-            }                                                                                     \
+        const ptrdiff_t base = r * n * inner;                                                     \
+        if (inner == 1) {                                                                         \
+            fa_gr_slice_##T(y + base, g ? g + base : NULL, mk ? mk + base : NULL, out + base, n, LOG); \
+            continue;                                                                             \
+        }                                                                                         \
+        for (ptrdiff_t c0 = 0; c0 < inner; c0 += FA_LANES_F64) {                                  \
+            const ptrdiff_t b = base + c0, w = inner - c0;                                        \
+            fa_gr_columns_##T(y + b, g ? g + b : NULL, mk ? mk + b : NULL, out + b, n, inner,     \
+                              w < FA_LANES_F64 ? w : FA_LANES_F64, LOG);                          \
         }                                                                                         \
     }                                                                                             \
 }                                                                                                 \
