@@ -12,8 +12,8 @@
  * the exact sum for any n; float32 data widened on load (g y is then exact) and summed
  * plainly in float64 (error ~n 2^-53 of the sum of |terms|, far below float32's ULP), or
  * compensated where the slice runs across columns.  The output pass runs in float64 lanes,
- * rounded once on the store, except softmax_grad of a contiguous float32 slice: float32
- * lanes, y (g - s) with s rounded to float32.  e^y: fa_exp_minus_f64 (0.5 ULP
+ * rounded once on the store, except for a contiguous float32 slice: float32 lanes, with s
+ * rounded to float32 (y (g - s); g - e^y s as one FMA, e^y from fa_exp_neg_f32).  e^y: fa_exp_minus_f64 (0.5 ULP
  * + 2^-54.8 relative) with s multiplied in before the one scaling by 2^n, so e^y s is
  * rounded once even where it is subnormal; y is taken as a log-probability (y <= 709).
  * Float32 data: e^y from fa_exp_neg_f64w (2^-27 relative, y clamped to [-700, 700]),
@@ -97,6 +97,29 @@ FA_INLINE void fa_gr_softmax_out_f32(const float *y, const float *g, const unsig
     }
 }
 
+/* log_softmax_grad's output pass of a contiguous float32 slice in float32 lanes:
+ * out = g - e^y s as one fused multiply-add, e^y from fa_exp_neg_f32 (~1 ULP) with y
+ * clamped to [-110, 88] (its range; a log-probability is <= 0, and below -110 the term
+ * e^y s is under 2^-158 |s|), s rounded to float32 */
+FA_INLINE void fa_gr_log_softmax_out_f32(const float *y, const float *g, const unsigned char *mk,
+                                         float *out, ptrdiff_t n, double s)
+{
+    const ptrdiff_t L = FA_LANES_F32;
+    const fa_simd_f32 sv = fa_set1_f32((float)s), one = fa_set1_f32(1.0f), zero = fa_set1_f32(0.0f);
+    const fa_simd_f32 lo = fa_set1_f32(-110.0f), hi = fa_set1_f32(88.0f);
+    for (ptrdiff_t i = 0; i < n; i += L) {
+        const ptrdiff_t k = n - i;
+        fa_simd_f32 yv = k >= L ? fa_loadu_f32(y + i) : fa_load_tail_f32(y + i, k, 0.0f);
+        fa_simd_f32 gv = !g ? one : k >= L ? fa_loadu_f32(g + i) : fa_load_tail_f32(g + i, k, 0.0f);
+        fa_simd_f32 nn, m;
+        fa_simd_f32 e = fa_exp_neg_f32(fa_min_f32(hi, fa_max_f32(lo, yv)), &nn, &m);
+        fa_simd_f32 v = fa_fnmadd_f32(e, sv, gv);
+        if (mk)
+            v = fa_select_f32(k >= L ? fa_load_mask_u8_f32(mk + i) : fa_load_tail_mask_u8_f32(mk + i, k), v, zero);
+        if (k >= L) fa_storeu_f32(out + i, v); else fa_store_tail_f32(out + i, v, k);
+    }
+}
+
 #define FA_SM_DEFINE_GRADS(T)                                                                     \
 /* a contiguous slice of n entries: lanes along it (two accumulator pairs, then the tail) */ \
 FA_INLINE fa_simd_f64 fa_gr_slice_term_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,         \
@@ -158,8 +181,11 @@ FA_INLINE void fa_gr_slice_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,  
         fa_two_sum_acc(&tot, &err, hs[k]);                                                        \
         err += hc[k];                                                                             \
     }                                                                                             \
-    if (F32 && !LOG) {                                                                            \
-        fa_gr_softmax_out_f32((const float *)y, (const float *)g, mk, (float *)out, n, tot + err); \
+    if (F32) {                                                                                    \
+        if (LOG)                                                                                  \
+            fa_gr_log_softmax_out_f32((const float *)y, (const float *)g, mk, (float *)out, n, tot + err); \
+        else                                                                                      \
+            fa_gr_softmax_out_f32((const float *)y, (const float *)g, mk, (float *)out, n, tot + err); \
         return;                                                                                   \
     }                                                                                             \
     const fa_simd_f64 sv = fa_set1_f64(tot + err);                                                \
