@@ -4,6 +4,7 @@ NumPy formula, from the registry's GRADIENTS.
     PYTHONPATH=. python -m pytest benchmarks/bench_gradients.py --benchmark-enable \
         --bench-sizes 1048576 -k float32
     PYTHONPATH=. python benchmarks/bench_gradients.py --quick      # interleaved ratios, 2^20 float32
+    PYTHONPATH=. python benchmarks/bench_gradients.py --rows       # softmax_grad / log_softmax_grad
 
 One group per (gradient, dtype, size):
 - fastact: `f_grad(x, g, *params, out=y)` into a preallocated array;
@@ -127,8 +128,41 @@ def quick(size=2 ** 20, dtype="float32", rounds=15, names=None):
     return ratios
 
 
+def rows(rounds=25):
+    """softmax_grad / log_softmax_grad (y the forward's output, into out=) against torch's own
+    backward kernels (torch._softmax_backward_data / _log_softmax_backward_data, one thread),
+    interleaved, medians; N(0, 3) logits."""
+    if TORCH is None:
+        sys.exit("--rows needs torch")
+    rng = np.random.default_rng(0)
+    print(f"{'gradient':46s} {'fastact ms':>10s} {'torch ms':>9s} {'torch / fastact':>16s}")
+    for dt in (np.float32, np.float64):
+        for shape, axis in (((1024, 1024), -1), ((1024, 1024), 0), ((64, 50257), -1)):
+            x = (rng.standard_normal(shape) * 3).astype(dt)
+            g = rng.standard_normal(shape).astype(dt)
+            for which in ("softmax", "log_softmax"):
+                y, out = getattr(fa, which)(x, axis=axis), np.empty_like(x)
+                f = getattr(fa, which + "_grad")
+                ty, tg = TORCH.from_numpy(y), TORCH.from_numpy(g)
+                back = getattr(TORCH, f"_{which}_backward_data")
+                impls = {"fastact": lambda: f(y, g, axis=axis, out=out),
+                         "torch": lambda: back(tg, ty, axis % len(shape), ty.dtype)}
+                times = {k: [] for k in impls}
+                for _ in range(rounds):
+                    for k, fn in impls.items():
+                        t0 = time.perf_counter()
+                        fn()
+                        times[k].append(time.perf_counter() - t0)
+                a, b = (float(np.median(times[k])) for k in ("fastact", "torch"))
+                name = f"{which}_grad {np.dtype(dt).name} {shape} axis={axis}"
+                print(f"{name:46s} {a * 1e3:10.3f} {b * 1e3:9.3f} {b / a:15.2f}x")
+
+
 if __name__ == "__main__":
     args = sys.argv[1:]
+    if "--rows" in args:
+        rows()
+        sys.exit()
     if "--quick" not in args:
         sys.exit(__doc__)
     quick(dtype="float64" if "--float64" in args else "float32",
