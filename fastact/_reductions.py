@@ -378,6 +378,25 @@ def log_softmax_grad(y, grad_output, axis=None, out=None, where=None):
     return _rowwise_grad(_LOG_SOFTMAX_GRAD, "log_softmax_grad", y, grad_output, axis, out, where)
 
 
+def _weighted_softmax(a, b, axis, where, lse, sign):
+    """b e^(a - lse) sign, lse and sign logsumexp(a, b=b)'s: the C softmax of the entries
+    with b != 0 (and where) times b and one factor per slice, e^(lse0 - lse) sign with lse0
+    their unweighted logsumexp (C).  The factor carries lse's rounding as e^(a - lse) does
+    (relative ~ULP(lse)).  Slices with an infinite lse or lse0 (+inf entries, overflowing
+    weights) take the direct formula b e^(a - lse) sign, as every entry of them does."""
+    keep = b != 0
+    if where is not None:
+        keep &= np.broadcast_to(np.asarray(where, dtype=bool), a.shape)
+    lse0 = np.asarray(logsumexp(a, axis=axis, keepdims=True, where=keep), a.dtype)
+    with np.errstate(all="ignore"):
+        w = np.asarray(softmax(a, axis=axis, where=keep), a.dtype) * b * (np.exp(lse0 - lse) * sign)
+        odd = ~(np.isfinite(lse0) & np.isfinite(lse))
+        if odd.any():      # rare: the direct formula, on those slices only
+            direct = np.where(keep, b * np.exp(a - lse) * sign, 0)
+            w = np.where(np.broadcast_to(odd, a.shape), direct, w)
+    return w
+
+
 def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None):
     """The gradient of logsumexp(a, axis, b=b, where=where) times grad_output:
     grad_output * b * exp(a - logsumexp), of a's shape.
@@ -386,8 +405,8 @@ def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None)
     as 1); None means ones.  Masked entries (`where` False), entries with b == 0 and every
     entry of a fully masked or all -inf slice get gradient 0 (pytorch#31829, jax#6811:
     there the peers give NaN).  A negative total (b < 0) differentiates log|total|.
-    Without b the weights are fastact.softmax's (C, <= 4 ULP), with b they are
-    b * exp(a - lse) in NumPy on the C logsumexp.
+    Without b the weights are fastact.softmax's (C, <= 4 ULP); with b, the C softmax of the
+    entries with b != 0 times b and a per-slice factor e^(lse0 - lse) (_weighted_softmax).
     """
     a = as_array(a)
     if a.dtype.kind == "c":
@@ -403,11 +422,8 @@ def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None)
     if b is None:
         w = np.asarray(softmax(a, axis=axes if a.ndim else None, where=where), compute)
     else:
-        with np.errstate(all="ignore"):
-            w = np.asarray(b, compute) * np.exp(a - lse) * sign
-        if where is not None:
-            w = np.where(where, w, 0)
-        w = np.where(np.asarray(b) == 0, 0, w)
+        w = _weighted_softmax(a, np.broadcast_to(np.asarray(b, compute), a.shape), axes if a.ndim else None,
+                              where, lse, sign)
     w = np.where(np.isneginf(lse) | (sign == 0), 0, np.broadcast_to(w, a.shape))   # all -inf / fully masked
     if grad_output is not None:
         g = np.asarray(grad_output, compute)
