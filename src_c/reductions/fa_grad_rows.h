@@ -10,8 +10,7 @@
  * The sum runs in float64 lanes: float64 data compensated per lane (TwoSum, and the
  * product's TwoProd error), the lanes added as a double-double, so s is within ~1 ULP of
  * the exact sum for any n; float32 data widened on load (g y is then exact) and summed
- * plainly in float64 (error ~n 2^-53 of the sum of |terms|, far below float32's ULP), or
- * compensated where the slice runs across columns.  The output pass runs in float64 lanes,
+ * plainly in float64 (error ~n 2^-53 of the sum of |terms|, far below float32's ULP).  The output pass runs in float64 lanes,
  * rounded once on the store, except for a contiguous float32 slice: float32 lanes, with s
  * rounded to float32 (y (g - s); g - e^y s as one FMA, e^y from fa_exp_neg_f32).  e^y: fa_exp_minus_f64 (0.5 ULP
  * + 2^-54.8 relative) with s multiplied in before the one scaling by 2^n, so e^y s is
@@ -19,7 +18,7 @@
  * Float32 data: e^y from fa_exp_neg_f64w (2^-27 relative, y clamped to [-700, 700]),
  * enough for the one rounding to float32.
  *   Contiguous slices (inner == 1): lanes along the slice, two passes (sum, output).
- *   inner > 1: lanes across FA_LANES_F64 neighbouring columns, each lane its own slice.
+ *   inner > 1: lanes across 2 FA_LANES_F64 neighbouring columns, each lane its own slice.
  * NaN in a slice gives NaN for the slice; a fully masked slice gives 0 everywhere.
  * out may be x or g (in place): each entry is read before it is written, and the second
  * pass reads only entries it has not yet written.
@@ -194,36 +193,31 @@ FA_INLINE void fa_gr_slice_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,  
     if (i < n)                                                                                    \
         fa_gr_slice_out_##T(y, g, mk, out, i, n - i, sv, LOG);                                    \
 }                                                                                                 \
-/* columns [c0, c0 + w) of one (n, inner) block, w <= FA_LANES_F64: one lane per column */       \
+/* columns [c0, c0 + w) of one (n, inner) block, w <= 2 FA_LANES_F64: one lane per column,  \
+ * two vectors (a float32 cache line on AVX-512) */                                               \
 FA_INLINE void fa_gr_columns_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,                  \
                                  const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t n,        \
                                  ptrdiff_t inner, ptrdiff_t w, int LOG)                           \
 {                                                                                                 \
-    const ptrdiff_t L = FA_LANES_F64;                                                             \
-    const fa_simd_f64 zero = fa_set1_f64(0.0), one = fa_set1_f64(1.0);                            \
-    const int exact = sizeof(fa_scalar_##T) == sizeof(float);                                     \
-    fa_simd_f64 s = zero, c = zero, lo;                                                           \
+    const ptrdiff_t L = FA_LANES_F64, w0 = w < FA_LANES_F64 ? w : FA_LANES_F64, w1 = w - w0;      \
+    const int F32 = sizeof(fa_scalar_##T) == sizeof(float);                                       \
+    const fa_simd_f64 zero = fa_set1_f64(0.0);                                                    \
+    fa_simd_f64 s0 = zero, c0 = zero, s1 = zero, c1 = zero, lo;                                   \
     for (ptrdiff_t k = 0; k < n; k++) {                                                           \
         const ptrdiff_t i = k * inner;                                                            \
-        fa_simd_f64 yv = w >= L ? FA_GR_LOAD_##T(y + i) : FA_GR_LOAD_TAIL_##T(y + i, w);          \
-        fa_simd_f64 gv = !g ? one : w >= L ? FA_GR_LOAD_##T(g + i) : FA_GR_LOAD_TAIL_##T(g + i, w); \
-        fa_simd_f64 v = fa_gr_term(yv, gv, LOG, exact, &lo);                                      \
-        if (mk) {                                                                                 \
-            fa_mask_f64 keep = w >= L ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, w); \
-            v = fa_select_f64(keep, v, zero);                                                     \
-            lo = fa_select_f64(keep, lo, zero);                                                   \
+        fa_simd_f64 v = fa_gr_slice_term_##T(y, g, mk, i, w0, LOG, &lo);                          \
+        fa_gr_acc(&s0, &c0, v, lo, F32);                                                          \
+        if (w1 > 0) {                                                                             \
+            v = fa_gr_slice_term_##T(y, g, mk, i + L, w1, LOG, &lo);                              \
+            fa_gr_acc(&s1, &c1, v, lo, F32);                                                      \
         }                                                                                         \
-        fa_gr_acc(&s, &c, v, lo, 0);                                                                 \
     }                                                                                             \
-    const fa_simd_f64 sv = fa_add_f64(s, c);                                                      \
+    const fa_simd_f64 sv0 = fa_add_f64(s0, c0), sv1 = fa_add_f64(s1, c1);                         \
     for (ptrdiff_t k = 0; k < n; k++) {                                                           \
         const ptrdiff_t i = k * inner;                                                            \
-        fa_simd_f64 yv = w >= L ? FA_GR_LOAD_##T(y + i) : FA_GR_LOAD_TAIL_##T(y + i, w);          \
-        fa_simd_f64 gv = !g ? one : w >= L ? FA_GR_LOAD_##T(g + i) : FA_GR_LOAD_TAIL_##T(g + i, w); \
-        fa_simd_f64 v = fa_gr_out(yv, gv, sv, LOG, exact);                                               \
-        if (mk)                                                                                   \
-            v = fa_select_f64(w >= L ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, w), v, zero); \
-        if (w >= L) FA_GR_STORE_##T(out + i, v); else FA_GR_STORE_TAIL_##T(out + i, v, w);        \
+        fa_gr_slice_out_##T(y, g, mk, out, i, w0, sv0, LOG);                                      \
+        if (w1 > 0)                                                                               \
+            fa_gr_slice_out_##T(y, g, mk, out, i + L, w1, sv1, LOG);                              \
     }                                                                                             \
 }                                                                                                 \
 static void fa_sm_grad_##T(const fa_scalar_##T *y, fa_scalar_##T *out, ptrdiff_t outer,          \
@@ -237,10 +231,10 @@ static void fa_sm_grad_##T(const fa_scalar_##T *y, fa_scalar_##T *out, ptrdiff_t
             fa_gr_slice_##T(y + base, g ? g + base : NULL, mk ? mk + base : NULL, out + base, n, LOG); \
             continue;                                                                             \
         }                                                                                         \
-        for (ptrdiff_t c0 = 0; c0 < inner; c0 += FA_LANES_F64) {                                  \
+        for (ptrdiff_t c0 = 0; c0 < inner; c0 += 2 * FA_LANES_F64) {                              \
             const ptrdiff_t b = base + c0, w = inner - c0;                                        \
             fa_gr_columns_##T(y + b, g ? g + b : NULL, mk ? mk + b : NULL, out + b, n, inner,     \
-                              w < FA_LANES_F64 ? w : FA_LANES_F64, LOG);                          \
+                              w < 2 * FA_LANES_F64 ? w : 2 * FA_LANES_F64, LOG);                  \
         }                                                                                         \
     }                                                                                             \
 }                                                                                                 \
