@@ -49,6 +49,8 @@ OP_HARDSIGMOID_GRAD = BINARY_OP_INDEX['hardsigmoid_grad']
 OP_HARDSWISH_GRAD = BINARY_OP_INDEX['hardswish_grad']
 _GELU_OPS = {'none': OP_GELU, 'tanh': OP_GELU_TANH}
 _GELU_GRAD_OPS = {'none': OP_GELU_GRAD, 'tanh': OP_GELU_TANH_GRAD}
+OP_SIGMOID_GRAD_FROM_OUTPUT = BINARY_OP_INDEX['sigmoid_grad_from_output']
+OP_TANH_GRAD_FROM_OUTPUT = BINARY_OP_INDEX['tanh_grad_from_output']
 
 
 def relu(x, out=None):
@@ -484,6 +486,32 @@ def hardswish_grad(x, grad_output=None, out=None):
     return apply_binary(OP_HARDSWISH_GRAD, x, grad_output, out, 0.0, 0.0, 'hardswish_grad') if y is None else y
 
 
+def sigmoid_grad_from_output(y, grad_output=None, out=None):
+    """y (1 - y) grad_output, y = sigmoid(x): sigmoid's derivative from its output
+
+    y is fastact.sigmoid's output (or any array of such values); grad_output broadcasts
+    with it (None: ones).  Cheaper than sigmoid_grad(x) (no exponential), and exact as a
+    function of y, but y carries the forward's rounding: where |f'| is small (|x| beyond a
+    few units) sigmoid_grad(x) is the accurate one.  Returns a new array (a NumPy scalar
+    for 0-d input), or writes into `out` and returns it.
+    """
+    r = binary_fast(OP_SIGMOID_GRAD_FROM_OUTPUT, y, grad_output, out, 0.0, 0.0)
+    return apply_binary(OP_SIGMOID_GRAD_FROM_OUTPUT, y, grad_output, out, 0.0, 0.0, 'sigmoid_grad_from_output') if r is None else r
+
+
+def tanh_grad_from_output(y, grad_output=None, out=None):
+    """(1 - y)(1 + y) grad_output, y = tanh(x): tanh's derivative from its output
+
+    y is fastact.tanh's output (or any array of such values); grad_output broadcasts
+    with it (None: ones).  Cheaper than tanh_grad(x) (no exponential), and exact as a
+    function of y, but y carries the forward's rounding: where |f'| is small (|x| beyond a
+    few units) tanh_grad(x) is the accurate one.  Returns a new array (a NumPy scalar
+    for 0-d input), or writes into `out` and returns it.
+    """
+    r = binary_fast(OP_TANH_GRAD_FROM_OUTPUT, y, grad_output, out, 0.0, 0.0)
+    return apply_binary(OP_TANH_GRAD_FROM_OUTPUT, y, grad_output, out, 0.0, 0.0, 'tanh_grad_from_output') if r is None else r
+
+
 expit = sigmoid
 log_expit = log_sigmoid
 swish = silu
@@ -535,6 +563,8 @@ FUNCTIONS = {
     'mish_grad': mish_grad,
     'hardsigmoid_grad': hardsigmoid_grad,
     'hardswish_grad': hardswish_grad,
+    'sigmoid_grad_from_output': sigmoid_grad_from_output,
+    'tanh_grad_from_output': tanh_grad_from_output,
 }
 for _f in FUNCTIONS.values():
     _f.__module__ = "fastact"

@@ -316,6 +316,42 @@ GRADIENTS = (
 GRAD_BY_KERNEL = {g.kernel: g for g in GRADIENTS}
 
 
+class OutputGradient:
+    """The derivative of an element-wise function computed from its OUTPUT y = f(x) (an
+    FA_BINARY kernel on (y, grad_output), no transcendental: torch's sigmoid_backward /
+    tanh_backward).  Public name: the forward's public name + "_grad_from_output".
+
+    kernel      C name fa_<kernel>_<f32|f64>
+    forward     the Activation (kernel name) whose output it takes
+    reference   (mp, y) -> mpf, the exact f'(x) as a function of y
+    numpy       (np, y) -> ndarray, the same as a user writes it
+    ulp         bound against the exact function of the given y, float32 and float64
+    domain      the range of y the forward produces (swept by the tests; any y is accepted)
+    """
+    __slots__ = ("kernel", "forward", "reference", "numpy", "ulp", "domain", "doc")
+
+    def __init__(self, kernel, forward, reference, numpy, ulp, domain, doc):
+        self.kernel, self.forward, self.reference, self.numpy = kernel, forward, reference, numpy
+        self.ulp, self.domain, self.doc = ulp, domain, doc
+
+    def __repr__(self):
+        return f"OutputGradient({self.kernel!r})"
+
+    @property
+    def name(self):
+        return BY_KERNEL[self.forward].name + "_grad_from_output"
+
+
+OUTPUT_GRADIENTS = (
+    OutputGradient("sigmoid_grad_from_output", "sigmoid", lambda mp, y: y * (1 - y), lambda np, y: y * (1 - y),
+                   ulp=2.0, domain=(0.0, 1.0),
+                   doc="y (1 - y) grad_output, y = sigmoid(x): sigmoid's derivative from its output"),
+    OutputGradient("tanh_grad_from_output", "tanh", lambda mp, y: (1 - y) * (1 + y), lambda np, y: 1 - y * y,
+                   ulp=3.0, domain=(-1.0, 1.0),
+                   doc="(1 - y)(1 + y) grad_output, y = tanh(x): tanh's derivative from its output"),
+)
+
+
 class Reduction:
     """A function along an axis: an FA_ROWWISE or FA_REDUCE kernel fa_<kernel>_<f32|f64> on
     rows of the last axis (fastact/_reductions.py moves any axis there).

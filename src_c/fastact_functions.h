@@ -80,3 +80,7 @@ FA_ROWWISE_GRAD(log_softmax_grad)
 FA_BCE(bce_with_logits)
 FA_BCE_GRAD(bce_with_logits_grad)
 FA_ONE_HOT(one_hot)
+/* gradients of sigmoid and tanh from the forward's output y: y (1 - y) g, (1 - y)(1 + y) g
+ * (kernels/fa_grad_from_output.h; torch's sigmoid_backward / tanh_backward) */
+FA_BINARY(sigmoid_grad_from_output, COPY, 0, _, _)
+FA_BINARY(tanh_grad_from_output,    COPY, 0, _, _)

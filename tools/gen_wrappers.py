@@ -153,6 +153,25 @@ def {name}(x, grad_output=None, {_signature(first)}out=None):
 '''
 
 
+def _output_gradient(entry):
+    op = _const(entry.kernel)
+    fwd = entry.forward
+    return f'''
+
+def {entry.name}(y, grad_output=None, out=None):
+    """{_docstring(entry.doc)}
+
+    y is fastact.{fwd}'s output (or any array of such values); grad_output broadcasts
+    with it (None: ones).  Cheaper than {fwd}_grad(x) (no exponential), and exact as a
+    function of y, but y carries the forward's rounding: where |f'| is small (|x| beyond a
+    few units) {fwd}_grad(x) is the accurate one.  Returns a new array (a NumPy scalar
+    for 0-d input), or writes into `out` and returns it.
+    """
+    r = binary_fast({op}, y, grad_output, out, 0.0, 0.0)
+    return apply_binary({op}, y, grad_output, out, 0.0, 0.0, {entry.name!r}) if r is None else r
+'''
+
+
 def _load_registry():
     import importlib.util
     spec = importlib.util.spec_from_file_location("_fastact_registry", os.path.join(ROOT, "fastact", "_registry.py"))
@@ -174,6 +193,9 @@ def generate_source(registry=None):
     consts += [f"{_const(g.kernel)} = BINARY_OP_INDEX[{g.kernel!r}]" for g in reg.GRADIENTS]
     defs = "".join(_forward(entries, consts) for entries in groups.values())
     defs += "".join(_gradient(entries, forward, consts) for entries in grad_groups.values())
+    output_grads = getattr(reg, "OUTPUT_GRADIENTS", ())
+    consts += [f"{_const(g.kernel)} = BINARY_OP_INDEX[{g.kernel!r}]" for g in output_grads]
+    defs += "".join(_output_gradient(g) for g in output_grads)
     names = {}
     for name, entries in groups.items():
         names[name] = name
@@ -183,6 +205,8 @@ def generate_source(registry=None):
         names[name] = name
         for alias in forward[entries[0].forward].aliases:     # expit_grad, log_expit_grad, swish_grad
             names[alias + "_grad"] = name
+    for g in output_grads:
+        names[g.name] = g.name
     aliases = "\n".join(f"{a} = {n}" for a, n in names.items() if a != n)
     table = "\n".join(f"    {a!r}: {a}," for a in names)
     tail = f'''
