@@ -17,6 +17,7 @@
 #include "reductions/fa_grad_rows.h"
 #include "losses/fa_bce.h"
 #include "losses/fa_one_hot.h"
+#include "losses/fa_cross_entropy.h"
 
 void FA_FILL_TABLE(fa_table *t)
 {
