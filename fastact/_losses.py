@@ -145,7 +145,7 @@ def _grad(ops, name, code, grad_output, loss=None):
     return ops.unlast(grad)
 
 
-def cross_entropy(logits, target, axis=-1, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0,
+def cross_entropy(logits, target, axis: int = -1, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0,
                   return_grad=False):
     """Cross-entropy of logits against class targets or probability targets, along `axis` (the
     class axis: PyTorch's (N, C, d1, ..., dK) is axis=1), torch.nn.functional.cross_entropy's
@@ -178,7 +178,7 @@ def cross_entropy(logits, target, axis=-1, weight=None, ignore_index=-100, reduc
     return ops.reduce(loss, code)
 
 
-def cross_entropy_grad(logits, target, axis=-1, weight=None, ignore_index=-100, reduction="mean",
+def cross_entropy_grad(logits, target, axis: int = -1, weight=None, ignore_index=-100, reduction="mean",
                        label_smoothing=0.0, grad_output=None):
     """d cross_entropy(logits, target, axis, weight, ignore_index, reduction, label_smoothing) / d logits
     times grad_output, of logits' shape, fused in C: per row
@@ -196,7 +196,7 @@ def cross_entropy_grad(logits, target, axis=-1, weight=None, ignore_index=-100, 
     return _grad(ops, name, code, grad_output)
 
 
-def nll_loss(log_probs, target, axis=-1, weight=None, ignore_index=-100, reduction="mean"):
+def nll_loss(log_probs, target, axis: int = -1, weight=None, ignore_index=-100, reduction="mean"):
     """Negative log-likelihood of log-probabilities (e.g. log_softmax output) along `axis`:
     -weight[t] log_probs[t] per position, torch.nn.functional.nll_loss's options and values
     (a target equal to ignore_index contributes 0; 'mean' divides by the sum of the weights of
