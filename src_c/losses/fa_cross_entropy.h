@@ -99,7 +99,8 @@ FA_INLINE int fa_ce_softmax_f64(const double *x, double *y, ptrdiff_t n, const f
 /* The sums of one pass over a row (float64 lanes; HAS_W, HAS_P compile-time at each call):
  *   D = sum_{unmasked} w_j (M - x_j), E = sum_{unmasked} w_j, Cn = number unmasked,
  *   A = sum_{p_j != 0} w_j p_j (M - x_j), B = sum_j w_j p_j   (probability targets)
- * D and A TwoSum-compensated. */
+ * For float64 data D and A are TwoSum-compensated; for float32 data (terms computed exactly in
+ * double, all >= 0) plain double sums are exact to ~n 2^-53 relative, far below float32's ULP. */
 typedef struct fa_ce_sums {
     double D, E, Cn, A, B;
 } fa_ce_sums;
@@ -109,6 +110,7 @@ FA_INLINE void fa_ce_sums_##T(const fa_scalar_##T *x, const fa_scalar_##T *w, co
                               ptrdiff_t n, double M, int HAS_W, int HAS_P, fa_ce_sums *r)       \
 {                                                                                                 \
     const ptrdiff_t L = FA_LANES_F64;                                                             \
+    const int EXACT = sizeof(fa_scalar_##T) == 8;   /* float32 data: plain double sums suffice */ \
     const fa_simd_f64 zero = fa_set1_f64(0.0), one = fa_set1_f64(1.0), ninf = fa_set1_f64(-INFINITY); \
     const fa_simd_f64 Mv = fa_set1_f64(M);                                                        \
     fa_simd_f64 D = zero, De = zero, E = zero, Cn = zero, A = zero, Ae = zero, B = zero;          \
@@ -121,16 +123,25 @@ FA_INLINE void fa_ce_sums_##T(const fa_scalar_##T *x, const fa_scalar_##T *w, co
         fa_simd_f64 d = fa_sub_f64(Mv, v);                                                        \
         fa_simd_f64 wd = fa_select_f64(un, HAS_W ? fa_mul_f64(wv, d) : d, zero);                  \
         fa_simd_f64 err;                                                                          \
-        D = fa_two_sum_f64(D, wd, &err);                                                          \
-        De = fa_add_f64(De, err);                                                                 \
-        E = fa_add_f64(E, fa_select_f64(un, wv, zero));                                           \
+        if (EXACT) {                                                                              \
+            D = fa_two_sum_f64(D, wd, &err);                                                      \
+            De = fa_add_f64(De, err);                                                             \
+        } else {                                                                                  \
+            D = fa_add_f64(D, wd);                                                                \
+        }                                                                                         \
         Cn = fa_add_f64(Cn, fa_select_f64(un, one, zero));                                        \
+        if (HAS_W)                                                                                \
+            E = fa_add_f64(E, fa_select_f64(un, wv, zero));                                       \
         if (HAS_P) {                                                                              \
             fa_simd_f64 pv = full ? fa_sm_ld_##T(p + i) : fa_sm_ldt_##T(p + i, left, 0.0);        \
             fa_simd_f64 wp = HAS_W ? fa_mul_f64(wv, pv) : pv;                                     \
             fa_simd_f64 ad = fa_select_f64(fa_cmpeq_f64(wp, zero), zero, fa_mul_f64(wp, d));      \
-            A = fa_two_sum_f64(A, ad, &err);                                                      \
-            Ae = fa_add_f64(Ae, err);                                                             \
+            if (EXACT) {                                                                          \
+                A = fa_two_sum_f64(A, ad, &err);                                                  \
+                Ae = fa_add_f64(Ae, err);                                                         \
+            } else {                                                                              \
+                A = fa_add_f64(A, ad);                                                            \
+            }                                                                                     \
             B = fa_add_f64(B, wp);                                                                \
         }                                                                                         \
     }                                                                                             \
@@ -139,8 +150,8 @@ FA_INLINE void fa_ce_sums_##T(const fa_scalar_##T *x, const fa_scalar_##T *w, co
     fa_storeu_f64(e, De);                                                                         \
     for (int k = 0; k < FA_LANES_F64; k++) { fa_two_sum_acc(&s, &se, h[k]); se += e[k]; }       \
     r->D = s + se;                                                                                \
-    r->E = fa_reduce_add_f64(E);                                                                  \
     r->Cn = fa_reduce_add_f64(Cn);                                                                \
+    r->E = HAS_W ? fa_reduce_add_f64(E) : r->Cn;                                                  \
     s = se = 0.0;                                                                                 \
     if (HAS_P) {                                                                                  \
         fa_storeu_f64(h, A);                                                                      \
