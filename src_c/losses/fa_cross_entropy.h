@@ -189,6 +189,68 @@ FA_INLINE void fa_ce_fix_##T(const fa_scalar_##T *x, const fa_scalar_##T *w, con
 FA__CE_SUMS(f32)
 FA__CE_SUMS(f64)
 
+/*
+ * float32 rows: the statistics pass of fa_stats_row_f32 (per L1 chunk: its max, then its sum of
+ * exps) with the smoothing / probability sums of the same chunk taken while it is in L1, so a
+ * row is read from memory once.  Each chunk's sums are relative to its own max mx_k and
+ * rebased on the running reference R (D += E (R' - R), A += B (R' - R): terms >= 0, the
+ * differences of float32 values exact in double), then to the row max M.  A chunk with every
+ * logit -inf adds its A (inf where a probability sits on -inf, else 0) and B as they are.
+ * Returns 0 where fa_stats_row_f32 would decline (the caller then takes the generic paths).
+ */
+FA_INLINE int fa_ce_stats_sums_f32(const float *x, const float *w, const float *p, ptrdiff_t n, fa_sm_stats *s,
+                                   float *ystore, double *Ks, int HAS_W, int HAS_P, fa_ce_sums *r)
+{
+    const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(float);
+    fa_ce_sums tot = {0.0, 0.0, 0.0, 0.0, 0.0};
+    double R = 0.0;
+    int have = 0;
+    s->M = -INFINITY; s->t = 0.0; s->C = 0.0; s->te = 0.0;
+    for (ptrdiff_t c0 = 0, k = 0; c0 < n; c0 += chunk, k++) {
+        const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
+        const float mx = fa_stats_max_f32(x + c0, NULL, len);
+        if (!(mx < FA_STATS_MAX_HI_F32 && (mx > FA_STATS_MAX_LO_F32 || mx == -INFINITY)))
+            return 0;
+        const float K = mx == -INFINITY ? 0.0f : rintf(mx * FA_LOG2E_F32) - 1.0f;
+        double t, c;
+        fa_stats_sum_f32(x + c0, NULL, len, K, mx, &t, &c, ystore ? ystore + c0 : NULL);
+        if (Ks) {
+            Ks[2 * k] = mx;
+            Ks[2 * k + 1] = mx == -INFINITY ? 0.0 : fa_stats_term1_f32(mx, K);
+        }
+        fa_sm_merge(s, mx, mx == -INFINITY ? t : t * fa_stats_shift_factor(K, mx), c);
+        fa_ce_sums ck;
+        const double rk = mx == -INFINITY ? 0.0 : (double)mx;
+        if (HAS_W && HAS_P) fa_ce_sums_f32(x + c0, w + c0, p + c0, len, rk, 1, 1, &ck);
+        else if (HAS_P) fa_ce_sums_f32(x + c0, NULL, p + c0, len, rk, 0, 1, &ck);
+        else if (HAS_W) fa_ce_sums_f32(x + c0, w + c0, NULL, len, rk, 1, 0, &ck);
+        else fa_ce_sums_f32(x + c0, NULL, NULL, len, rk, 0, 0, &ck);
+        if (mx == -INFINITY) {                 /* nothing unmasked: D, E, Cn are 0 */
+            tot.A += ck.A;
+            tot.B += ck.B;
+            continue;
+        }
+        if (!have) {
+            R = rk;
+            have = 1;
+        } else if (rk > R) {                   /* the running sums onto the new reference */
+            tot.D += tot.E * (rk - R);
+            tot.A += tot.B * (rk - R);
+            R = rk;
+        } else {                               /* the chunk's sums onto the reference */
+            ck.D += ck.E * (R - rk);
+            ck.A += ck.B * (R - rk);
+        }
+        tot.D += ck.D; tot.E += ck.E; tot.Cn += ck.Cn; tot.A += ck.A; tot.B += ck.B;
+    }
+    if (have && s->M > R) {                    /* R is the largest chunk max: R == M unless NaN */
+        tot.D += tot.E * (s->M - R);
+        tot.A += tot.B * (s->M - R);
+    }
+    *r = tot;
+    return 1;
+}
+
 /* (1 - eps) v, 0 where 1 - eps (or the factor k) is 0 even for an infinite v */
 FA_INLINE double fa_ce_part(double k, double v) { return k == 0.0 ? 0.0 : k * v; }
 
@@ -221,17 +283,31 @@ FA_INLINE void fa_ce_rows_##T(const fa_ce_job *j, ptrdiff_t r0, ptrdiff_t r1, in
             wt = w ? (double)w[t] : 1.0;                                                          \
         }                                                                                         \
         fa_sm_stats st;                                                                           \
-        double l = 0.0;                                                                           \
-        int fast = 0;                                                                             \
-        const int ok = fa_ce_stats_##T(xr, n, &st, &l, &fast, store ? yr : NULL, store ? Ks : NULL); \
+        double l = 0.0, sign;                                                                     \
+        int fast = 0, ok, summed = 0;                                                             \
+        fa_ce_sums sm = {0.0, 0.0, 0.0, 0.0, 0.0};                                                \
+        if (sizeof(S) == 4 && (PROB || eps != 0.0)) {   /* float32: the sums fused, see above */  \
+            float *ys = store ? (float *)yr : NULL;                                               \
+            const float *wf = (const float *)w, *pf = (const float *)pr;                          \
+            const float *xf = (const float *)xr;                                                  \
+            double *ks = store ? Ks : NULL;                                                       \
+            fast = w && PROB ? fa_ce_stats_sums_f32(xf, wf, pf, n, &st, ys, ks, 1, 1, &sm)        \
+                 : PROB ? fa_ce_stats_sums_f32(xf, NULL, pf, n, &st, ys, ks, 0, 1, &sm)           \
+                 : w ? fa_ce_stats_sums_f32(xf, wf, NULL, n, &st, ys, ks, 1, 0, &sm)              \
+                 : fa_ce_stats_sums_f32(xf, NULL, NULL, n, &st, ys, ks, 0, 0, &sm);               \
+            ok = fast && fa_sm_finish(&st, &l, &sign) != FA_SM_SPECIAL;                           \
+            summed = ok;                                                                          \
+            if (!fast)                                                                            \
+                ok = fa_ce_stats_##T(xr, n, &st, &l, &fast, NULL, NULL);                          \
+        } else {                                                                                  \
+            ok = fa_ce_stats_##T(xr, n, &st, &l, &fast, store ? yr : NULL, store ? Ks : NULL);    \
+        }                                                                                         \
         double M = st.M;                                                                          \
         if (!ok) {                      /* special row: lse in full, l = 0 below */                \
-            double sign;                                                                          \
             M = fa_sm_lse_special_##T(xr, n, 1, NULL, NULL, &sign);                               \
             l = 0.0;                                                                              \
         }                                                                                         \
-        fa_ce_sums sm = {0.0, 0.0, 0.0, 0.0, 0.0};                                                \
-        if (PROB || eps != 0.0) {                                                                 \
+        if ((PROB || eps != 0.0) && !summed) {                                                    \
             if (w && PROB) fa_ce_sums_##T(xr, w, pr, n, M, 1, 1, &sm);                            \
             else if (PROB) fa_ce_sums_##T(xr, NULL, pr, n, M, 0, 1, &sm);                         \
             else if (w) fa_ce_sums_##T(xr, w, NULL, n, M, 1, 0, &sm);                             \
