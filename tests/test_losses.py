@@ -278,6 +278,34 @@ def test_gradient_of_large_rows_against_float64(isa, dtype):
         np.testing.assert_allclose(g, ref, rtol=0, atol=tol)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_long_rows_with_smoothing_and_probabilities(isa, dtype):
+    """Rows of several L1 chunks (float32: the smoothing / probability sums are taken per chunk
+    inside the statistics pass and rebased on the running max): rising and falling chunk maxima,
+    a chunk of -inf logits, weights."""
+    rng = np.random.default_rng(21)
+    n = 3 * 4096 + 77
+    x = rng.normal(0, 3, (4, n))
+    x[0, :4096] += 20.0                      # the first chunk holds the max
+    x[1, -100:] += 20.0                      # the last one does
+    x[2, 4096:8192] = -np.inf                # a masked chunk
+    x[3] *= 1e-3
+    t = np.array([5, n - 3, 9000 % 4096, 7])
+    w = rng.uniform(0.2, 2.0, n)
+    p = rng.dirichlet(np.ones(n), 4)
+    p[2, 4096:8192] = 0.0
+    x, w, p = x.astype(dtype), w.astype(dtype), p.astype(dtype)
+    tol = 3e-7 if dtype == np.float32 else 4e-15
+    for wt in (None, w):
+        for eps in (0.0, 0.2):
+            got = fa.cross_entropy(x, t, weight=wt, label_smoothing=eps, reduction="none")
+            ref = [slow_row(x[r], t[r], wt, eps) for r in range(4)]
+            np.testing.assert_allclose(got, ref, rtol=tol)
+            got = fa.cross_entropy(x, p, weight=wt, label_smoothing=eps, reduction="none")
+            ref = [slow_row(x[r], p[r], wt, eps) for r in range(4)]
+            np.testing.assert_allclose(got, ref, rtol=tol)
+
+
 # ---- special cases ------------------------------------------------------------------------------
 
 def test_every_target_ignored_with_mean_is_zero():
