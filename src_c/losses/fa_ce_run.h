@@ -7,9 +7,12 @@
  * (whole rows, each computed alone: the same bits for any thread count) when the call is large.
  */
 
-/* from 2^15 logits (a row of 1000 float32 logits: ~0.6 us of statistics), as the element-wise
- * losses' loss threshold (losses/fa_loss_run.h) */
-#define FA_CE_SPLIT_MIN ((ptrdiff_t)1 << 15)
+/* From 2^17 logits: derived, not measured.  The element-wise loss splits from 2^16 entries at
+ * ~1 ns per entry (measured, losses/fa_loss_run.h); a cross-entropy row costs ~0.35 ns per
+ * float32 logit (statistics pass), so the same work per thread is ~2^17.5 logits.  On the
+ * shared 2-core machine of this change (load average 8) 2 threads never beat 1 at any size
+ * (benchmarks: 1t/2t 0.4x-1.0x), so the threshold could not be measured there. */
+#define FA_CE_SPLIT_MIN ((ptrdiff_t)1 << 17)
 
 typedef struct fa_ce_split {
     fa_ce_f64_fn kernel;         /* the f32 and f64 kernels have the same type */
