@@ -11,12 +11,14 @@ from ._reductions import *  # noqa: F401,F403
 from ._reductions import __all__ as _reduction_names
 from ._bce import *  # noqa: F401,F403
 from ._bce import __all__ as _bce_names
+from ._losses import *  # noqa: F401,F403
+from ._losses import __all__ as _losses_names
 
 __version__ = "0.1.0"
 _ISA_ENV = _os.environ.get("FASTACT_ISA")    # as read by the kernels at import (simd_info echoes it)
 
 globals().update(_FUNCTIONS)
-__all__ = sorted(_FUNCTIONS) + list(_reduction_names) + list(_bce_names) + [
+__all__ = sorted(_FUNCTIONS) + list(_reduction_names) + list(_bce_names) + list(_losses_names) + [
     "get_include", "show_config", "simd_info", "set_isa", "set_num_threads", "get_num_threads"]
 
 

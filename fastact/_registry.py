@@ -494,3 +494,86 @@ ENCODINGS = (
     Encoding("one_hot", "one_hot", (Param("num_classes", None), Param("dtype", "float64"), Param("axis", -1)),
              torch="one_hot", doc="1 where the class is the label, 0 elsewhere, along a new axis"),
 )
+
+
+# ---- cross-entropy and nll_loss along a class axis (src_c/losses/fa_cross_entropy.h, fastact/_losses.py) ----
+
+class Loss:
+    """A row-wise loss of a row of class scores (logits or log-probabilities) and a class target
+    (int) or probability targets (the row's shape): its FA_CE-family kernels and the maths the
+    tests and benchmarks read.
+
+    name             Python name (the gradient, where there is one: name + "_grad")
+    kernel           C name fa_<kernel>_<f32|f64> of the class-target loss (per-row values)
+    grad_kernel      its gradient kernel (or None), which can also write the per-row losses
+    prob_kernel      the probability-target loss kernel and its gradient (or None)
+    prob_grad_kernel
+    reference        (mp, row, target, weight, smoothing) -> mpf, one row's exact loss (target:
+                     an int, or a list of probabilities; weight: a list or None)
+    numpy            (np, x, target) -> per-row losses, the formula a NumPy user writes (last axis)
+    ulp              bound per row, float32 and float64, against the reference
+    torch, doc       torch.nn.functional name, one line
+    """
+    __slots__ = ("name", "kernel", "grad_kernel", "prob_kernel", "prob_grad_kernel", "reference", "numpy", "ulp",
+                 "torch", "doc")
+
+    def __init__(self, name, kernel, reference, numpy, ulp, torch, doc, grad_kernel=None, prob_kernel=None,
+                 prob_grad_kernel=None):
+        self.name, self.kernel, self.grad_kernel = name, kernel, grad_kernel
+        self.prob_kernel, self.prob_grad_kernel = prob_kernel, prob_grad_kernel
+        self.reference, self.numpy, self.ulp, self.torch, self.doc = reference, numpy, ulp, torch, doc
+
+    def __repr__(self):
+        return f"Loss({self.name!r})"
+
+    @property
+    def kernels(self):
+        return tuple(k for k in (self.kernel, self.grad_kernel, self.prob_kernel, self.prob_grad_kernel) if k)
+
+
+def _ce_ref(mp, row, target, weight=None, smoothing=0.0):
+    """(1 - eps) w_t (lse - x_t) + eps / C' sum_{x_j > -inf} w_j (lse - x_j) for a class target;
+    sum_j w_j p'_j (lse - x_j), p' = (1 - eps) p + eps / C' on the unmasked classes, 0 * inf = 0,
+    for probability targets (C' = the number of logits > -inf)."""
+    n = len(row)
+    w = [mp.mpf(1)] * n if weight is None else [mp.mpf(v) for v in weight]
+    unmasked = [j for j in range(n) if row[j] != -mp.inf]
+    lse = mp.log(mp.fsum(mp.exp(mp.mpf(row[j])) for j in unmasked)) if unmasked else -mp.inf
+    eps = mp.mpf(smoothing)
+    if isinstance(target, (list, tuple)):
+        p = [(1 - eps) * mp.mpf(v) for v in target]
+        for j in unmasked:
+            p[j] += eps / len(unmasked)
+        return mp.fsum(w[j] * p[j] * (lse - row[j]) for j in range(n) if w[j] * p[j] != 0)
+    k = (1 - eps) * w[target]
+    loss = k * (lse - row[target]) if k != 0 else mp.mpf(0)
+    if eps and unmasked:
+        loss += eps / len(unmasked) * mp.fsum(w[j] * (lse - row[j]) for j in unmasked)
+    return loss
+
+
+def _np_cross_entropy(np, x, target):
+    """log_softmax by the max-shifted logsumexp, then the target's entry, negated."""
+    m = x.max(axis=-1, keepdims=True)
+    lse = m[..., 0] + np.log(np.exp(x - m).sum(axis=-1))
+    return lse - np.take_along_axis(x, target[..., None], axis=-1)[..., 0]
+
+
+def _nll_ref(mp, row, target, weight=None, smoothing=0.0):
+    w = 1 if weight is None else mp.mpf(weight[target])
+    return mp.mpf(0) if w == 0 else -w * mp.mpf(row[target])
+
+
+def _np_nll(np, x, target):
+    return -np.take_along_axis(x, target[..., None], axis=-1)[..., 0]
+
+
+LOSSES = (
+    Loss("cross_entropy", "cross_entropy", _ce_ref, _np_cross_entropy, ulp=4.0, torch="cross_entropy",
+         grad_kernel="cross_entropy_grad", prob_kernel="cross_entropy_prob", prob_grad_kernel="cross_entropy_prob_grad",
+         doc="lse(x) - x[target] (class targets) or -sum p log_softmax(x) (probabilities), weights and "
+             "label smoothing as torch, fused in one pass"),
+    Loss("nll_loss", "nll_loss", _nll_ref, _np_nll, ulp=0.5, torch="nll_loss",
+         doc="-weight[target] log_probs[target]"),
+)
+LOSS_BY_NAME = {e.name: e for e in LOSSES}

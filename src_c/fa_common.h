@@ -84,10 +84,28 @@ typedef void (*fa_one_hot_f32_fn)(const int64_t *labels, float *out, ptrdiff_t c
 typedef void (*fa_one_hot_f64_fn)(const int64_t *labels, double *out, ptrdiff_t count, ptrdiff_t inner,
                                   ptrdiff_t num_classes);
 
+/*
+ * A row-wise loss call (losses/fa_cross_entropy.h): rows of n contiguous logits x, class
+ * targets (int64, one per row) or probability targets p (x's shape), each NULL where absent
+ * (w: n class weights, ones; g: one grad_output per row, ones; loss, grad: not written).  The
+ * kernel runs over the rows [r0, r1); rows are independent, so any split gives the same bits.
+ */
+typedef struct fa_ce_job {
+    const void *x, *p, *w, *g;
+    const int64_t *target;
+    void *loss, *grad;
+    ptrdiff_t n;
+    int64_t ignore_index;
+    double smoothing, scale;
+} fa_ce_job;
+typedef void (*fa_ce_f32_fn)(const fa_ce_job *j, ptrdiff_t r0, ptrdiff_t r1);
+typedef void (*fa_ce_f64_fn)(const fa_ce_job *j, ptrdiff_t r0, ptrdiff_t r1);
+
 /* Per kind (fastact_kinds.h): its id, its kernel type, and the body of its public entry
  * point fa_<name>_<T> (fa_dispatch.c; the public arguments in scope, prm the parameters). */
 enum fa_kind { FA_KIND_UNARY, FA_KIND_BINARY, FA_KIND_ROWWISE, FA_KIND_REDUCE, FA_KIND_ROWWISE_GRAD,
-               FA_KIND_BCE, FA_KIND_BCE_GRAD, FA_KIND_ONE_HOT };
+               FA_KIND_BCE, FA_KIND_BCE_GRAD, FA_KIND_ONE_HOT, FA_KIND_CE, FA_KIND_CE_GRAD, FA_KIND_NLL,
+               FA_KIND_CE_PROB, FA_KIND_CE_PROB_GRAD };
 #define FA_KERNEL_TYPE_UNARY(T) fa_unary_##T##_fn
 #define FA_ENTRY_UNARY(T, op) fa_run_unary_##T(op, x, y, n, &prm);
 #define FA_KERNEL_TYPE_BINARY(T) fa_binary_##T##_fn
@@ -110,6 +128,27 @@ enum fa_kind { FA_KIND_UNARY, FA_KIND_BINARY, FA_KIND_ROWWISE, FA_KIND_REDUCE, F
       fa_run_loss(op, FA_DT_##T, &j, rows, n, FA_REDUCTION_NONE, out); }
 #define FA_KERNEL_TYPE_ONE_HOT(T) fa_one_hot_##T##_fn
 #define FA_ENTRY_ONE_HOT(T, op) fa_run_one_hot(op, FA_DT_##T, labels, out, outer, inner, num_classes, bad);
+/* the row-wise losses (src_c/losses/fa_cross_entropy.h; their runner: losses/fa_ce_run.h) */
+#define FA_KERNEL_TYPE_CE(T) fa_ce_##T##_fn
+#define FA_ENTRY_CE(T, op)                                                                  \
+    { fa_ce_job j = {x, NULL, weight, NULL, target, loss, NULL, n, ignore_index, label_smoothing, 1.0}; \
+      fa_run_ce(op, FA_DT_##T, &j, rows, bad); }
+#define FA_KERNEL_TYPE_CE_GRAD(T) fa_ce_##T##_fn
+#define FA_ENTRY_CE_GRAD(T, op)                                                             \
+    { fa_ce_job j = {x, NULL, weight, grad_output, target, loss, grad, n, ignore_index, label_smoothing, scale}; \
+      fa_run_ce(op, FA_DT_##T, &j, rows, bad); }
+#define FA_KERNEL_TYPE_NLL(T) fa_ce_##T##_fn
+#define FA_ENTRY_NLL(T, op)                                                                 \
+    { fa_ce_job j = {x, NULL, weight, NULL, target, loss, NULL, n, ignore_index, 0.0, 1.0}; \
+      fa_run_ce(op, FA_DT_##T, &j, rows, bad); }
+#define FA_KERNEL_TYPE_CE_PROB(T) fa_ce_##T##_fn
+#define FA_ENTRY_CE_PROB(T, op)                                                             \
+    { fa_ce_job j = {x, target, weight, NULL, NULL, loss, NULL, n, 0, label_smoothing, 1.0}; \
+      fa_run_ce(op, FA_DT_##T, &j, rows, NULL); }
+#define FA_KERNEL_TYPE_CE_PROB_GRAD(T) fa_ce_##T##_fn
+#define FA_ENTRY_CE_PROB_GRAD(T, op)                                                        \
+    { fa_ce_job j = {x, target, weight, grad_output, NULL, loss, grad, n, 0, label_smoothing, scale}; \
+      fa_run_ce(op, FA_DT_##T, &j, rows, NULL); }
 
 /* The functions of fastact_functions.h, numbered in its order: FA_OP_<name>. */
 enum fa_op {
@@ -177,5 +216,8 @@ void fa_run_axis_f64(int op, const double *x, double *y, ptrdiff_t outer, ptrdif
 void fa_run_loss(int op, int dt, fa_loss_job *j, ptrdiff_t rows, ptrdiff_t n, int reduction, void *out);
 void fa_run_one_hot(int op, int dt, const int64_t *labels, void *out, ptrdiff_t outer, ptrdiff_t inner,
                     ptrdiff_t num_classes, ptrdiff_t *bad);
+/* The row-wise losses (losses/fa_ce_run.h, compiled into fa_dispatch.c): class targets checked
+ * first (*bad: the first bad row, or -1; nothing written then), rows split over threads. */
+void fa_run_ce(int op, int dt, const fa_ce_job *j, ptrdiff_t rows, ptrdiff_t *bad);
 
 #endif /* FASTACT_COMMON_H */

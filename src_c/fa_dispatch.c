@@ -237,3 +237,4 @@ void fa_##name##_f64 FA_ARGS_##kind(double, np, p1, p2)                         
 
 /* ---- the loss kinds' calls (thread split, the reductions' final sum) ---- */
 #include "losses/fa_loss_run.h"
+#include "losses/fa_ce_run.h"

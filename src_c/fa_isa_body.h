@@ -18,6 +18,7 @@
 #include "kernels/fa_grad_from_output.h"
 #include "losses/fa_bce.h"
 #include "losses/fa_one_hot.h"
+#include "losses/fa_cross_entropy.h"
 
 void FA_FILL_TABLE(fa_table *t)
 {

@@ -80,6 +80,12 @@ FA_ROWWISE_GRAD(log_softmax_grad)
 FA_BCE(bce_with_logits)
 FA_BCE_GRAD(bce_with_logits_grad)
 FA_ONE_HOT(one_hot)
+/* cross-entropy (class and probability targets), its gradients, nll_loss (src_c/losses/) */
+FA_CE(cross_entropy)
+FA_CE_GRAD(cross_entropy_grad)
+FA_NLL(nll_loss)
+FA_CE_PROB(cross_entropy_prob)
+FA_CE_PROB_GRAD(cross_entropy_prob_grad)
 /* gradients of sigmoid and tanh from the forward's output y: y (1 - y) g, (1 - y)(1 + y) g
  * (kernels/fa_grad_from_output.h; torch's sigmoid_backward / tanh_backward) */
 FA_BINARY(sigmoid_grad_from_output, COPY, 0, _, _)

@@ -93,4 +93,38 @@
 #define FA_ARGS_ONE_HOT(T, np, p1, p2) (const int64_t *labels, T *out, ptrdiff_t outer, ptrdiff_t inner, ptrdiff_t num_classes, ptrdiff_t *bad)
 #define FA_PASS_ONE_HOT(np, p1, p2) (labels, out, outer, inner, num_classes, bad)
 
+/* cross-entropy of rows of n contiguous logits x against one int64 class target per row
+ * (docs/SPEC.md section 9): loss[r] = the row's loss times weight[target] (weight: n class
+ * weights or NULL), 0 where target[r] == ignore_index; label_smoothing in [0, 1] mixes in the
+ * mean over the classes whose logit is not -inf.  A target outside [0, n) (not ignore_index)
+ * writes nothing and sets *bad to its row (else *bad = -1). */
+#define FA_CE(name) FA_FN(CE, name, AXIS, 0, _, _)
+#define FA_ARGS_CE(T, np, p1, p2) (const T *x, const int64_t *target, const T *weight, T *loss, ptrdiff_t rows, ptrdiff_t n, int64_t ignore_index, double label_smoothing, ptrdiff_t *bad)
+#define FA_PASS_CE(np, p1, p2) (x, target, weight, loss, rows, n, ignore_index, label_smoothing, bad)
+
+/* its gradient: grad (x's shape) = d loss[r] / dx times grad_output[r] (NULL: ones) times scale
+ * (the caller's reduction factor); loss (NULL: not written) gets the forward's per-row losses
+ * from the same pass */
+#define FA_CE_GRAD(name) FA_FN(CE_GRAD, name, AXIS, 0, _, _)
+#define FA_ARGS_CE_GRAD(T, np, p1, p2) (const T *x, const int64_t *target, const T *weight, const T *grad_output, T *grad, T *loss, ptrdiff_t rows, ptrdiff_t n, int64_t ignore_index, double label_smoothing, double scale, ptrdiff_t *bad)
+#define FA_PASS_CE_GRAD(np, p1, p2) (x, target, weight, grad_output, grad, loss, rows, n, ignore_index, label_smoothing, scale, bad)
+
+/* negative log-likelihood of rows of n log-probabilities: loss[r] = -weight[t] x[r, t] (0 where
+ * t == ignore_index or the weight is 0); targets checked as FA_CE */
+#define FA_NLL(name) FA_FN(NLL, name, AXIS, 0, _, _)
+#define FA_ARGS_NLL(T, np, p1, p2) (const T *x, const int64_t *target, const T *weight, T *loss, ptrdiff_t rows, ptrdiff_t n, int64_t ignore_index, ptrdiff_t *bad)
+#define FA_PASS_NLL(np, p1, p2) (x, target, weight, loss, rows, n, ignore_index, bad)
+
+/* cross-entropy against probability targets p of x's shape: loss[r] = -sum_j weight[j] p'[r, j]
+ * log_softmax(x[r])[j], p' = (1 - label_smoothing) p + label_smoothing / C' on the C' classes
+ * whose logit is not -inf; a p' of 0 contributes 0 (xlogy) */
+#define FA_CE_PROB(name) FA_FN(CE_PROB, name, AXIS, 0, _, _)
+#define FA_ARGS_CE_PROB(T, np, p1, p2) (const T *x, const T *target, const T *weight, T *loss, ptrdiff_t rows, ptrdiff_t n, double label_smoothing)
+#define FA_PASS_CE_PROB(np, p1, p2) (x, target, weight, loss, rows, n, label_smoothing)
+
+/* its gradient, as FA_CE_GRAD */
+#define FA_CE_PROB_GRAD(name) FA_FN(CE_PROB_GRAD, name, AXIS, 0, _, _)
+#define FA_ARGS_CE_PROB_GRAD(T, np, p1, p2) (const T *x, const T *target, const T *weight, const T *grad_output, T *grad, T *loss, ptrdiff_t rows, ptrdiff_t n, double label_smoothing, double scale)
+#define FA_PASS_CE_PROB_GRAD(np, p1, p2) (x, target, weight, grad_output, grad, loss, rows, n, label_smoothing, scale)
+
 #endif /* FASTACT_KINDS_H */

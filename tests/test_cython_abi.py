@@ -64,6 +64,14 @@ LOSS_SIGNATURES = {
     "bce_grad": "void ({T} const *, {T} const *, {T} const *, {T} const *, {T} const *, {T} *, ptrdiff_t, "
                 "ptrdiff_t, double)",
     "one_hot": "void (int64_t const *, {T} *, ptrdiff_t, ptrdiff_t, ptrdiff_t, ptrdiff_t *)",
+    "ce": "void ({T} const *, int64_t const *, {T} const *, {T} *, ptrdiff_t, ptrdiff_t, int64_t, double, "
+          "ptrdiff_t *)",
+    "ce_grad": "void ({T} const *, int64_t const *, {T} const *, {T} const *, {T} *, {T} *, ptrdiff_t, "
+               "ptrdiff_t, int64_t, double, double, ptrdiff_t *)",
+    "nll": "void ({T} const *, int64_t const *, {T} const *, {T} *, ptrdiff_t, ptrdiff_t, int64_t, ptrdiff_t *)",
+    "ce_prob": "void ({T} const *, {T} const *, {T} const *, {T} *, ptrdiff_t, ptrdiff_t, double)",
+    "ce_prob_grad": "void ({T} const *, {T} const *, {T} const *, {T} const *, {T} *, {T} *, ptrdiff_t, "
+                    "ptrdiff_t, double, double)",
 }
 
 

@@ -8,7 +8,7 @@ import sys
 
 from fastact import kernels
 from fastact._reductions import __all__ as REDUCTIONS
-from fastact._registry import ACTIVATIONS, BCE_LOSSES, ENCODINGS, GRADIENTS, OUTPUT_GRADIENTS
+from fastact._registry import ACTIVATIONS, BCE_LOSSES, ENCODINGS, GRADIENTS, LOSSES, OUTPUT_GRADIENTS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
@@ -33,17 +33,20 @@ def test_gradients_agree_and_take_their_forward_parameters():
     assert sorted(c) == sorted(py) and c[:len(GRADIENTS)] == py[:len(GRADIENTS)]
 
 
+CE_KINDS = ("CE", "CE_GRAD", "NLL", "CE_PROB", "CE_PROB_GRAD")
+
+
 def test_the_rest_of_the_c_list_is_the_reductions():
     rest = [name for kind, name, cost, params in c_list() if kind not in ("UNARY", "BINARY") + LOSS_KINDS]
     # logsumexp_grad is softmax's (or logsumexp's) kernel times grad_output: no kernel of its own
     assert sorted(rest) == sorted(set(REDUCTIONS) - {"logsumexp_grad"})
 
 
-LOSS_KINDS = ("BCE", "BCE_GRAD", "ONE_HOT")
+LOSS_KINDS = ("BCE", "BCE_GRAD", "ONE_HOT") + CE_KINDS
 
 
 def test_the_loss_kernels_agree_with_their_registry_entries():
-    c = [(kind, name) for kind, name, cost, params in c_list() if kind in LOSS_KINDS]
+    c = [(kind, name) for kind, name, cost, params in c_list() if kind in LOSS_KINDS and kind not in CE_KINDS]
     py = [("BCE", e.kernel) for e in BCE_LOSSES] + [("BCE_GRAD", e.grad_kernel) for e in BCE_LOSSES] + [
         ("ONE_HOT", e.kernel) for e in ENCODINGS]
     assert sorted(c) == sorted(py)
@@ -57,3 +60,8 @@ def test_the_built_module_was_generated_from_this_list():
 def test_every_element_wise_kernel_has_a_cost_class():
     for kind, name, cost, params in c_list():
         assert cost in (("COPY", "EXP", "HEAVY") if kind in ("UNARY", "BINARY") else ("AXIS",)), name
+
+
+def test_the_row_loss_kernels_agree_with_their_registry_entries():
+    c = sorted(name for kind, name, cost, params in c_list() if kind in CE_KINDS)
+    assert c == sorted(k for e in LOSSES for k in e.kernels)

@@ -249,7 +249,8 @@ def _stub_params(sig, unknown, override=None):
 def generate_stubs(unknown=None):
     """The text of fastact/__init__.pyi: every name in fastact.__all__, from the live
     function's signature and PARAM_TYPES (unknown parameter names become Any, collected
-    in `unknown`).  A `return_sign` parameter gets overloads (True: a (value, sign) pair)."""
+    in `unknown`).  A `return_sign` / `return_grad` parameter gets overloads (True: a (value, sign)
+    or (loss, grad) pair)."""
     import inspect
     sys.path.insert(0, ROOT)
     import fastact
@@ -263,10 +264,11 @@ def generate_stubs(unknown=None):
         ret = sig.return_annotation
         ret = RETURN_TYPE if ret is sig.empty else (ret if isinstance(ret, str) else getattr(ret, "__name__", repr(ret)))
         ret = "None" if ret == "NoneType" else ret
-        if "return_sign" in sig.parameters:
+        flag = next((f for f in ("return_sign", "return_grad") if f in sig.parameters), None)
+        if flag:                     # (value, sign) or (loss, grad) when the flag is True
             pair = f"tuple[{ret}, {ret}]"
-            lines += ["@overload", f"def {name}({_stub_params(sig, unknown, {'return_sign': 'Literal[False] = ...'})}) -> {ret}: ...",
-                      "@overload", f"def {name}({_stub_params(sig, unknown, {'return_sign': 'Literal[True] = ...'})}) -> {pair}: ...",
+            lines += ["@overload", f"def {name}({_stub_params(sig, unknown, {flag: 'Literal[False] = ...'})}) -> {ret}: ...",
+                      "@overload", f"def {name}({_stub_params(sig, unknown, {flag: 'Literal[True] = ...'})}) -> {pair}: ...",
                       "@overload", f"def {name}({_stub_params(sig, unknown)}) -> {ret} | {pair}: ..."]
         else:
             lines.append(f"def {name}({_stub_params(sig, unknown)}) -> {ret}: ...")

@@ -1,0 +1,214 @@
+"""cross_entropy, cross_entropy_grad and nll_loss: NumPy's argument handling around the C
+kernels of src_c/losses/fa_cross_entropy.h (docs/SPEC.md sections 1 and 9; registry: LOSSES).
+
+Every check (reduction, label_smoothing, dtypes, shapes, class targets) runs before a kernel
+writes anything.  The class axis is moved last and the logits laid out C-contiguous in the
+compute dtype; the per-row losses and the gradient rows are computed in C (fastact/_ce_core.pxi
+calls them); the reductions here add the per-row values in float64.
+"""
+import operator
+
+import numpy as np
+
+from . import _core
+from ._args import compute_dtypes, normalize_axis_index
+from ._bce import _array, _reduction
+from ._registry import LOSS_BY_NAME
+
+__all__ = ["cross_entropy", "cross_entropy_grad", "nll_loss"]
+
+_CE = LOSS_BY_NAME["cross_entropy"]
+_NLL = LOSS_BY_NAME["nll_loss"]
+
+
+class _Rows:
+    """The operands of a row-wise loss checked and laid out: x (rows*n, the class axis last),
+    the class targets t (rows, int64) or probability targets p (rows*n), the class weights w (n)."""
+
+    def __init__(self, name, x, target, axis, weight, ignore_index, label_smoothing, probs_ok=True):
+        x, xp = _array(x)
+        if x.ndim == 0:
+            raise ValueError(f"{name}: the input needs a class axis, got a 0-d array")
+        self.axis = axis = normalize_axis_index(operator.index(axis), x.ndim)
+        self.ignore_index = operator.index(ignore_index)
+        if isinstance(label_smoothing, (str, bytes)) or not 0.0 <= float(label_smoothing) <= 1.0:
+            raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing!r}")
+        self.smoothing = float(label_smoothing)
+        target = np.asarray(target)
+        promote = [xp]
+        self.shape = x.shape
+        self.rshape = x.shape[:axis] + x.shape[axis + 1:]            # one loss per position
+        self.n = n = x.shape[axis]
+        self.rows = int(np.prod(self.rshape, dtype=np.int64))
+        self.prob = target.dtype.kind == "f"
+        if self.prob:
+            if not probs_ok:
+                raise TypeError(f"fastact.{name}() target must be of an integer dtype (class indices), "
+                                f"not {target.dtype!r}")
+            if target.shape != x.shape:
+                raise ValueError(f"{name}: probability target of shape {target.shape} must have the input's "
+                                 f"shape {x.shape} (class targets: an integer array of shape {self.rshape})")
+            promote.append(target)
+        elif target.dtype.kind in "iu":
+            if target.shape != self.rshape:
+                raise ValueError(f"{name}: class target of shape {target.shape} must have the input's shape "
+                                 f"without the class axis {axis}, {self.rshape} (input shape {x.shape})")
+        else:
+            raise TypeError(f"fastact.{name}() target must be class indices (an integer dtype) or "
+                            f"probabilities (a float dtype), not {target.dtype!r}")
+        if weight is not None:
+            weight, wp = _array(weight)
+            if weight.shape != (n,):
+                raise ValueError(f"{name}: weight of shape {weight.shape} must hold one value per class, "
+                                 f"shape ({n},)")
+            promote.append(wp)
+        if x.dtype.kind not in "f":
+            raise TypeError(f"fastact.{name}() input must be of a float dtype, not {x.dtype!r}")
+        self.compute, self.result = compute_dtypes(np.result_type(*promote), name)
+        self.x = self._last(x)
+        self.p = self._last(target) if self.prob else None
+        self.t = None if self.prob else np.ascontiguousarray(target, dtype=np.int64).reshape(-1)
+        self.target = target
+        self.w = None if weight is None else np.ascontiguousarray(weight, dtype=self.compute)
+        self.weight = self.w
+
+    def _last(self, a):
+        """a with the class axis last, C-contiguous in the compute dtype, flat."""
+        return np.ascontiguousarray(np.moveaxis(a, self.axis, -1), dtype=self.compute).reshape(-1)
+
+    def run(self, name, loss, grad=None, g=None, scale=1.0, nll=False):
+        bad = _core.cross_entropy_rows(self.x, self.t, self.p, self.w, g, loss, grad, self.rows, self.n,
+                                       self.ignore_index, self.smoothing, scale, nll)
+        if bad >= 0:
+            where = tuple(int(i) for i in np.unravel_index(bad, self.rshape)) if self.rshape else ()
+            value = self.target.reshape(-1)[bad]
+            raise IndexError(f"{name}: target {value} at position {where} is out of range for {self.n} classes "
+                             f"(targets must be in [0, {self.n}) or ignore_index={self.ignore_index})")
+
+    def denominator(self):
+        """'mean': the sum of the weights of the non-ignored class targets (rows for probabilities)."""
+        if self.prob:
+            return float(self.rows)
+        t = self.t
+        kept = t[(t != self.ignore_index) & (t >= 0) & (t < self.n)]   # out of range: the kernel raises
+        if self.w is None:
+            return float(kept.size)
+        return float(np.sum(self.w[kept], dtype=np.float64))
+
+    def reduce(self, loss, code):
+        """'none': the rshape array; 'sum'; 'mean' (0.0 when nothing counts: every target ignored)."""
+        if code == 0:
+            return self.finish(loss.reshape(self.rshape))
+        s = float(np.sum(loss, dtype=np.float64))
+        if code == 1:
+            d = self.denominator()
+            s = s / d if d != 0 else (0.0 if s == 0 else float("nan"))
+        return self.result.type(s)
+
+    def finish(self, a):
+        if self.result != a.dtype:
+            with np.errstate(over="ignore"):
+                a = a.astype(self.result)
+        return a[()] if a.ndim == 0 else a
+
+    def unlast(self, grad):
+        """A gradient of the rows' layout back to the input's layout (C-contiguous)."""
+        g = grad.reshape(self.rshape + (self.n,))
+        if self.axis != len(self.shape) - 1:
+            g = np.ascontiguousarray(np.moveaxis(g, -1, self.axis))
+        return self.finish(g)
+
+
+def _grad(ops, name, code, grad_output, loss=None):
+    """The gradient of the reduced loss (times grad_output) into the input's layout; loss: also
+    the per-row losses."""
+    g, scale = None, 1.0
+    if code:
+        if grad_output is not None:
+            if np.ndim(grad_output) != 0:
+                raise ValueError(f"{name}: grad_output of a reduced loss is a scalar, got shape "
+                                 f"{np.shape(grad_output)}")
+            scale = float(grad_output)
+    elif grad_output is not None:
+        go = np.asarray(grad_output)
+        try:
+            go = np.broadcast_to(go, ops.rshape)
+        except ValueError:
+            raise ValueError(f"{name}: grad_output of shape {go.shape} does not broadcast to the loss shape "
+                             f"{ops.rshape}") from None
+        g = np.ascontiguousarray(go, dtype=ops.compute).reshape(-1)
+    if code == 1:
+        d = ops.denominator()
+        scale = scale / d if d != 0 else 0.0
+    grad = np.empty(ops.rows * ops.n, dtype=ops.compute)
+    ops.run(name, loss, grad, g, scale)
+    return ops.unlast(grad)
+
+
+def cross_entropy(logits, target, axis: int = -1, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0,
+                  return_grad=False):
+    """Cross-entropy of logits against class targets or probability targets, along `axis` (the
+    class axis: PyTorch's (N, C, d1, ..., dK) is axis=1), torch.nn.functional.cross_entropy's
+    options and values:
+
+        class target t:  (1 - eps) w_t (lse(x) - x_t) + eps / C' sum_j w_j (lse(x) - x_j)
+        probabilities p: -sum_j w_j p'_j log_softmax(x)_j,  p' = (1 - eps) p + eps / C'
+
+    computed in C per row in one fused pass (max, sum of exps, the picked logit, the smoothing
+    sum; log_softmax is never materialised), within 4 ULP of the exact row loss; logits of 1e30
+    do not overflow.  C' counts the classes whose logit is not -inf: label smoothing over a
+    masked vocabulary averages the unmasked classes only (torch gives inf), and a probability
+    of 0 on a -inf logit contributes 0 (xlogy).  target: an integer array of logits' shape
+    without `axis` (a value equal to ignore_index contributes 0 and does not count in the
+    mean), or a float array of logits' shape.  weight: one value per class.
+    reduction 'none' (the target's shape), 'sum', or 'mean': divided by the sum of the weights
+    of the non-ignored targets (the number of rows for probability targets); every target
+    ignored gives 0.0 (torch: NaN).  return_grad: also return the gradient of the (reduced)
+    loss with respect to logits, computed with the loss from the same statistics pass:
+    (loss, grad).  dtype: float16 is computed in float32; float64 stays float64.
+    """
+    code = _reduction(reduction)
+    name = _CE.name
+    ops = _Rows(name, logits, target, axis, weight, ignore_index, label_smoothing)
+    loss = np.empty(ops.rows, dtype=ops.compute)
+    if return_grad:
+        grad = _grad(ops, name, code, None, loss)
+        return ops.reduce(loss, code), grad
+    ops.run(name, loss)
+    return ops.reduce(loss, code)
+
+
+def cross_entropy_grad(logits, target, axis: int = -1, weight=None, ignore_index=-100, reduction="mean",
+                       label_smoothing=0.0, grad_output=None):
+    """d cross_entropy(logits, target, axis, weight, ignore_index, reduction, label_smoothing) / d logits
+    times grad_output, of logits' shape, fused in C: per row
+
+        s (a softmax(x) - w (1 - eps) onehot(t) - w eps / C' [x > -inf])     (class targets)
+
+    with a = (1 - eps) w_t + eps W' / C', s = grad_output times the reduction's scale (1 /
+    the mean's denominator); masked (-inf) classes and ignored rows get 0.  grad_output: a
+    scalar for 'mean' and 'sum', an array broadcasting to the per-row loss shape for 'none';
+    None means 1.
+    """
+    code = _reduction(reduction)
+    name = _CE.name + "_grad"
+    ops = _Rows(name, logits, target, axis, weight, ignore_index, label_smoothing)
+    return _grad(ops, name, code, grad_output)
+
+
+def nll_loss(log_probs, target, axis: int = -1, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood of log-probabilities (e.g. log_softmax output) along `axis`:
+    -weight[t] log_probs[t] per position, torch.nn.functional.nll_loss's options and values
+    (a target equal to ignore_index contributes 0; 'mean' divides by the sum of the weights of
+    the non-ignored targets, 0.0 when every target is ignored; a zero weight contributes 0).
+    """
+    code = _reduction(reduction)
+    name = _NLL.name
+    ops = _Rows(name, log_probs, target, axis, weight, ignore_index, 0.0, probs_ok=False)
+    loss = np.empty(ops.rows, dtype=ops.compute)
+    ops.run(name, loss, nll=True)
+    return ops.reduce(loss, code)
+
+
+for _f in (cross_entropy, cross_entropy_grad, nll_loss):
+    _f.__module__ = "fastact"

@@ -1,0 +1,373 @@
+/*
+ * losses/fa_cross_entropy.h -- cross-entropy of rows of logits (class or probability
+ * targets), its gradient, and nll_loss (included once per ISA by fa_isa_body.h, after
+ * reductions/, whose row statistics it reuses).  docs/SPEC.md section 9.
+ *
+ * Per row x (n logits), with M its max and l = log sum_j e^(x_j - M) (so lse = M + l), both
+ * from the one statistics pass of reductions/ (fa_stats_row_f32: float32 lanes; float64: the
+ * direct reduction; the float64-lane path where those decline, e.g. |x| > 340 in float32):
+ *   class target t, class weights w (ones when absent), smoothing eps, C' the number of
+ *   classes whose logit is not -inf ("unmasked"):
+ *     loss = (1 - eps) w_t ((M - x_t) + l) + eps / C' sum_{j unmasked} w_j ((M - x_j) + l)
+ *   (torch's definition; with no -inf logit C' = C and it is torch's value: the smoothing
+ *   mean is over the unmasked classes only, where torch gives inf/NaN).
+ *   probability targets p: p' = (1 - eps) p + eps / C' [j unmasked],
+ *     loss = sum_j w_j p'_j ((M - x_j) + l), a p'_j of 0 contributing 0 (xlogy).
+ * Every term is >= 0 (M - x_j >= 0, l >= 0, weights and targets >= 0): nothing cancels.  The
+ * sums are accumulated in float64 lanes (float32 input widened: M - x exact), TwoSum-
+ * compensated; log_softmax is never materialised and logits of 1e30 do not overflow (only
+ * differences to M are formed).  A weight of 0 (or 1 - eps = 0) contributes 0 even next to an
+ * infinite term.
+ * Rows with +inf or NaN logits, or with every logit -inf (reductions' "special" rows): the
+ * loss from lse computed by fa_sm_lse_special (NaN, or +-inf) in the same formula, in double,
+ * and a NaN gradient row (torch gives NaN there too).
+ *
+ * Gradient, times s = scale * grad_output[r]:
+ *     d loss / d x_k = a softmax_k - w_k (bp p_k + c [k unmasked]) - b [k = t]
+ *   class:  a = s ((1 - eps) w_t + eps W'/C'), b = s (1 - eps) w_t, bp = 0, c = s eps / C'
+ *   prob:   a = s ((1 - eps) sum_j w_j p_j + eps W'/C'), b = 0, bp = s (1 - eps), c = s eps / C'
+ * (W' = sum of the unmasked weights); masked classes get exactly 0.  softmax is written by
+ * the reductions' output stage; float32 rows of at most 2^16 classes keep each exp from the
+ * statistics pass (fa_stats_row_f32's stored terms) and fold a into the sum, so the logits are
+ * read once for the statistics and the gradient is written once (then one more pass over the
+ * row in cache when eps > 0 or for probability targets: the subtracted terms).
+ * float32 rows take the smoothing / probability sums inside the statistics pass, per L1 chunk
+ * (fa_ce_stats_sums_f32); float64 rows in a second pass over the row (in cache).
+ * The forward's loss can be written by the gradient kernel from the same statistics
+ * (cross_entropy(..., return_grad=True)).
+ *
+ * Accuracy (tests/test_losses.py against mpmath, per row, every variant; rows of N(0, 3),
+ * shifted by -20 / +100, uniform +-50, 1e30, N(0, 300), tiny, confident, masked; weights,
+ * smoothing 0.1 / 0.2 / 0.7, probability targets): max 0.49 ULP float32, 2.66 ULP float64;
+ * bound 4 (registry LOSSES).  Gradients: within 1e-7 of finite differences (float64) and a few
+ * ULPs of the larger of a softmax_k and the subtracted term.
+ */
+#ifndef FA_CROSS_ENTROPY_H
+#define FA_CROSS_ENTROPY_H
+
+/* The statistics of a row: returns 1 with *l = log S where M is finite and nothing is NaN
+ * (0: a special row).  *fast: taken by the fast path of its dtype; float32 with ystore/Ks:
+ * the terms stored for fa_out_scale_stored_f32 (rows of at most FA_SM_SMALL_BYTES_f32). */
+FA_INLINE int fa_ce_stats_f32(const float *x, ptrdiff_t n, fa_sm_stats *s, double *l, int *fast, float *ystore,
+                              double *Ks)
+{
+    double sign;
+    *fast = fa_stats_row_f32(x, NULL, n, s, ystore, Ks);
+    if (!*fast)
+        fa_sm_row_stats_f32(x, NULL, NULL, n, s, 0, 0);
+    return fa_sm_finish(s, l, &sign) != FA_SM_SPECIAL;
+}
+
+FA_INLINE int fa_ce_stats_f64(const double *x, ptrdiff_t n, fa_sm_stats *s, double *l, int *fast, double *ystore,
+                              double *Ks)
+{
+    double sign;
+    (void)ystore;
+    (void)Ks;
+    *fast = fa_sm_row_stats_fast_f64(x, NULL, n, s);
+    if (!*fast)
+        fa_sm_row_stats_f64(x, NULL, NULL, n, s, 0, 0);
+    return fa_sm_finish(s, l, &sign) != FA_SM_SPECIAL;
+}
+
+/* y = a softmax(x) where the output stage can fold a into the sum S (float32 fast paths,
+ * a finite and non-zero): returns 1; else y = softmax(x), returns 0 (the caller multiplies) */
+FA_INLINE int fa_ce_softmax_f32(const float *x, float *y, ptrdiff_t n, const fa_sm_stats *s, double l, int fast,
+                                int stored, const double *Ks, double a)
+{
+    const double S = s->C + (s->t + s->te);
+    const int fold = fast && a != 0.0 && a - a == 0.0;
+    const double Se = fold ? S / a : S;
+    if (fast && stored)
+        fa_out_scale_stored_f32(y, n, Ks, s->M, Se);
+    else if (fast)
+        fa_out_row_f32(x, NULL, y, n, s->M, Se, l, 0);
+    else
+        fa_sm_row_out_f32(x, y, NULL, n, s, l, 0, 0);
+    return fold;
+}
+
+FA_INLINE int fa_ce_softmax_f64(const double *x, double *y, ptrdiff_t n, const fa_sm_stats *s, double l, int fast,
+                                int stored, const double *Ks, double a)
+{
+    (void)stored;
+    (void)Ks;
+    (void)a;
+    if (fast)
+        fa_sm_row_out_fast_f64(x, NULL, y, n, s, l, 0);
+    else
+        fa_sm_row_out_f64(x, y, NULL, n, s, l, 0, 0);
+    return 0;
+}
+
+/* The sums of one pass over a row (float64 lanes; HAS_W, HAS_P compile-time at each call):
+ *   D = sum_{unmasked} w_j (M - x_j), E = sum_{unmasked} w_j, Cn = number unmasked,
+ *   A = sum_{p_j != 0} w_j p_j (M - x_j), B = sum_j w_j p_j   (probability targets)
+ * For float64 data D and A are TwoSum-compensated; for float32 data (terms computed exactly in
+ * double, all >= 0) plain double sums are exact to ~n 2^-53 relative, far below float32's ULP. */
+typedef struct fa_ce_sums {
+    double D, E, Cn, A, B;
+} fa_ce_sums;
+
+#define FA__CE_SUMS(T)                                                                            \
+FA_INLINE void fa_ce_sums_##T(const fa_scalar_##T *x, const fa_scalar_##T *w, const fa_scalar_##T *p,     \
+                              ptrdiff_t n, double M, int HAS_W, int HAS_P, fa_ce_sums *r)       \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_F64;                                                             \
+    const int EXACT = sizeof(fa_scalar_##T) == 8;   /* float32 data: plain double sums suffice */ \
+    const fa_simd_f64 zero = fa_set1_f64(0.0), one = fa_set1_f64(1.0), ninf = fa_set1_f64(-INFINITY); \
+    const fa_simd_f64 Mv = fa_set1_f64(M);                                                        \
+    fa_simd_f64 D = zero, De = zero, E = zero, Cn = zero, A = zero, Ae = zero, B = zero;          \
+    for (ptrdiff_t i = 0; i < n; i += L) {                                                        \
+        const ptrdiff_t left = n - i;                                                             \
+        const int full = left >= L;                                                               \
+        fa_simd_f64 v = full ? fa_sm_ld_##T(x + i) : fa_sm_ldt_##T(x + i, left, -INFINITY);       \
+        fa_simd_f64 wv = HAS_W ? (full ? fa_sm_ld_##T(w + i) : fa_sm_ldt_##T(w + i, left, 0.0)) : one; \
+        fa_mask_f64 un = fa_cmpgt_f64(v, ninf);                                                   \
+        fa_simd_f64 d = fa_sub_f64(Mv, v);                                                        \
+        fa_simd_f64 wd = fa_select_f64(un, HAS_W ? fa_mul_f64(wv, d) : d, zero);                  \
+        fa_simd_f64 err;                                                                          \
+        if (EXACT) {                                                                              \
+            D = fa_two_sum_f64(D, wd, &err);                                                      \
+            De = fa_add_f64(De, err);                                                             \
+        } else {                                                                                  \
+            D = fa_add_f64(D, wd);                                                                \
+        }                                                                                         \
+        Cn = fa_add_f64(Cn, fa_select_f64(un, one, zero));                                        \
+        if (HAS_W)                                                                                \
+            E = fa_add_f64(E, fa_select_f64(un, wv, zero));                                       \
+        if (HAS_P) {                                                                              \
+            fa_simd_f64 pv = full ? fa_sm_ld_##T(p + i) : fa_sm_ldt_##T(p + i, left, 0.0);        \
+            fa_simd_f64 wp = HAS_W ? fa_mul_f64(wv, pv) : pv;                                     \
+            fa_simd_f64 ad = fa_select_f64(fa_cmpeq_f64(wp, zero), zero, fa_mul_f64(wp, d));      \
+            if (EXACT) {                                                                          \
+                A = fa_two_sum_f64(A, ad, &err);                                                  \
+                Ae = fa_add_f64(Ae, err);                                                         \
+            } else {                                                                              \
+                A = fa_add_f64(A, ad);                                                            \
+            }                                                                                     \
+            B = fa_add_f64(B, wp);                                                                \
+        }                                                                                         \
+    }                                                                                             \
+    double h[FA_LANES_F64], e[FA_LANES_F64], s = 0.0, se = 0.0;                                   \
+    fa_storeu_f64(h, D);                                                                          \
+    fa_storeu_f64(e, De);                                                                         \
+    for (int k = 0; k < FA_LANES_F64; k++) { fa_two_sum_acc(&s, &se, h[k]); se += e[k]; }       \
+    r->D = s + se;                                                                                \
+    r->Cn = fa_reduce_add_f64(Cn);                                                                \
+    r->E = HAS_W ? fa_reduce_add_f64(E) : r->Cn;                                                  \
+    s = se = 0.0;                                                                                 \
+    if (HAS_P) {                                                                                  \
+        fa_storeu_f64(h, A);                                                                      \
+        fa_storeu_f64(e, Ae);                                                                     \
+        for (int k = 0; k < FA_LANES_F64; k++) { fa_two_sum_acc(&s, &se, h[k]); se += e[k]; }   \
+    }                                                                                             \
+    r->A = s + se;                                                                                \
+    r->B = HAS_P ? fa_reduce_add_f64(B) : 0.0;                                                    \
+}                                                                                                 \
+                                                                                                  \
+/* y = alpha y - w (bp p + c [x unmasked]) over a row (float64 lanes) */                         \
+FA_INLINE void fa_ce_fix_##T(const fa_scalar_##T *x, const fa_scalar_##T *w, const fa_scalar_##T *p,      \
+                             fa_scalar_##T *y, ptrdiff_t n, double alpha, double bp, double c)   \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_F64;                                                             \
+    const fa_simd_f64 zero = fa_set1_f64(0.0), ninf = fa_set1_f64(-INFINITY);                     \
+    const fa_simd_f64 av = fa_set1_f64(alpha), bv = fa_set1_f64(bp), cv = fa_set1_f64(c);         \
+    for (ptrdiff_t i = 0; i < n; i += L) {                                                        \
+        const ptrdiff_t left = n - i;                                                             \
+        const int full = left >= L;                                                               \
+        fa_simd_f64 yv = full ? fa_sm_ld_##T(y + i) : fa_sm_ldt_##T(y + i, left, 0.0);            \
+        fa_simd_f64 sub = zero;                                                                   \
+        if (c != 0.0) {                                                                           \
+            fa_simd_f64 v = full ? fa_sm_ld_##T(x + i) : fa_sm_ldt_##T(x + i, left, -INFINITY);   \
+            sub = fa_select_f64(fa_cmpgt_f64(v, ninf), cv, zero);                                 \
+        }                                                                                         \
+        if (p)                                                                                    \
+            sub = fa_fmadd_f64(bv, full ? fa_sm_ld_##T(p + i) : fa_sm_ldt_##T(p + i, left, 0.0), sub); \
+        if (w)                                                                                    \
+            sub = fa_mul_f64(sub, full ? fa_sm_ld_##T(w + i) : fa_sm_ldt_##T(w + i, left, 0.0));  \
+        yv = fa_sub_f64(fa_mul_f64(av, yv), sub);                                                 \
+        if (full) fa_sm_st_##T(y + i, yv); else fa_sm_stt_##T(y + i, yv, left);                   \
+    }                                                                                             \
+}
+FA__CE_SUMS(f32)
+FA__CE_SUMS(f64)
+
+/*
+ * float32 rows: the statistics pass of fa_stats_row_f32 (per L1 chunk: its max, then its sum of
+ * exps) with the smoothing / probability sums of the same chunk taken while it is in L1, so a
+ * row is read from memory once.  Each chunk's sums are relative to its own max mx_k and
+ * rebased on the running reference R (D += E (R' - R), A += B (R' - R): terms >= 0, the
+ * differences of float32 values exact in double), then to the row max M.  A chunk with every
+ * logit -inf adds its A (inf where a probability sits on -inf, else 0) and B as they are.
+ * Returns 0 where fa_stats_row_f32 would decline (the caller then takes the generic paths).
+ */
+FA_INLINE int fa_ce_stats_sums_f32(const float *x, const float *w, const float *p, ptrdiff_t n, fa_sm_stats *s,
+                                   float *ystore, double *Ks, int HAS_W, int HAS_P, fa_ce_sums *r)
+{
+    const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(float);
+    fa_ce_sums tot = {0.0, 0.0, 0.0, 0.0, 0.0};
+    double R = 0.0;
+    int have = 0;
+    s->M = -INFINITY; s->t = 0.0; s->C = 0.0; s->te = 0.0;
+    for (ptrdiff_t c0 = 0, k = 0; c0 < n; c0 += chunk, k++) {
+        const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
+        const float mx = fa_stats_max_f32(x + c0, NULL, len);
+        if (!(mx < FA_STATS_MAX_HI_F32 && (mx > FA_STATS_MAX_LO_F32 || mx == -INFINITY)))
+            return 0;
+        const float K = mx == -INFINITY ? 0.0f : rintf(mx * FA_LOG2E_F32) - 1.0f;
+        double t, c;
+        fa_stats_sum_f32(x + c0, NULL, len, K, mx, &t, &c, ystore ? ystore + c0 : NULL);
+        if (Ks) {
+            Ks[2 * k] = mx;
+            Ks[2 * k + 1] = mx == -INFINITY ? 0.0 : fa_stats_term1_f32(mx, K);
+        }
+        fa_sm_merge(s, mx, mx == -INFINITY ? t : t * fa_stats_shift_factor(K, mx), c);
+        fa_ce_sums ck;
+        const double rk = mx == -INFINITY ? 0.0 : (double)mx;
+        if (HAS_W && HAS_P) fa_ce_sums_f32(x + c0, w + c0, p + c0, len, rk, 1, 1, &ck);
+        else if (HAS_P) fa_ce_sums_f32(x + c0, NULL, p + c0, len, rk, 0, 1, &ck);
+        else if (HAS_W) fa_ce_sums_f32(x + c0, w + c0, NULL, len, rk, 1, 0, &ck);
+        else fa_ce_sums_f32(x + c0, NULL, NULL, len, rk, 0, 0, &ck);
+        if (mx == -INFINITY) {                 /* nothing unmasked: D, E, Cn are 0 */
+            tot.A += ck.A;
+            tot.B += ck.B;
+            continue;
+        }
+        if (!have) {
+            R = rk;
+            have = 1;
+        } else if (rk > R) {                   /* the running sums onto the new reference */
+            tot.D += tot.E * (rk - R);
+            tot.A += tot.B * (rk - R);
+            R = rk;
+        } else {                               /* the chunk's sums onto the reference */
+            ck.D += ck.E * (R - rk);
+            ck.A += ck.B * (R - rk);
+        }
+        tot.D += ck.D; tot.E += ck.E; tot.Cn += ck.Cn; tot.A += ck.A; tot.B += ck.B;
+    }
+    if (have && s->M > R) {                    /* R is the largest chunk max: R == M unless NaN */
+        tot.D += tot.E * (s->M - R);
+        tot.A += tot.B * (s->M - R);
+    }
+    *r = tot;
+    return 1;
+}
+
+/* (1 - eps) v, 0 where 1 - eps (or the factor k) is 0 even for an infinite v */
+FA_INLINE double fa_ce_part(double k, double v) { return k == 0.0 ? 0.0 : k * v; }
+
+/*
+ * The row loop of every kernel of this file, per dtype.  GRAD: write the gradient rows (and
+ * the losses where j->loss); PROB: probability targets j->p instead of class targets.
+ */
+#define FA__CE_ROWS(T, S)                                                                         \
+FA_INLINE void fa_ce_rows_##T(const fa_ce_job *j, ptrdiff_t r0, ptrdiff_t r1, int GRAD, int PROB) \
+{                                                                                                 \
+    const ptrdiff_t n = j->n;                                                                     \
+    const S *x = (const S *)j->x, *w = (const S *)j->w, *g = (const S *)j->g, *pp = (const S *)j->p; \
+    S *loss = (S *)j->loss, *grad = (S *)j->grad;                                                 \
+    const double eps = j->smoothing, keep = 1.0 - eps;                                            \
+    double Ks[2 * FA_SM_STORE_CHUNKS];                                                            \
+    const int store = GRAD && sizeof(S) == 4 && n * (ptrdiff_t)sizeof(S) <= FA_SM_SMALL_BYTES_f32; \
+    for (ptrdiff_t r = r0; r < r1; r++) {                                                         \
+        const S *xr = x + r * n, *pr = PROB ? pp + r * n : NULL;                                  \
+        S *yr = GRAD ? grad + r * n : NULL;                                                       \
+        const double sr = GRAD ? j->scale * (g ? (double)g[r] : 1.0) : 0.0;                       \
+        int64_t t = -1;                                                                           \
+        double wt = 1.0;                                                                          \
+        if (!PROB) {                                                                              \
+            t = j->target[r];                                                                     \
+            if (t == j->ignore_index) {                                                           \
+                if (loss) loss[r] = 0;                                                            \
+                if (GRAD) memset(yr, 0, (size_t)n * sizeof(S));                                   \
+                continue;                                                                         \
+            }                                                                                     \
+            wt = w ? (double)w[t] : 1.0;                                                          \
+        }                                                                                         \
+        fa_sm_stats st;                                                                           \
+        double l = 0.0, sign;                                                                     \
+        int fast = 0, ok, summed = 0;                                                             \
+        fa_ce_sums sm = {0.0, 0.0, 0.0, 0.0, 0.0};                                                \
+        if (sizeof(S) == 4 && (PROB || eps != 0.0)) {   /* float32: the sums fused, see above */  \
+            float *ys = store ? (float *)yr : NULL;                                               \
+            const float *wf = (const float *)w, *pf = (const float *)pr;                          \
+            const float *xf = (const float *)xr;                                                  \
+            double *ks = store ? Ks : NULL;                                                       \
+            fast = w && PROB ? fa_ce_stats_sums_f32(xf, wf, pf, n, &st, ys, ks, 1, 1, &sm)        \
+                 : PROB ? fa_ce_stats_sums_f32(xf, NULL, pf, n, &st, ys, ks, 0, 1, &sm)           \
+                 : w ? fa_ce_stats_sums_f32(xf, wf, NULL, n, &st, ys, ks, 1, 0, &sm)              \
+                 : fa_ce_stats_sums_f32(xf, NULL, NULL, n, &st, ys, ks, 0, 0, &sm);               \
+            ok = fast && fa_sm_finish(&st, &l, &sign) != FA_SM_SPECIAL;                           \
+            summed = ok;                                                                          \
+            if (!fast)                                                                            \
+                ok = fa_ce_stats_##T(xr, n, &st, &l, &fast, NULL, NULL);                          \
+        } else {                                                                                  \
+            ok = fa_ce_stats_##T(xr, n, &st, &l, &fast, store ? yr : NULL, store ? Ks : NULL);    \
+        }                                                                                         \
+        double M = st.M;                                                                          \
+        if (!ok) {                      /* special row: lse in full, l = 0 below */                \
+            M = fa_sm_lse_special_##T(xr, n, 1, NULL, NULL, &sign);                               \
+            l = 0.0;                                                                              \
+        }                                                                                         \
+        if ((PROB || eps != 0.0) && !summed) {                                                    \
+            if (w && PROB) fa_ce_sums_##T(xr, w, pr, n, M, 1, 1, &sm);                            \
+            else if (PROB) fa_ce_sums_##T(xr, NULL, pr, n, M, 0, 1, &sm);                         \
+            else if (w) fa_ce_sums_##T(xr, w, NULL, n, M, 1, 0, &sm);                             \
+            else fa_ce_sums_##T(xr, NULL, NULL, n, M, 0, 0, &sm);                                 \
+        }                                                                                         \
+        const double ec = eps != 0.0 && sm.Cn > 0 ? eps / sm.Cn : 0.0;                            \
+        if (loss) {                                                                               \
+            double v = PROB ? fa_ce_part(keep, sm.A + sm.B * l)                                   \
+                            : fa_ce_part(keep * wt, (M - (double)xr[t]) + l);                     \
+            if (ec != 0.0)                                                                        \
+                v += ec * (sm.D + sm.E * l);                                                      \
+            loss[r] = (S)v;                                                                       \
+        }                                                                                         \
+        if (!GRAD)                                                                                \
+            continue;                                                                             \
+        if (!ok) {                                                                                \
+            for (ptrdiff_t k = 0; k < n; k++) yr[k] = (S)NAN;                                     \
+            continue;                                                                             \
+        }                                                                                         \
+        const double a = sr * ((PROB ? keep * sm.B : keep * wt) + ec * sm.E);                     \
+        const double c = sr * ec, bp = PROB ? sr * keep : 0.0;                                    \
+        const int folded = fa_ce_softmax_##T(xr, yr, n, &st, l, fast, store, Ks, a);              \
+        if (!folded || c != 0.0 || PROB)                                                          \
+            fa_ce_fix_##T(xr, w, pr, yr, n, folded ? 1.0 : a, bp, c);                             \
+        if (!PROB)                                                                                \
+            yr[t] = (S)((double)yr[t] - sr * keep * wt);                                          \
+    }                                                                                             \
+}
+FA__CE_ROWS(f32, float)
+FA__CE_ROWS(f64, double)
+
+/* nll_loss: -w_t x[r, t], 0 where ignored or the weight is 0 */
+#define FA__NLL_ROWS(T, S)                                                                        \
+static void fa_k_nll_loss_##T(const fa_ce_job *j, ptrdiff_t r0, ptrdiff_t r1)                     \
+{                                                                                                 \
+    const S *x = (const S *)j->x, *w = (const S *)j->w;                                           \
+    S *loss = (S *)j->loss;                                                                       \
+    for (ptrdiff_t r = r0; r < r1; r++) {                                                         \
+        const int64_t t = j->target[r];                                                           \
+        const S wt = t == j->ignore_index ? 0 : (w ? w[t] : 1);                                   \
+        loss[r] = wt == 0 ? 0 : -(wt * x[r * j->n + t]);                                          \
+    }                                                                                             \
+}
+FA__NLL_ROWS(f32, float)
+FA__NLL_ROWS(f64, double)
+
+#define FA__CE_KERNELS(T)                                                                         \
+static void fa_k_cross_entropy_##T(const fa_ce_job *j, ptrdiff_t r0, ptrdiff_t r1)                \
+{ fa_ce_rows_##T(j, r0, r1, 0, 0); }                                                              \
+static void fa_k_cross_entropy_grad_##T(const fa_ce_job *j, ptrdiff_t r0, ptrdiff_t r1)           \
+{ fa_ce_rows_##T(j, r0, r1, 1, 0); }                                                              \
+static void fa_k_cross_entropy_prob_##T(const fa_ce_job *j, ptrdiff_t r0, ptrdiff_t r1)           \
+{ fa_ce_rows_##T(j, r0, r1, 0, 1); }                                                              \
+static void fa_k_cross_entropy_prob_grad_##T(const fa_ce_job *j, ptrdiff_t r0, ptrdiff_t r1)      \
+{ fa_ce_rows_##T(j, r0, r1, 1, 1); }
+FA__CE_KERNELS(f32)
+FA__CE_KERNELS(f64)
+
+#endif /* FA_CROSS_ENTROPY_H */

@@ -1,0 +1,436 @@
+"""cross_entropy (+ return_grad), cross_entropy_grad and nll_loss (src_c/losses/fa_cross_entropy.h,
+fastact/_losses.py).
+
+Checked on every kernel variant: each row's loss against mpmath (registry LOSSES: reference,
+ulp) for both dtypes, every option combination against a slow NumPy reference written here
+(float64, math.fsum), torch where installed, central finite differences for the gradient over
+every option combination, return_grad against the separate calls, the special cases (every
+target ignored, masked vocabularies with label smoothing, xlogy, huge logits), 1/2/3 threads
+bit for bit, and the errors (raised before anything is written, inputs untouched).
+"""
+import functools
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import fastact as fa
+from fastact._registry import LOSS_BY_NAME
+from fastact._ulp import hi_lo
+
+import ulp
+
+CE = LOSS_BY_NAME["cross_entropy"]
+NLL = LOSS_BY_NAME["nll_loss"]
+DTYPES = (np.float32, np.float64)
+REDUCTIONS = ("none", "mean", "sum")
+SMOOTHING = (0.0, 0.3, 1.0)
+
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:                                  # the torch comparisons skip cleanly
+    torch = None
+
+
+# ---- the slow NumPy reference (float64, one row at a time, no shared code) -------------------
+
+def slow_row(row, target, weight, eps):
+    """One row's loss: class target (int) or probabilities (array); weight an array or None.
+    log_softmax_j = (x_j - m) - l, l = log1p(sum of e^(x - m) but one max entry): no cancellation."""
+    row = np.asarray(row, np.float64)
+    n = row.size
+    w = np.ones(n) if weight is None else np.asarray(weight, np.float64)
+    fin = row > -np.inf
+    cnt = int(fin.sum())
+    if cnt:
+        m = row[fin].max()
+        terms = np.exp(row[fin] - m)
+        terms[np.argmax(row[fin])] = 0.0
+        l = math.log1p(math.fsum(terms.tolist()))
+        nlp = np.where(fin, (m - np.where(fin, row, m)) + l, np.inf)     # -log_softmax
+    else:
+        nlp = np.full(n, np.nan)
+    if np.ndim(target) == 0:
+        k = (1 - eps) * w[target]
+        loss = k * nlp[target] if k != 0 else 0.0
+        if eps and cnt:
+            loss += eps / cnt * math.fsum((w[fin] * nlp[fin]).tolist())
+        return loss
+    p = (1 - eps) * np.asarray(target, np.float64) + np.where(fin, eps / max(cnt, 1), 0.0)
+    return math.fsum([w[j] * p[j] * nlp[j] for j in range(n) if w[j] * p[j] != 0])
+
+
+def slow_ce(x, target, axis=-1, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    x = np.moveaxis(np.asarray(x, np.float64), axis, -1)
+    prob = np.asarray(target).dtype.kind == "f"
+    t = np.moveaxis(np.asarray(target), axis, -1) if prob else np.asarray(target)
+    rows = x.reshape(-1, x.shape[-1])
+    ts = t.reshape(-1, x.shape[-1]) if prob else t.reshape(-1)
+    losses, denom = [], 0.0
+    for r in range(rows.shape[0]):
+        if not prob and ts[r] == ignore_index:
+            losses.append(0.0)
+            continue
+        losses.append(slow_row(rows[r], ts[r], weight, label_smoothing))
+        denom += 1.0 if prob or weight is None else float(weight[ts[r]])
+    losses = np.array(losses).reshape(x.shape[:-1])
+    if reduction == "none":
+        return losses
+    s = math.fsum(losses.ravel().tolist())
+    if reduction == "sum":
+        return s
+    return s / denom if denom else 0.0
+
+
+def case(seed, shape=(6, 9), axis=-1, masked=False, confident=False, ignore=False, prob=False):
+    """logits, class targets (or probabilities), weights; optional -inf classes (never the
+    target), a dominant target logit, ignored rows."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 3, shape)
+    n = shape[axis]
+    lshape = shape[:axis % len(shape)] + shape[axis % len(shape) + 1:]
+    t = rng.integers(0, n, lshape)
+    xm = np.moveaxis(x, axis, -1)
+    tt = t.reshape(-1)
+    flat = xm.reshape(-1, n)
+    if confident:
+        flat[np.arange(flat.shape[0]), tt] += 12.0
+    if masked:
+        for r in range(flat.shape[0]):
+            cls = [c for c in range(n) if c != tt[r]][:n // 3]
+            flat[r, cls] = -np.inf
+    x = np.moveaxis(flat.reshape(xm.shape), -1, axis)
+    if ignore and t.size > 1:
+        t.reshape(-1)[::3] = -100
+    w = rng.uniform(0.2, 2.0, n)
+    if prob:
+        p = rng.dirichlet(np.ones(n), flat.shape[0])
+        p[:, ::4] = 0.0                                   # zeros, also on -inf logits
+        if masked:
+            p[np.isneginf(flat)] = 0.0
+        p /= p.sum(axis=1, keepdims=True)
+        t = np.moveaxis(p.reshape(xm.shape), -1, axis)
+    return np.ascontiguousarray(x), t, w
+
+
+OPTIONS = list(itertools.product(REDUCTIONS, (False, True), SMOOTHING, (False, True)))   # red, weight, eps, masked
+
+
+@pytest.mark.parametrize("reduction,weighted,eps,masked", OPTIONS)
+@pytest.mark.parametrize("prob", (False, True))
+def test_every_option_against_the_slow_reference(isa, reduction, weighted, eps, masked, prob):
+    for seed, (shape, axis) in enumerate((((6, 9), -1), ((3, 5, 4), 1), ((2, 3, 7), 2), ((7,), 0))):
+        x, t, w = case(seed, shape, axis, masked=masked, confident=seed == 1, ignore=not prob, prob=prob)
+        for dtype in DTYPES:
+            xd = x.astype(dtype)
+            wt = w.astype(dtype) if weighted else None          # float64 weights would promote
+            got = fa.cross_entropy(xd, t.astype(dtype) if prob else t, axis=axis, weight=wt, reduction=reduction,
+                                   label_smoothing=eps)
+            ref = slow_ce(xd, t.astype(dtype) if prob else t, axis, wt, -100, reduction, eps)
+            tol = 4e-7 if dtype == np.float32 else 2e-15
+            assert np.asarray(got).dtype == dtype
+            np.testing.assert_allclose(got, ref, rtol=tol, atol=tol * 1e-3)
+
+
+@functools.lru_cache(maxsize=None)
+def exact_rows(dtype, weighted, eps, kind):
+    """(x, targets, weight, per-row mpmath losses as hi, lo) of a sweep of rows in dtype."""
+    import mpmath
+    with mpmath.workdps(50):
+        return _exact_rows(mpmath, dtype, weighted, eps, kind)
+
+
+def _exact_rows(mp, dtype, weighted, eps, kind):
+    rng = np.random.default_rng(11)
+    n = 37
+    rows = [rng.normal(0, 3, n), rng.normal(0, 3, n) - 20, rng.normal(0, 3, n) + 100, rng.uniform(-50, 50, n),
+            rng.normal(0, 1e-3, n), np.full(n, 1e30), rng.normal(0, 300, n), rng.normal(0, 3, n) * 1e-8]
+    conf = rng.normal(0, 3, n)
+    conf[5] += 30.0
+    rows += [conf, rng.normal(0, 3, 1000)[:n] * 10]
+    masked = rng.normal(0, 3, n)
+    masked[[1, 2, 9, 30]] = -np.inf
+    rows.append(masked)
+    x = np.array(rows).astype(dtype)
+    t = np.arange(len(rows)) * 7 % n
+    t[-1] = 5
+    t[8] = 5
+    w = rng.uniform(0.2, 2.0, n).astype(dtype) if weighted else None
+    p = None
+    if kind == "prob":
+        p = rng.dirichlet(np.ones(n), len(rows)).astype(dtype)
+        p[:, ::5] = 0
+        p[-1, [1, 2, 9, 30]] = 0
+    ref = NLL.reference if kind == "nll" else CE.reference
+    exact = []
+    for r in range(len(rows)):
+        row = [mp.mpf(float(v)) if np.isfinite(v) else -mp.inf for v in x[r]]
+        wl = None if w is None else [float(v) for v in w]
+        target = [float(v) for v in p[r]] if p is not None else int(t[r])
+        exact.append(ref(mp, row, target, wl, eps))
+    hi, lo = hi_lo(exact)
+    return x, (p if p is not None else t), w, hi, lo
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("weighted,eps,kind", [(False, 0.0, "class"), (True, 0.0, "class"), (False, 0.1, "class"),
+                                                (True, 0.7, "class"), (False, 0.0, "prob"), (True, 0.2, "prob"),
+                                                (True, 0.0, "nll"), (False, 0.0, "nll")])
+def test_each_row_within_its_ulp_bound_of_mpmath(isa, dtype, weighted, eps, kind):
+    x, t, w, hi, lo = exact_rows(dtype, weighted, eps, kind)
+    if kind == "nll":
+        got = fa.nll_loss(x, t, weight=w, reduction="none")
+        bound = NLL.ulp
+    else:
+        got = fa.cross_entropy(x, t, weight=w, reduction="none", label_smoothing=eps)
+        bound = CE.ulp
+        if kind == "class":     # the fused gradient kernel's loss is the same
+            loss, _ = fa.cross_entropy(x, t, weight=w, reduction="none", label_smoothing=eps, return_grad=True)
+            assert loss.tobytes() == got.tobytes()
+    err = ulp.ulp_errors(got, hi, lo, dtype)
+    assert err.max() <= bound, (err.max(), int(err.argmax()))
+
+
+@pytest.mark.skipif(torch is None, reason="torch not installed")
+@pytest.mark.parametrize("reduction,weighted,eps,masked", [o for o in OPTIONS if not o[3]])
+@pytest.mark.parametrize("prob", (False, True))
+def test_agrees_with_torch(reduction, weighted, eps, prob, masked):
+    x, t, w, = case(3, (4, 6, 5), 1, ignore=not prob, prob=prob)
+    tt = torch.tensor(t)
+    X = torch.tensor(x, requires_grad=True)
+    wt = torch.tensor(w) if weighted else None
+    ref = F.cross_entropy(X, tt, weight=wt, reduction=reduction, label_smoothing=eps)
+    ref.sum().backward()
+    kw = dict(axis=1, weight=w if weighted else None, reduction=reduction, label_smoothing=eps)
+    loss, grad = fa.cross_entropy(x, t, return_grad=True, **kw)
+    np.testing.assert_allclose(loss, ref.detach().numpy(), rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(grad, X.grad.numpy(), rtol=1e-12, atol=1e-15)
+    if not prob and eps == 0.0:
+        lp = F.log_softmax(torch.tensor(x), dim=1)
+        nref = F.nll_loss(lp, tt, weight=wt, reduction=reduction)
+        np.testing.assert_allclose(fa.nll_loss(lp.numpy(), t, axis=1, weight=kw["weight"], reduction=reduction),
+                                   nref.numpy(), rtol=1e-14, atol=1e-15)
+
+
+def central_difference(f, x, h=1e-4):
+    """The five-point central difference (truncation ~h^4, rounding ~1e-16 |f| / h)."""
+    g = np.zeros_like(x)
+    for i in range(x.size):
+        at = []
+        for k in (2, 1, -1, -2):
+            z = x.copy()
+            z.flat[i] += k * h
+            at.append(f(z))
+        g.flat[i] = (-at[0] + 8 * at[1] - 8 * at[2] + at[3]) / (12 * h)
+    return g
+
+
+@pytest.mark.parametrize("reduction,weighted,eps,masked", OPTIONS)
+@pytest.mark.parametrize("prob", (False, True))
+def test_gradient_matches_finite_differences(isa, reduction, weighted, eps, masked, prob):
+    x, t, w = case(5, (3, 5, 2), 1, masked=masked, ignore=not prob, prob=prob)
+    kw = dict(axis=1, weight=w if weighted else None, reduction=reduction, label_smoothing=eps)
+    rng = np.random.default_rng(1)
+    go = rng.normal(size=(3, 2)) if reduction == "none" else 0.7
+    grad = fa.cross_entropy_grad(x, t, grad_output=go, **kw)
+    fin = np.isfinite(x)
+
+    def f(z):
+        return np.sum(go * slow_ce(np.where(fin, z, -np.inf), t, 1, kw["weight"], -100, reduction, eps))
+    fd = central_difference(f, np.where(fin, x, 0.0))
+    assert np.all(grad[~fin] == 0)                       # masked classes: exactly 0
+    scale = np.abs(fd).max()
+    assert np.abs(grad - np.where(fin, fd, 0.0)).max() <= 1e-7 * scale, np.abs(grad - fd).max() / scale
+    if not prob:                                         # ignored rows get 0
+        ignored = np.broadcast_to((t == -100)[:, None, :], x.shape)
+        assert np.all(grad[ignored] == 0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_return_grad_is_the_forward_and_the_gradient(isa, dtype, reduction):
+    x, t, w = case(7, (40, 300), -1, confident=True, ignore=True)
+    x = x.astype(dtype)
+    for kw in (dict(), dict(weight=w.astype(dtype), label_smoothing=0.2)):
+        loss, grad = fa.cross_entropy(x, t, reduction=reduction, return_grad=True, **kw)
+        ref_loss = fa.cross_entropy(x, t, reduction=reduction, **kw)
+        assert np.asarray(loss).tobytes() == np.asarray(ref_loss).tobytes()
+        assert grad.tobytes() == fa.cross_entropy_grad(x, t, reduction=reduction, **kw).tobytes()
+        assert grad.dtype == dtype and grad.shape == x.shape
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gradient_of_large_rows_against_float64(isa, dtype):
+    """Rows past the float32 stored path (> 2^16 classes) and huge logits (the float64-lane path)."""
+    rng = np.random.default_rng(3)
+    for x in (rng.normal(0, 3, (2, 70000)), rng.normal(0, 3, (3, 1000)) * 200):
+        t = rng.integers(0, x.shape[1], x.shape[0])
+        x = x.astype(dtype)
+        g = fa.cross_entropy_grad(x, t, reduction="sum", label_smoothing=0.1)
+        xd = x.astype(np.float64)
+        p = np.exp(xd - xd.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        ref = p - 0.1 / x.shape[1]
+        ref[np.arange(x.shape[0]), t] -= 0.9
+        tol = 1e-6 if dtype == np.float32 else 1e-14
+        np.testing.assert_allclose(g, ref, rtol=0, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_long_rows_with_smoothing_and_probabilities(isa, dtype):
+    """Rows of several L1 chunks (float32: the smoothing / probability sums are taken per chunk
+    inside the statistics pass and rebased on the running max): rising and falling chunk maxima,
+    a chunk of -inf logits, weights."""
+    rng = np.random.default_rng(21)
+    n = 3 * 4096 + 77
+    x = rng.normal(0, 3, (4, n))
+    x[0, :4096] += 20.0                      # the first chunk holds the max
+    x[1, -100:] += 20.0                      # the last one does
+    x[2, 4096:8192] = -np.inf                # a masked chunk
+    x[3] *= 1e-3
+    t = np.array([5, n - 3, 9000 % 4096, 7])
+    w = rng.uniform(0.2, 2.0, n)
+    p = rng.dirichlet(np.ones(n), 4)
+    p[2, 4096:8192] = 0.0
+    x, w, p = x.astype(dtype), w.astype(dtype), p.astype(dtype)
+    tol = 3e-7 if dtype == np.float32 else 4e-15
+    for wt in (None, w):
+        for eps in (0.0, 0.2):
+            got = fa.cross_entropy(x, t, weight=wt, label_smoothing=eps, reduction="none")
+            ref = [slow_row(x[r], t[r], wt, eps) for r in range(4)]
+            np.testing.assert_allclose(got, ref, rtol=tol)
+            got = fa.cross_entropy(x, p, weight=wt, label_smoothing=eps, reduction="none")
+            ref = [slow_row(x[r], p[r], wt, eps) for r in range(4)]
+            np.testing.assert_allclose(got, ref, rtol=tol)
+
+
+# ---- special cases ------------------------------------------------------------------------------
+
+def test_every_target_ignored_with_mean_is_zero():
+    x = np.random.default_rng(0).normal(size=(4, 5))
+    t = np.full(4, -100)
+    assert fa.cross_entropy(x, t) == 0.0
+    assert fa.nll_loss(x, t) == 0.0
+    assert np.all(fa.cross_entropy_grad(x, t) == 0)
+    assert fa.cross_entropy(x, np.array([-100, 2, -100, -100]), ignore_index=-100) == pytest.approx(
+        slow_ce(x[1:2], [2]), rel=1e-15)
+    assert fa.cross_entropy(x, np.array([3, 1, 3, 0]), ignore_index=3, reduction="sum") == pytest.approx(
+        slow_ce(x[[1, 3]], [1, 0], reduction="sum"), rel=1e-15)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_label_smoothing_over_a_masked_vocabulary_is_finite(isa, dtype):
+    x = np.array([[2.0, -np.inf, 0.5, -np.inf, 1.0]], dtype)
+    got = fa.cross_entropy(x, np.array([0]), label_smoothing=0.25, reduction="none")
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, [slow_row(x[0].astype(np.float64), 0, None, 0.25)], rtol=4e-7)
+    g = fa.cross_entropy_grad(x, np.array([0]), label_smoothing=0.25)
+    assert np.isfinite(g).all() and g[0, 1] == 0 and g[0, 3] == 0
+    assert abs(float(g.sum())) < 1e-6                   # the row's gradient sums to 0
+
+
+def test_a_zero_probability_on_a_minus_inf_logit_contributes_zero():
+    x = np.array([[0.0, -np.inf, 1.0]])
+    p = np.array([[0.5, 0.0, 0.5]])
+    got = fa.cross_entropy(x, p, reduction="none")
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, [slow_row(x[0], p[0], None, 0.0)], rtol=1e-15)
+    assert np.isfinite(fa.cross_entropy_grad(x, p)).all()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_huge_logits_do_not_overflow(isa, dtype):
+    x = np.array([[1e30, 1e30, 0.0], [1e30, -1e30, 1e30]], dtype)
+    t = np.array([0, 1])
+    got = fa.cross_entropy(x, t, reduction="none")
+    np.testing.assert_allclose(got, [math.log(2), 2e30], rtol=1e-6)
+    g = fa.cross_entropy_grad(x, t, reduction="sum")
+    np.testing.assert_allclose(g, [[-0.5, 0.5, 0.0], [0.5, -1.0, 0.5]], atol=1e-7)
+
+
+def test_rows_with_nan_or_inf_give_nan_as_torch():
+    x = np.array([[np.nan, 0.0], [np.inf, 0.0], [-np.inf, -np.inf]])
+    got = fa.cross_entropy(x, np.array([1, 0, 0]), reduction="none")
+    assert np.isnan(got).all()
+    assert fa.cross_entropy(np.array([[np.inf, 0.0]]), np.array([1]), reduction="none")[0] == np.inf
+    assert np.isnan(fa.cross_entropy_grad(x, np.array([1, 0, 0]))).all()
+
+
+def test_float16_is_computed_in_float32():
+    x, t, w = case(2, (5, 8))
+    got = fa.cross_entropy(x.astype(np.float16), t, reduction="none")
+    assert got.dtype == np.float16
+    ref = fa.cross_entropy(x.astype(np.float16).astype(np.float32), t, reduction="none").astype(np.float16)
+    assert got.tobytes() == ref.tobytes()
+    g = fa.cross_entropy_grad(x.astype(np.float16), t)
+    assert g.dtype == np.float16
+
+
+def test_unbatched_input():
+    x = np.array([1.0, 2.0, 0.5])
+    assert fa.cross_entropy(x, 1) == pytest.approx(slow_row(x, 1, None, 0.0), rel=1e-15)
+    assert fa.cross_entropy_grad(x, np.int64(1)).shape == (3,)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_threads_give_the_same_bits(isa, dtype):
+    rng = np.random.default_rng(8)
+    x = rng.normal(0, 3, (333, 500)).astype(dtype)
+    t = rng.integers(0, 500, 333)
+    t[::7] = -100
+    p = rng.dirichlet(np.ones(500), 333).astype(dtype)
+    w = rng.uniform(0.5, 2, 500).astype(dtype)
+    go = rng.normal(size=333).astype(dtype)
+    before = fa.get_num_threads()
+    results = []
+    try:
+        for k in (1, 2, 3):
+            fa.set_num_threads(k)
+            results.append([fa.cross_entropy(x, t, weight=w, label_smoothing=0.1, return_grad=True),
+                            fa.cross_entropy(x, t, reduction="none"), fa.cross_entropy(x, p, reduction="sum"),
+                            fa.cross_entropy_grad(x, t, reduction="none", grad_output=go),
+                            fa.cross_entropy_grad(x, p, weight=w), fa.nll_loss(x, t, reduction="none")])
+    finally:
+        fa.set_num_threads(before)
+    flat = [[np.asarray(v).tobytes() for v in (r[0][0], r[0][1], *r[1:])] for r in results]
+    assert flat[0] == flat[1] == flat[2]
+
+
+# ---- errors (raised before anything is written, inputs untouched) -------------------------------
+
+def test_errors():
+    x = np.random.default_rng(0).normal(size=(4, 5))
+    x0 = x.copy()
+    t = np.array([0, 1, 7, 9])
+    t0 = t.copy()
+    for fn in (fa.cross_entropy, fa.cross_entropy_grad, fa.nll_loss):
+        with pytest.raises(IndexError, match=r"target 7 at position \(2,\) is out of range for 5 classes"):
+            fn(x, t)
+        with pytest.raises(IndexError, match=r"target -1 at position \(0,\)"):
+            fn(x, np.array([-1, 0, 0, 0]))
+        with pytest.raises(ValueError, match=r"class target of shape \(3,\) must have .* \(4,\)"):
+            fn(x, np.zeros(3, int))
+        with pytest.raises(ValueError, match="reduction must be one of"):
+            fn(x, np.zeros(4, int), reduction="avg")
+        with pytest.raises(ValueError, match=r"weight of shape \(4,\)"):
+            fn(x, np.zeros(4, int), weight=np.ones(4))
+        with pytest.raises(TypeError, match="float dtype"):
+            fn(x.astype(int), np.zeros(4, int))
+        with pytest.raises(TypeError, match="target must be"):
+            fn(x, np.zeros(4, bool))
+    with pytest.raises(IndexError, match=r"target 5 at position \(1, 0\)"):
+        fa.cross_entropy(np.zeros((2, 5, 3)), np.array([[0, 1, 2], [5, 0, 0]]), axis=1)
+    with pytest.raises(ValueError, match=r"probability target of shape \(4, 4\) must have the input's shape \(4, 5\)"):
+        fa.cross_entropy(x, np.zeros((4, 4)))
+    with pytest.raises(TypeError, match="integer dtype"):
+        fa.nll_loss(x, np.zeros((4, 5)))
+    for eps in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="label_smoothing must be in"):
+            fa.cross_entropy(x, np.zeros(4, int), label_smoothing=eps)
+    with pytest.raises(ValueError, match="grad_output of a reduced loss is a scalar"):
+        fa.cross_entropy_grad(x, np.zeros(4, int), grad_output=np.ones(4))
+    with pytest.raises(ValueError, match="does not broadcast"):
+        fa.cross_entropy_grad(x, np.zeros(4, int), reduction="none", grad_output=np.ones(3))
+    assert (x == x0).all() and (t == t0).all()
