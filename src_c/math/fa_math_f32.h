@@ -1,6 +1,6 @@
 /*
  * fa_math_f32.h -- float32 vector cores of the transcendental activations (included once
- * per ISA, before fa_activations_f32.h).  Every core is written over the SIMD wrappers;
+ * per ISA, before the activation families in src_c/activations/).  Every core is written over the SIMD wrappers;
  * where FA_HAVE_FMA is 0 (scalar, SSE2) fmadd is a multiply and an add, and the error
  * figures below were measured on those variants too (tools/ulp_report.py through the
  * kernels that use them).
@@ -78,7 +78,7 @@ FA_INLINE fa_simd_f32 fa_ldexp_neg_f32(fa_simd_f32 v, fa_simd_f32 n)
  * 2^n alone is not a float below 2^-149, so s + s m cannot serve); without it, a vector with
  * such a lane (rare: a branch) takes fa_ldexp_neg_f32 on those lanes, instead of the flush
  * to 0 it had (SciPy's expit and log_expit are correctly rounded there).  ~1 ULP (the
- * sigmoid figures in fa_activations_f32.h bound it).  Hands back n and m (e^z = 2^n (1 + m))
+ * sigmoid figures in activations/fa_sigmoid.h bound it).  Hands back n and m (e^z = 2^n (1 + m))
  * for callers that scale a product themselves. */
 FA_INLINE fa_simd_f32 fa_exp_neg_f32(fa_simd_f32 z, fa_simd_f32 *n, fa_simd_f32 *m)
 {
@@ -142,7 +142,16 @@ FA_INLINE fa_simd_f32 fa_log1p_unit_f32(fa_simd_f32 e)
 }
 
 
-/* ---- Gaussian tail (FMA variants only: see gelu in fa_activations_f32.h) ----------------
+
+/* -|x| clamped to [-110, 0] (NaN kept: max(c, v) returns v when v is NaN).  Below -110
+ * every e^z-based result here is 0 or rounds to it, and the clamp keeps inf out of the
+ * range reduction. */
+FA_INLINE fa_simd_f32 fa_negabs_clamped_f32(fa_simd_f32 x)
+{
+    return fa_max_f32(fa_set1_f32(-110.0f), fa_or_f32(x, fa_set1_f32(-0.0f)));
+}
+
+/* ---- Gaussian tail (FMA variants only: see gelu in activations/fa_gelu.h) ----------------
  * erfc(a/sqrt2)/2 = E(a) e^(-a^2/2) for a in [0, 14.8] (NaN propagates): returns
  * E(a) = erfcx(a/sqrt2)/2 and e^(-a^2/2) as 2^n (1 + *m), n in [-158, 0]; a caller scales
  * its product with E by fa_ldexp_neg_f32, so only a subnormal final result loses bits.

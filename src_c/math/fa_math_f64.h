@@ -1,6 +1,6 @@
 /*
  * fa_math_f64.h -- float64 vector cores (exp, expm1, log1p, log) over the SIMD wrappers.
- * Included once per ISA; used by fa_activations_f64.h.
+ * Included once per ISA; used by the activation families (src_c/activations/), the reductions and the losses.
  *
  * Every core is written for FA_HAVE_FMA = 0 as well (scalar, SSE2: fmadd is mul + add):
  * each step that must be exact is exact in both cases (see the comments), and the
@@ -173,6 +173,37 @@ FA_INLINE fa_simd_f64 fa_exp_neg_dd_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts,
     fa_simd_f64 em = fa_add_f64(thi, u);
     *em_lo = fa_add_f64(fa_sub_f64(thi, em), u);
     return em;
+}
+
+/* -|x| */
+FA_INLINE fa_simd_f64 fa_neg_abs_f64(fa_simd_f64 x) { return fa_or_f64(x, fa_set1_f64(-0.0)); }
+
+/* e^(-|x|) rounded (subnormal where it is), NaN propagates. */
+FA_INLINE fa_simd_f64 fa_exp_minus_abs_f64(fa_simd_f64 x)
+{
+    fa_simd_f64 t, n;
+    fa_simd_f64 em = fa_exp_neg_f64(fa_neg_abs_f64(x), fa_set1_f64(0.0), 0, &t, &n);
+    return fa_scale_exp_f64(em, t, n);
+}
+
+/* Gradients: the tail shared by those whose derivative is c e^z, z <= 0.
+ * g c e with e = e^(z + zl) already rounded (main path: g (c e)).  Where z < -708 (e near
+ * or in the subnormals; a rare branch) ((g e1) c) e1 with e1 = e^((z + zl)/2) normal, so a
+ * large g still gets its normal result; z below -1520 and z = -inf give 0 g (NaN for an
+ * infinite g, as torch).  opts: as for fa_exp_neg_f64 (FA_EXP_LOW if zl is used). */
+FA_INLINE fa_simd_f64 fa_grad_exp_f64(fa_simd_f64 g, fa_simd_f64 c, fa_simd_f64 e, fa_simd_f64 z, fa_simd_f64 zl,
+                                      int opts)
+{
+    fa_simd_f64 y = fa_mul_f64(g, fa_mul_f64(c, e));
+    fa_mask_f64 deep = fa_cmplt_f64(z, fa_set1_f64(-708.0));
+    if (FA_UNLIKELY(fa_mask_any_f64(deep))) {
+        const fa_simd_f64 half = fa_set1_f64(0.5);
+        fa_simd_f64 t, n;
+        fa_simd_f64 em = fa_exp_neg_f64(fa_mul_f64(z, half), fa_mul_f64(zl, half), opts, &t, &n);
+        fa_simd_f64 e1 = fa_scale_exp_f64(em, t, n);
+        y = fa_select_f64(deep, fa_mul_f64(fa_mul_f64(fa_mul_f64(g, e1), c), e1), y);
+    }
+    return y;
 }
 
 /*
