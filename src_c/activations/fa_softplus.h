@@ -77,10 +77,10 @@ static void fa_k_softplus_f32(const float *x, float *y, ptrdiff_t n, const fa_pa
  * nzl the low part of -|z + zl| (zl kept only where nz > -800: elsewhere it may be inf - inf
  * or a split overflow, and it matters only in the tail), em and 2^n (t, n) from
  * fa_exp_neg_f64, e = em 2^n. */
-typedef struct { fa_simd_f64 z, nz, nzl, em, t, n, e; } fa_softplus_exp_f64_t;
-FA_INLINE fa_softplus_exp_f64_t fa_softplus_exp_f64(fa_simd_f64 beta, fa_simd_f64 x)
+typedef struct { fa_simd_f64 z, nz, nzl, em, t, n, e; } fa_softplus_terms_f64_t;
+FA_INLINE fa_softplus_terms_f64_t fa_softplus_terms_f64(fa_simd_f64 beta, fa_simd_f64 x)
 {
-    fa_softplus_exp_f64_t s;
+    fa_softplus_terms_f64_t s;
     fa_simd_f64 zl;
     s.z = fa_two_prod_f64(beta, x, &zl);
     s.nz = fa_neg_abs_f64(s.z);
@@ -96,7 +96,7 @@ FA_INLINE fa_simd_f64 fa_softplus_v_f64(fa_simd_f64 x, const fa_params *p)
     if (p->a == INFINITY || p->a == -INFINITY)   /* the limit beta -> +-inf: max(x, 0) / min(x, 0) */
         return fa_softplus_linear_part_f64(x, p->a);
     fa_simd_f64 beta = fa_set1_f64(p->a);
-    fa_softplus_exp_f64_t s = fa_softplus_exp_f64(beta, x);
+    fa_softplus_terms_f64_t s = fa_softplus_terms_f64(beta, x);
     fa_mask_f64 tail = fa_cmplt_f64(s.nz, fa_set1_f64(-700.0));
     fa_simd_f64 l = fa_div_f64(fa_select_f64(tail, s.em, fa_log1p_unit_f64(s.e)), beta);
     l = fa_select_f64(tail, fa_scale_exp_f64(l, s.t, s.n), l);
@@ -114,7 +114,7 @@ FA_INLINE fa_simd_f64 fa_softplus_v_f64(fa_simd_f64 x, const fa_params *p)
 FA_INLINE fa_simd_f64 fa_softplus_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, const fa_params *p)
 {
     const fa_simd_f64 one = fa_set1_f64(1.0), zero = fa_set1_f64(0.0);
-    fa_softplus_exp_f64_t s = fa_softplus_exp_f64(fa_set1_f64(p->a), x);
+    fa_softplus_terms_f64_t s = fa_softplus_terms_f64(fa_set1_f64(p->a), x);
     fa_mask_f64 pos = fa_cmpgt_f64(s.z, zero);
     fa_simd_f64 y = fa_grad_exp_f64(g, fa_div_f64(one, fa_add_f64(one, s.e)), fa_select_f64(pos, one, s.e),
                                     fa_select_f64(pos, zero, s.nz), fa_select_f64(pos, zero, s.nzl), FA_EXP_LOW);

@@ -110,6 +110,57 @@ FA_INLINE fa_simd_f32 fa_expm1_neg_f32(fa_simd_f32 z)
 #endif
 }
 
+/* -|x| clamped to [-110, 0] (NaN kept: max(c, v) returns v when v is NaN).  Below -110
+ * every e^z-based result here is 0 or rounds to it, and the clamp keeps inf out of the
+ * range reduction. */
+FA_INLINE fa_simd_f32 fa_negabs_clamped_f32(fa_simd_f32 x)
+{
+    return fa_max_f32(fa_set1_f32(-110.0f), fa_or_f32(x, fa_set1_f32(-0.0f)));
+}
+
+
+/* ---- exp variants of the reductions (src_c/reductions/: names fa_sm_*) --------------------
+ * The same reduction and polynomial as above (fa_exp_reduce_f32, fa_expm1_reduced_f32), cut
+ * where the softmax column blocks need them: e^(d + e) with x - m = d + e a two-sum, and
+ * scaled by 2^n once at the end.  fa_sm_exp_lo_f64 (float32 accuracy on float64 lanes) is
+ * with the _f64w cores below. */
+/* the float32 exp of the column blocks, from the math family: d = n ln2 + r (Cody-Waite rr2,
+ * fa_exp_reduce_f32), p = e^r = 1 + fa_expm1_reduced_f32(r) (2^-27.4) */
+FA_INLINE fa_simd_f32 fa_sm_expf_reduce(fa_simd_f32 d, fa_simd_f32 *n_out)
+{
+    fa_simd_f32 s;
+    return fa_exp_reduce_f32(d, n_out, &s);
+}
+
+FA_INLINE fa_simd_f32 fa_sm_expf_poly(fa_simd_f32 r)
+{
+    return fa_add_f32(fa_set1_f32(1.0f), fa_expm1_reduced_f32(r));
+}
+
+FA_INLINE fa_simd_f32 fa_sm_expf_parts(fa_simd_f32 d, fa_simd_f32 e, fa_simd_f32 *n_out)
+{
+    return fa_sm_expf_poly(fa_add_f32(fa_sm_expf_reduce(d, n_out), e));
+}
+
+/* e^x for x <= 88 (NaN stays NaN): subnormal and zero results are right.  With vscalefps any
+ * x below works (-inf gives NaN, the reduction being inf - inf); elsewhere x is clamped at
+ * -150 first (fa_ldexp_neg_f32 takes n >= -240), so -inf gives 0. */
+FA_INLINE fa_simd_f32 fa_sm_expf_scaled(fa_simd_f32 x)
+{
+#if !FA_HAVE_SCALEF
+    x = fa_max_f32(fa_set1_f32(-150.0f), x);
+#endif
+    fa_simd_f32 n, r = fa_sm_expf_reduce(x, &n);
+    return fa_ldexp_neg_f32(fa_sm_expf_poly(r), n);
+}
+
+/* e^(d + e), d clamped at -110 (0 in float32), scaled by 2^n (subnormal results right) */
+FA_INLINE fa_simd_f32 fa_sm_expf_full(fa_simd_f32 d, fa_simd_f32 e)
+{
+    fa_simd_f32 n, p = fa_sm_expf_parts(fa_max_f32(fa_set1_f32(-110.0f), d), e, &n);
+    return fa_ldexp_neg_f32(p, n);
+}
+
 /* 2 atanh(s) = log((1+s)/(1-s)) for |s| <= 1/3: 2s + s w R(w), w = s^2 <= 1/9, R of degree 3
  * fitted (Lawson minimax, coefficients rounded to float32, |error| <= 2^-27.6 relative).  No
  * cancellation anywhere.  The coefficients serve the float64-evaluated twin below too. */
@@ -139,16 +190,6 @@ FA_INLINE fa_simd_f32 fa_log1p_unit_f32(fa_simd_f32 e)
     r = fa_fmadd_f32(r, v, fa_set1_f32((float)(FA_2ATANH_R1 / 32)));
     r = fa_fmadd_f32(r, v, fa_set1_f32((float)(FA_2ATANH_R0 / 8)));
     return fa_fmadd_f32(fa_mul_f32(t, v), r, t);
-}
-
-
-
-/* -|x| clamped to [-110, 0] (NaN kept: max(c, v) returns v when v is NaN).  Below -110
- * every e^z-based result here is 0 or rounds to it, and the clamp keeps inf out of the
- * range reduction. */
-FA_INLINE fa_simd_f32 fa_negabs_clamped_f32(fa_simd_f32 x)
-{
-    return fa_max_f32(fa_set1_f32(-110.0f), fa_or_f32(x, fa_set1_f32(-0.0f)));
 }
 
 /* ---- Gaussian tail (FMA variants only: see gelu in activations/fa_gelu.h) ----------------
@@ -235,6 +276,14 @@ FA_INLINE fa_simd_f64 fa_log1p_unit_f64w(fa_simd_f64 e)
     r = fa_fmadd_f64(r, w, fa_set1_f64(FA_2ATANH_R1));
     r = fa_fmadd_f64(r, w, fa_set1_f64(FA_2ATANH_R0));
     return fa_fmadd_f64(fa_mul_f64(s, w), r, fa_add_f64(s, s));
+}
+
+/* the reductions' float32-accuracy exp on float64 lanes (reductions/fa_lanes.h) */
+/* exp(d) for d <= ~0, float32 accuracy (fa_exp_neg_f64w, 2^-27); d < -110 counts as -110
+ * (0 once rounded to float32); NaN stays NaN */
+FA_INLINE fa_simd_f64 fa_sm_exp_lo_f64(fa_simd_f64 d)
+{
+    return fa_exp_neg_f64w(fa_max_f64(fa_set1_f64(-110.0), d));
 }
 
 /* ---- logit's float32 cores ---------------------------------------------------------------- */
