@@ -68,7 +68,9 @@ def get_num_threads() -> int:
 
 
 def show_config() -> None:
-    """Print the CPU features found and the kernel variant each function uses."""
+    """Print the version, the kernel variants (available, best for this CPU, requested by
+    FASTACT_ISA, in use: one variant serves every function), the thread count, and the
+    element-wise and axis functions."""
     info = simd_info()
     print(f"fastact {__version__}")
     print(f"  kernel variants available : {', '.join(info['available'])}")

@@ -50,7 +50,7 @@ typedef struct fa_axis_opts {
     void *sign;
 } fa_axis_opts;
 
-/* The kernel signatures, one per loop shape (kernels/fa_map.h, kernels/fa_softmax.h). */
+/* The kernel signatures, one per loop shape (kernels/fa_map.h, reductions/, losses/). */
 typedef void (*fa_unary_f32_fn)(const float *x, float *y, ptrdiff_t n, const fa_params *p);
 typedef void (*fa_unary_f64_fn)(const double *x, double *y, ptrdiff_t n, const fa_params *p);
 typedef void (*fa_binary_f32_fn)(const float *x, const float *g, float *y, ptrdiff_t n, const fa_params *p);

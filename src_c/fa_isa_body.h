@@ -7,12 +7,16 @@
  * The filler at the end stores them in the dispatch table through the X-macro list.
  */
 #include "kernels/fa_map.h"
-#include "kernels/fa_relu_family.h"
 #include "math/fa_compensated.h"
 #include "math/fa_math_f32.h"
 #include "math/fa_math_f64.h"
-#include "kernels/fa_activations_f32.h"
-#include "kernels/fa_activations_f64.h"
+/* the activation families (forwards and gradients, both dtypes), by shared math */
+#include "activations/fa_algebraic.h"
+#include "activations/fa_elu.h"
+#include "activations/fa_sigmoid.h"
+#include "activations/fa_softplus.h"
+#include "activations/fa_logit.h"
+#include "activations/fa_gelu.h"
 #include "reductions/fa_reductions.h"
 #include "reductions/fa_grad_rows.h"
 #include "kernels/fa_grad_from_output.h"

@@ -86,4 +86,19 @@ static void fname(const S *x, const S *g, S *y, ptrdiff_t n, const fa_params *pp
 #define FA_BINARY_KERNEL_F32_VIA_F64(name, VFN) \
     FA__MAP_BINARY_LOOP(fa_k_##name##_f32, float, f64, f32_as_f64, f64_as_f32, VFN)
 
+/* The gradient kernels' shared selects (a gradient is 0 outside its support, with NaN kept):
+ * fa_grad_where_<T>(m, v, x, g) and fa_inside_<T>(x, lo, hi), for T = f32, f64. */
+#define FA__GRAD_SELECTS(T)                                                                 \
+/* f'(x) g for the lanes in m, elsewhere +0.0 (or NaN when x or g is NaN) */              \
+FA_INLINE fa_simd_##T fa_grad_where_##T(fa_mask_##T m, fa_simd_##T v, fa_simd_##T x, fa_simd_##T g) { \
+    fa_simd_##T zero = fa_select_##T(fa_cmpunord_##T(x, g), fa_add_##T(x, g), fa_set1_##T(0)); \
+    return fa_select_##T(m, v, zero);                                                     \
+}                                                                                          \
+/* the open interval (lo, hi) */                                                           \
+FA_INLINE fa_mask_##T fa_inside_##T(fa_simd_##T x, fa_scalar_##T lo, fa_scalar_##T hi) {   \
+    return fa_mask_and_##T(fa_cmpgt_##T(x, fa_set1_##T(lo)), fa_cmplt_##T(x, fa_set1_##T(hi))); \
+}
+FA__GRAD_SELECTS(f32)
+FA__GRAD_SELECTS(f64)
+
 #endif /* FA_MAP_H */

@@ -1,6 +1,6 @@
 /*
  * losses/fa_bce.h -- binary cross-entropy with logits and its gradient (included once per
- * ISA by fa_isa_body.h, after math/ and kernels/fa_activations_f64.h).  docs/SPEC.md section 9.
+ * ISA by fa_isa_body.h, after math/ and the activation families).  docs/SPEC.md section 9.
  *
  * Per entry, with x the logit, y the target (soft targets in [0, 1]), pw the pos_weight of
  * the entry's column (1 when absent), and c = (1 - y) + pw y:

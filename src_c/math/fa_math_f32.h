@@ -1,6 +1,6 @@
 /*
  * fa_math_f32.h -- float32 vector cores of the transcendental activations (included once
- * per ISA, before fa_activations_f32.h).  Every core is written over the SIMD wrappers;
+ * per ISA, before the activation families in src_c/activations/).  Every core is written over the SIMD wrappers;
  * where FA_HAVE_FMA is 0 (scalar, SSE2) fmadd is a multiply and an add, and the error
  * figures below were measured on those variants too (tools/ulp_report.py through the
  * kernels that use them).
@@ -78,7 +78,7 @@ FA_INLINE fa_simd_f32 fa_ldexp_neg_f32(fa_simd_f32 v, fa_simd_f32 n)
  * 2^n alone is not a float below 2^-149, so s + s m cannot serve); without it, a vector with
  * such a lane (rare: a branch) takes fa_ldexp_neg_f32 on those lanes, instead of the flush
  * to 0 it had (SciPy's expit and log_expit are correctly rounded there).  ~1 ULP (the
- * sigmoid figures in fa_activations_f32.h bound it).  Hands back n and m (e^z = 2^n (1 + m))
+ * sigmoid figures in activations/fa_sigmoid.h bound it).  Hands back n and m (e^z = 2^n (1 + m))
  * for callers that scale a product themselves. */
 FA_INLINE fa_simd_f32 fa_exp_neg_f32(fa_simd_f32 z, fa_simd_f32 *n, fa_simd_f32 *m)
 {
@@ -108,6 +108,57 @@ FA_INLINE fa_simd_f32 fa_expm1_neg_f32(fa_simd_f32 z)
     fa_simd_f32 r = fa_fmadd_f32(s, m, fa_sub_f32(s, fa_set1_f32(1.0f)));
     return fa_select_f32(fa_cmplt_f32(z, fa_set1_f32(FA_EXP_CUTOFF_F32)), fa_set1_f32(-1.0f), r);
 #endif
+}
+
+/* -|x| clamped to [-110, 0] (NaN kept: max(c, v) returns v when v is NaN).  Below -110
+ * every e^z-based result here is 0 or rounds to it, and the clamp keeps inf out of the
+ * range reduction. */
+FA_INLINE fa_simd_f32 fa_negabs_clamped_f32(fa_simd_f32 x)
+{
+    return fa_max_f32(fa_set1_f32(-110.0f), fa_or_f32(x, fa_set1_f32(-0.0f)));
+}
+
+
+/* ---- exp variants of the reductions (src_c/reductions/: names fa_sm_*) --------------------
+ * The same reduction and polynomial as above (fa_exp_reduce_f32, fa_expm1_reduced_f32), cut
+ * where the softmax column blocks need them: e^(d + e) with x - m = d + e a two-sum, and
+ * scaled by 2^n once at the end.  fa_sm_exp_lo_f64 (float32 accuracy on float64 lanes) is
+ * with the _f64w cores below. */
+/* the float32 exp of the column blocks, from the math family: d = n ln2 + r (Cody-Waite rr2,
+ * fa_exp_reduce_f32), p = e^r = 1 + fa_expm1_reduced_f32(r) (2^-27.4) */
+FA_INLINE fa_simd_f32 fa_sm_expf_reduce(fa_simd_f32 d, fa_simd_f32 *n_out)
+{
+    fa_simd_f32 s;
+    return fa_exp_reduce_f32(d, n_out, &s);
+}
+
+FA_INLINE fa_simd_f32 fa_sm_expf_poly(fa_simd_f32 r)
+{
+    return fa_add_f32(fa_set1_f32(1.0f), fa_expm1_reduced_f32(r));
+}
+
+FA_INLINE fa_simd_f32 fa_sm_expf_parts(fa_simd_f32 d, fa_simd_f32 e, fa_simd_f32 *n_out)
+{
+    return fa_sm_expf_poly(fa_add_f32(fa_sm_expf_reduce(d, n_out), e));
+}
+
+/* e^x for x <= 88 (NaN stays NaN): subnormal and zero results are right.  With vscalefps any
+ * x below works (-inf gives NaN, the reduction being inf - inf); elsewhere x is clamped at
+ * -150 first (fa_ldexp_neg_f32 takes n >= -240), so -inf gives 0. */
+FA_INLINE fa_simd_f32 fa_sm_expf_scaled(fa_simd_f32 x)
+{
+#if !FA_HAVE_SCALEF
+    x = fa_max_f32(fa_set1_f32(-150.0f), x);
+#endif
+    fa_simd_f32 n, r = fa_sm_expf_reduce(x, &n);
+    return fa_ldexp_neg_f32(fa_sm_expf_poly(r), n);
+}
+
+/* e^(d + e), d clamped at -110 (0 in float32), scaled by 2^n (subnormal results right) */
+FA_INLINE fa_simd_f32 fa_sm_expf_full(fa_simd_f32 d, fa_simd_f32 e)
+{
+    fa_simd_f32 n, p = fa_sm_expf_parts(fa_max_f32(fa_set1_f32(-110.0f), d), e, &n);
+    return fa_ldexp_neg_f32(p, n);
 }
 
 /* 2 atanh(s) = log((1+s)/(1-s)) for |s| <= 1/3: 2s + s w R(w), w = s^2 <= 1/9, R of degree 3
@@ -141,8 +192,7 @@ FA_INLINE fa_simd_f32 fa_log1p_unit_f32(fa_simd_f32 e)
     return fa_fmadd_f32(fa_mul_f32(t, v), r, t);
 }
 
-
-/* ---- Gaussian tail (FMA variants only: see gelu in fa_activations_f32.h) ----------------
+/* ---- Gaussian tail (FMA variants only: see gelu in activations/fa_gelu.h) ----------------
  * erfc(a/sqrt2)/2 = E(a) e^(-a^2/2) for a in [0, 14.8] (NaN propagates): returns
  * E(a) = erfcx(a/sqrt2)/2 and e^(-a^2/2) as 2^n (1 + *m), n in [-158, 0]; a caller scales
  * its product with E by fa_ldexp_neg_f32, so only a subnormal final result loses bits.
@@ -226,6 +276,14 @@ FA_INLINE fa_simd_f64 fa_log1p_unit_f64w(fa_simd_f64 e)
     r = fa_fmadd_f64(r, w, fa_set1_f64(FA_2ATANH_R1));
     r = fa_fmadd_f64(r, w, fa_set1_f64(FA_2ATANH_R0));
     return fa_fmadd_f64(fa_mul_f64(s, w), r, fa_add_f64(s, s));
+}
+
+/* the reductions' float32-accuracy exp on float64 lanes (reductions/fa_lanes.h) */
+/* exp(d) for d <= ~0, float32 accuracy (fa_exp_neg_f64w, 2^-27); d < -110 counts as -110
+ * (0 once rounded to float32); NaN stays NaN */
+FA_INLINE fa_simd_f64 fa_sm_exp_lo_f64(fa_simd_f64 d)
+{
+    return fa_exp_neg_f64w(fa_max_f64(fa_set1_f64(-110.0), d));
 }
 
 /* ---- logit's float32 cores ---------------------------------------------------------------- */

@@ -1,6 +1,6 @@
 /*
  * fa_math_f64.h -- float64 vector cores (exp, expm1, log1p, log) over the SIMD wrappers.
- * Included once per ISA; used by fa_activations_f64.h.
+ * Included once per ISA; used by the activation families (src_c/activations/), the reductions and the losses.
  *
  * Every core is written for FA_HAVE_FMA = 0 as well (scalar, SSE2: fmadd is mul + add):
  * each step that must be exact is exact in both cases (see the comments), and the
@@ -175,6 +175,37 @@ FA_INLINE fa_simd_f64 fa_exp_neg_dd_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts,
     return em;
 }
 
+/* -|x| */
+FA_INLINE fa_simd_f64 fa_neg_abs_f64(fa_simd_f64 x) { return fa_or_f64(x, fa_set1_f64(-0.0)); }
+
+/* e^(-|x|) rounded (subnormal where it is), NaN propagates. */
+FA_INLINE fa_simd_f64 fa_exp_minus_abs_f64(fa_simd_f64 x)
+{
+    fa_simd_f64 t, n;
+    fa_simd_f64 em = fa_exp_neg_f64(fa_neg_abs_f64(x), fa_set1_f64(0.0), 0, &t, &n);
+    return fa_scale_exp_f64(em, t, n);
+}
+
+/* Gradients: the tail shared by those whose derivative is c e^z, z <= 0.
+ * g c e with e = e^(z + zl) already rounded (main path: g (c e)).  Where z < -708 (e near
+ * or in the subnormals; a rare branch) ((g e1) c) e1 with e1 = e^((z + zl)/2) normal, so a
+ * large g still gets its normal result; z below -1520 and z = -inf give 0 g (NaN for an
+ * infinite g, as torch).  opts: as for fa_exp_neg_f64 (FA_EXP_LOW if zl is used). */
+FA_INLINE fa_simd_f64 fa_grad_exp_f64(fa_simd_f64 g, fa_simd_f64 c, fa_simd_f64 e, fa_simd_f64 z, fa_simd_f64 zl,
+                                      int opts)
+{
+    fa_simd_f64 y = fa_mul_f64(g, fa_mul_f64(c, e));
+    fa_mask_f64 deep = fa_cmplt_f64(z, fa_set1_f64(-708.0));
+    if (FA_UNLIKELY(fa_mask_any_f64(deep))) {
+        const fa_simd_f64 half = fa_set1_f64(0.5);
+        fa_simd_f64 t, n;
+        fa_simd_f64 em = fa_exp_neg_f64(fa_mul_f64(z, half), fa_mul_f64(zl, half), opts, &t, &n);
+        fa_simd_f64 e1 = fa_scale_exp_f64(em, t, n);
+        y = fa_select_f64(deep, fa_mul_f64(fa_mul_f64(fa_mul_f64(g, e1), c), e1), y);
+    }
+    return y;
+}
+
 /*
  * e^z as 2^floor(n/16) * (hi + *lo), a double-double to about 2^-77 relative, for the sums
  * that must not lose what cancels after them (logsumexp near 0: reductions/fa_lse_exact.h).
@@ -227,6 +258,50 @@ FA_INLINE fa_simd_f64 fa_exp_dd_f64(fa_simd_f64 z, fa_simd_f64 *lo, fa_simd_f64 
     *t = tn;
     *n = nn;
     return hh;
+}
+
+/* ---- exp variants of the reductions (src_c/reductions/: names fa_sm_*) --------------------
+ * float64-accuracy e^d on lanes, e^(x - m) with x - m as a two-sum fed in as the low part,
+ * the double-double e^(ah + al) of one scalar (through fa_exp_dd_f64), and the scalar
+ * e^(a - b) of two running maxima (libm exp with a - b's rounding error folded in). */
+/* exp(d) for d <= ~0, float64 accuracy (fa_exp_neg_f64, scaled once); d < -760 gives 0 */
+FA_INLINE fa_simd_f64 fa_sm_exp_hi_f64(fa_simd_f64 d)
+{
+    fa_simd_f64 t, n, em = fa_exp_neg_f64(d, fa_set1_f64(0.0), 0, &t, &n);
+    return fa_scale_exp_f64(em, t, n);
+}
+
+/* e^(x - m) for x <= m as 2^floor(n/16) * em: x - m as a two-sum (d + e) fed into the
+ * reduction (FA_EXP_LOW), the expm1-grade polynomial (FA_EXP_M1, 2^-58.7) */
+FA_INLINE fa_simd_f64 fa_sm_exp_diff_f64(fa_simd_f64 x, fa_simd_f64 m, fa_simd_f64 *t, fa_simd_f64 *n)
+{
+    fa_simd_f64 e, d = fa_two_sum_f64(x, fa_neg_f64(m), &e);
+    e = fa_select_f64(fa_cmplt_f64(d, fa_set1_f64(-740.0)), fa_set1_f64(0.0), e);   /* inf - inf */
+    return fa_exp_neg_f64(d, e, FA_EXP_LOW | FA_EXP_M1, t, n);
+}
+
+/* e^(ah + al) as hi + lo, |ah| <= 0.37, |al| <= 2^-40: the math family's double-double exp
+ * (fa_exp_dd_f64, ~2^-77) of ah, times 1 + al (al^2/2 < 2^-81) */
+FA_INLINE void fa_sm64_exp_dd(double ah, double al, double *hi, double *lo)
+{
+    fa_simd_f64 t, n, l, h = fa_exp_dd_f64(fa_set1_f64(ah), &l, &t, &n);
+    h = fa_scale_exp_f64(h, t, n);
+    l = fa_scale_exp_f64(l, t, n);
+    const double H = fa_reduce_max_f64(h), Lo = fa_reduce_max_f64(l);   /* every lane alike */
+    const double pl = fma(H, al, Lo + Lo * al);
+    *hi = H + pl;
+    *lo = pl - (*hi - H);
+}
+
+/* e^(a - b) with the rounding error of a - b folded in (float64 maxima: 30 - 3.x rounds, and
+ * 2^-49 of a dominant entry's T is 8 ULP of its log_softmax) */
+FA_INLINE double fa_sm_exp_diff(double a, double b)
+{
+    const double d = a - b;
+    if (!(d > -INFINITY && d < INFINITY))
+        return exp(d);
+    const double bb = d - a, err = (a - (d - bb)) + (-b - bb);
+    return exp(d) * (1.0 + err);
 }
 
 /*

@@ -11,24 +11,6 @@
 /* what a column kernel computes */
 enum { FA_SM_OP_SOFTMAX = 0, FA_SM_OP_LOG_SOFTMAX = 1, FA_SM_OP_LSE = 2 };
 /* ---- float32 lanes of the column blocks ---- */
-/* the float32 exp of the column blocks, from the math family: d = n ln2 + r (Cody-Waite rr2,
- * fa_exp_reduce_f32), p = e^r = 1 + fa_expm1_reduced_f32(r) (2^-27.4) */
-FA_INLINE fa_simd_f32 fa_sm_expf_reduce(fa_simd_f32 d, fa_simd_f32 *n_out)
-{
-    fa_simd_f32 s;
-    return fa_exp_reduce_f32(d, n_out, &s);
-}
-
-FA_INLINE fa_simd_f32 fa_sm_expf_poly(fa_simd_f32 r)
-{
-    return fa_add_f32(fa_set1_f32(1.0f), fa_expm1_reduced_f32(r));
-}
-
-FA_INLINE fa_simd_f32 fa_sm_expf_parts(fa_simd_f32 d, fa_simd_f32 e, fa_simd_f32 *n_out)
-{
-    return fa_sm_expf_poly(fa_add_f32(fa_sm_expf_reduce(d, n_out), e));
-}
-
 /*
  * d + e = x - m exactly, for x <= m, in float32 lanes.  Fast2Sum(a, b) is exact when the
  * exponent of a is at least that of b.  The mode is chosen per chunk or row from its max
@@ -86,18 +68,6 @@ FA_INLINE fa_simd_f32 fa_sm_diff_f32(fa_simd_f32 x, fa_simd_f32 m, fa_simd_f32 n
     fa_simd_f32 d = fa_sub_f32(x, m);
     *e = (mode & FA_SM_FAST2SUM_X) ? fa_sub_f32(negm, fa_sub_f32(d, x)) : fa_sub_f32(x, fa_add_f32(d, m));
     return d;
-}
-
-/* e^x for x <= 88 (NaN stays NaN): subnormal and zero results are right.  With vscalefps any
- * x below works (-inf gives NaN, the reduction being inf - inf); elsewhere x is clamped at
- * -150 first (fa_ldexp_neg_f32 takes n >= -240), so -inf gives 0. */
-FA_INLINE fa_simd_f32 fa_sm_expf_scaled(fa_simd_f32 x)
-{
-#if !FA_HAVE_SCALEF
-    x = fa_max_f32(fa_set1_f32(-150.0f), x);
-#endif
-    fa_simd_f32 n, r = fa_sm_expf_reduce(x, &n);
-    return fa_ldexp_neg_f32(fa_sm_expf_poly(r), n);
 }
 
 #define FA_SM_BLOCK (FA_SM_COLS * FA_LANES_F64)
@@ -289,12 +259,6 @@ static void fa_sm_lse_cols_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff
  * op: 0 softmax, 1 log_softmax, 2 logsumexp (y gets outer*inner results, sign optional).
  */
 #define FA_SM_BLOCK32 (FA_SM_COLS * FA_LANES_F32)
-
-FA_INLINE fa_simd_f32 fa_sm_expf_full(fa_simd_f32 d, fa_simd_f32 e)
-{
-    fa_simd_f32 n, p = fa_sm_expf_parts(fa_max_f32(fa_set1_f32(-110.0f), d), e, &n);
-    return fa_ldexp_neg_f32(p, n);
-}
 
 /* Kahan: (*s, *c) += v */
 FA_INLINE void fa_sm_kahan_f32(fa_simd_f32 *s, fa_simd_f32 *c, fa_simd_f32 v)

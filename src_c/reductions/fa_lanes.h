@@ -1,35 +1,12 @@
 /*
  * reductions/fa_lanes.h -- building blocks of the reductions on float64 lanes and per dtype:
- * the exps (thin adapters over the math family), loads and stores of a dtype as float64
- * lanes, y *= a scale pair, log_softmax's y = (x - M) - l, a chunk's max and min.
+ * softmax entries, loads and stores of a dtype as float64 lanes, y *= a scale pair,
+ * log_softmax's y = (x - M) - l, a chunk's max and min.
  */
 #ifndef FA_LANES_H
 #define FA_LANES_H
 
-/* ---- exps on float64 lanes: the math family (math/fa_math_f64.h, fa_math_f32.h) ---- */
-
-/* exp(d) for d <= ~0, float32 accuracy (fa_exp_neg_f64w, 2^-27); d < -110 counts as -110
- * (0 once rounded to float32); NaN stays NaN */
-FA_INLINE fa_simd_f64 fa_sm_exp_lo_f64(fa_simd_f64 d)
-{
-    return fa_exp_neg_f64w(fa_max_f64(fa_set1_f64(-110.0), d));
-}
-
-/* exp(d) for d <= ~0, float64 accuracy (fa_exp_neg_f64, scaled once); d < -760 gives 0 */
-FA_INLINE fa_simd_f64 fa_sm_exp_hi_f64(fa_simd_f64 d)
-{
-    fa_simd_f64 t, n, em = fa_exp_neg_f64(d, fa_set1_f64(0.0), 0, &t, &n);
-    return fa_scale_exp_f64(em, t, n);
-}
-
-/* e^(x - m) for x <= m as 2^floor(n/16) * em: x - m as a two-sum (d + e) fed into the
- * reduction (FA_EXP_LOW), the expm1-grade polynomial (FA_EXP_M1, 2^-58.7) */
-FA_INLINE fa_simd_f64 fa_sm_exp_diff_f64(fa_simd_f64 x, fa_simd_f64 m, fa_simd_f64 *t, fa_simd_f64 *n)
-{
-    fa_simd_f64 e, d = fa_two_sum_f64(x, fa_neg_f64(m), &e);
-    e = fa_select_f64(fa_cmplt_f64(d, fa_set1_f64(-740.0)), fa_set1_f64(0.0), e);   /* inf - inf */
-    return fa_exp_neg_f64(d, e, FA_EXP_LOW | FA_EXP_M1, t, n);
-}
+/* ---- softmax entries; their exps (fa_sm_exp_*) are in math/fa_math_f64.h, fa_math_f32.h ---- */
 
 /* softmax entry for float64 data: exp(x - M) * (ih + il), ih + il = 1/S as a double-double,
  * 2^floor(n/16) applied last.  (Folding l = log S into the exponent instead would cost the

@@ -103,19 +103,6 @@ FA_INLINE fa_simd_f64 fa_sm64_term(fa_simd_f64 x, fa_simd_f64 Kmagic, fa_simd_f6
     return fa_select_f64(keep, em, fa_set1_f64(0.0));
 }
 
-/* e^(ah + al) as hi + lo, |ah| <= 0.37, |al| <= 2^-40: the math family's double-double exp
- * (fa_exp_dd_f64, ~2^-77) of ah, times 1 + al (al^2/2 < 2^-81) */
-FA_INLINE void fa_sm64_exp_dd(double ah, double al, double *hi, double *lo)
-{
-    fa_simd_f64 t, n, l, h = fa_exp_dd_f64(fa_set1_f64(ah), &l, &t, &n);
-    h = fa_scale_exp_f64(h, t, n);
-    l = fa_scale_exp_f64(l, t, n);
-    const double H = fa_reduce_max_f64(h), Lo = fa_reduce_max_f64(l);   /* every lane alike */
-    const double pl = fma(H, al, Lo + Lo * al);
-    *hi = H + pl;
-    *lo = pl - (*hi - H);
-}
-
 /* e^(K ln2 - m) as hi + lo (K = fa_sm64_shift(m)): the factor from sum e^(x - K ln2) to
  * sum e^(x - m).  K ln2_hi - m is exact (Sterbenz, as in the vector reduction). */
 FA_INLINE void fa_sm64_rel_factor(double m, double K, double *hi, double *lo)

@@ -14,17 +14,6 @@ typedef struct fa_sm_stats {
 } fa_sm_stats;
 
 
-/* e^(a - b) with the rounding error of a - b folded in (float64 maxima: 30 - 3.x rounds, and
- * 2^-49 of a dominant entry's T is 8 ULP of its log_softmax) */
-FA_INLINE double fa_sm_exp_diff(double a, double b)
-{
-    const double d = a - b;
-    if (!(d > -INFINITY && d < INFINITY))
-        return exp(d);
-    const double bb = d - a, err = (a - (d - bb)) + (-b - bb);
-    return exp(d) * (1.0 + err);
-}
-
 /* merge a chunk's (mk, tk, ck) into s (scalar; once per chunk) */
 FA_INLINE void fa_sm_merge(fa_sm_stats *s, double mk, double tk, double ck)
 {

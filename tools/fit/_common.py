@@ -17,15 +17,24 @@ import mpmath as mp
 import numpy as np
 
 SRC_C = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src_c")
-KERNELS = os.path.join(SRC_C, "kernels")
+HEADER_DIRS = [os.path.join(SRC_C, d) for d in ("math", "activations", "kernels")]
 HEX = re.compile(r"-?0x[0-9a-fA-F]+(?:\.[0-9a-fA-F]*)?p[+-]?\d+")
 
 
 def header(name):
-    """a C header by name: the math family (src_c/math) or a kernel file (src_c/kernels)"""
-    math_path = os.path.join(SRC_C, "math", name)
-    with open(math_path if os.path.exists(math_path) else os.path.join(KERNELS, name)) as f:
+    """a C header by name: the math family (src_c/math), an activation family
+    (src_c/activations) or a loop file (src_c/kernels)"""
+    path = next((p for p in (os.path.join(d, name) for d in HEADER_DIRS) if os.path.exists(p)), None)
+    if path is None:
+        raise FileNotFoundError(name)
+    with open(path) as f:
         return f.read()
+
+
+def activation_families():
+    """the text of every activation family file (src_c/activations/*.h), concatenated"""
+    folder = os.path.join(SRC_C, "activations")
+    return "".join(header(name) for name in sorted(os.listdir(folder)) if name.endswith(".h"))
 
 
 def function_body(src, func):

@@ -1,4 +1,4 @@
-"""erfcx polynomials of the float32 gelu (fa_math_f32.h, fa_activations_f32.h).
+"""erfcx polynomials of the float32 gelu (fa_math_f32.h, fa_gelu.h).
 
 1. fa_math_f32.h:fa_half_erfcx_gauss_f32 (FMA variants): E(a) = erfcx(a/sqrt2)/2 = t P(v),
    t = 1/(a + 2), v = alpha t - beta (alpha = 4.601504f, beta = 1.3007519f map
@@ -6,7 +6,7 @@
    Re-fit: the original /tmp/s32/fit3.py (0 2 11): Lawson on 3000 Chebyshev nodes in v,
    weight 1/(E/t), then rounding to float32 one coefficient at a time from c0, refitting
    the rest.  The original took E from scipy.special.erfcx; here E comes from mpmath.
-2. fa_activations_f32.h:fa_gelu_v_f64w (non-FMA variants, evaluated in double):
+2. fa_gelu.h:fa_gelu_v_f64w (non-FMA variants, evaluated in double):
    erfcx(w) = t P(t), t = 1/(1 + 0.3 w), w = |x|/sqrt2 in [0, 10.3], P degree 10, double
    coefficients.  Re-fit: the original /tmp/m32/fiterfc2.py at c = 0.3: Lawson on 1500
    Chebyshev nodes in t, 80 iterations, unweighted error in erfcx(w)/t.
@@ -66,7 +66,7 @@ print("  re-fit: minimax %s, float32 (sequential rounding) %s" % (log2s(e_fit), 
 compare("P (degree 11)", P, list(c32), f32=True)
 
 # ---- 2. double degree 10 (non-FMA float32 gelu, evaluated in double) --------------------
-src = header("fa_activations_f32.h")
+src = header("fa_gelu.h")
 body = function_body(src, "fa_gelu_v_f64w")
 Q = c_array(body, "c")
 assert "0.3 * 0.70710678118654752440" in body

@@ -1,4 +1,4 @@
-"""float32 tanh: fa_activations_f32.h fa_tanh_v_f32 (every variant).
+"""float32 tanh: fa_sigmoid.h fa_tanh_v_f32 (every variant).
 
     tanh(x) = 2 G Q / (Q^2 + G^2),  G = x P(w), w = x^2,  G/Q ~ t = tanh(x/2)
 
@@ -49,7 +49,7 @@ mp.mp.dps = 40
 DEG_P, DEG_Q = 2, 3
 
 # ---- the committed constants -------------------------------------------------------------
-body = function_body(header("fa_activations_f32.h"), "fa_tanh_v_f32")
+body = function_body(header("fa_sigmoid.h"), "fa_tanh_v_f32")
 names = ["C", "P2", "P1", "P0", "Q3", "Q2", "Q1", "Q0"]
 vals = hexfloats(body)
 assert len(vals) == len(names), vals

@@ -1,7 +1,11 @@
 /*
- * fa_relu_family.h -- piecewise-linear activations: relu, relu6, leaky_relu, hardtanh,
- * hardsigmoid, hardswish, and softsign.  Included once per ISA; written once for
- * f32 and f64 through FA_PIECEWISE(T).
+ * fa_algebraic.h -- the activations with no transcendental function, forwards and gradients,
+ * float32 and float64 from one template FA_ALGEBRAIC(T): the piecewise-linear relu, relu6,
+ * leaky_relu, hardtanh, hardsigmoid, the piecewise-quadratic hardswish, and the rational
+ * softsign x/(1+|x|).  Shared math: max/min/compare-and-select and at most one division,
+ * identical in both dtypes, so one macro body per function serves both.  Included once per
+ * ISA (fa_isa_body.h); gradients use fa_grad_where/fa_inside (kernels/fa_map.h).
+ * Accuracy bounds: docs/SPEC.md section 6; special values: section 4.
  *
  * relu, relu6, hardtanh: exact (max/min only).  leaky_relu: slope*x with the double slope
  * split in hi + lo of the dtype, x*hi + x*lo in one FMA.  Measured max (tools/ulp_report.py
@@ -25,16 +29,7 @@
  * (g/d)/d, d = 1+|x|, <= 2 ULP; 0 at +-inf (no overflow: d^2 is never formed).
  */
 
-#define FA_PIECEWISE(T)                                                                     \
-/* f'(x) g for the lanes in m, elsewhere +0.0 (or NaN when x or g is NaN) */              \
-FA_INLINE fa_simd_##T fa_grad_where_##T(fa_mask_##T m, fa_simd_##T v, fa_simd_##T x, fa_simd_##T g) { \
-    fa_simd_##T zero = fa_select_##T(fa_cmpunord_##T(x, g), fa_add_##T(x, g), fa_set1_##T(0)); \
-    return fa_select_##T(m, v, zero);                                                     \
-}                                                                                          \
-/* the open interval (lo, hi) */                                                           \
-FA_INLINE fa_mask_##T fa_inside_##T(fa_simd_##T x, fa_scalar_##T lo, fa_scalar_##T hi) {   \
-    return fa_mask_and_##T(fa_cmpgt_##T(x, fa_set1_##T(lo)), fa_cmplt_##T(x, fa_set1_##T(hi))); \
-}                                                                                          \
+#define FA_ALGEBRAIC(T)                                                                     \
 FA_INLINE fa_simd_##T fa_relu_v_##T(fa_simd_##T x, const fa_params *p) {                  \
     (void)p;                                                                               \
     return fa_max_##T(fa_set1_##T(0), x);                                                  \
@@ -134,5 +129,5 @@ FA_BINARY_KERNEL(hardswish_grad, T, fa_hardswish_grad_v_##T)                    
 FA_UNARY_KERNEL(softsign, T, fa_softsign_v_##T)                                            \
 FA_BINARY_KERNEL(softsign_grad, T, fa_softsign_grad_v_##T)
 
-FA_PIECEWISE(f32)
-FA_PIECEWISE(f64)
+FA_ALGEBRAIC(f32)
+FA_ALGEBRAIC(f64)

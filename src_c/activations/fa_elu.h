@@ -1,0 +1,122 @@
+/*
+ * fa_elu.h -- the ELU family, forwards and gradients, float32 and float64:
+ *   elu(x; alpha)  = x > 0 ? x : alpha expm1(x)
+ *   selu(x)        = scale (x > 0 ? x : alpha expm1(x))   (torch's constants)
+ *   celu(x; alpha) = x > 0 ? x : alpha expm1(x/alpha)
+ * Shared math: expm1 of the negative side (math/: fa_expm1_neg_f32, fa_expm1_neg_f64), one
+ * core per dtype with (z, c, x-side) as parameters; the gradients are c e^z g through
+ * fa_grad_exp_f64 (math/).
+ * Errors quoted: float64 "Measured max" = the largest error in ULPs over the whole range, the
+ * same or nearly on every variant (scalar, sse2 without FMA; avx2, avx512), from
+ *     PYTHONPATH=. python tools/ulp_report.py --dtype float64 --n 20000 <name>
+ * plus dense sweeps of the tails; float32 S = tools/ulp_report.py --dtype float32 --n 8000
+ * <name> (mpmath), D = every 16th float32 bit pattern (32nd where marked D(32)), both signs,
+ * against a float64 reference (NumPy/SciPy formulas in double): D is the bound quoted.
+ * Each function: float32 forward, float64 forward, float64 gradient, then its registration
+ * lines (loops: kernels/fa_map.h; a float32 gradient "_F32_VIA_F64" evaluates the float64
+ * vector function on the widened input and rounds once).  Accuracy bounds: docs/SPEC.md
+ * section 6; special values: section 4.  Included once per ISA (fa_isa_body.h), after math/.
+ */
+
+/* The ELU family on expm1(x) for x < 0 (x kept as is elsewhere, so -0.0 and NaN pass
+ * through): elu = alpha em, selu = (scale alpha) em or scale x (constants rounded once to
+ * float32), celu = alpha expm1(x/alpha).  x < -110 behaves as -110 (em = -1 there).
+ * Max errors, D(32) (scalar, sse2 / avx2, avx512): elu 0.94 / 0.98 ULP (alpha 1 and 0.5),
+ * selu 1.92 / 1.97, celu 0.94 / 0.98 (alpha 1 and 0.5); S: 0.83 / 0.88, 1.54, 0.82 / 0.88. */
+FA_INLINE fa_simd_f32 fa_elu_v_f32(fa_simd_f32 x, const fa_params *p)
+{
+    fa_simd_f32 em = fa_expm1_neg_f32(fa_negabs_clamped_f32(x));
+    return fa_select_f32(fa_cmplt_f32(x, fa_set1_f32(0.0f)), fa_mul_f32(fa_set1_f32((float)p->a), em), x);
+}
+FA_UNARY_KERNEL(elu, f32, fa_elu_v_f32)
+
+FA_INLINE fa_simd_f32 fa_selu_v_f32(fa_simd_f32 x, const fa_params *p)
+{
+    (void)p;
+    fa_simd_f32 em = fa_expm1_neg_f32(fa_negabs_clamped_f32(x));
+    return fa_select_f32(fa_cmplt_f32(x, fa_set1_f32(0.0f)),
+                         fa_mul_f32(fa_set1_f32((float)(1.0507009873554804934 * 1.6732632423543772848)), em),
+                         fa_mul_f32(fa_set1_f32((float)1.0507009873554804934), x));
+}
+FA_UNARY_KERNEL(selu, f32, fa_selu_v_f32)
+
+FA_INLINE fa_simd_f32 fa_celu_v_f32(fa_simd_f32 x, const fa_params *p)
+{
+    fa_simd_f32 alpha = fa_set1_f32((float)p->a);
+    fa_simd_f32 em = fa_expm1_neg_f32(fa_negabs_clamped_f32(fa_div_f32(x, alpha)));
+    return fa_select_f32(fa_cmplt_f32(x, fa_set1_f32(0.0f)), fa_mul_f32(alpha, em), x);
+}
+FA_UNARY_KERNEL(celu, f32, fa_celu_v_f32)
+
+/* The negative branch of the ELU family: c * expm1(min(z, 0)); x > 0 gives xpos.
+ * expm1(-0.0) = -0.0 (the result is <= 0: the sign of z is or-ed in). */
+FA_INLINE fa_simd_f64 fa_elu_core_f64(fa_simd_f64 x, fa_simd_f64 z, fa_simd_f64 c, fa_simd_f64 xpos)
+{
+    fa_simd_f64 zn = fa_min_f64(fa_set1_f64(0.0), z);
+    fa_simd_f64 em = fa_or_f64(fa_expm1_neg_f64(zn), fa_and_f64(zn, fa_set1_f64(-0.0)));
+    return fa_select_f64(fa_cmpgt_f64(x, fa_set1_f64(0.0)), xpos, fa_mul_f64(c, em));
+}
+
+/* elu(x; alpha) = x > 0 ? x : alpha*expm1(x).  Measured max 1.07 ULP.  elu(-inf) = -alpha,
+ * elu(-0.0) = -0.0 (alpha > 0). */
+FA_INLINE fa_simd_f64 fa_elu_v_f64(fa_simd_f64 x, const fa_params *p)
+{
+    return fa_elu_core_f64(x, x, fa_set1_f64(p->a), x);
+}
+
+/*
+ * The ELU family's gradients: g for x > 0 (times `scale` for selu), else c e^z g with
+ * z = min(x, 0) (x/alpha for celu) through fa_grad_exp_f64.  At x = 0 torch's side:
+ * elu'(0) = alpha, selu'(0) = scale alpha, celu'(0) = 1.  f'(-inf) = 0.
+ */
+FA_INLINE fa_simd_f64 fa_elu_grad_core_f64(fa_simd_f64 x, fa_simd_f64 z, fa_simd_f64 c, fa_simd_f64 ypos,
+                                           fa_simd_f64 g)
+{
+    fa_simd_f64 zn = fa_min_f64(fa_set1_f64(0.0), z);
+    fa_simd_f64 yneg = fa_grad_exp_f64(g, c, fa_exp_minus_abs_f64(zn), zn, fa_set1_f64(0.0), 0);
+    return fa_select_f64(fa_cmpgt_f64(x, fa_set1_f64(0.0)), ypos, yneg);
+}
+FA_INLINE fa_simd_f64 fa_elu_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, const fa_params *p)
+{
+    return fa_elu_grad_core_f64(x, x, fa_set1_f64(p->a), g, g);
+}
+
+/* selu(x) = scale*(x > 0 ? x : alpha*expm1(x)), scale*alpha as one constant (torch's
+ * constants, product rounded once in mpmath).  Measured max 2.12 ULP. */
+FA_INLINE fa_simd_f64 fa_selu_v_f64(fa_simd_f64 x, const fa_params *p)
+{
+    (void)p;
+    const fa_simd_f64 scale = fa_set1_f64(0x1.0cfabd6a91132p+0);       /* 1.0507009873554804934 */
+    const fa_simd_f64 scale_alpha = fa_set1_f64(0x1.c212cc640f031p+0); /* scale * 1.6732632423543772848 */
+    return fa_elu_core_f64(x, x, scale_alpha, fa_mul_f64(scale, x));
+}
+
+FA_INLINE fa_simd_f64 fa_selu_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, const fa_params *p)
+{
+    (void)p;
+    const fa_simd_f64 scale = fa_set1_f64(0x1.0cfabd6a91132p+0);       /* as fa_selu_v_f64 */
+    const fa_simd_f64 scale_alpha = fa_set1_f64(0x1.c212cc640f031p+0);
+    return fa_elu_grad_core_f64(x, x, scale_alpha, fa_mul_f64(scale, g), g);
+}
+
+/* celu(x; alpha) = x > 0 ? x : alpha*expm1(x/alpha).  Measured max 1.07 ULP. */
+FA_INLINE fa_simd_f64 fa_celu_v_f64(fa_simd_f64 x, const fa_params *p)
+{
+    fa_simd_f64 alpha = fa_set1_f64(p->a);
+    return fa_elu_core_f64(x, fa_div_f64(x, alpha), alpha, x);
+}
+
+FA_INLINE fa_simd_f64 fa_celu_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, const fa_params *p)
+{
+    return fa_elu_grad_core_f64(x, fa_div_f64(x, fa_set1_f64(p->a)), fa_set1_f64(1.0), g, g);
+}
+
+FA_UNARY_KERNEL(elu, f64, fa_elu_v_f64)
+FA_BINARY_KERNEL(elu_grad, f64, fa_elu_grad_v_f64)
+FA_BINARY_KERNEL_F32_VIA_F64(elu_grad, fa_elu_grad_v_f64)
+FA_UNARY_KERNEL(selu, f64, fa_selu_v_f64)
+FA_BINARY_KERNEL(selu_grad, f64, fa_selu_grad_v_f64)
+FA_BINARY_KERNEL_F32_VIA_F64(selu_grad, fa_selu_grad_v_f64)
+FA_UNARY_KERNEL(celu, f64, fa_celu_v_f64)
+FA_BINARY_KERNEL(celu_grad, f64, fa_celu_grad_v_f64)
+FA_BINARY_KERNEL_F32_VIA_F64(celu_grad, fa_celu_grad_v_f64)

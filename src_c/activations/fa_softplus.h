@@ -1,0 +1,266 @@
+/*
+ * fa_softplus.h -- the log1p(e^-|x|) family, forwards and gradients, float32 and float64:
+ *   softplus(x; beta, threshold) = max(x, 0) + log1p(e^-|beta x|)/beta
+ *   log_sigmoid(x)               = -softplus(-x) = min(x, 0) - log1p(e^-|x|)
+ *   mish(x)                      = x tanh(softplus(x))
+ * Shared math: e = e^-|z| in (0, 1] (nothing overflows), log1p on [0, 1] (math/), and the
+ * tails where e is subnormal handled on e's mantissa before the final 2^n scaling; the
+ * gradients (sigmoid(beta x), sigmoid(-x), mish') go through fa_grad_exp_f64 (math/).
+ * Errors quoted: float64 "Measured max" = the largest error in ULPs over the whole range, the
+ * same or nearly on every variant (scalar, sse2 without FMA; avx2, avx512), from
+ *     PYTHONPATH=. python tools/ulp_report.py --dtype float64 --n 20000 <name>
+ * plus dense sweeps of the tails; float32 S = tools/ulp_report.py --dtype float32 --n 8000
+ * <name> (mpmath), D = every 16th float32 bit pattern (32nd where marked D(32)), both signs,
+ * against a float64 reference (NumPy/SciPy formulas in double): D is the bound quoted.
+ * Each function: float32 forward, float64 forward, float64 gradient, then its registration
+ * lines (loops: kernels/fa_map.h; a float32 gradient "_F32_VIA_F64" evaluates the float64
+ * vector function on the widened input and rounds once).  Accuracy bounds: docs/SPEC.md
+ * section 6; special values: section 4.  Included once per ISA (fa_isa_body.h), after math/.
+ */
+
+/* softplus(x) = max(x, 0) + log1p(e^-|bx|)/b (b = beta > 0), and where b*x > threshold,
+ * x (torch's cut-off; threshold = +inf when the user gave None: exact everywhere).
+ * b = 1 (the default): in float32, log1p(e) with e = e^-|x| (flushed below 2^-126, where
+ * the result is e itself, subnormal).  Any other b: in double (fa_softplus_v_f64w), since
+ * the e^z tail would amplify the rounding of b*x, and of b itself, |bx| times, and the
+ * division by b adds one more rounding.  Limits: softplus(+inf) = +inf, (-inf) = 0,
+ * NaN -> NaN.  Max error, all variants: b = 1: D 2.66 ULP, S 1.99; b = 2: D 0.58, S 0.56;
+ * b = 0.3: D(32) 0.61; b = 2, threshold 20: D(32) 0.58. */
+FA_INLINE fa_simd_f32 fa_softplus1_v_f32(fa_simd_f32 x, const fa_params *p)
+{
+    fa_simd_f32 n, m;
+    fa_simd_f32 e = fa_exp_neg_f32(fa_negabs_clamped_f32(x), &n, &m);
+    fa_simd_f32 y = fa_add_f32(fa_max_f32(fa_set1_f32(0.0f), x), fa_log1p_unit_f32(e));
+    return fa_select_f32(fa_cmpgt_f32(x, fa_set1_f32((float)p->b)), x, y);
+}
+FA_UNARY_KERNEL(softplus1, f32, fa_softplus1_v_f32)
+
+/* max(beta x, 0)/beta: max(x, 0), or min(x, 0) for beta < 0 (the float32 and float64 softplus below) */
+FA_INLINE fa_simd_f64 fa_softplus_linear_part_f64(fa_simd_f64 x, double beta)
+{
+    return beta > 0 ? fa_max_f64(fa_set1_f64(0.0), x) : fa_min_f64(fa_set1_f64(0.0), x);
+}
+
+FA_INLINE fa_simd_f64 fa_softplus_v_f64w(fa_simd_f64 x, const fa_params *p)
+{
+    if (p->a == INFINITY || p->a == -INFINITY)   /* the limit beta -> +-inf: max(x, 0) / min(x, 0) */
+        return fa_softplus_linear_part_f64(x, p->a);
+    fa_simd_f64 beta = fa_set1_f64(p->a);
+    fa_simd_f64 z = fa_mul_f64(beta, x);
+    fa_simd_f64 e = fa_exp_neg_f64w(fa_max_f64(fa_set1_f64(-700.0), fa_or_f64(z, fa_set1_f64(-0.0))));
+    fa_simd_f64 y = fa_add_f64(fa_softplus_linear_part_f64(x, p->a), fa_div_f64(fa_log1p_unit_f64w(e), beta));
+    return fa_select_f64(fa_cmpgt_f64(z, fa_set1_f64(p->b)), x, y);
+}
+FA_UNARY_KERNEL_F32_VIA_F64(softplus_beta, fa_softplus_v_f64w)
+
+static void fa_k_softplus_f32(const float *x, float *y, ptrdiff_t n, const fa_params *p)
+{
+    if (p->a == 1.0)
+        fa_k_softplus1_f32(x, y, n, p);
+    else
+        fa_k_softplus_beta_f32(x, y, n, p);
+}
+
+/*
+ * softplus(x; beta, threshold) = max(x, 0) + log1p(e^-|beta*x|)/beta; beta*x is a
+ * two-product (its rounding would be amplified |beta*x| times in the e^z tail).  In the
+ * tail (beta*x < -700) log1p(e) = e and the division by beta happens on e's mantissa,
+ * before the final scaling, so a result above the subnormals keeps full precision.
+ * Where beta*x > threshold (torch's rule; threshold = +inf: never) the result is x.
+ * beta < 0 (torch computes it too): max(beta x, 0)/beta is min(x, 0), the rest unchanged.
+ * Measured max 1.45 ULP (beta 1, 2; threshold None, 20).  softplus(+inf) = +inf,
+ * softplus(-inf) = 0 (beta < 0: 0 and -inf).  beta = 0 is refused by the Python layer.
+ */
+
+/* The float64 softplus and its gradient share e = e^-|beta x|: beta x = z + zl as a
+ * two-product (its rounding would be amplified |beta x| times in the e^z tail), nz = -|z|,
+ * nzl the low part of -|z + zl| (zl kept only where nz > -800: elsewhere it may be inf - inf
+ * or a split overflow, and it matters only in the tail), em and 2^n (t, n) from
+ * fa_exp_neg_f64, e = em 2^n. */
+typedef struct { fa_simd_f64 z, nz, nzl, em, t, n, e; } fa_softplus_terms_f64_t;
+FA_INLINE fa_softplus_terms_f64_t fa_softplus_terms_f64(fa_simd_f64 beta, fa_simd_f64 x)
+{
+    fa_softplus_terms_f64_t s;
+    fa_simd_f64 zl;
+    s.z = fa_two_prod_f64(beta, x, &zl);
+    s.nz = fa_neg_abs_f64(s.z);
+    zl = fa_select_f64(fa_cmpgt_f64(s.nz, fa_set1_f64(-800.0)), zl, fa_set1_f64(0.0));
+    s.nzl = fa_select_f64(fa_cmpge_f64(s.z, fa_set1_f64(0.0)), fa_neg_f64(zl), zl);   /* -|z + zl| = nz + nzl */
+    s.em = fa_exp_neg_f64(s.nz, s.nzl, FA_EXP_LOW, &s.t, &s.n);
+    s.e = fa_scale_exp_f64(s.em, s.t, s.n);
+    return s;
+}
+
+FA_INLINE fa_simd_f64 fa_softplus_v_f64(fa_simd_f64 x, const fa_params *p)
+{
+    if (p->a == INFINITY || p->a == -INFINITY)   /* the limit beta -> +-inf: max(x, 0) / min(x, 0) */
+        return fa_softplus_linear_part_f64(x, p->a);
+    fa_simd_f64 beta = fa_set1_f64(p->a);
+    fa_softplus_terms_f64_t s = fa_softplus_terms_f64(beta, x);
+    fa_mask_f64 tail = fa_cmplt_f64(s.nz, fa_set1_f64(-700.0));
+    fa_simd_f64 l = fa_div_f64(fa_select_f64(tail, s.em, fa_log1p_unit_f64(s.e)), beta);
+    l = fa_select_f64(tail, fa_scale_exp_f64(l, s.t, s.n), l);
+    fa_simd_f64 y = fa_add_f64(fa_softplus_linear_part_f64(x, p->a), l);
+    return fa_select_f64(fa_cmpgt_f64(s.z, fa_set1_f64(p->b)), x, y);
+}
+
+/*
+ * softplus_grad(x, g; beta, threshold) = sigmoid(beta x) g, beta x = z + zl a two-product
+ * (as the forward: in the tail sigmoid(z) ~ e^z turns an error of z into a relative one);
+ * with e = e^-|z + zl|: g/(1 + e) for z > 0, g e/(1 + e) otherwise.  Where z > threshold
+ * (torch's rule, the rounded z as the forward) the result is g.  softplus'(+inf) = 1,
+ * (-inf) = 0 (beta > 0).
+ */
+FA_INLINE fa_simd_f64 fa_softplus_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, const fa_params *p)
+{
+    const fa_simd_f64 one = fa_set1_f64(1.0), zero = fa_set1_f64(0.0);
+    fa_softplus_terms_f64_t s = fa_softplus_terms_f64(fa_set1_f64(p->a), x);
+    fa_mask_f64 pos = fa_cmpgt_f64(s.z, zero);
+    fa_simd_f64 y = fa_grad_exp_f64(g, fa_div_f64(one, fa_add_f64(one, s.e)), fa_select_f64(pos, one, s.e),
+                                    fa_select_f64(pos, zero, s.nz), fa_select_f64(pos, zero, s.nzl), FA_EXP_LOW);
+    return fa_select_f64(fa_cmpgt_f64(s.z, fa_set1_f64(p->b)), g, y);
+}
+
+FA_UNARY_KERNEL(softplus, f64, fa_softplus_v_f64)
+FA_BINARY_KERNEL(softplus_grad, f64, fa_softplus_grad_v_f64)
+FA_BINARY_KERNEL_F32_VIA_F64(softplus_grad, fa_softplus_grad_v_f64)
+
+/* log_sigmoid(x) = min(x, 0) - log1p(e^-|x|), computed as -(log1p(e) - min(x, 0)) so
+ * log_sigmoid(+inf) = -0.0; (-inf) = -inf, NaN -> NaN.
+ * Max error D 2.66 ULP (all variants); S 1.79. */
+FA_INLINE fa_simd_f32 fa_log_sigmoid_v_f32(fa_simd_f32 x, const fa_params *p)
+{
+    (void)p;
+    fa_simd_f32 n, m;
+    fa_simd_f32 e = fa_exp_neg_f32(fa_negabs_clamped_f32(x), &n, &m);
+    return fa_neg_f32(fa_sub_f32(fa_log1p_unit_f32(e), fa_min_f32(fa_set1_f32(0.0f), x)));
+}
+FA_UNARY_KERNEL(log_sigmoid, f32, fa_log_sigmoid_v_f32)
+
+/*
+ * log_sigmoid(x) = -(log1p(e) - min(x, 0)), e = e^-|x| (no cancellation: both terms
+ * have the same sign).  Measured max 1.55 ULP.  log_sigmoid(+inf) = -0.0, (-inf) = -inf.
+ */
+FA_INLINE fa_simd_f64 fa_log_sigmoid_v_f64(fa_simd_f64 x, const fa_params *p)
+{
+    (void)p;
+    fa_simd_f64 e = fa_exp_minus_abs_f64(x);
+    return fa_neg_f64(fa_sub_f64(fa_log1p_unit_f64(e), fa_min_f64(fa_set1_f64(0.0), x)));
+}
+
+/*
+ * log_sigmoid_grad(x, g) = sigmoid(-x) g = g/(1 + e) (x <= 0) or g e/(1 + e) (x > 0),
+ * e = e^-|x| (no cancellation).  log_sigmoid'(-inf) = 1, (+inf) = 0.
+ */
+FA_INLINE fa_simd_f64 fa_log_sigmoid_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, const fa_params *p)
+{
+    (void)p;
+    const fa_simd_f64 one = fa_set1_f64(1.0);
+    fa_simd_f64 e = fa_exp_minus_abs_f64(x);
+    fa_mask_f64 pos = fa_cmpgt_f64(x, fa_set1_f64(0.0));
+    return fa_grad_exp_f64(g, fa_div_f64(one, fa_add_f64(one, e)), fa_select_f64(pos, e, one),
+                           fa_select_f64(pos, fa_neg_abs_f64(x), fa_set1_f64(0.0)), fa_set1_f64(0.0), 0);
+}
+
+FA_UNARY_KERNEL(log_sigmoid, f64, fa_log_sigmoid_v_f64)
+FA_BINARY_KERNEL(log_sigmoid_grad, f64, fa_log_sigmoid_grad_v_f64)
+FA_BINARY_KERNEL_F32_VIA_F64(log_sigmoid_grad, fa_log_sigmoid_grad_v_f64)
+
+/* mish(x) = x tanh(log1p(e^x)) = x w/(w + 2), w = e^x (e^x + 2); with e = e^-|x| no term
+ * cancels: x >= 0: x (1 + 2e)/(1 + 2e + 2e^2); x < 0: x e (e + 2)/(e (e + 2) + 2), where
+ * e = 2^n (1 + m) and x e is formed as (x + x m) 2^n, as in silu, so
+ * the result stays accurate down to the subnormal range.  x < -110 behaves as -110 (the
+ * result rounds to -0.0): mish(-inf) = -0.0, mish(+inf) = +inf, mish(-0.0) = -0.0.
+ * Max error (bound 8) D 4.03 ULP (scalar, sse2), 3.99 (avx2, avx512); S 2.40, 2.39. */
+FA_INLINE fa_simd_f32 fa_mish_v_f32(fa_simd_f32 x, const fa_params *p)
+{
+    (void)p;
+    fa_simd_f32 n, m;
+    fa_simd_f32 z = fa_negabs_clamped_f32(x);          /* on the x < 0 lanes: max(x, -110) */
+    fa_simd_f32 e = fa_exp_neg_f32(z, &n, &m);
+    fa_mask_f32 neg = fa_cmplt_f32(x, fa_set1_f32(0.0f));
+    fa_simd_f32 two = fa_set1_f32(2.0f);
+    fa_simd_f32 ep2 = fa_add_f32(e, two);
+    fa_simd_f32 a = fa_fmadd_f32(two, e, fa_set1_f32(1.0f));          /* 1 + 2e */
+    fa_simd_f32 xe = fa_ldexp_neg_f32(fa_fmadd_f32(z, m, z), n);       /* x e^x, x < 0 lanes */
+    fa_simd_f32 num = fa_mul_f32(fa_select_f32(neg, ep2, a), fa_select_f32(neg, xe, x));
+    fa_simd_f32 den = fa_select_f32(neg, fa_fmadd_f32(e, ep2, two), fa_fmadd_f32(fa_add_f32(e, e), e, a));
+    return fa_div_f32(num, den);
+}
+FA_UNARY_KERNEL(mish, f32, fa_mish_v_f32)
+
+/*
+ * mish(x) = x*tanh(softplus(x)).  With e = e^-|x|:
+ *   x <= 0:  tanh(log1p(e)) = n/(n + 2), n = e*(e + 2)       (all terms positive)
+ *   x > 0:   tanh(log1p(1/e)) = 1 - q,  q = 2e^2/(1 + 2e(1 + e))
+ * Below x = -708 (e subnormal; a rare branch) x*n is formed on e's mantissa and scaled
+ * last, so the result is accurate down to the smallest normal.  Measured max 2.94 ULP.
+ * mish(-inf) = -0.0, mish(+inf) = +inf, mish(-0.0) = -0.0.
+ */
+FA_INLINE fa_simd_f64 fa_mish_v_f64(fa_simd_f64 x, const fa_params *p)
+{
+    (void)p;
+    const fa_simd_f64 one = fa_set1_f64(1.0), two = fa_set1_f64(2.0);
+    fa_simd_f64 t, n;
+    fa_simd_f64 em = fa_exp_neg_f64(fa_neg_abs_f64(x), fa_set1_f64(0.0), 0, &t, &n);
+    fa_simd_f64 e = fa_scale_exp_f64(em, t, n);
+    fa_simd_f64 e2 = fa_add_f64(e, two);
+    fa_simd_f64 den = fa_fmadd_f64(e, e2, two);
+    /* x <= 0 */
+    fa_simd_f64 yneg = fa_div_f64(fa_mul_f64(x, fa_mul_f64(e, e2)), den);
+    /* x > 0 */
+    fa_simd_f64 q = fa_div_f64(fa_mul_f64(two, fa_mul_f64(e, e)),
+                               fa_fmadd_f64(fa_mul_f64(two, e), fa_add_f64(one, e), one));
+    fa_simd_f64 y = fa_select_f64(fa_cmpgt_f64(x, fa_set1_f64(0.0)), fa_mul_f64(x, fa_sub_f64(one, q)), yneg);
+    fa_mask_f64 deep = fa_cmplt_f64(x, fa_set1_f64(-708.0));
+    if (fa_mask_any_f64(deep)) {        /* e subnormal: x*n on e's mantissa, scaled last */
+        fa_simd_f64 xc = fa_max_f64(fa_set1_f64(-760.0), x);
+        yneg = fa_div_f64(fa_mul_f64(xc, fa_mul_f64(em, e2)), den);
+        y = fa_select_f64(deep, fa_scale_exp_f64(yneg, t, n), y);
+    }
+    return y;
+}
+
+/*
+ * mish_grad(x, g) = (tanh(sp) + x sech^2(sp) sigmoid(x)) g, sp = softplus(x); with
+ * e = e^-|x|, n = e (e + 2) (as the forward):
+ *   x <= 0:  e ((e + 2)(n + 2) + 4x (1 + e)) / (n + 2)^2   (e through fa_grad_exp_f64)
+ *   x > 0:   1 + 2e^2 (2x (1 + e) - D) / D^2,  D = 1 + 2e (1 + e)   (>= 0.6: no cancellation)
+ * x clamped to [-800, 800] in the brackets.  f' has a root at x = -1.19240 where the first
+ * bracket cancels (ill-conditioned there).  mish'(0) = 0.6, (+inf) = 1, (-inf) = -0.0.
+ */
+FA_INLINE fa_simd_f64 fa_mish_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, const fa_params *p)
+{
+    (void)p;
+    const fa_simd_f64 one = fa_set1_f64(1.0), two = fa_set1_f64(2.0), zero = fa_set1_f64(0.0);
+    fa_simd_f64 t, n, el;
+    fa_simd_f64 em = fa_exp_neg_dd_f64(fa_neg_abs_f64(x), zero, FA_EXP_M1, &t, &n, &el);   /* sets t, n */
+    fa_simd_f64 e = fa_scale_exp_f64(em, t, n), elo = fa_scale_exp_f64(el, t, n);
+    fa_simd_f64 xc = fa_min_f64(fa_set1_f64(800.0), fa_max_f64(fa_set1_f64(-800.0), x));
+    fa_simd_f64 ope = fa_add_f64(one, e), e2 = fa_add_f64(e, two);
+    fa_simd_f64 n2 = fa_fmadd_f64(e, e2, two);                                    /* n + 2 */
+    /* x <= 0: (e + 2)(n + 2) + 4x (1 + e) = ((e + 4) e + 6 + 4x) e + 4 + 4x, Horner in
+     * double-double on e + elo (it cancels at the root; 4x, 6 + 4x and 4 + 4x are exact
+     * there) */
+    fa_simd_f64 x4 = fa_mul_f64(fa_set1_f64(4.0), xc);
+    fa_simd_f64 al, ah = fa_two_sum_f64(e, fa_set1_f64(4.0), &al);
+    al = fa_add_f64(al, elo);
+    fa_simd_f64 bl, bh = fa_two_prod_f64(ah, e, &bl);
+    bl = fa_add_f64(bl, fa_fmadd_f64(al, e, fa_mul_f64(ah, elo)));
+    fa_simd_f64 cl, ch = fa_two_sum_f64(bh, fa_add_f64(fa_set1_f64(6.0), x4), &cl);
+    cl = fa_add_f64(cl, bl);
+    fa_simd_f64 dl, dh = fa_two_prod_f64(ch, e, &dl);
+    dl = fa_add_f64(dl, fa_fmadd_f64(cl, e, fa_mul_f64(ch, elo)));
+    fa_simd_f64 fl, fh = fa_two_sum_f64(dh, fa_add_f64(fa_set1_f64(4.0), x4), &fl);
+    fa_simd_f64 cneg = fa_div_f64(fa_add_f64(fh, fa_add_f64(fl, dl)), fa_mul_f64(n2, n2));
+    fa_simd_f64 d = fa_fmadd_f64(fa_mul_f64(two, e), ope, one);
+    fa_simd_f64 r = fa_div_f64(fa_fmsub_f64(fa_add_f64(xc, xc), ope, d), fa_mul_f64(d, d));
+    fa_simd_f64 cpos = fa_fmadd_f64(fa_mul_f64(two, fa_mul_f64(e, e)), r, one);
+    fa_mask_f64 pos = fa_cmpgt_f64(x, zero);
+    return fa_grad_exp_f64(g, fa_select_f64(pos, cpos, cneg), fa_select_f64(pos, one, e),
+                           fa_select_f64(pos, zero, fa_neg_abs_f64(x)), zero, 0);
+}
+
+FA_UNARY_KERNEL(mish, f64, fa_mish_v_f64)
+FA_BINARY_KERNEL(mish_grad, f64, fa_mish_grad_v_f64)
+FA_BINARY_KERNEL_F32_VIA_F64(mish_grad, fa_mish_grad_v_f64)
