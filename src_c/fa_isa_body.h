@@ -19,7 +19,6 @@
 #include "activations/fa_gelu.h"
 #include "reductions/fa_reductions.h"
 #include "reductions/fa_grad_rows.h"
-#include "kernels/fa_grad_from_output.h"
 #include "losses/fa_bce.h"
 #include "losses/fa_one_hot.h"
 #include "losses/fa_cross_entropy.h"

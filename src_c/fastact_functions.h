@@ -87,6 +87,6 @@ FA_NLL(nll_loss)
 FA_CE_PROB(cross_entropy_prob)
 FA_CE_PROB_GRAD(cross_entropy_prob_grad)
 /* gradients of sigmoid and tanh from the forward's output y: y (1 - y) g, (1 - y)(1 + y) g
- * (kernels/fa_grad_from_output.h; torch's sigmoid_backward / tanh_backward) */
+ * (activations/fa_sigmoid.h; torch's sigmoid_backward / tanh_backward) */
 FA_BINARY(sigmoid_grad_from_output, COPY, 0, _, _)
 FA_BINARY(tanh_grad_from_output,    COPY, 0, _, _)
