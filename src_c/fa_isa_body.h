@@ -15,6 +15,7 @@
 #include "kernels/fa_activations_f64.h"
 #include "reductions/fa_reductions.h"
 #include "reductions/fa_grad_rows.h"
+#include "reductions/fa_chunk_stats.h"
 #include "losses/fa_bce.h"
 #include "losses/fa_one_hot.h"
 
