@@ -15,8 +15,9 @@ loaded; `import fastact` never imports this module).
     logsumexp            = M + log S from the combined statistics (the input read once);
     softmax, log_softmax one more task per chunk: e^(x - M) / S, (x - M) - log S.
   The arithmetic is the C stages of src_c/reductions/fa_chunk_stats.h, reached through
-  fastact/_chunk_stats.py (one interface; statistics are its STATS records).  Accuracy as in memory (docs/SPEC.md section 6), special values
-  as docs/SPEC.md section 4; tests/test_dask.py checks both on a distributed LocalCluster.
+  fastact/_chunk_stats.py (one interface; statistics are its STATS records).  Accuracy
+  as in memory (docs/SPEC.md section 6), special values as docs/SPEC.md section 4;
+  tests/test_dask.py checks both on a distributed LocalCluster.
 """
 import numpy as np
 import dask.array as da
