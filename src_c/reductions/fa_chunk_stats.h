@@ -19,8 +19,13 @@
  * Special values as in memory (docs/SPEC.md section 4), with the chunks' flags: NaN -> NaN;
  * +inf entries -> logsumexp +inf (sign of their weights; both signs NaN), softmax NaN; all
  * -inf -> -inf (sign 0) / NaN; nothing kept -> -inf (sign 0) / softmax 0, log_softmax -inf.
- * Accuracy (tests/test_chunk_stats.py, mpmath at 50 digits): within the in-memory bounds
- * (logsumexp <= 2 ULP, softmax / log_softmax <= 4 ULP) on every chunking.
+ * Accuracy: the in-memory bounds (logsumexp <= 2 ULP, softmax / log_softmax <= 4 ULP; float64
+ * logsumexp results below 2^-25 that cancel: ~2^-76 absolute, as in memory, docs/SPEC.md).
+ * Measured max against mpmath at 50 digits (PYTHONPATH=.:tests, rows_matrix of
+ * tests/test_chunk_stats.py for seeds 0..5 plus N(0, 30) rows, 40 entries in chunks of
+ * 7, 13, 0, 20; every variant, the worst shown):
+ *   float32  logsumexp 0.73  softmax 2.09  log_softmax 1.14 ULP
+ *   float64  logsumexp 0.75  softmax 1.49  log_softmax 1.14 ULP
  */
 #ifndef FA_CHUNK_STATS_H
 #define FA_CHUNK_STATS_H
