@@ -62,11 +62,12 @@ def extensions():
 
     depends = [os.path.join(dp, f) for dp, _, fs in os.walk("src_c") for f in fs if f.endswith(".h")]
     kernels = Extension(
-        "fastact.kernels", ["fastact/kernels.pyx", "src_c/fa_dispatch.c", "src_c/fa_threads.c", "src_c/fa_capi.c"],
+        "fastact.kernels", ["fastact/kernels.pyx", "src_c/fa_dispatch.c", "src_c/fa_threads.c", "src_c/fa_capi.c",
+                            "src_c/fa_chunk.c"],
         include_dirs=["src_c"], extra_compile_args=C_FLAGS, depends=depends,
         # fastact.h: plain declarations here; consumers get calls through the capsule table
         define_macros=[("FASTACT_BUILDING_LIBRARY", None)])
-    core = Extension("fastact._core", ["fastact/_core.pyx"], include_dirs=[numpy.get_include()],
+    core = Extension("fastact._core", ["fastact/_core.pyx"], include_dirs=[numpy.get_include(), "src_c"],
                      define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
                      extra_compile_args=["-O2"])
     return cythonize([kernels, core], compiler_directives={"language_level": 3},

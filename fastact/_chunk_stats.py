@@ -1,435 +1,109 @@
-"""Per-chunk statistics for softmax / log_softmax / logsumexp along an axis split in chunks.
+"""Per-chunk statistics for softmax / log_softmax / logsumexp along an axis split in chunks:
+the thin layer between the Dask graph code (fastact/_dask.py) and the C stages
+(src_c/reductions/fa_chunk_stats.h through fastact._core's chunk_* functions).
 
-The Dask path (fastact/_dask.py) computes a reduction along chunked axes from one
-statistics task per chunk and a tree of combines, each chunk seen as a C-contiguous
-(outer, n, inner) block x3 reduced along axis 1 (as the in-memory kernels of
-src_c/kernels/fa_softmax.h see their input):
+Each chunk is seen as a C-contiguous (outer, n, inner) block x3 reduced along axis 1 (as the
+in-memory kernels see their input); the C stages take rows, so a block with inner > 1 is
+transposed to (outer, inner, n) first (one copy of the chunk; the reduced axis of a Dask
+softmax is usually last, where nothing is copied).
 
-  per chunk   row_max            M_c (exact), the count of kept entries, +inf signs;
-              sum_exp_shifted    S_c = sum of w e^(x - M_c) as a double-double (hi, lo);
-                                 for logsumexp slices that may cancel to ~0 (needs_exact)
-                                 also S0_c, the same sum with shift 0 and terms to ~2^-100.
-  combine     M = max M_c; S = sum of rescale(M_c, S_c, M) = S_c e^(M_c - M) with M_c - M
-              exact into a double-double exp (2^-100): nothing is lost, unlike combining
-              per-chunk log-sum-exps; S0 = sum of S0_c.
-  results     logsumexp_from_stats: M + log S (log1p of S - 1 near 1; log S0 where M + log S
-              cancels); softmax_from_stats, one more task per chunk given (M, S):
-              y = e^(x - M) / S, never exp(x - lse).
+  per chunk   chunk_statistics     one record per slice: M_c (exact max), kept count, +inf
+                                   and negative-weight flags, S_c = sum w e^(x - M_c) as a
+                                   double-double, and with exact=True (logsumexp) the exact
+                                   shift-0 sum S0_c for the slices that may cancel to ~0.
+  combine     combine              M = max M_c, S = sum S_c e^(M_c - M) (M_c - M exact into a
+                                   double-double exp), S0 = sum S0_c: nothing is lost, unlike
+                                   combining per-chunk log-sum-exps.
+  results     logsumexp_from_stats M + log S (log S0 where that cancels), and its sign;
+              softmax_from_stats   one more task per chunk given the slice's (M, S):
+                                   y = e^(x - M) / S or (x - M) - log S, never exp(x - lse).
 
-(The brief's first plan was a max pass, then a second read of every chunk for the sums
-given the global max.  Shifting each chunk by its own max and rescaling exactly in the
-combine gives the same accuracy with one read: logsumexp streams its input (a 10^9-sample
-logsumexp holds one chunk per worker, not the array), softmax reads it twice, not three
-times.  The C entries below are the same either way: the shift is an argument.)
-
-This module is the ONE interface between the graph code and the arithmetic.  The bodies
-here are an accurate NumPy reference (double-double written out: two-sum, Dekker
-two-product, an exp carrying the error of x - M); each function names the C entry it
-waits for (RED's stage functions of the reductions rewrite), with the signature the lead
-wires as a kernel in fastact/_core.pyx.  The contract of each function (inputs, outputs,
-special values) is what the C entry must meet; tests/test_dask.py checks it against the
-in-memory functions and mpmath.
-
-Conventions: x3 float32 or float64 (the compute dtype), C-contiguous (outer, n, inner);
-mask3 None or bool/uint8 of x3's shape (True = kept); b3 None or x3's dtype and shape
-(weights; b == 0 leaves the entry out even where x is inf or NaN).  Statistics are
-float64 arrays of shape (outer, inner).  No RuntimeWarning leaks (docs/SPEC.md section 4).
+Statistics are records of STATS (the C struct fa_chunk_rec of src_c/fa_chunk.h).  Accuracy and
+special values as in memory (docs/SPEC.md sections 4 and 6); tests/test_chunk_stats.py
+checks every stage against mpmath and the former NumPy reference
+(tests/chunk_stats_reference.py), tests/test_dask.py the whole path on a LocalCluster.
+Conventions: x3 float32 or float64 (the compute dtype); mask3 None or bool/uint8 of x3's
+shape (True = kept); b3 None or weights of x3's shape (b == 0 leaves the entry out).
 """
 import numpy as np
 
-_F64 = np.float64
-_BLOCK = 1 << 20        # elements per NumPy block: bounds the float64 temporaries (8 MB each)
-                        # (bigger blocks: fewer NumPy calls, each a GIL hand-off in a Dask worker)
+from . import _core
 
-# ln 2 in pieces of 32, 40 and 53 significant bits (k * the first two is exact for |k| < 2^13)
-_LN2_1 = float.fromhex("0x1.62e42ff000000p-1")
-_LN2_2 = float.fromhex("-0x1.718432a1b0000p-35")
-_LN2_3 = float.fromhex("-0x1.c4c67fc0d0951p-76")   # ln 2 - (_LN2_1 + _LN2_2 + _LN2_3) ~ 7e-40 (mpmath)
-_INV_LN2 = 1.4426950408889634
-# 1/j! as double-doubles, j = 0 .. 12
-_INV_FACT = []
-for _j in range(13):
-    from fractions import Fraction as _Fr
-    import math as _math
-    _f = _Fr(1, _math.factorial(_j))
-    _h = float(_f)
-    _INV_FACT.append((_h, float(_f - _Fr(_h))))
-del _j, _f, _h, _Fr, _math
+# fa_chunk_rec (src_c/fa_chunk.h), natural alignment
+STATS = np.dtype([("M", "f8"), ("count", "i8"), ("hi", "f8"), ("lo", "f8"), ("hi0", "f8"), ("lo0", "f8"),
+                  ("infsign", "i1")], align=True)
+if STATS.itemsize != _core.chunk_rec_size():      # pragma: no cover (a build out of step)
+    raise ImportError(f"fastact: the chunk record is {_core.chunk_rec_size()} bytes in C, "
+                      f"{STATS.itemsize} in fastact/_chunk_stats.py")
 
 
-# ---- double-double arithmetic, element-wise on float64 arrays ---------------------------------
-def two_sum(a, b):
-    """s + e == a + b exactly (Knuth)."""
-    s = a + b
-    bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
+def _recs(rec):
+    """Records as a C-contiguous aligned STATS array (one received from another worker may
+    be unaligned)."""
+    return np.require(rec, dtype=STATS, requirements=("C", "A"))
 
 
-def _fast_two_sum(a, b):
-    """s + e == a + b exactly when |a| >= |b| (Dekker)."""
-    s = a + b
-    return s, b - (s - a)
+def _rows(a3, dtype=None):
+    """An (outer, n, inner) block as C-contiguous rows (outer * inner, n)."""
+    if a3 is None:
+        return None
+    outer, n, inner = a3.shape
+    if inner != 1:
+        a3 = a3.transpose(0, 2, 1)
+    # C-contiguous, aligned and native (a block received from another worker may be none of them)
+    a3 = np.require(a3, dtype=np.dtype(dtype or a3.dtype).newbyteorder("="), requirements=("C", "A"))
+    return a3.reshape(outer * inner, n)
 
 
-def _split(a):
-    c = 134217729.0 * a
-    hi = c - (c - a)
-    return hi, a - hi
+def _mask_rows(mask3):
+    if mask3 is None:
+        return None
+    return _rows(mask3.view(np.uint8) if mask3.dtype == np.bool_ else mask3.astype(bool), np.uint8)
 
 
-def two_prod(a, b):
-    """p + e == a * b exactly (Dekker's product; NumPy has no fma)."""
-    p = a * b
-    ah, al = _split(a)
-    bh, bl = _split(b)
-    return p, ((ah * bh - p) + ah * bl + al * bh) + al * bl
-
-
-def dd_add(ah, al, bh, bl):
-    s, e = two_sum(ah, bh)
-    return _fast_two_sum(s, e + (al + bl))
-
-
-def dd_mul(ah, al, bh, bl):
-    p, e = two_prod(ah, bh)
-    return _fast_two_sum(p, e + (ah * bl + al * bh))
-
-
-def dd_sum(hi, lo, axis):
-    """Sum of hi + lo along `axis` as a double-double (a pairwise tree of two-sums)."""
-    hi = np.moveaxis(hi, axis, 0)
-    lo = np.moveaxis(lo, axis, 0)
-    if hi.shape[0] == 0:
-        z = np.zeros(hi.shape[1:])
-        return z, z.copy()
-    while hi.shape[0] > 1:
-        m = hi.shape[0] // 2
-        s, e = two_sum(hi[:m], hi[m:2 * m])
-        e += lo[:m] + lo[m:2 * m]
-        if hi.shape[0] & 1:
-            s0, e0 = two_sum(s[:1], hi[2 * m:])
-            s[:1] = s0
-            e[:1] += e0 + lo[2 * m:]
-        hi, lo = s, e
-    return _fast_two_sum(hi[0], lo[0])
-
-
-def dd_exp(dh, dl):
-    """e^(dh + dl) as a double-double, relative error ~2^-100 (for dh + dl <= 710).
-
-    dh + dl = k ln2 + r (ln2 in three pieces), r / 256 into a degree-12 Taylor series of
-    expm1 in double-double, squared back 8 times (expm1(2a) = expm1(a) (expm1(a) + 2)),
-    then 2^k.  Arguments below -1070 give 0; -inf gives 0.
-    """
-    with np.errstate(invalid="ignore", over="ignore"):
-        dh = np.maximum(np.asarray(dh, dtype=_F64), -1070.0)
-        dl = np.where(dh > -1070.0, dl, 0.0)
-        dl = np.where(np.isfinite(dl), dl, 0.0)
-        k = np.rint(dh * _INV_LN2)
-        t = dh - k * _LN2_1                                   # exact (Cody-Waite)
-        rh, rl = two_sum(t, -(k * _LN2_2))                    # k * _LN2_2 exact
-        rh, rl = _fast_two_sum(rh, rl + (dl - k * _LN2_3))
-        ah, al = rh * (1.0 / 256), rl * (1.0 / 256)
-        qh, ql = _INV_FACT[12]
-        qh, ql = np.full_like(ah, qh), np.full_like(ah, ql)
-        for j in range(11, 0, -1):                            # q = sum a^(i-1)/i!, i = 1 .. 12
-            qh, ql = dd_mul(qh, ql, ah, al)
-            qh, ql = dd_add(qh, ql, _INV_FACT[j][0], _INV_FACT[j][1])
-        mh, ml = dd_mul(qh, ql, ah, al)                       # expm1(a)
-        for _ in range(8):
-            ph, pl = dd_add(mh, ml, 2.0, 0.0)
-            mh, ml = dd_mul(mh, ml, ph, pl)
-        eh, el = dd_add(mh, ml, 1.0, 0.0)
-        ki = k.astype(np.int64)
-        # 2^k in two steps, so that 2^k itself never overflows or underflows early
-        k1 = ki // 2
-        eh = np.ldexp(np.ldexp(eh, k1), ki - k1)
-        el = np.ldexp(np.ldexp(el, k1), ki - k1)
-    return eh, el
-
-
-# ---- block iteration ----------------------------------------------------------------------------
-def _row_blocks(x3):
-    """Slices of the outer axis so that a block holds about _BLOCK elements (at least one row)."""
-    per_row = max(1, x3.shape[1] * x3.shape[2])
-    step = max(1, _BLOCK // per_row)
-    for o in range(0, x3.shape[0], step):
-        yield slice(o, o + step)
-
-
-def _kept(mask3, b3, sl):
-    """Boolean (rows, n, inner) of the kept entries of a block, or None when all are kept."""
-    kept = None if mask3 is None else mask3[sl].astype(bool, copy=False)
-    if b3 is not None:
-        nz = b3[sl] != 0
-        kept = nz if kept is None else kept & nz
-    return kept
-
-
-# ---- per chunk: the max ----------------------------------------------------------------------------
-def row_max(x3, mask3=None, b3=None):
-    """A chunk's max: (M, count, infsign), float64 / int64 / int8 arrays of shape (outer, inner).
-
-    M: the max of the kept entries (exact), NaN when a kept entry is NaN (or has a NaN
-    weight, or is -inf with an infinite weight), -inf when none is kept.  count: the
-    number of kept entries.  infsign: bit 1 set when a kept entry is +inf with a positive
-    weight (or no weights), bit 2 when +inf with a negative weight.
-    Combine: M by np.maximum (NaN propagates), count by +, infsign by |.
-
-    Waits for the C entry (RED's stage 1), per dtype T in {f32, f64}:
-      void fa_axis_chunk_max_<T>(const T *x, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner,
-                                 const unsigned char *mask, const T *b,
-                                 double *M, int64_t *count, int8_t *infsign);
-    """
+def chunk_statistics(x3, mask3=None, b3=None, exact=False):
+    """The records of a chunk's slices, shape (outer, inner) of STATS."""
     outer, n, inner = x3.shape
-    M = np.full((outer, inner), -np.inf)
-    count = np.zeros((outer, inner), dtype=np.int64)
-    infsign = np.zeros((outer, inner), dtype=np.int8)
-    if n == 0:
-        return M, count, infsign
-    with np.errstate(invalid="ignore"):
-        for sl in _row_blocks(x3):
-            x = x3[sl]
-            kept = _kept(mask3, b3, sl)
-            v = x
-            if b3 is not None:
-                w = b3[sl]
-                bad = np.isnan(w) | ((x == -np.inf) & np.isinf(w))
-                v = np.where(bad, np.nan, x)
-            if kept is None:
-                M[sl] = np.max(v, axis=1)
-                count[sl] = n
-                pinf = np.any(x == np.inf, axis=1)
-                infsign[sl] = pinf.astype(np.int8)
-            else:
-                M[sl] = np.max(v, axis=1, where=kept, initial=-np.inf)
-                count[sl] = np.count_nonzero(kept, axis=1)
-                at_inf = kept & (x == np.inf)
-                if b3 is None:
-                    infsign[sl] = np.any(at_inf, axis=1).astype(np.int8)
-                else:
-                    w = b3[sl]
-                    infsign[sl] = (np.any(at_inf & (w > 0), axis=1).astype(np.int8)
-                                   | (np.any(at_inf & (w < 0), axis=1).astype(np.int8) << 1))
-    return M, count, infsign
+    rec = np.empty(outer * inner, STATS)
+    if rec.size:
+        _core.chunk_stats(_rows(x3), _mask_rows(mask3), _rows(b3, x3.dtype), rec, exact)
+    return rec.reshape(outer, inner)
 
 
-# ---- per chunk: the sum ----------------------------------------------------------------------------
-def _shifted(x, shift):
-    """x - shift as (dh, dl), dh + dl exact (two-sum); an entry equal to shift gives (0, 0),
-    also where both are infinite."""
-    xf = x.astype(_F64, copy=False)
-    s = shift[:, None, :]
-    dh, dl = two_sum(xf, -s)
-    eq = xf == s
-    dh = np.where(eq, 0.0, dh)
-    dl = np.where(eq | ~np.isfinite(dl), 0.0, dl)
-    return dh, dl
+def combine(recs):
+    """The records of slices from their chunks' records: recs (..., k) -> (...)."""
+    recs = _recs(recs)
+    out = np.empty(recs.shape[:-1], STATS)
+    k = recs.shape[-1]
+    if out.size:
+        if k == 0:
+            out["M"], out["count"], out["infsign"] = -np.inf, 0, 0
+            out["hi"] = out["lo"] = out["hi0"] = out["lo0"] = 0.0
+        else:
+            _core.chunk_combine(recs.reshape(-1), out.size, k, out.reshape(-1))
+    return out
 
 
-def _terms(x, shift, exact):
-    """e^(x - shift) as (th, tl): exact=False to ~1 ULP of float64 (NumPy's exp, the error of
-    x - shift carried as e * dl), exact=True to ~2^-100 (dd_exp)."""
-    dh, dl = _shifted(x, shift)
-    if exact:
-        return dd_exp(dh, dl)
-    th = np.exp(dh)
-    return th, th * dl
-
-
-def sum_exp_shifted(x3, shift, mask3=None, b3=None, exact=False):
-    """A chunk's sum: S = sum over kept entries of w e^(x - shift) as (hi, lo), float64
-    arrays of shape (outer, inner) with hi + lo the double-double sum.
-
-    shift (outer, inner) float64: the chunk's own M (row_max) for every slice, or 0 for the
-    logsumexp slices that may cancel (then exact=True).  An entry equal to the shift
-    counts w (also +inf at shift +inf); e^(-inf) = 0; w = NaN or inf * e^(-inf) give NaN.
-    exact=False: each term to ~1 ULP of float64 (the error of x - shift carried into the
-    exp); exact=True: each term to ~2^-100 (double-double exp).  Terms are added in
-    double-double.  Combine: dd_add (a tree of two-sums).
-
-    Waits for the C entry (RED's stage 2), per dtype T:
-      void fa_axis_chunk_sum_exp_<T>(const T *x, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner,
-                                     const unsigned char *mask, const T *b, const double *shift,
-                                     int exact, double *hi, double *lo);
-    """
-    outer, n, inner = x3.shape
-    hi = np.zeros((outer, inner))
-    lo = np.zeros((outer, inner))
-    if n == 0 or outer * inner == 0:
-        return hi, lo
-    shift = np.asarray(shift, dtype=_F64).reshape(outer, inner)
-    if x3.dtype == np.float32 and b3 is None and not exact:
-        return _sum_exp_f32(x3, shift, mask3, hi, lo)
-    with np.errstate(invalid="ignore", over="ignore", under="ignore"):
-        for sl in _row_blocks(x3):
-            th, tl = _terms(x3[sl], shift[sl], exact)
-            if b3 is not None:
-                w = b3[sl].astype(_F64, copy=False)
-                th, e = two_prod(th, w)
-                finite = np.isfinite(th)
-                tl = np.where(finite, e + tl * w, 0.0)
-            kept = _kept(mask3, b3, sl)
-            if kept is not None:
-                th = np.where(kept, th, 0.0)
-                tl = np.where(kept, tl, 0.0)
-            h, l = dd_sum(th, tl, 1)
-            hi[sl], lo[sl] = h, l
-    return hi, lo
-
-
-def _sum_exp_f32(x3, shift, mask3, hi, lo):
-    """sum_exp_shifted for float32 data without weights, in a few NumPy calls per block: x - shift
-    in float64 (exact but where |x| << |shift|, an error far below a float32 ULP of any term),
-    NumPy's float64 exp (< 1 ULP of float64), the entries equal to the shift counted apart (C)
-    and the others summed in float64 (T): S = C + T as a double-double, so that a dominant
-    entry keeps log S = log1p(T) (logsumexp([0, -40])) to full relative accuracy."""
-    with np.errstate(invalid="ignore", over="ignore", under="ignore"):
-        for sl in _row_blocks(x3):
-            x = x3[sl].astype(_F64)
-            s = shift[sl][:, None, :]
-            eq = x == s
-            t = np.exp(np.subtract(x, s, out=x), out=x)
-            drop = eq if mask3 is None else eq | ~mask3[sl].astype(bool, copy=False)
-            t[drop] = 0.0
-            kept_eq = eq if mask3 is None else eq & mask3[sl].astype(bool, copy=False)
-            hi[sl], lo[sl] = two_sum(np.count_nonzero(kept_eq, axis=1).astype(_F64), np.sum(t, axis=1))
-    return hi, lo
-
-
-# ---- the results ---------------------------------------------------------------------------------
-def dd_log(hi, lo):
-    """log(hi + lo) for hi > 0: log1p((hi - 1) + lo) near 1 (hi - 1 exact), else log(hi) + lo/hi."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        near = (hi >= 0.5) & (hi <= 2.0)
-        return np.where(near, np.log1p((hi - 1.0) + lo), np.log(hi) + lo / hi)
-
-
-def needs_exact(M, hi, lo, negative_w):
-    """Rows of a chunk whose shift-0 exact sum S0 the logsumexp may need, given the chunk's
-    own (M, S) (shift M).  The slice's logsumexp v = log(sum over all chunks of w e^x) can
-    cancel to ~0 only if M < 0 (M: the slice's max, >= this chunk's) and, with no negative
-    weights, only if this chunk's own log-sum-exp M + log S is below 1 (v is at least it).
-    Rows with negative weights always may.  Rows with M = -inf contribute S0 = 0 exactly."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        own = M + dd_log(np.abs(hi), np.where(hi < 0, -lo, lo))
-        return np.isfinite(M) & (negative_w | ((M < 0) & (own < 1.0)))
-
-
-def rescale(M_c, hi, lo, M):
-    """S_c = hi + lo relative to shift M_c, as a double-double relative to M >= M_c:
-    S_c e^(M_c - M), with M_c - M exact (two-sum) into dd_exp (2^-100): no accuracy is lost
-    combining chunks this way (unlike combining their log-sum-exps).  Equal shifts
-    (also both infinite) keep S_c; M_c = -inf < M gives 0.  Runs on statistics only (one
-    value per slice and chunk), so it stays NumPy: no C entry needed."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        dh, dl = two_sum(M_c, -M)
-        same = M_c == M
-        dh = np.where(same, 0.0, np.where(np.isnan(dh), -np.inf, dh))
-        dl = np.where(same | ~np.isfinite(dl), 0.0, dl)
-        fh, fl = dd_exp(dh, dl)
-        fh = np.where(dh == -np.inf, 0.0, fh)
-        fl = np.where(dh == -np.inf, 0.0, fl)
-        h, l = dd_mul(hi, lo, fh, fl)
-        zero = fh == 0.0
-        return np.where(zero, 0.0, h), np.where(zero | ~np.isfinite(l), 0.0, l)
-
-
-def logsumexp_from_stats(M, count, infsign, hi, lo, hi0=None, lo0=None, return_sign=False):
-    """logsumexp (and its sign) of slices from the combined statistics, float64.
-
-    M, count, infsign: combined maxima; (hi, lo): S relative to M; (hi0, lo0): S with shift 0
-    (exact), NaN where some chunk did not need it (needs_exact); used where |M + log S| < 1.  docs/SPEC.md section 4: NaN -> NaN;
-    +inf (positive weights) -> +inf; nothing kept or all -inf -> -inf with sign 0; a
-    negative total is NaN unless return_sign (then log|S| and sign -1).
-
-    Waits for the C entry (the in-memory finish, fa_sm_finish + fa_sm_lse_value on a slice's
-    statistics):
-      void fa_axis_lse_from_stats(ptrdiff_t m, const double *M, const int64_t *count,
-                                  const int8_t *infsign, const double *hi, const double *lo,
-                                  const double *hi0, const double *lo0, double *out, double *sign);
-    """
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        sign = np.sign(hi)
-        ahi, alo = np.abs(hi), np.where(hi < 0, -lo, lo)
-        v = M + dd_log(ahi, alo)
-        if hi0 is not None:         # the exact shift-0 sum, where v = M + log S cancels
-            use0 = np.isfinite(hi0) & (hi0 != 0) & (np.abs(v) < 1.0) & (np.sign(hi0) == sign)
-            v = np.where(use0, dd_log(np.abs(hi0), np.where(hi0 < 0, -lo0, lo0)), v)
-        v = np.where(hi == 0, -np.inf, v)
-        v = np.where(np.isnan(hi), np.nan, v)
-        # slices whose max is not finite
-        pinf = M == np.inf
-        v = np.where(pinf, np.where(infsign == 3, np.nan, np.inf), v)
-        sign = np.where(pinf, np.where(infsign == 3, np.nan, np.where(infsign == 2, -1.0, 1.0)), sign)
-        ninf = M == -np.inf
-        v = np.where(ninf, -np.inf, v)
-        sign = np.where(ninf, 0.0, sign)
-        nan = np.isnan(M)
-        v = np.where(nan, np.nan, v)
-        sign = np.where(nan | np.isnan(v), np.nan, sign)
-        if not return_sign:
-            v = np.where(sign < 0, np.nan, v)
+def logsumexp_from_stats(rec, return_sign=False):
+    """(v, sign) float64 arrays of rec's shape: the slices' logsumexp and sign; a negative
+    total gives NaN unless return_sign."""
+    rec = _recs(rec)
+    v = np.empty(rec.shape)
+    sign = np.empty(rec.shape)
+    if rec.size:
+        _core.chunk_logsumexp(rec.reshape(-1), v.reshape(-1), sign.reshape(-1), return_sign)
     return v, sign
 
 
-def softmax_from_stats(x3, M, count, hi, lo, mask3=None, log=False):
-    """Output pass of a chunk: softmax (or log_softmax) entries of x3 given the slice's M and
-    S = hi + lo (relative to M), in x3's dtype: y = e^(x - M) / S, or
-    (x - M) - log S, with x - M exact (two-sum) into the exp.  Never exp(x - lse).
-
-    docs/SPEC.md section 4: masked entries give 0 (log: -inf), also in special slices; a slice
-    with NaN or +inf among its kept entries, or of only -inf (count > 0), gives NaN at its
-    kept entries; a fully masked slice (count == 0) gives 0 / -inf.
-
-    Waits for the C entry (RED's output stage, the in-memory fa_sm_row_out from (M, S)):
-      void fa_axis_chunk_softmax_<T>(const T *x, T *y, ptrdiff_t outer, ptrdiff_t n,
-                                     ptrdiff_t inner, const unsigned char *mask,
-                                     const double *M, const int64_t *count,
-                                     const double *hi, const double *lo, int log);
-    """
+def softmax_from_stats(x3, rec, mask3=None, log=False):
+    """softmax (log: log_softmax) of a chunk x3 given its slices' combined records
+    (outer, inner), in x3's dtype."""
     outer, n, inner = x3.shape
-    y3 = np.empty(x3.shape, dtype=x3.dtype)
-    if x3.size == 0:
-        return y3
-    M = np.asarray(M, dtype=_F64).reshape(outer, inner)
-    count = np.asarray(count).reshape(outer, inner)
-    hi = np.asarray(hi, dtype=_F64).reshape(outer, inner)
-    lo = np.asarray(lo, dtype=_F64).reshape(outer, inner)
-    fill = -np.inf if log else 0.0
-    with np.errstate(invalid="ignore", over="ignore", under="ignore", divide="ignore"):
-        special = ~np.isfinite(M) | ~np.isfinite(hi)
-        bad = special & ~((M == -np.inf) & (count == 0))      # NaN slices (fully masked: fill)
-        if log:
-            lh = dd_log(hi, lo)     # |y| = (M - x) + log S >= log S: lh's rounding is < 1 ULP of y
-        else:
-            inv = 1.0 / hi          # 1/S = inv (1 + r), r from the exact residual 1 - S inv
-        f32 = x3.dtype == np.float32
-        for sl in _row_blocks(x3):
-            x = x3[sl]
-            if f32:            # float64 arithmetic: every step far below a float32 ULP
-                d = np.subtract(x.astype(_F64), M[sl][:, None, :])
-                y = np.subtract(d, lh[sl][:, None, :], out=d) if log else \
-                    np.multiply(np.exp(d, out=d), inv[sl][:, None, :], out=d)
-                if bad[sl].any():
-                    y = np.where(bad[sl][:, None, :], np.nan, y)
-                if mask3 is not None:
-                    y = np.where(mask3[sl].astype(bool, copy=False), y, fill)
-                y3[sl] = y
-                continue
-            dh, dl = _shifted(x, M[sl])
-            if log:
-                yh, yl = two_sum(dh, -lh[sl][:, None, :])
-                y = np.where(np.isfinite(yh), yh + (yl + dl), yh)
-            else:
-                p, pe = two_prod(hi[sl][:, None, :], inv[sl][:, None, :])
-                r = ((1.0 - p) - pe - lo[sl][:, None, :] * inv[sl][:, None, :]) * inv[sl][:, None, :]
-                e = np.exp(dh)
-                y = e * inv[sl][:, None, :] + e * (r + dl * inv[sl][:, None, :])
-            y = np.where(bad[sl][:, None, :], np.nan, y)
-            if mask3 is not None:
-                y = np.where(mask3[sl].astype(bool, copy=False), y, fill)
-            elif (count[sl] == 0).any():
-                y = np.where((count[sl] == 0)[:, None, :], fill, y)
-            y3[sl] = y
-    return y3
+    rec = _recs(rec).reshape(outer * inner)
+    xr = _rows(x3)
+    y = np.empty(xr.shape, x3.dtype)
+    if y.size:
+        _core.chunk_output(xr, _mask_rows(mask3), rec, y, log)
+    if inner == 1:
+        return y.reshape(outer, n, 1)
+    return np.ascontiguousarray(y.reshape(outer, inner, n).transpose(0, 2, 1))

@@ -317,3 +317,4 @@ def axis_fast(int op, bint reduce, object x, object axis, object out):
 
 include "_bce_core.pxi"
 include "_ce_core.pxi"
+include "_chunk_core.pxi"

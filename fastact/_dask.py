@@ -14,9 +14,10 @@ loaded; `import fastact` never imports this module).
   (dask.array.reduction: M = max, S_c rescaled to M exactly), never rechunking the input:
     logsumexp            = M + log S from the combined statistics (the input read once);
     softmax, log_softmax one more task per chunk: e^(x - M) / S, (x - M) - log S.
-  The arithmetic is in fastact/_chunk_stats.py (one interface; the C stage kernels
-  replace its NumPy bodies).  Accuracy as in memory (docs/SPEC.md section 6), special values
-  as docs/SPEC.md section 4; tests/test_dask.py checks both on a distributed LocalCluster.
+  The arithmetic is the C stages of src_c/reductions/fa_chunk_stats.h, reached through
+  fastact/_chunk_stats.py (one interface; statistics are its STATS records).  Accuracy
+  as in memory (docs/SPEC.md section 6), special values as docs/SPEC.md section 4;
+  tests/test_dask.py checks both on a distributed LocalCluster.
 """
 import numpy as np
 import dask.array as da
@@ -25,8 +26,7 @@ from . import _chunk_stats as cs
 from ._args import F64, compute_dtypes
 from ._reductions import _axes      # NumPy's axis rules and errors, as in memory
 
-STATS = np.dtype([("M", "f8"), ("count", "i8"), ("infsign", "i1"), ("hi", "f8"), ("lo", "f8"),
-                  ("hi0", "f8"), ("lo0", "f8")])
+STATS = cs.STATS
 _LSE = np.dtype([("v", "f8"), ("sign", "f8")])
 
 
@@ -136,52 +136,25 @@ def _split_args(args, has_mask, has_b):
 
 # ---- per-block tasks -------------------------------------------------------------------------
 def _stats_block(x, *args, axes, has_mask, has_b, cancel):
-    """The statistics of one chunk: its max M_c (exact), kept count, +inf signs, and
+    """The statistics of one chunk (cs.chunk_statistics): its max M_c, kept count, flags,
     S_c = sum w e^(x - M_c) as a double-double; with `cancel` (logsumexp) also the exact
     shift-0 sum S0_c where the slice may cancel (else NaN)."""
     mask, b = _split_args(args, has_mask, has_b)
     x3, kshape, _ = _to3(x, axes)
-    outer, _, inner = x3.shape
-    m3, b3 = _opt3(mask, axes), _opt3(b, axes)
-    M, count, infsign = cs.row_max(x3, m3, b3)
-    hi, lo = cs.sum_exp_shifted(x3, M, m3, b3)
-    out = np.empty(kshape, STATS)
-    for field, v in (("M", M), ("count", count), ("infsign", infsign), ("hi", hi), ("lo", lo)):
-        out[field] = v.reshape(kshape)
-    out["hi0"] = np.nan
-    out["lo0"] = np.nan
-    if cancel:
-        negative = np.zeros((outer, inner), bool) if b3 is None else np.any(b3 < 0, axis=1)
-        rows = cs.needs_exact(M, hi, lo, negative)
-        h0f = np.where(M == -np.inf, 0.0, np.nan)
-        l0f = h0f.copy()
-        if rows.any():
-            ro, ri = np.nonzero(rows)
-            sub = x3[ro, :, ri][:, :, None]               # (rows, n, 1)
-            msub = None if m3 is None else m3[ro, :, ri][:, :, None]
-            bsub = None if b3 is None else b3[ro, :, ri][:, :, None]
-            h0, l0 = cs.sum_exp_shifted(sub, np.zeros((len(ro), 1)), msub, bsub, exact=True)
-            h0f[ro, ri], l0f[ro, ri] = h0[:, 0], l0[:, 0]
-        out["hi0"] = h0f.reshape(kshape)
-        out["lo0"] = l0f.reshape(kshape)
-    return out
+    return cs.chunk_statistics(x3, _opt3(mask, axes), _opt3(b, axes), exact=cancel).reshape(kshape)
 
 
 def _out_block(x, st, *args, axes, has_mask, log, result):
     mask, _ = _split_args(args, has_mask, False)
     x3, kshape, order = _to3(x, axes)
     outer, _, inner = x3.shape
-    y3 = cs.softmax_from_stats(x3, st["M"].reshape(outer, inner), st["count"].reshape(outer, inner),
-                               st["hi"].reshape(outer, inner), st["lo"].reshape(outer, inner),
-                               _opt3(mask, axes), log=log)
+    y3 = cs.softmax_from_stats(x3, st.reshape(outer, inner), _opt3(mask, axes), log=log)
     return _back3(y3, x.shape, order).astype(result, copy=False)
 
 
 def _lse_block(st, return_sign):
     out = np.empty(st.shape, _LSE)
-    v, sign = cs.logsumexp_from_stats(st["M"], st["count"], st["infsign"], st["hi"], st["lo"],
-                                      st["hi0"], st["lo0"], return_sign=return_sign)
-    out["v"], out["sign"] = v, sign
+    out["v"], out["sign"] = cs.logsumexp_from_stats(st, return_sign=return_sign)
     return out
 
 
@@ -198,18 +171,9 @@ def _flat_last(x, axis):
 
 
 def _combine(x, axis, keepdims):
-    """Chunk statistics -> the statistics of their union: M = max, S = sum of the S_c
-    rescaled to M in double-double (cs.rescale), S0 = sum of the S0_c (NaN if one is)."""
-    f = _flat_last(x, axis)
-    out = np.empty(f.shape[:-1], STATS)
-    M = np.max(f["M"], axis=-1, initial=-np.inf)
-    out["M"] = M
-    out["count"] = np.sum(f["count"], axis=-1)
-    out["infsign"] = np.bitwise_or.reduce(f["infsign"], axis=-1)
-    h, l = cs.rescale(f["M"], f["hi"], f["lo"], M[..., None])
-    out["hi"], out["lo"] = cs.dd_sum(h, l, -1)
-    with np.errstate(invalid="ignore"):
-        out["hi0"], out["lo0"] = cs.dd_sum(f["hi0"], f["lo0"], -1)
+    """Chunk statistics -> the statistics of their union (cs.combine: M = max, S = sum of the
+    S_c rescaled to M in double-double, S0 = sum of the S0_c, NaN if one is)."""
+    out = cs.combine(_flat_last(x, axis))
     return out.reshape(tuple(1 if i in axis else s for i, s in enumerate(x.shape)))
 
 

@@ -79,6 +79,23 @@ cdef void _fa_axis_f64(int op, const double *x, double *y, ptrdiff_t outer, ptrd
     fa_run_axis_f64(_axis_ids[op], x, y, outer, n, inner, &o)
 
 
+cdef extern from "fa_chunk.h" nogil:
+    ctypedef struct fa_chunk_rec:
+        pass
+    ctypedef struct fa_chunk_job:
+        pass
+    void fa_chunk_run(int stage, int dt, const fa_chunk_job *job)
+
+
+cdef void _fa_chunk(int stage, int dt, const void *job) noexcept nogil:
+    """A per-chunk stage of the Dask path (src_c/fa_chunk.h), the active kernel variant's."""
+    fa_chunk_run(stage, dt, <const fa_chunk_job *>job)
+
+
+cdef size_t _fa_chunk_rec_size() noexcept nogil:
+    return sizeof(fa_chunk_rec)
+
+
 ISA_NAMES = tuple(fa_isa_name(i).decode() for i in range(FA_ISA_COUNT))
 
 

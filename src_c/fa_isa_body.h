@@ -19,6 +19,7 @@
 #include "activations/fa_gelu.h"
 #include "reductions/fa_reductions.h"
 #include "reductions/fa_grad_rows.h"
+#include "reductions/fa_chunk_stats.h"
 #include "losses/fa_bce.h"
 #include "losses/fa_one_hot.h"
 #include "losses/fa_cross_entropy.h"

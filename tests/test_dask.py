@@ -207,7 +207,13 @@ def _check_reduction(x, d, axes_arg, where=None, wd=None):
     rf = rows[fin]
     kf = None if keep is None else keep[fin]
     hi, lo, _ = mp_lse_rows(rf, keep=kf)
-    assert ulp_errors(np.ravel(lse)[fin] if np.ndim(lse) else [lse], hi, lo, dtype).max() <= LSE_ULP
+    got = np.ravel(lse)[fin] if np.ndim(lse) else np.array([lse])
+    err = ulp_errors(got, hi, lo, dtype)
+    # docs/SPEC.md's exception, as in memory: float64 results below 2^-25 that cancel are
+    # within about 2^-76 absolute (the exact sum's double-double terms), not 2 ULP
+    tiny = (dtype == np.float64) & (np.abs(np.asarray(hi, dtype=np.float64)) < 2.0 ** -25)
+    assert err[~tiny].max(initial=0.0) <= LSE_ULP
+    assert np.all(np.abs((got.astype(np.float64) - hi) - lo)[tiny] <= 2.0 ** -74)
     for got, log in ((sm, False), (ls, True)):
         g = rows_of(np.asarray(got), axes)[0][fin]
         hi, lo = mp_softmax_rows(rf, kf, log=log)
@@ -332,7 +338,7 @@ def test_numpy_input_with_dask_mask_goes_lazy(client):
 def test_import_fastact_does_not_import_dask():
     code = "import sys, fastact, numpy as np; fastact.sigmoid([1.0]); fastact.softmax([1.0, 2.0]); " \
            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed', 'xarray') " \
-           "or m in ('numpy.ma', 'fastact._dask', 'fastact._xarray')))"
+           "or m in ('numpy.ma', 'fastact._dask', 'fastact._xarray', 'fastact._chunk_stats')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=dict(os.environ, PYTHONPATH=os.path.dirname(fa.__path__[0])))
     assert out.stdout.strip() == "[]"

@@ -84,6 +84,9 @@ cdef void _fa_axis_f32(int op, const float *x, float *y, ptrdiff_t outer, ptrdif
                        const unsigned char *mask, const void *b, void *sign) noexcept nogil
 cdef void _fa_axis_f64(int op, const double *x, double *y, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner,
                        const unsigned char *mask, const void *b, void *sign) noexcept nogil
+# the per-chunk stages of the Dask path (src_c/fa_chunk.h: job is a const fa_chunk_job *)
+cdef void _fa_chunk(int stage, int dt, const void *job) noexcept nogil
+cdef size_t _fa_chunk_rec_size() noexcept nogil
 '''
 SHAPES = ("unary", "binary", "axis")   # the loop shapes _kernels_impl.pxi has entry points for
 

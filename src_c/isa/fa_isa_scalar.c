@@ -1,4 +1,5 @@
 /* The scalar kernels: compiled with this ISA's flags only (setup.py ISA_FLAGS). */
 #include "../simd/fa_simd_scalar.h"
 #define FA_FILL_TABLE fa_fill_table__scalar
+#define FA_CHUNK_RUN fa_chunk_run__scalar      /* the Dask chunk stages (reductions/fa_chunk_stats.h) */
 #include "../fa_isa_body.h"

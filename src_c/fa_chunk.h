@@ -1,0 +1,65 @@
+/*
+ * fa_chunk.h -- the per-chunk stages of softmax / log_softmax / logsumexp along an axis split
+ * over chunks (the Dask path, fastact/_dask.py through fastact/_chunk_stats.py).  Internal:
+ * not in the public list (fastact_functions.h) nor in the capsule table, so the public ABI
+ * and FASTACT_API_VERSION stay as they are; fastact._core reaches it through the one
+ * internal entry _fa_chunk of fastact.kernels (fastact/_kernels_impl.pxi).
+ *
+ * Why internal: the stages exchange a statistics record per slice (fa_chunk_rec), a layout
+ * private to fastact (mirrored by fastact/_chunk_stats.py's STATS dtype, checked at import),
+ * not an array-in / array-out kernel another extension would call.
+ *
+ * A chunk is seen as `rows` contiguous rows of n entries (fastact/_chunk_stats.py transposes
+ * a block whose reduced axis is not last).  Stages (fa_chunk_run(stage, dtype, job)):
+ *   FA_CHUNK_STATS      per row: the record (M, count, infsign, S = hi + lo relative to M);
+ *                       with job->exact (logsumexp) also S0 = hi0 + lo0, the exact shift-0
+ *                       sum, for the rows whose logsumexp may cancel to ~0 (else NaN).
+ *   FA_CHUNK_SOFTMAX,   per row: y from the slice's combined record (M, count, S).
+ *   FA_CHUNK_LOG_SOFTMAX
+ *   FA_CHUNK_COMBINE    rows slices x n chunk records (in, slice-major) -> rows records.
+ *   FA_CHUNK_LSE        rows records -> logsumexp v and sign (float64).
+ * The arithmetic is the in-memory reductions' (src_c/reductions/fa_chunk_stats.h).
+ */
+#ifndef FA_CHUNK_H
+#define FA_CHUNK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* the statistics of a slice (or of a chunk of it); natural alignment, 56 bytes */
+typedef struct fa_chunk_rec {
+    double M;          /* max of the kept entries; NaN: NaN among them; -inf: none or all -inf */
+    int64_t count;     /* kept entries */
+    double hi, lo;     /* S = sum over kept entries of w e^(x - M), a double-double */
+    double hi0, lo0;   /* S0 = sum of w e^x (exact), NaN where not computed; 0 when M = -inf */
+    int8_t infsign;    /* bit 0: +inf with w > 0 kept; bit 1: +inf with w < 0; bit 2: a w < 0 kept */
+} fa_chunk_rec;
+
+enum fa_chunk_stage { FA_CHUNK_STATS = 0, FA_CHUNK_SOFTMAX = 1, FA_CHUNK_LOG_SOFTMAX = 2,
+                      FA_CHUNK_COMBINE = 3, FA_CHUNK_LSE = 4, FA_CHUNK_STAGES };
+
+typedef struct fa_chunk_job {
+    const void *x;                 /* rows x n, float32 or float64 (dt) */
+    void *y;                       /* softmax stages: rows x n, x's dtype */
+    const unsigned char *mask;     /* NULL or rows x n (0 = left out) */
+    const void *b;                 /* NULL or rows x n weights, x's dtype */
+    ptrdiff_t rows, n;             /* combine: rows slices of n chunk records each */
+    fa_chunk_rec *rec;             /* STATS, COMBINE: written; softmax, LSE: read */
+    const fa_chunk_rec *in;        /* COMBINE: rows * n records */
+    double *v, *sign;              /* LSE: rows values and signs */
+    int exact;                     /* STATS: also S0 where needed */
+    int return_sign;               /* LSE: keep a negative total (else NaN) */
+} fa_chunk_job;
+
+/* dt = FA_DT_f32 (0) or FA_DT_f64 (1); runs the active kernel variant's stage */
+void fa_chunk_run(int stage, int dt, const fa_chunk_job *job);
+
+/* one per kernel variant (reductions/fa_chunk_stats.h, compiled once per ISA) */
+void fa_chunk_run__scalar(int stage, int dt, const fa_chunk_job *job);
+#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64)
+void fa_chunk_run__sse2(int stage, int dt, const fa_chunk_job *job);
+void fa_chunk_run__avx2(int stage, int dt, const fa_chunk_job *job);
+void fa_chunk_run__avx512(int stage, int dt, const fa_chunk_job *job);
+#endif
+
+#endif /* FA_CHUNK_H */
