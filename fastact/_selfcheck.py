@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from . import _ulp, show_config, __version__
-from ._registry import BY_KERNEL, GRAD_BY_KERNEL, REDUCTION_BY_KERNEL
+from ._registry import BY_KERNEL, GRAD_BY_KERNEL, LOSS_BY_NAME, REDUCTION_BY_KERNEL
 
 SIZE = 10 ** 6                    # element-wise: 10^6 entries of N(0, 3)
 ROWS = (1000, 1000)               # the reductions: 1000 rows of 1000 N(0, 3), along the last axis
@@ -24,16 +24,19 @@ REPEATS = 7
 SWEEP_N = 3000
 DTYPES = (np.float32, np.float64)
 FLOAT64_SWEEP_MAX = 700.0         # without mpmath: |x| where float64 references do not overflow
-# the rows printed: forwards, gradients (fa.<name>(x, grad_output)), reductions (axis=-1)
+# the rows printed: forwards, gradients (fa.<name>(x, grad_output)), reductions (axis=-1),
+# losses (per-row values, reduction='none', one class target per row)
 FEATURED = ("relu", "sigmoid", "tanh", "gelu", "silu", "softplus",
             "sigmoid_grad", "tanh_grad", "gelu_grad", "silu_grad",
-            "softmax", "log_softmax", "logsumexp")
+            "softmax", "log_softmax", "logsumexp", "cross_entropy")
 
 
 def _entry(name):
     """(kind, registry entry) of a featured name."""
     if name in REDUCTION_BY_KERNEL:
         return "reduction", REDUCTION_BY_KERNEL[name]
+    if name in LOSS_BY_NAME:
+        return "loss", LOSS_BY_NAME[name]
     if name in GRAD_BY_KERNEL:
         return "gradient", GRAD_BY_KERNEL[name]
     return "forward", BY_KERNEL[name]
@@ -91,17 +94,21 @@ def _float64_reference(fn, values, *params):
 
 def _numpy_formula(kind, entry):
     """The NumPy formula as a function of the inputs (None: it needs SciPy, not installed)."""
-    params = _defaults(entry) if kind != "reduction" else ()
+    params = _defaults(entry) if kind in ("forward", "gradient") else ()
     try:
         with np.errstate(all="ignore"):
             if kind == "reduction":
                 entry.numpy(np, np.zeros((1, 2)), -1)
+            elif kind == "loss":
+                entry.numpy(np, np.zeros((1, 2)), np.zeros(1, np.int64))
             else:
                 entry.numpy(np, np.zeros(2), *params)
     except ImportError:
         return None
     if kind == "reduction":
         return lambda x: entry.numpy(np, x, -1)
+    if kind == "loss":
+        return lambda x, t: entry.numpy(np, x, t)
     if kind == "gradient":
         return lambda x, g: entry.numpy(np, x, *params) * g
     return lambda x: entry.numpy(np, x, *params)
@@ -133,16 +140,22 @@ def sweep(dtype, domain=(-np.inf, np.inf), n=SWEEP_N, seed=0):
 def _accuracy(fa, kind, entry, dtype, mp, rng):
     """fastact's max ULP error on this dtype, or None when it cannot be measured here."""
     fn = getattr(fa, entry.name)
-    if kind == "reduction":
+    if kind in ("reduction", "loss"):
         rows = (rng.standard_normal((4, 200)) * 3).astype(dtype)
-        got = fn(rows, axis=-1)
+        targets = rng.integers(0, rows.shape[1], rows.shape[0])
+        if kind == "loss":
+            got = fn(rows, targets, reduction="none")
+            ref = lambda m, row, k: [entry.reference(m, row, int(targets[k]))]   # noqa: E731
+        else:
+            got = fn(rows, axis=-1)
+            ref = lambda m, row, k: entry.reference(m, row)                      # noqa: E731
         if mp is not None:
             with mp.workdps(50):
-                values = [r for row in rows for r in entry.reference(mp, [mp.mpf(float(v)) for v in row])]
+                values = [r for k, row in enumerate(rows) for r in ref(mp, [mp.mpf(float(v)) for v in row], k)]
             hi, lo = _ulp.hi_lo(values)
         elif np.dtype(dtype) == np.float32:
             m = _Float64Math
-            hi = np.array([r for row in rows.astype(np.float64) for r in entry.reference(m, list(row))])
+            hi = np.array([float(r) for k, row in enumerate(rows.astype(np.float64)) for r in ref(m, list(row), k)])
             lo = np.zeros(hi.size)
         else:
             return None
@@ -182,9 +195,12 @@ def _row(fa, name, dtype, mp):
     rng = np.random.default_rng(1)
     fn = getattr(fa, entry.name)
     formula = _numpy_formula(kind, entry)
-    x = (rng.standard_normal(ROWS if kind == "reduction" else SIZE) * 3).astype(dtype)
+    x = (rng.standard_normal(ROWS if kind in ("reduction", "loss") else SIZE) * 3).astype(dtype)
     if kind == "reduction":
         calls = [lambda: fn(x, axis=-1), formula and (lambda: formula(x))]
+    elif kind == "loss":
+        t = rng.integers(0, ROWS[1], ROWS[0])
+        calls = [lambda: fn(x, t, reduction="none"), formula and (lambda: formula(x, t))]
     elif kind == "gradient":
         g = rng.standard_normal(SIZE).astype(dtype)
         calls = [lambda: fn(x, g), formula and (lambda: formula(x, g))]
@@ -212,9 +228,10 @@ def main():
     show_config()
     print()
     print(f"time     : median of {REPEATS} calls on {SIZE:,} elements of N(0, 3) (gradients: with a")
-    print(f"           grad_output; reductions: {ROWS[0]}x{ROWS[1]}, last axis); fastact and the NumPy")
+    print(f"           grad_output; reductions and cross_entropy: {ROWS[0]}x{ROWS[1]}, last axis, per-row")
+    print("           losses); fastact and the NumPy")
     print("           formula users write (fastact/_registry.py) each allocating its result")
-    print(f"max ULP  : over {SWEEP_N:,} inputs spanning the whole float range (reductions: 4 rows of 200;")
+    print(f"max ULP  : over {SWEEP_N:,} inputs spanning the whole float range (reductions, losses: 4 rows of 200;")
     print("           gradients: grad_output = 1, outside the intervals where f'(x) -> 0 is ill-conditioned)")
     print(f"reference: {reference}")
     print()
