@@ -275,12 +275,24 @@ def generate_stubs(unknown=None):
     return "\n".join(lines) + "\n"
 
 
-def main(argv):
+def _write_stubs():
     unknown = set()
-    outputs = {TARGET: generate_source(), STUBS: generate_stubs(unknown)}
+    text = generate_stubs(unknown)
     for p in sorted(unknown):
         print(f"warning: parameter {p!r} has no type in PARAM_TYPES (stubbed as Any)", file=sys.stderr)
+    with open(STUBS, "w") as f:
+        f.write(text)
+
+
+def main(argv):
+    if "--stubs-only" in argv:         # a fresh interpreter imports the module just written
+        _write_stubs()
+        return 0
     if "--check" in argv:
+        unknown = set()
+        outputs = {TARGET: generate_source(), STUBS: generate_stubs(unknown)}
+        for p in sorted(unknown):
+            print(f"warning: parameter {p!r} has no type in PARAM_TYPES (stubbed as Any)", file=sys.stderr)
         stale = 0
         for path, text in outputs.items():
             with open(path) as f:
@@ -288,10 +300,11 @@ def main(argv):
                     print(f"{os.path.relpath(path, ROOT)} is stale: run python tools/gen_wrappers.py", file=sys.stderr)
                     stale = 1
         return stale
-    for path, text in outputs.items():
-        with open(path, "w") as f:
-            f.write(text)
-    return 0
+    with open(TARGET, "w") as f:
+        f.write(generate_source())
+    # the stubs read the live functions: import the module just written, in a new interpreter
+    import subprocess
+    return subprocess.run([sys.executable, os.path.abspath(__file__), "--stubs-only"]).returncode
 
 
 if __name__ == "__main__":
