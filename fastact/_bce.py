@@ -9,7 +9,7 @@ import operator
 
 import numpy as np
 
-from . import _core
+from . import _core, _interop
 from ._args import F32, F64, compute_dtypes, normalize_axis_index
 from ._registry import BCE_LOSSES, ENCODINGS
 
@@ -115,6 +115,9 @@ def binary_cross_entropy_with_logits(x, y, weight=None, pos_weight=None, reducti
     float16 is computed in float32, integers and bools in float64.
     """
     code = _reduction(reduction)
+    if _interop._dask_in(x, y, weight):                 # lazy, one kernel call per block
+        from . import _dask_losses
+        return _dask_losses.bce(binary_cross_entropy_with_logits, _BCE.name, x, y, weight, pos_weight, code)
     op = _Operands(_BCE.name, x, y, weight, pos_weight)
     out = np.empty(op.total if code == 0 else 1, dtype=op.compute)
     _core.bce_with_logits(op.x, op.y, op.w, op.pw, out, op.rows, op.n, code)
@@ -136,6 +139,10 @@ def binary_cross_entropy_with_logits_grad(x, y, grad_output=None, weight=None, p
     if code and grad_output is not None and np.ndim(grad_output) != 0:
         raise ValueError(f"{name}: grad_output of a '{reduction}' loss is a scalar, got shape "
                          f"{np.shape(grad_output)}")
+    if _interop._dask_in(x, y, weight, grad_output):
+        from . import _dask_losses
+        return _dask_losses.bce(binary_cross_entropy_with_logits_grad, name, x, y, weight, pos_weight, code,
+                                grad=True, grad_output=grad_output)
     op = _Operands(name, x, y, weight, pos_weight, grad_output, grad_full=code == 0)
     g, scale = None, 1.0
     if op.grad_output is not None:

@@ -4,13 +4,14 @@ kernels of src_c/losses/fa_cross_entropy.h (docs/SPEC.md sections 1 and 9; regis
 Every check (reduction, label_smoothing, dtypes, shapes, class targets) runs before a kernel
 writes anything.  The class axis is moved last and the logits laid out C-contiguous in the
 compute dtype; the per-row losses and the gradient rows are computed in C (fastact/_ce_core.pxi
-calls them); the reductions here add the per-row values in float64.
+calls them); the reductions here add the per-row values in float64.  Dask operands: the same
+functions per block of rows, lazily (fastact/_dask_losses.py).
 """
 import operator
 
 import numpy as np
 
-from . import _core
+from . import _core, _interop
 from ._args import compute_dtypes, normalize_axis_index
 from ._bce import _array, _reduction
 from ._registry import LOSS_BY_NAME
@@ -169,6 +170,11 @@ def cross_entropy(logits, target, axis: int = -1, weight=None, ignore_index=-100
     """
     code = _reduction(reduction)
     name = _CE.name
+    if _interop._dask_in(logits, target, weight):        # lazy, one kernel call per block of rows
+        from . import _dask_losses
+        return _dask_losses.row_loss(cross_entropy, name, logits, target, axis, weight, ignore_index, code,
+                                     grad_fn=cross_entropy_grad if return_grad else None,
+                                     label_smoothing=label_smoothing)
     ops = _Rows(name, logits, target, axis, weight, ignore_index, label_smoothing)
     loss = np.empty(ops.rows, dtype=ops.compute)
     if return_grad:
@@ -192,6 +198,11 @@ def cross_entropy_grad(logits, target, axis: int = -1, weight=None, ignore_index
     """
     code = _reduction(reduction)
     name = _CE.name + "_grad"
+    if _interop._dask_in(logits, target, weight, grad_output):
+        from . import _dask_losses
+        return _dask_losses.row_loss(cross_entropy, name, logits, target, axis, weight, ignore_index, code,
+                                     grad_fn=cross_entropy_grad, grad_output=grad_output, with_loss=False,
+                                     label_smoothing=label_smoothing)
     ops = _Rows(name, logits, target, axis, weight, ignore_index, label_smoothing)
     return _grad(ops, name, code, grad_output)
 
@@ -204,6 +215,9 @@ def nll_loss(log_probs, target, axis: int = -1, weight=None, ignore_index=-100, 
     """
     code = _reduction(reduction)
     name = _NLL.name
+    if _interop._dask_in(log_probs, target, weight):
+        from . import _dask_losses
+        return _dask_losses.row_loss(nll_loss, name, log_probs, target, axis, weight, ignore_index, code)
     ops = _Rows(name, log_probs, target, axis, weight, ignore_index, 0.0, probs_ok=False)
     loss = np.empty(ops.rows, dtype=ops.compute)
     ops.run(name, loss, nll=True)

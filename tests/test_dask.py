@@ -357,3 +357,63 @@ def test_example_runs_small(client):
     check = float(lines["check (in memory)"])
     assert np.isfinite(ll) and abs(ll - check) <= 1e-9 * abs(check)
     assert "wall time" in lines and "peak memory" in lines
+
+
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+def test_losses_on_dask_arrays(client, dtype):
+    """cross_entropy (+ return_grad, cross_entropy_grad), nll_loss and BCE-with-logits (+ grad)
+    of dask arrays chunked across rows and across the class axis, on the cluster: per-row values
+    and the gradients of 'none' and 'sum' bitwise the in-memory ones; 'sum' / 'mean' values (and
+    'mean' gradients, through the divisor) to the reordering of float64 sums."""
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal((37, 11)) * 3).astype(dtype)
+    t = rng.integers(0, 11, 37)
+    t[3] = -100
+    w = rng.uniform(0.5, 2, 11).astype(dtype)
+    dx = da.from_array(x, chunks=(8, 4))
+    rtol = 1e-6 if dtype == np.float32 else 1e-14
+    for red in ("none", "sum", "mean"):
+        same = np.testing.assert_array_equal if red == "none" else \
+            (lambda a, b: np.testing.assert_allclose(a, b, rtol=rtol))
+        same_grad = np.testing.assert_array_equal if red != "mean" else \
+            (lambda a, b: np.testing.assert_allclose(a, b, rtol=rtol, atol=4 * np.finfo(dtype).eps))
+        for kw in ({}, {"weight": w}, {"label_smoothing": 0.1}):
+            lazy = fa.cross_entropy(dx, t, reduction=red, **kw)
+            assert isinstance(lazy, da.Array)
+            got = lazy.compute()
+            assert got.dtype == dtype
+            same(got, fa.cross_entropy(x, t, reduction=red, **kw))
+            loss, grad = fa.cross_entropy(dx, t, reduction=red, return_grad=True, **kw)
+            loss2, grad2 = fa.cross_entropy(x, t, reduction=red, return_grad=True, **kw)
+            same(loss.compute(), loss2)
+            same_grad(grad.compute(), grad2)
+            go = rng.standard_normal(37).astype(dtype) if red == "none" else 2.5
+            same_grad(fa.cross_entropy_grad(dx, t, reduction=red, grad_output=go, **kw).compute(),
+                      fa.cross_entropy_grad(x, t, reduction=red, grad_output=go, **kw))
+        p = fa.softmax(rng.standard_normal(x.shape), axis=-1).astype(dtype)
+        same(fa.cross_entropy(dx, da.from_array(p, chunks=(16, 11)), reduction=red).compute(),
+             fa.cross_entropy(x, p, reduction=red))
+        lp = fa.log_softmax(x, axis=-1)
+        same(fa.nll_loss(da.from_array(lp, chunks=(8, 4)), t, weight=w, reduction=red).compute(),
+             fa.nll_loss(lp, t, weight=w, reduction=red))
+        y = rng.uniform(size=x.shape).astype(dtype)
+        pw = rng.uniform(0.5, 2, 11).astype(dtype)
+        same(fa.binary_cross_entropy_with_logits(dx, y, weight=w, pos_weight=pw, reduction=red).compute(),
+             fa.binary_cross_entropy_with_logits(x, y, weight=w, pos_weight=pw, reduction=red))
+        go = rng.standard_normal(x.shape).astype(dtype) if red == "none" else 1.5
+        np.testing.assert_array_equal(
+            fa.binary_cross_entropy_with_logits_grad(dx, y, go, weight=w, pos_weight=pw, reduction=red).compute(),
+            fa.binary_cross_entropy_with_logits_grad(x, y, go, weight=w, pos_weight=pw, reduction=red))
+    # torch's (N, C, d) layout, the class axis split over chunks
+    x3 = rng.standard_normal((6, 5, 7)).astype(dtype)
+    t3 = rng.integers(0, 5, (6, 7))
+    np.testing.assert_array_equal(
+        fa.cross_entropy(da.from_array(x3, chunks=(2, 2, 3)), t3, axis=1, reduction="none").compute(),
+        fa.cross_entropy(x3, t3, axis=1, reduction="none"))
+    assert fa.cross_entropy(dx, np.full(37, -100)).compute() == 0.0      # every target ignored
+    bad = t.copy()
+    bad[5] = 11
+    with pytest.raises(IndexError, match="out of range"):
+        fa.cross_entropy(dx, bad).compute()
+    with pytest.raises(ValueError):
+        fa.cross_entropy(dx, t[:5])
