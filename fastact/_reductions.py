@@ -1,6 +1,6 @@
 """logsumexp, softmax and log_softmax along axes: drop-ins for scipy.special.
 
-The work happens in the C kernels of src_c/kernels/fa_softmax.h, which see the input as a
+The work happens in the C kernels of src_c/reductions/ (fa_reductions.h: the stages), which see the input as a
 C-contiguous (outer, n, inner) block and reduce along the middle axis.  This module
 turns NumPy arguments into such a block without copying whenever the reduced axes are
 adjacent in memory (any single axis of a C- or Fortran-ordered array, or the whole

@@ -782,7 +782,7 @@ def test_fast_path_matches_general_path(isa):
 
 def ulp_table():
     """Max ULP per (variant, dtype) over rows of 1 .. 10^6 entries uniform in +-50, last axis
-    and axis 0 (the figures quoted in src_c/kernels/fa_softmax.h).  Rows above 5000 entries
+    and axis 0 (the figures quoted in src_c/reductions/, fa_reductions.h).  Rows above 5000 entries
     run on the best variant only."""
     for isa in fa.simd_info()["available"]:
         fa.set_isa(isa)
