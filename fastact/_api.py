@@ -69,8 +69,8 @@ def get_num_threads() -> int:
 
 def show_config() -> None:
     """Print the version, the kernel variants (available, best for this CPU, requested by
-    FASTACT_ISA, in use: one variant serves every function), the thread count, and the
-    element-wise and axis functions."""
+    FASTACT_ISA, in use: one variant serves every function), the thread count, and every
+    kernel of the C list by kind (element-wise, gradients, along an axis and losses)."""
     info = simd_info()
     print(f"fastact {__version__}")
     print(f"  kernel variants available : {', '.join(info['available'])}")
@@ -91,8 +91,11 @@ def show_config() -> None:
                 if threads["requested"] == "invalid" else "")
         print(f"  FASTACT_NUM_THREADS       : {_os.environ.get('FASTACT_NUM_THREADS', '')}{note}")
     print(f"  threads                   : {threads['num_threads']}")
-    names = list(_kernels.UNARY_OPS) + list(_kernels.AXIS_OPS)
-    print(f"  functions on {info['current']}: {', '.join(names)}")
+    print(f"  kernels on {info['current']} ({len(_kernels.OPS)}, every one on this variant):")
+    print(f"    element-wise            : {', '.join(_kernels.UNARY_OPS)}")
+    print(f"    gradients (two inputs)  : {', '.join(_kernels.BINARY_OPS)}")
+    rest = [n for n in _kernels.OPS if n not in _kernels.UNARY_OPS and n not in _kernels.BINARY_OPS]
+    print(f"    along an axis, losses   : {', '.join(rest)}")
 
 
 for _f in (get_include, simd_info, set_isa, set_num_threads, get_num_threads, show_config):
