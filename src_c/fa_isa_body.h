@@ -13,6 +13,7 @@
 #include "math/fa_math_f64.h"
 #include "kernels/fa_activations_f32.h"
 #include "kernels/fa_activations_f64.h"
+#include "kernels/fa_grad_f32.h"
 #include "reductions/fa_reductions.h"
 #include "reductions/fa_grad_rows.h"
 #include "losses/fa_bce.h"

@@ -1,0 +1,190 @@
+/*
+ * fa_grad_f32.h -- native float32 gradient kernels y = f'(x) g (included once per ISA, after
+ * fa_activations_f32.h and fa_activations_f64.h, whose float64 gradient vector functions
+ * serve the rare path below).  Grouped per function; each group ends with its registration.
+ *
+ * Every kernel computes in float32 lanes with the exp family of fa_math_f32.h
+ * (fa_exp_neg_normal_f32: e^z for z in [-87, 0], ~1 ULP).  A lane whose exp argument is
+ * below -87 (the derivative nears or enters the subnormals, and a large g may still make
+ * the product normal) or infinite takes the float64 vector function of the float64 kernel,
+ * rounded once (fa_grad_rare_f32): a vector holding such a lane (rare: never for inputs of
+ * moderate size) pays a round trip through the stack, and the result is blended per lane,
+ * so every lane's bits are the same whatever its neighbours.  The limits at +-inf, 0 g and
+ * NaN for an infinite g where f' = 0, are then those of the float64 kernels.
+ *
+ * "Measured max": the largest error in ULPs against the float64 kernel (itself within ~2
+ * float64 ULP of mpmath, so the reference is exact to float32 precision) over EVERY float32
+ * of the range, g = 1, on each variant (scalar, sse2 without FMA; avx2, avx512):
+ *     PYTHONPATH=. python tools/fit/grad_f32_sweep.py <name>
+ * and tests/test_gradients.py (mpmath, g over 2^+-40) on every variant.
+ */
+
+/* ---- shared pieces ------------------------------------------------------------------------ */
+
+/* -|x| clamped to [-87, 0] (NaN kept: max(c, v) returns v when v is NaN). */
+FA_INLINE fa_simd_f32 fa_grad_negabs_f32(fa_simd_f32 x)
+{
+    return fa_max_f32(fa_set1_f32(-87.0f), fa_or_f32(x, fa_set1_f32(-0.0f)));
+}
+
+typedef fa_simd_f64 (*fa_grad_v_f64_fn)(fa_simd_f64, fa_simd_f64, const fa_params *);
+
+/* y, with the lanes in `rare` replaced by the float64 vector function fn of (x, g) rounded
+ * once to float32 (the rare path: a branch on the whole vector; the lanes go through the
+ * stack, FA_LANES_F64 at a time). */
+FA_INLINE fa_simd_f32 fa_grad_rare_f32(fa_mask_f32 rare, fa_simd_f32 y, fa_simd_f32 x, fa_simd_f32 g,
+                                       const fa_params *p, fa_grad_v_f64_fn fn)
+{
+    if (FA_LIKELY(!fa_mask_any_f32(rare)))
+        return y;
+    float xb[FA_LANES_F32], gb[FA_LANES_F32], yb[FA_LANES_F32];
+    fa_storeu_f32(xb, x);
+    fa_storeu_f32(gb, g);
+    for (int k = 0; k < FA_LANES_F32; k += FA_LANES_F64)
+        fa_storeu_f64_as_f32(yb + k, fn(fa_loadu_f32_as_f64(xb + k), fa_loadu_f32_as_f64(gb + k), p));
+    return fa_select_f32(rare, fa_loadu_f32(yb), y);
+}
+
+/* ---- sigmoid -------------------------------------------------------------------------------
+ * sigmoid_grad(x, g) = e/(1 + e)^2 g, e = e^-|x| (symmetric, no cancellation, no overflow;
+ * (1 + e)^2 = 1 + e (2 + e) in one FMA).  |x| > 87: the rare path.  sigmoid'(+-inf) = 0
+ * (0 g: NaN for an infinite g, as torch).  Measured max: see the table in the commit /
+ * report (bound 3 ULP). */
+FA_INLINE fa_simd_f32 fa_sigmoid_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
+{
+    fa_simd_f32 e = fa_exp_neg_normal_f32(fa_grad_negabs_f32(x));
+    fa_simd_f32 d2 = fa_fmadd_f32(e, fa_add_f32(fa_set1_f32(2.0f), e), fa_set1_f32(1.0f));
+    fa_simd_f32 y = fa_mul_f32(fa_div_f32(e, d2), g);
+    return fa_grad_rare_f32(fa_cmpgt_f32(fa_abs_f32(x), fa_set1_f32(87.0f)), y, x, g, p, fa_sigmoid_grad_v_f64);
+}
+FA_BINARY_KERNEL(sigmoid_grad, f32, fa_sigmoid_grad_v_f32)
+
+/* ---- tanh ----------------------------------------------------------------------------------
+ * tanh_grad(x, g) = 4e/(1 + e)^2 g, e = e^(-2|x|) (-2|x| exact; no cancellation, where
+ * g (1 - y^2) from the output would cancel).  |x| > 43.5: the rare path.  tanh'(+-inf) = 0. */
+FA_INLINE fa_simd_f32 fa_tanh_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
+{
+    fa_simd_f32 z = fa_mul_f32(fa_set1_f32(-2.0f), fa_abs_f32(x));
+    fa_simd_f32 e = fa_exp_neg_normal_f32(fa_max_f32(fa_set1_f32(-87.0f), z));
+    fa_simd_f32 d2 = fa_fmadd_f32(e, fa_add_f32(fa_set1_f32(2.0f), e), fa_set1_f32(1.0f));
+    fa_simd_f32 y = fa_mul_f32(fa_div_f32(fa_mul_f32(fa_set1_f32(4.0f), e), d2), g);
+    return fa_grad_rare_f32(fa_cmplt_f32(z, fa_set1_f32(-87.0f)), y, x, g, p, fa_tanh_grad_v_f64);
+}
+FA_BINARY_KERNEL(tanh_grad, f32, fa_tanh_grad_v_f32)
+
+/* ---- log_sigmoid, softplus (beta = 1) ------------------------------------------------------
+ * sigmoid(w) g for w = -x (log_sigmoid) or w = x (softplus): with e = e^-|w|, g/(1 + e)
+ * (w > 0) or g e/(1 + e) (no cancellation).  w < -87: the rare path (w -> +inf gives g;
+ * -inf: 0 g). */
+FA_INLINE fa_simd_f32 fa_sigmoid_times_f32(fa_simd_f32 w, fa_simd_f32 g)
+{
+    fa_simd_f32 e = fa_exp_neg_normal_f32(fa_grad_negabs_f32(w));
+    fa_simd_f32 num = fa_select_f32(fa_cmpgt_f32(w, fa_set1_f32(0.0f)), fa_set1_f32(1.0f), e);
+    return fa_mul_f32(fa_div_f32(num, fa_add_f32(fa_set1_f32(1.0f), e)), g);
+}
+
+/* log_sigmoid_grad(x, g) = sigmoid(-x) g.  log_sigmoid'(-inf) = 1, (+inf) = 0. */
+FA_INLINE fa_simd_f32 fa_log_sigmoid_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
+{
+    fa_simd_f32 y = fa_sigmoid_times_f32(fa_neg_f32(x), g);
+    return fa_grad_rare_f32(fa_cmpgt_f32(x, fa_set1_f32(87.0f)), y, x, g, p, fa_log_sigmoid_grad_v_f64);
+}
+FA_BINARY_KERNEL(log_sigmoid_grad, f32, fa_log_sigmoid_grad_v_f32)
+
+/* softplus_grad(x, g; beta = 1, threshold) = sigmoid(x) g, or g where x > threshold (p->b:
+ * the float32 threshold, rounded down by fa_k_softplus_grad_f32 so that x > it exactly where
+ * x > the double threshold).  Any other beta: beta x is not exact in float32 and its rounding
+ * would be amplified |beta x| times in the e^z tail, so the float64 kernel (a two-product)
+ * runs.  softplus'(+inf) = 1, (-inf) = 0. */
+FA_INLINE fa_simd_f32 fa_softplus1_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
+{
+    fa_simd_f32 y = fa_sigmoid_times_f32(x, g);
+    y = fa_select_f32(fa_cmpgt_f32(x, fa_set1_f32((float)p->b)), g, y);
+    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-87.0f)), y, x, g, p, fa_softplus_grad_v_f64);
+}
+FA_BINARY_KERNEL(softplus1_grad, f32, fa_softplus1_grad_v_f32)
+FA_BINARY_KERNEL_F32_VIA_F64(softplus_beta_grad, fa_softplus_grad_v_f64)
+
+static void fa_k_softplus_grad_f32(const float *x, const float *g, float *y, ptrdiff_t n, const fa_params *p)
+{
+    if (p->a != 1.0) {
+        fa_k_softplus_beta_grad_f32(x, g, y, n, p);
+        return;
+    }
+    float t = (float)p->b;                          /* the largest float32 <= threshold */
+    if ((double)t > p->b)
+        t = nextafterf(t, -INFINITY);
+    fa_params q = *p;
+    q.b = t;
+    fa_k_softplus1_grad_f32(x, g, y, n, &q);
+}
+
+/* ---- the ELU family ------------------------------------------------------------------------
+ * g ypos for x > 0, else (c e^x) g with c = ch + cl a double constant split in two floats
+ * (c e^x = e ch + e cl, one FMA: c's own rounding does not show).  x < -87: the rare path.
+ * At x = 0 torch's side (c g); f'(-inf) = 0. */
+FA_INLINE fa_simd_f32 fa_elu_grad_core_f32(fa_simd_f32 x, fa_simd_f32 g, double c, fa_simd_f32 ypos)
+{
+    float ch = (float)c, cl = (float)(c - (double)ch);
+    fa_simd_f32 z = fa_max_f32(fa_set1_f32(-87.0f), fa_min_f32(fa_set1_f32(0.0f), x));
+    fa_simd_f32 e = fa_exp_neg_normal_f32(z);
+    fa_simd_f32 ce = fa_fmadd_f32(e, fa_set1_f32(ch), fa_mul_f32(e, fa_set1_f32(cl)));
+    return fa_select_f32(fa_cmpgt_f32(x, fa_set1_f32(0.0f)), ypos, fa_mul_f32(ce, g));
+}
+
+/* elu_grad(x, g; alpha) = g (x > 0), alpha e^x g. */
+FA_INLINE fa_simd_f32 fa_elu_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
+{
+    fa_simd_f32 y = fa_elu_grad_core_f32(x, g, p->a, g);
+    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-87.0f)), y, x, g, p, fa_elu_grad_v_f64);
+}
+FA_BINARY_KERNEL(elu_grad, f32, fa_elu_grad_v_f32)
+
+/* selu_grad(x, g) = scale g (x > 0, scale as two floats), (scale alpha) e^x g (torch's
+ * constants as fa_selu_grad_v_f64). */
+FA_INLINE fa_simd_f32 fa_selu_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
+{
+    const double scale = 0x1.0cfabd6a91132p+0, scale_alpha = 0x1.c212cc640f031p+0;
+    const float sh = (float)scale, sl = (float)(scale - (double)(float)scale);
+    fa_simd_f32 ypos = fa_fmadd_f32(g, fa_set1_f32(sh), fa_mul_f32(g, fa_set1_f32(sl)));
+    fa_simd_f32 y = fa_elu_grad_core_f32(x, g, scale_alpha, ypos);
+    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-87.0f)), y, x, g, p, fa_selu_grad_v_f64);
+}
+FA_BINARY_KERNEL(selu_grad, f32, fa_selu_grad_v_f32)
+
+/* celu_grad(x, g; alpha) = g (x > 0), e^(x/alpha) g.  alpha = 1: native (x/alpha exact);
+ * any other alpha: x/alpha rounded in float32 would be amplified |x/alpha| times, so the
+ * float64 kernel runs. */
+FA_INLINE fa_simd_f32 fa_celu1_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
+{
+    fa_simd_f32 y = fa_elu_grad_core_f32(x, g, 1.0, g);
+    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-87.0f)), y, x, g, p, fa_celu_grad_v_f64);
+}
+FA_BINARY_KERNEL(celu1_grad, f32, fa_celu1_grad_v_f32)
+FA_BINARY_KERNEL_F32_VIA_F64(celu_alpha_grad, fa_celu_grad_v_f64)
+
+static void fa_k_celu_grad_f32(const float *x, const float *g, float *y, ptrdiff_t n, const fa_params *p)
+{
+    if (p->a == 1.0)
+        fa_k_celu1_grad_f32(x, g, y, n, p);
+    else
+        fa_k_celu_alpha_grad_f32(x, g, y, n, p);
+}
+
+/* ---- silu ----------------------------------------------------------------------------------
+ * silu_grad(x, g) = s (1 + x (1 - s)) g, s = sigmoid(x); with e = e^-|x|:
+ *   x > 0:  (1 + e (1 + x)) / (1 + e)^2      (x clamped to 87 there: e (1 + x) < 2^-119)
+ *   x <= 0: e (1 + x + e) / (1 + e)^2
+ * x < -87: the rare path.  silu'(+inf) = 1, (-inf) = 0. */
+FA_INLINE fa_simd_f32 fa_silu_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
+{
+    const fa_simd_f32 one = fa_set1_f32(1.0f);
+    fa_simd_f32 e = fa_exp_neg_normal_f32(fa_grad_negabs_f32(x));
+    fa_simd_f32 opx = fa_add_f32(one, fa_min_f32(fa_set1_f32(87.0f), x));
+    fa_simd_f32 d2 = fa_fmadd_f32(e, fa_add_f32(fa_set1_f32(2.0f), e), one);
+    fa_mask_f32 pos = fa_cmpgt_f32(x, fa_set1_f32(0.0f));
+    fa_simd_f32 num = fa_select_f32(pos, fa_fmadd_f32(e, opx, one), fa_mul_f32(e, fa_add_f32(opx, e)));
+    fa_simd_f32 y = fa_mul_f32(fa_div_f32(num, d2), g);
+    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-87.0f)), y, x, g, p, fa_silu_grad_v_f64);
+}
+FA_BINARY_KERNEL_F32_VIA_F64(silu_grad, fa_silu_grad_v_f64)  /* WIP: the native one misses its bound near the root */
