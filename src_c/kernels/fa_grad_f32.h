@@ -3,7 +3,14 @@
  * fa_activations_f32.h and fa_activations_f64.h, whose float64 gradient vector functions
  * serve the rare path below).  Grouped per function; each group ends with its registration.
  *
- * Every kernel computes in float32 lanes with the exp family of fa_math_f32.h
+ * Native float32 lanes: sigmoid, tanh, log_sigmoid, softplus (beta = 1), elu, selu,
+ * celu (alpha = 1), logit, and silu on the FMA variants.  In double lanes but with
+ * float32-level pieces (much cheaper than the float64 kernels' double-double): gelu_tanh,
+ * gelu.  Still the float64 kernel, rounded once: softplus with beta != 1, celu with
+ * alpha != 1 (an argument that is not exact in float32 is amplified in the exp tail), silu
+ * on scalar and sse2, and mish (fa_activations_f64.h).
+ *
+ * The native kernels compute with the exp family of fa_math_f32.h
  * (fa_exp_neg_normal_f32: e^z for z in [-87, 0], ~1 ULP).  A lane whose exp argument is
  * below -87 (the derivative nears or enters the subnormals, and a large g may still make
  * the product normal) or infinite takes the float64 vector function of the float64 kernel,
@@ -13,9 +20,10 @@
  * NaN for an infinite g where f' = 0, are then those of the float64 kernels.
  *
  * "Measured max": the largest error in ULPs against the float64 kernel (itself within ~2
- * float64 ULP of mpmath, so the reference is exact to float32 precision) over EVERY float32
- * of the range, g = 1, on each variant (scalar, sse2 without FMA; avx2, avx512):
- *     PYTHONPATH=. python tools/fit/grad_f32_sweep.py <name>
+ * float64 ULP of mpmath, so the reference is exact to float32 precision) over every k-th
+ * float32 bit pattern of the range (k per kernel below; the registry's `ill` intervals left
+ * out), g = 1, on each variant (scalar, sse2 without FMA; avx2, avx512):
+ *     PYTHONPATH=. python tools/fit/grad_f32_sweep.py <name> --step k
  * and tests/test_gradients.py (mpmath, g over 2^+-40) on every variant.
  */
 
