@@ -13,8 +13,8 @@
  * <name> (mpmath), D = every 16th float32 bit pattern (32nd where marked D(32)), both signs,
  * against a float64 reference (NumPy/SciPy formulas in double): D is the bound quoted.
  * Each function: float32 forward, float64 forward, float64 gradient, then its registration
- * lines (loops: kernels/fa_map.h; a float32 gradient "_F32_VIA_F64" evaluates the float64
- * vector function on the widened input and rounds once).  Accuracy bounds: docs/SPEC.md
+ * lines (loops: kernels/fa_map.h; a float32 gradient not in kernels/fa_grad_f32.h,
+ * "_F32_VIA_F64", evaluates the float64 vector function on the widened input and rounds once).  Accuracy bounds: docs/SPEC.md
  * section 6; special values: section 4.  Included once per ISA (fa_isa_body.h), after math/.
  */
 
@@ -113,10 +113,7 @@ FA_INLINE fa_simd_f64 fa_celu_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, const fa_
 
 FA_UNARY_KERNEL(elu, f64, fa_elu_v_f64)
 FA_BINARY_KERNEL(elu_grad, f64, fa_elu_grad_v_f64)
-FA_BINARY_KERNEL_F32_VIA_F64(elu_grad, fa_elu_grad_v_f64)
 FA_UNARY_KERNEL(selu, f64, fa_selu_v_f64)
 FA_BINARY_KERNEL(selu_grad, f64, fa_selu_grad_v_f64)
-FA_BINARY_KERNEL_F32_VIA_F64(selu_grad, fa_selu_grad_v_f64)
 FA_UNARY_KERNEL(celu, f64, fa_celu_v_f64)
 FA_BINARY_KERNEL(celu_grad, f64, fa_celu_grad_v_f64)
-FA_BINARY_KERNEL_F32_VIA_F64(celu_grad, fa_celu_grad_v_f64)

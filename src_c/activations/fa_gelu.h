@@ -11,8 +11,8 @@
  * <name> (mpmath), D = every 16th float32 bit pattern (32nd where marked D(32)), both signs,
  * against a float64 reference (NumPy/SciPy formulas in double): D is the bound quoted.
  * Each function: float32 forward, float64 forward, float64 gradient, then its registration
- * lines (loops: kernels/fa_map.h; a float32 gradient "_F32_VIA_F64" evaluates the float64
- * vector function on the widened input and rounds once).  Accuracy bounds: docs/SPEC.md
+ * lines (loops: kernels/fa_map.h; a float32 gradient not in kernels/fa_grad_f32.h,
+ * "_F32_VIA_F64", evaluates the float64 vector function on the widened input and rounds once).  Accuracy bounds: docs/SPEC.md
  * section 6; special values: section 4.  Included once per ISA (fa_isa_body.h), after math/.
  */
 
@@ -147,4 +147,3 @@ FA_INLINE fa_simd_f64 fa_gelu_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, const fa_
 
 FA_UNARY_KERNEL(gelu, f64, fa_gelu_v_f64)
 FA_BINARY_KERNEL(gelu_grad, f64, fa_gelu_grad_v_f64)
-FA_BINARY_KERNEL_F32_VIA_F64(gelu_grad, fa_gelu_grad_v_f64)

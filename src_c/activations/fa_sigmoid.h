@@ -16,8 +16,8 @@
  * <name> (mpmath), D = every 16th float32 bit pattern (32nd where marked D(32)), both signs,
  * against a float64 reference (NumPy/SciPy formulas in double): D is the bound quoted.
  * Each function: float32 forward, float64 forward, float64 gradient, then its registration
- * lines (loops: kernels/fa_map.h; a float32 gradient "_F32_VIA_F64" evaluates the float64
- * vector function on the widened input and rounds once).  Accuracy bounds: docs/SPEC.md
+ * lines (loops: kernels/fa_map.h; a float32 gradient not in kernels/fa_grad_f32.h,
+ * "_F32_VIA_F64", evaluates the float64 vector function on the widened input and rounds once).  Accuracy bounds: docs/SPEC.md
  * section 6; special values: section 4.  Included once per ISA (fa_isa_body.h), after math/.
  */
 
@@ -87,10 +87,10 @@ FA_INLINE fa_simd_f64 fa_sigmoid_v_f64(fa_simd_f64 x, const fa_params *p)
  * (1 + e)^2 = 1 + e (2 + e) in one FMA.  |x| > 708, where e nears or enters the
  * subnormals (a rare branch): (e1 g) e1 with e1 = e^(-|x|/2) normal, so a large g still
  * gets its normal result; |x| = inf gives 0 g (NaN for an infinite g, as torch).
- * float32: the same in double (FA_BINARY_KERNEL_F32_VIA_F64), rounded once.
+ * float32: fa_sigmoid_grad_v_f32 (kernels/fa_grad_f32.h); this function serves its rare lanes.
  * Measured max against mpmath (ulp.sweep, 20000 points, g = 1 and g = +-2^[-40, 40]):
- * float64 2.04 ULP (scalar, sse2) / 1.80 (avx2, avx512) for g = 1, 2.38 with g (all);
- * float32 0.50 on every variant.  NaN in x or g -> NaN.
+ * float64 2.04 ULP (scalar, sse2) / 1.80 (avx2, avx512) for g = 1, 2.38 with g (all).
+ * NaN in x or g -> NaN.
  */
 FA_INLINE fa_simd_f64 fa_sigmoid_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, const fa_params *p)
 {
@@ -113,7 +113,6 @@ FA_INLINE fa_simd_f64 fa_sigmoid_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, const 
 
 FA_UNARY_KERNEL(sigmoid, f64, fa_sigmoid_v_f64)
 FA_BINARY_KERNEL(sigmoid_grad, f64, fa_sigmoid_grad_v_f64)
-FA_BINARY_KERNEL_F32_VIA_F64(sigmoid_grad, fa_sigmoid_grad_v_f64)
 
 /* silu(x) = x*sigmoid(x), two formulas:
  *  x >= -87: x/(1 + e^-x), one exp and one division, no select: e^-x is at most e^87 <
@@ -188,7 +187,6 @@ FA_INLINE fa_simd_f64 fa_silu_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, const fa_
 
 FA_UNARY_KERNEL(silu, f64, fa_silu_v_f64)
 FA_BINARY_KERNEL(silu_grad, f64, fa_silu_grad_v_f64)
-FA_BINARY_KERNEL_F32_VIA_F64(silu_grad, fa_silu_grad_v_f64)
 
 /* tanh(x) = 2GQ/(Q^2 + G^2), G/Q ~ t = tanh(x/2) (the doubling formula 2t/(1 + t^2)), with
  * G = x P(w), Q(w), w = x^2, P of degree 2 and Q of degree 3, x clamped to +-C = 9.02 + 2 ulps
@@ -257,7 +255,6 @@ FA_INLINE fa_simd_f64 fa_tanh_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, const fa_
 
 FA_UNARY_KERNEL(tanh, f64, fa_tanh_v_f64)
 FA_BINARY_KERNEL(tanh_grad, f64, fa_tanh_grad_v_f64)
-FA_BINARY_KERNEL_F32_VIA_F64(tanh_grad, fa_tanh_grad_v_f64)
 
 /* gelu 'tanh' = x/2 (1 + tanh(u)) = x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3),
  * in double: 2u is exact to 2^-50, so the e^(2u) tail does not amplify its rounding;
@@ -359,7 +356,6 @@ FA_INLINE fa_simd_f64 fa_gelu_tanh_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, cons
 
 FA_UNARY_KERNEL(gelu_tanh, f64, fa_gelu_tanh_v_f64)
 FA_BINARY_KERNEL(gelu_tanh_grad, f64, fa_gelu_tanh_grad_v_f64)
-FA_BINARY_KERNEL_F32_VIA_F64(gelu_tanh_grad, fa_gelu_tanh_grad_v_f64)
 
 /*
  * ---- sigmoid and tanh: the gradients from the forward's OUTPUT y (kind FA_BINARY: x = y,

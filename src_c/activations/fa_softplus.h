@@ -13,8 +13,8 @@
  * <name> (mpmath), D = every 16th float32 bit pattern (32nd where marked D(32)), both signs,
  * against a float64 reference (NumPy/SciPy formulas in double): D is the bound quoted.
  * Each function: float32 forward, float64 forward, float64 gradient, then its registration
- * lines (loops: kernels/fa_map.h; a float32 gradient "_F32_VIA_F64" evaluates the float64
- * vector function on the widened input and rounds once).  Accuracy bounds: docs/SPEC.md
+ * lines (loops: kernels/fa_map.h; a float32 gradient not in kernels/fa_grad_f32.h,
+ * "_F32_VIA_F64", evaluates the float64 vector function on the widened input and rounds once).  Accuracy bounds: docs/SPEC.md
  * section 6; special values: section 4.  Included once per ISA (fa_isa_body.h), after math/.
  */
 
@@ -123,7 +123,6 @@ FA_INLINE fa_simd_f64 fa_softplus_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, const
 
 FA_UNARY_KERNEL(softplus, f64, fa_softplus_v_f64)
 FA_BINARY_KERNEL(softplus_grad, f64, fa_softplus_grad_v_f64)
-FA_BINARY_KERNEL_F32_VIA_F64(softplus_grad, fa_softplus_grad_v_f64)
 
 /* log_sigmoid(x) = min(x, 0) - log1p(e^-|x|), computed as -(log1p(e) - min(x, 0)) so
  * log_sigmoid(+inf) = -0.0; (-inf) = -inf, NaN -> NaN.
@@ -164,7 +163,6 @@ FA_INLINE fa_simd_f64 fa_log_sigmoid_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, co
 
 FA_UNARY_KERNEL(log_sigmoid, f64, fa_log_sigmoid_v_f64)
 FA_BINARY_KERNEL(log_sigmoid_grad, f64, fa_log_sigmoid_grad_v_f64)
-FA_BINARY_KERNEL_F32_VIA_F64(log_sigmoid_grad, fa_log_sigmoid_grad_v_f64)
 
 /* mish(x) = x tanh(log1p(e^x)) = x w/(w + 2), w = e^x (e^x + 2); with e = e^-|x| no term
  * cancels: x >= 0: x (1 + 2e)/(1 + 2e + 2e^2); x < 0: x e (e + 2)/(e (e + 2) + 2), where

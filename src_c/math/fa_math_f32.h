@@ -95,6 +95,16 @@ FA_INLINE fa_simd_f32 fa_exp_neg_f32(fa_simd_f32 z, fa_simd_f32 *n, fa_simd_f32 
 #endif
 }
 
+/* e^z for z in [-87, 0] (the caller clamps; NaN propagates): s + s m, s = 2^n, m = e^t - 1,
+ * one rounding, ~1 ULP (fa_exp_neg_f32's normal path without its subnormal branch: the
+ * gradients of fa_grad_f32.h send every lane below -87 to a rare path of their own). */
+FA_INLINE fa_simd_f32 fa_exp_neg_normal_f32(fa_simd_f32 z)
+{
+    fa_simd_f32 n, s;
+    fa_simd_f32 m = fa_expm1_reduced_f32(fa_exp_reduce_f32(z, &n, &s));
+    return fa_fmadd_f32(s, m, s);
+}
+
 /* expm1(z) for z in [-110, 0]: (s - 1) + s m with s = 2^n, both terms exact, one rounding:
  * ~1 ULP, relative accuracy kept as z -> 0 (n = 0 gives m itself, and m(-0.0) = +0). */
 FA_INLINE fa_simd_f32 fa_expm1_neg_f32(fa_simd_f32 z)
