@@ -17,8 +17,6 @@
 #include "activations/fa_softplus.h"
 #include "activations/fa_logit.h"
 #include "activations/fa_gelu.h"
-/* the float32 gradients in float32 lanes (they call the float64 ones above for rare lanes) */
-#include "kernels/fa_grad_f32.h"
 #include "reductions/fa_reductions.h"
 #include "reductions/fa_grad_rows.h"
 #include "reductions/fa_chunk_stats.h"

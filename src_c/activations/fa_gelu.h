@@ -11,8 +11,9 @@
  * <name> (mpmath), D = every 16th float32 bit pattern (32nd where marked D(32)), both signs,
  * against a float64 reference (NumPy/SciPy formulas in double): D is the bound quoted.
  * Each function: float32 forward, float64 forward, float64 gradient, then its registration
- * lines (loops: kernels/fa_map.h; a float32 gradient not in kernels/fa_grad_f32.h,
- * "_F32_VIA_F64", evaluates the float64 vector function on the widened input and rounds once).  Accuracy bounds: docs/SPEC.md
+ * lines (loops: kernels/fa_map.h); at the end, the float32 gradients in float32 lanes (a
+ * float32 gradient registered "_F32_VIA_F64" evaluates the float64 vector function on the
+ * widened input and rounds once).  Accuracy bounds: docs/SPEC.md
  * section 6; special values: section 4.  Included once per ISA (fa_isa_body.h), after math/.
  */
 
@@ -147,3 +148,41 @@ FA_INLINE fa_simd_f64 fa_gelu_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, const fa_
 
 FA_UNARY_KERNEL(gelu, f64, fa_gelu_v_f64)
 FA_BINARY_KERNEL(gelu_grad, f64, fa_gelu_grad_v_f64)
+
+/* ==== float32 gradients in float32 lanes (the design: kernels/fa_map.h) ==================== */
+
+/* ---- gelu ----------------------------------------------------------------------------------
+ * gelu_grad(x, g) = (Phi(x) + x phi(x)) g for float32, in double lanes with the forward's
+ * float32-level pieces (fa_gelu_v_f64w: erfc(a/sqrt2)/2 = t P(t) e^(-a^2/2)/2, a = |x|,
+ * t = 1/(1 + 0.3 a/sqrt2), P relative error 2^-30.4; e^(-a^2/2) by fa_exp_neg_f64w, 2^-27,
+ * a^2/2 exact in double) instead of the float64 kernel's double-double erfcx and exp:
+ *   B = t P(t)/2 - a/sqrt(2 pi);  gelu' = G B (x < 0), 1 - G B (x >= 0), G = e^(-a^2/2).
+ * B cancels at the root x = -0.75179 (registry `ill` [-0.76, -0.745]); at the interval's
+ * edges it amplifies P's error ~45 times (2^-24.9), under the final rounding's order.
+ * x < -14.5 (P is fitted up to a = 14.6; a large g can still make G B g normal there, down
+ * to a ~ 19.6): those vectors take the float64 kernel's function (rare).  f'(+inf) = 1,
+ * f'(-inf) = -0.0 (0 g). */
+FA_INLINE fa_simd_f64 fa_gelu_grad_v_f64w(fa_simd_f64 x, fa_simd_f64 g, const fa_params *p)
+{
+    static const double c[11] = {                      /* as fa_gelu_v_f64w */
+        0x1.5ab0362967ad6p-3, 0x1.59778d2ed42ecp-3, 0x1.5727d00c21a18p-3, 0x1.c4e4d1c60388bp-4,
+        0x1.0ffd25970c71ap-2, -0x1.1dfbee9533906p-2, 0x1.8910616deb718p-1, -0x1.aba117085125ep-1,
+        0x1.7b93b6aecb738p-1, -0x1.53d20f682fd2bp-2, 0x1.c74ec0b88fb44p-5};
+    fa_simd_f64 a = fa_min_f64(fa_set1_f64(40.0), fa_abs_f64(x));     /* NaN kept */
+    fa_simd_f64 t = fa_div_f64(fa_set1_f64(1.0), fa_fmadd_f64(a, fa_set1_f64(0.3 * 0.70710678118654752440),
+                                                              fa_set1_f64(1.0)));
+    fa_simd_f64 q = fa_set1_f64(c[10]);
+    for (int k = 9; k >= 0; k--)
+        q = fa_fmadd_f64(q, t, fa_set1_f64(c[k]));
+    /* t P(t)/2 - a/sqrt(2 pi): the forward's (t/2) P, then one FMA */
+    fa_simd_f64 b = fa_fmadd_f64(a, fa_set1_f64(-0x1.9884533d43651p-2), fa_mul_f64(fa_mul_f64(t, fa_set1_f64(0.5)), q));
+    fa_simd_f64 gauss = fa_exp_neg_f64w(fa_max_f64(fa_set1_f64(-700.0), fa_mul_f64(fa_mul_f64(a, a), fa_set1_f64(-0.5))));
+    fa_simd_f64 gb = fa_mul_f64(gauss, b);
+    fa_simd_f64 y = fa_select_f64(fa_cmplt_f64(x, fa_set1_f64(0.0)), gb, fa_sub_f64(fa_set1_f64(1.0), gb));
+    y = fa_mul_f64(y, g);
+    fa_mask_f64 deep = fa_cmplt_f64(x, fa_set1_f64(-14.5));
+    if (FA_UNLIKELY(fa_mask_any_f64(deep)))
+        y = fa_select_f64(deep, fa_gelu_grad_v_f64(x, g, p), y);
+    return y;
+}
+FA_BINARY_KERNEL_F32_VIA_F64(gelu_grad, fa_gelu_grad_v_f64w)

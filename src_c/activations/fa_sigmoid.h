@@ -16,8 +16,9 @@
  * <name> (mpmath), D = every 16th float32 bit pattern (32nd where marked D(32)), both signs,
  * against a float64 reference (NumPy/SciPy formulas in double): D is the bound quoted.
  * Each function: float32 forward, float64 forward, float64 gradient, then its registration
- * lines (loops: kernels/fa_map.h; a float32 gradient not in kernels/fa_grad_f32.h,
- * "_F32_VIA_F64", evaluates the float64 vector function on the widened input and rounds once).  Accuracy bounds: docs/SPEC.md
+ * lines (loops: kernels/fa_map.h); at the end, the float32 gradients in float32 lanes (a
+ * float32 gradient registered "_F32_VIA_F64" evaluates the float64 vector function on the
+ * widened input and rounds once).  Accuracy bounds: docs/SPEC.md
  * section 6; special values: section 4.  Included once per ISA (fa_isa_body.h), after math/.
  */
 
@@ -87,7 +88,7 @@ FA_INLINE fa_simd_f64 fa_sigmoid_v_f64(fa_simd_f64 x, const fa_params *p)
  * (1 + e)^2 = 1 + e (2 + e) in one FMA.  |x| > 708, where e nears or enters the
  * subnormals (a rare branch): (e1 g) e1 with e1 = e^(-|x|/2) normal, so a large g still
  * gets its normal result; |x| = inf gives 0 g (NaN for an infinite g, as torch).
- * float32: fa_sigmoid_grad_v_f32 (kernels/fa_grad_f32.h); this function serves its rare lanes.
+ * float32: fa_sigmoid_grad_v_f32 (end of this file); this function serves its rare lanes.
  * Measured max against mpmath (ulp.sweep, 20000 points, g = 1 and g = +-2^[-40, 40]):
  * float64 2.04 ULP (scalar, sse2) / 1.80 (avx2, avx512) for g = 1, 2.38 with g (all).
  * NaN in x or g -> NaN.
@@ -393,3 +394,102 @@ FA_BINARY_KERNEL(tanh_grad_from_output, T, fa_tanh_grad_from_output_v_##T)
 
 FA_GRAD_FROM_OUTPUT(f32)
 FA_GRAD_FROM_OUTPUT(f64)
+
+/* ==== float32 gradients in float32 lanes (the design: kernels/fa_map.h) ==================== */
+
+/* ---- sigmoid -------------------------------------------------------------------------------
+ * sigmoid_grad(x, g) = e/(1 + e)^2 g, e = e^-|x| (symmetric, no cancellation, no overflow;
+ * (1 + e)^2 = 1 + e (2 + e) in one FMA).  |x| > 87: the rare path.  sigmoid'(+-inf) = 0
+ * (0 g: NaN for an infinite g, as torch).  Measured max (g = 1, every 211th float32 in
+ * +-100): 2.27 ULP (scalar, sse2), 2.24 (avx2, avx512); registry bound 3. */
+FA_INLINE fa_simd_f32 fa_sigmoid_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
+{
+    fa_simd_f32 e = fa_exp_neg_normal_f32(fa_grad_negabs_f32(x));
+    fa_simd_f32 d2 = fa_fmadd_f32(e, fa_add_f32(fa_set1_f32(2.0f), e), fa_set1_f32(1.0f));
+    fa_simd_f32 y = fa_mul_f32(fa_div_f32(e, d2), g);
+    return fa_grad_rare_f32(fa_cmpgt_f32(fa_abs_f32(x), fa_set1_f32(87.0f)), y, x, g, p, fa_sigmoid_grad_v_f64);
+}
+FA_BINARY_KERNEL(sigmoid_grad, f32, fa_sigmoid_grad_v_f32)
+
+/* ---- tanh ----------------------------------------------------------------------------------
+ * tanh_grad(x, g) = 4e/(1 + e)^2 g, e = e^(-2|x|) (-2|x| exact; no cancellation, where
+ * g (1 - y^2) from the output would cancel).  |x| > 43.5: the rare path.  tanh'(+-inf) = 0.
+ * Measured max 2.22 ULP, every variant (g = 1, every 211th float32 in +-100). */
+FA_INLINE fa_simd_f32 fa_tanh_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
+{
+    fa_simd_f32 z = fa_mul_f32(fa_set1_f32(-2.0f), fa_abs_f32(x));
+    fa_simd_f32 e = fa_exp_neg_normal_f32(fa_max_f32(fa_set1_f32(-87.0f), z));
+    fa_simd_f32 d2 = fa_fmadd_f32(e, fa_add_f32(fa_set1_f32(2.0f), e), fa_set1_f32(1.0f));
+    fa_simd_f32 y = fa_mul_f32(fa_div_f32(fa_mul_f32(fa_set1_f32(4.0f), e), d2), g);
+    return fa_grad_rare_f32(fa_cmplt_f32(z, fa_set1_f32(-87.0f)), y, x, g, p, fa_tanh_grad_v_f64);
+}
+FA_BINARY_KERNEL(tanh_grad, f32, fa_tanh_grad_v_f32)
+
+/* ---- silu ----------------------------------------------------------------------------------
+ * silu_grad(x, g) = s (1 + x (1 - s)) g, s = sigmoid(x); with e = e^-|x|:
+ *   x > 0:  (1 + e (1 + x)) / (1 + e)^2      (x clamped to 87 there: e (1 + x) < 2^-119)
+ *   x <= 0: e (1 + x + e) / (1 + e)^2
+ * x < -87: the rare path.  silu'(+inf) = 1, (-inf) = 0.
+ * FMA variants only (avx2, avx512): measured max 3.22 ULP at x = -0.84291 (g = 1, every 13th
+ * float32 in +-100; bound 4).  Without FMA the same scheme measured 4.13 ULP (the products
+ * and (1 + e)^2 round once more each), so scalar and sse2 keep the float64 evaluation.
+ * The root of f' at x = -1.27846 (registry `ill` [-1.30, -1.26]) needs no special case: the
+ * bracket is formed from exact s and 1 + x + s, and the errors stay below 2.9 ULP outside it. */
+#if FA_HAVE_FMA
+FA_INLINE fa_simd_f32 fa_silu_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
+{
+    const fa_simd_f32 one = fa_set1_f32(1.0f);
+    fa_simd_f32 n, s;                                   /* e = s (1 + m), s = 2^n */
+    fa_simd_f32 m = fa_expm1_reduced_f32(fa_exp_reduce_f32(fa_grad_negabs_f32(x), &n, &s));
+    fa_simd_f32 e = fa_fmadd_f32(s, m, s);
+    fa_simd_f32 opx = fa_add_f32(one, fa_min_f32(fa_set1_f32(87.0f), x));
+    /* (1 + e)^2 = dh^2 + 2 dh dl, 1 + e = dh + dl from s, m: dh = (1 + s) + s m rounded once
+     * (1 + s exact), dl its exact residual (s m exact); d2 then carries one rounding, where
+     * 1 + e (2 + e) in [1, 4] lost 2^-23 of e in 2 + e */
+    fa_simd_f32 sm = fa_mul_f32(s, m);
+    fa_simd_f32 ops = fa_add_f32(one, s);
+    fa_simd_f32 dh = fa_add_f32(ops, sm);
+    fa_simd_f32 dl = fa_sub_f32(sm, fa_sub_f32(dh, ops));
+    fa_simd_f32 d2 = fa_fmadd_f32(dh, dh, fa_mul_f32(fa_add_f32(dh, dh), dl));
+    /* x <= 0: e (1 + x + e) = s (1 + m) B, B = (1 + x + s) + s m, each in one rounding from
+     * the exact s and m (not from the rounded e) */
+    fa_simd_f32 b = fa_fmadd_f32(s, m, fa_add_f32(opx, s));
+    fa_simd_f32 bs = fa_mul_f32(b, s);
+    fa_mask_f32 pos = fa_cmpgt_f32(x, fa_set1_f32(0.0f));
+    fa_simd_f32 num = fa_select_f32(pos, fa_fmadd_f32(e, opx, one), fa_fmadd_f32(bs, m, bs));
+    fa_simd_f32 y = fa_mul_f32(fa_div_f32(num, d2), g);
+    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-87.0f)), y, x, g, p, fa_silu_grad_v_f64);
+}
+FA_BINARY_KERNEL(silu_grad, f32, fa_silu_grad_v_f32)
+#else
+FA_BINARY_KERNEL_F32_VIA_F64(silu_grad, fa_silu_grad_v_f64)
+#endif
+
+/* ---- gelu_tanh -----------------------------------------------------------------------------
+ * gelu_tanh_grad(x, g) for float32, in double lanes like the forward (fa_gelu_tanh_v_f64w),
+ * but in plain double arithmetic (w = c1 x + c3 x^3, the float64 exp of fa_math_f64.h)
+ * instead of the float64 kernel's double-double w, exp and sums, which only a float64 result
+ * needs: with s = sigmoid(w), w' = c1 + 3 c3 x^2, e = e^-|w| (constants as the float64 kernel):
+ *   x >= 0:  (1 + e + e x w') / (1 + e)^2
+ *   x < 0:   e (1 + e + x w') / (1 + e)^2
+ * Each in double carries ~2^-50 relative error, ~2^-44 at the edges of the registry's `ill`
+ * interval around the root at x = -0.7523 (1 + e + x w' cancels; 1.4/|bracket| amplifies),
+ * far below the final rounding to float32.  x is clamped to [-100, 100] for w (e = 0
+ * beyond).  f'(+inf) = 1, f'(-inf) = -0.0 (0 g: NaN for an infinite g). */
+FA_INLINE fa_simd_f64 fa_gelu_tanh_grad_v_f64w(fa_simd_f64 x, fa_simd_f64 g, const fa_params *p)
+{
+    (void)p;
+    const fa_simd_f64 one = fa_set1_f64(1.0);
+    const double c1 = 0x1.9884533d43651p+0, c3 = 0x1.2444f2a4d8b4bp-4;
+    fa_simd_f64 xw = fa_min_f64(fa_set1_f64(100.0), fa_max_f64(fa_set1_f64(-100.0), x));
+    fa_simd_f64 x2 = fa_mul_f64(xw, xw);
+    fa_simd_f64 w = fa_mul_f64(xw, fa_fmadd_f64(fa_set1_f64(c3), x2, fa_set1_f64(c1)));
+    fa_simd_f64 e = fa_exp_minus_abs_f64(w);
+    fa_simd_f64 xdw = fa_mul_f64(xw, fa_fmadd_f64(fa_set1_f64(3.0 * c3), x2, fa_set1_f64(c1)));
+    fa_simd_f64 ope = fa_add_f64(one, e);
+    fa_mask_f64 pos = fa_cmpge_f64(x, fa_set1_f64(0.0));
+    fa_simd_f64 num = fa_select_f64(pos, fa_fmadd_f64(e, xdw, ope), fa_mul_f64(e, fa_add_f64(ope, xdw)));
+    fa_simd_f64 d2 = fa_fmadd_f64(e, fa_add_f64(fa_set1_f64(2.0), e), one);
+    return fa_mul_f64(fa_div_f64(num, d2), g);
+}
+FA_BINARY_KERNEL_F32_VIA_F64(gelu_tanh_grad, fa_gelu_tanh_grad_v_f64w)

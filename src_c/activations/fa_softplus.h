@@ -13,8 +13,9 @@
  * <name> (mpmath), D = every 16th float32 bit pattern (32nd where marked D(32)), both signs,
  * against a float64 reference (NumPy/SciPy formulas in double): D is the bound quoted.
  * Each function: float32 forward, float64 forward, float64 gradient, then its registration
- * lines (loops: kernels/fa_map.h; a float32 gradient not in kernels/fa_grad_f32.h,
- * "_F32_VIA_F64", evaluates the float64 vector function on the widened input and rounds once).  Accuracy bounds: docs/SPEC.md
+ * lines (loops: kernels/fa_map.h); at the end, the float32 gradients in float32 lanes (a
+ * float32 gradient registered "_F32_VIA_F64" evaluates the float64 vector function on the
+ * widened input and rounds once).  Accuracy bounds: docs/SPEC.md
  * section 6; special values: section 4.  Included once per ISA (fa_isa_body.h), after math/.
  */
 
@@ -262,3 +263,53 @@ FA_INLINE fa_simd_f64 fa_mish_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, const fa_
 FA_UNARY_KERNEL(mish, f64, fa_mish_v_f64)
 FA_BINARY_KERNEL(mish_grad, f64, fa_mish_grad_v_f64)
 FA_BINARY_KERNEL_F32_VIA_F64(mish_grad, fa_mish_grad_v_f64)
+
+/* ==== float32 gradients in float32 lanes (the design: kernels/fa_map.h) ==================== */
+
+/* ---- log_sigmoid, softplus (beta = 1) ------------------------------------------------------
+ * sigmoid(w) g for w = -x (log_sigmoid) or w = x (softplus): with e = e^-|w|, g/(1 + e)
+ * (w > 0) or g e/(1 + e) (no cancellation).  w < -87: the rare path (w -> +inf gives g;
+ * -inf: 0 g).  Measured max 2.22 ULP, every variant (log_sigmoid and softplus with beta 1,
+ * g = 1, every 211th float32 in +-100). */
+FA_INLINE fa_simd_f32 fa_sigmoid_times_f32(fa_simd_f32 w, fa_simd_f32 g)
+{
+    fa_simd_f32 e = fa_exp_neg_normal_f32(fa_grad_negabs_f32(w));
+    fa_simd_f32 num = fa_select_f32(fa_cmpgt_f32(w, fa_set1_f32(0.0f)), fa_set1_f32(1.0f), e);
+    return fa_mul_f32(fa_div_f32(num, fa_add_f32(fa_set1_f32(1.0f), e)), g);
+}
+
+/* log_sigmoid_grad(x, g) = sigmoid(-x) g.  log_sigmoid'(-inf) = 1, (+inf) = 0. */
+FA_INLINE fa_simd_f32 fa_log_sigmoid_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
+{
+    fa_simd_f32 y = fa_sigmoid_times_f32(fa_neg_f32(x), g);
+    return fa_grad_rare_f32(fa_cmpgt_f32(x, fa_set1_f32(87.0f)), y, x, g, p, fa_log_sigmoid_grad_v_f64);
+}
+FA_BINARY_KERNEL(log_sigmoid_grad, f32, fa_log_sigmoid_grad_v_f32)
+
+/* softplus_grad(x, g; beta = 1, threshold) = sigmoid(x) g, or g where x > threshold (p->b:
+ * the float32 threshold, rounded down by fa_k_softplus_grad_f32 so that x > it exactly where
+ * x > the double threshold).  Any other beta: beta x is not exact in float32 and its rounding
+ * would be amplified |beta x| times in the e^z tail, so the float64 kernel (a two-product)
+ * runs.  softplus'(+inf) = 1, (-inf) = 0. */
+FA_INLINE fa_simd_f32 fa_softplus1_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
+{
+    fa_simd_f32 y = fa_sigmoid_times_f32(x, g);
+    y = fa_select_f32(fa_cmpgt_f32(x, fa_set1_f32((float)p->b)), g, y);
+    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-87.0f)), y, x, g, p, fa_softplus_grad_v_f64);
+}
+FA_BINARY_KERNEL(softplus1_grad, f32, fa_softplus1_grad_v_f32)
+FA_BINARY_KERNEL_F32_VIA_F64(softplus_beta_grad, fa_softplus_grad_v_f64)
+
+static void fa_k_softplus_grad_f32(const float *x, const float *g, float *y, ptrdiff_t n, const fa_params *p)
+{
+    if (p->a != 1.0) {
+        fa_k_softplus_beta_grad_f32(x, g, y, n, p);
+        return;
+    }
+    float t = (float)p->b;                          /* the largest float32 <= threshold */
+    if ((double)t > p->b)
+        t = nextafterf(t, -INFINITY);
+    fa_params q = *p;
+    q.b = t;
+    fa_k_softplus1_grad_f32(x, g, y, n, &q);
+}

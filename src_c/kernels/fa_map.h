@@ -101,4 +101,59 @@ FA_INLINE fa_mask_##T fa_inside_##T(fa_simd_##T x, fa_scalar_##T lo, fa_scalar_#
 FA__GRAD_SELECTS(f32)
 FA__GRAD_SELECTS(f64)
 
+/*
+ * The float32 gradients in float32 lanes, y = f'(x) g (each in its family file under
+ * activations/, after the float64 gradient vector function that serves its rare path;
+ * the pieces they share are below).
+ *
+ * Native float32 lanes: sigmoid, tanh, log_sigmoid, softplus (beta = 1), elu, selu,
+ * celu (alpha = 1), logit, and silu on the FMA variants.  In double lanes but with
+ * float32-level pieces (much cheaper than the float64 kernels' double-double): gelu_tanh,
+ * gelu.  Still the float64 kernel, rounded once: softplus with beta != 1, celu with
+ * alpha != 1 (an argument that is not exact in float32 is amplified in the exp tail), silu
+ * on scalar and sse2, and mish (their family files).
+ *
+ * The native kernels compute with the exp family of fa_math_f32.h
+ * (fa_exp_neg_normal_f32: e^z for z in [-87, 0], ~1 ULP).  A lane whose exp argument is
+ * below -87 (the derivative nears or enters the subnormals, and a large g may still make
+ * the product normal) or infinite takes the float64 vector function of the float64 kernel,
+ * rounded once (fa_grad_rare_f32): a vector holding such a lane (rare: never for inputs of
+ * moderate size) pays a round trip through the stack, and the result is blended per lane,
+ * so every lane's bits are the same whatever its neighbours.  The limits at +-inf, 0 g and
+ * NaN for an infinite g where f' = 0, are then those of the float64 kernels.
+ *
+ * "Measured max": the largest error in ULPs against the float64 kernel (itself within ~2
+ * float64 ULP of mpmath, so the reference is exact to float32 precision) over every k-th
+ * float32 bit pattern of the range (k per kernel below; the registry's `ill` intervals left
+ * out), g = 1, on each variant (scalar, sse2 without FMA; avx2, avx512):
+ *     PYTHONPATH=. python tools/fit/grad_f32_sweep.py <name> --step k
+ * and tests/test_gradients.py (mpmath, g over 2^+-40) on every variant.
+ */
+
+/* ---- float32 gradients: shared pieces ------------------------------------------------------------------------ */
+
+/* -|x| clamped to [-87, 0] (NaN kept: max(c, v) returns v when v is NaN). */
+FA_INLINE fa_simd_f32 fa_grad_negabs_f32(fa_simd_f32 x)
+{
+    return fa_max_f32(fa_set1_f32(-87.0f), fa_or_f32(x, fa_set1_f32(-0.0f)));
+}
+
+typedef fa_simd_f64 (*fa_grad_v_f64_fn)(fa_simd_f64, fa_simd_f64, const fa_params *);
+
+/* y, with the lanes in `rare` replaced by the float64 vector function fn of (x, g) rounded
+ * once to float32 (the rare path: a branch on the whole vector; the lanes go through the
+ * stack, FA_LANES_F64 at a time). */
+FA_INLINE fa_simd_f32 fa_grad_rare_f32(fa_mask_f32 rare, fa_simd_f32 y, fa_simd_f32 x, fa_simd_f32 g,
+                                       const fa_params *p, fa_grad_v_f64_fn fn)
+{
+    if (FA_LIKELY(!fa_mask_any_f32(rare)))
+        return y;
+    float xb[FA_LANES_F32], gb[FA_LANES_F32], yb[FA_LANES_F32];
+    fa_storeu_f32(xb, x);
+    fa_storeu_f32(gb, g);
+    for (int k = 0; k < FA_LANES_F32; k += FA_LANES_F64)
+        fa_storeu_f64_as_f32(yb + k, fn(fa_loadu_f32_as_f64(xb + k), fa_loadu_f32_as_f64(gb + k), p));
+    return fa_select_f32(rare, fa_loadu_f32(yb), y);
+}
+
 #endif /* FA_MAP_H */

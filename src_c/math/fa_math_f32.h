@@ -97,7 +97,7 @@ FA_INLINE fa_simd_f32 fa_exp_neg_f32(fa_simd_f32 z, fa_simd_f32 *n, fa_simd_f32 
 
 /* e^z for z in [-87, 0] (the caller clamps; NaN propagates): s + s m, s = 2^n, m = e^t - 1,
  * one rounding, ~1 ULP (fa_exp_neg_f32's normal path without its subnormal branch: the
- * gradients of fa_grad_f32.h send every lane below -87 to a rare path of their own). */
+ * float32 gradients (activations/) send every lane below -87 to a rare path of their own). */
 FA_INLINE fa_simd_f32 fa_exp_neg_normal_f32(fa_simd_f32 z)
 {
     fa_simd_f32 n, s;
