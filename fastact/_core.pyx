@@ -310,7 +310,7 @@ def axis_fast(int op, bint reduce, object x, object axis, object out):
                     _fa_axis_f64(op, <double *>px, <double *>py, outer, n, inner, NULL, NULL, NULL)
             else:
                 _fa_axis_f64(op, <double *>px, <double *>py, outer, n, inner, NULL, NULL, NULL)
-    if reduce and k < 0:
+    if reduce and cnp.PyArray_NDIM(ya) == 0:     # axis=None, or the one axis of 1-D input
         return ya[()]
     return ya
 

@@ -804,3 +804,17 @@ def ulp_table():
 
 if __name__ == "__main__":   # PYTHONPATH=.:tests python tests/test_reductions.py
     ulp_table()
+
+
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+@pytest.mark.parametrize("n", (0, 1, 5))
+def test_full_reduction_of_1d_along_its_axis_is_a_numpy_scalar(dtype, n):
+    """logsumexp(1-D, axis=0 / -1) is a full reduction: a NumPy scalar, as SciPy returns (the
+    fuzz test found the fast path returning a 0-d array)."""
+    scipy_special = pytest.importorskip("scipy.special")
+    a = np.linspace(-1, 1, n).astype(dtype)
+    for axis in (0, -1, None, (0,)):
+        got = fa.logsumexp(a, axis=axis)
+        want = scipy_special.logsumexp(a, axis=axis)
+        assert isinstance(got, np.generic) and type(got) is type(want), (axis, type(got), type(want))
+        np.testing.assert_allclose(got, want, rtol=4 * np.finfo(dtype).eps)
