@@ -119,11 +119,15 @@ const char *fa_isa_in_use(void) { return fa_isa_name(fa_current); }
  * VM, 2 threads against 1, interleaved (python /tmp/arch/threads_all.py, see the report):
  *   COPY  (relu, hardtanh, softsign, ...: ~0.1-0.3 ns/element) 2^16 float32: 0.89x;
  *         splitting from 2^20 input elements (4 MB float32): >= 1.0x at every size;
- *   EXP   (sigmoid, tanh, elu, silu: ~0.5-1 ns/element): 2^16: 1.2x;
+ *   EXP   (sigmoid, tanh, elu, silu: ~0.5-1 ns/element): 2^16: 1.2x; since the float32
+ *         gradients run in float32 lanes (~0.3 ns/element) their 2^16 calls (~20 us) measured
+ *         0.91-1.46x on 2 threads (log_sigmoid_grad, elu_grad, celu_grad below 1), 2^18
+ *         1.42-1.64x (PYTHONPATH=. python benchmarks/threads.py --all 7 2, idle machine,
+ *         2026-12-04): EXP splits from 2^17;
  *   HEAVY (gelu, mish, logit, softplus: 1-3 ns/element): 2^15 already pays.
  * AXIS: the reductions keep the former 2^16 input elements (their split is reworked apart). */
 #define FA_SPLIT_MIN_COPY ((ptrdiff_t)1 << 20)
-#define FA_SPLIT_MIN_EXP ((ptrdiff_t)1 << 16)
+#define FA_SPLIT_MIN_EXP ((ptrdiff_t)1 << 17)
 #define FA_SPLIT_MIN_HEAVY ((ptrdiff_t)1 << 15)
 #define FA_SPLIT_MIN_AXIS ((ptrdiff_t)1 << 16)
 #define FA_PAR_GRAIN 64

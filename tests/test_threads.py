@@ -23,7 +23,7 @@ from fastact import kernels
 from activations import CASES, DTYPES, assert_same_bits, call, case_id, inputs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(fa.__file__)))
-SPLIT_MIN = 1 << 16                    # FA_PAR_MIN_ELEMENTS in src_c/fa_dispatch.c
+SPLIT_MIN = 1 << 16      # the sizes below reach past every split threshold of src_c/fa_dispatch.c (2^15 .. 2^17)
 THREAD_COUNTS = (2, 3)
 
 
