@@ -55,7 +55,11 @@ FA_INLINE int fa_ce_stats_f32(const float *x, ptrdiff_t n, fa_sm_stats *s, doubl
     *fast = fa_stats_row_f32(x, NULL, n, s, ystore, Ks);
     if (!*fast)
         fa_sm_row_stats_f32(x, NULL, NULL, n, s, 0, 0);
-    return fa_sm_finish(s, l, &sign) != FA_SM_SPECIAL;
+    if (fa_sm_finish(s, l, &sign) == FA_SM_SPECIAL)
+        return 0;
+    if (*fast)                  /* a dominant class with l < 2^-80: T again, exactly (fa_rows.h) */
+        *l = fa_sm_tiny_l_f32(x, NULL, n, s, *l);
+    return 1;
 }
 
 FA_INLINE int fa_ce_stats_f64(const double *x, ptrdiff_t n, fa_sm_stats *s, double *l, int *fast, double *ystore,
@@ -300,6 +304,8 @@ FA_INLINE void fa_ce_rows_##T(const fa_ce_job *j, ptrdiff_t r0, ptrdiff_t r1, in
                  : w ? fa_ce_stats_sums_f32(xf, wf, NULL, n, &st, ys, ks, 1, 0, &sm)              \
                  : fa_ce_stats_sums_f32(xf, NULL, NULL, n, &st, ys, ks, 0, 0, &sm);               \
             ok = fast && fa_sm_finish(&st, &l, &sign) != FA_SM_SPECIAL;                           \
+            if (ok)                                                                               \
+                l = fa_sm_tiny_l_f32(xf, NULL, n, &st, l);                                        \
             summed = ok;                                                                          \
             if (!fast)                                                                            \
                 ok = fa_ce_stats_##T(xr, n, &st, &l, &fast, NULL, NULL);                          \

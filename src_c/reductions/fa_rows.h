@@ -32,6 +32,24 @@ FA_INLINE int fa_sm_row_stats_fast_f32(const float *x, const unsigned char *mk, 
     return fa_stats_row_f32(x, mk, n, s, NULL, NULL);
 }
 
+/* A float32 row with one dominant entry (C = 1) whose l = log1p(T) is below 2^-80: its
+ * log_softmax there is -l, and the statistics pass counts terms below 2^-127.5 e^M as 0
+ * (fa_stats_f32.h), up to n 2^-127.5 of T, many ULPs of such an l (a "spread" row: one logit
+ * 60, the others below -40, measured 10.9 ULP).  Such rows (rare: a logit gap above ~55)
+ * get T again, exactly enough: sum of e^(x - M) in double (libm exp, ~0.5 ULP of double) over
+ * the entries below M, then l = log1p(T). */
+FA_INLINE double fa_sm_tiny_l_f32(const float *x, const unsigned char *mk, ptrdiff_t n, const fa_sm_stats *s,
+                                  double l)
+{
+    if (!(s->C == 1.0 && l >= 0 && l < 0x1p-80))
+        return l;
+    double T = 0.0, err = 0.0;
+    for (ptrdiff_t k = 0; k < n; k++)
+        if ((!mk || mk[k]) && (double)x[k] < s->M)
+            fa_two_sum_acc(&T, &err, exp((double)x[k] - s->M));
+    return log1p(T + err);
+}
+
 FA_INLINE void fa_sm_row_out_fast_f32(const float *x, const unsigned char *mk, float *y, ptrdiff_t n,
                                       const fa_sm_stats *s, double l, int LOG)
 {
@@ -240,7 +258,8 @@ FA_INLINE void fa_sm_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_
         if (fa_sm_finish(&s, LOG || !fast ? &l : NULL, &sign) == FA_SM_SPECIAL)                   \
             fa_sm_row_special_##T(yr, mr, n, 1, LOG);                                             \
         else if (fast)                                                                            \
-            fa_sm_row_out_fast_##T(xr, mr, yr, n, &s, l, LOG);                                    \
+            fa_sm_row_out_fast_##T(xr, mr, yr, n, &s,                                             \
+                                   LOG && sizeof(fa_scalar_##T) == 4 ? fa_sm_tiny_l_f32((const float *)xr, mr, n, &s, l) : l, LOG); \
         else                                                                                      \
             fa_sm_row_out_##T(xr, yr, mr, n, &s, l, LOG, HAS_MASK);                               \
     }                                                                                             \
