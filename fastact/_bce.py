@@ -27,6 +27,12 @@ def _reduction(reduction):
     return code
 
 
+def _c_array(a, dtype):
+    """a as a C-contiguous, aligned array of dtype for a kernel (a copy only where needed:
+    an unaligned buffer, e.g. one a Dask worker received over the network, is copied)."""
+    return np.require(a, dtype=dtype, requirements=["C", "A"])
+
+
 def _array(v):
     """v as an ndarray, and what NumPy's type promotion should see of it (a Python scalar
     stays a scalar: it does not widen a float32 array, NEP 50)."""
@@ -73,15 +79,15 @@ class _Operands:
         self.x = self._flat(x)
         self.y = self._flat(y)
         self.w = None if weight is None else self._flat(weight)
-        self.pw = None if pos_weight is None else np.ascontiguousarray(
-            np.broadcast_to(pos_weight.reshape(pos_weight.shape[-1:] or (1,)), (n,)), dtype=self.compute)
+        self.pw = None if pos_weight is None else _c_array(
+            np.broadcast_to(pos_weight.reshape(pos_weight.shape[-1:] or (1,)), (n,)), self.compute)
         self.grad_output = grad_output
 
     def _flat(self, a):
         """a broadcast to x's shape, C-contiguous in the compute dtype, flat (a view when it is already)."""
         if a.shape != self.shape:
             a = np.broadcast_to(a, self.shape)
-        return np.ascontiguousarray(a, dtype=self.compute).reshape(-1)
+        return _c_array(a, self.compute).reshape(-1)
 
     def finish(self, flat, shaped):
         """A result buffer in the result dtype: x's shape, or a NumPy scalar."""
@@ -192,7 +198,7 @@ def one_hot(labels, num_classes=None, dtype=np.float64, axis=-1):
     compute = dtype if dtype in (F32, F64) else F32
     if dtype.byteorder not in "=|" and dtype.newbyteorder("=") in (F32, F64):
         compute = dtype.newbyteorder("=")
-    flat = np.ascontiguousarray(labels, dtype=np.int64).reshape(-1)
+    flat = _c_array(labels, np.int64).reshape(-1)
     out = np.empty(outer * num_classes * inner, dtype=compute)
     bad = _core.one_hot(flat, out, outer, inner, num_classes)
     if bad >= 0:

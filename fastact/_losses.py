@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _core, _interop
 from ._args import compute_dtypes, normalize_axis_index
-from ._bce import _array, _reduction
+from ._bce import _array, _c_array, _reduction
 from ._registry import LOSS_BY_NAME
 
 __all__ = ["cross_entropy", "cross_entropy_grad", "nll_loss"]
@@ -68,14 +68,14 @@ class _Rows:
         self.compute, self.result = compute_dtypes(np.result_type(*promote), name)
         self.x = self._last(x)
         self.p = self._last(target) if self.prob else None
-        self.t = None if self.prob else np.ascontiguousarray(target, dtype=np.int64).reshape(-1)
+        self.t = None if self.prob else _c_array(target, np.int64).reshape(-1)
         self.target = target
-        self.w = None if weight is None else np.ascontiguousarray(weight, dtype=self.compute)
+        self.w = None if weight is None else _c_array(weight, self.compute)
         self.weight = self.w
 
     def _last(self, a):
         """a with the class axis last, C-contiguous in the compute dtype, flat."""
-        return np.ascontiguousarray(np.moveaxis(a, self.axis, -1), dtype=self.compute).reshape(-1)
+        return _c_array(np.moveaxis(a, self.axis, -1), self.compute).reshape(-1)
 
     def run(self, name, loss, grad=None, g=None, scale=1.0, nll=False):
         bad = _core.cross_entropy_rows(self.x, self.t, self.p, self.w, g, loss, grad, self.rows, self.n,
@@ -137,7 +137,7 @@ def _grad(ops, name, code, grad_output, loss=None):
         except ValueError:
             raise ValueError(f"{name}: grad_output of shape {go.shape} does not broadcast to the loss shape "
                              f"{ops.rshape}") from None
-        g = np.ascontiguousarray(go, dtype=ops.compute).reshape(-1)
+        g = _c_array(go, ops.compute).reshape(-1)
     if code == 1:
         d = ops.denominator()
         scale = scale / d if d != 0 else 0.0

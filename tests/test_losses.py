@@ -434,3 +434,34 @@ def test_errors():
     with pytest.raises(ValueError, match="does not broadcast"):
         fa.cross_entropy_grad(x, np.zeros(4, int), reduction="none", grad_output=np.ones(3))
     assert (x == x0).all() and (t == t0).all()
+
+
+def _unaligned(a):
+    """a copy of a whose data starts one byte past an aligned address (a Dask worker can
+    receive such buffers over the network)."""
+    buf = np.empty(a.nbytes + 1, np.uint8)
+    u = np.frombuffer(buf[1:].data, dtype=a.dtype, count=a.size).reshape(a.shape)
+    u[...] = a
+    assert not u.flags.aligned
+    return u
+
+
+def test_unaligned_operands_give_the_aligned_results():
+    """Unaligned logits, targets, weights, grad_output (the kernels need aligned buffers: the
+    sanitizer job caught a misaligned int64 target load): the same bits as aligned copies."""
+    rng = np.random.default_rng(12)
+    x = (rng.standard_normal((9, 7)) * 3).astype(np.float32)
+    t = rng.integers(0, 7, 9)
+    w = rng.uniform(0.5, 2, 7).astype(np.float32)
+    go = rng.standard_normal(9).astype(np.float32)
+    ux, ut, uw, ugo = _unaligned(x), _unaligned(t), _unaligned(w), _unaligned(go)
+    np.testing.assert_array_equal(fa.cross_entropy(ux, ut, weight=uw, reduction="none"),
+                                  fa.cross_entropy(x, t, weight=w, reduction="none"))
+    np.testing.assert_array_equal(fa.cross_entropy_grad(ux, ut, weight=uw, reduction="none", grad_output=ugo),
+                                  fa.cross_entropy_grad(x, t, weight=w, reduction="none", grad_output=go))
+    np.testing.assert_array_equal(fa.nll_loss(ux, ut, reduction="none"), fa.nll_loss(x, t, reduction="none"))
+    y = rng.uniform(size=x.shape).astype(np.float32)
+    np.testing.assert_array_equal(
+        fa.binary_cross_entropy_with_logits(ux, _unaligned(y), weight=_unaligned(x), pos_weight=uw, reduction="none"),
+        fa.binary_cross_entropy_with_logits(x, y, weight=x, pos_weight=w, reduction="none"))
+    np.testing.assert_array_equal(fa.one_hot(ut, 7), fa.one_hot(t, 7))
