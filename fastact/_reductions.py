@@ -315,6 +315,7 @@ def _grad_operands(y, g, name):
     compute, result = compute_dtypes(np.result_type(y.dtype, g.dtype), name)
     y = np.broadcast_to(y, shape).astype(compute, copy=False)
     g = np.broadcast_to(g, shape).astype(compute, copy=False)
+    y, g = (v if v.flags.aligned else v.copy() for v in (y, g))   # the kernels load aligned scalars
     return y, g, compute, result
 
 

@@ -204,3 +204,21 @@ def test_logsumexp_grad_with_b_against_mpmath(dtype, isa):
                 want = mp.mpf(float(b[r, k])) * mp.exp(mp.mpf(float(a[r, k]))) / S
                 assert abs(float(got[r, k]) - float(want)) <= rtol * abs(float(want)) + float(np.finfo(dtype).tiny), \
                     (r, k, float(got[r, k]), float(want))
+
+
+def test_unaligned_operands():
+    """Unaligned y and grad_output (a Dask worker's network buffers): the aligned results."""
+    def unaligned(a):
+        buf = np.empty(a.nbytes + 1, np.uint8)
+        u = np.frombuffer(buf[1:].data, dtype=a.dtype, count=a.size).reshape(a.shape)
+        u[...] = a
+        assert not u.flags.aligned
+        return u
+    rng = np.random.default_rng(9)
+    for dtype in (np.float32, np.float64):
+        x = rng.standard_normal((5, 9)).astype(dtype)
+        g = rng.standard_normal(x.shape).astype(dtype)
+        for which in ("softmax", "log_softmax"):
+            y = getattr(fa, which)(x, axis=-1)
+            f = getattr(fa, which + "_grad")
+            np.testing.assert_array_equal(f(unaligned(y), unaligned(g), axis=-1), f(y, g, axis=-1))
