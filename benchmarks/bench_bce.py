@@ -21,10 +21,10 @@ import fastact as fa
 from fastact._registry import BCE_LOSSES
 
 try:
-    from conftest import torch_or_none
+    from conftest import interleaved_rounds, torch_or_none
 except ImportError:                          # run as a script from the repository root
     sys.path.insert(0, "benchmarks")
-    from conftest import torch_or_none
+    from conftest import interleaved_rounds, torch_or_none
 
 TORCH = torch_or_none()
 BCE = BCE_LOSSES[0]
@@ -94,15 +94,7 @@ def quick(rounds=21):
         x, y, pw = _data(case)
         for what in ("forward", "backward"):
             impls = {k: IMPLS[k](what, x, y, pw) for k in _impls()}
-            times = {k: [] for k in impls}
-            with np.errstate(all="ignore"):
-                for fn in impls.values():
-                    fn()
-                for _ in range(rounds):
-                    for k, fn in impls.items():
-                        t0 = time.perf_counter()
-                        fn()
-                        times[k].append(time.perf_counter() - t0)
+            times = interleaved_rounds(impls, rounds)
             med = {k: float(np.median(v)) for k, v in times.items()}
             print(f"{case + ' ' + what:34s} {med['fastact'] * 1e6:11.1f} {med['numpy'] * 1e6:10.1f} "
                   f"{med.get('torch', float('nan')) * 1e6:10.1f} {med.get('torch', float('nan')) / med['fastact']:8.2f}x "

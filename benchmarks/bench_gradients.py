@@ -14,7 +14,6 @@ One group per (gradient, dtype, size):
 The goal (issue 9): fastact >= 1.5x the fastest of torch and numpy at 2^20 float32.
 """
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -23,10 +22,10 @@ import fastact as fa
 from fastact._registry import BY_KERNEL, GRADIENTS
 
 try:
-    from conftest import torch_or_none
+    from conftest import interleaved_rounds, torch_or_none
 except ImportError:                          # run as a script from the repository root
     sys.path.insert(0, "benchmarks")
-    from conftest import torch_or_none
+    from conftest import interleaved_rounds, torch_or_none
 
 TORCH = torch_or_none()
 DTYPES = ("float32", "float64")
@@ -108,15 +107,7 @@ def quick(size=2 ** 20, dtype="float32", rounds=15, names=None):
             continue
         x, g = _data(entry, dtype, size)
         impls = {k: IMPLS[k](entry, x, g) for k in IMPLS if k != "torch" or TORCH is not None}
-        times = {k: [] for k in impls}
-        with np.errstate(all="ignore"):
-            for fn in impls.values():
-                fn()                                       # warm up
-            for _ in range(rounds):
-                for k, fn in impls.items():
-                    t0 = time.perf_counter()
-                    fn()
-                    times[k].append(time.perf_counter() - t0)
+        times = interleaved_rounds(impls, rounds)
         med = {k: float(np.median(v)) for k, v in times.items()}
         peers = [k for k in med if k != "fastact"]
         per_round = [min(times[k][i] for k in peers) / times["fastact"][i] for i in range(rounds)]
@@ -147,12 +138,7 @@ def rows(rounds=25):
                 back = getattr(TORCH, f"_{which}_backward_data")
                 impls = {"fastact": lambda: f(y, g, axis=axis, out=out),
                          "torch": lambda: back(tg, ty, axis % len(shape), ty.dtype)}
-                times = {k: [] for k in impls}
-                for _ in range(rounds):
-                    for k, fn in impls.items():
-                        t0 = time.perf_counter()
-                        fn()
-                        times[k].append(time.perf_counter() - t0)
+                times = interleaved_rounds(impls, rounds)
                 a, b = (float(np.median(times[k])) for k in ("fastact", "torch"))
                 name = f"{which}_grad {np.dtype(dt).name} {shape} axis={axis}"
                 print(f"{name:46s} {a * 1e3:10.3f} {b * 1e3:9.3f} {b / a:15.2f}x")

@@ -14,7 +14,6 @@ target's logit + 12, "confident": the rows of a converging model).
   .backward() (leaf tensor, grad cleared each time); numpy forward then softmax - one-hot / N.
 """
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -23,10 +22,10 @@ import fastact as fa
 from fastact._registry import LOSS_BY_NAME
 
 try:
-    from conftest import torch_or_none
+    from conftest import interleaved_rounds, torch_or_none
 except ImportError:                          # run as a script from the repository root
     sys.path.insert(0, "benchmarks")
-    from conftest import torch_or_none
+    from conftest import interleaved_rounds, torch_or_none
 
 TORCH = torch_or_none()
 CE = LOSS_BY_NAME["cross_entropy"]
@@ -118,15 +117,7 @@ def quick(shapes, rounds=15):
             x, t = _data(shape, kind)
             for what in ("forward", "forward+backward"):
                 impls = {k: IMPLS[k](what, x, t) for k in _impls()}
-                times = {k: [] for k in impls}
-                with np.errstate(all="ignore"):
-                    for fn in impls.values():
-                        fn()
-                    for _ in range(rounds):
-                        for k, fn in impls.items():
-                            t0 = time.perf_counter()
-                            fn()
-                            times[k].append(time.perf_counter() - t0)
+                times = interleaved_rounds(impls, rounds)
                 cols = []
                 for stat in (np.median, np.min):   # the minimum: least disturbed by other processes
                     med = {k: float(stat(v)) for k, v in times.items()}

@@ -6,6 +6,9 @@
 
 torch (when installed) runs single-threaded, as fastact does, so the numbers compare kernels.
 """
+import time
+
+import numpy as np
 import pytest
 
 DEFAULT_SIZES = (10, 1000, 2 ** 20)
@@ -30,6 +33,21 @@ def pytest_generate_tests(metafunc):
     if "size" in metafunc.fixturenames:
         sizes = bench_sizes(metafunc.config)
         metafunc.parametrize("size", sizes, ids=[f"n{s}" for s in sizes])
+
+
+def interleaved_rounds(impls, rounds):
+    """{name: [seconds]}: each callable once per round, in turn, after one warm-up call each
+    (slow moments of a shared machine hit every contender alike); NumPy warnings off."""
+    times = {k: [] for k in impls}
+    with np.errstate(all="ignore"):
+        for fn in impls.values():
+            fn()
+        for _ in range(rounds):
+            for k, fn in impls.items():
+                t0 = time.perf_counter()
+                fn()
+                times[k].append(time.perf_counter() - t0)
+    return times
 
 
 def torch_or_none():

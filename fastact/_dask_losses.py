@@ -37,6 +37,15 @@ def _as_dask(v, chunks=None):
     return v
 
 
+def _in_chunks(v, shape, chunks):
+    """v (array-like or dask array) broadcast to `shape`, in `chunks`."""
+    if not _is_dask(v):
+        return _as_dask(np.broadcast_to(v, shape), chunks)
+    if v.shape != shape:
+        v = _da().broadcast_to(v, shape)
+    return v if v.chunks == chunks else v.rechunk(chunks)
+
+
 def _small(v):
     """A per-class or per-column vector as a NumPy array (computed if lazy: it is small)."""
     return None if v is None else np.asarray(v.compute() if _is_dask(v) else v)
@@ -123,10 +132,8 @@ def row_loss(fn, name, logits, target, axis, weight, ignore_index, code, grad_fn
             grad = da.blockwise(lambda xb, tb: grad_fn(xb, tb, axis=ax, reduction="none", **common),
                                 rows.ix, rows.x, rows.ix, rows.t, rows.it, dtype=result, concatenate=True)
         else:
-            rshape = rows.x.shape[:ax] + rows.x.shape[ax + 1:]
-            go = grad_output if _is_dask(grad_output) else np.broadcast_to(grad_output, rshape)
-            go = _as_dask(go if not _is_dask(go) or go.shape == rshape else da.broadcast_to(go, rshape),
-                          rows.x.chunks[:ax] + rows.x.chunks[ax + 1:])
+            go = _in_chunks(grad_output, rows.x.shape[:ax] + rows.x.shape[ax + 1:],
+                            rows.x.chunks[:ax] + rows.x.chunks[ax + 1:])
             grad = da.blockwise(lambda xb, tb, gb: grad_fn(xb, tb, axis=ax, reduction="none", grad_output=gb,
                                                            **common),
                                 rows.ix, rows.x, rows.ix, rows.t, rows.it, go, rows.irow, dtype=result,
@@ -160,14 +167,10 @@ def bce(fn, name, x, y, weight, pos_weight, code, grad=False, grad_output=None):
     ind = tuple(range(xs.ndim))
     ops = [_as_dask(y, xs.chunks)]
     if weight is not None:
-        ops.append(_as_dask(weight if _is_dask(weight) else np.broadcast_to(weight, xs.shape), xs.chunks)
-                   if np.shape(weight) == xs.shape or not _is_dask(weight)
-                   else da.broadcast_to(weight, xs.shape).rechunk(xs.chunks))
+        ops.append(_in_chunks(weight, xs.shape, xs.chunks))
     go = None
     if grad and code == 0 and grad_output is not None:
-        go = (grad_output if _is_dask(grad_output) else np.broadcast_to(grad_output, xs.shape))
-        go = _as_dask(go, xs.chunks) if not _is_dask(go) or go.shape == xs.shape else \
-            da.broadcast_to(go, xs.shape).rechunk(xs.chunks)
+        go = _in_chunks(grad_output, xs.shape, xs.chunks)
         ops.append(go)
     promote = [xs.dtype, ops[0].dtype] + ([ops[1].dtype] if weight is not None else []) + \
         ([pw.dtype] if pw is not None else [])

@@ -15,9 +15,9 @@ import pytest
 import chunk_stats_reference as ref
 import fastact as fa
 from fastact import _chunk_stats as cs
-from ulp import ulp_errors
+from ulp import mp_lse_rows, mp_softmax_rows, ulp_errors
 
-mpmath = pytest.importorskip("mpmath")
+pytest.importorskip("mpmath")   # the row references (tests/ulp.py) use it
 
 CHUNKS = (7, 13, 0, 20)                 # uneven, with an empty chunk: 40 columns
 
@@ -80,43 +80,6 @@ def reference_path(x, mask=None, b=None, return_sign=False):
     return dict(M=M_c, count=count, infsign=infsign, S=hi + lo), v, sign
 
 
-def mp_lse(rows, w=None, keep=None):
-    hi, lo, sign = np.empty(len(rows)), np.zeros(len(rows)), np.empty(len(rows))
-    with mpmath.workdps(50):
-        for r, row in enumerate(rows):
-            s = mpmath.mpf(0)
-            for k, v in enumerate(row):
-                wk = 1 if w is None else mpmath.mpf(float(w[r, k]))
-                if (keep is not None and not keep[r, k]) or wk == 0:
-                    continue
-                s += wk * mpmath.exp(mpmath.mpf(float(v)))
-            if s == 0:
-                hi[r], sign[r] = -np.inf, 0.0
-                continue
-            v = mpmath.log(abs(s))
-            hi[r], sign[r] = float(v), (1.0 if s > 0 else -1.0)
-            lo[r] = float(v - mpmath.mpf(hi[r]))
-    return hi, lo, sign
-
-
-def mp_softmax(rows, keep=None, log=False):
-    hi, lo = np.empty(rows.shape), np.zeros(rows.shape)
-    with mpmath.workdps(50):
-        for r, row in enumerate(rows):
-            kept = [k for k in range(len(row)) if keep is None or keep[r, k]]
-            m = max(mpmath.mpf(float(row[k])) for k in kept)
-            s = mpmath.fsum(mpmath.exp(mpmath.mpf(float(row[k])) - m) for k in kept)
-            for k in range(len(row)):
-                if k not in kept:
-                    hi[r, k] = -np.inf if log else 0.0
-                    continue
-                ls = (mpmath.mpf(float(row[k])) - m) - mpmath.log(s)
-                v = ls if log else mpmath.exp(ls)
-                hi[r, k] = float(v)
-                lo[r, k] = float(v - mpmath.mpf(hi[r, k]))
-    return hi, lo
-
-
 def assert_lse_accuracy(got, hi, lo, dtype):
     """<= 2 ULP, or docs/SPEC.md's float64 exception (|result| < 2^-25: ~2^-76 absolute)."""
     err = ulp_errors(got.astype(dtype), hi, lo, dtype)
@@ -157,10 +120,10 @@ def test_stages_against_mpmath_reference_and_memory(isa, dtype):
     assert_same_specials(sm, fa.softmax(x, axis=1))
     assert_same_specials(ls, fa.log_softmax(x, axis=1))
     ok = finite_rows(x)
-    hi, lo, _ = mp_lse(x[ok])
+    hi, lo, _ = mp_lse_rows(x[ok])
     assert_lse_accuracy(v[ok], hi, lo, dtype)
     for got, log in ((sm, False), (ls, True)):
-        hi, lo = mp_softmax(x[ok], log=log)
+        hi, lo = mp_softmax_rows(x[ok], log=log)
         assert ulp_errors(got[ok], hi, lo, dtype).max() <= 4.0
 
 
@@ -179,10 +142,10 @@ def test_stages_with_mask_and_negative_weights(isa, dtype):
     assert_same_specials(sm, fa.softmax(x, axis=1, where=keep))
     assert_same_specials(ls, fa.log_softmax(x, axis=1, where=keep))
     ok = finite_rows(x, keep)
-    hi, lo, _ = mp_lse(x[ok], keep=keep[ok])
+    hi, lo, _ = mp_lse_rows(x[ok], keep=keep[ok])
     assert_lse_accuracy(v[ok], hi, lo, dtype)
     for got, log in ((sm, False), (ls, True)):
-        hi, lo = mp_softmax(x[ok], keep[ok], log=log)
+        hi, lo = mp_softmax_rows(x[ok], keep[ok], log=log)
         assert ulp_errors(got[ok], hi, lo, dtype).max() <= 4.0
     # weights (logsumexp only), with the sign
     _, _, v, sign, _, _ = c_path(x, keep, b, return_sign=True)
@@ -192,7 +155,7 @@ def test_stages_with_mask_and_negative_weights(isa, dtype):
     _, rv, rsign = reference_path(x, keep, b, return_sign=True)
     assert_same_specials(v, rv)
     ok = finite_rows(x, keep & (b != 0))
-    hi, lo, msg = mp_lse(x[ok], w=b[ok], keep=keep[ok])
+    hi, lo, msg = mp_lse_rows(x[ok], w=b[ok], keep=keep[ok])
     assert np.array_equal(sign[ok], msg)
     assert_lse_accuracy(v[ok], hi, lo, dtype)
 

@@ -18,11 +18,11 @@ import pytest
 
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
-mpmath = pytest.importorskip("mpmath")
+pytest.importorskip("mpmath")   # the row references (tests/ulp.py) use it
 
 import fastact as fa  # noqa: E402
 from fastact._generated import FUNCTIONS  # noqa: E402
-from ulp import ulp_errors  # noqa: E402
+from ulp import mp_lse_rows, mp_softmax_rows, ulp_errors  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LSE_ULP, SOFTMAX_ULP = 2.0, 4.0
@@ -97,47 +97,6 @@ def test_elementwise_dtypes_and_params(client):
 
 
 # ---------------------------------------------------------------- references
-def mp_lse_rows(rows, w=None, keep=None):
-    """(hi, lo, sign) of log|sum w e^x| per row, mpmath at 50 digits (nothing kept: -inf, sign 0)."""
-    hi, lo, sign = np.empty(len(rows)), np.zeros(len(rows)), np.empty(len(rows))
-    with mpmath.workdps(50):
-        for r, row in enumerate(rows):
-            s = mpmath.mpf(0)
-            for k, v in enumerate(row):
-                if keep is not None and not keep[r, k]:
-                    continue
-                wk = 1 if w is None else mpmath.mpf(float(w[r, k]))
-                if wk == 0:
-                    continue
-                s += wk * mpmath.exp(mpmath.mpf(float(v)))
-            if s == 0:
-                hi[r], sign[r] = -np.inf, 0.0
-                continue
-            v = mpmath.log(abs(s))
-            hi[r] = float(v)
-            lo[r] = float(v - mpmath.mpf(hi[r]))
-            sign[r] = 1.0 if s > 0 else -1.0
-    return hi, lo, sign
-
-
-def mp_softmax_rows(rows, keep=None, log=False):
-    hi, lo = np.empty(rows.shape), np.zeros(rows.shape)
-    with mpmath.workdps(50):
-        for r, row in enumerate(rows):
-            kept = [k for k in range(len(row)) if keep is None or keep[r, k]]
-            m = max(mpmath.mpf(float(row[k])) for k in kept)
-            s = mpmath.fsum(mpmath.exp(mpmath.mpf(float(row[k])) - m) for k in kept)
-            for k in range(len(row)):
-                if k not in kept:
-                    hi[r, k] = -np.inf if log else 0.0
-                    continue
-                ls = (mpmath.mpf(float(row[k])) - m) - mpmath.log(s)
-                v = ls if log else mpmath.exp(ls)
-                hi[r, k] = float(v)
-                lo[r, k] = float(v - mpmath.mpf(hi[r, k]))
-    return hi, lo
-
-
 def rows_of(a, axes):
     """a with the reduced axes last, as (rows, n), and the kept shape."""
     kept = [i for i in range(a.ndim) if i not in axes]

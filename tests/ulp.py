@@ -33,3 +33,49 @@ def sweep(dtype, lo=-np.inf, hi=np.inf, n=4000, seed=0):
     ends = np.array([lo_d, hi_d], dtype=dtype)
     inside = np.linspace(lo_d, hi_d, 64).astype(dtype) if np.isfinite(lo) and np.isfinite(hi) else []
     return np.unique(np.concatenate([x, ends, np.asarray(inside, dtype=dtype)]))
+
+
+# row references for the tests of the chunked (Dask) reductions and their C stages
+def mp_lse_rows(rows, w=None, keep=None):
+    """(hi, lo, sign) of log|sum w e^x| per row, mpmath at 50 digits (nothing kept: -inf, sign 0)."""
+    import mpmath
+    hi, lo, sign = np.empty(len(rows)), np.zeros(len(rows)), np.empty(len(rows))
+    with mpmath.workdps(50):
+        for r, row in enumerate(rows):
+            s = mpmath.mpf(0)
+            for k, v in enumerate(row):
+                if keep is not None and not keep[r, k]:
+                    continue
+                wk = 1 if w is None else mpmath.mpf(float(w[r, k]))
+                if wk == 0:
+                    continue
+                s += wk * mpmath.exp(mpmath.mpf(float(v)))
+            if s == 0:
+                hi[r], sign[r] = -np.inf, 0.0
+                continue
+            v = mpmath.log(abs(s))
+            hi[r] = float(v)
+            lo[r] = float(v - mpmath.mpf(hi[r]))
+            sign[r] = 1.0 if s > 0 else -1.0
+    return hi, lo, sign
+
+
+def mp_softmax_rows(rows, keep=None, log=False):
+    """(hi, lo) of softmax (log_softmax with log=True) per row, mpmath at 50 digits; entries
+    not kept: 0 (-inf)."""
+    import mpmath
+    hi, lo = np.empty(rows.shape), np.zeros(rows.shape)
+    with mpmath.workdps(50):
+        for r, row in enumerate(rows):
+            kept = [k for k in range(len(row)) if keep is None or keep[r, k]]
+            m = max(mpmath.mpf(float(row[k])) for k in kept)
+            s = mpmath.fsum(mpmath.exp(mpmath.mpf(float(row[k])) - m) for k in kept)
+            for k in range(len(row)):
+                if k not in kept:
+                    hi[r, k] = -np.inf if log else 0.0
+                    continue
+                ls = (mpmath.mpf(float(row[k])) - m) - mpmath.log(s)
+                v = ls if log else mpmath.exp(ls)
+                hi[r, k] = float(v)
+                lo[r, k] = float(v - mpmath.mpf(hi[r, k]))
+    return hi, lo
