@@ -63,7 +63,7 @@ def extensions():
     depends = [os.path.join(dp, f) for dp, _, fs in os.walk("src_c") for f in fs if f.endswith(".h")]
     kernels = Extension(
         "fastact.kernels", ["fastact/kernels.pyx", "src_c/fa_dispatch.c", "src_c/fa_threads.c", "src_c/fa_capi.c",
-                            "src_c/fa_chunk.c"],
+                            "src_c/fa_chunk.c", "src_c/fa_slice_blocks.c"],
         include_dirs=["src_c"], extra_compile_args=C_FLAGS, depends=depends,
         # fastact.h: plain declarations here; consumers get calls through the capsule table
         define_macros=[("FASTACT_BUILDING_LIBRARY", None)])

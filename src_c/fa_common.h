@@ -201,6 +201,8 @@ int fa_set_num_threads(int n);
  * chunk is done.  fn must give the same result however [0, count) is cut. */
 void fa_parallel_for(ptrdiff_t count, ptrdiff_t grain, void (*fn)(void *ctx, ptrdiff_t begin, ptrdiff_t end),
                      void *ctx);
+/* one long softmax / log_softmax / logsumexp slice in fixed blocks (fa_slice_blocks.c): 1 if done */
+int fa_slice_in_blocks(int op, int dt, const void *x, void *y, ptrdiff_t n, const fa_axis_opts *opts);
 /* The kernel calls of fastact._core and of the public entry points: split over threads when
  * the call is large (fa_dispatch.c); op = FA_OP_<name>, of a function of that shape. */
 void fa_run_unary_f32(int op, const float *x, float *y, ptrdiff_t n, const fa_params *p);

@@ -110,7 +110,9 @@ const char *fa_isa_in_use(void) { return fa_isa_name(fa_current); }
  * the same bits).  Row-wise and reducing: blocks of whole (n, inner) slices along `outer`,
  * with mask, weights and sign offset alike (the kernels carry nothing from one slice to the
  * next: the float64 log_softmax rows that write row r inside row r+1 finish their last
- * row before returning).  A call of one slice runs on the caller.
+ * row before returning).  One contiguous slice (outer = inner = 1) of softmax, log_softmax or
+ * logsumexp with >= 2^18 entries is cut into fixed blocks (fa_slice_blocks.c), whatever the
+ * thread count; any other call of one slice runs on the caller.
  *
  * Where splitting starts: per function, from its cost class in fastact_functions.h.  Waking
  * a worker and sharing the chunks costs ~5-50 us, so a call splits only when half of it
@@ -208,6 +210,8 @@ void fa_run_axis_##T(int op, const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t
     fa_axis_##T##_fn kernel = FA_KERNEL(axis, T, op);                                      \
     if (outer <= 0 || inner <= 0)                                                          \
         return;                                                                            \
+    if (outer == 1 && inner == 1 && fa_slice_in_blocks(op, FA_DT_##T, x, y, n, opts))      \
+        return;                  /* one long slice: fixed blocks (fa_slice_blocks.c) */    \
     if (outer < 2 || n <= 0 || outer * n * inner < fa_op_split_min[op]                     \
         || fa_get_num_threads() == 1) {                                                    \
         kernel(x, y, outer, n, inner, opts);                                               \

@@ -847,3 +847,114 @@ def test_log_softmax_and_cross_entropy_of_a_dominant_entry_with_tiny_l(isa, wher
         rows = np.arange(len(x))
         loss = fa.cross_entropy(x, t, reduction="none")
         assert ulp_errors(loss, -qh[rows, t], -ql[rows, t], F32).max() <= 4
+
+
+# ---------------------------------------------------------------- one long slice
+# A slice of >= 2^18 contiguous entries (axis=None, (1, n) along the last axis, (n, 1) along
+# axis 0) is cut into blocks of 2^16 whose statistics are combined (src_c/fa_slice_blocks.c).
+LONG_SLICE_N = (1 << 18) + 4321
+
+
+def long_slice_kinds():
+    rng = np.random.default_rng(21)
+    base = rng.normal(0, 3, LONG_SLICE_N)
+    peaked = base.copy()
+    peaked[200_000] += 40.0                  # one dominant entry, in the fourth block
+    tail_max = base - 30.0
+    tail_max[-5] = 8.0                       # the max in the short last block
+    return {"normal3": base, "normal3-20": base - 20.0, "normal3+100": base + 100.0,
+            "peaked": peaked, "max-in-last-block": tail_max, "wide": rng.uniform(-300, 300, LONG_SLICE_N)}
+
+
+@pytest.mark.skipif(not LONGDOUBLE_OK, reason="long double is not 80-bit here")
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_one_long_slice_accuracy(isa, dtype):
+    for kind, x64 in long_slice_kinds().items():
+        x = x64.astype(dtype)
+        (lh, ll), (sh, sl), (qh, ql) = ld_reference(x.reshape(1, -1))
+        for arr, axis in ((x, None), (x.reshape(1, -1), -1), (x.reshape(-1, 1), 0)):
+            lse = np.asarray(fa.logsumexp(arr, axis=axis)).reshape(-1)
+            assert ulp_errors(lse, lh, ll, dtype).max() <= LSE_ULP, (kind, axis)
+            assert ulp_errors(fa.softmax(arr, axis=axis).reshape(1, -1), sh, sl, dtype).max() <= SOFTMAX_ULP, (kind, axis)
+            assert ulp_errors(fa.log_softmax(arr, axis=axis).reshape(1, -1), qh, ql, dtype).max() <= SOFTMAX_ULP, (kind, axis)
+
+
+@pytest.fixture(scope="module")
+def normalised_long_slice():
+    """log-probabilities re-normalised in float64 and their exact logsumexp (mpmath)."""
+    rng = np.random.default_rng(22)
+    x = rng.normal(0, 3, LONG_SLICE_N)
+    x = x - np.log(np.sum(np.exp(x - x.max()))) - x.max()
+    refs = {}
+    for dtype in (F32, F64):
+        xd = x.astype(dtype)
+        with mpmath.workdps(40):
+            v = mpmath.log(mpmath.fsum(mpmath.exp(mpmath.mpf(float(t))) for t in xd))
+        refs[dtype] = (xd, v)
+    return refs
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_one_long_slice_that_cancels(isa, dtype, normalised_long_slice):
+    """logsumexp of normalised log-probabilities over one long slice (result ~1e-8 / ~1e-16):
+    the blocks' exact shift-0 sums are combined, as for rows (docs/SPEC.md, Status)."""
+    x, v = normalised_long_slice[dtype]
+    got = float(fa.logsumexp(x))
+    hi = float(v)
+    lo = float(v - mpmath.mpf(hi))
+    if dtype == F32 or abs(hi) >= 2.0 ** -25:
+        assert ulp_errors(np.array([got], dtype), np.array([hi]), np.array([lo]), dtype).max() <= LSE_ULP
+    else:
+        assert abs(mpmath.mpf(got) - v) <= 2.0 ** -70, (got, hi)
+
+
+@pytest.mark.skipif(not LONGDOUBLE_OK, reason="long double is not 80-bit here")
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_one_long_slice_where_b_and_sign(isa, dtype):
+    rng = np.random.default_rng(23)
+    x = rng.normal(0, 3, LONG_SLICE_N).astype(dtype)
+    where = rng.random(LONG_SLICE_N) < 0.6
+    kept = x[where].reshape(1, -1)
+    (lh, ll), (sh, sl), (qh, ql) = ld_reference(kept)
+    assert ulp_errors(np.array([fa.logsumexp(x, where=where)]), lh, ll, dtype).max() <= LSE_ULP
+    y = fa.softmax(x, where=where)
+    assert np.all(y[~where] == 0) and ulp_errors(y[where], sh[0], sl[0], dtype).max() <= SOFTMAX_ULP
+    q = fa.log_softmax(x, where=where)
+    assert np.all(q[~where] == -np.inf) and ulp_errors(q[where], qh[0], ql[0], dtype).max() <= SOFTMAX_ULP
+    # weights of both signs: |sum b e^x| and its sign, against a long double sum
+    b = rng.uniform(-1, 1.5, LONG_SLICE_N).astype(dtype)
+    xl, bl = x.astype(np.longdouble), b.astype(np.longdouble)
+    m = xl.max()
+    total = np.sum(bl * np.exp(xl - m))
+    ref = m + np.log(np.abs(total))
+    rh = np.array([float(ref)])
+    rl = np.array([float(ref - np.longdouble(rh[0]))])
+    v, sign = fa.logsumexp(x, b=b, return_sign=True)
+    assert sign == np.sign(float(total))
+    assert ulp_errors(np.array([v], dtype), rh, rl, dtype).max() <= LSE_ULP
+    if total < 0:
+        with np.errstate(invalid="ignore"):
+            assert np.isnan(fa.logsumexp(x, b=b))
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_one_long_slice_special_values(isa, dtype):
+    x = np.random.default_rng(24).normal(0, 3, LONG_SLICE_N).astype(dtype)
+    cases = {"nan": (-3, np.nan), "inf": (70_000, np.inf)}
+    for name, (at, value) in cases.items():
+        y = x.copy()
+        y[at] = value
+        lse = fa.logsumexp(y)
+        assert (np.isnan(lse) if name == "nan" else lse == np.inf)
+        assert np.all(np.isnan(fa.softmax(y))) and np.all(np.isnan(fa.log_softmax(y)))
+    y = np.full(LONG_SLICE_N, -np.inf, dtype)
+    assert fa.logsumexp(y) == -np.inf
+    assert fa.logsumexp(y, return_sign=True)[1] == 0
+    assert np.all(np.isnan(fa.softmax(y))) and np.all(np.isnan(fa.log_softmax(y)))
+    none = np.zeros(LONG_SLICE_N, bool)
+    assert fa.logsumexp(x, where=none) == -np.inf
+    assert np.all(fa.softmax(x, where=none) == 0) and np.all(fa.log_softmax(x, where=none) == -np.inf)
+    # -inf entries: softmax 0 / log_softmax -inf there, the rest within the bound
+    y = x.copy()
+    y[::5] = -np.inf
+    assert np.all(fa.softmax(y)[::5] == 0) and np.all(fa.log_softmax(y)[::5] == -np.inf)

@@ -387,3 +387,48 @@ assert np.array_equal(fa.softmax(x.reshape(3, -1), axis=-1), expected)
 print("ok")
 """
     assert run_python(code, None).strip() == "ok"
+
+
+# ---------------------------------------------------------------------------------------
+# one long slice (axis=None, (1, n) along the last axis, (n, 1) along axis 0): cut into fixed
+# blocks of 2^16 entries whatever the thread count (src_c/fa_slice_blocks.c)
+
+SLICE_N = (1 << 18) + 4321           # five blocks, the last one short
+
+
+def long_slice(kind, dtype):
+    rng = np.random.default_rng(5)
+    x = rng.normal(0, 3, SLICE_N)
+    if kind == "nan-last-block":
+        x[-3] = np.nan
+    elif kind == "inf":
+        x[70_000] = np.inf
+    elif kind == "minus-inf":
+        x[::5] = -np.inf
+    elif kind == "all-minus-inf":
+        x[:] = -np.inf
+    elif kind == "normalised":
+        x = x - np.log(np.sum(np.exp(x)))
+    return x.astype(dtype)
+
+
+@pytest.mark.parametrize("kind", ["normal", "nan-last-block", "inf", "minus-inf", "all-minus-inf", "normalised"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_one_long_slice_bits_do_not_depend_on_threads(kind, dtype, isa):
+    x = long_slice(kind, dtype)
+    for name in ("softmax", "log_softmax", "logsumexp"):
+        f = getattr(fa, name)
+        for arr, axis in ((x, None), (x.reshape(1, -1), -1), (x.reshape(-1, 1), 0)):
+            assert_thread_independent(f, arr, axis=axis, what=f"{name} {kind} {arr.shape} axis={axis} on {isa}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_one_long_slice_mask_weights_and_sign_on_threads(dtype):
+    x = long_slice("normal", dtype)
+    rng = np.random.default_rng(6)
+    where = rng.random(SLICE_N) < 0.7
+    b = rng.uniform(-1, 2, SLICE_N).astype(dtype)
+    for name in ("softmax", "log_softmax", "logsumexp"):
+        assert_thread_independent(getattr(fa, name), x, where=where, what=f"{name} where=")
+    assert_thread_independent(fa.logsumexp, x, b=b, return_sign=True, what="logsumexp b= sign")
+    assert_thread_independent(fa.logsumexp, x, b=b, where=where, return_sign=True, what="logsumexp b= where= sign")

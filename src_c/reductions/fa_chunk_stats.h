@@ -7,9 +7,10 @@
  *               w e^(x - M) pass, fa_rows.h, fa_stats_f32.h, fa_rows_f64.h) -> (M, C, t, te),
  *               S = C + t + te as a double-double; special rows (M = +inf) by
  *               fa_sm_lse_special_T; the exact shift-0 sum S0 by fa_lse_exact.h.
- *   output      fa_out_row_f32 (float32 rows with M in the float32 lanes' range) or
- *               fa_sm_row_out_T (x - M exact into the exp, 1/S as a double-double) from the
- *               slice's (M, S) -- the in-memory output pass, only the statistics differ.
+ *   output      fa_out_row_f32 (float32 rows with M in the float32 lanes' range),
+ *               fa_sm_row_out_fast_f64 (float64 rows without a mask: the direct reduction)
+ *               or fa_sm_row_out_T (x - M exact into the exp, 1/S as a double-double) from
+ *               the slice's (M, S) -- the in-memory output pass, only the statistics differ.
  *   combine     M = max M_c; S = sum of S_c e^(M_c - M): M_c - M exact (two-sum, dh + dl),
  *               e^dh a double-double (fa_exp_dd_f64, ~2^-77) times (1 + dl), S_c times it
  *               in double-double, added by two-sums: the combine loses nothing a float64
@@ -144,6 +145,8 @@ static void fa_chunk_row_out_##T(const fa_scalar_##T *x, const unsigned char *mk
         fa_out_row_f32((const float *)x, mk, (float *)y, n, M, r->hi + r->lo, l, LOG);            \
     else if (mk)                                                                                  \
         fa_sm_row_out_##T(x, y, mk, n, &s, l, LOG, 1);                                            \
+    else if (sizeof(fa_scalar_##T) == 8)      /* the in-memory float64 rows' direct reduction */  \
+        fa_sm_row_out_fast_f64((const double *)x, NULL, (double *)y, n, &s, l, LOG);              \
     else                                                                                          \
         fa_sm_row_out_##T(x, y, NULL, n, &s, l, LOG, 0);                                          \
 }                                                                                                 \

@@ -1,0 +1,111 @@
+/*
+ * fa_slice_blocks.c -- one long slice of softmax / log_softmax / logsumexp (axis=None, or a
+ * call whose only slice is a contiguous run of n >= FA_SLICE_BLOCKS_MIN entries) cut into
+ * fixed blocks of FA_SLICE_BLOCK entries, so that threads can share it.
+ *
+ * The stages are the Dask path's (fa_chunk.h, reductions/fa_chunk_stats.h), each block a
+ * "chunk" of the slice:
+ *   1. the statistics record of every block (max, sum of w e^(x - max) as a double-double,
+ *      and for logsumexp the exact shift-0 sum where the slice may cancel), blocks shared
+ *      by the threads;
+ *   2. the records combined in block order on the caller (the sums rescaled in
+ *      double-double, fa_chunk_combine);
+ *   3. logsumexp: one value from the combined record; softmax / log_softmax: every block's
+ *      outputs from it, blocks shared by the threads (the in-memory output pass).
+ * The cut depends on n alone, never on the thread count, and every stage computes a block
+ * or the combination alone, so the thread count changes no result bit (tests/test_threads.py).
+ * Accuracy: the Dask path's, the in-memory bounds (docs/SPEC.md section 6; measured in
+ * reductions/fa_chunk_stats.h and by tests/test_reductions.py's long single slices).
+ * Speed: one thread is within a few percent of the one-pass kernel (the slice exceeds L2, so
+ * the in-memory kernel also reads x twice); two threads ~1.6-1.9x (benchmarks/threads.py).
+ * Returns 0 (the caller runs the in-memory kernel) for other functions, shorter slices, or
+ * where the block records cannot be allocated.
+ */
+#include <stdlib.h>
+
+#include "fa_common.h"
+#include "fa_chunk.h"
+
+#define FA_SLICE_BLOCK ((ptrdiff_t)1 << 16)         /* entries per block: 256 KB float32 */
+#define FA_SLICE_BLOCKS_MIN ((ptrdiff_t)1 << 18)    /* a slice from 4 blocks on (1 MB float32: past L2) */
+#define FA_SLICE_STACK_RECS 64
+
+typedef struct fa_slice_job {
+    int stage, dt;
+    size_t size;                   /* bytes per entry */
+    const char *x;
+    char *y;
+    const fa_axis_opts *opts;
+    ptrdiff_t n;
+    fa_chunk_rec *recs;            /* stage STATS: one per block */
+    const fa_chunk_rec *total;     /* output stages: the slice's record */
+    int exact;
+} fa_slice_job;
+
+static void fa_slice_blocks_part(void *ctx, ptrdiff_t begin, ptrdiff_t end)
+{
+    const fa_slice_job *s = (const fa_slice_job *)ctx;
+    for (ptrdiff_t k = begin; k < end; k++) {
+        const ptrdiff_t at = k * FA_SLICE_BLOCK;
+        const ptrdiff_t len = s->n - at < FA_SLICE_BLOCK ? s->n - at : FA_SLICE_BLOCK;
+        fa_chunk_job j = {0};
+        j.x = s->x + at * s->size;
+        j.y = s->y ? s->y + at * s->size : NULL;
+        j.mask = s->opts && s->opts->mask ? s->opts->mask + at : NULL;
+        j.b = s->opts && s->opts->b ? (const char *)s->opts->b + at * s->size : NULL;
+        j.rows = 1;
+        j.n = len;
+        j.rec = s->stage == FA_CHUNK_STATS ? &s->recs[k] : (fa_chunk_rec *)s->total;
+        j.exact = s->exact;
+        fa_chunk_run(s->stage, s->dt, &j);
+    }
+}
+
+int fa_slice_in_blocks(int op, int dt, const void *x, void *y, ptrdiff_t n, const fa_axis_opts *opts)
+{
+    const int lse = op == FA_OP_logsumexp;
+    if (n < FA_SLICE_BLOCKS_MIN || !(lse || op == FA_OP_softmax || op == FA_OP_log_softmax))
+        return 0;
+    const ptrdiff_t blocks = (n + FA_SLICE_BLOCK - 1) / FA_SLICE_BLOCK;
+    fa_chunk_rec stack[FA_SLICE_STACK_RECS], total;
+    fa_chunk_rec *recs = blocks <= FA_SLICE_STACK_RECS ? stack
+                                                      : (fa_chunk_rec *)malloc((size_t)blocks * sizeof(fa_chunk_rec));
+    if (!recs)
+        return 0;
+    fa_slice_job s = {FA_CHUNK_STATS, dt, dt == FA_DT_f32 ? sizeof(float) : sizeof(double),
+                      (const char *)x, NULL, opts, n, recs, NULL, lse};
+    fa_parallel_for(blocks, 1, fa_slice_blocks_part, &s);
+
+    fa_chunk_job c = {0};
+    c.rows = 1;
+    c.n = blocks;
+    c.in = recs;
+    c.rec = &total;
+    fa_chunk_run(FA_CHUNK_COMBINE, dt, &c);
+    if (recs != stack)
+        free(recs);
+
+    if (lse) {
+        double v, sign;
+        fa_chunk_job l = {0};
+        l.rows = 1;
+        l.rec = &total;
+        l.v = &v;
+        l.sign = &sign;
+        l.return_sign = opts && opts->sign;
+        fa_chunk_run(FA_CHUNK_LSE, dt, &l);
+        if (dt == FA_DT_f32) {
+            *(float *)y = (float)v;
+            if (l.return_sign) *(float *)opts->sign = (float)sign;
+        } else {
+            *(double *)y = v;
+            if (l.return_sign) *(double *)opts->sign = sign;
+        }
+        return 1;
+    }
+    s.stage = op == FA_OP_softmax ? FA_CHUNK_SOFTMAX : FA_CHUNK_LOG_SOFTMAX;
+    s.y = (char *)y;
+    s.total = &total;
+    fa_parallel_for(blocks, 1, fa_slice_blocks_part, &s);
+    return 1;
+}
