@@ -30,6 +30,11 @@ if X86:
 # (two-sum, two-product) stay exact and every compiler gives the same bits.
 C_FLAGS = ["-O3", "-std=gnu11", "-ffp-contract=off", "-fno-math-errno", "-fvisibility=hidden",
            "-Wall", "-Wno-unused-function"]
+# No debug information in the shipped build (Python's CFLAGS add -g): the kernels' objects
+# shrink from ~60 MB to ~3.5 MB and compile ~1.8x faster.  Kept for a sanitizer build (its
+# reports then name source lines) or with FASTACT_DEBUG_INFO=1.
+if "-fsanitize" not in os.environ.get("CFLAGS", "") and not os.environ.get("FASTACT_DEBUG_INFO"):
+    C_FLAGS.append("-g0")
 PUBLIC_HEADERS = ("fastact.h", "fastact_kinds.h", "fastact_functions.h")
 
 
@@ -46,13 +51,18 @@ class BuildExt(build_ext):
 
     def build_extension(self, ext):
         if ext.name == "fastact.kernels":
-            objects = []
-            for isa, flags in ISA_FLAGS.items():
+            # the ISA units are the bulk of the build: compiled side by side, one per core
+            from concurrent.futures import ThreadPoolExecutor
+
+            def compile_unit(isa):
                 src = os.path.join("src_c", "isa", f"fa_isa_{isa}.c")
-                objects += self.compiler.compile(
+                return self.compiler.compile(
                     [src], output_dir=self.build_temp, include_dirs=ext.include_dirs,
-                    extra_postargs=C_FLAGS + flags, depends=ext.depends)
-            ext.extra_objects = objects
+                    extra_postargs=C_FLAGS + ISA_FLAGS[isa], depends=ext.depends)
+
+            os.makedirs(os.path.join(self.build_temp, "src_c", "isa"), exist_ok=True)
+            with ThreadPoolExecutor(max_workers=max(1, min(len(ISA_FLAGS), os.cpu_count() or 1))) as pool:
+                ext.extra_objects = [o for objs in pool.map(compile_unit, ISA_FLAGS) for o in objs]
         super().build_extension(ext)
 
 
