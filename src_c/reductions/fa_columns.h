@@ -19,7 +19,7 @@ enum { FA_SM_OP_SOFTMAX = 0, FA_SM_OP_LOG_SOFTMAX = 1, FA_SM_OP_LSE = 2 };
  *   FA_SM_FAST2SUM_M  m > 0 and every x > -2^k with 2^(k-1) <= m < 2^k, so exponent(x) <=
  *                     exponent(m): Fast2Sum(-m, x), 2 operations
  * In both modes x is first clamped at low = about m - 128 (|m| <= 2^20, so d stays in
- * [-129, 0] with no inf or NaN from -inf entries; exp(-128) is 0 in float32).
+ * [-129, 0] with no inf or NaN from -inf entries; e^-128 is 0 in float32).
  *   FA_SM_TWOSUM      anything else (huge |m|, or entries below -2^k): a full two-sum,
  *                     d clamped at -110 and e zeroed there (inf - inf).
  */
@@ -316,13 +316,13 @@ static int fa_sm_cols_block_abs_f32(const float *xs, float *ys, float *lse_out, 
         }
         if (!(traw >= FA_SM_ABS_TMIN && traw < INFINITY && M <= FA_SM_ABS_HI))
             return 0;
-        const double S = traw * exp(-M);
+        const double S = traw * fa_exp_scalar_f64(-M);
         if (op != FA_SM_OP_SOFTMAX && !(S >= FA_SM_ABS_SMIN))
             return 0;
         if (op == FA_SM_OP_SOFTMAX && !(M >= FA_SM_ABS_OUT_LO && M <= FA_SM_ABS_OUT_HI))
             return 0;
         Sd[k] = S;
-        const double f = op == FA_SM_OP_SOFTMAX ? exp(-M) / S : log(S);
+        const double f = op == FA_SM_OP_SOFTMAX ? fa_exp_scalar_f64(-M) / S : log(S);
         P1[k] = (float)f;
         P2[k] = (float)(f - (double)(float)f);
     }

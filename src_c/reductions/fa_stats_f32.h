@@ -124,7 +124,7 @@ FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff
 /* e^(K ln2 - m) for the chunk and row factors (K ln2 as hi + lo: K*hi exact) */
 FA_INLINE double fa_stats_shift_factor(double K, double m)
 {
-    return exp((K * FA_LN2_HI_F64 - m) + K * FA_LN2_LO_F64);
+    return fa_exp_scalar_f64((K * FA_LN2_HI_F64 - m) + K * FA_LN2_LO_F64);
 }
 
 /* The statistics (M, T, C) of a float32 row; ystore and Ks (if given: softmax rows that stay
