@@ -101,15 +101,9 @@ FA__BCE_GRAD_V(f64)
 /* hi + lo of the lanes of (hi, lo), summed in lane order */
 FA_INLINE void fa_bce_lanes_dd(fa_simd_f64 hi, fa_simd_f64 lo, double *sum)
 {
-    double h[FA_LANES_F64], l[FA_LANES_F64], s = 0.0, err = 0.0;
-    fa_storeu_f64(h, hi);
-    fa_storeu_f64(l, lo);
-    for (int k = 0; k < FA_LANES_F64; k++) {
-        fa_two_sum_acc(&s, &err, h[k]);
-        err += l[k];
-    }
-    sum[0] = s + err;                      /* renormalised (Fast2Sum: |s| >= |err|) */
-    sum[1] = err - (sum[0] - s);
+    double s = 0.0, err = 0.0;
+    fa_two_sum_acc_lanes_f64(&s, &err, hi, lo);
+    sum[0] = fa_fast_two_sum_scalar_f64(s, err, &sum[1]);   /* renormalised: |s| >= |err| */
 }
 
 /*

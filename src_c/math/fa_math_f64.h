@@ -180,10 +180,7 @@ FA_INLINE fa_simd_f64 fa_exp_neg_dd_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts,
 {
     fa_simd_f64 thi, tlo;
     fa_simd_f64 p = fa_exp_reduce_f64(fa_max_f64(fa_set1_f64(-760.0), z), zl, opts, t, n, &thi, &tlo);
-    fa_simd_f64 u = fa_fmadd_f64(thi, p, tlo);
-    fa_simd_f64 em = fa_add_f64(thi, u);
-    *em_lo = fa_add_f64(fa_sub_f64(thi, em), u);
-    return em;
+    return fa_fast_two_sum_f64(thi, fa_fmadd_f64(thi, p, tlo), em_lo);
 }
 
 /* -|x| */
@@ -252,20 +249,17 @@ FA_INLINE fa_simd_f64 fa_exp_dd_f64(fa_simd_f64 z, fa_simd_f64 *lo, fa_simd_f64 
     for (int j = 1; j < 9; j++)
         Q = fa_fmadd_f64(Q, rh, fa_set1_f64(q[j]));
     fa_simd_f64 acc = fa_fmadd_f64(fa_mul_f64(r2h, r2h), Q, fa_add_f64(fa_add_f64(dl, rl), fa_mul_f64(fa_set1_f64(0.5), r2l)));
-    fa_simd_f64 s1 = fa_add_f64(dh, acc), e1 = fa_sub_f64(acc, fa_sub_f64(s1, dh));      /* Fast2Sums */
-    fa_simd_f64 h2 = fa_mul_f64(fa_set1_f64(0.5), r2h);
-    fa_simd_f64 s2 = fa_add_f64(h2, s1), e2 = fa_sub_f64(s1, fa_sub_f64(s2, h2));
-    fa_simd_f64 s3 = fa_add_f64(rh, s2), e3 = fa_sub_f64(s2, fa_sub_f64(s3, rh));
+    fa_simd_f64 e1, s1 = fa_fast_two_sum_f64(dh, acc, &e1);
+    fa_simd_f64 e2, s2 = fa_fast_two_sum_f64(fa_mul_f64(fa_set1_f64(0.5), r2h), s1, &e2);
+    fa_simd_f64 e3, s3 = fa_fast_two_sum_f64(rh, s2, &e3);
     fa_simd_f64 pe = fa_add_f64(e1, fa_add_f64(e2, e3));                               /* p = s3 + pe */
     fa_simd_f64 thi = fa_lut16_f64(fa_exp2_16_hi, tn), tlo = fa_lut16_f64(fa_exp2_16_lo, tn);
     fa_simd_f64 ul, uh = fa_two_prod_f64(thi, s3, &ul);
-    fa_simd_f64 h = fa_add_f64(thi, uh), eh = fa_sub_f64(uh, fa_sub_f64(h, thi));
+    fa_simd_f64 eh, h = fa_fast_two_sum_f64(thi, uh, &eh);
     fa_simd_f64 low = fa_add_f64(fa_add_f64(eh, ul), fa_fmadd_f64(thi, pe, fa_fmadd_f64(tlo, s3, tlo)));
-    fa_simd_f64 hh = fa_add_f64(h, low);
-    *lo = fa_sub_f64(low, fa_sub_f64(hh, h));
     *t = tn;
     *n = nn;
-    return hh;
+    return fa_fast_two_sum_f64(h, low, lo);
 }
 
 /* ---- e^(x - K ln2): exp with its scale shifted by 2^-K (the float64 rows' direct reduction) ----
@@ -350,19 +344,16 @@ FA_INLINE void fa_sm64_exp_dd(double ah, double al, double *hi, double *lo)
     h = fa_scale_exp_f64(h, t, n);
     l = fa_scale_exp_f64(l, t, n);
     const double H = fa_reduce_max_f64(h), Lo = fa_reduce_max_f64(l);   /* every lane alike */
-    const double pl = fma(H, al, Lo + Lo * al);
-    *hi = H + pl;
-    *lo = pl - (*hi - H);
+    *hi = fa_fast_two_sum_scalar_f64(H, fma(H, al, Lo + Lo * al), lo);
 }
 
 /* e^(a - b) with the rounding error of a - b folded in (float64 maxima: 30 - 3.x rounds, and
  * 2^-49 of a dominant entry's T is 8 ULP of its log_softmax) */
 FA_INLINE double fa_sm_exp_diff(double a, double b)
 {
-    const double d = a - b;
+    double err, d = fa_two_sum_scalar_f64(a, -b, &err);
     if (!(d > -INFINITY && d < INFINITY))
         return fa_exp_scalar_f64(d);
-    const double bb = d - a, err = (a - (d - bb)) + (-b - bb);
     return fa_exp_scalar_f64(d) * (1.0 + err);
 }
 
@@ -491,10 +482,7 @@ FA_INLINE fa_simd_f64 fa_erfcx_f64(fa_simd_f64 z, fa_simd_f64 zl, fa_simd_f64 *l
     for (int j = 15; j >= 1; j--)
         y = fa_fmadd_f64(y, s, fa_lut16_f64(fa_erfcx_c[j], idx));
     fa_simd_f64 tail = fa_fmadd_f64(y, s, fa_lut16_f64(fa_erfcx_c0_lo, idx));
-    fa_simd_f64 c0 = fa_lut16_f64(fa_erfcx_c[0], idx);
-    fa_simd_f64 hi = fa_add_f64(c0, tail);
-    *lo = fa_add_f64(fa_sub_f64(c0, hi), tail);
-    return hi;
+    return fa_fast_two_sum_f64(fa_lut16_f64(fa_erfcx_c[0], idx), tail, lo);
 }
 
 /*

@@ -171,15 +171,9 @@ FA_INLINE void fa_gr_slice_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,  
         fa_simd_f64 v = fa_gr_slice_term_##T(y, g, mk, i, n - i < L ? n - i : L, LOG, &lo);       \
         fa_gr_acc(&s0, &c0, v, lo, F32);                                                               \
     }                                                                                             \
-    double hs[2 * FA_LANES_F64], hc[2 * FA_LANES_F64], tot = 0.0, err = 0.0;                      \
-    fa_storeu_f64(hs, s0);                                                                        \
-    fa_storeu_f64(hs + L, s1);                                                                    \
-    fa_storeu_f64(hc, c0);                                                                        \
-    fa_storeu_f64(hc + L, c1);                                                                    \
-    for (ptrdiff_t k = 0; k < 2 * L; k++) {                                                       \
-        fa_two_sum_acc(&tot, &err, hs[k]);                                                        \
-        err += hc[k];                                                                             \
-    }                                                                                             \
+    double tot = 0.0, err = 0.0;                                                                  \
+    fa_two_sum_acc_lanes_f64(&tot, &err, s0, c0);                                                 \
+    fa_two_sum_acc_lanes_f64(&tot, &err, s1, c1);                                                 \
     if (F32) {                                                                                    \
         if (LOG)                                                                                  \
             fa_gr_log_softmax_out_f32((const float *)y, (const float *)g, mk, (float *)out, n, tot + err); \

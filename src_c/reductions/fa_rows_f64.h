@@ -78,20 +78,14 @@ FA_INLINE void fa_sm64_rel_factor(double m, double K, double *hi, double *lo)
 enum { FA_SM64_PAIRS_STATS = 1, FA_SM64_PAIRS_SOFTMAX = 0 };   /* PAIRS per caller (measured) */
 FA_INLINE void fa_sm64_kahan_total(const fa_simd_f64 *t, const fa_simd_f64 *c, double *hi, double *lo)
 {
-    double a[FA_LANES_F64], b[FA_LANES_F64], h = 0.0, l = 0.0;
+    double h = 0.0, l = 0.0;
     fa_simd_f64 e01, e23, e;
     fa_simd_f64 s01 = fa_two_sum_f64(t[0], t[1], &e01), s23 = fa_two_sum_f64(t[2], t[3], &e23);
     fa_simd_f64 s = fa_two_sum_f64(s01, s23, &e);
     e = fa_add_f64(fa_add_f64(e, e01), e23);
     e = fa_sub_f64(e, fa_add_f64(fa_add_f64(c[0], c[1]), fa_add_f64(c[2], c[3])));
-    fa_storeu_f64(a, s);
-    fa_storeu_f64(b, e);
-    for (int k = 0; k < FA_LANES_F64; k++) {
-        fa_two_sum_acc(&h, &l, a[k]);
-        l += b[k];
-    }
-    *hi = h + l;
-    *lo = l - (*hi - h);
+    fa_two_sum_acc_lanes_f64(&h, &l, s, e);
+    *hi = fa_fast_two_sum_scalar_f64(h, l, lo);
 }
 
 /* one vector of fa_sm64_chunk_sum: the term of v (in: the lanes that count when !full),
@@ -201,8 +195,9 @@ FA_INLINE void fa_sm64_stats_chunk(fa_sm_stats *s, const double *x, ptrdiff_t le
     else
         fa_sm64_chunk_sum(x, len, mx, K, FA_SM64_CLAMP, 1, FA_SM64_PAIRS_STATS, NULL, &uh, &ul, &ck, o);
     fa_sm64_rel_factor(mx, K, &fh, &fl);
-    tk = uh * fh;
-    const double tl = fma(uh, fh, -tk) + (uh * fl + ul * fh);
+    double tl;
+    tk = fa_two_prod_scalar_f64(uh, fh, &tl);
+    tl += uh * fl + ul * fh;
     fa_sm_merge(s, mx, tk, ck);
     if (mx >= before)                /* tk entered at scale 1 (below, tl is under 2^-53 of it) */
         s->te += tl;
