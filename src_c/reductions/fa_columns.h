@@ -58,10 +58,13 @@ FA_INLINE void fa_sm_merge_lanes(fa_simd_f64 *M, fa_simd_f64 *T, fa_simd_f64 *Tc
 #define FA_SM_DEFINE_COLS(T)                                                                      \
 /* entries of a row segment as float64 lanes: excluded ones -inf, `in` = included */             \
 FA_INLINE fa_simd_f64 fa_sm_col_load_##T(const fa_scalar_##T *x, const unsigned char *mk,        \
-                                         const fa_scalar_##T *b, ptrdiff_t width, fa_simd_f64 *w, \
-                                         fa_mask_f64 *in, int HAS_MASK, int HAS_B)                \
+                                         const fa_scalar_##T *b, ptrdiff_t at, ptrdiff_t width,   \
+                                         fa_simd_f64 *w, fa_mask_f64 *in, int HAS_MASK, int HAS_B) \
 {                                                                                                 \
     const ptrdiff_t L = FA_LANES_F64;                                                             \
+    x += at;                                                                                      \
+    if (HAS_MASK) mk += at;              /* mk and b may be NULL where not used */                \
+    if (HAS_B) b += at;                                                                           \
     const int full = width >= L;                                                                  \
     fa_simd_f64 v = full ? fa_sm_ld_##T(x) : fa_sm_ldt_##T(x, width, -INFINITY);                  \
     fa_mask_f64 inc = full ? fa_cmpeq_f64(fa_set1_f64(0.0), fa_set1_f64(0.0)) : fa_tail_mask_f64(width); \
@@ -102,18 +105,14 @@ static void fa_sm_col_stats_##T(const fa_scalar_##T *x, const unsigned char *mk,
         }                                                                                         \
         for (ptrdiff_t r = r0; r < r1; r++)                                                       \
             for (int v = 0; v < nv; v++) {                                                        \
-                const ptrdiff_t at = r * inner + v * L;                                           \
-                fa_simd_f64 e = fa_sm_col_load_##T(x + at, mk + (HAS_MASK ? at : 0),              \
-                                                   b + (HAS_B ? at : 0), wv[v], &w, &in, HAS_MASK, HAS_B); \
+                fa_simd_f64 e = fa_sm_col_load_##T(x, mk, b, r * inner + v * L, wv[v], &w, &in, HAS_MASK, HAS_B); \
                 mx[v] = fa_max_f64(e, mx[v]);                                                     \
             }                                                                                     \
         for (int v = 0; v < nv; v++)                                                              \
             ms[v] = fa_select_f64(fa_cmpeq_f64(mx[v], fa_set1_f64(-INFINITY)), fa_set1_f64(0.0), mx[v]); \
         for (ptrdiff_t r = r0; r < r1; r++)                                                       \
             for (int v = 0; v < nv; v++) {                                                        \
-                const ptrdiff_t at = r * inner + v * L;                                           \
-                fa_simd_f64 e = fa_sm_col_load_##T(x + at, mk + (HAS_MASK ? at : 0),              \
-                                                   b + (HAS_B ? at : 0), wv[v], &w, &in, HAS_MASK, HAS_B); \
+                fa_simd_f64 e = fa_sm_col_load_##T(x, mk, b, r * inner + v * L, wv[v], &w, &in, HAS_MASK, HAS_B); \
                 fa_sm_sum_step_##T(e, w, in, ms[v], &t[v], &tc[v], &c[v], 1, HAS_B);                      \
             }                                                                                     \
         for (int v = 0; v < nv; v++)                                                              \
