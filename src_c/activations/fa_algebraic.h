@@ -29,6 +29,12 @@
  * (g/d)/d, d = 1+|x|, <= 2 ULP; 0 at +-inf (no overflow: d^2 is never formed).
  */
 
+/* the forward kernel fa_k_NAME_T and the gradient kernel fa_k_NAME_grad_T of the vector
+ * functions fa_NAME_v_T and fa_NAME_grad_v_T below */
+#define FA_ALGEBRAIC_KERNELS(NAME, T)                                                       \
+FA_UNARY_KERNEL(NAME, T, fa_##NAME##_v_##T)                                                \
+FA_BINARY_KERNEL(NAME##_grad, T, fa_##NAME##_grad_v_##T)
+
 #define FA_ALGEBRAIC(T)                                                                     \
 FA_INLINE fa_simd_##T fa_relu_v_##T(fa_simd_##T x, const fa_params *p) {                  \
     (void)p;                                                                               \
@@ -114,20 +120,13 @@ FA_INLINE fa_simd_##T fa_softsign_grad_v_##T(fa_simd_##T x, fa_simd_##T g, const
     fa_simd_##T d = fa_add_##T(fa_set1_##T(1), fa_abs_##T(x));                             \
     return fa_div_##T(fa_div_##T(g, d), d);                                                \
 }                                                                                          \
-FA_UNARY_KERNEL(relu, T, fa_relu_v_##T)                                                    \
-FA_BINARY_KERNEL(relu_grad, T, fa_relu_grad_v_##T)                                         \
-FA_UNARY_KERNEL(relu6, T, fa_relu6_v_##T)                                                  \
-FA_BINARY_KERNEL(relu6_grad, T, fa_relu6_grad_v_##T)                                       \
-FA_UNARY_KERNEL(leaky_relu, T, fa_leaky_relu_v_##T)                                        \
-FA_BINARY_KERNEL(leaky_relu_grad, T, fa_leaky_relu_grad_v_##T)                             \
-FA_UNARY_KERNEL(hardtanh, T, fa_hardtanh_v_##T)                                            \
-FA_BINARY_KERNEL(hardtanh_grad, T, fa_hardtanh_grad_v_##T)                                 \
-FA_UNARY_KERNEL(hardsigmoid, T, fa_hardsigmoid_v_##T)                                      \
-FA_BINARY_KERNEL(hardsigmoid_grad, T, fa_hardsigmoid_grad_v_##T)                           \
-FA_UNARY_KERNEL(hardswish, T, fa_hardswish_v_##T)                                          \
-FA_BINARY_KERNEL(hardswish_grad, T, fa_hardswish_grad_v_##T)                               \
-FA_UNARY_KERNEL(softsign, T, fa_softsign_v_##T)                                            \
-FA_BINARY_KERNEL(softsign_grad, T, fa_softsign_grad_v_##T)
+FA_ALGEBRAIC_KERNELS(relu, T)                                                              \
+FA_ALGEBRAIC_KERNELS(relu6, T)                                                             \
+FA_ALGEBRAIC_KERNELS(leaky_relu, T)                                                        \
+FA_ALGEBRAIC_KERNELS(hardtanh, T)                                                          \
+FA_ALGEBRAIC_KERNELS(hardsigmoid, T)                                                       \
+FA_ALGEBRAIC_KERNELS(hardswish, T)                                                         \
+FA_ALGEBRAIC_KERNELS(softsign, T)
 
 FA_ALGEBRAIC(f32)
 FA_ALGEBRAIC(f64)

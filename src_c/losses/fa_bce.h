@@ -47,29 +47,17 @@
 #ifndef FA_BCE_H
 #define FA_BCE_H
 
-/* e^-|x| and log1p(e): float64 to full precision (e subnormal where it is); float32 with the
- * float32 family (-|x| clamped to -110, where e^-|x| is below every float32) */
-FA_INLINE fa_simd_f64 fa_bce_exp_f64(fa_simd_f64 x) { return fa_exp_minus_abs_f64(x); }
-FA_INLINE fa_simd_f64 fa_bce_log1p_f64(fa_simd_f64 e) { return fa_log1p_unit_f64(e); }
-FA_INLINE fa_simd_f32 fa_bce_exp_f32(fa_simd_f32 x)
-{
-    fa_simd_f32 n, m;
-    return fa_exp_neg_f32(fa_negabs_clamped_f32(x), &n, &m);     /* NaN kept */
-}
-FA_INLINE fa_simd_f32 fa_bce_log1p_f32(fa_simd_f32 e) { return fa_log1p_unit_f32(e); }
-/* the float32 forward widened to double (see the top): 2^-27 relative, one rounding to float32 */
-FA_INLINE fa_simd_f64 fa_bce_exp_f64w(fa_simd_f64 x)
-{
-    return fa_exp_neg_f64w(fa_max_f64(fa_set1_f64(-700.0), fa_neg_abs_f64(x)));   /* NaN kept */
-}
-FA_INLINE fa_simd_f64 fa_bce_log1p_f64w(fa_simd_f64 e) { return fa_log1p_unit_f64w(e); }
+/* e^-|x| and log1p(e) per kind M are the math family's fa_exp_minus_abs_M and
+ * fa_log1p_unit_M: float64 to full precision (e subnormal where it is); float32 with the
+ * float32 family (-|x| clamped to -110); f64w the float32 forward widened to double (see the
+ * top: 2^-27 relative, one rounding to float32). */
 
 /* l(x, y) (pw: the column's pos_weight, ignored when !has_pw) */
 #define FA__BCE_LOSS_V(T, M)                                                               \
 FA_INLINE fa_simd_##T fa_bce_loss_v_##M(fa_simd_##T x, fa_simd_##T y, fa_simd_##T pw, int has_pw) \
 {                                                                                          \
     const fa_simd_##T zero = fa_set1_##T(0.0);                                             \
-    fa_simd_##T L = fa_bce_log1p_##M(fa_bce_exp_##M(x));                                   \
+    fa_simd_##T L = fa_log1p_unit_##M(fa_exp_minus_abs_##M(x));                            \
     fa_simd_##T omy = fa_sub_##T(fa_set1_##T(1.0), y);                                     \
     fa_simd_##T py = has_pw ? fa_mul_##T(pw, y) : y;                                       \
     fa_simd_##T k = fa_select_##T(fa_cmpgt_##T(x, zero), omy, py);                        \
@@ -86,7 +74,7 @@ FA__BCE_LOSS_V(f64, f64)
 FA_INLINE fa_simd_##T fa_bce_grad_v_##T(fa_simd_##T x, fa_simd_##T y, fa_simd_##T pw, int has_pw) \
 {                                                                                          \
     const fa_simd_##T one = fa_set1_##T(1.0);                                              \
-    fa_simd_##T e = fa_bce_exp_##T(x);                                                     \
+    fa_simd_##T e = fa_exp_minus_abs_##T(x);                                                \
     fa_simd_##T s = fa_div_##T(e, fa_add_##T(one, e));                                     \
     fa_simd_##T omy = fa_sub_##T(one, y);                                                  \
     fa_simd_##T py = has_pw ? fa_mul_##T(pw, y) : y;                                       \
@@ -113,15 +101,9 @@ FA__BCE_GRAD_V(f64)
 /* hi + lo of the lanes of (hi, lo), summed in lane order */
 FA_INLINE void fa_bce_lanes_dd(fa_simd_f64 hi, fa_simd_f64 lo, double *sum)
 {
-    double h[FA_LANES_F64], l[FA_LANES_F64], s = 0.0, err = 0.0;
-    fa_storeu_f64(h, hi);
-    fa_storeu_f64(l, lo);
-    for (int k = 0; k < FA_LANES_F64; k++) {
-        fa_two_sum_acc(&s, &err, h[k]);
-        err += l[k];
-    }
-    sum[0] = s + err;                      /* renormalised (Fast2Sum: |s| >= |err|) */
-    sum[1] = err - (sum[0] - s);
+    double s = 0.0, err = 0.0;
+    fa_two_sum_acc_lanes_f64(&s, &err, hi, lo);
+    sum[0] = fa_fast_two_sum_scalar_f64(s, err, &sum[1]);   /* renormalised: |s| >= |err| */
 }
 
 /*

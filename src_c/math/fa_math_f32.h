@@ -128,6 +128,14 @@ FA_INLINE fa_simd_f32 fa_negabs_clamped_f32(fa_simd_f32 x)
     return fa_max_f32(fa_set1_f32(-110.0f), fa_or_f32(x, fa_set1_f32(-0.0f)));
 }
 
+/* e^-|x| (NaN kept): fa_exp_neg_f32 on -|x| clamped to -110 (below, e^-|x| is under every
+ * float32 and rounds to 0); ~1 ULP, subnormal results rounded once. */
+FA_INLINE fa_simd_f32 fa_exp_minus_abs_f32(fa_simd_f32 x)
+{
+    fa_simd_f32 n, m;
+    return fa_exp_neg_f32(fa_negabs_clamped_f32(x), &n, &m);
+}
+
 
 /* ---- exp variants of the reductions (src_c/reductions/: names fa_sm_*) --------------------
  * The same reduction and polynomial as above (fa_exp_reduce_f32, fa_expm1_reduced_f32), cut
@@ -275,6 +283,13 @@ FA_INLINE fa_simd_f64 fa_exp_neg_f64w(fa_simd_f64 z)
     m = fa_fmadd_f64(m, t, fa_set1_f64(0x1.fffffcp-2));
     m = fa_fmadd_f64(fa_mul_f64(t, t), m, t);
     return fa_fmadd_f64(s, m, s);
+}
+
+/* e^-|x| for a float32 result, in double (NaN kept): fa_exp_neg_f64w on -|x| clamped to -700
+ * (e^-700 and below round to 0 in float32 alike); 2^-27 relative. */
+FA_INLINE fa_simd_f64 fa_exp_minus_abs_f64w(fa_simd_f64 x)
+{
+    return fa_exp_neg_f64w(fa_max_f64(fa_set1_f64(-700.0), fa_or_f64(x, fa_set1_f64(-0.0))));
 }
 
 /* log1p(e) for e in [0, 1], in double: fa_log1p_unit_f32's scheme (same R), error 2^-27.6. */

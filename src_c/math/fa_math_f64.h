@@ -40,8 +40,8 @@ static const double fa_exp2_16_lo[16] __attribute__((aligned(64))) = {   /* 2^(j
     0x1.7a1cd345dcc81p-54, 0x1.11065895048ddp-55, 0x1.2ed02d75b3707p-55, -0x1.e9c23179c2893p-54};
 
 /* The same table for a reduction whose scale 2^floor(n/16) is folded into the magic number
- * (the reductions' e^(x - K ln2): tn = x 16 log2e + 0x1.8p48 - K keeps m = n - 16K in its low
- * bits): fa_exp2_16_adj[j] = bits(fa_exp2_16_hi[j]) - j << 48, so that adding m << 48 to it on
+ * (fa_exp_shifted_f64, e^(x - K ln2): tn = 16 x log2e + 0x1.8p52 - 16K keeps m = n - 16K in
+ * its low bits): fa_exp2_16_adj[j] = bits(fa_exp2_16_hi[j]) - j << 48, so that adding m << 48 to it on
  * the integer side gives 2^(j/16) 2^floor(m/16) exactly; fa_exp2_16_rt[j] = lo[j] / hi[j]
  * rounded (the table's low part relative to its high part). */
 static const double fa_exp2_16_adj[16] __attribute__((aligned(64))) = {
@@ -66,6 +66,20 @@ FA_INLINE fa_simd_f64 fa_exp_q4_f64(fa_simd_f64 r, double sg)
     return fa_fmadd_f64(q, r, fa_set1_f64(0x1.0p-1));
 }
 
+/* The head of Tang's reduction, shared by every float64 exp here: t = 16 z log2e + magic_k
+ * rounded to an integer (*t), *n = t - magic_k = round(16 z log2e), and z - n ln2_hi/16
+ * returned, exact (ln2_hi has 32 significant bits and |n| < 2^21, so n ln2_hi/16 is a double
+ * within ln2/32 of z: Sterbenz).  magic_k = FA_MAGIC_F64 - 16K (K an integer, |16K| < 2^50)
+ * shifts the scale by 2^-K: t's low bits then hold n - 16K, the table index j = n mod 16 is
+ * still their low 4 bits.  sg = -1: the same for -z (the sign folded into the constants). */
+FA_INLINE fa_simd_f64 fa_exp_round_f64(fa_simd_f64 z, fa_simd_f64 magic_k, double sg, fa_simd_f64 *t, fa_simd_f64 *n)
+{
+    fa_simd_f64 tn = fa_fmadd_f64(z, fa_set1_f64(sg * 16 * FA_LOG2E_F64), magic_k);
+    *t = tn;
+    *n = fa_sub_f64(tn, magic_k);
+    return fa_fnmadd_f64(*n, fa_set1_f64(sg * FA_LN2_HI_F64 / 16), z);
+}
+
 /* Options of fa_exp_reduce_f64 (compile-time constants once inlined). */
 enum {
     FA_EXP_LOW = 1,     /* add the caller's low part zl of z */
@@ -83,11 +97,8 @@ enum {
 FA_INLINE fa_simd_f64 fa_exp_reduce_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts, fa_simd_f64 *t,
                                         fa_simd_f64 *n, fa_simd_f64 *thi, fa_simd_f64 *tlo)
 {
-    const fa_simd_f64 magic = fa_set1_f64(FA_MAGIC_F64);
     const double sg = (opts & FA_EXP_NEGATE) ? -1.0 : 1.0;    /* r below is sg * the true r */
-    fa_simd_f64 tn = fa_fmadd_f64(z, fa_set1_f64(sg * 16 * FA_LOG2E_F64), magic);
-    fa_simd_f64 nn = fa_sub_f64(tn, magic);
-    fa_simd_f64 rh = fa_fnmadd_f64(nn, fa_set1_f64(sg * FA_LN2_HI_F64 / 16), z);
+    fa_simd_f64 tn, nn, rh = fa_exp_round_f64(z, fa_set1_f64(FA_MAGIC_F64), sg, &tn, &nn);
     fa_simd_f64 r = fa_fnmadd_f64(nn, fa_set1_f64(sg * FA_LN2_LO_F64 / 16), rh);
     if (opts & FA_EXP_LOW)
         r = fa_add_f64(r, zl);
@@ -169,10 +180,7 @@ FA_INLINE fa_simd_f64 fa_exp_neg_dd_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts,
 {
     fa_simd_f64 thi, tlo;
     fa_simd_f64 p = fa_exp_reduce_f64(fa_max_f64(fa_set1_f64(-760.0), z), zl, opts, t, n, &thi, &tlo);
-    fa_simd_f64 u = fa_fmadd_f64(thi, p, tlo);
-    fa_simd_f64 em = fa_add_f64(thi, u);
-    *em_lo = fa_add_f64(fa_sub_f64(thi, em), u);
-    return em;
+    return fa_fast_two_sum_f64(thi, fa_fmadd_f64(thi, p, tlo), em_lo);
 }
 
 /* -|x| */
@@ -225,11 +233,8 @@ FA_INLINE fa_simd_f64 fa_exp_dd_f64(fa_simd_f64 z, fa_simd_f64 *lo, fa_simd_f64 
 {
     static const double q[9] = {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0,
                                 1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0};
-    const fa_simd_f64 magic = fa_set1_f64(FA_MAGIC_F64);
     z = fa_max_f64(fa_set1_f64(-760.0), fa_min_f64(fa_set1_f64(709.0), z));
-    fa_simd_f64 tn = fa_fmadd_f64(z, fa_set1_f64(16 * FA_LOG2E_F64), magic);
-    fa_simd_f64 nn = fa_sub_f64(tn, magic);
-    fa_simd_f64 r0 = fa_fnmadd_f64(nn, fa_set1_f64(FA_LN2_HI_F64 / 16), z);          /* exact */
+    fa_simd_f64 tn, nn, r0 = fa_exp_round_f64(z, fa_set1_f64(FA_MAGIC_F64), 1.0, &tn, &nn);  /* exact */
     fa_simd_f64 pl, ph = fa_two_prod_f64(nn, fa_set1_f64(FA_LN2_LO_F64 / 16), &pl);
     fa_simd_f64 rl, rh = fa_two_sum_f64(r0, fa_neg_f64(ph), &rl);
     rl = fa_sub_f64(rl, fa_fmadd_f64(nn, fa_set1_f64(FA_LN2_LO2_F64 / 16), pl));
@@ -244,21 +249,72 @@ FA_INLINE fa_simd_f64 fa_exp_dd_f64(fa_simd_f64 z, fa_simd_f64 *lo, fa_simd_f64 
     for (int j = 1; j < 9; j++)
         Q = fa_fmadd_f64(Q, rh, fa_set1_f64(q[j]));
     fa_simd_f64 acc = fa_fmadd_f64(fa_mul_f64(r2h, r2h), Q, fa_add_f64(fa_add_f64(dl, rl), fa_mul_f64(fa_set1_f64(0.5), r2l)));
-    fa_simd_f64 s1 = fa_add_f64(dh, acc), e1 = fa_sub_f64(acc, fa_sub_f64(s1, dh));      /* Fast2Sums */
-    fa_simd_f64 h2 = fa_mul_f64(fa_set1_f64(0.5), r2h);
-    fa_simd_f64 s2 = fa_add_f64(h2, s1), e2 = fa_sub_f64(s1, fa_sub_f64(s2, h2));
-    fa_simd_f64 s3 = fa_add_f64(rh, s2), e3 = fa_sub_f64(s2, fa_sub_f64(s3, rh));
+    fa_simd_f64 e1, s1 = fa_fast_two_sum_f64(dh, acc, &e1);
+    fa_simd_f64 e2, s2 = fa_fast_two_sum_f64(fa_mul_f64(fa_set1_f64(0.5), r2h), s1, &e2);
+    fa_simd_f64 e3, s3 = fa_fast_two_sum_f64(rh, s2, &e3);
     fa_simd_f64 pe = fa_add_f64(e1, fa_add_f64(e2, e3));                               /* p = s3 + pe */
     fa_simd_f64 thi = fa_lut16_f64(fa_exp2_16_hi, tn), tlo = fa_lut16_f64(fa_exp2_16_lo, tn);
     fa_simd_f64 ul, uh = fa_two_prod_f64(thi, s3, &ul);
-    fa_simd_f64 h = fa_add_f64(thi, uh), eh = fa_sub_f64(uh, fa_sub_f64(h, thi));
+    fa_simd_f64 eh, h = fa_fast_two_sum_f64(thi, uh, &eh);
     fa_simd_f64 low = fa_add_f64(fa_add_f64(eh, ul), fa_fmadd_f64(thi, pe, fa_fmadd_f64(tlo, s3, tlo)));
-    fa_simd_f64 hh = fa_add_f64(h, low);
-    *lo = fa_sub_f64(low, fa_sub_f64(hh, h));
     *t = tn;
     *n = nn;
-    return hh;
+    return fa_fast_two_sum_f64(h, low, lo);
 }
+
+/* ---- e^(x - K ln2): exp with its scale shifted by 2^-K (the float64 rows' direct reduction) ----
+ * Tang's scheme above (fa_exp_round_f64, the Cody-Waite ln2_hi/lo split, the degree-4 q of
+ * fa_exp_q4_f64, the 16-entry table) with magic_k = fa_exp_shift_magic_f64(K) = 0x1.8p52 - 16K:
+ * e^(x - K ln2) = 2^(j/16) 2^floor(m/16) e^r, m = n - 16K, n = round(16 x log2e), j = n mod 16,
+ * r = (x - n ln2_hi/16) - n ln2_lo/16, |r| <= 0.0217, so x - K ln2 is never formed (the
+ * reductions' chunk sums: K = round(mk log2e) of the chunk max mk, |x| < 2^16 keeps |n| < 2^21).
+ * Modes (compile-time once inlined):
+ *   FA_EXP_SHIFT_NORMAL  every result a normal number (x >= mk - 700 in the reductions):
+ *                        THI = 2^(j/16) 2^floor(m/16) exactly, one integer addition of m << 48
+ *                        to fa_exp2_16_adj[j], zero where keep is false (masked integer add);
+ *                        the result THI (1 + (p + tlo/thi)), p = r + r^2 q(r), rounded once.
+ *   FA_EXP_SHIFT_CLAMP   x clamped at low first (max keeps NaN; the reductions pass mk - 760,
+ *                        whose terms scale to 0, and -inf gives no NaN); em = thi + (thi p + tlo)
+ *                        in [0.97, 2.05] scaled by fa_scale_exp_f64 (vscalefpd, or two products
+ *                        below 2^-1000), one rounding into the subnormals; 0 where keep is false.
+ * Error: one rounding (2^-53 relative) + q's 2^-54.8 + the table's tlo/thi rounding (2^-106):
+ * <= 1.35 ULP in theory; measured 0.52 ULP (NORMAL) against long double expl on 2^22 x in
+ * [K ln2 - 700, K ln2 + 1], K in {0, +-1, +-700, +-2^16 log2e}, every variant.  Constants: ln2
+ * split and log2e as in fa_exp_reduce_f64, tables fa_exp2_16_hi/lo/adj/rt (mpmath). */
+enum { FA_EXP_SHIFT_NORMAL = 1, FA_EXP_SHIFT_CLAMP = 2 };
+
+/* magic_k of fa_exp_shifted_f64 for an integer K, |K| < 2^20 (exact) */
+FA_INLINE fa_simd_f64 fa_exp_shift_magic_f64(double K) { return fa_set1_f64(FA_MAGIC_F64 - 16.0 * K); }
+
+FA_INLINE fa_simd_f64 fa_exp_shifted_f64(fa_simd_f64 x, fa_simd_f64 magic_k, fa_simd_f64 low, fa_mask_f64 keep,
+                                         int mode)
+{
+    fa_simd_f64 t, n;
+    if (mode == FA_EXP_SHIFT_CLAMP)
+        x = fa_max_f64(low, x);              /* keeps NaN */
+    fa_simd_f64 r = fa_exp_round_f64(x, magic_k, 1.0, &t, &n);
+    r = fa_fnmadd_f64(n, fa_set1_f64(FA_LN2_LO_F64 / 16), r);
+    fa_simd_f64 q = fa_exp_q4_f64(r, 1.0);
+    fa_simd_f64 r2 = fa_mul_f64(r, r);
+    if (mode == FA_EXP_SHIFT_NORMAL) {
+        fa_simd_f64 T = fa_bits_add_maskz_f64(keep, fa_lut16_f64(fa_exp2_16_adj, t), fa_bits_shl_f64(t, 48));
+        fa_simd_f64 p = fa_fmadd_f64(r2, q, fa_add_f64(r, fa_lut16_f64(fa_exp2_16_rt, t)));
+        return fa_fmadd_f64(T, p, T);
+    }
+    fa_simd_f64 p = fa_fmadd_f64(r2, q, r);
+    fa_simd_f64 thi = fa_lut16_f64(fa_exp2_16_hi, t), tlo = fa_lut16_f64(fa_exp2_16_lo, t);
+    fa_simd_f64 em = fa_add_f64(thi, fa_fmadd_f64(thi, p, tlo));
+    em = fa_scale_exp_f64(em, t, fa_sub_f64(t, fa_set1_f64(FA_MAGIC_F64)));   /* by 2^floor(m/16) */
+    return fa_select_f64(keep, em, fa_set1_f64(0.0));
+}
+
+/* ---- scalar exp (one call per slice or per chunk) ----------------------------------------
+ * fa_exp_scalar_f64: libm's exp (glibc: < 1 ULP, correctly rounded in practice), for the
+ * per-slice and per-chunk factors of the reductions (e^(mk - M), e^(K ln2 - m), e^-M) and
+ * their rare scalar re-sums: one call per slice or chunk costs nothing against the vector
+ * terms, and these factors were computed with it, so the bits stay.  Both dtypes use it:
+ * the float32 reductions compute their factors in double. */
+FA_INLINE double fa_exp_scalar_f64(double z) { return exp(z); }
 
 /* ---- exp variants of the reductions (src_c/reductions/: names fa_sm_*) --------------------
  * float64-accuracy e^d on lanes, e^(x - m) with x - m as a two-sum fed in as the low part,
@@ -288,20 +344,17 @@ FA_INLINE void fa_sm64_exp_dd(double ah, double al, double *hi, double *lo)
     h = fa_scale_exp_f64(h, t, n);
     l = fa_scale_exp_f64(l, t, n);
     const double H = fa_reduce_max_f64(h), Lo = fa_reduce_max_f64(l);   /* every lane alike */
-    const double pl = fma(H, al, Lo + Lo * al);
-    *hi = H + pl;
-    *lo = pl - (*hi - H);
+    *hi = fa_fast_two_sum_scalar_f64(H, fma(H, al, Lo + Lo * al), lo);
 }
 
 /* e^(a - b) with the rounding error of a - b folded in (float64 maxima: 30 - 3.x rounds, and
  * 2^-49 of a dominant entry's T is 8 ULP of its log_softmax) */
 FA_INLINE double fa_sm_exp_diff(double a, double b)
 {
-    const double d = a - b;
+    double err, d = fa_two_sum_scalar_f64(a, -b, &err);
     if (!(d > -INFINITY && d < INFINITY))
-        return exp(d);
-    const double bb = d - a, err = (a - (d - bb)) + (-b - bb);
-    return exp(d) * (1.0 + err);
+        return fa_exp_scalar_f64(d);
+    return fa_exp_scalar_f64(d) * (1.0 + err);
 }
 
 /*
@@ -429,10 +482,7 @@ FA_INLINE fa_simd_f64 fa_erfcx_f64(fa_simd_f64 z, fa_simd_f64 zl, fa_simd_f64 *l
     for (int j = 15; j >= 1; j--)
         y = fa_fmadd_f64(y, s, fa_lut16_f64(fa_erfcx_c[j], idx));
     fa_simd_f64 tail = fa_fmadd_f64(y, s, fa_lut16_f64(fa_erfcx_c0_lo, idx));
-    fa_simd_f64 c0 = fa_lut16_f64(fa_erfcx_c[0], idx);
-    fa_simd_f64 hi = fa_add_f64(c0, tail);
-    *lo = fa_add_f64(fa_sub_f64(c0, hi), tail);
-    return hi;
+    return fa_fast_two_sum_f64(fa_lut16_f64(fa_erfcx_c[0], idx), tail, lo);
 }
 
 /*

@@ -45,9 +45,7 @@ FA_INLINE void fa_chunk_dd3(double a, double b, double c, double *hi, double *lo
     double H = 0.0, E = 0.0;
     fa_two_sum_acc(&H, &E, a);
     fa_two_sum_acc(&H, &E, b);
-    E += c;
-    *hi = H + E;
-    *lo = E - (*hi - H);
+    *hi = fa_fast_two_sum_scalar_f64(H, E + c, lo);
 }
 
 /* (hi, lo) *= e^(Mc - M) for Mc <= M (or NaN), as a double-double */
@@ -55,7 +53,7 @@ FA_INLINE void fa_chunk_rescale(double Mc, double M, double *hi, double *lo)
 {
     if (Mc == M)                        /* also both infinite: S_c is already relative to M */
         return;
-    const double dh = Mc - M, bb = dh - Mc, dl = (Mc - (dh - bb)) + (-M - bb);   /* two-sum */
+    double dl, dh = fa_two_sum_scalar_f64(Mc, -M, &dl);
     if (!(dh > -1000.0)) {              /* Mc = -inf, NaN, or a factor below 2^-1440 */
         *hi = 0.0;
         *lo = 0.0;
@@ -66,10 +64,9 @@ FA_INLINE void fa_chunk_rescale(double Mc, double M, double *hi, double *lo)
     fa_storeu_f64(e, fa_scale_exp_f64(vhi, t, n));
     fa_storeu_f64(el, fa_scale_exp_f64(vlo, t, n));
     const double fh = e[0], fl = el[0] + e[0] * (isfinite(dl) ? dl : 0.0);   /* e^(dh + dl) */
-    const double p = *hi * fh, pe = fma(*hi, fh, -p);                        /* two-product */
+    double pe, p = fa_two_prod_scalar_f64(*hi, fh, &pe);
     const double ql = pe + (*hi * fl + *lo * fh);
-    *hi = p + ql;
-    *lo = ql - (*hi - p);
+    *hi = fa_fast_two_sum_scalar_f64(p, ql, lo);
 }
 
 #define FA_CHUNK_DEFINE(T)                                                                        \

@@ -11,63 +11,14 @@
 /* what a column kernel computes */
 enum { FA_SM_OP_SOFTMAX = 0, FA_SM_OP_LOG_SOFTMAX = 1, FA_SM_OP_LSE = 2 };
 /* ---- float32 lanes of the column blocks ---- */
-/*
- * d + e = x - m exactly, for x <= m, in float32 lanes.  Fast2Sum(a, b) is exact when the
- * exponent of a is at least that of b.  The mode is chosen per chunk or row from its max
- * m and min (after clamping x at low, below):
- *   FA_SM_FAST2SUM_X  m <= 0, so |x| >= |m|: Fast2Sum(x, -m), 2 operations
- *   FA_SM_FAST2SUM_M  m > 0 and every x > -2^k with 2^(k-1) <= m < 2^k, so exponent(x) <=
- *                     exponent(m): Fast2Sum(-m, x), 2 operations
- * In both modes x is first clamped at low = about m - 128 (|m| <= 2^20, so d stays in
- * [-129, 0] with no inf or NaN from -inf entries; exp(-128) is 0 in float32).
- *   FA_SM_TWOSUM      anything else (huge |m|, or entries below -2^k): a full two-sum,
- *                     d clamped at -110 and e zeroed there (inf - inf).
- */
-enum { FA_SM_TWOSUM = 0, FA_SM_FAST2SUM_X = 1, FA_SM_FAST2SUM_M = 2,
-       FA_SM_NOCLAMP = 4 /* or-ed into a Fast2Sum mode: no entry below low, skip the clamp */ };
-
-FA_INLINE int fa_sm_diff_mode(double m, double mn)
+/* d + e = x - m exactly in float32 lanes (a two-sum of x and negm = -m: the column blocks'
+ * lanes have different maxima), d clamped at -110 and e zeroed there (inf - inf; e^-110 is 0
+ * in float32). */
+FA_INLINE fa_simd_f32 fa_sm_diff_f32(fa_simd_f32 x, fa_simd_f32 negm, fa_simd_f32 *e)
 {
-    if (!(m > -0x1p20 && m < 0x1p20))
-        return FA_SM_TWOSUM;
-    const double low = m - 127.0;            /* (float)(m - 128) <= low: the clamp is a no-op above */
-    const int noclamp = mn > low ? FA_SM_NOCLAMP : 0;
-    if (m <= 0)
-        return FA_SM_FAST2SUM_X | noclamp;
-    uint64_t u;                              /* top = 2^k with 2^(k-1) <= m < 2^k (m normal) */
-    memcpy(&u, &m, 8);
-    u = (u & 0x7ff0000000000000ull) + 0x0010000000000000ull;
-    double top;
-    memcpy(&top, &u, 8);
-    return (mn > m - 128.0 ? mn : m - 128.0) > -top ? FA_SM_FAST2SUM_M | noclamp : FA_SM_TWOSUM;
-}
-
-/* CALL(mode) with mode a compile-time constant, for each value fa_sm_diff_mode returns */
-#define FA_SM_WITH_MODE(mode, CALL)                                                   \
-    switch (mode) {                                                                   \
-    case FA_SM_FAST2SUM_X: CALL(FA_SM_FAST2SUM_X); break;                             \
-    case FA_SM_FAST2SUM_X | FA_SM_NOCLAMP: CALL(FA_SM_FAST2SUM_X | FA_SM_NOCLAMP); break; \
-    case FA_SM_FAST2SUM_M: CALL(FA_SM_FAST2SUM_M); break;                             \
-    case FA_SM_FAST2SUM_M | FA_SM_NOCLAMP: CALL(FA_SM_FAST2SUM_M | FA_SM_NOCLAMP); break; \
-    default: CALL(FA_SM_TWOSUM); break;                                               \
-    }
-
-FA_INLINE fa_simd_f32 fa_sm_diff_f32(fa_simd_f32 x, fa_simd_f32 m, fa_simd_f32 negm, fa_simd_f32 low,
-                                     fa_simd_f32 *e, int mode)
-{
-    if (mode == FA_SM_TWOSUM) {
-        fa_simd_f32 d = fa_sub_f32(x, m);
-        fa_simd_f32 bb = fa_sub_f32(d, x);
-        fa_simd_f32 err = fa_add_f32(fa_sub_f32(x, fa_sub_f32(d, bb)), fa_sub_f32(negm, bb));
-        fa_mask_f32 far = fa_cmplt_f32(d, fa_set1_f32(-110.0f));
-        *e = fa_select_f32(far, fa_set1_f32(0.0f), err);
-        return fa_max_f32(fa_set1_f32(-110.0f), d);
-    }
-    if (!(mode & FA_SM_NOCLAMP))
-        x = fa_max_f32(low, x);              /* keeps NaN */
-    fa_simd_f32 d = fa_sub_f32(x, m);
-    *e = (mode & FA_SM_FAST2SUM_X) ? fa_sub_f32(negm, fa_sub_f32(d, x)) : fa_sub_f32(x, fa_add_f32(d, m));
-    return d;
+    fa_simd_f32 err, d = fa_two_sum_f32(x, negm, &err);
+    *e = fa_select_f32(fa_cmplt_f32(d, fa_set1_f32(-110.0f)), fa_set1_f32(0.0f), err);
+    return fa_max_f32(fa_set1_f32(-110.0f), d);
 }
 
 #define FA_SM_BLOCK (FA_SM_COLS * FA_LANES_F64)
@@ -107,10 +58,13 @@ FA_INLINE void fa_sm_merge_lanes(fa_simd_f64 *M, fa_simd_f64 *T, fa_simd_f64 *Tc
 #define FA_SM_DEFINE_COLS(T)                                                                      \
 /* entries of a row segment as float64 lanes: excluded ones -inf, `in` = included */             \
 FA_INLINE fa_simd_f64 fa_sm_col_load_##T(const fa_scalar_##T *x, const unsigned char *mk,        \
-                                         const fa_scalar_##T *b, ptrdiff_t width, fa_simd_f64 *w, \
-                                         fa_mask_f64 *in, int HAS_MASK, int HAS_B)                \
+                                         const fa_scalar_##T *b, ptrdiff_t at, ptrdiff_t width,   \
+                                         fa_simd_f64 *w, fa_mask_f64 *in, int HAS_MASK, int HAS_B) \
 {                                                                                                 \
     const ptrdiff_t L = FA_LANES_F64;                                                             \
+    x += at;                                                                                      \
+    if (HAS_MASK) mk += at;              /* mk and b may be NULL where not used */                \
+    if (HAS_B) b += at;                                                                           \
     const int full = width >= L;                                                                  \
     fa_simd_f64 v = full ? fa_sm_ld_##T(x) : fa_sm_ldt_##T(x, width, -INFINITY);                  \
     fa_mask_f64 inc = full ? fa_cmpeq_f64(fa_set1_f64(0.0), fa_set1_f64(0.0)) : fa_tail_mask_f64(width); \
@@ -151,18 +105,14 @@ static void fa_sm_col_stats_##T(const fa_scalar_##T *x, const unsigned char *mk,
         }                                                                                         \
         for (ptrdiff_t r = r0; r < r1; r++)                                                       \
             for (int v = 0; v < nv; v++) {                                                        \
-                const ptrdiff_t at = r * inner + v * L;                                           \
-                fa_simd_f64 e = fa_sm_col_load_##T(x + at, mk + (HAS_MASK ? at : 0),              \
-                                                   b + (HAS_B ? at : 0), wv[v], &w, &in, HAS_MASK, HAS_B); \
+                fa_simd_f64 e = fa_sm_col_load_##T(x, mk, b, r * inner + v * L, wv[v], &w, &in, HAS_MASK, HAS_B); \
                 mx[v] = fa_max_f64(e, mx[v]);                                                     \
             }                                                                                     \
         for (int v = 0; v < nv; v++)                                                              \
             ms[v] = fa_select_f64(fa_cmpeq_f64(mx[v], fa_set1_f64(-INFINITY)), fa_set1_f64(0.0), mx[v]); \
         for (ptrdiff_t r = r0; r < r1; r++)                                                       \
             for (int v = 0; v < nv; v++) {                                                        \
-                const ptrdiff_t at = r * inner + v * L;                                           \
-                fa_simd_f64 e = fa_sm_col_load_##T(x + at, mk + (HAS_MASK ? at : 0),              \
-                                                   b + (HAS_B ? at : 0), wv[v], &w, &in, HAS_MASK, HAS_B); \
+                fa_simd_f64 e = fa_sm_col_load_##T(x, mk, b, r * inner + v * L, wv[v], &w, &in, HAS_MASK, HAS_B); \
                 fa_sm_sum_step_##T(e, w, in, ms[v], &t[v], &tc[v], &c[v], 1, HAS_B);                      \
             }                                                                                     \
         for (int v = 0; v < nv; v++)                                                              \
@@ -260,15 +210,6 @@ static void fa_sm_lse_cols_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff
  */
 #define FA_SM_BLOCK32 (FA_SM_COLS * FA_LANES_F32)
 
-/* Kahan: (*s, *c) += v */
-FA_INLINE void fa_sm_kahan_f32(fa_simd_f32 *s, fa_simd_f32 *c, fa_simd_f32 v)
-{
-    fa_simd_f32 y = fa_sub_f32(v, *c);
-    fa_simd_f32 t = fa_add_f32(*s, y);
-    *c = fa_sub_f32(fa_sub_f32(t, *s), y);
-    *s = t;
-}
-
 FA_INLINE fa_simd_f32 fa_sm_col_ld_f32(const float *p, ptrdiff_t width, float fill)
 {
     return width >= FA_LANES_F32 ? fa_loadu_f32(p) : fa_load_tail_f32(p, width, fill);
@@ -299,7 +240,7 @@ static int fa_sm_cols_block_abs_f32(const float *xs, float *ys, float *lse_out, 
         for (int v = 0; v < nv; v++) {
             fa_simd_f32 xv = fa_sm_col_ld_f32(xs + r * inner + v * L, wv[v], 0.0f);
             mx[v] = fa_max_f32(xv, mx[v]);
-            fa_sm_kahan_f32(&t[v], &tc[v], fa_sm_expf_scaled(xv));
+            fa_kahan_add_f32(&t[v], &tc[v], fa_sm_expf_scaled(xv));
         }
     float Mo[FA_SM_BLOCK32], To[FA_SM_BLOCK32], P1[FA_SM_BLOCK32], P2[FA_SM_BLOCK32];
     double Sd[FA_SM_BLOCK32];
@@ -316,13 +257,13 @@ static int fa_sm_cols_block_abs_f32(const float *xs, float *ys, float *lse_out, 
         }
         if (!(traw >= FA_SM_ABS_TMIN && traw < INFINITY && M <= FA_SM_ABS_HI))
             return 0;
-        const double S = traw * exp(-M);
+        const double S = traw * fa_exp_scalar_f64(-M);
         if (op != FA_SM_OP_SOFTMAX && !(S >= FA_SM_ABS_SMIN))
             return 0;
         if (op == FA_SM_OP_SOFTMAX && !(M >= FA_SM_ABS_OUT_LO && M <= FA_SM_ABS_OUT_HI))
             return 0;
         Sd[k] = S;
-        const double f = op == FA_SM_OP_SOFTMAX ? exp(-M) / S : log(S);
+        const double f = op == FA_SM_OP_SOFTMAX ? fa_exp_scalar_f64(-M) / S : log(S);
         P1[k] = (float)f;
         P2[k] = (float)(f - (double)(float)f);
     }
@@ -394,10 +335,10 @@ static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t o
                 for (ptrdiff_t r = r0; r < r1; r++)
                     for (int v = 0; v < nv; v++) {
                         fa_simd_f32 xv = fa_sm_col_ld_f32(xs + r * inner + j + v * L, wv[v], -INFINITY), e;
-                        fa_simd_f32 d = fa_sm_diff_f32(xv, ms[v], nms[v], zero, &e, FA_SM_TWOSUM);
+                        fa_simd_f32 d = fa_sm_diff_f32(xv, nms[v], &e);
                         fa_simd_f32 ex = fa_sm_expf_full(d, e);
                         fa_mask_f32 at = fa_cmpeq_f32(xv, ms[v]);
-                        fa_sm_kahan_f32(&t[v], &tc[v], fa_select_f32(at, zero, ex));
+                        fa_kahan_add_f32(&t[v], &tc[v], fa_select_f32(at, zero, ex));
                         c[v] = fa_mask_add_f32(at, c[v], one);
                     }
                 for (int v = 0; v < nv; v++) {          /* merge the chunk into the lanes */
@@ -409,7 +350,7 @@ static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t o
                     fa_simd_f32 base = fa_sub_f32(T[v], Tc[v]);
                     T[v] = fa_select_f32(upM, fa_mul_f32(fa_add_f32(base, C[v]), fM), T[v]);
                     Tc[v] = fa_select_f32(upM, zero, Tc[v]);
-                    fa_sm_kahan_f32(&T[v], &Tc[v], fa_select_f32(upk, fa_mul_f32(fa_add_f32(tk, c[v]), fk), tk));
+                    fa_kahan_add_f32(&T[v], &Tc[v], fa_select_f32(upk, fa_mul_f32(fa_add_f32(tk, c[v]), fk), tk));
                     C[v] = fa_add_f32(fa_select_f32(upM, zero, C[v]), fa_select_f32(upk, zero, c[v]));
                     M[v] = g;
                 }
@@ -455,7 +396,7 @@ static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t o
                         out = fa_sub_f32(fa_sub_f32(xv, Mv[v]), p1[v]);
                     } else {
                         fa_simd_f32 e, nn;
-                        fa_simd_f32 d = fa_sm_diff_f32(xv, Mv[v], nMv[v], zero, &e, FA_SM_TWOSUM);
+                        fa_simd_f32 d = fa_sm_diff_f32(xv, nMv[v], &e);
                         fa_simd_f32 p = fa_sm_expf_parts(d, e, &nn);
                         out = fa_ldexp_neg_f32(fa_fmadd_f32(p, p1[v], fa_mul_f32(p, p2[v])), nn);
                     }

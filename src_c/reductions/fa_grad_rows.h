@@ -120,6 +120,14 @@ FA_INLINE void fa_gr_log_softmax_out_f32(const float *y, const float *g, const u
 }
 
 #define FA_SM_DEFINE_GRADS(T)                                                                     \
+/* y[i .. i + k) as float64 lanes, and g's into *gv (1 without g) */                              \
+FA_INLINE fa_simd_f64 fa_gr_load_##T(const fa_scalar_##T *y, const fa_scalar_##T *g, ptrdiff_t i, \
+                                     ptrdiff_t k, fa_simd_f64 *gv)                                \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_F64;                                                             \
+    *gv = !g ? fa_set1_f64(1.0) : k >= L ? FA_GR_LOAD_##T(g + i) : FA_GR_LOAD_TAIL_##T(g + i, k); \
+    return k >= L ? FA_GR_LOAD_##T(y + i) : FA_GR_LOAD_TAIL_##T(y + i, k);                        \
+}                                                                                                 \
 /* a contiguous slice of n entries: lanes along it (two accumulator pairs, then the tail) */ \
 FA_INLINE fa_simd_f64 fa_gr_slice_term_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,         \
                                           const unsigned char *mk, ptrdiff_t i, ptrdiff_t k,      \
@@ -127,8 +135,7 @@ FA_INLINE fa_simd_f64 fa_gr_slice_term_##T(const fa_scalar_##T *y, const fa_scal
 {                                                                                                 \
     const ptrdiff_t L = FA_LANES_F64;                                                             \
     const fa_simd_f64 zero = fa_set1_f64(0.0);                                                    \
-    fa_simd_f64 yv = k >= L ? FA_GR_LOAD_##T(y + i) : FA_GR_LOAD_TAIL_##T(y + i, k);              \
-    fa_simd_f64 gv = !g ? fa_set1_f64(1.0) : k >= L ? FA_GR_LOAD_##T(g + i) : FA_GR_LOAD_TAIL_##T(g + i, k); \
+    fa_simd_f64 gv, yv = fa_gr_load_##T(y, g, i, k, &gv);                                         \
     fa_simd_f64 v = fa_gr_term(yv, gv, LOG, sizeof(fa_scalar_##T) == sizeof(float), lo);          \
     if (k < L) {                                                                                  \
         v = fa_select_f64(fa_tail_mask_f64(k), v, zero);                                          \
@@ -146,8 +153,7 @@ FA_INLINE void fa_gr_slice_out_##T(const fa_scalar_##T *y, const fa_scalar_##T *
                                    ptrdiff_t k, fa_simd_f64 sv, int LOG)                          \
 {                                                                                                 \
     const ptrdiff_t L = FA_LANES_F64;                                                             \
-    fa_simd_f64 yv = k >= L ? FA_GR_LOAD_##T(y + i) : FA_GR_LOAD_TAIL_##T(y + i, k);              \
-    fa_simd_f64 gv = !g ? fa_set1_f64(1.0) : k >= L ? FA_GR_LOAD_##T(g + i) : FA_GR_LOAD_TAIL_##T(g + i, k); \
+    fa_simd_f64 gv, yv = fa_gr_load_##T(y, g, i, k, &gv);                                         \
     fa_simd_f64 v = fa_gr_out(yv, gv, sv, LOG, sizeof(fa_scalar_##T) == sizeof(float));           \
     if (mk)                                                                                       \
         v = fa_select_f64(k >= L ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, k), v, fa_set1_f64(0.0)); \
@@ -171,15 +177,9 @@ FA_INLINE void fa_gr_slice_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,  
         fa_simd_f64 v = fa_gr_slice_term_##T(y, g, mk, i, n - i < L ? n - i : L, LOG, &lo);       \
         fa_gr_acc(&s0, &c0, v, lo, F32);                                                               \
     }                                                                                             \
-    double hs[2 * FA_LANES_F64], hc[2 * FA_LANES_F64], tot = 0.0, err = 0.0;                      \
-    fa_storeu_f64(hs, s0);                                                                        \
-    fa_storeu_f64(hs + L, s1);                                                                    \
-    fa_storeu_f64(hc, c0);                                                                        \
-    fa_storeu_f64(hc + L, c1);                                                                    \
-    for (ptrdiff_t k = 0; k < 2 * L; k++) {                                                       \
-        fa_two_sum_acc(&tot, &err, hs[k]);                                                        \
-        err += hc[k];                                                                             \
-    }                                                                                             \
+    double tot = 0.0, err = 0.0;                                                                  \
+    fa_two_sum_acc_lanes_f64(&tot, &err, s0, c0);                                                 \
+    fa_two_sum_acc_lanes_f64(&tot, &err, s1, c1);                                                 \
     if (F32) {                                                                                    \
         if (LOG)                                                                                  \
             fa_gr_log_softmax_out_f32((const float *)y, (const float *)g, mk, (float *)out, n, tot + err); \
@@ -238,12 +238,7 @@ static void fa_sm_grad_##T(const fa_scalar_##T *y, fa_scalar_##T *out, ptrdiff_t
         }                                                                                         \
     }                                                                                             \
 }                                                                                                 \
-static void fa_k_softmax_grad_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,     \
-                                  ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o)            \
-{ fa_sm_grad_##T(x, y, outer, n, inner, o, 0); }                                                  \
-static void fa_k_log_softmax_grad_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer, \
-                                      ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o)        \
-{ fa_sm_grad_##T(x, y, outer, n, inner, o, 1); }
+FA_SM_DEFINE_PAIR(T, softmax_grad, log_softmax_grad, fa_sm_grad)
 
 FA_SM_DEFINE_GRADS(f32)
 FA_SM_DEFINE_GRADS(f64)

@@ -8,7 +8,7 @@
 
 /* ---- softmax entries; their exps (fa_sm_exp_*) are in math/fa_math_f64.h, fa_math_f32.h ---- */
 
-/* softmax entry for float64 data: exp(x - M) * (ih + il), ih + il = 1/S as a double-double,
+/* softmax entry for float64 data: e^(x - M) * (ih + il), ih + il = 1/S as a double-double,
  * 2^floor(n/16) applied last.  (Folding l = log S into the exponent instead would cost the
  * rounding of l, up to 2 ULP once l > 4.) */
 FA_INLINE fa_simd_f64 fa_sm_softmax_entry_f64(fa_simd_f64 x, fa_simd_f64 M, fa_simd_f64 ih, fa_simd_f64 il)
@@ -37,7 +37,7 @@ FA_INLINE void fa_sm_st_f32(float *p, fa_simd_f64 v) { fa_storeu_f64_as_f32(p, v
 FA_INLINE void fa_sm_st_f64(double *p, fa_simd_f64 v) { fa_storeu_f64(p, v); }
 FA_INLINE void fa_sm_stt_f32(float *p, fa_simd_f64 v, ptrdiff_t n) { fa_store_tail_f64_as_f32(p, v, n); }
 FA_INLINE void fa_sm_stt_f64(double *p, fa_simd_f64 v, ptrdiff_t n) { fa_store_tail_f64(p, v, n); }
-/* exp(x - m) for the sums, with the relative accuracy of each term (l = log1p(T/C)
+/* e^(x - m) for the sums, with the relative accuracy of each term (l = log1p(T/C)
  * needs it when one entry dominates).  float32 data: x - m is exact in float64 and a
  * float32-accurate exp suffices.  float64 data: x - m as a two-sum fed into the reduction. */
 FA_INLINE fa_simd_f64 fa_sm_sum_exp_f32(fa_simd_f64 x, fa_simd_f64 m) { return fa_sm_exp_lo_f64(fa_sub_f64(x, m)); }

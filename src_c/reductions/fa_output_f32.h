@@ -27,7 +27,7 @@ FA_INLINE void fa_out_scale_stored_f32(float *y, ptrdiff_t n, const double *Ks, 
     const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(float);
     for (ptrdiff_t c0 = 0, k = 0; c0 < n; c0 += chunk, k++) {
         const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
-        const double f = Ks[2 * k] == -INFINITY ? 0.0 : exp(Ks[2 * k] - M) / (S * Ks[2 * k + 1]);
+        const double f = Ks[2 * k] == -INFINITY ? 0.0 : fa_exp_scalar_f64(Ks[2 * k] - M) / (S * Ks[2 * k + 1]);
         fa_sm_scale_pair_f32(y + c0, len, (float)f, (float)(f - (double)(float)f));
     }
 }

@@ -16,7 +16,7 @@
  *
  * Statistics of a slice (x read once from memory): the slice is cut into chunks that fit
  * in L1 (FA_SM_CHUNK_BYTES).  Per chunk: pass 1 the chunk max mk (and min), pass 2
- * (re-reading L1) t = sum over x < mk of w*exp(x - mk) and c = sum over x == mk of w
+ * (re-reading L1) t = sum over x < mk of w*e^(x - mk) and c = sum over x == mk of w
  * (w = b or 1); the chunk is merged into the running (M, T, C) with one exp.  x - mk is
  * computed exactly (two-sum, Fast2Sum, or in float64 for float32 data) and fed into the
  * exp's Cody-Waite reduction, and the terms equal to the max are kept apart, so that
@@ -27,7 +27,7 @@
  *   logsumexp   M + l, one result per slice.
  *   log_softmax y = (x - M) - l: x <= M and l >= 0, so there is no cancellation and the
  *               rounding of x - M is below half an ULP of y.
- *   softmax     y = exp(x - M) * (1/S), S = C + T, x - M exact into the reduction, 1/S
+ *   softmax     y = e^(x - M) * (1/S), S = C + T, x - M exact into the reduction, 1/S
  *               as a pair (float32: two floats; float64: a double-double), no division.
  *               Rows that stay in L1/L2 compute each exp once: stored into y while
  *               summing, then scaled in place per chunk (XNNPACK's "three passes with

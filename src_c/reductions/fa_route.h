@@ -15,6 +15,17 @@
 #define FA_SM_COLS_FAST_f64(x, y, sg, outer, n, inner, op)                                        \
     ((op) == FA_SM_OP_LSE ? fa_sm_lse_cols_f64(x, y, outer, n, inner, NULL, NULL, sg)                        \
                : fa_sm_cols_f64(x, y, outer, n, inner, NULL, op))
+/* the dispatch-table kernels NAME_T and LOG_NAME_T (signature fa_axis_T_fn) of one
+ * implementation IMPL_T(x, y, outer, n, inner, o, LOG): softmax and log_softmax, and their
+ * gradients (reductions/fa_grad_rows.h) */
+#define FA_SM_DEFINE_PAIR(T, NAME, LOG_NAME, IMPL)                                                \
+static void fa_k_##NAME##_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,          \
+                              ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o)                \
+{ IMPL##_##T(x, y, outer, n, inner, o, 0); }                                                      \
+static void fa_k_##LOG_NAME##_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,      \
+                                  ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o)            \
+{ IMPL##_##T(x, y, outer, n, inner, o, 1); }
+
 #define FA_SM_DEFINE_KERNELS(T)                                                                   \
 /* softmax (LOG = 0) and log_softmax (LOG = 1) */                                              \
 static void fa_sm_rowwise_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,         \
@@ -27,12 +38,7 @@ static void fa_sm_rowwise_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_
     else if (mk) fa_sm_rows_##T(x, y, outer, n, mk, LOG, 1);                                      \
     else if (!LOG || !FA_SM_LOG_ROWS_FAST_##T(x, y, outer, n)) fa_sm_rows_##T(x, y, outer, n, NULL, LOG, 0); \
 }                                                                                                 \
-static void fa_k_softmax_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,          \
-                             ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o)                 \
-{ fa_sm_rowwise_##T(x, y, outer, n, inner, o, 0); }                                               \
-static void fa_k_log_softmax_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,      \
-                                 ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o)             \
-{ fa_sm_rowwise_##T(x, y, outer, n, inner, o, 1); }                                               \
+FA_SM_DEFINE_PAIR(T, softmax, log_softmax, fa_sm_rowwise)                                        \
 static void fa_k_logsumexp_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,        \
                                ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o)               \
 {                                                                                                 \

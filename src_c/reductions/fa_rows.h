@@ -36,7 +36,7 @@ FA_INLINE int fa_sm_row_stats_fast_f32(const float *x, const unsigned char *mk, 
  * log_softmax there is -l, and the statistics pass counts terms below 2^-127.5 e^M as 0
  * (fa_stats_f32.h), up to n 2^-127.5 of T, many ULPs of such an l (a "spread" row: one logit
  * 60, the others below -40, measured 10.9 ULP).  Such rows (rare: a logit gap above ~55)
- * get T again, exactly enough: sum of e^(x - M) in double (libm exp, ~0.5 ULP of double) over
+ * get T again, exactly enough: sum of e^(x - M) in double (fa_exp_scalar_f64, libm's, ~0.5 ULP) over
  * the entries below M, then l = log1p(T). */
 FA_INLINE double fa_sm_tiny_l_f32(const float *x, const unsigned char *mk, ptrdiff_t n, const fa_sm_stats *s,
                                   double l)
@@ -46,7 +46,7 @@ FA_INLINE double fa_sm_tiny_l_f32(const float *x, const unsigned char *mk, ptrdi
     double T = 0.0, err = 0.0;
     for (ptrdiff_t k = 0; k < n; k++)
         if ((!mk || mk[k]) && (double)x[k] < s->M)
-            fa_two_sum_acc(&T, &err, exp((double)x[k] - s->M));
+            fa_two_sum_acc(&T, &err, fa_exp_scalar_f64((double)x[k] - s->M));
     return log1p(T + err);
 }
 
@@ -298,7 +298,7 @@ FA_INLINE void fa_sm_lse_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrd
 FA_SM_DEFINE_ROWS(f32)
 FA_SM_DEFINE_ROWS(f64)
 
-/* softmax of a float64 row in one chunk: exp(x - M) once (two-sum argument), stored,
+/* softmax of a float64 row in one chunk: e^(x - M) once (two-sum argument), stored,
  * compensated sum, then y *= 1/S (a double-double) in place.  The fallback of
  * fa_sm_row_softmax_small_f64 for rows the direct reduction does not take. */
 static int fa_sm64_softmax_small_exact(const double *x, double *y, ptrdiff_t n)

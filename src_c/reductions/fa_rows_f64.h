@@ -9,9 +9,10 @@
  * ---- float64 data without options: the direct reduction ----
  * x - m is never formed.  Per chunk (FA_SM_CHUNK_BYTES) with max mk and K = round(mk log2e):
  *   e^(x - K ln2) = 2^(j/16) 2^(floor(n/16) - K) e^r,  n = round(16 x log2e), j = n mod 16,
- *   r = (x - (n/16) ln2_hi) - (n/16) ln2_lo, |r| <= 0.0217 (fa_sm64_term: Tang's table and
- *   degree-4 q of the math core; 2^(j/16) 2^(floor(n/16) - K) built exactly by one integer
- *   addition, the result THI (1 + p + tlo/thi) rounded once; vscalefpd only for FA_SM64_CLAMP).
+ *   r = (x - (n/16) ln2_hi) - (n/16) ln2_lo, |r| <= 0.0217 (the math family's
+ *   fa_exp_shifted_f64: Tang's table and degree-4 q; 2^(j/16) 2^(floor(n/16) - K) built exactly
+ *   by one integer addition, the result THI (1 + p + tlo/thi) rounded once; vscalefpd only for
+ *   FA_SM64_CLAMP).
  * x - (n/16) ln2_hi is exact with or without FMA: (n/16) ln2_hi is a double (ln2_hi has 32
  * significant bits, |n| < 2^21) within ln2/32 of x, so Sterbenz applies (n = 0 below
  * ln2/32); the ln2_lo product rounds at 2^-68, the hi/lo split error is 2^-86 |n/16|, and r
@@ -45,7 +46,7 @@
  * 10^6: 1.9x, 2.3x, 6.0x (before 1.1x, 1.4x, 3.2x).
  */
 #define FA_SM64_DIRECT_LIMIT 0x1p16
-enum { FA_SM64_EXACT = 0, FA_SM64_DIRECT = 1, FA_SM64_CLAMP = 2 };
+enum { FA_SM64_EXACT = 0, FA_SM64_DIRECT = FA_EXP_SHIFT_NORMAL, FA_SM64_CLAMP = FA_EXP_SHIFT_CLAMP };
 
 FA_INLINE int fa_sm64_mode(double m, double mn)
 {
@@ -58,49 +59,6 @@ FA_INLINE int fa_sm64_mode(double m, double mn)
 FA_INLINE double fa_sm64_shift(double m)
 {
     return (m * FA_LOG2E_F64 + FA_MAGIC_F64) - FA_MAGIC_F64;
-}
-
-/*
- * e^(x - K ln2), n = round(16 x log2e), j = n mod 16, in Tang's 16-entry scheme of the math core
- * (fa_exp_reduce_f64: tables fa_exp2_16_hi/lo, the degree-4 q of its exp branch, 2^-54.8
- * against 1 + p) with another magic number, Kmagic = 0x1.8p48 - K: it rounds x log2e to a
- * multiple of 1/16, so tn - Kmagic is n/16 itself, the table index is still the low 4 bits of
- * tn, and tn's bits hold 0x1.8p48's bits + m, m = n - 16 K.  |n| < 2^21 keeps (n/16) ln2_hi exact.
- * r = (x - (n/16) ln2_hi) - (n/16) ln2_lo, p = r + r^2 q(r) = expm1(r).
- * FA_SM64_DIRECT (the result normal): THI = 2^(j/16) 2^floor(m/16) exactly, an integer addition
- * of m << 48 to fa_exp2_16_adj[j] (the bits of fa_exp2_16_hi[j] minus j << 48), zero where
- * keep is false; the result is THI (1 + (p + tlo/thi)), one rounding.
- * FA_SM64_CLAMP: em = thi + (thi p + tlo) in [0.97, 2.05], scaled by vscalefpd by tn - 0x1.8p48
- * = n/16 - K (it floors), or in two products below 2^-1000 (fa_scale_exp_f64's steps).
- */
-#define FA_SM64_MAGIC16 0x1.8p48
-FA_INLINE fa_simd_f64 fa_sm64_term(fa_simd_f64 x, fa_simd_f64 Kmagic, fa_simd_f64 low, fa_mask_f64 keep, int mode)
-{
-    if (mode == FA_SM64_CLAMP)
-        x = fa_max_f64(low, x);              /* keeps NaN */
-    fa_simd_f64 tn = fa_fmadd_f64(x, fa_set1_f64(FA_LOG2E_F64), Kmagic);
-    fa_simd_f64 n16 = fa_sub_f64(tn, Kmagic);
-    fa_simd_f64 r = fa_fnmadd_f64(n16, fa_set1_f64(FA_LN2_HI_F64), x);
-    r = fa_fnmadd_f64(n16, fa_set1_f64(FA_LN2_LO_F64), r);
-    fa_simd_f64 q = fa_exp_q4_f64(r, 1.0);
-    fa_simd_f64 r2 = fa_mul_f64(r, r);
-    if (mode == FA_SM64_DIRECT) {
-        fa_simd_f64 T = fa_bits_add_maskz_f64(keep, fa_lut16_f64(fa_exp2_16_adj, tn), fa_bits_shl_f64(tn, 48));
-        fa_simd_f64 p = fa_fmadd_f64(r2, q, fa_add_f64(r, fa_lut16_f64(fa_exp2_16_rt, tn)));
-        return fa_fmadd_f64(T, p, T);
-    }
-    fa_simd_f64 p = fa_fmadd_f64(r2, q, r);
-    fa_simd_f64 thi = fa_lut16_f64(fa_exp2_16_hi, tn), tlo = fa_lut16_f64(fa_exp2_16_lo, tn);
-    fa_simd_f64 em = fa_add_f64(thi, fa_fmadd_f64(thi, p, tlo));
-#if FA_HAVE_SCALEF
-    em = fa_scalef_f64(em, fa_sub_f64(tn, fa_set1_f64(FA_SM64_MAGIC16)));
-#else
-    fa_mask_f64 deep = fa_cmplt_f64(tn, fa_set1_f64(FA_SM64_MAGIC16 - 1000.0));
-    tn = fa_select_f64(deep, fa_add_f64(tn, fa_set1_f64(200.0)), tn);
-    em = fa_mul_f64(em, fa_select_f64(deep, fa_set1_f64(0x1p-200), fa_set1_f64(1.0)));
-    em = fa_mul_f64(em, fa_pow2_n16_f64(tn));
-#endif
-    return fa_select_f64(keep, em, fa_set1_f64(0.0));
 }
 
 /* e^(K ln2 - m) as hi + lo (K = fa_sm64_shift(m)): the factor from sum e^(x - K ln2) to
@@ -120,20 +78,14 @@ FA_INLINE void fa_sm64_rel_factor(double m, double K, double *hi, double *lo)
 enum { FA_SM64_PAIRS_STATS = 1, FA_SM64_PAIRS_SOFTMAX = 0 };   /* PAIRS per caller (measured) */
 FA_INLINE void fa_sm64_kahan_total(const fa_simd_f64 *t, const fa_simd_f64 *c, double *hi, double *lo)
 {
-    double a[FA_LANES_F64], b[FA_LANES_F64], h = 0.0, l = 0.0;
+    double h = 0.0, l = 0.0;
     fa_simd_f64 e01, e23, e;
     fa_simd_f64 s01 = fa_two_sum_f64(t[0], t[1], &e01), s23 = fa_two_sum_f64(t[2], t[3], &e23);
     fa_simd_f64 s = fa_two_sum_f64(s01, s23, &e);
     e = fa_add_f64(fa_add_f64(e, e01), e23);
     e = fa_sub_f64(e, fa_add_f64(fa_add_f64(c[0], c[1]), fa_add_f64(c[2], c[3])));
-    fa_storeu_f64(a, s);
-    fa_storeu_f64(b, e);
-    for (int k = 0; k < FA_LANES_F64; k++) {
-        fa_two_sum_acc(&h, &l, a[k]);
-        l += b[k];
-    }
-    *hi = h + l;
-    *lo = l - (*hi - h);
+    fa_two_sum_acc_lanes_f64(&h, &l, s, e);
+    *hi = fa_fast_two_sum_scalar_f64(h, l, lo);
 }
 
 /* one vector of fa_sm64_chunk_sum: the term of v (in: the lanes that count when !full),
@@ -150,7 +102,7 @@ FA_INLINE fa_simd_f64 fa_sm64_sum_term(fa_simd_f64 v, fa_mask_f64 in, int full, 
             keep = fa_mask_and_f64(keep, in);
         *kept += fa_mask_count_f64(keep);
     }
-    fa_simd_f64 e = fa_sm64_term(v, Kv, low, keep, mode);
+    fa_simd_f64 e = fa_exp_shifted_f64(v, Kv, low, keep, mode);
     if (ystore) {
         if (full) fa_storeu_f64(ystore, e); else fa_store_tail_f64(ystore, e, left);
     }
@@ -178,7 +130,7 @@ FA_INLINE void fa_sm64_chunk_sum(const double *x, ptrdiff_t n, double mk, double
 {
     const fa_simd_f64 oM = fa_set1_f64(o ? o->M : 0.0), ol = fa_set1_f64(o ? o->l : 0.0);
     const ptrdiff_t L = FA_LANES_F64, A = FA_SM64_ACCS, V = PAIRS ? 2 * FA_SM64_ACCS : FA_SM64_ACCS;
-    const fa_simd_f64 mkv = fa_set1_f64(mk), Kv = fa_set1_f64(FA_SM64_MAGIC16 - K), low = fa_set1_f64(mk - 760.0);
+    const fa_simd_f64 mkv = fa_set1_f64(mk), Kv = fa_exp_shift_magic_f64(K), low = fa_set1_f64(mk - 760.0);
     const fa_mask_f64 all = fa_cmpeq_f64(mkv, mkv);
     fa_simd_f64 t[FA_SM64_ACCS], c[FA_SM64_ACCS];
     ptrdiff_t kept = 0;
@@ -243,8 +195,9 @@ FA_INLINE void fa_sm64_stats_chunk(fa_sm_stats *s, const double *x, ptrdiff_t le
     else
         fa_sm64_chunk_sum(x, len, mx, K, FA_SM64_CLAMP, 1, FA_SM64_PAIRS_STATS, NULL, &uh, &ul, &ck, o);
     fa_sm64_rel_factor(mx, K, &fh, &fl);
-    tk = uh * fh;
-    const double tl = fma(uh, fh, -tk) + (uh * fl + ul * fh);
+    double tl;
+    tk = fa_two_prod_scalar_f64(uh, fh, &tl);
+    tl += uh * fl + ul * fh;
     fa_sm_merge(s, mx, tk, ck);
     if (mx >= before)                /* tk entered at scale 1 (below, tl is under 2^-53 of it) */
         s->te += tl;
@@ -333,14 +286,14 @@ static void fa_sm_row_out_fast_f64(const double *x, const unsigned char *mk, dou
     double fh, fl;
     fa_sm64_rel_factor(M, K, &fh, &fl);
     const double gh = fh / S, gl = (fma(-gh, S, fh) + fl) / S;
-    const fa_simd_f64 Kv = fa_set1_f64(FA_SM64_MAGIC16 - K), ghv = fa_set1_f64(gh), glv = fa_set1_f64(gl);
+    const fa_simd_f64 Kv = fa_exp_shift_magic_f64(K), ghv = fa_set1_f64(gh), glv = fa_set1_f64(gl);
     const fa_simd_f64 low = fa_set1_f64(M - 760.0);
     const fa_mask_f64 all = fa_cmpeq_f64(ghv, ghv);
     for (; i < n; i += L) {
         const ptrdiff_t left = n - i;
         fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, M);
-        v = mode == FA_SM64_DIRECT ? fa_sm64_term(v, Kv, low, all, FA_SM64_DIRECT)
-                                   : fa_sm64_term(v, Kv, low, all, FA_SM64_CLAMP);
+        v = mode == FA_SM64_DIRECT ? fa_exp_shifted_f64(v, Kv, low, all, FA_SM64_DIRECT)
+                                   : fa_exp_shifted_f64(v, Kv, low, all, FA_SM64_CLAMP);
         v = fa_fmadd_f64(v, ghv, fa_mul_f64(v, glv));
         if (left >= L) fa_storeu_f64(y + i, v); else fa_store_tail_f64(y + i, v, left);
     }

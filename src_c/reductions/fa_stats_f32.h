@@ -29,6 +29,17 @@
 #define FA_STATS_MAX_HI_F32 340.0f    /* chunk max below: every x < 355, n = round(x log2e) < 2^9 */
 #define FA_STATS_MAX_LO_F32 (-260.0f) /* and above: x >= mx - 88 > -355 wherever a term is not 0 */
 
+/* x[i .. i + L) as float32 lanes, those past n or left out by the mask mk (if any) as -inf */
+FA_INLINE fa_simd_f32 fa_stats_load_f32(const float *x, const unsigned char *mk, ptrdiff_t i, ptrdiff_t n)
+{
+    const ptrdiff_t L = FA_LANES_F32, left = n - i;
+    fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, -INFINITY);
+    if (mk)
+        v = fa_select_f32(left >= L ? fa_load_mask_u8_f32(mk + i) : fa_load_tail_mask_u8_f32(mk + i, left), v,
+                          fa_set1_f32(-INFINITY));
+    return v;
+}
+
 /* (a) max of the included entries of a chunk (NaN skipped; -inf if none) */
 FA_INLINE float fa_stats_max_f32(const float *x, const unsigned char *mk, ptrdiff_t n)
 {
@@ -44,11 +55,7 @@ FA_INLINE float fa_stats_max_f32(const float *x, const unsigned char *mk, ptrdif
             m3 = fa_max_f32(fa_loadu_f32(x + i + 3 * L), m3);
         }
     for (; i < n; i += L) {
-        const ptrdiff_t left = n - i;
-        fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, -INFINITY);
-        if (mk)
-            v = fa_select_f32(left >= L ? fa_load_mask_u8_f32(mk + i) : fa_load_tail_mask_u8_f32(mk + i, left), v, ninf);
-        m0 = fa_max_f32(v, m0);
+        m0 = fa_max_f32(fa_stats_load_f32(x, mk, i, n), m0);
     }
     return fa_reduce_max_f32(fa_max_f32(fa_max_f32(m0, m1), fa_max_f32(m2, m3)));
 }
@@ -106,9 +113,7 @@ FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff
     }
     for (; i < n; i += L) {
         const ptrdiff_t left = n - i;
-        fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, -INFINITY);
-        if (mk)
-            v = fa_select_f32(left >= L ? fa_load_mask_u8_f32(mk + i) : fa_load_tail_mask_u8_f32(mk + i, left), v, ninf);
+        fa_simd_f32 v = fa_stats_load_f32(x, mk, i, n);
         fa_simd_f32 e = fa_stats_term_f32(v, magic_k, low);
         if (ystore) {
             if (left >= L) fa_storeu_f32(ystore + i, e); else fa_store_tail_f32(ystore + i, e, left);
@@ -124,7 +129,7 @@ FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff
 /* e^(K ln2 - m) for the chunk and row factors (K ln2 as hi + lo: K*hi exact) */
 FA_INLINE double fa_stats_shift_factor(double K, double m)
 {
-    return exp((K * FA_LN2_HI_F64 - m) + K * FA_LN2_LO_F64);
+    return fa_exp_scalar_f64((K * FA_LN2_HI_F64 - m) + K * FA_LN2_LO_F64);
 }
 
 /* The statistics (M, T, C) of a float32 row; ystore and Ks (if given: softmax rows that stay
