@@ -3,8 +3,12 @@
 - src_c/isa/fa_isa_<isa>.c is compiled with that ISA's flags only (ISA_FLAGS) and linked
   into fastact.kernels with the baseline-compiled dispatcher; the best variant is chosen
   at import from cpuid + XCR0.  The shipped build never uses -march=native.
-- fastact/kernels.pxd/.pyx are generated from src_c/fastact_functions.h
-  (tools/gen_cython_api.py); the public headers are copied to fastact/include/.
+- fastact/_registry.py first writes the element-wise lines of src_c/fastact_functions.h and
+  fastact/_generated.py (tools/gen_wrappers.py; files already current are left untouched);
+  fastact/kernels.pxd/.pyx are generated from src_c/fastact_functions.h
+  (tools/gen_cython_api.py); the public headers are copied to fastact/include/.  An in-place
+  build (build_ext --inplace) then writes the type stubs fastact/__init__.pyi from the built
+  package, so adding a function is a registry row, its kernel, and a build.
 """
 import os
 import platform
@@ -17,6 +21,7 @@ from setuptools.command.build_ext import build_ext
 ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import gen_cython_api  # noqa: E402
+import gen_wrappers  # noqa: E402
 
 X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686", "x86")
 ISA_FLAGS = {"scalar": []}
@@ -39,6 +44,8 @@ PUBLIC_HEADERS = ("fastact.h", "fastact_kinds.h", "fastact_functions.h")
 
 
 def prepare_sources():
+    for path in gen_wrappers.write_registry_outputs():
+        print(f"wrote {os.path.relpath(path, ROOT)} from fastact/_registry.py")
     gen_cython_api.generate(ROOT)
     inc = os.path.join(ROOT, "fastact", "include")
     os.makedirs(inc, exist_ok=True)
@@ -47,7 +54,13 @@ def prepare_sources():
 
 
 class BuildExt(build_ext):
-    """Compile the per-ISA kernel units with their own flags, then link them in."""
+    """Compile the per-ISA kernel units with their own flags, then link them in; in place,
+    write the type stubs from the package just built."""
+
+    def run(self):
+        super().run()
+        if self.inplace and gen_wrappers.write_stubs_in_new_interpreter():
+            print("warning: fastact/__init__.pyi not written (python tools/gen_wrappers.py)", file=sys.stderr)
 
     def build_extension(self, ext):
         if ext.name == "fastact.kernels":

@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _core, _interop, kernels
 from ._args import _FAST_DTYPES, check_out, compute_dtypes, contiguous, flat_pair
+from ._registry import ACTIVATIONS
 
 OP_INDEX = {name: i for i, name in enumerate(kernels.UNARY_OPS)}
 BINARY_OP_INDEX = {name: i for i, name in enumerate(kernels.BINARY_OPS)}
@@ -104,11 +105,13 @@ def apply_binary(op, x, g, out, a, b, name):
     return out
 
 
+_PARAM_CHECKS = {e.name: e.check for e in ACTIVATIONS if e.check}
+
+
 def _check_params(name, values):
-    """Domain errors for parameters, raised before any work (ValueError, torch's rules)."""
-    if name == "hardtanh" and values[0] > values[1]:
-        raise ValueError("min_val cannot be greater than max_val")
-    if name in ("celu", "softplus") and values[0] == 0:
-        raise ValueError(f"{'alpha' if name == 'celu' else 'beta'} must be nonzero for {name}")
-    if name == "logit" and values[0] is not None and not 0 <= values[0] < 0.5:
-        raise ValueError("eps must be None or in [0, 0.5)")
+    """Domain errors for parameters, raised before any work (ValueError, torch's rules: the
+    registry's Activation.check of the public function `name`)."""
+    check = _PARAM_CHECKS.get(name)
+    message = check(*values) if check else None
+    if message:
+        raise ValueError(message)

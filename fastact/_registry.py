@@ -1,11 +1,18 @@
 """The one list of fastact's element-wise functions.
 
-Each entry names the C kernel (a line of src_c/fastact_functions.h), the Python name
-and parameters, the accuracy bound, the input domain to sweep, a high-precision
-reference (given the mpmath module, so mpmath stays a test-only dependency) and the
-NumPy formula a user would otherwise write (the peer in benchmarks and
-`python -m fastact`).  The Python wrappers (fastact/_generated.py, written by
-tools/gen_wrappers.py), the tests and the benchmarks are all generated from this list.
+Each entry names the C kernel, its cost class, the Python name and parameters (with their
+stub types and domain checks), the accuracy bound, the input domain to sweep, a
+high-precision reference (given the mpmath module, so mpmath stays a test-only dependency),
+the NumPy formula a user would otherwise write (the peer in benchmarks and `python -m
+fastact`), and what the tests hold it to beyond the reference: the special values, the
+derivative's limits and kink values, monotonicity and range.
+
+Adding an element-wise function is a row here (an Activation, and a Gradient for its
+derivative) plus its vector functions in one src_c/activations/ family file; a build
+(`python setup.py build_ext --inplace`) then writes the generated files from this list:
+the element-wise lines of src_c/fastact_functions.h (the C list), the Python wrappers
+fastact/_generated.py and the stubs fastact/__init__.pyi (tools/gen_wrappers.py).  The
+tests and the benchmarks read the rows directly.
 """
 import math
 
@@ -16,11 +23,12 @@ GELU_TANH_C = 0.044715                          # torch's approximate='tanh'
 
 
 class Param:
-    """A parameter of an element-wise function: its name, default and the C value for None."""
-    __slots__ = ("name", "default", "none_as")
+    """A parameter of an element-wise function: its name, default, the C value for None and
+    its type in the stubs (fastact/__init__.pyi; a default of None adds "| None")."""
+    __slots__ = ("name", "default", "none_as", "type")
 
-    def __init__(self, name, default, none_as=None):
-        self.name, self.default, self.none_as = name, default, none_as
+    def __init__(self, name, default, none_as=None, type="float"):
+        self.name, self.default, self.none_as, self.type = name, default, none_as, type
 
     def __repr__(self):
         return f"Param({self.name!r}, {self.default!r})"
@@ -38,15 +46,28 @@ class Activation:
     ulp         max error bound, float32 and float64 (0: exact)
     domain      the input interval to sweep (finite inputs outside are not swept)
     test_params parameter sets the tests and benchmarks use
+    cost        the C kernel's cost class (src_c/fastact_functions.h): COPY (memory-bound),
+                EXP (one exp and a division), HEAVY; fa_dispatch.c splits calls over threads by it
+    limits      (*params) -> ((x, exact f(x)), ...) at +-inf, +-0 and other points of note
+                (tests/test_elementwise.py test_special_values): a float is the exact value (or
+                its float64 rounding, held to the ULP bound), NAN, ANY_ZERO (a zero of either
+                sign), or a callable (mp) -> the exact value
+    check       (*params) -> None, or the message of the ValueError those parameters raise
+                (torch's rules; before any work)
+    increasing  True, or (*params) -> bool: monotone non-decreasing (tests/test_elementwise_properties.py)
+    output_range  None, or (*params) -> (lo, hi): every result lies in [lo, hi] (None: unbounded)
     torch/scipy peer names (torch.nn.functional / scipy.special), doc: one line
     """
     __slots__ = ("kernel", "reference", "numpy", "public", "select", "params", "aliases", "ulp",
-                 "domain", "test_params", "torch", "scipy", "doc")
+                 "domain", "test_params", "cost", "limits", "check", "increasing", "output_range",
+                 "torch", "scipy", "doc")
 
     def __init__(self, kernel, reference, numpy, public=None, select=None, params=(), aliases=(),
-                 ulp=4.0, domain=(-INF, INF), test_params=((),), torch=None, scipy=None, doc=""):
+                 ulp=4.0, domain=(-INF, INF), test_params=((),), cost=None, limits=None, check=None,
+                 increasing=False, output_range=None, torch=None, scipy=None, doc=""):
         self.kernel, self.reference, self.numpy, self.public, self.select = kernel, reference, numpy, public, select
         self.params, self.aliases, self.ulp, self.domain, self.test_params = params, aliases, ulp, domain, test_params
+        self.cost, self.limits, self.check, self.increasing, self.output_range = cost, limits, check, increasing, output_range
         self.torch, self.scipy, self.doc = torch, scipy, doc
 
     def __repr__(self):
@@ -94,59 +115,128 @@ def _np_gelu(np, x):
     return 0.5 * x * (1 + sc.erf(x / np.sqrt(2)))
 
 
+# ---- the special values (Activation.limits): the true limits, written out (docs/SPEC.md section 4)
+
+NAN = math.nan
+
+
+class _AnyZero:
+    """A result that is a zero of either sign (where the maths does not fix the sign)."""
+    __slots__ = ()
+
+    def __repr__(self):
+        return "ANY_ZERO"
+
+
+ANY_ZERO = _AnyZero()
+ODD_AT_ZERO = ((-0.0, -0.0), (0.0, 0.0))
+
+
+def _minus_ln2(mp):
+    return -mp.log(2)
+
+
+def _logit_limits(eps):
+    if eps is None:
+        return ((-INF, NAN), (INF, NAN), (-0.0, -INF), (0.0, -INF), (1.0, INF), (0.5, 0.0), (-0.5, NAN), (1.5, NAN))
+    at_eps = lambda mp: mp.log(eps / (1 - mp.mpf(eps)))                              # noqa: E731
+    at_one_minus_eps = lambda mp: mp.log(float(1 - eps) / (1 - mp.mpf(float(1 - eps))))  # noqa: E731  (a float)
+    return ((-INF, at_eps), (0.0, at_eps), (INF, at_one_minus_eps), (1.0, at_one_minus_eps), (0.5, 0.0))
+
+
+def _softplus_limits(beta, threshold):
+    at_zero = lambda mp: mp.log(2) / beta                                            # noqa: E731
+    return ((-INF, 0.0 if beta > 0 else -INF), (INF, INF if beta > 0 else ANY_ZERO), (-0.0, at_zero), (0.0, at_zero))
+
+
+def _nonzero(name, pname):
+    return lambda v, *rest: f"{pname} must be nonzero for {name}" if v == 0 else None
+
+
 ACTIVATIONS = (
-    Activation("relu", lambda mp, x: max(x, 0), lambda np, x: np.maximum(x, 0), ulp=0,
-               torch="relu", doc="max(x, 0); relu(-0.0) = -0.0"),
-    Activation("relu6", lambda mp, x: min(max(x, 0), 6), lambda np, x: np.clip(x, 0, 6), ulp=0,
-               torch="relu6", doc="min(max(x, 0), 6)"),
+    Activation("relu", lambda mp, x: max(x, 0), lambda np, x: np.maximum(x, 0), ulp=0, cost="COPY",
+               limits=lambda: ((-INF, 0.0), (INF, INF), (-1.0, 0.0)) + ODD_AT_ZERO,   # relu(-0.0) = -0.0, as torch
+               increasing=True, output_range=lambda: (0, None), torch="relu", doc="max(x, 0); relu(-0.0) = -0.0"),
+    Activation("relu6", lambda mp, x: min(max(x, 0), 6), lambda np, x: np.clip(x, 0, 6), ulp=0, cost="COPY",
+               limits=lambda: ((-INF, 0.0), (INF, 6.0), (7.0, 6.0)) + ODD_AT_ZERO,
+               increasing=True, output_range=lambda: (0, 6), torch="relu6", doc="min(max(x, 0), 6)"),
     Activation("leaky_relu", lambda mp, x, s: x if x > 0 else s * x,
                lambda np, x, s: np.where(x > 0, x, s * x),
-               params=(Param("negative_slope", 0.01),), ulp=1.0,
-               test_params=((0.01,), (0.2,)), torch="leaky_relu", doc="x if x > 0 else negative_slope*x"),
+               params=(Param("negative_slope", 0.01),), ulp=1.0, test_params=((0.01,), (0.2,)), cost="COPY",
+               limits=lambda s: ((-INF, -INF), (INF, INF)) + ODD_AT_ZERO, increasing=True,
+               torch="leaky_relu", doc="x if x > 0 else negative_slope*x"),
     Activation("hardtanh", lambda mp, x, lo, hi: min(max(x, lo), hi), lambda np, x, lo, hi: np.clip(x, lo, hi),
                params=(Param("min_val", -1.0), Param("max_val", 1.0)), ulp=0,
-               test_params=((-1.0, 1.0), (-2.5, 0.5)), torch="hardtanh", doc="clamp(x, min_val, max_val)"),
+               test_params=((-1.0, 1.0), (-2.5, 0.5)), cost="COPY",
+               limits=lambda lo, hi: ((-INF, lo), (INF, hi)) + ODD_AT_ZERO,
+               check=lambda lo, hi: "min_val cannot be greater than max_val" if lo > hi else None,
+               increasing=True, output_range=lambda lo, hi: (lo, hi), torch="hardtanh", doc="clamp(x, min_val, max_val)"),
     Activation("elu", lambda mp, x, a: x if x > 0 else a * mp.expm1(x),
                lambda np, x, a: np.where(x > 0, x, a * np.expm1(np.minimum(x, 0))),
-               params=(Param("alpha", 1.0),), test_params=((1.0,), (0.5,)), torch="elu",
-               doc="x if x > 0 else alpha*expm1(x)"),
+               params=(Param("alpha", 1.0),), test_params=((1.0,), (0.5,)), cost="EXP",
+               limits=lambda a: ((-INF, -a), (INF, INF)) + ODD_AT_ZERO, increasing=True,
+               output_range=lambda a: (-a, None), torch="elu", doc="x if x > 0 else alpha*expm1(x)"),
     Activation("selu", lambda mp, x: SELU_SCALE * (x if x > 0 else SELU_ALPHA * mp.expm1(x)),
-               lambda np, x: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0))),
+               lambda np, x: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0))), cost="EXP",
+               limits=lambda: ((-INF, lambda mp: -mp.mpf(SELU_SCALE) * SELU_ALPHA), (INF, INF)) + ODD_AT_ZERO,
+               increasing=True, output_range=lambda: (-SELU_SCALE * SELU_ALPHA * (1 + 2 ** -20), None),  # the limit, rounded either way
                torch="selu", doc="scale*elu(x, alpha) with torch's constants"),
     Activation("celu", lambda mp, x, a: max(x, 0) + min(0, a * mp.expm1(x / a)),
                lambda np, x, a: np.maximum(x, 0) + np.minimum(0, a * np.expm1(np.minimum(x, 0) / a)),
-               params=(Param("alpha", 1.0),), test_params=((1.0,), (0.5,)), torch="celu",
+               params=(Param("alpha", 1.0),), test_params=((1.0,), (0.5,)), cost="EXP",
+               limits=lambda a: ((-INF, -a), (INF, INF)) + ODD_AT_ZERO, check=_nonzero("celu", "alpha"),
+               increasing=True, output_range=lambda a: (-a, None), torch="celu",
                doc="max(0,x) + min(0, alpha*expm1(x/alpha))"),
-    Activation("sigmoid", lambda mp, x: 1 / (1 + mp.exp(-x)), lambda np, x: 1 / (1 + np.exp(-x)),
-               aliases=("expit",), torch="sigmoid", scipy="expit", doc="1/(1+exp(-x))"),
-    Activation("log_sigmoid", lambda mp, x: -mp.log1p(mp.exp(-x)), lambda np, x: -np.logaddexp(0, -x),
-               aliases=("log_expit",), torch="logsigmoid", scipy="log_expit", doc="-softplus(-x)"),
+    Activation("sigmoid", lambda mp, x: 1 / (1 + mp.exp(-x)), lambda np, x: 1 / (1 + np.exp(-x)), cost="EXP",
+               limits=lambda: ((-INF, 0.0), (INF, 1.0), (-0.0, 0.5), (0.0, 0.5)), increasing=True,
+               output_range=lambda: (0, 1), aliases=("expit",), torch="sigmoid", scipy="expit", doc="1/(1+exp(-x))"),
+    Activation("log_sigmoid", lambda mp, x: -mp.log1p(mp.exp(-x)), lambda np, x: -np.logaddexp(0, -x), cost="EXP",
+               limits=lambda: ((-INF, -INF), (INF, -0.0), (-0.0, _minus_ln2), (0.0, _minus_ln2)), increasing=True,
+               output_range=lambda: (None, 0), aliases=("log_expit",), torch="logsigmoid", scipy="log_expit",
+               doc="-softplus(-x)"),
     Activation("logit", _logit_ref, _np_logit, params=(Param("eps", None, none_as=-1.0),),
-               domain=(0.0, 1.0), test_params=((None,), (1e-6,)), torch="logit", scipy="logit",
+               domain=(0.0, 1.0), test_params=((None,), (1e-6,)), cost="HEAVY", limits=_logit_limits,
+               check=lambda eps: "eps must be None or in [0, 0.5)" if eps is not None and not 0 <= eps < 0.5 else None,
+               increasing=True, torch="logit", scipy="logit",
                doc="log(p/(1-p)); eps clamps p to [eps, 1-eps] (torch; 1-eps rounded to float64)"),
-    Activation("tanh", lambda mp, x: mp.tanh(x), lambda np, x: np.tanh(x), torch="tanh", doc="tanh(x)"),
+    Activation("tanh", lambda mp, x: mp.tanh(x), lambda np, x: np.tanh(x), cost="EXP",
+               limits=lambda: ((-INF, -1.0), (INF, 1.0)) + ODD_AT_ZERO, increasing=True,
+               output_range=lambda: (-1, 1), torch="tanh", doc="tanh(x)"),
     Activation("softplus", _softplus_ref, _np_softplus,
                params=(Param("beta", 1.0), Param("threshold", None, none_as=INF)),
-               test_params=((1.0, None), (2.0, None), (1.0, 20.0), (-1.5, None)), torch="softplus",
-               doc="log1p(exp(beta*x))/beta; a number for threshold gives torch's linear cut-off"),
-    Activation("softsign", lambda mp, x: x / (1 + abs(x)), lambda np, x: x / (1 + np.abs(x)),
-               torch="softsign", doc="x/(1+|x|)"),
-    Activation("silu", lambda mp, x: x / (1 + mp.exp(-x)), lambda np, x: x / (1 + np.exp(-x)),
+               test_params=((1.0, None), (2.0, None), (1.0, 20.0), (-1.5, None)), cost="HEAVY",
+               limits=_softplus_limits, check=_nonzero("softplus", "beta"),
+               # torch's linear cut-off jumps down by log1p(e^-threshold)/beta at beta*x = threshold (pytorch#31110)
+               increasing=lambda beta, threshold: threshold is None,
+               output_range=lambda beta, threshold: (0, None) if beta > 0 else (None, 0),   # beta < 0: <= 0
+               torch="softplus", doc="log1p(exp(beta*x))/beta; a number for threshold gives torch's linear cut-off"),
+    Activation("softsign", lambda mp, x: x / (1 + abs(x)), lambda np, x: x / (1 + np.abs(x)), cost="COPY",
+               limits=lambda: ((-INF, -1.0), (INF, 1.0)) + ODD_AT_ZERO, increasing=True,
+               output_range=lambda: (-1, 1), torch="softsign", doc="x/(1+|x|)"),
+    Activation("silu", lambda mp, x: x / (1 + mp.exp(-x)), lambda np, x: x / (1 + np.exp(-x)), cost="EXP",
+               limits=lambda: ((-INF, -0.0), (INF, INF)) + ODD_AT_ZERO,
                aliases=("swish",), torch="silu", doc="x*sigmoid(x)"),
-    Activation("gelu", _gelu_ref, lambda np, x: _np_gelu(np, x),
+    Activation("gelu", _gelu_ref, lambda np, x: _np_gelu(np, x), cost="HEAVY",
+               limits=lambda: ((-INF, -0.0), (INF, INF)) + ODD_AT_ZERO,
                select=("approximate", "none"), torch="gelu", doc="x/2*erfc(-x/sqrt(2))"),
     Activation("gelu_tanh",
                lambda mp, x: x / (1 + mp.exp(-2 * mp.sqrt(2 / mp.pi) * (x + GELU_TANH_C * x ** 3))),
                lambda np, x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + GELU_TANH_C * x ** 3))),
-               public="gelu", select=("approximate", "tanh"), ulp=8.0, torch="gelu",
+               public="gelu", select=("approximate", "tanh"), ulp=8.0, cost="HEAVY",
+               limits=lambda: ((-INF, -0.0), (INF, INF)) + ODD_AT_ZERO, torch="gelu",
                doc="x/2*(1+tanh(sqrt(2/pi)*(x+0.044715x^3))), computed as x*sigmoid(2u)"),
     Activation("mish", lambda mp, x: x * mp.tanh(mp.log1p(mp.exp(x))),
-               lambda np, x: x * np.tanh(np.logaddexp(0, x)), ulp=8.0, torch="mish",
+               lambda np, x: x * np.tanh(np.logaddexp(0, x)), ulp=8.0, cost="HEAVY",
+               limits=lambda: ((-INF, -0.0), (INF, INF)) + ODD_AT_ZERO, torch="mish",
                doc="x*tanh(softplus(x))"),
     Activation("hardsigmoid", lambda mp, x: min(max(x + 3, 0), 6) / 6,
-               lambda np, x: np.clip(x + 3, 0, 6) / 6, torch="hardsigmoid", doc="relu6(x+3)/6"),
+               lambda np, x: np.clip(x + 3, 0, 6) / 6, cost="COPY",
+               limits=lambda: ((-INF, 0.0), (INF, 1.0), (-0.0, 0.5), (0.0, 0.5), (-3.0, 0.0), (3.0, 1.0)),
+               increasing=True, output_range=lambda: (0, 1), torch="hardsigmoid", doc="relu6(x+3)/6"),
     Activation("hardswish", lambda mp, x: x * min(max(x + 3, 0), 6) / 6,
-               lambda np, x: x * np.clip(x + 3, 0, 6) / 6, torch="hardswish", doc="x*relu6(x+3)/6"),
+               lambda np, x: x * np.clip(x + 3, 0, 6) / 6, cost="COPY",
+               limits=lambda: ((-INF, ANY_ZERO), (INF, INF), (-3.0, ANY_ZERO), (3.0, 3.0)) + ODD_AT_ZERO,
+               torch="hardswish", doc="x*relu6(x+3)/6"),
 )
 
 BY_KERNEL = {a.kernel: a for a in ACTIVATIONS}
@@ -155,7 +245,8 @@ BY_KERNEL = {a.kernel: a for a in ACTIVATIONS}
 class Gradient:
     """The derivative of an element-wise function times grad_output (an FA_BINARY kernel:
     y = f'(x) g), next to its forward.  Adding one = one row here + its vector function
-    beside the forward's in its src_c/activations/ family file (+ its FA_BINARY line).
+    beside the forward's in its src_c/activations/ family file (its FA_BINARY line in
+    src_c/fastact_functions.h is written from this row by tools/gen_wrappers.py).
     The public name is the forward's public name + "_grad" (gelu_grad(..., approximate=)
     picks gelu_grad or gelu_tanh_grad as gelu does), with the forward's aliases + "_grad".
 
@@ -170,13 +261,21 @@ class Gradient:
                 (relative error unbounded as f' -> 0): not part of the bound
     kinks       (*params) -> tuple of x where f' jumps (the value there is torch's choice);
                 finite differences skip their neighbourhood
+    cost        the C kernel's cost class (as Activation.cost)
+    limits      (f'(-inf), f'(+inf)) at the default parameters: the true limits, never NaN
+                (None only for a forward whose domain is bounded: logit)
+    kink_values {x: f'(x)} at the kinks, default parameters: torch's choice (torch.autograd of
+                the forward, torch 2.x)
     doc         one line
     """
-    __slots__ = ("kernel", "forward", "reference", "numpy", "ulp", "ill", "kinks", "doc")
+    __slots__ = ("kernel", "forward", "reference", "numpy", "ulp", "ill", "kinks", "cost", "limits",
+                 "kink_values", "doc")
 
-    def __init__(self, kernel, forward, reference, numpy, ulp=4.0, ill=(), kinks=None, doc=""):
+    def __init__(self, kernel, forward, reference, numpy, ulp=4.0, ill=(), kinks=None, cost=None, limits=None,
+                 kink_values=None, doc=""):
         self.kernel, self.forward, self.reference, self.numpy = kernel, forward, reference, numpy
         self.ulp, self.ill, self.kinks, self.doc = ulp, ill, kinks or (lambda *p: ()), doc
+        self.cost, self.limits, self.kink_values = cost, limits, kink_values or {}
 
     def __repr__(self):
         return f"Gradient({self.kernel!r})"
@@ -258,58 +357,77 @@ _AT_ZERO = lambda *p: (0.0,)          # noqa: E731
 
 GRADIENTS = (
     Gradient("sigmoid_grad", "sigmoid", _sigmoid_grad_ref, lambda np, x: np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))) ** 2,
-             ulp=3.0, doc="sigmoid'(x) grad_output = sigmoid(x) (1 - sigmoid(x)) grad_output"),
+             ulp=3.0, cost="EXP", limits=(0, 0),
+             doc="sigmoid'(x) grad_output = sigmoid(x) (1 - sigmoid(x)) grad_output"),
     Gradient("relu_grad", "relu", lambda mp, x: _step(x > 0), lambda np, x: (x > 0).astype(x.dtype), ulp=0,
-             kinks=_AT_ZERO, doc="grad_output where x > 0, else 0 (0 at x = 0, as torch)"),
+             kinks=_AT_ZERO, cost="COPY", limits=(0, 1), kink_values={0.0: 0.0},
+             doc="grad_output where x > 0, else 0 (0 at x = 0, as torch)"),
     Gradient("relu6_grad", "relu6", lambda mp, x: _step(0 < x < 6),
              lambda np, x: ((x > 0) & (x < 6)).astype(x.dtype), ulp=0, kinks=lambda: (0.0, 6.0),
+             cost="COPY", limits=(0, 0), kink_values={0.0: 0.0, 6.0: 0.0},
              doc="grad_output where 0 < x < 6, else 0 (as torch)"),
     Gradient("leaky_relu_grad", "leaky_relu", lambda mp, x, s: 1 if x > 0 else s,
              lambda np, x, s: np.where(x > 0, 1.0, s).astype(x.dtype), ulp=1.5, kinks=lambda s: (0.0,),
+             cost="COPY", limits=(0.01, 1), kink_values={0.0: 0.01},
              doc="grad_output where x > 0, else negative_slope*grad_output (slope at x = 0, as torch)"),
     Gradient("hardtanh_grad", "hardtanh", lambda mp, x, lo, hi: _step(lo < x < hi),
              lambda np, x, lo, hi: ((x > lo) & (x < hi)).astype(x.dtype), ulp=0, kinks=lambda lo, hi: (lo, hi),
+             cost="COPY", limits=(0, 0), kink_values={-1.0: 0.0, 1.0: 0.0},
              doc="grad_output where min_val < x < max_val, else 0 (as torch)"),
     Gradient("elu_grad", "elu", lambda mp, x, a: 1 if x > 0 else a * mp.exp(x),
              lambda np, x, a: np.where(x > 0, 1.0, a * np.exp(np.minimum(x, 0))), kinks=lambda a: (0.0,),
+             cost="EXP", limits=(0, 1), kink_values={0.0: 1.0},
              doc="1 for x > 0, else alpha*exp(x) (alpha at x = 0, as torch)"),
     Gradient("selu_grad", "selu", lambda mp, x: SELU_SCALE * (1 if x > 0 else SELU_ALPHA * mp.exp(x)),
              lambda np, x: SELU_SCALE * np.where(x > 0, 1.0, SELU_ALPHA * np.exp(np.minimum(x, 0))),
-             kinks=_AT_ZERO, doc="scale for x > 0, else scale*alpha*exp(x) (as torch at x = 0)"),
+             kinks=_AT_ZERO, cost="EXP", limits=(0, 1.0507009873554805), kink_values={0.0: 1.0507009873554805 * 1.6732632423543772},
+             doc="scale for x > 0, else scale*alpha*exp(x) (as torch at x = 0)"),
     Gradient("celu_grad", "celu", lambda mp, x, a: 1 if x > 0 else mp.exp(x / a),
              lambda np, x, a: np.where(x > 0, 1.0, np.exp(np.minimum(x, 0) / a)), kinks=lambda a: (0.0,),
+             cost="EXP", limits=(0, 1), kink_values={0.0: 1.0},
              doc="1 for x > 0, else exp(x/alpha)"),
     Gradient("log_sigmoid_grad", "log_sigmoid", lambda mp, x: 1 / (1 + mp.exp(x)),
-             lambda np, x: _np_sigmoid(np, -x), doc="sigmoid(-x) grad_output"),
+             lambda np, x: _np_sigmoid(np, -x), cost="EXP", limits=(1, 0),
+             doc="sigmoid(-x) grad_output"),
     Gradient("logit_grad", "logit", _logit_grad_ref,
              lambda np, p, eps=None: 1 / (p * (1 - p)) if eps is None else
              np.where((p >= eps) & (p <= 1 - eps), 1 / (p * (1 - p)), 0.0),
              kinks=lambda eps: () if eps is None else (eps, 1 - eps),
+             cost="COPY",
              doc="grad_output/(p(1-p)); with eps, 0 outside [eps, 1-eps] (as torch)"),
     Gradient("tanh_grad", "tanh", lambda mp, x: mp.sech(x) ** 2, lambda np, x: 1 - np.tanh(x) ** 2,
+             cost="EXP", limits=(0, 0),
              doc="(1 - tanh(x)^2) grad_output, as 4e/(1+e)^2 with e = exp(-2|x|)"),
     Gradient("softplus_grad", "softplus", _softplus_grad_ref,
              lambda np, x, beta=1.0, threshold=None: _np_sigmoid(np, beta * x) if threshold is None else
              np.where(beta * x > threshold, 1.0, _np_sigmoid(np, beta * x)),
              kinks=lambda beta, threshold: () if threshold is None else (threshold / beta,),
+             cost="HEAVY", limits=(0, 1),
              doc="sigmoid(beta*x) grad_output (grad_output where beta*x > threshold)"),
     Gradient("softsign_grad", "softsign", lambda mp, x: 1 / (1 + abs(x)) ** 2, lambda np, x: 1 / (1 + np.abs(x)) ** 2,
-             kinks=_AT_ZERO, doc="grad_output/(1 + |x|)^2"),
+             kinks=_AT_ZERO, cost="COPY", limits=(0, 0),
+             doc="grad_output/(1 + |x|)^2"),
     Gradient("silu_grad", "silu", _silu_grad_ref,
              lambda np, x: _np_sigmoid(np, x) * (1 + x * (1 - _np_sigmoid(np, x))), ill=((-1.30, -1.26),),
+             cost="EXP", limits=(0, 1),
              doc="s(1 + x(1 - s)) grad_output, s = sigmoid(x)"),
     Gradient("gelu_grad", "gelu", _gelu_grad_ref, _np_gelu_grad, ill=((-0.76, -0.745),),
+             cost="HEAVY", limits=(0, 1),
              doc="(Phi(x) + x phi(x)) grad_output"),
     Gradient("gelu_tanh_grad", "gelu_tanh", _gelu_tanh_grad_ref, _np_gelu_tanh_grad, ill=((-0.76, -0.745),),
+             cost="HEAVY", limits=(0, 1),
              doc="the derivative of the tanh form times grad_output"),
     Gradient("mish_grad", "mish", _mish_grad_ref, _np_mish_grad, ulp=8.0, ill=((-1.20, -1.185),),
+             cost="HEAVY", limits=(0, 1),
              doc="(tanh(sp) + x sech(sp)^2 sigmoid(x)) grad_output, sp = softplus(x)"),
     Gradient("hardsigmoid_grad", "hardsigmoid", lambda mp, x: mp.mpf(1) / 6 if -3 < x < 3 else 0,
              lambda np, x: np.where((x > -3) & (x < 3), 1 / 6, 0.0), ulp=1.0, kinks=lambda: (-3.0, 3.0),
+             cost="COPY", limits=(0, 0), kink_values={-3.0: 0.0, 3.0: 0.0},
              doc="grad_output/6 where -3 < x < 3, else 0 (as torch)"),
     Gradient("hardswish_grad", "hardswish", lambda mp, x: 0 if x <= -3 else ((2 * x + 3) / 6 if x < 3 else 1),
              lambda np, x: np.where(x <= -3, 0.0, np.where(x < 3, (2 * x + 3) / 6, 1.0)), ulp=2.0,
              ill=((-1.5 - 1e-6, -1.5 + 1e-6),), kinks=lambda: (-3.0, 3.0),
+             cost="COPY", limits=(0, 1), kink_values={-3.0: 0.0, 3.0: 1.0},
              doc="(2x+3)/6 grad_output on (-3, 3), 0 at and below -3, grad_output from 3 on (as torch)"),
 )
 
@@ -327,12 +445,13 @@ class OutputGradient:
     numpy       (np, y) -> ndarray, the same as a user writes it
     ulp         bound against the exact function of the given y, float32 and float64
     domain      the range of y the forward produces (swept by the tests; any y is accepted)
+    cost        the C kernel's cost class (as Activation.cost)
     """
-    __slots__ = ("kernel", "forward", "reference", "numpy", "ulp", "domain", "doc")
+    __slots__ = ("kernel", "forward", "reference", "numpy", "ulp", "domain", "cost", "doc")
 
-    def __init__(self, kernel, forward, reference, numpy, ulp, domain, doc):
+    def __init__(self, kernel, forward, reference, numpy, ulp, domain, doc, cost):
         self.kernel, self.forward, self.reference, self.numpy = kernel, forward, reference, numpy
-        self.ulp, self.domain, self.doc = ulp, domain, doc
+        self.ulp, self.domain, self.doc, self.cost = ulp, domain, doc, cost
 
     def __repr__(self):
         return f"OutputGradient({self.kernel!r})"
@@ -344,10 +463,10 @@ class OutputGradient:
 
 OUTPUT_GRADIENTS = (
     OutputGradient("sigmoid_grad_from_output", "sigmoid", lambda mp, y: y * (1 - y), lambda np, y: y * (1 - y),
-                   ulp=2.0, domain=(0.0, 1.0),
+                   cost="COPY", ulp=2.0, domain=(0.0, 1.0),
                    doc="y (1 - y) grad_output, y = sigmoid(x): sigmoid's derivative from its output"),
     OutputGradient("tanh_grad_from_output", "tanh", lambda mp, y: (1 - y) * (1 + y), lambda np, y: 1 - y * y,
-                   ulp=3.0, domain=(-1.0, 1.0),
+                   cost="COPY", ulp=3.0, domain=(-1.0, 1.0),
                    doc="(1 - y)(1 + y) grad_output, y = tanh(x): tanh's derivative from its output"),
 )
 

@@ -1,10 +1,13 @@
 /*
  * fastact_functions.h -- the list of every public fastact kernel (an X-macro list).
  *
- * This list is the one source of truth on the C side: it drives the public
- * declarations and the capsule table in fastact.h, the dispatch table, the per-ISA
- * table fillers and the generated Cython `fastact/kernels.pxd`; tests/test_registry_c_list.py
- * checks that it agrees with fastact/_registry.py (names, parameters, order).
+ * This list drives the public declarations and the capsule table in fastact.h, the
+ * dispatch table, the per-ISA table fillers and the generated Cython `fastact/kernels.pxd`.
+ * Its FA_UNARY and FA_BINARY lines (the element-wise functions and their gradients) are
+ * WRITTEN FROM fastact/_registry.py by tools/gen_wrappers.py (setup.py runs it before
+ * compiling): name, cost class and parameter names come from the registry row; an existing
+ * line keeps its place, a new kernel is appended at the end.  The other lines are
+ * hand-written; tests/test_registry_c_list.py checks them against the registry.
  * One line per function, FA_<KIND>(...); the kinds and their C signatures are declared
  * in fastact_kinds.h:
  *
@@ -24,7 +27,7 @@
  * < 0.3 ns/element on one AVX2 core), EXP (one exp and a division: ~0.5-1 ns), HEAVY.
  * Unused parameter slots are written `_`.  Keep the order stable: the capsule
  * table for C extensions (fastact.h) is laid out in this order, so new entries
- * go at the end (and FASTACT_API_VERSION grows by 2).
+ * go at the end (and FASTACT_API_VERSION, counted from this list, grows by 2).
  */
 #include "fastact_kinds.h"
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import fastact as fa
-from fastact._registry import ACTIVATIONS, BY_KERNEL, SELU_ALPHA, SELU_SCALE
+from fastact._registry import ACTIVATIONS, ANY_ZERO, BY_KERNEL
 
 import ulp
 from activations import (CASES, DTYPES, ENTRIES, assert_same_bits, bits, call, case_id, entry_id,
@@ -511,51 +511,15 @@ def test_array_likes_and_scalars(entry):
 # ---------------------------------------------------------------------------------------
 # special values: the true limits, written out (docs/SPEC.md section 4), on every variant
 
-ANY_ZERO = object()   # a zero whose sign the maths does not fix
-NZ = "-0.0"            # -0.0 as a dict key (-0.0 and 0.0 are the same key)
-MINUS_LN2 = lambda mp: -mp.log(2)  # noqa: E731
-
-
 def _limits(entry, params):
-    """[(input, true result)] for +-inf, +-0 and other points of note.  A float is the exact
-    value (or its float64 rounding, checked to the ULP bound); a callable of mpmath gives
-    the exact value."""
-    k = entry.kernel
-    odd_at_zero = {NZ: -0.0, 0.0: 0.0}
-    table = {
-        "relu": lambda: {-INF: 0.0, INF: INF, -1.0: 0.0, **odd_at_zero},   # relu(-0.0) = -0.0, as torch
-        "relu6": lambda: {-INF: 0.0, INF: 6.0, 7.0: 6.0, **odd_at_zero},
-        "leaky_relu": lambda s: {-INF: -INF, INF: INF, **odd_at_zero},
-        "hardtanh": lambda lo, hi: {-INF: lo, INF: hi, **odd_at_zero},
-        "elu": lambda a: {-INF: -a, INF: INF, **odd_at_zero},
-        "selu": lambda: {-INF: lambda mp: -mp.mpf(SELU_SCALE) * SELU_ALPHA, INF: INF, **odd_at_zero},
-        "celu": lambda a: {-INF: -a, INF: INF, **odd_at_zero},
-        "sigmoid": lambda: {-INF: 0.0, INF: 1.0, NZ: 0.5, 0.0: 0.5},
-        "log_sigmoid": lambda: {-INF: -INF, INF: -0.0, NZ: MINUS_LN2, 0.0: MINUS_LN2},
-        "logit": lambda eps: (
-            {-INF: NAN, INF: NAN, NZ: -INF, 0.0: -INF, 1.0: INF, 0.5: 0.0, -0.5: NAN, 1.5: NAN}
-            if eps is None else
-            {-INF: lambda mp: mp.log(eps / (1 - mp.mpf(eps))), 0.0: lambda mp: mp.log(eps / (1 - mp.mpf(eps))),
-             INF: lambda mp: mp.log(float(1 - eps) / (1 - mp.mpf(float(1 - eps)))),   # bound 1 - eps as a float
-             1.0: lambda mp: mp.log(float(1 - eps) / (1 - mp.mpf(float(1 - eps)))),
-             0.5: 0.0}),
-        "tanh": lambda: {-INF: -1.0, INF: 1.0, **odd_at_zero},
-        "softplus": lambda beta, threshold: {-INF: 0.0 if beta > 0 else -INF, INF: INF if beta > 0 else ANY_ZERO,
-                                             NZ: lambda mp: mp.log(2) / beta,
-                                             0.0: lambda mp: mp.log(2) / beta},
-        "softsign": lambda: {-INF: -1.0, INF: 1.0, **odd_at_zero},
-        "silu": lambda: {-INF: -0.0, INF: INF, **odd_at_zero},
-        "gelu": lambda: {-INF: -0.0, INF: INF, **odd_at_zero},
-        "gelu_tanh": lambda: {-INF: -0.0, INF: INF, **odd_at_zero},
-        "mish": lambda: {-INF: -0.0, INF: INF, **odd_at_zero},
-        "hardsigmoid": lambda: {-INF: 0.0, INF: 1.0, NZ: 0.5, 0.0: 0.5, -3.0: 0.0, 3.0: 1.0},
-        "hardswish": lambda: {-INF: ANY_ZERO, INF: INF, -3.0: ANY_ZERO, 3.0: 3.0, **odd_at_zero},
-    }
-    return [(-0.0 if x == NZ else x, want) for x, want in table[k](*params).items()]
+    """[(input, true result)] for +-inf, +-0 and other points of note: the registry's
+    Activation.limits.  A float is the exact value (or its float64 rounding, checked to the
+    ULP bound); ANY_ZERO a zero of either sign; a callable of mpmath gives the exact value."""
+    return list(entry.limits(*params))
 
 
 def test_every_entry_has_limits():
-    assert {e.kernel for e in ACTIVATIONS} == {e.kernel for e in ACTIVATIONS if _limits(e, e.test_params[0])}
+    assert {e.kernel for e in ACTIVATIONS} == {e.kernel for e in ACTIVATIONS if e.limits and _limits(e, e.test_params[0])}
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)

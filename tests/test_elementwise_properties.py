@@ -18,8 +18,6 @@ from hypothesis import example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from hypothesis.extra import numpy as hnp  # noqa: E402
 
-from fastact._registry import SELU_ALPHA, SELU_SCALE  # noqa: E402
-
 from activations import CASES, call, case_id  # noqa: E402
 
 INF = math.inf
@@ -36,34 +34,16 @@ def _defined_everywhere(entry, params):
     return not (entry.kernel == "logit" and params[0] is None)
 
 
-# function -> its monotone direction (the ones not listed are not monotone: silu, gelu, mish, hardswish)
-INCREASING = {"relu", "relu6", "leaky_relu", "hardtanh", "elu", "selu", "celu", "sigmoid", "log_sigmoid",
-              "logit", "tanh", "softplus", "softsign", "hardsigmoid"}
-
-
 def _increasing(entry, params):
-    """Monotone by definition: softplus with a threshold is not (torch's linear cut-off jumps
-    down by log1p(e^-threshold)/beta at beta*x = threshold, pytorch#31110)."""
-    if entry.kernel == "softplus" and params[1] is not None:
-        return False
-    return entry.kernel in INCREASING
+    """Monotone by definition: the registry's Activation.increasing (softplus with a threshold
+    is not: torch's linear cut-off jumps down, pytorch#31110)."""
+    inc = entry.increasing
+    return bool(inc(*params) if callable(inc) else inc)
 
 
 def _range(entry, params):
-    """[lo, hi] every result must lie in (closed; None: unbounded)."""
-    k = entry.kernel
-    if k == "hardtanh":
-        return tuple(params)
-    if k in ("elu", "celu"):
-        return -params[0], None
-    if k == "softplus":
-        return (0, None) if params[0] > 0 else (None, 0)     # beta < 0: (1/beta) log1p(e^(beta x)) <= 0
-    return {
-        "relu": (0, None), "relu6": (0, 6),
-        "selu": (-SELU_SCALE * SELU_ALPHA * (1 + 2 ** -20), None),   # the limit, rounded either way
-        "sigmoid": (0, 1), "log_sigmoid": (None, 0), "tanh": (-1, 1),
-        "softsign": (-1, 1), "hardsigmoid": (0, 1),
-    }.get(k)
+    """[lo, hi] every result must lie in (closed; None: unbounded): Activation.output_range."""
+    return entry.output_range(*params) if entry.output_range else None
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])

@@ -55,7 +55,7 @@ def test_stubs_are_not_stale():
 def test_every_parameter_has_a_type():
     unknown = set()
     gen_wrappers.generate_stubs(unknown)
-    assert not unknown, f"add these to PARAM_TYPES in tools/gen_wrappers.py: {sorted(unknown)}"
+    assert not unknown, f"give these a type (Param.type in fastact/_registry.py, else PARAM_TYPES in tools/gen_wrappers.py): {sorted(unknown)}"
 
 
 SNIPPET = '''

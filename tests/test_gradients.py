@@ -238,29 +238,23 @@ def test_out_rules():
     np.testing.assert_array_equal(buf[:10], expected)
 
 
-# f'(-inf), f'(+inf) with the default parameters: the true limits, never NaN
-LIMITS = {"sigmoid_grad": (0, 0), "relu_grad": (0, 1), "relu6_grad": (0, 0), "leaky_relu_grad": (0.01, 1),
-          "hardtanh_grad": (0, 0), "elu_grad": (0, 1), "selu_grad": (0, 1.0507009873554805), "celu_grad": (0, 1),
-          "log_sigmoid_grad": (1, 0), "tanh_grad": (0, 0), "softplus_grad": (0, 1), "softsign_grad": (0, 0),
-          "silu_grad": (0, 1), "gelu_grad": (0, 1), "gelu_tanh_grad": (0, 1), "mish_grad": (0, 1),
-          "hardsigmoid_grad": (0, 0), "hardswish_grad": (0, 1)}
-# torch's choice at the kinks (torch.autograd of the forward, torch 2.x), default parameters
-AT_KINKS = {"relu_grad": {0.0: 0.0}, "relu6_grad": {0.0: 0.0, 6.0: 0.0}, "leaky_relu_grad": {0.0: 0.01},
-            "hardtanh_grad": {-1.0: 0.0, 1.0: 0.0}, "elu_grad": {0.0: 1.0}, "celu_grad": {0.0: 1.0},
-            "selu_grad": {0.0: 1.0507009873554805 * 1.6732632423543772}, "hardsigmoid_grad": {-3.0: 0.0, 3.0: 0.0},
-            "hardswish_grad": {-3.0: 0.0, 3.0: 1.0}}
+def test_every_gradient_on_the_whole_line_has_its_limits():
+    """The registry states f'(-inf), f'(+inf) (Gradient.limits) wherever the forward's domain
+    is the whole line (logit's is [0, 1]: test_logit_grad_special_values)."""
+    assert [g.kernel for g in GRADIENTS if g.limits is None] == [
+        g.kernel for g in GRADIENTS if forward_of(g).domain != (-np.inf, np.inf)]
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
-@pytest.mark.parametrize("name", [n for n in GRAD_IDS if n != "logit_grad"])
+@pytest.mark.parametrize("name", [g.kernel for g in GRADIENTS if g.limits is not None])
 def test_limits_and_kinks(name, dtype, isa):
     entry = next(g for g in GRADIENTS if g.kernel == name)
     f = grad_fn(entry)
-    lo, hi = LIMITS[name]
+    lo, hi = entry.limits                  # f'(-inf), f'(+inf), default parameters: never NaN
     y = f(np.array([-np.inf, np.inf, np.finfo(dtype).min, np.finfo(dtype).max], dtype))
     assert not np.isnan(y).any()
     np.testing.assert_allclose(y, np.array([lo, hi, lo, hi], dtype), rtol=1e-6 if dtype == np.float32 else 1e-15)
-    for x, v in AT_KINKS.get(name, {}).items():
+    for x, v in entry.kink_values.items():    # torch's choice at the kinks, default parameters
         assert f(np.array([x], dtype))[0] == pytest.approx(v, rel=1e-6)
     # a zero derivative times an infinite grad_output is 0 where torch selects (piecewise-linear)
     assert np.isnan(f(np.array([np.nan, 1.0], dtype), np.array([1.0, np.nan], dtype))).all()

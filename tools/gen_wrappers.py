@@ -1,29 +1,41 @@
-"""Generate fastact/_generated.py, the public element-wise wrappers, from fastact/_registry.py.
+"""Write what fastact/_registry.py determines: the element-wise lines of the C list, the
+Python wrappers and the type stubs.
 
-    python tools/gen_wrappers.py           # rewrite fastact/_generated.py
-    python tools/gen_wrappers.py --check   # exit 1 when the checked-in file is stale
+    python tools/gen_wrappers.py           # rewrite all three (the stubs need the built extension)
+    python tools/gen_wrappers.py --check   # exit 1 when a checked-in file is stale
 
-Each wrapper is a plain def with its real signature, defaults and docstring (from the
-registry): the fast Cython path (_core.unary_fast / binary_fast), else the argument
-handling of fastact/_elementwise.py (apply_unary / apply_binary).  Only the registry is
-read (no compiled extension needed); kernel positions are looked up by name at import.
+- src_c/fastact_functions.h: its FA_UNARY / FA_BINARY lines (name, cost class, parameter
+  names) are the registry's ACTIVATIONS, GRADIENTS and OUTPUT_GRADIENTS.  Existing lines keep
+  their place (the capsule table for C extensions is laid out in the list's order, an ABI);
+  a new kernel's line is appended at the end; a kernel gone from the registry is an error
+  (removing one breaks the ABI: delete its line by hand).  The other lines are hand-written.
+- fastact/_generated.py: each wrapper is a plain def with its real signature, defaults and
+  docstring (from the registry): the fast Cython path (_core.unary_fast / binary_fast), else
+  the argument handling of fastact/_elementwise.py (apply_unary / apply_binary).  Kernel
+  positions are looked up by name at import.
+- fastact/__init__.pyi: every name in fastact.__all__, from the live functions (so after a
+  build); parameter types from the registry's Param.type, else PARAM_TYPES below.
+The first two read only the registry (no compiled extension needed): setup.py writes them
+before it compiles, so a build never uses a stale list; `setup.py build_ext --inplace` writes
+the stubs after it.
 """
 import math
 import os
+import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.path.join(ROOT, "fastact", "_generated.py")
 STUBS = os.path.join(ROOT, "fastact", "__init__.pyi")
+C_LIST = os.path.join(ROOT, "src_c", "fastact_functions.h")
 
-# parameter name -> its type in the stubs (a parameter whose default is None gets "| None")
+# parameter name -> its type in the stubs (a parameter whose default is None gets "| None"),
+# for the functions outside the element-wise registry (whose types are Param.type there)
 PARAM_TYPES = {
     "x": "ArrayLike", "a": "ArrayLike", "y": "ArrayLike", "grad_output": "ArrayLike", "b": "ArrayLike",
     "where": "ArrayLike", "out": "NDArray[Any] | tuple[NDArray[Any]]",
     "axis": "int | tuple[int, ...]", "dim": "int | tuple[int, ...]",
     "keepdims": "bool", "return_sign": "bool",
-    "negative_slope": "float", "alpha": "float", "beta": "float", "min_val": "float", "max_val": "float",
-    "threshold": "float", "eps": "float", "approximate": "Literal['none', 'tanh']",
     "n": "int", "name": "str",
     # losses
     "logits": "ArrayLike", "log_probs": "ArrayLike", "target": "ArrayLike", "labels": "ArrayLike",
@@ -224,7 +236,83 @@ del _f
     return HEADER + "\n" + "\n".join(consts) + "\n" + defs + tail
 
 
-def _stub_params(sig, unknown, override=None):
+# ---- src_c/fastact_functions.h: the element-wise lines --------------------------------------
+
+C_LINE = re.compile(r"^FA_(UNARY|BINARY)\(([^)]*)\)(.*)$")
+COST_CLASSES = ("COPY", "EXP", "HEAVY")
+
+
+def c_lines_of(reg):
+    """{kernel: (kind, cost, [param names])} of every element-wise kernel of the registry, in
+    its order: the forwards (FA_UNARY), their gradients and the gradients from the output
+    (FA_BINARY, with the forward's parameters and none)."""
+    forward = {e.kernel: e for e in reg.ACTIVATIONS}
+    rows = [("UNARY", e.kernel, e.cost, e.params) for e in reg.ACTIVATIONS]
+    rows += [("BINARY", g.kernel, g.cost, forward[g.forward].params) for g in reg.GRADIENTS]
+    rows += [("BINARY", g.kernel, g.cost, ()) for g in getattr(reg, "OUTPUT_GRADIENTS", ())]
+    out = {}
+    for kind, kernel, cost, params in rows:
+        if cost not in COST_CLASSES:
+            raise ValueError(f"{kernel}: cost must be one of {COST_CLASSES} in fastact/_registry.py, got {cost!r}")
+        if len(params) > 2:
+            raise ValueError(f"{kernel}: the C kinds take at most 2 double parameters, not {len(params)}")
+        out[kernel] = (kind, cost, [p.name for p in params])
+    return out
+
+
+def _c_line(kernel, kind, cost, params):
+    p1, p2 = (params + ["_", "_"])[:2]
+    return f"FA_{kind}({kernel + ',':<{17 if kind == 'BINARY' else 12}} {cost + ',':<6} {len(params)}, {p1}, {p2})"
+
+
+def generate_c_list(text, registry=None):
+    """The text of src_c/fastact_functions.h with its FA_UNARY / FA_BINARY lines made to agree
+    with the registry: a line whose name, kind, cost or parameters differ is rewritten in place
+    (its trailing comment kept), a kernel new to the registry is appended at the end."""
+    wanted = c_lines_of(registry or _load_registry())
+    lines, seen = text.split("\n"), set()
+    for i, line in enumerate(lines):
+        m = C_LINE.match(line)
+        if not m:
+            continue
+        kind, fields, rest = m.group(1), [f.strip() for f in m.group(2).split(",")], m.group(3)
+        name, cost, n = fields[0], fields[1], int(fields[2])
+        if name not in wanted:
+            raise ValueError(f"src_c/fastact_functions.h lists {name}, which fastact/_registry.py does not: "
+                             "removing a kernel changes the C ABI (FASTACT_ABI_VERSION); delete the line by hand")
+        seen.add(name)
+        if (kind, cost, fields[3:3 + n]) != wanted[name]:
+            lines[i] = _c_line(name, *wanted[name]) + rest
+    new = [_c_line(k, *v) for k, v in wanted.items() if k not in seen]
+    while lines and lines[-1] == "":
+        lines.pop()
+    return "\n".join(lines + new) + "\n"
+
+
+def _read(path):
+    with open(path) as f:
+        return f.read()
+
+
+# ---- fastact/__init__.pyi ---------------------------------------------------------------------
+
+def registry_param_types(reg=None):
+    """{parameter name: stub type} of the element-wise parameters: Param.type, and the select
+    parameter (gelu's approximate=) as the Literal of its choices."""
+    reg = reg or _load_registry()
+    types, choices = {}, {}
+    for e in reg.ACTIVATIONS:
+        for p in e.params:
+            if types.setdefault(p.name, p.type) != p.type:
+                raise ValueError(f"parameter {p.name!r} has two types in fastact/_registry.py")
+        if e.select:
+            choices.setdefault(e.select[0], []).append(e.select[1])
+    for name, values in choices.items():
+        types[name] = "Literal[" + ", ".join(repr(v) for v in values) + "]"
+    return types
+
+
+def _stub_params(sig, unknown, types, override=None):
     parts, keyword_only = [], False
     for p in sig.parameters.values():
         if p.kind is p.KEYWORD_ONLY and not keyword_only:
@@ -236,7 +324,7 @@ def _stub_params(sig, unknown, override=None):
         if p.annotation is not p.empty:
             t = p.annotation if isinstance(p.annotation, str) else p.annotation.__name__
         else:
-            t = PARAM_TYPES.get(p.name)
+            t = types.get(p.name)
             if t is None:
                 unknown.add(p.name)
                 t = "Any"
@@ -255,6 +343,7 @@ def generate_stubs(unknown=None):
     sys.path.insert(0, ROOT)
     import fastact
     unknown = set() if unknown is None else unknown
+    types = {**registry_param_types(), **PARAM_TYPES}
     lines = ['"""Type stubs for fastact; generated by tools/gen_wrappers.py from fastact.__all__; do not edit."""',
              "from typing import Any, Literal, overload", "", "from numpy.typing import ArrayLike, DTypeLike, NDArray", "",
              "__version__: str", "__all__: list[str]", ""]
@@ -267,11 +356,11 @@ def generate_stubs(unknown=None):
         flag = next((f for f in ("return_sign", "return_grad") if f in sig.parameters), None)
         if flag:                     # (value, sign) or (loss, grad) when the flag is True
             pair = f"tuple[{ret}, {ret}]"
-            lines += ["@overload", f"def {name}({_stub_params(sig, unknown, {flag: 'Literal[False] = ...'})}) -> {ret}: ...",
-                      "@overload", f"def {name}({_stub_params(sig, unknown, {flag: 'Literal[True] = ...'})}) -> {pair}: ...",
-                      "@overload", f"def {name}({_stub_params(sig, unknown)}) -> {ret} | {pair}: ..."]
+            lines += ["@overload", f"def {name}({_stub_params(sig, unknown, types, {flag: 'Literal[False] = ...'})}) -> {ret}: ...",
+                      "@overload", f"def {name}({_stub_params(sig, unknown, types, {flag: 'Literal[True] = ...'})}) -> {pair}: ...",
+                      "@overload", f"def {name}({_stub_params(sig, unknown, types)}) -> {ret} | {pair}: ..."]
         else:
-            lines.append(f"def {name}({_stub_params(sig, unknown)}) -> {ret}: ...")
+            lines.append(f"def {name}({_stub_params(sig, unknown, types)}) -> {ret}: ...")
     return "\n".join(lines) + "\n"
 
 
@@ -279,9 +368,29 @@ def _write_stubs():
     unknown = set()
     text = generate_stubs(unknown)
     for p in sorted(unknown):
-        print(f"warning: parameter {p!r} has no type in PARAM_TYPES (stubbed as Any)", file=sys.stderr)
+        print(f"warning: parameter {p!r} has no type (Param.type in fastact/_registry.py, or PARAM_TYPES in "
+              "tools/gen_wrappers.py): stubbed as Any", file=sys.stderr)
     with open(STUBS, "w") as f:
         f.write(text)
+
+
+def write_registry_outputs():
+    """Write the C list's element-wise lines and fastact/_generated.py (the registry alone);
+    the paths rewritten (a file already current is left untouched)."""
+    written = []
+    for path, text in ((C_LIST, generate_c_list(_read(C_LIST))), (TARGET, generate_source())):
+        if not os.path.exists(path) or _read(path) != text:
+            with open(path, "w") as f:
+                f.write(text)
+            written.append(path)
+    return written
+
+
+def write_stubs_in_new_interpreter():
+    """The stubs read the live functions: import fastact (as just written and built) in a
+    new interpreter.  Its exit status."""
+    import subprocess
+    return subprocess.run([sys.executable, os.path.abspath(__file__), "--stubs-only"]).returncode
 
 
 def main(argv):
@@ -290,21 +399,23 @@ def main(argv):
         return 0
     if "--check" in argv:
         unknown = set()
-        outputs = {TARGET: generate_source(), STUBS: generate_stubs(unknown)}
+        outputs = {C_LIST: generate_c_list(_read(C_LIST)), TARGET: generate_source(), STUBS: generate_stubs(unknown)}
         for p in sorted(unknown):
-            print(f"warning: parameter {p!r} has no type in PARAM_TYPES (stubbed as Any)", file=sys.stderr)
+            print(f"warning: parameter {p!r} has no type (Param.type in fastact/_registry.py, or PARAM_TYPES in "
+                  "tools/gen_wrappers.py): stubbed as Any", file=sys.stderr)
         stale = 0
         for path, text in outputs.items():
-            with open(path) as f:
-                if f.read() != text:
-                    print(f"{os.path.relpath(path, ROOT)} is stale: run python tools/gen_wrappers.py", file=sys.stderr)
-                    stale = 1
+            if _read(path) != text:
+                print(f"{os.path.relpath(path, ROOT)} is stale: run python tools/gen_wrappers.py", file=sys.stderr)
+                stale = 1
         return stale
-    with open(TARGET, "w") as f:
-        f.write(generate_source())
-    # the stubs read the live functions: import the module just written, in a new interpreter
-    import subprocess
-    return subprocess.run([sys.executable, os.path.abspath(__file__), "--stubs-only"]).returncode
+    for path in write_registry_outputs():
+        print(f"wrote {os.path.relpath(path, ROOT)}")
+    status = write_stubs_in_new_interpreter()
+    if status:
+        print("the stubs need the built extension with every kernel of the list: build "
+              "(python setup.py build_ext --inplace), which writes them", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":
