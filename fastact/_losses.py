@@ -75,7 +75,9 @@ class _Rows:
 
     def _last(self, a):
         """a with the class axis last, C-contiguous in the compute dtype, flat."""
-        return _c_array(np.moveaxis(a, self.axis, -1), self.compute).reshape(-1)
+        if self.axis != a.ndim - 1:
+            a = np.moveaxis(a, self.axis, -1)
+        return _c_array(a, self.compute).reshape(-1)
 
     def run(self, name, loss, grad=None, g=None, scale=1.0, nll=False):
         bad = _core.cross_entropy_rows(self.x, self.t, self.p, self.w, g, loss, grad, self.rows, self.n,
@@ -91,9 +93,9 @@ class _Rows:
         if self.prob:
             return float(self.rows)
         t = self.t
-        kept = t[(t != self.ignore_index) & (t >= 0) & (t < self.n)]   # out of range: the kernel raises
-        if self.w is None:
-            return float(kept.size)
+        if self.w is None:                  # a target out of range makes the kernel raise
+            return float(t.size - np.count_nonzero(t == self.ignore_index))
+        kept = t[(t != self.ignore_index) & (t >= 0) & (t < self.n)]
         return float(np.sum(self.w[kept], dtype=np.float64))
 
     def reduce(self, loss, code):

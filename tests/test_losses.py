@@ -278,6 +278,70 @@ def test_gradient_of_large_rows_against_float64(isa, dtype):
         np.testing.assert_allclose(g, ref, rtol=0, atol=tol)
 
 
+def _class_rows_one_pass():
+    """float32 rows for the class-target pass without a max pass (fa_ce_class_stats_f32): several
+    L1 chunks, the target's chunk summed again where another entry is > 87 above the target, the
+    target dominant by 30 and by 100 (S / e^(x_t) < 2^-80: the terms again in double), a chunk of
+    -inf, the target -inf, ties with the target, lengths around the 4-vector blocks."""
+    rng = np.random.default_rng(29)
+    n = 2 * 4096 + 70
+    rows, targets = [], []
+    for kind in range(9):
+        x = rng.normal(0, 3, n)
+        t = int(rng.integers(0, n))
+        if kind == 1:
+            x[t] = -95.0                           # every chunk summed again (max ~ +12)
+        elif kind == 2:
+            x[t] += 30.0
+        elif kind == 3:
+            x[t] += 100.0
+        elif kind == 4:
+            x[4096:8192] = -np.inf
+            t = 5
+        elif kind == 5:
+            x[t] = -np.inf                         # loss inf
+        elif kind == 6:
+            x[[3, 4100, 8200]] = x[t] = 11.0       # ties with the target
+        elif kind == 7:
+            x[-1] = 200.0                          # the last chunk's max far above the target
+        elif kind == 8:
+            x *= 1e-6
+        rows.append(x)
+        targets.append(t)
+    return np.array(rows), np.array(targets)
+
+
+def test_class_rows_without_a_max_pass_against_mpmath(isa):
+    import mpmath
+    x, t = _class_rows_one_pass()
+    x = x.astype(np.float32)
+    exact = []
+    with mpmath.workdps(40):
+        for r in range(x.shape[0]):
+            row = [mpmath.mpf(float(v)) if np.isfinite(v) else -mpmath.inf for v in x[r]]
+            exact.append(CE.reference(mpmath, row, int(t[r]), None, 0.0))
+    hi, lo = hi_lo(exact)
+    for m in (65, 64, 63, 37, 1):                 # short rows: the blocks' tail, a lone class
+        xs = np.ascontiguousarray(x[:3, :m])
+        ts = t[:3] % m
+        got = fa.cross_entropy(xs, ts, reduction="none")
+        ref = [slow_row(xs[r], int(ts[r]), None, 0.0) for r in range(3)]
+        np.testing.assert_allclose(got, ref, rtol=2.5e-7, atol=0)
+    got = fa.cross_entropy(x, t, reduction="none")
+    err = ulp.ulp_errors(got, hi, lo, np.float32)
+    assert err.max() <= CE.ulp, (err.max(), int(err.argmax()))
+    loss, grad = fa.cross_entropy(x, t, reduction="none", return_grad=True)
+    assert loss.tobytes() == got.tobytes()
+    xd = x.astype(np.float64)
+    fin = np.isfinite(xd[:, t].diagonal())
+    p = np.exp(xd - xd.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    other = p.sum(axis=1) - p[np.arange(len(t)), t]
+    ref = p.copy()
+    ref[np.arange(len(t)), t] = -other / p.sum(axis=1)      # -(1 - softmax_t), no cancelling
+    np.testing.assert_allclose(grad[fin], ref[fin], rtol=4e-7, atol=2e-38)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_long_rows_with_smoothing_and_probabilities(isa, dtype):
     """Rows of several L1 chunks (float32: the smoothing / probability sums are taken per chunk

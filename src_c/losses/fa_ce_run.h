@@ -9,7 +9,9 @@
 
 /* From 2^17 logits: derived, not measured.  The element-wise loss splits from 2^16 entries at
  * ~1 ns per entry (measured, losses/fa_loss_run.h); a cross-entropy row costs ~0.35 ns per
- * float32 logit (statistics pass), so the same work per thread is ~2^17.5 logits.  On the
+ * float32 logit (statistics pass; ~0.2 ns for class targets without smoothing, whose equal work
+ * would be ~2^18 logits: kept at 2^17, where tests/test_threads.py reaches), so the same work per
+ * thread is ~2^17.5 logits.  On the
  * shared 2-core machine of this change (load average 8) 2 threads never beat 1 at any size
  * (benchmarks: 1t/2t 0.4x-1.0x), so the threshold could not be measured there. */
 #define FA_CE_SPLIT_MIN ((ptrdiff_t)1 << 17)

@@ -3,6 +3,9 @@
  * targets), its gradient, and nll_loss (included once per ISA by fa_isa_body.h, after
  * reductions/, whose row statistics it reuses).  docs/SPEC.md section 9.
  *
+ * float32 rows with a class target and no smoothing (the common case) take their own one-pass
+ * statistics, S = sum_{j != t} e^(x_j) with x_t left out, loss = log1p(S / e^(x_t)): no max
+ * pass, no max count (fa_ce_class_stats_f32 below, where the design is).  Every other row:
  * Per row x (n logits), with M its max and l = log sum_j e^(x_j - M) (so lse = M + l), both
  * from the one statistics pass of reductions/ (fa_stats_row_f32: float32 lanes; float64: the
  * direct reduction; the float64-lane path where those decline, e.g. |x| > 340 in float32):
@@ -38,7 +41,7 @@
  *
  * Accuracy (tests/test_losses.py against mpmath, per row, every variant; rows of N(0, 3),
  * shifted by -20 / +100, uniform +-50, 1e30, N(0, 300), tiny, confident, masked; weights,
- * smoothing 0.1 / 0.2 / 0.7, probability targets): max 0.49 ULP float32, 2.66 ULP float64;
+ * smoothing 0.1 / 0.2 / 0.7, probability targets): max 0.53 ULP float32, 2.66 ULP float64;
  * bound 4 (registry LOSSES).  Gradients: within 1e-7 of finite differences (float64) and a few
  * ULPs of the larger of a softmax_k and the subtracted term.
  */
@@ -263,6 +266,167 @@ FA_INLINE int fa_ce_stats_sums_f32(const float *x, const float *w, const float *
 FA_INLINE double fa_ce_part(double k, double v) { return k == 0.0 ? 0.0 : k * v; }
 
 /*
+ * float32 rows, a class target t, no smoothing (the common case; docs/SPEC.md section 9):
+ *     loss = -log softmax(x)_t = log1p(S / u),  S = sum_{j != t} e^(x_j),  u = e^(x_t)
+ * for every row, dominant target or not (no max entries counted apart).  The row is read once,
+ * in L1 chunks, each in ONE pass (no max pass): the terms e^(x - K ln2) (fa_stats_term_f32, the
+ * exact Cody-Waite reduction of x with the shift K folded into the exp's magic constant) with
+ * K from x_t (K = round(x_t log2e) - 1, so u's term is in (1.4, 2.9]), x_t left out, and the
+ * chunk's max on the side; where that max is more than 87 above K ln2 (a term could overflow)
+ * the chunk, still in L1, is summed again with K from its max.  S += 2^K_k t_k exactly;
+ * u = e^(x_t) in double.  Blocks of 4 vectors of terms are added in float32 (two roundings,
+ * 2^-23 of the block), then in float64.  Entries below K ln2 - 88 give 0 (2^-126.5 of u's
+ * term and less: negligible unless S / u < 2^-80, where the terms are summed again in
+ * double, as fa_sm_tiny_l_f32 does).  (A prefetch of the next chunk measured no gain: the exps
+ * hide the read.)
+ * Leaving x_t out of the sum (not subtracting it after) keeps S / u's relative accuracy where
+ * t dominates: ~1 ULP per term (fa_stats_term_f32's 0.6 plus the additions), so the loss is
+ * within ~2 ULP in theory; measured: the header's figures.
+ * The gradient from the same statistics: the rows that fit in L2 keep every term in the
+ * gradient row during the pass, then chunk k is scaled by a 2^K_k / (S + u) (a float32 pair)
+ * and y_t = -a S / (S + u) is written directly (no 1 - softmax_t cancelling); longer rows
+ * recompute the softmax (fa_out_row_f32).  Declined rows (x_t or a chunk max outside
+ * (FA_STATS_MAX_LO_F32, FA_STATS_MAX_HI_F32), +inf, NaN, all -inf) take the generic paths.
+ */
+
+/* the terms e^(x - K ln2) of a block of 4 vectors added in float32, *mx its max */
+FA_INLINE fa_simd_f32 fa_ce_block4_f32(const float *src, fa_simd_f32 magic_k, fa_simd_f32 low, fa_simd_f32 *mx,
+                                       float *ystore)
+{
+    const ptrdiff_t L = FA_LANES_F32;
+    fa_simd_f32 v0 = fa_loadu_f32(src), v1 = fa_loadu_f32(src + L);
+    fa_simd_f32 v2 = fa_loadu_f32(src + 2 * L), v3 = fa_loadu_f32(src + 3 * L);
+    *mx = fa_max_f32(fa_max_f32(v0, v1), fa_max_f32(fa_max_f32(v2, v3), *mx));   /* NaN skipped */
+    fa_simd_f32 e0 = fa_stats_term_f32(v0, magic_k, low), e1 = fa_stats_term_f32(v1, magic_k, low);
+    fa_simd_f32 e2 = fa_stats_term_f32(v2, magic_k, low), e3 = fa_stats_term_f32(v3, magic_k, low);
+    if (ystore) {
+        fa_storeu_f32(ystore, e0);
+        fa_storeu_f32(ystore + L, e1);
+        fa_storeu_f32(ystore + 2 * L, e2);
+        fa_storeu_f32(ystore + 3 * L, e3);
+    }
+    return fa_add_f32(fa_add_f32(e0, e1), fa_add_f32(e2, e3));
+}
+
+/* sum of e^(x - K ln2) over a chunk but its entry `skip` (-1: none), *mx the max of the others
+ * (NaN skipped, -inf if none); ystore: every term, 0 at skip */
+FA_INLINE double fa_ce_chunk_sum_f32(const float *x, ptrdiff_t len, float K, ptrdiff_t skip, float *ystore,
+                                     float *mx)
+{
+    const ptrdiff_t L = FA_LANES_F32, B = 4 * L;
+    const fa_simd_f32 magic_k = fa_set1_f32(FA_EXP_MAGIC_F32 - K), low = fa_set1_f32(FA_STATS_LOW(K));
+    float skipped[4 * FA_LANES_F32];       /* the block holding skip, with x_skip = -inf */
+    const ptrdiff_t at = skip >= 0 ? skip - skip % B : -1;
+    if (skip >= 0) {
+        if (at + B <= len)
+            for (ptrdiff_t k = 0; k < B; k += L)
+                fa_storeu_f32(skipped + k, fa_loadu_f32(x + at + k));
+        else
+            for (ptrdiff_t k = 0; at + k < len; k++)
+                skipped[k] = x[at + k];
+        skipped[skip - at] = -INFINITY;
+    }
+    fa_simd_f64 acc = fa_set1_f64(0.0);
+    fa_simd_f32 m = fa_set1_f32(-INFINITY);
+    ptrdiff_t i = 0;
+    for (; i + B <= len; i += B) {
+        acc = fa_add_widened_f32_f64(acc, fa_ce_block4_f32(i == at ? skipped : x + i, magic_k, low, &m,
+                                                           ystore ? ystore + i : NULL));
+    }
+    for (; i < len; i += L) {
+        const ptrdiff_t left = len - i;
+        const float *src = at >= 0 && i >= at && i < at + B ? skipped + (i - at) : x + i;
+        fa_simd_f32 v = left >= L ? fa_loadu_f32(src) : fa_load_tail_f32(src, left, -INFINITY);
+        fa_simd_f32 e = fa_stats_term_f32(v, magic_k, low);
+        m = fa_max_f32(v, m);
+        if (ystore) {
+            if (left >= L) fa_storeu_f32(ystore + i, e); else fa_store_tail_f32(ystore + i, e, left);
+        }
+        acc = fa_add_widened_f32_f64(acc, e);
+    }
+    *mx = fa_reduce_max_f32(m);
+    return fa_reduce_add_f64(acc);
+}
+
+/* K of a chunk whose terms are taken relative to v: round(v log2e) - 1 */
+FA_INLINE float fa_ce_shift_f32(float v) { return rintf(v * FA_LOG2E_F32) - 1.0f; }
+
+/* The statistics of a float32 row against class t: *S = sum_{j != t} e^(x_j) (every chunk's
+ * terms scaled by 2^K_k; Kk[k] = K_k where given), *M the row max.  Returns 0 (declined: the
+ * generic paths) where x_t or a chunk max is outside (FA_STATS_MAX_LO_F32, FA_STATS_MAX_HI_F32)
+ * (+inf included) or the sum is NaN. */
+FA_INLINE int fa_ce_class_stats_f32(const float *x, ptrdiff_t n, ptrdiff_t t, float *ystore, double *Kk,
+                                    double *S, double *M)
+{
+    const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(float);
+    const float xt = x[t];
+    if (!(xt > FA_STATS_MAX_LO_F32 && xt < FA_STATS_MAX_HI_F32))
+        return 0;
+    const float K0 = fa_ce_shift_f32(xt);
+    double sum = 0.0;
+    float top = xt;
+    for (ptrdiff_t c0 = 0, k = 0; c0 < n; c0 += chunk, k++) {
+        const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
+        const ptrdiff_t skip = t >= c0 && t < c0 + len ? t - c0 : -1;
+        float *ys = ystore ? ystore + c0 : NULL, mx, K = K0;
+        double tk = fa_ce_chunk_sum_f32(x + c0, len, K, skip, ys, &mx);
+        if (!(mx < FA_STATS_MAX_HI_F32))       /* +inf; NaN is skipped by the max, reaches tk */
+            return 0;
+        if ((double)mx - (double)K * FA_LN2_HI_F64 > 87.0) {   /* terms could overflow: again */
+            K = fa_ce_shift_f32(mx);
+            tk = fa_ce_chunk_sum_f32(x + c0, len, K, skip, ys, &mx);
+        }
+        sum += ldexp(tk, (int)K);
+        if (Kk)
+            Kk[k] = K;
+        top = mx > top ? mx : top;
+    }
+    *S = sum;
+    *M = top;
+    return sum == sum;
+}
+
+/* r = S / u, u = e^(x_t) (S from fa_ce_class_stats_f32); where r < 2^-80 the terms again in
+ * double (those below 2^-126.5 of u's term were counted 0; the loss may be subnormal) */
+FA_INLINE double fa_ce_class_ratio_f32(const float *x, ptrdiff_t n, ptrdiff_t t, double S)
+{
+    const double xt = x[t], r = S / exp(xt);
+    if (r < 0x1p-80) {
+        double T = 0.0, err = 0.0;
+        for (ptrdiff_t k = 0; k < n; k++)
+            if (k != t)
+                fa_two_sum_acc(&T, &err, exp((double)x[k] - xt));
+        return T + err;
+    }
+    return r;
+}
+
+/* -log softmax(x)_t = log1p(r), or log S - x_t where r is huge (u may underflow) */
+FA_INLINE double fa_ce_class_loss_f32(const float *x, ptrdiff_t t, double S, double r)
+{
+    return r < 0x1p52 ? log1p(r) : log(S) - (double)x[t];
+}
+
+/* The gradient row a softmax(x) - a [k = t] from fa_ce_class_stats_f32's S, M, r and, where
+ * `stored`, the terms kept in y with their shifts Kk (a finite, non-zero):
+ * y_t = -a r / (1 + r), no cancellation */
+FA_INLINE void fa_ce_class_grad_f32(const float *x, float *y, ptrdiff_t n, ptrdiff_t t, double S, double M,
+                                    double r, int stored, const double *Kk, double a)
+{
+    const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(float);
+    const double Z = S + exp((double)x[t]);
+    if (stored) {
+        for (ptrdiff_t c0 = 0, k = 0; c0 < n; c0 += chunk, k++) {
+            const double f = ldexp(a / Z, (int)Kk[k]);
+            fa_sm_scale_pair_f32(y + c0, n - c0 < chunk ? n - c0 : chunk, (float)f, (float)(f - (double)(float)f));
+        }
+    } else {
+        fa_out_row_f32(x, NULL, y, n, M, Z * exp(-M) / a, 0.0, 0);
+    }
+    y[t] = (float)(-a * (r / (1.0 + r)));
+}
+
+/*
  * The row loop of every kernel of this file, per dtype.  GRAD: write the gradient rows (and
  * the losses where j->loss); PROB: probability targets j->p instead of class targets.
  */
@@ -289,6 +453,24 @@ FA_INLINE void fa_ce_rows_##T(const fa_ce_job *j, ptrdiff_t r0, ptrdiff_t r1, in
                 continue;                                                                         \
             }                                                                                     \
             wt = w ? (double)w[t] : 1.0;                                                          \
+        }                                                                                         \
+        int have_loss = 0;                                                                        \
+        if (sizeof(S) == 4 && !PROB && eps == 0.0) {   /* float32 class rows, see above */        \
+            const float *xf = (const float *)xr;                                                  \
+            double Sx, Mx, Kk[FA_SM_STORE_CHUNKS];                                                \
+            if (fa_ce_class_stats_f32(xf, n, (ptrdiff_t)t, store ? (float *)yr : NULL, Kk, &Sx, &Mx)) { \
+                const double ratio = fa_ce_class_ratio_f32(xf, n, (ptrdiff_t)t, Sx);              \
+                if (loss)                                                                         \
+                    loss[r] = (S)fa_ce_part(wt, fa_ce_class_loss_f32(xf, (ptrdiff_t)t, Sx, ratio));  \
+                const double a = sr * wt;                                                         \
+                if (!GRAD)                                                                        \
+                    continue;                                                                     \
+                if (a != 0.0 && a - a == 0.0) {                                                   \
+                    fa_ce_class_grad_f32(xf, (float *)yr, n, (ptrdiff_t)t, Sx, Mx, ratio, store, Kk, a); \
+                    continue;                                                                     \
+                }                                                                                 \
+                have_loss = 1;                 /* a of 0 or inf: the generic gradient below */    \
+            }                                                                                     \
         }                                                                                         \
         fa_sm_stats st;                                                                           \
         double l = 0.0, sign;                                                                     \
@@ -324,7 +506,7 @@ FA_INLINE void fa_ce_rows_##T(const fa_ce_job *j, ptrdiff_t r0, ptrdiff_t r1, in
             else fa_ce_sums_##T(xr, NULL, NULL, n, M, 0, 0, &sm);                                 \
         }                                                                                         \
         const double ec = eps != 0.0 && sm.Cn > 0 ? eps / sm.Cn : 0.0;                            \
-        if (loss) {                                                                               \
+        if (loss && !have_loss) {                                                                 \
             double v = PROB ? fa_ce_part(keep, sm.A + sm.B * l)                                   \
                             : fa_ce_part(keep * wt, (M - (double)xr[t]) + l);                     \
             if (ec != 0.0)                                                                        \
