@@ -156,4 +156,21 @@ FA_INLINE fa_simd_f32 fa_grad_rare_f32(fa_mask_f32 rare, fa_simd_f32 y, fa_simd_
     return fa_select_f32(rare, fa_loadu_f32(yb), y);
 }
 
+/* f'(x) near a simple root x0 = x0h + x0l of f' (x0h a float32, x0l the float32 nearest the
+ * rest), where a general formula cancels: for x in [2 x0h, x0h/2] (x0h < 0), u = x - x0h is
+ * exact (Sterbenz) and f'(x) = d R(u) with d = u - x0l (one rounding) and
+ * R(u) = c[0] + (c[1] + u Q(u)), Q(u) = c[2] + c[3] u + ... + c[count-1] u^(count-3) in Horner
+ * with FMA (c[0] + c[1]: R's constant term as a float32 pair, as R(x0) shows it unrounded).
+ * R is fitted relative to f'(x)/(x - x0), so the result keeps its relative accuracy through
+ * the root: tools/fit/fit_grad_root_f32.py (the coefficients and their error per function). */
+FA_INLINE fa_simd_f32 fa_grad_near_root_f32(fa_simd_f32 x, float x0h, float x0l, const float *c, int count)
+{
+    fa_simd_f32 u = fa_sub_f32(x, fa_set1_f32(x0h));
+    fa_simd_f32 q = fa_set1_f32(c[count - 1]);
+    for (int k = count - 2; k >= 2; k--)
+        q = fa_fmadd_f32(q, u, fa_set1_f32(c[k]));
+    fa_simd_f32 r = fa_add_f32(fa_set1_f32(c[0]), fa_fmadd_f32(q, u, fa_set1_f32(c[1])));
+    return fa_mul_f32(fa_sub_f32(u, fa_set1_f32(x0l)), r);
+}
+
 #endif /* FA_MAP_H */
