@@ -328,7 +328,10 @@ static void fa_k_softplus_grad_f32(const float *x, const float *g, float *y, ptr
  * 2^-29.1: python tools/fit/fit_grad_root_f32.py mish --degree 11), accurate through the root.
  * x < -87 (mish' ~ x e^x nears the subnormals; a large g may still make it normal) and -inf:
  * the rare path, the float64 kernel rounded once.  mish'(0) = 0.6, (+inf) = 1, (-inf) = -0.0
- * (0 g).  Measured max: see the table in the family comment of fa_map.h. */
+ * (0 g).  Measured max: against mpmath (tests/test_gradients.py's sweep, 9699 points, g = 1)
+ * 2.58 ULP (avx2, avx512), 3.18 (scalar, sse2), 1.75 inside `ill`; against the float64 kernel
+ * over 4e6 random float32 in [-10, 2]: 3.79 at x = -0.1926 (avx512), 4.93 at x = -0.1705
+ * (sse2); bound 8.  2.8x faster than the float64 kernel it replaced (2^20, avx512). */
 static const float fa_mish_grad_root_c_f32[13] = {
     0x1.115accp-2f, -0x1.647f20p-27f, 0x1.a34a26p-3f, 0x1.574f14p-5f, -0x1.4c2304p-6f, -0x1.03378ap-6f,
     -0x1.b847b0p-9f, 0x1.1f065ep-10f, 0x1.025688p-10f, 0x1.001ef4p-12f, -0x1.5a0c30p-15f, -0x1.674486p-15f,
@@ -354,9 +357,7 @@ FA_INLINE fa_simd_f32 fa_mish_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_
     fa_simd_f32 num_pos = fa_fmadd_f32(d, fa_fmadd_f32(two, e, one), fa_mul_f32(fa_mul_f32(x4, e), fa_fmadd_f32(e, e, e)));
     fa_mask_f32 pos = fa_cmpgt_f32(x, fa_set1_f32(0.0f));
     fa_simd_f32 y = fa_div_f32(fa_select_f32(pos, num_pos, num_neg), fa_select_f32(pos, fa_mul_f32(d, d), den_neg));
-    fa_simd_f32 root = fa_grad_near_root_f32(x, FA_MISH_GRAD_ROOT_HI_F32, FA_MISH_GRAD_ROOT_LO_F32,
-                                             fa_mish_grad_root_c_f32, 13);
-    y = fa_select_f32(fa_inside_f32(x, 2 * FA_MISH_GRAD_ROOT_HI_F32, FA_MISH_GRAD_ROOT_HI_F32 / 2), root, y);
+    y = fa_grad_near_root_f32(y, x, FA_MISH_GRAD_ROOT_HI_F32, FA_MISH_GRAD_ROOT_LO_F32, fa_mish_grad_root_c_f32, 13);
     y = fa_mul_f32(y, g);
     return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-87.0f)), y, x, g, p, fa_mish_grad_v_f64);
 }
