@@ -22,7 +22,7 @@ import argparse
 import mpmath as mp
 import numpy as np
 
-from _common import lawson, lawson_round_f32, log2s
+from _common import c_array, compare, header, lawson, lawson_round_f32, log2s
 
 mp.mp.dps = 40
 
@@ -37,6 +37,7 @@ def mish_grad(x):
 
 
 FUNCS = {"gelu": (gelu_grad, -0.75, 10), "mish": (mish_grad, -1.19, 11)}
+HEADERS = {"gelu": "fa_gelu.h", "mish": "fa_softplus.h"}
 
 
 def fit(name, degree, lo=None, hi=None, nodes=2000):
@@ -88,6 +89,9 @@ def main():
     print(f"interval x in [{lo!r}, {hi!r}], degree {degree}; fit (rounded coefficients, on the nodes): "
           f"{log2s(mp.mpf(err))} relative")
     print("coefficients (c0h, c0l, c1, ...):", ", ".join(float(np.float32(v)).hex() + "f" for v in c))
+    if a.lo is None and a.hi is None and degree == FUNCS[a.name][2]:
+        compare("fa_%s_grad_root_c_f32" % a.name, c_array(header(HEADERS[a.name]), "fa_%s_grad_root_c_f32" % a.name),
+                list(c), f32=True)
     # every float32 of the interval, through the float32 evaluation d R(u)
     b = np.arange(np.float32(-hi).view(np.uint32), np.float32(-lo).view(np.uint32) + 1, 97, dtype=np.uint32)
     x = -b.view(np.float32)
