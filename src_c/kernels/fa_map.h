@@ -107,11 +107,12 @@ FA__GRAD_SELECTS(f64)
  * the pieces they share are below).
  *
  * Native float32 lanes: sigmoid, tanh, log_sigmoid, softplus (beta = 1), elu, selu,
- * celu (alpha = 1), logit, and silu on the FMA variants.  In double lanes but with
+ * celu (alpha = 1), logit, mish, and silu and gelu on the FMA variants (gelu and mish with
+ * fa_grad_near_root_f32 below around the root of f').  In double lanes but with
  * float32-level pieces (much cheaper than the float64 kernels' double-double): gelu_tanh,
- * gelu.  Still the float64 kernel, rounded once: softplus with beta != 1, celu with
- * alpha != 1 (an argument that is not exact in float32 is amplified in the exp tail), silu
- * on scalar and sse2, and mish (their family files).
+ * and gelu on scalar and sse2.  Still the float64 kernel, rounded once: softplus with
+ * beta != 1, celu with alpha != 1 (an argument that is not exact in float32 is amplified in
+ * the exp tail), silu on scalar and sse2 (their family files).
  *
  * The native kernels compute with the exp family of fa_math_f32.h
  * (fa_exp_neg_normal_f32: e^z for z in [-87, 0], ~1 ULP).  A lane whose exp argument is
@@ -154,6 +155,26 @@ FA_INLINE fa_simd_f32 fa_grad_rare_f32(fa_mask_f32 rare, fa_simd_f32 y, fa_simd_
     for (int k = 0; k < FA_LANES_F32; k += FA_LANES_F64)
         fa_storeu_f64_as_f32(yb + k, fn(fa_loadu_f32_as_f64(xb + k), fa_loadu_f32_as_f64(gb + k), p));
     return fa_select_f32(rare, fa_loadu_f32(yb), y);
+}
+
+/* y, with f'(x) near a simple root x0 = x0h + x0l of f' (x0h a float32, x0l the float32
+ * nearest the rest) in place of the lanes where a general formula y cancels: for x in
+ * (2 x0h, x0h/2) (x0h < 0), u = x - x0h is exact (Sterbenz) and f'(x) = d R(u) with
+ * d = u - x0l (one rounding) and R(u) = c[0] + (c[1] + u Q(u)),
+ * Q(u) = c[2] + c[3] u + ... + c[count-1] u^(count-3) in Horner with FMA (c[0] + c[1]: R's
+ * constant term as a float32 pair, as R(x0) shows it unrounded).  R is fitted relative to
+ * f'(x)/(x - x0), so the result keeps its relative accuracy through the root:
+ * tools/fit/fit_grad_root_f32.py (the coefficients and their error per function). */
+FA_INLINE fa_simd_f32 fa_grad_near_root_f32(fa_simd_f32 y, fa_simd_f32 x, float x0h, float x0l, const float *c,
+                                            int count)
+{
+    fa_simd_f32 u = fa_sub_f32(x, fa_set1_f32(x0h));
+    fa_simd_f32 q = fa_set1_f32(c[count - 1]);
+    for (int k = count - 2; k >= 2; k--)
+        q = fa_fmadd_f32(q, u, fa_set1_f32(c[k]));
+    fa_simd_f32 r = fa_add_f32(fa_set1_f32(c[0]), fa_fmadd_f32(q, u, fa_set1_f32(c[1])));
+    fa_simd_f32 root = fa_mul_f32(fa_sub_f32(u, fa_set1_f32(x0l)), r);
+    return fa_select_f32(fa_inside_f32(x, 2 * x0h, x0h / 2), root, y);
 }
 
 #endif /* FA_MAP_H */
