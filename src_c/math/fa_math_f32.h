@@ -236,8 +236,7 @@ FA_INLINE fa_simd_f32 fa_half_erfcx_gauss_f32(fa_simd_f32 a, fa_simd_f32 *n, fa_
         0x1.45cf90p-9f, -0x1.07cf34p-10f, -0x1.a2a606p-16f, 0x1.8d9512p-13f, -0x1.3a0b72p-14f,
         -0x1.a361aep-17f, 0x1.d15ac4p-17f};
     fa_simd_f32 one = fa_set1_f32(1.0f), two = fa_set1_f32(2.0f);
-    fa_simd_f32 d = fa_add_f32(a, two);
-    fa_simd_f32 dlo = fa_sub_f32(a, fa_sub_f32(d, two));
+    fa_simd_f32 dlo, d = fa_fast_two_sum_f32(two, a, &dlo);
     fa_simd_f32 r = fa_div_f32(one, d);
     fa_simd_f32 eps = fa_fnmadd_f32(d, r, one);                       /* 1 - d r, exact */
     fa_simd_f32 tlo = fa_mul_f32(r, fa_fnmadd_f32(r, dlo, eps));

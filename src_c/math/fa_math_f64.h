@@ -278,9 +278,12 @@ FA_INLINE fa_simd_f64 fa_exp_dd_f64(fa_simd_f64 z, fa_simd_f64 *lo, fa_simd_f64 
  *                        in [0.97, 2.05] scaled by fa_scale_exp_f64 (vscalefpd, or two products
  *                        below 2^-1000), one rounding into the subnormals; 0 where keep is false.
  * Error: one rounding (2^-53 relative) + q's 2^-54.8 + the table's tlo/thi rounding (2^-106):
- * <= 1.35 ULP in theory; measured 0.52 ULP (NORMAL) against long double expl on 2^22 x in
- * [K ln2 - 700, K ln2 + 1], K in {0, +-1, +-700, +-2^16 log2e}, every variant.  Constants: ln2
- * split and log2e as in fa_exp_reduce_f64, tables fa_exp2_16_hi/lo/adj/rt (mpmath). */
+ * <= 1.35 ULP in theory; measured max 0.73 ULP (NORMAL; CLAMP 0.74 on its normal results)
+ * against quad-precision expq, 2^22 x per chunk max mk in {0, +-1, +-37.5, +-700, +-30000,
+ * +-45000}, x in [mk - 700, mk] (CLAMP [mk - 760, mk]), half of them within 2 of mk, K =
+ * round(mk log2e), on the scalar, SSE2, AVX2 and AVX-512 variants (a C harness over this
+ * header).  Constants: ln2 split and log2e as in fa_exp_reduce_f64, tables
+ * fa_exp2_16_hi/lo/adj/rt (mpmath). */
 enum { FA_EXP_SHIFT_NORMAL = 1, FA_EXP_SHIFT_CLAMP = 2 };
 
 /* magic_k of fa_exp_shifted_f64 for an integer K, |K| < 2^20 (exact) */
