@@ -260,6 +260,28 @@ FA_INLINE fa_simd_f64 fa_exp_dd_f64(fa_simd_f64 z, fa_simd_f64 *lo, fa_simd_f64 
     return hh;
 }
 
+/*
+ * e^z as an unevaluated pair hi + *lo, both already scaled by 2^floor(n/16) (exact unless
+ * subnormal), |lo| <= 2^-53 hi: between fa_exp_neg_f64 (one rounded double) and
+ * fa_exp_dd_f64 (~2^-77), for sums whose terms need a little more than a double
+ * (logsumexp's float32 cancelling tier, reductions/fa_lse_exact.h).  z clamped to
+ * [-760, 709] (e^-760 gives 0), NaN propagates.  The pair is fa_exp_neg_dd_f64's em + em_lo
+ * with the expm1-grade polynomial (FA_EXP_M1).  Relative error, per source (|r| <= 0.0217 <
+ * 2^-5, so r and p round at <= 2^-59; thi p + tlo < 2^-4 rounds at <= 2^-58; q's fit 2^-58.7
+ * of p, <= 2^-64; ln2 to 2^-86 times |n| <= 2^14): 2^-59 + 2^-59 + 2^-58 + 2^-63 < 2^-56.9
+ * with FMA; without FMA (scalar, SSE2: r^2 q, thi p and n LO each rounded once more,
+ * <= 2^-59 + 2^-57.5 + 2^-75) < 2^-56.2.  Callers take 2^-56.
+ */
+FA_INLINE fa_simd_f64 fa_exp_pair_f64(fa_simd_f64 z, fa_simd_f64 *lo)
+{
+    fa_simd_f64 t, n, em_lo;
+    fa_simd_f64 em = fa_exp_neg_dd_f64(fa_min_f64(fa_set1_f64(709.0), z), fa_set1_f64(0.0), FA_EXP_M1,
+                                       &t, &n, &em_lo);
+    *lo = fa_scale_exp_f64(em_lo, t, n);
+    return fa_scale_exp_f64(em, t, n);
+}
+#define FA_EXP_PAIR_REL_ERR 0x1p-56   /* fa_exp_pair_f64's relative error bound, every variant */
+
 /* ---- exp variants of the reductions (src_c/reductions/: names fa_sm_*) --------------------
  * float64-accuracy e^d on lanes, e^(x - m) with x - m as a two-sum fed in as the low part,
  * the double-double e^(ah + al) of one scalar (through fa_exp_dd_f64), and the scalar

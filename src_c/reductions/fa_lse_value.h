@@ -132,6 +132,8 @@ static double fa_sm_lse_value_##T(const fa_sm_stats *s, const fa_scalar_##T *x, 
         return v;                                                                                 \
     if (sizeof(fa_scalar_##T) == 8 && !b && fabs(v) >= 2.0)   /* l as a pair is enough */       \
         return fa_lse_value_dd_l(s);                                                              \
+    if (sizeof(fa_scalar_##T) == 4 && !b)    /* the float32 tier first (fa_lse_exact.h) */       \
+        return fa_lse_cancel_f32((const float *)x, n, stride, mask, &ve) ? ve : v;                \
     if (stride == 1 && !mask && !b)                                                               \
         fa_lse_exact_sum_##T(x, n, &hi, &lo);                                                     \
     else                                                                                          \
