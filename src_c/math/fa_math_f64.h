@@ -229,16 +229,15 @@ FA_INLINE fa_simd_f64 fa_grad_exp_f64(fa_simd_f64 g, fa_simd_f64 c, fa_simd_f64 
 #define FA_LN2_256_HI 0x1.62e42fef80000p-9    /* ln2/256 to 34 bits (mpmath) */
 #define FA_LN2_256_LO 0x1.1cf79abc80000p-44   /* ln2/256 - HI to 34 bits */
 #define FA_LN2_256_LO2 0x1.e3b39803f2f6bp-80  /* ln2/256 - HI - LO */
-static const double fa_exp2_256_hi[16] __attribute__((aligned(64))) = {   /* 2^(j/256) rounded */
-    0x1.0000000000000p+0, 0x1.00b1afa5abcbfp+0, 0x1.0163da9fb3335p+0, 0x1.02168143b0281p+0,
-    0x1.02c9a3e778061p+0, 0x1.037d42e11bbccp+0, 0x1.04315e86e7f85p+0, 0x1.04e5f72f654b1p+0,
-    0x1.059b0d3158574p+0, 0x1.0650a0e3c1f89p+0, 0x1.0706b29ddf6dep+0, 0x1.07bd42b72a836p+0,
-    0x1.0874518759bc8p+0, 0x1.092bdf66607e0p+0, 0x1.09e3ecac6f383p+0, 0x1.0a9c79b1f3919p+0};
-static const double fa_exp2_256_lo[16] __attribute__((aligned(64))) = {   /* 2^(j/256) - hi */
-    0x0.0p+0, -0x1.4f6b2a7609f71p-55, 0x1.b61299ab8cdb7p-54, -0x1.2bf310fc54eb6p-55,
-    -0x1.19083535b085dp-56, 0x1.56811eeade11ap-57, -0x1.0a31c1977c96ep-54, 0x1.4c3793aa0d08dp-55,
-    0x1.d73e2a475b465p-55, -0x1.5cb7b5799c397p-54, -0x1.c91dfe2b13c27p-55, 0x1.3233454458700p-55,
-    0x1.186be4bb284ffp-57, -0x1.68063800a3fd1p-54, 0x1.1487818316136p-54, 0x1.5d16c873d1d38p-55};
+static const double fa_exp2_256[2][16] __attribute__((aligned(64))) = {   /* 2^(j/256): hi, lo (mpmath) */
+    {0x1.0000000000000p+0, 0x1.00b1afa5abcbfp+0, 0x1.0163da9fb3335p+0, 0x1.02168143b0281p+0,
+     0x1.02c9a3e778061p+0, 0x1.037d42e11bbccp+0, 0x1.04315e86e7f85p+0, 0x1.04e5f72f654b1p+0,
+     0x1.059b0d3158574p+0, 0x1.0650a0e3c1f89p+0, 0x1.0706b29ddf6dep+0, 0x1.07bd42b72a836p+0,
+     0x1.0874518759bc8p+0, 0x1.092bdf66607e0p+0, 0x1.09e3ecac6f383p+0, 0x1.0a9c79b1f3919p+0},
+    {0x0.0p+0, -0x1.4f6b2a7609f71p-55, 0x1.b61299ab8cdb7p-54, -0x1.2bf310fc54eb6p-55,
+     -0x1.19083535b085dp-56, 0x1.56811eeade11ap-57, -0x1.0a31c1977c96ep-54, 0x1.4c3793aa0d08dp-55,
+     0x1.d73e2a475b465p-55, -0x1.5cb7b5799c397p-54, -0x1.c91dfe2b13c27p-55, 0x1.3233454458700p-55,
+     0x1.186be4bb284ffp-57, -0x1.68063800a3fd1p-54, 0x1.1487818316136p-54, 0x1.5d16c873d1d38p-55}};
 FA_INLINE fa_simd_f64 fa_exp_dd_f64(fa_simd_f64 z, fa_simd_f64 *lo, fa_simd_f64 *t, fa_simd_f64 *n)
 {
     const fa_simd_f64 magic = fa_set1_f64(FA_MAGIC_F64);
@@ -263,7 +262,7 @@ FA_INLINE fa_simd_f64 fa_exp_dd_f64(fa_simd_f64 z, fa_simd_f64 *lo, fa_simd_f64 
     fa_simd_f64 pl = fa_add_f64(pe, small);
     /* the table 2^(j1/16) 2^(j2/256): j2 the low 4 bits of tn, j1 those of t16 */
     fa_simd_f64 ah = fa_lut16_f64(fa_exp2_16_hi, t16), al = fa_lut16_f64(fa_exp2_16_lo, t16);
-    fa_simd_f64 bh = fa_lut16_f64(fa_exp2_256_hi, tn), bl = fa_lut16_f64(fa_exp2_256_lo, tn);
+    fa_simd_f64 bh = fa_lut16_f64(fa_exp2_256[0], tn), bl = fa_lut16_f64(fa_exp2_256[1], tn);
     fa_simd_f64 tl, th = fa_two_prod_f64(ah, bh, &tl);
     tl = fa_fmadd_f64(ah, bl, fa_fmadd_f64(al, bh, tl));
     fa_simd_f64 ul, uh = fa_two_prod_f64(th, ph, &ul);
@@ -277,7 +276,7 @@ FA_INLINE fa_simd_f64 fa_exp_dd_f64(fa_simd_f64 z, fa_simd_f64 *lo, fa_simd_f64 
 /*
  * e^z as an unevaluated pair hi + *lo, both already scaled by 2^floor(n/16) (exact unless
  * subnormal), |lo| <= 2^-53 hi: between fa_exp_neg_f64 (one rounded double) and
- * fa_exp_dd_f64 (~2^-77), for sums whose terms need a little more than a double
+ * fa_exp_dd_f64 (2^-81.5), for sums whose terms need a little more than a double
  * (logsumexp's float32 cancelling tier, reductions/fa_lse_exact.h).  z clamped to
  * [-760, 709] (e^-760 gives 0), NaN propagates.  The pair is fa_exp_neg_dd_f64's em + em_lo
  * with the expm1-grade polynomial (FA_EXP_M1).  Relative error, per source (|r| <= 0.0217 <
@@ -317,7 +316,7 @@ FA_INLINE fa_simd_f64 fa_sm_exp_diff_f64(fa_simd_f64 x, fa_simd_f64 m, fa_simd_f
 }
 
 /* e^(ah + al) as hi + lo, |ah| <= 0.37, |al| <= 2^-40: the math family's double-double exp
- * (fa_exp_dd_f64, ~2^-77) of ah, times 1 + al (al^2/2 < 2^-81) */
+ * (fa_exp_dd_f64, 2^-81.5) of ah, times 1 + al (al^2/2 < 2^-81) */
 FA_INLINE void fa_sm64_exp_dd(double ah, double al, double *hi, double *lo)
 {
     fa_simd_f64 t, n, l, h = fa_exp_dd_f64(fa_set1_f64(ah), &l, &t, &n);
