@@ -312,6 +312,58 @@ def test_logsumexp_normalised_float64_exact_sum(isa, layout):
         assert np.max(np.abs((got - hi) - lo)) <= 2.0 ** -74
 
 
+def _rows_with_result(dtype, targets, n, seed):
+    """Rows of n entries whose logsumexp lies within 2^-60 of each target (|target| <= 2^-20):
+    a normalised N(0, 3) tail of n - 4 entries holding half the mass, then a ~ log(1/2) and
+    b1 ~ -10, b2 ~ -25, b3 ~ -40 set one after the other, each rounded down in dtype and each
+    step finer (e^b ulp(b) ~ 2^-34, 2^-55, 2^-76), so that the sum of e^x comes to e^target."""
+    rng = np.random.default_rng(seed)
+    rows = np.empty((len(targets), n), dtype=dtype)
+    with mpmath.workdps(60):
+        for r, t in enumerate(targets):
+            tail = rng.normal(0, 3, n - 4)
+            tail = (tail - scipy_special.logsumexp(tail) - np.log(2)).astype(dtype)
+            left = mpmath.exp(mpmath.mpf(t)) - mpmath.fsum(mpmath.exp(mpmath.mpf(float(v))) for v in tail)
+            picked = []
+            for room in (-10, -25, -40, None):             # what the next entries are to carry
+                share = left - (mpmath.exp(room) if room else 0)
+                v = dtype(float(mpmath.log(share)))
+                if mpmath.exp(mpmath.mpf(float(v))) > share:     # rounded down: the rest stays >= 0
+                    v = np.nextafter(v, dtype(-np.inf))
+                picked.append(v)
+                left -= mpmath.exp(mpmath.mpf(float(v)))
+            rows[r] = np.concatenate([picked, tail]).astype(dtype)
+    return rows
+
+
+# the float32 tier's threshold (reductions/fa_lse_exact.h: |v| >= 2^24 delta(n) + delta(n),
+# delta(n) = 2 (2^-56 + n^2 2^-102) + 2^-104): 2^-31 for these rows
+@pytest.mark.parametrize("dtype", [F32, F64])
+@pytest.mark.parametrize("n", [6, 1000, 5000])
+def test_logsumexp_cancelling_tier_boundaries(isa, dtype, n):
+    """Results just above and just below the float32 tier's threshold 2^-31 (float32: the
+    double-pair pass above it, the double-double pass below), around float64's 2 ULP limit
+    2^-25, and far below both (2^-40, 2^-60: the double-double pass), of both signs, on
+    contiguous rows (after the statistics, and predicted from the row before), columns
+    and masked rows: within 2 ULP against mpmath, below 2^-25 (float64) and 2^-50 (float32)
+    within 2^-76 (docs/SPEC.md, Status)."""
+    mags = [2.0 ** -30.9, 2.0 ** -31.1, 2.0 ** -30, 2.0 ** -32, 2.0 ** -24.5, 2.0 ** -25.5, 2.0 ** -40, 2.0 ** -60]
+    want = np.array(mags + [-m for m in mags])
+    x = _rows_with_result(dtype, want, n, n)
+    hi, lo = _mp_lse_rows(x)
+    assert np.all(np.abs(hi - want) <= 2.0 ** -62)
+    where = np.ones(x.shape, dtype=bool)
+    where[:, -1] = False                                  # masked: one more entry, left out
+    xm = np.concatenate([x, np.full((len(x), 1), 5.0, dtype=dtype)], axis=1)
+    wm = np.concatenate([np.ones(x.shape, dtype=bool), np.zeros((len(x), 1), dtype=bool)], axis=1)
+    for got in (fa.logsumexp(x, axis=-1), fa.logsumexp(np.ascontiguousarray(x.T), axis=0),
+                fa.logsumexp(xm, axis=-1, where=wm),
+                np.array([fa.logsumexp(row) for row in x])):   # each row alone: after the statistics
+        big = np.abs(hi) >= (2.0 ** -50 if dtype == F32 else 2.0 ** -25)
+        assert ulp_errors(got[big], hi[big], lo[big], dtype).max() <= LSE_ULP
+        assert np.max(np.abs((got[~big] - hi[~big]) - lo[~big])) <= 2.0 ** -76
+
+
 @pytest.mark.skipif(not LONGDOUBLE_OK, reason="long double is not 80-bit here")
 def test_logsumexp_of_float32_log_softmax_rows(isa):
     """lse of log_softmax output is ~1e-7 .. 1e-12 and cancels completely (M < 0 < l): each

@@ -66,7 +66,8 @@ FA_INLINE fa_simd_f64 fa_exp_q4_f64(fa_simd_f64 r, double sg)
     return fa_fmadd_f64(q, r, fa_set1_f64(0x1.0p-1));
 }
 
-/* The head of Tang's reduction, shared by every float64 exp here: t = 16 z log2e + magic_k
+/* The head of Tang's reduction, shared by the 16-step float64 exps here (fa_exp_dd_f64 runs
+ * 256 steps per octave and rounds on its own): t = 16 z log2e + magic_k
  * rounded to an integer (*t), *n = t - magic_k = round(16 z log2e), and z - n ln2_hi/16
  * returned, exact (ln2_hi has 32 significant bits and |n| < 2^21, so n ln2_hi/16 is a double
  * within ln2/32 of z: Sterbenz).  magic_k = FA_MAGIC_F64 - 16K (K an integer, |16K| < 2^50)
@@ -215,51 +216,70 @@ FA_INLINE fa_simd_f64 fa_grad_exp_f64(fa_simd_f64 g, fa_simd_f64 c, fa_simd_f64 
 }
 
 /*
- * e^z as 2^floor(n/16) * (hi + *lo), a double-double to about 2^-77 relative, for the sums
- * that must not lose what cancels after them (logsumexp near 0: reductions/fa_lse_exact.h).
- * z is clamped to [-760, 709] (NaN propagates); *t = n + magic and *n as in
- * fa_exp_reduce_f64, for fa_scale_exp_f64.  The same 16-entry table and magic-number
- * rounding as fa_exp_reduce_f64, with the reduction and the first terms carried further:
- *   r = z - n ln2/16 as rh + rl: ln2 in three parts (FA_LN2_HI: n*HI/16 exact, and
- *   z - n*HI/16 exact; n*LO/16 a two-product; LO2 = ln2 - HI - LO, 2^-87), |r| <= 0.0217;
- *   e^r - 1 = r + r^2/2 + r^3/6 + r^4 Q(r): r^2 (two-product of rh, plus 2 rh rl) and
- *   r^3/6 (two-products, 1/6 as a double-double) carried as pairs, Q = Taylor 1/24 ..
- *   1/12! (truncation 2^-104) in double: its rounding, |r^4 Q| 2^-52 <= 2^-78.6, is the
- *   error budget; the pieces are added smallest first by Fast2Sums, then
- *   (thi + tlo)(1 + p) with thi*p a two-product.
+ * e^z as 2^floor(n/16) * (hi + *lo), |*lo| <= 2^-51 hi, to 2^-78 relative, for the sums that
+ * must not lose what cancels after them (logsumexp near 0: reductions/fa_lse_exact.h).  z is
+ * clamped to [-760, 709] (NaN propagates); *t = n16 + magic and *n = n16 are what
+ * fa_scale_exp_f64 takes (it scales by 2^floor(n16/16)).  Tang's scheme with 256 steps per
+ * octave from two 16-entry tables (one lut16 each, no gather):
+ *   N = round(z 256/ln2) (magic number), N = 256 k + 16 j1 + j2; n16 = floor(N/16) =
+ *   16 k + j1 is taken from t's bits (no int64 <-> double conversion);
+ *   r = z - N ln2/256 exactly as rh + rl: ln2/256 in three parts, HI and LO of 34 bits
+ *   (|N| < 2^19: N HI and N LO exact; z - N HI exact, Sterbenz; r0 - N LO a two-sum),
+ *   LO2 (2^-79, N LO2 <= 2^-61 rounded at 2^-114); |r| <= ln2/512 < 2^-9.5;
+ *   e^r - 1 = rh + rh^2/2 + [rh^3 Q(rh) + rl (1 + rh) + (rh^2)_lo/2], rh^2 a two-product,
+ *   Q = Taylor 1/6 .. 1/7! (truncation r^8/8! < 2^-91), the bracket (<= 2^-31) rounded at
+ *   <= 2^-83 and rh + rh^2/2 kept by Fast2Sum: p = ph + pl to ~2^-82;
+ *   2^(N mod 256 / 256) = (2^(j1/16))(2^(j2/256)), each table entry hi + lo (mpmath), the
+ *   product a two-product plus the cross terms (2^-104);
+ *   (th + tl)(1 + ph + pl) = th + th ph (two-product, Fast2Sum) + (tl + tl ph + th pl).
+ * Error, relative: 2^-82 (p) + 2^-83 (rounding of th pl) + 2^-104 (table) < 2^-81.5;
+ * without FMA (scalar, SSE2) the two-products are Dekker's, still exact: the same bound.
  */
-#define FA_LN2_LO2_F64 0x1.cc01f97b57a08p-87   /* ln2 - FA_LN2_HI_F64 - FA_LN2_LO_F64 (mpmath) */
+#define FA_LN2_256_HI 0x1.62e42fef80000p-9    /* ln2/256 to 34 bits (mpmath) */
+#define FA_LN2_256_LO 0x1.1cf79abc80000p-44   /* ln2/256 - HI to 34 bits */
+#define FA_LN2_256_LO2 0x1.e3b39803f2f6bp-80  /* ln2/256 - HI - LO */
+static const double fa_exp2_256[2][16] __attribute__((aligned(64))) = {   /* 2^(j/256): hi, lo (mpmath) */
+    {0x1.0000000000000p+0, 0x1.00b1afa5abcbfp+0, 0x1.0163da9fb3335p+0, 0x1.02168143b0281p+0,
+     0x1.02c9a3e778061p+0, 0x1.037d42e11bbccp+0, 0x1.04315e86e7f85p+0, 0x1.04e5f72f654b1p+0,
+     0x1.059b0d3158574p+0, 0x1.0650a0e3c1f89p+0, 0x1.0706b29ddf6dep+0, 0x1.07bd42b72a836p+0,
+     0x1.0874518759bc8p+0, 0x1.092bdf66607e0p+0, 0x1.09e3ecac6f383p+0, 0x1.0a9c79b1f3919p+0},
+    {0x0.0p+0, -0x1.4f6b2a7609f71p-55, 0x1.b61299ab8cdb7p-54, -0x1.2bf310fc54eb6p-55,
+     -0x1.19083535b085dp-56, 0x1.56811eeade11ap-57, -0x1.0a31c1977c96ep-54, 0x1.4c3793aa0d08dp-55,
+     0x1.d73e2a475b465p-55, -0x1.5cb7b5799c397p-54, -0x1.c91dfe2b13c27p-55, 0x1.3233454458700p-55,
+     0x1.186be4bb284ffp-57, -0x1.68063800a3fd1p-54, 0x1.1487818316136p-54, 0x1.5d16c873d1d38p-55}};
 FA_INLINE fa_simd_f64 fa_exp_dd_f64(fa_simd_f64 z, fa_simd_f64 *lo, fa_simd_f64 *t, fa_simd_f64 *n)
 {
-    static const double q[9] = {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0,
-                                1.0 / 40320.0, 1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0};
+    const fa_simd_f64 magic = fa_set1_f64(FA_MAGIC_F64);
     z = fa_max_f64(fa_set1_f64(-760.0), fa_min_f64(fa_set1_f64(709.0), z));
-    fa_simd_f64 tn, nn, r0 = fa_exp_round_f64(z, fa_set1_f64(FA_MAGIC_F64), 1.0, &tn, &nn);  /* exact */
-    fa_simd_f64 pl, ph = fa_two_prod_f64(nn, fa_set1_f64(FA_LN2_LO_F64 / 16), &pl);
-    fa_simd_f64 rl, rh = fa_two_sum_f64(r0, fa_neg_f64(ph), &rl);
-    rl = fa_sub_f64(rl, fa_fmadd_f64(nn, fa_set1_f64(FA_LN2_LO2_F64 / 16), pl));
-    fa_simd_f64 r2l, r2h = fa_two_prod_f64(rh, rh, &r2l);
-    r2l = fa_fmadd_f64(fa_add_f64(rh, rh), rl, r2l);
-    fa_simd_f64 c3l, c3h = fa_two_prod_f64(r2h, rh, &c3l);
-    c3l = fa_fmadd_f64(r2h, rl, fa_fmadd_f64(r2l, rh, c3l));
-    const fa_simd_f64 s6h = fa_set1_f64(0x1.5555555555555p-3), s6l = fa_set1_f64(0x1.5555555555555p-57);
-    fa_simd_f64 dl, dh = fa_two_prod_f64(c3h, s6h, &dl);                                /* r^3/6 */
-    dl = fa_fmadd_f64(c3h, s6l, fa_fmadd_f64(c3l, s6h, dl));
-    fa_simd_f64 Q = fa_set1_f64(q[0]);
-    for (int j = 1; j < 9; j++)
-        Q = fa_fmadd_f64(Q, rh, fa_set1_f64(q[j]));
-    fa_simd_f64 acc = fa_fmadd_f64(fa_mul_f64(r2h, r2h), Q, fa_add_f64(fa_add_f64(dl, rl), fa_mul_f64(fa_set1_f64(0.5), r2l)));
-    fa_simd_f64 e1, s1 = fa_fast_two_sum_f64(dh, acc, &e1);
-    fa_simd_f64 e2, s2 = fa_fast_two_sum_f64(fa_mul_f64(fa_set1_f64(0.5), r2h), s1, &e2);
-    fa_simd_f64 e3, s3 = fa_fast_two_sum_f64(rh, s2, &e3);
-    fa_simd_f64 pe = fa_add_f64(e1, fa_add_f64(e2, e3));                               /* p = s3 + pe */
-    fa_simd_f64 thi = fa_lut16_f64(fa_exp2_16_hi, tn), tlo = fa_lut16_f64(fa_exp2_16_lo, tn);
-    fa_simd_f64 ul, uh = fa_two_prod_f64(thi, s3, &ul);
-    fa_simd_f64 eh, h = fa_fast_two_sum_f64(thi, uh, &eh);
-    fa_simd_f64 low = fa_add_f64(fa_add_f64(eh, ul), fa_fmadd_f64(thi, pe, fa_fmadd_f64(tlo, s3, tlo)));
-    *t = tn;
-    *n = nn;
-    return fa_fast_two_sum_f64(h, low, lo);
+    fa_simd_f64 tn = fa_fmadd_f64(z, fa_set1_f64(256 * FA_LOG2E_F64), magic);
+    fa_simd_f64 nn = fa_sub_f64(tn, magic);
+    /* t16 = floor(N/16) + magic on the bits: the low 52 bits of tn hold 2^51 + N */
+    fa_simd_f64 t16 = fa_bits_add_f64(fa_bits_srl_f64(fa_and_f64(tn, fa_set1_bits_f64(0x000fffffffffffffull)), 4),
+                                      fa_set1_bits_f64(0x4330000000000000ull + (1ull << 51) - (1ull << 47)));
+    fa_simd_f64 r0 = fa_fnmadd_f64(nn, fa_set1_f64(FA_LN2_256_HI), z);                    /* exact */
+    fa_simd_f64 rl, rh = fa_two_sum_f64(r0, fa_mul_f64(nn, fa_set1_f64(-FA_LN2_256_LO)), &rl);
+    rl = fa_fnmadd_f64(nn, fa_set1_f64(FA_LN2_256_LO2), rl);
+    fa_simd_f64 s2l, s2h = fa_two_prod_f64(rh, rh, &s2l);
+    fa_simd_f64 Q = fa_set1_f64(1.0 / 5040);
+    Q = fa_fmadd_f64(Q, rh, fa_set1_f64(1.0 / 720));
+    Q = fa_fmadd_f64(Q, rh, fa_set1_f64(1.0 / 120));
+    Q = fa_fmadd_f64(Q, rh, fa_set1_f64(1.0 / 24));
+    Q = fa_fmadd_f64(Q, rh, fa_set1_f64(1.0 / 6));
+    fa_simd_f64 small = fa_fmadd_f64(fa_set1_f64(0.5), s2l, fa_fmadd_f64(rl, rh, rl));
+    small = fa_fmadd_f64(fa_mul_f64(rh, s2h), Q, small);
+    fa_simd_f64 pe, ph = fa_fast_two_sum_f64(rh, fa_mul_f64(fa_set1_f64(0.5), s2h), &pe);
+    fa_simd_f64 pl = fa_add_f64(pe, small);
+    /* the table 2^(j1/16) 2^(j2/256): j2 the low 4 bits of tn, j1 those of t16 */
+    fa_simd_f64 ah = fa_lut16_f64(fa_exp2_16_hi, t16), al = fa_lut16_f64(fa_exp2_16_lo, t16);
+    fa_simd_f64 bh = fa_lut16_f64(fa_exp2_256[0], tn), bl = fa_lut16_f64(fa_exp2_256[1], tn);
+    fa_simd_f64 tl, th = fa_two_prod_f64(ah, bh, &tl);
+    tl = fa_fmadd_f64(ah, bl, fa_fmadd_f64(al, bh, tl));
+    fa_simd_f64 ul, uh = fa_two_prod_f64(th, ph, &ul);
+    fa_simd_f64 eh, h = fa_fast_two_sum_f64(th, uh, &eh);
+    *lo = fa_add_f64(fa_add_f64(eh, ul), fa_fmadd_f64(th, pl, fa_fmadd_f64(tl, ph, tl)));
+    *t = t16;
+    *n = fa_sub_f64(t16, magic);
+    return h;
 }
 
 /* ---- e^(x - K ln2): exp with its scale shifted by 2^-K (the float64 rows' direct reduction) ----
@@ -319,6 +339,28 @@ FA_INLINE fa_simd_f64 fa_exp_shifted_f64(fa_simd_f64 x, fa_simd_f64 magic_k, fa_
  * the float32 reductions compute their factors in double. */
 FA_INLINE double fa_exp_scalar_f64(double z) { return exp(z); }
 
+/*
+ * e^z as an unevaluated pair hi + *lo, both already scaled by 2^floor(n/16) (exact unless
+ * subnormal), |lo| <= 2^-53 hi: between fa_exp_neg_f64 (one rounded double) and
+ * fa_exp_dd_f64 (2^-81.5), for sums whose terms need a little more than a double
+ * (logsumexp's float32 cancelling tier, reductions/fa_lse_exact.h).  z clamped to
+ * [-760, 709] (e^-760 gives 0), NaN propagates.  The pair is fa_exp_neg_dd_f64's em + em_lo
+ * with the expm1-grade polynomial (FA_EXP_M1).  Relative error, per source (|r| <= 0.0217 <
+ * 2^-5, so r and p round at <= 2^-59; thi p + tlo < 2^-4 rounds at <= 2^-58; q's fit 2^-58.7
+ * of p, <= 2^-64; ln2 to 2^-86 times |n| <= 2^14): 2^-59 + 2^-59 + 2^-58 + 2^-63 < 2^-56.9
+ * with FMA; without FMA (scalar, SSE2: r^2 q, thi p and n LO each rounded once more,
+ * <= 2^-59 + 2^-57.5 + 2^-75) < 2^-56.2.  Callers take 2^-56.
+ */
+FA_INLINE fa_simd_f64 fa_exp_pair_f64(fa_simd_f64 z, fa_simd_f64 *lo)
+{
+    fa_simd_f64 t, n, em_lo;
+    fa_simd_f64 em = fa_exp_neg_dd_f64(fa_min_f64(fa_set1_f64(709.0), z), fa_set1_f64(0.0), FA_EXP_M1,
+                                       &t, &n, &em_lo);
+    *lo = fa_scale_exp_f64(em_lo, t, n);
+    return fa_scale_exp_f64(em, t, n);
+}
+#define FA_EXP_PAIR_REL_ERR 0x1p-56   /* fa_exp_pair_f64's relative error bound, every variant */
+
 /* ---- exp variants of the reductions (src_c/reductions/: names fa_sm_*) --------------------
  * float64-accuracy e^d on lanes, e^(x - m) with x - m as a two-sum fed in as the low part,
  * the double-double e^(ah + al) of one scalar (through fa_exp_dd_f64), and the scalar
@@ -340,7 +382,7 @@ FA_INLINE fa_simd_f64 fa_sm_exp_diff_f64(fa_simd_f64 x, fa_simd_f64 m, fa_simd_f
 }
 
 /* e^(ah + al) as hi + lo, |ah| <= 0.37, |al| <= 2^-40: the math family's double-double exp
- * (fa_exp_dd_f64, ~2^-77) of ah, times 1 + al (al^2/2 < 2^-81) */
+ * (fa_exp_dd_f64, 2^-81.5) of ah, times 1 + al (al^2/2 < 2^-81) */
 FA_INLINE void fa_sm64_exp_dd(double ah, double al, double *hi, double *lo)
 {
     fa_simd_f64 t, n, l, h = fa_exp_dd_f64(fa_set1_f64(ah), &l, &t, &n);

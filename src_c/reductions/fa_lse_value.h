@@ -9,7 +9,7 @@
 
 /* M + log(S), S = C + t + te > 0, with log(S) carried as a pair (l_hi, l_lo): l_hi = log(hi)
  * (libm), l_lo = S e^(-l_hi) - 1 (|l_lo| ~ 2^-52, its square dropped), e^(-l_hi) a
- * double-double (fa_exp_dd_f64, ~2^-77), S e^(-l_hi) a two-product; then M + l_hi + l_lo by
+ * double-double (fa_exp_dd_f64, 2^-81.5), S e^(-l_hi) a two-product; then M + l_hi + l_lo by
  * a two-sum.  Only the rounding of the statistics stays (the terms' exps and the merges,
  * ~2^-53 S relative, so ~2^-53 absolute in the result): float64 results with |v| >= 2 keep
  * <= 1.5 ULP without the second pass of fa_lse_exact.h (N(0,3) - 20 rows: v ~ -4.7,
@@ -111,8 +111,9 @@ static double fa_sm_lse_weighted_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdif
 /* logsumexp of a slice from its statistics.  M + l is ill-conditioned where it cancels        \
  * (M and l of opposite signs, result near 0): l carries the sum's absolute error (float32 data: ~2^-26 from   \
  * the float32 terms; float64: ~2^-53 l), ~l/|M + l| ULPs of the result.  Such slices are      \
- * summed again without a shift (reductions/fa_lse_exact.h: double-double terms, ~2^-76     \
- * absolute): float32 data where |M + l| < 1 and < |l|, float64 data where |M + l| < 4|l|     \
+ * summed again without a shift (reductions/fa_lse_exact.h: float32 unweighted data in the   \
+ * double-pair tier where its bound allows, else double-double terms, ~2^-81 absolute):       \
+ * float32 data where |M + l| < 1 and < |l|, float64 data where |M + l| < 4|l|                \
  * and |M + l| < 2 (unweighted; 2 <= |M + l| < 4|l| takes l as a pair, fa_lse_value_dd_l).   \
  * Inputs spread over +-50 never get there unless the result lands in (-1, 1). */             \
 static double fa_sm_lse_value_##T(const fa_sm_stats *s, const fa_scalar_##T *x, ptrdiff_t n,      \
@@ -132,6 +133,8 @@ static double fa_sm_lse_value_##T(const fa_sm_stats *s, const fa_scalar_##T *x, 
         return v;                                                                                 \
     if (sizeof(fa_scalar_##T) == 8 && !b && fabs(v) >= 2.0)   /* l as a pair is enough */       \
         return fa_lse_value_dd_l(s);                                                              \
+    if (sizeof(fa_scalar_##T) == 4 && !b)    /* the float32 tier first (fa_lse_exact.h) */       \
+        return fa_lse_cancel_f32((const float *)x, n, stride, mask, &ve) ? ve : v;                \
     if (stride == 1 && !mask && !b)                                                               \
         fa_lse_exact_sum_##T(x, n, &hi, &lo);                                                     \
     else                                                                                          \

@@ -5,7 +5,7 @@
  * after it, except the forward-declared float64 row paths of fa_rows.h):
  *   fa_lanes.h       float64-lane exps (the math family's), loads/stores, scale, max/min
  *   fa_slice.h       the statistics record of a slice (M, T, C), merge, finish
- *   fa_lse_exact.h   the exact (cancelling) sum of logsumexp
+ *   fa_lse_exact.h   the unshifted sums of logsumexp's cancelling slices (two tiers)
  *   fa_lse_value.h   logsumexp values: special, weighted and cancelling slices
  *   fa_stats_f32.h   the statistics pass of float32 rows (float32 lanes)
  *   fa_output_f32.h  the output pass of float32 rows
@@ -42,7 +42,8 @@
  * (fa_stats_f32.h: per-chunk max, then e^(x - K ln2) with the shift folded into the exp's
  * magic constant, the max entries counted apart, one read per chunk, any row max in
  * (-260, 340); fa_output_f32.h: the outputs); the cancelling logsumexp slices are summed
- * again without a shift in double-double (fa_lse_exact.h).  float64 rows without a mask
+ * again without a shift (fa_lse_exact.h: float32 data in double pairs where a proven bound
+ * allows it, |v| >= ~2^-31, else and for float64 data in double-double).  float64 rows without a mask
  * take the direct reduction (below, "float64 data without options"): e^(x - K ln2) from x
  * itself, no x - m, scaled once per chunk.  Everything else (weights, float64 masks,
  * float32 rows beyond the range, columns with a mask) runs in float64 lanes with x - m as a
@@ -63,7 +64,8 @@
  *            column path; the last axis alone: logsumexp 0.50, softmax 2.10, log_softmax 1.72)
  * logsumexp is M + l with l's absolute error ~1 ULP of l: where M + l cancels (M and l of
  * opposite signs, result near 0) the slice is summed again (fa_lse_exact.h: 2 ULP for
- * float32 results >= 2^-50 and float64 results >= 2^-25 in magnitude, ~2^-76 absolute below).
+ * float32 results >= 2^-50 and float64 results >= 2^-25 in magnitude, ~2^-81 absolute below;
+ * contiguous rows after a cancelling row are predicted to cancel and summed so directly).
  * Unweighted float64 slices that cancel only partly (|M + l| >= 2, e.g. N(0,3) - 20 rows)
  * are not summed again: l = log(S) is refined to a double-double from the same statistics
  * (fa_lse_value.h, fa_lse_value_dd_l: one exp_dd per slice), measured <= 0.70 ULP against

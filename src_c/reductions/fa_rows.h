@@ -275,10 +275,9 @@ FA_INLINE void fa_sm_lse_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrd
         const unsigned char *mr = HAS_MASK ? mk + r * n : NULL;                                   \
         const fa_scalar_##T *br = HAS_B ? b + r * n : NULL;                                       \
         fa_sm_stats s;                                                                            \
-        double sign, v, hi, lo;                                                                   \
+        double sign, v;                                                                           \
         if (!HAS_MASK && !HAS_B && cancelled) {  /* the last row cancelled: sum this one exactly */ \
-            fa_lse_exact_sum_##T(xr, n, &hi, &lo);                                                \
-            if (fa_lse_from_exact(hi, lo, &v, &sign) && sign > 0) {                               \
+            if (fa_lse_cancel_row_##T(xr, n, &v)) {                                               \
                 cancelled = fabs(v) < 1.0;                                                        \
                 y[r] = (fa_scalar_##T)v;                                                          \
                 if (sg) sg[r] = 1;                                                                \
