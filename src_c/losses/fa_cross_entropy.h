@@ -133,13 +133,7 @@ FA_INLINE void fa_ce_sums_##T(const fa_scalar_##T *x, const fa_scalar_##T *w, co
         fa_mask_f64 un = fa_cmpgt_f64(v, ninf);                                                   \
         fa_simd_f64 d = fa_sub_f64(Mv, v);                                                        \
         fa_simd_f64 wd = fa_select_f64(un, HAS_W ? fa_mul_f64(wv, d) : d, zero);                  \
-        fa_simd_f64 err;                                                                          \
-        if (EXACT) {                                                                              \
-            D = fa_two_sum_f64(D, wd, &err);                                                      \
-            De = fa_add_f64(De, err);                                                             \
-        } else {                                                                                  \
-            D = fa_add_f64(D, wd);                                                                \
-        }                                                                                         \
+        fa_sum_step_f64(&D, &De, wd, EXACT);                                                      \
         Cn = fa_add_f64(Cn, fa_select_f64(un, one, zero));                                        \
         if (HAS_W)                                                                                \
             E = fa_add_f64(E, fa_select_f64(un, wv, zero));                                       \
@@ -147,12 +141,7 @@ FA_INLINE void fa_ce_sums_##T(const fa_scalar_##T *x, const fa_scalar_##T *w, co
             fa_simd_f64 pv = full ? fa_sm_ld_##T(p + i) : fa_sm_ldt_##T(p + i, left, 0.0);        \
             fa_simd_f64 wp = HAS_W ? fa_mul_f64(wv, pv) : pv;                                     \
             fa_simd_f64 ad = fa_select_f64(fa_cmpeq_f64(wp, zero), zero, fa_mul_f64(wp, d));      \
-            if (EXACT) {                                                                          \
-                A = fa_two_sum_f64(A, ad, &err);                                                  \
-                Ae = fa_add_f64(Ae, err);                                                         \
-            } else {                                                                              \
-                A = fa_add_f64(A, ad);                                                            \
-            }                                                                                     \
+            fa_sum_step_f64(&A, &Ae, ad, EXACT);                                                  \
             B = fa_add_f64(B, wp);                                                                \
         }                                                                                         \
     }                                                                                             \

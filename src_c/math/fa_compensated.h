@@ -60,6 +60,18 @@ FA_INLINE void fa_kahan_add_##T(fa_simd_##T *t, fa_simd_##T *c, fa_simd_##T v)  
     fa_simd_##T s = fa_add_##T(*t, y);                                                            \
     *c = fa_sub_##T(fa_sub_##T(s, *t), y);                                                        \
     *t = s;                                                                                       \
+}                                                                                                 \
+/* *s += v; with EXACT (a compile-time constant at the call) TwoSum's error added into *e, so */ \
+/* that s + e is the sum to ~2^-106 relative plus n u^2; else a plain addition (e untouched) */  \
+FA_INLINE void fa_sum_step_##T(fa_simd_##T *s, fa_simd_##T *e, fa_simd_##T v, int EXACT)          \
+{                                                                                                 \
+    if (EXACT) {                                                                                  \
+        fa_simd_##T err;                                                                          \
+        *s = fa_two_sum_##T(*s, v, &err);                                                         \
+        *e = fa_add_##T(*e, err);                                                                 \
+    } else {                                                                                      \
+        *s = fa_add_##T(*s, v);                                                                   \
+    }                                                                                             \
 }
 FA_DEFINE_COMPENSATED(f32)
 FA_DEFINE_COMPENSATED(f64)
