@@ -242,8 +242,9 @@ def capi_function(index, restype, *argtypes):
 
 
 def capi_index(name, dtype):
-    ops = list(kernels.UNARY_OPS) + list(kernels.AXIS_OPS)
-    return 2 * ops.index(name) + (np.dtype(dtype) == np.float64)
+    """The table slot of fa_<name>_<f32|f64>: the kernels in the list's order (kernels.OPS,
+    every kind), f32 then f64 each."""
+    return 2 * list(kernels.OPS).index(name) + (np.dtype(dtype) == np.float64)
 
 
 @pytest.mark.skipif(ctypes.sizeof(ctypes.c_void_p) != 8 or ctypes.sizeof(ctypes.c_size_t) != 8,
