@@ -95,6 +95,13 @@ FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff
     fa_simd_f32 c0 = zero, c1 = zero;
     ptrdiff_t i = 0;
     for (; i + 2 * L <= n; i += 2 * L) {
+        /* the next chunk (the caller's, at the same offset) on its way into L1 while this one
+         * is summed from L1: its max pass then reads cached lines (a prefetch never faults,
+         * past the row's end it is only wasted) */
+        if (L >= 8) {                        /* not worth an instruction per scalar */
+            fa_prefetch_f64((const double *)(x + n + i));
+            fa_prefetch_f64((const double *)(x + n + i + L));
+        }
         fa_simd_f32 v0 = fa_loadu_f32(x + i), v1 = fa_loadu_f32(x + i + L);
         if (mk) {
             v0 = fa_select_f32(fa_load_mask_u8_f32(mk + i), v0, ninf);
