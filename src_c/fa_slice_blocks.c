@@ -16,8 +16,10 @@
  * or the combination alone, so the thread count changes no result bit (tests/test_threads.py).
  * Accuracy: the Dask path's, the in-memory bounds (docs/SPEC.md section 6; measured in
  * reductions/fa_chunk_stats.h and by tests/test_reductions.py's long single slices).
- * Speed: one thread is within a few percent of the one-pass kernel (the slice exceeds L2, so
- * the in-memory kernel also reads x twice); two threads ~1.6-1.9x (benchmarks/threads.py).
+ * Speed: one thread is within a few percent of the in-memory kernel (the slice exceeds L2, so
+ * that kernel also reads x twice); 2 threads against 1 (/tmp probe, softmax / log_softmax /
+ * logsumexp, load 1.0): 2^20 float32 1.56 / 1.64 / 1.72x, 2^22 1.67 / 1.65 / 1.81x; float64
+ * 2^20 1.78 / 1.84 / 1.80x, 2^22 1.81 / 1.57 / 1.96x.
  * Returns 0 (the caller runs the in-memory kernel) for other functions, shorter slices, or
  * where the block records cannot be allocated.
  */
@@ -29,6 +31,10 @@
 #define FA_SLICE_BLOCK ((ptrdiff_t)1 << 16)         /* entries per block: 256 KB float32 */
 #define FA_SLICE_BLOCKS_MIN ((ptrdiff_t)1 << 18)    /* a slice from 4 blocks on (1 MB float32: past L2) */
 #define FA_SLICE_STACK_RECS 64
+/* threads share the blocks from 2 MB of input on (2^19 float32, 2^18 float64 entries):
+ * below, waking a worker cost more than it saved (float32 softmax of 2^18 entries: 0.90x on
+ * 2 threads; float64 2^18: 1.26-1.45x).  The blocks are the same either way. */
+#define FA_SLICE_THREADS_MIN_BYTES ((size_t)1 << 21)
 
 typedef struct fa_slice_job {
     int stage, dt;
@@ -74,7 +80,9 @@ int fa_slice_in_blocks(int op, int dt, const void *x, void *y, ptrdiff_t n, cons
         return 0;
     fa_slice_job s = {FA_CHUNK_STATS, dt, dt == FA_DT_f32 ? sizeof(float) : sizeof(double),
                       (const char *)x, NULL, opts, n, recs, NULL, lse};
-    fa_parallel_for(blocks, 1, fa_slice_blocks_part, &s);
+    const int share = (size_t)n * s.size >= FA_SLICE_THREADS_MIN_BYTES;
+    if (share) fa_parallel_for(blocks, 1, fa_slice_blocks_part, &s);
+    else fa_slice_blocks_part(&s, 0, blocks);
 
     fa_chunk_job c = {0};
     c.rows = 1;
@@ -106,6 +114,7 @@ int fa_slice_in_blocks(int op, int dt, const void *x, void *y, ptrdiff_t n, cons
     s.stage = op == FA_OP_softmax ? FA_CHUNK_SOFTMAX : FA_CHUNK_LOG_SOFTMAX;
     s.y = (char *)y;
     s.total = &total;
-    fa_parallel_for(blocks, 1, fa_slice_blocks_part, &s);
+    if (share) fa_parallel_for(blocks, 1, fa_slice_blocks_part, &s);
+    else fa_slice_blocks_part(&s, 0, blocks);
     return 1;
 }
