@@ -16,7 +16,11 @@ import time
 import numpy as np
 
 from . import _ulp, show_config, __version__
-from ._registry import BY_KERNEL, GRAD_BY_KERNEL, LOSS_BY_NAME, REDUCTION_BY_KERNEL
+from ._registry import BCE_LOSSES, BY_KERNEL, GRAD_BY_KERNEL, LOSS_BY_NAME, OUTPUT_GRADIENTS, REDUCTION_BY_KERNEL
+
+BCE_BY_NAME = {e.name: e for e in BCE_LOSSES}
+OUTPUT_GRAD_BY_NAME = {e.name: e for e in OUTPUT_GRADIENTS}
+BCE_TARGET = 0.25                 # the BCE rows' soft target (accuracy sweep and timing)
 
 SIZE = 10 ** 6                    # element-wise: 10^6 entries of N(0, 3)
 ROWS = (1000, 1000)               # the reductions: 1000 rows of 1000 N(0, 3), along the last axis
@@ -24,11 +28,13 @@ REPEATS = 7
 SWEEP_N = 3000
 DTYPES = (np.float32, np.float64)
 FLOAT64_SWEEP_MAX = 700.0         # without mpmath: |x| where float64 references do not overflow
-# the rows printed: forwards, gradients (fa.<name>(x, grad_output)), reductions (axis=-1),
-# losses (per-row values, reduction='none', one class target per row)
+# the rows printed: forwards, gradients (fa.<name>(x, grad_output)), gradients from the
+# forward's output (fa.<name>(y, grad_output)), reductions (axis=-1), losses (per-row values,
+# reduction='none', one class target per row; BCE per element with a soft target)
 FEATURED = ("relu", "sigmoid", "tanh", "gelu", "silu", "softplus",
             "sigmoid_grad", "tanh_grad", "gelu_grad", "silu_grad",
-            "softmax", "log_softmax", "logsumexp", "cross_entropy")
+            "sigmoid_grad_from_output", "tanh_grad_from_output",
+            "softmax", "log_softmax", "logsumexp", "cross_entropy", "binary_cross_entropy_with_logits")
 
 
 def _entry(name):
@@ -37,6 +43,10 @@ def _entry(name):
         return "reduction", REDUCTION_BY_KERNEL[name]
     if name in LOSS_BY_NAME:
         return "loss", LOSS_BY_NAME[name]
+    if name in BCE_BY_NAME:
+        return "bce", BCE_BY_NAME[name]
+    if name in OUTPUT_GRAD_BY_NAME:
+        return "output_gradient", OUTPUT_GRAD_BY_NAME[name]
     if name in GRAD_BY_KERNEL:
         return "gradient", GRAD_BY_KERNEL[name]
     return "forward", BY_KERNEL[name]
@@ -73,6 +83,7 @@ class _Float64Math:
     exp = staticmethod(_overflow_safe(math.exp, math.inf))
     expm1 = staticmethod(_overflow_safe(math.expm1, math.inf))
     sech = staticmethod(_overflow_safe(lambda x: 1 / math.cosh(x), 0.0))
+    isinf = staticmethod(math.isinf)
 
     @staticmethod
     def log(x):
@@ -101,14 +112,20 @@ def _numpy_formula(kind, entry):
                 entry.numpy(np, np.zeros((1, 2)), -1)
             elif kind == "loss":
                 entry.numpy(np, np.zeros((1, 2)), np.zeros(1, np.int64))
+            elif kind == "bce":
+                entry.numpy(np, np.zeros(2), np.zeros(2))
+            elif kind == "output_gradient":
+                entry.numpy(np, np.zeros(2))
             else:
                 entry.numpy(np, np.zeros(2), *params)
     except ImportError:
         return None
     if kind == "reduction":
         return lambda x: entry.numpy(np, x, -1)
-    if kind == "loss":
+    if kind in ("loss", "bce"):
         return lambda x, t: entry.numpy(np, x, t)
+    if kind == "output_gradient":
+        return lambda y, g: entry.numpy(np, y) * g
     if kind == "gradient":
         return lambda x, g: entry.numpy(np, x, *params) * g
     return lambda x: entry.numpy(np, x, *params)
@@ -160,6 +177,21 @@ def _accuracy(fa, kind, entry, dtype, mp, rng):
         else:
             return None
         return ulp_error(got, hi, lo, dtype)
+    if kind in ("bce", "output_gradient"):
+        # BCE: every binade of x with the soft target; from-output gradients: every binade of
+        # y inside the forward's range (any y is accepted)
+        xs = sweep(dtype) if kind == "bce" else sweep(dtype, entry.domain)
+        params = (BCE_TARGET,) if kind == "bce" else ()
+        if mp is None:
+            if np.dtype(dtype) != np.float32:
+                return None
+            xs = xs[np.abs(xs) <= FLOAT64_SWEEP_MAX]
+        got = fn(xs, np.full(xs.shape, BCE_TARGET, dtype), reduction="none") if kind == "bce" else fn(xs)
+        if mp is None:
+            hi, lo = _float64_reference(entry.reference, xs.tolist(), *params)
+        else:
+            hi, lo = _ulp.reference(entry.reference, xs, *params)
+        return ulp_error(got, hi, lo, dtype)
     forward = BY_KERNEL[entry.forward] if kind == "gradient" else entry
     xs = sweep(dtype, forward.domain)
     for lo_x, hi_x in getattr(entry, "ill", ()):       # f' -> 0: not part of a gradient's bound
@@ -204,6 +236,13 @@ def _row(fa, name, dtype, mp):
     elif kind == "gradient":
         g = rng.standard_normal(SIZE).astype(dtype)
         calls = [lambda: fn(x, g), formula and (lambda: formula(x, g))]
+    elif kind == "output_gradient":
+        y = getattr(fa, BY_KERNEL[entry.forward].name)(x)
+        g = rng.standard_normal(SIZE).astype(dtype)
+        calls = [lambda: fn(y, g), formula and (lambda: formula(y, g))]
+    elif kind == "bce":
+        t = rng.random(SIZE).astype(dtype)
+        calls = [lambda: fn(x, t, reduction="none"), formula and (lambda: formula(x, t))]
     else:
         calls = [lambda: fn(x), formula and (lambda: formula(x))]
     with np.errstate(all="ignore"):
@@ -232,7 +271,8 @@ def main():
     print("           losses); fastact and the NumPy")
     print("           formula users write (fastact/_registry.py) each allocating its result")
     print(f"max ULP  : over {SWEEP_N:,} inputs spanning the whole float range (reductions, losses: 4 rows of 200;")
-    print("           gradients: grad_output = 1, outside the intervals where f'(x) -> 0 is ill-conditioned)")
+    print("           gradients: grad_output = 1, outside the intervals where f'(x) -> 0 is ill-conditioned;")
+    print(f"           *_from_output: y over the forward's range; BCE: soft target {BCE_TARGET})")
     print(f"reference: {reference}")
     print()
     header = ("function", "dtype", "fastact ms", "NumPy ms", "speed-up", "max ULP", "bound")
