@@ -379,12 +379,12 @@ FA_INLINE int fa_ce_class_stats_f32(const float *x, ptrdiff_t n, ptrdiff_t t, fl
  * double (those below 2^-126.5 of u's term were counted 0; the loss may be subnormal) */
 FA_INLINE double fa_ce_class_ratio_f32(const float *x, ptrdiff_t n, ptrdiff_t t, double S)
 {
-    const double xt = x[t], r = S / exp(xt);
+    const double xt = x[t], r = S / fa_exp_scalar_f64(xt);
     if (r < 0x1p-80) {
         double T = 0.0, err = 0.0;
         for (ptrdiff_t k = 0; k < n; k++)
             if (k != t)
-                fa_two_sum_acc(&T, &err, exp((double)x[k] - xt));
+                fa_two_sum_acc(&T, &err, fa_exp_scalar_f64((double)x[k] - xt));
         return T + err;
     }
     return r;
@@ -403,14 +403,14 @@ FA_INLINE void fa_ce_class_grad_f32(const float *x, float *y, ptrdiff_t n, ptrdi
                                     double r, int stored, const double *Kk, double a)
 {
     const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(float);
-    const double Z = S + exp((double)x[t]);
+    const double Z = S + fa_exp_scalar_f64((double)x[t]);
     if (stored) {
         for (ptrdiff_t c0 = 0, k = 0; c0 < n; c0 += chunk, k++) {
             const double f = ldexp(a / Z, (int)Kk[k]);
             fa_sm_scale_pair_f32(y + c0, n - c0 < chunk ? n - c0 : chunk, (float)f, (float)(f - (double)(float)f));
         }
     } else {
-        fa_out_row_f32(x, NULL, y, n, M, Z * exp(-M) / a, 0.0, 0);
+        fa_out_row_f32(x, NULL, y, n, M, Z * fa_exp_scalar_f64(-M) / a, 0.0, 0);
     }
     y[t] = (float)(-a * (r / (1.0 + r)));
 }

@@ -20,16 +20,15 @@ FA_INLINE double fa_lse_value_dd_l(const fa_sm_stats *s)
     fa_two_sum_acc(&hi, &lo, s->C);
     fa_two_sum_acc(&hi, &lo, s->t);
     lo += s->te;
-    const double S = hi + lo, Sl = lo - (S - hi);
+    double Sl, S = fa_fast_two_sum_scalar_f64(hi, lo, &Sl);
     const double l_hi = log(S);
     double e[FA_LANES_F64], el[FA_LANES_F64];
     fa_simd_f64 t, n, vlo, vhi = fa_exp_dd_f64(fa_set1_f64(-l_hi), &vlo, &t, &n);
     fa_storeu_f64(e, fa_scale_exp_f64(vhi, t, n));
     fa_storeu_f64(el, fa_scale_exp_f64(vlo, t, n));
-    const double p = S * e[0], pl = fma(S, e[0], -p);             /* S e_hi exactly: p + pl */
+    double pl, p = fa_two_prod_scalar_f64(S, e[0], &pl);         /* S e_hi exactly: p + pl */
     const double l_lo = ((p - 1.0) + pl) + (S * el[0] + Sl * e[0]); /* p - 1 exact (Sterbenz) */
-    const double v = s->M + l_hi, bb = v - s->M;
-    const double err = (s->M - (v - bb)) + (l_hi - bb);
+    double err, v = fa_two_sum_scalar_f64(s->M, l_hi, &err);
     return v + (err + l_lo);
 }
 
@@ -97,7 +96,7 @@ static double fa_sm_lse_weighted_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdif
         const double w = (double)b[at];                                                           \
         if ((mask && !mask[at]) || w == 0.0)                                                      \
             continue;                                                                             \
-        fa_two_sum_acc(&sum, &err, (w / B) * exp((double)x[at] - M));                                 \
+        fa_two_sum_acc(&sum, &err, (w / B) * fa_exp_scalar_f64((double)x[at] - M));               \
     }                                                                                             \
     sum += err;                                                                                   \
     if (sum == 0.0) {                                                                             \
