@@ -215,6 +215,50 @@ def test_ulp_row_kinds(isa, dtype, kind, n):
     assert ulp_errors(fa.softmax(x, axis=-1, where=where), sh, sl, dtype).max() <= SOFTMAX_ULP
 
 
+@pytest.mark.skipif(not LONGDOUBLE_OK, reason="long double is not 80-bit here")
+@pytest.mark.parametrize("dtype", [F32, F64])
+@pytest.mark.parametrize("n", [5000, 70_001])
+def test_masked_rows_whole_chunks_and_junk(isa, dtype, n):
+    """where= rows through the same direct reduction as unmasked ones: masks that leave out
+    whole chunks (trailing padding, a leading or a middle block) or scattered entries, NaN /
+    +-inf / 1e30 in the entries left out (never read into the result), entries far below the
+    max (the clamped exp), and a fully masked row (softmax 0, log_softmax -inf, logsumexp
+    -inf).  n = 70001 is past the rows whose softmax is stored once."""
+    rng = np.random.default_rng(zlib.crc32(f"masked {n}".encode()))
+    rows, keeps = [], []
+    for pattern in ("trail", "lead", "mid", "scattered"):
+        for values in ("normal3", "far_apart"):
+            x = rng.normal(0, 3, n)
+            if values == "far_apart":
+                x[::3] -= 800 if dtype == F64 else 90
+            keep = rng.random(n) >= 0.1
+            if pattern == "trail":
+                keep[n // 3:] = False
+            elif pattern == "lead":
+                keep[:(2 * n) // 3] = False
+            elif pattern == "mid":
+                keep[n // 4:(3 * n) // 4] = False
+            keep[-1] = True
+            rows.append(x)
+            keeps.append(keep)
+    rows.append(rng.normal(0, 3, n))
+    keeps.append(np.zeros(n, bool))                           # fully masked
+    x, keep = np.array(rows).astype(dtype), np.array(keeps)
+    junk = x.copy()
+    junk[~keep] = rng.choice(np.array([np.nan, np.inf, -np.inf, 1e30], dtype), size=int((~keep).sum()))
+    lse = fa.logsumexp(junk, axis=-1, where=keep)
+    sm = fa.softmax(junk, axis=-1, where=keep)
+    ls = fa.log_softmax(junk, axis=-1, where=keep)
+    assert lse[-1] == -np.inf and np.all(sm[-1] == 0) and np.all(ls[-1] == -np.inf)
+    assert np.all(sm[:-1][~keep[:-1]] == 0) and np.all(ls[:-1][~keep[:-1]] == -np.inf)
+    with np.errstate(invalid="ignore"):                    # -inf - -inf in the reference's split
+        (lh, ll), (sh, sl), (qh, ql) = ld_reference(np.where(keep, x, -np.inf)[:-1])
+    assert ulp_errors(lse[:-1], lh, ll, dtype).max() <= LSE_ULP
+    assert ulp_errors(sm[:-1], sh, sl, dtype).max() <= SOFTMAX_ULP
+    kept = keep[:-1]
+    assert ulp_errors(ls[:-1][kept], qh[kept], ql[kept], dtype).max() <= SOFTMAX_ULP
+
+
 @pytest.mark.parametrize("dtype", [F32, F64])
 @pytest.mark.parametrize("axis", [-1, 0])
 def test_logsumexp_cancelling(isa, dtype, axis):

@@ -8,7 +8,7 @@
  *               S = C + t + te as a double-double; special rows (M = +inf) by
  *               fa_sm_lse_special_T; the exact shift-0 sum S0 by fa_lse_exact.h.
  *   output      fa_out_row_f32 (float32 rows with M in the float32 lanes' range),
- *               fa_sm_row_out_fast_f64 (float64 rows without a mask: the direct reduction)
+ *               fa_sm_row_out_fast_f64 (float64 rows: the direct reduction)
  *               or fa_sm_row_out_T (x - M exact into the exp, 1/S as a double-double) from
  *               the slice's (M, S) -- the in-memory output pass, only the statistics differ.
  *   combine     M = max M_c; S = sum of S_c e^(M_c - M): M_c - M exact (two-sum, dh + dl),

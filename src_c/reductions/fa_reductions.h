@@ -10,7 +10,7 @@
  *   fa_stats_f32.h   the statistics pass of float32 rows (float32 lanes)
  *   fa_output_f32.h  the output pass of float32 rows
  *   fa_rows.h        row routing and the float64-lane rows (masks, weights, the rest)
- *   fa_rows_f64.h    float64 rows without a mask: the direct reduction
+ *   fa_rows_f64.h    float64 rows (with or without a mask): the direct reduction
  *   fa_columns.h     a non-last axis (inner > 1)
  *   fa_route.h       the kernels of the dispatch table
  *
@@ -43,10 +43,10 @@
  * magic constant, the max entries counted apart, one read per chunk, any row max in
  * (-260, 340); fa_output_f32.h: the outputs); the cancelling logsumexp slices are summed
  * again without a shift (fa_lse_exact.h: float32 data in double pairs where a proven bound
- * allows it, |v| >= ~2^-31, else and for float64 data in double-double).  float64 rows without a mask
- * take the direct reduction (below, "float64 data without options"): e^(x - K ln2) from x
- * itself, no x - m, scaled once per chunk.  Everything else (weights, float64 masks,
- * float32 rows beyond the range, columns with a mask) runs in float64 lanes with x - m as a
+ * allows it, |v| >= ~2^-31, else and for float64 data in double-double).  float64 rows, with or
+ * without a mask, take the direct reduction (fa_rows_f64.h): e^(x - K ln2) from x itself,
+ * no x - m, scaled once per chunk.  Everything else (weights, float32 rows beyond the range,
+ * columns with a mask, chunks with a huge or infinite max) runs in float64 lanes with x - m as a
  * two-sum fed into the reduction.  Every exp is the math family's (math/fa_math_f32.h,
  * fa_math_f64.h), every compensated sum math/fa_compensated.h's.
  * Options (fa_axis_opts, each may be NULL): mask (0 = left out: max and sum skip it,

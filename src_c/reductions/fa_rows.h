@@ -11,8 +11,8 @@
 /*
  * Row paths per dtype, each returning 0 where the row is not theirs (the float64-lane path
  * of FA_SM_DEFINE_ROWS then takes it):
- *   fa_sm_row_stats_fast_T     the statistics (float32: with or without a mask; float64:
- *                              without one, the direct reduction below)
+ *   fa_sm_row_stats_fast_T     the statistics (float32 lanes, or float64's direct
+ *                              reduction below; both with or without a where= mask)
  *   fa_sm_row_out_fast_T       the outputs from those statistics
  *   fa_sm_row_softmax_small_T  softmax of a row that stays in L2, each exp once (stored,
  *                              then scaled): FA_SM_OK, FA_SM_SPECIAL, or FA_SM_DECLINED
@@ -68,7 +68,7 @@ FA_INLINE int fa_sm_row_softmax_small_f32(const float *x, const unsigned char *m
     return FA_SM_OK;
 }
 
-/* float64 rows without a mask: the direct reduction, below (after the generic path) */
+/* float64 rows, with or without a mask: the direct reduction, below (after the generic path) */
 static int fa_sm_row_softmax_small_f64(const double *x, const unsigned char *mk, double *y, ptrdiff_t n);
 static int fa_sm_row_stats_fast_f64(const double *x, const unsigned char *mk, ptrdiff_t n, fa_sm_stats *s);
 static void fa_sm_row_out_fast_f64(const double *x, const unsigned char *mk, double *y, ptrdiff_t n,
