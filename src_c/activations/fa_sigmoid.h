@@ -448,8 +448,7 @@ FA_INLINE fa_simd_f32 fa_silu_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_
      * 1 + e (2 + e) in [1, 4] lost 2^-23 of e in 2 + e */
     fa_simd_f32 sm = fa_mul_f32(s, m);
     fa_simd_f32 ops = fa_add_f32(one, s);
-    fa_simd_f32 dh = fa_add_f32(ops, sm);
-    fa_simd_f32 dl = fa_sub_f32(sm, fa_sub_f32(dh, ops));
+    fa_simd_f32 dl, dh = fa_fast_two_sum_f32(ops, sm, &dl);     /* ops >= 1 > |sm| */
     fa_simd_f32 d2 = fa_fmadd_f32(dh, dh, fa_mul_f32(fa_add_f32(dh, dh), dl));
     /* x <= 0: e (1 + x + e) = s (1 + m) B, B = (1 + x + s) + s m, each in one rounding from
      * the exact s and m (not from the rounded e) */

@@ -11,6 +11,7 @@
  * slices of `outer` split over threads when the output is large.
  */
 #include <stdlib.h>
+#include "math/fa_compensated_scalar.h"
 
 /* Where splitting pays (2 threads against 1, float32, interleaved medians; benchmarks/bench_bce.py
  * --threads, 2-core Zen 4 VM): the loss (~1 ns/entry in double) 2^15: 1.02x, 2^16: 1.38x,
@@ -37,13 +38,6 @@ static void fa_loss_part(void *ctx, ptrdiff_t b0, ptrdiff_t b1)
     c->kernel(&j, b0 * FA_LOSS_BLOCK, end);
 }
 
-/* *s + *err += v (TwoSum; the scalar twin of fa_two_sum_acc, which needs the SIMD headers) */
-static void fa_loss_two_sum_acc(double *s, double *err, double v)
-{
-    double sum = *s + v, bb = sum - *s;
-    *err += (*s - (sum - bb)) + (v - bb);
-    *s = sum;
-}
 
 void fa_run_loss(int op, int dt, fa_loss_job *j, ptrdiff_t rows, ptrdiff_t n, int reduction, void *out)
 {
@@ -68,7 +62,7 @@ void fa_run_loss(int op, int dt, fa_loss_job *j, ptrdiff_t rows, ptrdiff_t n, in
         j->sums = sums;
         fa_parallel_for(blocks, 1, fa_loss_part, &ctx);
         for (ptrdiff_t b = 0; b < blocks; b++) {
-            fa_loss_two_sum_acc(&s, &err, sums[2 * b]);
+            fa_two_sum_acc(&s, &err, sums[2 * b]);
             err += sums[2 * b + 1];
         }
         free(sums);
@@ -78,7 +72,7 @@ void fa_run_loss(int op, int dt, fa_loss_job *j, ptrdiff_t rows, ptrdiff_t n, in
         for (ptrdiff_t b = 0; b < blocks; b++) {
             ptrdiff_t end = (b + 1) * FA_LOSS_BLOCK < total ? (b + 1) * FA_LOSS_BLOCK : total;
             kernel(j, b * FA_LOSS_BLOCK, end);
-            fa_loss_two_sum_acc(&s, &err, part[0]);
+            fa_two_sum_acc(&s, &err, part[0]);
             err += part[1];
         }
     }

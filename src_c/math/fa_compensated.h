@@ -76,39 +76,8 @@ FA_INLINE void fa_sum_step_##T(fa_simd_##T *s, fa_simd_##T *e, fa_simd_##T v, in
 FA_DEFINE_COMPENSATED(f32)
 FA_DEFINE_COMPENSATED(f64)
 
-/* ---- scalars ---- */
-
-/* hi + lo = a + b exactly (TwoSum) */
-FA_INLINE double fa_two_sum_scalar_f64(double a, double b, double *lo)
-{
-    const double s = a + b, bb = s - a;
-    *lo = (a - (s - bb)) + (b - bb);
-    return s;
-}
-
-/* hi + lo = a + b exactly for |a| >= |b| (Fast2Sum; renormalises a double-double) */
-FA_INLINE double fa_fast_two_sum_scalar_f64(double a, double b, double *lo)
-{
-    const double s = a + b;
-    *lo = b - (s - a);
-    return s;
-}
-
-/* hi + lo = a*b exactly (the scalar fma: every variant has it, in hardware or libm) */
-FA_INLINE double fa_two_prod_scalar_f64(double a, double b, double *lo)
-{
-    const double p = a * b;
-    *lo = fma(a, b, -p);
-    return p;
-}
-
-/* *s += v as a two-sum, the error accumulated in *err (a double-double accumulator) */
-FA_INLINE void fa_two_sum_acc(double *s, double *err, double v)
-{
-    double e;
-    *s = fa_two_sum_scalar_f64(*s, v, &e);
-    *err += e;
-}
+/* ---- scalars: math/fa_compensated_scalar.h (also used outside the ISA units) ---- */
+#include "fa_compensated_scalar.h"
 
 /* (*s, *err) += the lanes of the per-lane double-double (hi, lo), in lane order: hi's lanes by
  * two-sums, lo's added to *err */

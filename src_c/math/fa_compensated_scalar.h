@@ -1,0 +1,45 @@
+/*
+ * math/fa_compensated_scalar.h -- the scalar error-free transformations (no SIMD header
+ * needed, so the dispatch-level code, e.g. losses/fa_loss_run.h's block totals, shares them
+ * with the ISA units; math/fa_compensated.h includes this file):
+ *   fa_two_sum_scalar_f64, fa_fast_two_sum_scalar_f64, fa_two_prod_scalar_f64, fa_two_sum_acc
+ * Sources: Knuth, TAOCP vol. 2, 4.2.2 (TwoSum); Dekker 1971 (Fast2Sum).
+ */
+#ifndef FA_COMPENSATED_SCALAR_H
+#define FA_COMPENSATED_SCALAR_H
+
+#include <math.h>
+
+/* hi + lo = a + b exactly (TwoSum) */
+FA_INLINE double fa_two_sum_scalar_f64(double a, double b, double *lo)
+{
+    const double s = a + b, bb = s - a;
+    *lo = (a - (s - bb)) + (b - bb);
+    return s;
+}
+
+/* hi + lo = a + b exactly for |a| >= |b| (Fast2Sum; renormalises a double-double) */
+FA_INLINE double fa_fast_two_sum_scalar_f64(double a, double b, double *lo)
+{
+    const double s = a + b;
+    *lo = b - (s - a);
+    return s;
+}
+
+/* hi + lo = a*b exactly (the scalar fma: every variant has it, in hardware or libm) */
+FA_INLINE double fa_two_prod_scalar_f64(double a, double b, double *lo)
+{
+    const double p = a * b;
+    *lo = fma(a, b, -p);
+    return p;
+}
+
+/* *s += v as a two-sum, the error accumulated in *err (a double-double accumulator) */
+FA_INLINE void fa_two_sum_acc(double *s, double *err, double v)
+{
+    double e;
+    *s = fa_two_sum_scalar_f64(*s, v, &e);
+    *err += e;
+}
+
+#endif /* FA_COMPENSATED_SCALAR_H */
