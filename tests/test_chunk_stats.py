@@ -81,11 +81,11 @@ def reference_path(x, mask=None, b=None, return_sign=False):
 
 
 def assert_lse_accuracy(got, hi, lo, dtype):
-    """<= 2 ULP, or docs/SPEC.md's float64 exception (|result| < 2^-25: ~2^-76 absolute)."""
+    """<= 2 ULP, or docs/SPEC.md's float64 exception (|result| < 2^-25: ~2^-81 absolute, asserted 2^-80)."""
     err = ulp_errors(got.astype(dtype), hi, lo, dtype)
     tiny = (np.dtype(dtype) == np.float64) & (np.abs(hi) < 2.0 ** -25)
     assert err[~tiny].max(initial=0.0) <= 2.0
-    assert np.all(np.abs((got - hi) - lo)[tiny] <= 2.0 ** -74)
+    assert np.all(np.abs((got - hi) - lo)[tiny] <= 2.0 ** -80)
 
 
 def assert_same_specials(got, want):

@@ -172,7 +172,7 @@ def _check_reduction(x, d, axes_arg, where=None, wd=None):
     # within about 2^-76 absolute (the exact sum's double-double terms), not 2 ULP
     tiny = (dtype == np.float64) & (np.abs(np.asarray(hi, dtype=np.float64)) < 2.0 ** -25)
     assert err[~tiny].max(initial=0.0) <= LSE_ULP
-    assert np.all(np.abs((got.astype(np.float64) - hi) - lo)[tiny] <= 2.0 ** -74)
+    assert np.all(np.abs((got.astype(np.float64) - hi) - lo)[tiny] <= 2.0 ** -80)
     for got, log in ((sm, False), (ls, True)):
         g = rows_of(np.asarray(got), axes)[0][fin]
         hi, lo = mp_softmax_rows(rf, kf, log=log)

@@ -12,7 +12,7 @@
  *               or fa_sm_row_out_T (x - M exact into the exp, 1/S as a double-double) from
  *               the slice's (M, S) -- the in-memory output pass, only the statistics differ.
  *   combine     M = max M_c; S = sum of S_c e^(M_c - M): M_c - M exact (two-sum, dh + dl),
- *               e^dh a double-double (fa_exp_dd_f64, ~2^-77) times (1 + dl), S_c times it
+ *               e^dh a double-double (fa_exp_dd_f64, 2^-81.5) times (1 + dl), S_c times it
  *               in double-double, added by two-sums: the combine loses nothing a float64
  *               result could see (unlike combining per-chunk log-sum-exps).
  *   logsumexp   M + log S with log S as a pair (fa_lse_value_dd_l); where M + log S
@@ -21,7 +21,7 @@
  * +inf entries -> logsumexp +inf (sign of their weights; both signs NaN), softmax NaN; all
  * -inf -> -inf (sign 0) / NaN; nothing kept -> -inf (sign 0) / softmax 0, log_softmax -inf.
  * Accuracy: the in-memory bounds (logsumexp <= 2 ULP, softmax / log_softmax <= 4 ULP; float64
- * logsumexp results below 2^-25 that cancel: ~2^-76 absolute, as in memory, docs/SPEC.md).
+ * logsumexp results below 2^-25 that cancel: ~2^-81 absolute, as in memory, docs/SPEC.md 6).
  * Measured max against mpmath at 50 digits (PYTHONPATH=.:tests, rows_matrix of
  * tests/test_chunk_stats.py for seeds 0..5 plus N(0, 30) rows, 40 entries in chunks of
  * 7, 13, 0, 20; every variant, the worst shown):
