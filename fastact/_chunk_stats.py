@@ -64,7 +64,7 @@ def _mask_rows(mask3):
 def chunk_statistics(x3, mask3=None, b3=None, exact=False):
     """The records of a chunk's slices, shape (outer, inner) of STATS."""
     outer, n, inner = x3.shape
-    rec = np.empty(outer * inner, STATS)
+    rec = np.zeros(outer * inner, STATS)       # zeros: the 7 padding bytes are never garbage
     if rec.size:
         _core.chunk_stats(_rows(x3), _mask_rows(mask3), _rows(b3, x3.dtype), rec, exact)
     return rec.reshape(outer, inner)
@@ -73,7 +73,7 @@ def chunk_statistics(x3, mask3=None, b3=None, exact=False):
 def combine(recs):
     """The records of slices from their chunks' records: recs (..., k) -> (...)."""
     recs = _recs(recs)
-    out = np.empty(recs.shape[:-1], STATS)
+    out = np.zeros(recs.shape[:-1], STATS)      # (the C writes fields; padding stays 0)
     k = recs.shape[-1]
     if out.size:
         if k == 0:

@@ -199,3 +199,20 @@ def test_combine_matches_reference(isa):
     assert np.array_equal(out["count"], np.full(6, 28))
     assert np.all(np.abs((out["hi"] - H) + (out["lo"] - L)) <= 2.0 ** -100 * np.abs(H) * 8)
     assert np.all(np.isnan(out["hi0"]))
+
+
+def test_records_bytes_are_deterministic():
+    """The statistics records travel between Dask workers (pickled, hashed by the scheduler):
+    their padding bytes must not carry leftover memory, so equal statistics are equal bytes."""
+    pad = cs.STATS.itemsize - sum(cs.STATS.fields[f][0].itemsize for f in cs.STATS.names)
+    assert pad > 0                                   # the layout does have padding to check
+    x = np.random.default_rng(3).normal(0, 3, (6, 50))
+    for _ in range(3):
+        np.empty(4096, np.uint8).fill(0xAB)          # dirty the allocator's recent memory
+        a = cs.chunk_statistics(x.reshape(6, 50, 1))
+        np.empty(4096, np.uint8).fill(0xCD)
+        b = cs.chunk_statistics(x.reshape(6, 50, 1))
+        assert a.tobytes() == b.tobytes()
+        c = cs.combine(np.stack([a[:, 0], b[:, 0]], axis=-1))
+        raw = np.frombuffer(c.tobytes(), np.uint8).reshape(len(c), -1)
+        assert np.all(raw[:, -pad:] == 0)
