@@ -44,7 +44,7 @@ FA_INLINE void fa_out_row_f32(const float *x, const unsigned char *mk, float *y,
         fa_simd_f32 nM, sM;
         const float pM = fa_reduce_max_f32(fa_add_f32(fa_set1_f32(1.0f),
             fa_expm1_reduced_f32(fa_exp_reduce_f32(fa_set1_f32((float)M), &nM, &sM))));
-        f = ldexp(1.0 / (S * (double)pM), (int)K - (int)fa_reduce_max_f32(nM));
+        f = fa_ldexp_scalar_f64(1.0 / (S * (double)pM), (int)K - (int)fa_reduce_max_f32(nM));
     }
     const fa_simd_f32 fh = fa_set1_f32((float)f), fl = fa_set1_f32((float)(f - (double)(float)f));
     const fa_simd_f32 Kv = fa_set1_f32((float)K), low = fa_set1_f32((float)(K * FA_LN2_HI_F64 - 104.0));

@@ -393,19 +393,6 @@ static void fa_sm_row_out_fast_f64(const double *x, const unsigned char *mk, dou
         fa_sm64_softmax_out_direct(x, NULL, y, n, M, mode, Kv, ghv, glv, 0);
 }
 
-/* v 2^d for d <= 0: one exact product while 2^d is normal, libm below (rare) */
-FA_INLINE double fa_sm64_ldexp(double v, int d)
-{
-    if (d == 0)
-        return v;
-    if (d < -1022)
-        return ldexp(v, d);
-    const uint64_t u = (uint64_t)(d + 1023) << 52;
-    double p;
-    memcpy(&p, &u, 8);
-    return v * p;
-}
-
 /*
  * softmax of a float64 row of up to FA_SM64_STORE_CHUNKS chunks (x and y stay in L2): per
  * chunk e^(x - Kk ln2) is stored into y while summed (no statistics needed: the factor
@@ -449,8 +436,8 @@ static int fa_sm_row_softmax_small_f64(const double *x, const unsigned char *mk,
         if (Ks[c] != Ks[c])
             continue;                        /* a chunk the mask leaves out */
         const int d = (int)(Ks[c] - Kmax);
-        fa_two_sum_acc(&U, &Ue, fa_sm64_ldexp(uh[c], d));
-        Ue += fa_sm64_ldexp(ul[c], d);
+        fa_two_sum_acc(&U, &Ue, fa_ldexp_scalar_f64(uh[c], d));
+        Ue += fa_ldexp_scalar_f64(ul[c], d);
     }
     if (U != U || !(U > 0))                  /* NaN, or nothing left in (fully masked: 0s, NaN elsewhere) */
         return FA_SM_SPECIAL;
@@ -460,7 +447,7 @@ static int fa_sm_row_softmax_small_f64(const double *x, const unsigned char *mk,
             continue;
         const ptrdiff_t c0 = c * chunk, len = n - c0 < chunk ? n - c0 : chunk;
         const int d = (int)(Ks[c] - Kmax);
-        fa_sm_scale_pair_f64(y + c0, len, fa_sm64_ldexp(ih, d), fa_sm64_ldexp(il, d));
+        fa_sm_scale_pair_f64(y + c0, len, fa_ldexp_scalar_f64(ih, d), fa_ldexp_scalar_f64(il, d));
     }
     return FA_SM_OK;
 }
