@@ -8,8 +8,8 @@
 
 /* ---- the kernels in the dispatch table ---- */
 #define FA_SM_COLS_FAST_f32 fa_sm_cols_fast_f32
-/* log_softmax rows (inner == 1, no mask): 0 where not handled */
-#define FA_SM_LOG_ROWS_FAST_f32(x, y, rows, n) 0
+/* log_softmax rows (inner == 1, no mask), each row's output inside the next row's statistics */
+#define FA_SM_LOG_ROWS_FAST_f32 fa_sm_log_rows_f32
 #define FA_SM_LOG_ROWS_FAST_f64 fa_sm64_log_softmax_rows
 /* float64 columns: no separate fast path, the generic code */
 #define FA_SM_COLS_FAST_f64(x, y, sg, outer, n, inner, op)                                        \

@@ -29,7 +29,7 @@ enum { FA_SM_DECLINED = 2 };
 
 FA_INLINE int fa_sm_row_stats_fast_f32(const float *x, const unsigned char *mk, ptrdiff_t n, fa_sm_stats *s)
 {
-    return fa_stats_row_f32(x, mk, n, s, NULL, NULL);
+    return fa_stats_row_f32(x, mk, n, s, NULL, NULL, NULL);
 }
 
 /* A float32 row with one dominant entry (C = 1) whose l = log1p(T) is below 2^-80: its
@@ -60,7 +60,7 @@ FA_INLINE int fa_sm_row_softmax_small_f32(const float *x, const unsigned char *m
 {
     double Ks[2 * FA_SM_STORE_CHUNKS];
     fa_sm_stats s;
-    if (!fa_stats_row_f32(x, mk, n, &s, y, Ks))
+    if (!fa_stats_row_f32(x, mk, n, &s, y, Ks, NULL))
         return FA_SM_DECLINED;
     if (!(s.M > -INFINITY && s.M < INFINITY) || s.t != s.t)
         return FA_SM_SPECIAL;
@@ -296,6 +296,43 @@ FA_INLINE void fa_sm_lse_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrd
 
 FA_SM_DEFINE_ROWS(f32)
 FA_SM_DEFINE_ROWS(f64)
+
+/*
+ * log_softmax of contiguous float32 rows, no mask: row r's output (x - M) - l is written
+ * inside row r+1's statistics pass, chunk by chunk (fa_stats_pending_f32: the stores to
+ * memory overlap the exps, as fa_sm64_log_softmax_rows does for float64); the same bits as
+ * the statistics-then-output path.  A row the float32 lanes decline finishes the pending one
+ * first, then takes the generic path; y may be x (row r is written only after its statistics).
+ */
+static int fa_sm_log_rows_f32(const float *x, float *y, ptrdiff_t rows, ptrdiff_t n)
+{
+    fa_stats_pending_f32 p = {NULL, NULL, 0.0, 0.0, 0};
+    int have = 0;
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        const float *xr = x + r * n;
+        float *yr = y + r * n;
+        fa_sm_stats s;
+        double l, sign;
+        p.done = 0;
+        const int ok = fa_stats_row_f32(xr, NULL, n, &s, NULL, NULL, have ? &p : NULL);
+        if (have && p.done < n)              /* declined midway: the rest of the pending row */
+            fa_out_row_f32(p.x + p.done, NULL, p.y + p.done, n - p.done, p.M, 1.0, p.l, 1);
+        have = 0;
+        if (!ok) {
+            fa_sm_rows_f32(xr, yr, 1, n, NULL, 1, 0);
+            continue;
+        }
+        if (fa_sm_finish(&s, &l, &sign) == FA_SM_SPECIAL) {
+            fa_sm_row_special_f32(yr, NULL, n, 1, 1);
+            continue;
+        }
+        p = (fa_stats_pending_f32){xr, yr, s.M, fa_sm_tiny_l_f32(xr, NULL, n, &s, l), 0};
+        have = 1;
+    }
+    if (have)
+        fa_out_row_f32(p.x, NULL, p.y, n, p.M, 1.0, p.l, 1);
+    return 1;
+}
 
 /* softmax of a float64 row in one chunk: e^(x - M) once (two-sum argument), stored,
  * compensated sum, then y *= 1/S (a double-double) in place.  The fallback of

@@ -80,12 +80,26 @@ FA_INLINE double fa_stats_term1_f32(float v, float K)
     return (double)fa_reduce_max_f32(fa_stats_term_f32(fa_set1_f32(v), fa_set1_f32(FA_EXP_MAGIC_F32 - K), low));
 }
 
+/* A log_softmax row whose statistics are known (M, l), waiting for its output
+ * y = (x - M) - l (float32 lanes, as fa_out_row_f32 computes it): written chunk by chunk
+ * inside the next row's statistics pass, so that its stores to memory overlap that row's exps
+ * (fa_sm_log_rows_f32).  done: how many of its entries have been written. */
+typedef struct fa_stats_pending_f32 {
+    const float *x;
+    float *y;
+    double M, l;
+    ptrdiff_t done;
+} fa_stats_pending_f32;
+
 /* (b) *t = sum over the included x < mx of e^(x - K ln2), *c = the number of included x == mx
  * (mx the chunk's max, or -inf: then c counts nothing); ystore (if given) receives every
- * entry's term, 0 where left out.  K integer-valued with mx - K ln2 in [0, 1.05]. */
+ * entry's term, 0 where left out.  K integer-valued with mx - K ln2 in [0, 1.05].  o (or
+ * NULL): the pending row's output for the same n entries (its x and y at this chunk's offset),
+ * written on the way. */
 FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff_t n, float K, float mx,
-                                double *t, double *c, float *ystore)
+                                double *t, double *c, float *ystore, const fa_stats_pending_f32 *o)
 {
+    const fa_simd_f32 oM = fa_set1_f32(o ? (float)o->M : 0.0f), ol = fa_set1_f32(o ? (float)o->l : 0.0f);
     const ptrdiff_t L = FA_LANES_F32;
     const fa_simd_f32 magic_k = fa_set1_f32(FA_EXP_MAGIC_F32 - K);
     const fa_simd_f32 low = fa_set1_f32(FA_STATS_LOW(K));
@@ -101,6 +115,12 @@ FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff
         if (L >= 8) {                        /* not worth an instruction per scalar */
             fa_prefetch_f64((const double *)(x + n + i));
             fa_prefetch_f64((const double *)(x + n + i + L));
+        }
+        if (o) {
+            fa_storeu_f32(o->y + i, fa_sub_f32(fa_sub_f32(fa_loadu_f32(o->x + i), oM), ol));
+            fa_storeu_f32(o->y + i + L, fa_sub_f32(fa_sub_f32(fa_loadu_f32(o->x + i + L), oM), ol));
+            if (L >= 8)
+                fa_prefetchw_f64((double *)(o->y + n + i));
         }
         fa_simd_f32 v0 = fa_loadu_f32(x + i), v1 = fa_loadu_f32(x + i + L);
         if (mk) {
@@ -120,6 +140,11 @@ FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff
     }
     for (; i < n; i += L) {
         const ptrdiff_t left = n - i;
+        if (o) {
+            fa_simd_f32 w = left >= L ? fa_loadu_f32(o->x + i) : fa_load_tail_f32(o->x + i, left, 0.0f);
+            w = fa_sub_f32(fa_sub_f32(w, oM), ol);
+            if (left >= L) fa_storeu_f32(o->y + i, w); else fa_store_tail_f32(o->y + i, w, left);
+        }
         fa_simd_f32 v = fa_stats_load_f32(x, mk, i, n);
         fa_simd_f32 e = fa_stats_term_f32(v, magic_k, low);
         if (ystore) {
@@ -141,11 +166,12 @@ FA_INLINE double fa_stats_shift_factor(double K, double m)
 
 /* The statistics (M, T, C) of a float32 row; ystore and Ks (if given: softmax rows that stay
  * in L2) keep every term and, per chunk, the max and the computed term of that max (Ks[2k],
- * Ks[2k + 1]; -inf and 0 for a chunk with nothing included).
+ * Ks[2k + 1]; -inf and 0 for a chunk with nothing included).  o (or NULL): a pending
+ * log_softmax row of the same length, written chunk by chunk (o->done updated).
  * Returns 0 where a chunk's max is +inf or outside (FA_STATS_MAX_LO_F32, FA_STATS_MAX_HI_F32)
- * (nothing usable). */
+ * (nothing usable; o->done tells how much of the pending row was written). */
 FA_INLINE int fa_stats_row_f32(const float *x, const unsigned char *mk, ptrdiff_t n, fa_sm_stats *s,
-                               float *ystore, double *Ks)
+                               float *ystore, double *Ks, fa_stats_pending_f32 *o)
 {
     const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(float);
     s->M = -INFINITY; s->t = 0.0; s->C = 0.0; s->te = 0.0;
@@ -156,7 +182,12 @@ FA_INLINE int fa_stats_row_f32(const float *x, const unsigned char *mk, ptrdiff_
             return 0;
         const float K = mx == -INFINITY ? 0.0f : rintf(mx * FA_LOG2E_F32) - 1.0f;
         double t, c;
-        fa_stats_sum_f32(x + c0, mk ? mk + c0 : NULL, len, K, mx, &t, &c, ystore ? ystore + c0 : NULL);
+        fa_stats_pending_f32 oc;
+        if (o)
+            oc = (fa_stats_pending_f32){o->x + c0, o->y + c0, o->M, o->l, 0};
+        fa_stats_sum_f32(x + c0, mk ? mk + c0 : NULL, len, K, mx, &t, &c, ystore ? ystore + c0 : NULL, o ? &oc : NULL);
+        if (o)
+            o->done = c0 + len;
         if (Ks) {
             Ks[2 * k] = mx;
             Ks[2 * k + 1] = mx == -INFINITY ? 0.0 : fa_stats_term1_f32(mx, K);
