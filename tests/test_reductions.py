@@ -215,12 +215,14 @@ def test_ulp_row_kinds(isa, dtype, kind, n):
     assert ulp_errors(fa.softmax(x, axis=-1, where=where), sh, sl, dtype).max() <= SOFTMAX_ULP
 
 
-@pytest.mark.parametrize("n", [7, 4096, 5000])
-def test_log_softmax_rows_written_inside_the_next_rows_pass(isa, n):
-    """float32 log_softmax writes row r's output during row r+1's statistics pass: the same
-    bits as each row alone, in place too, also around rows the float32 lanes decline midway
-    (a chunk beyond their range after the first), special rows (+inf, NaN, all -inf) and the
-    last row."""
+@pytest.mark.parametrize("func", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("n", [7, 1024, 5000])
+def test_rows_written_inside_the_next_rows_pass(isa, n, func):
+    """float32 log_softmax writes row r's output (softmax: scales row r's stored terms) during
+    row r+1's statistics pass: the same bits as each row alone, in place too, also around rows
+    the float32 lanes decline midway (a chunk beyond their range after the first), special
+    rows (+inf, NaN, all -inf) and the last row."""
+    f = getattr(fa, func)
     rng = np.random.default_rng(zlib.crc32(f"pending {n}".encode()))
     x = rng.normal(0, 3, (9, n)).astype(F32)
     x[2, -1] = 400.0                 # past the float32 lanes: declined at its last chunk
@@ -229,17 +231,20 @@ def test_log_softmax_rows_written_inside_the_next_rows_pass(isa, n):
     x[5, 0] = np.nan
     x[6] = -np.inf
     x[8] -= 300.0                    # its max below the float32 lanes' range: declined at once
-    alone = np.array([fa.log_softmax(row) for row in x])
-    got = fa.log_softmax(x, axis=-1)
+    alone = np.array([f(row) for row in x])
+    got = f(x, axis=-1)
     assert got.tobytes() == alone.tobytes()
     inplace = x.copy()
-    fa.log_softmax(inplace, axis=-1, out=inplace)
-    assert inplace.tobytes() == alone.tobytes()
+    f(inplace, axis=-1, out=inplace)
+    if func == "log_softmax":    # (softmax in place recomputes its terms: not the stored bits)
+        assert inplace.tobytes() == alone.tobytes()
     assert np.isnan(got[4]).all() and np.isnan(got[5]).all() and np.isnan(got[6]).all()
     ok = [0, 1, 2, 3, 7, 8]
     with np.errstate(invalid="ignore"):
-        (_, _), (_, _), (qh, ql) = ld_reference(x[ok]) if LONGDOUBLE_OK else mp_reference(x[ok])
-    assert ulp_errors(got[ok], qh, ql, F32).max() <= SOFTMAX_ULP
+        (_, _), (sh, sl), (qh, ql) = ld_reference(x[ok]) if LONGDOUBLE_OK else mp_reference(x[ok])
+    hi, lo = (qh, ql) if func == "log_softmax" else (sh, sl)
+    assert ulp_errors(got[ok], hi, lo, F32).max() <= SOFTMAX_ULP
+    assert ulp_errors(inplace[ok], hi, lo, F32).max() <= SOFTMAX_ULP
 
 
 @pytest.mark.skipif(not LONGDOUBLE_OK, reason="long double is not 80-bit here")

@@ -22,14 +22,29 @@
  * (tm_k: the stored term of the chunk max, as computed): an entry at the row max gets 1/S
  * to within 2^-48 (softmax([1.0]) is 1 exactly), the others the relative error of tm_k
  * (~0.6 ULP) on top of their own */
-FA_INLINE void fa_out_scale_stored_f32(float *y, ptrdiff_t n, const double *Ks, double M, double S)
+FA_INLINE void fa_out_stored_factors_f32(ptrdiff_t n, const double *Ks, double M, double S, float *pairs)
 {
     const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(float);
     for (ptrdiff_t c0 = 0, k = 0; c0 < n; c0 += chunk, k++) {
-        const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
         const double f = Ks[2 * k] == -INFINITY ? 0.0 : fa_exp_scalar_f64(Ks[2 * k] - M) / (S * Ks[2 * k + 1]);
-        fa_sm_scale_pair_f32(y + c0, len, (float)f, (float)(f - (double)(float)f));
+        pairs[2 * k] = (float)f;
+        pairs[2 * k + 1] = (float)(f - (double)(float)f);
     }
+}
+
+/* chunks from entry `from` (a chunk boundary) on scaled by their pairs */
+FA_INLINE void fa_out_scale_chunks_f32(float *y, ptrdiff_t n, ptrdiff_t from, const float *pairs)
+{
+    const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(float);
+    for (ptrdiff_t c0 = from, k = from / chunk; c0 < n; c0 += chunk, k++)
+        fa_sm_scale_pair_f32(y + c0, n - c0 < chunk ? n - c0 : chunk, pairs[2 * k], pairs[2 * k + 1]);
+}
+
+FA_INLINE void fa_out_scale_stored_f32(float *y, ptrdiff_t n, const double *Ks, double M, double S)
+{
+    float pairs[2 * FA_SM_STORE_CHUNKS];
+    fa_out_stored_factors_f32(n, Ks, M, S, pairs);
+    fa_out_scale_chunks_f32(y, n, 0, pairs);
 }
 
 /* (c) softmax (LOG = 0) or log_softmax (LOG = 1) of a float32 row with statistics M, S, l

@@ -78,6 +78,7 @@
 
 #define FA_SM_CHUNK_BYTES 16384
 #define FA_SM_COLS 4           /* column vectors per block when inner > 1 */
+#define FA_SM_STORE_CHUNKS 16  /* float32 softmax rows of up to this many chunks store their terms */
 
 #include <math.h>
 #include "fa_lanes.h"

@@ -10,6 +10,10 @@
 #define FA_SM_COLS_FAST_f32 fa_sm_cols_fast_f32
 /* log_softmax rows (inner == 1, no mask), each row's output inside the next row's statistics */
 #define FA_SM_LOG_ROWS_FAST_f32 fa_sm_log_rows_f32
+/* softmax rows (inner == 1, no mask): float32 rows that stay in L2 scaled inside the next
+ * row's statistics; 0 where not handled */
+#define FA_SM_SOFTMAX_ROWS_FAST_f32 fa_sm_softmax_rows_f32
+#define FA_SM_SOFTMAX_ROWS_FAST_f64(x, y, rows, n) 0
 #define FA_SM_LOG_ROWS_FAST_f64 fa_sm64_log_softmax_rows
 /* float64 columns: no separate fast path, the generic code */
 #define FA_SM_COLS_FAST_f64(x, y, sg, outer, n, inner, op)                                        \
@@ -36,7 +40,8 @@ static void fa_sm_rowwise_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_
     if (inner > 1 && !mk) FA_SM_COLS_FAST_##T(x, y, NULL, outer, n, inner, LOG);              \
     else if (inner > 1) fa_sm_cols_##T(x, y, outer, n, inner, mk, LOG);                           \
     else if (mk) fa_sm_rows_##T(x, y, outer, n, mk, LOG, 1);                                      \
-    else if (!LOG || !FA_SM_LOG_ROWS_FAST_##T(x, y, outer, n)) fa_sm_rows_##T(x, y, outer, n, NULL, LOG, 0); \
+    else if (LOG ? !FA_SM_LOG_ROWS_FAST_##T(x, y, outer, n) : !FA_SM_SOFTMAX_ROWS_FAST_##T(x, y, outer, n)) \
+        fa_sm_rows_##T(x, y, outer, n, NULL, LOG, 0);                                             \
 }                                                                                                 \
 FA_SM_DEFINE_PAIR(T, softmax, log_softmax, fa_sm_rowwise)                                        \
 static void fa_k_logsumexp_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,        \

@@ -80,16 +80,37 @@ FA_INLINE double fa_stats_term1_f32(float v, float K)
     return (double)fa_reduce_max_f32(fa_stats_term_f32(fa_set1_f32(v), fa_set1_f32(FA_EXP_MAGIC_F32 - K), low));
 }
 
-/* A log_softmax row whose statistics are known (M, l), waiting for its output
- * y = (x - M) - l (float32 lanes, as fa_out_row_f32 computes it): written chunk by chunk
+/* A row whose statistics are known, waiting for its output, which is written chunk by chunk
  * inside the next row's statistics pass, so that its stores to memory overlap that row's exps
- * (fa_sm_log_rows_f32).  done: how many of its entries have been written. */
+ * (fa_sm_log_rows_f32, fa_sm_softmax_rows_f32):
+ *   x given: log_softmax, y = (x - M) - l (float32 lanes, as fa_out_row_f32 computes it);
+ *   x NULL:  softmax whose terms are stored in y, chunk k scaled in place by the float32 pair
+ *            scale[2k] + scale[2k + 1] (as fa_sm_scale_pair_f32 does).
+ * done: how many of its entries have been written. */
 typedef struct fa_stats_pending_f32 {
     const float *x;
     float *y;
     double M, l;
     ptrdiff_t done;
+    float scale[2 * FA_SM_STORE_CHUNKS];
 } fa_stats_pending_f32;
+
+/* one vector of a pending row's output at entry i (o: that row at the current chunk; fh, fl
+ * the chunk's scale pair, oM, ol its M and l) */
+FA_INLINE void fa_stats_pending_vec_f32(const fa_stats_pending_f32 *o, ptrdiff_t i, ptrdiff_t left,
+                                        fa_simd_f32 oM, fa_simd_f32 ol, fa_simd_f32 fh, fa_simd_f32 fl)
+{
+    const ptrdiff_t L = FA_LANES_F32;
+    fa_simd_f32 w;
+    if (o->x) {
+        w = left >= L ? fa_loadu_f32(o->x + i) : fa_load_tail_f32(o->x + i, left, 0.0f);
+        w = fa_sub_f32(fa_sub_f32(w, oM), ol);
+    } else {
+        w = left >= L ? fa_loadu_f32(o->y + i) : fa_load_tail_f32(o->y + i, left, 0.0f);
+        w = fa_fmadd_f32(w, fh, fa_mul_f32(w, fl));
+    }
+    if (left >= L) fa_storeu_f32(o->y + i, w); else fa_store_tail_f32(o->y + i, w, left);
+}
 
 /* (b) *t = sum over the included x < mx of e^(x - K ln2), *c = the number of included x == mx
  * (mx the chunk's max, or -inf: then c counts nothing); ystore (if given) receives every
@@ -100,6 +121,7 @@ FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff
                                 double *t, double *c, float *ystore, const fa_stats_pending_f32 *o)
 {
     const fa_simd_f32 oM = fa_set1_f32(o ? (float)o->M : 0.0f), ol = fa_set1_f32(o ? (float)o->l : 0.0f);
+    const fa_simd_f32 fh = fa_set1_f32(o ? o->scale[0] : 0.0f), fl = fa_set1_f32(o ? o->scale[1] : 0.0f);
     const ptrdiff_t L = FA_LANES_F32;
     const fa_simd_f32 magic_k = fa_set1_f32(FA_EXP_MAGIC_F32 - K);
     const fa_simd_f32 low = fa_set1_f32(FA_STATS_LOW(K));
@@ -117,9 +139,9 @@ FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff
             fa_prefetch_f64((const double *)(x + n + i + L));
         }
         if (o) {
-            fa_storeu_f32(o->y + i, fa_sub_f32(fa_sub_f32(fa_loadu_f32(o->x + i), oM), ol));
-            fa_storeu_f32(o->y + i + L, fa_sub_f32(fa_sub_f32(fa_loadu_f32(o->x + i + L), oM), ol));
-            if (L >= 8)
+            fa_stats_pending_vec_f32(o, i, L, oM, ol, fh, fl);
+            fa_stats_pending_vec_f32(o, i + L, L, oM, ol, fh, fl);
+            if (L >= 8 && o->x)
                 fa_prefetchw_f64((double *)(o->y + n + i));
         }
         fa_simd_f32 v0 = fa_loadu_f32(x + i), v1 = fa_loadu_f32(x + i + L);
@@ -140,11 +162,8 @@ FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff
     }
     for (; i < n; i += L) {
         const ptrdiff_t left = n - i;
-        if (o) {
-            fa_simd_f32 w = left >= L ? fa_loadu_f32(o->x + i) : fa_load_tail_f32(o->x + i, left, 0.0f);
-            w = fa_sub_f32(fa_sub_f32(w, oM), ol);
-            if (left >= L) fa_storeu_f32(o->y + i, w); else fa_store_tail_f32(o->y + i, w, left);
-        }
+        if (o)
+            fa_stats_pending_vec_f32(o, i, left, oM, ol, fh, fl);
         fa_simd_f32 v = fa_stats_load_f32(x, mk, i, n);
         fa_simd_f32 e = fa_stats_term_f32(v, magic_k, low);
         if (ystore) {
@@ -183,8 +202,14 @@ FA_INLINE int fa_stats_row_f32(const float *x, const unsigned char *mk, ptrdiff_
         const float K = mx == -INFINITY ? 0.0f : rintf(mx * FA_LOG2E_F32) - 1.0f;
         double t, c;
         fa_stats_pending_f32 oc;
-        if (o)
-            oc = (fa_stats_pending_f32){o->x + c0, o->y + c0, o->M, o->l, 0};
+        if (o) {
+            oc.x = o->x ? o->x + c0 : NULL;
+            oc.y = o->y + c0;
+            oc.M = o->M;
+            oc.l = o->l;
+            oc.scale[0] = o->x ? 0.0f : o->scale[2 * k];
+            oc.scale[1] = o->x ? 0.0f : o->scale[2 * k + 1];
+        }
         fa_stats_sum_f32(x + c0, mk ? mk + c0 : NULL, len, K, mx, &t, &c, ystore ? ystore + c0 : NULL, o ? &oc : NULL);
         if (o)
             o->done = c0 + len;
