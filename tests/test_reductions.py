@@ -247,6 +247,35 @@ def test_rows_written_inside_the_next_rows_pass(isa, n, func):
     assert ulp_errors(inplace[ok], hi, lo, F32).max() <= SOFTMAX_ULP
 
 
+@pytest.mark.parametrize("n", [7, 5000])
+def test_masked_log_softmax_rows_written_inside_the_next_rows_pass(isa, n):
+    """The same with where=: each row alone, batched and in place give the same bits (left-out
+    entries -inf, NaN there never read), around declined, special and fully masked rows."""
+    rng = np.random.default_rng(zlib.crc32(f"pending masked {n}".encode()))
+    x = rng.normal(0, 3, (8, n)).astype(F32)
+    keep = rng.random(x.shape) >= 0.2
+    keep[:, 0] = True
+    x[~keep] = np.nan
+    x[2, -1] = 400.0
+    keep[2, -1] = True               # declined at its last chunk
+    x[3] -= 300.0                    # declined at once
+    keep[5] = False                  # fully masked: -inf everywhere
+    x[6, 0] = np.inf                 # +inf kept: NaN where kept
+    alone = np.array([fa.log_softmax(x[r], where=keep[r]) for r in range(len(x))])
+    got = fa.log_softmax(x, axis=-1, where=keep)
+    assert got.tobytes() == alone.tobytes()
+    inplace = x.copy()
+    fa.log_softmax(inplace, axis=-1, where=keep, out=inplace)
+    assert np.array_equal(inplace[keep], alone[keep], equal_nan=True)
+    assert np.all(got[~keep] == -np.inf) and np.all(got[5] == -np.inf)
+    assert np.isnan(got[6][keep[6]]).all()
+    ok = [0, 1, 2, 3, 4, 7]
+    with np.errstate(invalid="ignore"):
+        _, _, (qh, ql) = (ld_reference if LONGDOUBLE_OK else mp_reference)(np.where(keep, x, -np.inf)[ok])
+    kept = keep[ok]
+    assert ulp_errors(got[ok][kept], qh[kept], ql[kept], F32).max() <= SOFTMAX_ULP
+
+
 @pytest.mark.skipif(not LONGDOUBLE_OK, reason="long double is not 80-bit here")
 @pytest.mark.parametrize("dtype", [F32, F64])
 @pytest.mark.parametrize("n", [5000, 70_001])

@@ -8,13 +8,14 @@
 
 /* ---- the kernels in the dispatch table ---- */
 #define FA_SM_COLS_FAST_f32 fa_sm_cols_fast_f32
-/* log_softmax rows (inner == 1, no mask), each row's output inside the next row's statistics */
+/* log_softmax rows (inner == 1; a mask or NULL), each row's output inside the next row's
+ * statistics; 0 where not handled (float64 masked rows) */
 #define FA_SM_LOG_ROWS_FAST_f32 fa_sm_log_rows_f32
 /* softmax rows (inner == 1, no mask): float32 rows that stay in L2 scaled inside the next
  * row's statistics; 0 where not handled */
 #define FA_SM_SOFTMAX_ROWS_FAST_f32 fa_sm_softmax_rows_f32
 #define FA_SM_SOFTMAX_ROWS_FAST_f64(x, y, rows, n) 0
-#define FA_SM_LOG_ROWS_FAST_f64 fa_sm64_log_softmax_rows
+#define FA_SM_LOG_ROWS_FAST_f64(x, mk, y, rows, n) ((mk) ? 0 : fa_sm64_log_softmax_rows(x, y, rows, n))
 /* float64 columns: no separate fast path, the generic code */
 #define FA_SM_COLS_FAST_f64(x, y, sg, outer, n, inner, op)                                        \
     ((op) == FA_SM_OP_LSE ? fa_sm_lse_cols_f64(x, y, outer, n, inner, NULL, NULL, sg)                        \
@@ -39,9 +40,10 @@ static void fa_sm_rowwise_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_
     if (n <= 0 || outer <= 0 || inner <= 0) return;                                              \
     if (inner > 1 && !mk) FA_SM_COLS_FAST_##T(x, y, NULL, outer, n, inner, LOG);              \
     else if (inner > 1) fa_sm_cols_##T(x, y, outer, n, inner, mk, LOG);                           \
+    else if (LOG && FA_SM_LOG_ROWS_FAST_##T(x, mk, y, outer, n)) { /* done */ }                   \
+    else if (!LOG && !mk && FA_SM_SOFTMAX_ROWS_FAST_##T(x, y, outer, n)) { /* done */ }           \
     else if (mk) fa_sm_rows_##T(x, y, outer, n, mk, LOG, 1);                                      \
-    else if (LOG ? !FA_SM_LOG_ROWS_FAST_##T(x, y, outer, n) : !FA_SM_SOFTMAX_ROWS_FAST_##T(x, y, outer, n)) \
-        fa_sm_rows_##T(x, y, outer, n, NULL, LOG, 0);                                             \
+    else fa_sm_rows_##T(x, y, outer, n, NULL, LOG, 0);                                            \
 }                                                                                                 \
 FA_SM_DEFINE_PAIR(T, softmax, log_softmax, fa_sm_rowwise)                                        \
 static void fa_k_logsumexp_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,        \

@@ -297,42 +297,48 @@ FA_SM_DEFINE_ROWS(f32)
 FA_SM_DEFINE_ROWS(f64)
 
 /*
- * log_softmax of contiguous float32 rows, no mask: row r's output (x - M) - l is written
- * inside row r+1's statistics pass, chunk by chunk (fa_stats_pending_f32: the stores to
- * memory overlap the exps, as fa_sm64_log_softmax_rows does for float64); the same bits as
- * the statistics-then-output path.  A row the float32 lanes decline finishes the pending one
- * first, then takes the generic path; y may be x (row r is written only after its statistics).
+ * log_softmax of contiguous float32 rows, with a where= mask mk or without (NULL): row r's
+ * output (x - M) - l is written inside row r+1's statistics pass, chunk by chunk
+ * (fa_stats_pending_f32: the stores to memory overlap the exps, as fa_sm64_log_softmax_rows
+ * does for float64); the same bits as the statistics-then-output path.  A row the float32
+ * lanes decline finishes the pending one first, then takes the generic path; y may be x (row
+ * r is written only after its statistics).
  */
-static int fa_sm_log_rows_f32(const float *x, float *y, ptrdiff_t rows, ptrdiff_t n)
+static int fa_sm_log_rows_f32(const float *x, const unsigned char *mk, float *y, ptrdiff_t rows, ptrdiff_t n)
 {
-    fa_stats_pending_f32 p = {NULL, NULL, 0.0, 0.0, 0, {0}};
+    fa_stats_pending_f32 p = {NULL, NULL, NULL, 0.0, 0.0, 0, {0}};
     int have = 0;
     for (ptrdiff_t r = 0; r < rows; r++) {
         const float *xr = x + r * n;
+        const unsigned char *mr = mk ? mk + r * n : NULL;
         float *yr = y + r * n;
         fa_sm_stats s;
         double l, sign;
         p.done = 0;
-        const int ok = fa_stats_row_f32(xr, NULL, n, &s, NULL, NULL, have ? &p : NULL);
+        const int ok = fa_stats_row_f32(xr, mr, n, &s, NULL, NULL, have ? &p : NULL);
         if (have && p.done < n)              /* declined midway: the rest of the pending row */
-            fa_out_row_f32(p.x + p.done, NULL, p.y + p.done, n - p.done, p.M, 1.0, p.l, 1);
+            fa_out_row_f32(p.x + p.done, p.mk ? p.mk + p.done : NULL, p.y + p.done, n - p.done, p.M, 1.0, p.l, 1);
         have = 0;
         if (!ok) {
-            fa_sm_rows_f32(xr, yr, 1, n, NULL, 1, 0);
+            if (mr)
+                fa_sm_rows_f32(xr, yr, 1, n, mr, 1, 1);
+            else
+                fa_sm_rows_f32(xr, yr, 1, n, NULL, 1, 0);
             continue;
         }
         if (fa_sm_finish(&s, &l, &sign) == FA_SM_SPECIAL) {
-            fa_sm_row_special_f32(yr, NULL, n, 1, 1);
+            fa_sm_row_special_f32(yr, mr, n, 1, 1);
             continue;
         }
         p.x = xr;
+        p.mk = mr;
         p.y = yr;
         p.M = s.M;
-        p.l = fa_sm_tiny_l_f32(xr, NULL, n, &s, l);
+        p.l = fa_sm_tiny_l_f32(xr, mr, n, &s, l);
         have = 1;
     }
     if (have)
-        fa_out_row_f32(p.x, NULL, p.y, n, p.M, 1.0, p.l, 1);
+        fa_out_row_f32(p.x, p.mk, p.y, n, p.M, 1.0, p.l, 1);
     return 1;
 }
 
@@ -351,7 +357,7 @@ static int fa_sm_softmax_rows_f32(const float *x, float *y, ptrdiff_t rows, ptrd
 {
     if (n * (ptrdiff_t)sizeof(float) > FA_SM_OVERLAP_BYTES || (const void *)x == (const void *)y)
         return 0;
-    fa_stats_pending_f32 p = {NULL, NULL, 0.0, 0.0, 0, {0}};
+    fa_stats_pending_f32 p = {NULL, NULL, NULL, 0.0, 0.0, 0, {0}};
     int have = 0;
     for (ptrdiff_t r = 0; r < rows; r++) {
         const float *xr = x + r * n;

@@ -83,12 +83,14 @@ FA_INLINE double fa_stats_term1_f32(float v, float K)
 /* A row whose statistics are known, waiting for its output, which is written chunk by chunk
  * inside the next row's statistics pass, so that its stores to memory overlap that row's exps
  * (fa_sm_log_rows_f32, fa_sm_softmax_rows_f32):
- *   x given: log_softmax, y = (x - M) - l (float32 lanes, as fa_out_row_f32 computes it);
+ *   x given: log_softmax, y = (x - M) - l (float32 lanes, as fa_out_row_f32 computes it),
+ *            -inf where the mask mk (if given) leaves the entry out;
  *   x NULL:  softmax whose terms are stored in y, chunk k scaled in place by the float32 pair
  *            scale[2k] + scale[2k + 1] (as fa_sm_scale_pair_f32 does).
  * done: how many of its entries have been written. */
 typedef struct fa_stats_pending_f32 {
     const float *x;
+    const unsigned char *mk;
     float *y;
     double M, l;
     ptrdiff_t done;
@@ -105,6 +107,9 @@ FA_INLINE void fa_stats_pending_vec_f32(const fa_stats_pending_f32 *o, ptrdiff_t
     if (o->x) {
         w = left >= L ? fa_loadu_f32(o->x + i) : fa_load_tail_f32(o->x + i, left, 0.0f);
         w = fa_sub_f32(fa_sub_f32(w, oM), ol);
+        if (o->mk)
+            w = fa_select_f32(left >= L ? fa_load_mask_u8_f32(o->mk + i) : fa_load_tail_mask_u8_f32(o->mk + i, left),
+                              w, fa_set1_f32(-INFINITY));
     } else {
         w = left >= L ? fa_loadu_f32(o->y + i) : fa_load_tail_f32(o->y + i, left, 0.0f);
         w = fa_fmadd_f32(w, fh, fa_mul_f32(w, fl));
@@ -204,6 +209,7 @@ FA_INLINE int fa_stats_row_f32(const float *x, const unsigned char *mk, ptrdiff_
         fa_stats_pending_f32 oc;
         if (o) {
             oc.x = o->x ? o->x + c0 : NULL;
+            oc.mk = o->mk ? o->mk + c0 : NULL;
             oc.y = o->y + c0;
             oc.M = o->M;
             oc.l = o->l;
