@@ -247,12 +247,14 @@ def test_rows_written_inside_the_next_rows_pass(isa, n, func):
     assert ulp_errors(inplace[ok], hi, lo, F32).max() <= SOFTMAX_ULP
 
 
+@pytest.mark.parametrize("dtype", [F32, F64])
 @pytest.mark.parametrize("n", [7, 5000])
-def test_masked_log_softmax_rows_written_inside_the_next_rows_pass(isa, n):
-    """The same with where=: each row alone, batched and in place give the same bits (left-out
-    entries -inf, NaN there never read), around declined, special and fully masked rows."""
+def test_masked_log_softmax_rows_written_inside_the_next_rows_pass(isa, n, dtype):
+    """The same with where= (both dtypes): each row alone, batched and in place give the same
+    bits (left-out entries -inf, NaN there never read), around declined (float32), special and
+    fully masked rows."""
     rng = np.random.default_rng(zlib.crc32(f"pending masked {n}".encode()))
-    x = rng.normal(0, 3, (8, n)).astype(F32)
+    x = rng.normal(0, 3, (8, n)).astype(dtype)
     keep = rng.random(x.shape) >= 0.2
     keep[:, 0] = True
     x[~keep] = np.nan
@@ -273,7 +275,7 @@ def test_masked_log_softmax_rows_written_inside_the_next_rows_pass(isa, n):
     with np.errstate(invalid="ignore"):
         _, _, (qh, ql) = (ld_reference if LONGDOUBLE_OK else mp_reference)(np.where(keep, x, -np.inf)[ok])
     kept = keep[ok]
-    assert ulp_errors(got[ok][kept], qh[kept], ql[kept], F32).max() <= SOFTMAX_ULP
+    assert ulp_errors(got[ok][kept], qh[kept], ql[kept], dtype).max() <= SOFTMAX_ULP
 
 
 @pytest.mark.skipif(not LONGDOUBLE_OK, reason="long double is not 80-bit here")

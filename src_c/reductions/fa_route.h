@@ -9,13 +9,13 @@
 /* ---- the kernels in the dispatch table ---- */
 #define FA_SM_COLS_FAST_f32 fa_sm_cols_fast_f32
 /* log_softmax rows (inner == 1; a mask or NULL), each row's output inside the next row's
- * statistics; 0 where not handled (float64 masked rows) */
+ * statistics */
 #define FA_SM_LOG_ROWS_FAST_f32 fa_sm_log_rows_f32
 /* softmax rows (inner == 1, no mask): float32 rows that stay in L2 scaled inside the next
  * row's statistics; 0 where not handled */
 #define FA_SM_SOFTMAX_ROWS_FAST_f32 fa_sm_softmax_rows_f32
 #define FA_SM_SOFTMAX_ROWS_FAST_f64(x, y, rows, n) 0
-#define FA_SM_LOG_ROWS_FAST_f64(x, mk, y, rows, n) ((mk) ? 0 : fa_sm64_log_softmax_rows(x, y, rows, n))
+#define FA_SM_LOG_ROWS_FAST_f64 fa_sm64_log_softmax_rows
 /* float64 columns: no separate fast path, the generic code */
 #define FA_SM_COLS_FAST_f64(x, y, sg, outer, n, inner, op)                                        \
     ((op) == FA_SM_OP_LSE ? fa_sm_lse_cols_f64(x, y, outer, n, inner, NULL, NULL, sg)                        \

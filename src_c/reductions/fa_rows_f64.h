@@ -129,10 +129,27 @@ FA_INLINE fa_simd_f64 fa_sm64_sum_term(fa_simd_f64 v, fa_mask_f64 in, int full, 
  * FA_SM64_ACCS interleaved accumulators (the Kahan chain is 4 dependent additions); PAIRS:
  * two vectors added first (one rounding, relative 2^-53 of the pair) per Kahan step.
  */
-/* a log_softmax row whose statistics are known and whose output y = (x - M) - l is written
- * inside the next row's chunk sum (the stores then overlap the exps); y = NULL: none */
+/* log_softmax's output with a where= mask: y = (x - M) - l where kept, -inf elsewhere */
+FA_INLINE void fa_sm64_log_out_masked(const double *x, const unsigned char *msk, double *y, ptrdiff_t n, double M,
+                                      double l)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    const fa_simd_f64 Mv = fa_set1_f64(M), lv = fa_set1_f64(l), ninf = fa_set1_f64(-INFINITY);
+    for (ptrdiff_t i = 0; i < n; i += L) {
+        const ptrdiff_t left = n - i;
+        fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, 0.0);
+        const fa_mask_f64 in = left >= L ? fa_load_mask_u8_f64(msk + i) : fa_load_tail_mask_u8_f64(msk + i, left);
+        v = fa_select_f64(in, fa_sub_f64(fa_sub_f64(v, Mv), lv), ninf);
+        if (left >= L) fa_storeu_f64(y + i, v); else fa_store_tail_f64(y + i, v, left);
+    }
+}
+
+/* a log_softmax row whose statistics are known and whose output y = (x - M) - l (-inf where
+ * its mask mk, if given, leaves the entry out) is written inside the next row's chunk sum
+ * (the stores then overlap the exps) */
 typedef struct fa_sm64_pending {
     const double *x;
+    const unsigned char *mk;
     double *y;
     double M, l;
 } fa_sm64_pending;
@@ -142,6 +159,7 @@ FA_INLINE void fa_sm64_chunk_sum(const double *x, const unsigned char *msk, ptrd
                                  const fa_sm64_pending *o, int MASKED)
 {
     const fa_simd_f64 oM = fa_set1_f64(o ? o->M : 0.0), ol = fa_set1_f64(o ? o->l : 0.0);
+    const fa_simd_f64 ninf = fa_set1_f64(-INFINITY);
     const ptrdiff_t L = FA_LANES_F64, A = FA_SM64_ACCS, V = PAIRS ? 2 * FA_SM64_ACCS : FA_SM64_ACCS;
     const fa_simd_f64 mkv = fa_set1_f64(mk), Kv = fa_exp_shift_magic_f64(K), low = fa_set1_f64(mk - 760.0);
     const fa_mask_f64 all = fa_cmpeq_f64(mkv, mkv);
@@ -159,8 +177,12 @@ FA_INLINE void fa_sm64_chunk_sum(const double *x, const unsigned char *msk, ptrd
             fa_kahan_add_f64(&t[k], &c[k], e);
         }
         if (o)
-            for (ptrdiff_t j = i; j < i + V * L; j += L)
-                fa_storeu_f64(o->y + j, fa_sub_f64(fa_sub_f64(fa_loadu_f64(o->x + j), oM), ol));
+            for (ptrdiff_t j = i; j < i + V * L; j += L) {
+                fa_simd_f64 v = fa_sub_f64(fa_sub_f64(fa_loadu_f64(o->x + j), oM), ol);
+                if (MASKED)        /* the pending row has a mask exactly when this one has */
+                    v = fa_select_f64(fa_load_mask_u8_f64(o->mk + j), v, ninf);
+                fa_storeu_f64(o->y + j, v);
+            }
         for (ptrdiff_t j = i; j < i + V * L; j += 64 / (ptrdiff_t)sizeof(double)) {
             fa_prefetch_f64(x + n + j);    /* the next chunk (or row) for its max pass; a hint past the end */
             if (ystore)
@@ -176,6 +198,9 @@ FA_INLINE void fa_sm64_chunk_sum(const double *x, const unsigned char *msk, ptrd
         if (o) {
             fa_simd_f64 v = left >= L ? fa_loadu_f64(o->x + i) : fa_load_tail_f64(o->x + i, left, 0.0);
             v = fa_sub_f64(fa_sub_f64(v, oM), ol);
+            if (MASKED)
+                v = fa_select_f64(left >= L ? fa_load_mask_u8_f64(o->mk + i) : fa_load_tail_mask_u8_f64(o->mk + i, left),
+                                  v, ninf);
             if (left >= L) fa_storeu_f64(o->y + i, v); else fa_store_tail_f64(o->y + i, v, left);
         }
         fa_simd_f64 e = left >= L ? FA_SM64_TERM(0)
@@ -226,14 +251,16 @@ FA_INLINE void fa_sm64_chunk_range(const double *x, const unsigned char *msk, pt
 }
 
 /* one chunk (max mx, min mn over the entries msk keeps, if given) merged into s; a pending
- * output o (or NULL, always with a mask) is written on the way */
+ * output o (or NULL) is written on the way */
 FA_INLINE void fa_sm64_stats_chunk(fa_sm_stats *s, const double *x, const unsigned char *msk, ptrdiff_t len,
                                    double mx, double mn, const fa_sm64_pending *o)
 {
     const int mode = fa_sm64_mode(mx, mn);
     double tk, ck;
     if (mode == FA_SM64_EXACT) {
-        if (o)
+        if (o && o->mk)
+            fa_sm64_log_out_masked(o->x, o->mk, o->y, len, o->M, o->l);
+        else if (o)
             fa_sm_log_out_f64(o->x, o->y, len, o->M, o->l);
         if (msk)
             fa_sm_chunk_sum_f64(x, msk, NULL, len, mx, &tk, &ck, 1, 0);
@@ -245,9 +272,9 @@ FA_INLINE void fa_sm64_stats_chunk(fa_sm_stats *s, const double *x, const unsign
     const double K = fa_sm64_shift(mx), before = s->M;
     double uh, ul, fh, fl;
     if (msk && mode == FA_SM64_DIRECT)
-        fa_sm64_chunk_sum(x, msk, len, mx, K, FA_SM64_DIRECT, 1, FA_SM64_PAIRS_STATS, NULL, &uh, &ul, &ck, NULL, 1);
+        fa_sm64_chunk_sum(x, msk, len, mx, K, FA_SM64_DIRECT, 1, FA_SM64_PAIRS_STATS, NULL, &uh, &ul, &ck, o, 1);
     else if (msk)
-        fa_sm64_chunk_sum(x, msk, len, mx, K, FA_SM64_CLAMP, 1, FA_SM64_PAIRS_STATS, NULL, &uh, &ul, &ck, NULL, 1);
+        fa_sm64_chunk_sum(x, msk, len, mx, K, FA_SM64_CLAMP, 1, FA_SM64_PAIRS_STATS, NULL, &uh, &ul, &ck, o, 1);
     else if (mode == FA_SM64_DIRECT)
         fa_sm64_chunk_sum(x, NULL, len, mx, K, FA_SM64_DIRECT, 1, FA_SM64_PAIRS_STATS, NULL, &uh, &ul, &ck, o, 0);
     else
@@ -288,51 +315,65 @@ static int fa_sm_row_stats_fast_f64(const double *x, const unsigned char *mk, pt
 }
 
 /*
- * log_softmax of contiguous float64 rows, no mask: row r's output pass runs inside row r+1's
- * chunk sums, chunk by chunk (the stores to memory overlap the exps).  y may be x.
+ * log_softmax of contiguous float64 rows, with a where= mask mk or without (NULL): row r's
+ * output pass runs inside row r+1's chunk sums, chunk by chunk (the stores to memory overlap
+ * the exps).  y may be x.
  */
-static int fa_sm64_log_softmax_rows(const double *x, double *y, ptrdiff_t rows, ptrdiff_t n)
+FA_INLINE void fa_sm64_log_softmax_rows_T(const double *x, const unsigned char *mk, double *y, ptrdiff_t rows,
+                                          ptrdiff_t n, int MASKED)
 {
     const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(double);
     const double *px = NULL;
+    const unsigned char *pmk = NULL;
     double *py = NULL, pM = 0.0, pl = 0.0;
     for (ptrdiff_t r = 0; r < rows; r++) {
         const double *xr = x + r * n;
+        const unsigned char *mr = MASKED ? mk + r * n : NULL;
         fa_sm_stats s = {-INFINITY, 0.0, 0.0, 0.0};
         double l, sign;
         for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk) {
             const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
-            const fa_sm64_pending o = {py ? px + c0 : NULL, py ? py + c0 : NULL, pM, pl};
+            const unsigned char *mc = MASKED ? mr + c0 : NULL;
+            const fa_sm64_pending o = {py ? px + c0 : NULL, MASKED && pmk ? pmk + c0 : NULL, py ? py + c0 : NULL, pM, pl};
             double mx, mn;
-            fa_sm_chunk_max_min_f64(xr + c0, len, &mx, &mn);
-            fa_sm64_stats_chunk(&s, xr + c0, NULL, len, mx, mn, py ? &o : NULL);
+            fa_sm64_chunk_range(xr + c0, mc, len, &mx, &mn);
+            fa_sm64_stats_chunk(&s, xr + c0, mc, len, mx, mn, py ? &o : NULL);
         }
         fa_sm64_stats_normalize(&s);
         py = NULL;
         if (fa_sm_finish(&s, &l, &sign) == FA_SM_SPECIAL) {
-            fa_sm_row_special_f64(y + r * n, NULL, n, 1, 1);
+            fa_sm_row_special_f64(y + r * n, mr, n, 1, 1);
             continue;
         }
-        px = xr; py = y + r * n; pM = s.M; pl = l;
+        px = xr; pmk = mr; py = y + r * n; pM = s.M; pl = l;
     }
-    if (py)
+    if (py && MASKED)
+        fa_sm64_log_out_masked(px, pmk, py, n, pM, pl);
+    else if (py)
         fa_sm_log_out_f64(px, py, n, pM, pl);
-    return 1;
 }
 
-/* log_softmax's output with a where= mask: y = (x - M) - l where kept, -inf elsewhere */
-FA_INLINE void fa_sm64_log_out_masked(const double *x, const unsigned char *msk, double *y, ptrdiff_t n, double M,
-                                      double l)
+/* one function per case, each with its own copy of the loop (one function holding both
+ * measured the unmasked rows ~10% slower) */
+static void fa_sm64_log_softmax_rows_masked(const double *x, const unsigned char *mk, double *y, ptrdiff_t rows,
+                                            ptrdiff_t n)
 {
-    const ptrdiff_t L = FA_LANES_F64;
-    const fa_simd_f64 Mv = fa_set1_f64(M), lv = fa_set1_f64(l), ninf = fa_set1_f64(-INFINITY);
-    for (ptrdiff_t i = 0; i < n; i += L) {
-        const ptrdiff_t left = n - i;
-        fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, 0.0);
-        const fa_mask_f64 in = left >= L ? fa_load_mask_u8_f64(msk + i) : fa_load_tail_mask_u8_f64(msk + i, left);
-        v = fa_select_f64(in, fa_sub_f64(fa_sub_f64(v, Mv), lv), ninf);
-        if (left >= L) fa_storeu_f64(y + i, v); else fa_store_tail_f64(y + i, v, left);
-    }
+    fa_sm64_log_softmax_rows_T(x, mk, y, rows, n, 1);
+}
+
+static void fa_sm64_log_softmax_rows_plain(const double *x, double *y, ptrdiff_t rows, ptrdiff_t n)
+{
+    fa_sm64_log_softmax_rows_T(x, NULL, y, rows, n, 0);
+}
+
+static int fa_sm64_log_softmax_rows(const double *x, const unsigned char *mk, double *y, ptrdiff_t rows,
+                                    ptrdiff_t n)
+{
+    if (mk)
+        fa_sm64_log_softmax_rows_masked(x, mk, y, rows, n);
+    else
+        fa_sm64_log_softmax_rows_plain(x, y, rows, n);
+    return 1;
 }
 
 /* softmax's output pass of the direct reduction: y = 2^(J - K) (p (gh + gl)); MASKED: 0
