@@ -26,15 +26,24 @@
  * or, for float32 terms, added in float64.
  *   logsumexp   M + l, one result per slice.
  *   log_softmax y = (x - M) - l: x <= M and l >= 0, so there is no cancellation and the
- *               rounding of x - M is below half an ULP of y.
+ *               rounding of x - M is below half an ULP of y.  Contiguous rows (with or
+ *               without a mask, both dtypes) write row r's output inside row r+1's
+ *               statistics pass, chunk by chunk, so the stores to memory overlap the exps
+ *               (fa_sm_log_rows_f32, fa_sm64_log_softmax_rows; float32 (64, 50257): 1.6-1.8
+ *               -> 1.2-1.5 ms).
  *   softmax     y = e^(x - M) * (1/S), S = C + T, x - M exact into the reduction, 1/S
  *               as a pair (float32: two floats; float64: a double-double), no division.
  *               Rows that stay in L1/L2 compute each exp once: stored into y while
  *               summing, then scaled in place per chunk (XNNPACK's "three passes with
- *               reloading"; y's lines go to memory once).  Longer rows recompute the exp
- *               in a second pass over x (two reads of x, one write of y).  (Non-temporal
- *               stores for outputs >= 16 MB, from a scratch row, measured slower on Zen 4:
- *               (4096, 4096) 1.67x np.copyto against 1.51x.)
+ *               reloading"; y's lines go to memory once); float32 rows of <= 1024 entries
+ *               are scaled inside the next row's statistics pass (fa_sm_softmax_rows_f32).
+ *               Longer rows recompute the exp in a second pass over x (two reads of x, one
+ *               write of y).  (Non-temporal stores for outputs >= 16 MB, from a scratch
+ *               row, measured slower on Zen 4: (4096, 4096) 1.67x np.copyto against 1.51x;
+ *               direct non-temporal stores in the float32 log_softmax output pass, issue 8
+ *               session 7: (64, 50257) 5-10% and (4096, 4096) 9% faster into a preallocated
+ *               out, but (1024, 1024) 14% and (2048, 1024) 49% slower, and fresh outputs
+ *               slower: not adopted.)
  *   inner > 1   the same, vectorised across `inner` (fa_columns.h): blocks of
  *               FA_SM_COLS vectors of columns, walked in chunks of rows that fit in L1,
  *               per-lane (M, T, C) merged with one vector exp per chunk.
