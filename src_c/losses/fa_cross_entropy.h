@@ -269,8 +269,8 @@ FA_INLINE double fa_ce_part(double k, double v) { return k == 0.0 ? 0.0 : k * v;
  * double, as fa_sm_tiny_l_f32 does).  (A prefetch of the next chunk measured no gain: the exps
  * hide the read.)
  * Leaving x_t out of the sum (not subtracting it after) keeps S / u's relative accuracy where
- * t dominates: ~1 ULP per term (fa_stats_term_f32's 0.6 plus the additions), so the loss is
- * within ~2 ULP in theory; measured: the header's figures.
+ * t dominates: ~1 ULP per term (fa_stats_term_f32: 0.55 measured on AVX-512, 0.99 elsewhere;
+ * plus the additions), so the loss is within ~2 ULP in theory; measured: the header's figures.
  * The gradient from the same statistics: the rows that fit in L2 keep every term in the
  * gradient row during the pass, then chunk k is scaled by a 2^K_k / (S + u) (a float32 pair)
  * and y_t = -a S / (S + u) is written directly (no 1 - softmax_t cancelling); longer rows
@@ -303,7 +303,7 @@ FA_INLINE double fa_ce_chunk_sum_f32(const float *x, ptrdiff_t len, float K, ptr
                                      float *mx)
 {
     const ptrdiff_t L = FA_LANES_F32, B = 4 * L;
-    const fa_simd_f32 magic_k = fa_set1_f32(FA_EXP_MAGIC_F32 - K), low = fa_set1_f32(FA_STATS_LOW(K));
+    const fa_simd_f32 magic_k = fa_set1_f32(FA_STATS_MAGIC_F32(K)), low = fa_set1_f32(FA_STATS_LOW(K));
     float skipped[4 * FA_LANES_F32];       /* the block holding skip, with x_skip = -inf */
     const ptrdiff_t at = skip >= 0 ? skip - skip % B : -1;
     if (skip >= 0) {

@@ -52,6 +52,69 @@ FA_INLINE fa_simd_f32 fa_expm1_reduced_f32(fa_simd_f32 t)
     return fa_fmadd_f32(fa_mul_f32(t, t), p, t);
 }
 
+/* ---- exp from a 16-entry table (the float32 statistics pass, reductions/fa_stats_f32.h) ----
+ * e^(z - K ln2) for K an integer, (K - 127) ln2 <= z < 355 (the caller clamps; NaN propagates),
+ * FMA only.  rr2-lut16-p3, XNNPACK's algorithm (f32 raddstoreexpminusmax / vscaleexpminusmax
+ * avx512f-rr2-lut16-p3, same table layout), plus a correction of the table's rounding;
+ * every constant re-derived in mpmath by tools/fit/fit_exp_lut16_f32.py:
+ *   N = round(16 z log2e) - 16K by magic-bias rounding (magic_k = FA_EXP_MAGIC16_F32 - K: the
+ *   bias 1.5*2^19 has ulp 1/16, K is folded in exactly), n = N/16, N = 16q + j, j = N mod 16
+ *   (the low 4 bits of the biased value, which the lookup takes as they are);
+ *   s = 2^q hi_j, hi_j = 2^(j/16) rounded to float32: fa_exp2_16_f32_adj[j] holds
+ *   bits(hi_j) - (j << 19), so adding the biased bits << 19 (integer add) puts q into the
+ *   exponent field and j's bits cancel;
+ *   t = z - n ln2, the rr2 split of fa_exp_reduce_shift_f32 (z - n ln2_hi is exact with FMA:
+ *   n has 13 significant bits and the result is a multiple of min(ulp z, 2^-19) below 2^-5),
+ *   |t| <= ln2/32 + 5e-6 (the float32 log2e's slack at |z| < 355);
+ *   u = t + r_j, r_j = 2^(j/16)/hi_j - 1 rounded (fa_exp2_16_f32_rt, |r_j| < 2^-24):
+ *   e^(t + r_j) = e^t (1 + r_j) + O(2^-49), so hi_j's rounding (up to 2^-24, 0.5-1 ULP of
+ *   the result) is not in the term; hi_j (1 + r_j) is within 2^-49.3 of 2^(j/16);
+ *   e^u - 1 = u + u^2 (c2 + c3 u) on |u| <= 0.02167: Lawson minimax relative to e^u, c3 then
+ *   c2 rounded to float32, 2^-29.2; the result s + s (e^u - 1), one rounding.
+ * Measured: 0.550 ULP max over every 61st float32 z of [(K - 125.5) ln2, K ln2 + 1] for
+ * K in {0, 1, -5, 40, -300, 300, 120} (73.6 M values, against expl), where the degree-4 pair
+ * fa_exp_reduce_shift_f32 + fa_expm1_reduced_f32 measures 0.992 (its rounded t of up to
+ * 0.35 costs up to 2^-26 relative) and this one without r_j 0.982.  7 FMA-unit operations
+ * instead of 10, plus two lookups (vpermps), a shift, an integer add and an add.
+ * At z = (K - 127) ln2 (the callers' clamp) N - 16K = -2032: q = -127, j = 0, s = 0 exactly,
+ * so clamped entries give 0.  For z in ((K - 127) ln2, (K - 126) ln2) (terms in [2^-127, 2^-126))
+ * q = -127 leaves hi_j's mantissa alone in s: a subnormal 2^-126 (hi_j - 1), below the term by
+ * less than 2^-127.  Used where a 16-float lookup is one permute (AVX-512: FA_EXP_LUT16_F32);
+ * on AVX2 (two vpermps and a blend per table) the statistics pass measured 7% slower with it
+ * than with the degree-4 exp, and SSE2 / scalar have no permute: they keep the degree-4 exp. */
+#ifndef FA_EXP_LUT16_F32
+#define FA_EXP_LUT16_F32 (FA_LANES_F32 >= 16)
+#endif
+#define FA_EXP_MAGIC16_F32 0x1.8p19f
+static const float fa_exp2_16_f32_adj[16] __attribute__((aligned(64))) = {   /* bits(hi_j) - (j << 19) */
+    0x1.000000p+0f, 0x1.fb5586p-1f, 0x1.f72b84p-1f, 0x1.f387a6p-1f, 0x1.f06fe0p-1f, 0x1.edea64p-1f,
+    0x1.ebfdaep-1f, 0x1.eab07ep-1f, 0x1.ea09e6p-1f, 0x1.ea1148p-1f, 0x1.eace54p-1f, 0x1.ec4918p-1f,
+    0x1.ee89fap-1f, 0x1.f199bep-1f, 0x1.f5818ep-1f, 0x1.fa4afap-1f,
+};
+static const float fa_exp2_16_f32_rt[16] __attribute__((aligned(64))) = {    /* 2^(j/16)/hi_j - 1 */
+    0x0.0p+0f, 0x1.8d96d4p-25f, -0x1.9c0c22p-27f, 0x1.964904p-25f, 0x1.125002p-25f, 0x1.370be4p-25f,
+    -0x1.0a3550p-25f, -0x1.00d8acp-27f, 0x1.26055cp-26f, -0x1.05cb44p-25f, 0x1.67a1cap-28f,
+    0x1.a3b5e4p-28f, -0x1.f9c304p-27f, -0x1.6961b4p-28f, -0x1.a5217cp-28f, 0x1.61428ep-28f,
+};
+
+/* e^u - 1 on |u| <= 0.02167: u + u^2 (c2 + c3 u) (2^-29.2 relative to e^u) */
+FA_INLINE fa_simd_f32 fa_expm1_lut16_f32(fa_simd_f32 u)
+{
+    fa_simd_f32 p = fa_fmadd_f32(fa_set1_f32(0x1.5555c2p-3f), u, fa_set1_f32(0x1.00021ep-1f));
+    return fa_fmadd_f32(fa_mul_f32(u, u), p, u);
+}
+
+FA_INLINE fa_simd_f32 fa_exp_shift_lut16_f32(fa_simd_f32 z, fa_simd_f32 magic_k)
+{
+    fa_simd_f32 nb = fa_fmadd_f32(z, fa_set1_f32(FA_LOG2E_F32), magic_k);
+    fa_simd_f32 s = fa_bits_add_f32(fa_lut16_f32(fa_exp2_16_f32_adj, nb), fa_bits_shl_f32(nb, 19));
+    fa_simd_f32 n = fa_sub_f32(nb, magic_k);
+    fa_simd_f32 t = fa_fnmadd_f32(n, fa_set1_f32(0x1.62E400p-1f), z);
+    t = fa_fnmadd_f32(n, fa_set1_f32(0x1.7F7D1Cp-20f), t);
+    fa_simd_f32 m = fa_expm1_lut16_f32(fa_add_f32(t, fa_lut16_f32(fa_exp2_16_f32_rt, nb)));
+    return fa_fmadd_f32(s, m, s);
+}
+
 /* v * 2^n for integer-valued n in [-160, 0] (v normal, |v| < 2^100): one rounding, correct
  * into the subnormal range.  AVX-512: vscalefps.  Elsewhere 2^n is built from bits, in two
  * factors when n < -120 (rare: a branch on the whole vector). */

@@ -169,6 +169,11 @@ FA_INLINE __m256d fa_lut16_f64(const double *t, __m256d idx) {
     __m128d b = _mm_loadh_pd(_mm_load_sd(t + _mm_cvtsi128_si64(hi)), t + _mm_extract_epi64(hi, 1));
     return _mm256_insertf128_pd(_mm256_castpd128_pd256(a), b, 1);
 }
+FA_INLINE __m256 fa_lut16_f32(const float *t, __m256 idx) {    /* two vpermps, bit 3 picks */
+    __m256i i = _mm256_castps_si256(idx);
+    __m256 a = _mm256_permutevar8x32_ps(_mm256_loadu_ps(t), i), b = _mm256_permutevar8x32_ps(_mm256_loadu_ps(t + 8), i);
+    return _mm256_blendv_ps(a, b, _mm256_castsi256_ps(_mm256_slli_epi32(i, 28)));
+}
 
 /* ---- f32 <-> f64, FA_LANES_F64 = 4 floats at a time ---- */
 FA_INLINE __m256d fa_loadu_f32_as_f64(const float *p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }

@@ -168,6 +168,9 @@ FA_INLINE double fa_reduce_max_f64(__m512d v) {
 FA_INLINE __m512d fa_lut16_f64(const double *t, __m512d idx) {
     return _mm512_permutex2var_pd(_mm512_loadu_pd(t), FA__SID(idx), _mm512_loadu_pd(t + 8));
 }
+FA_INLINE __m512 fa_lut16_f32(const float *t, __m512 idx) {
+    return _mm512_permutexvar_ps(FA__SI(idx), _mm512_loadu_ps(t));
+}
 
 /* ---- f32 <-> f64, FA_LANES_F64 = 8 floats at a time ---- */
 FA_INLINE __m512d fa_loadu_f32_as_f64(const float *p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }

@@ -33,7 +33,8 @@
  *              reading / writing (never faults, any address)
  *   reduce     reduce_add (lanes summed in a fixed order), reduce_max
  *   tables     lut16_f64(t, idx): t[k] with k the low 4 bits of each lane's bits of idx
- *              (t: 16 doubles; a 16-entry table lookup, vpermt2pd on AVX-512)
+ *              (t: 16 doubles; a 16-entry table lookup, vpermt2pd on AVX-512); lut16_f32 the
+ *              same over 16 floats (vpermps on AVX-512, two vpermps and a blend on AVX2)
  *
  * Here every lane op is the plain C operation on one element.
  */
@@ -134,6 +135,7 @@ FA_INLINE float fa_neg_f32(float a) { return fa__from_bits_f32(fa__bits_f32(a) ^
 FA_INLINE double fa_neg_f64(double a) { return fa__from_bits_f64(fa__bits_f64(a) ^ 0x8000000000000000ull); }
 FA_INLINE float fa_cvt_i32_f32(float a) { return (float)(int32_t)fa__bits_f32(a); }
 FA_INLINE double fa_lut16_f64(const double *t, double idx) { return t[fa__bits_f64(idx) & 15]; }
+FA_INLINE float fa_lut16_f32(const float *t, float idx) { return t[fa__bits_f32(idx) & 15]; }
 
 FA_INLINE double fa_loadu_f32_as_f64(const float *p) { return (double)*p; }
 FA_INLINE double fa_load_tail_f32_as_f64(const float *p, ptrdiff_t n, double fill) { (void)p; (void)n; return fill; }

@@ -148,6 +148,11 @@ FA_INLINE __m128d fa_lut16_f64(const double *t, __m128d idx) {
     __m128i i = _mm_castpd_si128(idx);
     return _mm_setr_pd(t[_mm_cvtsi128_si64(i) & 15], t[_mm_cvtsi128_si64(_mm_unpackhi_epi64(i, i)) & 15]);
 }
+FA_INLINE __m128 fa_lut16_f32(const float *t, __m128 idx) {
+    __m128i i = _mm_castps_si128(idx);
+    return _mm_setr_ps(t[_mm_cvtsi128_si32(i) & 15], t[_mm_cvtsi128_si32(_mm_shuffle_epi32(i, 1)) & 15],
+                       t[_mm_cvtsi128_si32(_mm_shuffle_epi32(i, 2)) & 15], t[_mm_cvtsi128_si32(_mm_shuffle_epi32(i, 3)) & 15]);
+}
 
 /* ---- f32 <-> f64, FA_LANES_F64 = 2 floats at a time ---- */
 FA_INLINE __m128d fa_loadu_f32_as_f64(const float *p) { return _mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)p))); }
