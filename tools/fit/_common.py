@@ -82,6 +82,18 @@ def cheb_points(a, b, n):
     return [(a + b) / 2 + (b - a) / 2 * mp.cos(mp.pi * k / (n - 1)) for k in range(n)]
 
 
+def expm1_fit_nodes(h, n=4000):
+    """The fitting problem of an exp core written e^t - 1 = t + t^2 P(t) on |t| <= h: n
+    Chebyshev nodes t (float64, t = 0 left out), the target (e^t - 1 - t) / t^2 and the weight
+    t^2 / e^t that makes P's error relative to e^t (fit_exp_f32.py, fit_exp_lut16_f32.py)."""
+    t = np.cos(np.linspace(0, np.pi, n)) * h
+    tm = [mp.mpf(float(v)) for v in t]
+    target = np.array([float((mp.expm1(v) - v) / (v * v)) if v else 0.5 for v in tm])
+    weight = np.array([float(v * v / mp.exp(v)) for v in tm])
+    keep = weight > 0
+    return t[keep], target[keep], weight[keep]
+
+
 def max_error(err_fn, a, b, n=2001):
     """max |err_fn(x)| over n Chebyshev points plus n uniform points of [a, b]; returns
     (max, argmax)."""

@@ -9,7 +9,7 @@ import mpmath as mp
 import numpy as np
 
 from _common import (header, function_body, hexfloats, is_f32, horner, max_error, log2s,
-                     lawson, fmt_hex, compare)
+                     lawson, fmt_hex, compare, expm1_fit_nodes)
 
 mp.mp.dps = 40
 
@@ -31,14 +31,9 @@ e_core, _ = max_error(lambda t: (approx(t) - mp.expm1(t)) / mp.exp(t), -ln2h, ln
 print("  on |t| <= ln2/2 only (FMA reduction)  = %s" % log2s(e_core))
 
 # re-fit
-n = 4000
-t = np.cos(np.linspace(0, np.pi, n)) * T
-tm = [mp.mpf(float(v)) for v in t]
-target = np.array([float((mp.expm1(v) - v) / (v * v)) if v else 0.5 for v in tm])
-weight = np.array([float(v * v / mp.exp(v)) for v in tm])
-keep = weight > 0
-A = np.vander(t[keep], 5, increasing=True)
-c, e = lawson(A, target[keep], weight[keep], iters=200)
+t, target, weight = expm1_fit_nodes(T)
+A = np.vander(t, 5, increasing=True)
+c, e = lawson(A, target, weight, iters=200)
 c32 = [float(np.float32(v)) for v in c]
 e32, _ = max_error(lambda t: (t + t * t * horner(c32, t) - mp.expm1(t)) / mp.exp(t), -T, T)
 print("  re-fit (Lawson, weight t^2/e^t): minimax %s, rounded to float32 %s" % (log2s(e), log2s(e32)))

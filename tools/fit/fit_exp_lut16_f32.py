@@ -16,7 +16,7 @@ import mpmath as mp
 import numpy as np
 
 from _common import (header, function_body, c_array, hexfloats, max_error, log2s, lawson_round_f32,
-                     fmt_hex, compare)
+                     fmt_hex, compare, expm1_fit_nodes)
 
 mp.mp.dps = 40
 H = 0.02167
@@ -48,13 +48,8 @@ approx = lambda u: u + u * u * (mp.mpf(C[0]) + mp.mpf(C[1]) * u)
 e_rel, at = max_error(lambda u: (approx(u) - mp.expm1(u)) / mp.exp(u), -H, H)
 print("fa_expm1_lut16_f32: c2, c3 = %s on |u| <= %g" % (fmt_hex(C, True), H))
 print("  max |u + u^2 (c2 + c3 u) - expm1(u)| / e^u = %s at u = %.5f" % (log2s(e_rel), at))
-n = 4000
-u = np.cos(np.linspace(0, np.pi, n)) * H
-um = [mp.mpf(float(v)) for v in u]
-target = np.array([float((mp.expm1(v) - v) / (v * v)) if v else 0.5 for v in um])
-weight = np.array([float(v * v / mp.exp(v)) for v in um])
-keep = weight > 0
-A = np.vander(u[keep], 2, increasing=True)
-c, e = lawson_round_f32(A, target[keep], weight[keep], order=[1, 0])
+u, target, weight = expm1_fit_nodes(H)
+A = np.vander(u, 2, increasing=True)
+c, e = lawson_round_f32(A, target, weight, order=[1, 0])
 print("  re-fit (Lawson, weight u^2/e^u, c3 then c2 rounded): %s" % log2s(e))
 compare("c2, c3", C, list(c), f32=True)
