@@ -100,22 +100,40 @@ FA_INLINE void fa_sm_log_out_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdi
 FA_SM_DEFINE_LOG_OUT(f32)
 FA_SM_DEFINE_LOG_OUT(f64)
 
-/* max and min of a chunk (NaN skipped) */
+/* max and min of a chunk (NaN skipped) over the entries the where= mask mk keeps (NULL: all;
+ * -inf and +inf if none) */
 #define FA_SM_DEFINE_MAX_MIN(T)                                                                   \
-FA_INLINE void fa_sm_chunk_max_min_##T(const fa_scalar_##T *x, ptrdiff_t n, double *mx, double *mn) \
+FA_INLINE void fa_sm_chunk_max_min_##T(const fa_scalar_##T *x, const unsigned char *mk, ptrdiff_t n,   \
+                                       double *mx, double *mn)                                    \
 {                                                                                                 \
     const ptrdiff_t L = FA_LANES_##T;                                                             \
-    fa_simd_##T a0 = fa_set1_##T(-INFINITY), a1 = a0, b0 = fa_set1_##T(INFINITY), b1 = b0;         \
+    const fa_simd_##T ninf = fa_set1_##T(-INFINITY), pinf = fa_set1_##T(INFINITY);                \
+    fa_simd_##T a0 = ninf, a1 = a0, b0 = pinf, b1 = b0;                                           \
     ptrdiff_t i = 0;                                                                              \
     for (; i + 2 * L <= n; i += 2 * L) {                                                          \
         fa_simd_##T v0 = fa_loadu_##T(x + i), v1 = fa_loadu_##T(x + i + L);                       \
-        a0 = fa_max_##T(v0, a0); a1 = fa_max_##T(v1, a1);                                         \
-        b0 = fa_min_##T(v0, b0); b1 = fa_min_##T(v1, b1);                                         \
+        if (mk) {                                                                                 \
+            const fa_mask_##T in0 = fa_load_mask_u8_##T(mk + i), in1 = fa_load_mask_u8_##T(mk + i + L); \
+            a0 = fa_max_##T(fa_select_##T(in0, v0, ninf), a0);                                    \
+            a1 = fa_max_##T(fa_select_##T(in1, v1, ninf), a1);                                    \
+            b0 = fa_min_##T(fa_select_##T(in0, v0, pinf), b0);                                    \
+            b1 = fa_min_##T(fa_select_##T(in1, v1, pinf), b1);                                    \
+        } else {                                                                                  \
+            a0 = fa_max_##T(v0, a0); a1 = fa_max_##T(v1, a1);                                     \
+            b0 = fa_min_##T(v0, b0); b1 = fa_min_##T(v1, b1);                                     \
+        }                                                                                         \
     }                                                                                             \
     for (; i < n; i += L) {                                                                       \
         const ptrdiff_t left = n - i;                                                             \
-        a0 = fa_max_##T(left >= L ? fa_loadu_##T(x + i) : fa_load_tail_##T(x + i, left, -INFINITY), a0); \
-        b0 = fa_min_##T(left >= L ? fa_loadu_##T(x + i) : fa_load_tail_##T(x + i, left, INFINITY), b0); \
+        if (mk) {                                                                                 \
+            const fa_mask_##T in = left >= L ? fa_load_mask_u8_##T(mk + i) : fa_load_tail_mask_u8_##T(mk + i, left); \
+            const fa_simd_##T v = left >= L ? fa_loadu_##T(x + i) : fa_load_tail_##T(x + i, left, 0); \
+            a0 = fa_max_##T(fa_select_##T(in, v, ninf), a0);                                      \
+            b0 = fa_min_##T(fa_select_##T(in, v, pinf), b0);                                      \
+        } else {                                                                                  \
+            a0 = fa_max_##T(left >= L ? fa_loadu_##T(x + i) : fa_load_tail_##T(x + i, left, -INFINITY), a0); \
+            b0 = fa_min_##T(left >= L ? fa_loadu_##T(x + i) : fa_load_tail_##T(x + i, left, INFINITY), b0); \
+        }                                                                                         \
     }                                                                                             \
     *mx = fa_reduce_max_##T(fa_max_##T(a0, a1));                                                  \
     *mn = -fa_reduce_max_##T(fa_neg_##T(fa_min_##T(b0, b1)));                                     \

@@ -129,17 +129,29 @@ FA_INLINE fa_simd_f64 fa_sm64_sum_term(fa_simd_f64 v, fa_mask_f64 in, int full, 
  * FA_SM64_ACCS interleaved accumulators (the Kahan chain is 4 dependent additions); PAIRS:
  * two vectors added first (one rounding, relative 2^-53 of the pair) per Kahan step.
  */
+/* one vector of log_softmax's output y = (x - M) - l, entries i .. i + min(left, L); MASKED:
+ * -inf where the where= mask msk leaves the entry out */
+FA_INLINE fa_simd_f64 fa_sm64_log_vec(const double *x, const unsigned char *msk, ptrdiff_t i, ptrdiff_t left,
+                                      fa_simd_f64 Mv, fa_simd_f64 lv, int MASKED)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, 0.0);
+    v = fa_sub_f64(fa_sub_f64(v, Mv), lv);
+    if (MASKED)
+        v = fa_select_f64(left >= L ? fa_load_mask_u8_f64(msk + i) : fa_load_tail_mask_u8_f64(msk + i, left), v,
+                          fa_set1_f64(-INFINITY));
+    return v;
+}
+
 /* log_softmax's output with a where= mask: y = (x - M) - l where kept, -inf elsewhere */
 FA_INLINE void fa_sm64_log_out_masked(const double *x, const unsigned char *msk, double *y, ptrdiff_t n, double M,
                                       double l)
 {
     const ptrdiff_t L = FA_LANES_F64;
-    const fa_simd_f64 Mv = fa_set1_f64(M), lv = fa_set1_f64(l), ninf = fa_set1_f64(-INFINITY);
+    const fa_simd_f64 Mv = fa_set1_f64(M), lv = fa_set1_f64(l);
     for (ptrdiff_t i = 0; i < n; i += L) {
         const ptrdiff_t left = n - i;
-        fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, 0.0);
-        const fa_mask_f64 in = left >= L ? fa_load_mask_u8_f64(msk + i) : fa_load_tail_mask_u8_f64(msk + i, left);
-        v = fa_select_f64(in, fa_sub_f64(fa_sub_f64(v, Mv), lv), ninf);
+        const fa_simd_f64 v = fa_sm64_log_vec(x, msk, i, left, Mv, lv, 1);
         if (left >= L) fa_storeu_f64(y + i, v); else fa_store_tail_f64(y + i, v, left);
     }
 }
@@ -159,7 +171,6 @@ FA_INLINE void fa_sm64_chunk_sum(const double *x, const unsigned char *msk, ptrd
                                  const fa_sm64_pending *o, int MASKED)
 {
     const fa_simd_f64 oM = fa_set1_f64(o ? o->M : 0.0), ol = fa_set1_f64(o ? o->l : 0.0);
-    const fa_simd_f64 ninf = fa_set1_f64(-INFINITY);
     const ptrdiff_t L = FA_LANES_F64, A = FA_SM64_ACCS, V = PAIRS ? 2 * FA_SM64_ACCS : FA_SM64_ACCS;
     const fa_simd_f64 mkv = fa_set1_f64(mk), Kv = fa_exp_shift_magic_f64(K), low = fa_set1_f64(mk - 760.0);
     const fa_mask_f64 all = fa_cmpeq_f64(mkv, mkv);
@@ -176,13 +187,9 @@ FA_INLINE void fa_sm64_chunk_sum(const double *x, const unsigned char *msk, ptrd
             fa_simd_f64 e = PAIRS ? fa_add_f64(FA_SM64_TERM(2 * k), FA_SM64_TERM(2 * k + 1)) : FA_SM64_TERM(k);
             fa_kahan_add_f64(&t[k], &c[k], e);
         }
-        if (o)
-            for (ptrdiff_t j = i; j < i + V * L; j += L) {
-                fa_simd_f64 v = fa_sub_f64(fa_sub_f64(fa_loadu_f64(o->x + j), oM), ol);
-                if (MASKED)        /* the pending row has a mask exactly when this one has */
-                    v = fa_select_f64(fa_load_mask_u8_f64(o->mk + j), v, ninf);
-                fa_storeu_f64(o->y + j, v);
-            }
+        if (o)             /* (the pending row has a mask exactly when this one has) */
+            for (ptrdiff_t j = i; j < i + V * L; j += L)
+                fa_storeu_f64(o->y + j, fa_sm64_log_vec(o->x, o->mk, j, L, oM, ol, MASKED));
         for (ptrdiff_t j = i; j < i + V * L; j += 64 / (ptrdiff_t)sizeof(double)) {
             fa_prefetch_f64(x + n + j);    /* the next chunk (or row) for its max pass; a hint past the end */
             if (ystore)
@@ -196,11 +203,7 @@ FA_INLINE void fa_sm64_chunk_sum(const double *x, const unsigned char *msk, ptrd
     for (int k = 0; i < n; i += L, k = (k + 1) % FA_SM64_ACCS) {
         const ptrdiff_t left = n - i;
         if (o) {
-            fa_simd_f64 v = left >= L ? fa_loadu_f64(o->x + i) : fa_load_tail_f64(o->x + i, left, 0.0);
-            v = fa_sub_f64(fa_sub_f64(v, oM), ol);
-            if (MASKED)
-                v = fa_select_f64(left >= L ? fa_load_mask_u8_f64(o->mk + i) : fa_load_tail_mask_u8_f64(o->mk + i, left),
-                                  v, ninf);
+            const fa_simd_f64 v = fa_sm64_log_vec(o->x, o->mk, i, left, oM, ol, MASKED);
             if (left >= L) fa_storeu_f64(o->y + i, v); else fa_store_tail_f64(o->y + i, v, left);
         }
         fa_simd_f64 e = left >= L ? FA_SM64_TERM(0)
@@ -215,40 +218,6 @@ FA_INLINE void fa_sm64_chunk_sum(const double *x, const unsigned char *msk, ptrd
     *ck = EXCL ? (double)((MASKED ? nin : n) - kept) : 0.0;
 }
 
-
-/* max and min of a chunk over the entries a where= mask keeps (-inf and +inf if none) */
-FA_INLINE void fa_sm64_chunk_max_min_masked(const double *x, const unsigned char *msk, ptrdiff_t n, double *mx,
-                                            double *mn)
-{
-    const ptrdiff_t L = FA_LANES_F64;
-    const fa_simd_f64 ninf = fa_set1_f64(-INFINITY), pinf = fa_set1_f64(INFINITY);
-    fa_simd_f64 a0 = ninf, a1 = ninf, b0 = pinf, b1 = pinf;
-    ptrdiff_t i = 0;
-    for (; i + 2 * L <= n; i += 2 * L) {
-        const fa_mask_f64 in0 = fa_load_mask_u8_f64(msk + i), in1 = fa_load_mask_u8_f64(msk + i + L);
-        const fa_simd_f64 v0 = fa_loadu_f64(x + i), v1 = fa_loadu_f64(x + i + L);
-        a0 = fa_max_f64(fa_select_f64(in0, v0, ninf), a0); a1 = fa_max_f64(fa_select_f64(in1, v1, ninf), a1);
-        b0 = fa_min_f64(fa_select_f64(in0, v0, pinf), b0); b1 = fa_min_f64(fa_select_f64(in1, v1, pinf), b1);
-    }
-    for (; i < n; i += L) {
-        const ptrdiff_t left = n - i;
-        const fa_mask_f64 in = left >= L ? fa_load_mask_u8_f64(msk + i) : fa_load_tail_mask_u8_f64(msk + i, left);
-        const fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, 0.0);
-        a0 = fa_max_f64(fa_select_f64(in, v, ninf), a0);
-        b0 = fa_min_f64(fa_select_f64(in, v, pinf), b0);
-    }
-    *mx = fa_reduce_max_f64(fa_max_f64(a0, a1));
-    *mn = -fa_reduce_max_f64(fa_neg_f64(fa_min_f64(b0, b1)));
-}
-
-/* max and min of a chunk, over the entries msk keeps where given */
-FA_INLINE void fa_sm64_chunk_range(const double *x, const unsigned char *msk, ptrdiff_t n, double *mx, double *mn)
-{
-    if (msk)
-        fa_sm64_chunk_max_min_masked(x, msk, n, mx, mn);
-    else
-        fa_sm_chunk_max_min_f64(x, n, mx, mn);
-}
 
 /* one chunk (max mx, min mn over the entries msk keeps, if given) merged into s; a pending
  * output o (or NULL) is written on the way */
@@ -306,7 +275,7 @@ static int fa_sm_row_stats_fast_f64(const double *x, const unsigned char *mk, pt
         const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
         const unsigned char *mc = mk ? mk + c0 : NULL;
         double mx, mn;
-        fa_sm64_chunk_range(x + c0, mc, len, &mx, &mn);
+        fa_sm_chunk_max_min_f64(x + c0, mc, len, &mx, &mn);
         *rmin = mn < *rmin ? mn : *rmin;
         fa_sm64_stats_chunk(s, x + c0, mc, len, mx, mn, NULL);
     }
@@ -336,7 +305,7 @@ FA_INLINE void fa_sm64_log_softmax_rows_T(const double *x, const unsigned char *
             const unsigned char *mc = MASKED ? mr + c0 : NULL;
             const fa_sm64_pending o = {py ? px + c0 : NULL, MASKED && pmk ? pmk + c0 : NULL, py ? py + c0 : NULL, pM, pl};
             double mx, mn;
-            fa_sm64_chunk_range(xr + c0, mc, len, &mx, &mn);
+            fa_sm_chunk_max_min_f64(xr + c0, mc, len, &mx, &mn);
             fa_sm64_stats_chunk(&s, xr + c0, mc, len, mx, mn, py ? &o : NULL);
         }
         fa_sm64_stats_normalize(&s);
@@ -451,7 +420,7 @@ static int fa_sm_row_softmax_small_f64(const double *x, const unsigned char *mk,
         const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
         const unsigned char *mc = mk ? mk + c0 : NULL;
         double mx, mn, ck;
-        fa_sm64_chunk_range(x + c0, mc, len, &mx, &mn);
+        fa_sm_chunk_max_min_f64(x + c0, mc, len, &mx, &mn);
         const int mode = fa_sm64_mode(mx, mn);
         if (mode == FA_SM64_EXACT && mk && mx == -INFINITY && !(mn < INFINITY)) {
             /* every entry left out: zeros, no part of the sum */
