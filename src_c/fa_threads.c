@@ -16,9 +16,10 @@
  * lose little.  The callers (fa_dispatch.c) give kernels work that is independent per
  * element or per slice, so no result depends on the cut or on which thread ran a chunk.
  *
- * Workers are created on the first call that needs them and then sleep on a condition
- * variable between calls (they never spin; only the caller spins briefly, while chunks
- * it waits for are being computed).  Lowering the count (set_num_threads(256) then 1)
+ * Workers are created on the first call that needs them.  Between calls a worker spins
+ * for ~0.1-1 ms (FA_IDLE_SPINS pause loops, reading only) and then sleeps on a condition
+ * variable, so calls that come back to back find it awake (fa_idle_spin); the caller
+ * spins briefly too, while chunks it waits for are being computed.  Lowering the count (set_num_threads(256) then 1)
  * retires the workers beyond it: each worker carries the epoch of its slot at its birth,
  * fa_set_num_threads() bumps the epochs of the slots it gives up and wakes them, and a
  * worker whose slot's epoch moved on exits (so no stale worker can take a job, even if
@@ -49,6 +50,7 @@
  * takes fewer, and the caller does not wait for it. */
 #define FA_CHUNKS_PER_THREAD 8
 #define FA_WAIT_SPINS 20000              /* pause loops (~0.1-1 ms) before sleeping */
+#define FA_IDLE_SPINS 20000              /* a worker's pause loops after a job, before it sleeps */
 
 static int fa_threads = 0;              /* 0 until fa_threads_init() */
 static int fa_threads_env = -1;         /* FASTACT_NUM_THREADS: -1 unset, -2 ignored, else n */
@@ -169,6 +171,23 @@ static void fa_run_chunks(const fa_job *job, unsigned long gen)
     }
 }
 
+/* A worker that finished its chunks waits for the next job spinning a little before it sleeps
+ * (as libgomp's and OpenMP runtimes' workers do): a sleeping worker takes ~5-50 us to wake, on
+ * this VM up to hundreds (the idle vCPU halts), which a call of ~100 us cannot hide, while
+ * calls come back to back in a model's forward/backward.  The spin only reads (the lock is not
+ * taken); the lock is taken when the generation or the slot's epoch moves. */
+static void fa_idle_spin(unsigned long seen, int index, unsigned long epoch)
+{
+    for (int spin = 0; spin < FA_IDLE_SPINS; spin++) {
+        if (__atomic_load_n(&fa_generation, __ATOMIC_RELAXED) != seen
+            || __atomic_load_n(&fa_epoch[index], __ATOMIC_RELAXED) != epoch)
+            return;
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+}
+
 /* arg: slot index + FA_THREADS_MAX * (the slot's epoch at creation) */
 static void *fa_worker(void *arg)
 {
@@ -177,6 +196,9 @@ static void *fa_worker(void *arg)
     pthread_mutex_lock(&fa_lock);
     unsigned long seen = fa_born_at[index];
     for (;;) {
+        pthread_mutex_unlock(&fa_lock);
+        fa_idle_spin(seen, index, epoch);
+        pthread_mutex_lock(&fa_lock);
         while (fa_generation == seen && fa_epoch[index] == epoch)
             pthread_cond_wait(&fa_wake, &fa_lock);
         if (fa_epoch[index] != epoch)
@@ -199,7 +221,7 @@ static void fa_retire_workers_beyond(int keep)
     pthread_mutex_lock(&fa_lock);
     if (fa_nworkers > keep) {
         for (int k = keep + 1; k <= fa_nworkers; k++)
-            fa_epoch[k]++;
+            __atomic_store_n(&fa_epoch[k], fa_epoch[k] + 1, __ATOMIC_RELAXED);
         fa_nworkers = keep;
         pthread_cond_broadcast(&fa_wake);
     }
@@ -290,7 +312,8 @@ void fa_parallel_for(ptrdiff_t count, ptrdiff_t grain, void (*fn)(void *ctx, ptr
                                                                                 : (ptrdiff_t)FA_CHUNKS_PER_THREAD * threads;
     const fa_job job = {fn, ctx, count, grain, (int)chunks, workers < threads - 1 ? workers : threads - 1};
     pthread_mutex_lock(&fa_lock);
-    const unsigned long gen = ++fa_generation;
+    const unsigned long gen = fa_generation + 1;
+    __atomic_store_n(&fa_generation, gen, __ATOMIC_RELAXED);   /* read unlocked by fa_idle_spin */
     fa_current_job = job;
     __atomic_store_n(&fa_done, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&fa_claim, (uint64_t)(uint32_t)gen << 32, __ATOMIC_RELEASE);
