@@ -13,6 +13,7 @@ cdef extern from "fa_common.h" nogil:
         const unsigned char *mask
         const void *b
         void *sign
+        ptrdiff_t cols
     void fa_run_unary_f32(int op, const float *x, float *y, ptrdiff_t n, const fa_params *p)
     void fa_run_unary_f64(int op, const double *x, double *y, ptrdiff_t n, const fa_params *p)
     void fa_run_binary_f32(int op, const float *x, const float *g, float *y, ptrdiff_t n, const fa_params *p)
@@ -67,6 +68,7 @@ cdef void _fa_axis_f32(int op, const float *x, float *y, ptrdiff_t outer, ptrdif
     o.mask = mask
     o.b = b
     o.sign = sign
+    o.cols = 0
     fa_run_axis_f32(_axis_ids[op], x, y, outer, n, inner, &o)
 
 
@@ -76,6 +78,7 @@ cdef void _fa_axis_f64(int op, const double *x, double *y, ptrdiff_t outer, ptrd
     o.mask = mask
     o.b = b
     o.sign = sign
+    o.cols = 0
     fa_run_axis_f64(_axis_ids[op], x, y, outer, n, inner, &o)
 
 

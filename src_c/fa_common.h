@@ -43,11 +43,15 @@ typedef struct fa_params {
  *   mask  : uint8 array in the layout of x; 0 leaves the entry out (JAX `where=`)
  *   b     : weights in the layout of x (logsumexp only; SciPy's `b=`)
  *   sign  : output in the layout of y (logsumexp with `return_sign`); NULL = no sign
+ *   cols  : inner > 1 only: the kernel computes columns [0, cols) of each (n, inner) slice
+ *           (rows still `inner` apart); 0 = all.  Set by the thread split (fa_dispatch.c),
+ *           which hands each thread a range of columns with x, y and the options offset.
  */
 typedef struct fa_axis_opts {
     const unsigned char *mask;
     const void *b;
     void *sign;
+    ptrdiff_t cols;
 } fa_axis_opts;
 
 /* The kernel signatures, one per loop shape (kernels/fa_map.h, reductions/, losses/). */
@@ -116,7 +120,7 @@ enum fa_kind { FA_KIND_UNARY, FA_KIND_BINARY, FA_KIND_ROWWISE, FA_KIND_REDUCE, F
 #define FA_ENTRY_REDUCE(T, op) fa_run_axis_##T(op, x, out, rows, n, 1, NULL);
 #define FA_KERNEL_TYPE_ROWWISE_GRAD(T) fa_axis_##T##_fn
 #define FA_ENTRY_ROWWISE_GRAD(T, op) \
-    if (n > 0) { fa_axis_opts o = {NULL, g, NULL}; fa_run_axis_##T(op, y, out, rows, n, 1, &o); }
+    if (n > 0) { fa_axis_opts o = {NULL, g, NULL, 0}; fa_run_axis_##T(op, y, out, rows, n, 1, &o); }
 /* the element-wise losses (src_c/losses/fa_bce.h; their runner: losses/fa_loss_run.h) */
 #define FA_KERNEL_TYPE_BCE(T) fa_loss_##T##_fn
 #define FA_ENTRY_BCE(T, op)                                                                 \

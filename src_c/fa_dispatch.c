@@ -112,7 +112,8 @@ const char *fa_isa_in_use(void) { return fa_isa_name(fa_current); }
  * next: the float64 log_softmax rows that write row r inside row r+1 finish their last
  * row before returning).  One contiguous slice (outer = inner = 1) of softmax, log_softmax or
  * logsumexp with >= 2^18 entries is cut into fixed blocks (fa_slice_blocks.c), whatever the
- * thread count; any other call of one slice runs on the caller.
+ * thread count.  Few slices of many columns (axis=0 of a 2-D array, inner >= 128) are cut
+ * by columns instead (FA_COL_GRAIN below); any other call of one slice runs on the caller.
  *
  * Where splitting starts: per function, from its cost class in fastact_functions.h.  Waking
  * a worker and sharing the chunks costs ~5-50 us, so a call splits only when half of it
@@ -127,12 +128,28 @@ const char *fa_isa_in_use(void) { return fa_isa_name(fa_current); }
  *         1.42-1.64x (PYTHONPATH=. python benchmarks/threads.py --all 7 2, idle machine,
  *         2026-12-04): EXP splits from 2^17;
  *   HEAVY (gelu, mish, logit, softplus: 1-3 ns/element): 2^15 already pays.
- * AXIS: the reductions keep the former 2^16 input elements (their split is reworked apart). */
+ * AXIS: the reductions keep the former 2^16 input elements (their split is reworked apart).
+ * With the workers' idle spin (fa_threads.c) and the column split, 2 threads against 1
+ * (python benchmarks/threads.py --all 7 2, idle machine, 2026-12-04): every element-wise
+ * function at 2^20 float32 1.74-2.0x (COPY 1.48-1.57x before the spin); the reductions at
+ * (1024, 1024) along -1, 0 and None and (64, 50257) 1.92-2.0x (axis 0: 1.00x before); the
+ * two-input gradients at 2^22 float32 (48 MB, out of L3) 1.43-1.72x, DRAM-bound. */
 #define FA_SPLIT_MIN_COPY ((ptrdiff_t)1 << 20)
 #define FA_SPLIT_MIN_EXP ((ptrdiff_t)1 << 17)
 #define FA_SPLIT_MIN_HEAVY ((ptrdiff_t)1 << 15)
 #define FA_SPLIT_MIN_AXIS ((ptrdiff_t)1 << 16)
 #define FA_PAR_GRAIN 64
+/* Few slices (outer < 4 threads) of many columns (inner >= 2 FA_COL_GRAIN): each thread
+ * takes whole FA_COL_GRAIN-column ranges of every slice instead (fa_axis_opts.cols).  64
+ * columns is a multiple of every column kernel's block (FA_SM_BLOCK32 <= 64 float32 columns,
+ * FA_SM_BLOCK, the gradients' 2 FA_LANES_F64), so the blocks, and the bits, are those of
+ * the unsplit call. */
+#define FA_COL_GRAIN 64
+static ptrdiff_t fa_col_grain(ptrdiff_t inner, int threads)
+{
+    const ptrdiff_t g = inner / (2 * threads) / FA_COL_GRAIN * FA_COL_GRAIN;
+    return g > FA_COL_GRAIN ? g : FA_COL_GRAIN;
+}
 
 /* per function (FA_OP_<name>): its kind, and the input size from which it splits */
 static const unsigned char fa_op_kind[FA_OP_COUNT] = {
@@ -188,7 +205,7 @@ typedef struct fa_axis_job_##T {                                                
     fa_axis_##T##_fn kernel;                                                               \
     const fa_scalar_##T *x;                                                                \
     fa_scalar_##T *y;                                                                      \
-    ptrdiff_t n, inner, y_slice;     /* y_slice: outputs per slice (n*inner or inner) */   \
+    ptrdiff_t outer, n, inner, y_slice; /* y_slice: outputs per slice (n*inner or inner) */ \
     const fa_axis_opts *opts;                                                              \
 } fa_axis_job_##T;                                                                         \
 static void fa_axis_part_##T(void *ctx, ptrdiff_t begin, ptrdiff_t end)                    \
@@ -200,9 +217,23 @@ static void fa_axis_part_##T(void *ctx, ptrdiff_t begin, ptrdiff_t end)         
         o.mask = j->opts->mask ? j->opts->mask + xo : NULL;                                \
         o.b = j->opts->b ? (const fa_scalar_##T *)j->opts->b + xo : NULL;                  \
         o.sign = j->opts->sign ? (fa_scalar_##T *)j->opts->sign + yo : NULL;               \
+        o.cols = j->opts->cols;                                                            \
         po = &o;                                                                           \
     }                                                                                      \
     j->kernel(j->x + xo, j->y + yo, end - begin, j->n, j->inner, po);                      \
+}                                                                                          \
+/* columns [begin, end) of every slice: x, y and the options offset by begin, o.cols set */ \
+static void fa_axis_cols_part_##T(void *ctx, ptrdiff_t begin, ptrdiff_t end)               \
+{                                                                                          \
+    const fa_axis_job_##T *j = (const fa_axis_job_##T *)ctx;                               \
+    const fa_axis_opts *jo = j->opts;                                                      \
+    fa_axis_opts o = {NULL, NULL, NULL, end - begin};                                      \
+    if (jo) {                                                                              \
+        o.mask = jo->mask ? jo->mask + begin : NULL;                                       \
+        o.b = jo->b ? (const fa_scalar_##T *)jo->b + begin : NULL;                         \
+        o.sign = jo->sign ? (fa_scalar_##T *)jo->sign + begin : NULL;                      \
+    }                                                                                      \
+    j->kernel(j->x + begin, j->y + begin, j->outer, j->n, j->inner, &o);                   \
 }                                                                                          \
 void fa_run_axis_##T(int op, const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,   \
                      ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *opts)               \
@@ -212,14 +243,19 @@ void fa_run_axis_##T(int op, const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t
         return;                                                                            \
     if (outer == 1 && inner == 1 && fa_slice_in_blocks(op, FA_DT_##T, x, y, n, opts))      \
         return;                  /* one long slice: fixed blocks (fa_slice_blocks.c) */    \
-    if (outer < 2 || n <= 0 || outer * n * inner < fa_op_split_min[op]                     \
-        || fa_get_num_threads() == 1) {                                                    \
+    const int threads = fa_get_num_threads();                                              \
+    const int by_cols = inner >= 2 * FA_COL_GRAIN && outer < 4 * threads;                  \
+    if ((outer < 2 && !by_cols) || n <= 0 || outer * n * inner < fa_op_split_min[op]       \
+        || threads == 1) {                                                                 \
         kernel(x, y, outer, n, inner, opts);                                               \
         return;                                                                            \
     }                                                                                      \
     const int reduces = fa_op_kind[op] == FA_KIND_REDUCE;                                  \
-    fa_axis_job_##T job = {kernel, x, y, n, inner, reduces ? inner : n * inner, opts};     \
-    fa_parallel_for(outer, 1, fa_axis_part_##T, &job);                                     \
+    fa_axis_job_##T job = {kernel, x, y, outer, n, inner, reduces ? inner : n * inner, opts}; \
+    if (by_cols)                                                                           \
+        fa_parallel_for(inner, fa_col_grain(inner, threads), fa_axis_cols_part_##T, &job); \
+    else                                                                                   \
+        fa_parallel_for(outer, 1, fa_axis_part_##T, &job);                                 \
 }
 FA__DEFINE_SPLIT(f32)
 FA__DEFINE_SPLIT(f64)

@@ -213,7 +213,12 @@ def test_reduction_bits_do_not_depend_on_threads(name, case, dtype, isa):
         assert_thread_independent(in_place, what=f"{name} in place")
 
 
-@pytest.mark.parametrize("case", [((257, 1001), -1), ((5, 300, 67), 1), ((3, 40_000), -1)], ids=reduction_id)
+# few slices of many columns: cut by column ranges (fa_axis_opts.cols), not by slices
+COLUMN_SPLIT_CASES = [((1001, 257), 0), ((2, 700, 300), 1), ((3, 50, 1030), 1)]
+
+
+@pytest.mark.parametrize("case", [((257, 1001), -1), ((5, 300, 67), 1), ((3, 40_000), -1)]
+                         + COLUMN_SPLIT_CASES, ids=reduction_id)
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
 def test_mask_weights_and_sign_follow_their_blocks(case, dtype):
     shape, axis = case
@@ -227,6 +232,21 @@ def test_mask_weights_and_sign_follow_their_blocks(case, dtype):
     assert_thread_independent(fa.logsumexp, x, axis=axis, b=b, where=where, return_sign=True,
                               what="logsumexp b= where= sign")
     assert_thread_independent(fa.logsumexp, x, axis=axis, keepdims=True, what="logsumexp keepdims")
+
+
+@pytest.mark.parametrize("case", COLUMN_SPLIT_CASES + [((257, 1001), -1)], ids=reduction_id)
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_rowwise_gradients_do_not_depend_on_threads(case, dtype, isa):
+    shape, axis = case
+    x = reduction_input(shape, dtype, seed=3)
+    rng = np.random.default_rng(4)
+    g = rng.standard_normal(shape).astype(dtype)
+    where = rng.random(shape) < 0.8
+    for name, fwd in (("softmax_grad", fa.softmax), ("log_softmax_grad", fa.log_softmax)):
+        y = fwd(x, axis=axis)
+        f = getattr(fa, name)
+        assert_thread_independent(f, y, g, axis=axis, what=f"{name} {shape} axis={axis} on {isa}")
+        assert_thread_independent(f, y, g, axis=axis, where=where, what=f"{name} where=")
 
 
 # ---------------------------------------------------------------------------------------

@@ -126,7 +126,8 @@ static void fa_sm_col_stats_##T(const fa_scalar_##T *x, const unsigned char *mk,
 }                                                                                                 \
                                                                                                   \
 static void fa_sm_cols_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,            \
-                           ptrdiff_t n, ptrdiff_t inner, const unsigned char *mk, int LOG)        \
+                           ptrdiff_t n, ptrdiff_t inner, ptrdiff_t cols, const unsigned char *mk, \
+                           int LOG)                                                               \
 {                                                                                                 \
     const ptrdiff_t L = FA_LANES_F64;                                                             \
     double Mo[FA_SM_BLOCK], To[FA_SM_BLOCK], Co[FA_SM_BLOCK], A1[FA_SM_BLOCK], A2[FA_SM_BLOCK], Sp[FA_SM_BLOCK]; \
@@ -135,8 +136,8 @@ static void fa_sm_cols_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t o
         const fa_scalar_##T *xs = x + o * n * inner;                                              \
         fa_scalar_##T *ys = y + o * n * inner;                                                    \
         const unsigned char *ms = mk ? mk + o * n * inner : NULL;                                 \
-        for (ptrdiff_t j = 0; j < inner; j += FA_SM_BLOCK) {                                      \
-            const ptrdiff_t width = inner - j < FA_SM_BLOCK ? inner - j : FA_SM_BLOCK;            \
+        for (ptrdiff_t j = 0; j < cols; j += FA_SM_BLOCK) {                                       \
+            const ptrdiff_t width = cols - j < FA_SM_BLOCK ? cols - j : FA_SM_BLOCK;              \
             const ptrdiff_t nv = (width + L - 1) / L;                                             \
             if (ms) fa_sm_col_stats_##T(xs + j, ms + j, NULL, n, inner, width, Mo, To, Co, 1, 0); \
             else fa_sm_col_stats_##T(xs + j, NULL, NULL, n, inner, width, Mo, To, Co, 0, 0);      \
@@ -173,14 +174,14 @@ static void fa_sm_cols_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t o
 }                                                                                                 \
                                                                                                   \
 static void fa_sm_lse_cols_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,        \
-                               ptrdiff_t n, ptrdiff_t inner, const unsigned char *mk,             \
+                               ptrdiff_t n, ptrdiff_t inner, ptrdiff_t cols, const unsigned char *mk, \
                                const fa_scalar_##T *b, fa_scalar_##T *sg)                         \
 {                                                                                                 \
     double Mo[FA_SM_BLOCK], To[FA_SM_BLOCK], Co[FA_SM_BLOCK];                                     \
     for (ptrdiff_t o = 0; o < outer; o++) {                                                       \
         const ptrdiff_t base = o * n * inner;                                                     \
-        for (ptrdiff_t j = 0; j < inner; j += FA_SM_BLOCK) {                                      \
-            const ptrdiff_t width = inner - j < FA_SM_BLOCK ? inner - j : FA_SM_BLOCK;            \
+        for (ptrdiff_t j = 0; j < cols; j += FA_SM_BLOCK) {                                       \
+            const ptrdiff_t width = cols - j < FA_SM_BLOCK ? cols - j : FA_SM_BLOCK;              \
             const fa_scalar_##T *xs = x + base + j;                                               \
             const unsigned char *ms = mk ? mk + base + j : NULL;                                  \
             const fa_scalar_##T *bs = b ? b + base + j : NULL;                                    \
@@ -299,7 +300,7 @@ static int fa_sm_cols_block_abs_f32(const float *xs, float *ys, float *lse_out, 
 }
 
 static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t outer, ptrdiff_t n,
-                                ptrdiff_t inner, int op)
+                                ptrdiff_t inner, ptrdiff_t cols, int op)
 {
     const ptrdiff_t L = FA_LANES_F32;
     const ptrdiff_t rows = FA_SM_CHUNK_BYTES / (FA_SM_BLOCK32 * (ptrdiff_t)sizeof(float));
@@ -307,8 +308,8 @@ static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t o
     float Mo[FA_SM_BLOCK32], To[FA_SM_BLOCK32], Co[FA_SM_BLOCK32], P1[FA_SM_BLOCK32], P2[FA_SM_BLOCK32], Sp[FA_SM_BLOCK32];
     for (ptrdiff_t o = 0; o < outer; o++) {
         const float *xs = x + o * n * inner;
-        for (ptrdiff_t j = 0; j < inner; j += FA_SM_BLOCK32) {
-            const ptrdiff_t width = inner - j < FA_SM_BLOCK32 ? inner - j : FA_SM_BLOCK32;
+        for (ptrdiff_t j = 0; j < cols; j += FA_SM_BLOCK32) {
+            const ptrdiff_t width = cols - j < FA_SM_BLOCK32 ? cols - j : FA_SM_BLOCK32;
             if (fa_sm_cols_block_abs_f32(xs + j, y + o * n * inner + j, y + o * inner + j,
                                          sg ? sg + o * inner + j : NULL, n, inner, width, op))
                 continue;

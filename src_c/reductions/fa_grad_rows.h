@@ -225,14 +225,15 @@ static void fa_sm_grad_##T(const fa_scalar_##T *y, fa_scalar_##T *out, ptrdiff_t
 {                                                                                                 \
     const fa_scalar_##T *g = o ? (const fa_scalar_##T *)o->b : NULL;                              \
     const unsigned char *mk = o ? o->mask : NULL;                                                 \
+    const ptrdiff_t cols = o && o->cols ? o->cols : inner;                                        \
     for (ptrdiff_t r = 0; r < outer; r++) {                                                       \
         const ptrdiff_t base = r * n * inner;                                                     \
         if (inner == 1) {                                                                         \
             fa_gr_slice_##T(y + base, g ? g + base : NULL, mk ? mk + base : NULL, out + base, n, LOG); \
             continue;                                                                             \
         }                                                                                         \
-        for (ptrdiff_t c0 = 0; c0 < inner; c0 += 2 * FA_LANES_F64) {                              \
-            const ptrdiff_t b = base + c0, w = inner - c0;                                        \
+        for (ptrdiff_t c0 = 0; c0 < cols; c0 += 2 * FA_LANES_F64) {                               \
+            const ptrdiff_t b = base + c0, w = cols - c0;                                         \
             fa_gr_columns_##T(y + b, g ? g + b : NULL, mk ? mk + b : NULL, out + b, n, inner,     \
                               w < 2 * FA_LANES_F64 ? w : 2 * FA_LANES_F64, LOG);                  \
         }                                                                                         \
