@@ -180,6 +180,33 @@ ROW_KINDS = {   # what real code feeds these functions (benchmarks/bench_reducti
 
 @pytest.mark.parametrize("dtype", [F32, F64])
 @pytest.mark.parametrize("kind", list(ROW_KINDS))
+@pytest.mark.parametrize("n", [2, 64, 700])
+def test_ulp_column_kinds(isa, dtype, kind, n):
+    """The row kinds as columns (axis 0 of 131 columns: whole column blocks of every variant
+    and a partial one), within the bounds: the float32 column blocks take e^x itself for
+    softmax and a max pass then e^(x - M) for the logs, and must not depend on where the
+    columns lie either (n = 64 and 700: dominant entries are common)."""
+    rng = np.random.default_rng(zlib.crc32(f"columns {kind} {n}".encode()))
+    x = ROW_KINDS[kind](rng, (131, n)).astype(dtype)
+    x[:, 0] = np.where(np.isinf(x[:, 0]), 0.0, x[:, 0])     # no all -inf column
+    xt = np.ascontiguousarray(x.T)
+    with np.errstate(invalid="ignore"):
+        (lh, ll), (sh, sl), (qh, ql) = ld_reference(x)
+    got = fa.logsumexp(xt, axis=0)
+    if kind == "normalised" and dtype == F64:                # |lse| ~ 1e-17: 2^-74 absolute
+        lh, ll = _mp_lse_rows(x)
+        assert ((np.abs((got - lh) - ll) <= 2.0 ** -80) | (ulp_errors(got, lh, ll, dtype) <= LSE_ULP)).all()
+    else:
+        assert ulp_errors(got, lh, ll, dtype).max() <= LSE_ULP
+    assert ulp_errors(fa.softmax(xt, axis=0).T, sh, sl, dtype).max() <= SOFTMAX_ULP
+    q = fa.log_softmax(xt, axis=0).T
+    fin = np.isfinite(qh)
+    assert np.all(q[~fin] == -np.inf)
+    assert ulp_errors(q[fin], qh[fin], ql[fin], dtype).max() <= SOFTMAX_ULP
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+@pytest.mark.parametrize("kind", list(ROW_KINDS))
 @pytest.mark.parametrize("n", [1, 5, 300, 4100])
 def test_ulp_row_kinds(isa, dtype, kind, n):
     """Every row kind within the bounds, on every variant: the statistics pass must not

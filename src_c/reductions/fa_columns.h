@@ -2,8 +2,12 @@
  * reductions/fa_columns.h -- the inner > 1 case (a non-last axis): the same
  * statistics, vectorised across `inner`.  A block of FA_SM_COLS vectors of columns is
  * walked in chunks of rows that fit in L1 (chunk max, then chunk sums from L1); each
- * lane keeps its own (M, T, C), merged with one vector exp per chunk; the lanes are
- * finished in scalar code (one log1p per column).
+ * lane keeps its own (M, T, C), merged with one vector exp per chunk (the maxima's gap as a
+ * two-sum); the lanes are finished in scalar code (one log1p per column).  float32 data
+ * without mask or weights first tries fa_sm_cols_block_abs_f32: whole reads of a block of
+ * FA_SM_BLOCK32 columns (softmax: e^x summed itself; the logs: a max read, then e^(x - M)),
+ * finished in float64 lanes once per block; the declined blocks (specials, softmax maxima
+ * far out) take the code above.
  */
 #ifndef FA_COLUMNS_H
 #define FA_COLUMNS_H
@@ -23,16 +27,27 @@ FA_INLINE fa_simd_f32 fa_sm_diff_f32(fa_simd_f32 x, fa_simd_f32 negm, fa_simd_f3
 
 #define FA_SM_BLOCK (FA_SM_COLS * FA_LANES_F64)
 
-/* float32 column blocks through the e^x pass (fa_sm_cols_fast_f32): the sums of e^x are
- * accepted where the raw sum is >= FA_SM_ABS_TMIN and finite and M <= FA_SM_ABS_HI (e^x <=
- * 2^92.4), S >= FA_SM_ABS_SMIN for the logs (l = log S >= 1.38, its absolute error below ~2
- * ULP of l), M in [FA_SM_ABS_OUT_LO, FA_SM_ABS_OUT_HI] for softmax (e^-M/S a normal float32);
- * other blocks take the exact-difference path. */
+/* float32 column blocks without mask (fa_sm_cols_block_abs_f32, fa_sm_cols_fast_f32): softmax
+ * takes the sum of e^x itself where it is >= FA_SM_ABS_TMIN and finite and M in
+ * [FA_SM_ABS_OUT_LO, FA_SM_ABS_OUT_HI] (e^x <= 2^92.4; e^-M/S a normal float32); other blocks
+ * take the exact-difference path. */
 #define FA_SM_ABS_TMIN 0x1p-100
-#define FA_SM_ABS_HI 64.0
-#define FA_SM_ABS_SMIN 4.0
 #define FA_SM_ABS_OUT_LO (-80.0)
 #define FA_SM_ABS_OUT_HI 64.0
+
+/* e^(a - g) for a <= g (where `up`; else 1): a - g as a two-sum fed into the reduction.
+ * float64 data: the maxima's difference rounds (~ulp(g) absolute), which e^ would turn into
+ * ~ulp(g) relative error in every rescaled chunk sum (10 ULP of log_softmax's dominant entry
+ * for maxima ~30); float32 data in float64 lanes: the difference is exact, the low part 0. */
+FA_INLINE fa_simd_f64 fa_sm_exp_gap_f64(fa_simd_f64 a, fa_simd_f64 g, fa_mask_f64 up)
+{
+    const fa_simd_f64 zero = fa_set1_f64(0.0);
+    fa_simd_f64 e, d = fa_two_sum_f64(a, fa_neg_f64(g), &e);
+    d = fa_select_f64(up, d, zero);
+    e = fa_select_f64(fa_mask_and_f64(up, fa_cmplt_f64(fa_abs_f64(d), fa_set1_f64(INFINITY))), e, zero);
+    fa_simd_f64 t, n, em = fa_exp_neg_f64(d, e, FA_EXP_LOW, &t, &n);
+    return fa_scale_exp_f64(em, t, n);
+}
 
 /* merge per-lane chunk statistics (mk, tk, ck) into (M, T, C); the additions into T are
  * compensated (Kahan, error in *Tc) so that many chunks keep T to ~1 ULP */
@@ -42,8 +57,8 @@ FA_INLINE void fa_sm_merge_lanes(fa_simd_f64 *M, fa_simd_f64 *T, fa_simd_f64 *Tc
     const fa_simd_f64 zero = fa_set1_f64(0.0);
     fa_simd_f64 g = fa_max_f64(*M, mk);
     fa_mask_f64 upM = fa_cmplt_f64(*M, g), upk = fa_cmplt_f64(mk, g);
-    fa_simd_f64 fM = fa_sm_exp_hi_f64(fa_select_f64(upM, fa_sub_f64(*M, g), zero));
-    fa_simd_f64 fk = fa_sm_exp_hi_f64(fa_select_f64(upk, fa_sub_f64(mk, g), zero));
+    fa_simd_f64 fM = fa_sm_exp_gap_f64(*M, g, upM);
+    fa_simd_f64 fk = fa_sm_exp_gap_f64(mk, g, upk);
     fa_simd_f64 base = fa_sub_f64(*T, *Tc);
     *T = fa_select_f64(upM, fa_mul_f64(fa_add_f64(base, *C), fM), *T);
     *Tc = fa_select_f64(upM, zero, *Tc);
@@ -217,68 +232,158 @@ FA_INLINE fa_simd_f32 fa_sm_col_ld_f32(const float *p, ptrdiff_t width, float fi
 }
 
 /*
- * One block of columns [j, j + width) of an (n, inner) float32 slab through the e^x pass of
- * the rows' statistics: one read of the block gives each column's max M and the Kahan sum of e^x
- * itself (no x - m; the max entries stay inside S), then S relative to M in double.  Valid
- * while every column of the block has M <= 64 and a finite sum >= 2^-100 (no NaN, +inf or
- * all -inf column), and, for log_softmax/logsumexp, S >= FA_SM_ABS_SMIN (as for rows), and,
- * for softmax, M in [-80, 64] (y = 2^n (p e^-M/S)); otherwise returns 0 having written
- * nothing, and the block takes the exact-difference path.  op as fa_sm_cols_fast_f32.
+ * One block of columns [j, j + width) of an (n, inner) float32 slab, the block's reads in
+ * L1/L2 (its lines of the next block prefetched during the first read: the rows are inner
+ * apart, too far for the hardware prefetchers).  Per column, in float64 lanes once per block:
+ *   softmax: one read gives M and traw = the Kahan sum of e^x itself (no x - M), and
+ *     y = e^x / traw (= e^(x - M)/S); valid while M in [-80, 64] and traw in [2^-100, inf)
+ *     (no NaN, +inf or all -inf column);
+ *   log_softmax, logsumexp: a read for M, a read for T = the Kahan sum of e^(x - M) over the
+ *     entries below M (x - M a two-sum, as the exact path) and C = the count of entries
+ *     equal to M; l = log1p(T + C - 1) keeps its relative accuracy however small (a dominant
+ *     entry, as the rows); valid while M and T are finite.  logsumexp columns whose M + l
+ *     cancels (M < 0, |M + l| < 1) are finished by fa_sm_lse_value_f32 (the exact tiers).
+ * Otherwise returns 0 having written nothing, and the block takes the exact-difference path.
+ * op as fa_sm_cols_fast_f32.  full: width == FA_SM_BLOCK32 (the loops unrolled, in registers).
  */
-static int fa_sm_cols_block_abs_f32(const float *xs, float *ys, float *lse_out, float *sg, ptrdiff_t n,
-                                    ptrdiff_t inner, ptrdiff_t width, int op)
+/* softmax output of a block summed shifted: y = e^(x - M) (p1 + p2), x - M a two-sum, the
+ * power of two applied last (one rounding where y is subnormal) */
+static void fa_sm_cols_block_shifted_out_f32(const float *xs, float *ys, ptrdiff_t n, ptrdiff_t inner,
+                                             const float *Mo, const float *P1, const float *P2,
+                                             const ptrdiff_t *wv, int nv, int full)
 {
     const ptrdiff_t L = FA_LANES_F32;
-    const int nv = (int)((width + L - 1) / L);
-    const fa_simd_f32 zero = fa_set1_f32(0.0f);
-    fa_simd_f32 mx[FA_SM_COLS], t[FA_SM_COLS], tc[FA_SM_COLS];
-    ptrdiff_t wv[FA_SM_COLS];
+    fa_simd_f32 nM[FA_SM_COLS], p1[FA_SM_COLS], p2[FA_SM_COLS];
     for (int v = 0; v < FA_SM_COLS; v++) {
-        wv[v] = width - v * L > L ? L : width - v * L;
-        mx[v] = fa_set1_f32(-INFINITY); t[v] = zero; tc[v] = zero;
+        nM[v] = fa_neg_f32(fa_loadu_f32(Mo + v * L));
+        p1[v] = fa_loadu_f32(P1 + v * L);
+        p2[v] = fa_loadu_f32(P2 + v * L);
     }
     for (ptrdiff_t r = 0; r < n; r++)
         for (int v = 0; v < nv; v++) {
-            fa_simd_f32 xv = fa_sm_col_ld_f32(xs + r * inner + v * L, wv[v], 0.0f);
-            mx[v] = fa_max_f32(xv, mx[v]);
-            fa_kahan_add_f32(&t[v], &tc[v], fa_sm_expf_scaled(xv));
+            const ptrdiff_t at = r * inner + v * L;
+            fa_simd_f32 xv = full ? fa_loadu_f32(xs + at) : fa_sm_col_ld_f32(xs + at, wv[v], -INFINITY), e, nn;
+            fa_simd_f32 d = fa_sm_diff_f32(xv, nM[v], &e);
+            fa_simd_f32 p = fa_sm_expf_parts(d, e, &nn);
+            fa_simd_f32 out = fa_ldexp_neg_f32(fa_fmadd_f32(p, p1[v], fa_mul_f32(p, p2[v])), nn);
+            if (full || wv[v] >= L) fa_storeu_f32(ys + at, out); else fa_store_tail_f32(ys + at, out, wv[v]);
         }
-    float Mo[FA_SM_BLOCK32], To[FA_SM_BLOCK32], P1[FA_SM_BLOCK32], P2[FA_SM_BLOCK32];
-    double Sd[FA_SM_BLOCK32];
-    for (int v = 0; v < nv; v++) {
-        fa_storeu_f32(Mo + v * L, mx[v]);
-        fa_storeu_f32(To + v * L, fa_sub_f32(t[v], tc[v]));
+}
+
+FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, float *ys, float *lse_out, float *sg,
+                                            ptrdiff_t n, ptrdiff_t inner, ptrdiff_t width, int op, int full)
+{
+    const ptrdiff_t L = FA_LANES_F32, L64 = FA_LANES_F64;
+    const int nv = full ? FA_SM_COLS : (int)((width + L - 1) / L);
+    const fa_simd_f32 zero = fa_set1_f32(0.0f), one = fa_set1_f32(1.0f);
+    fa_simd_f32 mx[FA_SM_COLS], t[FA_SM_COLS], tc[FA_SM_COLS], c[FA_SM_COLS];
+    ptrdiff_t wv[FA_SM_COLS];
+    for (int v = 0; v < FA_SM_COLS; v++) {
+        wv[v] = full ? L : width - v * L > L ? L : width - v * L;
+        mx[v] = fa_set1_f32(-INFINITY); t[v] = zero; tc[v] = zero; c[v] = zero;
     }
-    for (ptrdiff_t k = 0; k < nv * L; k++) {
-        const double M = Mo[k], traw = To[k];
-        if (k >= width) {
-            P1[k] = P2[k] = 0.0f;
-            Mo[k] = 0.0f;
-            continue;
+    for (ptrdiff_t r = 0; r < n; r++)
+        for (int v = 0; v < nv; v++) {
+            const float *p = xs + r * inner + v * L;
+            if (full)                                   /* the next block's entries of this row */
+                __builtin_prefetch(p + FA_SM_BLOCK32, 0, 3);
+            fa_simd_f32 xv = full ? fa_loadu_f32(p) : fa_sm_col_ld_f32(p, wv[v], 0.0f);
+            mx[v] = fa_max_f32(xv, mx[v]);
+            if (op == FA_SM_OP_SOFTMAX)
+                fa_kahan_add_f32(&t[v], &tc[v], fa_sm_expf_scaled(xv));
         }
-        if (!(traw >= FA_SM_ABS_TMIN && traw < INFINITY && M <= FA_SM_ABS_HI))
+    /* softmax: the sum of e^x serves where every column has M in [-80, 64] and traw in
+     * [2^-100, inf); otherwise the block is summed again shifted, as for the logs */
+    int shifted = op != FA_SM_OP_SOFTMAX;
+    if (!shifted) {
+        fa_mask_f32 bad = fa_cmpneq_f32(zero, zero);
+        for (int v = 0; v < nv; v++) {
+            const fa_simd_f32 tr = fa_sub_f32(t[v], tc[v]);
+            fa_mask_f32 ok = fa_mask_and_f32(fa_cmpge_f32(tr, fa_set1_f32((float)FA_SM_ABS_TMIN)),
+                                             fa_cmplt_f32(tr, fa_set1_f32(INFINITY)));
+            ok = fa_mask_and_f32(ok, fa_mask_and_f32(fa_cmple_f32(mx[v], fa_set1_f32((float)FA_SM_ABS_OUT_HI)),
+                                                     fa_cmpge_f32(mx[v], fa_set1_f32((float)FA_SM_ABS_OUT_LO))));
+            bad = fa_mask_or_f32(bad, fa_mask_not_f32(ok));
+        }
+        if (fa_mask_any_f32(bad)) {
+            shifted = 1;
+            for (int v = 0; v < FA_SM_COLS; v++) {
+                t[v] = zero; tc[v] = zero;
+            }
+        }
+    }
+    if (shifted) {
+        fa_simd_f32 nM[FA_SM_COLS];
+        for (int v = 0; v < FA_SM_COLS; v++)
+            nM[v] = fa_neg_f32(fa_select_f32(fa_cmpeq_f32(mx[v], fa_set1_f32(-INFINITY)), zero, mx[v]));
+        for (ptrdiff_t r = 0; r < n; r++)
+            for (int v = 0; v < nv; v++) {
+                const float *p = xs + r * inner + v * L;
+                fa_simd_f32 xv = full ? fa_loadu_f32(p) : fa_sm_col_ld_f32(p, wv[v], -INFINITY), e;
+                fa_simd_f32 d = fa_sm_diff_f32(xv, nM[v], &e);
+                fa_mask_f32 at = fa_cmpeq_f32(d, zero);
+                fa_kahan_add_f32(&t[v], &tc[v], fa_select_f32(at, zero, fa_sm_expf_full(d, e)));
+                c[v] = fa_mask_add_f32(at, c[v], one);
+            }
+    }
+    /* the column constants, once per block in float64 lanes; lanes past the block get
+     * harmless values (M = 0, traw = T = 16, C = 1) */
+    float Mo[FA_SM_BLOCK32], To[FA_SM_BLOCK32], Co[FA_SM_BLOCK32], P1[FA_SM_BLOCK32], P2[FA_SM_BLOCK32];
+    for (int v = 0; v < FA_SM_COLS; v++) {
+        fa_storeu_f32(Mo + v * L, v < nv ? mx[v] : zero);
+        fa_storeu_f32(To + v * L, v < nv ? fa_sub_f32(t[v], tc[v]) : fa_set1_f32(16.0f));
+        fa_storeu_f32(Co + v * L, v < nv ? c[v] : one);
+    }
+    for (ptrdiff_t k = width; k < nv * L; k++) {
+        Mo[k] = 0.0f;
+        To[k] = 16.0f;
+        Co[k] = 1.0f;
+    }
+    int cancel = 0;
+    for (ptrdiff_t k = 0; k < nv * L; k += L64) {
+        const fa_simd_f64 M = fa_loadu_f32_as_f64(Mo + k), T = fa_loadu_f32_as_f64(To + k);
+        fa_mask_f64 ok;
+        fa_simd_f64 f;
+        if (op == FA_SM_OP_SOFTMAX && !shifted) {     /* checked above */
+            ok = fa_cmpeq_f64(M, M);
+            f = fa_div_f64(fa_set1_f64(1.0), T);
+        } else if (op == FA_SM_OP_SOFTMAX) {          /* e^(x - M) / (C + T) */
+            ok = fa_mask_and_f64(fa_cmplt_f64(T, fa_set1_f64(INFINITY)), fa_cmplt_f64(fa_abs_f64(M), fa_set1_f64(INFINITY)));
+            f = fa_div_f64(fa_set1_f64(1.0), fa_add_f64(T, fa_loadu_f32_as_f64(Co + k)));
+        } else {
+            ok = fa_mask_and_f64(fa_cmplt_f64(T, fa_set1_f64(INFINITY)), fa_cmplt_f64(fa_abs_f64(M), fa_set1_f64(INFINITY)));
+            f = fa_log1p_pos_f64(fa_add_f64(T, fa_sub_f64(fa_loadu_f32_as_f64(Co + k), fa_set1_f64(1.0))));
+            if (op == FA_SM_OP_LSE) {
+                f = fa_add_f64(M, f);
+                cancel |= fa_mask_any_f64(fa_mask_and_f64(fa_cmplt_f64(M, fa_set1_f64(0.0)),
+                                                          fa_cmplt_f64(fa_abs_f64(f), fa_set1_f64(1.0))));
+            }
+        }
+        if (fa_mask_any_f64(fa_mask_not_f64(ok)))
             return 0;
-        const double S = traw * fa_exp_scalar_f64(-M);
-        if (op != FA_SM_OP_SOFTMAX && !(S >= FA_SM_ABS_SMIN))
-            return 0;
-        if (op == FA_SM_OP_SOFTMAX && !(M >= FA_SM_ABS_OUT_LO && M <= FA_SM_ABS_OUT_HI))
-            return 0;
-        Sd[k] = S;
-        const double f = op == FA_SM_OP_SOFTMAX ? fa_exp_scalar_f64(-M) / S : log(S);
-        P1[k] = (float)f;
-        P2[k] = (float)(f - (double)(float)f);
+        fa_storeu_f64_as_f32(P1 + k, f);
+        fa_storeu_f64_as_f32(P2 + k, fa_sub_f64(f, fa_loadu_f32_as_f64(P1 + k)));
     }
     if (op == FA_SM_OP_LSE) {                           /* every column is valid: write the results */
         for (ptrdiff_t k = 0; k < width; k++) {
-            fa_sm_stats st = {Mo[k], Sd[k], 0.0, 0.0};
-            double sign = 1.0;
-            lse_out[k] = (float)fa_sm_lse_value_f32(&st, xs + k, n, inner, NULL, NULL, &sign);
-            if (sg) sg[k] = (float)sign;
+            float v = P1[k], sign = 1.0f;
+            if (cancel && Mo[k] < 0.0f && fabs((double)P1[k] + (double)P2[k]) < 1.0) {
+                fa_sm_stats st = {Mo[k], To[k], Co[k], 0.0};
+                double sgn = 1.0;
+                v = (float)fa_sm_lse_value_f32(&st, xs + k, n, inner, NULL, NULL, &sgn);
+                sign = (float)sgn;
+            }
+            lse_out[k] = v;
+            if (sg) sg[k] = sign;
         }
         return 1;
     }
+    if (op == FA_SM_OP_SOFTMAX && shifted) {
+        fa_sm_cols_block_shifted_out_f32(xs, ys, n, inner, Mo, P1, P2, wv, nv, full);
+        return 1;
+    }
     fa_simd_f32 Mv[FA_SM_COLS], p1[FA_SM_COLS], p2[FA_SM_COLS];
-    for (int v = 0; v < nv; v++) {
+    for (int v = 0; v < FA_SM_COLS; v++) {
         Mv[v] = fa_loadu_f32(Mo + v * L);
         p1[v] = fa_loadu_f32(P1 + v * L);
         p2[v] = fa_loadu_f32(P2 + v * L);
@@ -287,128 +392,54 @@ static int fa_sm_cols_block_abs_f32(const float *xs, float *ys, float *lse_out, 
     for (ptrdiff_t r = 0; r < n; r++)
         for (int v = 0; v < nv; v++) {
             const ptrdiff_t at = r * inner + v * L;
-            fa_simd_f32 xv = fa_sm_col_ld_f32(xs + at, wv[v], 0.0f), out, nn;
+            if (full)                                   /* the next block's outputs of this row */
+                __builtin_prefetch(ys + at + FA_SM_BLOCK32, 1, 3);
+            fa_simd_f32 xv = full ? fa_loadu_f32(xs + at) : fa_sm_col_ld_f32(xs + at, wv[v], 0.0f), out, nn;
             if (op == FA_SM_OP_LOG_SOFTMAX) {
                 out = fa_sub_f32(fa_sub_f32(xv, Mv[v]), p1[v]);
             } else {
                 fa_simd_f32 p = fa_sm_expf_poly(fa_sm_expf_reduce(fa_max_f32(low, xv), &nn));
                 out = fa_ldexp_neg_f32(fa_fmadd_f32(p, p1[v], fa_mul_f32(p, p2[v])), nn);
             }
-            if (wv[v] >= L) fa_storeu_f32(ys + at, out); else fa_store_tail_f32(ys + at, out, wv[v]);
+            if (full || wv[v] >= L) fa_storeu_f32(ys + at, out); else fa_store_tail_f32(ys + at, out, wv[v]);
         }
     return 1;
 }
 
-static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t outer, ptrdiff_t n,
-                                ptrdiff_t inner, ptrdiff_t cols, int op)
+static int fa_sm_cols_block_abs_f32(const float *xs, float *ys, float *lse_out, float *sg, ptrdiff_t n,
+                                    ptrdiff_t inner, ptrdiff_t width, int op)
 {
-    const ptrdiff_t L = FA_LANES_F32;
-    const ptrdiff_t rows = FA_SM_CHUNK_BYTES / (FA_SM_BLOCK32 * (ptrdiff_t)sizeof(float));
-    const fa_simd_f32 zero = fa_set1_f32(0.0f), one = fa_set1_f32(1.0f), ninf = fa_set1_f32(-INFINITY);
-    float Mo[FA_SM_BLOCK32], To[FA_SM_BLOCK32], Co[FA_SM_BLOCK32], P1[FA_SM_BLOCK32], P2[FA_SM_BLOCK32], Sp[FA_SM_BLOCK32];
-    for (ptrdiff_t o = 0; o < outer; o++) {
-        const float *xs = x + o * n * inner;
-        for (ptrdiff_t j = 0; j < cols; j += FA_SM_BLOCK32) {
-            const ptrdiff_t width = cols - j < FA_SM_BLOCK32 ? cols - j : FA_SM_BLOCK32;
-            if (fa_sm_cols_block_abs_f32(xs + j, y + o * n * inner + j, y + o * inner + j,
-                                         sg ? sg + o * inner + j : NULL, n, inner, width, op))
-                continue;
-            const int nv = (int)((width + L - 1) / L);
-            ptrdiff_t wv[FA_SM_COLS];
-            fa_simd_f32 M[FA_SM_COLS], T[FA_SM_COLS], Tc[FA_SM_COLS], C[FA_SM_COLS];
-            for (int v = 0; v < FA_SM_COLS; v++) {
-                wv[v] = width - v * L > L ? L : width - v * L;
-                M[v] = ninf; T[v] = zero; Tc[v] = zero; C[v] = zero;
-            }
-            for (ptrdiff_t r0 = 0; r0 < n; r0 += rows) {
-                const ptrdiff_t r1 = n - r0 < rows ? n : r0 + rows;
-                fa_simd_f32 mx[FA_SM_COLS], ms[FA_SM_COLS], nms[FA_SM_COLS], t[FA_SM_COLS], tc[FA_SM_COLS], c[FA_SM_COLS];
-                for (int v = 0; v < FA_SM_COLS; v++) {
-                    mx[v] = ninf; t[v] = zero; tc[v] = zero; c[v] = zero;
-                }
-                for (ptrdiff_t r = r0; r < r1; r++)
-                    for (int v = 0; v < nv; v++)
-                        mx[v] = fa_max_f32(fa_sm_col_ld_f32(xs + r * inner + j + v * L, wv[v], -INFINITY), mx[v]);
-                for (int v = 0; v < nv; v++) {
-                    ms[v] = fa_select_f32(fa_cmpeq_f32(mx[v], ninf), zero, mx[v]);
-                    nms[v] = fa_neg_f32(ms[v]);
-                }
-                for (ptrdiff_t r = r0; r < r1; r++)
-                    for (int v = 0; v < nv; v++) {
-                        fa_simd_f32 xv = fa_sm_col_ld_f32(xs + r * inner + j + v * L, wv[v], -INFINITY), e;
-                        fa_simd_f32 d = fa_sm_diff_f32(xv, nms[v], &e);
-                        fa_simd_f32 ex = fa_sm_expf_full(d, e);
-                        fa_mask_f32 at = fa_cmpeq_f32(xv, ms[v]);
-                        fa_kahan_add_f32(&t[v], &tc[v], fa_select_f32(at, zero, ex));
-                        c[v] = fa_mask_add_f32(at, c[v], one);
-                    }
-                for (int v = 0; v < nv; v++) {          /* merge the chunk into the lanes */
-                    fa_simd_f32 g = fa_max_f32(M[v], mx[v]);
-                    fa_mask_f32 upM = fa_cmplt_f32(M[v], g), upk = fa_cmplt_f32(mx[v], g);
-                    fa_simd_f32 fM = fa_sm_expf_full(fa_select_f32(upM, fa_sub_f32(M[v], g), zero), zero);
-                    fa_simd_f32 fk = fa_sm_expf_full(fa_select_f32(upk, fa_sub_f32(mx[v], g), zero), zero);
-                    fa_simd_f32 tk = fa_sub_f32(t[v], tc[v]);
-                    fa_simd_f32 base = fa_sub_f32(T[v], Tc[v]);
-                    T[v] = fa_select_f32(upM, fa_mul_f32(fa_add_f32(base, C[v]), fM), T[v]);
-                    Tc[v] = fa_select_f32(upM, zero, Tc[v]);
-                    fa_kahan_add_f32(&T[v], &Tc[v], fa_select_f32(upk, fa_mul_f32(fa_add_f32(tk, c[v]), fk), tk));
-                    C[v] = fa_add_f32(fa_select_f32(upM, zero, C[v]), fa_select_f32(upk, zero, c[v]));
-                    M[v] = g;
-                }
-            }
-            for (int v = 0; v < nv; v++) {
-                fa_storeu_f32(Mo + v * L, M[v]);
-                fa_storeu_f32(To + v * L, fa_sub_f32(T[v], Tc[v]));
-                fa_storeu_f32(Co + v * L, C[v]);
-            }
-            for (ptrdiff_t k = 0; k < nv * L; k++) {   /* finish each column in double */
-                fa_sm_stats st = {Mo[k], To[k], Co[k], 0.0};
-                double l = 0.0, sign = 1.0;
-                if (op == FA_SM_OP_LSE) {
-                    if (k >= width) continue;
-                    double v = fa_sm_lse_value_f32(&st, xs + j + k, n, inner, NULL, NULL, &sign);
-                    y[o * inner + j + k] = (float)v;
-                    if (sg) sg[o * inner + j + k] = (float)sign;
-                    continue;
-                }
-                const int special = k < width && fa_sm_finish(&st, op ? &l : NULL, &sign) == FA_SM_SPECIAL;
-                Sp[k] = special ? 1.0f : 0.0f;
-                if (special || k >= width) { Mo[k] = 0; l = 0; st.C = 1; st.t = 0; }
-                const double inv = 1.0 / (st.C + st.t);
-                P1[k] = op ? (float)l : (float)inv;
-                P2[k] = (float)(inv - (double)(float)inv);
-            }
-            if (op == FA_SM_OP_LSE)
-                continue;
-            fa_simd_f32 Mv[FA_SM_COLS], nMv[FA_SM_COLS], p1[FA_SM_COLS], p2[FA_SM_COLS];
-            fa_mask_f32 sp[FA_SM_COLS];
-            for (int v = 0; v < nv; v++) {
-                Mv[v] = fa_loadu_f32(Mo + v * L); nMv[v] = fa_neg_f32(Mv[v]);
-                p1[v] = fa_loadu_f32(P1 + v * L); p2[v] = fa_loadu_f32(P2 + v * L);
-                sp[v] = fa_cmpneq_f32(fa_loadu_f32(Sp + v * L), zero);
-            }
-            float *ys = y + o * n * inner;
-            const fa_simd_f32 nan = fa_set1_f32(NAN);
-            for (ptrdiff_t r = 0; r < n; r++)
-                for (int v = 0; v < nv; v++) {
-                    const ptrdiff_t at = r * inner + j + v * L;
-                    fa_simd_f32 xv = fa_sm_col_ld_f32(xs + at, wv[v], 0.0f), out;
-                    if (op == FA_SM_OP_LOG_SOFTMAX) {
-                        out = fa_sub_f32(fa_sub_f32(xv, Mv[v]), p1[v]);
-                    } else {
-                        fa_simd_f32 e, nn;
-                        fa_simd_f32 d = fa_sm_diff_f32(xv, nMv[v], &e);
-                        fa_simd_f32 p = fa_sm_expf_parts(d, e, &nn);
-                        out = fa_ldexp_neg_f32(fa_fmadd_f32(p, p1[v], fa_mul_f32(p, p2[v])), nn);
-                    }
-                    out = fa_select_f32(sp[v], nan, out);
-                    if (wv[v] >= L) fa_storeu_f32(ys + at, out); else fa_store_tail_f32(ys + at, out, wv[v]);
-                }
-        }
+    if (width == FA_SM_BLOCK32) {
+        if (op == FA_SM_OP_SOFTMAX) return fa_sm_cols_block_abs_body_f32(xs, ys, lse_out, sg, n, inner, width, FA_SM_OP_SOFTMAX, 1);
+        if (op == FA_SM_OP_LOG_SOFTMAX) return fa_sm_cols_block_abs_body_f32(xs, ys, lse_out, sg, n, inner, width, FA_SM_OP_LOG_SOFTMAX, 1);
+        return fa_sm_cols_block_abs_body_f32(xs, ys, lse_out, sg, n, inner, width, FA_SM_OP_LSE, 1);
     }
+    return fa_sm_cols_block_abs_body_f32(xs, ys, lse_out, sg, n, inner, width, op, 0);
 }
 
 FA_SM_DEFINE_COLS(f32)
 FA_SM_DEFINE_COLS(f64)
+
+/* float32 columns without mask: each block through fa_sm_cols_block_abs_f32; a block it
+ * declines (softmax maxima beyond [-80, 64], NaN, +inf, all -inf columns) through the
+ * float64-lane code of the masked columns (exact differences, specials per docs/SPEC.md). */
+static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t outer, ptrdiff_t n,
+                                ptrdiff_t inner, ptrdiff_t cols, int op)
+{
+    for (ptrdiff_t o = 0; o < outer; o++) {
+        const float *xs = x + o * n * inner;
+        for (ptrdiff_t j = 0; j < cols; j += FA_SM_BLOCK32) {
+            const ptrdiff_t width = cols - j < FA_SM_BLOCK32 ? cols - j : FA_SM_BLOCK32;
+            float *ls = y + o * inner + j, *ss = sg ? sg + o * inner + j : NULL;
+            if (fa_sm_cols_block_abs_f32(xs + j, y + o * n * inner + j, ls, ss, n, inner, width, op))
+                continue;
+            if (op == FA_SM_OP_LSE)
+                fa_sm_lse_cols_f32(xs + j, ls, 1, n, inner, width, NULL, NULL, ss);
+            else
+                fa_sm_cols_f32(xs + j, y + o * n * inner + j, 1, n, inner, width, NULL, op);
+        }
+    }
+}
+
 
 #endif /* FA_COLUMNS_H */
