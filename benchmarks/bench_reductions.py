@@ -13,6 +13,11 @@ repeats: the machine may be shared, so ratios taken this way are the ones to tru
 
     PYTHONPATH=. python benchmarks/bench_reductions.py --quick [--funcs softmax,logsumexp]
         [--dtypes float32] [--shapes 1024x1024] [--kinds normalised,peaked] [--repeats 31] [--scipy] [--min]
+        [--axis 0]
+
+--axis 0 reduces the columns instead: each kind is drawn as rows of shape (columns, n) and
+stored transposed, C-contiguous (n, columns), so every column is a slice of that kind
+(--shapes 64x50257 --axis 0: 50257 columns of 64 entries).
 
 Row kinds (KINDS): what real code feeds these functions, not one tuned distribution:
 uniform +-50, N(0,1), N(0,3) (classifier logits), N(0,3)-20, N(0,3)+100, one confident
@@ -199,6 +204,8 @@ def quick(argv):
     kinds = opt("kinds", ",".join(KINDS)).split(",")
     repeats = int(opt("repeats", "15"))
     with_scipy = "--scipy" in argv
+    axis = int(opt("axis", "-1"))
+    print(f"axis={axis}")
     print(f"{'function':12s} {'dtype':8s} {'shape':10s} {'kind':12s} {'fastact us':>11s} "
           f"{'torch us':>10s} {'torch/fa':>9s} {'scipy/fa':>9s}")
     for func in funcs:
@@ -206,8 +213,13 @@ def quick(argv):
             for shape in shapes:
                 line = []
                 for kind in kinds:
-                    x, where = make(kind, shape, dtype)
-                    fns = callers(func, x, where, with_scipy=with_scipy)
+                    if axis == 0:          # slices of the kind as columns
+                        x, where = make(kind, shape[::-1], dtype)
+                        x = np.ascontiguousarray(x.T)
+                        where = None if where is None else np.ascontiguousarray(where.T)
+                    else:
+                        x, where = make(kind, shape, dtype)
+                    fns = callers(func, x, where, axis=axis, with_scipy=with_scipy)
                     with np.errstate(all="ignore"):
                         t = interleaved(fns, repeats)
                     tr = t.get("torch", np.nan) / t["fastact"]

@@ -203,6 +203,25 @@ def test_ulp_column_kinds(isa, dtype, kind, n):
     fin = np.isfinite(qh)
     assert np.all(q[~fin] == -np.inf)
     assert ulp_errors(q[fin], qh[fin], ql[fin], dtype).max() <= SOFTMAX_ULP
+    where = rng.random(x.shape) < 0.8                        # where= on the same columns
+    where[:, 1 % n] = True
+    xm = np.where(where, x, -np.inf)
+    with np.errstate(invalid="ignore"):
+        (lh, ll), (sh, sl), (qh, ql) = ld_reference(xm)
+    wt = np.ascontiguousarray(where.T)
+    got = fa.logsumexp(xt, axis=0, where=wt)
+    if kind == "normalised" and dtype == F64:
+        lh, ll = _mp_lse_rows(x, where=where)
+        assert ((np.abs((got - lh) - ll) <= 2.0 ** -80) | (ulp_errors(got, lh, ll, dtype) <= LSE_ULP)).all()
+    else:
+        assert ulp_errors(got, lh, ll, dtype).max() <= LSE_ULP
+    sm = fa.softmax(xt, axis=0, where=wt).T
+    assert np.all(sm[~where] == 0)
+    assert ulp_errors(sm[where], sh[where], sl[where], dtype).max() <= SOFTMAX_ULP
+    q = fa.log_softmax(xt, axis=0, where=wt).T
+    fin = np.isfinite(qh) & where
+    assert np.all(q[~where] == -np.inf)
+    assert ulp_errors(q[fin], qh[fin], ql[fin], dtype).max() <= SOFTMAX_ULP
 
 
 @pytest.mark.parametrize("dtype", [F32, F64])

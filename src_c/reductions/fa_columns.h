@@ -231,6 +231,20 @@ FA_INLINE fa_simd_f32 fa_sm_col_ld_f32(const float *p, ptrdiff_t width, float fi
     return width >= FA_LANES_F32 ? fa_loadu_f32(p) : fa_load_tail_f32(p, width, fill);
 }
 
+/* the entries of a column vector that are in (where= true, inside the block): *in; x itself
+ * (left-out lanes are whatever the caller fills them with) */
+FA_INLINE fa_simd_f32 fa_sm_col_ldm_f32(const float *p, const unsigned char *m, ptrdiff_t w, int full,
+                                        int HAS_MASK, float fill, fa_mask_f32 *in)
+{
+    const int whole = full || w >= FA_LANES_F32;
+    fa_simd_f32 x = whole ? fa_loadu_f32(p) : fa_load_tail_f32(p, w, fill);
+    if (HAS_MASK) {
+        *in = whole ? fa_load_mask_u8_f32(m) : fa_load_tail_mask_u8_f32(m, w);
+        x = fa_select_f32(*in, x, fa_set1_f32(fill));
+    }
+    return x;
+}
+
 /*
  * One block of columns [j, j + width) of an (n, inner) float32 slab, the block's reads in
  * L1/L2 (its lines of the next block prefetched during the first read: the rows are inner
@@ -248,9 +262,10 @@ FA_INLINE fa_simd_f32 fa_sm_col_ld_f32(const float *p, ptrdiff_t width, float fi
  */
 /* softmax output of a block summed shifted: y = e^(x - M) (p1 + p2), x - M a two-sum, the
  * power of two applied last (one rounding where y is subnormal) */
-static void fa_sm_cols_block_shifted_out_f32(const float *xs, float *ys, ptrdiff_t n, ptrdiff_t inner,
-                                             const float *Mo, const float *P1, const float *P2,
-                                             const ptrdiff_t *wv, int nv, int full)
+FA_INLINE void fa_sm_cols_block_shifted_out_f32(const float *xs, const unsigned char *mk, float *ys,
+                                                ptrdiff_t n, ptrdiff_t inner, const float *Mo,
+                                                const float *P1, const float *P2, const ptrdiff_t *wv,
+                                                int nv, int full, int HAS_MASK)
 {
     const ptrdiff_t L = FA_LANES_F32;
     fa_simd_f32 nM[FA_SM_COLS], p1[FA_SM_COLS], p2[FA_SM_COLS];
@@ -262,16 +277,20 @@ static void fa_sm_cols_block_shifted_out_f32(const float *xs, float *ys, ptrdiff
     for (ptrdiff_t r = 0; r < n; r++)
         for (int v = 0; v < nv; v++) {
             const ptrdiff_t at = r * inner + v * L;
-            fa_simd_f32 xv = full ? fa_loadu_f32(xs + at) : fa_sm_col_ld_f32(xs + at, wv[v], -INFINITY), e, nn;
+            fa_mask_f32 in;
+            fa_simd_f32 xv = fa_sm_col_ldm_f32(xs + at, HAS_MASK ? mk + at : NULL, wv[v], full, HAS_MASK, -INFINITY, &in), e, nn;
             fa_simd_f32 d = fa_sm_diff_f32(xv, nM[v], &e);
             fa_simd_f32 p = fa_sm_expf_parts(d, e, &nn);
             fa_simd_f32 out = fa_ldexp_neg_f32(fa_fmadd_f32(p, p1[v], fa_mul_f32(p, p2[v])), nn);
+            if (HAS_MASK)
+                out = fa_select_f32(in, out, fa_set1_f32(0.0f));
             if (full || wv[v] >= L) fa_storeu_f32(ys + at, out); else fa_store_tail_f32(ys + at, out, wv[v]);
         }
 }
 
-FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, float *ys, float *lse_out, float *sg,
-                                            ptrdiff_t n, ptrdiff_t inner, ptrdiff_t width, int op, int full)
+FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char *mk, float *ys,
+                                            float *lse_out, float *sg, ptrdiff_t n, ptrdiff_t inner,
+                                            ptrdiff_t width, int op, int full, int HAS_MASK)
 {
     const ptrdiff_t L = FA_LANES_F32, L64 = FA_LANES_F64;
     const int nv = full ? FA_SM_COLS : (int)((width + L - 1) / L);
@@ -287,7 +306,16 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, float *ys, float *l
             const float *p = xs + r * inner + v * L;
             if (full)                                   /* the next block's entries of this row */
                 __builtin_prefetch(p + FA_SM_BLOCK32, 0, 3);
-            fa_simd_f32 xv = full ? fa_loadu_f32(p) : fa_sm_col_ld_f32(p, wv[v], 0.0f);
+            fa_mask_f32 in;
+            fa_simd_f32 xv = fa_sm_col_ldm_f32(p, NULL, wv[v], full, 0, 0.0f, &in);
+            if (HAS_MASK) {                             /* left out: -inf for the max, 0 in the sum */
+                in = full || wv[v] >= L ? fa_load_mask_u8_f32(mk + (p - xs))
+                                        : fa_load_tail_mask_u8_f32(mk + (p - xs), wv[v]);
+                mx[v] = fa_max_f32(fa_select_f32(in, xv, fa_set1_f32(-INFINITY)), mx[v]);
+                if (op == FA_SM_OP_SOFTMAX)
+                    fa_kahan_add_f32(&t[v], &tc[v], fa_select_f32(in, fa_sm_expf_scaled(xv), zero));
+                continue;
+            }
             mx[v] = fa_max_f32(xv, mx[v]);
             if (op == FA_SM_OP_SOFTMAX)
                 fa_kahan_add_f32(&t[v], &tc[v], fa_sm_expf_scaled(xv));
@@ -318,12 +346,13 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, float *ys, float *l
             nM[v] = fa_neg_f32(fa_select_f32(fa_cmpeq_f32(mx[v], fa_set1_f32(-INFINITY)), zero, mx[v]));
         for (ptrdiff_t r = 0; r < n; r++)
             for (int v = 0; v < nv; v++) {
-                const float *p = xs + r * inner + v * L;
-                fa_simd_f32 xv = full ? fa_loadu_f32(p) : fa_sm_col_ld_f32(p, wv[v], -INFINITY), e;
+                const ptrdiff_t at = r * inner + v * L;
+                fa_mask_f32 in;
+                fa_simd_f32 xv = fa_sm_col_ldm_f32(xs + at, HAS_MASK ? mk + at : NULL, wv[v], full, HAS_MASK, -INFINITY, &in), e;
                 fa_simd_f32 d = fa_sm_diff_f32(xv, nM[v], &e);
-                fa_mask_f32 at = fa_cmpeq_f32(d, zero);
-                fa_kahan_add_f32(&t[v], &tc[v], fa_select_f32(at, zero, fa_sm_expf_full(d, e)));
-                c[v] = fa_mask_add_f32(at, c[v], one);
+                fa_mask_f32 top = fa_cmpeq_f32(d, zero);
+                fa_kahan_add_f32(&t[v], &tc[v], fa_select_f32(top, zero, fa_sm_expf_full(d, e)));
+                c[v] = fa_mask_add_f32(top, c[v], one);
             }
     }
     /* the column constants, once per block in float64 lanes; lanes past the block get
@@ -370,7 +399,7 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, float *ys, float *l
             if (cancel && Mo[k] < 0.0f && fabs((double)P1[k] + (double)P2[k]) < 1.0) {
                 fa_sm_stats st = {Mo[k], To[k], Co[k], 0.0};
                 double sgn = 1.0;
-                v = (float)fa_sm_lse_value_f32(&st, xs + k, n, inner, NULL, NULL, &sgn);
+                v = (float)fa_sm_lse_value_f32(&st, xs + k, n, inner, HAS_MASK ? mk + k : NULL, NULL, &sgn);
                 sign = (float)sgn;
             }
             lse_out[k] = v;
@@ -379,7 +408,7 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, float *ys, float *l
         return 1;
     }
     if (op == FA_SM_OP_SOFTMAX && shifted) {
-        fa_sm_cols_block_shifted_out_f32(xs, ys, n, inner, Mo, P1, P2, wv, nv, full);
+        fa_sm_cols_block_shifted_out_f32(xs, mk, ys, n, inner, Mo, P1, P2, wv, nv, full, HAS_MASK);
         return 1;
     }
     fa_simd_f32 Mv[FA_SM_COLS], p1[FA_SM_COLS], p2[FA_SM_COLS];
@@ -394,49 +423,61 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, float *ys, float *l
             const ptrdiff_t at = r * inner + v * L;
             if (full)                                   /* the next block's outputs of this row */
                 __builtin_prefetch(ys + at + FA_SM_BLOCK32, 1, 3);
-            fa_simd_f32 xv = full ? fa_loadu_f32(xs + at) : fa_sm_col_ld_f32(xs + at, wv[v], 0.0f), out, nn;
+            fa_mask_f32 in;
+            fa_simd_f32 xv = fa_sm_col_ldm_f32(xs + at, HAS_MASK ? mk + at : NULL, wv[v], full, HAS_MASK, 0.0f, &in), out, nn;
             if (op == FA_SM_OP_LOG_SOFTMAX) {
                 out = fa_sub_f32(fa_sub_f32(xv, Mv[v]), p1[v]);
+                if (HAS_MASK) out = fa_select_f32(in, out, fa_set1_f32(-INFINITY));
             } else {
                 fa_simd_f32 p = fa_sm_expf_poly(fa_sm_expf_reduce(fa_max_f32(low, xv), &nn));
                 out = fa_ldexp_neg_f32(fa_fmadd_f32(p, p1[v], fa_mul_f32(p, p2[v])), nn);
+                if (HAS_MASK) out = fa_select_f32(in, out, fa_set1_f32(0.0f));
             }
             if (full || wv[v] >= L) fa_storeu_f32(ys + at, out); else fa_store_tail_f32(ys + at, out, wv[v]);
         }
     return 1;
 }
 
-static int fa_sm_cols_block_abs_f32(const float *xs, float *ys, float *lse_out, float *sg, ptrdiff_t n,
-                                    ptrdiff_t inner, ptrdiff_t width, int op)
+static int fa_sm_cols_block_abs_f32(const float *xs, const unsigned char *mk, float *ys, float *lse_out,
+                                    float *sg, ptrdiff_t n, ptrdiff_t inner, ptrdiff_t width, int op)
 {
-    if (width == FA_SM_BLOCK32) {
-        if (op == FA_SM_OP_SOFTMAX) return fa_sm_cols_block_abs_body_f32(xs, ys, lse_out, sg, n, inner, width, FA_SM_OP_SOFTMAX, 1);
-        if (op == FA_SM_OP_LOG_SOFTMAX) return fa_sm_cols_block_abs_body_f32(xs, ys, lse_out, sg, n, inner, width, FA_SM_OP_LOG_SOFTMAX, 1);
-        return fa_sm_cols_block_abs_body_f32(xs, ys, lse_out, sg, n, inner, width, FA_SM_OP_LSE, 1);
+#define FA__BODY(OP, FULL, MASK) fa_sm_cols_block_abs_body_f32(xs, mk, ys, lse_out, sg, n, inner, width, OP, FULL, MASK)
+    if (width == FA_SM_BLOCK32 && !mk) {
+        if (op == FA_SM_OP_SOFTMAX) return FA__BODY(FA_SM_OP_SOFTMAX, 1, 0);
+        if (op == FA_SM_OP_LOG_SOFTMAX) return FA__BODY(FA_SM_OP_LOG_SOFTMAX, 1, 0);
+        return FA__BODY(FA_SM_OP_LSE, 1, 0);
     }
-    return fa_sm_cols_block_abs_body_f32(xs, ys, lse_out, sg, n, inner, width, op, 0);
+    if (width == FA_SM_BLOCK32) {
+        if (op == FA_SM_OP_SOFTMAX) return FA__BODY(FA_SM_OP_SOFTMAX, 1, 1);
+        if (op == FA_SM_OP_LOG_SOFTMAX) return FA__BODY(FA_SM_OP_LOG_SOFTMAX, 1, 1);
+        return FA__BODY(FA_SM_OP_LSE, 1, 1);
+    }
+    return mk ? FA__BODY(op, 0, 1) : FA__BODY(op, 0, 0);
+#undef FA__BODY
 }
 
 FA_SM_DEFINE_COLS(f32)
 FA_SM_DEFINE_COLS(f64)
 
-/* float32 columns without mask: each block through fa_sm_cols_block_abs_f32; a block it
+/* float32 columns without weights (where= or not): each block through fa_sm_cols_block_abs_f32; a block it
  * declines (softmax maxima beyond [-80, 64], NaN, +inf, all -inf columns) through the
  * float64-lane code of the masked columns (exact differences, specials per docs/SPEC.md). */
 static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t outer, ptrdiff_t n,
-                                ptrdiff_t inner, ptrdiff_t cols, int op)
+                                ptrdiff_t inner, ptrdiff_t cols, const unsigned char *mk, int op)
 {
     for (ptrdiff_t o = 0; o < outer; o++) {
         const float *xs = x + o * n * inner;
+        const unsigned char *ms = mk ? mk + o * n * inner + 0 : NULL;
         for (ptrdiff_t j = 0; j < cols; j += FA_SM_BLOCK32) {
             const ptrdiff_t width = cols - j < FA_SM_BLOCK32 ? cols - j : FA_SM_BLOCK32;
             float *ls = y + o * inner + j, *ss = sg ? sg + o * inner + j : NULL;
-            if (fa_sm_cols_block_abs_f32(xs + j, y + o * n * inner + j, ls, ss, n, inner, width, op))
+            const unsigned char *mj = ms ? ms + j : NULL;
+            if (fa_sm_cols_block_abs_f32(xs + j, mj, y + o * n * inner + j, ls, ss, n, inner, width, op))
                 continue;
             if (op == FA_SM_OP_LSE)
-                fa_sm_lse_cols_f32(xs + j, ls, 1, n, inner, width, NULL, NULL, ss);
+                fa_sm_lse_cols_f32(xs + j, ls, 1, n, inner, width, mj, NULL, ss);
             else
-                fa_sm_cols_f32(xs + j, y + o * n * inner + j, 1, n, inner, width, NULL, op);
+                fa_sm_cols_f32(xs + j, y + o * n * inner + j, 1, n, inner, width, mj, op);
         }
     }
 }

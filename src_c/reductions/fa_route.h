@@ -7,6 +7,7 @@
 #define FA_ROUTE_H
 
 /* ---- the kernels in the dispatch table ---- */
+/* columns without weights, a mask or NULL */
 #define FA_SM_COLS_FAST_f32 fa_sm_cols_fast_f32
 /* log_softmax rows (inner == 1; a mask or NULL), each row's output inside the next row's
  * statistics */
@@ -17,9 +18,9 @@
 #define FA_SM_SOFTMAX_ROWS_FAST_f64(x, y, rows, n) 0
 #define FA_SM_LOG_ROWS_FAST_f64 fa_sm64_log_softmax_rows
 /* float64 columns: no separate fast path, the generic code */
-#define FA_SM_COLS_FAST_f64(x, y, sg, outer, n, inner, cols, op)                                  \
-    ((op) == FA_SM_OP_LSE ? fa_sm_lse_cols_f64(x, y, outer, n, inner, cols, NULL, NULL, sg)        \
-               : fa_sm_cols_f64(x, y, outer, n, inner, cols, NULL, op))
+#define FA_SM_COLS_FAST_f64(x, y, sg, outer, n, inner, cols, mk, op)                              \
+    ((op) == FA_SM_OP_LSE ? fa_sm_lse_cols_f64(x, y, outer, n, inner, cols, mk, NULL, sg)          \
+               : fa_sm_cols_f64(x, y, outer, n, inner, cols, mk, op))
 /* the dispatch-table kernels NAME_T and LOG_NAME_T (signature fa_axis_T_fn) of one
  * implementation IMPL_T(x, y, outer, n, inner, o, LOG): softmax and log_softmax, and their
  * gradients (reductions/fa_grad_rows.h) */
@@ -39,8 +40,7 @@ static void fa_sm_rowwise_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_
     const unsigned char *mk = o ? o->mask : NULL;                                                 \
     const ptrdiff_t cols = o && o->cols ? o->cols : inner;                                        \
     if (n <= 0 || outer <= 0 || inner <= 0) return;                                              \
-    if (inner > 1 && !mk) FA_SM_COLS_FAST_##T(x, y, NULL, outer, n, inner, cols, LOG);           \
-    else if (inner > 1) fa_sm_cols_##T(x, y, outer, n, inner, cols, mk, LOG);                     \
+    if (inner > 1) FA_SM_COLS_FAST_##T(x, y, NULL, outer, n, inner, cols, mk, LOG);              \
     else if (LOG && FA_SM_LOG_ROWS_FAST_##T(x, mk, y, outer, n)) { /* done */ }                   \
     else if (!LOG && !mk && FA_SM_SOFTMAX_ROWS_FAST_##T(x, y, outer, n)) { /* done */ }           \
     else if (mk) fa_sm_rows_##T(x, y, outer, n, mk, LOG, 1);                                      \
@@ -62,7 +62,7 @@ static void fa_k_logsumexp_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff
         }                                                                                         \
         return;                                                                                   \
     }                                                                                             \
-    if (inner > 1 && !mk && !b) FA_SM_COLS_FAST_##T(x, y, sg, outer, n, inner, cols, FA_SM_OP_LSE); \
+    if (inner > 1 && !b) FA_SM_COLS_FAST_##T(x, y, sg, outer, n, inner, cols, mk, FA_SM_OP_LSE); \
     else if (inner > 1) fa_sm_lse_cols_##T(x, y, outer, n, inner, cols, mk, b, sg);               \
     else if (!mk && !b) fa_sm_lse_rows_##T(x, y, outer, n, NULL, NULL, sg, 0, 0);                 \
     else if (!b) fa_sm_lse_rows_##T(x, y, outer, n, mk, NULL, sg, 1, 0);                          \
