@@ -260,6 +260,47 @@ FA_INLINE fa_simd_f32 fa_sm_col_ldm_f32(const float *p, const unsigned char *m, 
  * Otherwise returns 0 having written nothing, and the block takes the exact-difference path.
  * op as fa_sm_cols_fast_f32.  full: width == FA_SM_BLOCK32 (the loops unrolled, in registers).
  */
+/* logsumexp of a float32 block's columns in the float32 tier of fa_lse_exact.h (the unshifted
+ * sum of e^x as anchored double pairs, fa_lse_pair_step), one float64 lane per column, so a
+ * block of cancelling columns (normalised log-probabilities along axis 0) is summed in
+ * vector lanes instead of column by column.  *ok[k] = 1 with v[k] set where the column's
+ * sum is good (below 4 once the anchor is off, finite) and the tier's bound holds
+ * (|v| >= 2^24 delta(n) + delta(n), delta of fa_lse_pair_delta: one lane holds n terms);
+ * the other columns are left to fa_sm_lse_value_f32 (the double-double pass). */
+static void fa_sm_cols_block_lse_pair_f32(const float *xs, const unsigned char *mk, ptrdiff_t n,
+                                          ptrdiff_t inner, ptrdiff_t width, int HAS_MASK, double *v,
+                                          unsigned char *ok)
+{
+    enum { NV = FA_SM_BLOCK32 / FA_LANES_F64 };
+    const ptrdiff_t L = FA_LANES_F64;
+    const int nv = (int)((width + L - 1) / L);
+    const fa_simd_f64 anchor = fa_set1_f64(FA_LSE_PAIR_ANCHOR), zero = fa_set1_f64(0.0);
+    fa_simd_f64 ah[NV], al[NV];
+    for (int j = 0; j < NV; j++) {
+        ah[j] = anchor;
+        al[j] = zero;
+    }
+    for (ptrdiff_t r = 0; r < n; r++)
+        for (int j = 0; j < nv; j++) {
+            const ptrdiff_t at = r * inner + j * L, w = width - j * L;
+            fa_simd_f64 x = w >= L ? fa_loadu_f32_as_f64(xs + at) : fa_load_tail_f32_as_f64(xs + at, w, -INFINITY);
+            if (HAS_MASK)
+                x = fa_select_f64(w >= L ? fa_load_mask_u8_f64(mk + at) : fa_load_tail_mask_u8_f64(mk + at, w),
+                                  x, fa_set1_f64(-INFINITY));
+            fa_lse_pair_step(x, &ah[j], &al[j]);
+        }
+    double H[FA_SM_BLOCK32], E[FA_SM_BLOCK32];
+    for (int j = 0; j < nv; j++) {
+        fa_storeu_f64(H + j * L, fa_sub_f64(ah[j], anchor));   /* exact: ah in [A, 2A] */
+        fa_storeu_f64(E + j * L, al[j]);
+    }
+    const double delta = fa_lse_pair_delta(n);
+    for (ptrdiff_t k = 0; k < width; k++) {
+        double hi = H[k] + E[k], lo = E[k] - (hi - H[k]), sign;
+        ok[k] = hi + lo < 4.0 && fa_lse_from_exact(hi, lo, &v[k], &sign) && fabs(v[k]) >= 0x1p24 * delta + delta;
+    }
+}
+
 /* softmax output of a block summed shifted: y = e^(x - M) (p1 + p2), x - M a two-sum, the
  * power of two applied last (one rounding where y is subnormal) */
 FA_INLINE void fa_sm_cols_block_shifted_out_f32(const float *xs, const unsigned char *mk, float *ys,
@@ -394,9 +435,15 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
         fa_storeu_f64_as_f32(P2 + k, fa_sub_f64(f, fa_loadu_f32_as_f64(P1 + k)));
     }
     if (op == FA_SM_OP_LSE) {                           /* every column is valid: write the results */
+        double vpair[FA_SM_BLOCK32];
+        unsigned char pair_ok[FA_SM_BLOCK32];
+        if (cancel)
+            fa_sm_cols_block_lse_pair_f32(xs, mk, n, inner, width, HAS_MASK, vpair, pair_ok);
         for (ptrdiff_t k = 0; k < width; k++) {
             float v = P1[k], sign = 1.0f;
-            if (cancel && Mo[k] < 0.0f && fabs((double)P1[k] + (double)P2[k]) < 1.0) {
+            if (cancel && Mo[k] < 0.0f && fabs((double)P1[k] + (double)P2[k]) < 1.0 && pair_ok[k]) {
+                v = (float)vpair[k];
+            } else if (cancel && Mo[k] < 0.0f && fabs((double)P1[k] + (double)P2[k]) < 1.0) {
                 fa_sm_stats st = {Mo[k], To[k], Co[k], 0.0};
                 double sgn = 1.0;
                 v = (float)fa_sm_lse_value_f32(&st, xs + k, n, inner, HAS_MASK ? mk + k : NULL, NULL, &sgn);
