@@ -120,6 +120,9 @@ static void fa_sm_col_stats_##T(const fa_scalar_##T *x, const unsigned char *mk,
         }                                                                                         \
         for (ptrdiff_t r = r0; r < r1; r++)                                                       \
             for (int v = 0; v < nv; v++) {                                                        \
+                /* the next block's entries of this row (rows are inner apart: too far for   \
+                 * the hardware prefetchers); a hint, harmless past the array */              \
+                __builtin_prefetch(x + r * inner + v * L + FA_SM_BLOCK, 0, 3);                    \
                 fa_simd_f64 e = fa_sm_col_load_##T(x, mk, b, r * inner + v * L, wv[v], &w, &in, HAS_MASK, HAS_B); \
                 mx[v] = fa_max_f64(e, mx[v]);                                                     \
             }                                                                                     \
