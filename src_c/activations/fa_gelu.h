@@ -186,38 +186,75 @@ FA_INLINE fa_simd_f64 fa_gelu_grad_v_f64w(fa_simd_f64 x, fa_simd_f64 g, const fa
     return y;
 }
 
-/* FMA variants (avx2, avx512): gelu_grad in float32 lanes, from the forward's pieces
- * (fa_half_erfcx_gauss_f32: E = erfcx(a/sqrt2)/2 to 2^-22.6 and G = e^(-a^2/2) = 2^n (1 + m)
- * with the exact square), a = |x| clamped to 13 (G normal: -a^2/2 >= -84.5):
- *   B = E - a k, k = 1/sqrt(2 pi) as the float32 pair kh + kl (two FMAs);
- *   G B = (B + B m) 2^n;  gelu' = G B (x < 0), 1 - G B (x >= 0; G B <= 1/2).
- * B cancels towards the root x0 = -0.75179 (E/|B| amplifies E's error: 45x at the registry's
- * `ill` edges, 1.7x at x = -0.376 and -1.5), so on [2 x0h, x0h/2] = [-1.5036, -0.3759]
- * gelu' = d R(u) instead (fa_grad_near_root_f32; R of degree 10 fitted relative, 2^-31.6:
- * python tools/fit/fit_grad_root_f32.py gelu), which keeps its relative accuracy through the
- * root: the `ill` interval is not needed in float32 any more.
+/* FMA variants (avx2, avx512): gelu_grad in float32 lanes, a = |x| clamped to 13:
+ *   gelu' = G B (x < 0), 1 - G B (x >= 0; G B <= 1/2),  G = e^(-a^2/2) = 2^n (1 + m),
+ *   B(a) = erfcx(a/sqrt2)/2 - a/sqrt(2 pi)  (root a0 = 0.75179 = -x0),
+ * B from 16 piecewise polynomials (no division, no erfcx, no near-root path of its own):
+ * j = bits(a + 1) >> 21 mod 16 (quarter binades of a + 1 in [1, 16)), one 16-entry lookup
+ * per coefficient (fa_lut16_f32: one vpermps on AVX-512, two and a blend on AVX2),
+ * u = a - c_j (c_j the interval's midpoint), R = c0h + (c0l + u Q(u)) of degree 6 fitted
+ * relative (2^-29.35 over every interval: python tools/fit/fit_gelu_grad_lut_f32.py).
+ * On the two intervals around the root (a + 1 in [1.5, 2): a in [0.5, 1)) R is fitted to
+ * B/(a - a0) and B = (dh + dl) R, dh = a - a0h exact by Sterbenz, dl = x0l, the product
+ * G (dh + dl) R formed as fma(rg, dh, rg dl), rg = R + R m (one rounding for d: B keeps its
+ * relative accuracy through the root, so the registry's `ill` interval is not needed in
+ * float32); elsewhere d = 1 and B = R.  G with the exact square (-a^2/2 = z + zlo by an
+ * FMA two-product, zlo into the exp's reduced argument) as fa_half_erfcx_gauss_f32 does.
  * x < -13 (G B g may still be normal for a large g, down to a ~ 19.6) and -inf: the rare
- * path, the float64 kernel rounded once.  f'(+inf) = 1, f'(-inf) = -0.0 (0 g).
- * Measured max (avx2 = avx512): 2.03 ULP against mpmath (tests/test_gradients.py's sweep, 9699
- * points, g = 1), 1.58 inside `ill`; 3.07 ULP at x = -0.3286 against the float64 kernel over
- * 4e6 random float32 in [-14, 4] (elsewhere below 2.8), registry bound 4.  About 1.15-1.4x
- * faster than the double-lane evaluation above, which scalar and sse2 keep. */
+ * path, the float64 kernel rounded once.  f'(+inf) = 1, f'(-inf) = -0.0 (0 g), NaN kept
+ * (u is NaN whatever the lookup returns).
+ * Measured max (avx2 = avx512, bit for bit): 2.19 ULP at x = -0.9194 over every 64th
+ * float32 of [-20, 20] against the float64 kernel (grad_f32_sweep.py --step 64), 2.22 ULP at -0.5137
+ * over every 16th of [-100, 100] (the earlier erfcx + near-root kernel: 3.42 ULP at x = -0.3267),
+ * registry bound 4.  2^20 inputs, 1 thread, Zen 4 (median of 15): avx512 1174 -> 670 us,
+ * avx2 1737 -> 1400 us against the erfcx (division, degree-11 polynomial) + degree-10
+ * near-root kernel: ~22 FMA-class operations per vector instead of ~49. */
 #if FA_HAVE_FMA
-static const float fa_gelu_grad_root_c_f32[12] = {
-    0x1.b9d990p-2f, -0x1.56e25ep-27f, 0x1.8d9a94p-2f, -0x1.2a2ef6p-6f, -0x1.d2fa30p-4f, -0x1.e40768p-7f,
-    0x1.3e2f4cp-6f, 0x1.2953ccp-8f, -0x1.251802p-9f, -0x1.8138a0p-11f, 0x1.90c552p-13f, 0x1.75a28cp-14f};
+static const float fa_gelu_grad_lut_f32[9][16] __attribute__((aligned(64))) = {  /* center, c0h, c0l, c1..c6 */
+    {0x1.400000p+0f, 0x1.c00000p+0f, 0x1.200000p+1f, 0x1.600000p+1f, 0x1.c00000p+1f, 0x1.200000p+2f, 0x1.600000p+2f, 0x1.a00000p+2f,
+     0x1.000000p+3f, 0x1.400000p+3f, 0x1.800000p+3f, 0x1.c00000p+3f, 0x1.000000p-3f, 0x1.800000p-2f, 0x1.400000p-1f, 0x1.c00000p-1f},
+    {-0x1.1258fap-2f, -0x1.069d1ap-1f, -0x1.7ce966p-1f, -0x1.eec798p-1f, -0x1.4a3a5ap+0f, -0x1.b5df30p+0f, -0x1.0fd9fcp+1f, -0x1.443cecp+1f,
+     -0x1.923aaep+1f, -0x1.f996dap+1f, -0x1.304642p+2f, -0x1.63a342p+2f, 0x1.9d9ea2p-2f, 0x1.d70acep-3f, -0x1.2ae410p-1f, -0x1.1fff1ap-1f},
+    {0x1.ed37b0p-27f, 0x1.d8ca58p-27f, -0x1.447394p-28f, -0x1.03125cp-27f, 0x1.8de716p-25f, -0x1.a299aap-25f, 0x1.e18bacp-28f, 0x1.5e93d4p-25f,
+     0x1.16b5dap-24f, 0x1.ef8960p-27f, -0x1.a76fd6p-23f, 0x1.afa5e0p-23f, -0x1.90b010p-27f, -0x1.29d830p-28f, 0x1.7e880cp-28f, -0x1.3a7e06p-26f},
+    {-0x1.04d48ep-1f, -0x1.e51942p-2f, -0x1.cf050cp-2f, -0x1.c0e9b6p-2f, -0x1.b3e48cp-2f, -0x1.aa4280p-2f, -0x1.a4dd1ep-2f, -0x1.a191c8p-2f,
+     -0x1.9e9f34p-2f, -0x1.9c7c38p-2f, -0x1.9b4bf2p-2f, -0x1.9a91eep-2f, -0x1.7b7960p-1f, -0x1.4fa202p-1f, 0x1.842b10p-4f, 0x1.38c24ep-4f},
+    {0x1.7b79e2p-5f, 0x1.bd45eap-6f, 0x1.15aa74p-6f, 0x1.6c5e42p-7f, 0x1.a29f24p-8f, 0x1.bfbaecp-9f, 0x1.07e3eap-9f, 0x1.4ea500p-10f,
+     0x1.762608p-11f, 0x1.8af2a4p-12f, 0x1.d0fbf4p-13f, 0x1.27e872p-13f, 0x1.a4e15ap-3f, 0x1.222f22p-3f, -0x1.5caae2p-5f, -0x1.03efccp-5f},
+    {-0x1.1f318cp-6f, -0x1.29595ep-7f, -0x1.49c6b2p-8f, -0x1.839790p-9f, -0x1.7e7ab0p-10f, -0x1.55abf6p-11f, -0x1.57f77ep-12f, -0x1.7b46d0p-13f,
+     -0x1.6192e8p-14f, -0x1.30c06ep-15f, -0x1.2eabfep-16f, -0x1.4d06a6p-17f, -0x1.b02edap-4f, -0x1.15c9fap-4f, 0x1.1a648cp-6f, 0x1.89ad24p-7f},
+    {0x1.8fdb0cp-8f, 0x1.7236f2p-9f, 0x1.70a448p-10f, 0x1.87a0aep-11f, 0x1.4f99bep-12f, 0x1.fa4280p-14f, 0x1.b64346p-15f, 0x1.a6900cp-16f,
+     0x1.499bcep-17f, 0x1.d0256cp-19f, 0x1.845e68p-20f, 0x1.70157ep-21f, 0x1.89ede6p-5f, 0x1.dc3efep-6f, -0x1.a434a0p-8f, -0x1.13c914p-8f},
+    {-0x1.060ab6p-9f, -0x1.bb558cp-11f, -0x1.7f8a62p-12f, -0x1.72bc0cp-13f, -0x1.20a61ap-14f, -0x1.761d4ep-16f, -0x1.162978p-17f, -0x1.e4ad58p-19f,
+     -0x1.32397ap-20f, -0x1.38bcfep-22f, -0x1.537092p-24f, -0x1.ce3360p-27f, -0x1.43d144p-6f, -0x1.747772p-7f, 0x1.260d22p-9f, 0x1.5e49d6p-10f},
+    {0x1.46b3f4p-11f, 0x1.cf3b2ep-13f, 0x1.a83beep-14f, 0x1.720e6cp-15f, 0x1.df44e8p-17f, 0x1.000268p-18f, 0x1.4f5e7cp-20f, 0x1.ddf858p-22f,
+     0x1.217954p-23f, 0x1.326f66p-25f, 0x1.b2f870p-27f, 0x1.917d4cp-28f, 0x1.da9d64p-8f, 0x1.0585d2p-8f, -0x1.7cfb50p-11f, -0x1.cad3dep-12f},
+};
 #define FA_GELU_GRAD_ROOT_HI_F32 (-0x1.80ead2p-1f)      /* gelu' root -0.75179152469356445746 */
 #define FA_GELU_GRAD_ROOT_LO_F32 0x1.a03fd4p-27f
 FA_INLINE fa_simd_f32 fa_gelu_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
 {
-    fa_simd_f32 n, m;
+    const float (*c)[16] = fa_gelu_grad_lut_f32;
     fa_simd_f32 a = fa_min_f32(fa_set1_f32(13.0f), fa_abs_f32(x));            /* NaN kept */
-    fa_simd_f32 e = fa_half_erfcx_gauss_f32(a, &n, &m);
-    fa_simd_f32 b = fa_fnmadd_f32(a, fa_set1_f32(0x1.988454p-2f), e);          /* 1/sqrt(2 pi): kh */
-    b = fa_fnmadd_f32(a, fa_set1_f32(-0x1.857936p-27f), b);                    /* kl */
-    fa_simd_f32 gb = fa_mul_f32(fa_fmadd_f32(b, m, b), fa_pow2i_f32(n));
+    fa_simd_f32 w = fa_add_f32(a, fa_set1_f32(1.0f));
+    fa_simd_f32 j = fa_bits_srl_f32(w, 21);                                    /* low 4 bits: interval */
+    fa_simd_f32 u = fa_sub_f32(a, fa_lut16_f32(c[0], j));
+    fa_simd_f32 q = fa_fmadd_f32(fa_lut16_f32(c[8], j), u, fa_lut16_f32(c[7], j));
+    for (int k = 6; k >= 3; k--)
+        q = fa_fmadd_f32(q, u, fa_lut16_f32(c[k], j));
+    fa_simd_f32 r = fa_add_f32(fa_lut16_f32(c[1], j), fa_fmadd_f32(q, u, fa_lut16_f32(c[2], j)));
+    /* the two intervals around the root (w in [1.5, 2): a in [0.5, 1)): B = d R, d = a - a0 */
+    fa_mask_f32 near = fa_mask_and_f32(fa_cmpge_f32(w, fa_set1_f32(1.5f)), fa_cmplt_f32(w, fa_set1_f32(2.0f)));
+    fa_simd_f32 dh = fa_select_f32(near, fa_sub_f32(a, fa_set1_f32(-FA_GELU_GRAD_ROOT_HI_F32)), fa_set1_f32(1.0f));
+    fa_simd_f32 dl = fa_select_f32(near, fa_set1_f32(FA_GELU_GRAD_ROOT_LO_F32), fa_set1_f32(0.0f));
+    /* G = e^(-a^2/2) = 2^n (1 + m), -a^2/2 = z + zlo exactly */
+    fa_simd_f32 n, s, nha = fa_mul_f32(a, fa_set1_f32(-0.5f));
+    fa_simd_f32 z = fa_mul_f32(a, nha);
+    fa_simd_f32 zlo = fa_fmsub_f32(a, nha, z);
+    fa_simd_f32 m = fa_expm1_reduced_f32(fa_add_f32(fa_exp_reduce_f32(z, &n, &s), zlo));
+    fa_simd_f32 rg = fa_fmadd_f32(r, m, r);
+    fa_simd_f32 gb = fa_mul_f32(fa_fmadd_f32(rg, dh, fa_mul_f32(rg, dl)), fa_pow2i_f32(n));
     fa_simd_f32 y = fa_select_f32(fa_cmplt_f32(x, fa_set1_f32(0.0f)), gb, fa_sub_f32(fa_set1_f32(1.0f), gb));
-    y = fa_grad_near_root_f32(y, x, FA_GELU_GRAD_ROOT_HI_F32, FA_GELU_GRAD_ROOT_LO_F32, fa_gelu_grad_root_c_f32, 12);
     y = fa_mul_f32(y, g);
     return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-13.0f)), y, x, g, p, fa_gelu_grad_v_f64);
 }

@@ -1,6 +1,6 @@
-"""Near-root polynomials of the float32 gelu and mish gradients (the tables
-fa_gelu_grad_root_c_f32 in src_c/activations/fa_gelu.h and fa_mish_grad_root_c_f32 in
-fa_softplus.h, evaluated by fa_grad_near_root_f32 in src_c/kernels/fa_map.h).
+"""Near-root polynomials of the float32 mish gradient (the table fa_mish_grad_root_c_f32 in
+fa_softplus.h, evaluated by fa_grad_near_root_f32 in src_c/kernels/fa_map.h); gelu's is kept
+for comparison (its kernel now takes the piecewise tables of fit_gelu_grad_lut_f32.py).
 
 f'(x) has a simple root x0 (gelu: -0.75179, mish: -1.19240) where the general formula's
 bracket cancels.  Near it the kernels take f'(x) = d R(u): x0 = x0h + x0l (x0h the float32
@@ -14,7 +14,7 @@ the error of the float32 evaluation d R(u) (Horner with FMA emulated in double) 
 97th float32 of the interval against mpmath.  --lo / --hi try another interval (outside
 Sterbenz's range u is rounded once, which is harmless away from the root).
 
-    python tools/fit/fit_grad_root_f32.py gelu      # degree 10: 2^-31.6, ~10 s
+    python tools/fit/fit_grad_root_f32.py gelu      # degree 10: 2^-31.6, ~10 s (no table to compare)
     python tools/fit/fit_grad_root_f32.py mish      # degree 11: 2^-29.1
 """
 import argparse
@@ -37,7 +37,7 @@ def mish_grad(x):
 
 
 FUNCS = {"gelu": (gelu_grad, -0.75, 10), "mish": (mish_grad, -1.19, 11)}
-HEADERS = {"gelu": "fa_gelu.h", "mish": "fa_softplus.h"}
+HEADERS = {"mish": "fa_softplus.h"}     # gelu's float32 gradient uses fit_gelu_grad_lut_f32.py now
 
 
 def fit(name, degree, lo=None, hi=None, nodes=2000):
@@ -89,7 +89,7 @@ def main():
     print(f"interval x in [{lo!r}, {hi!r}], degree {degree}; fit (rounded coefficients, on the nodes): "
           f"{log2s(mp.mpf(err))} relative")
     print("coefficients (c0h, c0l, c1, ...):", ", ".join(float(np.float32(v)).hex() + "f" for v in c))
-    if a.lo is None and a.hi is None and degree == FUNCS[a.name][2]:
+    if a.lo is None and a.hi is None and degree == FUNCS[a.name][2] and a.name in HEADERS:
         compare("fa_%s_grad_root_c_f32" % a.name, c_array(header(HEADERS[a.name]), "fa_%s_grad_root_c_f32" % a.name),
                 list(c), f32=True)
     # every float32 of the interval, through the float32 evaluation d R(u)
