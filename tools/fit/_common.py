@@ -139,6 +139,17 @@ def lawson_round_f32(A, y, weight, order, iters=120):
     return fixed, float(np.max(np.abs(A @ fixed - y) * weight))
 
 
+def fit_f32_pair_head(A, y, w):
+    """Weighted Lawson fit of y on the columns of A, its constant term kept as a float32 pair
+    (c0h, c0l) and the other coefficients re-fitted rounded to float32 with that pair fixed:
+    (coefficients [c0h, c0l, c1, ...], the rounded fit's weighted error)."""
+    c0 = float(lawson(A, y, w)[0][0])
+    c0h = float(np.float32(c0))
+    c0l = float(np.float32(c0 - c0h))
+    cf, err = lawson_round_f32(A[:, 1:], y - (c0h + c0l), w, order=list(range(A.shape[1] - 1)))
+    return np.concatenate([[c0h, c0l], cf]), err
+
+
 def cheb_interp(g, a, b, deg, center=0):
     """Interpolate g at deg+1 Chebyshev roots of [a, b] in mpmath, in powers of (x - center);
     returns mpf coefficients, ascending."""

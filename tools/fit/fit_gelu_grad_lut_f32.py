@@ -23,7 +23,7 @@ import argparse
 import mpmath as mp
 import numpy as np
 
-from _common import c_array, header, lawson, lawson_round_f32
+from _common import c_array, fit_f32_pair_head, header
 
 mp.mp.dps = 40
 K = 1 / mp.sqrt(2 * mp.pi)
@@ -75,11 +75,7 @@ def main():
         u = np.array([float(v) - c for v in nodes])
         A = np.vander(u, deg + 1, increasing=True)
         w = 1 / np.abs(y)
-        c0 = float(lawson(A, y, w)[0][0])
-        c0h = float(np.float32(c0))
-        c0l = float(np.float32(c0 - c0h))
-        cf, err = lawson_round_f32(A[:, 1:], y - (c0h + c0l), w, order=list(range(deg)))
-        coef[:, j] = np.concatenate([[c0h, c0l], cf])
+        coef[:, j], err = fit_f32_pair_head(A, y, w)
         cen[j] = c
         worst = max(worst, err)
         print(f"j={j:2d} a in [{lo:.4f}, {hi:.4f}) root={int(root[j])} fit 2^{np.log2(err):.2f}")

@@ -22,7 +22,7 @@ import argparse
 import mpmath as mp
 import numpy as np
 
-from _common import c_array, compare, header, lawson, lawson_round_f32, log2s
+from _common import c_array, compare, fit_f32_pair_head, header, log2s
 
 mp.mp.dps = 40
 
@@ -52,12 +52,8 @@ def fit(name, degree, lo=None, hi=None, nodes=2000):
     uf = np.array([float(u) for u in us])
     A = np.vander(uf, degree + 1, increasing=True)
     w = 1 / np.abs(target)
-    c0 = float(lawson(A, target, w)[0][0])
-    c0h = float(np.float32(c0))
-    c0l = float(np.float32(c0 - c0h))
-    c, _ = lawson_round_f32(A[:, 1:], target - (c0h + c0l), w, order=list(range(degree)))
-    c = np.concatenate([[c0h, c0l], c])
-    err = float(np.max(np.abs(A[:, 1:] @ c[2:] + c0h + c0l - target) * w))
+    c, _ = fit_f32_pair_head(A, target, w)
+    err = float(np.max(np.abs(A[:, 1:] @ c[2:] + c[0] + c[1] - target) * w))
     return x0, x0h, x0l, lo, hi, c, err
 
 
