@@ -375,15 +375,9 @@ FA_INLINE fa_simd_f64 fa_exp_pair_f64(fa_simd_f64 z, fa_simd_f64 *lo)
 #define FA_EXP_PAIR_REL_ERR 0x1p-56   /* fa_exp_pair_f64's relative error bound, every variant */
 
 /* ---- exp variants of the reductions (src_c/reductions/: names fa_sm_*) --------------------
- * float64-accuracy e^d on lanes, e^(x - m) with x - m as a two-sum fed in as the low part,
+ * e^(x - m) on lanes with x - m as a two-sum fed in as the low part,
  * the double-double e^(ah + al) of one scalar (through fa_exp_dd_f64), and the scalar
  * e^(a - b) of two running maxima (libm exp with a - b's rounding error folded in). */
-/* exp(d) for d <= ~0, float64 accuracy (fa_exp_neg_f64, scaled once); d < -760 gives 0 */
-FA_INLINE fa_simd_f64 fa_sm_exp_hi_f64(fa_simd_f64 d)
-{
-    fa_simd_f64 t, n, em = fa_exp_neg_f64(d, fa_set1_f64(0.0), 0, &t, &n);
-    return fa_scale_exp_f64(em, t, n);
-}
 
 /* e^(x - m) for x <= m as 2^floor(n/16) * em: x - m as a two-sum (d + e) fed into the
  * reduction (FA_EXP_LOW), the expm1-grade polynomial (FA_EXP_M1, 2^-58.7) */

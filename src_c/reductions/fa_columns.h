@@ -229,11 +229,6 @@ static void fa_sm_lse_cols_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff
  */
 #define FA_SM_BLOCK32 (FA_SM_COLS * FA_LANES_F32)
 
-FA_INLINE fa_simd_f32 fa_sm_col_ld_f32(const float *p, ptrdiff_t width, float fill)
-{
-    return width >= FA_LANES_F32 ? fa_loadu_f32(p) : fa_load_tail_f32(p, width, fill);
-}
-
 /* the entries of a column vector that are in (where= true, inside the block): *in; x itself
  * (left-out lanes are whatever the caller fills them with) */
 FA_INLINE fa_simd_f32 fa_sm_col_ldm_f32(const float *p, const unsigned char *m, ptrdiff_t w, int full,
