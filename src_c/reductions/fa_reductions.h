@@ -11,7 +11,8 @@
  *   fa_output_f32.h  the output pass of float32 rows
  *   fa_rows.h        row routing and the float64-lane rows (masks, weights, the rest)
  *   fa_rows_f64.h    float64 rows (with or without a mask): the direct reduction
- *   fa_columns.h     a non-last axis (inner > 1)
+ *   fa_columns.h     a non-last axis (inner > 1), and float32 column blocks
+ *   fa_columns_f64.h float64 column blocks (the rows' direct reduction across lanes)
  *   fa_route.h       the kernels of the dispatch table
  *
  * Statistics of a slice (x read once from memory): the slice is cut into chunks that fit
@@ -99,6 +100,7 @@
 #include "fa_rows.h"
 #include "fa_rows_f64.h"
 #include "fa_columns.h"
+#include "fa_columns_f64.h"
 #include "fa_route.h"
 
 #endif /* FA_REDUCTIONS_H */

@@ -8,7 +8,7 @@
 
 /* ---- the kernels in the dispatch table ---- */
 /* columns without weights, a mask or NULL */
-#define FA_SM_COLS_FAST_f32 fa_sm_cols_fast_f32
+#define FA_SM_COLS_FAST_f32 fa_sm_cols_fast_f32   /* fa_columns.h */
 /* log_softmax rows (inner == 1; a mask or NULL), each row's output inside the next row's
  * statistics */
 #define FA_SM_LOG_ROWS_FAST_f32 fa_sm_log_rows_f32
@@ -17,10 +17,7 @@
 #define FA_SM_SOFTMAX_ROWS_FAST_f32 fa_sm_softmax_rows_f32
 #define FA_SM_SOFTMAX_ROWS_FAST_f64(x, y, rows, n) 0
 #define FA_SM_LOG_ROWS_FAST_f64 fa_sm64_log_softmax_rows
-/* float64 columns: no separate fast path, the generic code */
-#define FA_SM_COLS_FAST_f64(x, y, sg, outer, n, inner, cols, mk, op)                              \
-    ((op) == FA_SM_OP_LSE ? fa_sm_lse_cols_f64(x, y, outer, n, inner, cols, mk, NULL, sg)          \
-               : fa_sm_cols_f64(x, y, outer, n, inner, cols, mk, op))
+#define FA_SM_COLS_FAST_f64 fa_sm_cols_fast_f64   /* fa_columns_f64.h */
 /* the dispatch-table kernels NAME_T and LOG_NAME_T (signature fa_axis_T_fn) of one
  * implementation IMPL_T(x, y, outer, n, inner, o, LOG): softmax and log_softmax, and their
  * gradients (reductions/fa_grad_rows.h) */

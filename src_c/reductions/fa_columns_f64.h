@@ -1,0 +1,295 @@
+/*
+ * reductions/fa_columns_f64.h -- float64 columns (inner > 1) without weights, with or without
+ * a where= mask: a block of FA_SM_BLOCK columns at a time, one float64 lane per column, the
+ * float64 rows' direct reduction (fa_rows_f64.h) turned on its side.
+ *   1. One read of the block for each column's max M and min (left-out entries skipped), a
+ *      NaN noted; the next block's lines of each row prefetched (the rows are inner apart,
+ *      too far for the hardware prefetchers).
+ *   2. One read (from L1/L2) for U = sum of e^(x - K ln2), K = round(M log2e) per lane
+ *      (fa_exp_shifted_f64: x - K ln2 is never formed; terms <= 1.35 ULP each): softmax over
+ *      every entry, each term stored into y; log_softmax and logsumexp over x != M, with C the
+ *      count of x == M.  Kahan-compensated per lane (the FA_SM_COLS vectors are independent
+ *      chains).  Mode per block: every column's min >= M - 700 -> FA_SM64_DIRECT (every term
+ *      normal), else FA_SM64_CLAMP (x clamped at M - 760: -inf entries give 0).
+ *   3. The lanes finished once per block in vector code: softmax 1/U as a double-double; the
+ *      logs T = U e^(K ln2 - M) (the factor as a double-double through fa_exp_dd_f64, its
+ *      argument K ln2_hi - M exact), S = C + T as a double-double and l = log(S_hi) + S_lo/S_hi
+ *      (fa_log_f64), which keeps log1p(T)'s relative accuracy where one entry dominates.
+ *   4. Outputs: softmax y *= 1/U in place (from L2: no second exp); log_softmax
+ *      y = (x - M) - l; logsumexp M + l, where fa_sm_lse_value_f64's criterion says it
+ *      cancels (M < 0 < l, |M + l| < 4l) either l as a pair (|M + l| >= 2,
+ *      fa_lse_value_dd_l) or the unshifted double-double sum of fa_lse_exact.h, here one lane
+ *      per column (fa_lse_exact_step), instead of a strided pass per column.
+ * Error, as the rows': terms 1.35u, U's Kahan sum u, so softmax <= 4.2 ULP in theory; the
+ * dominant entry's log_softmax (l = log1p(T)) <= 3.35 + 0.5 ULP.
+ * Declined (returns 0 before anything is written, so y may be x): a column with a NaN, a
+ * +inf, no finite max (all -inf or left out), |M| >= 2^16 (FA_SM64_DIRECT_LIMIT), or a block
+ * beyond FA_SM64_COLS_MAX_BYTES: the generic chunked code (fa_columns.h) takes those.
+ */
+#ifndef FA_COLUMNS_F64_H
+#define FA_COLUMNS_F64_H
+
+/* a block read three times stays in L2 up to this size (Zen 4: 1 MB L2) */
+#define FA_SM64_COLS_MAX_BYTES (512 * 1024)
+
+/* one vector of a block's row: lanes in (where= true, inside the width) in *in, the others
+ * replaced by fill */
+FA_INLINE fa_simd_f64 fa_sm64_col_ld(const double *p, const unsigned char *m, ptrdiff_t w, int full,
+                                     int HAS_MASK, fa_simd_f64 fill, fa_mask_f64 *in)
+{
+    const int whole = full || w >= FA_LANES_F64;
+    fa_simd_f64 x = whole ? fa_loadu_f64(p) : fa_load_tail_f64(p, w, 0.0);
+    fa_mask_f64 k = whole ? fa_cmpeq_f64(fill, fill) : fa_tail_mask_f64(w);   /* fill is never NaN */
+    if (HAS_MASK)
+        k = fa_mask_and_f64(k, whole ? fa_load_mask_u8_f64(m) : fa_load_tail_mask_u8_f64(m, w));
+    *in = k;
+    return HAS_MASK || !whole ? fa_select_f64(k, x, fill) : x;
+}
+
+FA_INLINE void fa_sm64_col_st(double *p, fa_simd_f64 v, ptrdiff_t w, int full)
+{
+    if (full || w >= FA_LANES_F64) fa_storeu_f64(p, v); else fa_store_tail_f64(p, v, w);
+}
+
+/* pass 2: per lane (t, tc) the Kahan sum of e^(x - K ln2) and c the count of x == M (the
+ * logs: terms over x != M); softmax stores every term into y */
+FA_INLINE void fa_sm64_cols_sum(const double *xs, const unsigned char *mk, double *ys, ptrdiff_t n,
+                                ptrdiff_t inner, const ptrdiff_t *wv, int nv, const fa_simd_f64 *Mv,
+                                const fa_simd_f64 *magic_k, const fa_simd_f64 *low, fa_simd_f64 *t,
+                                fa_simd_f64 *tc, fa_simd_f64 *c, int op, int full, int HAS_MASK, int mode)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    const fa_simd_f64 one = fa_set1_f64(1.0), zero = fa_set1_f64(0.0);
+    for (ptrdiff_t r = 0; r < n; r++)
+        for (int v = 0; v < nv; v++) {
+            const ptrdiff_t at = r * inner + v * L;
+            fa_mask_f64 in;
+            fa_simd_f64 x = fa_sm64_col_ld(xs + at, HAS_MASK ? mk + at : NULL, wv[v], full, HAS_MASK, Mv[v], &in);
+            fa_mask_f64 keep = in;
+            if (op != FA_SM_OP_SOFTMAX) {
+                const fa_mask_f64 top = fa_cmpeq_f64(x, Mv[v]);
+                keep = fa_mask_and_f64(in, fa_mask_not_f64(top));
+                c[v] = fa_add_f64(c[v], fa_select_f64(fa_mask_and_f64(in, top), one, zero));
+            }
+            const fa_simd_f64 e = fa_exp_shifted_f64(x, magic_k[v], low[v], keep, mode);
+            if (op == FA_SM_OP_SOFTMAX)
+                fa_sm64_col_st(ys + at, e, wv[v], full);
+            fa_kahan_add_f64(&t[v], &tc[v], e);
+        }
+}
+
+/* the unshifted double-double sums of fa_lse_exact.h, one lane per column: column k's sum is
+ * H[k] + E[k] */
+FA_INLINE void fa_sm64_cols_exact(const double *xs, const unsigned char *mk, ptrdiff_t n, ptrdiff_t inner,
+                                  const ptrdiff_t *wv, int nv, int full, int HAS_MASK, double *H, double *E)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    const fa_simd_f64 ninf = fa_set1_f64(-INFINITY);
+    fa_simd_f64 sh[FA_SM_COLS], sl[FA_SM_COLS];
+    for (int v = 0; v < FA_SM_COLS; v++) {
+        sh[v] = fa_set1_f64(0.0);
+        sl[v] = sh[v];
+    }
+    for (ptrdiff_t r = 0; r < n; r++)
+        for (int v = 0; v < nv; v++) {
+            const ptrdiff_t at = r * inner + v * L;
+            fa_mask_f64 in;
+            fa_simd_f64 x = fa_sm64_col_ld(xs + at, HAS_MASK ? mk + at : NULL, wv[v], full, HAS_MASK, ninf, &in);
+            fa_lse_exact_step(x, sh[v], 0, &sh[v], &sl[v]);
+        }
+    for (int v = 0; v < nv; v++) {
+        fa_storeu_f64(H + v * L, sh[v]);
+        fa_storeu_f64(E + v * L, sl[v]);
+    }
+}
+
+FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk, double *ys, double *lse_out,
+                                      double *sg, ptrdiff_t n, ptrdiff_t inner, ptrdiff_t width, int op,
+                                      int full, int HAS_MASK)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    const int nv = full ? FA_SM_COLS : (int)((width + L - 1) / L);
+    const fa_simd_f64 zero = fa_set1_f64(0.0), one = fa_set1_f64(1.0);
+    const fa_simd_f64 ninf = fa_set1_f64(-INFINITY), pinf = fa_set1_f64(INFINITY);
+    fa_simd_f64 mx[FA_SM_COLS], mn[FA_SM_COLS];
+    fa_mask_f64 nan = fa_cmpneq_f64(zero, zero), valid[FA_SM_COLS];
+    ptrdiff_t wv[FA_SM_COLS];
+    for (int v = 0; v < FA_SM_COLS; v++) {
+        wv[v] = full ? L : width - v * L > L ? L : width - v * L;
+        valid[v] = full || wv[v] >= L ? fa_cmpeq_f64(zero, zero) : fa_tail_mask_f64(wv[v] > 0 ? wv[v] : 0);
+        mx[v] = ninf;
+        mn[v] = pinf;
+    }
+    /* 1. max, min and NaN */
+    for (ptrdiff_t r = 0; r < n; r++)
+        for (int v = 0; v < nv; v++) {
+            const double *p = xs + r * inner + v * L;
+            if (full)
+                __builtin_prefetch(p + FA_SM_BLOCK, 0, 3);
+            fa_mask_f64 in;
+            fa_simd_f64 x = fa_sm64_col_ld(p, HAS_MASK ? mk + (p - xs) : NULL, wv[v], full, HAS_MASK, ninf, &in);
+            nan = fa_mask_or_f64(nan, fa_cmpunord_f64(x, x));
+            mx[v] = fa_max_f64(x, mx[v]);
+            mn[v] = fa_min_f64(HAS_MASK || !full ? fa_select_f64(in, x, pinf) : x, mn[v]);
+        }
+    fa_mask_f64 bad = nan, clamp = fa_cmpneq_f64(zero, zero);
+    fa_simd_f64 Mv[FA_SM_COLS], Kv[FA_SM_COLS], magic_k[FA_SM_COLS], low[FA_SM_COLS];
+    for (int v = 0; v < FA_SM_COLS; v++) {
+        const fa_mask_f64 ok = fa_cmplt_f64(fa_abs_f64(mx[v]), fa_set1_f64(FA_SM64_DIRECT_LIMIT));
+        if (v < nv) {
+            bad = fa_mask_or_f64(bad, fa_mask_and_f64(valid[v], fa_mask_not_f64(ok)));
+            clamp = fa_mask_or_f64(clamp, fa_mask_and_f64(valid[v], fa_cmplt_f64(mn[v], fa_sub_f64(mx[v], fa_set1_f64(700.0)))));
+        }
+        Mv[v] = v < nv ? fa_select_f64(valid[v], mx[v], zero) : zero;
+        Kv[v] = fa_sub_f64(fa_fmadd_f64(Mv[v], fa_set1_f64(FA_LOG2E_F64), fa_set1_f64(FA_MAGIC_F64)),
+                           fa_set1_f64(FA_MAGIC_F64));
+        magic_k[v] = fa_fnmadd_f64(Kv[v], fa_set1_f64(16.0), fa_set1_f64(FA_MAGIC_F64));   /* exact */
+        low[v] = fa_sub_f64(Mv[v], fa_set1_f64(760.0));
+    }
+    if (fa_mask_any_f64(bad))
+        return 0;
+    /* 2. the sums */
+    fa_simd_f64 t[FA_SM_COLS], tc[FA_SM_COLS], c[FA_SM_COLS];
+    for (int v = 0; v < FA_SM_COLS; v++) {
+        t[v] = zero; tc[v] = zero; c[v] = zero;
+    }
+    if (fa_mask_any_f64(clamp))
+        fa_sm64_cols_sum(xs, mk, ys, n, inner, wv, nv, Mv, magic_k, low, t, tc, c, op, full, HAS_MASK, FA_SM64_CLAMP);
+    else
+        fa_sm64_cols_sum(xs, mk, ys, n, inner, wv, nv, Mv, magic_k, low, t, tc, c, op, full, HAS_MASK, FA_SM64_DIRECT);
+    if (op == FA_SM_OP_SOFTMAX) {
+        /* 3-4. y *= 1/U, 1/U = ih + il: ih = 1/uh, il = ih (1 - U ih) with U ih exact */
+        fa_simd_f64 ih[FA_SM_COLS], il[FA_SM_COLS];
+        for (int v = 0; v < nv; v++) {
+            fa_simd_f64 ul, uh = fa_fast_two_sum_f64(t[v], fa_neg_f64(tc[v]), &ul), pl;
+            uh = fa_select_f64(valid[v], uh, one);
+            ul = fa_select_f64(valid[v], ul, zero);
+            ih[v] = fa_div_f64(one, uh);
+            const fa_simd_f64 ph = fa_two_prod_f64(uh, ih[v], &pl);
+            il[v] = fa_mul_f64(fa_sub_f64(fa_sub_f64(fa_sub_f64(one, ph), pl), fa_mul_f64(ul, ih[v])), ih[v]);
+        }
+        for (ptrdiff_t r = 0; r < n; r++)
+            for (int v = 0; v < nv; v++) {
+                double *p = ys + r * inner + v * L;
+                if (full)                               /* the next block's outputs of this row */
+                    __builtin_prefetch(p + FA_SM_BLOCK, 1, 3);
+                const int whole = full || wv[v] >= L;
+                fa_simd_f64 y = whole ? fa_loadu_f64(p) : fa_load_tail_f64(p, wv[v], 0.0);
+                fa_sm64_col_st(p, fa_fmadd_f64(y, ih[v], fa_mul_f64(y, il[v])), wv[v], full);
+            }
+        return 1;
+    }
+    /* 3. l = log(C + T), T = U e^(K ln2 - M) */
+    fa_simd_f64 lv[FA_SM_COLS], Th[FA_SM_COLS], Tl[FA_SM_COLS];
+    for (int v = 0; v < nv; v++) {
+        fa_simd_f64 ae, a = fa_fnmadd_f64(Kv[v], fa_set1_f64(-FA_LN2_HI_F64), fa_neg_f64(Mv[v]));  /* exact */
+        a = fa_two_sum_f64(a, fa_mul_f64(Kv[v], fa_set1_f64(FA_LN2_LO_F64)), &ae);
+        fa_simd_f64 et, en, el, eh = fa_exp_dd_f64(a, &el, &et, &en);
+        eh = fa_scale_exp_f64(eh, et, en);
+        el = fa_scale_exp_f64(el, et, en);
+        fa_simd_f64 fl, fh = fa_fast_two_sum_f64(eh, fa_fmadd_f64(eh, ae, fa_fmadd_f64(el, ae, el)), &fl);
+        fa_simd_f64 ul, uh = fa_fast_two_sum_f64(t[v], fa_neg_f64(tc[v]), &ul), pl;
+        const fa_simd_f64 ph = fa_two_prod_f64(uh, fh, &pl);
+        Th[v] = ph;
+        Tl[v] = fa_add_f64(pl, fa_fmadd_f64(uh, fl, fa_mul_f64(ul, fh)));
+        const fa_simd_f64 C = fa_select_f64(valid[v], c[v], one);
+        fa_simd_f64 sl, sh = fa_two_sum_f64(C, Th[v], &sl);
+        sl = fa_add_f64(sl, Tl[v]);
+        sh = fa_fast_two_sum_f64(sh, sl, &sl);
+        lv[v] = fa_log_f64(sh, fa_div_f64(sl, sh));
+        c[v] = C;
+    }
+    if (op == FA_SM_OP_LOG_SOFTMAX) {
+        /* 4. y = (x - M) - l; -inf where left out */
+        for (ptrdiff_t r = 0; r < n; r++)
+            for (int v = 0; v < nv; v++) {
+                const ptrdiff_t at = r * inner + v * L;
+                if (full)
+                    __builtin_prefetch(ys + at + FA_SM_BLOCK, 1, 3);
+                fa_mask_f64 in;
+                fa_simd_f64 x = fa_sm64_col_ld(xs + at, HAS_MASK ? mk + at : NULL, wv[v], full, HAS_MASK, ninf, &in);
+                fa_sm64_col_st(ys + at, fa_sub_f64(fa_sub_f64(x, Mv[v]), lv[v]), wv[v], full);
+            }
+        return 1;
+    }
+    /* 4. logsumexp: M + l, the cancelling columns again (fa_sm_lse_value_f64's criterion) */
+    double Mo[FA_SM_BLOCK], lo_[FA_SM_BLOCK], Co[FA_SM_BLOCK], Tho[FA_SM_BLOCK], Tlo[FA_SM_BLOCK];
+    int exact = 0, pair = 0;
+    for (int v = 0; v < nv; v++) {
+        const fa_simd_f64 s = fa_add_f64(Mv[v], lv[v]);
+        const fa_mask_f64 cancel = fa_mask_and_f64(valid[v], fa_mask_and_f64(
+            fa_cmplt_f64(Mv[v], zero), fa_mask_and_f64(fa_cmpgt_f64(lv[v], zero),
+                                                        fa_cmplt_f64(fa_abs_f64(s), fa_mul_f64(fa_set1_f64(4.0), lv[v])))));
+        const fa_mask_f64 small = fa_cmplt_f64(fa_abs_f64(s), fa_set1_f64(2.0));
+        exact |= fa_mask_any_f64(fa_mask_and_f64(cancel, small));
+        pair |= fa_mask_any_f64(fa_mask_and_f64(cancel, fa_mask_not_f64(small)));
+        fa_storeu_f64(Mo + v * L, Mv[v]);
+        fa_storeu_f64(lo_ + v * L, lv[v]);
+        fa_storeu_f64(Co + v * L, c[v]);
+        fa_storeu_f64(Tho + v * L, Th[v]);
+        fa_storeu_f64(Tlo + v * L, Tl[v]);
+    }
+    double H[FA_SM_BLOCK], E[FA_SM_BLOCK];
+    if (exact)
+        fa_sm64_cols_exact(xs, mk, n, inner, wv, nv, full, HAS_MASK, H, E);
+    for (ptrdiff_t k = 0; k < width; k++) {
+        double v = Mo[k] + lo_[k];
+        if ((exact || pair) && Mo[k] < 0 && lo_[k] > 0 && fabs(v) < 4.0 * lo_[k]) {
+            if (fabs(v) >= 2.0) {
+                const fa_sm_stats s = {Mo[k], Tho[k], Co[k], Tlo[k], 0.0};
+                v = fa_lse_value_dd_l(&s);
+            } else {
+                double hi = H[k] + E[k], lo = E[k] - (hi - H[k]), ve, se;
+                if (fa_lse_from_exact(hi, lo, &ve, &se) && se > 0)
+                    v = ve;
+            }
+        }
+        lse_out[k] = v;
+        if (sg) sg[k] = 1.0;
+    }
+    return 1;
+}
+
+static int fa_sm64_cols_block(const double *xs, const unsigned char *mk, double *ys, double *lse_out, double *sg,
+                              ptrdiff_t n, ptrdiff_t inner, ptrdiff_t width, int op)
+{
+#define FA__BODY(OP, FULL, MASK) fa_sm64_cols_block_body(xs, mk, ys, lse_out, sg, n, inner, width, OP, FULL, MASK)
+    if (width == FA_SM_BLOCK && !mk) {
+        if (op == FA_SM_OP_SOFTMAX) return FA__BODY(FA_SM_OP_SOFTMAX, 1, 0);
+        if (op == FA_SM_OP_LOG_SOFTMAX) return FA__BODY(FA_SM_OP_LOG_SOFTMAX, 1, 0);
+        return FA__BODY(FA_SM_OP_LSE, 1, 0);
+    }
+    if (width == FA_SM_BLOCK) {
+        if (op == FA_SM_OP_SOFTMAX) return FA__BODY(FA_SM_OP_SOFTMAX, 1, 1);
+        if (op == FA_SM_OP_LOG_SOFTMAX) return FA__BODY(FA_SM_OP_LOG_SOFTMAX, 1, 1);
+        return FA__BODY(FA_SM_OP_LSE, 1, 1);
+    }
+    return mk ? FA__BODY(op, 0, 1) : FA__BODY(op, 0, 0);
+#undef FA__BODY
+}
+
+/* float64 columns without weights (where= or not): each block through fa_sm64_cols_block; a
+ * block it declines (or a block too tall for L2) through the generic code of fa_columns.h
+ * (exact differences, specials per docs/SPEC.md). */
+static void fa_sm_cols_fast_f64(const double *x, double *y, double *sg, ptrdiff_t outer, ptrdiff_t n,
+                                ptrdiff_t inner, ptrdiff_t cols, const unsigned char *mk, int op)
+{
+    const int fits = n <= FA_SM64_COLS_MAX_BYTES / (FA_SM_BLOCK * (ptrdiff_t)sizeof(double));
+    for (ptrdiff_t o = 0; o < outer; o++) {
+        const double *xs = x + o * n * inner;
+        const unsigned char *ms = mk ? mk + o * n * inner : NULL;
+        for (ptrdiff_t j = 0; j < cols; j += FA_SM_BLOCK) {
+            const ptrdiff_t width = cols - j < FA_SM_BLOCK ? cols - j : FA_SM_BLOCK;
+            double *ls = y + o * inner + j, *ss = sg ? sg + o * inner + j : NULL;
+            const unsigned char *mj = ms ? ms + j : NULL;
+            if (fits && fa_sm64_cols_block(xs + j, mj, y + o * n * inner + j, ls, ss, n, inner, width, op))
+                continue;
+            if (op == FA_SM_OP_LSE)
+                fa_sm_lse_cols_f64(xs + j, ls, 1, n, inner, width, mj, NULL, ss);
+            else
+                fa_sm_cols_f64(xs + j, y + o * n * inner + j, 1, n, inner, width, mj, op);
+        }
+    }
+}
+
+#endif /* FA_COLUMNS_F64_H */
