@@ -225,6 +225,33 @@ def test_ulp_column_kinds(isa, dtype, kind, n):
 
 
 @pytest.mark.parametrize("dtype", [F32, F64])
+@pytest.mark.parametrize("n", [2, 64, 700])
+def test_ulp_mixed_column_blocks(isa, dtype, n):
+    """Every row kind in every column block (column k is kind k mod 11): a block's choices
+    (the float64 blocks' clamp mode for any -inf, the unshifted logsumexp only where every
+    column's max allows it, a block declined for one column) must hold each column to its
+    bound whatever its neighbours are."""
+    rng = np.random.default_rng(zlib.crc32(f"mixed {n}".encode()))
+    kinds = list(ROW_KINDS.values())
+    x = np.stack([kinds[k % len(kinds)](rng, (1, n))[0] for k in range(131)]).astype(dtype)
+    x[:, 0] = np.where(np.isinf(x[:, 0]), 0.0, x[:, 0])
+    xt = np.ascontiguousarray(x.T)
+    with np.errstate(invalid="ignore"):
+        (lh, ll), (sh, sl), (qh, ql) = ld_reference(x)
+    got = fa.logsumexp(xt, axis=0)
+    if dtype == F64:     # the normalised columns: |lse| ~ 1e-17, 2^-80 absolute
+        lh, ll = _mp_lse_rows(x)
+        assert ((np.abs((got - lh) - ll) <= 2.0 ** -80) | (ulp_errors(got, lh, ll, dtype) <= LSE_ULP)).all()
+    else:
+        assert ulp_errors(got, lh, ll, dtype).max() <= LSE_ULP
+    assert ulp_errors(fa.softmax(xt, axis=0).T, sh, sl, dtype).max() <= SOFTMAX_ULP
+    q = fa.log_softmax(xt, axis=0).T
+    fin = np.isfinite(qh)
+    assert np.all(q[~fin] == -np.inf)
+    assert ulp_errors(q[fin], qh[fin], ql[fin], dtype).max() <= SOFTMAX_ULP
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
 @pytest.mark.parametrize("kind", list(ROW_KINDS))
 @pytest.mark.parametrize("n", [1, 5, 300, 4100])
 def test_ulp_row_kinds(isa, dtype, kind, n):

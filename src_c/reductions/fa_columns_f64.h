@@ -103,6 +103,40 @@ FA_INLINE void fa_sm64_cols_exact(const double *xs, const unsigned char *mk, ptr
     }
 }
 
+/* logsumexp of a block whose every column could cancel, from the unshifted sums alone (no
+ * shifted pass).  The rule reads only the maxima: l = log(C + T) <= log n, so the exact pass
+ * of step 4 (|M + l| < 2 with M < 0 < l) is possible only for M in (-(log n + 2), 0); where
+ * every column of the block lies there (normalised log-probabilities: M in (-log n, 0]),
+ * v = log(sum e^x) comes straight from the double-double sum, as accurate as step 4's
+ * (2^-81 absolute) for every column, cancelling or not.  Returns 0, nothing written, where a
+ * column's maximum is outside that range or its sum is no good for fa_lse_from_exact. */
+FA_INLINE int fa_sm64_cols_lse_unshifted(const double *xs, const unsigned char *mk, double *lse_out, double *sg,
+                                         ptrdiff_t n, ptrdiff_t inner, ptrdiff_t width, const ptrdiff_t *wv,
+                                         int nv, const fa_mask_f64 *valid, const fa_simd_f64 *Mv, int full,
+                                         int HAS_MASK)
+{
+    const fa_simd_f64 lim = fa_set1_f64(-(log((double)n) + 2.0)), zero = fa_set1_f64(0.0);
+    fa_mask_f64 far = fa_cmpneq_f64(zero, zero);
+    for (int v = 0; v < nv; v++) {
+        const fa_mask_f64 near = fa_mask_and_f64(fa_cmplt_f64(Mv[v], zero), fa_cmpgt_f64(Mv[v], lim));
+        far = fa_mask_or_f64(far, fa_mask_and_f64(valid[v], fa_mask_not_f64(near)));
+    }
+    if (fa_mask_any_f64(far))
+        return 0;
+    double H[FA_SM_BLOCK], E[FA_SM_BLOCK], V[FA_SM_BLOCK];
+    fa_sm64_cols_exact(xs, mk, n, inner, wv, nv, full, HAS_MASK, H, E);
+    for (ptrdiff_t k = 0; k < width; k++) {
+        double hi = H[k] + E[k], lo = E[k] - (hi - H[k]), se;
+        if (!fa_lse_from_exact(hi, lo, &V[k], &se) || !(se > 0))
+            return 0;
+    }
+    for (ptrdiff_t k = 0; k < width; k++) {
+        lse_out[k] = V[k];
+        if (sg) sg[k] = 1.0;
+    }
+    return 1;
+}
+
 FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk, double *ys, double *lse_out,
                                       double *sg, ptrdiff_t n, ptrdiff_t inner, ptrdiff_t width, int op,
                                       int full, int HAS_MASK)
@@ -148,6 +182,9 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
     }
     if (fa_mask_any_f64(bad))
         return 0;
+    if (op == FA_SM_OP_LSE && fa_sm64_cols_lse_unshifted(xs, mk, lse_out, sg, n, inner, width, wv, nv, valid, Mv,
+                                                         full, HAS_MASK))
+        return 1;
     /* 2. the sums */
     fa_simd_f64 t[FA_SM_COLS], tc[FA_SM_COLS], c[FA_SM_COLS];
     for (int v = 0; v < FA_SM_COLS; v++) {
