@@ -249,6 +249,10 @@ def test_ulp_mixed_column_blocks(isa, dtype, n):
     fin = np.isfinite(qh)
     assert np.all(q[~fin] == -np.inf)
     assert ulp_errors(q[fin], qh[fin], ql[fin], dtype).max() <= SOFTMAX_ULP
+    for f in (fa.softmax, fa.log_softmax):     # out=x: every block read before it is written
+        y = xt.copy()
+        assert f(y, axis=0, out=y) is y
+        np.testing.assert_array_equal(y, f(xt, axis=0))
 
 
 @pytest.mark.parametrize("dtype", [F32, F64])
