@@ -343,8 +343,11 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
     for (ptrdiff_t r = 0; r < n; r++)
         for (int v = 0; v < nv; v++) {
             const float *p = xs + r * inner + v * L;
-            if (full)                                   /* the next block's entries of this row */
-                __builtin_prefetch(p + FA_SM_BLOCK32, 0, 3);
+            if (full) {                     /* this row's entries two blocks ahead, into L2 */
+                __builtin_prefetch(p + 2 * FA_SM_BLOCK32, 0, 2);
+                if (op == FA_SM_OP_SOFTMAX) /* and the lines of y to be written */
+                    __builtin_prefetch(ys + (p - xs) + 2 * FA_SM_BLOCK32, 1, 2);
+            }
             fa_mask_f32 in;
             fa_simd_f32 xv = fa_sm_col_ldm_f32(p, NULL, wv[v], full, 0, 0.0f, &in);
             if (HAS_MASK) {                             /* left out: -inf for the max, 0 in the sum */
@@ -386,6 +389,11 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
         for (ptrdiff_t r = 0; r < n; r++)
             for (int v = 0; v < nv; v++) {
                 const ptrdiff_t at = r * inner + v * L;
+                if (full && op != FA_SM_OP_SOFTMAX) {    /* as above, spread over the exps */
+                    __builtin_prefetch(xs + at + 2 * FA_SM_BLOCK32, 0, 2);
+                    if (op == FA_SM_OP_LOG_SOFTMAX)
+                        __builtin_prefetch(ys + at + 2 * FA_SM_BLOCK32, 1, 2);
+                }
                 fa_mask_f32 in;
                 fa_simd_f32 xv = fa_sm_col_ldm_f32(xs + at, HAS_MASK ? mk + at : NULL, wv[v], full, HAS_MASK, -INFINITY, &in), e;
                 fa_simd_f32 d = fa_sm_diff_f32(xv, nM[v], &e);
