@@ -7,7 +7,9 @@
  * without mask or weights first tries fa_sm_cols_block_abs_f32: whole reads of a block of
  * FA_SM_BLOCK32 columns (softmax: e^x summed itself; the logs: a max read, then e^(x - M)),
  * finished in float64 lanes once per block; the declined blocks (specials, softmax maxima
- * far out) take the code above.
+ * far out) take the code above.  Logsumexp blocks whose maxima all lie in (-(log n + 2), 0)
+ * skip the shifted pass: the exact tiers alone (fa_sm_cols_block_lse_unshifted_f32;
+ * normalised columns (1024, 1024) 1.44 -> 0.99 ms).
  */
 #ifndef FA_COLUMNS_H
 #define FA_COLUMNS_H
@@ -299,6 +301,37 @@ static void fa_sm_cols_block_lse_pair_f32(const float *xs, const unsigned char *
     }
 }
 
+/* logsumexp of a float32 block whose every column could cancel, from the unshifted sums alone
+ * (no shifted pass; the float64 blocks' rule, fa_sm64_cols_lse_unshifted): every column's max
+ * M in (-(log n + 2), 0), where l <= log n makes the exact tiers possible.  The double-pair
+ * tier where its bound holds, else the double-double pass of that column; returns 0 with
+ * nothing written where a column's unshifted sum is no good (a NaN, or out of range). */
+static int fa_sm_cols_block_lse_unshifted_f32(const float *xs, const unsigned char *mk, float *lse_out, float *sg,
+                                              ptrdiff_t n, ptrdiff_t inner, ptrdiff_t width, const float *Mo,
+                                              int HAS_MASK)
+{
+    const float lim = (float)-(log((double)n) + 2.0);
+    for (ptrdiff_t k = 0; k < width; k++)
+        if (!(Mo[k] < 0.0f && Mo[k] > lim))
+            return 0;
+    double v[FA_SM_BLOCK32];
+    unsigned char ok[FA_SM_BLOCK32];
+    fa_sm_cols_block_lse_pair_f32(xs, mk, n, inner, width, HAS_MASK, v, ok);
+    for (ptrdiff_t k = 0; k < width; k++) {
+        double hi, lo, sign;
+        if (ok[k])
+            continue;
+        fa_lse_exact_sum_strided_f32(xs + k, n, inner, HAS_MASK ? mk + k : NULL, NULL, &hi, &lo);
+        if (!fa_lse_from_exact(hi, lo, &v[k], &sign) || !(sign > 0))
+            return 0;
+    }
+    for (ptrdiff_t k = 0; k < width; k++) {
+        lse_out[k] = (float)v[k];
+        if (sg) sg[k] = 1.0f;
+    }
+    return 1;
+}
+
 /* softmax output of a block summed shifted: y = e^(x - M) (p1 + p2), x - M a two-sum, the
  * power of two applied last (one rounding where y is subnormal) */
 FA_INLINE void fa_sm_cols_block_shifted_out_f32(const float *xs, const unsigned char *mk, float *ys,
@@ -362,6 +395,13 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
             if (op == FA_SM_OP_SOFTMAX)
                 fa_kahan_add_f32(&t[v], &tc[v], fa_sm_expf_scaled(xv));
         }
+    if (op == FA_SM_OP_LSE) {
+        float Mb[FA_SM_BLOCK32];
+        for (int v = 0; v < FA_SM_COLS; v++)
+            fa_storeu_f32(Mb + v * L, v < nv ? mx[v] : zero);
+        if (fa_sm_cols_block_lse_unshifted_f32(xs, mk, lse_out, sg, n, inner, width, Mb, HAS_MASK))
+            return 1;
+    }
     /* softmax: the sum of e^x serves where every column has M in [-80, 64] and traw in
      * [2^-100, inf); otherwise the block is summed again shifted, as for the logs */
     int shifted = op != FA_SM_OP_SOFTMAX;
