@@ -362,10 +362,15 @@ FA_INLINE void fa_sm_cols_block_shifted_out_f32(const float *xs, const unsigned 
 
 FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char *mk, float *ys,
                                             float *lse_out, float *sg, ptrdiff_t n, ptrdiff_t inner,
-                                            ptrdiff_t width, int op, int full, int HAS_MASK)
+                                            ptrdiff_t width, int *hint, int op, int full, int HAS_MASK)
 {
     const ptrdiff_t L = FA_LANES_F32, L64 = FA_LANES_F64;
     const int nv = full ? FA_SM_COLS : (int)((width + L - 1) / L);
+    /* softmax: the block before was summed shifted (*hint): its neighbour likely is too, so
+     * the first read takes the max alone, and the e^x sum is read only where the maxima
+     * allow it (the same sum, the same bits: *hint changes the speed only) */
+    const int predicted = op == FA_SM_OP_SOFTMAX && hint && *hint;
+    const int abs_sum = op == FA_SM_OP_SOFTMAX && !predicted;
     const fa_simd_f32 zero = fa_set1_f32(0.0f), one = fa_set1_f32(1.0f);
     fa_simd_f32 mx[FA_SM_COLS], t[FA_SM_COLS], tc[FA_SM_COLS], c[FA_SM_COLS];
     ptrdiff_t wv[FA_SM_COLS];
@@ -380,6 +385,8 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
                 __builtin_prefetch(p + 2 * FA_SM_BLOCK32, 0, 2);
                 if (op == FA_SM_OP_SOFTMAX) /* and the lines of y to be written */
                     __builtin_prefetch(ys + (p - xs) + 2 * FA_SM_BLOCK32, 1, 2);
+                if (HAS_MASK && v == 0)     /* and the mask's (one line: 64 bytes) */
+                    __builtin_prefetch(mk + (p - xs) + 2 * FA_SM_BLOCK32, 0, 2);
             }
             fa_mask_f32 in;
             fa_simd_f32 xv = fa_sm_col_ldm_f32(p, NULL, wv[v], full, 0, 0.0f, &in);
@@ -387,14 +394,37 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
                 in = full || wv[v] >= L ? fa_load_mask_u8_f32(mk + (p - xs))
                                         : fa_load_tail_mask_u8_f32(mk + (p - xs), wv[v]);
                 mx[v] = fa_max_f32(fa_select_f32(in, xv, fa_set1_f32(-INFINITY)), mx[v]);
-                if (op == FA_SM_OP_SOFTMAX)
+                if (abs_sum)
                     fa_kahan_add_f32(&t[v], &tc[v], fa_select_f32(in, fa_sm_expf_scaled(xv), zero));
                 continue;
             }
             mx[v] = fa_max_f32(xv, mx[v]);
-            if (op == FA_SM_OP_SOFTMAX)
+            if (abs_sum)
                 fa_kahan_add_f32(&t[v], &tc[v], fa_sm_expf_scaled(xv));
         }
+    int shifted = op != FA_SM_OP_SOFTMAX;
+    if (predicted) {
+        fa_mask_f32 out = fa_cmpneq_f32(zero, zero);
+        for (int v = 0; v < nv; v++)
+            out = fa_mask_or_f32(out, fa_mask_not_f32(fa_mask_and_f32(
+                fa_cmple_f32(mx[v], fa_set1_f32((float)FA_SM_ABS_OUT_HI)),
+                fa_cmpge_f32(mx[v], fa_set1_f32((float)FA_SM_ABS_OUT_LO)))));
+        shifted = fa_mask_any_f32(out);
+        for (ptrdiff_t r = 0; r < n && !shifted; r++)     /* the e^x sum of the first read */
+            for (int v = 0; v < nv; v++) {
+                fa_mask_f32 in;
+                const float *p = xs + r * inner + v * L;
+                fa_simd_f32 xv = fa_sm_col_ldm_f32(p, NULL, wv[v], full, 0, 0.0f, &in);
+                if (HAS_MASK) {
+                    in = full || wv[v] >= L ? fa_load_mask_u8_f32(mk + (p - xs))
+                                            : fa_load_tail_mask_u8_f32(mk + (p - xs), wv[v]);
+                    xv = fa_select_f32(in, fa_sm_expf_scaled(xv), zero);
+                } else {
+                    xv = fa_sm_expf_scaled(xv);
+                }
+                fa_kahan_add_f32(&t[v], &tc[v], xv);
+            }
+    }
     if (op == FA_SM_OP_LSE) {
         float Mb[FA_SM_BLOCK32];
         for (int v = 0; v < FA_SM_COLS; v++)
@@ -404,7 +434,6 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
     }
     /* softmax: the sum of e^x serves where every column has M in [-80, 64] and traw in
      * [2^-100, inf); otherwise the block is summed again shifted, as for the logs */
-    int shifted = op != FA_SM_OP_SOFTMAX;
     if (!shifted) {
         fa_mask_f32 bad = fa_cmpneq_f32(zero, zero);
         for (int v = 0; v < nv; v++) {
@@ -422,6 +451,8 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
             }
         }
     }
+    if (hint)
+        *hint = shifted;
     if (shifted) {
         fa_simd_f32 nM[FA_SM_COLS];
         for (int v = 0; v < FA_SM_COLS; v++)
@@ -433,6 +464,8 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
                     __builtin_prefetch(xs + at + 2 * FA_SM_BLOCK32, 0, 2);
                     if (op == FA_SM_OP_LOG_SOFTMAX)
                         __builtin_prefetch(ys + at + 2 * FA_SM_BLOCK32, 1, 2);
+                    if (HAS_MASK && v == 0)
+                        __builtin_prefetch(mk + at + 2 * FA_SM_BLOCK32, 0, 2);
                 }
                 fa_mask_f32 in;
                 fa_simd_f32 xv = fa_sm_col_ldm_f32(xs + at, HAS_MASK ? mk + at : NULL, wv[v], full, HAS_MASK, -INFINITY, &in), e;
@@ -532,9 +565,9 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
 }
 
 static int fa_sm_cols_block_abs_f32(const float *xs, const unsigned char *mk, float *ys, float *lse_out,
-                                    float *sg, ptrdiff_t n, ptrdiff_t inner, ptrdiff_t width, int op)
+                                    float *sg, ptrdiff_t n, ptrdiff_t inner, ptrdiff_t width, int *hint, int op)
 {
-#define FA__BODY(OP, FULL, MASK) fa_sm_cols_block_abs_body_f32(xs, mk, ys, lse_out, sg, n, inner, width, OP, FULL, MASK)
+#define FA__BODY(OP, FULL, MASK) fa_sm_cols_block_abs_body_f32(xs, mk, ys, lse_out, sg, n, inner, width, hint, OP, FULL, MASK)
     if (width == FA_SM_BLOCK32 && !mk) {
         if (op == FA_SM_OP_SOFTMAX) return FA__BODY(FA_SM_OP_SOFTMAX, 1, 0);
         if (op == FA_SM_OP_LOG_SOFTMAX) return FA__BODY(FA_SM_OP_LOG_SOFTMAX, 1, 0);
@@ -558,14 +591,15 @@ FA_SM_DEFINE_COLS(f64)
 static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t outer, ptrdiff_t n,
                                 ptrdiff_t inner, ptrdiff_t cols, const unsigned char *mk, int op)
 {
+    int hint = 0;       /* softmax: the last block was summed shifted (a speed hint only) */
     for (ptrdiff_t o = 0; o < outer; o++) {
         const float *xs = x + o * n * inner;
-        const unsigned char *ms = mk ? mk + o * n * inner + 0 : NULL;
+        const unsigned char *ms = mk ? mk + o * n * inner : NULL;
         for (ptrdiff_t j = 0; j < cols; j += FA_SM_BLOCK32) {
             const ptrdiff_t width = cols - j < FA_SM_BLOCK32 ? cols - j : FA_SM_BLOCK32;
             float *ls = y + o * inner + j, *ss = sg ? sg + o * inner + j : NULL;
             const unsigned char *mj = ms ? ms + j : NULL;
-            if (fa_sm_cols_block_abs_f32(xs + j, mj, y + o * n * inner + j, ls, ss, n, inner, width, op))
+            if (fa_sm_cols_block_abs_f32(xs + j, mj, y + o * n * inner + j, ls, ss, n, inner, width, &hint, op))
                 continue;
             if (op == FA_SM_OP_LSE)
                 fa_sm_lse_cols_f32(xs + j, ls, 1, n, inner, width, mj, NULL, ss);

@@ -108,6 +108,8 @@ FA_INLINE void fa_sm64_cols_sum(const double *xs, const unsigned char *mk, doubl
                 __builtin_prefetch(xs + at + 2 * FA_SM_BLOCK, 0, 2);
             if (full && op != FA_SM_OP_LSE)            /* and the lines of y it will store to */
                 __builtin_prefetch(ys + at + 2 * FA_SM_BLOCK, 1, 2);
+            if (full && HAS_MASK && v == 0)            /* and the mask's (32 bytes of a row) */
+                __builtin_prefetch(mk + at + 2 * FA_SM_BLOCK, 0, 2);
             fa_mask_f64 in;
             fa_simd_f64 x = fa_sm64_col_ld(xs + at, HAS_MASK ? mk + at : NULL, wv[v], full, HAS_MASK, Mv[v], &in);
             fa_mask_f64 keep = in;
