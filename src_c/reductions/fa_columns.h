@@ -360,16 +360,49 @@ FA_INLINE void fa_sm_cols_block_shifted_out_f32(const float *xs, const unsigned 
         }
 }
 
+/* what one float32 column block passes to the next: softmax's hint (the block was summed
+ * shifted), and a whole block's log_softmax output y = (x - M) - l still to write, written
+ * row by row inside the next block's shifted pass (the stores overlap its exps, as the
+ * float64 blocks and the rows do) or on its own (fa_sm_cols_flush_f32) */
+typedef struct fa_sm_cols_carry_f32 {
+    int hint, pending;
+    const float *x;
+    const unsigned char *mk;
+    float *y;
+    fa_simd_f32 M[FA_SM_COLS], l[FA_SM_COLS];
+} fa_sm_cols_carry_f32;
+
+/* row r of the pending block (at = r inner); -inf where left out */
+FA_INLINE void fa_sm_cols_pending_row_f32(const fa_sm_cols_carry_f32 *cy, ptrdiff_t at, int HAS_MASK)
+{
+    for (int v = 0; v < FA_SM_COLS; v++) {
+        const ptrdiff_t a = at + v * FA_LANES_F32;
+        fa_simd_f32 out = fa_sub_f32(fa_sub_f32(fa_loadu_f32(cy->x + a), cy->M[v]), cy->l[v]);
+        if (HAS_MASK)
+            out = fa_select_f32(fa_load_mask_u8_f32(cy->mk + a), out, fa_set1_f32(-INFINITY));
+        fa_storeu_f32(cy->y + a, out);
+    }
+}
+
+static void fa_sm_cols_flush_f32(fa_sm_cols_carry_f32 *cy, ptrdiff_t n, ptrdiff_t inner)
+{
+    if (!cy->pending)
+        return;
+    for (ptrdiff_t r = 0; r < n; r++)
+        fa_sm_cols_pending_row_f32(cy, r * inner, cy->mk != NULL);
+    cy->pending = 0;
+}
+
 FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char *mk, float *ys,
                                             float *lse_out, float *sg, ptrdiff_t n, ptrdiff_t inner,
-                                            ptrdiff_t width, int *hint, int op, int full, int HAS_MASK)
+                                            ptrdiff_t width, fa_sm_cols_carry_f32 *cy, int op, int full, int HAS_MASK)
 {
     const ptrdiff_t L = FA_LANES_F32, L64 = FA_LANES_F64;
     const int nv = full ? FA_SM_COLS : (int)((width + L - 1) / L);
-    /* softmax: the block before was summed shifted (*hint): its neighbour likely is too, so
-     * the first read takes the max alone, and the e^x sum is read only where the maxima
-     * allow it (the same sum, the same bits: *hint changes the speed only) */
-    const int predicted = op == FA_SM_OP_SOFTMAX && hint && *hint;
+    /* softmax: the block before was summed shifted (cy->hint): its neighbour likely is too,
+     * so the first read takes the max alone, and the e^x sum is read only where the maxima
+     * allow it (the same sum, the same bits: the hint changes the speed only) */
+    const int predicted = op == FA_SM_OP_SOFTMAX && cy->hint;
     const int abs_sum = op == FA_SM_OP_SOFTMAX && !predicted;
     const fa_simd_f32 zero = fa_set1_f32(0.0f), one = fa_set1_f32(1.0f);
     fa_simd_f32 mx[FA_SM_COLS], t[FA_SM_COLS], tc[FA_SM_COLS], c[FA_SM_COLS];
@@ -451,9 +484,9 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
             }
         }
     }
-    if (hint)
-        *hint = shifted;
+    cy->hint = shifted;
     if (shifted) {
+        const int pending = op == FA_SM_OP_LOG_SOFTMAX && cy->pending;
         fa_simd_f32 nM[FA_SM_COLS];
         for (int v = 0; v < FA_SM_COLS; v++)
             nM[v] = fa_neg_f32(fa_select_f32(fa_cmpeq_f32(mx[v], fa_set1_f32(-INFINITY)), zero, mx[v]));
@@ -473,7 +506,11 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
                 fa_mask_f32 top = fa_cmpeq_f32(d, zero);
                 fa_kahan_add_f32(&t[v], &tc[v], fa_select_f32(top, zero, fa_sm_expf_full(d, e)));
                 c[v] = fa_mask_add_f32(top, c[v], one);
+                if (pending && v == nv - 1)
+                    fa_sm_cols_pending_row_f32(cy, r * inner, HAS_MASK);
             }
+        if (pending)
+            cy->pending = 0;
     }
     /* the column constants, once per block in float64 lanes; lanes past the block get
      * harmless values (M = 0, traw = T = 16, C = 1) */
@@ -543,6 +580,14 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
         p1[v] = fa_loadu_f32(P1 + v * L);
         p2[v] = fa_loadu_f32(P2 + v * L);
     }
+    if (op == FA_SM_OP_LOG_SOFTMAX && full) {     /* written inside the next block's sums */
+        for (int v = 0; v < FA_SM_COLS; v++) {
+            cy->M[v] = Mv[v];
+            cy->l[v] = p1[v];
+        }
+        cy->x = xs; cy->mk = mk; cy->y = ys; cy->pending = 1;
+        return 1;
+    }
     const fa_simd_f32 low = fa_set1_f32(-150.0f);
     for (ptrdiff_t r = 0; r < n; r++)
         for (int v = 0; v < nv; v++) {
@@ -565,9 +610,10 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
 }
 
 static int fa_sm_cols_block_abs_f32(const float *xs, const unsigned char *mk, float *ys, float *lse_out,
-                                    float *sg, ptrdiff_t n, ptrdiff_t inner, ptrdiff_t width, int *hint, int op)
+                                    float *sg, ptrdiff_t n, ptrdiff_t inner, ptrdiff_t width, fa_sm_cols_carry_f32 *cy,
+                                    int op)
 {
-#define FA__BODY(OP, FULL, MASK) fa_sm_cols_block_abs_body_f32(xs, mk, ys, lse_out, sg, n, inner, width, hint, OP, FULL, MASK)
+#define FA__BODY(OP, FULL, MASK) fa_sm_cols_block_abs_body_f32(xs, mk, ys, lse_out, sg, n, inner, width, cy, OP, FULL, MASK)
     if (width == FA_SM_BLOCK32 && !mk) {
         if (op == FA_SM_OP_SOFTMAX) return FA__BODY(FA_SM_OP_SOFTMAX, 1, 0);
         if (op == FA_SM_OP_LOG_SOFTMAX) return FA__BODY(FA_SM_OP_LOG_SOFTMAX, 1, 0);
@@ -591,7 +637,8 @@ FA_SM_DEFINE_COLS(f64)
 static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t outer, ptrdiff_t n,
                                 ptrdiff_t inner, ptrdiff_t cols, const unsigned char *mk, int op)
 {
-    int hint = 0;       /* softmax: the last block was summed shifted (a speed hint only) */
+    fa_sm_cols_carry_f32 cy;
+    cy.hint = 0; cy.pending = 0; cy.x = NULL; cy.mk = NULL; cy.y = NULL;
     for (ptrdiff_t o = 0; o < outer; o++) {
         const float *xs = x + o * n * inner;
         const unsigned char *ms = mk ? mk + o * n * inner : NULL;
@@ -599,13 +646,15 @@ static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t o
             const ptrdiff_t width = cols - j < FA_SM_BLOCK32 ? cols - j : FA_SM_BLOCK32;
             float *ls = y + o * inner + j, *ss = sg ? sg + o * inner + j : NULL;
             const unsigned char *mj = ms ? ms + j : NULL;
-            if (fa_sm_cols_block_abs_f32(xs + j, mj, y + o * n * inner + j, ls, ss, n, inner, width, &hint, op))
+            if (fa_sm_cols_block_abs_f32(xs + j, mj, y + o * n * inner + j, ls, ss, n, inner, width, &cy, op))
                 continue;
+            fa_sm_cols_flush_f32(&cy, n, inner);
             if (op == FA_SM_OP_LSE)
                 fa_sm_lse_cols_f32(xs + j, ls, 1, n, inner, width, mj, NULL, ss);
             else
                 fa_sm_cols_f32(xs + j, y + o * n * inner + j, 1, n, inner, width, mj, op);
         }
+        fa_sm_cols_flush_f32(&cy, n, inner);
     }
 }
 
