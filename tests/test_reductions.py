@@ -224,6 +224,19 @@ def test_ulp_column_kinds(isa, dtype, kind, n):
     assert ulp_errors(q[fin], qh[fin], ql[fin], dtype).max() <= SOFTMAX_ULP
 
 
+@pytest.mark.parametrize("seed", ["c peaked 700", "columns peaked 700", "c peaked 1500"])
+def test_column_softmax_float32_peaked_bound(isa, seed):
+    """float32 column softmax of peaked columns (one entry +12): the output e^x (p1 + p2) once
+    reached 4.05 ULP on the scalar and SSE2 variants (e^x rounded, then two more roundings in
+    the product without FMA; the first seed); e^x is now never rounded on its own."""
+    n = int(seed.split()[-1])
+    rng = np.random.default_rng(zlib.crc32(seed.encode()))
+    x = ROW_KINDS["peaked"](rng, (131, n)).astype(F32)
+    _, (sh, sl), _ = ld_reference(x)
+    got = fa.softmax(np.ascontiguousarray(x.T), axis=0).T
+    assert ulp_errors(got, sh, sl, F32).max() <= SOFTMAX_ULP
+
+
 @pytest.mark.parametrize("dtype", [F32, F64])
 @pytest.mark.parametrize("n", [2, 64, 700])
 def test_ulp_mixed_column_blocks(isa, dtype, n):

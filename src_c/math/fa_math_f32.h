@@ -218,6 +218,16 @@ FA_INLINE fa_simd_f32 fa_sm_expf_poly(fa_simd_f32 r)
     return fa_add_f32(fa_set1_f32(1.0f), fa_expm1_reduced_f32(r));
 }
 
+/* e^r (p1 + p2), e^r = 1 + m never rounded on its own: p1 + (m p1 + (p2 + m p2)), so the
+ * last addition's rounding (0.5 ULP) and m p1's (<= 0.21 ULP, |m| <= 0.41) remain, where
+ * rounding 1 + m first and then the product (two more roundings without FMA) reached
+ * 4.05 ULP in a column softmax on the scalar and SSE2 variants (peaked columns, n = 700) */
+FA_INLINE fa_simd_f32 fa_sm_expf_times_pair(fa_simd_f32 r, fa_simd_f32 p1, fa_simd_f32 p2)
+{
+    const fa_simd_f32 m = fa_expm1_reduced_f32(r);
+    return fa_add_f32(p1, fa_fmadd_f32(m, p1, fa_fmadd_f32(m, p2, p2)));
+}
+
 FA_INLINE fa_simd_f32 fa_sm_expf_parts(fa_simd_f32 d, fa_simd_f32 e, fa_simd_f32 *n_out)
 {
     return fa_sm_expf_poly(fa_add_f32(fa_sm_expf_reduce(d, n_out), e));
