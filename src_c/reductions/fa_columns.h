@@ -280,7 +280,7 @@ FA_INLINE fa_simd_f32 fa_sm_col_ldm_f32(const float *p, const unsigned char *m, 
  * the other columns are left to fa_sm_lse_value_f32 (the double-double pass). */
 static void fa_sm_cols_block_lse_pair_f32(const float *xs, const unsigned char *mk, ptrdiff_t n,
                                           ptrdiff_t inner, ptrdiff_t width, int HAS_MASK, double *v,
-                                          unsigned char *ok)
+                                          unsigned char *ok, const unsigned char *want)
 {
     enum { NV = FA_SM_BLOCK32 / FA_LANES_F64 };
     const ptrdiff_t L = FA_LANES_F64;
@@ -306,9 +306,10 @@ static void fa_sm_cols_block_lse_pair_f32(const float *xs, const unsigned char *
         fa_storeu_f64(E + j * L, al[j]);
     }
     const double delta = fa_lse_pair_delta(n);
-    for (ptrdiff_t k = 0; k < width; k++) {
+    for (ptrdiff_t k = 0; k < width; k++) {       /* want (or NULL: every column): the logs taken */
         double hi = H[k] + E[k], lo = E[k] - (hi - H[k]), sign;
-        ok[k] = hi + lo < 4.0 && fa_lse_from_exact(hi, lo, &v[k], &sign) && fabs(v[k]) >= 0x1p24 * delta + delta;
+        ok[k] = (!want || want[k]) && hi + lo < 4.0 && fa_lse_from_exact(hi, lo, &v[k], &sign)
+                && fabs(v[k]) >= 0x1p24 * delta + delta;
     }
 }
 
@@ -327,7 +328,7 @@ static int fa_sm_cols_block_lse_unshifted_f32(const float *xs, const unsigned ch
             return 0;
     double v[FA_SM_BLOCK32];
     unsigned char ok[FA_SM_BLOCK32];
-    fa_sm_cols_block_lse_pair_f32(xs, mk, n, inner, width, HAS_MASK, v, ok);
+    fa_sm_cols_block_lse_pair_f32(xs, mk, n, inner, width, HAS_MASK, v, ok, NULL);
     for (ptrdiff_t k = 0; k < width; k++) {
         double hi, lo, sign;
         if (ok[k])
@@ -548,14 +549,15 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
                 if (kpath) {
                     top = fa_cmpeq_f32(xv, mx[v]);
                     e = fa_stats_term_f32(xv, magic_k[v], low[v]);
-                    if (store) {                         /* left out: x = -inf, a term of 0 */
+                    if (store) {        /* left out: x = -inf, a term of 0; the maxima marked -1 */
+                        const fa_simd_f32 st = fa_select_f32(top, fa_set1_f32(-1.0f), e);
                         if (full) {
                             __builtin_prefetch(ys + at + 2 * FA_SM_BLOCK32, 1, 2);
-                            fa_storeu_f32(ys + at, e);
+                            fa_storeu_f32(ys + at, st);
                         } else if (wv[v] >= L) {
-                            fa_storeu_f32(ys + at, e);
+                            fa_storeu_f32(ys + at, st);
                         } else {
-                            fa_store_tail_f32(ys + at, e, wv[v]);
+                            fa_store_tail_f32(ys + at, st, wv[v]);
                         }
                     }
                 } else {
@@ -574,6 +576,7 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
     /* the column constants, once per block in float64 lanes; lanes past the block get
      * harmless values (M = 0, traw = T = 16, C = 1) */
     float Mo[FA_SM_BLOCK32], To[FA_SM_BLOCK32], Co[FA_SM_BLOCK32], P1[FA_SM_BLOCK32], P2[FA_SM_BLOCK32];
+    float Q[FA_SM_BLOCK32];           /* stored softmax terms: 1/(C + T), the maxima's output */
     for (int v = 0; v < FA_SM_COLS; v++) {
         fa_storeu_f32(Mo + v * L, v < nv ? mx[v] : zero);
         fa_storeu_f32(To + v * L, v < nv ? fa_sub_f32(t[v], tc[v]) : fa_set1_f32(16.0f));
@@ -605,7 +608,9 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
             f = fa_div_f64(fa_set1_f64(1.0), T);
         } else if (op == FA_SM_OP_SOFTMAX) {          /* e^(x - M) / (C + T); stored terms: F / (C + T) */
             ok = fa_mask_and_f64(fa_cmplt_f64(T, fa_set1_f64(INFINITY)), fa_cmplt_f64(fa_abs_f64(M), fa_set1_f64(INFINITY)));
-            f = fa_div_f64(store ? F : fa_set1_f64(1.0), fa_add_f64(T, fa_loadu_f32_as_f64(Co + k)));
+            const fa_simd_f64 S = fa_add_f64(T, fa_loadu_f32_as_f64(Co + k));
+            f = fa_div_f64(store ? F : fa_set1_f64(1.0), S);
+            fa_storeu_f64_as_f32(Q + k, fa_div_f64(fa_set1_f64(1.0), S));
         } else {
             ok = fa_mask_and_f64(fa_cmplt_f64(T, fa_set1_f64(INFINITY)), fa_cmplt_f64(fa_abs_f64(M), fa_set1_f64(INFINITY)));
             f = fa_log1p_pos_f64(fa_add_f64(T, fa_sub_f64(fa_loadu_f32_as_f64(Co + k), fa_set1_f64(1.0))));
@@ -624,7 +629,7 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
         double vpair[FA_SM_BLOCK32];
         unsigned char pair_ok[FA_SM_BLOCK32];
         if (cancel)
-            fa_sm_cols_block_lse_pair_f32(xs, mk, n, inner, width, HAS_MASK, vpair, pair_ok);
+            fa_sm_cols_block_lse_pair_f32(xs, mk, n, inner, width, HAS_MASK, vpair, pair_ok, NULL);
         for (ptrdiff_t k = 0; k < width; k++) {
             float v = P1[k], sign = 1.0f;
             if (cancel && Mo[k] < 0.0f && fabs((double)P1[k] + (double)P2[k]) < 1.0 && pair_ok[k]) {
@@ -645,13 +650,11 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
             for (int v = 0; v < nv; v++) {
                 float *py = ys + r * inner + v * L;
                 const fa_simd_f32 p1 = fa_loadu_f32(P1 + v * L), p2 = fa_loadu_f32(P2 + v * L);
-                if (full || wv[v] >= L) {
-                    const fa_simd_f32 e = fa_loadu_f32(py);
-                    fa_storeu_f32(py, fa_fmadd_f32(e, p1, fa_mul_f32(e, p2)));
-                } else {
-                    const fa_simd_f32 e = fa_load_tail_f32(py, wv[v], 0.0f);
-                    fa_store_tail_f32(py, fa_fmadd_f32(e, p1, fa_mul_f32(e, p2)), wv[v]);
-                }
+                const fa_simd_f32 q = fa_loadu_f32(Q + v * L);
+                const int whole = full || wv[v] >= L;
+                const fa_simd_f32 e = whole ? fa_loadu_f32(py) : fa_load_tail_f32(py, wv[v], 0.0f);
+                const fa_simd_f32 o = fa_select_f32(fa_cmplt_f32(e, zero), q, fa_fmadd_f32(e, p1, fa_mul_f32(e, p2)));
+                if (whole) fa_storeu_f32(py, o); else fa_store_tail_f32(py, o, wv[v]);
             }
         return 1;
     }

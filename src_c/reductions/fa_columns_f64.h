@@ -245,8 +245,12 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
     else
         fa_sm64_cols_sum(xs, mk, ys, n, inner, wv, nv, Mv, magic_k, low, t, tc, c, pd, op, full, HAS_MASK, FA_SM64_DIRECT);
     if (op == FA_SM_OP_SOFTMAX) {
-        /* 3-4. y *= 1/U, 1/U = ih + il: ih = 1/uh, il = ih (1 - U ih) with U ih exact */
-        fa_simd_f64 ih[FA_SM_COLS], il[FA_SM_COLS];
+        /* 3-4. y *= 1/U, 1/U = ih + il: ih = 1/uh, il = ih (1 - U ih) with U ih exact.  The
+         * maxima's terms (tau, the same bits as pass 2's) give tau/U by a division instead,
+         * so a lone finite entry is exactly 1 (the product reached 1 - 2^-53 without FMA) */
+        fa_simd_f64 ih[FA_SM_COLS], il[FA_SM_COLS], tau[FA_SM_COLS], qv[FA_SM_COLS];
+        const fa_mask_f64 all = fa_cmpeq_f64(one, one);
+        const int clamped = fa_mask_any_f64(clamp);
         for (int v = 0; v < nv; v++) {
             fa_simd_f64 ul, uh = fa_fast_two_sum_f64(t[v], fa_neg_f64(tc[v]), &ul), pl;
             uh = fa_select_f64(valid[v], uh, one);
@@ -254,6 +258,10 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
             ih[v] = fa_div_f64(one, uh);
             const fa_simd_f64 ph = fa_two_prod_f64(uh, ih[v], &pl);
             il[v] = fa_mul_f64(fa_sub_f64(fa_sub_f64(fa_sub_f64(one, ph), pl), fa_mul_f64(ul, ih[v])), ih[v]);
+            tau[v] = clamped ? fa_exp_shifted_f64(Mv[v], magic_k[v], low[v], all, FA_SM64_CLAMP)
+                             : fa_exp_shifted_f64(Mv[v], magic_k[v], low[v], all, FA_SM64_DIRECT);
+            const fa_simd_f64 q = fa_div_f64(tau[v], uh);
+            qv[v] = fa_fnmadd_f64(q, fa_mul_f64(ul, ih[v]), q);       /* tau / (uh + ul) */
         }
         for (ptrdiff_t r = 0; r < n; r++)
             for (int v = 0; v < nv; v++) {
@@ -262,7 +270,8 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
                     __builtin_prefetch(p + FA_SM_BLOCK, 1, 3);
                 const int whole = full || wv[v] >= L;
                 fa_simd_f64 y = whole ? fa_loadu_f64(p) : fa_load_tail_f64(p, wv[v], 0.0);
-                fa_sm64_col_st(p, fa_fmadd_f64(y, ih[v], fa_mul_f64(y, il[v])), wv[v], full);
+                y = fa_select_f64(fa_cmpeq_f64(y, tau[v]), qv[v], fa_fmadd_f64(y, ih[v], fa_mul_f64(y, il[v])));
+                fa_sm64_col_st(p, y, wv[v], full);
             }
         return 1;
     }

@@ -18,6 +18,12 @@
 #define FA_SM_SOFTMAX_ROWS_FAST_f64(x, y, rows, n) 0
 #define FA_SM_LOG_ROWS_FAST_f64 fa_sm64_log_softmax_rows
 #define FA_SM_COLS_FAST_f64 fa_sm_cols_fast_f64   /* fa_columns_f64.h */
+/* float32 rows of at most FA_SHORT_ROWS_MAX entries without mask or weights, FA_LANES_F32 at
+ * a time (fa_short_rows_f32.h); float64 rows keep the per-row code */
+#define FA_SM_SHORT_f32(n, mk, op) (FA_SHORT_ROWS_ON && !(mk) && (n) >= 2 && (n) <= FA_SHORT_ROWS_LIMIT(op))
+#define FA_SM_SHORT_f64(n, mk, op) 0
+#define FA_SM_SHORT_GROUP_f32 fa_short_group_f32
+#define FA_SM_SHORT_GROUP_f64(x, y, sg, rows, n, op) ((void)(rows), 0u)
 /* the dispatch-table kernels NAME_T and LOG_NAME_T (signature fa_axis_T_fn) of one
  * implementation IMPL_T(x, y, outer, n, inner, o, LOG): softmax and log_softmax, and their
  * gradients (reductions/fa_grad_rows.h) */
@@ -30,6 +36,36 @@ static void fa_k_##LOG_NAME##_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrd
 { IMPL##_##T(x, y, outer, n, inner, o, 1); }
 
 #define FA_SM_DEFINE_KERNELS(T)                                                                   \
+/* softmax (LOG = 0) and log_softmax (LOG = 1) of rows, one row at a time */                     \
+static void fa_sm_rows_any_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,        \
+                               ptrdiff_t n, const unsigned char *mk, int LOG)                     \
+{                                                                                                 \
+    if (LOG && FA_SM_LOG_ROWS_FAST_##T(x, mk, y, outer, n)) { /* done */ }                        \
+    else if (!LOG && !mk && FA_SM_SOFTMAX_ROWS_FAST_##T(x, y, outer, n)) { /* done */ }           \
+    else if (mk) fa_sm_rows_##T(x, y, outer, n, mk, LOG, 1);                                      \
+    else fa_sm_rows_##T(x, y, outer, n, NULL, LOG, 0);                                            \
+}                                                                                                 \
+/* short rows a group at a time, the rows a group leaves one at a time (op: FA_SM_OP_*; y the  \
+ * rows' outputs, or the logsumexp results with sg) */                                            \
+static void fa_sm_short_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, fa_scalar_##T *sg,    \
+                                 ptrdiff_t outer, ptrdiff_t n, int op)                           \
+{                                                                                                 \
+    const ptrdiff_t G = FA_LANES_F32;                                                             \
+    for (ptrdiff_t r0 = 0; r0 < outer; r0 += G) {                                                 \
+        const ptrdiff_t rows = outer - r0 < G ? outer - r0 : G;                                   \
+        const fa_scalar_##T *xg = x + r0 * n;                                                     \
+        fa_scalar_##T *out = op == FA_SM_OP_LSE ? y + r0 : y + r0 * n;                            \
+        unsigned left = FA_SM_SHORT_GROUP_##T(xg, out, sg ? sg + r0 : NULL, rows, n, op);         \
+        for (ptrdiff_t g = 0; left; g++, left >>= 1) {                                            \
+            if (!(left & 1u))                                                                     \
+                continue;                                                                         \
+            if (op == FA_SM_OP_LSE)                                                               \
+                fa_sm_lse_rows_##T(xg + g * n, out + g, 1, n, NULL, NULL, sg ? sg + r0 + g : NULL, 0, 0); \
+            else                                                                                  \
+                fa_sm_rows_any_##T(xg + g * n, out + g * n, 1, n, NULL, op);                      \
+        }                                                                                         \
+    }                                                                                             \
+}                                                                                                 \
 /* softmax (LOG = 0) and log_softmax (LOG = 1) */                                              \
 static void fa_sm_rowwise_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,         \
                               ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o, int LOG)       \
@@ -38,10 +74,8 @@ static void fa_sm_rowwise_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_
     const ptrdiff_t cols = o && o->cols ? o->cols : inner;                                        \
     if (n <= 0 || outer <= 0 || inner <= 0) return;                                              \
     if (inner > 1) FA_SM_COLS_FAST_##T(x, y, NULL, outer, n, inner, cols, mk, LOG);              \
-    else if (LOG && FA_SM_LOG_ROWS_FAST_##T(x, mk, y, outer, n)) { /* done */ }                   \
-    else if (!LOG && !mk && FA_SM_SOFTMAX_ROWS_FAST_##T(x, y, outer, n)) { /* done */ }           \
-    else if (mk) fa_sm_rows_##T(x, y, outer, n, mk, LOG, 1);                                      \
-    else fa_sm_rows_##T(x, y, outer, n, NULL, LOG, 0);                                            \
+    else if (FA_SM_SHORT_##T(n, mk, LOG)) fa_sm_short_rows_##T(x, y, NULL, outer, n, LOG);        \
+    else fa_sm_rows_any_##T(x, y, outer, n, mk, LOG);                                             \
 }                                                                                                 \
 FA_SM_DEFINE_PAIR(T, softmax, log_softmax, fa_sm_rowwise)                                        \
 static void fa_k_logsumexp_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,        \
@@ -61,6 +95,7 @@ static void fa_k_logsumexp_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff
     }                                                                                             \
     if (inner > 1 && !b) FA_SM_COLS_FAST_##T(x, y, sg, outer, n, inner, cols, mk, FA_SM_OP_LSE); \
     else if (inner > 1) fa_sm_lse_cols_##T(x, y, outer, n, inner, cols, mk, b, sg);               \
+    else if (!b && FA_SM_SHORT_##T(n, mk, FA_SM_OP_LSE)) fa_sm_short_rows_##T(x, y, sg, outer, n, FA_SM_OP_LSE); \
     else if (!mk && !b) fa_sm_lse_rows_##T(x, y, outer, n, NULL, NULL, sg, 0, 0);                 \
     else if (!b) fa_sm_lse_rows_##T(x, y, outer, n, mk, NULL, sg, 1, 0);                          \
     else if (!mk) fa_sm_lse_rows_##T(x, y, outer, n, NULL, b, sg, 0, 1);                          \
