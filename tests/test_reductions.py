@@ -324,16 +324,17 @@ def test_ulp_mixed_column_blocks(isa, dtype, n):
         np.testing.assert_array_equal(y, f(xt, axis=0))
 
 
-@pytest.mark.parametrize("n", [2, 7, 16, 40, 48, 64])
-def test_short_rows_do_not_depend_on_their_neighbours(isa, n):
-    """float32 rows of <= 64 entries go FA_LANES_F32 at a time, a vector lane per row: a row's
+@pytest.mark.parametrize("dtype", [F32, F64])
+@pytest.mark.parametrize("n", [2, 7, 16, 24, 40, 48, 64])
+def test_short_rows_do_not_depend_on_their_neighbours(isa, dtype, n):
+    """Rows of <= 64 entries go a group at a time, a vector lane per row: a row's
     bits must be those of the row alone, whatever rows share its group (threads and Dask
     chunks cut the rows anywhere), including the rows a group leaves to the per-row code
     (NaN, +inf, maxima beyond 340, cancelling logsumexp, a logit gap above 41); every row
     within the bounds."""
     rng = np.random.default_rng(zlib.crc32(f"short {n}".encode()))
     kinds = list(ROW_KINDS.values())
-    x = np.stack([kinds[r % len(kinds)](rng, (1, n))[0] for r in range(70)]).astype(F32)
+    x = np.stack([kinds[r % len(kinds)](rng, (1, n))[0] for r in range(70)]).astype(dtype)
     x[5, n // 2] = np.nan
     x[9, 0] = np.inf
     x[13] = -np.inf
@@ -349,12 +350,15 @@ def test_short_rows_do_not_depend_on_their_neighbours(isa, n):
         for r in (0, 5, 9, 13, 17, 69):
             np.testing.assert_array_equal(f(x[r:r + 1], axis=-1), full[r:r + 1])
     got = fa.logsumexp(x, axis=-1)[fin]
-    if n > 2:   # normalised rows of 2 sit at ~1e-8 where the long double reference runs out
-        assert ulp_errors(got, lh[fin], ll[fin], F32).max() <= LSE_ULP
-    assert ulp_errors(fa.softmax(x, axis=-1)[fin], sh[fin], sl[fin], F32).max() <= SOFTMAX_ULP
+    if dtype == F64:     # normalised rows: |lse| ~ 1e-17, 2^-80 absolute (mpmath reference)
+        lh, ll = _mp_lse_rows(np.where(np.isinf(x) & (x < 0), -1e4, x)[fin])
+        assert ((np.abs((got - lh) - ll) <= 2.0 ** -80) | (ulp_errors(got, lh, ll, dtype) <= LSE_ULP)).all()
+    elif n > 2:   # normalised rows of 2 sit at ~1e-8 where the long double reference runs out
+        assert ulp_errors(got, lh[fin], ll[fin], dtype).max() <= LSE_ULP
+    assert ulp_errors(fa.softmax(x, axis=-1)[fin], sh[fin], sl[fin], dtype).max() <= SOFTMAX_ULP
     q, keep = fa.log_softmax(x, axis=-1)[fin], x[fin] > -np.inf
     assert np.all(q[~keep] == -np.inf)
-    assert ulp_errors(q[keep], qh[fin][keep], ql[fin][keep], F32).max() <= SOFTMAX_ULP
+    assert ulp_errors(q[keep], qh[fin][keep], ql[fin][keep], dtype).max() <= SOFTMAX_ULP
 
 
 @pytest.mark.parametrize("dtype", [F32, F64])

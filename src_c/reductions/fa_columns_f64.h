@@ -29,6 +29,8 @@
  * dominant entry's log_softmax (l = log1p(T)) <= 3.35 + 0.5 ULP.  Measured (every row kind
  * of tests/test_reductions.py as 131 columns of 2 .. 1500, long double reference): softmax
  * 3.01 ULP (scalar, SSE2; 2.75 with FMA), log_softmax 1.32, logsumexp 1.00.
+ * LANEWISE (the short float64 rows, fa_short_rows.h): every column computed from its own
+ * entries alone: always the clamp mode, no block-wide unshifted logsumexp.
  * Declined (returns 0 before anything is written, so y may be x): a column with a NaN, a
  * +inf, no finite max (all -inf or left out) or |M| >= 2^16 (FA_SM64_DIRECT_LIMIT): the generic
  * chunked code (fa_columns.h) takes those.  Tall blocks too (no size limit): a block beyond
@@ -191,7 +193,7 @@ FA_INLINE int fa_sm64_cols_lse_unshifted(const double *xs, const unsigned char *
 
 FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk, double *ys, double *lse_out,
                                       double *sg, ptrdiff_t n, ptrdiff_t inner, ptrdiff_t width,
-                                      fa_sm64_cols_pending *pd, int op, int full, int HAS_MASK)
+                                      fa_sm64_cols_pending *pd, int op, int full, int HAS_MASK, int LANEWISE)
 {
     const ptrdiff_t L = FA_LANES_F64;
     const int nv = full ? FA_SM_COLS : (int)((width + L - 1) / L);
@@ -232,7 +234,7 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
     }
     if (fa_mask_any_f64(bad))
         return 0;
-    if (op == FA_SM_OP_LSE && fa_sm64_cols_lse_unshifted(xs, mk, lse_out, sg, n, inner, width, wv, nv, valid, Mv,
+    if (op == FA_SM_OP_LSE && !LANEWISE && fa_sm64_cols_lse_unshifted(xs, mk, lse_out, sg, n, inner, width, wv, nv, valid, Mv,
                                                          full, HAS_MASK))
         return 1;
     /* 2. the sums */
@@ -240,7 +242,7 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
     for (int v = 0; v < FA_SM_COLS; v++) {
         t[v] = zero; tc[v] = zero; c[v] = zero;
     }
-    if (fa_mask_any_f64(clamp))
+    if (LANEWISE || fa_mask_any_f64(clamp))
         fa_sm64_cols_sum(xs, mk, ys, n, inner, wv, nv, Mv, magic_k, low, t, tc, c, pd, op, full, HAS_MASK, FA_SM64_CLAMP);
     else
         fa_sm64_cols_sum(xs, mk, ys, n, inner, wv, nv, Mv, magic_k, low, t, tc, c, pd, op, full, HAS_MASK, FA_SM64_DIRECT);
@@ -250,7 +252,7 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
          * so a lone finite entry is exactly 1 (the product reached 1 - 2^-53 without FMA) */
         fa_simd_f64 ih[FA_SM_COLS], il[FA_SM_COLS], tau[FA_SM_COLS], qv[FA_SM_COLS];
         const fa_mask_f64 all = fa_cmpeq_f64(one, one);
-        const int clamped = fa_mask_any_f64(clamp);
+        const int clamped = LANEWISE || fa_mask_any_f64(clamp);
         for (int v = 0; v < nv; v++) {
             fa_simd_f64 ul, uh = fa_fast_two_sum_f64(t[v], fa_neg_f64(tc[v]), &ul), pl;
             uh = fa_select_f64(valid[v], uh, one);
@@ -358,7 +360,7 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
 static int fa_sm64_cols_block(const double *xs, const unsigned char *mk, double *ys, double *lse_out, double *sg,
                               ptrdiff_t n, ptrdiff_t inner, ptrdiff_t width, fa_sm64_cols_pending *pd, int op)
 {
-#define FA__BODY(OP, FULL, MASK) fa_sm64_cols_block_body(xs, mk, ys, lse_out, sg, n, inner, width, pd, OP, FULL, MASK)
+#define FA__BODY(OP, FULL, MASK) fa_sm64_cols_block_body(xs, mk, ys, lse_out, sg, n, inner, width, pd, OP, FULL, MASK, 0)
     if (width == FA_SM_BLOCK && !mk) {
         if (op == FA_SM_OP_SOFTMAX) return FA__BODY(FA_SM_OP_SOFTMAX, 1, 0);
         if (op == FA_SM_OP_LOG_SOFTMAX) return FA__BODY(FA_SM_OP_LOG_SOFTMAX, 1, 0);

@@ -18,12 +18,14 @@
 #define FA_SM_SOFTMAX_ROWS_FAST_f64(x, y, rows, n) 0
 #define FA_SM_LOG_ROWS_FAST_f64 fa_sm64_log_softmax_rows
 #define FA_SM_COLS_FAST_f64 fa_sm_cols_fast_f64   /* fa_columns_f64.h */
-/* float32 rows of at most FA_SHORT_ROWS_MAX entries without mask or weights, FA_LANES_F32 at
- * a time (fa_short_rows_f32.h); float64 rows keep the per-row code */
+/* rows of at most FA_SHORT_ROWS_MAX entries without mask or weights, a group at a time
+ * (fa_short_rows.h) */
 #define FA_SM_SHORT_f32(n, mk, op) (FA_SHORT_ROWS_ON && !(mk) && (n) >= 2 && (n) <= FA_SHORT_ROWS_LIMIT(op))
-#define FA_SM_SHORT_f64(n, mk, op) 0
+#define FA_SM_SHORT_f64(n, mk, op) (FA_LANES_F64 >= 2 && !(mk) && (n) >= 2 && (n) <= FA_SHORT_ROWS_LIMIT64(op))
 #define FA_SM_SHORT_GROUP_f32 fa_short_group_f32
-#define FA_SM_SHORT_GROUP_f64(x, y, sg, rows, n, op) ((void)(rows), 0u)
+#define FA_SM_SHORT_GROUP_f64 fa_short_group_f64
+#define FA_SM_SHORT_G_f32 FA_LANES_F32      /* rows per group */
+#define FA_SM_SHORT_G_f64 FA_SM_BLOCK
 /* the dispatch-table kernels NAME_T and LOG_NAME_T (signature fa_axis_T_fn) of one
  * implementation IMPL_T(x, y, outer, n, inner, o, LOG): softmax and log_softmax, and their
  * gradients (reductions/fa_grad_rows.h) */
@@ -50,7 +52,7 @@ static void fa_sm_rows_any_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff
 static void fa_sm_short_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, fa_scalar_##T *sg,    \
                                  ptrdiff_t outer, ptrdiff_t n, int op)                           \
 {                                                                                                 \
-    const ptrdiff_t G = FA_LANES_F32;                                                             \
+    const ptrdiff_t G = FA_SM_SHORT_G_##T;                                                        \
     for (ptrdiff_t r0 = 0; r0 < outer; r0 += G) {                                                 \
         const ptrdiff_t rows = outer - r0 < G ? outer - r0 : G;                                   \
         const fa_scalar_##T *xg = x + r0 * n;                                                     \

@@ -1,5 +1,8 @@
 /*
- * reductions/fa_short_rows_f32.h -- float32 rows of at most FA_SHORT_ROWS_MAX entries
+ * reductions/fa_short_rows.h -- short rows, a vector lane per row.  float32: below; float64:
+ * fa_short_group_f64 at the end (the float64 column blocks, LANEWISE, on a transposed copy).
+ *
+ * float32 rows of at most FA_SHORT_ROWS_MAX entries
  * (contiguous, no mask, no weights): FA_LANES_F32 rows at a time, one vector lane per row.
  * A row of 10-64 entries is one to four vectors: walked one row at a time, its horizontal
  * reductions and two libm calls (the chunk factor's exp, l's log) cost more than its
@@ -29,14 +32,15 @@
  * Accuracy as the float32 column blocks' e^(x - K ln2) path (terms <= 0.99 ULP, 0.55 with
  * AVX-512's table; the header of fa_columns.h has the measured maxima).
  */
-#ifndef FA_SHORT_ROWS_F32_H
-#define FA_SHORT_ROWS_F32_H
+#ifndef FA_SHORT_ROWS_H
+#define FA_SHORT_ROWS_H
 
 #define FA_SHORT_ROWS_MAX 64
 /* the longest rows that take it, per function: measured against the per-row code (2^21
  * float32 entries, AVX-512): softmax 2.28 / 2.33 ms at n = 48, log_softmax 2.85 / 2.39,
  * logsumexp 2.03 / 1.49 at n = 64; softmax at 64 was 1.81 / 2.39 (the transposes cost) */
 #define FA_SHORT_ROWS_LIMIT(op) ((op) == FA_SM_OP_LSE ? 64 : (op) == FA_SM_OP_LOG_SOFTMAX ? 48 : 40)
+#define FA_SHORT_ROWS_LIMIT64(op) ((op) == FA_SM_OP_LSE ? 40 : (op) == FA_SM_OP_LOG_SOFTMAX ? 24 : 20)
 /* the short-row path exists where a vector holds several rows */
 #define FA_SHORT_ROWS_ON (FA_LANES_F32 >= 4)
 
@@ -166,4 +170,63 @@ static unsigned fa_short_group_f32(const float *x, float *out, float *sg, ptrdif
     return left;
 }
 
-#endif /* FA_SHORT_ROWS_F32_H */
+/*
+ * float64 rows of at most FA_SHORT_ROWS_MAX entries (no mask, no weights), FA_SM_BLOCK rows at
+ * a time: copied transposed into a scratch block whose columns are the rows, and computed by
+ * the float64 column blocks (fa_columns_f64.h) with LANEWISE set, so that every row's result
+ * reads that row alone (the clamp mode throughout, no block-wide unshifted logsumexp).  Rows
+ * with a NaN, a +inf, no finite entry or a max beyond 2^16 are left to the per-row code (the
+ * returned mask; their lanes get zeros), so the block is never declined.
+ * 2^21 float64 entries, AVX-512, ms, per-row code -> this (limits FA_SHORT_ROWS_LIMIT64, from
+ * where the per-row code was faster again, e.g. softmax of n = 32 4.3 -> 6.0):
+ *   n = 2:  softmax 56.9 -> 7.7, log_softmax 96.8 -> 12.3, logsumexp 106.6 -> 23.4
+ *   n = 16: 7.7 -> 5.4-5.9, 14.2 -> 5.7-6.1, 14.4 -> 4.5-5.8 (load ~1, noisy).
+ */
+static unsigned fa_short_group_f64(const double *x, double *out, double *sg, ptrdiff_t rows, ptrdiff_t n, int op)
+{
+    enum { G = FA_SM_BLOCK };
+    double xt[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
+    double yt[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
+    double lt[G], st[G];
+    unsigned left = 0;
+    for (ptrdiff_t g = 0; g < G; g++) {
+        int use = g < rows;
+        if (use) {
+            double m = -INFINITY;
+            int bad = 0;
+            for (ptrdiff_t i = 0; i < n; i++) {
+                const double v = x[g * n + i];
+                bad |= v != v || v == INFINITY;
+                m = v > m ? v : m;
+            }
+            if (bad || !(fabs(m) < FA_SM64_DIRECT_LIMIT)) {
+                left |= 1u << g;
+                use = 0;
+            }
+        }
+        for (ptrdiff_t i = 0; i < n; i++)
+            xt[i * G + g] = use ? x[g * n + i] : 0.0;
+    }
+    if (left == (rows >= 32 ? ~0u : (1u << rows) - 1u))
+        return left;
+    if (op == FA_SM_OP_SOFTMAX)
+        fa_sm64_cols_block_body(xt, NULL, yt, lt, st, n, G, G, NULL, FA_SM_OP_SOFTMAX, 1, 0, 1);
+    else if (op == FA_SM_OP_LOG_SOFTMAX)
+        fa_sm64_cols_block_body(xt, NULL, yt, lt, st, n, G, G, NULL, FA_SM_OP_LOG_SOFTMAX, 1, 0, 1);
+    else
+        fa_sm64_cols_block_body(xt, NULL, yt, lt, st, n, G, G, NULL, FA_SM_OP_LSE, 1, 0, 1);
+    for (ptrdiff_t g = 0; g < rows; g++) {
+        if (left & (1u << g))
+            continue;
+        if (op == FA_SM_OP_LSE) {
+            out[g] = lt[g];
+            if (sg) sg[g] = st[g];
+        } else {
+            for (ptrdiff_t i = 0; i < n; i++)
+                out[g * n + i] = yt[i * G + g];
+        }
+    }
+    return left;
+}
+
+#endif /* FA_SHORT_ROWS_H */
