@@ -523,12 +523,18 @@ def test_logsumexp_row_does_not_depend_on_the_row_before(isa, dtype):
     anywhere).  After a row that cancels (normalised log-probabilities, result ~0) the next
     row is summed first without a shift (reductions/fa_rows.h, fa_sm_lse_rows): rows whose
     result lies in (-1, 1) or [1, 1.4), with M >= 0 and M < 0, where M + l and the unshifted
-    sum disagree in their last bits, give the same bits after a cancelling row, after a row
-    that does not cancel, and alone."""
+    sum disagree in their last bits, and rows at relative distances 10^-1 .. 10^-14 from a
+    bound of fa_lse_choice (v = -l, v = -4l, v = +-1, v = +-2, M = 0), give the same bits
+    after a cancelling row, after a row that does not cancel, and alone."""
     uint = np.uint32 if dtype == F32 else np.uint64
     differ, kinds = {}, set()
     for n in (2, 7, 64, 1000):
-        rows = log_probability_rows(dtype, n, 300, seed=n, shifted=True)
+        lp = log_probability_rows(F64, n, 42, seed=n + 2)
+        l = -lp.max(axis=1)                  # the shifted rows' l (~, up to lp's rounding)
+        eps = 10.0 ** -np.linspace(1, 14, len(lp)) * np.resize([1, -1], len(lp))
+        bounds = [-l * (1 + eps), -4 * l * (1 + eps), 1 + eps, -1 + eps, 2 + eps, -2 + eps, l * (1 + eps)]
+        rows = np.concatenate([log_probability_rows(dtype, n, 300, seed=n, shifted=True)]
+                              + [(lp + c[:, None]).astype(dtype) for c in bounds])
         cancelling = log_probability_rows(dtype, n, len(rows), seed=n + 1)
         assert np.all(cancelling.max(axis=1) < 0) and np.all(np.abs(fa.logsumexp(cancelling, axis=-1)) < 2.0 ** -20)
         alone = np.concatenate([fa.logsumexp(row[None], axis=-1) for row in rows])
