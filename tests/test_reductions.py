@@ -12,7 +12,7 @@ import pytest
 from numpy.exceptions import AxisError
 
 import fastact as fa
-from ulp import ulp_errors
+from ulp import log_probability_rows, ulp_errors
 
 mpmath = pytest.importorskip("mpmath")
 scipy_special = pytest.importorskip("scipy.special")
@@ -652,6 +652,37 @@ def test_logsumexp_cancelling_tier_boundaries(isa, dtype, n):
         big = np.abs(hi) >= (2.0 ** -50 if dtype == F32 else 2.0 ** -25)
         assert ulp_errors(got[big], hi[big], lo[big], dtype).max() <= LSE_ULP
         assert np.max(np.abs((got[~big] - hi[~big]) - lo[~big])) <= 2.0 ** -76
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_logsumexp_row_does_not_depend_on_the_row_before(isa, dtype):
+    """A row's logsumexp is a function of that row alone (rows split over threads start
+    anywhere).  After a row that cancels (normalised log-probabilities, result ~0) the next
+    row is summed first without a shift (reductions/fa_rows.h, fa_sm_lse_rows): rows whose
+    result lies in (-1, 1) or [1, 1.4), with M >= 0 and M < 0, where M + l and the unshifted
+    sum disagree in their last bits, and rows at relative distances 10^-1 .. 10^-14 from a
+    bound of fa_lse_choice (v = -l, v = -4l, v = +-1, v = +-2, M = 0), give the same bits
+    after a cancelling row, after a row that does not cancel, and alone."""
+    uint = np.uint32 if dtype == F32 else np.uint64
+    differ, kinds = {}, set()
+    for n in (2, 7, 64, 1000):
+        lp = log_probability_rows(F64, n, 42, seed=n + 2)
+        l = -lp.max(axis=1)                  # the shifted rows' l (~, up to lp's rounding)
+        eps = 10.0 ** -np.linspace(1, 14, len(lp)) * np.resize([1, -1], len(lp))
+        bounds = [-l * (1 + eps), -4 * l * (1 + eps), 1 + eps, -1 + eps, 2 + eps, -2 + eps, l * (1 + eps)]
+        rows = np.concatenate([log_probability_rows(dtype, n, 300, seed=n, shifted=True)]
+                              + [(lp + c[:, None]).astype(dtype) for c in bounds])
+        cancelling = log_probability_rows(dtype, n, len(rows), seed=n + 1)
+        assert np.all(cancelling.max(axis=1) < 0) and np.all(np.abs(fa.logsumexp(cancelling, axis=-1)) < 2.0 ** -20)
+        alone = np.concatenate([fa.logsumexp(row[None], axis=-1) for row in rows])
+        kinds |= set(zip(rows.max(axis=1) >= 0, alone >= 1))
+        for what, before in (("a cancelling row", cancelling), ("a row that does not", np.full_like(rows, 5.0))):
+            got = fa.logsumexp(np.stack([before, rows], axis=1).reshape(-1, n), axis=-1)[1::2]
+            count = int(np.sum(got.view(uint) != alone.view(uint)))
+            if count:
+                differ[f"n={n} after {what}"] = count
+    assert kinds == {(False, False), (False, True), (True, False), (True, True)}   # M >= 0, v >= 1
+    assert not differ, f"rows (of {len(rows)} per n) whose bits differ from the row alone: {differ}"
 
 
 @pytest.mark.skipif(not LONGDOUBLE_OK, reason="long double is not 80-bit here")

@@ -21,6 +21,7 @@ import fastact as fa
 from fastact import kernels
 
 from activations import CASES, DTYPES, assert_same_bits, call, case_id, inputs
+from ulp import log_probability_rows
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(fa.__file__)))
 SPLIT_MIN = 1 << 16      # the sizes below reach past every split threshold of src_c/fa_dispatch.c (2^15 .. 2^17)
@@ -211,6 +212,22 @@ def test_reduction_bits_do_not_depend_on_threads(name, case, dtype, isa):
             f(y, axis=axis, out=y)
             return y
         assert_thread_independent(in_place, what=f"{name} in place")
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_logsumexp_rows_after_cancelling_rows_do_not_depend_on_threads(dtype, isa):
+    """logsumexp along rows sums a row first without a shift when the row before cancelled
+    (reductions/fa_rows.h, fa_sm_lse_rows); a thread's first row has no row before it.
+    Normalised rows (result ~0), each followed by a row whose result lies in (-1, 1.4), where
+    M + l and the unshifted sum disagree in their last bits; the start row moves the blocks'
+    first rows over both kinds."""
+    n = 2
+    pairs = SPLIT_MIN // n // 2 + 101
+    x = np.stack([log_probability_rows(dtype, n, pairs, seed=11),
+                  log_probability_rows(dtype, n, pairs, seed=12, shifted=True)], axis=1).reshape(-1, n)
+    for start in range(8):
+        assert_thread_independent(fa.logsumexp, x[start:], axis=-1,
+                                  what=f"logsumexp of {len(x) - start} rows after cancelling rows on {isa}")
 
 
 # few slices of many columns: cut by column ranges (fa_axis_opts.cols), not by slices

@@ -79,3 +79,21 @@ def mp_softmax_rows(rows, keep=None, log=False):
                 hi[r, k] = float(v)
                 lo[r, k] = float(v - mpmath.mpf(hi[r, k]))
     return hi, lo
+
+
+# rows for the tests of logsumexp along rows (src_c/reductions/fa_rows.h: fa_sm_lse_rows)
+def log_probability_rows(dtype, n, count, seed, shifted=False):
+    """count rows of n log-probabilities (log_softmax of N(0, s) logits, s cycling through
+    0.3, 1 and 3, in float64, then rounded to dtype): logsumexp ~0, M + l cancels.
+    shifted: plus a constant c per row, uniform in (-1, 1) for the first half of the rows and
+    in [1, 1.4) for the others, so the logsumexp ~c lies around the bounds where
+    reductions/fa_lse_value.h chooses between M + l and the unshifted sum, with M >= 0 and
+    M < 0 both."""
+    rng = np.random.default_rng(seed)
+    logits = rng.standard_normal((count, n)) * np.resize([0.3, 1.0, 3.0], count)[:, None]
+    top = logits.max(axis=1, keepdims=True)
+    lp = (logits - top) - np.log(np.sum(np.exp(logits - top), axis=1, keepdims=True))
+    if shifted:
+        half = count // 2
+        lp += np.concatenate([rng.uniform(-1, 1, half), rng.uniform(1, 1.4, count - half)])[:, None]
+    return lp.astype(dtype)

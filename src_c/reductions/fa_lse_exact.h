@@ -72,30 +72,44 @@ FA_INLINE fa_simd_f64 fa_lse_exact_load(const void *x, ptrdiff_t i, ptrdiff_t n,
                                 : fa_load_tail_f64((const double *)x + i, left, -INFINITY);
 }
 
-/* S0 of a contiguous row without options, two accumulator pairs */
-FA_INLINE void fa_lse_exact_sum_contig(const void *x, ptrdiff_t n, int F32, double *hi, double *lo)
+/* S0 of a contiguous row without options, two accumulator pairs.  mx (or NULL) receives the
+ * row's max (NaN skipped, -inf if none), taken from the same loads: the sum's operations are
+ * the same with or without it. */
+FA_INLINE void fa_lse_exact_sum_contig(const void *x, ptrdiff_t n, int F32, double *hi, double *lo, double *mx)
 {
     const ptrdiff_t L = FA_LANES_F64;
     fa_simd_f64 sh0 = fa_set1_f64(0.0), sl0 = sh0, sh1 = sh0, sl1 = sh0;
+    fa_simd_f64 m0 = fa_set1_f64(-INFINITY), m1 = m0;
     ptrdiff_t i = 0;
     for (; i + 2 * L <= n; i += 2 * L) {
-        fa_lse_exact_step(fa_lse_exact_load(x, i, n, F32), sh0, 0, &sh0, &sl0);
-        fa_lse_exact_step(fa_lse_exact_load(x, i + L, n, F32), sh0, 0, &sh1, &sl1);
+        const fa_simd_f64 v0 = fa_lse_exact_load(x, i, n, F32), v1 = fa_lse_exact_load(x, i + L, n, F32);
+        if (mx) {
+            m0 = fa_max_f64(v0, m0);
+            m1 = fa_max_f64(v1, m1);
+        }
+        fa_lse_exact_step(v0, sh0, 0, &sh0, &sl0);
+        fa_lse_exact_step(v1, sh0, 0, &sh1, &sl1);
     }
-    for (; i < n; i += L)
-        fa_lse_exact_step(fa_lse_exact_load(x, i, n, F32), sh0, 0, &sh0, &sl0);
+    for (; i < n; i += L) {
+        const fa_simd_f64 v = fa_lse_exact_load(x, i, n, F32);
+        if (mx)
+            m0 = fa_max_f64(v, m0);
+        fa_lse_exact_step(v, sh0, 0, &sh0, &sl0);
+    }
     fa_simd_f64 err, u = fa_two_sum_f64(sh0, sh1, &err);
     fa_lse_exact_total(u, fa_add_f64(err, fa_add_f64(sl0, sl1)), hi, lo);
+    if (mx)
+        *mx = fa_reduce_max_f64(fa_max_f64(m0, m1));
 }
 
 FA_INLINE void fa_lse_exact_sum_f32(const float *x, ptrdiff_t n, double *hi, double *lo)
 {
-    fa_lse_exact_sum_contig(x, n, 1, hi, lo);
+    fa_lse_exact_sum_contig(x, n, 1, hi, lo, NULL);
 }
 
 FA_INLINE void fa_lse_exact_sum_f64(const double *x, ptrdiff_t n, double *hi, double *lo)
 {
-    fa_lse_exact_sum_contig(x, n, 0, hi, lo);
+    fa_lse_exact_sum_contig(x, n, 0, hi, lo, NULL);
 }
 
 /* S0 of a strided slice with an optional mask and weights (left-out entries: x -> -inf,
@@ -160,21 +174,35 @@ FA_INLINE double fa_lse_pair_delta(ptrdiff_t n)
 
 /* S0 of a float32 slice in the float32 tier, as hi + lo; the slice x[k stride], mask and
  * unweighted (mask 0: left out).  Returns 0 where a lane's anchored sum leaves [A, A + 4)
- * or is not finite (a term above A, a NaN, +inf: the caller takes another path). */
+ * or is not finite (a term above A, a NaN, +inf: the caller takes another path).  mx (or
+ * NULL; contiguous rows without a mask only) receives the row's max as
+ * fa_lse_exact_sum_contig's does. */
 FA_INLINE int fa_lse_pair_sum_f32(const float *x, ptrdiff_t n, ptrdiff_t stride, const unsigned char *mask,
-                                  double *hi, double *lo)
+                                  double *hi, double *lo, double *mx)
 {
     const ptrdiff_t L = FA_LANES_F64;
     const fa_simd_f64 anchor = fa_set1_f64(FA_LSE_PAIR_ANCHOR), zero = fa_set1_f64(0.0);
     fa_simd_f64 ah0 = anchor, al0 = zero, ah1 = anchor, al1 = zero;
+    fa_simd_f64 m0 = fa_set1_f64(-INFINITY), m1 = m0;
     ptrdiff_t i = 0;
     if (stride == 1 && !mask) {
         for (; i + 2 * L <= n; i += 2 * L) {
-            fa_lse_pair_step(fa_loadu_f32_as_f64(x + i), &ah0, &al0);
-            fa_lse_pair_step(fa_loadu_f32_as_f64(x + i + L), &ah1, &al1);
+            const fa_simd_f64 v0 = fa_loadu_f32_as_f64(x + i), v1 = fa_loadu_f32_as_f64(x + i + L);
+            if (mx) {
+                m0 = fa_max_f64(v0, m0);
+                m1 = fa_max_f64(v1, m1);
+            }
+            fa_lse_pair_step(v0, &ah0, &al0);
+            fa_lse_pair_step(v1, &ah1, &al1);
         }
-        for (; i < n; i += L)
-            fa_lse_pair_step(fa_lse_exact_load(x, i, n, 1), &ah0, &al0);
+        for (; i < n; i += L) {
+            const fa_simd_f64 v = fa_lse_exact_load(x, i, n, 1);
+            if (mx)
+                m0 = fa_max_f64(v, m0);
+            fa_lse_pair_step(v, &ah0, &al0);
+        }
+        if (mx)
+            *mx = fa_reduce_max_f64(fa_max_f64(m0, m1));
     } else {
         double xb[FA_LANES_F64];
         for (; i < n; i += L) {
@@ -211,12 +239,13 @@ FA_INLINE int fa_lse_from_exact(double hi, double lo, double *v, double *sign)
 /* logsumexp of a float32 slice (x[k stride], mask, unweighted) whose M + l cancels or is
  * predicted to: the float32 tier, then the double-double pass where the tier's bound does
  * not reach 2 ULP of the result.  Returns 1 with *v set; 0 where the unshifted sum is no
- * good (not below 4: the slice does not cancel; NaN; below 2^-900). */
+ * good (not below 4: the slice does not cancel; NaN; below 2^-900).  mx: as
+ * fa_lse_pair_sum_f32's (set where 1 is returned). */
 FA_INLINE int fa_lse_cancel_f32(const float *x, ptrdiff_t n, ptrdiff_t stride, const unsigned char *mask,
-                                double *v)
+                                double *v, double *mx)
 {
     double hi, lo, sign;
-    if (!fa_lse_pair_sum_f32(x, n, stride, mask, &hi, &lo) || !fa_lse_from_exact(hi, lo, v, &sign))
+    if (!fa_lse_pair_sum_f32(x, n, stride, mask, &hi, &lo, mx) || !fa_lse_from_exact(hi, lo, v, &sign))
         return 0;
     const double delta = fa_lse_pair_delta(n);
     if (fabs(*v) >= 0x1p24 * delta + delta)
@@ -226,20 +255,6 @@ FA_INLINE int fa_lse_cancel_f32(const float *x, ptrdiff_t n, ptrdiff_t stride, c
     else
         fa_lse_exact_sum_strided_f32(x, n, stride, mask, NULL, &hi, &lo);
     return fa_lse_from_exact(hi, lo, v, &sign);
-}
-
-/* logsumexp of a contiguous row without options, predicted to cancel (the row before it did):
- * 1 with *v set, 0 where the unshifted sum is no good (the caller takes the statistics) */
-FA_INLINE int fa_lse_cancel_row_f32(const float *x, ptrdiff_t n, double *v)
-{
-    return fa_lse_cancel_f32(x, n, 1, NULL, v);
-}
-
-FA_INLINE int fa_lse_cancel_row_f64(const double *x, ptrdiff_t n, double *v)
-{
-    double hi, lo, sign;
-    fa_lse_exact_sum_f64(x, n, &hi, &lo);
-    return fa_lse_from_exact(hi, lo, v, &sign) && sign > 0;
 }
 
 #endif /* FA_LSE_EXACT_H */

@@ -32,6 +32,28 @@ FA_INLINE double fa_lse_value_dd_l(const fa_sm_stats *s)
     return v + (err + l_lo);
 }
 
+/* The value fa_sm_lse_value gives a slice of positive sum, from its M, l = log(S) and
+ * v = M + l (F32: float32 data; weighted: b given).  M + l is ill-conditioned where it
+ * cancels (M and l of opposite signs, result near 0): l carries the sum's absolute error
+ * (float32 data: ~2^-26 from the float32 terms; float64: ~2^-53 l), ~l/|v| ULPs of the
+ * result.  Such slices are summed again without a shift (FA_LSE_UNSHIFTED, fa_lse_exact.h:
+ * float32 unweighted data in the double-pair tier where its bound allows, else double-double
+ * terms, ~2^-81 absolute): float32 data where |v| < 1 and |v| < |l|, float64 data where
+ * |v| < 4|l| and |v| < 2; unweighted float64 slices with 2 <= |v| < 4|l| take l as a pair
+ * (FA_LSE_PAIR_L, fa_lse_value_dd_l); the others keep M + l (FA_LSE_SHIFTED).  Inputs spread
+ * over +-50 never get there unless the result lands in (-1, 1). */
+enum { FA_LSE_SHIFTED = 0, FA_LSE_PAIR_L = 1, FA_LSE_UNSHIFTED = 2 };
+FA_INLINE int fa_lse_choice(double M, double l, double v, int F32, int weighted)
+{
+    if (!(M * l < 0))                        /* no cancellation (weights may make l < 0 < M) */
+        return FA_LSE_SHIFTED;
+    if (F32 ? !(fabs(v) < 1.0 && fabs(v) < fabs(l)) : !(fabs(v) < 4.0 * fabs(l)))
+        return FA_LSE_SHIFTED;
+    if (!F32 && !weighted && fabs(v) >= 2.0) /* l as a pair is enough */
+        return FA_LSE_PAIR_L;
+    return FA_LSE_UNSHIFTED;
+}
+
 /* logsumexp of a slice whose M is not finite (or whose T is NaN): scalar, per docs/SPEC.md 4. */
 #define FA_SM_DEFINE_SPECIAL(T)                                                                   \
 static double fa_sm_lse_special_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdiff_t stride,        \
@@ -107,38 +129,83 @@ static double fa_sm_lse_weighted_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdif
     return M + (log(B) + log(fabs(sum)));                                                         \
 }                                                                                                 \
                                                                                                   \
-/* logsumexp of a slice from its statistics.  M + l is ill-conditioned where it cancels        \
- * (M and l of opposite signs, result near 0): l carries the sum's absolute error (float32 data: ~2^-26 from   \
- * the float32 terms; float64: ~2^-53 l), ~l/|M + l| ULPs of the result.  Such slices are      \
- * summed again without a shift (reductions/fa_lse_exact.h: float32 unweighted data in the   \
- * double-pair tier where its bound allows, else double-double terms, ~2^-81 absolute):       \
- * float32 data where |M + l| < 1 and < |l|, float64 data where |M + l| < 4|l|                \
- * and |M + l| < 2 (unweighted; 2 <= |M + l| < 4|l| takes l as a pair, fa_lse_value_dd_l).   \
- * Inputs spread over +-50 never get there unless the result lands in (-1, 1). */             \
+/* the unshifted value of a slice that cancels (fa_lse_exact.h): float32 unweighted data in       \
+ * the float32 tier first (fa_lse_cancel_f32), else the double-double sum; 1 with *ve set, 0      \
+ * where the sum is no good (the caller keeps M + l).  mx (or NULL; contiguous slices without     \
+ * options only) receives the slice's max, from the sum's own loads. */                           \
+FA_INLINE int fa_sm_lse_unshifted_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdiff_t stride,    \
+                                      const unsigned char *mask, const fa_scalar_##T *b,          \
+                                      double *ve, double *mx)                                     \
+{                                                                                                 \
+    double hi, lo, se;                                                                            \
+    if (sizeof(fa_scalar_##T) == 4 && !b)                                                         \
+        return fa_lse_cancel_f32((const float *)x, n, stride, mask, ve, mx);                      \
+    if (stride == 1 && !mask && !b)                                                               \
+        fa_lse_exact_sum_contig(x, n, sizeof(fa_scalar_##T) == 4, &hi, &lo, mx);                  \
+    else                                                                                          \
+        fa_lse_exact_sum_strided_##T(x, n, stride, mask, b, &hi, &lo);                            \
+    return fa_lse_from_exact(hi, lo, ve, &se) && se > 0;                                          \
+}                                                                                                 \
+                                                                                                  \
+/* logsumexp of a slice from its statistics: M + l, or what fa_lse_choice picks instead */        \
 static double fa_sm_lse_value_##T(const fa_sm_stats *s, const fa_scalar_##T *x, ptrdiff_t n,      \
                                   ptrdiff_t stride, const unsigned char *mask,                    \
                                   const fa_scalar_##T *b, double *sign)                           \
 {                                                                                                 \
-    double l, hi, lo, ve, se;                                                                     \
+    double l, ve;                                                                                 \
     const int special = fa_sm_finish(s, &l, sign) == FA_SM_SPECIAL;                               \
     if (b && (special || !(l > -INFINITY && l < INFINITY)))                                       \
         return fa_sm_lse_weighted_##T(x, n, stride, mask, b, sign);                               \
     if (special)                                                                                  \
         return fa_sm_lse_special_##T(x, n, stride, mask, b, sign);                                \
     const double v = s->M + l;                                                                    \
-    if (!(*sign > 0) || !(s->M * l < 0))   /* no cancellation (weights may make l < 0 < M) */ \
+    if (!(*sign > 0))                                                                             \
         return v;                                                                                 \
-    if (sizeof(fa_scalar_##T) == 4 ? !(fabs(v) < 1.0 && fabs(v) < fabs(l)) : !(fabs(v) < 4.0 * fabs(l))) \
-        return v;                                                                                 \
-    if (sizeof(fa_scalar_##T) == 8 && !b && fabs(v) >= 2.0)   /* l as a pair is enough */       \
+    const int choice = fa_lse_choice(s->M, l, v, sizeof(fa_scalar_##T) == 4, b != NULL);         \
+    if (choice == FA_LSE_PAIR_L)                                                                  \
         return fa_lse_value_dd_l(s);                                                              \
-    if (sizeof(fa_scalar_##T) == 4 && !b)    /* the float32 tier first (fa_lse_exact.h) */       \
-        return fa_lse_cancel_f32((const float *)x, n, stride, mask, &ve) ? ve : v;                \
-    if (stride == 1 && !mask && !b)                                                               \
-        fa_lse_exact_sum_##T(x, n, &hi, &lo);                                                     \
-    else                                                                                          \
-        fa_lse_exact_sum_strided_##T(x, n, stride, mask, b, &hi, &lo);                            \
-    return fa_lse_from_exact(hi, lo, &ve, &se) && se > 0 ? ve : v;                                \
+    if (choice == FA_LSE_UNSHIFTED)                                                               \
+        return fa_sm_lse_unshifted_##T(x, n, stride, mask, b, &ve, NULL) ? ve : v;                \
+    return v;                                                                                     \
+}                                                                                                 \
+                                                                                                  \
+/* logsumexp of a contiguous row without options that is predicted to cancel (the row before      \
+ * it did), without its statistics: 1 with *v the bits fa_sm_lse_value gives the row, 0 where     \
+ * that is not certain (the caller takes the statistics).  ve, the row's unshifted value,         \
+ * comes from the call fa_sm_lse_value makes for the row (same function, same arguments: the      \
+ * same bits; the row's max M taken from its loads), and ve is fa_sm_lse_value's result           \
+ * exactly where fa_lse_choice picks FA_LSE_UNSHIFTED from the statistics' l_s and                \
+ * v_s = M + l_s.  These lie within e of l = ve - M and ve, e a bound (times 2^6 or more) of      \
+ * |l_s - l'| + |ve - v'| and the roundings, l' and v' the exact values (u = 2^-53):              \
+ *   float32 data: T's float32 exps and block sums 2^-22 T (so 2^-22 l in l, as                   \
+ *     T/S <= 1 - e^-l <= l), 4u per chunk merge, terms below 2^-126.5 e^M counted as 0           \
+ *     (n 2^-126); ve within the tier's delta(n) (fa_lse_exact.h) or 2^-81 (the double-double     \
+ *     pass), + u |ve|:  e = (2^-16 + n 2^-56) l + 2^-40 |ve| + 2^-48 + 4 delta(n);               \
+ *   float64 data: T within 3.35u (fa_rows_f64.h) + 4u per chunk merge, log's rounding; ve        \
+ *     within 2^-81.5 + m^2 2^-106 (m <= n terms per lane) + u |ve|:                              \
+ *     e = (2^-44 + n 2^-56) (l + |ve|) + 2^-60 + n^2 2^-100.                                     \
+ * For a fixed M < 0 the (v, l) where fa_lse_choice picks FA_LSE_UNSHIFTED form a convex set      \
+ * (M l < 0 holds on a half-line of l; |v| below 1, 2, l or 4l are convex conditions): where      \
+ * the four corners of [ve - e, ve + e] x [l - e, l + e] are in it, so is (v_s, l_s), and ve is   \
+ * the row's result.  Elsewhere (M >= 0: the statistics keep M + l; a result within e of a        \
+ * bound of the choice; an unshifted sum that is no good) the row goes to the statistics. */      \
+static int fa_sm_lse_predicted_##T(const fa_scalar_##T *x, ptrdiff_t n, double *v)              \
+{                                                                                                 \
+    const int F32 = sizeof(fa_scalar_##T) == 4;                                                   \
+    const double m = (double)n;                                                                   \
+    double ve, M;                                                                                 \
+    if (!fa_sm_lse_unshifted_##T(x, n, 1, NULL, NULL, &ve, &M) || !(M < 0 && M > -INFINITY))      \
+        return 0;                                                                                 \
+    const double l = ve - M;                                                                      \
+    const double e = F32 ? (0x1p-16 + m * 0x1p-56) * l + 0x1p-40 * fabs(ve) + 0x1p-48            \
+                               + 4.0 * fa_lse_pair_delta(n)                                       \
+                         : (0x1p-44 + m * 0x1p-56) * (l + fabs(ve)) + 0x1p-60 + m * m * 0x1p-100; \
+    for (int corner = 0; corner < 4; corner++)                                                    \
+        if (fa_lse_choice(M, corner & 1 ? l + e : l - e, corner & 2 ? ve + e : ve - e, F32, 0)    \
+            != FA_LSE_UNSHIFTED)                                                                  \
+            return 0;                                                                             \
+    *v = ve;                                                                                      \
+    return 1;                                                                                     \
 }
 
 #endif /* FA_LSE_VALUE_H */

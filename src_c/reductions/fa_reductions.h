@@ -76,7 +76,8 @@
  * logsumexp is M + l with l's absolute error ~1 ULP of l: where M + l cancels (M and l of
  * opposite signs, result near 0) the slice is summed again (fa_lse_exact.h: 2 ULP for
  * float32 results >= 2^-50 and float64 results >= 2^-25 in magnitude, ~2^-81 absolute below;
- * contiguous rows after a cancelling row are predicted to cancel and summed so directly).
+ * contiguous rows after a cancelling row are predicted to cancel and summed so directly,
+ * accepted only where the statistics would choose that same sum: fa_rows.h, fa_sm_lse_rows).
  * Unweighted float64 slices that cancel only partly (|M + l| >= 2, e.g. N(0,3) - 20 rows)
  * are not summed again: l = log(S) is refined to a double-double from the same statistics
  * (fa_lse_value.h, fa_lse_value_dd_l: one exp_dd per slice), measured <= 0.70 ULP against

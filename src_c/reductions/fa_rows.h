@@ -264,6 +264,17 @@ FA_INLINE void fa_sm_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_
     }                                                                                             \
 }                                                                                                 \
                                                                                                   \
+/* logsumexp of contiguous rows.  A row's result is a function of that row alone (rows are        \
+ * split over threads at any row): fa_sm_lse_value from the row's statistics.  Normalised         \
+ * log-probabilities (EM, HMMs, "is this normalised?" checks) cancel row after row, and for       \
+ * them fa_sm_lse_value sums the row again without a shift, so the statistics pass is wasted:     \
+ * after a row that cancelled, the next row (without mask or weights) first takes                 \
+ * fa_sm_lse_predicted: the unshifted sum by the same call fa_sm_lse_value would make (the        \
+ * row's max M taken on the way), accepted only where fa_lse_choice picks that sum for every      \
+ * (v, l) within the statistics' error bound of (ve, ve - M), i.e. where the statistics path      \
+ * returns these very bits.  Otherwise (M >= 0, a result near a bound of the choice, a row        \
+ * that does not cancel) the row takes the statistics, the unshifted sum spent.  The row          \
+ * before decides only which path is tried first, never the bits. */                              \
 FA_INLINE void fa_sm_lse_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t rows,      \
                                   ptrdiff_t n, const unsigned char *mk, const fa_scalar_##T *b,  \
                                   fa_scalar_##T *sg, int HAS_MASK, int HAS_B)                     \
@@ -275,13 +286,12 @@ FA_INLINE void fa_sm_lse_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrd
         const fa_scalar_##T *br = HAS_B ? b + r * n : NULL;                                       \
         fa_sm_stats s;                                                                            \
         double sign, v;                                                                           \
-        if (!HAS_MASK && !HAS_B && cancelled) {  /* the last row cancelled: sum this one exactly */ \
-            if (fa_lse_cancel_row_##T(xr, n, &v)) {                                               \
-                cancelled = fabs(v) < 1.0;                                                        \
-                y[r] = (fa_scalar_##T)v;                                                          \
-                if (sg) sg[r] = 1;                                                                \
-                continue;                                                                         \
-            }                                                                                     \
+        if (!HAS_MASK && !HAS_B && cancelled &&  /* the last row cancelled: this one may too */ \
+            fa_sm_lse_predicted_##T(xr, n, &v)) {                                                 \
+            cancelled = fabs(v) < 1.0;                                                            \
+            y[r] = (fa_scalar_##T)v;                                                              \
+            if (sg) sg[r] = 1;                                                                    \
+            continue;                                                                             \
         }                                                                                         \
         if (HAS_B || !fa_sm_row_stats_fast_##T(xr, mr, n, &s))                                   \
             fa_sm_row_stats_##T(xr, mr, br, n, &s, HAS_MASK, HAS_B);                              \
