@@ -178,6 +178,24 @@ ROW_KINDS = {   # what real code feeds these functions (benchmarks/bench_reducti
 }
 
 
+def assert_columns_within_bounds(x, xt, dtype, lse_ref, softmax_ref, log_softmax_ref, mp_lse=False):
+    """The three reductions of xt (x stored transposed) along axis 0 against x's row references;
+    mp_lse: float64 normalised columns (|lse| ~ 1e-17), checked against mpmath to 2^-80
+    absolute where not to the ULP bound."""
+    (lh, ll), (sh, sl), (qh, ql) = lse_ref, softmax_ref, log_softmax_ref
+    got = fa.logsumexp(xt, axis=0)
+    if mp_lse:
+        lh, ll = _mp_lse_rows(x)
+        assert ((np.abs((got - lh) - ll) <= 2.0 ** -80) | (ulp_errors(got, lh, ll, dtype) <= LSE_ULP)).all()
+    else:
+        assert ulp_errors(got, lh, ll, dtype).max() <= LSE_ULP
+    assert ulp_errors(fa.softmax(xt, axis=0).T, sh, sl, dtype).max() <= SOFTMAX_ULP
+    q = fa.log_softmax(xt, axis=0).T
+    fin = np.isfinite(qh)
+    assert np.all(q[~fin] == -np.inf)
+    assert ulp_errors(q[fin], qh[fin], ql[fin], dtype).max() <= SOFTMAX_ULP
+
+
 @pytest.mark.parametrize("dtype", [F32, F64])
 @pytest.mark.parametrize("kind", list(ROW_KINDS))
 @pytest.mark.parametrize("n", [2, 64, 700])
@@ -192,17 +210,8 @@ def test_ulp_column_kinds(isa, dtype, kind, n):
     xt = np.ascontiguousarray(x.T)
     with np.errstate(invalid="ignore"):
         (lh, ll), (sh, sl), (qh, ql) = ld_reference(x)
-    got = fa.logsumexp(xt, axis=0)
-    if kind == "normalised" and dtype == F64:                # |lse| ~ 1e-17: 2^-74 absolute
-        lh, ll = _mp_lse_rows(x)
-        assert ((np.abs((got - lh) - ll) <= 2.0 ** -80) | (ulp_errors(got, lh, ll, dtype) <= LSE_ULP)).all()
-    else:
-        assert ulp_errors(got, lh, ll, dtype).max() <= LSE_ULP
-    assert ulp_errors(fa.softmax(xt, axis=0).T, sh, sl, dtype).max() <= SOFTMAX_ULP
-    q = fa.log_softmax(xt, axis=0).T
-    fin = np.isfinite(qh)
-    assert np.all(q[~fin] == -np.inf)
-    assert ulp_errors(q[fin], qh[fin], ql[fin], dtype).max() <= SOFTMAX_ULP
+    assert_columns_within_bounds(x, xt, dtype, (lh, ll), (sh, sl), (qh, ql),
+                                 mp_lse=kind == "normalised" and dtype == F64)
     where = rng.random(x.shape) < 0.8                        # where= on the same columns
     where[:, 1 % n] = True
     xm = np.where(where, x, -np.inf)
@@ -307,17 +316,7 @@ def test_ulp_mixed_column_blocks(isa, dtype, n):
     xt = np.ascontiguousarray(x.T)
     with np.errstate(invalid="ignore"):
         (lh, ll), (sh, sl), (qh, ql) = ld_reference(x)
-    got = fa.logsumexp(xt, axis=0)
-    if dtype == F64:     # the normalised columns: |lse| ~ 1e-17, 2^-80 absolute
-        lh, ll = _mp_lse_rows(x)
-        assert ((np.abs((got - lh) - ll) <= 2.0 ** -80) | (ulp_errors(got, lh, ll, dtype) <= LSE_ULP)).all()
-    else:
-        assert ulp_errors(got, lh, ll, dtype).max() <= LSE_ULP
-    assert ulp_errors(fa.softmax(xt, axis=0).T, sh, sl, dtype).max() <= SOFTMAX_ULP
-    q = fa.log_softmax(xt, axis=0).T
-    fin = np.isfinite(qh)
-    assert np.all(q[~fin] == -np.inf)
-    assert ulp_errors(q[fin], qh[fin], ql[fin], dtype).max() <= SOFTMAX_ULP
+    assert_columns_within_bounds(x, xt, dtype, (lh, ll), (sh, sl), (qh, ql), mp_lse=dtype == F64)
     for f in (fa.softmax, fa.log_softmax):     # out=x: every block read before it is written
         y = xt.copy()
         assert f(y, axis=0, out=y) is y

@@ -697,22 +697,27 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
     return 1;
 }
 
+/* a column block body instantiated per (op, whole block, mask): the loops of a whole block
+ * unrolled with constant op and no mask tests; FA__BODY(OP, FULL, MASK) defined by the caller */
+#define FA_SM_COLS_BODY_DISPATCH(WHOLE)                                                           \
+    if ((WHOLE) && !mk) {                                                                         \
+        if (op == FA_SM_OP_SOFTMAX) return FA__BODY(FA_SM_OP_SOFTMAX, 1, 0);                      \
+        if (op == FA_SM_OP_LOG_SOFTMAX) return FA__BODY(FA_SM_OP_LOG_SOFTMAX, 1, 0);              \
+        return FA__BODY(FA_SM_OP_LSE, 1, 0);                                                      \
+    }                                                                                             \
+    if (WHOLE) {                                                                                  \
+        if (op == FA_SM_OP_SOFTMAX) return FA__BODY(FA_SM_OP_SOFTMAX, 1, 1);                      \
+        if (op == FA_SM_OP_LOG_SOFTMAX) return FA__BODY(FA_SM_OP_LOG_SOFTMAX, 1, 1);              \
+        return FA__BODY(FA_SM_OP_LSE, 1, 1);                                                      \
+    }                                                                                             \
+    return mk ? FA__BODY(op, 0, 1) : FA__BODY(op, 0, 0);
+
 static int fa_sm_cols_block_abs_f32(const float *xs, const unsigned char *mk, float *ys, float *lse_out,
                                     float *sg, ptrdiff_t n, ptrdiff_t inner, ptrdiff_t width, fa_sm_cols_carry_f32 *cy,
                                     int op)
 {
 #define FA__BODY(OP, FULL, MASK) fa_sm_cols_block_abs_body_f32(xs, mk, ys, lse_out, sg, n, inner, width, cy, OP, FULL, MASK)
-    if (width == FA_SM_BLOCK32 && !mk) {
-        if (op == FA_SM_OP_SOFTMAX) return FA__BODY(FA_SM_OP_SOFTMAX, 1, 0);
-        if (op == FA_SM_OP_LOG_SOFTMAX) return FA__BODY(FA_SM_OP_LOG_SOFTMAX, 1, 0);
-        return FA__BODY(FA_SM_OP_LSE, 1, 0);
-    }
-    if (width == FA_SM_BLOCK32) {
-        if (op == FA_SM_OP_SOFTMAX) return FA__BODY(FA_SM_OP_SOFTMAX, 1, 1);
-        if (op == FA_SM_OP_LOG_SOFTMAX) return FA__BODY(FA_SM_OP_LOG_SOFTMAX, 1, 1);
-        return FA__BODY(FA_SM_OP_LSE, 1, 1);
-    }
-    return mk ? FA__BODY(op, 0, 1) : FA__BODY(op, 0, 0);
+    FA_SM_COLS_BODY_DISPATCH(width == FA_SM_BLOCK32)
 #undef FA__BODY
 }
 

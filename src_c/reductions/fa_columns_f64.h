@@ -361,17 +361,7 @@ static int fa_sm64_cols_block(const double *xs, const unsigned char *mk, double 
                               ptrdiff_t n, ptrdiff_t inner, ptrdiff_t width, fa_sm64_cols_pending *pd, int op)
 {
 #define FA__BODY(OP, FULL, MASK) fa_sm64_cols_block_body(xs, mk, ys, lse_out, sg, n, inner, width, pd, OP, FULL, MASK, 0)
-    if (width == FA_SM_BLOCK && !mk) {
-        if (op == FA_SM_OP_SOFTMAX) return FA__BODY(FA_SM_OP_SOFTMAX, 1, 0);
-        if (op == FA_SM_OP_LOG_SOFTMAX) return FA__BODY(FA_SM_OP_LOG_SOFTMAX, 1, 0);
-        return FA__BODY(FA_SM_OP_LSE, 1, 0);
-    }
-    if (width == FA_SM_BLOCK) {
-        if (op == FA_SM_OP_SOFTMAX) return FA__BODY(FA_SM_OP_SOFTMAX, 1, 1);
-        if (op == FA_SM_OP_LOG_SOFTMAX) return FA__BODY(FA_SM_OP_LOG_SOFTMAX, 1, 1);
-        return FA__BODY(FA_SM_OP_LSE, 1, 1);
-    }
-    return mk ? FA__BODY(op, 0, 1) : FA__BODY(op, 0, 0);
+    FA_SM_COLS_BODY_DISPATCH(width == FA_SM_BLOCK)
 #undef FA__BODY
 }
 
@@ -392,7 +382,7 @@ static void fa_sm_cols_fast_f64(const double *x, double *y, double *sg, ptrdiff_
             double *ls = y + o * inner + j, *ss = sg ? sg + o * inner + j : NULL;
             const unsigned char *mj = ms ? ms + j : NULL;
             if (fa_sm64_cols_block(xs + j, mj, y + o * n * inner + j, ls, ss, n, inner, width,
-                                           op == FA_SM_OP_LOG_SOFTMAX ? &pd : NULL, op))
+                                   op == FA_SM_OP_LOG_SOFTMAX ? &pd : NULL, op))
                 continue;
             fa_sm64_cols_flush(&pd, n, inner);
             if (op == FA_SM_OP_LSE)
