@@ -593,11 +593,8 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
         const fa_simd_f64 M = fa_loadu_f32_as_f64(Mo + k);
         fa_simd_f64 T = fa_loadu_f32_as_f64(To + k);
         fa_simd_f64 F = fa_set1_f64(1.0);
-        if (kpath) {                  /* K ln2_hi - M exact (Sterbenz, 32-bit ln2_hi), in [-1.05, 0] */
-            const fa_simd_f64 K = fa_loadu_f32_as_f64(Kb + k);
-            fa_simd_f64 lo, z = fa_fmadd_f64(K, fa_set1_f64(FA_LN2_LO_F64),
-                                             fa_fmsub_f64(K, fa_set1_f64(FA_LN2_HI_F64), M));
-            F = fa_exp_pair_f64(z, &lo);
+        if (kpath) {
+            F = fa_stats_shift_factor_f64(fa_loadu_f32_as_f64(Kb + k), M);
             T = fa_mul_f64(T, F);
         }
         fa_storeu_f64(Td + k, T);

@@ -100,8 +100,7 @@ static unsigned fa_short_group_f32(const float *x, float *out, float *sg, ptrdif
     for (ptrdiff_t k = 0; k < G; k += L64) {
         const fa_simd_f64 M = fa_loadu_f32_as_f64(Mb + k), K = fa_loadu_f32_as_f64(Kb + k);
         const fa_simd_f64 C = fa_loadu_f32_as_f64(Cb + k);
-        fa_simd_f64 lo, z = fa_fmadd_f64(K, fa_set1_f64(FA_LN2_LO_F64), fa_fmsub_f64(K, fa_set1_f64(FA_LN2_HI_F64), M));
-        const fa_simd_f64 F = fa_exp_pair_f64(z, &lo);    /* K ln2_hi - M exact, in [-1.05, 0] */
+        const fa_simd_f64 F = fa_stats_shift_factor_f64(K, M);
         const fa_simd_f64 T = fa_mul_f64(fa_loadu_f32_as_f64(Tb + k), F);
         fa_simd_f64 f;
         if (op == FA_SM_OP_SOFTMAX) {

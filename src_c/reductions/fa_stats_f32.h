@@ -250,6 +250,14 @@ FA_INLINE double fa_stats_shift_factor(double K, double m)
     return fa_exp_scalar_f64((K * FA_LN2_HI_F64 - m) + K * FA_LN2_LO_F64);
 }
 
+/* the same per float64 lane (the column blocks and short rows: one K and m per lane, m - K ln2
+ * in [0, 1.05]; K ln2_hi - m exact: Sterbenz, 32-bit ln2_hi), through fa_exp_pair_f64's high part */
+FA_INLINE fa_simd_f64 fa_stats_shift_factor_f64(fa_simd_f64 K, fa_simd_f64 m)
+{
+    fa_simd_f64 lo, z = fa_fmadd_f64(K, fa_set1_f64(FA_LN2_LO_F64), fa_fmsub_f64(K, fa_set1_f64(FA_LN2_HI_F64), m));
+    return fa_exp_pair_f64(z, &lo);
+}
+
 /* The statistics (M, T, C) of a float32 row; ystore and Ks (if given: softmax rows that stay
  * in L2) keep every term and, per chunk, the max and the computed term of that max (Ks[2k],
  * Ks[2k + 1]; -inf and 0 for a chunk with nothing included).  o (or NULL): a pending
