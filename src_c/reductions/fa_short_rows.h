@@ -1,107 +1,75 @@
 /*
- * reductions/fa_short_rows.h -- short rows, a vector lane per row.  float32: below; float64:
- * fa_short_group_f64 at the end (the float64 column blocks, LANEWISE, on a transposed copy).
+ * reductions/fa_short_rows.h -- short rows, a group of rows at a time.  float32: below;
+ * float64: fa_short_group_f64 at the end (the float64 column blocks, LANEWISE, on a
+ * transposed copy).
  *
- * float32 rows of at most FA_SHORT_ROWS_MAX entries
- * (contiguous, no mask, no weights): FA_LANES_F32 rows at a time, one vector lane per row.
- * A row of 10-64 entries is one to four vectors: walked one row at a time, its horizontal
- * reductions and two libm calls (the chunk factor's exp, l's log) cost more than its
- * arithmetic (softmax of (2^18, 16) rows was 0.52x torch, log_softmax 0.31x).
- *   1. The group is copied transposed into a scratch block (entry i of every row in one
- *      vector), so the row statistics are vertical: a max pass (NaN noted), a pass of the
- *      rows' terms e^(x - K ln2) (fa_stats_term_f32, K per lane from the lane's max, the
- *      float32 rows' reduction) summed per lane (Kahan) over x != M with C = the count of
- *      x == M; softmax keeps every term in a second scratch block.
- *   2. Each lane finished in float64 lanes: T = sum * e^(K ln2 - M) (fa_exp_pair_f64),
- *      softmax's factor e^(K ln2 - M) / (C + T) as a float32 pair, l = log1p(T + C - 1).
- *   3. Outputs computed vertically and copied back transposed: softmax term * (p1 + p2),
- *      log_softmax (x - M) - l, logsumexp M + l.
+ * Walked one row at a time, a row of 10-80 entries costs more in its horizontal reductions
+ * and its two libm calls (the chunk factor's exp, l's log) than in its arithmetic (softmax
+ * of (2^17, 16) float32 rows was 0.52x torch, log_softmax 0.31x).  float32 rows without
+ * mask or weights of at most FA_SHORT_ROWS_LIMIT(op) entries go FA_LANES_F32 rows at a
+ * time, in one of two layouts by length:
+ *   - shorter than a vector (fa_short_group_lanes_f32): one lane per row, the group copied
+ *     transposed into a scratch block (entry i of every row in one vector), so the
+ *     statistics are vertical;
+ *   - a vector or longer (fa_short_group_rows_f32): each row in its own vectors (the tail
+ *     masked), its max and its sum reduced across lanes for all the group's rows at once by
+ *     the transpose-and-reduce trees of the SIMD layer (fa_hmax_rows_f32,
+ *     fa_hsum_rows_f64), which leave row g's result in lane g; no transposed copy.
+ * Both then share the same steps, per lane:
+ *   1. the max M (NaN noted), the shift K = rint(M log2 e) - 1 (fa_short_shifts_f32);
+ *   2. the terms e^(x - K ln2) (fa_stats_term_f32, the float32 rows' reduction) summed over
+ *      x != M, with C the count of x == M; finished in float64 lanes (fa_short_finish_f32):
+ *      T = sum * e^(K ln2 - M), softmax's factor e^(K ln2 - M) / (C + T) as a float32 pair,
+ *      l = log1p(T + C - 1);
+ *   3. the outputs: softmax term * (p1 + p2) (the maxima 1 / (C + T): a lone finite entry
+ *      gives 1), log_softmax (x - M) - l, logsumexp M + l.
  * Every step of a lane reads that lane only, so a row's bits do not depend on the rows it is
  * grouped with (threads, Dask chunks, a one-row call all give the same bits).  A row whose
- * max is outside (FA_STATS_MAX_LO_F32, FA_STATS_MAX_HI_F32) or NaN, or whose logsumexp
- * cancels (M < 0, |M + l| < 1 and < l: the exact tiers), is left to the per-row code (the
- * returned mask), as are the logs of a row whose T < 2^-60 (a logit gap above ~41, where the
- * terms counted 0 can matter: fa_sm_tiny_l_f32); nothing of those is written here, so y may
- * be x.
- * Measured (2^21 float32 entries as rows of n, AVX-512, ms, per-row code -> this):
- *   n = 2:  softmax 43.7 -> 9.4, log_softmax 51.8 -> 11.4, logsumexp 68.9 -> 18.4
- *   n = 16: 5.4 -> 2.7, 7.7 -> 2.8, 7.5 -> 2.3;  n = 32: 2.97 -> 2.37, 3.83 -> 2.44, 3.74 -> 1.75.
- * torch (one thread) is 0.7-1.0x of that for n = 16 .. 64 (its kernels take 16-wide rows
- * whole) and 2-13x slower for n = 2 .. 10: the scalar transposes in and out are now the cost
- * (gathers would cut them).
- * Accuracy as the float32 column blocks' e^(x - K ln2) path (terms <= 0.99 ULP, 0.55 with
- * AVX-512's table; the header of fa_columns.h has the measured maxima).
+ * max is outside (FA_STATS_MAX_LO_F32, FA_STATS_MAX_HI_F32) or NaN, whose logits gap exceeds
+ * ~41 (log_softmax and logsumexp: T < 2^-60, fa_sm_tiny_l_f32), or whose logsumexp cancels
+ * beyond the double-pair tier's bound is left to the per-row code (the returned mask);
+ * nothing of those is written here, so y may be x.
+ * Accuracy as the float32 rows' e^(x - K ln2) path (terms <= 0.99 ULP, 0.55 with AVX-512's
+ * table); the rows layout sums the terms in float64 lanes.  Measured max over the row kinds of
+ * tests/test_reductions.py, n = 4 .. 256, 3 x 64 rows per kind, long double reference:
+ * softmax 2.88 (SSE2) / 3.00 (AVX2) / 2.37 (AVX-512) ULP, log_softmax 1.36 / 1.96 / 1.96,
+ * logsumexp 0.71 / 0.83 / 0.83.
+ * Measured (2^21 float32 entries as rows of n, N(0, 3), one thread, AVX-512, medians, us;
+ * per-row code -> lanes layout -> rows layout; torch 2.13 one thread beside):
+ *   n = 16: softmax 5400 -> 2708 -> 1689 (torch ~2800), log_softmax 7700 -> 2849 -> 1886
+ *           (~2500), logsumexp 7500 -> 2370 -> 2047 (~6000)
+ *   n = 32: 2970 -> 2452 -> 1271, 3830 -> 2585 -> 1306, 3740 -> 1793 -> 1373
+ *   n = 64: 1762 -> 1100-1400 (per-row -> rows), 2147 -> 1415, 1823 -> 1115
+ * (/tmp-style script: fastact out= against torch.softmax / log_softmax / logsumexp on the
+ * same array, 21 interleaved rounds.)  The limits (80; logsumexp 256) are where the per-row
+ * code is as fast again: softmax of n = 96, 1468 vs 1439 us; n = 128, 1625 vs 1339.
  */
 #ifndef FA_SHORT_ROWS_H
 #define FA_SHORT_ROWS_H
 
-#define FA_SHORT_ROWS_MAX 64
-/* the longest rows that take it, per function: measured against the per-row code (2^21
- * float32 entries, AVX-512): softmax 2.28 / 2.33 ms at n = 48, log_softmax 2.85 / 2.39,
- * logsumexp 2.03 / 1.49 at n = 64; softmax at 64 was 1.81 / 2.39 (the transposes cost) */
-#define FA_SHORT_ROWS_LIMIT(op) ((op) == FA_SM_OP_LSE ? 64 : (op) == FA_SM_OP_LOG_SOFTMAX ? 48 : 40)
+#define FA_SHORT_ROWS_MAX 64           /* float64 rows, and float32 rows in the lanes layout */
+#define FA_SHORT_ROWS_MAX32 256        /* float32 logsumexp rows (the cancelling rows' scratch) */
+#define FA_SHORT_ROWS_SOFTMAX_MAX 80   /* float32 softmax and log_softmax rows */
+/* the longest float32 rows that take it, per function (see above) */
+#define FA_SHORT_ROWS_LIMIT(op) ((op) == FA_SM_OP_LSE ? FA_SHORT_ROWS_MAX32 : FA_SHORT_ROWS_SOFTMAX_MAX)
 #define FA_SHORT_ROWS_LIMIT64(op) ((op) == FA_SM_OP_LSE ? 40 : (op) == FA_SM_OP_LOG_SOFTMAX ? 24 : 20)
 /* the short-row path exists where a vector holds several rows */
 #define FA_SHORT_ROWS_ON (FA_LANES_F32 >= 4)
 
-/* rows [0, rows) of x (rows <= FA_LANES_F32, n <= FA_SHORT_ROWS_MAX): out = their rows of y
- * (softmax, log_softmax) or their logsumexp results with signs sg (may be NULL), for the rows
- * it finishes; returns the bit mask of the rows left to the per-row code */
-static unsigned fa_short_group_f32(const float *x, float *out, float *sg, ptrdiff_t rows, ptrdiff_t n, int op)
+/* Step 2, shared by both layouts: each lane g (a row) finished in float64 lanes from its max
+ * M, shift K, count C of entries equal to M and sum Tsum of the other terms e^(x - K ln2):
+ * T = Tsum e^(K ln2 - M); softmax's factor e^(K ln2 - M) / (C + T) as the float32 pair
+ * P1 + P2 and the maxima's output Q = 1 / (C + T); log_softmax and logsumexp's l = log1p(T + C
+ * - 1) as P1 + P2, V = M + l, and Ts = T (the caller's test for a gap above ~41) */
+FA_INLINE void fa_short_finish_f32(const float *Mb, const float *Kb, const float *Cb, const double *Tsum, int op,
+                                   float *P1, float *P2, float *Q, double *V, double *Ts)
 {
-    enum { G = FA_LANES_F32 };
     const ptrdiff_t L64 = FA_LANES_F64;
-    float xt[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
-    float et[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
-    for (ptrdiff_t g = 0; g < G; g++)                   /* transposed in; idle lanes 0 */
-        for (ptrdiff_t i = 0; i < n; i++)
-            xt[i * G + g] = g < rows ? x[g * n + i] : 0.0f;
-    const fa_simd_f32 zero = fa_set1_f32(0.0f), one = fa_set1_f32(1.0f);
-    fa_simd_f32 mx = fa_set1_f32(-INFINITY);
-    fa_mask_f32 nan = fa_cmpneq_f32(zero, zero);
-    for (ptrdiff_t i = 0; i < n; i++) {
-        const fa_simd_f32 v = fa_loadu_f32(xt + i * G);
-        nan = fa_mask_or_f32(nan, fa_cmpunord_f32(v, v));
-        mx = fa_max_f32(v, mx);
-    }
-    const fa_mask_f32 okv = fa_mask_and_f32(fa_mask_not_f32(nan),
-                                            fa_mask_and_f32(fa_cmpgt_f32(mx, fa_set1_f32(FA_STATS_MAX_LO_F32)),
-                                                            fa_cmplt_f32(mx, fa_set1_f32(FA_STATS_MAX_HI_F32))));
-    float Mb[G], Kb[G], MKb[G], LOWb[G], ok[G];
-    fa_storeu_f32(Mb, mx);
-    fa_storeu_f32(ok, fa_select_f32(okv, one, zero));
-    unsigned left = 0;
-    for (ptrdiff_t g = 0; g < G; g++) {
-        if (g < rows && ok[g] == 0.0f)
-            left |= 1u << g;
-        if (ok[g] == 0.0f)
-            Mb[g] = 0.0f;                               /* a harmless lane from here on */
-        Kb[g] = rintf(Mb[g] * FA_LOG2E_F32) - 1.0f;
-        MKb[g] = FA_STATS_MAGIC_F32(Kb[g]);
-        LOWb[g] = FA_STATS_LOW(Kb[g]);
-    }
-    if (left == (rows >= 32 ? ~0u : (1u << rows) - 1u))
-        return left;
-    const fa_simd_f32 Mv = fa_loadu_f32(Mb), magic_k = fa_loadu_f32(MKb), low = fa_loadu_f32(LOWb);
-    fa_simd_f32 t = zero, tc = zero, c = zero;
-    for (ptrdiff_t i = 0; i < n; i++) {
-        const fa_simd_f32 v = fa_select_f32(okv, fa_loadu_f32(xt + i * G), zero);
-        const fa_simd_f32 e = fa_stats_term_f32(v, magic_k, low);
-        const fa_mask_f32 top = fa_cmpeq_f32(v, Mv);
-        if (op == FA_SM_OP_SOFTMAX)
-            fa_storeu_f32(et + i * G, e);
-        fa_kahan_add_f32(&t, &tc, fa_select_f32(top, zero, e));
-        c = fa_mask_add_f32(top, c, one);
-    }
-    float Tb[G], Cb[G], P1[G], P2[G], Q[G];
-    double V[G], Ts[G];
-    fa_storeu_f32(Tb, fa_sub_f32(t, tc));
-    fa_storeu_f32(Cb, c);
-    for (ptrdiff_t k = 0; k < G; k += L64) {
+    for (ptrdiff_t k = 0; k < FA_LANES_F32; k += L64) {
         const fa_simd_f64 M = fa_loadu_f32_as_f64(Mb + k), K = fa_loadu_f32_as_f64(Kb + k);
         const fa_simd_f64 C = fa_loadu_f32_as_f64(Cb + k);
         const fa_simd_f64 F = fa_stats_shift_factor_f64(K, M);
-        const fa_simd_f64 T = fa_mul_f64(fa_loadu_f32_as_f64(Tb + k), F);
+        const fa_simd_f64 T = fa_mul_f64(fa_loadu_f64(Tsum + k), F);
         fa_simd_f64 f;
         if (op == FA_SM_OP_SOFTMAX) {
             const fa_simd_f64 S = fa_add_f64(T, C);
@@ -115,40 +83,116 @@ static unsigned fa_short_group_f32(const float *x, float *out, float *sg, ptrdif
         fa_storeu_f64_as_f32(P1 + k, f);
         fa_storeu_f64_as_f32(P2 + k, fa_sub_f64(f, fa_loadu_f32_as_f64(P1 + k)));
     }
-    /* the logs of a row with a logit gap above ~41 (T < 2^-60): the terms below 2^-126.5 of
-     * the shift, counted 0 here, can matter to l = log1p(T); the per-row code sums them
-     * again (fa_sm_tiny_l_f32) */
-    if (op != FA_SM_OP_SOFTMAX)
-        for (ptrdiff_t g = 0; g < rows; g++)
-            if (Ts[g] < 0x1p-60)
-                left |= 1u << g;
-    if (op == FA_SM_OP_LSE) {
-        /* a cancelling row (fa_sm_lse_value_f32's criterion, l = P1 + P2 >= 0) is summed
-         * unshifted in the double-pair tier, the scratch block's lanes as the column blocks'
-         * (fa_sm_cols_block_lse_pair_f32); where its bound fails the row is left to the
-         * double-double pass of the per-row code */
-        unsigned char cancel[G], pair_ok[G];
-        double vpair[G];
-        int any = 0;
-        for (ptrdiff_t g = 0; g < rows; g++) {
-            cancel[g] = !(left & (1u << g)) && Mb[g] < 0.0f && fabs(V[g]) < 1.0
-                        && fabs(V[g]) < (double)P1[g] + (double)P2[g];
-            any |= cancel[g];
-        }
-        if (any)
-            fa_sm_cols_block_lse_pair_f32(xt, NULL, n, G, rows, 0, vpair, pair_ok, cancel);
-        for (ptrdiff_t g = 0; g < rows; g++) {
-            if (left & (1u << g))
-                continue;
-            if (cancel[g] && !pair_ok[g]) {
-                left |= 1u << g;
-                continue;
-            }
-            out[g] = (float)(cancel[g] ? vpair[g] : V[g]);
-            if (sg) sg[g] = 1.0f;
-        }
-        return left;
+}
+
+/* Step 1's decisions, shared: from the vector of the rows' maxima (NaN for a row with a NaN),
+ * a row whose max is outside (FA_STATS_MAX_LO_F32, FA_STATS_MAX_HI_F32) (NaN included) is
+ * left to the per-row code (its bit set in *left, for g < rows) and computed from M = 0,
+ * harmlessly; Mb, and K, FA_STATS_MAGIC_F32(K), FA_STATS_LOW(K) of every lane
+ * (fa_stats_shifts_f32).  Returns 1 when every row is left. */
+FA_INLINE int fa_short_shifts_f32(fa_simd_f32 M, ptrdiff_t rows, unsigned *left, float *Mb, float *Kb, float *MKb,
+                                  float *LOWb)
+{
+    const fa_mask_f32 ok = fa_mask_and_f32(fa_cmpgt_f32(M, fa_set1_f32(FA_STATS_MAX_LO_F32)),
+                                           fa_cmplt_f32(M, fa_set1_f32(FA_STATS_MAX_HI_F32)));
+    const unsigned all = rows >= 32 ? ~0u : (1u << rows) - 1u;
+    *left |= ~fa_mask_bits_f32(ok) & all;
+    M = fa_select_f32(ok, M, fa_set1_f32(0.0f));
+    fa_storeu_f32(Mb, M);
+    fa_stats_shifts_f32(M, Kb, MKb, LOWb);
+    return *left == all;
+}
+
+/* Step 3 for logsumexp, shared: a row whose logits gap exceeds ~41 (T < 2^-60: the terms
+ * counted 0, below 2^-126.5 of the shift, can matter to l = log1p(T)) is left to the per-row
+ * code (fa_sm_tiny_l_f32); a cancelling row (fa_sm_lse_value_f32's criterion, l = P1 + P2 >=
+ * 0) is summed unshifted in the double-pair tier over the transposed block xt (n x
+ * FA_LANES_F32, built by fill(x, n, rows, xt) only when some row cancels), as the column
+ * blocks' (fa_sm_cols_block_lse_pair_f32); where its bound fails the row is left to the
+ * double-double pass of the per-row code.  Writes the other rows' results. */
+FA_INLINE unsigned fa_short_lse_out_f32(const float *x, float *xt, int have_xt, ptrdiff_t rows, ptrdiff_t n,
+                                        unsigned left, const float *Mb, const double *V, const double *Ts,
+                                        const float *P1, const float *P2, float *out, float *sg)
+{
+    enum { G = FA_LANES_F32 };
+    unsigned char cancel[G], pair_ok[G];
+    double vpair[G];
+    int any = 0;
+    for (ptrdiff_t g = 0; g < rows; g++) {
+        if (Ts[g] < 0x1p-60)
+            left |= 1u << g;
+        cancel[g] = !(left & (1u << g)) && Mb[g] < 0.0f && fabs(V[g]) < 1.0
+                    && fabs(V[g]) < (double)P1[g] + (double)P2[g];
+        any |= cancel[g];
     }
+    if (any) {
+        if (!have_xt)
+            for (ptrdiff_t g = 0; g < G; g++)
+                for (ptrdiff_t i = 0; i < n; i++)
+                    xt[i * G + g] = g < rows ? x[g * n + i] : 0.0f;
+        fa_sm_cols_block_lse_pair_f32(xt, NULL, n, G, rows, 0, vpair, pair_ok, cancel);
+    }
+    for (ptrdiff_t g = 0; g < rows; g++) {
+        if (left & (1u << g))
+            continue;
+        if (cancel[g] && !pair_ok[g]) {
+            left |= 1u << g;
+            continue;
+        }
+        out[g] = (float)(cancel[g] ? vpair[g] : V[g]);
+        if (sg) sg[g] = 1.0f;
+    }
+    return left;
+}
+
+/* Rows shorter than a vector (n < FA_LANES_F32): one lane per row, on a transposed copy.
+ * Rows [0, rows) of x (rows <= FA_LANES_F32): out = their rows of y (softmax, log_softmax) or
+ * their logsumexp results with signs sg (may be NULL), for the rows it finishes; returns the
+ * bit mask of the rows left to the per-row code */
+static unsigned fa_short_group_lanes_f32(const float *x, float *out, float *sg, ptrdiff_t rows, ptrdiff_t n, int op)
+{
+    enum { G = FA_LANES_F32 };
+    float xt[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
+    float et[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
+    for (ptrdiff_t g = 0; g < G; g++)                   /* transposed in; idle lanes 0 */
+        for (ptrdiff_t i = 0; i < n; i++)
+            xt[i * G + g] = g < rows ? x[g * n + i] : 0.0f;
+    const fa_simd_f32 zero = fa_set1_f32(0.0f), one = fa_set1_f32(1.0f);
+    fa_simd_f32 mx = fa_set1_f32(-INFINITY);
+    fa_mask_f32 nan = fa_cmpneq_f32(zero, zero);
+    for (ptrdiff_t i = 0; i < n; i++) {
+        const fa_simd_f32 v = fa_loadu_f32(xt + i * G);
+        nan = fa_mask_or_f32(nan, fa_cmpunord_f32(v, v));
+        mx = fa_max_f32(v, mx);
+    }
+    float Mb[16], Kb[16], MKb[16], LOWb[16];
+    unsigned left = 0;
+    if (fa_short_shifts_f32(fa_select_f32(nan, fa_set1_f32(NAN), mx), rows, &left, Mb, Kb, MKb, LOWb))
+        return left;
+    const fa_simd_f32 Mv = fa_loadu_f32(Mb), magic_k = fa_loadu_f32(MKb), low = fa_loadu_f32(LOWb);
+    fa_simd_f32 t = zero, tc = zero, c = zero;
+    for (ptrdiff_t i = 0; i < n; i++) {
+        const fa_simd_f32 v = fa_loadu_f32(xt + i * G);
+        const fa_simd_f32 e = fa_stats_term_f32(v, magic_k, low);
+        const fa_mask_f32 top = fa_cmpeq_f32(v, Mv);
+        if (op == FA_SM_OP_SOFTMAX)
+            fa_storeu_f32(et + i * G, e);
+        fa_kahan_add_f32(&t, &tc, fa_select_f32(top, zero, e));
+        c = fa_mask_add_f32(top, c, one);
+    }
+    float Tb[16], Cb[16], P1[16], P2[16], Q[16];
+    double Tsum[16], V[16], Ts[16];
+    fa_storeu_f32(Tb, fa_sub_f32(t, tc));
+    fa_storeu_f32(Cb, c);
+    for (ptrdiff_t g = 0; g < G; g++)
+        Tsum[g] = Tb[g];
+    fa_short_finish_f32(Mb, Kb, Cb, Tsum, op, P1, P2, Q, V, Ts);
+    if (op == FA_SM_OP_LSE)
+        return fa_short_lse_out_f32(x, xt, 1, rows, n, left, Mb, V, Ts, P1, P2, out, sg);
+    if (op == FA_SM_OP_LOG_SOFTMAX)
+        for (ptrdiff_t g = 0; g < rows; g++)
+            if (Ts[g] < 0x1p-60)                        /* see fa_short_lse_out_f32 */
+                left |= 1u << g;
     const fa_simd_f32 p1 = fa_loadu_f32(P1), p2 = fa_loadu_f32(P2);
     const fa_simd_f32 q = op == FA_SM_OP_SOFTMAX ? fa_loadu_f32(Q) : zero;
     for (ptrdiff_t i = 0; i < n; i++) {
@@ -167,6 +211,138 @@ static unsigned fa_short_group_f32(const float *x, float *out, float *sg, ptrdif
             for (ptrdiff_t i = 0; i < n; i++)
                 out[g * n + i] = et[i * G + g];
     return left;
+}
+
+/* the last vector of a row (tail lanes: fill); the group's last row reads no further than
+ * its end, the others read into the next row and blend */
+FA_INLINE fa_simd_f32 fa_short_last_f32(const float *p, ptrdiff_t tail, int at_end, float fill)
+{
+    if (tail == FA_LANES_F32)
+        return fa_loadu_f32(p);
+    if (at_end)
+        return fa_load_tail_f32(p, tail, fill);
+    return fa_select_f32(fa_tail_mask_f32(tail), fa_loadu_f32(p), fa_set1_f32(fill));
+}
+FA_INLINE void fa_short_store_last_f32(float *p, fa_simd_f32 v, ptrdiff_t tail)
+{
+    if (tail == FA_LANES_F32)
+        fa_storeu_f32(p, v);
+    else
+        fa_store_tail_f32(p, v, tail);
+}
+
+/* Rows of at least a vector (FA_LANES_F32 <= n): each row in its own NV vectors (the tail
+ * masked; NV a constant where the caller knows it, 0: from n), FA_LANES_F32 rows at a time;
+ * each row's max and sum reduced across its lanes by the transpose-and-reduce trees
+ * (fa_hmax_rows_f32, fa_hsum_rows_f64), so that lane g of the result is row g's, for the
+ * same finish as the lanes layout.  The terms e^(x - K ln2) are summed in float64 lanes
+ * (fa_add_widened_f32_f64: exact but for 2^-53 relative per addition); softmax keeps them in
+ * a scratch block (the maxima marked -1, their output 1 / (C + T)), whose rows are padded by
+ * a vector (rows 4 KiB apart would alias x's), and scales them into y.  Same interface as
+ * fa_short_group_lanes_f32. */
+FA_INLINE unsigned fa_short_group_rows_f32(const float *x, float *out, float *sg, ptrdiff_t rows, ptrdiff_t n, int op,
+                                           ptrdiff_t NV)
+{
+    enum { G = FA_LANES_F32 };
+    const ptrdiff_t nv = NV ? NV : (n + G - 1) / G, tail = n - (nv - 1) * G, last = (nv - 1) * G;
+    const fa_simd_f32 zero = fa_set1_f32(0.0f), minus1 = fa_set1_f32(-1.0f);
+    fa_simd_f32 rmax[G];
+    unsigned left = 0;
+    for (ptrdiff_t g = 0; g < G; g++) {                 /* 1. each row's max, NaN noted */
+        const float *r = x + (g < rows ? g : 0) * n;
+        fa_simd_f32 m = fa_short_last_f32(r + last, tail, g >= rows - 1, -INFINITY);
+        fa_mask_f32 nan = fa_cmpunord_f32(m, m);
+        for (ptrdiff_t k = 0; k < last; k += G) {
+            const fa_simd_f32 v = fa_loadu_f32(r + k);
+            nan = fa_mask_or_f32(nan, fa_cmpunord_f32(v, v));
+            m = fa_max_f32(v, m);
+        }
+        rmax[g] = fa_mask_any_f32(nan) ? fa_set1_f32(NAN) : m;   /* NaN through the tree */
+    }
+    float Mb[16], Kb[16], MKb[16], LOWb[16], Cb[16], P1[16], P2[16], Q[16];
+    double Tsum[16], V[16], Ts[16];
+    if (fa_short_shifts_f32(fa_hmax_rows_f32(rmax), rows, &left, Mb, Kb, MKb, LOWb))
+        return left;
+    float et[G * (FA_SHORT_ROWS_SOFTMAX_MAX + 2 * G)] __attribute__((aligned(64)));   /* softmax's terms, a padded row each */
+    fa_simd_f64 acc[G];
+    for (ptrdiff_t g = 0; g < G; g++) {                 /* 2. each row's sum and count */
+        fa_simd_f64 a = fa_set1_f64(0.0);
+        int c = 0;
+        if (g < rows && !(left & (1u << g))) {
+            const float *r = x + g * n;
+            const fa_simd_f32 M = fa_set1_f32(Mb[g]), mk = fa_set1_f32(MKb[g]), lo = fa_set1_f32(LOWb[g]);
+            for (ptrdiff_t k = 0; k <= last; k += G) {
+                const fa_simd_f32 v = k < last ? fa_loadu_f32(r + k) : fa_short_last_f32(r + k, tail, g == rows - 1, -INFINITY);
+                const fa_simd_f32 e = fa_stats_term_f32(v, mk, lo);
+                const fa_mask_f32 top = fa_cmpeq_f32(v, M);
+                c += fa_mask_count_f32(top);
+                a = fa_add_widened_f32_f64(a, fa_select_f32(top, zero, e));
+                if (op == FA_SM_OP_SOFTMAX)
+                    fa_storeu_f32(et + g * (nv + 1) * G + k, fa_select_f32(top, minus1, e));
+            }
+        }
+        acc[g] = a;
+        Cb[g] = (float)c;
+    }
+    for (ptrdiff_t k = 0; k < G; k += FA_LANES_F64)
+        fa_storeu_f64(Tsum + k, fa_hsum_rows_f64(acc + k));
+    fa_short_finish_f32(Mb, Kb, Cb, Tsum, op, P1, P2, Q, V, Ts);
+    if (op == FA_SM_OP_LSE) {
+        float xt[FA_SHORT_ROWS_MAX32 * G] __attribute__((aligned(64)));
+        return fa_short_lse_out_f32(x, xt, 0, rows, n, left, Mb, V, Ts, P1, P2, out, sg);
+    }
+    for (ptrdiff_t g = 0; g < rows; g++) {              /* 3. the outputs */
+        if (left & (1u << g))
+            continue;
+        if (op == FA_SM_OP_LOG_SOFTMAX && Ts[g] < 0x1p-60) {   /* see fa_short_lse_out_f32 */
+            left |= 1u << g;
+            continue;
+        }
+        const fa_simd_f32 p1 = fa_set1_f32(P1[g]), p2 = fa_set1_f32(P2[g]);
+        float *yr = out + g * n;
+        if (op == FA_SM_OP_SOFTMAX) {
+            const fa_simd_f32 q = fa_set1_f32(Q[g]);
+            for (ptrdiff_t k = 0; k <= last; k += G) {
+                const fa_simd_f32 e = fa_loadu_f32(et + g * (nv + 1) * G + k);
+                const fa_simd_f32 o = fa_select_f32(fa_cmplt_f32(e, zero), q, fa_fmadd_f32(e, p1, fa_mul_f32(e, p2)));
+                if (k < last)
+                    fa_storeu_f32(yr + k, o);
+                else
+                    fa_short_store_last_f32(yr + k, o, tail);
+            }
+        } else {
+            const float *r = x + g * n;
+            const fa_simd_f32 M = fa_set1_f32(Mb[g]);
+            for (ptrdiff_t k = 0; k <= last; k += G) {
+                const fa_simd_f32 v = k < last ? fa_loadu_f32(r + k) : fa_short_last_f32(r + k, tail, 1, 0.0f);
+                const fa_simd_f32 o = fa_sub_f32(fa_sub_f32(v, M), p1);
+                if (k < last)
+                    fa_storeu_f32(yr + k, o);
+                else
+                    fa_short_store_last_f32(yr + k, o, tail);
+            }
+        }
+    }
+    return left;
+}
+
+/* float32 rows of at most FA_SHORT_ROWS_MAX entries, FA_LANES_F32 at a time: the layout by
+ * the rows' length */
+static unsigned fa_short_group_f32(const float *x, float *out, float *sg, ptrdiff_t rows, ptrdiff_t n, int op)
+{
+    switch (n < FA_LANES_F32 ? -1 : (n + FA_LANES_F32 - 1) / FA_LANES_F32) {
+    case -1: break;
+    case 1: return fa_short_group_rows_f32(x, out, sg, rows, n, op, 1);
+    case 2: return fa_short_group_rows_f32(x, out, sg, rows, n, op, 2);
+    case 3: return fa_short_group_rows_f32(x, out, sg, rows, n, op, 3);
+    case 4: return fa_short_group_rows_f32(x, out, sg, rows, n, op, 4);
+    case 5: return fa_short_group_rows_f32(x, out, sg, rows, n, op, 5);
+    case 6: return fa_short_group_rows_f32(x, out, sg, rows, n, op, 6);
+    case 7: return fa_short_group_rows_f32(x, out, sg, rows, n, op, 7);
+    case 8: return fa_short_group_rows_f32(x, out, sg, rows, n, op, 8);
+    default: return fa_short_group_rows_f32(x, out, sg, rows, n, op, 0);
+    }
+    return fa_short_group_lanes_f32(x, out, sg, rows, n, op);
 }
 
 /*

@@ -74,15 +74,15 @@ FA_INLINE float fa_stats_max_f32(const float *x, const unsigned char *mk, ptrdif
  * chunk of N(0,3) entries, AVX-512, measured 3.56 -> 3.44 ns per 16 entries with pairs,
  * 3.25 -> 3.08 with the blocks of 4 below. */
 #if FA_EXP_LUT16_F32
-#define FA_STATS_MAGIC_F32(K) (FA_EXP_MAGIC16_F32 - (K))
-#define FA_STATS_LOW(K) ((float)(((double)(K) - 127.0) * 0x1.62e42fefa39efp-1))
+#define FA_STATS_MAGIC0_F32 FA_EXP_MAGIC16_F32
+#define FA_STATS_LOW_BIAS 127.0
 FA_INLINE fa_simd_f32 fa_stats_term_f32(fa_simd_f32 v, fa_simd_f32 magic_k, fa_simd_f32 low)
 {
     return fa_exp_shift_lut16_f32(fa_max_f32(low, v), magic_k);
 }
 #else
-#define FA_STATS_MAGIC_F32(K) (FA_EXP_MAGIC_F32 - (K))
-#define FA_STATS_LOW(K) ((float)(((double)(K) - 127.25) * 0x1.62e42fefa39efp-1))
+#define FA_STATS_MAGIC0_F32 FA_EXP_MAGIC_F32
+#define FA_STATS_LOW_BIAS 127.25
 FA_INLINE fa_simd_f32 fa_stats_term_f32(fa_simd_f32 v, fa_simd_f32 magic_k, fa_simd_f32 low)
 {
     fa_simd_f32 n, s;
@@ -90,6 +90,25 @@ FA_INLINE fa_simd_f32 fa_stats_term_f32(fa_simd_f32 v, fa_simd_f32 magic_k, fa_s
     return fa_fmadd_f32(s, m, s);
 }
 #endif
+
+#define FA_STATS_MAGIC_F32(K) (FA_STATS_MAGIC0_F32 - (K))
+#define FA_STATS_LOW(K) ((float)(((double)(K) - FA_STATS_LOW_BIAS) * 0x1.62e42fefa39efp-1))
+
+/* a vector of maxima M: the shift K = rint(M log2 e) - 1 of each lane (M log2 e rounded to
+ * float32, then to an integer by the 1.5 * 2^23 trick, ties to even as rintf: |M| < 2^21),
+ * FA_STATS_MAGIC_F32(K) and FA_STATS_LOW(K), the same bits as the scalar macros, stored to
+ * K, magic_k, low (FA_LANES_F32 floats each) */
+FA_INLINE void fa_stats_shifts_f32(fa_simd_f32 M, float *K, float *magic_k, float *low)
+{
+    const fa_simd_f32 round = fa_set1_f32(0x1.8p23f);
+    const fa_simd_f32 k = fa_sub_f32(fa_sub_f32(fa_add_f32(fa_mul_f32(M, fa_set1_f32(FA_LOG2E_F32)), round), round),
+                                     fa_set1_f32(1.0f));
+    fa_storeu_f32(K, k);
+    fa_storeu_f32(magic_k, fa_sub_f32(fa_set1_f32(FA_STATS_MAGIC0_F32), k));
+    for (ptrdiff_t j = 0; j < FA_LANES_F32; j += FA_LANES_F64)
+        fa_storeu_f64_as_f32(low + j, fa_mul_f64(fa_sub_f64(fa_loadu_f32_as_f64(K + j), fa_set1_f64(FA_STATS_LOW_BIAS)),
+                                                 fa_set1_f64(0x1.62e42fefa39efp-1)));
+}
 
 /* the term of one value, exactly as the vector pass computes it */
 FA_INLINE double fa_stats_term1_f32(float v, float K)

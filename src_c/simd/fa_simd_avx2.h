@@ -195,4 +195,26 @@ FA_INLINE __m256d fa_add_widened_f32_f64(__m256d acc, __m256 v) {
 /* m ? a + b : a (one masked add where the ISA has it) */
 FA_INLINE __m256 fa_mask_add_f32(__m256 m, __m256 a, __m256 b) { return _mm256_add_ps(a, _mm256_and_ps(m, b)); }
 
+/* transpose-and-reduce trees: lane g of the result is the max (sum) of v[g]'s lanes, for
+ * v[0 .. lanes - 1]; every lane's result is formed in the same order, from v[g] alone */
+FA_INLINE unsigned fa_mask_bits_f32(__m256 a) { return (unsigned)_mm256_movemask_ps(a); }
+FA_INLINE int fa_mask_count_f32(__m256 a) { return __builtin_popcount((unsigned)_mm256_movemask_ps(a)); }
+FA_INLINE __m256 fa_hmax_rows_f32(const __m256 *v)
+{
+    __m256 u[4], z[2];
+    for (int k = 0; k < 4; k++)          /* lanes of v[2k] (even) and v[2k + 1] (odd), 2 entries each */
+        u[k] = _mm256_max_ps(_mm256_unpacklo_ps(v[2 * k], v[2 * k + 1]), _mm256_unpackhi_ps(v[2 * k], v[2 * k + 1]));
+    for (int k = 0; k < 2; k++) {        /* rows 4k .. 4k + 3 in each 128-bit half, 4 entries each */
+        __m256d a = _mm256_castps_pd(u[2 * k]), b = _mm256_castps_pd(u[2 * k + 1]);
+        z[k] = _mm256_max_ps(_mm256_castpd_ps(_mm256_unpacklo_pd(a, b)), _mm256_castpd_ps(_mm256_unpackhi_pd(a, b)));
+    }
+    return _mm256_max_ps(_mm256_permute2f128_ps(z[0], z[1], 0x20), _mm256_permute2f128_ps(z[0], z[1], 0x31));
+}
+FA_INLINE __m256d fa_hsum_rows_f64(const __m256d *v)
+{
+    __m256d u0 = _mm256_add_pd(_mm256_unpacklo_pd(v[0], v[1]), _mm256_unpackhi_pd(v[0], v[1]));
+    __m256d u1 = _mm256_add_pd(_mm256_unpacklo_pd(v[2], v[3]), _mm256_unpackhi_pd(v[2], v[3]));
+    return _mm256_add_pd(_mm256_permute2f128_pd(u0, u1, 0x20), _mm256_permute2f128_pd(u0, u1, 0x31));
+}
+
 #endif /* FA_SIMD_H */

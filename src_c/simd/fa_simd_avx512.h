@@ -192,4 +192,33 @@ FA_INLINE __m512d fa_add_widened_f32_f64(__m512d acc, __m512 v) {
 /* m ? a + b : a (one masked add where the ISA has it) */
 FA_INLINE __m512 fa_mask_add_f32(__mmask16 m, __m512 a, __m512 b) { return _mm512_mask_add_ps(a, m, a, b); }
 
+/* transpose-and-reduce trees: lane g of the result is the max (sum) of v[g]'s lanes, for
+ * v[0 .. lanes - 1]; every lane's result is formed in the same order, from v[g] alone */
+FA_INLINE unsigned fa_mask_bits_f32(__mmask16 a) { return (unsigned)a; }
+FA_INLINE int fa_mask_count_f32(__mmask16 a) { return __builtin_popcount((unsigned)a); }
+FA_INLINE __m512 fa_hmax_rows_f32(const __m512 *v)
+{
+    __m512 u[8], z[4], y[2];
+    for (int k = 0; k < 8; k++)          /* lanes of v[2k] (even) and v[2k + 1] (odd), 2 entries each */
+        u[k] = _mm512_max_ps(_mm512_unpacklo_ps(v[2 * k], v[2 * k + 1]), _mm512_unpackhi_ps(v[2 * k], v[2 * k + 1]));
+    for (int k = 0; k < 4; k++) {        /* rows 4k .. 4k + 3 in each 128-bit block, 4 entries each */
+        __m512d a = _mm512_castps_pd(u[2 * k]), b = _mm512_castps_pd(u[2 * k + 1]);
+        z[k] = _mm512_max_ps(_mm512_castpd_ps(_mm512_unpacklo_pd(a, b)), _mm512_castpd_ps(_mm512_unpackhi_pd(a, b)));
+    }
+    for (int k = 0; k < 2; k++)          /* blocks: rows 8k .. 8k + 3 twice, then 8k + 4 .. 8k + 7 twice */
+        y[k] = _mm512_max_ps(_mm512_shuffle_f32x4(z[2 * k], z[2 * k + 1], 0x88),
+                             _mm512_shuffle_f32x4(z[2 * k], z[2 * k + 1], 0xdd));
+    return _mm512_max_ps(_mm512_shuffle_f32x4(y[0], y[1], 0x88), _mm512_shuffle_f32x4(y[0], y[1], 0xdd));
+}
+FA_INLINE __m512d fa_hsum_rows_f64(const __m512d *v)
+{
+    __m512d u[4], z[2];
+    for (int k = 0; k < 4; k++)          /* rows 2k, 2k + 1 in each 128-bit block */
+        u[k] = _mm512_add_pd(_mm512_unpacklo_pd(v[2 * k], v[2 * k + 1]), _mm512_unpackhi_pd(v[2 * k], v[2 * k + 1]));
+    for (int k = 0; k < 2; k++)          /* blocks: rows 4k, 4k + 1 twice, then 4k + 2, 4k + 3 twice */
+        z[k] = _mm512_add_pd(_mm512_shuffle_f64x2(u[2 * k], u[2 * k + 1], 0x88),
+                             _mm512_shuffle_f64x2(u[2 * k], u[2 * k + 1], 0xdd));
+    return _mm512_add_pd(_mm512_shuffle_f64x2(z[0], z[1], 0x88), _mm512_shuffle_f64x2(z[0], z[1], 0xdd));
+}
+
 #endif /* FA_SIMD_H */

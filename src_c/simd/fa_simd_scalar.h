@@ -35,6 +35,10 @@
  *   tables     lut16_f64(t, idx): t[k] with k the low 4 bits of each lane's bits of idx
  *              (t: 16 doubles; a 16-entry table lookup, vpermt2pd on AVX-512); lut16_f32 the
  *              same over 16 floats (vpermps on AVX-512, two vpermps and a blend on AVX2)
+ *   rows       hmax_rows_f32(v), hsum_rows_f64(v): for v[0 .. lanes - 1], lane g of the result
+ *              is the max / the sum of v[g]'s lanes (a transpose-and-reduce tree: unpacks and
+ *              block shuffles; the same order for every lane, so lane g reads v[g] alone);
+ *              mask_count_f32(m) = number of true lanes, mask_bits_f32(m) = bit g set for lane g
  *
  * Here every lane op is the plain C operation on one element.
  */
@@ -150,5 +154,11 @@ FA_INLINE float fa_mask_add_f32(int m, float a, float b) { return m ? a + b : a;
 
 
 
+
+/* transpose-and-reduce trees (one lane: v[0] itself) */
+FA_INLINE unsigned fa_mask_bits_f32(int a) { return a != 0; }
+FA_INLINE int fa_mask_count_f32(int a) { return a != 0; }
+FA_INLINE float fa_hmax_rows_f32(const float *v) { return v[0]; }
+FA_INLINE double fa_hsum_rows_f64(const double *v) { return v[0]; }
 
 #endif /* FA_SIMD_H */

@@ -168,4 +168,19 @@ FA_INLINE __m128d fa_add_widened_f32_f64(__m128d acc, __m128 v) {
 /* m ? a + b : a (one masked add where the ISA has it) */
 FA_INLINE __m128 fa_mask_add_f32(__m128 m, __m128 a, __m128 b) { return _mm_add_ps(a, _mm_and_ps(m, b)); }
 
+/* transpose-and-reduce trees: lane g of the result is the max (sum) of v[g]'s lanes, for
+ * v[0 .. lanes - 1]; every lane's result is formed in the same order, from v[g] alone */
+FA_INLINE unsigned fa_mask_bits_f32(__m128 a) { return (unsigned)_mm_movemask_ps(a); }
+FA_INLINE int fa_mask_count_f32(__m128 a) { return __builtin_popcount((unsigned)_mm_movemask_ps(a)); }
+FA_INLINE __m128 fa_hmax_rows_f32(const __m128 *v)
+{
+    __m128 u0 = _mm_max_ps(_mm_unpacklo_ps(v[0], v[1]), _mm_unpackhi_ps(v[0], v[1]));
+    __m128 u1 = _mm_max_ps(_mm_unpacklo_ps(v[2], v[3]), _mm_unpackhi_ps(v[2], v[3]));
+    return _mm_max_ps(_mm_movelh_ps(u0, u1), _mm_movehl_ps(u1, u0));
+}
+FA_INLINE __m128d fa_hsum_rows_f64(const __m128d *v)
+{
+    return _mm_add_pd(_mm_unpacklo_pd(v[0], v[1]), _mm_unpackhi_pd(v[0], v[1]));
+}
+
 #endif /* FA_SIMD_H */
