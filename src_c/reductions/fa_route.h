@@ -18,9 +18,9 @@
 #define FA_SM_SOFTMAX_ROWS_FAST_f64(x, y, rows, n) 0
 #define FA_SM_LOG_ROWS_FAST_f64 fa_sm64_log_softmax_rows
 #define FA_SM_COLS_FAST_f64 fa_sm_cols_fast_f64   /* fa_columns_f64.h */
-/* rows of at most FA_SHORT_ROWS_MAX entries without mask or weights, a group at a time
- * (fa_short_rows.h) */
-#define FA_SM_SHORT_f32(n, mk, op) (FA_SHORT_ROWS_ON && !(mk) && (n) >= 2 && (n) <= FA_SHORT_ROWS_LIMIT(op))
+/* short rows without weights, a group at a time (fa_short_rows.h): float32 with or without
+ * a mask, float64 without */
+#define FA_SM_SHORT_f32(n, mk, op) (FA_SHORT_ROWS_ON && (n) >= 2 && (n) <= FA_SHORT_ROWS_LIMIT(op))
 #define FA_SM_SHORT_f64(n, mk, op) (FA_LANES_F64 >= 2 && !(mk) && (n) >= 2 && (n) <= FA_SHORT_ROWS_LIMIT64(op))
 #define FA_SM_SHORT_GROUP_f32 fa_short_group_f32
 #define FA_SM_SHORT_GROUP_f64 fa_short_group_f64
@@ -48,23 +48,25 @@ static void fa_sm_rows_any_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff
     else fa_sm_rows_##T(x, y, outer, n, NULL, LOG, 0);                                            \
 }                                                                                                 \
 /* short rows a group at a time, the rows a group leaves one at a time (op: FA_SM_OP_*; y the  \
- * rows' outputs, or the logsumexp results with sg) */                                            \
-static void fa_sm_short_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, fa_scalar_##T *sg,    \
-                                 ptrdiff_t outer, ptrdiff_t n, int op)                           \
+ * rows' outputs, or the logsumexp results with sg; mk the rows' mask or NULL) */                 \
+static void fa_sm_short_rows_##T(const fa_scalar_##T *x, const unsigned char *mk, fa_scalar_##T *y, \
+                                 fa_scalar_##T *sg, ptrdiff_t outer, ptrdiff_t n, int op)         \
 {                                                                                                 \
     const ptrdiff_t G = FA_SM_SHORT_G_##T;                                                        \
     for (ptrdiff_t r0 = 0; r0 < outer; r0 += G) {                                                 \
         const ptrdiff_t rows = outer - r0 < G ? outer - r0 : G;                                   \
         const fa_scalar_##T *xg = x + r0 * n;                                                     \
         fa_scalar_##T *out = op == FA_SM_OP_LSE ? y + r0 : y + r0 * n;                            \
-        unsigned left = FA_SM_SHORT_GROUP_##T(xg, out, sg ? sg + r0 : NULL, rows, n, op);         \
+        const unsigned char *mg = mk ? mk + r0 * n : NULL;                                        \
+        unsigned left = FA_SM_SHORT_GROUP_##T(xg, mg, out, sg ? sg + r0 : NULL, rows, n, op);     \
         for (ptrdiff_t g = 0; left; g++, left >>= 1) {                                            \
+            const unsigned char *m1 = mg ? mg + g * n : NULL;                                     \
             if (!(left & 1u))                                                                     \
                 continue;                                                                         \
             if (op == FA_SM_OP_LSE)                                                               \
-                fa_sm_lse_rows_##T(xg + g * n, out + g, 1, n, NULL, NULL, sg ? sg + r0 + g : NULL, 0, 0); \
+                fa_sm_lse_rows_##T(xg + g * n, out + g, 1, n, m1, NULL, sg ? sg + r0 + g : NULL, m1 != NULL, 0); \
             else                                                                                  \
-                fa_sm_rows_any_##T(xg + g * n, out + g * n, 1, n, NULL, op);                      \
+                fa_sm_rows_any_##T(xg + g * n, out + g * n, 1, n, m1, op);                        \
         }                                                                                         \
     }                                                                                             \
 }                                                                                                 \
@@ -76,7 +78,7 @@ static void fa_sm_rowwise_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_
     const ptrdiff_t cols = o && o->cols ? o->cols : inner;                                        \
     if (n <= 0 || outer <= 0 || inner <= 0) return;                                              \
     if (inner > 1) FA_SM_COLS_FAST_##T(x, y, NULL, outer, n, inner, cols, mk, LOG);              \
-    else if (FA_SM_SHORT_##T(n, mk, LOG)) fa_sm_short_rows_##T(x, y, NULL, outer, n, LOG);        \
+    else if (FA_SM_SHORT_##T(n, mk, LOG)) fa_sm_short_rows_##T(x, mk, y, NULL, outer, n, LOG);    \
     else fa_sm_rows_any_##T(x, y, outer, n, mk, LOG);                                             \
 }                                                                                                 \
 FA_SM_DEFINE_PAIR(T, softmax, log_softmax, fa_sm_rowwise)                                        \
@@ -97,7 +99,7 @@ static void fa_k_logsumexp_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff
     }                                                                                             \
     if (inner > 1 && !b) FA_SM_COLS_FAST_##T(x, y, sg, outer, n, inner, cols, mk, FA_SM_OP_LSE); \
     else if (inner > 1) fa_sm_lse_cols_##T(x, y, outer, n, inner, cols, mk, b, sg);               \
-    else if (!b && FA_SM_SHORT_##T(n, mk, FA_SM_OP_LSE)) fa_sm_short_rows_##T(x, y, sg, outer, n, FA_SM_OP_LSE); \
+    else if (!b && FA_SM_SHORT_##T(n, mk, FA_SM_OP_LSE)) fa_sm_short_rows_##T(x, mk, y, sg, outer, n, FA_SM_OP_LSE); \
     else if (!mk && !b) fa_sm_lse_rows_##T(x, y, outer, n, NULL, NULL, sg, 0, 0);                 \
     else if (!b) fa_sm_lse_rows_##T(x, y, outer, n, mk, NULL, sg, 1, 0);                          \
     else if (!mk) fa_sm_lse_rows_##T(x, y, outer, n, NULL, b, sg, 0, 1);                          \

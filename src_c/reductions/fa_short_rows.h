@@ -41,17 +41,25 @@
  *   n = 32: 2970 -> 2452 -> 1271, 3830 -> 2585 -> 1306, 3740 -> 1793 -> 1373
  *   n = 64: 1762 -> 1100-1400 (per-row -> rows), 2147 -> 1415, 1823 -> 1115
  * (/tmp-style script: fastact out= against torch.softmax / log_softmax / logsumexp on the
- * same array, 21 interleaved rounds.)  The limits (80; logsumexp 256) are where the per-row
- * code is as fast again: softmax of n = 96, 1468 vs 1439 us; n = 128, 1625 vs 1339.
+ * same array, 21 interleaved rounds.)  The limits (FA_SHORT_ROWS_LIMIT) are where the
+ * per-row code is as fast again.
  */
 #ifndef FA_SHORT_ROWS_H
 #define FA_SHORT_ROWS_H
 
 #define FA_SHORT_ROWS_MAX 64           /* float64 rows, and float32 rows in the lanes layout */
 #define FA_SHORT_ROWS_MAX32 256        /* float32 logsumexp rows (the cancelling rows' scratch) */
+#if FA_LANES_F32 > 16
+#error "FA_SHORT_ROWS_LIMIT: 16 lanes at most"
+#endif
 #define FA_SHORT_ROWS_SOFTMAX_MAX 80   /* float32 softmax and log_softmax rows */
-/* the longest float32 rows that take it, per function (see above) */
-#define FA_SHORT_ROWS_LIMIT(op) ((op) == FA_SM_OP_LSE ? FA_SHORT_ROWS_MAX32 : FA_SHORT_ROWS_SOFTMAX_MAX)
+/* the longest float32 rows that take it, per function and ISA: where the per-row code is
+ * as fast again (2^21 entries, us, group / per-row): softmax AVX-512 n = 96 1468 / 1439,
+ * SSE2 n = 64 4572 / 3784; logsumexp AVX-512 n = 256 746 / 854, AVX2 n = 128 1572 / 1452,
+ * SSE2 n = 64 4315 / 4038 */
+#define FA_SHORT_ROWS_LIMIT(op)                                                                   \
+    ((op) == FA_SM_OP_LSE ? (FA_LANES_F32 >= 8 ? 16 * FA_LANES_F32 : 40)                           \
+                          : (10 * FA_LANES_F32 < FA_SHORT_ROWS_SOFTMAX_MAX ? 10 * FA_LANES_F32 : FA_SHORT_ROWS_SOFTMAX_MAX))
 #define FA_SHORT_ROWS_LIMIT64(op) ((op) == FA_SM_OP_LSE ? 40 : (op) == FA_SM_OP_LOG_SOFTMAX ? 24 : 20)
 /* the short-row path exists where a vector holds several rows */
 #define FA_SHORT_ROWS_ON (FA_LANES_F32 >= 4)
@@ -103,6 +111,17 @@ FA_INLINE int fa_short_shifts_f32(fa_simd_f32 M, ptrdiff_t rows, unsigned *left,
     return *left == all;
 }
 
+/* the group's rows [0, rows) of x copied transposed into xt (n x FA_LANES_F32: entry i of
+ * every row in one vector), the entries mk leaves out (mk: NULL or the rows' mask) as -inf,
+ * the idle lanes 0 */
+FA_INLINE void fa_short_transpose_f32(const float *x, const unsigned char *mk, float *xt, ptrdiff_t rows, ptrdiff_t n)
+{
+    enum { G = FA_LANES_F32 };
+    for (ptrdiff_t g = 0; g < G; g++)
+        for (ptrdiff_t i = 0; i < n; i++)
+            xt[i * G + g] = g >= rows ? 0.0f : mk && !mk[g * n + i] ? -INFINITY : x[g * n + i];
+}
+
 /* Step 3 for logsumexp, shared: a row whose logits gap exceeds ~41 (T < 2^-60: the terms
  * counted 0, below 2^-126.5 of the shift, can matter to l = log1p(T)) is left to the per-row
  * code (fa_sm_tiny_l_f32); a cancelling row (fa_sm_lse_value_f32's criterion, l = P1 + P2 >=
@@ -110,7 +129,7 @@ FA_INLINE int fa_short_shifts_f32(fa_simd_f32 M, ptrdiff_t rows, unsigned *left,
  * FA_LANES_F32, built by fill(x, n, rows, xt) only when some row cancels), as the column
  * blocks' (fa_sm_cols_block_lse_pair_f32); where its bound fails the row is left to the
  * double-double pass of the per-row code.  Writes the other rows' results. */
-FA_INLINE unsigned fa_short_lse_out_f32(const float *x, float *xt, int have_xt, ptrdiff_t rows, ptrdiff_t n,
+FA_INLINE unsigned fa_short_lse_out_f32(const float *x, const unsigned char *mk, float *xt, int have_xt, ptrdiff_t rows, ptrdiff_t n,
                                         unsigned left, const float *Mb, const double *V, const double *Ts,
                                         const float *P1, const float *P2, float *out, float *sg)
 {
@@ -127,9 +146,7 @@ FA_INLINE unsigned fa_short_lse_out_f32(const float *x, float *xt, int have_xt, 
     }
     if (any) {
         if (!have_xt)
-            for (ptrdiff_t g = 0; g < G; g++)
-                for (ptrdiff_t i = 0; i < n; i++)
-                    xt[i * G + g] = g < rows ? x[g * n + i] : 0.0f;
+            fa_short_transpose_f32(x, mk, xt, rows, n);
         fa_sm_cols_block_lse_pair_f32(xt, NULL, n, G, rows, 0, vpair, pair_ok, cancel);
     }
     for (ptrdiff_t g = 0; g < rows; g++) {
@@ -149,14 +166,13 @@ FA_INLINE unsigned fa_short_lse_out_f32(const float *x, float *xt, int have_xt, 
  * Rows [0, rows) of x (rows <= FA_LANES_F32): out = their rows of y (softmax, log_softmax) or
  * their logsumexp results with signs sg (may be NULL), for the rows it finishes; returns the
  * bit mask of the rows left to the per-row code */
-static unsigned fa_short_group_lanes_f32(const float *x, float *out, float *sg, ptrdiff_t rows, ptrdiff_t n, int op)
+static unsigned fa_short_group_lanes_f32(const float *x, const unsigned char *mk, float *out, float *sg,
+                                         ptrdiff_t rows, ptrdiff_t n, int op)
 {
     enum { G = FA_LANES_F32 };
     float xt[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
     float et[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
-    for (ptrdiff_t g = 0; g < G; g++)                   /* transposed in; idle lanes 0 */
-        for (ptrdiff_t i = 0; i < n; i++)
-            xt[i * G + g] = g < rows ? x[g * n + i] : 0.0f;
+    fa_short_transpose_f32(x, mk, xt, rows, n);
     const fa_simd_f32 zero = fa_set1_f32(0.0f), one = fa_set1_f32(1.0f);
     fa_simd_f32 mx = fa_set1_f32(-INFINITY);
     fa_mask_f32 nan = fa_cmpneq_f32(zero, zero);
@@ -188,7 +204,7 @@ static unsigned fa_short_group_lanes_f32(const float *x, float *out, float *sg, 
         Tsum[g] = Tb[g];
     fa_short_finish_f32(Mb, Kb, Cb, Tsum, op, P1, P2, Q, V, Ts);
     if (op == FA_SM_OP_LSE)
-        return fa_short_lse_out_f32(x, xt, 1, rows, n, left, Mb, V, Ts, P1, P2, out, sg);
+        return fa_short_lse_out_f32(x, mk, xt, 1, rows, n, left, Mb, V, Ts, P1, P2, out, sg);
     if (op == FA_SM_OP_LOG_SOFTMAX)
         for (ptrdiff_t g = 0; g < rows; g++)
             if (Ts[g] < 0x1p-60)                        /* see fa_short_lse_out_f32 */
@@ -223,6 +239,21 @@ FA_INLINE fa_simd_f32 fa_short_last_f32(const float *p, ptrdiff_t tail, int at_e
         return fa_load_tail_f32(p, tail, fill);
     return fa_select_f32(fa_tail_mask_f32(tail), fa_loadu_f32(p), fa_set1_f32(fill));
 }
+/* vector k of a row r (k <= last, the last one tail lanes long), the entries its mask m (or
+ * NULL) leaves out and the lanes past the tail -inf */
+FA_INLINE fa_simd_f32 fa_short_load_f32(const float *r, const unsigned char *m, ptrdiff_t k, ptrdiff_t last,
+                                        ptrdiff_t tail, int at_end)
+{
+    if (k < last)
+        return m ? fa_select_f32(fa_load_mask_u8_f32(m + k), fa_loadu_f32(r + k), fa_set1_f32(-INFINITY))
+                 : fa_loadu_f32(r + k);
+    const fa_simd_f32 v = fa_short_last_f32(r + k, tail, at_end, -INFINITY);
+    if (!m)
+        return v;
+    return fa_select_f32(tail == FA_LANES_F32 ? fa_load_mask_u8_f32(m + k)   /* (tail < lanes, a power of 2) */
+                                              : fa_load_tail_mask_u8_f32(m + k, tail & (FA_LANES_F32 - 1)),
+                         v, fa_set1_f32(-INFINITY));
+}
 FA_INLINE void fa_short_store_last_f32(float *p, fa_simd_f32 v, ptrdiff_t tail)
 {
     if (tail == FA_LANES_F32)
@@ -240,8 +271,8 @@ FA_INLINE void fa_short_store_last_f32(float *p, fa_simd_f32 v, ptrdiff_t tail)
  * a scratch block (the maxima marked -1, their output 1 / (C + T)), whose rows are padded by
  * a vector (rows 4 KiB apart would alias x's), and scales them into y.  Same interface as
  * fa_short_group_lanes_f32. */
-FA_INLINE unsigned fa_short_group_rows_f32(const float *x, float *out, float *sg, ptrdiff_t rows, ptrdiff_t n, int op,
-                                           ptrdiff_t NV)
+FA_INLINE unsigned fa_short_group_rows_f32(const float *x, const unsigned char *mk, float *out, float *sg,
+                                           ptrdiff_t rows, ptrdiff_t n, int op, ptrdiff_t NV)
 {
     enum { G = FA_LANES_F32 };
     const ptrdiff_t nv = NV ? NV : (n + G - 1) / G, tail = n - (nv - 1) * G, last = (nv - 1) * G;
@@ -249,11 +280,13 @@ FA_INLINE unsigned fa_short_group_rows_f32(const float *x, float *out, float *sg
     fa_simd_f32 rmax[G];
     unsigned left = 0;
     for (ptrdiff_t g = 0; g < G; g++) {                 /* 1. each row's max, NaN noted */
-        const float *r = x + (g < rows ? g : 0) * n;
-        fa_simd_f32 m = fa_short_last_f32(r + last, tail, g >= rows - 1, -INFINITY);
+        const ptrdiff_t g0 = (g < rows ? g : 0) * n;
+        const float *r = x + g0;
+        const unsigned char *rm = mk ? mk + g0 : NULL;
+        fa_simd_f32 m = fa_short_load_f32(r, rm, last, last, tail, g >= rows - 1);
         fa_mask_f32 nan = fa_cmpunord_f32(m, m);
         for (ptrdiff_t k = 0; k < last; k += G) {
-            const fa_simd_f32 v = fa_loadu_f32(r + k);
+            const fa_simd_f32 v = fa_short_load_f32(r, rm, k, last, tail, 0);
             nan = fa_mask_or_f32(nan, fa_cmpunord_f32(v, v));
             m = fa_max_f32(v, m);
         }
@@ -270,10 +303,11 @@ FA_INLINE unsigned fa_short_group_rows_f32(const float *x, float *out, float *sg
         int c = 0;
         if (g < rows && !(left & (1u << g))) {
             const float *r = x + g * n;
-            const fa_simd_f32 M = fa_set1_f32(Mb[g]), mk = fa_set1_f32(MKb[g]), lo = fa_set1_f32(LOWb[g]);
+            const unsigned char *rm = mk ? mk + g * n : NULL;
+            const fa_simd_f32 M = fa_set1_f32(Mb[g]), magic_k = fa_set1_f32(MKb[g]), lo = fa_set1_f32(LOWb[g]);
             for (ptrdiff_t k = 0; k <= last; k += G) {
-                const fa_simd_f32 v = k < last ? fa_loadu_f32(r + k) : fa_short_last_f32(r + k, tail, g == rows - 1, -INFINITY);
-                const fa_simd_f32 e = fa_stats_term_f32(v, mk, lo);
+                const fa_simd_f32 v = fa_short_load_f32(r, rm, k, last, tail, g == rows - 1);
+                const fa_simd_f32 e = fa_stats_term_f32(v, magic_k, lo);
                 const fa_mask_f32 top = fa_cmpeq_f32(v, M);
                 c += fa_mask_count_f32(top);
                 a = fa_add_widened_f32_f64(a, fa_select_f32(top, zero, e));
@@ -289,7 +323,7 @@ FA_INLINE unsigned fa_short_group_rows_f32(const float *x, float *out, float *sg
     fa_short_finish_f32(Mb, Kb, Cb, Tsum, op, P1, P2, Q, V, Ts);
     if (op == FA_SM_OP_LSE) {
         float xt[FA_SHORT_ROWS_MAX32 * G] __attribute__((aligned(64)));
-        return fa_short_lse_out_f32(x, xt, 0, rows, n, left, Mb, V, Ts, P1, P2, out, sg);
+        return fa_short_lse_out_f32(x, mk, xt, 0, rows, n, left, Mb, V, Ts, P1, P2, out, sg);
     }
     for (ptrdiff_t g = 0; g < rows; g++) {              /* 3. the outputs */
         if (left & (1u << g))
@@ -312,9 +346,10 @@ FA_INLINE unsigned fa_short_group_rows_f32(const float *x, float *out, float *sg
             }
         } else {
             const float *r = x + g * n;
+            const unsigned char *rm = mk ? mk + g * n : NULL;
             const fa_simd_f32 M = fa_set1_f32(Mb[g]);
             for (ptrdiff_t k = 0; k <= last; k += G) {
-                const fa_simd_f32 v = k < last ? fa_loadu_f32(r + k) : fa_short_last_f32(r + k, tail, 1, 0.0f);
+                const fa_simd_f32 v = fa_short_load_f32(r, rm, k, last, tail, 1);
                 const fa_simd_f32 o = fa_sub_f32(fa_sub_f32(v, M), p1);
                 if (k < last)
                     fa_storeu_f32(yr + k, o);
@@ -328,21 +363,22 @@ FA_INLINE unsigned fa_short_group_rows_f32(const float *x, float *out, float *sg
 
 /* float32 rows of at most FA_SHORT_ROWS_MAX entries, FA_LANES_F32 at a time: the layout by
  * the rows' length */
-static unsigned fa_short_group_f32(const float *x, float *out, float *sg, ptrdiff_t rows, ptrdiff_t n, int op)
+static unsigned fa_short_group_f32(const float *x, const unsigned char *mk, float *out, float *sg, ptrdiff_t rows,
+                                   ptrdiff_t n, int op)
 {
     switch (n < FA_LANES_F32 ? -1 : (n + FA_LANES_F32 - 1) / FA_LANES_F32) {
     case -1: break;
-    case 1: return fa_short_group_rows_f32(x, out, sg, rows, n, op, 1);
-    case 2: return fa_short_group_rows_f32(x, out, sg, rows, n, op, 2);
-    case 3: return fa_short_group_rows_f32(x, out, sg, rows, n, op, 3);
-    case 4: return fa_short_group_rows_f32(x, out, sg, rows, n, op, 4);
-    case 5: return fa_short_group_rows_f32(x, out, sg, rows, n, op, 5);
-    case 6: return fa_short_group_rows_f32(x, out, sg, rows, n, op, 6);
-    case 7: return fa_short_group_rows_f32(x, out, sg, rows, n, op, 7);
-    case 8: return fa_short_group_rows_f32(x, out, sg, rows, n, op, 8);
-    default: return fa_short_group_rows_f32(x, out, sg, rows, n, op, 0);
+    case 1: return fa_short_group_rows_f32(x, mk, out, sg, rows, n, op, 1);
+    case 2: return fa_short_group_rows_f32(x, mk, out, sg, rows, n, op, 2);
+    case 3: return fa_short_group_rows_f32(x, mk, out, sg, rows, n, op, 3);
+    case 4: return fa_short_group_rows_f32(x, mk, out, sg, rows, n, op, 4);
+    case 5: return fa_short_group_rows_f32(x, mk, out, sg, rows, n, op, 5);
+    case 6: return fa_short_group_rows_f32(x, mk, out, sg, rows, n, op, 6);
+    case 7: return fa_short_group_rows_f32(x, mk, out, sg, rows, n, op, 7);
+    case 8: return fa_short_group_rows_f32(x, mk, out, sg, rows, n, op, 8);
+    default: return fa_short_group_rows_f32(x, mk, out, sg, rows, n, op, 0);
     }
-    return fa_short_group_lanes_f32(x, out, sg, rows, n, op);
+    return fa_short_group_lanes_f32(x, mk, out, sg, rows, n, op);
 }
 
 /*
@@ -357,8 +393,10 @@ static unsigned fa_short_group_f32(const float *x, float *out, float *sg, ptrdif
  *   n = 2:  softmax 56.9 -> 7.7, log_softmax 96.8 -> 12.3, logsumexp 106.6 -> 23.4
  *   n = 16: 7.7 -> 5.4-5.9, 14.2 -> 5.7-6.1, 14.4 -> 4.5-5.8 (load ~1, noisy).
  */
-static unsigned fa_short_group_f64(const double *x, double *out, double *sg, ptrdiff_t rows, ptrdiff_t n, int op)
+static unsigned fa_short_group_f64(const double *x, const unsigned char *mk, double *out, double *sg, ptrdiff_t rows,
+                                   ptrdiff_t n, int op)
 {
+    (void)mk;                                           /* never given: FA_SM_SHORT_f64 */
     enum { G = FA_SM_BLOCK };
     double xt[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
     double yt[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
