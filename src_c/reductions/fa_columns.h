@@ -271,16 +271,9 @@ FA_INLINE fa_simd_f32 fa_sm_col_ldm_f32(const float *p, const unsigned char *m, 
  * Otherwise returns 0 having written nothing, and the block takes the exact-difference path.
  * op as fa_sm_cols_fast_f32.  full: width == FA_SM_BLOCK32 (the loops unrolled, in registers).
  */
-/* logsumexp of a float32 block's columns in the float32 tier of fa_lse_exact.h (the unshifted
- * sum of e^x as anchored double pairs, fa_lse_pair_step), one float64 lane per column, so a
- * block of cancelling columns (normalised log-probabilities along axis 0) is summed in
- * vector lanes instead of column by column.  *ok[k] = 1 with v[k] set where the column's
- * sum is good (below 4 once the anchor is off, finite) and the tier's bound holds
- * (|v| >= 2^24 delta(n) + delta(n), delta of fa_lse_pair_delta: one lane holds n terms);
- * the other columns are left to fa_sm_lse_value_f32 (the double-double pass). */
-static void fa_sm_cols_block_lse_pair_f32(const float *xs, const unsigned char *mk, ptrdiff_t n,
-                                          ptrdiff_t inner, ptrdiff_t width, int HAS_MASK, double *v,
-                                          unsigned char *ok, const unsigned char *want)
+/* the anchored sums of fa_sm_cols_block_lse_pair_f32 (below) as H + E per column, exact */
+FA_INLINE void fa_sm_cols_block_pair_sums_f32(const float *xs, const unsigned char *mk, ptrdiff_t n, ptrdiff_t inner,
+                                              ptrdiff_t width, int HAS_MASK, double *H, double *E)
 {
     enum { NV = FA_SM_BLOCK32 / FA_LANES_F64 };
     const ptrdiff_t L = FA_LANES_F64;
@@ -300,11 +293,24 @@ static void fa_sm_cols_block_lse_pair_f32(const float *xs, const unsigned char *
                                   x, fa_set1_f64(-INFINITY));
             fa_lse_pair_step(x, &ah[j], &al[j]);
         }
-    double H[FA_SM_BLOCK32], E[FA_SM_BLOCK32];
     for (int j = 0; j < nv; j++) {
         fa_storeu_f64(H + j * L, fa_sub_f64(ah[j], anchor));   /* exact: ah in [A, 2A] */
         fa_storeu_f64(E + j * L, al[j]);
     }
+}
+/* logsumexp of a float32 block's columns in the float32 tier of fa_lse_exact.h (the unshifted
+ * sum of e^x as anchored double pairs, fa_lse_pair_step), one float64 lane per column, so a
+ * block of cancelling columns (normalised log-probabilities along axis 0) is summed in
+ * vector lanes instead of column by column.  *ok[k] = 1 with v[k] set where the column's
+ * sum is good (below 4 once the anchor is off, finite) and the tier's bound holds
+ * (|v| >= 2^24 delta(n) + delta(n), delta of fa_lse_pair_delta: one lane holds n terms);
+ * the other columns are left to fa_sm_lse_value_f32 (the double-double pass). */
+static void fa_sm_cols_block_lse_pair_f32(const float *xs, const unsigned char *mk, ptrdiff_t n,
+                                          ptrdiff_t inner, ptrdiff_t width, int HAS_MASK, double *v,
+                                          unsigned char *ok, const unsigned char *want)
+{
+    double H[FA_SM_BLOCK32], E[FA_SM_BLOCK32];
+    fa_sm_cols_block_pair_sums_f32(xs, mk, n, inner, width, HAS_MASK, H, E);
     const double delta = fa_lse_pair_delta(n);
     for (ptrdiff_t k = 0; k < width; k++) {       /* want (or NULL: every column): the logs taken */
         double hi = H[k] + E[k], lo = E[k] - (hi - H[k]), sign;

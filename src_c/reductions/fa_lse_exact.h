@@ -236,6 +236,22 @@ FA_INLINE int fa_lse_from_exact(double hi, double lo, double *v, double *sign)
     return 1;
 }
 
+/* fa_lse_from_exact over FA_LANES_F64 lanes of positive sums hi + lo (the sums of e^x): v =
+ * log(hi + lo) in vector lanes, log1p((hi - 1) + lo) for hi in [0.5, 2] (hi - 1 exact), as
+ * log(u) + e/u with u + e = 1 + ((hi - 1) + lo) a two-sum (fa_log_f64: about 1 ULP of a
+ * double; not the scalar twin's libm bits); *ok false where the sum is no good (not in
+ * [2^-900, 2^1000), NaN) */
+FA_INLINE fa_simd_f64 fa_lse_from_exact_f64(fa_simd_f64 hi, fa_simd_f64 lo, fa_mask_f64 *ok)
+{
+    const fa_simd_f64 one = fa_set1_f64(1.0);
+    *ok = fa_mask_and_f64(fa_cmpge_f64(hi, fa_set1_f64(0x1p-900)), fa_cmplt_f64(hi, fa_set1_f64(0x1p1000)));
+    const fa_mask_f64 near1 = fa_mask_and_f64(fa_cmpge_f64(hi, fa_set1_f64(0.5)), fa_cmple_f64(hi, fa_set1_f64(2.0)));
+    fa_simd_f64 e, u = fa_two_sum_f64(one, fa_add_f64(fa_sub_f64(hi, one), lo), &e);
+    u = fa_select_f64(near1, u, hi);
+    e = fa_select_f64(near1, e, lo);
+    return fa_log_f64(u, fa_div_f64(e, u));
+}
+
 /* logsumexp of a float32 slice (x[k stride], mask, unweighted) whose M + l cancels or is
  * predicted to: the float32 tier, then the double-double pass where the tier's bound does
  * not reach 2 ULP of the result.  Returns 1 with *v set; 0 where the unshifted sum is no

@@ -48,7 +48,7 @@
 #define FA_SHORT_ROWS_H
 
 #define FA_SHORT_ROWS_MAX 64           /* float64 rows, and float32 rows in the lanes layout */
-#define FA_SHORT_ROWS_MAX32 256        /* float32 logsumexp rows (the cancelling rows' scratch) */
+#define FA_SHORT_ROWS_MAX32 256        /* float32 logsumexp rows at most */
 #if FA_LANES_F32 > 16
 #error "FA_SHORT_ROWS_LIMIT: 16 lanes at most"
 #endif
@@ -125,38 +125,75 @@ FA_INLINE void fa_short_transpose_f32(const float *x, const unsigned char *mk, f
 /* Step 3 for logsumexp, shared: a row whose logits gap exceeds ~41 (T < 2^-60: the terms
  * counted 0, below 2^-126.5 of the shift, can matter to l = log1p(T)) is left to the per-row
  * code (fa_sm_tiny_l_f32); a cancelling row (fa_sm_lse_value_f32's criterion, l = P1 + P2 >=
- * 0) is summed unshifted in the double-pair tier over the transposed block xt (n x
- * FA_LANES_F32, built by fill(x, n, rows, xt) only when some row cancels), as the column
- * blocks' (fa_sm_cols_block_lse_pair_f32); where its bound fails the row is left to the
- * double-double pass of the per-row code.  Writes the other rows' results. */
-FA_INLINE unsigned fa_short_lse_out_f32(const float *x, const unsigned char *mk, float *xt, int have_xt, ptrdiff_t rows, ptrdiff_t n,
-                                        unsigned left, const float *Mb, const double *V, const double *Ts,
-                                        const float *P1, const float *P2, float *out, float *sg)
+ * 0) is summed unshifted in the double-pair tier (the anchored sums of e^x, fa_lse_exact.h):
+ * over the transposed block xt (n x FA_LANES_F32) where the caller has it (the column
+ * blocks' sums, one lane per row), else row by row (fa_lse_pair_sum_f32, as the per-row
+ * code); the logs of the group's sums in vector lanes (fa_lse_from_exact_f64).  Where the
+ * tier's bound fails the row is left to the double-double pass of the per-row code.
+ * Writes the other rows' results. */
+FA_INLINE unsigned fa_short_cancel_f32(ptrdiff_t rows, unsigned *left, const float *Mb, const double *V,
+                                       const double *Ts, const float *P1, const float *P2)
 {
-    enum { G = FA_LANES_F32 };
-    unsigned char cancel[G], pair_ok[G];
-    double vpair[G];
-    int any = 0;
+    unsigned cancel = 0;
     for (ptrdiff_t g = 0; g < rows; g++) {
         if (Ts[g] < 0x1p-60)
-            left |= 1u << g;
-        cancel[g] = !(left & (1u << g)) && Mb[g] < 0.0f && fabs(V[g]) < 1.0
-                    && fabs(V[g]) < (double)P1[g] + (double)P2[g];
-        any |= cancel[g];
+            *left |= 1u << g;
+        if (!(*left & (1u << g)) && Mb[g] < 0.0f && fabs(V[g]) < 1.0 && fabs(V[g]) < (double)P1[g] + (double)P2[g])
+            cancel |= 1u << g;
     }
-    if (any) {
-        if (!have_xt)
-            fa_short_transpose_f32(x, mk, xt, rows, n);
-        fa_sm_cols_block_lse_pair_f32(xt, NULL, n, G, rows, 0, vpair, pair_ok, cancel);
+    return cancel;
+}
+FA_INLINE int fa_short_any_cancel_f32(ptrdiff_t rows, unsigned left, const float *Mb, const double *V,
+                                      const double *Ts, const float *P1, const float *P2)
+{
+    return fa_short_cancel_f32(rows, &left, Mb, V, Ts, P1, P2) != 0;
+}
+FA_INLINE unsigned fa_short_lse_out_f32(const float *x, const unsigned char *mk, const float *xt, ptrdiff_t rows,
+                                        ptrdiff_t n, unsigned left, const float *Mb, const double *V,
+                                        const double *Ts, const float *P1, const float *P2, float *out, float *sg)
+{
+    enum { G = FA_LANES_F32 };
+    const unsigned cancel = fa_short_cancel_f32(rows, &left, Mb, V, Ts, P1, P2);
+    double vpair[G];
+    unsigned pair_ok = 0;
+    if (cancel) {
+        double H[G], E[G];
+        if (xt)   /* all G lanes (the idle ones hold 0s): a constant width keeps the sums in registers */
+            fa_sm_cols_block_pair_sums_f32(xt, NULL, n, G, G, 0, H, E);
+        for (ptrdiff_t g = 0; g < G; g++) {
+            double hi = 1.0, lo = 0.0;                  /* a harmless lane */
+            if (cancel & (1u << g)) {
+                if (xt) {
+                    hi = H[g] + E[g];
+                    lo = E[g] - (hi - H[g]);
+                } else if (!fa_lse_pair_sum_f32(x + g * n, n, 1, mk ? mk + g * n : NULL, &hi, &lo, NULL)) {
+                    hi = NAN;
+                }
+                if (!(hi + lo < 4.0))                   /* not a cancelling sum after all, or NaN */
+                    hi = NAN;
+            }
+            H[g] = hi;
+            E[g] = lo;
+        }
+        const fa_simd_f64 bound = fa_set1_f64(0x1p24 * fa_lse_pair_delta(n) + fa_lse_pair_delta(n));
+        for (ptrdiff_t k = 0; k < G; k += FA_LANES_F64) {
+            fa_mask_f64 ok;
+            const fa_simd_f64 v = fa_lse_from_exact_f64(fa_loadu_f64(H + k), fa_loadu_f64(E + k), &ok);
+            fa_storeu_f64(vpair + k, fa_select_f64(fa_mask_and_f64(ok, fa_cmpge_f64(fa_abs_f64(v), bound)), v,
+                                                   fa_set1_f64(NAN)));
+        }
+        for (ptrdiff_t g = 0; g < rows; g++)
+            if ((cancel & (1u << g)) && vpair[g] == vpair[g])
+                pair_ok |= 1u << g;
     }
     for (ptrdiff_t g = 0; g < rows; g++) {
         if (left & (1u << g))
             continue;
-        if (cancel[g] && !pair_ok[g]) {
+        if ((cancel & ~pair_ok) & (1u << g)) {
             left |= 1u << g;
             continue;
         }
-        out[g] = (float)(cancel[g] ? vpair[g] : V[g]);
+        out[g] = (float)((cancel & (1u << g)) ? vpair[g] : V[g]);
         if (sg) sg[g] = 1.0f;
     }
     return left;
@@ -204,7 +241,7 @@ static unsigned fa_short_group_lanes_f32(const float *x, const unsigned char *mk
         Tsum[g] = Tb[g];
     fa_short_finish_f32(Mb, Kb, Cb, Tsum, op, P1, P2, Q, V, Ts);
     if (op == FA_SM_OP_LSE)
-        return fa_short_lse_out_f32(x, mk, xt, 1, rows, n, left, Mb, V, Ts, P1, P2, out, sg);
+        return fa_short_lse_out_f32(x, mk, xt, rows, n, left, Mb, V, Ts, P1, P2, out, sg);
     if (op == FA_SM_OP_LOG_SOFTMAX)
         for (ptrdiff_t g = 0; g < rows; g++)
             if (Ts[g] < 0x1p-60)                        /* see fa_short_lse_out_f32 */
@@ -322,8 +359,11 @@ FA_INLINE unsigned fa_short_group_rows_f32(const float *x, const unsigned char *
         fa_storeu_f64(Tsum + k, fa_hsum_rows_f64(acc + k));
     fa_short_finish_f32(Mb, Kb, Cb, Tsum, op, P1, P2, Q, V, Ts);
     if (op == FA_SM_OP_LSE) {
-        float xt[FA_SHORT_ROWS_MAX32 * G] __attribute__((aligned(64)));
-        return fa_short_lse_out_f32(x, mk, xt, 0, rows, n, left, Mb, V, Ts, P1, P2, out, sg);
+        float xt[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
+        const int transposed = n <= FA_SHORT_ROWS_MAX && fa_short_any_cancel_f32(rows, left, Mb, V, Ts, P1, P2);
+        if (transposed)
+            fa_short_transpose_f32(x, mk, xt, rows, n);
+        return fa_short_lse_out_f32(x, mk, transposed ? xt : NULL, rows, n, left, Mb, V, Ts, P1, P2, out, sg);
     }
     for (ptrdiff_t g = 0; g < rows; g++) {              /* 3. the outputs */
         if (left & (1u << g))
