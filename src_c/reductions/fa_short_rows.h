@@ -406,16 +406,17 @@ FA_INLINE unsigned fa_short_group_rows_f32(const float *x, const unsigned char *
 static unsigned fa_short_group_f32(const float *x, const unsigned char *mk, float *out, float *sg, ptrdiff_t rows,
                                    ptrdiff_t n, int op)
 {
-    switch (n < FA_LANES_F32 ? -1 : (n + FA_LANES_F32 - 1) / FA_LANES_F32) {
+    /* unmasked rows of up to 8 vectors: the vector count and the absent mask constants */
+    switch (n < FA_LANES_F32 ? -1 : mk ? 0 : (n + FA_LANES_F32 - 1) / FA_LANES_F32) {
     case -1: break;
-    case 1: return fa_short_group_rows_f32(x, mk, out, sg, rows, n, op, 1);
-    case 2: return fa_short_group_rows_f32(x, mk, out, sg, rows, n, op, 2);
-    case 3: return fa_short_group_rows_f32(x, mk, out, sg, rows, n, op, 3);
-    case 4: return fa_short_group_rows_f32(x, mk, out, sg, rows, n, op, 4);
-    case 5: return fa_short_group_rows_f32(x, mk, out, sg, rows, n, op, 5);
-    case 6: return fa_short_group_rows_f32(x, mk, out, sg, rows, n, op, 6);
-    case 7: return fa_short_group_rows_f32(x, mk, out, sg, rows, n, op, 7);
-    case 8: return fa_short_group_rows_f32(x, mk, out, sg, rows, n, op, 8);
+    case 1: return fa_short_group_rows_f32(x, NULL, out, sg, rows, n, op, 1);
+    case 2: return fa_short_group_rows_f32(x, NULL, out, sg, rows, n, op, 2);
+    case 3: return fa_short_group_rows_f32(x, NULL, out, sg, rows, n, op, 3);
+    case 4: return fa_short_group_rows_f32(x, NULL, out, sg, rows, n, op, 4);
+    case 5: return fa_short_group_rows_f32(x, NULL, out, sg, rows, n, op, 5);
+    case 6: return fa_short_group_rows_f32(x, NULL, out, sg, rows, n, op, 6);
+    case 7: return fa_short_group_rows_f32(x, NULL, out, sg, rows, n, op, 7);
+    case 8: return fa_short_group_rows_f32(x, NULL, out, sg, rows, n, op, 8);
     default: return fa_short_group_rows_f32(x, mk, out, sg, rows, n, op, 0);
     }
     return fa_short_group_lanes_f32(x, mk, out, sg, rows, n, op);
