@@ -134,14 +134,18 @@ FA_INLINE void fa_short_transpose_f32(const float *x, const unsigned char *mk, f
 FA_INLINE unsigned fa_short_cancel_f32(ptrdiff_t rows, unsigned *left, const float *Mb, const double *V,
                                        const double *Ts, const float *P1, const float *P2)
 {
-    unsigned cancel = 0;
-    for (ptrdiff_t g = 0; g < rows; g++) {
-        if (Ts[g] < 0x1p-60)
-            *left |= 1u << g;
-        if (!(*left & (1u << g)) && Mb[g] < 0.0f && fabs(V[g]) < 1.0 && fabs(V[g]) < (double)P1[g] + (double)P2[g])
-            cancel |= 1u << g;
+    const unsigned all = rows >= 32 ? ~0u : (1u << rows) - 1u;
+    unsigned tiny = 0, cancel = 0;
+    for (ptrdiff_t k = 0; k < FA_LANES_F32; k += FA_LANES_F64) {   /* in vector lanes: no branch per row */
+        const fa_simd_f64 v = fa_abs_f64(fa_loadu_f64(V + k));
+        const fa_simd_f64 l = fa_add_f64(fa_loadu_f32_as_f64(P1 + k), fa_loadu_f32_as_f64(P2 + k));
+        tiny |= fa_mask_bits_f64(fa_cmplt_f64(fa_loadu_f64(Ts + k), fa_set1_f64(0x1p-60))) << k;
+        cancel |= fa_mask_bits_f64(fa_mask_and_f64(fa_cmplt_f64(fa_loadu_f32_as_f64(Mb + k), fa_set1_f64(0.0)),
+                                                   fa_mask_and_f64(fa_cmplt_f64(v, fa_set1_f64(1.0)), fa_cmplt_f64(v, l))))
+                  << k;
     }
-    return cancel;
+    *left |= tiny & all;
+    return cancel & ~*left & all;
 }
 FA_INLINE int fa_short_any_cancel_f32(ptrdiff_t rows, unsigned left, const float *Mb, const double *V,
                                       const double *Ts, const float *P1, const float *P2)
@@ -186,14 +190,12 @@ FA_INLINE unsigned fa_short_lse_out_f32(const float *x, const unsigned char *mk,
             if ((cancel & (1u << g)) && vpair[g] == vpair[g])
                 pair_ok |= 1u << g;
     }
+    left |= cancel & ~pair_ok;
     for (ptrdiff_t g = 0; g < rows; g++) {
         if (left & (1u << g))
             continue;
-        if ((cancel & ~pair_ok) & (1u << g)) {
-            left |= 1u << g;
-            continue;
-        }
-        out[g] = (float)((cancel & (1u << g)) ? vpair[g] : V[g]);
+        const double pick[2] = {V[g], vpair[g]};           /* no branch on the row's kind */
+        out[g] = (float)pick[(cancel >> g) & 1u];
         if (sg) sg[g] = 1.0f;
     }
     return left;

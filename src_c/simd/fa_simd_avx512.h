@@ -150,6 +150,7 @@ FA_INLINE __mmask8 fa_mask_or_f64(__mmask8 a, __mmask8 b) { return (__mmask8)(a 
 FA_INLINE __mmask8 fa_mask_andnot_f64(__mmask8 a, __mmask8 b) { return (__mmask8)(~a & b); }
 FA_INLINE __mmask8 fa_mask_not_f64(__mmask8 a) { return (__mmask8)~a; }
 FA_INLINE int fa_mask_any_f64(__mmask8 a) { return a != 0; }
+FA_INLINE unsigned fa_mask_bits_f64(__mmask8 a) { return (unsigned)a; }
 FA_INLINE int fa_mask_count_f64(__mmask8 a) { return __builtin_popcount((unsigned)a); }
 FA_INLINE __m512d fa_bits_add_maskz_f64(__mmask8 m, __m512d a, __m512d b) { return FA__PD(_mm512_maskz_add_epi64(m, FA__SID(a), FA__SID(b))); }
 FA_INLINE void fa_prefetch_f64(const double *p) { __builtin_prefetch(p, 0, 3); }

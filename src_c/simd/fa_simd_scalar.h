@@ -38,7 +38,7 @@
  *   rows       hmax_rows_f32(v), hsum_rows_f64(v): for v[0 .. lanes - 1], lane g of the result
  *              is the max / the sum of v[g]'s lanes (a transpose-and-reduce tree: unpacks and
  *              block shuffles; the same order for every lane, so lane g reads v[g] alone);
- *              mask_count_f32(m) = number of true lanes, mask_bits_f32(m) = bit g set for lane g
+ *              mask_count_f32(m) = number of true lanes, mask_bits_f32(m) / mask_bits_f64(m) = bit g set for lane g
  *
  * Here every lane op is the plain C operation on one element.
  */
@@ -109,6 +109,7 @@ FA_INLINE S fa_reduce_max_##T(fa_simd_##T v) { return v; }
 
 FA__SCALAR_COMMON(f32, float, uint32_t, fa__bits_f32, fa__from_bits_f32)
 FA__SCALAR_COMMON(f64, double, uint64_t, fa__bits_f64, fa__from_bits_f64)
+FA_INLINE unsigned fa_mask_bits_f64(int a) { return a != 0; }
 FA_INLINE int fa_mask_count_f64(int a) { return a != 0; }
 FA_INLINE double fa_bits_add_maskz_f64(int m, double a, double b) { return m ? fa_bits_add_f64(a, b) : 0.0; }
 FA_INLINE void fa_prefetch_f64(const double *p) { __builtin_prefetch(p, 0, 3); }
