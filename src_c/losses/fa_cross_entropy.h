@@ -313,8 +313,8 @@ FA_INLINE void fa_ce_block4_f32(const float *src, ptrdiff_t left, ptrdiff_t skip
             if (skip / L == k)
                 v[k] = fa_ce_drop_lane_f32(v[k], skip % L);
     *mx = fa_max_f32(fa_max_f32(v[0], v[1]), fa_max_f32(fa_max_f32(v[2], v[3]), *mx));   /* NaN skipped */
-    for (int k = 0; k < 4; k++)
-        e[k] = fa_stats_term_f32(v[k], magic_k, low);
+    for (int k = 0; k < 4; k++)                /* a tail's empty vectors: no exps */
+        e[k] = left > k * L ? fa_stats_term_f32(v[k], magic_k, low) : fa_set1_f32(0.0f);
     if (ystore)
         for (int k = 0; k < 4; k++) {
             const ptrdiff_t r = left - k * L;
