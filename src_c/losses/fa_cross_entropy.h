@@ -42,7 +42,11 @@
  * Accuracy (tests/test_losses.py against mpmath, per row, every variant; rows of N(0, 3),
  * shifted by -20 / +100, uniform +-50, 1e30, N(0, 300), tiny, confident, masked; weights,
  * smoothing 0.1 / 0.2 / 0.7, probability targets): max 0.53 ULP float32, 2.66 ULP float64;
- * bound 4 (registry LOSSES).  Gradients: within 1e-7 of finite differences (float64) and a few
+ * bound 4 (registry LOSSES).  Float32 class rows without smoothing beyond the tests (a long
+ * double reference; n = 61 x 20000 and n = 1000 x 3000 rows of N(0, 3), -20, uniform +-50, a
+ * dominant target +12..32, one other logit near a dominant target, a target far above the
+ * rest): max 2.1 ULP on AVX-512 (the dominant-target rows; 0.97 for plain N(0, 3)), 2.3 on
+ * AVX2 (degree-4 exp).  Gradients: within 1e-7 of finite differences (float64) and a few
  * ULPs of the larger of a softmax_k and the subtracted term.
  */
 #ifndef FA_CROSS_ENTROPY_H
@@ -266,8 +270,8 @@ FA_INLINE double fa_ce_part(double k, double v) { return k == 0.0 ? 0.0 : k * v;
  * u = e^(x_t) in double.  Blocks of 4 vectors of terms are added in float32 (two roundings,
  * 2^-23 of the block), then in float64.  Entries below K ln2 - 88 give 0 (2^-126.5 of u's
  * term and less: negligible unless S / u < 2^-80, where the terms are summed again in
- * double, as fa_sm_tiny_l_f32 does).  (A prefetch of the next chunk measured no gain: the exps
- * hide the read.)
+ * double, as fa_sm_tiny_l_f32 does).  The rows are prefetched FA_CE_AHEAD_BYTES ahead of the
+ * terms; x_t is left out in registers (its lane set to -inf, no copy of its block).
  * Leaving x_t out of the sum (not subtracting it after) keeps S / u's relative accuracy where
  * t dominates: ~1 ULP per term (fa_stats_term_f32: 0.55 measured on AVX-512, 0.99 elsewhere;
  * plus the additions), so the loss is within ~2 ULP in theory; measured: the header's figures.
@@ -278,60 +282,69 @@ FA_INLINE double fa_ce_part(double k, double v) { return k == 0.0 ? 0.0 : k * v;
  * (FA_STATS_MAX_LO_F32, FA_STATS_MAX_HI_F32), +inf, NaN, all -inf) take the generic paths.
  */
 
-/* the terms e^(x - K ln2) of a block of 4 vectors added in float32, *mx its max */
-FA_INLINE fa_simd_f32 fa_ce_block4_f32(const float *src, fa_simd_f32 magic_k, fa_simd_f32 low, fa_simd_f32 *mx,
-                                       float *ystore)
+/* How far ahead of the terms being summed the rows are prefetched into L1, one prefetch per
+ * cache line (one per two lines measured slower): (4096, 1000) logits evicted from the caches
+ * between calls (benchmarks/bench_losses.py --quick) measured 1300-1540 -> 1100-1170 us with it,
+ * (64, 50257) unchanged, and in L2 ~1% slower; why the hardware prefetcher alone leaves the
+ * short rows waiting was not measured. */
+#define FA_CE_AHEAD_BYTES 4096
+
+/* v with lane k left out (-inf), 0 <= k < FA_LANES_F32 */
+FA_INLINE fa_simd_f32 fa_ce_drop_lane_f32(fa_simd_f32 v, ptrdiff_t k)
+{
+    return fa_select_f32(fa_mask_andnot_f32(fa_tail_mask_f32(k), fa_tail_mask_f32(k + 1)), fa_set1_f32(-INFINITY), v);
+}
+
+/* The terms e[0..4) = e^(x - K ln2) of a block of 4 vectors at src: its first `left` entries
+ * (left < 4 L: the chunk's tail; the rest count as -inf, terms 0), src[skip] left out (-inf)
+ * where 0 <= skip < 4 L.  *mx: the running max; ystore: every term (0 at skip). */
+FA_INLINE void fa_ce_block4_f32(const float *src, ptrdiff_t left, ptrdiff_t skip, fa_simd_f32 magic_k,
+                                fa_simd_f32 low, fa_simd_f32 *mx, float *ystore, fa_simd_f32 e[4])
 {
     const ptrdiff_t L = FA_LANES_F32;
-    fa_simd_f32 v0 = fa_loadu_f32(src), v1 = fa_loadu_f32(src + L);
-    fa_simd_f32 v2 = fa_loadu_f32(src + 2 * L), v3 = fa_loadu_f32(src + 3 * L);
-    *mx = fa_max_f32(fa_max_f32(v0, v1), fa_max_f32(fa_max_f32(v2, v3), *mx));   /* NaN skipped */
-    fa_simd_f32 e0 = fa_stats_term_f32(v0, magic_k, low), e1 = fa_stats_term_f32(v1, magic_k, low);
-    fa_simd_f32 e2 = fa_stats_term_f32(v2, magic_k, low), e3 = fa_stats_term_f32(v3, magic_k, low);
-    if (ystore) {
-        fa_storeu_f32(ystore, e0);
-        fa_storeu_f32(ystore + L, e1);
-        fa_storeu_f32(ystore + 2 * L, e2);
-        fa_storeu_f32(ystore + 3 * L, e3);
+    fa_simd_f32 v[4];
+    for (int k = 0; k < 4; k++) {
+        const ptrdiff_t r = left - k * L;
+        v[k] = r >= L ? fa_loadu_f32(src + k * L) : r > 0 ? fa_load_tail_f32(src + k * L, r, -INFINITY)
+                                                          : fa_set1_f32(-INFINITY);
     }
-    return fa_add_f32(fa_add_f32(e0, e1), fa_add_f32(e2, e3));
+    if ((size_t)skip < (size_t)(4 * L))
+        for (int k = 0; k < 4; k++)            /* constant indices: v stays in registers */
+            if (skip / L == k)
+                v[k] = fa_ce_drop_lane_f32(v[k], skip % L);
+    *mx = fa_max_f32(fa_max_f32(v[0], v[1]), fa_max_f32(fa_max_f32(v[2], v[3]), *mx));   /* NaN skipped */
+    for (int k = 0; k < 4; k++)                /* a tail's empty vectors: no exps */
+        e[k] = left > k * L ? fa_stats_term_f32(v[k], magic_k, low) : fa_set1_f32(0.0f);
+    if (ystore)
+        for (int k = 0; k < 4; k++) {
+            const ptrdiff_t r = left - k * L;
+            if (r >= L) fa_storeu_f32(ystore + k * L, e[k]); else if (r > 0) fa_store_tail_f32(ystore + k * L, e[k], r);
+        }
 }
 
 /* sum of e^(x - K ln2) over a chunk but its entry `skip` (-1: none), *mx the max of the others
- * (NaN skipped, -inf if none); ystore: every term, 0 at skip */
+ * (NaN skipped, -inf if none); ystore: every term, 0 at skip.  Whole blocks of 4 vectors, each
+ * added in float32 then in float64; the tail's vectors (one more block, its missing entries
+ * -inf) each added in float64. */
 FA_INLINE double fa_ce_chunk_sum_f32(const float *x, ptrdiff_t len, float K, ptrdiff_t skip, float *ystore,
                                      float *mx)
 {
     const ptrdiff_t L = FA_LANES_F32, B = 4 * L;
     const fa_simd_f32 magic_k = fa_set1_f32(FA_STATS_MAGIC_F32(K)), low = fa_set1_f32(FA_STATS_LOW(K));
-    float skipped[4 * FA_LANES_F32];       /* the block holding skip, with x_skip = -inf */
-    const ptrdiff_t at = skip >= 0 ? skip - skip % B : -1;
-    if (skip >= 0) {
-        if (at + B <= len)
-            for (ptrdiff_t k = 0; k < B; k += L)
-                fa_storeu_f32(skipped + k, fa_loadu_f32(x + at + k));
-        else
-            for (ptrdiff_t k = 0; at + k < len; k++)
-                skipped[k] = x[at + k];
-        skipped[skip - at] = -INFINITY;
-    }
     fa_simd_f64 acc = fa_set1_f64(0.0);
     fa_simd_f32 m = fa_set1_f32(-INFINITY);
     ptrdiff_t i = 0;
+    fa_simd_f32 e[4];
     for (; i + B <= len; i += B) {
-        acc = fa_add_widened_f32_f64(acc, fa_ce_block4_f32(i == at ? skipped : x + i, magic_k, low, &m,
-                                                           ystore ? ystore + i : NULL));
+        for (ptrdiff_t q = 0; q < B; q += 64 / (ptrdiff_t)sizeof(float))   /* each cache line once */
+            fa_prefetch_f32((const float *)((uintptr_t)(x + i + q) + FA_CE_AHEAD_BYTES));
+        fa_ce_block4_f32(x + i, B, skip - i, magic_k, low, &m, ystore ? ystore + i : NULL, e);
+        acc = fa_add_widened_f32_f64(acc, fa_add_f32(fa_add_f32(e[0], e[1]), fa_add_f32(e[2], e[3])));
     }
-    for (; i < len; i += L) {
-        const ptrdiff_t left = len - i;
-        const float *src = at >= 0 && i >= at && i < at + B ? skipped + (i - at) : x + i;
-        fa_simd_f32 v = left >= L ? fa_loadu_f32(src) : fa_load_tail_f32(src, left, -INFINITY);
-        fa_simd_f32 e = fa_stats_term_f32(v, magic_k, low);
-        m = fa_max_f32(v, m);
-        if (ystore) {
-            if (left >= L) fa_storeu_f32(ystore + i, e); else fa_store_tail_f32(ystore + i, e, left);
-        }
-        acc = fa_add_widened_f32_f64(acc, e);
+    if (i < len) {
+        fa_ce_block4_f32(x + i, len - i, skip - i, magic_k, low, &m, ystore ? ystore + i : NULL, e);
+        for (int k = 0; k < 4 && i + k * L < len; k++)
+            acc = fa_add_widened_f32_f64(acc, e[k]);
     }
     *mx = fa_reduce_max_f32(m);
     return fa_reduce_add_f64(acc);

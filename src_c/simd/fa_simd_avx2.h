@@ -152,6 +152,7 @@ FA_INLINE unsigned fa_mask_bits_f64(__m256d a) { return (unsigned)_mm256_movemas
 FA_INLINE int fa_mask_count_f64(__m256d a) { return __builtin_popcount((unsigned)_mm256_movemask_pd(a)); }
 FA_INLINE __m256d fa_bits_add_maskz_f64(__m256d m, __m256d a, __m256d b) { return _mm256_and_pd(m, fa_bits_add_f64(a, b)); }
 FA_INLINE void fa_prefetch_f64(const double *p) { __builtin_prefetch(p, 0, 3); }
+FA_INLINE void fa_prefetch_f32(const float *p) { __builtin_prefetch(p, 0, 3); }
 FA_INLINE void fa_prefetchw_f64(double *p) { __builtin_prefetch(p, 1, 3); }
 FA_INLINE __m256d fa_tail_mask_f64(ptrdiff_t n) { return _mm256_castsi256_pd(fa__tail_i64(n)); }
 FA_INLINE __m256d fa_select_f64(__m256d m, __m256d a, __m256d b) { return _mm256_blendv_pd(b, a, m); }

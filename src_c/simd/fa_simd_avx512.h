@@ -154,6 +154,7 @@ FA_INLINE unsigned fa_mask_bits_f64(__mmask8 a) { return (unsigned)a; }
 FA_INLINE int fa_mask_count_f64(__mmask8 a) { return __builtin_popcount((unsigned)a); }
 FA_INLINE __m512d fa_bits_add_maskz_f64(__mmask8 m, __m512d a, __m512d b) { return FA__PD(_mm512_maskz_add_epi64(m, FA__SID(a), FA__SID(b))); }
 FA_INLINE void fa_prefetch_f64(const double *p) { __builtin_prefetch(p, 0, 3); }
+FA_INLINE void fa_prefetch_f32(const float *p) { __builtin_prefetch(p, 0, 3); }
 FA_INLINE void fa_prefetchw_f64(double *p) { __builtin_prefetch(p, 1, 3); }
 FA_INLINE __m512d fa_select_f64(__mmask8 m, __m512d a, __m512d b) { return _mm512_mask_blend_pd(m, b, a); }
 FA_INLINE double fa_reduce_add_f64(__m512d v) {

@@ -29,7 +29,7 @@
  *              mask_any, select(m, a, b) = m ? a : b, tail_mask(n) = first n lanes,
  *              mask_count_f64(m) = number of true lanes (popcount),
  *              bits_add_maskz_f64(m, a, b) = m ? bits_add(a, b) : 0 (zero-masked integer add),
- *              prefetch_f64(p) / prefetchw_f64(p): a hint to bring p's cache line into L1, for
+ *              prefetch_f64(p) / prefetch_f32(p) / prefetchw_f64(p): a hint to bring p's cache line into L1, for
  *              reading / writing (never faults, any address)
  *   reduce     reduce_add (lanes summed in a fixed order), reduce_max
  *   tables     lut16_f64(t, idx): t[k] with k the low 4 bits of each lane's bits of idx
@@ -113,6 +113,7 @@ FA_INLINE unsigned fa_mask_bits_f64(int a) { return a != 0; }
 FA_INLINE int fa_mask_count_f64(int a) { return a != 0; }
 FA_INLINE double fa_bits_add_maskz_f64(int m, double a, double b) { return m ? fa_bits_add_f64(a, b) : 0.0; }
 FA_INLINE void fa_prefetch_f64(const double *p) { __builtin_prefetch(p, 0, 3); }
+FA_INLINE void fa_prefetch_f32(const float *p) { __builtin_prefetch(p, 0, 3); }
 FA_INLINE void fa_prefetchw_f64(double *p) { __builtin_prefetch(p, 1, 3); }
 
 #if FA_HAVE_FMA

@@ -140,6 +140,7 @@ FA_INLINE unsigned fa_mask_bits_f64(__m128d a) { return (unsigned)_mm_movemask_p
 FA_INLINE int fa_mask_count_f64(__m128d a) { return __builtin_popcount((unsigned)_mm_movemask_pd(a)); }
 FA_INLINE __m128d fa_bits_add_maskz_f64(__m128d m, __m128d a, __m128d b) { return _mm_and_pd(m, fa_bits_add_f64(a, b)); }
 FA_INLINE void fa_prefetch_f64(const double *p) { __builtin_prefetch(p, 0, 3); }
+FA_INLINE void fa_prefetch_f32(const float *p) { __builtin_prefetch(p, 0, 3); }
 FA_INLINE void fa_prefetchw_f64(double *p) { __builtin_prefetch(p, 1, 3); }
 FA_INLINE __m128d fa_tail_mask_f64(ptrdiff_t n) { return _mm_castsi128_pd(_mm_set_epi64x(n > 1 ? -1 : 0, n > 0 ? -1 : 0)); }
 FA_INLINE __m128d fa_select_f64(__m128d m, __m128d a, __m128d b) { return _mm_or_pd(_mm_and_pd(m, a), _mm_andnot_pd(m, b)); }
