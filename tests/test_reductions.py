@@ -340,6 +340,9 @@ def test_short_rows_do_not_depend_on_their_neighbours(isa, dtype, n):
     x[13] = -np.inf
     x[17, :] = -60.0
     x[17, n - 1] = 0.0                                  # gap 60: l ~ e^-60
+    if n > 2:     # maxima in (-(log n + 2), 0), summed unshifted first: a sum >= 4 (n >= 8)
+        x[21] = -0.5 - 0.25 * np.arange(n) / n          # and one below 4 that does not cancel
+        x[25] = rng.standard_normal(n) - 3.0 - np.log(n)
     fin = ~np.isnan(x).any(axis=1) & ~(x == np.inf).any(axis=1) & (x > -np.inf).any(axis=1)
     with np.errstate(all="ignore"):                     # the reference's NaN and -inf rows
         (lh, ll), (sh, sl), (qh, ql) = ld_reference(np.where(np.isinf(x) & (x < 0), -1e4, x))

@@ -17,6 +17,8 @@
  *     fa_hsum_rows_f64), which leave row g's result in lane g; no transposed copy.
  * Both then share the same steps, per lane:
  *   1. the max M (NaN noted), the shift K = rint(M log2 e) - 1 (fa_short_shifts_f32);
+ *      logsumexp rows that could cancel summed unshifted in the double-pair tier
+ *      (fa_short_lse_unshifted_f32; normalised log-probabilities skip step 2);
  *   2. the terms e^(x - K ln2) (fa_stats_term_f32, the float32 rows' reduction) summed over
  *      x != M, with C the count of x == M; finished in float64 lanes (fa_short_finish_f32):
  *      T = sum * e^(K ln2 - M), softmax's factor e^(K ln2 - M) / (C + T) as a float32 pair,
@@ -122,80 +124,111 @@ FA_INLINE void fa_short_transpose_f32(const float *x, const unsigned char *mk, f
             xt[i * G + g] = g >= rows ? 0.0f : mk && !mk[g * n + i] ? -INFINITY : x[g * n + i];
 }
 
-/* Step 3 for logsumexp, shared: a row whose logits gap exceeds ~41 (T < 2^-60: the terms
- * counted 0, below 2^-126.5 of the shift, can matter to l = log1p(T)) is left to the per-row
- * code (fa_sm_tiny_l_f32); a cancelling row (fa_sm_lse_value_f32's criterion, l = P1 + P2 >=
- * 0) is summed unshifted in the double-pair tier (the anchored sums of e^x, fa_lse_exact.h):
- * over the transposed block xt (n x FA_LANES_F32) where the caller has it (the column
- * blocks' sums, one lane per row), else row by row (fa_lse_pair_sum_f32, as the per-row
- * code); the logs of the group's sums in vector lanes (fa_lse_from_exact_f64).  Where the
- * tier's bound fails the row is left to the double-double pass of the per-row code.
- * Writes the other rows' results. */
-FA_INLINE unsigned fa_short_cancel_f32(ptrdiff_t rows, unsigned *left, const float *Mb, const double *V,
-                                       const double *Ts, const float *P1, const float *P2)
+/* Which logsumexp rows are summed unshifted (fa_short_lse_unshifted_f32), by n, a rule read
+ * from the row alone: rows of n >= FA_SHORT_UNSHIFTED_N whose max M lies in (-(log n + 2),
+ * 0), the only ones whose M + l can cancel (l <= log n), before the shifted statistics, which
+ * they then skip; shorter rows after the shifted statistics, those whose M + l cancels
+ * (fa_sm_lse_value_f32's criterion: M < 0, |M + l| < 1 and < l, and not a gap above ~41),
+ * where the unshifted pass would cost more than the shifted one it saves ((2^20, 2) N(0, 3):
+ * 14.3 -> 21.5 ms). */
+#define FA_SHORT_UNSHIFTED_N 4
+FA_INLINE unsigned fa_short_lse_in_range_f32(ptrdiff_t rows, unsigned left, const float *Mb, ptrdiff_t n)
+{
+    const float lim = (float)-(log((double)n) + 2.0);
+    unsigned in = 0;
+    for (ptrdiff_t g = 0; g < rows; g++)
+        in |= (unsigned)(Mb[g] < 0.0f && Mb[g] > lim) << g;
+    return in & ~left;
+}
+FA_INLINE unsigned fa_short_lse_cancelling_f32(ptrdiff_t rows, unsigned left, const float *Mb, const double *V,
+                                               const double *Ts, const float *P1, const float *P2)
 {
     const unsigned all = rows >= 32 ? ~0u : (1u << rows) - 1u;
-    unsigned tiny = 0, cancel = 0;
+    unsigned cancel = 0;
     for (ptrdiff_t k = 0; k < FA_LANES_F32; k += FA_LANES_F64) {   /* in vector lanes: no branch per row */
         const fa_simd_f64 v = fa_abs_f64(fa_loadu_f64(V + k));
         const fa_simd_f64 l = fa_add_f64(fa_loadu_f32_as_f64(P1 + k), fa_loadu_f32_as_f64(P2 + k));
-        tiny |= fa_mask_bits_f64(fa_cmplt_f64(fa_loadu_f64(Ts + k), fa_set1_f64(0x1p-60))) << k;
-        cancel |= fa_mask_bits_f64(fa_mask_and_f64(fa_cmplt_f64(fa_loadu_f32_as_f64(Mb + k), fa_set1_f64(0.0)),
-                                                   fa_mask_and_f64(fa_cmplt_f64(v, fa_set1_f64(1.0)), fa_cmplt_f64(v, l))))
-                  << k;
+        const fa_mask_f64 c = fa_mask_and_f64(fa_cmplt_f64(fa_loadu_f32_as_f64(Mb + k), fa_set1_f64(0.0)),
+                                              fa_mask_and_f64(fa_cmplt_f64(v, fa_set1_f64(1.0)), fa_cmplt_f64(v, l)));
+        cancel |= fa_mask_bits_f64(fa_mask_and_f64(c, fa_cmpge_f64(fa_loadu_f64(Ts + k), fa_set1_f64(0x1p-60)))) << k;
     }
-    *left |= tiny & all;
-    return cancel & ~*left & all;
+    return cancel & ~left & all;
 }
-FA_INLINE int fa_short_any_cancel_f32(ptrdiff_t rows, unsigned left, const float *Mb, const double *V,
-                                      const double *Ts, const float *P1, const float *P2)
-{
-    return fa_short_cancel_f32(rows, &left, Mb, V, Ts, P1, P2) != 0;
-}
-FA_INLINE unsigned fa_short_lse_out_f32(const float *x, const unsigned char *mk, const float *xt, ptrdiff_t rows,
-                                        ptrdiff_t n, unsigned left, const float *Mb, const double *V,
-                                        const double *Ts, const float *P1, const float *P2, float *out, float *sg)
+
+/* Step 1b (or 2b) for logsumexp, shared: the rows in (as above) summed unshifted, in the
+ * double-pair tier (the anchored sums of e^x, fa_lse_exact.h): over the transposed block xt (n x
+ * FA_LANES_F32, filled here when have_xt is 0 and n <= FA_SHORT_ROWS_MAX; the column
+ * blocks' sums, one lane per row), else row by row (fa_lse_pair_sum_f32, as the per-row
+ * code).  A row whose sum is below 4 is finished from it, the logs in vector lanes
+ * (fa_lse_from_exact_f64): its logsumexp written and its bit set in the returned mask, or,
+ * where the tier's bound fails, its bit set in *left (the per-row code's double-double
+ * pass).  The others (a sum >= 4: logsumexp >= log 4, nothing cancels) take the shifted
+ * statistics.  Every decision reads the row alone. */
+FA_INLINE unsigned fa_short_lse_unshifted_f32(const float *x, const unsigned char *mk, float *xt, int have_xt,
+                                              ptrdiff_t rows, ptrdiff_t n, unsigned in, unsigned *left, float *out,
+                                              float *sg)
 {
     enum { G = FA_LANES_F32 };
-    const unsigned cancel = fa_short_cancel_f32(rows, &left, Mb, V, Ts, P1, P2);
-    double vpair[G];
-    unsigned pair_ok = 0;
-    if (cancel) {
-        double H[G], E[G];
-        if (xt)   /* all G lanes (the idle ones hold 0s): a constant width keeps the sums in registers */
-            fa_sm_cols_block_pair_sums_f32(xt, NULL, n, G, G, 0, H, E);
-        for (ptrdiff_t g = 0; g < G; g++) {
-            double hi = 1.0, lo = 0.0;                  /* a harmless lane */
-            if (cancel & (1u << g)) {
-                if (xt) {
-                    hi = H[g] + E[g];
-                    lo = E[g] - (hi - H[g]);
-                } else if (!fa_lse_pair_sum_f32(x + g * n, n, 1, mk ? mk + g * n : NULL, &hi, &lo, NULL)) {
-                    hi = NAN;
-                }
-                if (!(hi + lo < 4.0))                   /* not a cancelling sum after all, or NaN */
-                    hi = NAN;
-            }
-            H[g] = hi;
-            E[g] = lo;
-        }
-        const fa_simd_f64 bound = fa_set1_f64(0x1p24 * fa_lse_pair_delta(n) + fa_lse_pair_delta(n));
-        for (ptrdiff_t k = 0; k < G; k += FA_LANES_F64) {
-            fa_mask_f64 ok;
-            const fa_simd_f64 v = fa_lse_from_exact_f64(fa_loadu_f64(H + k), fa_loadu_f64(E + k), &ok);
-            fa_storeu_f64(vpair + k, fa_select_f64(fa_mask_and_f64(ok, fa_cmpge_f64(fa_abs_f64(v), bound)), v,
-                                                   fa_set1_f64(NAN)));
-        }
-        for (ptrdiff_t g = 0; g < rows; g++)
-            if ((cancel & (1u << g)) && vpair[g] == vpair[g])
-                pair_ok |= 1u << g;
+    if (!in)
+        return 0;
+    double H[G], E[G], v[G];
+    const int by_lanes = have_xt || n <= FA_SHORT_ROWS_MAX;
+    if (by_lanes) {
+        if (!have_xt)
+            fa_short_transpose_f32(x, mk, xt, rows, n);
+        /* all G lanes (the idle ones hold 0s): a constant width keeps the sums in registers */
+        fa_sm_cols_block_pair_sums_f32(xt, NULL, n, G, G, 0, H, E);
     }
-    left |= cancel & ~pair_ok;
+    unsigned small = 0;                                 /* the rows whose sum is below 4 */
+    for (ptrdiff_t g = 0; g < G; g++) {
+        double hi = 1.0, lo = 0.0;                      /* a harmless lane */
+        if (in & (1u << g)) {
+            if (by_lanes) {
+                hi = H[g] + E[g];
+                lo = E[g] - (hi - H[g]);
+            } else if (!fa_lse_pair_sum_f32(x + g * n, n, 1, mk ? mk + g * n : NULL, &hi, &lo, NULL)) {
+                hi = 4.0;                               /* a sum >= 4: the shifted statistics */
+                lo = 0.0;
+            }
+            small |= (unsigned)(hi + lo < 4.0) << g;
+        }
+        H[g] = hi;
+        E[g] = lo;
+    }
+    const fa_simd_f64 bound = fa_set1_f64(0x1p24 * fa_lse_pair_delta(n) + fa_lse_pair_delta(n));
+    unsigned good = 0;
+    for (ptrdiff_t k = 0; k < G; k += FA_LANES_F64) {
+        fa_mask_f64 ok;
+        const fa_simd_f64 l = fa_lse_from_exact_f64(fa_loadu_f64(H + k), fa_loadu_f64(E + k), &ok);
+        good |= fa_mask_bits_f64(fa_mask_and_f64(ok, fa_cmpge_f64(fa_abs_f64(l), bound))) << k;
+        fa_storeu_f64(v + k, l);
+    }
+    const unsigned done = small & good;
+    *left |= small & ~good;
+    for (ptrdiff_t g = 0; g < rows; g++)
+        if (done & (1u << g)) {
+            out[g] = (float)v[g];
+            if (sg) sg[g] = 1.0f;
+        }
+    return done;
+}
+
+/* Step 3 for logsumexp, shared: the rows not done (rows outside done | *left): a row whose
+ * logits gap exceeds ~41 (T < 2^-60: the terms counted 0, below 2^-126.5 of the shift, can
+ * matter to l = log1p(T)) is left to the per-row code (fa_sm_tiny_l_f32); the others get
+ * M + l.  Returns the left rows. */
+FA_INLINE unsigned fa_short_lse_out_f32(ptrdiff_t rows, unsigned left, unsigned done, const double *V,
+                                        const double *Ts, float *out, float *sg)
+{
+    const unsigned all = rows >= 32 ? ~0u : (1u << rows) - 1u;
+    unsigned tiny = 0;
+    for (ptrdiff_t k = 0; k < FA_LANES_F32; k += FA_LANES_F64)   /* in vector lanes: no branch per row */
+        tiny |= fa_mask_bits_f64(fa_cmplt_f64(fa_loadu_f64(Ts + k), fa_set1_f64(0x1p-60))) << k;
+    left |= tiny & ~done & all;
     for (ptrdiff_t g = 0; g < rows; g++) {
-        if (left & (1u << g))
+        if ((left | done) & (1u << g))
             continue;
-        const double pick[2] = {V[g], vpair[g]};           /* no branch on the row's kind */
-        out[g] = (float)pick[(cancel >> g) & 1u];
+        out[g] = (float)V[g];
         if (sg) sg[g] = 1.0f;
     }
     return left;
@@ -224,6 +257,13 @@ static unsigned fa_short_group_lanes_f32(const float *x, const unsigned char *mk
     unsigned left = 0;
     if (fa_short_shifts_f32(fa_select_f32(nan, fa_set1_f32(NAN), mx), rows, &left, Mb, Kb, MKb, LOWb))
         return left;
+    unsigned done = 0;                                  /* logsumexp rows finished unshifted */
+    if (op == FA_SM_OP_LSE && n >= FA_SHORT_UNSHIFTED_N) {
+        done = fa_short_lse_unshifted_f32(x, mk, xt, 1, rows, n, fa_short_lse_in_range_f32(rows, left, Mb, n), &left,
+                                          out, sg);
+        if ((left | done) == (rows >= 32 ? ~0u : (1u << rows) - 1u))
+            return left;
+    }
     const fa_simd_f32 Mv = fa_loadu_f32(Mb), magic_k = fa_loadu_f32(MKb), low = fa_loadu_f32(LOWb);
     fa_simd_f32 t = zero, tc = zero, c = zero;
     for (ptrdiff_t i = 0; i < n; i++) {
@@ -242,8 +282,11 @@ static unsigned fa_short_group_lanes_f32(const float *x, const unsigned char *mk
     for (ptrdiff_t g = 0; g < G; g++)
         Tsum[g] = Tb[g];
     fa_short_finish_f32(Mb, Kb, Cb, Tsum, op, P1, P2, Q, V, Ts);
+    if (op == FA_SM_OP_LSE && n < FA_SHORT_UNSHIFTED_N)
+        done = fa_short_lse_unshifted_f32(x, mk, xt, 1, rows, n,
+                                          fa_short_lse_cancelling_f32(rows, left, Mb, V, Ts, P1, P2), &left, out, sg);
     if (op == FA_SM_OP_LSE)
-        return fa_short_lse_out_f32(x, mk, xt, rows, n, left, Mb, V, Ts, P1, P2, out, sg);
+        return fa_short_lse_out_f32(rows, left, done, V, Ts, out, sg);
     if (op == FA_SM_OP_LOG_SOFTMAX)
         for (ptrdiff_t g = 0; g < rows; g++)
             if (Ts[g] < 0x1p-60)                        /* see fa_short_lse_out_f32 */
@@ -335,12 +378,20 @@ FA_INLINE unsigned fa_short_group_rows_f32(const float *x, const unsigned char *
     double Tsum[16], V[16], Ts[16];
     if (fa_short_shifts_f32(fa_hmax_rows_f32(rmax), rows, &left, Mb, Kb, MKb, LOWb))
         return left;
+    unsigned done = 0;                                  /* logsumexp rows finished unshifted */
+    if (op == FA_SM_OP_LSE) {
+        float xt[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
+        done = fa_short_lse_unshifted_f32(x, mk, xt, 0, rows, n, fa_short_lse_in_range_f32(rows, left, Mb, n), &left,
+                                          out, sg);   /* n >= FA_LANES_F32 >= FA_SHORT_UNSHIFTED_N */
+        if ((left | done) == (rows >= 32 ? ~0u : (1u << rows) - 1u))
+            return left;
+    }
     float et[G * (FA_SHORT_ROWS_SOFTMAX_MAX + 2 * G)] __attribute__((aligned(64)));   /* softmax's terms, a padded row each */
     fa_simd_f64 acc[G];
     for (ptrdiff_t g = 0; g < G; g++) {                 /* 2. each row's sum and count */
         fa_simd_f64 a = fa_set1_f64(0.0);
         int c = 0;
-        if (g < rows && !(left & (1u << g))) {
+        if (g < rows && !((left | done) & (1u << g))) {
             const float *r = x + g * n;
             const unsigned char *rm = mk ? mk + g * n : NULL;
             const fa_simd_f32 M = fa_set1_f32(Mb[g]), magic_k = fa_set1_f32(MKb[g]), lo = fa_set1_f32(LOWb[g]);
@@ -360,13 +411,8 @@ FA_INLINE unsigned fa_short_group_rows_f32(const float *x, const unsigned char *
     for (ptrdiff_t k = 0; k < G; k += FA_LANES_F64)
         fa_storeu_f64(Tsum + k, fa_hsum_rows_f64(acc + k));
     fa_short_finish_f32(Mb, Kb, Cb, Tsum, op, P1, P2, Q, V, Ts);
-    if (op == FA_SM_OP_LSE) {
-        float xt[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
-        const int transposed = n <= FA_SHORT_ROWS_MAX && fa_short_any_cancel_f32(rows, left, Mb, V, Ts, P1, P2);
-        if (transposed)
-            fa_short_transpose_f32(x, mk, xt, rows, n);
-        return fa_short_lse_out_f32(x, mk, transposed ? xt : NULL, rows, n, left, Mb, V, Ts, P1, P2, out, sg);
-    }
+    if (op == FA_SM_OP_LSE)
+        return fa_short_lse_out_f32(rows, left, done, V, Ts, out, sg);
     for (ptrdiff_t g = 0; g < rows; g++) {              /* 3. the outputs */
         if (left & (1u << g))
             continue;
