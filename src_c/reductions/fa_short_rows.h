@@ -6,8 +6,8 @@
  * Walked one row at a time, a row of 10-80 entries costs more in its horizontal reductions
  * and its two libm calls (the chunk factor's exp, l's log) than in its arithmetic (softmax
  * of (2^17, 16) float32 rows was 0.52x torch, log_softmax 0.31x).  float32 rows without
- * mask or weights of at most FA_SHORT_ROWS_LIMIT(op) entries go FA_LANES_F32 rows at a
- * time, in one of two layouts by length:
+ * weights (a where= mask read as -inf entries) of at most FA_SHORT_ROWS_LIMIT(op) entries go
+ * FA_LANES_F32 rows at a time, in one of two layouts by length:
  *   - shorter than a vector (fa_short_group_lanes_f32): one lane per row, the group copied
  *     transposed into a scratch block (entry i of every row in one vector), so the
  *     statistics are vertical;
@@ -42,9 +42,10 @@
  *           (~2500), logsumexp 7500 -> 2370 -> 2047 (~6000)
  *   n = 32: 2970 -> 2452 -> 1271, 3830 -> 2585 -> 1306, 3740 -> 1793 -> 1373
  *   n = 64: 1762 -> 1100-1400 (per-row -> rows), 2147 -> 1415, 1823 -> 1115
- * (/tmp-style script: fastact out= against torch.softmax / log_softmax / logsumexp on the
- * same array, 21 interleaved rounds.)  The limits (FA_SHORT_ROWS_LIMIT) are where the
- * per-row code is as fast again.
+ * (fastact out= against torch.softmax / log_softmax / logsumexp on the same array, 21
+ * interleaved rounds; `PYTHONPATH=. python benchmarks/bench_reductions.py --quick --dtypes
+ * float32 --kinds normal3 --shapes 131072x16,65536x32,32768x64` gives the same within a few
+ * percent.)  The limits (FA_SHORT_ROWS_LIMIT) are where the per-row code is as fast again.
  */
 #ifndef FA_SHORT_ROWS_H
 #define FA_SHORT_ROWS_H
