@@ -360,10 +360,12 @@ def test_short_rows_do_not_depend_on_their_neighbours(isa, dtype, n):
             assert f(y, axis=-1, out=y) is y
             np.testing.assert_array_equal(y, full)
     got = fa.logsumexp(x, axis=-1)[fin]
-    if dtype == F64:     # normalised rows: |lse| ~ 1e-17, 2^-80 absolute (mpmath reference)
+    if dtype == F64 or n == 2:   # normalised rows: |lse| ~ 1e-17 (float64), and float32 rows of
+        # 2 at ~1e-8 or below, where the long double reference runs out: 2 ULP, or 2^-80
+        # absolute (fa_lse_exact.h), against mpmath
         lh, ll = _mp_lse_rows(np.where(np.isinf(x) & (x < 0), -1e4, x)[fin])
         assert ((np.abs((got - lh) - ll) <= 2.0 ** -80) | (ulp_errors(got, lh, ll, dtype) <= LSE_ULP)).all()
-    elif n > 2:   # normalised rows of 2 sit at ~1e-8 where the long double reference runs out
+    else:
         assert ulp_errors(got, lh[fin], ll[fin], dtype).max() <= LSE_ULP
     assert ulp_errors(fa.softmax(x, axis=-1)[fin], sh[fin], sl[fin], dtype).max() <= SOFTMAX_ULP
     y = x.copy()
@@ -371,6 +373,21 @@ def test_short_rows_do_not_depend_on_their_neighbours(isa, dtype, n):
     q, keep = fa.log_softmax(x, axis=-1)[fin], x[fin] > -np.inf
     assert np.all(q[~keep] == -np.inf)
     assert ulp_errors(q[keep], qh[fin][keep], ql[fin][keep], dtype).max() <= SOFTMAX_ULP
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 7, 16])
+def test_short_normalised_logsumexp_float32(isa, n):
+    """float32 log-probability rows of a few entries: logsumexp ~1e-8 or below, summed
+    unshifted (the double-pair tier, then the double-double pass where its bound fails: in
+    the group's lanes for n < 8); within 2 ULP or 2^-80 of mpmath, each row's bits its own."""
+    rng = np.random.default_rng(zlib.crc32(f"normalised {n}".encode()))
+    x = fa.log_softmax((rng.standard_normal((1500, n)) * 3).astype(F32), axis=-1)
+    got = fa.logsumexp(x, axis=-1)
+    lh, ll = _mp_lse_rows(x)
+    assert ((np.abs((got - lh) - ll) <= 2.0 ** -80) | (ulp_errors(got, lh, ll, F32) <= LSE_ULP)).all()
+    for r in (0, 1, 17, 700, 1499):
+        np.testing.assert_array_equal(fa.logsumexp(x[r:r + 1], axis=-1), got[r:r + 1])
+    np.testing.assert_array_equal(fa.logsumexp(x[5:], axis=-1), got[5:])
 
 
 @pytest.mark.parametrize("dtype", [F32, F64])

@@ -133,6 +133,11 @@ FA_INLINE void fa_short_transpose_f32(const float *x, const unsigned char *mk, f
  * where the unshifted pass would cost more than the shifted one it saves ((2^20, 2) N(0, 3):
  * 14.3 -> 21.5 ms). */
 #define FA_SHORT_UNSHIFTED_N 4
+/* rows shorter than this take the double-double pass in the group's lanes, for all the
+ * group's rows (the per-row code's costs more there: normalised rows of 2, (2^20, 2) 50 ->
+ * 21 ms); longer rows leave the few that need it to the per-row code (the lanes' pass for a
+ * whole group would cost more: (2^17, 16) 4.0 -> 5.1 ms) */
+#define FA_SHORT_EXACT_LANES_N 8
 FA_INLINE unsigned fa_short_lse_in_range_f32(ptrdiff_t rows, unsigned left, const float *Mb, ptrdiff_t n)
 {
     const float lim = (float)-(log((double)n) + 2.0);
@@ -161,10 +166,30 @@ FA_INLINE unsigned fa_short_lse_cancelling_f32(ptrdiff_t rows, unsigned left, co
  * FA_LANES_F32, filled here when have_xt is 0 and n <= FA_SHORT_ROWS_MAX; the column
  * blocks' sums, one lane per row), else row by row (fa_lse_pair_sum_f32, as the per-row
  * code).  A row whose sum is below 4 is finished from it, the logs in vector lanes
- * (fa_lse_from_exact_f64): its logsumexp written and its bit set in the returned mask, or,
- * where the tier's bound fails, its bit set in *left (the per-row code's double-double
- * pass).  The others (a sum >= 4: logsumexp >= log 4, nothing cancels) take the shifted
- * statistics.  Every decision reads the row alone. */
+ * (fa_lse_from_exact_f64): its logsumexp written and its bit set in the returned mask.
+ * Where the tier's bound fails, the double-double pass of fa_lse_exact.h: for n <
+ * FA_SHORT_EXACT_LANES_N over the lanes too (fa_short_exact_sums_f32), else the per-row
+ * code's (the row's bit set in *left).  The others (a sum >= 4: logsumexp >= log 4, nothing cancels) take the
+ * shifted statistics.  Every decision reads the row alone. */
+/* the double-double pass's sums (fa_lse_exact_step, m = n terms per lane) over the lanes of
+ * the transposed block xt (n x FA_LANES_F32, every lane: the idle ones hold 0s), as H + E */
+FA_INLINE void fa_short_exact_sums_f32(const float *xt, ptrdiff_t n, double *H, double *E)
+{
+    enum { G = FA_LANES_F32, NV = FA_LANES_F32 / FA_LANES_F64 };
+    const ptrdiff_t L = FA_LANES_F64;
+    fa_simd_f64 sh[NV], sl[NV];
+    for (int j = 0; j < NV; j++)
+        sh[j] = sl[j] = fa_set1_f64(0.0);
+    for (ptrdiff_t i = 0; i < n; i++)
+        for (int j = 0; j < NV; j++)
+            fa_lse_exact_step(fa_loadu_f32_as_f64(xt + i * G + j * L), sh[j], 0, &sh[j], &sl[j]);
+    for (int j = 0; j < NV; j++) {                      /* fa_lse_exact_total of one lane */
+        const fa_simd_f64 hi = fa_add_f64(sh[j], sl[j]);
+        fa_storeu_f64(H + j * L, hi);
+        fa_storeu_f64(E + j * L, fa_sub_f64(sl[j], fa_sub_f64(hi, sh[j])));
+    }
+}
+
 FA_INLINE unsigned fa_short_lse_unshifted_f32(const float *x, const unsigned char *mk, float *xt, int have_xt,
                                               ptrdiff_t rows, ptrdiff_t n, unsigned in, unsigned *left, float *out,
                                               float *sg)
@@ -197,15 +222,31 @@ FA_INLINE unsigned fa_short_lse_unshifted_f32(const float *x, const unsigned cha
         E[g] = lo;
     }
     const fa_simd_f64 bound = fa_set1_f64(0x1p24 * fa_lse_pair_delta(n) + fa_lse_pair_delta(n));
-    unsigned good = 0;
+    unsigned valid = 0, within = 0;
     for (ptrdiff_t k = 0; k < G; k += FA_LANES_F64) {
         fa_mask_f64 ok;
         const fa_simd_f64 l = fa_lse_from_exact_f64(fa_loadu_f64(H + k), fa_loadu_f64(E + k), &ok);
-        good |= fa_mask_bits_f64(fa_mask_and_f64(ok, fa_cmpge_f64(fa_abs_f64(l), bound))) << k;
+        valid |= fa_mask_bits_f64(ok) << k;
+        within |= fa_mask_bits_f64(fa_cmpge_f64(fa_abs_f64(l), bound)) << k;
         fa_storeu_f64(v + k, l);
     }
-    const unsigned done = small & good;
-    *left |= small & ~good;
+    unsigned done = small & valid & within;
+    const unsigned exact = small & valid & ~within;     /* below the tier's bound */
+    if (exact && n < FA_SHORT_EXACT_LANES_N) {       /* n < FA_SHORT_ROWS_MAX: xt filled */
+        double v2[G];
+        unsigned valid2 = 0;
+        fa_short_exact_sums_f32(xt, n, H, E);
+        for (ptrdiff_t k = 0; k < G; k += FA_LANES_F64) {
+            fa_mask_f64 ok;
+            fa_storeu_f64(v2 + k, fa_lse_from_exact_f64(fa_loadu_f64(H + k), fa_loadu_f64(E + k), &ok));
+            valid2 |= fa_mask_bits_f64(ok) << k;
+        }
+        for (ptrdiff_t g = 0; g < G; g++)
+            if (exact & valid2 & (1u << g))
+                v[g] = v2[g];
+        done |= exact & valid2;
+    }
+    *left |= small & ~done;
     for (ptrdiff_t g = 0; g < rows; g++)
         if (done & (1u << g)) {
             out[g] = (float)v[g];
