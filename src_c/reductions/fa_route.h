@@ -18,10 +18,9 @@
 #define FA_SM_SOFTMAX_ROWS_FAST_f64(x, y, rows, n) 0
 #define FA_SM_LOG_ROWS_FAST_f64 fa_sm64_log_softmax_rows
 #define FA_SM_COLS_FAST_f64 fa_sm_cols_fast_f64   /* fa_columns_f64.h */
-/* short rows without weights, a group at a time (fa_short_rows.h): float32 with or without
- * a mask, float64 without */
+/* short rows without weights (a where= mask or not), a group at a time (fa_short_rows.h) */
 #define FA_SM_SHORT_f32(n, mk, op) (FA_SHORT_ROWS_ON && (n) >= 2 && (n) <= FA_SHORT_ROWS_LIMIT(op))
-#define FA_SM_SHORT_f64(n, mk, op) (FA_LANES_F64 >= 2 && !(mk) && (n) >= 2 && (n) <= FA_SHORT_ROWS_LIMIT64(op))
+#define FA_SM_SHORT_f64(n, mk, op) (FA_LANES_F64 >= 2 && (n) >= 2 && (n) <= FA_SHORT_ROWS_LIMIT64(op))
 #define FA_SM_SHORT_GROUP_f32 fa_short_group_f32
 #define FA_SM_SHORT_GROUP_f64 fa_short_group_f64
 #define FA_SM_SHORT_G_f32 FA_LANES_F32      /* rows per group */

@@ -513,8 +513,8 @@ static unsigned fa_short_group_f32(const float *x, const unsigned char *mk, floa
 }
 
 /*
- * float64 rows of at most FA_SHORT_ROWS_MAX entries (no mask, no weights), FA_SM_BLOCK rows at
- * a time: copied transposed into a scratch block whose columns are the rows, and computed by
+ * float64 rows of at most FA_SHORT_ROWS_MAX entries (no weights; a where= mask read as -inf
+ * entries), FA_SM_BLOCK rows at a time: copied transposed into a scratch block whose columns are the rows, and computed by
  * the float64 column blocks (fa_columns_f64.h) with LANEWISE set, so that every row's result
  * reads that row alone (the clamp mode throughout, no block-wide unshifted logsumexp).  Rows
  * with a NaN, a +inf, no finite entry or a max beyond 2^16 are left to the per-row code (the
@@ -527,7 +527,6 @@ static unsigned fa_short_group_f32(const float *x, const unsigned char *mk, floa
 static unsigned fa_short_group_f64(const double *x, const unsigned char *mk, double *out, double *sg, ptrdiff_t rows,
                                    ptrdiff_t n, int op)
 {
-    (void)mk;                                           /* never given: FA_SM_SHORT_f64 */
     enum { G = FA_SM_BLOCK };
     double xt[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
     double yt[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
@@ -539,7 +538,7 @@ static unsigned fa_short_group_f64(const double *x, const unsigned char *mk, dou
             double m = -INFINITY;
             int bad = 0;
             for (ptrdiff_t i = 0; i < n; i++) {
-                const double v = x[g * n + i];
+                const double v = mk && !mk[g * n + i] ? -INFINITY : x[g * n + i];   /* left out: -inf */
                 bad |= v != v || v == INFINITY;
                 m = v > m ? v : m;
             }
@@ -549,7 +548,7 @@ static unsigned fa_short_group_f64(const double *x, const unsigned char *mk, dou
             }
         }
         for (ptrdiff_t i = 0; i < n; i++)
-            xt[i * G + g] = use ? x[g * n + i] : 0.0;
+            xt[i * G + g] = !use ? 0.0 : mk && !mk[g * n + i] ? -INFINITY : x[g * n + i];
     }
     if (left == (rows >= 32 ? ~0u : (1u << rows) - 1u))
         return left;
