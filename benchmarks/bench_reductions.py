@@ -15,6 +15,9 @@ repeats: the machine may be shared, so ratios taken this way are the ones to tru
         [--dtypes float32] [--shapes 1024x1024] [--kinds normalised,peaked] [--repeats 31] [--scipy] [--min]
         [--axis 0]
 
+Short rows (a classifier's classes, attention over a few keys: the group paths of
+src_c/reductions/fa_short_rows.h): --shapes 1048576x2,131072x16,32768x64.
+
 --axis 0 reduces the columns instead: each kind is drawn as rows of shape (columns, n) and
 stored transposed, C-contiguous (n, columns), so every column is a slice of that kind
 (--shapes 64x50257 --axis 0: 50257 columns of 64 entries).
