@@ -524,6 +524,47 @@ static unsigned fa_short_group_f32(const float *x, const unsigned char *mk, floa
  *   n = 2:  softmax 56.9 -> 7.7, log_softmax 96.8 -> 12.3, logsumexp 106.6 -> 23.4
  *   n = 16: 7.7 -> 5.4-5.9, 14.2 -> 5.7-6.1, 14.4 -> 4.5-5.8 (load ~1, noisy).
  */
+/* float64 logsumexp rows of the group (the bits in) whose max lies in (-(log n + 2), 0), the
+ * only ones whose M + l can cancel: their unshifted sums by the double-double pass of
+ * fa_lse_exact.h in the transposed block's lanes (fa_lse_exact_step, one row per lane, m = n
+ * terms), each finished by fa_lse_from_exact where its sum is below 4 (those rows skip the
+ * column body's shifted pass, which would take the same pass after it for a cancelling
+ * lane); returns the rows done, their results written.  A rule read from the row alone. */
+/* float64 rows shorter than this keep the column body alone (its cancelling lanes take the
+ * same double-double pass after the shifted one): for them the unshifted pass would cost more
+ * than it saves ((2^19, 4) N(0, 3) 12.2 -> 17.1 ms); at n = 8 normalised rows go 10.9 -> 7.2
+ * ms (torch 8.8) and N(0, 3) rows 6.2 -> 6.8 */
+#define FA_SHORT_UNSHIFTED_N64 8
+FA_INLINE unsigned fa_short_lse_unshifted_f64(const double *xt, ptrdiff_t rows, ptrdiff_t n, unsigned in, double *out,
+                                              double *sg)
+{
+    enum { G = FA_SM_BLOCK, NV = FA_SM_BLOCK / FA_LANES_F64 };
+    const ptrdiff_t L = FA_LANES_F64;
+    if (!in)
+        return 0;
+    fa_simd_f64 sh[NV], sl[NV];
+    for (int j = 0; j < NV; j++)
+        sh[j] = sl[j] = fa_set1_f64(0.0);
+    for (ptrdiff_t i = 0; i < n; i++)
+        for (int j = 0; j < NV; j++)
+            fa_lse_exact_step(fa_loadu_f64(xt + i * G + j * L), sh[j], 0, &sh[j], &sl[j]);
+    double H[G], E[G];
+    for (int j = 0; j < NV; j++) {
+        fa_storeu_f64(H + j * L, sh[j]);
+        fa_storeu_f64(E + j * L, sl[j]);
+    }
+    unsigned done = 0;
+    for (ptrdiff_t g = 0; g < rows; g++) {
+        double v, sign, hi = H[g] + E[g], lo = E[g] - (hi - H[g]);   /* fa_lse_exact_total of one lane */
+        if ((in & (1u << g)) && hi + lo < 4.0 && fa_lse_from_exact(hi, lo, &v, &sign)) {
+            out[g] = v;
+            if (sg) sg[g] = sign;
+            done |= 1u << g;
+        }
+    }
+    return done;
+}
+
 static unsigned fa_short_group_f64(const double *x, const unsigned char *mk, double *out, double *sg, ptrdiff_t rows,
                                    ptrdiff_t n, int op)
 {
@@ -531,7 +572,8 @@ static unsigned fa_short_group_f64(const double *x, const unsigned char *mk, dou
     double xt[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
     double yt[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
     double lt[G], st[G];
-    unsigned left = 0;
+    const double lim = -(log((double)n) + 2.0);
+    unsigned left = 0, in = 0;
     for (ptrdiff_t g = 0; g < G; g++) {
         int use = g < rows;
         if (use) {
@@ -546,11 +588,14 @@ static unsigned fa_short_group_f64(const double *x, const unsigned char *mk, dou
                 left |= 1u << g;
                 use = 0;
             }
+            in |= (unsigned)(use && m < 0.0 && m > lim) << g;
         }
         for (ptrdiff_t i = 0; i < n; i++)
             xt[i * G + g] = !use ? 0.0 : mk && !mk[g * n + i] ? -INFINITY : x[g * n + i];
     }
-    if (left == (rows >= 32 ? ~0u : (1u << rows) - 1u))
+    const unsigned all = rows >= 32 ? ~0u : (1u << rows) - 1u;
+    const unsigned done = op == FA_SM_OP_LSE && n >= FA_SHORT_UNSHIFTED_N64 ? fa_short_lse_unshifted_f64(xt, rows, n, in, out, sg) : 0;
+    if ((left | done) == all)
         return left;
     if (op == FA_SM_OP_SOFTMAX)
         fa_sm64_cols_block_body(xt, NULL, yt, lt, st, n, G, G, NULL, FA_SM_OP_SOFTMAX, 1, 0, 1);
@@ -559,7 +604,7 @@ static unsigned fa_short_group_f64(const double *x, const unsigned char *mk, dou
     else
         fa_sm64_cols_block_body(xt, NULL, yt, lt, st, n, G, G, NULL, FA_SM_OP_LSE, 1, 0, 1);
     for (ptrdiff_t g = 0; g < rows; g++) {
-        if (left & (1u << g))
+        if ((left | done) & (1u << g))
             continue;
         if (op == FA_SM_OP_LSE) {
             out[g] = lt[g];
