@@ -307,14 +307,14 @@ FA_INLINE void fa_sm_cols_block_pair_sums_f32(const float *xs, const unsigned ch
  * the other columns are left to fa_sm_lse_value_f32 (the double-double pass). */
 static void fa_sm_cols_block_lse_pair_f32(const float *xs, const unsigned char *mk, ptrdiff_t n,
                                           ptrdiff_t inner, ptrdiff_t width, int HAS_MASK, double *v,
-                                          unsigned char *ok, const unsigned char *want)
+                                          unsigned char *ok)
 {
     double H[FA_SM_BLOCK32], E[FA_SM_BLOCK32];
     fa_sm_cols_block_pair_sums_f32(xs, mk, n, inner, width, HAS_MASK, H, E);
     const double delta = fa_lse_pair_delta(n);
-    for (ptrdiff_t k = 0; k < width; k++) {       /* want (or NULL: every column): the logs taken */
+    for (ptrdiff_t k = 0; k < width; k++) {
         double hi = H[k] + E[k], lo = E[k] - (hi - H[k]), sign;
-        ok[k] = (!want || want[k]) && hi + lo < 4.0 && fa_lse_from_exact(hi, lo, &v[k], &sign)
+        ok[k] = hi + lo < 4.0 && fa_lse_from_exact(hi, lo, &v[k], &sign)
                 && fabs(v[k]) >= 0x1p24 * delta + delta;
     }
 }
@@ -334,7 +334,7 @@ static int fa_sm_cols_block_lse_unshifted_f32(const float *xs, const unsigned ch
             return 0;
     double v[FA_SM_BLOCK32];
     unsigned char ok[FA_SM_BLOCK32];
-    fa_sm_cols_block_lse_pair_f32(xs, mk, n, inner, width, HAS_MASK, v, ok, NULL);
+    fa_sm_cols_block_lse_pair_f32(xs, mk, n, inner, width, HAS_MASK, v, ok);
     for (ptrdiff_t k = 0; k < width; k++) {
         double hi, lo, sign;
         if (ok[k])
@@ -632,7 +632,7 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
         double vpair[FA_SM_BLOCK32];
         unsigned char pair_ok[FA_SM_BLOCK32];
         if (cancel)
-            fa_sm_cols_block_lse_pair_f32(xs, mk, n, inner, width, HAS_MASK, vpair, pair_ok, NULL);
+            fa_sm_cols_block_lse_pair_f32(xs, mk, n, inner, width, HAS_MASK, vpair, pair_ok);
         for (ptrdiff_t k = 0; k < width; k++) {
             float v = P1[k], sign = 1.0f;
             if (cancel && Mo[k] < 0.0f && fabs((double)P1[k] + (double)P2[k]) < 1.0 && pair_ok[k]) {

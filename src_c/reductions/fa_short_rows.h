@@ -526,7 +526,7 @@ static unsigned fa_short_group_f32(const float *x, const unsigned char *mk, floa
  */
 /* float64 logsumexp rows of the group (the bits in) whose max lies in (-(log n + 2), 0), the
  * only ones whose M + l can cancel: their unshifted sums by the double-double pass of
- * fa_lse_exact.h in the transposed block's lanes (fa_lse_exact_step, one row per lane, m = n
+ * fa_lse_exact.h in the transposed block's lanes (fa_sm64_cols_exact, one row per lane, m = n
  * terms), each finished by fa_lse_from_exact where its sum is below 4 (those rows skip the
  * column body's shifted pass, which would take the same pass after it for a cancelling
  * lane); returns the rows done, their results written.  A rule read from the row alone. */
@@ -538,21 +538,14 @@ static unsigned fa_short_group_f32(const float *x, const unsigned char *mk, floa
 FA_INLINE unsigned fa_short_lse_unshifted_f64(const double *xt, ptrdiff_t rows, ptrdiff_t n, unsigned in, double *out,
                                               double *sg)
 {
-    enum { G = FA_SM_BLOCK, NV = FA_SM_BLOCK / FA_LANES_F64 };
-    const ptrdiff_t L = FA_LANES_F64;
+    enum { G = FA_SM_BLOCK };
     if (!in)
         return 0;
-    fa_simd_f64 sh[NV], sl[NV];
-    for (int j = 0; j < NV; j++)
-        sh[j] = sl[j] = fa_set1_f64(0.0);
-    for (ptrdiff_t i = 0; i < n; i++)
-        for (int j = 0; j < NV; j++)
-            fa_lse_exact_step(fa_loadu_f64(xt + i * G + j * L), sh[j], 0, &sh[j], &sl[j]);
+    ptrdiff_t wv[FA_SM_COLS];                           /* whole vectors: the block is full */
+    for (int j = 0; j < FA_SM_COLS; j++)
+        wv[j] = FA_LANES_F64;
     double H[G], E[G];
-    for (int j = 0; j < NV; j++) {
-        fa_storeu_f64(H + j * L, sh[j]);
-        fa_storeu_f64(E + j * L, sl[j]);
-    }
+    fa_sm64_cols_exact(xt, NULL, n, G, wv, FA_SM_COLS, 1, 0, H, E);   /* the column blocks' sums */
     unsigned done = 0;
     for (ptrdiff_t g = 0; g < rows; g++) {
         double v, sign, hi = H[g] + E[g], lo = E[g] - (hi - H[g]);   /* fa_lse_exact_total of one lane */
