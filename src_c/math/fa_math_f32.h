@@ -104,15 +104,33 @@ FA_INLINE fa_simd_f32 fa_expm1_lut16_f32(fa_simd_f32 u)
     return fa_fmadd_f32(fa_mul_f32(u, u), p, u);
 }
 
+/* s and t of the table exp (above): N = round(16 z log2e) in nb's low bits, s = 2^q hi_j
+ * from bits, t = z - n ln2 by rr2 */
+FA_INLINE fa_simd_f32 fa_exp_shift_lut16_reduce_f32(fa_simd_f32 z, fa_simd_f32 magic_k, fa_simd_f32 *nb,
+                                                    fa_simd_f32 *s)
+{
+    *nb = fa_fmadd_f32(z, fa_set1_f32(FA_LOG2E_F32), magic_k);
+    *s = fa_bits_add_f32(fa_lut16_f32(fa_exp2_16_f32_adj, *nb), fa_bits_shl_f32(*nb, 19));
+    fa_simd_f32 n = fa_sub_f32(*nb, magic_k);
+    fa_simd_f32 t = fa_fnmadd_f32(n, fa_set1_f32(0x1.62E400p-1f), z);
+    return fa_fnmadd_f32(n, fa_set1_f32(0x1.7F7D1Cp-20f), t);
+}
+
 FA_INLINE fa_simd_f32 fa_exp_shift_lut16_f32(fa_simd_f32 z, fa_simd_f32 magic_k)
 {
-    fa_simd_f32 nb = fa_fmadd_f32(z, fa_set1_f32(FA_LOG2E_F32), magic_k);
-    fa_simd_f32 s = fa_bits_add_f32(fa_lut16_f32(fa_exp2_16_f32_adj, nb), fa_bits_shl_f32(nb, 19));
-    fa_simd_f32 n = fa_sub_f32(nb, magic_k);
-    fa_simd_f32 t = fa_fnmadd_f32(n, fa_set1_f32(0x1.62E400p-1f), z);
-    t = fa_fnmadd_f32(n, fa_set1_f32(0x1.7F7D1Cp-20f), t);
+    fa_simd_f32 nb, s, t = fa_exp_shift_lut16_reduce_f32(z, magic_k, &nb, &s);
     fa_simd_f32 m = fa_expm1_lut16_f32(fa_add_f32(t, fa_lut16_f32(fa_exp2_16_f32_rt, nb)));
     return fa_fmadd_f32(s, m, s);
+}
+
+/* The same without r_j (hi_j's rounding, up to 2^-24, stays in the result): 0.982 ULP
+ * measured (the set above), one lookup and one add fewer; for terms that are only summed
+ * over many entries (the statistics' blocks of 4 vectors), where it is no worse than the
+ * degree-4 exp of the other variants (0.992) and the pass is 7-9% faster. */
+FA_INLINE fa_simd_f32 fa_exp_shift_lut16_sum_f32(fa_simd_f32 z, fa_simd_f32 magic_k)
+{
+    fa_simd_f32 nb, s, t = fa_exp_shift_lut16_reduce_f32(z, magic_k, &nb, &s);
+    return fa_fmadd_f32(s, fa_expm1_lut16_f32(t), s);
 }
 
 /* v * 2^n for integer-valued n in [-160, 0] (v normal, |v| < 2^100): one rounding, correct

@@ -80,6 +80,12 @@ FA_INLINE fa_simd_f32 fa_stats_term_f32(fa_simd_f32 v, fa_simd_f32 magic_k, fa_s
 {
     return fa_exp_shift_lut16_f32(fa_max_f32(low, v), magic_k);
 }
+/* a term that is only summed (the blocks of 4 vectors when no term is stored: logsumexp,
+ * log_softmax, softmax rows too long to keep their terms): without the table's r_j, 0.98 ULP */
+FA_INLINE fa_simd_f32 fa_stats_term_sum_f32(fa_simd_f32 v, fa_simd_f32 magic_k, fa_simd_f32 low)
+{
+    return fa_exp_shift_lut16_sum_f32(fa_max_f32(low, v), magic_k);
+}
 #else
 #define FA_STATS_MAGIC0_F32 FA_EXP_MAGIC_F32
 #define FA_STATS_LOW_BIAS 127.25
@@ -89,6 +95,7 @@ FA_INLINE fa_simd_f32 fa_stats_term_f32(fa_simd_f32 v, fa_simd_f32 magic_k, fa_s
     fa_simd_f32 m = fa_expm1_reduced_f32(fa_exp_reduce_shift_f32(fa_max_f32(low, v), magic_k, &n, &s));
     return fa_fmadd_f32(s, m, s);
 }
+#define fa_stats_term_sum_f32 fa_stats_term_f32
 #endif
 
 #define FA_STATS_MAGIC_F32(K) (FA_STATS_MAGIC0_F32 - (K))
@@ -201,8 +208,18 @@ FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff
             v2 = fa_select_f32(fa_load_mask_u8_f32(mk + i + 2 * L), v2, ninf);
             v3 = fa_select_f32(fa_load_mask_u8_f32(mk + i + 3 * L), v3, ninf);
         }
-        fa_simd_f32 e0 = fa_stats_term_f32(v0, magic_k, low), e1 = fa_stats_term_f32(v1, magic_k, low);
-        fa_simd_f32 e2 = fa_stats_term_f32(v2, magic_k, low), e3 = fa_stats_term_f32(v3, magic_k, low);
+        fa_simd_f32 e0, e1, e2, e3;
+        if (ystore) {            /* stored terms are outputs: the 0.55 ULP exp */
+            e0 = fa_stats_term_f32(v0, magic_k, low);
+            e1 = fa_stats_term_f32(v1, magic_k, low);
+            e2 = fa_stats_term_f32(v2, magic_k, low);
+            e3 = fa_stats_term_f32(v3, magic_k, low);
+        } else {
+            e0 = fa_stats_term_sum_f32(v0, magic_k, low);
+            e1 = fa_stats_term_sum_f32(v1, magic_k, low);
+            e2 = fa_stats_term_sum_f32(v2, magic_k, low);
+            e3 = fa_stats_term_sum_f32(v3, magic_k, low);
+        }
         if (ystore) {
             fa_storeu_f32(ystore + i, e0);
             fa_storeu_f32(ystore + i + L, e1);
