@@ -59,7 +59,7 @@ FA_INLINE int fa_ce_stats_f32(const float *x, ptrdiff_t n, fa_sm_stats *s, doubl
                               double *Ks)
 {
     double sign;
-    *fast = fa_stats_row_f32(x, NULL, n, s, ystore, Ks, NULL);
+    *fast = fa_stats_row_f32(x, NULL, n, s, ystore, Ks, NULL, FA_STATS_TERMS_OUT);
     if (!*fast)
         fa_sm_row_stats_f32(x, NULL, NULL, n, s, 0, 0);
     if (fa_sm_finish(s, l, &sign) == FA_SM_SPECIAL)
@@ -75,7 +75,7 @@ FA_INLINE int fa_ce_stats_f64(const double *x, ptrdiff_t n, fa_sm_stats *s, doub
     double sign;
     (void)ystore;
     (void)Ks;
-    *fast = fa_sm_row_stats_fast_f64(x, NULL, n, s);
+    *fast = fa_sm_row_stats_fast_f64(x, NULL, n, s, FA_STATS_TERMS_OUT);
     if (!*fast)
         fa_sm_row_stats_f64(x, NULL, NULL, n, s, 0, 0);
     return fa_sm_finish(s, l, &sign) != FA_SM_SPECIAL;
@@ -217,7 +217,7 @@ FA_INLINE int fa_ce_stats_sums_f32(const float *x, const float *w, const float *
             return 0;
         const float K = mx == -INFINITY ? 0.0f : rintf(mx * FA_LOG2E_F32) - 1.0f;
         double t, c;
-        fa_stats_sum_f32(x + c0, NULL, len, K, mx, &t, &c, ystore ? ystore + c0 : NULL, NULL);
+        fa_stats_sum_f32(x + c0, NULL, len, K, mx, &t, &c, ystore ? ystore + c0 : NULL, NULL, FA_STATS_TERMS_OUT);
         if (Ks) {
             Ks[2 * k] = mx;
             Ks[2 * k + 1] = mx == -INFINITY ? 0.0 : fa_stats_term1_f32(mx, K);

@@ -80,7 +80,7 @@ static void fa_chunk_row_stats_##T(const fa_scalar_##T *x, const unsigned char *
     r->hi0 = r->lo0 = NAN;                                                                        \
     if (b)                                                                                        \
         mk ? fa_sm_row_stats_##T(x, mk, b, n, &s, 1, 1) : fa_sm_row_stats_##T(x, NULL, b, n, &s, 0, 1); \
-    else if (!fa_sm_row_stats_fast_##T(x, mk, n, &s))                                             \
+    else if (!fa_sm_row_stats_fast_##T(x, mk, n, &s, FA_STATS_TERMS_OUT))                                             \
         mk ? fa_sm_row_stats_##T(x, mk, NULL, n, &s, 1, 0) : fa_sm_row_stats_##T(x, NULL, NULL, n, &s, 0, 0); \
     if (mk || b) {                      /* the kept entries, and whether a kept weight is < 0 */  \
         count = 0;                                                                                \

@@ -26,9 +26,10 @@ enum { FA_SM_DECLINED = 2 };
 #define FA_SM_SMALL_IN_PLACE_f32 0
 #define FA_SM_SMALL_IN_PLACE_f64 1
 
-FA_INLINE int fa_sm_row_stats_fast_f32(const float *x, const unsigned char *mk, ptrdiff_t n, fa_sm_stats *s)
+FA_INLINE int fa_sm_row_stats_fast_f32(const float *x, const unsigned char *mk, ptrdiff_t n, fa_sm_stats *s,
+                                       int terms)
 {
-    return fa_stats_row_f32(x, mk, n, s, NULL, NULL, NULL);
+    return fa_stats_row_f32(x, mk, n, s, NULL, NULL, NULL, terms);
 }
 
 /* A float32 row with one dominant entry (C = 1) whose l = log1p(T) is below 2^-80: its
@@ -59,7 +60,7 @@ FA_INLINE int fa_sm_row_softmax_small_f32(const float *x, const unsigned char *m
 {
     double Ks[2 * FA_SM_STORE_CHUNKS];
     fa_sm_stats s;
-    if (!fa_stats_row_f32(x, mk, n, &s, y, Ks, NULL))
+    if (!fa_stats_row_f32(x, mk, n, &s, y, Ks, NULL, FA_STATS_TERMS_OUT))
         return FA_SM_DECLINED;
     if (!(s.M > -INFINITY && s.M < INFINITY) || s.t != s.t)
         return FA_SM_SPECIAL;
@@ -69,7 +70,7 @@ FA_INLINE int fa_sm_row_softmax_small_f32(const float *x, const unsigned char *m
 
 /* float64 rows, with or without a mask: the direct reduction, below (after the generic path) */
 static int fa_sm_row_softmax_small_f64(const double *x, const unsigned char *mk, double *y, ptrdiff_t n);
-static int fa_sm_row_stats_fast_f64(const double *x, const unsigned char *mk, ptrdiff_t n, fa_sm_stats *s);
+static int fa_sm_row_stats_fast_f64(const double *x, const unsigned char *mk, ptrdiff_t n, fa_sm_stats *s, int terms);
 static void fa_sm_row_out_fast_f64(const double *x, const unsigned char *mk, double *y, ptrdiff_t n,
                                    const fa_sm_stats *s, double l, int LOG);
 
@@ -250,7 +251,8 @@ FA_INLINE void fa_sm_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_
             if (st != FA_SM_DECLINED)                                                             \
                 continue;                                                                         \
         }                                                                                         \
-        const int fast = fa_sm_row_stats_fast_##T(xr, mr, n, &s);                                 \
+        const int fast = fa_sm_row_stats_fast_##T(xr, mr, n, &s,                                  \
+                                                  LOG ? FA_STATS_TERMS_SUMMED : FA_STATS_TERMS_OUT);\
         if (!fast)                                                                                \
             fa_sm_row_stats_##T(xr, mr, NULL, n, &s, HAS_MASK, 0);                                \
         /* l: log_softmax, and the float32 softmax entries of the generic path (e^(x - M - l)) */ \
@@ -293,7 +295,7 @@ FA_INLINE void fa_sm_lse_rows_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrd
             if (sg) sg[r] = 1;                                                                    \
             continue;                                                                             \
         }                                                                                         \
-        if (HAS_B || !fa_sm_row_stats_fast_##T(xr, mr, n, &s))                                   \
+        if (HAS_B || !fa_sm_row_stats_fast_##T(xr, mr, n, &s, FA_STATS_TERMS_LSE))               \
             fa_sm_row_stats_##T(xr, mr, br, n, &s, HAS_MASK, HAS_B);                              \
         v = fa_sm_lse_value_##T(&s, xr, n, 1, mr, br, &sign);                                     \
         cancelled = sign > 0 && s.M < 0 && fabs(v) < 1.0;                                         \
@@ -325,7 +327,7 @@ static int fa_sm_log_rows_f32(const float *x, const unsigned char *mk, float *y,
         fa_sm_stats s;
         double l, sign;
         p.done = 0;
-        const int ok = fa_stats_row_f32(xr, mr, n, &s, NULL, NULL, have ? &p : NULL);
+        const int ok = fa_stats_row_f32(xr, mr, n, &s, NULL, NULL, have ? &p : NULL, FA_STATS_TERMS_SUMMED);
         if (have && p.done < n)              /* declined midway: the rest of the pending row */
             fa_out_row_f32(p.x + p.done, p.mk ? p.mk + p.done : NULL, p.y + p.done, n - p.done, p.M, 1.0, p.l, 1);
         have = 0;
@@ -375,7 +377,7 @@ static int fa_sm_softmax_rows_f32(const float *x, float *y, ptrdiff_t rows, ptrd
         double Ks[2 * FA_SM_STORE_CHUNKS];
         fa_sm_stats s;
         p.done = 0;
-        const int ok = fa_stats_row_f32(xr, NULL, n, &s, yr, Ks, have ? &p : NULL);
+        const int ok = fa_stats_row_f32(xr, NULL, n, &s, yr, Ks, have ? &p : NULL, FA_STATS_TERMS_OUT);
         if (have && p.done < n)              /* declined midway: the rest of the pending row */
             fa_out_scale_chunks_f32(p.y, n, p.done, p.scale);
         have = 0;

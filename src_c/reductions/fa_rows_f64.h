@@ -265,8 +265,10 @@ FA_INLINE void fa_sm64_stats_normalize(fa_sm_stats *s)
     s->t = t;
 }
 
-static int fa_sm_row_stats_fast_f64(const double *x, const unsigned char *mk, ptrdiff_t n, fa_sm_stats *s)
+static int fa_sm_row_stats_fast_f64(const double *x, const unsigned char *mk, ptrdiff_t n, fa_sm_stats *s,
+                                    int terms)
 {
+    (void)terms;                     /* one exp in float64 (the float32 rows' FA_STATS_TERMS_*) */
     const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(double);
     double *rmin = &s->rmin;
     s->M = -INFINITY; s->t = 0.0; s->C = 0.0; s->te = 0.0;
