@@ -378,12 +378,25 @@ FA_INLINE void fa_sm_cols_block_shifted_out_f32(const float *xs, const unsigned 
         }
 }
 
+/* The column blocks prefetch the lines of x and y one block (FA_COLS_PF_NEXT) or two blocks
+ * (FA_COLS_PF_NEXT2) ahead in the same rows, only where those blocks belong to this call's
+ * columns [0, cols): past them the lines are another thread's when the call is one part of a
+ * split by columns (fa_dispatch.c), and a write prefetch there took them from the core that
+ * was writing them (float32 (1024, 1024) softmax along axis 0: 1.06x on 2 threads against
+ * 1); with the whole rows, past the last block lies the next row's first block, done already. */
+enum { FA_COLS_PF_NEXT = 1, FA_COLS_PF_NEXT2 = 2 };
+FA_INLINE int fa_cols_prefetch_bits(ptrdiff_t j, ptrdiff_t block, ptrdiff_t cols)
+{
+    return (j + 2 * block <= cols ? FA_COLS_PF_NEXT : 0) | (j + 3 * block <= cols ? FA_COLS_PF_NEXT2 : 0);
+}
+
 /* what one float32 column block passes to the next: softmax's hint (the block was summed
  * shifted), and a whole block's log_softmax output y = (x - M) - l still to write, written
  * row by row inside the next block's shifted pass (the stores overlap its exps, as the
  * float64 blocks and the rows do) or on its own (fa_sm_cols_flush_f32) */
 typedef struct fa_sm_cols_carry_f32 {
     int hint, pending;
+    int pf;             /* FA_COLS_PF_NEXT / _NEXT2: the blocks this one may prefetch (fa_cols_prefetch_bits) */
     const float *x;
     const unsigned char *mk;
     float *y;
@@ -433,7 +446,7 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
     for (ptrdiff_t r = 0; r < n; r++)
         for (int v = 0; v < nv; v++) {
             const float *p = xs + r * inner + v * L;
-            if (full && abs_sum) {          /* this row's entries two blocks ahead, into L2 */
+            if (full && abs_sum && (cy->pf & FA_COLS_PF_NEXT2)) {   /* this row's entries two blocks ahead, into L2 */
                 __builtin_prefetch(p + 2 * FA_SM_BLOCK32, 0, 2);
                 if (op == FA_SM_OP_SOFTMAX) /* and the lines of y to be written */
                     __builtin_prefetch(ys + (p - xs) + 2 * FA_SM_BLOCK32, 1, 2);
@@ -543,7 +556,7 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
         for (ptrdiff_t r = 0; r < n; r++)
             for (int v = 0; v < nv; v++) {
                 const ptrdiff_t at = r * inner + v * L;
-                if (full && op != FA_SM_OP_SOFTMAX) {    /* as above, spread over the exps */
+                if (full && op != FA_SM_OP_SOFTMAX && (cy->pf & FA_COLS_PF_NEXT2)) {   /* as above, spread over the exps */
                     __builtin_prefetch(xs + at + 2 * FA_SM_BLOCK32, 0, 2);
                     if (op == FA_SM_OP_LOG_SOFTMAX)
                         __builtin_prefetch(ys + at + 2 * FA_SM_BLOCK32, 1, 2);
@@ -558,7 +571,8 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
                     if (store) {        /* left out: x = -inf, a term of 0; the maxima marked -1 */
                         const fa_simd_f32 st = fa_select_f32(top, fa_set1_f32(-1.0f), e);
                         if (full) {
-                            __builtin_prefetch(ys + at + 2 * FA_SM_BLOCK32, 1, 2);
+                            if (cy->pf & FA_COLS_PF_NEXT2)
+                                __builtin_prefetch(ys + at + 2 * FA_SM_BLOCK32, 1, 2);
                             fa_storeu_f32(ys + at, st);
                         } else if (wv[v] >= L) {
                             fa_storeu_f32(ys + at, st);
@@ -683,7 +697,7 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
     for (ptrdiff_t r = 0; r < n; r++)
         for (int v = 0; v < nv; v++) {
             const ptrdiff_t at = r * inner + v * L;
-            if (full)                                   /* the next block's outputs of this row */
+            if (full && (cy->pf & FA_COLS_PF_NEXT))     /* the next block's outputs of this row */
                 __builtin_prefetch(ys + at + FA_SM_BLOCK32, 1, 3);
             fa_mask_f32 in;
             fa_simd_f32 xv = fa_sm_col_ldm_f32(xs + at, HAS_MASK ? mk + at : NULL, wv[v], full, HAS_MASK, 0.0f, &in), out, nn;
@@ -734,7 +748,7 @@ static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t o
                                 ptrdiff_t inner, ptrdiff_t cols, const unsigned char *mk, int op)
 {
     fa_sm_cols_carry_f32 cy;
-    cy.hint = 0; cy.pending = 0; cy.x = NULL; cy.mk = NULL; cy.y = NULL;
+    cy.hint = 0; cy.pending = 0; cy.pf = 0; cy.x = NULL; cy.mk = NULL; cy.y = NULL;
     for (ptrdiff_t o = 0; o < outer; o++) {
         const float *xs = x + o * n * inner;
         const unsigned char *ms = mk ? mk + o * n * inner : NULL;
@@ -742,6 +756,7 @@ static void fa_sm_cols_fast_f32(const float *x, float *y, float *sg, ptrdiff_t o
             const ptrdiff_t width = cols - j < FA_SM_BLOCK32 ? cols - j : FA_SM_BLOCK32;
             float *ls = y + o * inner + j, *ss = sg ? sg + o * inner + j : NULL;
             const unsigned char *mj = ms ? ms + j : NULL;
+            cy.pf = fa_cols_prefetch_bits(j, FA_SM_BLOCK32, cols);
             if (fa_sm_cols_block_abs_f32(xs + j, mj, y + o * n * inner + j, ls, ss, n, inner, width, &cy, op))
                 continue;
             fa_sm_cols_flush_f32(&cy, n, inner);

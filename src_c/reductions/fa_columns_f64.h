@@ -99,7 +99,7 @@ FA_INLINE void fa_sm64_cols_sum(const double *xs, const unsigned char *mk, doubl
                                 ptrdiff_t inner, const ptrdiff_t *wv, int nv, const fa_simd_f64 *Mv,
                                 const fa_simd_f64 *magic_k, const fa_simd_f64 *low, fa_simd_f64 *t,
                                 fa_simd_f64 *tc, fa_simd_f64 *c, fa_sm64_cols_pending *pd, int op, int full,
-                                int HAS_MASK, int mode)
+                                int HAS_MASK, int mode, int pf)
 {
     const int pending = pd && pd->active;
     const ptrdiff_t L = FA_LANES_F64;
@@ -107,11 +107,12 @@ FA_INLINE void fa_sm64_cols_sum(const double *xs, const unsigned char *mk, doubl
     for (ptrdiff_t r = 0; r < n; r++)
         for (int v = 0; v < nv; v++) {
             const ptrdiff_t at = r * inner + v * L;
-            if (full)                 /* the next block's entries of this row, spread over the exps */
+            const int ahead = full && (pf & FA_COLS_PF_NEXT2);
+            if (ahead)                /* the next block's entries of this row, spread over the exps */
                 __builtin_prefetch(xs + at + 2 * FA_SM_BLOCK, 0, 2);
-            if (full && op != FA_SM_OP_LSE)            /* and the lines of y it will store to */
+            if (ahead && op != FA_SM_OP_LSE)           /* and the lines of y it will store to */
                 __builtin_prefetch(ys + at + 2 * FA_SM_BLOCK, 1, 2);
-            if (full && HAS_MASK && v == 0)            /* and the mask's (32 bytes of a row) */
+            if (ahead && HAS_MASK && v == 0)           /* and the mask's (32 bytes of a row) */
                 __builtin_prefetch(mk + at + 2 * FA_SM_BLOCK, 0, 2);
             fa_mask_f64 in;
             fa_simd_f64 x = fa_sm64_col_ld(xs + at, HAS_MASK ? mk + at : NULL, wv[v], full, HAS_MASK, Mv[v], &in);
@@ -193,7 +194,8 @@ FA_INLINE int fa_sm64_cols_lse_unshifted(const double *xs, const unsigned char *
 
 FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk, double *ys, double *lse_out,
                                       double *sg, ptrdiff_t n, ptrdiff_t inner, ptrdiff_t width,
-                                      fa_sm64_cols_pending *pd, int op, int full, int HAS_MASK, int LANEWISE)
+                                      fa_sm64_cols_pending *pd, int op, int full, int HAS_MASK, int LANEWISE,
+                                      int pf)
 {
     const ptrdiff_t L = FA_LANES_F64;
     const int nv = full ? FA_SM_COLS : (int)((width + L - 1) / L);
@@ -243,9 +245,9 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
         t[v] = zero; tc[v] = zero; c[v] = zero;
     }
     if (LANEWISE || fa_mask_any_f64(clamp))
-        fa_sm64_cols_sum(xs, mk, ys, n, inner, wv, nv, Mv, magic_k, low, t, tc, c, pd, op, full, HAS_MASK, FA_SM64_CLAMP);
+        fa_sm64_cols_sum(xs, mk, ys, n, inner, wv, nv, Mv, magic_k, low, t, tc, c, pd, op, full, HAS_MASK, FA_SM64_CLAMP, pf);
     else
-        fa_sm64_cols_sum(xs, mk, ys, n, inner, wv, nv, Mv, magic_k, low, t, tc, c, pd, op, full, HAS_MASK, FA_SM64_DIRECT);
+        fa_sm64_cols_sum(xs, mk, ys, n, inner, wv, nv, Mv, magic_k, low, t, tc, c, pd, op, full, HAS_MASK, FA_SM64_DIRECT, pf);
     if (op == FA_SM_OP_SOFTMAX) {
         /* 3-4. y *= 1/U, 1/U = ih + il: ih = 1/uh, il = ih (1 - U ih) with U ih exact.  The
          * maxima's terms (tau, the same bits as pass 2's) give tau/U by a division instead,
@@ -268,7 +270,7 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
         for (ptrdiff_t r = 0; r < n; r++)
             for (int v = 0; v < nv; v++) {
                 double *p = ys + r * inner + v * L;
-                if (full)                               /* the next block's outputs of this row */
+                if (full && (pf & FA_COLS_PF_NEXT))     /* the next block's outputs of this row */
                     __builtin_prefetch(p + FA_SM_BLOCK, 1, 3);
                 const int whole = full || wv[v] >= L;
                 fa_simd_f64 y = whole ? fa_loadu_f64(p) : fa_load_tail_f64(p, wv[v], 0.0);
@@ -311,7 +313,7 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
         for (ptrdiff_t r = 0; r < n; r++)
             for (int v = 0; v < nv; v++) {
                 const ptrdiff_t at = r * inner + v * L;
-                if (full)
+                if (full && (pf & FA_COLS_PF_NEXT))
                     __builtin_prefetch(ys + at + FA_SM_BLOCK, 1, 3);
                 fa_mask_f64 in;
                 fa_simd_f64 x = fa_sm64_col_ld(xs + at, HAS_MASK ? mk + at : NULL, wv[v], full, HAS_MASK, ninf, &in);
@@ -358,9 +360,9 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
 }
 
 static int fa_sm64_cols_block(const double *xs, const unsigned char *mk, double *ys, double *lse_out, double *sg,
-                              ptrdiff_t n, ptrdiff_t inner, ptrdiff_t width, fa_sm64_cols_pending *pd, int op)
+                              ptrdiff_t n, ptrdiff_t inner, ptrdiff_t width, fa_sm64_cols_pending *pd, int op, int pf)
 {
-#define FA__BODY(OP, FULL, MASK) fa_sm64_cols_block_body(xs, mk, ys, lse_out, sg, n, inner, width, pd, OP, FULL, MASK, 0)
+#define FA__BODY(OP, FULL, MASK) fa_sm64_cols_block_body(xs, mk, ys, lse_out, sg, n, inner, width, pd, OP, FULL, MASK, 0, pf)
     FA_SM_COLS_BODY_DISPATCH(width == FA_SM_BLOCK)
 #undef FA__BODY
 }
@@ -382,7 +384,7 @@ static void fa_sm_cols_fast_f64(const double *x, double *y, double *sg, ptrdiff_
             double *ls = y + o * inner + j, *ss = sg ? sg + o * inner + j : NULL;
             const unsigned char *mj = ms ? ms + j : NULL;
             if (fa_sm64_cols_block(xs + j, mj, y + o * n * inner + j, ls, ss, n, inner, width,
-                                   op == FA_SM_OP_LOG_SOFTMAX ? &pd : NULL, op))
+                                   op == FA_SM_OP_LOG_SOFTMAX ? &pd : NULL, op, fa_cols_prefetch_bits(j, FA_SM_BLOCK, cols)))
                 continue;
             fa_sm64_cols_flush(&pd, n, inner);
             if (op == FA_SM_OP_LSE)

@@ -591,11 +591,11 @@ static unsigned fa_short_group_f64(const double *x, const unsigned char *mk, dou
     if ((left | done) == all)
         return left;
     if (op == FA_SM_OP_SOFTMAX)
-        fa_sm64_cols_block_body(xt, NULL, yt, lt, st, n, G, G, NULL, FA_SM_OP_SOFTMAX, 1, 0, 1);
+        fa_sm64_cols_block_body(xt, NULL, yt, lt, st, n, G, G, NULL, FA_SM_OP_SOFTMAX, 1, 0, 1, FA_COLS_PF_NEXT | FA_COLS_PF_NEXT2);
     else if (op == FA_SM_OP_LOG_SOFTMAX)
-        fa_sm64_cols_block_body(xt, NULL, yt, lt, st, n, G, G, NULL, FA_SM_OP_LOG_SOFTMAX, 1, 0, 1);
+        fa_sm64_cols_block_body(xt, NULL, yt, lt, st, n, G, G, NULL, FA_SM_OP_LOG_SOFTMAX, 1, 0, 1, FA_COLS_PF_NEXT | FA_COLS_PF_NEXT2);
     else
-        fa_sm64_cols_block_body(xt, NULL, yt, lt, st, n, G, G, NULL, FA_SM_OP_LSE, 1, 0, 1);
+        fa_sm64_cols_block_body(xt, NULL, yt, lt, st, n, G, G, NULL, FA_SM_OP_LSE, 1, 0, 1, FA_COLS_PF_NEXT | FA_COLS_PF_NEXT2);
     for (ptrdiff_t g = 0; g < rows; g++) {
         if ((left | done) & (1u << g))
             continue;
