@@ -69,10 +69,12 @@
  * fully masked -> logsumexp -inf, softmax 0, log_softmax -inf.
  * Measured max error against mpmath / long double (PYTHONPATH=.:tests python
  * tests/test_reductions.py; rows of 1 .. 10^6 entries uniform in +-50, last axis and
- * axis 0, every variant; 10^5 and 10^6 on AVX-512 only):
- *   float32  logsumexp 0.50  softmax 2.51  log_softmax 1.45 ULP
- *   float64  logsumexp 0.50  softmax 3.35  log_softmax 1.72 ULP   (softmax: axis 0, the
- *            column path; the last axis alone: logsumexp 0.50, softmax 2.10, log_softmax 1.72)
+ * axis 0, every variant; 10^5 and 10^6 on AVX-512 only; 2026-12-05):
+ *   float32  logsumexp 0.50  softmax 2.52  log_softmax 1.75 ULP
+ *   float64  logsumexp 0.50  softmax 2.10  log_softmax 1.72 ULP
+ * (float32 log_softmax was 1.45 before its statistics took the 0.98 ULP exp on AVX-512,
+ * FA_STATS_TERMS_SUMMED in fa_stats_f32.h; rows [0, c, ..., c], whose terms all carry the
+ * same exp error, reach 2.09 there: tests/test_reductions.py::test_dominant_entry_over_equal_terms.)
  * logsumexp is M + l with l's absolute error ~1 ULP of l: where M + l cancels (M and l of
  * opposite signs, result near 0) the slice is summed again (fa_lse_exact.h: 2 ULP for
  * float32 results >= 2^-50 and float64 results >= 2^-25 in magnitude, ~2^-81 absolute below;
