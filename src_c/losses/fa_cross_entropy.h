@@ -45,8 +45,10 @@
  * bound 4 (registry LOSSES).  Float32 class rows without smoothing beyond the tests (a long
  * double reference; n = 61 x 20000 and n = 1000 x 3000 rows of N(0, 3), -20, uniform +-50, a
  * dominant target +12..32, one other logit near a dominant target, a target far above the
- * rest): max 2.1 ULP on AVX-512 (the dominant-target rows; 0.97 for plain N(0, 3)), 2.3 on
- * AVX2 (degree-4 exp).  Gradients: within 1e-7 of finite differences (float64) and a few
+ * rest): max 2.11 ULP on AVX-512 (the dominant-target rows; 0.99 for plain N(0, 3); 2.0 with
+ * the 0.55 ULP exp these rows took before 2026-12-05), 2.43 on AVX2 (degree-4 exp); rows
+ * [0, c, ..., c] with target 0 (every term the same exp error, S's mantissa near 2): 2.19 on
+ * AVX-512 (1.47 before).  Gradients: within 1e-7 of finite differences (float64) and a few
  * ULPs of the larger of a softmax_k and the subtracted term.
  */
 #ifndef FA_CROSS_ENTROPY_H
@@ -273,8 +275,14 @@ FA_INLINE double fa_ce_part(double k, double v) { return k == 0.0 ? 0.0 : k * v;
  * double, as fa_sm_tiny_l_f32 does).  The rows are prefetched FA_CE_AHEAD_BYTES ahead of the
  * terms; x_t is left out in registers (its lane set to -inf, no copy of its block).
  * Leaving x_t out of the sum (not subtracting it after) keeps S / u's relative accuracy where
- * t dominates: ~1 ULP per term (fa_stats_term_f32: 0.55 measured on AVX-512, 0.99 elsewhere;
- * plus the additions), so the loss is within ~2 ULP in theory; measured: the header's figures.
+ * t dominates: ~1 ULP per term (fa_stats_term_sum_f32: 0.98 measured on AVX-512, the table
+ * exp without its second lookup; 0.99 elsewhere, the degree-4 exp), plus the additions.  Where
+ * t dominates the loss is log1p(S / u) ~ S / u, so it carries S's relative error: with every
+ * term's error at its largest and of one sign, and S's mantissa where an ULP is smallest, a
+ * bound from the sizes alone is ~4.5 ULP on every variant (3.6 with the 0.55 ULP exp, which
+ * AVX-512 took here before 2026-12-05); measured: the header's figures (2.19 at most).  The
+ * faster exp took (4096, 1000) N(0, 3) rows in cache 930 -> 805 us, (64, 50257) 650 -> 550 us,
+ * and the forward + gradient 1500 -> 1260 us and 920 -> 850 us.
  * The gradient from the same statistics: the rows that fit in L2 keep every term in the
  * gradient row during the pass, then chunk k is scaled by a 2^K_k / (S + u) (a float32 pair)
  * and y_t = -a S / (S + u) is written directly (no 1 - softmax_t cancelling); longer rows
@@ -314,7 +322,7 @@ FA_INLINE void fa_ce_block4_f32(const float *src, ptrdiff_t left, ptrdiff_t skip
                 v[k] = fa_ce_drop_lane_f32(v[k], skip % L);
     *mx = fa_max_f32(fa_max_f32(v[0], v[1]), fa_max_f32(fa_max_f32(v[2], v[3]), *mx));   /* NaN skipped */
     for (int k = 0; k < 4; k++)                /* a tail's empty vectors: no exps */
-        e[k] = left > k * L ? fa_stats_term_f32(v[k], magic_k, low) : fa_set1_f32(0.0f);
+        e[k] = left > k * L ? fa_stats_term_sum_f32(v[k], magic_k, low) : fa_set1_f32(0.0f);
     if (ystore)
         for (int k = 0; k < 4; k++) {
             const ptrdiff_t r = left - k * L;
