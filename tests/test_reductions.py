@@ -375,6 +375,37 @@ def test_short_rows_do_not_depend_on_their_neighbours(isa, dtype, n):
     assert ulp_errors(q[keep], qh[fin][keep], ql[fin][keep], dtype).max() <= SOFTMAX_ULP
 
 
+def test_float32_rows_of_two_in_closed_form(isa):
+    """float32 rows of 2 without a mask (fa_short_group_pairs_f32): max + log1p(e^(min - max))
+    in double, one rounding to float32, so within about half an ULP on the variants that group
+    rows (the scalar one takes the per-row code: the general bounds); logsumexp rows that
+    cancel below 2^-24 summed exactly, those just above (|v| in [2^-24, 2^-18]: the closed
+    form's 2^-52 absolute error is under 1/32 ULP there) kept; every kind of ROW_KINDS, the
+    pairs split and joined back by the SIMD layer, in place too, specials to the per-row code."""
+    rng = np.random.default_rng(2)
+    p = rng.uniform(0.01, 0.99, 30000)
+    a, b = np.log(p).astype(F32), np.log1p(-p).astype(F32)
+    b = (b.view(np.int32) + rng.integers(-40, 40, p.size).astype(np.int32)).view(F32)   # |v| ~ 2^-26 .. 2^-18
+    parts = [np.stack([a, b], 1)] + [gen(rng, (2001, 2)).astype(F32) for gen in ROW_KINDS.values()]
+    x = np.concatenate(parts)
+    x[:5] = [[np.nan, 1], [np.inf, 1], [-np.inf, -np.inf], [-np.inf, 3], [2, 2]]
+    with np.errstate(all="ignore"):          # the special rows' reference is not used
+        (lh, ll), (sh, sl), (qh, ql) = ld_reference(x.astype(F64))
+    tight = None if isa == "scalar" else 0.55
+    lse, sm, lsm = fa.logsumexp(x, axis=-1), fa.softmax(x, axis=-1), fa.log_softmax(x, axis=-1)
+    fin = np.isfinite(lh) & (np.abs(lh) >= 2.0 ** -50)
+    ok = np.isfinite(sh).all(axis=1)
+    errs = (ulp_errors(lse[fin], lh[fin], ll[fin], F32).max(), ulp_errors(sm[ok], sh[ok], sl[ok], F32).max(),
+            ulp_errors(lsm[ok][np.isfinite(qh[ok])], qh[ok][np.isfinite(qh[ok])], ql[ok][np.isfinite(qh[ok])], F32).max())
+    assert errs[0] <= (tight or LSE_ULP) and max(errs[1:]) <= (tight or SOFTMAX_ULP), errs
+    assert np.isnan(lse[0]) and lse[1] == np.inf and lse[2] == -np.inf and lse[3] == 3.0
+    assert sm[3].tolist() == [0.0, 1.0] and lsm[3].tolist() == [-np.inf, 0.0] and np.isnan(sm[:3]).all()
+    y = x.copy()
+    fa.log_softmax(y, axis=-1, out=y)
+    assert y.tobytes() == lsm.tobytes()
+    assert fa.logsumexp(x[7:8], axis=-1).tobytes() == lse[7:8].tobytes()     # one row alone, same bits
+
+
 @pytest.mark.parametrize("n", [2, 3, 4, 7, 16])
 def test_short_normalised_logsumexp_float32(isa, n):
     """float32 log-probability rows of a few entries: logsumexp ~1e-8 or below, summed

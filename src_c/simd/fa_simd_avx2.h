@@ -177,6 +177,20 @@ FA_INLINE __m256 fa_lut16_f32(const float *t, __m256 idx) {    /* two vpermps, b
     return _mm256_blendv_ps(a, b, _mm256_castsi256_ps(_mm256_slli_epi32(i, 28)));
 }
 
+/* ---- pairs: 2 L entries (a0 b0 a1 b1 ...) as a = (a0 a1 ...), b = (b0 b1 ...) and back ---- */
+FA_INLINE void fa_deinterleave2_f32(__m256 v0, __m256 v1, __m256 *a, __m256 *b) {
+    /* per 128-bit half: (a0 a1 a4 a5 | a2 a3 a6 a7), then the 64-bit quarters reordered */
+    *a = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(v0, v1, _MM_SHUFFLE(2, 0, 2, 0))),
+                                                _MM_SHUFFLE(3, 1, 2, 0)));
+    *b = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(v0, v1, _MM_SHUFFLE(3, 1, 3, 1))),
+                                                _MM_SHUFFLE(3, 1, 2, 0)));
+}
+FA_INLINE void fa_interleave2_f32(__m256 a, __m256 b, __m256 *v0, __m256 *v1) {
+    const __m256 lo = _mm256_unpacklo_ps(a, b), hi = _mm256_unpackhi_ps(a, b);   /* (a0 b0 a1 b1 | a4 b4 a5 b5) */
+    *v0 = _mm256_permute2f128_ps(lo, hi, 0x20);
+    *v1 = _mm256_permute2f128_ps(lo, hi, 0x31);
+}
+
 /* ---- f32 <-> f64, FA_LANES_F64 = 4 floats at a time ---- */
 FA_INLINE __m256d fa_loadu_f32_as_f64(const float *p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
 FA_INLINE __m256d fa_load_tail_f32_as_f64(const float *p, ptrdiff_t n, double fill) {

@@ -174,6 +174,18 @@ FA_INLINE __m512 fa_lut16_f32(const float *t, __m512 idx) {
     return _mm512_permutexvar_ps(FA__SI(idx), _mm512_loadu_ps(t));
 }
 
+/* ---- pairs: 2 L entries (a0 b0 a1 b1 ...) as a = (a0 a1 ...), b = (b0 b1 ...) and back ---- */
+FA_INLINE void fa_deinterleave2_f32(__m512 v0, __m512 v1, __m512 *a, __m512 *b) {
+    const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    *a = _mm512_permutex2var_ps(v0, ev, v1);
+    *b = _mm512_permutex2var_ps(v0, _mm512_add_epi32(ev, _mm512_set1_epi32(1)), v1);
+}
+FA_INLINE void fa_interleave2_f32(__m512 a, __m512 b, __m512 *v0, __m512 *v1) {
+    const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    *v0 = _mm512_permutex2var_ps(a, lo, b);
+    *v1 = _mm512_permutex2var_ps(a, _mm512_add_epi32(lo, _mm512_set1_epi32(8)), b);
+}
+
 /* ---- f32 <-> f64, FA_LANES_F64 = 8 floats at a time ---- */
 FA_INLINE __m512d fa_loadu_f32_as_f64(const float *p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }
 FA_INLINE __m512d fa_load_tail_f32_as_f64(const float *p, ptrdiff_t n, double fill) {

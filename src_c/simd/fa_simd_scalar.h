@@ -142,6 +142,9 @@ FA_INLINE double fa_neg_f64(double a) { return fa__from_bits_f64(fa__bits_f64(a)
 FA_INLINE float fa_cvt_i32_f32(float a) { return (float)(int32_t)fa__bits_f32(a); }
 FA_INLINE double fa_lut16_f64(const double *t, double idx) { return t[fa__bits_f64(idx) & 15]; }
 FA_INLINE float fa_lut16_f32(const float *t, float idx) { return t[fa__bits_f32(idx) & 15]; }
+/* pairs: one lane, (a0, b0) as a = a0, b = b0 and back */
+FA_INLINE void fa_deinterleave2_f32(float v0, float v1, float *a, float *b) { *a = v0; *b = v1; }
+FA_INLINE void fa_interleave2_f32(float a, float b, float *v0, float *v1) { *v0 = a; *v1 = b; }
 
 FA_INLINE double fa_loadu_f32_as_f64(const float *p) { return (double)*p; }
 FA_INLINE double fa_load_tail_f32_as_f64(const float *p, ptrdiff_t n, double fill) { (void)p; (void)n; return fill; }

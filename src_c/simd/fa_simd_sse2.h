@@ -156,6 +156,16 @@ FA_INLINE __m128 fa_lut16_f32(const float *t, __m128 idx) {
                        t[_mm_cvtsi128_si32(_mm_shuffle_epi32(i, 2)) & 15], t[_mm_cvtsi128_si32(_mm_shuffle_epi32(i, 3)) & 15]);
 }
 
+/* ---- pairs: 2 L entries (a0 b0 a1 b1 ...) as a = (a0 a1 ...), b = (b0 b1 ...) and back ---- */
+FA_INLINE void fa_deinterleave2_f32(__m128 v0, __m128 v1, __m128 *a, __m128 *b) {
+    *a = _mm_shuffle_ps(v0, v1, _MM_SHUFFLE(2, 0, 2, 0));
+    *b = _mm_shuffle_ps(v0, v1, _MM_SHUFFLE(3, 1, 3, 1));
+}
+FA_INLINE void fa_interleave2_f32(__m128 a, __m128 b, __m128 *v0, __m128 *v1) {
+    *v0 = _mm_unpacklo_ps(a, b);
+    *v1 = _mm_unpackhi_ps(a, b);
+}
+
 /* ---- f32 <-> f64, FA_LANES_F64 = 2 floats at a time ---- */
 FA_INLINE __m128d fa_loadu_f32_as_f64(const float *p) { return _mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)p))); }
 FA_INLINE __m128d fa_load_tail_f32_as_f64(const float *p, ptrdiff_t n, double fill) { (void)n; return _mm_setr_pd((double)p[0], fill); }
