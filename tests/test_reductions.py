@@ -379,14 +379,17 @@ def test_float32_rows_of_two_in_closed_form(isa):
     """float32 rows of 2 without a mask (fa_short_group_pairs_f32): max + log1p(e^(min - max))
     in double, one rounding to float32, so within about half an ULP on the variants that group
     rows (the scalar one takes the per-row code: the general bounds); logsumexp rows that
-    cancel below 2^-24 summed exactly, those just above (|v| in [2^-24, 2^-18]: the closed
-    form's 2^-52 absolute error is under 1/32 ULP there) kept; every kind of ROW_KINDS, the
+    cancel below 2^-24 summed exactly (double pairs, and double-double terms below ~2^-31),
+    those just above (|v| in [2^-24, 2^-18]: the closed form's 2^-52 absolute error is under
+    1/32 ULP there) kept; every kind of ROW_KINDS, the
     pairs split and joined back by the SIMD layer, in place too, specials to the per-row code."""
     rng = np.random.default_rng(2)
     p = rng.uniform(0.01, 0.99, 30000)
     a, b = np.log(p).astype(F32), np.log1p(-p).astype(F32)
     b = (b.view(np.int32) + rng.integers(-40, 40, p.size).astype(np.int32)).view(F32)   # |v| ~ 2^-26 .. 2^-18
-    parts = [np.stack([a, b], 1)] + [gen(rng, (2001, 2)).astype(F32) for gen in ROW_KINDS.values()]
+    q = rng.uniform(0.01, 0.99, 30000)                     # plain: |v| below 2^-31 in ~1.5% of rows
+    parts = [np.stack([a, b], 1), np.stack([np.log(q), np.log1p(-q)], 1).astype(F32)]
+    parts += [gen(rng, (2001, 2)).astype(F32) for gen in ROW_KINDS.values()]
     x = np.concatenate(parts)
     x[:5] = [[np.nan, 1], [np.inf, 1], [-np.inf, -np.inf], [-np.inf, 3], [2, 2]]
     with np.errstate(all="ignore"):          # the special rows' reference is not used
@@ -394,7 +397,11 @@ def test_float32_rows_of_two_in_closed_form(isa):
     tight = None if isa == "scalar" else 0.55
     lse, sm, lsm = fa.logsumexp(x, axis=-1), fa.softmax(x, axis=-1), fa.log_softmax(x, axis=-1)
     fin = np.isfinite(lh) & (np.abs(lh) >= 2.0 ** -50)
+    assert ((np.abs(lh) < 2.0 ** -31) & fin).sum() > 200       # the double-double terms' branch runs
     ok = np.isfinite(sh).all(axis=1)
+    exact = np.abs(lh) < 2.0 ** -24           # summed exactly: the tiers' bounds (2 ULP), not one rounding
+    assert ulp_errors(lse[fin & exact], lh[fin & exact], ll[fin & exact], F32).max() <= LSE_ULP
+    fin &= ~exact
     errs = (ulp_errors(lse[fin], lh[fin], ll[fin], F32).max(), ulp_errors(sm[ok], sh[ok], sl[ok], F32).max(),
             ulp_errors(lsm[ok][np.isfinite(qh[ok])], qh[ok][np.isfinite(qh[ok])], ql[ok][np.isfinite(qh[ok])], F32).max())
     assert errs[0] <= (tight or LSE_ULP) and max(errs[1:]) <= (tight or SOFTMAX_ULP), errs

@@ -9,7 +9,8 @@
  * weights (a where= mask read as -inf entries) of at most FA_SHORT_ROWS_LIMIT(op) entries go
  * FA_LANES_F32 rows at a time; unmasked rows of 2 in closed form (fa_short_group_pairs_f32,
  * further down: softmax (2^20, 2) 9.3 -> 2.2 ms, log_softmax 11.5 -> 4.4, logsumexp 14.7 ->
- * 4.4, torch 50.7 / 23.6 / 13.3), the others in one of two layouts by length:
+ * 4.4, torch 50.7 / 23.6 / 13.3; normalised logsumexp 20.0 -> 12.2, torch 13.3), the others
+ * in one of two layouts by length:
  *   - shorter than a vector (fa_short_group_lanes_f32): one lane per row, the group copied
  *     transposed into a scratch block (entry i of every row in one vector), so the
  *     statistics are vertical;
@@ -502,7 +503,11 @@ FA_INLINE unsigned fa_short_group_rows_f32(const float *x, const unsigned char *
  *               (l's ~1 ULP on l <= log 2, E's, the addition's), so <= 0.5 ULP and a hair
  *               where |v| >= 2^-24 (a float32 ULP there is 2^-47 or more); rows where it
  *               cancels further (M < 0, |v| < 2^-24: normalised log-probabilities) summed
- *               unshifted as the lanes layout does (fa_short_lse_unshifted_f32);
+ *               unshifted: e^a + e^b as the float32 tier's double pairs (fa_exp_pair_f64, a
+ *               two-sum), v from it where its bound allows (|v| >= ~2^-31), the others from
+ *               the two terms in double-double (fa_exp_dd_f64, as fa_lse_exact_step), all in
+ *               the same lanes; a sum out of fa_lse_from_exact_f64's range goes to the per-row
+ *               code;
  *   softmax     1 / (1 + E) at the max, E / (1 + E) at the other;
  *   log_softmax 0 - l at the max, D - l at the other (D <= 0 and -l <= 0: nothing cancels).
  * A lone finite entry gives E = 0: exactly 1 and 0 (softmax), 0 and -inf (log_softmax), M.
@@ -527,6 +532,7 @@ FA_INLINE unsigned fa_short_group_pairs_f32(const float *x, float *out, float *s
     fa_storeu_f32(Ab, a);
     fa_storeu_f32(Bb, b);
     const fa_simd_f64 one = fa_set1_f64(1.0), zero = fa_set1_f64(0.0);
+    const fa_simd_f64 bound = fa_set1_f64(0x1p24 * fa_lse_pair_delta(2) + fa_lse_pair_delta(2));
     unsigned left = 0, cancel = 0;
     for (ptrdiff_t k = 0; k < G; k += L64) {
         const fa_simd_f64 A = fa_loadu_f32_as_f64(Ab + k), B = fa_loadu_f32_as_f64(Bb + k);
@@ -551,18 +557,40 @@ FA_INLINE unsigned fa_short_group_pairs_f32(const float *x, float *out, float *s
             fa_storeu_f64_as_f32(Yb + k, fa_select_f64(a_top, other, top));
             continue;
         }
-        const fa_simd_f64 v = fa_add_f64(M, l);
-        cancel |= (unsigned)fa_mask_bits_f64(fa_mask_and_f64(fa_cmplt_f64(M, zero),
-                                                             fa_cmplt_f64(fa_abs_f64(v), fa_set1_f64(0x1p-24))))
-                  << k;
+        fa_simd_f64 v = fa_add_f64(M, l);
+        fa_mask_f64 c = fa_mask_and_f64(fa_mask_and_f64(ok, fa_cmplt_f64(M, zero)),
+                                        fa_cmplt_f64(fa_abs_f64(v), fa_set1_f64(0x1p-24)));
+        if (fa_mask_any_f64(c)) {       /* the float32 tier's sum of the two terms, in place */
+            fa_simd_f64 al, bl, err;
+            const fa_simd_f64 ah = fa_exp_pair_f64(A, &al), bh = fa_exp_pair_f64(B, &bl);
+            const fa_simd_f64 h = fa_two_sum_f64(ah, bh, &err);
+            fa_mask_f64 valid;
+            const fa_simd_f64 vx = fa_lse_from_exact_f64(h, fa_add_f64(err, fa_add_f64(al, bl)), &valid);
+            const fa_mask_f64 good = fa_mask_and_f64(fa_mask_and_f64(c, valid), fa_cmpge_f64(fa_abs_f64(vx), bound));
+            v = fa_select_f64(good, vx, v);
+            c = fa_mask_and_f64(c, fa_mask_not_f64(good));
+            if (fa_mask_any_f64(c)) {   /* below its bound: the double-double terms (fa_lse_exact_step's) */
+                fa_simd_f64 ta, na, tb, nb;
+                fa_simd_f64 ha = fa_exp_dd_f64(A, &al, &ta, &na), hb = fa_exp_dd_f64(B, &bl, &tb, &nb);
+                ha = fa_scale_exp_f64(ha, ta, na);
+                al = fa_scale_exp_f64(al, ta, na);
+                hb = fa_scale_exp_f64(hb, tb, nb);
+                bl = fa_scale_exp_f64(bl, tb, nb);
+                const fa_simd_f64 hd = fa_two_sum_f64(ha, hb, &err);
+                const fa_simd_f64 vd = fa_lse_from_exact_f64(hd, fa_add_f64(al, fa_add_f64(err, bl)), &valid);
+                const fa_mask_f64 fine = fa_mask_and_f64(c, valid);
+                v = fa_select_f64(fine, vd, v);
+                c = fa_mask_and_f64(c, fa_mask_not_f64(fine));
+            }
+        }
+        cancel |= (unsigned)fa_mask_bits_f64(c) << k;
         fa_storeu_f64(V + k, v);
     }
     left &= all;
     if (op == FA_SM_OP_LSE) {
-        float xt[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
-        const unsigned done = fa_short_lse_unshifted_f32(x, NULL, xt, 0, rows, 2, cancel & all & ~left, &left, out, sg);
+        left |= cancel & all;
         for (ptrdiff_t g = 0; g < rows; g++)
-            if (!((left | done) & (1u << g))) {
+            if (!(left & (1u << g))) {
                 out[g] = (float)V[g];
                 if (sg) sg[g] = 1.0f;
             }
