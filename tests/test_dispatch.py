@@ -3,7 +3,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 
 import numpy as np
 import pytest
@@ -12,6 +11,7 @@ import fastact as fa
 from fastact import kernels
 
 from activations import bits
+from clean_cwd import CLEAN_CWD
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(fa.__file__)))
 INFO = fa.simd_info()
@@ -33,7 +33,7 @@ def run_with_env(value):
         env["FASTACT_ISA"] = value
     # cwd outside the source tree, which would shadow an installed fastact (see test_main.py)
     done = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=120,
-                          cwd=tempfile.gettempdir())
+                          cwd=CLEAN_CWD)
     assert done.returncode == 0, done.stderr
     first, _, config = done.stdout.partition("\n")
     return json.loads(first), config

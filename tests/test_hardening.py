@@ -24,6 +24,7 @@ import scipy.special as sc
 
 import fastact as fa
 from fastact._registry import ACTIVATIONS
+from clean_cwd import CLEAN_CWD
 
 PACKAGE = os.path.dirname(os.path.abspath(fa.__file__))
 BUILT_ROOT = os.path.dirname(PACKAGE)       # the folder that holds the built (or installed) fastact
@@ -444,7 +445,7 @@ print("ok")
 @pytest.mark.parametrize("order", ["threadpoolctl-first", "fastact-first"])
 def test_threadpoolctl_controls_fastact(order):
     pytest.importorskip("threadpoolctl")
-    done = run_python(["-W", "error", "-c", TP_PROBE, order], cwd=tempfile.gettempdir(),
+    done = run_python(["-W", "error", "-c", TP_PROBE, order], cwd=CLEAN_CWD,
                       pythonpath=BUILT_ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
@@ -455,14 +456,14 @@ def test_threadpoolctl_controls_fastact(order):
 @pytest.mark.parametrize("value", ["bogus", "AVX9000", "scalar "])
 def test_bad_fastact_isa_is_echoed_and_warned(value):
     code = "import json, fastact as fa; print(json.dumps(fa.simd_info()))"
-    done = run_python(["-c", code], cwd=tempfile.gettempdir(), pythonpath=BUILT_ROOT,
+    done = run_python(["-c", code], cwd=CLEAN_CWD, pythonpath=BUILT_ROOT,
                       env_extra={"FASTACT_ISA": value})
     assert done.returncode == 0, done.stderr
     import json
     info = json.loads(done.stdout)
     assert info["requested"] == value and info["current"] == info["best"]
     assert f"UserWarning: FASTACT_ISA={value!r} is not a kernel variant" in done.stderr
-    good = run_python(["-c", code], cwd=tempfile.gettempdir(), pythonpath=BUILT_ROOT,
+    good = run_python(["-c", code], cwd=CLEAN_CWD, pythonpath=BUILT_ROOT,
                       env_extra={"FASTACT_ISA": "scalar"})
     assert good.stderr == "" and json.loads(good.stdout)["requested"] == "scalar"
 

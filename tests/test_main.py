@@ -3,13 +3,13 @@ import math
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 import pytest
 
 import fastact as fa
 from fastact._selfcheck import FEATURED
+from clean_cwd import CLEAN_CWD
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(fa.__file__)))
 FUNCTIONS = list(FEATURED)
@@ -24,7 +24,7 @@ def run_main(isa=None):
     # cwd outside the source tree: `-m` puts the cwd first on sys.path, and the checkout's
     # fastact/ (no compiled modules when fastact was pip-installed) would shadow the package
     done = subprocess.run([sys.executable, "-W", "error", "-m", "fastact"], env=env, capture_output=True,
-                          text=True, timeout=300, cwd=tempfile.gettempdir())
+                          text=True, timeout=300, cwd=CLEAN_CWD)
     return done, time.perf_counter() - start
 
 

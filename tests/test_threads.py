@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 
 import numpy as np
@@ -22,6 +21,7 @@ from fastact import kernels
 
 from activations import CASES, DTYPES, assert_same_bits, call, case_id, inputs
 from ulp import log_probability_rows
+from clean_cwd import CLEAN_CWD
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(fa.__file__)))
 SPLIT_MIN = 1 << 16      # the sizes below reach past every split threshold of src_c/fa_dispatch.c (2^15 .. 2^17)
@@ -373,7 +373,7 @@ def run_python(code, env_value):
         env["FASTACT_NUM_THREADS"] = env_value
     # cwd outside the source tree, which would shadow an installed fastact (see test_main.py)
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          timeout=120, cwd=tempfile.gettempdir())
+                          timeout=120, cwd=CLEAN_CWD)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
