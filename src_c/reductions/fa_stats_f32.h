@@ -174,9 +174,12 @@ FA_INLINE void fa_stats_pending_vec_f32(const fa_stats_pending_f32 *o, ptrdiff_t
  *                          the other variants);
  *   FA_STATS_TERMS_LSE     that exp where the chunk's max is >= 1, the 0.55 ULP one below:
  *                          logsumexp's v = M + l >= M >= 1 there, so T's relative error
- *                          enters v as an absolute error below one ULP; below, v can be l
- *                          itself (M near 0, a dominant entry), where the faster exp
- *                          measured 2.09 ULP on rows [0, c, ..., c] (bound 2).
+ *                          (the exp's and the float32 block sums') enters v as an absolute
+ *                          error of about an ULP of v at most (measured 1.01 ULP on rows
+ *                          [M, c, ..., c] and [M, c, c + 0.37, ...], M in {1, 1.5, 2},
+ *                          v in [1, 2 + log 2.7)); below, v can be l itself (M near 0, a
+ *                          dominant entry), where the faster exp measured 2.09 ULP on rows
+ *                          [0, c, ..., c] (bound 2).
  * (1024, 1024) N(0,3) rows, us: logsumexp 305 -> 280, log_softmax 354 -> 321. */
 enum { FA_STATS_TERMS_OUT = 0, FA_STATS_TERMS_SUMMED = 1, FA_STATS_TERMS_LSE = 2 };
 
