@@ -503,11 +503,10 @@ FA_INLINE unsigned fa_short_group_rows_f32(const float *x, const unsigned char *
  *               (l's ~1 ULP on l <= log 2, E's, the addition's), so <= 0.5 ULP and a hair
  *               where |v| >= 2^-24 (a float32 ULP there is 2^-47 or more); rows where it
  *               cancels further (M < 0, |v| < 2^-24: normalised log-probabilities) summed
- *               unshifted: e^a + e^b as the float32 tier's double pairs (fa_exp_pair_f64, a
- *               two-sum), v from it where its bound allows (|v| >= ~2^-31), the others from
- *               the two terms in double-double (fa_exp_dd_f64, as fa_lse_exact_step), all in
- *               the same lanes; a sum out of fa_lse_from_exact_f64's range goes to the per-row
- *               code;
+ *               unshifted: e^a + e^b by the float32 tier's steps (fa_lse_pair_step, double
+ *               pairs on an anchored sum), v from it where its bound allows (|v| >= ~2^-31),
+ *               the others by the double-double pass's (fa_lse_exact_step), all in the same
+ *               lanes; a sum out of fa_lse_from_exact_f64's range goes to the per-row code;
  *   softmax     1 / (1 + E) at the max, E / (1 + E) at the other;
  *   log_softmax 0 - l at the max, D - l at the other (D <= 0 and -l <= 0: nothing cancels).
  * A lone finite entry gives E = 0: exactly 1 and 0 (softmax), 0 and -inf (log_softmax), M.
@@ -560,24 +559,21 @@ FA_INLINE unsigned fa_short_group_pairs_f32(const float *x, float *out, float *s
         fa_simd_f64 v = fa_add_f64(M, l);
         fa_mask_f64 c = fa_mask_and_f64(fa_mask_and_f64(ok, fa_cmplt_f64(M, zero)),
                                         fa_cmplt_f64(fa_abs_f64(v), fa_set1_f64(0x1p-24)));
-        if (fa_mask_any_f64(c)) {       /* the float32 tier's sum of the two terms, in place */
-            fa_simd_f64 al, bl, err;
-            const fa_simd_f64 ah = fa_exp_pair_f64(A, &al), bh = fa_exp_pair_f64(B, &bl);
-            const fa_simd_f64 h = fa_two_sum_f64(ah, bh, &err);
-            fa_mask_f64 valid;
-            const fa_simd_f64 vx = fa_lse_from_exact_f64(h, fa_add_f64(err, fa_add_f64(al, bl)), &valid);
+        if (fa_mask_any_f64(c)) {       /* the float32 tier's anchored sum of the two terms, in place */
+            const fa_simd_f64 anchor = fa_set1_f64(FA_LSE_PAIR_ANCHOR);
+            fa_simd_f64 ah = anchor, al = zero;
+            fa_lse_pair_step(A, &ah, &al);
+            fa_lse_pair_step(B, &ah, &al);
+            fa_mask_f64 valid;          /* ah - A exact: both terms below 1 (M < 0) */
+            const fa_simd_f64 vx = fa_lse_from_exact_f64(fa_sub_f64(ah, anchor), al, &valid);
             const fa_mask_f64 good = fa_mask_and_f64(fa_mask_and_f64(c, valid), fa_cmpge_f64(fa_abs_f64(vx), bound));
             v = fa_select_f64(good, vx, v);
             c = fa_mask_and_f64(c, fa_mask_not_f64(good));
-            if (fa_mask_any_f64(c)) {   /* below its bound: the double-double terms (fa_lse_exact_step's) */
-                fa_simd_f64 ta, na, tb, nb;
-                fa_simd_f64 ha = fa_exp_dd_f64(A, &al, &ta, &na), hb = fa_exp_dd_f64(B, &bl, &tb, &nb);
-                ha = fa_scale_exp_f64(ha, ta, na);
-                al = fa_scale_exp_f64(al, ta, na);
-                hb = fa_scale_exp_f64(hb, tb, nb);
-                bl = fa_scale_exp_f64(bl, tb, nb);
-                const fa_simd_f64 hd = fa_two_sum_f64(ha, hb, &err);
-                const fa_simd_f64 vd = fa_lse_from_exact_f64(hd, fa_add_f64(al, fa_add_f64(err, bl)), &valid);
+            if (fa_mask_any_f64(c)) {   /* below its bound: the double-double pass's terms */
+                fa_simd_f64 dh = zero, dl = zero;
+                fa_lse_exact_step(A, zero, 0, &dh, &dl);
+                fa_lse_exact_step(B, zero, 0, &dh, &dl);
+                const fa_simd_f64 vd = fa_lse_from_exact_f64(dh, dl, &valid);
                 const fa_mask_f64 fine = fa_mask_and_f64(c, valid);
                 v = fa_select_f64(fine, vd, v);
                 c = fa_mask_and_f64(c, fa_mask_not_f64(fine));
