@@ -376,7 +376,7 @@ def test_short_rows_do_not_depend_on_their_neighbours(isa, dtype, n):
 
 
 def test_float32_rows_of_two_in_closed_form(isa):
-    """float32 rows of 2 without a mask (fa_short_group_pairs_f32): max + log1p(e^(min - max))
+    """float32 rows of 2 (fa_short_group_pairs_f32): max + log1p(e^(min - max))
     in double, one rounding to float32, so within about half an ULP on the variants that group
     rows (the scalar one takes the per-row code: the general bounds); logsumexp rows that
     cancel below 2^-24 summed exactly (double pairs, and double-double terms below ~2^-31),
@@ -411,6 +411,22 @@ def test_float32_rows_of_two_in_closed_form(isa):
     fa.log_softmax(y, axis=-1, out=y)
     assert y.tobytes() == lsm.tobytes()
     assert fa.logsumexp(x[7:8], axis=-1).tobytes() == lse[7:8].tobytes()     # one row alone, same bits
+    # where=: a left-out entry reads as -inf (a lone kept entry: exactly 1, 0, M), a row left out whole
+    # gives softmax 0, log_softmax -inf, logsumexp -inf
+    w = rng.uniform(size=x.shape) >= 0.2
+    w[5] = False
+    xm = np.where(w, x, np.float32(-np.inf))
+    some = w.any(axis=1) & np.isfinite(np.where(w, x, -1.0)).all(axis=1)
+    with np.errstate(all="ignore"):
+        for f in (fa.softmax, fa.log_softmax, fa.logsumexp):
+            got, want = f(x, axis=-1, where=w), f(xm, axis=-1)
+            if isa == "scalar":   # the per-row code: a lone kept entry beyond 340 gives +0.0 there, -0.0 here
+                assert np.array_equal(got[some], want[some]), f.__name__
+            else:
+                assert got[some].tobytes() == want[some].tobytes(), f.__name__
+    assert fa.softmax(x, axis=-1, where=w)[5].tolist() == [0.0, 0.0]
+    assert fa.log_softmax(x, axis=-1, where=w)[5].tolist() == [-np.inf, -np.inf]
+    assert fa.logsumexp(x, axis=-1, where=w)[5] == -np.inf
 
 
 @pytest.mark.parametrize("n", [2, 3, 4, 7, 16])
