@@ -375,44 +375,64 @@ def test_short_rows_do_not_depend_on_their_neighbours(isa, dtype, n):
     assert ulp_errors(q[keep], qh[fin][keep], ql[fin][keep], dtype).max() <= SOFTMAX_ULP
 
 
-def test_float32_rows_of_two_in_closed_form(isa):
-    """float32 rows of 2 (fa_short_group_pairs_f32): max + log1p(e^(min - max))
-    in double, one rounding to float32, so within about half an ULP on the variants that group
-    rows (the scalar one takes the per-row code: the general bounds); logsumexp rows that
-    cancel below 2^-24 summed exactly (double pairs, and double-double terms below ~2^-31),
-    those just above (|v| in [2^-24, 2^-18]: the closed form's 2^-52 absolute error is under
-    1/32 ULP there) kept; every kind of ROW_KINDS, the
-    pairs split and joined back by the SIMD layer, in place too, specials to the per-row code."""
-    rng = np.random.default_rng(2)
-    p = rng.uniform(0.01, 0.99, 30000)
-    a, b = np.log(p).astype(F32), np.log1p(-p).astype(F32)
-    b = (b.view(np.int32) + rng.integers(-40, 40, p.size).astype(np.int32)).view(F32)   # |v| ~ 2^-26 .. 2^-18
-    q = rng.uniform(0.01, 0.99, 30000)                     # plain: |v| below 2^-31 in ~1.5% of rows
-    parts = [np.stack([a, b], 1), np.stack([np.log(q), np.log1p(-q)], 1).astype(F32)]
-    parts += [gen(rng, (2001, 2)).astype(F32) for gen in ROW_KINDS.values()]
+CLOSED_FORM_BELOW = {"sse2": 4, "avx2": 8, "avx512": 16}   # a vector of float32 lanes
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 7, 8, 15])
+def test_float32_short_rows_in_closed_form(isa, n):
+    """float32 rows shorter than a vector (reductions/fa_short_closed.h) are computed in
+    float64 lanes and rounded once: within about half an ULP on the variants where such rows
+    exist (the others: the rows layout or the per-row code, the general bounds), on every row
+    kind, maxima beyond the logsumexp shift's edges (512, -(log n + 2)) included; logsumexp rows
+    that cancel below 2^-24 against mpmath (the unshifted tiers: 2 ULP, or 2^-80 absolute),
+    more than 200 of them in the double-double branch (|v| < 2^-31); specials, where= (a
+    left-out entry reads as -inf, a row left out whole), in place, and each row's bits its
+    own."""
+    closed = n < CLOSED_FORM_BELOW.get(isa, 0)
+    rng = np.random.default_rng(zlib.crc32(f"closed form {n}".encode()))
+    lp = np.log(rng.dirichlet(np.ones(n), 6000)).astype(F32)        # normalised: |v| ~ 2^-22 .. 2^-40
+    nudged = lp.copy()                                               # |v| ~ 2^-26 .. 2^-16
+    nudged[:, 0] = (nudged[:, 0].view(np.int32) + rng.integers(-40, 40, len(lp)).astype(np.int32)).view(F32)
+    parts = [lp, nudged] + [gen(rng, (2001, n)).astype(F32) for gen in ROW_KINDS.values()]
+    parts += [rng.normal(c, 3, (501, n)).astype(F32) for c in (600.0, -1000.0, -(np.log(n) + 2.0))]
     x = np.concatenate(parts)
-    x[:5] = [[np.nan, 1], [np.inf, 1], [-np.inf, -np.inf], [-np.inf, 3], [2, 2]]
-    with np.errstate(all="ignore"):          # the special rows' reference is not used
+    x[:5] = -np.inf
+    x[0, 0], x[1, 0], x[3, -1] = np.nan, np.inf, 3.0      # NaN, +inf, all -inf, one finite entry
+    x[4] = 2.0                                            # a tie everywhere
+    with np.errstate(all="ignore"):                      # the special rows' reference is not used
         (lh, ll), (sh, sl), (qh, ql) = ld_reference(x.astype(F64))
-    tight = None if isa == "scalar" else 0.55
     lse, sm, lsm = fa.logsumexp(x, axis=-1), fa.softmax(x, axis=-1), fa.log_softmax(x, axis=-1)
-    fin = np.isfinite(lh) & (np.abs(lh) >= 2.0 ** -50)
-    assert ((np.abs(lh) < 2.0 ** -31) & fin).sum() > 200       # the double-double terms' branch runs
-    ok = np.isfinite(sh).all(axis=1)
-    exact = np.abs(lh) < 2.0 ** -24           # summed exactly: the tiers' bounds (2 ULP), not one rounding
-    assert ulp_errors(lse[fin & exact], lh[fin & exact], ll[fin & exact], F32).max() <= LSE_ULP
-    fin &= ~exact
-    errs = (ulp_errors(lse[fin], lh[fin], ll[fin], F32).max(), ulp_errors(sm[ok], sh[ok], sl[ok], F32).max(),
-            ulp_errors(lsm[ok][np.isfinite(qh[ok])], qh[ok][np.isfinite(qh[ok])], ql[ok][np.isfinite(qh[ok])], F32).max())
-    assert errs[0] <= (tight or LSE_ULP) and max(errs[1:]) <= (tight or SOFTMAX_ULP), errs
+    fin = np.isfinite(lh)
+    fin[:5] = False
+    exact = fin & (np.abs(lh) < 2.0 ** -24)           # summed unshifted: the tiers' bounds
+    assert (exact & (np.abs(lh) < 2.0 ** -31)).sum() > 200      # the double-double branch runs
+    ex = np.flatnonzero(exact)[:2500]
+    mh, ml = _mp_lse_rows(x[ex])
+    assert ((np.abs((lse[ex] - mh) - ml) <= 2.0 ** -80) | (ulp_errors(lse[ex], mh, ml, F32) <= LSE_ULP)).all()
+    rest, ok = fin & ~exact, np.isfinite(sh).all(axis=1)
+    ok[:5] = False
+    keep = np.isfinite(qh[ok])
+    errs = (ulp_errors(lse[rest], lh[rest], ll[rest], F32).max(), ulp_errors(sm[ok], sh[ok], sl[ok], F32).max(),
+            ulp_errors(lsm[ok][keep], qh[ok][keep], ql[ok][keep], F32).max())
+    if closed:
+        assert max(errs) <= 0.51, errs
+    else:
+        assert errs[0] <= LSE_ULP and max(errs[1:]) <= SOFTMAX_ULP, errs
     assert np.isnan(lse[0]) and lse[1] == np.inf and lse[2] == -np.inf and lse[3] == 3.0
-    assert sm[3].tolist() == [0.0, 1.0] and lsm[3].tolist() == [-np.inf, 0.0] and np.isnan(sm[:3]).all()
-    y = x.copy()
-    fa.log_softmax(y, axis=-1, out=y)
-    assert y.tobytes() == lsm.tobytes()
-    assert fa.logsumexp(x[7:8], axis=-1).tobytes() == lse[7:8].tobytes()     # one row alone, same bits
-    # where=: a left-out entry reads as -inf (a lone kept entry: exactly 1, 0, M), a row left out whole
-    # gives softmax 0, log_softmax -inf, logsumexp -inf
+    assert fa.logsumexp(x[2:3], axis=-1, return_sign=True)[1][0] == 0.0
+    assert sm[3].tolist() == [0.0] * (n - 1) + [1.0] and lsm[3].tolist() == [-np.inf] * (n - 1) + [0.0]
+    assert np.isnan(sm[:3]).all() and np.isnan(lsm[:2]).all()
+    assert (sm[4] == np.float32(1.0 / n)).all() and (lsm[4] == np.float32(-np.log(n))).all()
+    for f, full in ((fa.softmax, sm), (fa.log_softmax, lsm), (fa.logsumexp, lse)):
+        for off in (1, 7, 31, 33):                       # other neighbours in the group: same bits
+            assert f(x[off:], axis=-1).tobytes() == full[off:].tobytes(), f.__name__
+        assert f(x[6001:6002], axis=-1).tobytes() == full[6001:6002].tobytes()   # one row alone
+        if f is not fa.logsumexp and closed:      # (the per-row code's in-place path rounds
+            y = x.copy()                            # differently near the smallest normal)
+            assert f(y, axis=-1, out=y) is y
+            assert y.tobytes() == full.tobytes(), f.__name__
+    # where=: a left-out entry reads as -inf; a row left out whole gives softmax 0, log_softmax
+    # -inf, logsumexp -inf with sign 0
     w = rng.uniform(size=x.shape) >= 0.2
     w[5] = False
     xm = np.where(w, x, np.float32(-np.inf))
@@ -420,13 +440,14 @@ def test_float32_rows_of_two_in_closed_form(isa):
     with np.errstate(all="ignore"):
         for f in (fa.softmax, fa.log_softmax, fa.logsumexp):
             got, want = f(x, axis=-1, where=w), f(xm, axis=-1)
-            if isa == "scalar":   # the per-row code: a lone kept entry beyond 340 gives +0.0 there, -0.0 here
+            if not closed:   # the per-row code: a lone kept entry beyond 340 gives +0.0 there, -0.0 here
                 assert np.array_equal(got[some], want[some]), f.__name__
             else:
                 assert got[some].tobytes() == want[some].tobytes(), f.__name__
-    assert fa.softmax(x, axis=-1, where=w)[5].tolist() == [0.0, 0.0]
-    assert fa.log_softmax(x, axis=-1, where=w)[5].tolist() == [-np.inf, -np.inf]
-    assert fa.logsumexp(x, axis=-1, where=w)[5] == -np.inf
+    assert fa.softmax(x, axis=-1, where=w)[5].tolist() == [0.0] * n
+    assert fa.log_softmax(x, axis=-1, where=w)[5].tolist() == [-np.inf] * n
+    v, sgn = fa.logsumexp(x, axis=-1, where=w, return_sign=True)
+    assert v[5] == -np.inf and sgn[5] == 0.0
 
 
 @pytest.mark.parametrize("n", [2, 3, 4, 7, 16])

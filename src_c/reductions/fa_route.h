@@ -23,8 +23,14 @@
 #define FA_SM_SHORT_f64(n, mk, op) (FA_LANES_F64 >= 2 && (n) >= 2 && (n) <= FA_SHORT_ROWS_LIMIT64(op))
 #define FA_SM_SHORT_GROUP_f32 fa_short_group_f32
 #define FA_SM_SHORT_GROUP_f64 fa_short_group_f64
-#define FA_SM_SHORT_G_f32 FA_LANES_F32      /* rows per group */
+#define FA_SM_SHORT_G_f32 FA_SHORT_CLOSED_G /* rows per group */
 #define FA_SM_SHORT_G_f64 FA_SM_BLOCK
+/* what a group leaves for later groups (float32 logsumexp rows queued for the double-double
+ * pass: fa_short_closed.h), flushed at the end */
+#define FA_SM_SHORT_STATE_f32 fa_short_deep_f32
+#define FA_SM_SHORT_STATE_f64 fa_short_state_none
+#define FA_SM_SHORT_FLUSH_f32(q, n) fa_short_deep_flush_f32(q, n)
+#define FA_SM_SHORT_FLUSH_f64(q, n) ((void)(q), (void)(n))
 /* the dispatch-table kernels NAME_T and LOG_NAME_T (signature fa_axis_T_fn) of one
  * implementation IMPL_T(x, y, outer, n, inner, o, LOG): softmax and log_softmax, and their
  * gradients (reductions/fa_grad_rows.h) */
@@ -52,12 +58,14 @@ static void fa_sm_short_rows_##T(const fa_scalar_##T *x, const unsigned char *mk
                                  fa_scalar_##T *sg, ptrdiff_t outer, ptrdiff_t n, int op)         \
 {                                                                                                 \
     const ptrdiff_t G = FA_SM_SHORT_G_##T;                                                        \
+    FA_SM_SHORT_STATE_##T state;                                                                  \
+    state.c = 0;                                                                                  \
     for (ptrdiff_t r0 = 0; r0 < outer; r0 += G) {                                                 \
         const ptrdiff_t rows = outer - r0 < G ? outer - r0 : G;                                   \
         const fa_scalar_##T *xg = x + r0 * n;                                                     \
         fa_scalar_##T *out = op == FA_SM_OP_LSE ? y + r0 : y + r0 * n;                            \
         const unsigned char *mg = mk ? mk + r0 * n : NULL;                                        \
-        unsigned left = FA_SM_SHORT_GROUP_##T(xg, mg, out, sg ? sg + r0 : NULL, rows, n, op);     \
+        unsigned left = FA_SM_SHORT_GROUP_##T(xg, mg, out, sg ? sg + r0 : NULL, rows, n, op, &state); \
         for (ptrdiff_t g = 0; left; g++, left >>= 1) {                                            \
             const unsigned char *m1 = mg ? mg + g * n : NULL;                                     \
             if (!(left & 1u))                                                                     \
@@ -68,6 +76,7 @@ static void fa_sm_short_rows_##T(const fa_scalar_##T *x, const unsigned char *mk
                 fa_sm_rows_any_##T(xg + g * n, out + g * n, 1, n, m1, op);                        \
         }                                                                                         \
     }                                                                                             \
+    FA_SM_SHORT_FLUSH_##T(&state, n);                                                             \
 }                                                                                                 \
 /* softmax (LOG = 0) and log_softmax (LOG = 1) */                                              \
 static void fa_sm_rowwise_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t outer,         \

@@ -7,18 +7,16 @@
  * and its two libm calls (the chunk factor's exp, l's log) than in its arithmetic (softmax
  * of (2^17, 16) float32 rows was 0.52x torch, log_softmax 0.31x).  float32 rows without
  * weights (a where= mask read as -inf entries) of at most FA_SHORT_ROWS_LIMIT(op) entries go
- * FA_LANES_F32 rows at a time; rows of 2 in closed form (fa_short_group_pairs_f32,
- * further down: softmax (2^20, 2) 9.3 -> 2.2 ms, log_softmax 11.5 -> 4.4, logsumexp 14.7 ->
- * 4.4, torch 50.7 / 23.6 / 13.3; normalised logsumexp 20.0 -> 12.2, torch 13.3), the others
- * in one of two layouts by length:
- *   - shorter than a vector (fa_short_group_lanes_f32): one lane per row, the group copied
- *     transposed into a scratch block (entry i of every row in one vector), so the
- *     statistics are vertical;
- *   - a vector or longer (fa_short_group_rows_f32): each row in its own vectors (the tail
- *     masked), its max and its sum reduced across lanes for all the group's rows at once by
- *     the transpose-and-reduce trees of the SIMD layer (fa_hmax_rows_f32,
- *     fa_hsum_rows_f64), which leave row g's result in lane g; no transposed copy.
- * Both then share the same steps, per lane:
+ * FA_SHORT_CLOSED_G rows at a time, in one of two layouts by length:
+ *   - shorter than a vector (n < FA_LANES_F32): in closed form in float64 lanes, one lane per
+ *     row (fa_short_closed.h: no shift to choose, no row left for a logits gap or a
+ *     cancelling logsumexp);
+ *   - a vector or longer (fa_short_group_rows_f32, below, FA_LANES_F32 rows at a time): each
+ *     row in its own vectors (the tail masked), its max and its sum reduced across lanes for
+ *     all the group's rows at once by the transpose-and-reduce trees of the SIMD layer
+ *     (fa_hmax_rows_f32, fa_hsum_rows_f64), which leave row g's result in lane g; no
+ *     transposed copy.
+ * The rows layout's steps, per lane:
  *   1. the max M (NaN noted), the shift K = rint(M log2 e) - 1 (fa_short_shifts_f32);
  *      logsumexp rows that could cancel summed unshifted in the double-pair tier
  *      (fa_short_lse_unshifted_f32; normalised log-probabilities skip step 2);
@@ -40,7 +38,8 @@
  * softmax 2.88 (SSE2) / 3.00 (AVX2) / 2.37 (AVX-512) ULP, log_softmax 1.36 / 1.96 / 1.96,
  * logsumexp 0.71 / 0.83 / 0.83.
  * Measured (2^21 float32 entries as rows of n, N(0, 3), one thread, AVX-512, medians, us;
- * per-row code -> lanes layout -> rows layout; torch 2.13 one thread beside):
+ * per-row code -> a float32 transposed lanes layout (since replaced by fa_short_closed.h
+ * below a vector) -> rows layout; torch 2.13 one thread beside):
  *   n = 16: softmax 5400 -> 2708 -> 1689 (torch ~2800), log_softmax 7700 -> 2849 -> 1886
  *           (~2500), logsumexp 7500 -> 2370 -> 2047 (~6000)
  *   n = 32: 2970 -> 2452 -> 1271, 3830 -> 2585 -> 1306, 3740 -> 1793 -> 1373
@@ -53,7 +52,7 @@
 #ifndef FA_SHORT_ROWS_H
 #define FA_SHORT_ROWS_H
 
-#define FA_SHORT_ROWS_MAX 64           /* float64 rows, and float32 rows in the lanes layout */
+#define FA_SHORT_ROWS_MAX 64           /* float64 rows; float32 logsumexp rows summed in lanes */
 #define FA_SHORT_ROWS_MAX32 256        /* float32 logsumexp rows at most */
 #if FA_LANES_F32 > 16
 #error "FA_SHORT_ROWS_LIMIT: 16 lanes at most"
@@ -128,18 +127,12 @@ FA_INLINE void fa_short_transpose_f32(const float *x, const unsigned char *mk, f
             xt[i * G + g] = g >= rows ? 0.0f : mk && !mk[g * n + i] ? -INFINITY : x[g * n + i];
 }
 
-/* Which logsumexp rows are summed unshifted (fa_short_lse_unshifted_f32), by n, a rule read
- * from the row alone: rows of n >= FA_SHORT_UNSHIFTED_N whose max M lies in (-(log n + 2),
- * 0), the only ones whose M + l can cancel (l <= log n), before the shifted statistics, which
- * they then skip; shorter rows after the shifted statistics, those whose M + l cancels
- * (fa_sm_lse_value_f32's criterion: M < 0, |M + l| < 1 and < l, and not a gap above ~41),
- * where the unshifted pass would cost more than the shifted one it saves ((2^20, 2) N(0, 3):
- * 14.3 -> 21.5 ms). */
-#define FA_SHORT_UNSHIFTED_N 4
+/* Which logsumexp rows of the rows layout are summed unshifted (fa_short_lse_unshifted_f32), a
+ * rule read from the row alone: those whose max M lies in (-(log n + 2), 0), the only ones
+ * whose M + l can cancel (l <= log n), before the shifted statistics, which they then skip. */
 /* rows shorter than this take the double-double pass in the group's lanes, for all the
- * group's rows (the per-row code's costs more there: normalised rows of 2, (2^20, 2) 50 ->
- * 21 ms); longer rows leave the few that need it to the per-row code (the lanes' pass for a
- * whole group would cost more: (2^17, 16) 4.0 -> 5.1 ms) */
+ * group's rows (SSE2's rows of 4 .. 7); longer rows leave the few that need it to the
+ * per-row code (the lanes' pass for a whole group would cost more: (2^17, 16) 4.0 -> 5.1 ms) */
 #define FA_SHORT_EXACT_LANES_N 8
 FA_INLINE unsigned fa_short_lse_in_range_f32(ptrdiff_t rows, unsigned left, const float *Mb, ptrdiff_t n)
 {
@@ -149,21 +142,6 @@ FA_INLINE unsigned fa_short_lse_in_range_f32(ptrdiff_t rows, unsigned left, cons
         in |= (unsigned)(Mb[g] < 0.0f && Mb[g] > lim) << g;
     return in & ~left;
 }
-FA_INLINE unsigned fa_short_lse_cancelling_f32(ptrdiff_t rows, unsigned left, const float *Mb, const double *V,
-                                               const double *Ts, const float *P1, const float *P2)
-{
-    const unsigned all = rows >= 32 ? ~0u : (1u << rows) - 1u;
-    unsigned cancel = 0;
-    for (ptrdiff_t k = 0; k < FA_LANES_F32; k += FA_LANES_F64) {   /* in vector lanes: no branch per row */
-        const fa_simd_f64 v = fa_abs_f64(fa_loadu_f64(V + k));
-        const fa_simd_f64 l = fa_add_f64(fa_loadu_f32_as_f64(P1 + k), fa_loadu_f32_as_f64(P2 + k));
-        const fa_mask_f64 c = fa_mask_and_f64(fa_cmplt_f64(fa_loadu_f32_as_f64(Mb + k), fa_set1_f64(0.0)),
-                                              fa_mask_and_f64(fa_cmplt_f64(v, fa_set1_f64(1.0)), fa_cmplt_f64(v, l)));
-        cancel |= fa_mask_bits_f64(fa_mask_and_f64(c, fa_cmpge_f64(fa_loadu_f64(Ts + k), fa_set1_f64(0x1p-60)))) << k;
-    }
-    return cancel & ~left & all;
-}
-
 /* Step 1b (or 2b) for logsumexp, shared: the rows in (as above) summed unshifted, in the
  * double-pair tier (the anchored sums of e^x, fa_lse_exact.h): over the transposed block xt (n x
  * FA_LANES_F32, filled here when have_xt is 0 and n <= FA_SHORT_ROWS_MAX; the column
@@ -279,83 +257,6 @@ FA_INLINE unsigned fa_short_lse_out_f32(ptrdiff_t rows, unsigned left, unsigned 
     return left;
 }
 
-/* Rows shorter than a vector (n < FA_LANES_F32): one lane per row, on a transposed copy.
- * Rows [0, rows) of x (rows <= FA_LANES_F32): out = their rows of y (softmax, log_softmax) or
- * their logsumexp results with signs sg (may be NULL), for the rows it finishes; returns the
- * bit mask of the rows left to the per-row code */
-static unsigned fa_short_group_lanes_f32(const float *x, const unsigned char *mk, float *out, float *sg,
-                                         ptrdiff_t rows, ptrdiff_t n, int op)
-{
-    enum { G = FA_LANES_F32 };
-    float xt[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
-    float et[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
-    fa_short_transpose_f32(x, mk, xt, rows, n);
-    const fa_simd_f32 zero = fa_set1_f32(0.0f), one = fa_set1_f32(1.0f);
-    fa_simd_f32 mx = fa_set1_f32(-INFINITY);
-    fa_mask_f32 nan = fa_cmpneq_f32(zero, zero);
-    for (ptrdiff_t i = 0; i < n; i++) {
-        const fa_simd_f32 v = fa_loadu_f32(xt + i * G);
-        nan = fa_mask_or_f32(nan, fa_cmpunord_f32(v, v));
-        mx = fa_max_f32(v, mx);
-    }
-    float Mb[16], Kb[16], MKb[16], LOWb[16];
-    unsigned left = 0;
-    if (fa_short_shifts_f32(fa_select_f32(nan, fa_set1_f32(NAN), mx), rows, &left, Mb, Kb, MKb, LOWb))
-        return left;
-    unsigned done = 0;                                  /* logsumexp rows finished unshifted */
-    if (op == FA_SM_OP_LSE && n >= FA_SHORT_UNSHIFTED_N) {
-        done = fa_short_lse_unshifted_f32(x, mk, xt, 1, rows, n, fa_short_lse_in_range_f32(rows, left, Mb, n), &left,
-                                          out, sg);
-        if ((left | done) == (rows >= 32 ? ~0u : (1u << rows) - 1u))
-            return left;
-    }
-    const fa_simd_f32 Mv = fa_loadu_f32(Mb), magic_k = fa_loadu_f32(MKb), low = fa_loadu_f32(LOWb);
-    fa_simd_f32 t = zero, tc = zero, c = zero;
-    for (ptrdiff_t i = 0; i < n; i++) {
-        const fa_simd_f32 v = fa_loadu_f32(xt + i * G);
-        const fa_simd_f32 e = fa_stats_term_f32(v, magic_k, low);
-        const fa_mask_f32 top = fa_cmpeq_f32(v, Mv);
-        if (op == FA_SM_OP_SOFTMAX)
-            fa_storeu_f32(et + i * G, e);
-        fa_kahan_add_f32(&t, &tc, fa_select_f32(top, zero, e));
-        c = fa_mask_add_f32(top, c, one);
-    }
-    float Tb[16], Cb[16], P1[16], P2[16], Q[16];
-    double Tsum[16], V[16], Ts[16];
-    fa_storeu_f32(Tb, fa_sub_f32(t, tc));
-    fa_storeu_f32(Cb, c);
-    for (ptrdiff_t g = 0; g < G; g++)
-        Tsum[g] = Tb[g];
-    fa_short_finish_f32(Mb, Kb, Cb, Tsum, op, P1, P2, Q, V, Ts);
-    if (op == FA_SM_OP_LSE && n < FA_SHORT_UNSHIFTED_N)
-        done = fa_short_lse_unshifted_f32(x, mk, xt, 1, rows, n,
-                                          fa_short_lse_cancelling_f32(rows, left, Mb, V, Ts, P1, P2), &left, out, sg);
-    if (op == FA_SM_OP_LSE)
-        return fa_short_lse_out_f32(rows, left, done, V, Ts, out, sg);
-    if (op == FA_SM_OP_LOG_SOFTMAX)
-        for (ptrdiff_t g = 0; g < rows; g++)
-            if (Ts[g] < 0x1p-60)                        /* see fa_short_lse_out_f32 */
-                left |= 1u << g;
-    const fa_simd_f32 p1 = fa_loadu_f32(P1), p2 = fa_loadu_f32(P2);
-    const fa_simd_f32 q = op == FA_SM_OP_SOFTMAX ? fa_loadu_f32(Q) : zero;
-    for (ptrdiff_t i = 0; i < n; i++) {
-        fa_simd_f32 o;
-        if (op == FA_SM_OP_SOFTMAX) {       /* the max entries 1/(C + T) itself: a lone finite entry gives 1 */
-            const fa_simd_f32 e = fa_loadu_f32(et + i * G);
-            o = fa_fmadd_f32(e, p1, fa_mul_f32(e, p2));
-            o = fa_select_f32(fa_cmpeq_f32(fa_loadu_f32(xt + i * G), Mv), q, o);
-        } else {
-            o = fa_sub_f32(fa_sub_f32(fa_loadu_f32(xt + i * G), Mv), p1);
-        }
-        fa_storeu_f32(et + i * G, o);
-    }
-    for (ptrdiff_t g = 0; g < rows; g++)                /* transposed out, the finished rows */
-        if (!(left & (1u << g)))
-            for (ptrdiff_t i = 0; i < n; i++)
-                out[g * n + i] = et[i * G + g];
-    return left;
-}
-
 /* the last vector of a row (tail lanes: fill); the group's last row reads no further than
  * its end, the others read into the next row and blend */
 FA_INLINE fa_simd_f32 fa_short_last_f32(const float *p, ptrdiff_t tail, int at_end, float fill)
@@ -393,11 +294,13 @@ FA_INLINE void fa_short_store_last_f32(float *p, fa_simd_f32 v, ptrdiff_t tail)
  * masked; NV a constant where the caller knows it, 0: from n), FA_LANES_F32 rows at a time;
  * each row's max and sum reduced across its lanes by the transpose-and-reduce trees
  * (fa_hmax_rows_f32, fa_hsum_rows_f64), so that lane g of the result is row g's, for the
- * same finish as the lanes layout.  The terms e^(x - K ln2) are summed in float64 lanes
+ * the steps above.  The terms e^(x - K ln2) are summed in float64 lanes
  * (fa_add_widened_f32_f64: exact but for 2^-53 relative per addition); softmax keeps them in
  * a scratch block (the maxima marked -1, their output 1 / (C + T)), whose rows are padded by
- * a vector (rows 4 KiB apart would alias x's), and scales them into y.  Same interface as
- * fa_short_group_lanes_f32. */
+ * a vector (rows 4 KiB apart would alias x's), and scales them into y.  Rows [0, rows) of x
+ * (rows <= FA_LANES_F32): out = their rows of y (softmax, log_softmax) or their logsumexp
+ * results with signs sg (may be NULL), for the rows it finishes; returns the bit mask of the
+ * rows left to the per-row code. */
 FA_INLINE unsigned fa_short_group_rows_f32(const float *x, const unsigned char *mk, float *out, float *sg,
                                            ptrdiff_t rows, ptrdiff_t n, int op, ptrdiff_t NV)
 {
@@ -427,7 +330,7 @@ FA_INLINE unsigned fa_short_group_rows_f32(const float *x, const unsigned char *
     if (op == FA_SM_OP_LSE) {
         float xt[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
         done = fa_short_lse_unshifted_f32(x, mk, xt, 0, rows, n, fa_short_lse_in_range_f32(rows, left, Mb, n), &left,
-                                          out, sg);   /* n >= FA_LANES_F32 >= FA_SHORT_UNSHIFTED_N */
+                                          out, sg);
         if ((left | done) == (rows >= 32 ? ~0u : (1u << rows) - 1u))
             return left;
     }
@@ -494,132 +397,12 @@ FA_INLINE unsigned fa_short_group_rows_f32(const float *x, const unsigned char *
     return left;
 }
 
-/*
- * float32 rows of 2 (a binary classifier's two logits, a two-state HMM; entries a where= mask
- * leaves out read as -inf), in closed form, one row per float64 lane: with M = max(a, b) and D = min(a, b) - M (exact in
- * double), E = e^D (fa_exp_minus_abs_f64, 0.5 ULP + 2^-54.8) and l = log1p(E)
- * (fa_log1p_pos_f64, ~1 ULP of a double):
- *   logsumexp   v = M + l, rounded once to float32: an absolute error of about 2^-52 before
- *               (l's ~1 ULP on l <= log 2, E's, the addition's), so <= 0.5 ULP and a hair
- *               where |v| >= 2^-24 (a float32 ULP there is 2^-47 or more); rows where it
- *               cancels further (M < 0, |v| < 2^-24: normalised log-probabilities) summed
- *               unshifted: e^a + e^b by the float32 tier's steps (fa_lse_pair_step, double
- *               pairs on an anchored sum), v from it where its bound allows (|v| >= ~2^-31),
- *               the others by the double-double pass's (fa_lse_exact_step), all in the same
- *               lanes; a sum out of fa_lse_from_exact_f64's range goes to the per-row code;
- *   softmax     1 / (1 + E) at the max, E / (1 + E) at the other;
- *   log_softmax 0 - l at the max, D - l at the other (D <= 0 and -l <= 0: nothing cancels).
- * A lone finite (or lone kept) entry gives E = 0: exactly 1 and 0 (softmax), 0 and -inf
- * (log_softmax), M (masked rows of 2 with one entry left out went row by row before: (2^20, 2)
- * with 10% left out, log_softmax 37.2 ms, logsumexp 36.4, torch 28.4 / 19.4).
- * No shift, no term counted 0: a logits gap above ~41 needs no second pass.  Rows with a NaN,
- * a +inf or no finite entry are left to the per-row code (nothing of them written: y may be
- * x).  The pairs are split by fa_deinterleave2_f32 (AVX-512: two vpermt2ps) and joined back
- * by fa_interleave2_f32.  Each lane reads its row alone: a row's bits do not depend on its
- * neighbours.
- */
-FA_INLINE unsigned fa_short_group_pairs_f32(const float *x, const unsigned char *mk, float *out, float *sg,
-                                            ptrdiff_t rows, int op)
-{
-    enum { G = FA_LANES_F32 };
-    const ptrdiff_t L64 = FA_LANES_F64, m = 2 * rows;
-    const unsigned all = rows >= 32 ? ~0u : (1u << rows) - 1u;
-    /* the entries a mask leaves out read as -inf (fa_stats_load_f32), those past the group's too */
-    const fa_simd_f32 v0 = fa_stats_load_f32(x, mk, 0, m);
-    const fa_simd_f32 v1 = m > G ? fa_stats_load_f32(x, mk, G, m) : fa_set1_f32(-INFINITY);
-    fa_simd_f32 a, b;
-    fa_deinterleave2_f32(v0, v1, &a, &b);
-    float Ab[16], Bb[16], Ya[16], Yb[16];
-    double V[16];
-    fa_storeu_f32(Ab, a);
-    fa_storeu_f32(Bb, b);
-    const fa_simd_f64 one = fa_set1_f64(1.0), zero = fa_set1_f64(0.0);
-    const fa_simd_f64 bound = fa_set1_f64(0x1p24 * fa_lse_pair_delta(2) + fa_lse_pair_delta(2));
-    unsigned left = 0, cancel = 0;
-    for (ptrdiff_t k = 0; k < G; k += L64) {
-        const fa_simd_f64 A = fa_loadu_f32_as_f64(Ab + k), B = fa_loadu_f32_as_f64(Bb + k);
-        const fa_mask_f64 a_top = fa_cmpge_f64(A, B);
-        const fa_simd_f64 M = fa_select_f64(a_top, A, B), lo = fa_select_f64(a_top, B, A);
-        const fa_mask_f64 ok = fa_mask_and_f64(fa_mask_and_f64(fa_cmpeq_f64(A, A), fa_cmpeq_f64(B, B)),
-                                               fa_mask_and_f64(fa_cmpgt_f64(M, fa_set1_f64(-INFINITY)),
-                                                               fa_cmplt_f64(M, fa_set1_f64(INFINITY))));
-        left |= (unsigned)fa_mask_bits_f64(fa_mask_not_f64(ok)) << k;
-        const fa_simd_f64 D = fa_select_f64(ok, fa_sub_f64(lo, M), fa_set1_f64(-1.0));   /* <= 0 */
-        const fa_simd_f64 E = fa_exp_minus_abs_f64(D);
-        if (op == FA_SM_OP_SOFTMAX) {
-            const fa_simd_f64 q = fa_div_f64(one, fa_add_f64(one, E)), e = fa_mul_f64(E, q);
-            fa_storeu_f64_as_f32(Ya + k, fa_select_f64(a_top, q, e));
-            fa_storeu_f64_as_f32(Yb + k, fa_select_f64(a_top, e, q));
-            continue;
-        }
-        const fa_simd_f64 l = fa_log1p_pos_f64(E);
-        if (op == FA_SM_OP_LOG_SOFTMAX) {
-            const fa_simd_f64 top = fa_sub_f64(zero, l), other = fa_sub_f64(D, l);
-            fa_storeu_f64_as_f32(Ya + k, fa_select_f64(a_top, top, other));
-            fa_storeu_f64_as_f32(Yb + k, fa_select_f64(a_top, other, top));
-            continue;
-        }
-        fa_simd_f64 v = fa_add_f64(M, l);
-        fa_mask_f64 c = fa_mask_and_f64(fa_mask_and_f64(ok, fa_cmplt_f64(M, zero)),
-                                        fa_cmplt_f64(fa_abs_f64(v), fa_set1_f64(0x1p-24)));
-        if (fa_mask_any_f64(c)) {       /* the float32 tier's anchored sum of the two terms, in place */
-            const fa_simd_f64 anchor = fa_set1_f64(FA_LSE_PAIR_ANCHOR);
-            fa_simd_f64 ah = anchor, al = zero;
-            fa_lse_pair_step(A, &ah, &al);
-            fa_lse_pair_step(B, &ah, &al);
-            fa_mask_f64 valid;          /* ah - A exact: both terms below 1 (M < 0) */
-            const fa_simd_f64 vx = fa_lse_from_exact_f64(fa_sub_f64(ah, anchor), al, &valid);
-            const fa_mask_f64 good = fa_mask_and_f64(fa_mask_and_f64(c, valid), fa_cmpge_f64(fa_abs_f64(vx), bound));
-            v = fa_select_f64(good, vx, v);
-            c = fa_mask_and_f64(c, fa_mask_not_f64(good));
-            if (fa_mask_any_f64(c)) {   /* below its bound: the double-double pass's terms */
-                fa_simd_f64 dh = zero, dl = zero;
-                fa_lse_exact_step(A, zero, 0, &dh, &dl);
-                fa_lse_exact_step(B, zero, 0, &dh, &dl);
-                const fa_simd_f64 vd = fa_lse_from_exact_f64(dh, dl, &valid);
-                const fa_mask_f64 fine = fa_mask_and_f64(c, valid);
-                v = fa_select_f64(fine, vd, v);
-                c = fa_mask_and_f64(c, fa_mask_not_f64(fine));
-            }
-        }
-        cancel |= (unsigned)fa_mask_bits_f64(c) << k;
-        fa_storeu_f64(V + k, v);
-    }
-    left &= all;
-    if (op == FA_SM_OP_LSE) {
-        left |= cancel & all;
-        for (ptrdiff_t g = 0; g < rows; g++)
-            if (!(left & (1u << g))) {
-                out[g] = (float)V[g];
-                if (sg) sg[g] = 1.0f;
-            }
-        return left;
-    }
-    if (!left) {
-        fa_simd_f32 o0, o1;
-        fa_interleave2_f32(fa_loadu_f32(Ya), fa_loadu_f32(Yb), &o0, &o1);
-        if (m >= G) fa_storeu_f32(out, o0); else fa_store_tail_f32(out, o0, m);
-        if (m >= 2 * G) fa_storeu_f32(out + G, o1); else if (m > G) fa_store_tail_f32(out + G, o1, m - G);
-        return 0;
-    }
-    for (ptrdiff_t g = 0; g < rows; g++)
-        if (!(left & (1u << g))) {
-            out[2 * g] = Ya[g];
-            out[2 * g + 1] = Yb[g];
-        }
-    return left;
-}
-
-/* float32 rows of at most FA_SHORT_ROWS_MAX entries, FA_LANES_F32 at a time: the layout by
- * the rows' length */
-static unsigned fa_short_group_f32(const float *x, const unsigned char *mk, float *out, float *sg, ptrdiff_t rows,
-                                   ptrdiff_t n, int op)
+/* float32 rows of a vector or longer (FA_LANES_F32 <= n), FA_LANES_F32 at a time */
+static unsigned fa_short_group_layout_f32(const float *x, const unsigned char *mk, float *out, float *sg,
+                                          ptrdiff_t rows, ptrdiff_t n, int op)
 {
     /* unmasked rows of up to 8 vectors: the vector count and the absent mask constants */
-    if (n == 2)
-        return fa_short_group_pairs_f32(x, mk, out, sg, rows, op);
-    switch (n < FA_LANES_F32 ? -1 : mk ? 0 : (n + FA_LANES_F32 - 1) / FA_LANES_F32) {
-    case -1: break;
+    switch (mk ? 0 : (n + FA_LANES_F32 - 1) / FA_LANES_F32) {
     case 1: return fa_short_group_rows_f32(x, NULL, out, sg, rows, n, op, 1);
     case 2: return fa_short_group_rows_f32(x, NULL, out, sg, rows, n, op, 2);
     case 3: return fa_short_group_rows_f32(x, NULL, out, sg, rows, n, op, 3);
@@ -630,7 +413,22 @@ static unsigned fa_short_group_f32(const float *x, const unsigned char *mk, floa
     case 8: return fa_short_group_rows_f32(x, NULL, out, sg, rows, n, op, 8);
     default: return fa_short_group_rows_f32(x, mk, out, sg, rows, n, op, 0);
     }
-    return fa_short_group_lanes_f32(x, mk, out, sg, rows, n, op);
+}
+
+/* float32 rows [0, rows) (rows <= FA_SHORT_CLOSED_G): rows of a few entries in closed form
+ * (fa_short_closed.h), longer ones FA_LANES_F32 at a time */
+static unsigned fa_short_group_f32(const float *x, const unsigned char *mk, float *out, float *sg, ptrdiff_t rows,
+                                   ptrdiff_t n, int op, fa_short_deep_f32 *q)
+{
+    if (n <= FA_SHORT_CLOSED_MAX)
+        return fa_short_group_closed_f32(x, mk, out, sg, rows, n, op, q);
+    unsigned left = 0;
+    for (ptrdiff_t g = 0; g < rows; g += FA_LANES_F32) {
+        const ptrdiff_t r = rows - g < FA_LANES_F32 ? rows - g : FA_LANES_F32;
+        left |= fa_short_group_layout_f32(x + g * n, mk ? mk + g * n : NULL, op == FA_SM_OP_LSE ? out + g : out + g * n,
+                                          sg ? sg + g : NULL, r, n, op) << g;
+    }
+    return left;
 }
 
 /*
@@ -679,9 +477,12 @@ FA_INLINE unsigned fa_short_lse_unshifted_f64(const double *xt, ptrdiff_t rows, 
     return done;
 }
 
+typedef struct { int c; } fa_short_state_none;   /* float64 groups keep nothing between groups */
+
 static unsigned fa_short_group_f64(const double *x, const unsigned char *mk, double *out, double *sg, ptrdiff_t rows,
-                                   ptrdiff_t n, int op)
+                                   ptrdiff_t n, int op, fa_short_state_none *q)
 {
+    (void)q;
     enum { G = FA_SM_BLOCK };
     double xt[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
     double yt[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
