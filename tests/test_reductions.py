@@ -326,8 +326,9 @@ def test_ulp_mixed_column_blocks(isa, dtype, n):
 @pytest.mark.parametrize("dtype", [F32, F64])
 @pytest.mark.parametrize("n", [2, 7, 16, 17, 24, 40, 48, 64, 79, 80, 81, 200, 256])
 def test_short_rows_do_not_depend_on_their_neighbours(isa, dtype, n):
-    """Short rows go a group at a time (float32: one lane per row below a vector's width,
-    each row in its own vectors up to 80 entries, 256 for logsumexp): a row's bits must be
+    """Short rows go a group at a time (float32: in closed form in float64 lanes below a
+    vector's width, each row in its own vectors up to 80 entries, 256 for logsumexp; rows
+    below the logsumexp tier's bound queued across groups): a row's bits must be
     those of the row alone, whatever rows share its group (threads and Dask chunks cut the
     rows anywhere), including the rows a group leaves to the per-row code (NaN, +inf,
     maxima beyond 340, cancelling logsumexp, a logit gap above 41), and the same in place;
@@ -453,8 +454,9 @@ def test_float32_short_rows_in_closed_form(isa, n):
 @pytest.mark.parametrize("n", [2, 3, 4, 7, 16])
 def test_short_normalised_logsumexp_float32(isa, n):
     """float32 log-probability rows of a few entries: logsumexp ~1e-8 or below, summed
-    unshifted (the double-pair tier, then the double-double pass where its bound fails: in
-    the group's lanes for n < 8); within 2 ULP or 2^-80 of mpmath, each row's bits its own."""
+    unshifted (the double-pair tier, then the double-double pass where its bound fails: the
+    rows below a vector's width queued across groups, the longer ones in the group's lanes or
+    by the per-row code); within 2 ULP or 2^-80 of mpmath, each row's bits its own."""
     rng = np.random.default_rng(zlib.crc32(f"normalised {n}".encode()))
     x = fa.log_softmax((rng.standard_normal((1500, n)) * 3).astype(F32), axis=-1)
     got = fa.logsumexp(x, axis=-1)
