@@ -123,6 +123,21 @@ FA_INLINE void fa_short_closed_store_f32(const float *yt, float *out, ptrdiff_t 
                 out[g * n + i] = yt[i * G + g];
 }
 
+/* the max of the lanes' rows (the column block at xt, n entries FA_SHORT_CLOSED_G apart) as
+ * float64, NaN entries skipped and noted in *nan; -inf where a row has no entry above -inf */
+FA_INLINE fa_simd_f64 fa_short_closed_max_f64(const float *xt, ptrdiff_t n, fa_mask_f64 *nan)
+{
+    const fa_simd_f64 zero = fa_set1_f64(0.0);
+    fa_simd_f64 M = fa_set1_f64(-INFINITY);
+    *nan = fa_cmpneq_f64(zero, zero);
+    for (ptrdiff_t i = 0; i < n; i++) {
+        const fa_simd_f64 a = fa_loadu_f32_as_f64(xt + i * FA_SHORT_CLOSED_G);
+        *nan = fa_mask_or_f64(*nan, fa_cmpunord_f64(a, a));
+        M = fa_max_f64(a, M);
+    }
+    return M;
+}
+
 /* logsumexp rows below the double-pair tier's bound, queued across groups until they fill a
  * group's worth of float64 lanes (one isolated double-double vector per group left the core
  * waiting on its exp-then-log chain: normalised rows of 2, 3.8 ms of 9.8).  Each lane's sum reads its
@@ -173,13 +188,8 @@ FA_INLINE unsigned fa_short_closed_lse_f32(const float *xt, ptrdiff_t rows, ptrd
     unsigned bad = 0, deep = 0, empty = 0;
     const fa_simd_f64 lim = fa_set1_f64(-(log((double)n) + 2.0));
     for (int j = 0; j < NV; j++) {      /* the shift: 0, or the max M where M > 512 or M + log n < -2 */
-        fa_simd_f64 M = fa_set1_f64(-INFINITY);
-        fa_mask_f64 nan = fa_cmpneq_f64(zero, zero);
-        for (ptrdiff_t i = 0; i < n; i++) {
-            const fa_simd_f64 a = fa_loadu_f32_as_f64(xt + i * G + j * L64);
-            nan = fa_mask_or_f64(nan, fa_cmpunord_f64(a, a));
-            M = fa_max_f64(a, M);
-        }
+        fa_mask_f64 nan;
+        const fa_simd_f64 M = fa_short_closed_max_f64(xt + j * L64, n, &nan);
         /* no entry above -inf (and no NaN): -inf, sign 0 (an all -inf row, or every entry left out) */
         empty |= (unsigned)fa_mask_bits_f64(fa_mask_andnot_f64(nan, fa_cmpeq_f64(M, fa_set1_f64(-INFINITY)))) << (j * L64);
         const fa_mask_f64 far = fa_mask_or_f64(fa_cmpgt_f64(M, fa_set1_f64(FA_SHORT_CLOSED_SHIFT)), fa_cmplt_f64(M, lim));
@@ -239,13 +249,8 @@ FA_INLINE unsigned fa_short_closed_sm_f32(const float *xt, float *yt, ptrdiff_t 
     unsigned bad = 0;
     *empty = 0;
     for (int j = 0; j < NV; j++) {      /* the max M, NaN noted */
-        fa_simd_f64 M = fa_set1_f64(-INFINITY);
-        fa_mask_f64 nan = fa_cmpneq_f64(zero, zero);
-        for (ptrdiff_t i = 0; i < n; i++) {
-            const fa_simd_f64 a = fa_loadu_f32_as_f64(xt + i * G + j * L64);
-            nan = fa_mask_or_f64(nan, fa_cmpunord_f64(a, a));
-            M = fa_max_f64(a, M);
-        }
+        fa_mask_f64 nan;
+        const fa_simd_f64 M = fa_short_closed_max_f64(xt + j * L64, n, &nan);
         const fa_mask_f64 ok = fa_mask_and_f64(fa_mask_not_f64(nan), fa_mask_and_f64(fa_cmpgt_f64(M, fa_set1_f64(-INFINITY)),
                                                                                      fa_cmplt_f64(M, fa_set1_f64(INFINITY))));
         const fa_mask_f64 none = fa_mask_andnot_f64(nan, fa_cmpeq_f64(M, fa_set1_f64(-INFINITY)));
