@@ -84,6 +84,8 @@ FA_INLINE void fa_short_closed_load_f32(const float *x, const unsigned char *mk,
             fa_storeu_f32(xt + g, a);
             fa_storeu_f32(xt + G + g, b);
         }
+        for (ptrdiff_t g = rows; g < G; g++)            /* the idle lanes 0 (the loads gave -inf) */
+            xt[g] = xt[G + g] = 0.0f;
         return;
     }
     float flat[FA_SHORT_CLOSED_G * FA_SHORT_CLOSED_MAX + FA_LANES_F32];
