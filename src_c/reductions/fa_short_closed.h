@@ -331,4 +331,128 @@ static unsigned fa_short_group_closed_f32(const float *x, const unsigned char *m
     return left;
 }
 
+/*
+ * float64 rows of 2 in closed form, one row per lane, FA_SM_BLOCK rows at a time (the pairs
+ * split by fa_deinterleave2_f64, joined back by fa_interleave2_f64; entries a where= mask
+ * leaves out read as -inf).  With M = max(a, b), D + dl = min - M exactly (a two-sum), E =
+ * e^(D + dl) (fa_exp_neg_f64 with the low part, 0.5 ULP + 2^-54.8), l = log1p(E)
+ * (fa_log1p_pos_f64, ~1 ULP):
+ *   softmax     1 / (1 + E) at the max, E / (1 + E) at the other;
+ *   log_softmax -l at the max, (D - l) + dl at the other (no cancellation);
+ *   logsumexp   M + l, where it cannot cancel: M >= 0, or |M + l| >= 2 l (then l's error,
+ *               <= 1.5 ulp(l), is within an ULP of the result); the others (M < 0 and the
+ *               result near 0: normalised log-probabilities) summed unshifted by the
+ *               double-double pass of fa_lse_exact.h in the same lanes, as the other
+ *               float64 paths do (2 ULP where |v| >= 2^-25, ~2^-81 absolute below).
+ * Rows with no entry above -inf: logsumexp -inf, sign 0; softmax / log_softmax NaN at the
+ * entries kept, 0 / -inf at those left out.  Rows with a NaN or a +inf go to the per-row code
+ * (the returned mask, nothing of them written: y may be x).  Each lane reads its row alone.
+ * (2^20, 2) float64, ms, the column blocks on a transposed copy -> this: see
+ * test_float64_rows_of_two_in_closed_form and the README.
+ */
+FA_INLINE fa_simd_f64 fa_short_pair_load_f64(const double *x, const unsigned char *mk, ptrdiff_t i, ptrdiff_t m)
+{
+    const ptrdiff_t L = FA_LANES_F64, left = m - i;
+    if (left <= 0)
+        return fa_set1_f64(0.0);                        /* idle lanes */
+    fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, 0.0);
+    if (mk)
+        v = fa_select_f64(left >= L ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, left), v,
+                          fa_set1_f64(-INFINITY));
+    return v;
+}
+
+static unsigned fa_short_group_pairs_f64(const double *x, const unsigned char *mk, double *out, double *sg,
+                                         ptrdiff_t rows, int op)
+{
+    enum { G = FA_SM_BLOCK, L = FA_LANES_F64 };
+    const ptrdiff_t m = 2 * rows;
+    const fa_simd_f64 zero = fa_set1_f64(0.0), one = fa_set1_f64(1.0), ninf = fa_set1_f64(-INFINITY);
+    double Ya[G], Yb[G], V[G];
+    unsigned bad = 0, empty = 0;
+    for (ptrdiff_t k = 0; k < G; k += L) {
+        fa_simd_f64 a, b;
+        fa_deinterleave2_f64(fa_short_pair_load_f64(x, mk, 2 * k, m), fa_short_pair_load_f64(x, mk, 2 * k + L, m), &a, &b);
+        const fa_mask_f64 nan = fa_mask_or_f64(fa_cmpunord_f64(a, a), fa_cmpunord_f64(b, b));
+        const fa_mask_f64 a_top = fa_cmpge_f64(a, b);
+        const fa_simd_f64 M = fa_select_f64(a_top, a, b), lo = fa_select_f64(a_top, b, a);
+        const fa_mask_f64 none = fa_mask_andnot_f64(nan, fa_cmpeq_f64(M, ninf));
+        const fa_mask_f64 ok = fa_mask_andnot_f64(nan, fa_mask_and_f64(fa_cmpgt_f64(M, ninf),
+                                                                      fa_cmplt_f64(M, fa_set1_f64(INFINITY))));
+        bad |= (unsigned)fa_mask_bits_f64(fa_mask_andnot_f64(none, fa_mask_not_f64(ok))) << k;
+        empty |= (unsigned)fa_mask_bits_f64(none) << k;
+        const fa_simd_f64 Ms = fa_select_f64(ok, M, zero);
+        fa_simd_f64 dl, D = fa_two_sum_f64(fa_select_f64(ok, lo, fa_set1_f64(-1.0)), fa_neg_f64(Ms), &dl);
+        const fa_mask_f64 near = fa_cmpgt_f64(D, fa_set1_f64(-800.0));   /* e^D > 0 */
+        dl = fa_select_f64(near, dl, zero);             /* (-inf - M's two-sum gives NaN) */
+        fa_simd_f64 t, n;
+        const fa_simd_f64 em = fa_exp_neg_f64(fa_max_f64(D, fa_set1_f64(-800.0)), dl, FA_EXP_LOW, &t, &n);
+        const fa_simd_f64 E = fa_scale_exp_f64(em, t, n);
+        fa_simd_f64 top, other;
+        if (op == FA_SM_OP_SOFTMAX) {
+            top = fa_div_f64(one, fa_add_f64(one, E));
+            other = fa_mul_f64(E, top);
+        } else {
+            const fa_simd_f64 l = fa_log1p_pos_f64(E);
+            if (op == FA_SM_OP_LSE) {
+                fa_simd_f64 v = fa_add_f64(Ms, l);
+                const fa_mask_f64 cancel = fa_mask_and_f64(fa_mask_and_f64(ok, fa_cmplt_f64(Ms, zero)),
+                                                           fa_cmplt_f64(fa_abs_f64(v), fa_add_f64(l, l)));
+                if (fa_mask_any_f64(cancel)) {  /* the double-double pass's terms, unshifted */
+                    fa_simd_f64 sh = zero, sl = zero;
+                    fa_lse_exact_step(fa_select_f64(cancel, a, zero), zero, 0, &sh, &sl);
+                    fa_lse_exact_step(fa_select_f64(cancel, b, zero), zero, 0, &sh, &sl);
+                    const fa_simd_f64 hi = fa_add_f64(sh, sl);  /* fa_lse_exact_total of one lane */
+                    fa_mask_f64 fine;
+                    const fa_simd_f64 vx = fa_lse_from_exact_f64(hi, fa_sub_f64(sl, fa_sub_f64(hi, sh)), &fine);
+                    v = fa_select_f64(fa_mask_and_f64(fine, cancel), vx, v);
+                    bad |= (unsigned)fa_mask_bits_f64(fa_mask_andnot_f64(fine, cancel)) << k;
+                }
+                fa_storeu_f64(V + k, v);
+                continue;
+            }
+            top = fa_sub_f64(zero, l);
+            other = fa_add_f64(fa_sub_f64(D, l), dl);
+        }
+        fa_storeu_f64(Ya + k, fa_select_f64(a_top, top, other));
+        fa_storeu_f64(Yb + k, fa_select_f64(a_top, other, top));
+    }
+    const unsigned all = rows >= 32 ? ~0u : (1u << rows) - 1u;
+    bad &= all;
+    empty &= all;
+    if (op == FA_SM_OP_LSE) {
+        for (ptrdiff_t g = 0; g < rows; g++)
+            if (!(bad & (1u << g))) {
+                const int none = (empty >> g) & 1u;
+                out[g] = none ? -INFINITY : V[g];
+                if (sg) sg[g] = none ? 0.0 : 1.0;
+            }
+        return bad;
+    }
+    if (!bad && !empty) {
+        for (ptrdiff_t k = 0; k < G && 2 * k < m; k += L) {
+            fa_simd_f64 o0, o1;
+            const ptrdiff_t i = 2 * k;
+            fa_interleave2_f64(fa_loadu_f64(Ya + k), fa_loadu_f64(Yb + k), &o0, &o1);
+            if (i + L <= m) fa_storeu_f64(out + i, o0); else fa_store_tail_f64(out + i, o0, m - i);
+            if (i + 2 * L <= m) fa_storeu_f64(out + i + L, o1);
+            else if (i + L < m) fa_store_tail_f64(out + i + L, o1, m - i - L);
+        }
+        return 0;
+    }
+    for (ptrdiff_t g = 0; g < rows; g++) {
+        if (bad & (1u << g))
+            continue;
+        if (empty & (1u << g)) {                        /* NaN where kept, as SciPy's -inf - -inf */
+            const double fill = op == FA_SM_OP_SOFTMAX ? 0.0 : -INFINITY;
+            out[2 * g] = mk && !mk[2 * g] ? fill : NAN;
+            out[2 * g + 1] = mk && !mk[2 * g + 1] ? fill : NAN;
+            continue;
+        }
+        out[2 * g] = Ya[g];
+        out[2 * g + 1] = Yb[g];
+    }
+    return bad;
+}
+
 #endif /* FA_SHORT_CLOSED_H */

@@ -190,6 +190,16 @@ FA_INLINE void fa_interleave2_f32(__m256 a, __m256 b, __m256 *v0, __m256 *v1) {
     *v0 = _mm256_permute2f128_ps(lo, hi, 0x20);
     *v1 = _mm256_permute2f128_ps(lo, hi, 0x31);
 }
+/* the same for float64 pairs: (a0 a2 | a1 a3), then the quarters reordered */
+FA_INLINE void fa_deinterleave2_f64(__m256d v0, __m256d v1, __m256d *a, __m256d *b) {
+    *a = _mm256_permute4x64_pd(_mm256_unpacklo_pd(v0, v1), _MM_SHUFFLE(3, 1, 2, 0));
+    *b = _mm256_permute4x64_pd(_mm256_unpackhi_pd(v0, v1), _MM_SHUFFLE(3, 1, 2, 0));
+}
+FA_INLINE void fa_interleave2_f64(__m256d a, __m256d b, __m256d *v0, __m256d *v1) {
+    const __m256d lo = _mm256_unpacklo_pd(a, b), hi = _mm256_unpackhi_pd(a, b);   /* (a0 b0 | a2 b2) */
+    *v0 = _mm256_permute2f128_pd(lo, hi, 0x20);
+    *v1 = _mm256_permute2f128_pd(lo, hi, 0x31);
+}
 
 /* ---- f32 <-> f64, FA_LANES_F64 = 4 floats at a time ---- */
 FA_INLINE __m256d fa_loadu_f32_as_f64(const float *p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }

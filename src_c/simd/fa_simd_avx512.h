@@ -185,6 +185,17 @@ FA_INLINE void fa_interleave2_f32(__m512 a, __m512 b, __m512 *v0, __m512 *v1) {
     *v0 = _mm512_permutex2var_ps(a, lo, b);
     *v1 = _mm512_permutex2var_ps(a, _mm512_add_epi32(lo, _mm512_set1_epi32(8)), b);
 }
+/* the same for float64 pairs (rows of 2 of float64 data) */
+FA_INLINE void fa_deinterleave2_f64(__m512d v0, __m512d v1, __m512d *a, __m512d *b) {
+    const __m512i ev = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+    *a = _mm512_permutex2var_pd(v0, ev, v1);
+    *b = _mm512_permutex2var_pd(v0, _mm512_add_epi64(ev, _mm512_set1_epi64(1)), v1);
+}
+FA_INLINE void fa_interleave2_f64(__m512d a, __m512d b, __m512d *v0, __m512d *v1) {
+    const __m512i lo = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
+    *v0 = _mm512_permutex2var_pd(a, lo, b);
+    *v1 = _mm512_permutex2var_pd(a, _mm512_add_epi64(lo, _mm512_set1_epi64(4)), b);
+}
 
 /* ---- f32 <-> f64, FA_LANES_F64 = 8 floats at a time ---- */
 FA_INLINE __m512d fa_loadu_f32_as_f64(const float *p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }

@@ -145,6 +145,8 @@ FA_INLINE float fa_lut16_f32(const float *t, float idx) { return t[fa__bits_f32(
 /* pairs: one lane, (a0, b0) as a = a0, b = b0 and back */
 FA_INLINE void fa_deinterleave2_f32(float v0, float v1, float *a, float *b) { *a = v0; *b = v1; }
 FA_INLINE void fa_interleave2_f32(float a, float b, float *v0, float *v1) { *v0 = a; *v1 = b; }
+FA_INLINE void fa_deinterleave2_f64(double v0, double v1, double *a, double *b) { *a = v0; *b = v1; }
+FA_INLINE void fa_interleave2_f64(double a, double b, double *v0, double *v1) { *v0 = a; *v1 = b; }
 
 FA_INLINE double fa_loadu_f32_as_f64(const float *p) { return (double)*p; }
 FA_INLINE double fa_load_tail_f32_as_f64(const float *p, ptrdiff_t n, double fill) { (void)p; (void)n; return fill; }

@@ -165,6 +165,14 @@ FA_INLINE void fa_interleave2_f32(__m128 a, __m128 b, __m128 *v0, __m128 *v1) {
     *v0 = _mm_unpacklo_ps(a, b);
     *v1 = _mm_unpackhi_ps(a, b);
 }
+FA_INLINE void fa_deinterleave2_f64(__m128d v0, __m128d v1, __m128d *a, __m128d *b) {
+    *a = _mm_unpacklo_pd(v0, v1);
+    *b = _mm_unpackhi_pd(v0, v1);
+}
+FA_INLINE void fa_interleave2_f64(__m128d a, __m128d b, __m128d *v0, __m128d *v1) {
+    *v0 = _mm_unpacklo_pd(a, b);
+    *v1 = _mm_unpackhi_pd(a, b);
+}
 
 /* ---- f32 <-> f64, FA_LANES_F64 = 2 floats at a time ---- */
 FA_INLINE __m128d fa_loadu_f32_as_f64(const float *p) { return _mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)p))); }
