@@ -376,6 +376,28 @@ def test_short_rows_do_not_depend_on_their_neighbours(isa, dtype, n):
     assert ulp_errors(q[keep], qh[fin][keep], ql[fin][keep], dtype).max() <= SOFTMAX_ULP
 
 
+def _short_rows_errors(x, dtype, near, most):
+    """logsumexp, softmax, log_softmax of the rows of x (the first five: specials, not
+    measured); the logsumexp rows below `near` in magnitude (at most `most` of them) within
+    2 ULP or 2^-80 absolute of mpmath (the unshifted tiers), and the max ULP errors of the
+    others against long double, as (lse, softmax, log_softmax, lse reference, errors)"""
+    with np.errstate(all="ignore"):                      # the special rows' reference is not used
+        (lh, ll), (sh, sl), (qh, ql) = ld_reference(x.astype(F64))
+    lse, sm, lsm = fa.logsumexp(x, axis=-1), fa.softmax(x, axis=-1), fa.log_softmax(x, axis=-1)
+    fin = np.isfinite(lh)
+    fin[:5] = False
+    exact = fin & (np.abs(lh) < near)
+    ex = np.flatnonzero(exact)[:most]
+    mh, ml = _mp_lse_rows(x[ex])
+    assert ((np.abs((lse[ex] - mh) - ml) <= 2.0 ** -80) | (ulp_errors(lse[ex], mh, ml, dtype) <= LSE_ULP)).all()
+    rest, ok = fin & ~exact, np.isfinite(sh).all(axis=1)
+    ok[:5] = False
+    keep = np.isfinite(qh[ok])
+    errs = (ulp_errors(lse[rest], lh[rest], ll[rest], dtype).max(), ulp_errors(sm[ok], sh[ok], sl[ok], dtype).max(),
+            ulp_errors(lsm[ok][keep], qh[ok][keep], ql[ok][keep], dtype).max())
+    return lse, sm, lsm, lh, errs
+
+
 CLOSED_FORM_BELOW = {"sse2": 4, "avx2": 8, "avx512": 16}   # a vector of float32 lanes
 
 
@@ -400,21 +422,8 @@ def test_float32_short_rows_in_closed_form(isa, n):
     x[:5] = -np.inf
     x[0, 0], x[1, 0], x[3, -1] = np.nan, np.inf, 3.0      # NaN, +inf, all -inf, one finite entry
     x[4] = 2.0                                            # a tie everywhere
-    with np.errstate(all="ignore"):                      # the special rows' reference is not used
-        (lh, ll), (sh, sl), (qh, ql) = ld_reference(x.astype(F64))
-    lse, sm, lsm = fa.logsumexp(x, axis=-1), fa.softmax(x, axis=-1), fa.log_softmax(x, axis=-1)
-    fin = np.isfinite(lh)
-    fin[:5] = False
-    exact = fin & (np.abs(lh) < 2.0 ** -24)           # summed unshifted: the tiers' bounds
-    assert (exact & (np.abs(lh) < 2.0 ** -31)).sum() > 200      # the double-double branch runs
-    ex = np.flatnonzero(exact)[:2500]
-    mh, ml = _mp_lse_rows(x[ex])
-    assert ((np.abs((lse[ex] - mh) - ml) <= 2.0 ** -80) | (ulp_errors(lse[ex], mh, ml, F32) <= LSE_ULP)).all()
-    rest, ok = fin & ~exact, np.isfinite(sh).all(axis=1)
-    ok[:5] = False
-    keep = np.isfinite(qh[ok])
-    errs = (ulp_errors(lse[rest], lh[rest], ll[rest], F32).max(), ulp_errors(sm[ok], sh[ok], sl[ok], F32).max(),
-            ulp_errors(lsm[ok][keep], qh[ok][keep], ql[ok][keep], F32).max())
+    lse, sm, lsm, lh, errs = _short_rows_errors(x, F32, 2.0 ** -24, 2500)
+    assert ((np.abs(lh) < 2.0 ** -31) & np.isfinite(lh)).sum() > 200     # the double-double branch runs
     if closed:
         assert max(errs) <= 0.51, errs
     else:
@@ -465,19 +474,7 @@ def test_float64_rows_of_two_in_closed_form(isa):
     x = np.concatenate(parts)
     x[:5] = -np.inf
     x[0, 0], x[1, 0], x[3, 1], x[4] = np.nan, np.inf, 3.0, 2.0
-    with np.errstate(all="ignore"):
-        (lh, ll), (sh, sl), (qh, ql) = ld_reference(x)
-    lse, sm, lsm = fa.logsumexp(x, axis=-1), fa.softmax(x, axis=-1), fa.log_softmax(x, axis=-1)
-    fin = np.isfinite(lh)
-    fin[:5] = False
-    near0 = fin & (np.abs(lh) < 0.5)                    # the cancelling rows among them: mpmath
-    mh, ml = _mp_lse_rows(x[near0])
-    assert ((np.abs((lse[near0] - mh) - ml) <= 2.0 ** -80) | (ulp_errors(lse[near0], mh, ml, F64) <= LSE_ULP)).all()
-    rest, ok = fin & ~near0, np.isfinite(sh).all(axis=1)
-    ok[:5] = False
-    keep = np.isfinite(qh[ok])
-    errs = (ulp_errors(lse[rest], lh[rest], ll[rest], F64).max(), ulp_errors(sm[ok], sh[ok], sl[ok], F64).max(),
-            ulp_errors(lsm[ok][keep], qh[ok][keep], ql[ok][keep], F64).max())
+    lse, sm, lsm, _, errs = _short_rows_errors(x, F64, 0.5, len(x))
     limits = (1.5, 3.0, 2.0) if grouped else (LSE_ULP, SOFTMAX_ULP, SOFTMAX_ULP)
     assert all(e <= b for e, b in zip(errs, limits)), errs
     assert np.isnan(lse[0]) and lse[1] == np.inf and lse[2] == -np.inf and lse[3] == 3.0 and lse[4] == 2.0 + np.log(2.0)
