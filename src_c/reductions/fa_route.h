@@ -25,12 +25,12 @@
 #define FA_SM_SHORT_GROUP_f64 fa_short_group_f64
 #define FA_SM_SHORT_G_f32 FA_SHORT_CLOSED_G /* rows per group */
 #define FA_SM_SHORT_G_f64 FA_SM_BLOCK
-/* what a group leaves for later groups (float32 logsumexp rows queued for the double-double
- * pass: fa_short_closed.h), flushed at the end */
+/* what a group leaves for later groups (logsumexp rows queued for the double-double pass:
+ * fa_short_closed.h), flushed at the end */
 #define FA_SM_SHORT_STATE_f32 fa_short_deep_f32
-#define FA_SM_SHORT_STATE_f64 fa_short_state_none
+#define FA_SM_SHORT_STATE_f64 fa_short_deep_f64
 #define FA_SM_SHORT_FLUSH_f32(q, n) fa_short_deep_flush_f32(q, n)
-#define FA_SM_SHORT_FLUSH_f64(q, n) ((void)(q), (void)(n))
+#define FA_SM_SHORT_FLUSH_f64(q, n) ((void)(n), fa_short_deep_flush_f64(q))
 /* the dispatch-table kernels NAME_T and LOG_NAME_T (signature fa_axis_T_fn) of one
  * implementation IMPL_T(x, y, outer, n, inner, o, LOG): softmax and log_softmax, and their
  * gradients (reductions/fa_grad_rows.h) */

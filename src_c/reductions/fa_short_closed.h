@@ -341,15 +341,50 @@ static unsigned fa_short_group_closed_f32(const float *x, const unsigned char *m
  *   log_softmax -l at the max, (D - l) + dl at the other (no cancellation);
  *   logsumexp   M + l, where it cannot cancel: M >= 0, or |M + l| >= 2 l (then l's error,
  *               <= 1.5 ulp(l), is within an ULP of the result); the others (M < 0 and the
- *               result near 0: normalised log-probabilities) summed unshifted by the
- *               double-double pass of fa_lse_exact.h in the same lanes, as the other
- *               float64 paths do (2 ULP where |v| >= 2^-25, ~2^-81 absolute below).
+ *               result near 0: normalised log-probabilities) queued across groups
+ *               (fa_short_deep_f64) and summed unshifted by the double-double pass of
+ *               fa_lse_exact.h, as the other float64 paths do (2 ULP where |v| >= 2^-25,
+ *               ~2^-81 absolute below).
  * Rows with no entry above -inf: logsumexp -inf, sign 0; softmax / log_softmax NaN at the
  * entries kept, 0 / -inf at those left out.  Rows with a NaN or a +inf go to the per-row code
  * (the returned mask, nothing of them written: y may be x).  Each lane reads its row alone.
  * (2^20, 2) float64, ms, the column blocks on a transposed copy -> this: see
  * test_float64_rows_of_two_in_closed_form and the README.
  */
+/* float64 logsumexp rows of 2 that cancel, queued across groups for the double-double pass
+ * (run on whole vectors where one lane needed it, it took rows of N(0,1), most of whose vectors
+ * hold such a row, to 12.0 ms for (2^20, 2)); flushed when full and by the caller at the end */
+#define FA_SHORT_DEEP_F64 32
+typedef struct {
+    double a[FA_SHORT_DEEP_F64], b[FA_SHORT_DEEP_F64], shifted[FA_SHORT_DEEP_F64];
+    double *dst[FA_SHORT_DEEP_F64];
+    int c;
+} fa_short_deep_f64;
+
+FA_INLINE void fa_short_deep_flush_f64(fa_short_deep_f64 *q)
+{
+    enum { L = FA_LANES_F64 };
+    const int c = q->c;
+    if (!c)
+        return;
+    for (int k = c; k % L; k++)         /* the last vector's idle lanes: harmless 0s */
+        q->a[k] = q->b[k] = 0.0;
+    const fa_simd_f64 zero = fa_set1_f64(0.0);
+    double v[FA_SHORT_DEEP_F64];
+    for (int j = 0; j < c; j += L) {
+        fa_simd_f64 sh = zero, sl = zero;
+        fa_lse_exact_step(fa_loadu_f64(q->a + j), zero, 0, &sh, &sl);
+        fa_lse_exact_step(fa_loadu_f64(q->b + j), zero, 0, &sh, &sl);
+        const fa_simd_f64 hi = fa_add_f64(sh, sl);      /* fa_lse_exact_total of one lane */
+        fa_mask_f64 ok;     /* always: a cancelling row's sum lies in (e^-1.4, 2) */
+        const fa_simd_f64 l = fa_lse_from_exact_f64(hi, fa_sub_f64(sl, fa_sub_f64(hi, sh)), &ok);
+        fa_storeu_f64(v + j, fa_select_f64(ok, l, fa_loadu_f64(q->shifted + j)));
+    }
+    for (int k = 0; k < c; k++)
+        *q->dst[k] = v[k];
+    q->c = 0;
+}
+
 FA_INLINE fa_simd_f64 fa_short_pair_load_f64(const double *x, const unsigned char *mk, ptrdiff_t i, ptrdiff_t m)
 {
     const ptrdiff_t L = FA_LANES_F64, left = m - i;
@@ -363,13 +398,13 @@ FA_INLINE fa_simd_f64 fa_short_pair_load_f64(const double *x, const unsigned cha
 }
 
 static unsigned fa_short_group_pairs_f64(const double *x, const unsigned char *mk, double *out, double *sg,
-                                         ptrdiff_t rows, int op)
+                                         ptrdiff_t rows, int op, fa_short_deep_f64 *q)
 {
     enum { G = FA_SM_BLOCK, L = FA_LANES_F64 };
     const ptrdiff_t m = 2 * rows;
     const fa_simd_f64 zero = fa_set1_f64(0.0), one = fa_set1_f64(1.0), ninf = fa_set1_f64(-INFINITY);
-    double Ya[G], Yb[G], V[G];
-    unsigned bad = 0, empty = 0;
+    double Ya[G], Yb[G], V[G], A[G], B[G];
+    unsigned bad = 0, empty = 0, deep = 0;
     for (ptrdiff_t k = 0; k < G; k += L) {
         fa_simd_f64 a, b;
         fa_deinterleave2_f64(fa_short_pair_load_f64(x, mk, 2 * k, m), fa_short_pair_load_f64(x, mk, 2 * k + L, m), &a, &b);
@@ -395,19 +430,12 @@ static unsigned fa_short_group_pairs_f64(const double *x, const unsigned char *m
         } else {
             const fa_simd_f64 l = fa_log1p_pos_f64(E);
             if (op == FA_SM_OP_LSE) {
-                fa_simd_f64 v = fa_add_f64(Ms, l);
                 const fa_mask_f64 cancel = fa_mask_and_f64(fa_mask_and_f64(ok, fa_cmplt_f64(Ms, zero)),
-                                                           fa_cmplt_f64(fa_abs_f64(v), fa_add_f64(l, l)));
-                if (fa_mask_any_f64(cancel)) {  /* the double-double pass's terms, unshifted */
-                    fa_simd_f64 sh = zero, sl = zero;
-                    fa_lse_exact_step(fa_select_f64(cancel, a, zero), zero, 0, &sh, &sl);
-                    fa_lse_exact_step(fa_select_f64(cancel, b, zero), zero, 0, &sh, &sl);
-                    const fa_simd_f64 hi = fa_add_f64(sh, sl);  /* fa_lse_exact_total of one lane */
-                    fa_mask_f64 fine;
-                    const fa_simd_f64 vx = fa_lse_from_exact_f64(hi, fa_sub_f64(sl, fa_sub_f64(hi, sh)), &fine);
-                    v = fa_select_f64(fa_mask_and_f64(fine, cancel), vx, v);
-                    bad |= (unsigned)fa_mask_bits_f64(fa_mask_andnot_f64(fine, cancel)) << k;
-                }
+                                                           fa_cmplt_f64(fa_abs_f64(fa_add_f64(Ms, l)), fa_add_f64(l, l)));
+                deep |= (unsigned)fa_mask_bits_f64(cancel) << k;
+                fa_storeu_f64(A + k, a);
+                fa_storeu_f64(B + k, b);
+                const fa_simd_f64 v = fa_add_f64(Ms, l);
                 fa_storeu_f64(V + k, v);
                 continue;
             }
@@ -427,6 +455,16 @@ static unsigned fa_short_group_pairs_f64(const double *x, const unsigned char *m
                 out[g] = none ? -INFINITY : V[g];
                 if (sg) sg[g] = none ? 0.0 : 1.0;
             }
+        /* the cancelling rows, written above with M + l, queued for the double-double pass */
+        for (unsigned d = deep & all; d; d &= d - 1) {
+            const int g = __builtin_ctz(d), c = q->c;
+            q->a[c] = A[g];
+            q->b[c] = B[g];
+            q->shifted[c] = V[g];
+            q->dst[c] = out + g;
+            if (++q->c == FA_SHORT_DEEP_F64)
+                fa_short_deep_flush_f64(q);
+        }
         return bad;
     }
     if (!bad && !empty) {

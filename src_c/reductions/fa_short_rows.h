@@ -477,14 +477,11 @@ FA_INLINE unsigned fa_short_lse_unshifted_f64(const double *xt, ptrdiff_t rows, 
     return done;
 }
 
-typedef struct { int c; } fa_short_state_none;   /* float64 groups keep nothing between groups */
-
 static unsigned fa_short_group_f64(const double *x, const unsigned char *mk, double *out, double *sg, ptrdiff_t rows,
-                                   ptrdiff_t n, int op, fa_short_state_none *q)
+                                   ptrdiff_t n, int op, fa_short_deep_f64 *q)
 {
-    (void)q;
     if (n == 2)                         /* in closed form (fa_short_closed.h) */
-        return fa_short_group_pairs_f64(x, mk, out, sg, rows, op);
+        return fa_short_group_pairs_f64(x, mk, out, sg, rows, op, q);
     enum { G = FA_SM_BLOCK };
     double xt[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
     double yt[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
