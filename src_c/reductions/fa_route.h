@@ -30,7 +30,7 @@
 #define FA_SM_SHORT_STATE_f32 fa_short_deep_f32
 #define FA_SM_SHORT_STATE_f64 fa_short_deep_f64
 #define FA_SM_SHORT_FLUSH_f32(q, n) fa_short_deep_flush_f32(q, n)
-#define FA_SM_SHORT_FLUSH_f64(q, n) ((void)(n), fa_short_deep_flush_f64(q))
+#define FA_SM_SHORT_FLUSH_f64(q, n) fa_short_deep_flush_f64(q, n)
 /* the dispatch-table kernels NAME_T and LOG_NAME_T (signature fa_axis_T_fn) of one
  * implementation IMPL_T(x, y, outer, n, inner, o, LOG): softmax and log_softmax, and their
  * gradients (reductions/fa_grad_rows.h) */

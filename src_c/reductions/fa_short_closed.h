@@ -340,7 +340,9 @@ static unsigned fa_short_group_closed_f32(const float *x, const unsigned char *m
  *   softmax     1 / (1 + E) at the max, E / (1 + E) at the other;
  *   log_softmax -l at the max, (D - l) + dl at the other (no cancellation);
  *   logsumexp   M + l, where it cannot cancel: M >= 0, or |M + l| >= 2 l (then l's error,
- *               <= 1.5 ulp(l), is within an ULP of the result); the others (M < 0 and the
+ *               <= 1.5 ulp(l): E's 0.53 ULP carried once, log1p's ~1, is within an ULP of
+ *               the result; for M >= 0 the estimate is 0.5 + 1.5 = 2.0 ULP, measured 1.39
+ *               on SSE2, 1.26 on AVX-512); the others (M < 0 and the
  *               result near 0: normalised log-probabilities) queued across groups
  *               (fa_short_deep_f64) and summed unshifted by the double-double pass of
  *               fa_lse_exact.h, as the other float64 paths do (2 ULP where |v| >= 2^-25,
@@ -355,34 +357,50 @@ static unsigned fa_short_group_closed_f32(const float *x, const unsigned char *m
  * (run on whole vectors where one lane needed it, it took rows of N(0,1), most of whose vectors
  * hold such a row, to 12.0 ms for (2^20, 2)); flushed when full and by the caller at the end */
 #define FA_SHORT_DEEP_F64 32
+#define FA_SHORT_CLOSED_MAX64 8         /* the queue's longest rows (float64 rows of 2 use it) */
 typedef struct {
-    double a[FA_SHORT_DEEP_F64], b[FA_SHORT_DEEP_F64], shifted[FA_SHORT_DEEP_F64];
+    double xt[FA_SHORT_CLOSED_MAX64 * FA_SHORT_DEEP_F64];   /* entry i of queued row k at xt[i 32 + k] */
+    double shifted[FA_SHORT_DEEP_F64];              /* M + l, kept where the pass fails */
     double *dst[FA_SHORT_DEEP_F64];
     int c;
 } fa_short_deep_f64;
 
-FA_INLINE void fa_short_deep_flush_f64(fa_short_deep_f64 *q)
+FA_INLINE void fa_short_deep_flush_f64(fa_short_deep_f64 *q, ptrdiff_t n)
 {
-    enum { L = FA_LANES_F64 };
+    enum { L = FA_LANES_F64, Q = FA_SHORT_DEEP_F64 };
     const int c = q->c;
     if (!c)
         return;
     for (int k = c; k % L; k++)         /* the last vector's idle lanes: harmless 0s */
-        q->a[k] = q->b[k] = 0.0;
+        for (ptrdiff_t i = 0; i < n; i++)
+            q->xt[i * Q + k] = 0.0;
     const fa_simd_f64 zero = fa_set1_f64(0.0);
     double v[FA_SHORT_DEEP_F64];
     for (int j = 0; j < c; j += L) {
         fa_simd_f64 sh = zero, sl = zero;
-        fa_lse_exact_step(fa_loadu_f64(q->a + j), zero, 0, &sh, &sl);
-        fa_lse_exact_step(fa_loadu_f64(q->b + j), zero, 0, &sh, &sl);
+        for (ptrdiff_t i = 0; i < n; i++)
+            fa_lse_exact_step(fa_loadu_f64(q->xt + i * Q + j), zero, 0, &sh, &sl);
         const fa_simd_f64 hi = fa_add_f64(sh, sl);      /* fa_lse_exact_total of one lane */
-        fa_mask_f64 ok;     /* always: a cancelling row's sum lies in (e^-1.4, 2) */
+        fa_mask_f64 ok;     /* always: a cancelling row's sum lies in (e^-(2 log n + 1), 2) */
         const fa_simd_f64 l = fa_lse_from_exact_f64(hi, fa_sub_f64(sl, fa_sub_f64(hi, sh)), &ok);
         fa_storeu_f64(v + j, fa_select_f64(ok, l, fa_loadu_f64(q->shifted + j)));
     }
     for (int k = 0; k < c; k++)
         *q->dst[k] = v[k];
     q->c = 0;
+}
+
+/* row g of a transposed block xt (n x G) queued, its result written now as `shifted` */
+FA_INLINE void fa_short_deep_push_f64(fa_short_deep_f64 *q, const double *xt, ptrdiff_t G, ptrdiff_t g, ptrdiff_t n,
+                                      double shifted, double *dst)
+{
+    const int c = q->c;
+    for (ptrdiff_t i = 0; i < n; i++)
+        q->xt[i * FA_SHORT_DEEP_F64 + c] = xt[i * G + g];
+    q->shifted[c] = shifted;
+    q->dst[c] = dst;
+    if (++q->c == FA_SHORT_DEEP_F64)
+        fa_short_deep_flush_f64(q, n);
 }
 
 FA_INLINE fa_simd_f64 fa_short_pair_load_f64(const double *x, const unsigned char *mk, ptrdiff_t i, ptrdiff_t m)
@@ -403,7 +421,7 @@ static unsigned fa_short_group_pairs_f64(const double *x, const unsigned char *m
     enum { G = FA_SM_BLOCK, L = FA_LANES_F64 };
     const ptrdiff_t m = 2 * rows;
     const fa_simd_f64 zero = fa_set1_f64(0.0), one = fa_set1_f64(1.0), ninf = fa_set1_f64(-INFINITY);
-    double Ya[G], Yb[G], V[G], A[G], B[G];
+    double Ya[G], Yb[G], V[G], AB[2 * G];   /* AB: the rows' a, then their b (n x G) */
     unsigned bad = 0, empty = 0, deep = 0;
     for (ptrdiff_t k = 0; k < G; k += L) {
         fa_simd_f64 a, b;
@@ -433,8 +451,8 @@ static unsigned fa_short_group_pairs_f64(const double *x, const unsigned char *m
                 const fa_mask_f64 cancel = fa_mask_and_f64(fa_mask_and_f64(ok, fa_cmplt_f64(Ms, zero)),
                                                            fa_cmplt_f64(fa_abs_f64(fa_add_f64(Ms, l)), fa_add_f64(l, l)));
                 deep |= (unsigned)fa_mask_bits_f64(cancel) << k;
-                fa_storeu_f64(A + k, a);
-                fa_storeu_f64(B + k, b);
+                fa_storeu_f64(AB + k, a);
+                fa_storeu_f64(AB + G + k, b);
                 const fa_simd_f64 v = fa_add_f64(Ms, l);
                 fa_storeu_f64(V + k, v);
                 continue;
@@ -457,13 +475,8 @@ static unsigned fa_short_group_pairs_f64(const double *x, const unsigned char *m
             }
         /* the cancelling rows, written above with M + l, queued for the double-double pass */
         for (unsigned d = deep & all; d; d &= d - 1) {
-            const int g = __builtin_ctz(d), c = q->c;
-            q->a[c] = A[g];
-            q->b[c] = B[g];
-            q->shifted[c] = V[g];
-            q->dst[c] = out + g;
-            if (++q->c == FA_SHORT_DEEP_F64)
-                fa_short_deep_flush_f64(q);
+            const int g = __builtin_ctz(d);
+            fa_short_deep_push_f64(q, AB, G, g, 2, V[g], out + g);
         }
         return bad;
     }
