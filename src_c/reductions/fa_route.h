@@ -27,10 +27,10 @@
 #define FA_SM_SHORT_G_f64 FA_SM_BLOCK
 /* what a group leaves for later groups (logsumexp rows queued for the double-double pass:
  * fa_short_closed.h), flushed at the end */
-#define FA_SM_SHORT_STATE_f32 fa_short_deep_f32
-#define FA_SM_SHORT_STATE_f64 fa_short_deep_f64
-#define FA_SM_SHORT_FLUSH_f32(q, n) fa_short_deep_flush_f32(q, n)
-#define FA_SM_SHORT_FLUSH_f64(q, n) fa_short_deep_flush_f64(q, n)
+#define FA_SM_SHORT_STATE_f32 fa_short_deep
+#define FA_SM_SHORT_STATE_f64 fa_short_deep
+#define FA_SM_SHORT_FLUSH_f32(q, n) fa_short_deep_flush(q, n, 1)
+#define FA_SM_SHORT_FLUSH_f64(q, n) fa_short_deep_flush(q, n, 0)
 /* the dispatch-table kernels NAME_T and LOG_NAME_T (signature fa_axis_T_fn) of one
  * implementation IMPL_T(x, y, outer, n, inner, o, LOG): softmax and log_softmax, and their
  * gradients (reductions/fa_grad_rows.h) */

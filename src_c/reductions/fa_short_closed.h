@@ -140,47 +140,82 @@ FA_INLINE fa_simd_f64 fa_short_closed_max_f64(const float *xt, ptrdiff_t n, fa_m
     return M;
 }
 
-/* logsumexp rows below the double-pair tier's bound, queued across groups until they fill a
- * group's worth of float64 lanes (one isolated double-double vector per group left the core
- * waiting on its exp-then-log chain: normalised rows of 2, 3.8 ms of 9.8).  Each lane's sum reads its
- * row alone; the caller flushes the queue before it returns. */
-typedef struct {
-    float ct[FA_SHORT_CLOSED_MAX * FA_SHORT_CLOSED_G];   /* entry i of queued row k at ct[i G + k] */
-    float *dst[FA_SHORT_CLOSED_G], *sgd[FA_SHORT_CLOSED_G];   /* where each result (and sign) goes */
-    double pair[FA_SHORT_CLOSED_G];                 /* the tier's value, kept where the pass fails */
-    int c;
-} fa_short_deep_f32;
-
-FA_INLINE void fa_short_deep_flush_f32(fa_short_deep_f32 *q, ptrdiff_t n)
+/* The double-double pass of fa_lse_exact.h over c queued rows, each in a lane: xt (n x
+ * FA_SHORT_QUEUE rows, entry i of row k at xt[i FA_SHORT_QUEUE + k]; the last vector's idle
+ * lanes set to harmless 0s here), v[k] = log of row k's unshifted sum, or fallback[k] where the
+ * sum is out of fa_lse_from_exact_f64's range (never: the queued rows' sums lie near 1).  Both
+ * dtypes' queues: the rows whose logsumexp cancels, queued across groups (one isolated
+ * double-double vector per group left the core waiting on its exp-then-log chain: float32
+ * normalised rows of 2, 3.8 ms of 9.8), flushed when full and by the caller at the end. */
+#define FA_SHORT_QUEUE 32
+FA_INLINE void fa_short_deep_sums(double *xt, ptrdiff_t n, int c, const double *fallback, double *v)
 {
-    enum { G = FA_SHORT_CLOSED_G, L64 = FA_LANES_F64 };
-    const int c = q->c;
-    if (!c)
-        return;
-    for (int k = c; k % L64; k++)       /* the last vector's idle lanes: harmless 0s */
+    enum { Q = FA_SHORT_QUEUE, L = FA_LANES_F64 };
+    for (int k = c; k % L; k++)
         for (ptrdiff_t i = 0; i < n; i++)
-            q->ct[i * G + k] = 0.0f;
+            xt[i * Q + k] = 0.0;
     const fa_simd_f64 zero = fa_set1_f64(0.0);
-    double v[FA_SHORT_CLOSED_G];
-    for (int j = 0; j * L64 < c; j++) {
+    for (int j = 0; j < c; j += L) {
         fa_simd_f64 sh = zero, sl = zero;
         for (ptrdiff_t i = 0; i < n; i++)
-            fa_lse_exact_step(fa_loadu_f32_as_f64(q->ct + i * G + j * L64), zero, 0, &sh, &sl);
+            fa_lse_exact_step(fa_loadu_f64(xt + i * Q + j), zero, 0, &sh, &sl);
         const fa_simd_f64 hi = fa_add_f64(sh, sl);      /* fa_lse_exact_total of one lane */
-        fa_mask_f64 ok;     /* always: the sum is within 2^-30 of 1 (the tier's, finite, was) */
+        fa_mask_f64 ok;
         const fa_simd_f64 l = fa_lse_from_exact_f64(hi, fa_sub_f64(sl, fa_sub_f64(hi, sh)), &ok);
-        fa_storeu_f64(v + j * L64, fa_select_f64(ok, l, fa_loadu_f64(q->pair + j * L64)));
+        fa_storeu_f64(v + j, fa_select_f64(ok, l, fa_loadu_f64(fallback + j)));
     }
-    for (int k = 0; k < c; k++) {
-        *q->dst[k] = (float)v[k];
+}
+
+/* the queue (either dtype; float32 entries are exact in double): the rows' entries, the value
+ * kept where the pass fails (the tier's, or M + l), where each result (and float32's sign)
+ * goes */
+#define FA_SHORT_QUEUE_N (FA_SHORT_CLOSED_MAX > 8 ? FA_SHORT_CLOSED_MAX : 8)   /* longest rows */
+typedef struct {
+    double xt[FA_SHORT_QUEUE_N * FA_SHORT_QUEUE];
+    double fallback[FA_SHORT_QUEUE];
+    void *dst[FA_SHORT_QUEUE];
+    float *sgd[FA_SHORT_QUEUE];
+    int c;
+} fa_short_deep;
+
+FA_INLINE void fa_short_deep_flush(fa_short_deep *q, ptrdiff_t n, int F32)
+{
+    double v[FA_SHORT_QUEUE];
+    if (!q->c)
+        return;
+    fa_short_deep_sums(q->xt, n, q->c, q->fallback, v);
+    for (int k = 0; k < q->c; k++) {
+        if (!F32) {
+            *(double *)q->dst[k] = v[k];
+            continue;
+        }
+        *(float *)q->dst[k] = (float)v[k];
         if (q->sgd[k]) *q->sgd[k] = 1.0f;
     }
     q->c = 0;
 }
 
+/* row g of a transposed block xt (n x G) queued (float32 or float64 entries), its result
+ * already written as `fallback` */
+#define FA_SHORT_DEFINE_PUSH(T, F32)                                                              \
+FA_INLINE void fa_short_deep_push_##T(fa_short_deep *q, const fa_scalar_##T *xt, ptrdiff_t G, ptrdiff_t g, \
+                                      ptrdiff_t n, double fallback, fa_scalar_##T *dst, float *sgd) \
+{                                                                                                 \
+    const int c = q->c;                                                                           \
+    for (ptrdiff_t i = 0; i < n; i++)                                                             \
+        q->xt[i * FA_SHORT_QUEUE + c] = (double)xt[i * G + g];                                    \
+    q->fallback[c] = fallback;                                                                    \
+    q->dst[c] = dst;                                                                              \
+    q->sgd[c] = sgd;                                                                              \
+    if (++q->c == FA_SHORT_QUEUE)                                                                 \
+        fa_short_deep_flush(q, n, F32);                                                           \
+}
+FA_SHORT_DEFINE_PUSH(f32, 1)
+FA_SHORT_DEFINE_PUSH(f64, 0)
+
 /* logsumexp of the transposed rows (above); returns the rows left to the per-row code */
 FA_INLINE unsigned fa_short_closed_lse_f32(const float *xt, ptrdiff_t rows, ptrdiff_t n, float *out, float *sg,
-                                           fa_short_deep_f32 *q)
+                                           fa_short_deep *q)
 {
     enum { G = FA_SHORT_CLOSED_G, L64 = FA_LANES_F64, NV = FA_SHORT_CLOSED_G / FA_LANES_F64 };
     const fa_simd_f64 anchor = fa_set1_f64(FA_LSE_PAIR_ANCHOR), zero = fa_set1_f64(0.0);
@@ -227,14 +262,8 @@ FA_INLINE unsigned fa_short_closed_lse_f32(const float *xt, ptrdiff_t rows, ptrd
     /* below the tier's bound: queued for the double-double pass (K = 0 there); their results
      * were written above with the tier's value, and are again at the flush */
     for (unsigned d = deep; d; d &= d - 1) {
-        const int g = __builtin_ctz(d), c = q->c;
-        for (ptrdiff_t i = 0; i < n; i++)
-            q->ct[i * G + c] = xt[i * G + g];
-        q->dst[c] = out + g;
-        q->sgd[c] = sg ? sg + g : NULL;
-        q->pair[c] = V[g];
-        if (++q->c == G)
-            fa_short_deep_flush_f32(q, n);
+        const int g = __builtin_ctz(d);
+        fa_short_deep_push_f32(q, xt, G, g, n, V[g], out + g, sg ? sg + g : NULL);
     }
     return bad;
 }
@@ -311,7 +340,7 @@ FA_INLINE unsigned fa_short_closed_sm_f32(const float *xt, float *yt, ptrdiff_t 
  * be NULL), for the rows it finishes (logsumexp rows queued in q final at its flush); returns
  * the bit mask of the rows left to the per-row code */
 static unsigned fa_short_group_closed_f32(const float *x, const unsigned char *mk, float *out, float *sg,
-                                          ptrdiff_t rows, ptrdiff_t n, int op, fa_short_deep_f32 *q)
+                                          ptrdiff_t rows, ptrdiff_t n, int op, fa_short_deep *q)
 {
     float xt[FA_SHORT_CLOSED_MAX * FA_SHORT_CLOSED_G] __attribute__((aligned(64)));
     fa_short_closed_load_f32(x, mk, xt, rows, n);
@@ -344,7 +373,7 @@ static unsigned fa_short_group_closed_f32(const float *x, const unsigned char *m
  *               the result; for M >= 0 the estimate is 0.5 + 1.5 = 2.0 ULP, measured 1.39
  *               on SSE2, 1.26 on AVX-512); the others (M < 0 and the
  *               result near 0: normalised log-probabilities) queued across groups
- *               (fa_short_deep_f64) and summed unshifted by the double-double pass of
+ *               (fa_short_deep) and summed unshifted by the double-double pass of
  *               fa_lse_exact.h, as the other float64 paths do (2 ULP where |v| >= 2^-25,
  *               ~2^-81 absolute below).
  * Rows with no entry above -inf: logsumexp -inf, sign 0; softmax / log_softmax NaN at the
@@ -353,56 +382,6 @@ static unsigned fa_short_group_closed_f32(const float *x, const unsigned char *m
  * (2^20, 2) float64, ms, the column blocks on a transposed copy -> this: see
  * test_float64_rows_of_two_in_closed_form and the README.
  */
-/* float64 logsumexp rows of 2 that cancel, queued across groups for the double-double pass
- * (run on whole vectors where one lane needed it, it took rows of N(0,1), most of whose vectors
- * hold such a row, to 12.0 ms for (2^20, 2)); flushed when full and by the caller at the end */
-#define FA_SHORT_DEEP_F64 32
-#define FA_SHORT_CLOSED_MAX64 8         /* the queue's longest rows (float64 rows of 2 use it) */
-typedef struct {
-    double xt[FA_SHORT_CLOSED_MAX64 * FA_SHORT_DEEP_F64];   /* entry i of queued row k at xt[i 32 + k] */
-    double shifted[FA_SHORT_DEEP_F64];              /* M + l, kept where the pass fails */
-    double *dst[FA_SHORT_DEEP_F64];
-    int c;
-} fa_short_deep_f64;
-
-FA_INLINE void fa_short_deep_flush_f64(fa_short_deep_f64 *q, ptrdiff_t n)
-{
-    enum { L = FA_LANES_F64, Q = FA_SHORT_DEEP_F64 };
-    const int c = q->c;
-    if (!c)
-        return;
-    for (int k = c; k % L; k++)         /* the last vector's idle lanes: harmless 0s */
-        for (ptrdiff_t i = 0; i < n; i++)
-            q->xt[i * Q + k] = 0.0;
-    const fa_simd_f64 zero = fa_set1_f64(0.0);
-    double v[FA_SHORT_DEEP_F64];
-    for (int j = 0; j < c; j += L) {
-        fa_simd_f64 sh = zero, sl = zero;
-        for (ptrdiff_t i = 0; i < n; i++)
-            fa_lse_exact_step(fa_loadu_f64(q->xt + i * Q + j), zero, 0, &sh, &sl);
-        const fa_simd_f64 hi = fa_add_f64(sh, sl);      /* fa_lse_exact_total of one lane */
-        fa_mask_f64 ok;     /* always: a cancelling row's sum lies in (e^-(2 log n + 1), 2) */
-        const fa_simd_f64 l = fa_lse_from_exact_f64(hi, fa_sub_f64(sl, fa_sub_f64(hi, sh)), &ok);
-        fa_storeu_f64(v + j, fa_select_f64(ok, l, fa_loadu_f64(q->shifted + j)));
-    }
-    for (int k = 0; k < c; k++)
-        *q->dst[k] = v[k];
-    q->c = 0;
-}
-
-/* row g of a transposed block xt (n x G) queued, its result written now as `shifted` */
-FA_INLINE void fa_short_deep_push_f64(fa_short_deep_f64 *q, const double *xt, ptrdiff_t G, ptrdiff_t g, ptrdiff_t n,
-                                      double shifted, double *dst)
-{
-    const int c = q->c;
-    for (ptrdiff_t i = 0; i < n; i++)
-        q->xt[i * FA_SHORT_DEEP_F64 + c] = xt[i * G + g];
-    q->shifted[c] = shifted;
-    q->dst[c] = dst;
-    if (++q->c == FA_SHORT_DEEP_F64)
-        fa_short_deep_flush_f64(q, n);
-}
-
 FA_INLINE fa_simd_f64 fa_short_pair_load_f64(const double *x, const unsigned char *mk, ptrdiff_t i, ptrdiff_t m)
 {
     const ptrdiff_t L = FA_LANES_F64, left = m - i;
@@ -416,7 +395,7 @@ FA_INLINE fa_simd_f64 fa_short_pair_load_f64(const double *x, const unsigned cha
 }
 
 static unsigned fa_short_group_pairs_f64(const double *x, const unsigned char *mk, double *out, double *sg,
-                                         ptrdiff_t rows, int op, fa_short_deep_f64 *q)
+                                         ptrdiff_t rows, int op, fa_short_deep *q)
 {
     enum { G = FA_SM_BLOCK, L = FA_LANES_F64 };
     const ptrdiff_t m = 2 * rows;
@@ -476,7 +455,7 @@ static unsigned fa_short_group_pairs_f64(const double *x, const unsigned char *m
         /* the cancelling rows, written above with M + l, queued for the double-double pass */
         for (unsigned d = deep & all; d; d &= d - 1) {
             const int g = __builtin_ctz(d);
-            fa_short_deep_push_f64(q, AB, G, g, 2, V[g], out + g);
+            fa_short_deep_push_f64(q, AB, G, g, 2, V[g], out + g, NULL);
         }
         return bad;
     }

@@ -418,7 +418,7 @@ static unsigned fa_short_group_layout_f32(const float *x, const unsigned char *m
 /* float32 rows [0, rows) (rows <= FA_SHORT_CLOSED_G): rows of a few entries in closed form
  * (fa_short_closed.h), longer ones FA_LANES_F32 at a time */
 static unsigned fa_short_group_f32(const float *x, const unsigned char *mk, float *out, float *sg, ptrdiff_t rows,
-                                   ptrdiff_t n, int op, fa_short_deep_f32 *q)
+                                   ptrdiff_t n, int op, fa_short_deep *q)
 {
     if (n <= FA_SHORT_CLOSED_MAX)
         return fa_short_group_closed_f32(x, mk, out, sg, rows, n, op, q);
@@ -478,7 +478,7 @@ FA_INLINE unsigned fa_short_lse_unshifted_f64(const double *xt, ptrdiff_t rows, 
 }
 
 static unsigned fa_short_group_f64(const double *x, const unsigned char *mk, double *out, double *sg, ptrdiff_t rows,
-                                   ptrdiff_t n, int op, fa_short_deep_f64 *q)
+                                   ptrdiff_t n, int op, fa_short_deep *q)
 {
     if (n == 2)                         /* in closed form (fa_short_closed.h) */
         return fa_short_group_pairs_f64(x, mk, out, sg, rows, op, q);
