@@ -13,7 +13,7 @@
  *   fa_rows_f64.h    float64 rows (with or without a mask): the direct reduction
  *   fa_columns.h     a non-last axis (inner > 1), and float32 column blocks
  *   fa_columns_f64.h float64 column blocks (the rows' direct reduction across lanes)
- *   fa_short_closed.h float32 rows of a few entries in closed form, float64 lanes
+ *   fa_short_closed.h float32 rows of a few entries (float64: of 2) in closed form, float64 lanes
  *   fa_short_rows.h  rows of <= 64 entries, a vector lane per row
  *   fa_route.h       the kernels of the dispatch table
  *

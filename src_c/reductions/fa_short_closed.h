@@ -2,7 +2,8 @@
  * reductions/fa_short_closed.h -- float32 rows of 2 .. FA_SHORT_CLOSED_MAX entries in closed
  * form, one row per float64 lane, FA_SHORT_CLOSED_G rows at a time (a binary classifier's two
  * logits, a few classes, attention over a handful of keys; entries a where= mask leaves out
- * read as -inf).
+ * read as -inf); float64 rows of 2 likewise (fa_short_group_pairs_f64, at the end); the queue
+ * of both dtypes' cancelling logsumexp rows for the double-double pass (fa_short_deep).
  *
  * Why float64 lanes.  The float32 statistics (a shift K, terms e^(x - K ln2) in float32) leave
  * two kinds of short rows to the per-row code, one row at a time: a logits gap above ~41 (the
