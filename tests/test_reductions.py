@@ -1521,3 +1521,48 @@ def test_one_long_slice_special_values(isa, dtype):
     y = x.copy()
     y[::5] = -np.inf
     assert np.all(fa.softmax(y)[::5] == 0) and np.all(fa.log_softmax(y)[::5] == -np.inf)
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+@pytest.mark.parametrize("n", [2, 4, 16, 1024])
+def test_softmax_results_in_the_subnormal_range(isa, dtype, n):
+    """Entries far below the max (softmax results in the subnormals, and terms that round to 0)
+    and -inf entries, on every row layout: SPEC section 6 bounds (subnormal results exact within
+    one smallest normal), float64 subnormal results within one subnormal spacing, whichever way
+    the kernel builds them (math/: below 2^-1000 on the integer side, so that no instruction
+    underflows, a microcode assist per instruction on Intel cores; the -inf lanes left out of
+    the exp's keep mask).  Reference: longdouble (64-bit
+    significand: x - M is exact, e^(x - M) to 2^-63) rounded to the dtype."""
+    rng = np.random.default_rng(zlib.crc32(f"subnormal softmax {n}".encode()))
+    rows = max(64, 8192 // n)
+    lo, hi = (-104.0, -85.0) if dtype is F32 else (-746.0, -705.0)
+    x = rng.normal(0.0, 1.0, (rows, n))
+    far = rng.uniform(size=x.shape) < 0.4
+    x[far] = rng.uniform(lo, hi, far.sum())
+    x[rng.uniform(size=x.shape) < 0.1] = -np.inf
+    x[:, 0] = 1.0                                          # every row keeps a finite max
+    x = x.astype(dtype)
+    xl = x.astype(np.longdouble)
+    M = xl.max(axis=-1, keepdims=True)
+    e = np.exp(xl - M)
+    S = e.sum(axis=-1, keepdims=True)
+    y = fa.softmax(x, axis=-1)
+
+    def pair(r):                                       # longdouble -> (hi, lo) for ulp_errors
+        h = r.astype(np.float64)
+        with np.errstate(invalid="ignore"):             # -inf - -inf at the -inf entries
+            return h, np.nan_to_num((r - h).astype(np.float64), nan=0.0)
+
+    sh, sl = pair(e / S)
+    sub = (sh > 0) & (sh < np.finfo(dtype).tiny)
+    assert sub.sum() > 0.05 * x.size                       # the subnormal results are there
+    assert (y[x == -np.inf] == 0).all()
+    assert ulp_errors(y, sh, sl, dtype).max() <= SOFTMAX_ULP          # SPEC section 6
+    if dtype is F64:      # float64 subnormal results: em rounded, then once into the subnormals
+        assert ulp_errors(y[sub], sh[sub], sl[sub], dtype, subnormal="rounded").max() <= 1.0
+    lh, ll = pair(M[:, 0] + np.log(S[:, 0]))
+    assert ulp_errors(fa.logsumexp(x, axis=-1), lh, ll, dtype).max() <= LSE_ULP
+    qh, ql = pair(xl - M - np.log(S))
+    lsm = fa.log_softmax(x, axis=-1)
+    assert ulp_errors(lsm, qh, ql, dtype).max() <= SOFTMAX_ULP
+    assert (lsm[x == -np.inf] == -np.inf).all()
