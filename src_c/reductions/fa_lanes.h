@@ -56,27 +56,61 @@ FA_INLINE void fa_sm_sum_step_store_f64(fa_simd_f64 x, fa_simd_f64 term, fa_simd
     *c = fa_add_f64(*c, fa_select_f64(at, fa_set1_f64(1.0), fa_set1_f64(0.0)));
 }
 
-/* y *= (hi + lo), in place: a scale factor carried as a pair, one rounding per entry */
-#define FA_SM_DEFINE_SCALE(T)                                                                     \
-FA_INLINE void fa_sm_scale_pair_##T(fa_scalar_##T *y, ptrdiff_t len, fa_scalar_##T hi, fa_scalar_##T lo) \
-{                                                                                                 \
-    const ptrdiff_t L = FA_LANES_##T;                                                             \
-    const fa_simd_##T fh = fa_set1_##T(hi), fl = fa_set1_##T(lo);                                 \
-    ptrdiff_t i = 0;                                                                              \
-    for (; i + 2 * L <= len; i += 2 * L) {                                                        \
-        fa_simd_##T v0 = fa_loadu_##T(y + i), v1 = fa_loadu_##T(y + i + L);                       \
-        fa_storeu_##T(y + i, fa_fmadd_##T(v0, fh, fa_mul_##T(v0, fl)));                           \
-        fa_storeu_##T(y + i + L, fa_fmadd_##T(v1, fh, fa_mul_##T(v1, fl)));                       \
-    }                                                                                             \
-    for (; i < len; i += L) {                                                                     \
-        const ptrdiff_t left = len - i;                                                           \
-        fa_simd_##T v = left >= L ? fa_loadu_##T(y + i) : fa_load_tail_##T(y + i, left, 0);       \
-        v = fa_fmadd_##T(v, fh, fa_mul_##T(v, fl));                                               \
-        if (left >= L) fa_storeu_##T(y + i, v); else fa_store_tail_##T(y + i, v, left);           \
-    }                                                                                             \
+/* y *= (hi + lo), in place: a scale factor carried as a pair, one rounding per entry.
+ * float32 (stored softmax terms w in [2^-126.5, 2.9] or 0, times hi + lo ~ 1/S): the products
+ * are formed 2^100 higher, fh = hi 2^100 and fl = lo 2^100 (fa_scale_pair_f32), so that w lo
+ * never underflows, and p = w fh + w fl (one rounding) is brought down by 2^-100 (exact: the
+ * same bits as w hi + w lo) unless it lands below 2^-126.  Those results are subnormal: an
+ * instruction forming one takes a microcode assist of ~150 cycles on Intel cores with FTZ
+ * off (a float32 softmax of uniform +-50 rows of 1024, 13% of them below 2^-126: 8.4 ms
+ * against 0.5 ms for N(0, 3) rows; torch 9.9 ms), so a vector holding one (a branch) has
+ * them built on the integer side: p 2^49 (exact) rounded to an integer by adding 2^23, its
+ * bits less 2^23's.  That rounds p a second time: within one subnormal spacing (2^-149),
+ * where SPEC section 6 asks one smallest normal. */
+#define FA_SCALE_PAIR_UP 0x1p100f
+FA_INLINE fa_simd_f32 fa_scale_pair_f32(fa_simd_f32 w, fa_simd_f32 fh, fa_simd_f32 fl)
+{
+    fa_simd_f32 p = fa_fmadd_f32(w, fh, fa_mul_f32(w, fl));
+    const fa_simd_f32 down = fa_set1_f32(0x1p-100f);
+    fa_mask_f32 low = fa_cmplt_f32(p, fa_set1_f32(0x1p-26f));
+    if (FA_LIKELY(!fa_mask_any_f32(low)))
+        return fa_mul_f32(p, down);
+    const fa_simd_f32 two23 = fa_set1_f32(0x1p23f);
+    fa_simd_f32 tiny = fa_bits_sub_f32(fa_add_f32(fa_mul_f32(fa_select_f32(low, p, fa_set1_f32(0.0f)),
+                                                             fa_set1_f32(0x1p49f)), two23), two23);
+    return fa_select_f32(low, tiny, fa_mul_f32(fa_select_f32(low, fa_set1_f32(1.0f), p), down));
 }
-FA_SM_DEFINE_SCALE(f32)
-FA_SM_DEFINE_SCALE(f64)
+FA_INLINE void fa_sm_scale_pair_f32(float *y, ptrdiff_t len, float hi, float lo)
+{
+    const ptrdiff_t L = FA_LANES_F32;
+    const fa_simd_f32 fh = fa_set1_f32(hi * FA_SCALE_PAIR_UP), fl = fa_set1_f32(lo * FA_SCALE_PAIR_UP);
+    for (ptrdiff_t i = 0; i < len; i += L) {
+        const ptrdiff_t left = len - i;
+        fa_simd_f32 v = left >= L ? fa_loadu_f32(y + i) : fa_load_tail_f32(y + i, left, 0);
+        v = fa_scale_pair_f32(v, fh, fl);
+        if (left >= L) fa_storeu_f32(y + i, v); else fa_store_tail_f32(y + i, v, left);
+    }
+}
+
+/* float64: products rounded once as they come (results below 2^-1022 need entries ~700
+ * below the max, rare; they keep the assist) */
+FA_INLINE void fa_sm_scale_pair_f64(double *y, ptrdiff_t len, double hi, double lo)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    const fa_simd_f64 fh = fa_set1_f64(hi), fl = fa_set1_f64(lo);
+    ptrdiff_t i = 0;
+    for (; i + 2 * L <= len; i += 2 * L) {
+        fa_simd_f64 v0 = fa_loadu_f64(y + i), v1 = fa_loadu_f64(y + i + L);
+        fa_storeu_f64(y + i, fa_fmadd_f64(v0, fh, fa_mul_f64(v0, fl)));
+        fa_storeu_f64(y + i + L, fa_fmadd_f64(v1, fh, fa_mul_f64(v1, fl)));
+    }
+    for (; i < len; i += L) {
+        const ptrdiff_t left = len - i;
+        fa_simd_f64 v = left >= L ? fa_loadu_f64(y + i) : fa_load_tail_f64(y + i, left, 0);
+        v = fa_fmadd_f64(v, fh, fa_mul_f64(v, fl));
+        if (left >= L) fa_storeu_f64(y + i, v); else fa_store_tail_f64(y + i, v, left);
+    }
+}
 
 /* y = (x - M) - l over a row (log_softmax's output pass: x <= M and l >= 0, no cancellation) */
 #define FA_SM_DEFINE_LOG_OUT(T)                                                                   \

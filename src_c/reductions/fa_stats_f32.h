@@ -76,15 +76,19 @@ FA_INLINE float fa_stats_max_f32(const float *x, const unsigned char *mk, ptrdif
 #if FA_EXP_LUT16_F32
 #define FA_STATS_MAGIC0_F32 FA_EXP_MAGIC16_F32
 #define FA_STATS_LOW_BIAS 127.0
+/* (terms of v below low + ln2, under 2^-126, are 0: fa_exp_shift_lut16_keep_f32; a stored
+ * softmax term there means an output below 0.71 * 2^-126, as before) */
 FA_INLINE fa_simd_f32 fa_stats_term_f32(fa_simd_f32 v, fa_simd_f32 magic_k, fa_simd_f32 low)
 {
-    return fa_exp_shift_lut16_f32(fa_max_f32(low, v), magic_k);
+    fa_mask_f32 keep = fa_cmpge_f32(v, fa_add_f32(low, fa_set1_f32(0x1.62e430p-1f)));
+    return fa_exp_shift_lut16_keep_f32(fa_max_f32(low, v), magic_k, keep, 1);
 }
 /* a term that is only summed (FA_STATS_TERMS_SUMMED / _LSE below): without the table's r_j,
  * 0.98 ULP */
 FA_INLINE fa_simd_f32 fa_stats_term_sum_f32(fa_simd_f32 v, fa_simd_f32 magic_k, fa_simd_f32 low)
 {
-    return fa_exp_shift_lut16_sum_f32(fa_max_f32(low, v), magic_k);
+    fa_mask_f32 keep = fa_cmpge_f32(v, fa_add_f32(low, fa_set1_f32(0x1.62e430p-1f)));
+    return fa_exp_shift_lut16_keep_f32(fa_max_f32(low, v), magic_k, keep, 0);
 }
 #else
 #define FA_STATS_MAGIC0_F32 FA_EXP_MAGIC_F32
@@ -156,7 +160,7 @@ FA_INLINE void fa_stats_pending_vec_f32(const fa_stats_pending_f32 *o, ptrdiff_t
                               w, fa_set1_f32(-INFINITY));
     } else {
         w = left >= L ? fa_loadu_f32(o->y + i) : fa_load_tail_f32(o->y + i, left, 0.0f);
-        w = fa_fmadd_f32(w, fh, fa_mul_f32(w, fl));
+        w = fa_scale_pair_f32(w, fh, fl);
     }
     if (left >= L) fa_storeu_f32(o->y + i, w); else fa_store_tail_f32(o->y + i, w, left);
 }
@@ -193,7 +197,8 @@ FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff
 {
     const int summed = !ystore && (terms == FA_STATS_TERMS_SUMMED || (terms == FA_STATS_TERMS_LSE && mx >= 1.0f));
     const fa_simd_f32 oM = fa_set1_f32(o ? (float)o->M : 0.0f), ol = fa_set1_f32(o ? (float)o->l : 0.0f);
-    const fa_simd_f32 fh = fa_set1_f32(o ? o->scale[0] : 0.0f), fl = fa_set1_f32(o ? o->scale[1] : 0.0f);
+    const fa_simd_f32 fh = fa_set1_f32(o ? o->scale[0] * FA_SCALE_PAIR_UP : 0.0f),   /* fa_scale_pair_f32 */
+                      fl = fa_set1_f32(o ? o->scale[1] * FA_SCALE_PAIR_UP : 0.0f);
     const ptrdiff_t L = FA_LANES_F32;
     const fa_simd_f32 magic_k = fa_set1_f32(FA_STATS_MAGIC_F32(K));
     const fa_simd_f32 low = fa_set1_f32(FA_STATS_LOW(K));
