@@ -73,8 +73,11 @@ FA_INLINE void fa_out_row_f32(const float *x, const unsigned char *mk, float *y,
         } else {
             fa_simd_f32 nn, s;
             fa_simd_f32 p = fa_add_f32(one, fa_expm1_reduced_f32(fa_exp_reduce_f32(fa_max_f32(low, v), &nn, &s)));
-            fa_simd_f32 e = fa_ldexp_neg_f32(fa_fmadd_f32(p, fh, fa_mul_f32(p, fl)), fa_sub_f32(nn, Kv));
-            v = fa_select_f32(fa_cmplt_f32(v, low), fa_set1_f32(0.0f), e);
+            fa_mask_f32 gone = fa_cmplt_f32(v, low);      /* -inf and far entries: 0, scaled by 2^0
+                                                             (not into fa_ldexp_neg_f32's deep branch) */
+            fa_simd_f32 e = fa_ldexp_neg_f32(fa_fmadd_f32(p, fh, fa_mul_f32(p, fl)),
+                                             fa_select_f32(gone, fa_set1_f32(0.0f), fa_sub_f32(nn, Kv)));
+            v = fa_select_f32(gone, fa_set1_f32(0.0f), e);
         }
         if (mk)
             v = fa_select_f32(left >= L ? fa_load_mask_u8_f32(mk + i) : fa_load_tail_mask_u8_f32(mk + i, left), v, fill);
