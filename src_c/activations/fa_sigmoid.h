@@ -60,14 +60,21 @@ FA_INLINE fa_simd_f32 fa_sigmoid_v_f32(fa_simd_f32 x, const fa_params *p)
     (void)p;
     const fa_simd_f32 lim = fa_set1_f32(-87.0f), one = fa_set1_f32(1.0f);
     fa_simd_f32 n, s;  /* e^-x = s (1 + m) */
-    fa_simd_f32 z = fa_max_f32(fa_set1_f32(-80.0f), fa_neg_f32(x));
-    fa_simd_f32 m = fa_expm1_reduced_f32(fa_exp_reduce_f32(z, &n, &s));
-    fa_simd_f32 ratio = fa_div_f32(one, fa_fmadd_f32(s, m, fa_add_f32(s, one)));
     fa_mask_f32 deep = fa_cmplt_f32(x, lim);
-    if (FA_LIKELY(!fa_mask_any_f32(deep)))
-        return ratio;
+    if (FA_LIKELY(!fa_mask_any_f32(deep))) {
+        fa_simd_f32 z = fa_max_f32(fa_set1_f32(-80.0f), fa_neg_f32(x));
+        fa_simd_f32 m = fa_expm1_reduced_f32(fa_exp_reduce_f32(z, &n, &s));
+        return fa_div_f32(one, fa_fmadd_f32(s, m, fa_add_f32(s, one)));
+    }
+    /* x < -87: e^x/(1 + e^x) rounds to e^x (e^x < 2^-125.5), which fa_exp_neg_f32 builds
+     * without a subnormal intermediate; the other lanes' ratio from max(x, -87), whose
+     * 1/(1 + e^-x) stays normal: no instruction here has a subnormal operand or result (a
+     * microcode assist each on Intel cores with FTZ off: 2^20 lanes with 10% -inf 5.5 ms,
+     * x uniform in (-120, 0) 9.1 ms, against 0.35 for N(0, 3)) */
     fa_simd_f32 q, e = fa_exp_neg_f32(fa_max_f32(fa_set1_f32(-110.0f), x), &n, &q);
-    return fa_select_f32(deep, fa_div_f32(e, fa_add_f32(e, one)), ratio);
+    fa_simd_f32 z = fa_max_f32(fa_set1_f32(-80.0f), fa_neg_f32(fa_max_f32(lim, x)));
+    fa_simd_f32 m = fa_expm1_reduced_f32(fa_exp_reduce_f32(z, &n, &s));
+    return fa_select_f32(deep, e, fa_div_f32(one, fa_fmadd_f32(s, m, fa_add_f32(s, one))));
 }
 FA_UNARY_KERNEL(sigmoid, f32, fa_sigmoid_v_f32)
 
