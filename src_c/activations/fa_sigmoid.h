@@ -33,14 +33,17 @@ FA_INLINE fa_simd_f64 fa_x_sigmoid_f64(fa_simd_f64 x, fa_simd_f64 w, fa_simd_f64
 {
     const fa_simd_f64 one = fa_set1_f64(1.0);
     fa_simd_f64 t, n;
-    fa_simd_f64 em = fa_exp_minus_f64(w, wl, opts | FA_EXP_NO_TLO, &t, &n);
+    /* w >= -708 in the general formula (x/(1 + e^-w) stays normal); below, x e^w rounded
+     * once from em (1 + e^w is 1 there).  No instruction has a subnormal operand or result
+     * (a microcode assist each on Intel cores with FTZ off: 2^20 float64 sigmoid with 10%
+     * -inf took 18.7 ms against 2.0 for N(0, 3)) */
+    fa_simd_f64 em = fa_exp_minus_f64(fa_max_f64(fa_set1_f64(-708.0), w), wl, opts | FA_EXP_NO_TLO, &t, &n);
     fa_simd_f64 y = fa_div_f64(x, fa_add_f64(one, fa_scale_exp_f64(em, t, n)));
     fa_mask_f64 deep = fa_cmplt_f64(w, fa_set1_f64(-708.0));
     if (fa_mask_any_f64(deep)) {
         em = fa_exp_neg_f64(w, wl, opts, &t, &n);
-        fa_simd_f64 d = fa_add_f64(one, fa_scale_exp_f64(em, t, n));
         fa_simd_f64 xc = fa_max_f64(fa_set1_f64(-760.0), x);
-        y = fa_select_f64(deep, fa_scale_exp_f64(fa_div_f64(fa_mul_f64(xc, em), d), t, n), y);
+        y = fa_select_f64(deep, fa_scale_exp_f64(fa_mul_f64(xc, em), t, n), y);
     }
     return y;
 }

@@ -27,6 +27,9 @@
  * (2^20 float32 x = -50: log_sigmoid 15.2 ms; x uniform in (-120, 0): log_sigmoid 29.6 ms,
  * softplus 29.3, mish 23.0; against ~0.5 for N(0, 3)). */
 #define FA_TINY_X_F32 28.0f
+/* float64: e < 2^-57.7 beyond |x| = 40, log1p(e) within 2^-58 of e: rounds to e (t^3 in
+ * fa_log1p_unit_f64 underflows from e ~ 2^-340, e itself from 2^-1022) */
+#define FA_TINY_X_F64 40.0
 
 /* softplus(x) = max(x, 0) + log1p(e^-|bx|)/b (b = beta > 0), and where b*x > threshold,
  * x (torch's cut-off; threshold = +inf when the user gave None: exact everywhere).
@@ -115,9 +118,15 @@ FA_INLINE fa_simd_f64 fa_softplus_v_f64(fa_simd_f64 x, const fa_params *p)
     fa_simd_f64 beta = fa_set1_f64(p->a);
     fa_softplus_terms_f64_t s = fa_softplus_terms_f64(beta, x);
     fa_mask_f64 tail = fa_cmplt_f64(s.nz, fa_set1_f64(-700.0));
-    fa_simd_f64 l = fa_div_f64(fa_select_f64(tail, s.em, fa_log1p_unit_f64(s.e)), beta);
-    l = fa_select_f64(tail, fa_scale_exp_f64(l, s.t, s.n), l);
-    fa_simd_f64 y = fa_add_f64(fa_softplus_linear_part_f64(x, p->a), l);
+    /* |beta x| > 40: log1p(e) rounds to e (FA_TINY_X_F64), taken without arithmetic on e */
+    fa_mask_f64 small = fa_cmplt_f64(s.nz, fa_set1_f64(-FA_TINY_X_F64));
+    fa_simd_f64 lg = fa_select_f64(small, s.e, fa_log1p_unit_f64(fa_select_f64(small, fa_set1_f64(0.0), s.e)));
+    fa_simd_f64 l = fa_div_f64(fa_select_f64(tail, s.em, lg), beta);
+    l = fa_select_f64(tail, fa_scale_exp_f64(fa_select_f64(tail, l, fa_set1_f64(0.0)), s.t, s.n), l);   /* (the
+                                 other lanes' l 2^n would underflow: e^-500 e^-500) */
+    fa_simd_f64 lin = fa_softplus_linear_part_f64(x, p->a);
+    fa_simd_f64 y = fa_add_f64(lin, fa_select_f64(tail, fa_set1_f64(0.0), l));
+    y = fa_select_f64(fa_mask_and_f64(tail, fa_cmpeq_f64(lin, fa_set1_f64(0.0))), l, y);   /* 0 + l, l subnormal */
     return fa_select_f64(fa_cmpgt_f64(s.z, fa_set1_f64(p->b)), x, y);
 }
 
@@ -167,7 +176,11 @@ FA_INLINE fa_simd_f64 fa_log_sigmoid_v_f64(fa_simd_f64 x, const fa_params *p)
 {
     (void)p;
     fa_simd_f64 e = fa_exp_minus_abs_f64(x);
-    return fa_neg_f64(fa_sub_f64(fa_log1p_unit_f64(e), fa_min_f64(fa_set1_f64(0.0), x)));
+    fa_mask_f64 small = fa_cmpgt_f64(fa_abs_f64(x), fa_set1_f64(FA_TINY_X_F64));
+    fa_simd_f64 y = fa_neg_f64(fa_sub_f64(fa_log1p_unit_f64(fa_select_f64(small, fa_set1_f64(0.0), e)),
+                                          fa_min_f64(fa_set1_f64(0.0), x)));
+    /* |x| > 40: x where x < 0 (e far below its ULP), -e where x > 0 (FA_TINY_X_F64) */
+    return fa_select_f64(fa_mask_and_f64(small, fa_cmpgt_f64(x, fa_set1_f64(0.0))), fa_neg_f64(e), y);
 }
 
 /*
@@ -238,15 +251,22 @@ FA_INLINE fa_simd_f64 fa_mish_v_f64(fa_simd_f64 x, const fa_params *p)
     fa_simd_f64 t, n;
     fa_simd_f64 em = fa_exp_neg_f64(fa_neg_abs_f64(x), fa_set1_f64(0.0), 0, &t, &n);
     fa_simd_f64 e = fa_scale_exp_f64(em, t, n);
-    fa_simd_f64 e2 = fa_add_f64(e, two);
-    fa_simd_f64 den = fa_fmadd_f64(e, e2, two);
-    /* x <= 0 */
-    fa_simd_f64 yneg = fa_div_f64(fa_mul_f64(x, fa_mul_f64(e, e2)), den);
-    /* x > 0 */
-    fa_simd_f64 q = fa_div_f64(fa_mul_f64(two, fa_mul_f64(e, e)),
-                               fa_fmadd_f64(fa_mul_f64(two, e), fa_add_f64(one, e), one));
-    fa_simd_f64 y = fa_select_f64(fa_cmpgt_f64(x, fa_set1_f64(0.0)), fa_mul_f64(x, fa_sub_f64(one, q)), yneg);
+    /* |x| > 40 (FA_TINY_X_F64): mish(x) rounds to x e^x (x < 0) or x (x > 0), the ratios
+     * below taken with e = 0 there, so that e^2 (underflowing from |x| = 354) and subnormal
+     * e never enter an instruction (a microcode assist each on Intel cores, FTZ off) */
+    fa_mask_f64 small = fa_cmpgt_f64(fa_abs_f64(x), fa_set1_f64(FA_TINY_X_F64));
     fa_mask_f64 deep = fa_cmplt_f64(x, fa_set1_f64(-708.0));
+    fa_simd_f64 es = fa_select_f64(small, fa_set1_f64(0.0), e);
+    fa_simd_f64 e2 = fa_add_f64(es, two);
+    fa_simd_f64 den = fa_fmadd_f64(es, e2, two);
+    /* x <= 0 */
+    fa_simd_f64 yneg = fa_div_f64(fa_mul_f64(x, fa_mul_f64(es, e2)), den);
+    yneg = fa_select_f64(small, fa_mul_f64(x, fa_select_f64(fa_cmplt_f64(fa_abs_f64(x), fa_set1_f64(708.0)), e,
+                                                             fa_set1_f64(0.0))), yneg);
+    /* x > 0 */
+    fa_simd_f64 q = fa_div_f64(fa_mul_f64(two, fa_mul_f64(es, es)),
+                               fa_fmadd_f64(fa_mul_f64(two, es), fa_add_f64(one, es), one));
+    fa_simd_f64 y = fa_select_f64(fa_cmpgt_f64(x, fa_set1_f64(0.0)), fa_mul_f64(x, fa_sub_f64(one, q)), yneg);
     if (fa_mask_any_f64(deep)) {        /* e subnormal: x*n on e's mantissa, scaled last */
         fa_simd_f64 xc = fa_max_f64(fa_set1_f64(-760.0), x);
         yneg = fa_div_f64(fa_mul_f64(xc, fa_mul_f64(em, e2)), den);
