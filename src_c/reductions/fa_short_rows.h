@@ -372,9 +372,11 @@ FA_INLINE unsigned fa_short_group_rows_f32(const float *x, const unsigned char *
         float *yr = out + g * n;
         if (op == FA_SM_OP_SOFTMAX) {
             const fa_simd_f32 q = fa_set1_f32(Q[g]);
-            for (ptrdiff_t k = 0; k <= last; k += G) {
+            const fa_simd_f32 p1u = fa_set1_f32(P1[g] * FA_SCALE_PAIR_UP), p2u = fa_set1_f32(P2[g] * FA_SCALE_PAIR_UP);
+            for (ptrdiff_t k = 0; k <= last; k += G) {   /* (results below 2^-126 with no subnormal
+                                                             intermediate: fa_scale_pair_f32) */
                 const fa_simd_f32 e = fa_loadu_f32(et + g * (nv + 1) * G + k);
-                const fa_simd_f32 o = fa_select_f32(fa_cmplt_f32(e, zero), q, fa_fmadd_f32(e, p1, fa_mul_f32(e, p2)));
+                const fa_simd_f32 o = fa_select_f32(fa_cmplt_f32(e, zero), q, fa_scale_pair_f32(e, p1u, p2u));
                 if (k < last)
                     fa_storeu_f32(yr + k, o);
                 else
