@@ -1527,7 +1527,7 @@ def test_one_long_slice_special_values(isa, dtype):
 @pytest.mark.parametrize("n", [2, 4, 16, 1024])
 def test_softmax_results_in_the_subnormal_range(isa, dtype, n):
     """Entries far below the max (softmax results in the subnormals, and terms that round to 0)
-    and -inf entries, on every row layout: SPEC section 6 bounds (subnormal results exact within
+    and -inf entries, on every row layout and as columns: SPEC section 6 bounds (subnormal results exact within
     one smallest normal), float64 subnormal results within one subnormal spacing, whichever way
     the kernel builds them (math/: below 2^-1000 on the integer side, so that no instruction
     underflows, a microcode assist per instruction on Intel cores; the -inf lanes left out of
@@ -1566,3 +1566,7 @@ def test_softmax_results_in_the_subnormal_range(isa, dtype, n):
     lsm = fa.log_softmax(x, axis=-1)
     assert ulp_errors(lsm, qh, ql, dtype).max() <= SOFTMAX_ULP
     assert (lsm[x == -np.inf] == -np.inf).all()
+    xt = np.ascontiguousarray(x.T)                          # the same slices as columns (axis=0)
+    assert ulp_errors(fa.softmax(xt, axis=0).T, sh, sl, dtype).max() <= SOFTMAX_ULP
+    assert ulp_errors(fa.log_softmax(xt, axis=0).T, qh, ql, dtype).max() <= SOFTMAX_ULP
+    assert ulp_errors(fa.logsumexp(xt, axis=0), lh, ll, dtype).max() <= LSE_ULP
