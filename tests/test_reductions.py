@@ -1570,3 +1570,24 @@ def test_softmax_results_in_the_subnormal_range(isa, dtype, n):
     assert ulp_errors(fa.softmax(xt, axis=0).T, sh, sl, dtype).max() <= SOFTMAX_ULP
     assert ulp_errors(fa.log_softmax(xt, axis=0).T, qh, ql, dtype).max() <= SOFTMAX_ULP
     assert ulp_errors(fa.logsumexp(xt, axis=0), lh, ll, dtype).max() <= LSE_ULP
+
+
+def test_float32_columns_far_below_a_low_max(isa):
+    """float32 columns whose max lies in [-80, -44] (the unshifted column path) with entries
+    below -150: each output e^(x - M)/S, normal or subnormal, to SPEC section 6.  The path
+    clamped x at -150 absolute, so an entry at -151 under a max of -69 came out as e^-81 for
+    e^-82 (2.7x too large)."""
+    rng = np.random.default_rng(7)
+    x = np.empty((64, 256), F32)
+    M = np.concatenate([rng.uniform(-68.0, -63.0, 128), rng.uniform(-80.0, -44.0, 128)]).astype(F32)
+    x[:] = M
+    x[1:, :128] = rng.uniform(-152.0, -150.25, (63, 128))     # x - M in (-89, -82): normal outputs
+    x[1:, 128:] = rng.uniform(-170.0, -150.25, (63, 128))
+    x[5] = -np.inf
+    xl = x.astype(np.longdouble)
+    e = np.exp(xl - xl.max(axis=0))
+    r = e / e.sum(axis=0)
+    h = r.astype(np.float64)
+    y = fa.softmax(x, axis=0)
+    assert ulp_errors(y, h, np.nan_to_num((r - h).astype(np.float64)), F32).max() <= SOFTMAX_ULP
+    assert (y[5] == 0).all() and (y[(x - M) < -104] <= np.finfo(F32).smallest_subnormal).all()

@@ -695,7 +695,6 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
         cy->x = xs; cy->mk = mk; cy->y = ys; cy->pending = 1;
         return 1;
     }
-    const fa_simd_f32 low = fa_set1_f32(-150.0f);
     /* softmax: p1 + p2 = e^-M / S (a normal float32, down to ~2^-92) brought to [1, 2) by its
      * exponent e1, which goes to the final scaling instead (exact), so that fa_ldexp_neg_f32
      * sees the whole scale in n and builds results below 2^-126 on the integer side rather
@@ -720,8 +719,15 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
                 out = fa_sub_f32(fa_sub_f32(xv, Mv[v]), p1[v]);
                 if (HAS_MASK) out = fa_select_f32(in, out, fa_set1_f32(-INFINITY));
             } else {
-                fa_simd_f32 red = fa_sm_expf_reduce(fa_max_f32(low, xv), &nn);
-                out = fa_ldexp_neg_f32(fa_sm_expf_times_pair(red, p1[v], p2[v]), fa_add_f32(nn, e1[v]));
+                /* x below M - 110 (-inf included) gives 0, scaled by 2^0 (the clamp was -150,
+                 * absolute: with M in [-80, -44] an entry below -150 was given e^(-150 - M),
+                 * e.g. e^-81 for e^-82) */
+                const fa_simd_f32 lowv = fa_sub_f32(Mv[v], fa_set1_f32(110.0f));
+                fa_simd_f32 red = fa_sm_expf_reduce(fa_max_f32(lowv, xv), &nn);
+                const fa_mask_f32 gone = fa_cmplt_f32(xv, lowv);
+                out = fa_ldexp_neg_f32(fa_sm_expf_times_pair(red, p1[v], p2[v]),
+                                       fa_select_f32(gone, fa_set1_f32(0.0f), fa_add_f32(nn, e1[v])));
+                out = fa_select_f32(gone, fa_set1_f32(0.0f), out);
                 if (HAS_MASK) out = fa_select_f32(in, out, fa_set1_f32(0.0f));
             }
             if (full || wv[v] >= L) fa_storeu_f32(ys + at, out); else fa_store_tail_f32(ys + at, out, wv[v]);
