@@ -226,13 +226,14 @@ FA_INLINE fa_simd_f32 fa_mish_v_f32(fa_simd_f32 x, const fa_params *p)
         fa_simd_f32 ep2 = fa_add_f32(e, two), a = fa_fmadd_f32(two, e, fa_set1_f32(1.0f));
         fa_simd_f32 num = fa_mul_f32(fa_select_f32(neg, ep2, a), fa_select_f32(neg, xe, x));
         fa_simd_f32 den = fa_select_f32(neg, fa_fmadd_f32(e, ep2, two), fa_fmadd_f32(fa_add_f32(e, e), e, a));
-        return fa_select_f32(tiny, tail, fa_div_f32(num, den));
+        return fa_select_f32(fa_cmpunord_f32(x, x), x, fa_select_f32(tiny, tail, fa_div_f32(num, den)));
     }
     fa_simd_f32 ep2 = fa_add_f32(e, two);
     fa_simd_f32 a = fa_fmadd_f32(two, e, fa_set1_f32(1.0f));          /* 1 + 2e */
     fa_simd_f32 num = fa_mul_f32(fa_select_f32(neg, ep2, a), fa_select_f32(neg, xe, x));
     fa_simd_f32 den = fa_select_f32(neg, fa_fmadd_f32(e, ep2, two), fa_fmadd_f32(fa_add_f32(e, e), e, a));
-    return fa_div_f32(num, den);
+    return fa_select_f32(fa_cmpunord_f32(x, x), x, fa_div_f32(num, den));   /* NaN: x's own bits, whichever
+                                      operand order the compiler gave each copy of the loop */
 }
 FA_UNARY_KERNEL(mish, f32, fa_mish_v_f32)
 
