@@ -362,11 +362,9 @@ FA_INLINE fa_simd_f64 fa_exp_shifted_f64(fa_simd_f64 x, fa_simd_f64 magic_k, fa_
         fa_mask_f64 dead = fa_cmplt_f64(x, low);
         if (FA_LIKELY(!fa_mask_any_f64(fa_mask_not_f64(fa_mask_or_f64(high, dead))))) {
             keep = fa_mask_and_f64(keep, high);
-            x = fa_max_f64(low, x);          /* -inf out of the reduction (its lane is not kept) */
             normal = 1;
-        } else {
-            x = fa_max_f64(low, x);          /* keeps NaN */
         }
+        x = fa_max_f64(low, x);              /* keeps NaN; -inf out of the reduction */
     }
     fa_simd_f64 r = fa_exp_round_f64(x, magic_k, 1.0, &t, &n);
     r = fa_fnmadd_f64(n, fa_set1_f64(FA_LN2_LO_F64 / 16), r);

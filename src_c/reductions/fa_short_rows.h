@@ -368,7 +368,7 @@ FA_INLINE unsigned fa_short_group_rows_f32(const float *x, const unsigned char *
             left |= 1u << g;
             continue;
         }
-        const fa_simd_f32 p1 = fa_set1_f32(P1[g]), p2 = fa_set1_f32(P2[g]);
+        const fa_simd_f32 p1 = fa_set1_f32(P1[g]);          /* log_softmax: l */
         float *yr = out + g * n;
         if (op == FA_SM_OP_SOFTMAX) {
             const fa_simd_f32 q = fa_set1_f32(Q[g]);

@@ -7,7 +7,7 @@
  *   (a) fa_stats_max_f32: its max mx over the included entries (then re-read from L1);
  *   (b) fa_stats_sum_f32: with an integer shift K, t = sum over x < mx of e^(x - K ln2) and
  *       c = the number of x == mx, in one read.  The shift is folded into the exp's magic
- *       constant (fa_exp_reduce_shift_f32; on AVX-512 fa_exp_shift_lut16_f32, 16-entry table
+ *       constant (fa_exp_reduce_shift_f32; on AVX-512 fa_exp_shift_lut16_keep_f32, 16-entry table
  *       and degree 3): no x - mx is formed, the Cody-Waite reduction of x itself is exact
  *       (|x| < 355: n ln2_hi exact even without FMA; the table's n = N/16 with FMA), each
  *       term is one float32 exp (0.99 ULP measured; 0.55 with the table); blocks of 4
@@ -23,7 +23,7 @@
  * K ln2 - 87.7) counts as 0, which for a stored softmax term means an output below
  * 0.71 * 2^-126 (within one smallest normal, docs/SPEC.md section 6).  With the table exp
  * (AVX-512) terms below 2^-127 (x below about K ln2 - 88.0) are 0 and those in
- * [2^-127, 2^-126) a subnormal below them by less than 2^-127 (fa_exp_shift_lut16_f32).
+ * [2^-127, 2^-126) a subnormal below them by less than 2^-127 (fa_exp_shift_lut16_keep_f32).
  * For a chunked (Dask) caller, (a) and (b) are the per-row max and the per-row sum of
  * e^(x - shift) for a given integer shift K (any real shift g: times e^(K ln2 - g)).
  */
@@ -69,7 +69,7 @@ FA_INLINE float fa_stats_max_f32(const float *x, const unsigned char *mk, ptrdif
  * is 0 and the term exactly 0, so -inf, left-out and far entries give 0 with no select.
  * Degree-4 exp (fa_exp_reduce_shift_f32, magic_k = FA_EXP_MAGIC_F32 - K): low = (K - 127.25) ln2,
  * n - K = -127 there and for every v below low + 0.35 (terms under 2^-126.5 of the shift
- * count as 0).  Table exp (AVX-512, fa_exp_shift_lut16_f32, magic_k = FA_EXP_MAGIC16_F32 - K):
+ * count as 0).  Table exp (AVX-512, fa_exp_shift_lut16_keep_f32, magic_k = FA_EXP_MAGIC16_F32 - K):
  * low = (K - 127) ln2, where N - 16K = -2032 (q = -127, j = 0).  The sum pass over one L1
  * chunk of N(0,3) entries, AVX-512, measured 3.56 -> 3.44 ns per 16 entries with pairs,
  * 3.25 -> 3.08 with the blocks of 4 below. */
