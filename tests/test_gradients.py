@@ -95,6 +95,46 @@ def test_accuracy_against_mpmath(name, dtype, isa):
                 f"g={None if gg is None else gg[worst]!r}")
 
 
+# |f'(x)| in this band: where the float64 kernels scale into the subnormals on the integer
+# side (exp argument below -600) and the float32 kernels take their rare path (below -80).
+UNDERFLOW_BAND = {np.float64: (2.0 ** -1120, 2.0 ** -840), np.float32: (2.0 ** -170, 2.0 ** -110)}
+
+
+@functools.lru_cache(maxsize=None)
+def _underflow_inputs(name, dtype):
+    """x (both signs, log-spaced |x| in [2, 2000]) where |f'(x)| lies in UNDERFLOW_BAND, by
+    the reference; g from 2^-30 to 2^30 and both signs; the reference of f'(x) g."""
+    entry = next(g for g in GRADIENTS if g.kernel == name)
+    mags = np.geomspace(2.0, 2000.0, 3000)
+    x = np.concatenate([-mags, mags]).astype(dtype)
+    d, _ = reference(entry, x, None, forward_of(entry).test_params[0])
+    lo, hi = UNDERFLOW_BAND[dtype]
+    x = x[(np.abs(d) >= lo) & (np.abs(d) <= hi) & (d != 0)]
+    rng = np.random.default_rng(5)
+    g = (rng.choice([-1.0, 1.0], x.size) * np.exp2(rng.uniform(-30, 30, x.size))).astype(dtype)
+    g[::7] = rng.standard_normal(g[::7].size)
+    return x, g, reference(entry, x, g, forward_of(entry).test_params[0])
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("name", [g.kernel for g in GRADIENTS if g.limits is not None and g.cost != "COPY"])
+def test_accuracy_where_the_derivative_underflows(name, dtype, isa):
+    """(The gradients with an exponential tail: cost class EXP or HEAVY.)
+    Where f'(x) nears and enters the subnormals (the tails that the kernels route through
+    their own branches so that no multiplication touches a subnormal: an Intel core's
+    microcode assist), f'(x) g for g from 2^-30 to 2^30, densely: within the registry bound,
+    with subnormal results held to their own spacing (not SPEC's one-smallest-normal
+    exemption)."""
+    pytest.importorskip("mpmath")
+    entry = next(g for g in GRADIENTS if g.kernel == name)
+    x, g, (hi, lo) = _underflow_inputs(name, dtype)
+    assert x.size >= 20                       # the band is reached on some side
+    y = grad_fn(entry)(x, g, *forward_of(entry).test_params[0])
+    err = ulp.ulp_errors(y, hi, lo, dtype, subnormal="rounded")
+    worst = int(np.argmax(err))
+    assert err.max() <= entry.ulp, f"{err.max():.2f} ULP at x={x[worst]!r}, g={g[worst]!r}"
+
+
 @pytest.mark.parametrize("name", GRAD_IDS)
 def test_central_finite_differences_float64(name):
     """The derivative agrees to 1e-7 (relative; absolute below 1e-3) with the fourth-order

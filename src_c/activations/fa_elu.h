@@ -74,7 +74,7 @@ FA_INLINE fa_simd_f64 fa_elu_grad_core_f64(fa_simd_f64 x, fa_simd_f64 z, fa_simd
                                            fa_simd_f64 g)
 {
     fa_simd_f64 zn = fa_min_f64(fa_set1_f64(0.0), z);
-    fa_simd_f64 yneg = fa_grad_exp_f64(g, c, fa_exp_minus_abs_f64(zn), zn, fa_set1_f64(0.0), 0);
+    fa_simd_f64 yneg = fa_grad_exp_f64(g, c, fa_exp_minus_abs_grad_f64(zn), zn, fa_set1_f64(0.0), 0);
     return fa_select_f64(fa_cmpgt_f64(x, fa_set1_f64(0.0)), ypos, yneg);
 }
 FA_INLINE fa_simd_f64 fa_elu_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, const fa_params *p)
@@ -123,14 +123,16 @@ FA_BINARY_KERNEL(celu_grad, f64, fa_celu_grad_v_f64)
 
 /* ---- the ELU family ------------------------------------------------------------------------
  * g ypos for x > 0, else (c e^x) g with c = ch + cl a double constant split in two floats
- * (c e^x = e ch + e cl, one FMA: c's own rounding does not show).  x < -87: the rare path.
+ * (c e^x = e ch + e cl, one FMA: c's own rounding does not show).  x < -69: the rare path
+ * (FA_ELU_GRAD_RARE_F32: e cl ~ 2^-24 e must stay off the subnormals, kernels/fa_map.h).
  * At x = 0 torch's side (c g); f'(-inf) = 0.  Measured max (g = 1, every 211th float32 in
  * +-100): elu (alpha 1) and celu (alpha 1) 0.93 ULP (scalar, sse2), 0.99 (avx2, avx512);
  * selu 1.80 (scalar, sse2), 1.55 (avx2, avx512). */
+#define FA_ELU_GRAD_RARE_F32 (-69.0f)
 FA_INLINE fa_simd_f32 fa_elu_grad_core_f32(fa_simd_f32 x, fa_simd_f32 g, double c, fa_simd_f32 ypos)
 {
     float ch = (float)c, cl = (float)(c - (double)ch);
-    fa_simd_f32 z = fa_max_f32(fa_set1_f32(-87.0f), fa_min_f32(fa_set1_f32(0.0f), x));
+    fa_simd_f32 z = fa_max_f32(fa_set1_f32(FA_ELU_GRAD_RARE_F32), fa_min_f32(fa_set1_f32(0.0f), x));
     fa_simd_f32 e = fa_exp_neg_normal_f32(z);
     fa_simd_f32 ce = fa_fmadd_f32(e, fa_set1_f32(ch), fa_mul_f32(e, fa_set1_f32(cl)));
     return fa_select_f32(fa_cmpgt_f32(x, fa_set1_f32(0.0f)), ypos, fa_mul_f32(ce, g));
@@ -140,7 +142,7 @@ FA_INLINE fa_simd_f32 fa_elu_grad_core_f32(fa_simd_f32 x, fa_simd_f32 g, double 
 FA_INLINE fa_simd_f32 fa_elu_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
 {
     fa_simd_f32 y = fa_elu_grad_core_f32(x, g, p->a, g);
-    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-87.0f)), y, x, g, p, fa_elu_grad_v_f64);
+    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(FA_ELU_GRAD_RARE_F32)), y, x, g, p, fa_elu_grad_v_f64);
 }
 FA_BINARY_KERNEL(elu_grad, f32, fa_elu_grad_v_f32)
 
@@ -152,7 +154,7 @@ FA_INLINE fa_simd_f32 fa_selu_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_
     const float sh = (float)scale, sl = (float)(scale - (double)(float)scale);
     fa_simd_f32 ypos = fa_fmadd_f32(g, fa_set1_f32(sh), fa_mul_f32(g, fa_set1_f32(sl)));
     fa_simd_f32 y = fa_elu_grad_core_f32(x, g, scale_alpha, ypos);
-    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-87.0f)), y, x, g, p, fa_selu_grad_v_f64);
+    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(FA_ELU_GRAD_RARE_F32)), y, x, g, p, fa_selu_grad_v_f64);
 }
 FA_BINARY_KERNEL(selu_grad, f32, fa_selu_grad_v_f32)
 
@@ -162,7 +164,7 @@ FA_BINARY_KERNEL(selu_grad, f32, fa_selu_grad_v_f32)
 FA_INLINE fa_simd_f32 fa_celu1_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
 {
     fa_simd_f32 y = fa_elu_grad_core_f32(x, g, 1.0, g);
-    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-87.0f)), y, x, g, p, fa_celu_grad_v_f64);
+    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(FA_ELU_GRAD_RARE_F32)), y, x, g, p, fa_celu_grad_v_f64);
 }
 FA_BINARY_KERNEL(celu1_grad, f32, fa_celu1_grad_v_f32)
 FA_BINARY_KERNEL_F32_VIA_F64(celu_alpha_grad, fa_celu_grad_v_f64)

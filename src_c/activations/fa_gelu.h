@@ -133,7 +133,9 @@ FA_INLINE fa_simd_f64 fa_gelu_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, const fa_
     fa_simd_f64 zl, sh, sl, zh = fa_gelu_z_f64(ax, &zl, &sh, &sl);
     fa_simd_f64 t, n, fl;
     fa_simd_f64 nsh = fa_neg_f64(sh), nsl = fa_neg_f64(sl);
-    fa_simd_f64 em = fa_exp_neg_f64(nsh, nsl, FA_EXP_LOW, &t, &n);       /* sets t, n */
+    fa_mask_f64 far = fa_cmplt_f64(nsh, fa_set1_f64(FA_GRAD_DEEP_F64));  /* e normal (fa_grad_exp_f64) */
+    fa_simd_f64 em = fa_exp_neg_f64(fa_max_f64(fa_set1_f64(FA_GRAD_DEEP_F64), nsh),
+                                    fa_select_f64(far, fa_set1_f64(0.0), nsl), FA_EXP_LOW, &t, &n);
     fa_simd_f64 e = fa_scale_exp_f64(em, t, n);
     fa_simd_f64 fh = fa_erfcx_f64(zh, zl, &fl);
     fa_simd_f64 kl, kh = fa_two_prod_f64(ax, fa_set1_f64(0x1.9884533d43651p-2), &kl);  /* 1/sqrt(2 pi) */
@@ -186,7 +188,7 @@ FA_INLINE fa_simd_f64 fa_gelu_grad_v_f64w(fa_simd_f64 x, fa_simd_f64 g, const fa
     return y;
 }
 
-/* FMA variants (avx2, avx512): gelu_grad in float32 lanes, a = |x| clamped to 13:
+/* FMA variants (avx2, avx512): gelu_grad in float32 lanes, a = |x| clamped to 12:
  *   gelu' = G B (x < 0), 1 - G B (x >= 0; G B <= 1/2),  G = e^(-a^2/2) = 2^n (1 + m),
  *   B(a) = erfcx(a/sqrt2)/2 - a/sqrt(2 pi)  (root a0 = 0.75179 = -x0),
  * B from 16 piecewise polynomials (no division, no erfcx, no near-root path of its own):
@@ -200,8 +202,9 @@ FA_INLINE fa_simd_f64 fa_gelu_grad_v_f64w(fa_simd_f64 x, fa_simd_f64 g, const fa
  * relative accuracy through the root, so the registry's `ill` interval is not needed in
  * float32); elsewhere d = 1 and B = R.  G with the exact square (-a^2/2 = z + zlo by an
  * FMA two-product, zlo into the exp's reduced argument) as fa_half_erfcx_gauss_f32 does.
- * x < -13 (G B g may still be normal for a large g, down to a ~ 19.6) and -inf: the rare
- * path, the float64 kernel rounded once.  f'(+inf) = 1, f'(-inf) = -0.0 (0 g), NaN kept
+ * x < -12 (G B g may still be normal for a large g, down to a ~ 19.6; from a ~ 12.4 G B is
+ * subnormal, whose products take an assist on Intel cores: kernels/fa_map.h) and -inf: the
+ * rare path, the float64 kernel rounded once.  f'(+inf) = 1, f'(-inf) = -0.0 (0 g), NaN kept
  * (u is NaN whatever the lookup returns).
  * Measured max (avx2 = avx512, bit for bit): 2.19 ULP at x = -0.9194 over every 64th
  * float32 of [-20, 20] against the float64 kernel (grad_f32_sweep.py --step 64), 2.22 ULP at -0.5137
@@ -235,7 +238,7 @@ static const float fa_gelu_grad_lut_f32[9][16] __attribute__((aligned(64))) = { 
 FA_INLINE fa_simd_f32 fa_gelu_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
 {
     const float (*c)[16] = fa_gelu_grad_lut_f32;
-    fa_simd_f32 a = fa_min_f32(fa_set1_f32(13.0f), fa_abs_f32(x));            /* NaN kept */
+    fa_simd_f32 a = fa_min_f32(fa_set1_f32(12.0f), fa_abs_f32(x));            /* NaN kept */
     fa_simd_f32 w = fa_add_f32(a, fa_set1_f32(1.0f));
     fa_simd_f32 j = fa_bits_srl_f32(w, 21);                                    /* low 4 bits: interval */
     fa_simd_f32 u = fa_sub_f32(a, fa_lut16_f32(c[0], j));
@@ -256,7 +259,7 @@ FA_INLINE fa_simd_f32 fa_gelu_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_
     fa_simd_f32 gb = fa_mul_f32(fa_fmadd_f32(rg, dh, fa_mul_f32(rg, dl)), fa_pow2i_f32(n));
     fa_simd_f32 y = fa_select_f32(fa_cmplt_f32(x, fa_set1_f32(0.0f)), gb, fa_sub_f32(fa_set1_f32(1.0f), gb));
     y = fa_mul_f32(y, g);
-    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-13.0f)), y, x, g, p, fa_gelu_grad_v_f64);
+    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-12.0f)), y, x, g, p, fa_gelu_grad_v_f64);
 }
 FA_BINARY_KERNEL(gelu_grad, f32, fa_gelu_grad_v_f32)
 #else

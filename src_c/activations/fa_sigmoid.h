@@ -106,20 +106,11 @@ FA_INLINE fa_simd_f64 fa_sigmoid_v_f64(fa_simd_f64 x, const fa_params *p)
 FA_INLINE fa_simd_f64 fa_sigmoid_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, const fa_params *p)
 {
     (void)p;
-    fa_simd_f64 e = fa_exp_minus_abs_f64(x);
-    fa_simd_f64 d2 = fa_fmadd_f64(e, fa_add_f64(fa_set1_f64(2.0), e), fa_set1_f64(1.0));   /* (1 + e)^2 */
-    fa_simd_f64 y = fa_mul_f64(fa_div_f64(e, d2), g);
-    fa_simd_f64 ax = fa_abs_f64(x);
-    fa_mask_f64 deep = fa_cmpgt_f64(ax, fa_set1_f64(708.0));
-    if (FA_UNLIKELY(fa_mask_any_f64(deep))) {
-        fa_simd_f64 t, n;
-        fa_simd_f64 em = fa_exp_neg_f64(fa_mul_f64(ax, fa_set1_f64(-0.5)), fa_set1_f64(0.0), 0, &t, &n);
-        fa_simd_f64 e1 = fa_scale_exp_f64(em, t, n);
-        fa_simd_f64 yd = fa_mul_f64(fa_mul_f64(e1, g), e1);
-        yd = fa_select_f64(fa_cmpeq_f64(ax, fa_set1_f64(INFINITY)), fa_mul_f64(g, fa_set1_f64(0.0)), yd);
-        y = fa_select_f64(deep, yd, y);
-    }
-    return y;
+    const fa_simd_f64 one = fa_set1_f64(1.0);
+    fa_simd_f64 e = fa_exp_minus_abs_grad_f64(x);
+    fa_simd_f64 d2 = fa_fmadd_f64(e, fa_add_f64(fa_set1_f64(2.0), e), one);   /* (1 + e)^2 */
+    /* g (e/d2): c = 1 (d2 = 1 wherever fa_grad_exp_f64's deep branch takes over) */
+    return fa_grad_exp_f64(g, one, fa_div_f64(e, d2), fa_neg_abs_f64(x), fa_set1_f64(0.0), 0);
 }
 
 FA_UNARY_KERNEL(sigmoid, f64, fa_sigmoid_v_f64)
@@ -186,7 +177,7 @@ FA_INLINE fa_simd_f64 fa_silu_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, const fa_
 {
     (void)p;
     const fa_simd_f64 one = fa_set1_f64(1.0), zero = fa_set1_f64(0.0);
-    fa_simd_f64 e = fa_exp_minus_abs_f64(x);
+    fa_simd_f64 e = fa_exp_minus_abs_grad_f64(x);
     fa_simd_f64 xc = fa_min_f64(fa_set1_f64(800.0), fa_max_f64(fa_set1_f64(-800.0), x));
     fa_simd_f64 opx = fa_add_f64(one, xc);
     fa_simd_f64 d2 = fa_fmadd_f64(e, fa_add_f64(fa_set1_f64(2.0), e), one);      /* (1 + e)^2 */
@@ -259,7 +250,7 @@ FA_INLINE fa_simd_f64 fa_tanh_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, const fa_
 {
     (void)p;
     fa_simd_f64 z = fa_mul_f64(fa_set1_f64(-2.0), fa_abs_f64(x));
-    fa_simd_f64 e = fa_exp_minus_abs_f64(z);
+    fa_simd_f64 e = fa_exp_minus_abs_grad_f64(z);
     fa_simd_f64 d2 = fa_fmadd_f64(e, fa_add_f64(fa_set1_f64(2.0), e), fa_set1_f64(1.0));   /* (1 + e)^2 */
     return fa_grad_exp_f64(g, fa_div_f64(fa_set1_f64(4.0), d2), e, z, fa_set1_f64(0.0), 0);
 }
@@ -345,7 +336,9 @@ FA_INLINE fa_simd_f64 fa_gelu_tanh_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, cons
     fa_simd_f64 nw = fa_neg_abs_f64(wh);
     fa_simd_f64 nwl = fa_select_f64(fa_cmpge_f64(wh, zero), fa_neg_f64(wl), wl);
     fa_simd_f64 t, n, el;
-    fa_simd_f64 em = fa_exp_neg_dd_f64(nw, nwl, FA_EXP_LOW | FA_EXP_M1, &t, &n, &el);   /* sets t, n */
+    fa_mask_f64 far = fa_cmplt_f64(nw, fa_set1_f64(FA_GRAD_DEEP_F64));   /* e normal (fa_grad_exp_f64) */
+    fa_simd_f64 em = fa_exp_neg_dd_f64(fa_max_f64(fa_set1_f64(FA_GRAD_DEEP_F64), nw),
+                                       fa_select_f64(far, zero, nwl), FA_EXP_LOW | FA_EXP_M1, &t, &n, &el);
     fa_simd_f64 e = fa_scale_exp_f64(em, t, n);
     fa_simd_f64 xdw = fa_mul_f64(xw, fa_fmadd_f64(fa_mul_f64(fa_set1_f64(3.0), c3h), x2h, c1h));  /* x w' */
     fa_simd_f64 ope = fa_add_f64(one, e);
@@ -409,7 +402,7 @@ FA_GRAD_FROM_OUTPUT(f64)
 
 /* ---- sigmoid -------------------------------------------------------------------------------
  * sigmoid_grad(x, g) = e/(1 + e)^2 g, e = e^-|x| (symmetric, no cancellation, no overflow;
- * (1 + e)^2 = 1 + e (2 + e) in one FMA).  |x| > 87: the rare path.  sigmoid'(+-inf) = 0
+ * (1 + e)^2 = 1 + e (2 + e) in one FMA).  |x| > 80: the rare path.  sigmoid'(+-inf) = 0
  * (0 g: NaN for an infinite g, as torch).  Measured max (g = 1, every 211th float32 in
  * +-100): 2.27 ULP (scalar, sse2), 2.24 (avx2, avx512); registry bound 3. */
 FA_INLINE fa_simd_f32 fa_sigmoid_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
@@ -417,21 +410,21 @@ FA_INLINE fa_simd_f32 fa_sigmoid_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const 
     fa_simd_f32 e = fa_exp_neg_normal_f32(fa_grad_negabs_f32(x));
     fa_simd_f32 d2 = fa_fmadd_f32(e, fa_add_f32(fa_set1_f32(2.0f), e), fa_set1_f32(1.0f));
     fa_simd_f32 y = fa_mul_f32(fa_div_f32(e, d2), g);
-    return fa_grad_rare_f32(fa_cmpgt_f32(fa_abs_f32(x), fa_set1_f32(87.0f)), y, x, g, p, fa_sigmoid_grad_v_f64);
+    return fa_grad_rare_f32(fa_cmpgt_f32(fa_abs_f32(x), fa_set1_f32(FA_GRAD_RARE_F32)), y, x, g, p, fa_sigmoid_grad_v_f64);
 }
 FA_BINARY_KERNEL(sigmoid_grad, f32, fa_sigmoid_grad_v_f32)
 
 /* ---- tanh ----------------------------------------------------------------------------------
  * tanh_grad(x, g) = 4e/(1 + e)^2 g, e = e^(-2|x|) (-2|x| exact; no cancellation, where
- * g (1 - y^2) from the output would cancel).  |x| > 43.5: the rare path.  tanh'(+-inf) = 0.
+ * g (1 - y^2) from the output would cancel).  |x| > 40: the rare path.  tanh'(+-inf) = 0.
  * Measured max 2.22 ULP, every variant (g = 1, every 211th float32 in +-100). */
 FA_INLINE fa_simd_f32 fa_tanh_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
 {
     fa_simd_f32 z = fa_mul_f32(fa_set1_f32(-2.0f), fa_abs_f32(x));
-    fa_simd_f32 e = fa_exp_neg_normal_f32(fa_max_f32(fa_set1_f32(-87.0f), z));
+    fa_simd_f32 e = fa_exp_neg_normal_f32(fa_max_f32(fa_set1_f32(-FA_GRAD_RARE_F32), z));
     fa_simd_f32 d2 = fa_fmadd_f32(e, fa_add_f32(fa_set1_f32(2.0f), e), fa_set1_f32(1.0f));
     fa_simd_f32 y = fa_mul_f32(fa_div_f32(fa_mul_f32(fa_set1_f32(4.0f), e), d2), g);
-    return fa_grad_rare_f32(fa_cmplt_f32(z, fa_set1_f32(-87.0f)), y, x, g, p, fa_tanh_grad_v_f64);
+    return fa_grad_rare_f32(fa_cmplt_f32(z, fa_set1_f32(-FA_GRAD_RARE_F32)), y, x, g, p, fa_tanh_grad_v_f64);
 }
 FA_BINARY_KERNEL(tanh_grad, f32, fa_tanh_grad_v_f32)
 
@@ -439,7 +432,7 @@ FA_BINARY_KERNEL(tanh_grad, f32, fa_tanh_grad_v_f32)
  * silu_grad(x, g) = s (1 + x (1 - s)) g, s = sigmoid(x); with e = e^-|x|:
  *   x > 0:  (1 + e (1 + x)) / (1 + e)^2      (x clamped to 87 there: e (1 + x) < 2^-119)
  *   x <= 0: e (1 + x + e) / (1 + e)^2
- * x < -87: the rare path.  silu'(+inf) = 1, (-inf) = 0.
+ * x < -80: the rare path.  silu'(+inf) = 1, (-inf) = 0.
  * FMA variants only (avx2, avx512): measured max 3.22 ULP at x = -0.84291 (g = 1, every 13th
  * float32 in +-100; bound 4).  Without FMA the same scheme measured 4.13 ULP (the products
  * and (1 + e)^2 round once more each), so scalar and sse2 keep the float64 evaluation.
@@ -452,7 +445,8 @@ FA_INLINE fa_simd_f32 fa_silu_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_
     fa_simd_f32 n, s;                                   /* e = s (1 + m), s = 2^n */
     fa_simd_f32 m = fa_expm1_reduced_f32(fa_exp_reduce_f32(fa_grad_negabs_f32(x), &n, &s));
     fa_simd_f32 e = fa_fmadd_f32(s, m, s);
-    fa_simd_f32 opx = fa_add_f32(one, fa_min_f32(fa_set1_f32(87.0f), x));
+    fa_simd_f32 opx = fa_add_f32(one, fa_max_f32(fa_set1_f32(-FA_GRAD_RARE_F32),
+                                                 fa_min_f32(fa_set1_f32(87.0f), x)));   /* y finite at -inf */
     /* (1 + e)^2 = dh^2 + 2 dh dl, 1 + e = dh + dl from s, m: dh = (1 + s) + s m rounded once
      * (1 + s exact), dl its exact residual (s m exact); d2 then carries one rounding, where
      * 1 + e (2 + e) in [1, 4] lost 2^-23 of e in 2 + e */
@@ -467,7 +461,7 @@ FA_INLINE fa_simd_f32 fa_silu_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_
     fa_mask_f32 pos = fa_cmpgt_f32(x, fa_set1_f32(0.0f));
     fa_simd_f32 num = fa_select_f32(pos, fa_fmadd_f32(e, opx, one), fa_fmadd_f32(bs, m, bs));
     fa_simd_f32 y = fa_mul_f32(fa_div_f32(num, d2), g);
-    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-87.0f)), y, x, g, p, fa_silu_grad_v_f64);
+    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-FA_GRAD_RARE_F32)), y, x, g, p, fa_silu_grad_v_f64);
 }
 FA_BINARY_KERNEL(silu_grad, f32, fa_silu_grad_v_f32)
 #else

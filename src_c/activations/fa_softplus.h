@@ -191,7 +191,7 @@ FA_INLINE fa_simd_f64 fa_log_sigmoid_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, co
 {
     (void)p;
     const fa_simd_f64 one = fa_set1_f64(1.0);
-    fa_simd_f64 e = fa_exp_minus_abs_f64(x);
+    fa_simd_f64 e = fa_exp_minus_abs_grad_f64(x);
     fa_mask_f64 pos = fa_cmpgt_f64(x, fa_set1_f64(0.0));
     return fa_grad_exp_f64(g, fa_div_f64(one, fa_add_f64(one, e)), fa_select_f64(pos, e, one),
                            fa_select_f64(pos, fa_neg_abs_f64(x), fa_set1_f64(0.0)), fa_set1_f64(0.0), 0);
@@ -289,10 +289,14 @@ FA_INLINE fa_simd_f64 fa_mish_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, const fa_
     (void)p;
     const fa_simd_f64 one = fa_set1_f64(1.0), two = fa_set1_f64(2.0), zero = fa_set1_f64(0.0);
     fa_simd_f64 t, n, el;
-    fa_simd_f64 em = fa_exp_neg_dd_f64(fa_neg_abs_f64(x), zero, FA_EXP_M1, &t, &n, &el);   /* sets t, n */
+    fa_simd_f64 em = fa_exp_neg_dd_f64(fa_max_f64(fa_set1_f64(FA_GRAD_DEEP_F64), fa_neg_abs_f64(x)), zero,
+                                       FA_EXP_M1, &t, &n, &el);      /* e normal (fa_grad_exp_f64) */
     fa_simd_f64 e = fa_scale_exp_f64(em, t, n), elo = fa_scale_exp_f64(el, t, n);
     fa_simd_f64 xc = fa_min_f64(fa_set1_f64(800.0), fa_max_f64(fa_set1_f64(-800.0), x));
-    fa_simd_f64 ope = fa_add_f64(one, e), e2 = fa_add_f64(e, two);
+    /* x > 0 side from e floored at 2^-400 (e^2 stays off the subnormals; 2 e^2 r far below
+     * ulp(1) there either way) */
+    fa_simd_f64 ep = fa_max_f64(e, fa_set1_f64(0x1p-400));
+    fa_simd_f64 ope = fa_add_f64(one, ep), e2 = fa_add_f64(e, two);
     fa_simd_f64 n2 = fa_fmadd_f64(e, e2, two);                                    /* n + 2 */
     /* x <= 0: (e + 2)(n + 2) + 4x (1 + e) = ((e + 4) e + 6 + 4x) e + 4 + 4x, Horner in
      * double-double on e + elo (it cancels at the root; 4x, 6 + 4x and 4 + 4x are exact
@@ -308,9 +312,9 @@ FA_INLINE fa_simd_f64 fa_mish_grad_v_f64(fa_simd_f64 x, fa_simd_f64 g, const fa_
     dl = fa_add_f64(dl, fa_fmadd_f64(cl, e, fa_mul_f64(ch, elo)));
     fa_simd_f64 fl, fh = fa_two_sum_f64(dh, fa_add_f64(fa_set1_f64(4.0), x4), &fl);
     fa_simd_f64 cneg = fa_div_f64(fa_add_f64(fh, fa_add_f64(fl, dl)), fa_mul_f64(n2, n2));
-    fa_simd_f64 d = fa_fmadd_f64(fa_mul_f64(two, e), ope, one);
+    fa_simd_f64 d = fa_fmadd_f64(fa_mul_f64(two, ep), ope, one);
     fa_simd_f64 r = fa_div_f64(fa_fmsub_f64(fa_add_f64(xc, xc), ope, d), fa_mul_f64(d, d));
-    fa_simd_f64 cpos = fa_fmadd_f64(fa_mul_f64(two, fa_mul_f64(e, e)), r, one);
+    fa_simd_f64 cpos = fa_fmadd_f64(fa_mul_f64(two, fa_mul_f64(ep, ep)), r, one);
     fa_mask_f64 pos = fa_cmpgt_f64(x, zero);
     return fa_grad_exp_f64(g, fa_select_f64(pos, cpos, cneg), fa_select_f64(pos, one, e),
                            fa_select_f64(pos, zero, fa_neg_abs_f64(x)), zero, 0);
@@ -323,7 +327,7 @@ FA_BINARY_KERNEL(mish_grad, f64, fa_mish_grad_v_f64)
 
 /* ---- log_sigmoid, softplus (beta = 1) ------------------------------------------------------
  * sigmoid(w) g for w = -x (log_sigmoid) or w = x (softplus): with e = e^-|w|, g/(1 + e)
- * (w > 0) or g e/(1 + e) (no cancellation).  w < -87: the rare path (w -> +inf gives g;
+ * (w > 0) or g e/(1 + e) (no cancellation).  w < -80: the rare path (w -> +inf gives g;
  * -inf: 0 g).  Measured max 2.22 ULP, every variant (log_sigmoid and softplus with beta 1,
  * g = 1, every 211th float32 in +-100). */
 FA_INLINE fa_simd_f32 fa_sigmoid_times_f32(fa_simd_f32 w, fa_simd_f32 g)
@@ -337,7 +341,7 @@ FA_INLINE fa_simd_f32 fa_sigmoid_times_f32(fa_simd_f32 w, fa_simd_f32 g)
 FA_INLINE fa_simd_f32 fa_log_sigmoid_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
 {
     fa_simd_f32 y = fa_sigmoid_times_f32(fa_neg_f32(x), g);
-    return fa_grad_rare_f32(fa_cmpgt_f32(x, fa_set1_f32(87.0f)), y, x, g, p, fa_log_sigmoid_grad_v_f64);
+    return fa_grad_rare_f32(fa_cmpgt_f32(x, fa_set1_f32(FA_GRAD_RARE_F32)), y, x, g, p, fa_log_sigmoid_grad_v_f64);
 }
 FA_BINARY_KERNEL(log_sigmoid_grad, f32, fa_log_sigmoid_grad_v_f32)
 
@@ -350,7 +354,7 @@ FA_INLINE fa_simd_f32 fa_softplus1_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, cons
 {
     fa_simd_f32 y = fa_sigmoid_times_f32(x, g);
     y = fa_select_f32(fa_cmpgt_f32(x, fa_set1_f32((float)p->b)), g, y);
-    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-87.0f)), y, x, g, p, fa_softplus_grad_v_f64);
+    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-FA_GRAD_RARE_F32)), y, x, g, p, fa_softplus_grad_v_f64);
 }
 FA_BINARY_KERNEL(softplus1_grad, f32, fa_softplus1_grad_v_f32)
 FA_BINARY_KERNEL_F32_VIA_F64(softplus_beta_grad, fa_softplus_grad_v_f64)
@@ -382,7 +386,7 @@ static void fa_k_softplus_grad_f32(const float *x, const float *g, float *y, ptr
  * -0.596 and -2.385 the terms are ~1.8 times the sum), so on [2 x0h, x0h/2] =
  * [-2.3849, -0.5962] mish' = d R(u) (fa_grad_near_root_f32; R of degree 11 fitted relative,
  * 2^-29.1: python tools/fit/fit_grad_root_f32.py mish --degree 11), accurate through the root.
- * x < -87 (mish' ~ x e^x nears the subnormals; a large g may still make it normal) and -inf:
+ * x < -80 (mish' ~ x e^x nears the subnormals; a large g may still make it normal) and -inf:
  * the rare path, the float64 kernel rounded once.  mish'(0) = 0.6, (+inf) = 1, (-inf) = -0.0
  * (0 g).  Measured max: against mpmath (tests/test_gradients.py's sweep, 9699 points, g = 1)
  * 2.58 ULP (avx2, avx512), 3.18 (scalar, sse2), 1.75 inside `ill`; against the float64 kernel
@@ -400,7 +404,8 @@ FA_INLINE fa_simd_f32 fa_mish_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_
     fa_simd_f32 k, s;                                   /* e = s (1 + m), s = 2^k */
     fa_simd_f32 m = fa_expm1_reduced_f32(fa_exp_reduce_f32(fa_grad_negabs_f32(x), &k, &s));
     fa_simd_f32 e = fa_fmadd_f32(s, m, s);
-    fa_simd_f32 x4 = fa_mul_f32(four, fa_min_f32(fa_set1_f32(87.0f), x));   /* NaN kept */
+    fa_simd_f32 x4 = fa_mul_f32(four, fa_max_f32(fa_set1_f32(-FA_GRAD_RARE_F32),
+                                                 fa_min_f32(fa_set1_f32(87.0f), x)));   /* NaN kept; y finite at -inf */
     /* x <= 0, in Horner form: bracket = ((e + 4) e + 6 + 4x) e + 4 + 4x, e times it as
      * s (bracket + bracket m) (e's own rounding left out), (n + 2)^2 = (((e + 4) e + 8) e + 8) e + 4 */
     fa_simd_f32 ep4 = fa_add_f32(e, four);
@@ -409,12 +414,13 @@ FA_INLINE fa_simd_f32 fa_mish_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_
     fa_simd_f32 eight = fa_set1_f32(8.0f);
     fa_simd_f32 den_neg = fa_fmadd_f32(fa_fmadd_f32(fa_fmadd_f32(ep4, e, eight), e, eight), e, four);
     /* x > 0 */
-    fa_simd_f32 d = fa_fmadd_f32(fa_add_f32(e, e), fa_add_f32(one, e), one);
-    fa_simd_f32 num_pos = fa_fmadd_f32(d, fa_fmadd_f32(two, e, one), fa_mul_f32(fa_mul_f32(x4, e), fa_fmadd_f32(e, e, e)));
+    fa_simd_f32 ep = fa_max_f32(e, fa_set1_f32(0x1p-40f));     /* e^2 off the subnormals (x > 27.7: y = 1 either way) */
+    fa_simd_f32 d = fa_fmadd_f32(fa_add_f32(ep, ep), fa_add_f32(one, ep), one);
+    fa_simd_f32 num_pos = fa_fmadd_f32(d, fa_fmadd_f32(two, ep, one), fa_mul_f32(fa_mul_f32(x4, ep), fa_fmadd_f32(ep, ep, ep)));
     fa_mask_f32 pos = fa_cmpgt_f32(x, fa_set1_f32(0.0f));
     fa_simd_f32 y = fa_div_f32(fa_select_f32(pos, num_pos, num_neg), fa_select_f32(pos, fa_mul_f32(d, d), den_neg));
     y = fa_grad_near_root_f32(y, x, FA_MISH_GRAD_ROOT_HI_F32, FA_MISH_GRAD_ROOT_LO_F32, fa_mish_grad_root_c_f32, 13);
     y = fa_mul_f32(y, g);
-    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-87.0f)), y, x, g, p, fa_mish_grad_v_f64);
+    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-FA_GRAD_RARE_F32)), y, x, g, p, fa_mish_grad_v_f64);
 }
 FA_BINARY_KERNEL(mish_grad, f32, fa_mish_grad_v_f32)

@@ -156,13 +156,14 @@ FA_INLINE fa_simd_f64 fa_scale_exp_plain_f64(fa_simd_f64 v, fa_simd_f64 t, fa_si
 #endif
 }
 
-/* the lanes of a vector holding some floor(n/16) < -1000: |v| 2^(floor(n/16) + 1074) for
- * those (floor(n/16) >= -1100 and |v| >= 2^-900 keep it normal), the subnormal ones built
- * from its bits, the rest scaled plainly */
-FA_INLINE fa_simd_f64 fa_scale_exp_deep_f64(fa_simd_f64 v, fa_simd_f64 t, fa_simd_f64 n)
+/* the lanes of a vector holding some floor(n/16) < k_deep (-1000 for |v| ~ 1; a caller
+ * whose |v| reaches 2^-100 passes -900): |v| 2^(floor(n/16) + 1074) for those
+ * (floor(n/16) >= -1100 and |v| 2^k_deep >= 2^-1000 keep it normal), the subnormal ones
+ * built from its bits, the rest scaled plainly */
+FA_INLINE fa_simd_f64 fa_scale_exp_deep_f64(fa_simd_f64 v, fa_simd_f64 t, fa_simd_f64 n, double k_deep)
 {
     const fa_simd_f64 two52 = fa_set1_f64(0x1p52), zero = fa_set1_f64(0.0);
-    fa_mask_f64 deep = fa_cmplt_f64(n, fa_set1_f64(-16.0 * 1000));
+    fa_mask_f64 deep = fa_cmplt_f64(n, fa_set1_f64(16.0 * k_deep));
     fa_simd_f64 sign = fa_and_f64(v, fa_set1_f64(-0.0)), a = fa_abs_f64(v);
     fa_simd_f64 y = fa_mul_f64(a, fa_pow2_n16_f64(fa_select_f64(deep, fa_add_f64(t, fa_set1_f64(16.0 * 1074)),
                                                                 fa_set1_f64(FA_MAGIC_F64))));
@@ -180,7 +181,7 @@ FA_INLINE fa_simd_f64 fa_scale_exp_deep_f64(fa_simd_f64 v, fa_simd_f64 t, fa_sim
 FA_INLINE fa_simd_f64 fa_scale_exp_f64(fa_simd_f64 v, fa_simd_f64 t, fa_simd_f64 n)
 {
     if (FA_UNLIKELY(fa_mask_any_f64(fa_cmplt_f64(n, fa_set1_f64(-16.0 * 1000)))))
-        return fa_scale_exp_deep_f64(v, t, n);
+        return fa_scale_exp_deep_f64(v, t, n, -1000.0);
     return fa_scale_exp_plain_f64(v, t, n);
 }
 
@@ -233,22 +234,56 @@ FA_INLINE fa_simd_f64 fa_exp_minus_abs_f64(fa_simd_f64 x)
     return fa_scale_exp_f64(em, t, n);
 }
 
-/* Gradients: the tail shared by those whose derivative is c e^z, z <= 0.
- * g c e with e = e^(z + zl) already rounded (main path: g (c e)).  Where z < -708 (e near
- * or in the subnormals; a rare branch) ((g e1) c) e1 with e1 = e^((z + zl)/2) normal, so a
- * large g still gets its normal result; z below -1520 and z = -inf give 0 g (NaN for an
- * infinite g, as torch).  opts: as for fa_exp_neg_f64 (FA_EXP_LOW if zl is used). */
+/*
+ * Gradients: the tail shared by those whose derivative is c e^z, z <= 0: g c e^(z + zl).
+ * Main path g (c e), e = e^(z + zl) rounded by the caller from z clamped to >= -600
+ * (FA_GRAD_DEEP_F64: e >= 2^-866, so neither the caller's c nor this product touches the
+ * subnormals, where an Intel core takes a microcode assist per instruction: see
+ * fa_scale_exp_plain_f64; e is also floored at 2^-900 here for the lanes the deep branch
+ * replaces).  Lanes with z < -600 (a rare branch: far-off and -inf inputs) take
+ * (g c em) 2^k from the exp's own parts, scaled once into the subnormals on the integer side
+ * (fa_scale_exp_deep_f64: no underflowing instruction); below -760 and at -inf every such
+ * result rounds to 0 (|g c| <= 2^20): (g c) 0, with no exp (a vector of finite entries and
+ * -inf ones, a masked row's, pays two compares and a select).  The lanes whose g c is outside
+ * [2^-100, 2^20] (and not 0), or NaN, take ((g e1) c) e1 with e1 = e^((z + zl)/2) normal, as
+ * before (exact, but may take assists), z below -1520 and z = -inf giving 0 g (NaN for an
+ * infinite g, as torch).  opts: as for fa_exp_neg_f64 (FA_EXP_LOW if zl is used).
+ */
+#define FA_GRAD_DEEP_F64 (-600.0)
+
+/* e^-min(|x|, 600) for the gradients' general formulas (normal, >= 2^-866) */
+FA_INLINE fa_simd_f64 fa_exp_minus_abs_grad_f64(fa_simd_f64 x)
+{
+    return fa_exp_minus_abs_f64(fa_min_f64(fa_set1_f64(-FA_GRAD_DEEP_F64), fa_abs_f64(x)));
+}
+
 FA_INLINE fa_simd_f64 fa_grad_exp_f64(fa_simd_f64 g, fa_simd_f64 c, fa_simd_f64 e, fa_simd_f64 z, fa_simd_f64 zl,
                                       int opts)
 {
-    fa_simd_f64 y = fa_mul_f64(g, fa_mul_f64(c, e));
-    fa_mask_f64 deep = fa_cmplt_f64(z, fa_set1_f64(-708.0));
+    fa_simd_f64 gc = fa_mul_f64(g, c);
+    fa_simd_f64 y = fa_mul_f64(g, fa_mul_f64(c, fa_max_f64(fa_set1_f64(0x1p-900), e)));
+    fa_mask_f64 deep = fa_cmplt_f64(z, fa_set1_f64(FA_GRAD_DEEP_F64));
     if (FA_UNLIKELY(fa_mask_any_f64(deep))) {
-        const fa_simd_f64 half = fa_set1_f64(0.5);
         fa_simd_f64 t, n;
-        fa_simd_f64 em = fa_exp_neg_f64(fa_mul_f64(z, half), fa_mul_f64(zl, half), opts, &t, &n);
-        fa_simd_f64 e1 = fa_scale_exp_f64(em, t, n);
-        y = fa_select_f64(deep, fa_mul_f64(fa_mul_f64(fa_mul_f64(g, e1), c), e1), y);
+        fa_simd_f64 agc = fa_abs_f64(gc);
+        fa_mask_f64 ok = fa_mask_or_f64(fa_cmpeq_f64(agc, fa_set1_f64(0.0)),
+                                        fa_mask_and_f64(fa_cmpge_f64(agc, fa_set1_f64(0x1p-100)),
+                                                        fa_cmple_f64(agc, fa_set1_f64(0x1p20))));
+        /* z < -760 and -inf (masked entries: common): the result rounds to 0, (g c) 0 */
+        y = fa_select_f64(deep, fa_mul_f64(gc, fa_set1_f64(0.0)), y);
+        fa_mask_f64 band = fa_mask_and_f64(fa_mask_and_f64(ok, deep), fa_cmpge_f64(z, fa_set1_f64(-760.0)));
+        if (fa_mask_any_f64(band)) {
+            fa_simd_f64 em = fa_exp_neg_f64(z, zl, opts, &t, &n);
+            fa_simd_f64 v = fa_mul_f64(fa_select_f64(band, gc, fa_set1_f64(1.0)), em);
+            y = fa_select_f64(band, fa_scale_exp_deep_f64(v, t, n, -900.0), y);
+        }
+        fa_mask_f64 odd = fa_mask_andnot_f64(ok, deep);
+        if (FA_UNLIKELY(fa_mask_any_f64(odd))) {
+            const fa_simd_f64 half = fa_set1_f64(0.5);
+            fa_simd_f64 em1 = fa_exp_neg_f64(fa_mul_f64(z, half), fa_mul_f64(zl, half), opts, &t, &n);
+            fa_simd_f64 e1 = fa_scale_exp_f64(em1, t, n);
+            y = fa_select_f64(odd, fa_mul_f64(fa_mul_f64(fa_mul_f64(g, e1), c), e1), y);
+        }
     }
     return y;
 }
