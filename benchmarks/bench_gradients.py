@@ -5,6 +5,7 @@ NumPy formula, from the registry's GRADIENTS.
         --bench-sizes 1048576 -k float32
     PYTHONPATH=. python benchmarks/bench_gradients.py --quick      # interleaved ratios, 2^20 float32
     PYTHONPATH=. python benchmarks/bench_gradients.py --rows       # softmax_grad / log_softmax_grad
+    PYTHONPATH=. python benchmarks/bench_gradients.py --kinds      # N(0,3) / -inf / wide inputs, ms
 
 One group per (gradient, dtype, size):
 - fastact: `f_grad(x, g, *params, out=y)` into a preallocated array;
@@ -119,6 +120,29 @@ def quick(size=2 ** 20, dtype="float32", rounds=15, names=None):
     return ratios
 
 
+def kinds(size=2 ** 20, rounds=9):
+    """fastact's gradients on three input kinds, ms (medians, out=): N(0, 3), the same with 10%
+    of entries -inf (masked), and uniform over +-120 (float32) / +-800 (float64), where f'(x)
+    enters the subnormals (an Intel core's microcode assist for each multiplication that
+    touches one: the kernels route those lanes around it).  The cliff is the worst/first."""
+    rng = np.random.default_rng(1)
+    print(f"{'gradient':18s} {'dtype':8s} {'N(0,3)':>8s} {'-inf 10%':>9s} {'wide':>8s} {'worst/N(0,3)':>13s}")
+    for dtype in DTYPES:
+        lim = 120.0 if dtype == "float32" else 800.0
+        for entry in GRADIENTS:
+            if entry.forward == "logit":
+                continue
+            x, g = _data(entry, dtype, size)
+            xi = x.copy()
+            xi[rng.uniform(size=size) < 0.1] = -np.inf
+            xw = rng.uniform(-lim, lim, size).astype(dtype)
+            with np.errstate(all="ignore"):
+                times = interleaved_rounds({k: _fastact(entry, v, g) for k, v in
+                                            (("n", x), ("inf", xi), ("wide", xw))}, rounds)
+            ms = [float(np.median(times[k])) * 1e3 for k in ("n", "inf", "wide")]
+            print(f"{entry.kernel:18s} {dtype:8s} {ms[0]:8.3f} {ms[1]:9.3f} {ms[2]:8.3f} {max(ms) / ms[0]:12.1f}x")
+
+
 def rows(rounds=25):
     """softmax_grad / log_softmax_grad (y the forward's output, into out=) against torch's own
     backward kernels (torch._softmax_backward_data / _log_softmax_backward_data, one thread),
@@ -148,6 +172,9 @@ if __name__ == "__main__":
     args = sys.argv[1:]
     if "--rows" in args:
         rows()
+        sys.exit()
+    if "--kinds" in args:
+        kinds()
         sys.exit()
     if "--quick" not in args:
         sys.exit(__doc__)
