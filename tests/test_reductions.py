@@ -507,6 +507,56 @@ def test_float64_rows_of_two_in_closed_form(isa):
     assert v[5] == -np.inf and sgn[5] == 0.0
 
 
+@pytest.mark.parametrize("n", [3, 4, 5, 8])
+def test_float64_short_rows_in_closed_form(isa, n):
+    """float64 rows of 3 .. 8 (fa_short_group_closed_f64): M + log1p(T) with each x_i - M a
+    two-sum fed into the exp and T compensated, one row per lane; softmax scaled once into the
+    subnormals; logsumexp rows that cancel summed unshifted by the double-double pass.  Every
+    row kind, ties, maxima beyond the float32 ranges, far-off entries, specials, where=, in
+    place, each row's bits its own; within 2 / 3 / 3 ULP of long double (measured 1.53 /
+    2.31 / 1.74: a T of n terms rounds more than the rows of 2's single E), cancelling
+    logsumexp rows within 2 ULP or 2^-80 of mpmath."""
+    grouped = isa != "scalar"
+    rng = np.random.default_rng(zlib.crc32(f"float64 closed {n}".encode()))
+    parts = [gen(rng, (1501, n)) for gen in ROW_KINDS.values()]
+    parts += [rng.normal(c, 3, (301, n)) for c in (600.0, -1000.0, -2.7)]
+    parts += [rng.uniform(-900, 0, (301, n)), np.round(rng.normal(0, 1, (301, n)))]   # far entries; ties
+    x = np.concatenate(parts)
+    x[:5] = -np.inf
+    x[0, 0], x[1, 0], x[3, 1], x[4] = np.nan, np.inf, 3.0, 2.0
+    lse, sm, lsm, _, errs = _short_rows_errors(x, F64, 0.5, len(x))
+    limits = (2.0, 3.0, 3.0) if grouped else (LSE_ULP, SOFTMAX_ULP, SOFTMAX_ULP)
+    assert all(e <= b for e, b in zip(errs, limits)), errs
+    assert np.isnan(lse[0]) and lse[1] == np.inf and lse[2] == -np.inf and lse[3] == 3.0
+    assert lse[4] == pytest.approx(2.0 + np.log(n), rel=4e-16)
+    assert fa.logsumexp(x[2:3], axis=-1, return_sign=True)[1][0] == 0.0
+    assert sm[3].tolist() == [0.0, 1.0] + [0.0] * (n - 2) and lsm[3].tolist() == [-np.inf, 0.0] + [-np.inf] * (n - 2)
+    assert np.isnan(sm[:3]).all() and np.isnan(lsm[:2]).all()
+    for f, full in ((fa.softmax, sm), (fa.log_softmax, lsm), (fa.logsumexp, lse)):
+        for off in (1, 7, 31, 33):
+            assert f(x[off:], axis=-1).tobytes() == full[off:].tobytes(), f.__name__
+        assert f(x[1001:1002], axis=-1).tobytes() == full[1001:1002].tobytes()
+        if f is not fa.logsumexp and grouped:
+            y = x.copy()
+            assert f(y, axis=-1, out=y) is y
+            assert y.tobytes() == full.tobytes(), f.__name__
+    w = rng.uniform(size=x.shape) >= 0.2
+    w[5] = False
+    xm = np.where(w, x, -np.inf)
+    some = w.any(axis=1) & np.isfinite(np.where(w, x, -1.0)).all(axis=1)
+    with np.errstate(all="ignore"):
+        for f in (fa.softmax, fa.log_softmax, fa.logsumexp):
+            got, want = f(x, axis=-1, where=w), f(xm, axis=-1)
+            if grouped:
+                assert got[some].tobytes() == want[some].tobytes(), f.__name__
+            else:
+                np.testing.assert_allclose(got[some], want[some], rtol=8 * np.finfo(F64).eps, atol=2.0 ** -80)
+    assert (fa.softmax(x, axis=-1, where=w)[5] == 0.0).all()
+    assert (fa.log_softmax(x, axis=-1, where=w)[5] == -np.inf).all()
+    v, sgn = fa.logsumexp(x, axis=-1, where=w, return_sign=True)
+    assert v[5] == -np.inf and sgn[5] == 0.0
+
+
 @pytest.mark.parametrize("n", [2, 3, 4, 7, 16])
 def test_short_normalised_logsumexp_float32(isa, n):
     """float32 log-probability rows of a few entries: logsumexp ~1e-8 or below, summed

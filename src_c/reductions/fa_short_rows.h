@@ -484,6 +484,8 @@ static unsigned fa_short_group_f64(const double *x, const unsigned char *mk, dou
 {
     if (n == 2)                         /* in closed form (fa_short_closed.h) */
         return fa_short_group_pairs_f64(x, mk, out, sg, rows, op, q);
+    if (n <= FA_SHORT_CLOSED_MAX64)
+        return fa_short_group_closed_f64(x, mk, out, sg, rows, n, op, q);
     enum { G = FA_SM_BLOCK };
     double xt[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
     double yt[FA_SHORT_ROWS_MAX * G] __attribute__((aligned(64)));
