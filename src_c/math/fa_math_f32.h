@@ -158,6 +158,14 @@ FA_INLINE fa_simd_f32 fa_ldexp_plain_f32(fa_simd_f32 v, fa_simd_f32 n)
     return fa_mul_f32(fa_mul_f32(v, fa_pow2i_f32(n1)), fa_pow2i_f32(fa_sub_f32(n, n1)));
 #endif
 }
+/* The float32 y 2^-149 for an exact normal y in [0, 2^23): y rounded to an integer by adding
+ * 2^23 (to nearest even: the rounding of a product that lands in the subnormals), its bits
+ * less 2^23's (a carry into 2^24 gives 2^-126's bits).  No instruction forms a subnormal. */
+FA_INLINE fa_simd_f32 fa_subnormal_from_f32(fa_simd_f32 y)
+{
+    const fa_simd_f32 two23 = fa_set1_f32(0x1p23f);
+    return fa_bits_sub_f32(fa_add_f32(y, two23), two23);
+}
 FA_INLINE fa_simd_f32 fa_ldexp_deep_f32(fa_simd_f32 v, fa_simd_f32 n)
 {
     const fa_simd_f32 two23 = fa_set1_f32(0x1p23f), zero = fa_set1_f32(0.0f);
@@ -165,7 +173,7 @@ FA_INLINE fa_simd_f32 fa_ldexp_deep_f32(fa_simd_f32 v, fa_simd_f32 n)
     fa_simd_f32 sign = fa_and_f32(v, fa_set1_f32(-0.0f)), a = fa_abs_f32(v);
     fa_simd_f32 y = fa_mul_f32(a, fa_pow2i_f32(fa_select_f32(deep, fa_add_f32(n, fa_set1_f32(149.0f)), zero)));
     fa_mask_f32 sub = fa_mask_and_f32(deep, fa_cmplt_f32(y, two23));
-    fa_simd_f32 tiny = fa_bits_sub_f32(fa_add_f32(y, two23), two23);
+    fa_simd_f32 tiny = fa_subnormal_from_f32(y);
     fa_simd_f32 plain = fa_ldexp_plain_f32(a, fa_select_f32(sub, zero, n));
     return fa_or_f32(fa_select_f32(sub, tiny, plain), sign);
 }

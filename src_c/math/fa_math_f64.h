@@ -156,6 +156,14 @@ FA_INLINE fa_simd_f64 fa_scale_exp_plain_f64(fa_simd_f64 v, fa_simd_f64 t, fa_si
 #endif
 }
 
+/* The float64 y 2^-1074 for an exact normal y in [0, 2^52): y rounded to an integer by adding
+ * 2^52, its bits less 2^52's (as fa_subnormal_from_f32; a carry gives 2^-1022's bits). */
+FA_INLINE fa_simd_f64 fa_subnormal_from_f64(fa_simd_f64 y)
+{
+    const fa_simd_f64 two52 = fa_set1_f64(0x1p52);
+    return fa_bits_sub_f64(fa_add_f64(y, two52), two52);
+}
+
 /* the lanes of a vector holding some floor(n/16) < k_deep (-1000 for |v| ~ 1; a caller
  * whose |v| reaches 2^-100 passes -900): |v| 2^(floor(n/16) + 1074) for those
  * (floor(n/16) >= -1100 and |v| 2^k_deep >= 2^-1000 keep it normal), the subnormal ones
@@ -168,7 +176,7 @@ FA_INLINE fa_simd_f64 fa_scale_exp_deep_f64(fa_simd_f64 v, fa_simd_f64 t, fa_sim
     fa_simd_f64 y = fa_mul_f64(a, fa_pow2_n16_f64(fa_select_f64(deep, fa_add_f64(t, fa_set1_f64(16.0 * 1074)),
                                                                 fa_set1_f64(FA_MAGIC_F64))));
     fa_mask_f64 sub = fa_mask_and_f64(deep, fa_cmplt_f64(y, two52));
-    fa_simd_f64 tiny = fa_bits_sub_f64(fa_add_f64(y, two52), two52);
+    fa_simd_f64 tiny = fa_subnormal_from_f64(y);
     fa_simd_f64 plain = fa_scale_exp_plain_f64(a, fa_select_f64(sub, fa_set1_f64(FA_MAGIC_F64), t),
                                                fa_select_f64(sub, zero, n));
     return fa_or_f64(fa_select_f64(sub, tiny, plain), sign);

@@ -75,9 +75,8 @@ FA_INLINE fa_simd_f32 fa_scale_pair_f32(fa_simd_f32 w, fa_simd_f32 fh, fa_simd_f
     fa_mask_f32 low = fa_cmplt_f32(p, fa_set1_f32(0x1p-26f));
     if (FA_LIKELY(!fa_mask_any_f32(fa_mask_and_f32(low, fa_cmpgt_f32(p, fa_set1_f32(0.0f))))))   /* 0 stays 0 */
         return fa_mul_f32(p, down);
-    const fa_simd_f32 two23 = fa_set1_f32(0x1p23f);
-    fa_simd_f32 tiny = fa_bits_sub_f32(fa_add_f32(fa_mul_f32(fa_select_f32(low, p, fa_set1_f32(0.0f)),
-                                                             fa_set1_f32(0x1p49f)), two23), two23);
+    fa_simd_f32 tiny = fa_subnormal_from_f32(fa_mul_f32(fa_select_f32(low, p, fa_set1_f32(0.0f)),
+                                                        fa_set1_f32(0x1p49f)));
     return fa_select_f32(low, tiny, fa_mul_f32(fa_select_f32(low, fa_set1_f32(1.0f), p), down));
 }
 FA_INLINE void fa_sm_scale_pair_f32(float *y, ptrdiff_t len, float hi, float lo)
