@@ -425,10 +425,18 @@ def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None)
     else:
         w = _weighted_softmax(a, np.broadcast_to(np.asarray(b, compute), a.shape), axes if a.ndim else None,
                               where, lse, sign)
-    w = np.where(np.isneginf(lse) | (sign == 0), 0, np.broadcast_to(w, a.shape))   # all -inf / fully masked
+    w = np.asarray(w, compute)
+    if w.shape != a.shape:
+        w = np.array(np.broadcast_to(w, a.shape))
+    bad = np.isneginf(lse) | (sign == 0)            # all -inf / fully masked slices (per slice)
+    if bad.any():                                   # (a full-size where only then: 5 ms at (4096, 1000))
+        w = np.where(bad, compute.type(0), w)
     if grad_output is not None:
         g = np.asarray(grad_output, compute)
         if g.ndim != a.ndim and a.ndim:
             g = np.expand_dims(g, axes)
-        w = w * g
+        if np.broadcast_shapes(w.shape, g.shape) == w.shape:
+            np.multiply(w, g, out=w)                # w is this call's own array
+        else:
+            w = w * g
     return _finish(np.asarray(w, compute).reshape(a.shape), out, result, compute)
