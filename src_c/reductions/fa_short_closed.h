@@ -381,8 +381,60 @@ static unsigned fa_short_group_closed_f32(const float *x, const unsigned char *m
  * entries kept, 0 / -inf at those left out.  Rows with a NaN or a +inf go to the per-row code
  * (the returned mask, nothing of them written: y may be x).  Each lane reads its row alone.
  * (2^20, 2) float64, ms, the column blocks on a transposed copy -> this: see
- * test_float64_rows_of_two_in_closed_form and the README.
+ * test_float64_short_rows_in_closed_form (n = 2) and the README.
  */
+/* Both float64 closed forms' ends.  logsumexp: the rows [0, rows) not in bad written from V
+ * (-inf and sign 0 for the rows in empty), then those in deep queued for the double-double
+ * pass (their entries in xt, n x G).  softmax / log_softmax: the outputs yt (n x G) written
+ * back, the rows in empty NaN where kept and 0 / -inf where mk leaves them out (SciPy's
+ * -inf - -inf).  The rows in bad are not touched. */
+FA_INLINE void fa_short_end_lse_f64(const double *V, const double *xt, ptrdiff_t G, ptrdiff_t rows, ptrdiff_t n,
+                                    unsigned bad, unsigned empty, unsigned deep, double *out, double *sg,
+                                    fa_short_deep *q)
+{
+    for (ptrdiff_t g = 0; g < rows; g++)
+        if (!(bad & (1u << g))) {
+            const int none = (empty >> g) & 1u;
+            out[g] = none ? -INFINITY : V[g];
+            if (sg) sg[g] = none ? 0.0 : 1.0;
+        }
+    for (unsigned d = deep; d; d &= d - 1) {            /* written above with M + l */
+        const int g = __builtin_ctz(d);
+        fa_short_deep_push_f64(q, xt, G, g, n, V[g], out + g, NULL);
+    }
+}
+FA_INLINE void fa_short_end_rows_f64(const double *yt, ptrdiff_t G, ptrdiff_t rows, ptrdiff_t n, const unsigned char *mk,
+                                     int op, unsigned bad, unsigned empty, double *out)
+{
+    for (ptrdiff_t g = 0; g < rows; g++) {
+        if (bad & (1u << g))
+            continue;
+        if (empty & (1u << g)) {
+            const double fill = op == FA_SM_OP_SOFTMAX ? 0.0 : -INFINITY;
+            for (ptrdiff_t i = 0; i < n; i++)
+                out[g * n + i] = mk && !mk[g * n + i] ? fill : NAN;
+            continue;
+        }
+        for (ptrdiff_t i = 0; i < n; i++)
+            out[g * n + i] = yt[i * G + g];
+    }
+}
+
+/* A vector of rows (lanes k ..) by their max M and NaN lanes: returns ok (M finite, no NaN);
+ * the rows with no entry above -inf (and no NaN) into *empty, the others (a NaN or a +inf:
+ * the per-row code's) into *bad, at bit k + lane */
+FA_INLINE fa_mask_f64 fa_short_classify_f64(fa_simd_f64 M, fa_mask_f64 nan, ptrdiff_t k, unsigned *bad,
+                                            unsigned *empty)
+{
+    const fa_simd_f64 ninf = fa_set1_f64(-INFINITY);
+    const fa_mask_f64 none = fa_mask_andnot_f64(nan, fa_cmpeq_f64(M, ninf));
+    const fa_mask_f64 ok = fa_mask_andnot_f64(nan, fa_mask_and_f64(fa_cmpgt_f64(M, ninf),
+                                                                  fa_cmplt_f64(M, fa_set1_f64(INFINITY))));
+    *bad |= (unsigned)fa_mask_bits_f64(fa_mask_andnot_f64(none, fa_mask_not_f64(ok))) << k;
+    *empty |= (unsigned)fa_mask_bits_f64(none) << k;
+    return ok;
+}
+
 FA_INLINE fa_simd_f64 fa_short_pair_load_f64(const double *x, const unsigned char *mk, ptrdiff_t i, ptrdiff_t m)
 {
     const ptrdiff_t L = FA_LANES_F64, left = m - i;
@@ -400,8 +452,8 @@ static unsigned fa_short_group_pairs_f64(const double *x, const unsigned char *m
 {
     enum { G = FA_SM_BLOCK, L = FA_LANES_F64 };
     const ptrdiff_t m = 2 * rows;
-    const fa_simd_f64 zero = fa_set1_f64(0.0), one = fa_set1_f64(1.0), ninf = fa_set1_f64(-INFINITY);
-    double Ya[G], Yb[G], V[G], AB[2 * G];   /* AB: the rows' a, then their b (n x G) */
+    const fa_simd_f64 zero = fa_set1_f64(0.0), one = fa_set1_f64(1.0);
+    double Y[2 * G], V[G], AB[2 * G];       /* Y: the outputs, AB: the rows' a, then their b (n x G) */
     unsigned bad = 0, empty = 0, deep = 0;
     for (ptrdiff_t k = 0; k < G; k += L) {
         fa_simd_f64 a, b;
@@ -409,11 +461,7 @@ static unsigned fa_short_group_pairs_f64(const double *x, const unsigned char *m
         const fa_mask_f64 nan = fa_mask_or_f64(fa_cmpunord_f64(a, a), fa_cmpunord_f64(b, b));
         const fa_mask_f64 a_top = fa_cmpge_f64(a, b);
         const fa_simd_f64 M = fa_select_f64(a_top, a, b), lo = fa_select_f64(a_top, b, a);
-        const fa_mask_f64 none = fa_mask_andnot_f64(nan, fa_cmpeq_f64(M, ninf));
-        const fa_mask_f64 ok = fa_mask_andnot_f64(nan, fa_mask_and_f64(fa_cmpgt_f64(M, ninf),
-                                                                      fa_cmplt_f64(M, fa_set1_f64(INFINITY))));
-        bad |= (unsigned)fa_mask_bits_f64(fa_mask_andnot_f64(none, fa_mask_not_f64(ok))) << k;
-        empty |= (unsigned)fa_mask_bits_f64(none) << k;
+        const fa_mask_f64 ok = fa_short_classify_f64(M, nan, k, &bad, &empty);
         const fa_simd_f64 Ms = fa_select_f64(ok, M, zero);
         fa_simd_f64 dl, D = fa_two_sum_f64(fa_select_f64(ok, lo, fa_set1_f64(-1.0)), fa_neg_f64(Ms), &dl);
         const fa_mask_f64 near = fa_cmpgt_f64(D, fa_set1_f64(-800.0));   /* e^D > 0 */
@@ -440,49 +488,28 @@ static unsigned fa_short_group_pairs_f64(const double *x, const unsigned char *m
             top = fa_sub_f64(zero, l);
             other = fa_add_f64(fa_sub_f64(D, l), dl);
         }
-        fa_storeu_f64(Ya + k, fa_select_f64(a_top, top, other));
-        fa_storeu_f64(Yb + k, fa_select_f64(a_top, other, top));
+        fa_storeu_f64(Y + k, fa_select_f64(a_top, top, other));
+        fa_storeu_f64(Y + G + k, fa_select_f64(a_top, other, top));
     }
     const unsigned all = rows >= 32 ? ~0u : (1u << rows) - 1u;
     bad &= all;
     empty &= all;
     if (op == FA_SM_OP_LSE) {
-        for (ptrdiff_t g = 0; g < rows; g++)
-            if (!(bad & (1u << g))) {
-                const int none = (empty >> g) & 1u;
-                out[g] = none ? -INFINITY : V[g];
-                if (sg) sg[g] = none ? 0.0 : 1.0;
-            }
-        /* the cancelling rows, written above with M + l, queued for the double-double pass */
-        for (unsigned d = deep & all; d; d &= d - 1) {
-            const int g = __builtin_ctz(d);
-            fa_short_deep_push_f64(q, AB, G, g, 2, V[g], out + g, NULL);
-        }
+        fa_short_end_lse_f64(V, AB, G, rows, 2, bad, empty, deep & all, out, sg, q);
         return bad;
     }
     if (!bad && !empty) {
         for (ptrdiff_t k = 0; k < G && 2 * k < m; k += L) {
             fa_simd_f64 o0, o1;
             const ptrdiff_t i = 2 * k;
-            fa_interleave2_f64(fa_loadu_f64(Ya + k), fa_loadu_f64(Yb + k), &o0, &o1);
+            fa_interleave2_f64(fa_loadu_f64(Y + k), fa_loadu_f64(Y + G + k), &o0, &o1);
             if (i + L <= m) fa_storeu_f64(out + i, o0); else fa_store_tail_f64(out + i, o0, m - i);
             if (i + 2 * L <= m) fa_storeu_f64(out + i + L, o1);
             else if (i + L < m) fa_store_tail_f64(out + i + L, o1, m - i - L);
         }
         return 0;
     }
-    for (ptrdiff_t g = 0; g < rows; g++) {
-        if (bad & (1u << g))
-            continue;
-        if (empty & (1u << g)) {                        /* NaN where kept, as SciPy's -inf - -inf */
-            const double fill = op == FA_SM_OP_SOFTMAX ? 0.0 : -INFINITY;
-            out[2 * g] = mk && !mk[2 * g] ? fill : NAN;
-            out[2 * g + 1] = mk && !mk[2 * g + 1] ? fill : NAN;
-            continue;
-        }
-        out[2 * g] = Ya[g];
-        out[2 * g + 1] = Yb[g];
-    }
+    fa_short_end_rows_f64(Y, G, rows, 2, mk, op, bad, empty, out);
     return bad;
 }
 
@@ -509,6 +536,26 @@ static unsigned fa_short_group_pairs_f64(const double *x, const unsigned char *m
  * (tests/test_reductions.py test_float64_short_rows_in_closed_form, n = 3, 4, 5, 8).
  */
 #define FA_SHORT_CLOSED_MAX64 8
+
+/* a full group's rows r (G x n, row after row) to the transposed block t (n x G: entry i of
+ * row g at t[i G + g]) when to_t, else back; n a constant in each unrolled case (r is only
+ * read when to_t) */
+FA_INLINE void fa_short_transpose_f64(double *r, double *t, ptrdiff_t n, int to_t)
+{
+    enum { G = FA_SM_BLOCK };
+    switch (n) {
+#define FA_SHORT_T64(N) case N: {                                                                 \
+        for (ptrdiff_t g = 0; g < G; g++) {                                                        \
+            for (ptrdiff_t i = 0; i < N; i++) {                                                    \
+                if (to_t) t[i * G + g] = r[g * N + i]; else r[g * N + i] = t[i * G + g];           \
+            }                                                                                      \
+        }                                                                                          \
+    } break;
+    FA_SHORT_T64(3) FA_SHORT_T64(4) FA_SHORT_T64(5) FA_SHORT_T64(6) FA_SHORT_T64(7) FA_SHORT_T64(8)
+#undef FA_SHORT_T64
+    }
+}
+
 static unsigned fa_short_group_closed_f64(const double *x, const unsigned char *mk, double *out, double *sg,
                                           ptrdiff_t rows, ptrdiff_t n, int op, fa_short_deep *q)
 {
@@ -519,14 +566,8 @@ static unsigned fa_short_group_closed_f64(const double *x, const unsigned char *
     double ct[NM * G] __attribute__((aligned(64)));    /* softmax: k_i (the exp's n) */
     double V[G];
     const fa_simd_f64 zero = fa_set1_f64(0.0), one = fa_set1_f64(1.0), ninf = fa_set1_f64(-INFINITY);
-    if (!mk && rows == G) {                            /* transposed, n a constant in each loop */
-        switch (n) {
-#define FA_SHORT_CLOSED_T64(N) case N: { for (ptrdiff_t g = 0; g < G; g++) { for (ptrdiff_t i = 0; i < N; i++) \
-                                             xt[i * G + g] = x[g * N + i]; } } break;
-        FA_SHORT_CLOSED_T64(3) FA_SHORT_CLOSED_T64(4) FA_SHORT_CLOSED_T64(5) FA_SHORT_CLOSED_T64(6)
-        FA_SHORT_CLOSED_T64(7) FA_SHORT_CLOSED_T64(8)
-#undef FA_SHORT_CLOSED_T64
-        }
+    if (!mk && rows == G) {
+        fa_short_transpose_f64((double *)x, xt, n, 1);
     } else {                                           /* left out: -inf; idle lanes 0 */
         for (ptrdiff_t g = 0; g < G; g++)
             for (ptrdiff_t i = 0; i < n; i++)
@@ -541,11 +582,7 @@ static unsigned fa_short_group_closed_f64(const double *x, const unsigned char *
             nan = fa_mask_or_f64(nan, fa_cmpunord_f64(a, a));
             M = fa_max_f64(a, M);
         }
-        const fa_mask_f64 none = fa_mask_andnot_f64(nan, fa_cmpeq_f64(M, ninf));
-        const fa_mask_f64 ok = fa_mask_andnot_f64(nan, fa_mask_and_f64(fa_cmpgt_f64(M, ninf),
-                                                                      fa_cmplt_f64(M, fa_set1_f64(INFINITY))));
-        bad |= (unsigned)fa_mask_bits_f64(fa_mask_andnot_f64(none, fa_mask_not_f64(ok))) << k;
-        empty |= (unsigned)fa_mask_bits_f64(none) << k;
+        const fa_mask_f64 ok = fa_short_classify_f64(M, nan, k, &bad, &empty);
         const fa_simd_f64 Ms = fa_select_f64(ok, M, zero);
         fa_simd_f64 th = zero, tl = zero, c = zero;
         for (ptrdiff_t i = 0; i < n; i++) {
@@ -600,42 +637,14 @@ static unsigned fa_short_group_closed_f64(const double *x, const unsigned char *
     bad &= all;
     empty &= all;
     if (op == FA_SM_OP_LSE) {
-        for (ptrdiff_t g = 0; g < rows; g++)
-            if (!(bad & (1u << g))) {
-                const int none = (empty >> g) & 1u;
-                out[g] = none ? -INFINITY : V[g];
-                if (sg) sg[g] = none ? 0.0 : 1.0;
-            }
-        /* the cancelling rows, written above with M + l, queued for the double-double pass
-         * (their entries from xt) */
-        for (unsigned d = deep & all; d; d &= d - 1) {
-            const int g = __builtin_ctz(d);
-            fa_short_deep_push_f64(q, xt, G, g, n, V[g], out + g, NULL);
-        }
+        fa_short_end_lse_f64(V, xt, G, rows, n, bad, empty, deep & all, out, sg, q);
         return bad;
     }
     if (!bad && !empty && rows == G) {                 /* the outputs (in xt) written back */
-        switch (n) {
-#define FA_SHORT_CLOSED_O64(N) case N: { for (ptrdiff_t g = 0; g < G; g++) { for (ptrdiff_t i = 0; i < N; i++) \
-                                             out[g * N + i] = xt[i * G + g]; } } break;
-        FA_SHORT_CLOSED_O64(3) FA_SHORT_CLOSED_O64(4) FA_SHORT_CLOSED_O64(5) FA_SHORT_CLOSED_O64(6)
-        FA_SHORT_CLOSED_O64(7) FA_SHORT_CLOSED_O64(8)
-#undef FA_SHORT_CLOSED_O64
-        }
+        fa_short_transpose_f64(out, xt, n, 0);
         return 0;
     }
-    for (ptrdiff_t g = 0; g < rows; g++) {
-        if (bad & (1u << g))
-            continue;
-        if (empty & (1u << g)) {                        /* NaN where kept, as SciPy's -inf - -inf */
-            const double fill = op == FA_SM_OP_SOFTMAX ? 0.0 : -INFINITY;
-            for (ptrdiff_t i = 0; i < n; i++)
-                out[g * n + i] = mk && !mk[g * n + i] ? fill : NAN;
-            continue;
-        }
-        for (ptrdiff_t i = 0; i < n; i++)
-            out[g * n + i] = xt[i * G + g];
-    }
+    fa_short_end_rows_f64(xt, G, rows, n, mk, op, bad, empty, out);
     return bad;
 }
 
