@@ -435,8 +435,8 @@ def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None)
         g = np.asarray(grad_output, compute)
         if g.ndim != a.ndim and a.ndim:
             g = np.expand_dims(g, axes)
-        if np.broadcast_shapes(w.shape, g.shape) == w.shape:
+        if g.ndim <= w.ndim and all(d in (1, e) for d, e in zip(g.shape[::-1], w.shape[::-1])):
             np.multiply(w, g, out=w)                # w is this call's own array
         else:
-            w = w * g
+            w = w * g                               # (NumPy's own error where they do not broadcast)
     return _finish(np.asarray(w, compute).reshape(a.shape), out, result, compute)

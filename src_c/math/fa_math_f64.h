@@ -268,12 +268,11 @@ FA_INLINE fa_simd_f64 fa_exp_minus_abs_grad_f64(fa_simd_f64 x)
 FA_INLINE fa_simd_f64 fa_grad_exp_f64(fa_simd_f64 g, fa_simd_f64 c, fa_simd_f64 e, fa_simd_f64 z, fa_simd_f64 zl,
                                       int opts)
 {
-    fa_simd_f64 gc = fa_mul_f64(g, c);
     fa_simd_f64 y = fa_mul_f64(g, fa_mul_f64(c, fa_max_f64(fa_set1_f64(0x1p-900), e)));
     fa_mask_f64 deep = fa_cmplt_f64(z, fa_set1_f64(FA_GRAD_DEEP_F64));
     if (FA_UNLIKELY(fa_mask_any_f64(deep))) {
         fa_simd_f64 t, n;
-        fa_simd_f64 agc = fa_abs_f64(gc);
+        fa_simd_f64 gc = fa_mul_f64(g, c), agc = fa_abs_f64(gc);
         fa_mask_f64 ok = fa_mask_or_f64(fa_cmpeq_f64(agc, fa_set1_f64(0.0)),
                                         fa_mask_and_f64(fa_cmpge_f64(agc, fa_set1_f64(0x1p-100)),
                                                         fa_cmple_f64(agc, fa_set1_f64(0x1p20))));

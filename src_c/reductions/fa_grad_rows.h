@@ -78,38 +78,34 @@ FA_INLINE void fa_gr_acc(fa_simd_f64 *s, fa_simd_f64 *c, fa_simd_f64 v, fa_simd_
     *c = fa_add_f64(*c, fa_add_f64(e, vlo));
 }
 
-/* The lanes of v in `low` recomputed in float64 lanes from the float32 vectors yv, gv and
- * s (a rare branch: entries whose float32 product would touch the subnormals, where an
- * Intel core takes a microcode assist per instruction: math/fa_math_f32.h), rounded once to
- * float32 on the way back (the conversion takes no assist):
- *   LOG = 0  y (g - s): the float64 product of two floats is exact, so its one rounding
- *            gives the float32 product's bits (every lane the same whatever its neighbours)
- *   LOG = 1  g - e^y s, e^y by fa_exp_neg_f64w (2^-27 relative; y >= -700 there) */
-FA_INLINE fa_simd_f32 fa_gr_low_lanes_f32(fa_mask_f32 low, fa_simd_f32 v, fa_simd_f32 yv, fa_simd_f32 gv,
-                                          fa_simd_f32 sv, float s, int LOG)
+/* The float32 output passes' rare lanes (entries whose float32 product would touch the
+ * subnormals, where an Intel core takes a microcode assist per instruction:
+ * math/fa_math_f32.h), in float64 lanes through fa_grad_rare_f32 (kernels/fa_map.h), rounded
+ * once to float32 on the way back (the conversion takes no assist):
+ *   fa_gr_product_v_f64   y (g - s): the float64 product of two floats is exact, so its one
+ *                         rounding gives the float32 product's bits
+ *   fa_gr_log_term_v_f64  g - e^y s (s = p->a), e^y by fa_exp_neg_f64w (2^-27 relative;
+ *                         y >= -700 there) */
+FA_INLINE fa_simd_f64 fa_gr_product_v_f64(fa_simd_f64 y, fa_simd_f64 d, const fa_params *p)
 {
-    float yb[FA_LANES_F32], gb[FA_LANES_F32], vb[FA_LANES_F32];
-    fa_storeu_f32(yb, yv);
-    fa_storeu_f32(gb, LOG ? gv : fa_sub_f32(gv, sv));
-    const fa_simd_f64 s64 = fa_set1_f64((double)s);
-    for (int k = 0; k < FA_LANES_F32; k += FA_LANES_F64) {
-        fa_simd_f64 y64 = fa_loadu_f32_as_f64(yb + k), g64 = fa_loadu_f32_as_f64(gb + k);
-        fa_simd_f64 r = LOG ? fa_fnmadd_f64(fa_exp_neg_f64w(fa_max_f64(fa_set1_f64(-700.0), y64)), s64, g64)
-                            : fa_mul_f64(y64, g64);
-        fa_storeu_f64_as_f32(vb + k, r);
-    }
-    return fa_select_f32(low, fa_loadu_f32(vb), v);
+    (void)p;
+    return fa_mul_f64(y, d);
+}
+FA_INLINE fa_simd_f64 fa_gr_log_term_v_f64(fa_simd_f64 y, fa_simd_f64 g, const fa_params *p)
+{
+    return fa_fnmadd_f64(fa_exp_neg_f64w(fa_max_f64(fa_set1_f64(-700.0), y)), fa_set1_f64(p->a), g);
 }
 
 /* softmax_grad's output pass of a contiguous float32 slice in float32 lanes:
  * out = y (g - s), s rounded to float32 (the roundings of s, the difference and the
  * product); lanes with 0 < |y| < 2^-90 (far-off entries' probabilities) through
- * fa_gr_low_lanes_f32, the same bits without a subnormal product */
+ * fa_gr_product_v_f64, the same bits without a subnormal product */
 FA_INLINE void fa_gr_softmax_out_f32(const float *y, const float *g, const unsigned char *mk,
                                      float *out, ptrdiff_t n, double s)
 {
     const ptrdiff_t L = FA_LANES_F32;
     const fa_simd_f32 sv = fa_set1_f32((float)s), one = fa_set1_f32(1.0f), zero = fa_set1_f32(0.0f);
+    const fa_params none = {0.0, 0.0, 0.0, 0.0};
     for (ptrdiff_t i = 0; i < n; i += L) {
         const ptrdiff_t k = n - i;
         fa_simd_f32 yv = k >= L ? fa_loadu_f32(y + i) : fa_load_tail_f32(y + i, k, 0.0f);
@@ -120,8 +116,8 @@ FA_INLINE void fa_gr_softmax_out_f32(const float *y, const float *g, const unsig
         if (FA_LIKELY(!fa_mask_any_f32(low)))
             v = fa_mul_f32(yv, fa_sub_f32(gv, sv));
         else
-            v = fa_gr_low_lanes_f32(low, fa_mul_f32(fa_select_f32(low, zero, yv), fa_sub_f32(gv, sv)),
-                                    yv, gv, sv, (float)s, 0);
+            v = fa_grad_rare_f32(low, fa_mul_f32(fa_select_f32(low, zero, yv), fa_sub_f32(gv, sv)), yv,
+                                 fa_sub_f32(gv, sv), &none, fa_gr_product_v_f64);
         if (mk)
             v = fa_select_f32(k >= L ? fa_load_mask_u8_f32(mk + i) : fa_load_tail_mask_u8_f32(mk + i, k), v, zero);
         if (k >= L) fa_storeu_f32(out + i, v); else fa_store_tail_f32(out + i, v, k);
@@ -131,13 +127,14 @@ FA_INLINE void fa_gr_softmax_out_f32(const float *y, const float *g, const unsig
 /* log_softmax_grad's output pass of a contiguous float32 slice in float32 lanes:
  * out = g - e^y s as one fused multiply-add, e^y from fa_exp_neg_f32 (~1 ULP) with y
  * clamped to [-87, 88] (e^y normal; a log-probability is <= 0), s rounded to float32;
- * lanes with y < -87 (e^y s near or in the subnormals) through fa_gr_low_lanes_f32 */
+ * lanes with y < -87 (e^y s near or in the subnormals) through fa_gr_log_term_v_f64 */
 FA_INLINE void fa_gr_log_softmax_out_f32(const float *y, const float *g, const unsigned char *mk,
                                          float *out, ptrdiff_t n, double s)
 {
     const ptrdiff_t L = FA_LANES_F32;
     const fa_simd_f32 sv = fa_set1_f32((float)s), one = fa_set1_f32(1.0f), zero = fa_set1_f32(0.0f);
     const fa_simd_f32 lo = fa_set1_f32(-87.0f), hi = fa_set1_f32(88.0f);
+    const fa_params ps = {(double)(float)s, 0.0, 0.0, 0.0};
     for (ptrdiff_t i = 0; i < n; i += L) {
         const ptrdiff_t k = n - i;
         fa_simd_f32 yv = k >= L ? fa_loadu_f32(y + i) : fa_load_tail_f32(y + i, k, 0.0f);
@@ -148,7 +145,7 @@ FA_INLINE void fa_gr_log_softmax_out_f32(const float *y, const float *g, const u
         fa_simd_f32 v = fa_fnmadd_f32(e, sv, gv);
         fa_mask_f32 low = fa_mask_and_f32(fa_cmplt_f32(yv, lo), fa_cmpneq_f32(yv, fa_set1_f32(-INFINITY)));
         if (FA_UNLIKELY(fa_mask_any_f32(low)))
-            v = fa_gr_low_lanes_f32(low, v, yv, gv, sv, (float)s, 1);
+            v = fa_grad_rare_f32(low, v, yv, gv, &ps, fa_gr_log_term_v_f64);
         if (mk)
             v = fa_select_f32(k >= L ? fa_load_mask_u8_f32(mk + i) : fa_load_tail_mask_u8_f32(mk + i, k), v, zero);
         if (k >= L) fa_storeu_f32(out + i, v); else fa_store_tail_f32(out + i, v, k);
