@@ -1578,6 +1578,49 @@ def test_softmax_results_in_the_subnormal_range(isa, dtype, n):
     assert ulp_errors(fa.logsumexp(xt, axis=0), lh, ll, dtype).max() <= LSE_ULP
 
 
+@pytest.mark.parametrize("n", [1000, 5000, 70000])
+def test_float64_log_weight_rows(isa, n):
+    """Rows of float64 log-weights spread over +-800 (a particle filter's or an importance
+    sampler's): many softmax outputs in the subnormals, made without a subnormal operand or
+    result (fa_sm64_times_factor: an Intel core takes a microcode assist per such instruction,
+    and these rows took 5x their N(0, 3) time), on the stored path (n <= 65536) and the direct
+    output pass (70000), plus a row whose second chunk lies wholly 700-1500 below the max (its
+    chunk factor below 2^-1000).  Each output within SPEC section 6's bound, subnormal ones
+    within one subnormal spacing; cross_entropy_grad (its factor 1/N folded into the sum) within
+    4 ULP of (softmax - onehot) / N, two spacings in the subnormals.  Reference: longdouble with
+    the max at 0, so x - M is exact."""
+    rng = np.random.default_rng(zlib.crc32(f"log weights {n}".encode()))
+    rows = max(4, 40000 // n)
+    x = rng.uniform(-800.0, 0.0, (rows, n))
+    x[:, 0] = 0.0
+    x[1, min(2048, n // 2):4096] = rng.uniform(-1500.0, -700.0, min(2048, n - n // 2))
+    x[2, 1::7] = -np.inf
+    xl = x.astype(np.longdouble)
+    e = np.exp(xl)
+    r = e / e.sum(axis=-1, keepdims=True)
+    h = r.astype(np.float64)
+    lo = np.nan_to_num((r - h).astype(np.float64))
+    sub = (h > 0) & (h < np.finfo(F64).tiny)
+    assert sub.sum() > 0.02 * x.size
+    y = fa.softmax(x, axis=-1)
+    assert ulp_errors(y, h, lo, F64).max() <= SOFTMAX_ULP
+    assert ulp_errors(y[sub], h[sub], lo[sub], F64, subnormal="rounded").max() <= 1.0
+    assert (y[2, 1::7] == 0).all()
+    z = x.copy()                                           # in place: the outputs overwrite x
+    assert fa.softmax(z, axis=-1, out=z) is z
+    assert ulp_errors(z, h, lo, F64).max() <= SOFTMAX_ULP
+    assert ulp_errors(z[sub], h[sub], lo[sub], F64, subnormal="rounded").max() <= 1.0
+    t = rng.integers(0, n, rows)
+    g = fa.cross_entropy_grad(x, t)
+    gr = r / rows
+    gr[np.arange(rows), t] -= 1.0 / rows
+    gh = gr.astype(np.float64)
+    gl = np.nan_to_num((gr - gh).astype(np.float64))
+    gsub = (np.abs(gh) > 0) & (np.abs(gh) < np.finfo(F64).tiny)
+    assert ulp_errors(g, gh, gl, F64).max() <= SOFTMAX_ULP
+    assert ulp_errors(g[gsub], gh[gsub], gl[gsub], F64, subnormal="rounded").max() <= 2.0
+
+
 def test_float32_columns_far_below_a_low_max(isa):
     """float32 columns whose max lies in [-80, -44] (the unshifted column path) with entries
     below -150: each output e^(x - M)/S, normal or subnormal, to SPEC section 6.  The path

@@ -424,6 +424,28 @@ FA_INLINE fa_simd_f64 fa_exp_shifted_f64(fa_simd_f64 x, fa_simd_f64 magic_k, fa_
     return fa_select_f64(keep, em, fa_set1_f64(0.0));
 }
 
+/* (gh + gl) e^(x - K ln2) (magic_k = fa_exp_shift_magic_f64(K)) rounded once, for the lanes
+ * whose term or whose product by the factor would pass through the subnormals, where an Intel
+ * core takes a microcode assist per instruction (fa_scale_exp_plain_f64): em (gh + gl) is
+ * formed at em's scale, em = thi + (thi p + tlo) in [0.97, 2.05] (the CLAMP construction of
+ * fa_exp_shifted_f64), and scaled by 2^floor(m/16) last, into the subnormals on the integer
+ * side (fa_scale_exp_deep_f64).  x is clamped at low, a bound at or above K ln2 - 760 where
+ * the result is 0; gh in [2^-99, 2^20] and gl = 0 or |gl| >= 2^-60 gh (no product here
+ * leaves the normal range).  Error: fa_exp_shifted_f64's em (2^-54.8 + one rounding) and two
+ * roundings of the product, then the one into the result's precision. */
+FA_INLINE fa_simd_f64 fa_exp_shifted_times_f64(fa_simd_f64 x, fa_simd_f64 magic_k, fa_simd_f64 low, fa_simd_f64 gh,
+                                               fa_simd_f64 gl)
+{
+    fa_simd_f64 t, n;
+    fa_simd_f64 r = fa_exp_round_f64(fa_max_f64(low, x), magic_k, 1.0, &t, &n);
+    r = fa_fnmadd_f64(n, fa_set1_f64(FA_LN2_LO_F64 / 16), r);
+    fa_simd_f64 p = fa_fmadd_f64(fa_mul_f64(r, r), fa_exp_q4_f64(r, 1.0), r);
+    fa_simd_f64 thi = fa_lut16_f64(fa_exp2_16_hi, t), tlo = fa_lut16_f64(fa_exp2_16_lo, t);
+    fa_simd_f64 em = fa_add_f64(thi, fa_fmadd_f64(thi, p, tlo));
+    fa_simd_f64 v = fa_fmadd_f64(em, gh, fa_mul_f64(em, gl));
+    return fa_scale_exp_deep_f64(v, t, fa_sub_f64(t, fa_set1_f64(FA_MAGIC_F64)), -900.0);
+}
+
 /* ---- scalar exp (one call per slice or per chunk) ----------------------------------------
  * fa_exp_scalar_f64: libm's exp (glibc: < 1 ULP, correctly rounded in practice), for the
  * per-slice and per-chunk factors of the reductions (e^(mk - M), e^(K ln2 - m), e^-M) and

@@ -91,26 +91,6 @@ FA_INLINE void fa_sm_scale_pair_f32(float *y, ptrdiff_t len, float hi, float lo)
     }
 }
 
-/* float64: products rounded once as they come (results below 2^-1022 need entries ~700
- * below the max, rare; they keep the assist) */
-FA_INLINE void fa_sm_scale_pair_f64(double *y, ptrdiff_t len, double hi, double lo)
-{
-    const ptrdiff_t L = FA_LANES_F64;
-    const fa_simd_f64 fh = fa_set1_f64(hi), fl = fa_set1_f64(lo);
-    ptrdiff_t i = 0;
-    for (; i + 2 * L <= len; i += 2 * L) {
-        fa_simd_f64 v0 = fa_loadu_f64(y + i), v1 = fa_loadu_f64(y + i + L);
-        fa_storeu_f64(y + i, fa_fmadd_f64(v0, fh, fa_mul_f64(v0, fl)));
-        fa_storeu_f64(y + i + L, fa_fmadd_f64(v1, fh, fa_mul_f64(v1, fl)));
-    }
-    for (; i < len; i += L) {
-        const ptrdiff_t left = len - i;
-        fa_simd_f64 v = left >= L ? fa_loadu_f64(y + i) : fa_load_tail_f64(y + i, left, 0);
-        v = fa_fmadd_f64(v, fh, fa_mul_f64(v, fl));
-        if (left >= L) fa_storeu_f64(y + i, v); else fa_store_tail_f64(y + i, v, left);
-    }
-}
-
 /* y = (x - M) - l over a row (log_softmax's output pass: x <= M and l >= 0, no cancellation) */
 #define FA_SM_DEFINE_LOG_OUT(T)                                                                   \
 FA_INLINE void fa_sm_log_out_##T(const fa_scalar_##T *x, fa_scalar_##T *y, ptrdiff_t n,          \

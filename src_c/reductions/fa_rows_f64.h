@@ -347,15 +347,63 @@ static int fa_sm64_log_softmax_rows(const double *x, const unsigned char *mk, do
     return 1;
 }
 
+/*
+ * softmax's outputs y = v (gh + gl), v = e^(x - K ln2) (stored by the chunk sums, or just
+ * computed), without a subnormal operand or result: on an Intel core every such product takes
+ * a microcode assist (~150 cycles), and rows of log-weights spread over more than ~700 (a
+ * particle filter's, an importance sampler's) have many entries there (uniform +-800 float64
+ * rows: softmax 5x slower than N(0, 3) rows before).  Lanes with v >= thr = 2^-962 / gh take
+ * the product (v gh >= 2^-962, v gl >= 2^-1022: gl is 0 or >= 2^-60 gh); the lanes with
+ * 0 < v < thr (rare but for such rows: a branch) are recomputed from x at the row's common
+ * scale (K, dh + dl) by fa_exp_shifted_times_f64, which rounds into the subnormals on the
+ * integer side.  0 (masked, -inf and dead lanes) and NaN stay as they are.
+ */
+typedef struct fa_sm64_factor {
+    fa_simd_f64 gh, gl, thr;        /* the product's factor (a stored chunk's: scaled by 2^(Kk - Kmax)) */
+    fa_simd_f64 magic_k, low, dh, dl;   /* the row's scale K and factor, for the deep lanes */
+} fa_sm64_factor;
+
+/* gh + gl as the product takes it: gl below 2^-60 gh dropped (<= 2^-60 relative, so that
+ * v gl stays normal), and nothing at all below 2^-1000 (every v > 0 is then deep) */
+FA_INLINE void fa_sm64_factor_set(fa_sm64_factor *f, double gh, double gl)
+{
+    const int tiny = !(gh >= 0x1p-1000);
+    f->gh = fa_set1_f64(tiny ? 0.0 : gh);
+    f->gl = fa_set1_f64(tiny || fabs(gl) < 0x1p-60 * gh ? 0.0 : gl);
+    f->thr = fa_set1_f64(tiny ? INFINITY : 0x1p-962 / gh);
+}
+
+/* the row's scale: y = e^(x - K ln2) (dh + dl), x below K ln2 - 760 giving 0 */
+FA_INLINE void fa_sm64_factor_row(fa_sm64_factor *f, double K, double dh, double dl)
+{
+    f->magic_k = fa_exp_shift_magic_f64(K);
+    f->low = fa_set1_f64(K * FA_LN2_HI_F64 - 760.0);
+    f->dh = fa_set1_f64(dh);
+    f->dl = fa_set1_f64(fabs(dl) < 0x1p-60 * dh ? 0.0 : dl);
+}
+
+FA_INLINE fa_simd_f64 fa_sm64_times_factor(fa_simd_f64 v, fa_simd_f64 x, const fa_sm64_factor *f)
+{
+    const fa_mask_f64 deep = fa_mask_and_f64(fa_cmplt_f64(v, f->thr), fa_cmpgt_f64(v, fa_set1_f64(0.0)));
+    if (FA_UNLIKELY(fa_mask_any_f64(deep))) {
+        const fa_simd_f64 d = fa_exp_shifted_times_f64(x, f->magic_k, f->low, f->dh, f->dl);
+        v = fa_select_f64(deep, fa_set1_f64(0.0), v);
+        return fa_select_f64(deep, d, fa_fmadd_f64(v, f->gh, fa_mul_f64(v, f->gl)));
+    }
+    return fa_fmadd_f64(v, f->gh, fa_mul_f64(v, f->gl));
+}
+
 /* softmax's output pass of the direct reduction: y = 2^(J - K) (p (gh + gl)); MASKED: 0
  * where msk leaves the entry out (the entry replaced by M before the exp) */
 FA_INLINE void fa_sm64_softmax_out_direct(const double *x, const unsigned char *msk, double *y, ptrdiff_t n,
-                                          double M, int mode, fa_simd_f64 Kv, fa_simd_f64 ghv, fa_simd_f64 glv,
-                                          int MASKED)
+                                          double M, int mode, double K, double gh, double gl, int MASKED)
 {
     const ptrdiff_t L = FA_LANES_F64;
-    const fa_simd_f64 low = fa_set1_f64(M - 760.0), Mv = fa_set1_f64(M);
-    const fa_mask_f64 all = fa_cmpeq_f64(ghv, ghv);
+    const fa_simd_f64 low = fa_set1_f64(M - 760.0), Mv = fa_set1_f64(M), Kv = fa_exp_shift_magic_f64(K);
+    fa_sm64_factor f;
+    fa_sm64_factor_set(&f, gh, gl);
+    fa_sm64_factor_row(&f, K, gh, gl);
+    const fa_mask_f64 all = fa_cmpeq_f64(Mv, Mv);
     for (ptrdiff_t i = 0; i < n; i += L) {
         const ptrdiff_t left = n - i;
         fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, M);
@@ -364,9 +412,28 @@ FA_INLINE void fa_sm64_softmax_out_direct(const double *x, const unsigned char *
             in = left >= L ? fa_load_mask_u8_f64(msk + i) : fa_load_tail_mask_u8_f64(msk + i, left);
             v = fa_select_f64(in, v, Mv);
         }
+        const fa_simd_f64 xv = v;
         v = mode == FA_SM64_DIRECT ? fa_exp_shifted_f64(v, Kv, low, in, FA_SM64_DIRECT)
                                    : fa_exp_shifted_f64(v, Kv, low, in, FA_SM64_CLAMP);
-        v = fa_fmadd_f64(v, ghv, fa_mul_f64(v, glv));
+        v = fa_sm64_times_factor(v, xv, &f);
+        if (left >= L) fa_storeu_f64(y + i, v); else fa_store_tail_f64(y + i, v, left);
+    }
+}
+
+/* chunk y (its terms stored at the chunk's scale, x its entries) times the factor f */
+FA_INLINE void fa_sm64_scale_out(const double *x, double *y, ptrdiff_t len, const fa_sm64_factor *f)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    ptrdiff_t i = 0;
+    for (; i + 2 * L <= len; i += 2 * L) {
+        const fa_simd_f64 v0 = fa_loadu_f64(y + i), v1 = fa_loadu_f64(y + i + L);
+        fa_storeu_f64(y + i, fa_sm64_times_factor(v0, fa_loadu_f64(x + i), f));
+        fa_storeu_f64(y + i + L, fa_sm64_times_factor(v1, fa_loadu_f64(x + i + L), f));
+    }
+    for (; i < len; i += L) {
+        const ptrdiff_t left = len - i;
+        fa_simd_f64 v = left >= L ? fa_loadu_f64(y + i) : fa_load_tail_f64(y + i, left, 0.0);
+        v = fa_sm64_times_factor(v, left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, 0.0), f);
         if (left >= L) fa_storeu_f64(y + i, v); else fa_store_tail_f64(y + i, v, left);
     }
 }
@@ -398,11 +465,10 @@ static void fa_sm_row_out_fast_f64(const double *x, const unsigned char *mk, dou
     double fh, fl;
     fa_sm64_rel_factor(M, K, &fh, &fl);
     const double gh = fh / S, gl = (fma(-gh, S, fh) + fl) / S;
-    const fa_simd_f64 Kv = fa_exp_shift_magic_f64(K), ghv = fa_set1_f64(gh), glv = fa_set1_f64(gl);
     if (mk)
-        fa_sm64_softmax_out_direct(x, mk, y, n, M, mode, Kv, ghv, glv, 1);
+        fa_sm64_softmax_out_direct(x, mk, y, n, M, mode, K, gh, gl, 1);
     else
-        fa_sm64_softmax_out_direct(x, NULL, y, n, M, mode, Kv, ghv, glv, 0);
+        fa_sm64_softmax_out_direct(x, NULL, y, n, M, mode, K, gh, gl, 0);
 }
 
 /*
@@ -412,9 +478,34 @@ static void fa_sm_row_out_fast_f64(const double *x, const unsigned char *mk, dou
  * 2^(Kk - Kmax) / U, U = sum_k Uk 2^(Kk - Kmax), as a double-double.  Rows with a chunk the
  * direct reduction does not take go through fa_sm64_softmax_small_exact.
  */
+/* whether every finite entry (kept by mk) lies within 600 of the row's max: then every
+ * output e^(x - M) / S >= 2^-866 / n is made by the product alone (fa_sm64_times_factor
+ * never needs x); NaN gives 1 (the row is special) */
+FA_INLINE int fa_sm64_row_narrow(const double *x, const unsigned char *mk, ptrdiff_t n)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    const fa_simd_f64 ninf = fa_set1_f64(-INFINITY), pinf = fa_set1_f64(INFINITY);
+    fa_simd_f64 mx = ninf, mn = pinf;
+    for (ptrdiff_t i = 0; i < n; i += L) {
+        const ptrdiff_t left = n - i;
+        fa_simd_f64 v = left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, -INFINITY);
+        if (mk)
+            v = fa_select_f64(left >= L ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, left),
+                              v, ninf);
+        mx = fa_max_f64(mx, v);
+        mn = fa_min_f64(mn, fa_select_f64(fa_cmpgt_f64(v, ninf), v, pinf));
+    }
+    const double M = fa_reduce_max_f64(mx), m = -fa_reduce_max_f64(fa_neg_f64(mn));
+    return !(m < M - 600.0);
+}
+
 static int fa_sm_row_softmax_small_f64(const double *x, const unsigned char *mk, double *y, ptrdiff_t n)
 {
     const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(double);
+    /* in place, the terms overwrite x, which the outputs below ~2^-962 are recomputed from:
+     * such rows take the statistics and the direct output pass (reads x before writing y) */
+    if ((const void *)x == (const void *)y && !fa_sm64_row_narrow(x, mk, n))
+        return FA_SM_DECLINED;
     double Ks[FA_SM64_STORE_CHUNKS], uh[FA_SM64_STORE_CHUNKS], ul[FA_SM64_STORE_CHUNKS];
     double Kmax = -INFINITY;
     int nc = 0;
@@ -454,12 +545,15 @@ static int fa_sm_row_softmax_small_f64(const double *x, const unsigned char *mk,
     if (U != U || !(U > 0))                  /* NaN, or nothing left in (fully masked: 0s, NaN elsewhere) */
         return FA_SM_SPECIAL;
     const double ih = 1.0 / U, il = (fma(-U, ih, 1.0) - Ue * ih) * ih;
+    fa_sm64_factor f;
+    fa_sm64_factor_row(&f, Kmax, ih, il);
     for (int c = 0; c < nc; c++) {
         if (Ks[c] != Ks[c])
             continue;
         const ptrdiff_t c0 = c * chunk, len = n - c0 < chunk ? n - c0 : chunk;
         const int d = (int)(Ks[c] - Kmax);
-        fa_sm_scale_pair_f64(y + c0, len, fa_ldexp_scalar_f64(ih, d), fa_ldexp_scalar_f64(il, d));
+        fa_sm64_factor_set(&f, fa_ldexp_scalar_f64(ih, d), fa_ldexp_scalar_f64(il, d));
+        fa_sm64_scale_out(x + c0, y + c0, len, &f);
     }
     return FA_SM_OK;
 }
