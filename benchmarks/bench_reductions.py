@@ -23,7 +23,8 @@ stored transposed, C-contiguous (n, columns), so every column is a slice of that
 (--shapes 64x50257 --axis 0: 50257 columns of 64 entries).
 
 Row kinds (KINDS): what real code feeds these functions, not one tuned distribution:
-uniform +-50, N(0,1), N(0,3) (classifier logits), N(0,3)-20, N(0,3)+100, one confident
+uniform +-50, uniform +-800 (log-weights: a particle filter's or an importance sampler's,
+spread past float64's exp range: float64 outputs in the subnormals), N(0,1), N(0,3) (classifier logits), N(0,3)-20, N(0,3)+100, one confident
 class (+12 on one entry), normalised log-probabilities (log_softmax output: logsumexp of
 these cancels to ~0), masked rows (where=, 10% left out; the peers fill -inf first) and
 rows with -inf entries (10%).  Also the axis=0 and (8, 10) groups of the uniform kind.
@@ -82,6 +83,7 @@ def _with_minus_inf(rng, shape, dtype=None):
 
 KINDS = {   # name -> f(rng, shape, dtype) giving the array (its dtype) ; masked adds where=
     "uniform50": lambda r, s, d: r.uniform(-50, 50, s),
+    "uniform800": lambda r, s, d: r.uniform(-800, 800, s),
     "normal1": lambda r, s, d: _normal(r, s, 1.0),
     "normal3": lambda r, s, d: _normal(r, s, 3.0),
     "normal3-20": lambda r, s, d: _normal(r, s, 3.0, -20.0),
