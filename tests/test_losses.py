@@ -282,11 +282,12 @@ def _class_rows_one_pass():
     """float32 rows for the class-target pass without a max pass (fa_ce_class_stats_f32): several
     L1 chunks, the target's chunk summed again where another entry is > 87 above the target, the
     target dominant by 30 and by 100 (S / e^(x_t) < 2^-80: the terms again in double), a chunk of
-    -inf, the target -inf, ties with the target, lengths around the 4-vector blocks."""
+    -inf, the target -inf, ties with the target, lengths around the 4-vector blocks, a chunk whose
+    outputs are normal but whose factor (its shift far below the max) is not."""
     rng = np.random.default_rng(29)
     n = 2 * 4096 + 70
     rows, targets = [], []
-    for kind in range(9):
+    for kind in range(10):
         x = rng.normal(0, 3, n)
         t = int(rng.integers(0, n))
         if kind == 1:
@@ -306,6 +307,11 @@ def _class_rows_one_pass():
             x[-1] = 200.0                          # the last chunk's max far above the target
         elif kind == 8:
             x *= 1e-6
+        elif kind == 9:                            # the target's chunk kept at the target's shift,
+            t = 5                                  # whose outputs (~e^-20) take a factor ~e^-100:
+            x[t] = 0.0                             # below float32's normal range (2% off before)
+            x[10:60] = 80.0 + rng.normal(0, 1, 50)
+            x[-1] = 100.0
         rows.append(x)
         targets.append(t)
     return np.array(rows), np.array(targets)

@@ -79,16 +79,23 @@ FA_INLINE fa_simd_f32 fa_scale_pair_f32(fa_simd_f32 w, fa_simd_f32 fh, fa_simd_f
                                                         fa_set1_f32(0x1p49f)));
     return fa_select_f32(low, tiny, fa_mul_f32(fa_select_f32(low, fa_set1_f32(1.0f), p), down));
 }
-FA_INLINE void fa_sm_scale_pair_f32(float *y, ptrdiff_t len, float hi, float lo)
+
+/* y *= f in place, f given as fh + fl = f 2^100 (two floats) */
+FA_INLINE void fa_sm_scale_pair_up_f32(float *y, ptrdiff_t len, float fh_up, float fl_up)
 {
     const ptrdiff_t L = FA_LANES_F32;
-    const fa_simd_f32 fh = fa_set1_f32(hi * FA_SCALE_PAIR_UP), fl = fa_set1_f32(lo * FA_SCALE_PAIR_UP);
+    const fa_simd_f32 fh = fa_set1_f32(fh_up), fl = fa_set1_f32(fl_up);
     for (ptrdiff_t i = 0; i < len; i += L) {
         const ptrdiff_t left = len - i;
         fa_simd_f32 v = left >= L ? fa_loadu_f32(y + i) : fa_load_tail_f32(y + i, left, 0);
         v = fa_scale_pair_f32(v, fh, fl);
         if (left >= L) fa_storeu_f32(y + i, v); else fa_store_tail_f32(y + i, v, left);
     }
+}
+
+FA_INLINE void fa_sm_scale_pair_f32(float *y, ptrdiff_t len, float hi, float lo)
+{
+    fa_sm_scale_pair_up_f32(y, len, hi * FA_SCALE_PAIR_UP, lo * FA_SCALE_PAIR_UP);
 }
 
 /* y = (x - M) - l over a row (log_softmax's output pass: x <= M and l >= 0, no cancellation) */
