@@ -143,7 +143,8 @@ def test_rowwise_grads_against_mpmath_every_variant(which, dtype, isa):
     rng = np.random.default_rng(6)
     fwd, grad = getattr(fa, which), getattr(fa, which + "_grad")
     cases = (((3, 1), -1, 3), ((2, 7), -1, 3), ((2, 37), -1, 3), ((1, 70), -1, 3), ((5, 3, 9), 1, 3), ((11, 5), 0, 3),
-             ((2, 37), -1, 80), ((5, 3, 9), 1, 80))     # scale 80: y far below -110 (the float32 exp's clamp)
+             ((2, 37), -1, 80), ((5, 3, 9), 1, 80),     # scale 80: y far below -110 (the float32 exp's clamp)
+             ((3, 61), -1, 250), ((1, 300), -1, 250))   # scale 250: float64 y in the subnormals (no assist)
     for shape, axis, scale in cases:
         x = (rng.standard_normal(shape) * scale).astype(dtype)
         g = rng.standard_normal(shape).astype(dtype)

@@ -152,6 +152,114 @@ FA_INLINE void fa_gr_log_softmax_out_f32(const float *y, const float *g, const u
     }
 }
 
+/*
+ * softmax_grad of a contiguous float64 slice without subnormal operands or results.  A
+ * softmax of log-weights spread over +-800 has many y in the subnormals, and on an Intel core
+ * every product taking or making one costs a microcode assist (~150 cycles): such slices took
+ * 2x their N(0, 3) time.  Lanes with 0 < |y| < 2^-900 ("deep", a branch per vector) are
+ * carried at y 2^600, exact and normal: y 2^600 for a normal y, m 2^-474 for a subnormal
+ * y = m 2^-1074 (m its mantissa bits, exact as a double: (bits | 2^52's) - 2^52).  Their
+ * products g (y 2^600) go, TwoProd-exact, into accumulators of their own, added to s at
+ * 2^-600 once per slice; their outputs (y 2^600)(g - s), rounded, are brought down by 2^-600
+ * on the integer side where the result is subnormal (a second rounding: within one
+ * subnormal spacing), by an exact product where it is normal.  The other lanes are as in
+ * fa_gr_slice (y 0 in the deep lanes).  A |g| below 2^-60 beside a y near 2^-900 may still
+ * form a subnormal product (exact, only slower).
+ */
+FA_INLINE fa_mask_f64 fa_gr_deep_f64(fa_simd_f64 y)
+{
+    const fa_simd_f64 a = fa_abs_f64(y);
+    return fa_mask_and_f64(fa_cmplt_f64(a, fa_set1_f64(0x1p-900)), fa_cmpgt_f64(a, fa_set1_f64(0.0)));
+}
+
+/* y 2^600 for the lanes `deep` (0 elsewhere), no subnormal operand */
+FA_INLINE fa_simd_f64 fa_gr_up600_f64(fa_simd_f64 y, fa_mask_f64 deep)
+{
+    const fa_simd_f64 zero = fa_set1_f64(0.0), two52 = fa_set1_f64(0x1p52);
+    const fa_simd_f64 a = fa_select_f64(deep, fa_abs_f64(y), zero), sign = fa_and_f64(y, fa_set1_f64(-0.0));
+    const fa_mask_f64 sub = fa_cmplt_f64(a, fa_set1_f64(0x1p-1022));
+    const fa_simd_f64 m = fa_sub_f64(fa_or_f64(fa_select_f64(sub, a, zero), two52), two52);
+    const fa_simd_f64 up = fa_select_f64(sub, fa_mul_f64(m, fa_set1_f64(0x1p-474)),
+                                         fa_mul_f64(fa_select_f64(sub, zero, a), fa_set1_f64(0x1p600)));
+    return fa_or_f64(up, sign);
+}
+
+/* w 2^-600 rounded once from a normal (or 0) w: |w| 2^474 rounded to an integer where the
+ * result is subnormal, else the exact product */
+FA_INLINE fa_simd_f64 fa_gr_down600_f64(fa_simd_f64 w)
+{
+    const fa_simd_f64 sign = fa_and_f64(w, fa_set1_f64(-0.0));
+    const fa_simd_f64 a = fa_abs_f64(w), zero = fa_set1_f64(0.0);
+    const fa_mask_f64 sub = fa_cmplt_f64(a, fa_set1_f64(0x1p-422));
+    const fa_simd_f64 tiny = fa_subnormal_from_f64(fa_mul_f64(fa_select_f64(sub, a, zero), fa_set1_f64(0x1p474)));
+    const fa_simd_f64 normal = fa_mul_f64(fa_select_f64(sub, zero, a), fa_set1_f64(0x1p-600));
+    return fa_or_f64(fa_select_f64(sub, tiny, normal), sign);
+}
+
+/* y and g at entries i .. i + k (k < L: the tail, 0 beyond), masked entries as 0 */
+FA_INLINE fa_simd_f64 fa_gr_load_masked_f64(const double *y, const double *g, const unsigned char *mk, ptrdiff_t i,
+                                            ptrdiff_t k, fa_simd_f64 *gv)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    const fa_simd_f64 zero = fa_set1_f64(0.0);
+    fa_simd_f64 yv = k >= L ? fa_loadu_f64(y + i) : fa_load_tail_f64(y + i, k, 0.0);
+    *gv = !g ? fa_set1_f64(1.0) : k >= L ? fa_loadu_f64(g + i) : fa_load_tail_f64(g + i, k, 0.0);
+    if (mk) {
+        const fa_mask_f64 keep = k >= L ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, k);
+        yv = fa_select_f64(keep, yv, zero);
+        *gv = fa_select_f64(keep, *gv, zero);
+    }
+    return yv;
+}
+
+FA_INLINE void fa_gr_softmax_slice_f64(const double *y, const double *g, const unsigned char *mk, double *out,
+                                       ptrdiff_t n)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    const fa_simd_f64 zero = fa_set1_f64(0.0);
+    fa_simd_f64 s0 = zero, c0 = zero, s1 = zero, c1 = zero, sd = zero, cd = zero, lo;
+    int any_deep = 0;
+    for (ptrdiff_t i = 0; i < n; i += L) {   /* vectors alternate between two accumulator pairs, */
+        const ptrdiff_t k = n - i < L ? n - i : L;        /* the tail into the first (as fa_gr_slice) */
+        fa_simd_f64 gv, yv = fa_gr_load_masked_f64(y, g, mk, i, k, &gv);
+        const fa_mask_f64 deep = fa_gr_deep_f64(yv);
+        if (FA_UNLIKELY(fa_mask_any_f64(deep))) {
+            any_deep = 1;
+            fa_simd_f64 dlo, dv = fa_two_prod_f64(gv, fa_gr_up600_f64(yv, deep), &dlo);
+            fa_gr_acc(&sd, &cd, dv, dlo, 0);
+            yv = fa_select_f64(deep, zero, yv);
+        }
+        fa_simd_f64 v = fa_two_prod_f64(gv, yv, &lo);
+        if (((i / L) & 1) && k == L) fa_gr_acc(&s1, &c1, v, lo, 0); else fa_gr_acc(&s0, &c0, v, lo, 0);
+    }
+    double tot = 0.0, err = 0.0;
+    fa_two_sum_acc_lanes_f64(&tot, &err, s0, c0);
+    fa_two_sum_acc_lanes_f64(&tot, &err, s1, c1);
+    if (any_deep) {                      /* the deep products at 2^-600 (scalar, once) */
+        double dh = 0.0, de = 0.0;
+        fa_two_sum_acc_lanes_f64(&dh, &de, sd, cd);
+        fa_two_sum_acc(&tot, &err, (dh + de) * 0x1p-600);
+    }
+    const fa_simd_f64 sv = fa_set1_f64(tot + err);
+    for (ptrdiff_t i = 0; i < n; i += L) {
+        const ptrdiff_t k = n - i < L ? n - i : L;
+        fa_simd_f64 gv, yv = k >= L ? fa_loadu_f64(y + i) : fa_load_tail_f64(y + i, k, 0.0);
+        gv = !g ? fa_set1_f64(1.0) : k >= L ? fa_loadu_f64(g + i) : fa_load_tail_f64(g + i, k, 0.0);
+        const fa_simd_f64 d = fa_sub_f64(gv, sv);
+        const fa_mask_f64 deep = fa_gr_deep_f64(yv);
+        fa_simd_f64 v;
+        if (FA_UNLIKELY(fa_mask_any_f64(deep))) {
+            const fa_simd_f64 w = fa_gr_down600_f64(fa_mul_f64(fa_gr_up600_f64(yv, deep), d));
+            v = fa_select_f64(deep, w, fa_mul_f64(fa_select_f64(deep, zero, yv), d));
+        } else {
+            v = fa_mul_f64(yv, d);
+        }
+        if (mk)
+            v = fa_select_f64(k >= L ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, k), v, zero);
+        if (k >= L) fa_storeu_f64(out + i, v); else fa_store_tail_f64(out + i, v, k);
+    }
+}
+
 #define FA_SM_DEFINE_GRADS(T)                                                                     \
 /* y[i .. i + k) as float64 lanes, and g's into *gv (1 without g) */                              \
 FA_INLINE fa_simd_f64 fa_gr_load_##T(const fa_scalar_##T *y, const fa_scalar_##T *g, ptrdiff_t i, \
@@ -200,6 +308,10 @@ FA_INLINE void fa_gr_slice_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,  
     const fa_simd_f64 zero = fa_set1_f64(0.0);                                                    \
     fa_simd_f64 s0 = zero, c0 = zero, s1 = zero, c1 = zero, lo;                                   \
     ptrdiff_t i = 0;                                                                              \
+    if (!F32 && !LOG) {                                                                           \
+        fa_gr_softmax_slice_f64((const double *)y, (const double *)g, mk, (double *)out, n);     \
+        return;                                                                                   \
+    }                                                                                             \
     for (; i + 2 * L <= n; i += 2 * L) {                                                          \
         fa_simd_f64 v = fa_gr_slice_term_##T(y, g, mk, i, L, LOG, &lo);                           \
         fa_gr_acc(&s0, &c0, v, lo, F32);                                                               \
