@@ -474,18 +474,18 @@ FA_INLINE void fa_ce_class_grad_f32(const float *x, float *y, ptrdiff_t n, ptrdi
     const double Z = S + fa_exp_scalar_f64((double)x[t]);
     if (stored) {
         for (ptrdiff_t c0 = 0, k = 0; c0 < n; c0 += chunk, k++) {
-            /* f 2^100 split in double: f itself is below float32's normal range where the
-             * chunk's shift lies far below the row max (its terms up to e^87: outputs up to
-             * ~1 scaled by a subnormal f's few bits were 2% off); beyond, in double */
-            const double f = fa_ldexp_scalar_f64(a / Z, (int)Kk[k] + 100);
+            /* the chunk's factor f = a 2^Kk / Z as fa_scale_pair_f32 takes it, f 2^100 split in
+             * double, where 2^-47 <= |f| < 2^26: then the products of a normal stored term stay
+             * normal (w fl: |fl| >= 2^-53 f 2^100).  A smaller f (the chunk's shift, the target's, far below the row
+             * max: f as a float32 had lost its bits, 2% off, and the products went subnormal,
+             * an assist each on Intel cores) or a larger one: the chunk recomputed from x at
+             * the row max (fa_out_row_f32, as the rows past the stored path). */
             const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
-            if (fabs(f) >= 0x1p-126 && fabs(f) < 0x1p126) {
+            const double f = fa_ldexp_scalar_f64(a / Z, (int)Kk[k] + 100);
+            if (fabs(f) >= 0x1p53 && fabs(f) < 0x1p126)
                 fa_sm_scale_pair_up_f32(y + c0, len, (float)f, (float)(f - (double)(float)f));
-            } else {                           /* a chunk ~150 below the max, or |a| near float32's range */
-                const double fd = fa_ldexp_scalar_f64(a / Z, (int)Kk[k]);
-                for (ptrdiff_t i = 0; i < len; i++)
-                    y[c0 + i] = (float)((double)y[c0 + i] * fd);
-            }
+            else
+                fa_out_row_f32(x + c0, NULL, y + c0, len, M, Z * fa_exp_scalar_f64(-M) / a, 0.0, 0);
         }
     } else {
         fa_out_row_f32(x, NULL, y, n, M, Z * fa_exp_scalar_f64(-M) / a, 0.0, 0);
