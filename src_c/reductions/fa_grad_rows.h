@@ -196,69 +196,8 @@ FA_INLINE fa_simd_f64 fa_gr_down600_f64(fa_simd_f64 w)
     return fa_or_f64(fa_select_f64(sub, tiny, normal), sign);
 }
 
-/* y and g at entries i .. i + k (k < L: the tail, 0 beyond), masked entries as 0 */
-FA_INLINE fa_simd_f64 fa_gr_load_masked_f64(const double *y, const double *g, const unsigned char *mk, ptrdiff_t i,
-                                            ptrdiff_t k, fa_simd_f64 *gv)
-{
-    const ptrdiff_t L = FA_LANES_F64;
-    const fa_simd_f64 zero = fa_set1_f64(0.0);
-    fa_simd_f64 yv = k >= L ? fa_loadu_f64(y + i) : fa_load_tail_f64(y + i, k, 0.0);
-    *gv = !g ? fa_set1_f64(1.0) : k >= L ? fa_loadu_f64(g + i) : fa_load_tail_f64(g + i, k, 0.0);
-    if (mk) {
-        const fa_mask_f64 keep = k >= L ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, k);
-        yv = fa_select_f64(keep, yv, zero);
-        *gv = fa_select_f64(keep, *gv, zero);
-    }
-    return yv;
-}
-
 FA_INLINE void fa_gr_softmax_slice_f64(const double *y, const double *g, const unsigned char *mk, double *out,
-                                       ptrdiff_t n)
-{
-    const ptrdiff_t L = FA_LANES_F64;
-    const fa_simd_f64 zero = fa_set1_f64(0.0);
-    fa_simd_f64 s0 = zero, c0 = zero, s1 = zero, c1 = zero, sd = zero, cd = zero, lo;
-    int any_deep = 0;
-    for (ptrdiff_t i = 0; i < n; i += L) {   /* vectors alternate between two accumulator pairs, */
-        const ptrdiff_t k = n - i < L ? n - i : L;        /* the tail into the first (as fa_gr_slice) */
-        fa_simd_f64 gv, yv = fa_gr_load_masked_f64(y, g, mk, i, k, &gv);
-        const fa_mask_f64 deep = fa_gr_deep_f64(yv);
-        if (FA_UNLIKELY(fa_mask_any_f64(deep))) {
-            any_deep = 1;
-            fa_simd_f64 dlo, dv = fa_two_prod_f64(gv, fa_gr_up600_f64(yv, deep), &dlo);
-            fa_gr_acc(&sd, &cd, dv, dlo, 0);
-            yv = fa_select_f64(deep, zero, yv);
-        }
-        fa_simd_f64 v = fa_two_prod_f64(gv, yv, &lo);
-        if (((i / L) & 1) && k == L) fa_gr_acc(&s1, &c1, v, lo, 0); else fa_gr_acc(&s0, &c0, v, lo, 0);
-    }
-    double tot = 0.0, err = 0.0;
-    fa_two_sum_acc_lanes_f64(&tot, &err, s0, c0);
-    fa_two_sum_acc_lanes_f64(&tot, &err, s1, c1);
-    if (any_deep) {                      /* the deep products at 2^-600 (scalar, once) */
-        double dh = 0.0, de = 0.0;
-        fa_two_sum_acc_lanes_f64(&dh, &de, sd, cd);
-        fa_two_sum_acc(&tot, &err, (dh + de) * 0x1p-600);
-    }
-    const fa_simd_f64 sv = fa_set1_f64(tot + err);
-    for (ptrdiff_t i = 0; i < n; i += L) {
-        const ptrdiff_t k = n - i < L ? n - i : L;
-        fa_simd_f64 gv, yv = k >= L ? fa_loadu_f64(y + i) : fa_load_tail_f64(y + i, k, 0.0);
-        gv = !g ? fa_set1_f64(1.0) : k >= L ? fa_loadu_f64(g + i) : fa_load_tail_f64(g + i, k, 0.0);
-        const fa_simd_f64 d = fa_sub_f64(gv, sv);
-        const fa_mask_f64 deep = fa_gr_deep_f64(yv);
-        fa_simd_f64 v;
-        if (FA_UNLIKELY(fa_mask_any_f64(deep))) {
-            const fa_simd_f64 w = fa_gr_down600_f64(fa_mul_f64(fa_gr_up600_f64(yv, deep), d));
-            v = fa_select_f64(deep, w, fa_mul_f64(fa_select_f64(deep, zero, yv), d));
-        } else {
-            v = fa_mul_f64(yv, d);
-        }
-        if (mk)
-            v = fa_select_f64(k >= L ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, k), v, zero);
-        if (k >= L) fa_storeu_f64(out + i, v); else fa_store_tail_f64(out + i, v, k);
-    }
-}
+                                       ptrdiff_t n);   /* below: it loads through fa_gr_load_f64 */
 
 #define FA_SM_DEFINE_GRADS(T)                                                                     \
 /* y[i .. i + k) as float64 lanes, and g's into *gv (1 without g) */                              \
@@ -388,5 +327,57 @@ FA_SM_DEFINE_PAIR(T, softmax_grad, log_softmax_grad, fa_sm_grad)
 
 FA_SM_DEFINE_GRADS(f32)
 FA_SM_DEFINE_GRADS(f64)
+
+FA_INLINE void fa_gr_softmax_slice_f64(const double *y, const double *g, const unsigned char *mk, double *out,
+                                       ptrdiff_t n)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    const fa_simd_f64 zero = fa_set1_f64(0.0);
+    fa_simd_f64 s0 = zero, c0 = zero, s1 = zero, c1 = zero, sd = zero, cd = zero, lo;
+    int any_deep = 0;
+    for (ptrdiff_t i = 0; i < n; i += L) {   /* vectors alternate between two accumulator pairs, */
+        const ptrdiff_t k = n - i < L ? n - i : L;        /* the tail into the first (as fa_gr_slice) */
+        fa_simd_f64 gv, yv = fa_gr_load_f64(y, g, i, k, &gv);
+        if (mk) {                                        /* entries left out: 0 g 0 */
+            const fa_mask_f64 keep = k >= L ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, k);
+            yv = fa_select_f64(keep, yv, zero);
+            gv = fa_select_f64(keep, gv, zero);
+        }
+        const fa_mask_f64 deep = fa_gr_deep_f64(yv);
+        if (FA_UNLIKELY(fa_mask_any_f64(deep))) {
+            any_deep = 1;
+            fa_simd_f64 dlo, dv = fa_two_prod_f64(gv, fa_gr_up600_f64(yv, deep), &dlo);
+            fa_gr_acc(&sd, &cd, dv, dlo, 0);
+            yv = fa_select_f64(deep, zero, yv);
+        }
+        fa_simd_f64 v = fa_two_prod_f64(gv, yv, &lo);
+        if (((i / L) & 1) && k == L) fa_gr_acc(&s1, &c1, v, lo, 0); else fa_gr_acc(&s0, &c0, v, lo, 0);
+    }
+    double tot = 0.0, err = 0.0;
+    fa_two_sum_acc_lanes_f64(&tot, &err, s0, c0);
+    fa_two_sum_acc_lanes_f64(&tot, &err, s1, c1);
+    if (any_deep) {                      /* the deep products at 2^-600 (scalar, once) */
+        double dh = 0.0, de = 0.0;
+        fa_two_sum_acc_lanes_f64(&dh, &de, sd, cd);
+        fa_two_sum_acc(&tot, &err, (dh + de) * 0x1p-600);
+    }
+    const fa_simd_f64 sv = fa_set1_f64(tot + err);
+    for (ptrdiff_t i = 0; i < n; i += L) {
+        const ptrdiff_t k = n - i < L ? n - i : L;
+        fa_simd_f64 gv, yv = fa_gr_load_f64(y, g, i, k, &gv);
+        const fa_simd_f64 d = fa_sub_f64(gv, sv);
+        const fa_mask_f64 deep = fa_gr_deep_f64(yv);
+        fa_simd_f64 v;
+        if (FA_UNLIKELY(fa_mask_any_f64(deep))) {
+            const fa_simd_f64 w = fa_gr_down600_f64(fa_mul_f64(fa_gr_up600_f64(yv, deep), d));
+            v = fa_select_f64(deep, w, fa_mul_f64(fa_select_f64(deep, zero, yv), d));
+        } else {
+            v = fa_mul_f64(yv, d);
+        }
+        if (mk)
+            v = fa_select_f64(k >= L ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, k), v, zero);
+        if (k >= L) fa_storeu_f64(out + i, v); else fa_store_tail_f64(out + i, v, k);
+    }
+}
 
 #endif /* FA_GRAD_ROWS_H */

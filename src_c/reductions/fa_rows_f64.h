@@ -471,16 +471,10 @@ static void fa_sm_row_out_fast_f64(const double *x, const unsigned char *mk, dou
         fa_sm64_softmax_out_direct(x, NULL, y, n, M, mode, K, gh, gl, 0);
 }
 
-/*
- * softmax of a float64 row of up to FA_SM64_STORE_CHUNKS chunks (x and y stay in L2): per
- * chunk e^(x - Kk ln2) is stored into y while summed (no statistics needed: the factor
- * e^(K ln2 - M) cancels between the entries and S), then chunk k is scaled in place by
- * 2^(Kk - Kmax) / U, U = sum_k Uk 2^(Kk - Kmax), as a double-double.  Rows with a chunk the
- * direct reduction does not take go through fa_sm64_softmax_small_exact.
- */
 /* whether every finite entry (kept by mk) lies within 600 of the row's max: then every
  * output e^(x - M) / S >= 2^-866 / n is made by the product alone (fa_sm64_times_factor
- * never needs x); NaN gives 1 (the row is special) */
+ * never needs x); NaN gives 1 (the row is special).  -inf entries are skipped, unlike
+ * fa_sm_chunk_max_min_f64's min: their output is 0 whatever the path */
 FA_INLINE int fa_sm64_row_narrow(const double *x, const unsigned char *mk, ptrdiff_t n)
 {
     const ptrdiff_t L = FA_LANES_F64;
@@ -499,6 +493,13 @@ FA_INLINE int fa_sm64_row_narrow(const double *x, const unsigned char *mk, ptrdi
     return !(m < M - 600.0);
 }
 
+/*
+ * softmax of a float64 row of up to FA_SM64_STORE_CHUNKS chunks (x and y stay in L2): per
+ * chunk e^(x - Kk ln2) is stored into y while summed (no statistics needed: the factor
+ * e^(K ln2 - M) cancels between the entries and S), then chunk k is scaled in place by
+ * 2^(Kk - Kmax) / U, U = sum_k Uk 2^(Kk - Kmax), as a double-double.  Rows with a chunk the
+ * direct reduction does not take go through fa_sm64_softmax_small_exact.
+ */
 static int fa_sm_row_softmax_small_f64(const double *x, const unsigned char *mk, double *y, ptrdiff_t n)
 {
     const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(double);
