@@ -8,7 +8,7 @@
  * pass, no max count (fa_ce_class_stats_f32 below, where the design is).  Every other row:
  * Per row x (n logits), with M its max and l = log sum_j e^(x_j - M) (so lse = M + l), both
  * from the one statistics pass of reductions/ (fa_stats_row_f32: float32 lanes; float64: the
- * direct reduction; the float64-lane path where those decline, e.g. |x| > 340 in float32):
+ * direct reduction; the float64-lane path where those decline, +inf, or in float32 class rows a target logit outside (-260, 340)):
  *   class target t, class weights w (ones when absent), smoothing eps, C' the number of
  *   classes whose logit is not -inf ("unmasked"):
  *     loss = (1 - eps) w_t ((M - x_t) + l) + eps / C' sum_{j unmasked} w_j ((M - x_j) + l)
@@ -211,7 +211,7 @@ FA__CE_SUMS(f64)
  * rebased on the running reference R (D += E (R' - R), A += B (R' - R): terms >= 0, the
  * differences of float32 values exact in double), then to the row max M.  A chunk with every
  * logit -inf adds its A (inf where a probability sits on -inf, else 0) and B as they are.
- * Returns 0 where fa_stats_row_f32 would decline (the caller then takes the generic paths).
+ * Returns 0 where fa_stats_row_f32 would decline (+inf: the caller then takes the generic paths).
  */
 FA_INLINE int fa_ce_stats_sums_f32(const float *x, const float *w, const float *p, ptrdiff_t n, fa_sm_stats *s,
                                    float *ystore, double *Ks, int HAS_W, int HAS_P, fa_ce_sums *r)
@@ -224,16 +224,12 @@ FA_INLINE int fa_ce_stats_sums_f32(const float *x, const float *w, const float *
     for (ptrdiff_t c0 = 0, k = 0; c0 < n; c0 += chunk, k++) {
         const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
         const float mx = fa_stats_max_f32(x + c0, NULL, len);
-        if (!(mx < FA_STATS_MAX_HI_F32 && (mx > FA_STATS_MAX_LO_F32 || mx == -INFINITY)))
+        if (!(mx < INFINITY))
             return 0;
-        const float K = mx == -INFINITY ? 0.0f : rintf(mx * FA_LOG2E_F32) - 1.0f;
-        double t, c;
-        fa_stats_sum_f32(x + c0, NULL, len, K, mx, &t, &c, ystore ? ystore + c0 : NULL, NULL, FA_STATS_TERMS_OUT);
-        if (Ks) {
-            Ks[2 * k] = mx;
-            Ks[2 * k + 1] = mx == -INFINITY ? 0.0 : fa_stats_term1_f32(mx, K);
-        }
-        fa_sm_merge(s, mx, mx == -INFINITY ? t : t * fa_stats_shift_factor(K, mx), c);
+        double T, c;
+        fa_stats_chunk_f32(x + c0, NULL, len, mx, &T, &c, ystore ? ystore + c0 : NULL, Ks ? Ks + 2 * k : NULL, NULL,
+                           FA_STATS_TERMS_OUT);
+        fa_sm_merge(s, mx, T, c);
         fa_ce_sums ck;
         const double rk = mx == -INFINITY ? 0.0 : (double)mx;
         if (HAS_W && HAS_P) fa_ce_sums_f32(x + c0, w + c0, p + c0, len, rk, 1, 1, &ck);
@@ -544,7 +540,7 @@ FA_INLINE void fa_ce_rows_##T(const fa_ce_job *j, ptrdiff_t r0, ptrdiff_t r1, in
         }                                                                                         \
         fa_sm_stats st;                                                                           \
         double l = 0.0, sign;                                                                     \
-        int fast = 0, ok, summed = 0;                                                             \
+        int fast = 0, ok, summed = 0, stored = store;                                             \
         fa_ce_sums sm = {0.0, 0.0, 0.0, 0.0, 0.0};                                                \
         if (sizeof(S) == 4 && (PROB || eps != 0.0)) {   /* float32: the sums fused, see above */  \
             float *ys = store ? (float *)yr : NULL;                                               \
@@ -559,8 +555,10 @@ FA_INLINE void fa_ce_rows_##T(const fa_ce_job *j, ptrdiff_t r0, ptrdiff_t r1, in
             if (ok)                                                                               \
                 l = fa_sm_tiny_l_f32(xf, NULL, n, &st, l);                                        \
             summed = ok;                                                                          \
-            if (!fast)                                                                            \
+            if (!fast) {                                                                          \
                 ok = fa_ce_stats_##T(xr, n, &st, &l, &fast, NULL, NULL);                          \
+                stored = 0;                                                                       \
+            }                                                                                     \
         } else {                                                                                  \
             ok = fa_ce_stats_##T(xr, n, &st, &l, &fast, store ? yr : NULL, store ? Ks : NULL);    \
         }                                                                                         \
@@ -591,7 +589,7 @@ FA_INLINE void fa_ce_rows_##T(const fa_ce_job *j, ptrdiff_t r0, ptrdiff_t r1, in
         }                                                                                         \
         const double a = sr * ((PROB ? keep * sm.B : keep * wt) + ec * sm.E);                     \
         const double c = sr * ec, bp = PROB ? sr * keep : 0.0;                                    \
-        const int folded = fa_ce_softmax_##T(xr, yr, n, &st, l, fast, store, Ks, a);              \
+        const int folded = fa_ce_softmax_##T(xr, yr, n, &st, l, fast, stored, Ks, a);              \
         if (!folded || c != 0.0 || PROB)                                                          \
             fa_ce_fix_##T(xr, w, pr, yr, n, folded ? 1.0 : a, bp, c);                             \
         if (!PROB)                                                                                \

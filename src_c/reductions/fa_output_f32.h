@@ -47,23 +47,14 @@ FA_INLINE void fa_out_scale_stored_f32(float *y, ptrdiff_t n, const double *Ks, 
     fa_out_scale_chunks_f32(y, n, 0, pairs);
 }
 
-/* (c) softmax (LOG = 0) or log_softmax (LOG = 1) of a float32 row with statistics M, S, l
- * (M in the range of fa_stats_row_f32); mk: its mask or NULL */
-FA_INLINE void fa_out_row_f32(const float *x, const unsigned char *mk, float *y, ptrdiff_t n,
-                              double M, double S, double l, int LOG)
+/* the loop of fa_out_row_f32 (SHIFT: every x taken as x - M, then M 0 and K 0) */
+FA_INLINE void fa_out_row_loop_f32(const float *x, const unsigned char *mk, float *y, ptrdiff_t n, float M,
+                                   double K, double f, float l, int LOG, int SHIFT)
 {
     const ptrdiff_t L = FA_LANES_F32;
-    const double K = rint(M * FA_LOG2E_F64);
-    double f = 0.0;
-    if (!LOG) {          /* f = 2^(K - nM) / (S pM): the entries at the max get 1/S (see above) */
-        fa_simd_f32 nM, sM;
-        const float pM = fa_reduce_max_f32(fa_add_f32(fa_set1_f32(1.0f),
-            fa_expm1_reduced_f32(fa_exp_reduce_f32(fa_set1_f32((float)M), &nM, &sM))));
-        f = fa_ldexp_scalar_f64(1.0 / (S * (double)pM), (int)K - (int)fa_reduce_max_f32(nM));
-    }
     const fa_simd_f32 fh = fa_set1_f32((float)f), fl = fa_set1_f32((float)(f - (double)(float)f));
     const fa_simd_f32 Kv = fa_set1_f32((float)K), low = fa_set1_f32((float)(K * FA_LN2_HI_F64 - 104.0));
-    const fa_simd_f32 Mv = fa_set1_f32((float)M), lv = fa_set1_f32((float)l), one = fa_set1_f32(1.0f);
+    const fa_simd_f32 Mv = fa_set1_f32(M), lv = fa_set1_f32(l), one = fa_set1_f32(1.0f);
     const fa_simd_f32 fill = fa_set1_f32(LOG ? -INFINITY : 0.0f);
     for (ptrdiff_t i = 0; i < n; i += L) {
         const ptrdiff_t left = n - i;
@@ -72,6 +63,8 @@ FA_INLINE void fa_out_row_f32(const float *x, const unsigned char *mk, float *y,
             v = fa_sub_f32(fa_sub_f32(v, Mv), lv);
         } else {
             fa_simd_f32 nn, s;
+            if (SHIFT)
+                v = fa_sub_f32(v, Mv);
             fa_simd_f32 p = fa_add_f32(one, fa_expm1_reduced_f32(fa_exp_reduce_f32(fa_max_f32(low, v), &nn, &s)));
             fa_mask_f32 gone = fa_cmplt_f32(v, low);      /* -inf and far entries: 0, scaled by 2^0
                                                              (not into fa_ldexp_neg_f32's deep branch) */
@@ -83,6 +76,30 @@ FA_INLINE void fa_out_row_f32(const float *x, const unsigned char *mk, float *y,
             v = fa_select_f32(left >= L ? fa_load_mask_u8_f32(mk + i) : fa_load_tail_mask_u8_f32(mk + i, left), v, fill);
         if (left >= L) fa_storeu_f32(y + i, v); else fa_store_tail_f32(y + i, v, left);
     }
+}
+
+/* (c) softmax (LOG = 0) or log_softmax (LOG = 1) of a float32 row with statistics M, S, l
+ * (M finite); mk: its mask or NULL.  softmax of a row whose M lies outside the exp's exact
+ * reduction (FA_STATS_NEAR_F32) takes x - M in the lanes: exact (Sterbenz) for every x within
+ * 104 of M there (|M| >= 260), and the others' outputs are 0 either way. */
+FA_INLINE void fa_out_row_f32(const float *x, const unsigned char *mk, float *y, ptrdiff_t n,
+                              double M, double S, double l, int LOG)
+{
+    if (LOG) {
+        fa_out_row_loop_f32(x, mk, y, n, (float)M, 0.0, 0.0, (float)l, 1, 0);
+        return;
+    }
+    if (!FA_STATS_NEAR_F32((float)M)) {
+        fa_out_row_loop_f32(x, mk, y, n, (float)M, 0.0, 1.0 / S, 0.0f, 0, 1);
+        return;
+    }
+    /* f = 2^(K - nM) / (S pM): the entries at the max get 1/S (see above) */
+    const double K = rint(M * FA_LOG2E_F64);
+    fa_simd_f32 nM, sM;
+    const float pM = fa_reduce_max_f32(fa_add_f32(fa_set1_f32(1.0f),
+        fa_expm1_reduced_f32(fa_exp_reduce_f32(fa_set1_f32((float)M), &nM, &sM))));
+    const double f = fa_ldexp_scalar_f64(1.0 / (S * (double)pM), (int)K - (int)fa_reduce_max_f32(nM));
+    fa_out_row_loop_f32(x, mk, y, n, (float)M, K, f, (float)l, 0, 0);
 }
 
 #endif /* FA_OUTPUT_F32_H */

@@ -1,6 +1,6 @@
 /*
  * reductions/fa_rows.h -- rows (inner == 1): the float32 stages' adapters, the float64-lane
- * rows (masks, weights, float32 rows beyond the float32 lanes' range: FA_SM_DEFINE_ROWS),
+ * rows (masks, weights, float32 rows with +inf: FA_SM_DEFINE_ROWS),
  * and the per-row routing (small softmax rows stored once, statistics, outputs).
  */
 #ifndef FA_ROWS_H

@@ -15,10 +15,13 @@
  *       block; pairs 2^-24) and summed in float64.  The entries at the max are kept apart (c),
  *       so a dominant entry's l = log1p(T) keeps T's relative accuracy from this one pass.
  * The chunk enters the row's (M, T, C), relative to e^M, as T_k = t e^(K ln2 - mx) (one
- * libm exp per chunk) through fa_sm_merge.  So the statistics hold for any row max in
- * (-260, 340) (FA_STATS_MAX_LO_F32, FA_STATS_MAX_HI_F32): N(0,3) - 20, + 100, a confident class and
- * uniform +-50 rows cost the same.  Rows with an entry of magnitude beyond that (or +inf)
- * are declined (0) for the float64-lane path; -inf entries give 0 terms, NaN reaches T.
+ * libm exp per chunk) through fa_sm_merge.  So N(0,3) - 20, + 100, a confident class and
+ * uniform +-50 rows cost the same.  A chunk whose max lies outside (-260, 340)
+ * (FA_STATS_MAX_LO_F32, FA_STATS_MAX_HI_F32, where the reduction of x itself stops being
+ * exact) is summed as x - mx, one subtraction more per vector (fa_stats_chunk_f32; exact for
+ * every term that is not 0): log-weights spread over +-800, logits at +-1000 or 1e30 took the
+ * float64 lanes at 2.5-3.5x the time before 2026-12-06.  Only a row with +inf is declined
+ * (0, for the special rows' path); -inf entries give 0 terms, NaN reaches T.
  * K = round(mx log2e) - 1: terms lie in (0, 2.9]; a term below 2^-126.5 (x below about
  * K ln2 - 87.7) counts as 0, which for a stored softmax term means an output below
  * 0.71 * 2^-126 (within one smallest normal, docs/SPEC.md section 6).  With the table exp
@@ -32,6 +35,9 @@
 
 #define FA_STATS_MAX_HI_F32 340.0f    /* chunk max below: every x < 355, n = round(x log2e) < 2^9 */
 #define FA_STATS_MAX_LO_F32 (-260.0f) /* and above: x >= mx - 88 > -355 wherever a term is not 0 */
+/* a chunk max (or -inf: nothing included) whose entries the exp reduces as they are; other
+ * finite maxima take x - mx in the lanes (fa_stats_sum_f32's SHIFTED) */
+#define FA_STATS_NEAR_F32(mx) (((mx) > FA_STATS_MAX_LO_F32 && (mx) < FA_STATS_MAX_HI_F32) || (mx) == -INFINITY)
 
 /* x[i .. i + L) as float32 lanes, those past n or left out by the mask mk (if any) as -inf */
 FA_INLINE fa_simd_f32 fa_stats_load_f32(const float *x, const unsigned char *mk, ptrdiff_t i, ptrdiff_t n)
@@ -193,9 +199,15 @@ enum { FA_STATS_TERMS_OUT = 0, FA_STATS_TERMS_SUMMED = 1, FA_STATS_TERMS_LSE = 2
  * NULL): the pending row's output for the same n entries (its x and y at this chunk's offset),
  * written on the way. */
 FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff_t n, float K, float mx,
-                                double *t, double *c, float *ystore, const fa_stats_pending_f32 *o, int terms)
+                                double *t, double *c, float *ystore, const fa_stats_pending_f32 *o, int terms,
+                                int SHIFTED, float sub)
 {
-    const int summed = !ystore && (terms == FA_STATS_TERMS_SUMMED || (terms == FA_STATS_TERMS_LSE && mx >= 1.0f));
+    /* SHIFTED (a far chunk, fa_stats_row_f32): the caller's mx is 0 and K -1, and every
+     * entry is taken as x - sub, sub the chunk's real max; its v = M + l has |v| >= 250, so
+     * the summed-only exp serves logsumexp too */
+    const int summed = !ystore && (terms == FA_STATS_TERMS_SUMMED ||
+                                   (terms == FA_STATS_TERMS_LSE && (SHIFTED || mx >= 1.0f)));
+    const fa_simd_f32 subv = fa_set1_f32(sub);
     const fa_simd_f32 oM = fa_set1_f32(o ? (float)o->M : 0.0f), ol = fa_set1_f32(o ? (float)o->l : 0.0f);
     const fa_simd_f32 fh = fa_set1_f32(o ? o->scale[0] * FA_SCALE_PAIR_UP : 0.0f),   /* fa_scale_pair_f32 */
                       fl = fa_set1_f32(o ? o->scale[1] * FA_SCALE_PAIR_UP : 0.0f);
@@ -235,6 +247,12 @@ FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff
             v1 = fa_select_f32(fa_load_mask_u8_f32(mk + i + L), v1, ninf);
             v2 = fa_select_f32(fa_load_mask_u8_f32(mk + i + 2 * L), v2, ninf);
             v3 = fa_select_f32(fa_load_mask_u8_f32(mk + i + 3 * L), v3, ninf);
+        }
+        if (SHIFTED) {
+            v0 = fa_sub_f32(v0, subv);
+            v1 = fa_sub_f32(v1, subv);
+            v2 = fa_sub_f32(v2, subv);
+            v3 = fa_sub_f32(v3, subv);
         }
         fa_simd_f32 e0, e1, e2, e3;
         if (!summed) {
@@ -280,6 +298,10 @@ FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff
             v0 = fa_select_f32(fa_load_mask_u8_f32(mk + i), v0, ninf);
             v1 = fa_select_f32(fa_load_mask_u8_f32(mk + i + L), v1, ninf);
         }
+        if (SHIFTED) {
+            v0 = fa_sub_f32(v0, subv);
+            v1 = fa_sub_f32(v1, subv);
+        }
         fa_simd_f32 e0 = fa_stats_term_f32(v0, magic_k, low), e1 = fa_stats_term_f32(v1, magic_k, low);
         if (ystore) {
             fa_storeu_f32(ystore + i, e0);
@@ -296,6 +318,8 @@ FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff
         if (o)
             fa_stats_pending_vec_f32(o, i, left, oM, ol, fh, fl);
         fa_simd_f32 v = fa_stats_load_f32(x, mk, i, n);
+        if (SHIFTED)
+            v = fa_sub_f32(v, subv);
         fa_simd_f32 e = fa_stats_term_f32(v, magic_k, low);
         if (ystore) {
             if (left >= L) fa_storeu_f32(ystore + i, e); else fa_store_tail_f32(ystore + i, e, left);
@@ -322,13 +346,37 @@ FA_INLINE fa_simd_f64 fa_stats_shift_factor_f64(fa_simd_f64 K, fa_simd_f64 m)
     return fa_exp_pair_f64(z, &lo);
 }
 
+/* One chunk of the statistics, its max mx (< +inf, or -inf: nothing included) known: *T = the
+ * sum of e^(x - mx) over its x < mx (of e^x where mx is -inf: 0, or NaN), *c = the number of x
+ * == mx; ystore, o, terms as for fa_stats_sum_f32; Ks (if given) = (mx, the computed term of mx).
+ * A chunk whose max lies outside (FA_STATS_MAX_LO_F32, FA_STATS_MAX_HI_F32) is summed as x - mx
+ * (mx 0, K -1 in fa_stats_sum_f32): exact (Sterbenz) for every x whose term is not 0, which lie
+ * within 89 of mx, |mx| >= 260; the rest (x - mx rounded, or -inf) stay far below, 0. */
+FA_INLINE void fa_stats_chunk_f32(const float *x, const unsigned char *mk, ptrdiff_t len, float mx, double *T,
+                                  double *c, float *ystore, double *Ks, const fa_stats_pending_f32 *o, int terms)
+{
+    const int far = !FA_STATS_NEAR_F32(mx);
+    const float mxs = far ? 0.0f : mx;           /* the max as the terms see it */
+    const float K = mx == -INFINITY ? 0.0f : rintf(mxs * FA_LOG2E_F32) - 1.0f;
+    double t;
+    if (far)
+        fa_stats_sum_f32(x, mk, len, K, 0.0f, &t, c, ystore, o, terms, 1, mx);
+    else
+        fa_stats_sum_f32(x, mk, len, K, mx, &t, c, ystore, o, terms, 0, 0.0f);
+    if (Ks) {
+        Ks[0] = mx;
+        Ks[1] = mx == -INFINITY ? 0.0 : fa_stats_term1_f32(mxs, K);
+    }
+    *T = mx == -INFINITY ? t : t * fa_stats_shift_factor(K, mxs);
+}
+
 /* The statistics (M, T, C) of a float32 row; ystore and Ks (if given: softmax rows that stay
  * in L2) keep every term and, per chunk, the max and the computed term of that max (Ks[2k],
  * Ks[2k + 1]; -inf and 0 for a chunk with nothing included).  o (or NULL): a pending
  * log_softmax row of the same length, written chunk by chunk (o->done updated).  terms:
  * FA_STATS_TERMS_OUT / _SUMMED / _LSE (above).
- * Returns 0 where a chunk's max is +inf or outside (FA_STATS_MAX_LO_F32, FA_STATS_MAX_HI_F32)
- * (nothing usable; o->done tells how much of the pending row was written). */
+ * Returns 0 where a chunk's max is +inf (nothing usable; o->done tells how much of the
+ * pending row was written). */
 FA_INLINE int fa_stats_row_f32(const float *x, const unsigned char *mk, ptrdiff_t n, fa_sm_stats *s,
                                float *ystore, double *Ks, fa_stats_pending_f32 *o, int terms)
 {
@@ -337,10 +385,8 @@ FA_INLINE int fa_stats_row_f32(const float *x, const unsigned char *mk, ptrdiff_
     for (ptrdiff_t c0 = 0, k = 0; c0 < n; c0 += chunk, k++) {
         const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
         const float mx = fa_stats_max_f32(x + c0, mk ? mk + c0 : NULL, len);
-        if (!(mx < FA_STATS_MAX_HI_F32 && (mx > FA_STATS_MAX_LO_F32 || mx == -INFINITY)))
+        if (!(mx < INFINITY))
             return 0;
-        const float K = mx == -INFINITY ? 0.0f : rintf(mx * FA_LOG2E_F32) - 1.0f;
-        double t, c;
         fa_stats_pending_f32 oc;
         if (o) {
             oc.x = o->x ? o->x + c0 : NULL;
@@ -351,14 +397,12 @@ FA_INLINE int fa_stats_row_f32(const float *x, const unsigned char *mk, ptrdiff_
             oc.scale[0] = o->x ? 0.0f : o->scale[2 * k];
             oc.scale[1] = o->x ? 0.0f : o->scale[2 * k + 1];
         }
-        fa_stats_sum_f32(x + c0, mk ? mk + c0 : NULL, len, K, mx, &t, &c, ystore ? ystore + c0 : NULL, o ? &oc : NULL, terms);
+        double T, c;
+        fa_stats_chunk_f32(x + c0, mk ? mk + c0 : NULL, len, mx, &T, &c, ystore ? ystore + c0 : NULL,
+                           Ks ? Ks + 2 * k : NULL, o ? &oc : NULL, terms);
         if (o)
             o->done = c0 + len;
-        if (Ks) {
-            Ks[2 * k] = mx;
-            Ks[2 * k + 1] = mx == -INFINITY ? 0.0 : fa_stats_term1_f32(mx, K);
-        }
-        fa_sm_merge(s, mx, mx == -INFINITY ? t : t * fa_stats_shift_factor(K, mx), c);
+        fa_sm_merge(s, mx, T, c);
     }
     return 1;
 }
