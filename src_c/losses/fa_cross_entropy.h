@@ -8,7 +8,8 @@
  * pass, no max count (fa_ce_class_stats_f32 below, where the design is).  Every other row:
  * Per row x (n logits), with M its max and l = log sum_j e^(x_j - M) (so lse = M + l), both
  * from the one statistics pass of reductions/ (fa_stats_row_f32: float32 lanes; float64: the
- * direct reduction; the float64-lane path where those decline, +inf, or in float32 class rows a target logit outside (-260, 340)):
+ * direct reduction; the float64-lane path where those decline: +inf, or in float32 class rows
+ * a target logit outside (-260, 340)):
  *   class target t, class weights w (ones when absent), smoothing eps, C' the number of
  *   classes whose logit is not -inf ("unmasked"):
  *     loss = (1 - eps) w_t ((M - x_t) + l) + eps / C' sum_{j unmasked} w_j ((M - x_j) + l)
