@@ -355,9 +355,9 @@ def test_short_rows_do_not_depend_on_their_neighbours(isa, dtype, n):
             np.testing.assert_array_equal(f(x[r:r + 1], axis=-1), full[r:r + 1])
         if f is not fa.logsumexp and n <= {"sse2": 40, "avx2": 80, "avx512": 80}.get(isa, 0):
             # out=x in the groups: each row read before it is written (the per-row code takes
-            # another path in place, whose bits differ near the smallest normal, and for
-            # float32 softmax rows whose max is beyond 340 or -260, left to it, by an ULP: within the bounds,
-            # checked below)
+            # another path in place, whose bits differ near the smallest normal, and for the
+            # float32 softmax rows whose max is beyond 340 or -260, left to it, by an ULP:
+            # within the bounds, checked below)
             y = x.copy()
             assert f(y, axis=-1, out=y) is y
             same = np.ones(len(x), bool)

@@ -541,7 +541,7 @@ FA_INLINE void fa_ce_rows_##T(const fa_ce_job *j, ptrdiff_t r0, ptrdiff_t r1, in
         }                                                                                         \
         fa_sm_stats st;                                                                           \
         double l = 0.0, sign;                                                                     \
-        int fast = 0, ok, summed = 0, stored = store;                                             \
+        int fast = 0, ok, summed = 0;                                                             \
         fa_ce_sums sm = {0.0, 0.0, 0.0, 0.0, 0.0};                                                \
         if (sizeof(S) == 4 && (PROB || eps != 0.0)) {   /* float32: the sums fused, see above */  \
             float *ys = store ? (float *)yr : NULL;                                               \
@@ -556,10 +556,8 @@ FA_INLINE void fa_ce_rows_##T(const fa_ce_job *j, ptrdiff_t r0, ptrdiff_t r1, in
             if (ok)                                                                               \
                 l = fa_sm_tiny_l_f32(xf, NULL, n, &st, l);                                        \
             summed = ok;                                                                          \
-            if (!fast) {                                                                          \
-                ok = fa_ce_stats_##T(xr, n, &st, &l, &fast, NULL, NULL);                          \
-                stored = 0;                                                                       \
-            }                                                                                     \
+            if (!fast)                  /* the terms stored again where this pass takes the row */ \
+                ok = fa_ce_stats_##T(xr, n, &st, &l, &fast, store ? yr : NULL, store ? Ks : NULL); \
         } else {                                                                                  \
             ok = fa_ce_stats_##T(xr, n, &st, &l, &fast, store ? yr : NULL, store ? Ks : NULL);    \
         }                                                                                         \
@@ -590,7 +588,7 @@ FA_INLINE void fa_ce_rows_##T(const fa_ce_job *j, ptrdiff_t r0, ptrdiff_t r1, in
         }                                                                                         \
         const double a = sr * ((PROB ? keep * sm.B : keep * wt) + ec * sm.E);                     \
         const double c = sr * ec, bp = PROB ? sr * keep : 0.0;                                    \
-        const int folded = fa_ce_softmax_##T(xr, yr, n, &st, l, fast, stored, Ks, a);              \
+        const int folded = fa_ce_softmax_##T(xr, yr, n, &st, l, fast, store, Ks, a);              \
         if (!folded || c != 0.0 || PROB)                                                          \
             fa_ce_fix_##T(xr, w, pr, yr, n, folded ? 1.0 : a, bp, c);                             \
         if (!PROB)                                                                                \

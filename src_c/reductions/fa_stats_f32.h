@@ -236,12 +236,10 @@ FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff
                 fa_stats_pending_vec_f32(o, i + L, L, oM, ol, fh, fl);
                 fa_stats_pending_vec_f32(o, i + 2 * L, L, oM, ol, fh, fl);
                 fa_stats_pending_vec_f32(o, i + 3 * L, L, oM, ol, fh, fl);
-            } else {
-                fa_scale_pair4_f32(o->y + i, fh, fl);     /* one branch per block */
-            }
-            if (o->x) {
                 fa_prefetchw_f64((double *)(o->y + n + i));
                 fa_prefetchw_f64((double *)(o->y + n + i + 2 * L));
+            } else {
+                fa_scale_pair4_f32(o->y + i, fh, fl);     /* one branch per block */
             }
         }
         fa_simd_f32 v0 = fa_loadu_f32(x + i), v1 = fa_loadu_f32(x + i + L);
