@@ -1626,6 +1626,55 @@ def test_float64_log_weight_rows(isa, n):
     assert ulp_errors(g[gsub], gh[gsub], gl[gsub], F64, subnormal="rounded").max() <= 2.0
 
 
+@pytest.mark.parametrize("n", [7, 1000, 5000, 70001])
+def test_float64_terms_700_to_770_below_the_max(isa, n):
+    """float64 rows whose entries other than the max lie 700-770 below it: every term e^(x - M)
+    is below 2^-1009, so the statistics T = sum over the entries below the max is what decides
+    logsumexp (the max 0: the result is T itself, a subnormal) and log_softmax's max entry (-T
+    for any max).  The statistics pass sums such terms at a biased scale where each is a normal
+    number (FA_EXP_SHIFT_BIASED: no subnormal operand, no branch), softmax's stored terms too
+    (fa_sm64_unbias_times rounds the outputs into the subnormals on the integer side).  Held to
+    SPEC section 6 with no subnormal exemption (lse 2, log_softmax 4 spacings), on one and
+    several chunks, the direct output pass (70001), -inf entries and where=.  Reference:
+    longdouble (x - M exact: |x - M| < 2^11 |M| or M = 0)."""
+    rng = np.random.default_rng(zlib.crc32(f"band {n}".encode()))
+    for c in (0.0, 5.0, -650.0):
+        x = c - rng.uniform(700.0, 770.0, (6, n))
+        x[:, 0] = c
+        x[1, 1] = c - 699.5                                # one term above the band
+        x[2, 1::5] = -np.inf
+        x[3, :n // 2] = c - rng.uniform(0.0, 3.0, n // 2)  # half the row near the max
+        x[3, 0] = c
+        keep = rng.uniform(size=x.shape) < 0.9
+        keep[:, 0] = True
+        for where in (None, keep):
+            xl = x.astype(np.longdouble)
+            if where is not None:
+                xl = np.where(where, xl, -np.inf)
+            with np.errstate(divide="ignore"):
+                e = np.exp(xl - c)
+            e[:, 0] = 0.0
+            T = e.sum(axis=-1)
+            lh = (c + np.log1p(T)).astype(np.float64)
+            ll = ((c + np.log1p(T)) - lh).astype(np.float64)
+            got = fa.logsumexp(x, axis=-1, where=where) if where is not None else fa.logsumexp(x, axis=-1)
+            assert ulp_errors(got, lh, ll, F64, subnormal="rounded").max() <= LSE_ULP, (c, where is None)
+            ls = fa.log_softmax(x, axis=-1, where=where) if where is not None else fa.log_softmax(x, axis=-1)
+            with np.errstate(invalid="ignore"):
+                q = (xl - c) - np.log1p(T)[:, None]
+                qh = q.astype(np.float64)
+                ql = np.nan_to_num((q - qh).astype(np.float64))
+            assert ulp_errors(ls, qh, ql, F64, subnormal="rounded").max() <= SOFTMAX_ULP, (c, where is None)
+            assert (ls[:, 0] < 0).all()                    # -T, not 0
+            r = np.exp(xl - c) / (1.0 + T)[:, None]
+            rh = r.astype(np.float64)
+            rl = np.nan_to_num((r - rh).astype(np.float64))
+            sm = fa.softmax(x, axis=-1, where=where) if where is not None else fa.softmax(x, axis=-1)
+            assert ulp_errors(sm, rh, rl, F64).max() <= SOFTMAX_ULP
+            sub = (rh > 0) & (rh < np.finfo(F64).tiny)
+            assert ulp_errors(sm[sub], rh[sub], rl[sub], F64, subnormal="rounded").max() <= 1.0
+
+
 @pytest.mark.parametrize("n", [1000, 5000, 70000])
 def test_float32_rows_beyond_the_exp_range(isa, n):
     """float32 rows whose max lies outside the float32 exp's exact reduction (-260, 340): the

@@ -373,18 +373,23 @@ FA_INLINE fa_simd_f64 fa_exp_dd_f64(fa_simd_f64 z, fa_simd_f64 *lo, fa_simd_f64 
  *                        THI = 2^(j/16) 2^floor(m/16) exactly, one integer addition of m << 48
  *                        to fa_exp2_16_adj[j], zero where keep is false (masked integer add);
  *                        the result THI (1 + (p + tlo/thi)), p = r + r^2 q(r), rounded once.
- *   FA_EXP_SHIFT_CLAMP   x clamped at low first (max keeps NaN; the reductions pass mk - 760,
- *                        whose terms scale to 0, and -inf gives no NaN); em = thi + (thi p + tlo)
- *                        in [0.97, 2.05] scaled by fa_scale_exp_f64 (vscalefpd, or two products
- *                        below 2^-1000), one rounding into the subnormals; 0 where keep is false.
+ *   FA_EXP_SHIFT_BIASED  the caller's K lies FA_EXP_SHIFT_BIAS (600) below the chunk max mk's
+ *                        (or the row's), so that every term from x in [low, mk], low = mk - 760,
+ *                        is a normal number in [2^-497, 2^601]: NORMAL's construction with no
+ *                        branch, where terms below 2^-1022 at the unbiased scale would take a
+ *                        microcode assist per instruction on Intel cores, or lose precision if
+ *                        dropped.  x below low gives 0 (clamped at low first: -inf gives no NaN;
+ *                        NaN is kept).  The caller takes the bias out of the sum's factor, or
+ *                        of each output (fa_sm64_unbias_times).
  * Error: one rounding (2^-53 relative) + q's 2^-54.8 + the table's tlo/thi rounding (2^-106):
- * <= 1.35 ULP in theory; measured max 0.73 ULP (NORMAL; CLAMP 0.74 on its normal results)
- * against quad-precision expq, 2^22 x per chunk max mk in {0, +-1, +-37.5, +-700, +-30000,
- * +-45000}, x in [mk - 700, mk] (CLAMP [mk - 760, mk]), half of them within 2 of mk, K =
+ * <= 1.35 ULP in theory; measured max 0.73 ULP (NORMAL; BIASED is the same construction scaled
+ * by a power of 2) against quad-precision expq, 2^22 x per chunk max mk in {0, +-1, +-37.5,
+ * +-700, +-30000, +-45000}, x in [mk - 700, mk], half of them within 2 of mk, K =
  * round(mk log2e), on the scalar, SSE2, AVX2 and AVX-512 variants (a C harness over this
  * header).  Constants: ln2 split and log2e as in fa_exp_reduce_f64, tables
  * fa_exp2_16_hi/lo/adj/rt (mpmath). */
-enum { FA_EXP_SHIFT_NORMAL = 1, FA_EXP_SHIFT_CLAMP = 2 };
+enum { FA_EXP_SHIFT_NORMAL = 1, FA_EXP_SHIFT_BIASED = 3 };
+#define FA_EXP_SHIFT_BIAS 600
 
 /* magic_k of fa_exp_shifted_f64 for an integer K, |K| < 2^20 (exact) */
 FA_INLINE fa_simd_f64 fa_exp_shift_magic_f64(double K) { return fa_set1_f64(FA_MAGIC_F64 - 16.0 * K); }
@@ -393,42 +398,24 @@ FA_INLINE fa_simd_f64 fa_exp_shifted_f64(fa_simd_f64 x, fa_simd_f64 magic_k, fa_
                                          int mode)
 {
     fa_simd_f64 t, n;
-    int normal = mode == FA_EXP_SHIFT_NORMAL;
-    if (mode == FA_EXP_SHIFT_CLAMP) {
-        /* lanes at or above low + 60 (mk - 700) have normal terms and lanes below low have 0:
-         * a vector holding nothing else (-inf and far-off entries: the common case) takes the
-         * NORMAL construction with those below left out of keep, and never scales into the
-         * subnormals (a microcode assist per instruction on Intel cores: float64 (1024, 1024)
-         * softmax with 10% -inf entries 7.6 ms, finite rows 0.9 ms) */
-        fa_mask_f64 high = fa_cmpge_f64(x, fa_add_f64(low, fa_set1_f64(60.0)));
-        fa_mask_f64 dead = fa_cmplt_f64(x, low);
-        if (FA_LIKELY(!fa_mask_any_f64(fa_mask_not_f64(fa_mask_or_f64(high, dead))))) {
-            keep = fa_mask_and_f64(keep, high);
-            normal = 1;
-        }
-        x = fa_max_f64(low, x);              /* keeps NaN; -inf out of the reduction */
+    if (mode == FA_EXP_SHIFT_BIASED) {
+        keep = fa_mask_and_f64(keep, fa_mask_not_f64(fa_cmplt_f64(x, low)));
+        x = fa_max_f64(low, x);
     }
     fa_simd_f64 r = fa_exp_round_f64(x, magic_k, 1.0, &t, &n);
     r = fa_fnmadd_f64(n, fa_set1_f64(FA_LN2_LO_F64 / 16), r);
     fa_simd_f64 q = fa_exp_q4_f64(r, 1.0);
     fa_simd_f64 r2 = fa_mul_f64(r, r);
-    if (normal) {
-        fa_simd_f64 T = fa_bits_add_maskz_f64(keep, fa_lut16_f64(fa_exp2_16_adj, t), fa_bits_shl_f64(t, 48));
-        fa_simd_f64 p = fa_fmadd_f64(r2, q, fa_add_f64(r, fa_lut16_f64(fa_exp2_16_rt, t)));
-        return fa_fmadd_f64(T, p, T);
-    }
-    fa_simd_f64 p = fa_fmadd_f64(r2, q, r);
-    fa_simd_f64 thi = fa_lut16_f64(fa_exp2_16_hi, t), tlo = fa_lut16_f64(fa_exp2_16_lo, t);
-    fa_simd_f64 em = fa_add_f64(thi, fa_fmadd_f64(thi, p, tlo));
-    em = fa_scale_exp_f64(em, t, fa_sub_f64(t, fa_set1_f64(FA_MAGIC_F64)));   /* by 2^floor(m/16) */
-    return fa_select_f64(keep, em, fa_set1_f64(0.0));
+    fa_simd_f64 T = fa_bits_add_maskz_f64(keep, fa_lut16_f64(fa_exp2_16_adj, t), fa_bits_shl_f64(t, 48));
+    fa_simd_f64 p = fa_fmadd_f64(r2, q, fa_add_f64(r, fa_lut16_f64(fa_exp2_16_rt, t)));
+    return fa_fmadd_f64(T, p, T);
 }
 
 /* (gh + gl) e^(x - K ln2) (magic_k = fa_exp_shift_magic_f64(K)) rounded once, for the lanes
  * whose term or whose product by the factor would pass through the subnormals, where an Intel
  * core takes a microcode assist per instruction (fa_scale_exp_plain_f64): em (gh + gl) is
- * formed at em's scale, em = thi + (thi p + tlo) in [0.97, 2.05] (the CLAMP construction of
- * fa_exp_shifted_f64), and scaled by 2^floor(m/16) last, into the subnormals on the integer
+ * formed at em's scale, em = thi + (thi p + tlo) in [0.97, 2.05] (fa_exp_neg_f64's
+ * construction), and scaled by 2^floor(m/16) last, into the subnormals on the integer
  * side (fa_scale_exp_deep_f64).  x is clamped at low, a bound at or above K ln2 - 760 where
  * the result is 0; gh in [2^-99, 2^20] and gl = 0 or |gl| >= 2^-60 gh (no product here
  * leaves the normal range).  Error: fa_exp_shifted_f64's em (2^-54.8 + one rounding) and two

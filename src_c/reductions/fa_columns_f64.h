@@ -9,7 +9,9 @@
  *      every entry, each term stored into y; log_softmax and logsumexp over x != M, with C the
  *      count of x == M.  Kahan-compensated per lane (the FA_SM_COLS vectors are independent
  *      chains).  Mode per block: every column's min >= M - 700 -> FA_SM64_DIRECT (every term
- *      normal), else FA_SM64_CLAMP (x clamped at M - 760: -inf entries give 0).  Spread over
+ *      normal), else FA_EXP_SHIFT_BIASED (the terms at the scale 2^(K - 600), every one
+ *      from x >= M - 760 normal, the others and -inf entries 0; the bias comes out in the
+ *      factor of step 3, or in softmax's product, fa_sm64_unbias_times).  Spread over
  *      its exps, this pass prefetches the lines of x two blocks ahead into L2, and those of y
  *      for writing (the rows are inner apart, too far for the hardware prefetchers; the
  *      write prefetch alone took (64, 50257) softmax from 4.2 to 2.8 ms and log_softmax from
@@ -30,7 +32,7 @@
  * of tests/test_reductions.py as 131 columns of 2 .. 1500, long double reference): softmax
  * 3.01 ULP (scalar, SSE2; 2.75 with FMA), log_softmax 1.32, logsumexp 1.00.
  * LANEWISE (the short float64 rows, fa_short_rows.h): every column computed from its own
- * entries alone: always the clamp mode, no block-wide unshifted logsumexp.
+ * entries alone: always the biased mode, no block-wide unshifted logsumexp.
  * Declined (returns 0 before anything is written, so y may be x): a column with a NaN, a
  * +inf, no finite max (all -inf or left out) or |M| >= 2^16 (FA_SM64_DIRECT_LIMIT): the generic
  * chunked code (fa_columns.h) takes those.  Tall blocks too (no size limit): a block beyond
@@ -244,9 +246,15 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
     for (int v = 0; v < FA_SM_COLS; v++) {
         t[v] = zero; tc[v] = zero; c[v] = zero;
     }
-    if (LANEWISE || fa_mask_any_f64(clamp))
-        fa_sm64_cols_sum(xs, mk, ys, n, inner, wv, nv, Mv, magic_k, low, t, tc, c, pd, op, full, HAS_MASK, FA_SM64_CLAMP, pf);
-    else
+    /* a block with entries below M - 700: its terms at the scale 2^(K - FA_EXP_SHIFT_BIAS), all
+     * normal (FA_EXP_SHIFT_BIASED, no branch), the bias taken out in step 3 or 4 */
+    const int biased = LANEWISE || fa_mask_any_f64(clamp);
+    if (biased) {
+        for (int v = 0; v < FA_SM_COLS; v++)
+            magic_k[v] = fa_add_f64(magic_k[v], fa_set1_f64(16.0 * FA_EXP_SHIFT_BIAS));   /* exact */
+        fa_sm64_cols_sum(xs, mk, ys, n, inner, wv, nv, Mv, magic_k, low, t, tc, c, pd, op, full, HAS_MASK,
+                         FA_EXP_SHIFT_BIASED, pf);
+    } else
         fa_sm64_cols_sum(xs, mk, ys, n, inner, wv, nv, Mv, magic_k, low, t, tc, c, pd, op, full, HAS_MASK, FA_SM64_DIRECT, pf);
     if (op == FA_SM_OP_SOFTMAX) {
         /* 3-4. y *= 1/U, 1/U = ih + il: ih = 1/uh, il = ih (1 - U ih) with U ih exact.  The
@@ -254,7 +262,6 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
          * so a lone finite entry is exactly 1 (the product reached 1 - 2^-53 without FMA) */
         fa_simd_f64 ih[FA_SM_COLS], il[FA_SM_COLS], tau[FA_SM_COLS], qv[FA_SM_COLS];
         const fa_mask_f64 all = fa_cmpeq_f64(one, one);
-        const int clamped = LANEWISE || fa_mask_any_f64(clamp);
         for (int v = 0; v < nv; v++) {
             fa_simd_f64 ul, uh = fa_fast_two_sum_f64(t[v], fa_neg_f64(tc[v]), &ul), pl;
             uh = fa_select_f64(valid[v], uh, one);
@@ -262,10 +269,14 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
             ih[v] = fa_div_f64(one, uh);
             const fa_simd_f64 ph = fa_two_prod_f64(uh, ih[v], &pl);
             il[v] = fa_mul_f64(fa_sub_f64(fa_sub_f64(fa_sub_f64(one, ph), pl), fa_mul_f64(ul, ih[v])), ih[v]);
-            tau[v] = clamped ? fa_exp_shifted_f64(Mv[v], magic_k[v], low[v], all, FA_SM64_CLAMP)
-                             : fa_exp_shifted_f64(Mv[v], magic_k[v], low[v], all, FA_SM64_DIRECT);
+            tau[v] = biased ? fa_exp_shifted_f64(Mv[v], magic_k[v], low[v], all, FA_EXP_SHIFT_BIASED)
+                            : fa_exp_shifted_f64(Mv[v], magic_k[v], low[v], all, FA_SM64_DIRECT);
             const fa_simd_f64 q = fa_div_f64(tau[v], uh);
             qv[v] = fa_fnmadd_f64(q, fa_mul_f64(ul, ih[v]), q);       /* tau / (uh + ul) */
+            if (biased) {             /* (exact) the factor of fa_sm64_unbias_times */
+                ih[v] = fa_mul_f64(ih[v], fa_set1_f64(0x1p600));
+                il[v] = fa_mul_f64(il[v], fa_set1_f64(0x1p600));
+            }
         }
         for (ptrdiff_t r = 0; r < n; r++)
             for (int v = 0; v < nv; v++) {
@@ -274,7 +285,8 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
                     __builtin_prefetch(p + FA_SM_BLOCK, 1, 3);
                 const int whole = full || wv[v] >= L;
                 fa_simd_f64 y = whole ? fa_loadu_f64(p) : fa_load_tail_f64(p, wv[v], 0.0);
-                y = fa_select_f64(fa_cmpeq_f64(y, tau[v]), qv[v], fa_fmadd_f64(y, ih[v], fa_mul_f64(y, il[v])));
+                y = fa_select_f64(fa_cmpeq_f64(y, tau[v]), qv[v],
+                                  biased ? fa_sm64_unbias_times(y, ih[v], il[v]) : fa_fmadd_f64(y, ih[v], fa_mul_f64(y, il[v])));
                 fa_sm64_col_st(p, y, wv[v], full);
             }
         return 1;
@@ -288,6 +300,10 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
         eh = fa_scale_exp_f64(eh, et, en);
         el = fa_scale_exp_f64(el, et, en);
         fa_simd_f64 fl, fh = fa_fast_two_sum_f64(eh, fa_fmadd_f64(eh, ae, fa_fmadd_f64(el, ae, el)), &fl);
+        if (biased) {                 /* exact: fh ~ 1, fl ~ 2^-53 */
+            fh = fa_mul_f64(fh, fa_set1_f64(0x1p-600));
+            fl = fa_mul_f64(fl, fa_set1_f64(0x1p-600));
+        }
         fa_simd_f64 ul, uh = fa_fast_two_sum_f64(t[v], fa_neg_f64(tc[v]), &ul), pl;
         const fa_simd_f64 ph = fa_two_prod_f64(uh, fh, &pl);
         Th[v] = ph;
