@@ -1627,9 +1627,10 @@ def test_float64_log_weight_rows(isa, n):
 
 
 @pytest.mark.parametrize("n", [7, 1000, 5000, 70001])
-def test_float64_terms_700_to_770_below_the_max(isa, n):
+def test_float64_terms_640_to_770_below_the_max(isa, n):
     """float64 rows whose entries other than the max lie 700-770 below it: every term e^(x - M)
-    is below 2^-1009, so the statistics T = sum over the entries below the max is what decides
+    is below 2^-1009 (and a row 640-700 below: softmax outputs where the product by 1/S took a
+    recomputing branch before), so the statistics T = sum over the entries below the max is what decides
     logsumexp (the max 0: the result is T itself, a subnormal) and log_softmax's max entry (-T
     for any max).  The statistics pass sums such terms at a biased scale where each is a normal
     number (FA_EXP_SHIFT_BIASED: no subnormal operand, no branch), softmax's stored terms too
@@ -1645,6 +1646,7 @@ def test_float64_terms_700_to_770_below_the_max(isa, n):
         x[2, 1::5] = -np.inf
         x[3, :n // 2] = c - rng.uniform(0.0, 3.0, n // 2)  # half the row near the max
         x[3, 0] = c
+        x[4, 1:] = c - rng.uniform(640.0, 700.0, n - 1)
         keep = rng.uniform(size=x.shape) < 0.9
         keep[:, 0] = True
         for where in (None, keep):

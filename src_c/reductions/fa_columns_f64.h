@@ -8,7 +8,7 @@
  *      (fa_exp_shifted_f64: x - K ln2 is never formed; terms <= 1.35 ULP each): softmax over
  *      every entry, each term stored into y; log_softmax and logsumexp over x != M, with C the
  *      count of x == M.  Kahan-compensated per lane (the FA_SM_COLS vectors are independent
- *      chains).  Mode per block: every column's min >= M - 700 -> FA_SM64_DIRECT (every term
+ *      chains).  Mode per block: every column's min >= M - 650 -> FA_SM64_DIRECT (every term
  *      normal), else FA_EXP_SHIFT_BIASED (the terms at the scale 2^(K - 600), every one
  *      from x >= M - 760 normal, the others and -inf entries 0; the bias comes out in the
  *      factor of step 3, or in softmax's product, fa_sm64_unbias_times).  Spread over
@@ -228,7 +228,7 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
         const fa_mask_f64 ok = fa_cmplt_f64(fa_abs_f64(mx[v]), fa_set1_f64(FA_SM64_DIRECT_LIMIT));
         if (v < nv) {
             bad = fa_mask_or_f64(bad, fa_mask_and_f64(valid[v], fa_mask_not_f64(ok)));
-            clamp = fa_mask_or_f64(clamp, fa_mask_and_f64(valid[v], fa_cmplt_f64(mn[v], fa_sub_f64(mx[v], fa_set1_f64(700.0)))));
+            clamp = fa_mask_or_f64(clamp, fa_mask_and_f64(valid[v], fa_cmplt_f64(mn[v], fa_sub_f64(mx[v], fa_set1_f64(650.0)))));
         }
         Mv[v] = v < nv ? fa_select_f64(valid[v], mx[v], zero) : zero;
         Kv[v] = fa_sub_f64(fa_fmadd_f64(Mv[v], fa_set1_f64(FA_LOG2E_F64), fa_set1_f64(FA_MAGIC_F64)),
@@ -246,7 +246,7 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
     for (int v = 0; v < FA_SM_COLS; v++) {
         t[v] = zero; tc[v] = zero; c[v] = zero;
     }
-    /* a block with entries below M - 700: its terms at the scale 2^(K - FA_EXP_SHIFT_BIAS), all
+    /* a block with entries below M - 650: its terms at the scale 2^(K - FA_EXP_SHIFT_BIAS), all
      * normal (FA_EXP_SHIFT_BIASED, no branch), the bias taken out in step 3 or 4 */
     const int biased = LANEWISE || fa_mask_any_f64(clamp);
     if (biased) {

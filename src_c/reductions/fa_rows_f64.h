@@ -35,8 +35,11 @@
  * 1.30 ms, logsumexp 1.97 -> 1.06 ms (they took the float64-lane path with x - m as a two-sum).
  * The max entries are left out of T by the zero-masked integer addition (x == mk) and the
  * others counted by popcount.  Modes per chunk from its max and min (fa_sm64_mode):
- *   FA_SM64_DIRECT  |mk| < 2^16 and min >= mk - 700: every scaled term is a normal number.
- *   FA_SM64_WIDE    |mk| < 2^16, entries below mk - 700: the terms at the scale
+ *   FA_SM64_DIRECT  |mk| < 2^16 and min >= mk - 650: every scaled term is a normal number,
+ *                   and softmax's outputs e^(x - M) / S >= 2^-962 unless ln S > 16 (the
+ *                   rare case fa_sm64_times_factor's deep lanes take: 650 rather than 700,
+ *                   where rows spread over 667-700 sent a fifth of their vectors there).
+ *   FA_SM64_WIDE    |mk| < 2^16, entries below mk - 650: the terms at the scale
  *                   2^(K - FA_EXP_SHIFT_BIAS) (FA_EXP_SHIFT_BIASED: x clamped at mk - 760, whose
  *                   terms are 0, -inf giving no NaN; every other term a normal number, with no
  *                   branch), the bias taken out with the chunk's factor (the statistics) or by
@@ -64,7 +67,7 @@ FA_INLINE int fa_sm64_mode(double m, double mn)
 {
     if (!(m > -FA_SM64_DIRECT_LIMIT && m < FA_SM64_DIRECT_LIMIT))
         return FA_SM64_EXACT;
-    return mn >= m - 700.0 ? FA_SM64_DIRECT : FA_SM64_WIDE;
+    return mn >= m - 650.0 ? FA_SM64_DIRECT : FA_SM64_WIDE;
 }
 
 /* K = an integer near m log2e (any such integer keeps the terms below e^0.36) */
@@ -244,7 +247,7 @@ FA_INLINE void fa_sm64_stats_chunk(fa_sm_stats *s, const double *x, const unsign
         fa_sm_merge(s, mx, tk, ck);
         return;
     }
-    /* a chunk with entries below mx - 700 is summed at the scale 2^(K - FA_EXP_SHIFT_BIAS), where
+    /* a chunk with entries below mx - 650 is summed at the scale 2^(K - FA_EXP_SHIFT_BIAS), where
      * none of its terms is subnormal (FA_EXP_SHIFT_BIASED), and scaled back by the factor */
     const double K = fa_sm64_shift(mx), Kb = K - FA_EXP_SHIFT_BIAS, before = s->M;
     double uh, ul, fh, fl;
@@ -366,7 +369,9 @@ static int fa_sm64_log_softmax_rows(const double *x, const unsigned char *mk, do
  * particle filter's, an importance sampler's) have many entries there (uniform +-800 float64
  * rows: softmax 5x slower than N(0, 3) rows before).  Lanes with v >= thr = 2^-962 / gh take
  * the product (v gh >= 2^-962, v gl >= 2^-1022: gl is 0 or >= 2^-60 gh); the lanes with
- * 0 < v < thr (rare but for such rows: a branch) are recomputed from x at the row's common
+ * 0 < v < thr (a branch, rare: a DIRECT chunk's with ln S > 16 or far below the row's max, a
+ * WIDE chunk's 64 binades or more below it; WIDE rows' outputs take fa_sm64_unbias_times) are
+ * recomputed from x at the row's common
  * scale (K, dh + dl) by fa_exp_shifted_times_f64, which rounds into the subnormals on the
  * integer side.  0 (masked, -inf and dead lanes) and NaN stay as they are.
  */
