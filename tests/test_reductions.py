@@ -331,7 +331,8 @@ def test_short_rows_do_not_depend_on_their_neighbours(isa, dtype, n):
     below the logsumexp tier's bound queued across groups): a row's bits must be
     those of the row alone, whatever rows share its group (threads and Dask chunks cut the
     rows anywhere), including the rows a group leaves to the per-row code (NaN, +inf,
-    maxima beyond 340, cancelling logsumexp, a logit gap above 41), and the same in place;
+    cancelling logsumexp, a logit gap above 41) and those it sums as x - M (maxima beyond 340
+    or -260), and the same in place;
     every row within the bounds."""
     rng = np.random.default_rng(zlib.crc32(f"short {n}".encode()))
     kinds = list(ROW_KINDS.values())
@@ -355,16 +356,11 @@ def test_short_rows_do_not_depend_on_their_neighbours(isa, dtype, n):
             np.testing.assert_array_equal(f(x[r:r + 1], axis=-1), full[r:r + 1])
         if f is not fa.logsumexp and n <= {"sse2": 40, "avx2": 80, "avx512": 80}.get(isa, 0):
             # out=x in the groups: each row read before it is written (the per-row code takes
-            # another path in place, whose bits differ near the smallest normal, and for the
-            # float32 softmax rows whose max is beyond 340 or -260, left to it, by an ULP:
-            # within the bounds, checked below)
+            # another path in place, whose bits differ near the smallest normal: within the
+            # bounds, checked below)
             y = x.copy()
             assert f(y, axis=-1, out=y) is y
-            same = np.ones(len(x), bool)
-            if dtype == F32 and f is fa.softmax:
-                with np.errstate(invalid="ignore"):
-                    same = ~((np.nanmax(x, axis=1) >= 340) | (np.nanmax(x, axis=1) <= -260))
-            np.testing.assert_array_equal(y[same], full[same])
+            np.testing.assert_array_equal(y, full)
     got = fa.logsumexp(x, axis=-1)[fin]
     if dtype == F64 or n == 2:   # normalised rows: |lse| ~ 1e-17 (float64), and float32 rows of
         # 2 at ~1e-8 or below, where the long double reference runs out: 2 ULP, or 2^-80
@@ -1677,12 +1673,14 @@ def test_float64_terms_640_to_770_below_the_max(isa, n):
             assert ulp_errors(sm[sub], rh[sub], rl[sub], F64, subnormal="rounded").max() <= 1.0
 
 
-@pytest.mark.parametrize("n", [1000, 5000, 70000])
+@pytest.mark.parametrize("n", [5, 16, 64, 1000, 5000, 70000])
 def test_float32_rows_beyond_the_exp_range(isa, n):
     """float32 rows whose max lies outside the float32 exp's exact reduction (-260, 340): the
     statistics pass sums such a chunk as x - mx in the float32 lanes (fa_stats_chunk_f32) and
     softmax's output pass as x - M (fa_out_row_f32), where these rows took the float64 lanes
-    at 2.5-3.5x their N(0, 3) time.  Rows: uniform +-800 (chunks near and far), N(0, 3) at
+    at 2.5-3.5x their N(0, 3) time; short rows (16, 64: the group layout, fa_short_shifts_f32;
+    5: the closed form) the same way, where they took the per-row code at 2.6-4.5x, and the
+    same slices as columns (fa_columns.h's far lanes).  Rows: uniform +-800 (chunks near and far), N(0, 3) at
     +-1000 and -3e4, a row whose first chunk's max is 300 (near) and a later one's 420 (far), a
     row with -inf entries; each function, with where= and in place, within SPEC section 6
     (float32 subnormal outputs within one smallest normal, ulp_errors); cross_entropy_grad with
@@ -1709,8 +1707,12 @@ def test_float32_rows_beyond_the_exp_range(isa, n):
         z = x.copy()
         assert f(z, axis=-1, out=z) is z
         assert ulp_errors(z[keep], h[keep], lo[keep], F32).max() <= SOFTMAX_ULP
+    xt = np.ascontiguousarray(x.T)                # as columns (axis=0: the far lanes as x - M)
+    assert ulp_errors(fa.logsumexp(xt, axis=0), lh, ll, F32).max() <= LSE_ULP
+    assert ulp_errors(fa.softmax(xt, axis=0).T, sh, sl, F32).max() <= SOFTMAX_ULP
+    assert ulp_errors(fa.log_softmax(xt, axis=0).T[keep], qh[keep], ql[keep], F32).max() <= SOFTMAX_ULP
     where = rng.random(x.shape) < 0.9
-    where[:, 7] = True
+    where[:, min(7, n - 1)] = True
     xm = np.where(where, x, -np.inf)
     (mh, ml), (msh, msl), _ = ld_reference(np.where(np.isinf(xm), -1e6, xm))
     assert ulp_errors(fa.logsumexp(x, axis=-1, where=where), mh, ml, F32).max() <= LSE_ULP
@@ -1724,6 +1726,32 @@ def test_float32_rows_beyond_the_exp_range(isa, n):
     r[np.arange(6), t] -= 0.9
     scale = np.maximum(np.maximum(sh, 0.1 / cn), np.abs(r.astype(np.float64))).astype(F32)
     assert (np.abs(g - r) <= SOFTMAX_ULP * np.spacing(scale).astype(np.longdouble)).all()   # terms' ULPs
+
+
+@pytest.mark.parametrize("M", [0.0, 100.0, -3e4])
+def test_float32_columns_with_one_dominant_entry(isa, M):
+    """float32 columns (axis=0) whose max lies 80 above the next entry and 88-100 above the
+    rest: l = log1p(T) ~ e^-80, and the terms the statistics count as 0 (below 2^-127.5 of
+    the shift) are a few thousandths of it.  The max entry's log_softmax -l and logsumexp
+    M + l (M = 0: l itself) within SPEC section 6 (they were 0.6% off: the column path had no
+    exact recount of T, which the rows have, fa_sm_tiny_l_f32); M = -3e4 the columns summed as
+    x - M.  Reference: mpmath, 50 digits."""
+    mp = mpmath
+    rng = np.random.default_rng(11)
+    x = (M - rng.uniform(88.0, 100.0, (200, 40))).astype(F32)
+    x[0] = M
+    x[1] = (M - rng.uniform(79.0, 81.0, 40)).astype(F32)
+    got_q = fa.log_softmax(x, axis=0)[0]
+    got_l = fa.logsumexp(x, axis=0)
+    for c in range(x.shape[1]):
+        with mp.workdps(50):
+            T = mp.fsum([mp.exp(mp.mpf(float(v)) - mp.mpf(float(M))) for v in x[1:, c]])
+            lq = -mp.log1p(T)
+            ll = mp.mpf(float(M)) + mp.log1p(T)
+            qh, lh = float(lq), float(ll)
+            qr, lr = float(lq - mp.mpf(qh)), float(ll - mp.mpf(lh))
+        assert ulp_errors(got_q[c:c + 1], np.array([qh]), np.array([qr]), F32).max() <= SOFTMAX_ULP
+        assert ulp_errors(got_l[c:c + 1], np.array([lh]), np.array([lr]), F32).max() <= LSE_ULP
 
 
 def test_float32_columns_far_below_a_low_max(isa):

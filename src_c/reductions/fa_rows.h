@@ -38,16 +38,21 @@ FA_INLINE int fa_sm_row_stats_fast_f32(const float *x, const unsigned char *mk, 
  * 60, the others below -40, measured 10.9 ULP).  Such rows (rare: a logit gap above ~55)
  * get T again, exactly enough: sum of e^(x - M) in double (fa_exp_scalar_f64, libm's, ~0.5 ULP) over
  * the entries below M, then l = log1p(T). */
-FA_INLINE double fa_sm_tiny_l_f32(const float *x, const unsigned char *mk, ptrdiff_t n, const fa_sm_stats *s,
-                                  double l)
+FA_INLINE double fa_sm_tiny_l_strided_f32(const float *x, const unsigned char *mk, ptrdiff_t n, ptrdiff_t stride,
+                                          double M, double C, double l)
 {
-    if (!(s->C == 1.0 && l >= 0 && l < 0x1p-80))
+    if (!(C == 1.0 && l >= 0 && l < 0x1p-80))
         return l;
     double T = 0.0, err = 0.0;
     for (ptrdiff_t k = 0; k < n; k++)
-        if ((!mk || mk[k]) && (double)x[k] < s->M)
-            fa_two_sum_acc(&T, &err, fa_exp_scalar_f64((double)x[k] - s->M));
+        if ((!mk || mk[k * stride]) && (double)x[k * stride] < M)
+            fa_two_sum_acc(&T, &err, fa_exp_scalar_f64((double)x[k * stride] - M));
     return log1p(T + err);
+}
+FA_INLINE double fa_sm_tiny_l_f32(const float *x, const unsigned char *mk, ptrdiff_t n, const fa_sm_stats *s,
+                                  double l)
+{
+    return fa_sm_tiny_l_strided_f32(x, mk, n, 1, s->M, s->C, l);
 }
 
 FA_INLINE void fa_sm_row_out_fast_f32(const float *x, const unsigned char *mk, float *y, ptrdiff_t n,

@@ -28,7 +28,8 @@
  *      gives 1), log_softmax (x - M) - l, logsumexp M + l.
  * Every step of a lane reads that lane only, so a row's bits do not depend on the rows it is
  * grouped with (threads, Dask chunks, a one-row call all give the same bits).  A row whose
- * max is outside (FA_STATS_MAX_LO_F32, FA_STATS_MAX_HI_F32) or NaN, whose logits gap exceeds
+ * max is outside (FA_STATS_MAX_LO_F32, FA_STATS_MAX_HI_F32) is summed as x - M
+ * (fa_short_shifts_f32).  A row with a NaN, a +inf or no finite entry, whose logits gap exceeds
  * ~41 (log_softmax and logsumexp: T < 2^-60, fa_sm_tiny_l_f32), or whose logsumexp cancels
  * beyond the double-pair tier's bound is left to the per-row code (the returned mask);
  * nothing of those is written here, so y may be x.
@@ -74,8 +75,8 @@
  * T = Tsum e^(K ln2 - M); softmax's factor e^(K ln2 - M) / (C + T) as the float32 pair
  * P1 + P2 and the maxima's output Q = 1 / (C + T); log_softmax and logsumexp's l = log1p(T + C
  * - 1) as P1 + P2, V = M + l, and Ts = T (the caller's test for a gap above ~41) */
-FA_INLINE void fa_short_finish_f32(const float *Mb, const float *Kb, const float *Cb, const double *Tsum, int op,
-                                   float *P1, float *P2, float *Q, double *V, double *Ts)
+FA_INLINE void fa_short_finish_f32(const float *Mb, const float *Ob, const float *Kb, const float *Cb,
+                                   const double *Tsum, int op, float *P1, float *P2, float *Q, double *V, double *Ts)
 {
     const ptrdiff_t L64 = FA_LANES_F64;
     for (ptrdiff_t k = 0; k < FA_LANES_F32; k += L64) {
@@ -90,7 +91,7 @@ FA_INLINE void fa_short_finish_f32(const float *Mb, const float *Kb, const float
             fa_storeu_f64_as_f32(Q + k, fa_div_f64(fa_set1_f64(1.0), S));
         } else {
             f = fa_log1p_pos_f64(fa_add_f64(T, fa_sub_f64(C, fa_set1_f64(1.0))));
-            fa_storeu_f64(V + k, fa_add_f64(M, f));
+            fa_storeu_f64(V + k, fa_add_f64(fa_add_f64(M, fa_loadu_f32_as_f64(Ob + k)), f));   /* (M + O exact) */
             fa_storeu_f64(Ts + k, T);
         }
         fa_storeu_f64_as_f32(P1 + k, f);
@@ -99,18 +100,26 @@ FA_INLINE void fa_short_finish_f32(const float *Mb, const float *Kb, const float
 }
 
 /* Step 1's decisions, shared: from the vector of the rows' maxima (NaN for a row with a NaN),
- * a row whose max is outside (FA_STATS_MAX_LO_F32, FA_STATS_MAX_HI_F32) (NaN included) is
- * left to the per-row code (its bit set in *left, for g < rows) and computed from M = 0,
- * harmlessly; Mb, and K, FA_STATS_MAGIC_F32(K), FA_STATS_LOW(K) of every lane
- * (fa_stats_shifts_f32).  Returns 1 when every row is left. */
-FA_INLINE int fa_short_shifts_f32(fa_simd_f32 M, ptrdiff_t rows, unsigned *left, float *Mb, float *Kb, float *MKb,
-                                  float *LOWb)
+ * a row whose finite max lies outside (FA_STATS_MAX_LO_F32, FA_STATS_MAX_HI_F32), where the
+ * exp's reduction of x itself is no longer exact, is summed as x - M with the shift of M = 0
+ * (exact for every term that is not 0, by Sterbenz: |M| >= 260 and those x lie within 89 of
+ * M; the long rows' fa_stats_chunk_f32 does the same): Mb 0 and its offset Ob = M, where the
+ * others have Ob = 0 (logits at +-1000, log-likelihoods of -3000 took the per-row code at
+ * 2.6-4.5x the time before).  A row with a NaN, a +inf or no finite max is left to the per-row
+ * code (its bit set in *left, for g < rows) and computed from M = 0, harmlessly.  Mb, Ob, and
+ * K, FA_STATS_MAGIC_F32(K), FA_STATS_LOW(K) of every lane (fa_stats_shifts_f32).  Returns 1
+ * when every row is left. */
+FA_INLINE int fa_short_shifts_f32(fa_simd_f32 M, ptrdiff_t rows, unsigned *left, float *Mb, float *Ob, float *Kb,
+                                  float *MKb, float *LOWb)
 {
+    const fa_simd_f32 zero = fa_set1_f32(0.0f);
     const fa_mask_f32 ok = fa_mask_and_f32(fa_cmpgt_f32(M, fa_set1_f32(FA_STATS_MAX_LO_F32)),
                                            fa_cmplt_f32(M, fa_set1_f32(FA_STATS_MAX_HI_F32)));
+    const fa_mask_f32 far = fa_mask_and_f32(fa_mask_not_f32(ok), fa_cmpeq_f32(fa_sub_f32(M, M), zero));   /* finite */
     const unsigned all = rows >= 32 ? ~0u : (1u << rows) - 1u;
-    *left |= ~fa_mask_bits_f32(ok) & all;
-    M = fa_select_f32(ok, M, fa_set1_f32(0.0f));
+    *left |= ~fa_mask_bits_f32(fa_mask_or_f32(ok, far)) & all;
+    fa_storeu_f32(Ob, fa_select_f32(far, M, zero));
+    M = fa_select_f32(ok, M, zero);
     fa_storeu_f32(Mb, M);
     fa_stats_shifts_f32(M, Kb, MKb, LOWb);
     return *left == all;
@@ -322,9 +331,9 @@ FA_INLINE unsigned fa_short_group_rows_f32(const float *x, const unsigned char *
         }
         rmax[g] = fa_mask_any_f32(nan) ? fa_set1_f32(NAN) : m;   /* NaN through the tree */
     }
-    float Mb[16], Kb[16], MKb[16], LOWb[16], Cb[16], P1[16], P2[16], Q[16];
+    float Mb[16], Ob[16], Kb[16], MKb[16], LOWb[16], Cb[16], P1[16], P2[16], Q[16];
     double Tsum[16], V[16], Ts[16];
-    if (fa_short_shifts_f32(fa_hmax_rows_f32(rmax), rows, &left, Mb, Kb, MKb, LOWb))
+    if (fa_short_shifts_f32(fa_hmax_rows_f32(rmax), rows, &left, Mb, Ob, Kb, MKb, LOWb))
         return left;
     unsigned done = 0;                                  /* logsumexp rows finished unshifted */
     if (op == FA_SM_OP_LSE) {
@@ -343,8 +352,12 @@ FA_INLINE unsigned fa_short_group_rows_f32(const float *x, const unsigned char *
             const float *r = x + g * n;
             const unsigned char *rm = mk ? mk + g * n : NULL;
             const fa_simd_f32 M = fa_set1_f32(Mb[g]), magic_k = fa_set1_f32(MKb[g]), lo = fa_set1_f32(LOWb[g]);
+            const fa_simd_f32 O = fa_set1_f32(Ob[g]);
+            const int far = Ob[g] != 0.0f;
             for (ptrdiff_t k = 0; k <= last; k += G) {
-                const fa_simd_f32 v = fa_short_load_f32(r, rm, k, last, tail, g == rows - 1);
+                fa_simd_f32 v = fa_short_load_f32(r, rm, k, last, tail, g == rows - 1);
+                if (far)
+                    v = fa_sub_f32(v, O);               /* x - M: exact where the term is not 0 */
                 const fa_simd_f32 e = fa_stats_term_f32(v, magic_k, lo);
                 const fa_mask_f32 top = fa_cmpeq_f32(v, M);
                 c += fa_mask_count_f32(top);
@@ -358,7 +371,7 @@ FA_INLINE unsigned fa_short_group_rows_f32(const float *x, const unsigned char *
     }
     for (ptrdiff_t k = 0; k < G; k += FA_LANES_F64)
         fa_storeu_f64(Tsum + k, fa_hsum_rows_f64(acc + k));
-    fa_short_finish_f32(Mb, Kb, Cb, Tsum, op, P1, P2, Q, V, Ts);
+    fa_short_finish_f32(Mb, Ob, Kb, Cb, Tsum, op, P1, P2, Q, V, Ts);
     if (op == FA_SM_OP_LSE)
         return fa_short_lse_out_f32(rows, left, done, V, Ts, out, sg);
     for (ptrdiff_t g = 0; g < rows; g++) {              /* 3. the outputs */
@@ -385,7 +398,7 @@ FA_INLINE unsigned fa_short_group_rows_f32(const float *x, const unsigned char *
         } else {
             const float *r = x + g * n;
             const unsigned char *rm = mk ? mk + g * n : NULL;
-            const fa_simd_f32 M = fa_set1_f32(Mb[g]);
+            const fa_simd_f32 M = fa_set1_f32(Mb[g] + Ob[g]);     /* (one of them is 0) */
             for (ptrdiff_t k = 0; k <= last; k += G) {
                 const fa_simd_f32 v = fa_short_load_f32(r, rm, k, last, tail, 1);
                 const fa_simd_f32 o = fa_sub_f32(fa_sub_f32(v, M), p1);
