@@ -278,6 +278,28 @@ def test_gradient_of_large_rows_against_float64(isa, dtype):
         np.testing.assert_allclose(g, ref, rtol=0, atol=tol)
 
 
+@pytest.mark.parametrize("n", [16 * 4096 + 1, 300007])
+def test_class_rows_longer_than_the_stored_path(isa, n):
+    """float32 class-target rows (no smoothing, no probabilities: fa_ce_class_stats_f32) of more
+    than 16 L1 chunks, past the stored path: the pass wrote each chunk's shift into a 16-entry
+    stack array whether or not it stored the terms, so such rows overran it (rows of 300007
+    crashed the forward and the gradient).  Loss and gradient against float64."""
+    rng = np.random.default_rng(n)
+    x = rng.normal(0, 3, (3, n)).astype(np.float32)
+    t = rng.integers(0, n, 3)
+    xd = x.astype(np.float64)
+    M = xd.max(axis=1, keepdims=True)
+    lse = M[:, 0] + np.log(np.exp(xd - M).sum(axis=1))
+    loss = fa.cross_entropy(x, t, reduction="none")
+    np.testing.assert_allclose(loss, lse - xd[np.arange(3), t], rtol=1e-6)
+    lo, g = fa.cross_entropy(x, t, reduction="sum", return_grad=True)
+    ref = np.exp(xd - lse[:, None])
+    ref[np.arange(3), t] -= 1.0
+    np.testing.assert_allclose(g, ref, rtol=0, atol=1e-7)
+    np.testing.assert_allclose(fa.cross_entropy_grad(x, t, reduction="sum"), g, rtol=0, atol=0)
+    assert np.isclose(lo, loss.sum(), rtol=1e-6)
+
+
 def _class_rows_one_pass():
     """float32 rows for the class-target pass without a max pass (fa_ce_class_stats_f32): several
     L1 chunks, the target's chunk summed again where another entry is > 87 above the target, the

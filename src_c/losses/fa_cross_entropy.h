@@ -522,8 +522,9 @@ FA_INLINE void fa_ce_rows_##T(const fa_ce_job *j, ptrdiff_t r0, ptrdiff_t r1, in
         int have_loss = 0;                                                                        \
         if (sizeof(S) == 4 && !PROB && eps == 0.0) {   /* float32 class rows, see above */        \
             const float *xf = (const float *)xr;                                                  \
-            double Sx, Mx, Kk[FA_SM_STORE_CHUNKS];                                                \
-            if (fa_ce_class_stats_f32(xf, n, (ptrdiff_t)t, store ? (float *)yr : NULL, Kk, &Sx, &Mx)) { \
+            double Sx, Mx, Kk[FA_SM_STORE_CHUNKS];  /* the shifts only where stored: longer rows \
+                                                        have more chunks (they overran it) */    \
+            if (fa_ce_class_stats_f32(xf, n, (ptrdiff_t)t, store ? (float *)yr : NULL, store ? Kk : NULL, &Sx, &Mx)) { \
                 const double ratio = fa_ce_class_ratio_f32(xf, n, (ptrdiff_t)t, Sx);              \
                 if (loss && !GRAD && ratio < 0x1p52)   /* log1p(ratio) with the next rows' */    \
                     fa_ce_defer_f32(&pend, (float *)loss, r, ratio, wt);                          \
