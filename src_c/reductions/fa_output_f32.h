@@ -47,30 +47,57 @@ FA_INLINE void fa_out_scale_stored_f32(float *y, ptrdiff_t n, const double *Ks, 
     fa_out_scale_chunks_f32(y, n, 0, pairs);
 }
 
-/* the loop of fa_out_row_f32 (SHIFT: every x taken as x - M, then M 0 and K 0) */
+/* softmax's output of one vector before its final scaling: *pf = p f (the pair's product), *nk
+ * the scale n - K (0 where the lane is gone: -inf and entries below low), *gone */
+FA_INLINE void fa_out_term_f32(fa_simd_f32 v, fa_simd_f32 Mv, fa_simd_f32 Kv, fa_simd_f32 low, fa_simd_f32 fh,
+                               fa_simd_f32 fl, int SHIFT, fa_simd_f32 *pf, fa_simd_f32 *nk, fa_mask_f32 *gone)
+{
+    fa_simd_f32 nn, s;
+    if (SHIFT)
+        v = fa_sub_f32(v, Mv);
+    const fa_simd_f32 p = fa_add_f32(fa_set1_f32(1.0f), fa_expm1_reduced_f32(fa_exp_reduce_f32(fa_max_f32(low, v), &nn, &s)));
+    *gone = fa_cmplt_f32(v, low);           /* -inf and far entries: 0, scaled by 2^0 (not deep) */
+    *pf = fa_fmadd_f32(p, fh, fa_mul_f32(p, fl));
+    *nk = fa_select_f32(*gone, fa_set1_f32(0.0f), fa_sub_f32(nn, Kv));
+}
+
+/* the loop of fa_out_row_f32 (SHIFT: every x taken as x - M, then M 0 and K 0).  softmax
+ * scales 4 vectors at a time with one branch for the 4 (fa_ldexp_neg_f32's test): rows with
+ * subnormal outputs in a quarter of their vectors (uniform +-800, SHIFT) mispredicted a branch
+ * per vector. */
 FA_INLINE void fa_out_row_loop_f32(const float *x, const unsigned char *mk, float *y, ptrdiff_t n, float M,
                                    double K, double f, float l, int LOG, int SHIFT)
 {
     const ptrdiff_t L = FA_LANES_F32;
     const fa_simd_f32 fh = fa_set1_f32((float)f), fl = fa_set1_f32((float)(f - (double)(float)f));
     const fa_simd_f32 Kv = fa_set1_f32((float)K), low = fa_set1_f32((float)(K * FA_LN2_HI_F64 - 104.0));
-    const fa_simd_f32 Mv = fa_set1_f32(M), lv = fa_set1_f32(l), one = fa_set1_f32(1.0f);
+    const fa_simd_f32 Mv = fa_set1_f32(M), lv = fa_set1_f32(l), zero = fa_set1_f32(0.0f);
     const fa_simd_f32 fill = fa_set1_f32(LOG ? -INFINITY : 0.0f);
-    for (ptrdiff_t i = 0; i < n; i += L) {
+    ptrdiff_t i = 0;
+    for (; !LOG && i + 4 * L <= n; i += 4 * L) {
+        fa_simd_f32 pf[4], nk[4];
+        fa_mask_f32 gone[4];
+        for (int j = 0; j < 4; j++)
+            fa_out_term_f32(fa_loadu_f32(x + i + j * L), Mv, Kv, low, fh, fl, SHIFT, &pf[j], &nk[j], &gone[j]);
+        const fa_simd_f32 nmin = fa_min_f32(fa_min_f32(nk[0], nk[1]), fa_min_f32(nk[2], nk[3]));
+        const int deep = fa_mask_any_f32(fa_cmplt_f32(nmin, fa_set1_f32(-100.0f)));
+        for (int j = 0; j < 4; j++) {
+            fa_simd_f32 v = fa_select_f32(gone[j], zero, deep ? fa_ldexp_deep_f32(pf[j], nk[j]) : fa_ldexp_plain_f32(pf[j], nk[j]));
+            if (mk)
+                v = fa_select_f32(fa_load_mask_u8_f32(mk + i + j * L), v, fill);
+            fa_storeu_f32(y + i + j * L, v);
+        }
+    }
+    for (; i < n; i += L) {
         const ptrdiff_t left = n - i;
         fa_simd_f32 v = left >= L ? fa_loadu_f32(x + i) : fa_load_tail_f32(x + i, left, 0.0f);
         if (LOG) {
             v = fa_sub_f32(fa_sub_f32(v, Mv), lv);
         } else {
-            fa_simd_f32 nn, s;
-            if (SHIFT)
-                v = fa_sub_f32(v, Mv);
-            fa_simd_f32 p = fa_add_f32(one, fa_expm1_reduced_f32(fa_exp_reduce_f32(fa_max_f32(low, v), &nn, &s)));
-            fa_mask_f32 gone = fa_cmplt_f32(v, low);      /* -inf and far entries: 0, scaled by 2^0
-                                                             (not into fa_ldexp_neg_f32's deep branch) */
-            fa_simd_f32 e = fa_ldexp_neg_f32(fa_fmadd_f32(p, fh, fa_mul_f32(p, fl)),
-                                             fa_select_f32(gone, fa_set1_f32(0.0f), fa_sub_f32(nn, Kv)));
-            v = fa_select_f32(gone, fa_set1_f32(0.0f), e);
+            fa_simd_f32 pf, nk;
+            fa_mask_f32 gone;
+            fa_out_term_f32(v, Mv, Kv, low, fh, fl, SHIFT, &pf, &nk, &gone);
+            v = fa_select_f32(gone, zero, fa_ldexp_neg_f32(pf, nk));
         }
         if (mk)
             v = fa_select_f32(left >= L ? fa_load_mask_u8_f32(mk + i) : fa_load_tail_mask_u8_f32(mk + i, left), v, fill);
