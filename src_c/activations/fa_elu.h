@@ -124,7 +124,8 @@ FA_BINARY_KERNEL(celu_grad, f64, fa_celu_grad_v_f64)
 /* ---- the ELU family ------------------------------------------------------------------------
  * g ypos for x > 0, else (c e^x) g with c = ch + cl a double constant split in two floats
  * (c e^x = e ch + e cl, one FMA: c's own rounding does not show).  x < -69: the rare path
- * (FA_ELU_GRAD_RARE_F32: e cl ~ 2^-24 e must stay off the subnormals, kernels/fa_map.h).
+ * (FA_ELU_GRAD_RARE_F32: e cl ~ 2^-24 e must stay off the subnormals, kernels/fa_map.h),
+ * c e^x g in double (fa_elu_grad_tail_f64w).
  * At x = 0 torch's side (c g); f'(-inf) = 0.  Measured max (g = 1, every 211th float32 in
  * +-100): elu (alpha 1) and celu (alpha 1) 0.93 ULP (scalar, sse2), 0.99 (avx2, avx512);
  * selu 1.80 (scalar, sse2), 1.55 (avx2, avx512). */
@@ -138,11 +139,27 @@ FA_INLINE fa_simd_f32 fa_elu_grad_core_f32(fa_simd_f32 x, fa_simd_f32 g, double 
     return fa_select_f32(fa_cmpgt_f32(x, fa_set1_f32(0.0f)), ypos, fa_mul_f32(ce, g));
 }
 
+/* the rare lanes (x < -69): c e^x g in double, c = alpha, scale alpha (selu) or 1 (celu) */
+FA_INLINE fa_simd_f64 fa_elu_grad_tail_f64w(fa_simd_f64 x, fa_simd_f64 g, const fa_params *p)
+{
+    return fa_grad_tail_exp_f64w(x, fa_mul_f64(fa_set1_f64(p->a), g));
+}
+FA_INLINE fa_simd_f64 fa_selu_grad_tail_f64w(fa_simd_f64 x, fa_simd_f64 g, const fa_params *p)
+{
+    (void)p;
+    return fa_grad_tail_exp_f64w(x, fa_mul_f64(fa_set1_f64(0x1.c212cc640f031p+0), g));
+}
+FA_INLINE fa_simd_f64 fa_celu1_grad_tail_f64w(fa_simd_f64 x, fa_simd_f64 g, const fa_params *p)
+{
+    (void)p;
+    return fa_grad_tail_exp_f64w(x, g);
+}
+
 /* elu_grad(x, g; alpha) = g (x > 0), alpha e^x g. */
 FA_INLINE fa_simd_f32 fa_elu_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
 {
     fa_simd_f32 y = fa_elu_grad_core_f32(x, g, p->a, g);
-    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(FA_ELU_GRAD_RARE_F32)), y, x, g, p, fa_elu_grad_v_f64);
+    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(FA_ELU_GRAD_RARE_F32)), y, x, g, p, fa_elu_grad_tail_f64w);
 }
 FA_BINARY_KERNEL(elu_grad, f32, fa_elu_grad_v_f32)
 
@@ -154,7 +171,7 @@ FA_INLINE fa_simd_f32 fa_selu_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_
     const float sh = (float)scale, sl = (float)(scale - (double)(float)scale);
     fa_simd_f32 ypos = fa_fmadd_f32(g, fa_set1_f32(sh), fa_mul_f32(g, fa_set1_f32(sl)));
     fa_simd_f32 y = fa_elu_grad_core_f32(x, g, scale_alpha, ypos);
-    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(FA_ELU_GRAD_RARE_F32)), y, x, g, p, fa_selu_grad_v_f64);
+    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(FA_ELU_GRAD_RARE_F32)), y, x, g, p, fa_selu_grad_tail_f64w);
 }
 FA_BINARY_KERNEL(selu_grad, f32, fa_selu_grad_v_f32)
 
@@ -164,7 +181,7 @@ FA_BINARY_KERNEL(selu_grad, f32, fa_selu_grad_v_f32)
 FA_INLINE fa_simd_f32 fa_celu1_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
 {
     fa_simd_f32 y = fa_elu_grad_core_f32(x, g, 1.0, g);
-    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(FA_ELU_GRAD_RARE_F32)), y, x, g, p, fa_celu_grad_v_f64);
+    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(FA_ELU_GRAD_RARE_F32)), y, x, g, p, fa_celu1_grad_tail_f64w);
 }
 FA_BINARY_KERNEL(celu1_grad, f32, fa_celu1_grad_v_f32)
 FA_BINARY_KERNEL_F32_VIA_F64(celu_alpha_grad, fa_celu_grad_v_f64)

@@ -162,8 +162,28 @@ FA_BINARY_KERNEL(gelu_grad, f64, fa_gelu_grad_v_f64)
  * B cancels at the root x = -0.75179 (registry `ill` [-0.76, -0.745]); at the interval's
  * edges it amplifies P's error ~45 times (2^-24.9), under the final rounding's order.
  * x < -14.5 (P is fitted up to a = 14.6; a large g can still make G B g normal there, down
- * to a ~ 19.6): those vectors take the float64 kernel's function (rare).  f'(+inf) = 1,
+ * to a ~ 19.6): those vectors take the asymptotic tail fa_gelu_grad_tail_f64w (rare).  f'(+inf) = 1,
  * f'(-inf) = -0.0 (0 g). */
+/* gelu_grad's tail for float32 results, x < -12, in double: the asymptotic series
+ *   gelu'(x) = -phi(x) |x| (1 - w + w^2 - 3 w^3 + 15 w^4 - 105 w^5 + 945 w^6 ...),  w = 1/x^2
+ * (from erfc's: Phi(x) = phi(x)/|x| (1 - w + 3 w^2 - 15 w^3 + ...)), truncated after w^6:
+ * relative error 2^-36.9 at most on x <= -12 (mpmath, 2000 points of [-52, -12]);
+ * phi(x) = e^(-x^2/2)/sqrt(2 pi), x^2/2 exact in double, fa_exp_neg_f64w (2^-27). */
+FA_INLINE fa_simd_f64 fa_gelu_grad_tail_f64w(fa_simd_f64 x, fa_simd_f64 g, const fa_params *p)
+{
+    (void)p;
+    const fa_simd_f64 x2 = fa_mul_f64(x, x);
+    const fa_simd_f64 w = fa_div_f64(fa_set1_f64(1.0), x2);
+    fa_simd_f64 b = fa_fnmadd_f64(w, fa_set1_f64(945.0), fa_set1_f64(105.0));
+    b = fa_fnmadd_f64(w, b, fa_set1_f64(15.0));
+    b = fa_fnmadd_f64(w, b, fa_set1_f64(3.0));
+    b = fa_fnmadd_f64(w, b, fa_set1_f64(1.0));
+    b = fa_fnmadd_f64(w, b, fa_set1_f64(1.0));
+    b = fa_fnmadd_f64(w, b, fa_set1_f64(1.0));               /* 1 - w (1 - w (1 - w (3 - ...))) */
+    const fa_simd_f64 c = fa_mul_f64(fa_mul_f64(fa_set1_f64(-0x1.9884533d43651p-2), fa_abs_f64(x)), b);
+    return fa_grad_tail_exp_f64w(fa_mul_f64(x2, fa_set1_f64(-0.5)), fa_mul_f64(c, g));
+}
+
 FA_INLINE fa_simd_f64 fa_gelu_grad_v_f64w(fa_simd_f64 x, fa_simd_f64 g, const fa_params *p)
 {
     static const double c[11] = {                      /* as fa_gelu_v_f64w */
@@ -183,8 +203,11 @@ FA_INLINE fa_simd_f64 fa_gelu_grad_v_f64w(fa_simd_f64 x, fa_simd_f64 g, const fa
     fa_simd_f64 y = fa_select_f64(fa_cmplt_f64(x, fa_set1_f64(0.0)), gb, fa_sub_f64(fa_set1_f64(1.0), gb));
     y = fa_mul_f64(y, g);
     fa_mask_f64 deep = fa_cmplt_f64(x, fa_set1_f64(-14.5));
-    if (FA_UNLIKELY(fa_mask_any_f64(deep)))
-        y = fa_select_f64(deep, fa_gelu_grad_v_f64(x, g, p), y);
+    if (FA_UNLIKELY(fa_mask_any_f64(deep))) {
+        fa_simd_f64 t = fa_gelu_grad_tail_f64w(fa_max_f64(fa_set1_f64(-1e30), x), g, p);
+        t = fa_select_f64(fa_cmpeq_f64(x, fa_set1_f64(-INFINITY)), fa_mul_f64(g, fa_set1_f64(-0.0)), t);
+        y = fa_select_f64(deep, t, y);                      /* f'(-inf) = -0.0: 0 g */
+    }
     return y;
 }
 
@@ -204,7 +227,7 @@ FA_INLINE fa_simd_f64 fa_gelu_grad_v_f64w(fa_simd_f64 x, fa_simd_f64 g, const fa
  * FMA two-product, zlo into the exp's reduced argument) as fa_half_erfcx_gauss_f32 does.
  * x < -12 (G B g may still be normal for a large g, down to a ~ 19.6; from a ~ 12.4 G B is
  * subnormal, whose products take an assist on Intel cores: kernels/fa_map.h) and -inf: the
- * rare path, the float64 kernel rounded once.  f'(+inf) = 1, f'(-inf) = -0.0 (0 g), NaN kept
+ * rare path, fa_gelu_grad_tail_f64w rounded once.  f'(+inf) = 1, f'(-inf) = -0.0 (0 g), NaN kept
  * (u is NaN whatever the lookup returns).
  * Measured max (avx2 = avx512, bit for bit): 2.19 ULP at x = -0.9194 over every 64th
  * float32 of [-20, 20] against the float64 kernel (grad_f32_sweep.py --step 64), 2.22 ULP at -0.5137
@@ -259,7 +282,7 @@ FA_INLINE fa_simd_f32 fa_gelu_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_
     fa_simd_f32 gb = fa_mul_f32(fa_fmadd_f32(rg, dh, fa_mul_f32(rg, dl)), fa_pow2i_f32(n));
     fa_simd_f32 y = fa_select_f32(fa_cmplt_f32(x, fa_set1_f32(0.0f)), gb, fa_sub_f32(fa_set1_f32(1.0f), gb));
     y = fa_mul_f32(y, g);
-    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-12.0f)), y, x, g, p, fa_gelu_grad_v_f64);
+    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-12.0f)), y, x, g, p, fa_gelu_grad_tail_f64w);
 }
 FA_BINARY_KERNEL(gelu_grad, f32, fa_gelu_grad_v_f32)
 #else

@@ -405,12 +405,18 @@ FA_GRAD_FROM_OUTPUT(f64)
  * (1 + e)^2 = 1 + e (2 + e) in one FMA).  |x| > 80: the rare path.  sigmoid'(+-inf) = 0
  * (0 g: NaN for an infinite g, as torch).  Measured max (g = 1, every 211th float32 in
  * +-100): 2.27 ULP (scalar, sse2), 2.24 (avx2, avx512); registry bound 3. */
+/* |x| > 80: e^-|x| g (the rest of f', (1 + e)^-2, is 1 - 2^-114 or closer) */
+FA_INLINE fa_simd_f64 fa_sigmoid_grad_tail_f64w(fa_simd_f64 x, fa_simd_f64 g, const fa_params *p)
+{
+    (void)p;
+    return fa_grad_tail_exp_f64w(fa_or_f64(x, fa_set1_f64(-0.0)), g);
+}
 FA_INLINE fa_simd_f32 fa_sigmoid_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
 {
     fa_simd_f32 e = fa_exp_neg_normal_f32(fa_grad_negabs_f32(x));
     fa_simd_f32 d2 = fa_fmadd_f32(e, fa_add_f32(fa_set1_f32(2.0f), e), fa_set1_f32(1.0f));
     fa_simd_f32 y = fa_mul_f32(fa_div_f32(e, d2), g);
-    return fa_grad_rare_f32(fa_cmpgt_f32(fa_abs_f32(x), fa_set1_f32(FA_GRAD_RARE_F32)), y, x, g, p, fa_sigmoid_grad_v_f64);
+    return fa_grad_rare_f32(fa_cmpgt_f32(fa_abs_f32(x), fa_set1_f32(FA_GRAD_RARE_F32)), y, x, g, p, fa_sigmoid_grad_tail_f64w);
 }
 FA_BINARY_KERNEL(sigmoid_grad, f32, fa_sigmoid_grad_v_f32)
 
@@ -418,13 +424,19 @@ FA_BINARY_KERNEL(sigmoid_grad, f32, fa_sigmoid_grad_v_f32)
  * tanh_grad(x, g) = 4e/(1 + e)^2 g, e = e^(-2|x|) (-2|x| exact; no cancellation, where
  * g (1 - y^2) from the output would cancel).  |x| > 40: the rare path.  tanh'(+-inf) = 0.
  * Measured max 2.22 ULP, every variant (g = 1, every 211th float32 in +-100). */
+/* 2|x| > 80: 4 e^-2|x| g */
+FA_INLINE fa_simd_f64 fa_tanh_grad_tail_f64w(fa_simd_f64 x, fa_simd_f64 g, const fa_params *p)
+{
+    (void)p;
+    return fa_grad_tail_exp_f64w(fa_mul_f64(fa_set1_f64(-2.0), fa_abs_f64(x)), fa_mul_f64(fa_set1_f64(4.0), g));
+}
 FA_INLINE fa_simd_f32 fa_tanh_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
 {
     fa_simd_f32 z = fa_mul_f32(fa_set1_f32(-2.0f), fa_abs_f32(x));
     fa_simd_f32 e = fa_exp_neg_normal_f32(fa_max_f32(fa_set1_f32(-FA_GRAD_RARE_F32), z));
     fa_simd_f32 d2 = fa_fmadd_f32(e, fa_add_f32(fa_set1_f32(2.0f), e), fa_set1_f32(1.0f));
     fa_simd_f32 y = fa_mul_f32(fa_div_f32(fa_mul_f32(fa_set1_f32(4.0f), e), d2), g);
-    return fa_grad_rare_f32(fa_cmplt_f32(z, fa_set1_f32(-FA_GRAD_RARE_F32)), y, x, g, p, fa_tanh_grad_v_f64);
+    return fa_grad_rare_f32(fa_cmplt_f32(z, fa_set1_f32(-FA_GRAD_RARE_F32)), y, x, g, p, fa_tanh_grad_tail_f64w);
 }
 FA_BINARY_KERNEL(tanh_grad, f32, fa_tanh_grad_v_f32)
 
@@ -438,6 +450,12 @@ FA_BINARY_KERNEL(tanh_grad, f32, fa_tanh_grad_v_f32)
  * and (1 + e)^2 round once more each), so scalar and sse2 keep the float64 evaluation.
  * The root of f' at x = -1.27846 (registry `ill` [-1.30, -1.26]) needs no special case: the
  * bracket is formed from exact s and 1 + x + s, and the errors stay below 2.9 ULP outside it. */
+/* x < -80: e^x (1 + x) g (silu' and mish' alike: the rest is within e^x of 1 relative) */
+FA_INLINE fa_simd_f64 fa_silu_grad_tail_f64w(fa_simd_f64 x, fa_simd_f64 g, const fa_params *p)
+{
+    (void)p;
+    return fa_grad_tail_exp_f64w(x, fa_mul_f64(fa_add_f64(fa_set1_f64(1.0), x), g));
+}
 #if FA_HAVE_FMA
 FA_INLINE fa_simd_f32 fa_silu_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
 {
@@ -461,7 +479,7 @@ FA_INLINE fa_simd_f32 fa_silu_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_
     fa_mask_f32 pos = fa_cmpgt_f32(x, fa_set1_f32(0.0f));
     fa_simd_f32 num = fa_select_f32(pos, fa_fmadd_f32(e, opx, one), fa_fmadd_f32(bs, m, bs));
     fa_simd_f32 y = fa_mul_f32(fa_div_f32(num, d2), g);
-    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-FA_GRAD_RARE_F32)), y, x, g, p, fa_silu_grad_v_f64);
+    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-FA_GRAD_RARE_F32)), y, x, g, p, fa_silu_grad_tail_f64w);
 }
 FA_BINARY_KERNEL(silu_grad, f32, fa_silu_grad_v_f32)
 #else

@@ -337,11 +337,23 @@ FA_INLINE fa_simd_f32 fa_sigmoid_times_f32(fa_simd_f32 w, fa_simd_f32 g)
     return fa_mul_f32(fa_div_f32(num, fa_add_f32(fa_set1_f32(1.0f), e)), g);
 }
 
+/* the rare lanes: sigmoid(w) g = e^w g to float32 precision (w < -80) in double;
+ * log_sigmoid w = -x; softplus w = x, or g where x > the threshold (p->b: a float32) */
+FA_INLINE fa_simd_f64 fa_log_sigmoid_grad_tail_f64w(fa_simd_f64 x, fa_simd_f64 g, const fa_params *p)
+{
+    (void)p;
+    return fa_grad_tail_exp_f64w(fa_neg_f64(x), g);
+}
+FA_INLINE fa_simd_f64 fa_softplus1_grad_tail_f64w(fa_simd_f64 x, fa_simd_f64 g, const fa_params *p)
+{
+    return fa_select_f64(fa_cmpgt_f64(x, fa_set1_f64(p->b)), g, fa_grad_tail_exp_f64w(x, g));
+}
+
 /* log_sigmoid_grad(x, g) = sigmoid(-x) g.  log_sigmoid'(-inf) = 1, (+inf) = 0. */
 FA_INLINE fa_simd_f32 fa_log_sigmoid_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
 {
     fa_simd_f32 y = fa_sigmoid_times_f32(fa_neg_f32(x), g);
-    return fa_grad_rare_f32(fa_cmpgt_f32(x, fa_set1_f32(FA_GRAD_RARE_F32)), y, x, g, p, fa_log_sigmoid_grad_v_f64);
+    return fa_grad_rare_f32(fa_cmpgt_f32(x, fa_set1_f32(FA_GRAD_RARE_F32)), y, x, g, p, fa_log_sigmoid_grad_tail_f64w);
 }
 FA_BINARY_KERNEL(log_sigmoid_grad, f32, fa_log_sigmoid_grad_v_f32)
 
@@ -354,7 +366,7 @@ FA_INLINE fa_simd_f32 fa_softplus1_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, cons
 {
     fa_simd_f32 y = fa_sigmoid_times_f32(x, g);
     y = fa_select_f32(fa_cmpgt_f32(x, fa_set1_f32((float)p->b)), g, y);
-    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-FA_GRAD_RARE_F32)), y, x, g, p, fa_softplus_grad_v_f64);
+    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-FA_GRAD_RARE_F32)), y, x, g, p, fa_softplus1_grad_tail_f64w);
 }
 FA_BINARY_KERNEL(softplus1_grad, f32, fa_softplus1_grad_v_f32)
 FA_BINARY_KERNEL_F32_VIA_F64(softplus_beta_grad, fa_softplus_grad_v_f64)
@@ -387,7 +399,8 @@ static void fa_k_softplus_grad_f32(const float *x, const float *g, float *y, ptr
  * [-2.3849, -0.5962] mish' = d R(u) (fa_grad_near_root_f32; R of degree 11 fitted relative,
  * 2^-29.1: python tools/fit/fit_grad_root_f32.py mish --degree 11), accurate through the root.
  * x < -80 (mish' ~ x e^x nears the subnormals; a large g may still make it normal) and -inf:
- * the rare path, the float64 kernel rounded once.  mish'(0) = 0.6, (+inf) = 1, (-inf) = -0.0
+ * the rare path, mish' = e^x (1 + x) there to 2^-115 relative, in double
+ * (fa_silu_grad_tail_f64w).  mish'(0) = 0.6, (+inf) = 1, (-inf) = -0.0
  * (0 g).  Measured max: against mpmath (tests/test_gradients.py's sweep, 9699 points, g = 1)
  * 2.58 ULP (avx2, avx512), 3.18 (scalar, sse2), 1.75 inside `ill`; against the float64 kernel
  * over 4e6 random float32 in [-10, 2]: 3.79 at x = -0.1926 (avx512), 4.93 at x = -0.1705
@@ -421,6 +434,6 @@ FA_INLINE fa_simd_f32 fa_mish_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_
     fa_simd_f32 y = fa_div_f32(fa_select_f32(pos, num_pos, num_neg), fa_select_f32(pos, fa_mul_f32(d, d), den_neg));
     y = fa_grad_near_root_f32(y, x, FA_MISH_GRAD_ROOT_HI_F32, FA_MISH_GRAD_ROOT_LO_F32, fa_mish_grad_root_c_f32, 13);
     y = fa_mul_f32(y, g);
-    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-FA_GRAD_RARE_F32)), y, x, g, p, fa_mish_grad_v_f64);
+    return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(-FA_GRAD_RARE_F32)), y, x, g, p, fa_silu_grad_tail_f64w);
 }
 FA_BINARY_KERNEL(mish_grad, f32, fa_mish_grad_v_f32)

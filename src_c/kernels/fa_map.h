@@ -117,9 +117,12 @@ FA__GRAD_SELECTS(f64)
  * The native kernels compute with the exp family of fa_math_f32.h
  * (fa_exp_neg_normal_f32: e^z for z in [-87, 0], ~1 ULP).  A lane whose exp argument is
  * below -FA_GRAD_RARE_F32 = -80 (the derivative nears or enters the subnormals, and a large
- * g may still make the product normal) takes the float64 vector function of the float64
- * kernel, rounded once (fa_grad_rare_f32): a vector holding such a lane (rare: never for
- * inputs of moderate size) pays a round trip through the stack, and the result is blended
+ * g may still make the product normal) takes the kernel's tail: f'(x) g there is c e^z g to
+ * float32 precision (c a constant or 1 + x, the rest of f' below 2^-100 relative; gelu an
+ * asymptotic series), evaluated in double lanes (fa_grad_tail_exp_f64w, math/fa_math_f32.h)
+ * and rounded once (fa_grad_rare_f32).  A vector holding such a lane pays ~20 double
+ * operations per half (the float64 kernels served these lanes until
+ * 2026-12-06: 4-7x the N(0, 3) time on uniform +-120 inputs), and the result is blended
  * per lane, so every lane's bits are the same whatever its neighbours.  An infinite x there
  * (masked entries: common) gives y 0 without that trip: 0 g with the sign of f' near the
  * limit (NaN for an infinite g), as the float64 kernels.
@@ -149,9 +152,10 @@ FA_INLINE fa_simd_f32 fa_grad_negabs_f32(fa_simd_f32 x)
 
 typedef fa_simd_f64 (*fa_grad_v_f64_fn)(fa_simd_f64, fa_simd_f64, const fa_params *);
 
-/* y, with the lanes in `rare` replaced by the float64 vector function fn of (x, g) rounded
- * once to float32 (the rare path: a branch on the whole vector; the lanes go through the
- * stack, FA_LANES_F64 at a time). */
+/* y, with the lanes in `rare` replaced by the double vector function fn of (x, g) (the
+ * kernel's tail, or a float64 kernel) rounded once to float32 (the rare path: a branch on
+ * the whole vector; the two halves widened in registers, through the stack on scalar).  Infinite x
+ * never reaches fn: those lanes give y 0 with f'(x)'s sign near the limit. */
 FA_INLINE fa_simd_f32 fa_grad_rare_f32(fa_mask_f32 rare, fa_simd_f32 y, fa_simd_f32 x, fa_simd_f32 g,
                                        const fa_params *p, fa_grad_v_f64_fn fn)
 {
@@ -162,12 +166,18 @@ FA_INLINE fa_simd_f32 fa_grad_rare_f32(fa_mask_f32 rare, fa_simd_f32 y, fa_simd_
     rare = fa_mask_andnot_f32(inf, rare);
     if (!fa_mask_any_f32(rare))
         return y;
+#if FA_LANES_F32 == 2 * FA_LANES_F64              /* in registers (a 64-byte reload of two
+                                                   32-byte stores would miss store forwarding) */
+    return fa_select_f32(rare, fa_narrow_pair_f64(fn(fa_widen_lo_f32(x), fa_widen_lo_f32(g), p),
+                                                  fn(fa_widen_hi_f32(x), fa_widen_hi_f32(g), p)), y);
+#else
     float xb[FA_LANES_F32], gb[FA_LANES_F32], yb[FA_LANES_F32];
     fa_storeu_f32(xb, x);
     fa_storeu_f32(gb, g);
     for (int k = 0; k < FA_LANES_F32; k += FA_LANES_F64)
         fa_storeu_f64_as_f32(yb + k, fn(fa_loadu_f32_as_f64(xb + k), fa_loadu_f32_as_f64(gb + k), p));
     return fa_select_f32(rare, fa_loadu_f32(yb), y);
+#endif
 }
 
 /* y, with f'(x) near a simple root x0 = x0h + x0l of f' (x0h a float32, x0l the float32

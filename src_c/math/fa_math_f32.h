@@ -437,6 +437,19 @@ FA_INLINE fa_simd_f64 fa_sm_exp_lo_f64(fa_simd_f64 d)
     return fa_exp_neg_f64w(fa_max_f64(fa_set1_f64(-110.0), d));
 }
 
+/* c e^z in double for a float32 result, z <= 0 (NaN propagates): the tails of the float32
+ * gradients, where f'(x) nears or enters float32's subnormals (the rare lanes of
+ * kernels/fa_map.h).  In double every intermediate is normal (no microcode assist on Intel
+ * cores), and the one rounding to float32 is the only one that shows: relative error 2^-27
+ * + c's own before it.  z is clamped to -700: c e^-700 is 0 once rounded to float32 for
+ * every finite float32 c.  An infinite c (g) keeps its infinity down to z = -1520 and gives
+ * NaN (0 g) below, as the float64 kernels do (fa_math_f64.h, FA_GRAD_DEEP_F64). */
+FA_INLINE fa_simd_f64 fa_grad_tail_exp_f64w(fa_simd_f64 z, fa_simd_f64 c)
+{
+    const fa_simd_f64 e = fa_exp_neg_f64w(fa_max_f64(fa_set1_f64(-700.0), z));
+    return fa_mul_f64(c, fa_select_f64(fa_cmplt_f64(z, fa_set1_f64(-1520.0)), fa_set1_f64(0.0), e));
+}
+
 /* ---- logit's float32 cores ---------------------------------------------------------------- */
 
 /* The bits of x (positive, normal) plus this give 2^(e+127) m with m in [sqrt(1/2), sqrt(2)):

@@ -214,6 +214,11 @@ FA_INLINE void fa_store_tail_f64_as_f32(float *p, __m256d v, ptrdiff_t n) {
 }
 
 /* acc + the float32 lanes of v widened (lane i of acc gets v[i] and v[i + FA_LANES_F64]) */
+FA_INLINE __m256d fa_widen_lo_f32(__m256 v) { return _mm256_cvtps_pd(_mm256_castps256_ps128(v)); }
+FA_INLINE __m256d fa_widen_hi_f32(__m256 v) { return _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)); }
+FA_INLINE __m256 fa_narrow_pair_f64(__m256d lo, __m256d hi) {
+    return _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(lo)), _mm256_cvtpd_ps(hi), 1);
+}
 FA_INLINE __m256d fa_add_widened_f32_f64(__m256d acc, __m256 v) {
     return _mm256_add_pd(_mm256_add_pd(acc, _mm256_cvtps_pd(_mm256_castps256_ps128(v))), _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
 }

@@ -208,6 +208,16 @@ FA_INLINE void fa_store_tail_f64_as_f32(float *p, __m512d v, ptrdiff_t n) {
     _mm512_mask_storeu_ps(p, fa_tail_mask_f32(n), _mm512_castps256_ps512(_mm512_cvtpd_ps(v)));
 }
 
+/* the two halves of a float32 vector widened, and two double vectors narrowed into one */
+FA_INLINE __m512d fa_widen_lo_f32(__m512 v) { return _mm512_cvtps_pd(_mm512_castps512_ps256(v)); }
+FA_INLINE __m512d fa_widen_hi_f32(__m512 v) {
+    return _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+}
+FA_INLINE __m512 fa_narrow_pair_f64(__m512d lo, __m512d hi) {
+    __m512d l = _mm512_castpd256_pd512(_mm256_castps_pd(_mm512_cvtpd_ps(lo)));
+    return _mm512_castpd_ps(_mm512_insertf64x4(l, _mm256_castps_pd(_mm512_cvtpd_ps(hi)), 1));
+}
+
 /* acc + the float32 lanes of v widened (lane i of acc gets v[i] and v[i + FA_LANES_F64]) */
 FA_INLINE __m512d fa_add_widened_f32_f64(__m512d acc, __m512 v) {
     __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));

@@ -13,6 +13,9 @@
  *              (FA_LANES_F64 floats widened to double and back, for float32 kernels
  *              that compute in double); add_widened_f32_f64(acc, v) = acc + both halves of
  *              the float32 vector v widened (float32 sums accumulated in float64);
+ *              widen_lo_f32(v) / widen_hi_f32(v) / narrow_pair_f64(lo, hi): a float32 vector's
+ *              halves as double vectors and back, in registers (the SIMD variants only,
+ *              where FA_LANES_F32 = 2 FA_LANES_F64; not defined here);
  *              mask_add_f32(m, a, b) = m ? a + b : a
  *   arithmetic set1, set1_bits, add, sub, mul, div, sqrt, min, max, abs, neg,
  *              fmadd(a,b,c) = a*b+c, fnmadd(a,b,c) = c-a*b, fmsub(a,b,c) = a*b-c

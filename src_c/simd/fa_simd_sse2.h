@@ -181,6 +181,9 @@ FA_INLINE void fa_storeu_f64_as_f32(float *p, __m128d v) { _mm_storel_epi64((__m
 FA_INLINE void fa_store_tail_f64_as_f32(float *p, __m128d v, ptrdiff_t n) { (void)n; _mm_store_ss(p, _mm_cvtpd_ps(v)); }
 
 /* acc + the float32 lanes of v widened (lane i of acc gets v[i] and v[i + FA_LANES_F64]) */
+FA_INLINE __m128d fa_widen_lo_f32(__m128 v) { return _mm_cvtps_pd(v); }
+FA_INLINE __m128d fa_widen_hi_f32(__m128 v) { return _mm_cvtps_pd(_mm_movehl_ps(v, v)); }
+FA_INLINE __m128 fa_narrow_pair_f64(__m128d lo, __m128d hi) { return _mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi)); }
 FA_INLINE __m128d fa_add_widened_f32_f64(__m128d acc, __m128 v) {
     return _mm_add_pd(_mm_add_pd(acc, _mm_cvtps_pd(v)), _mm_cvtps_pd(_mm_movehl_ps(v, v)));
 }
