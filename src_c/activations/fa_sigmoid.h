@@ -505,7 +505,13 @@ FA_INLINE fa_simd_f64 fa_gelu_tanh_grad_v_f64w(fa_simd_f64 x, fa_simd_f64 g, con
     fa_simd_f64 xw = fa_min_f64(fa_set1_f64(100.0), fa_max_f64(fa_set1_f64(-100.0), x));
     fa_simd_f64 x2 = fa_mul_f64(xw, xw);
     fa_simd_f64 w = fa_mul_f64(xw, fa_fmadd_f64(fa_set1_f64(c3), x2, fa_set1_f64(c1)));
-    fa_simd_f64 e = fa_exp_minus_abs_f64(w);
+    /* e from |w| clamped to 680 and set to 0 beyond: e^-680 (2^-981) stays clear of the
+     * exp's deep (subnormal) scaling (fa_scale_exp_f64: from 2^-1000), a branch per vector
+     * that -inf entries (|x| clamped to 100, |w| ~ 71000) took; beyond, e and every result
+     * it feeds (|x w'| < 2^18, |g| < 2^128) round to 0 in float32 */
+    fa_simd_f64 aw = fa_abs_f64(w);
+    fa_simd_f64 e = fa_exp_minus_abs_f64(fa_min_f64(fa_set1_f64(680.0), aw));
+    e = fa_select_f64(fa_cmpgt_f64(aw, fa_set1_f64(680.0)), fa_set1_f64(0.0), e);
     fa_simd_f64 xdw = fa_mul_f64(xw, fa_fmadd_f64(fa_set1_f64(3.0 * c3), x2, fa_set1_f64(c1)));
     fa_simd_f64 ope = fa_add_f64(one, e);
     fa_mask_f64 pos = fa_cmpge_f64(x, fa_set1_f64(0.0));
