@@ -222,13 +222,13 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
             mx[v] = fa_max_f64(x, mx[v]);
             mn[v] = fa_min_f64(HAS_MASK || !full ? fa_select_f64(in, x, pinf) : x, mn[v]);
         }
-    fa_mask_f64 bad = nan, clamp = fa_cmpneq_f64(zero, zero);
+    fa_mask_f64 bad = nan, wide = fa_cmpneq_f64(zero, zero);   /* entries below M - 650 */
     fa_simd_f64 Mv[FA_SM_COLS], Kv[FA_SM_COLS], magic_k[FA_SM_COLS], low[FA_SM_COLS];
     for (int v = 0; v < FA_SM_COLS; v++) {
         const fa_mask_f64 ok = fa_cmplt_f64(fa_abs_f64(mx[v]), fa_set1_f64(FA_SM64_DIRECT_LIMIT));
         if (v < nv) {
             bad = fa_mask_or_f64(bad, fa_mask_and_f64(valid[v], fa_mask_not_f64(ok)));
-            clamp = fa_mask_or_f64(clamp, fa_mask_and_f64(valid[v], fa_cmplt_f64(mn[v], fa_sub_f64(mx[v], fa_set1_f64(650.0)))));
+            wide = fa_mask_or_f64(wide, fa_mask_and_f64(valid[v], fa_cmplt_f64(mn[v], fa_sub_f64(mx[v], fa_set1_f64(650.0)))));
         }
         Mv[v] = v < nv ? fa_select_f64(valid[v], mx[v], zero) : zero;
         Kv[v] = fa_sub_f64(fa_fmadd_f64(Mv[v], fa_set1_f64(FA_LOG2E_F64), fa_set1_f64(FA_MAGIC_F64)),
@@ -248,7 +248,7 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
     }
     /* a block with entries below M - 650: its terms at the scale 2^(K - FA_EXP_SHIFT_BIAS), all
      * normal (FA_EXP_SHIFT_BIASED, no branch), the bias taken out in step 3 or 4 */
-    const int biased = LANEWISE || fa_mask_any_f64(clamp);
+    const int biased = LANEWISE || fa_mask_any_f64(wide);
     if (biased) {
         for (int v = 0; v < FA_SM_COLS; v++)
             magic_k[v] = fa_add_f64(magic_k[v], fa_set1_f64(16.0 * FA_EXP_SHIFT_BIAS));   /* exact */

@@ -430,25 +430,6 @@ FA_INLINE fa_simd_f64 fa_sm64_unbias_times(fa_simd_f64 v, fa_simd_f64 gh, fa_sim
     return fa_select_f64(fa_cmplt_f64(a, cut), ys, yn);
 }
 
-/* chunk y (its terms stored by FA_EXP_SHIFT_BIASED) times (gh + gl) 2^-FA_EXP_SHIFT_BIAS */
-FA_INLINE void fa_sm64_scale_out_biased(double *y, ptrdiff_t len, double gh, double gl)
-{
-    const ptrdiff_t L = FA_LANES_F64;
-    const fa_simd_f64 ghv = fa_set1_f64(gh), glv = fa_set1_f64(gl);
-    ptrdiff_t i = 0;
-    for (; i + 2 * L <= len; i += 2 * L) {
-        const fa_simd_f64 v0 = fa_loadu_f64(y + i), v1 = fa_loadu_f64(y + i + L);
-        fa_storeu_f64(y + i, fa_sm64_unbias_times(v0, ghv, glv));
-        fa_storeu_f64(y + i + L, fa_sm64_unbias_times(v1, ghv, glv));
-    }
-    for (; i < len; i += L) {
-        const ptrdiff_t left = len - i;
-        const fa_simd_f64 v = fa_sm64_unbias_times(left >= L ? fa_loadu_f64(y + i) : fa_load_tail_f64(y + i, left, 0.0),
-                                                   ghv, glv);
-        if (left >= L) fa_storeu_f64(y + i, v); else fa_store_tail_f64(y + i, v, left);
-    }
-}
-
 /* softmax's output pass of the direct reduction: y = 2^(J - K) (p (gh + gl)); MASKED: 0
  * where msk leaves the entry out (the entry replaced by M before the exp) */
 FA_INLINE void fa_sm64_softmax_out_direct(const double *x, const unsigned char *msk, double *y, ptrdiff_t n,
@@ -480,20 +461,33 @@ FA_INLINE void fa_sm64_softmax_out_direct(const double *x, const unsigned char *
     }
 }
 
-/* chunk y (its terms stored at the chunk's scale, x its entries) times the factor f */
-FA_INLINE void fa_sm64_scale_out(const double *x, double *y, ptrdiff_t len, const fa_sm64_factor *f)
+/* chunk y's stored terms scaled in place (BIASED a constant once inlined): terms stored by
+ * FA_EXP_SHIFT_BIASED times (gh + gl) 2^-FA_EXP_SHIFT_BIAS (fa_sm64_unbias_times: x and f
+ * unread), the others times the factor f (fa_sm64_times_factor: x, the chunk's entries, for
+ * its deep lanes; gh and gl unread) */
+FA_INLINE fa_simd_f64 fa_sm64_out_vec(fa_simd_f64 v, const double *x, ptrdiff_t left, const fa_sm64_factor *f,
+                                      int BIASED, fa_simd_f64 ghv, fa_simd_f64 glv)
 {
     const ptrdiff_t L = FA_LANES_F64;
+    if (BIASED)
+        return fa_sm64_unbias_times(v, ghv, glv);
+    return fa_sm64_times_factor(v, left >= L ? fa_loadu_f64(x) : fa_load_tail_f64(x, left, 0.0), f);
+}
+FA_INLINE void fa_sm64_scale_out(const double *x, double *y, ptrdiff_t len, const fa_sm64_factor *f, int BIASED,
+                                 double gh, double gl)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    const fa_simd_f64 ghv = fa_set1_f64(gh), glv = fa_set1_f64(gl);
     ptrdiff_t i = 0;
     for (; i + 2 * L <= len; i += 2 * L) {
         const fa_simd_f64 v0 = fa_loadu_f64(y + i), v1 = fa_loadu_f64(y + i + L);
-        fa_storeu_f64(y + i, fa_sm64_times_factor(v0, fa_loadu_f64(x + i), f));
-        fa_storeu_f64(y + i + L, fa_sm64_times_factor(v1, fa_loadu_f64(x + i + L), f));
+        fa_storeu_f64(y + i, fa_sm64_out_vec(v0, x + i, L, f, BIASED, ghv, glv));
+        fa_storeu_f64(y + i + L, fa_sm64_out_vec(v1, x + i + L, L, f, BIASED, ghv, glv));
     }
     for (; i < len; i += L) {
         const ptrdiff_t left = len - i;
         fa_simd_f64 v = left >= L ? fa_loadu_f64(y + i) : fa_load_tail_f64(y + i, left, 0.0);
-        v = fa_sm64_times_factor(v, left >= L ? fa_loadu_f64(x + i) : fa_load_tail_f64(x + i, left, 0.0), f);
+        v = fa_sm64_out_vec(v, x + i, left, f, BIASED, ghv, glv);
         if (left >= L) fa_storeu_f64(y + i, v); else fa_store_tail_f64(y + i, v, left);
     }
 }
@@ -617,12 +611,12 @@ static int fa_sm_row_softmax_small_f64(const double *x, const unsigned char *mk,
         const ptrdiff_t c0 = c * chunk, len = n - c0 < chunk ? n - c0 : chunk;
         const int d = (int)(Ks[c] - Kmax);
         if (biased[c] && d >= -64) {         /* (then gh >= 2^-82: U < 2^18) */
-            fa_sm64_scale_out_biased(y + c0, len, fa_ldexp_scalar_f64(ih, d), fa_ldexp_scalar_f64(il, d));
+            fa_sm64_scale_out(x + c0, y + c0, len, &f, 1, fa_ldexp_scalar_f64(ih, d), fa_ldexp_scalar_f64(il, d));
             continue;
         }
         const int db = d - (biased[c] ? FA_EXP_SHIFT_BIAS : 0);   /* far below the max: the product, deep lanes from x */
         fa_sm64_factor_set(&f, fa_ldexp_scalar_f64(ih, db), fa_ldexp_scalar_f64(il, db));
-        fa_sm64_scale_out(x + c0, y + c0, len, &f);
+        fa_sm64_scale_out(x + c0, y + c0, len, &f, 0, 0.0, 0.0);
     }
     return FA_SM_OK;
 }
