@@ -223,6 +223,17 @@ def test_limits_at_infinity_and_huge_logits(isa):
         assert np.isnan(bce(np.array([np.nan], dtype), np.array([0.0], dtype), reduction="none")[0])
         assert np.isnan(bce(np.array([1.0], dtype), np.array([np.nan], dtype), reduction="none")[0])
         assert bce(x[:2], y[:2], weight=np.array([1, 0], dtype), reduction="sum") == 0
+        # an infinite entry, or a sum that overflows, makes 'sum' and 'mean' +inf, not NaN (the
+        # double-double block sums' two-sum errors are inf - inf there)
+        for red in ("sum", "mean"):
+            assert bce(np.array([inf, 0.0], dtype), np.array([0.0, 1.0], dtype), reduction=red) == inf
+            assert bce(np.array([-inf, 0.0, 2.0], dtype), np.array([1.0, 1.0, 0.5], dtype), reduction=red) == inf
+        big = np.full(5, np.finfo(dtype).max, dtype)
+        assert bce(big, np.zeros(5, dtype), reduction="sum") == inf            # the sum overflows
+        many = np.full(70000, 1e305 if dtype == np.float64 else 1e37, dtype)   # over several blocks
+        assert bce(many, np.zeros(70000, dtype), reduction="sum") == inf
+        if dtype == np.float32:                    # summed in double: the mean is in range
+            assert bce(many, np.zeros(70000, dtype), reduction="mean") == pytest.approx(1e37, rel=1e-6)
 
 
 def test_gradient_matches_finite_differences():

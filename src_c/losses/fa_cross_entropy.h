@@ -23,8 +23,10 @@
  * differences to M are formed).  A weight of 0 (or 1 - eps = 0) contributes 0 even next to an
  * infinite term.
  * Rows with +inf or NaN logits, or with every logit -inf (reductions' "special" rows): the
- * loss from lse computed by fa_sm_lse_special (NaN, or +-inf) in the same formula, in double,
- * and a NaN gradient row (torch gives NaN there too).
+ * loss from lse computed by fa_sm_lse_special (NaN, or +-inf) in the same formula, in double
+ * (NaN for every logit -inf, with any eps: 0.0 where 1 - eps = 0 before 2026-12-06), and a NaN
+ * gradient row (torch gives NaN there too), except where every logit is -inf: every class is
+ * masked, and masked classes get 0 (docs/SPEC.md section 9; the row was NaN before 2026-12-06).
  *
  * Gradient, times s = scale * grad_output[r]:
  *     d loss / d x_k = a softmax_k - w_k (bp p_k + c [k unmasked]) - b [k = t]
@@ -124,11 +126,25 @@ FA_INLINE int fa_ce_softmax_f64(const double *x, double *y, ptrdiff_t n, const f
 /* The sums of one pass over a row (float64 lanes; HAS_W, HAS_P compile-time at each call):
  *   D = sum_{unmasked} w_j (M - x_j), E = sum_{unmasked} w_j, Cn = number unmasked,
  *   A = sum_{p_j != 0} w_j p_j (M - x_j), B = sum_j w_j p_j   (probability targets)
- * For float64 data D and A are TwoSum-compensated; for float32 data (terms computed exactly in
- * double, all >= 0) plain double sums are exact to ~n 2^-53 relative, far below float32's ULP. */
+ * For float64 data all four are TwoSum-compensated (B and E were plain sums until 2026-12-06:
+ * the loss A + B l of probability targets, and the smoothing term's D + E l, carry their
+ * relative error, which reached 15-60 ULP on rows of 70000 classes); for float32 data (terms
+ * computed exactly in double, all >= 0) plain double sums are exact to ~n 2^-53 relative, far
+ * below float32's ULP.  An infinite A (a probability on a -inf logit) stays +inf (fa_dd_value). */
 typedef struct fa_ce_sums {
     double D, E, Cn, A, B;
 } fa_ce_sums;
+
+/* a per-lane sum's value: the lanes two-summed in lane order with their errors (DD), or
+ * the lanes' plain sum; +-inf kept (fa_dd_value) */
+FA_INLINE double fa_ce_lanes_value(fa_simd_f64 s, fa_simd_f64 e, int DD)
+{
+    double hi = 0.0, lo = 0.0;
+    if (!DD)
+        return fa_reduce_add_f64(s);
+    fa_two_sum_acc_lanes_f64(&hi, &lo, s, e);
+    return fa_dd_value(hi, lo);
+}
 
 #define FA__CE_SUMS(T)                                                                            \
 FA_INLINE void fa_ce_sums_##T(const fa_scalar_##T *x, const fa_scalar_##T *w, const fa_scalar_##T *p,     \
@@ -138,7 +154,8 @@ FA_INLINE void fa_ce_sums_##T(const fa_scalar_##T *x, const fa_scalar_##T *w, co
     const int EXACT = sizeof(fa_scalar_##T) == 8;   /* float32 data: plain double sums suffice */ \
     const fa_simd_f64 zero = fa_set1_f64(0.0), one = fa_set1_f64(1.0), ninf = fa_set1_f64(-INFINITY); \
     const fa_simd_f64 Mv = fa_set1_f64(M);                                                        \
-    fa_simd_f64 D = zero, De = zero, E = zero, Cn = zero, A = zero, Ae = zero, B = zero;          \
+    fa_simd_f64 D = zero, De = zero, E = zero, Ee = zero, Cn = zero, A = zero, Ae = zero;         \
+    fa_simd_f64 B = zero, Be = zero;                                                              \
     for (ptrdiff_t i = 0; i < n; i += L) {                                                        \
         const ptrdiff_t left = n - i;                                                             \
         const int full = left >= L;                                                               \
@@ -150,30 +167,20 @@ FA_INLINE void fa_ce_sums_##T(const fa_scalar_##T *x, const fa_scalar_##T *w, co
         fa_sum_step_f64(&D, &De, wd, EXACT);                                                      \
         Cn = fa_add_f64(Cn, fa_select_f64(un, one, zero));                                        \
         if (HAS_W)                                                                                \
-            E = fa_add_f64(E, fa_select_f64(un, wv, zero));                                       \
+            fa_sum_step_f64(&E, &Ee, fa_select_f64(un, wv, zero), EXACT);                          \
         if (HAS_P) {                                                                              \
             fa_simd_f64 pv = full ? fa_sm_ld_##T(p + i) : fa_sm_ldt_##T(p + i, left, 0.0);        \
             fa_simd_f64 wp = HAS_W ? fa_mul_f64(wv, pv) : pv;                                     \
             fa_simd_f64 ad = fa_select_f64(fa_cmpeq_f64(wp, zero), zero, fa_mul_f64(wp, d));      \
             fa_sum_step_f64(&A, &Ae, ad, EXACT);                                                  \
-            B = fa_add_f64(B, wp);                                                                \
+            fa_sum_step_f64(&B, &Be, wp, EXACT);                                                  \
         }                                                                                         \
     }                                                                                             \
-    double h[FA_LANES_F64], e[FA_LANES_F64], s = 0.0, se = 0.0;                                   \
-    fa_storeu_f64(h, D);                                                                          \
-    fa_storeu_f64(e, De);                                                                         \
-    for (int k = 0; k < FA_LANES_F64; k++) { fa_two_sum_acc(&s, &se, h[k]); se += e[k]; }       \
-    r->D = s + se;                                                                                \
+    r->D = fa_ce_lanes_value(D, De, 1);                                                           \
     r->Cn = fa_reduce_add_f64(Cn);                                                                \
-    r->E = HAS_W ? fa_reduce_add_f64(E) : r->Cn;                                                  \
-    s = se = 0.0;                                                                                 \
-    if (HAS_P) {                                                                                  \
-        fa_storeu_f64(h, A);                                                                      \
-        fa_storeu_f64(e, Ae);                                                                     \
-        for (int k = 0; k < FA_LANES_F64; k++) { fa_two_sum_acc(&s, &se, h[k]); se += e[k]; }   \
-    }                                                                                             \
-    r->A = s + se;                                                                                \
-    r->B = HAS_P ? fa_reduce_add_f64(B) : 0.0;                                                    \
+    r->E = HAS_W ? fa_ce_lanes_value(E, Ee, EXACT) : r->Cn;                                       \
+    r->A = HAS_P ? fa_ce_lanes_value(A, Ae, 1) : 0.0;                                             \
+    r->B = HAS_P ? fa_ce_lanes_value(B, Be, EXACT) : 0.0;                                         \
 }                                                                                                 \
                                                                                                   \
 /* y = alpha y - w (bp p + c [x unmasked]) over a row (float64 lanes) */                         \
@@ -579,12 +586,14 @@ FA_INLINE void fa_ce_rows_##T(const fa_ce_job *j, ptrdiff_t r0, ptrdiff_t r1, in
                             : fa_ce_part(keep * wt, (M - (double)xr[t]) + l);                     \
             if (ec != 0.0)                                                                        \
                 v += ec * (sm.D + sm.E * l);                                                      \
+            if (!ok && M == -INFINITY)  /* every logit -inf: NaN, also where 1 - eps is 0 */      \
+                v = NAN;                                                                          \
             loss[r] = (S)v;                                                                       \
         }                                                                                         \
         if (!GRAD)                                                                                \
             continue;                                                                             \
-        if (!ok) {                                                                                \
-            for (ptrdiff_t k = 0; k < n; k++) yr[k] = (S)NAN;                                     \
+        if (!ok) {                      /* every logit -inf: every class masked, 0 */              \
+            for (ptrdiff_t k = 0; k < n; k++) yr[k] = M == -INFINITY ? (S)0 : (S)NAN;            \
             continue;                                                                             \
         }                                                                                         \
         const double a = sr * ((PROB ? keep * sm.B : keep * wt) + ec * sm.E);                     \

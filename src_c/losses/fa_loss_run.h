@@ -76,7 +76,7 @@ void fa_run_loss(int op, int dt, fa_loss_job *j, ptrdiff_t rows, ptrdiff_t n, in
             err += part[1];
         }
     }
-    double v = s + err;
+    double v = fa_dd_value(s, err);   /* +inf where an entry (or the sum) is, not NaN */
     if (reduction == FA_REDUCTION_MEAN)
         v /= (double)total;
     if (dt == FA_DT_f32)
