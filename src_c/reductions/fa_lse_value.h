@@ -41,10 +41,17 @@ FA_INLINE double fa_lse_value_dd_l(const fa_sm_stats *s)
  * terms, ~2^-81 absolute): float32 data where |v| < 1 and |v| < |l|, float64 data where
  * |v| < 4|l| and |v| < 2; unweighted float64 slices with 2 <= |v| < 4|l| take l as a pair
  * (FA_LSE_PAIR_L, fa_lse_value_dd_l); the others keep M + l (FA_LSE_SHIFTED).  Inputs spread
- * over +-50 never get there unless the result lands in (-1, 1). */
+ * over +-50 never get there unless the result lands in (-1, 1).
+ * Weighted float64 slices with |v| < 1 are summed again whatever the signs: S = sum w e^(x - M)
+ * may lie near 1 (weights below 1), where l = log S carries S's rounding, ~2^-53 absolute, as
+ * l and M of one sign add up to a v near 0 without cancelling (logsumexp([-0.01, -0.94],
+ * b=[0.78, 0.55]) was 10 ULP off, up to ~20 near +-0.03; found by a differential fuzz,
+ * 2026-12-06).  Unweighted slices have S >= 1 and l = log1p(T) relative to T, so no such case. */
 enum { FA_LSE_SHIFTED = 0, FA_LSE_PAIR_L = 1, FA_LSE_UNSHIFTED = 2 };
 FA_INLINE int fa_lse_choice(double M, double l, double v, int F32, int weighted)
 {
+    if (weighted && !F32 && fabs(v) < 1.0)
+        return FA_LSE_UNSHIFTED;
     if (!(M * l < 0))                        /* no cancellation (weights may make l < 0 < M) */
         return FA_LSE_SHIFTED;
     if (F32 ? !(fabs(v) < 1.0 && fabs(v) < fabs(l)) : !(fabs(v) < 4.0 * fabs(l)))
