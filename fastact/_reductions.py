@@ -402,8 +402,8 @@ def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None)
     """The gradient of logsumexp(a, axis, b=b, where=where) times grad_output:
     grad_output * b * exp(a - logsumexp), of a's shape.
 
-    grad_output has logsumexp's result shape (or that shape with the reduced axes kept
-    as 1); None means ones.  Masked entries (`where` False), entries with b == 0 and every
+    grad_output has logsumexp's result shape, that shape with the reduced axes kept as 1,
+    or a shape that broadcasts to the result shape (a scalar); None means ones.  Masked entries (`where` False), entries with b == 0 and every
     entry of a fully masked or all -inf slice get gradient 0 (pytorch#31829, jax#6811:
     there the peers give NaN).  A negative total (b < 0) differentiates log|total|.
     Without b the weights are fastact.softmax's (C, <= 4 ULP); with b, the C softmax of the
@@ -434,6 +434,14 @@ def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None)
     if grad_output is not None:
         g = np.asarray(grad_output, compute)
         if g.ndim != a.ndim and a.ndim:
+            # logsumexp's result shape, or what broadcasts to it (a scalar), then the reduced
+            # axes put back as 1 (a scalar went to expand_dims as it was: AxisError)
+            rshape = tuple(d for k, d in enumerate(a.shape) if k not in axes)
+            try:
+                g = np.broadcast_to(g, rshape)
+            except ValueError:
+                raise ValueError(f"grad_output of shape {g.shape} does not broadcast to logsumexp's result "
+                                 f"shape {rshape} (nor has the reduced axes kept as 1)") from None
             g = np.expand_dims(g, axes)
         if g.ndim <= w.ndim and all(d in (1, e) for d, e in zip(g.shape[::-1], w.shape[::-1])):
             np.multiply(w, g, out=w)                # w is this call's own array

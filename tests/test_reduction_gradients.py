@@ -46,6 +46,24 @@ def test_logsumexp_grad_matches_finite_differences(axis):
         np.testing.assert_allclose(got, want, rtol=1e-7, atol=1e-9)
 
 
+def test_logsumexp_grad_output_broadcasts_to_the_result_shape():
+    """grad_output of logsumexp's result shape, that shape with the reduced axes kept, or
+    anything that broadcasts to the result shape (a scalar: it raised AxisError, found by a
+    differential fuzz); a shape that does not broadcast is a ValueError naming both."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(4, 5, 6))
+    sm = fa.softmax(x, axis=-1)
+    want = 2.0 * sm
+    np.testing.assert_allclose(fa.logsumexp_grad(x, 2.0, axis=-1), want, rtol=1e-15)
+    np.testing.assert_allclose(fa.logsumexp_grad(x, np.full((4, 5), 2.0), axis=-1), want, rtol=1e-15)
+    np.testing.assert_allclose(fa.logsumexp_grad(x, np.full((4, 5, 1), 2.0), axis=-1), want, rtol=1e-15)
+    g = np.arange(5.0)                       # broadcasts to (4, 5) along the kept axis 1
+    np.testing.assert_allclose(fa.logsumexp_grad(x, g, axis=-1), g[None, :, None] * sm, rtol=1e-15)
+    with pytest.raises(ValueError, match=r"\(6,\).*\(4, 5\)"):
+        fa.logsumexp_grad(x, np.ones(6), axis=-1)
+    np.testing.assert_allclose(fa.logsumexp_grad(x, 3.0, axis=(0, 2)), 3.0 * fa.softmax(x, axis=(0, 2)), rtol=1e-15)
+
+
 def test_against_torch_autograd():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(3)
