@@ -122,7 +122,7 @@ FA__GRAD_SELECTS(f64)
  * asymptotic series), evaluated in double lanes (fa_grad_tail_exp_f64w, math/fa_math_f32.h)
  * and rounded once (fa_grad_rare_f32).  A vector holding such a lane pays ~20 double
  * operations per half (the float64 kernels served these lanes until
- * 2026-12-06: 4-7x the N(0, 3) time on uniform +-120 inputs), and the result is blended
+ * 2026-12-06: 4-11x the N(0, 3) time on uniform +-120 inputs, now 2-3.5x), and the result is blended
  * per lane, so every lane's bits are the same whatever its neighbours.  An infinite x there
  * (masked entries: common) gives y 0 without that trip: 0 g with the sign of f' near the
  * limit (NaN for an infinite g), as the float64 kernels.
