@@ -409,7 +409,7 @@ FA_GRAD_FROM_OUTPUT(f64)
 FA_INLINE fa_simd_f64 fa_sigmoid_grad_tail_f64w(fa_simd_f64 x, fa_simd_f64 g, const fa_params *p)
 {
     (void)p;
-    return fa_grad_tail_exp_f64w(fa_or_f64(x, fa_set1_f64(-0.0)), g);
+    return fa_grad_tail_exp_f64w(fa_neg_abs_f64(x), g);
 }
 FA_INLINE fa_simd_f32 fa_sigmoid_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
 {

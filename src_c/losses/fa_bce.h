@@ -103,12 +103,7 @@ FA_INLINE void fa_bce_lanes_dd(fa_simd_f64 hi, fa_simd_f64 lo, double *sum)
 {
     double s = 0.0, err = 0.0;
     fa_two_sum_acc_lanes_f64(&s, &err, hi, lo);
-    if (!(s - s == 0.0)) {                                   /* +-inf (NaN errors) or NaN */
-        sum[0] = s;
-        sum[1] = 0.0;
-        return;
-    }
-    sum[0] = fa_fast_two_sum_scalar_f64(s, err, &sum[1]);   /* renormalised: |s| >= |err| */
+    sum[0] = fa_dd_renormalise(s, err, &sum[1]);            /* |s| >= |err|; +-inf kept */
 }
 
 /*
