@@ -18,6 +18,11 @@
  *   FA_CHUNK_LOG_SOFTMAX
  *   FA_CHUNK_COMBINE    rows slices x n chunk records (in, slice-major) -> rows records.
  *   FA_CHUNK_LSE        rows records -> logsumexp v and sign (float64).
+ *   FA_CHUNK_GRAD_SUM,  softmax_grad / log_softmax_grad of one long slice in blocks
+ *   FA_CHUNK_LOG_GRAD_SUM   (fa_slice_blocks.c): per row of x = the forward's output and
+ *                       b = grad_output, the sum s (sum g y / sum g) into rec->hi + rec->lo;
+ *   FA_CHUNK_GRAD_OUT,  per row, the gradient into y from the slice's s = rec->hi (the same
+ *   FA_CHUNK_LOG_GRAD_OUT   record for every row).  The kernels are fa_grad_rows.h's.
  * The arithmetic is the in-memory reductions' (src_c/reductions/fa_chunk_stats.h).
  */
 #ifndef FA_CHUNK_H
@@ -36,7 +41,9 @@ typedef struct fa_chunk_rec {
 } fa_chunk_rec;
 
 enum fa_chunk_stage { FA_CHUNK_STATS = 0, FA_CHUNK_SOFTMAX = 1, FA_CHUNK_LOG_SOFTMAX = 2,
-                      FA_CHUNK_COMBINE = 3, FA_CHUNK_LSE = 4, FA_CHUNK_STAGES };
+                      FA_CHUNK_COMBINE = 3, FA_CHUNK_LSE = 4,
+                      FA_CHUNK_GRAD_SUM = 5, FA_CHUNK_LOG_GRAD_SUM = 6,
+                      FA_CHUNK_GRAD_OUT = 7, FA_CHUNK_LOG_GRAD_OUT = 8, FA_CHUNK_STAGES };
 
 typedef struct fa_chunk_job {
     const void *x;                 /* rows x n, float32 or float64 (dt) */

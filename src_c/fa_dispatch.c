@@ -110,9 +110,9 @@ const char *fa_isa_in_use(void) { return fa_isa_name(fa_current); }
  * the same bits).  Row-wise and reducing: blocks of whole (n, inner) slices along `outer`,
  * with mask, weights and sign offset alike (the kernels carry nothing from one slice to the
  * next: the float64 log_softmax rows that write row r inside row r+1 finish their last
- * row before returning).  One contiguous slice (outer = inner = 1) of softmax, log_softmax or
- * logsumexp with >= 2^18 entries is cut into fixed blocks (fa_slice_blocks.c), whatever the
- * thread count.  Few slices of many columns (axis=0 of a 2-D array, inner >= 128) are cut
+ * row before returning).  One contiguous slice (outer = inner = 1) of softmax, log_softmax,
+ * logsumexp, softmax_grad or log_softmax_grad with >= 2^18 entries is cut into fixed blocks
+ * (fa_slice_blocks.c), whatever the thread count.  Few slices of many columns (axis=0 of a 2-D array, inner >= 128) are cut
  * by columns instead (FA_COL_GRAIN below); any other call of one slice runs on the caller.
  *
  * Where splitting starts: per function, from its cost class in fastact_functions.h.  Waking

@@ -1,5 +1,6 @@
 /*
- * fa_slice_blocks.c -- one long slice of softmax / log_softmax / logsumexp (axis=None, or a
+ * fa_slice_blocks.c -- one long slice of softmax / log_softmax / logsumexp or of their
+ * gradients softmax_grad / log_softmax_grad (axis=None, or a
  * call whose only slice is a contiguous run of n >= FA_SLICE_BLOCKS_MIN entries) cut into
  * fixed blocks of FA_SLICE_BLOCK entries, so that threads can share it.
  *
@@ -20,6 +21,12 @@
  * that kernel also reads x twice); 2 threads against 1 (/tmp probe, softmax / log_softmax /
  * logsumexp, load 1.0): 2^20 float32 1.56 / 1.64 / 1.72x, 2^22 1.67 / 1.65 / 1.81x; float64
  * 2^20 1.78 / 1.84 / 1.80x, 2^22 1.81 / 1.57 / 1.96x.
+ * softmax_grad / log_softmax_grad (since 2026-12-06): the blocks' sums s_k (sum g y or sum g,
+ * fa_grad_rows.h's slice sum), their total in block order as a double-double on the caller,
+ * then every block's outputs from it.  One thread within the noise of the row kernel; 2 threads
+ * against 1 (/tmp/w/sgthr.py, a fuzz run on the other core at nice 19): 2^20 float32 1.39 /
+ * 1.58x, float64 1.89 / 1.59x; 2^22 float32 1.60 / 1.57x, float64 1.22 / 1.17x (DRAM-bound,
+ * three 32 MB arrays); 2^18 float32 (1 MB: not shared) 1.0x.
  * Returns 0 (the caller runs the in-memory kernel) for other functions, shorter slices, or
  * where the block records cannot be allocated.
  */
@@ -61,16 +68,49 @@ static void fa_slice_blocks_part(void *ctx, ptrdiff_t begin, ptrdiff_t end)
         j.b = s->opts && s->opts->b ? (const char *)s->opts->b + at * s->size : NULL;
         j.rows = 1;
         j.n = len;
-        j.rec = s->stage == FA_CHUNK_STATS ? &s->recs[k] : (fa_chunk_rec *)s->total;
+        j.rec = s->stage == FA_CHUNK_STATS || s->stage == FA_CHUNK_GRAD_SUM || s->stage == FA_CHUNK_LOG_GRAD_SUM
+                    ? &s->recs[k] : (fa_chunk_rec *)s->total;
         j.exact = s->exact;
         fa_chunk_run(s->stage, s->dt, &j);
     }
 }
 
+/* s += v with the rounding error into *e (TwoSum; -ffp-contract=off keeps it exact) */
+static void fa_slice_two_sum_acc(double *s, double *e, double v)
+{
+    const double t = *s + v, bv = t - *s;
+    *e += (*s - (t - bv)) + (v - bv);
+    *s = t;
+}
+
+/* softmax_grad / log_softmax_grad of one long slice: the blocks' sums s_k (threads), their
+ * total in block order as a double-double (here), the blocks' outputs from it (threads).  The
+ * slice's sum is then within ~1 ULP of the exact one, as the in-memory kernel's (a NaN or
+ * inf in a block makes it NaN, as there). */
+static void fa_slice_grad_blocks(int op, fa_slice_job *s, ptrdiff_t blocks, int share, void *y)
+{
+    const int LOG = op == FA_OP_log_softmax_grad;
+    fa_chunk_rec total = {0};
+    s->stage = LOG ? FA_CHUNK_LOG_GRAD_SUM : FA_CHUNK_GRAD_SUM;
+    if (share) fa_parallel_for(blocks, 1, fa_slice_blocks_part, s);
+    else fa_slice_blocks_part(s, 0, blocks);
+    double hi = 0.0, lo = 0.0;
+    for (ptrdiff_t k = 0; k < blocks; k++) {
+        fa_slice_two_sum_acc(&hi, &lo, s->recs[k].hi);
+        lo += s->recs[k].lo;
+    }
+    total.hi = hi + lo;
+    s->stage = LOG ? FA_CHUNK_LOG_GRAD_OUT : FA_CHUNK_GRAD_OUT;
+    s->y = (char *)y;
+    s->total = &total;
+    if (share) fa_parallel_for(blocks, 1, fa_slice_blocks_part, s);
+    else fa_slice_blocks_part(s, 0, blocks);
+}
+
 int fa_slice_in_blocks(int op, int dt, const void *x, void *y, ptrdiff_t n, const fa_axis_opts *opts)
 {
-    const int lse = op == FA_OP_logsumexp;
-    if (n < FA_SLICE_BLOCKS_MIN || !(lse || op == FA_OP_softmax || op == FA_OP_log_softmax))
+    const int lse = op == FA_OP_logsumexp, grad = op == FA_OP_softmax_grad || op == FA_OP_log_softmax_grad;
+    if (n < FA_SLICE_BLOCKS_MIN || !(lse || grad || op == FA_OP_softmax || op == FA_OP_log_softmax))
         return 0;
     const ptrdiff_t blocks = (n + FA_SLICE_BLOCK - 1) / FA_SLICE_BLOCK;
     fa_chunk_rec stack[FA_SLICE_STACK_RECS], total;
@@ -81,6 +121,12 @@ int fa_slice_in_blocks(int op, int dt, const void *x, void *y, ptrdiff_t n, cons
     fa_slice_job s = {FA_CHUNK_STATS, dt, dt == FA_DT_f32 ? sizeof(float) : sizeof(double),
                       (const char *)x, NULL, opts, n, recs, NULL, lse};
     const int share = (size_t)n * s.size >= FA_SLICE_THREADS_MIN_BYTES;
+    if (grad) {
+        fa_slice_grad_blocks(op, &s, blocks, share, y);
+        if (recs != stack)
+            free(recs);
+        return 1;
+    }
     if (share) fa_parallel_for(blocks, 1, fa_slice_blocks_part, &s);
     else fa_slice_blocks_part(&s, 0, blocks);
 

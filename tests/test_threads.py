@@ -470,3 +470,38 @@ def test_one_long_slice_mask_weights_and_sign_on_threads(dtype):
         assert_thread_independent(getattr(fa, name), x, where=where, what=f"{name} where=")
     assert_thread_independent(fa.logsumexp, x, b=b, return_sign=True, what="logsumexp b= sign")
     assert_thread_independent(fa.logsumexp, x, b=b, where=where, return_sign=True, what="logsumexp b= where= sign")
+
+
+@pytest.mark.parametrize("kind", ["normal", "deep", "nan-last-block", "inf-g", "masked"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_one_long_slice_gradients_on_threads(kind, dtype, isa):
+    """softmax_grad / log_softmax_grad of one long slice: the blocks' sums, their total and the
+    outputs are the same bits on any thread count, in place too, and within the row kernel's
+    bound of the same slice computed as one row of a batch (the kernel without blocks), with
+    its special values exactly."""
+    rng = np.random.default_rng(7)
+    x = rng.uniform(-800, 800, SLICE_N) if kind == "deep" else rng.normal(0, 3, SLICE_N)
+    g = rng.standard_normal(SLICE_N)
+    where = rng.random(SLICE_N) < 0.7 if kind == "masked" else None
+    if kind == "nan-last-block":
+        g[-3] = np.nan
+    elif kind == "inf-g":
+        g[70_000] = np.inf
+    x, g = x.astype(dtype), g.astype(dtype)
+    kw = {} if where is None else {"where": where}
+    for name, fwd in (("softmax_grad", fa.softmax), ("log_softmax_grad", fa.log_softmax)):
+        y = fwd(x, **kw)
+        f = getattr(fa, name)
+        got = assert_thread_independent(f, y, g, axis=None, what=f"{name} {kind} on {isa}", **kw)
+        batch_kw = {} if where is None else {"where": np.stack([where, where])}
+        row = f(np.stack([y, y]), np.stack([g, g]), axis=-1, **batch_kw)[1]   # 2 slices: no blocks
+        assert np.array_equal(np.isnan(got), np.isnan(row)), f"{name} {kind}: NaN where the row kernel has none"
+        if kind in ("nan-last-block", "inf-g"):
+            assert np.isnan(got).all(), f"{name} {kind}: a NaN sum makes the whole slice NaN"
+            continue
+        scale = np.maximum(np.abs(row.astype(np.float64)), np.finfo(dtype).tiny)
+        err = np.abs(got.astype(np.float64) - row) / np.spacing(scale.astype(dtype)).astype(np.float64)
+        assert err.max() <= 8, f"{name} {kind} on {isa}: {err.max():.1f} ULP from the row kernel"
+        inplace = y.copy()
+        f(inplace, g, axis=None, out=inplace, **kw)
+        assert_same_bits(inplace, got, f"{name} {kind} in place")

@@ -239,9 +239,36 @@ static void fa_chunk_lse(const fa_chunk_job *j)
     }
 }
 
+/* softmax_grad / log_softmax_grad blocks: the sum of each row (rec[r]), or its outputs from the
+ * one record's s (reductions/fa_grad_rows.h; x: the forward's output, b: grad_output) */
+static void fa_chunk_grad(int stage, int dt, const fa_chunk_job *j)
+{
+    const int LOG = stage == FA_CHUNK_LOG_GRAD_SUM || stage == FA_CHUNK_LOG_GRAD_OUT;
+    const int SUM = stage == FA_CHUNK_GRAD_SUM || stage == FA_CHUNK_LOG_GRAD_SUM;
+    const ptrdiff_t n = j->n;
+    for (ptrdiff_t r = 0; r < j->rows; r++) {
+        const unsigned char *mr = j->mask ? j->mask + r * n : NULL;
+        if (dt == FA_DT_f32) {
+            const float *y = (const float *)j->x + r * n, *g = j->b ? (const float *)j->b + r * n : NULL;
+            if (SUM)
+                fa_gr_slice_sum_f32(y, g, mr, n, LOG, &j->rec[r].hi, &j->rec[r].lo);
+            else
+                fa_gr_slice_outs_f32(y, g, mr, (float *)j->y + r * n, n, LOG, j->rec->hi);
+        } else {
+            const double *y = (const double *)j->x + r * n, *g = j->b ? (const double *)j->b + r * n : NULL;
+            if (SUM)
+                fa_gr_slice_sum_f64(y, g, mr, n, LOG, &j->rec[r].hi, &j->rec[r].lo);
+            else
+                fa_gr_slice_outs_f64(y, g, mr, (double *)j->y + r * n, n, LOG, j->rec->hi);
+        }
+    }
+}
+
 void FA_CHUNK_RUN(int stage, int dt, const fa_chunk_job *j)
 {
-    if (stage == FA_CHUNK_COMBINE)
+    if (stage >= FA_CHUNK_GRAD_SUM)
+        fa_chunk_grad(stage, dt, j);
+    else if (stage == FA_CHUNK_COMBINE)
         fa_chunk_combine(j);
     else if (stage == FA_CHUNK_LSE)
         fa_chunk_lse(j);

@@ -196,8 +196,11 @@ FA_INLINE fa_simd_f64 fa_gr_down600_f64(fa_simd_f64 w)
     return fa_or_f64(fa_select_f64(sub, tiny, normal), sign);
 }
 
-FA_INLINE void fa_gr_softmax_slice_f64(const double *y, const double *g, const unsigned char *mk, double *out,
-                                       ptrdiff_t n);   /* below: it loads through fa_gr_load_f64 */
+/* below: they load through fa_gr_load_f64 */
+FA_INLINE void fa_gr_softmax_sum_f64(const double *y, const double *g, const unsigned char *mk, ptrdiff_t n,
+                                     double *hi, double *lo);
+FA_INLINE void fa_gr_softmax_outs_f64(const double *y, const double *g, const unsigned char *mk, double *out,
+                                      ptrdiff_t n, double s);
 
 #define FA_SM_DEFINE_GRADS(T)                                                                     \
 /* y[i .. i + k) as float64 lanes, and g's into *gv (1 without g) */                              \
@@ -239,43 +242,70 @@ FA_INLINE void fa_gr_slice_out_##T(const fa_scalar_##T *y, const fa_scalar_##T *
         v = fa_select_f64(k >= L ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, k), v, fa_set1_f64(0.0)); \
     if (k >= L) FA_GR_STORE_##T(out + i, v); else FA_GR_STORE_TAIL_##T(out + i, v, k);            \
 }                                                                                                 \
-FA_INLINE void fa_gr_slice_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,                    \
-                               const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t n, int LOG) \
+/* the sum s of a contiguous slice of n entries, as hi + lo: lanes along it (two      \
+ * accumulator pairs, then the tail); float64 softmax_grad through fa_gr_softmax_sum_f64 */      \
+FA_INLINE void fa_gr_slice_sum_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,                \
+                                   const unsigned char *mk, ptrdiff_t n, int LOG, double *hi,      \
+                                   double *lo)                                                    \
 {                                                                                                 \
     const ptrdiff_t L = FA_LANES_F64;                                                             \
     const int F32 = sizeof(fa_scalar_##T) == sizeof(float);                                       \
     const fa_simd_f64 zero = fa_set1_f64(0.0);                                                    \
-    fa_simd_f64 s0 = zero, c0 = zero, s1 = zero, c1 = zero, lo;                                   \
+    fa_simd_f64 s0 = zero, c0 = zero, s1 = zero, c1 = zero, elo;                                  \
     ptrdiff_t i = 0;                                                                              \
     if (!F32 && !LOG) {                                                                           \
-        fa_gr_softmax_slice_f64((const double *)y, (const double *)g, mk, (double *)out, n);     \
+        fa_gr_softmax_sum_f64((const double *)y, (const double *)g, mk, n, hi, lo);              \
         return;                                                                                   \
     }                                                                                             \
     for (; i + 2 * L <= n; i += 2 * L) {                                                          \
-        fa_simd_f64 v = fa_gr_slice_term_##T(y, g, mk, i, L, LOG, &lo);                           \
-        fa_gr_acc(&s0, &c0, v, lo, F32);                                                               \
-        v = fa_gr_slice_term_##T(y, g, mk, i + L, L, LOG, &lo);                                   \
-        fa_gr_acc(&s1, &c1, v, lo, F32);                                                               \
+        fa_simd_f64 v = fa_gr_slice_term_##T(y, g, mk, i, L, LOG, &elo);                          \
+        fa_gr_acc(&s0, &c0, v, elo, F32);                                                         \
+        v = fa_gr_slice_term_##T(y, g, mk, i + L, L, LOG, &elo);                                  \
+        fa_gr_acc(&s1, &c1, v, elo, F32);                                                         \
     }                                                                                             \
     for (; i < n; i += L) {                                                                       \
-        fa_simd_f64 v = fa_gr_slice_term_##T(y, g, mk, i, n - i < L ? n - i : L, LOG, &lo);       \
-        fa_gr_acc(&s0, &c0, v, lo, F32);                                                               \
+        fa_simd_f64 v = fa_gr_slice_term_##T(y, g, mk, i, n - i < L ? n - i : L, LOG, &elo);      \
+        fa_gr_acc(&s0, &c0, v, elo, F32);                                                         \
     }                                                                                             \
     double tot = 0.0, err = 0.0;                                                                  \
     fa_two_sum_acc_lanes_f64(&tot, &err, s0, c0);                                                 \
     fa_two_sum_acc_lanes_f64(&tot, &err, s1, c1);                                                 \
-    if (F32) {                                                                                    \
-        if (LOG)                                                                                  \
-            fa_gr_log_softmax_out_f32((const float *)y, (const float *)g, mk, (float *)out, n, tot + err); \
-        else                                                                                      \
-            fa_gr_softmax_out_f32((const float *)y, (const float *)g, mk, (float *)out, n, tot + err); \
+    *hi = tot;                                                                                    \
+    *lo = err;                                                                                    \
+}                                                                                                 \
+/* the output pass of a contiguous slice from its sum s */                                        \
+FA_INLINE void fa_gr_slice_outs_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,               \
+                                    const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t n,     \
+                                    int LOG, double s)                                            \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_F64;                                                             \
+    const int F32 = sizeof(fa_scalar_##T) == sizeof(float);                                       \
+    ptrdiff_t i;                                                                                  \
+    if (!F32 && !LOG) {                                                                           \
+        fa_gr_softmax_outs_f64((const double *)y, (const double *)g, mk, (double *)out, n, s);   \
         return;                                                                                   \
     }                                                                                             \
-    const fa_simd_f64 sv = fa_set1_f64(tot + err);                                                \
+    if (F32) {                                                                                    \
+        if (LOG)                                                                                  \
+            fa_gr_log_softmax_out_f32((const float *)y, (const float *)g, mk, (float *)out, n, s); \
+        else                                                                                      \
+            fa_gr_softmax_out_f32((const float *)y, (const float *)g, mk, (float *)out, n, s);    \
+        return;                                                                                   \
+    }                                                                                             \
+    const fa_simd_f64 sv = fa_set1_f64(s);                                                        \
     for (i = 0; i + L <= n; i += L)                                                               \
         fa_gr_slice_out_##T(y, g, mk, out, i, L, sv, LOG);                                        \
     if (i < n)                                                                                    \
         fa_gr_slice_out_##T(y, g, mk, out, i, n - i, sv, LOG);                                    \
+}                                                                                                 \
+/* a contiguous slice: the sum, then the outputs (out may be y or g: the sum pass reads        \
+ * everything first, the output pass each entry before writing it) */                             \
+FA_INLINE void fa_gr_slice_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,                    \
+                               const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t n, int LOG) \
+{                                                                                                 \
+    double hi, lo;                                                                                \
+    fa_gr_slice_sum_##T(y, g, mk, n, LOG, &hi, &lo);                                              \
+    fa_gr_slice_outs_##T(y, g, mk, out, n, LOG, hi + lo);                                         \
 }                                                                                                 \
 /* columns [c0, c0 + w) of one (n, inner) block, w <= 2 FA_LANES_F64: one lane per column,  \
  * two vectors (a float32 cache line on AVX-512) */                                               \
@@ -328,12 +358,12 @@ FA_SM_DEFINE_PAIR(T, softmax_grad, log_softmax_grad, fa_sm_grad)
 FA_SM_DEFINE_GRADS(f32)
 FA_SM_DEFINE_GRADS(f64)
 
-FA_INLINE void fa_gr_softmax_slice_f64(const double *y, const double *g, const unsigned char *mk, double *out,
-                                       ptrdiff_t n)
+FA_INLINE void fa_gr_softmax_sum_f64(const double *y, const double *g, const unsigned char *mk, ptrdiff_t n,
+                                     double *hi, double *lo)
 {
     const ptrdiff_t L = FA_LANES_F64;
     const fa_simd_f64 zero = fa_set1_f64(0.0);
-    fa_simd_f64 s0 = zero, c0 = zero, s1 = zero, c1 = zero, sd = zero, cd = zero, lo;
+    fa_simd_f64 s0 = zero, c0 = zero, s1 = zero, c1 = zero, sd = zero, cd = zero, plo;
     int any_deep = 0;
     for (ptrdiff_t i = 0; i < n; i += L) {   /* vectors alternate between two accumulator pairs, */
         const ptrdiff_t k = n - i < L ? n - i : L;        /* the tail into the first (as fa_gr_slice) */
@@ -350,8 +380,8 @@ FA_INLINE void fa_gr_softmax_slice_f64(const double *y, const double *g, const u
             fa_gr_acc(&sd, &cd, dv, dlo, 0);
             yv = fa_select_f64(deep, zero, yv);
         }
-        fa_simd_f64 v = fa_two_prod_f64(gv, yv, &lo);
-        if (((i / L) & 1) && k == L) fa_gr_acc(&s1, &c1, v, lo, 0); else fa_gr_acc(&s0, &c0, v, lo, 0);
+        fa_simd_f64 v = fa_two_prod_f64(gv, yv, &plo);
+        if (((i / L) & 1) && k == L) fa_gr_acc(&s1, &c1, v, plo, 0); else fa_gr_acc(&s0, &c0, v, plo, 0);
     }
     double tot = 0.0, err = 0.0;
     fa_two_sum_acc_lanes_f64(&tot, &err, s0, c0);
@@ -361,7 +391,15 @@ FA_INLINE void fa_gr_softmax_slice_f64(const double *y, const double *g, const u
         fa_two_sum_acc_lanes_f64(&dh, &de, sd, cd);
         fa_two_sum_acc(&tot, &err, (dh + de) * 0x1p-600);
     }
-    const fa_simd_f64 sv = fa_set1_f64(tot + err);
+    *hi = tot;
+    *lo = err;
+}
+
+FA_INLINE void fa_gr_softmax_outs_f64(const double *y, const double *g, const unsigned char *mk, double *out,
+                                      ptrdiff_t n, double s)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    const fa_simd_f64 zero = fa_set1_f64(0.0), sv = fa_set1_f64(s);
     for (ptrdiff_t i = 0; i < n; i += L) {
         const ptrdiff_t k = n - i < L ? n - i : L;
         fa_simd_f64 gv, yv = fa_gr_load_f64(y, g, i, k, &gv);
