@@ -153,6 +153,21 @@ def _nonzero(name, pname):
     return lambda v, *rest: f"{pname} must be nonzero for {name}" if v == 0 else None
 
 
+def _celu_alpha(a):
+    # CELU is defined for alpha > 0 (Barron 2017); alpha < 0 gave wrong values before
+    # (celu(-1, alpha=-1) was -0.0, torch: -1.718), and torch's own values there come from
+    # the same formula with e^(x/alpha) growing: rejected rather than half-supported.
+    if a == 0:
+        return "alpha must be nonzero for celu"
+    return "alpha must be positive for celu" if a < 0 else None
+
+
+def _hardtanh_bounds(lo, hi):
+    if lo != lo or hi != hi:       # torch and np.clip give NaN everywhere; a NaN bound is a bug
+        return "min_val and max_val must not be NaN"
+    return "min_val cannot be greater than max_val" if lo > hi else None
+
+
 ACTIVATIONS = (
     Activation("relu", lambda mp, x: max(x, 0), lambda np, x: np.maximum(x, 0), ulp=0, cost="COPY",
                limits=lambda: ((-INF, 0.0), (INF, INF), (-1.0, 0.0)) + ODD_AT_ZERO,   # relu(-0.0) = -0.0, as torch
@@ -169,7 +184,7 @@ ACTIVATIONS = (
                params=(Param("min_val", -1.0), Param("max_val", 1.0)), ulp=0,
                test_params=((-1.0, 1.0), (-2.5, 0.5)), cost="COPY",
                limits=lambda lo, hi: ((-INF, lo), (INF, hi)) + ODD_AT_ZERO,
-               check=lambda lo, hi: "min_val cannot be greater than max_val" if lo > hi else None,
+               check=_hardtanh_bounds,
                increasing=True, output_range=lambda lo, hi: (lo, hi), torch="hardtanh", doc="clamp(x, min_val, max_val)"),
     Activation("elu", lambda mp, x, a: x if x > 0 else a * mp.expm1(x),
                lambda np, x, a: np.where(x > 0, x, a * np.expm1(np.minimum(x, 0))),
@@ -183,8 +198,8 @@ ACTIVATIONS = (
                torch="selu", doc="scale*elu(x, alpha) with torch's constants"),
     Activation("celu", lambda mp, x, a: max(x, 0) + min(0, a * mp.expm1(x / a)),
                lambda np, x, a: np.maximum(x, 0) + np.minimum(0, a * np.expm1(np.minimum(x, 0) / a)),
-               params=(Param("alpha", 1.0),), test_params=((1.0,), (0.5,)), cost="EXP",
-               limits=lambda a: ((-INF, -a), (INF, INF)) + ODD_AT_ZERO, check=_nonzero("celu", "alpha"),
+               params=(Param("alpha", 1.0),), test_params=((1.0,), (0.5,), (0.25,), (300.0,)), cost="EXP",
+               limits=lambda a: ((-INF, -a), (INF, INF)) + ODD_AT_ZERO, check=_celu_alpha,
                increasing=True, output_range=lambda a: (-a, None), torch="celu",
                doc="max(0,x) + min(0, alpha*expm1(x/alpha))"),
     Activation("sigmoid", lambda mp, x: 1 / (1 + mp.exp(-x)), lambda np, x: 1 / (1 + np.exp(-x)), cost="EXP",

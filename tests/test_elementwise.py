@@ -396,6 +396,37 @@ def test_gelu_approximate_choices_differ():
     assert_same_bits(fa.gelu(x), fa.gelu(x, approximate="none"), "gelu default is exact")
 
 
+@pytest.mark.parametrize("call_bad", [
+    lambda out: fa.celu(np.full(4, -1.0), alpha=-1.0, out=out),
+    lambda out: fa.celu_grad(np.full(4, -1.0), None, -0.5, out=out),
+    lambda out: fa.hardtanh(np.zeros(4), np.nan, 1.0, out=out),
+    lambda out: fa.hardtanh_grad(np.zeros(4), None, -1.0, np.nan, out=out),
+], ids=["celu alpha<0", "celu_grad alpha<0", "hardtanh nan min", "hardtanh_grad nan max"])
+def test_parameters_outside_the_domain_raise_before_any_write(call_bad):
+    """celu's alpha must be > 0 (alpha < 0 gave -0.0 for celu(-1, -1), torch -1.718), and a
+    NaN hardtanh bound is an error (it was read as no bound; torch and np.clip give NaN)."""
+    out = np.full(4, SENTINEL)
+    with pytest.raises(ValueError, match="alpha must be positive|must not be NaN"):
+        call_bad(out)
+    assert np.all(out == SENTINEL)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_celu_where_x_over_alpha_is_tiny_or_alpha_infinite(dtype, isa):
+    """celu(x) = alpha expm1(x/alpha) -> x where |x/alpha| is tiny: a subnormal x/alpha lost
+    its bits (float32 alpha = 1000, x = -9.26e-38: 86 ULP) and alpha = inf gave NaN (inf * -0)."""
+    tiny = np.finfo(dtype).tiny
+    x = np.array([-9.26e-38 if dtype == np.float32 else -1.27e-292, -2.4e-32, -0.0, 0.0, -tiny, -3.0],
+                 dtype)
+    for alpha in (1000.0, 1e20):
+        y = fa.celu(x, alpha=alpha)
+        want = np.array([alpha * float(np.expm1(np.float64(v) / alpha)) if v != 0 else v for v in x], dtype)
+        assert_same_bits(y[:-1], x[:-1], f"celu(x, {alpha}) = x where |x/alpha| is tiny")
+        np.testing.assert_allclose(y[-1], want[-1], rtol=4 * np.finfo(dtype).eps)
+    y = fa.celu(x, alpha=np.inf)
+    assert_same_bits(y, x, "celu(x, alpha=inf) = x (the limit)")
+
+
 def test_hardtanh_min_greater_than_max():
     out = np.full(4, SENTINEL)
     with pytest.raises(ValueError):
