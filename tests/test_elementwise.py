@@ -427,6 +427,42 @@ def test_celu_where_x_over_alpha_is_tiny_or_alpha_infinite(dtype, isa):
     assert_same_bits(y, x, "celu(x, alpha=inf) = x (the limit)")
 
 
+@pytest.mark.parametrize("beta", [1e-3, 1e-50, 1e-200, -1e-50])
+def test_softplus_of_a_tiny_beta_past_the_exp_range(beta, isa):
+    """softplus(x; beta) = log1p(e^(beta x))/beta where beta x < -750: e^(beta x)/beta is not
+    0 for a tiny beta, and it is 0 at x = -inf (the clamped exponential over beta gave
+    8.6e-281 for every such float64 x with beta = 1e-50, 9.9e-5 for float32 with 1e-300)."""
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 40
+    bx = -np.exp(np.linspace(np.log(700.0), np.log(2000.0), 120))
+    x = np.concatenate([bx / beta, [-np.inf if beta > 0 else np.inf, -1e308 if beta > 0 else 1e308]])
+    y = fa.softplus(x, beta=beta)
+    for xi, yi in zip(x, y):
+        z = mp.mpf(beta) * mp.mpf(xi) if np.isfinite(xi) else mp.mpf("-1e400")
+        ref = float(mp.log1p(mp.exp(z)) / mp.mpf(beta) + (0 if beta > 0 else min(xi, 0.0)))
+        err = abs(yi - ref) / np.spacing(max(abs(ref), np.finfo(np.float64).tiny))
+        assert err <= 2, f"softplus({xi!r}, beta={beta}) on {isa}: {yi!r}, exact {ref!r}"
+    y32 = fa.softplus(np.float32([-np.inf, -3e38]), beta=abs(beta))
+    assert y32[0] == 0, f"float32 softplus(-inf, beta={abs(beta)}) on {isa}: {y32[0]!r}"
+    if abs(beta) * 3e38 > 800:          # beta x past the exp range: below float32's subnormals
+        assert y32[1] == 0, f"float32 softplus(-3e38, beta={abs(beta)}) on {isa}: {y32[1]!r}"
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_leaky_relu_huge_slope_overflows_with_the_right_sign(dtype, isa):
+    """A slope >= ~1e20 on a large negative x: slope x overflows to -inf (the FMA variants'
+    x hi + x lo gave +inf where x lo of the opposite sign overflowed first)."""
+    big = np.finfo(dtype).max
+    x = np.array([-1.2e29 if dtype == np.float32 else -1.2e290, -big, -1.0, 2.0], dtype)
+    for slope in (1e30, -1e30, 3.3e20):
+        y = fa.leaky_relu(x, slope)
+        want = np.array([slope * float(v) if v < 0 else float(v) for v in x])
+        with np.errstate(over="ignore"):
+            want = want.astype(dtype)
+        assert_same_bits(np.sign(y), np.sign(want), f"leaky_relu slope={slope} signs on {isa}")
+        assert np.array_equal(np.isinf(y), np.isinf(want)), (slope, y, want)
+
+
 def test_hardtanh_min_greater_than_max():
     out = np.full(4, SENTINEL)
     with pytest.raises(ValueError):

@@ -64,9 +64,12 @@ FA_INLINE fa_simd_##T fa_leaky_relu_v_##T(fa_simd_##T x, const fa_params *p) {  
         neg = fa_select_##T(fa_cmpeq_##T(x, fa_set1_##T(0)),                               \
                             fa_mul_##T(x, fa_set1_##T(hi > 0 ? 1 : -1)), neg);             \
     if (FA_HAVE_FMA && lo != 0) {                                                          \
-        fa_simd_##T fused = fa_fmadd_##T(x, fa_set1_##T(hi), fa_mul_##T(x, fa_set1_##T(lo)));  \
-        /* x = -inf or -0.0: x*hi + x*lo could be inf - inf or -0 + +0; x*hi is right there */ \
-        fa_mask_##T plain = fa_mask_or_##T(fa_cmpeq_##T(fa_abs_##T(x), fa_set1_##T(INFINITY)),  \
+        const fa_simd_##T xlo = fa_mul_##T(x, fa_set1_##T(lo));                            \
+        fa_simd_##T fused = fa_fmadd_##T(x, fa_set1_##T(hi), xlo);                             \
+        /* x = -0.0, or x*lo infinite (x = -inf, or a slope >= ~1e20 on a large x: x*lo of  */ \
+        /* lo's sign overflowed, and inf of the wrong sign won; |x*hi| >= 2^24 |x*lo| is   */ \
+        /* then infinite too): x*hi is right there */                                       \
+        fa_mask_##T plain = fa_mask_or_##T(fa_cmpeq_##T(fa_abs_##T(xlo), fa_set1_##T(INFINITY)), \
                                            fa_cmpeq_##T(x, fa_set1_##T(0)));                  \
         neg = fa_select_##T(plain, neg, fused);                                            \
     }                                                                                      \

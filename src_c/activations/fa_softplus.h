@@ -66,8 +66,12 @@ FA_INLINE fa_simd_f64 fa_softplus_v_f64w(fa_simd_f64 x, const fa_params *p)
     if (p->a == INFINITY || p->a == -INFINITY)   /* the limit beta -> +-inf: max(x, 0) / min(x, 0) */
         return fa_softplus_linear_part_f64(x, p->a);
     fa_simd_f64 beta = fa_set1_f64(p->a);
-    fa_simd_f64 z = fa_mul_f64(beta, x);
-    fa_simd_f64 e = fa_exp_neg_f64w(fa_max_f64(fa_set1_f64(-700.0), fa_or_f64(z, fa_set1_f64(-0.0))));
+    fa_simd_f64 z = fa_mul_f64(beta, x), nz = fa_or_f64(z, fa_set1_f64(-0.0));
+    fa_simd_f64 e = fa_exp_neg_f64w(fa_max_f64(fa_set1_f64(-700.0), nz));
+    /* -|beta x| < -700: e^-|beta x| / beta is below the float32 range for every beta that can
+     * get there (|beta| >= 700 / 3.4e38, so the quotient is < 5e-269): 0.  The clamped e over a
+     * tiny beta gave garbage (softplus(-inf, beta=1e-300) was 9.9e-5). */
+    e = fa_select_f64(fa_cmplt_f64(nz, fa_set1_f64(-700.0)), fa_set1_f64(0.0), e);
     fa_simd_f64 y = fa_add_f64(fa_softplus_linear_part_f64(x, p->a), fa_div_f64(fa_log1p_unit_f64w(e), beta));
     return fa_select_f64(fa_cmpgt_f64(z, fa_set1_f64(p->b)), x, y);
 }
@@ -111,6 +115,32 @@ FA_INLINE fa_softplus_terms_f64_t fa_softplus_terms_f64(fa_simd_f64 beta, fa_sim
     return s;
 }
 
+/* The tail past fa_exp_neg_f64's clamp (-|beta x| < -750): e^nz / beta is not 0 where |beta|
+ * is tiny (beta = 1e-50, x = -8e52: 3.7e-298; the clamped exp gave 8.6e-281 for every x below,
+ * -inf included).  It is sign(beta) e^(nz - ln|beta|), ln|beta| = lh + ll as a double-double
+ * (ll from one Newton step, |beta| e^-lh - 1: 2^-53 absolute) and nz - lh a two-sum, so that
+ * the exponent keeps its low part (|w| up to ~760: rounded, it would cost ~2^9 ULP).  Where
+ * |beta| > e^-10 the result is 0 or subnormal as before. */
+FA_INLINE fa_simd_f64 fa_softplus_deep_f64(fa_simd_f64 x, double beta)
+{
+    const double ab = fabs(beta), lh = log(ab), ll = ab * exp(-lh) - 1.0;
+    const fa_simd_f64 zero = fa_set1_f64(0.0);
+    /* -|beta x| = nz + nzl again, its low part kept here down to -1500 (fa_softplus_terms_f64
+     * drops it below -800, where beta >= e^-10 makes the result 0; below -1500 the result is 0
+     * for every beta, as |beta| >= 760 / DBL_MAX there, and the low part may be huge or, as for
+     * x = +-inf or a split overflow without FMA, not finite) */
+    fa_simd_f64 zl, z = fa_two_prod_f64(fa_set1_f64(beta), x, &zl);
+    zl = fa_select_f64(fa_cmplt_f64(fa_abs_f64(z), fa_set1_f64(1500.0)), zl, zero);
+    const fa_simd_f64 nz = fa_neg_abs_f64(z), nzl = fa_select_f64(fa_cmpge_f64(z, zero), fa_neg_f64(zl), zl);
+    fa_simd_f64 t, n, werr, wh = fa_two_sum_f64(nz, fa_set1_f64(-lh), &werr);
+    fa_simd_f64 wl = fa_sub_f64(fa_add_f64(werr, nzl), fa_set1_f64(ll));
+    /* below -800 (and nz = -inf) e^w rounds to 0 and the exp clamps w: its low part would not fit */
+    wl = fa_select_f64(fa_cmpgt_f64(wh, fa_set1_f64(-800.0)), wl, zero);
+    const fa_simd_f64 em = fa_exp_neg_f64(wh, wl, FA_EXP_LOW, &t, &n);
+    const fa_simd_f64 e = fa_scale_exp_f64(em, t, n);
+    return beta < 0 ? fa_neg_f64(e) : e;
+}
+
 FA_INLINE fa_simd_f64 fa_softplus_v_f64(fa_simd_f64 x, const fa_params *p)
 {
     if (p->a == INFINITY || p->a == -INFINITY)   /* the limit beta -> +-inf: max(x, 0) / min(x, 0) */
@@ -127,6 +157,9 @@ FA_INLINE fa_simd_f64 fa_softplus_v_f64(fa_simd_f64 x, const fa_params *p)
     fa_simd_f64 lin = fa_softplus_linear_part_f64(x, p->a);
     fa_simd_f64 y = fa_add_f64(lin, fa_select_f64(tail, fa_set1_f64(0.0), l));
     y = fa_select_f64(fa_mask_and_f64(tail, fa_cmpeq_f64(lin, fa_set1_f64(0.0))), l, y);   /* 0 + l, l subnormal */
+    const fa_mask_f64 deep = fa_cmplt_f64(s.nz, fa_set1_f64(-750.0));
+    if (FA_UNLIKELY(fa_mask_any_f64(deep)))
+        y = fa_select_f64(deep, fa_add_f64(lin, fa_softplus_deep_f64(x, p->a)), y);
     return fa_select_f64(fa_cmpgt_f64(s.z, fa_set1_f64(p->b)), x, y);
 }
 
