@@ -13,7 +13,9 @@
  * a block whose reduced axis is not last).  Stages (fa_chunk_run(stage, dtype, job)):
  *   FA_CHUNK_STATS      per row: the record (M, count, infsign, S = hi + lo relative to M);
  *                       with job->exact (logsumexp) also S0 = hi0 + lo0, the exact shift-0
- *                       sum, for the rows whose logsumexp may cancel to ~0 (else NaN).
+ *                       sum, for the rows whose logsumexp may cancel to ~0 (else NaN): every
+ *                       weighted row with M <= 709 (another chunk's weights can take the
+ *                       slice's total near 0), S e^M where that is below e^-60 (w > 0).
  *   FA_CHUNK_SOFTMAX,   per row: y from the slice's combined record (M, count, S).
  *   FA_CHUNK_LOG_SOFTMAX
  *   FA_CHUNK_COMBINE    rows slices x n chunk records (in, slice-major) -> rows records.

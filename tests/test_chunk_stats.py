@@ -41,17 +41,18 @@ def rows_matrix(dtype, seed=0):
     return x.astype(dtype)
 
 
-def pieces(a):
-    """a (rows, 40) cut into the chunks of CHUNKS, each as an (rows, n, 1) block (None stays)."""
+def pieces(a, chunks=CHUNKS):
+    """a (rows, 40) cut into the chunks of CHUNKS (or chunks), each as an (rows, n, 1) block
+    (None stays)."""
     if a is None:
-        return [None] * len(CHUNKS)
-    edges = np.cumsum((0,) + CHUNKS)
-    return [np.ascontiguousarray(a[:, edges[i]:edges[i + 1]])[:, :, None] for i in range(len(CHUNKS))]
+        return [None] * len(chunks)
+    edges = np.cumsum((0,) + tuple(chunks))
+    return [np.ascontiguousarray(a[:, edges[i]:edges[i + 1]])[:, :, None] for i in range(len(chunks))]
 
 
-def c_path(x, mask=None, b=None, return_sign=False):
+def c_path(x, mask=None, b=None, return_sign=False, chunks=CHUNKS):
     """logsumexp (v, sign), softmax, log_softmax of the rows of x through the C stages."""
-    xs, ms, bs = pieces(x), pieces(mask), pieces(b)
+    xs, ms, bs = pieces(x, chunks), pieces(mask, chunks), pieces(b, chunks)
     recs = np.stack([cs.chunk_statistics(xc, mc, bc, exact=True)[:, 0] for xc, mc, bc in zip(xs, ms, bs)], -1)
     st = cs.combine(recs)
     v, sign = cs.logsumexp_from_stats(st, return_sign=return_sign)
@@ -158,6 +159,51 @@ def test_stages_with_mask_and_negative_weights(isa, dtype):
     hi, lo, msg = mp_lse_rows(x[ok], w=b[ok], keep=keep[ok])
     assert np.array_equal(sign[ok], msg)
     assert_lse_accuracy(v[ok], hi, lo, dtype)
+
+
+# the differential fuzz's row (2026-12): logsumexp ~0.0131 with signed weights, 1205 ULP off in
+# chunks (1, 5), 87 in (3, 3) before every weighted chunk summed S0
+FUZZ_ROW = [0.29824349709890946, 1.317799191438088, -1.3863917527219458, 2.811782634296871,
+            1.5590471847530152, 5.058315976364648]
+FUZZ_B = [0.5, 2.0, 0.0, -1.0, 2.0, 0.0]
+
+
+def near_zero_weighted_rows(dtype, seed, rows=60, n=12):
+    """rows of n entries with signed (or positive, below 1) weights whose logsumexp is c, |c|
+    in [1e-3, 1) (x shifted by -log|sum w e^x| + c in float64, then rounded to dtype); the
+    fuzz row first (padded with weight-0 entries)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 2, (rows, n))
+    b = np.where(np.arange(rows)[:, None] % 3 == 2, rng.uniform(0.05, 1.0, (rows, n)),
+                 rng.choice([0.0, 0.25, 0.5, 1.0, 2.0, -0.5, -1.0], (rows, n)))
+    b[:, 0] = np.abs(b[:, 0]) + 0.1
+    s = np.sum(b * np.exp(x), axis=1)
+    b[s < 0] *= -1
+    c = rng.choice([-1.0, 1.0], rows) * 10.0 ** rng.uniform(-3, 0, rows)
+    x = x - np.log(np.abs(s))[:, None] + c[:, None]
+    x[0, :6], b[0, :6], b[0, 6:] = FUZZ_ROW, FUZZ_B, 0.0
+    return x.astype(dtype), b.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_weighted_results_near_zero_in_any_chunking(isa, dtype):
+    """Signed weights, results near 0: within 2 ULP of mpmath however the slice is chunked.
+    Each weighted chunk sums S0 (the slice's total may land in (-1, 1) through another
+    chunk's weights, which the chunk cannot see); M + log S alone was up to ~12000 ULP off
+    (float32 ~450) where a chunk without negative weights had M >= 0 and left S0 out."""
+    x, b = near_zero_weighted_rows(dtype, seed=31)
+    rng = np.random.default_rng(32)
+    keep = rng.uniform(size=x.shape) > 0.2
+    keep[:, 0] = True
+    keep[0] = True
+    refs = {False: mp_lse_rows(x, w=b), True: mp_lse_rows(x, w=b, keep=keep)}
+    for chunks in ((1, 11), (3, 9), (6, 6), (2, 0, 4, 6), (1, 1, 1, 9), (5, 7), (11, 1), (12,)):
+        for masked in (False, True):
+            _, _, v, sign, _, _ = c_path(x, keep if masked else None, b, return_sign=True, chunks=chunks)
+            hi, lo, msign = refs[masked]
+            assert np.array_equal(sign, msign), (chunks, masked)
+            err = ulp_errors(v.astype(dtype), hi, lo, dtype)
+            assert err.max() <= 2.0, (chunks, masked, int(np.argmax(err)), err.max())
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -1507,6 +1507,69 @@ def test_one_long_slice_that_cancels(isa, dtype, normalised_long_slice):
         assert abs(mpmath.mpf(got) - v) <= 2.0 ** -70, (got, hi)
 
 
+def weighted_long_slice_near_zero(dtype, seed):
+    """A long slice with signed weights whose logsumexp is near 0, and its mpmath value: a few
+    entries that matter (the first block: x = 0.298 with weight 0.5, its own M + log S < 0 with
+    M > 0; the others spread over the later blocks, some weights < 0, among them pairs whose
+    terms cancel exactly), the rest filler that does not (x = -60, w = 1e-3 and x = -90,
+    w = 0.7: a block of it ends below e^-60); some filler masked out; seed None: the fuzz row's entries instead.  Returns x, b, where, and
+    (hi, lo, sign) of the reference."""
+    rng = np.random.default_rng(99 if seed is None else seed)
+    n = LONG_SLICE_N
+    x = np.full(n, -60.0)
+    b = np.full(n, 1e-3)
+    x[2 * (1 << 16):3 * (1 << 16)] = -90.0                  # the third block: all filler at -90
+    b[2 * (1 << 16):3 * (1 << 16)] = 0.7
+    where = rng.random(n) < 0.9
+    if seed is None:               # the differential fuzz's row: 1205 ULP (float32 16) before
+        at = np.array([0, 70_000, 70_001, 70_002, 70_003, 70_004])
+        x[at] = [0.29824349709890946, 1.317799191438088, -1.3863917527219458, 2.811782634296871,
+                 1.5590471847530152, 5.058315976364648]
+        b[at], where[at] = [0.5, 2.0, 0.0, -1.0, 2.0, 0.0], True
+    else:
+        spots = np.concatenate([np.arange(70_000, 2 << 16), np.arange(3 << 16, n)])   # not the third block
+        at = np.concatenate([[0], rng.choice(spots, 30, replace=False)])
+        xs = np.concatenate([[0.29824349709890946], rng.normal(0, 2, 30)])
+        ws = np.concatenate([[0.5], rng.choice([2.0, -1.0, 0.5, -0.25, 1.5], 30)])
+        # the others' sum r = e^c - 0.5 e^0.298, so that the total is e^c
+        r = np.exp(rng.choice([-1.0, 1.0]) * 10.0 ** rng.uniform(-3, 0)) - ws[0] * np.exp(xs[0])
+        s = np.sum(ws[1:] * np.exp(xs[1:]))
+        ws[1:] *= np.sign(r) * np.sign(s)
+        xs[1:] += np.log(abs(r) / abs(s))
+        x[at], b[at], where[at] = xs, ws, True
+        # and pairs that cancel exactly (e^5.5 - e^5.5, 1e-12 (e^5.75 - e^5.75)) across the second
+        # and last blocks: M = 5.75 there, e^(5.5 - M) rounded, and M + log S cancels to v
+        pairs = [(1 << 16) + 5, n - 7, (1 << 16) + 9, n - 3]
+        x[pairs], b[pairs], where[pairs] = [5.5, 5.5, 5.75, 5.75], [1.0, -1.0, 1e-12, -1e-12], True
+        at = np.concatenate([at, pairs])
+    x, b = x.astype(dtype), b.astype(dtype)
+    with mpmath.workdps(50):
+        total = mpmath.fsum(mpmath.mpf(float(b[k])) * mpmath.exp(mpmath.mpf(float(x[k]))) for k in at)
+        for fill_x, fill_w in ((-60.0, 1e-3), (-90.0, 0.7)):
+            fx, fw = dtype(fill_x), dtype(fill_w)
+            count = int(np.sum(where & (x == fx) & (b == fw)))
+            total += count * mpmath.mpf(float(fw)) * mpmath.exp(mpmath.mpf(float(fx)))
+        v = mpmath.log(abs(total))
+        hi = float(v)
+        lo = float(v - mpmath.mpf(hi))
+    return x, b, where, (np.array([hi]), np.array([lo]), 1.0 if total > 0 else -1.0)
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_one_long_slice_signed_weights_near_zero(isa, dtype):
+    """logsumexp of one long slice with signed weights whose result is near 0 (|v| in
+    [1e-3, 1)): every weighted block sums S0, as the Dask chunks do (a block cannot tell
+    whether another block's weights take the total near 0; M + log S was ~1200 ULP off)."""
+    for seed in (None, 0, 1, 2):
+        x, b, where, (hi, lo, sign) = weighted_long_slice_near_zero(dtype, seed)
+        assert 1e-3 <= abs(hi[0]) < 1.0
+        v, s = fa.logsumexp(x, b=b, where=where, return_sign=True)
+        assert s == sign
+        assert ulp_errors(np.array([v], dtype), hi, lo, dtype).max() <= LSE_ULP, (seed, v, hi)
+        vm, _ = fa.logsumexp(x, b=np.where(where, b, 0), return_sign=True)    # no mask: b = 0 instead
+        assert ulp_errors(np.array([vm], dtype), hi, lo, dtype).max() <= LSE_ULP, (seed, vm, hi)
+
+
 @pytest.mark.skipif(not LONGDOUBLE_OK, reason="long double is not 80-bit here")
 @pytest.mark.parametrize("dtype", [F32, F64])
 def test_one_long_slice_where_b_and_sign(isa, dtype):

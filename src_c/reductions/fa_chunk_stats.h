@@ -108,14 +108,25 @@ static void fa_chunk_row_stats_##T(const fa_scalar_##T *x, const unsigned char *
         r->hi = r->lo = NAN;                                                                      \
     } else {                                                                                      \
         fa_chunk_dd3(s.C, s.t, s.te, &r->hi, &r->lo);                                             \
-        /* S0 where the slice's logsumexp v may cancel to ~0: v >= this chunk's own M + log S    \
-         * without negative weights, so only M < 0 and M + log S < 1 can; with them, any row */ \
-        if (exact && ((flags & 4) ||                                                              \
-                      (s.M < 0 && r->hi > 0 && s.M + fa_chunk_dd_log(r->hi, r->lo) < 1.0))) {     \
-            if (!mk && !b)                                                                        \
+        /* S0 where the slice's logsumexp v may end in (-1, 1), where M + log S is off by S's    \
+         * rounding (~2^-53 absolute in v, up to ~1200 ULP: fa_lse_choice's weighted rule).     \
+         * Unweighted: v >= this chunk's own M + log S, so only M < 0 and M + log S < 1 can.     \
+         * Weighted: any chunk, whatever its own entries (another chunk's negative weights can   \
+         * take the total near 0): the double-double pass where e^x cannot overflow; without     \
+         * negative weights and M + log S < -60, S e^M (within 2^-100 absolute) instead. */    \
+        if (exact && b && !(flags & 4) && s.M + fa_chunk_dd_log(r->hi, r->lo) < -60.0) {         \
+            r->hi0 = r->hi;                                                                       \
+            r->lo0 = r->lo;                                                                       \
+            fa_chunk_rescale(s.M, 0.0, &r->hi0, &r->lo0);                                         \
+        } else if (exact && (b ? s.M <= 709.0                                                     \
+                               : s.M < 0 && r->hi > 0 && s.M + fa_chunk_dd_log(r->hi, r->lo) < 1.0)) { \
+            if (b)                                                                                \
+                fa_lse_exact_sum_weighted_contig(x, b, mk, n, sizeof(fa_scalar_##T) == 4,         \
+                                                 &r->hi0, &r->lo0);                               \
+            else if (!mk)                                                                         \
                 fa_lse_exact_sum_##T(x, n, &r->hi0, &r->lo0);                                     \
             else                                                                                  \
-                fa_lse_exact_sum_strided_##T(x, n, 1, mk, b, &r->hi0, &r->lo0);                   \
+                fa_lse_exact_sum_strided_##T(x, n, 1, mk, NULL, &r->hi0, &r->lo0);                \
         }                                                                                         \
     }                                                                                             \
     r->infsign = flags;                                                                           \

@@ -112,6 +112,51 @@ FA_INLINE void fa_lse_exact_sum_f64(const double *x, ptrdiff_t n, double *hi, do
     fa_lse_exact_sum_contig(x, n, 0, hi, lo, NULL);
 }
 
+/* S0 = sum of w_k e^(x_k) of a contiguous weighted row, mask (NULL or uint8, 0 = left out)
+ * optional; float32 (F32) or float64 x and w: the strided pass's arithmetic (fa_lse_exact_step
+ * with weights) on vector loads, two accumulator pairs.  An entry left out (w = 0 or masked)
+ * becomes x = -inf, w = 0 (term 0 whatever x and w are), as in the gather.  ~1 ns per entry
+ * against the gather's ~2.5-3 (AVX-512; the weighted chunk statistics' S0). */
+FA_INLINE void fa_lse_exact_load_xw(const void *x, const void *w, const unsigned char *mask, ptrdiff_t i,
+                                    ptrdiff_t n, int F32, fa_simd_f64 *xv, fa_simd_f64 *wv)
+{
+    const ptrdiff_t left = n - i;
+    const fa_simd_f64 zero = fa_set1_f64(0.0);
+    fa_simd_f64 wl;
+    if (F32)
+        wl = left >= FA_LANES_F64 ? fa_loadu_f32_as_f64((const float *)w + i)
+                                  : fa_load_tail_f32_as_f64((const float *)w + i, left, 0.0);
+    else
+        wl = left >= FA_LANES_F64 ? fa_loadu_f64((const double *)w + i)
+                                  : fa_load_tail_f64((const double *)w + i, left, 0.0);
+    fa_mask_f64 in = fa_cmpneq_f64(wl, zero);
+    if (mask)
+        in = fa_mask_and_f64(in, left >= FA_LANES_F64 ? fa_load_mask_u8_f64(mask + i)
+                                                      : fa_load_tail_mask_u8_f64(mask + i, left));
+    *xv = fa_select_f64(in, fa_lse_exact_load(x, i, n, F32), fa_set1_f64(-INFINITY));
+    *wv = fa_select_f64(in, wl, zero);
+}
+
+FA_INLINE void fa_lse_exact_sum_weighted_contig(const void *x, const void *w, const unsigned char *mask,
+                                                ptrdiff_t n, int F32, double *hi, double *lo)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    fa_simd_f64 sh0 = fa_set1_f64(0.0), sl0 = sh0, sh1 = sh0, sl1 = sh0, v0, w0, v1, w1;
+    ptrdiff_t i = 0;
+    for (; i + 2 * L <= n; i += 2 * L) {
+        fa_lse_exact_load_xw(x, w, mask, i, n, F32, &v0, &w0);
+        fa_lse_exact_load_xw(x, w, mask, i + L, n, F32, &v1, &w1);
+        fa_lse_exact_step(v0, w0, 1, &sh0, &sl0);
+        fa_lse_exact_step(v1, w1, 1, &sh1, &sl1);
+    }
+    for (; i < n; i += L) {
+        fa_lse_exact_load_xw(x, w, mask, i, n, F32, &v0, &w0);
+        fa_lse_exact_step(v0, w0, 1, &sh0, &sl0);
+    }
+    fa_simd_f64 err, u = fa_two_sum_f64(sh0, sh1, &err);
+    fa_lse_exact_total(u, fa_add_f64(err, fa_add_f64(sl0, sl1)), hi, lo);
+}
+
 /* S0 of a strided slice with an optional mask and weights (left-out entries: x -> -inf,
  * w -> 0), through a gather buffer of one vector */
 #define FA_LSE_DEFINE_EXACT_STRIDED(T)                                                             \
