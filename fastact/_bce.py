@@ -184,7 +184,9 @@ def one_hot(labels, num_classes=None, dtype=np.float64, axis=-1):
     if num_classes is None or (not isinstance(num_classes, (bool, np.bool_)) and operator.index(num_classes) == -1):
         if labels.size == 0:
             raise ValueError(f"{name}: cannot infer the number of classes from empty labels; give num_classes")
-        num_classes = int(labels.max()) + 1
+        # every label negative: 0 classes, and the kernel names the first label (it was NumPy's
+        # "negative dimensions are not allowed" from the allocation)
+        num_classes = max(int(labels.max()) + 1, 0)
     else:
         if isinstance(num_classes, (bool, np.bool_)):
             raise TypeError(f"fastact.{name}() num_classes must be an integer, not 'bool'")

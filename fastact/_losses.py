@@ -68,8 +68,14 @@ class _Rows:
         self.compute, self.result = compute_dtypes(np.result_type(*promote), name)
         self.x = self._last(x)
         self.p = self._last(target) if self.prob else None
-        self.t = None if self.prob else _c_array(target, np.int64).reshape(-1)
         self.target = target
+        if not self.prob and target.dtype.kind == "u" and target.dtype.itemsize >= 8:
+            # uint64 targets beyond int64 would wrap on the conversion below (2**64 - 100 -> -100,
+            # the default ignore_index): name the first such target instead
+            big = np.flatnonzero(target.reshape(-1) > np.iinfo(np.int64).max)
+            if big.size:
+                self._out_of_range(name, int(big[0]))
+        self.t = None if self.prob else _c_array(target, np.int64).reshape(-1)
         self.w = None if weight is None else _c_array(weight, self.compute)
         self.weight = self.w
 
@@ -83,10 +89,14 @@ class _Rows:
         bad = _core.cross_entropy_rows(self.x, self.t, self.p, self.w, g, loss, grad, self.rows, self.n,
                                        self.ignore_index, self.smoothing, scale, nll)
         if bad >= 0:
-            where = tuple(int(i) for i in np.unravel_index(bad, self.rshape)) if self.rshape else ()
-            value = self.target.reshape(-1)[bad]
-            raise IndexError(f"{name}: target {value} at position {where} is out of range for {self.n} classes "
-                             f"(targets must be in [0, {self.n}) or ignore_index={self.ignore_index})")
+            self._out_of_range(name, bad)
+
+    def _out_of_range(self, name, bad):
+        """IndexError naming the class target at flat position `bad` (C order of the targets)."""
+        where = tuple(int(i) for i in np.unravel_index(bad, self.rshape)) if self.rshape else ()
+        value = self.target.reshape(-1)[bad]
+        raise IndexError(f"{name}: target {value} at position {where} is out of range for {self.n} classes "
+                         f"(targets must be in [0, {self.n}) or ignore_index={self.ignore_index})")
 
     def denominator(self):
         """'mean': the sum of the weights of the non-ignored class targets (rows for probabilities)."""

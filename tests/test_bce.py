@@ -372,6 +372,9 @@ def test_one_hot_errors_before_any_write():
         fa.one_hot(labels)                                   # num_classes = 6: only -1 is bad
     with pytest.raises(IndexError, match=r"label 18446744073709551615 at position \(0,\)"):
         fa.one_hot(np.array([2**64 - 1, 0], np.uint64), 4)
+    with pytest.raises(IndexError, match=r"label -3 at position \(0,\).*num_classes=0"):
+        fa.one_hot(np.array([-3, -2]))                        # no label >= 0: 0 classes (was NumPy's
+                                                              # "negative dimensions are not allowed")
     with pytest.raises(ValueError, match="empty labels"):
         fa.one_hot(np.zeros(0, int))
     with pytest.raises(TypeError, match="float64"):

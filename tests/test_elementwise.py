@@ -463,6 +463,18 @@ def test_leaky_relu_huge_slope_overflows_with_the_right_sign(dtype, isa):
         assert np.array_equal(np.isinf(y), np.isinf(want)), (slope, y, want)
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_elu_family_with_an_infinite_alpha(dtype, isa):
+    """alpha = inf: elu(+-0) = +-0 (the limit; float64 gave inf * -0 = NaN) and elu'(x <= 0)
+    = inf (float32 gave NaN from alpha split as inf + (inf - inf)), as torch."""
+    x = np.array([-0.0, 0.0, -1.0, 2.0], dtype)
+    for f in (fa.elu, fa.celu):
+        assert_same_bits(f(x[:2], np.inf), x[:2], f"{f.__name__}(+-0, alpha=inf) on {isa}")
+    assert_same_bits(fa.elu(x, np.inf)[2:], np.array([-np.inf, 2.0], dtype), f"elu(x, alpha=inf) on {isa}")
+    assert_same_bits(fa.elu_grad(x, None, np.inf), np.array([np.inf, np.inf, np.inf, 1.0], dtype),
+                     f"elu_grad(x, alpha=inf) on {isa}")
+
+
 def test_hardtanh_min_greater_than_max():
     out = np.full(4, SENTINEL)
     with pytest.raises(ValueError):

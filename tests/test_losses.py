@@ -607,6 +607,12 @@ def test_errors():
             fn(x, t)
         with pytest.raises(IndexError, match=r"target -1 at position \(0,\)"):
             fn(x, np.array([-1, 0, 0, 0]))
+        # uint64 beyond int64: named, not wrapped (2**64 - 100 wrapped to -100, the default
+        # ignore_index, and was silently ignored)
+        with pytest.raises(IndexError, match=r"target 18446744073709551516 at position \(2,\)"):
+            fn(x, np.array([0, 1, 2**64 - 100, 0], np.uint64))
+        with pytest.raises(IndexError, match=r"target 9223372036854775808 at position \(1,\)"):
+            fn(x, np.array([0, 2**63, 1, 0], np.uint64))
         with pytest.raises(ValueError, match=r"class target of shape \(3,\) must have .* \(4,\)"):
             fn(x, np.zeros(3, int))
         with pytest.raises(ValueError, match="reduction must be one of"):

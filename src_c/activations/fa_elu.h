@@ -55,13 +55,14 @@ FA_INLINE fa_simd_f32 fa_celu_v_f32(fa_simd_f32 x, const fa_params *p)
 }
 FA_UNARY_KERNEL(celu, f32, fa_celu_v_f32)
 
-/* The negative branch of the ELU family: c * expm1(min(z, 0)); x > 0 gives xpos.
- * expm1(-0.0) = -0.0 (the result is <= 0: the sign of z is or-ed in). */
+/* The negative branch of the ELU family: c * expm1(min(z, 0)); x >= 0 (+-0 included) gives
+ * xpos: c expm1(+-0) is xpos's +-0 there for a finite c > 0, and an infinite alpha (inf * -0 =
+ * NaN before) gets the limit +-0, as the float32 kernels. */
 FA_INLINE fa_simd_f64 fa_elu_core_f64(fa_simd_f64 x, fa_simd_f64 z, fa_simd_f64 c, fa_simd_f64 xpos)
 {
     fa_simd_f64 zn = fa_min_f64(fa_set1_f64(0.0), z);
-    fa_simd_f64 em = fa_or_f64(fa_expm1_neg_f64(zn), fa_and_f64(zn, fa_set1_f64(-0.0)));
-    return fa_select_f64(fa_cmpgt_f64(x, fa_set1_f64(0.0)), xpos, fa_mul_f64(c, em));
+    fa_simd_f64 em = fa_expm1_neg_f64(zn);
+    return fa_select_f64(fa_cmpge_f64(x, fa_set1_f64(0.0)), xpos, fa_mul_f64(c, em));
 }
 
 /* elu(x; alpha) = x > 0 ? x : alpha*expm1(x).  Measured max 1.07 ULP.  elu(-inf) = -alpha,
@@ -157,7 +158,7 @@ FA_BINARY_KERNEL(celu_grad, f64, fa_celu_grad_v_f64)
 #define FA_ELU_GRAD_RARE_F32 (-69.0f)
 FA_INLINE fa_simd_f32 fa_elu_grad_core_f32(fa_simd_f32 x, fa_simd_f32 g, double c, fa_simd_f32 ypos)
 {
-    float ch = (float)c, cl = (float)(c - (double)ch);
+    float ch = (float)c, cl = isfinite(ch) ? (float)(c - (double)ch) : 0.0f;   /* alpha = inf: no inf - inf */
     fa_simd_f32 z = fa_max_f32(fa_set1_f32(FA_ELU_GRAD_RARE_F32), fa_min_f32(fa_set1_f32(0.0f), x));
     fa_simd_f32 e = fa_exp_neg_normal_f32(z);
     fa_simd_f32 ce = fa_fmadd_f32(e, fa_set1_f32(ch), fa_mul_f32(e, fa_set1_f32(cl)));
