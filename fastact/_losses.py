@@ -32,6 +32,8 @@ class _Rows:
             raise ValueError(f"{name}: the input needs a class axis, got a 0-d array")
         self.axis = axis = normalize_axis_index(operator.index(axis), x.ndim)
         self.ignore_index = operator.index(ignore_index)
+        if not -2 ** 63 <= self.ignore_index < 2 ** 63:       # the kernels compare int64 targets
+            raise OverflowError(f"{name}: ignore_index={self.ignore_index} does not fit in int64")
         if isinstance(label_smoothing, (str, bytes)) or not 0.0 <= float(label_smoothing) <= 1.0:
             raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing!r}")
         self.smoothing = float(label_smoothing)

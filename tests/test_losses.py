@@ -613,6 +613,8 @@ def test_errors():
             fn(x, np.array([0, 1, 2**64 - 100, 0], np.uint64))
         with pytest.raises(IndexError, match=r"target 9223372036854775808 at position \(1,\)"):
             fn(x, np.array([0, 2**63, 1, 0], np.uint64))
+        with pytest.raises(OverflowError, match=r"ignore_index=1180591620717411303424 does not fit in int64"):
+            fn(x, np.zeros(4, int), ignore_index=2**70)
         with pytest.raises(ValueError, match=r"class target of shape \(3,\) must have .* \(4,\)"):
             fn(x, np.zeros(3, int))
         with pytest.raises(ValueError, match="reduction must be one of"):
