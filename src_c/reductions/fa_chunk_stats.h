@@ -240,8 +240,11 @@ static void fa_chunk_lse(const fa_chunk_job *j)
                 v = INFINITY;
             }
             double v0, s0;
-            if (fabs(v) < 1.0 && fa_lse_from_exact(c->hi0, c->lo0, &v0, &s0) && s0 == sign)
-                v = v0;                                /* M + log S cancelled: log S0 */
+            /* M + log S cancelled (|v| < 1, or M and log S of opposite signs: the in-memory
+             * rule, fa_lse_choice, with float64's wider test): log S0, either sign */
+            const int cancels = fabs(v) < 1.0 || fa_lse_choice(c->M, v - c->M, v, 0, 1) == FA_LSE_UNSHIFTED;
+            if (cancels && fa_lse_from_exact(c->hi0, c->lo0, &v0, &s0) && s0 == sign)
+                v = v0;
         }
         if (sign < 0 && !j->return_sign)
             v = NAN;

@@ -145,7 +145,7 @@ static double fa_sm_lse_weighted_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdif
  * options only) receives the slice's max, from the sum's own loads. */                           \
 FA_INLINE int fa_sm_lse_unshifted_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdiff_t stride,    \
                                       const unsigned char *mask, const fa_scalar_##T *b,          \
-                                      double *ve, double *mx)                                     \
+                                      double *ve, double *mx, double want_sign)                   \
 {                                                                                                 \
     double hi, lo, se;                                                                            \
     if (sizeof(fa_scalar_##T) == 4 && !b)                                                         \
@@ -154,7 +154,7 @@ FA_INLINE int fa_sm_lse_unshifted_##T(const fa_scalar_##T *x, ptrdiff_t n, ptrdi
         fa_lse_exact_sum_contig(x, n, sizeof(fa_scalar_##T) == 4, &hi, &lo, mx);                  \
     else                                                                                          \
         fa_lse_exact_sum_strided_##T(x, n, stride, mask, b, &hi, &lo);                            \
-    return fa_lse_from_exact(hi, lo, ve, &se) && se > 0;                                          \
+    return fa_lse_from_exact(hi, lo, ve, &se) && se == want_sign;                                 \
 }                                                                                                 \
                                                                                                   \
 /* logsumexp of a slice from its statistics: M + l, or what fa_lse_choice picks instead */        \
@@ -169,13 +169,14 @@ static double fa_sm_lse_value_##T(const fa_sm_stats *s, const fa_scalar_##T *x, 
     if (special)                                                                                  \
         return fa_sm_lse_special_##T(x, n, stride, mask, b, sign);                                \
     const double v = s->M + l;                                                                    \
-    if (!(*sign > 0))                                                                             \
+    /* a negative total (signed weights): l = log|S|, M + l cancels as for a positive one */      \
+    if (!(*sign > 0) && !(b && *sign < 0))                                                        \
         return v;                                                                                 \
     const int choice = fa_lse_choice(s->M, l, v, sizeof(fa_scalar_##T) == 4, b != NULL);         \
     if (choice == FA_LSE_PAIR_L)                                                                  \
         return fa_lse_value_dd_l(s);                                                              \
     if (choice == FA_LSE_UNSHIFTED)                                                               \
-        return fa_sm_lse_unshifted_##T(x, n, stride, mask, b, &ve, NULL) ? ve : v;                \
+        return fa_sm_lse_unshifted_##T(x, n, stride, mask, b, &ve, NULL, *sign) ? ve : v;         \
     return v;                                                                                     \
 }                                                                                                 \
                                                                                                   \
@@ -204,7 +205,7 @@ static int fa_sm_lse_predicted_##T(const fa_scalar_##T *x, ptrdiff_t n, double *
     const int F32 = sizeof(fa_scalar_##T) == 4;                                                   \
     const double m = (double)n;                                                                   \
     double ve, M;                                                                                 \
-    if (!fa_sm_lse_unshifted_##T(x, n, 1, NULL, NULL, &ve, &M) || !(M < 0 && M > -INFINITY))      \
+    if (!fa_sm_lse_unshifted_##T(x, n, 1, NULL, NULL, &ve, &M, 1.0) || !(M < 0 && M > -INFINITY)) \
         return 0;                                                                                 \
     const double l = ve - M;                                                                      \
     const double e = F32 ? (0x1p-16 + m * 0x1p-56) * l + 0x1p-40 * fabs(ve) + 0x1p-48            \
