@@ -308,11 +308,19 @@ def _logsumexp_complex(a, axis, b, keepdims, return_sign, out, where):
 
 # ---- gradients (backward) ----
 
+def _promote(*operands):
+    """NumPy's result dtype of the operands: arrays by dtype, Python scalars weakly (NEP 50:
+    softmax_grad(float32 y, 2.0) stays float32, as silu_grad(float32 x, 2.0) and ufuncs)."""
+    return np.result_type(*(v if type(v) in (bool, int, float) else np.asarray(v).dtype
+                            for v in operands if v is not None))
+
+
 def _grad_operands(y, g, name):
     """y and grad_output as arrays of one compute dtype and their broadcast shape."""
+    dtype = _promote(y, g)
     y, g = as_array(y), as_array(g)
     shape = np.broadcast_shapes(y.shape, g.shape)
-    compute, result = compute_dtypes(np.result_type(y.dtype, g.dtype), name)
+    compute, result = compute_dtypes(dtype, name)
     y = np.broadcast_to(y, shape).astype(compute, copy=False)
     g = np.broadcast_to(g, shape).astype(compute, copy=False)
     y, g = (v if v.flags.aligned else v.copy() for v in (y, g))   # the kernels load aligned scalars
@@ -336,7 +344,7 @@ def _rowwise_grad(op, name, y, g, axis, out, where):
         out = check_out(out, y.shape, result, name)
     shape = y.shape
     axes = _axes(axis, y.ndim)
-    mask = None if where is None else np.broadcast_to(np.asarray(where, dtype=bool), shape)
+    mask = None if where is None else where_mask(where, shape)     # an int array: TypeError, as softmax
     if not y.ndim:
         y, g, axes = y.reshape(1), g.reshape(1), (0,)
         mask = None if mask is None else mask.reshape(1)
@@ -412,8 +420,8 @@ def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None)
     a = as_array(a)
     if a.dtype.kind == "c":
         raise TypeError("logsumexp_grad does not support complex input")
-    compute, result = compute_dtypes(a.dtype if b is None else np.result_type(a.dtype, np.asarray(b).dtype),
-                                     "logsumexp_grad")
+    # a, b and grad_output promote together (Python scalars weakly), as the other gradients' operands
+    compute, result = compute_dtypes(_promote(a, b, grad_output), "logsumexp_grad")
     a = a.astype(compute, copy=False)
     axes = _axes(axis, a.ndim)
     if out is not None:
@@ -433,16 +441,25 @@ def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None)
         w = np.where(bad, compute.type(0), w)
     if grad_output is not None:
         g = np.asarray(grad_output, compute)
-        if g.ndim != a.ndim and a.ndim:
-            # logsumexp's result shape, or what broadcasts to it (a scalar), then the reduced
-            # axes put back as 1 (a scalar went to expand_dims as it was: AxisError)
+        if a.ndim:
+            # logsumexp's shape with the reduced axes kept as 1 (what broadcasts to it, with
+            # a's ndim), else its result shape or what broadcasts to it (a scalar), the reduced
+            # axes then put back as 1.  Any other shape is an error: a (3, 1) grad_output for
+            # axis=0 of a (3, 3) array was taken as is and scaled the rows.
+            kshape = tuple(1 if k in axes else d for k, d in enumerate(a.shape))
             rshape = tuple(d for k, d in enumerate(a.shape) if k not in axes)
-            try:
-                g = np.broadcast_to(g, rshape)
-            except ValueError:
-                raise ValueError(f"grad_output of shape {g.shape} does not broadcast to logsumexp's result "
-                                 f"shape {rshape} (nor has the reduced axes kept as 1)") from None
-            g = np.expand_dims(g, axes)
+            kept = g.ndim == a.ndim and all(g.shape[k] == 1 for k in axes)
+            if kept:
+                try:
+                    kept = np.broadcast_shapes(g.shape, kshape) == kshape
+                except ValueError:
+                    kept = False
+            if not kept:
+                try:
+                    g = np.expand_dims(np.broadcast_to(g, rshape), axes)
+                except ValueError:
+                    raise ValueError(f"grad_output of shape {g.shape} does not broadcast to logsumexp's result "
+                                     f"shape {rshape} (nor to {kshape}, the reduced axes kept as 1)") from None
         if g.ndim <= w.ndim and all(d in (1, e) for d, e in zip(g.shape[::-1], w.shape[::-1])):
             np.multiply(w, g, out=w)                # w is this call's own array
         else:

@@ -62,6 +62,34 @@ def test_logsumexp_grad_output_broadcasts_to_the_result_shape():
     with pytest.raises(ValueError, match=r"\(6,\).*\(4, 5\)"):
         fa.logsumexp_grad(x, np.ones(6), axis=-1)
     np.testing.assert_allclose(fa.logsumexp_grad(x, 3.0, axis=(0, 2)), 3.0 * fa.softmax(x, axis=(0, 2)), rtol=1e-15)
+    # a's ndim but not the kept shape: an error (a (3, 1) grad_output for axis=0 of (3, 3) was
+    # taken as is and scaled the rows; found by the third differential fuzz)
+    a = np.arange(9.0).reshape(3, 3)
+    for bad in (np.ones((3, 1)), np.ones((3, 3))):
+        with pytest.raises(ValueError, match=r"does not broadcast to logsumexp's result shape \(3,\)"):
+            fa.logsumexp_grad(a, bad, axis=0)
+    g = np.array([[1.0, 2.0, 3.0]])                  # the kept shape (1, 3): per column
+    np.testing.assert_allclose(fa.logsumexp_grad(a, g, axis=0), g * fa.softmax(a, axis=0), rtol=1e-15)
+
+
+def test_reduction_gradients_promote_and_check_where_as_the_forwards():
+    """Python scalars promote weakly (NEP 50), as the element-wise gradients and ufuncs:
+    softmax_grad(float32 y, 2.0) and logsumexp_grad(float32, b=2.0) were float64; grad_output's
+    dtype takes part in logsumexp_grad's promotion as in softmax_grad's; an int where= is
+    NumPy's 'safe'-cast TypeError (softmax_grad read it by truth value)."""
+    y = fa.softmax(np.ones((2, 3), np.float32), axis=-1)
+    assert fa.softmax_grad(y, 2.0, axis=-1).dtype == np.float32
+    assert fa.log_softmax_grad(y, 2.0, axis=-1).dtype == np.float32
+    assert fa.softmax_grad(y, np.ones(3), axis=-1).dtype == np.float64
+    a = np.ones(3, np.float32)
+    assert fa.logsumexp_grad(a, None, b=2.0).dtype == np.float32
+    assert fa.logsumexp_grad(a, 1.0).dtype == np.float32
+    assert fa.logsumexp_grad(a, np.ones((), np.float64)).dtype == np.float64
+    for f in (fa.softmax_grad, fa.log_softmax_grad):
+        out = np.full((2, 3), 7.0, np.float32)
+        with pytest.raises(TypeError, match="according to the rule 'safe'"):
+            f(y, y, axis=-1, where=np.array([1, 0, 1]), out=out)
+        assert np.all(out == 7.0)
 
 
 def test_against_torch_autograd():
