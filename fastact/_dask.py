@@ -293,3 +293,83 @@ def logsumexp(fn, a, axis, b, keepdims, return_sign, out, where):
     if return_sign:
         return v, sign.astype(result)
     return v
+
+
+# ---- the reductions' gradients -------------------------------------------------------------------
+# softmax_grad, log_softmax_grad and logsumexp_grad need a whole slice per task (the slice's sum,
+# or its logsumexp): the reduced axes are merged into one chunk where they span several (a
+# rechunk, unlike the forwards), then the in-memory function runs per block, so the result is
+# the in-memory result bit for bit.  Memory: one whole slice per block.
+def _dtype_of(v):
+    """an operand's dtype for promotion without computing it: Python scalars stay weak (NEP 50)"""
+    return v if type(v) in (bool, int, float) else getattr(v, "dtype", None) or np.asarray(v).dtype
+
+
+def _one_chunk_along(x, axes):
+    return x if _single_chunk(x, axes) else x.rechunk({a: -1 for a in axes})
+
+
+def _block_rowwise_grad(y, g, *args, fn, axes, has_mask):
+    mask, _ = _split_args(args, has_mask, False)
+    return _array(fn(y, g, axis=axes, where=mask))
+
+
+def rowwise_grad(fn, name, y, g, axis, out, where):
+    """softmax_grad / log_softmax_grad with a dask operand: a lazy array of the broadcast shape."""
+    if out is not None:
+        raise TypeError(f"fastact.{name}: out= is not supported for dask arrays "
+                        f"(the result is a new lazy array)")
+    _, result = compute_dtypes(np.result_type(_dtype_of(y), _dtype_of(g)), name)
+    y, g = da.asarray(y), da.asarray(g)
+    shape = np.broadcast_shapes(y.shape, g.shape)
+    if len(shape) == 0:
+        return rowwise_grad(fn, name, y.reshape(1), g.reshape(1), 0, None, where).reshape(())
+    axes = _axes(axis, len(shape))
+    y = _one_chunk_along(da.broadcast_to(y, shape), axes)
+    g = da.broadcast_to(g, shape).rechunk(y.chunks)
+    extra = [] if where is None else [_like(where, y, np.dtype(bool)).rechunk(y.chunks)]
+    return da.map_blocks(_block_rowwise_grad, y, g, *extra, fn=fn, axes=axes, has_mask=where is not None,
+                         dtype=result, meta=_meta(len(shape), result), token=f"fastact-{name}")
+
+
+def _block_lse_grad(a, g, *args, fn, axes, has_mask, has_b):
+    mask, b = _split_args(args, has_mask, has_b)
+    return _array(fn(a, g, axis=axes, b=b, where=mask))
+
+
+def logsumexp_grad(fn, a, grad_output, axis, b, where, out):
+    """logsumexp_grad with a dask operand: a lazy array of a's shape."""
+    if out is not None:
+        raise TypeError("fastact.logsumexp_grad: out= is not supported for dask arrays "
+                        "(the result is a new lazy array)")
+    _, result = compute_dtypes(np.result_type(*(_dtype_of(v) for v in (a, b, grad_output) if v is not None)),
+                               "logsumexp_grad")
+    a = da.asarray(a)
+    if a.ndim == 0:
+        return logsumexp_grad(fn, a.reshape(1), grad_output, 0, b, where, None).reshape(())
+    axes = _axes(axis, a.ndim)
+    a = _one_chunk_along(a, axes)
+    kshape = tuple(1 if k in axes else d for k, d in enumerate(a.shape))
+    rshape = tuple(d for k, d in enumerate(a.shape) if k not in axes)
+    kchunks = tuple((1,) if k in axes else c for k, c in enumerate(a.chunks))
+    if grad_output is None:
+        g = da.ones(kshape, dtype=result, chunks=kchunks)
+    else:
+        g = da.asarray(grad_output)
+        kept = g.ndim == a.ndim and all(g.shape[k] == 1 for k in axes)
+        if not kept:                   # the result shape (or what broadcasts to it), as in memory
+            try:
+                g = da.broadcast_to(g, rshape)
+            except ValueError:
+                raise ValueError(f"grad_output of shape {g.shape} does not broadcast to logsumexp's result "
+                                 f"shape {rshape} (nor to {kshape}, the reduced axes kept as 1)") from None
+            g = da.expand_dims(g, axes)
+        g = da.broadcast_to(g, kshape).rechunk(kchunks)
+    extra = []
+    if where is not None:
+        extra.append(_like(where, a, np.dtype(bool)).rechunk(a.chunks))
+    if b is not None:
+        extra.append(da.broadcast_to(da.asarray(b), a.shape).rechunk(a.chunks))
+    return da.map_blocks(_block_lse_grad, a, g, *extra, fn=fn, axes=axes, has_mask=where is not None,
+                         has_b=b is not None, dtype=result, meta=_meta(a.ndim, result),
+                         token="fastact-logsumexp_grad")

@@ -142,6 +142,22 @@ def _dask_in(*args):
     return any(kind(v) == "dask" for v in args)
 
 
+def rowwise_grad(fn, name, y, g, axis, out, where):
+    """softmax_grad / log_softmax_grad with a Dask operand (lazy); NotImplemented otherwise."""
+    if _dask_in(y, g, where):
+        from . import _dask
+        return _dask.rowwise_grad(fn, name, y, g, axis, out, where)
+    return NotImplemented
+
+
+def logsumexp_grad(fn, a, grad_output, axis, b, where, out):
+    """logsumexp_grad with a Dask operand (lazy); NotImplemented otherwise."""
+    if _dask_in(a, grad_output, b, where):
+        from . import _dask
+        return _dask.logsumexp_grad(fn, a, grad_output, axis, b, where, out)
+    return NotImplemented
+
+
 def rowwise(fn, name, x, axis, out, where, dim=None):
     """softmax / log_softmax on non-ndarray input (fn: the public function)."""
     kx = kind(x)

@@ -375,6 +375,10 @@ def softmax_grad(y, grad_output, axis=None, out=None, where=None):
     One C pass per slice for the sum (float64 for float32 data, compensated for float64),
     one for the result.
     """
+    if type(y) is not np.ndarray or type(grad_output) is not np.ndarray:
+        r = _interop.rowwise_grad(softmax_grad, "softmax_grad", y, grad_output, axis, out, where)   # Dask
+        if r is not NotImplemented:
+            return r
     return _rowwise_grad(_SOFTMAX_GRAD, "softmax_grad", y, grad_output, axis, out, where)
 
 
@@ -384,6 +388,10 @@ def log_softmax_grad(y, grad_output, axis=None, out=None, where=None):
     `y` is log_softmax's output, `grad_output` dL/dy; returns dL/dx.  Entries left out
     by `where` get 0 (and are left out of the sum).  Same axis rules as softmax_grad.
     """
+    if type(y) is not np.ndarray or type(grad_output) is not np.ndarray:
+        r = _interop.rowwise_grad(log_softmax_grad, "log_softmax_grad", y, grad_output, axis, out, where)   # Dask
+        if r is not NotImplemented:
+            return r
     return _rowwise_grad(_LOG_SOFTMAX_GRAD, "log_softmax_grad", y, grad_output, axis, out, where)
 
 
@@ -416,7 +424,12 @@ def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None)
     there the peers give NaN).  A negative total (b < 0) differentiates log|total|.
     Without b the weights are fastact.softmax's (C, <= 4 ULP); with b, the C softmax of the
     entries with b != 0 times b and a per-slice factor e^(lse0 - lse) (_weighted_softmax).
+    A Dask operand gives a lazy array (docs/dask.md).
     """
+    if type(a) is not np.ndarray or not (grad_output is None or type(grad_output) is np.ndarray):
+        r = _interop.logsumexp_grad(logsumexp_grad, a, grad_output, axis, b, where, out)   # Dask
+        if r is not NotImplemented:
+            return r
     a = as_array(a)
     if a.dtype.kind == "c":
         raise TypeError("logsumexp_grad does not support complex input")

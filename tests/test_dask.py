@@ -378,3 +378,43 @@ def test_losses_on_dask_arrays(client, dtype):
         fa.cross_entropy(dx, bad).compute()
     with pytest.raises(ValueError):
         fa.cross_entropy(dx, t[:5])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_reduction_gradients_are_lazy(client, dtype):
+    """softmax_grad, log_softmax_grad and logsumexp_grad with Dask operands return lazy arrays
+    (they computed the graph and returned an ndarray; SPEC section 8), the reduced axes merged
+    into one chunk: the in-memory result bit for bit along the last axis and axis=None, within
+    the bounds along others (the column kernels' blocks, docs/dask.md)."""
+    rng = np.random.default_rng(12)
+    for shape, chunks, axis in [((8, 9), (3, 4), -1), ((8, 9), (3, 4), None), ((8, 9), (3, 4), 0),
+                                ((4, 5, 6), (2, 2, 3), 1)]:
+        x = rng.normal(0, 3, shape).astype(dtype)
+        g = rng.normal(0, 1, shape).astype(dtype)
+        where = rng.random(shape) < 0.8
+        b = rng.uniform(-1, 2, shape).astype(dtype)
+        G = da.from_array(g, chunks=chunks)
+        exact = axis in (-1, None)
+        for f, fwd in ((fa.softmax_grad, fa.softmax), (fa.log_softmax_grad, fa.log_softmax)):
+            y = fwd(x, axis=axis)
+            for kw in ({}, {"where": where}):
+                lazy = f(da.from_array(y, chunks=chunks), G, axis=axis, **kw)
+                assert isinstance(lazy, da.Array) and lazy.dtype == dtype
+                got, want = lazy.compute(), f(y, g, axis=axis, **kw)
+                assert np.array_equal(got, want) if exact else np.allclose(got, want, rtol=8 * np.finfo(dtype).eps)
+        rshape = tuple(d for k, d in enumerate(shape) if axis is not None and k != axis % len(shape))
+        go = rng.normal(0, 1, rshape).astype(dtype)
+        for kw in ({}, {"b": b}, {"where": where}, {"b": b, "where": where}):
+            for gg in (go, None, da.from_array(go) if go.ndim else go):
+                lazy = fa.logsumexp_grad(da.from_array(x, chunks=chunks), gg, axis=axis, **kw)
+                assert isinstance(lazy, da.Array) and lazy.dtype == dtype
+                got, want = lazy.compute(), fa.logsumexp_grad(x, gg if not isinstance(gg, da.Array) else go,
+                                                              axis=axis, **kw)
+                if exact:
+                    assert got.tobytes() == want.tobytes(), (shape, axis, kw.keys())
+                else:
+                    np.testing.assert_allclose(got, want, rtol=8 * np.finfo(dtype).eps, atol=1e-300)
+    y = fa.softmax(np.ones((3, 4), np.float32), axis=-1)
+    assert fa.softmax_grad(da.from_array(y, chunks=2), 2.0, axis=-1).dtype == np.float32   # weak scalar
+    with pytest.raises(TypeError, match="out="):
+        fa.softmax_grad(da.from_array(y, chunks=2), y, axis=-1, out=np.empty_like(y))
