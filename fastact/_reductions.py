@@ -396,18 +396,24 @@ def log_softmax_grad(y, grad_output, axis=None, out=None, where=None):
 
 
 def _weighted_softmax(a, b, axis, where, lse, sign):
-    """b e^(a - lse) sign, lse and sign logsumexp(a, b=b)'s: the C softmax of the entries
-    with b != 0 (and where) times b and one factor per slice, e^(lse0 - lse) sign with lse0
-    their unweighted logsumexp (C).  The factor carries lse's rounding as e^(a - lse) does
-    (relative ~ULP(lse)).  Slices with an infinite lse or lse0 (+inf entries, overflowing
-    weights) take the direct formula b e^(a - lse) sign, as every entry of them does."""
+    """b e^(a - lse) sign = b e^a / sum(b e^a), lse and sign logsumexp(a, b=b)'s: with p0 the C
+    softmax of the entries with b != 0 (and where), b p0 / sum(b p0) along the axis (the
+    products and the division in a's dtype, the sum accumulated in float64).  The
+    factor was e^(lse0 - lse) with lse0 their unweighted logsumexp, which carried both values'
+    rounding, ~ULP(lse) relative: 28 eps at |lse| ~ 30 (third differential fuzz, 2026-12-06).
+    Slices with an infinite or NaN lse or sum (+inf entries, overflowing weights) take the
+    direct formula b e^(a - lse) sign, as every entry of them does."""
     keep = b != 0
     if where is not None:
         keep &= np.broadcast_to(np.asarray(where, dtype=bool), a.shape)
-    lse0 = np.asarray(logsumexp(a, axis=axis, keepdims=True, where=keep), a.dtype)
+    p0 = np.asarray(softmax(a, axis=axis, where=keep), a.dtype)
     with np.errstate(all="ignore"):
-        w = np.asarray(softmax(a, axis=axis, where=keep), a.dtype) * b * (np.exp(lse0 - lse) * sign)
-        odd = ~(np.isfinite(lse0) & np.isfinite(lse))
+        wp = p0 * b
+        if where is not None:
+            wp = np.where(keep, wp, 0)            # b may be inf or NaN where left out
+        tot = np.sum(wp, axis=axis, keepdims=True, dtype=np.float64)
+        w = np.divide(wp, tot.astype(a.dtype), out=wp)
+        odd = ~(np.isfinite(lse) & np.isfinite(tot))
         if odd.any():      # rare: the direct formula, on those slices only
             direct = np.where(keep, b * np.exp(a - lse) * sign, 0)
             w = np.where(np.broadcast_to(odd, a.shape), direct, w)
