@@ -56,12 +56,18 @@ def _safe_mean(s, d):
     return np.float64(s / d if d != 0 else (0.0 if s == 0 else np.nan))
 
 
+def _item(block):
+    """a 0-d block as a NumPy scalar, which compute() then returns (as the eager call and Dask's
+    own sum() do; it returned a 0-d ndarray)"""
+    return block[()]
+
+
 def _scalar_map(fn, dtype, *scalars):
     """fn applied to lazy 0-d arrays, lazily (one small task)."""
     da = _da()
     parts = [v.reshape((1,)) for v in scalars]
     return da.map_blocks(lambda *b: np.array([fn(*(p[0] for p in b))], dtype=dtype), *parts,
-                         dtype=dtype).reshape(())
+                         dtype=dtype).reshape(()).map_blocks(_item, dtype=dtype)
 
 
 class _RowBlocks:

@@ -343,7 +343,9 @@ def test_losses_on_dask_arrays(client, dtype):
             assert isinstance(lazy, da.Array)
             got = lazy.compute()
             assert got.dtype == dtype
-            same(got, fa.cross_entropy(x, t, reduction=red, **kw))
+            eager = fa.cross_entropy(x, t, reduction=red, **kw)
+            assert type(got) is type(eager), (red, type(got), type(eager))    # a NumPy scalar, not 0-d
+            same(got, eager)
             loss, grad = fa.cross_entropy(dx, t, reduction=red, return_grad=True, **kw)
             loss2, grad2 = fa.cross_entropy(x, t, reduction=red, return_grad=True, **kw)
             same(loss.compute(), loss2)
