@@ -24,7 +24,7 @@ import dask.array as da
 
 from . import _chunk_stats as cs
 from ._args import F64, compute_dtypes
-from ._reductions import _axes      # NumPy's axis rules and errors, as in memory
+from ._reductions import _axes, _lse_grad_output, _promote   # NumPy's axis, shape and dtype rules, as in memory
 
 STATS = cs.STATS
 _LSE = np.dtype([("v", "f8"), ("sign", "f8")])
@@ -300,11 +300,6 @@ def logsumexp(fn, a, axis, b, keepdims, return_sign, out, where):
 # or its logsumexp): the reduced axes are merged into one chunk where they span several (a
 # rechunk, unlike the forwards), then the in-memory function runs per block, so the result is
 # the in-memory result bit for bit.  Memory: one whole slice per block.
-def _dtype_of(v):
-    """an operand's dtype for promotion without computing it: Python scalars stay weak (NEP 50)"""
-    return v if type(v) in (bool, int, float) else getattr(v, "dtype", None) or np.asarray(v).dtype
-
-
 def _one_chunk_along(x, axes):
     return x if _single_chunk(x, axes) else x.rechunk({a: -1 for a in axes})
 
@@ -319,7 +314,7 @@ def rowwise_grad(fn, name, y, g, axis, out, where):
     if out is not None:
         raise TypeError(f"fastact.{name}: out= is not supported for dask arrays "
                         f"(the result is a new lazy array)")
-    _, result = compute_dtypes(np.result_type(_dtype_of(y), _dtype_of(g)), name)
+    _, result = compute_dtypes(_promote(y, g), name)
     y, g = da.asarray(y), da.asarray(g)
     shape = np.broadcast_shapes(y.shape, g.shape)
     if len(shape) == 0:
@@ -342,28 +337,17 @@ def logsumexp_grad(fn, a, grad_output, axis, b, where, out):
     if out is not None:
         raise TypeError("fastact.logsumexp_grad: out= is not supported for dask arrays "
                         "(the result is a new lazy array)")
-    _, result = compute_dtypes(np.result_type(*(_dtype_of(v) for v in (a, b, grad_output) if v is not None)),
-                               "logsumexp_grad")
+    _, result = compute_dtypes(_promote(a, b, grad_output), "logsumexp_grad")
     a = da.asarray(a)
     if a.ndim == 0:
         return logsumexp_grad(fn, a.reshape(1), grad_output, 0, b, where, None).reshape(())
     axes = _axes(axis, a.ndim)
     a = _one_chunk_along(a, axes)
-    kshape = tuple(1 if k in axes else d for k, d in enumerate(a.shape))
-    rshape = tuple(d for k, d in enumerate(a.shape) if k not in axes)
     kchunks = tuple((1,) if k in axes else c for k, c in enumerate(a.chunks))
     if grad_output is None:
-        g = da.ones(kshape, dtype=result, chunks=kchunks)
+        g = da.ones(tuple(1 if k in axes else d for k, d in enumerate(a.shape)), dtype=result, chunks=kchunks)
     else:
-        g = da.asarray(grad_output)
-        kept = g.ndim == a.ndim and all(g.shape[k] == 1 for k in axes)
-        if not kept:                   # the result shape (or what broadcasts to it), as in memory
-            try:
-                g = da.broadcast_to(g, rshape)
-            except ValueError:
-                raise ValueError(f"grad_output of shape {g.shape} does not broadcast to logsumexp's result "
-                                 f"shape {rshape} (nor to {kshape}, the reduced axes kept as 1)") from None
-            g = da.expand_dims(g, axes)
+        g, kshape = _lse_grad_output(da.asarray(grad_output), a.shape, axes, da)
         g = da.broadcast_to(g, kshape).rechunk(kchunks)
     extra = []
     if where is not None:

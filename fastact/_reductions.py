@@ -309,10 +309,38 @@ def _logsumexp_complex(a, axis, b, keepdims, return_sign, out, where):
 # ---- gradients (backward) ----
 
 def _promote(*operands):
-    """NumPy's result dtype of the operands: arrays by dtype, Python scalars weakly (NEP 50:
-    softmax_grad(float32 y, 2.0) stays float32, as silu_grad(float32 x, 2.0) and ufuncs)."""
-    return np.result_type(*(v if type(v) in (bool, int, float) else np.asarray(v).dtype
-                            for v in operands if v is not None))
+    """NumPy's result dtype of the operands (None skipped): arrays by their dtype (a Dask array's
+    without computing it), Python scalars weakly (NEP 50: softmax_grad(float32 y, 2.0) stays
+    float32, as silu_grad(float32 x, 2.0) and ufuncs)."""
+    def dtype(v):
+        if type(v) in (bool, int, float):
+            return v
+        d = getattr(v, "dtype", None)
+        return np.asarray(v).dtype if d is None else d
+    return np.result_type(*(dtype(v) for v in operands if v is not None))
+
+
+def _lse_grad_output(g, shape, axes, xp=np):
+    """logsumexp_grad's grad_output g (xp: numpy or dask.array) laid out with the reduced axes
+    kept as 1: g as it is where it has a's ndim, 1 on the reduced axes and broadcasts to that
+    kept shape, else g broadcast to the result shape with the reduced axes put back.  Any other
+    shape is a ValueError naming both (a (3, 1) grad_output for axis=0 of a (3, 3) array was
+    taken as is and scaled the rows).  Returns (g, kept shape)."""
+    kshape = tuple(1 if k in axes else d for k, d in enumerate(shape))
+    rshape = tuple(d for k, d in enumerate(shape) if k not in axes)
+    kept = g.ndim == len(shape) and all(g.shape[k] == 1 for k in axes)
+    if kept:
+        try:
+            kept = np.broadcast_shapes(g.shape, kshape) == kshape
+        except ValueError:
+            kept = False
+    if not kept:
+        try:
+            g = xp.expand_dims(xp.broadcast_to(g, rshape), axes)
+        except ValueError:
+            raise ValueError(f"grad_output of shape {g.shape} does not broadcast to logsumexp's result "
+                             f"shape {rshape} (nor to {kshape}, the reduced axes kept as 1)") from None
+    return g, kshape
 
 
 def _grad_operands(y, g, name):
@@ -428,8 +456,8 @@ def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None)
     or a shape that broadcasts to the result shape (a scalar); None means ones.  Masked entries (`where` False), entries with b == 0 and every
     entry of a fully masked or all -inf slice get gradient 0 (pytorch#31829, jax#6811:
     there the peers give NaN).  A negative total (b < 0) differentiates log|total|.
-    Without b the weights are fastact.softmax's (C, <= 4 ULP); with b, the C softmax of the
-    entries with b != 0 times b and a per-slice factor e^(lse0 - lse) (_weighted_softmax).
+    Without b the weights are fastact.softmax's (C, <= 4 ULP); with b, b p0 / sum(b p0) with p0
+    the C softmax of the entries with b != 0 (_weighted_softmax).
     A Dask operand gives a lazy array (docs/dask.md).
     """
     if type(a) is not np.ndarray or not (grad_output is None or type(grad_output) is np.ndarray):
@@ -461,24 +489,7 @@ def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None)
     if grad_output is not None:
         g = np.asarray(grad_output, compute)
         if a.ndim:
-            # logsumexp's shape with the reduced axes kept as 1 (what broadcasts to it, with
-            # a's ndim), else its result shape or what broadcasts to it (a scalar), the reduced
-            # axes then put back as 1.  Any other shape is an error: a (3, 1) grad_output for
-            # axis=0 of a (3, 3) array was taken as is and scaled the rows.
-            kshape = tuple(1 if k in axes else d for k, d in enumerate(a.shape))
-            rshape = tuple(d for k, d in enumerate(a.shape) if k not in axes)
-            kept = g.ndim == a.ndim and all(g.shape[k] == 1 for k in axes)
-            if kept:
-                try:
-                    kept = np.broadcast_shapes(g.shape, kshape) == kshape
-                except ValueError:
-                    kept = False
-            if not kept:
-                try:
-                    g = np.expand_dims(np.broadcast_to(g, rshape), axes)
-                except ValueError:
-                    raise ValueError(f"grad_output of shape {g.shape} does not broadcast to logsumexp's result "
-                                     f"shape {rshape} (nor to {kshape}, the reduced axes kept as 1)") from None
+            g, _ = _lse_grad_output(g, a.shape, axes)
         if g.ndim <= w.ndim and all(d in (1, e) for d, e in zip(g.shape[::-1], w.shape[::-1])):
             np.multiply(w, g, out=w)                # w is this call's own array
         else:

@@ -34,6 +34,7 @@
 
 #include "fa_common.h"
 #include "fa_chunk.h"
+#include "math/fa_compensated_scalar.h"
 
 #define FA_SLICE_BLOCK ((ptrdiff_t)1 << 16)         /* entries per block: 256 KB float32 */
 #define FA_SLICE_BLOCKS_MIN ((ptrdiff_t)1 << 18)    /* a slice from 4 blocks on (1 MB float32: past L2) */
@@ -75,14 +76,6 @@ static void fa_slice_blocks_part(void *ctx, ptrdiff_t begin, ptrdiff_t end)
     }
 }
 
-/* s += v with the rounding error into *e (TwoSum; -ffp-contract=off keeps it exact) */
-static void fa_slice_two_sum_acc(double *s, double *e, double v)
-{
-    const double t = *s + v, bv = t - *s;
-    *e += (*s - (t - bv)) + (v - bv);
-    *s = t;
-}
-
 /* softmax_grad / log_softmax_grad of one long slice: the blocks' sums s_k (threads), their
  * total in block order as a double-double (here), the blocks' outputs from it (threads).  The
  * slice's sum is then within ~1 ULP of the exact one, as the in-memory kernel's (a NaN or
@@ -96,7 +89,7 @@ static void fa_slice_grad_blocks(int op, fa_slice_job *s, ptrdiff_t blocks, int 
     else fa_slice_blocks_part(s, 0, blocks);
     double hi = 0.0, lo = 0.0;
     for (ptrdiff_t k = 0; k < blocks; k++) {
-        fa_slice_two_sum_acc(&hi, &lo, s->recs[k].hi);
+        fa_two_sum_acc(&hi, &lo, s->recs[k].hi);
         lo += s->recs[k].lo;
     }
     total.hi = hi + lo;

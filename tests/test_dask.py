@@ -382,6 +382,10 @@ def test_losses_on_dask_arrays(client, dtype):
         fa.cross_entropy(dx, t[:5])
 
 
+def _raise_if_computed(block):
+    raise AssertionError("a Dask operand was computed while the graph was built")
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_reduction_gradients_are_lazy(client, dtype):
     """softmax_grad, log_softmax_grad and logsumexp_grad with Dask operands return lazy arrays
@@ -418,5 +422,10 @@ def test_reduction_gradients_are_lazy(client, dtype):
                     np.testing.assert_allclose(got, want, rtol=8 * np.finfo(dtype).eps, atol=1e-300)
     y = fa.softmax(np.ones((3, 4), np.float32), axis=-1)
     assert fa.softmax_grad(da.from_array(y, chunks=2), 2.0, axis=-1).dtype == np.float32   # weak scalar
+    # building the graph computes nothing: the dtypes come from the operands, not their values
+    poisoned = da.ones((4, 4), chunks=2).map_blocks(_raise_if_computed, dtype=np.float64)
+    for lazy in (fa.softmax_grad(poisoned, poisoned, axis=-1), fa.log_softmax_grad(poisoned, 2.0, axis=0),
+                 fa.logsumexp_grad(poisoned, poisoned[:, 0], axis=1, b=poisoned)):
+        assert isinstance(lazy, da.Array) and lazy.dtype == np.float64
     with pytest.raises(TypeError, match="out="):
         fa.softmax_grad(da.from_array(y, chunks=2), y, axis=-1, out=np.empty_like(y))
