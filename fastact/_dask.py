@@ -214,7 +214,6 @@ def rowwise(fn, name, x, axis, out, where):
         raise TypeError(f"fastact.{name}: out= is not supported for dask arrays "
                         f"(the result is a new lazy array)")
     compute, result = compute_dtypes(x.dtype, name)
-    x = x.astype(compute) if x.dtype != compute else x
     if x.ndim == 0:
         x = x.reshape(1)
         y = rowwise(fn, name, x, 0, None, where)
@@ -222,9 +221,10 @@ def rowwise(fn, name, x, axis, out, where):
     axes = _axes(axis, x.ndim)
     extra = [] if where is None else [_like(where, x, np.dtype(bool))]
     has_mask = where is not None
-    if _single_chunk(x, axes):
+    if _single_chunk(x, axes):      # the in-memory call on x's own blocks (float16 in, float16 out)
         return da.map_blocks(_block_rowwise, x, *extra, fn=fn, axes=axes, has_mask=has_mask,
                              dtype=result, meta=_meta(x.ndim, result), token=f"fastact-{name}")
+    x = x.astype(compute) if x.dtype != compute else x
     st = _statistics(x, axes, extra, has_mask, False, False)
     return da.map_blocks(_out_block, x, st, *extra, axes=axes, has_mask=has_mask,
                          log=(name == "log_softmax"), result=result, dtype=result,

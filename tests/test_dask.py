@@ -268,6 +268,20 @@ def test_single_chunk_axis_is_bitwise_in_memory(client):
         assert np.array_equal(f(d, axis=1).compute(), f(x, axis=1))
 
 
+def test_float16_single_chunk_axis_computes_float16(client):
+    """softmax / log_softmax of float16 along an axis in one chunk computed float32 blocks under a
+    float16 graph dtype (the blocks ran on the float32 copy; fourth differential fuzz)."""
+    x = np.random.default_rng(7).normal(0, 3, (6, 10)).astype(np.float16)
+    d = da.from_array(x, chunks=(2, 10))
+    for f in (fa.softmax, fa.log_softmax):
+        for axis in (1, -1, (1,), (0, 1)):
+            dd = d.rechunk((6, 10)) if axis == (0, 1) else d
+            y = f(dd, axis=axis)
+            r = y.compute()
+            assert y.dtype == r.dtype == np.float16, (f, axis, r.dtype)
+            assert np.array_equal(r, f(x, axis=axis))
+
+
 def test_lazy_graph_chunks_dtype_no_rechunk(client):
     x = da.random.default_rng(0).normal(size=(64, 96), chunks=(16, 32)).astype(np.float32)
     for f in (fa.softmax, fa.log_softmax):
