@@ -565,6 +565,22 @@ def test_float16_is_computed_in_float32():
     assert g.dtype == np.float16
 
 
+def test_float16_reduced_losses_overflow_to_inf_without_a_warning():
+    """A float16 'sum' / 'mean' beyond float16's range is inf, with no RuntimeWarning (SPEC section
+    4; it leaked 'overflow encountered in cast' from the rounding of the float64 sum; fourth
+    differential fuzz).  The filterwarnings setting makes any RuntimeWarning an error here."""
+    x = np.full((2000, 3), 60000, np.float16)
+    x[:, 0] = -60000
+    t = np.zeros(2000, np.int64)
+    for reduction in ("sum", "mean"):          # each row's loss 120000 (inf in float16)
+        for got in (fa.cross_entropy(x, t, reduction=reduction),
+                    fa.cross_entropy(x, t, reduction=reduction, return_grad=True)[0]):
+            assert type(got) is np.float16 and got == np.inf
+    got = fa.nll_loss(x, t, reduction="sum")       # 2000 rows of 60000
+    assert type(got) is np.float16 and got == np.inf
+    assert fa.nll_loss(x, t, reduction="mean") == np.float16(60000)
+
+
 def test_unbatched_input():
     x = np.array([1.0, 2.0, 0.5])
     assert fa.cross_entropy(x, 1) == pytest.approx(slow_row(x, 1, None, 0.0), rel=1e-15)
