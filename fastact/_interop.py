@@ -35,7 +35,10 @@ Masked arrays (np.ma.MaskedArray):
   softmax / log_softmax: masked entries left out as with where=False, result masked where
     the input is; logsumexp: masked entries (and masked weights in b) left out, a slice
     with nothing left is masked in the result (as np.ma reductions; its data is -inf);
-    a 0-d result is np.ma.masked or a plain scalar.
+    a 0-d result is np.ma.masked or a plain scalar;
+  softmax_grad / log_softmax_grad / logsumexp_grad: the gradients of those masked forwards
+    (masked entries of either operand, and of b, left out as with where=False; the result
+    masked there).
 """
 import sys
 
@@ -142,19 +145,66 @@ def _dask_in(*args):
     return any(kind(v) == "dask" for v in args)
 
 
+def _masked_in(*args):
+    return any(kind(v) == "masked" for v in args)
+
+
+def _masked_result(r, out, mask):
+    """A masked gradient's result: out (its mask set, when it is masked) or a MaskedArray."""
+    ma = sys.modules["numpy.ma"]
+    if out is not None:
+        if isinstance(out, ma.MaskedArray):
+            out.mask = mask.copy()
+        return out
+    return ma.MaskedArray(np.asarray(r), mask=mask.copy())
+
+
+def _out_data(out):
+    ma = sys.modules["numpy.ma"]
+    return out.data if isinstance(out, ma.MaskedArray) else out
+
+
 def rowwise_grad(fn, name, y, g, axis, out, where):
-    """softmax_grad / log_softmax_grad with a Dask operand (lazy); NotImplemented otherwise."""
+    """softmax_grad / log_softmax_grad with a Dask operand (lazy) or a masked one (the gradient of
+    the masked forward: entries masked in y or in grad_output are left out as with where=False,
+    the result masked where either is); NotImplemented otherwise."""
     if _dask_in(y, g, where):
         from . import _dask
         return _dask.rowwise_grad(fn, name, y, g, axis, out, where)
+    if _masked_in(y, g):
+        ma = sys.modules["numpy.ma"]
+        shape = np.broadcast_shapes(np.shape(y), np.shape(g))
+        mask = np.broadcast_to(ma.getmaskarray(y), shape) | np.broadcast_to(ma.getmaskarray(g), shape)
+        kept = ~mask if where is None else ~mask & np.broadcast_to(np.asarray(where, dtype=bool), shape)
+        r = fn(np.asarray(ma.getdata(y)), np.asarray(ma.getdata(g)), axis=axis, out=_out_data(out), where=kept)
+        return _masked_result(r, out, mask)
     return NotImplemented
 
 
 def logsumexp_grad(fn, a, grad_output, axis, b, where, out):
-    """logsumexp_grad with a Dask operand (lazy); NotImplemented otherwise."""
+    """logsumexp_grad with a Dask operand (lazy) or a masked one (the gradient of the masked
+    logsumexp: entries masked in a or b are left out as with where=False; the result is masked
+    there, and over a slice whose grad_output is masked); NotImplemented otherwise."""
     if _dask_in(a, grad_output, b, where):
         from . import _dask
         return _dask.logsumexp_grad(fn, a, grad_output, axis, b, where, out)
+    if _masked_in(a, b, grad_output):
+        ma = sys.modules["numpy.ma"]
+        from ._reductions import _axes, _lse_grad_output
+        shape = np.shape(a) if b is None else np.broadcast_shapes(np.shape(a), np.shape(b))
+        mask = np.broadcast_to(ma.getmaskarray(a), shape)
+        if b is not None:
+            mask = mask | np.broadcast_to(ma.getmaskarray(b), shape)
+        kept = ~mask if where is None else ~mask & np.broadcast_to(np.asarray(where, dtype=bool), shape)
+        g = None if grad_output is None else np.asarray(ma.getdata(grad_output))
+        r = fn(np.asarray(ma.getdata(a)), g, axis=axis, b=None if b is None else np.asarray(ma.getdata(b)),
+               where=kept, out=_out_data(out))
+        if isinstance(grad_output, ma.MaskedArray) and grad_output.mask is not ma.nomask and len(shape):
+            gmask, _ = _lse_grad_output(ma.getmaskarray(grad_output), shape, _axes(axis, len(shape)))
+            mask = mask | np.broadcast_to(gmask, shape)
+        elif isinstance(grad_output, ma.MaskedArray):
+            mask = mask | np.broadcast_to(ma.getmaskarray(grad_output), shape)
+        return _masked_result(r, out, mask)
     return NotImplemented
 
 

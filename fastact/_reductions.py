@@ -404,7 +404,7 @@ def softmax_grad(y, grad_output, axis=None, out=None, where=None):
     one for the result.
     """
     if type(y) is not np.ndarray or type(grad_output) is not np.ndarray:
-        r = _interop.rowwise_grad(softmax_grad, "softmax_grad", y, grad_output, axis, out, where)   # Dask
+        r = _interop.rowwise_grad(softmax_grad, "softmax_grad", y, grad_output, axis, out, where)   # Dask, np.ma
         if r is not NotImplemented:
             return r
     return _rowwise_grad(_SOFTMAX_GRAD, "softmax_grad", y, grad_output, axis, out, where)
@@ -417,7 +417,7 @@ def log_softmax_grad(y, grad_output, axis=None, out=None, where=None):
     by `where` get 0 (and are left out of the sum).  Same axis rules as softmax_grad.
     """
     if type(y) is not np.ndarray or type(grad_output) is not np.ndarray:
-        r = _interop.rowwise_grad(log_softmax_grad, "log_softmax_grad", y, grad_output, axis, out, where)   # Dask
+        r = _interop.rowwise_grad(log_softmax_grad, "log_softmax_grad", y, grad_output, axis, out, where)   # Dask, np.ma
         if r is not NotImplemented:
             return r
     return _rowwise_grad(_LOG_SOFTMAX_GRAD, "log_softmax_grad", y, grad_output, axis, out, where)
@@ -460,8 +460,9 @@ def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None)
     the C softmax of the entries with b != 0 (_weighted_softmax).
     A Dask operand gives a lazy array (docs/dask.md).
     """
-    if type(a) is not np.ndarray or not (grad_output is None or type(grad_output) is np.ndarray):
-        r = _interop.logsumexp_grad(logsumexp_grad, a, grad_output, axis, b, where, out)   # Dask
+    if type(a) is not np.ndarray or not (grad_output is None or type(grad_output) is np.ndarray) or (
+            b is not None and type(b) is not np.ndarray):
+        r = _interop.logsumexp_grad(logsumexp_grad, a, grad_output, axis, b, where, out)   # Dask, np.ma
         if r is not NotImplemented:
             return r
     a = as_array(a)

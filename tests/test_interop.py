@@ -211,3 +211,44 @@ def test_gradient_of_a_dataarray_keeps_dims_and_attrs():
     assert y.dims == ("row", "col") and y.attrs == {"units": "logit"}
     np.testing.assert_array_equal(y.values, fa.tanh_grad(x, np.full((6, 10), 3.0)))
     np.testing.assert_array_equal(fa.tanh_grad(a).values, fa.tanh_grad(x))
+
+
+@pytest.mark.parametrize("axis", [1, 0, None])
+def test_masked_reduction_gradients_leave_masked_entries_out(axis):
+    """softmax_grad, log_softmax_grad and logsumexp_grad of masked operands are the gradients of
+    the masked forwards: masked entries (of y / a, of grad_output, of b) are left out as where=False
+    does, and the result is masked where they are.  The mask was dropped: log_softmax_grad summed the
+    masked entries' grad_output (0.44 for -0.33 where the masked row's forward was used) and
+    logsumexp_grad weighted every entry by the softmax over all of them (fourth differential fuzz)."""
+    m = masked_input()
+    keep = ~m.mask
+    rng = np.random.default_rng(1)
+    g = np.ma.MaskedArray(rng.normal(size=m.shape), mask=rng.random(m.shape) < 0.1)
+    both = m.mask | g.mask
+    y, ly = fa.softmax(m, axis=axis), fa.log_softmax(m, axis=axis)
+    for f, yy in ((fa.softmax_grad, y), (fa.log_softmax_grad, ly)):
+        r = f(yy, g, axis=axis)
+        assert isinstance(r, np.ma.MaskedArray)
+        np.testing.assert_array_equal(np.ma.getmaskarray(r), both)
+        np.testing.assert_array_equal(r.data, f(yy.data, g.data, axis=axis, where=~both))
+        r = f(yy, g.data, axis=axis)                       # one masked operand is enough
+        np.testing.assert_array_equal(np.ma.getmaskarray(r), m.mask)
+        np.testing.assert_array_equal(r.data, f(yy.data, g.data, axis=axis, where=keep))
+        out = np.ma.MaskedArray(np.zeros(m.shape), mask=False)
+        assert f(yy, g, axis=axis, out=out) is out
+        np.testing.assert_array_equal(out.mask, both)
+        np.testing.assert_array_equal(out.data, f(yy.data, g.data, axis=axis, where=~both))
+    r = fa.logsumexp_grad(m, axis=axis)
+    assert isinstance(r, np.ma.MaskedArray)
+    np.testing.assert_array_equal(np.ma.getmaskarray(r), m.mask)
+    np.testing.assert_array_equal(r.data, fa.logsumexp_grad(m.data, axis=axis, where=keep))
+    lse = fa.logsumexp(m, axis=axis, keepdims=True)
+    np.testing.assert_allclose(r.data[keep], np.exp(m.data - lse.data)[keep], rtol=1e-13)
+    gl = rng.normal(size=np.shape(fa.logsumexp(m.data, axis=axis)))
+    r = fa.logsumexp_grad(m, gl, axis=axis)
+    np.testing.assert_array_equal(r.data, fa.logsumexp_grad(m.data, gl, axis=axis, where=keep))
+    b = np.ma.MaskedArray(np.full(m.shape, 0.5), mask=np.zeros(m.shape, bool))
+    b.mask[:, 0] = True
+    r = fa.logsumexp_grad(m.data, axis=axis, b=b)
+    np.testing.assert_array_equal(np.ma.getmaskarray(r), b.mask)
+    np.testing.assert_array_equal(r.data, fa.logsumexp_grad(m.data, axis=axis, b=b.data, where=~b.mask))
