@@ -33,11 +33,25 @@ def _c_array(a, dtype):
     return np.require(a, dtype=dtype, requirements=["C", "A"])
 
 
-def _array(v):
+def _array(v, name=None):
     """v as an ndarray, and what NumPy's type promotion should see of it (a Python scalar
-    stays a scalar: it does not widen a float32 array, NEP 50)."""
-    a = v if type(v) is np.ndarray else np.asarray(v)
+    stays a scalar: it does not widen a float32 array, NEP 50).  name: the function, for the
+    TypeError of a masked operand (_no_masked)."""
+    if type(v) is np.ndarray:
+        return v, v
+    _no_masked(v, name)
+    a = np.asarray(v)
     return a, (v if type(v) in (int, float, bool) else a)
+
+
+def _no_masked(v, name):
+    """The losses and one_hot have no masked semantics (which entry, target or row a mask would
+    leave out, and what a 'mean' would then divide by): a masked operand is a TypeError that says
+    so rather than its data taken with the mask dropped (SPEC section 8)."""
+    if _interop.kind(v) == "masked":
+        raise TypeError(f"fastact.{name} does not take masked arrays (the mask would be ignored): leave "
+                        f"entries out with ignore_index or a zero weight, or pass np.ma.getdata(v) or "
+                        f"v.filled(value)")
 
 
 class _Operands:
@@ -45,8 +59,8 @@ class _Operands:
     laid out flat in the compute dtype: x, y, w (x's size or None), pw (n or None)."""
 
     def __init__(self, name, x, y, weight, pos_weight, grad_output=None, grad_full=False):
-        x, xp = _array(x)
-        y, yp = _array(y)
+        x, xp = _array(x, name)
+        y, yp = _array(y, name)
         promote = [xp, yp]
         if y.shape != x.shape:
             raise ValueError(f"{name}: target shape {y.shape} must be the same as the input shape {x.shape}")
@@ -55,13 +69,13 @@ class _Operands:
         self.rows = int(np.prod(shape[:-1], dtype=np.int64)) if shape else 1
         self.total = self.rows * n
         if weight is not None:
-            weight, wp = _array(weight)
+            weight, wp = _array(weight, name)
             promote.append(wp)
             if not _broadcasts_to(weight.shape, shape):
                 raise ValueError(f"{name}: weight of shape {weight.shape} does not broadcast to the input "
                                  f"shape {shape}")
         if pos_weight is not None:
-            pos_weight, pp = _array(pos_weight)
+            pos_weight, pp = _array(pos_weight, name)
             promote.append(pp)
             core = pos_weight.shape[len(pos_weight.shape) - 1:] if pos_weight.ndim else ()
             if (pos_weight.ndim > max(len(shape), 1) or any(d != 1 for d in pos_weight.shape[:-1])
@@ -69,7 +83,7 @@ class _Operands:
                 raise ValueError(f"{name}: pos_weight of shape {pos_weight.shape} must be a scalar or one value "
                                  f"per class along the input's last axis, shape ({n},) for the input shape {shape}")
         if grad_output is not None:
-            grad_output, gp = _array(grad_output)
+            grad_output, gp = _array(grad_output, name)
             if grad_full:           # an array of gradients takes part in the dtype; a scalar one does not
                 promote.append(gp)
             if grad_full and not _broadcasts_to(grad_output.shape, shape):
@@ -175,6 +189,7 @@ def one_hot(labels, num_classes=None, dtype=np.float64, axis=-1):
     float32 by it and converted.
     """
     name = _ONE_HOT.name
+    _no_masked(labels, name)
     labels = np.asarray(labels)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"fastact.{name}() labels must be of an integer dtype, not {labels.dtype!r}")

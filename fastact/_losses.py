@@ -13,7 +13,7 @@ import numpy as np
 
 from . import _core, _interop
 from ._args import compute_dtypes, normalize_axis_index
-from ._bce import _array, _c_array, _reduction
+from ._bce import _array, _c_array, _no_masked, _reduction
 from ._registry import LOSS_BY_NAME
 
 __all__ = ["cross_entropy", "cross_entropy_grad", "nll_loss"]
@@ -27,7 +27,7 @@ class _Rows:
     the class targets t (rows, int64) or probability targets p (rows*n), the class weights w (n)."""
 
     def __init__(self, name, x, target, axis, weight, ignore_index, label_smoothing, probs_ok=True):
-        x, xp = _array(x)
+        x, xp = _array(x, name)
         if x.ndim == 0:
             raise ValueError(f"{name}: the input needs a class axis, got a 0-d array")
         self.axis = axis = normalize_axis_index(operator.index(axis), x.ndim)
@@ -37,6 +37,7 @@ class _Rows:
         if isinstance(label_smoothing, (str, bytes)) or not 0.0 <= float(label_smoothing) <= 1.0:
             raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing!r}")
         self.smoothing = float(label_smoothing)
+        _no_masked(target, name)
         target = np.asarray(target)
         promote = [xp]
         self.shape = x.shape
@@ -60,7 +61,7 @@ class _Rows:
             raise TypeError(f"fastact.{name}() target must be class indices (an integer dtype) or "
                             f"probabilities (a float dtype), not {target.dtype!r}")
         if weight is not None:
-            weight, wp = _array(weight)
+            weight, wp = _array(weight, name)
             if weight.shape != (n,):
                 raise ValueError(f"{name}: weight of shape {weight.shape} must hold one value per class, "
                                  f"shape ({n},)")
@@ -146,6 +147,7 @@ def _grad(ops, name, code, grad_output, loss=None):
                                  f"{np.shape(grad_output)}")
             scale = float(grad_output)
     elif grad_output is not None:
+        _no_masked(grad_output, name)
         go = np.asarray(grad_output)
         try:
             go = np.broadcast_to(go, ops.rshape)

@@ -252,3 +252,32 @@ def test_masked_reduction_gradients_leave_masked_entries_out(axis):
     r = fa.logsumexp_grad(m.data, axis=axis, b=b)
     np.testing.assert_array_equal(np.ma.getmaskarray(r), b.mask)
     np.testing.assert_array_equal(r.data, fa.logsumexp_grad(m.data, axis=axis, b=b.data, where=~b.mask))
+
+
+def test_masked_operands_of_the_losses_are_a_type_error():
+    """The losses and one_hot have no masked semantics: a masked operand is a TypeError that says
+    so (SPEC section 8: never a silent loss of meaning), raised before anything is computed.  The
+    mask was dropped: cross_entropy(x, np.ma.array([1, 2, 3], mask=[0, 1, 0])) counted the masked
+    target 2 (fourth differential fuzz)."""
+    x = np.linspace(-2, 2, 15).reshape(3, 5)
+    t = np.array([1, 2, 3])
+    p = fa.softmax(x, axis=-1)
+    mx = np.ma.MaskedArray(x, mask=x > 1.5)
+    mt = np.ma.MaskedArray(t, mask=[0, 1, 0])
+    calls = [lambda: fa.cross_entropy(mx, t), lambda: fa.cross_entropy(x, mt, reduction="none"),
+             lambda: fa.cross_entropy(x, np.ma.MaskedArray(p)), lambda: fa.cross_entropy_grad(x, mt),
+             lambda: fa.cross_entropy(x, t, weight=np.ma.MaskedArray(np.ones(5))),
+             lambda: fa.cross_entropy_grad(x, t, reduction="none", grad_output=np.ma.MaskedArray(np.ones(3))),
+             lambda: fa.nll_loss(mx, t), lambda: fa.nll_loss(x, mt),
+             lambda: fa.binary_cross_entropy_with_logits(mx, p), lambda: fa.binary_cross_entropy_with_logits(x, mx),
+             lambda: fa.binary_cross_entropy_with_logits(x, p, weight=mx),
+             lambda: fa.binary_cross_entropy_with_logits(x, p, pos_weight=np.ma.MaskedArray(np.ones(5))),
+             lambda: fa.binary_cross_entropy_with_logits_grad(mx, p, reduction="none"),
+             lambda: fa.binary_cross_entropy_with_logits_grad(x, p, mx, reduction="none"),
+             lambda: fa.one_hot(mt, 5)]
+    for call in calls:
+        with pytest.raises(TypeError, match="masked array"):
+            call()
+    # a masked array with nothing masked is still a masked array: the same error
+    with pytest.raises(TypeError, match="masked array"):
+        fa.cross_entropy(np.ma.MaskedArray(x), t)
