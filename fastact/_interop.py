@@ -165,9 +165,12 @@ def _out_data(out):
 
 
 def rowwise_grad(fn, name, y, g, axis, out, where):
-    """softmax_grad / log_softmax_grad with a Dask operand (lazy) or a masked one (the gradient of
+    """softmax_grad / log_softmax_grad with an xarray operand (by dimension name), a Dask one (lazy) or a masked one (the gradient of
     the masked forward: entries masked in y or in grad_output are left out as with where=False,
     the result masked where either is); NotImplemented otherwise."""
+    if kind(y) == "xarray" or kind(g) == "xarray":
+        from . import _xarray
+        return _xarray.rowwise_grad(fn, name, y, g, axis, out, where)
     if _dask_in(y, g, where):
         from . import _dask
         return _dask.rowwise_grad(fn, name, y, g, axis, out, where)
@@ -182,9 +185,12 @@ def rowwise_grad(fn, name, y, g, axis, out, where):
 
 
 def logsumexp_grad(fn, a, grad_output, axis, b, where, out):
-    """logsumexp_grad with a Dask operand (lazy) or a masked one (the gradient of the masked
+    """logsumexp_grad of a DataArray (by dimension name), with a Dask operand (lazy) or a masked one (the gradient of the masked
     logsumexp: entries masked in a or b are left out as with where=False; the result is masked
     there, and over a slice whose grad_output is masked); NotImplemented otherwise."""
+    if kind(a) == "xarray":
+        from . import _xarray
+        return _xarray.logsumexp_grad(fn, a, grad_output, axis, b, where, out)
     if _dask_in(a, grad_output, b, where):
         from . import _dask
         return _dask.logsumexp_grad(fn, a, grad_output, axis, b, where, out)

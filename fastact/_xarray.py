@@ -135,3 +135,66 @@ def logsumexp(fn, a, axis, b, keepdims, return_sign, out, where, dim):
     if keepdims:                                       # apply_ufunc puts core dims last
         r = tuple(v.transpose(*a.dims) for v in r) if return_sign else r.transpose(*a.dims)
     return r
+
+
+# ---- the reductions' gradients --------------------------------------------------------------------
+def _is_xr(v):
+    return isinstance(v, (xr.DataArray, xr.Dataset))
+
+
+def _call_rowwise_grad(y, g, *extra, fn, k, names):
+    kw = dict(zip(names, extra))
+    return fn(y, g, axis=tuple(range(-k, 0)), **kw)
+
+
+def rowwise_grad(fn, name, y, g, axis, out, where):
+    """softmax_grad / log_softmax_grad with an xarray operand: y and grad_output aligned and
+    broadcast by dimension name (a plain array is taken by position against the other's shape),
+    the reduced dims from axis= (ints or names) of the broadcast frame, dims / coords / attrs kept."""
+    _no_out(out, name)
+    if _is_xr(y) and _is_xr(g):
+        y, g = xr.broadcast(y, g)
+    elif _is_xr(y):
+        g = _aligned(g, y)
+    else:
+        y = _aligned(y, g)
+    g = g.transpose(*y.dims)
+    dims = _dims(y, axis, None)
+    extra, names = _extra(y, where, None)
+    return xr.apply_ufunc(_call_rowwise_grad, y, g, *extra, kwargs=dict(fn=fn, k=len(dims), names=names),
+                          input_core_dims=[list(dims)] * (2 + len(extra)),
+                          output_core_dims=[list(dims)], dask="allowed",
+                          keep_attrs=True).transpose(*y.dims)      # apply_ufunc puts core dims last
+
+
+def _call_lse_grad(a, *extra, fn, k, names):
+    kw = dict(zip(names, extra))
+    g = kw.pop("grad_output", None)
+    if g is not None:           # the kept dims (apply_ufunc's broadcast order), the reduced ones as 1
+        g = g.reshape(g.shape + (1,) * k)
+    return fn(a, g, axis=tuple(range(-k, 0)), **kw)
+
+
+def logsumexp_grad(fn, a, grad_output, axis, b, where, out):
+    """logsumexp_grad of a DataArray: grad_output a DataArray over the kept dims (the reduced ones
+    absent or of length 1, as logsumexp(..., keepdims=True) gives them), or an array of the result
+    shape (or the kept shape) by position; b and where as for logsumexp; a's frame kept."""
+    _no_out(out, "logsumexp_grad")
+    dims = _dims(a, axis, None)
+    extra, names = _extra(a, where, b)
+    cores = [list(dims)] * (1 + len(extra))
+    if grad_output is not None:
+        g = grad_output
+        if _is_xr(g):
+            g = g.squeeze([d for d in dims if d in g.dims], drop=True)
+        else:
+            from ._reductions import _lse_grad_output
+            axes = tuple(a.dims.index(d) for d in dims)
+            g, _ = _lse_grad_output(np.asarray(g), a.shape, axes)
+            g = xr.DataArray(np.asarray(g).squeeze(axis=axes), dims=[d for d in a.dims if d not in dims])
+        extra.append(g)
+        names.append("grad_output")
+        cores.append([])
+    return xr.apply_ufunc(_call_lse_grad, a, *extra, kwargs=dict(fn=fn, k=len(dims), names=names),
+                          input_core_dims=cores, output_core_dims=[list(dims)], dask="allowed",
+                          keep_attrs=True).transpose(*a.dims)
