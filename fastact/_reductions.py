@@ -356,11 +356,13 @@ def _grad_operands(y, g, name):
 
 
 def _finish(r, out, result, compute):
+    """r into out (same-kind) or as the result dtype; beyond a narrower dtype's range: inf, with no
+    warning (_store, _narrowed)."""
     if out is not None:
-        np.copyto(out, r, casting="same_kind")
+        _store(out, r)
         return out
     if result is not compute:
-        r = r.astype(result)
+        r = _narrowed(r, result)
     return r if r.ndim else r[()]
 
 

@@ -297,3 +297,23 @@ def test_logsumexp_grad_with_weights_against_mpmath(isa, dtype):
                 if ref != 0:
                     worst = max(worst, float(abs(mpmath.mpf(float(got[j])) - ref) / abs(ref)) / eps)
     assert worst <= 4.0, worst
+
+
+def test_results_beyond_a_narrower_dtype_are_inf_without_a_warning():
+    """A gradient too large for float16 (computed in float32) or for a narrower out= is inf with no
+    RuntimeWarning, as the forwards and the element-wise gradients (SPEC section 4, README out=); the
+    final cast leaked 'overflow encountered in cast' (fourth differential fuzz).  The test
+    configuration makes a RuntimeWarning an error."""
+    y = np.log(np.array([[0.25, 0.25, 0.5]], np.float16))
+    g = np.array([[65000, 65000, -65000]], np.float16)
+    r = fa.log_softmax_grad(y, g, axis=-1)              # -65000 - 0.5 * 65000 in float32
+    assert r.dtype == np.float16 and r[0, 2] == -np.inf and r[0, 0] == np.float16(48750.0)
+    out = np.empty((1, 3), np.float32)
+    big = np.array([[1e300, 1e300, -1e300]])
+    assert fa.log_softmax_grad(np.log([[0.25, 0.25, 0.5]]), big, axis=-1, out=out) is out
+    assert np.array_equal(out, [[np.inf, np.inf, -np.inf]])
+    out = np.empty((1, 2), np.float32)
+    assert fa.softmax_grad(np.array([[0.5, 0.5]]), np.array([[1e300, -1e300]]), axis=-1, out=out) is out
+    assert np.array_equal(out, [[np.inf, -np.inf]])
+    assert fa.logsumexp_grad(np.zeros((1, 2)), np.array([1e300]), axis=-1, out=out) is out
+    assert np.array_equal(out, [[np.inf, np.inf]])
