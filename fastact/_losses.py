@@ -115,7 +115,8 @@ class _Rows:
         """'none': the rshape array; 'sum'; 'mean' (0.0 when nothing counts: every target ignored)."""
         if code == 0:
             return self.finish(loss.reshape(self.rshape))
-        s = float(np.sum(loss, dtype=np.float64))
+        with np.errstate(invalid="ignore"):    # +inf and -inf picks (nll_loss): NaN, with no warning
+            s = float(np.sum(loss, dtype=np.float64))
         if code == 1:
             d = self.denominator()
             s = s / d if d != 0 else (0.0 if s == 0 else float("nan"))

@@ -686,3 +686,13 @@ def test_unaligned_operands_give_the_aligned_results():
         fa.binary_cross_entropy_with_logits(ux, _unaligned(y), weight=_unaligned(x), pos_weight=uw, reduction="none"),
         fa.binary_cross_entropy_with_logits(x, y, weight=x, pos_weight=w, reduction="none"))
     np.testing.assert_array_equal(fa.one_hot(ut, 7), fa.one_hot(t, 7))
+
+
+def test_nll_loss_sum_of_opposite_infinities_is_nan_without_a_warning():
+    """nll_loss of log_probs holding +inf and -inf picks: 'sum' / 'mean' are NaN (inf - inf) with no
+    'invalid value encountered in reduce' RuntimeWarning (SPEC section 4; fourth differential fuzz)."""
+    x = np.array([[np.inf, 0.0], [-np.inf, 0.0]])
+    t = np.array([0, 0])
+    assert np.array_equal(fa.nll_loss(x, t, reduction="none"), [-np.inf, np.inf])
+    for reduction in ("sum", "mean"):
+        assert np.isnan(fa.nll_loss(x, t, reduction=reduction))
