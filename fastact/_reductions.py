@@ -493,8 +493,16 @@ def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None)
         g = np.asarray(grad_output, compute)
         if a.ndim:
             g, _ = _lse_grad_output(g, a.shape, axes)
-        if g.ndim <= w.ndim and all(d in (1, e) for d, e in zip(g.shape[::-1], w.shape[::-1])):
-            np.multiply(w, g, out=w)                # w is this call's own array
-        else:
-            w = w * g                               # (NumPy's own error where they do not broadcast)
+        with np.errstate(invalid="ignore"):         # 0 * inf: NaN, a product's value, with no warning
+            if g.ndim <= w.ndim and all(d in (1, e) for d, e in zip(g.shape[::-1], w.shape[::-1])):
+                np.multiply(w, g, out=w)            # w is this call's own array
+            else:
+                w = w * g                           # (NumPy's own error where they do not broadcast)
+        if not np.isfinite(g).all():                # the entries left out stay exactly 0 (as softmax_grad's)
+            left_out = np.broadcast_to(bad, w.shape)
+            if where is not None:
+                left_out = left_out | ~np.broadcast_to(np.asarray(where, dtype=bool), w.shape)
+            if b is not None:
+                left_out = left_out | (np.broadcast_to(np.asarray(b), w.shape) == 0)
+            w = np.where(left_out, compute.type(0), w)
     return _finish(np.asarray(w, compute).reshape(a.shape), out, result, compute)

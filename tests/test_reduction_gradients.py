@@ -317,3 +317,21 @@ def test_results_beyond_a_narrower_dtype_are_inf_without_a_warning():
     assert np.array_equal(out, [[np.inf, -np.inf]])
     assert fa.logsumexp_grad(np.zeros((1, 2)), np.array([1e300]), axis=-1, out=out) is out
     assert np.array_equal(out, [[np.inf, np.inf]])
+
+
+def test_logsumexp_grad_of_a_non_finite_grad_output():
+    """grad_output = inf or NaN: a product with it (NaN where the weight is 0, as the element-wise
+    gradients give 0 * inf) with no 'invalid value' RuntimeWarning, and entries left out (where=False,
+    b == 0, a fully masked or all -inf slice) still exactly 0, as softmax_grad's where= (the multiply
+    leaked the warning and gave those entries NaN; fourth differential fuzz)."""
+    a = np.array([[0.0, -np.inf, 1.0], [-np.inf, -np.inf, -np.inf], [0.0, 1.0, 2.0]])
+    g = np.array([np.inf, np.inf, np.nan])
+    r = fa.logsumexp_grad(a, g, axis=-1)
+    assert np.isposinf(r[0, [0, 2]]).all() and np.isnan(r[0, 1]) and np.isnan(r[2]).all()
+    assert np.array_equal(r[1], [0.0, 0.0, 0.0])
+    m = np.array([[True, True, False], [True, True, True], [False, True, True]])
+    r = fa.logsumexp_grad(a, g, axis=-1, where=m)
+    assert r[0, 2] == 0 and r[2, 0] == 0 and np.array_equal(r[1], [0.0, 0.0, 0.0])
+    b = np.array([0.0, 1.0, 2.0])
+    r = fa.logsumexp_grad(a, g, axis=-1, b=b)
+    assert np.array_equal(r[:, 0], [0.0, 0.0, 0.0]) and np.isposinf(r[0, 2]) and np.isnan(r[2, 1:]).all()
