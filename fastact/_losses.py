@@ -188,6 +188,12 @@ def cross_entropy(logits, target, axis: int = -1, weight=None, ignore_index=-100
     """
     code = _reduction(reduction)
     name = _CE.name
+    if type(logits) is not np.ndarray and _interop.kind(logits) == "xarray":     # by dimension name
+        from . import _xarray
+        kw = dict(weight=_xarray._plain(weight), ignore_index=ignore_index, reduction=reduction,
+                  label_smoothing=label_smoothing, return_grad=return_grad)
+        return _xarray.row_loss(cross_entropy, name, logits, target, axis, kw,
+                                ("loss", "grad") if return_grad else ("loss",))
     if _interop._dask_in(logits, target, weight):        # lazy, one kernel call per block of rows
         from . import _dask_losses
         return _dask_losses.row_loss(cross_entropy, name, logits, target, axis, weight, ignore_index, code,
@@ -216,6 +222,11 @@ def cross_entropy_grad(logits, target, axis: int = -1, weight=None, ignore_index
     """
     code = _reduction(reduction)
     name = _CE.name + "_grad"
+    if type(logits) is not np.ndarray and _interop.kind(logits) == "xarray":     # by dimension name
+        from . import _xarray
+        kw = dict(weight=_xarray._plain(weight), ignore_index=ignore_index, reduction=reduction,
+                  label_smoothing=label_smoothing)
+        return _xarray.row_loss(cross_entropy_grad, name, logits, target, axis, kw, ("grad",), grad_output)
     if _interop._dask_in(logits, target, weight, grad_output):
         from . import _dask_losses
         return _dask_losses.row_loss(cross_entropy, name, logits, target, axis, weight, ignore_index, code,
@@ -233,6 +244,10 @@ def nll_loss(log_probs, target, axis: int = -1, weight=None, ignore_index=-100, 
     """
     code = _reduction(reduction)
     name = _NLL.name
+    if type(log_probs) is not np.ndarray and _interop.kind(log_probs) == "xarray":     # by dimension name
+        from . import _xarray
+        kw = dict(weight=_xarray._plain(weight), ignore_index=ignore_index, reduction=reduction)
+        return _xarray.row_loss(nll_loss, name, log_probs, target, axis, kw, ("loss",))
     if _interop._dask_in(log_probs, target, weight):
         from . import _dask_losses
         return _dask_losses.row_loss(nll_loss, name, log_probs, target, axis, weight, ignore_index, code)

@@ -198,3 +198,75 @@ def logsumexp_grad(fn, a, grad_output, axis, b, where, out):
     return xr.apply_ufunc(_call_lse_grad, a, *extra, kwargs=dict(fn=fn, k=len(dims), names=names),
                           input_core_dims=cores, output_core_dims=[list(dims)], dask="allowed",
                           keep_attrs=True).transpose(*a.dims)
+
+
+# ---- losses --------------------------------------------------------------------------------------------
+def _plain(v):
+    """A small operand (weight, pos_weight, a scalar grad_output) as its data: xarray's labels do not
+    apply to it (weight and pos_weight are per class, by position along the class axis)."""
+    return v.data if isinstance(v, xr.DataArray) else v
+
+
+def _call_loss(*arrays, fn, names, kw):
+    kw = dict(kw)
+    kw.update(zip(names, arrays[1:]))
+    return fn(arrays[0], **kw)
+
+
+def row_loss(fn, name, logits, target, axis, kw, outputs, grad_output=None):
+    """cross_entropy / cross_entropy_grad / nll_loss of a DataArray of logits: the class dim from
+    axis= (an int or a name), target (class indices over the other dims, or probabilities over all
+    of them) and a 'none' gradient's grad_output aligned by dimension name; outputs: 'loss', 'grad'
+    or both ('loss', 'grad': return_grad=True).  'none' losses have the target's dims, reduced ones
+    are 0-d, gradients have the logits' frame."""
+    if isinstance(axis, (tuple, list)) or axis is None:
+        raise TypeError(f"fastact.{name}: axis must be one dimension (a name or an int), got {axis!r}")
+    (cls,) = _dims(logits, axis, None)
+    rdims = [d for d in logits.dims if d != cls]
+    args, names, cores = [logits], [], [list(logits.dims)]
+    if isinstance(target, xr.DataArray):
+        t = target.transpose(*(logits.dims if cls in target.dims else rdims))
+        args.append(t)
+        names.append("target")
+        cores.append(list(t.dims))
+    else:
+        kw = dict(kw, target=target)
+    code = kw.get("reduction", "mean")
+    if isinstance(grad_output, xr.DataArray) and grad_output.ndim:
+        go = _aligned(grad_output, logits.isel({cls: 0}, drop=True))
+        args.append(go)
+        names.append("grad_output")
+        cores.append(list(go.dims))
+    elif grad_output is not None:
+        kw = dict(kw, grad_output=_plain(grad_output))
+    kw = dict(kw, axis=logits.dims.index(cls))
+    out_cores = {"loss": rdims if code == "none" else [], "grad": list(logits.dims)}
+    return xr.apply_ufunc(_call_loss, *args, kwargs=dict(fn=fn, names=names, kw=kw),
+                          input_core_dims=cores, output_core_dims=[out_cores[o] for o in outputs],
+                          dask="allowed", keep_attrs=True)
+
+
+def bce(fn, name, x, y, kw, grad_output=None, weight=None):
+    """binary_cross_entropy_with_logits (+ _grad) with x or y a DataArray: x and y aligned by
+    dimension name (a plain one taken by position against the other's shape), weight and a 'none'
+    gradient's grad_output broadcast to their frame by name; 'none' losses and gradients keep it."""
+    named = [v for v in (x, y) if isinstance(v, xr.DataArray)]
+    frame = xr.broadcast(*named)[0] if len(named) > 1 else named[0]
+    ops = {"x": x, "y": y, "weight": weight}
+    if grad_output is not None and np.ndim(grad_output):
+        ops["grad_output"] = grad_output
+    elif grad_output is not None:
+        kw = dict(kw, grad_output=_plain(grad_output))
+    args, names = [], []
+    for k, v in ops.items():
+        if v is None:
+            continue
+        a = xr.broadcast(v, frame)[0].transpose(*frame.dims) if isinstance(v, xr.DataArray) else _aligned(v, frame)
+        args.append(a)
+        names.append(k)
+    x0, names = args[0], names[1:]
+    grad = "grad" in name
+    out = list(frame.dims) if grad or kw.get("reduction", "mean") == "none" else []
+    return xr.apply_ufunc(_call_loss, *args, kwargs=dict(fn=fn, names=names, kw=kw),
+                          input_core_dims=[list(frame.dims)] * len(args), output_core_dims=[out],
+                          dask="allowed", keep_attrs=True)

@@ -332,3 +332,58 @@ def test_xarray_reduction_gradients_align_by_name_and_keep_the_frame(xarray, chu
                                                             g.values, axis=-1, where=valid.values))
     with pytest.raises(TypeError, match="out="):
         fa.softmax_grad(x, g, axis="x", out=np.empty(x.shape, np.float32))
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_xarray_losses_align_by_name(xarray, chunked):
+    """cross_entropy (+ return_grad), cross_entropy_grad, nll_loss and BCE-with-logits (+ _grad) of
+    DataArrays: targets, weights and grad_output aligned by dimension name, the class dim from axis=
+    (a name or an int), 'none' losses over the target's dims, gradients in the logits' frame, a
+    Dask-backed DataArray lazy.  They went through np.asarray: a target whose dims were in another
+    order was taken by position (silently, where the shapes allowed it) and the results were plain
+    arrays (fourth differential fuzz)."""
+    if chunked:
+        pytest.importorskip("dask.array")
+    x = data_array(xarray).astype(np.float64)                       # (time 4, y 6, x 5); classes: "y"
+    xin = x.chunk({"time": 2}) if chunked else x
+    rng = np.random.default_rng(4)
+    t = xarray.DataArray(rng.integers(0, 6, (5, 4)), dims=("x", "time"))      # the other order
+    tv = t.transpose("time", "x").values
+    w = rng.random(6)
+    xv = x.values
+    for red in ("none", "mean", "sum"):
+        for axis in ("y", 1, -2):
+            r = fa.cross_entropy(xin, t, axis=axis, weight=w, reduction=red, label_smoothing=0.1)
+            want = fa.cross_entropy(xv, tv, axis=1, weight=w, reduction=red, label_smoothing=0.1)
+            assert isinstance(r, xarray.DataArray)
+            if chunked:
+                assert type(r.data).__module__.startswith("dask")
+            assert r.dims == (("time", "x") if red == "none" else ())
+            np.testing.assert_allclose(r.values, want, rtol=1e-14)
+        lr, gr = fa.cross_entropy(xin, t, axis="y", reduction=red, return_grad=True)
+        lw, gw = fa.cross_entropy(xv, tv, axis=1, reduction=red, return_grad=True)
+        np.testing.assert_allclose(lr.values, lw, rtol=1e-14)
+        assert_same_frame(gr, x)
+        np.testing.assert_allclose(gr.values, gw, rtol=1e-14)
+        go = xarray.DataArray(rng.normal(size=(5, 4)), dims=("x", "time")) if red == "none" else 2.0
+        gov = go.transpose("time", "x").values if red == "none" else go
+        g = fa.cross_entropy_grad(xin, t, axis="y", reduction=red, grad_output=go)
+        assert_same_frame(g, x)
+        np.testing.assert_allclose(g.values, fa.cross_entropy_grad(xv, tv, axis=1, reduction=red, grad_output=gov),
+                                   rtol=1e-14)
+        p = fa.softmax(xin, dim="y").transpose("x", "y", "time")         # probability targets
+        np.testing.assert_allclose(fa.cross_entropy(xin, p, axis="y", reduction=red).values,
+                                   fa.cross_entropy(xv, fa.softmax(xv, axis=1), axis=1, reduction=red), rtol=1e-13)
+        lp = fa.log_softmax(xin, dim="y")
+        np.testing.assert_allclose(fa.nll_loss(lp, t, axis="y", reduction=red).values,
+                                   fa.nll_loss(fa.log_softmax(xv, axis=1), tv, axis=1, reduction=red), rtol=1e-14)
+        y = fa.sigmoid(xin).transpose("y", "x", "time")
+        pw = xarray.DataArray(rng.random(5), dims="x")
+        r = fa.binary_cross_entropy_with_logits(xin, y, weight=pw, reduction=red)
+        assert r.dims == (x.dims if red == "none" else ())
+        np.testing.assert_allclose(r.values, fa.binary_cross_entropy_with_logits(
+            xv, fa.sigmoid(xv), weight=pw.values, reduction=red), rtol=1e-13)
+        g = fa.binary_cross_entropy_with_logits_grad(xin, y, reduction=red)
+        assert_same_frame(g, x)
+        np.testing.assert_allclose(g.values, fa.binary_cross_entropy_with_logits_grad(xv, fa.sigmoid(xv),
+                                                                                       reduction=red), rtol=1e-14)
