@@ -187,7 +187,13 @@ def main(argv=None):
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--hidden", type=int, default=128)
     p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--activation", default="relu", help="any fastact activation with a _grad")
+    # element-wise activations only: softmax_grad / log_softmax_grad take the forward's output,
+    # not its input, and act along an axis (fourth differential fuzz: training stalled silently)
+    along_an_axis = {"softmax", "log_softmax", "logsumexp"}
+    elementwise = sorted(n for n in fa.__all__ if hasattr(fa, n + "_grad") and n not in along_an_axis
+                         and not n.startswith(("cross_entropy", "binary_cross", "nll")))
+    p.add_argument("--activation", default="relu", choices=elementwise,
+                   help="an element-wise fastact activation (its _grad is the backward)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--plot", default="train_digits.png", help="where the curve goes")
     p.add_argument("--no-plot", action="store_true")
