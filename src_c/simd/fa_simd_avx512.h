@@ -36,6 +36,15 @@ FA_INLINE __m512 fa_load_tail_f32(const float *p, ptrdiff_t n, float fill) {
     return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), fa_tail_mask_f32(n), p);
 }
 FA_INLINE void fa_store_tail_f32(float *p, __m512 v, ptrdiff_t n) { _mm512_mask_storeu_ps(p, fa_tail_mask_f32(n), v); }
+/* where= bytes as a k-mask: zero-extended to dwords (qwords) and tested, AVX-512F only.  Tried
+ * 2026-12-06: one vptestmb on the 16 (8) bytes (AVX-512BW+VL; DQ as well) made masked rows 5-9%
+ * faster on Zen 4 ((1024, 1024) float32 logsumexp 249 -> 228 us, float64 522 -> 475), but GCC
+ * 12.2 at -O3 (and at -O2 with -fpeel-loops) then gave NaN for masked float64 logsumexp rows
+ * that depend on stale stack bytes: a mask value read back with garbage upper bits (no C
+ * variable is uninitialised: -ftrivial-auto-var-init changes nothing; the same symptom as
+ * RenderKit/embree#574, a GCC AVX-512 mask truncation bug).  A movemask route through a
+ * general register measured no faster.  Revisit with a newer compiler, with a test that fills
+ * the stack with junk before the call (tests/test_reductions.py's masked-rows test caught it). */
 FA_INLINE __mmask16 fa_load_mask_u8_f32(const unsigned char *p) {
     __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
     return _mm512_test_epi32_mask(v, v);
