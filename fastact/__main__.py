@@ -4,4 +4,4 @@ import sys
 
 from ._selfcheck import main
 
-sys.exit(main())
+sys.exit(main(sys.argv[1:]))

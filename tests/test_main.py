@@ -100,3 +100,27 @@ def test_without_mpmath_float32_accuracy_is_still_measured(monkeypatch, capsys):
             assert err == "-"
         else:
             assert 0 <= float(err) <= float(bound), (name, err, bound)
+
+
+def _run_args(*args):
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env.pop("FASTACT_ISA", None)
+    return subprocess.run([sys.executable, "-W", "error", "-m", "fastact", *args], env=env,
+                          capture_output=True, text=True, timeout=120, cwd=CLEAN_CWD)
+
+
+def test_help_prints_usage_and_runs_nothing():
+    """`python -m fastact --help` printed nothing of the kind: it ran the whole self-check
+    (seconds of timing) and exited 0 (fifth differential fuzz)."""
+    done = _run_args("--help")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: python -m fastact")
+    assert not any(line.split()[:2] == ["function", "dtype"] for line in done.stdout.splitlines())
+
+
+@pytest.mark.parametrize("args", [("--bogus",), ("extra",)])
+def test_unknown_arguments_are_a_usage_error(args):
+    """Any other argument was ignored (the self-check ran, exit code 0); now argparse's exit 2."""
+    done = _run_args(*args)
+    assert done.returncode == 2
+    assert "unrecognized arguments" in done.stderr and done.stdout == ""
