@@ -27,6 +27,15 @@ F64 = np.dtype(np.float64)
 _FAST_DTYPES = {F32: (F32, F32), F64: (F64, F64), F16: (F32, F16)}
 
 
+def index_array(obj):
+    """np.asarray of class indices (labels, class targets): an empty Python list or tuple, which
+    NumPy makes float64, is taken as empty indices (int64), as NumPy's indexing takes `[]`."""
+    arr = np.asarray(obj)
+    if type(obj) in (list, tuple) and arr.size == 0 and arr.dtype == np.float64:
+        arr = arr.astype(np.int64)
+    return arr
+
+
 def compute_dtypes(dtype, name):
     """(compute dtype, result dtype) for an input dtype, or TypeError naming it."""
     dt = _FAST_DTYPES.get(dtype)

@@ -10,7 +10,7 @@ import operator
 import numpy as np
 
 from . import _core, _interop
-from ._args import F32, F64, compute_dtypes, normalize_axis_index
+from ._args import F32, F64, compute_dtypes, index_array, normalize_axis_index
 from ._registry import BCE_LOSSES, ENCODINGS
 
 __all__ = ["binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_grad", "one_hot"]
@@ -202,7 +202,7 @@ def one_hot(labels, num_classes=None, dtype=np.float64, axis=-1):
     """
     name = _ONE_HOT.name
     _no_masked(labels, name)
-    labels = np.asarray(labels)
+    labels = index_array(labels)
     if labels.dtype.kind not in "iu":
         raise TypeError(f"fastact.{name}() labels must be of an integer dtype, not {labels.dtype!r}")
     dtype = np.dtype(dtype)

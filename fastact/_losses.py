@@ -12,7 +12,7 @@ import operator
 import numpy as np
 
 from . import _core, _interop
-from ._args import compute_dtypes, normalize_axis_index
+from ._args import compute_dtypes, index_array, normalize_axis_index
 from ._bce import _array, _c_array, _no_masked, _reduction
 from ._registry import LOSS_BY_NAME
 
@@ -38,7 +38,7 @@ class _Rows:
             raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing!r}")
         self.smoothing = float(label_smoothing)
         _no_masked(target, name)
-        target = np.asarray(target)
+        target = np.asarray(target) if x.shape == (0,) else index_array(target)
         promote = [xp]
         self.shape = x.shape
         self.rshape = x.shape[:axis] + x.shape[axis + 1:]            # one loss per position

@@ -696,3 +696,23 @@ def test_nll_loss_sum_of_opposite_infinities_is_nan_without_a_warning():
     assert np.array_equal(fa.nll_loss(x, t, reduction="none"), [-np.inf, np.inf])
     for reduction in ("sum", "mean"):
         assert np.isnan(fa.nll_loss(x, t, reduction=reduction))
+
+
+def test_an_empty_python_list_of_class_indices_is_an_empty_batch():
+    """`[]` (which np.asarray makes float64) as the labels or class targets of an empty batch was
+    a TypeError (one_hot, nll_loss: "must be of an integer dtype") or a ValueError taking it for a
+    probability target (cross_entropy and its grad); NumPy's indexing takes `[]` as empty indices
+    (np.eye(3)[[]] has shape (0, 3)).  An explicit float ndarray stays a TypeError (fifth fuzz)."""
+    x = np.zeros((0, 5))
+    assert fa.one_hot([], 3).shape == (0, 3)
+    assert fa.one_hot((), 3, dtype=np.float32).dtype == np.float32
+    assert fa.one_hot([[], []], 4, axis=0).shape == (4, 2, 0)
+    assert fa.cross_entropy(x, []) == 0.0
+    assert fa.cross_entropy(x, [], reduction="none").shape == (0,)
+    assert fa.cross_entropy_grad(x, []).shape == (0, 5)
+    assert fa.nll_loss(x, [], reduction="sum") == 0.0
+    assert fa.cross_entropy(np.zeros((2, 0, 3)), [[], []], axis=2, reduction="none").shape == (2, 0)
+    with pytest.raises(TypeError, match="integer dtype"):
+        fa.one_hot(np.array([]), 3)
+    with pytest.raises(TypeError, match="integer dtype"):
+        fa.nll_loss(x, np.zeros(0))
