@@ -120,6 +120,12 @@ def main(rounds=15, threads=2, every=False):
 
 
 if __name__ == "__main__":
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        print(__doc__)
+        sys.exit(0)
     every = "--all" in sys.argv[1:]
-    args = [int(a) for a in sys.argv[1:] if a != "--all"]
+    try:
+        args = [int(a) for a in sys.argv[1:] if a != "--all"]
+    except ValueError:
+        sys.exit(f"usage: python benchmarks/threads.py [--all] [rounds] [threads]  (got {sys.argv[1:]})")
     main(*args[:2], every=every)
