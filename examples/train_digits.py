@@ -207,8 +207,11 @@ def main(argv=None):
     acc = history[-1][2]
     print(f"fastact + NumPy: test accuracy {100 * acc:.2f} %, training {seconds:.2f} s")
     if not args.no_plot:
-        plot(history, args.plot)
-        print(f"curve saved to {args.plot}")
+        try:
+            plot(history, args.plot)
+            print(f"curve saved to {args.plot}")
+        except ImportError:
+            print("no curve: matplotlib is not installed (pip install matplotlib, or --no-plot)")
     if not args.no_compare:
         sk_s, sk_acc = time_sklearn(Xtr, ytr, Xte, yte, args)
         print(f"scikit-learn MLPClassifier (relu): test accuracy {100 * sk_acc:.2f} %, "
