@@ -114,10 +114,6 @@ class _Operands:
         return y
 
 
-def _xarray_in(*args):
-    return any(type(v) is not np.ndarray and _interop.kind(v) == "xarray" for v in args)
-
-
 def _broadcasts_to(shape, target):
     try:
         return np.broadcast_shapes(shape, target) == tuple(target)
@@ -139,7 +135,7 @@ def binary_cross_entropy_with_logits(x, y, weight=None, pos_weight=None, reducti
     float16 is computed in float32, integers and bools in float64.
     """
     code = _reduction(reduction)
-    if _xarray_in(x, y):                                  # by dimension name
+    if _interop._xarray_in(x, y):                                  # by dimension name
         from . import _xarray
         return _xarray.bce(binary_cross_entropy_with_logits, _BCE.name, x, y,
                            dict(pos_weight=_xarray._plain(pos_weight), reduction=reduction), weight=weight)
@@ -167,7 +163,7 @@ def binary_cross_entropy_with_logits_grad(x, y, grad_output=None, weight=None, p
     if code and grad_output is not None and np.ndim(grad_output) != 0:
         raise ValueError(f"{name}: grad_output of a '{reduction}' loss is a scalar, got shape "
                          f"{np.shape(grad_output)}")
-    if _xarray_in(x, y):                                  # by dimension name
+    if _interop._xarray_in(x, y):                                  # by dimension name
         from . import _xarray
         return _xarray.bce(binary_cross_entropy_with_logits_grad, name, x, y,
                            dict(pos_weight=_xarray._plain(pos_weight), reduction=reduction), grad_output, weight)

@@ -149,6 +149,10 @@ def _masked_in(*args):
     return any(kind(v) == "masked" for v in args)
 
 
+def _xarray_in(*args):
+    return any(kind(v) == "xarray" for v in args)
+
+
 def _masked_result(r, out, mask):
     """A masked gradient's result: out (its mask set, when it is masked) or a MaskedArray."""
     ma = sys.modules["numpy.ma"]
@@ -157,6 +161,11 @@ def _masked_result(r, out, mask):
             out.mask = mask.copy()
         return out
     return ma.MaskedArray(np.asarray(r), mask=mask.copy())
+
+
+def _kept(mask, where, shape):
+    """The entries a masked gradient keeps: not masked, and where= (if given) true."""
+    return ~mask if where is None else ~mask & np.broadcast_to(np.asarray(where, dtype=bool), shape)
 
 
 def _out_data(out):
@@ -178,7 +187,7 @@ def rowwise_grad(fn, name, y, g, axis, out, where):
         ma = sys.modules["numpy.ma"]
         shape = np.broadcast_shapes(np.shape(y), np.shape(g))
         mask = np.broadcast_to(ma.getmaskarray(y), shape) | np.broadcast_to(ma.getmaskarray(g), shape)
-        kept = ~mask if where is None else ~mask & np.broadcast_to(np.asarray(where, dtype=bool), shape)
+        kept = _kept(mask, where, shape)
         r = fn(np.asarray(ma.getdata(y)), np.asarray(ma.getdata(g)), axis=axis, out=_out_data(out), where=kept)
         return _masked_result(r, out, mask)
     return NotImplemented
@@ -201,7 +210,7 @@ def logsumexp_grad(fn, a, grad_output, axis, b, where, out):
         mask = np.broadcast_to(ma.getmaskarray(a), shape)
         if b is not None:
             mask = mask | np.broadcast_to(ma.getmaskarray(b), shape)
-        kept = ~mask if where is None else ~mask & np.broadcast_to(np.asarray(where, dtype=bool), shape)
+        kept = _kept(mask, where, shape)
         g = None if grad_output is None else np.asarray(ma.getdata(grad_output))
         r = fn(np.asarray(ma.getdata(a)), g, axis=axis, b=None if b is None else np.asarray(ma.getdata(b)),
                where=kept, out=_out_data(out))

@@ -188,7 +188,7 @@ def cross_entropy(logits, target, axis: int = -1, weight=None, ignore_index=-100
     """
     code = _reduction(reduction)
     name = _CE.name
-    if type(logits) is not np.ndarray and _interop.kind(logits) == "xarray":     # by dimension name
+    if _interop._xarray_in(logits):                      # by dimension name
         from . import _xarray
         kw = dict(weight=_xarray._plain(weight), ignore_index=ignore_index, reduction=reduction,
                   label_smoothing=label_smoothing, return_grad=return_grad)
@@ -222,7 +222,7 @@ def cross_entropy_grad(logits, target, axis: int = -1, weight=None, ignore_index
     """
     code = _reduction(reduction)
     name = _CE.name + "_grad"
-    if type(logits) is not np.ndarray and _interop.kind(logits) == "xarray":     # by dimension name
+    if _interop._xarray_in(logits):                      # by dimension name
         from . import _xarray
         kw = dict(weight=_xarray._plain(weight), ignore_index=ignore_index, reduction=reduction,
                   label_smoothing=label_smoothing)
@@ -244,7 +244,7 @@ def nll_loss(log_probs, target, axis: int = -1, weight=None, ignore_index=-100, 
     """
     code = _reduction(reduction)
     name = _NLL.name
-    if type(log_probs) is not np.ndarray and _interop.kind(log_probs) == "xarray":     # by dimension name
+    if _interop._xarray_in(log_probs):                   # by dimension name
         from . import _xarray
         kw = dict(weight=_xarray._plain(weight), ignore_index=ignore_index, reduction=reduction)
         return _xarray.row_loss(nll_loss, name, log_probs, target, axis, kw, ("loss",))

@@ -142,11 +142,6 @@ def _is_xr(v):
     return isinstance(v, (xr.DataArray, xr.Dataset))
 
 
-def _call_rowwise_grad(y, g, *extra, fn, k, names):
-    kw = dict(zip(names, extra))
-    return fn(y, g, axis=tuple(range(-k, 0)), **kw)
-
-
 def rowwise_grad(fn, name, y, g, axis, out, where):
     """softmax_grad / log_softmax_grad with an xarray operand: y and grad_output aligned and
     broadcast by dimension name (a plain array is taken by position against the other's shape),
@@ -161,7 +156,7 @@ def rowwise_grad(fn, name, y, g, axis, out, where):
     g = g.transpose(*y.dims)
     dims = _dims(y, axis, None)
     extra, names = _extra(y, where, None)
-    return xr.apply_ufunc(_call_rowwise_grad, y, g, *extra, kwargs=dict(fn=fn, k=len(dims), names=names),
+    return xr.apply_ufunc(_call_rowwise, y, g, *extra, kwargs=dict(fn=fn, k=len(dims), names=["grad_output"] + names),
                           input_core_dims=[list(dims)] * (2 + len(extra)),
                           output_core_dims=[list(dims)], dask="allowed",
                           keep_attrs=True).transpose(*y.dims)      # apply_ufunc puts core dims last
@@ -261,8 +256,7 @@ def bce(fn, name, x, y, kw, grad_output=None, weight=None):
     for k, v in ops.items():
         if v is None:
             continue
-        a = xr.broadcast(v, frame)[0].transpose(*frame.dims) if isinstance(v, xr.DataArray) else _aligned(v, frame)
-        args.append(a)
+        args.append(_aligned(v, frame))
         names.append(k)
     x0, names = args[0], names[1:]
     grad = "grad" in name
