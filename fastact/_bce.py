@@ -5,6 +5,7 @@ Every check (reduction, dtypes, shapes, labels) runs before a kernel writes anyt
 operands are laid out here as flat C-contiguous buffers of the compute dtype; the loss, its
 reduction and the encoding are computed in C (fastact/_bce_core.pxi calls them).
 """
+import math
 import operator
 
 import numpy as np
@@ -66,7 +67,7 @@ class _Operands:
             raise ValueError(f"{name}: target shape {y.shape} must be the same as the input shape {x.shape}")
         self.shape = shape = x.shape
         self.n = n = shape[-1] if shape else 1
-        self.rows = int(np.prod(shape[:-1], dtype=np.int64)) if shape else 1
+        self.rows = math.prod(shape[:-1]) if shape else 1
         self.total = self.rows * n
         if weight is not None:
             weight, wp = _array(weight, name)
@@ -135,6 +136,10 @@ def binary_cross_entropy_with_logits(x, y, weight=None, pos_weight=None, reducti
     float16 is computed in float32, integers and bools in float64.
     """
     code = _reduction(reduction)
+    if weight is None and pos_weight is None:
+        r = _core.bce_fast(x, y, code, False)
+        if r is not None:
+            return r
     if _interop._xarray_in(x, y):                                  # by dimension name
         from . import _xarray
         return _xarray.bce(binary_cross_entropy_with_logits, _BCE.name, x, y,
@@ -160,6 +165,10 @@ def binary_cross_entropy_with_logits_grad(x, y, grad_output=None, weight=None, p
     """
     code = _reduction(reduction)
     name = _BCE.name + "_grad"
+    if weight is None and pos_weight is None and grad_output is None:
+        r = _core.bce_fast(x, y, code, True)
+        if r is not None:
+            return r
     if code and grad_output is not None and np.ndim(grad_output) != 0:
         raise ValueError(f"{name}: grad_output of a '{reduction}' loss is a scalar, got shape "
                          f"{np.shape(grad_output)}")
@@ -197,6 +206,9 @@ def one_hot(labels, num_classes=None, dtype=np.float64, axis=-1):
     float32 by it and converted.
     """
     name = _ONE_HOT.name
+    r = _core.one_hot_fast(labels, num_classes, dtype, axis)
+    if r is not None:
+        return r
     _no_masked(labels, name)
     labels = index_array(labels)
     if labels.dtype.kind not in "iu":
@@ -218,8 +230,8 @@ def one_hot(labels, num_classes=None, dtype=np.float64, axis=-1):
             raise ValueError(f"{name}: num_classes must be None, -1 or >= 0, got {num_classes}")
     axis = normalize_axis_index(operator.index(axis), labels.ndim + 1)
     shape = labels.shape[:axis] + (num_classes,) + labels.shape[axis:]
-    outer = int(np.prod(labels.shape[:axis], dtype=np.int64))
-    inner = int(np.prod(labels.shape[axis:], dtype=np.int64))
+    outer = math.prod(labels.shape[:axis])
+    inner = math.prod(labels.shape[axis:])
     compute = dtype if dtype in (F32, F64) else F32
     if dtype.byteorder not in "=|" and dtype.newbyteorder("=") in (F32, F64):
         compute = dtype.newbyteorder("=")

@@ -69,3 +69,84 @@ def one_hot(const int64_t[::1] labels, floating[::1] out, Py_ssize_t outer, Py_s
         else:
             fa_one_hot_f64(pl, po, outer, inner, num_classes, &bad)
     return bad
+
+
+def bce_fast(object x, object y, int code, bint grad):
+    """binary_cross_entropy_with_logits (grad: its gradient) in the common case straight from the
+    NumPy C-API, or None to take the full path (fastact/_bce.py, which checks and reports).
+
+    Taken when x and y are C-contiguous native ndarrays of one dtype, float32 or float64, and
+    one shape (ndim >= 1, not empty), with no weight, pos_weight or grad_output.  Returns the
+    loss (code 0 'none': x's shape; 1 'mean', 2 'sum': a NumPy scalar) or the gradient.
+    """
+    if type(x) is not cnp.ndarray or type(y) is not cnp.ndarray:
+        return None
+    cdef cnp.ndarray xa = <cnp.ndarray>x, ya = <cnp.ndarray>y, ra
+    cdef int t = cnp.PyArray_TYPE(xa), nd = cnp.PyArray_NDIM(xa)
+    if (t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64) or nd == 0 or not _plain(xa, t) or not _plain(ya, t):
+        return None
+    if not cnp.PyArray_SAMESHAPE(xa, ya) or cnp.PyArray_SIZE(xa) == 0:
+        return None
+    cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(xa)
+    cdef cnp.npy_intp one = 1
+    cdef Py_ssize_t total = cnp.PyArray_SIZE(xa), n = dims[nd - 1], rows = total // n
+    cdef double scale = 1.0 / total if code == 1 else 1.0
+    cdef char *px = <char *>cnp.PyArray_DATA(xa)
+    cdef char *py = <char *>cnp.PyArray_DATA(ya)
+    cdef char *pr
+    ra = cnp.PyArray_EMPTY(nd, dims, t, 0) if grad or code == 0 else cnp.PyArray_EMPTY(1, &one, t, 0)
+    pr = <char *>cnp.PyArray_DATA(ra)
+    with nogil:
+        if t == cnp.NPY_FLOAT32:
+            if grad:
+                fa_bce_with_logits_grad_f32(<const float *>px, <const float *>py, NULL, NULL, NULL, <float *>pr,
+                                            rows, n, scale)
+            else:
+                fa_bce_with_logits_f32(<const float *>px, <const float *>py, NULL, NULL, <float *>pr, rows, n, code)
+        else:
+            if grad:
+                fa_bce_with_logits_grad_f64(<const double *>px, <const double *>py, NULL, NULL, NULL,
+                                            <double *>pr, rows, n, scale)
+            else:
+                fa_bce_with_logits_f64(<const double *>px, <const double *>py, NULL, NULL, <double *>pr, rows, n,
+                                       code)
+    if grad or code == 0:
+        return ra
+    return ra[0]
+
+
+def one_hot_fast(object labels, object num_classes, object dtype, object axis):
+    """one_hot in the common case straight from the NumPy C-API, or None to take the full path
+    (fastact/_bce.py): labels a C-contiguous int64 ndarray, num_classes a Python int >= 0, dtype
+    np.float32 or np.float64 (the type or its dtype), axis -1.  A label out of range gives None
+    (the full path raises the IndexError)."""
+    if type(labels) is not cnp.ndarray or type(num_classes) is not int or type(axis) is not int or axis != -1:
+        return None
+    cdef int t
+    if dtype is _F64_TYPE or dtype is _F64_DTYPE:
+        t = cnp.NPY_FLOAT64
+    elif dtype is _F32_TYPE or dtype is _F32_DTYPE:
+        t = cnp.NPY_FLOAT32
+    else:
+        return None
+    cdef cnp.ndarray la = <cnp.ndarray>labels, ra
+    cdef int nd = cnp.PyArray_NDIM(la), k
+    if not _plain(la, cnp.NPY_INT64) or nd >= 63 or num_classes < 0:
+        return None
+    cdef cnp.npy_intp dims[64]
+    for k in range(nd):
+        dims[k] = cnp.PyArray_DIMS(la)[k]
+    dims[nd] = num_classes
+    ra = cnp.PyArray_EMPTY(nd + 1, dims, t, 0)
+    cdef Py_ssize_t outer = cnp.PyArray_SIZE(la), classes = num_classes
+    cdef const int64_t *pl = <const int64_t *>cnp.PyArray_DATA(la)
+    cdef char *po = <char *>cnp.PyArray_DATA(ra)
+    cdef ptrdiff_t bad = -1
+    if outer == 0 or classes == 0:
+        return None
+    with nogil:
+        if t == cnp.NPY_FLOAT32:
+            fa_one_hot_f32(pl, <float *>po, outer, 1, classes, &bad)
+        else:
+            fa_one_hot_f64(pl, <double *>po, outer, 1, classes, &bad)
+    return None if bad >= 0 else ra

@@ -22,7 +22,13 @@ cimport numpy as cnp
 from fastact.kernels cimport (_fa_unary_f32, _fa_unary_f64, _fa_binary_f32, _fa_binary_f64, _fa_axis_f32,
                               _fa_axis_f64)
 
+from libc.math cimport fabs, isfinite, NAN
+import numpy as _np
+
 cnp.import_array()
+
+_F32_TYPE, _F64_TYPE = _np.float32, _np.float64
+_F32_DTYPE, _F64_DTYPE = _np.dtype(_np.float32), _np.dtype(_np.float64)
 
 cdef Py_ssize_t GIL_RELEASE_MIN = 4096
 
@@ -248,22 +254,32 @@ def axis(int op, const floating[:, :, ::1] x, floating[::1] y, const unsigned ch
             _fa_axis_f64(op, px, &y[0], outer, n, inner, pm, pb, ps)
 
 
-def axis_fast(int op, bint reduce, object x, object axis, object out):
+def axis_fast(int op, bint reduce, object x, object axis, object out, object g=None):
     """The common reduction call straight from the NumPy C-API, or None to take the full path.
 
     Taken when x is a C-contiguous native float32/float64 ndarray with ndim >= 1, axis is
     None (the whole array) or a Python int in range, and `out` is None (or, for a
     row-wise op, an ndarray of x's dtype and shape, C-contiguous, writeable, x itself or
-    not overlapping it).  No mask, no weights, no keepdims.  Never raises on bad input.
+    not overlapping it).  No mask, no weights, no keepdims.  `g` (softmax_grad /
+    log_softmax_grad: grad_output) must then be such an array of x's dtype and shape, and
+    `out` in place of it or apart from it too.  Never raises on bad input.
     Returns the new array, a NumPy scalar for a 0-d result, or `out`.
     """
     if type(x) is not cnp.ndarray:
         return None
-    cdef cnp.ndarray xa = <cnp.ndarray>x, ya
+    cdef cnp.ndarray xa = <cnp.ndarray>x, ya, ga = None
     cdef int t = cnp.PyArray_TYPE(xa)
     cdef int nd = cnp.PyArray_NDIM(xa), k, i
     if (t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64) or nd == 0 or not _plain(xa, t):
         return None
+    cdef char *pg = NULL
+    if g is not None:
+        if type(g) is not cnp.ndarray or reduce:
+            return None
+        ga = <cnp.ndarray>g
+        if not _plain(ga, t) or not cnp.PyArray_SAMESHAPE(xa, ga):
+            return None
+        pg = <char *>cnp.PyArray_DATA(ga)
     cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(xa)
     cdef cnp.npy_intp rdims[64]
     cdef ptrdiff_t outer = 1, n = 1, inner = 1
@@ -294,22 +310,22 @@ def axis_fast(int op, bint reduce, object x, object axis, object out):
         ya = cnp.PyArray_EMPTY(nd, dims, t, 0)
     else:
         ya = _taken_out(xa, out, t)
-        if ya is None:
+        if ya is None or (ga is not None and not in_place_or_apart(ga, ya)):
             return None
     py = <char *>cnp.PyArray_DATA(ya)
     if outer * inner > 0 and (n > 0 or reduce):
         if t == cnp.NPY_FLOAT32:
             if outer * n * inner >= GIL_RELEASE_MIN:
                 with nogil:
-                    _fa_axis_f32(op, <float *>px, <float *>py, outer, n, inner, NULL, NULL, NULL)
+                    _fa_axis_f32(op, <float *>px, <float *>py, outer, n, inner, NULL, <float *>pg, NULL)
             else:
-                _fa_axis_f32(op, <float *>px, <float *>py, outer, n, inner, NULL, NULL, NULL)
+                _fa_axis_f32(op, <float *>px, <float *>py, outer, n, inner, NULL, <float *>pg, NULL)
         else:
             if outer * n * inner >= GIL_RELEASE_MIN:
                 with nogil:
-                    _fa_axis_f64(op, <double *>px, <double *>py, outer, n, inner, NULL, NULL, NULL)
+                    _fa_axis_f64(op, <double *>px, <double *>py, outer, n, inner, NULL, <double *>pg, NULL)
             else:
-                _fa_axis_f64(op, <double *>px, <double *>py, outer, n, inner, NULL, NULL, NULL)
+                _fa_axis_f64(op, <double *>px, <double *>py, outer, n, inner, NULL, <double *>pg, NULL)
     if reduce and cnp.PyArray_NDIM(ya) == 0:     # axis=None, or the one axis of 1-D input
         return ya[()]
     return ya

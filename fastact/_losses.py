@@ -7,6 +7,7 @@ compute dtype; the per-row losses and the gradient rows are computed in C (fasta
 calls them); the reductions here add the per-row values in float64.  Dask operands: the same
 functions per block of rows, lazily (fastact/_dask_losses.py).
 """
+import math
 import operator
 
 import numpy as np
@@ -43,7 +44,7 @@ class _Rows:
         self.shape = x.shape
         self.rshape = x.shape[:axis] + x.shape[axis + 1:]            # one loss per position
         self.n = n = x.shape[axis]
-        self.rows = int(np.prod(self.rshape, dtype=np.int64))
+        self.rows = math.prod(self.rshape)
         self.prob = target.dtype.kind == "f"
         if self.prob:
             if not probs_ok:
@@ -115,8 +116,7 @@ class _Rows:
         """'none': the rshape array; 'sum'; 'mean' (0.0 when nothing counts: every target ignored)."""
         if code == 0:
             return self.finish(loss.reshape(self.rshape))
-        with np.errstate(invalid="ignore"):    # +inf and -inf picks (nll_loss): NaN, with no warning
-            s = float(np.sum(loss, dtype=np.float64))
+        s = _core.loss_total(loss)             # float64, compensated (+inf and -inf picks: NaN, no warning)
         if code == 1:
             d = self.denominator()
             s = s / d if d != 0 else (0.0 if s == 0 else float("nan"))
@@ -188,6 +188,10 @@ def cross_entropy(logits, target, axis: int = -1, weight=None, ignore_index=-100
     """
     code = _reduction(reduction)
     name = _CE.name
+    if weight is None:
+        r = _core.ce_fast(False, logits, target, axis, ignore_index, label_smoothing, code, True, return_grad)
+        if r is not None:
+            return r
     if _interop._xarray_in(logits):                      # by dimension name
         from . import _xarray
         kw = dict(weight=_xarray._plain(weight), ignore_index=ignore_index, reduction=reduction,
@@ -222,6 +226,10 @@ def cross_entropy_grad(logits, target, axis: int = -1, weight=None, ignore_index
     """
     code = _reduction(reduction)
     name = _CE.name + "_grad"
+    if weight is None and grad_output is None:
+        r = _core.ce_fast(False, logits, target, axis, ignore_index, label_smoothing, code, False, True)
+        if r is not None:
+            return r
     if _interop._xarray_in(logits):                      # by dimension name
         from . import _xarray
         kw = dict(weight=_xarray._plain(weight), ignore_index=ignore_index, reduction=reduction,
@@ -244,6 +252,10 @@ def nll_loss(log_probs, target, axis: int = -1, weight=None, ignore_index=-100, 
     """
     code = _reduction(reduction)
     name = _NLL.name
+    if weight is None:
+        r = _core.ce_fast(True, log_probs, target, axis, ignore_index, 0.0, code, True, False)
+        if r is not None:
+            return r
     if _interop._xarray_in(log_probs):                   # by dimension name
         from . import _xarray
         kw = dict(weight=_xarray._plain(weight), ignore_index=ignore_index, reduction=reduction)

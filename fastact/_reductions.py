@@ -7,6 +7,8 @@ adjacent in memory (any single axis of a C- or Fortran-ordered array, or the who
 array); otherwise it moves the reduced axes last in one copy.  Argument errors are
 raised before anything is written (docs/SPEC.md sections 3 and 5).
 """
+import math
+
 import numpy as np
 
 from . import _core, _interop, kernels
@@ -52,9 +54,9 @@ def _layout(x, axes):
         first, last = pos[0], pos[-1] + 1
     else:
         first = last = len(shape)
-    outer = int(np.prod(shape[:first], dtype=np.int64))
-    n = int(np.prod(shape[first:last], dtype=np.int64))
-    inner = int(np.prod(shape[last:], dtype=np.int64))
+    outer = math.prod(shape[:first])
+    n = math.prod(shape[first:last])
+    inner = math.prod(shape[last:])
     kept = [a for a in order if a not in axes]
     return xp.reshape(outer, n, inner), order, kept
 
@@ -405,6 +407,10 @@ def softmax_grad(y, grad_output, axis=None, out=None, where=None):
     One C pass per slice for the sum (float64 for float32 data, compensated for float64),
     one for the result.
     """
+    if where is None and grad_output is not None:
+        r = _axis_fast(_SOFTMAX_GRAD, False, y, axis, out, grad_output)
+        if r is not None:
+            return r
     if type(y) is not np.ndarray or type(grad_output) is not np.ndarray:
         r = _interop.rowwise_grad(softmax_grad, "softmax_grad", y, grad_output, axis, out, where)   # Dask, np.ma
         if r is not NotImplemented:
@@ -418,6 +424,10 @@ def log_softmax_grad(y, grad_output, axis=None, out=None, where=None):
     `y` is log_softmax's output, `grad_output` dL/dy; returns dL/dx.  Entries left out
     by `where` get 0 (and are left out of the sum).  Same axis rules as softmax_grad.
     """
+    if where is None and grad_output is not None:
+        r = _axis_fast(_LOG_SOFTMAX_GRAD, False, y, axis, out, grad_output)
+        if r is not None:
+            return r
     if type(y) is not np.ndarray or type(grad_output) is not np.ndarray:
         r = _interop.rowwise_grad(log_softmax_grad, "log_softmax_grad", y, grad_output, axis, out, where)   # Dask, np.ma
         if r is not NotImplemented:
@@ -450,6 +460,40 @@ def _weighted_softmax(a, b, axis, where, lse, sign):
     return w
 
 
+def _logsumexp_grad_fast(a, g, axis):
+    """logsumexp_grad without b, where or out, in the common case: softmax(a) from the C fast path
+    times g (None, or an array of a's dtype and logsumexp's result shape or that shape with the
+    reduced axis kept as 1) in place; or None to take the full path.  Slices whose softmax is NaN
+    (NaN, +inf or only -inf: each entry of the slice NaN, so the first tells) and a non-finite g
+    also take the full path, which gives the all -inf slices 0."""
+    if type(a) is not np.ndarray or a.size == 0 or (g is not None and (type(g) is not np.ndarray
+                                                                       or g.dtype != a.dtype)):
+        return None
+    w = _axis_fast(_SOFTMAX, False, a, axis, None)
+    if w is None:
+        return None
+    if axis is None:
+        first = w.reshape(-1)[:1]
+        kshape = (1,) * a.ndim
+    else:
+        k = axis + a.ndim if axis < 0 else axis
+        first = w[(slice(None),) * k + (0,)]
+        kshape = a.shape[:k] + (1,) + a.shape[k + 1:]
+    if np.isnan(first).any():
+        return None
+    if g is not None:
+        if g.shape == kshape:
+            gk = g
+        elif g.shape == kshape[:k] + kshape[k + 1:] if axis is not None else g.ndim == 0:
+            gk = g.reshape(kshape)
+        else:
+            return None
+        if not np.isfinite(gk).all():
+            return None
+        np.multiply(w, gk, out=w)
+    return w
+
+
 def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None):
     """The gradient of logsumexp(a, axis, b=b, where=where) times grad_output:
     grad_output * b * exp(a - logsumexp), of a's shape.
@@ -462,6 +506,10 @@ def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None)
     the C softmax of the entries with b != 0 (_weighted_softmax).
     A Dask operand gives a lazy array (docs/dask.md).
     """
+    if b is None and where is None and out is None:
+        r = _logsumexp_grad_fast(a, grad_output, axis)
+        if r is not None:
+            return r
     if type(a) is not np.ndarray or not (grad_output is None or type(grad_output) is np.ndarray) or (
             b is not None and type(b) is not np.ndarray):
         r = _interop.logsumexp_grad(logsumexp_grad, a, grad_output, axis, b, where, out)   # Dask, np.ma

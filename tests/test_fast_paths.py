@@ -1,0 +1,207 @@
+"""The C-API fast paths of the gradients and losses (fastact/_core.pyx axis_fast with grad_output,
+_ce_core.pxi ce_fast, _bce_core.pxi bce_fast / one_hot_fast, _reductions._logsumexp_grad_fast).
+
+Each takes the common call (plain C-contiguous float32/float64 operands, default options) in
+well under a microsecond where the general path spends 5-50 us on argument handling, and hands
+everything else to the general path.  The general path runs the same C kernel on the same
+numbers, so the two must agree bit for bit: each test below calls the fast path, then forces
+the general path with an operand that holds the same values in a layout the fast path does not
+take (a reversed view of a reversed copy: negative strides), and compares.
+"""
+import math
+
+import numpy as np
+import pytest
+
+import fastact as fa
+
+DTYPES = (np.float32, np.float64)
+
+
+def general(a):
+    """a's values in a non-contiguous layout (negative strides along the last axis): the fast
+    paths do not take it, the general path copies it to the same contiguous numbers."""
+    a = np.asarray(a)
+    if a.ndim == 0:
+        return a.reshape(1)[::-1].reshape(())   # a 0-d view: only the general path takes it
+    v = a[..., ::-1].copy()[..., ::-1]
+    assert not v.flags.c_contiguous or v.shape[-1] <= 1
+    return v
+
+
+def same(a, b):
+    """Bit-identical results: the same type (NumPy scalar or array), dtype, shape and bits."""
+    assert type(a) is type(b), (type(a), type(b))
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.dtype == b.dtype and a.shape == b.shape, (a.dtype, b.dtype, a.shape, b.shape)
+    assert a.tobytes() == b.tobytes(), (a, b)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20261206)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["softmax_grad", "log_softmax_grad"])
+@pytest.mark.parametrize("shape", [(7,), (5, 9), (3, 4, 6), (2, 40)])
+def test_rowwise_grad_fast_path_equals_general_path(isa, rng, dtype, name, shape):
+    f, forward = getattr(fa, name), getattr(fa, name.replace("_grad", ""))
+    for axis in [None] + list(range(-len(shape), len(shape))):
+        y = forward((rng.standard_normal(shape) * 3).astype(dtype), axis=axis)
+        g = rng.standard_normal(shape).astype(dtype)
+        want = f(y, general(g), axis=axis)
+        same(f(y, g, axis=axis), want)
+        out = np.empty_like(y)
+        assert f(y, g, axis=axis, out=out) is out
+        same(out, want)
+        yy, gg = y.copy(), g.copy()               # out may be y or g itself
+        assert f(yy, g, axis=axis, out=yy) is yy
+        same(yy, want)
+        assert f(y, gg, axis=axis, out=gg) is gg
+        same(gg, want)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_rowwise_grad_partial_overlap_and_other_operands_take_the_general_path(dtype):
+    """out overlapping g in part, a grad_output of another dtype or shape (broadcast), and
+    where= are the general path's: the right values, not a fast path's misreading."""
+    x = np.linspace(-3, 3, 24).astype(dtype).reshape(4, 6)
+    y = fa.softmax(x, axis=-1)
+    g = np.cos(np.arange(24)).astype(dtype).reshape(4, 6)
+    ref = y * (g - np.sum(g * y, axis=-1, keepdims=True, dtype=np.float64).astype(dtype))
+    buf = np.zeros(30, dtype)
+    buf[:24] = g.ravel()
+    shifted = buf[6:].reshape(4, 6)
+    shifted[...] = g                            # g's values, in memory overlapping `out` in part
+    out = buf[:24].reshape(4, 6)
+    r = fa.softmax_grad(y, shifted, axis=-1, out=out)
+    assert r is out
+    np.testing.assert_allclose(out, ref, rtol=8 * np.finfo(dtype).eps, atol=8 * np.finfo(dtype).eps)
+    g_row = g[0]                                # broadcast against y
+    np.testing.assert_allclose(fa.softmax_grad(y, g_row, axis=-1),
+                               fa.softmax_grad(y, np.broadcast_to(g_row, y.shape).copy(), axis=-1), rtol=0)
+    other = np.float64 if dtype == np.float32 else np.float32
+    assert fa.softmax_grad(y, g.astype(other), axis=-1).dtype == np.float64
+
+
+LOSS_OPTIONS = [dict(reduction=r, label_smoothing=s, ignore_index=i)
+                for r in ("mean", "sum", "none") for s in (0.0, 0.15, 1) for i in (-100, 2)]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(6,), (9, 5), (3, 4, 7)])
+def test_cross_entropy_fast_path_equals_general_path(isa, rng, dtype, shape):
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    t = rng.integers(0, shape[-1], shape[:-1])
+    t.reshape(-1)[:1] = 2                       # one target equal to ignore_index=2
+    for kw in LOSS_OPTIONS:
+        tg = general(t) if t.ndim else t.astype(np.int32)
+        same(fa.cross_entropy(x, t, **kw), fa.cross_entropy(general(x), tg, **kw))
+        same(fa.cross_entropy_grad(x, t, **kw), fa.cross_entropy_grad(general(x), tg, **kw))
+        (l1, g1), (l2, g2) = (fa.cross_entropy(x, t, return_grad=True, **kw),
+                              fa.cross_entropy(general(x), tg, return_grad=True, **kw))
+        same(l1, l2)
+        same(g1, g2)
+        kw = {k: v for k, v in kw.items() if k != "label_smoothing"}
+        lp = fa.log_softmax(x, axis=-1)
+        same(fa.nll_loss(lp, t, **kw), fa.nll_loss(general(lp), tg, **kw))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cross_entropy_fast_path_errors_and_special_cases(dtype):
+    x = np.array([[0.0, 1.0, 2.0], [3.0, -np.inf, 1.0]], dtype)
+    with pytest.raises(IndexError, match=r"target 3 at position \(1,\) is out of range for 3 classes"):
+        fa.cross_entropy(x, np.array([0, 3]))
+    with pytest.raises(IndexError, match=r"target -1 at position \(0,\)"):
+        fa.cross_entropy_grad(x, np.array([-1, 0]))
+    with pytest.raises(IndexError, match=r"target 7 at position \(0,\)"):
+        fa.nll_loss(x, np.array([7, 0]))
+    with pytest.raises(ValueError, match="label_smoothing must be in"):
+        fa.cross_entropy(x, np.array([0, 1]), label_smoothing=1.5)
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        fa.cross_entropy(x, np.array([0, 1]), reduction="avg")
+    ignored = np.array([-100, -100])
+    r = fa.cross_entropy(x, ignored)            # every target ignored: 0.0, not NaN
+    assert type(r) is np.dtype(dtype).type and r == 0
+    assert np.all(fa.cross_entropy_grad(x, ignored) == 0)
+    # the picked -inf logit: an infinite loss (no warning), as the general path
+    with np.errstate(all="raise"):
+        r = fa.cross_entropy(x, np.array([0, 1]), reduction="sum")
+    assert r == np.inf and type(r) is np.dtype(dtype).type
+
+
+def test_loss_sums_are_compensated(rng):
+    """'sum' and 'mean' add the per-row losses in float64 with their roundings carried
+    (fastact/_ce_core.pxi _total): within 1 ULP of math.fsum of the rows' losses, where a plain
+    running float64 sum of these terms is off by many ULP (one huge loss first, then 200000
+    losses of ~1 that each round at its spacing)."""
+    rows = 200_000
+    x = np.zeros((rows, 2))
+    x[:, 1] = rng.uniform(-3, 3, rows)
+    x[0, 1] = 1e12
+    t = np.zeros(rows, np.int64)
+    per_row = fa.cross_entropy(x, t, reduction="none")
+    exact = math.fsum(per_row.tolist())
+    got = fa.cross_entropy(x, t, reduction="sum")
+    assert abs(got - exact) <= np.spacing(exact), (got, exact)
+    plain = 0.0
+    for v in per_row.tolist():
+        plain += v
+    assert abs(plain - exact) > 10 * np.spacing(exact)       # the data does need the compensation
+    np.testing.assert_allclose(fa.cross_entropy(x, t), exact / rows, rtol=2 * np.finfo(np.float64).eps)
+    assert fa.cross_entropy(general(x), general(t), reduction="sum") == got
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(5,), (4, 6), (2, 3, 5)])
+def test_bce_fast_path_equals_general_path(isa, rng, dtype, shape):
+    x = (rng.standard_normal(shape) * 4).astype(dtype)
+    y = rng.uniform(0, 1, shape).astype(dtype)
+    for reduction in ("mean", "sum", "none"):
+        same(fa.binary_cross_entropy_with_logits(x, y, reduction=reduction),
+             fa.binary_cross_entropy_with_logits(general(x), general(y), reduction=reduction))
+        same(fa.binary_cross_entropy_with_logits_grad(x, y, reduction=reduction),
+             fa.binary_cross_entropy_with_logits_grad(general(x), general(y), reduction=reduction))
+    with pytest.raises(ValueError, match="target shape"):
+        fa.binary_cross_entropy_with_logits(x, y[..., :1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.dtype(np.float32), np.dtype(np.float64)])
+def test_one_hot_fast_path_equals_general_path(dtype):
+    labels = np.array([[3, 0, 2], [1, 1, 4]])
+    r = fa.one_hot(labels, 5, dtype=dtype)
+    same(r, fa.one_hot(labels.astype(np.int32), 5, dtype=dtype))
+    assert r.dtype == np.dtype(dtype) and r.shape == (2, 3, 5)
+    assert np.array_equal(r.argmax(-1), labels) and r.sum() == labels.size
+    with pytest.raises(IndexError, match=r"label 4 at position \(1, 2\) is out of range for num_classes=4"):
+        fa.one_hot(labels, 4, dtype=dtype)
+    assert fa.one_hot(labels, 5, dtype=dtype, axis=0).shape == (5, 2, 3)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_logsumexp_grad_fast_path_equals_general_path(isa, rng, dtype):
+    a = (rng.standard_normal((5, 7)) * 3).astype(dtype)
+    a[1] = -np.inf                               # all -inf: gradient 0 (not the softmax's NaN)
+    a[2, 3] = np.nan                             # NaN in: NaN out
+    g_rows = rng.standard_normal(5).astype(dtype)
+    g_cols = rng.standard_normal(7).astype(dtype)
+    for axis, gs in ((-1, (None, g_rows, g_rows[:, None])), (1, (g_rows,)), (0, (None, g_cols, g_cols[None])),
+                     (None, (None, dtype(2.5) * np.ones((), dtype)))):
+        for g in gs:
+            want = fa.logsumexp_grad(general(a), None if g is None else general(g), axis=axis)
+            got = fa.logsumexp_grad(a, g, axis=axis)
+            if axis == 0:       # columns: the reversed copy reorders them, and a column's bits depend
+                np.testing.assert_allclose(got, want, rtol=4 * np.finfo(dtype).eps, atol=0)  # on its block
+            else:
+                same(got, want)
+    r = fa.logsumexp_grad(a, g_rows, axis=-1)
+    assert np.all(r[1] == 0) and np.all(np.isnan(r[2]))
+    ok = np.array([0, 3, 4])
+    ref = np.exp(a[ok].astype(np.float64) - np.log(np.sum(np.exp(a[ok].astype(np.float64)), -1, keepdims=True)))
+    np.testing.assert_allclose(r[ok], ref * g_rows[ok, None], rtol=8 * np.finfo(dtype).eps)
+    g_inf = g_rows.copy()
+    g_inf[0] = np.inf                           # IEEE products on kept entries, no warning
+    with np.errstate(all="raise"):
+        r = fa.logsumexp_grad(a, g_inf, axis=-1)
+    assert np.all(r[0] == np.inf) and np.all(r[1] == 0)
