@@ -254,7 +254,7 @@ def axis(int op, const floating[:, :, ::1] x, floating[::1] y, const unsigned ch
             _fa_axis_f64(op, px, &y[0], outer, n, inner, pm, pb, ps)
 
 
-def axis_fast(int op, bint reduce, object x, object axis, object out, object g=None):
+def axis_fast(int op, bint reduce, object x, object axis, object out, object g=None, object where=None):
     """The common reduction call straight from the NumPy C-API, or None to take the full path.
 
     Taken when x is a C-contiguous native float32/float64 ndarray with ndim >= 1, axis is
@@ -262,7 +262,8 @@ def axis_fast(int op, bint reduce, object x, object axis, object out, object g=N
     row-wise op, an ndarray of x's dtype and shape, C-contiguous, writeable, x itself or
     not overlapping it).  No mask, no weights, no keepdims.  `g` (softmax_grad /
     log_softmax_grad: grad_output) must then be such an array of x's dtype and shape, and
-    `out` in place of it or apart from it too.  Never raises on bad input.
+    `out` in place of it or apart from it too; `where`, a C-contiguous bool ndarray of x's
+    shape (no broadcasting).  Never raises on bad input.
     Returns the new array, a NumPy scalar for a 0-d result, or `out`.
     """
     if type(x) is not cnp.ndarray:
@@ -280,6 +281,13 @@ def axis_fast(int op, bint reduce, object x, object axis, object out, object g=N
         if not _plain(ga, t) or not cnp.PyArray_SAMESHAPE(xa, ga):
             return None
         pg = <char *>cnp.PyArray_DATA(ga)
+    cdef const unsigned char *pm = NULL
+    if where is not None:
+        if type(where) is not cnp.ndarray or not _plain(<cnp.ndarray>where, cnp.NPY_BOOL):
+            return None
+        if not cnp.PyArray_SAMESHAPE(xa, <cnp.ndarray>where):
+            return None
+        pm = <const unsigned char *>cnp.PyArray_DATA(<cnp.ndarray>where)
     cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(xa)
     cdef cnp.npy_intp rdims[64]
     cdef ptrdiff_t outer = 1, n = 1, inner = 1
@@ -317,15 +325,15 @@ def axis_fast(int op, bint reduce, object x, object axis, object out, object g=N
         if t == cnp.NPY_FLOAT32:
             if outer * n * inner >= GIL_RELEASE_MIN:
                 with nogil:
-                    _fa_axis_f32(op, <float *>px, <float *>py, outer, n, inner, NULL, <float *>pg, NULL)
+                    _fa_axis_f32(op, <float *>px, <float *>py, outer, n, inner, pm, <float *>pg, NULL)
             else:
-                _fa_axis_f32(op, <float *>px, <float *>py, outer, n, inner, NULL, <float *>pg, NULL)
+                _fa_axis_f32(op, <float *>px, <float *>py, outer, n, inner, pm, <float *>pg, NULL)
         else:
             if outer * n * inner >= GIL_RELEASE_MIN:
                 with nogil:
-                    _fa_axis_f64(op, <double *>px, <double *>py, outer, n, inner, NULL, <double *>pg, NULL)
+                    _fa_axis_f64(op, <double *>px, <double *>py, outer, n, inner, pm, <double *>pg, NULL)
             else:
-                _fa_axis_f64(op, <double *>px, <double *>py, outer, n, inner, NULL, <double *>pg, NULL)
+                _fa_axis_f64(op, <double *>px, <double *>py, outer, n, inner, pm, <double *>pg, NULL)
     if reduce and cnp.PyArray_NDIM(ya) == 0:     # axis=None, or the one axis of 1-D input
         return ya[()]
     return ya

@@ -153,8 +153,8 @@ def softmax(x, axis=None, out=None, where=None, dim=None):
     give lazy Dask arrays, xarray objects keep dims/coords/attrs (`dim=` names the reduced
     dimensions), masked arrays leave masked entries out: docs/dask.md.
     """
-    if where is None and dim is None:
-        y = _axis_fast(_SOFTMAX, False, x, axis, out)
+    if dim is None:
+        y = _axis_fast(_SOFTMAX, False, x, axis, out, None, where)
         if y is not None:
             return y
     if type(x) is not np.ndarray or dim is not None or (where is not None and type(where) is not np.ndarray):
@@ -172,8 +172,8 @@ def log_softmax(x, axis=None, out=None, where=None, dim=None):
     (`where` False) get -inf.  NaN or +inf in a slice, or a slice of only -inf, gives NaN.
     Dask, xarray (`dim=`) and masked input: docs/dask.md.
     """
-    if where is None and dim is None:
-        y = _axis_fast(_LOG_SOFTMAX, False, x, axis, out)
+    if dim is None:
+        y = _axis_fast(_LOG_SOFTMAX, False, x, axis, out, None, where)
         if y is not None:
             return y
     if type(x) is not np.ndarray or dim is not None or (where is not None and type(where) is not np.ndarray):
@@ -201,8 +201,8 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, out=None,
         keepdims = flag(keepdims)
     if return_sign is not False:
         return_sign = flag(return_sign)
-    if b is None and where is None and not keepdims and not return_sign and dim is None:
-        y = _axis_fast(_LOGSUMEXP, True, a, axis, out)
+    if b is None and not keepdims and not return_sign and dim is None:
+        y = _axis_fast(_LOGSUMEXP, True, a, axis, out, None, where)
         if y is not None:
             return y
     if type(a) is not np.ndarray or dim is not None or (b is not None and type(b) is not np.ndarray) or (
@@ -407,8 +407,8 @@ def softmax_grad(y, grad_output, axis=None, out=None, where=None):
     One C pass per slice for the sum (float64 for float32 data, compensated for float64),
     one for the result.
     """
-    if where is None and grad_output is not None:
-        r = _axis_fast(_SOFTMAX_GRAD, False, y, axis, out, grad_output)
+    if grad_output is not None:
+        r = _axis_fast(_SOFTMAX_GRAD, False, y, axis, out, grad_output, where)
         if r is not None:
             return r
     if type(y) is not np.ndarray or type(grad_output) is not np.ndarray:
@@ -424,8 +424,8 @@ def log_softmax_grad(y, grad_output, axis=None, out=None, where=None):
     `y` is log_softmax's output, `grad_output` dL/dy; returns dL/dx.  Entries left out
     by `where` get 0 (and are left out of the sum).  Same axis rules as softmax_grad.
     """
-    if where is None and grad_output is not None:
-        r = _axis_fast(_LOG_SOFTMAX_GRAD, False, y, axis, out, grad_output)
+    if grad_output is not None:
+        r = _axis_fast(_LOG_SOFTMAX_GRAD, False, y, axis, out, grad_output, where)
         if r is not None:
             return r
     if type(y) is not np.ndarray or type(grad_output) is not np.ndarray:

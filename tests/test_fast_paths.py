@@ -205,3 +205,26 @@ def test_logsumexp_grad_fast_path_equals_general_path(isa, rng, dtype):
     with np.errstate(all="raise"):
         r = fa.logsumexp_grad(a, g_inf, axis=-1)
     assert np.all(r[0] == np.inf) and np.all(r[1] == 0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(9,), (6, 11), (3, 5, 4)])
+def test_where_fast_path_equals_general_path(isa, rng, dtype, shape):
+    """where= as a C-contiguous bool array of x's shape goes to the kernel directly; the general
+    path (the same mask in another layout: copied contiguous) must give the same bits, fully
+    masked slices included."""
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    mask = rng.uniform(size=shape) < 0.7
+    mask.reshape(-1, shape[-1])[0] = False           # a fully masked slice along the last axis
+    for axis in [None] + list(range(-len(shape), len(shape))):
+        for f in (fa.softmax, fa.log_softmax, fa.logsumexp):
+            same(f(x, axis=axis, where=mask), f(x, axis=axis, where=general(mask)))
+        y = fa.softmax(x, axis=axis, where=mask)
+        for f in (fa.softmax_grad, fa.log_softmax_grad):
+            same(f(y, g, axis=axis, where=mask), f(y, g, axis=axis, where=general(mask)))
+    r = fa.softmax(x, axis=-1, where=mask)
+    assert np.all(r.reshape(-1, shape[-1])[0] == 0)                  # fully masked: 0
+    assert np.all(r[~mask] == 0) and np.all(r[mask] > 0)
+    with pytest.raises(TypeError, match="Cannot cast array data from dtype\\('int64'\\) to dtype\\('bool'\\)"):
+        fa.softmax(x, axis=-1, where=mask.astype(np.int64))
