@@ -142,6 +142,16 @@ def sigmoid(x, out=None):
     return apply_unary(OP_SIGMOID, x, out, 0.0, 0.0, 'sigmoid') if y is None else y
 
 
+def expit(x, out=None):
+    """Another name for fastact.sigmoid (the same kernel and arguments): 1/(1+exp(-x))
+
+    Element-wise, for any array-like; returns a new array of x's shape (a NumPy
+    scalar for 0-d input), or writes into `out` and returns it.
+    """
+    y = unary_fast(OP_SIGMOID, x, out, 0.0, 0.0)
+    return apply_unary(OP_SIGMOID, x, out, 0.0, 0.0, 'expit') if y is None else y
+
+
 def log_sigmoid(x, out=None):
     """-softplus(-x)
 
@@ -150,6 +160,16 @@ def log_sigmoid(x, out=None):
     """
     y = unary_fast(OP_LOG_SIGMOID, x, out, 0.0, 0.0)
     return apply_unary(OP_LOG_SIGMOID, x, out, 0.0, 0.0, 'log_sigmoid') if y is None else y
+
+
+def log_expit(x, out=None):
+    """Another name for fastact.log_sigmoid (the same kernel and arguments): -softplus(-x)
+
+    Element-wise, for any array-like; returns a new array of x's shape (a NumPy
+    scalar for 0-d input), or writes into `out` and returns it.
+    """
+    y = unary_fast(OP_LOG_SIGMOID, x, out, 0.0, 0.0)
+    return apply_unary(OP_LOG_SIGMOID, x, out, 0.0, 0.0, 'log_expit') if y is None else y
 
 
 def logit(x, eps=None, out=None):
@@ -205,6 +225,16 @@ def silu(x, out=None):
     """
     y = unary_fast(OP_SILU, x, out, 0.0, 0.0)
     return apply_unary(OP_SILU, x, out, 0.0, 0.0, 'silu') if y is None else y
+
+
+def swish(x, out=None):
+    """Another name for fastact.silu (the same kernel and arguments): x*sigmoid(x)
+
+    Element-wise, for any array-like; returns a new array of x's shape (a NumPy
+    scalar for 0-d input), or writes into `out` and returns it.
+    """
+    y = unary_fast(OP_SILU, x, out, 0.0, 0.0)
+    return apply_unary(OP_SILU, x, out, 0.0, 0.0, 'swish') if y is None else y
 
 
 def gelu(x, approximate='none', out=None):
@@ -263,6 +293,18 @@ def sigmoid_grad(x, grad_output=None, out=None):
     """
     y = binary_fast(OP_SIGMOID_GRAD, x, grad_output, out, 0.0, 0.0)
     return apply_binary(OP_SIGMOID_GRAD, x, grad_output, out, 0.0, 0.0, 'sigmoid_grad') if y is None else y
+
+
+def expit_grad(x, grad_output=None, out=None):
+    """Another name for fastact.sigmoid_grad (the same kernel and arguments): sigmoid'(x) grad_output = sigmoid(x) (1 - sigmoid(x)) grad_output
+
+    The derivative of fastact.expit at x times grad_output (None: ones, the plain
+    derivative), element-wise; x and grad_output broadcast together (NumPy's rules, and
+    its type promotion of the two).  Returns a new array (a NumPy scalar for 0-d input),
+    or writes into `out` and returns it.
+    """
+    y = binary_fast(OP_SIGMOID_GRAD, x, grad_output, out, 0.0, 0.0)
+    return apply_binary(OP_SIGMOID_GRAD, x, grad_output, out, 0.0, 0.0, 'expit_grad') if y is None else y
 
 
 def relu_grad(x, grad_output=None, out=None):
@@ -370,6 +412,18 @@ def log_sigmoid_grad(x, grad_output=None, out=None):
     return apply_binary(OP_LOG_SIGMOID_GRAD, x, grad_output, out, 0.0, 0.0, 'log_sigmoid_grad') if y is None else y
 
 
+def log_expit_grad(x, grad_output=None, out=None):
+    """Another name for fastact.log_sigmoid_grad (the same kernel and arguments): sigmoid(-x) grad_output
+
+    The derivative of fastact.log_expit at x times grad_output (None: ones, the plain
+    derivative), element-wise; x and grad_output broadcast together (NumPy's rules, and
+    its type promotion of the two).  Returns a new array (a NumPy scalar for 0-d input),
+    or writes into `out` and returns it.
+    """
+    y = binary_fast(OP_LOG_SIGMOID_GRAD, x, grad_output, out, 0.0, 0.0)
+    return apply_binary(OP_LOG_SIGMOID_GRAD, x, grad_output, out, 0.0, 0.0, 'log_expit_grad') if y is None else y
+
+
 def logit_grad(x, grad_output=None, eps=None, out=None):
     """grad_output/(p(1-p)); with eps, 0 outside [eps, 1-eps] (as torch)
 
@@ -433,6 +487,18 @@ def silu_grad(x, grad_output=None, out=None):
     """
     y = binary_fast(OP_SILU_GRAD, x, grad_output, out, 0.0, 0.0)
     return apply_binary(OP_SILU_GRAD, x, grad_output, out, 0.0, 0.0, 'silu_grad') if y is None else y
+
+
+def swish_grad(x, grad_output=None, out=None):
+    """Another name for fastact.silu_grad (the same kernel and arguments): s(1 + x(1 - s)) grad_output, s = sigmoid(x)
+
+    The derivative of fastact.swish at x times grad_output (None: ones, the plain
+    derivative), element-wise; x and grad_output broadcast together (NumPy's rules, and
+    its type promotion of the two).  Returns a new array (a NumPy scalar for 0-d input),
+    or writes into `out` and returns it.
+    """
+    y = binary_fast(OP_SILU_GRAD, x, grad_output, out, 0.0, 0.0)
+    return apply_binary(OP_SILU_GRAD, x, grad_output, out, 0.0, 0.0, 'swish_grad') if y is None else y
 
 
 def gelu_grad(x, grad_output=None, approximate='none', out=None):
@@ -511,13 +577,6 @@ def tanh_grad_from_output(y, grad_output=None, out=None):
     r = binary_fast(OP_TANH_GRAD_FROM_OUTPUT, y, grad_output, out, 0.0, 0.0)
     return apply_binary(OP_TANH_GRAD_FROM_OUTPUT, y, grad_output, out, 0.0, 0.0, 'tanh_grad_from_output') if r is None else r
 
-
-expit = sigmoid
-log_expit = log_sigmoid
-swish = silu
-expit_grad = sigmoid_grad
-log_expit_grad = log_sigmoid_grad
-swish_grad = silu_grad
 
 # every public element-wise name (aliases too) -> its function; fastact/_api.py exports them
 FUNCTIONS = {

@@ -41,9 +41,46 @@ def test_getsource_and_traceback_point_at_the_generated_file():
         raise AssertionError("gelu(approximate='cubic') did not raise")
 
 
-def test_aliases_are_the_same_functions_and_public_module():
-    assert fastact.expit is fastact.sigmoid and fastact.swish_grad is fastact.silu_grad
+ALIASES = {"expit": "sigmoid", "log_expit": "log_sigmoid", "swish": "silu",
+           "expit_grad": "sigmoid_grad", "log_expit_grad": "log_sigmoid_grad", "swish_grad": "silu_grad"}
+
+
+def test_aliases_are_the_registrys():
+    from fastact import _registry
+    forward = {a: e.name for e in _registry.ACTIVATIONS for a in e.aliases}
+    assert {**forward, **{a + "_grad": n + "_grad" for a, n in forward.items()}} == ALIASES
     assert fastact.relu.__module__ == "fastact"
+
+
+@pytest.mark.parametrize("alias", sorted(ALIASES))
+def test_alias_computes_its_function_and_errors_name_the_alias(alias):
+    """expit was `expit = sigmoid`: fa.expit(x, out=int_array) said 'Cannot cast fastact.sigmoid
+    output', naming a function the user never called.  Each alias is its own def now."""
+    import numpy as np
+    f, target = getattr(fastact, alias), getattr(fastact, ALIASES[alias])
+    assert f.__name__ == alias and f.__module__ == "fastact" and f is not target
+    assert inspect.signature(f) == inspect.signature(target)
+    assert f"fastact.{ALIASES[alias]}" in f.__doc__
+    x = np.linspace(-30, 30, 61)
+    for dtype in (np.float16, np.float32, np.float64):
+        assert f(x.astype(dtype)).tobytes() == target(x.astype(dtype)).tobytes()
+    out = np.empty(61)
+    assert f(x, out=out) is out and out.tobytes() == target(x).tobytes()
+    args = (np.ones(2),) if alias.endswith("_grad") else ()
+    cases = [
+        (TypeError, lambda: f(np.array(["a", "b"]), *args)),               # dtype (apply_*)
+        (TypeError, lambda: f(np.ones(2), *args, out=np.ones(2, int))),    # out dtype (check_out)
+    ]
+    try:
+        import dask.array as da
+        cases.append((TypeError, lambda: f(da.ones(2), *args, out=np.ones(2))))   # out= with dask
+    except ImportError:
+        pass
+    for exc, call in cases:
+        with pytest.raises(exc) as info:
+            call()
+        message = str(info.value)
+        assert f"fastact.{alias}" in message and f"fastact.{ALIASES[alias]}" not in message, message
 
 
 def test_stubs_are_not_stale():

@@ -12,7 +12,8 @@ Python wrappers and the type stubs.
 - fastact/_generated.py: each wrapper is a plain def with its real signature, defaults and
   docstring (from the registry): the fast Cython path (_core.unary_fast / binary_fast), else
   the argument handling of fastact/_elementwise.py (apply_unary / apply_binary).  Kernel
-  positions are looked up by name at import.
+  positions are looked up by name at import.  An alias (expit, swish_grad, ...) is a def of
+  its own with the same body, passing its own name, so that its errors name it.
 - fastact/__init__.pyi: every name in fastact.__all__, from the live functions (so after a
   build); parameter types from the registry's Param.type, else PARAM_TYPES below.
 The first two read only the registry (no compiled extension needed): setup.py writes them
@@ -106,14 +107,22 @@ def _signature(first):
     return sig
 
 
-def _forward(entries, consts):
+def _alias_doc(name, doc):
+    """An alias's first docstring line: the function it is another name for, then its line."""
+    return f"Another name for fastact.{name} (the same kernel and arguments): {doc or name}"
+
+
+def _forward(entries, consts, alias=None):
+    """The def of a forward function, or (alias) of one of its other public names: the same
+    body under that name, so that its errors name the function the user called."""
     first = entries[0]
-    name = first.name
+    name = alias or first.name
     lines, args = _param_code(first, name)
     if first.select:
         choices = {e.select[1]: _const(e.kernel) for e in entries}
-        table = f"_{name.upper()}_OPS"
-        consts.append(f"{table} = {{{', '.join(f'{k!r}: {v}' for k, v in choices.items())}}}")
+        table = f"_{first.name.upper()}_OPS"
+        if alias is None:
+            consts.append(f"{table} = {{{', '.join(f'{k!r}: {v}' for k, v in choices.items())}}}")
         lines[:0] = _select(first, table, choices)
         op = "op"
         extra = "\n\n    " + "\n    ".join(f"{first.select[0]}={e.select[1]!r}: {_docstring(e.doc)}" for e in entries)
@@ -126,7 +135,7 @@ def _forward(entries, consts):
     return f'''
 
 def {name}(x, {_signature(first)}out=None):
-    """{_docstring(first.doc or name)}
+    """{_docstring(_alias_doc(first.name, first.doc) if alias else first.doc or name)}
 
     Element-wise, for any array-like; returns a new array of x's shape (a NumPy
     scalar for 0-d input), or writes into `out` and returns it.{extra}
@@ -135,14 +144,16 @@ def {name}(x, {_signature(first)}out=None):
 '''
 
 
-def _gradient(entries, forward, consts):
+def _gradient(entries, forward, consts, alias=None):
+    """The def of a gradient, or (alias: a forward alias + "_grad") of its other name."""
     first = forward[entries[0].forward]
-    name = entries[0].name
+    name = alias or entries[0].name
     lines, args = _param_code(first, name)
     if first.select:
         choices = {forward[e.forward].select[1]: _const(e.kernel) for e in entries}
-        table = f"_{name.upper()}_OPS"
-        consts.append(f"{table} = {{{', '.join(f'{k!r}: {v}' for k, v in choices.items())}}}")
+        table = f"_{entries[0].name.upper()}_OPS"
+        if alias is None:
+            consts.append(f"{table} = {{{', '.join(f'{k!r}: {v}' for k, v in choices.items())}}}")
         lines[:0] = _select(first, table, choices)
         op = "op"
     else:
@@ -154,9 +165,9 @@ def _gradient(entries, forward, consts):
     return f'''
 
 def {name}(x, grad_output=None, {_signature(first)}out=None):
-    """{_docstring(entries[0].doc or name)}
+    """{_docstring(_alias_doc(entries[0].name, entries[0].doc) if alias else entries[0].doc or name)}
 
-    The derivative of fastact.{first.name} at x times grad_output (None: ones, the plain
+    The derivative of fastact.{alias[:-len("_grad")] if alias else first.name} at x times grad_output (None: ones, the plain
     derivative), element-wise; x and grad_output broadcast together (NumPy's rules, and
     its type promotion of the two).  Returns a new array (a NumPy scalar for 0-d input),
     or writes into `out` and returns it.
@@ -203,8 +214,13 @@ def generate_source(registry=None):
     forward = {e.kernel: e for e in reg.ACTIVATIONS}
     consts = [f"{_const(e.kernel)} = OP_INDEX[{e.kernel!r}]" for e in reg.ACTIVATIONS]
     consts += [f"{_const(g.kernel)} = BINARY_OP_INDEX[{g.kernel!r}]" for g in reg.GRADIENTS]
-    defs = "".join(_forward(entries, consts) for entries in groups.values())
-    defs += "".join(_gradient(entries, forward, consts) for entries in grad_groups.values())
+    # an alias is a def of its own (not `expit = sigmoid`): its errors say the name called
+    defs = "".join(_forward(entries, consts) + "".join(_forward(entries, consts, a) for a in entries[0].aliases)
+                   for entries in groups.values())
+    defs += "".join(_gradient(entries, forward, consts)
+                    + "".join(_gradient(entries, forward, consts, a + "_grad")
+                              for a in forward[entries[0].forward].aliases)
+                    for entries in grad_groups.values())
     output_grads = getattr(reg, "OUTPUT_GRADIENTS", ())
     consts += [f"{_const(g.kernel)} = BINARY_OP_INDEX[{g.kernel!r}]" for g in output_grads]
     defs += "".join(_output_gradient(g) for g in output_grads)
@@ -219,11 +235,8 @@ def generate_source(registry=None):
             names[alias + "_grad"] = name
     for g in output_grads:
         names[g.name] = g.name
-    aliases = "\n".join(f"{a} = {n}" for a, n in names.items() if a != n)
     table = "\n".join(f"    {a!r}: {a}," for a in names)
     tail = f'''
-
-{aliases}
 
 # every public element-wise name (aliases too) -> its function; fastact/_api.py exports them
 FUNCTIONS = {{
