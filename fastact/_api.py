@@ -40,12 +40,19 @@ def simd_info() -> "dict[str, Any]":
     return info
 
 
-def set_isa(name: str) -> str:
+def set_isa(name: "str | None") -> str:
     """Run every kernel as variant `name` ('scalar', 'sse2', 'avx2', 'avx512' or 'best').
 
+    'best' is the most capable variant this CPU and OS support; None goes back to the
+    variant chosen at import: the one FASTACT_ISA names when it is set to a supported
+    variant, else 'best' (so `fa.set_isa(None)` undoes earlier set_isa calls).  An unknown
+    or unsupported name is a ValueError and leaves the variant as it was.
     For tests and comparisons (FASTACT_ISA does the same at import); not thread-safe
     against calls running at the same time.  Returns the variant now in use.
     """
+    if name is None:
+        info = _kernels.isa_info()
+        name = info["requested"] if info["requested"] in info["available"] else "best"
     return _kernels.set_isa(name)
 
 

@@ -92,12 +92,39 @@ def test_set_isa_switches_and_reports(capsys):
         fa.set_isa(before)
 
 
-@pytest.mark.parametrize("bad", ["bogus", "", "AVX2", None, 3] + UNSUPPORTED)   # unsupported: "not supported"
+@pytest.mark.parametrize("bad", ["bogus", "", "AVX2", 3] + UNSUPPORTED)   # unsupported: "not supported"
 def test_set_isa_rejects_unknown_names(bad):
     before = fa.simd_info()["current"]
     with pytest.raises(ValueError):
         fa.set_isa(bad)
     assert fa.simd_info()["current"] == before
+
+
+def test_set_isa_none_goes_back_to_the_default_variant():
+    """set_isa(None) was a ValueError ('unknown kernel variant None'); it now restores the
+    variant chosen at import (without FASTACT_ISA: the best one)."""
+    want = INFO["requested"] if INFO["requested"] in INFO["available"] else INFO["best"]
+    before = fa.simd_info()["current"]
+    try:
+        fa.set_isa("scalar")
+        assert fa.set_isa(None) == want
+        assert fa.simd_info()["current"] == want
+    finally:
+        fa.set_isa(before)
+
+
+@pytest.mark.parametrize("value", ["scalar", "bogus"] + UNSUPPORTED)
+def test_set_isa_none_goes_back_to_a_supported_fastact_isa(value):
+    """With FASTACT_ISA=scalar, None means scalar again (what the user configured), not 'best';
+    a FASTACT_ISA that was ignored at import is ignored here too."""
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), FASTACT_ISA=value)
+    code = ("import warnings; warnings.simplefilter('ignore'); import fastact as fa; "
+            "a = fa.simd_info()['current']; fa.set_isa('best'); print(a, fa.set_isa(None), fa.simd_info()['current'])")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120,
+                          cwd=CLEAN_CWD)
+    assert done.returncode == 0, done.stderr
+    want = "scalar" if value == "scalar" else INFO["best"]
+    assert done.stdout.split() == [want, want, want]
 
 
 def test_show_config_names_the_cpu_level_and_functions(capsys):
