@@ -194,7 +194,7 @@ def binary_cross_entropy_with_logits_grad(x, y, grad_output=None, weight=None, p
     return op.finish(out, True)
 
 
-def one_hot(labels, num_classes=None, dtype=np.float64, axis=-1):
+def one_hot(labels, num_classes=None, dtype=np.float64, axis=-1, dim: str = "class"):
     """One-hot encoding of integer labels: a new axis of num_classes entries (at `axis` of the
     result, the last by default) holding 1 at the label and 0 elsewhere; torch's
     F.one_hot(labels, num_classes) is one_hot(labels, num_classes, dtype=np.int64).
@@ -204,11 +204,24 @@ def one_hot(labels, num_classes=None, dtype=np.float64, axis=-1):
     position, raised before anything is written.  dtype: float32 and float64 are written by the
     C kernel; float16 and the other numeric dtypes (bool, integers, complex) are written as
     float32 by it and converted.
+
+    xarray labels give a DataArray (a Dataset: each variable) with the labels' dims, coords
+    and attrs and the new dimension `dim` (no coordinate) at `axis`; `dim` is unused for
+    other input.  Dask labels (or a Dask-backed DataArray) give a lazy result: num_classes
+    is then required (the result's shape must be known without computing the labels), and
+    a label out of range raises when the graph is computed.
     """
     name = _ONE_HOT.name
     r = _core.one_hot_fast(labels, num_classes, dtype, axis)
     if r is not None:
         return r
+    if type(labels) is not np.ndarray:
+        if _interop._xarray_in(labels):
+            from . import _xarray
+            return _xarray.one_hot(one_hot, labels, num_classes, dtype, axis, dim)
+        if _interop._dask_in(labels):
+            from . import _dask_losses
+            return _dask_losses.one_hot(one_hot, name, labels, num_classes, dtype, axis)
     _no_masked(labels, name)
     labels = index_array(labels)
     if labels.dtype.kind not in "iu":

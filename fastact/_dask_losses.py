@@ -208,3 +208,24 @@ def bce(fn, name, x, y, weight, pos_weight, code, grad=False, grad_output=None):
         n = float(np.prod(xs.shape))
         return _scalar_map(lambda v: np.float64(v / n if n else np.nan), result, total)
     return per_entry
+
+
+def _one_hot_block(block, fn, num_classes, dtype, axis):
+    return fn(block, num_classes, dtype, axis)
+
+
+def one_hot(fn, name, labels, num_classes, dtype, axis):
+    """one_hot (fn: the in-memory function) of dask labels: one call per block, the new axis in
+    one chunk of num_classes, which must be given (the result's shape must be known without
+    computing the labels).  Every other check is fn's, on empty labels, before the graph is made."""
+    import operator
+    if num_classes is None or (not isinstance(num_classes, (bool, np.bool_)) and operator.index(num_classes) == -1):
+        raise ValueError(f"{name}: num_classes is required for dask labels (the result's shape must be known "
+                         f"without computing them): give num_classes, e.g. int(labels.max()) + 1")
+    nd = labels.ndim
+    ax = normalize_axis_index(operator.index(axis), nd + 1)
+    meta = fn(np.zeros((0,) * max(nd, 1), labels.dtype), num_classes, dtype, ax if nd else 0)
+    num_classes = meta.shape[ax if nd else 0]
+    chunks = labels.chunks[:ax] + ((num_classes,),) + labels.chunks[ax:]
+    return labels.map_blocks(_one_hot_block, fn, num_classes, dtype, ax, new_axis=ax, chunks=chunks,
+                             dtype=meta.dtype, meta=np.empty((0,) * (nd + 1), meta.dtype), token=f"fastact-{name}")

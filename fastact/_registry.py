@@ -625,7 +625,8 @@ class Encoding:
 
 
 ENCODINGS = (
-    Encoding("one_hot", "one_hot", (Param("num_classes", None), Param("dtype", "float64"), Param("axis", -1)),
+    Encoding("one_hot", "one_hot", (Param("num_classes", None), Param("dtype", "float64"), Param("axis", -1),
+                                   Param("dim", "class", type="str")),
              torch="one_hot", doc="1 where the class is the label, 0 elsewhere, along a new axis"),
 )
 

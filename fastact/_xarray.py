@@ -264,3 +264,20 @@ def bce(fn, name, x, y, kw, grad_output=None, weight=None):
     return xr.apply_ufunc(_call_loss, *args, kwargs=dict(fn=fn, names=names, kw=kw),
                           input_core_dims=[list(frame.dims)] * len(args), output_core_dims=[out],
                           dask="allowed", keep_attrs=True)
+
+
+def one_hot(fn, labels, num_classes, dtype, axis, dim):
+    """one_hot of xarray labels: the new dimension `dim` at `axis` of the result (no coordinate:
+    logits' class coordinates, say names, would otherwise not align with it); the labels' dims,
+    coords and attrs kept, a Dask-backed one lazy (fn's Dask path)."""
+    if isinstance(labels, xr.Dataset):
+        return labels.map(lambda v: one_hot(fn, v, num_classes, dtype, axis, dim), keep_attrs=True)
+    if dim is None or dim in labels.dims:
+        raise ValueError(f"fastact.one_hot: dim={dim!r} cannot name the new class dimension (the labels' "
+                         f"dims: {tuple(labels.dims)}); give another name with dim=")
+    from ._args import normalize_axis_index
+    import operator
+    ax = normalize_axis_index(operator.index(axis), labels.ndim + 1)
+    r = xr.apply_ufunc(fn, labels, kwargs=dict(num_classes=num_classes, dtype=dtype, axis=-1),
+                       output_core_dims=[[dim]], dask="allowed", keep_attrs=True)
+    return r.transpose(*labels.dims[:ax], dim, *labels.dims[ax:])     # apply_ufunc puts core dims last

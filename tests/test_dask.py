@@ -443,3 +443,33 @@ def test_reduction_gradients_are_lazy(client, dtype):
         assert isinstance(lazy, da.Array) and lazy.dtype == np.float64
     with pytest.raises(TypeError, match="out="):
         fa.softmax_grad(da.from_array(y, chunks=2), y, axis=-1, out=np.empty_like(y))
+
+
+def test_one_hot_is_lazy(client):
+    """one_hot of dask labels computed them and returned an ndarray (SPEC section 8: lazy out for
+    every public function); now one kernel call per block, the class axis one chunk, the in-memory
+    bits.  num_classes must be given (the shape must be known without computing the labels)."""
+    rng = np.random.default_rng(13)
+    labels = rng.integers(0, 6, (7, 9))
+    d = da.from_array(labels, chunks=((3, 0, 4), (5, 4)))
+    for axis in (-1, 0, 1):
+        for dtype in (np.float32, np.float64, np.int64, np.bool_):
+            lazy = fa.one_hot(d, 6, dtype=dtype, axis=axis)
+            assert isinstance(lazy, da.Array) and lazy.dtype == dtype and lazy.shape[axis] == 6
+            assert lazy.chunks[axis] == (6,) and tuple(c for k, c in enumerate(lazy.chunks)
+                                                       if k != axis % 3) == d.chunks
+            got = lazy.compute()
+            want = np.moveaxis(labels[..., None] == np.arange(6), -1, axis).astype(dtype)
+            assert got.dtype == want.dtype and got.tobytes() == want.tobytes()
+    assert fa.one_hot(da.from_array(np.array(2)), 4).compute().tolist() == [0, 0, 1, 0]     # 0-d labels
+    for num_classes in (None, -1):
+        with pytest.raises(ValueError, match="num_classes is required"):
+            fa.one_hot(d, num_classes)
+    with pytest.raises(TypeError, match="integer dtype"):                  # checked before the graph
+        fa.one_hot(d.astype(np.float64), 6)
+    with pytest.raises(np.exceptions.AxisError, match="axis 3"):           # as in memory
+        fa.one_hot(d, 6, axis=3)
+    with pytest.raises(IndexError, match="out of range"):                  # when computed
+        fa.one_hot(d, 5).compute()
+    poisoned = da.ones((4, 4), chunks=2, dtype=np.int64).map_blocks(_raise_if_computed, dtype=np.int64)
+    assert fa.one_hot(poisoned, 3).shape == (4, 4, 3)

@@ -387,3 +387,52 @@ def test_xarray_losses_align_by_name(xarray, chunked):
         assert_same_frame(g, x)
         np.testing.assert_allclose(g.values, fa.binary_cross_entropy_with_logits_grad(xv, fa.sigmoid(xv),
                                                                                        reduction=red), rtol=1e-14)
+
+
+def _one_hot_reference(labels, num_classes, axis=-1):
+    """One-hot by comparison with the class numbers (no fastact), the new axis at `axis`."""
+    return np.moveaxis(np.asarray(labels)[..., None] == np.arange(num_classes), -1, axis)
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_xarray_one_hot_keeps_the_frame_and_adds_a_class_dim(xarray, chunked):
+    """one_hot of a DataArray was a bare ndarray (dims, coords and attrs lost) and a Dask-backed one
+    was computed; now the labels' frame plus a new `dim` ('class' by default) at `axis`, lazy when
+    the labels are."""
+    if chunked:
+        pytest.importorskip("dask.array")
+    rng = np.random.default_rng(3)
+    labels = xarray.DataArray(rng.integers(0, 4, (3, 5)), dims=("time", "x"),
+                              coords={"time": [10, 20, 30], "x": list("abcde"), "hour": ("time", [1, 2, 3])},
+                              attrs={"source": "test"}, name="digit")
+    lin = labels.chunk({"time": 2}) if chunked else labels
+    r = fa.one_hot(lin, 4)
+    assert isinstance(r, xarray.DataArray) and r.name == "digit"
+    if chunked:
+        assert type(r.data).__module__.startswith("dask")
+    assert r.dims == ("time", "x", "class") and r.sizes["class"] == 4 and "class" not in r.coords
+    for c in labels.coords:
+        assert r.coords[c].equals(labels.coords[c])
+    assert r.attrs == labels.attrs and r.dtype == np.float64
+    np.testing.assert_array_equal(r.values, _one_hot_reference(labels.values, 4))
+    # `axis` places the new dim as for arrays; `dim` names it; dtype and num_classes=None as for arrays
+    r = fa.one_hot(lin, 6, dtype=np.int64, axis=1, dim="digit_class")
+    assert r.dims == ("time", "digit_class", "x") and r.dtype == np.int64
+    np.testing.assert_array_equal(r.values, _one_hot_reference(labels.values, 6, axis=1))
+    if not chunked:
+        assert fa.one_hot(labels).sizes["class"] == int(labels.max()) + 1
+    # the result lines up with logits by name (cross_entropy's probability targets)
+    logits = xarray.DataArray(rng.normal(size=(4, 5, 3)), dims=("class", "x", "time"))
+    got = fa.cross_entropy(logits, fa.one_hot(lin, 4), axis="class", reduction="none")
+    want = fa.cross_entropy(logits.transpose("time", "x", "class").values, labels.values, reduction="none")
+    np.testing.assert_allclose(got.transpose("time", "x").values, want, rtol=1e-14)
+    ds = fa.one_hot(xarray.Dataset({"a": labels, "b": labels.isel(x=0)}), 4)
+    assert ds["a"].dims == ("time", "x", "class") and ds["b"].dims == ("time", "class")
+    np.testing.assert_array_equal(ds["b"].values, _one_hot_reference(labels.values[:, 0], 4))
+    with pytest.raises(ValueError, match="'x'"):
+        fa.one_hot(lin, 4, dim="x")                       # already a dim of the labels
+    with pytest.raises(TypeError, match="integer dtype"):
+        fa.one_hot(lin.astype(np.float64), 4)
+    assert labels.values.max() == 3
+    with pytest.raises(IndexError, match="label 3 at position .* out of range for num_classes=3"):
+        fa.one_hot(lin, 3).values                         # lazy: raised when computed
