@@ -21,10 +21,10 @@ import fastact as fa
 from fastact._registry import BCE_LOSSES
 
 try:
-    from conftest import interleaved_rounds, torch_or_none
+    from conftest import exit_on_help, interleaved_rounds, torch_or_none
 except ImportError:                          # run as a script from the repository root
     sys.path.insert(0, "benchmarks")
-    from conftest import interleaved_rounds, torch_or_none
+    from conftest import exit_on_help, interleaved_rounds, torch_or_none
 
 TORCH = torch_or_none()
 BCE = BCE_LOSSES[0]
@@ -131,6 +131,7 @@ def threads(rounds=41):
 
 
 if __name__ == "__main__":
+    exit_on_help(__doc__)
     if "--quick" in sys.argv[1:]:
         quick()
     elif "--threads" in sys.argv[1:]:

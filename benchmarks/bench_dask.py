@@ -54,7 +54,7 @@ def peak_mb(dask_worker):
 
 
 def main():
-    p = argparse.ArgumentParser()
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="(2^13, 2^13) in chunks of 2^11")
     p.add_argument("--n", type=int, default=None)
     p.add_argument("--chunk", type=int, default=None)

@@ -23,10 +23,10 @@ import fastact as fa
 from fastact._registry import BY_KERNEL, GRADIENTS
 
 try:
-    from conftest import interleaved_rounds, torch_or_none
+    from conftest import exit_on_help, interleaved_rounds, torch_or_none
 except ImportError:                          # run as a script from the repository root
     sys.path.insert(0, "benchmarks")
-    from conftest import interleaved_rounds, torch_or_none
+    from conftest import exit_on_help, interleaved_rounds, torch_or_none
 
 TORCH = torch_or_none()
 DTYPES = ("float32", "float64")
@@ -169,6 +169,7 @@ def rows(rounds=25):
 
 
 if __name__ == "__main__":
+    exit_on_help(__doc__)
     args = sys.argv[1:]
     if "--rows" in args:
         rows()

@@ -22,10 +22,10 @@ import fastact as fa
 from fastact._registry import LOSS_BY_NAME
 
 try:
-    from conftest import interleaved_rounds, torch_or_none
+    from conftest import exit_on_help, interleaved_rounds, torch_or_none
 except ImportError:                          # run as a script from the repository root
     sys.path.insert(0, "benchmarks")
-    from conftest import interleaved_rounds, torch_or_none
+    from conftest import exit_on_help, interleaved_rounds, torch_or_none
 
 TORCH = torch_or_none()
 CE = LOSS_BY_NAME["cross_entropy"]
@@ -128,6 +128,7 @@ def quick(shapes, rounds=15):
 
 
 if __name__ == "__main__":
+    exit_on_help(__doc__)
     if "--quick" in sys.argv[1:]:
         quick({**SHAPES, **(HUGE if "--huge" in sys.argv[1:] else {})},
               rounds=5 if "--huge" in sys.argv[1:] else 15)

@@ -10,14 +10,13 @@ operands, default options) go straight from the NumPy C-API to the kernel (fasta
 _ce_core.pxi, _bce_core.pxi: the fast paths; tests/test_fast_paths.py checks they agree bit
 for bit with the general path); torch's figures include its dispatcher, as a user pays it.
 """
-import sys
 
 import numpy as np
 import pytest
 
 import fastact as fa
 
-from conftest import interleaved_rounds, torch_or_none
+from conftest import exit_on_help, interleaved_rounds, torch_or_none
 
 TORCH = torch_or_none()
 SHAPE = (32, 10)
@@ -104,10 +103,8 @@ def quick(rounds=2001):
 
 
 if __name__ == "__main__":
-    if "--help" in sys.argv[1:] or "-h" in sys.argv[1:]:
-        print(__doc__)
-    else:
-        if TORCH is not None:
-            TORCH.set_num_threads(1)
-        fa.set_num_threads(1)
-        quick()
+    exit_on_help(__doc__)
+    if TORCH is not None:
+        TORCH.set_num_threads(1)
+    fa.set_num_threads(1)
+    quick()

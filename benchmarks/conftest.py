@@ -6,6 +6,7 @@
 
 torch (when installed) runs single-threaded, as fastact does, so the numbers compare kernels.
 """
+import sys
 import time
 
 import numpy as np
@@ -33,6 +34,14 @@ def pytest_generate_tests(metafunc):
     if "size" in metafunc.fixturenames:
         sizes = bench_sizes(metafunc.config)
         metafunc.parametrize("size", sizes, ids=[f"n{s}" for s in sizes])
+
+
+def exit_on_help(doc, argv=None):
+    """For the scripts run as `python benchmarks/<name>.py`: -h or --help (in argv, default
+    sys.argv[1:]) prints the module docstring, their usage, and exits with status 0."""
+    if {"-h", "--help"} & set(sys.argv[1:] if argv is None else argv):
+        print(doc)
+        sys.exit(0)
 
 
 def interleaved_rounds(impls, rounds):

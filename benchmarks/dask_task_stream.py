@@ -17,6 +17,8 @@ def data():
 def dask_softmax(x):
     e = da.exp(x - x.max(axis=1, keepdims=True)); return e / e.sum(axis=1, keepdims=True)
 if __name__ == "__main__":
+    from conftest import exit_on_help        # benchmarks/ is sys.path[0] for a script
+    exit_on_help(__doc__)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl, Client(cl) as cli:
         for name, mk in (("gen", lambda: data().sum(dtype=np.float64)),
                          ("fastact", lambda: fa.softmax(data(), axis=1).sum(dtype=np.float64)),

@@ -38,4 +38,6 @@ def main(repeats=15):
 
 
 if __name__ == "__main__":
+    from conftest import exit_on_help        # benchmarks/ is sys.path[0] for a script
+    exit_on_help(__doc__)
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 15)

@@ -83,4 +83,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    from conftest import exit_on_help        # benchmarks/ is sys.path[0] for a script
+    exit_on_help(__doc__)
     main(sys.argv[1:])

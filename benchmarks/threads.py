@@ -120,9 +120,8 @@ def main(rounds=15, threads=2, every=False):
 
 
 if __name__ == "__main__":
-    if {"-h", "--help"} & set(sys.argv[1:]):
-        print(__doc__)
-        sys.exit(0)
+    from conftest import exit_on_help        # benchmarks/ is sys.path[0] for a script
+    exit_on_help(__doc__)
     every = "--all" in sys.argv[1:]
     try:
         args = [int(a) for a in sys.argv[1:] if a != "--all"]
