@@ -96,6 +96,7 @@ def test_every_parameter_has_a_type():
 
 
 SNIPPET = '''
+from typing import Any
 import numpy as np
 import numpy.typing as npt
 import fastact as fa
@@ -108,6 +109,17 @@ v, s = fa.logsumexp(x, axis=0, return_sign=True)
 z = fa.softmax([[1.0, 2.0]], axis=(0, 1)) + fa.logsumexp(x, axis=0)
 n: int = fa.set_num_threads(1)
 info: dict[str, object] = fa.simd_info()
+logits = np.zeros((3, 4))
+t = np.zeros(3, np.int64)
+total: float = float(fa.logsumexp(x))            # a NumPy scalar (axis=None), not an ndarray
+lse: np.inexact[Any] = fa.logsumexp(x)
+mean: np.floating[Any] = fa.cross_entropy(logits, t)
+loss, grad = fa.cross_entropy(logits, t, return_grad=True)
+step: npt.NDArray[Any] = grad * float(loss)
+p: np.floating[Any] = fa.sigmoid(0.5)
+per_row = fa.cross_entropy(logits, t, reduction="none")
+scores = fa.softmax(logits, dim="class") if False else None   # xarray's dims are names
+fa.set_isa(None)
 '''
 
 
@@ -130,8 +142,104 @@ def _mypy(tmp_path, source):
 def test_mypy_strict_accepts_typed_usage_and_rejects_a_wrong_call(tmp_path):
     out, status = _mypy(tmp_path, SNIPPET)
     assert status == 0, out
-    out, status = _mypy(tmp_path, SNIPPET + 'w = fa.gelu(x, approximate="cubic")\nfa.relu(x, alpha=2.0)\n')
-    assert status == 1 and out.count("error:") == 2, out
+    wrong = ['w = fa.gelu(x, approximate="cubic")', "fa.relu(x, alpha=2.0)",
+             "lse_array: npt.NDArray[Any] = fa.logsumexp(x)",           # a NumPy scalar
+             "loss_array: npt.NDArray[Any] = fa.nll_loss(logits, t)"]   # 'mean': a NumPy scalar
+    out, status = _mypy(tmp_path, SNIPPET + "\n".join(wrong) + "\n")
+    first = SNIPPET.count("\n") + 1
+    lines = {int(line.split(":")[1]) for line in out.splitlines() if ": error:" in line}
+    assert status == 1 and lines == set(range(first, first + len(wrong))), out
+
+
+# calls whose declared return type (mypy's reveal_type) must describe what they return at run time
+TYPED_CALLS = """
+fa.logsumexp(x)
+fa.logsumexp(x, return_sign=True)
+fa.logsumexp(X, axis=1)
+fa.logsumexp(x, axis=0)
+fa.logsumexp(X, axis=1, return_sign=True)
+fa.logsumexp(x + 1j)
+fa.softmax(X, axis=-1)
+fa.softmax(1.5)
+fa.log_softmax(np.float32(1.5))
+fa.sigmoid(0.5)
+fa.expit(2)
+fa.sigmoid(np.float32(0.5))
+fa.sigmoid(x)
+fa.sigmoid([0.5, 1.0])
+fa.sigmoid(1.0, out=np.empty(()))
+fa.gelu(1.0, approximate="tanh")
+fa.gelu_grad(2.0, 3.0)
+fa.gelu_grad(x, 3.0)
+fa.sigmoid_grad_from_output(0.25)
+fa.softmax_grad(1.0, 2.0)
+fa.softmax_grad(X, X, axis=1)
+fa.logsumexp_grad(x)
+fa.logsumexp_grad(2.0)
+fa.cross_entropy(X, t)
+fa.cross_entropy(X, t, reduction="sum")
+fa.cross_entropy(X, t, reduction="none")
+fa.cross_entropy(X[0], t[0], reduction="none")
+fa.cross_entropy(X, t, return_grad=True)
+fa.cross_entropy(X, t, reduction="none", return_grad=True)
+fa.cross_entropy_grad(X, t)
+fa.nll_loss(X, t)
+fa.nll_loss(X, t, reduction="none")
+fa.binary_cross_entropy_with_logits(X, X)
+fa.binary_cross_entropy_with_logits(X, X, reduction="none")
+fa.binary_cross_entropy_with_logits(1.0, 0.0, reduction="none")
+fa.binary_cross_entropy_with_logits_grad(X, X)
+fa.binary_cross_entropy_with_logits_grad(1.0, 0.0)
+fa.one_hot(t, 4)
+""".strip().splitlines()
+
+
+def _split_top(text):
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += ch == "["
+        depth -= ch == "]"
+        if ch == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    return parts + [text[start:].strip()]
+
+
+def _matches(value, declared):
+    """value is of the (revealed) type `declared`."""
+    import numpy as np
+    if declared == "Any":
+        return True
+    if declared.startswith("tuple["):
+        items = _split_top(declared[len("tuple["):-1])
+        return type(value) is tuple and len(value) == len(items) and all(map(_matches, value, items))
+    kinds = {"numpy.ndarray": np.ndarray, "numpy.floating": np.floating, "numpy.inexact": np.inexact}
+    return isinstance(value, kinds[declared.split("[", 1)[0]])
+
+
+def test_declared_return_types_are_what_the_calls_return(tmp_path):
+    """The stubs said NDArray for every function, while a 0-d result is a NumPy scalar:
+    logsumexp(x) with axis=None, a 'mean' / 'sum' loss, an element-wise call on a scalar.  For
+    each call: mypy's revealed type, checked against the value the call returns."""
+    import re
+    import numpy as np
+    head = ("import numpy as np\nimport fastact as fa\nx = np.linspace(-2, 2, 5)\n"
+            "X = np.arange(12.0).reshape(3, 4)\nt = np.array([0, 3, 1])\n")
+    out, _ = _mypy(tmp_path, head + "".join(f"reveal_type({c})\n" for c in TYPED_CALLS))
+    first = head.count("\n") + 1
+    revealed = {int(m.group(1)) - first: m.group(2)
+                for m in re.finditer(r":(\d+): note: Revealed type is \"(.*)\"", out)}
+    assert sorted(revealed) == list(range(len(TYPED_CALLS))), out
+    env = {"np": np, "fa": fastact}
+    exec(head, env)
+    for i, call in enumerate(TYPED_CALLS):
+        declared = re.sub(r"numpy\.ndarray\[.*\]$", "numpy.ndarray", revealed[i]) if "tuple" not in revealed[i] \
+            else revealed[i]
+        assert _matches(eval(call, env), declared), (call, revealed[i], type(eval(call, env)))
+    declared = dict(zip(TYPED_CALLS, (revealed[i] for i in range(len(TYPED_CALLS)))))
+    assert declared["fa.logsumexp(x)"].startswith("numpy.inexact")       # the cases of the report
+    assert declared["fa.cross_entropy(X, t)"].startswith("numpy.floating")
+    assert declared["fa.sigmoid(x)"].startswith("numpy.ndarray")
 
 
 def test_kernels_submodule_has_stubs_matching_the_runtime():

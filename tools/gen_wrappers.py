@@ -35,7 +35,7 @@ C_LIST = os.path.join(ROOT, "src_c", "fastact_functions.h")
 PARAM_TYPES = {
     "x": "ArrayLike", "a": "ArrayLike", "y": "ArrayLike", "grad_output": "ArrayLike", "b": "ArrayLike",
     "where": "ArrayLike", "out": "NDArray[Any] | tuple[NDArray[Any]]",
-    "axis": "int | tuple[int, ...]", "dim": "int | tuple[int, ...]",
+    "axis": "int | tuple[int, ...]", "dim": "str | int | tuple[str | int, ...]",   # dim: xarray's names
     "keepdims": "bool", "return_sign": "bool",
     "n": "int", "name": "str",
     # losses
@@ -44,7 +44,28 @@ PARAM_TYPES = {
     "ignore_index": "int", "label_smoothing": "float", "return_grad": "bool", "num_classes": "int",
     "dtype": "DTypeLike",
 }
-RETURN_TYPE = "NDArray[Any]"      # unless the function is annotated
+RETURN_TYPE = "NDArray[Any]"      # unless the function is annotated or has overloads (below)
+
+# ---- return types: a 0-d result is a NumPy scalar, not an ndarray (as NumPy's ufuncs and
+# reductions give it); the stubs follow NumPy's own for when that is known from the call:
+SCALAR_LIKE = "_ScalarLike"       # the stub's alias of a scalar argument (float, int, bool, NumPy scalars)
+SCALAR = "np.floating[Any]"       # float16 / float32 / float64 / longdouble, the result's dtype
+INEXACT = "np.inexact[Any]"       # logsumexp: complex input gives a complex scalar
+# - functions whose result has their operands' (broadcast) shape: scalar operands (and no out=)
+#   give a NumPy scalar, arrays an ndarray (a 0-d ndarray gives a NumPy scalar at run time: typed
+#   as NumPy types ufuncs).  The element-wise functions: x, grad_output / y, grad_output.
+SHAPE_OPERANDS = {
+    "softmax": ("x",), "log_softmax": ("x",),
+    "softmax_grad": ("y", "grad_output"), "log_softmax_grad": ("y", "grad_output"),
+    "logsumexp_grad": ("a", "grad_output"), "binary_cross_entropy_with_logits_grad": ("x", "y"),
+}
+# - losses: 'mean' and 'sum' (the default 'mean') give a NumPy scalar; 'none' per position: BCE
+#   x's shape (as above), cross_entropy / nll_loss the target's (0-d for one row), so Any, as
+#   NumPy types a reduction along an axis (numpy.sum(a, axis=0)); the same for logsumexp with an
+#   axis or keepdims (a scalar for axis=None).
+REDUCED_LOSSES = ("cross_entropy", "nll_loss", "binary_cross_entropy_with_logits")
+# parameter types of one function where the name's PARAM_TYPES entry does not apply
+FUNCTION_PARAM_TYPES = {("one_hot", "axis"): "int"}
 
 HEADER = '''"""The public element-wise functions and their gradients.
 
@@ -326,13 +347,15 @@ def registry_param_types(reg=None):
 
 
 def _stub_params(sig, unknown, types, override=None):
+    """The stub's parameter list; override: {parameter: type} (an overload's), ' = ...' added
+    where the parameter has a default."""
     parts, keyword_only = [], False
     for p in sig.parameters.values():
         if p.kind is p.KEYWORD_ONLY and not keyword_only:
             parts.append("*")
             keyword_only = True
         if override and p.name in override:
-            parts.append(f"{p.name}: {override[p.name]}")
+            parts.append(f"{p.name}: {override[p.name]}" + ("" if p.default is p.empty else " = ..."))
             continue
         if p.annotation is not p.empty:
             t = p.annotation if isinstance(p.annotation, str) else p.annotation.__name__
@@ -347,33 +370,85 @@ def _stub_params(sig, unknown, types, override=None):
     return ", ".join(parts)
 
 
+def _scalar_overload(sig, operands):
+    """The overload of scalar operands (and no out=): {parameter: type}."""
+    over = {p: SCALAR_LIKE + (" | None" if sig.parameters[p].default is None else "") for p in operands}
+    if "out" in sig.parameters:
+        over["out"] = "None"
+    return over
+
+
+def stub_overloads(name, sig, elementwise):
+    """[({parameter: type}, return type), ...] of function `name`, in the order mypy tries them
+    (the last one the whole signature), or None: no overloads.  A Literal flag keeps its default
+    in every overload, so a call that leaves it out also matches `flag: Literal[True] = ...`: the
+    overload of the default value comes first."""
+    if elementwise or name in SHAPE_OPERANDS:
+        operands = SHAPE_OPERANDS.get(name) or tuple(p for p in list(sig.parameters)[:2] if p in ("x", "y", "grad_output"))
+        return [(_scalar_overload(sig, operands), SCALAR), ({}, RETURN_TYPE)]
+    if name == "logsumexp":
+        whole = {"axis": "None", "keepdims": "Literal[False]", "out": "None"}
+        return [({**whole, "return_sign": "Literal[False]"}, INEXACT),
+                ({**whole, "return_sign": "Literal[True]"}, f"tuple[{INEXACT}, {INEXACT}]"),
+                ({"return_sign": "Literal[False]"}, "Any"), ({"return_sign": "Literal[True]"}, "tuple[Any, Any]"),
+                ({}, "Any")]
+    if name in REDUCED_LOSSES:
+        reduced = {"reduction": "Literal['mean', 'sum']"}
+        per_position = {"reduction": "Literal['none']"}
+        if name == "binary_cross_entropy_with_logits":
+            return [(reduced, SCALAR), ({**per_position, **_scalar_overload(sig, ("x", "y"))}, SCALAR),
+                    (per_position, RETURN_TYPE), ({}, f"{SCALAR} | {RETURN_TYPE}")]
+        if "return_grad" not in sig.parameters:
+            return [(reduced, SCALAR), ({}, "Any")]
+        no, yes = {"return_grad": "Literal[False]"}, {"return_grad": "Literal[True]"}
+        return [({**reduced, **no}, SCALAR), ({**reduced, **yes}, f"tuple[{SCALAR}, {RETURN_TYPE}]"),
+                ({**no}, "Any"), ({**yes}, f"tuple[Any, {RETURN_TYPE}]"), ({}, "Any")]
+    return None
+
+
+STUB_HEADER = '''"""Type stubs for fastact; generated by tools/gen_wrappers.py from fastact.__all__; do not edit.
+
+A 0-d result is a NumPy scalar (np.floating), as NumPy gives it: scalar arguments to the
+element-wise functions, logsumexp(a) with axis=None, a 'mean' or 'sum' loss.  Where the
+result's dimensions follow from the input's shape alone (logsumexp along an axis, a 'none'
+cross_entropy) the type is Any, as NumPy types numpy.sum(a, axis=0)."""
+from typing import Any, Literal, TypeAlias, overload
+
+import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+__version__: str
+__all__: list[str]
+
+_ScalarLike: TypeAlias = float | np.floating[Any] | np.integer[Any] | np.bool
+'''
+
+
 def generate_stubs(unknown=None):
     """The text of fastact/__init__.pyi: every name in fastact.__all__, from the live
     function's signature and PARAM_TYPES (unknown parameter names become Any, collected
-    in `unknown`).  A `return_sign` / `return_grad` parameter gets overloads (True: a (value, sign)
-    or (loss, grad) pair)."""
+    in `unknown`).  Return types: the annotation, else stub_overloads' (a NumPy scalar for a
+    0-d result; `return_sign` / `return_grad` a pair), else RETURN_TYPE."""
     import inspect
     sys.path.insert(0, ROOT)
     import fastact
+    from fastact._generated import FUNCTIONS
     unknown = set() if unknown is None else unknown
     types = {**registry_param_types(), **PARAM_TYPES}
-    lines = ['"""Type stubs for fastact; generated by tools/gen_wrappers.py from fastact.__all__; do not edit."""',
-             "from typing import Any, Literal, overload", "", "from numpy.typing import ArrayLike, DTypeLike, NDArray", "",
-             "__version__: str", "__all__: list[str]", ""]
+    lines = [STUB_HEADER]
     for name in fastact.__all__:
         fn = getattr(fastact, name)
         sig = inspect.signature(fn)
+        own = {**types, **{p: t for (f, p), t in FUNCTION_PARAM_TYPES.items() if f == name}}
         ret = sig.return_annotation
+        overloads = stub_overloads(name, sig, name in FUNCTIONS) if ret is sig.empty else None
+        if overloads:
+            for over, r in overloads:
+                lines += ["@overload", f"def {name}({_stub_params(sig, unknown, own, over)}) -> {r}: ..."]
+            continue
         ret = RETURN_TYPE if ret is sig.empty else (ret if isinstance(ret, str) else getattr(ret, "__name__", repr(ret)))
         ret = "None" if ret == "NoneType" else ret
-        flag = next((f for f in ("return_sign", "return_grad") if f in sig.parameters), None)
-        if flag:                     # (value, sign) or (loss, grad) when the flag is True
-            pair = f"tuple[{ret}, {ret}]"
-            lines += ["@overload", f"def {name}({_stub_params(sig, unknown, types, {flag: 'Literal[False] = ...'})}) -> {ret}: ...",
-                      "@overload", f"def {name}({_stub_params(sig, unknown, types, {flag: 'Literal[True] = ...'})}) -> {pair}: ...",
-                      "@overload", f"def {name}({_stub_params(sig, unknown, types)}) -> {ret} | {pair}: ..."]
-        else:
-            lines.append(f"def {name}({_stub_params(sig, unknown, types)}) -> {ret}: ...")
+        lines.append(f"def {name}({_stub_params(sig, unknown, own)}) -> {ret}: ...")
     return "\n".join(lines) + "\n"
 
 
