@@ -18,7 +18,8 @@
  * Float32 data: e^y from fa_exp_neg_f64w (2^-27 relative, y clamped to [-700, 700]),
  * enough for the one rounding to float32.
  *   Contiguous slices (inner == 1): lanes along the slice, two passes (sum, output).
- *   inner > 1: lanes across 2 FA_LANES_F64 neighbouring columns, each lane its own slice.
+ *   inner > 1: one lane per column, each its own slice, in strips of up to FA_GR_STRIP
+ *   columns walked row by row (contiguous loads), the sums first, then the outputs.
  * NaN in a slice gives NaN for the slice; a fully masked slice gives 0 everywhere.
  * out may be x or g (in place): each entry is read before it is written, and the second
  * pass reads only entries it has not yet written.
@@ -243,6 +244,18 @@ FA_INLINE void fa_gr_softmax_sum_f64(const double *y, const double *g, const uns
 FA_INLINE void fa_gr_softmax_outs_f64(const double *y, const double *g, const unsigned char *mk, double *out,
                                       ptrdiff_t n, double s);
 
+/* columns per strip of the inner > 1 layout (a multiple of every FA_LANES_F64): its float64
+ * accumulator pairs take 2 FA_GR_STRIP doubles on the stack */
+#define FA_GR_STRIP 512
+/* Strips or register pairs (fa_gr_column_pair, one 16-column block walked down at a time):
+ * at a row stride of a multiple of 1 KB a block's lines fall into a few cache sets, and from 32
+ * rows on they evict each other before the second pass; at other strides the pairs are as
+ * fast or faster (their accumulators stay in registers).  Zen 4, one thread, axis 0, float32
+ * softmax_grad / log_softmax_grad, pairs -> strips: (1024, 1024) 1647 -> 298 / 1165 -> 452 us,
+ * (100, 1024) 62 -> 25 / 38 -> 41, (2, 128, 4096) axis 1 1031 -> 332 / 868 -> 457; (1024, 1000)
+ * 311 -> 298 / 402 -> 440, (100, 1000) 20 -> 19 / 37 -> 37, so those stay pairs. */
+#define FA_GR_STRIPS(n, stride_bytes) ((n) >= 32 && (stride_bytes) % 1024 == 0)
+
 #define FA_SM_DEFINE_GRADS(T)                                                                     \
 /* y[i .. i + k) as float64 lanes, and g's into *gv (1 without g) */                              \
 FA_INLINE fa_simd_f64 fa_gr_load_##T(const fa_scalar_##T *y, const fa_scalar_##T *g, ptrdiff_t i, \
@@ -353,9 +366,41 @@ FA_INLINE void fa_gr_slice_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,  
     fa_gr_slice_sum_##T(y, g, mk, n, LOG, &hi, &lo);                                              \
     fa_gr_slice_outs_##T(y, g, mk, out, n, LOG, hi + lo);                                         \
 }                                                                                                 \
+/* columns [0, w) of one (n, inner) block, w <= FA_GR_STRIP: one lane per column, each column   \
+ * summed in order k = 0 .. n-1 as a contiguous slice's lane is; the strip is walked row by     \
+ * row (contiguous loads of w entries), its accumulators kept in arrays.  One lane group of 16   \
+ * columns at a time (the loop before 2026-12-06) read each row's entries at inner's stride:    \
+ * at (1024, 1024) float32 every access a new line of the same few L1 and L2 sets, 1.7 ms. */   \
+FA_INLINE void fa_gr_column_strip_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,                  \
+                                 const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t n,        \
+                                 ptrdiff_t inner, ptrdiff_t w, int LOG)                           \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_F64, groups = (w + L - 1) / L;                                   \
+    const int F32 = sizeof(fa_scalar_##T) == sizeof(float);                                       \
+    fa_simd_f64 s[FA_GR_STRIP / FA_LANES_F64], c[FA_GR_STRIP / FA_LANES_F64], lo;                 \
+    for (ptrdiff_t j = 0; j < groups; j++)                                                        \
+        s[j] = c[j] = fa_set1_f64(0.0);                                                           \
+    for (ptrdiff_t k = 0; k < n; k++) {                                                           \
+        const ptrdiff_t i = k * inner;                                                            \
+        for (ptrdiff_t j = 0; j < groups; j++) {                                                  \
+            const ptrdiff_t left = w - j * L;                                                     \
+            fa_simd_f64 v = fa_gr_slice_term_##T(y, g, mk, i + j * L, left < L ? left : L, LOG, &lo); \
+            fa_gr_acc(&s[j], &c[j], v, lo, F32);                                                  \
+        }                                                                                         \
+    }                                                                                             \
+    for (ptrdiff_t j = 0; j < groups; j++)                                                        \
+        s[j] = fa_add_f64(s[j], c[j]);                                                            \
+    for (ptrdiff_t k = 0; k < n; k++) {                                                           \
+        const ptrdiff_t i = k * inner;                                                            \
+        for (ptrdiff_t j = 0; j < groups; j++) {                                                  \
+            const ptrdiff_t left = w - j * L;                                                     \
+            fa_gr_slice_out_##T(y, g, mk, out, i + j * L, left < L ? left : L, s[j], LOG);        \
+        }                                                                                         \
+    }                                                                                             \
+}                                                                                                 \
 /* columns [c0, c0 + w) of one (n, inner) block, w <= 2 FA_LANES_F64: one lane per column,  \
- * two vectors (a float32 cache line on AVX-512) */                                               \
-FA_INLINE void fa_gr_columns_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,                  \
+ * two vectors (a float32 cache line on AVX-512), walked down the column: short columns */                                               \
+FA_INLINE void fa_gr_column_pair_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,                  \
                                  const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t n,        \
                                  ptrdiff_t inner, ptrdiff_t w, int LOG)                           \
 {                                                                                                 \
@@ -392,10 +437,18 @@ static void fa_sm_grad_##T(const fa_scalar_##T *y, fa_scalar_##T *out, ptrdiff_t
             fa_gr_slice_##T(y + base, g ? g + base : NULL, mk ? mk + base : NULL, out + base, n, LOG); \
             continue;                                                                             \
         }                                                                                         \
-        for (ptrdiff_t c0 = 0; c0 < cols; c0 += 2 * FA_LANES_F64) {                               \
+        if (cols <= 2 * FA_LANES_F64 || !FA_GR_STRIPS(n, inner * (ptrdiff_t)sizeof(fa_scalar_##T))) { \
+            for (ptrdiff_t c0 = 0; c0 < cols; c0 += 2 * FA_LANES_F64) {                           \
+                const ptrdiff_t b = base + c0, w = cols - c0;                                     \
+                fa_gr_column_pair_##T(y + b, g ? g + b : NULL, mk ? mk + b : NULL, out + b, n,    \
+                                      inner, w < 2 * FA_LANES_F64 ? w : 2 * FA_LANES_F64, LOG);   \
+            }                                                                                     \
+            continue;                                                                             \
+        }                                                                                         \
+        for (ptrdiff_t c0 = 0; c0 < cols; c0 += FA_GR_STRIP) {                                    \
             const ptrdiff_t b = base + c0, w = cols - c0;                                         \
-            fa_gr_columns_##T(y + b, g ? g + b : NULL, mk ? mk + b : NULL, out + b, n, inner,     \
-                              w < 2 * FA_LANES_F64 ? w : 2 * FA_LANES_F64, LOG);                  \
+            fa_gr_column_strip_##T(y + b, g ? g + b : NULL, mk ? mk + b : NULL, out + b, n, inner, \
+                                   w < FA_GR_STRIP ? w : FA_GR_STRIP, LOG);                       \
         }                                                                                         \
     }                                                                                             \
 }                                                                                                 \
