@@ -138,6 +138,18 @@ def time_torch(Xtr, ytr, Xte, yte, args):
     except ImportError:
         return None
     torch.manual_seed(args.seed)
+    # one thread: on these (batch, 64) x (64, hidden) products torch's worker threads only add
+    # hand-offs, and with the machine's other core busy its OpenMP pool stalled a run for 130 s
+    # (2 cores, 2026-12-06); fastact's calls run on one thread at these sizes too
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _train_torch(torch, Xtr, ytr, Xte, yte, args)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train_torch(torch, Xtr, ytr, Xte, yte, args):
     act = {"relu": torch.nn.ReLU(), "gelu": torch.nn.GELU(), "silu": torch.nn.SiLU(),
            "tanh": torch.nn.Tanh(), "sigmoid": torch.nn.Sigmoid()}.get(args.activation)
     if act is None:
@@ -218,7 +230,7 @@ def main(argv=None):
               f"training {sk_s:.2f} s ({sk_s / seconds:.2f}x fastact's time)")
         th = time_torch(Xtr, ytr, Xte, yte, args)
         if th is not None:
-            print(f"PyTorch ({args.activation}, autograd): test accuracy {100 * th[1]:.2f} %, "
+            print(f"PyTorch ({args.activation}, autograd, one thread): test accuracy {100 * th[1]:.2f} %, "
                   f"training {th[0]:.2f} s ({th[0] / seconds:.2f}x fastact's time)")
     return history, seconds
 
