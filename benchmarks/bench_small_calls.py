@@ -3,7 +3,7 @@ float32 (a minibatch of a 10-class classifier, where a training step is mostly p
 overhead), fastact against the same operation in torch (single thread).
 
     PYTHONPATH=. python -m pytest benchmarks/bench_small_calls.py --benchmark-enable
-    PYTHONPATH=. python benchmarks/bench_small_calls.py --quick     # interleaved medians, us
+    PYTHONPATH=. python benchmarks/bench_small_calls.py             # interleaved medians, us
 
 One group per operation.  fastact's common calls (plain C-contiguous float32/float64
 operands, default options) go straight from the NumPy C-API to the kernel (fastact/_core.pyx,
