@@ -46,10 +46,13 @@ def set_isa(name: "str | None") -> str:
     'best' is the most capable variant this CPU and OS support; None goes back to the
     variant chosen at import: the one FASTACT_ISA names when it is set to a supported
     variant, else 'best' (so `fa.set_isa(None)` undoes earlier set_isa calls).  An unknown
-    or unsupported name is a ValueError and leaves the variant as it was.
+    or unsupported name is a ValueError, anything but a str or None a TypeError; either leaves
+    the variant as it was.
     For tests and comparisons (FASTACT_ISA does the same at import); not thread-safe
     against calls running at the same time.  Returns the variant now in use.
     """
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"set_isa() argument must be a str or None, not {type(name).__name__!r}")
     if name is None:
         info = _kernels.isa_info()
         name = info["requested"] if info["requested"] in info["available"] else "best"

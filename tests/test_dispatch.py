@@ -92,10 +92,19 @@ def test_set_isa_switches_and_reports(capsys):
         fa.set_isa(before)
 
 
-@pytest.mark.parametrize("bad", ["bogus", "", "AVX2", 3] + UNSUPPORTED)   # unsupported: "not supported"
+@pytest.mark.parametrize("bad", ["bogus", "", "AVX2"] + UNSUPPORTED)   # unsupported: "not supported"
 def test_set_isa_rejects_unknown_names(bad):
     before = fa.simd_info()["current"]
     with pytest.raises(ValueError):
+        fa.set_isa(bad)
+    assert fa.simd_info()["current"] == before
+
+
+@pytest.mark.parametrize("bad", [3, 3.0, b"avx2", ["avx2"]])
+def test_set_isa_rejects_non_strings_with_a_type_error(bad):
+    """A non-str name is a TypeError naming its type (it was a ValueError 'unknown kernel variant 3')."""
+    before = fa.simd_info()["current"]
+    with pytest.raises(TypeError, match=f"set_isa\\(\\) argument must be a str or None, not '{type(bad).__name__}'"):
         fa.set_isa(bad)
     assert fa.simd_info()["current"] == before
 
