@@ -254,7 +254,8 @@ def axis(int op, const floating[:, :, ::1] x, floating[::1] y, const unsigned ch
             _fa_axis_f64(op, px, &y[0], outer, n, inner, pm, pb, ps)
 
 
-def axis_fast(int op, bint reduce, object x, object axis, object out, object g=None, object where=None):
+def axis_fast(int op, bint reduce, object x, object axis, object out, object g=None, object where=None,
+              bint keepdims=False):
     """The common reduction call straight from the NumPy C-API, or None to take the full path.
 
     Taken when x is a C-contiguous native float32/float64 ndarray with ndim >= 1, axis is
@@ -263,7 +264,8 @@ def axis_fast(int op, bint reduce, object x, object axis, object out, object g=N
     not overlapping it).  No mask, no weights, no keepdims.  `g` (softmax_grad /
     log_softmax_grad: grad_output) must then be such an array of x's dtype and shape, and
     `out` in place of it or apart from it too; `where`, a C-contiguous bool ndarray of x's
-    shape (no broadcasting).  Never raises on bad input.
+    shape (no broadcasting); keepdims (a reduction): the reduced axes kept as 1.  Never raises
+    on bad input.
     Returns the new array, a NumPy scalar for a 0-d result, or `out`.
     """
     if type(x) is not cnp.ndarray:
@@ -291,9 +293,13 @@ def axis_fast(int op, bint reduce, object x, object axis, object out, object g=N
     cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(xa)
     cdef cnp.npy_intp rdims[64]
     cdef ptrdiff_t outer = 1, n = 1, inner = 1
+    cdef int rnd
     if axis is None:
         n = cnp.PyArray_SIZE(xa)
         k = -1
+        rnd = nd if keepdims else 0
+        for i in range(rnd):
+            rdims[i] = 1
     elif type(axis) is int:
         k = axis + nd if axis < 0 else axis
         if k < 0 or k >= nd:
@@ -304,8 +310,11 @@ def axis_fast(int op, bint reduce, object x, object axis, object out, object g=N
                 rdims[i] = dims[i]
             elif i > k:
                 inner *= dims[i]
-                rdims[i - 1] = dims[i]
+                rdims[i - (0 if keepdims else 1)] = dims[i]
+            elif keepdims:
+                rdims[i] = 1
         n = dims[k]
+        rnd = nd if keepdims else nd - 1
     else:
         return None
     cdef char *px = <char *>cnp.PyArray_DATA(xa)
@@ -313,7 +322,7 @@ def axis_fast(int op, bint reduce, object x, object axis, object out, object g=N
     if reduce:
         if out is not None:
             return None
-        ya = cnp.PyArray_EMPTY(0 if k < 0 else nd - 1, rdims, t, 0)
+        ya = cnp.PyArray_EMPTY(rnd, rdims, t, 0)
     elif out is None:
         ya = cnp.PyArray_EMPTY(nd, dims, t, 0)
     else:

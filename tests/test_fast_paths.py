@@ -228,3 +228,23 @@ def test_where_fast_path_equals_general_path(isa, rng, dtype, shape):
     assert np.all(r[~mask] == 0) and np.all(r[mask] > 0)
     with pytest.raises(TypeError, match="Cannot cast array data from dtype\\('int64'\\) to dtype\\('bool'\\)"):
         fa.softmax(x, axis=-1, where=mask.astype(np.int64))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(7,), (4, 6), (2, 3, 5)])
+def test_logsumexp_keepdims_fast_path_equals_general_path(isa, rng, dtype, shape):
+    """keepdims=True on the fast path: the reduced axes kept as 1 (an array, also for axis=None,
+    as SciPy), the same bits as the general path, with and without where=."""
+    sp = pytest.importorskip("scipy.special")
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    mask = rng.uniform(size=shape) < 0.8
+    for axis in [None] + list(range(-len(shape), len(shape))):
+        got = fa.logsumexp(x, axis=axis, keepdims=True)
+        rows = axis is None or axis % len(shape) == len(shape) - 1
+        check = same if rows else (lambda a, b: np.testing.assert_allclose(a, b, rtol=4 * np.finfo(dtype).eps))
+        check(got, fa.logsumexp(general(x), axis=axis, keepdims=True))   # columns: bits follow the block
+        want = sp.logsumexp(x, axis=axis, keepdims=True)
+        assert isinstance(got, np.ndarray) and got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, rtol=8 * np.finfo(dtype).eps)
+        check(fa.logsumexp(x, axis=axis, keepdims=True, where=mask),
+              fa.logsumexp(general(x), axis=axis, keepdims=True, where=general(mask)))
