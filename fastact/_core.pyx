@@ -261,9 +261,9 @@ def axis_fast(int op, bint reduce, object x, object axis, object out, object g=N
     Taken when x is a C-contiguous native float32/float64 ndarray with ndim >= 1, axis is
     None (the whole array) or a Python int in range, and `out` is None (or, for a
     row-wise op, an ndarray of x's dtype and shape, C-contiguous, writeable, x itself or
-    not overlapping it).  No mask, no weights, no keepdims.  `g` (softmax_grad /
-    log_softmax_grad: grad_output) must then be such an array of x's dtype and shape, and
-    `out` in place of it or apart from it too; `where`, a C-contiguous bool ndarray of x's
+    not overlapping it).  `g` (softmax_grad / log_softmax_grad: grad_output; logsumexp: the
+    weights b) must then be such an array of x's dtype and shape, and `out` in place of it or
+    apart from it too; `where`, a C-contiguous bool ndarray of x's
     shape (no broadcasting); keepdims (a reduction): the reduced axes kept as 1.  Never raises
     on bad input.
     Returns the new array, a NumPy scalar for a 0-d result, or `out`.
@@ -277,7 +277,7 @@ def axis_fast(int op, bint reduce, object x, object axis, object out, object g=N
         return None
     cdef char *pg = NULL
     if g is not None:
-        if type(g) is not cnp.ndarray or reduce:
+        if type(g) is not cnp.ndarray:
             return None
         ga = <cnp.ndarray>g
         if not _plain(ga, t) or not cnp.PyArray_SAMESHAPE(xa, ga):

@@ -201,8 +201,8 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, out=None,
         keepdims = flag(keepdims)
     if return_sign is not False:
         return_sign = flag(return_sign)
-    if b is None and not return_sign and dim is None:
-        y = _axis_fast(_LOGSUMEXP, True, a, axis, out, None, where, keepdims)
+    if not return_sign and dim is None:
+        y = _axis_fast(_LOGSUMEXP, True, a, axis, out, b, where, keepdims)
         if y is not None:
             return y
     if type(a) is not np.ndarray or dim is not None or (b is not None and type(b) is not np.ndarray) or (

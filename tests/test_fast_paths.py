@@ -248,3 +248,30 @@ def test_logsumexp_keepdims_fast_path_equals_general_path(isa, rng, dtype, shape
         np.testing.assert_allclose(got, want, rtol=8 * np.finfo(dtype).eps)
         check(fa.logsumexp(x, axis=axis, keepdims=True, where=mask),
               fa.logsumexp(general(x), axis=axis, keepdims=True, where=general(mask)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(9,), (5, 8), (2, 3, 6)])
+def test_logsumexp_weights_fast_path_equals_general_path(isa, rng, dtype, shape):
+    """b= of x's dtype and shape on the fast path (the C kernel's weights pointer): the same bits
+    as the general path, zero weights leaving out inf / NaN entries, negative totals NaN (no
+    warning), against SciPy."""
+    sp = pytest.importorskip("scipy.special")
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    b = rng.uniform(0.5, 2, shape).astype(dtype)
+    x.reshape(-1)[0], b.reshape(-1)[0] = np.inf, 0       # left out by its zero weight
+    bneg = b.copy()
+    bneg.reshape(-1, shape[-1])[-1] *= -1                 # a slice with a negative total
+    for axis in [None] + list(range(-len(shape), len(shape))):
+        rows = axis is None or axis % len(shape) == len(shape) - 1
+        for w in (b, bneg):
+            with np.errstate(all="raise"):
+                got = fa.logsumexp(x, axis=axis, b=w)
+            want = fa.logsumexp(general(x), axis=axis, b=general(w))
+            if rows:
+                same(got, want)
+            else:
+                np.testing.assert_allclose(got, want, rtol=4 * np.finfo(dtype).eps)
+        with np.errstate(all="ignore"):
+            ref = sp.logsumexp(x.astype(np.float64), axis=axis, b=b.astype(np.float64))
+        np.testing.assert_allclose(fa.logsumexp(x, axis=axis, b=b), ref, rtol=8 * np.finfo(dtype).eps)
