@@ -348,6 +348,104 @@ def axis_fast(int op, bint reduce, object x, object axis, object out, object g=N
     return ya
 
 
+def logsumexp_grad_fast(int softmax_op, object a, object g, object axis):
+    """logsumexp_grad(a, g, axis) without b, where or out, in the common case straight from the
+    NumPy C-API, or None to take the full path (fastact/_reductions.py): softmax(a) from the C
+    kernel, then each slice times its g in place.  a: a C-contiguous native float32/float64
+    ndarray (ndim >= 1, not empty); axis None or a Python int in range; g None (ones) or such an
+    array of a's dtype with logsumexp's result shape, or that shape with the reduced axis kept
+    as 1 (axis None: 0-d or all ones), every value finite.  A slice whose softmax is NaN (NaN,
+    +inf or only -inf: its first entry tells) gives None too: the full path then gives the
+    all -inf slices 0."""
+    if type(a) is not cnp.ndarray or (g is not None and type(g) is not cnp.ndarray):
+        return None
+    cdef cnp.ndarray aa = <cnp.ndarray>a, ga = None, wa
+    cdef int t = cnp.PyArray_TYPE(aa), nd = cnp.PyArray_NDIM(aa), k, i, gnd
+    if (t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64) or nd == 0 or not _plain(aa, t) or cnp.PyArray_SIZE(aa) == 0:
+        return None
+    cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(aa)
+    cdef ptrdiff_t outer = 1, n, inner = 1, o, j, q
+    if axis is None:
+        k = -1
+        n = cnp.PyArray_SIZE(aa)
+    elif type(axis) is int:
+        k = axis + nd if axis < 0 else axis
+        if k < 0 or k >= nd:
+            return None
+        for i in range(nd):
+            if i < k:
+                outer *= dims[i]
+            elif i > k:
+                inner *= dims[i]
+        n = dims[k]
+    else:
+        return None
+    cdef const char *pg = NULL
+    if g is not None:                 # the result shape, or it with the reduced axes kept as 1
+        ga = <cnp.ndarray>g
+        gnd = cnp.PyArray_NDIM(ga)
+        if not _plain(ga, t) or cnp.PyArray_SIZE(ga) != outer * inner:
+            return None
+        if gnd == nd:
+            for i in range(nd):
+                if cnp.PyArray_DIMS(ga)[i] != (1 if (k < 0 or i == k) else dims[i]):
+                    return None
+        elif gnd == nd - 1 and k >= 0:
+            for i in range(gnd):
+                if cnp.PyArray_DIMS(ga)[i] != dims[i if i < k else i + 1]:
+                    return None
+        elif not (gnd == 0 and k < 0):
+            return None
+        pg = <const char *>cnp.PyArray_DATA(ga)
+        for q in range(outer * inner):
+            if not isfinite((<const float *>pg)[q] if t == cnp.NPY_FLOAT32 else (<const double *>pg)[q]):
+                return None
+    wa = cnp.PyArray_EMPTY(nd, dims, t, 0)
+    cdef char *px = <char *>cnp.PyArray_DATA(aa)
+    cdef char *pw = <char *>cnp.PyArray_DATA(wa)
+    cdef float *wf = <float *>pw
+    cdef double *wd = <double *>pw
+    cdef double gv
+    with nogil:
+        if t == cnp.NPY_FLOAT32:
+            _fa_axis_f32(softmax_op, <float *>px, wf, outer, n, inner, NULL, NULL, NULL)
+        else:
+            _fa_axis_f64(softmax_op, <double *>px, wd, outer, n, inner, NULL, NULL, NULL)
+    for o in range(outer):            # a NaN slice: the full path's special cases
+        for q in range(inner):
+            if (wf[o * n * inner + q] != wf[o * n * inner + q]) if t == cnp.NPY_FLOAT32 else (
+                    wd[o * n * inner + q] != wd[o * n * inner + q]):
+                return None
+    if pg != NULL:
+        with nogil:
+            if t == cnp.NPY_FLOAT32:
+                _scale_slices(wf, <const float *>pg, outer, n, inner)
+            else:
+                _scale_slices(wd, <const double *>pg, outer, n, inner)
+    return wa
+
+
+cdef void _scale_slices(floating *w, const floating *g, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner) noexcept nogil:
+    """w (outer, n, inner) times g (outer, inner) along the middle axis, in place (one rounding
+    per entry, as NumPy's multiply of the two)."""
+    cdef ptrdiff_t o, j, q
+    cdef floating gv
+    cdef floating *row
+    cdef const floating *gr
+    for o in range(outer):
+        if inner == 1:
+            gv = g[o]
+            row = w + o * n
+            for j in range(n):
+                row[j] = row[j] * gv
+        else:
+            gr = g + o * inner
+            for j in range(n):
+                row = w + (o * n + j) * inner
+                for q in range(inner):
+                    row[q] = row[q] * gr[q]
+
+
 include "_bce_core.pxi"
 include "_ce_core.pxi"
 include "_chunk_core.pxi"

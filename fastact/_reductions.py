@@ -460,40 +460,6 @@ def _weighted_softmax(a, b, axis, where, lse, sign):
     return w
 
 
-def _logsumexp_grad_fast(a, g, axis):
-    """logsumexp_grad without b, where or out, in the common case: softmax(a) from the C fast path
-    times g (None, or an array of a's dtype and logsumexp's result shape or that shape with the
-    reduced axis kept as 1) in place; or None to take the full path.  Slices whose softmax is NaN
-    (NaN, +inf or only -inf: each entry of the slice NaN, so the first tells) and a non-finite g
-    also take the full path, which gives the all -inf slices 0."""
-    if type(a) is not np.ndarray or a.size == 0 or (g is not None and (type(g) is not np.ndarray
-                                                                       or g.dtype != a.dtype)):
-        return None
-    w = _axis_fast(_SOFTMAX, False, a, axis, None)
-    if w is None:
-        return None
-    if axis is None:
-        first = w.reshape(-1)[:1]
-        kshape = (1,) * a.ndim
-    else:
-        k = axis + a.ndim if axis < 0 else axis
-        first = w[(slice(None),) * k + (0,)]
-        kshape = a.shape[:k] + (1,) + a.shape[k + 1:]
-    if np.isnan(first).any():
-        return None
-    if g is not None:
-        if g.shape == kshape:
-            gk = g
-        elif g.shape == kshape[:k] + kshape[k + 1:] if axis is not None else g.ndim == 0:
-            gk = g.reshape(kshape)
-        else:
-            return None
-        if not np.isfinite(gk).all():
-            return None
-        np.multiply(w, gk, out=w)
-    return w
-
-
 def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None):
     """The gradient of logsumexp(a, axis, b=b, where=where) times grad_output:
     grad_output * b * exp(a - logsumexp), of a's shape.
@@ -507,7 +473,7 @@ def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None)
     A Dask operand gives a lazy array (docs/dask.md).
     """
     if b is None and where is None and out is None:
-        r = _logsumexp_grad_fast(a, grad_output, axis)
+        r = _core.logsumexp_grad_fast(_SOFTMAX, a, grad_output, axis)
         if r is not None:
             return r
     if type(a) is not np.ndarray or not (grad_output is None or type(grad_output) is np.ndarray) or (
