@@ -335,3 +335,30 @@ def test_logsumexp_grad_of_a_non_finite_grad_output():
     b = np.array([0.0, 1.0, 2.0])
     r = fa.logsumexp_grad(a, g, axis=-1, b=b)
     assert np.array_equal(r[:, 0], [0.0, 0.0, 0.0]) and np.isposinf(r[0, 2]) and np.isnan(r[2, 1:]).all()
+
+
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+@pytest.mark.parametrize("which", ["softmax_grad", "log_softmax_grad"])
+def test_an_infinite_grad_output_makes_its_slice_nan_on_every_layout(which, dtype, isa):
+    """A +-inf in grad_output makes the slice's sum infinite, and every entry of that slice NaN
+    (NaN - inf at the inf itself, so the rest follows the rows and long slices, whose sums turn
+    an infinite total into NaN).  float32 columns (the pairs of lanes walked down a column and
+    the strips taken at row strides of a multiple of 1 KB) kept the sum at +-inf and gave
+    -+inf for the slice's other entries; the other slices must stay finite."""
+    f, forward = getattr(fa, which), getattr(fa, which.replace("_grad", ""))
+    rng = np.random.default_rng(11)
+    n = 40
+    for inner in (1, 3, 17, 256):                      # rows; column pairs; pairs + tail; strips
+        x = rng.standard_normal((n, inner)).astype(dtype)
+        y = forward(x, axis=0)
+        for bad in (np.inf, -np.inf):
+            g = rng.standard_normal((n, inner)).astype(dtype)
+            g[5, inner // 2] = bad
+            for where in (None, np.ones((n, inner), bool)):
+                r = f(y, g, axis=0, where=where)
+                assert np.isnan(r[:, inner // 2]).all(), (inner, bad, where is None)
+                others = np.delete(r, inner // 2, axis=1)
+                assert np.isfinite(others).all(), (inner, bad, where is None)
+                # the same slice as a row gives the same pattern
+                row = f(np.ascontiguousarray(y.T), np.ascontiguousarray(g.T), axis=-1)
+                assert np.isnan(row[inner // 2]).all()

@@ -244,6 +244,18 @@ FA_INLINE void fa_gr_softmax_sum_f64(const double *y, const double *g, const uns
 FA_INLINE void fa_gr_softmax_outs_f64(const double *y, const double *g, const unsigned char *mk, double *out,
                                       ptrdiff_t n, double s);
 
+/* a column lane's sum from its accumulator pair (fa_gr_acc).  float32 data sums plainly (c stays
+ * 0), so an infinite sum would stay +-inf and the column's other entries come out +-inf, its own
+ * NaN, where a row (fa_gr_sum_f32, the masked loop's TwoSums) and a long slice make every entry
+ * NaN: s + (s - s) turns an infinite sum into NaN and leaves a finite one as it is (never -0.0:
+ * the sums start at +0.0).  float64's compensation c is already NaN there. */
+FA_INLINE fa_simd_f64 fa_gr_column_total(fa_simd_f64 s, fa_simd_f64 c, int F32)
+{
+    if (F32)
+        return fa_add_f64(s, fa_sub_f64(s, s));
+    return fa_add_f64(s, c);
+}
+
 /* columns per strip of the inner > 1 layout (a multiple of every FA_LANES_F64): its float64
  * accumulator pairs take 2 FA_GR_STRIP doubles on the stack */
 #define FA_GR_STRIP 512
@@ -389,7 +401,7 @@ FA_INLINE void fa_gr_column_strip_##T(const fa_scalar_##T *y, const fa_scalar_##
         }                                                                                         \
     }                                                                                             \
     for (ptrdiff_t j = 0; j < groups; j++)                                                        \
-        s[j] = fa_add_f64(s[j], c[j]);                                                            \
+        s[j] = fa_gr_column_total(s[j], c[j], F32);                                               \
     for (ptrdiff_t k = 0; k < n; k++) {                                                           \
         const ptrdiff_t i = k * inner;                                                            \
         for (ptrdiff_t j = 0; j < groups; j++) {                                                  \
@@ -417,7 +429,7 @@ FA_INLINE void fa_gr_column_pair_##T(const fa_scalar_##T *y, const fa_scalar_##T
             fa_gr_acc(&s1, &c1, v, lo, F32);                                                      \
         }                                                                                         \
     }                                                                                             \
-    const fa_simd_f64 sv0 = fa_add_f64(s0, c0), sv1 = fa_add_f64(s1, c1);                         \
+    const fa_simd_f64 sv0 = fa_gr_column_total(s0, c0, F32), sv1 = fa_gr_column_total(s1, c1, F32); \
     for (ptrdiff_t k = 0; k < n; k++) {                                                           \
         const ptrdiff_t i = k * inner;                                                            \
         fa_gr_slice_out_##T(y, g, mk, out, i, w0, sv0, LOG);                                      \
