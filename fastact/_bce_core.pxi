@@ -115,11 +115,16 @@ def bce_fast(object x, object y, int code, bint grad):
     return ra[0]
 
 
+_INTP_MAX = _np.iinfo(_np.intp).max
+
+
 def one_hot_fast(object labels, object num_classes, object dtype, object axis):
     """one_hot in the common case straight from the NumPy C-API, or None to take the full path
     (fastact/_bce.py): labels a C-contiguous int64 ndarray, num_classes a Python int >= 0, dtype
     np.float32 or np.float64 (the type or its dtype), axis -1.  A label out of range gives None
-    (the full path raises the IndexError)."""
+    (the full path raises the IndexError), and so does a result too large to allocate (the full
+    path raises NumPy's error for its own allocation: a num_classes beyond intp made this an
+    OverflowError, and the 2-D shape named in the MemoryError was not the full path's)."""
     if type(labels) is not cnp.ndarray or type(num_classes) is not int or type(axis) is not int or axis != -1:
         return None
     cdef int t
@@ -131,13 +136,16 @@ def one_hot_fast(object labels, object num_classes, object dtype, object axis):
         return None
     cdef cnp.ndarray la = <cnp.ndarray>labels, ra
     cdef int nd = cnp.PyArray_NDIM(la), k
-    if not _plain(la, cnp.NPY_INT64) or nd >= 63 or num_classes < 0:
+    if not _plain(la, cnp.NPY_INT64) or nd >= 63 or not (0 <= num_classes <= _INTP_MAX):
         return None
     cdef cnp.npy_intp dims[64]
     for k in range(nd):
         dims[k] = cnp.PyArray_DIMS(la)[k]
     dims[nd] = num_classes
-    ra = cnp.PyArray_EMPTY(nd + 1, dims, t, 0)
+    try:                 # a result too large to allocate: the full path's own error, not ours
+        ra = cnp.PyArray_EMPTY(nd + 1, dims, t, 0)
+    except (MemoryError, ValueError):
+        return None
     cdef Py_ssize_t outer = cnp.PyArray_SIZE(la), classes = num_classes
     cdef const int64_t *pl = <const int64_t *>cnp.PyArray_DATA(la)
     cdef char *po = <char *>cnp.PyArray_DATA(ra)

@@ -179,6 +179,20 @@ def test_one_hot_fast_path_equals_general_path(dtype):
     assert fa.one_hot(labels, 5, dtype=dtype, axis=0).shape == (5, 2, 3)
 
 
+
+@pytest.mark.parametrize("num_classes", [2**64, 2**63, 2**62, 2**45])
+def test_one_hot_too_large_a_result_raises_the_general_paths_error(num_classes):
+    """A num_classes whose result cannot be allocated: the fast path must not raise an error of
+    its own (an OverflowError from a num_classes beyond intp, NumPy's "array is too big" or a
+    MemoryError naming its 2-D shape), but the one the general path gives for the same call."""
+    labels = np.array([0, 1, 2])
+    with pytest.raises(Exception) as fast:
+        fa.one_hot(labels, num_classes)
+    with pytest.raises(Exception) as full:
+        fa.one_hot(labels.astype(np.int32), num_classes)     # int32 labels: the general path
+    assert fast.type is full.type and str(fast.value) == str(full.value)
+    assert issubclass(fast.type, (ValueError, MemoryError))
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_logsumexp_grad_fast_path_equals_general_path(isa, rng, dtype):
     a = (rng.standard_normal((5, 7)) * 3).astype(dtype)
