@@ -362,3 +362,24 @@ def test_an_infinite_grad_output_makes_its_slice_nan_on_every_layout(which, dtyp
                 # the same slice as a row gives the same pattern
                 row = f(np.ascontiguousarray(y.T), np.ascontiguousarray(g.T), axis=-1)
                 assert np.isnan(row[inner // 2]).all()
+
+
+@pytest.mark.parametrize("n", [8, 40, 1000])
+def test_float32_sum_beyond_float32_range(isa, n):
+    """softmax_grad / log_softmax_grad of float32 rows whose sum s (g y or g, float64) lies beyond
+    float32's range: the outputs are finite float32 values (float64 lanes), not s rounded to inf
+    (log_softmax_grad gave -inf for every entry, the fourth differential fuzz of 2026-12-06)."""
+    g = np.zeros(n, np.float32)
+    g[:2] = 3.4e38
+    for which in ("softmax", "log_softmax"):
+        y = getattr(fa, which)(np.zeros(n, np.float32))
+        got = getattr(fa, which + "_grad")(y, g, axis=-1)
+        y64, g64 = y.astype(np.float64), g.astype(np.float64)
+        if which == "softmax":
+            want = y64 * (g64 - np.sum(g64 * y64))
+        else:
+            want = g64 - np.exp(y64) * np.sum(g64)
+        assert np.all(np.isfinite(got)), (which, got[:4])
+        np.testing.assert_allclose(got, want.astype(np.float32), rtol=4 * np.finfo(np.float32).eps)
+        col = getattr(fa, which + "_grad")(y[:, None], g[:, None], axis=0)[:, 0]   # columns agree
+        np.testing.assert_allclose(got, col, rtol=4 * np.finfo(np.float32).eps)

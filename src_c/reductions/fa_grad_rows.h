@@ -11,8 +11,8 @@
  * product's TwoProd error), the lanes added as a double-double, so s is within ~1 ULP of
  * the exact sum for any n; float32 data widened on load (g y is then exact) and summed
  * plainly in float64 (error ~n 2^-53 of the sum of |terms|, far below float32's ULP).  The output pass runs in float64 lanes,
- * rounded once on the store, except for a contiguous float32 slice: float32 lanes, with s
- * rounded to float32 (y (g - s); g - e^y s as one FMA, e^y from fa_exp_neg_f32).  e^y: fa_exp_minus_f64 (0.5 ULP
+ * rounded once on the store, except for a contiguous float32 slice whose |s| is within
+ * float32's range: float32 lanes, with s rounded to float32 (y (g - s); g - e^y s as one FMA, e^y from fa_exp_neg_f32).  e^y: fa_exp_minus_f64 (0.5 ULP
  * + 2^-54.8 relative) with s multiplied in before the one scaling by 2^n, so e^y s is
  * rounded once even where it is subnormal; y is taken as a log-probability (y <= 709).
  * Float32 data: e^y from fa_exp_neg_f64w (2^-27 relative, y clamped to [-700, 700]),
@@ -356,7 +356,7 @@ FA_INLINE void fa_gr_slice_outs_##T(const fa_scalar_##T *y, const fa_scalar_##T 
         fa_gr_softmax_outs_f64((const double *)y, (const double *)g, mk, (double *)out, n, s);   \
         return;                                                                                   \
     }                                                                                             \
-    if (F32) {                                                                                    \
+    if (F32 && !(fabs(s) > 0x1.fffffep127)) {    /* s beyond float32: the float64 lanes below */ \
         if (LOG)                                                                                  \
             fa_gr_log_softmax_out_f32((const float *)y, (const float *)g, mk, (float *)out, n, s); \
         else                                                                                      \
