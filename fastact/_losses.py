@@ -110,7 +110,7 @@ class _Rows:
         if self.w is None:                  # a target out of range makes the kernel raise
             return float(t.size - np.count_nonzero(t == self.ignore_index))
         kept = t[(t != self.ignore_index) & (t >= 0) & (t < self.n)]
-        return float(np.sum(self.w[kept], dtype=np.float64))
+        return _core.loss_total(self.w[kept])    # compensated, as the losses' total (weights may cancel)
 
     def reduce(self, loss, code):
         """'none': the rshape array; 'sum'; 'mean' (0.0 when nothing counts: every target ignored)."""

@@ -289,3 +289,17 @@ def test_logsumexp_weights_fast_path_equals_general_path(isa, rng, dtype, shape)
         with np.errstate(all="ignore"):
             ref = sp.logsumexp(x.astype(np.float64), axis=axis, b=b.astype(np.float64))
         np.testing.assert_allclose(fa.logsumexp(x, axis=axis, b=b), ref, rtol=8 * np.finfo(dtype).eps)
+
+
+def test_mean_denominator_of_cancelling_weights_is_compensated():
+    """'mean' divides by the sum of the counted targets' weights; weights that cancel (1e16, 1,
+    -1e16, ...) are summed compensated like the losses: np.sum's pairwise float64 sum gave 66
+    for these 3000 weights, whose sum is 1000."""
+    w = np.array([1e16, 1.0, -1e16])
+    rows = 3000
+    t = np.arange(rows) % 3
+    x = np.full((rows, 3), -1000.0)
+    x[np.arange(rows), t] = 1000.0           # the heavy classes' rows: loss exactly 0
+    x[t == 1] = 0.0                          # the weight-1 rows: loss log(3)
+    assert math.fsum(w[t].tolist()) == 1000.0 and np.sum(w[t]) != 1000.0
+    np.testing.assert_allclose(fa.cross_entropy(x, t, weight=w), math.log(3), rtol=4 * np.finfo(np.float64).eps)
