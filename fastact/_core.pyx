@@ -39,6 +39,20 @@ cdef inline bint _plain(cnp.ndarray a, int typenum) noexcept:
             and cnp.PyArray_ISALIGNED(a) and cnp.PyArray_ISNOTSWAPPED(a))
 
 
+cdef inline bint _operand(cnp.ndarray xa, object v, int typenum, char **data) noexcept:
+    """A fast path's second operand: None (*data NULL), or a plain ndarray of `typenum` and xa's
+    shape (*data its buffer).  False for anything else: the call then takes the full path."""
+    data[0] = NULL
+    if v is None:
+        return True
+    if type(v) is not cnp.ndarray or not _plain(<cnp.ndarray>v, typenum):
+        return False
+    if not cnp.PyArray_SAMESHAPE(xa, <cnp.ndarray>v):
+        return False
+    data[0] = <char *>cnp.PyArray_DATA(<cnp.ndarray>v)
+    return True
+
+
 cdef inline void _extent(cnp.ndarray a, char **lo, char **hi) noexcept:
     """The bytes [lo, hi) a's elements lie in (lo == hi for an empty array)."""
     cdef char *p = <char *>cnp.PyArray_DATA(a)
@@ -176,14 +190,11 @@ def binary_fast(int op, object x, object g, object out, double a, double b):
     cdef int t = cnp.PyArray_TYPE(xa)
     if (t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64) or not _plain(xa, t) or cnp.PyArray_NDIM(xa) == 0:
         return None
-    cdef char *pg = NULL
+    cdef char *pg
+    if not _operand(xa, g, t, &pg):
+        return None
     if g is not None:
-        if type(g) is not cnp.ndarray:
-            return None
         ga = <cnp.ndarray>g
-        if not _plain(ga, t) or not cnp.PyArray_SAMESHAPE(xa, ga):
-            return None
-        pg = <char *>cnp.PyArray_DATA(ga)
     cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
     if out is None:
         ya = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(xa), cnp.PyArray_DIMS(xa), t, 0)
@@ -275,21 +286,14 @@ def axis_fast(int op, bint reduce, object x, object axis, object out, object g=N
     cdef int nd = cnp.PyArray_NDIM(xa), k, i
     if (t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64) or nd == 0 or not _plain(xa, t):
         return None
-    cdef char *pg = NULL
+    cdef char *pg
+    if not _operand(xa, g, t, &pg):
+        return None
     if g is not None:
-        if type(g) is not cnp.ndarray:
-            return None
         ga = <cnp.ndarray>g
-        if not _plain(ga, t) or not cnp.PyArray_SAMESHAPE(xa, ga):
-            return None
-        pg = <char *>cnp.PyArray_DATA(ga)
-    cdef const unsigned char *pm = NULL
-    if where is not None:
-        if type(where) is not cnp.ndarray or not _plain(<cnp.ndarray>where, cnp.NPY_BOOL):
-            return None
-        if not cnp.PyArray_SAMESHAPE(xa, <cnp.ndarray>where):
-            return None
-        pm = <const unsigned char *>cnp.PyArray_DATA(<cnp.ndarray>where)
+    cdef char *pm
+    if not _operand(xa, where, cnp.NPY_BOOL, &pm):
+        return None
     cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(xa)
     cdef cnp.npy_intp rdims[64]
     cdef ptrdiff_t outer = 1, n = 1, inner = 1
@@ -334,15 +338,15 @@ def axis_fast(int op, bint reduce, object x, object axis, object out, object g=N
         if t == cnp.NPY_FLOAT32:
             if outer * n * inner >= GIL_RELEASE_MIN:
                 with nogil:
-                    _fa_axis_f32(op, <float *>px, <float *>py, outer, n, inner, pm, <float *>pg, NULL)
+                    _fa_axis_f32(op, <float *>px, <float *>py, outer, n, inner, <const unsigned char *>pm, <float *>pg, NULL)
             else:
-                _fa_axis_f32(op, <float *>px, <float *>py, outer, n, inner, pm, <float *>pg, NULL)
+                _fa_axis_f32(op, <float *>px, <float *>py, outer, n, inner, <const unsigned char *>pm, <float *>pg, NULL)
         else:
             if outer * n * inner >= GIL_RELEASE_MIN:
                 with nogil:
-                    _fa_axis_f64(op, <double *>px, <double *>py, outer, n, inner, pm, <double *>pg, NULL)
+                    _fa_axis_f64(op, <double *>px, <double *>py, outer, n, inner, <const unsigned char *>pm, <double *>pg, NULL)
             else:
-                _fa_axis_f64(op, <double *>px, <double *>py, outer, n, inner, pm, <double *>pg, NULL)
+                _fa_axis_f64(op, <double *>px, <double *>py, outer, n, inner, <const unsigned char *>pm, <double *>pg, NULL)
     if reduce and cnp.PyArray_NDIM(ya) == 0:     # axis=None, or the one axis of 1-D input
         return ya[()]
     return ya
