@@ -11,7 +11,9 @@
  *   fa_output_f32.h  the output pass of float32 rows
  *   fa_rows.h        row routing and the float64-lane rows (masks, weights, the rest)
  *   fa_rows_f64.h    float64 rows (with or without a mask): the direct reduction
- *   fa_columns.h     a non-last axis (inner > 1), and float32 column blocks
+ *   fa_columns.h     a non-last axis (inner > 1): the column kernels' shared layout, and
+ *                    the generic columns in float64 lanes (masks, weights, specials)
+ *   fa_columns_f32.h float32 column blocks (float32 lanes, finished in float64 lanes)
  *   fa_columns_f64.h float64 column blocks (the rows' direct reduction across lanes)
  *   fa_short_closed.h float32 rows of a few entries (float64: of 2) in closed form, float64 lanes
  *   fa_short_rows.h  rows of <= 64 entries, a vector lane per row
@@ -107,6 +109,7 @@
 #include "fa_rows.h"
 #include "fa_rows_f64.h"
 #include "fa_columns.h"
+#include "fa_columns_f32.h"
 #include "fa_columns_f64.h"
 #include "fa_short_closed.h"
 #include "fa_short_rows.h"
