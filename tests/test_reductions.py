@@ -1846,7 +1846,7 @@ def test_float32_rows_beyond_the_exp_range(isa, n):
     softmax's output pass as x - M (fa_out_row_f32), where these rows took the float64 lanes
     at 2.5-3.5x their N(0, 3) time; short rows (16, 64: the group layout, fa_short_shifts_f32;
     5: the closed form) the same way, where they took the per-row code at 2.6-4.5x, and the
-    same slices as columns (fa_columns.h's far lanes).  Rows: uniform +-800 (chunks near and far), N(0, 3) at
+    same slices as columns (fa_col_stats_f32.h's far lanes).  Rows: uniform +-800 (chunks near and far), N(0, 3) at
     +-1000 and -3e4, a row whose first chunk's max is 300 (near) and a later one's 420 (far), a
     row with -inf entries; each function, with where= and in place, within SPEC section 6
     (float32 subnormal outputs within one smallest normal, ulp_errors); cross_entropy_grad with

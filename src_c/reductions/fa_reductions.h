@@ -13,7 +13,11 @@
  *   fa_rows_f64.h    float64 rows (with or without a mask): the direct reduction
  *   fa_columns.h     a non-last axis (inner > 1): the column kernels' shared layout, and
  *                    the generic columns in float64 lanes (masks, weights, specials)
- *   fa_columns_f32.h float32 column blocks (float32 lanes, finished in float64 lanes)
+ *   fa_col_stats_f32.h  the float32 column blocks' statistics pass (float32 lanes)
+ *   fa_col_finish_f32.h their column constants (float64 lanes, once per block)
+ *   fa_col_lse_f32.h    their logsumexp results, the cancelling columns summed unshifted
+ *   fa_col_output_f32.h their softmax and log_softmax outputs
+ *   fa_columns_f32.h float32 column blocks: the stages above per block, the walk over blocks
  *   fa_columns_f64.h float64 column blocks (the rows' direct reduction across lanes)
  *   fa_short_closed.h float32 rows of a few entries (float64: of 2) in closed form, float64 lanes
  *   fa_short_rows.h  rows of <= 64 entries, a vector lane per row
@@ -109,6 +113,10 @@
 #include "fa_rows.h"
 #include "fa_rows_f64.h"
 #include "fa_columns.h"
+#include "fa_col_stats_f32.h"
+#include "fa_col_finish_f32.h"
+#include "fa_col_lse_f32.h"
+#include "fa_col_output_f32.h"
 #include "fa_columns_f32.h"
 #include "fa_columns_f64.h"
 #include "fa_short_closed.h"
