@@ -32,8 +32,8 @@
  * *cancel: some logsumexp column with M < 0 and |M + l| < 1.  Returns 0 (the block declined,
  * nothing written) where a column's M or T is not finite; l below 2^-80 is refined. */
 FA_INLINE int fa_sm_cols_block_finish_f32(const float *xs, const unsigned char *mk, ptrdiff_t n, ptrdiff_t inner,
-                                          ptrdiff_t width, int nv, const fa_simd_f32 *mx, const fa_simd_f32 *t,
-                                          const fa_simd_f32 *tc, const fa_simd_f32 *c, const float *Kb,
+                                          ptrdiff_t width, int nv, fa_sm_cols_vecs_f32 *mx, fa_sm_cols_vecs_f32 *t,
+                                          fa_sm_cols_vecs_f32 *tc, fa_sm_cols_vecs_f32 *c, const float *Kb,
                                           const float *Ob, int kpath, int shifted, int store, float *Mo, float *Co,
                                           double *Td, float *P1, float *P2, float *Q, int *cancel, int op,
                                           int HAS_MASK)
@@ -42,9 +42,9 @@ FA_INLINE int fa_sm_cols_block_finish_f32(const float *xs, const unsigned char *
     const fa_simd_f32 zero = fa_set1_f32(0.0f), one = fa_set1_f32(1.0f);
     float To[FA_SM_BLOCK32];
     for (int v = 0; v < FA_SM_COLS; v++) {
-        fa_storeu_f32(Mo + v * L, v < nv ? mx[v] : zero);
-        fa_storeu_f32(To + v * L, v < nv ? fa_sub_f32(t[v], tc[v]) : fa_set1_f32(16.0f));
-        fa_storeu_f32(Co + v * L, v < nv ? c[v] : one);
+        fa_storeu_f32(Mo + v * L, v < nv ? (*mx)[v] : zero);
+        fa_storeu_f32(To + v * L, v < nv ? fa_sub_f32((*t)[v], (*tc)[v]) : fa_set1_f32(16.0f));
+        fa_storeu_f32(Co + v * L, v < nv ? (*c)[v] : one);
     }
     for (ptrdiff_t k = width; k < nv * L; k++) {
         Mo[k] = 0.0f;

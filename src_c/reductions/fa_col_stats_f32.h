@@ -99,14 +99,24 @@ static void fa_sm_cols_flush_f32(fa_sm_cols_carry_f32 *cy, ptrdiff_t n, ptrdiff_
 }
 
 /* ---- the passes ---- */
+/* a block's FA_SM_COLS column vectors of one statistic (the max, a sum, its compensation, a
+ * count), passed to the stages as a pointer to the body's array: indexed as (*a)[v], the
+ * array itself after inlining, so that GCC sizes (and unrolls) the stages' loops over v as it
+ * did the one-function body.  Through a plain pointer the address arithmetic counts against
+ * the complete-unrolling limit (GCC 12, AVX2: the softmax max read estimated at 208 insns
+ * unrolled, over --param max-completely-peeled-insns=200; 200 as one function), and that loop
+ * stayed rolled with its sums in memory: float32 (1024, 1024) softmax along axis 0 1.2x
+ * slower */
+typedef fa_simd_f32 fa_sm_cols_vecs_f32[FA_SM_COLS];
+
 /* (a) the max read: each column's max (left-out entries -inf); softmax also notes a NaN among
  * the entries in (*nan) and, with abs_sum, sums traw = e^x itself (Kahan, t and tc) in the
  * same read, prefetching this row's entries two blocks ahead */
 FA_INLINE void fa_sm_cols_block_max_read_f32(const float *xs, const unsigned char *mk, float *ys, ptrdiff_t n,
                                              ptrdiff_t inner, const ptrdiff_t *wv, int nv,
-                                             const fa_sm_cols_carry_f32 *cy, fa_simd_f32 *mx, fa_simd_f32 *t,
-                                             fa_simd_f32 *tc, fa_mask_f32 *nan, int op, int abs_sum, int full,
-                                             int HAS_MASK)
+                                             const fa_sm_cols_carry_f32 *cy, fa_sm_cols_vecs_f32 *mx,
+                                             fa_sm_cols_vecs_f32 *t, fa_sm_cols_vecs_f32 *tc, fa_mask_f32 *nan,
+                                             int op, int abs_sum, int full, int HAS_MASK)
 {
     const ptrdiff_t L = FA_LANES_F32;
     const fa_simd_f32 zero = fa_set1_f32(0.0f);
@@ -126,18 +136,18 @@ FA_INLINE void fa_sm_cols_block_max_read_f32(const float *xs, const unsigned cha
                 in = full || wv[v] >= L ? fa_load_mask_u8_f32(mk + (p - xs))
                                         : fa_load_tail_mask_u8_f32(mk + (p - xs), wv[v]);
                 const fa_simd_f32 xi = fa_select_f32(in, xv, fa_set1_f32(-INFINITY));
-                mx[v] = fa_max_f32(xi, mx[v]);
+                (*mx)[v] = fa_max_f32(xi, (*mx)[v]);
                 if (op == FA_SM_OP_SOFTMAX)
                     *nan = fa_mask_or_f32(*nan, fa_cmpunord_f32(xi, xi));
                 if (abs_sum)
-                    fa_kahan_add_f32(&t[v], &tc[v], fa_select_f32(in, fa_sm_expf_scaled(xv), zero));
+                    fa_kahan_add_f32(&(*t)[v], &(*tc)[v], fa_select_f32(in, fa_sm_expf_scaled(xv), zero));
                 continue;
             }
-            mx[v] = fa_max_f32(xv, mx[v]);
+            (*mx)[v] = fa_max_f32(xv, (*mx)[v]);
             if (op == FA_SM_OP_SOFTMAX)
                 *nan = fa_mask_or_f32(*nan, fa_cmpunord_f32(xv, xv));
             if (abs_sum)
-                fa_kahan_add_f32(&t[v], &tc[v], fa_sm_expf_scaled(xv));
+                fa_kahan_add_f32(&(*t)[v], &(*tc)[v], fa_sm_expf_scaled(xv));
         }
 }
 
@@ -146,16 +156,16 @@ FA_INLINE void fa_sm_cols_block_max_read_f32(const float *xs, const unsigned cha
  * the e^x sums the max read would have given (the same order, the same bits), from a second
  * read */
 FA_INLINE int fa_sm_cols_block_abs_sum_f32(const float *xs, const unsigned char *mk, ptrdiff_t n, ptrdiff_t inner,
-                                           const ptrdiff_t *wv, int nv, const fa_simd_f32 *mx, fa_simd_f32 *t,
-                                           fa_simd_f32 *tc, int full, int HAS_MASK)
+                                           const ptrdiff_t *wv, int nv, fa_sm_cols_vecs_f32 *mx,
+                                           fa_sm_cols_vecs_f32 *t, fa_sm_cols_vecs_f32 *tc, int full, int HAS_MASK)
 {
     const ptrdiff_t L = FA_LANES_F32;
     const fa_simd_f32 zero = fa_set1_f32(0.0f);
     fa_mask_f32 out = fa_cmpneq_f32(zero, zero);
     for (int v = 0; v < nv; v++)
         out = fa_mask_or_f32(out, fa_mask_not_f32(fa_mask_and_f32(
-            fa_cmple_f32(mx[v], fa_set1_f32((float)FA_SM_ABS_OUT_HI)),
-            fa_cmpge_f32(mx[v], fa_set1_f32((float)FA_SM_ABS_OUT_LO)))));
+            fa_cmple_f32((*mx)[v], fa_set1_f32((float)FA_SM_ABS_OUT_HI)),
+            fa_cmpge_f32((*mx)[v], fa_set1_f32((float)FA_SM_ABS_OUT_LO)))));
     const int shifted = fa_mask_any_f32(out);
     for (ptrdiff_t r = 0; r < n && !shifted; r++)     /* the e^x sum of the first read */
         for (int v = 0; v < nv; v++) {
@@ -169,7 +179,7 @@ FA_INLINE int fa_sm_cols_block_abs_sum_f32(const float *xs, const unsigned char 
             } else {
                 xv = fa_sm_expf_scaled(xv);
             }
-            fa_kahan_add_f32(&t[v], &tc[v], xv);
+            fa_kahan_add_f32(&(*t)[v], &(*tc)[v], xv);
         }
     return shifted;
 }
@@ -177,22 +187,23 @@ FA_INLINE int fa_sm_cols_block_abs_sum_f32(const float *xs, const unsigned char 
 /* softmax: the sum of e^x serves where every column has M in [-80, 64] and traw in
  * [2^-100, inf) (returns 1); otherwise the block is summed again shifted, as for the logs
  * (returns 0, the sums cleared for that pass) */
-FA_INLINE int fa_sm_cols_block_abs_ok_f32(const fa_simd_f32 *mx, fa_simd_f32 *t, fa_simd_f32 *tc, int nv)
+FA_INLINE int fa_sm_cols_block_abs_ok_f32(fa_sm_cols_vecs_f32 *mx, fa_sm_cols_vecs_f32 *t, fa_sm_cols_vecs_f32 *tc,
+                                          int nv)
 {
     const fa_simd_f32 zero = fa_set1_f32(0.0f);
     fa_mask_f32 bad = fa_cmpneq_f32(zero, zero);
     for (int v = 0; v < nv; v++) {
-        const fa_simd_f32 tr = fa_sub_f32(t[v], tc[v]);
+        const fa_simd_f32 tr = fa_sub_f32((*t)[v], (*tc)[v]);
         fa_mask_f32 ok = fa_mask_and_f32(fa_cmpge_f32(tr, fa_set1_f32((float)FA_SM_ABS_TMIN)),
                                          fa_cmplt_f32(tr, fa_set1_f32(INFINITY)));
-        ok = fa_mask_and_f32(ok, fa_mask_and_f32(fa_cmple_f32(mx[v], fa_set1_f32((float)FA_SM_ABS_OUT_HI)),
-                                                 fa_cmpge_f32(mx[v], fa_set1_f32((float)FA_SM_ABS_OUT_LO))));
+        ok = fa_mask_and_f32(ok, fa_mask_and_f32(fa_cmple_f32((*mx)[v], fa_set1_f32((float)FA_SM_ABS_OUT_HI)),
+                                                 fa_cmpge_f32((*mx)[v], fa_set1_f32((float)FA_SM_ABS_OUT_LO))));
         bad = fa_mask_or_f32(bad, fa_mask_not_f32(ok));
     }
     if (!fa_mask_any_f32(bad))
         return 1;
     for (int v = 0; v < FA_SM_COLS; v++) {
-        t[v] = zero; tc[v] = zero;
+        (*t)[v] = zero; (*tc)[v] = zero;
     }
     return 0;
 }
@@ -213,14 +224,14 @@ FA_INLINE int fa_sm_cols_block_abs_ok_f32(const fa_simd_f32 *mx, fa_simd_f32 *t,
  * Ob = M where far (else 0), and the exp's constants MKb = FA_STATS_MAGIC_F32(K),
  * LOWb = FA_STATS_LOW(K); lanes past the block as a max of 0.  Returns kpath (every column's
  * max finite); *anyfar: some column far */
-FA_INLINE int fa_sm_cols_block_shifts_f32(const fa_simd_f32 *mx, ptrdiff_t width, int nv, float *Kb, float *Ob,
+FA_INLINE int fa_sm_cols_block_shifts_f32(fa_sm_cols_vecs_f32 *mx, ptrdiff_t width, int nv, float *Kb, float *Ob,
                                           float *MKb, float *LOWb, int *anyfar)
 {
     const ptrdiff_t L = FA_LANES_F32;
     const fa_simd_f32 zero = fa_set1_f32(0.0f);
     float Mb[FA_SM_BLOCK32];
     for (int v = 0; v < FA_SM_COLS; v++)
-        fa_storeu_f32(Mb + v * L, v < nv ? mx[v] : zero);
+        fa_storeu_f32(Mb + v * L, v < nv ? (*mx)[v] : zero);
     int kpath = 1;
     for (ptrdiff_t k = 0; k < nv * L; k++) {
         const float m = k < width ? Mb[k] : 0.0f;
@@ -242,9 +253,10 @@ FA_INLINE int fa_sm_cols_block_shifts_f32(const fa_simd_f32 *mx, ptrdiff_t width
  * (cy->pending) is written row by row on the way. */
 FA_INLINE void fa_sm_cols_block_shifted_sums_f32(const float *xs, const unsigned char *mk, float *ys, ptrdiff_t n,
                                                  ptrdiff_t inner, const ptrdiff_t *wv, int nv,
-                                                 fa_sm_cols_carry_f32 *cy, const fa_simd_f32 *mx,
+                                                 fa_sm_cols_carry_f32 *cy, fa_sm_cols_vecs_f32 *mx,
                                                  const float *Ob, const float *MKb, const float *LOWb,
-                                                 fa_simd_f32 *t, fa_simd_f32 *tc, fa_simd_f32 *c, int kpath,
+                                                 fa_sm_cols_vecs_f32 *t, fa_sm_cols_vecs_f32 *tc,
+                                                 fa_sm_cols_vecs_f32 *c, int kpath,
                                                  int anyfar, int store, int op, int full, int HAS_MASK)
 {
     const ptrdiff_t L = FA_LANES_F32;
@@ -252,9 +264,9 @@ FA_INLINE void fa_sm_cols_block_shifted_sums_f32(const float *xs, const unsigned
     const int pending = op == FA_SM_OP_LOG_SOFTMAX && cy->pending;
     fa_simd_f32 nM[FA_SM_COLS], magic_k[FA_SM_COLS], low[FA_SM_COLS], nO[FA_SM_COLS], Mr[FA_SM_COLS];
     for (int v = 0; v < FA_SM_COLS; v++) {
-        nM[v] = fa_neg_f32(fa_select_f32(fa_cmpeq_f32(mx[v], fa_set1_f32(-INFINITY)), zero, mx[v]));
+        nM[v] = fa_neg_f32(fa_select_f32(fa_cmpeq_f32((*mx)[v], fa_set1_f32(-INFINITY)), zero, (*mx)[v]));
         nO[v] = fa_neg_f32(v < nv ? fa_loadu_f32(Ob + v * L) : zero);
-        Mr[v] = fa_add_f32(mx[v], nO[v]);     /* the max as the terms see it: 0 where far (exact) */
+        Mr[v] = fa_add_f32((*mx)[v], nO[v]);     /* the max as the terms see it: 0 where far (exact) */
         magic_k[v] = v < nv ? fa_loadu_f32(MKb + v * L) : zero;
         low[v] = v < nv ? fa_loadu_f32(LOWb + v * L) : zero;
     }
@@ -292,8 +304,8 @@ FA_INLINE void fa_sm_cols_block_shifted_sums_f32(const float *xs, const unsigned
                 top = fa_cmpeq_f32(d, zero);
                 e = fa_sm_expf_full(d, e);
             }
-            fa_kahan_add_f32(&t[v], &tc[v], fa_select_f32(top, zero, e));
-            c[v] = fa_mask_add_f32(top, c[v], one);
+            fa_kahan_add_f32(&(*t)[v], &(*tc)[v], fa_select_f32(top, zero, e));
+            (*c)[v] = fa_mask_add_f32(top, (*c)[v], one);
             if (pending && v == nv - 1)
                 fa_sm_cols_pending_row_f32(cy, r * inner, HAS_MASK);
         }

@@ -63,17 +63,17 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
     const int predicted = op == FA_SM_OP_SOFTMAX && cy->hint;
     const int abs_sum = op == FA_SM_OP_SOFTMAX && !predicted;
     const fa_simd_f32 zero = fa_set1_f32(0.0f);
-    fa_simd_f32 mx[FA_SM_COLS], t[FA_SM_COLS], tc[FA_SM_COLS], c[FA_SM_COLS];
+    fa_sm_cols_vecs_f32 mx, t, tc, c;               /* per lane: the max, the sum (Kahan: tc), the count */
     fa_mask_f32 nan = fa_cmpneq_f32(zero, zero);     /* softmax: a NaN among the entries in */
     ptrdiff_t wv[FA_SM_COLS];
     for (int v = 0; v < FA_SM_COLS; v++) {
         wv[v] = full ? L : width - v * L > L ? L : width - v * L;
         mx[v] = fa_set1_f32(-INFINITY); t[v] = zero; tc[v] = zero; c[v] = zero;
     }
-    fa_sm_cols_block_max_read_f32(xs, mk, ys, n, inner, wv, nv, cy, mx, t, tc, &nan, op, abs_sum, full, HAS_MASK);
+    fa_sm_cols_block_max_read_f32(xs, mk, ys, n, inner, wv, nv, cy, &mx, &t, &tc, &nan, op, abs_sum, full, HAS_MASK);
     int shifted = op != FA_SM_OP_SOFTMAX;
     if (predicted)
-        shifted = fa_sm_cols_block_abs_sum_f32(xs, mk, n, inner, wv, nv, mx, t, tc, full, HAS_MASK);
+        shifted = fa_sm_cols_block_abs_sum_f32(xs, mk, n, inner, wv, nv, &mx, &t, &tc, full, HAS_MASK);
     if (op == FA_SM_OP_LSE) {
         float Mb[FA_SM_BLOCK32];
         for (int v = 0; v < FA_SM_COLS; v++)
@@ -82,25 +82,25 @@ FA_INLINE int fa_sm_cols_block_abs_body_f32(const float *xs, const unsigned char
             return 1;
     }
     if (!shifted)
-        shifted = !fa_sm_cols_block_abs_ok_f32(mx, t, tc, nv);
+        shifted = !fa_sm_cols_block_abs_ok_f32(&mx, &t, &tc, nv);
     cy->hint = shifted;
     int kpath = 0, store = 0, anyfar = 0;
     float Kb[FA_SM_BLOCK32], Ob[FA_SM_BLOCK32];
     if (shifted) {
         float MKb[FA_SM_BLOCK32], LOWb[FA_SM_BLOCK32];
-        kpath = fa_sm_cols_block_shifts_f32(mx, width, nv, Kb, Ob, MKb, LOWb, &anyfar);
+        kpath = fa_sm_cols_block_shifts_f32(&mx, width, nv, Kb, Ob, MKb, LOWb, &anyfar);
         /* softmax with the rows' terms: each stored into y while summing, y scaled in place
          * afterwards (no third read, no second exp); only without NaN, whose block is
          * declined below, after y would have been written (y may be x) */
         store = op == FA_SM_OP_SOFTMAX && kpath && !fa_mask_any_f32(nan);
-        fa_sm_cols_block_shifted_sums_f32(xs, mk, ys, n, inner, wv, nv, cy, mx, Ob, MKb, LOWb, t, tc, c,
+        fa_sm_cols_block_shifted_sums_f32(xs, mk, ys, n, inner, wv, nv, cy, &mx, Ob, MKb, LOWb, &t, &tc, &c,
                                           kpath, anyfar, store, op, full, HAS_MASK);
     }
     float Mo[FA_SM_BLOCK32], Co[FA_SM_BLOCK32], P1[FA_SM_BLOCK32], P2[FA_SM_BLOCK32];
     float Q[FA_SM_BLOCK32];           /* stored softmax terms: 1/(C + T), the maxima's output */
     double Td[FA_SM_BLOCK32];         /* T relative to e^M (kpath: the sum times e^(K ln2 - M)) */
     int cancel = 0;
-    if (!fa_sm_cols_block_finish_f32(xs, mk, n, inner, width, nv, mx, t, tc, c, Kb, Ob, kpath, shifted, store,
+    if (!fa_sm_cols_block_finish_f32(xs, mk, n, inner, width, nv, &mx, &t, &tc, &c, Kb, Ob, kpath, shifted, store,
                                      Mo, Co, Td, P1, P2, Q, &cancel, op, HAS_MASK))
         return 0;
     if (op == FA_SM_OP_LSE)                            /* every column is valid: write the results */
