@@ -79,20 +79,20 @@ def bce_fast(object x, object y, int code, bint grad):
     one shape (ndim >= 1, not empty), with no weight, pos_weight or grad_output.  Returns the
     loss (code 0 'none': x's shape; 1 'mean', 2 'sum': a NumPy scalar) or the gradient.
     """
-    if type(x) is not cnp.ndarray or type(y) is not cnp.ndarray:
+    if type(x) is not cnp.ndarray or y is None:
         return None
-    cdef cnp.ndarray xa = <cnp.ndarray>x, ya = <cnp.ndarray>y, ra
+    cdef cnp.ndarray xa = <cnp.ndarray>x, ra
     cdef int t = cnp.PyArray_TYPE(xa), nd = cnp.PyArray_NDIM(xa)
-    if (t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64) or nd == 0 or not _plain(xa, t) or not _plain(ya, t):
+    cdef char *py
+    if (t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64) or nd == 0 or not _plain(xa, t):
         return None
-    if not cnp.PyArray_SAMESHAPE(xa, ya) or cnp.PyArray_SIZE(xa) == 0:
+    if cnp.PyArray_SIZE(xa) == 0 or not _operand(xa, y, t, &py):
         return None
     cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(xa)
     cdef cnp.npy_intp one = 1
     cdef Py_ssize_t total = cnp.PyArray_SIZE(xa), n = dims[nd - 1], rows = total // n
     cdef double scale = 1.0 / total if code == 1 else 1.0
     cdef char *px = <char *>cnp.PyArray_DATA(xa)
-    cdef char *py = <char *>cnp.PyArray_DATA(ya)
     cdef char *pr
     ra = cnp.PyArray_EMPTY(nd, dims, t, 0) if grad or code == 0 else cnp.PyArray_EMPTY(1, &one, t, 0)
     pr = <char *>cnp.PyArray_DATA(ra)

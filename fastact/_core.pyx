@@ -265,6 +265,41 @@ def axis(int op, const floating[:, :, ::1] x, floating[::1] y, const unsigned ch
             _fa_axis_f64(op, px, &y[0], outer, n, inner, pm, pb, ps)
 
 
+cdef inline bint _axis_block(cnp.ndarray xa, object axis, bint keepdims, int *k, ptrdiff_t *outer,
+                             ptrdiff_t *n, ptrdiff_t *inner, cnp.npy_intp *rdims, int *rnd) noexcept:
+    """x's (outer, n, inner) block for `axis` (None: the whole array, k = -1; or a Python int in
+    range: k its index), and the reduced shape (rdims[:rnd]; keepdims: the reduced axes kept as
+    1).  False for any other axis: the call then takes the full path, which reports."""
+    cdef int nd = cnp.PyArray_NDIM(xa), i
+    cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(xa)
+    outer[0] = 1
+    inner[0] = 1
+    if axis is None:
+        n[0] = cnp.PyArray_SIZE(xa)
+        k[0] = -1
+        rnd[0] = nd if keepdims else 0
+        for i in range(rnd[0]):
+            rdims[i] = 1
+        return True
+    if type(axis) is not int:
+        return False
+    k[0] = axis + nd if axis < 0 else axis
+    if k[0] < 0 or k[0] >= nd:
+        return False
+    for i in range(nd):         # one pass: the block's sizes and the reduced shape
+        if i < k[0]:
+            outer[0] *= dims[i]
+            rdims[i] = dims[i]
+        elif i > k[0]:
+            inner[0] *= dims[i]
+            rdims[i - (0 if keepdims else 1)] = dims[i]
+        elif keepdims:
+            rdims[i] = 1
+    n[0] = dims[k[0]]
+    rnd[0] = nd if keepdims else nd - 1
+    return True
+
+
 def axis_fast(int op, bint reduce, object x, object axis, object out, object g=None, object where=None,
               bint keepdims=False):
     """The common reduction call straight from the NumPy C-API, or None to take the full path.
@@ -296,30 +331,9 @@ def axis_fast(int op, bint reduce, object x, object axis, object out, object g=N
         return None
     cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(xa)
     cdef cnp.npy_intp rdims[64]
-    cdef ptrdiff_t outer = 1, n = 1, inner = 1
+    cdef ptrdiff_t outer, n, inner
     cdef int rnd
-    if axis is None:
-        n = cnp.PyArray_SIZE(xa)
-        k = -1
-        rnd = nd if keepdims else 0
-        for i in range(rnd):
-            rdims[i] = 1
-    elif type(axis) is int:
-        k = axis + nd if axis < 0 else axis
-        if k < 0 or k >= nd:
-            return None
-        for i in range(nd):         # one pass: the block's sizes and the reduced shape
-            if i < k:
-                outer *= dims[i]
-                rdims[i] = dims[i]
-            elif i > k:
-                inner *= dims[i]
-                rdims[i - (0 if keepdims else 1)] = dims[i]
-            elif keepdims:
-                rdims[i] = 1
-        n = dims[k]
-        rnd = nd if keepdims else nd - 1
-    else:
+    if not _axis_block(xa, axis, keepdims, &k, &outer, &n, &inner, rdims, &rnd):
         return None
     cdef char *px = <char *>cnp.PyArray_DATA(xa)
     cdef char *py
@@ -368,21 +382,10 @@ def logsumexp_grad_fast(int softmax_op, object a, object g, object axis):
     if (t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64) or nd == 0 or not _plain(aa, t) or cnp.PyArray_SIZE(aa) == 0:
         return None
     cdef cnp.npy_intp *dims = cnp.PyArray_DIMS(aa)
-    cdef ptrdiff_t outer = 1, n, inner = 1, o, j, q
-    if axis is None:
-        k = -1
-        n = cnp.PyArray_SIZE(aa)
-    elif type(axis) is int:
-        k = axis + nd if axis < 0 else axis
-        if k < 0 or k >= nd:
-            return None
-        for i in range(nd):
-            if i < k:
-                outer *= dims[i]
-            elif i > k:
-                inner *= dims[i]
-        n = dims[k]
-    else:
+    cdef ptrdiff_t outer, n, inner, o, j, q
+    cdef cnp.npy_intp rdims[64]
+    cdef int rnd
+    if not _axis_block(aa, axis, False, &k, &outer, &n, &inner, rdims, &rnd):
         return None
     cdef const char *pg = NULL
     if g is not None:                 # the result shape, or it with the reduced axes kept as 1
