@@ -233,6 +233,41 @@ def test_ulp_column_kinds(isa, dtype, kind, n):
     assert ulp_errors(q[fin], qh[fin], ql[fin], dtype).max() <= SOFTMAX_ULP
 
 
+@pytest.mark.parametrize("mixed", [False, True])
+@pytest.mark.parametrize("n", [2, 64, 700])
+def test_float64_raw_softmax_columns(isa, n, mixed):
+    """float64 softmax along axis 0 at a row stride of a multiple of 1 KB (256 columns) sums e^x
+    itself in one read (fa_sm64_cols_softmax_raw) where every column allows it, and declines a
+    block otherwise (maxima above 700, entries below M - 650 or -700, NaN) to the three-read
+    path: every row kind (or all of them side by side), with and without where=, within the
+    bound; out=x (never raw) within the bound too, and a declined block's neighbours too."""
+    rng = np.random.default_rng(zlib.crc32(f"raw {n} {mixed}".encode()))
+    kinds = list(ROW_KINDS.values())
+    if mixed:
+        x = np.stack([kinds[k % len(kinds)](rng, (1, n))[0] for k in range(256)])
+    else:
+        x = np.concatenate([kind(rng, (16, n)) for kind in kinds] + [rng.normal(0, 3, (256 - 16 * len(kinds), n))])
+    x = x.astype(F64)
+    x[:, 0] = np.where(np.isinf(x[:, 0]), 0.0, x[:, 0])
+    x[200:208] += 590.0 + 30 * (np.arange(8) % 2)[:, None]   # maxima past 600: a declined block
+    x[210:218, 0] = -900.0                                 # an entry below -700
+    xt = np.ascontiguousarray(x.T)
+    with np.errstate(invalid="ignore"):
+        _, (sh, sl), _ = ld_reference(x)
+    got = fa.softmax(xt, axis=0)
+    assert ulp_errors(got.T, sh, sl, F64).max() <= SOFTMAX_ULP
+    y = xt.copy()
+    assert fa.softmax(y, axis=0, out=y) is y
+    assert ulp_errors(y.T, sh, sl, F64).max() <= SOFTMAX_ULP
+    where = rng.random(x.shape) < 0.8
+    where[:, 1 % n] = True
+    with np.errstate(invalid="ignore"):
+        _, (sh, sl), _ = ld_reference(np.where(where, x, -np.inf))
+    sm = fa.softmax(xt, axis=0, where=np.ascontiguousarray(where.T)).T
+    assert np.all(sm[~where] == 0)
+    assert ulp_errors(sm[where], sh[where], sl[where], F64).max() <= SOFTMAX_ULP
+
+
 @pytest.mark.parametrize("seed", ["c peaked 700", "columns peaked 700", "c peaked 1500"])
 def test_column_softmax_float32_peaked_bound(isa, seed):
     """float32 column softmax of peaked columns (one entry +12): the output e^x (p1 + p2) once

@@ -72,6 +72,7 @@ typedef struct fa_sm64_cols_pending {
     double *y;
     fa_simd_f64 M[FA_SM_COLS], l[FA_SM_COLS];
     int active;
+    int raw_declined;     /* softmax: no raw pass (not FA_SM64_RAW_STRIDE, or a block of this call declined it) */
 } fa_sm64_cols_pending;
 
 /* row r of the pending block (at = r inner); -inf where left out */
@@ -194,6 +195,122 @@ FA_INLINE int fa_sm64_cols_lse_unshifted(const double *xs, const unsigned char *
     return 1;
 }
 
+/* softmax steps 3-4: y *= 1/U in place, y holding the block's terms e^(x - K ln2) (biased:
+ * at the scale 2^(K - FA_EXP_SHIFT_BIAS)); U = t - tc per lane */
+FA_INLINE void fa_sm64_cols_softmax_scale(double *ys, ptrdiff_t n, ptrdiff_t inner, const ptrdiff_t *wv, int nv,
+                                          const fa_mask_f64 *valid, const fa_simd_f64 *Mv,
+                                          const fa_simd_f64 *magic_k, const fa_simd_f64 *low, const fa_simd_f64 *t,
+                                          const fa_simd_f64 *tc, int biased, int full, int pf)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    const fa_simd_f64 zero = fa_set1_f64(0.0), one = fa_set1_f64(1.0);
+    /* 3-4. y *= 1/U, 1/U = ih + il: ih = 1/uh, il = ih (1 - U ih) with U ih exact.  The
+     * maxima's terms (tau, the same bits as pass 2's) give tau/U by a division instead,
+     * so a lone finite entry is exactly 1 (the product reached 1 - 2^-53 without FMA) */
+    fa_simd_f64 ih[FA_SM_COLS], il[FA_SM_COLS], tau[FA_SM_COLS], qv[FA_SM_COLS];
+    const fa_mask_f64 all = fa_cmpeq_f64(one, one);
+    for (int v = 0; v < nv; v++) {
+        fa_simd_f64 ul, uh = fa_fast_two_sum_f64(t[v], fa_neg_f64(tc[v]), &ul), pl;
+        uh = fa_select_f64(valid[v], uh, one);
+        ul = fa_select_f64(valid[v], ul, zero);
+        ih[v] = fa_div_f64(one, uh);
+        const fa_simd_f64 ph = fa_two_prod_f64(uh, ih[v], &pl);
+        il[v] = fa_mul_f64(fa_sub_f64(fa_sub_f64(fa_sub_f64(one, ph), pl), fa_mul_f64(ul, ih[v])), ih[v]);
+        tau[v] = biased ? fa_exp_shifted_f64(Mv[v], magic_k[v], low[v], all, FA_EXP_SHIFT_BIASED)
+                        : fa_exp_shifted_f64(Mv[v], magic_k[v], low[v], all, FA_SM64_DIRECT);
+        const fa_simd_f64 q = fa_div_f64(tau[v], uh);
+        qv[v] = fa_fnmadd_f64(q, fa_mul_f64(ul, ih[v]), q);       /* tau / (uh + ul) */
+        if (biased) {             /* (exact) the factor of fa_sm64_unbias_times */
+            ih[v] = fa_mul_f64(ih[v], fa_set1_f64(0x1p600));
+            il[v] = fa_mul_f64(il[v], fa_set1_f64(0x1p600));
+        }
+    }
+    for (ptrdiff_t r = 0; r < n; r++)
+        for (int v = 0; v < nv; v++) {
+            double *p = ys + r * inner + v * L;
+            if (full && (pf & FA_COLS_PF_NEXT))     /* the next block's outputs of this row */
+                __builtin_prefetch(p + FA_SM_BLOCK, 1, 3);
+            const int whole = full || wv[v] >= L;
+            fa_simd_f64 y = whole ? fa_loadu_f64(p) : fa_load_tail_f64(p, wv[v], 0.0);
+            y = fa_select_f64(fa_cmpeq_f64(y, tau[v]), qv[v],
+                              biased ? fa_sm64_unbias_times(y, ih[v], il[v]) : fa_fmadd_f64(y, ih[v], fa_mul_f64(y, il[v])));
+            fa_sm64_col_st(p, y, wv[v], full);
+        }
+}
+
+/* Softmax of a block in two reads instead of three ("raw"): one read gives each column's max
+ * M, its least finite entry, a NaN, the Kahan sum U of e^x itself (K = 0: the max is not
+ * needed first) and stores every term into y; steps 3-4 then scale y by 1/U as the shifted
+ * sums' path does.  The same bits as that path: fa_exp_shifted_f64 reduces x itself, so each
+ * term is the shifted one times 2^K exactly, and so are U and 1/U (sha256 of every output over
+ * 14 shapes x 6 kinds x where= x 4 variants x 1-3 threads, against the three-read build).
+ * Valid where every included finite entry lies in [max(M - 650, -700), M] and M <= 600 (each
+ * term a normal number, the outputs >= 2^-962 as FA_SM64_DIRECT's; U below 2^900, which
+ * 1/U's Dekker product splits without overflow on the variants without FMA), no NaN:
+ * otherwise returns 0 having written y (never x: the caller takes this only for y != x) and
+ * the block goes the three-read way (and the call's later blocks skip this pass).  Taken at a
+ * row stride of a multiple of 1 KB (FA_SM64_RAW_STRIDE), where a block's rows share a few
+ * L1/L2 sets and each read comes from L3: axis 0, one thread, medians of 11 interleaved
+ * runs against the three reads: (1024, 1024) 0.99 -> 0.87 ms (N(0, 3); +100: 1.10 -> 0.85),
+ * (256, 4096) 0.84 -> 0.60, (100, 1024) 66 -> 50 us, (1024, 4096) 8.1 -> 7.2 ms.  At other
+ * strides the block stays in L2 and the max read costs less than it saves ((1000, 1000)
+ * 0.57 -> 0.60 ms with it), so they keep the three reads. */
+#define FA_SM64_RAW_LIMIT 700.0
+#define FA_SM64_RAW_MAX 600.0   /* U < n 2^866: 1/U's two-product splits U without overflow (no FMA) */
+#define FA_SM64_RAW_STRIDE(stride_bytes) ((stride_bytes) % 1024 == 0)
+FA_INLINE int fa_sm64_cols_softmax_raw(const double *xs, const unsigned char *mk, double *ys, ptrdiff_t n,
+                                       ptrdiff_t inner, const ptrdiff_t *wv, int nv, const fa_mask_f64 *valid,
+                                       int full, int HAS_MASK, int pf)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    const fa_simd_f64 zero = fa_set1_f64(0.0), ninf = fa_set1_f64(-INFINITY), pinf = fa_set1_f64(INFINITY);
+    const fa_simd_f64 lo = fa_set1_f64(-FA_SM64_RAW_LIMIT), magic0 = fa_exp_shift_magic_f64(0.0);
+    fa_simd_f64 mx[FA_SM_COLS], mn[FA_SM_COLS], t[FA_SM_COLS], tc[FA_SM_COLS], Mv[FA_SM_COLS];
+    fa_simd_f64 magic_k[FA_SM_COLS], low[FA_SM_COLS];
+    fa_mask_f64 nan = fa_cmpneq_f64(zero, zero);
+    for (int v = 0; v < FA_SM_COLS; v++) {
+        mx[v] = ninf; mn[v] = pinf; t[v] = zero; tc[v] = zero;
+    }
+    for (ptrdiff_t r = 0; r < n; r++)
+        for (int v = 0; v < nv; v++) {
+            const ptrdiff_t at = r * inner + v * L;
+            const int ahead = full && (pf & FA_COLS_PF_NEXT2);
+            if (ahead) {              /* as fa_sm64_cols_sum: x and y two blocks ahead */
+                __builtin_prefetch(xs + at + 2 * FA_SM_BLOCK, 0, 2);
+                __builtin_prefetch(ys + at + 2 * FA_SM_BLOCK, 1, 2);
+                if (HAS_MASK && v == 0)
+                    __builtin_prefetch(mk + at + 2 * FA_SM_BLOCK, 0, 2);
+            }
+            fa_mask_f64 in;
+            const fa_simd_f64 x = fa_sm64_col_ld(xs + at, HAS_MASK ? mk + at : NULL, wv[v], full, HAS_MASK, ninf, &in);
+            nan = fa_mask_or_f64(nan, fa_cmpunord_f64(x, x));
+            mx[v] = fa_max_f64(x, mx[v]);
+            mn[v] = fa_min_f64(fa_select_f64(fa_cmpeq_f64(x, ninf), pinf, x), mn[v]);
+            const fa_simd_f64 e = fa_exp_shifted_f64(fa_max_f64(lo, x), magic0, lo, fa_cmpge_f64(x, lo),
+                                                     FA_EXP_SHIFT_NORMAL);
+            fa_sm64_col_st(ys + at, e, wv[v], full);
+            fa_kahan_add_f64(&t[v], &tc[v], e);
+        }
+    fa_mask_f64 bad = nan;
+    for (int v = 0; v < nv; v++) {
+        /* lo <= mn (finite entries), M - 650 <= mn, lo <= M <= FA_SM64_RAW_MAX (an all -inf
+         * column is declined: the specials' path), U finite */
+        const fa_mask_f64 in_range = fa_mask_and_f64(fa_cmpge_f64(mx[v], lo), fa_cmple_f64(mx[v], fa_set1_f64(FA_SM64_RAW_MAX)));
+        const fa_mask_f64 low_ok = fa_mask_and_f64(fa_cmpge_f64(mn[v], lo),
+                                                   fa_cmpge_f64(mn[v], fa_sub_f64(mx[v], fa_set1_f64(650.0))));
+        const fa_mask_f64 ok = fa_mask_and_f64(fa_mask_and_f64(in_range, low_ok),
+                                               fa_cmplt_f64(fa_abs_f64(fa_sub_f64(t[v], tc[v])), pinf));
+        bad = fa_mask_or_f64(bad, fa_mask_and_f64(valid[v], fa_mask_not_f64(ok)));
+        Mv[v] = fa_select_f64(valid[v], mx[v], zero);
+        magic_k[v] = magic0;
+        low[v] = lo;
+    }
+    if (fa_mask_any_f64(bad))
+        return 0;
+    fa_sm64_cols_softmax_scale(ys, n, inner, wv, nv, valid, Mv, magic_k, low, t, tc, 0, full, pf);
+    return 1;
+}
+
 FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk, double *ys, double *lse_out,
                                       double *sg, ptrdiff_t n, ptrdiff_t inner, ptrdiff_t width,
                                       fa_sm64_cols_pending *pd, int op, int full, int HAS_MASK, int LANEWISE,
@@ -211,6 +328,11 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
         valid[v] = full || wv[v] >= L ? fa_cmpeq_f64(zero, zero) : fa_tail_mask_f64(wv[v] > 0 ? wv[v] : 0);
         mx[v] = ninf;
         mn[v] = pinf;
+    }
+    if (op == FA_SM_OP_SOFTMAX && !LANEWISE && pd && !pd->raw_declined && (const double *)ys != xs) {
+        if (fa_sm64_cols_softmax_raw(xs, mk, ys, n, inner, wv, nv, valid, full, HAS_MASK, pf))
+            return 1;
+        pd->raw_declined = 1;
     }
     /* 1. max, min and NaN */
     for (ptrdiff_t r = 0; r < n; r++)
@@ -257,38 +379,7 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
     } else
         fa_sm64_cols_sum(xs, mk, ys, n, inner, wv, nv, Mv, magic_k, low, t, tc, c, pd, op, full, HAS_MASK, FA_SM64_DIRECT, pf);
     if (op == FA_SM_OP_SOFTMAX) {
-        /* 3-4. y *= 1/U, 1/U = ih + il: ih = 1/uh, il = ih (1 - U ih) with U ih exact.  The
-         * maxima's terms (tau, the same bits as pass 2's) give tau/U by a division instead,
-         * so a lone finite entry is exactly 1 (the product reached 1 - 2^-53 without FMA) */
-        fa_simd_f64 ih[FA_SM_COLS], il[FA_SM_COLS], tau[FA_SM_COLS], qv[FA_SM_COLS];
-        const fa_mask_f64 all = fa_cmpeq_f64(one, one);
-        for (int v = 0; v < nv; v++) {
-            fa_simd_f64 ul, uh = fa_fast_two_sum_f64(t[v], fa_neg_f64(tc[v]), &ul), pl;
-            uh = fa_select_f64(valid[v], uh, one);
-            ul = fa_select_f64(valid[v], ul, zero);
-            ih[v] = fa_div_f64(one, uh);
-            const fa_simd_f64 ph = fa_two_prod_f64(uh, ih[v], &pl);
-            il[v] = fa_mul_f64(fa_sub_f64(fa_sub_f64(fa_sub_f64(one, ph), pl), fa_mul_f64(ul, ih[v])), ih[v]);
-            tau[v] = biased ? fa_exp_shifted_f64(Mv[v], magic_k[v], low[v], all, FA_EXP_SHIFT_BIASED)
-                            : fa_exp_shifted_f64(Mv[v], magic_k[v], low[v], all, FA_SM64_DIRECT);
-            const fa_simd_f64 q = fa_div_f64(tau[v], uh);
-            qv[v] = fa_fnmadd_f64(q, fa_mul_f64(ul, ih[v]), q);       /* tau / (uh + ul) */
-            if (biased) {             /* (exact) the factor of fa_sm64_unbias_times */
-                ih[v] = fa_mul_f64(ih[v], fa_set1_f64(0x1p600));
-                il[v] = fa_mul_f64(il[v], fa_set1_f64(0x1p600));
-            }
-        }
-        for (ptrdiff_t r = 0; r < n; r++)
-            for (int v = 0; v < nv; v++) {
-                double *p = ys + r * inner + v * L;
-                if (full && (pf & FA_COLS_PF_NEXT))     /* the next block's outputs of this row */
-                    __builtin_prefetch(p + FA_SM_BLOCK, 1, 3);
-                const int whole = full || wv[v] >= L;
-                fa_simd_f64 y = whole ? fa_loadu_f64(p) : fa_load_tail_f64(p, wv[v], 0.0);
-                y = fa_select_f64(fa_cmpeq_f64(y, tau[v]), qv[v],
-                                  biased ? fa_sm64_unbias_times(y, ih[v], il[v]) : fa_fmadd_f64(y, ih[v], fa_mul_f64(y, il[v])));
-                fa_sm64_col_st(p, y, wv[v], full);
-            }
+        fa_sm64_cols_softmax_scale(ys, n, inner, wv, nv, valid, Mv, magic_k, low, t, tc, biased, full, pf);
         return 1;
     }
     /* 3. l = log(C + T), T = U e^(K ln2 - M) */
@@ -392,6 +483,7 @@ static void fa_sm_cols_fast_f64(const double *x, double *y, double *sg, ptrdiff_
     fa_sm64_cols_pending pd;
     pd.x = NULL; pd.mk = NULL; pd.y = NULL;
     pd.active = 0;
+    pd.raw_declined = !FA_SM64_RAW_STRIDE(inner * (ptrdiff_t)sizeof(double));
     for (ptrdiff_t o = 0; o < outer; o++) {
         const double *xs = x + o * n * inner;
         const unsigned char *ms = mk ? mk + o * n * inner : NULL;
@@ -400,7 +492,7 @@ static void fa_sm_cols_fast_f64(const double *x, double *y, double *sg, ptrdiff_
             double *ls = y + o * inner + j, *ss = sg ? sg + o * inner + j : NULL;
             const unsigned char *mj = ms ? ms + j : NULL;
             if (fa_sm64_cols_block(xs + j, mj, y + o * n * inner + j, ls, ss, n, inner, width,
-                                   op == FA_SM_OP_LOG_SOFTMAX ? &pd : NULL, op, fa_cols_prefetch_bits(j, FA_SM_BLOCK, cols)))
+                                   op == FA_SM_OP_LSE ? NULL : &pd, op, fa_cols_prefetch_bits(j, FA_SM_BLOCK, cols)))
                 continue;
             fa_sm64_cols_flush(&pd, n, inner);
             if (op == FA_SM_OP_LSE)
