@@ -131,12 +131,17 @@ def _rowwise(op, name, x, axis, out, where):
     if direct:
         return out
     y = y3.reshape([x.shape[a] for a in order]).transpose(np.argsort(order)).reshape(shape)
-    if out is not None:
-        _store(out, y)
-        return out
-    if result is not compute:
-        y = _narrowed(y, result)
-    return y if y.ndim else y[()]
+    return _finish(y, out, result, compute)
+
+
+def _rowwise_call(func, op, x, axis, out, where, dim):
+    """softmax / log_softmax (func, its kernel op) past their C-API fast path: Dask, xarray
+    and masked arrays (fastact/_interop.py), then the general NumPy path."""
+    if type(x) is not np.ndarray or dim is not None or (where is not None and type(where) is not np.ndarray):
+        y = _interop.rowwise(func, func.__name__, x, axis, out, where, dim)   # Dask, xarray, np.ma
+        if y is not NotImplemented:
+            return y
+    return _rowwise(op, func.__name__, x, axis, out, where)
 
 
 def softmax(x, axis=None, out=None, where=None, dim=None):
@@ -157,11 +162,7 @@ def softmax(x, axis=None, out=None, where=None, dim=None):
         y = _axis_fast(_SOFTMAX, False, x, axis, out, None, where)
         if y is not None:
             return y
-    if type(x) is not np.ndarray or dim is not None or (where is not None and type(where) is not np.ndarray):
-        y = _interop.rowwise(softmax, "softmax", x, axis, out, where, dim)   # Dask, xarray, np.ma
-        if y is not NotImplemented:
-            return y
-    return _rowwise(_SOFTMAX, "softmax", x, axis, out, where)
+    return _rowwise_call(softmax, _SOFTMAX, x, axis, out, where, dim)
 
 
 def log_softmax(x, axis=None, out=None, where=None, dim=None):
@@ -176,11 +177,7 @@ def log_softmax(x, axis=None, out=None, where=None, dim=None):
         y = _axis_fast(_LOG_SOFTMAX, False, x, axis, out, None, where)
         if y is not None:
             return y
-    if type(x) is not np.ndarray or dim is not None or (where is not None and type(where) is not np.ndarray):
-        y = _interop.rowwise(log_softmax, "log_softmax", x, axis, out, where, dim)   # Dask, xarray, np.ma
-        if y is not NotImplemented:
-            return y
-    return _rowwise(_LOG_SOFTMAX, "log_softmax", x, axis, out, where)
+    return _rowwise_call(log_softmax, _LOG_SOFTMAX, x, axis, out, where, dim)
 
 
 def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, out=None, where=None, dim=None):
@@ -398,6 +395,16 @@ def _rowwise_grad(op, name, y, g, axis, out, where):
     return _finish(r, out, result, compute)
 
 
+def _rowwise_grad_call(func, op, y, g, axis, out, where):
+    """softmax_grad / log_softmax_grad (func, its kernel op) past their C-API fast path: Dask
+    and masked arrays (fastact/_interop.py), then the general NumPy path."""
+    if type(y) is not np.ndarray or type(g) is not np.ndarray:
+        r = _interop.rowwise_grad(func, func.__name__, y, g, axis, out, where)   # Dask, np.ma
+        if r is not NotImplemented:
+            return r
+    return _rowwise_grad(op, func.__name__, y, g, axis, out, where)
+
+
 def softmax_grad(y, grad_output, axis=None, out=None, where=None):
     """The gradient through softmax: y * (grad_output - sum(grad_output * y, axis)).
 
@@ -411,11 +418,7 @@ def softmax_grad(y, grad_output, axis=None, out=None, where=None):
         r = _axis_fast(_SOFTMAX_GRAD, False, y, axis, out, grad_output, where)
         if r is not None:
             return r
-    if type(y) is not np.ndarray or type(grad_output) is not np.ndarray:
-        r = _interop.rowwise_grad(softmax_grad, "softmax_grad", y, grad_output, axis, out, where)   # Dask, np.ma
-        if r is not NotImplemented:
-            return r
-    return _rowwise_grad(_SOFTMAX_GRAD, "softmax_grad", y, grad_output, axis, out, where)
+    return _rowwise_grad_call(softmax_grad, _SOFTMAX_GRAD, y, grad_output, axis, out, where)
 
 
 def log_softmax_grad(y, grad_output, axis=None, out=None, where=None):
@@ -428,11 +431,7 @@ def log_softmax_grad(y, grad_output, axis=None, out=None, where=None):
         r = _axis_fast(_LOG_SOFTMAX_GRAD, False, y, axis, out, grad_output, where)
         if r is not None:
             return r
-    if type(y) is not np.ndarray or type(grad_output) is not np.ndarray:
-        r = _interop.rowwise_grad(log_softmax_grad, "log_softmax_grad", y, grad_output, axis, out, where)   # Dask, np.ma
-        if r is not NotImplemented:
-            return r
-    return _rowwise_grad(_LOG_SOFTMAX_GRAD, "log_softmax_grad", y, grad_output, axis, out, where)
+    return _rowwise_grad_call(log_softmax_grad, _LOG_SOFTMAX_GRAD, y, grad_output, axis, out, where)
 
 
 def _weighted_softmax(a, b, axis, where, lse, sign):
