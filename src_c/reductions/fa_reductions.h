@@ -53,9 +53,12 @@
  *               session 7: (64, 50257) 5-10% and (4096, 4096) 9% faster into a preallocated
  *               out, but (1024, 1024) 14% and (2048, 1024) 49% slower, and fresh outputs
  *               slower: not adopted.)
- *   inner > 1   the same, vectorised across `inner` (fa_columns.h): blocks of
- *               FA_SM_COLS vectors of columns, walked in chunks of rows that fit in L1,
- *               per-lane (M, T, C) merged with one vector exp per chunk.
+ *   inner > 1   the same, vectorised across `inner`: blocks of FA_SM_COLS vectors of
+ *               columns, one lane per column, each block's columns read whole (a max read,
+ *               a sum read, an output read; fa_columns_f32.h, fa_columns_f64.h, with or
+ *               without a mask); what they decline (specials, weights, float64 maxima beyond
+ *               +-2^16) goes to fa_columns.h's generic blocks, walked in chunks of rows that
+ *               fit in L1, per-lane (M, T, C) merged with one vector exp per chunk.
  * Stages (reductions/): float32 rows, with or without a mask, run in float32 lanes
  * (fa_stats_f32.h: per-chunk max, then e^(x - K ln2) with the shift folded into the exp's
  * magic constant, the max entries counted apart, one read per chunk, any row max in
@@ -63,9 +66,9 @@
  * again without a shift (fa_lse_exact.h: float32 data in double pairs where a proven bound
  * allows it, |v| >= ~2^-31, else and for float64 data in double-double).  float64 rows, with or
  * without a mask, take the direct reduction (fa_rows_f64.h): e^(x - K ln2) from x itself,
- * no x - m, scaled once per chunk.  Everything else (weights, float32 rows beyond the range,
- * columns with a mask, chunks with a huge or infinite max) runs in float64 lanes with x - m as a
- * two-sum fed into the reduction.  Every exp is the math family's (math/fa_math_f32.h,
+ * no x - m, scaled once per chunk.  Everything else (weights, float32 rows with +inf, the
+ * column blocks declined above, float64 chunks with a huge or infinite max) runs in float64
+ * lanes with x - m as a two-sum fed into the reduction.  Every exp is the math family's (math/fa_math_f32.h,
  * fa_math_f64.h), every compensated sum math/fa_compensated.h's.
  * Options (fa_axis_opts, each may be NULL): mask (0 = left out: max and sum skip it,
  * softmax 0, log_softmax -inf), b (logsumexp weights; b == 0 leaves the entry out even
