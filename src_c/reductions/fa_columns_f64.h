@@ -27,6 +27,10 @@
  *      fa_lse_exact.h, here one lane per column (fa_lse_exact_step) instead of a strided pass
  *      per column; a block whose maxima all allow that exact pass skips steps 2-3
  *      (fa_sm64_cols_lse_unshifted).
+ * Code: fa_sm64_cols_block_body runs the steps in order, each its own function:
+ * fa_sm64_cols_sum (step 2), fa_sm64_cols_softmax_scale / fa_sm64_cols_logs (3),
+ * fa_sm64_cols_lse_out (4, logsumexp); fa_sm64_cols_softmax_raw folds steps 1 and 2 of
+ * softmax into one read at row strides of a multiple of 1 KB.
  * Error, as the rows': terms 1.35u, U's Kahan sum u, so softmax <= 4.2 ULP in theory; the
  * dominant entry's log_softmax (l = log1p(T)) <= 3.35 + 0.5 ULP.  Measured (every row kind
  * of tests/test_reductions.py as 131 columns of 2 .. 1500, long double reference): softmax
@@ -311,6 +315,86 @@ FA_INLINE int fa_sm64_cols_softmax_raw(const double *xs, const unsigned char *mk
     return 1;
 }
 
+/* step 3: per column l = log(C + T) (lv), T = U e^(K ln2 - M) as a double-double (Th + Tl);
+ * the factor e^(K ln2 - M) through fa_exp_dd_f64, its argument K ln2_hi - M exact; S = C + T
+ * as a double-double and l = log(S_hi) + S_lo/S_hi, which keeps log1p(T)'s relative accuracy
+ * where one entry dominates.  c: the counts of x == M, set to 1 outside the block's width. */
+FA_INLINE void fa_sm64_cols_logs(int nv, const fa_mask_f64 *valid, const fa_simd_f64 *Mv, const fa_simd_f64 *Kv,
+                                 const fa_simd_f64 *t, const fa_simd_f64 *tc, fa_simd_f64 *c, int biased,
+                                 fa_simd_f64 *lv, fa_simd_f64 *Th, fa_simd_f64 *Tl)
+{
+    const fa_simd_f64 one = fa_set1_f64(1.0);
+    for (int v = 0; v < nv; v++) {
+        fa_simd_f64 ae, a = fa_fnmadd_f64(Kv[v], fa_set1_f64(-FA_LN2_HI_F64), fa_neg_f64(Mv[v]));  /* exact */
+        a = fa_two_sum_f64(a, fa_mul_f64(Kv[v], fa_set1_f64(FA_LN2_LO_F64)), &ae);
+        fa_simd_f64 et, en, el, eh = fa_exp_dd_f64(a, &el, &et, &en);
+        eh = fa_scale_exp_f64(eh, et, en);
+        el = fa_scale_exp_f64(el, et, en);
+        fa_simd_f64 fl, fh = fa_fast_two_sum_f64(eh, fa_fmadd_f64(eh, ae, fa_fmadd_f64(el, ae, el)), &fl);
+        if (biased) {                 /* exact: fh ~ 1, fl ~ 2^-53 */
+            fh = fa_mul_f64(fh, fa_set1_f64(0x1p-600));
+            fl = fa_mul_f64(fl, fa_set1_f64(0x1p-600));
+        }
+        fa_simd_f64 ul, uh = fa_fast_two_sum_f64(t[v], fa_neg_f64(tc[v]), &ul), pl;
+        const fa_simd_f64 ph = fa_two_prod_f64(uh, fh, &pl);
+        Th[v] = ph;
+        Tl[v] = fa_add_f64(pl, fa_fmadd_f64(uh, fl, fa_mul_f64(ul, fh)));
+        const fa_simd_f64 C = fa_select_f64(valid[v], c[v], one);
+        fa_simd_f64 sl, sh = fa_two_sum_f64(C, Th[v], &sl);
+        sl = fa_add_f64(sl, Tl[v]);
+        sh = fa_fast_two_sum_f64(sh, sl, &sl);
+        lv[v] = fa_log_f64(sh, fa_div_f64(sl, sh));
+        c[v] = C;
+    }
+}
+
+/* step 4 of logsumexp: M + l per column, and where fa_sm_lse_value_f64's criterion says it
+ * cancels (M < 0 < l, |M + l| < 4l) either l as a pair (|M + l| >= 2, fa_lse_value_dd_l) or
+ * the unshifted double-double sums of fa_lse_exact.h, one lane per column (fa_sm64_cols_exact) */
+FA_INLINE void fa_sm64_cols_lse_out(const double *xs, const unsigned char *mk, double *lse_out, double *sg,
+                                    ptrdiff_t n, ptrdiff_t inner, ptrdiff_t width, const ptrdiff_t *wv, int nv,
+                                    const fa_mask_f64 *valid, const fa_simd_f64 *Mv, const fa_simd_f64 *lv,
+                                    const fa_simd_f64 *c, const fa_simd_f64 *Th, const fa_simd_f64 *Tl, int full,
+                                    int HAS_MASK)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    const fa_simd_f64 zero = fa_set1_f64(0.0);
+    double Mo[FA_SM_BLOCK], lo_[FA_SM_BLOCK], Co[FA_SM_BLOCK], Tho[FA_SM_BLOCK], Tlo[FA_SM_BLOCK];
+    int exact = 0, pair = 0;
+    for (int v = 0; v < nv; v++) {
+        const fa_simd_f64 s = fa_add_f64(Mv[v], lv[v]);
+        const fa_mask_f64 cancel = fa_mask_and_f64(valid[v], fa_mask_and_f64(
+            fa_cmplt_f64(Mv[v], zero), fa_mask_and_f64(fa_cmpgt_f64(lv[v], zero),
+                                                        fa_cmplt_f64(fa_abs_f64(s), fa_mul_f64(fa_set1_f64(4.0), lv[v])))));
+        const fa_mask_f64 small = fa_cmplt_f64(fa_abs_f64(s), fa_set1_f64(2.0));
+        exact |= fa_mask_any_f64(fa_mask_and_f64(cancel, small));
+        pair |= fa_mask_any_f64(fa_mask_and_f64(cancel, fa_mask_not_f64(small)));
+        fa_storeu_f64(Mo + v * L, Mv[v]);
+        fa_storeu_f64(lo_ + v * L, lv[v]);
+        fa_storeu_f64(Co + v * L, c[v]);
+        fa_storeu_f64(Tho + v * L, Th[v]);
+        fa_storeu_f64(Tlo + v * L, Tl[v]);
+    }
+    double H[FA_SM_BLOCK], E[FA_SM_BLOCK];
+    if (exact)
+        fa_sm64_cols_exact(xs, mk, n, inner, wv, nv, full, HAS_MASK, H, E);
+    for (ptrdiff_t k = 0; k < width; k++) {
+        double v = Mo[k] + lo_[k];
+        if ((exact || pair) && Mo[k] < 0 && lo_[k] > 0 && fabs(v) < 4.0 * lo_[k]) {
+            if (fabs(v) >= 2.0) {
+                const fa_sm_stats s = {Mo[k], Tho[k], Co[k], Tlo[k], 0.0};
+                v = fa_lse_value_dd_l(&s);
+            } else {
+                double hi = H[k] + E[k], lo = E[k] - (hi - H[k]), ve, se;
+                if (fa_lse_from_exact(hi, lo, &ve, &se) && se > 0)
+                    v = ve;
+            }
+        }
+        lse_out[k] = v;
+        if (sg) sg[k] = 1.0;
+    }
+}
+
 FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk, double *ys, double *lse_out,
                                       double *sg, ptrdiff_t n, ptrdiff_t inner, ptrdiff_t width,
                                       fa_sm64_cols_pending *pd, int op, int full, int HAS_MASK, int LANEWISE,
@@ -318,7 +402,7 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
 {
     const ptrdiff_t L = FA_LANES_F64;
     const int nv = full ? FA_SM_COLS : (int)((width + L - 1) / L);
-    const fa_simd_f64 zero = fa_set1_f64(0.0), one = fa_set1_f64(1.0);
+    const fa_simd_f64 zero = fa_set1_f64(0.0);
     const fa_simd_f64 ninf = fa_set1_f64(-INFINITY), pinf = fa_set1_f64(INFINITY);
     fa_simd_f64 mx[FA_SM_COLS], mn[FA_SM_COLS];
     fa_mask_f64 nan = fa_cmpneq_f64(zero, zero), valid[FA_SM_COLS];
@@ -384,28 +468,7 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
     }
     /* 3. l = log(C + T), T = U e^(K ln2 - M) */
     fa_simd_f64 lv[FA_SM_COLS], Th[FA_SM_COLS], Tl[FA_SM_COLS];
-    for (int v = 0; v < nv; v++) {
-        fa_simd_f64 ae, a = fa_fnmadd_f64(Kv[v], fa_set1_f64(-FA_LN2_HI_F64), fa_neg_f64(Mv[v]));  /* exact */
-        a = fa_two_sum_f64(a, fa_mul_f64(Kv[v], fa_set1_f64(FA_LN2_LO_F64)), &ae);
-        fa_simd_f64 et, en, el, eh = fa_exp_dd_f64(a, &el, &et, &en);
-        eh = fa_scale_exp_f64(eh, et, en);
-        el = fa_scale_exp_f64(el, et, en);
-        fa_simd_f64 fl, fh = fa_fast_two_sum_f64(eh, fa_fmadd_f64(eh, ae, fa_fmadd_f64(el, ae, el)), &fl);
-        if (biased) {                 /* exact: fh ~ 1, fl ~ 2^-53 */
-            fh = fa_mul_f64(fh, fa_set1_f64(0x1p-600));
-            fl = fa_mul_f64(fl, fa_set1_f64(0x1p-600));
-        }
-        fa_simd_f64 ul, uh = fa_fast_two_sum_f64(t[v], fa_neg_f64(tc[v]), &ul), pl;
-        const fa_simd_f64 ph = fa_two_prod_f64(uh, fh, &pl);
-        Th[v] = ph;
-        Tl[v] = fa_add_f64(pl, fa_fmadd_f64(uh, fl, fa_mul_f64(ul, fh)));
-        const fa_simd_f64 C = fa_select_f64(valid[v], c[v], one);
-        fa_simd_f64 sl, sh = fa_two_sum_f64(C, Th[v], &sl);
-        sl = fa_add_f64(sl, Tl[v]);
-        sh = fa_fast_two_sum_f64(sh, sl, &sl);
-        lv[v] = fa_log_f64(sh, fa_div_f64(sl, sh));
-        c[v] = C;
-    }
+    fa_sm64_cols_logs(nv, valid, Mv, Kv, t, tc, c, biased, lv, Th, Tl);
     if (op == FA_SM_OP_LOG_SOFTMAX && full && pd) {
         /* 4. y = (x - M) - l, left for the next block's sum pass (or the flush) */
         for (int v = 0; v < FA_SM_COLS; v++) {
@@ -428,41 +491,8 @@ FA_INLINE int fa_sm64_cols_block_body(const double *xs, const unsigned char *mk,
             }
         return 1;
     }
-    /* 4. logsumexp: M + l, the cancelling columns again (fa_sm_lse_value_f64's criterion) */
-    double Mo[FA_SM_BLOCK], lo_[FA_SM_BLOCK], Co[FA_SM_BLOCK], Tho[FA_SM_BLOCK], Tlo[FA_SM_BLOCK];
-    int exact = 0, pair = 0;
-    for (int v = 0; v < nv; v++) {
-        const fa_simd_f64 s = fa_add_f64(Mv[v], lv[v]);
-        const fa_mask_f64 cancel = fa_mask_and_f64(valid[v], fa_mask_and_f64(
-            fa_cmplt_f64(Mv[v], zero), fa_mask_and_f64(fa_cmpgt_f64(lv[v], zero),
-                                                        fa_cmplt_f64(fa_abs_f64(s), fa_mul_f64(fa_set1_f64(4.0), lv[v])))));
-        const fa_mask_f64 small = fa_cmplt_f64(fa_abs_f64(s), fa_set1_f64(2.0));
-        exact |= fa_mask_any_f64(fa_mask_and_f64(cancel, small));
-        pair |= fa_mask_any_f64(fa_mask_and_f64(cancel, fa_mask_not_f64(small)));
-        fa_storeu_f64(Mo + v * L, Mv[v]);
-        fa_storeu_f64(lo_ + v * L, lv[v]);
-        fa_storeu_f64(Co + v * L, c[v]);
-        fa_storeu_f64(Tho + v * L, Th[v]);
-        fa_storeu_f64(Tlo + v * L, Tl[v]);
-    }
-    double H[FA_SM_BLOCK], E[FA_SM_BLOCK];
-    if (exact)
-        fa_sm64_cols_exact(xs, mk, n, inner, wv, nv, full, HAS_MASK, H, E);
-    for (ptrdiff_t k = 0; k < width; k++) {
-        double v = Mo[k] + lo_[k];
-        if ((exact || pair) && Mo[k] < 0 && lo_[k] > 0 && fabs(v) < 4.0 * lo_[k]) {
-            if (fabs(v) >= 2.0) {
-                const fa_sm_stats s = {Mo[k], Tho[k], Co[k], Tlo[k], 0.0};
-                v = fa_lse_value_dd_l(&s);
-            } else {
-                double hi = H[k] + E[k], lo = E[k] - (hi - H[k]), ve, se;
-                if (fa_lse_from_exact(hi, lo, &ve, &se) && se > 0)
-                    v = ve;
-            }
-        }
-        lse_out[k] = v;
-        if (sg) sg[k] = 1.0;
-    }
+    /* 4. logsumexp: M + l, the cancelling columns again */
+    fa_sm64_cols_lse_out(xs, mk, lse_out, sg, n, inner, width, wv, nv, valid, Mv, lv, c, Th, Tl, full, HAS_MASK);
     return 1;
 }
 
