@@ -23,6 +23,7 @@ from fastact.kernels cimport (_fa_unary_f32, _fa_unary_f64, _fa_binary_f32, _fa_
                               _fa_axis_f64)
 
 from libc.math cimport fabs, isfinite, NAN
+from cpython.long cimport PyLong_AsLongLongAndOverflow
 import numpy as _np
 
 cnp.import_array()
@@ -283,9 +284,11 @@ cdef inline bint _axis_block(cnp.ndarray xa, object axis, bint keepdims, int *k,
         return True
     if type(axis) is not int:
         return False
-    k[0] = axis + nd if axis < 0 else axis
-    if k[0] < 0 or k[0] >= nd:
+    cdef int big
+    cdef long long v = PyLong_AsLongLongAndOverflow(axis, &big)   # (2**63: big, no C overflow error)
+    if big or v < -nd or v >= nd:
         return False
+    k[0] = <int>(v + nd if v < 0 else v)
     for i in range(nd):         # one pass: the block's sizes and the reduced shape
         if i < k[0]:
             outer[0] *= dims[i]

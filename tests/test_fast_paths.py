@@ -308,3 +308,21 @@ def test_mean_denominator_of_cancelling_weights_is_compensated():
     x[t == 1] = 0.0                          # the weight-1 rows: loss log(3)
     assert math.fsum(w[t].tolist()) == 1000.0 and np.sum(w[t]) != 1000.0
     np.testing.assert_allclose(fa.cross_entropy(x, t, weight=w), math.log(3), rtol=4 * np.finfo(np.float64).eps)
+
+
+@pytest.mark.parametrize("axis", [2**31, -2**31 - 3, 2**40, 2**63, -2**64])
+def test_axis_beyond_c_int_is_declined_without_an_ignored_exception(axis, monkeypatch):
+    """An axis too large for a C int: the fast paths decline it (the general path reports), with
+    no "Exception ignored in _axis_block" OverflowError printed on the way (noexcept helper)."""
+    import sys
+    ignored = []
+    monkeypatch.setattr(sys, "unraisablehook", ignored.append)
+    x = np.ones((2, 3))
+    calls = [lambda: fa.softmax(x, axis=axis), lambda: fa.log_softmax(x, axis=axis, out=np.empty_like(x)),
+             lambda: fa.logsumexp(x, axis=axis), lambda: fa.logsumexp(x, axis=axis, keepdims=True),
+             lambda: fa.softmax_grad(x, x, axis=axis), lambda: fa.log_softmax_grad(x, x, axis=axis),
+             lambda: fa.logsumexp_grad(x, axis=axis)]
+    for call in calls:
+        with pytest.raises((OverflowError, ValueError, np.exceptions.AxisError)):
+            call()
+    assert not ignored, [str(u.exc_value) for u in ignored]
