@@ -343,7 +343,10 @@ def axis_fast(int op, bint reduce, object x, object axis, object out, object g=N
     if reduce:
         if out is not None:
             return None
-        ya = cnp.PyArray_EMPTY(rnd, rdims, t, 0)
+        try:        # a result too large to allocate (empty x): the full path's own error, not ours
+            ya = cnp.PyArray_EMPTY(rnd, rdims, t, 0)
+        except (MemoryError, ValueError):
+            return None
     elif out is None:
         ya = cnp.PyArray_EMPTY(nd, dims, t, 0)
     else:

@@ -326,3 +326,20 @@ def test_axis_beyond_c_int_is_declined_without_an_ignored_exception(axis, monkey
         with pytest.raises((OverflowError, ValueError, np.exceptions.AxisError)):
             call()
     assert not ignored, [str(u.exc_value) for u in ignored]
+
+
+@pytest.mark.skipif(UNDER_ASAN, reason="a 2-4 EiB allocation attempt: ASan logs it as a report")
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape, axis", [((0, 2**30, 2**29), 0), ((2**30, 0, 2**29), 1), ((2**30, 2**29, 0), -1)])
+def test_logsumexp_too_large_a_result_raises_the_general_paths_error(dtype, shape, axis):
+    """logsumexp of an empty array whose result cannot be allocated: the fast path must not raise
+    a MemoryError of its own (naming the result's shape), but the general path's for the call
+    (forced here with a byte-swapped x: an empty array is contiguous in any layout)."""
+    x = np.empty(shape, dtype)
+    swapped = x.view(x.dtype.newbyteorder())
+    for kw in (dict(), dict(keepdims=True), dict(b=x)):
+        with pytest.raises(Exception) as fast:
+            fa.logsumexp(x, axis=axis, **kw)
+        with pytest.raises(Exception) as full:
+            fa.logsumexp(swapped, axis=axis, **kw)
+        assert fast.type is full.type and str(fast.value) == str(full.value)
