@@ -16,7 +16,7 @@ import operator
 
 import numpy as np
 from numpy.exceptions import AxisError  # noqa: F401  (re-exported for the wrappers)
-from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple  # noqa: F401
+from numpy.lib.array_utils import normalize_axis_index as _np_axis_index, normalize_axis_tuple as _np_axis_tuple
 
 F16 = np.dtype(np.float16)
 F32 = np.dtype(np.float32)
@@ -120,6 +120,38 @@ def contiguous(x, dtype):
 # ---------------------------------------------------------------------------------------
 # NumPy's rules for the other arguments, to the letter (checked against NumPy itself in
 # tests/test_hardening.py); every check runs before anything is written.
+
+def _c_int_error(axis):
+    """np.sum's error for an axis beyond a C int: ValueError "integer won't fit into a C int"
+    where it fits a C long (NumPy's normalize_axis_* raise OverflowError there), else the
+    OverflowError itself ("... to convert to C long"), as np.sum."""
+    items = axis if type(axis) is tuple else (axis,)
+    if all(-2 ** 63 <= operator.index(a) < 2 ** 63 for a in items):
+        return ValueError("integer won't fit into a C int")
+    return None
+
+
+def normalize_axis_index(axis, ndim):
+    """NumPy's normalize_axis_index with np.sum's errors (_c_int_error)."""
+    try:
+        return _np_axis_index(axis, ndim)
+    except OverflowError:
+        e = _c_int_error(axis)
+        if e is None:
+            raise
+        raise e from None
+
+
+def normalize_axis_tuple(axis, ndim, allow_duplicate=False):
+    """NumPy's normalize_axis_tuple with np.sum's errors (_c_int_error)."""
+    try:
+        return _np_axis_tuple(axis, ndim, allow_duplicate=allow_duplicate)
+    except OverflowError:
+        e = _c_int_error(axis)
+        if e is None:
+            raise
+        raise e from None
+
 
 def reduction_axes(axis, ndim):
     """The reduced axes as a sorted tuple, with np.sum's errors: AxisError out of range,

@@ -331,6 +331,28 @@ def test_axis_rules_as_numpy(name, axis):
         assert (out == 7.0).all()                        # nothing written
 
 
+@pytest.mark.parametrize("axis", [2 ** 31, -2 ** 31 - 3, 2 ** 40, -2 ** 63, 2 ** 63, (2 ** 31,), (0, 2 ** 63)])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "logsumexp", "softmax_grad", "logsumexp_grad",
+                                  "cross_entropy", "one_hot"])
+def test_axis_beyond_a_c_int_as_numpy(name, axis):
+    """An axis beyond a C int: np.sum's ValueError "integer won't fit into a C int" (beyond a C
+    long its OverflowError), on the fast path and the general path alike (NumPy's
+    normalize_axis_index raises OverflowError for both); the losses take an int only."""
+    x = np.arange(6.0).reshape(2, 3)
+    calls = {"softmax": lambda a: fa.softmax(a, axis=axis), "log_softmax": lambda a: fa.log_softmax(a, axis=axis),
+             "logsumexp": lambda a: fa.logsumexp(a, axis=axis),
+             "softmax_grad": lambda a: fa.softmax_grad(a, a, axis=axis),
+             "logsumexp_grad": lambda a: fa.logsumexp_grad(a, axis=axis),
+             "cross_entropy": lambda a: fa.cross_entropy(a, np.zeros(2, np.int64), axis=axis),
+             "one_hot": lambda a: fa.one_hot(np.zeros(2, np.int64), 3, axis=axis)}
+    if name in ("cross_entropy", "one_hot") and type(axis) is tuple:
+        with pytest.raises(TypeError):
+            calls[name](x)
+        return
+    for a in (x, x[:, ::-1]):                            # the fast path, the general path
+        _assert_same_error(lambda: calls[name](a), lambda: np.sum(x, axis=axis))
+
+
 @pytest.mark.parametrize("where", [np.array([1, 0, 1]), np.array([1.0, 0.0, 1.0]), np.array([1, 0, 1], np.uint8),
                                    np.array(1), np.array([True, False, True], dtype=object)])
 @pytest.mark.parametrize("name", ["softmax", "log_softmax", "logsumexp"])
