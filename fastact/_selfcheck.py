@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from . import _ulp, show_config, __version__
+from . import _ulp, show_config
 from ._registry import BCE_LOSSES, BY_KERNEL, GRAD_BY_KERNEL, LOSS_BY_NAME, OUTPUT_GRADIENTS, REDUCTION_BY_KERNEL
 
 BCE_BY_NAME = {e.name: e for e in BCE_LOSSES}
@@ -24,7 +24,7 @@ BCE_TARGET = 0.25                 # the BCE rows' soft target (accuracy sweep an
 
 SIZE = 10 ** 6                    # element-wise: 10^6 entries of N(0, 3)
 ROWS = (1000, 1000)               # the reductions: 1000 rows of 1000 N(0, 3), along the last axis
-REPEATS = 7
+REPEATS = 9
 SWEEP_N = 3000
 DTYPES = (np.float32, np.float64)
 FLOAT64_SWEEP_MAX = 700.0         # without mpmath: |x| where float64 references do not overflow
@@ -212,7 +212,13 @@ def _accuracy(fa, kind, entry, dtype, mp, rng):
 # timing
 
 def _median_times(calls, repeats=REPEATS):
-    """Median seconds of each callable, interleaved so both see the same machine load."""
+    """Median seconds of each callable, interleaved so both see the same machine load, after
+    two calls each: the first calls of a size find fresh pages (and glibc's malloc has not yet
+    raised its mmap threshold to that size), so the NumPy formula's temporaries each came from
+    a new mapping and its time, and the ratio, varied 2-4x from one fresh process to another."""
+    for fn in calls:
+        fn()
+        fn()
     times = [[] for _ in calls]
     for _ in range(repeats):
         for i, fn in enumerate(calls):
@@ -277,7 +283,7 @@ def main(argv=()):
     reference = ("mpmath, 50 digits" if mp is not None else
                  "the same formulas in float64, Python's math module (float32 rows only, "
                  "|x| <= 700; install mpmath to measure float64 and the whole range)")
-    print(f"fastact {__version__} self-check: speed against the NumPy formula, accuracy measured now")
+    print("fastact self-check: speed against the NumPy formula, accuracy measured now")
     print()
     show_config()
     print()
@@ -289,6 +295,9 @@ def main(argv=()):
     print("           gradients: grad_output = 1, outside the intervals where f'(x) -> 0 is ill-conditioned;")
     print(f"           *_from_output: y over the forward's range; BCE: soft target {BCE_TARGET})")
     print(f"reference: {reference}")
+    print("bound    : the max ULP the registry states (and the tests assert) for that function")
+    if any(_numpy_formula(*_entry(n)) is None for n in FEATURED):
+        print("NumPy -  : no NumPy formula without SciPy (gelu's erf: pip install scipy)")
     print()
     header = ("function", "dtype", "fastact ms", "NumPy ms", "speed-up", "max ULP", "bound")
     rows = []
