@@ -213,9 +213,11 @@ def _accuracy(fa, kind, entry, dtype, mp, rng):
 
 def _median_times(calls, repeats=REPEATS):
     """Median seconds of each callable, interleaved so both see the same machine load, after
-    two calls each: the first calls of a size find fresh pages (and glibc's malloc has not yet
-    raised its mmap threshold to that size), so the NumPy formula's temporaries each came from
-    a new mapping and its time, and the ratio, varied 2-4x from one fresh process to another."""
+    two untimed calls each (the first calls of a size fault in fresh pages).  The NumPy
+    formula's time includes allocating its temporaries (8 MB each for float64): in a fresh
+    process that cost varies, e.g. float64 (1000, 1000) logsumexp's formula took 2.1 ms in
+    one run and 3.5-5.3 ms in three others on the same VM (2026-12-06; the formula alone in a
+    loop: calls of 3.7 and of 8 ms alternating), so its ratio moves with it."""
     for fn in calls:
         fn()
         fn()
@@ -290,7 +292,9 @@ def main(argv=()):
     print(f"time     : median of {REPEATS} calls on {SIZE:,} elements of N(0, 3) (gradients: with a")
     print(f"           grad_output; reductions and cross_entropy: {ROWS[0]}x{ROWS[1]}, last axis, per-row")
     print("           losses); fastact and the NumPy")
-    print("           formula users write (fastact/_registry.py) each allocating its result")
+    print("           formula users write (fastact/_registry.py) each allocating its result;")
+    print("           NumPy's time includes its temporaries' allocation, which varies from process")
+    print("           to process (float64 up to ~2x), and the speed-up with it")
     print(f"max ULP  : over {SWEEP_N:,} inputs spanning the whole float range (reductions, losses: 4 rows of 200;")
     print("           gradients: grad_output = 1, outside the intervals where f'(x) -> 0 is ill-conditioned;")
     print(f"           *_from_output: y over the forward's range; BCE: soft target {BCE_TARGET})")
