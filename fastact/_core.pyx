@@ -353,6 +353,8 @@ def axis_fast(int op, bint reduce, object x, object axis, object out, object g=N
         ya = _taken_out(xa, out, t)
         if ya is None or (ga is not None and not in_place_or_apart(ga, ya)):
             return None
+        if pm != NULL and not in_place_or_apart(<cnp.ndarray>where, ya):   # a mask in out's bytes
+            return None
     py = <char *>cnp.PyArray_DATA(ya)
     if outer * inner > 0 and (n > 0 or reduce):
         if t == cnp.NPY_FLOAT32:

@@ -103,10 +103,16 @@ def _one_entry_slice(x, axes, mask):
     return x.reshape(1), (0,), None if mask is None else mask.reshape(1)
 
 
-def _mask3(mask, order, shape3):
+def _mask3(mask, order, shape3, out=None):
+    """where= in the kernels' (outer, n, inner) layout, as uint8; a copy where it shares
+    memory with out (a bool view of out's bytes), which the kernel writes while it reads the
+    mask (NumPy's ufuncs copy such an operand too)."""
     if mask is None:
         return None
-    return np.ascontiguousarray(mask.transpose(order)).reshape(shape3).view(np.uint8)
+    m = np.ascontiguousarray(mask.transpose(order)).reshape(shape3).view(np.uint8)
+    if out is not None and np.may_share_memory(m, out):
+        m = m.copy()
+    return m
 
 
 def _rowwise(op, name, x, axis, out, where):
@@ -117,7 +123,7 @@ def _rowwise(op, name, x, axis, out, where):
     shape = x.shape
     x, axes, mask = _one_entry_slice(x, axes, mask)
     x3, order, _ = _layout(x, axes)
-    mask3 = _mask3(mask, order, x3.shape)
+    mask3 = _mask3(mask, order, x3.shape, out)
     y3 = None
     if out is not None and out.dtype == compute and out.ndim == x.ndim:
         y3 = _same_layout(base_view(out), order, x3.shape)
@@ -234,7 +240,7 @@ def _logsumexp(a, axis, b, keepdims, return_sign, out, where):
         out = check_out(out, shape_r, result, "logsumexp")
     x, axes, mask = _one_entry_slice(x, axes, mask)
     x3, order, kept = _layout(x, axes)
-    mask3 = _mask3(mask, order, x3.shape)
+    mask3 = _mask3(mask, order, x3.shape, out)
     b3 = None
     if b is not None:
         bb = np.broadcast_to(np.asarray(b, dtype=compute), x.shape)
@@ -388,7 +394,7 @@ def _rowwise_grad(op, name, y, g, axis, out, where):
     if not direct:
         r3 = np.empty(y3.shape, dtype=compute)
     if y3.size:
-        _core.axis(op, y3, r3.reshape(-1), _mask3(mask, order, y3.shape), g3)
+        _core.axis(op, y3, r3.reshape(-1), _mask3(mask, order, y3.shape, out), g3)
     if direct:
         return out
     r = r3.reshape([y.shape[a] for a in order]).transpose(np.argsort(order)).reshape(shape)

@@ -343,3 +343,31 @@ def test_logsumexp_too_large_a_result_raises_the_general_paths_error(dtype, shap
         with pytest.raises(Exception) as full:
             fa.logsumexp(swapped, axis=axis, **kw)
         assert fast.type is full.type and str(fast.value) == str(full.value)
+
+
+@pytest.mark.parametrize("contiguous", [True, False])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmax_grad", "log_softmax_grad", "logsumexp"])
+def test_where_inside_outs_bytes(name, contiguous):
+    """where= a bool view of out's own bytes: the kernel writes out while it reads the mask, so
+    both paths must read a copy (as NumPy's ufuncs do): the result is the one with a separate
+    mask.  contiguous: a C-contiguous mask (the fast path's), else a strided one."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((4, 16))
+    g = rng.standard_normal((4, 16))
+    buf = np.zeros(4 * 16 * 2)                               # out lives in buf's first half or all of it
+    if name == "logsumexp":
+        out = buf[:4]
+        raw = buf.view(np.uint8)
+    else:
+        out = buf[:64].reshape(4, 16)
+        raw = out.reshape(-1).view(np.uint8)
+    w = (raw[:64].reshape(4, 16) if contiguous else raw[:128].reshape(4, 32)[:, ::2]).view(bool)
+    w[...] = rng.random((4, 16)) < 0.7
+    w[:, 0] = True
+    wc = w.copy()
+    f = getattr(fa, name)
+    args = (x, g) if name.endswith("_grad") else (x,)
+    want = f(*args, axis=-1, where=wc)
+    got = f(*args, axis=-1, where=w, out=out)
+    assert got is out
+    np.testing.assert_array_equal(got, want)
