@@ -153,6 +153,14 @@ def normalize_axis_tuple(axis, ndim, allow_duplicate=False):
         raise e from None
 
 
+def axis_index(axis, ndim):
+    """One integer axis (the losses' class axis, one_hot's new axis) with np.sum's errors:
+    TypeError for a bool, a float, a tuple or a string, AxisError out of range."""
+    if isinstance(axis, (bool, np.bool_)):
+        raise TypeError("an integer is required")
+    return normalize_axis_index(operator.index(axis), ndim)
+
+
 def reduction_axes(axis, ndim):
     """The reduced axes as a sorted tuple, with np.sum's errors: AxisError out of range,
     ValueError for a duplicate, TypeError for a float, a list or a bool (True is not 1)."""

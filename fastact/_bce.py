@@ -11,7 +11,7 @@ import operator
 import numpy as np
 
 from . import _core, _interop
-from ._args import F32, F64, compute_dtypes, index_array, normalize_axis_index
+from ._args import F32, F64, compute_dtypes, index_array, axis_index
 from ._registry import BCE_LOSSES, ENCODINGS
 
 __all__ = ["binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_grad", "one_hot"]
@@ -241,7 +241,7 @@ def one_hot(labels, num_classes=None, dtype=np.float64, axis=-1, dim: str = "cla
         num_classes = operator.index(num_classes)
         if num_classes < 0:
             raise ValueError(f"{name}: num_classes must be None, -1 or >= 0, got {num_classes}")
-    axis = normalize_axis_index(operator.index(axis), labels.ndim + 1)
+    axis = axis_index(axis, labels.ndim + 1)
     shape = labels.shape[:axis] + (num_classes,) + labels.shape[axis:]
     outer = math.prod(labels.shape[:axis])
     inner = math.prod(labels.shape[axis:])

@@ -18,7 +18,7 @@ import sys
 
 import numpy as np
 
-from ._args import compute_dtypes, normalize_axis_index
+from ._args import compute_dtypes, axis_index
 
 
 def _da():
@@ -75,7 +75,7 @@ class _RowBlocks:
 
     def __init__(self, name, logits, target, axis):
         x = logits if _is_dask(logits) else _as_dask(logits)
-        self.ax = ax = normalize_axis_index(axis, x.ndim) if x.ndim else 0
+        self.ax = ax = axis_index(axis, x.ndim) if x.ndim else 0
         if x.ndim and x.numblocks[ax] > 1:
             x = x.rechunk({ax: -1})
         self.x, self.nd = x, x.ndim
@@ -223,7 +223,7 @@ def one_hot(fn, name, labels, num_classes, dtype, axis):
         raise ValueError(f"{name}: num_classes is required for dask labels (the result's shape must be known "
                          f"without computing them): give num_classes, e.g. int(labels.max()) + 1")
     nd = labels.ndim
-    ax = normalize_axis_index(operator.index(axis), nd + 1)
+    ax = axis_index(axis, nd + 1)
     meta = fn(np.zeros((0,) * max(nd, 1), labels.dtype), num_classes, dtype, ax if nd else 0)
     num_classes = meta.shape[ax if nd else 0]
     chunks = labels.chunks[:ax] + ((num_classes,),) + labels.chunks[ax:]

@@ -13,7 +13,7 @@ import operator
 import numpy as np
 
 from . import _core, _interop
-from ._args import compute_dtypes, index_array, normalize_axis_index
+from ._args import compute_dtypes, index_array, axis_index
 from ._bce import _array, _c_array, _no_masked, _reduction
 from ._registry import LOSS_BY_NAME
 
@@ -31,7 +31,7 @@ class _Rows:
         x, xp = _array(x, name)
         if x.ndim == 0:
             raise ValueError(f"{name}: the input needs a class axis, got a 0-d array")
-        self.axis = axis = normalize_axis_index(operator.index(axis), x.ndim)
+        self.axis = axis = axis_index(axis, x.ndim)
         self.ignore_index = operator.index(ignore_index)
         if not -2 ** 63 <= self.ignore_index < 2 ** 63:       # the kernels compare int64 targets
             raise OverflowError(f"{name}: ignore_index={self.ignore_index} does not fit in int64")

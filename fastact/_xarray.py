@@ -275,9 +275,8 @@ def one_hot(fn, labels, num_classes, dtype, axis, dim):
     if dim is None or dim in labels.dims:
         raise ValueError(f"fastact.one_hot: dim={dim!r} cannot name the new class dimension (the labels' "
                          f"dims: {tuple(labels.dims)}); give another name with dim=")
-    from ._args import normalize_axis_index
-    import operator
-    ax = normalize_axis_index(operator.index(axis), labels.ndim + 1)
+    from ._args import axis_index
+    ax = axis_index(axis, labels.ndim + 1)
     r = xr.apply_ufunc(fn, labels, kwargs=dict(num_classes=num_classes, dtype=dtype, axis=-1),
                        output_core_dims=[[dim]], dask="allowed", keep_attrs=True)
     return r.transpose(*labels.dims[:ax], dim, *labels.dims[ax:])     # apply_ufunc puts core dims last

@@ -331,6 +331,19 @@ def test_axis_rules_as_numpy(name, axis):
         assert (out == 7.0).all()                        # nothing written
 
 
+@pytest.mark.parametrize("axis", [True, np.False_, 1.0, "1", [1]])
+@pytest.mark.parametrize("name", ["cross_entropy", "cross_entropy_grad", "nll_loss", "one_hot"])
+def test_class_axis_rules_as_numpy(name, axis):
+    """The losses' class axis and one_hot's new axis take one integer with np.sum's errors (a
+    bool is not 1: TypeError "an integer is required"), on the fast path and the general path."""
+    x = np.arange(6.0).reshape(2, 3)
+    t = np.zeros(2, np.int64)
+    call = (lambda a: fa.one_hot(t, 3, axis=axis)) if name == "one_hot" else \
+        (lambda a: getattr(fa, name)(a, t, axis=axis))
+    for a in (x, x[:, ::-1]):
+        _assert_same_error(lambda: call(a), lambda: np.sum(x, axis=axis))
+
+
 @pytest.mark.parametrize("axis", [2 ** 31, -2 ** 31 - 3, 2 ** 40, -2 ** 63, 2 ** 63, (2 ** 31,), (0, 2 ** 63)])
 @pytest.mark.parametrize("name", ["softmax", "log_softmax", "logsumexp", "softmax_grad", "logsumexp_grad",
                                   "cross_entropy", "one_hot"])
