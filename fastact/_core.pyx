@@ -54,6 +54,21 @@ cdef inline bint _operand(cnp.ndarray xa, object v, int typenum, char **data) no
     return True
 
 
+cdef inline int _float_operands(object x, object g, char **pg) noexcept:
+    """The fast paths' first operands: x a plain float32/float64 ndarray with ndim >= 1, g
+    None or a plain array of x's dtype and shape (*pg its buffer, or NULL).  Returns x's
+    typenum, or -1 (the call then takes the full path)."""
+    if type(x) is not cnp.ndarray:
+        return -1
+    cdef cnp.ndarray xa = <cnp.ndarray>x
+    cdef int t = cnp.PyArray_TYPE(xa)
+    if (t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64) or cnp.PyArray_NDIM(xa) == 0 or not _plain(xa, t):
+        return -1
+    if not _operand(xa, g, t, pg):
+        return -1
+    return t
+
+
 cdef inline void _extent(cnp.ndarray a, char **lo, char **hi) noexcept:
     """The bytes [lo, hi) a's elements lie in (lo == hi for an empty array)."""
     cdef char *p = <char *>cnp.PyArray_DATA(a)
@@ -185,17 +200,11 @@ def binary_fast(int op, object x, object g, object out, double a, double b):
     None (all ones) or such an array of x's dtype and shape, and `out` is None or an
     ndarray taken as by unary_fast for both x and g (each: in place, or apart).
     """
-    if type(x) is not cnp.ndarray:
-        return None
-    cdef cnp.ndarray xa = <cnp.ndarray>x, ga = None, ya
-    cdef int t = cnp.PyArray_TYPE(xa)
-    if (t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64) or not _plain(xa, t) or cnp.PyArray_NDIM(xa) == 0:
-        return None
     cdef char *pg
-    if not _operand(xa, g, t, &pg):
+    cdef int t = _float_operands(x, g, &pg)
+    if t < 0:
         return None
-    if g is not None:
-        ga = <cnp.ndarray>g
+    cdef cnp.ndarray xa = <cnp.ndarray>x, ga = <cnp.ndarray>g if g is not None else None, ya
     cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
     if out is None:
         ya = cnp.PyArray_EMPTY(cnp.PyArray_NDIM(xa), cnp.PyArray_DIMS(xa), t, 0)
@@ -317,18 +326,12 @@ def axis_fast(int op, bint reduce, object x, object axis, object out, object g=N
     on bad input.
     Returns the new array, a NumPy scalar for a 0-d result, or `out`.
     """
-    if type(x) is not cnp.ndarray:
-        return None
-    cdef cnp.ndarray xa = <cnp.ndarray>x, ya, ga = None
-    cdef int t = cnp.PyArray_TYPE(xa)
-    cdef int nd = cnp.PyArray_NDIM(xa), k, i
-    if (t != cnp.NPY_FLOAT32 and t != cnp.NPY_FLOAT64) or nd == 0 or not _plain(xa, t):
-        return None
     cdef char *pg
-    if not _operand(xa, g, t, &pg):
+    cdef int t = _float_operands(x, g, &pg)
+    if t < 0:
         return None
-    if g is not None:
-        ga = <cnp.ndarray>g
+    cdef cnp.ndarray xa = <cnp.ndarray>x, ga = <cnp.ndarray>g if g is not None else None, ya
+    cdef int nd = cnp.PyArray_NDIM(xa), k, i
     cdef char *pm
     if not _operand(xa, where, cnp.NPY_BOOL, &pm):
         return None
