@@ -383,3 +383,24 @@ def test_float32_sum_beyond_float32_range(isa, n):
         np.testing.assert_allclose(got, want.astype(np.float32), rtol=4 * np.finfo(np.float32).eps)
         col = getattr(fa, which + "_grad")(y[:, None], g[:, None], axis=0)[:, 0]   # columns agree
         np.testing.assert_allclose(got, col, rtol=4 * np.finfo(np.float32).eps)
+
+
+def test_float64_softmax_grad_of_a_huge_grad_output(isa):
+    """float64 softmax_grad with |g| >= 2^995 (1.5e300): the sum's exact product g y is Dekker's
+    splitting on the variants without FMA (scalar, SSE2), which overflowed and made the slice NaN
+    on every layout (rows, masked rows, columns, one long slice; differential fuzz, 2026-12-07)."""
+    y = np.array([0.25, 0.75])
+    g = np.array([1.5e300, -1e300])
+    want = y * (g - np.sum(g * y))
+    for m in (None, np.array([True, True])):
+        np.testing.assert_allclose(fa.softmax_grad(y, g, axis=-1, where=m), want, rtol=1e-15)
+    np.testing.assert_allclose(fa.softmax_grad(y[:, None], g[:, None], axis=0)[:, 0], want, rtol=1e-15)
+    n = 2**18 + 3
+    y = np.full(n, 1.0 / n)
+    g = np.full(n, 1.5e300)
+    g[::2] = -1e300
+    g[1] = 1.7e308 / 2
+    s = np.sum(g * y)
+    got = fa.softmax_grad(y, g, axis=None)
+    np.testing.assert_allclose(got[:3], y[:3] * (g[:3] - s), rtol=1e-14)
+    assert np.isfinite(got).all()

@@ -40,6 +40,25 @@
 #define FA_GR_STORE_f32(p, v) fa_storeu_f64_as_f32(p, v)
 #define FA_GR_STORE_TAIL_f32(p, v, k) fa_store_tail_f64_as_f32(p, v, k)
 
+/* hi + lo = g y exactly: fa_two_prod_f64, whose Dekker splitting (no FMA: scalar, SSE2)
+ * overflows for |g| >= 2^995 and made the slice NaN (softmax_grad of float64 g ~ 1e300, the
+ * differential fuzz of 2026-12-07); there g is split at 2^-64 and the error brought back
+ * exactly (y <= 1, and y < 2^-900 only as y 2^600: the scaled error stays normal) */
+FA_INLINE fa_simd_f64 fa_gr_two_prod_f64(fa_simd_f64 g, fa_simd_f64 y, fa_simd_f64 *lo)
+{
+#if FA_HAVE_FMA
+    return fa_two_prod_f64(g, y, lo);
+#else
+    const fa_mask_f64 big = fa_cmpge_f64(fa_abs_f64(g), fa_set1_f64(0x1p995));
+    if (FA_LIKELY(!fa_mask_any_f64(big)))
+        return fa_two_prod_f64(g, y, lo);
+    fa_simd_f64 l;
+    (void)fa_two_prod_f64(fa_select_f64(big, fa_mul_f64(g, fa_set1_f64(0x1p-64)), g), y, &l);
+    *lo = fa_select_f64(big, fa_mul_f64(l, fa_set1_f64(0x1p64)), l);
+    return fa_mul_f64(g, y);
+#endif
+}
+
 /* One lane group's term of the sum: g y (LOG = 0) or g (LOG = 1), 0 where masked out;
  * *lo gets the product's rounding error (float64 data; 0 for float32, where g y is exact). */
 FA_INLINE fa_simd_f64 fa_gr_term(fa_simd_f64 y, fa_simd_f64 g, int LOG, int exact_prod, fa_simd_f64 *lo)
@@ -49,7 +68,7 @@ FA_INLINE fa_simd_f64 fa_gr_term(fa_simd_f64 y, fa_simd_f64 g, int LOG, int exac
         return g;
     if (exact_prod)
         return fa_mul_f64(g, y);
-    return fa_two_prod_f64(g, y, lo);
+    return fa_gr_two_prod_f64(g, y, lo);
 }
 
 /* The output of one lane group from its sum s (a vector: per column, or the slice's);
@@ -487,11 +506,11 @@ FA_INLINE void fa_gr_softmax_sum_f64(const double *y, const double *g, const uns
         const fa_mask_f64 deep = fa_gr_deep_f64(yv);
         if (FA_UNLIKELY(fa_mask_any_f64(deep))) {
             any_deep = 1;
-            fa_simd_f64 dlo, dv = fa_two_prod_f64(gv, fa_gr_up600_f64(yv, deep), &dlo);
+            fa_simd_f64 dlo, dv = fa_gr_two_prod_f64(gv, fa_gr_up600_f64(yv, deep), &dlo);
             fa_gr_acc(&sd, &cd, dv, dlo, 0);
             yv = fa_select_f64(deep, zero, yv);
         }
-        fa_simd_f64 v = fa_two_prod_f64(gv, yv, &plo);
+        fa_simd_f64 v = fa_gr_two_prod_f64(gv, yv, &plo);
         if (((i / L) & 1) && k == L) fa_gr_acc(&s1, &c1, v, plo, 0); else fa_gr_acc(&s0, &c0, v, plo, 0);
     }
     double tot = 0.0, err = 0.0;
