@@ -404,3 +404,24 @@ def test_float64_softmax_grad_of_a_huge_grad_output(isa):
     got = fa.softmax_grad(y, g, axis=None)
     np.testing.assert_allclose(got[:3], y[:3] * (g[:3] - s), rtol=1e-14)
     assert np.isfinite(got).all()
+
+
+@pytest.mark.parametrize("dtype", (np.float32, np.float64))
+def test_softmax_grad_difference_beyond_the_range(dtype, isa):
+    """softmax_grad where g - s overflows (|g| and s = sum(g y) near the largest finite value, of
+    opposite signs) while y (g - s) is finite: float32 rows (float32 lanes) and float64 gave
+    +-inf (differential fuzz, 2026-12-07); now y (g - s) as with an unbounded exponent."""
+    top = 3e38 if dtype == np.float32 else 1.7e308
+    y = np.array([0.01, 0.99], dtype)
+    g = np.array([top, -top], dtype)
+    want = np.float64(y[0]) * (np.float64(g[0]) / 2 - np.sum(y.astype(np.float64) * g) / 2) * 2
+    if dtype == np.float32:
+        want = np.float64(y[0]) * (np.float64(g[0]) - np.sum(y.astype(np.float64) * g))
+    eps = np.finfo(dtype).eps
+    for yy, gg, axis in ((y, g, -1), (y[:, None], g[:, None], 0), (np.tile(y[:, None], 5), np.tile(g[:, None], 5), 0),
+                         (y, g, None)):
+        for where in (None, np.ones(yy.shape, bool)):
+            r = fa.softmax_grad(yy, gg, axis=axis, where=where)
+            r0 = np.asarray(r).reshape(2, -1)[0]
+            assert np.isfinite(r).all(), (yy.shape, axis, r)
+            np.testing.assert_allclose(r0, want, rtol=4 * eps)

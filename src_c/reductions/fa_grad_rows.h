@@ -71,12 +71,29 @@ FA_INLINE fa_simd_f64 fa_gr_term(fa_simd_f64 y, fa_simd_f64 g, int LOG, int exac
     return fa_gr_two_prod_f64(g, y, lo);
 }
 
+/* v = y (g - s) with the lanes where d = g - s overflowed (|g| and |s| near DBL_MAX, of
+ * opposite signs, s finite) taken as y (g/2 - s/2) 2: the halvings exact, one rounding of the
+ * difference and one of the product (y <= 1), as y (g - s) with an unbounded exponent; the
+ * product of a probability and such a d is finite (float64 softmax_grad gave +-inf, the
+ * differential fuzz of 2026-12-07) */
+FA_INLINE fa_simd_f64 fa_gr_wide_diff_f64(fa_simd_f64 v, fa_simd_f64 y, fa_simd_f64 g, fa_simd_f64 s, fa_simd_f64 d)
+{
+    const fa_mask_f64 ovf = fa_cmpeq_f64(fa_abs_f64(d), fa_set1_f64(INFINITY));
+    if (FA_LIKELY(!fa_mask_any_f64(ovf)))
+        return v;
+    const fa_simd_f64 h = fa_set1_f64(0.5);
+    const fa_simd_f64 w = fa_mul_f64(fa_mul_f64(y, fa_sub_f64(fa_mul_f64(g, h), fa_mul_f64(s, h))), fa_set1_f64(2.0));
+    return fa_select_f64(ovf, w, v);
+}
+
 /* The output of one lane group from its sum s (a vector: per column, or the slice's);
  * wide: float32 data, whose e^y needs only fa_exp_neg_f64w's 2^-27 (y clamped to +-700) */
 FA_INLINE fa_simd_f64 fa_gr_out(fa_simd_f64 y, fa_simd_f64 g, fa_simd_f64 s, int LOG, int wide)
 {
-    if (!LOG)
-        return fa_mul_f64(y, fa_sub_f64(g, s));
+    if (!LOG) {
+        const fa_simd_f64 d = fa_sub_f64(g, s);
+        return wide ? fa_mul_f64(y, d) : fa_gr_wide_diff_f64(fa_mul_f64(y, d), y, g, s, d);
+    }
     if (wide) {
         fa_simd_f64 yc = fa_max_f64(fa_set1_f64(-700.0), fa_min_f64(fa_set1_f64(700.0), y));
         return fa_fnmadd_f64(fa_exp_neg_f64w(yc), s, g);
@@ -111,6 +128,11 @@ FA_INLINE fa_simd_f64 fa_gr_product_v_f64(fa_simd_f64 y, fa_simd_f64 d, const fa
     (void)p;
     return fa_mul_f64(y, d);
 }
+/*   fa_gr_softmax_term_v_f64  y (g - s) (s = p->a) where the float32 g - s overflowed */
+FA_INLINE fa_simd_f64 fa_gr_softmax_term_v_f64(fa_simd_f64 y, fa_simd_f64 g, const fa_params *p)
+{
+    return fa_mul_f64(y, fa_sub_f64(g, fa_set1_f64(p->a)));
+}
 FA_INLINE fa_simd_f64 fa_gr_log_term_v_f64(fa_simd_f64 y, fa_simd_f64 g, const fa_params *p)
 {
     return fa_fnmadd_f64(fa_exp_neg_f64w(fa_max_f64(fa_set1_f64(-700.0), y)), fa_set1_f64(p->a), g);
@@ -119,25 +141,29 @@ FA_INLINE fa_simd_f64 fa_gr_log_term_v_f64(fa_simd_f64 y, fa_simd_f64 g, const f
 /* softmax_grad's output pass of a contiguous float32 slice in float32 lanes:
  * out = y (g - s), s rounded to float32 (the roundings of s, the difference and the
  * product); lanes with 0 < |y| < 2^-90 (far-off entries' probabilities) through
- * fa_gr_product_v_f64, the same bits without a subnormal product */
+ * fa_gr_product_v_f64, the same bits without a subnormal product; lanes whose g - s
+ * overflows (|g|, |s| near 3.4e38, opposite signs) through fa_gr_softmax_term_v_f64 */
 FA_INLINE void fa_gr_softmax_out_f32(const float *y, const float *g, const unsigned char *mk,
                                      float *out, ptrdiff_t n, double s)
 {
     const ptrdiff_t L = FA_LANES_F32;
     const fa_simd_f32 sv = fa_set1_f32((float)s), one = fa_set1_f32(1.0f), zero = fa_set1_f32(0.0f);
-    const fa_params none = {0.0, 0.0, 0.0, 0.0};
+    const fa_params none = {0.0, 0.0, 0.0, 0.0}, ps = {s, 0.0, 0.0, 0.0};
     for (ptrdiff_t i = 0; i < n; i += L) {
         const ptrdiff_t k = n - i;
         fa_simd_f32 yv = k >= L ? fa_loadu_f32(y + i) : fa_load_tail_f32(y + i, k, 0.0f);
         fa_simd_f32 gv = !g ? one : k >= L ? fa_loadu_f32(g + i) : fa_load_tail_f32(g + i, k, 0.0f);
         fa_mask_f32 low = fa_mask_and_f32(fa_cmplt_f32(fa_abs_f32(yv), fa_set1_f32(0x1p-90f)),
                                           fa_cmpneq_f32(yv, zero));
+        const fa_simd_f32 d = fa_sub_f32(gv, sv);
         fa_simd_f32 v;
         if (FA_LIKELY(!fa_mask_any_f32(low)))
-            v = fa_mul_f32(yv, fa_sub_f32(gv, sv));
+            v = fa_mul_f32(yv, d);
         else
-            v = fa_grad_rare_f32(low, fa_mul_f32(fa_select_f32(low, zero, yv), fa_sub_f32(gv, sv)), yv,
-                                 fa_sub_f32(gv, sv), &none, fa_gr_product_v_f64);
+            v = fa_grad_rare_f32(low, fa_mul_f32(fa_select_f32(low, zero, yv), d), yv, d, &none, fa_gr_product_v_f64);
+        /* g - s beyond float32's range (|g|, |s| near 3.4e38, opposite signs): float64 lanes */
+        v = fa_grad_rare_f32(fa_cmpeq_f32(fa_abs_f32(d), fa_set1_f32(INFINITY)), v, yv, gv, &ps,
+                             fa_gr_softmax_term_v_f64);
         if (mk)
             v = fa_select_f32(k >= L ? fa_load_mask_u8_f32(mk + i) : fa_load_tail_mask_u8_f32(mk + i, k), v, zero);
         if (k >= L) fa_storeu_f32(out + i, v); else fa_store_tail_f32(out + i, v, k);
@@ -542,6 +568,7 @@ FA_INLINE void fa_gr_softmax_outs_f64(const double *y, const double *g, const un
         } else {
             v = fa_mul_f64(yv, d);
         }
+        v = fa_gr_wide_diff_f64(v, yv, gv, sv, d);
         if (mk)
             v = fa_select_f64(k >= L ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, k), v, zero);
         if (k >= L) fa_storeu_f64(out + i, v); else fa_store_tail_f64(out + i, v, k);
