@@ -388,7 +388,7 @@ def test_float32_sum_beyond_float32_range(isa, n):
 def test_float64_softmax_grad_of_a_huge_grad_output(isa):
     """float64 softmax_grad with |g| >= 2^995 (1.5e300): the sum's exact product g y is Dekker's
     splitting on the variants without FMA (scalar, SSE2), which overflowed and made the slice NaN
-    on every layout (rows, masked rows, columns, one long slice; differential fuzz, 2026-12-07)."""
+    on every layout (rows, masked rows, columns, one long slice; differential fuzz, 2026-12-06)."""
     y = np.array([0.25, 0.75])
     g = np.array([1.5e300, -1e300])
     want = y * (g - np.sum(g * y))
@@ -410,7 +410,7 @@ def test_float64_softmax_grad_of_a_huge_grad_output(isa):
 def test_softmax_grad_difference_beyond_the_range(dtype, isa):
     """softmax_grad where g - s overflows (|g| and s = sum(g y) near the largest finite value, of
     opposite signs) while y (g - s) is finite: float32 rows (float32 lanes) and float64 gave
-    +-inf (differential fuzz, 2026-12-07); now y (g - s) as with an unbounded exponent."""
+    +-inf (differential fuzz, 2026-12-06); now y (g - s) as with an unbounded exponent."""
     top = 3e38 if dtype == np.float32 else 1.7e308
     y = np.array([0.01, 0.99], dtype)
     g = np.array([top, -top], dtype)

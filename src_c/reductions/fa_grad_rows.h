@@ -42,7 +42,7 @@
 
 /* hi + lo = g y exactly: fa_two_prod_f64, whose Dekker splitting (no FMA: scalar, SSE2)
  * overflows for |g| >= 2^995 and made the slice NaN (softmax_grad of float64 g ~ 1e300, the
- * differential fuzz of 2026-12-07); there g is split at 2^-64 and the error brought back
+ * differential fuzz of 2026-12-06); there g is split at 2^-64 and the error brought back
  * exactly (y <= 1, and y < 2^-900 only as y 2^600: the scaled error stays normal) */
 FA_INLINE fa_simd_f64 fa_gr_two_prod_f64(fa_simd_f64 g, fa_simd_f64 y, fa_simd_f64 *lo)
 {
@@ -75,7 +75,7 @@ FA_INLINE fa_simd_f64 fa_gr_term(fa_simd_f64 y, fa_simd_f64 g, int LOG, int exac
  * opposite signs, s finite) taken as y (g/2 - s/2) 2: the halvings exact, one rounding of the
  * difference and one of the product (y <= 1), as y (g - s) with an unbounded exponent; the
  * product of a probability and such a d is finite (float64 softmax_grad gave +-inf, the
- * differential fuzz of 2026-12-07) */
+ * differential fuzz of 2026-12-06) */
 FA_INLINE fa_simd_f64 fa_gr_wide_diff_f64(fa_simd_f64 v, fa_simd_f64 y, fa_simd_f64 g, fa_simd_f64 s, fa_simd_f64 d)
 {
     const fa_mask_f64 ovf = fa_cmpeq_f64(fa_abs_f64(d), fa_set1_f64(INFINITY));
