@@ -26,6 +26,8 @@
 #define FA_INLINE static inline __attribute__((always_inline))
 #define FA_LIKELY(c) __builtin_expect(!!(c), 1)
 #define FA_UNLIKELY(c) __builtin_expect(!!(c), 0)
+/* a rare path kept out of the hot loop that calls it (its constants and registers too) */
+#define FA_COLD static __attribute__((noinline, cold))
 
 typedef float fa_scalar_f32;
 typedef double fa_scalar_f64;

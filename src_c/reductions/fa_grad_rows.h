@@ -76,10 +76,14 @@ FA_INLINE fa_simd_f64 fa_gr_term(fa_simd_f64 y, fa_simd_f64 g, int LOG, int exac
  * difference and one of the product (y <= 1), as y (g - s) with an unbounded exponent; the
  * product of a probability and such a d is finite (float64 softmax_grad gave +-inf, the
  * differential fuzz of 2026-12-06) */
-FA_INLINE fa_simd_f64 fa_gr_wide_diff_f64(fa_simd_f64 v, fa_simd_f64 y, fa_simd_f64 g, fa_simd_f64 s, fa_simd_f64 d)
+/* Taken only where some |s| of the slice or strip is >= 2^969 (FA_GR_BIG_S; below, |g - s| <=
+ * DBL_MAX + 2^969 rounds to DBL_MAX at most): the callers decide once per slice or strip, as a
+ * test of d per vector cost softmax_grad 9-20% at (1024, 1024) */
+#define FA_GR_BIG_S 0x1p969
+FA_COLD fa_simd_f64 fa_gr_wide_diff_f64(fa_simd_f64 v, fa_simd_f64 y, fa_simd_f64 g, fa_simd_f64 s, fa_simd_f64 d)
 {
     const fa_mask_f64 ovf = fa_cmpeq_f64(fa_abs_f64(d), fa_set1_f64(INFINITY));
-    if (FA_LIKELY(!fa_mask_any_f64(ovf)))
+    if (!fa_mask_any_f64(ovf))
         return v;
     const fa_simd_f64 h = fa_set1_f64(0.5);
     const fa_simd_f64 w = fa_mul_f64(fa_mul_f64(y, fa_sub_f64(fa_mul_f64(g, h), fa_mul_f64(s, h))), fa_set1_f64(2.0));
@@ -88,11 +92,11 @@ FA_INLINE fa_simd_f64 fa_gr_wide_diff_f64(fa_simd_f64 v, fa_simd_f64 y, fa_simd_
 
 /* The output of one lane group from its sum s (a vector: per column, or the slice's);
  * wide: float32 data, whose e^y needs only fa_exp_neg_f64w's 2^-27 (y clamped to +-700) */
-FA_INLINE fa_simd_f64 fa_gr_out(fa_simd_f64 y, fa_simd_f64 g, fa_simd_f64 s, int LOG, int wide)
+FA_INLINE fa_simd_f64 fa_gr_out(fa_simd_f64 y, fa_simd_f64 g, fa_simd_f64 s, int LOG, int wide, int big)
 {
     if (!LOG) {
         const fa_simd_f64 d = fa_sub_f64(g, s);
-        return wide ? fa_mul_f64(y, d) : fa_gr_wide_diff_f64(fa_mul_f64(y, d), y, g, s, d);
+        return wide || !big ? fa_mul_f64(y, d) : fa_gr_wide_diff_f64(fa_mul_f64(y, d), y, g, s, d);
     }
     if (wide) {
         fa_simd_f64 yc = fa_max_f64(fa_set1_f64(-700.0), fa_min_f64(fa_set1_f64(700.0), y));
@@ -138,6 +142,15 @@ FA_INLINE fa_simd_f64 fa_gr_log_term_v_f64(fa_simd_f64 y, fa_simd_f64 g, const f
     return fa_fnmadd_f64(fa_exp_neg_f64w(fa_max_f64(fa_set1_f64(-700.0), y)), fa_set1_f64(p->a), g);
 }
 
+/* the lanes of fa_gr_softmax_out_f32 whose g - s overflowed, in float64 lanes (out of line:
+ * taken only for |s| >= 2^102) */
+FA_COLD fa_simd_f32 fa_gr_softmax_big_f32(fa_simd_f32 v, fa_simd_f32 yv, fa_simd_f32 gv, fa_simd_f32 d,
+                                          const fa_params *ps)
+{
+    return fa_grad_rare_f32(fa_cmpeq_f32(fa_abs_f32(d), fa_set1_f32(INFINITY)), v, yv, gv, ps,
+                            fa_gr_softmax_term_v_f64);
+}
+
 /* softmax_grad's output pass of a contiguous float32 slice in float32 lanes:
  * out = y (g - s), s rounded to float32 (the roundings of s, the difference and the
  * product); lanes with 0 < |y| < 2^-90 (far-off entries' probabilities) through
@@ -149,6 +162,7 @@ FA_INLINE void fa_gr_softmax_out_f32(const float *y, const float *g, const unsig
     const ptrdiff_t L = FA_LANES_F32;
     const fa_simd_f32 sv = fa_set1_f32((float)s), one = fa_set1_f32(1.0f), zero = fa_set1_f32(0.0f);
     const fa_params none = {0.0, 0.0, 0.0, 0.0}, ps = {s, 0.0, 0.0, 0.0};
+    const int big_s = fabs(s) >= 0x1p102;
     for (ptrdiff_t i = 0; i < n; i += L) {
         const ptrdiff_t k = n - i;
         fa_simd_f32 yv = k >= L ? fa_loadu_f32(y + i) : fa_load_tail_f32(y + i, k, 0.0f);
@@ -161,9 +175,10 @@ FA_INLINE void fa_gr_softmax_out_f32(const float *y, const float *g, const unsig
             v = fa_mul_f32(yv, d);
         else
             v = fa_grad_rare_f32(low, fa_mul_f32(fa_select_f32(low, zero, yv), d), yv, d, &none, fa_gr_product_v_f64);
-        /* g - s beyond float32's range (|g|, |s| near 3.4e38, opposite signs): float64 lanes */
-        v = fa_grad_rare_f32(fa_cmpeq_f32(fa_abs_f32(d), fa_set1_f32(INFINITY)), v, yv, gv, &ps,
-                             fa_gr_softmax_term_v_f64);
+        /* g - s beyond float32's range (|g|, |s| near 3.4e38, opposite signs): float64 lanes;
+         * impossible for |s| < 2^102 (|g - s| <= FLT_MAX + 2^102 rounds to FLT_MAX at most) */
+        if (FA_UNLIKELY(big_s))
+            v = fa_gr_softmax_big_f32(v, yv, gv, d, &ps);
         if (mk)
             v = fa_select_f32(k >= L ? fa_load_mask_u8_f32(mk + i) : fa_load_tail_mask_u8_f32(mk + i, k), v, zero);
         if (k >= L) fa_storeu_f32(out + i, v); else fa_store_tail_f32(out + i, v, k);
@@ -344,11 +359,11 @@ FA_INLINE fa_simd_f64 fa_gr_slice_term_##T(const fa_scalar_##T *y, const fa_scal
 }                                                                                                 \
 FA_INLINE void fa_gr_slice_out_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,                \
                                    const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t i,      \
-                                   ptrdiff_t k, fa_simd_f64 sv, int LOG)                          \
+                                   ptrdiff_t k, fa_simd_f64 sv, int LOG, int big)                 \
 {                                                                                                 \
     const ptrdiff_t L = FA_LANES_F64;                                                             \
     fa_simd_f64 gv, yv = fa_gr_load_##T(y, g, i, k, &gv);                                         \
-    fa_simd_f64 v = fa_gr_out(yv, gv, sv, LOG, sizeof(fa_scalar_##T) == sizeof(float));           \
+    fa_simd_f64 v = fa_gr_out(yv, gv, sv, LOG, sizeof(fa_scalar_##T) == sizeof(float), big);      \
     if (mk)                                                                                       \
         v = fa_select_f64(k >= L ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, k), v, fa_set1_f64(0.0)); \
     if (k >= L) FA_GR_STORE_##T(out + i, v); else FA_GR_STORE_TAIL_##T(out + i, v, k);            \
@@ -409,10 +424,11 @@ FA_INLINE void fa_gr_slice_outs_##T(const fa_scalar_##T *y, const fa_scalar_##T 
         return;                                                                                   \
     }                                                                                             \
     const fa_simd_f64 sv = fa_set1_f64(s);                                                        \
+    const int big = fabs(s) >= FA_GR_BIG_S;                                                       \
     for (i = 0; i + L <= n; i += L)                                                               \
-        fa_gr_slice_out_##T(y, g, mk, out, i, L, sv, LOG);                                        \
+        fa_gr_slice_out_##T(y, g, mk, out, i, L, sv, LOG, big);                                   \
     if (i < n)                                                                                    \
-        fa_gr_slice_out_##T(y, g, mk, out, i, n - i, sv, LOG);                                    \
+        fa_gr_slice_out_##T(y, g, mk, out, i, n - i, sv, LOG, big);                               \
 }                                                                                                 \
 /* a contiguous slice: the sum, then the outputs (out may be y or g: the sum pass reads        \
  * everything first, the output pass each entry before writing it) */                             \
@@ -445,13 +461,17 @@ FA_INLINE void fa_gr_column_strip_##T(const fa_scalar_##T *y, const fa_scalar_##
             fa_gr_acc(&s[j], &c[j], v, lo, F32);                                                  \
         }                                                                                         \
     }                                                                                             \
-    for (ptrdiff_t j = 0; j < groups; j++)                                                        \
+    fa_mask_f64 bigm = fa_cmpneq_f64(fa_set1_f64(0.0), fa_set1_f64(0.0));                         \
+    for (ptrdiff_t j = 0; j < groups; j++) {                                                      \
         s[j] = fa_gr_column_total(s[j], c[j], F32);                                               \
+        bigm = fa_mask_or_f64(bigm, fa_cmpge_f64(fa_abs_f64(s[j]), fa_set1_f64(FA_GR_BIG_S)));   \
+    }                                                                                             \
+    const int big = fa_mask_any_f64(bigm);                                                        \
     for (ptrdiff_t k = 0; k < n; k++) {                                                           \
         const ptrdiff_t i = k * inner;                                                            \
         for (ptrdiff_t j = 0; j < groups; j++) {                                                  \
             const ptrdiff_t left = w - j * L;                                                     \
-            fa_gr_slice_out_##T(y, g, mk, out, i + j * L, left < L ? left : L, s[j], LOG);        \
+            fa_gr_slice_out_##T(y, g, mk, out, i + j * L, left < L ? left : L, s[j], LOG, big);   \
         }                                                                                         \
     }                                                                                             \
 }                                                                                                 \
@@ -475,11 +495,14 @@ FA_INLINE void fa_gr_column_pair_##T(const fa_scalar_##T *y, const fa_scalar_##T
         }                                                                                         \
     }                                                                                             \
     const fa_simd_f64 sv0 = fa_gr_column_total(s0, c0, F32), sv1 = fa_gr_column_total(s1, c1, F32); \
+    const fa_simd_f64 big_lim = fa_set1_f64(FA_GR_BIG_S);                                         \
+    const int big = fa_mask_any_f64(fa_mask_or_f64(fa_cmpge_f64(fa_abs_f64(sv0), big_lim),         \
+                                                   fa_cmpge_f64(fa_abs_f64(sv1), big_lim)));      \
     for (ptrdiff_t k = 0; k < n; k++) {                                                           \
         const ptrdiff_t i = k * inner;                                                            \
-        fa_gr_slice_out_##T(y, g, mk, out, i, w0, sv0, LOG);                                      \
+        fa_gr_slice_out_##T(y, g, mk, out, i, w0, sv0, LOG, big);                                 \
         if (w1 > 0)                                                                               \
-            fa_gr_slice_out_##T(y, g, mk, out, i + L, w1, sv1, LOG);                              \
+            fa_gr_slice_out_##T(y, g, mk, out, i + L, w1, sv1, LOG, big);                         \
     }                                                                                             \
 }                                                                                                 \
 static void fa_sm_grad_##T(const fa_scalar_##T *y, fa_scalar_##T *out, ptrdiff_t outer,          \
@@ -556,6 +579,7 @@ FA_INLINE void fa_gr_softmax_outs_f64(const double *y, const double *g, const un
 {
     const ptrdiff_t L = FA_LANES_F64;
     const fa_simd_f64 zero = fa_set1_f64(0.0), sv = fa_set1_f64(s);
+    const int big_s = fabs(s) >= FA_GR_BIG_S;      /* g - s may overflow: fa_gr_wide_diff_f64 */
     for (ptrdiff_t i = 0; i < n; i += L) {
         const ptrdiff_t k = n - i < L ? n - i : L;
         fa_simd_f64 gv, yv = fa_gr_load_f64(y, g, i, k, &gv);
@@ -568,7 +592,8 @@ FA_INLINE void fa_gr_softmax_outs_f64(const double *y, const double *g, const un
         } else {
             v = fa_mul_f64(yv, d);
         }
-        v = fa_gr_wide_diff_f64(v, yv, gv, sv, d);
+        if (FA_UNLIKELY(big_s))
+            v = fa_gr_wide_diff_f64(v, yv, gv, sv, d);
         if (mk)
             v = fa_select_f64(k >= L ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, k), v, zero);
         if (k >= L) fa_storeu_f64(out + i, v); else fa_store_tail_f64(out + i, v, k);
