@@ -76,7 +76,7 @@ typedef struct fa_sm64_cols_pending {
     double *y;
     fa_simd_f64 M[FA_SM_COLS], l[FA_SM_COLS];
     int active;
-    int raw_declined;     /* softmax: no raw pass (not FA_SM64_RAW_STRIDE, or a block of this call declined it) */
+    int raw_declined;     /* softmax: no raw pass (not FA_SM64_RAW, or a block of this call declined it) */
 } fa_sm64_cols_pending;
 
 /* row r of the pending block (at = r inner); -inf where left out */
@@ -252,16 +252,20 @@ FA_INLINE void fa_sm64_cols_softmax_scale(double *ys, ptrdiff_t n, ptrdiff_t inn
  * term a normal number, the outputs >= 2^-962 as FA_SM64_DIRECT's; U below 2^900, which
  * 1/U's Dekker product splits without overflow on the variants without FMA), no NaN:
  * otherwise returns 0 having written y (never x: the caller takes this only for y != x) and
- * the block goes the three-read way (and the call's later blocks skip this pass).  Taken at a
- * row stride of a multiple of 1 KB (FA_SM64_RAW_STRIDE), where a block's rows share a few
- * L1/L2 sets and each read comes from L3: axis 0, one thread, medians of 11 interleaved
- * runs against the three reads: (1024, 1024) 0.99 -> 0.87 ms (N(0, 3); +100: 1.10 -> 0.85),
- * (256, 4096) 0.84 -> 0.60, (100, 1024) 66 -> 50 us, (1024, 4096) 8.1 -> 7.2 ms.  At other
- * strides the block stays in L2 and the max read costs less than it saves ((1000, 1000)
- * 0.57 -> 0.60 ms with it), so they keep the three reads. */
+ * the block goes the three-read way (and the call's later blocks skip this pass).  Taken
+ * (FA_SM64_RAW) where the block's reads would come from L3 anyway: at a row stride of a
+ * multiple of 1 KB, where a block's rows share a few L1/L2 sets (axis 0, one thread,
+ * medians of 11 interleaved runs against the three reads: (1024, 1024) 0.99 -> 0.87 ms
+ * (N(0, 3); +100: 1.10 -> 0.85), (256, 4096) 0.84 -> 0.60, (100, 1024) 66 -> 50 us,
+ * (1024, 4096) 8.1 -> 7.2 ms), and where the block's x and y (n rows of FA_SM_BLOCK
+ * doubles each) pass 768 KB, beyond what L2 keeps (~1.15x at (2000, 500) and (4000, 250),
+ * both orders of the two builds, 11 rounds each).  Elsewhere the block stays in L2 and the
+ * max read costs less than it saves ((1000, 1000) ~1.04x, (100, 1000) ~1.03x slower with
+ * it), so those keep the three reads. */
 #define FA_SM64_RAW_LIMIT 700.0
 #define FA_SM64_RAW_MAX 600.0   /* U < n 2^866: 1/U's two-product splits U without overflow (no FMA) */
-#define FA_SM64_RAW_STRIDE(stride_bytes) ((stride_bytes) % 1024 == 0)
+#define FA_SM64_RAW(n, stride_bytes) \
+    ((stride_bytes) % 1024 == 0 || 2 * (n) * FA_SM_BLOCK * (ptrdiff_t)sizeof(double) > 768 * 1024)
 FA_INLINE int fa_sm64_cols_softmax_raw(const double *xs, const unsigned char *mk, double *ys, ptrdiff_t n,
                                        ptrdiff_t inner, const ptrdiff_t *wv, int nv, const fa_mask_f64 *valid,
                                        int full, int HAS_MASK, int pf)
@@ -513,7 +517,7 @@ static void fa_sm_cols_fast_f64(const double *x, double *y, double *sg, ptrdiff_
     fa_sm64_cols_pending pd;
     pd.x = NULL; pd.mk = NULL; pd.y = NULL;
     pd.active = 0;
-    pd.raw_declined = !FA_SM64_RAW_STRIDE(inner * (ptrdiff_t)sizeof(double));
+    pd.raw_declined = !FA_SM64_RAW(n, inner * (ptrdiff_t)sizeof(double));
     for (ptrdiff_t o = 0; o < outer; o++) {
         const double *xs = x + o * n * inner;
         const unsigned char *ms = mk ? mk + o * n * inner : NULL;
