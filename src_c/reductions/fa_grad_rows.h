@@ -423,12 +423,12 @@ FA_INLINE void fa_gr_slice_outs_##T(const fa_scalar_##T *y, const fa_scalar_##T 
             fa_gr_softmax_out_f32((const float *)y, (const float *)g, mk, (float *)out, n, s);    \
         return;                                                                                   \
     }                                                                                             \
+    /* here LOG, or float32 data in float64 lanes: no g - s to overflow (big = 0) */              \
     const fa_simd_f64 sv = fa_set1_f64(s);                                                        \
-    const int big = fabs(s) >= FA_GR_BIG_S;                                                       \
     for (i = 0; i + L <= n; i += L)                                                               \
-        fa_gr_slice_out_##T(y, g, mk, out, i, L, sv, LOG, big);                                   \
+        fa_gr_slice_out_##T(y, g, mk, out, i, L, sv, LOG, 0);                                     \
     if (i < n)                                                                                    \
-        fa_gr_slice_out_##T(y, g, mk, out, i, n - i, sv, LOG, big);                               \
+        fa_gr_slice_out_##T(y, g, mk, out, i, n - i, sv, LOG, 0);                                 \
 }                                                                                                 \
 /* a contiguous slice: the sum, then the outputs (out may be y or g: the sum pass reads        \
  * everything first, the output pass each entry before writing it) */                             \
