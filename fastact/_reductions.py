@@ -349,14 +349,17 @@ def _lse_grad_output(g, shape, axes, xp=np):
 
 
 def _grad_operands(y, g, name):
-    """y and grad_output as arrays of one compute dtype and their broadcast shape."""
+    """y and grad_output as arrays of one compute dtype and their broadcast shape; grad_output
+    None (ones) stays None: the kernels read a NULL grad_output as ones."""
     dtype = _promote(y, g)
-    y, g = as_array(y), as_array(g)
-    shape = np.broadcast_shapes(y.shape, g.shape)
+    y = as_array(y)
+    g = None if g is None else as_array(g)
+    shape = y.shape if g is None else np.broadcast_shapes(y.shape, g.shape)
     compute, result = compute_dtypes(dtype, name)
     y = np.broadcast_to(y, shape).astype(compute, copy=False)
-    g = np.broadcast_to(g, shape).astype(compute, copy=False)
-    y, g = (v if v.flags.aligned else v.copy() for v in (y, g))   # the kernels load aligned scalars
+    if g is not None:
+        g = np.broadcast_to(g, shape).astype(compute, copy=False)
+    y, g = (v if v is None or v.flags.aligned else v.copy() for v in (y, g))   # the kernels load aligned scalars
     return y, g, compute, result
 
 
@@ -381,14 +384,15 @@ def _rowwise_grad(op, name, y, g, axis, out, where):
     axes = _axes(axis, y.ndim)
     mask = None if where is None else where_mask(where, shape)     # an int array: TypeError, as softmax
     if not y.ndim:
-        y, g, axes = y.reshape(1), g.reshape(1), (0,)
+        y, axes = y.reshape(1), (0,)
+        g = None if g is None else g.reshape(1)
         mask = None if mask is None else mask.reshape(1)
     y3, order, _ = _layout(y, axes)
-    g3 = np.ascontiguousarray(g.transpose(order)).reshape(y3.shape)
+    g3 = None if g is None else np.ascontiguousarray(g.transpose(order)).reshape(y3.shape)
     r3 = None
     if out is not None and out.dtype == compute and out.ndim == y.ndim:   # straight into out
         r3 = _same_layout(base_view(out), order, y3.shape)
-        if r3 is not None and not (_core.in_place_or_apart(y3, r3) and _core.in_place_or_apart(g3, r3)):
+        if r3 is not None and not (_core.in_place_or_apart(y3, r3) and (g3 is None or _core.in_place_or_apart(g3, r3))):
             r3 = None      # partial overlap: through a temporary
     direct = r3 is not None
     if not direct:
@@ -404,39 +408,39 @@ def _rowwise_grad(op, name, y, g, axis, out, where):
 def _rowwise_grad_call(func, op, y, g, axis, out, where):
     """softmax_grad / log_softmax_grad (func, its kernel op) past their C-API fast path: Dask
     and masked arrays (fastact/_interop.py), then the general NumPy path."""
-    if type(y) is not np.ndarray or type(g) is not np.ndarray:
-        r = _interop.rowwise_grad(func, func.__name__, y, g, axis, out, where)   # Dask, np.ma
+    if type(y) is not np.ndarray or not (g is None or type(g) is np.ndarray):
+        if g is None:       # Dask, np.ma, xarray: ones of y's dtype (as the NumPy path's NULL)
+            g = np.ones((), dtype=_promote(y))
+        r = _interop.rowwise_grad(func, func.__name__, y, g, axis, out, where)
         if r is not NotImplemented:
             return r
     return _rowwise_grad(op, func.__name__, y, g, axis, out, where)
 
 
-def softmax_grad(y, grad_output, axis=None, out=None, where=None):
+def softmax_grad(y, grad_output=None, axis=None, out=None, where=None):
     """The gradient through softmax: y * (grad_output - sum(grad_output * y, axis)).
 
     `y` is softmax's output (fastact.softmax(x, axis, where=where)) and `grad_output`
-    dL/dy (broadcast against y); returns dL/dx.  `axis` as for softmax (None: the whole
+    dL/dy (broadcast against y; None: ones, as every gradient); returns dL/dx.  `axis` as for softmax (None: the whole
     array, as SciPy; deep-learning code wants -1).  Entries left out by `where` get 0.
     One C pass per slice for the sum (float64 for float32 data, compensated for float64),
     one for the result.
     """
-    if grad_output is not None:
-        r = _axis_fast(_SOFTMAX_GRAD, False, y, axis, out, grad_output, where)
-        if r is not None:
-            return r
+    r = _axis_fast(_SOFTMAX_GRAD, False, y, axis, out, grad_output, where)    # None: ones (C: NULL)
+    if r is not None:
+        return r
     return _rowwise_grad_call(softmax_grad, _SOFTMAX_GRAD, y, grad_output, axis, out, where)
 
 
-def log_softmax_grad(y, grad_output, axis=None, out=None, where=None):
+def log_softmax_grad(y, grad_output=None, axis=None, out=None, where=None):
     """The gradient through log_softmax: grad_output - exp(y) * sum(grad_output, axis).
 
-    `y` is log_softmax's output, `grad_output` dL/dy; returns dL/dx.  Entries left out
+    `y` is log_softmax's output, `grad_output` dL/dy (None: ones); returns dL/dx.  Entries left out
     by `where` get 0 (and are left out of the sum).  Same axis rules as softmax_grad.
     """
-    if grad_output is not None:
-        r = _axis_fast(_LOG_SOFTMAX_GRAD, False, y, axis, out, grad_output, where)
-        if r is not None:
-            return r
+    r = _axis_fast(_LOG_SOFTMAX_GRAD, False, y, axis, out, grad_output, where)    # None: ones (C: NULL)
+    if r is not None:
+        return r
     return _rowwise_grad_call(log_softmax_grad, _LOG_SOFTMAX_GRAD, y, grad_output, axis, out, where)
 
 

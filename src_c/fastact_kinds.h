@@ -56,7 +56,7 @@
 #define FA_PASS_REDUCE(np, p1, p2) (x, out, rows, n)
 
 /* along rows of n contiguous entries with a second operand of x's shape (the row
- * gradients: y a forward's output, g = grad_output -> grad_input); the kernel is an axis
+ * gradients: y a forward's output, g = grad_output (NULL: ones) -> grad_input); the kernel is an axis
  * kernel that reads g from its options (fa_axis_opts.b) */
 #define FA_ROWWISE_GRAD(name) FA_FN(ROWWISE_GRAD, name, AXIS, 0, _, _)
 #define FA_ARGS_ROWWISE_GRAD(T, np, p1, p2) (const T *y, const T *g, T *out, ptrdiff_t rows, ptrdiff_t n)
