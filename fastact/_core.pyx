@@ -22,7 +22,7 @@ cimport numpy as cnp
 from fastact.kernels cimport (_fa_unary_f32, _fa_unary_f64, _fa_binary_f32, _fa_binary_f64, _fa_axis_f32,
                               _fa_axis_f64)
 
-from libc.math cimport fabs, isfinite, NAN
+from libc.math cimport fabs, isfinite, NAN, INFINITY
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 import numpy as _np
 
@@ -399,6 +399,8 @@ def logsumexp_grad_fast(int softmax_op, object a, object g, object axis):
     if not _axis_block(aa, axis, False, &k, &outer, &n, &inner, rdims, &rnd):
         return None
     cdef const char *pg = NULL
+    cdef bint big = False
+    cdef double gv
     if g is not None:                 # the result shape, or it with the reduced axes kept as 1
         ga = <cnp.ndarray>g
         gnd = cnp.PyArray_NDIM(ga)
@@ -416,14 +418,15 @@ def logsumexp_grad_fast(int softmax_op, object a, object g, object axis):
             return None
         pg = <const char *>cnp.PyArray_DATA(ga)
         for q in range(outer * inner):
-            if not isfinite((<const float *>pg)[q] if t == cnp.NPY_FLOAT32 else (<const double *>pg)[q]):
+            gv = (<const float *>pg)[q] if t == cnp.NPY_FLOAT32 else (<const double *>pg)[q]
+            if not isfinite(gv):
                 return None
+            big = big or fabs(gv) > 1
     wa = cnp.PyArray_EMPTY(nd, dims, t, 0)
     cdef char *px = <char *>cnp.PyArray_DATA(aa)
     cdef char *pw = <char *>cnp.PyArray_DATA(wa)
     cdef float *wf = <float *>pw
     cdef double *wd = <double *>pw
-    cdef double gv
     with nogil:
         if t == cnp.NPY_FLOAT32:
             _fa_axis_f32(softmax_op, <float *>px, wf, outer, n, inner, NULL, NULL, NULL)
@@ -434,6 +437,9 @@ def logsumexp_grad_fast(int softmax_op, object a, object g, object axis):
             if (wf[o * n * inner + q] != wf[o * n * inner + q]) if t == cnp.NPY_FLOAT32 else (
                     wd[o * n * inner + q] != wd[o * n * inner + q]):
                 return None
+    if big and t == cnp.NPY_FLOAT32 and _subnormals_amplified(wf, <const float *>px, <const float *>pg,
+                                                              outer, n, inner):
+        return None                   # the full path takes those slices from float64
     if pg != NULL:
         with nogil:
             if t == cnp.NPY_FLOAT32:
@@ -441,6 +447,21 @@ def logsumexp_grad_fast(int softmax_op, object a, object g, object axis):
             else:
                 _scale_slices(wd, <const double *>pg, outer, n, inner)
     return wa
+
+
+cdef bint _subnormals_amplified(const float *w, const float *a, const float *g, ptrdiff_t outer, ptrdiff_t n,
+                                ptrdiff_t inner) noexcept nogil:
+    """Whether a slice with |g| > 1 has a softmax entry w below 2^-126 (a few significant bits,
+    or 0) for a finite a, which the product would scale up: _reductions._subnormals_amplified."""
+    cdef ptrdiff_t o, j, q, at
+    for o in range(outer):
+        for q in range(inner):
+            if fabs(g[o * inner + q]) > 1:
+                for j in range(n):
+                    at = (o * n + j) * inner + q
+                    if fabs(w[at]) < 1.1754943508222875e-38 and a[at] != -INFINITY:
+                        return True
+    return False
 
 
 cdef void _scale_slices(floating *w, const floating *g, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner) noexcept nogil:

@@ -478,7 +478,9 @@ def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None)
     entry of a fully masked or all -inf slice get gradient 0 (pytorch#31829, jax#6811:
     there the peers give NaN).  A negative total (b < 0) differentiates log|total|.
     Without b the weights are fastact.softmax's (C, <= 4 ULP); with b, b p0 / sum(b p0) with p0
-    the C softmax of the entries with b != 0 (_weighted_softmax).
+    the C softmax of the entries with b != 0 (_weighted_softmax).  float32 slices where
+    |grad_output| > 1 meets a softmax entry below 2^-126 are computed from float64 instead
+    (_subnormals_amplified).
     A Dask operand gives a lazy array (docs/dask.md).
     """
     if b is None and where is None and out is None:
@@ -516,6 +518,13 @@ def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None)
         g = np.asarray(grad_output, compute)
         if a.ndim:
             g, _ = _lse_grad_output(g, a.shape, axes)
+        redo = (_subnormals_amplified(w, g, axes if a.ndim else None, a, where, b) if compute == np.float32
+                else None)
+        if redo is not None:
+            # those slices from the float64 kernels (the float32 data widened), rounded once
+            r64 = logsumexp_grad(a.astype(np.float64), np.asarray(grad_output, np.float64), axes if a.ndim else None,
+                                 None if b is None else np.asarray(b, np.float64), where)
+            r64 = np.asarray(r64).reshape(a.shape)
         with np.errstate(invalid="ignore"):         # 0 * inf: NaN, a product's value, with no warning
             if g.ndim <= w.ndim and all(d in (1, e) for d, e in zip(g.shape[::-1], w.shape[::-1])):
                 np.multiply(w, g, out=w)            # w is this call's own array
@@ -528,4 +537,27 @@ def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None)
             if b is not None:
                 left_out = left_out | (np.broadcast_to(np.asarray(b), w.shape) == 0)
             w = np.where(left_out, compute.type(0), w)
+        if redo is not None:
+            w = np.where(redo, r64.astype(compute), w)
     return _finish(np.asarray(w, compute).reshape(a.shape), out, result, compute)
+
+
+def _subnormals_amplified(w, g, axes, a, where, b):
+    """float32 logsumexp_grad: the slices (a boolean array of the kept shape, or None for none)
+    where |grad_output| > 1 scales up a softmax entry below 2^-126, which the float32 softmax
+    holds with a few significant bits or as 0 (within one smallest normal, docs/SPEC.md
+    section 6), so that the product would be that many ULPs off (logsumexp_grad(float32([0,
+    -100]), float32(1e30))[1] was 1.7% off; a differential fuzz, 2026-12-06).  Those slices
+    are computed from the float64 kernels instead.  Entries of a = -inf, left out by where or
+    with b == 0 have gradient 0 whatever g is, so they do not count."""
+    big = np.abs(g) > 1
+    if not big.any():
+        return None
+    hit = (np.abs(w) < np.float32(2.0 ** -126)) & (a != -np.inf) & big
+    if where is not None:
+        hit &= np.asarray(where, dtype=bool)
+    if b is not None:
+        hit &= np.asarray(b) != 0
+    if not hit.any():
+        return None
+    return hit.any(axis=axes, keepdims=True) if w.ndim else hit
