@@ -14,6 +14,7 @@
 #define FA_LANES_F64 4
 #define FA_HAVE_SCALEF 0
 #define FA_HAVE_FMA 1
+#define FA_LUT16_ONE_OP 0   /* a 16-entry float32 lookup takes two vpermps and a blend */
 
 typedef __m256 fa_simd_f32;
 typedef __m256d fa_simd_f64;
@@ -170,6 +171,9 @@ FA_INLINE __m256d fa_lut16_f64(const double *t, __m256d idx) {
     __m128d a = _mm_loadh_pd(_mm_load_sd(t + _mm_cvtsi128_si64(lo)), t + _mm_extract_epi64(lo, 1));
     __m128d b = _mm_loadh_pd(_mm_load_sd(t + _mm_cvtsi128_si64(hi)), t + _mm_extract_epi64(hi, 1));
     return _mm256_insertf128_pd(_mm256_castpd128_pd256(a), b, 1);
+}
+FA_INLINE __m256 fa_lut8_f32(const float *t, __m256 idx) {     /* one vpermps: idx's low 3 bits */
+    return _mm256_permutevar8x32_ps(_mm256_loadu_ps(t), _mm256_castps_si256(idx));
 }
 FA_INLINE __m256 fa_lut16_f32(const float *t, __m256 idx) {    /* two vpermps, bit 3 picks */
     __m256i i = _mm256_castps_si256(idx);

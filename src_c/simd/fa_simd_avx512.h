@@ -15,6 +15,7 @@
 #define FA_ISA_NAME "avx512"
 #define FA_LANES_F32 16
 #define FA_LANES_F64 8
+#define FA_LUT16_ONE_OP 1   /* one vpermps */
 #define FA_HAVE_FMA 1
 #define FA_HAVE_SCALEF 1
 

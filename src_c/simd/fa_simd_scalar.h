@@ -53,6 +53,7 @@
 #define FA_ISA_NAME "scalar"
 #define FA_LANES_F32 1
 #define FA_LANES_F64 1
+#define FA_LUT16_ONE_OP 1   /* an index */
 #if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
 #define FA_HAVE_SCALEF 0
 #define FA_HAVE_FMA 1

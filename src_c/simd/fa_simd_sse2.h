@@ -13,6 +13,7 @@
 #define FA_ISA_NAME "sse2"
 #define FA_LANES_F32 4
 #define FA_LANES_F64 2
+#define FA_LUT16_ONE_OP 0   /* scalar loads */
 #define FA_HAVE_SCALEF 0
 #define FA_HAVE_FMA 0
 

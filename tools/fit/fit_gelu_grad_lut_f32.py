@@ -34,6 +34,20 @@ def bracket(a):
     return mp.exp(z * z) * mp.erfc(z) / 2 - a * K
 
 
+def intervals8():
+    """(j, lo, hi) in a for j = 0..7, from w = a + 1 in [1, 16): half binades of w,
+    j = (bits(w) >> 22) & 7 (the exponent's low 2 bits and the top mantissa bit: one 8-entry
+    lookup, a single vpermps on AVX2)."""
+    out = []
+    for j in range(8):
+        e = (j // 2 + 1) if j < 6 else 0           # [1,2) -> 6, 7
+        h = j % 2
+        wlo = 2.0 ** e * (1 + h / 2)
+        whi = 2.0 ** e * (1 + (h + 1) / 2)
+        out.append((j, wlo - 1, whi - 1))
+    return out
+
+
 def intervals():
     """(j, lo, hi) in a for j = 0..15, from w = a + 1 in [1, 16)."""
     out = []
@@ -50,19 +64,23 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--degree", type=int, default=6)
     ap.add_argument("--nodes", type=int, default=300)
+    ap.add_argument("--intervals", type=int, default=16, choices=(8, 16))
     a_ = ap.parse_args()
     deg = a_.degree
+    NI = a_.intervals
     a0 = mp.findroot(bracket, 0.75)
     a0h = float(np.float32(float(a0)))
     a0l = float(np.float32(float(a0 - a0h)))
     print(f"root a0 = {mp.nstr(a0, 20)}: a0h = {a0h.hex()}, a0l = {a0l.hex()}")
-    coef = np.zeros((deg + 2, 16))
-    cen = np.zeros(16)
-    root = np.zeros(16, bool)
+    coef = np.zeros((deg + 2, NI))
+    cen = np.zeros(NI)
+    root = np.zeros(NI, bool)
     worst = 0
-    for j, lo, hi in intervals():
+    for j, lo, hi in (intervals() if NI == 16 else intervals8()):
         if lo >= 13.5:                            # a is clamped to 13: unused
             continue
+        if NI == 8:                               # its last interval, [11, 15), fitted to 13
+            hi = min(hi, 13.0 + 2.0 ** -10)
         c = float(np.float32((lo + hi) / 2))
         lo2, hi2 = max(0.0, lo - 2.0 ** -19), hi + 2.0 ** -19
         root[j] = lo <= a0 < hi or abs(a0 - lo) < 0.01 or abs(a0 - hi) < 0.01
@@ -84,10 +102,11 @@ def main():
     print("fa_gelu_grad_lut_f32 (rows: center, c0h, c0l, c1, ...):")
     for r in rows:
         print("    {" + ", ".join(c_float(v) for v in r) + "},")
-    if deg == 6:
-        got = c_array(header("fa_gelu.h"), "fa_gelu_grad_lut_f32")
+    name = {(6, 16): "fa_gelu_grad_lut_f32", (8, 8): "fa_gelu_grad_lut8_f32"}.get((deg, NI))
+    if name:
+        got = c_array(header("fa_gelu.h"), name)
         same = got == [float(np.float32(v)) for r in rows for v in r]
-        print("  re-derived fa_gelu_grad_lut_f32:", "identical" if same else "DIFFERENT")
+        print(f"  re-derived {name}:", "identical" if same else "DIFFERENT")
 
 
 def c_float(v):
