@@ -53,9 +53,6 @@ def set_isa(name: "str | None") -> str:
     """
     if name is not None and not isinstance(name, str):
         raise TypeError(f"set_isa() argument must be a str or None, not {type(name).__name__!r}")
-    if name is None:
-        info = _kernels.isa_info()
-        name = info["requested"] if info["requested"] in info["available"] else "best"
     return _kernels.set_isa(name)
 
 

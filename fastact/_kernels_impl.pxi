@@ -114,10 +114,15 @@ def isa_info():
 
 
 def set_isa(name):
-    """Switch every kernel to variant `name` ('scalar', 'sse2', 'avx2', 'avx512' or 'best').
+    """Switch every kernel to variant `name` ('scalar', 'sse2', 'avx2', 'avx512' or 'best');
+    None: the variant chosen at import (FASTACT_ISA's when it names a supported one, else
+    'best'), as fastact.set_isa(None).
 
     For tests and experiments: not thread-safe against calls running at the same time.
     """
+    if name is None:
+        info = isa_info()
+        name = info["requested"] if info["requested"] in info["available"] else "best"
     cdef int isa = fa_isa_best() if name == "best" else (ISA_NAMES.index(name) if name in ISA_NAMES else -1)
     if isa < 0:
         raise ValueError(f"unknown kernel variant {name!r}; expected one of {ISA_NAMES + ('best',)}")

@@ -118,6 +118,8 @@ def test_set_isa_none_goes_back_to_the_default_variant():
         fa.set_isa("scalar")
         assert fa.set_isa(None) == want
         assert fa.simd_info()["current"] == want
+        fa.set_isa("scalar")                      # the kernels module (for extension authors) too
+        assert fa.kernels.set_isa(None) == want == fa.simd_info()["current"]
     finally:
         fa.set_isa(before)
 
