@@ -22,7 +22,8 @@ cimport numpy as cnp
 from fastact.kernels cimport (_fa_unary_f32, _fa_unary_f64, _fa_binary_f32, _fa_binary_f64, _fa_axis_f32,
                               _fa_axis_f64)
 
-from libc.math cimport fabs, isfinite, NAN, INFINITY
+from libc.math cimport fabs, isfinite, log, NAN, INFINITY
+from libc.stdlib cimport malloc, free
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 import numpy as _np
 
@@ -437,31 +438,98 @@ def logsumexp_grad_fast(int softmax_op, object a, object g, object axis):
             if (wf[o * n * inner + q] != wf[o * n * inner + q]) if t == cnp.NPY_FLOAT32 else (
                     wd[o * n * inner + q] != wd[o * n * inner + q]):
                 return None
-    if big and t == cnp.NPY_FLOAT32 and _subnormals_amplified(wf, <const float *>px, <const float *>pg,
-                                                              outer, n, inner):
-        return None                   # the full path takes those slices from float64
+    cdef int amplified = 0
     if pg != NULL:
         with nogil:
-            if t == cnp.NPY_FLOAT32:
+            if t == cnp.NPY_FLOAT32 and big:
+                amplified = _scale_slices_checked_f32(wf, <const float *>px, <const float *>pg, outer, n, inner)
+            elif t == cnp.NPY_FLOAT32:
                 _scale_slices(wf, <const float *>pg, outer, n, inner)
             else:
                 _scale_slices(wd, <const double *>pg, outer, n, inner)
+    if amplified:
+        return None                   # the full path takes those slices from float64 (or, -1, no memory)
     return wa
 
 
-cdef bint _subnormals_amplified(const float *w, const float *a, const float *g, ptrdiff_t outer, ptrdiff_t n,
-                                ptrdiff_t inner) noexcept nogil:
-    """Whether a slice with |g| > 1 has a softmax entry w below 2^-126 (a few significant bits,
-    or 0) for a finite a, which the product would scale up: _reductions._subnormals_amplified."""
+cdef int _scale_slices_checked_f32(float *w, const float *a, const float *g, ptrdiff_t outer, ptrdiff_t n,
+                                   ptrdiff_t inner) noexcept nogil:
+    """_scale_slices for float32, telling (1) whether a slice with |g| > 1 has a softmax entry
+    below 2^-126 (a few significant bits, or 0) whose product g e^(a - lse) would reach float32's
+    range (a >= lse - ln|g| - 105): the full path then takes such slices from float64
+    (_reductions._subnormals_amplified).  Padded logits (-1e9) never count.  w >= 0 (a NaN
+    slice was declined before); per block of slices a count of the tiny w first (most have
+    none), then lse = a_k - ln w_k from an entry with w_k >= 2^-100 (every entry gives lse to
+    ~1e-6; the slice's max has w >= 1/n) and the count of the tiny w above the threshold:
+    branch-free loops.  -1: no memory for the per-column state."""
     cdef ptrdiff_t o, j, q, at
+    cdef int cnt          # an OR of 0/1 flags (32-bit lanes: the loops vectorize)
+    cdef float tiny = 1.1754943508222875e-38, usable = 7.888609052210118e-31   # 2^-126, 2^-100
+    cdef float *thr = <float *>malloc(inner * sizeof(float))
+    cdef int hit = 0
+    cdef float t1
+    cdef float gv, v, gt
+    cdef float *row
+    if thr == NULL:
+        return -1
     for o in range(outer):
+        if inner == 1:            # a row: scaled in the pass that looks for tiny w
+            gv = g[o]
+            row = w + o * n
+            if not fabs(gv) > 1:
+                for j in range(n):
+                    row[j] = row[j] * gv
+                continue
+            cnt = 0
+            for j in range(n):
+                v = row[j]
+                cnt |= v < tiny
+                row[j] = v * gv
+            if cnt == 0:
+                continue
+            # from the products W = w g: w = W / g, and w < 2^-126 where |W| < 2^-126 |g| (up to
+            # W's rounding, at the boundary only)
+            t1 = INFINITY
+            for j in range(n):
+                if fabs(row[j]) >= usable * fabs(gv):
+                    t1 = <float>(a[o * n + j] - log(row[j] / gv) - log(fabs(gv)) - 105.0)
+                    break
+            gt = tiny * fabs(gv)
+            cnt = 0
+            for j in range(n):
+                cnt |= (fabs(row[j]) < gt) & (a[o * n + j] >= t1)
+            if cnt:
+                hit = 1
+                break
+            continue
+        cnt = 0                   # columns: the same, per column, in memory order
+        for j in range(n):
+            row = w + (o * n + j) * inner
+            for q in range(inner):
+                v = row[q]
+                cnt |= v < tiny
+                row[q] = v * g[o * inner + q]
+        if cnt == 0:
+            continue
         for q in range(inner):
-            if fabs(g[o * inner + q]) > 1:
+            gv = g[o * inner + q]
+            thr[q] = INFINITY
+            if fabs(gv) > 1:
                 for j in range(n):
                     at = (o * n + j) * inner + q
-                    if fabs(w[at]) < 1.1754943508222875e-38 and a[at] != -INFINITY:
-                        return True
-    return False
+                    if fabs(w[at]) >= usable * fabs(gv):
+                        thr[q] = <float>(a[at] - log(w[at] / gv) - log(fabs(gv)) - 105.0)
+                        break
+        cnt = 0
+        for j in range(n):
+            for q in range(inner):
+                at = (o * n + j) * inner + q
+                cnt |= (fabs(w[at]) < tiny * fabs(g[o * inner + q])) & (a[at] >= thr[q])
+        if cnt:
+            hit = 1
+            break
+    free(thr)
+    return hit
 
 
 cdef void _scale_slices(floating *w, const floating *g, ptrdiff_t outer, ptrdiff_t n, ptrdiff_t inner) noexcept nogil:

@@ -466,7 +466,7 @@ def _weighted_softmax(a, b, axis, where, lse, sign):
         if odd.any():      # rare: the direct formula, on those slices only
             direct = np.where(keep, b * np.exp(a - lse) * sign, 0)
             w = np.where(np.broadcast_to(odd, a.shape), direct, w)
-    return w
+    return w, p0
 
 
 def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None):
@@ -506,25 +506,29 @@ def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None)
     if b is None:
         w = np.asarray(softmax(a, axis=axes if a.ndim else None, where=where), compute)
     else:
-        w = _weighted_softmax(a, np.broadcast_to(np.asarray(b, compute), a.shape), axes if a.ndim else None,
-                              where, lse, sign)
+        w, p0 = _weighted_softmax(a, np.broadcast_to(np.asarray(b, compute), a.shape), axes if a.ndim else None,
+                                  where, lse, sign)
     w = np.asarray(w, compute)
     if w.shape != a.shape:
         w = np.array(np.broadcast_to(w, a.shape))
     bad = np.isneginf(lse) | (sign == 0)            # all -inf / fully masked slices (per slice)
     if bad.any():                                   # (a full-size where only then: 5 ms at (4096, 1000))
         w = np.where(bad, compute.type(0), w)
+    g = redo = None
     if grad_output is not None:
         g = np.asarray(grad_output, compute)
         if a.ndim:
             g, _ = _lse_grad_output(g, a.shape, axes)
-        redo = (_subnormals_amplified(w, g, axes if a.ndim else None, a, where, b) if compute == np.float32
-                else None)
+    if compute == np.float32 and (b is not None or (g is not None and bool((np.abs(g) > 1).any()))):
+        redo = _subnormals_amplified(a, w if b is None else p0, g, b, where, axes if a.ndim else None, lse)
         if redo is not None:
-            # those slices from the float64 kernels (the float32 data widened), rounded once
-            r64 = logsumexp_grad(a.astype(np.float64), np.asarray(grad_output, np.float64), axes if a.ndim else None,
-                                 None if b is None else np.asarray(b, np.float64), where)
+            # those slices from the float64 kernels (the float32 operands widened), rounded once
+            r64 = logsumexp_grad(a.astype(np.float64),
+                                 None if grad_output is None else np.asarray(grad_output, compute).astype(np.float64),
+                                 axes if a.ndim else None,
+                                 None if b is None else np.asarray(b, compute).astype(np.float64), where)
             r64 = np.asarray(r64).reshape(a.shape)
+    if g is not None:
         with np.errstate(invalid="ignore"):         # 0 * inf: NaN, a product's value, with no warning
             if g.ndim <= w.ndim and all(d in (1, e) for d, e in zip(g.shape[::-1], w.shape[::-1])):
                 np.multiply(w, g, out=w)            # w is this call's own array
@@ -537,27 +541,39 @@ def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None)
             if b is not None:
                 left_out = left_out | (np.broadcast_to(np.asarray(b), w.shape) == 0)
             w = np.where(left_out, compute.type(0), w)
-        if redo is not None:
-            w = np.where(redo, r64.astype(compute), w)
+    if redo is not None:
+        w = np.where(redo, r64.astype(compute), w)
     return _finish(np.asarray(w, compute).reshape(a.shape), out, result, compute)
 
 
-def _subnormals_amplified(w, g, axes, a, where, b):
+def _subnormals_amplified(a, p, g, b, where, axes, lse):
     """float32 logsumexp_grad: the slices (a boolean array of the kept shape, or None for none)
-    where |grad_output| > 1 scales up a softmax entry below 2^-126, which the float32 softmax
-    holds with a few significant bits or as 0 (within one smallest normal, docs/SPEC.md
-    section 6), so that the product would be that many ULPs off (logsumexp_grad(float32([0,
-    -100]), float32(1e30))[1] was 1.7% off; a differential fuzz, 2026-12-06).  Those slices
-    are computed from the float64 kernels instead.  Entries of a = -inf, left out by where or
-    with b == 0 have gradient 0 whatever g is, so they do not count."""
-    big = np.abs(g) > 1
-    if not big.any():
+    where a softmax entry p below 2^-126 (held with a few significant bits, or as 0: within
+    one smallest normal, docs/SPEC.md section 6) is scaled up by |grad_output| > 1 or by the
+    weights (b p0 / sum(b p0); p is then p0, the softmax of the entries with b != 0) into
+    float32's range, which then carried p's rounding as many ULPs
+    (logsumexp_grad(float32([0, -100]), float32(1e30))[1] and
+    logsumexp_grad(float32([0, -100]), b=float32([1, 1e30]))[1] were 1.7% off; a differential
+    fuzz and a review, 2026-12-06).  Those slices are computed from the float64 kernels
+    instead.  The result g b e^(a - lse) is below float32's least subnormal unless
+    a + ln|g b| - lse >= -104, so padded logits (-1e9) and entries left out (a = -inf, where
+    False, b == 0) do not count.  The C fast path (no weights, no where) makes the same test
+    in its scaling pass (_core._scale_slices_checked_f32).  float64's p0 in its subnormals
+    times weights beyond 2^1022 is the same in kind (README "Not yet")."""
+    tiny = np.abs(p) < np.float32(2.0 ** -126)
+    if b is None:
+        tiny &= np.abs(g) > 1
+    if not tiny.any():
         return None
-    hit = (np.abs(w) < np.float32(2.0 ** -126)) & (a != -np.inf) & big
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reach = a.astype(np.float64) - np.asarray(lse, np.float64)
+        if g is not None:
+            reach = reach + np.log(np.abs(np.asarray(g, np.float64)))
+        if b is not None:
+            reach = reach + np.log(np.abs(np.broadcast_to(np.asarray(b, np.float64), a.shape)))
+        hit = tiny & (reach >= -105.0)
     if where is not None:
-        hit &= np.asarray(where, dtype=bool)
-    if b is not None:
-        hit &= np.asarray(b) != 0
+        hit &= np.broadcast_to(np.asarray(where, dtype=bool), a.shape)
     if not hit.any():
         return None
-    return hit.any(axis=axes, keepdims=True) if w.ndim else hit
+    return hit.any(axis=axes, keepdims=True) if a.ndim else hit

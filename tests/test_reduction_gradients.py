@@ -501,3 +501,20 @@ def test_float32_logsumexp_grad_of_tiny_softmax_entries_times_a_large_grad_outpu
     small = g.copy()
     small[np.abs(small) > 1] = 0.25
     np.testing.assert_array_equal(fa.logsumexp_grad(a, small, axis=0), fa.softmax(a, axis=0) * small)
+    # weights scale a tiny p0 up the same way (b p0 / sum(b p0)), with or without grad_output
+    x = np.float32([0, -100])
+    for bw, gg in (([1, 1e30], 2.0), ([1e-30, 1], None), ([1, 1e30], None)):
+        bw = np.float32(bw)
+        bx = bw.astype(np.float64) * np.exp(x.astype(np.float64))
+        ref = (bx / bx.sum() * (1.0 if gg is None else gg)).astype(np.float32)
+        got = fa.logsumexp_grad(x, None if gg is None else np.float32(gg), b=bw)
+        np.testing.assert_array_max_ulp(got, ref, maxulp=1)
+    # padded logits (-1e9: weight 0 in any precision) with a loss-scaled grad_output keep the
+    # float32 path and its bits (they sent whole arrays through float64 at 10x the time)
+    pad = np.zeros((4, 8), np.float32)
+    pad[:, 5:] = -1e9
+    pad[:, :5] = np.float32([[0.5, -1, 2, 0, 1]])
+    g4 = np.full(4, 1024, np.float32)
+    np.testing.assert_array_equal(fa.logsumexp_grad(pad, g4, axis=1), fa.softmax(pad, axis=1) * g4[:, None])
+    np.testing.assert_array_equal(fa.logsumexp_grad(pad, g4, axis=1, where=np.ones(pad.shape, bool)),
+                                  fa.softmax(pad, axis=1) * g4[:, None])
