@@ -716,3 +716,34 @@ def test_an_empty_python_list_of_class_indices_is_an_empty_batch():
         fa.one_hot(np.array([]), 3)
     with pytest.raises(TypeError, match="integer dtype"):
         fa.nll_loss(x, np.zeros(0))
+
+
+@pytest.mark.parametrize("n", [3, 16, 40, 100, 5000])
+def test_float32_gradient_with_a_loss_scale_stays_finite(isa, n):
+    """A large gradient scale (grad_output x weight x the reduction's factor: a loss scale of
+    mixed-precision training, reduction='sum') was folded into the output pass's own scale and
+    overflowed it: float32 cross_entropy_grad(..., grad_output=4e8) gave +inf (class targets
+    from ~2^28.5; probability targets and label smoothing at every scale above it).  Now the
+    float64 computation rounded, within 8 ULP of the larger of its two terms, at every scale."""
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal((2, n)) * 2).astype(np.float32)
+    cls = np.array([1, 0])
+    prob = fa.softmax(rng.standard_normal((2, n)), axis=-1).astype(np.float32)
+    x64, p64 = x.astype(np.float64), fa.softmax(x.astype(np.float64), axis=-1)
+    for scale in (2.0 ** 20, 2.0 ** 21, 4e8, 2.0 ** 31, 2.0 ** 40, 2.0 ** 100):
+        for target, eps in ((cls, 0.0), (cls, 0.1), (prob, 0.0)):
+            got = fa.cross_entropy_grad(x, target, reduction="sum", grad_output=scale, label_smoothing=eps)
+            assert np.all(np.isfinite(got))
+            t64 = target if target.dtype.kind == "i" else target.astype(np.float64)
+            want = fa.cross_entropy_grad(x64, t64, reduction="sum", grad_output=scale, label_smoothing=eps)
+            if target.dtype.kind == "i":
+                q = np.full(x.shape, eps / n)
+                q[np.arange(2), target] += 1 - eps
+            else:
+                q = t64
+            larger = np.maximum(scale * p64, scale * q).astype(np.float32)
+            assert np.all(np.abs(got - want) <= 8 * np.spacing(larger).astype(np.float64))
+    got, want = (fa.cross_entropy(v, cls, weight=np.full(n, 1e9, v.dtype), reduction="none", return_grad=True)[1]
+                 for v in (x, x64))
+    assert np.all(np.isfinite(got))
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e9 * 2.0 ** -126)

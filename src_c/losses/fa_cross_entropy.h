@@ -92,7 +92,9 @@ FA_INLINE int fa_ce_softmax_f32(const float *x, float *y, ptrdiff_t n, const fa_
                                 int stored, const double *Ks, double a)
 {
     const double S = s->C + (s->t + s->te);
-    const int fold = fast && a != 0.0 && a - a == 0.0;
+    /* a beyond 2^20 folded into S overflowed the output pass's scale (float32 probability
+     * targets and label smoothing gave +inf from a ~ 2^28.5): the caller multiplies instead */
+    const int fold = fast && a != 0.0 && a - a == 0.0 && fabs(a) <= 0x1p20;
     const double Se = fold ? S / a : S;
     if (fast && stored)
         fa_out_scale_stored_f32(y, n, Ks, s->M, Se);
@@ -497,6 +499,25 @@ FA_INLINE void fa_ce_class_grad_f32(const float *x, float *y, ptrdiff_t n, ptrdi
     y[t] = (float)(-a * (r / (1.0 + r)));
 }
 
+/* fa_ce_class_grad_f32 for any finite a != 0: beyond 2^20 the row is formed with a 2^-m in
+ * [2^19, 2^20) and brought up by 2^m (exact, in double, rounded once), as a folded into the
+ * output pass's scale overflowed it: float32 cross_entropy_grad(..., reduction='sum',
+ * grad_output=4e8) gave +inf (a loss scale's size; the differential fuzz of 2026-12-06) */
+FA_INLINE void fa_ce_class_grad_scaled_f32(const float *x, float *y, ptrdiff_t n, ptrdiff_t t, double S, double M,
+                                           double r, int stored, const double *Kk, double a)
+{
+    if (!(fabs(a) > 0x1p20)) {
+        fa_ce_class_grad_f32(x, y, n, t, S, M, r, stored, Kk, a);
+        return;
+    }
+    const int m = ilogb(a) - 19;
+    const double up = ldexp(1.0, m);
+    fa_ce_class_grad_f32(x, y, n, t, S, M, r, stored, Kk, ldexp(a, -m));
+    for (ptrdiff_t k = 0; k < n; k++)
+        y[k] = (float)((double)y[k] * up);
+    y[t] = (float)(-a * (r / (1.0 + r)));
+}
+
 /*
  * The row loop of every kernel of this file, per dtype.  GRAD: write the gradient rows (and
  * the losses where j->loss); PROB: probability targets j->p instead of class targets.
@@ -541,7 +562,7 @@ FA_INLINE void fa_ce_rows_##T(const fa_ce_job *j, ptrdiff_t r0, ptrdiff_t r1, in
                 if (!GRAD)                                                                        \
                     continue;                                                                     \
                 if (a != 0.0 && a - a == 0.0) {                                                   \
-                    fa_ce_class_grad_f32(xf, (float *)yr, n, (ptrdiff_t)t, Sx, Mx, ratio, store, Kk, a); \
+                    fa_ce_class_grad_scaled_f32(xf, (float *)yr, n, (ptrdiff_t)t, Sx, Mx, ratio, store, Kk, a); \
                     continue;                                                                     \
                 }                                                                                 \
                 have_loss = 1;                 /* a of 0 or inf: the generic gradient below */    \
