@@ -216,7 +216,8 @@ FA_INLINE fa_simd_f64 fa_gelu_grad_v_f64w(fa_simd_f64 x, fa_simd_f64 g, const fa
  *   B(a) = erfcx(a/sqrt2)/2 - a/sqrt(2 pi)  (root a0 = 0.75179 = -x0),
  * B from 16 piecewise polynomials (no division, no erfcx, no near-root path of its own):
  * j = bits(a + 1) >> 21 mod 16 (quarter binades of a + 1 in [1, 16)), one 16-entry lookup
- * per coefficient (fa_lut16_f32: one vpermps on AVX-512, two and a blend on AVX2),
+ * per coefficient (fa_lut16_f32: one vpermps on AVX-512; AVX2 takes 8 half binades of
+ * degree 8 instead, one vpermps each: fa_gelu_grad_lut8_f32 below),
  * u = a - c_j (c_j the interval's midpoint), R = c0h + (c0l + u Q(u)) of degree 6 fitted
  * relative (2^-29.35 over every interval: python tools/fit/fit_gelu_grad_lut_f32.py).
  * On the two intervals around the root (a + 1 in [1.5, 2): a in [0.5, 1)) R is fitted to
@@ -229,7 +230,7 @@ FA_INLINE fa_simd_f64 fa_gelu_grad_v_f64w(fa_simd_f64 x, fa_simd_f64 g, const fa
  * subnormal, whose products take an assist on Intel cores: kernels/fa_map.h) and -inf: the
  * rare path, fa_gelu_grad_tail_f64w rounded once.  f'(+inf) = 1, f'(-inf) = -0.0 (0 g), NaN kept
  * (u is NaN whatever the lookup returns).
- * Measured max (avx2 = avx512, bit for bit): 2.19 ULP at x = -0.9194 over every 64th
+ * Measured max (avx512; avx2 below): 2.19 ULP at x = -0.9194 over every 64th
  * float32 of [-20, 20] against the float64 kernel (grad_f32_sweep.py --step 64), 2.22 ULP at -0.5137
  * over every 16th of [-100, 100] (the earlier erfcx + near-root kernel: 3.42 ULP at x = -0.3267),
  * registry bound 4.  2^20 inputs, 1 thread, Zen 4 (median of 15): avx512 1174 -> 670 us,
@@ -262,8 +263,9 @@ static const float fa_gelu_grad_lut_f32[9][16] __attribute__((aligned(64))) = { 
  * root is the same a in [0.5, 1).  11 lookups of one operation instead of 9 of three, two
  * FMAs more: 2^20 float32, one thread, Zen 4 running the avx2 variant (medians of 15 x 10
  * calls, 2026-12-06): 950 -> 785 us; torch's AVX2 autograd 622-647 us (ATEN_CPU_CAPABILITY=avx2,
- * its erf an approximation).  Measured max 2.77 ULP at x = -1.0039 over every 61st float32 of
- * [-100, 100] (2.73 over every 32nd of [-20, 20]; grad_f32_sweep.py), registry bound 4. */
+ * its erf an approximation).  Measured max 2.97 ULP at x = -1.0056673 (every float32 of
+ * [-1.06, -0.95], against mpmath; a review, 2026-12-06), 2.77 over every 61st float32 of
+ * [-100, 100] (grad_f32_sweep.py), registry bound 4. */
 static const float fa_gelu_grad_lut8_f32[11][8] __attribute__((aligned(32))) = {  /* center, c0h, c0l, c1..c8 */
     {0x1.800000p+0f, 0x1.400000p+1f, 0x1.000000p+2f, 0x1.800000p+2f, 0x1.200000p+3f, 0x1.800400p+3f, 0x1.000000p-2f, 0x1.800000p-1f},
     {-0x1.920e52p-2f, -0x1.b648d4p-1f, -0x1.805908p+0f, -0x1.2a188ep+1f, -0x1.c5f9aap+1f, -0x1.30497ap+2f, 0x1.41d6f4p-2f, -0x1.252658p-1f},

@@ -12,7 +12,7 @@
  * the exact sum for any n; float32 data widened on load (g y is then exact) and summed
  * plainly in float64 (error ~n 2^-53 of the sum of |terms|, far below float32's ULP).  The output pass runs in float64 lanes,
  * rounded once on the store, except for a contiguous float32 slice whose |s| is within
- * float32's range: float32 lanes, with s rounded to float32 (y (g - s); g - e^y s as one FMA, e^y from fa_exp_neg_f32).  e^y: fa_exp_minus_f64 (0.5 ULP
+ * float32's range: float32 lanes, with s rounded to float32 (y (g - s); g - e^y s as one FMA, e^y from fa_exp_neg_normal_f32).  e^y: fa_exp_minus_f64 (0.5 ULP
  * + 2^-54.8 relative) with s multiplied in before the one scaling by 2^n, so e^y s is
  * rounded once even where it is subnormal; y is taken as a log-probability (y <= 709).
  * Float32 data: e^y from fa_exp_neg_f64w (2^-27 relative, y clamped to [-700, 700]),
@@ -206,7 +206,7 @@ FA_INLINE void fa_gr_softmax_out_f32(const float *y, const float *g, const unsig
 }
 
 /* log_softmax_grad's output pass of a contiguous float32 slice in float32 lanes:
- * out = g - e^y s as one fused multiply-add, e^y from fa_exp_neg_f32 (~1 ULP) with y
+ * out = g - e^y s as one fused multiply-add, e^y from fa_exp_neg_normal_f32 (~1 ULP) with y
  * clamped to [-87, 88] (e^y normal; a log-probability is <= 0), s rounded to float32;
  * lanes with y < -87 (e^y s near or in the subnormals) through fa_gr_log_term_v_f64 */
 /* the lanes y < -87 of one vector of it: -inf (e^y s = 0 s) and the rest through
