@@ -281,26 +281,27 @@ static const float fa_gelu_grad_lut8_f32[11][8] __attribute__((aligned(32))) = {
 };
 #define FA_GELU_GRAD_ROOT_HI_F32 (-0x1.80ead2p-1f)      /* gelu' root -0.75179152469356445746 */
 #define FA_GELU_GRAD_ROOT_LO_F32 0x1.a03fd4p-27f
-/* R(a), a in [0, 12], w = a + 1: the interval's polynomial (B itself, or B / (a - a0) around the root) */
+/* R(a), a in [0, 12], w = a + 1: the interval's polynomial (B itself, or B / (a - a0) around
+ * the root), from the table this variant takes: row k of interval j by one lookup, the
+ * interval from w's bits (low 4 of bits >> 21: quarter binades; low 3 of bits >> 22: half
+ * binades), the last row the polynomial's degree + 2 */
+#if FA_LUT16_ONE_OP
+#define FA_GELU_GRAD_ROW(k, j) fa_lut16_f32(fa_gelu_grad_lut_f32[k], j)
+#define FA_GELU_GRAD_SHIFT 21
+#define FA_GELU_GRAD_LAST 8
+#else
+#define FA_GELU_GRAD_ROW(k, j) fa_lut8_f32(fa_gelu_grad_lut8_f32[k], j)
+#define FA_GELU_GRAD_SHIFT 22
+#define FA_GELU_GRAD_LAST 10
+#endif
 FA_INLINE fa_simd_f32 fa_gelu_grad_r_f32(fa_simd_f32 a, fa_simd_f32 w)
 {
-#if FA_LUT16_ONE_OP
-    const float (*c)[16] = fa_gelu_grad_lut_f32;
-    fa_simd_f32 j = fa_bits_srl_f32(w, 21);                                    /* low 4 bits: interval */
-    fa_simd_f32 u = fa_sub_f32(a, fa_lut16_f32(c[0], j));
-    fa_simd_f32 q = fa_fmadd_f32(fa_lut16_f32(c[8], j), u, fa_lut16_f32(c[7], j));
-    for (int k = 6; k >= 3; k--)
-        q = fa_fmadd_f32(q, u, fa_lut16_f32(c[k], j));
-    return fa_add_f32(fa_lut16_f32(c[1], j), fa_fmadd_f32(q, u, fa_lut16_f32(c[2], j)));
-#else
-    const float (*c)[8] = fa_gelu_grad_lut8_f32;
-    fa_simd_f32 j = fa_bits_srl_f32(w, 22);                                    /* low 3 bits: interval */
-    fa_simd_f32 u = fa_sub_f32(a, fa_lut8_f32(c[0], j));
-    fa_simd_f32 q = fa_fmadd_f32(fa_lut8_f32(c[10], j), u, fa_lut8_f32(c[9], j));
-    for (int k = 8; k >= 3; k--)
-        q = fa_fmadd_f32(q, u, fa_lut8_f32(c[k], j));
-    return fa_add_f32(fa_lut8_f32(c[1], j), fa_fmadd_f32(q, u, fa_lut8_f32(c[2], j)));
-#endif
+    const fa_simd_f32 j = fa_bits_srl_f32(w, FA_GELU_GRAD_SHIFT);
+    const fa_simd_f32 u = fa_sub_f32(a, FA_GELU_GRAD_ROW(0, j));
+    fa_simd_f32 q = fa_fmadd_f32(FA_GELU_GRAD_ROW(FA_GELU_GRAD_LAST, j), u, FA_GELU_GRAD_ROW(FA_GELU_GRAD_LAST - 1, j));
+    for (int k = FA_GELU_GRAD_LAST - 2; k >= 3; k--)
+        q = fa_fmadd_f32(q, u, FA_GELU_GRAD_ROW(k, j));
+    return fa_add_f32(FA_GELU_GRAD_ROW(1, j), fa_fmadd_f32(q, u, FA_GELU_GRAD_ROW(2, j)));
 }
 FA_INLINE fa_simd_f32 fa_gelu_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
 {

@@ -156,6 +156,19 @@ FA_COLD fa_simd_f32 fa_gr_softmax_big_f32(fa_simd_f32 v, fa_simd_f32 yv, fa_simd
  * product); lanes with 0 < |y| < 2^-90 (far-off entries' probabilities) through
  * fa_gr_product_v_f64, the same bits without a subnormal product; lanes whose g - s
  * overflows (|g|, |s| near 3.4e38, opposite signs) through fa_gr_softmax_term_v_f64 */
+/* softmax_grad's output pass over pairs of full vectors, out = y (g - s) (y, g, out, n, sv and
+ * i of the caller; V the lanes' type), one RARE(y) test per pair: the loop stops at the first
+ * pair with such a lane and leaves i there for the caller's general loop */
+#define FA_GR_SOFTMAX_PAIRS(V, RARE)                                                              \
+    for (; i + 2 * L <= n; i += 2 * L) {                                                          \
+        const fa_simd_##V y0 = fa_loadu_##V(y + i), y1 = fa_loadu_##V(y + i + L);                \
+        const fa_simd_##V d0 = fa_sub_##V(fa_loadu_##V(g + i), sv), d1 = fa_sub_##V(fa_loadu_##V(g + i + L), sv); \
+        if (FA_UNLIKELY(fa_mask_any_##V(fa_mask_or_##V(RARE(y0), RARE(y1)))))                    \
+            break;                                                                                \
+        fa_storeu_##V(out + i, fa_mul_##V(y0, d0));                                               \
+        fa_storeu_##V(out + i + L, fa_mul_##V(y1, d1));                                          \
+    }
+
 /* the low lanes (0 < |y| < 2^-90) of a float32 vector */
 FA_INLINE fa_mask_f32 fa_gr_low_f32(fa_simd_f32 yv)
 {
@@ -174,16 +187,8 @@ FA_INLINE void fa_gr_softmax_out_f32(const float *y, const float *g, const unsig
      * that has one).  The general loop's tests of g, mk, big_s and the tail per vector made it
      * ~27 instructions per vector: float32 softmax_grad of (1024, 1024) rows 0.19 ms against
      * torch's 0.12, the same ~190 ns per row with the rows in L2 (2026-12-06). */
-    if (g && !mk && !big_s) {
-        for (; i + 2 * L <= n; i += 2 * L) {
-            const fa_simd_f32 y0 = fa_loadu_f32(y + i), y1 = fa_loadu_f32(y + i + L);
-            const fa_simd_f32 d0 = fa_sub_f32(fa_loadu_f32(g + i), sv), d1 = fa_sub_f32(fa_loadu_f32(g + i + L), sv);
-            if (FA_UNLIKELY(fa_mask_any_f32(fa_mask_or_f32(fa_gr_low_f32(y0), fa_gr_low_f32(y1)))))
-                break;
-            fa_storeu_f32(out + i, fa_mul_f32(y0, d0));
-            fa_storeu_f32(out + i + L, fa_mul_f32(y1, d1));
-        }
-    }
+    if (g && !mk && !big_s)
+        FA_GR_SOFTMAX_PAIRS(f32, fa_gr_low_f32);
     for (; i < n; i += L) {
         const ptrdiff_t k = n - i;
         fa_simd_f32 yv = k >= L ? fa_loadu_f32(y + i) : fa_load_tail_f32(y + i, k, 0.0f);
@@ -634,16 +639,8 @@ FA_INLINE void fa_gr_softmax_outs_f64(const double *y, const double *g, const un
     const fa_simd_f64 zero = fa_set1_f64(0.0), sv = fa_set1_f64(s);
     const int big_s = fabs(s) >= FA_GR_BIG_S;      /* g - s may overflow: fa_gr_wide_diff_f64 */
     ptrdiff_t i = 0;
-    if (g && !mk && !big_s) {   /* the common case, as fa_gr_softmax_out_f32's (a pair per test) */
-        for (; i + 2 * L <= n; i += 2 * L) {
-            const fa_simd_f64 y0 = fa_loadu_f64(y + i), y1 = fa_loadu_f64(y + i + L);
-            const fa_simd_f64 d0 = fa_sub_f64(fa_loadu_f64(g + i), sv), d1 = fa_sub_f64(fa_loadu_f64(g + i + L), sv);
-            if (FA_UNLIKELY(fa_mask_any_f64(fa_mask_or_f64(fa_gr_deep_f64(y0), fa_gr_deep_f64(y1)))))
-                break;
-            fa_storeu_f64(out + i, fa_mul_f64(y0, d0));
-            fa_storeu_f64(out + i + L, fa_mul_f64(y1, d1));
-        }
-    }
+    if (g && !mk && !big_s)     /* the common case, as fa_gr_softmax_out_f32's */
+        FA_GR_SOFTMAX_PAIRS(f64, fa_gr_deep_f64);
     for (; i < n; i += L) {
         const ptrdiff_t k = n - i < L ? n - i : L;
         fa_simd_f64 gv, yv = fa_gr_load_f64(y, g, i, k, &gv);
