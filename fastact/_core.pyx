@@ -452,33 +452,46 @@ def logsumexp_grad_fast(int softmax_op, object a, object g, object axis):
     return wa
 
 
+cdef inline float _amplified_from(const float *W, const float *a, ptrdiff_t n, ptrdiff_t stride,
+                                   float gv) noexcept nogil:
+    """The least a of a slice (entries k stride apart) whose product g e^(a - lse) reaches
+    float32's range: lse - ln|g| - 105, lse = a_k - ln(W_k / g) from its first product W_k = w_k g
+    with w_k >= 2^-100 (any entry gives lse to ~1e-6; the max has w >= 1/n); +inf where
+    |g| <= 1."""
+    cdef ptrdiff_t j
+    if not fabs(gv) > 1:
+        return INFINITY
+    for j in range(n):
+        if fabs(W[j * stride]) >= 7.888609052210118e-31 * fabs(gv):          # 2^-100 |g|
+            return <float>(a[j * stride] - log(W[j * stride] / gv) - log(fabs(gv)) - 105.0)
+    return INFINITY
+
+
 cdef int _scale_slices_checked_f32(float *w, const float *a, const float *g, ptrdiff_t outer, ptrdiff_t n,
                                    ptrdiff_t inner) noexcept nogil:
-    """_scale_slices for float32, telling (1) whether a slice with |g| > 1 has a softmax entry
-    below 2^-126 (a few significant bits, or 0) whose product g e^(a - lse) would reach float32's
-    range (a >= lse - ln|g| - 105): the full path then takes such slices from float64
+    """_scale_slices for float32 (w times g in place), telling (1) whether a slice with |g| > 1
+    has a softmax entry below 2^-126 (a few significant bits, or 0) whose product would reach
+    float32's range (_amplified_from): the full path then takes such slices from float64
     (_reductions._subnormals_amplified).  Padded logits (-1e9) never count.  w >= 0 (a NaN
-    slice was declined before); per block of slices a count of the tiny w first (most have
-    none), then lse = a_k - ln w_k from an entry with w_k >= 2^-100 (every entry gives lse to
-    ~1e-6; the slice's max has w >= 1/n) and the count of the tiny w above the threshold:
-    branch-free loops.  -1: no memory for the per-column state."""
+    slice was declined before).  Per row (inner == 1) or block of columns: the products formed
+    in the pass that flags a tiny w (most have none: done), then, from the products
+    (w < 2^-126 where |W| < 2^-126 |g|, up to W's rounding at the boundary), the flag of a tiny
+    w at or above the threshold: branch-free loops.  -1: no memory for the per-column state."""
     cdef ptrdiff_t o, j, q, at
     cdef int cnt          # an OR of 0/1 flags (32-bit lanes: the loops vectorize)
-    cdef float tiny = 1.1754943508222875e-38, usable = 7.888609052210118e-31   # 2^-126, 2^-100
+    cdef float tiny = 1.1754943508222875e-38       # 2^-126
     cdef float *thr = <float *>malloc(inner * sizeof(float))
     cdef int hit = 0
-    cdef float t1
-    cdef float gv, v, gt
+    cdef float t1, gv, v, gt
     cdef float *row
     if thr == NULL:
         return -1
     for o in range(outer):
-        if inner == 1:            # a row: scaled in the pass that looks for tiny w
+        if inner == 1:            # a row: flat loops (vectorized), the threshold in a local
             gv = g[o]
             row = w + o * n
             if not fabs(gv) > 1:
-                for j in range(n):
-                    row[j] = row[j] * gv
+                _scale_slices(row, g + o, 1, n, 1)
                 continue
             cnt = 0
             for j in range(n):
@@ -487,44 +500,28 @@ cdef int _scale_slices_checked_f32(float *w, const float *a, const float *g, ptr
                 row[j] = v * gv
             if cnt == 0:
                 continue
-            # from the products W = w g: w = W / g, and w < 2^-126 where |W| < 2^-126 |g| (up to
-            # W's rounding, at the boundary only)
-            t1 = INFINITY
-            for j in range(n):
-                if fabs(row[j]) >= usable * fabs(gv):
-                    t1 = <float>(a[o * n + j] - log(row[j] / gv) - log(fabs(gv)) - 105.0)
-                    break
+            t1 = _amplified_from(row, a + o * n, n, 1, gv)
             gt = tiny * fabs(gv)
             cnt = 0
             for j in range(n):
                 cnt |= (fabs(row[j]) < gt) & (a[o * n + j] >= t1)
-            if cnt:
-                hit = 1
-                break
-            continue
-        cnt = 0                   # columns: the same, per column, in memory order
-        for j in range(n):
-            row = w + (o * n + j) * inner
+        else:                     # columns: the same per column, in memory order
+            cnt = 0
+            for j in range(n):
+                row = w + (o * n + j) * inner
+                for q in range(inner):
+                    v = row[q]
+                    cnt |= v < tiny
+                    row[q] = v * g[o * inner + q]
+            if cnt == 0:
+                continue
             for q in range(inner):
-                v = row[q]
-                cnt |= v < tiny
-                row[q] = v * g[o * inner + q]
-        if cnt == 0:
-            continue
-        for q in range(inner):
-            gv = g[o * inner + q]
-            thr[q] = INFINITY
-            if fabs(gv) > 1:
-                for j in range(n):
+                thr[q] = _amplified_from(w + o * n * inner + q, a + o * n * inner + q, n, inner, g[o * inner + q])
+            cnt = 0
+            for j in range(n):
+                for q in range(inner):
                     at = (o * n + j) * inner + q
-                    if fabs(w[at]) >= usable * fabs(gv):
-                        thr[q] = <float>(a[at] - log(w[at] / gv) - log(fabs(gv)) - 105.0)
-                        break
-        cnt = 0
-        for j in range(n):
-            for q in range(inner):
-                at = (o * n + j) * inner + q
-                cnt |= (fabs(w[at]) < tiny * fabs(g[o * inner + q])) & (a[at] >= thr[q])
+                    cnt |= (fabs(w[at]) < tiny * fabs(g[o * inner + q])) & (a[at] >= thr[q])
         if cnt:
             hit = 1
             break

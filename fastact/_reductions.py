@@ -519,7 +519,7 @@ def logsumexp_grad(a, grad_output=None, axis=None, b=None, where=None, out=None)
         g = np.asarray(grad_output, compute)
         if a.ndim:
             g, _ = _lse_grad_output(g, a.shape, axes)
-    if compute == np.float32 and (b is not None or (g is not None and bool((np.abs(g) > 1).any()))):
+    if compute == np.float32 and (b is not None or g is not None):
         redo = _subnormals_amplified(a, w if b is None else p0, g, b, where, axes if a.ndim else None, lse)
         if redo is not None:
             # those slices from the float64 kernels (the float32 operands widened), rounded once
@@ -560,9 +560,13 @@ def _subnormals_amplified(a, p, g, b, where, axes, lse):
     False, b == 0) do not count.  The C fast path (no weights, no where) makes the same test
     in its scaling pass (_core._scale_slices_checked_f32).  float64's p0 in its subnormals
     times weights beyond 2^1022 is the same in kind (README "Not yet")."""
-    tiny = np.abs(p) < np.float32(2.0 ** -126)
-    if b is None:
-        tiny &= np.abs(g) > 1
+    if b is None:                     # then only |g| > 1 scales p up (g: one per slice, small)
+        big = np.abs(g) > 1
+        if not big.any():
+            return None
+        tiny = (np.abs(p) < np.float32(2.0 ** -126)) & big
+    else:
+        tiny = np.abs(p) < np.float32(2.0 ** -126)
     if not tiny.any():
         return None
     with np.errstate(divide="ignore", invalid="ignore"):
