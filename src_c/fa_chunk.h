@@ -56,7 +56,8 @@ typedef struct fa_chunk_job {
     fa_chunk_rec *rec;             /* STATS, COMBINE: written; softmax, LSE: read */
     const fa_chunk_rec *in;        /* COMBINE: rows * n records */
     double *v, *sign;              /* LSE: rows values and signs */
-    int exact;                     /* STATS: also S0 where needed */
+    int exact;                     /* STATS: also S0 where needed; LOG_GRAD stages (float64):
+                                      g taken as g 2^-64, the slice's sum having overflowed */
     int return_sign;               /* LSE: keep a negative total (else NaN) */
 } fa_chunk_job;
 

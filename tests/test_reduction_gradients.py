@@ -406,6 +406,72 @@ def test_float64_softmax_grad_of_a_huge_grad_output(isa):
     assert np.isfinite(got).all()
 
 
+def _log_softmax_grad_exact(y, g):
+    """g - e^y sum(g) per row of 2-D float64 (y, g), in exact rationals (e^y from mpmath at 80
+    digits), rounded once; +-inf where the exact value is beyond the double range."""
+    import mpmath
+    from fractions import Fraction
+    mpmath.mp.dps = 80
+    out = np.empty(y.shape)
+    big = Fraction(2) ** 1024 - Fraction(2) ** 970          # values from here on round to inf
+    for r in range(y.shape[0]):
+        s = sum(Fraction(float(v)) for v in g[r])
+        for k in range(y.shape[1]):
+            e = mpmath.exp(mpmath.mpf(float(y[r, k])))
+            v = Fraction(float(g[r, k])) - Fraction(int(e.man)) * Fraction(2) ** int(e.exp) * s
+            out[r, k] = float(v) if abs(v) < big else (np.inf if v > 0 else -np.inf)
+    return out
+
+
+def test_float64_log_softmax_grad_whose_sum_overflows(isa):
+    """float64 log_softmax_grad where sum(grad_output) overflows the double range while each
+    g - e^y s is finite: the slice was NaN on every layout (differential fuzz, 2026-12-06);
+    now the sum and the outputs are taken again at g 2^-64.  Rows, masked rows, columns (pairs
+    and strips), one long slice in blocks; within 4 ULP of the larger term, inf where the exact
+    value is beyond the range."""
+    assert_array_equal = np.testing.assert_array_equal
+    assert_array_equal(fa.log_softmax_grad(np.log([0.5, 0.5]), [1e308, 1e308]), [0.0, 0.0])
+    rng = np.random.default_rng(11)
+    z = rng.standard_normal((3, 40)) * 3
+    y = z - np.log(np.sum(np.exp(z), axis=-1, keepdims=True))
+    g = rng.uniform(-0.3, 1.0, size=y.shape) * 1.7e308
+    g[2] = rng.uniform(0.5, 1.0, size=40) * 1e307          # a row whose results are all finite
+    want = _log_softmax_grad_exact(y, g)
+    assert np.isfinite(want[2]).all() and np.sum(g[2] / 2**64) > np.finfo(np.float64).max / 2**64
+    top = np.finfo(np.float64).max
+    ps = np.abs(np.exp(y) * np.sum(g / 2**64, axis=-1, keepdims=True))     # e^y s 2^-64
+    larger = np.maximum(np.abs(g), np.minimum(ps, top / 2**64) * 2.0**64)
+    ulp = np.spacing(np.minimum(larger, 2.0**1023))
+
+    def check(got):
+        assert_array_equal(np.isinf(got), np.isinf(want))
+        assert_array_equal(got[np.isinf(want)], want[np.isinf(want)])
+        fin = np.isfinite(want)
+        assert np.all(np.abs(got[fin] - want[fin]) <= 4 * ulp[fin])
+    check(fa.log_softmax_grad(y, g, axis=-1))
+    check(fa.log_softmax_grad(y, g, axis=-1, where=np.ones(y.shape, bool)))
+    check(fa.log_softmax_grad(y.T, g.T, axis=0).T)                          # column pairs
+    yt, gt = np.zeros((40, 128)), np.zeros((40, 128))                        # strips: 1 KB rows
+    yt[:, :3], gt[:, :3] = y.T, g.T
+    yt[:, 3:] = np.log(1 / 40)
+    check(fa.log_softmax_grad(yt, gt, axis=0)[:, :3].T)
+    # one long slice (blocks of 2^16 entries, threads)
+    n = 2**18 + 5
+    yl = np.full(n, -np.log(n))
+    gl = np.full(n, 1e303)
+    gl[::3] = 2e303
+    s = np.sum(gl / 2**64)                                        # 2^-64 of 4.4e308: beyond the range
+    before = fa.get_num_threads()
+    try:
+        for threads in (1, 2):
+            fa.set_num_threads(threads)
+            got = fa.log_softmax_grad(yl, gl, axis=None)
+            np.testing.assert_allclose(got[:6], gl[:6] - np.exp(yl[:6]) * s * 2.0**64, rtol=1e-15)
+            assert np.isfinite(got).all()
+    finally:
+        fa.set_num_threads(before)
+
+
 @pytest.mark.parametrize("dtype", (np.float32, np.float64))
 def test_softmax_grad_difference_beyond_the_range(dtype, isa):
     """softmax_grad where g - s overflows (|g| and s = sum(g y) near the largest finite value, of

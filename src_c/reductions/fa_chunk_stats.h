@@ -257,7 +257,9 @@ static void fa_chunk_lse(const fa_chunk_job *j)
  * one record's s (reductions/fa_grad_rows.h; x: the forward's output, b: grad_output) */
 static void fa_chunk_grad(int stage, int dt, const fa_chunk_job *j)
 {
-    const int LOG = stage == FA_CHUNK_LOG_GRAD_SUM || stage == FA_CHUNK_LOG_GRAD_OUT;
+    /* exact: log_softmax_grad's float64 sum overflowed, g taken as g 2^-64 (fa_grad_rows.h) */
+    const int LOG = stage == FA_CHUNK_LOG_GRAD_SUM || stage == FA_CHUNK_LOG_GRAD_OUT
+                        ? (j->exact ? FA_GR_LOG_SCALED : 1) : 0;
     const int SUM = stage == FA_CHUNK_GRAD_SUM || stage == FA_CHUNK_LOG_GRAD_SUM;
     const ptrdiff_t n = j->n;
     for (ptrdiff_t r = 0; r < j->rows; r++) {

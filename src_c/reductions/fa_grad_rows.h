@@ -59,13 +59,28 @@ FA_INLINE fa_simd_f64 fa_gr_two_prod_f64(fa_simd_f64 g, fa_simd_f64 y, fa_simd_f
 #endif
 }
 
-/* One lane group's term of the sum: g y (LOG = 0) or g (LOG = 1), 0 where masked out;
+/* float64 log_softmax_grad of a slice whose sum of g overflows (or is not finite): the sum and
+ * the outputs again with g taken as g 2^-64 (LOG = FA_GR_LOG_SCALED), s' = s 2^-64 finite for
+ * any n, and out = g - e^y s' 2^64 where |e^y s'| < 2^959 (the product exact, one rounding as
+ * in the plain formula), else 2^64 (g 2^-64 - e^y s') (|e^y s| >= 2^1023 there: g's bits
+ * below 2^-1010 lost in g 2^-64 are far below its ULP).  The same result where the plain
+ * formula's would be NaN or inf from a NaN or inf in the slice (s' is then NaN or inf too).
+ * Before 2026-12-07 such slices were NaN (log_softmax_grad(log([.5, .5]), [1e308, 1e308]):
+ * the differential fuzz of 2026-12-06); float32 data widened cannot overflow its sum. */
+#define FA_GR_LOG_SCALED 2
+#define FA_GR_LOG_DOWN 0x1p-64
+#define FA_GR_LOG_UP 0x1p64
+#define FA_GR_RESCALE(T, LOG, s) (sizeof(fa_scalar_##T) == sizeof(double) && (LOG) == 1 && !isfinite(s))
+/* lanes of v that are not finite (v - v is NaN there) */
+FA_INLINE fa_mask_f64 fa_gr_not_finite(fa_simd_f64 v) { return fa_cmpunord_f64(fa_sub_f64(v, v), v); }
+
+/* One lane group's term of the sum: g y (LOG = 0) or g (LOG = 1; g 2^-64 for FA_GR_LOG_SCALED), 0 where masked out;
  * *lo gets the product's rounding error (float64 data; 0 for float32, where g y is exact). */
 FA_INLINE fa_simd_f64 fa_gr_term(fa_simd_f64 y, fa_simd_f64 g, int LOG, int exact_prod, fa_simd_f64 *lo)
 {
     *lo = fa_set1_f64(0.0);
     if (LOG)
-        return g;
+        return !exact_prod && LOG == FA_GR_LOG_SCALED ? fa_mul_f64(g, fa_set1_f64(FA_GR_LOG_DOWN)) : g;
     if (exact_prod)
         return fa_mul_f64(g, y);
     return fa_gr_two_prod_f64(g, y, lo);
@@ -104,6 +119,12 @@ FA_INLINE fa_simd_f64 fa_gr_out(fa_simd_f64 y, fa_simd_f64 g, fa_simd_f64 s, int
     }
     fa_simd_f64 t, nn;
     fa_simd_f64 em = fa_exp_minus_f64(fa_neg_f64(y), fa_set1_f64(0.0), 0, &t, &nn);
+    if (LOG == FA_GR_LOG_SCALED) {
+        const fa_simd_f64 ps = fa_scale_exp_f64(fa_mul_f64(em, s), t, nn), up = fa_set1_f64(FA_GR_LOG_UP);
+        const fa_simd_f64 near = fa_sub_f64(g, fa_mul_f64(ps, up));
+        const fa_simd_f64 far = fa_mul_f64(fa_sub_f64(fa_mul_f64(g, fa_set1_f64(FA_GR_LOG_DOWN)), ps), up);
+        return fa_select_f64(fa_cmplt_f64(fa_abs_f64(ps), fa_set1_f64(0x1p959)), near, far);
+    }
     return fa_sub_f64(g, fa_scale_exp_f64(fa_mul_f64(em, s), t, nn));
 }
 
@@ -483,20 +504,27 @@ FA_INLINE void fa_gr_slice_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,  
 {                                                                                                 \
     double hi, lo;                                                                                \
     fa_gr_slice_sum_##T(y, g, mk, n, LOG, &hi, &lo);                                              \
-    fa_gr_slice_outs_##T(y, g, mk, out, n, LOG, hi + lo);                                         \
+    if (FA_GR_RESCALE(T, LOG, hi + lo)) {                                                         \
+        fa_gr_slice_sum_##T(y, g, mk, n, FA_GR_LOG_SCALED, &hi, &lo);                             \
+        fa_gr_slice_outs_##T(y, g, mk, out, n, FA_GR_LOG_SCALED, hi + lo);                        \
+    } else                                                                                        \
+        fa_gr_slice_outs_##T(y, g, mk, out, n, LOG, hi + lo);                                     \
 }                                                                                                 \
 /* columns [0, w) of one (n, inner) block, w <= FA_GR_STRIP: one lane per column, each column   \
  * summed in order k = 0 .. n-1 as a contiguous slice's lane is; the strip is walked row by     \
  * row (contiguous loads of w entries), its accumulators kept in arrays.  One lane group of 16   \
  * columns at a time (the loop before 2026-12-06) read each row's entries at inner's stride:    \
- * at (1024, 1024) float32 every access a new line of the same few L1 and L2 sets, 1.7 ms. */   \
-FA_INLINE void fa_gr_column_strip_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,                  \
+ * at (1024, 1024) float32 every access a new line of the same few L1 and L2 sets, 1.7 ms.     \
+ * Returns 0, nothing written, where a float64 log_softmax_grad column's sum is not finite: the \
+ * caller takes the strip again with FA_GR_LOG_SCALED (so are the pairs and slices below). */   \
+FA_INLINE int fa_gr_column_strip_try_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,         \
                                  const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t n,        \
                                  ptrdiff_t inner, ptrdiff_t w, int LOG)                           \
 {                                                                                                 \
     const ptrdiff_t L = FA_LANES_F64, groups = (w + L - 1) / L;                                   \
     const int F32 = sizeof(fa_scalar_##T) == sizeof(float);                                       \
     fa_simd_f64 s[FA_GR_STRIP / FA_LANES_F64], c[FA_GR_STRIP / FA_LANES_F64], lo;                 \
+    fa_mask_f64 bigm, bad;                                                                        \
     for (ptrdiff_t j = 0; j < groups; j++)                                                        \
         s[j] = c[j] = fa_set1_f64(0.0);                                                           \
     for (ptrdiff_t k = 0; k < n; k++) {                                                           \
@@ -507,11 +535,14 @@ FA_INLINE void fa_gr_column_strip_##T(const fa_scalar_##T *y, const fa_scalar_##
             fa_gr_acc(&s[j], &c[j], v, lo, F32);                                                  \
         }                                                                                         \
     }                                                                                             \
-    fa_mask_f64 bigm = fa_cmpneq_f64(fa_set1_f64(0.0), fa_set1_f64(0.0));                         \
+    bigm = bad = fa_cmpneq_f64(fa_set1_f64(0.0), fa_set1_f64(0.0));                               \
     for (ptrdiff_t j = 0; j < groups; j++) {                                                      \
         s[j] = fa_gr_column_total(s[j], c[j], F32);                                               \
         bigm = fa_mask_or_f64(bigm, fa_cmpge_f64(fa_abs_f64(s[j]), fa_set1_f64(FA_GR_BIG_S)));   \
+        bad = fa_mask_or_f64(bad, fa_gr_not_finite(s[j]));                                       \
     }                                                                                             \
+    if (FA_GR_RESCALE(T, LOG, fa_mask_any_f64(bad) ? NAN : 0.0))       /* a column's sum */      \
+        return 0;                                                                                 \
     const int big = fa_mask_any_f64(bigm);                                                        \
     for (ptrdiff_t k = 0; k < n; k++) {                                                           \
         const ptrdiff_t i = k * inner;                                                            \
@@ -520,10 +551,18 @@ FA_INLINE void fa_gr_column_strip_##T(const fa_scalar_##T *y, const fa_scalar_##
             fa_gr_slice_out_##T(y, g, mk, out, i + j * L, left < L ? left : L, s[j], LOG, big);   \
         }                                                                                         \
     }                                                                                             \
+    return 1;                                                                                     \
+}                                                                                                 \
+FA_INLINE void fa_gr_column_strip_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,             \
+                                      const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t n,   \
+                                      ptrdiff_t inner, ptrdiff_t w, int LOG)                      \
+{                                                                                                 \
+    if (!fa_gr_column_strip_try_##T(y, g, mk, out, n, inner, w, LOG))                             \
+        fa_gr_column_strip_try_##T(y, g, mk, out, n, inner, w, FA_GR_LOG_SCALED);                 \
 }                                                                                                 \
 /* columns [c0, c0 + w) of one (n, inner) block, w <= 2 FA_LANES_F64: one lane per column,  \
  * two vectors (a float32 cache line on AVX-512), walked down the column: short columns */                                               \
-FA_INLINE void fa_gr_column_pair_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,                  \
+FA_INLINE int fa_gr_column_pair_try_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,          \
                                  const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t n,        \
                                  ptrdiff_t inner, ptrdiff_t w, int LOG)                           \
 {                                                                                                 \
@@ -542,6 +581,8 @@ FA_INLINE void fa_gr_column_pair_##T(const fa_scalar_##T *y, const fa_scalar_##T
     }                                                                                             \
     const fa_simd_f64 sv0 = fa_gr_column_total(s0, c0, F32), sv1 = fa_gr_column_total(s1, c1, F32); \
     const fa_simd_f64 big_lim = fa_set1_f64(FA_GR_BIG_S);                                         \
+    if (FA_GR_RESCALE(T, LOG, fa_mask_any_f64(fa_mask_or_f64(fa_gr_not_finite(sv0), fa_gr_not_finite(sv1))) ? NAN : 0.0)) \
+        return 0;                                                    /* a column's sum */         \
     const int big = fa_mask_any_f64(fa_mask_or_f64(fa_cmpge_f64(fa_abs_f64(sv0), big_lim),         \
                                                    fa_cmpge_f64(fa_abs_f64(sv1), big_lim)));      \
     for (ptrdiff_t k = 0; k < n; k++) {                                                           \
@@ -550,6 +591,14 @@ FA_INLINE void fa_gr_column_pair_##T(const fa_scalar_##T *y, const fa_scalar_##T
         if (w1 > 0)                                                                               \
             fa_gr_slice_out_##T(y, g, mk, out, i + L, w1, sv1, LOG, big);                         \
     }                                                                                             \
+    return 1;                                                                                     \
+}                                                                                                 \
+FA_INLINE void fa_gr_column_pair_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,              \
+                                     const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t n,    \
+                                     ptrdiff_t inner, ptrdiff_t w, int LOG)                       \
+{                                                                                                 \
+    if (!fa_gr_column_pair_try_##T(y, g, mk, out, n, inner, w, LOG))                              \
+        fa_gr_column_pair_try_##T(y, g, mk, out, n, inner, w, FA_GR_LOG_SCALED);                  \
 }                                                                                                 \
 static void fa_sm_grad_##T(const fa_scalar_##T *y, fa_scalar_##T *out, ptrdiff_t outer,          \
                            ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o, int LOG)          \
