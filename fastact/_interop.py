@@ -223,10 +223,18 @@ def logsumexp_grad(fn, a, grad_output, axis, b, where, out):
     return NotImplemented
 
 
+def _dim_without_xarray(name):
+    """dim= names xarray dimensions; on anything else it is a TypeError (without importing
+    xarray, which need not be installed)."""
+    raise TypeError(f"fastact.{name}: dim= is for xarray objects; give axis= for arrays")
+
+
 def rowwise(fn, name, x, axis, out, where, dim=None):
     """softmax / log_softmax on non-ndarray input (fn: the public function)."""
     kx = kind(x)
-    if kx == "xarray" or dim is not None:
+    if dim is not None and kx != "xarray":
+        _dim_without_xarray(name)
+    if kx == "xarray":
         from . import _xarray
         return _xarray.rowwise(fn, name, x, axis, out, where, dim)
     if kx == "dask" or _dask_in(where):
@@ -252,7 +260,9 @@ def rowwise(fn, name, x, axis, out, where, dim=None):
 def logsumexp(fn, a, axis, b, keepdims, return_sign, out, where, dim=None):
     """logsumexp on non-ndarray input (fn: the public function)."""
     ka = kind(a)
-    if ka == "xarray" or dim is not None:
+    if dim is not None and ka != "xarray":
+        _dim_without_xarray("logsumexp")
+    if ka == "xarray":
         from . import _xarray
         return _xarray.logsumexp(fn, a, axis, b, keepdims, return_sign, out, where, dim)
     if ka == "dask" or _dask_in(b, where):

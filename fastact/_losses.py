@@ -13,7 +13,7 @@ import operator
 import numpy as np
 
 from . import _core, _interop
-from ._args import compute_dtypes, index_array, axis_index
+from ._args import compute_dtypes, index_array, axis_index, real_param
 from ._bce import _array, _c_array, _no_masked, _reduction
 from ._registry import LOSS_BY_NAME
 
@@ -32,12 +32,15 @@ class _Rows:
         if x.ndim == 0:
             raise ValueError(f"{name}: the input needs a class axis, got a 0-d array")
         self.axis = axis = axis_index(axis, x.ndim)
+        if isinstance(ignore_index, (bool, np.bool_)):      # as one_hot's num_classes
+            raise TypeError(f"fastact.{name}() ignore_index must be an integer, not 'bool'")
         self.ignore_index = operator.index(ignore_index)
         if not -2 ** 63 <= self.ignore_index < 2 ** 63:       # the kernels compare int64 targets
             raise OverflowError(f"{name}: ignore_index={self.ignore_index} does not fit in int64")
-        if isinstance(label_smoothing, (str, bytes)) or not 0.0 <= float(label_smoothing) <= 1.0:
+        smoothing = real_param(label_smoothing, "label_smoothing", name)     # a string: TypeError
+        if not 0.0 <= smoothing <= 1.0:
             raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing!r}")
-        self.smoothing = float(label_smoothing)
+        self.smoothing = smoothing
         _no_masked(target, name)
         target = np.asarray(target) if x.shape == (0,) else index_array(target)
         promote = [xp]

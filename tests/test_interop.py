@@ -192,6 +192,26 @@ def test_xarray_errors(xarray):
         fa.softmax(x, dim="x", out=np.empty(x.shape, np.float32))
 
 
+def test_dim_on_a_plain_array_is_a_type_error_without_xarray():
+    """dim= on an ndarray is the TypeError of docs/dask.md whether or not xarray is installed,
+    and does not import it (it was ModuleNotFoundError without xarray: a newcomer review,
+    2026-12-07).  The child process sees xarray as not installed."""
+    import subprocess
+    import sys
+    code = ("import sys; sys.modules['xarray'] = None\n"
+            "import numpy as np, fastact as fa\n"
+            "for f in (fa.softmax, fa.log_softmax, fa.logsumexp):\n"
+            "    try:\n"
+            "        f(np.ones(3), dim='a')\n"
+            "    except TypeError as e:\n"
+            "        assert 'dim= is for xarray objects' in str(e), e\n"
+            "    else:\n"
+            "        raise AssertionError(f)\n"
+            "print('ok')\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
+
+
 def test_gradient_of_masked_input_keeps_the_union_of_the_masks():
     x = np.linspace(-5, 5, 60).reshape(6, 10)
     xm = np.ma.array(x, mask=x > 3)

@@ -650,6 +650,14 @@ def test_errors():
     for eps in (-0.1, 1.5, float("nan")):
         with pytest.raises(ValueError, match="label_smoothing must be in"):
             fa.cross_entropy(x, np.zeros(4, int), label_smoothing=eps)
+    # a string is not a number (TypeError, as every numeric parameter), a bool is not a class
+    # index (as one_hot's num_classes); both were accepted or a ValueError (a newcomer review)
+    for fn in (fa.cross_entropy, fa.cross_entropy_grad):
+        with pytest.raises(TypeError, match="'label_smoothing' must be a real number, not 'str'"):
+            fn(x, np.zeros(4, int), label_smoothing="0.1")
+    for fn in (fa.cross_entropy, fa.cross_entropy_grad, fa.nll_loss):
+        with pytest.raises(TypeError, match="ignore_index must be an integer, not 'bool'"):
+            fn(x, np.zeros(4, int), ignore_index=True)
     with pytest.raises(ValueError, match="grad_output of a reduced loss is a scalar"):
         fa.cross_entropy_grad(x, np.zeros(4, int), grad_output=np.ones(4))
     with pytest.raises(ValueError, match="does not broadcast"):
