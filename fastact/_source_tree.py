@@ -58,8 +58,8 @@ def hand_over(name, init_file):
             f"extension (no {_EXTENSION}{importlib.machinery.EXTENSION_SUFFIXES[0]} beside __init__.py), "
             f"and no built fastact was found elsewhere on sys.path.  Either build it in place:\n"
             f"    cd {checkout} && python setup.py build_ext --inplace\n"
-            f"or install it (pip install {checkout}) and import it from outside the source tree "
-            f"(`pytest tests` rather than `python -m pytest`).")
+            f"or install it (pip install {checkout}); then `import fastact` in the checkout (as "
+            f"`python -m fastact` and `python -m pytest` do) hands over to the installed copy.")
     for sub in [m for m in sys.modules if m.startswith(name + ".")]:
         del sys.modules[sub]         # fastact._source_tree, from this folder: the copy must use its own
     from importlib.util import module_from_spec
