@@ -70,8 +70,8 @@ class _Rows:
                 raise ValueError(f"{name}: weight of shape {weight.shape} must hold one value per class, "
                                  f"shape ({n},)")
             promote.append(wp)
-        if x.dtype.kind not in "f":
-            raise TypeError(f"fastact.{name}() input must be of a float dtype, not {x.dtype!r}")
+        if x.dtype.kind not in "fiub":      # integer and bool logits: float64 (SPEC section 2)
+            raise TypeError(f"fastact.{name}() input must be of a real dtype, not {x.dtype!r}")
         self.compute, self.result = compute_dtypes(np.result_type(*promote), name)
         self.x = self._last(x)
         self.p = self._last(target) if self.prob else None

@@ -637,8 +637,13 @@ def test_errors():
             fn(x, np.zeros(4, int), reduction="avg")
         with pytest.raises(ValueError, match=r"weight of shape \(4,\)"):
             fn(x, np.zeros(4, int), weight=np.ones(4))
-        with pytest.raises(TypeError, match="float dtype"):
-            fn(x.astype(int), np.zeros(4, int))
+        # integer and bool logits are computed in float64 (SPEC section 2, as every input;
+        # they were a TypeError, as torch has it): the float64 call's bits
+        for dt in (int, np.uint8, bool):
+            xi = x.astype(dt)
+            np.testing.assert_array_equal(fn(xi, np.zeros(4, int)), fn(xi.astype(np.float64), np.zeros(4, int)))
+        with pytest.raises(TypeError, match="real dtype"):
+            fn(x.astype(complex), np.zeros(4, int))
         with pytest.raises(TypeError, match="target must be"):
             fn(x, np.zeros(4, bool))
     with pytest.raises(IndexError, match=r"target 5 at position \(1, 0\)"):
