@@ -14,6 +14,21 @@
  *                  (one result per row)
  *   two-input      void fa_<name>_<f32|f64>(const T *x, const T *g, T *y, ptrdiff_t n [, double p1 [, double p2]]);
  *                  (element-wise on x and g; g == NULL means all ones; y may equal x or g)
+ *   row-wise grad  void fa_<name>_<f32|f64>(const T *y, const T *g, T *out, ptrdiff_t rows, ptrdiff_t n);
+ *                  (softmax_grad, log_softmax_grad from the forward's output y; g == NULL: ones)
+ *   losses         fa_cross_entropy[_grad], fa_cross_entropy_prob[_grad], fa_nll_loss,
+ *                  fa_bce_with_logits[_grad], fa_one_hot: each kind's argument list and its
+ *                  meaning are one comment each in fastact_kinds.h -- int64 class targets,
+ *                  `reduction` one of FA_REDUCTION_NONE / _MEAN / _SUM, `scale` the gradient's
+ *                  factor (grad_output times the reduction's), and `ptrdiff_t *bad`: set to the
+ *                  row (position) of the first target (label) out of range, with nothing
+ *                  written, else -1 (the Python functions raise IndexError from it).
+ *
+ * Python's None for a parameter is a value in C (fastact_functions.h, on the function's
+ * line): logit's and logit_grad's eps < 0 means no clamping (eps=None), softplus's
+ * threshold = +inf means the exact function (threshold=None).  Overlap: the Python
+ * functions accept any overlap of input and out= (they copy where needed); the C kernels
+ * accept only the exact aliases stated above.
  *
  * The full list, with the parameter names, is fastact_functions.h (the argument
  * lists of each kind: fastact_kinds.h); semantics,
