@@ -80,26 +80,42 @@ static void fa_slice_blocks_part(void *ctx, ptrdiff_t begin, ptrdiff_t end)
  * total in block order as a double-double (here), the blocks' outputs from it (threads).  The
  * slice's sum is then within ~1 ULP of the exact one, as the in-memory kernel's (a NaN or
  * inf in a block makes it NaN, as there). */
+#define FA_GR_LOG_BIG_SUM 0x1p1000      /* FA_GR_LOG_BIG of reductions/fa_grad_rows.h */
 static void fa_slice_grad_blocks(int op, fa_slice_job *s, ptrdiff_t blocks, int share, void *y)
 {
     const int LOG = op == FA_OP_log_softmax_grad;
     fa_chunk_rec total = {0};
     s->stage = LOG ? FA_CHUNK_LOG_GRAD_SUM : FA_CHUNK_GRAD_SUM;
     s->exact = 0;
-    for (;;) {
+    if (share) fa_parallel_for(blocks, 1, fa_slice_blocks_part, s);
+    else fa_slice_blocks_part(s, 0, blocks);
+    double hi = 0.0, lo = 0.0;
+    for (ptrdiff_t k = 0; k < blocks; k++) {
+        fa_two_sum_acc(&hi, &lo, s->recs[k].hi);
+        lo += s->recs[k].lo;
+    }
+    total.hi = hi + lo;
+    if (LOG && s->dt == FA_DT_f64 && !(fabs(total.hi) < FA_GR_LOG_BIG_SUM)) {
+        /* float64 log_softmax_grad whose sum of g reaches 2^1000 (reductions/fa_grad_rows.h's
+         * rescue): the blocks' A (hi, lo) and B (hi0), then the plain formula from A 2^64 + B
+         * where that is below 2^1000, else the scaled one from A + B 2^-64 (exact = 1) */
+        s->exact = 1;
         if (share) fa_parallel_for(blocks, 1, fa_slice_blocks_part, s);
         else fa_slice_blocks_part(s, 0, blocks);
-        double hi = 0.0, lo = 0.0;
+        double b = 0.0;
+        hi = lo = 0.0;
         for (ptrdiff_t k = 0; k < blocks; k++) {
             fa_two_sum_acc(&hi, &lo, s->recs[k].hi);
             lo += s->recs[k].lo;
+            b += s->recs[k].hi0;
         }
-        total.hi = hi + lo;
-        /* float64 log_softmax_grad whose sum of g overflowed: again with g 2^-64
-         * (FA_GR_LOG_SCALED, reductions/fa_grad_rows.h; exact = 1 asks for it) */
-        if (!(LOG && s->dt == FA_DT_f64 && !s->exact && !isfinite(total.hi)))
-            break;
-        s->exact = 1;
+        const double a = hi + lo, again = a * 0x1p64 + b;
+        if (fabs(again) < FA_GR_LOG_BIG_SUM) {
+            total.hi = again;
+            s->exact = 0;
+        } else {
+            total.hi = a + b * 0x1p-64;
+        }
     }
     s->stage = LOG ? FA_CHUNK_LOG_GRAD_OUT : FA_CHUNK_GRAD_OUT;
     s->y = (char *)y;

@@ -472,6 +472,43 @@ def test_float64_log_softmax_grad_whose_sum_overflows(isa):
         fa.set_num_threads(before)
 
 
+def test_float64_log_softmax_grad_at_the_edge_of_the_range_a_review(isa):
+    """The cases a review of the first overflow fix found (2026-12-07), each against exact
+    rationals: a column's result must not depend on its neighbours' (an overflowing or NaN
+    column made the whole lane group scaled), lanes that overflow while the total does not, a
+    finite sum near DBL_MAX (em s overflowed: -inf), and y = -inf or below -760 beside a sum
+    >= 2^21 (the exp's clamp at -760 gave e^-760 s, not 0)."""
+    # neighbours: column 1 alone and beside an overflowing / NaN column 0
+    y = np.full((4, 2), np.log(0.25))
+    g = np.array([[1e308, 1e-300], [1e308, 2e-300], [1e308, 3e-300], [1e308, -5e-301]])
+    np.testing.assert_array_equal(fa.log_softmax_grad(y, g, axis=0)[:, 1],
+                                  fa.log_softmax_grad(y[:, 1:], g[:, 1:], axis=0)[:, 0])
+    yc = np.full((4, 2), np.log(0.25))
+    yc[:, 1] = [-0.01, -740, -740, -740]
+    gc = np.array([[np.nan, 1], [1, 0], [1, 0], [1, 0]])
+    np.testing.assert_array_equal(fa.log_softmax_grad(yc, gc, axis=0)[:, 1],
+                                  fa.log_softmax_grad(yc[:, 1:], gc[:, 1:], axis=0)[:, 0])
+    yw, gw = np.full((40, 128), np.log(1 / 40)), np.zeros((40, 128))
+    gw[:, 0] = 1e308
+    gw[:, 1] = np.linspace(-3e-300, 5e-300, 40)
+    alone = fa.log_softmax_grad(yw[:, 1:2], gw[:, 1:2], axis=0)[:, 0]
+    np.testing.assert_array_equal(fa.log_softmax_grad(yw, gw, axis=0)[:, 1], alone)   # a strip: rows of 1 KB
+    # lanes overflow, the total does not; a finite total near DBL_MAX; y = -inf beside big sums
+    cases = [
+        (np.full(17, -np.log(17)), np.array([1e308] * 8 + [-1e308] * 8 + [1e-300])),
+        (np.log([0.6, 0.4]), np.array([1.5e308, 0.2e308])),
+        (np.array([np.log(0.5), np.log(0.5), -np.inf]), np.array([1e308, 1e308, 0.0])),
+        (np.array([np.log(0.5), np.log(0.5), -np.inf, -800.0, -1000.0]), np.array([5e9, 5e9, 0.0, 0.0, 0.0])),
+        (np.array([np.log(0.5), np.log(0.5), -800.0, -1500.0, -745.5]), np.array([3e300, 1e300, 0.0, 0.0, 0.0])),
+    ]
+    for yy, gg in cases:
+        want = _log_softmax_grad_exact(yy[None, :], gg[None, :])[0]
+        got = fa.log_softmax_grad(yy, gg)
+        assert_within = np.abs(got - want) <= 4 * np.spacing(np.maximum(np.abs(gg), np.abs(want)))
+        assert np.all(np.isfinite(got) == np.isfinite(want)) and np.all(assert_within | (got == want)), (yy, gg, got, want)
+        np.testing.assert_array_equal(fa.log_softmax_grad(yy[:, None], gg[:, None], axis=0)[:, 0], got)
+
+
 @pytest.mark.parametrize("dtype", (np.float32, np.float64))
 def test_softmax_grad_difference_beyond_the_range(dtype, isa):
     """softmax_grad where g - s overflows (|g| and s = sum(g y) near the largest finite value, of

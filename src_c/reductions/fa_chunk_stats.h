@@ -257,7 +257,9 @@ static void fa_chunk_lse(const fa_chunk_job *j)
  * one record's s (reductions/fa_grad_rows.h; x: the forward's output, b: grad_output) */
 static void fa_chunk_grad(int stage, int dt, const fa_chunk_job *j)
 {
-    /* exact: log_softmax_grad's float64 sum overflowed, g taken as g 2^-64 (fa_grad_rows.h) */
+    /* exact (float64 log_softmax_grad whose sum of g reached 2^1000, fa_grad_rows.h's rescue):
+     * the sum stage gives the rescue's A (hi, lo) and B (hi0), the output stage reads the
+     * record's hi as s 2^-64 (FA_GR_LOG_SCALED) */
     const int LOG = stage == FA_CHUNK_LOG_GRAD_SUM || stage == FA_CHUNK_LOG_GRAD_OUT
                         ? (j->exact ? FA_GR_LOG_SCALED : 1) : 0;
     const int SUM = stage == FA_CHUNK_GRAD_SUM || stage == FA_CHUNK_LOG_GRAD_SUM;
@@ -272,7 +274,9 @@ static void fa_chunk_grad(int stage, int dt, const fa_chunk_job *j)
                 fa_gr_slice_outs_f32(y, g, mr, (float *)j->y + r * n, n, LOG, j->rec->hi);
         } else {
             const double *y = (const double *)j->x + r * n, *g = j->b ? (const double *)j->b + r * n : NULL;
-            if (SUM)
+            if (SUM && LOG == FA_GR_LOG_SCALED)
+                fa_gr_slice_rescue_f64(y, g, mr, n, &j->rec[r].hi, &j->rec[r].lo, &j->rec[r].hi0);
+            else if (SUM)
                 fa_gr_slice_sum_f64(y, g, mr, n, LOG, &j->rec[r].hi, &j->rec[r].lo);
             else
                 fa_gr_slice_outs_f64(y, g, mr, (double *)j->y + r * n, n, LOG, j->rec->hi);

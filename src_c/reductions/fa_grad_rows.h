@@ -9,7 +9,8 @@
  *   log_softmax_grad  x = y, log_softmax's output:  out = g - e^y s,      s = sum(g)
  * The sum runs in float64 lanes: float64 data compensated per lane (TwoSum, and the
  * product's TwoProd error), the lanes added as a double-double, so s is within ~1 ULP of
- * the exact sum for any n; float32 data widened on load (g y is then exact) and summed
+ * the exact sum plus ~2^-106 of the sum of |terms| (the compensations are summed plainly: a
+ * slice of +-1e300 beside ordinary entries keeps that much; a review, 2026-12-07); float32 data widened on load (g y is then exact) and summed
  * plainly in float64 (error ~n 2^-53 of the sum of |terms|, far below float32's ULP).  The output pass runs in float64 lanes,
  * rounded once on the store, except for a contiguous float32 slice whose |s| is within
  * float32's range: float32 lanes, with s rounded to float32 (y (g - s); g - e^y s as one FMA, e^y from fa_exp_neg_normal_f32).  e^y: fa_exp_minus_f64 (0.5 ULP
@@ -59,28 +60,117 @@ FA_INLINE fa_simd_f64 fa_gr_two_prod_f64(fa_simd_f64 g, fa_simd_f64 y, fa_simd_f
 #endif
 }
 
-/* float64 log_softmax_grad of a slice whose sum of g overflows (or is not finite): the sum and
- * the outputs again with g taken as g 2^-64 (LOG = FA_GR_LOG_SCALED), s' = s 2^-64 finite for
- * any n, and out = g - e^y s' 2^64 where |e^y s'| < 2^959 (the product exact, one rounding as
- * in the plain formula), else 2^64 (g 2^-64 - e^y s') (|e^y s| >= 2^1023 there: g's bits
- * below 2^-1010 lost in g 2^-64 are far below its ULP).  The same result where the plain
- * formula's would be NaN or inf from a NaN or inf in the slice (s' is then NaN or inf too).
- * Before 2026-12-07 such slices were NaN (log_softmax_grad(log([.5, .5]), [1e308, 1e308]):
- * the differential fuzz of 2026-12-06); float32 data widened cannot overflow its sum. */
-#define FA_GR_LOG_SCALED 2
+/* ---- float64 log_softmax_grad: sums of g at the edge of the range (the "rescue") ----
+ * out = g - e^y s needs s = sum(g) as a number, and the plain sums give NaN or inf where it
+ * (or a lane's partial sum) overflows, and em s overflows for a finite s near DBL_MAX (em up
+ * to 2.05): log_softmax_grad(log([.5, .5]), [1e308, 1e308]) was NaN, ([.6, .4] logs,
+ * [1.5e308, .2e308]) -inf (differential fuzz and a review, 2026-12-06/07).  Where a slice's
+ * (or a column's) plain sum s is not below FA_GR_LOG_BIG = 2^1000, its g is summed again in two
+ * accumulators per lane, A = sum of g 2^-64 over |g| >= 2^-900 (compensated) and B = sum of the
+ * others (plain: each below 2^-900), so that neither overflows nor loses a tiny g to 2^-64:
+ *   - A 2^64 + B below 2^1000 (the lanes overflowed, the total did not): the plain formula
+ *     with s = A 2^64 + B;
+ *   - else the scaled formula with s' = A + B 2^-64 = s 2^-64: out = g - (e^y s') 2^64 where
+ *     |e^y s'| < 2^959 (one rounding of e^y s' and one of the difference, as the plain
+ *     formula), else 2^64 (g 2^-64 - e^y s') (|e^y s| >= 2^1023: g's bits lost below 2^-1010
+ *     are far below the result's ULP).
+ * Lanes whose plain sum was below 2^1000 keep the plain formula and their bits: a column's
+ * result never depends on its neighbours' (an overflowing or NaN neighbour once made the whole
+ * group scaled).  A NaN or inf in the slice gives NaN as before (A's compensation is NaN).
+ * float32 data widened cannot reach 2^1000. */
+#define FA_GR_LOG_SCALED 2                /* LOG for the rescue's outputs */
+#define FA_GR_LOG_BIG 0x1p1000
+#define FA_GR_TINY_G 0x1p-900
 #define FA_GR_LOG_DOWN 0x1p-64
 #define FA_GR_LOG_UP 0x1p64
-#define FA_GR_RESCALE(T, LOG, s) (sizeof(fa_scalar_##T) == sizeof(double) && (LOG) == 1 && !isfinite(s))
-/* lanes of v that are not finite (v - v is NaN there) */
-FA_INLINE fa_mask_f64 fa_gr_not_finite(fa_simd_f64 v) { return fa_cmpunord_f64(fa_sub_f64(v, v), v); }
+/* the lanes of the plain sums s that need the rescue */
+FA_INLINE fa_mask_f64 fa_gr_log_big(fa_simd_f64 s)
+{
+    return fa_mask_not_f64(fa_cmplt_f64(fa_abs_f64(s), fa_set1_f64(FA_GR_LOG_BIG)));
+}
+/* the rescue's accumulators (A, its compensation cA, B) += the lane group's g terms v */
+FA_INLINE void fa_gr_rescue_add(fa_simd_f64 v, fa_simd_f64 *a, fa_simd_f64 *ca, fa_simd_f64 *b)
+{
+    const fa_simd_f64 zero = fa_set1_f64(0.0);
+    const fa_mask_f64 large = fa_cmpge_f64(fa_abs_f64(v), fa_set1_f64(FA_GR_TINY_G));   /* NaN: into B */
+    fa_simd_f64 e;
+    *a = fa_two_sum_f64(*a, fa_select_f64(large, fa_mul_f64(v, fa_set1_f64(FA_GR_LOG_DOWN)), zero), &e);
+    *ca = fa_add_f64(*ca, e);
+    *b = fa_add_f64(*b, fa_select_f64(large, zero, v));
+}
+/* per lane, from the plain sums s and the rescue's A, B: *sp the sum for the plain formula,
+ * *s2 the scaled one; returns the lanes that take the scaled formula */
+FA_INLINE fa_mask_f64 fa_gr_rescue_pick(fa_simd_f64 s, fa_simd_f64 A, fa_simd_f64 B, fa_simd_f64 *sp, fa_simd_f64 *s2)
+{
+    const fa_simd_f64 again = fa_add_f64(fa_mul_f64(A, fa_set1_f64(FA_GR_LOG_UP)), B);
+    const fa_mask_f64 plain = fa_mask_not_f64(fa_gr_log_big(s)), small = fa_mask_not_f64(fa_gr_log_big(again));
+    *sp = fa_select_f64(plain, s, again);
+    *s2 = fa_add_f64(A, fa_mul_f64(B, fa_set1_f64(FA_GR_LOG_DOWN)));
+    return fa_mask_not_f64(fa_mask_or_f64(plain, small));
+}
 
-/* One lane group's term of the sum: g y (LOG = 0) or g (LOG = 1; g 2^-64 for FA_GR_LOG_SCALED), 0 where masked out;
+/* fa_gr_rescue_pick for a whole slice (scalars A, B): 1 with *s = A + B 2^-64 (the scaled
+ * formula), or 0 with *s = A 2^64 + B (the plain one) */
+FA_INLINE int fa_gr_rescue_pick_scalar(double A, double B, double *s)
+{
+    const double again = A * FA_GR_LOG_UP + B;
+    if (fabs(again) < FA_GR_LOG_BIG) {
+        *s = again;
+        return 0;
+    }
+    *s = A + B * FA_GR_LOG_DOWN;
+    return 1;
+}
+
+/* e^y s for lanes with y < -760, where the exp's clamp (fa_exp_minus_f64) gives e^-760 s: not
+ * 0 once |s| >= 2^21 (log_softmax_grad(log([.5, .5, 0]), [5e9, 5e9, 0])[2] was -8.6e-321, and
+ * -1.7e-22 in the rescue: a review, 2026-12-07).  e^(y/2) (e^(y/2) s) for y >= -1416, each
+ * factor normal; e^(y/4) four times for y >= -2832 (the result then below 2^-1000); 0 below
+ * (and at -inf).  Two to four more roundings: within ~2.5 ULP where the result is normal.
+ * Callers test y < -760 only where some |s| of the slice or group is >= 2^21 (FA_GR_DEEP_S). */
+#define FA_GR_DEEP_S 0x1p21
+FA_COLD fa_simd_f64 fa_gr_exp_times_deep(fa_simd_f64 y, fa_simd_f64 s, fa_simd_f64 p, fa_mask_f64 deep, double up)
+{
+    fa_simd_f64 t, n;
+    const fa_mask_f64 quarter = fa_cmplt_f64(y, fa_set1_f64(-1416.0));
+    fa_simd_f64 h = fa_mul_f64(y, fa_select_f64(quarter, fa_set1_f64(0.25), fa_set1_f64(0.5)));
+    h = fa_max_f64(h, fa_set1_f64(-708.0));                   /* -inf and below -2832: 0 below */
+    const fa_simd_f64 em = fa_exp_minus_f64(fa_neg_f64(h), fa_set1_f64(0.0), 0, &t, &n);   /* sets t, n */
+    const fa_simd_f64 e = fa_scale_exp_f64(em, t, n);
+    fa_simd_f64 q = fa_mul_f64(e, fa_mul_f64(fa_mul_f64(e, fa_set1_f64(up)), s));   /* e up exact */
+    q = fa_select_f64(quarter, fa_mul_f64(e, fa_mul_f64(e, q)), q);
+    q = fa_select_f64(fa_cmplt_f64(y, fa_set1_f64(-2832.0)), fa_mul_f64(s, fa_set1_f64(0.0)), q);
+    return fa_select_f64(deep, q, p);
+}
+/* e^y s up rounded once (em, t, nn: fa_exp_minus_f64's parts of e^y; up 1, or 2^64 for the
+ * rescue's s 2^-64, whose e^y s 2^-64 may be subnormal where e^y s is not: the scaling then
+ * takes the 64 in its exponent, t and nn + 64 16, never above 2^-836 there); deep: some |s|
+ * of the group >= 2^21 */
+FA_INLINE fa_simd_f64 fa_gr_exp_times(fa_simd_f64 em, fa_simd_f64 t, fa_simd_f64 nn, fa_simd_f64 y, fa_simd_f64 s,
+                                      int deep, double up)
+{
+    const fa_simd_f64 m = fa_mul_f64(em, s);
+    fa_simd_f64 p = fa_scale_exp_f64(m, t, nn);
+    if (up != 1.0) {
+        const fa_simd_f64 k = fa_set1_f64(16.0 * 64);
+        const fa_mask_f64 low = fa_cmplt_f64(fa_abs_f64(p), fa_set1_f64(0x1p-900));
+        p = fa_select_f64(low, fa_scale_exp_f64(m, fa_add_f64(t, k), fa_add_f64(nn, k)), fa_mul_f64(p, fa_set1_f64(up)));
+    }
+    if (deep) {
+        const fa_mask_f64 d = fa_cmplt_f64(y, fa_set1_f64(-760.0));
+        if (FA_UNLIKELY(fa_mask_any_f64(d)))
+            p = fa_gr_exp_times_deep(y, s, p, d, up);
+    }
+    return p;
+}
+
+/* One lane group's term of the sum: g y (LOG = 0) or g (LOG = 1), 0 where masked out;
  * *lo gets the product's rounding error (float64 data; 0 for float32, where g y is exact). */
 FA_INLINE fa_simd_f64 fa_gr_term(fa_simd_f64 y, fa_simd_f64 g, int LOG, int exact_prod, fa_simd_f64 *lo)
 {
     *lo = fa_set1_f64(0.0);
     if (LOG)
-        return !exact_prod && LOG == FA_GR_LOG_SCALED ? fa_mul_f64(g, fa_set1_f64(FA_GR_LOG_DOWN)) : g;
+        return g;
     if (exact_prod)
         return fa_mul_f64(g, y);
     return fa_gr_two_prod_f64(g, y, lo);
@@ -106,8 +196,11 @@ FA_COLD fa_simd_f64 fa_gr_wide_diff_f64(fa_simd_f64 v, fa_simd_f64 y, fa_simd_f6
 }
 
 /* The output of one lane group from its sum s (a vector: per column, or the slice's);
- * wide: float32 data, whose e^y needs only fa_exp_neg_f64w's 2^-27 (y clamped to +-700) */
-FA_INLINE fa_simd_f64 fa_gr_out(fa_simd_f64 y, fa_simd_f64 g, fa_simd_f64 s, int LOG, int wide, int big)
+ * wide: float32 data, whose e^y needs only fa_exp_neg_f64w's 2^-27 (y clamped to +-700);
+ * big: softmax_grad, some |s| >= FA_GR_BIG_S; log_softmax_grad (float64), some |s| >=
+ * FA_GR_DEEP_S.  LOG = FA_GR_LOG_SCALED (the rescue): the lanes of `scaled` from s2 = s 2^-64 */
+FA_INLINE fa_simd_f64 fa_gr_out(fa_simd_f64 y, fa_simd_f64 g, fa_simd_f64 s, int LOG, int wide, int big,
+                                fa_simd_f64 s2, fa_mask_f64 scaled)
 {
     if (!LOG) {
         const fa_simd_f64 d = fa_sub_f64(g, s);
@@ -119,13 +212,16 @@ FA_INLINE fa_simd_f64 fa_gr_out(fa_simd_f64 y, fa_simd_f64 g, fa_simd_f64 s, int
     }
     fa_simd_f64 t, nn;
     fa_simd_f64 em = fa_exp_minus_f64(fa_neg_f64(y), fa_set1_f64(0.0), 0, &t, &nn);
+    fa_simd_f64 v = fa_sub_f64(g, fa_gr_exp_times(em, t, nn, y, s, big, 1.0));
     if (LOG == FA_GR_LOG_SCALED) {
-        const fa_simd_f64 ps = fa_scale_exp_f64(fa_mul_f64(em, s), t, nn), up = fa_set1_f64(FA_GR_LOG_UP);
-        const fa_simd_f64 near = fa_sub_f64(g, fa_mul_f64(ps, up));
+        /* near: g - e^y s (e^y s = e^y s' 2^64 rounded once, below 2^1023); far: 2^64 (g 2^-64 - e^y s') */
+        const fa_simd_f64 ps = fa_gr_exp_times(em, t, nn, y, s2, 1, 1.0), up = fa_set1_f64(FA_GR_LOG_UP);
+        const fa_mask_f64 in_range = fa_cmplt_f64(fa_abs_f64(ps), fa_set1_f64(0x1p959));
+        const fa_simd_f64 near = fa_sub_f64(g, fa_gr_exp_times(em, t, nn, y, s2, 1, FA_GR_LOG_UP));
         const fa_simd_f64 far = fa_mul_f64(fa_sub_f64(fa_mul_f64(g, fa_set1_f64(FA_GR_LOG_DOWN)), ps), up);
-        return fa_select_f64(fa_cmplt_f64(fa_abs_f64(ps), fa_set1_f64(0x1p959)), near, far);
+        v = fa_select_f64(scaled, fa_select_f64(in_range, near, far), v);
     }
-    return fa_sub_f64(g, fa_scale_exp_f64(fa_mul_f64(em, s), t, nn));
+    return v;
 }
 
 /* (s, c) += v (+ vlo), lane by lane: TwoSum, the errors into c; plain: s += v only */
@@ -426,11 +522,12 @@ FA_INLINE fa_simd_f64 fa_gr_slice_term_##T(const fa_scalar_##T *y, const fa_scal
 }                                                                                                 \
 FA_INLINE void fa_gr_slice_out_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,                \
                                    const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t i,      \
-                                   ptrdiff_t k, fa_simd_f64 sv, int LOG, int big)                 \
+                                   ptrdiff_t k, fa_simd_f64 sv, int LOG, int big,                 \
+                                   fa_simd_f64 s2, fa_mask_f64 sm)                                \
 {                                                                                                 \
     const ptrdiff_t L = FA_LANES_F64;                                                             \
     fa_simd_f64 gv, yv = fa_gr_load_##T(y, g, i, k, &gv);                                         \
-    fa_simd_f64 v = fa_gr_out(yv, gv, sv, LOG, sizeof(fa_scalar_##T) == sizeof(float), big);      \
+    fa_simd_f64 v = fa_gr_out(yv, gv, sv, LOG, sizeof(fa_scalar_##T) == sizeof(float), big, s2, sm); \
     if (mk)                                                                                       \
         v = fa_select_f64(k >= L ? fa_load_mask_u8_f64(mk + i) : fa_load_tail_mask_u8_f64(mk + i, k), v, fa_set1_f64(0.0)); \
     if (k >= L) FA_GR_STORE_##T(out + i, v); else FA_GR_STORE_TAIL_##T(out + i, v, k);            \
@@ -490,12 +587,47 @@ FA_INLINE void fa_gr_slice_outs_##T(const fa_scalar_##T *y, const fa_scalar_##T 
             fa_gr_softmax_out_f32((const float *)y, (const float *)g, mk, (float *)out, n, s);    \
         return;                                                                                   \
     }                                                                                             \
-    /* here LOG, or float32 data in float64 lanes: no g - s to overflow (big = 0) */              \
+    /* here LOG, or float32 data in float64 lanes: no g - s to overflow; LOG = FA_GR_LOG_SCALED: \
+     * s is the rescue's s 2^-64, every lane scaled */                                            \
     const fa_simd_f64 sv = fa_set1_f64(s);                                                        \
-    for (i = 0; i + L <= n; i += L)                                                               \
-        fa_gr_slice_out_##T(y, g, mk, out, i, L, sv, LOG, 0);                                     \
+    const fa_mask_f64 sm = fa_cmpeq_f64(fa_set1_f64(0.0), fa_set1_f64(0.0));      /* every lane */ \
+    if (!F32 && (LOG == FA_GR_LOG_SCALED || !(fabs(s) < FA_GR_DEEP_S))) {  /* y < -760 tested */ \
+        for (i = 0; i + L <= n; i += L)                                                           \
+            fa_gr_slice_out_##T(y, g, mk, out, i, L, sv, LOG, 1, sv, sm);                         \
+    } else {                                                                                      \
+        for (i = 0; i + L <= n; i += L)                                                           \
+            fa_gr_slice_out_##T(y, g, mk, out, i, L, sv, LOG, 0, sv, sm);                         \
+    }                                                                                             \
     if (i < n)                                                                                    \
-        fa_gr_slice_out_##T(y, g, mk, out, i, n - i, sv, LOG, 0);                                 \
+        fa_gr_slice_out_##T(y, g, mk, out, i, n - i, sv, LOG, !F32, sv, sm);                      \
+}                                                                                                 \
+/* the rescue's sums of a contiguous float64 slice (fa_gr_rescue_add): A as *ahi + *alo, B */     \
+FA_INLINE void fa_gr_slice_rescue_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,             \
+                                      const unsigned char *mk, ptrdiff_t n, double *ahi,          \
+                                      double *alo, double *b)                                     \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_F64;                                                             \
+    const fa_simd_f64 zero = fa_set1_f64(0.0);                                                    \
+    fa_simd_f64 a = zero, ca = zero, bv = zero, lo;                                               \
+    for (ptrdiff_t i = 0; i < n; i += L)                                                          \
+        fa_gr_rescue_add(fa_gr_slice_term_##T(y, g, mk, i, n - i < L ? n - i : L, 1, &lo), &a, &ca, &bv); \
+    double tot = 0.0, err = 0.0;                                                                  \
+    fa_two_sum_acc_lanes_f64(&tot, &err, a, ca);                                                  \
+    *ahi = tot;                                                                                   \
+    *alo = err;                                                                                   \
+    *b = fa_reduce_add_f64(bv);                                                                   \
+}                                                                                                 \
+/* float64 log_softmax_grad of a contiguous slice whose sum reached 2^1000: the rescue (out of   \
+ * line, as the strips' and pairs': the hot functions stay as compact as before it) */           \
+FA_COLD void fa_gr_slice_rescued_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,              \
+                                     const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t n)    \
+{                                                                                                 \
+    double ahi, alo, b, s;                                                                        \
+    fa_gr_slice_rescue_##T(y, g, mk, n, &ahi, &alo, &b);                                          \
+    if (fa_gr_rescue_pick_scalar(ahi + alo, b, &s))                                               \
+        fa_gr_slice_outs_##T(y, g, mk, out, n, FA_GR_LOG_SCALED, s);                              \
+    else                                                                                          \
+        fa_gr_slice_outs_##T(y, g, mk, out, n, 1, s);                                             \
 }                                                                                                 \
 /* a contiguous slice: the sum, then the outputs (out may be y or g: the sum pass reads        \
  * everything first, the output pass each entry before writing it) */                             \
@@ -504,10 +636,9 @@ FA_INLINE void fa_gr_slice_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,  
 {                                                                                                 \
     double hi, lo;                                                                                \
     fa_gr_slice_sum_##T(y, g, mk, n, LOG, &hi, &lo);                                              \
-    if (FA_GR_RESCALE(T, LOG, hi + lo)) {                                                         \
-        fa_gr_slice_sum_##T(y, g, mk, n, FA_GR_LOG_SCALED, &hi, &lo);                             \
-        fa_gr_slice_outs_##T(y, g, mk, out, n, FA_GR_LOG_SCALED, hi + lo);                        \
-    } else                                                                                        \
+    if (sizeof(fa_scalar_##T) == sizeof(double) && LOG && !(fabs(hi + lo) < FA_GR_LOG_BIG))       \
+        fa_gr_slice_rescued_##T(y, g, mk, out, n);                                                \
+    else                                                                                          \
         fa_gr_slice_outs_##T(y, g, mk, out, n, LOG, hi + lo);                                     \
 }                                                                                                 \
 /* columns [0, w) of one (n, inner) block, w <= FA_GR_STRIP: one lane per column, each column   \
@@ -515,18 +646,47 @@ FA_INLINE void fa_gr_slice_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,  
  * row (contiguous loads of w entries), its accumulators kept in arrays.  One lane group of 16   \
  * columns at a time (the loop before 2026-12-06) read each row's entries at inner's stride:    \
  * at (1024, 1024) float32 every access a new line of the same few L1 and L2 sets, 1.7 ms.     \
- * Returns 0, nothing written, where a float64 log_softmax_grad column's sum is not finite: the \
- * caller takes the strip again with FA_GR_LOG_SCALED (so are the pairs and slices below). */   \
-FA_INLINE int fa_gr_column_strip_try_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,         \
-                                 const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t n,        \
-                                 ptrdiff_t inner, ptrdiff_t w, int LOG)                           \
+ * float64 log_softmax_grad columns whose sum reaches 2^1000: the rescue, per column (above). */ \
+/* the strip's rescue (float64 log_softmax_grad, some column's sum at 2^1000): s holds the plain \
+ * sums and is overwritten */                                                                     \
+FA_COLD void fa_gr_strip_rescued_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,             \
+                                     const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t n,    \
+                                     ptrdiff_t inner, ptrdiff_t w, fa_simd_f64 *s)                \
 {                                                                                                 \
+    enum { G = FA_GR_STRIP / FA_LANES_F64 };                                                      \
+    const ptrdiff_t L = FA_LANES_F64, groups = (w + L - 1) / L;                                   \
+    const fa_simd_f64 zero = fa_set1_f64(0.0);                                                    \
+    fa_simd_f64 a[G], ca[G], b[G], s2[G], lo;                                                     \
+    fa_mask_f64 sm[G];                                                                            \
+    for (ptrdiff_t j = 0; j < groups; j++)                                                        \
+        a[j] = ca[j] = b[j] = zero;                                                               \
+    for (ptrdiff_t k = 0; k < n; k++)                                                             \
+        for (ptrdiff_t j = 0; j < groups; j++) {                                                  \
+            const ptrdiff_t left = w - j * L;                                                     \
+            fa_gr_rescue_add(fa_gr_slice_term_##T(y, g, mk, k * inner + j * L, left < L ? left : L, 1, &lo), \
+                             &a[j], &ca[j], &b[j]);                                               \
+        }                                                                                         \
+    for (ptrdiff_t j = 0; j < groups; j++)                                                        \
+        sm[j] = fa_gr_rescue_pick(s[j], fa_add_f64(a[j], ca[j]), b[j], &s[j], &s2[j]);            \
+    for (ptrdiff_t k = 0; k < n; k++)                                                             \
+        for (ptrdiff_t j = 0; j < groups; j++) {                                                  \
+            const ptrdiff_t left = w - j * L;                                                     \
+            fa_gr_slice_out_##T(y, g, mk, out, k * inner + j * L, left < L ? left : L, s[j],     \
+                                FA_GR_LOG_SCALED, 1, s2[j], sm[j]);                               \
+        }                                                                                         \
+}                                                                                                 \
+FA_INLINE void fa_gr_column_strip_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,             \
+                                      const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t n,   \
+                                      ptrdiff_t inner, ptrdiff_t w, int LOG)                      \
+{                                                                                                 \
+    enum { G = FA_GR_STRIP / FA_LANES_F64 };                                                      \
     const ptrdiff_t L = FA_LANES_F64, groups = (w + L - 1) / L;                                   \
     const int F32 = sizeof(fa_scalar_##T) == sizeof(float);                                       \
-    fa_simd_f64 s[FA_GR_STRIP / FA_LANES_F64], c[FA_GR_STRIP / FA_LANES_F64], lo;                 \
-    fa_mask_f64 bigm, bad;                                                                        \
+    const fa_simd_f64 zero = fa_set1_f64(0.0);                                                    \
+    fa_simd_f64 s[G], c[G], lo;                                                                   \
+    fa_mask_f64 bigm = fa_cmpneq_f64(zero, zero), rescue = bigm;                                  \
     for (ptrdiff_t j = 0; j < groups; j++)                                                        \
-        s[j] = c[j] = fa_set1_f64(0.0);                                                           \
+        s[j] = c[j] = zero;                                                                       \
     for (ptrdiff_t k = 0; k < n; k++) {                                                           \
         const ptrdiff_t i = k * inner;                                                            \
         for (ptrdiff_t j = 0; j < groups; j++) {                                                  \
@@ -535,36 +695,53 @@ FA_INLINE int fa_gr_column_strip_try_##T(const fa_scalar_##T *y, const fa_scalar
             fa_gr_acc(&s[j], &c[j], v, lo, F32);                                                  \
         }                                                                                         \
     }                                                                                             \
-    bigm = bad = fa_cmpneq_f64(fa_set1_f64(0.0), fa_set1_f64(0.0));                               \
+    const fa_simd_f64 big_lim = fa_set1_f64(LOG ? FA_GR_DEEP_S : FA_GR_BIG_S);                    \
     for (ptrdiff_t j = 0; j < groups; j++) {                                                      \
         s[j] = fa_gr_column_total(s[j], c[j], F32);                                               \
-        bigm = fa_mask_or_f64(bigm, fa_cmpge_f64(fa_abs_f64(s[j]), fa_set1_f64(FA_GR_BIG_S)));   \
-        bad = fa_mask_or_f64(bad, fa_gr_not_finite(s[j]));                                       \
+        bigm = fa_mask_or_f64(bigm, fa_mask_not_f64(fa_cmplt_f64(fa_abs_f64(s[j]), big_lim)));   \
+        if (!F32 && LOG)                                                                          \
+            rescue = fa_mask_or_f64(rescue, fa_gr_log_big(s[j]));                                 \
     }                                                                                             \
-    if (FA_GR_RESCALE(T, LOG, fa_mask_any_f64(bad) ? NAN : 0.0))       /* a column's sum */      \
-        return 0;                                                                                 \
+    if (!F32 && LOG && fa_mask_any_f64(rescue)) {      /* a column's sum at the range's edge */   \
+        fa_gr_strip_rescued_##T(y, g, mk, out, n, inner, w, s);                                   \
+        return;                                                                                   \
+    }                                                                                             \
     const int big = fa_mask_any_f64(bigm);                                                        \
     for (ptrdiff_t k = 0; k < n; k++) {                                                           \
         const ptrdiff_t i = k * inner;                                                            \
         for (ptrdiff_t j = 0; j < groups; j++) {                                                  \
             const ptrdiff_t left = w - j * L;                                                     \
-            fa_gr_slice_out_##T(y, g, mk, out, i + j * L, left < L ? left : L, s[j], LOG, big);   \
+            fa_gr_slice_out_##T(y, g, mk, out, i + j * L, left < L ? left : L, s[j], LOG, big, s[j], bigm); \
         }                                                                                         \
     }                                                                                             \
-    return 1;                                                                                     \
-}                                                                                                 \
-FA_INLINE void fa_gr_column_strip_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,             \
-                                      const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t n,   \
-                                      ptrdiff_t inner, ptrdiff_t w, int LOG)                      \
-{                                                                                                 \
-    if (!fa_gr_column_strip_try_##T(y, g, mk, out, n, inner, w, LOG))                             \
-        fa_gr_column_strip_try_##T(y, g, mk, out, n, inner, w, FA_GR_LOG_SCALED);                 \
 }                                                                                                 \
 /* columns [c0, c0 + w) of one (n, inner) block, w <= 2 FA_LANES_F64: one lane per column,  \
  * two vectors (a float32 cache line on AVX-512), walked down the column: short columns */                                               \
-FA_INLINE int fa_gr_column_pair_try_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,          \
-                                 const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t n,        \
-                                 ptrdiff_t inner, ptrdiff_t w, int LOG)                           \
+/* the pair's rescue (float64 log_softmax_grad, some column's sum at 2^1000; sv0, sv1 the plain \
+ * sums) */                                                                                       \
+FA_COLD void fa_gr_pair_rescued_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,              \
+                                    const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t n,     \
+                                    ptrdiff_t inner, ptrdiff_t w, fa_simd_f64 sv0, fa_simd_f64 sv1) \
+{                                                                                                 \
+    const ptrdiff_t L = FA_LANES_F64, w0 = w < FA_LANES_F64 ? w : FA_LANES_F64, w1 = w - w0;      \
+    const fa_simd_f64 zero = fa_set1_f64(0.0);                                                    \
+    fa_simd_f64 a0 = zero, ca0 = zero, b0 = zero, a1 = zero, ca1 = zero, b1 = zero, t0, t1, lo;   \
+    for (ptrdiff_t k = 0; k < n; k++) {                                                           \
+        fa_gr_rescue_add(fa_gr_slice_term_##T(y, g, mk, k * inner, w0, 1, &lo), &a0, &ca0, &b0);  \
+        if (w1 > 0)                                                                               \
+            fa_gr_rescue_add(fa_gr_slice_term_##T(y, g, mk, k * inner + L, w1, 1, &lo), &a1, &ca1, &b1); \
+    }                                                                                             \
+    const fa_mask_f64 m0 = fa_gr_rescue_pick(sv0, fa_add_f64(a0, ca0), b0, &sv0, &t0);            \
+    const fa_mask_f64 m1 = fa_gr_rescue_pick(sv1, fa_add_f64(a1, ca1), b1, &sv1, &t1);            \
+    for (ptrdiff_t k = 0; k < n; k++) {                                                           \
+        fa_gr_slice_out_##T(y, g, mk, out, k * inner, w0, sv0, FA_GR_LOG_SCALED, 1, t0, m0);      \
+        if (w1 > 0)                                                                               \
+            fa_gr_slice_out_##T(y, g, mk, out, k * inner + L, w1, sv1, FA_GR_LOG_SCALED, 1, t1, m1); \
+    }                                                                                             \
+}                                                                                                 \
+FA_INLINE void fa_gr_column_pair_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,              \
+                                     const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t n,    \
+                                     ptrdiff_t inner, ptrdiff_t w, int LOG)                       \
 {                                                                                                 \
     const ptrdiff_t L = FA_LANES_F64, w0 = w < FA_LANES_F64 ? w : FA_LANES_F64, w1 = w - w0;      \
     const int F32 = sizeof(fa_scalar_##T) == sizeof(float);                                       \
@@ -579,26 +756,20 @@ FA_INLINE int fa_gr_column_pair_try_##T(const fa_scalar_##T *y, const fa_scalar_
             fa_gr_acc(&s1, &c1, v, lo, F32);                                                      \
         }                                                                                         \
     }                                                                                             \
-    const fa_simd_f64 sv0 = fa_gr_column_total(s0, c0, F32), sv1 = fa_gr_column_total(s1, c1, F32); \
-    const fa_simd_f64 big_lim = fa_set1_f64(FA_GR_BIG_S);                                         \
-    if (FA_GR_RESCALE(T, LOG, fa_mask_any_f64(fa_mask_or_f64(fa_gr_not_finite(sv0), fa_gr_not_finite(sv1))) ? NAN : 0.0)) \
-        return 0;                                                    /* a column's sum */         \
-    const int big = fa_mask_any_f64(fa_mask_or_f64(fa_cmpge_f64(fa_abs_f64(sv0), big_lim),         \
-                                                   fa_cmpge_f64(fa_abs_f64(sv1), big_lim)));      \
+    fa_simd_f64 sv0 = fa_gr_column_total(s0, c0, F32), sv1 = fa_gr_column_total(s1, c1, F32);    \
+    if (!F32 && LOG && fa_mask_any_f64(fa_mask_or_f64(fa_gr_log_big(sv0), fa_gr_log_big(sv1)))) { \
+        fa_gr_pair_rescued_##T(y, g, mk, out, n, inner, w, sv0, sv1);                             \
+        return;                                                                                   \
+    }                                                                                             \
+    const fa_simd_f64 big_lim = fa_set1_f64(LOG ? FA_GR_DEEP_S : FA_GR_BIG_S);                    \
+    const fa_mask_f64 b0m = fa_mask_not_f64(fa_cmplt_f64(fa_abs_f64(sv0), big_lim));              \
+    const int big = fa_mask_any_f64(fa_mask_or_f64(b0m, fa_mask_not_f64(fa_cmplt_f64(fa_abs_f64(sv1), big_lim)))); \
     for (ptrdiff_t k = 0; k < n; k++) {                                                           \
         const ptrdiff_t i = k * inner;                                                            \
-        fa_gr_slice_out_##T(y, g, mk, out, i, w0, sv0, LOG, big);                                 \
+        fa_gr_slice_out_##T(y, g, mk, out, i, w0, sv0, LOG, big, sv0, b0m);                       \
         if (w1 > 0)                                                                               \
-            fa_gr_slice_out_##T(y, g, mk, out, i + L, w1, sv1, LOG, big);                         \
+            fa_gr_slice_out_##T(y, g, mk, out, i + L, w1, sv1, LOG, big, sv1, b0m);               \
     }                                                                                             \
-    return 1;                                                                                     \
-}                                                                                                 \
-FA_INLINE void fa_gr_column_pair_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,              \
-                                     const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t n,    \
-                                     ptrdiff_t inner, ptrdiff_t w, int LOG)                       \
-{                                                                                                 \
-    if (!fa_gr_column_pair_try_##T(y, g, mk, out, n, inner, w, LOG))                              \
-        fa_gr_column_pair_try_##T(y, g, mk, out, n, inner, w, FA_GR_LOG_SCALED);                  \
 }                                                                                                 \
 static void fa_sm_grad_##T(const fa_scalar_##T *y, fa_scalar_##T *out, ptrdiff_t outer,          \
                            ptrdiff_t n, ptrdiff_t inner, const fa_axis_opts *o, int LOG)          \
