@@ -500,6 +500,7 @@ def test_float64_log_softmax_grad_at_the_edge_of_the_range_a_review(isa):
         (np.array([np.log(0.5), np.log(0.5), -np.inf]), np.array([1e308, 1e308, 0.0])),
         (np.array([np.log(0.5), np.log(0.5), -np.inf, -800.0, -1000.0]), np.array([5e9, 5e9, 0.0, 0.0, 0.0])),
         (np.array([np.log(0.5), np.log(0.5), -800.0, -1500.0, -745.5]), np.array([3e300, 1e300, 0.0, 0.0, 0.0])),
+        (np.array([0.0, -1416.143435309651, -1416.775]), np.array([1.7e308, 0.0, 0.0])),   # 4.97 ULP once
     ]
     for yy, gg in cases:
         want = _log_softmax_grad_exact(yy[None, :], gg[None, :])[0]

@@ -122,23 +122,34 @@ FA_INLINE int fa_gr_rescue_pick_scalar(double A, double B, double *s)
     return 1;
 }
 
-/* e^y s for lanes with y < -760, where the exp's clamp (fa_exp_minus_f64) gives e^-760 s: not
- * 0 once |s| >= 2^21 (log_softmax_grad(log([.5, .5, 0]), [5e9, 5e9, 0])[2] was -8.6e-321, and
- * -1.7e-22 in the rescue: a review, 2026-12-07).  e^(y/2) (e^(y/2) s) for y >= -1416, each
- * factor normal; e^(y/4) four times for y >= -2832 (the result then below 2^-1000); 0 below
- * (and at -inf).  Two to four more roundings: within ~2.5 ULP where the result is normal.
- * Callers test y < -760 only where some |s| of the slice or group is >= 2^21 (FA_GR_DEEP_S). */
+/* e^y s up for lanes with y < -760, where the exp's clamp (fa_exp_minus_f64) gives e^-760 s:
+ * not 0 once |s| >= 2^21 (log_softmax_grad(log([.5, .5, 0]), [5e9, 5e9, 0])[2] was -8.6e-321,
+ * and -1.7e-22 in the rescue: a review, 2026-12-07).  e^y = (e^(y/4))^4 (y/4 exact, >= -708:
+ * normal), e^(y/4) as a double-double (fa_exp_neg_dd_f64, 2^-58) at the scale 2^200, s times it
+ * four times in double-double arithmetic (the products exact by fa_gr_two_prod_f64), then one
+ * multiplication by up 2^-800: one rounding (two where the result is subnormal).  A first version
+ * with four rounded factors reached 4.97 ULP (y = -1416.14, s = 1.7e308: the review).  Below
+ * y = -2832 (and at -inf) the result is 0 for any |s| < 2^1030.  Callers test y < -760 only
+ * where some |s| of the slice or group is >= 2^21 (FA_GR_DEEP_S). */
 #define FA_GR_DEEP_S 0x1p21
 FA_COLD fa_simd_f64 fa_gr_exp_times_deep(fa_simd_f64 y, fa_simd_f64 s, fa_simd_f64 p, fa_mask_f64 deep, double up)
 {
-    fa_simd_f64 t, n;
-    const fa_mask_f64 quarter = fa_cmplt_f64(y, fa_set1_f64(-1416.0));
-    fa_simd_f64 h = fa_mul_f64(y, fa_select_f64(quarter, fa_set1_f64(0.25), fa_set1_f64(0.5)));
-    h = fa_max_f64(h, fa_set1_f64(-708.0));                   /* -inf and below -2832: 0 below */
-    const fa_simd_f64 em = fa_exp_minus_f64(fa_neg_f64(h), fa_set1_f64(0.0), 0, &t, &n);   /* sets t, n */
-    const fa_simd_f64 e = fa_scale_exp_f64(em, t, n);
-    fa_simd_f64 q = fa_mul_f64(e, fa_mul_f64(fa_mul_f64(e, fa_set1_f64(up)), s));   /* e up exact */
-    q = fa_select_f64(quarter, fa_mul_f64(e, fa_mul_f64(e, q)), q);
+    fa_simd_f64 t, n, el;
+    const fa_simd_f64 h = fa_max_f64(fa_mul_f64(y, fa_set1_f64(0.25)), fa_set1_f64(-708.0));
+    fa_simd_f64 eh = fa_exp_neg_dd_f64(h, fa_set1_f64(0.0), FA_EXP_M1, &t, &n, &el);   /* sets t, n */
+    const fa_simd_f64 k = fa_set1_f64(16.0 * 200);
+    t = fa_add_f64(t, k);
+    n = fa_add_f64(n, k);
+    eh = fa_scale_exp_f64(eh, t, n);
+    el = fa_scale_exp_f64(el, t, n);
+    fa_simd_f64 qh = s, ql = fa_set1_f64(0.0);
+    for (int i = 0; i < 4; i++) {
+        fa_simd_f64 lo, hi = fa_gr_two_prod_f64(qh, eh, &lo);
+        lo = fa_add_f64(lo, fa_fmadd_f64(qh, el, fa_mul_f64(ql, eh)));
+        qh = fa_add_f64(hi, lo);
+        ql = fa_sub_f64(lo, fa_sub_f64(qh, hi));
+    }
+    fa_simd_f64 q = fa_mul_f64(fa_add_f64(qh, ql), fa_set1_f64(up * 0x1p-800));
     q = fa_select_f64(fa_cmplt_f64(y, fa_set1_f64(-2832.0)), fa_mul_f64(s, fa_set1_f64(0.0)), q);
     return fa_select_f64(deep, q, p);
 }
