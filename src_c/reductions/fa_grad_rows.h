@@ -154,19 +154,15 @@ FA_COLD fa_simd_f64 fa_gr_exp_times_deep(fa_simd_f64 y, fa_simd_f64 s, fa_simd_f
     return fa_select_f64(deep, q, p);
 }
 /* e^y s up rounded once (em, t, nn: fa_exp_minus_f64's parts of e^y; up 1, or 2^64 for the
- * rescue's s 2^-64, whose e^y s 2^-64 may be subnormal where e^y s is not: the scaling then
- * takes the 64 in its exponent, t and nn + 64 16, never above 2^-836 there); deep: some |s|
- * of the group >= 2^21 */
+ * rescue's s' = s 2^-64: e^y s' is then normal wherever it is used, since the scaled lanes have
+ * |s'| >= ~2^936 and y >= -760 outside the deep path, so e^y s' >= 2^-161 and times 2^64 is
+ * exact); deep: some |s| of the group >= 2^21 */
 FA_INLINE fa_simd_f64 fa_gr_exp_times(fa_simd_f64 em, fa_simd_f64 t, fa_simd_f64 nn, fa_simd_f64 y, fa_simd_f64 s,
                                       int deep, double up)
 {
-    const fa_simd_f64 m = fa_mul_f64(em, s);
-    fa_simd_f64 p = fa_scale_exp_f64(m, t, nn);
-    if (up != 1.0) {
-        const fa_simd_f64 k = fa_set1_f64(16.0 * 64);
-        const fa_mask_f64 low = fa_cmplt_f64(fa_abs_f64(p), fa_set1_f64(0x1p-900));
-        p = fa_select_f64(low, fa_scale_exp_f64(m, fa_add_f64(t, k), fa_add_f64(nn, k)), fa_mul_f64(p, fa_set1_f64(up)));
-    }
+    fa_simd_f64 p = fa_scale_exp_f64(fa_mul_f64(em, s), t, nn);
+    if (up != 1.0)
+        p = fa_mul_f64(p, fa_set1_f64(up));
     if (deep) {
         const fa_mask_f64 d = fa_cmplt_f64(y, fa_set1_f64(-760.0));
         if (FA_UNLIKELY(fa_mask_any_f64(d)))
