@@ -30,8 +30,27 @@
 #ifndef FA_CHUNK_H
 #define FA_CHUNK_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* float64 log_softmax_grad's rescue (reductions/fa_grad_rows.h) for a slice whose sum of g
+ * reaches FA_GR_LOG_BIG, from its sums A (of g 2^-64) and B (of the tiny g): 1 with *s = A +
+ * B 2^-64 (the scaled formula), or 0 with *s = A 2^64 + B (the plain one).  Here because the
+ * slice kernels and the long-slice block path (fa_slice_blocks.c) both make this choice. */
+#define FA_GR_LOG_BIG 0x1p1000
+#define FA_GR_LOG_DOWN 0x1p-64
+#define FA_GR_LOG_UP 0x1p64
+static inline int fa_gr_rescue_pick_scalar(double A, double B, double *s)
+{
+    const double again = A * FA_GR_LOG_UP + B;
+    if (fabs(again) < FA_GR_LOG_BIG) {
+        *s = again;
+        return 0;
+    }
+    *s = A + B * FA_GR_LOG_DOWN;
+    return 1;
+}
 
 /* the statistics of a slice (or of a chunk of it); natural alignment, 56 bytes */
 typedef struct fa_chunk_rec {
@@ -56,8 +75,9 @@ typedef struct fa_chunk_job {
     fa_chunk_rec *rec;             /* STATS, COMBINE: written; softmax, LSE: read */
     const fa_chunk_rec *in;        /* COMBINE: rows * n records */
     double *v, *sign;              /* LSE: rows values and signs */
-    int exact;                     /* STATS: also S0 where needed; LOG_GRAD stages (float64):
-                                      g taken as g 2^-64, the slice's sum having overflowed */
+    int exact;                     /* STATS: also S0 where needed; LOG_GRAD stages (float64,
+                                      the slice's sum at 2^1000): the rescue's sums A, B into
+                                      hi, lo, hi0 (SUM), the scaled formula from rec->hi (OUT) */
     int return_sign;               /* LSE: keep a negative total (else NaN) */
 } fa_chunk_job;
 

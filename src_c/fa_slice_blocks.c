@@ -80,7 +80,6 @@ static void fa_slice_blocks_part(void *ctx, ptrdiff_t begin, ptrdiff_t end)
  * total in block order as a double-double (here), the blocks' outputs from it (threads).  The
  * slice's sum is then within ~1 ULP of the exact one, as the in-memory kernel's (a NaN or
  * inf in a block makes it NaN, as there). */
-#define FA_GR_LOG_BIG_SUM 0x1p1000      /* FA_GR_LOG_BIG of reductions/fa_grad_rows.h */
 static void fa_slice_grad_blocks(int op, fa_slice_job *s, ptrdiff_t blocks, int share, void *y)
 {
     const int LOG = op == FA_OP_log_softmax_grad;
@@ -95,7 +94,7 @@ static void fa_slice_grad_blocks(int op, fa_slice_job *s, ptrdiff_t blocks, int 
         lo += s->recs[k].lo;
     }
     total.hi = hi + lo;
-    if (LOG && s->dt == FA_DT_f64 && !(fabs(total.hi) < FA_GR_LOG_BIG_SUM)) {
+    if (LOG && s->dt == FA_DT_f64 && !(fabs(total.hi) < FA_GR_LOG_BIG)) {
         /* float64 log_softmax_grad whose sum of g reaches 2^1000 (reductions/fa_grad_rows.h's
          * rescue): the blocks' A (hi, lo) and B (hi0), then the plain formula from A 2^64 + B
          * where that is below 2^1000, else the scaled one from A + B 2^-64 (exact = 1) */
@@ -109,13 +108,7 @@ static void fa_slice_grad_blocks(int op, fa_slice_job *s, ptrdiff_t blocks, int 
             lo += s->recs[k].lo;
             b += s->recs[k].hi0;
         }
-        const double a = hi + lo, again = a * 0x1p64 + b;
-        if (fabs(again) < FA_GR_LOG_BIG_SUM) {
-            total.hi = again;
-            s->exact = 0;
-        } else {
-            total.hi = a + b * 0x1p-64;
-        }
+        s->exact = fa_gr_rescue_pick_scalar(hi + lo, b, &total.hi);
     }
     s->stage = LOG ? FA_CHUNK_LOG_GRAD_OUT : FA_CHUNK_GRAD_OUT;
     s->y = (char *)y;

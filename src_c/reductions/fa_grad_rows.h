@@ -78,11 +78,9 @@ FA_INLINE fa_simd_f64 fa_gr_two_prod_f64(fa_simd_f64 g, fa_simd_f64 y, fa_simd_f
  * result never depends on its neighbours' (an overflowing or NaN neighbour once made the whole
  * group scaled).  A NaN or inf in the slice gives NaN as before (A's compensation is NaN).
  * float32 data widened cannot reach 2^1000. */
+#include "fa_chunk.h"                     /* FA_GR_LOG_BIG, _UP, _DOWN, fa_gr_rescue_pick_scalar */
 #define FA_GR_LOG_SCALED 2                /* LOG for the rescue's outputs */
-#define FA_GR_LOG_BIG 0x1p1000
 #define FA_GR_TINY_G 0x1p-900
-#define FA_GR_LOG_DOWN 0x1p-64
-#define FA_GR_LOG_UP 0x1p64
 /* the lanes of the plain sums s that need the rescue */
 FA_INLINE fa_mask_f64 fa_gr_log_big(fa_simd_f64 s)
 {
@@ -107,19 +105,6 @@ FA_INLINE fa_mask_f64 fa_gr_rescue_pick(fa_simd_f64 s, fa_simd_f64 A, fa_simd_f6
     *sp = fa_select_f64(plain, s, again);
     *s2 = fa_add_f64(A, fa_mul_f64(B, fa_set1_f64(FA_GR_LOG_DOWN)));
     return fa_mask_not_f64(fa_mask_or_f64(plain, small));
-}
-
-/* fa_gr_rescue_pick for a whole slice (scalars A, B): 1 with *s = A + B 2^-64 (the scaled
- * formula), or 0 with *s = A 2^64 + B (the plain one) */
-FA_INLINE int fa_gr_rescue_pick_scalar(double A, double B, double *s)
-{
-    const double again = A * FA_GR_LOG_UP + B;
-    if (fabs(again) < FA_GR_LOG_BIG) {
-        *s = again;
-        return 0;
-    }
-    *s = A + B * FA_GR_LOG_DOWN;
-    return 1;
 }
 
 /* e^y s up for lanes with y < -760, where the exp's clamp (fa_exp_minus_f64) gives e^-760 s:
@@ -655,7 +640,7 @@ FA_INLINE void fa_gr_slice_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,  
  * at (1024, 1024) float32 every access a new line of the same few L1 and L2 sets, 1.7 ms.     \
  * float64 log_softmax_grad columns whose sum reaches 2^1000: the rescue, per column (above). */ \
 /* the strip's rescue (float64 log_softmax_grad, some column's sum at 2^1000): s holds the plain \
- * sums and is overwritten */                                                                     \
+ * sums of the ceil(w / L) lane groups and is overwritten; also the pairs' (w <= 2 L) */                                                                     \
 FA_COLD void fa_gr_strip_rescued_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,             \
                                      const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t n,    \
                                      ptrdiff_t inner, ptrdiff_t w, fa_simd_f64 *s)                \
@@ -724,28 +709,6 @@ FA_INLINE void fa_gr_column_strip_##T(const fa_scalar_##T *y, const fa_scalar_##
 }                                                                                                 \
 /* columns [c0, c0 + w) of one (n, inner) block, w <= 2 FA_LANES_F64: one lane per column,  \
  * two vectors (a float32 cache line on AVX-512), walked down the column: short columns */                                               \
-/* the pair's rescue (float64 log_softmax_grad, some column's sum at 2^1000; sv0, sv1 the plain \
- * sums) */                                                                                       \
-FA_COLD void fa_gr_pair_rescued_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,              \
-                                    const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t n,     \
-                                    ptrdiff_t inner, ptrdiff_t w, fa_simd_f64 sv0, fa_simd_f64 sv1) \
-{                                                                                                 \
-    const ptrdiff_t L = FA_LANES_F64, w0 = w < FA_LANES_F64 ? w : FA_LANES_F64, w1 = w - w0;      \
-    const fa_simd_f64 zero = fa_set1_f64(0.0);                                                    \
-    fa_simd_f64 a0 = zero, ca0 = zero, b0 = zero, a1 = zero, ca1 = zero, b1 = zero, t0, t1, lo;   \
-    for (ptrdiff_t k = 0; k < n; k++) {                                                           \
-        fa_gr_rescue_add(fa_gr_slice_term_##T(y, g, mk, k * inner, w0, 1, &lo), &a0, &ca0, &b0);  \
-        if (w1 > 0)                                                                               \
-            fa_gr_rescue_add(fa_gr_slice_term_##T(y, g, mk, k * inner + L, w1, 1, &lo), &a1, &ca1, &b1); \
-    }                                                                                             \
-    const fa_mask_f64 m0 = fa_gr_rescue_pick(sv0, fa_add_f64(a0, ca0), b0, &sv0, &t0);            \
-    const fa_mask_f64 m1 = fa_gr_rescue_pick(sv1, fa_add_f64(a1, ca1), b1, &sv1, &t1);            \
-    for (ptrdiff_t k = 0; k < n; k++) {                                                           \
-        fa_gr_slice_out_##T(y, g, mk, out, k * inner, w0, sv0, FA_GR_LOG_SCALED, 1, t0, m0);      \
-        if (w1 > 0)                                                                               \
-            fa_gr_slice_out_##T(y, g, mk, out, k * inner + L, w1, sv1, FA_GR_LOG_SCALED, 1, t1, m1); \
-    }                                                                                             \
-}                                                                                                 \
 FA_INLINE void fa_gr_column_pair_##T(const fa_scalar_##T *y, const fa_scalar_##T *g,              \
                                      const unsigned char *mk, fa_scalar_##T *out, ptrdiff_t n,    \
                                      ptrdiff_t inner, ptrdiff_t w, int LOG)                       \
@@ -765,7 +728,8 @@ FA_INLINE void fa_gr_column_pair_##T(const fa_scalar_##T *y, const fa_scalar_##T
     }                                                                                             \
     fa_simd_f64 sv0 = fa_gr_column_total(s0, c0, F32), sv1 = fa_gr_column_total(s1, c1, F32);    \
     if (!F32 && LOG && fa_mask_any_f64(fa_mask_or_f64(fa_gr_log_big(sv0), fa_gr_log_big(sv1)))) { \
-        fa_gr_pair_rescued_##T(y, g, mk, out, n, inner, w, sv0, sv1);                             \
+        fa_simd_f64 sv[2] = {sv0, sv1};          /* the strip's rescue: these are its <= 2 groups */ \
+        fa_gr_strip_rescued_##T(y, g, mk, out, n, inner, w, sv);                                  \
         return;                                                                                   \
     }                                                                                             \
     const fa_simd_f64 big_lim = fa_set1_f64(LOG ? FA_GR_DEEP_S : FA_GR_BIG_S);                    \
