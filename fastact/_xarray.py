@@ -102,9 +102,8 @@ def _call_rowwise(data, *extra, fn, k, names):
 
 
 def rowwise(fn, name, x, axis, out, where, dim):
+    """x a DataArray or Dataset (_interop.rowwise raises the TypeError of dim= for anything else)."""
     _no_out(out, name)
-    if not isinstance(x, (xr.DataArray, xr.Dataset)):
-        raise TypeError(f"fastact.{name}: dim= is for xarray objects; give axis= for arrays")
     dims = _dims(x, axis, dim)
     extra, names = _extra(x, where, None)
     return xr.apply_ufunc(_call_rowwise, x, *extra, kwargs=dict(fn=fn, k=len(dims), names=names),
@@ -120,8 +119,6 @@ def _call_lse(data, *extra, fn, k, names, keepdims, return_sign):
 
 def logsumexp(fn, a, axis, b, keepdims, return_sign, out, where, dim):
     _no_out(out, "logsumexp")
-    if not isinstance(a, (xr.DataArray, xr.Dataset)):
-        raise TypeError("fastact.logsumexp: dim= is for xarray objects; give axis= for arrays")
     dims = _dims(a, axis, dim)
     extra, names = _extra(a, where, b)
     core_out = list(dims) if keepdims else []
