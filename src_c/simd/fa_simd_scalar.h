@@ -172,4 +172,7 @@ FA_INLINE int fa_mask_count_f32(int a) { return a != 0; }
 FA_INLINE float fa_hmax_rows_f32(const float *v) { return v[0]; }
 FA_INLINE double fa_hsum_rows_f64(const double *v) { return v[0]; }
 
+/* no folding to avoid here (SSE folds only aligned loads): the plain load */
+#define fa_loadu_folded_f32 fa_loadu_f32
+
 #endif /* FA_SIMD_H */

@@ -207,4 +207,7 @@ FA_INLINE __m128d fa_hsum_rows_f64(const __m128d *v)
     return _mm_add_pd(_mm_unpacklo_pd(v[0], v[1]), _mm_unpackhi_pd(v[0], v[1]));
 }
 
+/* no folding to avoid here (SSE folds only aligned loads): the plain load */
+#define fa_loadu_folded_f32 fa_loadu_f32
+
 #endif /* FA_SIMD_H */
