@@ -153,8 +153,8 @@ FA_BINARY_KERNEL(celu_grad, f64, fa_celu_grad_v_f64)
  * (FA_ELU_GRAD_RARE_F32: e cl ~ 2^-24 e must stay off the subnormals, kernels/fa_map.h),
  * c e^x g in double (fa_elu_grad_tail_f64w).
  * At x = 0 torch's side (c g); f'(-inf) = 0.  Measured max (g = 1, every 211th float32 in
- * +-100): elu (alpha 1) and celu (alpha 1) 0.93 ULP (scalar, sse2), 0.99 (avx2, avx512);
- * selu 1.80 (scalar, sse2), 1.55 (avx2, avx512). */
+ * +-100): elu (alpha 1) and celu (alpha 1) 0.93 ULP (scalar, sse2), 0.99 (avx2), 0.56 (avx512:
+ * the table exp); selu 1.80 (scalar, sse2), 1.55 (avx2), 1.43 (avx512). */
 #define FA_ELU_GRAD_RARE_F32 (-69.0f)
 FA_INLINE fa_simd_f32 fa_elu_grad_core_f32(fa_simd_f32 x, fa_simd_f32 g, double c, fa_simd_f32 ypos)
 {

@@ -115,7 +115,7 @@ FA__GRAD_SELECTS(f64)
  * the exp tail), silu on scalar and sse2 (their family files).
  *
  * The native kernels compute with the exp family of fa_math_f32.h
- * (fa_exp_neg_normal_f32: e^z for z in [-87, 0], ~1 ULP).  A lane whose exp argument is
+ * (fa_exp_neg_normal_f32: e^z for z in [-87, 0], ~1 ULP; 0.55 on AVX-512, its table exp).  A lane whose exp argument is
  * below -FA_GRAD_RARE_F32 = -80 (the derivative nears or enters the subnormals, and a large
  * g may still make the product normal) takes the kernel's tail: f'(x) g there is c e^z g to
  * float32 precision (c a constant or 1 + x, the rest of f' below 2^-100 relative; gelu an
