@@ -219,7 +219,8 @@ FA_INLINE fa_simd_f32 fa_exp_neg_f32(fa_simd_f32 z, fa_simd_f32 *n, fa_simd_f32 
  * exp-based gradients on Zen 4 (512-bit FMAs take both FMA pipes): float32 sigmoid_grad at
  * 2^16, in L2, 0.150 -> 0.134 ns per entry, at 2^20 167 -> 141 us; tanh_grad, log_softmax_grad's
  * rows and the ELU family 5-10% (2026-12-07; the gradients' max errors: their kernels'
- * comments).  Elsewhere the degree-4 exp (s = 2^n, m = e^t - 1): ~1 ULP. */
+ * comments).  Elsewhere the degree-4 exp (s = 2^n, m = e^t - 1): ~1 ULP (on AVX2 the table,
+ * two vpermps and a blend per lookup, made these gradients 8-20% slower on Zen 4). */
 FA_INLINE fa_simd_f32 fa_exp_neg_normal_f32(fa_simd_f32 z)
 {
 #if FA_EXP_LUT16_F32
