@@ -62,7 +62,19 @@ class BuildExt(build_ext):
         if self.inplace and gen_wrappers.write_stubs_in_new_interpreter():
             print("warning: fastact/__init__.pyi not written (python tools/gen_wrappers.py)", file=sys.stderr)
 
+    def _compiler_is_gcc(self):
+        """Whether the C compiler is GCC (-fvect-cost-model is a GCC option: Clang stops on it)."""
+        import subprocess
+        cmd = [a for a in getattr(self.compiler, "compiler_so", None) or [] if not a.startswith("-")][:2]
+        try:
+            out = subprocess.run(cmd + ["--version"], capture_output=True, text=True, timeout=30).stdout
+        except (OSError, subprocess.SubprocessError):
+            return False
+        return "clang" not in out.lower() and ("gcc" in out.lower() or "free software foundation" in out.lower())
+
     def build_extension(self, ext):
+        if ext.name == "fastact._core" and not self._compiler_is_gcc():
+            ext.extra_compile_args = [a for a in ext.extra_compile_args if not a.startswith("-fvect-cost-model")]
         if ext.name == "fastact.kernels":
             # the ISA units are the bulk of the build: compiled side by side, one per core
             from concurrent.futures import ThreadPoolExecutor
@@ -92,7 +104,8 @@ def extensions():
         define_macros=[("FASTACT_BUILDING_LIBRARY", None)])
     core = Extension("fastact._core", ["fastact/_core.pyx"], include_dirs=[numpy.get_include(), "src_c"],
                      define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-                     extra_compile_args=["-O2", "-fvect-cost-model=cheap"])   # (vectorizes _scale_slices)
+                     # (GCC: vectorizes _scale_slices; dropped for other compilers, BuildExt)
+                     extra_compile_args=["-O2", "-fvect-cost-model=cheap"])
     return cythonize([kernels, core], compiler_directives={"language_level": 3},
                      include_path=["fastact"])
 

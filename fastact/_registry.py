@@ -371,8 +371,10 @@ _AT_ZERO = lambda *p: (0.0,)          # noqa: E731
 
 
 GRADIENTS = (
+    # 2.36 ULP at g = 1, 3.30 times a grad_output (x = -13.832909, g = 1.1481943e-07: f' g just
+    # below a power of two, where an ULP is half as wide relative to the value), every variant
     Gradient("sigmoid_grad", "sigmoid", _sigmoid_grad_ref, lambda np, x: np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))) ** 2,
-             ulp=3.0, cost="EXP", limits=(0, 0),
+             ulp=4.0, cost="EXP", limits=(0, 0),
              doc="sigmoid'(x) grad_output = sigmoid(x) (1 - sigmoid(x)) grad_output"),
     Gradient("relu_grad", "relu", lambda mp, x: _step(x > 0), lambda np, x: (x > 0).astype(x.dtype), ulp=0,
              kinks=_AT_ZERO, cost="COPY", limits=(0, 1), kink_values={0.0: 0.0},

@@ -202,6 +202,30 @@ def test_tails_in_place_and_ones(name, dtype, isa):
 
 
 @pytest.mark.parametrize("name", GRAD_IDS)
+def test_infinite_and_largest_grad_output(name, isa):
+    """grad_output = +-inf or +-FLT_MAX: the float32 kernel gives NaN exactly where the
+    float64 kernel's result is NaN (0 * inf where f' is 0), and the same infinity where
+    that one is infinite (float32 selu_grad gave NaN for x > 0 and an infinite g: its scale
+    as two floats of opposite signs made inf - inf)."""
+    entry = next(g for g in GRADIENTS if g.kernel == name)
+    f = grad_fn(entry)
+    if entry.forward == "logit":
+        x = np.array([0.0, 1e-30, 0.3, 0.5, 0.7, 1 - 1e-7, 1.0])
+    else:
+        x = np.array([-np.inf, -100, -88, -70, -20, -3, -1, -0.5, -1e-30, -0.0, 0.0, 1e-30, 0.3,
+                      0.5, 1, 2.9, 3, 5.9, 6, 20, 70, 88, 100, np.inf])
+    for params in forward_of(entry).test_params:
+        for gv in (np.inf, -np.inf, 3.4e38, -3.4e38):
+            g = np.full(x.shape, gv)
+            with np.errstate(all="ignore"):
+                y64 = f(x, g, *params).astype(np.float32)
+                y32 = f(x.astype(np.float32), g.astype(np.float32), *params)
+            np.testing.assert_array_equal(np.isnan(y32), np.isnan(y64), err_msg=f"{params} g={gv}")
+            big = np.isinf(y64) & (np.abs(y64.astype(np.float64)) == np.inf) & np.isinf(g)
+            np.testing.assert_array_equal(y32[big], y64[big], err_msg=f"{params} g={gv}")
+
+
+@pytest.mark.parametrize("name", GRAD_IDS)
 def test_threads_give_the_same_bits(name):
     entry = next(g for g in GRADIENTS if g.kernel == name)
     f = grad_fn(entry)

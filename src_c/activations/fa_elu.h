@@ -189,13 +189,15 @@ FA_INLINE fa_simd_f32 fa_elu_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_p
 }
 FA_BINARY_KERNEL(elu_grad, f32, fa_elu_grad_v_f32)
 
-/* selu_grad(x, g) = scale g (x > 0, scale as two floats), (scale alpha) e^x g (torch's
- * constants as fa_selu_grad_v_f64). */
+/* selu_grad(x, g) = scale g (x > 0, scale as two floats: g sh + g sl, g clamped to finite
+ * in the small term, whose sign is opposite: an infinite g gave inf - inf, NaN, before
+ * 2026-12-07), (scale alpha) e^x g (torch's constants as fa_selu_grad_v_f64). */
 FA_INLINE fa_simd_f32 fa_selu_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
 {
     const double scale = 0x1.0cfabd6a91132p+0, scale_alpha = 0x1.c212cc640f031p+0;
     const float sh = (float)scale, sl = (float)(scale - (double)(float)scale);
-    fa_simd_f32 ypos = fa_fmadd_f32(g, fa_set1_f32(sh), fa_mul_f32(g, fa_set1_f32(sl)));
+    const fa_simd_f32 gfin = fa_min_f32(fa_set1_f32(0x1.fffffep127f), fa_max_f32(fa_set1_f32(-0x1.fffffep127f), g));  /* NaN kept */
+    fa_simd_f32 ypos = fa_fmadd_f32(g, fa_set1_f32(sh), fa_mul_f32(gfin, fa_set1_f32(sl)));
     fa_simd_f32 y = fa_elu_grad_core_f32(x, g, scale_alpha, ypos);
     return fa_grad_rare_f32(fa_cmplt_f32(x, fa_set1_f32(FA_ELU_GRAD_RARE_F32)), y, x, g, p, fa_selu_grad_tail_f64w);
 }

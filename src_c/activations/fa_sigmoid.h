@@ -404,7 +404,8 @@ FA_GRAD_FROM_OUTPUT(f64)
  * sigmoid_grad(x, g) = e/(1 + e)^2 g, e = e^-|x| (symmetric, no cancellation, no overflow;
  * (1 + e)^2 = 1 + e (2 + e) in one FMA).  |x| > 80: the rare path.  sigmoid'(+-inf) = 0
  * (0 g: NaN for an infinite g, as torch).  Measured max (g = 1, every 211th float32 in
- * +-100): 2.27 ULP (scalar, sse2), 2.24 (avx2, avx512); registry bound 3. */
+ * +-100): 2.27 ULP (scalar, sse2), 2.24 (avx2, avx512); every 7th with g over 2^+-40: 3.30,
+ * every variant (a review, 2026-12-07: f' g just below a power of two); registry bound 4. */
 /* |x| > 80: e^-|x| g (the rest of f', (1 + e)^-2, is 1 - 2^-114 or closer) */
 FA_INLINE fa_simd_f64 fa_sigmoid_grad_tail_f64w(fa_simd_f64 x, fa_simd_f64 g, const fa_params *p)
 {
