@@ -53,7 +53,7 @@ def _small(v):
 
 def _safe_mean(s, d):
     s, d = float(s), float(d)
-    return np.float64(s / d if d != 0 else (0.0 if s == 0 else np.nan))
+    return np.float64(s / d if d != 0 else (0.0 if s - s == 0 else np.nan))   # as _losses.Ops.reduce
 
 
 def _item(block):

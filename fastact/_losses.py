@@ -116,13 +116,14 @@ class _Rows:
         return _core.loss_total(self.w[kept])    # compensated, as the losses' total (weights may cancel)
 
     def reduce(self, loss, code):
-        """'none': the rshape array; 'sum'; 'mean' (0.0 when nothing counts: every target ignored)."""
+        """'none': the rshape array; 'sum'; 'mean' (0.0 when nothing counts: every target ignored,
+        or the kept targets' weights summing to 0, as the gradient's factor; NaN stays NaN)."""
         if code == 0:
             return self.finish(loss.reshape(self.rshape))
         s = _core.loss_total(loss)             # float64, compensated (+inf and -inf picks: NaN, no warning)
         if code == 1:
             d = self.denominator()
-            s = s / d if d != 0 else (0.0 if s == 0 else float("nan"))
+            s = s / d if d != 0 else (0.0 if s - s == 0 else float("nan"))
         with np.errstate(over="ignore"):    # beyond float16's range: inf, with no warning (SPEC 4)
             return self.result.type(s)
 

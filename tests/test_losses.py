@@ -538,6 +538,29 @@ def test_huge_logits_do_not_overflow(isa, dtype):
     np.testing.assert_allclose(g, [[-0.5, 0.5, 0.0], [0.5, -1.0, 0.5]], atol=1e-7)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a_weight_of_zero_removes_a_row_from_the_loss_and_its_gradient(isa, dtype):
+    """A class target of weight 0 contributes 0 to the loss even beside NaN or +inf logits, and
+    its gradient row is 0 (was NaN while the loss was 0); a 'mean' whose kept targets' weights
+    sum to 0 is 0.0 with a 0 gradient, also with label smoothing (was NaN, with a 0 gradient),
+    and NaN where a row's loss is NaN (a differential fuzz of the losses, 2026-12-07)."""
+    x = np.array([[np.nan, 0.0, 1.0], [np.inf, 0.0, 1.0], [1.0, 2.0, 3.0]], dtype)
+    t = np.array([0, 0, 1])
+    w = np.array([0.0, 1.0, 1.0], dtype)
+    loss, grad = fa.cross_entropy(x, t, weight=w, reduction="none", return_grad=True)
+    np.testing.assert_array_equal(loss[:2], [0, 0])
+    assert loss[2] == pytest.approx(slow_ce(x[2:].astype(np.float64), [1], reduction="none")[0], rel=1e-6)
+    np.testing.assert_array_equal(grad[:2], np.zeros((2, 3)))
+    np.testing.assert_array_equal(grad, fa.cross_entropy_grad(x, t, weight=w, reduction="none"))
+    assert np.all(np.isfinite(grad[2])) and grad[2, 1] < 0
+    xs = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]], dtype)
+    for eps in (0.0, 0.1):
+        loss, grad = fa.cross_entropy(xs, np.array([0, 0]), weight=w, label_smoothing=eps, return_grad=True)
+        assert loss == 0.0 and np.all(grad == 0)
+        assert fa.cross_entropy(xs, np.array([0, 0]), weight=w, label_smoothing=eps) == 0.0
+    assert np.isnan(fa.cross_entropy(x[:1], np.array([0]), weight=w, label_smoothing=0.1))
+
+
 def test_rows_with_nan_or_inf_give_nan_as_torch():
     """NaN / +inf logits: NaN losses and gradient rows, as torch.  Every logit -inf: a NaN loss
     with any label smoothing (1 - eps = 0 gave 0.0), and a gradient row of 0 (every class is

@@ -613,8 +613,11 @@ FA_INLINE void fa_ce_rows_##T(const fa_ce_job *j, ptrdiff_t r0, ptrdiff_t r1, in
         }                                                                                         \
         if (!GRAD)                                                                                \
             continue;                                                                             \
-        if (!ok) {                      /* every logit -inf: every class masked, 0 */              \
-            for (ptrdiff_t k = 0; k < n; k++) yr[k] = M == -INFINITY ? (S)0 : (S)NAN;            \
+        if (!ok) {   /* every logit -inf: every class masked, 0; a class target of weight 0 (or  \
+                        1 - eps = 0) without smoothing, whose loss is 0 even beside NaN or inf: 0 \
+                        (NaN before 2026-12-07, while the loss was 0); else NaN */                \
+            const int zero = M == -INFINITY || (!PROB && ec == 0.0 && keep * wt == 0.0);          \
+            for (ptrdiff_t k = 0; k < n; k++) yr[k] = zero ? (S)0 : (S)NAN;                       \
             continue;                                                                             \
         }                                                                                         \
         const double a = sr * ((PROB ? keep * sm.B : keep * wt) + ec * sm.E);                     \
