@@ -71,7 +71,7 @@ class _Rows:
                                  f"shape ({n},)")
             promote.append(wp)
         if x.dtype.kind not in "fiub":      # integer and bool logits: float64 (SPEC section 2)
-            raise TypeError(f"fastact.{name}() input must be of a real dtype, not {x.dtype!r}")
+            raise TypeError(f"fastact.{name}() input must be of a real dtype, not {x.dtype}")
         self.compute, self.result = compute_dtypes(np.result_type(*promote), name)
         self.x = self._last(x)
         self.p = self._last(target) if self.prob else None

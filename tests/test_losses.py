@@ -665,8 +665,10 @@ def test_errors():
         for dt in (int, np.uint8, bool):
             xi = x.astype(dt)
             np.testing.assert_array_equal(fn(xi, np.zeros(4, int)), fn(xi.astype(np.float64), np.zeros(4, int)))
-        with pytest.raises(TypeError, match="real dtype"):
+        with pytest.raises(TypeError, match="real dtype, not complex128"):
             fn(x.astype(complex), np.zeros(4, int))
+        with pytest.raises(TypeError, match="real dtype, not object$"):
+            fn(x.astype(object), np.zeros(4, int))
         with pytest.raises(TypeError, match="target must be"):
             fn(x, np.zeros(4, bool))
     with pytest.raises(IndexError, match=r"target 5 at position \(1, 0\)"):
