@@ -52,8 +52,8 @@ def _small(v):
 
 
 def _safe_mean(s, d):
-    s, d = float(s), float(d)
-    return np.float64(s / d if d != 0 else (0.0 if s - s == 0 else np.nan))   # as _losses.Ops.reduce
+    from ._losses import mean_of
+    return np.float64(mean_of(float(s), float(d)))
 
 
 def _item(block):

@@ -23,6 +23,12 @@ _CE = LOSS_BY_NAME["cross_entropy"]
 _NLL = LOSS_BY_NAME["nll_loss"]
 
 
+def mean_of(s, d):
+    """'mean' of a loss total s over its denominator d (the kept targets' weights): 0.0 when
+    nothing counts (d == 0, as the gradient's factor), NaN there if s is NaN or infinite."""
+    return s / d if d != 0 else (0.0 if s - s == 0 else float("nan"))
+
+
 class _Rows:
     """The operands of a row-wise loss checked and laid out: x (rows*n, the class axis last),
     the class targets t (rows, int64) or probability targets p (rows*n), the class weights w (n)."""
@@ -122,8 +128,7 @@ class _Rows:
             return self.finish(loss.reshape(self.rshape))
         s = _core.loss_total(loss)             # float64, compensated (+inf and -inf picks: NaN, no warning)
         if code == 1:
-            d = self.denominator()
-            s = s / d if d != 0 else (0.0 if s - s == 0 else float("nan"))
+            s = mean_of(s, self.denominator())
         with np.errstate(over="ignore"):    # beyond float16's range: inf, with no warning (SPEC 4)
             return self.result.type(s)
 
