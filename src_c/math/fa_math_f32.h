@@ -116,12 +116,14 @@ FA_INLINE fa_simd_f32 fa_exp_shift_lut16_reduce_f32(fa_simd_f32 z, fa_simd_f32 m
     return fa_fnmadd_f32(n, fa_set1_f32(0x1.7F7D1Cp-20f), t);
 }
 
-/* The table exp above, with the scale s set to 0 outside keep (the statistics' terms: keep = z at or
- * above (K - 126) ln2, so the terms of z in ((K - 127) ln2, (K - 126) ln2) are 0 rather than
- * formed from a subnormal s: a multiply with a subnormal operand or result takes a microcode
- * assist of ~150 cycles on Intel cores with FTZ off; uniform +-44.5 float32 rows of 1024, ~1%
- * of their entries in that band: softmax 2.0 ms, log_softmax 0.77, against 0.43 / 0.40 for
- * uniform +-30 rows) */
+/* The table exp above, 0 outside keep (one zero-masked FMA).  The statistics' terms: z clamped
+ * at (K - 126) ln2 and keep = not (x below it), so that no s is subnormal and the terms of x
+ * below (K - 126) ln2 are 0 (NaN kept): a multiply with a subnormal operand or result takes
+ * a microcode assist of ~150 cycles on Intel cores with FTZ off; uniform +-44.5 float32 rows
+ * of 1024, ~1% of their entries in that band: softmax 2.0 ms, log_softmax 0.77, against
+ * 0.43 / 0.40 for uniform +-30 rows.  (The mask on the FMA rather than on s, and the clamp at
+ * (K - 126) ln2 rather than (K - 127) ln2 where s is 0 exactly: one operation fewer per vector,
+ * the same bits in every kept lane.) */
 /* with_rj = 0: without r_j (hi_j's rounding, up to 2^-24, stays in the result): 0.982 ULP
  * measured (the set above), one lookup and one add fewer; for terms that are only summed
  * over many entries (the statistics' blocks of 4 vectors), where it is no worse than the
@@ -129,10 +131,9 @@ FA_INLINE fa_simd_f32 fa_exp_shift_lut16_reduce_f32(fa_simd_f32 z, fa_simd_f32 m
 FA_INLINE fa_simd_f32 fa_exp_shift_lut16_keep_f32(fa_simd_f32 z, fa_simd_f32 magic_k, fa_mask_f32 keep, int with_rj)
 {
     fa_simd_f32 nb, s, t = fa_exp_shift_lut16_reduce_f32(z, magic_k, &nb, &s);
-    s = fa_select_f32(keep, s, fa_set1_f32(0.0f));
     if (with_rj)
         t = fa_add_f32(t, fa_lut16_f32(fa_exp2_16_f32_rt, nb));
-    return fa_fmadd_f32(s, fa_expm1_lut16_f32(t), s);
+    return fa_fmadd_maskz_f32(keep, s, fa_expm1_lut16_f32(t), s);
 }
 
 /* v * 2^n for integer-valued n in [-240, 0] (v normal, |v| < 2^100): one rounding, correct

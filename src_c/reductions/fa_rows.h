@@ -66,7 +66,7 @@ FA_INLINE int fa_sm_row_softmax_small_f32(const float *x, const unsigned char *m
 {
     double Ks[2 * FA_SM_STORE_CHUNKS];
     fa_sm_stats s;
-    if (!fa_stats_row_f32(x, mk, n, &s, y, Ks, NULL, FA_STATS_TERMS_OUT))
+    if (!fa_stats_row_f32(x, mk, n, &s, y, Ks, NULL, FA_STATS_TERMS_SOFTMAX))
         return FA_SM_DECLINED;
     if (!(s.M > -INFINITY && s.M < INFINITY) || s.t != s.t)
         return FA_SM_SPECIAL;
@@ -398,7 +398,7 @@ static int fa_sm_softmax_rows_f32(const float *x, float *y, ptrdiff_t rows, ptrd
         double Ks[2 * FA_SM_STORE_CHUNKS];
         fa_sm_stats s;
         p.done = 0;
-        const int ok = fa_stats_row_f32(xr, NULL, n, &s, yr, Ks, have ? &p : NULL, FA_STATS_TERMS_OUT);
+        const int ok = fa_stats_row_f32(xr, NULL, n, &s, yr, Ks, have ? &p : NULL, FA_STATS_TERMS_SOFTMAX);
         if (have && p.done < n)              /* declined midway: the rest of the pending row */
             fa_out_scale_chunks_f32(p.y, n, p.done, p.scale);
         have = 0;

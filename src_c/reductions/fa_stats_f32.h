@@ -76,25 +76,27 @@ FA_INLINE float fa_stats_max_f32(const float *x, const unsigned char *mk, ptrdif
  * Degree-4 exp (fa_exp_reduce_shift_f32, magic_k = FA_EXP_MAGIC_F32 - K): low = (K - 127.25) ln2,
  * n - K = -127 there and for every v below low + 0.35 (terms under 2^-126.5 of the shift
  * count as 0).  Table exp (AVX-512, fa_exp_shift_lut16_keep_f32, magic_k = FA_EXP_MAGIC16_F32 - K):
- * low = (K - 127) ln2, where N - 16K = -2032 (q = -127, j = 0).  The sum pass over one L1
+ * low = (K - 127) ln2; v is clamped at low + ln2 instead and the terms below it masked to 0
+ * by the exp's last FMA (NaN kept: the mask is "not below").  The sum pass over one L1
  * chunk of N(0,3) entries, AVX-512, measured 3.56 -> 3.44 ns per 16 entries with pairs,
  * 3.25 -> 3.08 with the blocks of 4 below. */
 #if FA_EXP_LUT16_F32
 #define FA_STATS_MAGIC0_F32 FA_EXP_MAGIC16_F32
 #define FA_STATS_LOW_BIAS 127.0
-/* (terms of v below low + ln2, under 2^-126, are 0: fa_exp_shift_lut16_keep_f32; a stored
- * softmax term there means an output below 0.71 * 2^-126, as before) */
+/* (terms of v below low + ln2, under 2^-126, are 0: v is clamped there and the FMA masked,
+ * fa_exp_shift_lut16_keep_f32; a stored softmax term there means an output below
+ * 0.71 * 2^-126, as before) */
 FA_INLINE fa_simd_f32 fa_stats_term_f32(fa_simd_f32 v, fa_simd_f32 magic_k, fa_simd_f32 low)
 {
-    fa_mask_f32 keep = fa_cmpge_f32(v, fa_add_f32(low, fa_set1_f32(0x1.62e430p-1f)));
-    return fa_exp_shift_lut16_keep_f32(fa_max_f32(low, v), magic_k, keep, 1);
+    const fa_simd_f32 low1 = fa_add_f32(low, fa_set1_f32(0x1.62e430p-1f));   /* (K - 126) ln2 */
+    return fa_exp_shift_lut16_keep_f32(fa_max_f32(low1, v), magic_k, fa_mask_not_f32(fa_cmplt_f32(v, low1)), 1);
 }
 /* a term that is only summed (FA_STATS_TERMS_SUMMED / _LSE below): without the table's r_j,
  * 0.98 ULP */
 FA_INLINE fa_simd_f32 fa_stats_term_sum_f32(fa_simd_f32 v, fa_simd_f32 magic_k, fa_simd_f32 low)
 {
-    fa_mask_f32 keep = fa_cmpge_f32(v, fa_add_f32(low, fa_set1_f32(0x1.62e430p-1f)));
-    return fa_exp_shift_lut16_keep_f32(fa_max_f32(low, v), magic_k, keep, 0);
+    const fa_simd_f32 low1 = fa_add_f32(low, fa_set1_f32(0x1.62e430p-1f));
+    return fa_exp_shift_lut16_keep_f32(fa_max_f32(low1, v), magic_k, fa_mask_not_f32(fa_cmplt_f32(v, low1)), 0);
 }
 #else
 #define FA_STATS_MAGIC0_F32 FA_EXP_MAGIC_F32
@@ -190,8 +192,17 @@ FA_INLINE void fa_stats_pending_vec_f32(const fa_stats_pending_f32 *o, ptrdiff_t
  *                          v in [1, 2 + log 2.7)); below, v can be l itself (M near 0, a
  *                          dominant entry), where the faster exp measured 2.09 ULP on rows
  *                          [0, c, ..., c] (bound 2).
+ *   FA_STATS_TERMS_SOFTMAX the 0.55 ULP exp, every term stored (ystore) and summed, the max's
+ *                          too: c stays 0 and the chunk's T is t / tm (tm the computed term of
+ *                          its max, which so counts exactly 1, as the stored factors assume:
+ *                          fa_out_stored_factors_f32).  softmax needs only S = C + T, not T
+ *                          apart; without the compare, masked add and select per vector the
+ *                          float32 (64, 50257) softmax took 716 -> 678 us (one thread, fresh
+ *                          outputs, alternating builds), max error unchanged (every variant,
+ *                          row kinds of 5 .. 70000 entries: 2.36 / 2.48 / 2.80 ULP avx512 /
+ *                          avx2 / sse2 and scalar, against 2.36 / 2.50 / 2.83 before).
  * (1024, 1024) N(0,3) rows, us: logsumexp 305 -> 280, log_softmax 354 -> 321. */
-enum { FA_STATS_TERMS_OUT = 0, FA_STATS_TERMS_SUMMED = 1, FA_STATS_TERMS_LSE = 2 };
+enum { FA_STATS_TERMS_OUT = 0, FA_STATS_TERMS_SUMMED = 1, FA_STATS_TERMS_LSE = 2, FA_STATS_TERMS_SOFTMAX = 3 };
 
 /* (b) *t = sum over the included x < mx of e^(x - K ln2), *c = the number of included x == mx
  * (mx the chunk's max, or -inf: then c counts nothing); ystore (if given) receives every
@@ -207,6 +218,7 @@ FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff
      * the summed-only exp serves logsumexp too */
     const int summed = !ystore && (terms == FA_STATS_TERMS_SUMMED ||
                                    (terms == FA_STATS_TERMS_LSE && (SHIFTED || mx >= 1.0f)));
+    const int count = terms != FA_STATS_TERMS_SOFTMAX;   /* the entries at the max kept apart */
     const fa_simd_f32 subv = fa_set1_f32(sub);
     const fa_simd_f32 oM = fa_set1_f32(o ? (float)o->M : 0.0f), ol = fa_set1_f32(o ? (float)o->l : 0.0f);
     const fa_simd_f32 fh = fa_set1_f32(o ? o->scale[0] * FA_SCALE_PAIR_UP : 0.0f),   /* fa_scale_pair_f32 */
@@ -230,6 +242,13 @@ FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff
         fa_prefetch_f64((const double *)(x + n + i + L));
         fa_prefetch_f64((const double *)(x + n + i + 2 * L));
         fa_prefetch_f64((const double *)(x + n + i + 3 * L));
+        if (ystore) {   /* and the lines its terms go to (from L3 or memory, for writing):
+                         * (64, 50257) softmax 747 -> 655 us, rows of 4096 8% faster */
+            fa_prefetchw_f64((double *)(ystore + n + i));
+            fa_prefetchw_f64((double *)(ystore + n + i + L));
+            fa_prefetchw_f64((double *)(ystore + n + i + 2 * L));
+            fa_prefetchw_f64((double *)(ystore + n + i + 3 * L));
+        }
         if (o) {
             if (o->x) {
                 fa_stats_pending_vec_f32(o, i, L, oM, ol, fh, fl);
@@ -274,6 +293,10 @@ FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff
             fa_storeu_f32(ystore + i + 2 * L, e2);
             fa_storeu_f32(ystore + i + 3 * L, e3);
         }
+        if (!count) {
+            t0 = fa_add_widened_f32_f64(t0, fa_add_f32(fa_add_f32(e0, e1), fa_add_f32(e2, e3)));
+            continue;
+        }
         fa_mask_f32 q0 = fa_cmpeq_f32(v0, mxv), q1 = fa_cmpeq_f32(v1, mxv);
         fa_mask_f32 q2 = fa_cmpeq_f32(v2, mxv), q3 = fa_cmpeq_f32(v3, mxv);
         c0 = fa_mask_add_f32(q0, c0, one);
@@ -309,6 +332,10 @@ FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff
             fa_storeu_f32(ystore + i, e0);
             fa_storeu_f32(ystore + i + L, e1);
         }
+        if (!count) {
+            t0 = fa_add_widened_f32_f64(t0, fa_add_f32(e0, e1));
+            continue;
+        }
         fa_mask_f32 q0 = fa_cmpeq_f32(v0, mxv), q1 = fa_cmpeq_f32(v1, mxv);
         c0 = fa_mask_add_f32(q0, c0, one);
         c1 = fa_mask_add_f32(q1, c1, one);
@@ -326,7 +353,7 @@ FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff
         if (ystore) {
             if (left >= L) fa_storeu_f32(ystore + i, e); else fa_store_tail_f32(ystore + i, e, left);
         }
-        fa_mask_f32 q = fa_cmpeq_f32(v, mxv);
+        fa_mask_f32 q = fa_cmpeq_f32(v, count ? mxv : fa_set1_f32(NAN));
         c0 = fa_mask_add_f32(q, c0, one);
         t0 = fa_add_widened_f32_f64(t0, fa_select_f32(q, zero, e));
     }
@@ -365,11 +392,15 @@ FA_INLINE void fa_stats_chunk_f32(const float *x, const unsigned char *mk, ptrdi
         fa_stats_sum_f32(x, mk, len, K, 0.0f, &t, c, ystore, o, terms, 1, mx);
     else
         fa_stats_sum_f32(x, mk, len, K, mx, &t, c, ystore, o, terms, 0, 0.0f);
+    const double tm = mx == -INFINITY ? 0.0 : fa_stats_term1_f32(mxs, K);
     if (Ks) {
         Ks[0] = mx;
-        Ks[1] = mx == -INFINITY ? 0.0 : fa_stats_term1_f32(mxs, K);
+        Ks[1] = tm;
     }
-    *T = mx == -INFINITY ? t : t * fa_stats_shift_factor(K, mxs);
+    if (terms == FA_STATS_TERMS_SOFTMAX)         /* every term summed: the max's counts 1 */
+        *T = mx == -INFINITY ? t : t / tm;
+    else
+        *T = mx == -INFINITY ? t : t * fa_stats_shift_factor(K, mxs);
 }
 
 /* The statistics (M, T, C) of a float32 row; ystore and Ks (if given: softmax rows that stay

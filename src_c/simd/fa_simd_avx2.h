@@ -91,6 +91,8 @@ FA_INLINE __m256 fa_mask_not_f32(__m256 a) { return _mm256_xor_ps(a, _mm256_cast
 FA_INLINE int fa_mask_any_f32(__m256 a) { return _mm256_movemask_ps(a) != 0; }
 FA_INLINE __m256 fa_tail_mask_f32(ptrdiff_t n) { return _mm256_castsi256_ps(fa__tail_i32(n)); }
 FA_INLINE __m256 fa_select_f32(__m256 m, __m256 a, __m256 b) { return _mm256_blendv_ps(b, a, m); }
+/* m ? a b + c : 0 */
+FA_INLINE __m256 fa_fmadd_maskz_f32(__m256 m, __m256 a, __m256 b, __m256 c) { return _mm256_and_ps(m, fa_fmadd_f32(a, b, c)); }
 FA_INLINE float fa_reduce_add_f32(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));

@@ -101,6 +101,8 @@ FA_INLINE __mmask16 fa_mask_andnot_f32(__mmask16 a, __mmask16 b) { return (__mma
 FA_INLINE __mmask16 fa_mask_not_f32(__mmask16 a) { return (__mmask16)~a; }
 FA_INLINE int fa_mask_any_f32(__mmask16 a) { return a != 0; }
 FA_INLINE __m512 fa_select_f32(__mmask16 m, __m512 a, __m512 b) { return _mm512_mask_blend_ps(m, b, a); }
+/* m ? a b + c : 0 (one zero-masked FMA) */
+FA_INLINE __m512 fa_fmadd_maskz_f32(__mmask16 m, __m512 a, __m512 b, __m512 c) { return _mm512_maskz_fmadd_ps(m, a, b, c); }
 FA_INLINE float fa_reduce_add_f32(__m512 v) {
     __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));

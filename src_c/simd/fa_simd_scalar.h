@@ -135,6 +135,8 @@ FA_INLINE double fa_fmadd_f64(double a, double b, double c) { return a * b + c; 
 FA_INLINE double fa_fnmadd_f64(double a, double b, double c) { return c - a * b; }
 FA_INLINE double fa_fmsub_f64(double a, double b, double c) { return a * b - c; }
 #endif
+/* m ? a b + c : 0 */
+FA_INLINE float fa_fmadd_maskz_f32(int m, float a, float b, float c) { return m ? fa_fmadd_f32(a, b, c) : 0.0f; }
 
 FA_INLINE float fa_sqrt_f32(float a) { return sqrtf(a); }
 FA_INLINE double fa_sqrt_f64(double a) { return sqrt(a); }

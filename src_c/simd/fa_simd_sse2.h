@@ -82,6 +82,8 @@ FA_INLINE __m128 fa_tail_mask_f32(ptrdiff_t n) {
     return _mm_castsi128_ps(_mm_cmpgt_epi32(_mm_set1_epi32((int)n), _mm_setr_epi32(0, 1, 2, 3)));
 }
 FA_INLINE __m128 fa_select_f32(__m128 m, __m128 a, __m128 b) { return _mm_or_ps(_mm_and_ps(m, a), _mm_andnot_ps(m, b)); }
+/* m ? a b + c : 0 */
+FA_INLINE __m128 fa_fmadd_maskz_f32(__m128 m, __m128 a, __m128 b, __m128 c) { return _mm_and_ps(m, fa_fmadd_f32(a, b, c)); }
 FA_INLINE float fa_reduce_add_f32(__m128 v) {
     __m128 s = _mm_add_ps(v, _mm_movehl_ps(v, v));             /* (0+2, 1+3) */
     s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
