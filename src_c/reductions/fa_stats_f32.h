@@ -64,6 +64,13 @@ FA_INLINE float fa_stats_max_f32(const float *x, const unsigned char *mk, ptrdif
             m2 = fa_max_f32(fa_loadu_f32(x + i + 2 * L), m2);
             m3 = fa_max_f32(fa_loadu_f32(x + i + 3 * L), m3);
         }
+    else                                     /* a left-out entry keeps the lane's max */
+        for (; i + 4 * L <= n; i += 4 * L) {
+            m0 = fa_select_f32(fa_load_mask_u8_f32(mk + i), fa_max_f32(fa_loadu_f32(x + i), m0), m0);
+            m1 = fa_select_f32(fa_load_mask_u8_f32(mk + i + L), fa_max_f32(fa_loadu_f32(x + i + L), m1), m1);
+            m2 = fa_select_f32(fa_load_mask_u8_f32(mk + i + 2 * L), fa_max_f32(fa_loadu_f32(x + i + 2 * L), m2), m2);
+            m3 = fa_select_f32(fa_load_mask_u8_f32(mk + i + 3 * L), fa_max_f32(fa_loadu_f32(x + i + 3 * L), m3), m3);
+        }
     for (; i < n; i += L) {
         m0 = fa_max_f32(fa_stats_load_f32(x, mk, i, n), m0);
     }
