@@ -473,12 +473,32 @@ FA_INLINE fa_simd_f64 fa_sm64_out_vec(fa_simd_f64 v, const double *x, ptrdiff_t 
         return fa_sm64_unbias_times(v, ghv, glv);
     return fa_sm64_times_factor(v, left >= L ? fa_loadu_f64(x) : fa_load_tail_f64(x, left, 0.0), f);
 }
+/* Whether no stored term of a chunk can be deep (0 < v < 2^-962 / gh, fa_sm64_times_factor):
+ * its terms v = e^(x - Kc ln2) (Kc its scale, biased or not) over the entries it keeps, whose
+ * least is mn (-inf: some entry is -inf, its term 0, and the least finite one unknown: no), are
+ * at least e^(mn - Kc ln2) rounded (within 2^-50: halved for the margin).  N(0, 3) and shifted
+ * rows: every chunk; the product then skips two compares and a branch per vector ((64, 50257)
+ * float64 softmax: see fa_sm_row_softmax_small_f64). */
+FA_INLINE int fa_sm64_no_deep_lanes(double mn, double Kc, double gh)
+{
+    if (!(mn > -INFINITY) || !(gh >= 0x1p-1000))
+        return 0;
+    const double vmin = 0.5 * fa_exp_scalar_f64((mn - Kc * FA_LN2_HI_F64) - Kc * FA_LN2_LO_F64);
+    return vmin >= 0x1p-962 / gh;
+}
+
+/* (PLAIN: the caller knows no lane is deep, fa_sm64_no_deep_lanes: the product alone) */
 FA_INLINE void fa_sm64_scale_out(const double *x, double *y, ptrdiff_t len, const fa_sm64_factor *f, int BIASED,
-                                 double gh, double gl)
+                                 double gh, double gl, int PLAIN)
 {
     const ptrdiff_t L = FA_LANES_F64;
     const fa_simd_f64 ghv = fa_set1_f64(gh), glv = fa_set1_f64(gl);
     ptrdiff_t i = 0;
+    for (; PLAIN && !BIASED && i + 2 * L <= len; i += 2 * L) {
+        const fa_simd_f64 v0 = fa_loadu_f64(y + i), v1 = fa_loadu_f64(y + i + L);
+        fa_storeu_f64(y + i, fa_fmadd_f64(v0, f->gh, fa_mul_f64(v0, f->gl)));
+        fa_storeu_f64(y + i + L, fa_fmadd_f64(v1, f->gh, fa_mul_f64(v1, f->gl)));
+    }
     for (; i + 2 * L <= len; i += 2 * L) {
         const fa_simd_f64 v0 = fa_loadu_f64(y + i), v1 = fa_loadu_f64(y + i + L);
         fa_storeu_f64(y + i, fa_sm64_out_vec(v0, x + i, L, f, BIASED, ghv, glv));
@@ -561,7 +581,7 @@ static int fa_sm_row_softmax_small_f64(const double *x, const unsigned char *mk,
      * such rows take the statistics and the direct output pass (reads x before writing y) */
     if ((const void *)x == (const void *)y && !fa_sm64_row_narrow(x, mk, n))
         return FA_SM_DECLINED;
-    double Ks[FA_SM64_STORE_CHUNKS], uh[FA_SM64_STORE_CHUNKS], ul[FA_SM64_STORE_CHUNKS];
+    double Ks[FA_SM64_STORE_CHUNKS], uh[FA_SM64_STORE_CHUNKS], ul[FA_SM64_STORE_CHUNKS], mins[FA_SM64_STORE_CHUNKS];
     char biased[FA_SM64_STORE_CHUNKS];     /* a WIDE chunk: stored at 2^(Kk - FA_EXP_SHIFT_BIAS) */
     double Kmax = -INFINITY;
     int nc = 0;
@@ -580,6 +600,7 @@ static int fa_sm_row_softmax_small_f64(const double *x, const unsigned char *mk,
         if (mode == FA_SM64_EXACT)
             return mk ? FA_SM_DECLINED : fa_sm64_softmax_small_exact(x, y, n);
         Ks[nc] = fa_sm64_shift(mx);
+        mins[nc] = mn;
         Kmax = Ks[nc] > Kmax ? Ks[nc] : Kmax;
         biased[nc] = mode == FA_SM64_WIDE;
         const double Kb = Ks[nc] - FA_EXP_SHIFT_BIAS;
@@ -611,12 +632,16 @@ static int fa_sm_row_softmax_small_f64(const double *x, const unsigned char *mk,
         const ptrdiff_t c0 = c * chunk, len = n - c0 < chunk ? n - c0 : chunk;
         const int d = (int)(Ks[c] - Kmax);
         if (biased[c] && d >= -64) {         /* (then gh >= 2^-82: U < 2^18) */
-            fa_sm64_scale_out(x + c0, y + c0, len, &f, 1, fa_ldexp_scalar_f64(ih, d), fa_ldexp_scalar_f64(il, d));
+            fa_sm64_scale_out(x + c0, y + c0, len, &f, 1, fa_ldexp_scalar_f64(ih, d), fa_ldexp_scalar_f64(il, d), 0);
             continue;
         }
         const int db = d - (biased[c] ? FA_EXP_SHIFT_BIAS : 0);   /* far below the max: the product, deep lanes from x */
-        fa_sm64_factor_set(&f, fa_ldexp_scalar_f64(ih, db), fa_ldexp_scalar_f64(il, db));
-        fa_sm64_scale_out(x + c0, y + c0, len, &f, 0, 0.0, 0.0);
+        const double gh = fa_ldexp_scalar_f64(ih, db);
+        fa_sm64_factor_set(&f, gh, fa_ldexp_scalar_f64(il, db));
+        if (fa_sm64_no_deep_lanes(mins[c], Ks[c] - (biased[c] ? FA_EXP_SHIFT_BIAS : 0), gh))
+            fa_sm64_scale_out(x + c0, y + c0, len, &f, 0, 0.0, 0.0, 1);
+        else
+            fa_sm64_scale_out(x + c0, y + c0, len, &f, 0, 0.0, 0.0, 0);
     }
     return FA_SM_OK;
 }
