@@ -233,7 +233,7 @@ FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff
     const ptrdiff_t L = FA_LANES_F32;
     const fa_simd_f32 magic_k = fa_set1_f32(FA_STATS_MAGIC_F32(K));
     const fa_simd_f32 low = fa_set1_f32(FA_STATS_LOW(K));
-    const fa_simd_f32 mxv = fa_set1_f32(mx == -INFINITY ? NAN : mx);   /* NaN: nothing is equal */
+    const fa_simd_f32 mxv = fa_set1_f32(mx == -INFINITY || !count ? NAN : mx);   /* NaN: nothing is equal */
     const fa_simd_f32 zero = fa_set1_f32(0.0f), one = fa_set1_f32(1.0f), ninf = fa_set1_f32(-INFINITY);
     fa_simd_f64 t0 = fa_set1_f64(0.0);
     fa_simd_f32 c0 = zero, c1 = zero;
@@ -360,7 +360,7 @@ FA_INLINE void fa_stats_sum_f32(const float *x, const unsigned char *mk, ptrdiff
         if (ystore) {
             if (left >= L) fa_storeu_f32(ystore + i, e); else fa_store_tail_f32(ystore + i, e, left);
         }
-        fa_mask_f32 q = fa_cmpeq_f32(v, count ? mxv : fa_set1_f32(NAN));
+        fa_mask_f32 q = fa_cmpeq_f32(v, mxv);
         c0 = fa_mask_add_f32(q, c0, one);
         t0 = fa_add_widened_f32_f64(t0, fa_select_f32(q, zero, e));
     }
