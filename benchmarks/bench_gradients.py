@@ -14,6 +14,9 @@ One group per (gradient, dtype, size):
 - torch: `torch.autograd.grad(y, x, g, retain_graph=True)` on torch's forward (single thread):
   only the backward pass is timed (the forward and its graph are built once, outside).
 The goal (issue 9): fastact >= 1.5x the fastest of torch and numpy at 2^20 float32.
+sigmoid_grad_from_output / tanh_grad_from_output (y = f(x) in, no exp) close the table: torch's
+own sigmoid and tanh backward work from the output, so those are the like-for-like rows; the
+x-based sigmoid_grad / tanh_grad rows compare an exp per entry against torch's product.
 """
 import sys
 import time
@@ -22,7 +25,7 @@ import numpy as np
 import pytest
 
 import fastact as fa
-from fastact._registry import BY_KERNEL, GRADIENTS
+from fastact._registry import BY_KERNEL, GRADIENTS, OUTPUT_GRADIENTS
 
 try:
     from conftest import exit_on_help, interleaved_rounds, torch_or_none
@@ -82,12 +85,54 @@ def _torch(entry, x, g):
 IMPLS = {"fastact": _fastact, "numpy": _numpy, "torch": _torch}
 
 
+# The derivatives from the forward's output (OUTPUT_GRADIENTS: sigmoid, tanh): torch's autograd
+# backward of sigmoid and tanh is itself computed from the saved output (sigmoid_backward,
+# tanh_backward), so these rows are the like-for-like comparison; the x-based rows above compute
+# f'(x) with an exp (accurate where y (1 - y) cancels).  Same torch contender: the backward of
+# the forward on x, the output y = f(x) handed to fastact and NumPy.
+def _from_output_data(entry, dtype, size):
+    x, g = _data(GRAD_FOR_FORWARD[entry.forward], dtype, size)
+    return x, getattr(fa, BY_KERNEL[entry.forward].name)(x), g
+
+
+def _out_fastact(entry, x, y, g):
+    f, out = getattr(fa, entry.name), np.empty_like(y)
+    return lambda: f(y, g, out=out)
+
+
+def _out_numpy(entry, x, y, g):
+    return lambda: g * entry.numpy(np, y)
+
+
+def _out_torch(entry, x, y, g):
+    return _torch(GRAD_FOR_FORWARD[entry.forward], x, g)
+
+
+GRAD_FOR_FORWARD = {entry.forward: entry for entry in GRADIENTS}
+OUT_IMPLS = {"fastact": _out_fastact, "numpy": _out_numpy, "torch": _out_torch}
+
+
 def _cases():
     for entry in GRADIENTS:
         impls = ["fastact", "numpy"] + (["torch"] if TORCH is not None and _forward(entry).torch else [])
         for dtype in DTYPES:
             for impl in impls:
                 yield pytest.param(entry, dtype, impl, id=f"{entry.kernel}-{dtype}-{impl}")
+
+
+def _out_cases():
+    for entry in OUTPUT_GRADIENTS:
+        for dtype in DTYPES:
+            for impl in ["fastact", "numpy"] + (["torch"] if TORCH is not None else []):
+                yield pytest.param(entry, dtype, impl, id=f"{entry.kernel}-{dtype}-{impl}")
+
+
+@pytest.mark.parametrize("entry,dtype,impl", list(_out_cases()))
+def test_gradient_from_output(benchmark, entry, dtype, impl, size):
+    x, y, g = _from_output_data(entry, dtype, size)
+    benchmark.group = f"{entry.kernel} {dtype} n={size}"
+    with np.errstate(all="ignore"):
+        benchmark(OUT_IMPLS[impl](entry, x, y, g))
 
 
 @pytest.mark.parametrize("entry,dtype,impl", list(_cases()))
@@ -102,21 +147,25 @@ def test_gradient(benchmark, entry, dtype, impl, size):
 
 def quick(size=2 ** 20, dtype="float32", rounds=15, names=None):
     """Interleaved medians in one process: per round, each contender once, in turn."""
-    print(f"{'gradient':18s} {'fastact us':>11s} {'numpy us':>10s} {'torch us':>10s} {'best peer / fastact':>20s}"
+    print(f"{'gradient':24s} {'fastact us':>11s} {'numpy us':>10s} {'torch us':>10s} {'best peer / fastact':>20s}"
           f"  (n={size} {dtype}, median of {rounds} interleaved rounds, spread = max/min of the ratio over rounds)")
     ratios = {}
-    for entry in GRADIENTS:
+    for entry in GRADIENTS + OUTPUT_GRADIENTS:
         if names and entry.kernel not in names:
             continue
-        x, g = _data(entry, dtype, size)
-        impls = {k: IMPLS[k](entry, x, g) for k in IMPLS if k != "torch" or TORCH is not None}
+        if entry in OUTPUT_GRADIENTS:
+            x, y, g = _from_output_data(entry, dtype, size)
+            impls = {k: OUT_IMPLS[k](entry, x, y, g) for k in OUT_IMPLS if k != "torch" or TORCH is not None}
+        else:
+            x, g = _data(entry, dtype, size)
+            impls = {k: IMPLS[k](entry, x, g) for k in IMPLS if k != "torch" or TORCH is not None}
         times = interleaved_rounds(impls, rounds)
         med = {k: float(np.median(v)) for k, v in times.items()}
         peers = [k for k in med if k != "fastact"]
         per_round = [min(times[k][i] for k in peers) / times["fastact"][i] for i in range(rounds)]
         best = min(med[k] for k in peers)
         ratios[entry.kernel] = best / med["fastact"]
-        print(f"{entry.kernel:18s} {med['fastact'] * 1e6:11.1f} {med['numpy'] * 1e6:10.1f} "
+        print(f"{entry.kernel:24s} {med['fastact'] * 1e6:11.1f} {med['numpy'] * 1e6:10.1f} "
               f"{med.get('torch', float('nan')) * 1e6:10.1f} {ratios[entry.kernel]:12.2f}x"
               f"   spread {max(per_round) / min(per_round):.2f}")
     return ratios
