@@ -414,10 +414,11 @@ FA_INLINE fa_simd_f64 fa_sigmoid_grad_tail_f64w(fa_simd_f64 x, fa_simd_f64 g, co
 }
 FA_INLINE fa_simd_f32 fa_sigmoid_grad_v_f32(fa_simd_f32 x, fa_simd_f32 g, const fa_params *p)
 {
-    fa_simd_f32 e = fa_exp_neg_normal_f32(fa_grad_negabs_f32(x));
+    fa_simd_f32 z = fa_grad_negabs_f32(x);            /* -|x| clamped at -80: the rare lanes' test too */
+    fa_simd_f32 e = fa_exp_neg_normal_f32(z);
     fa_simd_f32 d2 = fa_fmadd_f32(e, fa_add_f32(fa_set1_f32(2.0f), e), fa_set1_f32(1.0f));
     fa_simd_f32 y = fa_mul_f32(fa_div_f32(e, d2), g);
-    return fa_grad_rare_f32(fa_cmpgt_f32(fa_abs_f32(x), fa_set1_f32(FA_GRAD_RARE_F32)), y, x, g, p, fa_sigmoid_grad_tail_f64w);
+    return fa_grad_rare_f32(fa_cmple_f32(z, fa_set1_f32(-FA_GRAD_RARE_F32)), y, x, g, p, fa_sigmoid_grad_tail_f64w);
 }
 FA_BINARY_KERNEL(sigmoid_grad, f32, fa_sigmoid_grad_v_f32)
 
