@@ -92,6 +92,18 @@ enum {
                            addition less; up to 0.5 ULP more error) */
 };
 
+/* (expm1(r) - r)/r^2 to 2^-58.7 of expm1(r) on |r| <= 0.022 (FA_EXP_M1's degree 5 q; sg as
+ * fa_exp_q4_f64's: the odd coefficients negated for e^-r) */
+FA_INLINE fa_simd_f64 fa_exp_q5_f64(fa_simd_f64 r, double sg)
+{
+    fa_simd_f64 q = fa_set1_f64(sg * 0x1.a01b149876dbfp-13);
+    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.6c17f6c39583fp-10));
+    q = fa_fmadd_f64(q, r, fa_set1_f64(sg * 0x1.11111110ddf63p-7));
+    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.55555554e258ep-5));
+    q = fa_fmadd_f64(q, r, fa_set1_f64(sg * 0x1.5555555555556p-3));
+    return fa_fmadd_f64(q, r, fa_set1_f64(0x1.0000000000001p-1));
+}
+
 /* e^(z+zl) = 2^floor(n/16) * (thi + tlo) * (1 + p): returns p, with *t = n + magic,
  * *n = n, *thi, *tlo the table entries.  z in [-760, 709], |zl| <= ulp(z).
  * q: Chebyshev-node interpolation of (expm1(r) - r)/r^2 on |r| <= 0.022 (mpmath). */
@@ -103,17 +115,7 @@ FA_INLINE fa_simd_f64 fa_exp_reduce_f64(fa_simd_f64 z, fa_simd_f64 zl, int opts,
     fa_simd_f64 r = fa_fnmadd_f64(nn, fa_set1_f64(sg * FA_LN2_LO_F64 / 16), rh);
     if (opts & FA_EXP_LOW)
         r = fa_add_f64(r, zl);
-    fa_simd_f64 q;
-    if (opts & FA_EXP_M1) {
-        q = fa_set1_f64(sg * 0x1.a01b149876dbfp-13);
-        q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.6c17f6c39583fp-10));
-        q = fa_fmadd_f64(q, r, fa_set1_f64(sg * 0x1.11111110ddf63p-7));
-        q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.55555554e258ep-5));
-        q = fa_fmadd_f64(q, r, fa_set1_f64(sg * 0x1.5555555555556p-3));
-        q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.0000000000001p-1));
-    } else {
-        q = fa_exp_q4_f64(r, sg);
-    }
+    fa_simd_f64 q = (opts & FA_EXP_M1) ? fa_exp_q5_f64(r, sg) : fa_exp_q4_f64(r, sg);
     *t = tn;
     *n = nn;
     *thi = fa_lut16_f64(fa_exp2_16_hi, tn);
@@ -454,20 +456,6 @@ FA_INLINE double fa_ldexp_scalar_f64(double v, int d)
     return v * p;
 }
 
-/* v 2^floor(n/16) (t, n from fa_exp_reduce_f64) where every result is normal (floor(n/16) >=
- * -1022 + 53 for v and a low part 2^-53 below it): the plain scaling without the test for
- * subnormal results (fa_scale_exp_f64's branch, fa_scale_exp_plain_f64's selects) */
-FA_INLINE fa_simd_f64 fa_scale_exp_normal_f64(fa_simd_f64 v, fa_simd_f64 t, fa_simd_f64 n)
-{
-#if FA_HAVE_SCALEF
-    (void)t;
-    return fa_scalef_f64(v, fa_mul_f64(n, fa_set1_f64(1.0 / 16)));
-#else
-    (void)n;
-    return fa_mul_f64(v, fa_pow2_n16_f64(t));
-#endif
-}
-
 /*
  * e^z as an unevaluated pair hi + *lo, both already scaled by 2^floor(n/16) (exact),
  * |lo| <= 2^-53 hi: between fa_exp_neg_f64 (one rounded double) and
@@ -486,12 +474,31 @@ FA_INLINE fa_simd_f64 fa_scale_exp_normal_f64(fa_simd_f64 v, fa_simd_f64 t, fa_s
  */
 FA_INLINE fa_simd_f64 fa_exp_pair_f64(fa_simd_f64 z, fa_simd_f64 *lo)
 {
-    fa_simd_f64 t, n, thi, tlo, em_lo;
+#if FA_HAVE_SCALEF      /* an x above 709 gives +inf (or NaN) unclamped: the sums that use it fail */
+    z = fa_max_f64(fa_set1_f64(-650.0), z);
+#else
     z = fa_max_f64(fa_set1_f64(-650.0), fa_min_f64(fa_set1_f64(709.0), z));
-    fa_simd_f64 p = fa_exp_reduce_f64(z, fa_set1_f64(0.0), FA_EXP_M1, &t, &n, &thi, &tlo);
+#endif
+    /* fa_exp_reduce_f64's reduction with n/16 formed directly: the bias 1.5 2^48 rounds
+     * z log2e to a multiple of 1/16, the same n as 16 z log2e + 1.5 2^52 (a scaling by 16,
+     * exact), and tq's mantissa field is the same 2^51 + n (table index: its low 4 bits;
+     * fa_pow2_n16_f64 reads only that field); nq ln2_hi = n (ln2_hi/16) exactly: the same
+     * r, one multiplication n/16 fewer where vscalefpd takes floor(nq) */
+    const fa_simd_f64 magic = fa_set1_f64(FA_MAGIC_F64 / 16);
+    fa_simd_f64 tq = fa_fmadd_f64(z, fa_set1_f64(FA_LOG2E_F64), magic), nq = fa_sub_f64(tq, magic);
+    fa_simd_f64 r = fa_fnmadd_f64(nq, fa_set1_f64(FA_LN2_HI_F64), z);
+    r = fa_fnmadd_f64(nq, fa_set1_f64(FA_LN2_LO_F64), r);
+    fa_simd_f64 p = fa_fmadd_f64(fa_mul_f64(r, r), fa_exp_q5_f64(r, 1.0), r);
+    fa_simd_f64 thi = fa_lut16_f64(fa_exp2_16_hi, tq), tlo = fa_lut16_f64(fa_exp2_16_lo, tq), em_lo;
     fa_simd_f64 em = fa_fast_two_sum_f64(thi, fa_fmadd_f64(thi, p, tlo), &em_lo);
-    *lo = fa_scale_exp_normal_f64(em_lo, t, n);
-    return fa_scale_exp_normal_f64(em, t, n);
+#if FA_HAVE_SCALEF
+    *lo = fa_scalef_f64(em_lo, nq);
+    return fa_scalef_f64(em, nq);
+#else
+    const fa_simd_f64 s = fa_pow2_n16_f64(tq);
+    *lo = fa_mul_f64(em_lo, s);
+    return fa_mul_f64(em, s);
+#endif
 }
 #define FA_EXP_PAIR_REL_ERR 0x1p-56   /* fa_exp_pair_f64's relative error bound, every variant */
 
