@@ -329,18 +329,23 @@ static const double fa_exp2_256[2][16] __attribute__((aligned(64))) = {   /* 2^(
      -0x1.19083535b085dp-56, 0x1.56811eeade11ap-57, -0x1.0a31c1977c96ep-54, 0x1.4c3793aa0d08dp-55,
      0x1.d73e2a475b465p-55, -0x1.5cb7b5799c397p-54, -0x1.c91dfe2b13c27p-55, 0x1.3233454458700p-55,
      0x1.186be4bb284ffp-57, -0x1.68063800a3fd1p-54, 0x1.1487818316136p-54, 0x1.5d16c873d1d38p-55}};
-FA_INLINE fa_simd_f64 fa_exp_dd_f64(fa_simd_f64 z, fa_simd_f64 *lo, fa_simd_f64 *t, fa_simd_f64 *n)
+/* The scheme on z already in [-760, 709]: h, *lo as above, *t = floor(N/16) + magic (the
+ * t of fa_scale_exp_f64 and fa_pow2_n16_f64) and *nq = N/256 (vscalefpd's floor(nq) = k).
+ * N/256 is formed directly: the bias 1.5 2^44 rounds z log2e to a multiple of 1/256, the same
+ * N as 256 z log2e + 1.5 2^52 (a scaling by 2^8, exact), tn's mantissa field the same 2^51 + N,
+ * and nq (256 c) = N c for each part c of ln2/256: the same r to the bit. */
+FA_INLINE fa_simd_f64 fa_exp_dd_reduced_f64(fa_simd_f64 z, fa_simd_f64 *lo, fa_simd_f64 *t, fa_simd_f64 *nq)
 {
-    const fa_simd_f64 magic = fa_set1_f64(FA_MAGIC_F64);
-    z = fa_max_f64(fa_set1_f64(-760.0), fa_min_f64(fa_set1_f64(709.0), z));
-    fa_simd_f64 tn = fa_fmadd_f64(z, fa_set1_f64(256 * FA_LOG2E_F64), magic);
+    const fa_simd_f64 magic = fa_set1_f64(FA_MAGIC_F64 / 256);
+    fa_simd_f64 tn = fa_fmadd_f64(z, fa_set1_f64(FA_LOG2E_F64), magic);
     fa_simd_f64 nn = fa_sub_f64(tn, magic);
+    *nq = nn;
     /* t16 = floor(N/16) + magic on the bits: the low 52 bits of tn hold 2^51 + N */
     fa_simd_f64 t16 = fa_bits_add_f64(fa_bits_srl_f64(fa_and_f64(tn, fa_set1_bits_f64(0x000fffffffffffffull)), 4),
                                       fa_set1_bits_f64(0x4330000000000000ull + (1ull << 51) - (1ull << 47)));
-    fa_simd_f64 r0 = fa_fnmadd_f64(nn, fa_set1_f64(FA_LN2_256_HI), z);                    /* exact */
-    fa_simd_f64 rl, rh = fa_two_sum_f64(r0, fa_mul_f64(nn, fa_set1_f64(-FA_LN2_256_LO)), &rl);
-    rl = fa_fnmadd_f64(nn, fa_set1_f64(FA_LN2_256_LO2), rl);
+    fa_simd_f64 r0 = fa_fnmadd_f64(nn, fa_set1_f64(256 * FA_LN2_256_HI), z);              /* exact */
+    fa_simd_f64 rl, rh = fa_two_sum_f64(r0, fa_mul_f64(nn, fa_set1_f64(-256 * FA_LN2_256_LO)), &rl);
+    rl = fa_fnmadd_f64(nn, fa_set1_f64(256 * FA_LN2_256_LO2), rl);
     fa_simd_f64 s2l, s2h = fa_two_prod_f64(rh, rh, &s2l);
     fa_simd_f64 Q = fa_set1_f64(1.0 / 5040);
     Q = fa_fmadd_f64(Q, rh, fa_set1_f64(1.0 / 720));
@@ -360,8 +365,36 @@ FA_INLINE fa_simd_f64 fa_exp_dd_f64(fa_simd_f64 z, fa_simd_f64 *lo, fa_simd_f64 
     fa_simd_f64 eh, h = fa_fast_two_sum_f64(th, uh, &eh);
     *lo = fa_add_f64(fa_add_f64(eh, ul), fa_fmadd_f64(th, pl, fa_fmadd_f64(tl, ph, tl)));
     *t = t16;
-    *n = fa_sub_f64(t16, magic);
     return h;
+}
+
+FA_INLINE fa_simd_f64 fa_exp_dd_f64(fa_simd_f64 z, fa_simd_f64 *lo, fa_simd_f64 *t, fa_simd_f64 *n)
+{
+    fa_simd_f64 nq, h = fa_exp_dd_reduced_f64(fa_max_f64(fa_set1_f64(-760.0), fa_min_f64(fa_set1_f64(709.0), z)),
+                                              lo, t, &nq);
+    *n = fa_sub_f64(*t, fa_set1_f64(FA_MAGIC_F64));
+    return h;
+}
+
+/* e^z as hi + *lo, fa_exp_dd_f64's pair scaled (exact), for the unweighted sums of
+ * logsumexp's double-double pass: z clamped to [-650, 709] (no upper clamp where vscalefpd
+ * turns z > 709 into +inf, and the sum then fails), so that a term below e^-650 (2^-937.8:
+ * -inf entries, far-off ones) counts as e^-650 and every scaled part is normal: no test for
+ * subnormal results (fa_scale_exp_f64's branch per vector, twice).  The sums are used only
+ * from 2^-800 (fa_lse_from_exact), so those terms add at most n 2^-137 relative. */
+FA_INLINE fa_simd_f64 fa_exp_dd_scaled_f64(fa_simd_f64 z, fa_simd_f64 *lo)
+{
+#if FA_HAVE_SCALEF
+    fa_simd_f64 t, nq, h = fa_exp_dd_reduced_f64(fa_max_f64(fa_set1_f64(-650.0), z), lo, &t, &nq);
+    *lo = fa_scalef_f64(*lo, nq);
+    return fa_scalef_f64(h, nq);
+#else
+    fa_simd_f64 t, nq, h = fa_exp_dd_reduced_f64(fa_max_f64(fa_set1_f64(-650.0), fa_min_f64(fa_set1_f64(709.0), z)),
+                                                 lo, &t, &nq);
+    const fa_simd_f64 s = fa_pow2_n16_f64(t);
+    *lo = fa_mul_f64(*lo, s);
+    return fa_mul_f64(h, s);
+#endif
 }
 
 /* ---- e^(x - K ln2): exp with its scale shifted by 2^-K (the float64 rows' direct reduction) ----
