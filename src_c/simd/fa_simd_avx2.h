@@ -158,6 +158,8 @@ FA_INLINE __m256d fa_cmpunord_f64(__m256d a, __m256d b) { return _mm256_cmp_pd(a
 FA_INLINE __m256d fa_mask_and_f64(__m256d a, __m256d b) { return _mm256_and_pd(a, b); }
 FA_INLINE __m256d fa_mask_or_f64(__m256d a, __m256d b) { return _mm256_or_pd(a, b); }
 FA_INLINE __m256d fa_mask_andnot_f64(__m256d a, __m256d b) { return _mm256_andnot_pd(a, b); }
+FA_INLINE __m256d fa_mask_cmpnlt_f64(__m256d m, __m256d a, __m256d b) { return _mm256_and_pd(m, _mm256_cmp_pd(a, b, _CMP_NLT_UQ)); }
+FA_INLINE __m256d fa_fmadd_maskz_f64(__m256d m, __m256d a, __m256d b, __m256d c) { return _mm256_and_pd(m, fa_fmadd_f64(a, b, c)); }
 FA_INLINE __m256d fa_mask_not_f64(__m256d a) { return _mm256_xor_pd(a, _mm256_castsi256_pd(_mm256_set1_epi32(-1))); }
 FA_INLINE int fa_mask_any_f64(__m256d a) { return _mm256_movemask_pd(a) != 0; }
 FA_INLINE unsigned fa_mask_bits_f64(__m256d a) { return (unsigned)_mm256_movemask_pd(a); }

@@ -169,6 +169,8 @@ FA_INLINE __mmask8 fa_cmpunord_f64(__m512d a, __m512d b) { return _mm512_cmp_pd_
 FA_INLINE __mmask8 fa_mask_and_f64(__mmask8 a, __mmask8 b) { return (__mmask8)(a & b); }
 FA_INLINE __mmask8 fa_mask_or_f64(__mmask8 a, __mmask8 b) { return (__mmask8)(a | b); }
 FA_INLINE __mmask8 fa_mask_andnot_f64(__mmask8 a, __mmask8 b) { return (__mmask8)(~a & b); }
+FA_INLINE __mmask8 fa_mask_cmpnlt_f64(__mmask8 m, __m512d a, __m512d b) { return _mm512_mask_cmp_pd_mask(m, a, b, _CMP_NLT_UQ); }
+FA_INLINE __m512d fa_fmadd_maskz_f64(__mmask8 m, __m512d a, __m512d b, __m512d c) { return _mm512_maskz_fmadd_pd(m, a, b, c); }
 FA_INLINE __mmask8 fa_mask_not_f64(__mmask8 a) { return (__mmask8)~a; }
 FA_INLINE int fa_mask_any_f64(__mmask8 a) { return a != 0; }
 FA_INLINE unsigned fa_mask_bits_f64(__mmask8 a) { return (unsigned)a; }

@@ -31,6 +31,8 @@
  *              cmpunord (either is NaN), mask_and, mask_or, mask_andnot(a,b) = ~a & b, mask_not,
  *              mask_any, select(m, a, b) = m ? a : b, tail_mask(n) = first n lanes,
  *              mask_count_f64(m) = number of true lanes (popcount),
+ *              mask_cmpnlt_f64(m, a, b) = m & !(a < b) (unordered: true), fmadd_maskz_f32/f64(m, a, b, c)
+ *              = m ? a*b+c : 0 (a NaN or inf of a lane left out never reaches the result),
  *              bits_add_maskz_f64(m, a, b) = m ? bits_add(a, b) : 0 (zero-masked integer add),
  *              prefetch_f64(p) / prefetch_f32(p) / prefetchw_f64(p): a hint to bring p's cache line into L1, for
  *              reading / writing (never faults, any address)
@@ -137,6 +139,9 @@ FA_INLINE double fa_fmsub_f64(double a, double b, double c) { return a * b - c; 
 #endif
 /* m ? a b + c : 0 */
 FA_INLINE float fa_fmadd_maskz_f32(int m, float a, float b, float c) { return m ? fa_fmadd_f32(a, b, c) : 0.0f; }
+FA_INLINE double fa_fmadd_maskz_f64(int m, double a, double b, double c) { return m ? fa_fmadd_f64(a, b, c) : 0.0; }
+/* m && !(a < b): true where a >= b or either is NaN (one masked compare on AVX-512) */
+FA_INLINE int fa_mask_cmpnlt_f64(int m, double a, double b) { return m && !(a < b); }
 
 FA_INLINE float fa_sqrt_f32(float a) { return sqrtf(a); }
 FA_INLINE double fa_sqrt_f64(double a) { return sqrt(a); }

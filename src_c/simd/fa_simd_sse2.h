@@ -137,6 +137,8 @@ FA_INLINE __m128d fa_cmpunord_f64(__m128d a, __m128d b) { return _mm_cmpunord_pd
 FA_INLINE __m128d fa_mask_and_f64(__m128d a, __m128d b) { return _mm_and_pd(a, b); }
 FA_INLINE __m128d fa_mask_or_f64(__m128d a, __m128d b) { return _mm_or_pd(a, b); }
 FA_INLINE __m128d fa_mask_andnot_f64(__m128d a, __m128d b) { return _mm_andnot_pd(a, b); }
+FA_INLINE __m128d fa_mask_cmpnlt_f64(__m128d m, __m128d a, __m128d b) { return _mm_and_pd(m, _mm_cmpnlt_pd(a, b)); }
+FA_INLINE __m128d fa_fmadd_maskz_f64(__m128d m, __m128d a, __m128d b, __m128d c) { return _mm_and_pd(m, fa_fmadd_f64(a, b, c)); }
 FA_INLINE __m128d fa_mask_not_f64(__m128d a) { return _mm_xor_pd(a, _mm_castsi128_pd(_mm_set1_epi32(-1))); }
 FA_INLINE int fa_mask_any_f64(__m128d a) { return _mm_movemask_pd(a) != 0; }
 FA_INLINE unsigned fa_mask_bits_f64(__m128d a) { return (unsigned)_mm_movemask_pd(a); }
