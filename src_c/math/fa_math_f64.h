@@ -443,12 +443,13 @@ FA_INLINE fa_simd_f64 fa_exp_shifted_f64(fa_simd_f64 x, fa_simd_f64 magic_k, fa_
     r = fa_fnmadd_f64(n, fa_set1_f64(FA_LN2_LO_F64 / 16), r);
     fa_simd_f64 q = fa_exp_q4_f64(r, 1.0);
     fa_simd_f64 r2 = fa_mul_f64(r, r);
-    fa_simd_f64 p = fa_fmadd_f64(r2, q, fa_add_f64(r, fa_lut16_f64(fa_exp2_16_rt, t)));
     if (mode == FA_EXP_SHIFT_BIASED) {
         fa_simd_f64 T = fa_bits_add_f64(fa_lut16_f64(fa_exp2_16_adj, t), fa_bits_shl_f64(t, 48));
+        fa_simd_f64 p = fa_fmadd_f64(r2, q, fa_add_f64(r, fa_lut16_f64(fa_exp2_16_rt, t)));
         return fa_fmadd_maskz_f64(keep, T, p, T);
     }
     fa_simd_f64 T = fa_bits_add_maskz_f64(keep, fa_lut16_f64(fa_exp2_16_adj, t), fa_bits_shl_f64(t, 48));
+    fa_simd_f64 p = fa_fmadd_f64(r2, q, fa_add_f64(r, fa_lut16_f64(fa_exp2_16_rt, t)));
     return fa_fmadd_f64(T, p, T);
 }
 
