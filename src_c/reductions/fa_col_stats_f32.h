@@ -288,12 +288,12 @@ FA_INLINE void fa_sm_cols_block_shifted_sums_f32(const float *xs, const unsigned
         ts[v] = (*t)[v];
         tcs[v] = (*tc)[v];
         cs[v] = (*c)[v];
-        pM[v] = cy->M[v];
-        pl[v] = cy->l[v];
+        pM[v] = pending ? cy->M[v] : zero;
+        pl[v] = pending ? cy->l[v] : zero;
     }
-    const float *px = cy->x;
-    const unsigned char *pmk = cy->mk;
-    float *py = cy->y;
+    const float *px = pending ? cy->x : NULL;
+    const unsigned char *pmk = pending ? cy->mk : NULL;
+    float *py = pending ? cy->y : NULL;
     const int pf2 = cy->pf & FA_COLS_PF_NEXT2;
     for (ptrdiff_t r = 0; r < n; r++)
         for (int v = 0; v < nv; v++) {
