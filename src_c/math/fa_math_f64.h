@@ -376,6 +376,34 @@ FA_INLINE fa_simd_f64 fa_exp_dd_f64(fa_simd_f64 z, fa_simd_f64 *lo, fa_simd_f64 
     return h;
 }
 
+/* The two scaled pair exps of logsumexp's cancelling sums (fa_exp_dd_scaled_f64,
+ * fa_exp_pair_f64) share their range and their scaling: z clamped below at -650, so that every
+ * scaled part is normal (no subnormal test), and above at 709 where vscalefpd is not there to
+ * turn a larger z into +inf (the sums then fail); (v, *lo) times 2^floor(nq), the exponent
+ * read from t's mantissa field (fa_pow2_n16_f64) where there is no vscalefpd. */
+FA_INLINE fa_simd_f64 fa_exp_scaled_arg_f64(fa_simd_f64 z)
+{
+#if FA_HAVE_SCALEF
+    return fa_max_f64(fa_set1_f64(-650.0), z);
+#else
+    return fa_max_f64(fa_set1_f64(-650.0), fa_min_f64(fa_set1_f64(709.0), z));
+#endif
+}
+
+FA_INLINE fa_simd_f64 fa_exp_scale_pair_f64(fa_simd_f64 v, fa_simd_f64 *lo, fa_simd_f64 t, fa_simd_f64 nq)
+{
+#if FA_HAVE_SCALEF
+    (void)t;
+    *lo = fa_scalef_f64(*lo, nq);
+    return fa_scalef_f64(v, nq);
+#else
+    (void)nq;
+    const fa_simd_f64 s = fa_pow2_n16_f64(t);
+    *lo = fa_mul_f64(*lo, s);
+    return fa_mul_f64(v, s);
+#endif
+}
+
 /* e^z as hi + *lo, fa_exp_dd_f64's pair scaled (exact), for the unweighted sums of
  * logsumexp's double-double pass: z clamped to [-650, 709] (no upper clamp where vscalefpd
  * turns z > 709 into +inf, and the sum then fails), so that a term below e^-650 (2^-937.8:
@@ -384,17 +412,8 @@ FA_INLINE fa_simd_f64 fa_exp_dd_f64(fa_simd_f64 z, fa_simd_f64 *lo, fa_simd_f64 
  * from 2^-800 (fa_lse_from_exact), so those terms add at most n 2^-137 relative. */
 FA_INLINE fa_simd_f64 fa_exp_dd_scaled_f64(fa_simd_f64 z, fa_simd_f64 *lo)
 {
-#if FA_HAVE_SCALEF
-    fa_simd_f64 t, nq, h = fa_exp_dd_reduced_f64(fa_max_f64(fa_set1_f64(-650.0), z), lo, &t, &nq);
-    *lo = fa_scalef_f64(*lo, nq);
-    return fa_scalef_f64(h, nq);
-#else
-    fa_simd_f64 t, nq, h = fa_exp_dd_reduced_f64(fa_max_f64(fa_set1_f64(-650.0), fa_min_f64(fa_set1_f64(709.0), z)),
-                                                 lo, &t, &nq);
-    const fa_simd_f64 s = fa_pow2_n16_f64(t);
-    *lo = fa_mul_f64(*lo, s);
-    return fa_mul_f64(h, s);
-#endif
+    fa_simd_f64 t, nq, h = fa_exp_dd_reduced_f64(fa_exp_scaled_arg_f64(z), lo, &t, &nq);
+    return fa_exp_scale_pair_f64(h, lo, t, nq);
 }
 
 /* ---- e^(x - K ln2): exp with its scale shifted by 2^-K (the float64 rows' direct reduction) ----
@@ -514,11 +533,7 @@ FA_INLINE double fa_ldexp_scalar_f64(double v, int d)
  */
 FA_INLINE fa_simd_f64 fa_exp_pair_f64(fa_simd_f64 z, fa_simd_f64 *lo)
 {
-#if FA_HAVE_SCALEF      /* an x above 709 gives +inf (or NaN) unclamped: the sums that use it fail */
-    z = fa_max_f64(fa_set1_f64(-650.0), z);
-#else
-    z = fa_max_f64(fa_set1_f64(-650.0), fa_min_f64(fa_set1_f64(709.0), z));
-#endif
+    z = fa_exp_scaled_arg_f64(z);
     /* fa_exp_reduce_f64's reduction with n/16 formed directly: the bias 1.5 2^48 rounds
      * z log2e to a multiple of 1/16, the same n as 16 z log2e + 1.5 2^52 (a scaling by 16,
      * exact), and tq's mantissa field is the same 2^51 + n (table index: its low 4 bits;
@@ -529,16 +544,9 @@ FA_INLINE fa_simd_f64 fa_exp_pair_f64(fa_simd_f64 z, fa_simd_f64 *lo)
     fa_simd_f64 r = fa_fnmadd_f64(nq, fa_set1_f64(FA_LN2_HI_F64), z);
     r = fa_fnmadd_f64(nq, fa_set1_f64(FA_LN2_LO_F64), r);
     fa_simd_f64 p = fa_fmadd_f64(fa_mul_f64(r, r), fa_exp_q5_f64(r, 1.0), r);
-    fa_simd_f64 thi = fa_lut16_f64(fa_exp2_16_hi, tq), tlo = fa_lut16_f64(fa_exp2_16_lo, tq), em_lo;
-    fa_simd_f64 em = fa_fast_two_sum_f64(thi, fa_fmadd_f64(thi, p, tlo), &em_lo);
-#if FA_HAVE_SCALEF
-    *lo = fa_scalef_f64(em_lo, nq);
-    return fa_scalef_f64(em, nq);
-#else
-    const fa_simd_f64 s = fa_pow2_n16_f64(tq);
-    *lo = fa_mul_f64(em_lo, s);
-    return fa_mul_f64(em, s);
-#endif
+    fa_simd_f64 thi = fa_lut16_f64(fa_exp2_16_hi, tq), tlo = fa_lut16_f64(fa_exp2_16_lo, tq);
+    fa_simd_f64 em = fa_fast_two_sum_f64(thi, fa_fmadd_f64(thi, p, tlo), lo);
+    return fa_exp_scale_pair_f64(em, lo, tq, nq);
 }
 #define FA_EXP_PAIR_REL_ERR 0x1p-56   /* fa_exp_pair_f64's relative error bound, every variant */
 

@@ -36,15 +36,14 @@
 /* (sh, sl) += w * e^v per lane, w = 1 when !HAS_W */
 FA_INLINE void fa_lse_exact_step(fa_simd_f64 v, fa_simd_f64 w, int HAS_W, fa_simd_f64 *sh, fa_simd_f64 *sl)
 {
-    fa_simd_f64 t, n, lo, hi;
+    fa_simd_f64 lo, hi;
     if (!HAS_W) {       /* terms below e^-650 count as e^-650 (fa_exp_dd_scaled_f64): no subnormal test */
         hi = fa_exp_dd_scaled_f64(v, &lo);
     } else {            /* a weight up to 2^1023 may lift a term from anywhere: exact to e^-760 */
+        fa_simd_f64 t, n;
         hi = fa_exp_dd_f64(v, &lo, &t, &n);
         hi = fa_scale_exp_f64(hi, t, n);
         lo = fa_scale_exp_f64(lo, t, n);
-    }
-    if (HAS_W) {
         fa_simd_f64 pl, ph = fa_two_prod_f64(w, hi, &pl);
         lo = fa_fmadd_f64(w, lo, pl);
         hi = ph;
