@@ -98,6 +98,9 @@ def show_config() -> None:
                 if threads["requested"] == "invalid" else "")
         print(f"  FASTACT_NUM_THREADS       : {_os.environ.get('FASTACT_NUM_THREADS', '')}{note}")
     print(f"  threads                   : {threads['num_threads']}")
+    overlap = _kernels._set_softmax_overlap(None)
+    print(f"  tuning                    : long float32 softmax rows "
+          f"{'overlapped with the next row (Intel)' if overlap else 'in two passes'}")
     print(f"  kernels on {info['current']} ({len(_kernels.OPS)}, every one on this variant):")
     print(f"    element-wise            : {', '.join(_kernels.UNARY_OPS)}")
     print(f"    gradients (two inputs)  : {', '.join(_kernels.BINARY_OPS)}")

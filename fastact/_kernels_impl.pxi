@@ -34,6 +34,8 @@ cdef extern from "fa_common.h" nogil:
     int fa_isa_requested()
     const char *fa_isa_name(int isa)
     enum: FA_ISA_COUNT
+    int fa_tune_softmax_overlap
+    int fa_tune_set_softmax_overlap(int on)
 
 
 # op: the position in UNARY_OPS / BINARY_OPS / AXIS_OPS, turned into FA_OP_<name> by the
@@ -130,6 +132,15 @@ def set_isa(name):
         raise ValueError(f"kernel variant {name!r} is not supported on this machine "
                          f"(available: {ISA_NAMES[:fa_isa_best() + 1]})")
     return ISA_NAMES[isa]
+
+
+def _set_softmax_overlap(on):
+    """Per-CPU tuning that never changes a result's bits (src_c/fa_dispatch.c): float32
+    softmax rows longer than 4 KB scaled inside the next row's statistics pass (True on
+    Intel cores).  None: leave it; returns the value before.  For tests and experiments."""
+    if on is None:
+        return bool(fa_tune_softmax_overlap)
+    return bool(fa_tune_set_softmax_overlap(1 if on else 0))
 
 
 THREADS_MAX = FA_THREADS_MAX

@@ -195,6 +195,13 @@ int fa_isa_set(int isa);             /* fill the table with `isa`; -1 if unsuppo
 int fa_isa_init(void);               /* once at import: best, or FASTACT_ISA if lower; returns it */
 int fa_isa_requested(void);          /* what FASTACT_ISA asked for (-1: unset, -2: unknown name) */
 const char *fa_isa_name(int isa);    /* "scalar", "sse2", "avx2", "avx512" */
+/* Tuning per CPU, chosen at import by fa_isa_init (fa_dispatch.c); it never changes a bit of
+ * any result, only the order of the work.  fa_tune_softmax_overlap: float32 softmax rows
+ * longer than 4 KB (up to the stored path's 256 KB) are scaled inside the next row's
+ * statistics pass (reductions/fa_rows.h, fa_sm_softmax_rows_f32): 1 on Intel cores, 0
+ * elsewhere.  fa_tune_set_softmax_overlap (tests, experiments) returns the previous value. */
+extern int fa_tune_softmax_overlap;
+int fa_tune_set_softmax_overlap(int on);
 /* Threads (fa_threads.c).  The count is process-wide, 1 by default (FASTACT_NUM_THREADS,
  * read once by fa_threads_init() at import); fa_set_num_threads returns the previous
  * count, or -1 for n outside [1, FA_THREADS_MAX].  Without POSIX threads it stays 1. */

@@ -602,13 +602,27 @@ def test_ulp_row_kinds(isa, dtype, kind, n):
     assert ulp_errors(fa.softmax(x, axis=-1, where=where), sh, sl, dtype).max() <= SOFTMAX_ULP
 
 
-@pytest.mark.parametrize("func", ["softmax", "log_softmax"])
-@pytest.mark.parametrize("n", [7, 1024, 5000])
-def test_rows_written_inside_the_next_rows_pass(isa, n, func):
+@pytest.fixture
+def softmax_overlap(request):
+    """The per-CPU tuning fa_tune_softmax_overlap (on for Intel cores: float32 softmax rows
+    longer than 4 KB scaled inside the next row's pass) set to the test's `overlap` parameter
+    (None: left as this CPU has it), and restored after."""
+    before = fa.kernels._set_softmax_overlap(None)
+    if request.node.callspec.params["overlap"] is not None:
+        fa.kernels._set_softmax_overlap(request.node.callspec.params["overlap"])
+    yield fa.kernels._set_softmax_overlap(None)
+    fa.kernels._set_softmax_overlap(before)
+
+
+@pytest.mark.parametrize("func, overlap", [("softmax", False), ("softmax", True), ("log_softmax", None)],
+                         ids=["softmax-two-pass", "softmax-overlap", "log_softmax"])
+@pytest.mark.parametrize("n", [7, 1024, 5000, 50257])
+def test_rows_written_inside_the_next_rows_pass(isa, n, func, overlap, softmax_overlap):
     """float32 log_softmax writes row r's output (softmax: scales row r's stored terms) during
     row r+1's statistics pass: the same bits as each row alone, in place too, also around rows
     the float32 lanes decline midway (a chunk beyond their range after the first), special
-    rows (+inf, NaN, all -inf) and the last row."""
+    rows (+inf, NaN, all -inf) and the last row; softmax rows past 4 KB take that order only
+    with the overlap tuning (Intel cores; both settings run here), the bits the same either way."""
     f = getattr(fa, func)
     rng = np.random.default_rng(zlib.crc32(f"pending {n}".encode()))
     x = rng.normal(0, 3, (9, n)).astype(F32)
@@ -621,6 +635,11 @@ def test_rows_written_inside_the_next_rows_pass(isa, n, func):
     alone = np.array([f(row) for row in x])
     got = f(x, axis=-1)
     assert got.tobytes() == alone.tobytes()
+    if func == "softmax":        # the other setting of the tuning: the same bits
+        fa.kernels._set_softmax_overlap(not softmax_overlap)
+        other = f(x, axis=-1)
+        fa.kernels._set_softmax_overlap(softmax_overlap)
+        assert other.tobytes() == got.tobytes()
     inplace = x.copy()
     f(inplace, axis=-1, out=inplace)
     if func == "log_softmax":    # (softmax in place recomputes its terms: not the stored bits)

@@ -394,14 +394,17 @@ static int fa_sm_log_rows_f32(const float *x, const unsigned char *mk, float *y,
  * every term is stored into y during the row's statistics pass (as
  * fa_sm_row_softmax_small_f32), and the scaling of row r runs inside row r+1's pass
  * (fa_stats_pending_f32 with x NULL), overlapping the exps; the same bits.  0: not these rows.
- * Measured (one thread, out=, min of 21x5 calls, alternating builds): rows of 128, 512, 1024
- * entries 6-10% faster ((1024, 1024) 380 -> 357 us); 2048 entries 7% slower, 4096 to 50257
- * 6-20% slower (the pending row's stores compete with the pass's own stored terms), so
- * longer rows keep the statistics-then-scale order.
+ * Measured (one thread, out=, min of 21x5 calls, alternating builds, AMD Zen 4): rows of 128,
+ * 512, 1024 entries 6-10% faster ((1024, 1024) 380 -> 357 us); 2048 entries 7% slower, 4096 to
+ * 50257 6-20% slower (the pending row's stores compete with the pass's own stored terms), so
+ * there longer rows keep the statistics-then-scale order.  On Intel cores rows up to the
+ * stored path's FA_SM_SMALL_BYTES_f32 overlap too, 4-8% faster (fa_tune_softmax_overlap,
+ * fa_dispatch.c).
  */
 static int fa_sm_softmax_rows_f32(const float *x, float *y, ptrdiff_t rows, ptrdiff_t n)
 {
-    if (n * (ptrdiff_t)sizeof(float) > FA_SM_OVERLAP_BYTES || (const void *)x == (const void *)y)
+    const ptrdiff_t most = fa_tune_softmax_overlap ? FA_SM_SMALL_BYTES_f32 : FA_SM_OVERLAP_BYTES;
+    if (n * (ptrdiff_t)sizeof(float) > most || (const void *)x == (const void *)y)
         return 0;
     fa_stats_pending_f32 p = {NULL, NULL, NULL, 0.0, 0.0, 0, {0}};
     int have = 0;
