@@ -120,6 +120,44 @@ def test_gradient_within_the_bound_against_mpmath(isa, dtype, pw):
         assert err.max() <= BCE.grad_ulp, (isa, t, pw, xs[bad], got[bad], hi[bad])
 
 
+@pytest.mark.parametrize("pw", POS_WEIGHTS)
+def test_float32_gradient_a_multiplier_lifts_out_of_the_subnormals(isa, pw):
+    """float32 logits beyond |x| = 87, where sigmoid(-|x|) is below float32's normal range (or
+    0), times a multiplier above 1 (grad_output, weight, 'sum' or a loss scale): the product
+    can be normal, and then must be within the bound in ULPs of its larger term, as everywhere
+    (bce_grad(float32([-100]), float32([0]), float32([1e30]), reduction='none') was 1.7% off:
+    the float32 sigmoid kept its subnormal few bits); subnormal results within one smallest
+    normal.  Vectors mixing such lanes with ordinary ones, tails, weights, pos_weight."""
+    rng = np.random.default_rng(3)
+    deep = np.array([87.0, 87.5, 88.7, 90.0, 95.0, 100.0, 103.0, 104.0, 110.0, 120.0, 200.0, 1e30, np.inf])
+    xs = np.concatenate([deep, -deep, rng.normal(0, 3, 40)]).astype(np.float32)
+    rng.shuffle(xs)
+    tiny = np.finfo(np.float32).tiny
+    p_, emin, _ = ulp.fmt(np.float32)
+    for t in (0.0, 1.0, 0.5, 1e-3):
+        y = np.full(xs.shape, t, np.float32)
+        for mult in (1e30, 2.0 ** 60, 1e8, 3.0):
+            g = np.full(xs.shape, mult, np.float32)
+            w = rng.uniform(0.5, 2.0, xs.shape).astype(np.float32)
+            pwv = None if pw is None else np.full(1, pw, np.float32)
+            got = bce_grad(xs, y, g, weight=w, pos_weight=pwv, reduction="none").astype(np.float64)
+            xd, pv = xs.astype(np.float64), 1.0 if pw is None else float(np.float32(pw))
+            with np.errstate(over="ignore"):      # sigmoid(x) and sigmoid(-x) each without 1 - s
+                sig, sigm = 1 / (1 + np.exp(-xd)), 1 / (1 + np.exp(xd))
+            ty = float(np.float32(t))
+            scale = mult * w.astype(np.float64)
+            want = ((1 - ty) * sig - pv * ty * sigm) * scale
+            big = np.maximum((1 - ty) * sig, pv * ty * sigm) * scale
+            _, e = np.frexp(big)
+            unit = np.ldexp(1.0, np.maximum(e - p_, emin - p_ + 1))
+            err = np.abs(got - want)
+            normal = big >= tiny
+            assert (err[normal] / unit[normal] <= BCE.grad_ulp).all(), (t, mult, xs[normal][np.argmax(err[normal] / unit[normal])])
+            assert (err[~normal] <= tiny).all(), (t, mult)
+    got = bce_grad(np.float32([-100]), np.float32([0]), np.float32([1e30]), reduction="none")
+    assert abs(float(got[0]) / (1e30 * math.exp(-100)) - 1) < 2 ** -22
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("reduction", ("mean", "sum"))
 def test_reductions_within_the_bound_of_the_exact_sum(isa, dtype, reduction):

@@ -785,3 +785,45 @@ def test_float32_gradient_with_a_loss_scale_stays_finite(isa, n):
                  for v in (x, x64))
     assert np.all(np.isfinite(got))
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e9 * 2.0 ** -126)
+
+
+@pytest.mark.parametrize("n", [40, 1000, 5000])
+def test_float32_gradient_entries_a_scale_lifts_out_of_the_subnormals(isa, n):
+    """A softmax entry below float32's normal range times a gradient scale above 1 (grad_output
+    x weight x the reduction's factor: 'sum' with a loss scale, class weights) can be a normal
+    gradient entry: it must then be within 8 ULP of the larger of its two terms, not the few bits
+    a subnormal softmax keeps (cross_entropy_grad(float32([[0, -95]]), [0], reduction='sum',
+    grad_output=1e4)[0, 1] was 0, exact 5.52e-38: the stored terms below 2^-126.5 of their shift
+    count as 0, and only factors up to 1 leave such an output subnormal; beyond 2^20 the row was
+    formed at scale 2^-m and brought up by 2^m); subnormal entries within one smallest normal
+    (SPEC section 6).  Class, smoothing and probability targets."""
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal((6, n)) * 3).astype(np.float32)
+    x[:, 1::3] -= 95.0                             # softmax entries e^-95 .. e^-110: subnormal
+    x[3, 2::5] -= 20.0
+    x[4] = rng.uniform(-120, 0, n).astype(np.float32)
+    x[5, :2] = [0.0, -95.0]
+    x[5, 2:] = -200.0
+    cls = np.array([0, 3, 5, 7, 0, 0])
+    prob = fa.softmax(rng.standard_normal((6, n)), axis=-1).astype(np.float32)
+    xd = x.astype(np.float64)
+    p = np.exp(xd - xd.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    tiny = np.finfo(np.float32).tiny
+    for scale in (1.5, 2.0, 1e4, 2.0 ** 16, 2.0 ** 20, 2.0 ** 21, 3e9, 2.0 ** 60):
+        for target, eps in ((cls, 0.0), (cls, 0.1), (prob, 0.0)):
+            got = fa.cross_entropy_grad(x, target, reduction="sum", grad_output=scale,
+                                        label_smoothing=eps).astype(np.float64)
+            if target.dtype.kind == "i":
+                q = np.full(x.shape, eps / n)
+                q[np.arange(6), target] += 1 - eps
+            else:
+                q = target.astype(np.float64)
+            want = scale * (p - q)
+            if target.dtype.kind == "i" and eps == 0.0:     # -(1 - p_t) without cancelling
+                want[np.arange(6), target] = -scale * (p.sum(axis=1) - p[np.arange(6), target])
+            larger = np.maximum(scale * p, scale * q)
+            normal = larger >= tiny
+            err = np.abs(got - want)
+            assert (err[normal] <= 8 * np.spacing(larger[normal].astype(np.float32))).all(), (scale, eps)
+            assert (err[~normal] <= tiny).all(), (scale, eps)

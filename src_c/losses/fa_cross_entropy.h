@@ -86,22 +86,59 @@ FA_INLINE int fa_ce_stats_f64(const double *x, ptrdiff_t n, fa_sm_stats *s, doub
     return fa_sm_finish(s, l, &sign) != FA_SM_SPECIAL;
 }
 
-/* y = a softmax(x) where the output stage can fold a into the sum S (float32 fast paths,
- * a finite and non-zero): returns 1; else y = softmax(x), returns 0 (the caller multiplies) */
+/* y = g e^(x - M) of a float32 row in double lanes, each entry rounded once to float32: the
+ * gradient rows whose scale a is beyond 2^20 (g = a / S, S the sum relative to e^M).  Formed
+ * in float32 at a 2^-m and brought up by 2^m, an entry that was subnormal there kept its few
+ * bits in the normal range.  e^(x - M) is fa_exp_pair_f64's high part (x - M exact in double;
+ * below e^-650 it counts as e^-650, whose product with |g| < 2^128 rounds to 0 in float32),
+ * so every product is a normal double (no assist on Intel cores).  ~2 ns per entry: only these
+ * rows (a loss scale above 2^20 with reduction='sum') take it. */
+FA_INLINE void fa_ce_grad_row_wide_f32(const float *x, float *y, ptrdiff_t n, double M, double g)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    const fa_simd_f64 Mv = fa_set1_f64(M), gv = fa_set1_f64(g);
+    for (ptrdiff_t i = 0; i < n; i += L) {
+        const ptrdiff_t left = n - i;
+        fa_simd_f64 lo, v = left >= L ? fa_loadu_f32_as_f64(x + i) : fa_load_tail_f32_as_f64(x + i, left, 0.0);
+        v = fa_mul_f64(fa_exp_pair_f64(fa_sub_f64(v, Mv), &lo), gv);
+        if (left >= L) fa_storeu_f64_as_f32(y + i, v); else fa_store_tail_f64_as_f32(y + i, v, left);
+    }
+}
+
+/* y = a softmax(x) where the output stage can fold a into the sum S (float32 fast paths, a
+ * finite and non-zero): returns 1; else y = softmax(x), returns 0 (the caller multiplies).
+ * A stored chunk (terms below 2^-126.5 of its shift counted 0, those below 2^-126 subnormal)
+ * is scaled in place only where its factor is at most 1, so that what it lost stays below the
+ * normal range (within one smallest normal, SPEC section 6); a larger factor (a > 1: 'sum'
+ * with grad_output or weights above 1) recomputes the chunk from x (fa_out_row_f32, whose
+ * outputs are rounded once, subnormal ones too): a softmax of e^-95 times a = 1e4 was 0. */
 FA_INLINE int fa_ce_softmax_f32(const float *x, float *y, ptrdiff_t n, const fa_sm_stats *s, double l, int fast,
                                 int stored, const double *Ks, double a)
 {
     const double S = s->C + (s->t + s->te);
-    /* a beyond 2^20 folded into S overflowed the output pass's scale (float32 probability
-     * targets and label smoothing gave +inf from a ~ 2^28.5): the caller multiplies instead */
-    const int fold = fast && a != 0.0 && a - a == 0.0 && fabs(a) <= 0x1p20;
+    if (fast && a - a == 0.0 && fabs(a) > 0x1p20) {     /* (folded into S it overflowed the scale) */
+        fa_ce_grad_row_wide_f32(x, y, n, s->M, a / S);
+        return 1;
+    }
+    const int fold = fast && a != 0.0 && a - a == 0.0;
     const double Se = fold ? S / a : S;
-    if (fast && stored)
+    if (fast && stored && fold && fabs(a) > 1.0) {
+        const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(float);
+        for (ptrdiff_t c0 = 0, k = 0; c0 < n; c0 += chunk, k++) {
+            const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
+            const double f = Ks[2 * k] == -INFINITY ? 0.0 : fa_exp_scalar_f64(Ks[2 * k] - s->M) / (Se * Ks[2 * k + 1]);
+            if (fabs(f) <= 1.0)
+                fa_sm_scale_pair_f32(y + c0, len, (float)f, (float)(f - (double)(float)f));
+            else
+                fa_out_row_f32(x + c0, NULL, y + c0, len, s->M, Se, l, 0);
+        }
+    } else if (fast && stored) {
         fa_out_scale_stored_f32(y, n, Ks, s->M, Se);
-    else if (fast)
+    } else if (fast) {
         fa_out_row_f32(x, NULL, y, n, s->M, Se, l, 0);
-    else
+    } else {
         fa_sm_row_out_f32(x, y, NULL, n, s, l, 0, 0);
+    }
     return fold;
 }
 
@@ -488,7 +525,7 @@ FA_INLINE void fa_ce_class_grad_f32(const float *x, float *y, ptrdiff_t n, ptrdi
              * the row max (fa_out_row_f32, as the rows past the stored path). */
             const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
             const double f = fa_ldexp_scalar_f64(a / Z, (int)Kk[k] + 100);
-            if (fabs(f) >= 0x1p53 && fabs(f) < 0x1p126)
+            if (fabs(f) >= 0x1p53 && fabs(f) <= 0x1p100)   /* the factor <= 1: see fa_ce_softmax_f32 */
                 fa_sm_scale_pair_up_f32(y + c0, len, (float)f, (float)(f - (double)(float)f));
             else
                 fa_out_row_f32(x + c0, NULL, y + c0, len, M, Z * fa_exp_scalar_f64(-M) / a, 0.0, 0);
@@ -499,10 +536,11 @@ FA_INLINE void fa_ce_class_grad_f32(const float *x, float *y, ptrdiff_t n, ptrdi
     y[t] = (float)(-a * (r / (1.0 + r)));
 }
 
-/* fa_ce_class_grad_f32 for any finite a != 0: beyond 2^20 the row is formed with a 2^-m in
- * [2^19, 2^20) and brought up by 2^m (exact, in double, rounded once), as a folded into the
- * output pass's scale overflowed it: float32 cross_entropy_grad(..., reduction='sum',
- * grad_output=4e8) gave +inf (a loss scale's size; the differential fuzz of 2026-12-06) */
+/* fa_ce_class_grad_f32 for any finite a != 0: beyond 2^20 the row in double lanes
+ * (fa_ce_grad_row_wide_f32, g = a e^M / Z), as a folded into the output pass's scale
+ * overflowed it (float32 cross_entropy_grad(..., reduction='sum', grad_output=4e8) gave +inf:
+ * the differential fuzz of 2026-12-06), and a row formed at a 2^-m, then brought up by 2^m,
+ * kept the few bits of its subnormal entries */
 FA_INLINE void fa_ce_class_grad_scaled_f32(const float *x, float *y, ptrdiff_t n, ptrdiff_t t, double S, double M,
                                            double r, int stored, const double *Kk, double a)
 {
@@ -510,11 +548,7 @@ FA_INLINE void fa_ce_class_grad_scaled_f32(const float *x, float *y, ptrdiff_t n
         fa_ce_class_grad_f32(x, y, n, t, S, M, r, stored, Kk, a);
         return;
     }
-    const int m = ilogb(a) - 19;
-    const double up = ldexp(1.0, m);
-    fa_ce_class_grad_f32(x, y, n, t, S, M, r, stored, Kk, ldexp(a, -m));
-    for (ptrdiff_t k = 0; k < n; k++)
-        y[k] = (float)((double)y[k] * up);
+    fa_ce_grad_row_wide_f32(x, y, n, M, a / ((S + fa_exp_scalar_f64((double)x[t])) * fa_exp_scalar_f64(-M)));
     y[t] = (float)(-a * (r / (1.0 + r)));
 }
 
