@@ -61,8 +61,9 @@ static int fa_detect(void) { return FA_ISA_SCALAR; }
  * scaling runs from L2 meanwhile: on a 2-core Intel Xeon (Sapphire/Emerald Rapids, AVX-512,
  * 2026-12-07) (64, 50257) 1121 -> 1029 us, (256, 16384) 1683 -> 1600, (128, 65536) 4165 ->
  * 4014, (1024, 8192) 4060 -> 3894 (medians of 9 interleaved builds, N(0, 3) rows).  On AMD
- * Zen 4 (2026-12-04) the same rows measured 6-20% slower (the row's own stored terms and the
- * pending row's stores compete), so there only rows up to 4 KB overlap. */
+ * Zen 4 the same order measured 6-20% slower for rows of 4096 to 50257 entries (an earlier
+ * session's alternating builds, fa_rows.h: the row's own stored terms and the pending row's
+ * stores compete), so there only rows up to 4 KB overlap. */
 int fa_tune_softmax_overlap = 0;
 
 static int fa_cpu_is_intel(void)
