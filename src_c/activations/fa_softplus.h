@@ -158,8 +158,15 @@ FA_INLINE fa_simd_f64 fa_softplus_v_f64(fa_simd_f64 x, const fa_params *p)
     fa_simd_f64 y = fa_add_f64(lin, fa_select_f64(tail, fa_set1_f64(0.0), l));
     y = fa_select_f64(fa_mask_and_f64(tail, fa_cmpeq_f64(lin, fa_set1_f64(0.0))), l, y);   /* 0 + l, l subnormal */
     const fa_mask_f64 deep = fa_cmplt_f64(s.nz, fa_set1_f64(-750.0));
-    if (FA_UNLIKELY(fa_mask_any_f64(deep)))
-        y = fa_select_f64(deep, fa_add_f64(lin, fa_softplus_deep_f64(x, p->a)), y);
+    if (FA_UNLIKELY(fa_mask_any_f64(deep))) {
+        /* deep lanes all below -800 with |beta| >= 2^-20 (-inf entries, masked logits): e^nz /
+         * beta < 2^-1134 rounds to 0 of beta's sign there, fa_softplus_deep_f64's value, without
+         * its double-double exp (2^16 in cache with 10% -inf, Intel Xeon: 261 -> 192 us, N(0, 3) 142-148) */
+        if (fabs(p->a) >= 0x1p-20 && !fa_mask_any_f64(fa_mask_and_f64(deep, fa_cmpge_f64(s.nz, fa_set1_f64(-800.0)))))
+            y = fa_select_f64(deep, fa_add_f64(lin, fa_set1_f64(p->a < 0 ? -0.0 : 0.0)), y);
+        else
+            y = fa_select_f64(deep, fa_add_f64(lin, fa_softplus_deep_f64(x, p->a)), y);
+    }
     return fa_select_f64(fa_cmpgt_f64(s.z, fa_set1_f64(p->b)), x, y);
 }
 
@@ -302,6 +309,10 @@ FA_INLINE fa_simd_f64 fa_mish_v_f64(fa_simd_f64 x, const fa_params *p)
                                fa_fmadd_f64(fa_mul_f64(two, es), fa_add_f64(one, es), one));
     fa_simd_f64 y = fa_select_f64(fa_cmpgt_f64(x, fa_set1_f64(0.0)), fa_mul_f64(x, fa_sub_f64(one, q)), yneg);
     if (fa_mask_any_f64(deep)) {        /* e subnormal: x*n on e's mantissa, scaled last */
+        /* (deep lanes all below -760, -inf entries: x e^x rounds to -0.0 there, as below;
+         * 2^16 in cache with 10% -inf, Intel Xeon: 107 -> 88 us, N(0, 3) 67) */
+        if (!fa_mask_any_f64(fa_mask_and_f64(deep, fa_cmpge_f64(x, fa_set1_f64(-760.0)))))
+            return fa_select_f64(deep, fa_set1_f64(-0.0), y);
         fa_simd_f64 xc = fa_max_f64(fa_set1_f64(-760.0), x);
         yneg = fa_div_f64(fa_mul_f64(xc, fa_mul_f64(em, e2)), den);
         y = fa_select_f64(deep, fa_scale_exp_f64(yneg, t, n), y);
