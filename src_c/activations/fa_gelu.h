@@ -38,7 +38,7 @@ FA_INLINE fa_simd_f32 fa_gelu_v_f32(fa_simd_f32 x, const fa_params *p)
     fa_simd_f32 xc = fa_min_f32(fa_set1_f32(14.8f), fa_max_f32(fa_set1_f32(-14.8f), x));
     fa_simd_f32 e = fa_half_erfcx_gauss_f32(fa_abs_f32(xc), &n, &m);
     fa_simd_f32 u = fa_mul_f32(xc, e);
-    fa_simd_f32 h = fa_ldexp_neg_f32(fa_fmadd_f32(u, m, u), n);
+    fa_simd_f32 h = fa_ldexp_exp_f32(fa_fmadd_f32(u, m, u), n);     /* |u + u m| < 1 */
     return fa_select_f32(fa_cmple_f32(x, fa_set1_f32(0.0f)), h, fa_sub_f32(x, h));
 }
 FA_UNARY_KERNEL(gelu, f32, fa_gelu_v_f32)
