@@ -198,8 +198,10 @@ const char *fa_isa_name(int isa);    /* "scalar", "sse2", "avx2", "avx512" */
 /* Tuning per CPU, chosen at import by fa_isa_init (fa_dispatch.c); it never changes a bit of
  * any result, only the order of the work.  fa_tune_softmax_overlap: float32 softmax rows
  * longer than 4 KB (up to the stored path's 256 KB) are scaled inside the next row's
- * statistics pass (reductions/fa_rows.h, fa_sm_softmax_rows_f32): 1 on Intel cores, 0
- * elsewhere.  fa_tune_set_softmax_overlap (tests, experiments) returns the previous value. */
+ * statistics pass (reductions/fa_rows.h, fa_sm_softmax_rows_f32), and float64 rows of up
+ * to 16 KB inside the next row's stored terms (reductions/fa_rows_f64.h,
+ * fa_sm64_softmax_rows): 1 on Intel cores, 0 elsewhere.  fa_tune_set_softmax_overlap (tests,
+ * experiments) returns the previous value. */
 extern int fa_tune_softmax_overlap;
 int fa_tune_set_softmax_overlap(int on);
 /* Threads (fa_threads.c).  The count is process-wide, 1 by default (FASTACT_NUM_THREADS,

@@ -653,6 +653,45 @@ def test_rows_written_inside_the_next_rows_pass(isa, n, func, overlap, softmax_o
     assert ulp_errors(inplace[ok], hi, lo, F32).max() <= SOFTMAX_ULP
 
 
+@pytest.mark.parametrize("overlap", [False, True])
+@pytest.mark.parametrize("n", [7, 1024, 2048, 2049, 50257, 70000])
+def test_float64_softmax_rows_scaled_inside_the_next_rows_pass(isa, n, overlap):
+    """float64 softmax rows that stay in L2 (stored terms, then scaled) with the overlap tuning
+    on (Intel cores: rows of one chunk scaled inside the next row's terms, fa_sm64_softmax_rows) and off: the
+    same bits as each row alone, around rows of every chunk mode (biased chunks of spread
+    log-weights, -inf entries, entries 1500 apart, a chunk the direct reduction declines),
+    special rows (NaN, +inf, all -inf) and the last row; rows past 512 KB take the statistics."""
+    rng = np.random.default_rng(zlib.crc32(f"float64 pending {n}".encode()))
+    x = rng.normal(0, 3, (11, n))
+    x[1] = rng.uniform(-800, 800, n)
+    x[2, rng.uniform(size=n) < 0.1] = -np.inf
+    x[3] = rng.uniform(-1500, 1500, n)
+    x[4, n // 2] = np.nan
+    x[5, 0] = np.inf
+    x[6] = -np.inf
+    x[7, : n // 2] = -1e300
+    x[8] += 700.0
+    x[9] = rng.uniform(-760, 0, n)
+    before = fa.kernels._set_softmax_overlap(overlap)
+    try:
+        got = fa.softmax(x, axis=-1)
+        alone = np.array([fa.softmax(row) for row in x])
+        fa.kernels._set_softmax_overlap(not overlap)
+        other = fa.softmax(x, axis=-1)
+    finally:
+        fa.kernels._set_softmax_overlap(before)
+    assert got.tobytes() == alone.tobytes()
+    assert got.tobytes() == other.tobytes()
+    assert np.isnan(got[4]).all() and np.isnan(got[5]).all() and np.isnan(got[6]).all()
+    ok = [0, 1, 2, 8, 10]
+    with np.errstate(invalid="ignore", under="ignore"):
+        (_, _), (sh, sl), _ = mp_reference(x[ok]) if n <= 1024 else ld_reference(x[ok]) if LONGDOUBLE_OK else (
+            (None, None), (None, None), None)
+    if sh is not None:
+        normal = np.abs(sh) >= np.finfo(F64).tiny
+        assert ulp_errors(got[ok][normal], sh[normal], sl[normal], F64).max() <= SOFTMAX_ULP
+
+
 @pytest.mark.parametrize("dtype", [F32, F64])
 @pytest.mark.parametrize("n", [7, 5000])
 def test_masked_log_softmax_rows_written_inside_the_next_rows_pass(isa, n, dtype):

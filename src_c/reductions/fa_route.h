@@ -15,7 +15,7 @@
 /* softmax rows (inner == 1, no mask): float32 rows that stay in L2 scaled inside the next
  * row's statistics; 0 where not handled */
 #define FA_SM_SOFTMAX_ROWS_FAST_f32 fa_sm_softmax_rows_f32
-#define FA_SM_SOFTMAX_ROWS_FAST_f64(x, y, rows, n) 0
+#define FA_SM_SOFTMAX_ROWS_FAST_f64 fa_sm64_softmax_rows
 #define FA_SM_LOG_ROWS_FAST_f64 fa_sm64_log_softmax_rows
 #define FA_SM_COLS_FAST_f64 fa_sm_cols_fast_f64   /* fa_columns_f64.h */
 /* short rows without weights (a where= mask or not), a group at a time (fa_short_rows.h) */

@@ -171,12 +171,18 @@ FA_INLINE void fa_sm64_log_out_masked(const double *x, const unsigned char *msk,
 /* a log_softmax row whose statistics are known and whose output y = (x - M) - l (-inf where
  * its mask mk, if given, leaves the entry out) is written inside the next row's chunk sum
  * (the stores then overlap the exps) */
+/* (softmax rows, fa_sm64_softmax_rows: sc is the pending row's scaling of this chunk, whose
+ * stored terms y are scaled in place instead; x its entries for the deep lanes, mk NULL) */
+struct fa_sm64_scale_chunk;
 typedef struct fa_sm64_pending {
     const double *x;
     const unsigned char *mk;
     double *y;
     double M, l;
+    const struct fa_sm64_scale_chunk *sc;
 } fa_sm64_pending;
+FA_INLINE void fa_sm64_scale_vec(const struct fa_sm64_scale_chunk *sc, const double *x, double *y, ptrdiff_t i,
+                                 ptrdiff_t left);
 
 FA_INLINE void fa_sm64_chunk_sum(const double *x, const unsigned char *msk, ptrdiff_t n, double mk, double K,
                                  int mode, int EXCL, int PAIRS, double *ystore, double *uh, double *ul, double *ck,
@@ -199,7 +205,10 @@ FA_INLINE void fa_sm64_chunk_sum(const double *x, const unsigned char *msk, ptrd
             fa_simd_f64 e = PAIRS ? fa_add_f64(FA_SM64_TERM(2 * k), FA_SM64_TERM(2 * k + 1)) : FA_SM64_TERM(k);
             fa_kahan_add_f64(&t[k], &c[k], e);
         }
-        if (o)             /* (the pending row has a mask exactly when this one has) */
+        if (o && o->sc)    /* a softmax row's stored terms, scaled */
+            for (ptrdiff_t j = i; j < i + V * L; j += L)
+                fa_sm64_scale_vec(o->sc, o->x, o->y, j, L);
+        else if (o)        /* (the pending row has a mask exactly when this one has) */
             for (ptrdiff_t j = i; j < i + V * L; j += L)
                 fa_storeu_f64(o->y + j, fa_sm64_log_vec(o->x, o->mk, j, L, oM, ol, MASKED));
         for (ptrdiff_t j = i; j < i + V * L; j += 64 / (ptrdiff_t)sizeof(double)) {
@@ -214,7 +223,9 @@ FA_INLINE void fa_sm64_chunk_sum(const double *x, const unsigned char *msk, ptrd
     }
     for (int k = 0; i < n; i += L, k = (k + 1) % FA_SM64_ACCS) {
         const ptrdiff_t left = n - i;
-        if (o) {
+        if (o && o->sc) {
+            fa_sm64_scale_vec(o->sc, o->x, o->y, i, left);
+        } else if (o) {
             const fa_simd_f64 v = fa_sm64_log_vec(o->x, o->mk, i, left, oM, ol, MASKED);
             if (left >= L) fa_storeu_f64(o->y + i, v); else fa_store_tail_f64(o->y + i, v, left);
         }
@@ -385,7 +396,8 @@ FA_INLINE void fa_sm64_log_softmax_rows_T(const double *x, const unsigned char *
         for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk) {
             const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
             const unsigned char *mc = MASKED ? mr + c0 : NULL;
-            const fa_sm64_pending o = {py ? px + c0 : NULL, MASKED && pmk ? pmk + c0 : NULL, py ? py + c0 : NULL, pM, pl};
+            const fa_sm64_pending o = {py ? px + c0 : NULL, MASKED && pmk ? pmk + c0 : NULL, py ? py + c0 : NULL, pM, pl,
+                                       NULL};
             double mx, mn;
             fa_sm_chunk_max_min_f64(xr + c0, mc, len, &mx, &mn);
             fa_sm64_stats_chunk(&s, &a, xr + c0, mc, len, mx, mn, py ? &o : NULL);
@@ -660,19 +672,107 @@ FA_INLINE int fa_sm64_row_narrow(const double *x, const unsigned char *mk, ptrdi
  * chunk e^(x - Kk ln2) is stored into y while summed (no statistics needed: the factor
  * e^(K ln2 - M) cancels between the entries and S), then chunk k is scaled in place by
  * 2^(Kk - Kmax) / U, U = sum_k Uk 2^(Kk - Kmax), as a double-double.  Rows with a chunk the
- * direct reduction does not take go through fa_sm64_softmax_small_exact.
+ * direct reduction does not take go through fa_sm64_softmax_small_exact.  In two stages:
+ * fa_sm64_small_terms (the stored terms and U, in fa_sm64_small_row) and the scaling, chunk
+ * by chunk (fa_sm64_chunk_scaling, fa_sm64_small_scale); fa_sm64_softmax_rows runs a row's
+ * scaling inside the next row's terms (Intel cores, fa_tune_softmax_overlap).
  */
-static int fa_sm_row_softmax_small_f64(const double *x, const unsigned char *mk, double *y, ptrdiff_t n)
+typedef struct fa_sm64_small_row {
+    int nc;
+    double Kmax, ih, il;
+    double Ks[FA_SM64_STORE_CHUNKS], mins[FA_SM64_STORE_CHUNKS];
+    char biased[FA_SM64_STORE_CHUNKS];     /* a WIDE chunk: stored at 2^(Kk - FA_EXP_SHIFT_BIAS) */
+} fa_sm64_small_row;
+
+/* how chunk c of a row is scaled (fa_sm64_scale_out's arguments, per vector in
+ * fa_sm64_scale_vec): skip (a chunk the mask leaves out: zeros already), the factor, BIASED
+ * (fa_sm64_unbias_times with gh, gl) and PLAIN (no deep lane: the product alone) */
+typedef struct fa_sm64_scale_chunk {
+    fa_sm64_factor f;
+    fa_simd_f64 ghv, glv;
+    double gh, gl;
+    int skip, biased, plain;
+} fa_sm64_scale_chunk;
+
+FA_INLINE void fa_sm64_chunk_scaling(const fa_sm64_small_row *R, int c, fa_sm64_scale_chunk *sc)
+{
+    sc->skip = R->Ks[c] != R->Ks[c];
+    if (sc->skip)
+        return;
+    fa_sm64_factor_row(&sc->f, R->Kmax, R->ih, R->il);
+    const int d = (int)(R->Ks[c] - R->Kmax);
+    sc->biased = 0;
+    sc->plain = 0;
+    sc->gh = sc->gl = 0.0;
+    if (R->biased[c] && d >= -64) {         /* (then gh >= 2^-82: U < 2^18) */
+        /* a chunk biased for its -inf entries alone, likely: the product with the factor
+         * 2^-600 lower, the deep lanes (none, unless the chunk is spread too) recomputed
+         * (fa_sm64_times_factor: 5 operations per vector rather than 11); the same bits
+         * wherever nothing is subnormal.  (64, 50257) rows with 10% -inf: 1549 -> 1475 us,
+         * (1024, 1024) 505 -> 454 (2026-12-07) */
+        if (R->mins[c] == -INFINITY) {
+            fa_sm64_factor_set(&sc->f, fa_ldexp_scalar_f64(R->ih, d - FA_EXP_SHIFT_BIAS),
+                               fa_ldexp_scalar_f64(R->il, d - FA_EXP_SHIFT_BIAS));
+        } else {
+            sc->biased = 1;
+            sc->gh = fa_ldexp_scalar_f64(R->ih, d);
+            sc->gl = fa_ldexp_scalar_f64(R->il, d);
+        }
+    } else {
+        const int db = d - (R->biased[c] ? FA_EXP_SHIFT_BIAS : 0);   /* far below the max: the product, deep lanes from x */
+        const double gh = fa_ldexp_scalar_f64(R->ih, db);
+        fa_sm64_factor_set(&sc->f, gh, fa_ldexp_scalar_f64(R->il, db));
+        sc->plain = fa_sm64_no_deep_lanes(R->mins[c], R->Ks[c] - (R->biased[c] ? FA_EXP_SHIFT_BIAS : 0), gh);
+    }
+    sc->ghv = fa_set1_f64(sc->gh);
+    sc->glv = fa_set1_f64(sc->gl);
+}
+
+/* one vector of a chunk's scaling (entries i .. i + min(left, L) of the chunk's x and y):
+ * the per-vector step of fa_sm64_scale_out, so the same bits */
+FA_INLINE void fa_sm64_scale_vec(const struct fa_sm64_scale_chunk *sc, const double *x, double *y, ptrdiff_t i,
+                                 ptrdiff_t left)
+{
+    const ptrdiff_t L = FA_LANES_F64;
+    if (sc->skip)
+        return;
+    fa_simd_f64 v = left >= L ? fa_loadu_f64(y + i) : fa_load_tail_f64(y + i, left, 0.0);
+    v = sc->plain ? fa_sm64_product(v, &sc->f) : fa_sm64_out_vec(v, x + i, left, &sc->f, sc->biased, sc->ghv, sc->glv);
+    if (left >= L) fa_storeu_f64(y + i, v); else fa_store_tail_f64(y + i, v, left);
+}
+
+/* the scaling of chunks from..nc - 1 of a row whose terms are stored in y */
+static void fa_sm64_small_scale(const fa_sm64_small_row *R, const double *x, double *y, ptrdiff_t n, int from)
 {
     const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(double);
-    /* in place, the terms overwrite x, which the outputs below ~2^-962 are recomputed from:
-     * such rows take the statistics and the direct output pass (reads x before writing y) */
-    if ((const void *)x == (const void *)y && !fa_sm64_row_narrow(x, mk, n))
-        return FA_SM_DECLINED;
-    double Ks[FA_SM64_STORE_CHUNKS], uh[FA_SM64_STORE_CHUNKS], ul[FA_SM64_STORE_CHUNKS], mins[FA_SM64_STORE_CHUNKS];
-    char biased[FA_SM64_STORE_CHUNKS];     /* a WIDE chunk: stored at 2^(Kk - FA_EXP_SHIFT_BIAS) */
+    for (int c = from; c < R->nc; c++) {
+        fa_sm64_scale_chunk sc;
+        fa_sm64_chunk_scaling(R, c, &sc);
+        if (sc.skip)
+            continue;
+        const ptrdiff_t c0 = c * chunk, len = n - c0 < chunk ? n - c0 : chunk;
+        if (sc.biased)
+            fa_sm64_scale_out(x + c0, y + c0, len, &sc.f, 1, sc.gh, sc.gl, 0);
+        else
+            fa_sm64_scale_out(x + c0, y + c0, len, &sc.f, 0, 0.0, 0.0, sc.plain);
+    }
+}
+
+enum { FA_SM64_SMALL_EXACT = 3 };   /* a chunk the direct reduction does not take (no mask) */
+
+/* the stored terms and U of a row (R); P (or NULL): a pending row (its x px and y py) whose
+ * chunk c is scaled inside this row's chunk c, *done receiving how many of its chunks were.
+ * Returns FA_SM_OK, FA_SM_SPECIAL (NaN, or nothing left in), FA_SM_DECLINED (a chunk the
+ * direct reduction does not take, with a mask) or FA_SM64_SMALL_EXACT (the same without one) */
+FA_INLINE int fa_sm64_small_terms(const double *x, const unsigned char *mk, double *y, ptrdiff_t n,
+                                  fa_sm64_small_row *R, const fa_sm64_small_row *P, const double *px, double *py,
+                                  int *done)
+{
+    const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(double);
+    double uh[FA_SM64_STORE_CHUNKS], ul[FA_SM64_STORE_CHUNKS];
     double Kmax = -INFINITY;
     int nc = 0;
+    *done = 0;
     for (ptrdiff_t c0 = 0; c0 < n; c0 += chunk, nc++) {
         const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
         const unsigned char *mc = mk ? mk + c0 : NULL;
@@ -682,65 +782,109 @@ static int fa_sm_row_softmax_small_f64(const double *x, const unsigned char *mk,
         if (mode == FA_SM64_EXACT && mk && mx == -INFINITY && !(mn < INFINITY)) {
             /* every entry left out: zeros, no part of the sum */
             memset(y + c0, 0, (size_t)len * sizeof(double));
-            Ks[nc] = NAN;
+            R->Ks[nc] = NAN;
             continue;
         }
         if (mode == FA_SM64_EXACT)
-            return mk ? FA_SM_DECLINED : fa_sm64_softmax_small_exact(x, y, n);
-        Ks[nc] = fa_sm64_shift(mx);
-        mins[nc] = mn;
-        Kmax = Ks[nc] > Kmax ? Ks[nc] : Kmax;
-        biased[nc] = mode == FA_SM64_WIDE;
-        const double Kb = Ks[nc] - FA_EXP_SHIFT_BIAS;
+            return mk ? FA_SM_DECLINED : FA_SM64_SMALL_EXACT;
+        fa_sm64_scale_chunk sc;
+        fa_sm64_pending o = {px ? px + c0 : NULL, NULL, py ? py + c0 : NULL, 0.0, 0.0, &sc};
+        if (P) {
+            fa_sm64_chunk_scaling(P, nc, &sc);
+            *done = nc + 1;
+        }
+        const fa_sm64_pending *op = P ? &o : NULL;
+        R->Ks[nc] = fa_sm64_shift(mx);
+        R->mins[nc] = mn;
+        Kmax = R->Ks[nc] > Kmax ? R->Ks[nc] : Kmax;
+        R->biased[nc] = mode == FA_SM64_WIDE;
+        const double Kb = R->Ks[nc] - FA_EXP_SHIFT_BIAS;
         if (mk && mode == FA_SM64_DIRECT)
-            fa_sm64_chunk_sum(x + c0, mc, len, mx, Ks[nc], FA_SM64_DIRECT, 0, FA_SM64_PAIRS_SOFTMAX, y + c0, &uh[nc], &ul[nc], &ck, NULL, 1);
+            fa_sm64_chunk_sum(x + c0, mc, len, mx, R->Ks[nc], FA_SM64_DIRECT, 0, FA_SM64_PAIRS_SOFTMAX, y + c0, &uh[nc], &ul[nc], &ck, NULL, 1);
         else if (mk)
             fa_sm64_chunk_sum(x + c0, mc, len, mx, Kb, FA_SM64_WIDE, 0, FA_SM64_PAIRS_SOFTMAX, y + c0, &uh[nc], &ul[nc], &ck, NULL, 1);
         else if (mode == FA_SM64_DIRECT)
-            fa_sm64_chunk_sum(x + c0, NULL, len, mx, Ks[nc], FA_SM64_DIRECT, 0, FA_SM64_PAIRS_SOFTMAX, y + c0, &uh[nc], &ul[nc], &ck, NULL, 0);
+            fa_sm64_chunk_sum(x + c0, NULL, len, mx, R->Ks[nc], FA_SM64_DIRECT, 0, FA_SM64_PAIRS_SOFTMAX, y + c0, &uh[nc], &ul[nc], &ck, op, 0);
         else
-            fa_sm64_chunk_sum(x + c0, NULL, len, mx, Kb, FA_SM64_WIDE, 0, FA_SM64_PAIRS_SOFTMAX, y + c0, &uh[nc], &ul[nc], &ck, NULL, 0);
+            fa_sm64_chunk_sum(x + c0, NULL, len, mx, Kb, FA_SM64_WIDE, 0, FA_SM64_PAIRS_SOFTMAX, y + c0, &uh[nc], &ul[nc], &ck, op, 0);
     }
+    R->nc = nc;
+    R->Kmax = Kmax;
     double U = 0.0, Ue = 0.0;
     for (int c = 0; c < nc; c++) {           /* 2^(Kk - Kmax) is exact (or the chunk is negligible) */
-        if (Ks[c] != Ks[c])
+        if (R->Ks[c] != R->Ks[c])
             continue;                        /* a chunk the mask leaves out */
-        const int d = (int)(Ks[c] - Kmax) - (biased[c] ? FA_EXP_SHIFT_BIAS : 0);
+        const int d = (int)(R->Ks[c] - Kmax) - (R->biased[c] ? FA_EXP_SHIFT_BIAS : 0);
         fa_two_sum_acc(&U, &Ue, fa_ldexp_scalar_f64(uh[c], d));
         Ue += fa_ldexp_scalar_f64(ul[c], d);
     }
     if (U != U || !(U > 0))                  /* NaN, or nothing left in (fully masked: 0s, NaN elsewhere) */
         return FA_SM_SPECIAL;
-    const double ih = 1.0 / U, il = (fma(-U, ih, 1.0) - Ue * ih) * ih;
-    fa_sm64_factor f;
-    fa_sm64_factor_row(&f, Kmax, ih, il);
-    for (int c = 0; c < nc; c++) {
-        if (Ks[c] != Ks[c])
+    R->ih = 1.0 / U;
+    R->il = (fma(-U, R->ih, 1.0) - Ue * R->ih) * R->ih;
+    return FA_SM_OK;
+}
+
+static int fa_sm_row_softmax_small_f64(const double *x, const unsigned char *mk, double *y, ptrdiff_t n)
+{
+    /* in place, the terms overwrite x, which the outputs below ~2^-962 are recomputed from:
+     * such rows take the statistics and the direct output pass (reads x before writing y) */
+    if ((const void *)x == (const void *)y && !fa_sm64_row_narrow(x, mk, n))
+        return FA_SM_DECLINED;
+    fa_sm64_small_row R;
+    int done;
+    const int st = fa_sm64_small_terms(x, mk, y, n, &R, NULL, NULL, NULL, &done);
+    if (st == FA_SM64_SMALL_EXACT)
+        return fa_sm64_softmax_small_exact(x, y, n);
+    if (st != FA_SM_OK)
+        return st;
+    fa_sm64_small_scale(&R, x, y, n, 0);
+    return FA_SM_OK;
+}
+
+/*
+ * softmax of contiguous float64 rows of one chunk (16 KB), no mask, y not x, on Intel cores
+ * (fa_tune_softmax_overlap): row r's scaling runs inside row r+1's stored terms (fa_sm64_pending
+ * with sc), so that the stores to memory overlap the exps, as the float32 rows do
+ * (fa_sm_softmax_rows_f32); the same bits as each row alone.  0: not these rows.  Intel Xeon,
+ * out=, medians of 7 interleaved rounds of both settings: (1024, 1024) 640 -> 587 us, (2048,
+ * 2048) 2957 -> 2677, (4096, 1000) 2566 -> 2444, (16384, 128) 4200 -> 3780; rows of 2 chunks
+ * and more measured 1-3% slower ((1024, 4096), (256, 16384), (64, 50257)), 24% at 512 KB
+ * ((128, 65536): two rows' x and y fill the L2), so they keep the two stages.  The code takes
+ * rows of any number of chunks (the chunk of row r+1 scales chunk k of row r).
+ */
+#define FA_SM64_OVERLAP_BYTES FA_SM_CHUNK_BYTES
+static int fa_sm64_softmax_rows(const double *x, double *y, ptrdiff_t rows, ptrdiff_t n)
+{
+    if (!fa_tune_softmax_overlap || (const void *)x == (const void *)y ||
+        n * (ptrdiff_t)sizeof(double) > FA_SM64_OVERLAP_BYTES)
+        return 0;
+    fa_sm64_small_row R[2];
+    int cur = 0, have = 0;
+    const double *px = NULL;
+    double *py = NULL;
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        const double *xr = x + r * n;
+        double *yr = y + r * n;
+        int done;
+        const int st = fa_sm64_small_terms(xr, NULL, yr, n, &R[cur], have ? &R[1 - cur] : NULL, px, py, &done);
+        if (have)                            /* what this row's terms did not reach */
+            fa_sm64_small_scale(&R[1 - cur], px, py, n, done);
+        have = 0;
+        if (st == FA_SM64_SMALL_EXACT && fa_sm64_softmax_small_exact(xr, yr, n) == FA_SM_OK)
             continue;
-        const ptrdiff_t c0 = c * chunk, len = n - c0 < chunk ? n - c0 : chunk;
-        const int d = (int)(Ks[c] - Kmax);
-        if (biased[c] && d >= -64) {         /* (then gh >= 2^-82: U < 2^18) */
-            /* a chunk biased for its -inf entries alone, likely: the product with the factor
-             * 2^-600 lower, the deep lanes (none, unless the chunk is spread too) recomputed
-             * (fa_sm64_times_factor: 5 operations per vector rather than 11); the same bits
-             * wherever nothing is subnormal.  (64, 50257) rows with 10% -inf: 1549 -> 1475 us,
-             * (1024, 1024) 505 -> 454 (2026-12-07) */
-            if (mins[c] == -INFINITY) {
-                fa_sm64_factor_set(&f, fa_ldexp_scalar_f64(ih, d - FA_EXP_SHIFT_BIAS),
-                                   fa_ldexp_scalar_f64(il, d - FA_EXP_SHIFT_BIAS));
-                fa_sm64_scale_out(x + c0, y + c0, len, &f, 0, 0.0, 0.0, 0);
-                continue;
-            }
-            fa_sm64_scale_out(x + c0, y + c0, len, &f, 1, fa_ldexp_scalar_f64(ih, d), fa_ldexp_scalar_f64(il, d), 0);
+        if (st != FA_SM_OK) {                /* (SPECIAL, or the exact path's) */
+            fa_sm_row_special_f64(yr, NULL, n, 1, 0);
             continue;
         }
-        const int db = d - (biased[c] ? FA_EXP_SHIFT_BIAS : 0);   /* far below the max: the product, deep lanes from x */
-        const double gh = fa_ldexp_scalar_f64(ih, db);
-        fa_sm64_factor_set(&f, gh, fa_ldexp_scalar_f64(il, db));
-        fa_sm64_scale_out(x + c0, y + c0, len, &f, 0, 0.0, 0.0,
-                          fa_sm64_no_deep_lanes(mins[c], Ks[c] - (biased[c] ? FA_EXP_SHIFT_BIAS : 0), gh));
+        px = xr;
+        py = yr;
+        have = 1;
+        cur = 1 - cur;
     }
-    return FA_SM_OK;
+    if (have)
+        fa_sm64_small_scale(&R[1 - cur], px, py, n, 0);
+    return 1;
 }
 
 #endif /* FA_ROWS_F64_H */
