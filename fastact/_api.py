@@ -99,8 +99,8 @@ def show_config() -> None:
         print(f"  FASTACT_NUM_THREADS       : {_os.environ.get('FASTACT_NUM_THREADS', '')}{note}")
     print(f"  threads                   : {threads['num_threads']}")
     overlap = _kernels._set_softmax_overlap(None)
-    print(f"  tuning                    : long float32 softmax rows "
-          f"{'overlapped with the next row (Intel)' if overlap else 'in two passes'}")
+    print(f"  tuning                    : softmax rows (float32 past 4 KB, float64 up to 16 KB) "
+          f"{'scaled inside the next row (Intel)' if overlap else 'in two passes'}")
     print(f"  kernels on {info['current']} ({len(_kernels.OPS)}, every one on this variant):")
     print(f"    element-wise            : {', '.join(_kernels.UNARY_OPS)}")
     print(f"    gradients (two inputs)  : {', '.join(_kernels.BINARY_OPS)}")

@@ -135,9 +135,10 @@ def set_isa(name):
 
 
 def _set_softmax_overlap(on):
-    """Per-CPU tuning that never changes a result's bits (src_c/fa_dispatch.c): float32
-    softmax rows longer than 4 KB scaled inside the next row's statistics pass (True on
-    Intel cores).  None: leave it; returns the value before.  For tests and experiments."""
+    """Per-CPU tuning that never changes a result's bits (src_c/fa_dispatch.c): softmax
+    rows scaled inside the next row's pass, float32 rows longer than 4 KB and float64 rows of
+    up to 16 KB (True on Intel cores).  None: leave it; returns the value before.  For tests
+    and experiments."""
     if on is None:
         return bool(fa_tune_softmax_overlap)
     return bool(fa_tune_set_softmax_overlap(1 if on else 0))

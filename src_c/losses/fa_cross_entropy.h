@@ -126,7 +126,7 @@ FA_INLINE int fa_ce_softmax_f32(const float *x, float *y, ptrdiff_t n, const fa_
         const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(float);
         for (ptrdiff_t c0 = 0, k = 0; c0 < n; c0 += chunk, k++) {
             const ptrdiff_t len = n - c0 < chunk ? n - c0 : chunk;
-            const double f = Ks[2 * k] == -INFINITY ? 0.0 : fa_exp_scalar_f64(Ks[2 * k] - s->M) / (Se * Ks[2 * k + 1]);
+            const double f = fa_out_stored_factor_f32(Ks, k, s->M, Se);
             if (fabs(f) <= 1.0)
                 fa_sm_scale_pair_f32(y + c0, len, (float)f, (float)(f - (double)(float)f));
             else

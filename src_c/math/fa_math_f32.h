@@ -178,15 +178,20 @@ FA_INLINE fa_simd_f32 fa_ldexp_deep_f32(fa_simd_f32 v, fa_simd_f32 n)
     fa_simd_f32 plain = fa_ldexp_plain_f32(a, fa_select_f32(sub, zero, n));
     return fa_or_f32(fa_select_f32(sub, tiny, plain), sign);
 }
-FA_INLINE fa_simd_f32 fa_ldexp_neg_f32(fa_simd_f32 v, fa_simd_f32 n)
+/* v 2^n where no lane has n < -100 (the product stays normal for |v| >= 2^-26) */
+FA_INLINE fa_simd_f32 fa_ldexp_shallow_f32(fa_simd_f32 v, fa_simd_f32 n)
 {
-    if (FA_UNLIKELY(fa_mask_any_f32(fa_cmplt_f32(n, fa_set1_f32(-100.0f)))))
-        return fa_ldexp_deep_f32(v, n);
 #if FA_HAVE_SCALEF
     return fa_scalef_f32(v, n);
 #else
     return fa_mul_f32(v, fa_pow2i_f32(n));
 #endif
+}
+FA_INLINE fa_simd_f32 fa_ldexp_neg_f32(fa_simd_f32 v, fa_simd_f32 n)
+{
+    if (FA_UNLIKELY(fa_mask_any_f32(fa_cmplt_f32(n, fa_set1_f32(-100.0f)))))
+        return fa_ldexp_deep_f32(v, n);
+    return fa_ldexp_shallow_f32(v, n);
 }
 /* fa_ldexp_neg_f32 for |v| < 2 (an exp's e^r, gelu's x Phi parts): below n = -151 every v 2^n
  * is under 2^-150 and rounds to 0 of v's sign, so a vector whose deep lanes (n < -100) all lie
@@ -211,13 +216,9 @@ FA_INLINE fa_simd_f32 fa_ldexp_exp_f32(fa_simd_f32 v, fa_simd_f32 n)
         if (fa_mask_any_f32(fa_mask_andnot_f32(gone, deep)))
             return fa_ldexp_deep_f32(v, n);
         return fa_select_f32(gone, fa_and_f32(v, fa_set1_f32(-0.0f)),
-                             fa_ldexp_plain_f32(v, fa_select_f32(gone, fa_set1_f32(0.0f), n)));
+                             fa_ldexp_shallow_f32(v, fa_select_f32(gone, fa_set1_f32(0.0f), n)));
     }
-#if FA_HAVE_SCALEF
-    return fa_scalef_f32(v, n);
-#else
-    return fa_mul_f32(v, fa_pow2i_f32(n));
-#endif
+    return fa_ldexp_shallow_f32(v, n);
 }
 
 /* e^z for z in [-110, 0] (NaN propagates): 2^n (1 + m), m = e^t - 1, one rounding where the

@@ -22,11 +22,15 @@
  * (tm_k: the stored term of the chunk max, as computed): an entry at the row max gets 1/S
  * to within 2^-48 (softmax([1.0]) is 1 exactly), the others the relative error of tm_k
  * (~0.6 ULP) on top of their own */
+FA_INLINE double fa_out_stored_factor_f32(const double *Ks, ptrdiff_t k, double M, double S)
+{
+    return Ks[2 * k] == -INFINITY ? 0.0 : fa_exp_scalar_f64(Ks[2 * k] - M) / (S * Ks[2 * k + 1]);
+}
 FA_INLINE void fa_out_stored_factors_f32(ptrdiff_t n, const double *Ks, double M, double S, float *pairs)
 {
     const ptrdiff_t chunk = FA_SM_CHUNK_BYTES / sizeof(float);
     for (ptrdiff_t c0 = 0, k = 0; c0 < n; c0 += chunk, k++) {
-        const double f = Ks[2 * k] == -INFINITY ? 0.0 : fa_exp_scalar_f64(Ks[2 * k] - M) / (S * Ks[2 * k + 1]);
+        const double f = fa_out_stored_factor_f32(Ks, k, M, S);
         pairs[2 * k] = (float)f;
         pairs[2 * k + 1] = (float)(f - (double)(float)f);
     }
