@@ -101,6 +101,10 @@ def show_config() -> None:
     overlap = _kernels._set_softmax_overlap(None)
     print(f"  tuning                    : softmax rows (float32 past 4 KB, float64 up to 16 KB) "
           f"{'scaled inside the next row (Intel)' if overlap else 'in two passes'}")
+    scalef = _kernels._set_scalef_tiny(None)
+    print(f"  tuning                    : subnormal and zero exps "
+          f"{'through vscalef, no branch (AMD)' if scalef else 'built on the integer side where needed'}"
+          f"{'' if info['current'] == 'avx512' else ' (AVX-512 only)'}")
     print(f"  kernels on {info['current']} ({len(_kernels.OPS)}, every one on this variant):")
     print(f"    element-wise            : {', '.join(_kernels.UNARY_OPS)}")
     print(f"    gradients (two inputs)  : {', '.join(_kernels.BINARY_OPS)}")

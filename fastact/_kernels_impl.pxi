@@ -36,6 +36,8 @@ cdef extern from "fa_common.h" nogil:
     enum: FA_ISA_COUNT
     int fa_tune_softmax_overlap
     int fa_tune_set_softmax_overlap(int on)
+    int fa_tune_scalef_tiny
+    int fa_tune_set_scalef_tiny(int on)
 
 
 # op: the position in UNARY_OPS / BINARY_OPS / AXIS_OPS, turned into FA_OP_<name> by the
@@ -142,6 +144,16 @@ def _set_softmax_overlap(on):
     if on is None:
         return bool(fa_tune_softmax_overlap)
     return bool(fa_tune_set_softmax_overlap(1 if on else 0))
+
+
+def _set_scalef_tiny(on):
+    """Per-CPU tuning that never changes a result's bits (src_c/fa_common.h): the AVX-512
+    variant's exp scalings send lanes whose result is subnormal or 0 through vscalefps /
+    vscalefpd, with no branch (True on AMD cores, where those instructions take no microcode
+    assist).  None: leave it; returns the value before.  For tests and experiments."""
+    if on is None:
+        return bool(fa_tune_scalef_tiny)
+    return bool(fa_tune_set_scalef_tiny(1 if on else 0))
 
 
 THREADS_MAX = FA_THREADS_MAX

@@ -204,6 +204,15 @@ const char *fa_isa_name(int isa);    /* "scalar", "sse2", "avx2", "avx512" */
  * experiments) returns the previous value. */
 extern int fa_tune_softmax_overlap;
 int fa_tune_set_softmax_overlap(int on);
+/* fa_tune_scalef_tiny: 1 where vscalefps / vscalefpd form subnormal and zero results at full
+ * speed (AMD cores: Zen 4 seen 2026-12-05, Zen 5 measured 2026-12-07), so that the AVX-512
+ * variant's scalings (fa_ldexp_neg_f32, fa_ldexp_exp_f32, fa_scale_exp_f64) take every lane
+ * through them, the same correctly rounded bits as the integer-side rounding they otherwise
+ * branch to for a vector with a lane far below 2^-126 / 2^-1022 (Intel cores take a
+ * microcode assist per underflowing instruction there: 0 on them, and on other variants it
+ * has no effect).  fa_tune_set_scalef_tiny returns the previous value. */
+extern int fa_tune_scalef_tiny;
+int fa_tune_set_scalef_tiny(int on);
 /* Threads (fa_threads.c).  The count is process-wide, 1 by default (FASTACT_NUM_THREADS,
  * read once by fa_threads_init() at import); fa_set_num_threads returns the previous
  * count, or -1 for n outside [1, FA_THREADS_MAX].  Without POSIX threads it stays 1. */

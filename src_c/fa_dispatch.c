@@ -66,16 +66,36 @@ static int fa_detect(void) { return FA_ISA_SCALAR; }
  * stores compete), so there only rows up to 4 KB overlap. */
 int fa_tune_softmax_overlap = 0;
 
-static int fa_cpu_is_intel(void)
+/* vscalefps / vscalefpd with results below 2^-126 / 2^-1022 (subnormal, or rounded to 0): no
+ * slower than normal results on AMD Zen 5 (2026-12-07, 2^16 float32 with 10% of the lanes
+ * subnormal, zero or n = -inf: 3.1 us each, as all-normal) and Zen 4 (fa_math_f64.h's note of
+ * 2026-12-05); Intel cores take a microcode assist per such instruction.  See fa_common.h. */
+int fa_tune_scalef_tiny = 0;
+
+/* the cpuid vendor string ("GenuineIntel", "AuthenticAMD") is `name` */
+static int fa_cpu_vendor_is(const char *name)
 {
 #if FA_X86
     unsigned a, b, c, d;
+    char vendor[13];
     if (!__get_cpuid(0, &a, &b, &c, &d))
         return 0;
-    return b == 0x756e6547u && d == 0x49656e69u && c == 0x6c65746eu;   /* "Genu" "ineI" "ntel" */
+    memcpy(vendor, &b, 4);
+    memcpy(vendor + 4, &d, 4);
+    memcpy(vendor + 8, &c, 4);
+    vendor[12] = 0;
+    return strcmp(vendor, name) == 0;
 #else
+    (void)name;
     return 0;
 #endif
+}
+
+int fa_tune_set_scalef_tiny(int on)
+{
+    const int before = fa_tune_scalef_tiny;
+    fa_tune_scalef_tiny = on != 0;
+    return before;
 }
 
 int fa_tune_set_softmax_overlap(int on)
@@ -118,7 +138,8 @@ int fa_isa_init(void)
 {
     if (fa_current >= 0)
         return fa_current;
-    fa_tune_softmax_overlap = fa_cpu_is_intel();
+    fa_tune_softmax_overlap = fa_cpu_vendor_is("GenuineIntel");
+    fa_tune_scalef_tiny = fa_cpu_vendor_is("AuthenticAMD");
     int isa = fa_isa_best();
     const char *env = getenv("FASTACT_ISA");
     if (env && *env) {

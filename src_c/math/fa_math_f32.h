@@ -189,6 +189,10 @@ FA_INLINE fa_simd_f32 fa_ldexp_shallow_f32(fa_simd_f32 v, fa_simd_f32 n)
 }
 FA_INLINE fa_simd_f32 fa_ldexp_neg_f32(fa_simd_f32 v, fa_simd_f32 n)
 {
+#if FA_HAVE_SCALEF
+    if (fa_tune_scalef_tiny)    /* no assist on this CPU (fa_common.h): the same bits, no branch */
+        return fa_scalef_f32(v, n);
+#endif
     if (FA_UNLIKELY(fa_mask_any_f32(fa_cmplt_f32(n, fa_set1_f32(-100.0f)))))
         return fa_ldexp_deep_f32(v, n);
     return fa_ldexp_shallow_f32(v, n);
@@ -210,6 +214,10 @@ FA_INLINE fa_simd_f32 fa_ldexp_neg_f32(fa_simd_f32 v, fa_simd_f32 n)
  * now take the e^x sums, 1-2 ULP apart, within the bound. */
 FA_INLINE fa_simd_f32 fa_ldexp_exp_f32(fa_simd_f32 v, fa_simd_f32 n)
 {
+#if FA_HAVE_SCALEF
+    if (fa_tune_scalef_tiny)    /* AMD: lanes at any n straight through vscalefps, the same bits */
+        return fa_scalef_f32(v, n);
+#endif
     const fa_mask_f32 deep = fa_cmplt_f32(n, fa_set1_f32(-100.0f));
     if (FA_UNLIKELY(fa_mask_any_f32(deep))) {
         const fa_mask_f32 gone = fa_cmplt_f32(n, fa_set1_f32(-150.5f));

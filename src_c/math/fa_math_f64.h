@@ -190,6 +190,10 @@ FA_INLINE fa_simd_f64 fa_scale_exp_deep_f64(fa_simd_f64 v, fa_simd_f64 t, fa_sim
  * branch) through fa_scale_exp_deep_f64, with no underflowing instruction. */
 FA_INLINE fa_simd_f64 fa_scale_exp_f64(fa_simd_f64 v, fa_simd_f64 t, fa_simd_f64 n)
 {
+#if FA_HAVE_SCALEF
+    if (fa_tune_scalef_tiny)    /* no assist on this CPU (fa_common.h): vscalefpd for every lane */
+        return fa_scale_exp_plain_f64(v, t, n);
+#endif
     if (FA_UNLIKELY(fa_mask_any_f64(fa_cmplt_f64(n, fa_set1_f64(-16.0 * 1000)))))
         return fa_scale_exp_deep_f64(v, t, n, -1000.0);
     return fa_scale_exp_plain_f64(v, t, n);
