@@ -28,6 +28,10 @@
 #define FA_UNLIKELY(c) __builtin_expect(!!(c), 0)
 /* a rare path kept out of the hot loop that calls it (its constants and registers too) */
 #define FA_COLD static __attribute__((noinline, cold))
+/* unroll the loop that follows n times (GCC and clang read this pragma): for loops over a
+ * block's few vectors that GCC's own limits leave rolled, their sums kept in memory */
+#define FA_PRAGMA(x) _Pragma(#x)
+#define FA_UNROLL(n) FA_PRAGMA(GCC unroll n)
 
 typedef float fa_scalar_f32;
 typedef double fa_scalar_f64;
