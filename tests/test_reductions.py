@@ -2038,24 +2038,32 @@ def test_float32_rows_beyond_the_exp_range(isa, n):
     assert (np.abs(g - r) <= SOFTMAX_ULP * np.spacing(scale).astype(np.longdouble)).all()   # terms' ULPs
 
 
+@pytest.mark.parametrize("masked", [False, True], ids=["all", "where"])
 @pytest.mark.parametrize("M", [0.0, 100.0, -3e4])
-def test_float32_columns_with_one_dominant_entry(isa, M):
+def test_float32_columns_with_one_dominant_entry(isa, M, masked):
     """float32 columns (axis=0) whose max lies 80 above the next entry and 88-100 above the
     rest: l = log1p(T) ~ e^-80, and the terms the statistics count as 0 (below 2^-127.5 of
     the shift) are a few thousandths of it.  The max entry's log_softmax -l and logsumexp
     M + l (M = 0: l itself) within SPEC section 6 (they were 0.6% off: the column path had no
-    exact recount of T, which the rows have, fa_sm_tiny_l_f32); M = -3e4 the columns summed as
-    x - M.  Reference: mpmath, 50 digits."""
+    exact recount of T, which the rows have; now fa_sm_cols_tiny_l_f32, 8 columns at a time);
+    M = -3e4 the columns summed as x - M.  43 columns: a block's last group of 3; where=
+    leaves out 10% of the entries below the max (the recount skips them too), every third
+    column keeps its usual l (a second entry 20 below: the recount leaves it alone).
+    Reference: mpmath, 50 digits."""
     mp = mpmath
     rng = np.random.default_rng(11)
-    x = (M - rng.uniform(88.0, 100.0, (200, 40))).astype(F32)
+    x = (M - rng.uniform(88.0, 100.0, (200, 43))).astype(F32)
     x[0] = M
-    x[1] = (M - rng.uniform(79.0, 81.0, 40)).astype(F32)
-    got_q = fa.log_softmax(x, axis=0)[0]
-    got_l = fa.logsumexp(x, axis=0)
+    x[1] = (M - rng.uniform(79.0, 81.0, 43)).astype(F32)
+    x[2, ::3] = (M - 20.0)
+    where = rng.random(x.shape) >= 0.1 if masked else np.ones(x.shape, bool)
+    where[:3] = True
+    kw = {"where": where} if masked else {}
+    got_q = fa.log_softmax(x, axis=0, **kw)[0]
+    got_l = fa.logsumexp(x, axis=0, **kw)
     for c in range(x.shape[1]):
         with mp.workdps(50):
-            T = mp.fsum([mp.exp(mp.mpf(float(v)) - mp.mpf(float(M))) for v in x[1:, c]])
+            T = mp.fsum([mp.exp(mp.mpf(float(v)) - mp.mpf(float(M))) for v in x[1:, c][where[1:, c]]])
             lq = -mp.log1p(T)
             ll = mp.mpf(float(M)) + mp.log1p(T)
             qh, lh = float(lq), float(ll)

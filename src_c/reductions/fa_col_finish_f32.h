@@ -16,10 +16,78 @@
  * Range: the block is declined (0 returned, nothing of it written) where a column's M or T
  * is not finite: a NaN, a +inf, no finite entry.
  * Exact path: a column whose l falls below 2^-80 sums its terms again in double
- * (fa_sm_tiny_l_strided_f32, the rows' refinement, one column at a time).
+ * (fa_sm_cols_tiny_l_f32, float64 lanes over 8 neighbouring columns at a time).
  */
 #ifndef FA_COL_FINISH_F32_H
 #define FA_COL_FINISH_F32_H
+
+/* A column with one dominant entry (C = 1) and l = log1p(T) below 2^-80 (a logit gap above
+ * ~55): the terms the statistics counted 0 (below 2^-127.5 of the shift) can be many ULPs of
+ * l, the max entry's log_softmax -l and the logsumexp of a max near 0 (N(0, 3) columns with
+ * one entry 80 above: 0.6% off before).  Such columns get T again, exactly enough, in float64
+ * lanes: FA_LANES_F64 neighbouring columns at a time (those holding such a column), one pass
+ * down the block, T = the sum of e^(x - M) over the entries below M (x - M in double;
+ * fa_exp_neg_f64, 0.5 ULP + 2^-54.8; positive terms, two plain sums: T within n 2^-53
+ * relative, l too, far below the float32 results' 2^-24), terms below e^-700 counted 0 (at
+ * most n e^-700 of an l that is then below float32's least subnormal: -l and M + l round
+ * alike), then l = log1p(T) and the column's P1 + P2 again.  It replaced a scalar pass per column (libm's
+ * exp over the entries within e^-100 of the second largest): columns of 64 entries uniform in
+ * +-800, 11% of them with such a gap, (64, 50257) float32 log_softmax along axis 0 1956 ->
+ * 1708 us, logsumexp 1792 -> 1596 (N(0, 3) columns: 912, 772; Zen 5, medians of 3 alternating
+ * builds, 2026-12-07): still the slowest column kind, the float64 exps of the recount its
+ * cost (the float32 lanes' would need the second largest entry for their shift). */
+/* one row's terms of fa_sm_cols_tiny_l_f32: e^(x - M) for w <= FA_LANES_F64 columns (x < M,
+ * x - M >= -700; else 0), mk (or NULL) the row's mask */
+FA_INLINE fa_simd_f64 fa_sm_cols_tiny_term_f32(const float *p, const unsigned char *mk, ptrdiff_t w, fa_simd_f64 M)
+{
+    const ptrdiff_t L64 = FA_LANES_F64;
+    const fa_simd_f64 zero = fa_set1_f64(0.0), floor_d = fa_set1_f64(-700.0);
+    fa_simd_f64 x = w == L64 ? fa_loadu_f32_as_f64(p) : fa_load_tail_f32_as_f64(p, w, -INFINITY);
+    if (mk)
+        x = fa_select_f64(w == L64 ? fa_load_mask_u8_f64(mk) : fa_load_tail_mask_u8_f64(mk, w), x,
+                          fa_set1_f64(-INFINITY));
+    const fa_simd_f64 d = fa_sub_f64(x, M);
+    const fa_mask_f64 keep = fa_mask_and_f64(fa_cmplt_f64(d, zero), fa_cmpge_f64(d, floor_d));
+    fa_simd_f64 t, nn, em = fa_exp_neg_f64(fa_max_f64(d, floor_d), zero, 0, &t, &nn);
+    return fa_select_f64(keep, fa_scale_exp_plain_f64(em, t, nn), zero);
+}
+
+FA_INLINE void fa_sm_cols_tiny_l_f32(const float *xs, const unsigned char *mk, ptrdiff_t n, ptrdiff_t inner,
+                                     ptrdiff_t width, const float *Mo, const float *Co, double *Lo, float *P1,
+                                     float *P2, int op, int HAS_MASK)
+{
+    const ptrdiff_t L64 = FA_LANES_F64;
+    const fa_simd_f64 zero = fa_set1_f64(0.0);
+    for (ptrdiff_t k = 0; k < width; k += L64) {
+        const ptrdiff_t w = width - k < L64 ? width - k : L64;
+        int any = 0;
+        for (ptrdiff_t j = k; j < k + w; j++)
+            any |= Co[j] == 1.0f && Lo[j] >= 0 && Lo[j] < 0x1p-80;
+        if (!any)
+            continue;
+        const fa_simd_f64 M = fa_loadu_f32_as_f64(Mo + k);     /* Mo holds a whole block: k + L64 fits */
+        fa_simd_f64 acc0 = zero, acc1 = zero;       /* rows r and r + 1: two chains of additions */
+        ptrdiff_t r = 0;
+        for (; r + 1 < n; r += 2) {
+            acc0 = fa_add_f64(acc0, fa_sm_cols_tiny_term_f32(xs + r * inner + k, HAS_MASK ? mk + r * inner + k : NULL, w, M));
+            acc1 = fa_add_f64(acc1, fa_sm_cols_tiny_term_f32(xs + (r + 1) * inner + k,
+                                                             HAS_MASK ? mk + (r + 1) * inner + k : NULL, w, M));
+        }
+        if (r < n)
+            acc0 = fa_add_f64(acc0, fa_sm_cols_tiny_term_f32(xs + r * inner + k, HAS_MASK ? mk + r * inner + k : NULL, w, M));
+        double th[FA_LANES_F64];
+        fa_storeu_f64(th, fa_add_f64(acc0, acc1));
+        for (ptrdiff_t j = 0; j < w; j++) {
+            const ptrdiff_t c = k + j;
+            if (!(Co[c] == 1.0f && Lo[c] >= 0 && Lo[c] < 0x1p-80))
+                continue;
+            Lo[c] = log1p(th[j]);
+            const double f = op == FA_SM_OP_LSE ? Mo[c] + Lo[c] : Lo[c];
+            P1[c] = (float)f;
+            P2[c] = (float)(f - P1[c]);
+        }
+    }
+}
 
 /* (d) the column constants, once per block in float64 lanes, from the sums (mx, t - tc, c) of
  * the statistics pass; lanes past the block get harmless values (M = 0, traw = T = 16, C = 1).
@@ -88,19 +156,8 @@ FA_INLINE int fa_sm_cols_block_finish_f32(const float *xs, const unsigned char *
         fa_storeu_f64_as_f32(P1 + k, f);
         fa_storeu_f64_as_f32(P2 + k, fa_sub_f64(f, fa_loadu_f32_as_f64(P1 + k)));
     }
-    /* a column with one dominant entry and l = log1p(T) below 2^-80 (a logit gap above ~55):
-     * the terms counted 0 (below 2^-127.5 of the shift) can be many ULPs of l, the max
-     * entry's log_softmax -l and the logsumexp of a max near 0 (N(0, 3) columns with one entry
-     * 80 above: 0.6% off before); such a column gets T again, exactly enough, as the rows do
-     * (fa_sm_tiny_l_strided_f32: libm's exp in double, one column at a time: rare) */
-    for (ptrdiff_t k = 0; tiny && k < width; k++) {
-        const double l = fa_sm_tiny_l_strided_f32(xs + k, HAS_MASK ? mk + k : NULL, n, inner, Mo[k], Co[k], Lo[k]);
-        if (l == Lo[k])
-            continue;
-        const double f = op == FA_SM_OP_LSE ? Mo[k] + l : l;
-        P1[k] = (float)f;
-        P2[k] = (float)(f - P1[k]);
-    }
+    if (tiny)
+        fa_sm_cols_tiny_l_f32(xs, mk, n, inner, width, Mo, Co, Lo, P1, P2, op, HAS_MASK);
     return 1;
 }
 

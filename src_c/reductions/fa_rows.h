@@ -41,32 +41,28 @@ FA_INLINE int fa_sm_row_stats_fast_f32(const float *x, const unsigned char *mk, 
  * the entries below M, then l = log1p(T).  Only the terms within e^-100 of the largest one
  * (x2, the largest entry below M, read first) are summed: the others add at most n 2^-144 of
  * T, nothing at double precision, and so are those whose exp underflows to 0 (x - M < -746),
- * which libm reaches through its slow underflow path.  Columns of 64 float32 entries uniform
- * in +-800 (11% of them with a gap above 55) took a libm exp per entry there: (64, 50257)
- * axis=0 logsumexp 8.1 ms against 0.8 ms for N(0, 3) columns (2026-12-07). */
-FA_INLINE double fa_sm_tiny_l_strided_f32(const float *x, const unsigned char *mk, ptrdiff_t n, ptrdiff_t stride,
-                                          double M, double C, double l)
+ * which libm reaches through its slow underflow path.  (Columns, where 64 entries uniform in
+ * +-800 have such a gap 11% of the time, take fa_sm_cols_tiny_l_f32 instead: float64 lanes
+ * over 8 columns.) */
+FA_INLINE double fa_sm_tiny_l_f32(const float *x, const unsigned char *mk, ptrdiff_t n, const fa_sm_stats *s,
+                                  double l)
 {
-    if (!(C == 1.0 && l >= 0 && l < 0x1p-80))
+    const double M = s->M;
+    if (!(s->C == 1.0 && l >= 0 && l < 0x1p-80))
         return l;
     double x2 = -INFINITY, T = 0.0, err = 0.0;
     for (ptrdiff_t k = 0; k < n; k++) {
-        const double v = (double)x[k * stride];
-        if ((!mk || mk[k * stride]) && v < M && v > x2)
+        const double v = (double)x[k];
+        if ((!mk || mk[k]) && v < M && v > x2)
             x2 = v;
     }
     const double lo = fmax(x2 - M - 100.0, -746.0);
     for (ptrdiff_t k = 0; k < n; k++) {
-        const double d = (double)x[k * stride] - M;
-        if ((!mk || mk[k * stride]) && d < 0 && d >= lo)
+        const double d = (double)x[k] - M;
+        if ((!mk || mk[k]) && d < 0 && d >= lo)
             fa_two_sum_acc(&T, &err, fa_exp_scalar_f64(d));
     }
     return log1p(T + err);
-}
-FA_INLINE double fa_sm_tiny_l_f32(const float *x, const unsigned char *mk, ptrdiff_t n, const fa_sm_stats *s,
-                                  double l)
-{
-    return fa_sm_tiny_l_strided_f32(x, mk, n, 1, s->M, s->C, l);
 }
 
 FA_INLINE void fa_sm_row_out_fast_f32(const float *x, const unsigned char *mk, float *y, ptrdiff_t n,
