@@ -679,6 +679,36 @@ def test_float32_slices_holding_a_mask_value(isa, axis):
     assert np.all(got[xs == -np.inf] == -np.inf)
 
 
+@pytest.mark.parametrize("scalef_tiny", [False, True], ids=["integer-side", "vscalef"])
+def test_float32_columns_with_deep_and_far_entries_in_one_vector(isa, scalef_tiny):
+    """float32 columns whose maxima lie in the e^x sums' range ([-80, 64]: -21 here) with, in
+    one row's vector, entries near -90 (their e^x below 2^-100: the exp's deep lanes) beside
+    far ones (-1e8 .. -3e38, -inf: gone lanes).  Before 2026-12-07 the AVX-512 e^x sums took
+    fa_ldexp_deep_f32 for such a vector with a 2^(n + 149) that is no float for the far lanes
+    (softmax outputs up to 2.36 with the integer-side rounding, Intel's default), and +inf
+    terms through vscalefps (AMD's) below about -1e15: found by a review.  Both settings of
+    fa_tune_scalef_tiny, every variant, against mpmath (SPEC section 6)."""
+    before = fa.kernels._set_scalef_tiny(scalef_tiny)
+    try:
+        rng = np.random.default_rng(5)
+        far = (-1e8, -1e9, -1e15, -1e30, -3e38, -np.inf)      # one per block of 64 columns
+        x = np.full((8, 64 * len(far)), -30.0, F32) + rng.uniform(0, 1, (8, 64 * len(far))).astype(F32)
+        x[0] = -21.0
+        x[3, ::2] = rng.uniform(-100, -85, x.shape[1] // 2).astype(F32)
+        x[3, 1::2] = np.repeat(np.array(far, F32), 32)
+        x[5, 1::4] = -87.5
+        with np.errstate(invalid="ignore", under="ignore"):
+            (lh, ll), (sh, sl), (qh, ql) = mp_reference(x, axis=0)
+        y = fa.softmax(x, axis=0)
+        assert ulp_errors(y, sh, sl, F32).max() <= SOFTMAX_ULP
+        assert ulp_errors(fa.logsumexp(x, axis=0), lh, ll, F32).max() <= LSE_ULP
+        got = fa.log_softmax(x, axis=0)
+        fin = np.isfinite(qh) & (np.abs(qh) < 1e30)
+        assert ulp_errors(got[fin], qh[fin], ql[fin], F32).max() <= SOFTMAX_ULP
+    finally:
+        fa.kernels._set_scalef_tiny(before)
+
+
 @pytest.mark.parametrize("overlap", [False, True])
 @pytest.mark.parametrize("n", [7, 1024, 2048, 2049, 50257, 70000])
 def test_float64_softmax_rows_scaled_inside_the_next_rows_pass(isa, n, overlap):

@@ -42,12 +42,17 @@ def assert_tuning_keeps_bits(f, what):
         assert_same_bits(np.asarray(b), np.asarray(a), f"{what}: scalef_tiny on against off")
 
 
+FAR = (-np.inf, -1e9, -1e15, -1e30, -3e38)      # mask values and beyond: every exp 0
+
+
 def deep_values(dtype, rng, n=4096):
     """Entries whose exps underflow: the sweep of the domain's binades is in `inputs`; these
-    are the far-negative ones, -inf and mask values, and a spread band, shuffled."""
+    are a spread band, the far-negative ones (some just below the subnormals, in the same
+    vectors as far ones: the deep and the gone lanes of one vector), -inf and mask values
+    down to -3e38, shuffled."""
     big = 800.0 if dtype == np.float64 else 120.0
     v = np.concatenate([rng.uniform(-big, big, n // 2), rng.normal(0, 3, n // 4),
-                        -rng.uniform(60, 2 * big, n // 8), np.full(n // 16, -np.inf), np.full(n // 16, -1e9)])
+                        -rng.uniform(60, 2 * big, n // 8), rng.choice(FAR, n // 8)])
     return rng.permutation(np.resize(v, n)).astype(dtype)
 
 
@@ -91,15 +96,23 @@ def test_gradients(entry, dtype, isa):
 
 
 def reduction_inputs(dtype):
-    """Rows of the kinds whose exps go deep, 300 and 4100 entries wide (one chunk, several)."""
+    """Slices of the kinds whose exps go deep, 300 and 4100 entries wide (one chunk, several),
+    one kind per array (along axis 0 a column block then holds one kind: N(0, 3) columns with
+    far entries take the float32 e^x sums, whose maxima must lie in [-80, 64])."""
     rng = np.random.default_rng(9)
     out = []
     for n in (300, 4100):
-        rows = [deep_values(dtype, rng, n), rng.uniform(-50, 50, n), rng.normal(0, 3, n) + 100,
-                rng.normal(0, 3, n) - 300]
-        lp = rng.normal(0, 3, n)
-        rows.append(lp - np.log(np.exp(lp - lp.max()).sum()) - lp.max())   # normalised: cancels
-        out.append(np.array(rows).astype(dtype))
+        lp = rng.normal(0, 3, (3, n))
+        kinds = [np.array([deep_values(dtype, rng, n) for _ in range(3)]),
+                 rng.uniform(-50, 50, (3, n)), rng.normal(0, 3, (3, n)) + 100, rng.normal(0, 3, (3, n)) - 300,
+                 lp - np.log(np.exp(lp - lp.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True))
+                 - lp.max(axis=1, keepdims=True)]                                  # normalised: cancels
+        for far in (FAR[:2], FAR):           # -1e8 .. -1e9 (the e^x sums finite) and all of them
+            near = rng.normal(0, 3, (3, n)) - 20             # maxima near -13: the e^x sums' range
+            near[:, ::3] = rng.uniform(-100, -65, near[:, ::3].shape)     # deep lanes beside
+            near[:, 1::3] = rng.choice(far + (-1e8,), near[:, 1::3].shape)  # gone ones
+            kinds.append(near)
+        out += [k.astype(dtype) for k in kinds]
     return out
 
 
@@ -107,7 +120,7 @@ def reduction_inputs(dtype):
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_reductions_and_their_gradients(dtype, axis, isa):
     for x in reduction_inputs(dtype):
-        x = x if axis == -1 else np.ascontiguousarray(np.repeat(x, 3, axis=0).T)
+        x = x if axis == -1 else np.ascontiguousarray(x.T)
         where = np.random.default_rng(1).random(x.shape) < 0.9
         b = np.abs(np.cos(np.arange(x.size))).reshape(x.shape).astype(dtype)
         g = np.sin(np.arange(x.size)).reshape(x.shape).astype(dtype)

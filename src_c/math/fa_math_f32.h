@@ -209,9 +209,11 @@ FA_INLINE fa_simd_f32 fa_ldexp_neg_f32(fa_simd_f32 v, fa_simd_f32 n)
  * 24, 26, 37); float32
  * (1024, 1024) softmax along axis 0 with 10% of the entries -1e9 (a mask value) 1621-1643 ->
  * 1050-1076 us (N(0, 3) 930-980).  Bits: the same, except that on AVX-512 such columns'
- * e^x sums (fa_sm_expf_scaled, no clamp there) now count e^-1e9 as 0, where the deep
+ * e^x sums (fa_sm_expf_scaled, not clamped then) now count e^-1e9 as 0, where the deep
  * rounding of n = -1.4e9 gave a term that sent the block to the shifted sums: those columns
- * now take the e^x sums, 1-2 ULP apart, within the bound. */
+ * now take the e^x sums, 1-2 ULP apart, within the bound.  (That deep rounding was garbage
+ * beside a lane in (-150.5, -100]: the gone lanes now reach fa_ldexp_deep_f32 at n = -200,
+ * and fa_sm_expf_scaled clamps x.) */
 FA_INLINE fa_simd_f32 fa_ldexp_exp_f32(fa_simd_f32 v, fa_simd_f32 n)
 {
 #if FA_HAVE_SCALEF
@@ -221,8 +223,9 @@ FA_INLINE fa_simd_f32 fa_ldexp_exp_f32(fa_simd_f32 v, fa_simd_f32 n)
     const fa_mask_f32 deep = fa_cmplt_f32(n, fa_set1_f32(-100.0f));
     if (FA_UNLIKELY(fa_mask_any_f32(deep))) {
         const fa_mask_f32 gone = fa_cmplt_f32(n, fa_set1_f32(-150.5f));
-        if (fa_mask_any_f32(fa_mask_andnot_f32(gone, deep)))
-            return fa_ldexp_deep_f32(v, n);
+        if (fa_mask_any_f32(fa_mask_andnot_f32(gone, deep)))   /* the gone lanes at n = -200: */
+            return fa_ldexp_deep_f32(v, fa_max_f32(fa_set1_f32(-200.0f), n));   /* +-0 there too, where
+                                      * fa_ldexp_deep_f32's 2^(n + 149) needs n >= -275 */
         return fa_select_f32(gone, fa_and_f32(v, fa_set1_f32(-0.0f)),
                              fa_ldexp_shallow_f32(v, fa_select_f32(gone, fa_set1_f32(0.0f), n)));
     }
@@ -341,14 +344,17 @@ FA_INLINE fa_simd_f32 fa_sm_expf_parts(fa_simd_f32 d, fa_simd_f32 e, fa_simd_f32
     return fa_sm_expf_poly(fa_add_f32(fa_sm_expf_reduce(d, n_out), e));
 }
 
-/* e^x for x <= 88 (NaN stays NaN): subnormal and zero results are right.  With vscalefps any
- * x below works (-inf gives NaN, the reduction being inf - inf); elsewhere x is clamped at
- * -150 first (fa_ldexp_neg_f32 takes n >= -240), so -inf gives 0. */
+/* e^x for x <= 88 (NaN stays NaN): subnormal and zero results are right.  x is clamped at
+ * -150 first on every variant (e^-150 rounds to 0 as e^x does below it; n >= -217), so -inf
+ * and far entries give +0.  The AVX-512 variant had no clamp until 2026-12-07: a vector of
+ * the float32 column blocks' e^x sums holding one entry near -90 (n in (-150.5, -100]) and
+ * one below about -190 (n < -276) took fa_ldexp_deep_f32 with a 2^(n + 149) that is no float
+ * for the far lane, a garbage term (softmax along axis 0 of a column max -21 beside -90 and
+ * -1e8 entries: outputs up to 2.36); with vscalefps (fa_tune_scalef_tiny) entries below about
+ * -1e15 gave e^r = +inf, so +inf terms (a review, 2026-12-07). */
 FA_INLINE fa_simd_f32 fa_sm_expf_scaled(fa_simd_f32 x)
 {
-#if !FA_HAVE_SCALEF
     x = fa_max_f32(fa_set1_f32(-150.0f), x);
-#endif
     fa_simd_f32 n, r = fa_sm_expf_reduce(x, &n);
     return fa_ldexp_exp_f32(fa_sm_expf_poly(r), n);
 }
