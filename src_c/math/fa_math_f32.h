@@ -167,12 +167,15 @@ FA_INLINE fa_simd_f32 fa_subnormal_from_f32(fa_simd_f32 y)
     const fa_simd_f32 two23 = fa_set1_f32(0x1p23f);
     return fa_bits_sub_f32(fa_add_f32(y, two23), two23);
 }
+/* (lanes below n = -200 are taken at -200: 2^(n + 149) is no float below n = -275, and for
+ * |v| < 2^49, every caller's, v 2^n and v 2^-200 both round to 0 of v's sign) */
 FA_INLINE fa_simd_f32 fa_ldexp_deep_f32(fa_simd_f32 v, fa_simd_f32 n)
 {
     const fa_simd_f32 two23 = fa_set1_f32(0x1p23f), zero = fa_set1_f32(0.0f);
     fa_mask_f32 deep = fa_cmplt_f32(n, fa_set1_f32(-100.0f));
     fa_simd_f32 sign = fa_and_f32(v, fa_set1_f32(-0.0f)), a = fa_abs_f32(v);
-    fa_simd_f32 y = fa_mul_f32(a, fa_pow2i_f32(fa_select_f32(deep, fa_add_f32(n, fa_set1_f32(149.0f)), zero)));
+    const fa_simd_f32 nd = fa_max_f32(fa_set1_f32(-200.0f), n);
+    fa_simd_f32 y = fa_mul_f32(a, fa_pow2i_f32(fa_select_f32(deep, fa_add_f32(nd, fa_set1_f32(149.0f)), zero)));
     fa_mask_f32 sub = fa_mask_and_f32(deep, fa_cmplt_f32(y, two23));
     fa_simd_f32 tiny = fa_subnormal_from_f32(y);
     fa_simd_f32 plain = fa_ldexp_plain_f32(a, fa_select_f32(sub, zero, n));
@@ -212,8 +215,8 @@ FA_INLINE fa_simd_f32 fa_ldexp_neg_f32(fa_simd_f32 v, fa_simd_f32 n)
  * e^x sums (fa_sm_expf_scaled, not clamped then) now count e^-1e9 as 0, where the deep
  * rounding of n = -1.4e9 gave a term that sent the block to the shifted sums: those columns
  * now take the e^x sums, 1-2 ULP apart, within the bound.  (That deep rounding was garbage
- * beside a lane in (-150.5, -100]: the gone lanes now reach fa_ldexp_deep_f32 at n = -200,
- * and fa_sm_expf_scaled clamps x.) */
+ * beside a lane in (-150.5, -100]: fa_ldexp_deep_f32 now takes such lanes at n = -200, and
+ * fa_sm_expf_scaled clamps x.) */
 FA_INLINE fa_simd_f32 fa_ldexp_exp_f32(fa_simd_f32 v, fa_simd_f32 n)
 {
 #if FA_HAVE_SCALEF
@@ -223,9 +226,8 @@ FA_INLINE fa_simd_f32 fa_ldexp_exp_f32(fa_simd_f32 v, fa_simd_f32 n)
     const fa_mask_f32 deep = fa_cmplt_f32(n, fa_set1_f32(-100.0f));
     if (FA_UNLIKELY(fa_mask_any_f32(deep))) {
         const fa_mask_f32 gone = fa_cmplt_f32(n, fa_set1_f32(-150.5f));
-        if (fa_mask_any_f32(fa_mask_andnot_f32(gone, deep)))   /* the gone lanes at n = -200: */
-            return fa_ldexp_deep_f32(v, fa_max_f32(fa_set1_f32(-200.0f), n));   /* +-0 there too, where
-                                      * fa_ldexp_deep_f32's 2^(n + 149) needs n >= -275 */
+        if (fa_mask_any_f32(fa_mask_andnot_f32(gone, deep)))
+            return fa_ldexp_deep_f32(v, n);
         return fa_select_f32(gone, fa_and_f32(v, fa_set1_f32(-0.0f)),
                              fa_ldexp_shallow_f32(v, fa_select_f32(gone, fa_set1_f32(0.0f), n)));
     }
