@@ -21,21 +21,6 @@
 #ifndef FA_COL_FINISH_F32_H
 #define FA_COL_FINISH_F32_H
 
-/* A column with one dominant entry (C = 1) and l = log1p(T) below 2^-80 (a logit gap above
- * ~55): the terms the statistics counted 0 (below 2^-127.5 of the shift) can be many ULPs of
- * l, the max entry's log_softmax -l and the logsumexp of a max near 0 (N(0, 3) columns with
- * one entry 80 above: 0.6% off before).  Such columns get T again, exactly enough, in float64
- * lanes: FA_LANES_F64 neighbouring columns at a time (those holding such a column), one pass
- * down the block, T = the sum of e^(x - M) over the entries below M (x - M in double;
- * fa_exp_neg_f64, 0.5 ULP + 2^-54.8; positive terms, two plain sums: T within n 2^-53
- * relative, l too, far below the float32 results' 2^-24), terms below e^-700 counted 0 (at
- * most n e^-700 of an l that is then below float32's least subnormal: -l and M + l round
- * alike), then l = log1p(T) and the column's P1 + P2 again.  It replaced a scalar pass per column (libm's
- * exp over the entries within e^-100 of the second largest): columns of 64 entries uniform in
- * +-800, 11% of them with such a gap, (64, 50257) float32 log_softmax along axis 0 1956 ->
- * 1708 us, logsumexp 1792 -> 1596 (N(0, 3) columns: 912, 772; Zen 5, medians of 3 alternating
- * builds, 2026-12-07): still the slowest column kind, the float64 exps of the recount its
- * cost (the float32 lanes' would need the second largest entry for their shift). */
 /* one row's terms of fa_sm_cols_tiny_l_f32: e^(x - M) for w <= FA_LANES_F64 columns (x < M,
  * x - M >= -700; else 0), mk (or NULL) the row's mask */
 FA_INLINE fa_simd_f64 fa_sm_cols_tiny_term_f32(const float *p, const unsigned char *mk, ptrdiff_t w, fa_simd_f64 M)
@@ -52,6 +37,21 @@ FA_INLINE fa_simd_f64 fa_sm_cols_tiny_term_f32(const float *p, const unsigned ch
     return fa_select_f64(keep, fa_scale_exp_plain_f64(em, t, nn), zero);
 }
 
+/* A column with one dominant entry (C = 1) and l = log1p(T) below 2^-80 (a logit gap above
+ * ~55): the terms the statistics counted 0 (below 2^-127.5 of the shift) can be many ULPs of
+ * l, the max entry's log_softmax -l and the logsumexp of a max near 0 (N(0, 3) columns with
+ * one entry 80 above: 0.6% off before).  Such columns get T again, exactly enough, in float64
+ * lanes: FA_LANES_F64 neighbouring columns at a time (those holding such a column), one pass
+ * down the block, T = the sum of e^(x - M) over the entries below M (x - M in double;
+ * fa_exp_neg_f64, 0.5 ULP + 2^-54.8; positive terms, two plain sums: T within n 2^-53
+ * relative, l too, far below the float32 results' 2^-24), terms below e^-700 counted 0 (at
+ * most n e^-700 of an l that is then below float32's least subnormal: -l and M + l round
+ * alike), then l = log1p(T) and the column's P1 + P2 again.  It replaced a scalar pass per column (libm's
+ * exp over the entries within e^-100 of the second largest): columns of 64 entries uniform in
+ * +-800, 11% of them with such a gap, (64, 50257) float32 log_softmax along axis 0 1956 ->
+ * 1708 us, logsumexp 1792 -> 1596 (N(0, 3) columns: 912, 772; Zen 5, medians of 3 alternating
+ * builds, 2026-12-07): still the slowest column kind, the float64 exps of the recount its
+ * cost (the float32 lanes' would need the second largest entry for their shift). */
 FA_INLINE void fa_sm_cols_tiny_l_f32(const float *xs, const unsigned char *mk, ptrdiff_t n, ptrdiff_t inner,
                                      ptrdiff_t width, const float *Mo, const float *Co, double *Lo, float *P1,
                                      float *P2, int op, int HAS_MASK)
@@ -62,7 +62,7 @@ FA_INLINE void fa_sm_cols_tiny_l_f32(const float *xs, const unsigned char *mk, p
         const ptrdiff_t w = width - k < L64 ? width - k : L64;
         int any = 0;
         for (ptrdiff_t j = k; j < k + w; j++)
-            any |= Co[j] == 1.0f && Lo[j] >= 0 && Lo[j] < 0x1p-80;
+            any |= fa_sm_tiny_l_needed(Co[j], Lo[j]);
         if (!any)
             continue;
         const fa_simd_f64 M = fa_loadu_f32_as_f64(Mo + k);     /* Mo holds a whole block: k + L64 fits */
@@ -79,7 +79,7 @@ FA_INLINE void fa_sm_cols_tiny_l_f32(const float *xs, const unsigned char *mk, p
         fa_storeu_f64(th, fa_add_f64(acc0, acc1));
         for (ptrdiff_t j = 0; j < w; j++) {
             const ptrdiff_t c = k + j;
-            if (!(Co[c] == 1.0f && Lo[c] >= 0 && Lo[c] < 0x1p-80))
+            if (!fa_sm_tiny_l_needed(Co[c], Lo[c]))
                 continue;
             Lo[c] = log1p(th[j]);
             const double f = op == FA_SM_OP_LSE ? Mo[c] + Lo[c] : Lo[c];
@@ -143,7 +143,7 @@ FA_INLINE int fa_sm_cols_block_finish_f32(const float *xs, const unsigned char *
         } else {
             ok = fa_mask_and_f64(fa_cmplt_f64(T, fa_set1_f64(INFINITY)), fa_cmplt_f64(fa_abs_f64(M), fa_set1_f64(INFINITY)));
             f = fa_log1p_pos_f64(fa_add_f64(T, fa_sub_f64(fa_loadu_f32_as_f64(Co + k), fa_set1_f64(1.0))));
-            tiny |= fa_mask_any_f64(fa_cmplt_f64(f, fa_set1_f64(0x1p-80)));
+            tiny |= fa_mask_any_f64(fa_cmplt_f64(f, fa_set1_f64(FA_SM_TINY_L)));
             fa_storeu_f64(Lo + k, f);
             if (op == FA_SM_OP_LSE) {
                 f = fa_add_f64(M, f);

@@ -138,8 +138,7 @@ FA_INLINE void fa_sm_cols_block_max_read_f32(const float *xs, const unsigned cha
              * time of N(0, 3) ones) */
             if (full && op == FA_SM_OP_SOFTMAX && (cy->pf & FA_COLS_PF_NEXT2)) {
                 __builtin_prefetch(p + 2 * FA_SM_BLOCK32, 0, 2);
-                if (op == FA_SM_OP_SOFTMAX) /* and the lines of y to be written */
-                    __builtin_prefetch(ys + (p - xs) + 2 * FA_SM_BLOCK32, 1, 2);
+                __builtin_prefetch(ys + (p - xs) + 2 * FA_SM_BLOCK32, 1, 2);  /* and the lines of y */
                 if (HAS_MASK && v == 0)     /* and the mask's (one line: 64 bytes) */
                     __builtin_prefetch(mk + (p - xs) + 2 * FA_SM_BLOCK32, 0, 2);
             }

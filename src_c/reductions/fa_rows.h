@@ -44,11 +44,18 @@ FA_INLINE int fa_sm_row_stats_fast_f32(const float *x, const unsigned char *mk, 
  * which libm reaches through its slow underflow path.  (Columns, where 64 entries uniform in
  * +-800 have such a gap 11% of the time, take fa_sm_cols_tiny_l_f32 instead: float64 lanes
  * over 8 columns.) */
+#define FA_SM_TINY_L 0x1p-80
+/* a slice whose l = log1p(T) gets T counted again: one entry at the max (C = 1), l below
+ * FA_SM_TINY_L (rows here, columns in fa_sm_cols_tiny_l_f32) */
+FA_INLINE int fa_sm_tiny_l_needed(double C, double l)
+{
+    return C == 1.0 && l >= 0 && l < FA_SM_TINY_L;
+}
 FA_INLINE double fa_sm_tiny_l_f32(const float *x, const unsigned char *mk, ptrdiff_t n, const fa_sm_stats *s,
                                   double l)
 {
     const double M = s->M;
-    if (!(s->C == 1.0 && l >= 0 && l < 0x1p-80))
+    if (!fa_sm_tiny_l_needed(s->C, l))
         return l;
     double x2 = -INFINITY, T = 0.0, err = 0.0;
     for (ptrdiff_t k = 0; k < n; k++) {
