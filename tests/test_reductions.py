@@ -1073,7 +1073,7 @@ def _rows_with_result(dtype, targets, n, seed):
 
 
 # the float32 tier's threshold (reductions/fa_lse_exact.h: |v| >= 2^24 delta(n) + delta(n),
-# delta(n) = 2 (2^-56 + n^2 2^-102) + 2^-104): 2^-31 for these rows
+# delta(n) = 2 (2^-56 + n^2 2^-100) + 2^-104): 2^-31 for these rows
 @pytest.mark.parametrize("dtype", [F32, F64])
 @pytest.mark.parametrize("n", [6, 1000, 5000])
 def test_logsumexp_cancelling_tier_boundaries(isa, dtype, n):

@@ -104,6 +104,19 @@ FA_INLINE fa_simd_f64 fa_exp_q5_f64(fa_simd_f64 r, double sg)
     return fa_fmadd_f64(q, r, fa_set1_f64(0x1.0000000000001p-1));
 }
 
+/* fa_exp_q5_f64's polynomial (sg = 1) by Estrin's scheme, r2 = r * r given: the same 5 FMAs
+ * in 3 dependent steps instead of 5 (12 cycles of latency instead of 20 on Zen 4), for
+ * loops whose terms are bound by the chain's length rather than by the FP pipes
+ * (fa_exp_pair_f64).  Rounding: each step rounds at 2^-53 of q ~ 1/2, times r^2 <= 2^-11
+ * in p: <= 2^-64 of p, as Horner's. */
+FA_INLINE fa_simd_f64 fa_exp_q5_estrin_f64(fa_simd_f64 r, fa_simd_f64 r2)
+{
+    const fa_simd_f64 a = fa_fmadd_f64(fa_set1_f64(0x1.5555555555556p-3), r, fa_set1_f64(0x1.0000000000001p-1));
+    const fa_simd_f64 b = fa_fmadd_f64(fa_set1_f64(0x1.11111110ddf63p-7), r, fa_set1_f64(0x1.55555554e258ep-5));
+    const fa_simd_f64 c = fa_fmadd_f64(fa_set1_f64(0x1.a01b149876dbfp-13), r, fa_set1_f64(0x1.6c17f6c39583fp-10));
+    return fa_fmadd_f64(r2, fa_fmadd_f64(r2, c, b), a);
+}
+
 /* e^(z+zl) = 2^floor(n/16) * (thi + tlo) * (1 + p): returns p, with *t = n + magic,
  * *n = n, *thi, *tlo the table entries.  z in [-760, 709], |zl| <= ulp(z).
  * q: Chebyshev-node interpolation of (expm1(r) - r)/r^2 on |r| <= 0.022 (mpmath). */
@@ -529,13 +542,17 @@ FA_INLINE double fa_ldexp_scalar_f64(double v, int d)
  * subnormal results (Intel cores take a microcode assist on each; a -inf entry's lane took a
  * branch per vector before, ~8% of the tier's time); the tier's sums are used only where
  * they reach 2^-800, so those terms add at most n 2^-137 relative.  The pair is fa_exp_neg_dd_f64's em + em_lo
- * with the expm1-grade polynomial (FA_EXP_M1).  Relative error, per source (|r| <= 0.0217 <
+ * with the expm1-grade polynomial (FA_EXP_M1).  fa_exp_pair_parts_f64 returns the unnormalised
+ * pair: t = 2^(j/16) 2^floor(n/16) rounded (the table's hi part, scaled exactly) and *u = t p +
+ * tlo 2^floor(n/16) (|u| < t/16), e^z = t + u to the same error (a caller that adds both
+ * parts exactly, as logsumexp's tier does, saves the renormalisation's 3 operations and
+ * their latency).  Relative error, per source (|r| <= 0.0217 <
  * 2^-5, so r and p round at <= 2^-59; thi p + tlo < 2^-4 rounds at <= 2^-58; q's fit 2^-58.7
  * of p, <= 2^-64; ln2 to 2^-86 times |n| <= 2^14): 2^-59 + 2^-59 + 2^-58 + 2^-63 < 2^-56.9
  * with FMA; without FMA (scalar, SSE2: r^2 q, thi p and n LO each rounded once more,
  * <= 2^-59 + 2^-57.5 + 2^-75) < 2^-56.2.  Callers take 2^-56.
  */
-FA_INLINE fa_simd_f64 fa_exp_pair_f64(fa_simd_f64 z, fa_simd_f64 *lo)
+FA_INLINE fa_simd_f64 fa_exp_pair_parts_f64(fa_simd_f64 z, fa_simd_f64 *u)
 {
     z = fa_exp_scaled_arg_f64(z);
     /* fa_exp_reduce_f64's reduction with n/16 formed directly: the bias 1.5 2^48 rounds
@@ -547,10 +564,20 @@ FA_INLINE fa_simd_f64 fa_exp_pair_f64(fa_simd_f64 z, fa_simd_f64 *lo)
     fa_simd_f64 tq = fa_fmadd_f64(z, fa_set1_f64(FA_LOG2E_F64), magic), nq = fa_sub_f64(tq, magic);
     fa_simd_f64 r = fa_fnmadd_f64(nq, fa_set1_f64(FA_LN2_HI_F64), z);
     r = fa_fnmadd_f64(nq, fa_set1_f64(FA_LN2_LO_F64), r);
-    fa_simd_f64 p = fa_fmadd_f64(fa_mul_f64(r, r), fa_exp_q5_f64(r, 1.0), r);
-    fa_simd_f64 thi = fa_lut16_f64(fa_exp2_16_hi, tq), tlo = fa_lut16_f64(fa_exp2_16_lo, tq);
-    fa_simd_f64 em = fa_fast_two_sum_f64(thi, fa_fmadd_f64(thi, p, tlo), lo);
-    return fa_exp_scale_pair_f64(em, lo, tq, nq);
+    const fa_simd_f64 r2 = fa_mul_f64(r, r);
+    fa_simd_f64 p = fa_fmadd_f64(r2, fa_exp_q5_estrin_f64(r, r2), r);
+    /* the table pair scaled by 2^floor(nq) first, off the chain through p (every scaled part
+     * a normal number, z >= -650: the same bits as scaling the sum's pair after it) */
+    fa_simd_f64 tlo = fa_lut16_f64(fa_exp2_16_lo, tq), thi = fa_exp_scale_pair_f64(fa_lut16_f64(fa_exp2_16_hi, tq), &tlo, tq, nq);
+    *u = fa_fmadd_f64(thi, p, tlo);
+    return thi;
+}
+
+/* e^z as hi + *lo: fa_exp_pair_parts_f64's t + u, renormalised (Fast2Sum, exact: |u| < t/16) */
+FA_INLINE fa_simd_f64 fa_exp_pair_f64(fa_simd_f64 z, fa_simd_f64 *lo)
+{
+    fa_simd_f64 u, t = fa_exp_pair_parts_f64(z, &u);
+    return fa_fast_two_sum_f64(t, u, lo);
 }
 #define FA_EXP_PAIR_REL_ERR 0x1p-56   /* fa_exp_pair_f64's relative error bound, every variant */
 

@@ -189,39 +189,44 @@ FA_LSE_DEFINE_EXACT_STRIDED(f32)
 FA_LSE_DEFINE_EXACT_STRIDED(f64)
 
 /* ---- the float32 tier: terms as double pairs, an anchored sum --------------------------------
- * S0 = sum of e^(x_k) for float32 data (x_k exact in double), each term fa_exp_pair_f64's
- * hi + lo (relative error eps = FA_EXP_PAIR_REL_ERR = 2^-56, every variant).  Per lane the
- * hi parts go into an accumulator that starts at the anchor A = 8: the terms are >= 0, so the
- * accumulator never drops below A, and where every term is <= A (checked at the end: the
- * lanes' sums, hence every term, below 4 once the anchors are taken off) Fast2Sum is exact
- * (3 operations in place of a two-sum's 6); its errors (<= ulp(16)/2 = 2^-49 each) and the
- * lo parts (<= 2^-53 of the term) are added plainly into a second accumulator.  Error of
- * S0, with m <= n the terms of a lane: eps S0 from the terms, and the plain additions of the
- * second accumulator, m additions of magnitude <= m 2^-49 (+ 2^-53 S0) rounded at 2^-53:
- * <= m^2 2^-102 (the lanes' two-sums at the end are exact up to 2^-104 S0).  With S0 in
- * [1/2, 4) this is an absolute error of log(S0) of at most
- *   delta(n) = 2 (2^-56 + n^2 2^-102) + 2^-104       (1/S0 <= 2)
+ * S0 = sum of e^(x_k) for float32 data (x_k exact in double), each term fa_exp_pair_parts_f64's
+ * t + u (relative error eps = FA_EXP_PAIR_REL_ERR = 2^-56, every variant).  Per lane both
+ * parts go into an accumulator that starts at the anchor A = 8: the terms are >= 0 and
+ * |u| < t/16, so the accumulator never drops below A, and where every term is <= A (checked
+ * at the end: the lanes' sums, hence every term, below 4 once the anchors are taken off)
+ * Fast2Sum is exact (3 operations in place of a two-sum's 6); its two errors per term
+ * (<= ulp(16)/2 = 2^-49 each) are added, then added plainly into a second accumulator.
+ * Error of S0, with m <= n the terms of a lane: eps S0 from the terms, and the second
+ * accumulator's plain additions, m of magnitude <= m 2^-48 and m sums of two errors,
+ * rounded at 2^-53: <= (m^2 + m) 2^-101 <= m^2 2^-100 (the lanes' two-sums at the end are
+ * exact up to 2^-104 S0).  With S0 in [1/2, 4) this is an absolute error of log(S0) of at
+ * most
+ *   delta(n) = 2 (2^-56 + n^2 2^-100) + 2^-104       (1/S0 <= 2)
  * plus log1p's own rounding (<= 1 ULP of v in double).  v's float32 rounding adds 1/2 ULP,
  * so the result is within 1.5 ULP + 2^-29 ULP wherever delta(n) <= 2^-24 |v| (ulp32(v) >
  * 2^-24 |v|); the computed v' differs from v by delta(n), so the tier accepts a slice where
- *   |v'| >= 2^24 delta(n) + delta(n)   (n <= 2^20: |v'| >= 2^-30.99; 2^-31 up to n = 2^21)
+ *   |v'| >= 2^24 delta(n) + delta(n)   (2^-31.0 up to n = 2^17, 2^-30.91 at n = 2^20)
  * and hands the others on to the double-double pass.  float32 log_softmax rows have
  * |v| ~ 2^-23 .. 2^-30: almost all stop here (bench rows: 0.3% of 1024-wide ones go on). */
 #define FA_LSE_PAIR_ANCHOR 8.0
 
-/* (ah, al) += e^v per lane (v float32 data as double, or -inf) */
+/* (ah, al) += e^v per lane (v float32 data as double, or -inf): the term's two parts t + u
+ * (fa_exp_pair_parts_f64, not renormalised) each added to ah by an anchored Fast2Sum, their
+ * errors to al.  (Renormalising t + u first and adding its low part plainly took 3 operations
+ * more per vector and 9 cycles more on each term's chain: 5% slower on Zen 4.) */
 FA_INLINE void fa_lse_pair_step(fa_simd_f64 v, fa_simd_f64 *ah, fa_simd_f64 *al)
 {
-    fa_simd_f64 lo, hi = fa_exp_pair_f64(v, &lo), err;
-    *ah = fa_fast_two_sum_f64(*ah, hi, &err);
-    *al = fa_add_f64(*al, fa_add_f64(err, lo));
+    fa_simd_f64 u, t = fa_exp_pair_parts_f64(v, &u), e1, e2;
+    *ah = fa_fast_two_sum_f64(*ah, t, &e1);
+    *ah = fa_fast_two_sum_f64(*ah, u, &e2);
+    *al = fa_add_f64(*al, fa_add_f64(e1, e2));
 }
 
 /* delta(n): the bound on |log(S0') - log(S0)| above */
 FA_INLINE double fa_lse_pair_delta(ptrdiff_t n)
 {
     const double m = (double)n;
-    return 2.0 * (FA_EXP_PAIR_REL_ERR + m * m * 0x1p-102) + 0x1p-104;
+    return 2.0 * (FA_EXP_PAIR_REL_ERR + m * m * 0x1p-100) + 0x1p-104;
 }
 
 /* S0 of a float32 slice in the float32 tier, as hi + lo; the slice x[k stride], mask and
