@@ -9,12 +9,15 @@
  * sum's rounding, ~2^-53 l absolute, which is ~l/|v| ULPs of v.  Where v is near 0 the
  * unshifted sum S0 = e^v is near 1, so no shift is needed: v = log1p((hi - 1) + lo) keeps
  * v's relative accuracy down to the sum's absolute error.
- *   float32 tier (float32 data, unweighted): each term a double pair (fa_exp_pair_f64,
- *     2^-56), an anchored Fast2Sum per lane; |log S0' - log S0| <= delta(n) ~ 2^-55, so
- *     the slice is done where |v| >= 2^24 delta(n) + delta(n) (~2^-31; the derivation is
- *     at fa_lse_pair_sum_f32).  ~0.42 ns per entry on AVX-512 (Zen 4, 2026-12-07: ~27 vector
- *     operations per 8 entries, the FP pipes' limit; no subnormal test since fa_exp_pair_f64
- *     counts terms below e^-650 as e^-650, and its reduction forms n/16 directly).
+ *   float32 tier (float32 data, unweighted): each term a double pair (fa_exp_pair_parts_f64,
+ *     2^-56), both parts added by anchored Fast2Sums per lane; |log S0' - log S0| <=
+ *     delta(n) ~ 2^-55, so the slice is done where |v| >= 2^24 delta(n) + delta(n) (~2^-31;
+ *     the derivation is at fa_lse_pair_sum_f32).  ~27 vector operations per 8 entries (no
+ *     subnormal test since the exp counts terms below e^-650 as e^-650, and its reduction
+ *     forms n/16 directly): ~0.42 ns per entry on AVX-512 on the first Zen 4 (2026-12-07
+ *     morning); 0.73 on the family 25 model 17 Zen 4 VM, where shortening each term's chain
+ *     (the parts added unnormalised, the scaling before the polynomial, Estrin's q: the same
+ *     operation count) took 6-7% off, so latency, not only the FP pipes, bounds it there.
  *   double-double pass (float64 data, float32 results below the tier's threshold, weights):
  *     each term fa_exp_dd_f64 (2^-81.5 relative), two-sums per lane; the absolute error of
  *     v is 2^-81.5 + m^2 2^-106 (m terms per lane; measured <= 2^-81.6 against mpmath on
