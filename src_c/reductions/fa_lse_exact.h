@@ -12,7 +12,7 @@
  *   float32 tier (float32 data, unweighted): each term a double pair (fa_exp_pair_parts_f64,
  *     2^-56), both parts added by anchored Fast2Sums per lane; |log S0' - log S0| <=
  *     delta(n) ~ 2^-55, so the slice is done where |v| >= 2^24 delta(n) + delta(n) (~2^-31;
- *     the derivation is at fa_lse_pair_sum_f32).  ~27 vector operations per 8 entries (no
+ *     the derivation is above FA_LSE_PAIR_ANCHOR).  ~27 vector operations per 8 entries (no
  *     subnormal test since the exp counts terms below e^-650 as e^-650, and its reduction
  *     forms n/16 directly): ~0.42 ns per entry on AVX-512 on the first Zen 4 (2026-12-07
  *     morning); 0.73 on the family 25 model 17 Zen 4 VM, where shortening each term's chain
@@ -198,7 +198,8 @@ FA_LSE_DEFINE_EXACT_STRIDED(f64)
  * |u| < t/16, so the accumulator never drops below A, and where every term is <= A (checked
  * at the end: the lanes' sums, hence every term, below 4 once the anchors are taken off)
  * Fast2Sum is exact (3 operations in place of a two-sum's 6); its two errors per term
- * (<= ulp(16)/2 = 2^-49 each) are added, then added plainly into a second accumulator.
+ * (<= ulp(16)/2 = 2^-49 each, conservatively: ah < 16 gives 2^-50) are added, then added
+ * plainly into a second accumulator.
  * Error of S0, with m <= n the terms of a lane: eps S0 from the terms, and the second
  * accumulator's plain additions, m of magnitude <= m 2^-48 and m sums of two errors,
  * rounded at 2^-53: <= (m^2 + m) 2^-101 <= m^2 2^-100 (the lanes' two-sums at the end are
@@ -215,8 +216,8 @@ FA_LSE_DEFINE_EXACT_STRIDED(f64)
 
 /* (ah, al) += e^v per lane (v float32 data as double, or -inf): the term's two parts t + u
  * (fa_exp_pair_parts_f64, not renormalised) each added to ah by an anchored Fast2Sum, their
- * errors to al.  (Renormalising t + u first and adding its low part plainly took 3 operations
- * more per vector and 9 cycles more on each term's chain: 5% slower on Zen 4.) */
+ * errors to al.  (Renormalising t + u first and adding its low part plainly took as many
+ * operations, but 3 more dependent ones on each term's chain: 5% slower on Zen 4.) */
 FA_INLINE void fa_lse_pair_step(fa_simd_f64 v, fa_simd_f64 *ah, fa_simd_f64 *al)
 {
     fa_simd_f64 u, t = fa_exp_pair_parts_f64(v, &u), e1, e2;

@@ -19,7 +19,8 @@
  * 4.4 ns per row).
  *
  * logsumexp, unshifted where it could cancel: S0 = sum of e^(x_i - K) in the float32 tier of
- * fa_lse_exact.h (each term fa_exp_pair_f64's hi + lo, 2^-56; an anchored Fast2Sum per lane),
+ * fa_lse_exact.h (each term fa_exp_pair_parts_f64's t + u, 2^-56; two anchored Fast2Sums per
+ * term in each lane),
  * v = K + log(S0) (fa_lse_from_exact_f64), K = 0 for rows whose max M lies in [-(log n + 2),
  * FA_SHORT_CLOSED_SHIFT], K = M outside (no overflow above; below, terms lost to the anchor's
  * ulp or to underflow: there v <= M + log n < -2, so nothing cancels, and x_i - M is exact in
@@ -30,7 +31,7 @@
  *     1.5 ULP + 2^-29 ULP (measured 0.51); the rows below that bound (a quarter of normalised
  *     rows of 2, 1/15 of rows of 8) are packed into the first lanes and take the double-double
  *     pass of fa_lse_exact.h (2^-81.5 relative per term): 2 ULP, or 2^-80 absolute.
- *   - S0 >= 4: v >= log 4; the sum's relative error is at most n 2^-52 (the Fast2Sums may be
+ *   - S0 >= 4: v >= log 4; the sum's relative error is at most n 2^-51 (2n Fast2Sums, which may be
  *     inexact beyond S0 = 8, each error still <= ulp(ah)/2), far below a float32 ULP of v.
  *   - K = M: S in [1, n], v = M + log(S), |v| >= 2: an absolute error ~2^-51.
  * softmax and log_softmax, shifted by the row's max M (exact in double): E_i = e^(x_i - M)
