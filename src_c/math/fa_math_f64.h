@@ -94,14 +94,20 @@ enum {
 
 /* (expm1(r) - r)/r^2 to 2^-58.7 of expm1(r) on |r| <= 0.022 (FA_EXP_M1's degree 5 q; sg as
  * fa_exp_q4_f64's: the odd coefficients negated for e^-r) */
+#define FA_EXP_Q5_C0 0x1.0000000000001p-1    /* coefficient of r^k in q: FA_EXP_Q5_Ck */
+#define FA_EXP_Q5_C1 0x1.5555555555556p-3
+#define FA_EXP_Q5_C2 0x1.55555554e258ep-5
+#define FA_EXP_Q5_C3 0x1.11111110ddf63p-7
+#define FA_EXP_Q5_C4 0x1.6c17f6c39583fp-10
+#define FA_EXP_Q5_C5 0x1.a01b149876dbfp-13
 FA_INLINE fa_simd_f64 fa_exp_q5_f64(fa_simd_f64 r, double sg)
 {
-    fa_simd_f64 q = fa_set1_f64(sg * 0x1.a01b149876dbfp-13);
-    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.6c17f6c39583fp-10));
-    q = fa_fmadd_f64(q, r, fa_set1_f64(sg * 0x1.11111110ddf63p-7));
-    q = fa_fmadd_f64(q, r, fa_set1_f64(0x1.55555554e258ep-5));
-    q = fa_fmadd_f64(q, r, fa_set1_f64(sg * 0x1.5555555555556p-3));
-    return fa_fmadd_f64(q, r, fa_set1_f64(0x1.0000000000001p-1));
+    fa_simd_f64 q = fa_set1_f64(sg * FA_EXP_Q5_C5);
+    q = fa_fmadd_f64(q, r, fa_set1_f64(FA_EXP_Q5_C4));
+    q = fa_fmadd_f64(q, r, fa_set1_f64(sg * FA_EXP_Q5_C3));
+    q = fa_fmadd_f64(q, r, fa_set1_f64(FA_EXP_Q5_C2));
+    q = fa_fmadd_f64(q, r, fa_set1_f64(sg * FA_EXP_Q5_C1));
+    return fa_fmadd_f64(q, r, fa_set1_f64(FA_EXP_Q5_C0));
 }
 
 /* fa_exp_q5_f64's polynomial (sg = 1) by Estrin's scheme, r2 = r * r given: the same 5 FMAs
@@ -113,9 +119,9 @@ FA_INLINE fa_simd_f64 fa_exp_q5_f64(fa_simd_f64 r, double sg)
  * 2^-57.025 before, 2^-56.724 without FMA against 2^-56.700). */
 FA_INLINE fa_simd_f64 fa_exp_q5_estrin_f64(fa_simd_f64 r, fa_simd_f64 r2)
 {
-    const fa_simd_f64 a = fa_fmadd_f64(fa_set1_f64(0x1.5555555555556p-3), r, fa_set1_f64(0x1.0000000000001p-1));
-    const fa_simd_f64 b = fa_fmadd_f64(fa_set1_f64(0x1.11111110ddf63p-7), r, fa_set1_f64(0x1.55555554e258ep-5));
-    const fa_simd_f64 c = fa_fmadd_f64(fa_set1_f64(0x1.a01b149876dbfp-13), r, fa_set1_f64(0x1.6c17f6c39583fp-10));
+    const fa_simd_f64 a = fa_fmadd_f64(fa_set1_f64(FA_EXP_Q5_C1), r, fa_set1_f64(FA_EXP_Q5_C0));
+    const fa_simd_f64 b = fa_fmadd_f64(fa_set1_f64(FA_EXP_Q5_C3), r, fa_set1_f64(FA_EXP_Q5_C2));
+    const fa_simd_f64 c = fa_fmadd_f64(fa_set1_f64(FA_EXP_Q5_C5), r, fa_set1_f64(FA_EXP_Q5_C4));
     return fa_fmadd_f64(r2, fa_fmadd_f64(r2, c, b), a);
 }
 
@@ -571,7 +577,8 @@ FA_INLINE fa_simd_f64 fa_exp_pair_parts_f64(fa_simd_f64 z, fa_simd_f64 *u)
     fa_simd_f64 p = fa_fmadd_f64(r2, fa_exp_q5_estrin_f64(r, r2), r);
     /* the table pair scaled by 2^floor(nq) first, off the chain through p (every scaled part
      * a normal number, z >= -650: the same bits as scaling the sum's pair after it) */
-    fa_simd_f64 tlo = fa_lut16_f64(fa_exp2_16_lo, tq), thi = fa_exp_scale_pair_f64(fa_lut16_f64(fa_exp2_16_hi, tq), &tlo, tq, nq);
+    fa_simd_f64 tlo = fa_lut16_f64(fa_exp2_16_lo, tq);
+    const fa_simd_f64 thi = fa_exp_scale_pair_f64(fa_lut16_f64(fa_exp2_16_hi, tq), &tlo, tq, nq);
     *u = fa_fmadd_f64(thi, p, tlo);
     return thi;
 }
