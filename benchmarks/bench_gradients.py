@@ -4,6 +4,7 @@ NumPy formula, from the registry's GRADIENTS.
     PYTHONPATH=. python -m pytest benchmarks/bench_gradients.py --benchmark-enable \
         --bench-sizes 1048576 -k float32
     PYTHONPATH=. python benchmarks/bench_gradients.py --quick      # interleaved ratios, 2^20 float32
+    PYTHONPATH=. python benchmarks/bench_gradients.py --quick --jax    # the same with JAX's column
     PYTHONPATH=. python benchmarks/bench_gradients.py --rows       # softmax_grad / log_softmax_grad
     PYTHONPATH=. python benchmarks/bench_gradients.py --kinds      # N(0,3) / -inf / wide inputs, ms
     PYTHONPATH=. python benchmarks/bench_gradients.py --cold       # copy-like gradients, caches flushed
@@ -12,7 +13,13 @@ One group per (gradient, dtype, size):
 - fastact: `f_grad(x, g, *params, out=y)` into a preallocated array;
 - numpy: `g * f'(x)` with the registry's formula for f'(x) (`entry.numpy`), as a user writes it;
 - torch: `torch.autograd.grad(y, x, g, retain_graph=True)` on torch's forward (single thread):
-  only the backward pass is timed (the forward and its graph are built once, outside).
+  only the backward pass is timed (the forward and its graph are built once, outside);
+- jax (where installed; benchmarks/conftest.py): `jax.jit(lambda x, g: jax.vjp(f, x)[1](g)[0])`
+  with f the registry's `jax` peer: XLA fuses what the backward needs of the forward into
+  one pass over x and g (as fastact's kernel), so this is the user's jitted gradient.
+  Reported beside, not in "best peer", which stays issue 9's (torch and NumPy).  --quick
+  leaves JAX out unless --jax is given: in the interleaved rounds its calls (each allocating
+  its result) change the cache state the next call starts from, and every figure with it.
 The goal (issue 9): fastact >= 1.5x the fastest of torch and numpy at 2^20 float32.
 sigmoid_grad_from_output / tanh_grad_from_output (y = f(x) in, no exp) close the table: torch's
 own sigmoid and tanh backward work from the output, so those are the like-for-like rows; the
@@ -25,15 +32,16 @@ import numpy as np
 import pytest
 
 import fastact as fa
-from fastact._registry import BY_KERNEL, GRADIENTS, OUTPUT_GRADIENTS
+from fastact._registry import BY_KERNEL, GRADIENTS, OUTPUT_GRADIENTS, jax_peer
 
 try:
-    from conftest import exit_on_help, interleaved_rounds, torch_or_none
+    from conftest import exit_on_help, interleaved_rounds, jax_or_none, torch_or_none
 except ImportError:                          # run as a script from the repository root
     sys.path.insert(0, "benchmarks")
-    from conftest import exit_on_help, interleaved_rounds, torch_or_none
+    from conftest import exit_on_help, interleaved_rounds, jax_or_none, torch_or_none
 
 TORCH = torch_or_none()
+JAX = jax_or_none()
 DTYPES = ("float32", "float64")
 
 
@@ -82,7 +90,14 @@ def _torch(entry, x, g):
     return lambda: TORCH.autograd.grad(y, t, tg, retain_graph=True)
 
 
-IMPLS = {"fastact": _fastact, "numpy": _numpy, "torch": _torch}
+def _jax(entry, x, g):
+    f = jax_peer(_forward(entry), JAX)
+    back = JAX.jit(lambda t, c: JAX.vjp(f, t)[1](c)[0])
+    jx, jg = JAX.numpy.asarray(x), JAX.numpy.asarray(g)
+    return lambda: JAX.block_until_ready(back(jx, jg))
+
+
+IMPLS = {"fastact": _fastact, "numpy": _numpy, "torch": _torch, "jax": _jax}
 
 
 # The derivatives from the forward's output (OUTPUT_GRADIENTS: sigmoid, tanh): torch's autograd
@@ -108,22 +123,32 @@ def _out_torch(entry, x, y, g):
     return _torch(GRAD_FOR_FORWARD[entry.forward], x, g)
 
 
+def _out_jax(entry, x, y, g):
+    return _jax(GRAD_FOR_FORWARD[entry.forward], x, g)
+
+
 GRAD_FOR_FORWARD = {entry.forward: entry for entry in GRADIENTS}
-OUT_IMPLS = {"fastact": _out_fastact, "numpy": _out_numpy, "torch": _out_torch}
+OUT_IMPLS = {"fastact": _out_fastact, "numpy": _out_numpy, "torch": _out_torch, "jax": _out_jax}
+
+
+def _peers(entry, jax=True):
+    """the contenders this entry has here: fastact, numpy, and torch / jax where installed"""
+    fwd = _forward(GRAD_FOR_FORWARD[entry.forward]) if entry in OUTPUT_GRADIENTS else _forward(entry)
+    return (["fastact", "numpy"] + (["torch"] if TORCH is not None and fwd.torch else [])
+            + (["jax"] if jax and JAX is not None and fwd.jax else []))
 
 
 def _cases():
     for entry in GRADIENTS:
-        impls = ["fastact", "numpy"] + (["torch"] if TORCH is not None and _forward(entry).torch else [])
         for dtype in DTYPES:
-            for impl in impls:
+            for impl in _peers(entry):
                 yield pytest.param(entry, dtype, impl, id=f"{entry.kernel}-{dtype}-{impl}")
 
 
 def _out_cases():
     for entry in OUTPUT_GRADIENTS:
         for dtype in DTYPES:
-            for impl in ["fastact", "numpy"] + (["torch"] if TORCH is not None else []):
+            for impl in _peers(entry):
                 yield pytest.param(entry, dtype, impl, id=f"{entry.kernel}-{dtype}-{impl}")
 
 
@@ -145,29 +170,32 @@ def test_gradient(benchmark, entry, dtype, impl, size):
         benchmark.extra_info["elements_per_s"] = size / benchmark.stats.stats.median
 
 
-def quick(size=2 ** 20, dtype="float32", rounds=15, names=None):
+def quick(size=2 ** 20, dtype="float32", rounds=15, names=None, with_jax=False):
     """Interleaved medians in one process: per round, each contender once, in turn."""
     print(f"{'gradient':24s} {'fastact us':>11s} {'numpy us':>10s} {'torch us':>10s} {'best peer / fastact':>20s}"
-          f"  (n={size} {dtype}, median of {rounds} interleaved rounds, spread = max/min of the ratio over rounds)")
+          + (f"  {'jax us':>8s} {'jax / fastact':>13s}" if with_jax and JAX is not None else "")
+          + f"  (n={size} {dtype}, median of {rounds} interleaved rounds, spread = max/min of the ratio over rounds;"
+          f" best peer: torch and numpy)")
     ratios = {}
     for entry in GRADIENTS + OUTPUT_GRADIENTS:
         if names and entry.kernel not in names:
             continue
         if entry in OUTPUT_GRADIENTS:
             x, y, g = _from_output_data(entry, dtype, size)
-            impls = {k: OUT_IMPLS[k](entry, x, y, g) for k in OUT_IMPLS if k != "torch" or TORCH is not None}
+            impls = {k: OUT_IMPLS[k](entry, x, y, g) for k in _peers(entry, with_jax)}
         else:
             x, g = _data(entry, dtype, size)
-            impls = {k: IMPLS[k](entry, x, g) for k in IMPLS if k != "torch" or TORCH is not None}
+            impls = {k: IMPLS[k](entry, x, g) for k in _peers(entry, with_jax)}
         times = interleaved_rounds(impls, rounds)
         med = {k: float(np.median(v)) for k, v in times.items()}
-        peers = [k for k in med if k != "fastact"]
+        peers = [k for k in med if k in ("numpy", "torch")]
         per_round = [min(times[k][i] for k in peers) / times["fastact"][i] for i in range(rounds)]
         best = min(med[k] for k in peers)
         ratios[entry.kernel] = best / med["fastact"]
+        jax = f"  {med['jax'] * 1e6:8.1f} {med['jax'] / med['fastact']:12.2f}x" if "jax" in med else ""
         print(f"{entry.kernel:24s} {med['fastact'] * 1e6:11.1f} {med['numpy'] * 1e6:10.1f} "
               f"{med.get('torch', float('nan')) * 1e6:10.1f} {ratios[entry.kernel]:12.2f}x"
-              f"   spread {max(per_round) / min(per_round):.2f}")
+              f"   spread {max(per_round) / min(per_round):.2f}{jax}")
     return ratios
 
 
@@ -268,4 +296,4 @@ if __name__ == "__main__":
     if "--quick" not in args:
         sys.exit(__doc__)
     quick(dtype="float64" if "--float64" in args else "float32",
-          names=[a for a in args if not a.startswith("--")] or None)
+          names=[a for a in args if not a.startswith("--")] or None, with_jax="--jax" in args)

@@ -1,6 +1,7 @@
 """cross_entropy forward ('mean', class targets) and forward + backward: fastact vs torch (single
-thread), the NumPy implementation (the registry's LOSSES numpy formula) and one np.sum over the
-logits (one read of the data: the floor of any loss).
+thread), JAX (where installed; see benchmarks/conftest.py), the NumPy implementation (the
+registry's LOSSES numpy formula) and one np.sum over the logits (one read of the data: the
+floor of any loss).
 
     PYTHONPATH=. python -m pytest benchmarks/bench_losses.py --benchmark-enable
     PYTHONPATH=. python benchmarks/bench_losses.py --quick          # interleaved ratios
@@ -11,7 +12,9 @@ target's logit + 12, "confident": the rows of a converging model).
 - forward: fastact cross_entropy; torch F.cross_entropy; numpy max-shifted log-sum-exp minus the
   picked logit, mean;
 - forward + backward: fastact cross_entropy(..., return_grad=True); torch F.cross_entropy then
-  .backward() (leaf tensor, grad cleared each time); numpy forward then softmax - one-hot / N.
+  .backward() (leaf tensor, grad cleared each time); numpy forward then softmax - one-hot / N;
+- jax: optax's softmax_cross_entropy_with_integer_labels written out (logsumexp minus the
+  picked logit, mean), jitted; forward + backward: jax.jit(jax.value_and_grad(loss)).
 """
 import sys
 
@@ -22,12 +25,13 @@ import fastact as fa
 from fastact._registry import LOSS_BY_NAME
 
 try:
-    from conftest import exit_on_help, interleaved_rounds, torch_or_none
+    from conftest import exit_on_help, interleaved_rounds, jax_or_none, torch_or_none
 except ImportError:                          # run as a script from the repository root
     sys.path.insert(0, "benchmarks")
-    from conftest import exit_on_help, interleaved_rounds, torch_or_none
+    from conftest import exit_on_help, interleaved_rounds, jax_or_none, torch_or_none
 
 TORCH = torch_or_none()
+JAX = jax_or_none()
 CE = LOSS_BY_NAME["cross_entropy"]
 SHAPES = {"4096x1000": (4096, 1000), "64x50257": (64, 50257)}
 HUGE = {"8192x128256": (8192, 128256)}
@@ -80,15 +84,26 @@ def _torch(what, x, t):
     return both
 
 
+def _jax(what, x, t):
+    jnp = JAX.numpy
+    jx, jt = jnp.asarray(x), jnp.asarray(t)
+
+    def loss(z):
+        return jnp.mean(JAX.nn.logsumexp(z, axis=-1) - jnp.take_along_axis(z, jt[:, None], axis=-1)[:, 0])
+    f = JAX.jit(loss if what == "forward" else JAX.value_and_grad(loss))
+    return lambda: JAX.block_until_ready(f(jx))
+
+
 def _read(what, x, t):
     return lambda: np.sum(x)
 
 
-IMPLS = {"fastact": _fastact, "numpy": _numpy, "torch": _torch, "np.sum": _read}
+IMPLS = {"fastact": _fastact, "numpy": _numpy, "torch": _torch, "jax": _jax, "np.sum": _read}
+PEERS = {"torch": TORCH, "jax": JAX}           # optional: left out where not installed
 
 
 def _impls():
-    return [k for k in IMPLS if k != "torch" or TORCH is not None]
+    return [k for k in IMPLS if PEERS.get(k, True) is not None]
 
 
 @pytest.mark.parametrize("impl", _impls())
@@ -109,8 +124,8 @@ def quick(shapes, rounds=15):
     fa.set_num_threads(1)
     if TORCH is not None:
         TORCH.set_num_threads(1)
-    print(f"{'case':42s} {'fastact us':>11s} {'torch/fa':>9s} {'numpy/fa':>9s} {'fa/np.sum':>10s}   "
-          f"{'min: fa us':>10s} {'torch/fa':>9s} {'numpy/fa':>9s} {'fa/np.sum':>10s}"
+    print(f"{'case':42s} {'fastact us':>11s} {'torch/fa':>9s} {'jax/fa':>9s} {'numpy/fa':>9s} {'fa/np.sum':>10s}   "
+          f"{'min: fa us':>10s} {'torch/fa':>9s} {'jax/fa':>9s} {'numpy/fa':>9s} {'fa/np.sum':>10s}"
           f"  (float32, median, then minimum, of {rounds} interleaved rounds, one thread)")
     for name, shape in shapes.items():
         for kind in KINDS:
@@ -123,6 +138,7 @@ def quick(shapes, rounds=15):
                     med = {k: float(stat(v)) for k, v in times.items()}
                     f = med["fastact"]
                     cols.append(f"{f * 1e6:11.1f} {med.get('torch', float('nan')) / f:8.2f}x "
+                                f"{med.get('jax', float('nan')) / f:8.2f}x "
                                 f"{med['numpy'] / f:8.2f}x {f / med['np.sum']:9.2f}x")
                 print(f"{name + ' ' + kind + ' ' + what:42s}" + "  ".join(cols))
 

@@ -57,18 +57,20 @@ class Activation:
     increasing  True, or (*params) -> bool: monotone non-decreasing (tests/test_elementwise_properties.py)
     output_range  None, or (*params) -> (lo, hi): every result lies in [lo, hi] (None: unbounded)
     torch/scipy peer names (torch.nn.functional / scipy.special), doc: one line
+    jax         the JAX peer (benchmarks): a path under the jax module ("nn.elu"), called with
+                the parameters its signature names (its defaults are test_params[0]'s)
     """
     __slots__ = ("kernel", "reference", "numpy", "public", "select", "params", "aliases", "ulp",
                  "domain", "test_params", "cost", "limits", "check", "increasing", "output_range",
-                 "torch", "scipy", "doc")
+                 "torch", "scipy", "jax", "doc")
 
     def __init__(self, kernel, reference, numpy, public=None, select=None, params=(), aliases=(),
                  ulp=4.0, domain=(-INF, INF), test_params=((),), cost=None, limits=None, check=None,
-                 increasing=False, output_range=None, torch=None, scipy=None, doc=""):
+                 increasing=False, output_range=None, torch=None, scipy=None, jax=None, doc=""):
         self.kernel, self.reference, self.numpy, self.public, self.select = kernel, reference, numpy, public, select
         self.params, self.aliases, self.ulp, self.domain, self.test_params = params, aliases, ulp, domain, test_params
         self.cost, self.limits, self.check, self.increasing, self.output_range = cost, limits, check, increasing, output_range
-        self.torch, self.scipy, self.doc = torch, scipy, doc
+        self.torch, self.scipy, self.jax, self.doc = torch, scipy, jax, doc
 
     def __repr__(self):
         return f"Activation({self.kernel!r})"
@@ -171,52 +173,56 @@ def _hardtanh_bounds(lo, hi):
 ACTIVATIONS = (
     Activation("relu", lambda mp, x: max(x, 0), lambda np, x: np.maximum(x, 0), ulp=0, cost="COPY",
                limits=lambda: ((-INF, 0.0), (INF, INF), (-1.0, 0.0)) + ODD_AT_ZERO,   # relu(-0.0) = -0.0, as torch
-               increasing=True, output_range=lambda: (0, None), torch="relu", doc="max(x, 0); relu(-0.0) = -0.0"),
+               increasing=True, output_range=lambda: (0, None), torch="relu", jax="nn.relu",
+               doc="max(x, 0); relu(-0.0) = -0.0"),
     Activation("relu6", lambda mp, x: min(max(x, 0), 6), lambda np, x: np.clip(x, 0, 6), ulp=0, cost="COPY",
                limits=lambda: ((-INF, 0.0), (INF, 6.0), (7.0, 6.0)) + ODD_AT_ZERO,
-               increasing=True, output_range=lambda: (0, 6), torch="relu6", doc="min(max(x, 0), 6)"),
+               increasing=True, output_range=lambda: (0, 6), torch="relu6", jax="nn.relu6", doc="min(max(x, 0), 6)"),
     Activation("leaky_relu", lambda mp, x, s: x if x > 0 else s * x,
                lambda np, x, s: np.where(x > 0, x, s * x),
                params=(Param("negative_slope", 0.01),), ulp=1.0, test_params=((0.01,), (0.2,)), cost="COPY",
                limits=lambda s: ((-INF, -INF), (INF, INF)) + ODD_AT_ZERO, increasing=True,
-               torch="leaky_relu", doc="x if x > 0 else negative_slope*x"),
+               torch="leaky_relu", jax="nn.leaky_relu", doc="x if x > 0 else negative_slope*x"),
     Activation("hardtanh", lambda mp, x, lo, hi: min(max(x, lo), hi), lambda np, x, lo, hi: np.clip(x, lo, hi),
                params=(Param("min_val", -1.0), Param("max_val", 1.0)), ulp=0,
                test_params=((-1.0, 1.0), (-2.5, 0.5)), cost="COPY",
                limits=lambda lo, hi: ((-INF, lo), (INF, hi)) + ODD_AT_ZERO,
                check=_hardtanh_bounds,
-               increasing=True, output_range=lambda lo, hi: (lo, hi), torch="hardtanh", doc="clamp(x, min_val, max_val)"),
+               increasing=True, output_range=lambda lo, hi: (lo, hi), torch="hardtanh", jax="nn.hard_tanh",
+               doc="clamp(x, min_val, max_val)"),
     Activation("elu", lambda mp, x, a: x if x > 0 else a * mp.expm1(x),
                lambda np, x, a: np.where(x > 0, x, a * np.expm1(np.minimum(x, 0))),
                params=(Param("alpha", 1.0),), test_params=((1.0,), (0.5,)), cost="EXP",
                limits=lambda a: ((-INF, -a), (INF, INF)) + ODD_AT_ZERO, increasing=True,
-               output_range=lambda a: (-a, None), torch="elu", doc="x if x > 0 else alpha*expm1(x)"),
+               output_range=lambda a: (-a, None), torch="elu", jax="nn.elu", doc="x if x > 0 else alpha*expm1(x)"),
     Activation("selu", lambda mp, x: SELU_SCALE * (x if x > 0 else SELU_ALPHA * mp.expm1(x)),
                lambda np, x: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * np.expm1(np.minimum(x, 0))), cost="EXP",
                limits=lambda: ((-INF, lambda mp: -mp.mpf(SELU_SCALE) * SELU_ALPHA), (INF, INF)) + ODD_AT_ZERO,
                increasing=True, output_range=lambda: (-SELU_SCALE * SELU_ALPHA * (1 + 2 ** -20), None),  # the limit, rounded either way
-               torch="selu", doc="scale*elu(x, alpha) with torch's constants"),
+               torch="selu", jax="nn.selu", doc="scale*elu(x, alpha) with torch's constants"),
     Activation("celu", lambda mp, x, a: max(x, 0) + min(0, a * mp.expm1(x / a)),
                lambda np, x, a: np.maximum(x, 0) + np.minimum(0, a * np.expm1(np.minimum(x, 0) / a)),
                params=(Param("alpha", 1.0),), test_params=((1.0,), (0.5,), (0.25,), (300.0,)), cost="EXP",
                limits=lambda a: ((-INF, -a), (INF, INF)) + ODD_AT_ZERO, check=_celu_alpha,
-               increasing=True, output_range=lambda a: (-a, None), torch="celu",
+               increasing=True, output_range=lambda a: (-a, None), torch="celu", jax="nn.celu",
                doc="max(0,x) + min(0, alpha*expm1(x/alpha))"),
     Activation("sigmoid", lambda mp, x: 1 / (1 + mp.exp(-x)), lambda np, x: 1 / (1 + np.exp(-x)), cost="EXP",
                limits=lambda: ((-INF, 0.0), (INF, 1.0), (-0.0, 0.5), (0.0, 0.5)), increasing=True,
-               output_range=lambda: (0, 1), aliases=("expit",), torch="sigmoid", scipy="expit", doc="1/(1+exp(-x))"),
+               output_range=lambda: (0, 1), aliases=("expit",), torch="sigmoid", jax="nn.sigmoid",
+               scipy="expit", doc="1/(1+exp(-x))"),
     Activation("log_sigmoid", lambda mp, x: -mp.log1p(mp.exp(-x)), lambda np, x: -np.logaddexp(0, -x), cost="EXP",
                limits=lambda: ((-INF, -INF), (INF, -0.0), (-0.0, _minus_ln2), (0.0, _minus_ln2)), increasing=True,
-               output_range=lambda: (None, 0), aliases=("log_expit",), torch="logsigmoid", scipy="log_expit",
+               output_range=lambda: (None, 0), aliases=("log_expit",), torch="logsigmoid", jax="nn.log_sigmoid",
+               scipy="log_expit",
                doc="-softplus(-x)"),
     Activation("logit", _logit_ref, _np_logit, params=(Param("eps", None, none_as=-1.0),),
                domain=(0.0, 1.0), test_params=((None,), (1e-6,)), cost="HEAVY", limits=_logit_limits,
                check=lambda eps: "eps must be None or in [0, 0.5)" if eps is not None and not 0 <= eps < 0.5 else None,
-               increasing=True, torch="logit", scipy="logit",
+               increasing=True, torch="logit", jax="scipy.special.logit", scipy="logit",
                doc="log(p/(1-p)); eps clamps p to [eps, 1-eps] (torch; 1-eps rounded to float64)"),
     Activation("tanh", lambda mp, x: mp.tanh(x), lambda np, x: np.tanh(x), cost="EXP",
                limits=lambda: ((-INF, -1.0), (INF, 1.0)) + ODD_AT_ZERO, increasing=True,
-               output_range=lambda: (-1, 1), torch="tanh", doc="tanh(x)"),
+               output_range=lambda: (-1, 1), torch="tanh", jax="numpy.tanh", doc="tanh(x)"),
     Activation("softplus", _softplus_ref, _np_softplus,
                params=(Param("beta", 1.0), Param("threshold", None, none_as=INF)),
                test_params=((1.0, None), (2.0, None), (1.0, 20.0), (-1.5, None)), cost="HEAVY",
@@ -224,37 +230,58 @@ ACTIVATIONS = (
                # torch's linear cut-off jumps down by log1p(e^-threshold)/beta at beta*x = threshold (pytorch#31110)
                increasing=lambda beta, threshold: threshold is None,
                output_range=lambda beta, threshold: (0, None) if beta > 0 else (None, 0),   # beta < 0: <= 0
-               torch="softplus", doc="log1p(exp(beta*x))/beta; a number for threshold gives torch's linear cut-off"),
+               torch="softplus", jax="nn.softplus",
+               doc="log1p(exp(beta*x))/beta; a number for threshold gives torch's linear cut-off"),
     Activation("softsign", lambda mp, x: x / (1 + abs(x)), lambda np, x: x / (1 + np.abs(x)), cost="COPY",
                limits=lambda: ((-INF, -1.0), (INF, 1.0)) + ODD_AT_ZERO, increasing=True,
-               output_range=lambda: (-1, 1), torch="softsign", doc="x/(1+|x|)"),
+               output_range=lambda: (-1, 1), torch="softsign", jax="nn.soft_sign", doc="x/(1+|x|)"),
     Activation("silu", lambda mp, x: x / (1 + mp.exp(-x)), lambda np, x: x / (1 + np.exp(-x)), cost="EXP",
                limits=lambda: ((-INF, -0.0), (INF, INF)) + ODD_AT_ZERO,
-               aliases=("swish",), torch="silu", doc="x*sigmoid(x)"),
+               aliases=("swish",), torch="silu", jax="nn.silu", doc="x*sigmoid(x)"),
     Activation("gelu", _gelu_ref, lambda np, x: _np_gelu(np, x), cost="HEAVY",
                limits=lambda: ((-INF, -0.0), (INF, INF)) + ODD_AT_ZERO,
-               select=("approximate", "none"), torch="gelu", doc="x/2*erfc(-x/sqrt(2))"),
+               select=("approximate", "none"), torch="gelu", jax="nn.gelu", doc="x/2*erfc(-x/sqrt(2))"),
     Activation("gelu_tanh",
                lambda mp, x: x / (1 + mp.exp(-2 * mp.sqrt(2 / mp.pi) * (x + GELU_TANH_C * x ** 3))),
                lambda np, x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + GELU_TANH_C * x ** 3))),
                public="gelu", select=("approximate", "tanh"), ulp=8.0, cost="HEAVY",
-               limits=lambda: ((-INF, -0.0), (INF, INF)) + ODD_AT_ZERO, torch="gelu",
+               limits=lambda: ((-INF, -0.0), (INF, INF)) + ODD_AT_ZERO, torch="gelu", jax="nn.gelu",
                doc="x/2*(1+tanh(sqrt(2/pi)*(x+0.044715x^3))), computed as x*sigmoid(2u)"),
     Activation("mish", lambda mp, x: x * mp.tanh(mp.log1p(mp.exp(x))),
                lambda np, x: x * np.tanh(np.logaddexp(0, x)), ulp=8.0, cost="HEAVY",
-               limits=lambda: ((-INF, -0.0), (INF, INF)) + ODD_AT_ZERO, torch="mish",
+               limits=lambda: ((-INF, -0.0), (INF, INF)) + ODD_AT_ZERO, torch="mish", jax="nn.mish",
                doc="x*tanh(softplus(x))"),
     Activation("hardsigmoid", lambda mp, x: min(max(x + 3, 0), 6) / 6,
                lambda np, x: np.clip(x + 3, 0, 6) / 6, cost="COPY",
                limits=lambda: ((-INF, 0.0), (INF, 1.0), (-0.0, 0.5), (0.0, 0.5), (-3.0, 0.0), (3.0, 1.0)),
-               increasing=True, output_range=lambda: (0, 1), torch="hardsigmoid", doc="relu6(x+3)/6"),
+               increasing=True, output_range=lambda: (0, 1), torch="hardsigmoid", jax="nn.hard_sigmoid",
+               doc="relu6(x+3)/6"),
     Activation("hardswish", lambda mp, x: x * min(max(x + 3, 0), 6) / 6,
                lambda np, x: x * np.clip(x + 3, 0, 6) / 6, cost="COPY",
                limits=lambda: ((-INF, ANY_ZERO), (INF, INF), (-3.0, ANY_ZERO), (3.0, 3.0)) + ODD_AT_ZERO,
-               torch="hardswish", doc="x*relu6(x+3)/6"),
+               torch="hardswish", jax="nn.hard_swish", doc="x*relu6(x+3)/6"),
 )
 
 BY_KERNEL = {a.kernel: a for a in ACTIVATIONS}
+
+
+def jax_peer(entry, jax, params=None):
+    """The JAX peer of an activation (benchmarks, tests): entry.jax resolved under the `jax`
+    module passed in (never imported here), as a function of x with the parameters its
+    signature names (default: entry.test_params[0], JAX's own defaults) and gelu's
+    `approximate` as JAX's bool; None if entry has no peer."""
+    if not entry.jax:
+        return None
+    import importlib
+    import inspect
+    *mod, name = entry.jax.split(".")
+    f = getattr(importlib.import_module(".".join([jax.__name__] + mod)), name)
+    names = inspect.signature(f).parameters
+    values = entry.test_params[0] if params is None else params
+    kw = {p.name: v for p, v in zip(entry.params, values) if p.name in names}
+    if entry.select and entry.select[0] in names:
+        kw[entry.select[0]] = entry.select[1] == "tanh"
+    return lambda x: f(x, **kw)
 
 
 class Gradient:

@@ -735,3 +735,17 @@ def test_matches_torch_float64(case):
     theirs = _torch_fn(torch, entry)(torch.from_numpy(x), **kwargs).numpy()
     ours = call(entry, x, params)
     np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-300, err_msg=case_id(case))
+
+
+@pytest.mark.parametrize("entry", [a for a in ACTIVATIONS if a.jax], ids=lambda a: a.kernel)
+def test_matches_jax_float64(entry):
+    """The registry's JAX peers (benchmarks/bench_gradients.py times their gradients) name the
+    same functions: float64, JAX's defaults (test_params[0]), where both are well conditioned."""
+    jax = pytest.importorskip("jax", reason="jax is not installed: only this comparison is skipped")
+    from fastact._registry import jax_peer
+    jax.config.update("jax_enable_x64", True)
+    lo, hi = (1e-3, 1 - 1e-3) if entry.kernel == "logit" else (-3.0, 6.0)
+    x = np.linspace(lo, hi, 1201)
+    theirs = np.asarray(jax_peer(entry, jax)(jax.numpy.asarray(x)))
+    assert theirs.dtype == np.float64
+    np.testing.assert_allclose(call(entry, x, entry.test_params[0]), theirs, rtol=1e-12, atol=1e-300)
