@@ -94,6 +94,7 @@ def _jax(entry, x, g):
     f = jax_peer(_forward(entry), JAX)
     back = JAX.jit(lambda t, c: JAX.vjp(f, t)[1](c)[0])
     jx, jg = JAX.numpy.asarray(x), JAX.numpy.asarray(g)
+    JAX.block_until_ready(back(jx, jg))          # compiled here, not in the first timed call
     return lambda: JAX.block_until_ready(back(jx, jg))
 
 
@@ -172,8 +173,10 @@ def test_gradient(benchmark, entry, dtype, impl, size):
 
 def quick(size=2 ** 20, dtype="float32", rounds=15, names=None, with_jax=False):
     """Interleaved medians in one process: per round, each contender once, in turn."""
+    if with_jax and JAX is None:
+        sys.exit("--jax: jax is not installed (pip install \"jax[cpu]\")")
     print(f"{'gradient':24s} {'fastact us':>11s} {'numpy us':>10s} {'torch us':>10s} {'best peer / fastact':>20s}"
-          + (f"  {'jax us':>8s} {'jax / fastact':>13s}" if with_jax and JAX is not None else "")
+          + (f"{'':14s}  {'jax us':>8s} {'jax / fastact':>13s}" if with_jax and JAX is not None else "")
           + f"  (n={size} {dtype}, median of {rounds} interleaved rounds, spread = max/min of the ratio over rounds;"
           f" best peer: torch and numpy)")
     ratios = {}

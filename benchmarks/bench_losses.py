@@ -5,6 +5,7 @@ floor of any loss).
 
     PYTHONPATH=. python -m pytest benchmarks/bench_losses.py --benchmark-enable
     PYTHONPATH=. python benchmarks/bench_losses.py --quick          # interleaved ratios
+    PYTHONPATH=. python benchmarks/bench_losses.py --quick --jax    # with JAX's column
     PYTHONPATH=. python benchmarks/bench_losses.py --quick --huge   # also (8192, 128256): 4 GB float32
 
 Cases: float32 logits (4096, 1000) and (64, 50257), N(0, 3) ("normal") and confident rows (the
@@ -14,7 +15,9 @@ target's logit + 12, "confident": the rows of a converging model).
 - forward + backward: fastact cross_entropy(..., return_grad=True); torch F.cross_entropy then
   .backward() (leaf tensor, grad cleared each time); numpy forward then softmax - one-hot / N;
 - jax: optax's softmax_cross_entropy_with_integer_labels written out (logsumexp minus the
-  picked logit, mean), jitted; forward + backward: jax.jit(jax.value_and_grad(loss)).
+  picked logit, mean), jitted; forward + backward: jax.jit(jax.value_and_grad(loss)).  --quick
+  leaves it out unless --jax is given (its allocations change the cache state the other
+  interleaved calls start from, as in bench_gradients.py).
 """
 import sys
 
@@ -91,6 +94,7 @@ def _jax(what, x, t):
     def loss(z):
         return jnp.mean(JAX.nn.logsumexp(z, axis=-1) - jnp.take_along_axis(z, jt[:, None], axis=-1)[:, 0])
     f = JAX.jit(loss if what == "forward" else JAX.value_and_grad(loss))
+    JAX.block_until_ready(f(jx))                 # compiled here, not in the first timed call
     return lambda: JAX.block_until_ready(f(jx))
 
 
@@ -102,8 +106,8 @@ IMPLS = {"fastact": _fastact, "numpy": _numpy, "torch": _torch, "jax": _jax, "np
 PEERS = {"torch": TORCH, "jax": JAX}           # optional: left out where not installed
 
 
-def _impls():
-    return [k for k in IMPLS if PEERS.get(k, True) is not None]
+def _impls(jax=True):
+    return [k for k in IMPLS if PEERS.get(k, True) is not None and (jax or k != "jax")]
 
 
 @pytest.mark.parametrize("impl", _impls())
@@ -119,27 +123,30 @@ def test_cross_entropy(benchmark, shape, kind, what, impl):
     benchmark(IMPLS[impl](what, x, t))
 
 
-def quick(shapes, rounds=15):
+def quick(shapes, rounds=15, with_jax=False):
     """Interleaved medians in one process: per round, each contender once, in turn."""
+    if with_jax and JAX is None:
+        sys.exit("--jax: jax is not installed (pip install \"jax[cpu]\")")
     fa.set_num_threads(1)
     if TORCH is not None:
         TORCH.set_num_threads(1)
-    print(f"{'case':42s} {'fastact us':>11s} {'torch/fa':>9s} {'jax/fa':>9s} {'numpy/fa':>9s} {'fa/np.sum':>10s}   "
-          f"{'min: fa us':>10s} {'torch/fa':>9s} {'jax/fa':>9s} {'numpy/fa':>9s} {'fa/np.sum':>10s}"
+    jcol = f" {'jax/fa':>9s}" if with_jax else ""
+    print(f"{'case':42s} {'fastact us':>11s} {'torch/fa':>9s}{jcol} {'numpy/fa':>9s} {'fa/np.sum':>10s}   "
+          f"{'min: fa us':>10s} {'torch/fa':>9s}{jcol} {'numpy/fa':>9s} {'fa/np.sum':>10s}"
           f"  (float32, median, then minimum, of {rounds} interleaved rounds, one thread)")
     for name, shape in shapes.items():
         for kind in KINDS:
             x, t = _data(shape, kind)
             for what in ("forward", "forward+backward"):
-                impls = {k: IMPLS[k](what, x, t) for k in _impls()}
+                impls = {k: IMPLS[k](what, x, t) for k in _impls(with_jax)}
                 times = interleaved_rounds(impls, rounds)
                 cols = []
                 for stat in (np.median, np.min):   # the minimum: least disturbed by other processes
                     med = {k: float(stat(v)) for k, v in times.items()}
                     f = med["fastact"]
                     cols.append(f"{f * 1e6:11.1f} {med.get('torch', float('nan')) / f:8.2f}x "
-                                f"{med.get('jax', float('nan')) / f:8.2f}x "
-                                f"{med['numpy'] / f:8.2f}x {f / med['np.sum']:9.2f}x")
+                                + (f"{med['jax'] / f:8.2f}x " if with_jax else "")
+                                + f"{med['numpy'] / f:8.2f}x {f / med['np.sum']:9.2f}x")
                 print(f"{name + ' ' + kind + ' ' + what:42s}" + "  ".join(cols))
 
 
@@ -147,6 +154,6 @@ if __name__ == "__main__":
     exit_on_help(__doc__)
     if "--quick" in sys.argv[1:]:
         quick({**SHAPES, **(HUGE if "--huge" in sys.argv[1:] else {})},
-              rounds=5 if "--huge" in sys.argv[1:] else 15)
+              rounds=5 if "--huge" in sys.argv[1:] else 15, with_jax="--jax" in sys.argv[1:])
     else:
         sys.exit(__doc__)

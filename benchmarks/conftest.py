@@ -5,12 +5,13 @@
     ... --bench-sizes 10,1000          # choose the sizes
 
 torch (when installed) runs single-threaded, as fastact does, so the numbers compare kernels.
-JAX (when installed: `pip install "jax[cpu]"`) is asked for one thread the documented way
-(XLA_FLAGS before its first computation), with float64 enabled; its calls are jitted once,
-their inputs are device arrays made outside the timing, and each timed call waits for its
-result (block_until_ready).  jax 0.10.2 here used 1.2 CPU seconds per wall second with or
-without the flags (its runtime's own thread beside the caller's), so its figures are close to,
-not exactly, one core's.
+JAX (when installed: `pip install "jax[cpu]"`; the scripts take it with --jax) gets
+XLA_FLAGS=--xla_cpu_multi_thread_eigen=false before its first computation, with float64
+enabled; its calls are jitted and called once before any timing (compilation), their inputs
+are device arrays made outside the timing, and each timed call waits for its result
+(block_until_ready).  jax 0.10.2 here used 1.2 CPU seconds per wall second with or without
+that flag (its runtime's own thread beside the caller's): its figures are close to, not
+exactly, one core's.
 """
 import importlib.util
 import os
@@ -77,14 +78,17 @@ def torch_or_none():
 
 
 def jax_or_none():
-    """jax on the CPU with one intra-op thread and float64 enabled, or None if not installed"""
+    """jax on the CPU (Eigen's thread pool off) with float64 enabled, or None if it is not
+    installed or does not import (jax without jaxlib)"""
     if importlib.util.find_spec("jax") is None:
         return None
     flags = os.environ.get("XLA_FLAGS", "")
     if "xla_cpu_multi_thread_eigen" not in flags:
-        os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false"
-                                   " intra_op_parallelism_threads=1").strip()
-    import jax
+        os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false").strip()
+    try:
+        import jax
+    except ImportError:
+        return None
     jax.config.update("jax_platforms", "cpu")
     jax.config.update("jax_enable_x64", True)
     return jax

@@ -269,7 +269,8 @@ def jax_peer(entry, jax, params=None):
     """The JAX peer of an activation (benchmarks, tests): entry.jax resolved under the `jax`
     module passed in (never imported here), as a function of x with the parameters its
     signature names (default: entry.test_params[0], JAX's own defaults) and gelu's
-    `approximate` as JAX's bool; None if entry has no peer."""
+    `approximate` as JAX's bool; None if entry has no peer.  ValueError for a parameter JAX's
+    function lacks (hardtanh's bounds, softplus's beta, logit's eps) set off its default."""
     if not entry.jax:
         return None
     import importlib
@@ -278,6 +279,9 @@ def jax_peer(entry, jax, params=None):
     f = getattr(importlib.import_module(".".join([jax.__name__] + mod)), name)
     names = inspect.signature(f).parameters
     values = entry.test_params[0] if params is None else params
+    for p, v, default in zip(entry.params, values, entry.test_params[0]):
+        if p.name not in names and v != default:
+            raise ValueError(f"JAX's {entry.jax} has no {p.name}: only {p.name}={default!r} compares")
     kw = {p.name: v for p, v in zip(entry.params, values) if p.name in names}
     if entry.select and entry.select[0] in names:
         kw[entry.select[0]] = entry.select[1] == "tanh"

@@ -737,15 +737,25 @@ def test_matches_torch_float64(case):
     np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-300, err_msg=case_id(case))
 
 
-@pytest.mark.parametrize("entry", [a for a in ACTIVATIONS if a.jax], ids=lambda a: a.kernel)
-def test_matches_jax_float64(entry):
+@pytest.mark.parametrize("case", [c for c in CASES if c[0].jax], ids=case_id)
+def test_matches_jax_float64(case):
     """The registry's JAX peers (benchmarks/bench_gradients.py times their gradients) name the
-    same functions: float64, JAX's defaults (test_params[0]), where both are well conditioned."""
+    same functions: float64 over [-8, 8] (relu and relu6 differ there; elu and celu with
+    alpha != 1), every parameter set JAX's function takes; a set it cannot take is refused,
+    not dropped."""
     jax = pytest.importorskip("jax", reason="jax is not installed: only this comparison is skipped")
     from fastact._registry import jax_peer
     jax.config.update("jax_enable_x64", True)
-    lo, hi = (1e-3, 1 - 1e-3) if entry.kernel == "logit" else (-3.0, 6.0)
-    x = np.linspace(lo, hi, 1201)
-    theirs = np.asarray(jax_peer(entry, jax)(jax.numpy.asarray(x)))
+    entry, params = case
+    # gelu's two forms in JAX are 0.5 x (1 + erf / tanh): they cancel below -3
+    lo, hi = {"logit": (1e-3, 1 - 1e-3), "gelu": (-3.0, 8.0), "gelu_tanh": (-3.0, 8.0)}.get(entry.kernel, (-8.0, 8.0))
+    x = np.linspace(lo, hi, 1601)
+    try:
+        f = jax_peer(entry, jax, params)
+    except ValueError as e:
+        assert params != entry.test_params[0] and "has no" in str(e)
+        return
+    theirs = np.asarray(f(jax.numpy.asarray(x)))
     assert theirs.dtype == np.float64
-    np.testing.assert_allclose(call(entry, x, entry.test_params[0]), theirs, rtol=1e-12, atol=1e-300)
+    # atol: JAX's logit(0.5) is 1.1e-16 (log p - log1p(-p)), fastact's 0
+    np.testing.assert_allclose(call(entry, x, params), theirs, rtol=1e-12, atol=1e-15, err_msg=case_id(case))
