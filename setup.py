@@ -43,7 +43,8 @@ if not SANITIZED and not os.environ.get("FASTACT_DEBUG_INFO"):
     C_FLAGS.append("-g0")
 # A sanitizer build (CI's ASan + UBSan job) compiles at -O1, as AddressSanitizer's documentation
 # advises: the instrumented -O3 build of the AVX-512 unit alone took 344 s (2.8 GB), at -O1 130 s
-# (2026-12-07, Zen 4 VM).  The kernels are intrinsics, so the code under test is the same loops;
+# (2026-12-07, Zen 4 VM).  The SIMD kernels are intrinsics, so their vector loops are the same
+# instructions; the scalar variant is not auto-vectorised and inlining differs from -O3.
 # UBSan's checks are inserted at any level.
 if SANITIZED:
     C_FLAGS[C_FLAGS.index("-O3")] = "-O1"

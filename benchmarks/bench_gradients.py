@@ -15,8 +15,8 @@ One group per (gradient, dtype, size):
 - torch: `torch.autograd.grad(y, x, g, retain_graph=True)` on torch's forward (single thread):
   only the backward pass is timed (the forward and its graph are built once, outside);
 - jax (where installed; benchmarks/conftest.py): `jax.jit(lambda x, g: jax.vjp(f, x)[1](g)[0])`
-  with f the registry's `jax` peer: XLA fuses what the backward needs of the forward into
-  one pass over x and g (as fastact's kernel), so this is the user's jitted gradient.
+  with f the registry's `jax` peer (fastact._registry.jax_peer): one compiled computation of
+  x and g, what the backward needs of the forward included, as a user's jitted gradient.
   Reported beside, not in "best peer", which stays issue 9's (torch and NumPy).  --quick
   leaves JAX out unless --jax is given: in the interleaved rounds its calls (each allocating
   its result) change the cache state the next call starts from, and every figure with it.
@@ -176,7 +176,7 @@ def quick(size=2 ** 20, dtype="float32", rounds=15, names=None, with_jax=False):
     if with_jax and JAX is None:
         sys.exit("--jax: jax is not installed (pip install \"jax[cpu]\")")
     print(f"{'gradient':24s} {'fastact us':>11s} {'numpy us':>10s} {'torch us':>10s} {'best peer / fastact':>20s}"
-          + (f"{'':14s}  {'jax us':>8s} {'jax / fastact':>13s}" if with_jax and JAX is not None else "")
+          + (f"{'':14s}  {'jax us':>8s} {'jax / fastact':>13s}" if with_jax else "")
           + f"  (n={size} {dtype}, median of {rounds} interleaved rounds, spread = max/min of the ratio over rounds;"
           f" best peer: torch and numpy)")
     ratios = {}

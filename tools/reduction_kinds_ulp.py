@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 import bench_reductions as br  # noqa: E402
 
 import fastact as fa  # noqa: E402
+from fastact import _ulp  # noqa: E402
 
 LD = np.longdouble
 SHAPES = ((200, 1024), (16, 50257), (300, 257), (40, 4099), (500, 64), (100, 1500), (2000, 17))
@@ -29,20 +30,14 @@ FUNCTIONS = {np.float32: ("softmax", "log_softmax", "logsumexp"), np.float64: ("
 
 
 def ulps(y, ref, dtype):
-    """|y - ref| in ULPs of dtype at ref: the spacing of ref's own binade (taken from ref in
-    long double, not from ref rounded to dtype, which may round up into the next binade and
-    halve the figure), the subnormal spacing below the smallest normal; results whose exact
-    value is subnormal count as exact when within one smallest normal of it (SPEC section 6)."""
-    info = np.finfo(dtype)
-    p = info.nmant + 1
-    _, e = np.frexp(np.abs(ref))                    # |ref| in [2^(e-1), 2^e)
-    spacing = np.ldexp(LD(1), np.maximum(e - p, int(np.log2(info.smallest_subnormal))).astype(int))
-    same = y.astype(LD) == ref                      # -inf entries' log_softmax: -inf both
+    """|y - ref| in ULPs of dtype at the long double ref: the test suite's fastact._ulp.ulp_errors
+    (the spacing of the exact value's binade; subnormal results within one smallest normal
+    count as exact, SPEC section 6; infinities must match) on ref split into a float64 pair."""
+    hi = ref.astype(np.float64)
     with np.errstate(invalid="ignore"):
-        diff = np.abs(y.astype(LD) - ref)
-        err = diff / spacing
-    err[same | ((np.abs(ref) < LD(info.tiny)) & (diff <= LD(info.tiny)))] = 0
-    if np.isnan(err).any():
+        lo = np.where(np.isfinite(hi), (ref - hi).astype(np.float64), 0.0)
+    err = _ulp.ulp_errors(y, hi, lo, dtype).reshape(y.shape)
+    if np.isnan(err).any() or np.isinf(err).any():
         raise AssertionError("a NaN or infinite result where the reference differs")
     return err
 
